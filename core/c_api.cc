@@ -1,0 +1,470 @@
+// C API: library, NDArray and operator functions.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+
+#include "c_api_common.h"
+#include "mxc.h"
+#include "operator.h"
+
+namespace mxc {
+
+static thread_local std::string tls_last_error;
+
+void SetLastError(const std::string &msg) { tls_last_error = msg; }
+
+ThreadReturn *Ret() {
+  static thread_local ThreadReturn r;
+  return &r;
+}
+
+NDArray &ArrayOf(MXCNDArrayHandle h, const char *what) {
+  if (h == nullptr) Throw(ErrorKind::kValue, what, " handle is NULL");
+  if (h->magic != 0x4e444152) Throw(ErrorKind::kValue, what, " handle is invalid (already freed?)");
+  return h->arr;
+}
+
+MXCNDArrayHandle NewHandle(const NDArray &a) {
+  auto *h = new MXCNDArray_();
+  h->arr = a;
+  return h;
+}
+
+}  // namespace mxc
+
+using namespace mxc;
+
+// ------------------------------------------------------------------------------------------------------------------
+// Library
+// ------------------------------------------------------------------------------------------------------------------
+const char *MXCGetLastError(void) { return tls_last_error.c_str(); }
+
+int MXCGetVersion(int *major, int *minor) {
+  API_BEGIN();
+  CheckPtr(major, "major");
+  CheckPtr(minor, "minor");
+  *major = MXC_VERSION_MAJOR;
+  *minor = MXC_VERSION_MINOR;
+  API_END();
+}
+
+int MXCLibInfoFeatures(int *num, const char ***names, const int **enabled) {
+  API_BEGIN();
+  CheckPtr(num, "num");
+  CheckPtr(names, "names");
+  CheckPtr(enabled, "enabled");
+  auto *r = Ret();
+  std::vector<std::string> n = {"CUDA", "CUDNN", "BLAS_OPENBLAS", "OPENMP", "WASM"};
+  r->SetStrings(n);
+  r->ints.clear();
+#ifdef MXC_USE_CUDA
+  r->ints.push_back(1);
+#else
+  r->ints.push_back(0);
+#endif
+#ifdef MXC_USE_CUDNN
+  r->ints.push_back(1);
+#else
+  r->ints.push_back(0);
+#endif
+#ifdef MXC_USE_BLAS
+  r->ints.push_back(1);
+#else
+  r->ints.push_back(0);
+#endif
+#ifdef _OPENMP
+  r->ints.push_back(1);
+#else
+  r->ints.push_back(0);
+#endif
+#ifdef __EMSCRIPTEN__
+  r->ints.push_back(1);
+#else
+  r->ints.push_back(0);
+#endif
+  *num = static_cast<int>(n.size());
+  *names = r->cstrs.data();
+  *enabled = r->ints.data();
+  API_END();
+}
+
+int MXCGetDeviceCount(int dev_type, int *count) {
+  API_BEGIN();
+  CheckPtr(count, "count");
+  if (dev_type == MXC_CPU) *count = 1;
+  else if (dev_type == MXC_GPU) *count = NumGPUs();
+  else Throw(ErrorKind::kDevice, "unknown device type code ", dev_type, " (1 = cpu, 2 = gpu)");
+  API_END();
+}
+
+int MXCRandomSeed(uint64_t seed) {
+  API_BEGIN();
+  Engine::Get()->WaitAll();
+  SeedAll(seed);
+  API_END();
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// NDArray
+// ------------------------------------------------------------------------------------------------------------------
+int MXCNDArrayCreate(const int64_t *shape, int ndim, int dtype, int dev_type, int dev_id, int delay_alloc,
+                     MXCNDArrayHandle *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  MXC_CHECK(ndim >= 1 && ndim <= kMaxDim, ErrorKind::kShape, "ndim must be between 1 and ", kMaxDim, ", got ",
+            ndim);
+  CheckPtr(shape, "shape");
+  MXC_CHECK(DTypeValid(dtype), ErrorKind::kType, "unknown dtype code ", dtype, " (valid codes are 0 to 7)");
+  TShape s(shape, shape + ndim);
+  *out = NewHandle(NDArray(s, dtype, Device{dev_type, dev_id}, delay_alloc != 0));
+  API_END();
+}
+
+int MXCNDArrayFree(MXCNDArrayHandle handle) {
+  API_BEGIN();
+  if (handle == nullptr) return 0;
+  ArrayOf(handle);
+  handle->magic = 0;
+  delete handle;
+  API_END();
+}
+
+int MXCNDArrayGetShape(MXCNDArrayHandle handle, int *ndim, const int64_t **shape) {
+  API_BEGIN();
+  NDArray &a = ArrayOf(handle);
+  CheckPtr(ndim, "ndim");
+  CheckPtr(shape, "shape");
+  *ndim = a.shape().ndim();
+  *shape = a.shape().data();
+  API_END();
+}
+
+int MXCNDArrayGetDType(MXCNDArrayHandle handle, int *dtype) {
+  API_BEGIN();
+  NDArray &a = ArrayOf(handle);
+  CheckPtr(dtype, "dtype");
+  *dtype = a.dtype();
+  API_END();
+}
+
+int MXCNDArrayGetDevice(MXCNDArrayHandle handle, int *dev_type, int *dev_id) {
+  API_BEGIN();
+  NDArray &a = ArrayOf(handle);
+  CheckPtr(dev_type, "dev_type");
+  CheckPtr(dev_id, "dev_id");
+  *dev_type = a.dev().type;
+  *dev_id = a.dev().id;
+  API_END();
+}
+
+int MXCNDArraySyncCopyFromCPU(MXCNDArrayHandle handle, const void *data, int64_t size) {
+  API_BEGIN();
+  ArrayOf(handle).SyncCopyFromCPU(data, size);
+  API_END();
+}
+
+int MXCNDArraySyncCopyToCPU(MXCNDArrayHandle handle, void *data, int64_t size) {
+  API_BEGIN();
+  ArrayOf(handle).SyncCopyToCPU(data, size);
+  API_END();
+}
+
+int MXCNDArraySlice(MXCNDArrayHandle handle, int64_t begin, int64_t end, MXCNDArrayHandle *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  *out = NewHandle(ArrayOf(handle).Slice(begin, end));
+  API_END();
+}
+
+int MXCNDArrayAt(MXCNDArrayHandle handle, int64_t idx, MXCNDArrayHandle *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  *out = NewHandle(ArrayOf(handle).At(idx));
+  API_END();
+}
+
+int MXCNDArrayReshape(MXCNDArrayHandle handle, int ndim, const int64_t *shape, MXCNDArrayHandle *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  NDArray &a = ArrayOf(handle);
+  MXC_CHECK(ndim >= 1 && ndim <= kMaxDim, ErrorKind::kShape, "reshape: ndim must be between 1 and ", kMaxDim,
+            ", got ", ndim);
+  CheckPtr(shape, "shape");
+  std::vector<int64_t> t(shape, shape + ndim);
+  *out = NewHandle(a.Reshape(InferReshape(a.shape(), t, false, "reshape")));
+  API_END();
+}
+
+int MXCNDArraySharesStorage(MXCNDArrayHandle a, MXCNDArrayHandle b, int *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  *out = ArrayOf(a).chunk() == ArrayOf(b).chunk() ? 1 : 0;
+  API_END();
+}
+
+int MXCNDArrayWaitToRead(MXCNDArrayHandle handle) {
+  API_BEGIN();
+  ArrayOf(handle).WaitToRead();
+  API_END();
+}
+
+int MXCNDArrayWaitToWrite(MXCNDArrayHandle handle) {
+  API_BEGIN();
+  ArrayOf(handle).WaitToWrite();
+  API_END();
+}
+
+int MXCNDArrayWaitAll(void) {
+  API_BEGIN();
+  Engine::Get()->WaitAll();
+  API_END();
+}
+
+int MXCNDArrayGetData(MXCNDArrayHandle handle, void **out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  NDArray &a = ArrayOf(handle);
+  MXC_CHECK(a.dev().type == MXC_CPU, ErrorKind::kDevice, "GetData: the array is on ", DeviceStr(a.dev()),
+            "; only cpu arrays expose their memory");
+  *out = a.blob().dptr;
+  API_END();
+}
+
+static void CollectArrays(int num, const MXCNDArrayHandle *handles, const char **keys, std::vector<NDArray> *arrs,
+                          std::vector<std::string> *names) {
+  MXC_CHECK(num >= 0, ErrorKind::kValue, "num must be >= 0");
+  if (num > 0) CheckPtr(handles, "handles");
+  for (int i = 0; i < num; ++i) {
+    arrs->push_back(ArrayOf(handles[i]));
+    if (keys) {
+      MXC_CHECK(keys[i] != nullptr, ErrorKind::kValue, "keys[", i, "] is NULL");
+      names->push_back(keys[i]);
+    }
+  }
+}
+
+static void ReturnLoaded(std::vector<NDArray> &arrs, std::vector<std::string> &names, int *num,
+                         MXCNDArrayHandle **out_arrays, int *num_keys, const char ***out_keys) {
+  auto *r = Ret();
+  r->handles.clear();
+  for (auto &a : arrs) r->handles.push_back(NewHandle(a));
+  r->SetStrings(names);
+  *num = static_cast<int>(arrs.size());
+  *out_arrays = r->handles.data();
+  *num_keys = static_cast<int>(names.size());
+  *out_keys = r->cstrs.data();
+}
+
+int MXCNDArraySave(const char *fname, int num, const MXCNDArrayHandle *handles, const char **keys) {
+  API_BEGIN();
+  CheckPtr(fname, "fname");
+  std::vector<NDArray> arrs;
+  std::vector<std::string> names;
+  CollectArrays(num, handles, keys, &arrs, &names);
+  std::string buf;
+  SaveArrays(&buf, arrs, names);
+  std::string tmp = std::string(fname) + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    MXC_CHECK(f.good(), ErrorKind::kIO, "cannot open '", fname, "' for writing");
+    f.write(buf.data(), buf.size());
+    f.flush();
+    MXC_CHECK(f.good(), ErrorKind::kIO, "failed writing '", fname, "'");
+  }
+  MXC_CHECK(std::rename(tmp.c_str(), fname) == 0, ErrorKind::kIO, "cannot move '", tmp, "' to '", fname, "'");
+  API_END();
+}
+
+int MXCNDArrayLoad(const char *fname, int *num, MXCNDArrayHandle **out_arrays, int *num_keys,
+                   const char ***out_keys) {
+  API_BEGIN();
+  CheckPtr(fname, "fname");
+  CheckPtr(num, "num");
+  CheckPtr(out_arrays, "out_arrays");
+  CheckPtr(num_keys, "num_keys");
+  CheckPtr(out_keys, "out_keys");
+  std::ifstream f(fname, std::ios::binary);
+  MXC_CHECK(f.good(), ErrorKind::kIO, "cannot open '", fname, "' for reading");
+  std::string buf((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<NDArray> arrs;
+  std::vector<std::string> names;
+  try {
+    LoadArrays(buf.data(), buf.size(), &arrs, &names);
+  } catch (const Error &e) {
+    Throw(e.kind(), "'", fname, "': ", e.what());
+  }
+  ReturnLoaded(arrs, names, num, out_arrays, num_keys, out_keys);
+  API_END();
+}
+
+int MXCNDArraySaveToBuffer(int num, const MXCNDArrayHandle *handles, const char **keys, int64_t *out_size,
+                           const char **out_buf) {
+  API_BEGIN();
+  CheckPtr(out_size, "out_size");
+  CheckPtr(out_buf, "out_buf");
+  std::vector<NDArray> arrs;
+  std::vector<std::string> names;
+  CollectArrays(num, handles, keys, &arrs, &names);
+  auto *r = Ret();
+  SaveArrays(&r->str, arrs, names);
+  *out_size = static_cast<int64_t>(r->str.size());
+  *out_buf = r->str.data();
+  API_END();
+}
+
+int MXCNDArrayLoadFromBuffer(const void *buf, int64_t size, int *num, MXCNDArrayHandle **out_arrays, int *num_keys,
+                             const char ***out_keys) {
+  API_BEGIN();
+  MXC_CHECK(buf != nullptr || size == 0, ErrorKind::kValue, "buf is NULL");
+  MXC_CHECK(size >= 0, ErrorKind::kValue, "size must be >= 0");
+  CheckPtr(num, "num");
+  CheckPtr(out_arrays, "out_arrays");
+  CheckPtr(num_keys, "num_keys");
+  CheckPtr(out_keys, "out_keys");
+  std::vector<NDArray> arrs;
+  std::vector<std::string> names;
+  LoadArrays(static_cast<const char *>(buf), static_cast<size_t>(size), &arrs, &names);
+  ReturnLoaded(arrs, names, num, out_arrays, num_keys, out_keys);
+  API_END();
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Operators
+// ------------------------------------------------------------------------------------------------------------------
+static const Op *OpOf(MXCOpHandle h) {
+  if (h == nullptr) Throw(ErrorKind::kValue, "operator handle is NULL");
+  return reinterpret_cast<const Op *>(h);
+}
+
+int MXCListOps(int *num, const char ***names) {
+  API_BEGIN();
+  CheckPtr(num, "num");
+  CheckPtr(names, "names");
+  auto *r = Ret();
+  r->cstrs.clear();
+  for (const Op *op : OpRegistry::Get()->List())
+    if (!op->hidden) r->cstrs.push_back(op->name.c_str());
+  *num = static_cast<int>(r->cstrs.size());
+  *names = r->cstrs.data();
+  API_END();
+}
+
+int MXCOpGetHandle(const char *name, MXCOpHandle *out) {
+  API_BEGIN();
+  CheckPtr(name, "name");
+  CheckPtr(out, "out");
+  *out = reinterpret_cast<MXCOpHandle>(const_cast<Op *>(OpRegistry::Get()->FindOrThrow(name)));
+  API_END();
+}
+
+namespace {
+// Metadata arrays kept for the library's lifetime, one per operator.
+struct OpInfoStore {
+  std::vector<const char *> aliases, input_names, param_names, param_types, param_defaults, param_docs;
+  std::vector<int> input_is_aux, param_required;
+  std::vector<std::string> type_strings;
+};
+std::mutex g_info_mu;
+std::map<const Op *, std::unique_ptr<OpInfoStore>> &InfoStores() {
+  static auto *m = new std::map<const Op *, std::unique_ptr<OpInfoStore>>();
+  return *m;
+}
+}  // namespace
+
+int MXCOpGetInfo(MXCOpHandle handle, MXCOpInfo *info) {
+  API_BEGIN();
+  const Op *op = OpOf(handle);
+  CheckPtr(info, "info");
+  std::lock_guard<std::mutex> lk(g_info_mu);
+  auto &slot = InfoStores()[op];
+  if (!slot) {
+    slot.reset(new OpInfoStore());
+    OpInfoStore &s = *slot;
+    for (auto &a : op->aliases) s.aliases.push_back(a.c_str());
+    for (size_t i = 0; i < op->input_names.size(); ++i) {
+      s.input_names.push_back(op->input_names[i].c_str());
+      s.input_is_aux.push_back(static_cast<int>(i) >= static_cast<int>(op->input_names.size()) - op->num_aux);
+    }
+    s.type_strings.reserve(op->params.size());
+    for (auto &p : op->params) s.type_strings.push_back(p.TypeString());
+    for (size_t i = 0; i < op->params.size(); ++i) {
+      auto &p = op->params[i];
+      s.param_names.push_back(p.name.c_str());
+      s.param_types.push_back(s.type_strings[i].c_str());
+      s.param_defaults.push_back(p.default_value.c_str());
+      s.param_required.push_back(p.required ? 1 : 0);
+      s.param_docs.push_back(p.doc.c_str());
+    }
+  }
+  OpInfoStore &s = *slot;
+  info->name = op->name.c_str();
+  info->description = op->description.c_str();
+  info->num_aliases = static_cast<int>(s.aliases.size());
+  info->aliases = s.aliases.data();
+  info->num_inputs = static_cast<int>(op->input_names.size());
+  info->input_names = s.input_names.data();
+  info->input_is_aux = s.input_is_aux.data();
+  info->key_var_num_args = op->key_var_num_args.c_str();
+  info->num_params = static_cast<int>(op->params.size());
+  info->param_names = s.param_names.data();
+  info->param_types = s.param_types.data();
+  info->param_defaults = s.param_defaults.data();
+  info->param_required = s.param_required.data();
+  info->param_docs = s.param_docs.data();
+  info->has_gradient = op->HasGradient() ? 1 : 0;
+  info->is_loss = op->is_loss ? 1 : 0;
+  API_END();
+}
+
+int MXCOpInvoke(MXCOpHandle handle, int num_inputs, const MXCNDArrayHandle *inputs, int *num_outputs,
+                MXCNDArrayHandle **outputs, int num_params, const char **keys, const char **vals) {
+  API_BEGIN();
+  const Op *op = OpOf(handle);
+  CheckPtr(num_outputs, "num_outputs");
+  CheckPtr(outputs, "outputs");
+  MXC_CHECK(num_inputs >= 0 && num_params >= 0, ErrorKind::kValue, "operator ", op->name,
+            ": negative input or parameter count");
+  if (num_inputs > 0) CheckPtr(inputs, "inputs");
+  if (num_params > 0) {
+    CheckPtr(keys, "keys");
+    CheckPtr(vals, "vals");
+  }
+  std::vector<std::pair<std::string, std::string>> kv;
+  kv.reserve(num_params);
+  for (int i = 0; i < num_params; ++i) {
+    MXC_CHECK(keys[i] && vals[i], ErrorKind::kValue, "operator ", op->name, ": parameter ", i, " is NULL");
+    kv.emplace_back(keys[i], vals[i]);
+  }
+  OpParams params(op, kv);
+  std::vector<NDArray> ins(num_inputs);
+  for (int i = 0; i < num_inputs; ++i) ins[i] = ArrayOf(inputs[i], "input");
+  std::vector<NDArray> outs;
+  bool given = *outputs != nullptr && *num_outputs > 0;
+  if (given)
+    for (int i = 0; i < *num_outputs; ++i) outs.push_back(ArrayOf((*outputs)[i], "output"));
+  Invoke(op, params, ins, &outs, false);
+  if (!given) {
+    auto *r = Ret();
+    r->handles.clear();
+    for (auto &o : outs) r->handles.push_back(NewHandle(o));
+    *num_outputs = static_cast<int>(outs.size());
+    *outputs = r->handles.data();
+  }
+  API_END();
+}
+
+int MXCEngineSetType(const char *name) {
+  API_BEGIN();
+  CheckPtr(name, "name");
+  Engine::SetType(name);
+  API_END();
+}
+
+int MXCEngineGetType(const char **name) {
+  API_BEGIN();
+  CheckPtr(name, "name");
+  *name = Engine::Get()->Name();
+  API_END();
+}

@@ -1,0 +1,175 @@
+#include "ndarray.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace mxc {
+
+void *DeviceAlloc(const Device &dev, size_t bytes);
+void DeviceFree(const Device &dev, void *ptr, size_t bytes);
+
+#ifndef MXC_USE_CUDA
+void *DeviceAlloc(const Device &dev, size_t bytes) {
+  CheckDevice(dev);
+  size_t n = (bytes + 63) / 64 * 64;
+  if (n == 0) n = 64;
+  void *p = std::aligned_alloc(64, n);
+  if (!p) Throw(ErrorKind::kInternal, "out of memory allocating ", bytes, " bytes on ", DeviceStr(dev));
+  return p;
+}
+void DeviceFree(const Device &, void *ptr, size_t) { std::free(ptr); }
+#endif
+
+Chunk::~Chunk() {
+  if (dptr) DeviceFree(dev, dptr, bytes);
+}
+
+void Chunk::EnsureAlloc() {
+  if (!dptr) dptr = DeviceAlloc(dev, bytes);
+}
+
+NDArray::NDArray(const TShape &shape, int dtype, const Device &dev, bool delay_alloc)
+    : shape_(shape), dtype_(dtype) {
+  CheckDevice(dev);
+  MXC_CHECK(!shape.empty(), ErrorKind::kShape, "an array needs at least one dimension");
+  for (auto d : shape) MXC_CHECK(d >= 0, ErrorKind::kShape, "negative dimension in shape ", ShapeStr(shape));
+  size_t es = DTypeSize(dtype);
+  Chunk *raw = new Chunk();
+  raw->dev = dev;
+  raw->bytes = static_cast<size_t>(ShapeSize(shape)) * es;
+  // The engine decides when storage may go: only after every pending operation on it has run.
+  chunk_ = std::shared_ptr<Chunk>(raw, [](Chunk *c) {
+    Engine::Get()->DeleteVar(&c->var, [c]() { delete c; });
+  });
+  if (!delay_alloc) raw->EnsureAlloc();
+}
+
+TBlob NDArray::blob() const {
+  TBlob b;
+  chunk_->EnsureAlloc();
+  b.dptr = static_cast<char *>(chunk_->dptr) + offset_ * DTypeSize(dtype_);
+  b.shape = shape_;
+  b.dtype = dtype_;
+  b.dev = chunk_->dev;
+  return b;
+}
+
+NDArray NDArray::Slice(int64_t begin, int64_t end) const {
+  int64_t n = shape_[0];
+  MXC_CHECK(begin >= 0 && begin <= end && end <= n, ErrorKind::kIndex, "slice [", begin, ", ", end,
+            ") out of range for an array of shape ", ShapeStr(shape_));
+  NDArray r = *this;
+  int64_t row = n ? Size() / n : 0;
+  r.offset_ = offset_ + begin * row;
+  r.shape_[0] = end - begin;
+  return r;
+}
+
+NDArray NDArray::At(int64_t idx) const {
+  int64_t n = shape_[0];
+  if (idx < 0) idx += n;
+  MXC_CHECK(idx >= 0 && idx < n, ErrorKind::kIndex, "index ", idx, " out of range for axis 0 of size ", n,
+            " (shape ", ShapeStr(shape_), ")");
+  NDArray r = Slice(idx, idx + 1);
+  if (shape_.size() > 1) {
+    TShape s(shape_.begin() + 1, shape_.end());
+    r.shape_ = s;
+  }
+  return r;
+}
+
+NDArray NDArray::Reshape(const TShape &shape) const {
+  MXC_CHECK(ShapeSize(shape) == Size(), ErrorKind::kShape, "cannot reshape an array of shape ", ShapeStr(shape_),
+            " to ", ShapeStr(shape));
+  NDArray r = *this;
+  r.shape_ = shape;
+  return r;
+}
+
+void NDArray::WaitToRead() const { Engine::Get()->WaitToRead(var()); }
+void NDArray::WaitToWrite() const { Engine::Get()->WaitToWrite(var()); }
+
+void NDArray::SyncCopyFromCPU(const void *data, int64_t size) const {
+  MXC_CHECK(size == Size(), ErrorKind::kValue, "copy from host: got ", size, " elements for an array of shape ",
+            ShapeStr(shape_), " (", Size(), " elements)");
+  MXC_CHECK(data != nullptr || size == 0, ErrorKind::kValue, "copy from host: data is NULL");
+  NDArray self = *this;
+  std::vector<Var *> writes{var()};
+  size_t bytes = size * DTypeSize(dtype_);
+  // Synchronous by contract: push, then wait for the write.
+  Engine::Get()->Push([self, data, bytes](const RunContext &) { std::memcpy(self.blob().dptr, data, bytes); },
+                      dev(), {}, writes, "SyncCopyFromCPU");
+  WaitToRead();
+}
+
+void NDArray::SyncCopyToCPU(void *data, int64_t size) const {
+  MXC_CHECK(size == Size(), ErrorKind::kValue, "copy to host: got room for ", size,
+            " elements for an array of shape ", ShapeStr(shape_), " (", Size(), " elements)");
+  MXC_CHECK(data != nullptr || size == 0, ErrorKind::kValue, "copy to host: data is NULL");
+  WaitToRead();
+  std::memcpy(data, blob().dptr, size * DTypeSize(dtype_));
+}
+
+TShape InferReshape(const TShape &in, const std::vector<int64_t> &target_in, bool reverse, const char *who) {
+  TShape src = in;
+  std::vector<int64_t> target = target_in;
+  if (reverse) {
+    std::reverse(src.begin(), src.end());
+    std::reverse(target.begin(), target.end());
+  }
+  TShape out;
+  int64_t infer_at = -1;
+  size_t si = 0;
+  auto bad = [&](const std::string &why) {
+    std::ostringstream os;
+    os << '(';
+    for (size_t i = 0; i < target_in.size(); ++i) os << (i ? "," : "") << target_in[i];
+    os << ')';
+    Throw(ErrorKind::kShape, who, ": cannot reshape an array of shape ", ShapeStr(in), " to ", os.str(), ": ",
+          why);
+  };
+  for (size_t i = 0; i < target.size(); ++i) {
+    int64_t t = target[i];
+    if (t > 0) {
+      out.push_back(t);
+      ++si;
+    } else if (t == 0) {
+      if (si >= src.size()) bad("0 copies a dimension that does not exist");
+      out.push_back(src[si++]);
+    } else if (t == -1) {
+      if (infer_at >= 0) bad("more than one -1");
+      infer_at = out.size();
+      out.push_back(1);
+      ++si;
+    } else if (t == -2) {
+      while (si < src.size()) out.push_back(src[si++]);
+    } else if (t == -3) {
+      if (si + 1 >= src.size()) bad("-3 needs two dimensions to merge");
+      out.push_back(src[si] * src[si + 1]);
+      si += 2;
+    } else if (t == -4) {
+      if (i + 2 >= target.size() || si >= src.size()) bad("-4 needs two following values");
+      int64_t d = src[si++], a = target[i + 1], b = target[i + 2];
+      if (a == -1 && b > 0) a = d / b;
+      if (b == -1 && a > 0) b = d / a;
+      if (a <= 0 || b <= 0 || a * b != d) bad("-4 split does not match the dimension");
+      out.push_back(a);
+      out.push_back(b);
+      i += 2;
+    } else {
+      bad("invalid value " + std::to_string(t));
+    }
+  }
+  if (infer_at >= 0) {
+    int64_t known = 1;
+    for (size_t i = 0; i < out.size(); ++i)
+      if (static_cast<int64_t>(i) != infer_at) known *= out[i];
+    if (known == 0 || ShapeSize(in) % known != 0) bad("the size does not divide");
+    out[infer_at] = ShapeSize(in) / known;
+  }
+  if (reverse) std::reverse(out.begin(), out.end());
+  if (ShapeSize(out) != ShapeSize(in)) bad("the number of elements differs");
+  return out;
+}
+
+}  // namespace mxc

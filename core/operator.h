@@ -1,0 +1,253 @@
+// The operator registry. Each operator is registered once, with structured metadata (exposed through the C API so
+// bindings generate their operator functions), shape/type inference, in-place options, kernels per device and a
+// gradient (a backward kernel).
+//
+// Registering an operator (see ops/*.cc):
+//
+//   MXC_REGISTER_OP(elemwise_add)
+//       .describe("Adds two arrays of the same shape.")
+//       .add_alias("_plus").add_alias("_Plus")
+//       .set_inputs({"lhs", "rhs"})
+//       .set_infer_shape(SameShapeInfer)
+//       .set_inplace({{0, 0}, {1, 0}})
+//       .set_compute(MXC_CPU, AddForward)
+//       .set_backward(MXC_CPU, AddBackward)
+//       .set_backward_uses(false, false);
+#pragma once
+
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "base.h"
+#include "ndarray.h"
+
+namespace mxc {
+
+// How a kernel writes an output (MXNet's OpReqType; same codes as MXCGradReq).
+enum OpReq { kNullOp = 0, kWriteTo = 1, kWriteInplace = 2, kAddTo = 3 };
+
+// Stores v into *dst according to req.
+template <typename T>
+inline void Assign(T *dst, OpReq req, T v) {
+  if (req == kAddTo) *dst += v;
+  else if (req != kNullOp) *dst = v;
+}
+
+// ----------------------------------------------------------------------------------------------------------------
+// Parameters
+// ----------------------------------------------------------------------------------------------------------------
+enum class ParamKind {
+  kInt,        // "int"
+  kFloat,      // "float"
+  kBool,       // "boolean": true/false/1/0/True/False
+  kString,     // "string"
+  kShape,      // "Shape(tuple)": "(2,3)", "[2,3]", "2", "()"
+  kEnum,       // "{'relu', 'sigmoid'}": one of options
+  kOptInt,     // "int or None"
+  kOptShape,   // "Shape or None": a tuple, a single int, or None
+  kOptTuple,   // "tuple of <int or None>": "(1,None,3)"
+  kDType,      // "dtype": a dtype name ("float32", ...)
+  kOptFloat,   // "float or None"
+};
+
+constexpr int64_t kNoneInt = INT64_MIN;  // None inside a kOptTuple
+
+struct ParamSpec {
+  std::string name;
+  ParamKind kind = ParamKind::kString;
+  std::string default_value;  // "" with required
+  bool required = false;
+  std::string doc;
+  std::vector<std::string> options;  // kEnum
+  std::string TypeString() const;
+};
+
+struct ParamValue {
+  bool none = false;           // kOpt*: None
+  int64_t i = 0;               // kInt, kOptInt, kBool, kDType (dtype code), kEnum (option index)
+  double f = 0;                // kFloat
+  std::string s;               // kString, kEnum (option)
+  std::vector<int64_t> tuple;  // kShape, kOptShape, kOptTuple
+};
+
+struct Op;
+
+// Parsed parameters of one operator call: every parameter of the op has a value (given or default).
+class OpParams {
+ public:
+  OpParams() = default;
+  // Parses key/value strings against op's specs: unknown keys, missing required ones and values that do not parse
+  // are ValueErrors naming the operator and the parameter.
+  OpParams(const Op *op, const std::vector<std::pair<std::string, std::string>> &kv);
+
+  const Op *op() const { return op_; }
+  int64_t Int(const char *name) const;
+  double Float(const char *name) const;
+  bool Bool(const char *name) const;
+  const std::string &Str(const char *name) const;  // kString and kEnum
+  int Dtype(const char *name) const;                // kDType
+  const std::vector<int64_t> &Tuple(const char *name) const;
+  bool IsNone(const char *name) const;
+  const ParamValue &Get(const char *name) const;
+  // The parameters as given (strings), for JSON and printing; defaults not included.
+  const std::vector<std::pair<std::string, std::string>> &raw() const { return raw_; }
+  // Raw string of a parameter (given or default).
+  std::string RawString(const char *name) const;
+
+ private:
+  const Op *op_ = nullptr;
+  std::vector<ParamValue> values_;  // index as op->params
+  std::vector<std::pair<std::string, std::string>> raw_;
+};
+
+// ----------------------------------------------------------------------------------------------------------------
+// Kernel signatures
+// ----------------------------------------------------------------------------------------------------------------
+struct OpContext {
+  bool is_train = false;
+  Device dev;
+  std::mt19937_64 *rng = nullptr;  // the device's generator (seeded by MXCRandomSeed)
+};
+
+// Shape inference: fill unknown entries of *in and *out (ndim 0 = unknown) from the known ones; throw ShapeError on
+// a conflict (use ShapeAssign to get a uniform message). Must not fail just because something is still unknown.
+using FInferShape = std::function<void(const OpParams &, std::vector<TShape> *in, std::vector<TShape> *out)>;
+// Type inference: -1 = unknown. Default: every input and output has the type of the first known one.
+using FInferType = std::function<void(const OpParams &, std::vector<int> *in, std::vector<int> *out)>;
+using FCompute = std::function<void(const OpContext &, const OpParams &, const std::vector<TBlob> &in,
+                                    const std::vector<OpReq> &req, const std::vector<TBlob> &out)>;
+// Backward: given the gradients of the (visible and hidden) outputs, the forward inputs and outputs, write the
+// gradient of every input into in_grad according to req (kNullOp: skip; aux inputs always get kNullOp).
+// Inputs/outputs the op declared unused (set_backward_uses) may be passed as empty blobs.
+using FBackward = std::function<void(const OpContext &, const OpParams &, const std::vector<TBlob> &out_grad,
+                                     const std::vector<TBlob> &in_data, const std::vector<TBlob> &out_data,
+                                     const std::vector<OpReq> &req, const std::vector<TBlob> &in_grad)>;
+
+// ----------------------------------------------------------------------------------------------------------------
+// The operator
+// ----------------------------------------------------------------------------------------------------------------
+struct Op {
+  std::string name;
+  std::string description;
+  std::vector<std::string> aliases;
+  std::vector<std::string> input_names;  // for variadic ops: one name used for each input ("args", "data")
+  int num_aux = 0;                       // the last num_aux inputs are auxiliary states
+  std::string key_var_num_args;          // parameter holding the input count of a variadic op
+  std::vector<ParamSpec> params;
+  int num_outputs = 1;
+  std::function<int(const OpParams &)> num_outputs_fn;          // overrides num_outputs
+  std::function<int(const OpParams &)> num_visible_outputs_fn;  // default: all outputs visible
+  std::function<std::vector<std::string>(const OpParams &)> output_names_fn;  // default "output" / "output<i>"
+  FInferShape infer_shape;
+  FInferType infer_type;
+  std::map<int, FCompute> compute;    // by device type
+  std::map<int, FBackward> backward;  // by device type
+  bool backward_uses_inputs = true;
+  bool backward_uses_outputs = true;
+  std::vector<std::pair<int, int>> inplace;  // {input, output} pairs that may share storage
+  std::vector<int> mutate_inputs;            // inputs the forward writes (aux states, optimizer states)
+  bool is_loss = false;                      // backward ignores the head gradient
+  bool is_random = false;                    // uses ctx.rng
+  bool hidden = false;                       // internal op, not listed by MXCListOps
+
+  // Builder interface
+  Op &describe(const std::string &d) { description = d; return *this; }
+  Op &add_alias(const std::string &a);
+  Op &set_inputs(std::vector<std::string> names, int aux = 0) {
+    input_names = std::move(names);
+    num_aux = aux;
+    return *this;
+  }
+  Op &set_variadic(const std::string &key, const std::string &input_name);
+  Op &add_param(const std::string &pname, ParamKind kind, const std::string &def, const std::string &doc,
+                std::vector<std::string> options = {});
+  Op &add_required_param(const std::string &pname, ParamKind kind, const std::string &doc,
+                         std::vector<std::string> options = {});
+  Op &set_num_outputs(int n) { num_outputs = n; return *this; }
+  Op &set_num_outputs(std::function<int(const OpParams &)> f) { num_outputs_fn = std::move(f); return *this; }
+  Op &set_num_visible_outputs(std::function<int(const OpParams &)> f) {
+    num_visible_outputs_fn = std::move(f);
+    return *this;
+  }
+  Op &set_output_names(std::function<std::vector<std::string>(const OpParams &)> f) {
+    output_names_fn = std::move(f);
+    return *this;
+  }
+  Op &set_infer_shape(FInferShape f) { infer_shape = std::move(f); return *this; }
+  Op &set_infer_type(FInferType f) { infer_type = std::move(f); return *this; }
+  Op &set_compute(int dev_type, FCompute f) { compute[dev_type] = std::move(f); return *this; }
+  Op &set_backward(int dev_type, FBackward f) { backward[dev_type] = std::move(f); return *this; }
+  Op &set_backward_uses(bool inputs, bool outputs) {
+    backward_uses_inputs = inputs;
+    backward_uses_outputs = outputs;
+    return *this;
+  }
+  Op &set_inplace(std::vector<std::pair<int, int>> p) { inplace = std::move(p); return *this; }
+  Op &set_mutate_inputs(std::vector<int> m) { mutate_inputs = std::move(m); return *this; }
+  Op &set_loss(bool v = true) { is_loss = v; return *this; }
+  Op &set_random(bool v = true) { is_random = v; return *this; }
+  Op &set_hidden(bool v = true) { hidden = v; return *this; }
+
+  // Queries
+  int NumInputs(const OpParams &p) const;  // resolves variadic count
+  int NumOutputs(const OpParams &p) const;
+  int NumVisibleOutputs(const OpParams &p) const;
+  std::vector<std::string> InputNames(const OpParams &p) const;   // variadic: "arg0", "arg1", ...
+  std::vector<std::string> OutputNames(const OpParams &p) const;  // visible ones
+  bool HasGradient() const { return !backward.empty(); }
+  const ParamSpec *FindParam(const std::string &pname) const;
+  int ParamIndex(const char *pname) const;  // -1 if absent
+};
+
+class OpRegistry {
+ public:
+  static OpRegistry *Get();
+  Op &Register(const std::string &name);
+  const Op *Find(const std::string &name) const;  // name or alias; nullptr if unknown
+  const Op *FindOrThrow(const std::string &name) const;
+  const std::vector<const Op *> &List() const { return ordered_; }
+  void AddAlias(Op *op, const std::string &alias);
+
+ private:
+  std::unordered_map<std::string, Op *> by_name_;
+  std::vector<const Op *> ordered_;
+  std::vector<std::unique_ptr<Op>> owned_;
+};
+
+#define MXC_OP_CONCAT_(a, b) a##b
+#define MXC_OP_CONCAT(a, b) MXC_OP_CONCAT_(a, b)
+#define MXC_REGISTER_OP(name) \
+  static ::mxc::Op &MXC_OP_CONCAT(mxc_op_reg_, __COUNTER__) = ::mxc::OpRegistry::Get()->Register(#name)
+
+// ----------------------------------------------------------------------------------------------------------------
+// Helpers for inference
+// ----------------------------------------------------------------------------------------------------------------
+// Unifies *dst with src (unknown dims are 0, an unknown shape has ndim 0). On conflict throws a ShapeError naming the
+// operator, the argument and both shapes.
+void ShapeAssign(TShape *dst, const TShape &src, const Op *op, const std::string &arg);
+void TypeAssign(int *dst, int src, const Op *op, const std::string &arg);
+// Standard inference: all inputs and outputs share one shape / one dtype.
+void SameShapeInfer(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out);
+void SameTypeInfer(const OpParams &p, std::vector<int> *in, std::vector<int> *out);
+
+// ----------------------------------------------------------------------------------------------------------------
+// Imperative execution (used by the C API and tests)
+// ----------------------------------------------------------------------------------------------------------------
+// Runs op on inputs. If outputs is empty, allocates them; otherwise writes into them (shapes and dtypes checked).
+// Validation errors are thrown here; kernel errors surface at the next wait on an output.
+void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &inputs, std::vector<NDArray> *outputs,
+            bool is_train = false);
+
+// The generator of a device.
+std::mt19937_64 *DeviceRNG(const Device &dev);
+void SeedAll(uint64_t seed);
+
+// Number of worker threads kernels may use (OpenMP); parallel loops only above a size threshold.
+int KernelThreads();
+
+}  // namespace mxc

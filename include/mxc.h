@@ -1,0 +1,400 @@
+/*
+ * mxc.h -- the one public C header of mxc, a deep-learning framework in the MXNet 1.x tradition.
+ *
+ * Every language binding (Python/cffi, Go/cgo, JavaScript/WebAssembly, C++) calls exactly these functions.
+ *
+ * A worked example (error handling shortened):
+ *
+ *     int64_t shape[2] = {2, 3};
+ *     MXCNDArrayHandle a, b;
+ *     MXCNDArrayCreate(shape, 2, MXC_FLOAT32, MXC_CPU, 0, 0, &a);
+ *     MXCNDArrayCreate(shape, 2, MXC_FLOAT32, MXC_CPU, 0, 0, &b);
+ *     float ones[6] = {1, 1, 1, 1, 1, 1};
+ *     MXCNDArraySyncCopyFromCPU(a, ones, 6);
+ *     MXCNDArraySyncCopyFromCPU(b, ones, 6);
+ *     MXCOpHandle add;
+ *     MXCOpGetHandle("elemwise_add", &add);
+ *     MXCNDArrayHandle in[2] = {a, b};
+ *     int nout = 0;
+ *     MXCNDArrayHandle *out = NULL;
+ *     if (MXCOpInvoke(add, 2, in, &nout, &out, 0, NULL, NULL) != 0)
+ *         fprintf(stderr, "%s\n", MXCGetLastError());
+ *     float result[6];
+ *     MXCNDArraySyncCopyToCPU(out[0], result, 6);   (waits for the result)
+ *     MXCNDArrayFree(out[0]); MXCNDArrayFree(a); MXCNDArrayFree(b);
+ *
+ * Conventions (they hold for every function below):
+ *  - Every function returns int: 0 on success, -1 on failure. On failure MXCGetLastError() returns a message that
+ *    starts with an error kind: "ShapeError: ", "TypeError: ", "ValueError: ", "IndexError: ", "IOError: ",
+ *    "DeviceError: " or "InternalError: ". No C++ exception and no abort ever crosses this interface.
+ *  - Ownership of returned pointers is stated on each function with one of two sentences:
+ *    "Borrowed: valid until the next call into mxc on this thread." or "Owned: the caller frees it with <Free>."
+ *    Handles in returned arrays are owned by the caller unless the function says otherwise; the array holding them
+ *    is borrowed.
+ *  - Every Free function accepts NULL.
+ *  - Shapes are int64_t; sizes of data are counted in elements, never bytes.
+ *  - Enum values are written out and only ever appended.
+ *  - This header is plain C99, readable by cffi as it is between the MXC_CDEF markers: no inline code, no default
+ *    arguments and no macros in prototypes but MXC_API.
+ */
+#ifndef MXC_H_
+#define MXC_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__EMSCRIPTEN__)
+#include <emscripten.h>
+#define MXC_API EMSCRIPTEN_KEEPALIVE
+#elif defined(_WIN32)
+#define MXC_API __declspec(dllexport)
+#else
+#define MXC_API __attribute__((visibility("default")))
+#endif
+
+/* Version of this header; MXCGetVersion() returns the library's. Bindings check MAJOR equality at load. */
+#define MXC_VERSION_MAJOR 0
+#define MXC_VERSION_MINOR 1
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* MXC_CDEF_BEGIN */
+
+/* ================================================================================================================ */
+/* Types                                                                                                            */
+/* ================================================================================================================ */
+
+/*! \brief Element types; codes as MXNet's. Append only. */
+enum MXCDType {
+  MXC_FLOAT32 = 0,
+  MXC_FLOAT64 = 1,
+  MXC_FLOAT16 = 2,
+  MXC_UINT8 = 3,
+  MXC_INT32 = 4,
+  MXC_INT8 = 5,
+  MXC_INT64 = 6,
+  MXC_BOOL = 7
+};
+
+/*! \brief Device kinds; codes as MXNet's. Append only. */
+enum MXCDeviceType {
+  MXC_CPU = 1,
+  MXC_GPU = 2
+};
+
+/*! \brief How an executor writes a gradient; codes as MXNet's OpReqType. Append only. */
+enum MXCGradReq {
+  MXC_GRAD_NULL = 0,  /* no gradient */
+  MXC_GRAD_WRITE = 1, /* overwrite the gradient array */
+  MXC_GRAD_INPLACE = 2, /* reserved (treated as write) */
+  MXC_GRAD_ADD = 3    /* add to the gradient array */
+};
+
+/*! \brief Opaque handle to an n-dimensional array (a view of reference-counted storage). */
+typedef struct MXCNDArray_ *MXCNDArrayHandle;
+/*! \brief Opaque handle to a registered operator; owned by the library, valid for its lifetime, never freed. */
+typedef struct MXCOp_ *MXCOpHandle;
+/*! \brief Opaque handle to a symbolic graph (one or more outputs). */
+typedef struct MXCSymbol_ *MXCSymbolHandle;
+/*! \brief Opaque handle to an executor: a symbol bound to arrays. */
+typedef struct MXCExecutor_ *MXCExecutorHandle;
+
+/*! \brief Metadata of a registered operator. Every pointer inside is owned by the library and valid for its
+ *  lifetime. */
+typedef struct MXCOpInfo {
+  const char *name;               /* canonical name, e.g. "FullyConnected" */
+  const char *description;        /* doc string */
+  int num_aliases;                /* number of other names the operator answers to */
+  const char *const *aliases;     /* e.g. "_Plus" for "elemwise_add" */
+  int num_inputs;                 /* number of named inputs; for variadic operators see key_var_num_args */
+  const char *const *input_names; /* e.g. "data", "weight", "bias" */
+  const int *input_is_aux;        /* 1 where the input is an auxiliary state (e.g. BatchNorm's moving_mean) */
+  const char *key_var_num_args;   /* parameter holding the input count of a variadic operator, or "" */
+  int num_params;                 /* number of parameters */
+  const char *const *param_names;    /* parameter names */
+  const char *const *param_types;    /* type descriptions: "int", "float", "boolean", "string", "Shape(tuple)",
+                                        "{'a', 'b'}" (one of), "int or None", "Shape or None", "tuple of <int or
+                                        None>", "dtype" */
+  const char *const *param_defaults; /* default value as a string; "" where required */
+  const int *param_required;         /* 1 where the parameter has no default */
+  const char *const *param_docs;     /* one doc string per parameter */
+  int has_gradient;                  /* 1 where a gradient is defined */
+  int is_loss;                       /* 1 where backward ignores the head gradient (SoftmaxOutput, ...) */
+} MXCOpInfo;
+
+/* ================================================================================================================ */
+/* Library                                                                                                          */
+/* ================================================================================================================ */
+
+/*! \brief Message of the last failure on this thread, starting with its kind. Borrowed: valid until the next call
+ *  into mxc on this thread. Never NULL (empty when there was no failure). */
+MXC_API const char *MXCGetLastError(void);
+
+/*! \brief Library version. */
+MXC_API int MXCGetVersion(int *major, int *minor);
+
+/*! \brief Features of this build: names (e.g. "CUDA", "BLAS_OPENBLAS", "OPENMP", "CUDNN") and whether each is
+ *  enabled. Both arrays are borrowed: valid until the next call into mxc on this thread. */
+MXC_API int MXCLibInfoFeatures(int *num, const char ***names, const int **enabled);
+
+/*! \brief Number of devices of a kind usable now (cpu: 1; gpu: 0 in a build without CUDA or without a GPU). */
+MXC_API int MXCGetDeviceCount(int dev_type, int *count);
+
+/*! \brief Seeds every random generator of the library (all devices). */
+MXC_API int MXCRandomSeed(uint64_t seed);
+
+/* ================================================================================================================ */
+/* NDArray                                                                                                          */
+/* ================================================================================================================ */
+
+/*! \brief Creates an array with uninitialised contents. ndim >= 1, every dimension >= 0. With delay_alloc != 0 the
+ *  storage is allocated when first written. Owned: the caller frees it with MXCNDArrayFree. */
+MXC_API int MXCNDArrayCreate(const int64_t *shape, int ndim, int dtype, int dev_type, int dev_id, int delay_alloc,
+                             MXCNDArrayHandle *out);
+
+/*! \brief Releases a handle; storage is released when no handle or pending operation uses it. NULL is allowed. */
+MXC_API int MXCNDArrayFree(MXCNDArrayHandle handle);
+
+/*! \brief Shape of the array. *shape is borrowed: valid until the next call into mxc on this thread. */
+MXC_API int MXCNDArrayGetShape(MXCNDArrayHandle handle, int *ndim, const int64_t **shape);
+
+/*! \brief Element type (an MXCDType code). */
+MXC_API int MXCNDArrayGetDType(MXCNDArrayHandle handle, int *dtype);
+
+/*! \brief Device (MXCDeviceType code and device index). */
+MXC_API int MXCNDArrayGetDevice(MXCNDArrayHandle handle, int *dev_type, int *dev_id);
+
+/*! \brief Copies size elements (must equal the array's size) of the array's dtype from host memory into the array,
+ *  after pending work on it has finished. */
+MXC_API int MXCNDArraySyncCopyFromCPU(MXCNDArrayHandle handle, const void *data, int64_t size);
+
+/*! \brief Waits for pending writes, then copies size elements (must equal the array's size) into host memory. */
+MXC_API int MXCNDArraySyncCopyToCPU(MXCNDArrayHandle handle, void *data, int64_t size);
+
+/*! \brief A view of rows [begin, end) along the first axis, sharing storage. Owned: free with MXCNDArrayFree. */
+MXC_API int MXCNDArraySlice(MXCNDArrayHandle handle, int64_t begin, int64_t end, MXCNDArrayHandle *out);
+
+/*! \brief A view of row idx along the first axis (one dimension fewer; a 1-d array gives shape (1,)), sharing
+ *  storage. Negative idx counts from the end. Owned: free with MXCNDArrayFree. */
+MXC_API int MXCNDArrayAt(MXCNDArrayHandle handle, int64_t idx, MXCNDArrayHandle *out);
+
+/*! \brief A view with another shape and the same number of elements, sharing storage. The shape may use MXNet's
+ *  special codes (0 copies a dimension, -1 infers one, -2 copies the rest, -3 merges two, -4 splits one).
+ *  Owned: free with MXCNDArrayFree. */
+MXC_API int MXCNDArrayReshape(MXCNDArrayHandle handle, int ndim, const int64_t *shape, MXCNDArrayHandle *out);
+
+/*! \brief 1 when both handles view the same storage (not necessarily the same elements). */
+MXC_API int MXCNDArraySharesStorage(MXCNDArrayHandle a, MXCNDArrayHandle b, int *out);
+
+/*! \brief Waits until all pending writes to the array have finished; raises the error of a failed one. */
+MXC_API int MXCNDArrayWaitToRead(MXCNDArrayHandle handle);
+
+/*! \brief Waits until all pending reads and writes of the array have finished. */
+MXC_API int MXCNDArrayWaitToWrite(MXCNDArrayHandle handle);
+
+/*! \brief Waits for all pending work of the library; raises the first error of failed work not yet reported. */
+MXC_API int MXCNDArrayWaitAll(void);
+
+/*! \brief Address of the array's first element. Borrowed: valid while the handle lives, and its contents only after
+ *  MXCNDArrayWaitToRead (to read) or MXCNDArrayWaitToWrite (to write). CPU arrays only. */
+MXC_API int MXCNDArrayGetData(MXCNDArrayHandle handle, void **out);
+
+/*! \brief Saves named arrays to a file in the mxc array format (magic "MXCNDARR", version, then per array its name,
+ *  dtype, shape and little-endian data). keys may be NULL for unnamed arrays. */
+MXC_API int MXCNDArraySave(const char *fname, int num, const MXCNDArrayHandle *handles, const char **keys);
+
+/*! \brief Loads arrays saved by MXCNDArraySave. *out_arrays holds owned handles (free each with MXCNDArrayFree);
+ *  the arrays *out_arrays and *out_keys are borrowed: valid until the next call into mxc on this thread.
+ *  *num_keys is 0 when the arrays were saved without names. A corrupt or truncated file is an IOError. */
+MXC_API int MXCNDArrayLoad(const char *fname, int *num, MXCNDArrayHandle **out_arrays, int *num_keys,
+                           const char ***out_keys);
+
+/*! \brief As MXCNDArraySave, into a byte buffer. *out_buf is borrowed: valid until the next call into mxc on this
+ *  thread. */
+MXC_API int MXCNDArraySaveToBuffer(int num, const MXCNDArrayHandle *handles, const char **keys, int64_t *out_size,
+                                   const char **out_buf);
+
+/*! \brief As MXCNDArrayLoad, from a byte buffer of size bytes. Same ownership as MXCNDArrayLoad. */
+MXC_API int MXCNDArrayLoadFromBuffer(const void *buf, int64_t size, int *num, MXCNDArrayHandle **out_arrays,
+                                     int *num_keys, const char ***out_keys);
+
+/* ================================================================================================================ */
+/* Operators                                                                                                        */
+/* ================================================================================================================ */
+
+/*! \brief Canonical names of all registered operators. *names is borrowed: valid until the next call into mxc on
+ *  this thread (the strings themselves live as long as the library). */
+MXC_API int MXCListOps(int *num, const char ***names);
+
+/*! \brief Looks an operator up by name or alias. An unknown name is a ValueError. */
+MXC_API int MXCOpGetHandle(const char *name, MXCOpHandle *out);
+
+/*! \brief Fills *info with the operator's metadata (see MXCOpInfo for ownership). */
+MXC_API int MXCOpGetInfo(MXCOpHandle op, MXCOpInfo *info);
+
+/*! \brief Runs an operator on arrays. Parameters are passed as strings keyed by name (keys/vals of num_params).
+ *  If *outputs is NULL (and *num_outputs is 0 on entry), the library allocates the outputs and sets *num_outputs and
+ *  *outputs: the handles are owned (free each with MXCNDArrayFree), the array holding them is borrowed (valid until
+ *  the next call into mxc on this thread). Otherwise *outputs holds *num_outputs arrays to write into. Errors in
+ *  the arguments (unknown or missing parameter, a value that does not parse, shapes or dtypes that do not fit)
+ *  are reported here and name the operator, the argument and the shapes; errors while computing are reported at
+ *  the next wait on an output. */
+MXC_API int MXCOpInvoke(MXCOpHandle op, int num_inputs, const MXCNDArrayHandle *inputs, int *num_outputs,
+                        MXCNDArrayHandle **outputs, int num_params, const char **keys, const char **vals);
+
+/* ================================================================================================================ */
+/* Symbols                                                                                                          */
+/* ================================================================================================================ */
+
+/*! \brief A variable (placeholder) named name. Owned: free with MXCSymbolFree. */
+MXC_API int MXCSymbolCreateVariable(const char *name, MXCSymbolHandle *out);
+
+/*! \brief An operator node not yet connected to inputs; op_name may be an alias. Parameters as in MXCOpInvoke.
+ *  Owned: free with MXCSymbolFree. */
+MXC_API int MXCSymbolCreateAtomic(const char *op_name, int num_params, const char **keys, const char **vals,
+                                  MXCSymbolHandle *out);
+
+/*! \brief Connects an atomic symbol to its inputs, in place. name may be NULL (the library then names the node
+ *  from the operator's name and a per-name counter). keys is NULL for positional inputs, else holds one input name
+ *  per arg. Inputs not given become variables named "<name>_<input>". */
+MXC_API int MXCSymbolCompose(MXCSymbolHandle sym, const char *name, int num_args, const char **keys,
+                             const MXCSymbolHandle *args);
+
+/*! \brief A symbol whose outputs are the outputs of all given symbols, in order. Owned: free with MXCSymbolFree. */
+MXC_API int MXCSymbolCreateGroup(int num, const MXCSymbolHandle *syms, MXCSymbolHandle *out);
+
+/*! \brief A shallow copy (new handle to the same graph nodes). Owned: free with MXCSymbolFree. */
+MXC_API int MXCSymbolCopy(MXCSymbolHandle sym, MXCSymbolHandle *out);
+
+/*! \brief Releases a symbol handle. NULL is allowed. */
+MXC_API int MXCSymbolFree(MXCSymbolHandle sym);
+
+/*! \brief Argument names in depth-first order. *out is borrowed: valid until the next call into mxc on this thread. */
+MXC_API int MXCSymbolListArguments(MXCSymbolHandle sym, int *num, const char ***out);
+
+/*! \brief Output names ("<node>_output" or "<node>_output<i>"). Borrowed as MXCSymbolListArguments. */
+MXC_API int MXCSymbolListOutputs(MXCSymbolHandle sym, int *num, const char ***out);
+
+/*! \brief Auxiliary state names. Borrowed as MXCSymbolListArguments. */
+MXC_API int MXCSymbolListAuxiliaryStates(MXCSymbolHandle sym, int *num, const char ***out);
+
+/*! \brief Arguments and auxiliary states in depth-first order. Borrowed as MXCSymbolListArguments. */
+MXC_API int MXCSymbolListInputs(MXCSymbolHandle sym, int *num, const char ***out);
+
+/*! \brief Name of a single-output symbol; *success is 0 for a group. *out is borrowed: valid until the next call
+ *  into mxc on this thread. */
+MXC_API int MXCSymbolGetName(MXCSymbolHandle sym, const char **out, int *success);
+
+/*! \brief Attribute of the symbol's node (or "" with *success 0). Borrowed as MXCSymbolGetName. */
+MXC_API int MXCSymbolGetAttr(MXCSymbolHandle sym, const char *key, const char **out, int *success);
+
+/*! \brief Sets an attribute on the symbol's node (e.g. "__shape__", "__dtype__", "__init__", "lr_mult"). */
+MXC_API int MXCSymbolSetAttr(MXCSymbolHandle sym, const char *key, const char *value);
+
+/*! \brief Attributes as 2*num strings (key, value, ...). With recursive != 0, keys of every node of the graph are
+ *  written "<node>$<key>". Borrowed as MXCSymbolListArguments. */
+MXC_API int MXCSymbolListAttr(MXCSymbolHandle sym, int recursive, int *num, const char ***out);
+
+/*! \brief Number of outputs. */
+MXC_API int MXCSymbolGetNumOutputs(MXCSymbolHandle sym, int *num);
+
+/*! \brief The index-th output as a symbol. Owned: free with MXCSymbolFree. */
+MXC_API int MXCSymbolGetOutput(MXCSymbolHandle sym, int index, MXCSymbolHandle *out);
+
+/*! \brief A group of every output of every node of the graph. Owned: free with MXCSymbolFree. */
+MXC_API int MXCSymbolGetInternals(MXCSymbolHandle sym, MXCSymbolHandle *out);
+
+/*! \brief A group of the inputs of the symbol's head node, or *out NULL for a variable. Owned: free with
+ *  MXCSymbolFree. */
+MXC_API int MXCSymbolGetChildren(MXCSymbolHandle sym, MXCSymbolHandle *out);
+
+/*! \brief Infers shapes. Known shapes are given for num_known arguments by name: keys[i] with ndims[i] dimensions
+ *  taken in turn from dims. A dimension or a whole shape (ndim 0) that is unknown is written 0. With partial == 0,
+ *  a shape left unknown is a ShapeError; a conflict always is one, naming the node, the argument and both shapes.
+ *  Results per category (arguments, outputs, auxiliary states, in list order): a count, the ndim of each and all
+ *  dimensions concatenated. *complete is 1 when every shape is known. Result arrays are borrowed: valid until the
+ *  next call into mxc on this thread. */
+MXC_API int MXCSymbolInferShape(MXCSymbolHandle sym, int num_known, const char **keys, const int *ndims,
+                                const int64_t *dims, int partial,
+                                int *arg_count, const int **arg_ndims, const int64_t **arg_dims,
+                                int *out_count, const int **out_ndims, const int64_t **out_dims,
+                                int *aux_count, const int **aux_ndims, const int64_t **aux_dims, int *complete);
+
+/*! \brief Infers dtypes from num_known (name, MXCDType code) pairs; -1 marks an unknown type in the results. Same
+ *  conventions as MXCSymbolInferShape. */
+MXC_API int MXCSymbolInferType(MXCSymbolHandle sym, int num_known, const char **keys, const int *dtypes, int partial,
+                               int *arg_count, const int **arg_types, int *out_count, const int **out_types,
+                               int *aux_count, const int **aux_types, int *complete);
+
+/*! \brief The graph as JSON (nodes, arg_nodes, heads, attrs with the format version). Borrowed: valid until the
+ *  next call into mxc on this thread. */
+MXC_API int MXCSymbolSaveToJSON(MXCSymbolHandle sym, const char **out);
+
+/*! \brief A symbol from JSON written by MXCSymbolSaveToJSON or by MXNet 1.x. Owned: free with MXCSymbolFree. */
+MXC_API int MXCSymbolCreateFromJSON(const char *json, MXCSymbolHandle *out);
+
+/*! \brief Writes the JSON to a file (atomically: a temporary file renamed over the target). */
+MXC_API int MXCSymbolSaveToFile(MXCSymbolHandle sym, const char *fname);
+
+/*! \brief Reads a symbol from a JSON file. Owned: free with MXCSymbolFree. */
+MXC_API int MXCSymbolCreateFromFile(const char *fname, MXCSymbolHandle *out);
+
+/*! \brief A readable description of the graph. Borrowed: valid until the next call into mxc on this thread. */
+MXC_API int MXCSymbolPrint(MXCSymbolHandle sym, const char **out);
+
+/* ================================================================================================================ */
+/* Executors                                                                                                        */
+/* ================================================================================================================ */
+
+/*! \brief Binds a symbol to arrays on a device. args: one array per argument in MXCSymbolListArguments order, used
+ *  in place (not copied). arg_grads: one per argument, NULL where no gradient is wanted. grad_reqs: one MXCGradReq
+ *  per argument. aux: one per auxiliary state. shared_exec (may be NULL) lends its memory pool. The executor keeps
+ *  its own references to every array. Owned: free with MXCExecutorFree. */
+MXC_API int MXCExecutorBind(MXCSymbolHandle sym, int dev_type, int dev_id, int num_args,
+                            const MXCNDArrayHandle *args, const MXCNDArrayHandle *arg_grads, const int *grad_reqs,
+                            int num_aux, const MXCNDArrayHandle *aux, MXCExecutorHandle shared_exec,
+                            MXCExecutorHandle *out);
+
+/*! \brief Runs the graph forward. is_train != 0 enables training behaviour (Dropout, BatchNorm batch statistics)
+ *  and keeps what backward needs. */
+MXC_API int MXCExecutorForward(MXCExecutorHandle exec, int is_train);
+
+/*! \brief Runs backward after a training forward. head_grads holds one array per output (num may be 0 when every
+ *  output is a loss such as SoftmaxOutput; a NULL entry means a gradient of ones for a loss output). */
+MXC_API int MXCExecutorBackward(MXCExecutorHandle exec, int num, const MXCNDArrayHandle *head_grads);
+
+/*! \brief The output arrays. *out holds owned handles (free each with MXCNDArrayFree); the array holding them is
+ *  borrowed: valid until the next call into mxc on this thread. The outputs keep their storage across forwards. */
+MXC_API int MXCExecutorOutputs(MXCExecutorHandle exec, int *num, MXCNDArrayHandle **out);
+
+/*! \brief Bytes of internal (non-argument, non-output) storage with the memory planner (*planned) and without it
+ *  (*unplanned: one buffer per value), for the graph as bound (training or inference). */
+MXC_API int MXCExecutorMemoryStats(MXCExecutorHandle exec, int64_t *planned, int64_t *unplanned);
+
+/*! \brief A readable description of the bound graph with shapes and the memory plan. Borrowed: valid until the next
+ *  call into mxc on this thread. */
+MXC_API int MXCExecutorPrint(MXCExecutorHandle exec, const char **out);
+
+/*! \brief Releases an executor. NULL is allowed. */
+MXC_API int MXCExecutorFree(MXCExecutorHandle exec);
+
+/* ================================================================================================================ */
+/* Engine                                                                                                           */
+/* ================================================================================================================ */
+
+/*! \brief Selects the engine: "NaiveEngine" (synchronous) or "ThreadedEngine" (asynchronous). Waits for all
+ *  pending work first. The environment variable MXC_ENGINE_TYPE sets the initial choice. */
+MXC_API int MXCEngineSetType(const char *name);
+
+/*! \brief Name of the engine in use. Borrowed: valid until the next call into mxc on this thread. */
+MXC_API int MXCEngineGetType(const char **name);
+
+/* MXC_CDEF_END */
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* MXC_H_ */

@@ -482,10 +482,11 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
     Var *v = o.var();
     if (std::find(writes.begin(), writes.end(), v) == writes.end()) writes.push_back(v);
   }
-  // An array both read and written is only written (the engine orders writes after earlier reads).
-  reads.erase(std::remove_if(reads.begin(), reads.end(),
-                             [&](Var *v) { return std::find(writes.begin(), writes.end(), v) != writes.end(); }),
-              reads.end());
+  // An array both read and written stays in both lists: the engine makes it one write that inherits an earlier
+  // failure of the array (an in-place update of a failed array fails too).
+  int64_t work = 0;  // elements touched: the engine may run small work at once on this thread
+  for (auto &a : inputs) work += a.Size();
+  for (auto &o : outs) work += o.Size();
 
   std::vector<NDArray> ins = inputs;
   OpParams p = params;
@@ -501,7 +502,7 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
         if (p.op()->is_random) ctx.rng = DeviceRNG(dev);
         (*fn)(ctx, p, ib, req, ob);
       },
-      dev, reads, writes, op->name.c_str());
+      dev, reads, writes, op->name.c_str(), work);
 
   if (!given) {
     outs.resize(nvis);

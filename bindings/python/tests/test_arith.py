@@ -15,8 +15,8 @@ ARRAY_OPS = [
     ("sub", operator.sub, ["elemwise_sub", "broadcast_sub"]),
     ("mul", operator.mul, ["elemwise_mul", "broadcast_mul"]),
     ("truediv", operator.truediv, ["elemwise_div", "broadcast_div"]),
-    ("mod", operator.mod, ["broadcast_mod"]),
-    ("pow", operator.pow, ["broadcast_power"]),
+    ("mod", operator.mod, ["_mod", "broadcast_mod"]),
+    ("pow", operator.pow, ["_power", "broadcast_power"]),
 ]
 SCALAR_OPS = [
     ("add", operator.add, ["_plus_scalar"]),
@@ -57,7 +57,8 @@ def _tol(dtype):
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("shapes", SHAPES, ids=[str(s) for s in SHAPES])
 def test_array_array(name, fn, ops, dtype, shapes):
-    if any(not mx.base.has_op(o) for o in ops):
+    # same shapes: the elementwise operator; different shapes: the broadcasting one
+    if not mx.base.has_op(ops[0] if shapes[0] == shapes[1] else ops[1]):
         pytest.skip("operators not registered yet")
     a = _data(shapes[0], dtype, 0, positive=name == "pow")
     b = _data(shapes[1], dtype, 1)
@@ -88,7 +89,7 @@ def test_array_scalar_both_orders(name, fn, ops, dtype):
 @pytest.mark.parametrize("name,fn,ops", ARRAY_OPS[:4], ids=[o[0] for o in ARRAY_OPS[:4]])
 @pytest.mark.parametrize("dtype", INT_DTYPES)
 def test_integer_arithmetic(name, fn, ops, dtype):
-    if any(not mx.base.has_op(o) for o in ops):
+    if not mx.base.has_op(ops[0]):
         pytest.skip("operators not registered yet")
     a = _data((3, 4), dtype, 3)
     b = _data((3, 4), dtype, 4)
@@ -103,13 +104,15 @@ def test_integer_arithmetic(name, fn, ops, dtype):
 @pytest.mark.parametrize("name,fn,ops", CMP_OPS, ids=[o[0] for o in CMP_OPS])
 @pytest.mark.parametrize("dtype", ["float32", "int32"])
 def test_comparisons(name, fn, ops, dtype):
-    if any(not mx.base.has_op(o) for o in ops):
+    if any(not mx.base.has_op(o) for o in ops[1:]):
         pytest.skip("operators not registered yet")
     a = np.array([[1, 2, 3], [4, 5, 6]], dtype=dtype)
     b = np.array([[3, 2, 1], [4, 0, 7]], dtype=dtype)
     x, y = mx.nd.array(a, dtype=dtype), mx.nd.array(b, dtype=dtype)
-    for got, ref in [(fn(x, y), fn(a, b)), (fn(x, 3), fn(a, 3)), (fn(3, x), fn(3, a)),
-                     (fn(x, mx.nd.array([[2], [5]], dtype=dtype)), fn(a, np.array([[2], [5]])))]:
+    cases = [(fn(x, y), fn(a, b)), (fn(x, 3), fn(a, 3)), (fn(3, x), fn(3, a))]
+    if mx.base.has_op(ops[0]):
+        cases.append((fn(x, mx.nd.array([[2], [5]], dtype=dtype)), fn(a, np.array([[2], [5]]))))
+    for got, ref in cases:
         assert got.dtype == np.dtype(dtype)  # 0/1 in the input dtype, as MXNet 1.x
         np.testing.assert_array_equal(got.asnumpy(), ref.astype(dtype))
 

@@ -12,7 +12,7 @@ from ..context import Context, current_context, cpu
 __all__ = ["NDArray", "invoke", "empty", "zeros", "ones", "full", "array", "arange", "save", "load",
            "load_frombuffer", "waitall", "add", "subtract", "multiply", "divide", "true_divide", "modulo", "power",
            "maximum", "minimum", "equal", "not_equal", "greater", "greater_equal", "lesser", "lesser_equal",
-           "negative", "moveaxis", "onehot_encode", "concatenate"]
+           "moveaxis", "onehot_encode", "concatenate"]
 
 _NULL = ffi.NULL
 _INVOKE = lib.MXCOpInvoke
@@ -1167,11 +1167,6 @@ for _f, _n, _s in ((equal, "equal", "=="), (not_equal, "not_equal", "!="), (grea
     _f.__name__ = _n
     _f.__doc__ = "lhs %s rhs elementwise with broadcasting: 1 where true, 0 elsewhere." % _s
 del _f, _n, _s
-
-
-def negative(arr):
-    """-arr."""
-    return -arr
 
 
 def moveaxis(tensor, source, destination):

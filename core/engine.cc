@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
+#include <vector>
 #include <mutex>
 
 #include "engine.h"
@@ -34,37 +34,56 @@ std::shared_ptr<const Error> CurrentError(const char *name) {
 
 namespace {
 std::mutex g_err_mu;
-// Oldest first, each error once. Bounded: a program that never waits cannot grow it without limit.
-std::deque<std::shared_ptr<const Error>> &Unreported() {
-  static auto *d = new std::deque<std::shared_ptr<const Error>>();
+struct Unreported {
+  std::shared_ptr<const Error> err;
+  uint64_t seq;
+};
+// Each error once. Bounded: a program that never waits cannot grow it without limit.
+std::vector<Unreported> &UnreportedList() {
+  static auto *d = new std::vector<Unreported>();
   return *d;
 }
 constexpr size_t kMaxUnreported = 1024;
+std::atomic<uint64_t> g_seq{0};
 }  // namespace
 
-void AddUnreported(const std::shared_ptr<const Error> &err) {
+uint64_t NextSeq() { return g_seq.fetch_add(1, std::memory_order_relaxed); }
+
+void AddUnreported(const std::shared_ptr<const Error> &err, uint64_t seq) {
   std::lock_guard<std::mutex> lk(g_err_mu);
-  auto &d = Unreported();
-  // Work reading a failed var passes the same error on: keep it once.
-  for (auto it = d.rbegin(); it != d.rend() && it - d.rbegin() < 8; ++it)
-    if (*it == err) return;
-  if (std::find(d.begin(), d.end(), err) != d.end()) return;
-  if (d.size() >= kMaxUnreported) d.erase(d.begin() + 1);  // keep the first (WaitAll raises it) and the newest
-  d.push_back(err);
+  auto &d = UnreportedList();
+  // Work reading a failed var passes the same error on: keep it once, with the earliest push.
+  for (auto &u : d)
+    if (u.err == err) {
+      u.seq = std::min(u.seq, seq);
+      return;
+    }
+  if (d.size() >= kMaxUnreported) {  // drop the newest
+    auto newest = std::max_element(d.begin(), d.end(),
+                                   [](const Unreported &x, const Unreported &y) { return x.seq < y.seq; });
+    if (newest->seq < seq) return;
+    d.erase(newest);
+  }
+  d.push_back(Unreported{err, seq});
 }
 
 void RemoveUnreported(const std::shared_ptr<const Error> &err) {
   std::lock_guard<std::mutex> lk(g_err_mu);
-  auto &d = Unreported();
-  auto it = std::find(d.begin(), d.end(), err);
-  if (it != d.end()) d.erase(it);
+  auto &d = UnreportedList();
+  for (auto it = d.begin(); it != d.end(); ++it)
+    if (it->err == err) {
+      d.erase(it);
+      return;
+    }
 }
 
 std::shared_ptr<const Error> TakeFirstUnreported() {
   std::lock_guard<std::mutex> lk(g_err_mu);
-  auto &d = Unreported();
+  auto &d = UnreportedList();
   if (d.empty()) return nullptr;
-  auto err = d.front();
+  auto first = std::min_element(d.begin(), d.end(),
+                                [](const Unreported &x, const Unreported &y) { return x.seq < y.seq; });
+  auto err = first->err;
   d.clear();
   return err;
 }
@@ -87,6 +106,7 @@ class NaiveEngine : public Engine {
   void Push(EngineFn fn, const Device &dev, const std::vector<Var *> &reads, const std::vector<Var *> &writes,
             const char *name, int64_t) override {
     std::lock_guard<std::recursive_mutex> lk(mu_);
+    uint64_t seq = engine::NextSeq();
     std::shared_ptr<const Error> err;
     for (Var *v : reads)
       if (v->error) {
@@ -103,7 +123,7 @@ class NaiveEngine : public Engine {
       }
     }
     for (Var *v : writes) v->error = err;
-    if (err) AddUnreported(err);
+    if (err) AddUnreported(err, seq);
   }
   void WaitToRead(Var *var) override { RaiseIfFailed(var); }
   void WaitToWrite(Var *var) override { RaiseIfFailed(var); }

@@ -15,8 +15,10 @@ namespace engine {
 // the kind of an Error kept (other exceptions become InternalError).
 std::shared_ptr<const Error> CurrentError(const char *name);
 
-// Errors of failed work not yet raised by a wait. A wait that raises an error removes it; WaitAll raises the oldest.
-void AddUnreported(const std::shared_ptr<const Error> &err);
+// Errors of failed work not yet raised by a wait. A wait that raises an error removes it; WaitAll raises the one of
+// the work pushed first (`seq`: the push order, from NextSeq), so both engines raise the same error.
+uint64_t NextSeq();
+void AddUnreported(const std::shared_ptr<const Error> &err, uint64_t seq);
 void RemoveUnreported(const std::shared_ptr<const Error> &err);
 std::shared_ptr<const Error> TakeFirstUnreported();  // and forgets all others
 

@@ -59,8 +59,28 @@ enum class OpKind : uint8_t { kNormal, kWait, kDelete };
 struct Waiter {
   std::mutex mu;
   std::condition_variable cv;
-  bool ready = false;
+  std::atomic<bool> ready{false};
 };
+
+// How long a thread about to sleep (a waiter, an idle worker) first polls: waking a sleeping thread costs tens of
+// microseconds, and the work it waits for is often about to arrive. MXC_ENGINE_SPIN_US, default 50.
+int g_spin_us = -1;
+
+// Polls pred for up to g_spin_us microseconds; returns whether it became true.
+template <typename Pred>
+bool SpinFor(Pred pred) {
+  if (g_spin_us <= 0) return pred();
+  auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(g_spin_us);
+  for (int i = 0;; ++i) {
+    if (pred()) return true;
+    if ((i & 15) == 15) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      sched_yield();
+    } else {
+      MXC_CPU_RELAX();
+    }
+  }
+}
 
 constexpr int kInlineDeps = 6;
 
@@ -69,6 +89,7 @@ struct OprBlock {
   std::function<void()> deleter;  // kDelete
   Device dev;
   const char *name = nullptr;
+  uint64_t seq = 0;          // push order (for WaitAll's choice of error)
   std::atomic<int> wait{0};  // deps not yet granted (+1 while being pushed)
   OpKind kind = OpKind::kNormal;
   int ndeps = 0;
@@ -203,6 +224,38 @@ int NumCPUs() {
   return n ? static_cast<int>(n) : 1;
 }
 
+// Operation records: a few kept per thread for reuse (work run inline is allocated and freed on the same thread).
+struct OpCache {
+  static constexpr int kSize = 4;
+  OprBlock *blocks[kSize];
+  int n = 0;
+  ~OpCache() {
+    while (n > 0) delete blocks[--n];
+  }
+};
+thread_local OpCache tls_op_cache;
+
+OprBlock *NewOp() {
+  OpCache &c = tls_op_cache;
+  if (c.n > 0) return c.blocks[--c.n];
+  return new OprBlock();
+}
+
+// Destroys the work's closure (which may free arrays) and recycles the record.
+void FreeOp(OprBlock *op) {
+  op->fn = nullptr;
+  op->deleter = nullptr;
+  OpCache &c = tls_op_cache;
+  if (c.n < OpCache::kSize && op->heap_deps.capacity() <= 64) {
+    op->kind = OpKind::kNormal;
+    op->parent = nullptr;
+    op->waiter = nullptr;
+    c.blocks[c.n++] = op;
+  } else {
+    delete op;
+  }
+}
+
 // Per thread: the innermost work running on it, whether it is a pool worker, its OpenMP thread setting.
 thread_local OprBlock *tls_current = nullptr;
 thread_local bool tls_worker = false;
@@ -235,6 +288,7 @@ class WorkerPool {
       spawn = static_cast<int>(q_.size()) > idle_ && alive_ - blocked_ < target_ && !stop_;
       if (spawn) SpawnLocked();
     }
+    qsize_.fetch_add(1, std::memory_order_release);
     if (wake) cv_.notify_one();
   }
 
@@ -283,6 +337,7 @@ class WorkerPool {
     auto *lost = new std::vector<std::thread>();  // leaked on purpose: joinable threads of the parent
     lost->swap(threads_);
     q_.clear();
+    qsize_.store(0);
     alive_ = idle_ = blocked_ = 0;
   }
 
@@ -300,6 +355,7 @@ class WorkerPool {
   std::mutex mu_;
   std::condition_variable cv_, exit_cv_;
   std::deque<OprBlock *> q_;
+  std::atomic<int> qsize_{0};  // q_.size(), readable without the lock (for idle workers polling)
   std::vector<std::thread> threads_;
   int alive_ = 0, idle_ = 0, blocked_ = 0;
   bool stop_ = false;
@@ -314,6 +370,7 @@ class ThreadedEngine : public ThreadedEngineBase {
     cores_ = std::max(1, omp_get_max_threads());
 #endif
     inline_max_ = EnvInt("MXC_ENGINE_INLINE_WORK", kDefaultInlineWork);
+    g_spin_us = EnvInt("MXC_ENGINE_SPIN_US", 50);
   }
 
   const char *Name() const override { return "ThreadedEngine"; }
@@ -321,10 +378,11 @@ class ThreadedEngine : public ThreadedEngineBase {
   void Push(EngineFn fn, const Device &dev, const std::vector<Var *> &reads, const std::vector<Var *> &writes,
             const char *name, int64_t work) override {
     if (shut_down_.load(std::memory_order_acquire)) return RunUnregistered(fn, dev, reads, writes, name);
-    OprBlock *op = new OprBlock();
+    OprBlock *op = NewOp();
     op->fn = std::move(fn);
     op->dev = dev;
     op->name = name;
+    op->seq = NextSeq();
     BuildDeps(op, reads, writes);
     bool nested = tls_current != nullptr;
     bool try_inline = nested || (inline_max_ >= 0 && work >= 0 && work <= inline_max_);
@@ -359,7 +417,7 @@ class ThreadedEngine : public ThreadedEngineBase {
       deleter();
       return;
     }
-    OprBlock *op = new OprBlock();
+    OprBlock *op = NewOp();
     op->kind = OpKind::kDelete;
     op->deleter = std::move(deleter);
     op->name = "DeleteVar";
@@ -430,12 +488,12 @@ class ThreadedEngine : public ThreadedEngineBase {
     for (int i = 0; i < op->ndeps; ++i)
       if (op->deps[i].write) op->deps[i].var->error = err;
     running_.fetch_sub(1, std::memory_order_relaxed);
-    if (err) AddUnreported(err);
+    if (err) AddUnreported(err, op->seq);
     ReadyList ready;
     for (int i = 0; i < op->ndeps; ++i)
       if (!op->deps[i].held) ReleaseDep(&op->deps[i], &ready);
     // Dropping fn may release the last reference to arrays, whose storage is then freed (vars now idle).
-    delete op;
+    FreeOp(op);
     Complete();
     return Dispatch(ready, keep_one);
   }
@@ -550,7 +608,7 @@ class ThreadedEngine : public ThreadedEngineBase {
         case OpKind::kWait: {
           Waiter *w = op->waiter;  // op lives on the waiting thread's stack: not touched after the signal
           std::lock_guard<std::mutex> lk(w->mu);
-          w->ready = true;
+          w->ready.store(true, std::memory_order_release);
           w->cv.notify_one();
           break;
         }
@@ -572,7 +630,7 @@ class ThreadedEngine : public ThreadedEngineBase {
       op->deleter();
     } catch (...) {
     }
-    delete op;
+    FreeOp(op);
     Complete();
   }
 
@@ -589,7 +647,7 @@ class ThreadedEngine : public ThreadedEngineBase {
       d->op = &op;
       d->write = write;
       Waiter &w = tls_waiter;
-      w.ready = false;
+      w.ready.store(false, std::memory_order_relaxed);
       op.waiter = &w;
       op.wait.store(1, std::memory_order_relaxed);
       bool granted;
@@ -600,12 +658,20 @@ class ThreadedEngine : public ThreadedEngineBase {
         else Append(var, d);
       }
       if (!granted) {
-        if (tls_worker) pool_.BeginBlocking();
-        {
-          std::unique_lock<std::mutex> lk(w.mu);
-          w.cv.wait(lk, [&] { return w.ready; });
+        if (SpinFor([&] { return w.ready.load(std::memory_order_acquire); })) {
+          // The signalling thread may still be inside notify_one (under w.mu): let it finish before this thread
+          // goes on (and could exit, destroying w).
+          std::lock_guard<std::mutex> lk(w.mu);
+        } else {
+          if (tls_worker) pool_.BeginBlocking();
+          {
+            std::unique_lock<std::mutex> lk(w.mu);
+            w.cv.wait(lk, [&] { return w.ready.load(std::memory_order_acquire); });
+          }
+          if (tls_worker) pool_.EndBlocking();
         }
-        if (tls_worker) pool_.EndBlocking();
+      }
+      if (!granted) {
         err = var->error;  // holding the var: no write can change it now
         ReadyList ready;
         ReleaseDep(d, &ready);
@@ -647,7 +713,7 @@ class ThreadedEngine : public ThreadedEngineBase {
       }
     }
     for (Var *v : writes) v->error = err;
-    if (err) AddUnreported(err);
+    if (err) AddUnreported(err, NextSeq());
   }
 
   WorkerPool pool_;
@@ -668,6 +734,11 @@ void WorkerPool::Run() {
   tls_worker = true;
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
+    if (q_.empty() && !stop_) {
+      lk.unlock();
+      SpinFor([&] { return qsize_.load(std::memory_order_acquire) > 0 || stop_flag_.load(); });
+      lk.lock();
+    }
     while (q_.empty() && !stop_) {
       ++idle_;
       cv_.wait(lk);
@@ -676,6 +747,7 @@ void WorkerPool::Run() {
     if (stop_) break;
     OprBlock *op = q_.front();
     q_.pop_front();
+    qsize_.fetch_sub(1, std::memory_order_relaxed);
     lk.unlock();
     while (op) op = engine_->Execute(op, true, true);
     lk.lock();

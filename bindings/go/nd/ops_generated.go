@@ -10,6 +10,445 @@ import (
 
 var _ = opparam.List{} // used by every operator with parameters
 
+// ActivationOpts holds the parameters of Activation. A nil *ActivationOpts passes none; required ones are then
+// reported missing by the library.
+type ActivationOpts struct {
+	// ActType is the parameter act_type ({'relu', 'sigmoid', 'softrelu', 'softsign', 'tanh'}, required):
+	// Activation function to apply.
+	ActType string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Activation runs the operator Activation.
+//
+// Applies an activation function element-wise: relu max(x, 0), sigmoid 1/(1+exp(-x)), tanh, softrelu
+// log(1+exp(x)), softsign x/(1+|x|).
+//
+// Inputs: data. Returns the first output.
+func Activation(data *mxc.NDArray, opts *ActivationOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.Str("act_type", opts.ActType)
+		out = opts.Out
+	}
+	return invoke("Activation", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// BlockGradOpts holds the parameters of BlockGrad. A nil *BlockGradOpts passes none; required ones are then
+// reported missing by the library.
+type BlockGradOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// BlockGrad runs the operator BlockGrad (also called stop_gradient).
+//
+// Stops gradient computation: the output is the data, the gradient of the data is zero.
+//
+// Inputs: data. Returns the first output.
+func BlockGrad(data *mxc.NDArray, opts *BlockGradOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("BlockGrad", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// CastOpts holds the parameters of Cast. A nil *CastOpts passes none; required ones are then reported missing
+// by the library.
+type CastOpts struct {
+	// Dtype is the parameter dtype (dtype, required): Output dtype.
+	Dtype mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Cast runs the operator Cast (also called cast).
+//
+// Converts every element to `dtype` (float to integer truncates toward zero).
+//
+// Inputs: data. Returns the first output.
+func Cast(data *mxc.NDArray, opts *CastOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.DType("dtype", opts.Dtype)
+		out = opts.Out
+	}
+	return invoke("Cast", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// FullyConnectedOpts holds the parameters of FullyConnected. A nil *FullyConnectedOpts passes none; required
+// ones are then reported missing by the library.
+type FullyConnectedOpts struct {
+	// NumHidden is the parameter num_hidden (int, required): Number of hidden units of the output.
+	NumHidden int
+	// NoBias is the parameter no_bias (boolean, default False): Whether to disable the bias (then there is no
+	// bias input). Nil keeps the default.
+	NoBias *bool
+	// Flatten is the parameter flatten (boolean, default True): Whether to collapse all but the first axis of
+	// the input data. Nil keeps the default.
+	Flatten *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// FullyConnected runs the operator FullyConnected.
+//
+// Applies a linear transformation: out = data * weight^T + bias. With flatten=true (the default) data of shape
+// (batch, d1, ..., dn) is treated as (batch, d1*...*dn); otherwise the transformation applies to the last axis.
+// weight has shape (num_hidden, k), bias (num_hidden,).
+//
+// Inputs: data, weight, bias. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output.
+func FullyConnected(data, weight, bias *mxc.NDArray, opts *FullyConnectedOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.Int("num_hidden", opts.NumHidden)
+		p.OptBool("no_bias", opts.NoBias)
+		p.OptBool("flatten", opts.Flatten)
+		out = opts.Out
+	}
+	return invoke("FullyConnected", []*mxc.NDArray{data, weight, bias}, []string{"data", "weight", "bias"}, p, out)
+}
+
+// LeakyReLUOpts holds the parameters of LeakyReLU. A nil *LeakyReLUOpts passes none; required ones are then
+// reported missing by the library.
+type LeakyReLUOpts struct {
+	// ActType is the parameter act_type ({'elu', 'gelu', 'leaky', 'prelu', 'rrelu', 'selu'}, default leaky):
+	// Activation function to apply. Empty keeps the default.
+	ActType string
+	// Slope is the parameter slope (float, default 0.25): Slope of leaky and elu. Nil keeps the default.
+	Slope *float64
+	// LowerBound is the parameter lower_bound (float, default 0.125): Lower bound of the random slope of rrelu.
+	// Nil keeps the default.
+	LowerBound *float64
+	// UpperBound is the parameter upper_bound (float, default 0.334): Upper bound of the random slope of rrelu.
+	// Nil keeps the default.
+	UpperBound *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// LeakyReLU runs the operator LeakyReLU.
+//
+// Leaky rectified linear units and relatives: leaky (x > 0 ? x : slope*x), elu (x > 0 ? x : slope*(exp(x)-1)),
+// selu, gelu (x*Phi(x)), prelu (a learned slope gamma per channel, axis 1) and rrelu (a random slope in
+// [lower_bound, upper_bound) when training, their mean otherwise).
+//
+// Inputs: data, gamma. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output.
+func LeakyReLU(data, gamma *mxc.NDArray, opts *LeakyReLUOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.Enum("act_type", opts.ActType)
+		p.OptFloat("slope", opts.Slope)
+		p.OptFloat("lower_bound", opts.LowerBound)
+		p.OptFloat("upper_bound", opts.UpperBound)
+		out = opts.Out
+	}
+	return invoke("LeakyReLU", []*mxc.NDArray{data, gamma}, []string{"data", "gamma"}, p, out)
+}
+
+// LinearRegressionOutputOpts holds the parameters of LinearRegressionOutput. A nil *LinearRegressionOutputOpts
+// passes none; required ones are then reported missing by the library.
+type LinearRegressionOutputOpts struct {
+	// GradScale is the parameter grad_scale (float, default 1): Scales the gradient by a float factor. Nil
+	// keeps the default.
+	GradScale *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// LinearRegressionOutput runs the operator LinearRegressionOutput.
+//
+// Least-squares regression head. Forward: the data. Backward: (out - label) * grad_scale / m, with m the number
+// of outputs per sample.
+//
+// Inputs: data, label. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output. A loss: backward ignores the head gradient.
+func LinearRegressionOutput(data, label *mxc.NDArray, opts *LinearRegressionOutputOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("grad_scale", opts.GradScale)
+		out = opts.Out
+	}
+	return invoke("LinearRegressionOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out)
+}
+
+// LogisticRegressionOutputOpts holds the parameters of LogisticRegressionOutput. A nil
+// *LogisticRegressionOutputOpts passes none; required ones are then reported missing by the library.
+type LogisticRegressionOutputOpts struct {
+	// GradScale is the parameter grad_scale (float, default 1): Scales the gradient by a float factor. Nil
+	// keeps the default.
+	GradScale *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// LogisticRegressionOutput runs the operator LogisticRegressionOutput.
+//
+// Logistic regression head. Forward: sigmoid(data). Backward: (out - label) * grad_scale / m, with m the number
+// of outputs per sample.
+//
+// Inputs: data, label. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output. A loss: backward ignores the head gradient.
+func LogisticRegressionOutput(data, label *mxc.NDArray, opts *LogisticRegressionOutputOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("grad_scale", opts.GradScale)
+		out = opts.Out
+	}
+	return invoke("LogisticRegressionOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out)
+}
+
+// MAERegressionOutputOpts holds the parameters of MAERegressionOutput. A nil *MAERegressionOutputOpts passes
+// none; required ones are then reported missing by the library.
+type MAERegressionOutputOpts struct {
+	// GradScale is the parameter grad_scale (float, default 1): Scales the gradient by a float factor. Nil
+	// keeps the default.
+	GradScale *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// MAERegressionOutput runs the operator MAERegressionOutput.
+//
+// Mean-absolute-error regression head. Forward: the data. Backward: sign(out - label) * grad_scale / m, with m
+// the number of outputs per sample.
+//
+// Inputs: data, label. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output. A loss: backward ignores the head gradient.
+func MAERegressionOutput(data, label *mxc.NDArray, opts *MAERegressionOutputOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("grad_scale", opts.GradScale)
+		out = opts.Out
+	}
+	return invoke("MAERegressionOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out)
+}
+
+// MakeLossOpts holds the parameters of MakeLoss. A nil *MakeLossOpts passes none; required ones are then
+// reported missing by the library.
+type MakeLossOpts struct {
+	// GradScale is the parameter grad_scale (float, default 1): Gradient scale as a supplement to the unary and
+	// binary operators. Nil keeps the default.
+	GradScale *float64
+	// ValidThresh is the parameter valid_thresh (float, default 0): Elements above this threshold count as
+	// valid with normalization 'valid'. Nil keeps the default.
+	ValidThresh *float64
+	// Normalization is the parameter normalization ({'batch', 'null', 'valid'}, default null): Normalises the
+	// gradient. Empty keeps the default.
+	Normalization string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// MakeLoss runs the operator MakeLoss.
+//
+// Makes a loss from any symbol: the output is the data, the gradient is grad_scale divided by 1 (normalization
+// 'null'), the batch size ('batch') or the number of elements above valid_thresh ('valid'), whatever the head
+// gradient.
+//
+// Inputs: data. Returns the first output. A loss: backward ignores the head gradient.
+func MakeLoss(data *mxc.NDArray, opts *MakeLossOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("grad_scale", opts.GradScale)
+		p.OptFloat("valid_thresh", opts.ValidThresh)
+		p.Enum("normalization", opts.Normalization)
+		out = opts.Out
+	}
+	return invoke("MakeLoss", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// SoftmaxOutputOpts holds the parameters of SoftmaxOutput. A nil *SoftmaxOutputOpts passes none; required ones
+// are then reported missing by the library.
+type SoftmaxOutputOpts struct {
+	// GradScale is the parameter grad_scale (float, default 1): Scales the gradient by a float factor. Nil
+	// keeps the default.
+	GradScale *float64
+	// IgnoreLabel is the parameter ignore_label (float, default -1): The label to ignore when use_ignore is
+	// set. Nil keeps the default.
+	IgnoreLabel *float64
+	// MultiOutput is the parameter multi_output (boolean, default False): Softmax over axis 1 of (n, k, x1,
+	// ..., xn), with a label of shape (n, x1, ..., xn). Nil keeps the default.
+	MultiOutput *bool
+	// UseIgnore is the parameter use_ignore (boolean, default False): Give rows labelled ignore_label a zero
+	// gradient. Nil keeps the default.
+	UseIgnore *bool
+	// PreserveShape is the parameter preserve_shape (boolean, default False): Softmax over the last axis,
+	// keeping the shape. Nil keeps the default.
+	PreserveShape *bool
+	// Normalization is the parameter normalization ({'batch', 'null', 'valid'}, default null): Normalises the
+	// gradient. Empty keeps the default.
+	Normalization string
+	// OutGrad is the parameter out_grad (boolean, default False): Multiplies the gradient by the head gradient.
+	// Nil keeps the default.
+	OutGrad *bool
+	// SmoothAlpha is the parameter smooth_alpha (float, default 0): Label smoothing: the label's class gets 1 -
+	// alpha, every other class alpha / (k - 1). Nil keeps the default.
+	SmoothAlpha *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// SoftmaxOutput runs the operator SoftmaxOutput (also called Softmax).
+//
+// Softmax with a cross-entropy loss gradient. Forward: softmax over the last axis of the data viewed as (batch,
+// classes) (over axis 1 with multi_output, over the last axis with preserve_shape). Backward (the head gradient
+// is ignored): (softmax - onehot(label)) * grad_scale / normaliser, with normalization 'null' (1), 'batch'
+// (batch size) or 'valid' (labels not equal to ignore_label).
+//
+// Inputs: data, label. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output. A loss: backward ignores the head gradient.
+func SoftmaxOutput(data, label *mxc.NDArray, opts *SoftmaxOutputOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("grad_scale", opts.GradScale)
+		p.OptFloat("ignore_label", opts.IgnoreLabel)
+		p.OptBool("multi_output", opts.MultiOutput)
+		p.OptBool("use_ignore", opts.UseIgnore)
+		p.OptBool("preserve_shape", opts.PreserveShape)
+		p.Enum("normalization", opts.Normalization)
+		p.OptBool("out_grad", opts.OutGrad)
+		p.OptFloat("smooth_alpha", opts.SmoothAlpha)
+		out = opts.Out
+	}
+	return invoke("SoftmaxOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out)
+}
+
+// CopyOpts holds the parameters of Copy. A nil *CopyOpts passes none; required ones are then reported missing
+// by the library.
+type CopyOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Copy runs the operator _copy (also called identity).
+//
+// Returns a copy of the input.
+//
+// Inputs: data. Returns the first output.
+func Copy(data *mxc.NDArray, opts *CopyOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_copy", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// CopytoOpts holds the parameters of Copyto. A nil *CopytoOpts passes none; required ones are then reported
+// missing by the library.
+type CopytoOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Copyto runs the operator _copyto.
+//
+// Copies the input into the output array (converting the dtype if the output's differs).
+//
+// Inputs: data. Returns the first output.
+func Copyto(data *mxc.NDArray, opts *CopytoOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_copyto", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// DivScalarOpts holds the parameters of DivScalar. A nil *DivScalarOpts passes none; required ones are then
+// reported missing by the library.
+type DivScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// DivScalar runs the operator _div_scalar (also called _DivScalar).
+//
+// data / scalar, elementwise.
+//
+// Inputs: data. Returns the first output.
+func DivScalar(data *mxc.NDArray, opts *DivScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_div_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// EqualOpts holds the parameters of Equal. A nil *EqualOpts passes none; required ones are then reported
+// missing by the library.
+type EqualOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Equal runs the operator _equal (also called _Equal).
+//
+// Returns 1 where lhs == rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func Equal(lhs, rhs *mxc.NDArray, opts *EqualOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// EqualScalarOpts holds the parameters of EqualScalar. A nil *EqualScalarOpts passes none; required ones are
+// then reported missing by the library.
+type EqualScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// EqualScalar runs the operator _equal_scalar (also called _EqualScalar).
+//
+// 1 where data == scalar, else 0 (in the input dtype).
+//
+// Inputs: data. Returns the first output.
+func EqualScalar(data *mxc.NDArray, opts *EqualScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
 // FullOpts holds the parameters of Full. A nil *FullOpts passes none; required ones are then reported missing
 // by the library.
 type FullOpts struct {
@@ -44,6 +483,464 @@ func Full(opts *FullOpts) (*mxc.NDArray, error) {
 	return invoke("_full", nil, nil, p, out)
 }
 
+// GreaterOpts holds the parameters of Greater. A nil *GreaterOpts passes none; required ones are then reported
+// missing by the library.
+type GreaterOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Greater runs the operator _greater (also called _Greater).
+//
+// Returns 1 where lhs > rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func Greater(lhs, rhs *mxc.NDArray, opts *GreaterOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_greater", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// GreaterEqualOpts holds the parameters of GreaterEqual. A nil *GreaterEqualOpts passes none; required ones are
+// then reported missing by the library.
+type GreaterEqualOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// GreaterEqual runs the operator _greater_equal (also called _Greater_Equal).
+//
+// Returns 1 where lhs >= rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func GreaterEqual(lhs, rhs *mxc.NDArray, opts *GreaterEqualOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_greater_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// GreaterEqualScalarOpts holds the parameters of GreaterEqualScalar. A nil *GreaterEqualScalarOpts passes none;
+// required ones are then reported missing by the library.
+type GreaterEqualScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// GreaterEqualScalar runs the operator _greater_equal_scalar (also called _GreaterEqualScalar).
+//
+// 1 where data >= scalar, else 0 (in the input dtype).
+//
+// Inputs: data. Returns the first output.
+func GreaterEqualScalar(data *mxc.NDArray, opts *GreaterEqualScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_greater_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// GreaterScalarOpts holds the parameters of GreaterScalar. A nil *GreaterScalarOpts passes none; required ones
+// are then reported missing by the library.
+type GreaterScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// GreaterScalar runs the operator _greater_scalar (also called _GreaterScalar).
+//
+// 1 where data > scalar, else 0 (in the input dtype).
+//
+// Inputs: data. Returns the first output.
+func GreaterScalar(data *mxc.NDArray, opts *GreaterScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_greater_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// LesserOpts holds the parameters of Lesser. A nil *LesserOpts passes none; required ones are then reported
+// missing by the library.
+type LesserOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Lesser runs the operator _lesser (also called _Lesser).
+//
+// Returns 1 where lhs < rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func Lesser(lhs, rhs *mxc.NDArray, opts *LesserOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_lesser", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// LesserEqualOpts holds the parameters of LesserEqual. A nil *LesserEqualOpts passes none; required ones are
+// then reported missing by the library.
+type LesserEqualOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// LesserEqual runs the operator _lesser_equal (also called _Lesser_Equal).
+//
+// Returns 1 where lhs <= rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func LesserEqual(lhs, rhs *mxc.NDArray, opts *LesserEqualOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_lesser_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// LesserEqualScalarOpts holds the parameters of LesserEqualScalar. A nil *LesserEqualScalarOpts passes none;
+// required ones are then reported missing by the library.
+type LesserEqualScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// LesserEqualScalar runs the operator _lesser_equal_scalar (also called _LesserEqualScalar).
+//
+// 1 where data <= scalar, else 0 (in the input dtype).
+//
+// Inputs: data. Returns the first output.
+func LesserEqualScalar(data *mxc.NDArray, opts *LesserEqualScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_lesser_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// LesserScalarOpts holds the parameters of LesserScalar. A nil *LesserScalarOpts passes none; required ones are
+// then reported missing by the library.
+type LesserScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// LesserScalar runs the operator _lesser_scalar (also called _LesserScalar).
+//
+// 1 where data < scalar, else 0 (in the input dtype).
+//
+// Inputs: data. Returns the first output.
+func LesserScalar(data *mxc.NDArray, opts *LesserScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_lesser_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// MaximumOpts holds the parameters of Maximum. A nil *MaximumOpts passes none; required ones are then reported
+// missing by the library.
+type MaximumOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Maximum runs the operator _maximum (also called _Maximum).
+//
+// Elementwise maximum of two arrays of the same shape.
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func Maximum(lhs, rhs *mxc.NDArray, opts *MaximumOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_maximum", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// MaximumScalarOpts holds the parameters of MaximumScalar. A nil *MaximumScalarOpts passes none; required ones
+// are then reported missing by the library.
+type MaximumScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// MaximumScalar runs the operator _maximum_scalar (also called _MaximumScalar).
+//
+// max(data, scalar), elementwise.
+//
+// Inputs: data. Returns the first output.
+func MaximumScalar(data *mxc.NDArray, opts *MaximumScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_maximum_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// MinimumOpts holds the parameters of Minimum. A nil *MinimumOpts passes none; required ones are then reported
+// missing by the library.
+type MinimumOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Minimum runs the operator _minimum (also called _Minimum).
+//
+// Elementwise minimum of two arrays of the same shape.
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func Minimum(lhs, rhs *mxc.NDArray, opts *MinimumOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_minimum", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// MinimumScalarOpts holds the parameters of MinimumScalar. A nil *MinimumScalarOpts passes none; required ones
+// are then reported missing by the library.
+type MinimumScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// MinimumScalar runs the operator _minimum_scalar (also called _MinimumScalar).
+//
+// min(data, scalar), elementwise.
+//
+// Inputs: data. Returns the first output.
+func MinimumScalar(data *mxc.NDArray, opts *MinimumScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_minimum_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// MinusScalarOpts holds the parameters of MinusScalar. A nil *MinusScalarOpts passes none; required ones are
+// then reported missing by the library.
+type MinusScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// MinusScalar runs the operator _minus_scalar (also called _MinusScalar).
+//
+// data - scalar, elementwise.
+//
+// Inputs: data. Returns the first output.
+func MinusScalar(data *mxc.NDArray, opts *MinusScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_minus_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// ModOpts holds the parameters of Mod. A nil *ModOpts passes none; required ones are then reported missing by
+// the library.
+type ModOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Mod runs the operator _mod (also called _Mod).
+//
+// Python-style modulo of two arrays of the same shape: the result has the sign of rhs; x % 0 = 0.
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func Mod(lhs, rhs *mxc.NDArray, opts *ModOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_mod", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// ModScalarOpts holds the parameters of ModScalar. A nil *ModScalarOpts passes none; required ones are then
+// reported missing by the library.
+type ModScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// ModScalar runs the operator _mod_scalar (also called _ModScalar).
+//
+// data % scalar (Python-style modulo; x % 0 = 0), elementwise.
+//
+// Inputs: data. Returns the first output.
+func ModScalar(data *mxc.NDArray, opts *ModScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_mod_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// MulScalarOpts holds the parameters of MulScalar. A nil *MulScalarOpts passes none; required ones are then
+// reported missing by the library.
+type MulScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// MulScalar runs the operator _mul_scalar (also called _MulScalar).
+//
+// data * scalar, elementwise.
+//
+// Inputs: data. Returns the first output.
+func MulScalar(data *mxc.NDArray, opts *MulScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_mul_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// NotEqualOpts holds the parameters of NotEqual. A nil *NotEqualOpts passes none; required ones are then
+// reported missing by the library.
+type NotEqualOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// NotEqual runs the operator _not_equal (also called _Not_Equal).
+//
+// Returns 1 where lhs != rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func NotEqual(lhs, rhs *mxc.NDArray, opts *NotEqualOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_not_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// NotEqualScalarOpts holds the parameters of NotEqualScalar. A nil *NotEqualScalarOpts passes none; required
+// ones are then reported missing by the library.
+type NotEqualScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// NotEqualScalar runs the operator _not_equal_scalar (also called _NotEqualScalar).
+//
+// 1 where data != scalar, else 0 (in the input dtype).
+//
+// Inputs: data. Returns the first output.
+func NotEqualScalar(data *mxc.NDArray, opts *NotEqualScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_not_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
 // OnesOpts holds the parameters of Ones. A nil *OnesOpts passes none; required ones are then reported missing
 // by the library.
 type OnesOpts struct {
@@ -75,6 +972,201 @@ func Ones(opts *OnesOpts) (*mxc.NDArray, error) {
 	return invoke("_ones", nil, nil, p, out)
 }
 
+// PlusScalarOpts holds the parameters of PlusScalar. A nil *PlusScalarOpts passes none; required ones are then
+// reported missing by the library.
+type PlusScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// PlusScalar runs the operator _plus_scalar (also called _PlusScalar).
+//
+// data + scalar, elementwise.
+//
+// Inputs: data. Returns the first output.
+func PlusScalar(data *mxc.NDArray, opts *PlusScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_plus_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// PowerOpts holds the parameters of Power. A nil *PowerOpts passes none; required ones are then reported
+// missing by the library.
+type PowerOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Power runs the operator _power (also called _Power, _pow).
+//
+// lhs raised to the power rhs, elementwise (same shapes).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func Power(lhs, rhs *mxc.NDArray, opts *PowerOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("_power", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// PowerScalarOpts holds the parameters of PowerScalar. A nil *PowerScalarOpts passes none; required ones are
+// then reported missing by the library.
+type PowerScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// PowerScalar runs the operator _power_scalar (also called _PowerScalar).
+//
+// data ** scalar, elementwise.
+//
+// Inputs: data. Returns the first output.
+func PowerScalar(data *mxc.NDArray, opts *PowerScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_power_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// RdivScalarOpts holds the parameters of RdivScalar. A nil *RdivScalarOpts passes none; required ones are then
+// reported missing by the library.
+type RdivScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// RdivScalar runs the operator _rdiv_scalar (also called _RDivScalar).
+//
+// scalar / data, elementwise.
+//
+// Inputs: data. Returns the first output.
+func RdivScalar(data *mxc.NDArray, opts *RdivScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_rdiv_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// RminusScalarOpts holds the parameters of RminusScalar. A nil *RminusScalarOpts passes none; required ones are
+// then reported missing by the library.
+type RminusScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// RminusScalar runs the operator _rminus_scalar (also called _RMinusScalar).
+//
+// scalar - data, elementwise.
+//
+// Inputs: data. Returns the first output.
+func RminusScalar(data *mxc.NDArray, opts *RminusScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_rminus_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// RmodScalarOpts holds the parameters of RmodScalar. A nil *RmodScalarOpts passes none; required ones are then
+// reported missing by the library.
+type RmodScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// RmodScalar runs the operator _rmod_scalar (also called _RModScalar).
+//
+// scalar % data (Python-style modulo; x % 0 = 0), elementwise.
+//
+// Inputs: data. Returns the first output.
+func RmodScalar(data *mxc.NDArray, opts *RmodScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_rmod_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// RpowerScalarOpts holds the parameters of RpowerScalar. A nil *RpowerScalarOpts passes none; required ones are
+// then reported missing by the library.
+type RpowerScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// RpowerScalar runs the operator _rpower_scalar (also called _RPowerScalar).
+//
+// scalar ** data, elementwise.
+//
+// Inputs: data. Returns the first output.
+func RpowerScalar(data *mxc.NDArray, opts *RpowerScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out = opts.Out
+	}
+	return invoke("_rpower_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
 // ZerosOpts holds the parameters of Zeros. A nil *ZerosOpts passes none; required ones are then reported
 // missing by the library.
 type ZerosOpts struct {
@@ -104,4 +1196,916 @@ func Zeros(opts *ZerosOpts) (*mxc.NDArray, error) {
 		out = opts.Out
 	}
 	return invoke("_zeros", nil, nil, p, out)
+}
+
+// AbsOpts holds the parameters of Abs. A nil *AbsOpts passes none; required ones are then reported missing by
+// the library.
+type AbsOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Abs runs the operator abs.
+//
+// Absolute value, elementwise.
+//
+// Inputs: data. Returns the first output.
+func Abs(data *mxc.NDArray, opts *AbsOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("abs", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// AdamUpdateOpts holds the parameters of AdamUpdate. A nil *AdamUpdateOpts passes none; required ones are then
+// reported missing by the library.
+type AdamUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Beta1 is the parameter beta1 (float, default 0.9): The decay rate for the 1st moment estimates. Nil keeps
+	// the default.
+	Beta1 *float64
+	// Beta2 is the parameter beta2 (float, default 0.999): The decay rate for the 2nd moment estimates. Nil
+	// keeps the default.
+	Beta2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-8): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// LazyUpdate is the parameter lazy_update (boolean, default True): Sparse lazy update (ignored: dense
+	// arrays only). Nil keeps the default.
+	LazyUpdate *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// AdamUpdate runs the operator adam_update.
+//
+// Adam step: g = clip(rescale_grad * grad + wd * weight); mean = beta1 * mean + (1 - beta1) * g; var = beta2 *
+// var + (1 - beta2) * g^2; weight = weight - lr * mean / (sqrt(var) + epsilon).
+//
+// Inputs: weight, grad, mean, var. Trailing inputs may be nil where the parameters make them unused. Returns
+// the first output. No gradient is defined.
+func AdamUpdate(weight, grad, mean, varArg *mxc.NDArray, opts *AdamUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("beta1", opts.Beta1)
+		p.OptFloat("beta2", opts.Beta2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptBool("lazy_update", opts.LazyUpdate)
+		out = opts.Out
+	}
+	return invoke("adam_update", []*mxc.NDArray{weight, grad, mean, varArg}, []string{"weight", "grad", "mean", "var"}, p, out)
+}
+
+// AddNOpts holds the parameters of AddN. A nil *AddNOpts passes none; required ones are then reported missing
+// by the library.
+type AddNOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// AddN runs the operator add_n (also called ElementWiseSum).
+//
+// Adds all input arguments elementwise (all of the same shape).
+//
+// The inputs (args) are variadic; num_args is set to their number. Returns the first output.
+func AddN(args []*mxc.NDArray, opts *AddNOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	p.Int("num_args", len(args))
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("add_n", args, nil, p, out)
+}
+
+// CeilOpts holds the parameters of Ceil. A nil *CeilOpts passes none; required ones are then reported missing
+// by the library.
+type CeilOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Ceil runs the operator ceil.
+//
+// Smallest integer not less than x, elementwise.
+//
+// Inputs: data. Returns the first output.
+func Ceil(data *mxc.NDArray, opts *CeilOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("ceil", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// ClipOpts holds the parameters of Clip. A nil *ClipOpts passes none; required ones are then reported missing
+// by the library.
+type ClipOpts struct {
+	// AMin is the parameter a_min (float, required): Minimum value.
+	AMin float64
+	// AMax is the parameter a_max (float, required): Maximum value.
+	AMax float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Clip runs the operator clip.
+//
+// Clips values to [a_min, a_max]: min(max(x, a_min), a_max).
+//
+// Inputs: data. Returns the first output.
+func Clip(data *mxc.NDArray, opts *ClipOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.Float("a_min", opts.AMin)
+		p.Float("a_max", opts.AMax)
+		out = opts.Out
+	}
+	return invoke("clip", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// CosOpts holds the parameters of Cos. A nil *CosOpts passes none; required ones are then reported missing by
+// the library.
+type CosOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Cos runs the operator cos.
+//
+// Cosine, elementwise (radians).
+//
+// Inputs: data. Returns the first output.
+func Cos(data *mxc.NDArray, opts *CosOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("cos", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// ElemwiseAddOpts holds the parameters of ElemwiseAdd. A nil *ElemwiseAddOpts passes none; required ones are
+// then reported missing by the library.
+type ElemwiseAddOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// ElemwiseAdd runs the operator elemwise_add (also called _plus, _Plus, _add).
+//
+// Adds two arrays of the same shape: lhs + rhs.
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func ElemwiseAdd(lhs, rhs *mxc.NDArray, opts *ElemwiseAddOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("elemwise_add", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// ElemwiseDivOpts holds the parameters of ElemwiseDiv. A nil *ElemwiseDivOpts passes none; required ones are
+// then reported missing by the library.
+type ElemwiseDivOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// ElemwiseDiv runs the operator elemwise_div (also called _div, _Div).
+//
+// Divides two arrays of the same shape: lhs / rhs (integers truncate; integer division by 0 gives 0).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func ElemwiseDiv(lhs, rhs *mxc.NDArray, opts *ElemwiseDivOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("elemwise_div", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// ElemwiseMulOpts holds the parameters of ElemwiseMul. A nil *ElemwiseMulOpts passes none; required ones are
+// then reported missing by the library.
+type ElemwiseMulOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// ElemwiseMul runs the operator elemwise_mul (also called _mul, _Mul).
+//
+// Multiplies two arrays of the same shape: lhs * rhs.
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func ElemwiseMul(lhs, rhs *mxc.NDArray, opts *ElemwiseMulOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("elemwise_mul", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// ElemwiseSubOpts holds the parameters of ElemwiseSub. A nil *ElemwiseSubOpts passes none; required ones are
+// then reported missing by the library.
+type ElemwiseSubOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// ElemwiseSub runs the operator elemwise_sub (also called _minus, _Minus, _sub).
+//
+// Subtracts two arrays of the same shape: lhs - rhs.
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+func ElemwiseSub(lhs, rhs *mxc.NDArray, opts *ElemwiseSubOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("elemwise_sub", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+}
+
+// ExpOpts holds the parameters of Exp. A nil *ExpOpts passes none; required ones are then reported missing by
+// the library.
+type ExpOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Exp runs the operator exp.
+//
+// Exponential, elementwise.
+//
+// Inputs: data. Returns the first output.
+func Exp(data *mxc.NDArray, opts *ExpOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("exp", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// Expm1Opts holds the parameters of Expm1. A nil *Expm1Opts passes none; required ones are then reported
+// missing by the library.
+type Expm1Opts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Expm1 runs the operator expm1.
+//
+// exp(x) - 1, elementwise, accurate for small x.
+//
+// Inputs: data. Returns the first output.
+func Expm1(data *mxc.NDArray, opts *Expm1Opts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("expm1", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// FloorOpts holds the parameters of Floor. A nil *FloorOpts passes none; required ones are then reported
+// missing by the library.
+type FloorOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Floor runs the operator floor.
+//
+// Largest integer not greater than x, elementwise.
+//
+// Inputs: data. Returns the first output.
+func Floor(data *mxc.NDArray, opts *FloorOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("floor", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// LogOpts holds the parameters of Log. A nil *LogOpts passes none; required ones are then reported missing by
+// the library.
+type LogOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Log runs the operator log.
+//
+// Natural logarithm, elementwise.
+//
+// Inputs: data. Returns the first output.
+func Log(data *mxc.NDArray, opts *LogOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("log", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// Log1pOpts holds the parameters of Log1p. A nil *Log1pOpts passes none; required ones are then reported
+// missing by the library.
+type Log1pOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Log1p runs the operator log1p.
+//
+// log(1 + x), elementwise, accurate for small x.
+//
+// Inputs: data. Returns the first output.
+func Log1p(data *mxc.NDArray, opts *Log1pOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("log1p", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// LogSoftmaxOpts holds the parameters of LogSoftmax. A nil *LogSoftmaxOpts passes none; required ones are then
+// reported missing by the library.
+type LogSoftmaxOpts struct {
+	// Axis is the parameter axis (int, default -1): The axis along which to compute softmax. Nil keeps the
+	// default.
+	Axis *int
+	// Temperature is the parameter temperature (float or None, default None): Temperature parameter in softmax
+	// (None means 1). Nil keeps the default.
+	Temperature *float64
+	// Dtype is the parameter dtype (dtype, default None): DType of the output (float32 or float64); None means
+	// the input's dtype. Nil keeps the default.
+	Dtype *mxc.DType
+	// UseLength is the parameter use_length (boolean, default False): Whether to use a length input (not
+	// supported). Nil keeps the default.
+	UseLength *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// LogSoftmax runs the operator log_softmax.
+//
+// Log of the softmax along an axis: x/T - log(sum(exp(x/T))).
+//
+// Inputs: data. Returns the first output.
+func LogSoftmax(data *mxc.NDArray, opts *LogSoftmaxOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptFloat("temperature", opts.Temperature)
+		p.OptDType("dtype", opts.Dtype)
+		p.OptBool("use_length", opts.UseLength)
+		out = opts.Out
+	}
+	return invoke("log_softmax", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// Make_lossOpts holds the parameters of Make_loss. A nil *Make_lossOpts passes none; required ones are then
+// reported missing by the library.
+type Make_lossOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Make_loss runs the operator make_loss.
+//
+// Makes a loss from any symbol: the output is the data, the gradient is 1 whatever the head gradient.
+//
+// Inputs: data. Returns the first output. A loss: backward ignores the head gradient.
+func Make_loss(data *mxc.NDArray, opts *Make_lossOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("make_loss", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// NagMomUpdateOpts holds the parameters of NagMomUpdate. A nil *NagMomUpdateOpts passes none; required ones are
+// then reported missing by the library.
+type NagMomUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Momentum is the parameter momentum (float, default 0): The decay rate of momentum estimates. Nil keeps
+	// the default.
+	Momentum *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// NagMomUpdate runs the operator nag_mom_update.
+//
+// Nesterov accelerated gradient step: g = clip(rescale_grad * grad) + wd * weight; mom = momentum * mom - lr *
+// g; weight = weight + momentum * mom - lr * g.
+//
+// Inputs: weight, grad, mom. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output. No gradient is defined.
+func NagMomUpdate(weight, grad, mom *mxc.NDArray, opts *NagMomUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		out = opts.Out
+	}
+	return invoke("nag_mom_update", []*mxc.NDArray{weight, grad, mom}, []string{"weight", "grad", "mom"}, p, out)
+}
+
+// NegativeOpts holds the parameters of Negative. A nil *NegativeOpts passes none; required ones are then
+// reported missing by the library.
+type NegativeOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Negative runs the operator negative.
+//
+// Numerical negative, elementwise: -x.
+//
+// Inputs: data. Returns the first output.
+func Negative(data *mxc.NDArray, opts *NegativeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("negative", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// ReciprocalOpts holds the parameters of Reciprocal. A nil *ReciprocalOpts passes none; required ones are then
+// reported missing by the library.
+type ReciprocalOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Reciprocal runs the operator reciprocal.
+//
+// Reciprocal, elementwise: 1 / x.
+//
+// Inputs: data. Returns the first output.
+func Reciprocal(data *mxc.NDArray, opts *ReciprocalOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("reciprocal", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// ReluOpts holds the parameters of Relu. A nil *ReluOpts passes none; required ones are then reported missing
+// by the library.
+type ReluOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Relu runs the operator relu.
+//
+// Rectified linear unit, elementwise: max(x, 0).
+//
+// Inputs: data. Returns the first output.
+func Relu(data *mxc.NDArray, opts *ReluOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("relu", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// RmspropUpdateOpts holds the parameters of RmspropUpdate. A nil *RmspropUpdateOpts passes none; required ones
+// are then reported missing by the library.
+type RmspropUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Gamma1 is the parameter gamma1 (float, default 0.95): The decay rate of the squared gradient. Nil keeps
+	// the default.
+	Gamma1 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-8): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// ClipWeights is the parameter clip_weights (float, default -1): Clips the weights to [-clip_weights,
+	// clip_weights]; <= 0 turns clipping off. Nil keeps the default.
+	ClipWeights *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// RmspropUpdate runs the operator rmsprop_update.
+//
+// RMSProp step: g = clip(rescale_grad * grad + wd * weight); n = (1 - gamma1) * g^2 + gamma1 * n; weight =
+// weight - lr * g / sqrt(n + epsilon).
+//
+// Inputs: weight, grad, n. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output. No gradient is defined.
+func RmspropUpdate(weight, grad, n *mxc.NDArray, opts *RmspropUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("gamma1", opts.Gamma1)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptFloat("clip_weights", opts.ClipWeights)
+		out = opts.Out
+	}
+	return invoke("rmsprop_update", []*mxc.NDArray{weight, grad, n}, []string{"weight", "grad", "n"}, p, out)
+}
+
+// RmspropalexUpdateOpts holds the parameters of RmspropalexUpdate. A nil *RmspropalexUpdateOpts passes none;
+// required ones are then reported missing by the library.
+type RmspropalexUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Gamma1 is the parameter gamma1 (float, default 0.95): Decay rate. Nil keeps the default.
+	Gamma1 *float64
+	// Gamma2 is the parameter gamma2 (float, default 0.9): Decay rate. Nil keeps the default.
+	Gamma2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-8): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// ClipWeights is the parameter clip_weights (float, default -1): Clips the weights to [-clip_weights,
+	// clip_weights]; <= 0 turns clipping off. Nil keeps the default.
+	ClipWeights *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// RmspropalexUpdate runs the operator rmspropalex_update.
+//
+// RMSProp step of Graves (2013): n = (1 - gamma1) * g^2 + gamma1 * n; g_avg = (1 - gamma1) * g + gamma1 *
+// g_avg; delta = gamma2 * delta - lr * g / sqrt(n - g_avg^2 + epsilon); weight = weight + delta.
+//
+// Inputs: weight, grad, n, g, delta. Trailing inputs may be nil where the parameters make them unused. Returns
+// the first output. No gradient is defined.
+func RmspropalexUpdate(weight, grad, n, g, delta *mxc.NDArray, opts *RmspropalexUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("gamma1", opts.Gamma1)
+		p.OptFloat("gamma2", opts.Gamma2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptFloat("clip_weights", opts.ClipWeights)
+		out = opts.Out
+	}
+	return invoke("rmspropalex_update", []*mxc.NDArray{weight, grad, n, g, delta}, []string{"weight", "grad", "n", "g", "delta"}, p, out)
+}
+
+// RoundOpts holds the parameters of Round. A nil *RoundOpts passes none; required ones are then reported
+// missing by the library.
+type RoundOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Round runs the operator round.
+//
+// Nearest integer, halves rounded away from zero, elementwise.
+//
+// Inputs: data. Returns the first output.
+func Round(data *mxc.NDArray, opts *RoundOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("round", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// RsqrtOpts holds the parameters of Rsqrt. A nil *RsqrtOpts passes none; required ones are then reported
+// missing by the library.
+type RsqrtOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Rsqrt runs the operator rsqrt.
+//
+// Reciprocal square root, elementwise: 1 / sqrt(x).
+//
+// Inputs: data. Returns the first output.
+func Rsqrt(data *mxc.NDArray, opts *RsqrtOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("rsqrt", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// SgdMomUpdateOpts holds the parameters of SgdMomUpdate. A nil *SgdMomUpdateOpts passes none; required ones are
+// then reported missing by the library.
+type SgdMomUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Momentum is the parameter momentum (float, default 0): The decay rate of momentum estimates. Nil keeps
+	// the default.
+	Momentum *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// LazyUpdate is the parameter lazy_update (boolean, default True): Sparse lazy update (ignored: dense
+	// arrays only). Nil keeps the default.
+	LazyUpdate *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// SgdMomUpdate runs the operator sgd_mom_update.
+//
+// SGD step with momentum: mom = momentum * mom - lr * (clip(rescale_grad * grad) + wd * weight); weight =
+// weight + mom.
+//
+// Inputs: weight, grad, mom. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output. No gradient is defined.
+func SgdMomUpdate(weight, grad, mom *mxc.NDArray, opts *SgdMomUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptBool("lazy_update", opts.LazyUpdate)
+		out = opts.Out
+	}
+	return invoke("sgd_mom_update", []*mxc.NDArray{weight, grad, mom}, []string{"weight", "grad", "mom"}, p, out)
+}
+
+// SgdUpdateOpts holds the parameters of SgdUpdate. A nil *SgdUpdateOpts passes none; required ones are then
+// reported missing by the library.
+type SgdUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// LazyUpdate is the parameter lazy_update (boolean, default True): Sparse lazy update (ignored: dense
+	// arrays only). Nil keeps the default.
+	LazyUpdate *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// SgdUpdate runs the operator sgd_update.
+//
+// SGD step: weight = weight - lr * (clip(rescale_grad * grad) + wd * weight).
+//
+// Inputs: weight, grad. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output. No gradient is defined.
+func SgdUpdate(weight, grad *mxc.NDArray, opts *SgdUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptBool("lazy_update", opts.LazyUpdate)
+		out = opts.Out
+	}
+	return invoke("sgd_update", []*mxc.NDArray{weight, grad}, []string{"weight", "grad"}, p, out)
+}
+
+// SigmoidOpts holds the parameters of Sigmoid. A nil *SigmoidOpts passes none; required ones are then reported
+// missing by the library.
+type SigmoidOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Sigmoid runs the operator sigmoid.
+//
+// Logistic sigmoid, elementwise: 1 / (1 + exp(-x)).
+//
+// Inputs: data. Returns the first output.
+func Sigmoid(data *mxc.NDArray, opts *SigmoidOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("sigmoid", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// SignOpts holds the parameters of Sign. A nil *SignOpts passes none; required ones are then reported missing
+// by the library.
+type SignOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Sign runs the operator sign.
+//
+// Sign, elementwise: -1, 0 or 1.
+//
+// Inputs: data. Returns the first output.
+func Sign(data *mxc.NDArray, opts *SignOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("sign", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// SinOpts holds the parameters of Sin. A nil *SinOpts passes none; required ones are then reported missing by
+// the library.
+type SinOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Sin runs the operator sin.
+//
+// Sine, elementwise (radians).
+//
+// Inputs: data. Returns the first output.
+func Sin(data *mxc.NDArray, opts *SinOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("sin", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// SoftmaxOpts holds the parameters of Softmax. A nil *SoftmaxOpts passes none; required ones are then reported
+// missing by the library.
+type SoftmaxOpts struct {
+	// Axis is the parameter axis (int, default -1): The axis along which to compute softmax. Nil keeps the
+	// default.
+	Axis *int
+	// Temperature is the parameter temperature (float or None, default None): Temperature parameter in softmax
+	// (None means 1). Nil keeps the default.
+	Temperature *float64
+	// Dtype is the parameter dtype (dtype, default None): DType of the output (float32 or float64); None means
+	// the input's dtype. Nil keeps the default.
+	Dtype *mxc.DType
+	// UseLength is the parameter use_length (boolean, default False): Whether to use a length input (not
+	// supported). Nil keeps the default.
+	UseLength *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Softmax runs the operator softmax.
+//
+// Softmax along an axis: exp(x/T) / sum(exp(x/T)).
+//
+// Inputs: data. Returns the first output.
+func Softmax(data *mxc.NDArray, opts *SoftmaxOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptFloat("temperature", opts.Temperature)
+		p.OptDType("dtype", opts.Dtype)
+		p.OptBool("use_length", opts.UseLength)
+		out = opts.Out
+	}
+	return invoke("softmax", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// SqrtOpts holds the parameters of Sqrt. A nil *SqrtOpts passes none; required ones are then reported missing
+// by the library.
+type SqrtOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Sqrt runs the operator sqrt.
+//
+// Square root, elementwise.
+//
+// Inputs: data. Returns the first output.
+func Sqrt(data *mxc.NDArray, opts *SqrtOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("sqrt", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// SquareOpts holds the parameters of Square. A nil *SquareOpts passes none; required ones are then reported
+// missing by the library.
+type SquareOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Square runs the operator square.
+//
+// Square, elementwise: x * x.
+//
+// Inputs: data. Returns the first output.
+func Square(data *mxc.NDArray, opts *SquareOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("square", []*mxc.NDArray{data}, []string{"data"}, p, out)
+}
+
+// TanhOpts holds the parameters of Tanh. A nil *TanhOpts passes none; required ones are then reported missing
+// by the library.
+type TanhOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+}
+
+// Tanh runs the operator tanh.
+//
+// Hyperbolic tangent, elementwise.
+//
+// Inputs: data. Returns the first output.
+func Tanh(data *mxc.NDArray, opts *TanhOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	if opts != nil {
+		out = opts.Out
+	}
+	return invoke("tanh", []*mxc.NDArray{data}, []string{"data"}, p, out)
 }

@@ -10,6 +10,489 @@ import (
 
 var _ = opparam.List{} // used by every operator with parameters
 
+// ActivationOpts holds the parameters of Activation. A nil *ActivationOpts passes none; required ones are then
+// reported missing by the library.
+type ActivationOpts struct {
+	// ActType is the parameter act_type ({'relu', 'sigmoid', 'softrelu', 'softsign', 'tanh'}, required):
+	// Activation function to apply.
+	ActType string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Activation is a symbol of the operator Activation.
+//
+// Applies an activation function element-wise: relu max(x, 0), sigmoid 1/(1+exp(-x)), tanh, softrelu
+// log(1+exp(x)), softsign x/(1+|x|).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Activation(data *mxc.Symbol, opts *ActivationOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Str("act_type", opts.ActType)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Activation", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// BlockGradOpts holds the parameters of BlockGrad. A nil *BlockGradOpts passes none; required ones are then
+// reported missing by the library.
+type BlockGradOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BlockGrad is a symbol of the operator BlockGrad (also called stop_gradient).
+//
+// Stops gradient computation: the output is the data, the gradient of the data is zero.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func BlockGrad(data *mxc.Symbol, opts *BlockGradOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("BlockGrad", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// CastOpts holds the parameters of Cast. A nil *CastOpts passes none; required ones are then reported missing
+// by the library.
+type CastOpts struct {
+	// Dtype is the parameter dtype (dtype, required): Output dtype.
+	Dtype mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Cast is a symbol of the operator Cast (also called cast).
+//
+// Converts every element to `dtype` (float to integer truncates toward zero).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Cast(data *mxc.Symbol, opts *CastOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.DType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Cast", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// FullyConnectedOpts holds the parameters of FullyConnected. A nil *FullyConnectedOpts passes none; required
+// ones are then reported missing by the library.
+type FullyConnectedOpts struct {
+	// NumHidden is the parameter num_hidden (int, required): Number of hidden units of the output.
+	NumHidden int
+	// NoBias is the parameter no_bias (boolean, default False): Whether to disable the bias (then there is no
+	// bias input). Nil keeps the default.
+	NoBias *bool
+	// Flatten is the parameter flatten (boolean, default True): Whether to collapse all but the first axis of
+	// the input data. Nil keeps the default.
+	Flatten *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// FullyConnected is a symbol of the operator FullyConnected.
+//
+// Applies a linear transformation: out = data * weight^T + bias. With flatten=true (the default) data of shape
+// (batch, d1, ..., dn) is treated as (batch, d1*...*dn); otherwise the transformation applies to the last axis.
+// weight has shape (num_hidden, k), bias (num_hidden,).
+//
+// Inputs: data, weight, bias. A nil input becomes a variable named "<name>_<input>".
+func FullyConnected(data, weight, bias *mxc.Symbol, opts *FullyConnectedOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("num_hidden", opts.NumHidden)
+		p.OptBool("no_bias", opts.NoBias)
+		p.OptBool("flatten", opts.Flatten)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("FullyConnected", name, attr, p, []string{"data", "weight", "bias"}, []*mxc.Symbol{data, weight, bias})
+}
+
+// LeakyReLUOpts holds the parameters of LeakyReLU. A nil *LeakyReLUOpts passes none; required ones are then
+// reported missing by the library.
+type LeakyReLUOpts struct {
+	// ActType is the parameter act_type ({'elu', 'gelu', 'leaky', 'prelu', 'rrelu', 'selu'}, default leaky):
+	// Activation function to apply. Empty keeps the default.
+	ActType string
+	// Slope is the parameter slope (float, default 0.25): Slope of leaky and elu. Nil keeps the default.
+	Slope *float64
+	// LowerBound is the parameter lower_bound (float, default 0.125): Lower bound of the random slope of rrelu.
+	// Nil keeps the default.
+	LowerBound *float64
+	// UpperBound is the parameter upper_bound (float, default 0.334): Upper bound of the random slope of rrelu.
+	// Nil keeps the default.
+	UpperBound *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LeakyReLU is a symbol of the operator LeakyReLU.
+//
+// Leaky rectified linear units and relatives: leaky (x > 0 ? x : slope*x), elu (x > 0 ? x : slope*(exp(x)-1)),
+// selu, gelu (x*Phi(x)), prelu (a learned slope gamma per channel, axis 1) and rrelu (a random slope in
+// [lower_bound, upper_bound) when training, their mean otherwise).
+//
+// Inputs: data, gamma. A nil input becomes a variable named "<name>_<input>".
+func LeakyReLU(data, gamma *mxc.Symbol, opts *LeakyReLUOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Enum("act_type", opts.ActType)
+		p.OptFloat("slope", opts.Slope)
+		p.OptFloat("lower_bound", opts.LowerBound)
+		p.OptFloat("upper_bound", opts.UpperBound)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("LeakyReLU", name, attr, p, []string{"data", "gamma"}, []*mxc.Symbol{data, gamma})
+}
+
+// LinearRegressionOutputOpts holds the parameters of LinearRegressionOutput. A nil *LinearRegressionOutputOpts
+// passes none; required ones are then reported missing by the library.
+type LinearRegressionOutputOpts struct {
+	// GradScale is the parameter grad_scale (float, default 1): Scales the gradient by a float factor. Nil
+	// keeps the default.
+	GradScale *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinearRegressionOutput is a symbol of the operator LinearRegressionOutput.
+//
+// Least-squares regression head. Forward: the data. Backward: (out - label) * grad_scale / m, with m the number
+// of outputs per sample.
+//
+// Inputs: data, label. A nil input becomes a variable named "<name>_<input>". A loss: backward ignores the head
+// gradient.
+func LinearRegressionOutput(data, label *mxc.Symbol, opts *LinearRegressionOutputOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("grad_scale", opts.GradScale)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("LinearRegressionOutput", name, attr, p, []string{"data", "label"}, []*mxc.Symbol{data, label})
+}
+
+// LogisticRegressionOutputOpts holds the parameters of LogisticRegressionOutput. A nil
+// *LogisticRegressionOutputOpts passes none; required ones are then reported missing by the library.
+type LogisticRegressionOutputOpts struct {
+	// GradScale is the parameter grad_scale (float, default 1): Scales the gradient by a float factor. Nil
+	// keeps the default.
+	GradScale *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LogisticRegressionOutput is a symbol of the operator LogisticRegressionOutput.
+//
+// Logistic regression head. Forward: sigmoid(data). Backward: (out - label) * grad_scale / m, with m the number
+// of outputs per sample.
+//
+// Inputs: data, label. A nil input becomes a variable named "<name>_<input>". A loss: backward ignores the head
+// gradient.
+func LogisticRegressionOutput(data, label *mxc.Symbol, opts *LogisticRegressionOutputOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("grad_scale", opts.GradScale)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("LogisticRegressionOutput", name, attr, p, []string{"data", "label"}, []*mxc.Symbol{data, label})
+}
+
+// MAERegressionOutputOpts holds the parameters of MAERegressionOutput. A nil *MAERegressionOutputOpts passes
+// none; required ones are then reported missing by the library.
+type MAERegressionOutputOpts struct {
+	// GradScale is the parameter grad_scale (float, default 1): Scales the gradient by a float factor. Nil
+	// keeps the default.
+	GradScale *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// MAERegressionOutput is a symbol of the operator MAERegressionOutput.
+//
+// Mean-absolute-error regression head. Forward: the data. Backward: sign(out - label) * grad_scale / m, with m
+// the number of outputs per sample.
+//
+// Inputs: data, label. A nil input becomes a variable named "<name>_<input>". A loss: backward ignores the head
+// gradient.
+func MAERegressionOutput(data, label *mxc.Symbol, opts *MAERegressionOutputOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("grad_scale", opts.GradScale)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("MAERegressionOutput", name, attr, p, []string{"data", "label"}, []*mxc.Symbol{data, label})
+}
+
+// MakeLossOpts holds the parameters of MakeLoss. A nil *MakeLossOpts passes none; required ones are then
+// reported missing by the library.
+type MakeLossOpts struct {
+	// GradScale is the parameter grad_scale (float, default 1): Gradient scale as a supplement to the unary and
+	// binary operators. Nil keeps the default.
+	GradScale *float64
+	// ValidThresh is the parameter valid_thresh (float, default 0): Elements above this threshold count as
+	// valid with normalization 'valid'. Nil keeps the default.
+	ValidThresh *float64
+	// Normalization is the parameter normalization ({'batch', 'null', 'valid'}, default null): Normalises the
+	// gradient. Empty keeps the default.
+	Normalization string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// MakeLoss is a symbol of the operator MakeLoss.
+//
+// Makes a loss from any symbol: the output is the data, the gradient is grad_scale divided by 1 (normalization
+// 'null'), the batch size ('batch') or the number of elements above valid_thresh ('valid'), whatever the head
+// gradient.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". A loss: backward ignores the head
+// gradient.
+func MakeLoss(data *mxc.Symbol, opts *MakeLossOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("grad_scale", opts.GradScale)
+		p.OptFloat("valid_thresh", opts.ValidThresh)
+		p.Enum("normalization", opts.Normalization)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("MakeLoss", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SoftmaxOutputOpts holds the parameters of SoftmaxOutput. A nil *SoftmaxOutputOpts passes none; required ones
+// are then reported missing by the library.
+type SoftmaxOutputOpts struct {
+	// GradScale is the parameter grad_scale (float, default 1): Scales the gradient by a float factor. Nil
+	// keeps the default.
+	GradScale *float64
+	// IgnoreLabel is the parameter ignore_label (float, default -1): The label to ignore when use_ignore is
+	// set. Nil keeps the default.
+	IgnoreLabel *float64
+	// MultiOutput is the parameter multi_output (boolean, default False): Softmax over axis 1 of (n, k, x1,
+	// ..., xn), with a label of shape (n, x1, ..., xn). Nil keeps the default.
+	MultiOutput *bool
+	// UseIgnore is the parameter use_ignore (boolean, default False): Give rows labelled ignore_label a zero
+	// gradient. Nil keeps the default.
+	UseIgnore *bool
+	// PreserveShape is the parameter preserve_shape (boolean, default False): Softmax over the last axis,
+	// keeping the shape. Nil keeps the default.
+	PreserveShape *bool
+	// Normalization is the parameter normalization ({'batch', 'null', 'valid'}, default null): Normalises the
+	// gradient. Empty keeps the default.
+	Normalization string
+	// OutGrad is the parameter out_grad (boolean, default False): Multiplies the gradient by the head gradient.
+	// Nil keeps the default.
+	OutGrad *bool
+	// SmoothAlpha is the parameter smooth_alpha (float, default 0): Label smoothing: the label's class gets 1 -
+	// alpha, every other class alpha / (k - 1). Nil keeps the default.
+	SmoothAlpha *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SoftmaxOutput is a symbol of the operator SoftmaxOutput (also called Softmax).
+//
+// Softmax with a cross-entropy loss gradient. Forward: softmax over the last axis of the data viewed as (batch,
+// classes) (over axis 1 with multi_output, over the last axis with preserve_shape). Backward (the head gradient
+// is ignored): (softmax - onehot(label)) * grad_scale / normaliser, with normalization 'null' (1), 'batch'
+// (batch size) or 'valid' (labels not equal to ignore_label).
+//
+// Inputs: data, label. A nil input becomes a variable named "<name>_<input>". A loss: backward ignores the head
+// gradient.
+func SoftmaxOutput(data, label *mxc.Symbol, opts *SoftmaxOutputOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("grad_scale", opts.GradScale)
+		p.OptFloat("ignore_label", opts.IgnoreLabel)
+		p.OptBool("multi_output", opts.MultiOutput)
+		p.OptBool("use_ignore", opts.UseIgnore)
+		p.OptBool("preserve_shape", opts.PreserveShape)
+		p.Enum("normalization", opts.Normalization)
+		p.OptBool("out_grad", opts.OutGrad)
+		p.OptFloat("smooth_alpha", opts.SmoothAlpha)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("SoftmaxOutput", name, attr, p, []string{"data", "label"}, []*mxc.Symbol{data, label})
+}
+
+// CopyOpts holds the parameters of Copy. A nil *CopyOpts passes none; required ones are then reported missing
+// by the library.
+type CopyOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Copy is a symbol of the operator _copy (also called identity).
+//
+// Returns a copy of the input.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Copy(data *mxc.Symbol, opts *CopyOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_copy", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// CopytoOpts holds the parameters of Copyto. A nil *CopytoOpts passes none; required ones are then reported
+// missing by the library.
+type CopytoOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Copyto is a symbol of the operator _copyto.
+//
+// Copies the input into the output array (converting the dtype if the output's differs).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Copyto(data *mxc.Symbol, opts *CopytoOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_copyto", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// DivScalarOpts holds the parameters of DivScalar. A nil *DivScalarOpts passes none; required ones are then
+// reported missing by the library.
+type DivScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// DivScalar is a symbol of the operator _div_scalar (also called _DivScalar).
+//
+// data / scalar, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func DivScalar(data *mxc.Symbol, opts *DivScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_div_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// EqualOpts holds the parameters of Equal. A nil *EqualOpts passes none; required ones are then reported
+// missing by the library.
+type EqualOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Equal is a symbol of the operator _equal (also called _Equal).
+//
+// Returns 1 where lhs == rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func Equal(lhs, rhs *mxc.Symbol, opts *EqualOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_equal", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// EqualScalarOpts holds the parameters of EqualScalar. A nil *EqualScalarOpts passes none; required ones are
+// then reported missing by the library.
+type EqualScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// EqualScalar is a symbol of the operator _equal_scalar (also called _EqualScalar).
+//
+// 1 where data == scalar, else 0 (in the input dtype).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func EqualScalar(data *mxc.Symbol, opts *EqualScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_equal_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // FullOpts holds the parameters of Full. A nil *FullOpts passes none; required ones are then reported missing
 // by the library.
 type FullOpts struct {
@@ -47,6 +530,518 @@ func Full(opts *FullOpts) (*mxc.Symbol, error) {
 	return compose("_full", name, attr, p, nil, nil)
 }
 
+// GreaterOpts holds the parameters of Greater. A nil *GreaterOpts passes none; required ones are then reported
+// missing by the library.
+type GreaterOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Greater is a symbol of the operator _greater (also called _Greater).
+//
+// Returns 1 where lhs > rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func Greater(lhs, rhs *mxc.Symbol, opts *GreaterOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_greater", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// GreaterEqualOpts holds the parameters of GreaterEqual. A nil *GreaterEqualOpts passes none; required ones are
+// then reported missing by the library.
+type GreaterEqualOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// GreaterEqual is a symbol of the operator _greater_equal (also called _Greater_Equal).
+//
+// Returns 1 where lhs >= rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func GreaterEqual(lhs, rhs *mxc.Symbol, opts *GreaterEqualOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_greater_equal", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// GreaterEqualScalarOpts holds the parameters of GreaterEqualScalar. A nil *GreaterEqualScalarOpts passes none;
+// required ones are then reported missing by the library.
+type GreaterEqualScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// GreaterEqualScalar is a symbol of the operator _greater_equal_scalar (also called _GreaterEqualScalar).
+//
+// 1 where data >= scalar, else 0 (in the input dtype).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func GreaterEqualScalar(data *mxc.Symbol, opts *GreaterEqualScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_greater_equal_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// GreaterScalarOpts holds the parameters of GreaterScalar. A nil *GreaterScalarOpts passes none; required ones
+// are then reported missing by the library.
+type GreaterScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// GreaterScalar is a symbol of the operator _greater_scalar (also called _GreaterScalar).
+//
+// 1 where data > scalar, else 0 (in the input dtype).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func GreaterScalar(data *mxc.Symbol, opts *GreaterScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_greater_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// LesserOpts holds the parameters of Lesser. A nil *LesserOpts passes none; required ones are then reported
+// missing by the library.
+type LesserOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Lesser is a symbol of the operator _lesser (also called _Lesser).
+//
+// Returns 1 where lhs < rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func Lesser(lhs, rhs *mxc.Symbol, opts *LesserOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_lesser", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// LesserEqualOpts holds the parameters of LesserEqual. A nil *LesserEqualOpts passes none; required ones are
+// then reported missing by the library.
+type LesserEqualOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LesserEqual is a symbol of the operator _lesser_equal (also called _Lesser_Equal).
+//
+// Returns 1 where lhs <= rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func LesserEqual(lhs, rhs *mxc.Symbol, opts *LesserEqualOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_lesser_equal", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// LesserEqualScalarOpts holds the parameters of LesserEqualScalar. A nil *LesserEqualScalarOpts passes none;
+// required ones are then reported missing by the library.
+type LesserEqualScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LesserEqualScalar is a symbol of the operator _lesser_equal_scalar (also called _LesserEqualScalar).
+//
+// 1 where data <= scalar, else 0 (in the input dtype).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func LesserEqualScalar(data *mxc.Symbol, opts *LesserEqualScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_lesser_equal_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// LesserScalarOpts holds the parameters of LesserScalar. A nil *LesserScalarOpts passes none; required ones are
+// then reported missing by the library.
+type LesserScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LesserScalar is a symbol of the operator _lesser_scalar (also called _LesserScalar).
+//
+// 1 where data < scalar, else 0 (in the input dtype).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func LesserScalar(data *mxc.Symbol, opts *LesserScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_lesser_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// MaximumOpts holds the parameters of Maximum. A nil *MaximumOpts passes none; required ones are then reported
+// missing by the library.
+type MaximumOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Maximum is a symbol of the operator _maximum (also called _Maximum).
+//
+// Elementwise maximum of two arrays of the same shape.
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func Maximum(lhs, rhs *mxc.Symbol, opts *MaximumOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_maximum", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// MaximumScalarOpts holds the parameters of MaximumScalar. A nil *MaximumScalarOpts passes none; required ones
+// are then reported missing by the library.
+type MaximumScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// MaximumScalar is a symbol of the operator _maximum_scalar (also called _MaximumScalar).
+//
+// max(data, scalar), elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func MaximumScalar(data *mxc.Symbol, opts *MaximumScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_maximum_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// MinimumOpts holds the parameters of Minimum. A nil *MinimumOpts passes none; required ones are then reported
+// missing by the library.
+type MinimumOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Minimum is a symbol of the operator _minimum (also called _Minimum).
+//
+// Elementwise minimum of two arrays of the same shape.
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func Minimum(lhs, rhs *mxc.Symbol, opts *MinimumOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_minimum", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// MinimumScalarOpts holds the parameters of MinimumScalar. A nil *MinimumScalarOpts passes none; required ones
+// are then reported missing by the library.
+type MinimumScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// MinimumScalar is a symbol of the operator _minimum_scalar (also called _MinimumScalar).
+//
+// min(data, scalar), elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func MinimumScalar(data *mxc.Symbol, opts *MinimumScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_minimum_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// MinusScalarOpts holds the parameters of MinusScalar. A nil *MinusScalarOpts passes none; required ones are
+// then reported missing by the library.
+type MinusScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// MinusScalar is a symbol of the operator _minus_scalar (also called _MinusScalar).
+//
+// data - scalar, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func MinusScalar(data *mxc.Symbol, opts *MinusScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_minus_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ModOpts holds the parameters of Mod. A nil *ModOpts passes none; required ones are then reported missing by
+// the library.
+type ModOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Mod is a symbol of the operator _mod (also called _Mod).
+//
+// Python-style modulo of two arrays of the same shape: the result has the sign of rhs; x % 0 = 0.
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func Mod(lhs, rhs *mxc.Symbol, opts *ModOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_mod", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// ModScalarOpts holds the parameters of ModScalar. A nil *ModScalarOpts passes none; required ones are then
+// reported missing by the library.
+type ModScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ModScalar is a symbol of the operator _mod_scalar (also called _ModScalar).
+//
+// data % scalar (Python-style modulo; x % 0 = 0), elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ModScalar(data *mxc.Symbol, opts *ModScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_mod_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// MulScalarOpts holds the parameters of MulScalar. A nil *MulScalarOpts passes none; required ones are then
+// reported missing by the library.
+type MulScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// MulScalar is a symbol of the operator _mul_scalar (also called _MulScalar).
+//
+// data * scalar, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func MulScalar(data *mxc.Symbol, opts *MulScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_mul_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// NotEqualOpts holds the parameters of NotEqual. A nil *NotEqualOpts passes none; required ones are then
+// reported missing by the library.
+type NotEqualOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// NotEqual is a symbol of the operator _not_equal (also called _Not_Equal).
+//
+// Returns 1 where lhs != rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func NotEqual(lhs, rhs *mxc.Symbol, opts *NotEqualOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_not_equal", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// NotEqualScalarOpts holds the parameters of NotEqualScalar. A nil *NotEqualScalarOpts passes none; required
+// ones are then reported missing by the library.
+type NotEqualScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// NotEqualScalar is a symbol of the operator _not_equal_scalar (also called _NotEqualScalar).
+//
+// 1 where data != scalar, else 0 (in the input dtype).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func NotEqualScalar(data *mxc.Symbol, opts *NotEqualScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_not_equal_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // OnesOpts holds the parameters of Ones. A nil *OnesOpts passes none; required ones are then reported missing
 // by the library.
 type OnesOpts struct {
@@ -81,6 +1076,222 @@ func Ones(opts *OnesOpts) (*mxc.Symbol, error) {
 	return compose("_ones", name, attr, p, nil, nil)
 }
 
+// PlusScalarOpts holds the parameters of PlusScalar. A nil *PlusScalarOpts passes none; required ones are then
+// reported missing by the library.
+type PlusScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// PlusScalar is a symbol of the operator _plus_scalar (also called _PlusScalar).
+//
+// data + scalar, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func PlusScalar(data *mxc.Symbol, opts *PlusScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_plus_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// PowerOpts holds the parameters of Power. A nil *PowerOpts passes none; required ones are then reported
+// missing by the library.
+type PowerOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Power is a symbol of the operator _power (also called _Power, _pow).
+//
+// lhs raised to the power rhs, elementwise (same shapes).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func Power(lhs, rhs *mxc.Symbol, opts *PowerOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_power", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// PowerScalarOpts holds the parameters of PowerScalar. A nil *PowerScalarOpts passes none; required ones are
+// then reported missing by the library.
+type PowerScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// PowerScalar is a symbol of the operator _power_scalar (also called _PowerScalar).
+//
+// data ** scalar, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func PowerScalar(data *mxc.Symbol, opts *PowerScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_power_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RdivScalarOpts holds the parameters of RdivScalar. A nil *RdivScalarOpts passes none; required ones are then
+// reported missing by the library.
+type RdivScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RdivScalar is a symbol of the operator _rdiv_scalar (also called _RDivScalar).
+//
+// scalar / data, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func RdivScalar(data *mxc.Symbol, opts *RdivScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_rdiv_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RminusScalarOpts holds the parameters of RminusScalar. A nil *RminusScalarOpts passes none; required ones are
+// then reported missing by the library.
+type RminusScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RminusScalar is a symbol of the operator _rminus_scalar (also called _RMinusScalar).
+//
+// scalar - data, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func RminusScalar(data *mxc.Symbol, opts *RminusScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_rminus_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RmodScalarOpts holds the parameters of RmodScalar. A nil *RmodScalarOpts passes none; required ones are then
+// reported missing by the library.
+type RmodScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RmodScalar is a symbol of the operator _rmod_scalar (also called _RModScalar).
+//
+// scalar % data (Python-style modulo; x % 0 = 0), elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func RmodScalar(data *mxc.Symbol, opts *RmodScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_rmod_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RpowerScalarOpts holds the parameters of RpowerScalar. A nil *RpowerScalarOpts passes none; required ones are
+// then reported missing by the library.
+type RpowerScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RpowerScalar is a symbol of the operator _rpower_scalar (also called _RPowerScalar).
+//
+// scalar ** data, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func RpowerScalar(data *mxc.Symbol, opts *RpowerScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_rpower_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // ZerosOpts holds the parameters of Zeros. A nil *ZerosOpts passes none; required ones are then reported
 // missing by the library.
 type ZerosOpts struct {
@@ -113,4 +1324,1015 @@ func Zeros(opts *ZerosOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_zeros", name, attr, p, nil, nil)
+}
+
+// AbsOpts holds the parameters of Abs. A nil *AbsOpts passes none; required ones are then reported missing by
+// the library.
+type AbsOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Abs is a symbol of the operator abs.
+//
+// Absolute value, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Abs(data *mxc.Symbol, opts *AbsOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("abs", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// AdamUpdateOpts holds the parameters of AdamUpdate. A nil *AdamUpdateOpts passes none; required ones are then
+// reported missing by the library.
+type AdamUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Beta1 is the parameter beta1 (float, default 0.9): The decay rate for the 1st moment estimates. Nil keeps
+	// the default.
+	Beta1 *float64
+	// Beta2 is the parameter beta2 (float, default 0.999): The decay rate for the 2nd moment estimates. Nil
+	// keeps the default.
+	Beta2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-8): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// LazyUpdate is the parameter lazy_update (boolean, default True): Sparse lazy update (ignored: dense
+	// arrays only). Nil keeps the default.
+	LazyUpdate *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// AdamUpdate is a symbol of the operator adam_update.
+//
+// Adam step: g = clip(rescale_grad * grad + wd * weight); mean = beta1 * mean + (1 - beta1) * g; var = beta2 *
+// var + (1 - beta2) * g^2; weight = weight - lr * mean / (sqrt(var) + epsilon).
+//
+// Inputs: weight, grad, mean, var. A nil input becomes a variable named "<name>_<input>". No gradient is
+// defined.
+func AdamUpdate(weight, grad, mean, varArg *mxc.Symbol, opts *AdamUpdateOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("beta1", opts.Beta1)
+		p.OptFloat("beta2", opts.Beta2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptBool("lazy_update", opts.LazyUpdate)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("adam_update", name, attr, p, []string{"weight", "grad", "mean", "var"}, []*mxc.Symbol{weight, grad, mean, varArg})
+}
+
+// AddNOpts holds the parameters of AddN. A nil *AddNOpts passes none; required ones are then reported missing
+// by the library.
+type AddNOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// AddN is a symbol of the operator add_n (also called ElementWiseSum).
+//
+// Adds all input arguments elementwise (all of the same shape).
+//
+// The inputs (args) are variadic; num_args is set to their number.
+func AddN(args []*mxc.Symbol, opts *AddNOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	p.Int("num_args", len(args))
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("add_n", name, attr, p, nil, args)
+}
+
+// CeilOpts holds the parameters of Ceil. A nil *CeilOpts passes none; required ones are then reported missing
+// by the library.
+type CeilOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Ceil is a symbol of the operator ceil.
+//
+// Smallest integer not less than x, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Ceil(data *mxc.Symbol, opts *CeilOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("ceil", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ClipOpts holds the parameters of Clip. A nil *ClipOpts passes none; required ones are then reported missing
+// by the library.
+type ClipOpts struct {
+	// AMin is the parameter a_min (float, required): Minimum value.
+	AMin float64
+	// AMax is the parameter a_max (float, required): Maximum value.
+	AMax float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Clip is a symbol of the operator clip.
+//
+// Clips values to [a_min, a_max]: min(max(x, a_min), a_max).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Clip(data *mxc.Symbol, opts *ClipOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("a_min", opts.AMin)
+		p.Float("a_max", opts.AMax)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("clip", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// CosOpts holds the parameters of Cos. A nil *CosOpts passes none; required ones are then reported missing by
+// the library.
+type CosOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Cos is a symbol of the operator cos.
+//
+// Cosine, elementwise (radians).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Cos(data *mxc.Symbol, opts *CosOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("cos", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ElemwiseAddOpts holds the parameters of ElemwiseAdd. A nil *ElemwiseAddOpts passes none; required ones are
+// then reported missing by the library.
+type ElemwiseAddOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ElemwiseAdd is a symbol of the operator elemwise_add (also called _plus, _Plus, _add).
+//
+// Adds two arrays of the same shape: lhs + rhs.
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func ElemwiseAdd(lhs, rhs *mxc.Symbol, opts *ElemwiseAddOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("elemwise_add", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// ElemwiseDivOpts holds the parameters of ElemwiseDiv. A nil *ElemwiseDivOpts passes none; required ones are
+// then reported missing by the library.
+type ElemwiseDivOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ElemwiseDiv is a symbol of the operator elemwise_div (also called _div, _Div).
+//
+// Divides two arrays of the same shape: lhs / rhs (integers truncate; integer division by 0 gives 0).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func ElemwiseDiv(lhs, rhs *mxc.Symbol, opts *ElemwiseDivOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("elemwise_div", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// ElemwiseMulOpts holds the parameters of ElemwiseMul. A nil *ElemwiseMulOpts passes none; required ones are
+// then reported missing by the library.
+type ElemwiseMulOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ElemwiseMul is a symbol of the operator elemwise_mul (also called _mul, _Mul).
+//
+// Multiplies two arrays of the same shape: lhs * rhs.
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func ElemwiseMul(lhs, rhs *mxc.Symbol, opts *ElemwiseMulOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("elemwise_mul", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// ElemwiseSubOpts holds the parameters of ElemwiseSub. A nil *ElemwiseSubOpts passes none; required ones are
+// then reported missing by the library.
+type ElemwiseSubOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ElemwiseSub is a symbol of the operator elemwise_sub (also called _minus, _Minus, _sub).
+//
+// Subtracts two arrays of the same shape: lhs - rhs.
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func ElemwiseSub(lhs, rhs *mxc.Symbol, opts *ElemwiseSubOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("elemwise_sub", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// ExpOpts holds the parameters of Exp. A nil *ExpOpts passes none; required ones are then reported missing by
+// the library.
+type ExpOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Exp is a symbol of the operator exp.
+//
+// Exponential, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Exp(data *mxc.Symbol, opts *ExpOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("exp", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// Expm1Opts holds the parameters of Expm1. A nil *Expm1Opts passes none; required ones are then reported
+// missing by the library.
+type Expm1Opts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Expm1 is a symbol of the operator expm1.
+//
+// exp(x) - 1, elementwise, accurate for small x.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Expm1(data *mxc.Symbol, opts *Expm1Opts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("expm1", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// FloorOpts holds the parameters of Floor. A nil *FloorOpts passes none; required ones are then reported
+// missing by the library.
+type FloorOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Floor is a symbol of the operator floor.
+//
+// Largest integer not greater than x, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Floor(data *mxc.Symbol, opts *FloorOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("floor", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// LogOpts holds the parameters of Log. A nil *LogOpts passes none; required ones are then reported missing by
+// the library.
+type LogOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Log is a symbol of the operator log.
+//
+// Natural logarithm, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Log(data *mxc.Symbol, opts *LogOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("log", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// Log1pOpts holds the parameters of Log1p. A nil *Log1pOpts passes none; required ones are then reported
+// missing by the library.
+type Log1pOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Log1p is a symbol of the operator log1p.
+//
+// log(1 + x), elementwise, accurate for small x.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Log1p(data *mxc.Symbol, opts *Log1pOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("log1p", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// LogSoftmaxOpts holds the parameters of LogSoftmax. A nil *LogSoftmaxOpts passes none; required ones are then
+// reported missing by the library.
+type LogSoftmaxOpts struct {
+	// Axis is the parameter axis (int, default -1): The axis along which to compute softmax. Nil keeps the
+	// default.
+	Axis *int
+	// Temperature is the parameter temperature (float or None, default None): Temperature parameter in softmax
+	// (None means 1). Nil keeps the default.
+	Temperature *float64
+	// Dtype is the parameter dtype (dtype, default None): DType of the output (float32 or float64); None means
+	// the input's dtype. Nil keeps the default.
+	Dtype *mxc.DType
+	// UseLength is the parameter use_length (boolean, default False): Whether to use a length input (not
+	// supported). Nil keeps the default.
+	UseLength *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LogSoftmax is a symbol of the operator log_softmax.
+//
+// Log of the softmax along an axis: x/T - log(sum(exp(x/T))).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func LogSoftmax(data *mxc.Symbol, opts *LogSoftmaxOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptFloat("temperature", opts.Temperature)
+		p.OptDType("dtype", opts.Dtype)
+		p.OptBool("use_length", opts.UseLength)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("log_softmax", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// Make_lossOpts holds the parameters of Make_loss. A nil *Make_lossOpts passes none; required ones are then
+// reported missing by the library.
+type Make_lossOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Make_loss is a symbol of the operator make_loss.
+//
+// Makes a loss from any symbol: the output is the data, the gradient is 1 whatever the head gradient.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". A loss: backward ignores the head
+// gradient.
+func Make_loss(data *mxc.Symbol, opts *Make_lossOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("make_loss", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// NagMomUpdateOpts holds the parameters of NagMomUpdate. A nil *NagMomUpdateOpts passes none; required ones are
+// then reported missing by the library.
+type NagMomUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Momentum is the parameter momentum (float, default 0): The decay rate of momentum estimates. Nil keeps
+	// the default.
+	Momentum *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// NagMomUpdate is a symbol of the operator nag_mom_update.
+//
+// Nesterov accelerated gradient step: g = clip(rescale_grad * grad) + wd * weight; mom = momentum * mom - lr *
+// g; weight = weight + momentum * mom - lr * g.
+//
+// Inputs: weight, grad, mom. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func NagMomUpdate(weight, grad, mom *mxc.Symbol, opts *NagMomUpdateOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("nag_mom_update", name, attr, p, []string{"weight", "grad", "mom"}, []*mxc.Symbol{weight, grad, mom})
+}
+
+// NegativeOpts holds the parameters of Negative. A nil *NegativeOpts passes none; required ones are then
+// reported missing by the library.
+type NegativeOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Negative is a symbol of the operator negative.
+//
+// Numerical negative, elementwise: -x.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Negative(data *mxc.Symbol, opts *NegativeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("negative", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ReciprocalOpts holds the parameters of Reciprocal. A nil *ReciprocalOpts passes none; required ones are then
+// reported missing by the library.
+type ReciprocalOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Reciprocal is a symbol of the operator reciprocal.
+//
+// Reciprocal, elementwise: 1 / x.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Reciprocal(data *mxc.Symbol, opts *ReciprocalOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("reciprocal", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ReluOpts holds the parameters of Relu. A nil *ReluOpts passes none; required ones are then reported missing
+// by the library.
+type ReluOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Relu is a symbol of the operator relu.
+//
+// Rectified linear unit, elementwise: max(x, 0).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Relu(data *mxc.Symbol, opts *ReluOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("relu", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RmspropUpdateOpts holds the parameters of RmspropUpdate. A nil *RmspropUpdateOpts passes none; required ones
+// are then reported missing by the library.
+type RmspropUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Gamma1 is the parameter gamma1 (float, default 0.95): The decay rate of the squared gradient. Nil keeps
+	// the default.
+	Gamma1 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-8): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// ClipWeights is the parameter clip_weights (float, default -1): Clips the weights to [-clip_weights,
+	// clip_weights]; <= 0 turns clipping off. Nil keeps the default.
+	ClipWeights *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RmspropUpdate is a symbol of the operator rmsprop_update.
+//
+// RMSProp step: g = clip(rescale_grad * grad + wd * weight); n = (1 - gamma1) * g^2 + gamma1 * n; weight =
+// weight - lr * g / sqrt(n + epsilon).
+//
+// Inputs: weight, grad, n. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func RmspropUpdate(weight, grad, n *mxc.Symbol, opts *RmspropUpdateOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("gamma1", opts.Gamma1)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptFloat("clip_weights", opts.ClipWeights)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("rmsprop_update", name, attr, p, []string{"weight", "grad", "n"}, []*mxc.Symbol{weight, grad, n})
+}
+
+// RmspropalexUpdateOpts holds the parameters of RmspropalexUpdate. A nil *RmspropalexUpdateOpts passes none;
+// required ones are then reported missing by the library.
+type RmspropalexUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Gamma1 is the parameter gamma1 (float, default 0.95): Decay rate. Nil keeps the default.
+	Gamma1 *float64
+	// Gamma2 is the parameter gamma2 (float, default 0.9): Decay rate. Nil keeps the default.
+	Gamma2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-8): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// ClipWeights is the parameter clip_weights (float, default -1): Clips the weights to [-clip_weights,
+	// clip_weights]; <= 0 turns clipping off. Nil keeps the default.
+	ClipWeights *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RmspropalexUpdate is a symbol of the operator rmspropalex_update.
+//
+// RMSProp step of Graves (2013): n = (1 - gamma1) * g^2 + gamma1 * n; g_avg = (1 - gamma1) * g + gamma1 *
+// g_avg; delta = gamma2 * delta - lr * g / sqrt(n - g_avg^2 + epsilon); weight = weight + delta.
+//
+// Inputs: weight, grad, n, g, delta. A nil input becomes a variable named "<name>_<input>". No gradient is
+// defined.
+func RmspropalexUpdate(weight, grad, n, g, delta *mxc.Symbol, opts *RmspropalexUpdateOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("gamma1", opts.Gamma1)
+		p.OptFloat("gamma2", opts.Gamma2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptFloat("clip_weights", opts.ClipWeights)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("rmspropalex_update", name, attr, p, []string{"weight", "grad", "n", "g", "delta"}, []*mxc.Symbol{weight, grad, n, g, delta})
+}
+
+// RoundOpts holds the parameters of Round. A nil *RoundOpts passes none; required ones are then reported
+// missing by the library.
+type RoundOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Round is a symbol of the operator round.
+//
+// Nearest integer, halves rounded away from zero, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Round(data *mxc.Symbol, opts *RoundOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("round", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RsqrtOpts holds the parameters of Rsqrt. A nil *RsqrtOpts passes none; required ones are then reported
+// missing by the library.
+type RsqrtOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Rsqrt is a symbol of the operator rsqrt.
+//
+// Reciprocal square root, elementwise: 1 / sqrt(x).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Rsqrt(data *mxc.Symbol, opts *RsqrtOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("rsqrt", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SgdMomUpdateOpts holds the parameters of SgdMomUpdate. A nil *SgdMomUpdateOpts passes none; required ones are
+// then reported missing by the library.
+type SgdMomUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Momentum is the parameter momentum (float, default 0): The decay rate of momentum estimates. Nil keeps
+	// the default.
+	Momentum *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// LazyUpdate is the parameter lazy_update (boolean, default True): Sparse lazy update (ignored: dense
+	// arrays only). Nil keeps the default.
+	LazyUpdate *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SgdMomUpdate is a symbol of the operator sgd_mom_update.
+//
+// SGD step with momentum: mom = momentum * mom - lr * (clip(rescale_grad * grad) + wd * weight); weight =
+// weight + mom.
+//
+// Inputs: weight, grad, mom. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SgdMomUpdate(weight, grad, mom *mxc.Symbol, opts *SgdMomUpdateOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptBool("lazy_update", opts.LazyUpdate)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("sgd_mom_update", name, attr, p, []string{"weight", "grad", "mom"}, []*mxc.Symbol{weight, grad, mom})
+}
+
+// SgdUpdateOpts holds the parameters of SgdUpdate. A nil *SgdUpdateOpts passes none; required ones are then
+// reported missing by the library.
+type SgdUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Wd is the parameter wd (float, default 0): Weight decay (L2 regularisation coefficient). Nil keeps the
+	// default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescales the gradient before anything else.
+	// Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clips the gradient to [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// LazyUpdate is the parameter lazy_update (boolean, default True): Sparse lazy update (ignored: dense
+	// arrays only). Nil keeps the default.
+	LazyUpdate *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SgdUpdate is a symbol of the operator sgd_update.
+//
+// SGD step: weight = weight - lr * (clip(rescale_grad * grad) + wd * weight).
+//
+// Inputs: weight, grad. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SgdUpdate(weight, grad *mxc.Symbol, opts *SgdUpdateOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptBool("lazy_update", opts.LazyUpdate)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("sgd_update", name, attr, p, []string{"weight", "grad"}, []*mxc.Symbol{weight, grad})
+}
+
+// SigmoidOpts holds the parameters of Sigmoid. A nil *SigmoidOpts passes none; required ones are then reported
+// missing by the library.
+type SigmoidOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Sigmoid is a symbol of the operator sigmoid.
+//
+// Logistic sigmoid, elementwise: 1 / (1 + exp(-x)).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Sigmoid(data *mxc.Symbol, opts *SigmoidOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("sigmoid", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SignOpts holds the parameters of Sign. A nil *SignOpts passes none; required ones are then reported missing
+// by the library.
+type SignOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Sign is a symbol of the operator sign.
+//
+// Sign, elementwise: -1, 0 or 1.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Sign(data *mxc.Symbol, opts *SignOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("sign", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SinOpts holds the parameters of Sin. A nil *SinOpts passes none; required ones are then reported missing by
+// the library.
+type SinOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Sin is a symbol of the operator sin.
+//
+// Sine, elementwise (radians).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Sin(data *mxc.Symbol, opts *SinOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("sin", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SoftmaxOpts holds the parameters of Softmax. A nil *SoftmaxOpts passes none; required ones are then reported
+// missing by the library.
+type SoftmaxOpts struct {
+	// Axis is the parameter axis (int, default -1): The axis along which to compute softmax. Nil keeps the
+	// default.
+	Axis *int
+	// Temperature is the parameter temperature (float or None, default None): Temperature parameter in softmax
+	// (None means 1). Nil keeps the default.
+	Temperature *float64
+	// Dtype is the parameter dtype (dtype, default None): DType of the output (float32 or float64); None means
+	// the input's dtype. Nil keeps the default.
+	Dtype *mxc.DType
+	// UseLength is the parameter use_length (boolean, default False): Whether to use a length input (not
+	// supported). Nil keeps the default.
+	UseLength *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Softmax is a symbol of the operator softmax.
+//
+// Softmax along an axis: exp(x/T) / sum(exp(x/T)).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Softmax(data *mxc.Symbol, opts *SoftmaxOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptFloat("temperature", opts.Temperature)
+		p.OptDType("dtype", opts.Dtype)
+		p.OptBool("use_length", opts.UseLength)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("softmax", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SqrtOpts holds the parameters of Sqrt. A nil *SqrtOpts passes none; required ones are then reported missing
+// by the library.
+type SqrtOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Sqrt is a symbol of the operator sqrt.
+//
+// Square root, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Sqrt(data *mxc.Symbol, opts *SqrtOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("sqrt", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SquareOpts holds the parameters of Square. A nil *SquareOpts passes none; required ones are then reported
+// missing by the library.
+type SquareOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Square is a symbol of the operator square.
+//
+// Square, elementwise: x * x.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Square(data *mxc.Symbol, opts *SquareOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("square", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// TanhOpts holds the parameters of Tanh. A nil *TanhOpts passes none; required ones are then reported missing
+// by the library.
+type TanhOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Tanh is a symbol of the operator tanh.
+//
+// Hyperbolic tangent, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Tanh(data *mxc.Symbol, opts *TanhOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("tanh", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }

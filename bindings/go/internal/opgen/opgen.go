@@ -65,8 +65,9 @@ func Generate(pkg string, infos []*mxc.OpInfo) ([]byte, error) {
 }
 
 // goNames gives each operator an exported Go name: "elemwise_add" -> ElemwiseAdd, "_plus_scalar" -> PlusScalar.
-// Where two operators would get the same name, the ones whose name starts with "_" get the prefix "Internal" (and,
-// if still taken, a number).
+// Where two operators would get the same name, the ones whose name starts with "_" get the prefix "Internal"; of
+// two plain ones, the second keeps the library's spelling with a capital first letter ("Make_loss"); a number
+// settles what is left.
 func goNames(infos []*mxc.OpInfo) []string {
 	out := make([]string, len(infos))
 	used := map[string]bool{}
@@ -89,13 +90,30 @@ func goNames(infos []*mxc.OpInfo) []string {
 		if count[n] > 1 && strings.HasPrefix(infos[i].Name, "_") {
 			n = "Internal" + n
 		}
+		stem := n
+		if used[n] && !strings.HasPrefix(infos[i].Name, "_") {
+			// Names differing only in case or underscores (MakeLoss, make_loss): keep the library's spelling.
+			r := []rune(infos[i].Name)
+			if spelled := string(unicode.ToUpper(r[0])) + string(r[1:]); isIdent(spelled) {
+				n = spelled
+			}
+		}
 		for k := 2; used[n]; k++ {
-			n = fmt.Sprintf("%s%d", base[i], k)
+			n = fmt.Sprintf("%s%d", stem, k)
 		}
 		used[n] = true
 		out[i] = n
 	}
 	return out
+}
+
+func isIdent(s string) bool {
+	for i, r := range s {
+		if !(unicode.IsLetter(r) || r == '_' || (i > 0 && unicode.IsDigit(r))) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func words(name string) []string {
@@ -308,7 +326,9 @@ func writeOp(b *bytes.Buffer, pkg, g string, info *mxc.OpInfo) {
 		}
 		fmt.Fprintf(&d, "Inputs: %s.", strings.Join(parts, ", "))
 		if pkg == ND {
-			d.WriteString(" Trailing inputs may be nil where the parameters make them unused.")
+			if len(inNames) > 1 {
+				d.WriteString(" Trailing inputs may be nil where the parameters make them unused.")
+			}
 		} else {
 			d.WriteString(" A nil input becomes a variable named \"<name>_<input>\".")
 		}

@@ -60,9 +60,10 @@ func TestNames(t *testing.T) {
 			t.Errorf("argName(%q) = %q, want %q", in, got, want)
 		}
 	}
-	infos := []*mxc.OpInfo{{Name: "_copy"}, {Name: "copy"}, {Name: "Copy"}, {Name: "relu"}}
+	infos := []*mxc.OpInfo{{Name: "MakeLoss"}, {Name: "_copy"}, {Name: "copy"}, {Name: "make_loss"}, {Name: "relu"},
+		{Name: "Copy"}, {Name: "_Copy"}}
 	got := goNames(infos)
-	want := []string{"InternalCopy", "Copy", "Copy2", "Relu"}
+	want := []string{"MakeLoss", "InternalCopy", "Copy", "Make_loss", "Relu", "Copy2", "InternalCopy2"}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("goNames = %v, want %v", got, want)

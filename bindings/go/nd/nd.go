@@ -5,8 +5,12 @@
 //	y, err := nd.FullyConnected(x, w, b, &nd.FullyConnectedOpts{NumHidden: 10})
 //	_, err = nd.SgdUpdate(w, g, &nd.SgdUpdateOpts{Lr: 0.1, Out: w}) // in place
 //
-// Each function returns the operator's first output (a new array, or Out when set). For every output of a
-// multi-output operator use mxc.Invoke. Operations are queued on the library's engine; reading a result waits for
+// Each function returns the operator's first output (a new array, or Out when set); the option AllOutputs
+// receives every output of a multi-output operator:
+//
+//	var parts []*mxc.NDArray
+//	_, err = nd.SliceChannel(x, &nd.SliceChannelOpts{NumOutputs: 3, AllOutputs: &parts})
+// Operations are queued on the library's engine; reading a result waits for
 // it, and errors while computing surface there.
 package nd
 
@@ -34,8 +38,10 @@ func lookup(name string) (*mxc.Op, error) {
 	return o, nil
 }
 
-// invoke runs op on the inputs up to the last non-nil one (names are used in errors) and returns the first output.
-func invoke(op string, inputs []*mxc.NDArray, names []string, p opparam.List, out *mxc.NDArray) (*mxc.NDArray, error) {
+// invoke runs op on the inputs up to the last non-nil one (names are used in errors) and returns the first output;
+// with all set, *all receives every output, else outputs after the first are released.
+func invoke(op string, inputs []*mxc.NDArray, names []string, p opparam.List, out *mxc.NDArray,
+	all *[]*mxc.NDArray) (*mxc.NDArray, error) {
 	n := len(inputs)
 	for n > 0 && inputs[n-1] == nil {
 		n--
@@ -61,8 +67,10 @@ func invoke(op string, inputs []*mxc.NDArray, names []string, p opparam.List, ou
 	if err != nil {
 		return nil, err
 	}
-	for _, extra := range res[1:] {
-		if extra != out {
+	if all != nil {
+		*all = res
+	} else if out == nil {
+		for _, extra := range res[1:] {
 			_ = extra.Close()
 		}
 	}

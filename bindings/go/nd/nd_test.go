@@ -122,3 +122,37 @@ func TestErrors(t *testing.T) {
 		t.Fatalf("closed input: %v", err)
 	}
 }
+
+func TestTensorOps(t *testing.T) {
+	// x = [[0 1 2] [3 4 5]]
+	x := must(mxc.NewArray([]float32{0, 1, 2, 3, 4, 5}, 2, 3))
+	// Sum over axis 1 (a "Shape or None" parameter), keepdims.
+	s := must(nd.Sum(x, &nd.SumOpts{Axis: []int{1}, Keepdims: mxc.Ptr(true)}))
+	if !reflect.DeepEqual(s.Shape(), []int{2, 1}) {
+		t.Fatalf("sum shape %v", s.Shape())
+	}
+	near(t, "sum", must(s.Float32s()), 3, 12)
+	near(t, "sum all", must(must(nd.Sum(x, nil)).Float32s()), 15)
+	// slice with a "tuple of <int or None>": rows all, columns 1: -> [[1 2] [4 5]].
+	sl := must(nd.Slice(x, &nd.SliceOpts{Begin: []*int{nil, mxc.Ptr(1)}, End: []*int{nil, nil}}))
+	if !reflect.DeepEqual(sl.Shape(), []int{2, 2}) {
+		t.Fatalf("slice shape %v", sl.Shape())
+	}
+	near(t, "slice", must(sl.Float32s()), 1, 2, 4, 5)
+	// x x^T = [[5 14] [14 50]].
+	d := must(nd.Dot(x, x, &nd.DotOpts{TransposeB: mxc.Ptr(true)}))
+	near(t, "dot", must(d.Float32s()), 5, 14, 14, 50)
+	tr := must(nd.Transpose(x, nil))
+	near(t, "transpose", must(tr.Float32s()), 0, 3, 1, 4, 2, 5)
+	// Every output of a multi-output operator.
+	var parts []*mxc.NDArray
+	first := must(nd.SliceChannel(x, &nd.SliceChannelOpts{NumOutputs: 3, AllOutputs: &parts}))
+	if len(parts) != 3 || parts[0] != first {
+		t.Fatalf("%d parts", len(parts))
+	}
+	for i, p := range parts {
+		near(t, "split", must(p.Float32s()), float64(i), float64(i+3))
+	}
+	c := must(nd.Concat([]*mxc.NDArray{parts[2], parts[0]}, &nd.ConcatOpts{Dim: mxc.Ptr(1)}))
+	near(t, "concat", must(c.Float32s()), 2, 0, 5, 3)
+}

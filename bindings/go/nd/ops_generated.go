@@ -18,6 +18,8 @@ type ActivationOpts struct {
 	ActType string
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Activation runs the operator Activation.
@@ -25,15 +27,76 @@ type ActivationOpts struct {
 // Applies an activation function element-wise: relu max(x, 0), sigmoid 1/(1+exp(-x)), tanh, softrelu
 // log(1+exp(x)), softsign x/(1+|x|).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Activation(data *mxc.NDArray, opts *ActivationOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.Str("act_type", opts.ActType)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("Activation", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("Activation", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// BatchNormOpts holds the parameters of BatchNorm. A nil *BatchNormOpts passes none; required ones are then
+// reported missing by the library.
+type BatchNormOpts struct {
+	// Eps is the parameter eps (float, default 0.001): Epsilon to prevent division by 0. Nil keeps the default.
+	Eps *float64
+	// Momentum is the parameter momentum (float, default 0.9): Momentum for the moving average. Nil keeps the
+	// default.
+	Momentum *float64
+	// FixGamma is the parameter fix_gamma (boolean, default True): Fix gamma to 1 (its gradient is 0) while
+	// training. Nil keeps the default.
+	FixGamma *bool
+	// UseGlobalStats is the parameter use_global_stats (boolean, default False): Use the moving statistics
+	// instead of the batch ones while training. Nil keeps the default.
+	UseGlobalStats *bool
+	// OutputMeanVar is the parameter output_mean_var (boolean, default False): Output the mean and inverse std.
+	// Nil keeps the default.
+	OutputMeanVar *bool
+	// Axis is the parameter axis (int, default 1): The channel axis. Nil keeps the default.
+	Axis *int
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Do not select cudnn (accepted, ignored).
+	// Nil keeps the default.
+	CudnnOff *bool
+	// MinCalibRange is the parameter min_calib_range (float or None, default None): Quantisation calibration
+	// (accepted, ignored). Nil keeps the default.
+	MinCalibRange *float64
+	// MaxCalibRange is the parameter max_calib_range (float or None, default None): Quantisation calibration
+	// (accepted, ignored). Nil keeps the default.
+	MaxCalibRange *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BatchNorm runs the operator BatchNorm.
+//
+// Batch normalisation: out = gamma * (data - mean) / sqrt(var + eps) + beta per channel (axis), with the batch
+// statistics when training (updating moving_mean/moving_var) and the moving ones otherwise.
+//
+// Inputs: data, gamma, beta, moving_mean (auxiliary state), moving_var (auxiliary state). Trailing inputs may
+// be nil where the parameters make them unused. Returns the first output (see AllOutputs for the others).
+func BatchNorm(data, gamma, beta, movingMean, movingVar *mxc.NDArray, opts *BatchNormOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("eps", opts.Eps)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptBool("fix_gamma", opts.FixGamma)
+		p.OptBool("use_global_stats", opts.UseGlobalStats)
+		p.OptBool("output_mean_var", opts.OutputMeanVar)
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.OptFloat("min_calib_range", opts.MinCalibRange)
+		p.OptFloat("max_calib_range", opts.MaxCalibRange)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("BatchNorm", []*mxc.NDArray{data, gamma, beta, movingMean, movingVar}, []string{"data", "gamma", "beta", "moving_mean", "moving_var"}, p, out, all)
 }
 
 // BlockGradOpts holds the parameters of BlockGrad. A nil *BlockGradOpts passes none; required ones are then
@@ -41,20 +104,23 @@ func Activation(data *mxc.NDArray, opts *ActivationOpts) (*mxc.NDArray, error) {
 type BlockGradOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // BlockGrad runs the operator BlockGrad (also called stop_gradient).
 //
 // Stops gradient computation: the output is the data, the gradient of the data is zero.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func BlockGrad(data *mxc.NDArray, opts *BlockGradOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("BlockGrad", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("BlockGrad", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // CastOpts holds the parameters of Cast. A nil *CastOpts passes none; required ones are then reported missing
@@ -64,21 +130,227 @@ type CastOpts struct {
 	Dtype mxc.DType
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Cast runs the operator Cast (also called cast).
 //
 // Converts every element to `dtype` (float to integer truncates toward zero).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Cast(data *mxc.NDArray, opts *CastOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.DType("dtype", opts.Dtype)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("Cast", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("Cast", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ConcatOpts holds the parameters of Concat. A nil *ConcatOpts passes none; required ones are then reported
+// missing by the library.
+type ConcatOpts struct {
+	// Dim is the parameter dim (int, default 1): The axis to join along; negative values count from the end.
+	// Nil keeps the default.
+	Dim *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Concat runs the operator Concat (also called concat).
+//
+// Joins arrays along an existing axis (dim); all other dimensions must agree.
+//
+// The inputs (data) are variadic; num_args is set to their number. Returns the first output (see AllOutputs for
+// the others).
+func Concat(data []*mxc.NDArray, opts *ConcatOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	p.Int("num_args", len(data))
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("dim", opts.Dim)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("Concat", data, nil, p, out, all)
+}
+
+// ConvolutionOpts holds the parameters of Convolution. A nil *ConvolutionOpts passes none; required ones are
+// then reported missing by the library.
+type ConvolutionOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), required): Convolution kernel size: (w,) or (h, w).
+	Kernel []int
+	// Stride is the parameter stride (Shape(tuple), default ()): Convolution stride: (w,) or (h, w). Defaults
+	// to 1 for each dimension. Nil keeps the default.
+	Stride []int
+	// Dilate is the parameter dilate (Shape(tuple), default ()): Convolution dilation: (w,) or (h, w). Defaults
+	// to 1 for each dimension. Nil keeps the default.
+	Dilate []int
+	// Pad is the parameter pad (Shape(tuple), default ()): Zero padding on both sides: (w,) or (h, w). Defaults
+	// to no padding. Nil keeps the default.
+	Pad []int
+	// NumFilter is the parameter num_filter (int, required): Convolution filter (channel) number.
+	NumFilter int
+	// NumGroup is the parameter num_group (int, default 1): Number of group partitions. Nil keeps the default.
+	NumGroup *int
+	// Workspace is the parameter workspace (int, default 1024): Maximum temporary workspace in MB (accepted,
+	// ignored). Nil keeps the default.
+	Workspace *int
+	// NoBias is the parameter no_bias (boolean, default False): Whether to disable the bias (then there is no
+	// bias input). Nil keeps the default.
+	NoBias *bool
+	// CudnnTune is the parameter cudnn_tune ({'None', 'fastest', 'limited_workspace', 'off'}, default None):
+	// Whether to pick the convolution algorithm by running performance tests (accepted, ignored). Empty keeps
+	// the default.
+	CudnnTune string
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Turn off cudnn for this layer (accepted,
+	// ignored). Nil keeps the default.
+	CudnnOff *bool
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC'}, default None): Set
+	// layout for input and output: NCW or NCHW (None: default). Empty keeps the default.
+	Layout string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Convolution runs the operator Convolution.
+//
+// Convolution over 1-D (NCW) or 2-D (NCHW) data with num_filter filters of shape (C/num_group, *kernel),
+// stride, zero padding, dilation and groups. out[n, f] = bias[f] + sum_c weight[f, c] * data[n, c]
+// (cross-correlation). Output size per dimension: (in + 2*pad - dilate*(kernel-1) - 1) / stride + 1.
+//
+// Inputs: data, weight, bias. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func Convolution(data, weight, bias *mxc.NDArray, opts *ConvolutionOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("kernel", opts.Kernel)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("dilate", opts.Dilate)
+		p.OptShape("pad", opts.Pad)
+		p.Int("num_filter", opts.NumFilter)
+		p.OptInt("num_group", opts.NumGroup)
+		p.OptInt("workspace", opts.Workspace)
+		p.OptBool("no_bias", opts.NoBias)
+		p.Enum("cudnn_tune", opts.CudnnTune)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.Enum("layout", opts.Layout)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("Convolution", []*mxc.NDArray{data, weight, bias}, []string{"data", "weight", "bias"}, p, out, all)
+}
+
+// DropoutOpts holds the parameters of Dropout. A nil *DropoutOpts passes none; required ones are then reported
+// missing by the library.
+type DropoutOpts struct {
+	// P is the parameter p (float, default 0.5): Fraction of the input that gets dropped out during training.
+	// Nil keeps the default.
+	P *float64
+	// Mode is the parameter mode ({'always', 'training'}, default training): Whether to only turn on dropout
+	// during training or to also turn on for inference. Empty keeps the default.
+	Mode string
+	// Axes is the parameter axes (Shape(tuple), default ()): Axes along which one mask value is shared
+	// (variational dropout). Nil keeps the default.
+	Axes []int
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Whether to turn off cudnn (accepted,
+	// ignored). Nil keeps the default.
+	CudnnOff *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Dropout runs the operator Dropout.
+//
+// Dropout: while training (or always with mode='always') each element is zeroed with probability p and the
+// others are scaled by 1/(1-p); otherwise the identity. axes shares the mask along axes.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Dropout(data *mxc.NDArray, opts *DropoutOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("p", opts.P)
+		p.Enum("mode", opts.Mode)
+		p.OptShape("axes", opts.Axes)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("Dropout", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// EmbeddingOpts holds the parameters of Embedding. A nil *EmbeddingOpts passes none; required ones are then
+// reported missing by the library.
+type EmbeddingOpts struct {
+	// InputDim is the parameter input_dim (int, required): Vocabulary size of the input indices.
+	InputDim int
+	// OutputDim is the parameter output_dim (int, required): Dimension of the embedding vectors.
+	OutputDim int
+	// Dtype is the parameter dtype (dtype, default float32): Data type of weight. Nil keeps the default.
+	Dtype *mxc.DType
+	// SparseGrad is the parameter sparse_grad (boolean, default False): Compute row_sparse gradient in the
+	// backward calculation (accepted; gradients are dense). Nil keeps the default.
+	SparseGrad *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Embedding runs the operator Embedding.
+//
+// Maps integer indices to vector representations: out[..., :] = weight[data[...], :], with weight of shape
+// (input_dim, output_dim). Indices are clipped to [0, input_dim - 1].
+//
+// Inputs: data, weight. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func Embedding(data, weight *mxc.NDArray, opts *EmbeddingOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("input_dim", opts.InputDim)
+		p.Int("output_dim", opts.OutputDim)
+		p.OptDType("dtype", opts.Dtype)
+		p.OptBool("sparse_grad", opts.SparseGrad)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("Embedding", []*mxc.NDArray{data, weight}, []string{"data", "weight"}, p, out, all)
+}
+
+// FlattenOpts holds the parameters of Flatten. A nil *FlattenOpts passes none; required ones are then reported
+// missing by the library.
+type FlattenOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Flatten runs the operator Flatten (also called flatten).
+//
+// Flattens the input to 2-d: (d0, d1*d2*...).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Flatten(data *mxc.NDArray, opts *FlattenOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("Flatten", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // FullyConnectedOpts holds the parameters of FullyConnected. A nil *FullyConnectedOpts passes none; required
@@ -94,6 +366,8 @@ type FullyConnectedOpts struct {
 	Flatten *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // FullyConnected runs the operator FullyConnected.
@@ -103,17 +377,18 @@ type FullyConnectedOpts struct {
 // weight has shape (num_hidden, k), bias (num_hidden,).
 //
 // Inputs: data, weight, bias. Trailing inputs may be nil where the parameters make them unused. Returns the
-// first output.
+// first output (see AllOutputs for the others).
 func FullyConnected(data, weight, bias *mxc.NDArray, opts *FullyConnectedOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.Int("num_hidden", opts.NumHidden)
 		p.OptBool("no_bias", opts.NoBias)
 		p.OptBool("flatten", opts.Flatten)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("FullyConnected", []*mxc.NDArray{data, weight, bias}, []string{"data", "weight", "bias"}, p, out)
+	return invoke("FullyConnected", []*mxc.NDArray{data, weight, bias}, []string{"data", "weight", "bias"}, p, out, all)
 }
 
 // LeakyReLUOpts holds the parameters of LeakyReLU. A nil *LeakyReLUOpts passes none; required ones are then
@@ -132,6 +407,8 @@ type LeakyReLUOpts struct {
 	UpperBound *float64
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // LeakyReLU runs the operator LeakyReLU.
@@ -141,18 +418,19 @@ type LeakyReLUOpts struct {
 // [lower_bound, upper_bound) when training, their mean otherwise).
 //
 // Inputs: data, gamma. Trailing inputs may be nil where the parameters make them unused. Returns the first
-// output.
+// output (see AllOutputs for the others).
 func LeakyReLU(data, gamma *mxc.NDArray, opts *LeakyReLUOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.Enum("act_type", opts.ActType)
 		p.OptFloat("slope", opts.Slope)
 		p.OptFloat("lower_bound", opts.LowerBound)
 		p.OptFloat("upper_bound", opts.UpperBound)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("LeakyReLU", []*mxc.NDArray{data, gamma}, []string{"data", "gamma"}, p, out)
+	return invoke("LeakyReLU", []*mxc.NDArray{data, gamma}, []string{"data", "gamma"}, p, out, all)
 }
 
 // LinearRegressionOutputOpts holds the parameters of LinearRegressionOutput. A nil *LinearRegressionOutputOpts
@@ -163,6 +441,8 @@ type LinearRegressionOutputOpts struct {
 	GradScale *float64
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // LinearRegressionOutput runs the operator LinearRegressionOutput.
@@ -171,15 +451,16 @@ type LinearRegressionOutputOpts struct {
 // of outputs per sample.
 //
 // Inputs: data, label. Trailing inputs may be nil where the parameters make them unused. Returns the first
-// output. A loss: backward ignores the head gradient.
+// output (see AllOutputs for the others). A loss: backward ignores the head gradient.
 func LinearRegressionOutput(data, label *mxc.NDArray, opts *LinearRegressionOutputOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("grad_scale", opts.GradScale)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("LinearRegressionOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out)
+	return invoke("LinearRegressionOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out, all)
 }
 
 // LogisticRegressionOutputOpts holds the parameters of LogisticRegressionOutput. A nil
@@ -190,6 +471,8 @@ type LogisticRegressionOutputOpts struct {
 	GradScale *float64
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // LogisticRegressionOutput runs the operator LogisticRegressionOutput.
@@ -198,15 +481,16 @@ type LogisticRegressionOutputOpts struct {
 // of outputs per sample.
 //
 // Inputs: data, label. Trailing inputs may be nil where the parameters make them unused. Returns the first
-// output. A loss: backward ignores the head gradient.
+// output (see AllOutputs for the others). A loss: backward ignores the head gradient.
 func LogisticRegressionOutput(data, label *mxc.NDArray, opts *LogisticRegressionOutputOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("grad_scale", opts.GradScale)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("LogisticRegressionOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out)
+	return invoke("LogisticRegressionOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out, all)
 }
 
 // MAERegressionOutputOpts holds the parameters of MAERegressionOutput. A nil *MAERegressionOutputOpts passes
@@ -217,6 +501,8 @@ type MAERegressionOutputOpts struct {
 	GradScale *float64
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // MAERegressionOutput runs the operator MAERegressionOutput.
@@ -225,15 +511,16 @@ type MAERegressionOutputOpts struct {
 // the number of outputs per sample.
 //
 // Inputs: data, label. Trailing inputs may be nil where the parameters make them unused. Returns the first
-// output. A loss: backward ignores the head gradient.
+// output (see AllOutputs for the others). A loss: backward ignores the head gradient.
 func MAERegressionOutput(data, label *mxc.NDArray, opts *MAERegressionOutputOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("grad_scale", opts.GradScale)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("MAERegressionOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out)
+	return invoke("MAERegressionOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out, all)
 }
 
 // MakeLossOpts holds the parameters of MakeLoss. A nil *MakeLossOpts passes none; required ones are then
@@ -250,6 +537,8 @@ type MakeLossOpts struct {
 	Normalization string
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // MakeLoss runs the operator MakeLoss.
@@ -258,17 +547,162 @@ type MakeLossOpts struct {
 // 'null'), the batch size ('batch') or the number of elements above valid_thresh ('valid'), whatever the head
 // gradient.
 //
-// Inputs: data. Returns the first output. A loss: backward ignores the head gradient.
+// Inputs: data. Returns the first output (see AllOutputs for the others). A loss: backward ignores the head
+// gradient.
 func MakeLoss(data *mxc.NDArray, opts *MakeLossOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("grad_scale", opts.GradScale)
 		p.OptFloat("valid_thresh", opts.ValidThresh)
 		p.Enum("normalization", opts.Normalization)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("MakeLoss", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("MakeLoss", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// PoolingOpts holds the parameters of Pooling. A nil *PoolingOpts passes none; required ones are then reported
+// missing by the library.
+type PoolingOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), default ()): Pooling kernel size: (w,) or (h, w). Ignored
+	// with global_pool. Nil keeps the default.
+	Kernel []int
+	// PoolType is the parameter pool_type ({'avg', 'lp', 'max', 'sum'}, default max): Pooling type to be
+	// applied. Empty keeps the default.
+	PoolType string
+	// GlobalPool is the parameter global_pool (boolean, default False): Ignore kernel size, do global pooling
+	// based on the current input feature map. Nil keeps the default.
+	GlobalPool *bool
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Turn off cudnn pooling (accepted, ignored).
+	// Nil keeps the default.
+	CudnnOff *bool
+	// PoolingConvention is the parameter pooling_convention ({'full', 'same', 'valid'}, default valid): Pooling
+	// convention to be applied. Empty keeps the default.
+	PoolingConvention string
+	// Stride is the parameter stride (Shape(tuple), default ()): Stride for pooling: (w,) or (h, w). Defaults
+	// to 1 for each dimension. Nil keeps the default.
+	Stride []int
+	// Pad is the parameter pad (Shape(tuple), default ()): Pad for pooling: (w,) or (h, w). Defaults to no
+	// padding. Nil keeps the default.
+	Pad []int
+	// PValue is the parameter p_value (int or None, default None): Value of p for Lp pooling (lp is not
+	// supported). Nil keeps the default.
+	PValue *int
+	// CountIncludePad is the parameter count_include_pad (boolean, default True): Whether the padding counts in
+	// the divisor of avg pooling. Nil keeps the default.
+	CountIncludePad *bool
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC'}, default None):
+	// Set layout for input and output: NCW or NCHW (None: default). Empty keeps the default.
+	Layout string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Pooling runs the operator Pooling.
+//
+// Pooling over 1-D (NCW) or 2-D (NCHW) data: max, avg or sum over windows of size kernel moved by stride over
+// the zero-padded input; global_pool pools each whole channel. Output size per dimension: (in + 2*pad - kernel)
+// / stride + 1, rounded down ('valid') or up ('full').
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Pooling(data *mxc.NDArray, opts *PoolingOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("kernel", opts.Kernel)
+		p.Enum("pool_type", opts.PoolType)
+		p.OptBool("global_pool", opts.GlobalPool)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.Enum("pooling_convention", opts.PoolingConvention)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("pad", opts.Pad)
+		p.OptInt("p_value", opts.PValue)
+		p.OptBool("count_include_pad", opts.CountIncludePad)
+		p.Enum("layout", opts.Layout)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("Pooling", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ReshapeOpts holds the parameters of Reshape. A nil *ReshapeOpts passes none; required ones are then reported
+// missing by the library.
+type ReshapeOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): The target shape (may use 0, -1, -2, -3, -4).
+	// Nil keeps the default.
+	Shape []int
+	// Reverse is the parameter reverse (boolean, default 0): Resolve the special values from right to left. Nil
+	// keeps the default.
+	Reverse *bool
+	// TargetShape is the parameter target_shape (Shape(tuple), default ()): (Deprecated: use shape.) Target
+	// shape; one 0 is inferred. Nil keeps the default.
+	TargetShape []int
+	// KeepHighest is the parameter keep_highest (boolean, default 0): (Deprecated: use shape.) With
+	// target_shape, keep the first dimension of the input. Nil keeps the default.
+	KeepHighest *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Reshape runs the operator Reshape (also called reshape).
+//
+// Gives the input a new shape with the same number of elements. Special values in shape: 0 copies the input's
+// dimension, -1 infers one dimension, -2 copies all remaining dimensions, -3 merges two dimensions, -4 splits
+// one into the two values that follow (one may be -1).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Reshape(data *mxc.NDArray, opts *ReshapeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptBool("reverse", opts.Reverse)
+		p.OptShape("target_shape", opts.TargetShape)
+		p.OptBool("keep_highest", opts.KeepHighest)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("Reshape", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SliceChannelOpts holds the parameters of SliceChannel. A nil *SliceChannelOpts passes none; required ones are
+// then reported missing by the library.
+type SliceChannelOpts struct {
+	// NumOutputs is the parameter num_outputs (int, required): Number of parts; must divide the axis.
+	NumOutputs int
+	// Axis is the parameter axis (int, default 1): The axis to split; negative values count from the end. Nil
+	// keeps the default.
+	Axis *int
+	// SqueezeAxis is the parameter squeeze_axis (boolean, default 0): Remove the split axis from the outputs
+	// (its size must equal num_outputs). Nil keeps the default.
+	SqueezeAxis *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SliceChannel runs the operator SliceChannel (also called split).
+//
+// Splits an array into num_outputs equal parts along an axis.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func SliceChannel(data *mxc.NDArray, opts *SliceChannelOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("num_outputs", opts.NumOutputs)
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("squeeze_axis", opts.SqueezeAxis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("SliceChannel", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // SoftmaxOutputOpts holds the parameters of SoftmaxOutput. A nil *SoftmaxOutputOpts passes none; required ones
@@ -300,6 +734,8 @@ type SoftmaxOutputOpts struct {
 	SmoothAlpha *float64
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // SoftmaxOutput runs the operator SoftmaxOutput (also called Softmax).
@@ -310,10 +746,11 @@ type SoftmaxOutputOpts struct {
 // (batch size) or 'valid' (labels not equal to ignore_label).
 //
 // Inputs: data, label. Trailing inputs may be nil where the parameters make them unused. Returns the first
-// output. A loss: backward ignores the head gradient.
+// output (see AllOutputs for the others). A loss: backward ignores the head gradient.
 func SoftmaxOutput(data, label *mxc.NDArray, opts *SoftmaxOutputOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("grad_scale", opts.GradScale)
 		p.OptFloat("ignore_label", opts.IgnoreLabel)
@@ -323,9 +760,9 @@ func SoftmaxOutput(data, label *mxc.NDArray, opts *SoftmaxOutputOpts) (*mxc.NDAr
 		p.Enum("normalization", opts.Normalization)
 		p.OptBool("out_grad", opts.OutGrad)
 		p.OptFloat("smooth_alpha", opts.SmoothAlpha)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("SoftmaxOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out)
+	return invoke("SoftmaxOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out, all)
 }
 
 // CopyOpts holds the parameters of Copy. A nil *CopyOpts passes none; required ones are then reported missing
@@ -333,20 +770,23 @@ func SoftmaxOutput(data, label *mxc.NDArray, opts *SoftmaxOutputOpts) (*mxc.NDAr
 type CopyOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Copy runs the operator _copy (also called identity).
 //
 // Returns a copy of the input.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Copy(data *mxc.NDArray, opts *CopyOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_copy", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_copy", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // CopytoOpts holds the parameters of Copyto. A nil *CopytoOpts passes none; required ones are then reported
@@ -354,20 +794,23 @@ func Copy(data *mxc.NDArray, opts *CopyOpts) (*mxc.NDArray, error) {
 type CopytoOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Copyto runs the operator _copyto.
 //
 // Copies the input into the output array (converting the dtype if the output's differs).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Copyto(data *mxc.NDArray, opts *CopytoOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_copyto", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_copyto", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // DivScalarOpts holds the parameters of DivScalar. A nil *DivScalarOpts passes none; required ones are then
@@ -381,22 +824,25 @@ type DivScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // DivScalar runs the operator _div_scalar (also called _DivScalar).
 //
 // data / scalar, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func DivScalar(data *mxc.NDArray, opts *DivScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_div_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_div_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // EqualOpts holds the parameters of Equal. A nil *EqualOpts passes none; required ones are then reported
@@ -404,20 +850,24 @@ func DivScalar(data *mxc.NDArray, opts *DivScalarOpts) (*mxc.NDArray, error) {
 type EqualOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Equal runs the operator _equal (also called _Equal).
 //
 // Returns 1 where lhs == rhs and 0 elsewhere (same shapes, in the input dtype).
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func Equal(lhs, rhs *mxc.NDArray, opts *EqualOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // EqualScalarOpts holds the parameters of EqualScalar. A nil *EqualScalarOpts passes none; required ones are
@@ -431,22 +881,25 @@ type EqualScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // EqualScalar runs the operator _equal_scalar (also called _EqualScalar).
 //
 // 1 where data == scalar, else 0 (in the input dtype).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func EqualScalar(data *mxc.NDArray, opts *EqualScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // FullOpts holds the parameters of Full. A nil *FullOpts passes none; required ones are then reported missing
@@ -463,24 +916,27 @@ type FullOpts struct {
 	Value float64
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Full runs the operator _full.
 //
 // An array filled with `value`.
 //
-// No inputs. Returns the first output. No gradient is defined.
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
 func Full(opts *FullOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptShape("shape", opts.Shape)
 		p.OptStr("ctx", opts.Ctx)
 		p.OptDType("dtype", opts.Dtype)
 		p.Float("value", opts.Value)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_full", nil, nil, p, out)
+	return invoke("_full", nil, nil, p, out, all)
 }
 
 // GreaterOpts holds the parameters of Greater. A nil *GreaterOpts passes none; required ones are then reported
@@ -488,20 +944,24 @@ func Full(opts *FullOpts) (*mxc.NDArray, error) {
 type GreaterOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Greater runs the operator _greater (also called _Greater).
 //
 // Returns 1 where lhs > rhs and 0 elsewhere (same shapes, in the input dtype).
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func Greater(lhs, rhs *mxc.NDArray, opts *GreaterOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_greater", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("_greater", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // GreaterEqualOpts holds the parameters of GreaterEqual. A nil *GreaterEqualOpts passes none; required ones are
@@ -509,20 +969,24 @@ func Greater(lhs, rhs *mxc.NDArray, opts *GreaterOpts) (*mxc.NDArray, error) {
 type GreaterEqualOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // GreaterEqual runs the operator _greater_equal (also called _Greater_Equal).
 //
 // Returns 1 where lhs >= rhs and 0 elsewhere (same shapes, in the input dtype).
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func GreaterEqual(lhs, rhs *mxc.NDArray, opts *GreaterEqualOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_greater_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("_greater_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // GreaterEqualScalarOpts holds the parameters of GreaterEqualScalar. A nil *GreaterEqualScalarOpts passes none;
@@ -536,22 +1000,25 @@ type GreaterEqualScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // GreaterEqualScalar runs the operator _greater_equal_scalar (also called _GreaterEqualScalar).
 //
 // 1 where data >= scalar, else 0 (in the input dtype).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func GreaterEqualScalar(data *mxc.NDArray, opts *GreaterEqualScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_greater_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_greater_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // GreaterScalarOpts holds the parameters of GreaterScalar. A nil *GreaterScalarOpts passes none; required ones
@@ -565,22 +1032,25 @@ type GreaterScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // GreaterScalar runs the operator _greater_scalar (also called _GreaterScalar).
 //
 // 1 where data > scalar, else 0 (in the input dtype).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func GreaterScalar(data *mxc.NDArray, opts *GreaterScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_greater_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_greater_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // LesserOpts holds the parameters of Lesser. A nil *LesserOpts passes none; required ones are then reported
@@ -588,20 +1058,24 @@ func GreaterScalar(data *mxc.NDArray, opts *GreaterScalarOpts) (*mxc.NDArray, er
 type LesserOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Lesser runs the operator _lesser (also called _Lesser).
 //
 // Returns 1 where lhs < rhs and 0 elsewhere (same shapes, in the input dtype).
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func Lesser(lhs, rhs *mxc.NDArray, opts *LesserOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_lesser", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("_lesser", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // LesserEqualOpts holds the parameters of LesserEqual. A nil *LesserEqualOpts passes none; required ones are
@@ -609,20 +1083,24 @@ func Lesser(lhs, rhs *mxc.NDArray, opts *LesserOpts) (*mxc.NDArray, error) {
 type LesserEqualOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // LesserEqual runs the operator _lesser_equal (also called _Lesser_Equal).
 //
 // Returns 1 where lhs <= rhs and 0 elsewhere (same shapes, in the input dtype).
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func LesserEqual(lhs, rhs *mxc.NDArray, opts *LesserEqualOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_lesser_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("_lesser_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // LesserEqualScalarOpts holds the parameters of LesserEqualScalar. A nil *LesserEqualScalarOpts passes none;
@@ -636,22 +1114,25 @@ type LesserEqualScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // LesserEqualScalar runs the operator _lesser_equal_scalar (also called _LesserEqualScalar).
 //
 // 1 where data <= scalar, else 0 (in the input dtype).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func LesserEqualScalar(data *mxc.NDArray, opts *LesserEqualScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_lesser_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_lesser_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // LesserScalarOpts holds the parameters of LesserScalar. A nil *LesserScalarOpts passes none; required ones are
@@ -665,22 +1146,25 @@ type LesserScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // LesserScalar runs the operator _lesser_scalar (also called _LesserScalar).
 //
 // 1 where data < scalar, else 0 (in the input dtype).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func LesserScalar(data *mxc.NDArray, opts *LesserScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_lesser_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_lesser_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // MaximumOpts holds the parameters of Maximum. A nil *MaximumOpts passes none; required ones are then reported
@@ -688,20 +1172,24 @@ func LesserScalar(data *mxc.NDArray, opts *LesserScalarOpts) (*mxc.NDArray, erro
 type MaximumOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Maximum runs the operator _maximum (also called _Maximum).
 //
 // Elementwise maximum of two arrays of the same shape.
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func Maximum(lhs, rhs *mxc.NDArray, opts *MaximumOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_maximum", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("_maximum", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // MaximumScalarOpts holds the parameters of MaximumScalar. A nil *MaximumScalarOpts passes none; required ones
@@ -715,22 +1203,25 @@ type MaximumScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // MaximumScalar runs the operator _maximum_scalar (also called _MaximumScalar).
 //
 // max(data, scalar), elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func MaximumScalar(data *mxc.NDArray, opts *MaximumScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_maximum_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_maximum_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // MinimumOpts holds the parameters of Minimum. A nil *MinimumOpts passes none; required ones are then reported
@@ -738,20 +1229,24 @@ func MaximumScalar(data *mxc.NDArray, opts *MaximumScalarOpts) (*mxc.NDArray, er
 type MinimumOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Minimum runs the operator _minimum (also called _Minimum).
 //
 // Elementwise minimum of two arrays of the same shape.
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func Minimum(lhs, rhs *mxc.NDArray, opts *MinimumOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_minimum", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("_minimum", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // MinimumScalarOpts holds the parameters of MinimumScalar. A nil *MinimumScalarOpts passes none; required ones
@@ -765,22 +1260,25 @@ type MinimumScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // MinimumScalar runs the operator _minimum_scalar (also called _MinimumScalar).
 //
 // min(data, scalar), elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func MinimumScalar(data *mxc.NDArray, opts *MinimumScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_minimum_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_minimum_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // MinusScalarOpts holds the parameters of MinusScalar. A nil *MinusScalarOpts passes none; required ones are
@@ -794,22 +1292,25 @@ type MinusScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // MinusScalar runs the operator _minus_scalar (also called _MinusScalar).
 //
 // data - scalar, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func MinusScalar(data *mxc.NDArray, opts *MinusScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_minus_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_minus_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // ModOpts holds the parameters of Mod. A nil *ModOpts passes none; required ones are then reported missing by
@@ -817,20 +1318,24 @@ func MinusScalar(data *mxc.NDArray, opts *MinusScalarOpts) (*mxc.NDArray, error)
 type ModOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Mod runs the operator _mod (also called _Mod).
 //
 // Python-style modulo of two arrays of the same shape: the result has the sign of rhs; x % 0 = 0.
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func Mod(lhs, rhs *mxc.NDArray, opts *ModOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_mod", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("_mod", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // ModScalarOpts holds the parameters of ModScalar. A nil *ModScalarOpts passes none; required ones are then
@@ -844,22 +1349,25 @@ type ModScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // ModScalar runs the operator _mod_scalar (also called _ModScalar).
 //
 // data % scalar (Python-style modulo; x % 0 = 0), elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func ModScalar(data *mxc.NDArray, opts *ModScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_mod_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_mod_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // MulScalarOpts holds the parameters of MulScalar. A nil *MulScalarOpts passes none; required ones are then
@@ -873,22 +1381,25 @@ type MulScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // MulScalar runs the operator _mul_scalar (also called _MulScalar).
 //
 // data * scalar, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func MulScalar(data *mxc.NDArray, opts *MulScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_mul_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_mul_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // NotEqualOpts holds the parameters of NotEqual. A nil *NotEqualOpts passes none; required ones are then
@@ -896,20 +1407,24 @@ func MulScalar(data *mxc.NDArray, opts *MulScalarOpts) (*mxc.NDArray, error) {
 type NotEqualOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // NotEqual runs the operator _not_equal (also called _Not_Equal).
 //
 // Returns 1 where lhs != rhs and 0 elsewhere (same shapes, in the input dtype).
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func NotEqual(lhs, rhs *mxc.NDArray, opts *NotEqualOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_not_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("_not_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // NotEqualScalarOpts holds the parameters of NotEqualScalar. A nil *NotEqualScalarOpts passes none; required
@@ -923,22 +1438,25 @@ type NotEqualScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // NotEqualScalar runs the operator _not_equal_scalar (also called _NotEqualScalar).
 //
 // 1 where data != scalar, else 0 (in the input dtype).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func NotEqualScalar(data *mxc.NDArray, opts *NotEqualScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_not_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_not_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // OnesOpts holds the parameters of Ones. A nil *OnesOpts passes none; required ones are then reported missing
@@ -953,23 +1471,26 @@ type OnesOpts struct {
 	Dtype *mxc.DType
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Ones runs the operator _ones.
 //
 // An array of ones.
 //
-// No inputs. Returns the first output. No gradient is defined.
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
 func Ones(opts *OnesOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptShape("shape", opts.Shape)
 		p.OptStr("ctx", opts.Ctx)
 		p.OptDType("dtype", opts.Dtype)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_ones", nil, nil, p, out)
+	return invoke("_ones", nil, nil, p, out, all)
 }
 
 // PlusScalarOpts holds the parameters of PlusScalar. A nil *PlusScalarOpts passes none; required ones are then
@@ -983,22 +1504,25 @@ type PlusScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // PlusScalar runs the operator _plus_scalar (also called _PlusScalar).
 //
 // data + scalar, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func PlusScalar(data *mxc.NDArray, opts *PlusScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_plus_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_plus_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // PowerOpts holds the parameters of Power. A nil *PowerOpts passes none; required ones are then reported
@@ -1006,20 +1530,24 @@ func PlusScalar(data *mxc.NDArray, opts *PlusScalarOpts) (*mxc.NDArray, error) {
 type PowerOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Power runs the operator _power (also called _Power, _pow).
 //
 // lhs raised to the power rhs, elementwise (same shapes).
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func Power(lhs, rhs *mxc.NDArray, opts *PowerOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_power", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("_power", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // PowerScalarOpts holds the parameters of PowerScalar. A nil *PowerScalarOpts passes none; required ones are
@@ -1033,22 +1561,25 @@ type PowerScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // PowerScalar runs the operator _power_scalar (also called _PowerScalar).
 //
 // data ** scalar, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func PowerScalar(data *mxc.NDArray, opts *PowerScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_power_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_power_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // RdivScalarOpts holds the parameters of RdivScalar. A nil *RdivScalarOpts passes none; required ones are then
@@ -1062,22 +1593,25 @@ type RdivScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // RdivScalar runs the operator _rdiv_scalar (also called _RDivScalar).
 //
 // scalar / data, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func RdivScalar(data *mxc.NDArray, opts *RdivScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_rdiv_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_rdiv_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // RminusScalarOpts holds the parameters of RminusScalar. A nil *RminusScalarOpts passes none; required ones are
@@ -1091,22 +1625,25 @@ type RminusScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // RminusScalar runs the operator _rminus_scalar (also called _RMinusScalar).
 //
 // scalar - data, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func RminusScalar(data *mxc.NDArray, opts *RminusScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_rminus_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_rminus_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // RmodScalarOpts holds the parameters of RmodScalar. A nil *RmodScalarOpts passes none; required ones are then
@@ -1120,22 +1657,25 @@ type RmodScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // RmodScalar runs the operator _rmod_scalar (also called _RModScalar).
 //
 // scalar % data (Python-style modulo; x % 0 = 0), elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func RmodScalar(data *mxc.NDArray, opts *RmodScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_rmod_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_rmod_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // RpowerScalarOpts holds the parameters of RpowerScalar. A nil *RpowerScalarOpts passes none; required ones are
@@ -1149,22 +1689,25 @@ type RpowerScalarOpts struct {
 	IsInt *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // RpowerScalar runs the operator _rpower_scalar (also called _RPowerScalar).
 //
 // scalar ** data, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func RpowerScalar(data *mxc.NDArray, opts *RpowerScalarOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptFloat("scalar", opts.Scalar)
 		p.OptBool("is_int", opts.IsInt)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_rpower_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("_rpower_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // ZerosOpts holds the parameters of Zeros. A nil *ZerosOpts passes none; required ones are then reported
@@ -1179,23 +1722,26 @@ type ZerosOpts struct {
 	Dtype *mxc.DType
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Zeros runs the operator _zeros.
 //
 // An array of zeros.
 //
-// No inputs. Returns the first output. No gradient is defined.
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
 func Zeros(opts *ZerosOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptShape("shape", opts.Shape)
 		p.OptStr("ctx", opts.Ctx)
 		p.OptDType("dtype", opts.Dtype)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("_zeros", nil, nil, p, out)
+	return invoke("_zeros", nil, nil, p, out, all)
 }
 
 // AbsOpts holds the parameters of Abs. A nil *AbsOpts passes none; required ones are then reported missing by
@@ -1203,20 +1749,23 @@ func Zeros(opts *ZerosOpts) (*mxc.NDArray, error) {
 type AbsOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Abs runs the operator abs.
 //
 // Absolute value, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Abs(data *mxc.NDArray, opts *AbsOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("abs", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("abs", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // AdamUpdateOpts holds the parameters of AdamUpdate. A nil *AdamUpdateOpts passes none; required ones are then
@@ -1247,6 +1796,8 @@ type AdamUpdateOpts struct {
 	LazyUpdate *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // AdamUpdate runs the operator adam_update.
@@ -1255,10 +1806,11 @@ type AdamUpdateOpts struct {
 // var + (1 - beta2) * g^2; weight = weight - lr * mean / (sqrt(var) + epsilon).
 //
 // Inputs: weight, grad, mean, var. Trailing inputs may be nil where the parameters make them unused. Returns
-// the first output. No gradient is defined.
+// the first output (see AllOutputs for the others). No gradient is defined.
 func AdamUpdate(weight, grad, mean, varArg *mxc.NDArray, opts *AdamUpdateOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.Float("lr", opts.Lr)
 		p.OptFloat("beta1", opts.Beta1)
@@ -1268,9 +1820,9 @@ func AdamUpdate(weight, grad, mean, varArg *mxc.NDArray, opts *AdamUpdateOpts) (
 		p.OptFloat("rescale_grad", opts.RescaleGrad)
 		p.OptFloat("clip_gradient", opts.ClipGradient)
 		p.OptBool("lazy_update", opts.LazyUpdate)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("adam_update", []*mxc.NDArray{weight, grad, mean, varArg}, []string{"weight", "grad", "mean", "var"}, p, out)
+	return invoke("adam_update", []*mxc.NDArray{weight, grad, mean, varArg}, []string{"weight", "grad", "mean", "var"}, p, out, all)
 }
 
 // AddNOpts holds the parameters of AddN. A nil *AddNOpts passes none; required ones are then reported missing
@@ -1278,21 +1830,186 @@ func AdamUpdate(weight, grad, mean, varArg *mxc.NDArray, opts *AdamUpdateOpts) (
 type AddNOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // AddN runs the operator add_n (also called ElementWiseSum).
 //
 // Adds all input arguments elementwise (all of the same shape).
 //
-// The inputs (args) are variadic; num_args is set to their number. Returns the first output.
+// The inputs (args) are variadic; num_args is set to their number. Returns the first output (see AllOutputs for
+// the others).
 func AddN(args []*mxc.NDArray, opts *AddNOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	p.Int("num_args", len(args))
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("add_n", args, nil, p, out)
+	return invoke("add_n", args, nil, p, out, all)
+}
+
+// ArgmaxOpts holds the parameters of Argmax. A nil *ArgmaxOpts passes none; required ones are then reported
+// missing by the library.
+type ArgmaxOpts struct {
+	// Axis is the parameter axis (int or None, default None): The axis to reduce; negative values count from
+	// the end. None: the flattened input. Nil keeps the default.
+	Axis *int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axis as a dimension of size
+	// one. Nil keeps the default.
+	Keepdims *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Argmax runs the operator argmax.
+//
+// Indices of the maximum values along an axis, in the input's dtype (the first one on ties; NaN counts as the
+// maximum).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Argmax(data *mxc.NDArray, opts *ArgmaxOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("argmax", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ArgminOpts holds the parameters of Argmin. A nil *ArgminOpts passes none; required ones are then reported
+// missing by the library.
+type ArgminOpts struct {
+	// Axis is the parameter axis (int or None, default None): The axis to reduce; negative values count from
+	// the end. None: the flattened input. Nil keeps the default.
+	Axis *int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axis as a dimension of size
+	// one. Nil keeps the default.
+	Keepdims *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Argmin runs the operator argmin.
+//
+// Indices of the minimum values along an axis, in the input's dtype (the first one on ties; NaN counts as the
+// minimum).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Argmin(data *mxc.NDArray, opts *ArgminOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("argmin", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// BatchDotOpts holds the parameters of BatchDot. A nil *BatchDotOpts passes none; required ones are then
+// reported missing by the library.
+type BatchDotOpts struct {
+	// TransposeA is the parameter transpose_a (boolean, default 0): Transpose the first input before the
+	// product. Nil keeps the default.
+	TransposeA *bool
+	// TransposeB is the parameter transpose_b (boolean, default 0): Transpose the second input before the
+	// product. Nil keeps the default.
+	TransposeB *bool
+	// ForwardStype is the parameter forward_stype (string, default None): Storage type of the output (dense
+	// only; ignored). Nil keeps the default.
+	ForwardStype *string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BatchDot runs the operator batch_dot.
+//
+// Batched matrix product: (B, M, K) x (B, K, N) -> (B, M, N); leading batch axes may be more than one.
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BatchDot(lhs, rhs *mxc.NDArray, opts *BatchDotOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("transpose_a", opts.TransposeA)
+		p.OptBool("transpose_b", opts.TransposeB)
+		p.OptStr("forward_stype", opts.ForwardStype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("batch_dot", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastAxisOpts holds the parameters of BroadcastAxis. A nil *BroadcastAxisOpts passes none; required ones
+// are then reported missing by the library.
+type BroadcastAxisOpts struct {
+	// Axis is the parameter axis (Shape(tuple), default ()): The axes to broadcast. Nil keeps the default.
+	Axis []int
+	// Size is the parameter size (Shape(tuple), default ()): The target size of each axis. Nil keeps the
+	// default.
+	Size []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastAxis runs the operator broadcast_axis (also called broadcast_axes).
+//
+// Broadcasts the given axes (each of size 1) to new sizes.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func BroadcastAxis(data *mxc.NDArray, opts *BroadcastAxisOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptShape("size", opts.Size)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_axis", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// BroadcastToOpts holds the parameters of BroadcastTo. A nil *BroadcastToOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastToOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): The target shape. Nil keeps the default.
+	Shape []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastTo runs the operator broadcast_to.
+//
+// Broadcasts axes of size 1 to the given shape (0 keeps the input's dimension).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func BroadcastTo(data *mxc.NDArray, opts *BroadcastToOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_to", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // CeilOpts holds the parameters of Ceil. A nil *CeilOpts passes none; required ones are then reported missing
@@ -1300,20 +2017,23 @@ func AddN(args []*mxc.NDArray, opts *AddNOpts) (*mxc.NDArray, error) {
 type CeilOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Ceil runs the operator ceil.
 //
 // Smallest integer not less than x, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Ceil(data *mxc.NDArray, opts *CeilOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("ceil", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("ceil", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // ClipOpts holds the parameters of Clip. A nil *ClipOpts passes none; required ones are then reported missing
@@ -1325,22 +2045,25 @@ type ClipOpts struct {
 	AMax float64
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Clip runs the operator clip.
 //
 // Clips values to [a_min, a_max]: min(max(x, a_min), a_max).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Clip(data *mxc.NDArray, opts *ClipOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.Float("a_min", opts.AMin)
 		p.Float("a_max", opts.AMax)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("clip", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("clip", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // CosOpts holds the parameters of Cos. A nil *CosOpts passes none; required ones are then reported missing by
@@ -1348,20 +2071,61 @@ func Clip(data *mxc.NDArray, opts *ClipOpts) (*mxc.NDArray, error) {
 type CosOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Cos runs the operator cos.
 //
 // Cosine, elementwise (radians).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Cos(data *mxc.NDArray, opts *CosOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("cos", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("cos", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// DotOpts holds the parameters of Dot. A nil *DotOpts passes none; required ones are then reported missing by
+// the library.
+type DotOpts struct {
+	// TransposeA is the parameter transpose_a (boolean, default 0): Transpose the first input before the
+	// product. Nil keeps the default.
+	TransposeA *bool
+	// TransposeB is the parameter transpose_b (boolean, default 0): Transpose the second input before the
+	// product. Nil keeps the default.
+	TransposeB *bool
+	// ForwardStype is the parameter forward_stype (string, default None): Storage type of the output (dense
+	// only; ignored). Nil keeps the default.
+	ForwardStype *string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Dot runs the operator dot.
+//
+// Dot product of two arrays: matrix product of lhs flattened to 2-d over all but its last axis and rhs
+// flattened over all but its first (transpose flags swap which axes).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func Dot(lhs, rhs *mxc.NDArray, opts *DotOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("transpose_a", opts.TransposeA)
+		p.OptBool("transpose_b", opts.TransposeB)
+		p.OptStr("forward_stype", opts.ForwardStype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("dot", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // ElemwiseAddOpts holds the parameters of ElemwiseAdd. A nil *ElemwiseAddOpts passes none; required ones are
@@ -1369,20 +2133,24 @@ func Cos(data *mxc.NDArray, opts *CosOpts) (*mxc.NDArray, error) {
 type ElemwiseAddOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // ElemwiseAdd runs the operator elemwise_add (also called _plus, _Plus, _add).
 //
 // Adds two arrays of the same shape: lhs + rhs.
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func ElemwiseAdd(lhs, rhs *mxc.NDArray, opts *ElemwiseAddOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("elemwise_add", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("elemwise_add", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // ElemwiseDivOpts holds the parameters of ElemwiseDiv. A nil *ElemwiseDivOpts passes none; required ones are
@@ -1390,20 +2158,24 @@ func ElemwiseAdd(lhs, rhs *mxc.NDArray, opts *ElemwiseAddOpts) (*mxc.NDArray, er
 type ElemwiseDivOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // ElemwiseDiv runs the operator elemwise_div (also called _div, _Div).
 //
 // Divides two arrays of the same shape: lhs / rhs (integers truncate; integer division by 0 gives 0).
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func ElemwiseDiv(lhs, rhs *mxc.NDArray, opts *ElemwiseDivOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("elemwise_div", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("elemwise_div", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // ElemwiseMulOpts holds the parameters of ElemwiseMul. A nil *ElemwiseMulOpts passes none; required ones are
@@ -1411,20 +2183,24 @@ func ElemwiseDiv(lhs, rhs *mxc.NDArray, opts *ElemwiseDivOpts) (*mxc.NDArray, er
 type ElemwiseMulOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // ElemwiseMul runs the operator elemwise_mul (also called _mul, _Mul).
 //
 // Multiplies two arrays of the same shape: lhs * rhs.
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func ElemwiseMul(lhs, rhs *mxc.NDArray, opts *ElemwiseMulOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("elemwise_mul", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("elemwise_mul", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // ElemwiseSubOpts holds the parameters of ElemwiseSub. A nil *ElemwiseSubOpts passes none; required ones are
@@ -1432,20 +2208,24 @@ func ElemwiseMul(lhs, rhs *mxc.NDArray, opts *ElemwiseMulOpts) (*mxc.NDArray, er
 type ElemwiseSubOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // ElemwiseSub runs the operator elemwise_sub (also called _minus, _Minus, _sub).
 //
 // Subtracts two arrays of the same shape: lhs - rhs.
 //
-// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output.
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
 func ElemwiseSub(lhs, rhs *mxc.NDArray, opts *ElemwiseSubOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("elemwise_sub", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out)
+	return invoke("elemwise_sub", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // ExpOpts holds the parameters of Exp. A nil *ExpOpts passes none; required ones are then reported missing by
@@ -1453,20 +2233,51 @@ func ElemwiseSub(lhs, rhs *mxc.NDArray, opts *ElemwiseSubOpts) (*mxc.NDArray, er
 type ExpOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Exp runs the operator exp.
 //
 // Exponential, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Exp(data *mxc.NDArray, opts *ExpOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("exp", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("exp", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ExpandDimsOpts holds the parameters of ExpandDims. A nil *ExpandDimsOpts passes none; required ones are then
+// reported missing by the library.
+type ExpandDimsOpts struct {
+	// Axis is the parameter axis (int, required): Position of the new axis, in [-ndim-1, ndim]; negative values
+	// count from the end.
+	Axis int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ExpandDims runs the operator expand_dims.
+//
+// Inserts an axis of size 1 at position axis.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ExpandDims(data *mxc.NDArray, opts *ExpandDimsOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("expand_dims", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // Expm1Opts holds the parameters of Expm1. A nil *Expm1Opts passes none; required ones are then reported
@@ -1474,20 +2285,23 @@ func Exp(data *mxc.NDArray, opts *ExpOpts) (*mxc.NDArray, error) {
 type Expm1Opts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Expm1 runs the operator expm1.
 //
 // exp(x) - 1, elementwise, accurate for small x.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Expm1(data *mxc.NDArray, opts *Expm1Opts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("expm1", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("expm1", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // FloorOpts holds the parameters of Floor. A nil *FloorOpts passes none; required ones are then reported
@@ -1495,20 +2309,23 @@ func Expm1(data *mxc.NDArray, opts *Expm1Opts) (*mxc.NDArray, error) {
 type FloorOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Floor runs the operator floor.
 //
 // Largest integer not greater than x, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Floor(data *mxc.NDArray, opts *FloorOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("floor", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("floor", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // LogOpts holds the parameters of Log. A nil *LogOpts passes none; required ones are then reported missing by
@@ -1516,20 +2333,23 @@ func Floor(data *mxc.NDArray, opts *FloorOpts) (*mxc.NDArray, error) {
 type LogOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Log runs the operator log.
 //
 // Natural logarithm, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Log(data *mxc.NDArray, opts *LogOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("log", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("log", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // Log1pOpts holds the parameters of Log1p. A nil *Log1pOpts passes none; required ones are then reported
@@ -1537,20 +2357,23 @@ func Log(data *mxc.NDArray, opts *LogOpts) (*mxc.NDArray, error) {
 type Log1pOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Log1p runs the operator log1p.
 //
 // log(1 + x), elementwise, accurate for small x.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Log1p(data *mxc.NDArray, opts *Log1pOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("log1p", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("log1p", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // LogSoftmaxOpts holds the parameters of LogSoftmax. A nil *LogSoftmaxOpts passes none; required ones are then
@@ -1570,24 +2393,27 @@ type LogSoftmaxOpts struct {
 	UseLength *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // LogSoftmax runs the operator log_softmax.
 //
 // Log of the softmax along an axis: x/T - log(sum(exp(x/T))).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func LogSoftmax(data *mxc.NDArray, opts *LogSoftmaxOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptInt("axis", opts.Axis)
 		p.OptFloat("temperature", opts.Temperature)
 		p.OptDType("dtype", opts.Dtype)
 		p.OptBool("use_length", opts.UseLength)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("log_softmax", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("log_softmax", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // Make_lossOpts holds the parameters of Make_loss. A nil *Make_lossOpts passes none; required ones are then
@@ -1595,20 +2421,132 @@ func LogSoftmax(data *mxc.NDArray, opts *LogSoftmaxOpts) (*mxc.NDArray, error) {
 type Make_lossOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Make_loss runs the operator make_loss.
 //
 // Makes a loss from any symbol: the output is the data, the gradient is 1 whatever the head gradient.
 //
-// Inputs: data. Returns the first output. A loss: backward ignores the head gradient.
+// Inputs: data. Returns the first output (see AllOutputs for the others). A loss: backward ignores the head
+// gradient.
 func Make_loss(data *mxc.NDArray, opts *Make_lossOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("make_loss", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("make_loss", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// MaxOpts holds the parameters of Max. A nil *MaxOpts passes none; required ones are then reported missing by
+// the library.
+type MaxOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Max runs the operator max (also called max_axis).
+//
+// Maximum of array elements over the given axes.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Max(data *mxc.NDArray, opts *MaxOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("max", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// MeanOpts holds the parameters of Mean. A nil *MeanOpts passes none; required ones are then reported missing
+// by the library.
+type MeanOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Mean runs the operator mean.
+//
+// Mean of array elements over the given axes.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Mean(data *mxc.NDArray, opts *MeanOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("mean", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// MinOpts holds the parameters of Min. A nil *MinOpts passes none; required ones are then reported missing by
+// the library.
+type MinOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Min runs the operator min (also called min_axis).
+//
+// Minimum of array elements over the given axes.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Min(data *mxc.NDArray, opts *MinOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("min", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // NagMomUpdateOpts holds the parameters of NagMomUpdate. A nil *NagMomUpdateOpts passes none; required ones are
@@ -1630,6 +2568,8 @@ type NagMomUpdateOpts struct {
 	ClipGradient *float64
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // NagMomUpdate runs the operator nag_mom_update.
@@ -1638,19 +2578,20 @@ type NagMomUpdateOpts struct {
 // g; weight = weight + momentum * mom - lr * g.
 //
 // Inputs: weight, grad, mom. Trailing inputs may be nil where the parameters make them unused. Returns the
-// first output. No gradient is defined.
+// first output (see AllOutputs for the others). No gradient is defined.
 func NagMomUpdate(weight, grad, mom *mxc.NDArray, opts *NagMomUpdateOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.Float("lr", opts.Lr)
 		p.OptFloat("momentum", opts.Momentum)
 		p.OptFloat("wd", opts.Wd)
 		p.OptFloat("rescale_grad", opts.RescaleGrad)
 		p.OptFloat("clip_gradient", opts.ClipGradient)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("nag_mom_update", []*mxc.NDArray{weight, grad, mom}, []string{"weight", "grad", "mom"}, p, out)
+	return invoke("nag_mom_update", []*mxc.NDArray{weight, grad, mom}, []string{"weight", "grad", "mom"}, p, out, all)
 }
 
 // NegativeOpts holds the parameters of Negative. A nil *NegativeOpts passes none; required ones are then
@@ -1658,20 +2599,99 @@ func NagMomUpdate(weight, grad, mom *mxc.NDArray, opts *NagMomUpdateOpts) (*mxc.
 type NegativeOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Negative runs the operator negative.
 //
 // Numerical negative, elementwise: -x.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Negative(data *mxc.NDArray, opts *NegativeOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("negative", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("negative", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// NormOpts holds the parameters of Norm. A nil *NormOpts passes none; required ones are then reported missing
+// by the library.
+type NormOpts struct {
+	// Ord is the parameter ord (int, default 2): Order of the norm: 1 or 2. Nil keeps the default.
+	Ord *int
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,). Nil keeps the default.
+	Axis []int
+	// OutDtype is the parameter out_dtype (dtype, default None): The dtype of the output (default: the
+	// input's). Nil keeps the default.
+	OutDtype *mxc.DType
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Norm runs the operator norm.
+//
+// Norm of array elements over the given axes: ord=2 (L2; with a 2-tuple axis the Frobenius norm of the
+// matrices) or ord=1 (L1).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Norm(data *mxc.NDArray, opts *NormOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("ord", opts.Ord)
+		p.OptShape("axis", opts.Axis)
+		p.OptDType("out_dtype", opts.OutDtype)
+		p.OptBool("keepdims", opts.Keepdims)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("norm", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ProdOpts holds the parameters of Prod. A nil *ProdOpts passes none; required ones are then reported missing
+// by the library.
+type ProdOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Prod runs the operator prod.
+//
+// Product of array elements over the given axes.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Prod(data *mxc.NDArray, opts *ProdOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("prod", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // ReciprocalOpts holds the parameters of Reciprocal. A nil *ReciprocalOpts passes none; required ones are then
@@ -1679,20 +2699,23 @@ func Negative(data *mxc.NDArray, opts *NegativeOpts) (*mxc.NDArray, error) {
 type ReciprocalOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Reciprocal runs the operator reciprocal.
 //
 // Reciprocal, elementwise: 1 / x.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Reciprocal(data *mxc.NDArray, opts *ReciprocalOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("reciprocal", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("reciprocal", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // ReluOpts holds the parameters of Relu. A nil *ReluOpts passes none; required ones are then reported missing
@@ -1700,20 +2723,54 @@ func Reciprocal(data *mxc.NDArray, opts *ReciprocalOpts) (*mxc.NDArray, error) {
 type ReluOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Relu runs the operator relu.
 //
 // Rectified linear unit, elementwise: max(x, 0).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Relu(data *mxc.NDArray, opts *ReluOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("relu", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("relu", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// RepeatOpts holds the parameters of Repeat. A nil *RepeatOpts passes none; required ones are then reported
+// missing by the library.
+type RepeatOpts struct {
+	// Repeats is the parameter repeats (int, required): The number of repetitions of each element.
+	Repeats int
+	// Axis is the parameter axis (int or None, default None): The axis along which to repeat; None flattens the
+	// input. Nil keeps the default.
+	Axis *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Repeat runs the operator repeat.
+//
+// Repeats each element `repeats` times along an axis (axis None: of the flattened input, giving a 1-d result).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Repeat(data *mxc.NDArray, opts *RepeatOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("repeats", opts.Repeats)
+		p.OptInt("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("repeat", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // RmspropUpdateOpts holds the parameters of RmspropUpdate. A nil *RmspropUpdateOpts passes none; required ones
@@ -1741,6 +2798,8 @@ type RmspropUpdateOpts struct {
 	ClipWeights *float64
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // RmspropUpdate runs the operator rmsprop_update.
@@ -1749,10 +2808,11 @@ type RmspropUpdateOpts struct {
 // weight - lr * g / sqrt(n + epsilon).
 //
 // Inputs: weight, grad, n. Trailing inputs may be nil where the parameters make them unused. Returns the first
-// output. No gradient is defined.
+// output (see AllOutputs for the others). No gradient is defined.
 func RmspropUpdate(weight, grad, n *mxc.NDArray, opts *RmspropUpdateOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.Float("lr", opts.Lr)
 		p.OptFloat("gamma1", opts.Gamma1)
@@ -1761,9 +2821,9 @@ func RmspropUpdate(weight, grad, n *mxc.NDArray, opts *RmspropUpdateOpts) (*mxc.
 		p.OptFloat("rescale_grad", opts.RescaleGrad)
 		p.OptFloat("clip_gradient", opts.ClipGradient)
 		p.OptFloat("clip_weights", opts.ClipWeights)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("rmsprop_update", []*mxc.NDArray{weight, grad, n}, []string{"weight", "grad", "n"}, p, out)
+	return invoke("rmsprop_update", []*mxc.NDArray{weight, grad, n}, []string{"weight", "grad", "n"}, p, out, all)
 }
 
 // RmspropalexUpdateOpts holds the parameters of RmspropalexUpdate. A nil *RmspropalexUpdateOpts passes none;
@@ -1792,6 +2852,8 @@ type RmspropalexUpdateOpts struct {
 	ClipWeights *float64
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // RmspropalexUpdate runs the operator rmspropalex_update.
@@ -1800,10 +2862,11 @@ type RmspropalexUpdateOpts struct {
 // g_avg; delta = gamma2 * delta - lr * g / sqrt(n - g_avg^2 + epsilon); weight = weight + delta.
 //
 // Inputs: weight, grad, n, g, delta. Trailing inputs may be nil where the parameters make them unused. Returns
-// the first output. No gradient is defined.
+// the first output (see AllOutputs for the others). No gradient is defined.
 func RmspropalexUpdate(weight, grad, n, g, delta *mxc.NDArray, opts *RmspropalexUpdateOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.Float("lr", opts.Lr)
 		p.OptFloat("gamma1", opts.Gamma1)
@@ -1813,9 +2876,9 @@ func RmspropalexUpdate(weight, grad, n, g, delta *mxc.NDArray, opts *Rmspropalex
 		p.OptFloat("rescale_grad", opts.RescaleGrad)
 		p.OptFloat("clip_gradient", opts.ClipGradient)
 		p.OptFloat("clip_weights", opts.ClipWeights)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("rmspropalex_update", []*mxc.NDArray{weight, grad, n, g, delta}, []string{"weight", "grad", "n", "g", "delta"}, p, out)
+	return invoke("rmspropalex_update", []*mxc.NDArray{weight, grad, n, g, delta}, []string{"weight", "grad", "n", "g", "delta"}, p, out, all)
 }
 
 // RoundOpts holds the parameters of Round. A nil *RoundOpts passes none; required ones are then reported
@@ -1823,20 +2886,23 @@ func RmspropalexUpdate(weight, grad, n, g, delta *mxc.NDArray, opts *Rmspropalex
 type RoundOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Round runs the operator round.
 //
 // Nearest integer, halves rounded away from zero, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Round(data *mxc.NDArray, opts *RoundOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("round", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("round", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // RsqrtOpts holds the parameters of Rsqrt. A nil *RsqrtOpts passes none; required ones are then reported
@@ -1844,20 +2910,23 @@ func Round(data *mxc.NDArray, opts *RoundOpts) (*mxc.NDArray, error) {
 type RsqrtOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Rsqrt runs the operator rsqrt.
 //
 // Reciprocal square root, elementwise: 1 / sqrt(x).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Rsqrt(data *mxc.NDArray, opts *RsqrtOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("rsqrt", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("rsqrt", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // SgdMomUpdateOpts holds the parameters of SgdMomUpdate. A nil *SgdMomUpdateOpts passes none; required ones are
@@ -1882,6 +2951,8 @@ type SgdMomUpdateOpts struct {
 	LazyUpdate *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // SgdMomUpdate runs the operator sgd_mom_update.
@@ -1890,10 +2961,11 @@ type SgdMomUpdateOpts struct {
 // weight + mom.
 //
 // Inputs: weight, grad, mom. Trailing inputs may be nil where the parameters make them unused. Returns the
-// first output. No gradient is defined.
+// first output (see AllOutputs for the others). No gradient is defined.
 func SgdMomUpdate(weight, grad, mom *mxc.NDArray, opts *SgdMomUpdateOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.Float("lr", opts.Lr)
 		p.OptFloat("momentum", opts.Momentum)
@@ -1901,9 +2973,9 @@ func SgdMomUpdate(weight, grad, mom *mxc.NDArray, opts *SgdMomUpdateOpts) (*mxc.
 		p.OptFloat("rescale_grad", opts.RescaleGrad)
 		p.OptFloat("clip_gradient", opts.ClipGradient)
 		p.OptBool("lazy_update", opts.LazyUpdate)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("sgd_mom_update", []*mxc.NDArray{weight, grad, mom}, []string{"weight", "grad", "mom"}, p, out)
+	return invoke("sgd_mom_update", []*mxc.NDArray{weight, grad, mom}, []string{"weight", "grad", "mom"}, p, out, all)
 }
 
 // SgdUpdateOpts holds the parameters of SgdUpdate. A nil *SgdUpdateOpts passes none; required ones are then
@@ -1925,6 +2997,8 @@ type SgdUpdateOpts struct {
 	LazyUpdate *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // SgdUpdate runs the operator sgd_update.
@@ -1932,19 +3006,20 @@ type SgdUpdateOpts struct {
 // SGD step: weight = weight - lr * (clip(rescale_grad * grad) + wd * weight).
 //
 // Inputs: weight, grad. Trailing inputs may be nil where the parameters make them unused. Returns the first
-// output. No gradient is defined.
+// output (see AllOutputs for the others). No gradient is defined.
 func SgdUpdate(weight, grad *mxc.NDArray, opts *SgdUpdateOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.Float("lr", opts.Lr)
 		p.OptFloat("wd", opts.Wd)
 		p.OptFloat("rescale_grad", opts.RescaleGrad)
 		p.OptFloat("clip_gradient", opts.ClipGradient)
 		p.OptBool("lazy_update", opts.LazyUpdate)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("sgd_update", []*mxc.NDArray{weight, grad}, []string{"weight", "grad"}, p, out)
+	return invoke("sgd_update", []*mxc.NDArray{weight, grad}, []string{"weight", "grad"}, p, out, all)
 }
 
 // SigmoidOpts holds the parameters of Sigmoid. A nil *SigmoidOpts passes none; required ones are then reported
@@ -1952,20 +3027,23 @@ func SgdUpdate(weight, grad *mxc.NDArray, opts *SgdUpdateOpts) (*mxc.NDArray, er
 type SigmoidOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Sigmoid runs the operator sigmoid.
 //
 // Logistic sigmoid, elementwise: 1 / (1 + exp(-x)).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Sigmoid(data *mxc.NDArray, opts *SigmoidOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("sigmoid", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("sigmoid", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // SignOpts holds the parameters of Sign. A nil *SignOpts passes none; required ones are then reported missing
@@ -1973,20 +3051,23 @@ func Sigmoid(data *mxc.NDArray, opts *SigmoidOpts) (*mxc.NDArray, error) {
 type SignOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Sign runs the operator sign.
 //
 // Sign, elementwise: -1, 0 or 1.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Sign(data *mxc.NDArray, opts *SignOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("sign", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("sign", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // SinOpts holds the parameters of Sin. A nil *SinOpts passes none; required ones are then reported missing by
@@ -1994,20 +3075,94 @@ func Sign(data *mxc.NDArray, opts *SignOpts) (*mxc.NDArray, error) {
 type SinOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Sin runs the operator sin.
 //
 // Sine, elementwise (radians).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Sin(data *mxc.NDArray, opts *SinOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("sin", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("sin", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SliceOpts holds the parameters of Slice. A nil *SliceOpts passes none; required ones are then reported
+// missing by the library.
+type SliceOpts struct {
+	// Begin is the parameter begin (tuple of <int or None>, required): First index of each sliced axis (None:
+	// from the start).
+	Begin []*int
+	// End is the parameter end (tuple of <int or None>, required): End (exclusive) of each sliced axis (None:
+	// to the end).
+	End []*int
+	// Step is the parameter step (tuple of <int or None>, default ()): Step of each sliced axis (default 1;
+	// negative allowed). Nil keeps the default.
+	Step []*int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Slice runs the operator slice (also called crop).
+//
+// A slice of the input: for each of the first len(begin) axes, elements begin, begin+step, ... before end
+// (Python semantics: negative values count from the end, None means the whole axis, out-of-range values are
+// clamped, a negative step walks backwards).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Slice(data *mxc.NDArray, opts *SliceOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptTuple("begin", opts.Begin)
+		p.OptTuple("end", opts.End)
+		p.OptTuple("step", opts.Step)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("slice", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SliceAxisOpts holds the parameters of SliceAxis. A nil *SliceAxisOpts passes none; required ones are then
+// reported missing by the library.
+type SliceAxisOpts struct {
+	// Axis is the parameter axis (int, required): The axis to slice; negative values count from the end.
+	Axis int
+	// Begin is the parameter begin (int, required): First index; negative values count from the end.
+	Begin int
+	// End is the parameter end (int or None, required): End index (exclusive), None for the end of the axis.
+	End *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SliceAxis runs the operator slice_axis.
+//
+// Elements begin to end (exclusive) along one axis.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func SliceAxis(data *mxc.NDArray, opts *SliceAxisOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("axis", opts.Axis)
+		p.Int("begin", opts.Begin)
+		p.OptInt("end", opts.End)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("slice_axis", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // SoftmaxOpts holds the parameters of Softmax. A nil *SoftmaxOpts passes none; required ones are then reported
@@ -2027,24 +3182,27 @@ type SoftmaxOpts struct {
 	UseLength *bool
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Softmax runs the operator softmax.
 //
 // Softmax along an axis: exp(x/T) / sum(exp(x/T)).
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Softmax(data *mxc.NDArray, opts *SoftmaxOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
 		p.OptInt("axis", opts.Axis)
 		p.OptFloat("temperature", opts.Temperature)
 		p.OptDType("dtype", opts.Dtype)
 		p.OptBool("use_length", opts.UseLength)
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("softmax", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("softmax", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // SqrtOpts holds the parameters of Sqrt. A nil *SqrtOpts passes none; required ones are then reported missing
@@ -2052,20 +3210,23 @@ func Softmax(data *mxc.NDArray, opts *SoftmaxOpts) (*mxc.NDArray, error) {
 type SqrtOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Sqrt runs the operator sqrt.
 //
 // Square root, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Sqrt(data *mxc.NDArray, opts *SqrtOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("sqrt", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("sqrt", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // SquareOpts holds the parameters of Square. A nil *SquareOpts passes none; required ones are then reported
@@ -2073,20 +3234,147 @@ func Sqrt(data *mxc.NDArray, opts *SqrtOpts) (*mxc.NDArray, error) {
 type SquareOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Square runs the operator square.
 //
 // Square, elementwise: x * x.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Square(data *mxc.NDArray, opts *SquareOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("square", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("square", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SqueezeOpts holds the parameters of Squeeze. A nil *SqueezeOpts passes none; required ones are then reported
+// missing by the library.
+type SqueezeOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axes to remove (each must have size 1). Nil
+	// keeps the default.
+	Axis []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Squeeze runs the operator squeeze.
+//
+// Removes axes of size 1 (all of them, or those listed in axis). A result without axes has shape (1,).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Squeeze(data *mxc.NDArray, opts *SqueezeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("squeeze", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// StackOpts holds the parameters of Stack. A nil *StackOpts passes none; required ones are then reported
+// missing by the library.
+type StackOpts struct {
+	// Axis is the parameter axis (int, default 0): Position of the new axis in the result, in [-ndim-1, ndim].
+	// Nil keeps the default.
+	Axis *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Stack runs the operator stack.
+//
+// Joins arrays of the same shape along a new axis.
+//
+// The inputs (data) are variadic; num_args is set to their number. Returns the first output (see AllOutputs for
+// the others).
+func Stack(data []*mxc.NDArray, opts *StackOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	p.Int("num_args", len(data))
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("stack", data, nil, p, out, all)
+}
+
+// SumOpts holds the parameters of Sum. A nil *SumOpts passes none; required ones are then reported missing by
+// the library.
+type SumOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Sum runs the operator sum (also called sum_axis).
+//
+// Sum of array elements over the given axes.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Sum(data *mxc.NDArray, opts *SumOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("sum", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SwapaxesOpts holds the parameters of Swapaxes. A nil *SwapaxesOpts passes none; required ones are then
+// reported missing by the library.
+type SwapaxesOpts struct {
+	// Dim1 is the parameter dim1 (int, default 0): The first axis. Nil keeps the default.
+	Dim1 *int
+	// Dim2 is the parameter dim2 (int, default 0): The second axis. Nil keeps the default.
+	Dim2 *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Swapaxes runs the operator swapaxes (also called SwapAxis).
+//
+// Swaps two axes.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Swapaxes(data *mxc.NDArray, opts *SwapaxesOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("dim1", opts.Dim1)
+		p.OptInt("dim2", opts.Dim2)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("swapaxes", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // TanhOpts holds the parameters of Tanh. A nil *TanhOpts passes none; required ones are then reported missing
@@ -2094,18 +3382,77 @@ func Square(data *mxc.NDArray, opts *SquareOpts) (*mxc.NDArray, error) {
 type TanhOpts struct {
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
 }
 
 // Tanh runs the operator tanh.
 //
 // Hyperbolic tangent, elementwise.
 //
-// Inputs: data. Returns the first output.
+// Inputs: data. Returns the first output (see AllOutputs for the others).
 func Tanh(data *mxc.NDArray, opts *TanhOpts) (*mxc.NDArray, error) {
 	var p opparam.List
 	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
 	if opts != nil {
-		out = opts.Out
+		out, all = opts.Out, opts.AllOutputs
 	}
-	return invoke("tanh", []*mxc.NDArray{data}, []string{"data"}, p, out)
+	return invoke("tanh", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// TileOpts holds the parameters of Tile. A nil *TileOpts passes none; required ones are then reported missing
+// by the library.
+type TileOpts struct {
+	// Reps is the parameter reps (Shape(tuple), required): The number of repetitions along each axis (positive).
+	Reps []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Tile runs the operator tile.
+//
+// Repeats the whole array reps[i] times along each axis i (the shorter of the input's shape and reps is padded
+// with leading 1s).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Tile(data *mxc.NDArray, opts *TileOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("reps", opts.Reps)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("tile", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// TransposeOpts holds the parameters of Transpose. A nil *TransposeOpts passes none; required ones are then
+// reported missing by the library.
+type TransposeOpts struct {
+	// Axes is the parameter axes (Shape(tuple), default ()): The permutation; by default the axes are reversed.
+	// Nil keeps the default.
+	Axes []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Transpose runs the operator transpose.
+//
+// Permutes the axes: output axis i is input axis axes[i].
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Transpose(data *mxc.NDArray, opts *TransposeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axes", opts.Axes)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("transpose", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }

@@ -39,6 +39,66 @@ func Activation(data *mxc.Symbol, opts *ActivationOpts) (*mxc.Symbol, error) {
 	return compose("Activation", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// BatchNormOpts holds the parameters of BatchNorm. A nil *BatchNormOpts passes none; required ones are then
+// reported missing by the library.
+type BatchNormOpts struct {
+	// Eps is the parameter eps (float, default 0.001): Epsilon to prevent division by 0. Nil keeps the default.
+	Eps *float64
+	// Momentum is the parameter momentum (float, default 0.9): Momentum for the moving average. Nil keeps the
+	// default.
+	Momentum *float64
+	// FixGamma is the parameter fix_gamma (boolean, default True): Fix gamma to 1 (its gradient is 0) while
+	// training. Nil keeps the default.
+	FixGamma *bool
+	// UseGlobalStats is the parameter use_global_stats (boolean, default False): Use the moving statistics
+	// instead of the batch ones while training. Nil keeps the default.
+	UseGlobalStats *bool
+	// OutputMeanVar is the parameter output_mean_var (boolean, default False): Output the mean and inverse std.
+	// Nil keeps the default.
+	OutputMeanVar *bool
+	// Axis is the parameter axis (int, default 1): The channel axis. Nil keeps the default.
+	Axis *int
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Do not select cudnn (accepted, ignored).
+	// Nil keeps the default.
+	CudnnOff *bool
+	// MinCalibRange is the parameter min_calib_range (float or None, default None): Quantisation calibration
+	// (accepted, ignored). Nil keeps the default.
+	MinCalibRange *float64
+	// MaxCalibRange is the parameter max_calib_range (float or None, default None): Quantisation calibration
+	// (accepted, ignored). Nil keeps the default.
+	MaxCalibRange *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BatchNorm is a symbol of the operator BatchNorm.
+//
+// Batch normalisation: out = gamma * (data - mean) / sqrt(var + eps) + beta per channel (axis), with the batch
+// statistics when training (updating moving_mean/moving_var) and the moving ones otherwise.
+//
+// Inputs: data, gamma, beta, moving_mean (auxiliary state), moving_var (auxiliary state). A nil input becomes a
+// variable named "<name>_<input>".
+func BatchNorm(data, gamma, beta, movingMean, movingVar *mxc.Symbol, opts *BatchNormOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("eps", opts.Eps)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptBool("fix_gamma", opts.FixGamma)
+		p.OptBool("use_global_stats", opts.UseGlobalStats)
+		p.OptBool("output_mean_var", opts.OutputMeanVar)
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.OptFloat("min_calib_range", opts.MinCalibRange)
+		p.OptFloat("max_calib_range", opts.MaxCalibRange)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("BatchNorm", name, attr, p, []string{"data", "gamma", "beta", "moving_mean", "moving_var"}, []*mxc.Symbol{data, gamma, beta, movingMean, movingVar})
+}
+
 // BlockGradOpts holds the parameters of BlockGrad. A nil *BlockGradOpts passes none; required ones are then
 // reported missing by the library.
 type BlockGradOpts struct {
@@ -88,6 +148,206 @@ func Cast(data *mxc.Symbol, opts *CastOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("Cast", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ConcatOpts holds the parameters of Concat. A nil *ConcatOpts passes none; required ones are then reported
+// missing by the library.
+type ConcatOpts struct {
+	// Dim is the parameter dim (int, default 1): The axis to join along; negative values count from the end.
+	// Nil keeps the default.
+	Dim *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Concat is a symbol of the operator Concat (also called concat).
+//
+// Joins arrays along an existing axis (dim); all other dimensions must agree.
+//
+// The inputs (data) are variadic; num_args is set to their number.
+func Concat(data []*mxc.Symbol, opts *ConcatOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	p.Int("num_args", len(data))
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("dim", opts.Dim)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Concat", name, attr, p, nil, data)
+}
+
+// ConvolutionOpts holds the parameters of Convolution. A nil *ConvolutionOpts passes none; required ones are
+// then reported missing by the library.
+type ConvolutionOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), required): Convolution kernel size: (w,) or (h, w).
+	Kernel []int
+	// Stride is the parameter stride (Shape(tuple), default ()): Convolution stride: (w,) or (h, w). Defaults
+	// to 1 for each dimension. Nil keeps the default.
+	Stride []int
+	// Dilate is the parameter dilate (Shape(tuple), default ()): Convolution dilation: (w,) or (h, w). Defaults
+	// to 1 for each dimension. Nil keeps the default.
+	Dilate []int
+	// Pad is the parameter pad (Shape(tuple), default ()): Zero padding on both sides: (w,) or (h, w). Defaults
+	// to no padding. Nil keeps the default.
+	Pad []int
+	// NumFilter is the parameter num_filter (int, required): Convolution filter (channel) number.
+	NumFilter int
+	// NumGroup is the parameter num_group (int, default 1): Number of group partitions. Nil keeps the default.
+	NumGroup *int
+	// Workspace is the parameter workspace (int, default 1024): Maximum temporary workspace in MB (accepted,
+	// ignored). Nil keeps the default.
+	Workspace *int
+	// NoBias is the parameter no_bias (boolean, default False): Whether to disable the bias (then there is no
+	// bias input). Nil keeps the default.
+	NoBias *bool
+	// CudnnTune is the parameter cudnn_tune ({'None', 'fastest', 'limited_workspace', 'off'}, default None):
+	// Whether to pick the convolution algorithm by running performance tests (accepted, ignored). Empty keeps
+	// the default.
+	CudnnTune string
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Turn off cudnn for this layer (accepted,
+	// ignored). Nil keeps the default.
+	CudnnOff *bool
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC'}, default None): Set
+	// layout for input and output: NCW or NCHW (None: default). Empty keeps the default.
+	Layout string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Convolution is a symbol of the operator Convolution.
+//
+// Convolution over 1-D (NCW) or 2-D (NCHW) data with num_filter filters of shape (C/num_group, *kernel),
+// stride, zero padding, dilation and groups. out[n, f] = bias[f] + sum_c weight[f, c] * data[n, c]
+// (cross-correlation). Output size per dimension: (in + 2*pad - dilate*(kernel-1) - 1) / stride + 1.
+//
+// Inputs: data, weight, bias. A nil input becomes a variable named "<name>_<input>".
+func Convolution(data, weight, bias *mxc.Symbol, opts *ConvolutionOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Shape("kernel", opts.Kernel)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("dilate", opts.Dilate)
+		p.OptShape("pad", opts.Pad)
+		p.Int("num_filter", opts.NumFilter)
+		p.OptInt("num_group", opts.NumGroup)
+		p.OptInt("workspace", opts.Workspace)
+		p.OptBool("no_bias", opts.NoBias)
+		p.Enum("cudnn_tune", opts.CudnnTune)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.Enum("layout", opts.Layout)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Convolution", name, attr, p, []string{"data", "weight", "bias"}, []*mxc.Symbol{data, weight, bias})
+}
+
+// DropoutOpts holds the parameters of Dropout. A nil *DropoutOpts passes none; required ones are then reported
+// missing by the library.
+type DropoutOpts struct {
+	// P is the parameter p (float, default 0.5): Fraction of the input that gets dropped out during training.
+	// Nil keeps the default.
+	P *float64
+	// Mode is the parameter mode ({'always', 'training'}, default training): Whether to only turn on dropout
+	// during training or to also turn on for inference. Empty keeps the default.
+	Mode string
+	// Axes is the parameter axes (Shape(tuple), default ()): Axes along which one mask value is shared
+	// (variational dropout). Nil keeps the default.
+	Axes []int
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Whether to turn off cudnn (accepted,
+	// ignored). Nil keeps the default.
+	CudnnOff *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Dropout is a symbol of the operator Dropout.
+//
+// Dropout: while training (or always with mode='always') each element is zeroed with probability p and the
+// others are scaled by 1/(1-p); otherwise the identity. axes shares the mask along axes.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Dropout(data *mxc.Symbol, opts *DropoutOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("p", opts.P)
+		p.Enum("mode", opts.Mode)
+		p.OptShape("axes", opts.Axes)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Dropout", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// EmbeddingOpts holds the parameters of Embedding. A nil *EmbeddingOpts passes none; required ones are then
+// reported missing by the library.
+type EmbeddingOpts struct {
+	// InputDim is the parameter input_dim (int, required): Vocabulary size of the input indices.
+	InputDim int
+	// OutputDim is the parameter output_dim (int, required): Dimension of the embedding vectors.
+	OutputDim int
+	// Dtype is the parameter dtype (dtype, default float32): Data type of weight. Nil keeps the default.
+	Dtype *mxc.DType
+	// SparseGrad is the parameter sparse_grad (boolean, default False): Compute row_sparse gradient in the
+	// backward calculation (accepted; gradients are dense). Nil keeps the default.
+	SparseGrad *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Embedding is a symbol of the operator Embedding.
+//
+// Maps integer indices to vector representations: out[..., :] = weight[data[...], :], with weight of shape
+// (input_dim, output_dim). Indices are clipped to [0, input_dim - 1].
+//
+// Inputs: data, weight. A nil input becomes a variable named "<name>_<input>".
+func Embedding(data, weight *mxc.Symbol, opts *EmbeddingOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("input_dim", opts.InputDim)
+		p.Int("output_dim", opts.OutputDim)
+		p.OptDType("dtype", opts.Dtype)
+		p.OptBool("sparse_grad", opts.SparseGrad)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Embedding", name, attr, p, []string{"data", "weight"}, []*mxc.Symbol{data, weight})
+}
+
+// FlattenOpts holds the parameters of Flatten. A nil *FlattenOpts passes none; required ones are then reported
+// missing by the library.
+type FlattenOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Flatten is a symbol of the operator Flatten (also called flatten).
+//
+// Flattens the input to 2-d: (d0, d1*d2*...).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Flatten(data *mxc.Symbol, opts *FlattenOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Flatten", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // FullyConnectedOpts holds the parameters of FullyConnected. A nil *FullyConnectedOpts passes none; required
@@ -295,6 +555,149 @@ func MakeLoss(data *mxc.Symbol, opts *MakeLossOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("MakeLoss", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// PoolingOpts holds the parameters of Pooling. A nil *PoolingOpts passes none; required ones are then reported
+// missing by the library.
+type PoolingOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), default ()): Pooling kernel size: (w,) or (h, w). Ignored
+	// with global_pool. Nil keeps the default.
+	Kernel []int
+	// PoolType is the parameter pool_type ({'avg', 'lp', 'max', 'sum'}, default max): Pooling type to be
+	// applied. Empty keeps the default.
+	PoolType string
+	// GlobalPool is the parameter global_pool (boolean, default False): Ignore kernel size, do global pooling
+	// based on the current input feature map. Nil keeps the default.
+	GlobalPool *bool
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Turn off cudnn pooling (accepted, ignored).
+	// Nil keeps the default.
+	CudnnOff *bool
+	// PoolingConvention is the parameter pooling_convention ({'full', 'same', 'valid'}, default valid): Pooling
+	// convention to be applied. Empty keeps the default.
+	PoolingConvention string
+	// Stride is the parameter stride (Shape(tuple), default ()): Stride for pooling: (w,) or (h, w). Defaults
+	// to 1 for each dimension. Nil keeps the default.
+	Stride []int
+	// Pad is the parameter pad (Shape(tuple), default ()): Pad for pooling: (w,) or (h, w). Defaults to no
+	// padding. Nil keeps the default.
+	Pad []int
+	// PValue is the parameter p_value (int or None, default None): Value of p for Lp pooling (lp is not
+	// supported). Nil keeps the default.
+	PValue *int
+	// CountIncludePad is the parameter count_include_pad (boolean, default True): Whether the padding counts in
+	// the divisor of avg pooling. Nil keeps the default.
+	CountIncludePad *bool
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC'}, default None):
+	// Set layout for input and output: NCW or NCHW (None: default). Empty keeps the default.
+	Layout string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Pooling is a symbol of the operator Pooling.
+//
+// Pooling over 1-D (NCW) or 2-D (NCHW) data: max, avg or sum over windows of size kernel moved by stride over
+// the zero-padded input; global_pool pools each whole channel. Output size per dimension: (in + 2*pad - kernel)
+// / stride + 1, rounded down ('valid') or up ('full').
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Pooling(data *mxc.Symbol, opts *PoolingOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("kernel", opts.Kernel)
+		p.Enum("pool_type", opts.PoolType)
+		p.OptBool("global_pool", opts.GlobalPool)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.Enum("pooling_convention", opts.PoolingConvention)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("pad", opts.Pad)
+		p.OptInt("p_value", opts.PValue)
+		p.OptBool("count_include_pad", opts.CountIncludePad)
+		p.Enum("layout", opts.Layout)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Pooling", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ReshapeOpts holds the parameters of Reshape. A nil *ReshapeOpts passes none; required ones are then reported
+// missing by the library.
+type ReshapeOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): The target shape (may use 0, -1, -2, -3, -4).
+	// Nil keeps the default.
+	Shape []int
+	// Reverse is the parameter reverse (boolean, default 0): Resolve the special values from right to left. Nil
+	// keeps the default.
+	Reverse *bool
+	// TargetShape is the parameter target_shape (Shape(tuple), default ()): (Deprecated: use shape.) Target
+	// shape; one 0 is inferred. Nil keeps the default.
+	TargetShape []int
+	// KeepHighest is the parameter keep_highest (boolean, default 0): (Deprecated: use shape.) With
+	// target_shape, keep the first dimension of the input. Nil keeps the default.
+	KeepHighest *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Reshape is a symbol of the operator Reshape (also called reshape).
+//
+// Gives the input a new shape with the same number of elements. Special values in shape: 0 copies the input's
+// dimension, -1 infers one dimension, -2 copies all remaining dimensions, -3 merges two dimensions, -4 splits
+// one into the two values that follow (one may be -1).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Reshape(data *mxc.Symbol, opts *ReshapeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptBool("reverse", opts.Reverse)
+		p.OptShape("target_shape", opts.TargetShape)
+		p.OptBool("keep_highest", opts.KeepHighest)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Reshape", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SliceChannelOpts holds the parameters of SliceChannel. A nil *SliceChannelOpts passes none; required ones are
+// then reported missing by the library.
+type SliceChannelOpts struct {
+	// NumOutputs is the parameter num_outputs (int, required): Number of parts; must divide the axis.
+	NumOutputs int
+	// Axis is the parameter axis (int, default 1): The axis to split; negative values count from the end. Nil
+	// keeps the default.
+	Axis *int
+	// SqueezeAxis is the parameter squeeze_axis (boolean, default 0): Remove the split axis from the outputs
+	// (its size must equal num_outputs). Nil keeps the default.
+	SqueezeAxis *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SliceChannel is a symbol of the operator SliceChannel (also called split).
+//
+// Splits an array into num_outputs equal parts along an axis.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func SliceChannel(data *mxc.Symbol, opts *SliceChannelOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("num_outputs", opts.NumOutputs)
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("squeeze_axis", opts.SqueezeAxis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("SliceChannel", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // SoftmaxOutputOpts holds the parameters of SoftmaxOutput. A nil *SoftmaxOutputOpts passes none; required ones
@@ -1432,6 +1835,166 @@ func AddN(args []*mxc.Symbol, opts *AddNOpts) (*mxc.Symbol, error) {
 	return compose("add_n", name, attr, p, nil, args)
 }
 
+// ArgmaxOpts holds the parameters of Argmax. A nil *ArgmaxOpts passes none; required ones are then reported
+// missing by the library.
+type ArgmaxOpts struct {
+	// Axis is the parameter axis (int or None, default None): The axis to reduce; negative values count from
+	// the end. None: the flattened input. Nil keeps the default.
+	Axis *int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axis as a dimension of size
+	// one. Nil keeps the default.
+	Keepdims *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Argmax is a symbol of the operator argmax.
+//
+// Indices of the maximum values along an axis, in the input's dtype (the first one on ties; NaN counts as the
+// maximum).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Argmax(data *mxc.Symbol, opts *ArgmaxOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("argmax", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ArgminOpts holds the parameters of Argmin. A nil *ArgminOpts passes none; required ones are then reported
+// missing by the library.
+type ArgminOpts struct {
+	// Axis is the parameter axis (int or None, default None): The axis to reduce; negative values count from
+	// the end. None: the flattened input. Nil keeps the default.
+	Axis *int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axis as a dimension of size
+	// one. Nil keeps the default.
+	Keepdims *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Argmin is a symbol of the operator argmin.
+//
+// Indices of the minimum values along an axis, in the input's dtype (the first one on ties; NaN counts as the
+// minimum).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Argmin(data *mxc.Symbol, opts *ArgminOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("argmin", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// BatchDotOpts holds the parameters of BatchDot. A nil *BatchDotOpts passes none; required ones are then
+// reported missing by the library.
+type BatchDotOpts struct {
+	// TransposeA is the parameter transpose_a (boolean, default 0): Transpose the first input before the
+	// product. Nil keeps the default.
+	TransposeA *bool
+	// TransposeB is the parameter transpose_b (boolean, default 0): Transpose the second input before the
+	// product. Nil keeps the default.
+	TransposeB *bool
+	// ForwardStype is the parameter forward_stype (string, default None): Storage type of the output (dense
+	// only; ignored). Nil keeps the default.
+	ForwardStype *string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BatchDot is a symbol of the operator batch_dot.
+//
+// Batched matrix product: (B, M, K) x (B, K, N) -> (B, M, N); leading batch axes may be more than one.
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BatchDot(lhs, rhs *mxc.Symbol, opts *BatchDotOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("transpose_a", opts.TransposeA)
+		p.OptBool("transpose_b", opts.TransposeB)
+		p.OptStr("forward_stype", opts.ForwardStype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("batch_dot", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastAxisOpts holds the parameters of BroadcastAxis. A nil *BroadcastAxisOpts passes none; required ones
+// are then reported missing by the library.
+type BroadcastAxisOpts struct {
+	// Axis is the parameter axis (Shape(tuple), default ()): The axes to broadcast. Nil keeps the default.
+	Axis []int
+	// Size is the parameter size (Shape(tuple), default ()): The target size of each axis. Nil keeps the
+	// default.
+	Size []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastAxis is a symbol of the operator broadcast_axis (also called broadcast_axes).
+//
+// Broadcasts the given axes (each of size 1) to new sizes.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func BroadcastAxis(data *mxc.Symbol, opts *BroadcastAxisOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptShape("size", opts.Size)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_axis", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// BroadcastToOpts holds the parameters of BroadcastTo. A nil *BroadcastToOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastToOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): The target shape. Nil keeps the default.
+	Shape []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastTo is a symbol of the operator broadcast_to.
+//
+// Broadcasts axes of size 1 to the given shape (0 keeps the input's dimension).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func BroadcastTo(data *mxc.Symbol, opts *BroadcastToOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_to", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // CeilOpts holds the parameters of Ceil. A nil *CeilOpts passes none; required ones are then reported missing
 // by the library.
 type CeilOpts struct {
@@ -1508,6 +2071,43 @@ func Cos(data *mxc.Symbol, opts *CosOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("cos", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// DotOpts holds the parameters of Dot. A nil *DotOpts passes none; required ones are then reported missing by
+// the library.
+type DotOpts struct {
+	// TransposeA is the parameter transpose_a (boolean, default 0): Transpose the first input before the
+	// product. Nil keeps the default.
+	TransposeA *bool
+	// TransposeB is the parameter transpose_b (boolean, default 0): Transpose the second input before the
+	// product. Nil keeps the default.
+	TransposeB *bool
+	// ForwardStype is the parameter forward_stype (string, default None): Storage type of the output (dense
+	// only; ignored). Nil keeps the default.
+	ForwardStype *string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Dot is a symbol of the operator dot.
+//
+// Dot product of two arrays: matrix product of lhs flattened to 2-d over all but its last axis and rhs
+// flattened over all but its first (transpose flags swap which axes).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func Dot(lhs, rhs *mxc.Symbol, opts *DotOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("transpose_a", opts.TransposeA)
+		p.OptBool("transpose_b", opts.TransposeB)
+		p.OptStr("forward_stype", opts.ForwardStype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("dot", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
 }
 
 // ElemwiseAddOpts holds the parameters of ElemwiseAdd. A nil *ElemwiseAddOpts passes none; required ones are
@@ -1628,6 +2228,34 @@ func Exp(data *mxc.Symbol, opts *ExpOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("exp", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ExpandDimsOpts holds the parameters of ExpandDims. A nil *ExpandDimsOpts passes none; required ones are then
+// reported missing by the library.
+type ExpandDimsOpts struct {
+	// Axis is the parameter axis (int, required): Position of the new axis, in [-ndim-1, ndim]; negative values
+	// count from the end.
+	Axis int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ExpandDims is a symbol of the operator expand_dims.
+//
+// Inserts an axis of size 1 at position axis.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ExpandDims(data *mxc.Symbol, opts *ExpandDimsOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("expand_dims", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // Expm1Opts holds the parameters of Expm1. A nil *Expm1Opts passes none; required ones are then reported
@@ -1791,6 +2419,114 @@ func Make_loss(data *mxc.Symbol, opts *Make_lossOpts) (*mxc.Symbol, error) {
 	return compose("make_loss", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// MaxOpts holds the parameters of Max. A nil *MaxOpts passes none; required ones are then reported missing by
+// the library.
+type MaxOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Max is a symbol of the operator max (also called max_axis).
+//
+// Maximum of array elements over the given axes.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Max(data *mxc.Symbol, opts *MaxOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("max", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// MeanOpts holds the parameters of Mean. A nil *MeanOpts passes none; required ones are then reported missing
+// by the library.
+type MeanOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Mean is a symbol of the operator mean.
+//
+// Mean of array elements over the given axes.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Mean(data *mxc.Symbol, opts *MeanOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("mean", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// MinOpts holds the parameters of Min. A nil *MinOpts passes none; required ones are then reported missing by
+// the library.
+type MinOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Min is a symbol of the operator min (also called min_axis).
+//
+// Minimum of array elements over the given axes.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Min(data *mxc.Symbol, opts *MinOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("min", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // NagMomUpdateOpts holds the parameters of NagMomUpdate. A nil *NagMomUpdateOpts passes none; required ones are
 // then reported missing by the library.
 type NagMomUpdateOpts struct {
@@ -1859,6 +2595,82 @@ func Negative(data *mxc.Symbol, opts *NegativeOpts) (*mxc.Symbol, error) {
 	return compose("negative", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// NormOpts holds the parameters of Norm. A nil *NormOpts passes none; required ones are then reported missing
+// by the library.
+type NormOpts struct {
+	// Ord is the parameter ord (int, default 2): Order of the norm: 1 or 2. Nil keeps the default.
+	Ord *int
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,). Nil keeps the default.
+	Axis []int
+	// OutDtype is the parameter out_dtype (dtype, default None): The dtype of the output (default: the
+	// input's). Nil keeps the default.
+	OutDtype *mxc.DType
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Norm is a symbol of the operator norm.
+//
+// Norm of array elements over the given axes: ord=2 (L2; with a 2-tuple axis the Frobenius norm of the
+// matrices) or ord=1 (L1).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Norm(data *mxc.Symbol, opts *NormOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("ord", opts.Ord)
+		p.OptShape("axis", opts.Axis)
+		p.OptDType("out_dtype", opts.OutDtype)
+		p.OptBool("keepdims", opts.Keepdims)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("norm", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ProdOpts holds the parameters of Prod. A nil *ProdOpts passes none; required ones are then reported missing
+// by the library.
+type ProdOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Prod is a symbol of the operator prod.
+//
+// Product of array elements over the given axes.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Prod(data *mxc.Symbol, opts *ProdOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("prod", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // ReciprocalOpts holds the parameters of Reciprocal. A nil *ReciprocalOpts passes none; required ones are then
 // reported missing by the library.
 type ReciprocalOpts struct {
@@ -1905,6 +2717,37 @@ func Relu(data *mxc.Symbol, opts *ReluOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("relu", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RepeatOpts holds the parameters of Repeat. A nil *RepeatOpts passes none; required ones are then reported
+// missing by the library.
+type RepeatOpts struct {
+	// Repeats is the parameter repeats (int, required): The number of repetitions of each element.
+	Repeats int
+	// Axis is the parameter axis (int or None, default None): The axis along which to repeat; None flattens the
+	// input. Nil keeps the default.
+	Axis *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Repeat is a symbol of the operator repeat.
+//
+// Repeats each element `repeats` times along an axis (axis None: of the flattened input, giving a 1-d result).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Repeat(data *mxc.Symbol, opts *RepeatOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("repeats", opts.Repeats)
+		p.OptInt("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("repeat", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // RmspropUpdateOpts holds the parameters of RmspropUpdate. A nil *RmspropUpdateOpts passes none; required ones
@@ -2225,6 +3068,77 @@ func Sin(data *mxc.Symbol, opts *SinOpts) (*mxc.Symbol, error) {
 	return compose("sin", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// SliceOpts holds the parameters of Slice. A nil *SliceOpts passes none; required ones are then reported
+// missing by the library.
+type SliceOpts struct {
+	// Begin is the parameter begin (tuple of <int or None>, required): First index of each sliced axis (None:
+	// from the start).
+	Begin []*int
+	// End is the parameter end (tuple of <int or None>, required): End (exclusive) of each sliced axis (None:
+	// to the end).
+	End []*int
+	// Step is the parameter step (tuple of <int or None>, default ()): Step of each sliced axis (default 1;
+	// negative allowed). Nil keeps the default.
+	Step []*int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Slice is a symbol of the operator slice (also called crop).
+//
+// A slice of the input: for each of the first len(begin) axes, elements begin, begin+step, ... before end
+// (Python semantics: negative values count from the end, None means the whole axis, out-of-range values are
+// clamped, a negative step walks backwards).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Slice(data *mxc.Symbol, opts *SliceOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptTuple("begin", opts.Begin)
+		p.OptTuple("end", opts.End)
+		p.OptTuple("step", opts.Step)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("slice", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SliceAxisOpts holds the parameters of SliceAxis. A nil *SliceAxisOpts passes none; required ones are then
+// reported missing by the library.
+type SliceAxisOpts struct {
+	// Axis is the parameter axis (int, required): The axis to slice; negative values count from the end.
+	Axis int
+	// Begin is the parameter begin (int, required): First index; negative values count from the end.
+	Begin int
+	// End is the parameter end (int or None, required): End index (exclusive), None for the end of the axis.
+	End *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SliceAxis is a symbol of the operator slice_axis.
+//
+// Elements begin to end (exclusive) along one axis.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func SliceAxis(data *mxc.Symbol, opts *SliceAxisOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("axis", opts.Axis)
+		p.Int("begin", opts.Begin)
+		p.OptInt("end", opts.End)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("slice_axis", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // SoftmaxOpts holds the parameters of Softmax. A nil *SoftmaxOpts passes none; required ones are then reported
 // missing by the library.
 type SoftmaxOpts struct {
@@ -2313,6 +3227,129 @@ func Square(data *mxc.Symbol, opts *SquareOpts) (*mxc.Symbol, error) {
 	return compose("square", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// SqueezeOpts holds the parameters of Squeeze. A nil *SqueezeOpts passes none; required ones are then reported
+// missing by the library.
+type SqueezeOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axes to remove (each must have size 1). Nil
+	// keeps the default.
+	Axis []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Squeeze is a symbol of the operator squeeze.
+//
+// Removes axes of size 1 (all of them, or those listed in axis). A result without axes has shape (1,).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Squeeze(data *mxc.Symbol, opts *SqueezeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("squeeze", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// StackOpts holds the parameters of Stack. A nil *StackOpts passes none; required ones are then reported
+// missing by the library.
+type StackOpts struct {
+	// Axis is the parameter axis (int, default 0): Position of the new axis in the result, in [-ndim-1, ndim].
+	// Nil keeps the default.
+	Axis *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Stack is a symbol of the operator stack.
+//
+// Joins arrays of the same shape along a new axis.
+//
+// The inputs (data) are variadic; num_args is set to their number.
+func Stack(data []*mxc.Symbol, opts *StackOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	p.Int("num_args", len(data))
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("stack", name, attr, p, nil, data)
+}
+
+// SumOpts holds the parameters of Sum. A nil *SumOpts passes none; required ones are then reported missing by
+// the library.
+type SumOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Sum is a symbol of the operator sum (also called sum_axis).
+//
+// Sum of array elements over the given axes.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Sum(data *mxc.Symbol, opts *SumOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("sum", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SwapaxesOpts holds the parameters of Swapaxes. A nil *SwapaxesOpts passes none; required ones are then
+// reported missing by the library.
+type SwapaxesOpts struct {
+	// Dim1 is the parameter dim1 (int, default 0): The first axis. Nil keeps the default.
+	Dim1 *int
+	// Dim2 is the parameter dim2 (int, default 0): The second axis. Nil keeps the default.
+	Dim2 *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Swapaxes is a symbol of the operator swapaxes (also called SwapAxis).
+//
+// Swaps two axes.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Swapaxes(data *mxc.Symbol, opts *SwapaxesOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("dim1", opts.Dim1)
+		p.OptInt("dim2", opts.Dim2)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("swapaxes", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // TanhOpts holds the parameters of Tanh. A nil *TanhOpts passes none; required ones are then reported missing
 // by the library.
 type TanhOpts struct {
@@ -2335,4 +3372,60 @@ func Tanh(data *mxc.Symbol, opts *TanhOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("tanh", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// TileOpts holds the parameters of Tile. A nil *TileOpts passes none; required ones are then reported missing
+// by the library.
+type TileOpts struct {
+	// Reps is the parameter reps (Shape(tuple), required): The number of repetitions along each axis (positive).
+	Reps []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Tile is a symbol of the operator tile.
+//
+// Repeats the whole array reps[i] times along each axis i (the shorter of the input's shape and reps is padded
+// with leading 1s).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Tile(data *mxc.Symbol, opts *TileOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Shape("reps", opts.Reps)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("tile", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// TransposeOpts holds the parameters of Transpose. A nil *TransposeOpts passes none; required ones are then
+// reported missing by the library.
+type TransposeOpts struct {
+	// Axes is the parameter axes (Shape(tuple), default ()): The permutation; by default the axes are reversed.
+	// Nil keeps the default.
+	Axes []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Transpose is a symbol of the operator transpose.
+//
+// Permutes the axes: output axis i is input axis axes[i].
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Transpose(data *mxc.Symbol, opts *TransposeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axes", opts.Axes)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("transpose", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }

@@ -165,7 +165,7 @@ type field struct {
 func paramField(p mxc.OpParam) field {
 	f := field{goName: exportName(p.Name)}
 	switch f.goName {
-	case "Out", "Name", "Attr":
+	case "Out", "AllOutputs", "Name", "Attr":
 		f.goName += "Param"
 	}
 	req := p.Required
@@ -277,6 +277,8 @@ func writeOp(b *bytes.Buffer, pkg, g string, info *mxc.OpInfo) {
 	if pkg == ND {
 		comment(b, "\t", "Out, when set, receives the first output instead of a new array (and is returned).")
 		fmt.Fprintf(b, "\tOut *mxc.NDArray\n")
+		comment(b, "\t", "AllOutputs, when set, receives every output of the operator (the first is also returned).")
+		fmt.Fprintf(b, "\tAllOutputs *[]*mxc.NDArray\n")
 	} else {
 		comment(b, "\t", "Name names the node; empty lets the library name it from the operator.")
 		fmt.Fprintf(b, "\tName string\n")
@@ -336,7 +338,7 @@ func writeOp(b *bytes.Buffer, pkg, g string, info *mxc.OpInfo) {
 		d.WriteString("No inputs.")
 	}
 	if pkg == ND {
-		d.WriteString(" Returns the first output.")
+		d.WriteString(" Returns the first output (see AllOutputs for the others).")
 	}
 	if info.IsLoss {
 		d.WriteString(" A loss: backward ignores the head gradient.")
@@ -366,7 +368,7 @@ func writeOp(b *bytes.Buffer, pkg, g string, info *mxc.OpInfo) {
 		fmt.Fprintf(b, "\tp.Int(%q, len(%s))\n", info.KeyVarNumArgs, args[0])
 	}
 	if pkg == ND {
-		fmt.Fprintf(b, "\tvar out *mxc.NDArray\n")
+		fmt.Fprintf(b, "\tvar out *mxc.NDArray\n\tvar all *[]*mxc.NDArray\n")
 	} else {
 		fmt.Fprintf(b, "\tvar name string\n\tvar attr map[string]string\n")
 	}
@@ -381,7 +383,7 @@ func writeOp(b *bytes.Buffer, pkg, g string, info *mxc.OpInfo) {
 		fmt.Fprintf(b, "\t\tp.%s(%q, opts.%s)\n", f.setter, p.Name, f.goName)
 	}
 	if pkg == ND {
-		fmt.Fprintf(b, "\t\tout = opts.Out\n")
+		fmt.Fprintf(b, "\t\tout, all = opts.Out, opts.AllOutputs\n")
 	} else {
 		fmt.Fprintf(b, "\t\tname, attr = opts.Name, opts.Attr\n")
 	}
@@ -401,7 +403,7 @@ func writeOp(b *bytes.Buffer, pkg, g string, info *mxc.OpInfo) {
 		inputs, names = "nil", "nil"
 	}
 	if pkg == ND {
-		fmt.Fprintf(b, "\treturn invoke(%q, %s, %s, p, out)\n}\n\n", info.Name, inputs, names)
+		fmt.Fprintf(b, "\treturn invoke(%q, %s, %s, p, out, all)\n}\n\n", info.Name, inputs, names)
 	} else {
 		fmt.Fprintf(b, "\treturn compose(%q, name, attr, p, %s, %s)\n}\n\n", info.Name, names, inputs)
 	}

@@ -18,7 +18,6 @@ from . import io
 from . import metric
 from . import ndarray as nd
 from . import optimizer as opt
-from . import symbol as sym
 from .context import Context, cpu
 from .initializer import Uniform, InitDesc
 
@@ -128,6 +127,7 @@ def load_checkpoint(prefix, epoch):
     sym_name = '%s-symbol.json' % prefix
     _require_file(sym_name, 'symbol file', prefix)
     _require_file('%s-%04d.params' % (prefix, epoch), 'parameter file', prefix)
+    from . import symbol as sym  # the symbolic API imports after the training modules
     symbol = sym.load(sym_name)
     arg_params, aux_params = load_params(prefix, epoch)
     return (symbol, arg_params, aux_params)
@@ -314,6 +314,7 @@ class FeedForward(object):
     def __init__(self, symbol, ctx=None, num_epoch=None, epoch_size=None, optimizer='sgd',
                  initializer=Uniform(0.01), numpy_batch_size=128, arg_params=None, aux_params=None,
                  allow_extra_params=False, begin_epoch=0, **kwargs):
+        from . import symbol as sym
         if not isinstance(symbol, sym.Symbol):
             raise TypeError("FeedForward: symbol must be a Symbol, got %s" % type(symbol).__name__)
         self.symbol = symbol

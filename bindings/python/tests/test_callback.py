@@ -8,7 +8,7 @@ import pytest
 
 import mxc as mx
 from mxc.model import BatchEndParam
-from _training_helpers import linear_softmax
+from _training_helpers import linear_softmax, needs_network_ops, needs_random
 
 
 def acc_metric(correct, total):
@@ -80,6 +80,7 @@ def test_log_validation_metrics(caplog):
     assert "Epoch[2] Validation-accuracy=0.500000" in caplog.text
 
 
+@needs_network_ops()
 def test_do_checkpoint_period(tmp_path):
     net = linear_softmax(2)
     arg = {"fc_weight": mx.nd.array(np.ones((2, 3))), "fc_bias": mx.nd.array([1.0, 2.0])}
@@ -147,6 +148,8 @@ def test_terminal_progress_waits_for_long_epochs_and_env_override(monkeypatch):
     assert "3 batches" in forced.stream.getvalue()
 
 
+@needs_random
+@needs_network_ops()
 def test_fit_draws_progress_when_forced(monkeypatch, capsys):
     """fit drives the progress line on stdout (forced here, since pytest's stdout is not a terminal)."""
     monkeypatch.setenv("MXC_PROGRESS", "1")

@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 
 import mxc as mx
-from _training_helpers import linear_softmax, mlp, separable_data
+from conftest import needs_ops
+from _training_helpers import needs_random, needs_symbol, linear_softmax, mlp, separable_data
+
+pytestmark = [needs_symbol, needs_random, needs_ops("FullyConnected", "Activation", "SoftmaxOutput")]
 
 
 def bn_net():
@@ -15,6 +18,7 @@ def bn_net():
     return mx.sym.SoftmaxOutput(data=bn, name="softmax")
 
 
+@needs_ops("BatchNorm")
 def test_layout_and_round_trip(tmp_path):
     net = bn_net()
     rng = np.random.RandomState(0)
@@ -138,6 +142,7 @@ def test_module_resume_is_exact(tmp_path, optimizer, params):
     assert (tmp_path / "part-0004.states").exists()
 
 
+@needs_ops("BatchNorm")
 def test_module_resume_with_batchnorm_is_exact(tmp_path):
     params = {"learning_rate": 0.05, "momentum": 0.9}
     full = train_module(str(tmp_path / "full"), "sgd", dict(params), 0, 3, net=bn_net())

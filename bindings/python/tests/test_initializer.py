@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import mxc as mx
+from _training_helpers import needs_random, needs_symbol
 
 N_BIG = (400, 500)  # 200,000 samples: sample std within ~0.2% of the true one
 
@@ -16,6 +17,7 @@ def init_array(init, name, shape, dtype=np.float32):
     return arr.asnumpy()
 
 
+@needs_random
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_uniform_statistics(dtype):
     mx.random.seed(0)
@@ -29,6 +31,7 @@ def test_uniform_statistics(dtype):
     assert np.all(np.abs(hist / x.size - 0.1) < 0.005)
 
 
+@needs_random
 def test_uniform_default_scale_and_normal():
     mx.random.seed(1)
     assert np.abs(init_array(mx.init.Uniform(), "w_weight", (100, 100))).max() <= 0.07
@@ -40,6 +43,7 @@ def test_uniform_default_scale_and_normal():
     assert init_array(mx.init.Normal(), "fc_weight", N_BIG).std() == pytest.approx(0.01, rel=0.01)
 
 
+@needs_random
 def test_seed_makes_initialization_reproducible():
     mx.random.seed(123)
     a = init_array(mx.init.Xavier(), "fc_weight", (20, 30))
@@ -50,6 +54,7 @@ def test_seed_makes_initialization_reproducible():
     assert not np.array_equal(a, c)
 
 
+@needs_random
 @pytest.mark.parametrize("factor_type", ["avg", "in", "out"])
 def test_xavier_uniform_bounds(factor_type):
     mx.random.seed(2)
@@ -63,6 +68,7 @@ def test_xavier_uniform_bounds(factor_type):
     assert x.std() == pytest.approx(scale / math.sqrt(3), rel=0.01)
 
 
+@needs_random
 def test_xavier_gaussian_conv_fans_and_magnitude():
     mx.random.seed(3)
     shape = (64, 32, 5, 5)  # fan_in = 32*25 = 800, fan_out = 64*25 = 1600
@@ -81,6 +87,7 @@ def test_xavier_rejects_vectors_and_bad_options():
         mx.init.Xavier(factor_type="sum")
 
 
+@needs_random
 def test_msra_prelu():
     mx.random.seed(4)
     x = init_array(mx.init.MSRAPrelu(factor_type="in", slope=0.0), "fc_weight", (400, 500))
@@ -90,6 +97,7 @@ def test_msra_prelu():
     assert json.loads(mx.init.MSRAPrelu().dumps()) == ["msraprelu", {"factor_type": "avg", "slope": 0.25}]
 
 
+@needs_random
 def test_orthogonal():
     mx.random.seed(5)
     x = init_array(mx.init.Orthogonal(scale=2.0), "fc_weight", (8, 20)).astype(np.float64)
@@ -137,6 +145,7 @@ def test_init_attribute_overrides_pattern():
     assert desc.global_init is not None
 
 
+@needs_symbol
 def test_variable_init_attribute_from_symbol():
     v = mx.sym.Variable("gain", init=mx.init.Constant(0.5))
     attrs = v.attr_dict()["gain"]

@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 
 import mxc as mx
-from _training_helpers import linear_softmax, mlp, mnist_subset, separable_data, softmax
+from conftest import needs_ops
+from _training_helpers import needs_random, needs_symbol, linear_softmax, mlp, mnist_subset, separable_data, softmax
+
+pytestmark = [needs_symbol, needs_random, needs_ops("FullyConnected", "Activation", "SoftmaxOutput")]
 
 
 def manual_sgd_step(x, y, w, b, lr, classes):

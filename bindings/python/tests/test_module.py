@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 
 import mxc as mx
-from _training_helpers import linear_softmax, mlp, mnist_subset, separable_data, softmax
+from conftest import needs_ops
+from _training_helpers import needs_random, needs_symbol, linear_softmax, mlp, mnist_subset, separable_data, softmax
+
+pytestmark = [needs_symbol, needs_random, needs_ops("FullyConnected", "Activation", "SoftmaxOutput")]
 
 
 def make_module(classes=3, dim=4, batch=6, **kw):
@@ -169,6 +172,7 @@ def test_wrong_input_errors():
         mx.mod.Module.load("/nonexistent/missing", 3)
 
 
+@needs_ops("BatchNorm")
 def test_batchnorm_aux_states_are_tracked():
     data = mx.sym.Variable("data")
     fc = mx.sym.FullyConnected(data=data, num_hidden=4, name="fc")
@@ -183,6 +187,7 @@ def test_batchnorm_aux_states_are_tracked():
     assert not np.allclose(aux["bn_moving_mean"].asnumpy(), 0.0)
 
 
+@needs_ops("Convolution", "Pooling", "Flatten")
 def test_small_convnet_on_fashion_mnist_subset():
     """Convolution + pooling through Module on 1000 real images: well above chance."""
     tx, ty, vx, vy = mnist_subset(1000, 500)

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import mxc as mx
+from conftest import needs_ops
+from _training_helpers import needs_symbol
 
 RNG = np.random.RandomState(42)
 W0 = RNG.randn(3, 4)
@@ -193,6 +195,8 @@ def test_wd_mult_defaults_by_name_and_lr_mult():
     np.testing.assert_allclose(b.asnumpy(), 1.0)
 
 
+@needs_symbol
+@needs_ops("FullyConnected")
 def test_lr_and_wd_mult_from_symbol_attributes():
     data = mx.sym.Variable("data")
     w = mx.sym.Variable("fc_weight", lr_mult=2.0, wd_mult=0.0)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds what the Go binding needs and runs go vet and the tests (with the race detector) of bindings/go.
 # Assumes the CMake build of the library at <repo>/build (builds it there if libmxc.so is missing).
-# Set MXC_GO_TEST_FLAGS to pass more flags to `go test` (e.g. -count=1 -v).
+# -count=1: results depend on libmxc.so, which the test cache does not track. Set MXC_GO_TEST_FLAGS to pass
+# more flags to `go test` (e.g. -v or -run).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -20,4 +21,4 @@ cd "$here"
 export GOPROXY=off GOTOOLCHAIN=local
 go vet ./...
 # shellcheck disable=SC2086
-go test -race ${MXC_GO_TEST_FLAGS:-} ./...
+go test -race -count=1 ${MXC_GO_TEST_FLAGS:-} ./...

@@ -89,6 +89,7 @@ int Op::ParamIndex(const char *pname) const {
 
 int Op::NumInputs(const OpParams &p) const {
   if (!key_var_num_args.empty()) return static_cast<int>(p.Int(key_var_num_args.c_str()));
+  if (input_names_fn) return static_cast<int>(input_names_fn(p).size());
   return static_cast<int>(input_names.size());
 }
 
@@ -99,6 +100,7 @@ int Op::NumVisibleOutputs(const OpParams &p) const {
 }
 
 std::vector<std::string> Op::InputNames(const OpParams &p) const {
+  if (input_names_fn) return input_names_fn(p);
   if (key_var_num_args.empty()) return input_names;
   std::vector<std::string> r;
   int n = NumInputs(p);

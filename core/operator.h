@@ -138,6 +138,9 @@ struct Op {
   std::vector<std::string> input_names;  // for variadic ops: one name used for each input ("args", "data")
   int num_aux = 0;                       // the last num_aux inputs are auxiliary states
   std::string key_var_num_args;          // parameter holding the input count of a variadic op
+  // Optional: the inputs of one call when they depend on the parameters (FullyConnected/Convolution without bias).
+  // input_names then lists every possible input (for metadata); this gives the ones a call takes, in order.
+  std::function<std::vector<std::string>(const OpParams &)> input_names_fn;
   std::vector<ParamSpec> params;
   int num_outputs = 1;
   std::function<int(const OpParams &)> num_outputs_fn;          // overrides num_outputs
@@ -167,6 +170,10 @@ struct Op {
     return *this;
   }
   Op &set_variadic(const std::string &key, const std::string &input_name);
+  Op &set_input_names(std::function<std::vector<std::string>(const OpParams &)> f) {
+    input_names_fn = std::move(f);
+    return *this;
+  }
   Op &add_param(const std::string &pname, ParamKind kind, const std::string &def, const std::string &doc,
                 std::vector<std::string> options = {});
   Op &add_required_param(const std::string &pname, ParamKind kind, const std::string &doc,

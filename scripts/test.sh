@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine and runs every test suite: ctest (C/C++), pytest (Python), the seed programs.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+bash scripts/setup.sh
+PY=${PYTHON:-python3}
+JOBS=${JOBS:-$(nproc)}
+
+echo "== build (CPU)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$JOBS"
+echo "== ctest"
+(cd build && ctest --output-on-failure -j "$JOBS")
+
+if command -v nvcc >/dev/null 2>&1 && [ "${MXC_SKIP_CUDA_BUILD:-0}" != 1 ] && [ -n "$(ls cuda/*.cu 2>/dev/null)" ]; then
+  echo "== build (CUDA variant: compile and link; CPU tests against it)"
+  cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON
+  cmake --build build-cuda -j "$JOBS"
+  (cd build-cuda && ctest --output-on-failure -j "$JOBS")
+fi
+
+if [ -f bindings/python/pyproject.toml ]; then
+  echo "== pip install ./bindings/python"
+  $PY -m pip install -q --disable-pip-version-check ./bindings/python
+  echo "== pytest"
+  (cd bindings/python && $PY -m pytest -q -ra tests)
+  SEED_DIR=${SEED_DIR:-$ROOT/../shared/seed}
+  if [ -d "$SEED_DIR" ]; then
+    echo "== seed programs ($SEED_DIR)"
+    for prog in "$SEED_DIR"/0*.py; do
+      echo "-- $(basename "$prog")"
+      (cd /tmp && SEED_EPOCHS=${SEED_EPOCHS:-1} $PY "$prog")
+    done
+  else
+    echo "seed programs not found at $SEED_DIR" >&2
+    exit 1
+  fi
+fi
+echo "== all test suites passed"

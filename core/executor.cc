@@ -68,7 +68,8 @@ struct ExecState {
   NDArray zeros;                // read-only zeros, or none
   NDArray sync;                 // orders the executor's own work
   std::vector<NodePtr> hold;    // keeps the graph's nodes (parameters referenced by steps) alive
-  std::vector<char> head_needed;
+  std::vector<char> head_needed;  // per output: 0 no head gradient, 1 required, 2 optional (a loss: ones)
+  std::vector<NDArray> ones;      // per loss output: the default head gradient
   std::vector<std::string> output_names;
   bool has_backward = false;
   bool last_is_train = false;
@@ -367,8 +368,8 @@ std::shared_ptr<GraphExecutor> GraphExecutor::Bind(const Symbol &sym, const Devi
       uint32_t e = heads[h];
       if (!wants_grad(e)) continue;
       const Node &p = g.node(g.entry_node(e));
-      if (!p.is_variable() && p.op->is_loss) continue;
-      st->head_needed[h] = 1;
+      // A loss output ignores its head gradient: optional (ones when not given).
+      st->head_needed[h] = !p.is_variable() && p.op->is_loss ? 2 : 1;
       contribs[e].push_back(Contrib{static_cast<int>(h), -1, -1});
     }
     for (uint32_t nid = static_cast<uint32_t>(nn); nid-- > 0;) {
@@ -608,6 +609,21 @@ std::shared_ptr<GraphExecutor> GraphExecutor::Bind(const Symbol &sym, const Devi
       st->zeros.SyncCopyFromCPU(host.data(), zb.Size());
     }
   }
+  // Head gradients of loss outputs default to ones.
+  st->ones.resize(heads.size());
+  for (size_t h = 0; h < heads.size(); ++h) {
+    if (st->head_needed[h] != 2) continue;
+    const Value &v = values[heads[h]];
+    NDArray a(v.shape, v.dtype, dev, false);
+    std::vector<char> host(v.bytes);
+    MXC_TYPE_SWITCH(v.dtype, DType, {
+      DType *p = reinterpret_cast<DType *>(host.data());
+      for (int64_t i = 0; i < ShapeSize(v.shape); ++i) p[i] = DType(1);
+    });
+    if (dev.type == MXC_CPU) std::memcpy(a.blob().dptr, host.data(), v.bytes);  // fresh: nobody else sees it
+    else a.SyncCopyFromCPU(host.data(), ShapeSize(v.shape));
+    st->ones[h] = a;
+  }
   st->sync = NDArray(TShape{1}, kUint8, dev, true);
   st->ptr.assign(values.size(), nullptr);
 
@@ -676,6 +692,11 @@ void GraphExecutor::Backward(const std::vector<NDArray> &head_grads) {
   std::vector<Var *> reads = st->bwd_reads;
   for (size_t h = 0; h < nh; ++h) {
     if (!st->head_needed[h]) continue;
+    if (st->head_needed[h] == 2 && (h >= head_grads.size() || head_grads[h].is_none())) {
+      heads[h] = st->ones[h];
+      AddUnique(&reads, heads[h].var());
+      continue;
+    }
     MXC_CHECK(h < head_grads.size() && !head_grads[h].is_none(), ErrorKind::kValue,
               "backward: output '", st->output_names[h],
               "' is not a loss, so its head gradient is required (pass one gradient array per output)");

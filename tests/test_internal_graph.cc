@@ -1,5 +1,5 @@
 // Symbols, inference, JSON, executors and the memory planner, through mxc.h, with small test-only operators
-// (graph_test_ops.h) whose gradients are hand-written; executor gradients are checked by finite differences.
+// (test_internal_graph_ops.h) whose gradients are hand-written; executor gradients are checked by finite differences.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "graph.h"
-#include "graph_test_ops.h"
+#include "test_internal_graph_ops.h"
 #include "mxc.h"
 
 namespace {

@@ -12,27 +12,27 @@ enum ActType { kRelu = 0, kSigmoid, kSoftrelu, kSoftsign, kTanh };  // order of 
 
 struct ReluF {
   template <typename T> static T Fwd(T x) { return x > T(0) ? x : T(0); }
-  template <typename T> static T Grad(T y) { return y > T(0) ? T(1) : T(0); }
+  template <typename T> static T Bwd(T g, T y) { return y > T(0) ? g : T(0); }  // a select, no branch
 };
 struct SigmoidF {
   template <typename T> static T Fwd(T x) { return T(1) / (T(1) + std::exp(-x)); }
-  template <typename T> static T Grad(T y) { return y * (T(1) - y); }
+  template <typename T> static T Bwd(T g, T y) { return g * y * (T(1) - y); }
 };
 struct TanhF {
   template <typename T> static T Fwd(T x) { return std::tanh(x); }
-  template <typename T> static T Grad(T y) { return T(1) - y * y; }
+  template <typename T> static T Bwd(T g, T y) { return g * (T(1) - y * y); }
 };
 // softrelu(x) = log(1 + exp(x)); its derivative sigmoid(x) equals 1 - exp(-y).
 struct SoftreluF {
   template <typename T> static T Fwd(T x) { return x > T(20) ? x : std::log1p(std::exp(x)); }
-  template <typename T> static T Grad(T y) { return -std::expm1(-y); }
+  template <typename T> static T Bwd(T g, T y) { return -g * std::expm1(-y); }
 };
 // softsign(x) = x / (1 + |x|); its derivative 1 / (1 + |x|)^2 equals (1 - |y|)^2.
 struct SoftsignF {
   template <typename T> static T Fwd(T x) { return x / (T(1) + std::fabs(x)); }
-  template <typename T> static T Grad(T y) {
+  template <typename T> static T Bwd(T g, T y) {
     T a = T(1) - std::fabs(y);
-    return a * a;
+    return g * a * a;
   }
 };
 
@@ -44,7 +44,7 @@ void ActFwd(const TBlob &in, OpReq req, const TBlob &out) {
 template <typename F, typename T>
 void ActBwd(const TBlob &dy, const TBlob &y, OpReq req, const TBlob &dx) {
   const T *g = dy.ptr<T>(), *o = y.ptr<T>();
-  MapReq(dx.ptr<T>(), req, dx.Size(), [g, o](int64_t i) { return g[i] * F::Grad(o[i]); });
+  MapReq(dx.ptr<T>(), req, dx.Size(), [g, o](int64_t i) { return F::Bwd(g[i], o[i]); });
 }
 
 template <typename T, template <typename, typename> class K, typename... Args>
@@ -227,6 +227,7 @@ MXC_REGISTER_OP(Activation)
     .add_required_param("act_type", ParamKind::kEnum, "Activation function to apply.",
                         {"relu", "sigmoid", "softrelu", "softsign", "tanh"})
     .set_infer_shape(SameShapeInfer)
+    .set_infer_type(FloatOnlyTypeInfer)
     .set_inplace({{0, 0}})
     .set_compute(MXC_CPU, ActivationForward)
     .set_backward(MXC_CPU, ActivationBackward)
@@ -246,6 +247,7 @@ MXC_REGISTER_OP(LeakyReLU)
     .set_num_outputs([](const OpParams &p) { return p.Get("act_type").i == kRrelu ? 2 : 1; })
     .set_num_visible_outputs([](const OpParams &) { return 1; })
     .set_infer_shape(LeakyInferShape)
+    .set_infer_type(FloatOnlyTypeInfer)
     .set_random()
     .set_compute(MXC_CPU, LeakyForward)
     .set_backward(MXC_CPU, LeakyBackward);

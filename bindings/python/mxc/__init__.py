@@ -1,0 +1,25 @@
+"""mxc: a deep-learning framework in the MXNet 1.x tradition. ``import mxc as mx``.
+
+The C library is loaded through cffi from ``include/mxc.h`` (see ``mxc._ffi``); ``MXC_LIBRARY_PATH`` points at
+another build of ``libmxc``.
+"""
+from . import _ffi  # noqa: F401  (loads the library; ImportError with a clear message when it cannot)
+from . import base
+from .base import MXNetError
+from . import context
+from .context import Context, cpu, gpu, cpu_pinned, current_context, num_gpus  # noqa: F401
+from . import ndarray
+from . import ndarray as nd
+from . import random
+
+__version__ = "%d.%d" % _ffi.LIB_VERSION
+
+# ---- modules of the symbolic API (issue 4) go below this line ----
+# e.g. from . import symbol; from . import symbol as sym; from . import executor; from . import name, attribute
+
+# ---- modules of the training API (issue 5) go below this line ----
+# e.g. from . import optimizer, initializer, metric, io, callback, lr_scheduler, model, module; from . import
+# module as mod
+from . import lr_scheduler, metric, io, initializer, optimizer, callback, model, module  # noqa: E402
+from . import initializer as init  # noqa: E402
+from . import module as mod  # noqa: E402

@@ -1,0 +1,83 @@
+"""Errors: one MXNetError subclass per kind of the C API, raised with the library's message."""
+import pytest
+
+import mxc as mx
+from mxc import base
+
+
+@pytest.mark.parametrize("kind,builtin", [
+    ("ShapeError", ValueError), ("IndexError", IndexError), ("TypeError", TypeError),
+    ("ValueError", ValueError), ("IOError", OSError), ("DeviceError", None), ("InternalError", None)])
+def test_kind_prefix_maps_to_class(kind, builtin):
+    e = base.error_from_message("%s: something about op foo" % kind)
+    assert isinstance(e, base.MXNetError)
+    assert e.kind == kind
+    if builtin is not None:
+        assert isinstance(e, builtin)
+    assert str(e) == "something about op foo"
+
+
+def test_unknown_kind_is_plain_mxnet_error():
+    e = base.error_from_message("weird message")
+    assert type(e) is base.MXNetError and str(e) == "weird message"
+
+
+def test_check_call_raises_last_error():
+    base.check_call(0)
+    h = base.ffi.new("MXCOpHandle *")
+    ret = base.lib.MXCOpGetHandle(b"no_such_operator_xyz", h)
+    with pytest.raises(base.MXNetValueError, match="no_such_operator_xyz"):
+        base.check_call(ret)
+
+
+def test_mxnet_error_exported():
+    assert mx.MXNetError is base.MXNetError
+    assert issubclass(base.ShapeError, mx.MXNetError)
+
+
+def test_unknown_parameter_names_operator_and_parameter():
+    with pytest.raises(mx.base.MXNetValueError) as e:
+        mx.nd._zeros(shape=(2,), bogus=3)
+    assert "_zeros" in str(e.value) and "bogus" in str(e.value)
+
+
+def test_bad_parameter_value():
+    with pytest.raises(ValueError) as e:
+        mx.nd._full(shape=(2,), value="abc")
+    assert "_full" in str(e.value) and "value" in str(e.value)
+
+
+def test_missing_required_parameter():
+    with pytest.raises(ValueError) as e:
+        mx.nd._full(shape=(2,))
+    assert "_full" in str(e.value) and "value" in str(e.value)
+
+
+def test_gpu_unavailable_is_device_error():
+    if mx.context.num_gpus() > 0:
+        pytest.skip("a GPU is present")
+    with pytest.raises(base.DeviceError, match="gpu"):
+        mx.nd.zeros((3,), ctx=mx.gpu(0))
+
+
+def test_bad_dtype_is_type_error():
+    with pytest.raises(TypeError, match="complex"):
+        mx.nd.zeros((2,), dtype="complex64")
+    with pytest.raises(TypeError):
+        mx.nd.zeros((2,), dtype="not_a_dtype")
+
+
+def test_load_missing_file_is_oserror(tmp_path):
+    with pytest.raises(OSError) as e:
+        mx.nd.load(str(tmp_path / "nope.bin"))
+    assert isinstance(e.value, mx.MXNetError) and "nope.bin" in str(e.value)
+
+
+def test_load_corrupt_file_is_oserror(tmp_path):
+    p = tmp_path / "bad.bin"
+    p.write_bytes(b"MXCNDARR" + b"\x01" * 5)
+    with pytest.raises(base.MXNetIOError):
+        mx.nd.load(str(p))
+    p.write_bytes(b"garbage")
+    with pytest.raises(OSError):
+        mx.nd.load(str(p))

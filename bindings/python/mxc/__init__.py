@@ -20,3 +20,6 @@ __version__ = "%d.%d" % _ffi.LIB_VERSION
 # ---- modules of the training API (issue 5) go below this line ----
 # e.g. from . import optimizer, initializer, metric, io, callback, lr_scheduler, model, module; from . import
 # module as mod
+from . import lr_scheduler, metric, io, initializer, optimizer, callback, model, module  # noqa: E402
+from . import initializer as init  # noqa: E402
+from . import module as mod  # noqa: E402

@@ -327,7 +327,8 @@ func TestConcurrentExecutors(t *testing.T) {
 					return
 				}
 				got, err := must(exe.Output(0)).Float32s()
-				if err != nil || !allClose(got, []float64{float64(v+10)/10 + 1, 0, 0, 0}[:1], 1e-6) {
+				want := float64(v+10)/10 + 1
+				if err != nil || !allClose(got, []float64{want, want, want, want}, 1e-6) {
 					errs <- fmt.Errorf("worker %d: %v %v", w, got, err)
 					return
 				}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	mxc "github.com/mxc/mxc-go"
+)
+
+func TestSeedSymbolicExample(t *testing.T) {
+	if v, err := mxc.Variable("probe"); err != nil && strings.Contains(err.Error(), "is not in this build") {
+		t.Skipf("the linked libmxc has no symbol API yet: %v", err)
+	} else if err == nil {
+		_ = v.Close()
+	}
+	var out bytes.Buffer
+	if err := run(&out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"arguments: [A B]\n",
+		"shapes: [[10] [10]] [[10]] []\n",
+		"grad A: [0.1 0.1 0.1 0.1 0.1 0.1 0.1 0.1 0.1 0.1]\n",
+		"grads[A]: [0.1 0.1 0.1 0.1 0.1 0.1 0.1 0.1 0.1 0.1]\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

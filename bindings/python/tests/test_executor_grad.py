@@ -148,6 +148,7 @@ GRAD_CASES = {
     "max": [case([(2, 3)], {"axis": 1})], "min": [case([(2, 3)], {"axis": 0, "keepdims": True})],
     "prod": [case([(2, 3)], {"axis": 1}, **POS)], "norm": [case([(2, 3)]), case([(2, 3)], {"axis": 1})],
     "argmax": [case([(2, 3)], {"axis": 1})], "argmin": [case([(2, 3)], {"axis": 0})],
+    "argmax_channel": [case([(2, 3, 2)])],
     # shapes
     "Concat": [case([(2, 3), (2, 2)], {"dim": 1})], "stack": [case([(2, 3), (2, 3)], {"axis": 1})],
     "SliceChannel": [case([(2, 4)], {"num_outputs": 2, "axis": 1})],

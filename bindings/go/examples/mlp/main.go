@@ -29,6 +29,7 @@ type config struct {
 	batchSize int
 	lr        float64
 	trainN    int // use the first trainN training images (0: all)
+	testN     int // evaluate on the first testN test images (0: all)
 	dir       string
 	dev       mxc.Device
 	verbose   bool
@@ -195,7 +196,11 @@ func train(cfg config) (float64, error) {
 
 		correct, total := 0, 0
 		idx := make([]int, bs)
-		for start := 0; start+bs <= testSet.N; start += bs {
+		nTest := testSet.N
+		if cfg.testN > 0 && cfg.testN < nTest {
+			nTest = cfg.testN
+		}
+		for start := 0; start+bs <= nTest; start += bs {
 			for i := range idx {
 				idx[i] = start + i
 			}

@@ -45,10 +45,17 @@ def main():
     fc2 = mx.sym.FullyConnected(data=act1, num_hidden=10, name="fc2")
     net = mx.sym.SoftmaxOutput(data=fc2, name="softmax")
 
+    # Xavier-uniform weights drawn by NumPy, so that the run depends only on the seed above.
+    rng = np.random.RandomState(0)
+    init = {}
+    for name, shape in (("fc1_weight", (128, 784)), ("fc1_bias", (128,)), ("fc2_weight", (10, 128)),
+                        ("fc2_bias", (10,))):
+        scale = np.sqrt(6.0 / (shape[0] + shape[1])) if len(shape) == 2 else 0.0
+        init[name] = mx.nd.array(rng.uniform(-scale, scale, shape).astype(np.float32))
+
     it = mx.io.NDArrayIter(train_x, train_y, batch_size=100, shuffle=True)
     mod = mx.mod.Module(net, context=mx.cpu())
-    mod.fit(it, num_epoch=epochs, optimizer="sgd", optimizer_params={"learning_rate": 0.1},
-            initializer=mx.init.Xavier())
+    mod.fit(it, num_epoch=epochs, optimizer="sgd", optimizer_params={"learning_rate": 0.1}, arg_params=init)
     arg_params, aux_params = mod.get_params()
     mx.model.save_checkpoint(prefix, epochs, net, arg_params, aux_params)
 

@@ -4,16 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-
-	mxc "github.com/mxc/mxc-go"
 )
 
 func TestSeedSymbolicExample(t *testing.T) {
-	if v, err := mxc.Variable("probe"); err != nil && strings.Contains(err.Error(), "is not in this build") {
-		t.Skipf("the linked libmxc has no symbol API yet: %v", err)
-	} else if err == nil {
-		_ = v.Close()
-	}
 	var out bytes.Buffer
 	if err := run(&out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())

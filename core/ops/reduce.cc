@@ -109,6 +109,7 @@ void BroadcastBack(const RedLayout &L, D *ig, OpReq req, G g) {
 
 // Gradient of sum (scale 1) and mean (scale 1/n).
 void SumBackward(const OpParams &p, const TBlob &og, OpReq req, const TBlob &ig, bool mean) {
+  if (req == kNullOp) return;  // ig may then be an empty blob
   RedLayout L = LayoutOf(p, ig.shape);
   MXC_ARITH_TYPE_SWITCH(ig.dtype, D, {
     const D *g = og.ptr<D>();
@@ -138,6 +139,7 @@ Op &ReduceOp(Op &op, const char *doc) {
 
 // max/min backward: the head gradient where the input equals the result.
 void ExtremumBackward(MXC_FBACKWARD_ARGS) {
+  if (req[0] == kNullOp) return;
   RedLayout L = LayoutOf(p, ig[0].shape);
   MXC_ARITH_TYPE_SWITCH(ig[0].dtype, D, {
     const D *g = og[0].ptr<D>(), *x = in[0].ptr<D>(), *y = out[0].ptr<D>();
@@ -161,6 +163,7 @@ struct ZeroCountRed {
 
 void ProdBackward(MXC_FBACKWARD_ARGS) {
   (void)out;
+  if (req[0] == kNullOp) return;
   RedLayout L = LayoutOf(p, ig[0].shape);
   MXC_ARITH_TYPE_SWITCH(ig[0].dtype, D, {
     typedef AccOf<D> A;

@@ -105,6 +105,17 @@ TEST(FullyConnected, WrongWeightShapeNamesOperatorArgumentAndShapes) {
   ExpectErrorContains([&] { mxct::Run("FullyConnected", {x, w, b}, {}); }, {"FullyConnected", "num_hidden"});
 }
 
+TEST(FullyConnected, FloatDtypesOnly) {
+  auto xi = FromVec({2, 3}, {1, 2, 3, 4, 5, 6}, mxc::kInt32);
+  auto wi = FromVec({4, 3}, std::vector<double>(12, 1.0), mxc::kInt32);
+  ExpectErrorContains([&] { mxct::Run("FullyConnected", {xi, wi}, {{"num_hidden", "4"}, {"no_bias", "1"}}); },
+                      {"FullyConnected", "data", "int32", "float32"});
+  ExpectErrorContains([&] { mxct::Run("FullyConnected", {Random({2, 3}, -1, 1), Random({4, 3}, -1, 1, kFloat64)},
+                                      {{"num_hidden", "4"}, {"no_bias", "1"}}); },
+                      {"FullyConnected", "weight", "float64", "float32"});
+  ExpectErrorContains([&] { mxct::Run("Activation", {xi}, {{"act_type", "relu"}}); }, {"Activation", "int32"});
+}
+
 TEST(FullyConnected, Gradient) {
   CheckGradient({"FullyConnected", {{"num_hidden", "4"}}, {{3, 2, 3}, {4, 6}, {4}}});
   CheckGradient({"FullyConnected", {{"num_hidden", "5"}, {"no_bias", "true"}}, {{3, 6}, {5, 6}}});

@@ -314,3 +314,64 @@ TEST(OpShape, SliceChannel) {
   CheckGradient(Grad("SliceChannel", {{"num_outputs", "2"}, {"axis", "-1"}}, {{2, 3, 4}}));
   CheckGradient(Grad("SliceChannel", {{"num_outputs", "3"}, {"axis", "0"}, {"squeeze_axis", "1"}}, {{3, 2}}));
 }
+
+// A gradient that is not wanted (req kNullOp) may come as an empty blob: backward must neither read its shape nor
+// write it, and must still compute the other inputs' gradients.
+TEST(OpShape, BackwardSkipsUnwantedGradients) {
+  struct C {
+    std::string op;
+    Params p;
+    std::vector<TShape> shapes;
+  };
+  std::vector<C> cases = {
+      {"sum", {{"axis", "1"}}, {{2, 3}}},
+      {"mean", {{"axis", "0"}}, {{2, 3}}},
+      {"max", {{"axis", "1"}}, {{2, 3}}},
+      {"prod", {{"axis", "(0,1)"}}, {{2, 3}}},
+      {"norm", {{"axis", "1"}}, {{2, 3}}},
+      {"argmax", {{"axis", "1"}}, {{2, 3}}},
+      {"Reshape", {{"shape", "(3,2)"}}, {{2, 3}}},
+      {"transpose", {}, {{2, 3}}},
+      {"slice", {{"begin", "(0,1)"}, {"end", "(2,3)"}}, {{2, 3}}},
+      {"slice_axis", {{"axis", "1"}, {"begin", "1"}, {"end", "None"}}, {{2, 3}}},
+      {"broadcast_to", {{"shape", "(2,3)"}}, {{1, 3}}},
+      {"tile", {{"reps", "(2,)"}}, {{2, 3}}},
+      {"repeat", {{"repeats", "2"}, {"axis", "1"}}, {{2, 3}}},
+      {"Concat", {{"num_args", "2"}}, {{2, 3}, {2, 1}}},
+      {"stack", {{"num_args", "2"}}, {{2, 3}, {2, 3}}},
+      {"SliceChannel", {{"num_outputs", "3"}}, {{2, 3}}},
+      {"dot", {}, {{2, 3}, {3, 2}}},
+      {"batch_dot", {}, {{2, 2, 3}, {2, 3, 2}}},
+      {"take", {}, {{2, 3}, {2}}},
+      {"pick", {}, {{2, 3}, {2}}},
+      {"one_hot", {{"depth", "3"}}, {{2}}},
+      {"where", {}, {{2, 3}, {2, 3}, {2, 3}}},
+      {"gather_nd", {}, {{2, 3}, {1, 2}}},
+  };
+  for (auto &c : cases) {
+    SCOPED_TRACE(c.op);
+    const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
+    mxc::OpParams prm(op, c.p);
+    std::vector<NDArray> ins;
+    for (auto &s : c.shapes) ins.push_back(FromVec(s, std::vector<double>(mxc::ShapeSize(s), 1.0)));
+    auto outs = mxct::Run(c.op, ins, c.p);
+    std::vector<mxc::TBlob> og, id, od, ig(ins.size());
+    std::vector<NDArray> heads;
+    for (auto &o : outs) {
+      heads.push_back(FromVec(o.shape(), std::vector<double>(o.Size(), 1.0)));
+      og.push_back(heads.back().blob());
+      od.push_back(o.blob());
+    }
+    for (auto &a : ins) id.push_back(a.blob());
+    std::vector<mxc::OpReq> req(ins.size(), mxc::kNullOp);
+    EXPECT_NO_THROW(op->backward.at(MXC_CPU)(mxc::OpContext(), prm, og, id, od, req, ig));
+  }
+  // Concat: only the second input's gradient is wanted.
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("Concat");
+  mxc::OpParams prm(op, {{"num_args", "2"}});
+  auto a = FromVec({2, 2}, Iota(4)), b = FromVec({2, 1}, Iota(2));
+  auto og = FromVec({2, 3}, {1, 2, 3, 4, 5, 6}), gb = FromVec({2, 1}, {0, 0});
+  op->backward.at(MXC_CPU)(mxc::OpContext(), prm, {og.blob()}, {a.blob(), b.blob()}, {mxc::TBlob()},
+                           {mxc::kNullOp, mxc::kWriteTo}, {mxc::TBlob(), gb.blob()});
+  ExpectNear(ToVec(gb), {3, 6});
+}

@@ -227,10 +227,12 @@ MXC_REGISTER_OP(Activation)
     .add_required_param("act_type", ParamKind::kEnum, "Activation function to apply.",
                         {"relu", "sigmoid", "softrelu", "softsign", "tanh"})
     .set_infer_shape(SameShapeInfer)
+    .set_infer_type(FloatOnlyTypeInfer)
     .set_inplace({{0, 0}})
     .set_compute(MXC_CPU, ActivationForward)
     .set_backward(MXC_CPU, ActivationBackward)
-    .set_backward_uses(false, true);
+    .set_backward_uses(false, true)
+    .set_backward_inplace({{0, 0}});  // dx[i] depends on dy[i] and y[i] only
 
 MXC_REGISTER_OP(LeakyReLU)
     .describe("Leaky rectified linear units and relatives: leaky (x > 0 ? x : slope*x), elu (x > 0 ? x : "
@@ -246,6 +248,7 @@ MXC_REGISTER_OP(LeakyReLU)
     .set_num_outputs([](const OpParams &p) { return p.Get("act_type").i == kRrelu ? 2 : 1; })
     .set_num_visible_outputs([](const OpParams &) { return 1; })
     .set_infer_shape(LeakyInferShape)
+    .set_infer_type(FloatOnlyTypeInfer)
     .set_random()
     .set_compute(MXC_CPU, LeakyForward)
     .set_backward(MXC_CPU, LeakyBackward);

@@ -182,6 +182,7 @@ MXC_REGISTER_OP(BatchNorm)
     })
     .set_mutate_inputs({3, 4})
     .set_infer_shape(BNInferShape)
+    .set_infer_type(FloatOnlyTypeInfer)
     .set_compute(MXC_CPU, BNForward)
     .set_backward(MXC_CPU, BNBackward);
 

@@ -376,6 +376,7 @@ MXC_REGISTER_OP(Convolution)
     .add_param("layout", ParamKind::kEnum, "None", "Set layout for input and output: NCW or NCHW (None: default).",
                {"None", "NCDHW", "NCHW", "NCW", "NDHWC", "NHWC"})
     .set_infer_shape(ConvInferShape)
+    .set_infer_type(FloatOnlyTypeInfer)
     .set_compute(MXC_CPU, ConvForward)
     .set_backward(MXC_CPU, ConvBackward)
     .set_backward_uses(true, false);

@@ -133,6 +133,7 @@ MXC_REGISTER_OP(FullyConnected)
     .add_param("no_bias", ParamKind::kBool, "False", "Whether to disable the bias (then there is no bias input).")
     .add_param("flatten", ParamKind::kBool, "True", "Whether to collapse all but the first axis of the input data.")
     .set_infer_shape(FCInferShape)
+    .set_infer_type(FloatOnlyTypeInfer)
     .set_compute(MXC_CPU, FCForward)
     .set_backward(MXC_CPU, FCBackward)
     .set_backward_uses(true, false);

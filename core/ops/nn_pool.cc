@@ -205,6 +205,7 @@ MXC_REGISTER_OP(Pooling)
     .add_param("layout", ParamKind::kEnum, "None", "Set layout for input and output: NCW or NCHW (None: default).",
                {"None", "NCDHW", "NCHW", "NCW", "NDHWC", "NHWC", "NWC"})
     .set_infer_shape(PoolInferShape)
+    .set_infer_type(FloatOnlyTypeInfer)
     .set_compute(MXC_CPU, PoolForward)
     .set_backward(MXC_CPU, PoolBackward)
     .set_backward_uses(true, false);

@@ -104,9 +104,12 @@ void SoftmaxInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<T
 
 void SoftmaxInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
   if (p.IsNone("dtype")) {
-    SameTypeInfer(p, in, out);
+    FloatOnlyTypeInfer(p, in, out);
     return;
   }
+  const int ti = (*in)[0];
+  MXC_CHECK(ti < 0 || ti == kFloat32 || ti == kFloat64, ErrorKind::kType, "operator ", p.op()->name,
+            ": 'data' has dtype ", DTypeName(ti), ", which is not supported (float32, float64)");
   const int t = p.Dtype("dtype");
   MXC_CHECK(t == kFloat32 || t == kFloat64, ErrorKind::kType, "operator ", p.op()->name, ": dtype ", DTypeName(t),
             " is not supported (float32 and float64)");
@@ -300,6 +303,7 @@ MXC_REGISTER_OP(SoftmaxOutput)
     .add_param("smooth_alpha", ParamKind::kFloat, "0",
                "Label smoothing: the label's class gets 1 - alpha, every other class alpha / (k - 1).")
     .set_infer_shape(SoftmaxOutputInferShape)
+    .set_infer_type(FloatOnlyTypeInfer)
     .set_inplace({{0, 0}})
     .set_loss()
     .set_compute(MXC_CPU, SoftmaxOutputForward)

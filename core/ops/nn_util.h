@@ -89,6 +89,19 @@ inline std::vector<int64_t> SpatialParam(const OpParams &p, const char *name, in
   return t;
 }
 
+// Type inference of operators computing in float32 or float64 only: all inputs and outputs share one dtype, and an
+// other dtype is a TypeError naming the operator and the argument (rather than a kernel error at the next wait).
+inline void FloatOnlyTypeInfer(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  SameTypeInfer(p, in, out);
+  const auto names = p.op()->InputNames(p);
+  for (size_t i = 0; i < in->size(); ++i) {
+    const int t = (*in)[i];
+    if (t >= 0 && t != kFloat32 && t != kFloat64)
+      Throw(ErrorKind::kType, "operator ", p.op()->name, ": '", i < names.size() ? names[i] : "input",
+            "' has dtype ", DTypeName(t), ", which is not supported (float32, float64)");
+  }
+}
+
 // Clips |v| to c when c > 0 (MXNet's clip_gradient / clip_weights; c <= 0 turns clipping off).
 template <typename T>
 inline T ClipIf(T v, T c, bool on) {

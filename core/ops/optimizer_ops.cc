@@ -144,6 +144,7 @@ Op &UpdateOp(const char *name, const char *doc, std::vector<std::string> inputs)
       .set_inputs(std::move(inputs))
       .add_required_param("lr", ParamKind::kFloat, "Learning rate.")
       .set_infer_shape(SameShapeInfer)
+      .set_infer_type(FloatOnlyTypeInfer)
       .set_inplace({{0, 0}})
       .set_mutate_inputs(states);
 }

@@ -84,14 +84,15 @@ void ConcatForward(MXC_FCOMPUTE_ARGS) {
   }
 }
 
+// Uses the inputs' shapes (a gradient not wanted may come as an empty blob, without its width).
 void ConcatBackward(MXC_FBACKWARD_ARGS) {
-  (void)in, (void)out;
+  (void)out;
   const TShape &os = og[0].shape;
   const int ax = NormalizeAxis(p, p.Int("dim"), os.ndim(), "dim", os);
   const int64_t outer = Prod(os, 0, ax), inner = Prod(os, ax + 1, os.ndim()), row = os[ax] * inner;
   int64_t col = 0;
   for (size_t i = 0; i < ig.size(); ++i) {
-    int64_t w = ig[i].shape[ax] * inner;
+    int64_t w = in[i].shape[ax] * inner;
     CopyBlock(og[0], row, col, ig[i], w, 0, outer, w, req[i]);
     col += w;
   }
@@ -177,9 +178,9 @@ void SplitForward(MXC_FCOMPUTE_ARGS) {
 
 void SplitBackward(MXC_FBACKWARD_ARGS) {
   (void)in, (void)out;
+  if (req[0] == kNullOp) return;
   SplitPlan s = PlanSplit(p, ig[0].shape);
   const int64_t w = s.part * s.inner, row = w * static_cast<int64_t>(og.size());
-  if (req[0] == kNullOp) return;
   // With kAddTo each block adds; with a write each block writes its own columns (together: every element).
   for (size_t i = 0; i < og.size(); ++i) CopyBlock(og[i], w, 0, ig[0], row, i * w, s.outer, w, req[0]);
 }
@@ -197,7 +198,7 @@ static Op &concat_reg =
         .set_infer_shape(ConcatShape)
         .set_compute(MXC_CPU, ConcatForward)
         .set_backward(MXC_CPU, ConcatBackward)
-        .set_backward_uses(false, false);
+        .set_backward_uses(true, false);
 
 static Op &stack_reg =
     OpRegistry::Get()

@@ -226,6 +226,7 @@ void ViewForward(MXC_FCOMPUTE_ARGS) {
 template <StridedView (*View)(const OpParams &, const TShape &)>
 void ViewBackward(MXC_FBACKWARD_ARGS) {
   (void)in, (void)out;
+  if (req[0] == kNullOp) return;  // ig may then be an empty blob
   Scatter(og[0], View(p, ig[0].shape), ig[0], req[0]);
 }
 
@@ -353,6 +354,7 @@ void ExpandForward(MXC_FCOMPUTE_ARGS) {
 template <Expansion (*Expand)(const OpParams &, const TShape &)>
 void ExpandBackward(MXC_FBACKWARD_ARGS) {
   (void)in, (void)out;
+  if (req[0] == kNullOp) return;
   Expansion e = Expand(p, ig[0].shape);
   SumReduce(og[0], e.shape, e.rep, e.n, ig[0], req[0]);
 }

@@ -15,8 +15,15 @@ from . import random
 __version__ = "%d.%d" % _ffi.LIB_VERSION
 
 # ---- modules of the symbolic API (issue 4) go below this line ----
-# e.g. from . import symbol; from . import symbol as sym; from . import executor; from . import name, attribute
+from . import name, attribute  # noqa: E402
+from .attribute import AttrScope  # noqa: E402,F401
+from . import symbol  # noqa: E402
+from . import symbol as sym  # noqa: E402
+from . import executor  # noqa: E402
 
 # ---- modules of the training API (issue 5) go below this line ----
 # e.g. from . import optimizer, initializer, metric, io, callback, lr_scheduler, model, module; from . import
 # module as mod
+from . import lr_scheduler, metric, io, initializer, optimizer, callback, model, module  # noqa: E402
+from . import initializer as init  # noqa: E402
+from . import module as mod  # noqa: E402

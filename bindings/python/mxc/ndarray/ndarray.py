@@ -272,6 +272,38 @@ class _Ops(object):
 _OPS = _Ops()
 
 
+def _fast_binary(ew, bc, sc):
+    """NDArray.__add__ and friends: the equal-shape array case inlined (the most frequent call of all), the rest
+    through _binary."""
+    if isinstance(ew, _MissingOp):
+        def method(self, other):
+            return _binary(self, other, ew, bc, sc)
+        return method
+
+    def method(self, other, _pool=_POOL, _new_scratch=_new_scratch, _invoke=_INVOKE, _null=_NULL):
+        if other.__class__ is NDArray and (self._shape or self.shape) == (other._shape or other.shape):
+            s = _pool.pop() if _pool else _new_scratch()
+            nout, outp, ins = s[0], s[1], s[2]
+            ins[0] = self.handle
+            ins[1] = other.handle
+            nout[0] = 0
+            outp[0] = _null
+            if _invoke(ew, 2, ins, nout, outp, 0, _null, _null):
+                _pool.append(s)
+                raise last_error()
+            o = _onew(NDArray)
+            o.handle = outp[0][0]
+            o._shape = None
+            o.writable = True
+            _pool.append(s)
+            return o
+        return _binary(self, other, ew, bc, sc)
+    return method
+
+
+_onew = object.__new__
+
+
 def _binary(lhs, rhs, ew, bc, sc, rsc=None, out=None):
     """lhs (NDArray) <op> rhs: ew when shapes are equal, bc (broadcasting) otherwise, sc with a scalar.
     With rsc the scalar is on the left (rhs is then the NDArray and lhs the scalar)."""
@@ -436,10 +468,9 @@ class NDArray(object):
     def __del__(self, _free=_FREE):
         try:
             h = self.handle
-        except AttributeError:
+        except AttributeError:  # __init__ never ran
             return
         if h is not None:
-            self.handle = None
             _free(h)
 
     # -- properties ---------------------------------------------------------------------------------------------
@@ -671,6 +702,7 @@ class NDArray(object):
                 raise IndexError("index %d is out of bounds for axis 0 with size %d" % (key, dim))
             _assign(self._at(int(key)), value)
             return
+        full_key = key
         if isinstance(key, tuple):
             key = tuple(k for k in key if k is not None)
         elif key is None:
@@ -688,7 +720,8 @@ class NDArray(object):
             _call(_OPS.slice_assign_scalar, (self,), out=self, scalar=float(value), begin=begin, end=end,
                   step=step)
             return
-        target = _indexed_shape(entries)
+        # The value broadcasts (NumPy rules) to x[key]'s shape, new axes (None) included.
+        target = _parse_basic_key(self.shape, full_key)[1]
         val = _as_value_array(value, target, self.context, self.dtype)
         if val.shape != region:
             val = val._reshape_view(region)
@@ -733,13 +766,7 @@ class NDArray(object):
             arrs[0].handle = None  # ownership moves to self
 
     # -- arithmetic -------------------------------------------------------------------------------------------------
-    def __add__(self, other):
-        if other.__class__ is NDArray:
-            if (self._shape or self.shape) == (other._shape or other.shape):
-                op = _OPS.add
-                if op.__class__ is not _MissingOp:
-                    return _invoke2(op, self, other)
-        return _binary(self, other, _OPS.add, _OPS.badd, _OPS.add_s)
+    __add__ = _fast_binary(_OPS.add, _OPS.badd, _OPS.add_s)
 
     def __radd__(self, other):
         return _binary(self, other, _OPS.add, _OPS.badd, _OPS.add_s)
@@ -747,8 +774,7 @@ class NDArray(object):
     def __iadd__(self, other):
         return self._inplace(other, _OPS.add, _OPS.badd, _OPS.add_s)
 
-    def __sub__(self, other):
-        return _binary(self, other, _OPS.sub, _OPS.bsub, _OPS.sub_s)
+    __sub__ = _fast_binary(_OPS.sub, _OPS.bsub, _OPS.sub_s)
 
     def __rsub__(self, other):
         return _binary(other, self, _OPS.sub, _OPS.bsub, _OPS.sub_s, _OPS.rsub_s)
@@ -756,8 +782,7 @@ class NDArray(object):
     def __isub__(self, other):
         return self._inplace(other, _OPS.sub, _OPS.bsub, _OPS.sub_s)
 
-    def __mul__(self, other):
-        return _binary(self, other, _OPS.mul, _OPS.bmul, _OPS.mul_s)
+    __mul__ = _fast_binary(_OPS.mul, _OPS.bmul, _OPS.mul_s)
 
     def __rmul__(self, other):
         return _binary(self, other, _OPS.mul, _OPS.bmul, _OPS.mul_s)
@@ -765,8 +790,7 @@ class NDArray(object):
     def __imul__(self, other):
         return self._inplace(other, _OPS.mul, _OPS.bmul, _OPS.mul_s)
 
-    def __truediv__(self, other):
-        return _binary(self, other, _OPS.div, _OPS.bdiv, _OPS.div_s)
+    __truediv__ = _fast_binary(_OPS.div, _OPS.bdiv, _OPS.div_s)
 
     def __rtruediv__(self, other):
         return _binary(other, self, _OPS.div, _OPS.bdiv, _OPS.div_s, _OPS.rdiv_s)
@@ -778,8 +802,7 @@ class NDArray(object):
     __rdiv__ = __rtruediv__
     __idiv__ = __itruediv__
 
-    def __mod__(self, other):
-        return _binary(self, other, _OPS.mod, _OPS.bmod, _OPS.mod_s)
+    __mod__ = _fast_binary(_OPS.mod, _OPS.bmod, _OPS.mod_s)
 
     def __rmod__(self, other):
         return _binary(other, self, _OPS.mod, _OPS.bmod, _OPS.mod_s, _OPS.rmod_s)
@@ -787,8 +810,7 @@ class NDArray(object):
     def __imod__(self, other):
         return self._inplace(other, _OPS.mod, _OPS.bmod, _OPS.mod_s)
 
-    def __pow__(self, other):
-        return _binary(self, other, _OPS.pow, _OPS.bpow, _OPS.pow_s)
+    __pow__ = _fast_binary(_OPS.pow, _OPS.bpow, _OPS.pow_s)
 
     def __rpow__(self, other):
         return _binary(other, self, _OPS.pow, _OPS.bpow, _OPS.pow_s, _OPS.rpow_s)

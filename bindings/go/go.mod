@@ -1,0 +1,3 @@
+module github.com/mxc/mxc-go
+
+go 1.19

@@ -1,0 +1,490 @@
+"""Data iterators (MXNet 1.x ``mx.io``): DataDesc, DataBatch, DataIter, NDArrayIter, MNISTIter, ResizeIter.
+
+Iterators yield ``DataBatch`` objects whose ``data`` and ``label`` are lists of NDArrays, one per input, shaped
+``(batch_size, ...)``; ``pad`` says how many trailing samples of the batch are filler.
+"""
+import gzip
+import logging
+import os
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from . import ndarray as nd
+
+__all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter", "ResizeIter"]
+
+_DEFAULT_DTYPE = np.float32
+
+
+class DataDesc(namedtuple('DataDesc', ['name', 'shape'])):
+    """Name, shape, dtype and layout of one input; compares and unpacks like a ``(name, shape)`` tuple."""
+
+    def __new__(cls, name, shape, dtype=_DEFAULT_DTYPE, layout='NCHW'):
+        ret = super(DataDesc, cls).__new__(cls, name, tuple(shape))
+        ret.dtype = dtype
+        ret.layout = layout
+        return ret
+
+    def __repr__(self):
+        return "DataDesc[%s,%s,%s,%s]" % (self.name, self.shape, self.dtype, self.layout)
+
+    def __getnewargs__(self):
+        return (self.name, self.shape, self.dtype, self.layout)
+
+    @staticmethod
+    def get_batch_axis(layout):
+        """The position of 'N' in ``layout`` (0 when the layout is None)."""
+        if layout is None:
+            return 0
+        return layout.find('N')
+
+    @staticmethod
+    def get_list(shapes, types):
+        """Builds DataDescs from ``[(name, shape)]`` and optional ``[(name, dtype)]`` lists."""
+        if types is not None:
+            type_dict = dict(types)
+            return [DataDesc(x[0], x[1], type_dict[x[0]]) for x in shapes]
+        return [DataDesc(x[0], x[1]) for x in shapes]
+
+
+class DataBatch(object):
+    """One mini-batch: ``data`` and ``label`` (lists of NDArrays), ``pad`` (number of filler samples at the
+    end), ``index``, ``bucket_key``, and optionally ``provide_data`` / ``provide_label`` descriptions."""
+
+    def __init__(self, data, label=None, pad=None, index=None, bucket_key=None,
+                 provide_data=None, provide_label=None):
+        if data is not None and not isinstance(data, (list, tuple)):
+            raise TypeError("DataBatch: data must be a list of NDArrays, got %s" % type(data).__name__)
+        if label is not None and not isinstance(label, (list, tuple)):
+            raise TypeError("DataBatch: label must be a list of NDArrays, got %s" % type(label).__name__)
+        self.data = data
+        self.label = label
+        self.pad = pad
+        self.index = index
+        self.bucket_key = bucket_key
+        self.provide_data = provide_data
+        self.provide_label = provide_label
+
+    def __str__(self):
+        data_shapes = [d.shape for d in self.data] if self.data else None
+        label_shapes = [l.shape for l in self.label] if self.label else None
+        return "{}: data shapes: {} label shapes: {}".format(self.__class__.__name__, data_shapes, label_shapes)
+
+
+class DataIter(object):
+    """Base class of iterators: subclasses implement ``reset`` and either ``next`` or
+    ``iter_next`` + ``getdata``/``getlabel``/``getpad``/``getindex``."""
+
+    def __init__(self, batch_size=0):
+        self.batch_size = batch_size
+
+    def __iter__(self):
+        return self
+
+    def reset(self):
+        """Rewinds to the first batch."""
+
+    def next(self):
+        """Returns the next DataBatch or raises StopIteration."""
+        if self.iter_next():
+            return DataBatch(data=self.getdata(), label=self.getlabel(), pad=self.getpad(), index=self.getindex())
+        raise StopIteration
+
+    def __next__(self):
+        return self.next()
+
+    def iter_next(self):
+        """Moves to the next batch; returns False at the end."""
+        raise NotImplementedError()
+
+    def getdata(self):
+        raise NotImplementedError()
+
+    def getlabel(self):
+        return None
+
+    def getindex(self):
+        return None
+
+    def getpad(self):
+        return 0
+
+
+class ResizeIter(DataIter):
+    """Makes ``data_iter`` yield exactly ``size`` batches per epoch, restarting it when it runs out."""
+
+    def __init__(self, data_iter, size, reset_internal=True):
+        super(ResizeIter, self).__init__()
+        self.data_iter = data_iter
+        self.size = size
+        self.reset_internal = reset_internal
+        self.cur = 0
+        self.current_batch = None
+        self.provide_data = data_iter.provide_data
+        self.provide_label = data_iter.provide_label
+        self.batch_size = data_iter.batch_size
+        if hasattr(data_iter, 'default_bucket_key'):
+            self.default_bucket_key = data_iter.default_bucket_key
+
+    def reset(self):
+        self.cur = 0
+        if self.reset_internal:
+            self.data_iter.reset()
+
+    def iter_next(self):
+        if self.cur == self.size:
+            return False
+        try:
+            self.current_batch = self.data_iter.next()
+        except StopIteration:
+            self.data_iter.reset()
+            self.current_batch = self.data_iter.next()
+        self.cur += 1
+        return True
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad
+
+
+def _canonical_inputs(data, allow_empty, default_name, what):
+    """Turns an array, a list of arrays or a dict of arrays into a name-sorted list of (name, numpy array,
+    dtype). NumPy and other array-likes become float32 (as ``mx.nd.array`` makes them); NDArrays keep their
+    dtype."""
+    if data is None:
+        if not allow_empty:
+            raise ValueError("NDArrayIter: %s must not be None" % what)
+        data = []
+    if isinstance(data, (np.ndarray, nd.NDArray)):
+        data = [data]
+    if isinstance(data, (list, tuple)):
+        if not data and not allow_empty:
+            raise ValueError("NDArrayIter: %s must not be empty" % what)
+        if len(data) == 1:
+            data = OrderedDict([(default_name, data[0])])
+        else:
+            data = OrderedDict([('_%d_%s' % (i, default_name), d) for i, d in enumerate(data)])
+    if not isinstance(data, dict):
+        raise TypeError("NDArrayIter: %s must be an NDArray, a numpy.ndarray, a list of them or a dict of name to "
+                        "array, got %s" % (what, type(data).__name__))
+    out = []
+    for name, value in sorted(data.items()):
+        if isinstance(value, nd.NDArray):
+            dtype = np.dtype(value.dtype)
+            value = value.asnumpy()
+        else:
+            try:
+                value = np.asarray(value)
+            except Exception as err:
+                raise TypeError("NDArrayIter: invalid type %s for %s '%s'; expected NDArray or numpy.ndarray"
+                                % (type(value).__name__, what, name)) from err
+            if value.dtype == object:
+                raise TypeError("NDArrayIter: %s '%s' is not a numeric array" % (what, name))
+            dtype = np.dtype(_DEFAULT_DTYPE)
+        if value.ndim == 0:
+            raise ValueError("NDArrayIter: %s '%s' must have a batch axis, got a scalar" % (what, name))
+        out.append((name, np.ascontiguousarray(value, dtype=dtype), dtype))
+    return out
+
+
+class NDArrayIter(DataIter):
+    """Iterates over in-memory arrays (MXNet's ``mx.io.NDArrayIter``).
+
+    Parameters
+    ----------
+    data : NDArray, numpy.ndarray, list of them, or dict of name -> array
+        Inputs; a single array is named ``data_name``, a list ``_0_<data_name>``, ``_1_<data_name>``, ...; dict
+        inputs are sorted by name.
+    label : same kinds as ``data``, optional
+        Labels, named after ``label_name``.
+    batch_size : int
+    shuffle : bool
+        Reshuffles the samples (with NumPy's global generator) at every ``reset``.
+    last_batch_handle : {'pad', 'discard', 'roll_over'}
+        'pad' fills the last batch with samples from the start and reports ``pad``; 'discard' drops the
+        incomplete batch; 'roll_over' keeps its samples and puts them at the front of the next epoch's first
+        batch.
+    data_name, label_name : str
+    layout : str
+        Only 'N' at position 0 is supported.
+    """
+
+    def __init__(self, data, label=None, batch_size=1, shuffle=False, last_batch_handle='pad',
+                 data_name='data', label_name='softmax_label', layout='NCHW'):
+        super(NDArrayIter, self).__init__(batch_size)
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError("NDArrayIter: batch_size must be a positive int, got %r" % (batch_size,))
+        if last_batch_handle not in ('pad', 'discard', 'roll_over'):
+            raise ValueError("NDArrayIter: last_batch_handle must be 'pad', 'discard' or 'roll_over', got %r"
+                             % (last_batch_handle,))
+        if layout.find('N') != 0:
+            raise ValueError("NDArrayIter: only layouts with the batch axis first are supported, got %r" % (layout,))
+        self._data = _canonical_inputs(data, False, data_name, 'data')
+        self._label = _canonical_inputs(label, True, label_name, 'label')
+        self.num_data = self._data[0][1].shape[0]
+        for name, arr, _ in self._data + self._label:
+            if arr.shape[0] != self.num_data:
+                raise ValueError("NDArrayIter: all inputs must have the same number of samples; '%s' has %d but "
+                                 "'%s' has %d" % (self._data[0][0], self.num_data, name, arr.shape[0]))
+        if self.num_data == 0:
+            raise ValueError("NDArrayIter: the data has no samples")
+        self.idx = np.arange(self.num_data)
+        self.shuffle = shuffle
+        self.last_batch_handle = last_batch_handle
+        self.batch_size = int(batch_size)
+        self.layout = layout
+        self.cursor = -self.batch_size
+        self._cache = None  # roll_over: (data arrays, label arrays) of the incomplete last batch
+        self.reset()
+
+    # -- description -----------------------------------------------------------------------------------------
+    def _describe(self, sources):
+        return [DataDesc(name, (self.batch_size,) + arr.shape[1:], dtype, layout=self.layout)
+                for name, arr, dtype in sources]
+
+    @property
+    def provide_data(self):
+        """DataDescs of the data inputs, with the batch size as first dimension."""
+        return self._describe(self._data)
+
+    @property
+    def provide_label(self):
+        """DataDescs of the labels (empty without labels)."""
+        return self._describe(self._label)
+
+    @property
+    def data(self):
+        """``[(name, NDArray)]`` of all data samples in the current (shuffled) order."""
+        return [(name, nd.array(arr[self.idx], dtype=dtype)) for name, arr, dtype in self._data]
+
+    @property
+    def label(self):
+        """``[(name, NDArray)]`` of all labels in the current (shuffled) order."""
+        return [(name, nd.array(arr[self.idx], dtype=dtype)) for name, arr, dtype in self._label]
+
+    # -- iteration -------------------------------------------------------------------------------------------
+    def hard_reset(self):
+        """Rewinds to the start, dropping any rolled-over samples."""
+        if self.shuffle:
+            np.random.shuffle(self.idx)
+        self.cursor = -self.batch_size
+        self._cache = None
+
+    def reset(self):
+        if self.shuffle:
+            np.random.shuffle(self.idx)
+        # After an epoch that stopped on an incomplete batch (cursor inside the last batch), roll_over starts the
+        # next epoch early so that the first batch is completed by the cached samples.
+        if (self.last_batch_handle == 'roll_over'
+                and self.num_data - self.batch_size < self.cursor < self.num_data):
+            self.cursor = self.cursor - self.num_data - self.batch_size
+        else:
+            self.cursor = -self.batch_size
+            self._cache = None
+
+    def iter_next(self):
+        self.cursor += self.batch_size
+        return self.cursor < self.num_data
+
+    def next(self):
+        if not self.iter_next():
+            raise StopIteration
+        data = self._batch_numpy(self._data)
+        label = self._batch_numpy(self._label)
+        if data[0].shape[0] != self.batch_size:
+            # incomplete last batch ('discard', or 'roll_over' which keeps it for the next epoch)
+            if self.last_batch_handle == 'roll_over':
+                self._cache = (data, label)
+            raise StopIteration
+        pad = self.getpad()
+        if self.cursor < 0:
+            self._cache = None
+        return DataBatch(data=self._to_nd(data, self._data), label=self._to_nd(label, self._label), pad=pad,
+                         index=None)
+
+    @staticmethod
+    def _to_nd(arrays, sources):
+        return [nd.array(a, dtype=src[2]) for a, src in zip(arrays, sources)]
+
+    def _rows(self, sources, start, end):
+        sel = self.idx[start:end]
+        return [arr[sel] for _, arr, _ in sources]
+
+    def _batch_numpy(self, sources):
+        """The current batch of every source as NumPy arrays."""
+        if not sources:
+            return []
+        if self.cursor >= self.num_data:
+            raise RuntimeError("NDArrayIter: the iterator is exhausted; call reset()")
+        end = self.cursor + self.batch_size
+        if self.last_batch_handle == 'roll_over' and self.cursor < 0:
+            if self._cache is None:
+                raise RuntimeError("NDArrayIter: roll_over state lost; call hard_reset()")
+            cached = self._cache[0] if sources is self._data else self._cache[1]
+            fresh = self._rows(sources, 0, end)
+            return [np.concatenate([c, f], axis=0) for c, f in zip(cached, fresh)]
+        if self.last_batch_handle == 'pad' and end > self.num_data:
+            first = self._rows(sources, self.cursor, self.num_data)
+            pad = end - self.num_data
+            # pad by cycling through the data from its start (more than once if the data is shorter than pad)
+            wrap = np.arange(pad) % self.num_data
+            sel = self.idx[wrap]
+            return [np.concatenate([f, arr[sel]], axis=0) for f, (_, arr, _) in zip(first, sources)]
+        return self._rows(sources, self.cursor, min(end, self.num_data))
+
+    def getdata(self):
+        return self._to_nd(self._batch_numpy(self._data), self._data)
+
+    def getlabel(self):
+        return self._to_nd(self._batch_numpy(self._label), self._label)
+
+    def getpad(self):
+        if self.last_batch_handle == 'pad' and self.cursor + self.batch_size > self.num_data:
+            return self.cursor + self.batch_size - self.num_data
+        if self.last_batch_handle == 'roll_over' and -self.batch_size < self.cursor < 0:
+            return -self.cursor
+        return 0
+
+    def __len__(self):
+        """Number of batches one epoch yields (from a fresh start, without rolled-over samples)."""
+        if self.last_batch_handle == 'pad':
+            return (self.num_data + self.batch_size - 1) // self.batch_size
+        return self.num_data // self.batch_size
+
+
+def _read_idx(path):
+    """Reads an MNIST-format idx file (optionally gzipped) into a NumPy array."""
+    if not os.path.exists(path):
+        raise FileNotFoundError("MNISTIter: file '%s' does not exist" % path)
+    opener = gzip.open if path.endswith('.gz') else open
+    try:
+        with opener(path, 'rb') as f:
+            raw = f.read()
+    except OSError as err:
+        raise IOError("MNISTIter: cannot read '%s': %s" % (path, err)) from err
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise ValueError("MNISTIter: '%s' is not an idx file (bad magic number)" % path)
+    type_code, ndim = raw[2], raw[3]
+    dtypes = {0x08: np.uint8, 0x09: np.int8, 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
+    if type_code not in dtypes:
+        raise ValueError("MNISTIter: '%s' has unknown idx element type 0x%02x" % (path, type_code))
+    dims = tuple(int(d) for d in np.frombuffer(raw, '>u4', ndim, 4))
+    dtype = np.dtype(dtypes[type_code])
+    count = int(np.prod(dims)) if dims else 1
+    offset = 4 + 4 * ndim
+    if len(raw) < offset + count * dtype.itemsize:
+        raise ValueError("MNISTIter: '%s' is truncated: header says %s but the file holds %d bytes"
+                         % (path, dims, len(raw)))
+    return np.frombuffer(raw, dtype, count, offset).reshape(dims)
+
+
+def _resolve_idx_path(path):
+    """Accepts 'x-idx3-ubyte' when only 'x-idx3-ubyte.gz' exists and vice versa."""
+    if os.path.exists(path):
+        return path
+    if path.endswith('.gz') and os.path.exists(path[:-3]):
+        return path[:-3]
+    if not path.endswith('.gz') and os.path.exists(path + '.gz'):
+        return path + '.gz'
+    raise FileNotFoundError("MNISTIter: file '%s' (or '%s.gz') does not exist" % (path, path))
+
+
+class MNISTIter(DataIter):
+    """Iterates over MNIST-format idx files (MXNet's ``mx.io.MNISTIter``); gzipped files are read too.
+
+    Images become float32 scaled by 1/256 as MXNet's iterator does (0..255 -> [0, 0.996]), shaped
+    ``(batch, 1, rows, cols)`` or ``(batch, rows*cols)`` with ``flat=True``; labels float32 ``(batch,)``.
+    With ``shuffle`` the order is drawn once, from ``seed``. An incomplete last batch is dropped.
+
+    Parameters
+    ----------
+    image, label : str
+        Paths of the image and label idx files.
+    batch_size : int
+    shuffle : bool
+    flat : bool
+    seed : int
+    silent : bool
+    num_parts, part_index : int
+        Read only part ``part_index`` of ``num_parts`` equal slices (for distributed reading).
+    data_name, label_name : str
+    """
+
+    def __init__(self, image='./train-images-idx3-ubyte', label='./train-labels-idx1-ubyte', batch_size=128,
+                 shuffle=True, flat=False, seed=0, silent=False, num_parts=1, part_index=0,
+                 data_name='data', label_name='softmax_label', dtype='float32', **kwargs):
+        super(MNISTIter, self).__init__(batch_size)
+        ignored = set(kwargs) - {'prefetch_buffer', 'ctx', 'input_shape'}
+        if ignored:
+            raise TypeError("MNISTIter: unknown argument(s) %s" % ", ".join(sorted(ignored)))
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError("MNISTIter: batch_size must be a positive int, got %r" % (batch_size,))
+        if not 0 <= part_index < num_parts:
+            raise ValueError("MNISTIter: part_index %d out of range for num_parts %d" % (part_index, num_parts))
+        images = _read_idx(_resolve_idx_path(image))
+        labels = _read_idx(_resolve_idx_path(label))
+        if images.ndim != 3:
+            raise ValueError("MNISTIter: image file '%s' must hold a 3-d array (count, rows, cols), got shape %s"
+                             % (image, images.shape))
+        if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
+            raise ValueError("MNISTIter: label file '%s' holds %s labels for %d images"
+                             % (label, labels.shape, images.shape[0]))
+        n = images.shape[0]
+        begin, end = n * part_index // num_parts, n * (part_index + 1) // num_parts
+        images, labels = images[begin:end], labels[begin:end]
+        order = np.arange(images.shape[0])
+        if shuffle:
+            np.random.RandomState(seed).shuffle(order)
+        self._dtype = np.dtype(dtype)
+        self._images = (images[order].astype(np.float32) * (1.0 / 256.0)).astype(self._dtype)
+        if flat:
+            self._images = self._images.reshape(self._images.shape[0], -1)
+        else:
+            self._images = self._images.reshape(self._images.shape[0], 1, images.shape[1], images.shape[2])
+        self._labels = labels[order].astype(np.float32)
+        if not silent:
+            logging.info("MNISTIter: load %d images, shuffle=%d, shape=%s", self._images.shape[0], int(shuffle),
+                         (int(batch_size),) + self._images.shape[1:])
+        self.batch_size = int(batch_size)
+        self.data_name = data_name
+        self.label_name = label_name
+        self._cursor = -self.batch_size
+
+    @property
+    def provide_data(self):
+        return [DataDesc(self.data_name, (self.batch_size,) + self._images.shape[1:], self._dtype)]
+
+    @property
+    def provide_label(self):
+        return [DataDesc(self.label_name, (self.batch_size,), np.float32)]
+
+    def reset(self):
+        self._cursor = -self.batch_size
+
+    def iter_next(self):
+        self._cursor += self.batch_size
+        return self._cursor + self.batch_size <= self._images.shape[0]
+
+    def getdata(self):
+        return [nd.array(self._images[self._cursor:self._cursor + self.batch_size], dtype=self._dtype)]
+
+    def getlabel(self):
+        return [nd.array(self._labels[self._cursor:self._cursor + self.batch_size], dtype=np.float32)]
+
+    def getindex(self):
+        return np.arange(self._cursor, self._cursor + self.batch_size)
+
+    def getpad(self):
+        return 0
+
+    def __len__(self):
+        return self._images.shape[0] // self.batch_size

@@ -1,0 +1,579 @@
+"""Optimizers (MXNet 1.x ``mx.optimizer``).
+
+An optimizer updates one weight at a time, ``update(index, weight, grad, state)``, in place. SGD, NAG, Adam and
+RMSProp run as the library's fused update operators (``sgd_update``, ``sgd_mom_update``, ``nag_mom_update``,
+``adam_update``, ``rmsprop_update``, ``rmspropalex_update``) called with ``out=weight``; AdaGrad is composed from
+NDArray operations. ``get_updater(opt)`` returns the ``Updater`` that owns the per-weight states and that
+``Module``/``FeedForward`` call as ``updater(index, grad, weight)``.
+
+Per-weight learning rate and weight decay: ``lr * lr_mult[name]`` and ``wd * wd_mult[name]``, where a name comes
+from ``param_idx2name``. As in MXNet, when names are known, weight decay is off (``wd_mult`` 0) for every parameter
+whose name does not end in ``_weight`` or ``_gamma`` (biases, betas, ...), and a symbol's ``__lr_mult__`` /
+``__wd_mult__`` attributes set multipliers too.
+"""
+import math
+import pickle
+import warnings
+
+import numpy
+
+from . import ndarray as nd
+
+__all__ = ["Optimizer", "SGD", "NAG", "Adam", "AdaGrad", "RMSProp", "AdaDelta", "Updater", "get_updater",
+           "create", "register"]
+
+
+class Optimizer(object):
+    """Base class of all optimizers.
+
+    Parameters
+    ----------
+    rescale_grad : float
+        Gradients are multiplied by this before use (``Module``/``FeedForward`` set ``1/batch_size``).
+    param_idx2name : dict of int -> str
+        Names of the weight indices, for ``lr_mult``/``wd_mult`` and the default ``wd_mult``.
+    wd : float
+        Weight decay (L2 penalty) coefficient.
+    clip_gradient : float or None
+        Clips the rescaled gradient into ``[-clip_gradient, clip_gradient]``.
+    learning_rate : float or None
+        Learning rate; defaults to 0.01 (or to the scheduler's ``base_lr``). Given together with
+        ``lr_scheduler`` it replaces the scheduler's ``base_lr``.
+    lr_scheduler : LRScheduler or None
+        Called with the update count to get the learning rate.
+    sym : Symbol or None
+        Source of ``__lr_mult__``/``__wd_mult__`` attributes.
+    begin_num_update : int
+        Initial update count (for resumed training).
+    multi_precision : bool
+        Accepted for compatibility; weights are updated in their own precision.
+    """
+
+    opt_registry = {}
+
+    def __init__(self, rescale_grad=1., param_idx2name=None, wd=0., clip_gradient=None, learning_rate=None,
+                 lr_scheduler=None, sym=None, begin_num_update=0, multi_precision=False, param_dict=None):
+        self.rescale_grad = rescale_grad
+        self.lr_scheduler = lr_scheduler
+        if lr_scheduler is None and learning_rate is None:
+            learning_rate = 0.01
+        self.lr = learning_rate
+        if lr_scheduler is not None and learning_rate is not None and lr_scheduler.base_lr != learning_rate:
+            warnings.warn("learning rate from ``lr_scheduler`` has been overwritten by ``learning_rate`` in "
+                          "optimizer.", UserWarning, stacklevel=2)
+            lr_scheduler.base_lr = learning_rate
+        self.wd = wd
+        self.lr_mult = {}
+        self.wd_mult = {}
+        self.begin_num_update = begin_num_update
+        self.num_update = begin_num_update
+        self._all_index_update_counts = {0: {}}
+        self._index_update_count = self._all_index_update_counts[0]
+        self.clip_gradient = clip_gradient
+        self.multi_precision = multi_precision
+        self.aggregate_num = 0
+        if param_idx2name is None:
+            param_idx2name = {}
+        if not isinstance(param_idx2name, dict):
+            raise TypeError("param_idx2name must be a dict of parameter index to name, got %s"
+                            % type(param_idx2name).__name__)
+        self.idx2name = param_idx2name.copy()
+        self.sym_info = _symbol_info(sym)
+        self.param_dict = param_dict if param_dict else {}
+        self.set_lr_mult({})
+        self.set_wd_mult({})
+
+    # -- registry --------------------------------------------------------------------------------------------
+    @staticmethod
+    def register(klass):
+        """Registers an Optimizer subclass under its lower-cased class name."""
+        if not (isinstance(klass, type) and issubclass(klass, Optimizer)):
+            raise TypeError("register: %r is not a subclass of Optimizer" % (klass,))
+        name = klass.__name__.lower()
+        if name in Optimizer.opt_registry:
+            warnings.warn("New optimizer %s.%s is overriding existing optimizer %s.%s"
+                          % (klass.__module__, klass.__name__, Optimizer.opt_registry[name].__module__,
+                             Optimizer.opt_registry[name].__name__))
+        Optimizer.opt_registry[name] = klass
+        return klass
+
+    @staticmethod
+    def create_optimizer(name, **kwargs):
+        """Creates the optimizer registered as ``name`` (case-insensitive) with ``kwargs``."""
+        if not isinstance(name, str):
+            raise TypeError("optimizer name must be a str, got %r" % (name,))
+        klass = Optimizer.opt_registry.get(name.lower())
+        if klass is None:
+            raise ValueError("Cannot find optimizer '%s'. Known optimizers: %s"
+                             % (name, ", ".join(sorted(Optimizer.opt_registry))))
+        return klass(**kwargs)
+
+    # -- learning rate and weight decay ----------------------------------------------------------------------
+    @property
+    def learning_rate(self):
+        """The current learning rate (from the scheduler when there is one)."""
+        if self.lr_scheduler is not None:
+            return self.lr_scheduler(self.num_update)
+        return self.lr
+
+    def set_learning_rate(self, lr):
+        """Sets the learning rate; not allowed when a scheduler drives it."""
+        if self.lr_scheduler is not None:
+            raise UserWarning("LRScheduler of the optimizer has already been defined. Note that set_learning_rate "
+                              "can mutate the value of the learning rate of the optimizer only when the "
+                              "LRScheduler of the optimizer is undefined.")
+        self.lr = lr
+
+    def set_lr_scale(self, args_lrscale):  # pylint: disable=unused-argument
+        """Deprecated in MXNet; use set_lr_mult."""
+        raise DeprecationWarning("set_lr_scale is deprecated; use set_lr_mult")
+
+    def set_lr_mult(self, args_lr_mult):
+        """Sets per-parameter learning-rate multipliers (keys: names or indices); a symbol's ``__lr_mult__``
+        attributes come first."""
+        self.lr_mult = {}
+        if self.sym_info:
+            attr, arg_names = self.sym_info
+            for name in arg_names:
+                if name in attr and '__lr_mult__' in attr[name]:
+                    self.lr_mult[name] = float(attr[name]['__lr_mult__'])
+        self.lr_mult.update(args_lr_mult)
+
+    def set_wd_mult(self, args_wd_mult):
+        """Sets per-parameter weight-decay multipliers. By default, parameters named in ``param_idx2name`` that do
+        not end in ``_weight`` or ``_gamma`` get 0; a symbol's ``__wd_mult__`` attributes come next."""
+        self.wd_mult = {}
+        for name in self.idx2name.values():
+            if not (name.endswith('_weight') or name.endswith('_gamma')):
+                self.wd_mult[name] = 0.0
+        if self.sym_info:
+            attr, arg_names = self.sym_info
+            for name in arg_names:
+                if name in attr and '__wd_mult__' in attr[name]:
+                    self.wd_mult[name] = float(attr[name]['__wd_mult__'])
+        self.wd_mult.update(args_wd_mult)
+
+    def _set_current_context(self, device_id):
+        """Keeps separate update counts per device."""
+        if self._index_update_count is self._all_index_update_counts.get(device_id):
+            return
+        if device_id not in self._all_index_update_counts:
+            self._all_index_update_counts[device_id] = {}
+        self._index_update_count = self._all_index_update_counts[device_id]
+
+    def _update_count(self, index):
+        """Counts one more update of ``index`` (or of each index of a list)."""
+        for idx in (index if isinstance(index, (list, tuple)) else [index]):
+            count = self._index_update_count.get(idx, self.begin_num_update) + 1
+            self._index_update_count[idx] = count
+            self.num_update = max(count, self.num_update)
+
+    def _get_lrs(self, indices):
+        lr = self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
+        lrs = []
+        for index in indices:
+            if index in self.param_dict:
+                lrs.append(lr * self.param_dict[index].lr_mult)
+            elif index in self.lr_mult:
+                lrs.append(lr * self.lr_mult[index])
+            elif index in self.idx2name:
+                lrs.append(lr * self.lr_mult.get(self.idx2name[index], 1.0))
+            else:
+                lrs.append(lr)
+        return lrs
+
+    def _get_lr(self, index):
+        return self._get_lrs([index])[0]
+
+    def _get_wds(self, indices):
+        wds = []
+        for index in indices:
+            if index in self.param_dict:
+                wds.append(self.wd * self.param_dict[index].wd_mult)
+            elif index in self.wd_mult:
+                wds.append(self.wd * self.wd_mult[index])
+            elif index in self.idx2name:
+                wds.append(self.wd * self.wd_mult.get(self.idx2name[index], 1.0))
+            else:
+                wds.append(self.wd)
+        return wds
+
+    def _get_wd(self, index):
+        return self._get_wds([index])[0]
+
+    def _common_kwargs(self):
+        kwargs = {'rescale_grad': self.rescale_grad}
+        if self.clip_gradient:
+            kwargs['clip_gradient'] = self.clip_gradient
+        return kwargs
+
+    # -- state and update ------------------------------------------------------------------------------------
+    def create_state(self, index, weight):
+        """Creates the per-weight state (e.g. momentum); None when the optimizer has none."""
+        return None
+
+    def create_state_multi_precision(self, index, weight):
+        """Same as ``create_state``: mxc keeps optimizer state in the weight's dtype."""
+        return self.create_state(index, weight)
+
+    def update(self, index, weight, grad, state):
+        """Updates ``weight`` in place from ``grad`` and ``state``."""
+        raise NotImplementedError()
+
+    def update_multi_precision(self, index, weight, grad, state):
+        """Same as ``update``."""
+        self.update(index, weight, grad, state)
+
+    def __getstate__(self):
+        ret = self.__dict__.copy()
+        ret.pop('param_dict', None)
+        return ret
+
+    def __setstate__(self, state):
+        self.__dict__ = state
+        self.param_dict = {}
+
+
+def _symbol_info(sym):
+    """(attr_dict, list_arguments) of a symbol, or () without one."""
+    if sym is None:
+        return ()
+    attr_dict = getattr(sym, 'attr_dict', None)
+    attrs = attr_dict() if callable(attr_dict) else {}
+    return (attrs, sym.list_arguments())
+
+
+register = Optimizer.register  # pylint: disable=invalid-name
+create = Optimizer.create_optimizer  # pylint: disable=invalid-name
+
+
+def _zeros_like(weight):
+    return nd.zeros(weight.shape, ctx=weight.context, dtype=weight.dtype)
+
+
+def _check_pair(name, weight, grad):
+    # (shapes are checked by the update operators, whose errors name the operator and both shapes)
+    if not isinstance(weight, nd.NDArray) or not isinstance(grad, nd.NDArray):
+        raise TypeError("%s.update: weight and grad must be NDArrays, got %s and %s"
+                        % (name, type(weight).__name__, type(grad).__name__))
+
+
+@register
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and weight decay::
+
+        g = clip(rescale_grad * grad, clip_gradient) + wd * weight
+        state = momentum * state - lr * g      (momentum > 0)
+        weight = weight + state                (or weight - lr * g without momentum)
+    """
+
+    def __init__(self, momentum=0.0, lazy_update=True, **kwargs):
+        super(SGD, self).__init__(**kwargs)
+        self.momentum = momentum
+        self.lazy_update = lazy_update
+
+    def create_state(self, index, weight):
+        if self.momentum != 0.0:
+            return _zeros_like(weight)
+        return None
+
+    def update(self, index, weight, grad, state):
+        _check_pair('SGD', weight, grad)
+        self._update_count(index)
+        lr = self._get_lr(index)
+        wd = self._get_wd(index)
+        kwargs = self._common_kwargs()
+        if state is not None:
+            nd.sgd_mom_update(weight, grad, state, out=weight, lr=lr, wd=wd, momentum=self.momentum, **kwargs)
+        else:
+            nd.sgd_update(weight, grad, out=weight, lr=lr, wd=wd, **kwargs)
+
+
+@register
+class NAG(Optimizer):
+    """Nesterov accelerated gradient::
+
+        g = clip(rescale_grad * grad, clip_gradient) + wd * weight
+        state = momentum * state - lr * g
+        weight = weight + momentum * state - lr * g
+    """
+
+    def __init__(self, momentum=0.0, **kwargs):
+        super(NAG, self).__init__(**kwargs)
+        self.momentum = momentum
+
+    def create_state(self, index, weight):
+        if self.momentum != 0.0:
+            return _zeros_like(weight)
+        return None
+
+    def update(self, index, weight, grad, state):
+        _check_pair('NAG', weight, grad)
+        self._update_count(index)
+        lr = self._get_lr(index)
+        wd = self._get_wd(index)
+        kwargs = self._common_kwargs()
+        if state is not None:
+            nd.nag_mom_update(weight, grad, state, out=weight, lr=lr, wd=wd, momentum=self.momentum, **kwargs)
+        else:
+            nd.sgd_update(weight, grad, out=weight, lr=lr, wd=wd, **kwargs)
+
+
+@register
+class Adam(Optimizer):
+    """Adam, with MXNet's bias correction folded into the learning rate. At the weight's update ``t``::
+
+        g = clip(rescale_grad * grad + wd * weight, clip_gradient)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        weight -= lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sqrt(v) + epsilon)
+    """
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, lazy_update=True, **kwargs):
+        super(Adam, self).__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.lazy_update = lazy_update
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight), _zeros_like(weight))  # mean, variance
+
+    def update(self, index, weight, grad, state):
+        _check_pair('Adam', weight, grad)
+        self._update_count(index)
+        lr = self._get_lr(index)
+        wd = self._get_wd(index)
+        t = self._index_update_count[index]
+        lr *= math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
+        mean, var = state
+        nd.adam_update(weight, grad, mean, var, out=weight, lr=lr, wd=wd, beta1=self.beta1, beta2=self.beta2,
+                       epsilon=self.epsilon, **self._common_kwargs())
+
+
+@register
+class AdaGrad(Optimizer):
+    """AdaGrad::
+
+        g = clip(rescale_grad * grad, clip_gradient)
+        history += g**2
+        weight -= lr * (g / sqrt(history + eps) + wd * weight)
+    """
+
+    def __init__(self, eps=1e-7, **kwargs):
+        super(AdaGrad, self).__init__(**kwargs)
+        self.float_stable_eps = eps
+
+    def create_state(self, index, weight):
+        return _zeros_like(weight)  # history
+
+    def update(self, index, weight, grad, state):
+        _check_pair('AdaGrad', weight, grad)
+        self._update_count(index)
+        lr = self._get_lr(index)
+        wd = self._get_wd(index)
+        history = state
+        g = grad * self.rescale_grad
+        if self.clip_gradient is not None:
+            g = nd.clip(g, -self.clip_gradient, self.clip_gradient)
+        history[:] = history + g * g
+        div = g / nd.sqrt(history + self.float_stable_eps)
+        weight[:] = weight - (div + weight * wd) * lr
+
+
+@register
+class RMSProp(Optimizer):
+    """RMSProp. With ``centered=False`` (Tieleman & Hinton)::
+
+        g = clip(rescale_grad * grad + wd * weight, clip_gradient)
+        n = (1 - gamma1) * g**2 + gamma1 * n
+        weight -= lr * g / sqrt(n + epsilon)
+
+    With ``centered=True`` (Graves 2013) it also tracks the mean gradient ``m`` and a momentum ``delta``::
+
+        m = (1 - gamma1) * g + gamma1 * m
+        delta = gamma2 * delta - lr * g / sqrt(n - m**2 + epsilon)
+        weight += delta
+
+    ``clip_weights`` clips the weights into ``[-clip_weights, clip_weights]`` after the step.
+    """
+
+    def __init__(self, learning_rate=0.001, gamma1=0.9, gamma2=0.9, epsilon=1e-8, centered=False,
+                 clip_weights=None, **kwargs):
+        super(RMSProp, self).__init__(learning_rate=learning_rate, **kwargs)
+        self.gamma1 = gamma1
+        self.gamma2 = gamma2
+        self.centered = centered
+        self.epsilon = epsilon
+        self.clip_weights = clip_weights
+
+    def create_state(self, index, weight):
+        if self.centered:
+            return (_zeros_like(weight), _zeros_like(weight), _zeros_like(weight))  # n, g, delta
+        return (_zeros_like(weight),)  # n
+
+    def update(self, index, weight, grad, state):
+        _check_pair('RMSProp', weight, grad)
+        self._update_count(index)
+        lr = self._get_lr(index)
+        wd = self._get_wd(index)
+        kwargs = self._common_kwargs()
+        kwargs.update(gamma1=self.gamma1, epsilon=self.epsilon)
+        if self.clip_weights:
+            kwargs['clip_weights'] = self.clip_weights
+        if not self.centered:
+            (n,) = state
+            nd.rmsprop_update(weight, grad, n, out=weight, lr=lr, wd=wd, **kwargs)
+            return
+        n, g_mean, delta = state
+        if hasattr(nd, 'rmspropalex_update'):
+            nd.rmspropalex_update(weight, grad, n, g_mean, delta, out=weight, lr=lr, wd=wd, gamma2=self.gamma2,
+                                  **kwargs)
+            return
+        # composed from NDArray operations when the library has no fused centered-RMSProp operator
+        g = grad * self.rescale_grad + weight * wd
+        if self.clip_gradient:
+            g = nd.clip(g, -self.clip_gradient, self.clip_gradient)
+        n[:] = g * g * (1 - self.gamma1) + n * self.gamma1
+        g_mean[:] = g * (1 - self.gamma1) + g_mean * self.gamma1
+        delta[:] = delta * self.gamma2 - g * lr / nd.sqrt(n - g_mean * g_mean + self.epsilon)
+        weight[:] = weight + delta
+        if self.clip_weights:
+            weight[:] = nd.clip(weight, -self.clip_weights, self.clip_weights)
+
+
+@register
+class AdaDelta(Optimizer):
+    """AdaDelta (Zeiler 2012)::
+
+        g = clip(rescale_grad * grad, clip_gradient)
+        acc_g = rho * acc_g + (1 - rho) * g**2
+        delta = sqrt(acc_delta + epsilon) / sqrt(acc_g + epsilon) * g
+        acc_delta = rho * acc_delta + (1 - rho) * delta**2
+        weight -= delta + wd * weight
+    """
+
+    def __init__(self, rho=0.90, epsilon=1e-5, **kwargs):
+        super(AdaDelta, self).__init__(**kwargs)
+        self.rho = rho
+        self.epsilon = epsilon
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight), _zeros_like(weight))  # accumulated g, accumulated delta
+
+    def update(self, index, weight, grad, state):
+        _check_pair('AdaDelta', weight, grad)
+        self._update_count(index)
+        wd = self._get_wd(index)
+        g = grad * self.rescale_grad
+        if self.clip_gradient is not None:
+            g = nd.clip(g, -self.clip_gradient, self.clip_gradient)
+        acc_g, acc_delta = state
+        acc_g[:] = acc_g * self.rho + g * g * (1. - self.rho)
+        delta = nd.sqrt(acc_delta + self.epsilon) / nd.sqrt(acc_g + self.epsilon) * g
+        acc_delta[:] = acc_delta * self.rho + delta * delta * (1. - self.rho)
+        weight[:] = weight - (delta + weight * wd)
+
+
+# -- Updater ---------------------------------------------------------------------------------------------------
+class _SavedArray(object):
+    """An NDArray's content in a pickled optimizer state (mxc pickles states through NumPy so that the states
+    file does not depend on how NDArrays pickle)."""
+
+    __slots__ = ('value',)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __getstate__(self):
+        return self.value
+
+    def __setstate__(self, value):
+        self.value = value
+
+
+def _states_to_numpy(state):
+    if isinstance(state, nd.NDArray):
+        return _SavedArray(state.asnumpy())
+    if isinstance(state, (tuple, list)):
+        return type(state)(_states_to_numpy(s) for s in state)
+    if isinstance(state, dict):
+        return {k: _states_to_numpy(v) for k, v in state.items()}
+    return state
+
+
+def _states_from_numpy(state, ctx=None):
+    if isinstance(state, _SavedArray):
+        value = state.value
+        return nd.array(value, ctx=ctx, dtype=value.dtype) if ctx is not None else nd.array(value, dtype=value.dtype)
+    if isinstance(state, (tuple, list)):
+        return type(state)(_states_from_numpy(s, ctx) for s in state)
+    if isinstance(state, dict):
+        return {k: _states_from_numpy(v, ctx) for k, v in state.items()}
+    return state
+
+
+class Updater(object):
+    """Applies an optimizer to indexed weights, creating each weight's state on first use.
+
+    Called as ``updater(index, grad, weight)`` (or with lists of indices, gradients and weights).
+    """
+
+    def __init__(self, optimizer):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError("Updater: expected an Optimizer, got %s" % type(optimizer).__name__)
+        self.optimizer = optimizer
+        self.states = {}
+        self.states_synced = {}
+        self._device = {}  # index -> device id of its weight (update counts are kept per device)
+
+    def __call__(self, index, grad, weight):
+        if isinstance(index, (list, tuple)):
+            indices, grads, weights = list(index), list(grad), list(weight)
+        else:
+            indices, grads, weights = [index], [grad], [weight]
+        optimizer = self.optimizer
+        for idx, g, w in zip(indices, grads, weights):
+            if idx not in self.states:
+                if tuple(w.shape) != tuple(g.shape):
+                    raise ValueError("%s: weight %r has shape %s but its gradient has shape %s"
+                                     % (type(optimizer).__name__, optimizer.idx2name.get(idx, idx),
+                                        tuple(w.shape), tuple(g.shape)))
+                self._device[idx] = getattr(w.context, 'device_id', 0)
+                self.states[idx] = optimizer.create_state_multi_precision(idx, w)
+                self.states_synced[idx] = True
+            elif not self.states_synced[idx]:
+                self._device[idx] = getattr(w.context, 'device_id', 0)
+                self.states[idx] = self.sync_state_context(self.states[idx], w.context)
+                self.states_synced[idx] = True
+            optimizer._set_current_context(self._device[idx])
+            optimizer.update_multi_precision(idx, w, g, self.states[idx])
+
+    def sync_state_context(self, state, context):
+        """Moves a (nested) state to ``context``."""
+        if isinstance(state, nd.NDArray):
+            return state.as_in_context(context)
+        if isinstance(state, (tuple, list)):
+            return type(state)(self.sync_state_context(s, context) for s in state)
+        return state
+
+    def set_states(self, states):
+        """Restores states (and the optimizer, when saved with it) from ``get_states()`` bytes."""
+        loaded = pickle.loads(states)
+        if isinstance(loaded, tuple) and len(loaded) == 2 and isinstance(loaded[1], Optimizer):
+            states, self.optimizer = loaded
+        else:
+            states = loaded
+        self.states = _states_from_numpy(states)
+        self.states_synced = dict.fromkeys(self.states.keys(), False)
+
+    def get_states(self, dump_optimizer=False):
+        """Serializes the states (and, with ``dump_optimizer``, the optimizer with its update counts and
+        schedule) to bytes."""
+        states = _states_to_numpy(self.states)
+        return pickle.dumps((states, self.optimizer) if dump_optimizer else states)
+
+
+def get_updater(optimizer):
+    """Returns an ``Updater`` for ``optimizer``."""
+    return Updater(optimizer)

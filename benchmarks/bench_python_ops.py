@@ -8,7 +8,9 @@ Cases (all float32):
   large       c = a + b on 1,000,000 elements (mxc waits for the result)
 
 Every round runs every case of every framework once (interleaved, so drifts of the machine hit all of them alike);
-the reported number is the median over rounds of the per-call time. PyTorch is imported only when installed
+the reported number is the median over rounds of the per-call time, as wall-clock time and as CPU time of the
+process (all threads; less disturbed by other programs on a busy machine, but it counts every thread of a parallel
+kernel). PyTorch is imported only when installed
 (pip install torch==2.13.0); otherwise it is skipped with a message.
 
 With a source checkout and no installed package, run with PYTHONPATH=bindings/python MXC_LIBRARY_PATH=build/libmxc.so
@@ -112,7 +114,8 @@ def main():
     torch = _torch()
     cases = make_cases(torch, args.large_n)
     names = ["small", "small+wait", "large"]
-    times = {(fw, c): [] for fw in cases for c in names}
+    wall = {(fw, c): [] for fw in cases for c in names}
+    cpu = {(fw, c): [] for fw in cases for c in names}
     for fw in cases:  # warm up
         for c in names:
             cases[fw][c](10)
@@ -120,21 +123,28 @@ def main():
         for c in names:
             n = args.large_calls if c == "large" else args.calls
             for fw in cases:
+                c0 = time.process_time()
                 t0 = time.perf_counter()
                 cases[fw][c](n)
-                times[(fw, c)].append((time.perf_counter() - t0) / n)
-    med = {k: statistics.median(v) for k, v in times.items()}
+                t1 = time.perf_counter()
+                c1 = time.process_time()
+                wall[(fw, c)].append((t1 - t0) / n)
+                cpu[(fw, c)].append((c1 - c0) / n)
 
-    print("engine: %s; numpy %s%s; %d rounds, median per call" % (
+    print("engine: %s; numpy %s%s; %d CPUs; %d rounds; median per call" % (
         mx.base.py_str(_engine_name()), np.__version__,
-        ("; torch %s (%d threads)" % (torch.__version__, torch.get_num_threads())) if torch else "", args.rounds))
+        ("; torch %s (%d threads)" % (torch.__version__, torch.get_num_threads())) if torch else "",
+        os.cpu_count() or 1, args.rounds))
     fws = list(cases)
-    print("%-12s" % "case" + "".join("%14s" % f for f in fws) + "".join(
-        "%14s" % ("mxc/" + f) for f in fws if f != "mxc"))
-    for c in names:
-        row = "%-12s" % c + "".join("%14s" % fmt(med[(f, c)]) for f in fws)
-        row += "".join("%14s" % ("%.2fx" % (med[("mxc", c)] / med[(f, c)])) for f in fws if f != "mxc")
-        print(row)
+    for title, times in (("wall-clock time", wall), ("CPU time of the process (all threads)", cpu)):
+        med = {k: statistics.median(v) for k, v in times.items()}
+        print("\n" + title)
+        print("%-12s" % "case" + "".join("%14s" % f for f in fws) + "".join(
+            "%14s" % ("mxc/" + f) for f in fws if f != "mxc"))
+        for c in names:
+            row = "%-12s" % c + "".join("%14s" % fmt(med[(f, c)]) for f in fws)
+            row += "".join("%14s" % ("%.2fx" % (med[("mxc", c)] / med[(f, c)])) for f in fws if f != "mxc")
+            print(row)
 
 
 def _engine_name():

@@ -153,6 +153,9 @@ struct Op {
   bool backward_uses_inputs = true;
   bool backward_uses_outputs = true;
   std::vector<std::pair<int, int>> inplace;  // {input, output} pairs that may share storage
+  // {output-gradient index, input-gradient index} pairs the backward kernel allows to share storage (the input
+  // gradient written over the output gradient, as MXNet's FInplaceOption on backward nodes).
+  std::vector<std::pair<int, int>> backward_inplace;
   std::vector<int> mutate_inputs;            // inputs the forward writes (aux states, optimizer states)
   bool is_loss = false;                      // backward ignores the head gradient
   bool is_random = false;                    // uses ctx.rng
@@ -195,6 +198,7 @@ struct Op {
     return *this;
   }
   Op &set_inplace(std::vector<std::pair<int, int>> p) { inplace = std::move(p); return *this; }
+  Op &set_backward_inplace(std::vector<std::pair<int, int>> p) { backward_inplace = std::move(p); return *this; }
   Op &set_mutate_inputs(std::vector<int> m) { mutate_inputs = std::move(m); return *this; }
   Op &set_loss(bool v = true) { is_loss = v; return *this; }
   Op &set_random(bool v = true) { is_random = v; return *this; }

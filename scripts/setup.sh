@@ -3,7 +3,7 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
-pkgs="cmake ninja-build g++ pkg-config libopenblas-dev libgtest-dev dataset-fashion-mnist"
+pkgs="cmake ninja-build g++ pkg-config libopenblas-dev libgtest-dev dataset-fashion-mnist golang-go"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -37,4 +37,8 @@ if [ -f bindings/python/pyproject.toml ]; then
     exit 1
   fi
 fi
+if [ -f bindings/go/test.sh ]; then
+  echo "== go test (bindings/go)"
+  bash bindings/go/test.sh
+fi
 echo "== all test suites passed"

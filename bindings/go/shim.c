@@ -4,41 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-// TRANSITIONAL: the symbol and executor functions of mxc.h are referenced weakly until every libmxc has
-// them, so the NDArray and operator parts work against a library built before they landed.
-#pragma weak MXCExecutorBackward
-#pragma weak MXCExecutorBind
-#pragma weak MXCExecutorForward
-#pragma weak MXCExecutorFree
-#pragma weak MXCExecutorMemoryStats
-#pragma weak MXCExecutorOutputs
-#pragma weak MXCExecutorPrint
-#pragma weak MXCSymbolCompose
-#pragma weak MXCSymbolCopy
-#pragma weak MXCSymbolCreateAtomic
-#pragma weak MXCSymbolCreateFromFile
-#pragma weak MXCSymbolCreateFromJSON
-#pragma weak MXCSymbolCreateGroup
-#pragma weak MXCSymbolCreateVariable
-#pragma weak MXCSymbolFree
-#pragma weak MXCSymbolGetAttr
-#pragma weak MXCSymbolGetChildren
-#pragma weak MXCSymbolGetInternals
-#pragma weak MXCSymbolGetName
-#pragma weak MXCSymbolGetNumOutputs
-#pragma weak MXCSymbolGetOutput
-#pragma weak MXCSymbolInferShape
-#pragma weak MXCSymbolInferType
-#pragma weak MXCSymbolListArguments
-#pragma weak MXCSymbolListAttr
-#pragma weak MXCSymbolListAuxiliaryStates
-#pragma weak MXCSymbolListInputs
-#pragma weak MXCSymbolListOutputs
-#pragma weak MXCSymbolPrint
-#pragma weak MXCSymbolSaveToFile
-#pragma weak MXCSymbolSaveToJSON
-#pragma weak MXCSymbolSetAttr
-#define MXCGO_NEED(fn) do { if (!(fn)) { *err = strdup("InternalError: " #fn " is not in this build of libmxc"); return -1; } } while (0)
 
 static int mxcgo_fail(char **err) {
 	const char *m = MXCGetLastError();
@@ -198,38 +163,38 @@ int go_OpInvoke(MXCOpHandle op, int nin, const MXCNDArrayHandle *in, int nout_gi
 
 // ---- symbols ----
 int go_SymbolCreateVariable(const char *name, MXCSymbolHandle *out, char **err) {
-	MXCGO_NEED(MXCSymbolCreateVariable); MXCGO_CALL(MXCSymbolCreateVariable(name, out));
+	MXCGO_CALL(MXCSymbolCreateVariable(name, out));
 	return 0;
 }
 int go_SymbolCreateAtomic(const char *op, int np, const char **keys, const char **vals, MXCSymbolHandle *out,
                                  char **err) {
-	MXCGO_NEED(MXCSymbolCreateAtomic); MXCGO_CALL(MXCSymbolCreateAtomic(op, np, keys, vals, out));
+	MXCGO_CALL(MXCSymbolCreateAtomic(op, np, keys, vals, out));
 	return 0;
 }
 int go_SymbolCompose(MXCSymbolHandle s, const char *name, int n, const char **keys, const MXCSymbolHandle *args,
                             char **err) {
-	MXCGO_NEED(MXCSymbolCompose); MXCGO_CALL(MXCSymbolCompose(s, name, n, keys, args));
+	MXCGO_CALL(MXCSymbolCompose(s, name, n, keys, args));
 	return 0;
 }
 int go_SymbolCreateGroup(int n, const MXCSymbolHandle *syms, MXCSymbolHandle *out, char **err) {
-	MXCGO_NEED(MXCSymbolCreateGroup); MXCGO_CALL(MXCSymbolCreateGroup(n, syms, out));
+	MXCGO_CALL(MXCSymbolCreateGroup(n, syms, out));
 	return 0;
 }
 int go_SymbolCopy(MXCSymbolHandle s, MXCSymbolHandle *out, char **err) {
-	MXCGO_NEED(MXCSymbolCopy); MXCGO_CALL(MXCSymbolCopy(s, out));
+	MXCGO_CALL(MXCSymbolCopy(s, out));
 	return 0;
 }
-int go_SymbolFree(MXCSymbolHandle s, char **err) { MXCGO_NEED(MXCSymbolFree); MXCGO_CALL(MXCSymbolFree(s)); return 0; }
+int go_SymbolFree(MXCSymbolHandle s, char **err) { MXCGO_CALL(MXCSymbolFree(s)); return 0; }
 // which: 0 arguments, 1 outputs, 2 auxiliary states, 3 inputs, 4 attributes (recursive), 5 attributes (own).
 int go_SymbolList(MXCSymbolHandle s, int which, int *num, char **names, int64_t *len, char **err) {
 	const char **n;
 	switch (which) {
-	case 0: MXCGO_NEED(MXCSymbolListArguments); MXCGO_CALL(MXCSymbolListArguments(s, num, &n)); break;
-	case 1: MXCGO_NEED(MXCSymbolListOutputs); MXCGO_CALL(MXCSymbolListOutputs(s, num, &n)); break;
-	case 2: MXCGO_NEED(MXCSymbolListAuxiliaryStates); MXCGO_CALL(MXCSymbolListAuxiliaryStates(s, num, &n)); break;
-	case 3: MXCGO_NEED(MXCSymbolListInputs); MXCGO_CALL(MXCSymbolListInputs(s, num, &n)); break;
-	case 4: MXCGO_NEED(MXCSymbolListAttr); MXCGO_CALL(MXCSymbolListAttr(s, 1, num, &n)); *num *= 2; break;
-	default: MXCGO_NEED(MXCSymbolListAttr); MXCGO_CALL(MXCSymbolListAttr(s, 0, num, &n)); *num *= 2; break;
+	case 0: MXCGO_CALL(MXCSymbolListArguments(s, num, &n)); break;
+	case 1: MXCGO_CALL(MXCSymbolListOutputs(s, num, &n)); break;
+	case 2: MXCGO_CALL(MXCSymbolListAuxiliaryStates(s, num, &n)); break;
+	case 3: MXCGO_CALL(MXCSymbolListInputs(s, num, &n)); break;
+	case 4: MXCGO_CALL(MXCSymbolListAttr(s, 1, num, &n)); *num *= 2; break;
+	default: MXCGO_CALL(MXCSymbolListAttr(s, 0, num, &n)); *num *= 2; break;
 	}
 	*names = mxcgo_pack(*num, n, len);
 	if (!*names) return mxcgo_oom(err);
@@ -237,34 +202,34 @@ int go_SymbolList(MXCSymbolHandle s, int which, int *num, char **names, int64_t 
 }
 int go_SymbolGetName(MXCSymbolHandle s, char **out, int *success, char **err) {
 	const char *n;
-	MXCGO_NEED(MXCSymbolGetName); MXCGO_CALL(MXCSymbolGetName(s, &n, success));
+	MXCGO_CALL(MXCSymbolGetName(s, &n, success));
 	*out = strdup(*success && n ? n : "");
 	return 0;
 }
 int go_SymbolGetAttr(MXCSymbolHandle s, const char *key, char **out, int *success, char **err) {
 	const char *v;
-	MXCGO_NEED(MXCSymbolGetAttr); MXCGO_CALL(MXCSymbolGetAttr(s, key, &v, success));
+	MXCGO_CALL(MXCSymbolGetAttr(s, key, &v, success));
 	*out = strdup(*success && v ? v : "");
 	return 0;
 }
 int go_SymbolSetAttr(MXCSymbolHandle s, const char *key, const char *val, char **err) {
-	MXCGO_NEED(MXCSymbolSetAttr); MXCGO_CALL(MXCSymbolSetAttr(s, key, val));
+	MXCGO_CALL(MXCSymbolSetAttr(s, key, val));
 	return 0;
 }
 int go_SymbolGetNumOutputs(MXCSymbolHandle s, int *n, char **err) {
-	MXCGO_NEED(MXCSymbolGetNumOutputs); MXCGO_CALL(MXCSymbolGetNumOutputs(s, n));
+	MXCGO_CALL(MXCSymbolGetNumOutputs(s, n));
 	return 0;
 }
 int go_SymbolGetOutput(MXCSymbolHandle s, int i, MXCSymbolHandle *out, char **err) {
-	MXCGO_NEED(MXCSymbolGetOutput); MXCGO_CALL(MXCSymbolGetOutput(s, i, out));
+	MXCGO_CALL(MXCSymbolGetOutput(s, i, out));
 	return 0;
 }
 int go_SymbolGetInternals(MXCSymbolHandle s, MXCSymbolHandle *out, char **err) {
-	MXCGO_NEED(MXCSymbolGetInternals); MXCGO_CALL(MXCSymbolGetInternals(s, out));
+	MXCGO_CALL(MXCSymbolGetInternals(s, out));
 	return 0;
 }
 int go_SymbolGetChildren(MXCSymbolHandle s, MXCSymbolHandle *out, char **err) {
-	MXCGO_NEED(MXCSymbolGetChildren); MXCGO_CALL(MXCSymbolGetChildren(s, out));
+	MXCGO_CALL(MXCSymbolGetChildren(s, out));
 	return 0;
 }
 // Shapes of one category, copied: count, ndim of each, dims concatenated.
@@ -282,7 +247,7 @@ int go_SymbolInferShape(MXCSymbolHandle s, int nk, const char **keys, const int 
 	int ac, oc, xc;
 	const int *an, *on, *xn;
 	const int64_t *ad, *od, *xd;
-	MXCGO_NEED(MXCSymbolInferShape); MXCGO_CALL(MXCSymbolInferShape(s, nk, keys, ndims, dims, partial, &ac, &an, &ad, &oc, &on, &od, &xc, &xn, &xd,
+	MXCGO_CALL(MXCSymbolInferShape(s, nk, keys, ndims, dims, partial, &ac, &an, &ad, &oc, &on, &od, &xc, &xn, &xd,
 	                               complete));
 	int bad = mxcgo_copy_shapes(ac, an, ad, args);
 	bad |= mxcgo_copy_shapes(oc, on, od, outs);
@@ -293,7 +258,7 @@ int go_SymbolInferShape(MXCSymbolHandle s, int nk, const char **keys, const int 
 int go_SymbolInferType(MXCSymbolHandle s, int nk, const char **keys, const int *types, int partial,
                               int *ac, int *oc, int *xc, int **all, int *complete, char **err) {
 	const int *a, *o, *x;
-	MXCGO_NEED(MXCSymbolInferType); MXCGO_CALL(MXCSymbolInferType(s, nk, keys, types, partial, ac, &a, oc, &o, xc, &x, complete));
+	MXCGO_CALL(MXCSymbolInferType(s, nk, keys, types, partial, ac, &a, oc, &o, xc, &x, complete));
 	*all = (int *)malloc(sizeof(int) * (size_t)(*ac + *oc + *xc + 1));
 	if (!*all) return mxcgo_oom(err);
 	memcpy(*all, a, sizeof(int) * (size_t)*ac);
@@ -303,25 +268,25 @@ int go_SymbolInferType(MXCSymbolHandle s, int nk, const char **keys, const int *
 }
 int go_SymbolSaveToJSON(MXCSymbolHandle s, char **out, char **err) {
 	const char *j;
-	MXCGO_NEED(MXCSymbolSaveToJSON); MXCGO_CALL(MXCSymbolSaveToJSON(s, &j));
+	MXCGO_CALL(MXCSymbolSaveToJSON(s, &j));
 	*out = strdup(j);
 	return 0;
 }
 int go_SymbolCreateFromJSON(const char *json, MXCSymbolHandle *out, char **err) {
-	MXCGO_NEED(MXCSymbolCreateFromJSON); MXCGO_CALL(MXCSymbolCreateFromJSON(json, out));
+	MXCGO_CALL(MXCSymbolCreateFromJSON(json, out));
 	return 0;
 }
 int go_SymbolSaveToFile(MXCSymbolHandle s, const char *fname, char **err) {
-	MXCGO_NEED(MXCSymbolSaveToFile); MXCGO_CALL(MXCSymbolSaveToFile(s, fname));
+	MXCGO_CALL(MXCSymbolSaveToFile(s, fname));
 	return 0;
 }
 int go_SymbolCreateFromFile(const char *fname, MXCSymbolHandle *out, char **err) {
-	MXCGO_NEED(MXCSymbolCreateFromFile); MXCGO_CALL(MXCSymbolCreateFromFile(fname, out));
+	MXCGO_CALL(MXCSymbolCreateFromFile(fname, out));
 	return 0;
 }
 int go_SymbolPrint(MXCSymbolHandle s, char **out, char **err) {
 	const char *p;
-	MXCGO_NEED(MXCSymbolPrint); MXCGO_CALL(MXCSymbolPrint(s, &p));
+	MXCGO_CALL(MXCSymbolPrint(s, &p));
 	*out = strdup(p);
 	return 0;
 }
@@ -330,32 +295,32 @@ int go_SymbolPrint(MXCSymbolHandle s, char **out, char **err) {
 int go_ExecutorBind(MXCSymbolHandle s, int dev_type, int dev_id, int nargs, const MXCNDArrayHandle *args,
                            const MXCNDArrayHandle *grads, const int *reqs, int naux, const MXCNDArrayHandle *aux,
                            MXCExecutorHandle shared, MXCExecutorHandle *out, char **err) {
-	MXCGO_NEED(MXCExecutorBind); MXCGO_CALL(MXCExecutorBind(s, dev_type, dev_id, nargs, args, grads, reqs, naux, aux, shared, out));
+	MXCGO_CALL(MXCExecutorBind(s, dev_type, dev_id, nargs, args, grads, reqs, naux, aux, shared, out));
 	return 0;
 }
 int go_ExecutorForward(MXCExecutorHandle e, int is_train, char **err) {
-	MXCGO_NEED(MXCExecutorForward); MXCGO_CALL(MXCExecutorForward(e, is_train));
+	MXCGO_CALL(MXCExecutorForward(e, is_train));
 	return 0;
 }
 int go_ExecutorBackward(MXCExecutorHandle e, int n, const MXCNDArrayHandle *heads, char **err) {
-	MXCGO_NEED(MXCExecutorBackward); MXCGO_CALL(MXCExecutorBackward(e, n, heads));
+	MXCGO_CALL(MXCExecutorBackward(e, n, heads));
 	return 0;
 }
 int go_ExecutorOutputs(MXCExecutorHandle e, int *n, MXCNDArrayHandle **out, char **err) {
 	MXCNDArrayHandle *o;
-	MXCGO_NEED(MXCExecutorOutputs); MXCGO_CALL(MXCExecutorOutputs(e, n, &o));
+	MXCGO_CALL(MXCExecutorOutputs(e, n, &o));
 	*out = (MXCNDArrayHandle *)mxcgo_copy(o, sizeof(MXCNDArrayHandle) * (size_t)*n);
 	if (!*out) { for (int i = 0; i < *n; ++i) MXCNDArrayFree(o[i]); return mxcgo_oom(err); }
 	return 0;
 }
 int go_ExecutorMemoryStats(MXCExecutorHandle e, int64_t *planned, int64_t *unplanned, char **err) {
-	MXCGO_NEED(MXCExecutorMemoryStats); MXCGO_CALL(MXCExecutorMemoryStats(e, planned, unplanned));
+	MXCGO_CALL(MXCExecutorMemoryStats(e, planned, unplanned));
 	return 0;
 }
 int go_ExecutorPrint(MXCExecutorHandle e, char **out, char **err) {
 	const char *p;
-	MXCGO_NEED(MXCExecutorPrint); MXCGO_CALL(MXCExecutorPrint(e, &p));
+	MXCGO_CALL(MXCExecutorPrint(e, &p));
 	*out = strdup(p);
 	return 0;
 }
-int go_ExecutorFree(MXCExecutorHandle e, char **err) { MXCGO_NEED(MXCExecutorFree); MXCGO_CALL(MXCExecutorFree(e)); return 0; }
+int go_ExecutorFree(MXCExecutorHandle e, char **err) { MXCGO_CALL(MXCExecutorFree(e)); return 0; }

@@ -231,7 +231,8 @@ MXC_REGISTER_OP(Activation)
     .set_inplace({{0, 0}})
     .set_compute(MXC_CPU, ActivationForward)
     .set_backward(MXC_CPU, ActivationBackward)
-    .set_backward_uses(false, true);
+    .set_backward_uses(false, true)
+    .set_backward_inplace({{0, 0}});  // dx[i] depends on dy[i] and y[i] only
 
 MXC_REGISTER_OP(LeakyReLU)
     .describe("Leaky rectified linear units and relatives: leaky (x > 0 ? x : slope*x), elu (x > 0 ? x : "

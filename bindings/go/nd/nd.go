@@ -10,8 +10,9 @@
 //
 //	var parts []*mxc.NDArray
 //	_, err = nd.SliceChannel(x, &nd.SliceChannelOpts{NumOutputs: 3, AllOutputs: &parts})
-// Operations are queued on the library's engine; reading a result waits for
-// it, and errors while computing surface there.
+//
+// Operations are queued on the library's engine; reading a result waits for it, and errors while computing
+// surface there.
 package nd
 
 //go:generate go run ../internal/cmd/mxc-opgen -pkg nd -o ops_generated.go

@@ -2328,6 +2328,32 @@ func Floor(data *mxc.NDArray, opts *FloorOpts) (*mxc.NDArray, error) {
 	return invoke("floor", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// GatherNdOpts holds the parameters of GatherNd. A nil *GatherNdOpts passes none; required ones are then
+// reported missing by the library.
+type GatherNdOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// GatherNd runs the operator gather_nd.
+//
+// Gathers slices of data at index tuples: indices of shape (M, Y...) index the first M axes; the result's shape
+// is Y + data.shape[M:]. Negative indices count from the end.
+//
+// Inputs: data, indices. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func GatherNd(data, indices *mxc.NDArray, opts *GatherNdOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("gather_nd", []*mxc.NDArray{data, indices}, []string{"data", "indices"}, p, out, all)
+}
+
 // LogOpts holds the parameters of Log. A nil *LogOpts passes none; required ones are then reported missing by
 // the library.
 type LogOpts struct {
@@ -2656,6 +2682,81 @@ func Norm(data *mxc.NDArray, opts *NormOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("norm", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// OneHotOpts holds the parameters of OneHot. A nil *OneHotOpts passes none; required ones are then reported
+// missing by the library.
+type OneHotOpts struct {
+	// Depth is the parameter depth (int, required): Size of the one-hot axis.
+	Depth int
+	// OnValue is the parameter on_value (float, default 1): Value at the index. Nil keeps the default.
+	OnValue *float64
+	// OffValue is the parameter off_value (float, default 0): Value elsewhere. Nil keeps the default.
+	OffValue *float64
+	// Dtype is the parameter dtype (dtype, default float32): Dtype of the output. Nil keeps the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// OneHot runs the operator one_hot.
+//
+// One-hot encoding: a new last axis of size depth holding on_value at the index and off_value elsewhere
+// (indices outside [0, depth) give a row of off_value).
+//
+// Inputs: indices. Returns the first output (see AllOutputs for the others).
+func OneHot(indices *mxc.NDArray, opts *OneHotOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("depth", opts.Depth)
+		p.OptFloat("on_value", opts.OnValue)
+		p.OptFloat("off_value", opts.OffValue)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("one_hot", []*mxc.NDArray{indices}, []string{"indices"}, p, out, all)
+}
+
+// PickOpts holds the parameters of Pick. A nil *PickOpts passes none; required ones are then reported missing
+// by the library.
+type PickOpts struct {
+	// Axis is the parameter axis (int or None, default -1): The axis to pick along; negative values count from
+	// the end. Nil keeps the default.
+	Axis *int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the picked axis as a dimension of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Mode is the parameter mode ({'clip', 'wrap'}, default clip): Out-of-range indices: 'clip' to the ends or
+	// 'wrap' around. Empty keeps the default.
+	Mode string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Pick runs the operator pick.
+//
+// Picks one element along an axis for each position of the other axes: out[i, j] = data[i, index[i, j], j]
+// (axis None: one element of the flattened data).
+//
+// Inputs: data, index. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func Pick(data, index *mxc.NDArray, opts *PickOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.Enum("mode", opts.Mode)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("pick", []*mxc.NDArray{data, index}, []string{"data", "index"}, p, out, all)
 }
 
 // ProdOpts holds the parameters of Prod. A nil *ProdOpts passes none; required ones are then reported missing
@@ -3377,6 +3478,40 @@ func Swapaxes(data *mxc.NDArray, opts *SwapaxesOpts) (*mxc.NDArray, error) {
 	return invoke("swapaxes", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// TakeOpts holds the parameters of Take. A nil *TakeOpts passes none; required ones are then reported missing
+// by the library.
+type TakeOpts struct {
+	// Axis is the parameter axis (int, default 0): The axis of a to take from; negative values count from the
+	// end. Nil keeps the default.
+	Axis *int
+	// Mode is the parameter mode ({'clip', 'raise', 'wrap'}, default clip): Out-of-range indices: 'clip' to the
+	// ends, 'wrap' around, or 'raise' an IndexError. Empty keeps the default.
+	Mode string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Take runs the operator take.
+//
+// Takes elements of a along an axis at the given indices: the result's shape is a.shape[:axis] + indices.shape
+// + a.shape[axis+1:].
+//
+// Inputs: a, indices. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func Take(a, indices *mxc.NDArray, opts *TakeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.Enum("mode", opts.Mode)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("take", []*mxc.NDArray{a, indices}, []string{"a", "indices"}, p, out, all)
+}
+
 // TanhOpts holds the parameters of Tanh. A nil *TanhOpts passes none; required ones are then reported missing
 // by the library.
 type TanhOpts struct {
@@ -3455,4 +3590,30 @@ func Transpose(data *mxc.NDArray, opts *TransposeOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("transpose", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// WhereOpts holds the parameters of Where. A nil *WhereOpts passes none; required ones are then reported
+// missing by the library.
+type WhereOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Where runs the operator where.
+//
+// Elements of x where condition is nonzero, else of y. condition has the shape of x, or is 1-d with one value
+// per row (first axis) of x.
+//
+// Inputs: condition, x, y. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func Where(condition, x, y *mxc.NDArray, opts *WhereOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("where", []*mxc.NDArray{condition, x, y}, []string{"condition", "x", "y"}, p, out, all)
 }

@@ -2306,6 +2306,31 @@ func Floor(data *mxc.Symbol, opts *FloorOpts) (*mxc.Symbol, error) {
 	return compose("floor", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// GatherNdOpts holds the parameters of GatherNd. A nil *GatherNdOpts passes none; required ones are then
+// reported missing by the library.
+type GatherNdOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// GatherNd is a symbol of the operator gather_nd.
+//
+// Gathers slices of data at index tuples: indices of shape (M, Y...) index the first M axes; the result's shape
+// is Y + data.shape[M:]. Negative indices count from the end.
+//
+// Inputs: data, indices. A nil input becomes a variable named "<name>_<input>".
+func GatherNd(data, indices *mxc.Symbol, opts *GatherNdOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("gather_nd", name, attr, p, []string{"data", "indices"}, []*mxc.Symbol{data, indices})
+}
+
 // LogOpts holds the parameters of Log. A nil *LogOpts passes none; required ones are then reported missing by
 // the library.
 type LogOpts struct {
@@ -2633,6 +2658,80 @@ func Norm(data *mxc.Symbol, opts *NormOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("norm", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// OneHotOpts holds the parameters of OneHot. A nil *OneHotOpts passes none; required ones are then reported
+// missing by the library.
+type OneHotOpts struct {
+	// Depth is the parameter depth (int, required): Size of the one-hot axis.
+	Depth int
+	// OnValue is the parameter on_value (float, default 1): Value at the index. Nil keeps the default.
+	OnValue *float64
+	// OffValue is the parameter off_value (float, default 0): Value elsewhere. Nil keeps the default.
+	OffValue *float64
+	// Dtype is the parameter dtype (dtype, default float32): Dtype of the output. Nil keeps the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// OneHot is a symbol of the operator one_hot.
+//
+// One-hot encoding: a new last axis of size depth holding on_value at the index and off_value elsewhere
+// (indices outside [0, depth) give a row of off_value).
+//
+// Inputs: indices. A nil input becomes a variable named "<name>_<input>".
+func OneHot(indices *mxc.Symbol, opts *OneHotOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("depth", opts.Depth)
+		p.OptFloat("on_value", opts.OnValue)
+		p.OptFloat("off_value", opts.OffValue)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("one_hot", name, attr, p, []string{"indices"}, []*mxc.Symbol{indices})
+}
+
+// PickOpts holds the parameters of Pick. A nil *PickOpts passes none; required ones are then reported missing
+// by the library.
+type PickOpts struct {
+	// Axis is the parameter axis (int or None, default -1): The axis to pick along; negative values count from
+	// the end. Nil keeps the default.
+	Axis *int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the picked axis as a dimension of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Mode is the parameter mode ({'clip', 'wrap'}, default clip): Out-of-range indices: 'clip' to the ends or
+	// 'wrap' around. Empty keeps the default.
+	Mode string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Pick is a symbol of the operator pick.
+//
+// Picks one element along an axis for each position of the other axes: out[i, j] = data[i, index[i, j], j]
+// (axis None: one element of the flattened data).
+//
+// Inputs: data, index. A nil input becomes a variable named "<name>_<input>".
+func Pick(data, index *mxc.Symbol, opts *PickOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.Enum("mode", opts.Mode)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("pick", name, attr, p, []string{"data", "index"}, []*mxc.Symbol{data, index})
 }
 
 // ProdOpts holds the parameters of Prod. A nil *ProdOpts passes none; required ones are then reported missing
@@ -3350,6 +3449,39 @@ func Swapaxes(data *mxc.Symbol, opts *SwapaxesOpts) (*mxc.Symbol, error) {
 	return compose("swapaxes", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// TakeOpts holds the parameters of Take. A nil *TakeOpts passes none; required ones are then reported missing
+// by the library.
+type TakeOpts struct {
+	// Axis is the parameter axis (int, default 0): The axis of a to take from; negative values count from the
+	// end. Nil keeps the default.
+	Axis *int
+	// Mode is the parameter mode ({'clip', 'raise', 'wrap'}, default clip): Out-of-range indices: 'clip' to the
+	// ends, 'wrap' around, or 'raise' an IndexError. Empty keeps the default.
+	Mode string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Take is a symbol of the operator take.
+//
+// Takes elements of a along an axis at the given indices: the result's shape is a.shape[:axis] + indices.shape
+// + a.shape[axis+1:].
+//
+// Inputs: a, indices. A nil input becomes a variable named "<name>_<input>".
+func Take(a, indices *mxc.Symbol, opts *TakeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.Enum("mode", opts.Mode)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("take", name, attr, p, []string{"a", "indices"}, []*mxc.Symbol{a, indices})
+}
+
 // TanhOpts holds the parameters of Tanh. A nil *TanhOpts passes none; required ones are then reported missing
 // by the library.
 type TanhOpts struct {
@@ -3428,4 +3560,29 @@ func Transpose(data *mxc.Symbol, opts *TransposeOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("transpose", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// WhereOpts holds the parameters of Where. A nil *WhereOpts passes none; required ones are then reported
+// missing by the library.
+type WhereOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Where is a symbol of the operator where.
+//
+// Elements of x where condition is nonzero, else of y. condition has the shape of x, or is 1-d with one value
+// per row (first axis) of x.
+//
+// Inputs: condition, x, y. A nil input becomes a variable named "<name>_<input>".
+func Where(condition, x, y *mxc.Symbol, opts *WhereOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("where", name, attr, p, []string{"condition", "x", "y"}, []*mxc.Symbol{condition, x, y})
 }

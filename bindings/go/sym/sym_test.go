@@ -17,18 +17,8 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-func needSymbolic(t *testing.T) {
-	t.Helper()
-	v, err := mxc.Variable("probe")
-	if err != nil && strings.Contains(err.Error(), "is not in this build of libmxc") {
-		t.Skipf("the linked libmxc has no symbol API yet: %v", err)
-	}
-	_ = v.Close()
-}
-
 // The seed's MLP (05_mlp_executor.py): explicit and automatic weight variables, names, argument order.
 func TestMLPStructure(t *testing.T) {
-	needSymbolic(t)
 	data := must(mxc.Variable("data"))
 	label := must(mxc.Variable("softmax_label"))
 	w1 := must(mxc.Variable("weight1"))

@@ -15,7 +15,11 @@ from . import random
 __version__ = "%d.%d" % _ffi.LIB_VERSION
 
 # ---- modules of the symbolic API (issue 4) go below this line ----
-# e.g. from . import symbol; from . import symbol as sym; from . import executor; from . import name, attribute
+from . import name, attribute  # noqa: E402
+from .attribute import AttrScope  # noqa: E402,F401
+from . import symbol  # noqa: E402
+from . import symbol as sym  # noqa: E402
+from . import executor  # noqa: E402
 
 # ---- modules of the training API (issue 5) go below this line ----
 # e.g. from . import optimizer, initializer, metric, io, callback, lr_scheduler, model, module; from . import

@@ -198,3 +198,28 @@ def test_seed_expression():
     d = b + 1
     np.testing.assert_allclose(c.asnumpy(), 0.2, rtol=1e-6)
     np.testing.assert_allclose(d.asnumpy(), 2.0)
+
+
+@needs_ops("elemwise_add", "_mul_scalar")
+def test_threads_share_the_invoke_path():
+    import threading
+    errors = []
+
+    def work(k):
+        try:
+            a = mx.nd.full((7,), k)
+            b = mx.nd.full((7,), 2 * k)
+            for i in range(300):
+                c = (a + b) * 2
+                if i % 50 == 0:
+                    np.testing.assert_array_equal(c.asnumpy(), np.full(7, 6.0 * k))
+            np.testing.assert_array_equal(c.asnumpy(), np.full(7, 6.0 * k))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors

@@ -180,3 +180,19 @@ def test_method_forms():
     assert_nd(x.flatten(), src.reshape(2, 3))
     assert_nd(x.argmax(axis=1), src.argmax(axis=1).astype(np.float32))
     assert mx.nd.NDArray.exp.__doc__ == mx.nd.exp.__doc__
+
+
+def test_every_data_operator_is_a_method():
+    count = 0
+    for n in list_op_names():
+        meta = op_meta(n)
+        for name in (n,) + meta.aliases:
+            if name[0].islower() and meta.input_names and meta.input_names[0] == "data" and \
+                    name not in ("reshape",):  # NDArray.reshape is the view-returning MXNet method
+                m = getattr(mx.nd.NDArray, name)
+                if getattr(m, "__doc__", None) == getattr(mx.nd, name).__doc__:
+                    count += 1
+                else:
+                    # a hand-written NDArray attribute of the same name (shape, size, ...) wins
+                    assert name in mx.nd.NDArray.__dict__ and not hasattr(m, "op_meta"), name
+    assert count >= 1

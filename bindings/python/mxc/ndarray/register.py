@@ -104,10 +104,16 @@ def build_signature(meta):
         for n in meta.input_names:
             params.append(P(n, P.POSITIONAL_OR_KEYWORD, default=None))
         kind = P.POSITIONAL_OR_KEYWORD
-    for n, d, req in zip(meta.param_names, meta.param_defaults, meta.param_required):
+    for n, t, d, req in zip(meta.param_names, meta.param_types, meta.param_defaults, meta.param_required):
         if n == meta.key_var_num_args:
             continue
-        params.append(P(n, kind, default=REQUIRED if req else _py_default(d)))
+        if req:
+            default = REQUIRED
+        elif t == "boolean" and d in ("0", "1"):
+            default = d == "1"
+        else:
+            default = _py_default(d)
+        params.append(P(n, kind, default=default))
     params.append(P("out", P.KEYWORD_ONLY, default=None))
     params.append(P("name", P.KEYWORD_ONLY, default=None))
     params.append(P("kwargs", P.VAR_KEYWORD))
@@ -256,7 +262,8 @@ def register_all(nd_module, internal_module, random_module, contrib_module, keep
     Names already defined in ``nd_module`` by hand (``keep``) are not overwritten. Names starting with ``_`` also go
     to ``internal_module``; ``_random_<x>`` and ``_sample_<x>`` also to ``random_module`` as ``<x>`` (unless
     defined there), ``_contrib_<x>`` to ``contrib_module`` as ``<x>``. Lower-case public names become NDArray
-    methods (``x.sum(axis=1)``) unless NDArray already has that attribute."""
+    methods (``x.sum(axis=1)``) when their first input is ``data`` (or they are variadic), unless NDArray already
+    has that attribute."""
     count = 0
     for canonical in list_op_names():
         meta = op_meta(canonical)
@@ -273,6 +280,7 @@ def register_all(nd_module, internal_module, random_module, contrib_module, keep
                         short = name[len(prefix):]
                         if not hasattr(mod, short):
                             setattr(mod, short, fn)
-            elif name[0].islower() and not hasattr(NDArray, name) and (meta.input_names or meta.key_var_num_args):
+            elif name[0].islower() and not hasattr(NDArray, name) and meta.input_names and \
+                    (meta.input_names[0] == "data" or meta.key_var_num_args):
                 setattr(NDArray, name, _make_method(fn, name))
     return count

@@ -12,6 +12,9 @@ namespace mxc {
 void DeviceCopy(const Device &, void *dst, const Device &, const void *src, size_t bytes) {
   if (bytes) std::memcpy(dst, src, bytes);
 }
+void DeviceZero(const Device &, void *ptr, size_t bytes) {
+  if (bytes) std::memset(ptr, 0, bytes);
+}
 void DeviceWait(const Device &) {}
 void DeviceWaitAll() {}
 void GPUMemoryStats(int dev_id, int64_t *, int64_t *, int64_t *) {

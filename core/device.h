@@ -15,6 +15,8 @@ void DeviceCopy(const Device &dst_dev, void *dst, const Device &src_dev, const v
 // Waits until the work queued on the device (its stream) has finished; throws DeviceError for a failed kernel.
 // No-op for the CPU.
 void DeviceWait(const Device &dev);
+// Sets `bytes` bytes at ptr (on dev) to zero; on a GPU, queued on the device's stream.
+void DeviceZero(const Device &dev, void *ptr, size_t bytes);
 // DeviceWait on every device in use.
 void DeviceWaitAll();
 

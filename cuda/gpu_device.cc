@@ -235,6 +235,15 @@ void DeviceCopy(const Device &dst_dev, void *dst, const Device &src_dev, const v
   }
 }
 
+void DeviceZero(const Device &dev, void *ptr, size_t bytes) {
+  if (bytes == 0) return;
+  if (dev.type != MXC_GPU) {
+    std::memset(ptr, 0, bytes);
+    return;
+  }
+  gpu::Check(cudaMemsetAsync(ptr, 0, bytes, gpu::Stream(dev.id)), "zero on gpu");
+}
+
 void DeviceWait(const Device &dev) {
   if (dev.type != MXC_GPU) return;
   gpu::Check(cudaStreamSynchronize(gpu::Stream(dev.id)), (DeviceStr(dev) + " kernel").c_str());

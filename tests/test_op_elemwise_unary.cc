@@ -39,6 +39,30 @@ std::vector<UnaryCase> Cases() {
       {"reciprocal", [](double x) { return 1 / x; }, 0.1, 5, 0.5, 2, true},
       {"log1p", [](double x) { return std::log1p(x); }, -0.9, 5, -0.5, 2, true},
       {"expm1", [](double x) { return std::expm1(x); }, -3, 3, -2, 2, true},
+      {"log2", [](double x) { return std::log(x) / std::log(2.0); }, 0.01, 10, 0.5, 2, true},
+      {"log10", [](double x) { return std::log(x) / std::log(10.0); }, 0.01, 10, 0.5, 2, true},
+      {"tan", [](double x) { return std::sin(x) / std::cos(x); }, -1.4, 1.4, -1, 1, true},
+      {"arcsin", [](double x) { return std::atan2(x, std::sqrt(1 - x * x)); }, -1, 1, -0.8, 0.8, true},
+      {"arccos", [](double x) { return std::atan2(std::sqrt(1 - x * x), x); }, -1, 1, -0.8, 0.8, true},
+      {"arctan", [](double x) { return std::atan2(x, 1.0); }, -5, 5, -2, 2, true},
+      {"sinh", [](double x) { return (std::exp(x) - std::exp(-x)) / 2; }, -3, 3, -2, 2, true},
+      {"cosh", [](double x) { return (std::exp(x) + std::exp(-x)) / 2; }, -3, 3, -2, 2, true},
+      {"arcsinh", [](double x) { return std::log(x + std::sqrt(x * x + 1)); }, 0, 5, -2, 2, true},
+      {"arccosh", [](double x) { return std::log(x + std::sqrt(x * x - 1)); }, 1, 10, 1.5, 3, true},
+      {"arctanh", [](double x) { return 0.5 * std::log((1 + x) / (1 - x)); }, -0.99, 0.99, -0.8, 0.8, true},
+      {"cbrt", [](double x) { return x < 0 ? -std::pow(-x, 1.0 / 3) : std::pow(x, 1.0 / 3); }, -8, 8, 0.5, 2,
+       true},
+      {"degrees", [](double x) { return x * 180 / M_PI; }, -3, 3, -3, 3, true},
+      {"radians", [](double x) { return x * M_PI / 180; }, -200, 200, -3, 3, true},
+      {"trunc", [](double x) { return x < 0 ? std::ceil(x) : std::floor(x); }, -5, 5, 0.1, 0.9, false},
+      {"fix", [](double x) { return x < 0 ? std::ceil(x) : std::floor(x); }, -5, 5, -0.9, -0.1, false},
+      {"rint",
+       [](double x) {
+         double r = std::floor(x + 0.5);
+         return (r - x == 0.5 && std::fmod(r, 2.0) != 0) ? r - 1 : r;  // halves to even
+       },
+       -5, 5, 0.1, 0.4, false},
+      {"logical_not", [](double x) { return x == 0 ? 1.0 : 0.0; }, 0, 2, 0.5, 1, false},
   };
 }
 
@@ -62,6 +86,8 @@ TEST(ElemwiseUnary, ForwardFloat) {
 TEST(ElemwiseUnary, RoundingAndSpecialValues) {
   auto x = FromVec({6}, {-2.5, -1.5, -0.5, 0.5, 1.5, 2.5});
   EXPECT_EQ(ToVec(mxct::Run("round", {x})[0]), (std::vector<double>{-3, -2, -1, 1, 2, 3}));
+  EXPECT_EQ(ToVec(mxct::Run("rint", {x})[0]), (std::vector<double>{-2, -2, -0, 0, 2, 2}));
+  EXPECT_EQ(ToVec(mxct::Run("trunc", {x})[0]), (std::vector<double>{-2, -1, -0, 0, 1, 2}));
   EXPECT_EQ(ToVec(mxct::Run("floor", {x})[0]), (std::vector<double>{-3, -2, -1, 0, 1, 2}));
   EXPECT_EQ(ToVec(mxct::Run("ceil", {x})[0]), (std::vector<double>{-2, -1, -0, 1, 2, 3}));
   auto s = FromVec({4}, {-0.0, 0, NAN, -4}, mxc::kFloat64);
@@ -97,7 +123,8 @@ TEST(ElemwiseUnary, IntegerDtypes) {
   EXPECT_EQ(ToVec(mxct::Run("abs", {u})[0]), (std::vector<double>{0, 1, 200}));
   EXPECT_EQ(ToVec(mxct::Run("sign", {u})[0]), (std::vector<double>{0, 1, 1}));
   // Transcendental functions are float-only: a clear TypeError instead of truncated garbage.
-  for (auto op : {"exp", "log", "sqrt", "sigmoid", "tanh", "sin", "reciprocal", "rsqrt", "log1p", "expm1", "cos"})
+  for (auto op : {"exp", "log", "sqrt", "sigmoid", "tanh", "sin", "reciprocal", "rsqrt", "log1p", "expm1", "cos",
+                  "log2", "arcsin", "cbrt", "degrees"})
     ExpectError([&] { mxct::Run(op, {x}); }, ErrorKind::kType, {op, "int32", "float32, float64"});
   auto t = FromVec({2}, {1, 0}, mxc::kBool);
   ExpectError([&] { mxct::Run("negative", {t}); }, ErrorKind::kType, {"negative", "bool"});
@@ -135,6 +162,26 @@ TEST(ElemwiseUnary, BackwardReadsOnlyWhatItDeclares) {
     EXPECT_FALSE(reg->Find(op)->backward_uses_inputs) << op;
     EXPECT_FALSE(reg->Find(op)->backward_uses_outputs) << op;
   }
+}
+
+TEST(ElemwiseUnary, ZerosOnesLike) {
+  for (int dtype : {mxc::kFloat32, mxc::kFloat64, mxc::kInt32, mxc::kUint8}) {
+    auto x = FromVec({2, 3}, {1, 2, 3, 4, 5, 6}, dtype);
+    auto z = mxct::Run("zeros_like", {x})[0], o = mxct::Run("ones_like", {x})[0];
+    EXPECT_EQ(z.shape(), TShape({2, 3}));
+    EXPECT_EQ(z.dtype(), dtype);
+    EXPECT_EQ(o.dtype(), dtype);
+    EXPECT_EQ(ToVec(z), std::vector<double>(6, 0.0));
+    EXPECT_EQ(ToVec(o), std::vector<double>(6, 1.0));
+  }
+  for (auto op : {"zeros_like", "ones_like"}) {
+    GradCase g;
+    g.op = op;
+    g.shapes = {{4}};
+    CheckGradient(g);
+  }
+  auto i = FromVec({3}, {0, -2, 5}, mxc::kInt32);
+  EXPECT_EQ(ToVec(mxct::Run("logical_not", {i})[0]), (std::vector<double>{1, 0, 0}));
 }
 
 TEST(ElemwiseUnary, InPlace) {

@@ -191,6 +191,49 @@ TEST(OpReduce, NaNPropagates) {
   ExpectNear(ToVec(mxct::Run("argmax", {x}, {{"axis", "1"}})[0]), {1, 2});  // NaN counts as the maximum (as MXNet)
 }
 
+TEST(OpReduce, LongRowsWithInfinitiesAndNaN) {
+  // Rows long enough for the vectorised max/min and argmax/argmin paths, in both float types.
+  for (int dtype : {mxc::kFloat32, mxc::kFloat64}) {
+    SCOPED_TRACE(mxc::DTypeName(dtype));
+    const int64_t n = 37;
+    std::vector<double> v(4 * n);
+    for (int64_t i = 0; i < 4 * n; ++i) v[i] = std::sin(0.7 * i) * 10;
+    for (int64_t i = 0; i < n; ++i) v[i] = -INFINITY;  // row 0: all -inf
+    v[n + 30] = INFINITY;                               // row 1: +inf late in the row
+    v[2 * n + 20] = NAN;                                // row 2: a NaN
+    v[2 * n + 25] = INFINITY;
+    v[3 * n + 33] = 50;  // row 3: finite maximum, in the scalar tail
+    v[3 * n + 5] = -50;
+    auto x = FromVec({4, n}, v, dtype);
+    auto mx = ToVec(mxct::Run("max", {x}, {{"axis", "1"}})[0]);
+    EXPECT_EQ(mx[0], -INFINITY);
+    EXPECT_EQ(mx[1], INFINITY);
+    EXPECT_TRUE(std::isnan(mx[2]));
+    EXPECT_EQ(mx[3], 50);
+    auto mn = ToVec(mxct::Run("min", {x}, {{"axis", "1"}})[0]);
+    EXPECT_EQ(mn[0], -INFINITY);
+    EXPECT_TRUE(std::isnan(mn[2]));
+    EXPECT_EQ(mn[3], -50);
+    ExpectNear(ToVec(mxct::Run("argmax", {x}, {{"axis", "1"}})[0]), {0, 30, 20, 33});
+    auto am = ToVec(mxct::Run("argmin", {x}, {{"axis", "-1"}})[0]);
+    EXPECT_EQ(am[0], 0);
+    EXPECT_EQ(am[2], 20);
+    EXPECT_EQ(am[3], 5);
+    // A large float32 input against the reference.
+    TShape s{50, 700};
+    auto r = Random(s, -5, 5, dtype, 21);
+    auto rv = ToVec(r);
+    for (std::string op : {"max", "min"}) {
+      ExpectNear(ToVec(mxct::Run(op, {r}, {{"axis", "1"}})[0]), RefReduce(rv, s, {false, true}, op), 0, 0);
+      ExpectNear(ToVec(mxct::Run(op, {r}, {{"axis", "0"}})[0]), RefReduce(rv, s, {true, false}, op), 0, 0);
+    }
+    std::vector<double> want(50);
+    for (int i = 0; i < 50; ++i)
+      want[i] = std::max_element(rv.begin() + i * 700, rv.begin() + (i + 1) * 700) - (rv.begin() + i * 700);
+    ExpectNear(ToVec(mxct::Run("argmax", {r}, {{"axis", "1"}})[0]), want, 0, 0);
+  }
+}
+
 TEST(OpReduce, ArgMaxArgMin) {
   auto x = FromVec({2, 3, 4}, Iota(24));
   auto a = mxct::Run("argmax", {x})[0];  // axis None: index into the flattened input
@@ -210,6 +253,13 @@ TEST(OpReduce, ArgMaxArgMin) {
   ExpectNear(ToVec(mxct::Run("argmax", {t}, {{"axis", "1"}})[0]), {1, 0});
   ExpectNear(ToVec(mxct::Run("argmin", {t}, {{"axis", "1"}})[0]), {0, 2});
   ExpectNear(ToVec(mxct::Run("argmin", {t}, {{"axis", "0"}})[0]), {0, 1, 1});
+  // argmax_channel: along axis 1.
+  auto c = mxct::Run("argmax_channel", {FromVec({2, 3}, {1, 5, 2, 7, 0, 1})})[0];
+  EXPECT_EQ(c.shape(), (TShape{2}));
+  ExpectNear(ToVec(c), {1, 0});
+  auto c3 = mxct::Run("argmax_channel", {FromVec({2, 2, 2}, {1, 5, 2, 0, 0, 1, 3, -1})})[0];
+  EXPECT_EQ(c3.shape(), (TShape{2, 2}));
+  ExpectNear(ToVec(c3), {1, 0, 1, 0});
 }
 
 TEST(OpReduce, Gradients) {

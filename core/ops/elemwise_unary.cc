@@ -105,6 +105,80 @@ struct Expm1 : UnaryTraits<kR, false, true> {
   template <typename T> static T Grad(T, T y) { return y + T(1); }
 };
 
+// More of MXNet's unary math (not in the list; cheap to provide with the same machinery).
+struct Log2 : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::log2(x); }
+  template <typename T> static T Grad(T x, T) { return T(1) / (x * T(0.6931471805599453)); }
+};
+struct Log10 : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::log10(x); }
+  template <typename T> static T Grad(T x, T) { return T(1) / (x * T(2.302585092994046)); }
+};
+struct Tan : UnaryTraits<kR, false, true> {
+  template <typename T> static T Map(T x) { return std::tan(x); }
+  template <typename T> static T Grad(T, T y) { return T(1) + y * y; }
+};
+struct Arcsin : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::asin(x); }
+  template <typename T> static T Grad(T x, T) { return T(1) / std::sqrt(T(1) - x * x); }
+};
+struct Arccos : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::acos(x); }
+  template <typename T> static T Grad(T x, T) { return T(-1) / std::sqrt(T(1) - x * x); }
+};
+struct Arctan : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::atan(x); }
+  template <typename T> static T Grad(T x, T) { return T(1) / (T(1) + x * x); }
+};
+struct Sinh : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::sinh(x); }
+  template <typename T> static T Grad(T x, T) { return std::cosh(x); }
+};
+struct Cosh : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::cosh(x); }
+  template <typename T> static T Grad(T x, T) { return std::sinh(x); }
+};
+struct Arcsinh : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::asinh(x); }
+  template <typename T> static T Grad(T x, T) { return T(1) / std::sqrt(x * x + T(1)); }
+};
+struct Arccosh : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::acosh(x); }
+  template <typename T> static T Grad(T x, T) { return T(1) / std::sqrt(x * x - T(1)); }
+};
+struct Arctanh : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::atanh(x); }
+  template <typename T> static T Grad(T x, T) { return T(1) / (T(1) - x * x); }
+};
+struct Cbrt : UnaryTraits<kR, false, true> {
+  template <typename T> static T Map(T x) { return std::cbrt(x); }
+  template <typename T> static T Grad(T, T y) { return T(1) / (T(3) * y * y); }
+};
+struct Degrees : UnaryTraits<kR, false, false> {
+  template <typename T> static T Map(T x) { return x * T(57.29577951308232); }
+  template <typename T> static T Grad(T, T) { return T(57.29577951308232); }
+};
+struct Radians : UnaryTraits<kR, false, false> {
+  template <typename T> static T Map(T x) { return x * T(0.017453292519943295); }
+  template <typename T> static T Grad(T, T) { return T(0.017453292519943295); }
+};
+struct Trunc : UnaryTraits<kN, false, false> {
+  template <typename T> static T Map(T x) {
+    if constexpr (std::is_integral<T>::value) return x;
+    else return std::trunc(x);
+  }
+};
+// rint: halves to even (unlike round).
+struct Rint : UnaryTraits<kN, false, false> {
+  template <typename T> static T Map(T x) {
+    if constexpr (std::is_integral<T>::value) return x;
+    else return std::nearbyint(x);
+  }
+};
+struct LogicalNot : UnaryTraits<kN, false, false> {
+  template <typename T> static T Map(T x) { return x == T(0) ? T(1) : T(0); }
+};
+
 template <typename OP>
 void UnaryForward(const OpContext &, const OpParams &, const std::vector<TBlob> &in, const std::vector<OpReq> &req,
                   const std::vector<TBlob> &out) {
@@ -154,7 +228,8 @@ void UnaryOp(const char *name, const std::string &doc) {
   UnaryBase(name, doc, OP::kTypes)
       .set_compute(MXC_CPU, UnaryForward<OP>)
       .set_backward(MXC_CPU, UnaryBackward<OP>)
-      .set_backward_uses(OP::kUsesIn, OP::kUsesOut);
+      .set_backward_uses(OP::kUsesIn, OP::kUsesOut)
+      .set_backward_inplace({{0, 0}});  // dx[i] depends on dy[i], x[i], y[i] only
 }
 
 // Piecewise-constant functions: zero gradient.
@@ -164,6 +239,14 @@ void FlatOp(const char *name, const std::string &doc) {
       .set_compute(MXC_CPU, UnaryForward<OP>)
       .set_backward(MXC_CPU, ZeroBackward)
       .set_backward_uses(false, false);
+}
+
+template <int kValue>
+void FillLike(const OpContext &, const OpParams &, const std::vector<TBlob> &, const std::vector<OpReq> &req,
+              const std::vector<TBlob> &out) {
+  MXC_NUMERIC_TYPE_SWITCH(out[0].dtype, T, {
+    MapOut(out[0].ptr<T>(), out[0].Size(), req[0], [](int64_t) { return T(kValue); });
+  });
 }
 
 // ----------------------------------------------------------------------------------------------------------------
@@ -334,6 +417,37 @@ int Register() {
   UnaryOp<Reciprocal>("reciprocal", "Reciprocal, elementwise: 1 / x.");
   UnaryOp<Log1p>("log1p", "log(1 + x), elementwise, accurate for small x.");
   UnaryOp<Expm1>("expm1", "exp(x) - 1, elementwise, accurate for small x.");
+
+  UnaryOp<Log2>("log2", "Base-2 logarithm, elementwise.");
+  UnaryOp<Log10>("log10", "Base-10 logarithm, elementwise.");
+  UnaryOp<Tan>("tan", "Tangent, elementwise (radians).");
+  UnaryOp<Arcsin>("arcsin", "Inverse sine, elementwise, in [-pi/2, pi/2].");
+  UnaryOp<Arccos>("arccos", "Inverse cosine, elementwise, in [0, pi].");
+  UnaryOp<Arctan>("arctan", "Inverse tangent, elementwise, in (-pi/2, pi/2).");
+  UnaryOp<Sinh>("sinh", "Hyperbolic sine, elementwise.");
+  UnaryOp<Cosh>("cosh", "Hyperbolic cosine, elementwise.");
+  UnaryOp<Arcsinh>("arcsinh", "Inverse hyperbolic sine, elementwise.");
+  UnaryOp<Arccosh>("arccosh", "Inverse hyperbolic cosine, elementwise.");
+  UnaryOp<Arctanh>("arctanh", "Inverse hyperbolic tangent, elementwise.");
+  UnaryOp<Cbrt>("cbrt", "Cube root, elementwise.");
+  UnaryOp<Degrees>("degrees", "Radians to degrees, elementwise.");
+  UnaryOp<Radians>("radians", "Degrees to radians, elementwise.");
+  FlatOp<Trunc>("trunc", "Integer part (rounds toward zero), elementwise.");
+  FlatOp<Trunc>("fix", "Rounds toward zero, elementwise (same as trunc).");
+  FlatOp<Rint>("rint", "Nearest integer, halves to even, elementwise.");
+  FlatOp<LogicalNot>("logical_not", "1 where x == 0, else 0 (in the input dtype).");
+
+  // zeros_like / ones_like: the input's shape and dtype, constant values; zero gradient.
+  UnaryBase("zeros_like", "An array of zeros with the input's shape and dtype.", kNumericTypes)
+      .set_inplace({})
+      .set_compute(MXC_CPU, FillLike<0>)
+      .set_backward(MXC_CPU, ZeroBackward)
+      .set_backward_uses(false, false);
+  UnaryBase("ones_like", "An array of ones with the input's shape and dtype.", kNumericTypes)
+      .set_inplace({})
+      .set_compute(MXC_CPU, FillLike<1>)
+      .set_backward(MXC_CPU, ZeroBackward)
+      .set_backward_uses(false, false);
 
   UnaryBase("clip", "Clips values to [a_min, a_max]: min(max(x, a_min), a_max).", kNumericTypes)
       .add_required_param("a_min", ParamKind::kFloat, "Minimum value.")

@@ -71,12 +71,26 @@ RedLayout LayoutOf(const OpParams &p, const TShape &ishape) {
   return MakeRedLayout(ishape, ReducedAxes(p, ishape));
 }
 
+// Accumulator of reducer R over elements of type D: max and min are exact in D itself.
+template <typename R, typename D>
+struct AccFor {
+  typedef AccOf<D> type;
+};
+template <typename D>
+struct AccFor<MaxRed, D> {
+  typedef D type;
+};
+template <typename D>
+struct AccFor<MinRed, D> {
+  typedef D type;
+};
+
 template <typename R, typename Fin>
 void ReduceForward(const OpParams &p, const TBlob &in, OpReq req, const TBlob &out, Fin fin) {
   if (req == kNullOp) return;
   RedLayout L = LayoutOf(p, in.shape);
   MXC_ARITH_TYPE_SWITCH(in.dtype, D, {
-    typedef AccOf<D> A;
+    typedef typename AccFor<R, D>::type A;
     std::vector<A> acc(static_cast<size_t>(L.out_size));
     ReduceToAcc<R>(in.ptr<D>(), L, acc.data());
     int64_t red = L.red_size();
@@ -262,17 +276,24 @@ AxisSplit SplitAt(const TShape &s, int axis) {
   return a;
 }
 
+// The reduced axis of argmax/argmin (-1 for None: the flattened input); argmax_channel reduces axis 1.
+int ArgAxis(const OpParams &p, const TShape &s) {
+  if (p.op()->ParamIndex("axis") < 0) return std::min(1, s.ndim() - 1);
+  if (p.IsNone("axis")) return -1;
+  return NormalizeAxis(p, p.Int("axis"), s.ndim(), "axis", s);
+}
+
 void ArgShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const TShape &is = (*in)[0];
   if (is.empty()) return;
-  bool keep = p.Bool("keepdims");
+  const bool keep = p.op()->ParamIndex("keepdims") >= 0 && p.Bool("keepdims");
+  const int ax = ArgAxis(p, is);
   TShape o;
-  if (p.IsNone("axis")) {
+  if (ax < 0) {
     if (ShapeSize(is) == 0)
       Throw(ErrorKind::kShape, "operator ", p.op()->name, ": empty input of shape ", ShapeStr(is));
     o = keep ? TShape(is.size(), 1) : TShape{1};
   } else {
-    int ax = NormalizeAxis(p, p.Int("axis"), is.ndim(), "axis", is);
     std::vector<bool> r(is.ndim(), false);
     r[ax] = true;
     CheckNotEmpty(p, is, r);
@@ -286,8 +307,9 @@ void ArgForward(MXC_FCOMPUTE_ARGS) {
   if (req[0] == kNullOp) return;
   const TBlob &x = in[0];
   AxisSplit s;
-  if (p.IsNone("axis")) s.n = x.Size();
-  else s = SplitAt(x.shape, NormalizeAxis(p, p.Int("axis"), x.ndim(), "axis", x.shape));
+  const int ax = ArgAxis(p, x.shape);
+  if (ax < 0) s.n = x.Size();
+  else s = SplitAt(x.shape, ax);
   MXC_ARITH_TYPE_SWITCH(x.dtype, D, {
     const D *xp = x.ptr<D>();
     D *op = out[0].ptr<D>();
@@ -295,6 +317,27 @@ void ArgForward(MXC_FCOMPUTE_ARGS) {
       if (kMax) return v > best || (v != v && best == best);
       return v < best || (v != v && best == best);
     };
+    if (s.inner == 1) {
+      // Rows: the extreme value by a vectorised fold, then the first position holding it (or the first NaN). A
+      // single scan that tracks the index carries a dependency from element to element and runs several times
+      // slower.
+      typedef typename std::conditional<kMax, MaxRed, MinRed>::type R;
+      ForChunks(s.outer, NumChunks(x.Size(), s.outer), [&](int64_t b, int64_t e) {
+        for (int64_t o = b; o < e; ++o) {
+          const D *row = xp + o * s.n;
+          D m = R::template Init<D>();
+          FoldRun<R>(m, row, s.n);
+          int64_t idx = 0;
+          if (m != m) {
+            while (idx < s.n && row[idx] == row[idx]) ++idx;
+          } else {
+            while (idx < s.n && row[idx] != m) ++idx;
+          }
+          Store(op + o, req[0], static_cast<D>(idx));
+        }
+      });
+      return;
+    }
     ForChunks(s.outer, NumChunks(x.Size(), s.outer), [&](int64_t b, int64_t e) {
       std::vector<D> best(static_cast<size_t>(s.inner));
       std::vector<int64_t> idx(static_cast<size_t>(s.inner));
@@ -398,6 +441,17 @@ static Op &argmin_reg = ArgOp(OpRegistry::Get()->Register("argmin"),
                               "Indices of the minimum values along an axis, in the input's dtype (the first one on "
                               "ties; NaN counts as the minimum).")
                             .set_compute(MXC_CPU, ArgForward<false>);
+
+static Op &argmax_channel_reg = OpRegistry::Get()
+                                    ->Register("argmax_channel")
+                                    .describe("Indices of the maximum values along axis 1 (the channels), in the "
+                                              "input's dtype.")
+                                    .set_inputs({"data"})
+                                    .set_infer_shape(ArgShape)
+                                    .set_infer_type(ArithTypeInfer)
+                                    .set_compute(MXC_CPU, ArgForward<true>)
+                                    .set_backward(MXC_CPU, ZeroBackward)
+                                    .set_backward_uses(false, false);
 
 }  // namespace op
 }  // namespace mxc

@@ -252,9 +252,74 @@ inline void ForEachStridedRow(const StridedView &v, F f) {
   ForChunks(rows, NumChunks(total, rows), body);
 }
 
+// Transposing views: the innermost axis jumps through memory while another axis k walks it contiguously. Walking
+// rows would read one element per cache line; tiles of 32 x 32 keep both sides in cache. Calls
+// f(src_off, dst_off, ti, tj, dst_istride, src_jstride) per tile, whose element (i, j) is src[src_off + i +
+// j * src_jstride] and dst[dst_off + i * dst_istride + j] (dst contiguous in v's order). Returns false (and does
+// nothing) for views of another kind.
+template <typename F>
+inline bool ForEachTile(const StridedView &v, F f) {
+  const int n = v.n;
+  if (n < 2) return false;
+  const int64_t sj = v.stride[n - 1];
+  if (sj == 1 || sj == -1) return false;
+  int k = -1;
+  for (int i = n - 2; i >= 0; --i)
+    if (v.stride[i] == 1) {
+      k = i;
+      break;
+    }
+  if (k < 0 || v.shape[k] < 8 || v.shape[n - 1] < 8) return false;
+  int64_t dstr[kMaxLayoutDim];
+  int64_t total = 1;
+  for (int i = n - 1; i >= 0; --i) {
+    dstr[i] = total;
+    total *= v.shape[i];
+  }
+  constexpr int64_t kTile = 32;
+  const int64_t ni = v.shape[k], nj = v.shape[n - 1], nbi = (ni + kTile - 1) / kTile;
+  int od[kMaxLayoutDim];  // the other axes
+  int m = 0;
+  int64_t combos = 1;
+  for (int i = 0; i < n - 1; ++i)
+    if (i != k) {
+      od[m++] = i;
+      combos *= v.shape[i];
+    }
+  const int64_t units = combos * nbi;
+  ForChunks(units, NumChunks(total, units), [&](int64_t b, int64_t e) {
+    for (int64_t u = b; u < e; ++u) {
+      const int64_t ib = (u % nbi) * kTile, ie = std::min(ni, ib + kTile);
+      int64_t so = v.offset, dof = 0, rem = u / nbi;
+      for (int q = m - 1; q >= 0; --q) {
+        const int d = od[q];
+        const int64_t idx = rem % v.shape[d];
+        rem /= v.shape[d];
+        so += idx * v.stride[d];
+        dof += idx * dstr[d];
+      }
+      for (int64_t jb = 0; jb < nj; jb += kTile)
+        f(so + ib + jb * sj, dof + ib * dstr[k] + jb, ie - ib, std::min(nj, jb + kTile) - jb, dstr[k], sj);
+    }
+  });
+  return true;
+}
+
 // dst (contiguous, v's shape) = src viewed through v, according to req.
 template <typename T>
 inline void GatherT(const T *src, const StridedView &v, T *dst, OpReq req) {
+  bool tiled = ForEachTile(v, [&](int64_t so, int64_t doff, int64_t ti, int64_t tj, int64_t dis, int64_t sjs) {
+    for (int64_t i = 0; i < ti; ++i) {
+      const T *s = src + so + i;
+      T *d = dst + doff + i * dis;
+      if (req == kAddTo) {
+        for (int64_t j = 0; j < tj; ++j) d[j] += s[j * sjs];
+      } else {
+        for (int64_t j = 0; j < tj; ++j) d[j] = s[j * sjs];
+      }
+    }
+  });
+  if (tiled) return;
   ForEachStridedRow(v, [&](int64_t so, int64_t doff, int64_t len, int64_t st) {
     const T *s = src + so;
     T *d = dst + doff;
@@ -283,6 +348,18 @@ inline void Scatter(const TBlob &small, const StridedView &v, const TBlob &big, 
   if (req == kNullOp) return;
   if (v.Size() != big.Size()) ZeroIfWrite(big, req);
   auto run = [&](auto *s0, auto *b0) {
+    bool tiled = ForEachTile(v, [&](int64_t bo, int64_t so, int64_t ti, int64_t tj, int64_t sis, int64_t bjs) {
+      for (int64_t j = 0; j < tj; ++j) {
+        auto *b = b0 + bo + j * bjs;
+        const auto *s = s0 + so + j;
+        if (req == kAddTo) {
+          for (int64_t i = 0; i < ti; ++i) b[i] += s[i * sis];
+        } else {
+          for (int64_t i = 0; i < ti; ++i) b[i] = s[i * sis];
+        }
+      }
+    });
+    if (tiled) return;
     ForEachStridedRow(v, [&](int64_t bo, int64_t so, int64_t len, int64_t st) {
       auto *b = b0 + bo;
       const auto *s = s0 + so;
@@ -391,7 +468,7 @@ inline void ParallelRuns(const RedLayout &L, F f) {
             [&](int64_t b, int64_t e) { ForEachRun(L, b, e, f); });
 }
 
-// Accumulator type of a reduction: double for floating point, int64 for integers.
+// Accumulator type of a sum-like reduction: double for floating point, int64 for integers.
 template <typename D>
 using AccOf = typename std::conditional<std::is_floating_point<D>::value, double, int64_t>::type;
 
@@ -427,7 +504,7 @@ struct MaxRed {
   }
   template <typename A, typename D> static void Add(A &a, D x) {
     A v = static_cast<A>(x);
-    if (v > a || v != v) a = v;
+    a = ((v > a) | (v != v)) ? v : a;  // no short circuit: keeps the loop vectorisable
   }
   template <typename A> static void Merge(A &a, A b) { Add(a, b); }
 };
@@ -438,31 +515,73 @@ struct MinRed {
   }
   template <typename A, typename D> static void Add(A &a, D x) {
     A v = static_cast<A>(x);
-    if (v < a || v != v) a = v;
+    a = ((v < a) | (v != v)) ? v : a;
   }
   template <typename A> static void Merge(A &a, A b) { Add(a, b); }
 };
 
-// Folds p[0..len) into a, with four independent partial accumulators (breaks the add latency chain).
+// Folds p[0..len) into a through eight independent lanes (breaks the latency chain and lets the compiler use
+// vector instructions; the lanes merge in a fixed order, so results do not depend on the machine).
+// Max or min of floating-point p[0..len) into a, NaN propagating, with explicit vectors (GCC/Clang vector
+// extensions): the compilers do not vectorise a NaN-aware select reduction on their own.
+template <typename R, typename T>
+inline void FoldExtremum(T &a, const T *p, int64_t len) {
+  constexpr bool kMax = std::is_same<R, MaxRed>::value;
+  typedef T V __attribute__((vector_size(16)));  // the SSE2 baseline width: wider ones lower to scalar code
+  constexpr int kW = 16 / sizeof(T);
+  V m0, m1;
+  for (int l = 0; l < kW; ++l) m0[l] = R::template Init<T>();
+  m1 = m0;
+  V z = m0;  // a lane mask type: all ones where an element was NaN
+  auto nan_seen = z != z;
+  int64_t j = 0;
+  for (; j + 2 * kW <= len; j += 2 * kW) {
+    V x0, x1;
+    std::memcpy(&x0, p + j, sizeof(V));
+    std::memcpy(&x1, p + j + kW, sizeof(V));
+    if (kMax) {
+      m0 = x0 > m0 ? x0 : m0;
+      m1 = x1 > m1 ? x1 : m1;
+    } else {
+      m0 = x0 < m0 ? x0 : m0;
+      m1 = x1 < m1 ? x1 : m1;
+    }
+    nan_seen |= (x0 != x0) | (x1 != x1);
+  }
+  T r = a;
+  bool nan = r != r;
+  for (int l = 0; l < kW; ++l) {
+    R::Add(r, m0[l]);
+    R::Add(r, m1[l]);
+    nan = nan || nan_seen[l] != 0;
+  }
+  for (; j < len; ++j) {
+    R::Add(r, p[j]);
+    nan = nan || p[j] != p[j];
+  }
+  a = nan ? std::numeric_limits<T>::quiet_NaN() : r;
+}
+
 template <typename R, typename A, typename D>
 inline void FoldRun(A &a, const D *p, int64_t len) {
-  if (len < 16) {
+  constexpr bool kExtremum = std::is_same<R, MaxRed>::value || std::is_same<R, MinRed>::value;
+  if constexpr (kExtremum && std::is_floating_point<D>::value && std::is_same<A, D>::value) {
+    FoldExtremum<R>(a, p, len);
+    return;
+  }
+  constexpr int kLanes = 8;
+  if (len < 2 * kLanes) {
     for (int64_t j = 0; j < len; ++j) R::Add(a, p[j]);
     return;
   }
-  A s0 = R::template Init<A>(), s1 = s0, s2 = s0, s3 = s0;
+  A s[kLanes];
+  for (int l = 0; l < kLanes; ++l) s[l] = R::template Init<A>();
   int64_t j = 0;
-  for (; j + 4 <= len; j += 4) {
-    R::Add(s0, p[j]);
-    R::Add(s1, p[j + 1]);
-    R::Add(s2, p[j + 2]);
-    R::Add(s3, p[j + 3]);
-  }
-  for (; j < len; ++j) R::Add(s0, p[j]);
-  R::Merge(s0, s1);
-  R::Merge(s2, s3);
-  R::Merge(s0, s2);
-  R::Merge(a, s0);
+  for (; j + kLanes <= len; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) R::Add(s[l], p[j + l]);
+  for (; j < len; ++j) R::Add(s[0], p[j]);
+  for (int l = 1; l < kLanes; ++l) R::Merge(s[0], s[l]);
+  R::Merge(a, s[0]);
 }
 
 // acc[0..out_size) = reduction R of in (laid out as L), in parallel for large inputs.

@@ -765,6 +765,55 @@ func SoftmaxOutput(data, label *mxc.NDArray, opts *SoftmaxOutputOpts) (*mxc.NDAr
 	return invoke("SoftmaxOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out, all)
 }
 
+// ArangeOpts holds the parameters of Arange. A nil *ArangeOpts passes none; required ones are then reported
+// missing by the library.
+type ArangeOpts struct {
+	// Start is the parameter start (float, required): Start of the interval (or its end when stop is None).
+	Start float64
+	// Stop is the parameter stop (float or None, default None): End of the interval (exclusive). Nil keeps the
+	// default.
+	Stop *float64
+	// Step is the parameter step (float, default 1): Spacing between values. Nil keeps the default.
+	Step *float64
+	// Repeat is the parameter repeat (int, default 1): How many times each value is repeated. Nil keeps the
+	// default.
+	Repeat *int
+	// InferRange is the parameter infer_range (boolean, default False): Infer stop from the output shape (not
+	// supported; must be False). Nil keeps the default.
+	InferRange *bool
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default float32): Element type of the output. Nil keeps the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Arange runs the operator _arange.
+//
+// Evenly spaced values within [start, stop), each repeated `repeat` times.
+//
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func Arange(opts *ArangeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("start", opts.Start)
+		p.OptFloat("stop", opts.Stop)
+		p.OptFloat("step", opts.Step)
+		p.OptInt("repeat", opts.Repeat)
+		p.OptBool("infer_range", opts.InferRange)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_arange", nil, nil, p, out, all)
+}
+
 // CopyOpts holds the parameters of Copy. A nil *CopyOpts passes none; required ones are then reported missing
 // by the library.
 type CopyOpts struct {
@@ -1582,6 +1631,89 @@ func PowerScalar(data *mxc.NDArray, opts *PowerScalarOpts) (*mxc.NDArray, error)
 	return invoke("_power_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// RandomNormalOpts holds the parameters of RandomNormal. A nil *RandomNormalOpts passes none; required ones are
+// then reported missing by the library.
+type RandomNormalOpts struct {
+	// Loc is the parameter loc (float, default 0): Mean of the distribution. Nil keeps the default.
+	Loc *float64
+	// Scale is the parameter scale (float, default 1): Standard deviation of the distribution. Nil keeps the
+	// default.
+	Scale *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomNormal runs the operator _random_normal (also called normal, random_normal).
+//
+// Samples from the normal distribution N(loc, scale^2).
+//
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomNormal(opts *RandomNormalOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("loc", opts.Loc)
+		p.OptFloat("scale", opts.Scale)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_normal", nil, nil, p, out, all)
+}
+
+// RandomUniformOpts holds the parameters of RandomUniform. A nil *RandomUniformOpts passes none; required ones
+// are then reported missing by the library.
+type RandomUniformOpts struct {
+	// Low is the parameter low (float, default 0): Lower bound of the distribution. Nil keeps the default.
+	Low *float64
+	// High is the parameter high (float, default 1): Upper bound of the distribution. Nil keeps the default.
+	High *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomUniform runs the operator _random_uniform (also called uniform, random_uniform).
+//
+// Samples from the uniform distribution on [low, high).
+//
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomUniform(opts *RandomUniformOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("low", opts.Low)
+		p.OptFloat("high", opts.High)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_uniform", nil, nil, p, out, all)
+}
+
 // RdivScalarOpts holds the parameters of RdivScalar. A nil *RdivScalarOpts passes none; required ones are then
 // reported missing by the library.
 type RdivScalarOpts struct {
@@ -1708,6 +1840,83 @@ func RpowerScalar(data *mxc.NDArray, opts *RpowerScalarOpts) (*mxc.NDArray, erro
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_rpower_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SliceAssignOpts holds the parameters of SliceAssign. A nil *SliceAssignOpts passes none; required ones are
+// then reported missing by the library.
+type SliceAssignOpts struct {
+	// Begin is the parameter begin (tuple of <int or None>, required): Starting indices of the region (None:
+	// default).
+	Begin []*int
+	// End is the parameter end (tuple of <int or None>, required): Ending indices of the region, exclusive
+	// (None: default).
+	End []*int
+	// Step is the parameter step (tuple of <int or None>, default ()): Step of the region per dimension (None
+	// or empty: 1). Nil keeps the default.
+	Step []*int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SliceAssign runs the operator _slice_assign (also called _crop_assign).
+//
+// Returns lhs with the region lhs[begin:end:step] replaced by rhs (Python slicing).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func SliceAssign(lhs, rhs *mxc.NDArray, opts *SliceAssignOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptTuple("begin", opts.Begin)
+		p.OptTuple("end", opts.End)
+		p.OptTuple("step", opts.Step)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_slice_assign", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// SliceAssignScalarOpts holds the parameters of SliceAssignScalar. A nil *SliceAssignScalarOpts passes none;
+// required ones are then reported missing by the library.
+type SliceAssignScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 0): The value to assign (converted to the dtype). Nil
+	// keeps the default.
+	Scalar *float64
+	// Begin is the parameter begin (tuple of <int or None>, required): Starting indices of the region (None:
+	// default).
+	Begin []*int
+	// End is the parameter end (tuple of <int or None>, required): Ending indices of the region, exclusive
+	// (None: default).
+	End []*int
+	// Step is the parameter step (tuple of <int or None>, default ()): Step of the region per dimension (None
+	// or empty: 1). Nil keeps the default.
+	Step []*int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SliceAssignScalar runs the operator _slice_assign_scalar (also called _crop_assign_scalar).
+//
+// Returns data with the region data[begin:end:step] set to `scalar` (Python slicing).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func SliceAssignScalar(data *mxc.NDArray, opts *SliceAssignScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptTuple("begin", opts.Begin)
+		p.OptTuple("end", opts.End)
+		p.OptTuple("step", opts.Step)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_slice_assign_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // ZerosOpts holds the parameters of Zeros. A nil *ZerosOpts passes none; required ones are then reported
@@ -1851,6 +2060,150 @@ func AddN(args []*mxc.NDArray, opts *AddNOpts) (*mxc.NDArray, error) {
 	return invoke("add_n", args, nil, p, out, all)
 }
 
+// ArccosOpts holds the parameters of Arccos. A nil *ArccosOpts passes none; required ones are then reported
+// missing by the library.
+type ArccosOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Arccos runs the operator arccos.
+//
+// Inverse cosine, elementwise, in [0, pi].
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Arccos(data *mxc.NDArray, opts *ArccosOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("arccos", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ArccoshOpts holds the parameters of Arccosh. A nil *ArccoshOpts passes none; required ones are then reported
+// missing by the library.
+type ArccoshOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Arccosh runs the operator arccosh.
+//
+// Inverse hyperbolic cosine, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Arccosh(data *mxc.NDArray, opts *ArccoshOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("arccosh", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ArcsinOpts holds the parameters of Arcsin. A nil *ArcsinOpts passes none; required ones are then reported
+// missing by the library.
+type ArcsinOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Arcsin runs the operator arcsin.
+//
+// Inverse sine, elementwise, in [-pi/2, pi/2].
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Arcsin(data *mxc.NDArray, opts *ArcsinOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("arcsin", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ArcsinhOpts holds the parameters of Arcsinh. A nil *ArcsinhOpts passes none; required ones are then reported
+// missing by the library.
+type ArcsinhOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Arcsinh runs the operator arcsinh.
+//
+// Inverse hyperbolic sine, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Arcsinh(data *mxc.NDArray, opts *ArcsinhOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("arcsinh", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ArctanOpts holds the parameters of Arctan. A nil *ArctanOpts passes none; required ones are then reported
+// missing by the library.
+type ArctanOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Arctan runs the operator arctan.
+//
+// Inverse tangent, elementwise, in (-pi/2, pi/2).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Arctan(data *mxc.NDArray, opts *ArctanOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("arctan", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ArctanhOpts holds the parameters of Arctanh. A nil *ArctanhOpts passes none; required ones are then reported
+// missing by the library.
+type ArctanhOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Arctanh runs the operator arctanh.
+//
+// Inverse hyperbolic tangent, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Arctanh(data *mxc.NDArray, opts *ArctanhOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("arctanh", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // ArgmaxOpts holds the parameters of Argmax. A nil *ArgmaxOpts passes none; required ones are then reported
 // missing by the library.
 type ArgmaxOpts struct {
@@ -1882,6 +2235,30 @@ func Argmax(data *mxc.NDArray, opts *ArgmaxOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("argmax", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ArgmaxChannelOpts holds the parameters of ArgmaxChannel. A nil *ArgmaxChannelOpts passes none; required ones
+// are then reported missing by the library.
+type ArgmaxChannelOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ArgmaxChannel runs the operator argmax_channel.
+//
+// Indices of the maximum values along axis 1 (the channels), in the input's dtype.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ArgmaxChannel(data *mxc.NDArray, opts *ArgmaxChannelOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("argmax_channel", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // ArgminOpts holds the parameters of Argmin. A nil *ArgminOpts passes none; required ones are then reported
@@ -1954,6 +2331,31 @@ func BatchDot(lhs, rhs *mxc.NDArray, opts *BatchDotOpts) (*mxc.NDArray, error) {
 	return invoke("batch_dot", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
+// BroadcastAddOpts holds the parameters of BroadcastAdd. A nil *BroadcastAddOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastAddOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastAdd runs the operator broadcast_add (also called broadcast_plus).
+//
+// lhs + rhs with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastAdd(lhs, rhs *mxc.NDArray, opts *BroadcastAddOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_add", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
 // BroadcastAxisOpts holds the parameters of BroadcastAxis. A nil *BroadcastAxisOpts passes none; required ones
 // are then reported missing by the library.
 type BroadcastAxisOpts struct {
@@ -1985,6 +2387,340 @@ func BroadcastAxis(data *mxc.NDArray, opts *BroadcastAxisOpts) (*mxc.NDArray, er
 	return invoke("broadcast_axis", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// BroadcastDivOpts holds the parameters of BroadcastDiv. A nil *BroadcastDivOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastDivOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastDiv runs the operator broadcast_div.
+//
+// lhs / rhs with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastDiv(lhs, rhs *mxc.NDArray, opts *BroadcastDivOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_div", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastEqualOpts holds the parameters of BroadcastEqual. A nil *BroadcastEqualOpts passes none; required
+// ones are then reported missing by the library.
+type BroadcastEqualOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastEqual runs the operator broadcast_equal.
+//
+// Returns 1 where lhs == rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastEqual(lhs, rhs *mxc.NDArray, opts *BroadcastEqualOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastGreaterOpts holds the parameters of BroadcastGreater. A nil *BroadcastGreaterOpts passes none;
+// required ones are then reported missing by the library.
+type BroadcastGreaterOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastGreater runs the operator broadcast_greater.
+//
+// Returns 1 where lhs > rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastGreater(lhs, rhs *mxc.NDArray, opts *BroadcastGreaterOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_greater", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastGreaterEqualOpts holds the parameters of BroadcastGreaterEqual. A nil *BroadcastGreaterEqualOpts
+// passes none; required ones are then reported missing by the library.
+type BroadcastGreaterEqualOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastGreaterEqual runs the operator broadcast_greater_equal.
+//
+// Returns 1 where lhs >= rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastGreaterEqual(lhs, rhs *mxc.NDArray, opts *BroadcastGreaterEqualOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_greater_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastLesserOpts holds the parameters of BroadcastLesser. A nil *BroadcastLesserOpts passes none; required
+// ones are then reported missing by the library.
+type BroadcastLesserOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastLesser runs the operator broadcast_lesser.
+//
+// Returns 1 where lhs < rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastLesser(lhs, rhs *mxc.NDArray, opts *BroadcastLesserOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_lesser", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastLesserEqualOpts holds the parameters of BroadcastLesserEqual. A nil *BroadcastLesserEqualOpts passes
+// none; required ones are then reported missing by the library.
+type BroadcastLesserEqualOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastLesserEqual runs the operator broadcast_lesser_equal.
+//
+// Returns 1 where lhs <= rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastLesserEqual(lhs, rhs *mxc.NDArray, opts *BroadcastLesserEqualOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_lesser_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastMaximumOpts holds the parameters of BroadcastMaximum. A nil *BroadcastMaximumOpts passes none;
+// required ones are then reported missing by the library.
+type BroadcastMaximumOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastMaximum runs the operator broadcast_maximum.
+//
+// Elementwise maximum with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1
+// stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastMaximum(lhs, rhs *mxc.NDArray, opts *BroadcastMaximumOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_maximum", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastMinimumOpts holds the parameters of BroadcastMinimum. A nil *BroadcastMinimumOpts passes none;
+// required ones are then reported missing by the library.
+type BroadcastMinimumOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastMinimum runs the operator broadcast_minimum.
+//
+// Elementwise minimum with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1
+// stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastMinimum(lhs, rhs *mxc.NDArray, opts *BroadcastMinimumOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_minimum", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastModOpts holds the parameters of BroadcastMod. A nil *BroadcastModOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastModOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastMod runs the operator broadcast_mod.
+//
+// Python-style lhs % rhs with broadcasting (x % 0 = 0). Shapes broadcast as in NumPy (aligned from the right;
+// dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastMod(lhs, rhs *mxc.NDArray, opts *BroadcastModOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_mod", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastMulOpts holds the parameters of BroadcastMul. A nil *BroadcastMulOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastMulOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastMul runs the operator broadcast_mul.
+//
+// lhs * rhs with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastMul(lhs, rhs *mxc.NDArray, opts *BroadcastMulOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_mul", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastNotEqualOpts holds the parameters of BroadcastNotEqual. A nil *BroadcastNotEqualOpts passes none;
+// required ones are then reported missing by the library.
+type BroadcastNotEqualOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastNotEqual runs the operator broadcast_not_equal.
+//
+// Returns 1 where lhs != rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastNotEqual(lhs, rhs *mxc.NDArray, opts *BroadcastNotEqualOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_not_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastPowerOpts holds the parameters of BroadcastPower. A nil *BroadcastPowerOpts passes none; required
+// ones are then reported missing by the library.
+type BroadcastPowerOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastPower runs the operator broadcast_power.
+//
+// lhs ** rhs with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastPower(lhs, rhs *mxc.NDArray, opts *BroadcastPowerOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_power", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastSubOpts holds the parameters of BroadcastSub. A nil *BroadcastSubOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastSubOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastSub runs the operator broadcast_sub (also called broadcast_minus).
+//
+// lhs - rhs with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastSub(lhs, rhs *mxc.NDArray, opts *BroadcastSubOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_sub", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
 // BroadcastToOpts holds the parameters of BroadcastTo. A nil *BroadcastToOpts passes none; required ones are
 // then reported missing by the library.
 type BroadcastToOpts struct {
@@ -2010,6 +2746,30 @@ func BroadcastTo(data *mxc.NDArray, opts *BroadcastToOpts) (*mxc.NDArray, error)
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("broadcast_to", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// CbrtOpts holds the parameters of Cbrt. A nil *CbrtOpts passes none; required ones are then reported missing
+// by the library.
+type CbrtOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Cbrt runs the operator cbrt.
+//
+// Cube root, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Cbrt(data *mxc.NDArray, opts *CbrtOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("cbrt", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // CeilOpts holds the parameters of Ceil. A nil *CeilOpts passes none; required ones are then reported missing
@@ -2088,6 +2848,54 @@ func Cos(data *mxc.NDArray, opts *CosOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("cos", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// CoshOpts holds the parameters of Cosh. A nil *CoshOpts passes none; required ones are then reported missing
+// by the library.
+type CoshOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Cosh runs the operator cosh.
+//
+// Hyperbolic cosine, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Cosh(data *mxc.NDArray, opts *CoshOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("cosh", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// DegreesOpts holds the parameters of Degrees. A nil *DegreesOpts passes none; required ones are then reported
+// missing by the library.
+type DegreesOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Degrees runs the operator degrees.
+//
+// Radians to degrees, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Degrees(data *mxc.NDArray, opts *DegreesOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("degrees", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // DotOpts holds the parameters of Dot. A nil *DotOpts passes none; required ones are then reported missing by
@@ -2304,6 +3112,30 @@ func Expm1(data *mxc.NDArray, opts *Expm1Opts) (*mxc.NDArray, error) {
 	return invoke("expm1", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// FixOpts holds the parameters of Fix. A nil *FixOpts passes none; required ones are then reported missing by
+// the library.
+type FixOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Fix runs the operator fix.
+//
+// Rounds toward zero, elementwise (same as trunc).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Fix(data *mxc.NDArray, opts *FixOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("fix", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // FloorOpts holds the parameters of Floor. A nil *FloorOpts passes none; required ones are then reported
 // missing by the library.
 type FloorOpts struct {
@@ -2378,6 +3210,30 @@ func Log(data *mxc.NDArray, opts *LogOpts) (*mxc.NDArray, error) {
 	return invoke("log", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// Log10Opts holds the parameters of Log10. A nil *Log10Opts passes none; required ones are then reported
+// missing by the library.
+type Log10Opts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Log10 runs the operator log10.
+//
+// Base-10 logarithm, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Log10(data *mxc.NDArray, opts *Log10Opts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("log10", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // Log1pOpts holds the parameters of Log1p. A nil *Log1pOpts passes none; required ones are then reported
 // missing by the library.
 type Log1pOpts struct {
@@ -2400,6 +3256,30 @@ func Log1p(data *mxc.NDArray, opts *Log1pOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("log1p", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// Log2Opts holds the parameters of Log2. A nil *Log2Opts passes none; required ones are then reported missing
+// by the library.
+type Log2Opts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Log2 runs the operator log2.
+//
+// Base-2 logarithm, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Log2(data *mxc.NDArray, opts *Log2Opts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("log2", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // LogSoftmaxOpts holds the parameters of LogSoftmax. A nil *LogSoftmaxOpts passes none; required ones are then
@@ -2440,6 +3320,30 @@ func LogSoftmax(data *mxc.NDArray, opts *LogSoftmaxOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("log_softmax", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// LogicalNotOpts holds the parameters of LogicalNot. A nil *LogicalNotOpts passes none; required ones are then
+// reported missing by the library.
+type LogicalNotOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LogicalNot runs the operator logical_not.
+//
+// 1 where x == 0, else 0 (in the input dtype).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func LogicalNot(data *mxc.NDArray, opts *LogicalNotOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("logical_not", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // Make_lossOpts holds the parameters of Make_loss. A nil *Make_lossOpts passes none; required ones are then
@@ -2721,6 +3625,30 @@ func OneHot(indices *mxc.NDArray, opts *OneHotOpts) (*mxc.NDArray, error) {
 	return invoke("one_hot", []*mxc.NDArray{indices}, []string{"indices"}, p, out, all)
 }
 
+// OnesLikeOpts holds the parameters of OnesLike. A nil *OnesLikeOpts passes none; required ones are then
+// reported missing by the library.
+type OnesLikeOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// OnesLike runs the operator ones_like.
+//
+// An array of ones with the input's shape and dtype.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func OnesLike(data *mxc.NDArray, opts *OnesLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("ones_like", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // PickOpts holds the parameters of Pick. A nil *PickOpts passes none; required ones are then reported missing
 // by the library.
 type PickOpts struct {
@@ -2793,6 +3721,30 @@ func Prod(data *mxc.NDArray, opts *ProdOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("prod", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// RadiansOpts holds the parameters of Radians. A nil *RadiansOpts passes none; required ones are then reported
+// missing by the library.
+type RadiansOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Radians runs the operator radians.
+//
+// Degrees to radians, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Radians(data *mxc.NDArray, opts *RadiansOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("radians", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // ReciprocalOpts holds the parameters of Reciprocal. A nil *ReciprocalOpts passes none; required ones are then
@@ -2872,6 +3824,30 @@ func Repeat(data *mxc.NDArray, opts *RepeatOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("repeat", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// RintOpts holds the parameters of Rint. A nil *RintOpts passes none; required ones are then reported missing
+// by the library.
+type RintOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Rint runs the operator rint.
+//
+// Nearest integer, halves to even, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Rint(data *mxc.NDArray, opts *RintOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("rint", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // RmspropUpdateOpts holds the parameters of RmspropUpdate. A nil *RmspropUpdateOpts passes none; required ones
@@ -3195,6 +4171,30 @@ func Sin(data *mxc.NDArray, opts *SinOpts) (*mxc.NDArray, error) {
 	return invoke("sin", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// SinhOpts holds the parameters of Sinh. A nil *SinhOpts passes none; required ones are then reported missing
+// by the library.
+type SinhOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Sinh runs the operator sinh.
+//
+// Hyperbolic sine, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Sinh(data *mxc.NDArray, opts *SinhOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("sinh", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // SliceOpts holds the parameters of Slice. A nil *SliceOpts passes none; required ones are then reported
 // missing by the library.
 type SliceOpts struct {
@@ -3512,6 +4512,30 @@ func Take(a, indices *mxc.NDArray, opts *TakeOpts) (*mxc.NDArray, error) {
 	return invoke("take", []*mxc.NDArray{a, indices}, []string{"a", "indices"}, p, out, all)
 }
 
+// TanOpts holds the parameters of Tan. A nil *TanOpts passes none; required ones are then reported missing by
+// the library.
+type TanOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Tan runs the operator tan.
+//
+// Tangent, elementwise (radians).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Tan(data *mxc.NDArray, opts *TanOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("tan", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // TanhOpts holds the parameters of Tanh. A nil *TanhOpts passes none; required ones are then reported missing
 // by the library.
 type TanhOpts struct {
@@ -3592,6 +4616,30 @@ func Transpose(data *mxc.NDArray, opts *TransposeOpts) (*mxc.NDArray, error) {
 	return invoke("transpose", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// TruncOpts holds the parameters of Trunc. A nil *TruncOpts passes none; required ones are then reported
+// missing by the library.
+type TruncOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Trunc runs the operator trunc.
+//
+// Integer part (rounds toward zero), elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Trunc(data *mxc.NDArray, opts *TruncOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("trunc", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // WhereOpts holds the parameters of Where. A nil *WhereOpts passes none; required ones are then reported
 // missing by the library.
 type WhereOpts struct {
@@ -3616,4 +4664,28 @@ func Where(condition, x, y *mxc.NDArray, opts *WhereOpts) (*mxc.NDArray, error) 
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("where", []*mxc.NDArray{condition, x, y}, []string{"condition", "x", "y"}, p, out, all)
+}
+
+// ZerosLikeOpts holds the parameters of ZerosLike. A nil *ZerosLikeOpts passes none; required ones are then
+// reported missing by the library.
+type ZerosLikeOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ZerosLike runs the operator zeros_like.
+//
+// An array of zeros with the input's shape and dtype.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ZerosLike(data *mxc.NDArray, opts *ZerosLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("zeros_like", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }

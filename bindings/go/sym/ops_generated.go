@@ -760,6 +760,55 @@ func SoftmaxOutput(data, label *mxc.Symbol, opts *SoftmaxOutputOpts) (*mxc.Symbo
 	return compose("SoftmaxOutput", name, attr, p, []string{"data", "label"}, []*mxc.Symbol{data, label})
 }
 
+// ArangeOpts holds the parameters of Arange. A nil *ArangeOpts passes none; required ones are then reported
+// missing by the library.
+type ArangeOpts struct {
+	// Start is the parameter start (float, required): Start of the interval (or its end when stop is None).
+	Start float64
+	// Stop is the parameter stop (float or None, default None): End of the interval (exclusive). Nil keeps the
+	// default.
+	Stop *float64
+	// Step is the parameter step (float, default 1): Spacing between values. Nil keeps the default.
+	Step *float64
+	// Repeat is the parameter repeat (int, default 1): How many times each value is repeated. Nil keeps the
+	// default.
+	Repeat *int
+	// InferRange is the parameter infer_range (boolean, default False): Infer stop from the output shape (not
+	// supported; must be False). Nil keeps the default.
+	InferRange *bool
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default float32): Element type of the output. Nil keeps the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Arange is a symbol of the operator _arange.
+//
+// Evenly spaced values within [start, stop), each repeated `repeat` times.
+//
+// No inputs. No gradient is defined.
+func Arange(opts *ArangeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("start", opts.Start)
+		p.OptFloat("stop", opts.Stop)
+		p.OptFloat("step", opts.Step)
+		p.OptInt("repeat", opts.Repeat)
+		p.OptBool("infer_range", opts.InferRange)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_arange", name, attr, p, nil, nil)
+}
+
 // CopyOpts holds the parameters of Copy. A nil *CopyOpts passes none; required ones are then reported missing
 // by the library.
 type CopyOpts struct {
@@ -1567,6 +1616,89 @@ func PowerScalar(data *mxc.Symbol, opts *PowerScalarOpts) (*mxc.Symbol, error) {
 	return compose("_power_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// RandomNormalOpts holds the parameters of RandomNormal. A nil *RandomNormalOpts passes none; required ones are
+// then reported missing by the library.
+type RandomNormalOpts struct {
+	// Loc is the parameter loc (float, default 0): Mean of the distribution. Nil keeps the default.
+	Loc *float64
+	// Scale is the parameter scale (float, default 1): Standard deviation of the distribution. Nil keeps the
+	// default.
+	Scale *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomNormal is a symbol of the operator _random_normal (also called normal, random_normal).
+//
+// Samples from the normal distribution N(loc, scale^2).
+//
+// No inputs. No gradient is defined.
+func RandomNormal(opts *RandomNormalOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("loc", opts.Loc)
+		p.OptFloat("scale", opts.Scale)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_normal", name, attr, p, nil, nil)
+}
+
+// RandomUniformOpts holds the parameters of RandomUniform. A nil *RandomUniformOpts passes none; required ones
+// are then reported missing by the library.
+type RandomUniformOpts struct {
+	// Low is the parameter low (float, default 0): Lower bound of the distribution. Nil keeps the default.
+	Low *float64
+	// High is the parameter high (float, default 1): Upper bound of the distribution. Nil keeps the default.
+	High *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomUniform is a symbol of the operator _random_uniform (also called uniform, random_uniform).
+//
+// Samples from the uniform distribution on [low, high).
+//
+// No inputs. No gradient is defined.
+func RandomUniform(opts *RandomUniformOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("low", opts.Low)
+		p.OptFloat("high", opts.High)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_uniform", name, attr, p, nil, nil)
+}
+
 // RdivScalarOpts holds the parameters of RdivScalar. A nil *RdivScalarOpts passes none; required ones are then
 // reported missing by the library.
 type RdivScalarOpts struct {
@@ -1693,6 +1825,82 @@ func RpowerScalar(data *mxc.Symbol, opts *RpowerScalarOpts) (*mxc.Symbol, error)
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_rpower_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SliceAssignOpts holds the parameters of SliceAssign. A nil *SliceAssignOpts passes none; required ones are
+// then reported missing by the library.
+type SliceAssignOpts struct {
+	// Begin is the parameter begin (tuple of <int or None>, required): Starting indices of the region (None:
+	// default).
+	Begin []*int
+	// End is the parameter end (tuple of <int or None>, required): Ending indices of the region, exclusive
+	// (None: default).
+	End []*int
+	// Step is the parameter step (tuple of <int or None>, default ()): Step of the region per dimension (None
+	// or empty: 1). Nil keeps the default.
+	Step []*int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SliceAssign is a symbol of the operator _slice_assign (also called _crop_assign).
+//
+// Returns lhs with the region lhs[begin:end:step] replaced by rhs (Python slicing).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func SliceAssign(lhs, rhs *mxc.Symbol, opts *SliceAssignOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptTuple("begin", opts.Begin)
+		p.OptTuple("end", opts.End)
+		p.OptTuple("step", opts.Step)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_slice_assign", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// SliceAssignScalarOpts holds the parameters of SliceAssignScalar. A nil *SliceAssignScalarOpts passes none;
+// required ones are then reported missing by the library.
+type SliceAssignScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 0): The value to assign (converted to the dtype). Nil
+	// keeps the default.
+	Scalar *float64
+	// Begin is the parameter begin (tuple of <int or None>, required): Starting indices of the region (None:
+	// default).
+	Begin []*int
+	// End is the parameter end (tuple of <int or None>, required): Ending indices of the region, exclusive
+	// (None: default).
+	End []*int
+	// Step is the parameter step (tuple of <int or None>, default ()): Step of the region per dimension (None
+	// or empty: 1). Nil keeps the default.
+	Step []*int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SliceAssignScalar is a symbol of the operator _slice_assign_scalar (also called _crop_assign_scalar).
+//
+// Returns data with the region data[begin:end:step] set to `scalar` (Python slicing).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func SliceAssignScalar(data *mxc.Symbol, opts *SliceAssignScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptTuple("begin", opts.Begin)
+		p.OptTuple("end", opts.End)
+		p.OptTuple("step", opts.Step)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_slice_assign_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // ZerosOpts holds the parameters of Zeros. A nil *ZerosOpts passes none; required ones are then reported
@@ -1835,6 +2043,150 @@ func AddN(args []*mxc.Symbol, opts *AddNOpts) (*mxc.Symbol, error) {
 	return compose("add_n", name, attr, p, nil, args)
 }
 
+// ArccosOpts holds the parameters of Arccos. A nil *ArccosOpts passes none; required ones are then reported
+// missing by the library.
+type ArccosOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Arccos is a symbol of the operator arccos.
+//
+// Inverse cosine, elementwise, in [0, pi].
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Arccos(data *mxc.Symbol, opts *ArccosOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("arccos", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ArccoshOpts holds the parameters of Arccosh. A nil *ArccoshOpts passes none; required ones are then reported
+// missing by the library.
+type ArccoshOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Arccosh is a symbol of the operator arccosh.
+//
+// Inverse hyperbolic cosine, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Arccosh(data *mxc.Symbol, opts *ArccoshOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("arccosh", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ArcsinOpts holds the parameters of Arcsin. A nil *ArcsinOpts passes none; required ones are then reported
+// missing by the library.
+type ArcsinOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Arcsin is a symbol of the operator arcsin.
+//
+// Inverse sine, elementwise, in [-pi/2, pi/2].
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Arcsin(data *mxc.Symbol, opts *ArcsinOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("arcsin", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ArcsinhOpts holds the parameters of Arcsinh. A nil *ArcsinhOpts passes none; required ones are then reported
+// missing by the library.
+type ArcsinhOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Arcsinh is a symbol of the operator arcsinh.
+//
+// Inverse hyperbolic sine, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Arcsinh(data *mxc.Symbol, opts *ArcsinhOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("arcsinh", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ArctanOpts holds the parameters of Arctan. A nil *ArctanOpts passes none; required ones are then reported
+// missing by the library.
+type ArctanOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Arctan is a symbol of the operator arctan.
+//
+// Inverse tangent, elementwise, in (-pi/2, pi/2).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Arctan(data *mxc.Symbol, opts *ArctanOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("arctan", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ArctanhOpts holds the parameters of Arctanh. A nil *ArctanhOpts passes none; required ones are then reported
+// missing by the library.
+type ArctanhOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Arctanh is a symbol of the operator arctanh.
+//
+// Inverse hyperbolic tangent, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Arctanh(data *mxc.Symbol, opts *ArctanhOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("arctanh", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // ArgmaxOpts holds the parameters of Argmax. A nil *ArgmaxOpts passes none; required ones are then reported
 // missing by the library.
 type ArgmaxOpts struct {
@@ -1866,6 +2218,30 @@ func Argmax(data *mxc.Symbol, opts *ArgmaxOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("argmax", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ArgmaxChannelOpts holds the parameters of ArgmaxChannel. A nil *ArgmaxChannelOpts passes none; required ones
+// are then reported missing by the library.
+type ArgmaxChannelOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ArgmaxChannel is a symbol of the operator argmax_channel.
+//
+// Indices of the maximum values along axis 1 (the channels), in the input's dtype.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ArgmaxChannel(data *mxc.Symbol, opts *ArgmaxChannelOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("argmax_channel", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // ArgminOpts holds the parameters of Argmin. A nil *ArgminOpts passes none; required ones are then reported
@@ -1937,6 +2313,30 @@ func BatchDot(lhs, rhs *mxc.Symbol, opts *BatchDotOpts) (*mxc.Symbol, error) {
 	return compose("batch_dot", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
 }
 
+// BroadcastAddOpts holds the parameters of BroadcastAdd. A nil *BroadcastAddOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastAddOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastAdd is a symbol of the operator broadcast_add (also called broadcast_plus).
+//
+// lhs + rhs with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastAdd(lhs, rhs *mxc.Symbol, opts *BroadcastAddOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_add", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
 // BroadcastAxisOpts holds the parameters of BroadcastAxis. A nil *BroadcastAxisOpts passes none; required ones
 // are then reported missing by the library.
 type BroadcastAxisOpts struct {
@@ -1968,6 +2368,327 @@ func BroadcastAxis(data *mxc.Symbol, opts *BroadcastAxisOpts) (*mxc.Symbol, erro
 	return compose("broadcast_axis", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// BroadcastDivOpts holds the parameters of BroadcastDiv. A nil *BroadcastDivOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastDivOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastDiv is a symbol of the operator broadcast_div.
+//
+// lhs / rhs with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastDiv(lhs, rhs *mxc.Symbol, opts *BroadcastDivOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_div", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastEqualOpts holds the parameters of BroadcastEqual. A nil *BroadcastEqualOpts passes none; required
+// ones are then reported missing by the library.
+type BroadcastEqualOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastEqual is a symbol of the operator broadcast_equal.
+//
+// Returns 1 where lhs == rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastEqual(lhs, rhs *mxc.Symbol, opts *BroadcastEqualOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_equal", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastGreaterOpts holds the parameters of BroadcastGreater. A nil *BroadcastGreaterOpts passes none;
+// required ones are then reported missing by the library.
+type BroadcastGreaterOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastGreater is a symbol of the operator broadcast_greater.
+//
+// Returns 1 where lhs > rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastGreater(lhs, rhs *mxc.Symbol, opts *BroadcastGreaterOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_greater", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastGreaterEqualOpts holds the parameters of BroadcastGreaterEqual. A nil *BroadcastGreaterEqualOpts
+// passes none; required ones are then reported missing by the library.
+type BroadcastGreaterEqualOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastGreaterEqual is a symbol of the operator broadcast_greater_equal.
+//
+// Returns 1 where lhs >= rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastGreaterEqual(lhs, rhs *mxc.Symbol, opts *BroadcastGreaterEqualOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_greater_equal", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastLesserOpts holds the parameters of BroadcastLesser. A nil *BroadcastLesserOpts passes none; required
+// ones are then reported missing by the library.
+type BroadcastLesserOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastLesser is a symbol of the operator broadcast_lesser.
+//
+// Returns 1 where lhs < rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastLesser(lhs, rhs *mxc.Symbol, opts *BroadcastLesserOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_lesser", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastLesserEqualOpts holds the parameters of BroadcastLesserEqual. A nil *BroadcastLesserEqualOpts passes
+// none; required ones are then reported missing by the library.
+type BroadcastLesserEqualOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastLesserEqual is a symbol of the operator broadcast_lesser_equal.
+//
+// Returns 1 where lhs <= rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastLesserEqual(lhs, rhs *mxc.Symbol, opts *BroadcastLesserEqualOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_lesser_equal", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastMaximumOpts holds the parameters of BroadcastMaximum. A nil *BroadcastMaximumOpts passes none;
+// required ones are then reported missing by the library.
+type BroadcastMaximumOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastMaximum is a symbol of the operator broadcast_maximum.
+//
+// Elementwise maximum with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1
+// stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastMaximum(lhs, rhs *mxc.Symbol, opts *BroadcastMaximumOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_maximum", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastMinimumOpts holds the parameters of BroadcastMinimum. A nil *BroadcastMinimumOpts passes none;
+// required ones are then reported missing by the library.
+type BroadcastMinimumOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastMinimum is a symbol of the operator broadcast_minimum.
+//
+// Elementwise minimum with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1
+// stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastMinimum(lhs, rhs *mxc.Symbol, opts *BroadcastMinimumOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_minimum", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastModOpts holds the parameters of BroadcastMod. A nil *BroadcastModOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastModOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastMod is a symbol of the operator broadcast_mod.
+//
+// Python-style lhs % rhs with broadcasting (x % 0 = 0). Shapes broadcast as in NumPy (aligned from the right;
+// dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastMod(lhs, rhs *mxc.Symbol, opts *BroadcastModOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_mod", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastMulOpts holds the parameters of BroadcastMul. A nil *BroadcastMulOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastMulOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastMul is a symbol of the operator broadcast_mul.
+//
+// lhs * rhs with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastMul(lhs, rhs *mxc.Symbol, opts *BroadcastMulOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_mul", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastNotEqualOpts holds the parameters of BroadcastNotEqual. A nil *BroadcastNotEqualOpts passes none;
+// required ones are then reported missing by the library.
+type BroadcastNotEqualOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastNotEqual is a symbol of the operator broadcast_not_equal.
+//
+// Returns 1 where lhs != rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy (aligned from
+// the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastNotEqual(lhs, rhs *mxc.Symbol, opts *BroadcastNotEqualOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_not_equal", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastPowerOpts holds the parameters of BroadcastPower. A nil *BroadcastPowerOpts passes none; required
+// ones are then reported missing by the library.
+type BroadcastPowerOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastPower is a symbol of the operator broadcast_power.
+//
+// lhs ** rhs with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastPower(lhs, rhs *mxc.Symbol, opts *BroadcastPowerOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_power", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastSubOpts holds the parameters of BroadcastSub. A nil *BroadcastSubOpts passes none; required ones are
+// then reported missing by the library.
+type BroadcastSubOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastSub is a symbol of the operator broadcast_sub (also called broadcast_minus).
+//
+// lhs - rhs with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastSub(lhs, rhs *mxc.Symbol, opts *BroadcastSubOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_sub", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
 // BroadcastToOpts holds the parameters of BroadcastTo. A nil *BroadcastToOpts passes none; required ones are
 // then reported missing by the library.
 type BroadcastToOpts struct {
@@ -1993,6 +2714,30 @@ func BroadcastTo(data *mxc.Symbol, opts *BroadcastToOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("broadcast_to", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// CbrtOpts holds the parameters of Cbrt. A nil *CbrtOpts passes none; required ones are then reported missing
+// by the library.
+type CbrtOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Cbrt is a symbol of the operator cbrt.
+//
+// Cube root, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Cbrt(data *mxc.Symbol, opts *CbrtOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("cbrt", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // CeilOpts holds the parameters of Ceil. A nil *CeilOpts passes none; required ones are then reported missing
@@ -2071,6 +2816,54 @@ func Cos(data *mxc.Symbol, opts *CosOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("cos", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// CoshOpts holds the parameters of Cosh. A nil *CoshOpts passes none; required ones are then reported missing
+// by the library.
+type CoshOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Cosh is a symbol of the operator cosh.
+//
+// Hyperbolic cosine, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Cosh(data *mxc.Symbol, opts *CoshOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("cosh", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// DegreesOpts holds the parameters of Degrees. A nil *DegreesOpts passes none; required ones are then reported
+// missing by the library.
+type DegreesOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Degrees is a symbol of the operator degrees.
+//
+// Radians to degrees, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Degrees(data *mxc.Symbol, opts *DegreesOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("degrees", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // DotOpts holds the parameters of Dot. A nil *DotOpts passes none; required ones are then reported missing by
@@ -2282,6 +3075,30 @@ func Expm1(data *mxc.Symbol, opts *Expm1Opts) (*mxc.Symbol, error) {
 	return compose("expm1", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// FixOpts holds the parameters of Fix. A nil *FixOpts passes none; required ones are then reported missing by
+// the library.
+type FixOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Fix is a symbol of the operator fix.
+//
+// Rounds toward zero, elementwise (same as trunc).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Fix(data *mxc.Symbol, opts *FixOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("fix", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // FloorOpts holds the parameters of Floor. A nil *FloorOpts passes none; required ones are then reported
 // missing by the library.
 type FloorOpts struct {
@@ -2355,6 +3172,30 @@ func Log(data *mxc.Symbol, opts *LogOpts) (*mxc.Symbol, error) {
 	return compose("log", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// Log10Opts holds the parameters of Log10. A nil *Log10Opts passes none; required ones are then reported
+// missing by the library.
+type Log10Opts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Log10 is a symbol of the operator log10.
+//
+// Base-10 logarithm, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Log10(data *mxc.Symbol, opts *Log10Opts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("log10", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // Log1pOpts holds the parameters of Log1p. A nil *Log1pOpts passes none; required ones are then reported
 // missing by the library.
 type Log1pOpts struct {
@@ -2377,6 +3218,30 @@ func Log1p(data *mxc.Symbol, opts *Log1pOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("log1p", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// Log2Opts holds the parameters of Log2. A nil *Log2Opts passes none; required ones are then reported missing
+// by the library.
+type Log2Opts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Log2 is a symbol of the operator log2.
+//
+// Base-2 logarithm, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Log2(data *mxc.Symbol, opts *Log2Opts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("log2", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // LogSoftmaxOpts holds the parameters of LogSoftmax. A nil *LogSoftmaxOpts passes none; required ones are then
@@ -2417,6 +3282,30 @@ func LogSoftmax(data *mxc.Symbol, opts *LogSoftmaxOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("log_softmax", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// LogicalNotOpts holds the parameters of LogicalNot. A nil *LogicalNotOpts passes none; required ones are then
+// reported missing by the library.
+type LogicalNotOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LogicalNot is a symbol of the operator logical_not.
+//
+// 1 where x == 0, else 0 (in the input dtype).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func LogicalNot(data *mxc.Symbol, opts *LogicalNotOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("logical_not", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // Make_lossOpts holds the parameters of Make_loss. A nil *Make_lossOpts passes none; required ones are then
@@ -2697,6 +3586,30 @@ func OneHot(indices *mxc.Symbol, opts *OneHotOpts) (*mxc.Symbol, error) {
 	return compose("one_hot", name, attr, p, []string{"indices"}, []*mxc.Symbol{indices})
 }
 
+// OnesLikeOpts holds the parameters of OnesLike. A nil *OnesLikeOpts passes none; required ones are then
+// reported missing by the library.
+type OnesLikeOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// OnesLike is a symbol of the operator ones_like.
+//
+// An array of ones with the input's shape and dtype.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func OnesLike(data *mxc.Symbol, opts *OnesLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("ones_like", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // PickOpts holds the parameters of Pick. A nil *PickOpts passes none; required ones are then reported missing
 // by the library.
 type PickOpts struct {
@@ -2768,6 +3681,30 @@ func Prod(data *mxc.Symbol, opts *ProdOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("prod", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RadiansOpts holds the parameters of Radians. A nil *RadiansOpts passes none; required ones are then reported
+// missing by the library.
+type RadiansOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Radians is a symbol of the operator radians.
+//
+// Degrees to radians, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Radians(data *mxc.Symbol, opts *RadiansOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("radians", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // ReciprocalOpts holds the parameters of Reciprocal. A nil *ReciprocalOpts passes none; required ones are then
@@ -2847,6 +3784,30 @@ func Repeat(data *mxc.Symbol, opts *RepeatOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("repeat", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RintOpts holds the parameters of Rint. A nil *RintOpts passes none; required ones are then reported missing
+// by the library.
+type RintOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Rint is a symbol of the operator rint.
+//
+// Nearest integer, halves to even, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Rint(data *mxc.Symbol, opts *RintOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("rint", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // RmspropUpdateOpts holds the parameters of RmspropUpdate. A nil *RmspropUpdateOpts passes none; required ones
@@ -3167,6 +4128,30 @@ func Sin(data *mxc.Symbol, opts *SinOpts) (*mxc.Symbol, error) {
 	return compose("sin", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// SinhOpts holds the parameters of Sinh. A nil *SinhOpts passes none; required ones are then reported missing
+// by the library.
+type SinhOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Sinh is a symbol of the operator sinh.
+//
+// Hyperbolic sine, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Sinh(data *mxc.Symbol, opts *SinhOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("sinh", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // SliceOpts holds the parameters of Slice. A nil *SliceOpts passes none; required ones are then reported
 // missing by the library.
 type SliceOpts struct {
@@ -3482,6 +4467,30 @@ func Take(a, indices *mxc.Symbol, opts *TakeOpts) (*mxc.Symbol, error) {
 	return compose("take", name, attr, p, []string{"a", "indices"}, []*mxc.Symbol{a, indices})
 }
 
+// TanOpts holds the parameters of Tan. A nil *TanOpts passes none; required ones are then reported missing by
+// the library.
+type TanOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Tan is a symbol of the operator tan.
+//
+// Tangent, elementwise (radians).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Tan(data *mxc.Symbol, opts *TanOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("tan", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // TanhOpts holds the parameters of Tanh. A nil *TanhOpts passes none; required ones are then reported missing
 // by the library.
 type TanhOpts struct {
@@ -3562,6 +4571,30 @@ func Transpose(data *mxc.Symbol, opts *TransposeOpts) (*mxc.Symbol, error) {
 	return compose("transpose", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// TruncOpts holds the parameters of Trunc. A nil *TruncOpts passes none; required ones are then reported
+// missing by the library.
+type TruncOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Trunc is a symbol of the operator trunc.
+//
+// Integer part (rounds toward zero), elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Trunc(data *mxc.Symbol, opts *TruncOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("trunc", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // WhereOpts holds the parameters of Where. A nil *WhereOpts passes none; required ones are then reported
 // missing by the library.
 type WhereOpts struct {
@@ -3585,4 +4618,28 @@ func Where(condition, x, y *mxc.Symbol, opts *WhereOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("where", name, attr, p, []string{"condition", "x", "y"}, []*mxc.Symbol{condition, x, y})
+}
+
+// ZerosLikeOpts holds the parameters of ZerosLike. A nil *ZerosLikeOpts passes none; required ones are then
+// reported missing by the library.
+type ZerosLikeOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ZerosLike is a symbol of the operator zeros_like.
+//
+// An array of zeros with the input's shape and dtype.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ZerosLike(data *mxc.Symbol, opts *ZerosLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("zeros_like", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }

@@ -155,6 +155,8 @@ class Optimizer(object):
 
     def _set_current_context(self, device_id):
         """Keeps separate update counts per device."""
+        if self._index_update_count is self._all_index_update_counts.get(device_id):
+            return
         if device_id not in self._all_index_update_counts:
             self._all_index_update_counts[device_id] = {}
         self._index_update_count = self._all_index_update_counts[device_id]
@@ -250,12 +252,10 @@ def _zeros_like(weight):
 
 
 def _check_pair(name, weight, grad):
+    # (shapes are checked by the update operators, whose errors name the operator and both shapes)
     if not isinstance(weight, nd.NDArray) or not isinstance(grad, nd.NDArray):
         raise TypeError("%s.update: weight and grad must be NDArrays, got %s and %s"
                         % (name, type(weight).__name__, type(grad).__name__))
-    if tuple(weight.shape) != tuple(grad.shape):
-        raise ValueError("%s.update: weight shape %s does not match grad shape %s"
-                         % (name, tuple(weight.shape), tuple(grad.shape)))
 
 
 @register
@@ -525,23 +525,29 @@ class Updater(object):
         self.optimizer = optimizer
         self.states = {}
         self.states_synced = {}
+        self._device = {}  # index -> device id of its weight (update counts are kept per device)
 
     def __call__(self, index, grad, weight):
         if isinstance(index, (list, tuple)):
             indices, grads, weights = list(index), list(grad), list(weight)
         else:
             indices, grads, weights = [index], [grad], [weight]
-        if weights:
-            ctx = weights[0].context
-            self.optimizer._set_current_context(getattr(ctx, 'device_id', 0))
+        optimizer = self.optimizer
         for idx, g, w in zip(indices, grads, weights):
             if idx not in self.states:
-                self.states[idx] = self.optimizer.create_state_multi_precision(idx, w)
+                if tuple(w.shape) != tuple(g.shape):
+                    raise ValueError("%s: weight %r has shape %s but its gradient has shape %s"
+                                     % (type(optimizer).__name__, optimizer.idx2name.get(idx, idx),
+                                        tuple(w.shape), tuple(g.shape)))
+                self._device[idx] = getattr(w.context, 'device_id', 0)
+                self.states[idx] = optimizer.create_state_multi_precision(idx, w)
                 self.states_synced[idx] = True
             elif not self.states_synced[idx]:
+                self._device[idx] = getattr(w.context, 'device_id', 0)
                 self.states[idx] = self.sync_state_context(self.states[idx], w.context)
                 self.states_synced[idx] = True
-            self.optimizer.update_multi_precision(idx, w, g, self.states[idx])
+            optimizer._set_current_context(self._device[idx])
+            optimizer.update_multi_precision(idx, w, g, self.states[idx])
 
     def sync_state_context(self, state, context):
         """Moves a (nested) state to ``context``."""

@@ -217,3 +217,29 @@ def test_mlp_on_fashion_mnist_subset():
             initializer=mx.init.Xavier(), optimizer="adam", optimizer_params={"learning_rate": 0.003})
     ((_, acc),) = mod.score(mx.io.NDArrayIter(vx / 255.0, vy, batch_size=100), "acc")
     assert acc > 0.70, acc
+
+
+def test_main_job_script_on_a_subset(tmp_path, capsys):
+    """examples/train_mnist.py end to end on 2000/500 real images written as gzipped idx files."""
+    import gzip
+    import os
+    import struct
+    import sys
+    tx, ty, vx, vy = mnist_subset(2000, 500)
+    for stem, arr in (("train-images-idx3-ubyte", tx.reshape(-1, 28, 28)), ("train-labels-idx1-ubyte", ty),
+                      ("t10k-images-idx3-ubyte", vx.reshape(-1, 28, 28)), ("t10k-labels-idx1-ubyte", vy)):
+        header = bytes([0, 0, 0x08, arr.ndim]) + b"".join(struct.pack(">I", d) for d in arr.shape)
+        with gzip.open(str(tmp_path / (stem + ".gz")), "wb") as f:
+            f.write(header + np.ascontiguousarray(arr).tobytes())
+    examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "examples")
+    sys.path.insert(0, os.path.abspath(examples))
+    try:
+        import train_mnist
+    finally:
+        sys.path.pop(0)
+    acc = train_mnist.main(["--epochs", "3", "--batch-size", "50", "--data-dir", str(tmp_path),
+                            "--log-interval", "20"])
+    out = capsys.readouterr().out
+    assert "2000 training, 500 validation (test set), 500 test images" in out
+    assert "epoch 3: validation accuracy" in out and "final test accuracy" in out and "s per epoch" in out
+    assert acc > 0.65, acc

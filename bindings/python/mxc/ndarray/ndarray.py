@@ -702,6 +702,7 @@ class NDArray(object):
                 raise IndexError("index %d is out of bounds for axis 0 with size %d" % (key, dim))
             _assign(self._at(int(key)), value)
             return
+        full_key = key
         if isinstance(key, tuple):
             key = tuple(k for k in key if k is not None)
         elif key is None:
@@ -719,7 +720,8 @@ class NDArray(object):
             _call(_OPS.slice_assign_scalar, (self,), out=self, scalar=float(value), begin=begin, end=end,
                   step=step)
             return
-        target = _indexed_shape(entries)
+        # The value broadcasts (NumPy rules) to x[key]'s shape, new axes (None) included.
+        target = _parse_basic_key(self.shape, full_key)[1]
         val = _as_value_array(value, target, self.context, self.dtype)
         if val.shape != region:
             val = val._reshape_view(region)

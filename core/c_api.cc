@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "c_api_common.h"
+#include "device.h"
 #include "mxc.h"
 #include "operator.h"
 
@@ -219,6 +220,7 @@ int MXCNDArrayWaitToWrite(MXCNDArrayHandle handle) {
 int MXCNDArrayWaitAll(void) {
   API_BEGIN();
   Engine::Get()->WaitAll();
+  DeviceWaitAll();
   API_END();
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "device.h"
 #include "engine.h"
 
 namespace mxc {
@@ -85,10 +86,19 @@ struct ExecState {
 namespace {
 
 void CopyKernel(const TBlob &src, const TBlob &dst) {
-  if (src.dptr != dst.dptr) std::memcpy(dst.dptr, src.dptr, static_cast<size_t>(dst.Size()) * DTypeSize(dst.dtype));
+  if (src.dptr != dst.dptr)
+    DeviceCopy(dst.dev, dst.dptr, src.dev, src.dptr, static_cast<size_t>(dst.Size()) * DTypeSize(dst.dtype));
 }
 
 void AddKernel(const TBlob &src, const TBlob &dst) {
+  if (dst.dev.type != MXC_CPU) {  // the device's elemwise_add kernel, in place
+    static const Op *add = OpRegistry::Get()->FindOrThrow("elemwise_add");
+    static const OpParams params(add, {});
+    OpContext ctx;
+    ctx.dev = dst.dev;
+    add->compute.at(dst.dev.type)(ctx, params, {dst, src}, {kWriteInplace}, {dst});
+    return;
+  }
   MXC_TYPE_SWITCH(dst.dtype, DType, {
     const DType *s = src.ptr<DType>();
     DType *d = dst.ptr<DType>();
@@ -97,7 +107,9 @@ void AddKernel(const TBlob &src, const TBlob &dst) {
   });
 }
 
-void ZeroKernel(const TBlob &dst) { std::memset(dst.dptr, 0, static_cast<size_t>(dst.Size()) * DTypeSize(dst.dtype)); }
+void ZeroKernel(const TBlob &dst) {
+  DeviceZero(dst.dev, dst.dptr, static_cast<size_t>(dst.Size()) * DTypeSize(dst.dtype));
+}
 
 }  // namespace
 

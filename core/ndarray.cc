@@ -1,5 +1,7 @@
 #include "ndarray.h"
 
+#include "device.h"
+
 #include <cstdlib>
 #include <cstring>
 
@@ -91,8 +93,15 @@ NDArray NDArray::Reshape(const TShape &shape) const {
   return r;
 }
 
-void NDArray::WaitToRead() const { Engine::Get()->WaitToRead(var()); }
-void NDArray::WaitToWrite() const { Engine::Get()->WaitToWrite(var()); }
+// GPU work is queued on the device's stream: after the engine's wait, wait for the stream too.
+void NDArray::WaitToRead() const {
+  Engine::Get()->WaitToRead(var());
+  if (dev().type != MXC_CPU) DeviceWait(dev());
+}
+void NDArray::WaitToWrite() const {
+  Engine::Get()->WaitToWrite(var());
+  if (dev().type != MXC_CPU) DeviceWait(dev());
+}
 
 void NDArray::SyncCopyFromCPU(const void *data, int64_t size) const {
   MXC_CHECK(size == Size(), ErrorKind::kValue, "copy from host: got ", size, " elements for an array of shape ",
@@ -103,7 +112,9 @@ void NDArray::SyncCopyFromCPU(const void *data, int64_t size) const {
   size_t bytes = size * DTypeSize(dtype_);
   // Synchronous by contract: push, then wait for the write.
   // work 0: the caller waits right away, so the copy may run on this thread when the array is free.
-  Engine::Get()->Push([self, data, bytes](const RunContext &) { std::memcpy(self.blob().dptr, data, bytes); },
+  Engine::Get()->Push([self, data, bytes](const RunContext &) {
+                        DeviceCopy(self.dev(), self.blob().dptr, Device::CPU(), data, bytes);
+                      },
                       dev(), {}, writes, "SyncCopyFromCPU", 0);
   WaitToRead();
 }
@@ -113,7 +124,7 @@ void NDArray::SyncCopyToCPU(void *data, int64_t size) const {
             " elements for an array of shape ", ShapeStr(shape_), " (", Size(), " elements)");
   MXC_CHECK(data != nullptr || size == 0, ErrorKind::kValue, "copy to host: data is NULL");
   WaitToRead();
-  std::memcpy(data, blob().dptr, size * DTypeSize(dtype_));
+  DeviceCopy(Device::CPU(), data, dev(), blob().dptr, size * DTypeSize(dtype_));
 }
 
 TShape InferReshape(const TShape &in, const std::vector<int64_t> &target_in, bool reverse, const char *who) {

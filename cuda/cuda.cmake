@@ -1,14 +1,60 @@
 # CUDA backend (MXC_USE_CUDA=ON). Kernels in cuda/*.cu take raw pointers, sizes and a stream; nvcc never compiles
-# framework headers.
+# framework headers. The C++ glue (cuda/*.cc: device layer, kernel registration) is compiled into the core.
+#
+# cuBLAS: from MXC_CUBLAS_ROOT (a folder with include/cublas_v2.h and lib/libcublas.so*), else from the
+# nvidia-cublas Python wheel (nvidia/cu13 or nvidia/cublas, located through python3), else from the CUDA toolkit.
+# Without cuBLAS the build uses its own tiled GEMM kernel (with a warning).
 enable_language(CUDA)
 find_package(CUDAToolkit REQUIRED)
-if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
   set(CMAKE_CUDA_ARCHITECTURES 90)
 endif()
+set(CMAKE_CUDA_STANDARD 17)
 file(GLOB MXC_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cuda/*.cu)
+file(GLOB MXC_CUDA_GLUE CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cuda/*.cc)
 if(MXC_CUDA_SOURCES)
   add_library(mxc_cuda_objs OBJECT ${MXC_CUDA_SOURCES})
+  set_target_properties(mxc_cuda_objs PROPERTIES POSITION_INDEPENDENT_CODE ON CUDA_ARCHITECTURES
+                                                 "${CMAKE_CUDA_ARCHITECTURES}")
+  target_compile_options(mxc_cuda_objs PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-O3>)
   set(MXC_CUDA_OBJECTS $<TARGET_OBJECTS:mxc_cuda_objs>)
 endif()
+target_sources(mxc_objs PRIVATE ${MXC_CUDA_GLUE})
+target_include_directories(mxc_objs PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cuda ${CUDAToolkit_INCLUDE_DIRS})
 target_compile_definitions(mxc_objs PUBLIC MXC_USE_CUDA=1)
 list(APPEND MXC_LINK_LIBS CUDA::cudart)
+
+# ---- cuBLAS ----
+set(_mxc_cublas_hints "")
+if(DEFINED ENV{MXC_CUBLAS_ROOT})
+  list(APPEND _mxc_cublas_hints $ENV{MXC_CUBLAS_ROOT})
+endif()
+if(MXC_CUBLAS_ROOT)
+  list(APPEND _mxc_cublas_hints ${MXC_CUBLAS_ROOT})
+endif()
+find_program(MXC_PYTHON3 NAMES python3 python)
+if(MXC_PYTHON3)
+  execute_process(
+    COMMAND ${MXC_PYTHON3} -c "import nvidia, os; print(';'.join(os.path.join(p, s) for p in nvidia.__path__ for s in ('cu13', 'cublas')))"
+    OUTPUT_VARIABLE _mxc_py_cublas OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  if(_mxc_py_cublas)
+    list(APPEND _mxc_cublas_hints ${_mxc_py_cublas})
+  endif()
+endif()
+find_path(MXC_CUBLAS_INCLUDE cublas_v2.h HINTS ${_mxc_cublas_hints} PATH_SUFFIXES include
+          PATHS ${CUDAToolkit_INCLUDE_DIRS} NO_DEFAULT_PATH)
+find_library(MXC_CUBLAS_LIBRARY NAMES cublas libcublas.so.13 libcublas.so.12 HINTS ${_mxc_cublas_hints}
+             PATH_SUFFIXES lib lib64 PATHS ${CUDAToolkit_LIBRARY_DIR} NO_DEFAULT_PATH)
+if(MXC_CUBLAS_INCLUDE AND MXC_CUBLAS_LIBRARY)
+  message(STATUS "mxc: cuBLAS ${MXC_CUBLAS_LIBRARY}")
+  target_include_directories(mxc_objs BEFORE PRIVATE ${MXC_CUBLAS_INCLUDE})
+  target_compile_definitions(mxc_objs PRIVATE MXC_HAVE_CUBLAS=1)
+  list(APPEND MXC_LINK_LIBS ${MXC_CUBLAS_LIBRARY})
+  get_filename_component(_mxc_cublas_dir ${MXC_CUBLAS_LIBRARY} DIRECTORY)
+  # The wheel's libraries are found at run time through the rpath (and its cublasLt next to it).
+  list(APPEND CMAKE_BUILD_RPATH ${_mxc_cublas_dir})
+  list(APPEND CMAKE_INSTALL_RPATH ${_mxc_cublas_dir})
+else()
+  message(WARNING "mxc: cuBLAS not found (pip install nvidia-cublas==13.0.2.14, or set MXC_CUBLAS_ROOT): "
+                  "matrix products use mxc's own GEMM kernel")
+endif()

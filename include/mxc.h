@@ -145,6 +145,14 @@ MXC_API int MXCGetDeviceCount(int dev_type, int *count);
 /*! \brief Seeds every random generator of the library (all devices). */
 MXC_API int MXCRandomSeed(uint64_t seed);
 
+/*! \brief Memory of GPU dev_id's caching allocator, in bytes: in_use (held by arrays), cached (freed by arrays,
+ *  kept for reuse), peak (highest in_use so far). Any out pointer may be NULL. DeviceError without CUDA or GPU. */
+MXC_API int MXCGPUMemoryStats(int dev_id, int64_t *in_use, int64_t *cached, int64_t *peak);
+
+/*! \brief Returns the cached (unused) memory of GPU dev_id's allocator to the driver, after waiting for the work
+ *  queued on that GPU. DeviceError without CUDA or GPU. */
+MXC_API int MXCGPUReleaseCache(int dev_id);
+
 /* ================================================================================================================ */
 /* NDArray                                                                                                          */
 /* ================================================================================================================ */

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The GPU check of mxc, from the repository root on a machine with an NVIDIA GPU and nothing pre-built:
+#   1. configure and build the CUDA variant (CMake + Ninja; cuBLAS from the nvidia-cublas Python wheel),
+#   2. run ctest (the GPU tests included),
+#   3. run the seed programs 01-06 on mx.gpu(0) (when the Python package can load: it needs cffi),
+#   4. measure training next to PyTorch on the same GPU (MLP, LeNet, a ResNet-style network).
+# Every step has a timeout; a failing step is reported and the script goes on; a summary ends the output.
+# Wheels in .whl/ (cffi, nvidia-cublas, ...) are installed into a temporary folder when their module is missing.
+# Environment: MXC_GPU_BUILD_DIR (default build-gpu), MXC_GPU_JOBS, SEED_EPOCHS (default 2), BENCH_ITERS (30).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BUILD=${MXC_GPU_BUILD_DIR:-build-gpu}
+JOBS=${MXC_GPU_JOBS:-$(nproc)}
+PY=${PYTHON:-python3}
+START=$(date +%s)
+SUMMARY=()
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+log() { echo "+ [$(( $(date +%s) - START ))s] $*"; }
+# step NAME TIMEOUT_S COMMAND...: runs the command with a timeout, records ok/FAILED/TIMEOUT.
+step() {
+  local name=$1 t=$2
+  shift 2
+  log "step $name (timeout ${t}s): $*"
+  local s=$(date +%s)
+  timeout --kill-after=10 "$t" "$@"
+  local rc=$?
+  local d=$(( $(date +%s) - s ))
+  local status=ok
+  if [ $rc = 124 ] || [ $rc = 137 ]; then status="TIMEOUT"; elif [ $rc != 0 ]; then status="FAILED (rc $rc)"; fi
+  SUMMARY+=("$(printf '%-28s %-16s %4ss' "$name" "$status" "$d")")
+  log "step $name: $status in ${d}s"
+  return $rc
+}
+
+log "machine: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)"
+log "nvcc: $(nvcc --version 2>/dev/null | tail -1)   cmake: $(cmake --version | head -1)   python: $($PY --version 2>&1)"
+
+# ---- Python-side dependencies from .whl/ when missing ----
+PYLIB="$TMP/pylib"
+if [ -d .whl ]; then
+  need=""
+  $PY -c 'import cffi' 2>/dev/null || need="$need cffi"
+  $PY -c 'import numpy' 2>/dev/null || need="$need numpy"
+  $PY -c 'import nvidia, os, glob; assert any(glob.glob(os.path.join(p, s, "lib", "libcublas.so*")) for p in nvidia.__path__ for s in ("cu13", "cublas"))' 2>/dev/null || need="$need cublas"
+  if [ -n "$need" ]; then
+    log "installing .whl/*.whl into $PYLIB (missing:$need)"
+    $PY -m pip install -q --no-index --no-deps --target "$PYLIB" .whl/*.whl || log "pip install of .whl/ failed"
+    export PYTHONPATH="$PYLIB${PYTHONPATH:+:$PYTHONPATH}"
+  fi
+fi
+if [ -z "${MXC_CUBLAS_ROOT:-}" ]; then
+  FIND_CUBLAS='import nvidia, os, glob; r = [os.path.join(p, s) for p in nvidia.__path__ for s in ("cu13", "cublas") if glob.glob(os.path.join(p, s, "lib", "libcublas.so*"))]; print(r[0] if r else "")'
+  CUBLAS_DIR=$($PY -c "$FIND_CUBLAS" 2>/dev/null)
+  [ -n "$CUBLAS_DIR" ] && export MXC_CUBLAS_ROOT="$CUBLAS_DIR"
+fi
+log "cuBLAS: ${MXC_CUBLAS_ROOT:-not found, using the built-in GEMM kernel}"
+
+# ---- build ----
+TESTS=ON
+if ! step configure 180 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON \
+      -DMXC_BUILD_BENCHMARKS=OFF ${MXC_CUBLAS_ROOT:+-DMXC_CUBLAS_ROOT=$MXC_CUBLAS_ROOT}; then
+  log "configure failed: retrying without the C++ tests (GTest missing?)"
+  TESTS=OFF
+  step configure-no-tests 180 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON \
+      -DMXC_BUILD_TESTS=OFF -DMXC_BUILD_BENCHMARKS=OFF ${MXC_CUBLAS_ROOT:+-DMXC_CUBLAS_ROOT=$MXC_CUBLAS_ROOT}
+fi
+step build 300 cmake --build "$BUILD" -j "$JOBS"
+BUILT=$?
+export MXC_LIBRARY_PATH="$ROOT/$BUILD/libmxc.so"
+
+# ---- tests ----
+if [ $BUILT = 0 ] && [ $TESTS = ON ]; then
+  # The GPU tests first (with their output), then the whole suite.
+  step gpu-op-tests 120 "$BUILD/tests/test_op_gpu"
+  step gpu-capi-tests 60 "$BUILD/tests/test_capi_gpu"
+  step ctest 240 ctest --test-dir "$BUILD" --output-on-failure -j 8
+fi
+
+# ---- Python: seed programs and benchmarks ----
+PYOK=0
+if [ $BUILT = 0 ]; then
+  export PYTHONPATH="$ROOT/bindings/python${PYTHONPATH:+:$PYTHONPATH}"
+  if step python-import 60 $PY -c 'import mxc as mx; print("mxc", mx.__version__ if hasattr(mx, "__version__") else "", "gpus:", mx.context.num_gpus())'; then
+    PYOK=1
+  fi
+fi
+if [ $PYOK = 1 ]; then
+  # MNIST-format data: MXC_MNIST_DIR, Debian's fashion-mnist, a carried .data/ folder, else small synthetic files.
+  if [ -z "${MXC_MNIST_DIR:-}" ] && [ ! -d /usr/share/dataset-fashion-mnist ] && [ ! -d /usr/share/fashion-mnist ]; then
+    if [ -d .data/fashion-mnist ]; then
+      export MXC_MNIST_DIR="$ROOT/.data/fashion-mnist"
+    else
+      export MXC_MNIST_DIR="$TMP/mnist"
+      log "no MNIST files here: writing synthetic MNIST-format files to $MXC_MNIST_DIR (accuracy is meaningless)"
+      $PY - "$MXC_MNIST_DIR" <<'PYEOF'
+import os, struct, sys
+import numpy as np
+d = sys.argv[1]; os.makedirs(d, exist_ok=True); rng = np.random.RandomState(0)
+for stem, n in (("train", 6000), ("t10k", 1000)):
+    y = rng.randint(0, 10, n).astype(np.uint8)
+    x = (rng.rand(n, 28, 28) * 60 + y[:, None, None] * 19).clip(0, 255).astype(np.uint8)
+    with open(os.path.join(d, stem + "-images-idx3-ubyte"), "wb") as f:
+        f.write(struct.pack(">IIII", 2051, n, 28, 28)); f.write(x.tobytes())
+    with open(os.path.join(d, stem + "-labels-idx1-ubyte"), "wb") as f:
+        f.write(struct.pack(">II", 2049, n)); f.write(y.tobytes())
+PYEOF
+    fi
+  fi
+  SEED=""
+  for d in shared/seed /work/shared/seed seed examples/seed; do [ -f "$d/01_imperative.py" ] && SEED=$d && break; done
+  if [ -n "$SEED" ]; then
+    export SEED_EPOCHS=${SEED_EPOCHS:-2}
+    for prog in "$SEED"/0[1-6]_*.py; do
+      step "seed $(basename "$prog")" 120 $PY "$prog"
+    done
+  else
+    SUMMARY+=("seed programs                skipped (no seed folder)")
+  fi
+  if [ -d bindings/python/tests ]; then
+    step pytest-gpu 120 $PY -m pytest -q -x bindings/python/tests -k gpu
+  fi
+  step bench-train 240 $PY benchmarks/bench_gpu_train.py --iters "${BENCH_ITERS:-30}"
+else
+  log "the Python package cannot load here (cffi?): benchmarks for PyTorch only"
+  step bench-train-torch 180 $PY benchmarks/bench_gpu_train.py --iters "${BENCH_ITERS:-30}" --only torch
+fi
+
+echo
+echo "================ summary ($(( $(date +%s) - START ))s) ================"
+for s in "${SUMMARY[@]}"; do echo "$s"; done

@@ -1,0 +1,29 @@
+// Device memory, copies and waits. The CPU build implements these in device.cc; the CUDA build in
+// cuda/gpu_device.cc (which also serves the CPU through the same functions). DeviceAlloc/DeviceFree are declared in
+// ndarray.h.
+#pragma once
+
+#include <cstddef>
+
+#include "base.h"
+
+namespace mxc {
+
+// Copies `bytes` from src (on src_dev) to dst (on dst_dev). When either side is the host, the copy has finished
+// (and its data is visible) when this returns; device-to-device copies are queued on the destination's stream.
+void DeviceCopy(const Device &dst_dev, void *dst, const Device &src_dev, const void *src, size_t bytes);
+// Waits until the work queued on the device (its stream) has finished; throws DeviceError for a failed kernel.
+// No-op for the CPU.
+void DeviceWait(const Device &dev);
+// Sets `bytes` bytes at ptr (on dev) to zero; on a GPU, queued on the device's stream.
+void DeviceZero(const Device &dev, void *ptr, size_t bytes);
+// DeviceWait on every device in use.
+void DeviceWaitAll();
+
+}  // namespace mxc
+
+namespace mxc {
+// The caching allocator of GPU dev_id (bytes); throws DeviceError when the GPU is not available.
+void GPUMemoryStats(int dev_id, int64_t *in_use, int64_t *cached, int64_t *peak);
+void GPUReleaseCache(int dev_id);
+}  // namespace mxc

@@ -1,0 +1,36 @@
+// Helpers shared by the *.cu files (no framework headers).
+#pragma once
+
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace mxc {
+namespace cuda {
+
+constexpr int kThreads = 256;
+inline int Blocks(int64_t n) {
+  int64_t b = (n + kThreads - 1) / kThreads;
+  if (b > 65535 * 8) b = 65535 * 8;  // grid-stride loops cover the rest
+  return static_cast<int>(b < 1 ? 1 : b);
+}
+
+#define MXC_CUDA_LOOP(i, n) \
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+
+template <typename T>
+__device__ __forceinline__ void Store(T *dst, int req, T v) {
+  if (req == 3) *dst += v;
+  else if (req != 0) *dst = v;
+}
+
+#define MXC_CUDA_REAL_SWITCH(code, T, ...)       \
+  switch (code) {                                \
+    case 0: { typedef float T; __VA_ARGS__; } break;  \
+    case 1: { typedef double T; __VA_ARGS__; } break; \
+    default: break;                              \
+  }
+
+}  // namespace cuda
+}  // namespace mxc

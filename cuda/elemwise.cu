@@ -1,0 +1,329 @@
+// Creation, copies/casts and elementwise kernels.
+#include <cmath>
+
+#include "common.cuh"
+#include "kernels.cuh"
+
+namespace mxc {
+namespace cuda {
+
+// ------------------------------------------------------------------------------------------------- fill and cast
+template <typename T>
+__global__ void FillK(T *o, int64_t n, T v, int req) {
+  MXC_CUDA_LOOP(i, n) Store(o + i, req, v);
+}
+
+// Conversions as the CPU does: floats to integers through int64 (NaN/out of range -> INT64_MIN).
+template <typename To, typename From>
+__device__ __forceinline__ To Conv(From v) {
+  return static_cast<To>(v);
+}
+template <typename To>
+__host__ __device__ inline To ConvF(double v) {
+  long long i = (v == v && v < 9.2e18 && v > -9.2e18) ? static_cast<long long>(v) : (-9223372036854775807LL - 1);
+  return static_cast<To>(i);
+}
+template <typename To>
+struct CvtFrom {
+  template <typename From>
+  __host__ __device__ static To F(From v) { return static_cast<To>(v); }
+  __host__ __device__ static To F(float v) { return ConvF<To>(v); }
+  __host__ __device__ static To F(double v) { return ConvF<To>(v); }
+  __host__ __device__ static To F(__half v) { return ConvF<To>(__half2float(v)); }
+};
+template <> struct CvtFrom<float> {
+  template <typename From> __host__ __device__ static float F(From v) { return static_cast<float>(v); }
+  __host__ __device__ static float F(__half v) { return __half2float(v); }
+};
+template <> struct CvtFrom<double> {
+  template <typename From> __host__ __device__ static double F(From v) { return static_cast<double>(v); }
+  __host__ __device__ static double F(__half v) { return static_cast<double>(__half2float(v)); }
+};
+template <> struct CvtFrom<bool> {
+  template <typename From> __host__ __device__ static bool F(From v) { return v != From(0); }
+  __host__ __device__ static bool F(__half v) { return __half2float(v) != 0.f; }
+};
+template <> struct CvtFrom<__half> {
+  template <typename From> __host__ __device__ static __half F(From v) { return __float2half_rn(static_cast<float>(v)); }
+  __host__ __device__ static __half F(__half v) { return v; }
+};
+
+template <typename To, typename From>
+__global__ void CastK(const From *src, To *dst, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) {
+    To v = CvtFrom<To>::F(src[i]);
+    if (req == 3) dst[i] = CvtFrom<To>::F(static_cast<double>(CvtFrom<double>::F(dst[i]) + CvtFrom<double>::F(v)));
+    else dst[i] = v;
+  }
+}
+
+#define MXC_ANY_SWITCH(code, T, ...)                      \
+  switch (code) {                                         \
+    case kF32: { typedef float T; __VA_ARGS__; } break;   \
+    case kF64: { typedef double T; __VA_ARGS__; } break;  \
+    case kF16: { typedef __half T; __VA_ARGS__; } break;  \
+    case kU8: { typedef uint8_t T; __VA_ARGS__; } break;  \
+    case kI32: { typedef int32_t T; __VA_ARGS__; } break; \
+    case kI8: { typedef int8_t T; __VA_ARGS__; } break;   \
+    case kI64: { typedef int64_t T; __VA_ARGS__; } break; \
+    case kBool: { typedef bool T; __VA_ARGS__; } break;   \
+    default: break;                                       \
+  }
+
+void Fill(int dtype, void *out, int64_t n, double value, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_ANY_SWITCH(dtype, T, {
+    T v = CvtFrom<T>::F(value);
+    FillK<T><<<Blocks(n), kThreads, 0, s>>>(static_cast<T *>(out), n, v, req);
+  });
+}
+
+void Cast(int src_dtype, const void *src, int dst_dtype, void *dst, int64_t n, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  if (src_dtype == dst_dtype && req != 3) {
+    static const int sizes[] = {4, 8, 2, 1, 4, 1, 8, 1};
+    if (src != dst) cudaMemcpyAsync(dst, src, n * sizes[src_dtype], cudaMemcpyDeviceToDevice, s);
+    return;
+  }
+  MXC_ANY_SWITCH(src_dtype, F, {
+    MXC_ANY_SWITCH(dst_dtype, D, {
+      CastK<D, F><<<Blocks(n), kThreads, 0, s>>>(static_cast<const F *>(src), static_cast<D *>(dst), n, req);
+    });
+  });
+}
+
+// ------------------------------------------------------------------------------------------------- unary
+template <typename T>
+__device__ __forceinline__ T UnaryF(int c, T x) {
+  switch (c) {
+    case kNegative: return -x;
+    case kAbs: return x < T(0) ? -x : x;
+    case kSign: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case kExp: return exp(x);
+    case kLog: return log(x);
+    case kSqrt: return sqrt(x);
+    case kRsqrt: return T(1) / sqrt(x);
+    case kSquare: return x * x;
+    case kSin: return sin(x);
+    case kCos: return cos(x);
+    case kTanh: return tanh(x);
+    case kSigmoid: return T(1) / (T(1) + exp(-x));
+    case kRelu: return x > T(0) ? x : T(0);
+    case kFloor: return floor(x);
+    case kCeil: return ceil(x);
+    case kRound: return round(x);
+    case kReciprocal: return T(1) / x;
+    case kLog1p: return log1p(x);
+    case kExpm1: return expm1(x);
+    case kSoftrelu: return x > T(20) ? x : log1p(exp(x));
+    case kSoftsign: return x / (T(1) + (x < T(0) ? -x : x));
+  }
+  return x;
+}
+template <typename T>
+__device__ __forceinline__ T UnaryD(int c, T x) {
+  switch (c) {
+    case kNegative: return T(-1);
+    case kAbs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case kExp: return exp(x);
+    case kLog: return T(1) / x;
+    case kSqrt: return T(0.5) / sqrt(x);
+    case kRsqrt: return T(-0.5) / (x * sqrt(x));
+    case kSquare: return T(2) * x;
+    case kSin: return cos(x);
+    case kCos: return -sin(x);
+    case kTanh: { T t = tanh(x); return T(1) - t * t; }
+    case kSigmoid: { T y = T(1) / (T(1) + exp(-x)); return y * (T(1) - y); }
+    case kRelu: return x > T(0) ? T(1) : T(0);
+    case kReciprocal: return T(-1) / (x * x);
+    case kLog1p: return T(1) / (T(1) + x);
+    case kExpm1: return exp(x);
+    case kSoftrelu: return T(1) / (T(1) + exp(-x));
+    case kSoftsign: { T a = T(1) + (x < T(0) ? -x : x); return T(1) / (a * a); }
+  }
+  return T(0);  // sign, floor, ceil, round
+}
+
+template <typename T>
+__global__ void UnaryK(int c, const T *x, T *y, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) Store(y + i, req, UnaryF(c, x[i]));
+}
+template <typename T>
+__global__ void UnaryGradK(int c, const T *g, const T *x, T *gx, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) Store(gx + i, req, g[i] * UnaryD(c, x[i]));
+}
+
+void Unary(int code, int dtype, const void *x, void *y, int64_t n, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    UnaryK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(x), static_cast<T *>(y), n, req);
+  });
+}
+void UnaryGrad(int code, int dtype, const void *g, const void *x, void *gx, int64_t n, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    UnaryGradK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(g), static_cast<const T *>(x),
+                                                 static_cast<T *>(gx), n, req);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------- binary
+template <typename T>
+__device__ __forceinline__ T BinF(int c, T a, T b) {
+  switch (c) {
+    case kAdd: return a + b;
+    case kSub: return a - b;
+    case kMul: return a * b;
+    case kDiv: return a / b;
+    case kMod: {
+      if (b == T(0)) return T(0);
+      T r = fmod(a, b);
+      if (r != T(0) && ((r < T(0)) != (b < T(0)))) r += b;
+      return r;
+    }
+    case kPow: return pow(a, b);
+    case kMax: return (a > b || a != a) ? a : b;
+    case kMin: return (a < b || a != a) ? a : b;
+    case kEq: return a == b ? T(1) : T(0);
+    case kNe: return a != b ? T(1) : T(0);
+    case kGt: return a > b ? T(1) : T(0);
+    case kGe: return a >= b ? T(1) : T(0);
+    case kLt: return a < b ? T(1) : T(0);
+    case kLe: return a <= b ? T(1) : T(0);
+  }
+  return T(0);
+}
+template <typename T>
+__device__ __forceinline__ T BinDL(int c, T a, T b) {
+  switch (c) {
+    case kAdd: case kSub: case kMod: return T(1);
+    case kMul: return b;
+    case kDiv: return T(1) / b;
+    case kPow: return b * pow(a, b - T(1));
+    case kMax: return a >= b ? T(1) : T(0);
+    case kMin: return a <= b ? T(1) : T(0);
+  }
+  return T(0);
+}
+template <typename T>
+__device__ __forceinline__ T BinDR(int c, T a, T b) {
+  switch (c) {
+    case kAdd: return T(1);
+    case kSub: return T(-1);
+    case kMul: return a;
+    case kDiv: return -a / (b * b);
+    case kMod: return -floor(a / b);
+    case kPow: return pow(a, b) * log(a);
+    case kMax: return a >= b ? T(0) : T(1);
+    case kMin: return a <= b ? T(0) : T(1);
+  }
+  return T(0);
+}
+
+template <typename T>
+__global__ void BinK(int c, const T *a, const T *b, T *o, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) Store(o + i, req, BinF(c, a[i], b[i]));
+}
+template <typename T>
+__global__ void BinGradK(int c, const T *g, const T *a, const T *b, T *ga, int ra, T *gb, int rb, int64_t n) {
+  MXC_CUDA_LOOP(i, n) {
+    T gi = g[i], ai = a ? a[i] : T(0), bi = b ? b[i] : T(0);
+    T va = gi * BinDL(c, ai, bi), vb = gi * BinDR(c, ai, bi);
+    if (ra) Store(ga + i, ra, va);
+    if (rb) Store(gb + i, rb, vb);
+  }
+}
+template <typename T>
+__global__ void ScalarK(int c, const T *x, T sc, bool rev, T *o, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) Store(o + i, req, rev ? BinF(c, sc, x[i]) : BinF(c, x[i], sc));
+}
+template <typename T>
+__global__ void ScalarGradK(int c, const T *g, const T *x, T sc, bool rev, T *gx, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) {
+    T xi = x ? x[i] : T(0);
+    Store(gx + i, req, g[i] * (rev ? BinDR(c, sc, xi) : BinDL(c, xi, sc)));
+  }
+}
+
+void Binary(int code, int dtype, const void *a, const void *b, void *out, int64_t n, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    BinK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(a), static_cast<const T *>(b),
+                                           static_cast<T *>(out), n, req);
+  });
+}
+void BinaryGrad(int code, int dtype, const void *g, const void *a, const void *b, void *ga, int req_a, void *gb,
+                int req_b, int64_t n, cudaStream_t s) {
+  if (n == 0 || (req_a == 0 && req_b == 0)) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    BinGradK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(g), static_cast<const T *>(a),
+                                               static_cast<const T *>(b), static_cast<T *>(ga), req_a,
+                                               static_cast<T *>(gb), req_b, n);
+  });
+}
+void Scalar(int code, int dtype, const void *x, double scalar, bool reverse, void *out, int64_t n, int req,
+            cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    ScalarK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(x), static_cast<T>(scalar), reverse,
+                                              static_cast<T *>(out), n, req);
+  });
+}
+void ScalarGrad(int code, int dtype, const void *g, const void *x, double scalar, bool reverse, void *gx, int64_t n,
+                int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    ScalarGradK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(g), static_cast<const T *>(x),
+                                                  static_cast<T>(scalar), reverse, static_cast<T *>(gx), n, req);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------- random
+// Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11).
+__device__ __forceinline__ uint4 Philox(uint4 c, uint2 k) {
+  for (int r = 0; r < 10; ++r) {
+    unsigned hi0 = __umulhi(0xD2511F53u, c.x), lo0 = 0xD2511F53u * c.x;
+    unsigned hi1 = __umulhi(0xCD9E8D57u, c.z), lo1 = 0xCD9E8D57u * c.z;
+    c = make_uint4(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+    k.x += 0x9E3779B9u;
+    k.y += 0xBB67AE85u;
+  }
+  return c;
+}
+__device__ __forceinline__ double U01(unsigned v) { return (v + 0.5) * (1.0 / 4294967296.0); }
+
+template <typename T>
+__global__ void RandomK(int dist, double a, double b, uint2 key, T *o, int64_t n) {
+  MXC_CUDA_LOOP(q, (n + 3) / 4) {
+    uint4 r = Philox(make_uint4(static_cast<unsigned>(q), static_cast<unsigned>(q >> 32), 0x5EED, 0), key);
+    double v[4];
+    if (dist == 0) {
+      v[0] = U01(r.x); v[1] = U01(r.y); v[2] = U01(r.z); v[3] = U01(r.w);
+      for (int j = 0; j < 4; ++j) v[j] = a + (b - a) * v[j];
+    } else {  // Box-Muller
+      double r1 = sqrt(-2.0 * log(U01(r.x))), r2 = sqrt(-2.0 * log(U01(r.z)));
+      double t1 = 6.283185307179586 * U01(r.y), t2 = 6.283185307179586 * U01(r.w);
+      v[0] = r1 * cos(t1); v[1] = r1 * sin(t1); v[2] = r2 * cos(t2); v[3] = r2 * sin(t2);
+      for (int j = 0; j < 4; ++j) v[j] = a + b * v[j];
+    }
+    for (int j = 0; j < 4; ++j) {
+      int64_t i = q * 4 + j;
+      if (i < n) {
+        T x = static_cast<T>(v[j]);
+        if (dist == 0 && !(x < static_cast<T>(b)) && b > a) x = static_cast<T>(a);  // keep [a, b) after rounding
+        o[i] = x;
+      }
+    }
+  }
+}
+
+void Random(int dtype, int dist, double a, double b, uint64_t key, void *out, int64_t n, cudaStream_t s) {
+  if (n == 0) return;
+  uint2 k = make_uint2(static_cast<unsigned>(key), static_cast<unsigned>(key >> 32));
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    RandomK<T><<<Blocks((n + 3) / 4), kThreads, 0, s>>>(dist, a, b, k, static_cast<T *>(out), n);
+  });
+}
+
+}  // namespace cuda
+}  // namespace mxc

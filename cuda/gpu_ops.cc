@@ -1,0 +1,617 @@
+// Registers the GPU kernels of cuda/*.cu with the operator registry (the operators' metadata, parameters and
+// inference come from their CPU registration). Called once, when the first GPU is counted.
+//
+// Operators without a native GPU kernel (or a call a native kernel does not cover, such as an integer dtype or a
+// 3-D convolution) run their CPU kernel on host copies of the blobs ("host-staged"): slow, but every registry
+// operator works on a GPU context. HostStagedOps() lists the operators whose kernels are only host-staged.
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "device.h"
+#include "gpu_device.h"
+#include "kernels.cuh"
+#include "operator.h"
+
+namespace mxc {
+namespace gpu {
+
+static_assert(int(cuda::kF32) == int(kFloat32) && int(cuda::kF64) == int(kFloat64) &&
+                  int(cuda::kF16) == int(kFloat16) && int(cuda::kU8) == int(kUint8) && int(cuda::kI32) == int(kInt32) &&
+                  int(cuda::kI8) == int(kInt8) && int(cuda::kI64) == int(kInt64) && int(cuda::kBool) == int(kBool),
+              "dtype codes of kernels.cuh must match mxc.h");
+
+namespace {
+
+using Blobs = std::vector<TBlob>;
+using Reqs = std::vector<OpReq>;
+
+std::set<std::string> &StagedSet() {
+  static auto *s = new std::set<std::string>();
+  return *s;
+}
+
+bool IsReal(int dtype) { return dtype == kFloat32 || dtype == kFloat64; }
+int Dev(const OpContext &ctx) { return ctx.dev.id; }
+cudaStream_t St(const OpContext &ctx) { return Stream(ctx.dev.id); }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Host staging
+// ---------------------------------------------------------------------------------------------------------------
+struct HostCopies {
+  std::vector<std::unique_ptr<char, decltype(&std::free)>> bufs;
+  Blobs Stage(const Blobs &b, const Device &dev) {
+    Blobs r = b;
+    for (auto &x : r) {
+      if (!x.dptr) continue;
+      size_t bytes = static_cast<size_t>(x.Size()) * DTypeSize(x.dtype);
+      char *h = static_cast<char *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64));
+      MXC_CHECK(h != nullptr, ErrorKind::kInternal, "out of host memory staging ", bytes, " bytes");
+      bufs.emplace_back(h, &std::free);
+      DeviceCopy(Device::CPU(), h, dev, x.dptr, bytes);
+      x.dptr = h;
+      x.dev = Device::CPU();
+    }
+    return r;
+  }
+};
+void Unstage(const Blobs &host, const Blobs &devb, const Device &dev, const Reqs *req) {
+  for (size_t i = 0; i < host.size(); ++i) {
+    if (!devb[i].dptr || (req && (*req)[i] == kNullOp)) continue;
+    DeviceCopy(dev, devb[i].dptr, Device::CPU(), host[i].dptr,
+               static_cast<size_t>(devb[i].Size()) * DTypeSize(devb[i].dtype));
+  }
+}
+
+void StagedForward(const FCompute &cpu, const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req,
+                   const Blobs &out) {
+  HostCopies hc;
+  DeviceWait(ctx.dev);
+  Blobs hin = hc.Stage(in, ctx.dev), hout = hc.Stage(out, ctx.dev);
+  OpContext hctx = ctx;
+  hctx.dev = Device::CPU();
+  cpu(hctx, p, hin, req, hout);
+  Unstage(hout, out, ctx.dev, &req);
+  // Mutated inputs (optimizer and aux states) go back too.
+  Blobs hm, dm;
+  for (int m : p.op()->mutate_inputs)
+    if (m < static_cast<int>(in.size())) {
+      hm.push_back(hin[m]);
+      dm.push_back(in[m]);
+    }
+  Unstage(hm, dm, ctx.dev, nullptr);
+}
+
+void StagedBackward(const FBackward &cpu, const OpContext &ctx, const OpParams &p, const Blobs &og, const Blobs &id,
+                    const Blobs &od, const Reqs &req, const Blobs &ig) {
+  HostCopies hc;
+  DeviceWait(ctx.dev);
+  Blobs hog = hc.Stage(og, ctx.dev), hid = hc.Stage(id, ctx.dev), hod = hc.Stage(od, ctx.dev);
+  Blobs hig = hc.Stage(ig, ctx.dev);
+  OpContext hctx = ctx;
+  hctx.dev = Device::CPU();
+  cpu(hctx, p, hog, hid, hod, req, hig);
+  Unstage(hig, ig, ctx.dev, &req);
+}
+
+// The op's host-staged forward/backward (for calls a native kernel does not cover).
+void Fallback(const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req, const Blobs &out) {
+  StagedForward(p.op()->compute.at(MXC_CPU), ctx, p, in, req, out);
+}
+void FallbackGrad(const OpContext &ctx, const OpParams &p, const Blobs &og, const Blobs &id, const Blobs &od,
+                  const Reqs &req, const Blobs &ig) {
+  StagedBackward(p.op()->backward.at(MXC_CPU), ctx, p, og, id, od, req, ig);
+}
+
+#define FWD_ARGS const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req, const Blobs &out
+#define BWD_ARGS                                                                                            \
+  const OpContext &ctx, const OpParams &p, const Blobs &og, const Blobs &id, const Blobs &od, const Reqs &req, \
+      const Blobs &ig
+
+// ---------------------------------------------------------------------------------------------------------------
+// GEMM (row-major) through cuBLAS when available
+// ---------------------------------------------------------------------------------------------------------------
+std::mutex g_blas_mu;
+void Gemm(const OpContext &ctx, int dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
+          const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+#ifdef MXC_HAVE_CUBLAS
+  // Column-major view: C^T (N x M) = op(B)^T op(A)^T.
+  std::lock_guard<std::mutex> lk(g_blas_mu);
+  cublasHandle_t h = Blas(Dev(ctx));
+  cublasOperation_t ob = tb ? CUBLAS_OP_T : CUBLAS_OP_N, oa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  cublasStatus_t st;
+  if (dtype == kFloat32) {
+    float a = static_cast<float>(alpha), b = static_cast<float>(beta);
+    st = cublasSgemm(h, ob, oa, N, M, K, &a, static_cast<const float *>(B), ldb, static_cast<const float *>(A), lda,
+                     &b, static_cast<float *>(C), ldc);
+  } else {
+    st = cublasDgemm(h, ob, oa, N, M, K, &alpha, static_cast<const double *>(B), ldb, static_cast<const double *>(A),
+                     lda, &beta, static_cast<double *>(C), ldc);
+  }
+  MXC_CHECK(st == CUBLAS_STATUS_SUCCESS, ErrorKind::kDevice, "cuBLAS gemm failed (status ", static_cast<int>(st), ")");
+#else
+  cuda::Gemm(dtype, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, St(ctx));
+  CheckLaunch("gemm");
+#endif
+}
+double Beta(OpReq r) { return r == kAddTo ? 1.0 : 0.0; }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Creation, copies, elementwise
+// ---------------------------------------------------------------------------------------------------------------
+FCompute FillOp(int which) {  // 0 zeros, 1 ones, 2 full
+  return [which](FWD_ARGS) {
+    double v = which == 0 ? 0.0 : which == 1 ? 1.0 : p.Float("value");
+    cuda::Fill(out[0].dtype, out[0].dptr, out[0].Size(), v, req[0], St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+
+void CopyFwd(FWD_ARGS) {
+  cuda::Cast(in[0].dtype, in[0].dptr, out[0].dtype, out[0].dptr, out[0].Size(), req[0], St(ctx));
+  CheckLaunch(p.op()->name.c_str());
+}
+void CopyBwd(BWD_ARGS) {
+  (void)id;
+  (void)od;
+  cuda::Cast(og[0].dtype, og[0].dptr, ig[0].dtype, ig[0].dptr, ig[0].Size(), req[0], St(ctx));
+  CheckLaunch(p.op()->name.c_str());
+}
+
+FCompute UnaryFwd(int code) {
+  return [code](FWD_ARGS) {
+    if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+    cuda::Unary(code, in[0].dtype, in[0].dptr, out[0].dptr, out[0].Size(), req[0], St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+FBackward UnaryBwd(int code) {
+  return [code](BWD_ARGS) {
+    if (!id[0].dptr || !IsReal(og[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
+    cuda::UnaryGrad(code, og[0].dtype, og[0].dptr, id[0].dptr, ig[0].dptr, ig[0].Size(), req[0], St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+
+int ActCode(const OpParams &p) {
+  const std::string &t = p.Str("act_type");
+  if (t == "relu") return cuda::kRelu;
+  if (t == "sigmoid") return cuda::kSigmoid;
+  if (t == "tanh") return cuda::kTanh;
+  if (t == "softrelu") return cuda::kSoftrelu;
+  return cuda::kSoftsign;
+}
+void ActFwd(FWD_ARGS) { UnaryFwd(ActCode(p))(ctx, p, in, req, out); }
+void ActBwd(BWD_ARGS) { UnaryBwd(ActCode(p))(ctx, p, og, id, od, req, ig); }
+
+FCompute BinaryFwd(int code) {
+  return [code](FWD_ARGS) {
+    if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+    cuda::Binary(code, in[0].dtype, in[0].dptr, in[1].dptr, out[0].dptr, out[0].Size(), req[0], St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+FBackward BinaryBwd(int code) {
+  return [code](BWD_ARGS) {
+    bool needs = !(code == cuda::kAdd || code == cuda::kSub || code >= cuda::kEq);
+    if (!IsReal(og[0].dtype) || (needs && (!id[0].dptr || !id[1].dptr))) return FallbackGrad(ctx, p, og, id, od, req, ig);
+    cuda::BinaryGrad(code, og[0].dtype, og[0].dptr, id.size() > 0 ? id[0].dptr : nullptr,
+                     id.size() > 1 ? id[1].dptr : nullptr, ig[0].dptr, req[0], ig[1].dptr, req[1], og[0].Size(),
+                     St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+
+FCompute ScalarFwd(int code, bool rev) {
+  return [code, rev](FWD_ARGS) {
+    if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+    cuda::Scalar(code, in[0].dtype, in[0].dptr, p.Float("scalar"), rev, out[0].dptr, out[0].Size(), req[0], St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+FBackward ScalarBwd(int code, bool rev) {
+  return [code, rev](BWD_ARGS) {
+    bool needs = !(code == cuda::kAdd || code == cuda::kSub || code == cuda::kMul || code >= cuda::kEq ||
+                   (!rev && (code == cuda::kDiv || code == cuda::kMod)));
+    if (!IsReal(og[0].dtype) || (needs && (id.empty() || !id[0].dptr)))
+      return FallbackGrad(ctx, p, og, id, od, req, ig);
+    cuda::ScalarGrad(code, og[0].dtype, og[0].dptr, id.empty() ? nullptr : id[0].dptr, p.Float("scalar"), rev,
+                     ig[0].dptr, ig[0].Size(), req[0], St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+
+void AddNFwd(FWD_ARGS) {
+  if (!IsReal(out[0].dtype) || req[0] == kAddTo) return Fallback(ctx, p, in, req, out);
+  if (req[0] == kNullOp) return;
+  const int64_t n = out[0].Size();
+  if (in.size() == 1) {
+    cuda::Cast(in[0].dtype, in[0].dptr, out[0].dtype, out[0].dptr, n, 1, St(ctx));
+  } else {
+    // An output sharing storage with an input other than the first would be overwritten before it is read.
+    for (size_t i = 1; i < in.size(); ++i)
+      if (in[i].dptr == out[0].dptr) return Fallback(ctx, p, in, req, out);
+    cuda::Binary(cuda::kAdd, out[0].dtype, in[0].dptr, in[1].dptr, out[0].dptr, n, 1, St(ctx));
+    for (size_t i = 2; i < in.size(); ++i)
+      cuda::Binary(cuda::kAdd, out[0].dtype, out[0].dptr, in[i].dptr, out[0].dptr, n, 1, St(ctx));
+  }
+  CheckLaunch("add_n");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Random
+// ---------------------------------------------------------------------------------------------------------------
+FCompute RandomFwd(int dist, const char *a, const char *b) {
+  return [dist, a, b](FWD_ARGS) {
+    if (!IsReal(out[0].dtype) || req[0] != kWriteTo || !ctx.rng) return Fallback(ctx, p, in, req, out);
+    uint64_t key = (*ctx.rng)();
+    cuda::Random(out[0].dtype, dist, p.Float(a), p.Float(b), key, out[0].dptr, out[0].Size(), St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Neural network
+// ---------------------------------------------------------------------------------------------------------------
+void FCFwd(FWD_ARGS) {
+  if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+  if (req[0] == kNullOp) return;
+  const TShape &d = in[0].shape;
+  int64_t hidden = p.Int("num_hidden"), batch, k;
+  if (p.Bool("flatten")) {
+    batch = d[0];
+    k = d[0] ? in[0].Size() / d[0] : 0;
+  } else {
+    k = d[d.ndim() - 1];
+    batch = k ? in[0].Size() / k : 0;
+  }
+  double beta = Beta(req[0]);
+  if (!p.Bool("no_bias")) {
+    cuda::BiasRows(in[0].dtype, in[2].dptr, out[0].dptr, batch, hidden, req[0], St(ctx));
+    beta = 1.0;
+  }
+  Gemm(ctx, in[0].dtype, false, true, batch, hidden, k, 1.0, in[0].dptr, k, in[1].dptr, k, beta, out[0].dptr, hidden);
+  CheckLaunch("FullyConnected");
+}
+void FCBwd(BWD_ARGS) {
+  (void)od;
+  if (!IsReal(id[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const TShape &d = id[0].shape;
+  int64_t hidden = p.Int("num_hidden"), batch, k;
+  if (p.Bool("flatten")) {
+    batch = d[0];
+    k = d[0] ? id[0].Size() / d[0] : 0;
+  } else {
+    k = d[d.ndim() - 1];
+    batch = k ? id[0].Size() / k : 0;
+  }
+  int t = id[0].dtype;
+  if (req[0] != kNullOp)
+    Gemm(ctx, t, false, false, batch, k, hidden, 1.0, og[0].dptr, hidden, id[1].dptr, k, Beta(req[0]), ig[0].dptr, k);
+  if (req[1] != kNullOp)
+    Gemm(ctx, t, true, false, hidden, k, batch, 1.0, og[0].dptr, hidden, id[0].dptr, k, Beta(req[1]), ig[1].dptr, k);
+  if (!p.Bool("no_bias") && req.size() > 2 && req[2] != kNullOp)
+    cuda::SumKeepAxis(t, og[0].dptr, ig[2].dptr, batch, hidden, 1, req[2], St(ctx));
+  CheckLaunch("FullyConnected backward");
+}
+
+struct Split {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+Split SplitAt(const TShape &s, int axis) {
+  Split r;
+  for (int i = 0; i < axis; ++i) r.outer *= s[i];
+  r.n = s[axis];
+  for (int i = axis + 1; i < s.ndim(); ++i) r.inner *= s[i];
+  return r;
+}
+Split SoftmaxOutputSplit(const OpParams &p, const TShape &d) {
+  if (p.Bool("multi_output")) return SplitAt(d, 1);
+  if (p.Bool("preserve_shape")) return SplitAt(d, d.ndim() - 1);
+  Split s;
+  s.outer = d[0];
+  s.n = d[0] == 0 ? 0 : ShapeSize(d) / d[0];
+  return s;
+}
+
+void SoftmaxFwd(FWD_ARGS, bool log) {
+  if (!IsReal(in[0].dtype) || out[0].dtype != in[0].dtype || p.Bool("use_length"))
+    return Fallback(ctx, p, in, req, out);
+  int axis = static_cast<int>(p.Int("axis"));
+  if (axis < 0) axis += in[0].ndim();
+  Split s = SplitAt(in[0].shape, axis);
+  double t = p.IsNone("temperature") ? 1.0 : p.Float("temperature");
+  cuda::Softmax(in[0].dtype, in[0].dptr, out[0].dptr, s.outer, s.n, s.inner, t, log, req[0], St(ctx));
+  CheckLaunch(p.op()->name.c_str());
+}
+
+void SoftmaxOutputFwd(FWD_ARGS) {
+  if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+  Split s = SoftmaxOutputSplit(p, in[0].shape);
+  cuda::Softmax(in[0].dtype, in[0].dptr, out[0].dptr, s.outer, s.n, s.inner, 1.0, false, req[0], St(ctx));
+  CheckLaunch("SoftmaxOutput");
+}
+void SoftmaxOutputBwd(BWD_ARGS) {
+  const bool multi = p.Bool("multi_output");
+  const bool prob_label = !multi && id[1].shape == od[0].shape;
+  if (!IsReal(od[0].dtype) || prob_label || p.Float("smooth_alpha") != 0 || p.Bool("out_grad") || !od[0].dptr)
+    return FallbackGrad(ctx, p, og, id, od, req, ig);
+  if (ig.size() > 1 && ig[1].dptr && (req[1] == kWriteTo || req[1] == kWriteInplace))
+    cuda::Fill(ig[1].dtype, ig[1].dptr, ig[1].Size(), 0.0, 1, St(ctx));
+  if (req[0] == kNullOp) return;
+  Split s = SoftmaxOutputSplit(p, od[0].shape);
+  const std::string &norm = p.Str("normalization");
+  double scale = p.Float("grad_scale");
+  if (norm == "batch") scale /= static_cast<double>(s.outer);
+  if (multi && norm != "valid") scale /= static_cast<double>(s.inner);
+  cuda::SoftmaxOutputGrad(od[0].dtype, od[0].dptr, id[1].dptr, ig[0].dptr, s.outer, s.n, s.inner, scale,
+                          p.Bool("use_ignore"), p.Float("ignore_label"), norm == "valid", req[0], St(ctx));
+  CheckLaunch("SoftmaxOutput backward");
+}
+
+// Convolution (1-D and 2-D, NCW/NCHW) by im2col + GEMM per image and group.
+struct ConvGeom {
+  int64_t N, C, H, W, F, G, oh, ow;
+  int kh, kw, sh, sw, ph, pw, dh, dw;
+  bool ok = false;
+};
+ConvGeom GetConv(const OpParams &p, const TShape &d, const TShape &o) {
+  ConvGeom g;
+  const auto &k = p.Tuple("kernel");
+  const std::string &layout = p.Str("layout");
+  if (!(layout == "None" || layout == "NCHW" || layout == "NCW")) return g;
+  int nd = static_cast<int>(k.size());
+  if (nd < 1 || nd > 2 || d.ndim() != nd + 2) return g;
+  auto get = [&](const char *name, int i, int def) {
+    const auto &t = p.Tuple(name);
+    return t.empty() ? def : static_cast<int>(t[i]);
+  };
+  g.N = d[0];
+  g.C = d[1];
+  g.F = o[1];
+  g.G = p.Int("num_group");
+  if (nd == 1) {
+    g.H = 1, g.W = d[2], g.oh = 1, g.ow = o[2];
+    g.kh = 1, g.kw = static_cast<int>(k[0]);
+    g.sh = 1, g.sw = get("stride", 0, 1);
+    g.ph = 0, g.pw = get("pad", 0, 0);
+    g.dh = 1, g.dw = get("dilate", 0, 1);
+  } else {
+    g.H = d[2], g.W = d[3], g.oh = o[2], g.ow = o[3];
+    g.kh = static_cast<int>(k[0]), g.kw = static_cast<int>(k[1]);
+    g.sh = get("stride", 0, 1), g.sw = get("stride", 1, 1);
+    g.ph = get("pad", 0, 0), g.pw = get("pad", 1, 0);
+    g.dh = get("dilate", 0, 1), g.dw = get("dilate", 1, 1);
+  }
+  g.ok = g.G >= 1 && g.C % g.G == 0 && g.F % g.G == 0;
+  return g;
+}
+
+void ConvFwd(FWD_ARGS) {
+  if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+  ConvGeom g = GetConv(p, in[0].shape, out[0].shape);
+  if (!g.ok) return Fallback(ctx, p, in, req, out);
+  if (req[0] == kNullOp) return;
+  const int t = in[0].dtype;
+  const size_t es = DTypeSize(t);
+  const int64_t ckk = g.C / g.G * g.kh * g.kw, hw = g.oh * g.ow, fg = g.F / g.G;
+  Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kh * g.kw * hw) * es + es);
+  Scratch ones(Dev(ctx), static_cast<size_t>(hw) * es + es);
+  const bool bias = !p.Bool("no_bias");
+  if (bias) cuda::Fill(t, ones.get(), hw, 1.0, 1, St(ctx));
+  const char *x = static_cast<const char *>(in[0].dptr);
+  const char *w = static_cast<const char *>(in[1].dptr);
+  char *y = static_cast<char *>(out[0].dptr);
+  for (int64_t n = 0; n < g.N; ++n) {
+    cuda::Im2Col(t, x + n * g.C * g.H * g.W * es, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh,
+                 g.ow, col.get(), St(ctx));
+    char *yn = y + n * g.F * hw * es;
+    for (int64_t gi = 0; gi < g.G; ++gi)
+      Gemm(ctx, t, false, false, fg, hw, ckk, 1.0, w + gi * fg * ckk * es, ckk, col.as<char>() + gi * ckk * hw * es,
+           hw, Beta(req[0]), yn + gi * fg * hw * es, hw);
+    if (bias) Gemm(ctx, t, false, false, g.F, hw, 1, 1.0, in[2].dptr, 1, ones.get(), hw, 1.0, yn, hw);
+  }
+  CheckLaunch("Convolution");
+}
+void ConvBwd(BWD_ARGS) {
+  if (!IsReal(id[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  ConvGeom g = GetConv(p, id[0].shape, og[0].shape);
+  if (!g.ok) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const int t = id[0].dtype;
+  const size_t es = DTypeSize(t);
+  const int64_t ckk = g.C / g.G * g.kh * g.kw, hw = g.oh * g.ow, fg = g.F / g.G, chw = g.C * g.H * g.W;
+  Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kh * g.kw * hw) * es + es);
+  const char *x = static_cast<const char *>(id[0].dptr);
+  const char *w = static_cast<const char *>(id[1].dptr);
+  const char *dy = static_cast<const char *>(og[0].dptr);
+  for (int64_t n = 0; n < g.N; ++n) {
+    const char *dyn = dy + n * g.F * hw * es;
+    if (req[1] != kNullOp) {
+      cuda::Im2Col(t, x + n * chw * es, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow,
+                   col.get(), St(ctx));
+      double beta = (n == 0) ? Beta(req[1]) : 1.0;
+      for (int64_t gi = 0; gi < g.G; ++gi)
+        Gemm(ctx, t, false, true, fg, ckk, hw, 1.0, dyn + gi * fg * hw * es, hw, col.as<char>() + gi * ckk * hw * es,
+             hw, beta, static_cast<char *>(ig[1].dptr) + gi * fg * ckk * es, ckk);
+    }
+    if (req[0] != kNullOp) {
+      for (int64_t gi = 0; gi < g.G; ++gi)
+        Gemm(ctx, t, true, false, ckk, hw, fg, 1.0, w + gi * fg * ckk * es, ckk, dyn + gi * fg * hw * es, hw, 0.0,
+             col.as<char>() + gi * ckk * hw * es, hw);
+      cuda::Col2Im(t, col.get(), g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow,
+                   static_cast<char *>(ig[0].dptr) + n * chw * es, req[0] == kAddTo, St(ctx));
+    }
+  }
+  if (!p.Bool("no_bias") && req.size() > 2 && req[2] != kNullOp)
+    cuda::SumKeepAxis(t, og[0].dptr, ig[2].dptr, g.N, g.F, hw, req[2], St(ctx));
+  CheckLaunch("Convolution backward");
+}
+
+struct PoolGeom {
+  int type = -1;
+  int64_t NC, H, W, oh, ow;
+  int kh, kw, sh, sw, ph, pw;
+  bool cip;
+};
+PoolGeom GetPool(const OpParams &p, const TShape &d, const TShape &o) {
+  PoolGeom g;
+  const std::string &pt = p.Str("pool_type"), &layout = p.Str("layout");
+  if (!(layout == "None" || layout == "NCHW" || layout == "NCW") || d.ndim() < 3 || d.ndim() > 4) return g;
+  g.type = pt == "max" ? 0 : pt == "avg" ? 1 : pt == "sum" ? 2 : -1;
+  const bool two = d.ndim() == 4, glob = p.Bool("global_pool");
+  const auto &k = p.Tuple("kernel"), &st = p.Tuple("stride"), &pd = p.Tuple("pad");
+  auto get = [&](const std::vector<int64_t> &t, int i, int def) { return t.empty() ? def : static_cast<int>(t[i]); };
+  g.NC = d[0] * d[1];
+  g.H = two ? d[2] : 1;
+  g.W = d[d.ndim() - 1];
+  g.oh = two ? o[2] : 1;
+  g.ow = o[o.ndim() - 1];
+  if (glob) {
+    g.kh = static_cast<int>(g.H), g.kw = static_cast<int>(g.W), g.sh = g.sw = 1, g.ph = g.pw = 0;
+  } else {
+    if (static_cast<int>(k.size()) != d.ndim() - 2) g.type = -1;
+    g.kh = two ? get(k, 0, 1) : 1, g.kw = get(k, two ? 1 : 0, 1);
+    g.sh = two ? get(st, 0, 1) : 1, g.sw = get(st, two ? 1 : 0, 1);
+    g.ph = two ? get(pd, 0, 0) : 0, g.pw = get(pd, two ? 1 : 0, 0);
+  }
+  g.cip = p.Bool("count_include_pad");
+  return g;
+}
+void PoolFwd(FWD_ARGS) {
+  if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+  PoolGeom g = GetPool(p, in[0].shape, out[0].shape);
+  if (g.type < 0) return Fallback(ctx, p, in, req, out);
+  cuda::Pool2D(in[0].dtype, g.type, in[0].dptr, out[0].dptr, g.NC, g.H, g.W, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph,
+               g.pw, g.cip, req[0], St(ctx));
+  CheckLaunch("Pooling");
+}
+void PoolBwd(BWD_ARGS) {
+  if (!IsReal(og[0].dtype) || !id[0].dptr) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  PoolGeom g = GetPool(p, id[0].shape, og[0].shape);
+  if (g.type < 0) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const int t = og[0].dtype;
+  const void *y = od.empty() ? nullptr : od[0].dptr;
+  std::unique_ptr<Scratch> ys;
+  if (g.type == 0 && !y) {  // the forward output, recomputed
+    ys.reset(new Scratch(Dev(ctx), static_cast<size_t>(og[0].Size()) * DTypeSize(t) + 8));
+    cuda::Pool2D(t, 0, id[0].dptr, ys->get(), g.NC, g.H, g.W, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.cip, 1,
+                 St(ctx));
+    y = ys->get();
+  }
+  cuda::Pool2DGrad(t, g.type, id[0].dptr, y, og[0].dptr, ig[0].dptr, g.NC, g.H, g.W, g.oh, g.ow, g.kh, g.kw, g.sh,
+                   g.sw, g.ph, g.pw, g.cip, req[0], St(ctx));
+  CheckLaunch("Pooling backward");
+}
+
+FCompute OptFwd(int kind) {
+  return [kind](FWD_ARGS) {
+    if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+    cuda::OptHyper h{};
+    h.lr = p.Float("lr");
+    h.wd = p.Float("wd");
+    h.rescale = p.Float("rescale_grad");
+    h.clip = p.Float("clip_gradient");
+    if (kind == 1 || kind == 2) h.momentum = p.Float("momentum");
+    if (kind == 3) {
+      h.beta1 = p.Float("beta1");
+      h.beta2 = p.Float("beta2");
+      h.epsilon = p.Float("epsilon");
+    }
+    cuda::OptimizerUpdate(kind, in[0].dtype, in[0].dptr, in[1].dptr, in.size() > 2 ? in[2].dptr : nullptr,
+                          in.size() > 3 ? in[3].dptr : nullptr, out[0].dptr, in[0].Size(), h, req[0], St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Registration
+// ---------------------------------------------------------------------------------------------------------------
+// Sets the GPU kernels of an existing operator (skipped when the operator is not in this build).
+void Set(const char *name, FCompute f, FBackward b = nullptr) {
+  const Op *found = OpRegistry::Get()->Find(name);
+  if (!found) return;
+  Op &op = *const_cast<Op *>(found);
+  if (op.compute.count(MXC_CPU)) op.set_compute(MXC_GPU, std::move(f));
+  if (b && op.backward.count(MXC_CPU)) op.set_backward(MXC_GPU, std::move(b));
+}
+
+void RegisterNative() {
+  Set("_zeros", FillOp(0));
+  Set("_ones", FillOp(1));
+  Set("_full", FillOp(2));
+  for (const char *n : {"_copy", "_copyto", "Cast", "Reshape", "Flatten", "expand_dims", "BlockGrad", "stop_gradient"})
+    Set(n, CopyFwd, CopyBwd);
+  const std::pair<const char *, int> unary[] = {
+      {"negative", cuda::kNegative}, {"abs", cuda::kAbs}, {"sign", cuda::kSign}, {"exp", cuda::kExp},
+      {"log", cuda::kLog}, {"sqrt", cuda::kSqrt}, {"rsqrt", cuda::kRsqrt}, {"square", cuda::kSquare},
+      {"sin", cuda::kSin}, {"cos", cuda::kCos}, {"tanh", cuda::kTanh}, {"sigmoid", cuda::kSigmoid},
+      {"relu", cuda::kRelu}, {"floor", cuda::kFloor}, {"ceil", cuda::kCeil}, {"round", cuda::kRound},
+      {"reciprocal", cuda::kReciprocal}, {"log1p", cuda::kLog1p}, {"expm1", cuda::kExpm1}};
+  for (auto &u : unary) Set(u.first, UnaryFwd(u.second), UnaryBwd(u.second));
+  Set("Activation", ActFwd, ActBwd);
+  const std::pair<const char *, int> binary[] = {
+      {"elemwise_add", cuda::kAdd}, {"elemwise_sub", cuda::kSub}, {"elemwise_mul", cuda::kMul},
+      {"elemwise_div", cuda::kDiv}, {"_mod", cuda::kMod}, {"_power", cuda::kPow}, {"_maximum", cuda::kMax},
+      {"_minimum", cuda::kMin}, {"_equal", cuda::kEq}, {"_not_equal", cuda::kNe}, {"_greater", cuda::kGt},
+      {"_greater_equal", cuda::kGe}, {"_lesser", cuda::kLt}, {"_lesser_equal", cuda::kLe}};
+  for (auto &b : binary) Set(b.first, BinaryFwd(b.second), BinaryBwd(b.second));
+  struct Sc { const char *name; int code; bool rev; };
+  const Sc scalar[] = {
+      {"_plus_scalar", cuda::kAdd, false}, {"_minus_scalar", cuda::kSub, false}, {"_rminus_scalar", cuda::kSub, true},
+      {"_mul_scalar", cuda::kMul, false}, {"_div_scalar", cuda::kDiv, false}, {"_rdiv_scalar", cuda::kDiv, true},
+      {"_mod_scalar", cuda::kMod, false}, {"_rmod_scalar", cuda::kMod, true}, {"_power_scalar", cuda::kPow, false},
+      {"_rpower_scalar", cuda::kPow, true}, {"_maximum_scalar", cuda::kMax, false},
+      {"_minimum_scalar", cuda::kMin, false}, {"_equal_scalar", cuda::kEq, false},
+      {"_not_equal_scalar", cuda::kNe, false}, {"_greater_scalar", cuda::kGt, false},
+      {"_greater_equal_scalar", cuda::kGe, false}, {"_lesser_scalar", cuda::kLt, false},
+      {"_lesser_equal_scalar", cuda::kLe, false}};
+  for (auto &s : scalar) Set(s.name, ScalarFwd(s.code, s.rev), ScalarBwd(s.code, s.rev));
+  Set("add_n", AddNFwd);
+  Set("_random_uniform", RandomFwd(0, "low", "high"));
+  Set("_random_normal", RandomFwd(1, "loc", "scale"));
+  Set("FullyConnected", FCFwd, FCBwd);
+  Set("softmax", [](FWD_ARGS) { SoftmaxFwd(ctx, p, in, req, out, false); });
+  Set("log_softmax", [](FWD_ARGS) { SoftmaxFwd(ctx, p, in, req, out, true); });
+  Set("SoftmaxOutput", SoftmaxOutputFwd, SoftmaxOutputBwd);
+  Set("Convolution", ConvFwd, ConvBwd);
+  Set("Pooling", PoolFwd, PoolBwd);
+  Set("sgd_update", OptFwd(0));
+  Set("sgd_mom_update", OptFwd(1));
+  Set("nag_mom_update", OptFwd(2));
+  Set("adam_update", OptFwd(3));
+}
+
+}  // namespace
+
+void RegisterKernels() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    RegisterNative();
+    // Everything else: host-staged.
+    for (const Op *cop : OpRegistry::Get()->List()) {
+      Op &op = *const_cast<Op *>(cop);
+      bool staged = false;
+      if (op.compute.count(MXC_CPU) && !op.compute.count(MXC_GPU)) {
+        op.set_compute(MXC_GPU, Fallback);
+        staged = true;
+      }
+      if (op.backward.count(MXC_CPU) && !op.backward.count(MXC_GPU)) {
+        op.set_backward(MXC_GPU, FallbackGrad);
+        if (!staged) StagedSet().insert(op.name + " (backward)");
+      }
+      if (staged) StagedSet().insert(op.name);
+    }
+  });
+}
+
+std::vector<std::string> HostStagedOps() {
+  RegisterKernels();
+  return std::vector<std::string>(StagedSet().begin(), StagedSet().end());
+}
+
+}  // namespace gpu
+}  // namespace mxc

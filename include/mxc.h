@@ -265,7 +265,8 @@ MXC_API int MXCSymbolCompose(MXCSymbolHandle sym, const char *name, int num_args
 /*! \brief A symbol whose outputs are the outputs of all given symbols, in order. Owned: free with MXCSymbolFree. */
 MXC_API int MXCSymbolCreateGroup(int num, const MXCSymbolHandle *syms, MXCSymbolHandle *out);
 
-/*! \brief A shallow copy (new handle to the same graph nodes). Owned: free with MXCSymbolFree. */
+/*! \brief A copy of the graph (new nodes with the same names, operators, parameters and attributes; changes to one
+ *  do not reach the other). Owned: free with MXCSymbolFree. */
 MXC_API int MXCSymbolCopy(MXCSymbolHandle sym, MXCSymbolHandle *out);
 
 /*! \brief Releases a symbol handle. NULL is allowed. */
@@ -357,12 +358,13 @@ MXC_API int MXCExecutorBind(MXCSymbolHandle sym, int dev_type, int dev_id, int n
                             int num_aux, const MXCNDArrayHandle *aux, MXCExecutorHandle shared_exec,
                             MXCExecutorHandle *out);
 
-/*! \brief Runs the graph forward. is_train != 0 enables training behaviour (Dropout, BatchNorm batch statistics)
- *  and keeps what backward needs. */
+/*! \brief Runs the graph forward. is_train != 0 enables training behaviour (Dropout, BatchNorm batch statistics).
+ *  An executor bound with gradients keeps what backward needs after any forward. */
 MXC_API int MXCExecutorForward(MXCExecutorHandle exec, int is_train);
 
-/*! \brief Runs backward after a training forward. head_grads holds one array per output (num may be 0 when every
- *  output is a loss such as SoftmaxOutput; a NULL entry means a gradient of ones for a loss output). */
+/*! \brief Runs backward after a forward (in the forward's training mode). head_grads holds one array per output
+ *  (num may be 0 when every output is a loss such as SoftmaxOutput; a NULL entry means a gradient of ones for a loss
+ *  output). Does nothing for an executor bound without gradients. */
 MXC_API int MXCExecutorBackward(MXCExecutorHandle exec, int num, const MXCNDArrayHandle *head_grads);
 
 /*! \brief The output arrays. *out holds owned handles (free each with MXCNDArrayFree); the array holding them is

@@ -72,7 +72,8 @@ void ScalarOp(const char *name, const char *alias, const std::string &doc) {
       .set_inplace({{0, 0}})
       .set_compute(MXC_CPU, ScalarForward<OP, kReverse>)
       .set_backward(MXC_CPU, ScalarBackward<G, kUsesIn, kUsesOut>)
-      .set_backward_uses(kUsesIn, kUsesOut);
+      .set_backward_uses(kUsesIn, kUsesOut)
+      .set_backward_inplace({{0, 0}});  // dx[i] depends on dy[i], x[i], y[i] only
 }
 
 int Register() {

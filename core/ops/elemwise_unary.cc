@@ -228,7 +228,8 @@ void UnaryOp(const char *name, const std::string &doc) {
   UnaryBase(name, doc, OP::kTypes)
       .set_compute(MXC_CPU, UnaryForward<OP>)
       .set_backward(MXC_CPU, UnaryBackward<OP>)
-      .set_backward_uses(OP::kUsesIn, OP::kUsesOut);
+      .set_backward_uses(OP::kUsesIn, OP::kUsesOut)
+      .set_backward_inplace({{0, 0}});  // dx[i] depends on dy[i], x[i], y[i] only
 }
 
 // Piecewise-constant functions: zero gradient.

@@ -2237,6 +2237,30 @@ func Argmax(data *mxc.NDArray, opts *ArgmaxOpts) (*mxc.NDArray, error) {
 	return invoke("argmax", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// ArgmaxChannelOpts holds the parameters of ArgmaxChannel. A nil *ArgmaxChannelOpts passes none; required ones
+// are then reported missing by the library.
+type ArgmaxChannelOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ArgmaxChannel runs the operator argmax_channel.
+//
+// Indices of the maximum values along axis 1 (the channels), in the input's dtype.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ArgmaxChannel(data *mxc.NDArray, opts *ArgmaxChannelOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("argmax_channel", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // ArgminOpts holds the parameters of Argmin. A nil *ArgminOpts passes none; required ones are then reported
 // missing by the library.
 type ArgminOpts struct {

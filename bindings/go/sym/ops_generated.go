@@ -2220,6 +2220,30 @@ func Argmax(data *mxc.Symbol, opts *ArgmaxOpts) (*mxc.Symbol, error) {
 	return compose("argmax", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// ArgmaxChannelOpts holds the parameters of ArgmaxChannel. A nil *ArgmaxChannelOpts passes none; required ones
+// are then reported missing by the library.
+type ArgmaxChannelOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ArgmaxChannel is a symbol of the operator argmax_channel.
+//
+// Indices of the maximum values along axis 1 (the channels), in the input's dtype.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ArgmaxChannel(data *mxc.Symbol, opts *ArgmaxChannelOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("argmax_channel", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // ArgminOpts holds the parameters of Argmin. A nil *ArgminOpts passes none; required ones are then reported
 // missing by the library.
 type ArgminOpts struct {

@@ -10,8 +10,13 @@ Usage: python benchmarks/bench_mlp_train.py [--rounds 7] [--iters 200] [--thread
 (PyTorch: pip install torch==2.13.0; without it only mxc is timed.)
 """
 import argparse
+import os
 import statistics
 import time
+
+# OpenMP threads that spin while waiting starve each other on a shared or busy machine (both libraries use
+# OpenMP); passive waiting keeps the comparison about the work. Set before either library loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numpy as np
 

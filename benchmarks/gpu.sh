@@ -16,6 +16,8 @@ PY=${PYTHON:-python3}
 START=$(date +%s)
 SUMMARY=()
 TMP=$(mktemp -d)
+# A crash in Python prints the Python stack (which call crashed); with gdb, a crashed seed is rerun for a native stack.
+export PYTHONFAULTHANDLER=1
 trap 'rm -rf "$TMP"' EXIT
 
 log() { echo "+ [$(( $(date +%s) - START ))s] $*"; }
@@ -114,7 +116,9 @@ PYEOF
   if [ -n "$SEED" ]; then
     export SEED_EPOCHS=${SEED_EPOCHS:-2}
     for prog in "$SEED"/0[1-6]_*.py; do
-      step "seed $(basename "$prog")" 120 $PY "$prog"
+      if ! step "seed $(basename "$prog")" 120 $PY "$prog" && command -v gdb >/dev/null; then
+        timeout 180 gdb -q -batch -ex run -ex "thread apply all bt 15" --args $PY "$prog" 2>&1 | tail -80
+      fi
     done
   else
     SUMMARY+=("seed programs                skipped (no seed folder)")

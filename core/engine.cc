@@ -1,112 +1,234 @@
-// The synchronous (naive) engine. Work runs at Push; errors are recorded on the written vars and raised at waits,
-// exactly as an asynchronous engine must do, so code above the engine cannot come to depend on synchronous errors.
-#include "engine.h"
+// Engine selection, the error bookkeeping shared by both engines, and the synchronous (naive) engine.
+// The threaded engine is in threaded_engine.cc.
+#include <pthread.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
-#include <deque>
+#include <vector>
 #include <mutex>
 
+#include "engine.h"
+#include "engine_impl.h"
+
 namespace mxc {
+namespace engine {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------------------------
+std::shared_ptr<const Error> CurrentError(const char *name) {
+  std::string prefix = std::string(name ? name : "operation") + ": ";
+  try {
+    throw;
+  } catch (const Error &e) {
+    return std::make_shared<const Error>(e.kind(), prefix + e.what());
+  } catch (const std::bad_alloc &) {
+    return std::make_shared<const Error>(ErrorKind::kInternal, prefix + "out of memory");
+  } catch (const std::exception &e) {
+    return std::make_shared<const Error>(ErrorKind::kInternal, prefix + e.what());
+  } catch (...) {
+    return std::make_shared<const Error>(ErrorKind::kInternal, prefix + "unknown exception");
+  }
+}
+
+namespace {
+std::mutex g_err_mu;
+struct Unreported {
+  std::shared_ptr<const Error> err;
+  uint64_t seq;
+};
+// Each error once. Bounded: a program that never waits cannot grow it without limit.
+std::vector<Unreported> &UnreportedList() {
+  static auto *d = new std::vector<Unreported>();
+  return *d;
+}
+constexpr size_t kMaxUnreported = 1024;
+std::atomic<uint64_t> g_seq{0};
+}  // namespace
+
+uint64_t NextSeq() { return g_seq.fetch_add(1, std::memory_order_relaxed); }
+
+void AddUnreported(const std::shared_ptr<const Error> &err, uint64_t seq) {
+  std::lock_guard<std::mutex> lk(g_err_mu);
+  auto &d = UnreportedList();
+  // Work reading a failed var passes the same error on: keep it once, with the earliest push.
+  for (auto &u : d)
+    if (u.err == err) {
+      u.seq = std::min(u.seq, seq);
+      return;
+    }
+  if (d.size() >= kMaxUnreported) {  // drop the newest
+    auto newest = std::max_element(d.begin(), d.end(),
+                                   [](const Unreported &x, const Unreported &y) { return x.seq < y.seq; });
+    if (newest->seq < seq) return;
+    d.erase(newest);
+  }
+  d.push_back(Unreported{err, seq});
+}
+
+void RemoveUnreported(const std::shared_ptr<const Error> &err) {
+  std::lock_guard<std::mutex> lk(g_err_mu);
+  auto &d = UnreportedList();
+  for (auto it = d.begin(); it != d.end(); ++it)
+    if (it->err == err) {
+      d.erase(it);
+      return;
+    }
+}
+
+std::shared_ptr<const Error> TakeFirstUnreported() {
+  std::lock_guard<std::mutex> lk(g_err_mu);
+  auto &d = UnreportedList();
+  if (d.empty()) return nullptr;
+  auto first = std::min_element(d.begin(), d.end(),
+                                [](const Unreported &x, const Unreported &y) { return x.seq < y.seq; });
+  auto err = first->err;
+  d.clear();
+  return err;
+}
+
+void Raise(const std::shared_ptr<const Error> &err) { throw Error(err->kind(), err->what()); }
+
+}  // namespace engine
 
 namespace {
 
-std::shared_ptr<const Error> FirstReadError(const std::vector<Var *> &reads) {
-  for (Var *v : reads)
-    if (v->error) return v->error;
-  return nullptr;
-}
+using engine::AddUnreported;
 
+// ---------------------------------------------------------------------------------------------------------------
+// NaiveEngine: work runs inside Push on the calling thread. Errors are recorded on the written vars and raised at
+// waits, exactly as with the threaded engine, so code above the engine cannot come to depend on synchronous errors.
+// One (recursive) lock serialises work pushed from several threads, which would otherwise race on shared arrays.
+// ---------------------------------------------------------------------------------------------------------------
 class NaiveEngine : public Engine {
  public:
   void Push(EngineFn fn, const Device &dev, const std::vector<Var *> &reads, const std::vector<Var *> &writes,
-            const char *name) override {
-    std::shared_ptr<const Error> err = FirstReadError(reads);
+            const char *name, int64_t) override {
+    std::lock_guard<std::recursive_mutex> lk(mu_);
+    uint64_t seq = engine::NextSeq();
+    std::shared_ptr<const Error> err;
+    for (Var *v : reads)
+      if (v->error) {
+        err = v->error;
+        break;
+      }
+    for (Var *v : writes)  // a var both read and written
+      if (!err && v->error && std::find(reads.begin(), reads.end(), v) != reads.end()) err = v->error;
     if (!err) {
       try {
         fn(RunContext{dev});
-      } catch (const Error &e) {
-        err = std::make_shared<Error>(e.kind(), std::string(name) + ": " + e.what());
-      } catch (const std::bad_alloc &) {
-        err = std::make_shared<Error>(ErrorKind::kInternal, std::string(name) + ": out of memory");
-      } catch (const std::exception &e) {
-        err = std::make_shared<Error>(ErrorKind::kInternal, std::string(name) + ": " + e.what());
+      } catch (...) {
+        err = engine::CurrentError(name);
       }
     }
     for (Var *v : writes) v->error = err;
-    if (err) {
-      std::lock_guard<std::mutex> lk(mu_);
-      unreported_.push_back(err);
-    }
+    if (err) AddUnreported(err, seq);
   }
-  void WaitToRead(Var *var) override { Raise(var); }
-  void WaitToWrite(Var *var) override { Raise(var); }
+  void WaitToRead(Var *var) override { RaiseIfFailed(var); }
+  void WaitToWrite(Var *var) override { RaiseIfFailed(var); }
   void WaitAll() override {
-    std::shared_ptr<const Error> err;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      if (!unreported_.empty()) err = unreported_.front();
-      unreported_.clear();
-    }
-    if (err) throw Error(err->kind(), err->what());
+    auto err = engine::TakeFirstUnreported();
+    if (err) engine::Raise(err);
   }
   void DeleteVar(Var *, std::function<void()> deleter) override { deleter(); }
   const char *Name() const override { return "NaiveEngine"; }
 
  private:
-  void Raise(Var *var) {
-    if (!var->error) return;
-    auto err = var->error;
+  void RaiseIfFailed(Var *var) {
+    std::shared_ptr<const Error> err;
     {
-      std::lock_guard<std::mutex> lk(mu_);
-      for (auto it = unreported_.begin(); it != unreported_.end(); ++it)
-        if (*it == err) {
-          unreported_.erase(it);
-          break;
-        }
+      std::lock_guard<std::recursive_mutex> lk(mu_);
+      err = var->error;
     }
-    throw Error(err->kind(), err->what());
+    if (!err) return;
+    engine::RemoveUnreported(err);
+    engine::Raise(err);
   }
-  std::mutex mu_;
-  std::deque<std::shared_ptr<const Error>> unreported_;
+  std::recursive_mutex mu_;
 };
 
+// ---------------------------------------------------------------------------------------------------------------
+// Selection. Engines are created once and never destroyed: arrays released during process exit still reach a live
+// engine, and a thread that read Engine::Get() just before SetType still pushes to a valid object.
+// ---------------------------------------------------------------------------------------------------------------
 std::mutex g_engine_mu;
-// Never destroyed: arrays released during process exit still reach a live engine.
-std::unique_ptr<Engine> &EngineSlot() {
-  static auto *e = new std::unique_ptr<Engine>();
-  return *e;
+std::atomic<Engine *> g_current{nullptr};
+NaiveEngine *g_naive = nullptr;
+engine::ThreadedEngineBase *g_threaded = nullptr;
+
+// Runs at process exit (or when the library is unloaded): stops the workers cleanly while the rest of the library
+// is still intact. Constructed when the threaded engine is, so it is destroyed before statics constructed earlier.
+struct ExitHook {
+  ~ExitHook() {
+    if (g_threaded) g_threaded->Shutdown();
+  }
+};
+
+void ForkPrepare() {
+  if (g_threaded) g_threaded->BeforeFork();
+}
+void ForkAfter() {
+  if (g_threaded) g_threaded->AfterFork();
 }
 
-std::unique_ptr<Engine> CreateEngine(const std::string &name) {
-  if (name == "NaiveEngine" || name.empty() || name == "ThreadedEngine" || name == "ThreadedEnginePerDevice")
-    return std::unique_ptr<Engine>(new NaiveEngine());
-  Throw(ErrorKind::kValue, "unknown engine type '", name, "' (NaiveEngine or ThreadedEngine)");
+enum class Kind { kNaive, kThreaded, kUnknown };
+Kind KindOf(const std::string &name) {
+  if (name == "NaiveEngine") return Kind::kNaive;
+  if (name.empty() || name == "ThreadedEngine" || name == "ThreadedEnginePerDevice" ||
+      name == "ThreadedEnginePooled")
+    return Kind::kThreaded;
+  return Kind::kUnknown;
+}
+
+// Caller holds g_engine_mu.
+Engine *Instance(Kind kind) {
+  if (kind == Kind::kNaive) {
+    if (!g_naive) g_naive = new NaiveEngine();
+    return g_naive;
+  }
+  if (!g_threaded) {
+    g_threaded = engine::CreateThreadedEngine();
+    static ExitHook hook;
+    (void)hook;
+    pthread_atfork(ForkPrepare, ForkAfter, ForkAfter);
+  }
+  return g_threaded;
 }
 
 }  // namespace
 
 Engine *Engine::Get() {
-  auto &slot = EngineSlot();
-  Engine *e = slot.get();
+  Engine *e = g_current.load(std::memory_order_acquire);
   if (e) return e;
   std::lock_guard<std::mutex> lk(g_engine_mu);
-  if (!slot) {
+  e = g_current.load(std::memory_order_relaxed);
+  if (!e) {
     const char *env = std::getenv("MXC_ENGINE_TYPE");
     std::string name = env ? env : "";
-    try {
-      slot = CreateEngine(name);
-    } catch (const Error &) {
-      slot = CreateEngine("NaiveEngine");
+    Kind kind = KindOf(name);
+    if (kind == Kind::kUnknown) {
+      std::fprintf(stderr, "mxc: unknown MXC_ENGINE_TYPE '%s' (NaiveEngine or ThreadedEngine); using ThreadedEngine\n",
+                   name.c_str());
+      kind = Kind::kThreaded;
     }
+    e = Instance(kind);
+    g_current.store(e, std::memory_order_release);
   }
-  return slot.get();
+  return e;
 }
 
 void Engine::SetType(const std::string &name) {
-  auto next = CreateEngine(name);
-  Get()->WaitAll();
+  Kind kind = KindOf(name);
+  if (kind == Kind::kUnknown)
+    Throw(ErrorKind::kValue, "unknown engine type '", name, "' (NaiveEngine or ThreadedEngine)");
+  Engine *cur = Get();
   std::lock_guard<std::mutex> lk(g_engine_mu);
-  EngineSlot() = std::move(next);
+  Engine *next = Instance(kind);
+  if (next == cur) return;
+  // Finish the current engine's work; its errors stay in the shared list and on the vars.
+  if (cur == g_threaded) g_threaded->Drain();
+  g_current.store(next, std::memory_order_release);
 }
 
 }  // namespace mxc

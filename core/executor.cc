@@ -656,6 +656,10 @@ std::shared_ptr<GraphExecutor> GraphExecutor::Bind(const Symbol &sym, const Devi
     for (auto &o : st->outputs) AddUnique(&fw, o.var());
     for (auto &s : st->storages) AddUnique(&fw, s.var());
     AddUnique(&fw, st->sync.var());
+    // Random operators draw from the device's generator: order the draws with the other work using it.
+    bool random = false;
+    for (auto &s : st->steps) random = random || (s.node && s.node->op && s.node->op->is_random);
+    if (random) AddUnique(&fw, DeviceRNGVar(st->dev));
     for (size_t i = 0; i < args.size(); ++i) AddUnique(arg_written[i] ? &fw : &fr, args[i].var());
     for (size_t i = 0; i < aux.size(); ++i) AddUnique(aux_written[i] ? &fw : &fr, aux[i].var());
     RemoveWritten(&fr, fw);
@@ -664,6 +668,7 @@ std::shared_ptr<GraphExecutor> GraphExecutor::Bind(const Symbol &sym, const Devi
         if (reqs[i] != kNullOp) AddUnique(&bw, grads[i].var());
       for (auto &s : st->storages) AddUnique(&bw, s.var());
       AddUnique(&bw, st->sync.var());
+      if (random) AddUnique(&bw, DeviceRNGVar(st->dev));
       for (auto &a : args) AddUnique(&br, a.var());
       for (auto &a : aux) AddUnique(&br, a.var());
       for (auto &o : st->outputs) AddUnique(&br, o.var());

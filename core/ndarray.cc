@@ -26,8 +26,13 @@ Chunk::~Chunk() {
   if (dptr) DeviceFree(dev, dptr, bytes);
 }
 
+// Two pieces of work may read a never-written (delayed) array at the same time: allocate exactly once.
 void Chunk::EnsureAlloc() {
-  if (!dptr) dptr = DeviceAlloc(dev, bytes);
+  if (__atomic_load_n(&dptr, __ATOMIC_ACQUIRE)) return;
+  void *p = DeviceAlloc(dev, bytes);
+  void *expected = nullptr;
+  if (!__atomic_compare_exchange_n(&dptr, &expected, p, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    DeviceFree(dev, p, bytes);
 }
 
 NDArray::NDArray(const TShape &shape, int dtype, const Device &dev, bool delay_alloc)
@@ -106,10 +111,11 @@ void NDArray::SyncCopyFromCPU(const void *data, int64_t size) const {
   std::vector<Var *> writes{var()};
   size_t bytes = size * DTypeSize(dtype_);
   // Synchronous by contract: push, then wait for the write.
+  // work 0: the caller waits right away, so the copy may run on this thread when the array is free.
   Engine::Get()->Push([self, data, bytes](const RunContext &) {
                         DeviceCopy(self.dev(), self.blob().dptr, Device::CPU(), data, bytes);
                       },
-                      dev(), {}, writes, "SyncCopyFromCPU");
+                      dev(), {}, writes, "SyncCopyFromCPU", 0);
   WaitToRead();
 }
 

@@ -378,6 +378,14 @@ std::mt19937_64 *DeviceRNG(const Device &dev) {
   return slot.get();
 }
 
+Var *DeviceRNGVar(const Device &dev) {
+  static auto *vars = new std::map<std::pair<int, int>, std::unique_ptr<Var>>();
+  std::lock_guard<std::mutex> lk(g_rng_mu);
+  auto &slot = (*vars)[{dev.type, dev.id}];
+  if (!slot) slot.reset(new Var());
+  return slot.get();
+}
+
 void SeedAll(uint64_t seed) {
   std::lock_guard<std::mutex> lk(g_rng_mu);
   g_seed = seed;
@@ -484,10 +492,12 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
     Var *v = o.var();
     if (std::find(writes.begin(), writes.end(), v) == writes.end()) writes.push_back(v);
   }
-  // An array both read and written is only written (the engine orders writes after earlier reads).
-  reads.erase(std::remove_if(reads.begin(), reads.end(),
-                             [&](Var *v) { return std::find(writes.begin(), writes.end(), v) != writes.end(); }),
-              reads.end());
+  if (op->is_random) writes.push_back(DeviceRNGVar(dev));  // draws in push order, one at a time
+  // An array both read and written stays in both lists: the engine makes it one write that inherits an earlier
+  // failure of the array (an in-place update of a failed array fails too).
+  int64_t work = 0;  // elements touched: the engine may run small work at once on this thread
+  for (auto &a : inputs) work += a.Size();
+  for (auto &o : outs) work += o.Size();
 
   std::vector<NDArray> ins = inputs;
   OpParams p = params;
@@ -503,7 +513,7 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
         if (p.op()->is_random) ctx.rng = DeviceRNG(dev);
         (*fn)(ctx, p, ib, req, ob);
       },
-      dev, reads, writes, op->name.c_str());
+      dev, reads, writes, op->name.c_str(), work);
 
   if (!given) {
     outs.resize(nvis);

@@ -256,6 +256,9 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
 
 // The generator of a device.
 std::mt19937_64 *DeviceRNG(const Device &dev);
+// Its engine variable: work that draws from DeviceRNG(dev) lists it in its writes, so that draws happen one at a time
+// and in push order (the same numbers with either engine). Invoke does this for operators with is_random.
+Var *DeviceRNGVar(const Device &dev);
 void SeedAll(uint64_t seed);
 
 // Number of worker threads kernels may use (OpenMP); parallel loops only above a size threshold.

@@ -161,6 +161,14 @@ void CopyBwd(BWD_ARGS) {
   cuda::Cast(og[0].dtype, og[0].dptr, ig[0].dtype, ig[0].dptr, ig[0].Size(), req[0], St(ctx));
   CheckLaunch(p.op()->name.c_str());
 }
+// BlockGrad: the gradient of the data is zero (kAddTo adds nothing).
+void ZeroBwd(BWD_ARGS) {
+  (void)og;
+  (void)id;
+  (void)od;
+  cuda::Fill(ig[0].dtype, ig[0].dptr, ig[0].Size(), 0.0, req[0], St(ctx));
+  CheckLaunch(p.op()->name.c_str());
+}
 
 FCompute UnaryFwd(int code) {
   return [code](FWD_ARGS) {
@@ -543,8 +551,8 @@ void RegisterNative() {
   Set("_zeros", FillOp(0));
   Set("_ones", FillOp(1));
   Set("_full", FillOp(2));
-  for (const char *n : {"_copy", "_copyto", "Cast", "Reshape", "Flatten", "expand_dims", "BlockGrad", "stop_gradient"})
-    Set(n, CopyFwd, CopyBwd);
+  for (const char *n : {"_copy", "_copyto", "Cast", "Reshape", "Flatten", "expand_dims"}) Set(n, CopyFwd, CopyBwd);
+  Set("BlockGrad", CopyFwd, ZeroBwd);
   const std::pair<const char *, int> unary[] = {
       {"negative", cuda::kNegative}, {"abs", cuda::kAbs}, {"sign", cuda::kSign}, {"exp", cuda::kExp},
       {"log", cuda::kLog}, {"sqrt", cuda::kSqrt}, {"rsqrt", cuda::kRsqrt}, {"square", cuda::kSquare},

@@ -67,6 +67,9 @@ void Compare(const Case &c) {
   std::vector<NDArray> cout_, gout;
   mxc::SeedAll(7);
   mxc::Invoke(op, p, cin, &cout_, c.is_train);
+  // Creation operators (no inputs) put their output where the caller allocated it.
+  if (gin.empty())
+    for (auto &o : cout_) gout.push_back(NDArray(o.shape(), o.dtype(), kGPU));
   mxc::SeedAll(7);
   mxc::Invoke(op, p, gin, &gout, c.is_train);
   const bool random = op->is_random;

@@ -11,6 +11,12 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from . import ndarray as nd
+from .context import current_context
+
+try:  # the C API, to gather a batch straight into a new array's memory (see _take_nd)
+    from .base import check_call as _check_call, ffi as _ffi, lib as _lib
+except ImportError:  # pragma: no cover - another core without these
+    _lib = None
 
 __all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter", "ResizeIter"]
 
@@ -156,6 +162,23 @@ class ResizeIter(DataIter):
         return self.current_batch.pad
 
 
+def _take_nd(src, rows, dtype):
+    """``nd.array(src[rows], dtype=dtype)`` with a single copy: on the CPU the rows are gathered straight into the
+    memory of a new NDArray (one pass instead of a gather into a temporary plus a copy)."""
+    if _lib is not None and src.dtype == dtype and current_context().device_type == 'cpu':
+        shape = (len(rows),) + src.shape[1:]
+        out = nd.empty(shape, dtype=dtype)
+        ptr = _ffi.new("void **")
+        _check_call(_lib.MXCNDArrayWaitToWrite(out.handle))
+        _check_call(_lib.MXCNDArrayGetData(out.handle, ptr))
+        nbytes = int(np.prod(shape)) * dtype.itemsize
+        if nbytes:
+            view = np.frombuffer(_ffi.buffer(ptr[0], nbytes), dtype=dtype).reshape(shape)
+            np.take(src, rows, axis=0, out=view, mode='clip')  # rows are valid; 'raise' would buffer
+        return out
+    return nd.array(src[rows], dtype=dtype)
+
+
 def _canonical_inputs(data, allow_empty, default_name, what):
     """Turns an array, a list of arrays or a dict of arrays into a name-sorted list of (name, numpy array,
     dtype). NumPy and other array-likes become float32 (as ``mx.nd.array`` makes them); NDArrays keep their
@@ -298,6 +321,11 @@ class NDArrayIter(DataIter):
     def next(self):
         if not self.iter_next():
             raise StopIteration
+        end = self.cursor + self.batch_size
+        if 0 <= self.cursor and end <= self.num_data:  # a full batch inside the data: the common case
+            sel = self.idx[self.cursor:end]
+            return DataBatch(data=[_take_nd(arr, sel, dtype) for _, arr, dtype in self._data],
+                             label=[_take_nd(arr, sel, dtype) for _, arr, dtype in self._label], pad=0, index=None)
         data = self._batch_numpy(self._data)
         label = self._batch_numpy(self._label)
         if data[0].shape[0] != self.batch_size:

@@ -1,6 +1,12 @@
 // Shared by the tests: one loaded library per test file, and float comparison.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { load } from '../index.js';
+
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export const mx = await load();
 
@@ -27,3 +33,17 @@ export function randn(n, seed = 1) {
   }
   return out;
 }
+
+/** Runs examples/web/prepare.py with the repository's Python package and native library into outDir. */
+export function prepareModel(outDir, extra = []) {
+  const lib = process.env.MXC_NATIVE_LIBRARY || path.join(repo, 'build', 'libmxc.so');
+  if (!fs.existsSync(lib)) {
+    throw new Error(`the native library ${lib} is missing: build it (cmake --build build) or set MXC_NATIVE_LIBRARY`);
+  }
+  const r = spawnSync(process.env.PYTHON || 'python3', [path.join(repo, 'examples/web/prepare.py'), '--out', outDir, ...extra], {
+    env: { ...process.env, PYTHONPATH: path.join(repo, 'bindings/python'), MXC_LIBRARY_PATH: lib, MXC_ENGINE_TYPE: 'NaiveEngine' },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`prepare.py failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+

@@ -172,6 +172,45 @@ def test_wrong_input_errors():
         mx.mod.Module.load("/nonexistent/missing", 3)
 
 
+def test_wrong_fit_input_fails_before_the_first_batch(tmp_path):
+    """Each wrong input to Module.fit raises a clear error before any batch is trained: no batch callback runs,
+    no parameter is initialised from the bad call, and no checkpoint is written."""
+    x, y = separable_data(n=20, dim=3, classes=2)
+    batches = []
+
+    def fit(mod, data, **kw):
+        kw.setdefault("num_epoch", 1)
+        mod.fit(data, batch_end_callback=lambda p: batches.append(p.nbatch),
+                epoch_end_callback=mx.callback.do_checkpoint(str(tmp_path / "ck")), **kw)
+
+    net = linear_softmax(2)
+    with pytest.raises(ValueError, match=r"'data' has 20 but 'softmax_label' has 15"):
+        fit(mx.mod.Module(net), mx.io.NDArrayIter(x, y[:15], batch_size=5))
+    mod = mx.mod.Module(net)
+    with pytest.raises(ValueError, match=r"don't match names specified by data_names \(\['pixels'\] vs. \['data'\]\)"):
+        fit(mod, mx.io.NDArrayIter(x, y, batch_size=5, data_name="pixels"))
+    assert not mod.params_initialized
+    mod = mx.mod.Module(net)
+    with pytest.raises(ValueError, match=r"label\(s\) \['lbl'\].*\['softmax_label'\] would get no data"):
+        fit(mod, mx.io.NDArrayIter(x, y, batch_size=5, label_name="lbl"))
+    assert not mod.params_initialized
+    mod = mx.mod.Module(net)
+    with pytest.raises(ValueError, match="Cannot find optimizer 'sgdd'"):
+        fit(mod, mx.io.NDArrayIter(x, y, batch_size=5), optimizer="sgdd")
+    assert not mod.optimizer_initialized
+    with pytest.raises(ValueError, match="Unknown metric 'acc2'"):
+        fit(mx.mod.Module(net), mx.io.NDArrayIter(x, y, batch_size=5), eval_metric="acc2")
+    with pytest.raises(ValueError, match="Unknown metric 'acc2'"):
+        fit(mx.mod.Module(net), mx.io.NDArrayIter(x, y, batch_size=5), validation_metric="acc2",
+            eval_data=mx.io.NDArrayIter(x, y, batch_size=5))
+    with pytest.raises(FileNotFoundError, match="nothere-symbol.json"):
+        mx.mod.Module.load(str(tmp_path / "nothere"), 1)
+    assert batches == [] and list(tmp_path.iterdir()) == []
+    # a label name the symbol does not take is fine when the symbol takes no label (it feeds the metric only)
+    free = mx.sym.FullyConnected(data=mx.sym.Variable("data"), num_hidden=2, name="fc")
+    mx.mod.Module(free, label_names=None).bind(data_shapes=[("data", (5, 3))], label_shapes=[("lbl", (5,))])
+
+
 @needs_ops("BatchNorm")
 def test_batchnorm_aux_states_are_tracked():
     data = mx.sym.Variable("data")

@@ -246,6 +246,18 @@ class Module(BaseModule):
         self._grad_req = grad_req
         self._data_shapes, self._label_shapes = _parse_data_desc(self.data_names, self.label_names, data_shapes,
                                                                  label_shapes)
+        if for_training and self._label_shapes:
+            # Labels offered under names the symbol does not take while the symbol's own label argument would go
+            # unfed: training would silently fit whatever that array holds. (MXNet fails later with a KeyError.)
+            args = set(self._symbol.list_arguments())
+            given = [x.name for x in self._label_shapes]
+            unfed = [n for n in self.label_names if n in args and n not in given]
+            stray = [n for n in given if n not in args]
+            if unfed and stray:
+                raise ValueError("bind: the data provides label(s) %s, which the symbol does not take, while the "
+                                 "symbol's label argument(s) %s would get no data; name the iterator's labels %s "
+                                 "(e.g. NDArrayIter(..., label_name=%r)) or pass label_names=%s to the Module"
+                                 % (stray, unfed, unfed, unfed[0], stray))
         shared_group = None
         if shared_module is not None:
             if not (isinstance(shared_module, Module) and shared_module.binded

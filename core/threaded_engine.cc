@@ -86,6 +86,7 @@ constexpr int kInlineDeps = 6;
 
 struct OprBlock {
   EngineFn fn;
+  EngineOpr *opr = nullptr;       // instead of fn (PushOpr); released by FreeOp
   std::function<void()> deleter;  // kDelete
   Device dev;
   const char *name = nullptr;
@@ -243,6 +244,11 @@ OprBlock *NewOp() {
 
 // Destroys the work's closure (which may free arrays) and recycles the record.
 void FreeOp(OprBlock *op) {
+  if (op->opr) {
+    EngineOpr *o = op->opr;
+    op->opr = nullptr;
+    o->Release();
+  }
   op->fn = nullptr;
   op->deleter = nullptr;
   OpCache &c = tls_op_cache;
@@ -377,17 +383,29 @@ class ThreadedEngine : public ThreadedEngineBase {
 
   void Push(EngineFn fn, const Device &dev, const std::vector<Var *> &reads, const std::vector<Var *> &writes,
             const char *name, int64_t work) override {
-    if (shut_down_.load(std::memory_order_acquire)) return RunUnregistered(fn, dev, reads, writes, name);
+    const int nr = static_cast<int>(reads.size()), nw = static_cast<int>(writes.size());
+    if (shut_down_.load(std::memory_order_acquire)) {
+      RunUnregistered([&](const RunContext &ctx) { fn(ctx); }, dev, reads.data(), nr, writes.data(), nw, name);
+      return;
+    }
     OprBlock *op = NewOp();
     op->fn = std::move(fn);
-    op->dev = dev;
-    op->name = name;
-    op->seq = NextSeq();
-    BuildDeps(op, reads, writes);
-    bool nested = tls_current != nullptr;
-    bool try_inline = nested || (inline_max_ >= 0 && work >= 0 && work <= inline_max_);
-    pending_.fetch_add(1, std::memory_order_relaxed);
-    Register(op, nested, try_inline);
+    PushBlock(op, dev, reads.data(), nr, writes.data(), nw, name, work);
+  }
+
+  void PushOpr(EngineOpr *opr, const Device &dev, Var *const *reads, int nreads, Var *const *writes, int nwrites,
+               const char *name, int64_t work) override {
+    if (shut_down_.load(std::memory_order_acquire)) {
+      struct Releaser {
+        EngineOpr *o;
+        ~Releaser() { o->Release(); }
+      } rel{opr};
+      RunUnregistered([opr](const RunContext &ctx) { opr->Run(ctx); }, dev, reads, nreads, writes, nwrites, name);
+      return;
+    }
+    OprBlock *op = NewOp();
+    op->opr = opr;
+    PushBlock(op, dev, reads, nreads, writes, nwrites, name, work);
   }
 
   void WaitToRead(Var *var) override { WaitForVar(var, false); }
@@ -479,7 +497,8 @@ class ThreadedEngine : public ThreadedEngineBase {
       op->parent = tls_current;
       tls_current = op;
       try {
-        op->fn(RunContext{op->dev});
+        if (op->opr) op->opr->Run(RunContext{op->dev});
+        else op->fn(RunContext{op->dev});
       } catch (...) {
         err = CurrentError(op->name);
       }
@@ -520,8 +539,20 @@ class ThreadedEngine : public ThreadedEngineBase {
 #endif
   }
 
+  void PushBlock(OprBlock *op, const Device &dev, Var *const *reads, int nreads, Var *const *writes, int nwrites,
+                 const char *name, int64_t work) {
+    op->dev = dev;
+    op->name = name;
+    op->seq = NextSeq();
+    BuildDeps(op, reads, nreads, writes, nwrites);
+    bool nested = tls_current != nullptr;
+    bool try_inline = nested || (inline_max_ >= 0 && work >= 0 && work <= inline_max_);
+    pending_.fetch_add(1, std::memory_order_relaxed);
+    Register(op, nested, try_inline);
+  }
+
   // One dep per distinct var: written vars (a var also read keeps its failure check), then read-only vars.
-  static void BuildDeps(OprBlock *op, const std::vector<Var *> &reads, const std::vector<Var *> &writes) {
+  static void BuildDeps(OprBlock *op, Var *const *reads, int nreads, Var *const *writes, int nwrites) {
     int n = 0;
     Var *small[16];
     std::vector<Var *> big;
@@ -535,11 +566,11 @@ class ThreadedEngine : public ThreadedEngineBase {
       else big.push_back(v);
       ++n;
     };
-    for (Var *v : writes)
-      if (!seen(v)) add(v);
+    for (int i = 0; i < nwrites; ++i)
+      if (!seen(writes[i])) add(writes[i]);
     int nw = n;
-    for (Var *v : reads)
-      if (!seen(v)) add(v);
+    for (int i = 0; i < nreads; ++i)
+      if (!seen(reads[i])) add(reads[i]);
     op->SetDeps(n);
     for (int i = 0; i < n; ++i) {
       Dep &d = op->deps[i];
@@ -549,7 +580,7 @@ class ThreadedEngine : public ThreadedEngineBase {
       d.check = !d.write;
     }
     for (int i = 0; i < nw; ++i)
-      if (std::find(reads.begin(), reads.end(), op->deps[i].var) != reads.end()) op->deps[i].check = true;
+      if (std::find(reads, reads + nreads, op->deps[i].var) != reads + nreads) op->deps[i].check = true;
   }
 
   // Queues op on its vars; runs or dispatches it when everything is granted at once.
@@ -700,19 +731,20 @@ class ThreadedEngine : public ThreadedEngineBase {
   }
 
   // After shutdown: run at once, like the naive engine.
-  void RunUnregistered(EngineFn &fn, const Device &dev, const std::vector<Var *> &reads,
-                       const std::vector<Var *> &writes, const char *name) {
+  template <typename F>
+  void RunUnregistered(const F &f, const Device &dev, Var *const *reads, int nreads, Var *const *writes,
+                       int nwrites, const char *name) {
     std::shared_ptr<const Error> err;
-    for (Var *v : reads)
-      if (!err && v->error) err = v->error;
+    for (int i = 0; i < nreads; ++i)
+      if (!err && reads[i]->error) err = reads[i]->error;
     if (!err) {
       try {
-        fn(RunContext{dev});
+        f(RunContext{dev});
       } catch (...) {
         err = CurrentError(name);
       }
     }
-    for (Var *v : writes) v->error = err;
+    for (int i = 0; i < nwrites; ++i) writes[i]->error = err;
     if (err) AddUnreported(err, NextSeq());
   }
 

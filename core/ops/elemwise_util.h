@@ -44,6 +44,10 @@ inline void CheckTypeIn(int dtype, unsigned mask, const OpParams &p, const std::
 inline FInferType SameTypeIn(unsigned mask) {
   return [mask](const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
     SameTypeInfer(p, in, out);
+    bool ok = true;  // the input names (strings) are only built for an error message
+    for (int t : *in) ok = ok && (t < 0 || (mask & TypeBit(t)));
+    for (int t : *out) ok = ok && (t < 0 || (mask & TypeBit(t)));
+    if (ok) return;
     auto names = p.op()->InputNames(p);
     for (size_t i = 0; i < in->size(); ++i)
       CheckTypeIn((*in)[i], mask, p, i < names.size() ? names[i] : "input");
@@ -291,8 +295,10 @@ inline void SameShapeNamed(const OpParams &p, std::vector<TShape> *in, std::vect
     if (!out->empty() && !(*out)[0].empty()) desc += ", output " + ShapeStr((*out)[0]);
     Throw(ErrorKind::kShape, "operator ", p.op()->name, ": inputs must have the same shape, got ", desc);
   }
-  for (auto &x : *in) ShapeAssign(&x, s, p.op(), "input");
-  for (auto &x : *out) ShapeAssign(&x, s, p.op(), "output");
+  for (auto &x : *in)
+    if (x != s) ShapeAssign(&x, s, p.op(), "input");
+  for (auto &x : *out)
+    if (x != s) ShapeAssign(&x, s, p.op(), "output");
 }
 
 }  // namespace elem

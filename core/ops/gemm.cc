@@ -6,6 +6,8 @@
 
 #ifdef MXC_USE_BLAS
 #include <cblas.h>
+#elif defined(__wasm_simd128__)
+#include "gemm_wasm_simd.h"
 #endif
 #ifdef _OPENMP
 #include <omp.h>
@@ -118,6 +120,9 @@ void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
 #ifdef MXC_USE_BLAS
   ParallelBlasGemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 #else
+#if defined(__wasm_simd128__)
+  if (!ta && tb) return wasm_simd::GemmNT(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
   GemmFallback(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 #endif
 }

@@ -197,6 +197,10 @@ Kind KindOf(const std::string &name) {
 
 // Caller holds g_engine_mu.
 Engine *Instance(Kind kind) {
+#ifdef MXC_ENGINE_NAIVE_ONLY
+  // Builds without threads (WebAssembly, bindings/js) run every engine type synchronously.
+  kind = Kind::kNaive;
+#endif
   if (kind == Kind::kNaive) {
     if (!g_naive) g_naive = new NaiveEngine();
     return g_naive;

@@ -41,4 +41,8 @@ if [ -f bindings/go/test.sh ]; then
   echo "== go test (bindings/go)"
   bash bindings/go/test.sh
 fi
+if [ -f bindings/js/test.sh ]; then
+  echo "== node --test (bindings/js: the WebAssembly build)"
+  bash bindings/js/test.sh
+fi
 echo "== all test suites passed"

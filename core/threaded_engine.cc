@@ -499,9 +499,13 @@ class ThreadedEngine : public ThreadedEngineBase {
 
   // Runs op (all its deps granted). With keep_one (a worker's own loop), returns a piece of work it made ready, to
   // run next on this thread.
-  OprBlock *Execute(OprBlock *op, bool on_worker, bool keep_one) {
-    int busy = running_.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (on_worker) SetKernelThreads(busy);
+  // small: work run inline because it is small (not counted in running_: it has no parallel kernel to share
+  // the cores with).
+  OprBlock *Execute(OprBlock *op, bool on_worker, bool keep_one, bool small = false) {
+    if (!small) {
+      int busy = running_.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (on_worker) SetKernelThreads(busy);
+    }
     std::shared_ptr<const Error> err;
     for (int i = 0; i < op->ndeps; ++i) {
       const Dep &d = op->deps[i];
@@ -523,7 +527,7 @@ class ThreadedEngine : public ThreadedEngineBase {
     }
     for (int i = 0; i < op->ndeps; ++i)
       if (op->deps[i].write) op->deps[i].var->error = err;
-    running_.fetch_sub(1, std::memory_order_relaxed);
+    if (!small) running_.fetch_sub(1, std::memory_order_relaxed);
     if (err) AddUnreported(err, op->seq);
     ReadyList ready;
     for (int i = 0; i < op->ndeps; ++i)
@@ -565,7 +569,32 @@ class ThreadedEngine : public ThreadedEngineBase {
     bool nested = tls_current != nullptr;
     bool try_inline = nested || (inline_max_ >= 0 && work >= 0 && work <= inline_max_);
     pending_.fetch_add(1, std::memory_order_relaxed);
+    if (try_inline && !nested && TakeAllNow(op)) {
+      Execute(op, false, false, true);
+      return;
+    }
     Register(op, nested, try_inline);
+  }
+
+  // The fast path of small work (not nested): takes every var at once when all are free, without queueing and
+  // without push_mu_. Returns false, holding nothing, when one is not free (the work is then registered as usual).
+  // Giving back vars taken here is safe: work queued on them meanwhile was registered whole (under push_mu_) while
+  // this work held them, so it comes first on every var it shares with this work, which registers afterwards.
+  bool TakeAllNow(OprBlock *op) {
+    int got = 0;
+    for (; got < op->ndeps; ++got) {
+      Dep *d = &op->deps[got];
+      Var *v = d->var;
+      SpinGuard g(v->lock);
+      if (v->running_write || v->head != nullptr || (d->write && v->running_reads != 0)) break;
+      if (d->write) v->running_write = true;
+      else ++v->running_reads;
+    }
+    if (got == op->ndeps) return true;
+    ReadyList ready;
+    for (int i = 0; i < got; ++i) ReleaseDep(&op->deps[i], &ready);
+    Dispatch(ready, false);
+    return false;
   }
 
   // One dep per distinct var: written vars (a var also read keeps its failure check), then read-only vars.

@@ -711,9 +711,19 @@ class ThreadedEngine : public ThreadedEngineBase {
     Complete();
   }
 
+  // Nothing pending on var (for a write wait: no running read either): its error, read under its lock.
+  static bool IdleForWait(Var *var, bool write, std::shared_ptr<const Error> *err) {
+    SpinGuard g(var->lock);
+    if (var->running_write || var->head != nullptr || (write && var->running_reads != 0)) return false;
+    *err = var->error;
+    return true;
+  }
+
   void WaitForVar(Var *var, bool write) {
     std::shared_ptr<const Error> err;
-    if (HeldHere(var, false) || shut_down_.load(std::memory_order_acquire)) {
+    if (IdleForWait(var, write, &err)) {
+      // the common case of a wait after small work that ran inline: nothing to queue
+    } else if (HeldHere(var, false) || shut_down_.load(std::memory_order_acquire)) {
       err = var->error;
     } else {
       OprBlock op;

@@ -269,7 +269,6 @@ MXC_ELEM_COMPARE(LesserEqual, a <= b)
 template <typename T, typename F>
 inline void MapOut(T *out, int64_t n, OpReq req, F f) {
   if (req == kNullOp) return;
-  constexpr int64_t kBlock = 16384;
   auto block = [&](int64_t b, int64_t e) {
     if (req == kAddTo)
       for (int64_t i = b; i < e; ++i) out[i] += f(i);
@@ -278,6 +277,7 @@ inline void MapOut(T *out, int64_t n, OpReq req, F f) {
   };
 #ifdef _OPENMP
   if (n >= kParallelGrain && omp_get_max_threads() > 1) {
+    constexpr int64_t kBlock = 16384;
     const int64_t nb = (n + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t k = 0; k < nb; ++k) block(k * kBlock, std::min(n, (k + 1) * kBlock));

@@ -567,6 +567,34 @@ int MXCPreparedOpInvoke(MXCPreparedOpHandle handle, int num_inputs, const MXCNDA
   API_END();
 }
 
+// The one-output, allocated-output forms: no output array to check, no borrowed return.
+static void InvokePreparedInto(MXCPreparedOpHandle handle, int nin, const MXCNDArrayHandle *inputs,
+                               MXCNDArrayHandle *out) {
+  CheckPtr(out, "out");
+  *out = nullptr;
+  MXCPreparedOp_ *p = PreparedOf(handle);
+  MXC_CHECK(p->num_visible == 1, ErrorKind::kValue, "operator ", p->op->name, ": has ", p->num_visible,
+            " outputs; use MXCPreparedOpInvoke");
+  InvokeArgs args;
+  for (int i = 0; i < nin; ++i) args.ins().push_back(ArrayOf(inputs[i], "input"));
+  Invoke(p->op, p->params, args.ins(), &args.outs(), false);
+  *out = NewHandle(args.outs()[0]);
+}
+
+int MXCPreparedOpInvokeUnary(MXCPreparedOpHandle op, MXCNDArrayHandle in, MXCNDArrayHandle *out) {
+  API_BEGIN();
+  InvokePreparedInto(op, 1, &in, out);
+  API_END();
+}
+
+int MXCPreparedOpInvokeBinary(MXCPreparedOpHandle op, MXCNDArrayHandle lhs, MXCNDArrayHandle rhs,
+                              MXCNDArrayHandle *out) {
+  API_BEGIN();
+  MXCNDArrayHandle ins[2] = {lhs, rhs};
+  InvokePreparedInto(op, 2, ins, out);
+  API_END();
+}
+
 int MXCEngineSetType(const char *name) {
   API_BEGIN();
   CheckPtr(name, "name");

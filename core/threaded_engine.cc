@@ -349,6 +349,23 @@ class WorkerPool {
 
   bool stopping() const { return stop_flag_.load(std::memory_order_relaxed); }
 
+  // Takes queued (ready, not started) work that writes var out of the queue, for a thread about to wait for it to
+  // run it itself: no hand-off to a worker and back. nullptr when there is none.
+  OprBlock *TakeWriterOf(const Var *var) {
+    if (qsize_.load(std::memory_order_acquire) == 0) return nullptr;
+    std::lock_guard<std::mutex> lk(mu_);
+    for (auto it = q_.begin(); it != q_.end(); ++it) {
+      OprBlock *op = *it;
+      for (int i = 0; i < op->ndeps; ++i)
+        if (op->deps[i].var == var && op->deps[i].write) {
+          q_.erase(it);
+          qsize_.fetch_sub(1, std::memory_order_relaxed);
+          return op;
+        }
+    }
+    return nullptr;
+  }
+
  private:
   void SpawnLocked() {
     ++alive_;
@@ -687,6 +704,12 @@ class ThreadedEngine : public ThreadedEngineBase {
         granted = !var->running_write && var->head == nullptr && (!write || var->running_reads == 0);
         if (granted) err = var->error;  // nothing pending: read the error under the lock, hold nothing
         else Append(var, d);
+      }
+      if (!granted && !tls_current) {
+        // The work this wait is for may still sit in the pool's queue: run it here (not from inside other work,
+        // whose held vars the taken work would then seem to hold).
+        OprBlock *mine = pool_.TakeWriterOf(var);
+        if (mine) Execute(mine, false, false);
       }
       if (!granted) {
         if (SpinFor([&] { return w.ready.load(std::memory_order_acquire); })) {

@@ -284,6 +284,15 @@ MXC_API int MXCPreparedOpGetNumOutputs(MXCPreparedOpHandle op, int *num);
 MXC_API int MXCPreparedOpInvoke(MXCPreparedOpHandle op, int num_inputs, const MXCNDArrayHandle *inputs,
                                 int num_outputs, MXCNDArrayHandle *outputs);
 
+/*! \brief MXCPreparedOpInvoke for an operator of one input and one output, the output allocated: *out receives the
+ *  new array (owned: free with MXCNDArrayFree; NULL on an error). The fewest arguments, for bindings whose calls
+ *  cost per argument (the arithmetic of an array class with a scalar). */
+MXC_API int MXCPreparedOpInvokeUnary(MXCPreparedOpHandle op, MXCNDArrayHandle in, MXCNDArrayHandle *out);
+
+/*! \brief As MXCPreparedOpInvokeUnary for an operator of two inputs (lhs, rhs) and one output. */
+MXC_API int MXCPreparedOpInvokeBinary(MXCPreparedOpHandle op, MXCNDArrayHandle lhs, MXCNDArrayHandle rhs,
+                                      MXCNDArrayHandle *out);
+
 /* ================================================================================================================ */
 /* Symbols                                                                                                          */
 /* ================================================================================================================ */

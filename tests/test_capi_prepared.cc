@@ -149,6 +149,39 @@ TEST(PreparedOp, Errors) {
   ASSERT_EQ(MXCPreparedOpFree(p), 0);
 }
 
+TEST(PreparedOp, UnaryAndBinaryForms) {
+  MXCPreparedOpHandle sub = nullptr, neg = nullptr, split = nullptr;
+  ASSERT_EQ(MXCPreparedOpCreate(Op("elemwise_sub"), 0, nullptr, nullptr, &sub), 0) << Err();
+  ASSERT_EQ(MXCPreparedOpCreate(Op("negative"), 0, nullptr, nullptr, &neg), 0) << Err();
+  const char *keys[1] = {"num_outputs"}, *vals[1] = {"2"};
+  ASSERT_EQ(MXCPreparedOpCreate(Op("split"), 1, keys, vals, &split), 0) << Err();
+  auto a = Vec({5, 7, 9}), b = Vec({1, 2, 3.5f});
+  MXCNDArrayHandle out = nullptr;
+  ASSERT_EQ(MXCPreparedOpInvokeBinary(sub, a, b, &out), 0) << Err();
+  EXPECT_EQ(Read(out, 3), (std::vector<float>{4, 5, 5.5f}));
+  MXCNDArrayHandle out2 = nullptr;
+  ASSERT_EQ(MXCPreparedOpInvokeUnary(neg, out, &out2), 0) << Err();
+  EXPECT_EQ(Read(out2, 3), (std::vector<float>{-4, -5, -5.5f}));
+  // Errors: arity, several outputs, shapes, NULL arguments; *out is NULL afterwards.
+  MXCNDArrayHandle bad = a;
+  EXPECT_EQ(MXCPreparedOpInvokeUnary(sub, a, &bad), -1);
+  EXPECT_NE(Err().find("operator elemwise_sub: expects 2 input(s) (lhs, rhs), got 1"), std::string::npos) << Err();
+  EXPECT_EQ(bad, nullptr);
+  EXPECT_EQ(MXCPreparedOpInvokeUnary(split, a, &bad), -1);
+  EXPECT_NE(Err().find("operator SliceChannel: has 2 outputs"), std::string::npos) << Err();
+  auto c = Vec({1, 2});
+  EXPECT_EQ(MXCPreparedOpInvokeBinary(sub, a, c, &bad), -1);
+  EXPECT_NE(Err().find("ShapeError: operator elemwise_sub: inputs must have the same shape, got lhs (3,), rhs (2,)"),
+            std::string::npos)
+      << Err();
+  EXPECT_EQ(MXCPreparedOpInvokeBinary(sub, a, nullptr, &bad), -1);
+  EXPECT_EQ(MXCPreparedOpInvokeBinary(sub, a, b, nullptr), -1);
+  EXPECT_EQ(MXCPreparedOpInvokeBinary(nullptr, a, b, &bad), -1);
+  EXPECT_NE(Err().find("prepared operator handle is NULL"), std::string::npos) << Err();
+  for (auto h : {a, b, c, out, out2}) MXCNDArrayFree(h);
+  for (auto p : {sub, neg, split}) MXCPreparedOpFree(p);
+}
+
 TEST(CPUPool, FreedStorageIsReusedAndReleased) {
   ASSERT_EQ(MXCNDArrayWaitAll(), 0);
   ASSERT_EQ(MXCCPUReleaseCache(), 0);

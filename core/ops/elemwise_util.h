@@ -12,6 +12,10 @@
 
 #include "op_util.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace mxc {
 namespace op {
 namespace elem {
@@ -259,11 +263,28 @@ MXC_ELEM_COMPARE(LesserEqual, a <= b)
 // Loops
 // ----------------------------------------------------------------------------------------------------------------
 // out[i] (=|+=) f(i) for i in [0, n), in parallel for large n. req kNullOp does nothing.
+// Large loops are cut into blocks handed out dynamically: on a busy machine a thread that starts late (its core is
+// taken by another process) takes fewer blocks instead of holding everyone up with a fixed half of the work. Each
+// block is a plain contiguous loop the compiler vectorises.
 template <typename T, typename F>
 inline void MapOut(T *out, int64_t n, OpReq req, F f) {
   if (req == kNullOp) return;
-  if (req == kAddTo) ParallelFor(n, [=](int64_t i) { out[i] += f(i); });
-  else ParallelFor(n, [=](int64_t i) { out[i] = f(i); });
+  constexpr int64_t kBlock = 16384;
+  auto block = [&](int64_t b, int64_t e) {
+    if (req == kAddTo)
+      for (int64_t i = b; i < e; ++i) out[i] += f(i);
+    else
+      for (int64_t i = b; i < e; ++i) out[i] = f(i);
+  };
+#ifdef _OPENMP
+  if (n >= kParallelGrain && omp_get_max_threads() > 1) {
+    const int64_t nb = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t k = 0; k < nb; ++k) block(k * kBlock, std::min(n, (k + 1) * kBlock));
+    return;
+  }
+#endif
+  block(0, n);
 }
 
 // A blob of zeros-or-nothing: writes 0 (kWriteTo/kWriteInplace), leaves kAddTo and kNullOp alone.

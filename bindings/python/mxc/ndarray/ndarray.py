@@ -125,13 +125,15 @@ def _invoke2(op, a, b):
 # Prepared operators (MXCPreparedOpInvoke): parameters parsed once by the library, five arguments per call instead
 # of eight, and the output handles written into a buffer of the caller. Used by the arithmetic operators of NDArray.
 _PREP_INVOKE = lib.MXCPreparedOpInvoke
+_PREP_UNARY = lib.MXCPreparedOpInvokeUnary
+_PREP_BINARY = lib.MXCPreparedOpInvokeBinary
 _PREPARED = {}  # (op handle, scalar or None) -> MXCPreparedOpHandle; kept for the life of the process
 _PREP_MAX = 4096  # beyond this many (a program looping over many constants), scalars take the general path
-_PREP_POOL = []  # scratch (input handles[2], output handle[1]), as _POOL
+_PREP_POOL = []  # one-handle output buffers, taken and given back as with _POOL
 
 
 def _new_prep_scratch():
-    return ffi.new("MXCNDArrayHandle[2]"), ffi.new("MXCNDArrayHandle[1]")
+    return ffi.new("MXCNDArrayHandle[1]")
 
 
 def _prepared(op, scalar=None, _key=None):
@@ -177,18 +179,15 @@ def _invoke_scalar(op, a, v, out=None):
             h = _prepared(op, v)
     if h is not None:
         pool = _PREP_POOL
-        s = pool.pop() if pool else _new_prep_scratch()
-        ins, outs = s
-        ins[0] = a.handle
-        outs[0] = _NULL
-        if _PREP_INVOKE(h, 1, ins, 1, outs):
-            pool.append(s)
+        out = pool.pop() if pool else _new_prep_scratch()
+        if _PREP_UNARY(h, a.handle, out):
+            pool.append(out)
             raise last_error()
         o = _onew(NDArray)
-        o.handle = outs[0]
+        o.handle = out[0]
         o._shape = a._shape
         o.writable = True
-        pool.append(s)
+        pool.append(out)
         return o
     pool = _POOL
     s = pool.pop() if pool else _new_scratch()
@@ -329,23 +328,19 @@ def _fast_binary(ew, bc, sc):
 
     pew = _prepared(ew)
 
-    def method(self, other, _pool=_PREP_POOL, _new_scratch=_new_prep_scratch, _invoke=_PREP_INVOKE, _null=_NULL):
+    def method(self, other, _pool=_PREP_POOL, _new_scratch=_new_prep_scratch, _invoke=_PREP_BINARY):
         if other.__class__ is NDArray:
             shape = self._shape or self.shape
             if shape == (other._shape or other.shape):
-                s = _pool.pop() if _pool else _new_scratch()
-                ins, outs = s
-                ins[0] = self.handle
-                ins[1] = other.handle
-                outs[0] = _null
-                if _invoke(pew, 2, ins, 1, outs):
-                    _pool.append(s)
+                out = _pool.pop() if _pool else _new_scratch()
+                if _invoke(pew, self.handle, other.handle, out):
+                    _pool.append(out)
                     raise last_error()
                 o = _onew(NDArray)
-                o.handle = outs[0]
+                o.handle = out[0]
                 o._shape = shape  # same-shape operators: the output has the inputs' shape
                 o.writable = True
-                _pool.append(s)
+                _pool.append(out)
                 return o
         return _binary(self, other, ew, bc, sc)
     return method

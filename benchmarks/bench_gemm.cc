@@ -58,6 +58,7 @@ int main(int argc, char **argv) {
   std::vector<int64_t> sizes;
   for (int i = 1; i < argc; ++i) sizes.push_back(std::atoll(argv[i]));
   if (sizes.empty()) sizes = {256, 512, 1024, 2048};
+  const int blas_threads = openblas_get_num_threads();  // OpenBLAS's default, before mxc's first product
   MXCOpHandle dot;
   Check(MXCOpGetHandle("dot", &dot), "MXCOpGetHandle(dot)");
   std::mt19937 g(42);
@@ -83,10 +84,16 @@ int main(int argc, char **argv) {
       Check(MXCNDArrayWaitToRead(c), "MXCNDArrayWaitToRead");
       return Now() - t0;
     };
+    // Direct OpenBLAS with its own threads, as a program calling it would have them (mxc runs OpenBLAS
+    // single-threaded and splits products over its OpenMP pool: restore that setting after each direct call).
     auto run_blas = [&] {
+      const int mxc_threads = openblas_get_num_threads();
+      openblas_set_num_threads(blas_threads);
       double t0 = Now();
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, pa, n, pb, n, 0.f, pd, n);
-      return Now() - t0;
+      double t = Now() - t0;
+      openblas_set_num_threads(mxc_threads);
+      return t;
     };
     for (int r = -2; r < reps; ++r) {  // two warm-up rounds; the order alternates so neither side is always first
       double tm, tb;

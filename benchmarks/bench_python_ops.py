@@ -7,6 +7,10 @@ Cases (all float32):
   small+wait  c = a + b on 10 elements, then c.wait_to_read() (NumPy and PyTorch CPU are synchronous: same as small)
   large       c = a + b on 1,000,000 elements (mxc waits for the result)
 
+mxc runs under both engines: "mxc" is the default ThreadedEngine, "mxc-naive" the synchronous NaiveEngine (switched
+with MXCEngineSetType before each of its runs), so the cost of pushing to the asynchronous engine shows side by side
+with running synchronously.
+
 Every round runs every case of every framework once (interleaved, so drifts of the machine hit all of them alike);
 the reported number is the median over rounds of the per-call time, as wall-clock time and as CPU time of the
 process (all threads; less disturbed by other programs on a busy machine, but it counts every thread of a parallel
@@ -65,6 +69,7 @@ def make_cases(torch, large_n):
             C.wait_to_read()
 
     cases["mxc"] = {"small": mxc_small, "small+wait": mxc_small_wait, "large": mxc_large}
+    cases["mxc-naive"] = cases["mxc"]
 
     def np_small(n, a=small_np[0], b=small_np[1]):
         for _ in range(n):
@@ -117,12 +122,16 @@ def main():
     wall = {(fw, c): [] for fw in cases for c in names}
     cpu = {(fw, c): [] for fw in cases for c in names}
     for fw in cases:  # warm up
+        if fw.startswith("mxc"):
+            _set_engine("NaiveEngine" if fw == "mxc-naive" else "ThreadedEngine")
         for c in names:
             cases[fw][c](10)
     for _ in range(args.rounds):
         for c in names:
             n = args.large_calls if c == "large" else args.calls
             for fw in cases:
+                if fw.startswith("mxc"):
+                    _set_engine("NaiveEngine" if fw == "mxc-naive" else "ThreadedEngine")
                 c0 = time.process_time()
                 t0 = time.perf_counter()
                 cases[fw][c](n)
@@ -131,7 +140,8 @@ def main():
                 wall[(fw, c)].append((t1 - t0) / n)
                 cpu[(fw, c)].append((c1 - c0) / n)
 
-    print("engine: %s; numpy %s%s; %d CPUs; %d rounds; median per call" % (
+    _set_engine("ThreadedEngine")
+    print("engines: mxc = %s, mxc-naive = NaiveEngine; numpy %s%s; %d CPUs; %d rounds; median per call" % (
         mx.base.py_str(_engine_name()), np.__version__,
         ("; torch %s (%d threads)" % (torch.__version__, torch.get_num_threads())) if torch else "",
         os.cpu_count() or 1, args.rounds))
@@ -145,6 +155,11 @@ def main():
             row = "%-12s" % c + "".join("%14s" % fmt(med[(f, c)]) for f in fws)
             row += "".join("%14s" % ("%.2fx" % (med[("mxc", c)] / med[(f, c)])) for f in fws if f != "mxc")
             print(row)
+
+
+def _set_engine(name):
+    from mxc.base import lib, check_call
+    check_call(lib.MXCEngineSetType(name.encode()))
 
 
 def _engine_name():

@@ -9,6 +9,7 @@
 #include "device.h"
 #include "mxc.h"
 #include "operator.h"
+#include "storage.h"
 
 namespace mxc {
 
@@ -19,6 +20,24 @@ void SetLastError(const std::string &msg) { tls_last_error = msg; }
 ThreadReturn *Ret() {
   static thread_local ThreadReturn r;
   return &r;
+}
+
+InvokeArgs::InvokeArgs() {
+  static thread_local Vectors tls;
+  static thread_local bool busy = false;
+  if (!busy) {
+    busy = true;
+    busy_ = &busy;
+    v_ = &tls;
+  } else {
+    v_ = &own_;  // nested (an invoke inside an invoke on this thread): vectors of its own
+  }
+}
+
+InvokeArgs::~InvokeArgs() {
+  v_->ins.clear();
+  v_->outs.clear();
+  if (busy_) *busy_ = false;
 }
 
 NDArray &ArrayOf(MXCNDArrayHandle h, const char *what) {
@@ -440,20 +459,139 @@ int MXCOpInvoke(MXCOpHandle handle, int num_inputs, const MXCNDArrayHandle *inpu
     kv.emplace_back(keys[i], vals[i]);
   }
   OpParams params(op, kv);
-  std::vector<NDArray> ins(num_inputs);
-  for (int i = 0; i < num_inputs; ++i) ins[i] = ArrayOf(inputs[i], "input");
-  std::vector<NDArray> outs;
+  InvokeArgs args;
+  for (int i = 0; i < num_inputs; ++i) args.ins().push_back(ArrayOf(inputs[i], "input"));
   bool given = *outputs != nullptr && *num_outputs > 0;
   if (given)
-    for (int i = 0; i < *num_outputs; ++i) outs.push_back(ArrayOf((*outputs)[i], "output"));
-  Invoke(op, params, ins, &outs, false);
+    for (int i = 0; i < *num_outputs; ++i) args.outs().push_back(ArrayOf((*outputs)[i], "output"));
+  Invoke(op, params, args.ins(), &args.outs(), false);
   if (!given) {
     auto *r = Ret();
     r->handles.clear();
-    for (auto &o : outs) r->handles.push_back(NewHandle(o));
-    *num_outputs = static_cast<int>(outs.size());
+    for (auto &o : args.outs()) r->handles.push_back(NewHandle(o));
+    *num_outputs = static_cast<int>(args.outs().size());
     *outputs = r->handles.data();
   }
+  API_END();
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Prepared operators
+// ------------------------------------------------------------------------------------------------------------------
+struct MXCPreparedOp_ {
+  const Op *op = nullptr;
+  OpParams params;
+  int num_visible = 0;
+  uint32_t magic = 0x50524f50;  // "PROP"; cleared on free
+};
+
+static MXCPreparedOp_ *PreparedOf(MXCPreparedOpHandle h) {
+  if (h == nullptr) Throw(ErrorKind::kValue, "prepared operator handle is NULL");
+  if (h->magic != 0x50524f50) Throw(ErrorKind::kValue, "prepared operator handle is invalid (already freed?)");
+  return h;
+}
+
+int MXCPreparedOpCreate(MXCOpHandle handle, int num_params, const char **keys, const char **vals,
+                        MXCPreparedOpHandle *out) {
+  API_BEGIN();
+  const Op *op = OpOf(handle);
+  CheckPtr(out, "out");
+  MXC_CHECK(num_params >= 0, ErrorKind::kValue, "operator ", op->name, ": negative parameter count");
+  if (num_params > 0) {
+    CheckPtr(keys, "keys");
+    CheckPtr(vals, "vals");
+  }
+  std::vector<std::pair<std::string, std::string>> kv;
+  for (int i = 0; i < num_params; ++i) {
+    MXC_CHECK(keys[i] && vals[i], ErrorKind::kValue, "operator ", op->name, ": parameter ", i, " is NULL");
+    kv.emplace_back(keys[i], vals[i]);
+  }
+  std::unique_ptr<MXCPreparedOp_> p(new MXCPreparedOp_());
+  p->op = op;
+  p->params = OpParams(op, kv);
+  p->num_visible = op->NumVisibleOutputs(p->params);
+  *out = p.release();
+  API_END();
+}
+
+int MXCPreparedOpFree(MXCPreparedOpHandle handle) {
+  API_BEGIN();
+  if (handle == nullptr) return 0;
+  PreparedOf(handle)->magic = 0;
+  delete handle;
+  API_END();
+}
+
+int MXCPreparedOpGetNumOutputs(MXCPreparedOpHandle handle, int *num) {
+  API_BEGIN();
+  CheckPtr(num, "num");
+  *num = PreparedOf(handle)->num_visible;
+  API_END();
+}
+
+int MXCPreparedOpInvoke(MXCPreparedOpHandle handle, int num_inputs, const MXCNDArrayHandle *inputs,
+                        int num_outputs, MXCNDArrayHandle *outputs) {
+  API_BEGIN();
+  MXCPreparedOp_ *p = PreparedOf(handle);
+  const Op *op = p->op;
+  MXC_CHECK(num_inputs >= 0 && num_outputs >= 0, ErrorKind::kValue, "operator ", op->name,
+            ": negative input or output count");
+  if (num_inputs > 0) CheckPtr(inputs, "inputs");
+  if (num_outputs > 0) CheckPtr(outputs, "outputs");
+  int nnull = 0;
+  for (int i = 0; i < num_outputs; ++i) nnull += outputs[i] == nullptr;
+  const bool alloc = nnull == num_outputs;
+  MXC_CHECK(alloc || nnull == 0, ErrorKind::kValue, "operator ", op->name,
+            ": outputs must be all NULL (allocated by the library) or all arrays, got ", nnull, " NULL of ",
+            num_outputs);
+  MXC_CHECK(!alloc || num_outputs == p->num_visible, ErrorKind::kValue, "operator ", op->name, ": has ",
+            p->num_visible, " output(s), got room for ", num_outputs);
+  InvokeArgs args;
+  for (int i = 0; i < num_inputs; ++i) args.ins().push_back(ArrayOf(inputs[i], "input"));
+  if (!alloc)
+    for (int i = 0; i < num_outputs; ++i) args.outs().push_back(ArrayOf(outputs[i], "output"));
+  Invoke(op, p->params, args.ins(), &args.outs(), false);
+  if (alloc) {
+    // New handles only once nothing can fail any more: on an error, outputs stay NULL.
+    int made = 0;
+    try {
+      for (; made < num_outputs; ++made) outputs[made] = NewHandle(args.outs()[made]);
+    } catch (...) {
+      for (int i = 0; i < made; ++i) {
+        delete outputs[i];
+        outputs[i] = nullptr;
+      }
+      throw;
+    }
+  }
+  API_END();
+}
+
+// The one-output, allocated-output forms: no output array to check, no borrowed return.
+static void InvokePreparedInto(MXCPreparedOpHandle handle, int nin, const MXCNDArrayHandle *inputs,
+                               MXCNDArrayHandle *out) {
+  CheckPtr(out, "out");
+  *out = nullptr;
+  MXCPreparedOp_ *p = PreparedOf(handle);
+  MXC_CHECK(p->num_visible == 1, ErrorKind::kValue, "operator ", p->op->name, ": has ", p->num_visible,
+            " outputs; use MXCPreparedOpInvoke");
+  InvokeArgs args;
+  for (int i = 0; i < nin; ++i) args.ins().push_back(ArrayOf(inputs[i], "input"));
+  Invoke(p->op, p->params, args.ins(), &args.outs(), false);
+  *out = NewHandle(args.outs()[0]);
+}
+
+int MXCPreparedOpInvokeUnary(MXCPreparedOpHandle op, MXCNDArrayHandle in, MXCNDArrayHandle *out) {
+  API_BEGIN();
+  InvokePreparedInto(op, 1, &in, out);
+  API_END();
+}
+
+int MXCPreparedOpInvokeBinary(MXCPreparedOpHandle op, MXCNDArrayHandle lhs, MXCNDArrayHandle rhs,
+                              MXCNDArrayHandle *out) {
+  API_BEGIN();
+  MXCNDArrayHandle ins[2] = {lhs, rhs};
+  InvokePreparedInto(op, 2, ins, out);
   API_END();
 }
 
@@ -468,5 +606,17 @@ int MXCEngineGetType(const char **name) {
   API_BEGIN();
   CheckPtr(name, "name");
   *name = Engine::Get()->Name();
+  API_END();
+}
+
+int MXCCPUMemoryStats(int64_t *in_use, int64_t *cached, int64_t *peak) {
+  API_BEGIN();
+  storage::CPUStats(in_use, cached, peak);
+  API_END();
+}
+
+int MXCCPUReleaseCache(void) {
+  API_BEGIN();
+  storage::CPUReleaseCache();
   API_END();
 }

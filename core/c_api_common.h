@@ -36,6 +36,26 @@ struct ThreadReturn {
 };
 ThreadReturn *Ret();
 
+// The input and output vectors of one invoke through the C API: per-thread vectors reused from call to call (no
+// allocation), emptied when the call ends so that they hold no array.
+class InvokeArgs {
+ public:
+  InvokeArgs();
+  ~InvokeArgs();
+  InvokeArgs(const InvokeArgs &) = delete;
+  InvokeArgs &operator=(const InvokeArgs &) = delete;
+  std::vector<NDArray> &ins() { return v_->ins; }
+  std::vector<NDArray> &outs() { return v_->outs; }
+
+ private:
+  struct Vectors {
+    std::vector<NDArray> ins, outs;
+  };
+  Vectors *v_;
+  Vectors own_;
+  bool *busy_ = nullptr;
+};
+
 NDArray &ArrayOf(MXCNDArrayHandle h, const char *what = "array");
 MXCNDArrayHandle NewHandle(const NDArray &a);
 

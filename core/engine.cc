@@ -105,25 +105,16 @@ class NaiveEngine : public Engine {
  public:
   void Push(EngineFn fn, const Device &dev, const std::vector<Var *> &reads, const std::vector<Var *> &writes,
             const char *name, int64_t) override {
-    std::lock_guard<std::recursive_mutex> lk(mu_);
-    uint64_t seq = engine::NextSeq();
-    std::shared_ptr<const Error> err;
-    for (Var *v : reads)
-      if (v->error) {
-        err = v->error;
-        break;
-      }
-    for (Var *v : writes)  // a var both read and written
-      if (!err && v->error && std::find(reads.begin(), reads.end(), v) != reads.end()) err = v->error;
-    if (!err) {
-      try {
-        fn(RunContext{dev});
-      } catch (...) {
-        err = engine::CurrentError(name);
-      }
-    }
-    for (Var *v : writes) v->error = err;
-    if (err) AddUnreported(err, seq);
+    Run([&](const RunContext &ctx) { fn(ctx); }, dev, reads.data(), static_cast<int>(reads.size()), writes.data(),
+        static_cast<int>(writes.size()), name);
+  }
+  void PushOpr(EngineOpr *opr, const Device &dev, Var *const *reads, int nreads, Var *const *writes, int nwrites,
+               const char *name, int64_t) override {
+    struct Releaser {  // after the work (and the lock), whether it ran or not
+      EngineOpr *o;
+      ~Releaser() { o->Release(); }
+    } rel{opr};
+    Run([opr](const RunContext &ctx) { opr->Run(ctx); }, dev, reads, nreads, writes, nwrites, name);
   }
   void WaitToRead(Var *var) override { RaiseIfFailed(var); }
   void WaitToWrite(Var *var) override { RaiseIfFailed(var); }
@@ -135,6 +126,29 @@ class NaiveEngine : public Engine {
   const char *Name() const override { return "NaiveEngine"; }
 
  private:
+  template <typename F>
+  void Run(const F &f, const Device &dev, Var *const *reads, int nreads, Var *const *writes, int nwrites,
+           const char *name) {
+    std::lock_guard<std::recursive_mutex> lk(mu_);
+    uint64_t seq = engine::NextSeq();
+    std::shared_ptr<const Error> err;
+    for (int i = 0; i < nreads; ++i)
+      if (reads[i]->error) {
+        err = reads[i]->error;
+        break;
+      }
+    for (int i = 0; i < nwrites && !err; ++i)  // a var both read and written
+      if (writes[i]->error && std::find(reads, reads + nreads, writes[i]) != reads + nreads) err = writes[i]->error;
+    if (!err) {
+      try {
+        f(RunContext{dev});
+      } catch (...) {
+        err = engine::CurrentError(name);
+      }
+    }
+    for (int i = 0; i < nwrites; ++i) writes[i]->error = err;
+    if (err) AddUnreported(err, seq);
+  }
   void RaiseIfFailed(Var *var) {
     std::shared_ptr<const Error> err;
     {

@@ -60,6 +60,19 @@ struct RunContext {
 
 using EngineFn = std::function<void(const RunContext &)>;
 
+// Work pushed without a std::function (the imperative invoke's hot path: the caller keeps these objects in a pool,
+// so pushing allocates nothing). The engine calls Run at most once, then Release exactly once: also when Run does
+// not happen (a var it reads has failed). Run may throw, like a pushed fn; Release must not. Work dropped at process
+// exit (never started) is neither run nor released.
+class EngineOpr {
+ public:
+  virtual void Run(const RunContext &ctx) = 0;
+  virtual void Release() = 0;
+
+ protected:
+  ~EngineOpr() = default;
+};
+
 class Engine {
  public:
   // `work` passed to Push when the size of the work is unknown (it then always runs on a worker).
@@ -75,6 +88,9 @@ class Engine {
   // `name` must stay valid until fn has run (a string literal or a registered operator's name).
   virtual void Push(EngineFn fn, const Device &dev, const std::vector<Var *> &reads,
                     const std::vector<Var *> &writes, const char *name, int64_t work = kWorkUnknown) = 0;
+  // Push for an EngineOpr, the vars given as arrays; otherwise exactly as Push.
+  virtual void PushOpr(EngineOpr *opr, const Device &dev, Var *const *reads, int nreads, Var *const *writes,
+                       int nwrites, const char *name, int64_t work = kWorkUnknown) = 0;
   // Waits for pending writes of var; throws its error if it failed.
   virtual void WaitToRead(Var *var) = 0;
   // Waits for pending reads and writes of var; throws its error if it failed.

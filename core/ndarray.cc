@@ -1,6 +1,7 @@
 #include "ndarray.h"
 
 #include "device.h"
+#include "storage.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -22,17 +23,33 @@ void *DeviceAlloc(const Device &dev, size_t bytes) {
 void DeviceFree(const Device &, void *ptr, size_t) { std::free(ptr); }
 #endif
 
+// CPU storage comes from the pool (storage.h); it returns there when the engine has run every pending operation on
+// the chunk (the chunk is deleted by Engine::DeleteVar's deleter).
+namespace {
+void *ChunkAlloc(const Device &dev, size_t bytes) {
+  if (dev.type == MXC_CPU) {
+    CheckDevice(dev);
+    return storage::CPUAlloc(bytes);
+  }
+  return DeviceAlloc(dev, bytes);
+}
+void ChunkFree(const Device &dev, void *p, size_t bytes) {
+  if (dev.type == MXC_CPU) storage::CPUFree(p, bytes);
+  else DeviceFree(dev, p, bytes);
+}
+}  // namespace
+
 Chunk::~Chunk() {
-  if (dptr) DeviceFree(dev, dptr, bytes);
+  if (dptr) ChunkFree(dev, dptr, bytes);
 }
 
 // Two pieces of work may read a never-written (delayed) array at the same time: allocate exactly once.
 void Chunk::EnsureAlloc() {
   if (__atomic_load_n(&dptr, __ATOMIC_ACQUIRE)) return;
-  void *p = DeviceAlloc(dev, bytes);
+  void *p = ChunkAlloc(dev, bytes);
   void *expected = nullptr;
   if (!__atomic_compare_exchange_n(&dptr, &expected, p, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-    DeviceFree(dev, p, bytes);
+    ChunkFree(dev, p, bytes);
 }
 
 NDArray::NDArray(const TShape &shape, int dtype, const Device &dev, bool delay_alloc)

@@ -351,7 +351,27 @@ void SameShapeInfer(const OpParams &p, std::vector<TShape> *in, std::vector<TSha
 }
 
 void SameTypeInfer(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  // Fast check first: the input names (strings) are only needed for an error message.
   int t = -1;
+  bool ok = true;
+  for (int x : *in)
+    if (x >= 0) {
+      if (t < 0) t = x;
+      else if (x != t) ok = false;
+    }
+  for (int x : *out)
+    if (x >= 0) {
+      if (t < 0) t = x;
+      else if (x != t) ok = false;
+    }
+  if (ok) {
+    if (t >= 0) {
+      for (auto &x : *in) x = t;
+      for (auto &x : *out) x = t;
+    }
+    return;
+  }
+  t = -1;
   auto names = p.op()->InputNames(p);
   for (size_t i = 0; i < in->size(); ++i) TypeAssign(&t, (*in)[i], p.op(), i < names.size() ? names[i] : "input");
   for (auto &o : *out) TypeAssign(&t, o, p.op(), "output");
@@ -403,6 +423,112 @@ int KernelThreads() {
 // ---------------------------------------------------------------------------------------------------------------
 // Imperative invoke
 // ---------------------------------------------------------------------------------------------------------------
+namespace {
+
+// One imperative call on its way through the engine: the kernel's arguments and the scratch vectors of Invoke.
+// Records are kept per thread for reuse (small work runs inline, so it is taken and given back on one thread), and
+// their vectors keep their capacity: once warm, a call allocates nothing but its outputs.
+class InvokeOpr final : public EngineOpr {
+ public:
+  static InvokeOpr *New();
+  void Run(const RunContext &) override;
+  void Release() override;
+
+  const FCompute *fn = nullptr;
+  OpParams params;
+  std::vector<NDArray> ins, outs;
+  bool is_train = false;
+  Device dev;
+  // Scratch of Invoke (before the push) and of Run.
+  std::vector<TShape> in_shapes, out_shapes;
+  std::vector<int> in_types, out_types;
+  std::vector<Var *> reads, writes;
+  std::vector<TBlob> ib, ob;
+  std::vector<OpReq> req;
+};
+
+struct InvokeOprCache {
+  static constexpr size_t kMax = 16;
+  std::vector<InvokeOpr *> free;
+  ~InvokeOprCache();
+};
+thread_local InvokeOprCache tls_invoke_cache;
+thread_local bool tls_invoke_cache_gone = false;  // the thread is exiting: records are deleted, not kept
+
+InvokeOprCache::~InvokeOprCache() {
+  tls_invoke_cache_gone = true;
+  for (InvokeOpr *r : free) delete r;
+  free.clear();
+}
+
+// Records given back on another thread (work run by a worker) when that thread's cache is full.
+std::mutex g_invoke_pool_mu;
+std::vector<InvokeOpr *> &SharedInvokePool() {
+  static auto *v = new std::vector<InvokeOpr *>();
+  return *v;
+}
+constexpr size_t kSharedInvokePoolMax = 64;
+
+InvokeOpr *InvokeOpr::New() {
+  if (!tls_invoke_cache_gone) {
+    auto &f = tls_invoke_cache.free;
+    if (!f.empty()) {
+      InvokeOpr *r = f.back();
+      f.pop_back();
+      return r;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lk(g_invoke_pool_mu);
+    auto &g = SharedInvokePool();
+    if (!g.empty()) {
+      InvokeOpr *r = g.back();
+      g.pop_back();
+      return r;
+    }
+  }
+  return new InvokeOpr();
+}
+
+void InvokeOpr::Release() {
+  // Drop the arrays now: their storage may be freed (after their pending work) once nothing else holds them.
+  ins.clear();
+  outs.clear();
+  try {
+    if (!tls_invoke_cache_gone) {
+      auto &f = tls_invoke_cache.free;
+      if (f.size() < InvokeOprCache::kMax) {
+        f.push_back(this);
+        return;
+      }
+    }
+    std::lock_guard<std::mutex> lk(g_invoke_pool_mu);
+    auto &g = SharedInvokePool();
+    if (g.size() < kSharedInvokePoolMax) {
+      g.push_back(this);
+      return;
+    }
+  } catch (...) {
+  }
+  delete this;
+}
+
+void InvokeOpr::Run(const RunContext &) {
+  const size_t ni = ins.size(), no = outs.size();
+  ib.resize(ni);
+  ob.resize(no);
+  for (size_t i = 0; i < ni; ++i) ib[i] = ins[i].blob();
+  for (size_t i = 0; i < no; ++i) ob[i] = outs[i].blob();
+  req.assign(no, kWriteTo);
+  OpContext ctx;
+  ctx.is_train = is_train;
+  ctx.dev = dev;
+  if (params.op()->is_random) ctx.rng = DeviceRNG(dev);
+  (*fn)(ctx, params, ib, req, ob);
+}
+
+}  // namespace
+
 void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &inputs, std::vector<NDArray> *outputs,
             bool is_train) {
   const int nin = op->NumInputs(params);
@@ -428,9 +554,19 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
       Throw(ErrorKind::kDevice, "operator ", op->name, ": inputs are on different devices (", DeviceStr(dev),
             " and ", DeviceStr(inputs[i].dev()), ")");
 
+  InvokeOpr *r = InvokeOpr::New();
+  struct Guard {  // gives the record back when validation throws
+    InvokeOpr *r;
+    ~Guard() {
+      if (r) r->Release();
+    }
+  } guard{r};
+
   // Shapes
-  std::vector<TShape> in_shapes(nin), out_shapes(nout);
-  for (int i = 0; i < nin; ++i) in_shapes[i] = inputs[i].shape();
+  auto &in_shapes = r->in_shapes, &out_shapes = r->out_shapes;
+  in_shapes.clear();
+  for (int i = 0; i < nin; ++i) in_shapes.push_back(inputs[i].shape());
+  out_shapes.assign(nout, TShape());
   if (given)
     for (size_t i = 0; i < outputs->size(); ++i) out_shapes[i] = (*outputs)[i].shape();
   auto shape_err = [&](const std::string &why) {
@@ -455,8 +591,10 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
       shape_err("cannot infer the shape of output " + std::to_string(i));
 
   // Types
-  std::vector<int> in_types(nin), out_types(nout, -1);
-  for (int i = 0; i < nin; ++i) in_types[i] = inputs[i].dtype();
+  auto &in_types = r->in_types, &out_types = r->out_types;
+  in_types.clear();
+  for (int i = 0; i < nin; ++i) in_types.push_back(inputs[i].dtype());
+  out_types.assign(nout, -1);
   if (given)
     for (size_t i = 0; i < outputs->size(); ++i) out_types[i] = (*outputs)[i].dtype();
   if (op->infer_type) op->infer_type(params, &in_types, &out_types);
@@ -465,26 +603,27 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
     MXC_CHECK(in_types[i] == inputs[i].dtype(), ErrorKind::kType, "operator ", op->name, ": input ", i,
               " has dtype ", DTypeName(inputs[i].dtype()), ", expected ", DTypeName(in_types[i]));
 
+  auto fit = op->compute.find(dev.type);
+  MXC_CHECK(fit != op->compute.end(), ErrorKind::kDevice, "operator ", op->name, " has no kernel for ",
+            DeviceStr(dev));
+
   // Outputs
-  std::vector<NDArray> outs(nout);
+  auto &outs = r->outs;
+  outs.clear();
   for (int i = 0; i < nout; ++i) {
     if (given && i < static_cast<int>(outputs->size())) {
-      outs[i] = (*outputs)[i];
+      outs.push_back((*outputs)[i]);
       MXC_CHECK(outs[i].dev() == dev, ErrorKind::kDevice, "operator ", op->name, ": output is on ",
                 DeviceStr(outs[i].dev()), ", inputs on ", DeviceStr(dev));
     } else {
       int t = out_types[i] < 0 ? kFloat32 : out_types[i];
-      outs[i] = NDArray(out_shapes[i], t, dev, true);
+      outs.emplace_back(out_shapes[i], t, dev, true);
     }
   }
 
-  auto fit = op->compute.find(dev.type);
-  MXC_CHECK(fit != op->compute.end(), ErrorKind::kDevice, "operator ", op->name, " has no kernel for ",
-            DeviceStr(dev));
-  const FCompute *fn = &fit->second;
-
-  std::vector<Var *> reads, writes;
-  reads.reserve(nin);
+  auto &reads = r->reads, &writes = r->writes;
+  reads.clear();
+  writes.clear();
   for (auto &a : inputs) reads.push_back(a.var());
   for (int m : op->mutate_inputs)
     if (m < nin) writes.push_back(inputs[m].var());
@@ -499,26 +638,17 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
   for (auto &a : inputs) work += a.Size();
   for (auto &o : outs) work += o.Size();
 
-  std::vector<NDArray> ins = inputs;
-  OpParams p = params;
-  Engine::Get()->Push(
-      [fn, p, ins, outs, is_train, dev](const RunContext &) {
-        std::vector<TBlob> ib(ins.size()), ob(outs.size());
-        for (size_t i = 0; i < ins.size(); ++i) ib[i] = ins[i].blob();
-        for (size_t i = 0; i < outs.size(); ++i) ob[i] = outs[i].blob();
-        std::vector<OpReq> req(outs.size(), kWriteTo);
-        OpContext ctx;
-        ctx.is_train = is_train;
-        ctx.dev = dev;
-        if (p.op()->is_random) ctx.rng = DeviceRNG(dev);
-        (*fn)(ctx, p, ib, req, ob);
-      },
-      dev, reads, writes, op->name.c_str(), work);
+  r->fn = &fit->second;
+  r->params = params;
+  r->ins.assign(inputs.begin(), inputs.end());
+  r->is_train = is_train;
+  r->dev = dev;
+  // The caller's outputs are set before the push: the record may be run and given back inside it.
+  if (!given) outputs->assign(outs.begin(), outs.begin() + nvis);
 
-  if (!given) {
-    outs.resize(nvis);
-    *outputs = std::move(outs);
-  }
+  guard.r = nullptr;  // the engine releases it from here on
+  Engine::Get()->PushOpr(r, dev, reads.data(), static_cast<int>(reads.size()), writes.data(),
+                         static_cast<int>(writes.size()), op->name.c_str(), work);
 }
 
 }  // namespace mxc

@@ -86,6 +86,7 @@ constexpr int kInlineDeps = 6;
 
 struct OprBlock {
   EngineFn fn;
+  EngineOpr *opr = nullptr;       // instead of fn (PushOpr); released by FreeOp
   std::function<void()> deleter;  // kDelete
   Device dev;
   const char *name = nullptr;
@@ -243,6 +244,11 @@ OprBlock *NewOp() {
 
 // Destroys the work's closure (which may free arrays) and recycles the record.
 void FreeOp(OprBlock *op) {
+  if (op->opr) {
+    EngineOpr *o = op->opr;
+    op->opr = nullptr;
+    o->Release();
+  }
   op->fn = nullptr;
   op->deleter = nullptr;
   OpCache &c = tls_op_cache;
@@ -343,6 +349,23 @@ class WorkerPool {
 
   bool stopping() const { return stop_flag_.load(std::memory_order_relaxed); }
 
+  // Takes queued (ready, not started) work that writes var out of the queue, for a thread about to wait for it to
+  // run it itself: no hand-off to a worker and back. nullptr when there is none.
+  OprBlock *TakeWriterOf(const Var *var) {
+    if (qsize_.load(std::memory_order_acquire) == 0) return nullptr;
+    std::lock_guard<std::mutex> lk(mu_);
+    for (auto it = q_.begin(); it != q_.end(); ++it) {
+      OprBlock *op = *it;
+      for (int i = 0; i < op->ndeps; ++i)
+        if (op->deps[i].var == var && op->deps[i].write) {
+          q_.erase(it);
+          qsize_.fetch_sub(1, std::memory_order_relaxed);
+          return op;
+        }
+    }
+    return nullptr;
+  }
+
  private:
   void SpawnLocked() {
     ++alive_;
@@ -377,17 +400,29 @@ class ThreadedEngine : public ThreadedEngineBase {
 
   void Push(EngineFn fn, const Device &dev, const std::vector<Var *> &reads, const std::vector<Var *> &writes,
             const char *name, int64_t work) override {
-    if (shut_down_.load(std::memory_order_acquire)) return RunUnregistered(fn, dev, reads, writes, name);
+    const int nr = static_cast<int>(reads.size()), nw = static_cast<int>(writes.size());
+    if (shut_down_.load(std::memory_order_acquire)) {
+      RunUnregistered([&](const RunContext &ctx) { fn(ctx); }, dev, reads.data(), nr, writes.data(), nw, name);
+      return;
+    }
     OprBlock *op = NewOp();
     op->fn = std::move(fn);
-    op->dev = dev;
-    op->name = name;
-    op->seq = NextSeq();
-    BuildDeps(op, reads, writes);
-    bool nested = tls_current != nullptr;
-    bool try_inline = nested || (inline_max_ >= 0 && work >= 0 && work <= inline_max_);
-    pending_.fetch_add(1, std::memory_order_relaxed);
-    Register(op, nested, try_inline);
+    PushBlock(op, dev, reads.data(), nr, writes.data(), nw, name, work);
+  }
+
+  void PushOpr(EngineOpr *opr, const Device &dev, Var *const *reads, int nreads, Var *const *writes, int nwrites,
+               const char *name, int64_t work) override {
+    if (shut_down_.load(std::memory_order_acquire)) {
+      struct Releaser {
+        EngineOpr *o;
+        ~Releaser() { o->Release(); }
+      } rel{opr};
+      RunUnregistered([opr](const RunContext &ctx) { opr->Run(ctx); }, dev, reads, nreads, writes, nwrites, name);
+      return;
+    }
+    OprBlock *op = NewOp();
+    op->opr = opr;
+    PushBlock(op, dev, reads, nreads, writes, nwrites, name, work);
   }
 
   void WaitToRead(Var *var) override { WaitForVar(var, false); }
@@ -464,9 +499,13 @@ class ThreadedEngine : public ThreadedEngineBase {
 
   // Runs op (all its deps granted). With keep_one (a worker's own loop), returns a piece of work it made ready, to
   // run next on this thread.
-  OprBlock *Execute(OprBlock *op, bool on_worker, bool keep_one) {
-    int busy = running_.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (on_worker) SetKernelThreads(busy);
+  // small: work run inline because it is small (not counted in running_: it has no parallel kernel to share
+  // the cores with).
+  OprBlock *Execute(OprBlock *op, bool on_worker, bool keep_one, bool small = false) {
+    if (!small) {
+      int busy = running_.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (on_worker) SetKernelThreads(busy);
+    }
     std::shared_ptr<const Error> err;
     for (int i = 0; i < op->ndeps; ++i) {
       const Dep &d = op->deps[i];
@@ -479,7 +518,8 @@ class ThreadedEngine : public ThreadedEngineBase {
       op->parent = tls_current;
       tls_current = op;
       try {
-        op->fn(RunContext{op->dev});
+        if (op->opr) op->opr->Run(RunContext{op->dev});
+        else op->fn(RunContext{op->dev});
       } catch (...) {
         err = CurrentError(op->name);
       }
@@ -487,7 +527,7 @@ class ThreadedEngine : public ThreadedEngineBase {
     }
     for (int i = 0; i < op->ndeps; ++i)
       if (op->deps[i].write) op->deps[i].var->error = err;
-    running_.fetch_sub(1, std::memory_order_relaxed);
+    if (!small) running_.fetch_sub(1, std::memory_order_relaxed);
     if (err) AddUnreported(err, op->seq);
     ReadyList ready;
     for (int i = 0; i < op->ndeps; ++i)
@@ -520,8 +560,45 @@ class ThreadedEngine : public ThreadedEngineBase {
 #endif
   }
 
+  void PushBlock(OprBlock *op, const Device &dev, Var *const *reads, int nreads, Var *const *writes, int nwrites,
+                 const char *name, int64_t work) {
+    op->dev = dev;
+    op->name = name;
+    op->seq = NextSeq();
+    BuildDeps(op, reads, nreads, writes, nwrites);
+    bool nested = tls_current != nullptr;
+    bool try_inline = nested || (inline_max_ >= 0 && work >= 0 && work <= inline_max_);
+    pending_.fetch_add(1, std::memory_order_relaxed);
+    if (try_inline && !nested && TakeAllNow(op)) {
+      Execute(op, false, false, true);
+      return;
+    }
+    Register(op, nested, try_inline);
+  }
+
+  // The fast path of small work (not nested): takes every var at once when all are free, without queueing and
+  // without push_mu_. Returns false, holding nothing, when one is not free (the work is then registered as usual).
+  // Giving back vars taken here is safe: work queued on them meanwhile was registered whole (under push_mu_) while
+  // this work held them, so it comes first on every var it shares with this work, which registers afterwards.
+  bool TakeAllNow(OprBlock *op) {
+    int got = 0;
+    for (; got < op->ndeps; ++got) {
+      Dep *d = &op->deps[got];
+      Var *v = d->var;
+      SpinGuard g(v->lock);
+      if (v->running_write || v->head != nullptr || (d->write && v->running_reads != 0)) break;
+      if (d->write) v->running_write = true;
+      else ++v->running_reads;
+    }
+    if (got == op->ndeps) return true;
+    ReadyList ready;
+    for (int i = 0; i < got; ++i) ReleaseDep(&op->deps[i], &ready);
+    Dispatch(ready, false);
+    return false;
+  }
+
   // One dep per distinct var: written vars (a var also read keeps its failure check), then read-only vars.
-  static void BuildDeps(OprBlock *op, const std::vector<Var *> &reads, const std::vector<Var *> &writes) {
+  static void BuildDeps(OprBlock *op, Var *const *reads, int nreads, Var *const *writes, int nwrites) {
     int n = 0;
     Var *small[16];
     std::vector<Var *> big;
@@ -535,11 +612,11 @@ class ThreadedEngine : public ThreadedEngineBase {
       else big.push_back(v);
       ++n;
     };
-    for (Var *v : writes)
-      if (!seen(v)) add(v);
+    for (int i = 0; i < nwrites; ++i)
+      if (!seen(writes[i])) add(writes[i]);
     int nw = n;
-    for (Var *v : reads)
-      if (!seen(v)) add(v);
+    for (int i = 0; i < nreads; ++i)
+      if (!seen(reads[i])) add(reads[i]);
     op->SetDeps(n);
     for (int i = 0; i < n; ++i) {
       Dep &d = op->deps[i];
@@ -549,7 +626,7 @@ class ThreadedEngine : public ThreadedEngineBase {
       d.check = !d.write;
     }
     for (int i = 0; i < nw; ++i)
-      if (std::find(reads.begin(), reads.end(), op->deps[i].var) != reads.end()) op->deps[i].check = true;
+      if (std::find(reads, reads + nreads, op->deps[i].var) != reads + nreads) op->deps[i].check = true;
   }
 
   // Queues op on its vars; runs or dispatches it when everything is granted at once.
@@ -634,9 +711,19 @@ class ThreadedEngine : public ThreadedEngineBase {
     Complete();
   }
 
+  // Nothing pending on var (for a write wait: no running read either): its error, read under its lock.
+  static bool IdleForWait(Var *var, bool write, std::shared_ptr<const Error> *err) {
+    SpinGuard g(var->lock);
+    if (var->running_write || var->head != nullptr || (write && var->running_reads != 0)) return false;
+    *err = var->error;
+    return true;
+  }
+
   void WaitForVar(Var *var, bool write) {
     std::shared_ptr<const Error> err;
-    if (HeldHere(var, false) || shut_down_.load(std::memory_order_acquire)) {
+    if (IdleForWait(var, write, &err)) {
+      // the common case of a wait after small work that ran inline: nothing to queue
+    } else if (HeldHere(var, false) || shut_down_.load(std::memory_order_acquire)) {
       err = var->error;
     } else {
       OprBlock op;
@@ -656,6 +743,12 @@ class ThreadedEngine : public ThreadedEngineBase {
         granted = !var->running_write && var->head == nullptr && (!write || var->running_reads == 0);
         if (granted) err = var->error;  // nothing pending: read the error under the lock, hold nothing
         else Append(var, d);
+      }
+      if (!granted && !tls_current) {
+        // The work this wait is for may still sit in the pool's queue: run it here (not from inside other work,
+        // whose held vars the taken work would then seem to hold).
+        OprBlock *mine = pool_.TakeWriterOf(var);
+        if (mine) Execute(mine, false, false);
       }
       if (!granted) {
         if (SpinFor([&] { return w.ready.load(std::memory_order_acquire); })) {
@@ -700,19 +793,20 @@ class ThreadedEngine : public ThreadedEngineBase {
   }
 
   // After shutdown: run at once, like the naive engine.
-  void RunUnregistered(EngineFn &fn, const Device &dev, const std::vector<Var *> &reads,
-                       const std::vector<Var *> &writes, const char *name) {
+  template <typename F>
+  void RunUnregistered(const F &f, const Device &dev, Var *const *reads, int nreads, Var *const *writes,
+                       int nwrites, const char *name) {
     std::shared_ptr<const Error> err;
-    for (Var *v : reads)
-      if (!err && v->error) err = v->error;
+    for (int i = 0; i < nreads; ++i)
+      if (!err && reads[i]->error) err = reads[i]->error;
     if (!err) {
       try {
-        fn(RunContext{dev});
+        f(RunContext{dev});
       } catch (...) {
         err = CurrentError(name);
       }
     }
-    for (Var *v : writes) v->error = err;
+    for (int i = 0; i < nwrites; ++i) writes[i]->error = err;
     if (err) AddUnreported(err, NextSeq());
   }
 

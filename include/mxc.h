@@ -153,6 +153,16 @@ MXC_API int MXCGPUMemoryStats(int dev_id, int64_t *in_use, int64_t *cached, int6
  *  queued on that GPU. DeviceError without CUDA or GPU. */
 MXC_API int MXCGPUReleaseCache(int dev_id);
 
+/*! \brief Memory of the CPU storage pool, in bytes: in_use (held by arrays, rounded to the pool's size classes),
+ *  cached (freed by arrays, kept for reuse by later arrays), peak (highest in_use so far). Any out pointer may be
+ *  NULL. The pool keeps at most MXC_CPU_MEM_POOL_LIMIT_MB megabytes (default: a quarter of the physical memory, at
+ *  most 4096; 0 turns it off). */
+MXC_API int MXCCPUMemoryStats(int64_t *in_use, int64_t *cached, int64_t *peak);
+
+/*! \brief Returns the CPU storage pool's cached (unused) memory to the system. Memory of arrays still held, or
+ *  freed with work pending on them, is not affected. */
+MXC_API int MXCCPUReleaseCache(void);
+
 /* ================================================================================================================ */
 /* NDArray                                                                                                          */
 /* ================================================================================================================ */
@@ -251,6 +261,37 @@ MXC_API int MXCOpGetInfo(MXCOpHandle op, MXCOpInfo *info);
  *  the next wait on an output. */
 MXC_API int MXCOpInvoke(MXCOpHandle op, int num_inputs, const MXCNDArrayHandle *inputs, int *num_outputs,
                         MXCNDArrayHandle **outputs, int num_params, const char **keys, const char **vals);
+
+/*! \brief Opaque handle to an operator with its parameters parsed once, for bindings that run the same operator
+ *  with the same parameters many times (the arithmetic of an array class): MXCPreparedOpInvoke skips the parsing
+ *  and has no borrowed return buffer. Owned: free with MXCPreparedOpFree. Usable from several threads at once. */
+typedef struct MXCPreparedOp_ *MXCPreparedOpHandle;
+
+/*! \brief Prepares op with its parameters (as in MXCOpInvoke; errors in them are reported here). */
+MXC_API int MXCPreparedOpCreate(MXCOpHandle op, int num_params, const char **keys, const char **vals,
+                                MXCPreparedOpHandle *out);
+
+/*! \brief Frees a prepared operator (NULL allowed). Work already pushed with it is not affected. */
+MXC_API int MXCPreparedOpFree(MXCPreparedOpHandle op);
+
+/*! \brief Number of outputs an invocation returns (the operator's visible outputs with these parameters). */
+MXC_API int MXCPreparedOpGetNumOutputs(MXCPreparedOpHandle op, int *num);
+
+/*! \brief Runs a prepared operator on arrays, as MXCOpInvoke. outputs is the caller's array of num_outputs
+ *  handles: when all are NULL, the library allocates the outputs (num_outputs must be MXCPreparedOpGetNumOutputs)
+ *  and stores their handles there (owned: free each with MXCNDArrayFree; on an error they stay NULL); otherwise
+ *  every handle is an array to write into. Errors as in MXCOpInvoke. */
+MXC_API int MXCPreparedOpInvoke(MXCPreparedOpHandle op, int num_inputs, const MXCNDArrayHandle *inputs,
+                                int num_outputs, MXCNDArrayHandle *outputs);
+
+/*! \brief MXCPreparedOpInvoke for an operator of one input and one output, the output allocated: *out receives the
+ *  new array (owned: free with MXCNDArrayFree; NULL on an error). The fewest arguments, for bindings whose calls
+ *  cost per argument (the arithmetic of an array class with a scalar). */
+MXC_API int MXCPreparedOpInvokeUnary(MXCPreparedOpHandle op, MXCNDArrayHandle in, MXCNDArrayHandle *out);
+
+/*! \brief As MXCPreparedOpInvokeUnary for an operator of two inputs (lhs, rhs) and one output. */
+MXC_API int MXCPreparedOpInvokeBinary(MXCPreparedOpHandle op, MXCNDArrayHandle lhs, MXCNDArrayHandle rhs,
+                                      MXCNDArrayHandle *out);
 
 /* ================================================================================================================ */
 /* Symbols                                                                                                          */

@@ -12,6 +12,10 @@
 
 #include "op_util.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace mxc {
 namespace op {
 namespace elem {
@@ -44,6 +48,10 @@ inline void CheckTypeIn(int dtype, unsigned mask, const OpParams &p, const std::
 inline FInferType SameTypeIn(unsigned mask) {
   return [mask](const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
     SameTypeInfer(p, in, out);
+    bool ok = true;  // the input names (strings) are only built for an error message
+    for (int t : *in) ok = ok && (t < 0 || (mask & TypeBit(t)));
+    for (int t : *out) ok = ok && (t < 0 || (mask & TypeBit(t)));
+    if (ok) return;
     auto names = p.op()->InputNames(p);
     for (size_t i = 0; i < in->size(); ++i)
       CheckTypeIn((*in)[i], mask, p, i < names.size() ? names[i] : "input");
@@ -255,11 +263,28 @@ MXC_ELEM_COMPARE(LesserEqual, a <= b)
 // Loops
 // ----------------------------------------------------------------------------------------------------------------
 // out[i] (=|+=) f(i) for i in [0, n), in parallel for large n. req kNullOp does nothing.
+// Large loops are cut into blocks handed out dynamically: on a busy machine a thread that starts late (its core is
+// taken by another process) takes fewer blocks instead of holding everyone up with a fixed half of the work. Each
+// block is a plain contiguous loop the compiler vectorises.
 template <typename T, typename F>
 inline void MapOut(T *out, int64_t n, OpReq req, F f) {
   if (req == kNullOp) return;
-  if (req == kAddTo) ParallelFor(n, [=](int64_t i) { out[i] += f(i); });
-  else ParallelFor(n, [=](int64_t i) { out[i] = f(i); });
+  auto block = [&](int64_t b, int64_t e) {
+    if (req == kAddTo)
+      for (int64_t i = b; i < e; ++i) out[i] += f(i);
+    else
+      for (int64_t i = b; i < e; ++i) out[i] = f(i);
+  };
+#ifdef _OPENMP
+  if (n >= kParallelGrain && omp_get_max_threads() > 1) {
+    constexpr int64_t kBlock = 16384;
+    const int64_t nb = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t k = 0; k < nb; ++k) block(k * kBlock, std::min(n, (k + 1) * kBlock));
+    return;
+  }
+#endif
+  block(0, n);
 }
 
 // A blob of zeros-or-nothing: writes 0 (kWriteTo/kWriteInplace), leaves kAddTo and kNullOp alone.
@@ -291,8 +316,10 @@ inline void SameShapeNamed(const OpParams &p, std::vector<TShape> *in, std::vect
     if (!out->empty() && !(*out)[0].empty()) desc += ", output " + ShapeStr((*out)[0]);
     Throw(ErrorKind::kShape, "operator ", p.op()->name, ": inputs must have the same shape, got ", desc);
   }
-  for (auto &x : *in) ShapeAssign(&x, s, p.op(), "input");
-  for (auto &x : *out) ShapeAssign(&x, s, p.op(), "output");
+  for (auto &x : *in)
+    if (x != s) ShapeAssign(&x, s, p.op(), "input");
+  for (auto &x : *out)
+    if (x != s) ShapeAssign(&x, s, p.op(), "output");
 }
 
 }  // namespace elem

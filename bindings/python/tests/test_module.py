@@ -282,3 +282,24 @@ def test_main_job_script_on_a_subset(tmp_path, capsys):
     assert "2000 training, 500 validation (test set), 500 test images" in out
     assert "epoch 3: validation accuracy" in out and "final test accuracy" in out and "s per epoch" in out
     assert acc > 0.65, acc
+
+
+def test_main_job_recipes():
+    """Per-network defaults of examples/train_mnist.py: the MLP recipe of the project's targets (plain SGD lr 0.1),
+    MXNet's LeNet recipe (lr 0.05, momentum 0.9, wd 1e-4); explicit flags win."""
+    import os
+    import sys
+    examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "examples")
+    sys.path.insert(0, os.path.abspath(examples))
+    try:
+        import train_mnist
+    finally:
+        sys.path.pop(0)
+    a = train_mnist.parse_args([])
+    assert (a.network, a.lr, a.momentum, a.wd, a.batch_size, a.epochs) == ("mlp", 0.1, 0.0, 0.0, 128, 10)
+    a = train_mnist.parse_args(["--network", "lenet"])
+    assert (a.lr, a.momentum, a.wd) == (0.05, 0.9, 1e-4)
+    a = train_mnist.parse_args(["--network", "lenet", "--lr", "0.2", "--momentum", "0"])
+    assert (a.lr, a.momentum, a.wd) == (0.2, 0.0, 1e-4)
+    with pytest.raises(SystemExit):
+        train_mnist.parse_args(["--lr", "-1"])

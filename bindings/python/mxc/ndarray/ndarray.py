@@ -122,6 +122,35 @@ def _invoke2(op, a, b):
     return res
 
 
+# Prepared operators (MXCPreparedOpInvoke): parameters parsed once by the library, five arguments per call instead
+# of eight, and the output handles written into a buffer of the caller. Used by the arithmetic operators of NDArray.
+_PREP_INVOKE = lib.MXCPreparedOpInvoke
+_PREP_UNARY = lib.MXCPreparedOpInvokeUnary
+_PREP_BINARY = lib.MXCPreparedOpInvokeBinary
+_PREPARED = {}  # (op handle, scalar or None) -> MXCPreparedOpHandle; kept for the life of the process
+_PREP_MAX = 4096  # beyond this many (a program looping over many constants), scalars take the general path
+_PREP_POOL = []  # one-handle output buffers, taken and given back as with _POOL
+
+
+def _new_prep_scratch():
+    return ffi.new("MXCNDArrayHandle[1]")
+
+
+def _prepared(op, scalar=None, _key=None):
+    """The MXCPreparedOpHandle of op without parameters, or with scalar=<scalar> (``_plus_scalar`` and friends)."""
+    key = (op, scalar)
+    h = _PREPARED.get(key)
+    if h is None:
+        out = ffi.new("MXCPreparedOpHandle *")
+        if scalar is None:
+            check_call(lib.MXCPreparedOpCreate(op, 0, _NULL, _NULL, out))
+        else:
+            check_call(lib.MXCPreparedOpCreate(op, 1, _SCALAR_KEY, ffi.new("const char *[1]", [_scalar_cstr(scalar)]),
+                                               out))
+        h = _PREPARED[key] = out[0]
+    return h
+
+
 _SCALAR_KEY = ffi.new("const char *[1]", [_cstr("scalar")])
 _SCALAR_STRS = {}
 
@@ -143,6 +172,23 @@ def _scalar_cstr(v):
 
 def _invoke_scalar(op, a, v, out=None):
     """Fast path of a one-input operator with one parameter named ``scalar`` (``_plus_scalar``, ...)."""
+    h = None
+    if out is None and v.__class__ in (float, int) and v == v:  # NaN: never equal to a cached key
+        h = _PREPARED.get((op, v))
+        if h is None and len(_PREPARED) < _PREP_MAX:
+            h = _prepared(op, v)
+    if h is not None:
+        pool = _PREP_POOL
+        out = pool.pop() if pool else _new_prep_scratch()
+        if _PREP_UNARY(h, a.handle, out):
+            pool.append(out)
+            raise last_error()
+        o = _onew(NDArray)
+        o.handle = out[0]
+        o._shape = a._shape
+        o.writable = True
+        pool.append(out)
+        return o
     pool = _POOL
     s = pool.pop() if pool else _new_scratch()
     nout, outp, ins, outs, vals = s
@@ -280,23 +326,22 @@ def _fast_binary(ew, bc, sc):
             return _binary(self, other, ew, bc, sc)
         return method
 
-    def method(self, other, _pool=_POOL, _new_scratch=_new_scratch, _invoke=_INVOKE, _null=_NULL):
-        if other.__class__ is NDArray and (self._shape or self.shape) == (other._shape or other.shape):
-            s = _pool.pop() if _pool else _new_scratch()
-            nout, outp, ins = s[0], s[1], s[2]
-            ins[0] = self.handle
-            ins[1] = other.handle
-            nout[0] = 0
-            outp[0] = _null
-            if _invoke(ew, 2, ins, nout, outp, 0, _null, _null):
-                _pool.append(s)
-                raise last_error()
-            o = _onew(NDArray)
-            o.handle = outp[0][0]
-            o._shape = None
-            o.writable = True
-            _pool.append(s)
-            return o
+    pew = _prepared(ew)
+
+    def method(self, other, _pool=_PREP_POOL, _new_scratch=_new_prep_scratch, _invoke=_PREP_BINARY):
+        if other.__class__ is NDArray:
+            shape = self._shape or self.shape
+            if shape == (other._shape or other.shape):
+                out = _pool.pop() if _pool else _new_scratch()
+                if _invoke(pew, self.handle, other.handle, out):
+                    _pool.append(out)
+                    raise last_error()
+                o = _onew(NDArray)
+                o.handle = out[0]
+                o._shape = shape  # same-shape operators: the output has the inputs' shape
+                o.writable = True
+                _pool.append(out)
+                return o
         return _binary(self, other, ew, bc, sc)
     return method
 
@@ -562,9 +607,10 @@ class NDArray(object):
         return self.asnumpy().tolist()
 
     # -- synchronisation ----------------------------------------------------------------------------------------
-    def wait_to_read(self):
+    def wait_to_read(self, _wait=lib.MXCNDArrayWaitToRead):
         """Waits until pending writes to the array are done; raises the error of a failed computation."""
-        check_call(lib.MXCNDArrayWaitToRead(self.handle))
+        if _wait(self.handle):
+            raise last_error()
 
     def wait_to_write(self):
         """Waits until pending reads and writes of the array are done."""

@@ -26,36 +26,42 @@ inline float HorizontalSum(v128_t v) {
 
 inline void Store(float s, float alpha, float beta, float *out) { *out = beta == 0.f ? alpha * s : alpha * s + beta * *out; }
 
+#define MXC_WASM_MULADD(acc, a, b) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(a, b))
+
 // The blocks are written out by hand: with arrays of accumulators and loops over them, clang keeps the
-// accumulators in memory instead of locals.
-inline void Dot4x2(int64_t K, float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+// accumulators in memory instead of locals. The main loops take 8 floats of K per iteration with pointers bumped
+// once (loads then use constant offsets) and 32-bit counters (no i64 arithmetic in wasm32).
+__attribute__((noinline)) inline void Dot4x2(int64_t K, float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                    float *C, int64_t ldc) {
   const float *a0 = A, *a1 = A + lda, *a2 = A + 2 * lda, *a3 = A + 3 * lda, *b0 = B, *b1 = B + ldb;
   v128_t c00 = wasm_f32x4_splat(0.f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  int64_t k = 0;
-  for (; k + 4 <= K; k += 4) {
-    const v128_t x0 = wasm_v128_load(b0 + k), x1 = wasm_v128_load(b1 + k);
-    v128_t y = wasm_v128_load(a0 + k);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(y, x0));
-    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(y, x1));
-    y = wasm_v128_load(a1 + k);
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(y, x0));
-    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(y, x1));
-    y = wasm_v128_load(a2 + k);
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(y, x0));
-    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(y, x1));
-    y = wasm_v128_load(a3 + k);
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(y, x0));
-    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(y, x1));
+  for (uint32_t n = static_cast<uint32_t>(K >> 3); n; --n) {
+    v128_t x0 = wasm_v128_load(b0), x1 = wasm_v128_load(b1), y;
+    y = wasm_v128_load(a0), MXC_WASM_MULADD(c00, y, x0), MXC_WASM_MULADD(c01, y, x1);
+    y = wasm_v128_load(a1), MXC_WASM_MULADD(c10, y, x0), MXC_WASM_MULADD(c11, y, x1);
+    y = wasm_v128_load(a2), MXC_WASM_MULADD(c20, y, x0), MXC_WASM_MULADD(c21, y, x1);
+    y = wasm_v128_load(a3), MXC_WASM_MULADD(c30, y, x0), MXC_WASM_MULADD(c31, y, x1);
+    x0 = wasm_v128_load(b0 + 4), x1 = wasm_v128_load(b1 + 4);
+    y = wasm_v128_load(a0 + 4), MXC_WASM_MULADD(c00, y, x0), MXC_WASM_MULADD(c01, y, x1);
+    y = wasm_v128_load(a1 + 4), MXC_WASM_MULADD(c10, y, x0), MXC_WASM_MULADD(c11, y, x1);
+    y = wasm_v128_load(a2 + 4), MXC_WASM_MULADD(c20, y, x0), MXC_WASM_MULADD(c21, y, x1);
+    y = wasm_v128_load(a3 + 4), MXC_WASM_MULADD(c30, y, x0), MXC_WASM_MULADD(c31, y, x1);
+    a0 += 8, a1 += 8, a2 += 8, a3 += 8, b0 += 8, b1 += 8;
+  }
+  if (K & 4) {
+    const v128_t x0 = wasm_v128_load(b0), x1 = wasm_v128_load(b1);
+    v128_t y = wasm_v128_load(a0);
+    MXC_WASM_MULADD(c00, y, x0), MXC_WASM_MULADD(c01, y, x1);
+    y = wasm_v128_load(a1), MXC_WASM_MULADD(c10, y, x0), MXC_WASM_MULADD(c11, y, x1);
+    y = wasm_v128_load(a2), MXC_WASM_MULADD(c20, y, x0), MXC_WASM_MULADD(c21, y, x1);
+    y = wasm_v128_load(a3), MXC_WASM_MULADD(c30, y, x0), MXC_WASM_MULADD(c31, y, x1);
+    a0 += 4, a1 += 4, a2 += 4, a3 += 4, b0 += 4, b1 += 4;
   }
   float s[8] = {HorizontalSum(c00), HorizontalSum(c01), HorizontalSum(c10), HorizontalSum(c11),
                 HorizontalSum(c20), HorizontalSum(c21), HorizontalSum(c30), HorizontalSum(c31)};
-  for (; k < K; ++k) {
-    const float *as[4] = {a0, a1, a2, a3};
-    for (int r = 0; r < 4; ++r) {
-      s[2 * r] += as[r][k] * b0[k];
-      s[2 * r + 1] += as[r][k] * b1[k];
-    }
+  for (uint32_t k = 0, rest = static_cast<uint32_t>(K & 3); k < rest; ++k) {
+    s[0] += a0[k] * b0[k], s[1] += a0[k] * b1[k], s[2] += a1[k] * b0[k], s[3] += a1[k] * b1[k];
+    s[4] += a2[k] * b0[k], s[5] += a2[k] * b1[k], s[6] += a3[k] * b0[k], s[7] += a3[k] * b1[k];
   }
   for (int r = 0; r < 4; ++r) {
     Store(s[2 * r], alpha, beta, C + r * ldc);
@@ -63,23 +69,27 @@ inline void Dot4x2(int64_t K, float alpha, const float *A, int64_t lda, const fl
   }
 }
 
-inline void Dot1x4(int64_t K, float alpha, const float *A, const float *B, int64_t ldb, float beta, float *C) {
-  const float *b0 = B, *b1 = B + ldb, *b2 = B + 2 * ldb, *b3 = B + 3 * ldb;
+__attribute__((noinline)) inline void Dot1x4(int64_t K, float alpha, const float *A, const float *B, int64_t ldb, float beta, float *C) {
+  const float *a = A, *b0 = B, *b1 = B + ldb, *b2 = B + 2 * ldb, *b3 = B + 3 * ldb;
   v128_t c0 = wasm_f32x4_splat(0.f), c1 = c0, c2 = c0, c3 = c0;
-  int64_t k = 0;
-  for (; k + 4 <= K; k += 4) {
-    const v128_t y = wasm_v128_load(A + k);
-    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(y, wasm_v128_load(b0 + k)));
-    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(y, wasm_v128_load(b1 + k)));
-    c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(y, wasm_v128_load(b2 + k)));
-    c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(y, wasm_v128_load(b3 + k)));
+  for (uint32_t n = static_cast<uint32_t>(K >> 3); n; --n) {
+    v128_t y = wasm_v128_load(a);
+    MXC_WASM_MULADD(c0, y, wasm_v128_load(b0)), MXC_WASM_MULADD(c1, y, wasm_v128_load(b1));
+    MXC_WASM_MULADD(c2, y, wasm_v128_load(b2)), MXC_WASM_MULADD(c3, y, wasm_v128_load(b3));
+    y = wasm_v128_load(a + 4);
+    MXC_WASM_MULADD(c0, y, wasm_v128_load(b0 + 4)), MXC_WASM_MULADD(c1, y, wasm_v128_load(b1 + 4));
+    MXC_WASM_MULADD(c2, y, wasm_v128_load(b2 + 4)), MXC_WASM_MULADD(c3, y, wasm_v128_load(b3 + 4));
+    a += 8, b0 += 8, b1 += 8, b2 += 8, b3 += 8;
+  }
+  if (K & 4) {
+    const v128_t y = wasm_v128_load(a);
+    MXC_WASM_MULADD(c0, y, wasm_v128_load(b0)), MXC_WASM_MULADD(c1, y, wasm_v128_load(b1));
+    MXC_WASM_MULADD(c2, y, wasm_v128_load(b2)), MXC_WASM_MULADD(c3, y, wasm_v128_load(b3));
+    a += 4, b0 += 4, b1 += 4, b2 += 4, b3 += 4;
   }
   float s[4] = {HorizontalSum(c0), HorizontalSum(c1), HorizontalSum(c2), HorizontalSum(c3)};
-  for (; k < K; ++k) {
-    s[0] += A[k] * b0[k];
-    s[1] += A[k] * b1[k];
-    s[2] += A[k] * b2[k];
-    s[3] += A[k] * b3[k];
+  for (uint32_t k = 0, rest = static_cast<uint32_t>(K & 3); k < rest; ++k) {
+    s[0] += a[k] * b0[k], s[1] += a[k] * b1[k], s[2] += a[k] * b2[k], s[3] += a[k] * b3[k];
   }
   for (int c = 0; c < 4; ++c) Store(s[c], alpha, beta, C + c);
 }
@@ -118,6 +128,8 @@ inline void GemmNT(int64_t M, int64_t N, int64_t K, float alpha, const float *A,
     }
   }
 }
+
+#undef MXC_WASM_MULADD
 
 }  // namespace wasm_simd
 }  // namespace op

@@ -191,8 +191,9 @@ export function invoke(rt, info, fname, inputs, params, out) {
     const nout = s.out();
     const pout = s.out();
     if (outList) {
+      const arr = s.u32s(outList.map((a) => a.handle)); // allocate first: it may grow the memory (new views)
       rt.i32[nout >> 2] = outList.length;
-      rt.u32[pout >> 2] = s.u32s(outList.map((a) => a.handle));
+      rt.u32[pout >> 2] = arr;
     }
     rt.call('MXCOpInvoke', info.handle, inputs.length, hin, nout, pout, keys.length, s.strs(keys), s.strs(vals));
     if (outList) return out;

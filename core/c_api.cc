@@ -281,6 +281,10 @@ static void ReturnLoaded(std::vector<NDArray> &arrs, std::vector<std::string> &n
 int MXCNDArraySave(const char *fname, int num, const MXCNDArrayHandle *handles, const char **keys) {
   API_BEGIN();
   CheckPtr(fname, "fname");
+#ifdef MXC_NO_FILESYSTEM  // the WebAssembly build: no file system, the *Buffer functions instead
+  Throw(ErrorKind::kIO, "cannot open '", fname, "': this build of mxc has no file system (WebAssembly); use the "
+        "buffer functions");
+#endif
   std::vector<NDArray> arrs;
   std::vector<std::string> names;
   CollectArrays(num, handles, keys, &arrs, &names);
@@ -302,6 +306,10 @@ int MXCNDArrayLoad(const char *fname, int *num, MXCNDArrayHandle **out_arrays, i
                    const char ***out_keys) {
   API_BEGIN();
   CheckPtr(fname, "fname");
+#ifdef MXC_NO_FILESYSTEM  // the WebAssembly build: no file system, the *Buffer functions instead
+  Throw(ErrorKind::kIO, "cannot open '", fname, "': this build of mxc has no file system (WebAssembly); use the "
+        "buffer functions");
+#endif
   CheckPtr(num, "num");
   CheckPtr(out_arrays, "out_arrays");
   CheckPtr(num_keys, "num_keys");

@@ -401,6 +401,10 @@ int MXCSymbolCreateFromJSON(const char *json, MXCSymbolHandle *out) {
 int MXCSymbolSaveToFile(MXCSymbolHandle sym, const char *fname) {
   API_BEGIN();
   CheckPtr(fname, "fname");
+#ifdef MXC_NO_FILESYSTEM  // the WebAssembly build: no file system, the *Buffer functions instead
+  Throw(ErrorKind::kIO, "cannot open '", fname, "': this build of mxc has no file system (WebAssembly); use the "
+        "buffer functions");
+#endif
   std::string text = SymOf(sym).ToJSON();
   std::string tmp = std::string(fname) + ".tmp";
   {
@@ -420,6 +424,10 @@ int MXCSymbolSaveToFile(MXCSymbolHandle sym, const char *fname) {
 int MXCSymbolCreateFromFile(const char *fname, MXCSymbolHandle *out) {
   API_BEGIN();
   CheckPtr(fname, "fname");
+#ifdef MXC_NO_FILESYSTEM  // the WebAssembly build: no file system, the *Buffer functions instead
+  Throw(ErrorKind::kIO, "cannot open '", fname, "': this build of mxc has no file system (WebAssembly); use the "
+        "buffer functions");
+#endif
   CheckPtr(out, "out");
   std::ifstream f(fname, std::ios::binary);
   MXC_CHECK(f.good(), ErrorKind::kIO, "cannot open '", fname, "' for reading");

@@ -155,3 +155,17 @@ test('the finalizer frees arrays that were never disposed', async () => {
   // 80 arrays of 4 MiB were made; without the finalizer the memory would have grown by 320 MiB.
   assert.ok(mem() - start <= 64 * 1024 * 1024, `memory grew by ${(mem() - start) >> 20} MiB`);
 });
+
+test('the file-based save/load calls are a clean IOError in WebAssembly (no file system), never an abort', () => {
+  const rt = mx._rt;
+  for (const [fn, args] of [
+    ['MXCNDArraySave', (s) => [s.str('/tmp/x.params'), 0, 0, 0]],
+    ['MXCNDArrayLoad', (s) => [s.str('/tmp/x.params'), s.out(), s.out(), s.out(), s.out()]],
+    ['MXCSymbolCreateFromFile', (s) => [s.str('/tmp/x-symbol.json'), s.out()]],
+  ]) {
+    assert.throws(() => rt.scratch((s) => rt.call(fn, ...args(s))),
+      (e) => e instanceof IOError && /no file system/.test(e.message), fn);
+  }
+  // The library still works afterwards.
+  assert.deepEqual(mx.nd.elemwise_add(mx.nd.array([1, 2]), mx.nd.array([3, 4])).toArray(), [4, 6]);
+});

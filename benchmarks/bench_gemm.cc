@@ -84,7 +84,7 @@ int main(int argc, char **argv) {
       Check(MXCNDArrayWaitToRead(c), "MXCNDArrayWaitToRead");
       return Now() - t0;
     };
-    // Direct OpenBLAS with its own threads, as a program calling it would have them (mxc runs OpenBLAS
+    // Direct OpenBLAS with its own threads, as a program calling it would have them (with MXC_GEMM_SPLIT=1 mxc runs it
     // single-threaded and splits products over its OpenMP pool: restore that setting after each direct call).
     auto run_blas = [&] {
       const int mxc_threads = openblas_get_num_threads();

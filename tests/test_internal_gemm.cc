@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -82,6 +83,9 @@ TEST(Gemm, AllTransposesSplitByRowsAndColumns) {
         Check<double>(ta, tb, s[0], s[1], s[2], -2.0, 0.25, 1e-13);
       }
 }
+
+// Every product here goes through the OpenMP split of OpenBLAS calls (MXC_GEMM_SPLIT, read at the first product).
+static const int kSplitOn = setenv("MXC_GEMM_SPLIT", "1", 1);
 
 TEST(Gemm, SameResultWithOneAndManyThreads) {
 #ifdef _OPENMP

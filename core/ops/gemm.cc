@@ -39,16 +39,17 @@ void GemmFallback(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, co
 
 #ifdef MXC_USE_BLAS
 namespace {
-// OpenBLAS built on pthreads (Debian's default) keeps its own thread pool, whose idle threads spin (sched_yield) for
-// a long time after each call: next to the engine's workers and the OpenMP threads of the other kernels they take
-// cores from the work. So the library calls OpenBLAS single-threaded and parallelises products itself with OpenMP
-// (one pool, passive waiting honoured, and the engine's per-worker thread budget). An OpenMP build of OpenBLAS
-// already shares that pool and is left alone. MXC_GEMM_BLAS_THREADS=1 keeps OpenBLAS's own threading instead.
+// By default OpenBLAS runs products with its own thread pool: on this 2-core machine a 1024x1024 product runs at
+// about twice the speed of the alternative below (measured with benchmarks/bench_gemm: 0.52x of direct OpenBLAS),
+// because concurrent single-threaded calls into Debian's pthreads OpenBLAS do not scale.
+// MXC_GEMM_SPLIT=1 instead calls OpenBLAS single-threaded and splits products over the OpenMP pool (one pool, with
+// passive waiting and the engine's per-worker thread budget; idle OpenBLAS threads then no longer spin beside the
+// engine's workers, which helps small products on a loaded machine). An OpenMP build of OpenBLAS is left alone.
 bool SplitGemmWithOpenMP() {
   static bool split = [] {
 #ifdef _OPENMP
-    const char *env = std::getenv("MXC_GEMM_BLAS_THREADS");
-    if (env && std::atoi(env) > 0) return false;
+    const char *env = std::getenv("MXC_GEMM_SPLIT");
+    if (!env || std::atoi(env) <= 0) return false;
     if (openblas_get_parallel() != 1) return false;  // 0: sequential build, 2: OpenMP build
     openblas_set_num_threads(1);
     return true;

@@ -14,37 +14,19 @@ default. Writes into --out (default: examples/web/model):
 Usage: python examples/web/prepare.py [--out DIR] [--epochs 2] [--train-size 60000] [--num-test 100]
 """
 import argparse
-import gzip
 import json
 import logging
 import os
+import sys
 
 import numpy as np
 
 import mxc as mx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from train_mnist import find, read_idx  # noqa: E402  (the main job's idx reader)
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] != 0x08:
-        raise SystemExit("%s is not an idx file of unsigned bytes" % path)
-    ndim = raw[3]
-    dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, 4))
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def find(folder, stem):
-    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            return path
-    raise SystemExit("%s(.gz) not found in %s (Debian: apt-get install dataset-fashion-mnist, or --data-dir)"
-                     % (stem, folder))
 
 
 def network():

@@ -15,6 +15,7 @@
 #include "gpu_device.h"
 #include "kernels.cuh"
 #include "operator.h"
+#include "ops/op_util.h"
 
 namespace mxc {
 namespace gpu {
@@ -307,16 +308,8 @@ void FCBwd(BWD_ARGS) {
   CheckLaunch("FullyConnected backward");
 }
 
-struct Split {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-Split SplitAt(const TShape &s, int axis) {
-  Split r;
-  for (int i = 0; i < axis; ++i) r.outer *= s[i];
-  r.n = s[axis];
-  for (int i = axis + 1; i < s.ndim(); ++i) r.inner *= s[i];
-  return r;
-}
+using Split = op::AxisSplit;
+using op::SplitAt;
 Split SoftmaxOutputSplit(const OpParams &p, const TShape &d) {
   if (p.Bool("multi_output")) return SplitAt(d, 1);
   if (p.Bool("preserve_shape")) return SplitAt(d, d.ndim() - 1);

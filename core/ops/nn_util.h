@@ -64,18 +64,6 @@ inline int NormalizeAxis(int64_t axis, int ndim, const Op *op, const char *what 
   return static_cast<int>(a);
 }
 
-// (outer, n, inner) of a shape split around axis.
-struct AxisSplit {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-inline AxisSplit SplitAt(const TShape &s, int axis) {
-  AxisSplit r;
-  for (int i = 0; i < axis; ++i) r.outer *= s[i];
-  r.n = s[axis];
-  for (int i = axis + 1; i < s.ndim(); ++i) r.inner *= s[i];
-  return r;
-}
-
 // A spatial parameter (kernel, stride, pad, dilate) of a convolution or pooling with `nd` spatial dimensions: the
 // given tuple, or `def` in every dimension when it is empty. ValueError naming op and parameter when the length does
 // not match the kernel's.

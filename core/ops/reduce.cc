@@ -263,19 +263,6 @@ void NormBackward(MXC_FBACKWARD_ARGS) {
 }
 
 // ---- argmax / argmin --------------------------------------------------------------------------------------------
-// (outer, n, inner) split of data around the reduced axis (axis None: the flattened data).
-struct AxisSplit {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-
-AxisSplit SplitAt(const TShape &s, int axis) {
-  AxisSplit a;
-  for (int i = 0; i < axis; ++i) a.outer *= s[i];
-  a.n = s[axis];
-  for (int i = axis + 1; i < s.ndim(); ++i) a.inner *= s[i];
-  return a;
-}
-
 // The reduced axis of argmax/argmin (-1 for None: the flattened input); argmax_channel reduces axis 1.
 int ArgAxis(const OpParams &p, const TShape &s) {
   if (p.op()->ParamIndex("axis") < 0) return std::min(1, s.ndim() - 1);

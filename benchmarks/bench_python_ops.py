@@ -141,8 +141,9 @@ def main():
                 cpu[(fw, c)].append((c1 - c0) / n)
 
     _set_engine("ThreadedEngine")
-    print("engines: mxc = %s, mxc-naive = NaiveEngine; numpy %s%s; %d CPUs; %d rounds; median per call" % (
-        mx.base.py_str(_engine_name()), np.__version__,
+    print("engines: mxc = %s, mxc-naive = NaiveEngine; mxc calls libmxc in cffi %s mode; numpy %s%s; %d CPUs; "
+          "%d rounds; median per call" % (
+        mx.base.py_str(_engine_name()), mx._ffi.CFFI_MODE.upper(), np.__version__,
         ("; torch %s (%d threads)" % (torch.__version__, torch.get_num_threads())) if torch else "",
         os.cpu_count() or 1, args.rounds))
     fws = list(cases)

@@ -562,46 +562,60 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
     }
   } guard{r};
 
-  // Shapes
+  // Shapes and types
   auto &in_shapes = r->in_shapes, &out_shapes = r->out_shapes;
-  in_shapes.clear();
-  for (int i = 0; i < nin; ++i) in_shapes.push_back(inputs[i].shape());
-  out_shapes.assign(nout, TShape());
-  if (given)
-    for (size_t i = 0; i < outputs->size(); ++i) out_shapes[i] = (*outputs)[i].shape();
-  auto shape_err = [&](const std::string &why) {
-    std::string s;
-    auto names = op->InputNames(params);
-    for (int i = 0; i < nin; ++i)
-      s += (i ? ", " : "") + (i < static_cast<int>(names.size()) ? names[i] : "input") + "=" +
-           ShapeStr(inputs[i].shape());
-    Throw(ErrorKind::kShape, "operator ", op->name, ": ", why, " (inputs: ", s, ")");
-  };
-  if (op->infer_shape) {
-    op->infer_shape(params, &in_shapes, &out_shapes);
-  }
-  for (int i = 0; i < nin; ++i)
-    if (in_shapes[i] != inputs[i].shape())
-      shape_err("input " + std::to_string(i) + " has shape " + ShapeStr(inputs[i].shape()) + ", expected " +
-                ShapeStr(in_shapes[i]));
-  for (int i = 0; i < nout; ++i)
-    if (!ShapeKnown(out_shapes[i]) && !(out_shapes[i].size() > 0 && ShapeSize(out_shapes[i]) == 0 &&
-                                        std::all_of(out_shapes[i].begin(), out_shapes[i].end(),
-                                                    [](int64_t d) { return d >= 0; })))
-      shape_err("cannot infer the shape of output " + std::to_string(i));
-
-  // Types
   auto &in_types = r->in_types, &out_types = r->out_types;
-  in_types.clear();
-  for (int i = 0; i < nin; ++i) in_types.push_back(inputs[i].dtype());
-  out_types.assign(nout, -1);
-  if (given)
-    for (size_t i = 0; i < outputs->size(); ++i) out_types[i] = (*outputs)[i].dtype();
-  if (op->infer_type) op->infer_type(params, &in_types, &out_types);
-  else SameTypeInfer(params, &in_types, &out_types);
-  for (int i = 0; i < nin; ++i)
-    MXC_CHECK(in_types[i] == inputs[i].dtype(), ErrorKind::kType, "operator ", op->name, ": input ", i,
-              " has dtype ", DTypeName(inputs[i].dtype()), ", expected ", DTypeName(in_types[i]));
+  bool inferred = false;
+  if (op->elementwise_types != 0 && !given && nin > 0) {
+    // An elementwise operator on inputs of one known shape and an accepted dtype: what inference would give.
+    const TShape &s0 = inputs[0].shape();
+    const int t0 = inputs[0].dtype();
+    bool same = t0 >= 0 && t0 < 32 && ((op->elementwise_types >> t0) & 1u) != 0 && ShapeKnown(s0);
+    for (int i = 1; same && i < nin; ++i) same = inputs[i].dtype() == t0 && inputs[i].shape() == s0;
+    if (same) {
+      out_shapes.assign(nout, s0);
+      out_types.assign(nout, t0);
+      inferred = true;
+    }
+  }
+  if (!inferred) {
+    in_shapes.clear();
+    for (int i = 0; i < nin; ++i) in_shapes.push_back(inputs[i].shape());
+    out_shapes.assign(nout, TShape());
+    if (given)
+      for (size_t i = 0; i < outputs->size(); ++i) out_shapes[i] = (*outputs)[i].shape();
+    auto shape_err = [&](const std::string &why) {
+      std::string s;
+      auto names = op->InputNames(params);
+      for (int i = 0; i < nin; ++i)
+        s += (i ? ", " : "") + (i < static_cast<int>(names.size()) ? names[i] : "input") + "=" +
+             ShapeStr(inputs[i].shape());
+      Throw(ErrorKind::kShape, "operator ", op->name, ": ", why, " (inputs: ", s, ")");
+    };
+    if (op->infer_shape) {
+      op->infer_shape(params, &in_shapes, &out_shapes);
+    }
+    for (int i = 0; i < nin; ++i)
+      if (in_shapes[i] != inputs[i].shape())
+        shape_err("input " + std::to_string(i) + " has shape " + ShapeStr(inputs[i].shape()) + ", expected " +
+                  ShapeStr(in_shapes[i]));
+    for (int i = 0; i < nout; ++i)
+      if (!ShapeKnown(out_shapes[i]) && !(out_shapes[i].size() > 0 && ShapeSize(out_shapes[i]) == 0 &&
+                                          std::all_of(out_shapes[i].begin(), out_shapes[i].end(),
+                                                      [](int64_t d) { return d >= 0; })))
+        shape_err("cannot infer the shape of output " + std::to_string(i));
+
+    in_types.clear();
+    for (int i = 0; i < nin; ++i) in_types.push_back(inputs[i].dtype());
+    out_types.assign(nout, -1);
+    if (given)
+      for (size_t i = 0; i < outputs->size(); ++i) out_types[i] = (*outputs)[i].dtype();
+    if (op->infer_type) op->infer_type(params, &in_types, &out_types);
+    else SameTypeInfer(params, &in_types, &out_types);
+    for (int i = 0; i < nin; ++i)
+      MXC_CHECK(in_types[i] == inputs[i].dtype(), ErrorKind::kType, "operator ", op->name, ": input ", i,
+                " has dtype ", DTypeName(inputs[i].dtype()), ", expected ", DTypeName(in_types[i]));
+  }
 
   auto fit = op->compute.find(dev.type);
   MXC_CHECK(fit != op->compute.end(), ErrorKind::kDevice, "operator ", op->name, " has no kernel for ",

@@ -148,6 +148,10 @@ struct Op {
   std::function<std::vector<std::string>(const OpParams &)> output_names_fn;  // default "output" / "output<i>"
   FInferShape infer_shape;
   FInferType infer_type;
+  // Elementwise operators (set_elementwise): bit t set when inputs all of one known shape and of dtype t give every
+  // output that shape and dtype; Invoke then skips calling infer_shape/infer_type (most of the library's cost of
+  // a small `a + b`).
+  unsigned elementwise_types = 0;
   std::map<int, FCompute> compute;    // by device type
   std::map<int, FBackward> backward;  // by device type
   bool backward_uses_inputs = true;
@@ -188,8 +192,25 @@ struct Op {
     output_names_fn = std::move(f);
     return *this;
   }
-  Op &set_infer_shape(FInferShape f) { infer_shape = std::move(f); return *this; }
-  Op &set_infer_type(FInferType f) { infer_type = std::move(f); return *this; }
+  // (Either one set afterwards ends the elementwise shortcut of set_elementwise.)
+  Op &set_infer_shape(FInferShape f) {
+    infer_shape = std::move(f);
+    elementwise_types = 0;
+    return *this;
+  }
+  Op &set_infer_type(FInferType f) {
+    infer_type = std::move(f);
+    elementwise_types = 0;
+    return *this;
+  }
+  // Shape and type inference of an elementwise operator accepting the dtypes of type_mask (bit t: dtype t): the
+  // given functions for the general case (partial shapes, messages), the shortcut above when inputs agree.
+  Op &set_elementwise(FInferShape shape, FInferType type, unsigned type_mask) {
+    infer_shape = std::move(shape);
+    infer_type = std::move(type);
+    elementwise_types = type_mask;
+    return *this;
+  }
   Op &set_compute(int dev_type, FCompute f) { compute[dev_type] = std::move(f); return *this; }
   Op &set_backward(int dev_type, FBackward f) { backward[dev_type] = std::move(f); return *this; }
   Op &set_backward_uses(bool inputs, bool outputs) {

@@ -63,17 +63,31 @@ struct Waiter {
 };
 
 // How long a thread about to sleep (a waiter, an idle worker) first polls: waking a sleeping thread costs tens of
-// microseconds, and the work it waits for is often about to arrive. MXC_ENGINE_SPIN_US, default 50.
+// microseconds, and the work it waits for is often about to arrive. MXC_ENGINE_SPIN_US (waiters), default 50;
+// MXC_ENGINE_WORKER_SPIN_US (idle workers), default 0: a worker polling for work takes the next large operation
+// before the thread that pushed it and then waits for it can take it back (WaitForVar runs queued work itself), and
+// the hand-off then costs two wake-ups (the pushed 1,000,000-element add waited on at once: ~1.2x slower polling).
+// Polling only pays while a core is free: work with a parallel kernel running (g_parallel_running > 0) has every
+// core busy, and a polling thread would take one from it (a 1,000,000-element add waited on at once measured
+// ~1.3x slower with the waiter polling on this 2-core machine). So a thread polls only while none runs, and stops
+// polling (goes to sleep) as soon as one starts.
 int g_spin_us = -1;
+int g_worker_spin_us = -1;
+std::atomic<int> g_parallel_running{0};
 
-// Polls pred for up to g_spin_us microseconds; returns whether it became true.
+// Work of at least this many elements touched (or of unknown size) is taken to run a parallel kernel: the kernels'
+// OpenMP loops split from 2^15 elements (kParallelGrain in core/ops/op_util.h), BLAS calls are of unknown size.
+constexpr int64_t kParallelWork = int64_t(1) << 15;
+
+// Polls pred for up to g_spin_us microseconds, while no parallel work runs; returns whether it became true.
 template <typename Pred>
-bool SpinFor(Pred pred) {
-  if (g_spin_us <= 0) return pred();
-  auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(g_spin_us);
+bool SpinFor(Pred pred, int spin_us = g_spin_us) {
+  if (spin_us <= 0) return pred();
+  auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us);
   for (int i = 0;; ++i) {
     if (pred()) return true;
     if ((i & 15) == 15) {
+      if (g_parallel_running.load(std::memory_order_relaxed) > 0) return pred();
       if (std::chrono::steady_clock::now() > end) return false;
       sched_yield();
     } else {
@@ -91,6 +105,7 @@ struct OprBlock {
   Device dev;
   const char *name = nullptr;
   uint64_t seq = 0;          // push order (for WaitAll's choice of error)
+  bool parallel = true;      // may run a parallel kernel (see kParallelWork)
   std::atomic<int> wait{0};  // deps not yet granted (+1 while being pushed)
   OpKind kind = OpKind::kNormal;
   int ndeps = 0;
@@ -394,6 +409,7 @@ class ThreadedEngine : public ThreadedEngineBase {
 #endif
     inline_max_ = EnvInt("MXC_ENGINE_INLINE_WORK", kDefaultInlineWork);
     g_spin_us = EnvInt("MXC_ENGINE_SPIN_US", 50);
+    g_worker_spin_us = EnvInt("MXC_ENGINE_WORKER_SPIN_US", 0);
   }
 
   const char *Name() const override { return "ThreadedEngine"; }
@@ -454,6 +470,7 @@ class ThreadedEngine : public ThreadedEngineBase {
     }
     OprBlock *op = NewOp();
     op->kind = OpKind::kDelete;
+    op->parallel = false;
     op->deleter = std::move(deleter);
     op->name = "DeleteVar";
     op->SetDeps(1);
@@ -502,10 +519,12 @@ class ThreadedEngine : public ThreadedEngineBase {
   // small: work run inline because it is small (not counted in running_: it has no parallel kernel to share
   // the cores with).
   OprBlock *Execute(OprBlock *op, bool on_worker, bool keep_one, bool small = false) {
+    const bool parallel = !small && op->parallel;
     if (!small) {
       int busy = running_.fetch_add(1, std::memory_order_relaxed) + 1;
       if (on_worker) SetKernelThreads(busy);
     }
+    if (parallel) g_parallel_running.fetch_add(1, std::memory_order_relaxed);
     std::shared_ptr<const Error> err;
     for (int i = 0; i < op->ndeps; ++i) {
       const Dep &d = op->deps[i];
@@ -528,6 +547,7 @@ class ThreadedEngine : public ThreadedEngineBase {
     for (int i = 0; i < op->ndeps; ++i)
       if (op->deps[i].write) op->deps[i].var->error = err;
     if (!small) running_.fetch_sub(1, std::memory_order_relaxed);
+    if (parallel) g_parallel_running.fetch_sub(1, std::memory_order_relaxed);
     if (err) AddUnreported(err, op->seq);
     ReadyList ready;
     for (int i = 0; i < op->ndeps; ++i)
@@ -565,6 +585,7 @@ class ThreadedEngine : public ThreadedEngineBase {
     op->dev = dev;
     op->name = name;
     op->seq = NextSeq();
+    op->parallel = work < 0 || work >= kParallelWork;
     BuildDeps(op, reads, nreads, writes, nwrites);
     bool nested = tls_current != nullptr;
     bool try_inline = nested || (inline_max_ >= 0 && work >= 0 && work <= inline_max_);
@@ -830,7 +851,7 @@ void WorkerPool::Run() {
   for (;;) {
     if (q_.empty() && !stop_) {
       lk.unlock();
-      SpinFor([&] { return qsize_.load(std::memory_order_acquire) > 0 || stop_flag_.load(); });
+      SpinFor([&] { return qsize_.load(std::memory_order_acquire) > 0 || stop_flag_.load(); }, g_worker_spin_us);
       lk.lock();
     }
     while (q_.empty() && !stop_) {

@@ -6,16 +6,18 @@ cd "$ROOT"
 bash scripts/setup.sh
 PY=${PYTHON:-python3}
 JOBS=${JOBS:-$(nproc)}
+# The build makes the Python package's cffi API-mode module for this interpreter (beside build/libmxc.so).
+PYEXE=$(command -v "$PY")
 
 echo "== build (CPU)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE="$PYEXE"
 cmake --build build -j "$JOBS"
 echo "== ctest"
 (cd build && ctest --output-on-failure -j "$JOBS")
 
 if command -v nvcc >/dev/null 2>&1 && [ "${MXC_SKIP_CUDA_BUILD:-0}" != 1 ] && [ -n "$(ls cuda/*.cu 2>/dev/null)" ]; then
   echo "== build (CUDA variant: compile and link; CPU tests against it)"
-  cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON
+  cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON -DPython3_EXECUTABLE="$PYEXE"
   cmake --build build-cuda -j "$JOBS"
   (cd build-cuda && ctest --output-on-failure -j "$JOBS")
 fi

@@ -216,3 +216,38 @@ TEST(ElemwiseBinary, BackwardFloat32) {
 }
 
 }  // namespace
+
+// Invoke's shortcut for elementwise operators (Op::elementwise_types: inputs of one known shape and an accepted dtype
+// give outputs of that shape and dtype, without calling inference) must agree with the operators' own inference,
+// for every such operator of the registry and every dtype.
+TEST(ElemwiseBinary, ElementwiseShortcutAgreesWithInference) {
+  int checked = 0;
+  for (const mxc::Op *op : mxc::OpRegistry::Get()->List()) {
+    if (op->elementwise_types == 0) continue;
+    mxc::OpParams p(op, {});
+    const int nin = op->NumInputs(p), nout = op->NumOutputs(p);
+    ASSERT_GE(nin, 1) << op->name;
+    for (int t = 0; t < 32; ++t) {
+      if (!((op->elementwise_types >> t) & 1u)) continue;
+      const mxc::TShape s{3, 1, 4};
+      std::vector<mxc::TShape> in(nin, s), out(nout);
+      std::vector<int> in_t(nin, t), out_t(nout, -1);
+      ASSERT_TRUE(op->infer_shape) << op->name;
+      op->infer_shape(p, &in, &out);
+      if (op->infer_type) op->infer_type(p, &in_t, &out_t);
+      else mxc::SameTypeInfer(p, &in_t, &out_t);
+      for (int i = 0; i < nout; ++i) {
+        EXPECT_EQ(out[i], s) << op->name << " output " << i;
+        EXPECT_EQ(out_t[i], t) << op->name << " output " << i << " dtype " << t;
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 50);  // the same-shape binary, scalar and unary operators
+  // Setting inference afterwards ends the shortcut.
+  mxc::Op op;
+  op.set_elementwise(mxc::SameShapeInfer, mxc::SameTypeInfer, 1u);
+  EXPECT_EQ(op.elementwise_types, 1u);
+  op.set_infer_type(mxc::SameTypeInfer);
+  EXPECT_EQ(op.elementwise_types, 0u);
+}

@@ -69,8 +69,7 @@ Op &BinaryOp(const char *name, std::initializer_list<const char *> aliases, cons
   Op &op = OpRegistry::Get()->Register(name);
   op.describe(doc)
       .set_inputs({"lhs", "rhs"})
-      .set_infer_shape(SameShapeNamed)
-      .set_infer_type(SameTypeIn(kNumericTypes))
+      .set_elementwise(SameShapeNamed, SameTypeIn(kNumericTypes), kNumericTypes)
       .set_inplace({{0, 0}, {1, 0}})
       .set_compute(MXC_CPU, std::move(fwd));
   for (auto a : aliases) op.add_alias(a);

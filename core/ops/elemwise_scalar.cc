@@ -67,8 +67,7 @@ void ScalarOp(const char *name, const char *alias, const std::string &doc) {
       .add_param("scalar", ParamKind::kFloat, "1", "The scalar operand (converted to the array's dtype).")
       .add_param("is_int", ParamKind::kBool, "true",
                  "Whether the scalar was given as an integer (accepted for MXNet compatibility; unused).")
-      .set_infer_shape(SameShapeInfer)
-      .set_infer_type(SameTypeIn(kNumericTypes))
+      .set_elementwise(SameShapeInfer, SameTypeIn(kNumericTypes), kNumericTypes)
       .set_inplace({{0, 0}})
       .set_compute(MXC_CPU, ScalarForward<OP, kReverse>)
       .set_backward(MXC_CPU, ScalarBackward<G, kUsesIn, kUsesOut>)

@@ -218,8 +218,7 @@ Op &UnaryBase(const char *name, const std::string &doc, unsigned types) {
       ->Register(name)
       .describe(doc)
       .set_inputs({"data"})
-      .set_infer_shape(SameShapeInfer)
-      .set_infer_type(SameTypeIn(types))
+      .set_elementwise(SameShapeInfer, SameTypeIn(types), types)
       .set_inplace({{0, 0}});
 }
 

@@ -2,8 +2,16 @@
 
 Everything the package knows about the C interface comes from the header: the text between the
 ``/* MXC_CDEF_BEGIN */`` and ``/* MXC_CDEF_END */`` markers, with preprocessor lines and the ``MXC_API`` export
-token removed, is handed to ``ffi.cdef`` (cffi ABI mode, ``ffi.dlopen``). Nothing is copied by hand, so enum codes,
-structs and prototypes cannot drift from the library.
+token removed (``mxc._cdef``), is handed to cffi. Nothing is copied by hand, so enum codes, structs and prototypes
+cannot drift from the library.
+
+Two ways of calling it, the same ``ffi``/``lib`` interface:
+
+* API mode (the fast one): ``_mxc_api``, a C extension that ``build_api.py`` generates from the same declarations
+  with cffi and the build compiles beside the library (``build/`` of a CMake build, ``mxc/_lib/`` of an installed
+  package). Used when it is there for this interpreter, was built from the header found here, and
+  ``$MXC_CFFI_MODE`` is not ``abi``.
+* ABI mode otherwise: ``ffi.cdef`` + ``ffi.dlopen`` (every call through libffi: ~4x the cost of an API-mode call).
 
 Where things are looked up:
 
@@ -18,13 +26,18 @@ Public names (used by the other modules of the package, including the symbolic a
 * ``ffi``: the ``cffi.FFI`` instance holding the declarations;
 * ``lib``: the loaded library (``lib.MXCOpInvoke(...)``, enum constants such as ``lib.MXC_FLOAT32``);
 * ``LIB_PATH``, ``HEADER_PATH``: the files actually used;
-* ``HEADER_VERSION``, ``LIB_VERSION``: ``(major, minor)`` of the header and of the loaded library.
+* ``HEADER_VERSION``, ``LIB_VERSION``: ``(major, minor)`` of the header and of the loaded library;
+* ``CFFI_MODE``: ``"api"`` or ``"abi"``; ``API_MODULE_SKIPPED``: why a compiled module found was not used, or None.
 """
+import ctypes
+import importlib.machinery
+import importlib.util
 import os
-import re
 import sys
 
 import cffi
+
+from ._cdef import cdef_from_header, cdef_digest, header_version, DIGEST_FUNCTION  # noqa: F401
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 # bindings/python/mxc -> repository root (only meaningful in a source checkout).
@@ -36,10 +49,6 @@ elif sys.platform.startswith("win"):
     _LIB_NAMES = ("mxc.dll", "libmxc.dll")
 else:
     _LIB_NAMES = ("libmxc.so",)
-
-_CDEF_BEGIN = "/* MXC_CDEF_BEGIN */"
-_CDEF_END = "/* MXC_CDEF_END */"
-
 
 def _find_header():
     env = os.environ.get("MXC_HEADER_PATH")
@@ -75,26 +84,6 @@ def _find_library():
     return None, tried
 
 
-def cdef_from_header(text):
-    """The declarations cffi reads: the text between the CDEF markers, without preprocessor lines and MXC_API."""
-    begin = text.find(_CDEF_BEGIN)
-    end = text.find(_CDEF_END)
-    if begin < 0 or end < 0 or end < begin:
-        raise ImportError("mxc: the header has no %s ... %s section" % (_CDEF_BEGIN, _CDEF_END))
-    body = text[begin + len(_CDEF_BEGIN):end]
-    lines = [ln for ln in body.splitlines() if not ln.lstrip().startswith("#")]
-    return re.sub(r"\bMXC_API\b", "", "\n".join(lines))
-
-
-def header_version(text):
-    """(major, minor) from the MXC_VERSION_MAJOR / MXC_VERSION_MINOR defines of the header."""
-    major = re.search(r"#define\s+MXC_VERSION_MAJOR\s+(\d+)", text)
-    minor = re.search(r"#define\s+MXC_VERSION_MINOR\s+(\d+)", text)
-    if not major or not minor:
-        raise ImportError("mxc: the header does not define MXC_VERSION_MAJOR and MXC_VERSION_MINOR")
-    return int(major.group(1)), int(minor.group(1))
-
-
 def check_version(lib_version, hdr_version, lib_path, hdr_path):
     """Raises ImportError unless the library can be used with the header.
 
@@ -115,9 +104,7 @@ HEADER_PATH = _find_header()
 with open(HEADER_PATH, encoding="utf-8") as _f:
     _HEADER_TEXT = _f.read()
 HEADER_VERSION = header_version(_HEADER_TEXT)
-
-ffi = cffi.FFI()
-ffi.cdef(cdef_from_header(_HEADER_TEXT))
+_CDEF = cdef_from_header(_HEADER_TEXT)
 
 LIB_PATH, _tried = _find_library()
 if LIB_PATH is None:
@@ -125,11 +112,66 @@ if LIB_PATH is None:
         "mxc: cannot find the C library (tried: %s). Build it (cmake -S . -B build && cmake --build build) and set "
         "MXC_LIBRARY_PATH to the file (e.g. build/libmxc.so) or its directory, or install the package with "
         "`pip install ./bindings/python`." % ", ".join(_tried))
-try:
-    lib = ffi.dlopen(LIB_PATH)
-except OSError as _e:
-    raise ImportError("mxc: cannot load the C library %s (%s); check the file or point MXC_LIBRARY_PATH at a "
-                      "working build" % (LIB_PATH, _e)) from None
+
+
+def _find_api_module(lib_path):
+    """The compiled API-mode module beside the library (``_mxc_api`` with this interpreter's extension suffix)."""
+    if os.environ.get("MXC_CFFI_MODE", "").lower() == "abi":
+        return None
+    d = os.path.dirname(os.path.abspath(lib_path))
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        p = os.path.join(d, "_mxc_api" + suffix)
+        if os.path.isfile(p):
+            return p
+    return None
+
+
+def _load_api_module(path, lib_path, cdef):
+    """Imports the API-mode module; None (with the reason) when it cannot serve this library and header.
+
+    The module leaves the library's functions undefined: they are bound, when it is imported, to the library loaded
+    just before with RTLD_GLOBAL, which is the one found above (MXC_LIBRARY_PATH included).
+    """
+    try:
+        ctypes.CDLL(lib_path, mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+    except OSError as e:
+        raise ImportError("mxc: cannot load the C library %s (%s); check the file or point MXC_LIBRARY_PATH at a "
+                          "working build" % (lib_path, e)) from None
+    spec = importlib.util.spec_from_file_location("mxc._mxc_api", path)
+    mod = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(mod)
+    except ImportError as e:  # e.g. a function the library does not have
+        return None, "%s cannot be imported (%s)" % (path, e)
+    built_from = mod.ffi.string(getattr(mod.lib, DIGEST_FUNCTION)()).decode()
+    if built_from != cdef_digest(cdef):
+        return None, "%s was built from another mxc.h than %s" % (path, HEADER_PATH)
+    return mod, None
+
+
+# How the library is called: "api" (a compiled cffi module: a call costs a few hundred instructions) when
+# ``_mxc_api`` was built beside the library (the package's build and the CMake build of the repository make it)
+# and matches the header, else "abi" (``ffi.dlopen``; every call goes through libffi). MXC_CFFI_MODE=abi forces
+# the latter. API_MODULE_SKIPPED says why a module that was found is not used.
+CFFI_MODE = "abi"
+API_MODULE_SKIPPED = None
+_api_path = _find_api_module(LIB_PATH)
+_api = None
+if _api_path is not None:
+    _api, API_MODULE_SKIPPED = _load_api_module(_api_path, LIB_PATH, _CDEF)
+
+if _api is not None:
+    ffi = _api.ffi
+    lib = _api.lib
+    CFFI_MODE = "api"
+else:
+    ffi = cffi.FFI()
+    ffi.cdef(_CDEF)
+    try:
+        lib = ffi.dlopen(LIB_PATH)
+    except OSError as _e:
+        raise ImportError("mxc: cannot load the C library %s (%s); check the file or point MXC_LIBRARY_PATH at a "
+                          "working build" % (LIB_PATH, _e)) from None
 
 try:
     _maj = ffi.new("int *")
@@ -141,4 +183,4 @@ except AttributeError as _e:  # symbol missing: not an mxc library
         from None
 LIB_VERSION = (_maj[0], _min[0])
 check_version(LIB_VERSION, HEADER_VERSION, LIB_PATH, HEADER_PATH)
-del _maj, _min, _f, _tried
+del _maj, _min, _f, _tried, _api, _api_path

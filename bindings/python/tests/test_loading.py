@@ -122,3 +122,68 @@ def test_features_and_device_count():
     assert n >= 0
     if not f["CUDA"]:
         assert n == 0
+
+
+def _build_api():
+    import importlib.util
+    path = os.path.join(PKG_ROOT, "build_api.py")
+    spec = importlib.util.spec_from_file_location("mxc_build_api_test", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_api_mode_module_is_used():
+    """The build compiles the cffi API-mode module beside the library; the package uses it (unless told not to)."""
+    if os.environ.get("MXC_CFFI_MODE", "").lower() == "abi":
+        assert _ffi.CFFI_MODE == "abi"
+        return
+    path = _ffi._find_api_module(_ffi.LIB_PATH)
+    assert path is not None, ("no _mxc_api module for this Python beside %s: the CMake build makes it when it finds "
+                              "the Python headers and cffi" % _ffi.LIB_PATH)
+    assert _ffi.CFFI_MODE == "api", _ffi.API_MODULE_SKIPPED
+    assert _ffi.API_MODULE_SKIPPED is None
+    # Every call build_api.py means to make without releasing the GIL was rewritten (a cffi whose generated code
+    # differs would leave them slower, and this says so).
+    assert _ffi.lib.mxc_python_api_kept_gil() == len(_build_api().KEEP_GIL)
+
+
+_MODE_PROBE = ("import numpy as np, mxc as mx; a = mx.nd.array(np.arange(6, dtype=np.float32).reshape(2, 3)); "
+               "print(mx._ffi.CFFI_MODE, (a + a * 2 - 1).asnumpy().ravel().tolist(), mx._ffi.API_MODULE_SKIPPED)")
+
+
+def test_abi_mode_on_request():
+    r = _run(_MODE_PROBE, MXC_CFFI_MODE="abi")
+    assert r.returncode == 0, r.stderr
+    mode, rest = r.stdout.split(" ", 1)
+    assert mode == "abi"
+    assert rest.strip() == "[-1.0, 2.0, 5.0, 8.0, 11.0, 14.0] None"
+
+
+def test_api_module_built_from_another_header_is_not_used(tmp_path):
+    text = open(_ffi.HEADER_PATH).read()
+    marker = "/* MXC_CDEF_BEGIN */"
+    hdr = tmp_path / "mxc.h"
+    hdr.write_text(text.replace(marker, marker + "\n/* an edited header */", 1))
+    r = _run(_MODE_PROBE, MXC_HEADER_PATH=str(hdr))
+    assert r.returncode == 0, r.stderr
+    mode, rest = r.stdout.split(" ", 1)
+    assert mode == "abi"
+    assert rest.startswith("[-1.0, 2.0, 5.0, 8.0, 11.0, 14.0] ")
+    if _ffi._find_api_module(_ffi.LIB_PATH) is not None:
+        assert "was built from another mxc.h" in rest
+
+
+def test_keep_gil_rewrite():
+    """build_api.keep_gil rewrites exactly the wrappers it names, keeping the GIL-releasing call as the fallback."""
+    b = _build_api()
+    wrapper = ("\n_cffi_f_%s(PyObject *self, PyObject *arg0)\n{\n  int result;\n"
+               "  Py_BEGIN_ALLOW_THREADS\n  _cffi_restore_errno();\n  { result = %s(x0); }\n  _cffi_save_errno();\n"
+               "  Py_END_ALLOW_THREADS\n  return 0;\n}\n")
+    code = wrapper % ("MXCNDArrayFree", "MXCNDArrayFree") + wrapper % ("MXCNDArrayWaitToRead", "MXCNDArrayWaitToRead")
+    new, kept = b.keep_gil(code)
+    assert kept == 1
+    free_part, wait_part = new.split("_cffi_f_MXCNDArrayWaitToRead")
+    assert "if (1) { result = MXCNDArrayFree(x0); } else {" in free_part
+    assert free_part.count("Py_BEGIN_ALLOW_THREADS") == 1
+    assert "if (" not in wait_part and "Py_BEGIN_ALLOW_THREADS" in wait_part

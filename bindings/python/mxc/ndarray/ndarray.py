@@ -25,13 +25,18 @@ _CPU0 = cpu(0)
 # Scratch cdata reused across calls: (num_outputs int*, outputs pointer, input handle array, output handle array,
 # one-slot value array). Taken from and returned to a pool (list.pop/append are atomic under the GIL), so threads
 # never share one while a call (which releases the GIL) runs.
+# The pools start with a few entries: a list popped to empty and appended to again is reallocated both times (two
+# reallocs per call, ~300 instructions of a ~11,000-instruction `c = a + b`).
 _MAX_FAST = 8
-_POOL = []
+_POOL_START = 4
 
 
 def _new_scratch():
     return (ffi.new("int *"), ffi.new("MXCNDArrayHandle **"), ffi.new("MXCNDArrayHandle[%d]" % _MAX_FAST),
             ffi.new("MXCNDArrayHandle[%d]" % _MAX_FAST), ffi.new("const char *[1]"))
+
+
+_POOL = [_new_scratch() for _ in range(_POOL_START)]
 
 
 class _NotNDArray(Exception):
@@ -129,7 +134,7 @@ _PREP_UNARY = lib.MXCPreparedOpInvokeUnary
 _PREP_BINARY = lib.MXCPreparedOpInvokeBinary
 _PREPARED = {}  # (op handle, scalar or None) -> MXCPreparedOpHandle; kept for the life of the process
 _PREP_MAX = 4096  # beyond this many (a program looping over many constants), scalars take the general path
-_PREP_POOL = []  # one-handle output buffers, taken and given back as with _POOL
+_PREP_POOL = [ffi.new("MXCNDArrayHandle[1]") for _ in range(_POOL_START)]  # output buffers, used as _POOL
 
 
 def _new_prep_scratch():

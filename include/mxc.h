@@ -54,7 +54,7 @@
 
 /* Version of this header; MXCGetVersion() returns the library's. Bindings check MAJOR equality at load. */
 #define MXC_VERSION_MAJOR 0
-#define MXC_VERSION_MINOR 1
+#define MXC_VERSION_MINOR 2
 
 #ifdef __cplusplus
 extern "C" {

@@ -212,6 +212,7 @@ TEST(Library, VersionFeaturesSeed) {
   int major, minor;
   ASSERT_EQ(MXCGetVersion(&major, &minor), 0);
   EXPECT_EQ(major, MXC_VERSION_MAJOR);
+  EXPECT_EQ(minor, MXC_VERSION_MINOR);
   int n = 0;
   const char **names = nullptr;
   const int *enabled = nullptr;

@@ -3,10 +3,18 @@ import assert from 'node:assert/strict';
 import vm from 'node:vm';
 import v8 from 'node:v8';
 import { mx } from './helpers.mjs';
-import { ShapeError, MXCTypeError, ValueError, IndexError, IOError, MXCError, NDArray } from '../index.js';
+import { readFileSync } from 'node:fs';
+import { ShapeError, MXCTypeError, ValueError, IndexError, IOError, MXCError, NDArray, HEADER_VERSION } from '../index.js';
 
 test('the module loads with the header version, the wasm feature and the synchronous engine', () => {
-  assert.deepEqual(mx.version, { major: 0, minor: 1 });
+  // The header's version, read from include/mxc.h itself: the module's and the binding's must be it.
+  const header = readFileSync(new URL('../../../include/mxc.h', import.meta.url), 'utf8');
+  const want = {
+    major: Number(header.match(/#define MXC_VERSION_MAJOR (\d+)/)[1]),
+    minor: Number(header.match(/#define MXC_VERSION_MINOR (\d+)/)[1]),
+  };
+  assert.deepEqual(mx.version, want);
+  assert.deepEqual(HEADER_VERSION, want);
   assert.equal(mx.features.WASM, true);
   assert.equal(mx.features.CUDA, false);
   assert.equal(mx.engine, 'NaiveEngine');

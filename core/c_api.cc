@@ -447,26 +447,31 @@ int MXCOpGetInfo(MXCOpHandle handle, MXCOpInfo *info) {
   API_END();
 }
 
+// The parameters of an invoke or a prepared operator: num keys/vals C strings, checked, parsed by the operator.
+static OpParams ParamsOf(const Op *op, int num, const char **keys, const char **vals) {
+  MXC_CHECK(num >= 0, ErrorKind::kValue, "operator ", op->name, ": negative parameter count");
+  if (num > 0) {
+    CheckPtr(keys, "keys");
+    CheckPtr(vals, "vals");
+  }
+  std::vector<std::pair<std::string, std::string>> kv;
+  kv.reserve(num);
+  for (int i = 0; i < num; ++i) {
+    MXC_CHECK(keys[i] && vals[i], ErrorKind::kValue, "operator ", op->name, ": parameter ", i, " is NULL");
+    kv.emplace_back(keys[i], vals[i]);
+  }
+  return OpParams(op, kv);
+}
+
 int MXCOpInvoke(MXCOpHandle handle, int num_inputs, const MXCNDArrayHandle *inputs, int *num_outputs,
                 MXCNDArrayHandle **outputs, int num_params, const char **keys, const char **vals) {
   API_BEGIN();
   const Op *op = OpOf(handle);
   CheckPtr(num_outputs, "num_outputs");
   CheckPtr(outputs, "outputs");
-  MXC_CHECK(num_inputs >= 0 && num_params >= 0, ErrorKind::kValue, "operator ", op->name,
-            ": negative input or parameter count");
+  MXC_CHECK(num_inputs >= 0, ErrorKind::kValue, "operator ", op->name, ": negative input count");
   if (num_inputs > 0) CheckPtr(inputs, "inputs");
-  if (num_params > 0) {
-    CheckPtr(keys, "keys");
-    CheckPtr(vals, "vals");
-  }
-  std::vector<std::pair<std::string, std::string>> kv;
-  kv.reserve(num_params);
-  for (int i = 0; i < num_params; ++i) {
-    MXC_CHECK(keys[i] && vals[i], ErrorKind::kValue, "operator ", op->name, ": parameter ", i, " is NULL");
-    kv.emplace_back(keys[i], vals[i]);
-  }
-  OpParams params(op, kv);
+  OpParams params = ParamsOf(op, num_params, keys, vals);
   InvokeArgs args;
   for (int i = 0; i < num_inputs; ++i) args.ins().push_back(ArrayOf(inputs[i], "input"));
   bool given = *outputs != nullptr && *num_outputs > 0;
@@ -504,19 +509,9 @@ int MXCPreparedOpCreate(MXCOpHandle handle, int num_params, const char **keys, c
   API_BEGIN();
   const Op *op = OpOf(handle);
   CheckPtr(out, "out");
-  MXC_CHECK(num_params >= 0, ErrorKind::kValue, "operator ", op->name, ": negative parameter count");
-  if (num_params > 0) {
-    CheckPtr(keys, "keys");
-    CheckPtr(vals, "vals");
-  }
-  std::vector<std::pair<std::string, std::string>> kv;
-  for (int i = 0; i < num_params; ++i) {
-    MXC_CHECK(keys[i] && vals[i], ErrorKind::kValue, "operator ", op->name, ": parameter ", i, " is NULL");
-    kv.emplace_back(keys[i], vals[i]);
-  }
   std::unique_ptr<MXCPreparedOp_> p(new MXCPreparedOp_());
   p->op = op;
-  p->params = OpParams(op, kv);
+  p->params = ParamsOf(op, num_params, keys, vals);
   p->num_visible = op->NumVisibleOutputs(p->params);
   *out = p.release();
   API_END();

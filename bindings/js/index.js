@@ -36,12 +36,7 @@ export async function load(options = {}) {
 class Mxc {
   constructor(rt) {
     this._rt = rt;
-    this.version = rt.scratch((s) => {
-      const a = s.out();
-      const b = s.out();
-      rt.call('MXCGetVersion', a, b);
-      return { major: rt.readI32(a), minor: rt.readI32(b) };
-    });
+    this.version = rt.query('MXCGetVersion', [], 2, (a, b) => ({ major: rt.readI32(a), minor: rt.readI32(b) }));
     if (this.version.major !== HEADER_VERSION.major) {
       throw new InternalError(`the wasm module is mxc ${this.version.major}.${this.version.minor}; this binding needs major version ${HEADER_VERSION.major}`);
     }
@@ -119,10 +114,6 @@ class Mxc {
   /** Name of the engine in use. */
   get engine() {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const o = s.out();
-      rt.call('MXCEngineGetType', o);
-      return rt.str(rt.readPtr(o));
-    });
+    return rt.query('MXCEngineGetType', [], 1, (o) => rt.str(rt.readPtr(o)));
   }
 }

@@ -71,13 +71,9 @@ export class Executor extends Handle {
     aux.forEach((a, i) => {
       if (!(a instanceof NDArray)) throw bindingError('ValueError', `bind: auxiliary state '${auxNames[i]}' is missing or not an NDArray`);
     });
-    const ptr = rt.scratch((s) => {
-      const o = s.out();
-      rt.call('MXCExecutorBind', symbol.handle, 1, 0, argNames.length, s.u32s(args.map((a) => a.handle)),
-        s.u32s(grads.map((g) => (g ? g.handle : 0))), s.i32s(reqs), auxNames.length,
-        s.u32s(aux.map((a) => a.handle)), 0, o);
-      return rt.readPtr(o);
-    });
+    const ptr = rt.query('MXCExecutorBind', (s) => [symbol.handle, 1, 0, argNames.length,
+      s.u32s(args.map((a) => a.handle)), s.u32s(grads.map((g) => (g ? g.handle : 0))), s.i32s(reqs), auxNames.length,
+      s.u32s(aux.map((a) => a.handle)), 0], 1, (o) => rt.readPtr(o));
     const dict = (names, list) => Object.fromEntries(names.map((n, i) => [n, list[i]]));
     return new Executor(rt, ptr, symbol, argNames, dict(argNames, args),
       dict(argNames, grads.map((g) => g || null)), auxNames, dict(auxNames, aux), owned);
@@ -126,31 +122,19 @@ export class Executor extends Handle {
   get outputs() {
     if (!this._outputs) {
       const rt = this._rt;
-      this._outputs = rt.scratch((s) => {
-        const n = s.out();
-        const o = s.out();
-        rt.call('MXCExecutorOutputs', this.handle, n, o);
-        return rt.readPtrs(rt.readPtr(o), rt.readI32(n)).map((h) => new NDArray(rt, h));
-      });
+      this._outputs = rt.query('MXCExecutorOutputs', [this.handle], 2,
+        (n, o) => rt.readPtrs(rt.readPtr(o), rt.readI32(n)).map((h) => new NDArray(rt, h)));
     }
     return this._outputs.slice();
   }
   /** {planned, unplanned}: bytes of internal storage with and without the memory planner. */
   memoryStats() {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const a = s.out();
-      const b = s.out();
-      rt.call('MXCExecutorMemoryStats', this.handle, a, b);
-      return { planned: rt.readI64(a), unplanned: rt.readI64(b) };
-    });
+    return rt.query('MXCExecutorMemoryStats', [this.handle], 2,
+      (a, b) => ({ planned: rt.readI64(a), unplanned: rt.readI64(b) }));
   }
   print() {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const o = s.out();
-      rt.call('MXCExecutorPrint', this.handle, o);
-      return rt.str(rt.readPtr(o));
-    });
+    return rt.query('MXCExecutorPrint', [this.handle], 1, (o) => rt.str(rt.readPtr(o)));
   }
 }

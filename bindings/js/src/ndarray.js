@@ -16,12 +16,8 @@ export class NDArray extends Handle {
   get shape() {
     if (!this._shape) {
       const rt = this._rt;
-      this._shape = rt.scratch((s) => {
-        const nd = s.out();
-        const sp = s.out();
-        rt.call('MXCNDArrayGetShape', this.handle, nd, sp);
-        return rt.readI64s(rt.readPtr(sp), rt.readI32(nd));
-      });
+      this._shape = rt.query('MXCNDArrayGetShape', [this.handle], 2,
+        (nd, sp) => rt.readI64s(rt.readPtr(sp), rt.readI32(nd)));
     }
     return this._shape.slice();
   }
@@ -32,23 +28,14 @@ export class NDArray extends Handle {
   get dtype() {
     if (!this._dtype) {
       const rt = this._rt;
-      this._dtype = rt.scratch((s) => {
-        const o = s.out();
-        rt.call('MXCNDArrayGetDType', this.handle, o);
-        return dtypeOf(rt.readI32(o)).name;
-      });
+      this._dtype = rt.query('MXCNDArrayGetDType', [this.handle], 1, (o) => dtypeOf(rt.readI32(o)).name);
     }
     return this._dtype;
   }
   /** The device as [typeCode, id] (always [1, 0], cpu, in WebAssembly). */
   get device() {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const t = s.out();
-      const i = s.out();
-      rt.call('MXCNDArrayGetDevice', this.handle, t, i);
-      return [rt.readI32(t), rt.readI32(i)];
-    });
+    return rt.query('MXCNDArrayGetDevice', [this.handle], 2, (t, i) => [rt.readI32(t), rt.readI32(i)]);
   }
 
   /** Copies the contents into a new typed array of the dtype (Float32Array, ..., BigInt64Array for int64,
@@ -104,28 +91,17 @@ export class NDArray extends Handle {
   /** A view with another shape (MXNet's special codes 0, -1, -2, -3, -4 allowed), sharing storage. */
   reshape(shape) {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const o = s.out();
-      rt.call('MXCNDArrayReshape', this.handle, shape.length, s.i64s(shape), o);
-      return new NDArray(rt, rt.readPtr(o));
-    });
+    return rt.query('MXCNDArrayReshape', (s) => [this.handle, shape.length, s.i64s(shape)], 1,
+      (o) => new NDArray(rt, rt.readPtr(o)));
   }
   _view(fn, ...args) {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const o = s.out();
-      rt.call(fn, this.handle, ...args, o);
-      return new NDArray(rt, rt.readPtr(o));
-    });
+    return rt.query(fn, [this.handle, ...args], 1, (o) => new NDArray(rt, rt.readPtr(o)));
   }
   /** true when both arrays view the same storage. */
   sharesStorageWith(other) {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const o = s.out();
-      rt.call('MXCNDArraySharesStorage', this.handle, other.handle, o);
-      return rt.readI32(o) !== 0;
-    });
+    return rt.query('MXCNDArraySharesStorage', [this.handle, other.handle], 1, (o) => rt.readI32(o) !== 0);
   }
   /** Waits for pending writes; throws the error of a failed one. */
   waitToRead() { this._rt.call('MXCNDArrayWaitToRead', this.handle); return this; }
@@ -175,11 +151,8 @@ export function toTyped(data, dt) {
 export function empty(rt, shape, dtype) {
   const dt = dtypeOf(dtype);
   const sh = normShape(shape);
-  return rt.scratch((s) => {
-    const o = s.out();
-    rt.call('MXCNDArrayCreate', s.i64s(sh), sh.length, dt.code, 1, 0, 0, o);
-    return new NDArray(rt, rt.readPtr(o));
-  });
+  return rt.query('MXCNDArrayCreate', (s) => [s.i64s(sh), sh.length, dt.code, 1, 0, 0], 1,
+    (o) => new NDArray(rt, rt.readPtr(o)));
 }
 
 export function normShape(shape) {

@@ -102,11 +102,7 @@ export class Predictor {
       // Straight into the array's memory (the array is allocated, lives as long as the predictor, on the cpu).
       const rt = this._rt;
       if (!e.ptr) {
-        e.ptr = rt.scratch((s) => {
-          const o = s.out();
-          rt.call('MXCNDArrayGetData', e.array.handle, o);
-          return rt.readPtr(o);
-        });
+        e.ptr = rt.query('MXCNDArrayGetData', [e.array.handle], 1, (o) => rt.readPtr(o));
       }
       rt.call('MXCNDArrayWaitToWrite', e.array.handle);
       rt.f32.set(data, e.ptr >> 2);
@@ -140,11 +136,7 @@ export class Predictor {
     if (out.dtype !== 'float32') return out.toTypedArray();
     if (!this._outPtr) {
       this._outSize = out.size;
-      this._outPtr = rt.scratch((s) => {
-        const o = s.out();
-        rt.call('MXCNDArrayGetData', out.handle, o);
-        return rt.readPtr(o);
-      });
+      this._outPtr = rt.query('MXCNDArrayGetData', [out.handle], 1, (o) => rt.readPtr(o));
     }
     rt.call('MXCNDArrayWaitToRead', out.handle);
     return rt.f32.slice(this._outPtr >> 2, (this._outPtr >> 2) + this._outSize);

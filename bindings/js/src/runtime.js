@@ -124,6 +124,18 @@ export class Runtime {
   readI64s(ptr, n) { return Array.from(this.i64.subarray(ptr >> 3, (ptr >> 3) + n), Number); }
   readStrs(ptr, n) { return this.readPtrs(ptr, n).map((p) => this.str(p)); }
 
+  /** Calls the C function fn with args followed by nOut out-parameter slots and returns read(...slots), the
+   *  slots freed afterwards. args: an array, or a function of the call's Scratch returning one (for strings and
+   *  arrays copied into the module's memory for the call). */
+  query(fn, args, nOut, read) {
+    return this.scratch((s) => {
+      const outs = [];
+      for (let i = 0; i < nOut; i++) outs.push(s.out());
+      this.call(fn, ...(typeof args === 'function' ? args(s) : args), ...outs);
+      return read(...outs);
+    });
+  }
+
   /** Runs fn with a Scratch whose allocations are freed afterwards. */
   scratch(fn) {
     const s = new Scratch(this);

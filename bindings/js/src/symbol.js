@@ -11,11 +11,9 @@ export class Symbol extends Handle {
   _free(p) { this._rt.check(this._rt.mod._MXCSymbolFree(p)); }
 
   static _new(rt, fn, ...args) {
-    return rt.scratch((s) => {
-      const o = s.out();
-      rt.call(fn, ...args.map((a) => (typeof a === 'function' ? a(s) : a)), o);
-      return new Symbol(rt, rt.readPtr(o));
-    });
+    // An argument given as a function of the call's Scratch is evaluated in it (strings, arrays).
+    return rt.query(fn, (s) => args.map((a) => (typeof a === 'function' ? a(s) : a)), 1,
+      (o) => new Symbol(rt, rt.readPtr(o)));
   }
 
   /** A variable named name; options: shape, dtype, attr (object of string attributes, e.g. lr_mult). */
@@ -69,12 +67,7 @@ export class Symbol extends Handle {
 
   _strs(fn) {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const n = s.out();
-      const o = s.out();
-      rt.call(fn, this.handle, n, o);
-      return rt.readStrs(rt.readPtr(o), rt.readI32(n));
-    });
+    return rt.query(fn, [this.handle], 2, (n, o) => rt.readStrs(rt.readPtr(o), rt.readI32(n)));
   }
   listArguments() { return this._strs('MXCSymbolListArguments'); }
   listOutputs() { return this._strs('MXCSymbolListOutputs'); }
@@ -84,22 +77,13 @@ export class Symbol extends Handle {
   /** The name of a single-output symbol; null for a group. */
   get name() {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const o = s.out();
-      const ok = s.out();
-      rt.call('MXCSymbolGetName', this.handle, o, ok);
-      return rt.readI32(ok) ? rt.str(rt.readPtr(o)) : null;
-    });
+    return rt.query('MXCSymbolGetName', [this.handle], 2, (o, ok) => (rt.readI32(ok) ? rt.str(rt.readPtr(o)) : null));
   }
   /** An attribute of the symbol's node, or undefined. */
   attr(key) {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const o = s.out();
-      const ok = s.out();
-      rt.call('MXCSymbolGetAttr', this.handle, s.str(key), o, ok);
-      return rt.readI32(ok) ? rt.str(rt.readPtr(o)) : undefined;
-    });
+    return rt.query('MXCSymbolGetAttr', (s) => [this.handle, s.str(key)], 2,
+      (o, ok) => (rt.readI32(ok) ? rt.str(rt.readPtr(o)) : undefined));
   }
   setAttr(key, value) {
     this._rt.scratch((s) => this._rt.call('MXCSymbolSetAttr', this.handle, s.str(key), s.str(String(value))));
@@ -120,11 +104,7 @@ export class Symbol extends Handle {
   }
   get numOutputs() {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const n = s.out();
-      rt.call('MXCSymbolGetNumOutputs', this.handle, n);
-      return rt.readI32(n);
-    });
+    return rt.query('MXCSymbolGetNumOutputs', [this.handle], 1, (n) => rt.readI32(n));
   }
   /** The output at index (a number) or named (an output name of listOutputs()), as a symbol. */
   get(index) {
@@ -153,20 +133,12 @@ export class Symbol extends Handle {
   /** The graph as JSON text. */
   toJSON() {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const o = s.out();
-      rt.call('MXCSymbolSaveToJSON', this.handle, o);
-      return rt.str(rt.readPtr(o));
-    });
+    return rt.query('MXCSymbolSaveToJSON', [this.handle], 1, (o) => rt.str(rt.readPtr(o)));
   }
   /** A readable description of the graph. */
   print() {
     const rt = this._rt;
-    return rt.scratch((s) => {
-      const o = s.out();
-      rt.call('MXCSymbolPrint', this.handle, o);
-      return rt.str(rt.readPtr(o));
-    });
+    return rt.query('MXCSymbolPrint', [this.handle], 1, (o) => rt.str(rt.readPtr(o)));
   }
 
   /** Infers shapes from known ones ({name: shape}); unknown dimensions are 0. Returns {args, outputs, aux}

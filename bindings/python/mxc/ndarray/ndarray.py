@@ -134,11 +134,13 @@ _PREP_UNARY = lib.MXCPreparedOpInvokeUnary
 _PREP_BINARY = lib.MXCPreparedOpInvokeBinary
 _PREPARED = {}  # (op handle, scalar or None) -> MXCPreparedOpHandle; kept for the life of the process
 _PREP_MAX = 4096  # beyond this many (a program looping over many constants), scalars take the general path
-_PREP_POOL = [ffi.new("MXCNDArrayHandle[1]") for _ in range(_POOL_START)]  # output buffers, used as _POOL
 
 
 def _new_prep_scratch():
     return ffi.new("MXCNDArrayHandle[1]")
+
+
+_PREP_POOL = [_new_prep_scratch() for _ in range(_POOL_START)]  # output buffers, used as _POOL
 
 
 def _prepared(op, scalar=None, _key=None):

@@ -16,6 +16,19 @@ inline int Blocks(int64_t n) {
   return static_cast<int>(b < 1 ? 1 : b);
 }
 
+// Kernel launches: MXC_LAUNCH(grid, block, shared_bytes, stream, Kernel<T>)(args...). Kernels that call
+// __syncthreads() are launched with MXC_LAUNCH_BLOCK (the same launch on a GPU; the CUDA emulation build runs their
+// blocks' threads as fibers, see cuda/emu/emu.h).
+#ifdef MXC_CUDA_EMULATION
+#define MXC_LAUNCH(grid, block, shmem, stream, ...) \
+  ::mxc::emu::MakeLauncher(__VA_ARGS__, grid, block, shmem, stream, false, #__VA_ARGS__)
+#define MXC_LAUNCH_BLOCK(grid, block, shmem, stream, ...) \
+  ::mxc::emu::MakeLauncher(__VA_ARGS__, grid, block, shmem, stream, true, #__VA_ARGS__)
+#else
+#define MXC_LAUNCH(grid, block, shmem, stream, ...) __VA_ARGS__<<<grid, block, shmem, stream>>>
+#define MXC_LAUNCH_BLOCK(grid, block, shmem, stream, ...) __VA_ARGS__<<<grid, block, shmem, stream>>>
+#endif
+
 #define MXC_CUDA_LOOP(i, n) \
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 

@@ -4,6 +4,33 @@
 # cuBLAS: from MXC_CUBLAS_ROOT (a folder with include/cublas_v2.h and lib/libcublas.so*), else from the
 # nvidia-cublas Python wheel (nvidia/cu13 or nvidia/cublas, located through python3), else from the CUDA toolkit.
 # Without cuBLAS the build uses its own tiled GEMM kernel (with a warning).
+if(MXC_CUDA_EMULATION)
+  # The CUDA emulation build: the same sources, the kernels compiled as C++ with cuda/emu/emu.h, the CUDA runtime
+  # and cuBLAS calls served by cuda/emu/runtime.cc (see there). Only the toolkit's headers are used.
+  find_package(CUDAToolkit QUIET)
+  find_path(MXC_CUDA_INCLUDE cuda_runtime.h HINTS ${CUDAToolkit_INCLUDE_DIRS} $ENV{CUDA_HOME}/include
+            PATHS /usr/local/cuda/include /usr/local/cuda-13.0/include /usr/include)
+  if(NOT MXC_CUDA_INCLUDE)
+    message(FATAL_ERROR "MXC_CUDA_EMULATION needs the CUDA toolkit's headers (cuda_runtime.h)")
+  endif()
+  message(STATUS "mxc: CUDA emulation build (kernels on the CPU; headers from ${MXC_CUDA_INCLUDE})")
+  file(GLOB MXC_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cuda/*.cu)
+  file(GLOB MXC_CUDA_GLUE CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cuda/*.cc)
+  set_source_files_properties(${MXC_CUDA_SOURCES} PROPERTIES LANGUAGE CXX)
+  add_library(mxc_cuda_objs OBJECT ${MXC_CUDA_SOURCES})
+  target_include_directories(mxc_cuda_objs PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cuda ${MXC_CUDA_INCLUDE})
+  target_compile_definitions(mxc_cuda_objs PRIVATE MXC_CUDA_EMULATION=1)
+  target_compile_options(mxc_cuda_objs PRIVATE -x c++ -include ${CMAKE_CURRENT_SOURCE_DIR}/cuda/emu/emu.h
+                                               $<$<CONFIG:Release>:-O2>)
+  set(MXC_CUDA_OBJECTS $<TARGET_OBJECTS:mxc_cuda_objs>)
+  target_sources(mxc_objs PRIVATE ${MXC_CUDA_GLUE} ${CMAKE_CURRENT_SOURCE_DIR}/cuda/emu/runtime.cc)
+  target_include_directories(mxc_objs BEFORE PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cuda/emu)
+  target_include_directories(mxc_objs PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cuda ${MXC_CUDA_INCLUDE})
+  target_compile_definitions(mxc_objs PUBLIC MXC_USE_CUDA=1 MXC_CUDA_EMULATION=1)
+  target_compile_definitions(mxc_objs PRIVATE MXC_HAVE_CUBLAS=1)
+  return()
+endif()
+
 enable_language(CUDA)
 find_package(CUDAToolkit REQUIRED)
 if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")

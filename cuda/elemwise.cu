@@ -74,7 +74,7 @@ void Fill(int dtype, void *out, int64_t n, double value, int req, cudaStream_t s
   if (n == 0 || req == 0) return;
   MXC_ANY_SWITCH(dtype, T, {
     T v = CvtFrom<T>::F(value);
-    FillK<T><<<Blocks(n), kThreads, 0, s>>>(static_cast<T *>(out), n, v, req);
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, FillK<T>)(static_cast<T *>(out), n, v, req);
   });
 }
 
@@ -87,7 +87,7 @@ void Cast(int src_dtype, const void *src, int dst_dtype, void *dst, int64_t n, i
   }
   MXC_ANY_SWITCH(src_dtype, F, {
     MXC_ANY_SWITCH(dst_dtype, D, {
-      CastK<D, F><<<Blocks(n), kThreads, 0, s>>>(static_cast<const F *>(src), static_cast<D *>(dst), n, req);
+      MXC_LAUNCH(Blocks(n), kThreads, 0, s, CastK<D, F>)(static_cast<const F *>(src), static_cast<D *>(dst), n, req);
     });
   });
 }
@@ -156,13 +156,13 @@ __global__ void UnaryGradK(int c, const T *g, const T *x, T *gx, int64_t n, int 
 void Unary(int code, int dtype, const void *x, void *y, int64_t n, int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    UnaryK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(x), static_cast<T *>(y), n, req);
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, UnaryK<T>)(code, static_cast<const T *>(x), static_cast<T *>(y), n, req);
   });
 }
 void UnaryGrad(int code, int dtype, const void *g, const void *x, void *gx, int64_t n, int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    UnaryGradK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(g), static_cast<const T *>(x),
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, UnaryGradK<T>)(code, static_cast<const T *>(g), static_cast<const T *>(x),
                                                  static_cast<T *>(gx), n, req);
   });
 }
@@ -248,7 +248,7 @@ __global__ void ScalarGradK(int c, const T *g, const T *x, T sc, bool rev, T *gx
 void Binary(int code, int dtype, const void *a, const void *b, void *out, int64_t n, int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    BinK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(a), static_cast<const T *>(b),
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, BinK<T>)(code, static_cast<const T *>(a), static_cast<const T *>(b),
                                            static_cast<T *>(out), n, req);
   });
 }
@@ -256,7 +256,7 @@ void BinaryGrad(int code, int dtype, const void *g, const void *a, const void *b
                 int req_b, int64_t n, cudaStream_t s) {
   if (n == 0 || (req_a == 0 && req_b == 0)) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    BinGradK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(g), static_cast<const T *>(a),
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, BinGradK<T>)(code, static_cast<const T *>(g), static_cast<const T *>(a),
                                                static_cast<const T *>(b), static_cast<T *>(ga), req_a,
                                                static_cast<T *>(gb), req_b, n);
   });
@@ -265,7 +265,7 @@ void Scalar(int code, int dtype, const void *x, double scalar, bool reverse, voi
             cudaStream_t s) {
   if (n == 0 || req == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    ScalarK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(x), static_cast<T>(scalar), reverse,
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, ScalarK<T>)(code, static_cast<const T *>(x), static_cast<T>(scalar), reverse,
                                               static_cast<T *>(out), n, req);
   });
 }
@@ -273,7 +273,7 @@ void ScalarGrad(int code, int dtype, const void *g, const void *x, double scalar
                 int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    ScalarGradK<T><<<Blocks(n), kThreads, 0, s>>>(code, static_cast<const T *>(g), static_cast<const T *>(x),
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, ScalarGradK<T>)(code, static_cast<const T *>(g), static_cast<const T *>(x),
                                                   static_cast<T>(scalar), reverse, static_cast<T *>(gx), n, req);
   });
 }
@@ -321,7 +321,7 @@ void Random(int dtype, int dist, double a, double b, uint64_t key, void *out, in
   if (n == 0) return;
   uint2 k = make_uint2(static_cast<unsigned>(key), static_cast<unsigned>(key >> 32));
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    RandomK<T><<<Blocks((n + 3) / 4), kThreads, 0, s>>>(dist, a, b, k, static_cast<T *>(out), n);
+    MXC_LAUNCH(Blocks((n + 3) / 4), kThreads, 0, s, RandomK<T>)(dist, a, b, k, static_cast<T *>(out), n);
   });
 }
 

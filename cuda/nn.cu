@@ -36,7 +36,7 @@ void Gemm(int dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double a
   dim3 grid(static_cast<unsigned>((N + kTile - 1) / kTile), static_cast<unsigned>((M + kTile - 1) / kTile));
   dim3 block(kTile, kTile);
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    GemmK<T><<<grid, block, 0, s>>>(ta, tb, M, N, K, static_cast<T>(alpha), static_cast<const T *>(A), lda,
+    MXC_LAUNCH_BLOCK(grid, block, 0, s, GemmK<T>)(ta, tb, M, N, K, static_cast<T>(alpha), static_cast<const T *>(A), lda,
                                     static_cast<const T *>(B), ldb, static_cast<T>(beta), static_cast<T *>(C), ldc);
   });
 }
@@ -48,7 +48,7 @@ __global__ void BiasRowsK(const T *b, T *o, int64_t rows, int64_t cols, int req)
 void BiasRows(int dtype, const void *bias, void *out, int64_t rows, int64_t cols, int req, cudaStream_t s) {
   if (rows * cols == 0 || req == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    BiasRowsK<T><<<Blocks(rows * cols), kThreads, 0, s>>>(static_cast<const T *>(bias), static_cast<T *>(out), rows,
+    MXC_LAUNCH(Blocks(rows * cols), kThreads, 0, s, BiasRowsK<T>)(static_cast<const T *>(bias), static_cast<T *>(out), rows,
                                                          cols, req);
   });
 }
@@ -75,7 +75,7 @@ void SumKeepAxis(int dtype, const void *x, void *out, int64_t outer, int64_t C, 
                  cudaStream_t s) {
   if (C == 0 || req == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    SumKeepAxisK<T><<<static_cast<unsigned>(C), kThreads, 0, s>>>(static_cast<const T *>(x), static_cast<T *>(out),
+    MXC_LAUNCH_BLOCK(static_cast<unsigned>(C), kThreads, 0, s, SumKeepAxisK<T>)(static_cast<const T *>(x), static_cast<T *>(out),
                                                                   outer, C, inner, req);
   });
 }
@@ -103,7 +103,7 @@ void Softmax(int dtype, const void *x, void *y, int64_t outer, int64_t n, int64_
              int req, cudaStream_t s) {
   if (outer * n * inner == 0 || req == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    SoftmaxK<T><<<Blocks(outer * inner), kThreads, 0, s>>>(static_cast<const T *>(x), static_cast<T *>(y), outer, n,
+    MXC_LAUNCH(Blocks(outer * inner), kThreads, 0, s, SoftmaxK<T>)(static_cast<const T *>(x), static_cast<T *>(y), outer, n,
                                                            inner, static_cast<T>(1.0 / temperature), log, req);
   });
 }
@@ -137,9 +137,9 @@ void SoftmaxOutputGrad(int dtype, const void *y, const void *label, void *g, int
   }
   MXC_CUDA_REAL_SWITCH(dtype, T, {
     if (valid_norm)
-      CountValidK<T><<<Blocks(outer * inner), kThreads, 0, s>>>(static_cast<const T *>(label), outer * inner,
+      MXC_LAUNCH(Blocks(outer * inner), kThreads, 0, s, CountValidK<T>)(static_cast<const T *>(label), outer * inner,
                                                                 static_cast<long long>(ignore), cnt);
-    SoftmaxOutputGradK<T><<<Blocks(total), kThreads, 0, s>>>(
+    MXC_LAUNCH(Blocks(total), kThreads, 0, s, SoftmaxOutputGradK<T>)(
         static_cast<const T *>(y), static_cast<const T *>(label), static_cast<T *>(g), outer, n, inner, scale,
         use_ignore, static_cast<long long>(ignore), cnt, req);
   });
@@ -186,7 +186,7 @@ void Im2Col(int dtype, const void *data, int64_t C, int64_t H, int64_t W, int kh
   int64_t n = C * kh * kw * oh * ow;
   if (n == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    Im2ColK<T><<<Blocks(n), kThreads, 0, s>>>(static_cast<const T *>(data), C, H, W, kh, kw, ph, pw, sh, sw, dh, dw,
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, Im2ColK<T>)(static_cast<const T *>(data), C, H, W, kh, kw, ph, pw, sh, sw, dh, dw,
                                               oh, ow, static_cast<T *>(col));
   });
 }
@@ -195,7 +195,7 @@ void Col2Im(int dtype, const void *col, int64_t C, int64_t H, int64_t W, int kh,
   int64_t n = C * H * W;
   if (n == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    Col2ImK<T><<<Blocks(n), kThreads, 0, s>>>(static_cast<const T *>(col), C, H, W, kh, kw, ph, pw, sh, sw, dh, dw,
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, Col2ImK<T>)(static_cast<const T *>(col), C, H, W, kh, kw, ph, pw, sh, sw, dh, dw,
                                               oh, ow, static_cast<T *>(data), add);
   });
 }
@@ -256,7 +256,7 @@ void Pool2D(int dtype, int type, const void *x, void *y, int64_t NC, int64_t H, 
   int64_t n = NC * oh * ow;
   if (n == 0 || req == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    PoolK<T><<<Blocks(n), kThreads, 0, s>>>(type, static_cast<const T *>(x), static_cast<T *>(y), NC, H, W, oh, ow,
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, PoolK<T>)(type, static_cast<const T *>(x), static_cast<T *>(y), NC, H, W, oh, ow,
                                             kh, kw, sh, sw, ph, pw, count_include_pad, req);
   });
 }
@@ -269,7 +269,7 @@ void Pool2DGrad(int dtype, int type, const void *x, const void *y, const void *g
   int64_t n = NC * oh * ow;
   if (n == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    PoolGradK<T><<<Blocks(n), kThreads, 0, s>>>(type, static_cast<const T *>(x), static_cast<const T *>(y),
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, PoolGradK<T>)(type, static_cast<const T *>(x), static_cast<const T *>(y),
                                                 static_cast<const T *>(gy), static_cast<T *>(gx), NC, H, W, oh, ow,
                                                 kh, kw, sh, sw, ph, pw, count_include_pad);
   });
@@ -311,7 +311,7 @@ void OptimizerUpdate(int kind, int dtype, const void *w, const void *g, void *s1
                      const OptHyper &h, int req, cudaStream_t s) {
   if (n == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    OptK<T><<<Blocks(n), kThreads, 0, s>>>(kind, static_cast<const T *>(w), static_cast<const T *>(g),
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, OptK<T>)(kind, static_cast<const T *>(w), static_cast<const T *>(g),
                                            static_cast<T *>(s1), static_cast<T *>(s2), static_cast<T *>(w_out), n,
                                            T(h.lr), T(h.wd), T(h.rescale), T(h.clip), T(h.momentum), T(h.beta1),
                                            T(h.beta2), T(h.epsilon), req);

@@ -39,6 +39,25 @@ if [ -f bindings/python/pyproject.toml ]; then
     exit 1
   fi
 fi
+if command -v nvcc >/dev/null 2>&1 && [ "${MXC_SKIP_CUDA_EMULATION:-0}" != 1 ] && [ -f cuda/emu/runtime.cc ]; then
+  # The CUDA code (glue and kernels) on emulated GPUs: kernels compiled for the CPU with CUDA's thread/block/barrier
+  # model, asynchronous streams, device memory the host cannot touch (cuda/emu/emu.h). Needs the toolkit's headers.
+  echo "== build (CUDA emulation variant: the CUDA backend on an emulated gpu(0))"
+  cmake -S . -B build-cuda-emu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON -DMXC_CUDA_EMULATION=ON \
+    -DMXC_BUILD_BENCHMARKS=OFF -DMXC_BUILD_PYTHON_API=OFF
+  cmake --build build-cuda-emu -j "$JOBS"
+  (cd build-cuda-emu && ctest --output-on-failure -j "$JOBS")
+  if [ -f bindings/python/pyproject.toml ]; then
+    echo "== pytest with mx.gpu(0) (emulated) as the default context"
+    (cd bindings/python && MXC_LIBRARY_PATH="$ROOT/build-cuda-emu/libmxc.so" MXC_TEST_DEFAULT_CTX=gpu \
+      $PY -m pytest -q -ra tests)
+    echo "== seed programs that use a GPU when there is one, on the emulated gpu(0)"
+    for prog in "$SEED_DIR"/05_*.py "$SEED_DIR"/06_*.py; do
+      echo "-- $(basename "$prog")"
+      (cd /tmp && MXC_LIBRARY_PATH="$ROOT/build-cuda-emu/libmxc.so" SEED_EPOCHS=${SEED_EPOCHS:-1} $PY "$prog")
+    done
+  fi
+fi
 if [ -f bindings/go/test.sh ]; then
   echo "== go test (bindings/go)"
   bash bindings/go/test.sh

@@ -46,3 +46,23 @@ def assert_nd(nd, expected, dtype=None, rtol=1e-6, atol=1e-6):
     if dtype is not None:
         assert got.dtype == np.dtype(dtype), (got.dtype, dtype)
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+
+
+# MXC_TEST_DEFAULT_CTX=gpu reruns the suite with mx.gpu(0) as the default context of array creation (every test
+# that does not name a device then runs on the GPU; results are still compared with NumPy on the host).
+_DEFAULT_CTX = os.environ.get("MXC_TEST_DEFAULT_CTX", "")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cpu_default_context: the test is about the CPU default context itself "
+                                       "(the default of creation, CPU-only pools, threads that do not inherit it); "
+                                       "MXC_TEST_DEFAULT_CTX does not apply")
+
+
+@pytest.fixture(autouse=True)
+def _default_ctx(request):
+    if _DEFAULT_CTX == "gpu" and request.node.get_closest_marker("cpu_default_context") is None:
+        with mxc.Context("gpu", 0):
+            yield
+    else:
+        yield

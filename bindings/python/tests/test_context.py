@@ -19,6 +19,7 @@ def test_cpu_gpu():
         mx.Context("tpu", 0)
 
 
+@pytest.mark.cpu_default_context
 def test_default_context_stack():
     assert mx.current_context() == mx.cpu(0)
     with mx.Context("cpu", 1) as c:
@@ -30,6 +31,7 @@ def test_default_context_stack():
     assert mx.current_context() == mx.cpu(0)
 
 
+@pytest.mark.cpu_default_context
 def test_default_context_used_for_creation():
     if mx.context.num_gpus() > 0:
         with mx.gpu(0):
@@ -76,6 +78,7 @@ def test_gpu_arrays_roundtrip():
 
 
 @needs_gpu
+@pytest.mark.cpu_default_context
 def test_gpu_arithmetic_matches_cpu():
     import numpy as np
     src = np.random.RandomState(0).rand(5, 6).astype(np.float32)

@@ -39,7 +39,7 @@ def test_bind_dict_list_and_in_place_arrays():
     d = arith()
     A, B = np.random.rand(10), np.random.rand(10)
     args = {"A": mx.nd.array(A), "B": mx.nd.array(B)}
-    ex = d.bind(mx.cpu(), args=args, grad_req="null")
+    ex = d.bind(mx.current_context(), args=args, grad_req="null")
     assert ex.arg_dict["A"] is args["A"] and ex["B"] is args["B"]
     ex.forward()
     np.testing.assert_allclose(ex.outputs[0].asnumpy(), (A + B) / 10 + 1, rtol=1e-6)
@@ -48,7 +48,7 @@ def test_bind_dict_list_and_in_place_arrays():
     ex.forward()
     assert ex.outputs[0] is out
     np.testing.assert_allclose(out.asnumpy(), (2 * A + B) / 10 + 1, rtol=1e-6)
-    ex2 = d.bind(mx.cpu(), args=[args["A"], args["B"]])  # a list, no gradients
+    ex2 = d.bind(mx.current_context(), args=[args["A"], args["B"]])  # a list, no gradients
     assert ex2.grad_arrays == [None, None] and ex2.grad_dict == {}
     ex2.forward(A=np.ones(10), B=mx.nd.zeros((10,)))  # kwargs copied into the bound arrays
     np.testing.assert_allclose(ex2.outputs[0].asnumpy(), np.full(10, 1.1), rtol=1e-6)
@@ -59,17 +59,17 @@ def test_bind_dict_list_and_in_place_arrays():
 def test_bind_errors():
     d = arith()
     with pytest.raises(ValueError, match="missing"):
-        d.bind(mx.cpu(), args={"A": mx.nd.ones((3,))})
+        d.bind(mx.current_context(), args={"A": mx.nd.ones((3,))})
     with pytest.raises(ValueError, match="not among"):
-        d.bind(mx.cpu(), args={"A": mx.nd.ones((3,)), "B": mx.nd.ones((3,)), "C": mx.nd.ones((3,))})
+        d.bind(mx.current_context(), args={"A": mx.nd.ones((3,)), "B": mx.nd.ones((3,)), "C": mx.nd.ones((3,))})
     with pytest.raises(ValueError, match="2 arrays given for|arrays given"):
-        d.bind(mx.cpu(), args=[mx.nd.ones((3,))])
+        d.bind(mx.current_context(), args=[mx.nd.ones((3,))])
     with pytest.raises(MXNetError) as e:
-        d.bind(mx.cpu(), args={"A": mx.nd.ones((3,)), "B": mx.nd.ones((4,))})
+        d.bind(mx.current_context(), args={"A": mx.nd.ones((3,)), "B": mx.nd.ones((4,))})
     assert "(3,)" in str(e.value) and "(4,)" in str(e.value)
     with pytest.raises(ValueError, match="grad_req"):
-        d.bind(mx.cpu(), args=[mx.nd.ones((3,))] * 2, args_grad=[mx.nd.ones((3,))] * 2, grad_req="sometimes")
-    ex = d.bind(mx.cpu(), args=[mx.nd.ones((3,))] * 2)
+        d.bind(mx.current_context(), args=[mx.nd.ones((3,))] * 2, args_grad=[mx.nd.ones((3,))] * 2, grad_req="sometimes")
+    ex = d.bind(mx.current_context(), args=[mx.nd.ones((3,))] * 2)
     with pytest.raises(TypeError, match="unknown argument"):
         ex.forward(C=np.ones(3))
     with pytest.raises(ValueError, match="shape"):
@@ -82,7 +82,7 @@ def test_backward_seed_and_head_gradient_forms():
     d = arith()
     args = {"A": mx.nd.ones((10,)), "B": mx.nd.ones((10,))}
     grads = {"A": mx.nd.ones((10,)), "B": mx.nd.ones((10,))}
-    ex = d.bind(mx.cpu(), args=args, args_grad=grads, grad_req="write")
+    ex = d.bind(mx.current_context(), args=args, args_grad=grads, grad_req="write")
     ex.forward(is_train=True)
     ex.backward([mx.nd.ones((10,))])
     for g in ex.grad_arrays:
@@ -101,21 +101,21 @@ def test_grad_req_null_write_add_by_dict_and_list():
     f = x * y + x  # d/dx = y + 1, d/dy = x
     X, Y = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])
     gx, gy = mx.nd.array([100.0] * 3), mx.nd.array([7.0] * 3)
-    ex = f.bind(mx.cpu(), args={"x": mx.nd.array(X), "y": mx.nd.array(Y)}, args_grad={"x": gx, "y": gy},
+    ex = f.bind(mx.current_context(), args={"x": mx.nd.array(X), "y": mx.nd.array(Y)}, args_grad={"x": gx, "y": gy},
                 grad_req={"x": "add", "y": "null"})
     for _ in range(2):
         ex.forward(is_train=True)
         ex.backward([mx.nd.ones((3,))])
     np.testing.assert_allclose(gx.asnumpy(), 100 + 2 * (Y + 1))
     np.testing.assert_allclose(gy.asnumpy(), 7.0)  # null: untouched
-    ex = f.bind(mx.cpu(), args=[mx.nd.array(X), mx.nd.array(Y)], args_grad=[gx, gy], grad_req=["write", "write"])
+    ex = f.bind(mx.current_context(), args=[mx.nd.array(X), mx.nd.array(Y)], args_grad=[gx, gy], grad_req=["write", "write"])
     ex.forward(is_train=True)
     ex.backward([mx.nd.ones((3,))])
     np.testing.assert_allclose(gx.asnumpy(), Y + 1)
     np.testing.assert_allclose(gy.asnumpy(), X)
     # args_grad leaving an argument out: no gradient for it
     gx2 = mx.nd.zeros((3,))
-    ex = f.bind(mx.cpu(), args=[mx.nd.array(X), mx.nd.array(Y)], args_grad={"x": gx2})
+    ex = f.bind(mx.current_context(), args=[mx.nd.array(X), mx.nd.array(Y)], args_grad={"x": gx2})
     ex.forward(is_train=True)
     ex.backward([mx.nd.ones((3,))])
     np.testing.assert_allclose(gx2.asnumpy(), Y + 1)
@@ -125,7 +125,7 @@ def test_grad_req_null_write_add_by_dict_and_list():
 def test_blockgrad_and_loss_without_head_gradient():
     x = mx.sym.Variable("x")
     s = x * 2 + mx.sym.BlockGrad(x * 3)
-    ex = s.simple_bind(mx.cpu(), x=(4,))
+    ex = s.simple_bind(mx.current_context(), x=(4,))
     ex.arg_dict["x"][:] = np.arange(4.0)
     ex.forward(is_train=True)
     ex.backward([mx.nd.ones((4,))])
@@ -133,7 +133,7 @@ def test_blockgrad_and_loss_without_head_gradient():
     np.testing.assert_allclose(ex.grad_dict["x"].asnumpy(), 2.0)
     # a loss output: backward() needs no head gradient; softmax - onehot
     net = mlp()
-    ex = net.simple_bind(mx.cpu(), data=(5, 3))
+    ex = net.simple_bind(mx.current_context(), data=(5, 3))
     rng = np.random.RandomState(0)
     for name, arr in ex.arg_dict.items():
         arr[:] = rng.randint(0, 4, arr.shape) if name == "softmax_label" else rng.randn(*arr.shape) * 0.5
@@ -160,8 +160,8 @@ def test_blockgrad_and_loss_without_head_gradient():
 # ------------------------------------------------------------------------------------------------------------------
 def test_test_executor_bound_on_training_arrays_sees_updates():
     net = mlp()
-    train = net.simple_bind(mx.cpu(), grad_req="write", data=(8, 6), softmax_label=(8,))
-    test = net.bind(mx.cpu(), grad_req="null", args=train.arg_arrays)
+    train = net.simple_bind(mx.current_context(), grad_req="write", data=(8, 6), softmax_label=(8,))
+    test = net.bind(mx.current_context(), grad_req="null", args=train.arg_arrays)
     rng = np.random.RandomState(1)
     for r in train.arg_arrays:
         r[:] = rng.randn(*r.shape) * 0.3
@@ -179,12 +179,12 @@ def test_test_executor_bound_on_training_arrays_sees_updates():
 
 def test_simple_bind_shared_exec_reuses_arrays():
     net = mlp()
-    a = net.simple_bind(mx.cpu(), data=(8, 6), softmax_label=(8,))
-    b = net.simple_bind(mx.cpu(), data=(4, 6), softmax_label=(4,), shared_exec=a, grad_req="null")
+    a = net.simple_bind(mx.current_context(), data=(8, 6), softmax_label=(8,))
+    b = net.simple_bind(mx.current_context(), data=(4, 6), softmax_label=(4,), shared_exec=a, grad_req="null")
     for name in ("layer1_weight", "layer1_bias", "layer2_weight", "layer2_bias"):
         assert b.arg_dict[name] is a.arg_dict[name]
     assert b.arg_dict["data"] is not a.arg_dict["data"]  # other shape: its own array
-    c = net.simple_bind(mx.cpu(), data=(8, 6), softmax_label=(8,), shared_exec=a,
+    c = net.simple_bind(mx.current_context(), data=(8, 6), softmax_label=(8,), shared_exec=a,
                         shared_arg_names=["layer1_weight"])
     assert c.arg_dict["layer1_weight"] is a.arg_dict["layer1_weight"]
     assert c.arg_dict["layer2_weight"] is not a.arg_dict["layer2_weight"]
@@ -198,7 +198,7 @@ def test_simple_bind_shared_exec_reuses_arrays():
 
 def test_reshape_and_copy_params_from():
     net = mlp()
-    ex = net.simple_bind(mx.cpu(), data=(8, 6), softmax_label=(8,))
+    ex = net.simple_bind(mx.current_context(), data=(8, 6), softmax_label=(8,))
     params = {n: mx.nd.array(np.random.randn(*a.shape)) for n, a in ex.arg_dict.items()
               if n not in ("data", "softmax_label")}
     ex.copy_params_from(params)
@@ -241,7 +241,7 @@ def _train_steps(plan, seed=3):
         f = mx.sym.Flatten(dr)
         fc = mx.sym.FullyConnected(f, num_hidden=5, name="fc")
         net = mx.sym.SoftmaxOutput(fc, name="softmax")
-        ex = net.simple_bind(mx.cpu(), data=(4, 2, 8, 8), softmax_label=(4,))
+        ex = net.simple_bind(mx.current_context(), data=(4, 2, 8, 8), softmax_label=(4,))
     finally:
         os.environ.pop("MXC_MEMORY_PLAN", None)
     rng = np.random.RandomState(seed)
@@ -275,8 +275,8 @@ def test_planning_on_and_off_give_identical_results():
 
 def test_inference_binding_plans_less_than_training():
     net = mlp(hidden=64)
-    train = net.simple_bind(mx.cpu(), data=(32, 20), softmax_label=(32,))
-    infer = net.simple_bind(mx.cpu(), grad_req="null", data=(32, 20), softmax_label=(32,))
+    train = net.simple_bind(mx.current_context(), data=(32, 20), softmax_label=(32,))
+    infer = net.simple_bind(mx.current_context(), grad_req="null", data=(32, 20), softmax_label=(32,))
     tp, tu = train.memory_stats()
     ip, iu = infer.memory_stats()
     assert iu < tu and ip < iu and tp < tu
@@ -323,7 +323,7 @@ def _chain_grad(plan, x0, head):
         x = mx.sym.Variable("x")
         y = mx.sym.sigmoid(mx.sym.Activation(mx.sym.sin(mx.sym.exp(x) * 2) + 1, act_type="tanh"))
         y = mx.sym.square(y - 0.5) / 3
-        ex = y.simple_bind(mx.cpu(), type_dict={"x": np.float64}, x=x0.shape)
+        ex = y.simple_bind(mx.current_context(), type_dict={"x": np.float64}, x=x0.shape)
     finally:
         os.environ.pop("MXC_MEMORY_PLAN", None)
     ex.arg_dict["x"][:] = x0
@@ -360,8 +360,8 @@ def _interleaved_training(engine):
     check_call(lib.MXCEngineSetType(engine.encode()))
     try:
         net = mlp(hidden=32, classes=5, act="tanh")
-        train = net.simple_bind(mx.cpu(), data=(16, 12), softmax_label=(16,))
-        test = net.bind(mx.cpu(), grad_req="null", args=train.arg_arrays)
+        train = net.simple_bind(mx.current_context(), data=(16, 12), softmax_label=(16,))
+        test = net.bind(mx.current_context(), grad_req="null", args=train.arg_arrays)
         rng = np.random.RandomState(9)
         for r in train.arg_arrays:
             r[:] = rng.randn(*r.shape) * 0.2

@@ -195,7 +195,7 @@ def _check(opname, c, rng):
     assert sorted(args + auxs) == sorted(names), (args, auxs, names)
     checked = [x for i, x in enumerate(names) if i not in c["nograd"] and x in args]
     reqs = {x: ("write" if x in checked else "null") for x in args}
-    exe = sym.simple_bind(mx.cpu(), grad_req=reqs, type_dict={x: np.float64 for x in names}, **shapes)
+    exe = sym.simple_bind(mx.current_context(), grad_req=reqs, type_dict={x: np.float64 for x in names}, **shapes)
     vals = {}
     for i, x in enumerate(names):
         if i in c["ints"]:

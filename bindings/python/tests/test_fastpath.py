@@ -65,6 +65,7 @@ def test_fast_path_errors_name_operator_and_shapes():
     assert "broadcast_add" in str(e.value) and "(2,3)" in str(e.value).replace(" ", "")
 
 
+@pytest.mark.cpu_default_context
 def test_threads_share_the_fast_path():
     a_np = np.random.RandomState(0).rand(50).astype(np.float32)
     a = mx.nd.array(a_np)
@@ -106,6 +107,7 @@ def test_prepared_op_c_api():
     check_call(lib.MXCPreparedOpFree(p[0]))
 
 
+@pytest.mark.cpu_default_context
 def test_cpu_pool_reuses_freed_storage():
     mx.nd.waitall()
     check_call(lib.MXCCPUReleaseCache())

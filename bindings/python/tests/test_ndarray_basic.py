@@ -82,6 +82,7 @@ def test_asscalar():
         mx.nd.ones((2,)).asscalar()
 
 
+@pytest.mark.cpu_default_context
 def test_repr_like_mxnet():
     assert repr(mx.nd.full((2,), 2)) == "\n[2. 2.]\n<NDArray 2 @cpu(0)>"
     assert repr(mx.nd.ones((2, 3))) == "\n[[1. 1. 1.]\n [1. 1. 1.]]\n<NDArray 2x3 @cpu(0)>"

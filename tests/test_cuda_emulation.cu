@@ -1,0 +1,156 @@
+// The CUDA emulation itself (built with MXC_CUDA_EMULATION=ON, compiled like cuda/*.cu): CUDA's execution model
+// for kernels (coordinates, block barriers and shared memory), stream order, and the checks it adds (host access to
+// device memory, accesses past an allocation's end, __syncthreads() misuse).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <numeric>
+#include <vector>
+
+#include "common.cuh"
+
+namespace {
+
+using mxc::cuda::kThreads;
+
+// Every (block, thread) runs once with its coordinates.
+__global__ void CoordsK(int *out) {
+  int b = blockIdx.y * gridDim.x + blockIdx.x;
+  int t = threadIdx.y * blockDim.x + threadIdx.x;
+  out[b * blockDim.x * blockDim.y + t] = b * 1000 + t;
+}
+
+// A block reduction through shared memory and barriers (threads read what other threads wrote).
+__global__ void BlockSumK(const float *x, float *out, int n) {
+  __shared__ float red[kThreads];
+  float acc = 0;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) acc += x[blockIdx.x * n + i];
+  red[threadIdx.x] = acc;
+  __syncthreads();
+  for (int w = kThreads / 2; w > 0; w >>= 1) {
+    if (threadIdx.x < w) red[threadIdx.x] += red[threadIdx.x + w];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) out[blockIdx.x] = red[0];
+}
+
+// A barrier that only some threads reach (undefined on a GPU: a hang or garbage).
+__global__ void DivergentBarrierK(float *x) {
+  if (threadIdx.x < 16) __syncthreads();
+  x[threadIdx.x] = 1;
+}
+
+__global__ void AddOneK(float *x, int64_t n) {
+  MXC_CUDA_LOOP(i, n) x[i] += 1;
+}
+
+__global__ void WriteK(float *x, int64_t at) { x[at] = 1; }
+
+class CudaEmulation : public ::testing::Test {
+ protected:
+  cudaStream_t s = nullptr;
+  void SetUp() override { ASSERT_EQ(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), cudaSuccess); }
+  template <typename T>
+  T *Dev(size_t n) {
+    void *p = nullptr;
+    EXPECT_EQ(cudaMalloc(&p, n * sizeof(T)), cudaSuccess);
+    return static_cast<T *>(p);
+  }
+  template <typename T>
+  std::vector<T> Get(const T *d, size_t n) {
+    std::vector<T> h(n);
+    EXPECT_EQ(cudaMemcpyAsync(h.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost, s), cudaSuccess);
+    EXPECT_EQ(cudaStreamSynchronize(s), cudaSuccess);
+    return h;
+  }
+};
+
+TEST_F(CudaEmulation, EveryThreadOfEveryBlockRunsWithItsCoordinates) {
+  dim3 grid(3, 2), block(4, 5);
+  int *d = Dev<int>(6 * 20);
+  MXC_LAUNCH(grid, block, 0, s, CoordsK)(d);
+  std::vector<int> h = Get(d, 6 * 20);
+  for (int b = 0; b < 6; ++b)
+    for (int t = 0; t < 20; ++t) EXPECT_EQ(h[b * 20 + t], b * 1000 + t);
+  cudaFree(d);
+}
+
+TEST_F(CudaEmulation, BarriersAndSharedMemoryWithinABlock) {
+  const int blocks = 3, n = 1000;
+  std::vector<float> x(blocks * n);
+  std::iota(x.begin(), x.end(), 0.f);
+  float *dx = Dev<float>(x.size()), *dout = Dev<float>(blocks);
+  ASSERT_EQ(cudaMemcpyAsync(dx, x.data(), x.size() * sizeof(float), cudaMemcpyHostToDevice, s), cudaSuccess);
+  MXC_LAUNCH_BLOCK(blocks, kThreads, 0, s, BlockSumK)(dx, dout, n);
+  std::vector<float> out = Get(dout, blocks);
+  for (int b = 0; b < blocks; ++b) {
+    double want = 0;
+    for (int i = 0; i < n; ++i) want += x[b * n + i];
+    EXPECT_FLOAT_EQ(out[b], static_cast<float>(want)) << "block " << b;
+  }
+  cudaFree(dx);
+  cudaFree(dout);
+}
+
+TEST_F(CudaEmulation, BarrierMisuseIsALaunchFailure) {
+  float *d = Dev<float>(kThreads);
+  // __syncthreads() in a kernel launched without MXC_LAUNCH_BLOCK.
+  MXC_LAUNCH(1, kThreads, 0, s, BlockSumK)(d, d, 1);
+  EXPECT_EQ(cudaStreamSynchronize(s), cudaErrorLaunchFailure);
+  // A barrier not every thread reaches.
+  MXC_LAUNCH_BLOCK(1, 32, 0, s, DivergentBarrierK)(d);
+  EXPECT_EQ(cudaStreamSynchronize(s), cudaErrorLaunchFailure);
+  // The stream works again afterwards.
+  MXC_LAUNCH(1, 32, 0, s, AddOneK)(d, 32);
+  EXPECT_EQ(cudaStreamSynchronize(s), cudaSuccess);
+  cudaFree(d);
+}
+
+TEST_F(CudaEmulation, InvalidLaunchConfigurationIsReportedAtLaunch) {
+  float *d = Dev<float>(1);
+  cudaGetLastError();
+  MXC_LAUNCH(1, 2048, 0, s, AddOneK)(d, 1);  // more than 1024 threads per block
+  EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidConfiguration);
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  cudaFree(d);
+}
+
+TEST_F(CudaEmulation, WorkOnAStreamRunsInOrderAfterTheHostReturns) {
+  const int n = 10000;
+  std::vector<float> h(n, 0.f);
+  float *d = Dev<float>(n);
+  ASSERT_EQ(cudaMemcpyAsync(d, h.data(), n * sizeof(float), cudaMemcpyHostToDevice, s), cudaSuccess);
+  std::fill(h.begin(), h.end(), 5.f);  // a pageable source is read before cudaMemcpyAsync returns
+  for (int k = 0; k < 20; ++k) MXC_LAUNCH(mxc::cuda::Blocks(n), kThreads, 0, s, AddOneK)(d, n);
+  ASSERT_EQ(cudaMemsetAsync(d, 0, sizeof(float), s), cudaSuccess);
+  std::vector<float> out = Get(d, n);
+  EXPECT_EQ(out[0], 0.f);
+  for (int i = 1; i < n; ++i) ASSERT_EQ(out[i], 20.f) << i;
+  cudaFree(d);
+}
+
+using CudaEmulationDeathTest = CudaEmulation;
+
+TEST_F(CudaEmulationDeathTest, HostAccessToDeviceMemoryCrashesWithAMessage) {
+  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
+  EXPECT_DEATH(
+      {
+        float *d = Dev<float>(16);
+        volatile float *v = d;
+        v[3] = 1.f;
+      },
+      "host code touched device memory");
+}
+
+TEST_F(CudaEmulationDeathTest, AKernelWritingPastAnAllocationCrashesWithAMessage) {
+  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
+  EXPECT_DEATH(
+      {
+        float *d = Dev<float>(1024);
+        MXC_LAUNCH(1, 1, 0, s, WriteK)(d, 1024 + 16);
+        cudaStreamSynchronize(s);
+      },
+      "past the end of the 4096-byte device allocation");
+}
+
+}  // namespace

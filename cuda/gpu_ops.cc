@@ -13,6 +13,7 @@
 
 #include "device.h"
 #include "gpu_device.h"
+#include "gpu_ops.h"
 #include "kernels.cuh"
 #include "operator.h"
 #include "ops/op_util.h"
@@ -27,17 +28,13 @@ static_assert(int(cuda::kF32) == int(kFloat32) && int(cuda::kF64) == int(kFloat6
 
 namespace {
 
-using Blobs = std::vector<TBlob>;
-using Reqs = std::vector<OpReq>;
+std::mutex g_blas_mu;
 
 std::set<std::string> &StagedSet() {
   static auto *s = new std::set<std::string>();
   return *s;
 }
 
-bool IsReal(int dtype) { return dtype == kFloat32 || dtype == kFloat64; }
-int Dev(const OpContext &ctx) { return ctx.dev.id; }
-cudaStream_t St(const OpContext &ctx) { return Stream(ctx.dev.id); }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Host staging
@@ -98,48 +95,6 @@ void StagedBackward(const FBackward &cpu, const OpContext &ctx, const OpParams &
   Unstage(hig, ig, ctx.dev, &req);
 }
 
-// The op's host-staged forward/backward (for calls a native kernel does not cover).
-void Fallback(const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req, const Blobs &out) {
-  StagedForward(p.op()->compute.at(MXC_CPU), ctx, p, in, req, out);
-}
-void FallbackGrad(const OpContext &ctx, const OpParams &p, const Blobs &og, const Blobs &id, const Blobs &od,
-                  const Reqs &req, const Blobs &ig) {
-  StagedBackward(p.op()->backward.at(MXC_CPU), ctx, p, og, id, od, req, ig);
-}
-
-#define FWD_ARGS const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req, const Blobs &out
-#define BWD_ARGS                                                                                            \
-  const OpContext &ctx, const OpParams &p, const Blobs &og, const Blobs &id, const Blobs &od, const Reqs &req, \
-      const Blobs &ig
-
-// ---------------------------------------------------------------------------------------------------------------
-// GEMM (row-major) through cuBLAS when available
-// ---------------------------------------------------------------------------------------------------------------
-std::mutex g_blas_mu;
-void Gemm(const OpContext &ctx, int dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
-          const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C, int64_t ldc) {
-  if (M == 0 || N == 0) return;
-#ifdef MXC_HAVE_CUBLAS
-  // Column-major view: C^T (N x M) = op(B)^T op(A)^T.
-  std::lock_guard<std::mutex> lk(g_blas_mu);
-  cublasHandle_t h = Blas(Dev(ctx));
-  cublasOperation_t ob = tb ? CUBLAS_OP_T : CUBLAS_OP_N, oa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
-  cublasStatus_t st;
-  if (dtype == kFloat32) {
-    float a = static_cast<float>(alpha), b = static_cast<float>(beta);
-    st = cublasSgemm(h, ob, oa, N, M, K, &a, static_cast<const float *>(B), ldb, static_cast<const float *>(A), lda,
-                     &b, static_cast<float *>(C), ldc);
-  } else {
-    st = cublasDgemm(h, ob, oa, N, M, K, &alpha, static_cast<const double *>(B), ldb, static_cast<const double *>(A),
-                     lda, &beta, static_cast<double *>(C), ldc);
-  }
-  MXC_CHECK(st == CUBLAS_STATUS_SUCCESS, ErrorKind::kDevice, "cuBLAS gemm failed (status ", static_cast<int>(st), ")");
-#else
-  cuda::Gemm(dtype, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, St(ctx));
-  CheckLaunch("gemm");
-#endif
-}
-double Beta(OpReq r) { return r == kAddTo ? 1.0 : 0.0; }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Creation, copies, elementwise
@@ -531,15 +486,6 @@ FCompute OptFwd(int kind) {
 // ---------------------------------------------------------------------------------------------------------------
 // Registration
 // ---------------------------------------------------------------------------------------------------------------
-// Sets the GPU kernels of an existing operator (skipped when the operator is not in this build).
-void Set(const char *name, FCompute f, FBackward b = nullptr) {
-  const Op *found = OpRegistry::Get()->Find(name);
-  if (!found) return;
-  Op &op = *const_cast<Op *>(found);
-  if (op.compute.count(MXC_CPU)) op.set_compute(MXC_GPU, std::move(f));
-  if (b && op.backward.count(MXC_CPU)) op.set_backward(MXC_GPU, std::move(b));
-}
-
 void RegisterNative() {
   Set("_zeros", FillOp(0));
   Set("_ones", FillOp(1));
@@ -584,9 +530,55 @@ void RegisterNative() {
   Set("sgd_mom_update", OptFwd(1));
   Set("nag_mom_update", OptFwd(2));
   Set("adam_update", OptFwd(3));
+  RegisterShapeKernels();
+  RegisterIndexKernels();
 }
 
 }  // namespace
+
+// The op's host-staged forward/backward (for calls a native kernel does not cover).
+void Fallback(const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req, const Blobs &out) {
+  StagedForward(p.op()->compute.at(MXC_CPU), ctx, p, in, req, out);
+}
+void FallbackGrad(const OpContext &ctx, const OpParams &p, const Blobs &og, const Blobs &id, const Blobs &od,
+                  const Reqs &req, const Blobs &ig) {
+  StagedBackward(p.op()->backward.at(MXC_CPU), ctx, p, og, id, od, req, ig);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// GEMM (row-major) through cuBLAS when available
+// ---------------------------------------------------------------------------------------------------------------
+void Gemm(const OpContext &ctx, int dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
+          const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+#ifdef MXC_HAVE_CUBLAS
+  // Column-major view: C^T (N x M) = op(B)^T op(A)^T.
+  std::lock_guard<std::mutex> lk(g_blas_mu);
+  cublasHandle_t h = Blas(Dev(ctx));
+  cublasOperation_t ob = tb ? CUBLAS_OP_T : CUBLAS_OP_N, oa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  cublasStatus_t st;
+  if (dtype == kFloat32) {
+    float a = static_cast<float>(alpha), b = static_cast<float>(beta);
+    st = cublasSgemm(h, ob, oa, N, M, K, &a, static_cast<const float *>(B), ldb, static_cast<const float *>(A), lda,
+                     &b, static_cast<float *>(C), ldc);
+  } else {
+    st = cublasDgemm(h, ob, oa, N, M, K, &alpha, static_cast<const double *>(B), ldb, static_cast<const double *>(A),
+                     lda, &beta, static_cast<double *>(C), ldc);
+  }
+  MXC_CHECK(st == CUBLAS_STATUS_SUCCESS, ErrorKind::kDevice, "cuBLAS gemm failed (status ", static_cast<int>(st), ")");
+#else
+  cuda::Gemm(dtype, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, St(ctx));
+  CheckLaunch("gemm");
+#endif
+}
+// Sets the GPU kernels of an existing operator (skipped when the operator is not in this build).
+void Set(const char *name, FCompute f, FBackward b) {
+  const Op *found = OpRegistry::Get()->Find(name);
+  if (!found) return;
+  Op &op = *const_cast<Op *>(found);
+  if (op.compute.count(MXC_CPU)) op.set_compute(MXC_GPU, std::move(f));
+  if (b && op.backward.count(MXC_CPU)) op.set_backward(MXC_GPU, std::move(b));
+}
 
 void RegisterKernels() {
   static std::once_flag once;

@@ -1,0 +1,119 @@
+// The elementwise functions of the kernels (UnaryCode/BinaryCode of kernels.cuh) and their derivatives, shared by
+// the *.cu files.
+#pragma once
+
+#include <cmath>
+
+#include "common.cuh"
+#include "kernels.cuh"
+
+namespace mxc {
+namespace cuda {
+
+// ---- unary: f(x) and f'(x)
+template <typename T>
+__device__ __forceinline__ T UnaryF(int c, T x) {
+  switch (c) {
+    case kNegative: return -x;
+    case kAbs: return x < T(0) ? -x : x;
+    case kSign: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case kExp: return exp(x);
+    case kLog: return log(x);
+    case kSqrt: return sqrt(x);
+    case kRsqrt: return T(1) / sqrt(x);
+    case kSquare: return x * x;
+    case kSin: return sin(x);
+    case kCos: return cos(x);
+    case kTanh: return tanh(x);
+    case kSigmoid: return T(1) / (T(1) + exp(-x));
+    case kRelu: return x > T(0) ? x : T(0);
+    case kFloor: return floor(x);
+    case kCeil: return ceil(x);
+    case kRound: return round(x);
+    case kReciprocal: return T(1) / x;
+    case kLog1p: return log1p(x);
+    case kExpm1: return expm1(x);
+    case kSoftrelu: return x > T(20) ? x : log1p(exp(x));
+    case kSoftsign: return x / (T(1) + (x < T(0) ? -x : x));
+  }
+  return x;
+}
+template <typename T>
+__device__ __forceinline__ T UnaryD(int c, T x) {
+  switch (c) {
+    case kNegative: return T(-1);
+    case kAbs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case kExp: return exp(x);
+    case kLog: return T(1) / x;
+    case kSqrt: return T(0.5) / sqrt(x);
+    case kRsqrt: return T(-0.5) / (x * sqrt(x));
+    case kSquare: return T(2) * x;
+    case kSin: return cos(x);
+    case kCos: return -sin(x);
+    case kTanh: { T t = tanh(x); return T(1) - t * t; }
+    case kSigmoid: { T y = T(1) / (T(1) + exp(-x)); return y * (T(1) - y); }
+    case kRelu: return x > T(0) ? T(1) : T(0);
+    case kReciprocal: return T(-1) / (x * x);
+    case kLog1p: return T(1) / (T(1) + x);
+    case kExpm1: return exp(x);
+    case kSoftrelu: return T(1) / (T(1) + exp(-x));
+    case kSoftsign: { T a = T(1) + (x < T(0) ? -x : x); return T(1) / (a * a); }
+  }
+  return T(0);  // sign, floor, ceil, round
+}
+
+// ---- binary: f(a, b), df/da, df/db
+template <typename T>
+__device__ __forceinline__ T BinF(int c, T a, T b) {
+  switch (c) {
+    case kAdd: return a + b;
+    case kSub: return a - b;
+    case kMul: return a * b;
+    case kDiv: return a / b;
+    case kMod: {
+      if (b == T(0)) return T(0);
+      T r = fmod(a, b);
+      if (r != T(0) && ((r < T(0)) != (b < T(0)))) r += b;
+      return r;
+    }
+    case kPow: return pow(a, b);
+    case kMax: return (a > b || a != a) ? a : b;
+    case kMin: return (a < b || a != a) ? a : b;
+    case kEq: return a == b ? T(1) : T(0);
+    case kNe: return a != b ? T(1) : T(0);
+    case kGt: return a > b ? T(1) : T(0);
+    case kGe: return a >= b ? T(1) : T(0);
+    case kLt: return a < b ? T(1) : T(0);
+    case kLe: return a <= b ? T(1) : T(0);
+  }
+  return T(0);
+}
+template <typename T>
+__device__ __forceinline__ T BinDL(int c, T a, T b) {
+  switch (c) {
+    case kAdd: case kSub: case kMod: return T(1);
+    case kMul: return b;
+    case kDiv: return T(1) / b;
+    case kPow: return b * pow(a, b - T(1));
+    case kMax: return a >= b ? T(1) : T(0);
+    case kMin: return a <= b ? T(1) : T(0);
+  }
+  return T(0);
+}
+template <typename T>
+__device__ __forceinline__ T BinDR(int c, T a, T b) {
+  switch (c) {
+    case kAdd: return T(1);
+    case kSub: return T(-1);
+    case kMul: return a;
+    case kDiv: return -a / (b * b);
+    case kMod: return -floor(a / b);
+    case kPow: return pow(a, b) * log(a);
+    case kMax: return a >= b ? T(0) : T(1);
+    case kMin: return a <= b ? T(0) : T(1);
+  }
+  return T(0);
+}
+
+}  // namespace cuda
+}  // namespace mxc

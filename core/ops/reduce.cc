@@ -7,7 +7,7 @@
 //    MXNet divides by the input and returns NaN;
 //  - norm: x / norm(x) for ord=2 (zero where the norm is zero; MXNet gives NaN), sign(x) for ord=1;
 //  - argmax/argmin: zero (not differentiable), as MXNet.
-#include "tensor_util.h"
+#include "shape_views.h"
 
 namespace mxc {
 namespace op {
@@ -66,10 +66,7 @@ void ArithTypeInfer(const OpParams &p, std::vector<int> *in, std::vector<int> *o
   CheckDType(p, (*in)[0], "data", IsArith, "float32, float64, uint8, int8, int32 or int64");
 }
 
-// The layout of a reduction of data (the shape of in_data / in_grad).
-RedLayout LayoutOf(const OpParams &p, const TShape &ishape) {
-  return MakeRedLayout(ishape, ReducedAxes(p, ishape));
-}
+RedLayout LayoutOf(const OpParams &p, const TShape &ishape) { return ReduceLayout(p, ishape); }
 
 // Accumulator of reducer R over elements of type D: max and min are exact in D itself.
 template <typename R, typename D>
@@ -354,6 +351,10 @@ void ZeroBackward(MXC_FBACKWARD_ARGS) {
 }
 
 }  // namespace
+
+RedLayout ReduceLayout(const OpParams &p, const TShape &ishape) {
+  return MakeRedLayout(ishape, ReducedAxes(p, ishape));
+}
 
 // ---- registration -----------------------------------------------------------------------------------------------
 static Op &sum_reg = ReduceOp(OpRegistry::Get()->Register("sum"), "Sum of array elements over the given axes.")

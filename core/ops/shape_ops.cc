@@ -1,7 +1,7 @@
 // Shape operators: Reshape, Flatten, expand_dims, squeeze (copies that may run in place), transpose, swapaxes,
 // slice, slice_axis, broadcast_to, broadcast_axis, tile, repeat. Every dtype is accepted (they move elements
 // without looking at them); gradients need an arithmetic dtype only when they accumulate (req add, broadcasting).
-#include "tensor_util.h"
+#include "shape_views.h"
 
 namespace mxc {
 namespace op {
@@ -129,6 +129,8 @@ std::vector<int> TransposePerm(const OpParams &p, const TShape &is) {
   return perm;
 }
 
+}  // namespace
+
 StridedView TransposeView(const OpParams &p, const TShape &is) {
   auto perm = TransposePerm(p, is);
   StridedView c = StridedView::Contiguous(is), v;
@@ -136,6 +138,8 @@ StridedView TransposeView(const OpParams &p, const TShape &is) {
   v.Simplify();
   return v;
 }
+
+namespace {
 
 void TransposeShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const TShape &is = (*in)[0];
@@ -198,6 +202,8 @@ std::vector<AxisRange> SliceRanges(const OpParams &p, const TShape &is) {
   return r;
 }
 
+}  // namespace
+
 StridedView SliceView(const OpParams &p, const TShape &is) {
   auto r = SliceRanges(p, is);
   StridedView c = StridedView::Contiguous(is), v;
@@ -208,6 +214,8 @@ StridedView SliceView(const OpParams &p, const TShape &is) {
   v.Simplify();
   return v;
 }
+
+namespace {
 
 void SliceShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const TShape &is = (*in)[0];
@@ -231,30 +239,6 @@ void ViewBackward(MXC_FBACKWARD_ARGS) {
 }
 
 // ---- broadcasting: broadcast_to, broadcast_axis, tile, repeat -----------------------------------------------------
-// A broadcast is an expanded shape (`shape`) where the axes marked `rep` repeat the input (stride 0) and the others
-// walk it; the output is that shape, contiguous.
-struct Expansion {
-  int n = 0;
-  int64_t shape[kMaxLayoutDim];
-  bool rep[kMaxLayoutDim];
-  void Push(int64_t d, bool r) {
-    shape[n] = d;
-    rep[n] = r;
-    ++n;
-  }
-  StridedView View() const {
-    StridedView v;
-    int64_t st = 1;
-    int64_t strides[kMaxLayoutDim];
-    for (int i = n - 1; i >= 0; --i) {
-      strides[i] = rep[i] ? 0 : st;
-      if (!rep[i]) st *= shape[i];
-    }
-    for (int i = 0; i < n; ++i) v.Push(shape[i], strides[i]);
-    v.Simplify();
-    return v;
-  }
-};
 
 // Target shape of broadcast_to / broadcast_axis.
 TShape BroadcastTarget(const OpParams &p, const TShape &is) {
@@ -285,6 +269,8 @@ TShape BroadcastTarget(const OpParams &p, const TShape &is) {
   return o;
 }
 
+}  // namespace
+
 Expansion BroadcastExpansion(const OpParams &p, const TShape &is) {
   TShape o = BroadcastTarget(p, is);
   Expansion e;
@@ -292,7 +278,11 @@ Expansion BroadcastExpansion(const OpParams &p, const TShape &is) {
   return e;
 }
 
+namespace {
+
 // tile: for each axis (the input padded with leading 1s) a repeat axis of size reps[i], then the input's axis.
+}  // namespace
+
 Expansion TileExpansion(const OpParams &p, const TShape &is0) {
   auto reps = p.Tuple("reps");
   for (auto r : reps)
@@ -311,7 +301,11 @@ Expansion TileExpansion(const OpParams &p, const TShape &is0) {
   return e;
 }
 
+namespace {
+
 // repeat: a repeat axis right after the axis (axis None: after the flattened input).
+}  // namespace
+
 Expansion RepeatExpansion(const OpParams &p, const TShape &is) {
   int64_t r = p.Int("repeats");
   if (r < 0) ShapeFail(p, is, "repeats=" + std::to_string(r) + " must not be negative");
@@ -328,6 +322,8 @@ Expansion RepeatExpansion(const OpParams &p, const TShape &is) {
   }
   return e;
 }
+
+namespace {
 
 TShape ExpandedOutShape(const OpParams &p, const TShape &is) {
   const std::string &name = p.op()->name;

@@ -206,6 +206,17 @@ void AddNFwd(FWD_ARGS) {
   CheckLaunch("add_n");
 }
 
+// Every input's gradient is the head gradient.
+void AddNBwd(BWD_ARGS) {
+  (void)id;
+  (void)od;
+  for (size_t i = 0; i < ig.size(); ++i) {
+    if (req[i] == kNullOp) continue;
+    cuda::Cast(og[0].dtype, og[0].dptr, ig[i].dtype, ig[i].dptr, ig[i].Size(), req[i], St(ctx));
+  }
+  CheckLaunch("add_n backward");
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Random
 // ---------------------------------------------------------------------------------------------------------------
@@ -490,7 +501,10 @@ void RegisterNative() {
   Set("_zeros", FillOp(0));
   Set("_ones", FillOp(1));
   Set("_full", FillOp(2));
-  for (const char *n : {"_copy", "_copyto", "Cast", "Reshape", "Flatten", "expand_dims"}) Set(n, CopyFwd, CopyBwd);
+  for (const char *n : {"_copy", "_copyto", "Cast", "Reshape", "Flatten", "expand_dims", "squeeze"})
+    Set(n, CopyFwd, CopyBwd);
+  Set("zeros_like", FillOp(0), ZeroBwd);
+  Set("ones_like", FillOp(1), ZeroBwd);
   Set("BlockGrad", CopyFwd, ZeroBwd);
   const std::pair<const char *, int> unary[] = {
       {"negative", cuda::kNegative}, {"abs", cuda::kAbs}, {"sign", cuda::kSign}, {"exp", cuda::kExp},
@@ -517,7 +531,7 @@ void RegisterNative() {
       {"_greater_equal_scalar", cuda::kGe, false}, {"_lesser_scalar", cuda::kLt, false},
       {"_lesser_equal_scalar", cuda::kLe, false}};
   for (auto &s : scalar) Set(s.name, ScalarFwd(s.code, s.rev), ScalarBwd(s.code, s.rev));
-  Set("add_n", AddNFwd);
+  Set("add_n", AddNFwd, AddNBwd);
   Set("_random_uniform", RandomFwd(0, "low", "high"));
   Set("_random_normal", RandomFwd(1, "loc", "scale"));
   Set("FullyConnected", FCFwd, FCBwd);
@@ -572,6 +586,13 @@ void Gemm(const OpContext &ctx, int dtype, bool ta, bool tb, int64_t M, int64_t 
 #endif
 }
 // Sets the GPU kernels of an existing operator (skipped when the operator is not in this build).
+void SetBackward(const char *name, FBackward b) {
+  const Op *found = OpRegistry::Get()->Find(name);
+  if (!found) return;
+  Op &op = *const_cast<Op *>(found);
+  if (op.backward.count(MXC_CPU)) op.set_backward(MXC_GPU, std::move(b));
+}
+
 void Set(const char *name, FCompute f, FBackward b) {
   const Op *found = OpRegistry::Get()->Find(name);
   if (!found) return;

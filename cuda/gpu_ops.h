@@ -33,6 +33,8 @@ void Gemm(const OpContext &ctx, int dtype, bool ta, bool tb, int64_t M, int64_t 
 
 // Gives an existing operator its GPU forward (and backward) kernel; skipped when the operator is not in this build.
 void Set(const char *name, FCompute f, FBackward b = nullptr);
+// Gives an existing operator its GPU backward kernel only.
+void SetBackward(const char *name, FBackward b);
 
 // Registrations by family (called once by RegisterKernels).
 void RegisterShapeKernels();  // cuda/gpu_ops_shape.cc: broadcasting, reductions, layout (transpose, slice, ...)

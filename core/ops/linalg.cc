@@ -5,43 +5,26 @@
 // (all but the last) x (last), transposed. The result's shape is lhs's outer axes followed by rhs's outer axes;
 // 1-d . 1-d is the inner product with shape (1,).
 #include "gemm.h"
-#include "tensor_util.h"
+#include "linalg.h"
 
 namespace mxc {
 namespace op {
 
 namespace {
 
-// C (M x N, row stride ldc) = op(A) op(B) according to req; handles empty sizes and BLAS's stride rules.
-template <typename T>
-void GemmReq(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T *A, int64_t lda, const T *B, int64_t ldb,
-             T *C, int64_t ldc, OpReq req) {
-  if (req == kNullOp || M == 0 || N == 0) return;
-  if (K == 0) {
-    if (req != kAddTo)
-      for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
-    return;
-  }
-  Gemm(ta, tb, M, N, K, T(1), A, std::max<int64_t>(lda, 1), B, std::max<int64_t>(ldb, 1), req == kAddTo ? T(1) : T(0),
-       C, std::max<int64_t>(ldc, 1));
-}
-
-// A matrix product op(A) (M x K) times op(B) (K x N), with A and B stored row-major as given (ta: A is K x M).
-struct MatMul {
-  int64_t M = 1, N = 1, K = 1, lda = 1, ldb = 1;
-  bool ta = false, tb = false;
-  // C = op(A) op(B)
+// C (M x N, row stride ldc) = op(A) op(B) according to req on the CPU; handles empty sizes and BLAS's stride rules.
+struct CpuGemm {
   template <typename T>
-  void Forward(const T *A, const T *B, T *C, OpReq req) const {
-    GemmReq(ta, tb, M, N, K, A, lda, B, ldb, C, N, req);
-  }
-  // dA, dB from dC (M x N).
-  template <typename T>
-  void Backward(const T *A, const T *B, const T *dC, T *dA, OpReq ra, T *dB, OpReq rb) const {
-    if (!ta) GemmReq(false, !tb, M, K, N, dC, N, B, ldb, dA, K, ra);
-    else GemmReq(tb, true, K, M, N, B, ldb, dC, N, dA, M, ra);
-    if (!tb) GemmReq(!ta, false, K, N, M, A, lda, dC, N, dB, N, rb);
-    else GemmReq(true, ta, N, K, M, dC, N, A, lda, dB, K, rb);
+  void operator()(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T *A, int64_t lda, const T *B,
+                  int64_t ldb, T *C, int64_t ldc, OpReq req) const {
+    if (req == kNullOp || M == 0 || N == 0) return;
+    if (K == 0) {
+      if (req != kAddTo)
+        for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
+      return;
+    }
+    Gemm(ta, tb, M, N, K, T(1), A, std::max<int64_t>(lda, 1), B, std::max<int64_t>(ldb, 1),
+         req == kAddTo ? T(1) : T(0), C, std::max<int64_t>(ldc, 1));
   }
 };
 
@@ -52,6 +35,8 @@ int64_t Prod(const TShape &s, int b, int e) {
 }
 
 // The product dot computes for lhs and rhs; *out gets the result shape. ShapeError when inner sizes differ.
+}  // namespace
+
 MatMul DotPlan(const OpParams &p, const TShape &l, const TShape &r, TShape *out) {
   MatMul m;
   const bool ta = p.Bool("transpose_a"), tb = p.Bool("transpose_b");
@@ -101,6 +86,8 @@ MatMul DotPlan(const OpParams &p, const TShape &l, const TShape &r, TShape *out)
   return m;
 }
 
+namespace {
+
 void DotShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const TShape &l = (*in)[0], &r = (*in)[1];
   if (l.empty() || r.empty()) return;
@@ -118,7 +105,7 @@ void DotForward(const OpContext &, const OpParams &p, const std::vector<TBlob> &
                 const std::vector<TBlob> &out) {
   TShape o;
   MatMul m = DotPlan(p, in[0].shape, in[1].shape, &o);
-  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, { m.Forward(in[0].ptr<T>(), in[1].ptr<T>(), out[0].ptr<T>(), req[0]); });
+  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, { m.Forward(in[0].ptr<T>(), in[1].ptr<T>(), out[0].ptr<T>(), req[0], CpuGemm()); });
 }
 
 void DotBackward(const OpContext &, const OpParams &p, const std::vector<TBlob> &og, const std::vector<TBlob> &in,
@@ -126,11 +113,14 @@ void DotBackward(const OpContext &, const OpParams &p, const std::vector<TBlob> 
   TShape o;
   MatMul m = DotPlan(p, in[0].shape, in[1].shape, &o);
   MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
-    m.Backward(in[0].ptr<T>(), in[1].ptr<T>(), og[0].ptr<T>(), ig[0].ptr<T>(), req[0], ig[1].ptr<T>(), req[1]);
+    m.Backward(in[0].ptr<T>(), in[1].ptr<T>(), og[0].ptr<T>(), ig[0].ptr<T>(), req[0], ig[1].ptr<T>(), req[1],
+               CpuGemm());
   });
 }
 
 // batch_dot: (B..., M, K) x (B..., K, N) -> (B..., M, N), each operand possibly transposed in its last two axes.
+}  // namespace
+
 MatMul BatchPlan(const OpParams &p, const TShape &l, const TShape &r, TShape *out, int64_t *batch) {
   const bool ta = p.Bool("transpose_a"), tb = p.Bool("transpose_b");
   const int n = l.ndim();
@@ -160,6 +150,8 @@ MatMul BatchPlan(const OpParams &p, const TShape &l, const TShape &r, TShape *ou
   return m;
 }
 
+namespace {
+
 void BatchDotShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const TShape &l = (*in)[0], &r = (*in)[1];
   if (l.empty() || r.empty()) return;
@@ -177,7 +169,8 @@ void BatchDotForward(const OpContext &, const OpParams &p, const std::vector<TBl
   MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
     const T *A = in[0].ptr<T>(), *B = in[1].ptr<T>();
     T *C = out[0].ptr<T>();
-    for (int64_t b = 0; b < batch; ++b) m.Forward(A + b * m.M * m.K, B + b * m.K * m.N, C + b * m.M * m.N, req[0]);
+    for (int64_t b = 0; b < batch; ++b)
+      m.Forward(A + b * m.M * m.K, B + b * m.K * m.N, C + b * m.M * m.N, req[0], CpuGemm());
   });
 }
 
@@ -193,7 +186,7 @@ void BatchDotBackward(const OpContext &, const OpParams &p, const std::vector<TB
     const int64_t sa = m.M * m.K, sb = m.K * m.N, sc = m.M * m.N;
     for (int64_t b = 0; b < batch; ++b)
       m.Backward(A + b * sa, B + b * sb, dC + b * sc, dA ? dA + b * sa : nullptr, req[0], dB ? dB + b * sb : nullptr,
-                 req[1]);
+                 req[1], CpuGemm());
   });
 }
 

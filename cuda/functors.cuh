@@ -35,6 +35,26 @@ __device__ __forceinline__ T UnaryF(int c, T x) {
     case kExpm1: return expm1(x);
     case kSoftrelu: return x > T(20) ? x : log1p(exp(x));
     case kSoftsign: return x / (T(1) + (x < T(0) ? -x : x));
+    case kArccos: return acos(x);
+    case kArccosh: return acosh(x);
+    case kArcsin: return asin(x);
+    case kArcsinh: return asinh(x);
+    case kArctan: return atan(x);
+    case kArctanh: return atanh(x);
+    case kCbrt: return cbrt(x);
+    case kCosh: return cosh(x);
+    case kSinh: return sinh(x);
+    case kTan: return tan(x);
+    case kDegrees: return x * T(57.29577951308232);
+    case kRadians: return x * T(0.017453292519943295);
+    case kTrunc: return trunc(x);
+    case kRint: {  // halves to even: a half-integer x goes to 2 * round(x / 2) (x / 2 is exact)
+      T t = trunc(x), d = x - t;
+      return (d == T(0.5) || d == T(-0.5)) ? T(2) * round(x * T(0.5)) : round(x);
+    }
+    case kLog10: return log10(x);
+    case kLog2: return log2(x);
+    case kLogicalNot: return x == T(0) ? T(1) : T(0);
   }
   return x;
 }
@@ -58,8 +78,22 @@ __device__ __forceinline__ T UnaryD(int c, T x) {
     case kExpm1: return exp(x);
     case kSoftrelu: return T(1) / (T(1) + exp(-x));
     case kSoftsign: { T a = T(1) + (x < T(0) ? -x : x); return T(1) / (a * a); }
+    case kArccos: return T(-1) / sqrt(T(1) - x * x);
+    case kArccosh: return T(1) / sqrt(x * x - T(1));
+    case kArcsin: return T(1) / sqrt(T(1) - x * x);
+    case kArcsinh: return T(1) / sqrt(x * x + T(1));
+    case kArctan: return T(1) / (T(1) + x * x);
+    case kArctanh: return T(1) / (T(1) - x * x);
+    case kCbrt: { T y = cbrt(x); return T(1) / (T(3) * y * y); }
+    case kCosh: return sinh(x);
+    case kSinh: return cosh(x);
+    case kTan: { T y = tan(x); return T(1) + y * y; }
+    case kDegrees: return T(57.29577951308232);
+    case kRadians: return T(0.017453292519943295);
+    case kLog10: return T(1) / (x * T(2.302585092994046));
+    case kLog2: return T(1) / (x * T(0.6931471805599453));
   }
-  return T(0);  // sign, floor, ceil, round
+  return T(0);  // sign, floor, ceil, round, trunc, rint, logical_not
 }
 
 // ---- binary: f(a, b), df/da, df/db

@@ -20,7 +20,10 @@ void Cast(int src_dtype, const void *src, int dst_dtype, void *dst, int64_t n, i
 // ---- elementwise (float32/float64) ----
 enum UnaryCode {
   kNegative, kAbs, kSign, kExp, kLog, kSqrt, kRsqrt, kSquare, kSin, kCos, kTanh, kSigmoid, kRelu, kFloor, kCeil,
-  kRound, kReciprocal, kLog1p, kExpm1, kSoftrelu, kSoftsign, kNumUnary
+  kRound, kReciprocal, kLog1p, kExpm1, kSoftrelu, kSoftsign,
+  // registered by cuda/gpu_ops_index.cc
+  kArccos, kArccosh, kArcsin, kArcsinh, kArctan, kArctanh, kCbrt, kCosh, kSinh, kTan, kDegrees, kRadians, kTrunc,
+  kRint, kLog10, kLog2, kLogicalNot, kNumUnary
 };
 void Unary(int code, int dtype, const void *x, void *y, int64_t n, int req, cudaStream_t s);
 // gx (=|+=) g * f'(x)

@@ -1,17 +1,326 @@
-// Native GPU kernels for indexing, the remaining nn operators and elementwise functions: forward and gradient on gpu(0) against the CPU (skipped, visibly, without a GPU).
+// Native GPU kernels for indexing, the remaining nn operators and elementwise functions: forward and gradient on
+// gpu(0) against the CPU (skipped, visibly, without a GPU).
+#include <cmath>
+#include <set>
+
 #include "test_op_gpu_util.h"
 
 namespace {
 
 using namespace mxct_gpu;
 
+// fill: input k replaced by `values` (cycled over its size) in dtype `dtype`.
+std::function<void(std::vector<NDArray> &)> SetInput(int k, std::vector<double> values, int dtype = mxc::kFloat32) {
+  return [=](std::vector<NDArray> &in) {
+    std::vector<double> v(in[k].Size());
+    for (size_t i = 0; i < v.size(); ++i) v[i] = values[i % values.size()];
+    in[k] = mxct::FromVec(in[k].shape(), v, dtype);
+  };
+}
+// fill: input k replaced by uniform values in [lo, hi).
+std::function<void(std::vector<NDArray> &)> Range(int k, double lo, double hi) {
+  return [=](std::vector<NDArray> &in) { in[k] = mxct::Random(in[k].shape(), lo, hi, in[k].dtype(), 31 + k); };
+}
+std::function<void(std::vector<NDArray> &)> Both(std::function<void(std::vector<NDArray> &)> a,
+                                                 std::function<void(std::vector<NDArray> &)> b) {
+  return [=](std::vector<NDArray> &in) {
+    a(in);
+    b(in);
+  };
+}
+
+const int kF64 = mxc::kFloat64;
+
 std::vector<Case> Cases() {
   std::vector<Case> v;
   auto add = [&](Case c) { v.push_back(std::move(c)); };
-  (void)add;
+
+  // ---- indexing (indices: out of range, negative, repeated; float and integer dtypes)
+  add({"Embedding", {{"input_dim", "10"}, {"output_dim", "4"}}, {{2, 3}, {10, 4}}, -1, 1, {0},
+       SetInput(0, {0, 3, 3, 9, -2, 12})});
+  add({"Embedding", {{"input_dim", "6"}, {"output_dim", "5"}, {"dtype", "float64"}}, {{7}, {6, 5}}, -1, 1, {0},
+       SetInput(0, {5, 1, 1, 0, 2, 7, 4}, mxc::kInt32), false, kF64});
+  add({"take", {}, {{5, 3}, {2, 4}}, -1, 1, {1}, SetInput(1, {0, 4, 4, 7, -3, 2, 1, 0})});
+  add({"take", {{"axis", "1"}, {"mode", "wrap"}}, {{2, 5, 3}, {6}}, -1, 1, {1},
+       SetInput(1, {0, 6, -1, -7, 4, 4}, mxc::kInt64)});
+  add({"take", {{"axis", "-1"}, {"mode", "raise"}}, {{3, 4}, {2, 2}}, -1, 1, {1}, SetInput(1, {3, 0, 2, 3}), false, kF64});
+  add({"pick", {}, {{4, 5}, {4}}, -1, 1, {1}, SetInput(1, {0, 4, 9, -1})});
+  add({"pick", {{"axis", "0"}, {"keepdims", "true"}, {"mode", "wrap"}}, {{3, 4, 2}, {1, 4, 2}}, -1, 1, {1},
+       SetInput(1, {0, 1, 2, 3, -1, 5, 2, 2}, mxc::kInt32)});
+  add({"pick", {{"axis", "None"}}, {{3, 4}, {1}}, -1, 1, {1}, SetInput(1, {7}), false, kF64});
+  add({"one_hot", {{"depth", "5"}}, {{2, 3}}, -1, 1, {0}, SetInput(0, {0, 4, -1, 7, 2, 2})});
+  add({"one_hot", {{"depth", "4"}, {"on_value", "2.5"}, {"off_value", "-1"}, {"dtype", "float64"}}, {{5}}, -1, 1,
+       {0}, SetInput(0, {3, 0, 1, 1, 9}, mxc::kInt32)});
+  add({"gather_nd", {}, {{3, 4, 2}, {2, 5}}, -1, 1, {1}, SetInput(1, {0, 2, -1, 1, 2, 3, 0, -4, 3, 3})});
+  add({"gather_nd", {}, {{3, 4}, {1, 2, 2}}, -1, 1, {1}, SetInput(1, {2, 0, 2, -3}, mxc::kInt32), false, kF64});
+  add({"where", {}, {{3, 4}, {3, 4}, {3, 4}}, -1, 1, {0}, SetInput(0, {0, 1, 0.5, 0, -2, 0, 3})});
+  add({"where", {}, {{3, 2, 2}, {3, 2, 2}, {3, 2, 2}}, -1, 1, {0},
+       [](std::vector<NDArray> &in) { in[0] = mxct::FromVec({3}, {1, 0, 1}, mxc::kInt32); }, false, kF64});
+  // argmax/argmin: ties (values on a coarse grid), short and long (block-reduced) rows, strided axes.
+  auto ties = [](std::vector<NDArray> &in) {
+    std::vector<double> x = HostVec(in[0]);
+    for (auto &e : x) e = std::floor(e * 3);
+    in[0] = mxct::FromVec(in[0].shape(), x, in[0].dtype());
+  };
+  add({"argmax", {{"axis", "1"}}, {{4, 5, 3}}, -1, 1, {}, ties});
+  add({"argmin", {{"axis", "0"}, {"keepdims", "true"}}, {{6, 4}}, -1, 1, {}, ties});
+  add({"argmax", {{"axis", "-1"}}, {{3, 700}}, -1, 1, {}, ties});
+  add({"argmin", {{"axis", "1"}}, {{2, 300}}, -1, 1, {}, ties, false, kF64});
+  add({"argmax", {}, {{20, 30}}, -1, 1, {}, ties});
+  add({"argmax_channel", {}, {{3, 5}}, -1, 1, {}, ties});
+
+  // ---- elementwise
+  add({"clip", {{"a_min", "-0.3"}, {"a_max", "0.5"}}, {{4, 5}}});
+  add({"clip", {{"a_min", "0"}, {"a_max", "0.25"}}, {{7}}, -1, 1, {}, nullptr, false, kF64});
+  struct U { const char *name; double lo, hi; };
+  const U unary[] = {{"arccos", -0.9, 0.9}, {"arcsin", -0.9, 0.9}, {"arctan", -2, 2}, {"arccosh", 1.2, 3},
+                     {"arcsinh", -2, 2},    {"arctanh", -0.9, 0.9}, {"cbrt", 0.2, 2},   {"cosh", -2, 2},
+                     {"sinh", -2, 2},       {"tan", -1.2, 1.2},     {"degrees", -3, 3}, {"radians", -90, 90},
+                     {"log10", 0.1, 5},     {"log2", 0.1, 5},       {"fix", -3, 3},     {"trunc", -3, 3},
+                     {"rint", -3, 3}};
+  for (auto &u : unary) {
+    add({u.name, {}, {{4, 5}}, u.lo, u.hi});
+    add({u.name, {}, {{6}}, u.lo, u.hi, {}, nullptr, false, kF64});
+  }
+  add({"cbrt", {}, {{5}}, -2, -0.2});
+  add({"rint", {}, {{10}}, -1, 1, {}, SetInput(0, {-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.49, -3.7, 4.5, -4.5})});
+  add({"fix", {}, {{6}}, -1, 1, {}, SetInput(0, {-2.5, -0.7, 0.7, 3.99, -3.99, 0})});
+  add({"logical_not", {}, {{8}}, -1, 1, {}, SetInput(0, {0, 1, -2, 0, 0.5, 0, 3, -0.0})});
+  add({"_arange", {{"start", "2"}, {"stop", "11"}, {"step", "1.5"}, {"repeat", "2"}}, {}});
+  add({"_arange", {{"start", "5"}, {"dtype", "float64"}}, {}});
+  add({"_arange", {{"start", "3"}, {"stop", "-2"}, {"step", "-0.5"}}, {}});
+  add({"_slice_assign", {{"begin", "(1,0)"}, {"end", "(3,4)"}}, {{4, 5}, {2, 4}}});
+  add({"_slice_assign", {{"begin", "(None,4)"}, {"end", "(None,0)"}, {"step", "(1,-2)"}}, {{4, 5}, {4, 2}}});
+  add({"_slice_assign", {{"begin", "(0,1)"}, {"end", "(2,3)"}}, {{2, 3, 4}, {2, 2, 4}}, -1, 1, {}, nullptr, false,
+       kF64});
+  add({"_slice_assign", {{"begin", "(-2,)"}, {"end", "(None,)"}, {"step", "(None,)"}}, {{5, 3}, {2, 3}}});
+  add({"_slice_assign_scalar", {{"begin", "(1,None)"}, {"end", "(None,-1)"}, {"step", "(2,1)"}, {"scalar", "2.5"}},
+       {{5, 4}}});
+  add({"_slice_assign_scalar", {{"begin", "(None,None,2)"}, {"end", "(None,None,None)"}, {"scalar", "-1"}},
+       {{2, 3, 4}}, -1, 1, {}, nullptr, false, kF64});
+
+  // ---- nn (Dropout and LeakyReLU are random operators: Compare runs them; their values are checked below)
+  add({"Dropout", {{"p", "0.5"}}, {{8, 9}}, -1, 1, {}, nullptr, true});
+  add({"Dropout", {{"p", "0.3"}, {"axes", "(0,)"}}, {{4, 6}}, -1, 1, {}, nullptr, true, kF64});
+  add({"Dropout", {{"p", "0.3"}}, {{4, 6}}});
+  add({"LeakyReLU", {{"act_type", "prelu"}}, {{3, 4, 5}, {4}}});
+  // BatchNorm: moving_var must be positive.
+  auto bn_fill = Range(4, 0.5, 1.5);
+  add({"BatchNorm", {{"fix_gamma", "false"}, {"output_mean_var", "true"}}, {{4, 3, 5}, {3}, {3}, {3}, {3}}, -1, 1,
+       {}, bn_fill, true});
+  add({"BatchNorm", {{"output_mean_var", "true"}, {"momentum", "0.8"}}, {{6, 4}, {4}, {4}, {4}, {4}}, -1, 1, {},
+       bn_fill, true, kF64});
+  add({"BatchNorm", {{"fix_gamma", "false"}, {"output_mean_var", "true"}, {"axis", "-1"}},
+       {{2, 3, 300}, {300}, {300}, {300}, {300}}, -1, 1, {}, bn_fill, true});
+  add({"BatchNorm", {{"fix_gamma", "false"}, {"output_mean_var", "true"}, {"eps", "0.01"}},
+       {{2, 3, 4, 4}, {3}, {3}, {3}, {3}}, -1, 1, {}, bn_fill, false});
+  add({"BatchNorm", {{"fix_gamma", "false"}, {"output_mean_var", "true"}, {"use_global_stats", "true"}},
+       {{3, 2, 20}, {2}, {2}, {2}, {2}}, -1, 1, {}, bn_fill, true});
+  add({"BatchNorm", {{"fix_gamma", "false"}, {"output_mean_var", "true"}},
+       {{32, 2, 40}, {2}, {2}, {2}, {2}}, -1, 1, {}, bn_fill, true});
+  add({"LinearRegressionOutput", {}, {{4, 3}, {4, 3}}, -1, 1, {1}});
+  add({"LinearRegressionOutput", {{"grad_scale", "2"}}, {{5, 1}, {5}}, -1, 1, {1}, nullptr, false, kF64});
+  add({"LogisticRegressionOutput", {}, {{4, 3}, {4, 3}}, -1, 1, {1}, Range(1, 0, 1)});
+  add({"MAERegressionOutput", {{"grad_scale", "0.5"}}, {{3, 4}, {3, 4}}, -1, 1, {1}});
+  add({"MakeLoss", {}, {{3, 4}}});
+  add({"MakeLoss", {{"normalization", "batch"}, {"grad_scale", "3"}}, {{3, 4}}});
+  add({"MakeLoss", {{"normalization", "valid"}, {"valid_thresh", "0.2"}}, {{3, 4}}, -1, 1, {}, nullptr, false, kF64});
+  add({"make_loss", {}, {{2, 5}}});
+  add({"rmsprop_update", {{"lr", "0.1"}}, {{10}, {10}, {10}}, 0.1, 1});
+  add({"rmsprop_update", {{"lr", "0.05"}, {"wd", "0.1"}, {"clip_gradient", "0.3"}, {"clip_weights", "0.5"},
+                          {"gamma1", "0.9"}, {"rescale_grad", "2"}},
+       {{12}, {12}, {12}}, -1, 1, {}, Range(2, 0.1, 1), false, kF64});
+  add({"rmspropalex_update", {{"lr", "0.1"}}, {{10}, {10}, {10}, {10}, {10}}, 0.1, 0.5, {}, Range(2, 1.5, 2)});
+  add({"rmspropalex_update", {{"lr", "0.1"}, {"clip_weights", "0.3"}, {"gamma2", "0.5"}, {"wd", "0.01"}},
+       {{10}, {10}, {10}, {10}, {10}}, 0.1, 0.5, {}, Range(2, 1.5, 2), false, kF64});
   return v;
 }
 
 TEST(OpGpuIndex, MatchTheCpu) { CompareNative(Cases()); }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The kernels called directly with a given req (Compare uses kWriteTo): outputs and input gradients start from random
+// values on both devices, so kAddTo must add the same amounts. Random operators are compared too (the cases below
+// draw nothing).
+// ---------------------------------------------------------------------------------------------------------------
+void CompareReq(const Case &c, mxc::OpReq r) {
+  SCOPED_TRACE(c.op + (r == mxc::kAddTo ? " (req add)" : " (req write)"));
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
+  OpParams p(op, c.params);
+  std::vector<NDArray> cin;
+  for (size_t i = 0; i < c.shapes.size(); ++i) cin.push_back(mxct::Random(c.shapes[i], c.lo, c.hi, c.dtype, 17 + i));
+  if (c.fill) c.fill(cin);
+  std::vector<NDArray> gin;
+  for (auto &a : cin) gin.push_back(CopyTo(a, kGPU));
+
+  const int nout = op->NumOutputs(p);
+  std::vector<TShape> is, os(nout);
+  std::vector<int> it, ot(nout, -1);
+  for (auto &a : cin) {
+    is.push_back(a.shape());
+    it.push_back(a.dtype());
+  }
+  op->infer_shape(p, &is, &os);
+  if (op->infer_type) op->infer_type(p, &it, &ot);
+  else mxc::SameTypeInfer(p, &it, &ot);
+  std::vector<NDArray> cout_, gout;
+  for (int i = 0; i < nout; ++i) {
+    cout_.push_back(mxct::Random(os[i], -1, 1, ot[i], 50 + i));
+    gout.push_back(CopyTo(cout_[i], kGPU));
+  }
+  auto blobs = [](std::vector<NDArray> &v) {
+    std::vector<TBlob> b;
+    for (auto &a : v) {
+      a.WaitToRead();
+      b.push_back(a.blob());
+    }
+    return b;
+  };
+  auto run = [&](const Device &dev, std::vector<NDArray> &in, std::vector<NDArray> &out) {
+    mxc::OpContext ctx;
+    ctx.dev = dev;
+    ctx.is_train = c.is_train;
+    op->compute.at(dev.type)(ctx, p, blobs(in), std::vector<mxc::OpReq>(nout, r), blobs(out));
+    mxc::DeviceWait(dev);
+  };
+  run(Device::CPU(), cin, cout_);
+  run(kGPU, gin, gout);
+  for (int i = 0; i < nout; ++i) mxct::ExpectNear(HostVec(gout[i]), HostVec(cout_[i]), 1e-4, 1e-5, "output");
+  for (int m : op->mutate_inputs) mxct::ExpectNear(HostVec(gin[m]), HostVec(cin[m]), 1e-4, 1e-5, "mutated input");
+  if (!op->backward.count(MXC_GPU)) return;
+
+  std::vector<NDArray> heads;
+  for (int i = 0; i < nout; ++i) heads.push_back(mxct::Random(os[i], -1, 1, ot[i], 99 + i));
+  auto grads = [&](const Device &dev, std::vector<NDArray> &in, std::vector<NDArray> &out) {
+    std::vector<NDArray> ig, h;
+    for (size_t k = 0; k < in.size(); ++k) {
+      NDArray init = mxct::Random(in[k].shape(), -1, 1, in[k].dtype(), 70 + k);
+      ig.push_back(dev.type == MXC_GPU ? CopyTo(init, dev) : init);
+    }
+    for (auto &a : heads) h.push_back(dev.type == MXC_GPU ? CopyTo(a, dev) : a);
+    std::vector<mxc::OpReq> req(in.size(), r);
+    for (int k : c.no_grad) req[k] = mxc::kNullOp;
+    for (int k = static_cast<int>(in.size()) - op->num_aux; k < static_cast<int>(in.size()); ++k) req[k] = mxc::kNullOp;
+    mxc::OpContext ctx;
+    ctx.dev = dev;
+    ctx.is_train = c.is_train;
+    op->backward.at(dev.type)(ctx, p, blobs(h), blobs(in), blobs(out), req, blobs(ig));
+    mxc::DeviceWait(dev);
+    std::vector<std::vector<double>> res;
+    for (size_t k = 0; k < ig.size(); ++k) res.push_back(req[k] == mxc::kNullOp ? std::vector<double>() : HostVec(ig[k]));
+    return res;
+  };
+  auto cg = grads(Device::CPU(), cin, cout_);
+  auto gg = grads(kGPU, gin, gout);
+  for (size_t k = 0; k < cg.size(); ++k) mxct::ExpectNear(gg[k], cg[k], 1e-4, 1e-5, "gradient of input " + std::to_string(k));
+}
+
+TEST(OpGpuIndex, ReqWriteAndAdd) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  std::vector<Case> cases;
+  // LeakyReLU (a random operator only for rrelu while training): every deterministic act_type.
+  for (const char *a : {"leaky", "elu", "selu", "gelu"}) cases.push_back({"LeakyReLU", {{"act_type", a}}, {{4, 5}}, -2, 2});
+  cases.push_back({"LeakyReLU", {{"act_type", "leaky"}, {"slope", "0.1"}}, {{6}}, -2, 2, {}, nullptr, false, kF64});
+  cases.push_back({"LeakyReLU", {{"act_type", "prelu"}}, {{3, 4, 5}, {4}}, -2, 2});
+  cases.push_back({"LeakyReLU", {{"act_type", "prelu"}}, {{3, 4}, {1}}, -2, 2, {}, nullptr, false, kF64});
+  cases.push_back({"LeakyReLU", {{"act_type", "rrelu"}}, {{3, 4}}, -2, 2});  // inference: the mean slope
+  cases.push_back({"Dropout", {{"p", "0.5"}}, {{3, 4}}});                    // inference: the identity
+  for (auto &c : Cases()) {
+    const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
+    if (op->is_random || op->compute.count(MXC_GPU) == 0) continue;
+    cases.push_back(c);
+  }
+  for (auto &c : cases) {
+    // rmsprop's states would be stepped twice: write only.
+    CompareReq(c, mxc::kWriteTo);
+    if (c.op.find("rmsprop") == std::string::npos) CompareReq(c, mxc::kAddTo);
+  }
+}
+
+// Dropout and rrelu draw on the device: the statistics of the mask, the shared axes, and the identity otherwise.
+TEST(OpGpuIndex, RandomOperatorsDrawSensibly) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const mxc::Op *drop = mxc::OpRegistry::Get()->FindOrThrow("Dropout");
+  NDArray ones = CopyTo(mxct::FromVec({200, 50}, std::vector<double>(10000, 1.0)), kGPU);
+  for (double prob : {0.25, 0.5, 0.9}) {
+    std::vector<NDArray> out;
+    mxc::Invoke(drop, OpParams(drop, {{"p", std::to_string(prob)}}), {ones}, &out, true);
+    auto y = HostVec(out[0]);
+    double kept = 0;
+    for (double e : y) {
+      if (e != 0) {
+        EXPECT_NEAR(e, 1.0 / (1.0 - prob), 1e-5);
+        ++kept;
+      }
+    }
+    EXPECT_NEAR(kept / y.size(), 1.0 - prob, 0.02) << "p=" << prob;
+  }
+  {  // one draw per row with axes=(1,)
+    std::vector<NDArray> out;
+    mxc::Invoke(drop, OpParams(drop, {{"p", "0.5"}, {"axes", "(1,)"}}), {ones}, &out, true);
+    auto y = HostVec(out[0]);
+    int rows_kept = 0;
+    for (int r = 0; r < 200; ++r) {
+      for (int j = 1; j < 50; ++j) ASSERT_EQ(y[r * 50 + j], y[r * 50]) << "row " << r;
+      rows_kept += y[r * 50] != 0;
+    }
+    EXPECT_GT(rows_kept, 60);
+    EXPECT_LT(rows_kept, 140);
+  }
+  {  // two calls draw different masks; not training: the identity
+    std::vector<NDArray> a, b, c;
+    mxc::Invoke(drop, OpParams(drop, {{"p", "0.5"}}), {ones}, &a, true);
+    mxc::Invoke(drop, OpParams(drop, {{"p", "0.5"}}), {ones}, &b, true);
+    EXPECT_NE(HostVec(a[0]), HostVec(b[0]));
+    mxc::Invoke(drop, OpParams(drop, {{"p", "0.5"}}), {ones}, &c, false);
+    for (double e : HostVec(c[0])) ASSERT_EQ(e, 1.0);
+  }
+  {  // rrelu while training: slopes in [lower_bound, upper_bound)
+    const mxc::Op *leaky = mxc::OpRegistry::Get()->FindOrThrow("LeakyReLU");
+    NDArray neg = CopyTo(mxct::FromVec({1000}, std::vector<double>(1000, -1.0)), kGPU);
+    std::vector<NDArray> out;
+    mxc::Invoke(leaky, OpParams(leaky, {{"act_type", "rrelu"}, {"lower_bound", "0.1"}, {"upper_bound", "0.3"}}),
+                {neg}, &out, true);
+    double sum = 0;
+    std::set<double> distinct;
+    for (double e : HostVec(out[0])) {
+      EXPECT_GE(-e, 0.1);
+      EXPECT_LT(-e, 0.3);
+      sum += -e;
+      distinct.insert(e);
+    }
+    EXPECT_NEAR(sum / 1000, 0.2, 0.01);
+    EXPECT_GT(distinct.size(), 900u);
+  }
+}
+
+// Out-of-range indices that the CPU reports (take mode 'raise', gather_nd) are IndexErrors on the GPU too.
+TEST(OpGpuIndex, OutOfRangeIndicesRaise) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  auto expect_index_error = [](const char *name, const mxct::Params &params, NDArray data, NDArray idx) {
+    const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(name);
+    try {
+      std::vector<NDArray> out;
+      mxc::Invoke(op, OpParams(op, params), {CopyTo(data, kGPU), CopyTo(idx, kGPU)}, &out);
+      out[0].WaitToRead();
+      ADD_FAILURE() << name << ": expected an IndexError";
+    } catch (const mxc::Error &e) {
+      EXPECT_EQ(e.kind(), mxc::ErrorKind::kIndex) << e.what();
+      EXPECT_NE(std::string(e.what()).find("out of range"), std::string::npos) << e.what();
+    }
+  };
+  NDArray data = mxct::Random({3, 4}, -1, 1);
+  expect_index_error("take", {{"mode", "raise"}}, data, mxct::FromVec({3}, {0, 3, 2}));
+  expect_index_error("take", {{"mode", "raise"}, {"axis", "1"}}, data, mxct::FromVec({2}, {-1, 2}, mxc::kInt32));
+  expect_index_error("gather_nd", {}, data, mxct::FromVec({2, 2}, {0, 1, 4, 0}));
+  expect_index_error("gather_nd", {}, data, mxct::FromVec({2, 1}, {-4, 0}, mxc::kInt64));
+  // In range: no error, and the CPU's values.
+  const mxc::Op *take = mxc::OpRegistry::Get()->FindOrThrow("take");
+  std::vector<NDArray> g, c;
+  NDArray idx = mxct::FromVec({2}, {2, 0});
+  mxc::Invoke(take, OpParams(take, {{"mode", "raise"}}), {CopyTo(data, kGPU), CopyTo(idx, kGPU)}, &g);
+  mxc::Invoke(take, OpParams(take, {{"mode", "raise"}}), {data, idx}, &c);
+  EXPECT_EQ(HostVec(g[0]), HostVec(c[0]));
+}
 
 }  // namespace

@@ -22,6 +22,12 @@ inline bool IsReal(int dtype) { return dtype == kFloat32 || dtype == kFloat64; }
 inline int Dev(const OpContext &ctx) { return ctx.dev.id; }
 inline cudaStream_t St(const OpContext &ctx) { return Stream(ctx.dev.id); }
 inline double Beta(OpReq r) { return r == kAddTo ? 1.0 : 0.0; }
+// The product of s[b..e).
+inline int64_t Prod(const TShape &s, int b, int e) {
+  int64_t n = 1;
+  for (int i = b; i < e; ++i) n *= s[i];
+  return n;
+}
 
 // The op's CPU kernel on host copies of the blobs (for calls a native kernel does not cover).
 void Fallback(FWD_ARGS);

@@ -17,6 +17,7 @@
 #include "kernels_index.cuh"
 #include "operator.h"
 #include "ops/op_util.h"
+#include "ops/slice_assign.h"
 
 namespace mxc {
 namespace gpu {
@@ -28,11 +29,6 @@ using op::SplitAt;
 
 bool IndexDtype(int t) { return t >= kFloat32 && t <= kBool && t != kFloat16; }
 int Axis(int64_t a, int ndim) { return static_cast<int>(a < 0 ? a + ndim : a); }
-int64_t Prod(const TShape &s, int b, int e) {
-  int64_t n = 1;
-  for (int i = b; i < e; ++i) n *= s[i];
-  return n;
-}
 
 // The CPU's ZeroIfWrite: a gradient that is not added to becomes zero (any dtype).
 void ZeroIfWrite(const OpContext &ctx, const TBlob &b, OpReq r) {
@@ -311,44 +307,19 @@ void ArangeFwd(FWD_ARGS) {
   CheckLaunch("_arange");
 }
 
-// The region of x[begin:end:step] (Python slicing, as slice_assign.cc; the parameters were checked by shape
-// inference). false: not expressible (the CPU kernel reports the error).
+// The region of x[begin:end:step], as the CPU computes it (core/ops/slice_assign.h). false: more axes than the
+// kernel takes.
 bool MakeRegion(const OpParams &p, const TShape &shape, cuda::SliceRegion *r, int64_t *size) {
-  const auto &begin = p.Tuple("begin"), &end = p.Tuple("end"), &step = p.Tuple("step");
-  const size_t k = begin.size();
-  if (end.size() != k || !(step.empty() || step.size() == k) || static_cast<int>(k) > shape.ndim() ||
-      shape.ndim() > cuda::kIndexMaxDim)
-    return false;
-  r->nd = shape.ndim();
-  *size = 1;
-  for (int d = 0; d < r->nd; ++d) {
-    const int64_t n = shape[d];
-    r->shape[d] = n;
-    r->start[d] = 0;
-    r->step[d] = 1;
-    r->len[d] = n;
-    if (d < static_cast<int>(k)) {
-      const int64_t s = step.empty() || step[d] == kNoneInt ? 1 : step[d];
-      if (s == 0) return false;
-      int64_t b, e;
-      if (s > 0) {
-        b = begin[d] == kNoneInt ? 0 : (begin[d] < 0 ? begin[d] + n : begin[d]);
-        e = end[d] == kNoneInt ? n : (end[d] < 0 ? end[d] + n : end[d]);
-        b = std::min(std::max<int64_t>(b, 0), n);
-        e = std::min(std::max<int64_t>(e, 0), n);
-        r->len[d] = e > b ? (e - b + s - 1) / s : 0;
-      } else {
-        b = begin[d] == kNoneInt ? n - 1 : (begin[d] < 0 ? begin[d] + n : begin[d]);
-        e = end[d] == kNoneInt ? -1 : (end[d] < 0 ? end[d] + n : end[d]);
-        b = std::min(std::max<int64_t>(b, -1), n - 1);
-        e = std::min(std::max<int64_t>(e, -1), n - 1);
-        r->len[d] = b > e ? (b - e - s - 1) / (-s) : 0;
-      }
-      r->start[d] = b;
-      r->step[d] = s;
-    }
-    *size *= r->len[d];
+  if (shape.ndim() > cuda::kIndexMaxDim) return false;
+  const op::Region c = op::MakeRegion(p, shape);
+  r->nd = c.nd;
+  for (int d = 0; d < c.nd; ++d) {
+    r->shape[d] = c.shape[d];
+    r->start[d] = c.start[d];
+    r->step[d] = c.step[d];
+    r->len[d] = c.len[d];
   }
+  *size = c.size;
   return true;
 }
 

@@ -119,11 +119,6 @@ void ExpandBwd(BWD_ARGS) {
 // ---------------------------------------------------------------------------------------------------------------
 // Concat, stack, SliceChannel: each part is a (outer, len * inner) block of the joined array.
 // ---------------------------------------------------------------------------------------------------------------
-int64_t Prod(const TShape &s, int b, int e) {
-  int64_t n = 1;
-  for (int i = b; i < e; ++i) n *= s[i];
-  return n;
-}
 // The part at [begin, begin + len) along an axis of size total with `inner` elements per step, `outer` times.
 StridedView PartView(int64_t outer, int64_t len, int64_t inner, int64_t total, int64_t begin) {
   StridedView v;

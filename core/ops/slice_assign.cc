@@ -2,7 +2,7 @@
 // The output is lhs with the region replaced; called with out=lhs it works in place. Indices follow Python slicing:
 // negative values count from the end, None takes the default, out-of-range bounds are clamped, steps may be negative.
 // The kernels move bytes, so every dtype (float16 and bool included) is supported.
-#include "elemwise_util.h"
+#include "slice_assign.h"
 
 namespace mxc {
 namespace op {
@@ -10,15 +10,6 @@ namespace {
 
 using namespace elem;
 
-// The selected region of an array of `shape`: per dimension the first index, the step and the count.
-struct Region {
-  int nd = 0;
-  int64_t shape[kMaxDim];
-  int64_t start[kMaxDim], step[kMaxDim], len[kMaxDim];
-  int64_t size = 0;
-
-  TShape Shape() const { return TShape(len, len + nd); }
-};
 
 std::string TupleStr(const std::vector<int64_t> &t) {
   std::string s = "(";
@@ -28,6 +19,8 @@ std::string TupleStr(const std::vector<int64_t> &t) {
   }
   return s + (t.size() == 1 ? ",)" : ")");
 }
+
+}  // namespace
 
 Region MakeRegion(const OpParams &p, const TShape &shape) {
   const std::string &op = p.op()->name;
@@ -75,6 +68,8 @@ Region MakeRegion(const OpParams &p, const TShape &shape) {
   for (int d = 0; d < r.nd; ++d) r.size *= r.len[d];
   return r;
 }
+
+namespace {
 
 // Merges trailing whole dimensions into the previous one when it has step 1 (x[1:3] on a matrix is one run).
 Region Compress(Region r) {

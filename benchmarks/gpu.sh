@@ -2,11 +2,13 @@
 # The GPU check of mxc, from the repository root on a machine with an NVIDIA GPU and nothing pre-built:
 #   1. configure and build the CUDA variant (CMake + Ninja; cuBLAS from the nvidia-cublas Python wheel),
 #   2. run ctest (the GPU tests included),
-#   3. run the seed programs 01-06 on mx.gpu(0) (when the Python package can load: it needs cffi),
+#   3. run the seed programs 01-06 (05 and 06 pick mx.gpu(0)) and the whole pytest suite with mx.gpu(0) as the
+#      default context (when the Python package can load: it needs cffi),
 #   4. measure training next to PyTorch on the same GPU (MLP, LeNet, a ResNet-style network).
 # Every step has a timeout; a failing step is reported and the script goes on; a summary ends the output.
 # Wheels in .whl/ (cffi, nvidia-cublas, ...) are installed into a temporary folder when their module is missing.
-# Environment: MXC_GPU_BUILD_DIR (default build-gpu), MXC_GPU_JOBS, SEED_EPOCHS (default 2), BENCH_ITERS (30).
+# Environment: MXC_GPU_BUILD_DIR (default build-gpu), MXC_GPU_JOBS, SEED_EPOCHS (default 2), BENCH_ITERS (30),
+# MXC_GPU_EMULATION=1 (run it all on the CUDA emulation build, to check the script on a machine without a GPU).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -62,11 +64,14 @@ log "cuBLAS: ${MXC_CUBLAS_ROOT:-not found, using the built-in GEMM kernel}"
 
 # ---- build ----
 TESTS=ON
-if ! step configure 180 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON \
+# MXC_GPU_EMULATION=1: the whole script on the CUDA emulation build (no GPU needed; for checking the script).
+EMU=""
+[ "${MXC_GPU_EMULATION:-0}" = 1 ] && EMU="-DMXC_CUDA_EMULATION=ON" && log "CUDA emulation build: no real GPU is used"
+if ! step configure 180 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON $EMU \
       -DMXC_BUILD_BENCHMARKS=OFF ${MXC_CUBLAS_ROOT:+-DMXC_CUBLAS_ROOT=$MXC_CUBLAS_ROOT}; then
   log "configure failed: retrying without the C++ tests (GTest missing?)"
   TESTS=OFF
-  step configure-no-tests 180 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON \
+  step configure-no-tests 180 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON $EMU \
       -DMXC_BUILD_TESTS=OFF -DMXC_BUILD_BENCHMARKS=OFF ${MXC_CUBLAS_ROOT:+-DMXC_CUBLAS_ROOT=$MXC_CUBLAS_ROOT}
 fi
 step build 300 cmake --build "$BUILD" -j "$JOBS"
@@ -124,7 +129,8 @@ PYEOF
     SUMMARY+=("seed programs                skipped (no seed folder)")
   fi
   if [ -d bindings/python/tests ]; then
-    step pytest-gpu 120 $PY -m pytest -q -x bindings/python/tests -k gpu
+    # The whole Python suite with gpu(0) as the default context (tests that name a device keep theirs).
+    MXC_TEST_DEFAULT_CTX=gpu step pytest-gpu 300 $PY -m pytest -q -ra bindings/python/tests
   fi
   step bench-train 240 $PY benchmarks/bench_gpu_train.py --iters "${BENCH_ITERS:-30}"
 else

@@ -95,11 +95,18 @@ if [ $BUILT = 0 ]; then
   fi
 fi
 if [ $PYOK = 1 ]; then
-  # MNIST-format data: MXC_MNIST_DIR, Debian's fashion-mnist, a carried .data/ folder, else small synthetic files.
-  if [ -z "${MXC_MNIST_DIR:-}" ] && [ ! -d /usr/share/dataset-fashion-mnist ] && [ ! -d /usr/share/fashion-mnist ]; then
-    if [ -d .data/fashion-mnist ]; then
-      export MXC_MNIST_DIR="$ROOT/.data/fashion-mnist"
-    else
+  # MNIST-format data: MXC_MNIST_DIR, Debian's fashion-mnist (the seeds' default), a carried .data/fashion-mnist or
+  # .data folder (idx files, gzipped or not), else small synthetic files.
+  has_mnist() { ls "$1"/train-images-idx3-ubyte* >/dev/null 2>&1; }
+  if [ -z "${MXC_MNIST_DIR:-}" ] && ! has_mnist /usr/share/datasets/fashion-mnist; then
+    for d in .data/fashion-mnist .data; do
+      if has_mnist "$d"; then
+        export MXC_MNIST_DIR="$ROOT/$d"
+        break
+      fi
+    done
+    if [ -z "${MXC_MNIST_DIR:-}" ]; then
+      SYNTH=1  # for the seed programs only: the pytest suite's data tests need the real files
       export MXC_MNIST_DIR="$TMP/mnist"
       log "no MNIST files here: writing synthetic MNIST-format files to $MXC_MNIST_DIR (accuracy is meaningless)"
       $PY - "$MXC_MNIST_DIR" <<'PYEOF'
@@ -128,6 +135,7 @@ PYEOF
   else
     SUMMARY+=("seed programs                skipped (no seed folder)")
   fi
+  [ "${SYNTH:-0}" = 1 ] && unset MXC_MNIST_DIR
   if [ -d bindings/python/tests ]; then
     # The whole Python suite with gpu(0) as the default context (tests that name a device keep theirs).
     MXC_TEST_DEFAULT_CTX=gpu step pytest-gpu 300 $PY -m pytest -q -ra bindings/python/tests

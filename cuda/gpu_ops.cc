@@ -15,6 +15,7 @@
 #include "gpu_device.h"
 #include "gpu_ops.h"
 #include "kernels.cuh"
+#include "kernels_shape.cuh"
 #include "operator.h"
 #include "ops/op_util.h"
 
@@ -358,29 +359,54 @@ ConvGeom GetConv(const OpParams &p, const TShape &d, const TShape &o) {
   return g;
 }
 
+// Convolution by im2col + one matrix product per group for a chunk of images at once: col (C*kh*kw, n*oh*ow) and the
+// output as (F, n*oh*ow), transposed into (n, F, oh*ow). Chunks keep that scratch under MXC_CUDA_CONV_SCRATCH bytes
+// (256 MiB).
+int64_t ConvChunk(const ConvGeom &g, size_t es) {
+  size_t budget = size_t(256) << 20;
+  if (const char *e = std::getenv("MXC_CUDA_CONV_SCRATCH"))
+    if (*e) budget = static_cast<size_t>(std::strtoull(e, nullptr, 10));
+  const size_t per_image = static_cast<size_t>((g.C * g.kh * g.kw + g.F) * g.oh * g.ow) * es;
+  return std::max<int64_t>(1, std::min<int64_t>(g.N, static_cast<int64_t>(budget / std::max<size_t>(per_image, 1))));
+}
+// (F, n, hw) <-> (n, F, hw) for a chunk of n images.
+cuda::View ChunkView(int64_t a, int64_t b, int64_t hw) {  // reads an (b, a, hw) array as (a, b, hw)
+  cuda::View v;
+  v.n = 3;
+  v.shape[0] = a, v.shape[1] = b, v.shape[2] = hw;
+  v.stride[0] = hw, v.stride[1] = a * hw, v.stride[2] = 1;
+  return v;
+}
+
 void ConvFwd(FWD_ARGS) {
   if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
   ConvGeom g = GetConv(p, in[0].shape, out[0].shape);
   if (!g.ok) return Fallback(ctx, p, in, req, out);
-  if (req[0] == kNullOp) return;
+  if (req[0] == kNullOp || g.N == 0) return;
   const int t = in[0].dtype;
   const size_t es = DTypeSize(t);
-  const int64_t ckk = g.C / g.G * g.kh * g.kw, hw = g.oh * g.ow, fg = g.F / g.G;
-  Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kh * g.kw * hw) * es + es);
-  Scratch ones(Dev(ctx), static_cast<size_t>(hw) * es + es);
+  const int64_t ckk = g.C / g.G * g.kh * g.kw, hw = g.oh * g.ow, fg = g.F / g.G, chw = g.C * g.H * g.W;
+  const int64_t chunk = ConvChunk(g, es);
+  Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kh * g.kw * chunk * hw) * es + es);
+  Scratch yt(Dev(ctx), static_cast<size_t>(g.F * chunk * hw) * es + es);
   const bool bias = !p.Bool("no_bias");
-  if (bias) cuda::Fill(t, ones.get(), hw, 1.0, 1, St(ctx));
+  std::unique_ptr<Scratch> ones;
+  if (bias) {
+    ones.reset(new Scratch(Dev(ctx), static_cast<size_t>(chunk * hw) * es + es));
+    cuda::Fill(t, ones->get(), chunk * hw, 1.0, 1, St(ctx));
+  }
   const char *x = static_cast<const char *>(in[0].dptr);
   const char *w = static_cast<const char *>(in[1].dptr);
   char *y = static_cast<char *>(out[0].dptr);
-  for (int64_t n = 0; n < g.N; ++n) {
-    cuda::Im2Col(t, x + n * g.C * g.H * g.W * es, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh,
-                 g.ow, col.get(), St(ctx));
-    char *yn = y + n * g.F * hw * es;
+  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
+    const int64_t nc = std::min(chunk, g.N - n0), cols = nc * hw;
+    cuda::Im2Col(t, x + n0 * chw * es, nc, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow,
+                 col.get(), St(ctx));
     for (int64_t gi = 0; gi < g.G; ++gi)
-      Gemm(ctx, t, false, false, fg, hw, ckk, 1.0, w + gi * fg * ckk * es, ckk, col.as<char>() + gi * ckk * hw * es,
-           hw, Beta(req[0]), yn + gi * fg * hw * es, hw);
-    if (bias) Gemm(ctx, t, false, false, g.F, hw, 1, 1.0, in[2].dptr, 1, ones.get(), hw, 1.0, yn, hw);
+      Gemm(ctx, t, false, false, fg, cols, ckk, 1.0, w + gi * fg * ckk * es, ckk, col.as<char>() + gi * ckk * cols * es,
+           cols, 0.0, yt.as<char>() + gi * fg * cols * es, cols);
+    if (bias) Gemm(ctx, t, false, false, g.F, cols, 1, 1.0, in[2].dptr, 1, ones->get(), cols, 1.0, yt.get(), cols);
+    cuda::Gather(t, yt.get(), ChunkView(nc, g.F, hw), y + n0 * g.F * hw * es, nc * g.F * hw, req[0], St(ctx));
   }
   CheckLaunch("Convolution");
 }
@@ -391,27 +417,37 @@ void ConvBwd(BWD_ARGS) {
   const int t = id[0].dtype;
   const size_t es = DTypeSize(t);
   const int64_t ckk = g.C / g.G * g.kh * g.kw, hw = g.oh * g.ow, fg = g.F / g.G, chw = g.C * g.H * g.W;
-  Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kh * g.kw * hw) * es + es);
-  const char *x = static_cast<const char *>(id[0].dptr);
-  const char *w = static_cast<const char *>(id[1].dptr);
-  const char *dy = static_cast<const char *>(og[0].dptr);
-  for (int64_t n = 0; n < g.N; ++n) {
-    const char *dyn = dy + n * g.F * hw * es;
-    if (req[1] != kNullOp) {
-      cuda::Im2Col(t, x + n * chw * es, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow,
-                   col.get(), St(ctx));
-      double beta = (n == 0) ? Beta(req[1]) : 1.0;
-      for (int64_t gi = 0; gi < g.G; ++gi)
-        Gemm(ctx, t, false, true, fg, ckk, hw, 1.0, dyn + gi * fg * hw * es, hw, col.as<char>() + gi * ckk * hw * es,
-             hw, beta, static_cast<char *>(ig[1].dptr) + gi * fg * ckk * es, ckk);
+  const bool dw_needed = req[1] != kNullOp, dx_needed = req[0] != kNullOp;
+  if ((dw_needed || dx_needed) && g.N > 0) {
+    const int64_t chunk = ConvChunk(g, es);
+    Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kh * g.kw * chunk * hw) * es + es);
+    Scratch dyt(Dev(ctx), static_cast<size_t>(g.F * chunk * hw) * es + es);
+    const char *x = static_cast<const char *>(id[0].dptr);
+    const char *w = static_cast<const char *>(id[1].dptr);
+    const char *dy = static_cast<const char *>(og[0].dptr);
+    for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
+      const int64_t nc = std::min(chunk, g.N - n0), cols = nc * hw;
+      // dY of the chunk as (F, nc*hw).
+      cuda::Gather(t, dy + n0 * g.F * hw * es, ChunkView(g.F, nc, hw), dyt.get(), g.F * cols, kWriteTo, St(ctx));
+      if (dw_needed) {
+        cuda::Im2Col(t, x + n0 * chw * es, nc, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh,
+                     g.ow, col.get(), St(ctx));
+        const double beta = n0 == 0 ? Beta(req[1]) : 1.0;
+        for (int64_t gi = 0; gi < g.G; ++gi)
+          Gemm(ctx, t, false, true, fg, ckk, cols, 1.0, dyt.as<char>() + gi * fg * cols * es, cols,
+               col.as<char>() + gi * ckk * cols * es, cols, beta, static_cast<char *>(ig[1].dptr) + gi * fg * ckk * es,
+               ckk);
+      }
+      if (dx_needed) {
+        for (int64_t gi = 0; gi < g.G; ++gi)
+          Gemm(ctx, t, true, false, ckk, cols, fg, 1.0, w + gi * fg * ckk * es, ckk, dyt.as<char>() + gi * fg * cols * es,
+               cols, 0.0, col.as<char>() + gi * ckk * cols * es, cols);
+        cuda::Col2Im(t, col.get(), nc, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow,
+                     static_cast<char *>(ig[0].dptr) + n0 * chw * es, req[0] == kAddTo, St(ctx));
+      }
     }
-    if (req[0] != kNullOp) {
-      for (int64_t gi = 0; gi < g.G; ++gi)
-        Gemm(ctx, t, true, false, ckk, hw, fg, 1.0, w + gi * fg * ckk * es, ckk, dyn + gi * fg * hw * es, hw, 0.0,
-             col.as<char>() + gi * ckk * hw * es, hw);
-      cuda::Col2Im(t, col.get(), g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow,
-                   static_cast<char *>(ig[0].dptr) + n * chw * es, req[0] == kAddTo, St(ctx));
-    }
+  } else if (dw_needed && req[1] != kAddTo) {  // no images: a zero weight gradient
+    DeviceZero(ctx.dev, ig[1].dptr, ig[1].Size() * DTypeSize(ig[1].dtype));
   }
   if (!p.Bool("no_bias") && req.size() > 2 && req[2] != kNullOp)
     cuda::SumKeepAxis(t, og[0].dptr, ig[2].dptr, g.N, g.F, hw, req[2], St(ctx));

@@ -59,12 +59,13 @@ void Softmax(int dtype, const void *x, void *y, int64_t outer, int64_t n, int64_
 void SoftmaxOutputGrad(int dtype, const void *y, const void *label, void *g, int64_t outer, int64_t n,
                        int64_t inner, double scale, bool use_ignore, double ignore, bool valid_norm, int req,
                        cudaStream_t s);
-// 2-D im2col / col2im for one image: data (C, H, W) <-> col (C*kh*kw, oh*ow).
-void Im2Col(int dtype, const void *data, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw, int sh,
-            int sw, int dh, int dw, int64_t oh, int64_t ow, void *col, cudaStream_t s);
+// 2-D im2col / col2im for N images: data (N, C, H, W) <-> col (C*kh*kw, N, oh*ow) (one matrix product per group
+// then covers every image).
+void Im2Col(int dtype, const void *data, int64_t N, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw,
+            int sh, int sw, int dh, int dw, int64_t oh, int64_t ow, void *col, cudaStream_t s);
 // data (+)= col2im(col); add=false overwrites data.
-void Col2Im(int dtype, const void *col, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw, int sh,
-            int sw, int dh, int dw, int64_t oh, int64_t ow, void *data, bool add, cudaStream_t s);
+void Col2Im(int dtype, const void *col, int64_t N, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw,
+            int sh, int sw, int dh, int dw, int64_t oh, int64_t ow, void *data, bool add, cudaStream_t s);
 // 2-D pooling over (NC, H, W) planes. type: 0 max, 1 avg, 2 sum.
 void Pool2D(int dtype, int type, const void *x, void *y, int64_t NC, int64_t H, int64_t W, int64_t oh, int64_t ow,
             int kh, int kw, int sh, int sw, int ph, int pw, bool count_include_pad, int req, cudaStream_t s);

@@ -147,23 +147,26 @@ void SoftmaxOutputGrad(int dtype, const void *y, const void *label, void *g, int
 }
 
 // ------------------------------------------------------------------------------------------------- im2col
+// col (C*kh*kw, N, oh*ow): row (c, i, j) holds, for every image n and output position, the input element that
+// kernel tap (i, j) of channel c reads there (0 in the padding).
 template <typename T>
-__global__ void Im2ColK(const T *d, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw, int sh, int sw,
-                        int dh, int dw, int64_t oh, int64_t ow, T *col) {
-  MXC_CUDA_LOOP(idx, C * kh * kw * oh * ow) {
-    int64_t x = idx % ow, y = (idx / ow) % oh, r = idx / (ow * oh);
+__global__ void Im2ColK(const T *d, int64_t N, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw, int sh,
+                        int sw, int dh, int dw, int64_t oh, int64_t ow, T *col) {
+  const int64_t hw = oh * ow;
+  MXC_CUDA_LOOP(idx, C * kh * kw * N * hw) {
+    int64_t x = idx % ow, y = (idx / ow) % oh, n = (idx / hw) % N, r = idx / (hw * N);
     int j = static_cast<int>(r % kw), i = static_cast<int>((r / kw) % kh);
     int64_t c = r / (kw * kh);
     int64_t hy = y * sh - ph + i * dh, wx = x * sw - pw + j * dw;
-    col[idx] = (hy >= 0 && hy < H && wx >= 0 && wx < W) ? d[(c * H + hy) * W + wx] : T(0);
+    col[idx] = (hy >= 0 && hy < H && wx >= 0 && wx < W) ? d[((n * C + c) * H + hy) * W + wx] : T(0);
   }
 }
 // One thread per data element: gathers every column entry that reads it.
 template <typename T>
-__global__ void Col2ImK(const T *col, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw, int sh,
-                        int sw, int dh, int dw, int64_t oh, int64_t ow, T *d, bool add) {
-  MXC_CUDA_LOOP(idx, C * H * W) {
-    int64_t wx = idx % W, hy = (idx / W) % H, c = idx / (W * H);
+__global__ void Col2ImK(const T *col, int64_t N, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw,
+                        int sh, int sw, int dh, int dw, int64_t oh, int64_t ow, T *d, bool add) {
+  MXC_CUDA_LOOP(idx, N * C * H * W) {
+    int64_t wx = idx % W, hy = (idx / W) % H, c = (idx / (W * H)) % C, n = idx / (W * H * C);
     T acc = T(0);
     for (int i = 0; i < kh; ++i) {
       int64_t ty = hy + ph - i * dh;
@@ -175,28 +178,28 @@ __global__ void Col2ImK(const T *col, int64_t C, int64_t H, int64_t W, int kh, i
         if (tx < 0 || tx % sw) continue;
         int64_t x = tx / sw;
         if (x >= ow) continue;
-        acc += col[(((c * kh + i) * kw + j) * oh + y) * ow + x];
+        acc += col[((((c * kh + i) * kw + j) * N + n) * oh + y) * ow + x];
       }
     }
     d[idx] = add ? d[idx] + acc : acc;
   }
 }
-void Im2Col(int dtype, const void *data, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw, int sh,
-            int sw, int dh, int dw, int64_t oh, int64_t ow, void *col, cudaStream_t s) {
-  int64_t n = C * kh * kw * oh * ow;
+void Im2Col(int dtype, const void *data, int64_t N, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw,
+            int sh, int sw, int dh, int dw, int64_t oh, int64_t ow, void *col, cudaStream_t s) {
+  int64_t n = C * kh * kw * N * oh * ow;
   if (n == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    MXC_LAUNCH(Blocks(n), kThreads, 0, s, Im2ColK<T>)(static_cast<const T *>(data), C, H, W, kh, kw, ph, pw, sh, sw, dh, dw,
-                                              oh, ow, static_cast<T *>(col));
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, Im2ColK<T>)(static_cast<const T *>(data), N, C, H, W, kh, kw, ph, pw, sh, sw,
+                                                      dh, dw, oh, ow, static_cast<T *>(col));
   });
 }
-void Col2Im(int dtype, const void *col, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw, int sh,
-            int sw, int dh, int dw, int64_t oh, int64_t ow, void *data, bool add, cudaStream_t s) {
-  int64_t n = C * H * W;
+void Col2Im(int dtype, const void *col, int64_t N, int64_t C, int64_t H, int64_t W, int kh, int kw, int ph, int pw,
+            int sh, int sw, int dh, int dw, int64_t oh, int64_t ow, void *data, bool add, cudaStream_t s) {
+  int64_t n = N * C * H * W;
   if (n == 0) return;
   MXC_CUDA_REAL_SWITCH(dtype, T, {
-    MXC_LAUNCH(Blocks(n), kThreads, 0, s, Col2ImK<T>)(static_cast<const T *>(col), C, H, W, kh, kw, ph, pw, sh, sw, dh, dw,
-                                              oh, ow, static_cast<T *>(data), add);
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, Col2ImK<T>)(static_cast<const T *>(col), N, C, H, W, kh, kw, ph, pw, sh, sw,
+                                                      dh, dw, oh, ow, static_cast<T *>(data), add);
   });
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -106,6 +107,22 @@ TEST(OpGpu, EveryGpuOpMatchesTheCpu) {
   }
   std::printf("[ gpu ] %zu operators compared from the table, %d more with default parameters\n", covered.size(),
               generic);
+}
+
+// Convolution runs its images in chunks bounded by MXC_CUDA_CONV_SCRATCH: chunks of 2 + 1 and of 1 image agree with
+// the CPU (forward and every gradient).
+TEST(OpGpu, ConvolutionInChunksMatchesTheCpu) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  // (C*kh*kw + F) * oh*ow * 4 bytes per image: (3*9 + 4) * 6*5 * 4 = 3720.
+  for (const char *budget : {"7441", "100"}) {
+    SCOPED_TRACE(budget);
+    setenv("MXC_CUDA_CONV_SCRATCH", budget, 1);
+    Compare({"Convolution", {{"kernel", "(3,3)"}, {"num_filter", "4"}, {"pad", "(1,1)"}},
+             {{3, 3, 6, 5}, {4, 3, 3, 3}, {4}}});
+    Compare({"Convolution", {{"kernel", "(2,2)"}, {"num_filter", "4"}, {"num_group", "2"}, {"stride", "(2,2)"}},
+             {{3, 4, 5, 6}, {4, 2, 2, 2}, {4}}});
+  }
+  unsetenv("MXC_CUDA_CONV_SCRATCH");
 }
 
 TEST(OpGpu, ReportsOperatorsWithoutNativeKernel) {

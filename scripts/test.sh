@@ -48,8 +48,8 @@ if command -v nvcc >/dev/null 2>&1 && [ "${MXC_SKIP_CUDA_EMULATION:-0}" != 1 ] &
   cmake --build build-cuda-emu -j "$JOBS"
   (cd build-cuda-emu && ctest --output-on-failure -j "$JOBS")
   if [ -f bindings/python/pyproject.toml ]; then
-    echo "== pytest with mx.gpu(0) (emulated) as the default context"
-    (cd bindings/python && MXC_LIBRARY_PATH="$ROOT/build-cuda-emu/libmxc.so" MXC_TEST_DEFAULT_CTX=gpu \
+    echo "== pytest with mx.gpu(0) (emulated, two GPUs) as the default context"
+    (cd bindings/python && MXC_LIBRARY_PATH="$ROOT/build-cuda-emu/libmxc.so" MXC_TEST_DEFAULT_CTX=gpu MXC_CUDA_EMU_GPUS=2 \
       $PY -m pytest -q -ra tests)
     echo "== seed programs that use a GPU when there is one, on the emulated gpu(0)"
     for prog in "$SEED_DIR"/05_*.py "$SEED_DIR"/06_*.py; do

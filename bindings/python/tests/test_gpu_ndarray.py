@@ -78,3 +78,27 @@ def test_gpu_memory_pool_stats():
     check_call(lib.MXCGPUMemoryStats(0, in_use, cached, peak))
     assert cached[0] == 0
 
+
+
+@pytest.mark.skipif(mx.context.num_gpus() < 2, reason="fewer than two GPUs")
+def test_copies_and_executors_across_two_gpus():
+    src = np.arange(12, dtype=np.float32).reshape(3, 4)
+    a = mx.nd.array(src, ctx=mx.gpu(0))
+    b = a.copyto(mx.gpu(1))
+    assert b.context == mx.gpu(1)
+    c = (b * 2 + 1).sum(axis=1)
+    np.testing.assert_array_equal(c.asnumpy(), (src * 2 + 1).sum(axis=1))
+    d = c.as_in_context(mx.gpu(0)) + a.sum(axis=1)
+    assert d.context == mx.gpu(0)
+    np.testing.assert_array_equal(d.asnumpy(), (src * 2 + 1).sum(axis=1) + src.sum(axis=1))
+    with pytest.raises(mx.base.DeviceError):
+        (a + b).wait_to_read()
+    x = mx.sym.Variable("x")
+    ex = mx.sym.FullyConnected(x, num_hidden=3, name="fc").simple_bind(mx.gpu(1), x=(2, 4))
+    w = np.random.RandomState(0).rand(3, 4).astype(np.float32)
+    ex.arg_dict["x"][:] = src[:2]
+    ex.arg_dict["fc_weight"][:] = w
+    ex.arg_dict["fc_bias"][:] = 0.5
+    ex.forward()
+    assert ex.outputs[0].context == mx.gpu(1)
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), src[:2] @ w.T + 0.5, rtol=1e-5)

@@ -53,6 +53,16 @@ int NumDevices() {
 }
 
 thread_local int t_device = 0;
+
+// MXC_CUDA_EMU_ORDER=reverse runs blocks, and threads within a block, last to first: a kernel whose result depends
+// on the order (a race on a GPU) gives different results in the two orders.
+bool ReverseOrder() {
+  static bool r = [] {
+    const char *e = std::getenv("MXC_CUDA_EMU_ORDER");
+    return e && std::strcmp(e, "reverse") == 0;
+  }();
+  return r;
+}
 thread_local cudaError_t t_last_error = cudaSuccess;
 
 cudaError_t SetError(cudaError_t e) {
@@ -406,8 +416,8 @@ void RunBlockFibers(const char *name, const std::function<void()> &body, unsigne
   t_fiber_error.clear();
   for (;;) {
     unsigned done = 0;
-    for (unsigned i = 0; i < nthreads; ++i) {
-      Fiber &f = t_fibers[i];
+    for (unsigned q = 0; q < nthreads; ++q) {
+      Fiber &f = t_fibers[ReverseOrder() ? nthreads - 1 - q : q];
       if (f.done) {
         ++done;
         continue;
@@ -451,25 +461,26 @@ void LaunchGrid(cudaStream_t s, const char *name, dim3 grid, dim3 block, size_t 
     t_grid_dim = grid;
     t_block_dim = block;
     const unsigned nthreads = block.x * block.y * block.z;
-    for (unsigned bz = 0; bz < grid.z; ++bz)
-      for (unsigned by = 0; by < grid.y; ++by)
-        for (unsigned bx = 0; bx < grid.x; ++bx) {
-          t_block_idx = make_uint3(bx, by, bz);
-          if (barriers) {
-            RunBlockFibers(kname.c_str(), thread, nthreads);
-            continue;
-          }
-          try {
-            for (unsigned tz = 0; tz < block.z; ++tz)
-              for (unsigned ty = 0; ty < block.y; ++ty)
-                for (unsigned tx = 0; tx < block.x; ++tx) {
-                  t_thread_idx = make_uint3(tx, ty, tz);
-                  thread();
-                }
-          } catch (const std::logic_error &e) {
-            throw std::runtime_error("kernel " + kname + ": " + e.what());
-          }
+    const unsigned long long nblocks = 1ull * grid.x * grid.y * grid.z;
+    const bool rev = ReverseOrder();
+    for (unsigned long long k = 0; k < nblocks; ++k) {
+      const unsigned long long b = rev ? nblocks - 1 - k : k;
+      t_block_idx = make_uint3(static_cast<unsigned>(b % grid.x), static_cast<unsigned>((b / grid.x) % grid.y),
+                               static_cast<unsigned>(b / (1ull * grid.x * grid.y)));
+      if (barriers) {
+        RunBlockFibers(kname.c_str(), thread, nthreads);
+        continue;
+      }
+      try {
+        for (unsigned q = 0; q < nthreads; ++q) {
+          const unsigned t = rev ? nthreads - 1 - q : q;
+          t_thread_idx = make_uint3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+          thread();
         }
+      } catch (const std::logic_error &e) {
+        throw std::runtime_error("kernel " + kname + ": " + e.what());
+      }
+    }
   });
 }
 

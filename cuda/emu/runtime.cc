@@ -125,24 +125,18 @@ std::map<uintptr_t, size_t> &PinnedSizes() {
   static auto *m = new std::map<uintptr_t, size_t>();
   return *m;
 }
-bool InPinned(const void *p) {
+// Whether p lies inside one of the ranges of m (start -> entry, size(entry) its length).
+template <typename M, typename Size>
+bool InRanges(const M &m, const void *p, Size size) {
   std::lock_guard<std::mutex> lk(AllocsLock());
-  auto &m = PinnedSizes();
   uintptr_t a = reinterpret_cast<uintptr_t>(p);
   auto it = m.upper_bound(a);
   if (it == m.begin()) return false;
   --it;
-  return a < it->first + it->second;
+  return a < it->first + size(it->second);
 }
-bool IsDevice(const void *p) {
-  std::lock_guard<std::mutex> lk(AllocsLock());
-  auto &m = Allocs();
-  uintptr_t a = reinterpret_cast<uintptr_t>(p);
-  auto it = m.upper_bound(a);
-  if (it == m.begin()) return false;
-  --it;
-  return a < it->first + it->second.bytes;
-}
+bool InPinned(const void *p) { return InRanges(PinnedSizes(), p, [](size_t n) { return n; }); }
+bool IsDevice(const void *p) { return InRanges(Allocs(), p, [](const Mapping &m) { return m.bytes; }); }
 
 cudaError_t DeviceMalloc(void **out, size_t bytes) {
   if (!out) return SetError(cudaErrorInvalidValue);

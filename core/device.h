@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 #include "base.h"
 
@@ -19,6 +20,11 @@ void DeviceWait(const Device &dev);
 void DeviceZero(const Device &dev, void *ptr, size_t bytes);
 // DeviceWait on every device in use.
 void DeviceWaitAll();
+// The point the device's queue has reached (a CUDA event recorded on its stream), released when the last holder
+// drops it; nullptr for the CPU.
+std::shared_ptr<void> DeviceRecord(const Device &dev);
+// Waits until the device has passed `point` (not the work queued after it); throws DeviceError for a failed kernel.
+void DeviceWaitFor(const Device &dev, const std::shared_ptr<void> &point);
 
 }  // namespace mxc
 

@@ -9,10 +9,24 @@
 #include <mutex>
 
 #include "engine.h"
+#include "device.h"
 #include "engine_impl.h"
 
 namespace mxc {
 namespace engine {
+
+void MarkDeviceWrites(const Device &dev, Var *const *writes, int nwrites) {
+  if (dev.type != MXC_GPU || nwrites == 0) return;
+  std::shared_ptr<void> point = DeviceRecord(dev);
+  for (int i = 0; i < nwrites; ++i) std::atomic_store(&writes[i]->device_point, point);
+}
+
+void WaitDeviceWrite(const Device &dev, Var *var) {
+  if (dev.type != MXC_GPU) return;
+  std::shared_ptr<void> point = std::atomic_load(&var->device_point);
+  if (point) DeviceWaitFor(dev, point);
+  else DeviceWait(dev);
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors
@@ -142,6 +156,7 @@ class NaiveEngine : public Engine {
     if (!err) {
       try {
         f(RunContext{dev});
+        engine::MarkDeviceWrites(dev, writes, nwrites);
       } catch (...) {
         err = engine::CurrentError(name);
       }

@@ -45,6 +45,9 @@ class Var {
   // The error ("Kind: message" with the operator's name) of the last failed write, or empty. Only read it inside
   // work that uses the var, or after a wait on it.
   std::shared_ptr<const Error> error;
+  // Work on a GPU: the point on the device's queue where the last write of this var ends (an event on its stream;
+  // see engine::WaitDeviceWrite). Set by that write's work; read with std::atomic_load.
+  std::shared_ptr<void> device_point;
 
   // Threaded-engine state, guarded by `lock` (a spin lock: held for a few instructions at a time).
   std::atomic<bool> lock{false};
@@ -57,6 +60,12 @@ class Var {
 struct RunContext {
   Device dev;
 };
+
+namespace engine {
+// Waits until the device has finished the last write of var (after the engine's wait for it): the event that write
+// recorded on the device's queue, not the whole queue. No-op for the CPU.
+void WaitDeviceWrite(const Device &dev, Var *var);
+}  // namespace engine
 
 using EngineFn = std::function<void(const RunContext &)>;
 

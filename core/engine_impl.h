@@ -22,6 +22,10 @@ void AddUnreported(const std::shared_ptr<const Error> &err, uint64_t seq);
 void RemoveUnreported(const std::shared_ptr<const Error> &err);
 std::shared_ptr<const Error> TakeFirstUnreported();  // and forgets all others
 
+// After work on a GPU ran without error: records the point its kernels end on the device's queue and gives it to
+// every var it wrote (deps: the vars with write set). No-op for the CPU.
+void MarkDeviceWrites(const Device &dev, Var *const *writes, int nwrites);
+
 // Raises a copy of err (kind and message).
 [[noreturn]] void Raise(const std::shared_ptr<const Error> &err);
 

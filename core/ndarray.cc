@@ -110,10 +110,11 @@ NDArray NDArray::Reshape(const TShape &shape) const {
   return r;
 }
 
-// GPU work is queued on the device's stream: after the engine's wait, wait for the stream too.
+// GPU work is queued on the device's stream: after the engine's wait, wait for the device to reach the end of the
+// last write (the event it recorded); a write waits for everything queued before (reads included).
 void NDArray::WaitToRead() const {
   Engine::Get()->WaitToRead(var());
-  if (dev().type != MXC_CPU) DeviceWait(dev());
+  if (dev().type != MXC_CPU) engine::WaitDeviceWrite(dev(), var());
 }
 void NDArray::WaitToWrite() const {
   Engine::Get()->WaitToWrite(var());

@@ -539,6 +539,13 @@ class ThreadedEngine : public ThreadedEngineBase {
       try {
         if (op->opr) op->opr->Run(RunContext{op->dev});
         else op->fn(RunContext{op->dev});
+        if (op->dev.type == MXC_GPU) {
+          Var *written[kMaxGpuWrites];
+          int nw = 0;
+          for (int i = 0; i < op->ndeps && nw < kMaxGpuWrites; ++i)
+            if (op->deps[i].write) written[nw++] = op->deps[i].var;
+          MarkDeviceWrites(op->dev, written, nw);
+        }
       } catch (...) {
         err = CurrentError(op->name);
       }
@@ -560,6 +567,7 @@ class ThreadedEngine : public ThreadedEngineBase {
 
  private:
   static constexpr int kDefaultInlineWork = 16384;
+  static constexpr int kMaxGpuWrites = 64;  // vars one piece of GPU work marks with its end point
 
   static int NumWorkers() {
     int n = EnvInt("MXC_ENGINE_NUM_THREADS", 0);
@@ -823,6 +831,7 @@ class ThreadedEngine : public ThreadedEngineBase {
     if (!err) {
       try {
         f(RunContext{dev});
+        MarkDeviceWrites(dev, writes, nwrites);
       } catch (...) {
         err = CurrentError(name);
       }

@@ -249,6 +249,50 @@ void DeviceWait(const Device &dev) {
   gpu::Check(cudaStreamSynchronize(gpu::Stream(dev.id)), (DeviceStr(dev) + " kernel").c_str());
 }
 
+// Events from a pool per device (created without timing), back in the pool when the last var holding one drops it.
+namespace {
+struct EventPool {
+  std::mutex mu;
+  std::vector<cudaEvent_t> free;
+};
+EventPool *EventPools() {
+  static auto *p = new EventPool[gpu::kMaxGPUs];  // never destroyed: vars may be freed during exit
+  return p;
+}
+}  // namespace
+
+std::shared_ptr<void> DeviceRecord(const Device &dev) {
+  if (dev.type != MXC_GPU) return nullptr;
+  EventPool &pool = EventPools()[dev.id];
+  cudaEvent_t ev = nullptr;
+  {
+    std::lock_guard<std::mutex> lk(pool.mu);
+    if (!pool.free.empty()) {
+      ev = pool.free.back();
+      pool.free.pop_back();
+    }
+  }
+  cudaStream_t st = gpu::Stream(dev.id);
+  if (!ev) gpu::Check(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming), "cudaEventCreate");
+  cudaError_t e = cudaEventRecord(ev, st);
+  if (e != cudaSuccess) {
+    cudaEventDestroy(ev);
+    gpu::Check(e, "cudaEventRecord");
+  }
+  const int id = dev.id;
+  return std::shared_ptr<void>(ev, [id](void *p) {
+    EventPool &pl = EventPools()[id];
+    std::lock_guard<std::mutex> lk(pl.mu);
+    pl.free.push_back(static_cast<cudaEvent_t>(p));
+  });
+}
+
+void DeviceWaitFor(const Device &dev, const std::shared_ptr<void> &point) {
+  if (dev.type != MXC_GPU || !point) return;
+  cudaSetDevice(dev.id);
+  gpu::Check(cudaEventSynchronize(static_cast<cudaEvent_t>(point.get())), (DeviceStr(dev) + " kernel").c_str());
+}
+
 void DeviceWaitAll() {
   int n = NumGPUs();
   for (int i = 0; i < n; ++i) {

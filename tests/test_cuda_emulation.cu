@@ -7,7 +7,16 @@
 #include <numeric>
 #include <vector>
 
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
 #include "common.cuh"
+#include "engine.h"
+#include "gpu_device.h"
+#include "ndarray.h"
+#include "op_harness.h"
 
 namespace {
 
@@ -127,6 +136,35 @@ TEST_F(CudaEmulation, WorkOnAStreamRunsInOrderAfterTheHostReturns) {
   EXPECT_EQ(out[0], 0.f);
   for (int i = 1; i < n; ++i) ASSERT_EQ(out[i], 20.f) << i;
   cudaFree(d);
+}
+
+// A host read of an array waits for the event its write recorded, not for the whole stream: with later work on the
+// stream held back, the read still returns.
+std::atomic<bool> g_release{false};
+void HoldStream(void *) {
+  while (!g_release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+TEST(CudaEmulationEvents, AReadWaitsForItsWriteNotTheWholeStream) {
+  const mxc::Device gpu{MXC_GPU, 0};
+  const mxc::Op *plus = mxc::OpRegistry::Get()->FindOrThrow("_plus_scalar");
+  const mxc::Op *mul = mxc::OpRegistry::Get()->FindOrThrow("_mul_scalar");
+  mxc::NDArray a(mxc::TShape{1000}, mxc::kFloat32, gpu);
+  std::vector<float> host(1000, 3.f);
+  a.SyncCopyFromCPU(host.data(), 1000);
+  std::vector<mxc::NDArray> b, c;
+  mxc::Invoke(plus, mxc::OpParams(plus, {{"scalar", "1"}}), {a}, &b);
+  mxc::Engine::Get()->WaitToRead(b[0].var());  // b's kernel is queued and its event recorded
+  g_release = false;
+  ASSERT_EQ(cudaLaunchHostFunc(mxc::gpu::Stream(0), HoldStream, nullptr), cudaSuccess);
+  mxc::Invoke(mul, mxc::OpParams(mul, {{"scalar", "2"}}), {b[0]}, &c);  // queued behind the held stream
+  auto read_b = std::async(std::launch::async, [&] { b[0].WaitToRead(); });
+  EXPECT_EQ(read_b.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  g_release = true;
+  read_b.wait();
+  std::vector<float> got(1000);
+  c[0].SyncCopyToCPU(got.data(), 1000);
+  for (float v : got) ASSERT_EQ(v, 8.f);
 }
 
 using CudaEmulationDeathTest = CudaEmulation;

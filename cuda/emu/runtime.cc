@@ -218,7 +218,7 @@ struct Stream {
   int device = 0;
   std::mutex mu;
   std::condition_variable cv, idle_cv;
-  std::deque<std::function<void()>> queue;
+  std::deque<std::pair<std::function<void()>, bool>> queue;  // (work, device work: holds the device)
   bool busy = false;
   cudaError_t error = cudaSuccess;  // of queued work, reported by the next synchronisation
   std::thread worker;
@@ -227,9 +227,9 @@ struct Stream {
     worker = std::thread([this] { Run(); });
     worker.detach();  // streams live as long as the process
   }
-  void Push(std::function<void()> f) {
+  void Push(std::function<void()> f, bool device = true) {
     std::lock_guard<std::mutex> lk(mu);
-    queue.push_back(std::move(f));
+    queue.emplace_back(std::move(f), device);
     cv.notify_one();
   }
   cudaError_t Wait() {
@@ -239,21 +239,34 @@ struct Stream {
     error = cudaSuccess;
     return e;
   }
+  // The error of queued work so far, cleared (as a synchronisation reports it).
+  cudaError_t TakeError() {
+    std::lock_guard<std::mutex> lk(mu);
+    cudaError_t e = error;
+    error = cudaSuccess;
+    return e;
+  }
   void Run() {
     for (;;) {
       std::function<void()> f;
+      bool on_device;
       {
         std::unique_lock<std::mutex> lk(mu);
         cv.wait(lk, [this] { return !queue.empty(); });
-        f = std::move(queue.front());
+        f = std::move(queue.front().first);
+        on_device = queue.front().second;
         queue.pop_front();
         busy = true;
       }
       t_device = device;
       cudaError_t e = cudaSuccess;
       try {
-        DeviceScope scope;
-        f();
+        if (on_device) {
+          DeviceScope scope;
+          f();
+        } else {
+          f();  // a host function (cudaLaunchHostFunc): no device memory, no device lock
+        }
       } catch (const std::exception &ex) {
         std::fprintf(stderr, "mxc CUDA emulation: %s\n", ex.what());
         e = cudaErrorLaunchFailure;
@@ -538,6 +551,66 @@ cudaError_t cudaStreamCreate(cudaStream_t *s) { return cudaStreamCreateWithFlags
 cudaError_t cudaStreamSynchronize(cudaStream_t s) { return SetError(S(s)->Wait()); }
 
 cudaError_t cudaDeviceSynchronize(void) { return SetError(WaitDevice(t_device)); }
+
+// Events: a record queues a marker on the stream; a synchronisation waits for the marker of the latest record.
+struct EmuEvent {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t recorded = 0, reached = 0;
+  Stream *stream = nullptr;
+};
+
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned int) {
+  if (!e) return SetError(cudaErrorInvalidValue);
+  *e = reinterpret_cast<cudaEvent_t>(new EmuEvent());
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventCreate(cudaEvent_t *e) { return cudaEventCreateWithFlags(e, 0); }
+
+cudaError_t cudaEventDestroy(cudaEvent_t e) {
+  delete reinterpret_cast<EmuEvent *>(e);
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
+  auto *ev = reinterpret_cast<EmuEvent *>(e);
+  if (!ev) return SetError(cudaErrorInvalidValue);
+  Stream *st = S(s);
+  uint64_t gen;
+  {
+    std::lock_guard<std::mutex> lk(ev->mu);
+    gen = ++ev->recorded;
+    ev->stream = st;
+  }
+  st->Push(
+      [ev, gen] {
+        std::lock_guard<std::mutex> lk(ev->mu);
+        if (gen > ev->reached) ev->reached = gen;
+        ev->cv.notify_all();
+      },
+      false);
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventSynchronize(cudaEvent_t e) {
+  auto *ev = reinterpret_cast<EmuEvent *>(e);
+  if (!ev) return SetError(cudaErrorInvalidValue);
+  Stream *st;
+  {
+    std::unique_lock<std::mutex> lk(ev->mu);
+    const uint64_t gen = ev->recorded;
+    ev->cv.wait(lk, [&] { return ev->reached >= gen; });
+    st = ev->stream;
+  }
+  return st ? SetError(st->TakeError()) : cudaSuccess;
+}
+
+cudaError_t cudaLaunchHostFunc(cudaStream_t s, cudaHostFn_t fn, void *user_data) {
+  if (!fn) return SetError(cudaErrorInvalidValue);
+  S(s)->Push([fn, user_data] { fn(user_data); }, false);
+  return cudaSuccess;
+}
 
 cudaError_t cudaMalloc(void **p, size_t bytes) { return DeviceMalloc(p, bytes); }
 

@@ -77,6 +77,11 @@ fi
 step build 300 cmake --build "$BUILD" -j "$JOBS"
 BUILT=$?
 export MXC_LIBRARY_PATH="$ROOT/$BUILD/libmxc.so"
+# Without the Python headers the build makes no cffi API-mode module: the package then calls the library in ABI mode.
+if ! ls "$BUILD"/_mxc_api*.so >/dev/null 2>&1; then
+  log "no _mxc_api module built (Python headers missing?): the Python package runs in cffi ABI mode"
+  export MXC_CFFI_MODE=abi
+fi
 
 # ---- tests ----
 if [ $BUILT = 0 ] && [ $TESTS = ON ]; then

@@ -44,7 +44,7 @@ if command -v nvcc >/dev/null 2>&1 && [ "${MXC_SKIP_CUDA_EMULATION:-0}" != 1 ] &
   # model, asynchronous streams, device memory the host cannot touch (cuda/emu/emu.h). Needs the toolkit's headers.
   echo "== build (CUDA emulation variant: the CUDA backend on an emulated gpu(0))"
   cmake -S . -B build-cuda-emu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON -DMXC_CUDA_EMULATION=ON \
-    -DMXC_BUILD_BENCHMARKS=OFF -DMXC_BUILD_PYTHON_API=OFF
+    -DMXC_BUILD_BENCHMARKS=OFF -DPython3_EXECUTABLE="$PYEXE"
   cmake --build build-cuda-emu -j "$JOBS"
   (cd build-cuda-emu && ctest --output-on-failure -j "$JOBS")
   if [ -f bindings/python/pyproject.toml ]; then

@@ -25,6 +25,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "engine_impl.h"
 
@@ -539,12 +540,11 @@ class ThreadedEngine : public ThreadedEngineBase {
       try {
         if (op->opr) op->opr->Run(RunContext{op->dev});
         else op->fn(RunContext{op->dev});
-        if (op->dev.type == MXC_GPU) {
-          Var *written[kMaxGpuWrites];
-          int nw = 0;
-          for (int i = 0; i < op->ndeps && nw < kMaxGpuWrites; ++i)
-            if (op->deps[i].write) written[nw++] = op->deps[i].var;
-          MarkDeviceWrites(op->dev, written, nw);
+        if (op->dev.type == MXC_GPU) {  // every var written gets the end point of this work's kernels
+          std::vector<Var *> written;
+          for (int i = 0; i < op->ndeps; ++i)
+            if (op->deps[i].write) written.push_back(op->deps[i].var);
+          MarkDeviceWrites(op->dev, written.data(), static_cast<int>(written.size()));
         }
       } catch (...) {
         err = CurrentError(op->name);
@@ -567,7 +567,6 @@ class ThreadedEngine : public ThreadedEngineBase {
 
  private:
   static constexpr int kDefaultInlineWork = 16384;
-  static constexpr int kMaxGpuWrites = 64;  // vars one piece of GPU work marks with its end point
 
   static int NumWorkers() {
     int n = EnvInt("MXC_ENGINE_NUM_THREADS", 0);

@@ -167,6 +167,28 @@ TEST(CudaEmulationEvents, AReadWaitsForItsWriteNotTheWholeStream) {
   for (float v : got) ASSERT_EQ(v, 8.f);
 }
 
+// Every var a piece of GPU work writes gets the end point of its kernels (an executor's backward writes one var per
+// parameter gradient: many).
+TEST(CudaEmulationEvents, EveryVarWrittenByGpuWorkGetsItsEndPoint) {
+  const mxc::Device gpu{MXC_GPU, 0};
+  for (const char *engine : {"NaiveEngine", "ThreadedEngine"}) {
+    SCOPED_TRACE(engine);
+    mxc::Engine::SetType(engine);
+    std::vector<std::unique_ptr<mxc::Var>> vars;
+    std::vector<mxc::Var *> writes;
+    for (int i = 0; i < 200; ++i) {
+      vars.emplace_back(new mxc::Var());
+      writes.push_back(vars.back().get());
+    }
+    mxc::Engine::Get()->Push([](const mxc::RunContext &) {}, gpu, {}, writes, "many writes", -1);
+    mxc::Engine::Get()->WaitAll();
+    std::shared_ptr<void> first = std::atomic_load(&vars[0]->device_point);
+    ASSERT_NE(first, nullptr);
+    for (auto &v : vars) EXPECT_EQ(std::atomic_load(&v->device_point), first);
+  }
+  mxc::Engine::SetType("ThreadedEngine");
+}
+
 using CudaEmulationDeathTest = CudaEmulation;
 
 TEST_F(CudaEmulationDeathTest, HostAccessToDeviceMemoryCrashesWithAMessage) {

@@ -133,8 +133,16 @@ PYEOF
   if [ -n "$SEED" ]; then
     export SEED_EPOCHS=${SEED_EPOCHS:-2}
     for prog in "$SEED"/0[1-6]_*.py; do
-      if ! step "seed $(basename "$prog")" 120 $PY "$prog" && command -v gdb >/dev/null; then
-        timeout 180 gdb -q -batch -ex run -ex "thread apply all bt 15" --args $PY "$prog" 2>&1 | tail -80
+      if ! step "seed $(basename "$prog")" 120 $PY "$prog"; then
+        # A failed seed: a native stack, then the same program with the synchronous engine and with cffi's ABI mode
+        # (which of them still fails narrows the cause down).
+        if command -v gdb >/dev/null; then
+          timeout 180 gdb -q -batch -ex run -ex "thread apply all bt 15" --args $PY "$prog" 2>&1 | tail -80
+        fi
+        MXC_ENGINE_TYPE=NaiveEngine timeout 120 $PY "$prog" >/dev/null 2>&1
+        log "  rerun with MXC_ENGINE_TYPE=NaiveEngine: rc $?"
+        MXC_CFFI_MODE=abi timeout 120 $PY "$prog" >/dev/null 2>&1
+        log "  rerun with MXC_CFFI_MODE=abi: rc $?"
       fi
     done
   else

@@ -32,6 +32,26 @@ inline int Blocks(int64_t n) {
 #define MXC_CUDA_LOOP(i, n) \
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 
+// A zeroed device counter for one call's kernels (stream-ordered allocation; freed after them), or none.
+class StreamCounter {
+ public:
+  StreamCounter(bool needed, cudaStream_t s) : s_(s) {
+    if (!needed) return;
+    cudaMallocAsync(reinterpret_cast<void **>(&p_), sizeof(unsigned long long), s);
+    cudaMemsetAsync(p_, 0, sizeof(unsigned long long), s);
+  }
+  ~StreamCounter() {
+    if (p_) cudaFreeAsync(p_, s_);
+  }
+  StreamCounter(const StreamCounter &) = delete;
+  StreamCounter &operator=(const StreamCounter &) = delete;
+  unsigned long long *get() const { return p_; }
+
+ private:
+  cudaStream_t s_;
+  unsigned long long *p_ = nullptr;
+};
+
 template <typename T>
 __device__ __forceinline__ void Store(T *dst, int req, T v) {
   if (req == 3) *dst += v;

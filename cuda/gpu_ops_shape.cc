@@ -128,56 +128,50 @@ StridedView PartView(int64_t outer, int64_t len, int64_t inner, int64_t total, i
   return v;
 }
 
-void ConcatFwd(FWD_ARGS) {
+// Concat (parts along axis `dim`) and stack (parts of length 1 along a new axis `axis`): the output's axis holds the
+// parts in order.
+template <bool kStack>
+void JoinLayout(const OpParams &p, const TShape &os, int *ax, int64_t *outer, int64_t *inner) {
+  const char *name = kStack ? "axis" : "dim";
+  *ax = op::NormalizeAxis(p, p.Int(name), os.ndim(), name, os);
+  *outer = Prod(os, 0, *ax);
+  *inner = Prod(os, *ax + 1, os.ndim());
+}
+template <bool kStack>
+int64_t PartLen(const TBlob &part, int ax) {
+  return kStack ? 1 : part.shape[ax];
+}
+
+template <bool kStack>
+void JoinFwd(FWD_ARGS) {
   if (req[0] == kAddTo && !IsReal(out[0].dtype)) return Fallback(ctx, p, in, req, out);
   const TShape &os = out[0].shape;
-  const int ax = op::NormalizeAxis(p, p.Int("dim"), os.ndim(), "dim", os);
-  const int64_t outer = Prod(os, 0, ax), inner = Prod(os, ax + 1, os.ndim());
-  int64_t begin = 0;
-  for (const TBlob &x : in) {
-    // The parts cover the output: no zeroing.
-    cuda::Scatter(out[0].dtype, x.dptr, ToView(PartView(outer, x.shape[ax], inner, os[ax], begin)), out[0].dptr,
-                  x.Size(), req[0], St(ctx));
-    begin += x.shape[ax];
+  int ax;
+  int64_t outer, inner, begin = 0;
+  JoinLayout<kStack>(p, os, &ax, &outer, &inner);
+  for (const TBlob &x : in) {  // the parts cover the output: no zeroing
+    const int64_t len = PartLen<kStack>(x, ax);
+    cuda::Scatter(out[0].dtype, x.dptr, ToView(PartView(outer, len, inner, os[ax], begin)), out[0].dptr, x.Size(),
+                  req[0], St(ctx));
+    begin += len;
   }
-  CheckLaunch("Concat");
+  CheckLaunch(p.op()->name.c_str());
 }
-void ConcatBwd(BWD_ARGS) {
-  const TShape &os = og[0].shape;
-  const int ax = op::NormalizeAxis(p, p.Int("dim"), os.ndim(), "dim", os);
-  const int64_t outer = Prod(os, 0, ax), inner = Prod(os, ax + 1, os.ndim());
+template <bool kStack>
+void JoinBwd(BWD_ARGS) {
   for (size_t k = 0; k < ig.size(); ++k)
     if (req[k] == kAddTo && !IsReal(ig[k].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
-  int64_t begin = 0;
+  const TShape &os = og[0].shape;
+  int ax;
+  int64_t outer, inner, begin = 0;
+  JoinLayout<kStack>(p, os, &ax, &outer, &inner);
   for (size_t k = 0; k < ig.size(); ++k) {
-    const int64_t len = ig[k].shape[ax];
+    const int64_t len = PartLen<kStack>(ig[k], ax);
     cuda::Gather(og[0].dtype, og[0].dptr, ToView(PartView(outer, len, inner, os[ax], begin)), ig[k].dptr,
                  ig[k].Size(), req[k], St(ctx));
     begin += len;
   }
-  CheckLaunch("Concat backward");
-}
-
-void StackFwd(FWD_ARGS) {
-  if (req[0] == kAddTo && !IsReal(out[0].dtype)) return Fallback(ctx, p, in, req, out);
-  const TShape &os = out[0].shape;
-  const int ax = op::NormalizeAxis(p, p.Int("axis"), os.ndim(), "axis", os);
-  const int64_t outer = Prod(os, 0, ax), inner = Prod(os, ax + 1, os.ndim());
-  for (size_t k = 0; k < in.size(); ++k)
-    cuda::Scatter(out[0].dtype, in[k].dptr, ToView(PartView(outer, 1, inner, os[ax], static_cast<int64_t>(k))),
-                  out[0].dptr, in[k].Size(), req[0], St(ctx));
-  CheckLaunch("stack");
-}
-void StackBwd(BWD_ARGS) {
-  const TShape &os = og[0].shape;
-  const int ax = op::NormalizeAxis(p, p.Int("axis"), os.ndim(), "axis", os);
-  const int64_t outer = Prod(os, 0, ax), inner = Prod(os, ax + 1, os.ndim());
-  for (size_t k = 0; k < ig.size(); ++k)
-    if (req[k] == kAddTo && !IsReal(ig[k].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
-  for (size_t k = 0; k < ig.size(); ++k)
-    cuda::Gather(og[0].dtype, og[0].dptr, ToView(PartView(outer, 1, inner, os[ax], static_cast<int64_t>(k))),
-                 ig[k].dptr, ig[k].Size(), req[k], St(ctx));
-  CheckLaunch("stack backward");
+  CheckLaunch((p.op()->name + " backward").c_str());
 }
 
 // SliceChannel: equal parts along axis (squeeze_axis changes the outputs' shapes, not their elements).
@@ -377,19 +371,12 @@ struct DeviceGemm {
   }
 };
 
-#define MXC_GPU_REAL_SWITCH(dtype, T, ...)            \
-  switch (dtype) {                                    \
-    case kFloat32: { typedef float T; __VA_ARGS__; } break;   \
-    case kFloat64: { typedef double T; __VA_ARGS__; } break;  \
-    default: break;                                   \
-  }
-
 void DotFwd(FWD_ARGS) {
   if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
   TShape o;
   op::MatMul m = op::DotPlan(p, in[0].shape, in[1].shape, &o);
   DeviceGemm g{ctx, in[0].dtype};
-  MXC_GPU_REAL_SWITCH(in[0].dtype, T, {
+  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
     m.Forward(static_cast<const T *>(in[0].dptr), static_cast<const T *>(in[1].dptr), static_cast<T *>(out[0].dptr),
               req[0], g);
   });
@@ -400,7 +387,7 @@ void DotBwd(BWD_ARGS) {
   TShape o;
   op::MatMul m = op::DotPlan(p, id[0].shape, id[1].shape, &o);
   DeviceGemm g{ctx, id[0].dtype};
-  MXC_GPU_REAL_SWITCH(id[0].dtype, T, {
+  MXC_REAL_TYPE_SWITCH(id[0].dtype, T, {
     m.Backward(static_cast<const T *>(id[0].dptr), static_cast<const T *>(id[1].dptr),
                static_cast<const T *>(og[0].dptr), static_cast<T *>(ig[0].dptr), req[0],
                static_cast<T *>(ig[1].dptr), req[1], g);
@@ -414,7 +401,7 @@ void BatchDotFwd(FWD_ARGS) {
   int64_t batch;
   op::MatMul m = op::BatchPlan(p, in[0].shape, in[1].shape, &o, &batch);
   DeviceGemm g{ctx, in[0].dtype};
-  MXC_GPU_REAL_SWITCH(in[0].dtype, T, {
+  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
     const T *A = static_cast<const T *>(in[0].dptr), *B = static_cast<const T *>(in[1].dptr);
     T *C = static_cast<T *>(out[0].dptr);
     for (int64_t b = 0; b < batch; ++b) m.Forward(A + b * m.M * m.K, B + b * m.K * m.N, C + b * m.M * m.N, req[0], g);
@@ -427,7 +414,7 @@ void BatchDotBwd(BWD_ARGS) {
   int64_t batch;
   op::MatMul m = op::BatchPlan(p, id[0].shape, id[1].shape, &o, &batch);
   DeviceGemm g{ctx, id[0].dtype};
-  MXC_GPU_REAL_SWITCH(id[0].dtype, T, {
+  MXC_REAL_TYPE_SWITCH(id[0].dtype, T, {
     const T *A = static_cast<const T *>(id[0].dptr), *B = static_cast<const T *>(id[1].dptr);
     const T *dC = static_cast<const T *>(og[0].dptr);
     T *dA = static_cast<T *>(ig[0].dptr), *dB = static_cast<T *>(ig[1].dptr);
@@ -452,8 +439,8 @@ void RegisterShapeKernels() {
   Set("broadcast_axis", ExpandFwd<op::BroadcastExpansion>, ExpandBwd<op::BroadcastExpansion>);
   Set("tile", ExpandFwd<op::TileExpansion>, ExpandBwd<op::TileExpansion>);
   Set("repeat", ExpandFwd<op::RepeatExpansion>, ExpandBwd<op::RepeatExpansion>);
-  Set("Concat", ConcatFwd, ConcatBwd);
-  Set("stack", StackFwd, StackBwd);
+  Set("Concat", JoinFwd<false>, JoinBwd<false>);
+  Set("stack", JoinFwd<true>, JoinBwd<true>);
   Set("SliceChannel", SplitFwd, SplitBwd);
   const std::pair<const char *, int> bin[] = {
       {"broadcast_add", cuda::kAdd}, {"broadcast_sub", cuda::kSub}, {"broadcast_mul", cuda::kMul},

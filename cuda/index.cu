@@ -704,18 +704,14 @@ __global__ void MakeLossGradK(double scale, const unsigned long long *valid, T *
 void MakeLossGrad(int dtype, const void *y, bool valid, double thresh, double scale, void *gx, int64_t n, int req,
                   cudaStream_t s) {
   if (n == 0 || req == 0) return;
-  unsigned long long *cnt = nullptr;
-  if (valid) {
-    cudaMallocAsync(reinterpret_cast<void **>(&cnt), sizeof(unsigned long long), s);
-    cudaMemsetAsync(cnt, 0, sizeof(unsigned long long), s);
-  }
+  StreamCounter counter(valid, s);
+  unsigned long long *cnt = counter.get();
   MXC_CUDA_REAL_SWITCH(dtype, T, {
     if (valid)
       MXC_LAUNCH(Blocks(n), kThreads, 0, s, CountAboveK<T>)(static_cast<const T *>(y), static_cast<T>(thresh), n,
                                                             cnt);
     MXC_LAUNCH(Blocks(n), kThreads, 0, s, MakeLossGradK<T>)(scale, cnt, static_cast<T *>(gx), n, req);
   });
-  if (cnt) cudaFreeAsync(cnt, s);
 }
 
 // ------------------------------------------------------------------------------------------------- rmsprop

@@ -130,11 +130,8 @@ void SoftmaxOutputGrad(int dtype, const void *y, const void *label, void *g, int
                        cudaStream_t s) {
   int64_t total = outer * n * inner;
   if (total == 0 || req == 0) return;
-  unsigned long long *cnt = nullptr;
-  if (valid_norm) {
-    cudaMallocAsync(reinterpret_cast<void **>(&cnt), sizeof(unsigned long long), s);
-    cudaMemsetAsync(cnt, 0, sizeof(unsigned long long), s);
-  }
+  StreamCounter counter(valid_norm, s);
+  unsigned long long *cnt = counter.get();
   MXC_CUDA_REAL_SWITCH(dtype, T, {
     if (valid_norm)
       MXC_LAUNCH(Blocks(outer * inner), kThreads, 0, s, CountValidK<T>)(static_cast<const T *>(label), outer * inner,
@@ -143,7 +140,6 @@ void SoftmaxOutputGrad(int dtype, const void *y, const void *label, void *g, int
         static_cast<const T *>(y), static_cast<const T *>(label), static_cast<T *>(g), outer, n, inner, scale,
         use_ignore, static_cast<long long>(ignore), cnt, req);
   });
-  if (cnt) cudaFreeAsync(cnt, s);
 }
 
 // ------------------------------------------------------------------------------------------------- im2col

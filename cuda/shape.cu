@@ -30,6 +30,14 @@ __device__ __forceinline__ int64_t OffsetOf(int64_t i, int n, const int64_t *sha
     default: { typedef uint8_t T; __VA_ARGS__; } break;           \
   }
 
+// Copies: by element size when they write (any dtype), as float/double when they add.
+#define MXC_COPY_SWITCH(dtype, req, T, ...)                       \
+  if (req == 3) {                                                 \
+    MXC_CUDA_REAL_SWITCH(dtype, T, __VA_ARGS__);                  \
+  } else {                                                        \
+    MXC_SIZE_SWITCH(dtype, T, __VA_ARGS__);                       \
+  }
+
 // ------------------------------------------------------------------------------------------------ gather/scatter
 template <typename T>
 __global__ void GatherK(const T *src, View v, T *dst, int64_t n, int req) {
@@ -193,26 +201,14 @@ __global__ void SoftmaxGradK(const T *dy, const T *y, T *dx, int64_t outer, int6
 
 void Gather(int dtype, const void *src, const View &v, void *dst, int64_t n, int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;
-  if (req == 3) {
-    MXC_CUDA_REAL_SWITCH(dtype, T, {
-      MXC_LAUNCH(Blocks(n), kThreads, 0, s, GatherK<T>)(static_cast<const T *>(src), v, static_cast<T *>(dst), n, req);
-    });
-    return;
-  }
-  MXC_SIZE_SWITCH(dtype, T, {
+  MXC_COPY_SWITCH(dtype, req, T, {
     MXC_LAUNCH(Blocks(n), kThreads, 0, s, GatherK<T>)(static_cast<const T *>(src), v, static_cast<T *>(dst), n, req);
   });
 }
 
 void Scatter(int dtype, const void *small, const View &v, void *big, int64_t n, int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;
-  if (req == 3) {
-    MXC_CUDA_REAL_SWITCH(dtype, T, {
-      MXC_LAUNCH(Blocks(n), kThreads, 0, s, ScatterK<T>)(static_cast<const T *>(small), v, static_cast<T *>(big), n, req);
-    });
-    return;
-  }
-  MXC_SIZE_SWITCH(dtype, T, {
+  MXC_COPY_SWITCH(dtype, req, T, {
     MXC_LAUNCH(Blocks(n), kThreads, 0, s, ScatterK<T>)(static_cast<const T *>(small), v, static_cast<T *>(big), n, req);
   });
 }

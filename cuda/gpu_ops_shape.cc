@@ -371,66 +371,22 @@ struct DeviceGemm {
   }
 };
 
-void DotFwd(FWD_ARGS) {
+void MatMulFwd(FWD_ARGS) {
   if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
-  TShape o;
-  op::MatMul m = op::DotPlan(p, in[0].shape, in[1].shape, &o);
-  DeviceGemm g{ctx, in[0].dtype};
-  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
-    m.Forward(static_cast<const T *>(in[0].dptr), static_cast<const T *>(in[1].dptr), static_cast<T *>(out[0].dptr),
-              req[0], g);
-  });
-  CheckLaunch("dot");
+  op::MatMulForward(p, in, req[0], out[0], DeviceGemm{ctx, in[0].dtype});
+  CheckLaunch(p.op()->name.c_str());
 }
-void DotBwd(BWD_ARGS) {
+void MatMulBwd(BWD_ARGS) {
   if (!IsReal(id[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
-  TShape o;
-  op::MatMul m = op::DotPlan(p, id[0].shape, id[1].shape, &o);
-  DeviceGemm g{ctx, id[0].dtype};
-  MXC_REAL_TYPE_SWITCH(id[0].dtype, T, {
-    m.Backward(static_cast<const T *>(id[0].dptr), static_cast<const T *>(id[1].dptr),
-               static_cast<const T *>(og[0].dptr), static_cast<T *>(ig[0].dptr), req[0],
-               static_cast<T *>(ig[1].dptr), req[1], g);
-  });
-  CheckLaunch("dot backward");
-}
-
-void BatchDotFwd(FWD_ARGS) {
-  if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
-  TShape o;
-  int64_t batch;
-  op::MatMul m = op::BatchPlan(p, in[0].shape, in[1].shape, &o, &batch);
-  DeviceGemm g{ctx, in[0].dtype};
-  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
-    const T *A = static_cast<const T *>(in[0].dptr), *B = static_cast<const T *>(in[1].dptr);
-    T *C = static_cast<T *>(out[0].dptr);
-    for (int64_t b = 0; b < batch; ++b) m.Forward(A + b * m.M * m.K, B + b * m.K * m.N, C + b * m.M * m.N, req[0], g);
-  });
-  CheckLaunch("batch_dot");
-}
-void BatchDotBwd(BWD_ARGS) {
-  if (!IsReal(id[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
-  TShape o;
-  int64_t batch;
-  op::MatMul m = op::BatchPlan(p, id[0].shape, id[1].shape, &o, &batch);
-  DeviceGemm g{ctx, id[0].dtype};
-  MXC_REAL_TYPE_SWITCH(id[0].dtype, T, {
-    const T *A = static_cast<const T *>(id[0].dptr), *B = static_cast<const T *>(id[1].dptr);
-    const T *dC = static_cast<const T *>(og[0].dptr);
-    T *dA = static_cast<T *>(ig[0].dptr), *dB = static_cast<T *>(ig[1].dptr);
-    const int64_t sa = m.M * m.K, sb = m.K * m.N, sc = m.M * m.N;
-    for (int64_t b = 0; b < batch; ++b)
-      m.Backward(A + b * sa, B + b * sb, dC + b * sc, dA ? dA + b * sa : nullptr, req[0], dB ? dB + b * sb : nullptr,
-                 req[1], g);
-  });
-  CheckLaunch("batch_dot backward");
+  op::MatMulBackward(p, og[0], id, req, ig, DeviceGemm{ctx, id[0].dtype});
+  CheckLaunch((p.op()->name + " backward").c_str());
 }
 
 }  // namespace
 
 void RegisterShapeKernels() {
-  Set("dot", DotFwd, DotBwd);
-  Set("batch_dot", BatchDotFwd, BatchDotBwd);
+  Set("dot", MatMulFwd, MatMulBwd);
+  Set("batch_dot", MatMulFwd, MatMulBwd);
   Set("transpose", ViewFwd<op::TransposeView>, ViewBwd<op::TransposeView>);
   Set("swapaxes", ViewFwd<op::TransposeView>, ViewBwd<op::TransposeView>);
   Set("slice", ViewFwd<op::SliceView>, ViewBwd<op::SliceView>);

@@ -101,21 +101,15 @@ void RealTypeInfer(const OpParams &p, std::vector<int> *in, std::vector<int> *ou
   CheckDType(p, (*in)[0], "lhs", IsReal, "float32 or float64");
 }
 
-void DotForward(const OpContext &, const OpParams &p, const std::vector<TBlob> &in, const std::vector<OpReq> &req,
-                const std::vector<TBlob> &out) {
-  TShape o;
-  MatMul m = DotPlan(p, in[0].shape, in[1].shape, &o);
-  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, { m.Forward(in[0].ptr<T>(), in[1].ptr<T>(), out[0].ptr<T>(), req[0], CpuGemm()); });
+void MatMulForwardCpu(const OpContext &, const OpParams &p, const std::vector<TBlob> &in, const std::vector<OpReq> &req,
+                      const std::vector<TBlob> &out) {
+  MatMulForward(p, in, req[0], out[0], CpuGemm());
 }
 
-void DotBackward(const OpContext &, const OpParams &p, const std::vector<TBlob> &og, const std::vector<TBlob> &in,
-                 const std::vector<TBlob> &, const std::vector<OpReq> &req, const std::vector<TBlob> &ig) {
-  TShape o;
-  MatMul m = DotPlan(p, in[0].shape, in[1].shape, &o);
-  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
-    m.Backward(in[0].ptr<T>(), in[1].ptr<T>(), og[0].ptr<T>(), ig[0].ptr<T>(), req[0], ig[1].ptr<T>(), req[1],
-               CpuGemm());
-  });
+void MatMulBackwardCpu(const OpContext &, const OpParams &p, const std::vector<TBlob> &og,
+                       const std::vector<TBlob> &in, const std::vector<TBlob> &, const std::vector<OpReq> &req,
+                       const std::vector<TBlob> &ig) {
+  MatMulBackward(p, og[0], in, req, ig, CpuGemm());
 }
 
 // batch_dot: (B..., M, K) x (B..., K, N) -> (B..., M, N), each operand possibly transposed in its last two axes.
@@ -161,35 +155,6 @@ void BatchDotShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShap
   ShapeAssign(&(*out)[0], o, p.op(), "output");
 }
 
-void BatchDotForward(const OpContext &, const OpParams &p, const std::vector<TBlob> &in,
-                     const std::vector<OpReq> &req, const std::vector<TBlob> &out) {
-  TShape o;
-  int64_t batch;
-  MatMul m = BatchPlan(p, in[0].shape, in[1].shape, &o, &batch);
-  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
-    const T *A = in[0].ptr<T>(), *B = in[1].ptr<T>();
-    T *C = out[0].ptr<T>();
-    for (int64_t b = 0; b < batch; ++b)
-      m.Forward(A + b * m.M * m.K, B + b * m.K * m.N, C + b * m.M * m.N, req[0], CpuGemm());
-  });
-}
-
-void BatchDotBackward(const OpContext &, const OpParams &p, const std::vector<TBlob> &og,
-                      const std::vector<TBlob> &in, const std::vector<TBlob> &, const std::vector<OpReq> &req,
-                      const std::vector<TBlob> &ig) {
-  TShape o;
-  int64_t batch;
-  MatMul m = BatchPlan(p, in[0].shape, in[1].shape, &o, &batch);
-  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
-    const T *A = in[0].ptr<T>(), *B = in[1].ptr<T>(), *dC = og[0].ptr<T>();
-    T *dA = ig[0].ptr<T>(), *dB = ig[1].ptr<T>();
-    const int64_t sa = m.M * m.K, sb = m.K * m.N, sc = m.M * m.N;
-    for (int64_t b = 0; b < batch; ++b)
-      m.Backward(A + b * sa, B + b * sb, dC + b * sc, dA ? dA + b * sa : nullptr, req[0], dB ? dB + b * sb : nullptr,
-                 req[1], CpuGemm());
-  });
-}
-
 Op &MatOp(Op &op, const char *doc) {
   return op.describe(doc)
       .set_inputs({"lhs", "rhs"})
@@ -206,15 +171,15 @@ static Op &dot_reg = MatOp(OpRegistry::Get()->Register("dot"),
                            "Dot product of two arrays: matrix product of lhs flattened to 2-d over all but its last "
                            "axis and rhs flattened over all but its first (transpose flags swap which axes).")
                          .set_infer_shape(DotShape)
-                         .set_compute(MXC_CPU, DotForward)
-                         .set_backward(MXC_CPU, DotBackward);
+                         .set_compute(MXC_CPU, MatMulForwardCpu)
+                         .set_backward(MXC_CPU, MatMulBackwardCpu);
 
 static Op &batch_dot_reg = MatOp(OpRegistry::Get()->Register("batch_dot"),
                                  "Batched matrix product: (B, M, K) x (B, K, N) -> (B, M, N); leading batch axes "
                                  "may be more than one.")
                                .set_infer_shape(BatchDotShape)
-                               .set_compute(MXC_CPU, BatchDotForward)
-                               .set_backward(MXC_CPU, BatchDotBackward);
+                               .set_compute(MXC_CPU, MatMulForwardCpu)
+                               .set_backward(MXC_CPU, MatMulBackwardCpu);
 
 }  // namespace op
 }  // namespace mxc

@@ -321,12 +321,9 @@ void SoftmaxOutputBwd(BWD_ARGS) {
   CheckLaunch("SoftmaxOutput backward");
 }
 
-// Convolution (1-D and 2-D, NCW/NCHW) by im2col + GEMM per image and group.
-struct ConvGeom {
-  int64_t N, C, H, W, F, G, oh, ow;
-  int kh, kw, sh, sw, ph, pw, dh, dw;
-  bool ok = false;
-};
+}  // namespace
+
+// Convolution (1-D and 2-D, NCW/NCHW): the geometry (gpu_ops.h).
 ConvGeom GetConv(const OpParams &p, const TShape &d, const TShape &o) {
   ConvGeom g;
   const auto &k = p.Tuple("kernel");
@@ -359,6 +356,8 @@ ConvGeom GetConv(const OpParams &p, const TShape &d, const TShape &o) {
   return g;
 }
 
+namespace {
+
 // Convolution by im2col + one matrix product per group for a chunk of images at once: col (C*kh*kw, n*oh*ow) and the
 // output as (F, n*oh*ow), transposed into (n, F, oh*ow). Chunks keep that scratch under MXC_CUDA_CONV_SCRATCH bytes
 // (256 MiB).
@@ -378,11 +377,8 @@ cuda::View ChunkView(int64_t a, int64_t b, int64_t hw) {  // reads an (b, a, hw)
   return v;
 }
 
-void ConvFwd(FWD_ARGS) {
-  if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
-  ConvGeom g = GetConv(p, in[0].shape, out[0].shape);
-  if (!g.ok) return Fallback(ctx, p, in, req, out);
-  if (req[0] == kNullOp || g.N == 0) return;
+// The im2col + GEMM forward (g.N > 0).
+void ConvFwdGemm(const ConvGeom &g, FWD_ARGS) {
   const int t = in[0].dtype;
   const size_t es = DTypeSize(t);
   const int64_t ckk = g.C / g.G * g.kh * g.kw, hw = g.oh * g.ow, fg = g.F / g.G, chw = g.C * g.H * g.W;
@@ -410,10 +406,17 @@ void ConvFwd(FWD_ARGS) {
   }
   CheckLaunch("Convolution");
 }
-void ConvBwd(BWD_ARGS) {
-  if (!IsReal(id[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
-  ConvGeom g = GetConv(p, id[0].shape, og[0].shape);
-  if (!g.ok) return FallbackGrad(ctx, p, og, id, od, req, ig);
+void ConvFwd(FWD_ARGS) {
+  if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+  ConvGeom g = GetConv(p, in[0].shape, out[0].shape);
+  if (!g.ok) return Fallback(ctx, p, in, req, out);
+  if (req[0] == kNullOp || g.N == 0) return;
+  auto gemm = [&](const Blobs &o, const Reqs &r) { ConvFwdGemm(g, ctx, p, in, r, o); };
+  if (!CudnnConvForward(ctx, p, in, req, out, g, gemm)) gemm(out, req);
+}
+// The im2col + GEMM data and weight gradients.
+void ConvBwdGemm(const ConvGeom &g, BWD_ARGS) {
+  (void)od;
   const int t = id[0].dtype;
   const size_t es = DTypeSize(t);
   const int64_t ckk = g.C / g.G * g.kh * g.kw, hw = g.oh * g.ow, fg = g.F / g.G, chw = g.C * g.H * g.W;
@@ -449,6 +452,17 @@ void ConvBwd(BWD_ARGS) {
   } else if (dw_needed && req[1] != kAddTo) {  // no images: a zero weight gradient
     DeviceZero(ctx.dev, ig[1].dptr, ig[1].Size() * DTypeSize(ig[1].dtype));
   }
+  CheckLaunch("Convolution backward");
+}
+void ConvBwd(BWD_ARGS) {
+  if (!IsReal(id[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  ConvGeom g = GetConv(p, id[0].shape, og[0].shape);
+  if (!g.ok) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const int t = id[0].dtype;
+  const int64_t hw = g.oh * g.ow;
+  Reqs dreq(req.begin(), req.begin() + 2);  // data and weight
+  auto gemm = [&](const Blobs &grads, const Reqs &r) { ConvBwdGemm(g, ctx, p, og, id, od, r, grads); };
+  if (!CudnnConvBackward(ctx, p, og, id, od, dreq, ig, g, gemm)) gemm(ig, dreq);
   if (!p.Bool("no_bias") && req.size() > 2 && req[2] != kNullOp)
     cuda::SumKeepAxis(t, og[0].dptr, ig[2].dptr, g.N, g.F, hw, req[2], St(ctx));
   CheckLaunch("Convolution backward");

@@ -2,6 +2,8 @@
 // fallback, GEMM through cuBLAS, and Set() to give an operator its GPU kernels. Glue only (framework headers).
 #pragma once
 
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "gpu_device.h"
@@ -36,6 +38,30 @@ void FallbackGrad(BWD_ARGS);
 // Row-major C = alpha op(A) op(B) + beta C on the op's device (cuBLAS when built with it).
 void Gemm(const OpContext &ctx, int dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
           const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C, int64_t ldc);
+
+// Convolution (1-D as 2-D with H = 1, and 2-D; NCW/NCHW): the geometry of a call. ok is false for a call the GPU
+// kernels do not cover (another layout, 3-D).
+struct ConvGeom {
+  int64_t N, C, H, W, F, G, oh, ow;
+  int kh, kw, sh, sw, ph, pw, dh, dw;
+  bool ok = false;
+};
+ConvGeom GetConv(const OpParams &p, const TShape &data, const TShape &out);
+
+// Convolution through cuDNN (cuda/conv_cudnn.cc), when the build has it (MXC_USE_CUDNN) and it is chosen for this
+// geometry; false: the caller runs mxc's own im2col + GEMM kernels. `gemm` runs those kernels into the outputs (or
+// input gradients) and requests it is given: on a geometry's first call, both are timed and the faster is kept.
+// The backward computes the data and weight gradients only (not the bias's).
+using ConvGemmRunner = std::function<void(const Blobs &outputs, const Reqs &req)>;
+bool CudnnConvForward(FWD_ARGS, const ConvGeom &g, const ConvGemmRunner &gemm);
+bool CudnnConvBackward(BWD_ARGS, const ConvGeom &g, const ConvGemmRunner &gemm);
+// Convolution calls (forward and backward) run by cuDNN and by the GEMM kernels, and geometries measured.
+struct ConvAlgoCounts {
+  int64_t cudnn = 0, gemm = 0, tuned = 0;
+};
+ConvAlgoCounts ConvAlgoStats();
+// One line per measured geometry: the key, the choice and the times.
+std::vector<std::string> ConvChoices();
 
 // Gives an existing operator its GPU forward (and backward) kernel; skipped when the operator is not in this build.
 void Set(const char *name, FCompute f, FBackward b = nullptr);

@@ -125,6 +125,105 @@ TEST(OpGpu, ConvolutionInChunksMatchesTheCpu) {
   unsetenv("MXC_CUDA_CONV_SCRATCH");
 }
 
+#ifdef MXC_USE_CUDA
+// Convolution's GPU forward and gradients (write and add requests) against the CPU, with cuDNN forced, mxc's GEMM
+// kernels forced, and the default choice by timing; each mode is checked to have run what it says.
+std::vector<Case> ConvCases() {
+  return {
+      {"Convolution", {{"kernel", "(3,3)"}, {"num_filter", "4"}, {"pad", "(1,1)"}}, {{4, 3, 6, 5}, {4, 3, 3, 3}, {4}}},
+      {"Convolution",
+       {{"kernel", "(2,3)"}, {"num_filter", "4"}, {"stride", "(2,1)"}, {"dilate", "(1,2)"}, {"num_group", "2"},
+        {"no_bias", "true"}},
+       {{4, 4, 7, 8}, {4, 2, 2, 3}}},
+      {"Convolution", {{"kernel", "(3,)"}, {"num_filter", "2"}, {"pad", "(1,)"}}, {{2, 3, 9}, {2, 3, 3}, {2}}},
+      {"Convolution", {{"kernel", "(1,1)"}, {"num_filter", "3"}, {"cudnn_tune", "off"}}, {{3, 2, 4, 4}, {3, 2, 1, 1}, {3}}},
+      {"Convolution", {{"kernel", "(3,3)"}, {"num_filter", "2"}, {"stride", "(2,2)"}}, {{2, 2, 7, 7}, {2, 2, 3, 3}, {2}},
+       -1, 1, {}, nullptr, false, mxc::kFloat64},
+  };
+}
+
+// The data and weight gradients added (kAddTo) onto gradients that hold 1.5, on the GPU and on the CPU.
+void CompareAddTo(const Case &c) {
+  SCOPED_TRACE(c.op + " (add requests)");
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
+  OpParams p(op, c.params);
+  std::vector<std::vector<double>> res[2];
+  for (int d = 0; d < 2; ++d) {
+    const Device dev = d == 0 ? Device::CPU() : kGPU;
+    std::vector<NDArray> in, out;
+    for (size_t i = 0; i < c.shapes.size(); ++i) in.push_back(CopyTo(mxct::Random(c.shapes[i], -1, 1, c.dtype, 5 + i), dev));
+    mxc::Invoke(op, p, in, &out);
+    NDArray head = CopyTo(mxct::Random(out[0].shape(), -1, 1, c.dtype, 77), dev);
+    std::vector<NDArray> ig;
+    std::vector<TBlob> og{head.blob()}, id, od{out[0].blob()}, gb;
+    for (auto &a : in) {
+      ig.push_back(CopyTo(mxct::FromVec(a.shape(), std::vector<double>(a.Size(), 1.5), c.dtype), dev));
+      a.WaitToRead();
+    }
+    out[0].WaitToRead();
+    for (auto &a : in) id.push_back(a.blob());
+    for (auto &a : ig) gb.push_back(a.blob());
+    std::vector<mxc::OpReq> req(in.size(), mxc::kAddTo);
+    mxc::OpContext ctx;
+    ctx.dev = dev;
+    op->backward.at(dev.type)(ctx, p, og, id, od, req, gb);
+    mxc::DeviceWait(dev);
+    for (auto &a : ig) res[d].push_back(HostVec(a));
+  }
+  for (size_t k = 0; k < res[0].size(); ++k)
+    mxct::ExpectNear(res[1][k], res[0][k], 1e-4, 1e-5, "added gradient of input " + std::to_string(k));
+}
+
+TEST(OpGpu, ConvolutionByCudnnAndByGemmMatchesTheCpu) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const size_t first_choice = mxc::gpu::ConvChoices().size();  // geometries of this test only (unique shapes)
+  for (const char *mode : {"gemm", "cudnn", "auto"}) {
+    SCOPED_TRACE(mode);
+    setenv("MXC_CUDA_CONV", mode, 1);
+    const auto before = mxc::gpu::ConvAlgoStats();
+    for (auto &c : ConvCases()) {
+      Compare(c);
+      CompareAddTo(c);
+    }
+    const auto after = mxc::gpu::ConvAlgoStats();
+    const int64_t calls = (after.cudnn - before.cudnn) + (after.gemm - before.gemm);
+    EXPECT_EQ(calls, 5 * 4) << "two forwards and two backwards per case";
+    if (std::string(mode) == "gemm") {
+      EXPECT_EQ(after.cudnn, before.cudnn);
+      EXPECT_EQ(after.tuned, before.tuned);
+    }
+#ifdef MXC_USE_CUDNN
+    if (std::string(mode) == "cudnn") EXPECT_EQ(after.gemm, before.gemm) << "every call through cuDNN";
+    // A forward and a backward per case and request set, each chosen once (write and add share a key).
+    if (std::string(mode) != "gemm") EXPECT_EQ(after.tuned - before.tuned, 5 * 2);
+#else
+    EXPECT_EQ(after.cudnn, before.cudnn) << "a build without cuDNN";
+#endif
+  }
+  unsetenv("MXC_CUDA_CONV");
+#ifdef MXC_USE_CUDNN
+  // The default mode timed both candidates for each geometry and says so.
+  int timed = 0;
+  const auto choices = mxc::gpu::ConvChoices();
+  for (size_t i = first_choice; i < choices.size(); ++i) {
+    const std::string &line = choices[i];
+    std::printf("[ gpu ] Convolution %s\n", line.c_str());
+    if (line.find("MXC_CUDA_CONV=cudnn") == std::string::npos && line.find("tune None") != std::string::npos) {
+      EXPECT_NE(line.find("gemm "), std::string::npos) << line;
+      EXPECT_NE(line.find("cudnn"), std::string::npos) << line;
+      ++timed;
+    }
+  }
+  EXPECT_EQ(timed, 4 * 2);
+  // cudnn_off=True keeps a convolution on the GEMM kernels.
+  const auto before = mxc::gpu::ConvAlgoStats();
+  Compare({"Convolution", {{"kernel", "(3,3)"}, {"num_filter", "2"}, {"cudnn_off", "true"}},
+           {{2, 2, 5, 5}, {2, 2, 3, 3}, {2}}});
+  EXPECT_EQ(mxc::gpu::ConvAlgoStats().cudnn, before.cudnn);
+#endif
+}
+#endif
+
 TEST(OpGpu, ReportsOperatorsWithoutNativeKernel) {
 #ifdef MXC_USE_CUDA
   auto staged = mxc::gpu::HostStagedOps();

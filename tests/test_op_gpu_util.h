@@ -15,6 +15,12 @@
 namespace mxc {
 namespace gpu {
 std::vector<std::string> HostStagedOps();
+// cuda/gpu_ops.h (not includable here: it needs CUDA's headers).
+struct ConvAlgoCounts {
+  int64_t cudnn = 0, gemm = 0, tuned = 0;
+};
+ConvAlgoCounts ConvAlgoStats();
+std::vector<std::string> ConvChoices();
 }
 }  // namespace mxc
 #endif

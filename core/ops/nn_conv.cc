@@ -367,12 +367,14 @@ MXC_REGISTER_OP(Convolution)
     .add_param("pad", ParamKind::kShape, "()", "Zero padding on both sides: (w,) or (h, w). Defaults to no padding.")
     .add_required_param("num_filter", ParamKind::kInt, "Convolution filter (channel) number.")
     .add_param("num_group", ParamKind::kInt, "1", "Number of group partitions.")
-    .add_param("workspace", ParamKind::kInt, "1024", "Maximum temporary workspace in MB (accepted, ignored).")
+    .add_param("workspace", ParamKind::kInt, "1024", "Maximum temporary workspace in MB for cuDNN's algorithms "
+                                                     "(GPU; the CPU ignores it).")
     .add_param("no_bias", ParamKind::kBool, "False", "Whether to disable the bias (then there is no bias input).")
-    .add_param("cudnn_tune", ParamKind::kEnum, "None", "Whether to pick the convolution algorithm by running "
-                                                       "performance tests (accepted, ignored).",
+    .add_param("cudnn_tune", ParamKind::kEnum, "None", "GPU: 'off' picks cuDNN's algorithm by its heuristics; "
+                                                       "otherwise the algorithms (and mxc's own GEMM kernels) are "
+                                                       "timed on first use ('fastest': no workspace limit).",
                {"None", "fastest", "limited_workspace", "off"})
-    .add_param("cudnn_off", ParamKind::kBool, "False", "Turn off cudnn for this layer (accepted, ignored).")
+    .add_param("cudnn_off", ParamKind::kBool, "False", "GPU: do not use cuDNN for this layer (mxc's GEMM kernels).")
     .add_param("layout", ParamKind::kEnum, "None", "Set layout for input and output: NCW or NCHW (None: default).",
                {"None", "NCDHW", "NCHW", "NCW", "NDHWC", "NHWC"})
     .set_infer_shape(ConvInferShape)

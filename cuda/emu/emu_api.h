@@ -27,6 +27,11 @@ void SyncThreads();
 void LaunchGrid(cudaStream_t s, const char *name, dim3 grid, dim3 block, size_t shmem, bool barriers,
                 std::function<void()> thread);
 
+// Queues host code that runs as device work on stream s, in stream order: device memory is accessible to it, as to a
+// kernel. An exception it throws is a launch failure reported by the stream's next synchronisation. Used by the
+// emulated libraries (cuBLAS in runtime.cc, cuDNN in cudnn.cc).
+void EnqueueDeviceWork(cudaStream_t s, std::function<void()> work);
+
 template <typename... P>
 struct Launcher {
   void (*kernel)(P...);

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -491,6 +492,8 @@ void LaunchGrid(cudaStream_t s, const char *name, dim3 grid, dim3 block, size_t 
   });
 }
 
+void EnqueueDeviceWork(cudaStream_t s, std::function<void()> work) { S(s)->Push(std::move(work)); }
+
 }  // namespace emu
 }  // namespace mxc
 
@@ -558,6 +561,7 @@ struct EmuEvent {
   std::condition_variable cv;
   uint64_t recorded = 0, reached = 0;
   Stream *stream = nullptr;
+  std::chrono::steady_clock::time_point when;  // when the stream reached the last record
 };
 
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned int) {
@@ -587,6 +591,7 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
       [ev, gen] {
         std::lock_guard<std::mutex> lk(ev->mu);
         if (gen > ev->reached) ev->reached = gen;
+        ev->when = std::chrono::steady_clock::now();
         ev->cv.notify_all();
       },
       false);
@@ -604,6 +609,17 @@ cudaError_t cudaEventSynchronize(cudaEvent_t e) {
     st = ev->stream;
   }
   return st ? SetError(st->TakeError()) : cudaSuccess;
+}
+
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end) {
+  auto *a = reinterpret_cast<EmuEvent *>(start), *b = reinterpret_cast<EmuEvent *>(end);
+  if (!ms || !a || !b) return SetError(cudaErrorInvalidValue);
+  std::lock_guard<std::mutex> la(a->mu);
+  if (a->recorded == 0 || a->reached < a->recorded) return SetError(a->recorded ? cudaErrorNotReady : cudaErrorInvalidResourceHandle);
+  std::lock_guard<std::mutex> lb(b->mu);
+  if (b->recorded == 0 || b->reached < b->recorded) return SetError(b->recorded ? cudaErrorNotReady : cudaErrorInvalidResourceHandle);
+  *ms = std::chrono::duration<float, std::milli>(b->when - a->when).count();
+  return cudaSuccess;
 }
 
 cudaError_t cudaLaunchHostFunc(cudaStream_t s, cudaHostFn_t fn, void *user_data) {

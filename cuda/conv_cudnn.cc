@@ -1,0 +1,475 @@
+// Convolution through cuDNN, when the build has it (MXC_USE_CUDNN; cuda/cuda.cmake finds it), chosen per
+// convolution geometry against mxc's own im2col + GEMM kernels (cuda/gpu_ops.cc) by measuring both.
+//
+// On the first call of a geometry (device, dtype, shapes, stride, padding, dilation, groups, which gradients), in
+// the default mode, cuDNN's Find functions time each of its algorithms that fit the workspace limit, writing into
+// scratch outputs; mxc's GEMM path is then timed on the same stream with CUDA events, also into scratch outputs. The
+// faster of the two is kept for that geometry (MXC_CUDA_CONV_VERBOSE=1 prints each choice, ConvChoices() lists them).
+// This is what MXNet's cudnn_tune does, with mxc's own kernels as one more candidate.
+//
+// The operator's parameters keep their MXNet meaning:
+//   cudnn_off=True          mxc's GEMM kernels;
+//   cudnn_tune='off'        cuDNN with its heuristically first algorithm that fits the workspace, nothing timed;
+//   cudnn_tune='fastest'    time, with no workspace limit (up to 8 GiB);
+//   otherwise               time, with the workspace parameter (MiB, default 1024) as the limit.
+// MXC_CUDA_CONV=gemm | cudnn | auto (the default) forces mxc's kernels or cuDNN everywhere (tests run both).
+// float32 convolutions use FMA math (no TF32), as the CPU does; MXC_CUDA_ALLOW_TF32=1 allows TF32 tensor cores.
+//
+// A cuDNN that fails to start (no usable GPU for it, a library missing at run time) is reported once and the GEMM
+// kernels are used. cuDNN's legacy convolution API (cudnnConvolutionForward, ...) is used: deprecated in cuDNN 9
+// in favour of the graph API, but present and supported there.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "device.h"
+#include "gpu_device.h"
+#include "gpu_ops.h"
+
+#ifdef MXC_USE_CUDNN
+#include <cudnn.h>
+#endif
+
+namespace mxc {
+namespace gpu {
+
+namespace {
+
+std::mutex g_choices_mu;
+std::vector<std::string> &ChoiceLog() {
+  static auto *v = new std::vector<std::string>();
+  return *v;
+}
+ConvAlgoCounts g_counts;
+
+enum class Mode { kAuto, kGemm, kCudnn };
+Mode EnvMode() {
+  const char *e = std::getenv("MXC_CUDA_CONV");
+  if (!e || !*e || !std::strcmp(e, "auto")) return Mode::kAuto;
+  if (!std::strcmp(e, "gemm")) return Mode::kGemm;
+  if (!std::strcmp(e, "cudnn")) return Mode::kCudnn;
+  Throw(ErrorKind::kValue, "MXC_CUDA_CONV must be auto, gemm or cudnn, not '", e, "'");
+  return Mode::kAuto;
+}
+bool Verbose() {
+  const char *e = std::getenv("MXC_CUDA_CONV_VERBOSE");
+  return e && *e && std::strcmp(e, "0") != 0;
+}
+void Count(bool cudnn) {
+  std::lock_guard<std::mutex> lk(g_choices_mu);
+  (cudnn ? g_counts.cudnn : g_counts.gemm)++;
+}
+
+#ifdef MXC_USE_CUDNN
+
+void CheckDnn(cudnnStatus_t st, const char *what, const ConvGeom &g) {
+  if (st == CUDNN_STATUS_SUCCESS) return;
+  Throw(ErrorKind::kDevice, "Convolution: cuDNN ", what, " failed: ", cudnnGetErrorString(st), " (data (", g.N, ",",
+        g.C, ",", g.H, ",", g.W, "), ", g.F, " filters ", g.kh, "x", g.kw, ", groups ", g.G, ")");
+}
+
+// One cuDNN handle per device, on the device's stream; calls on it hold the device's lock. nullptr when cuDNN could
+// not be started on that device (reported once; the GEMM kernels run instead).
+struct DnnDevice {
+  std::mutex mu;
+  bool tried = false;
+  cudnnHandle_t handle = nullptr;
+};
+DnnDevice &Dnn(int dev) {
+  static auto *d = new DnnDevice[64];
+  return d[dev];
+}
+cudnnHandle_t Handle(int dev, DnnDevice &d) {  // d.mu held
+  if (!d.tried) {
+    d.tried = true;
+    cudaStream_t s = Stream(dev);
+    cudnnStatus_t st = cudnnCreate(&d.handle);
+    if (st == CUDNN_STATUS_SUCCESS) st = cudnnSetStream(d.handle, s);
+    if (st != CUDNN_STATUS_SUCCESS) {
+      std::fprintf(stderr, "mxc: cuDNN could not start on gpu(%d) (%s); convolutions use mxc's GEMM kernels\n", dev,
+                   cudnnGetErrorString(st));
+      if (d.handle) cudnnDestroy(d.handle);
+      d.handle = nullptr;
+    }
+  }
+  return d.handle;
+}
+
+// The descriptors of one call: 4-D NCHW tensors (1-D convolutions have H = 1).
+struct Descs {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, b = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t c = nullptr;
+  cudnnDataType_t dt;
+  Descs(const ConvGeom &g, int dtype) {
+    dt = dtype == kFloat64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
+    CheckDnn(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor", g);
+    CheckDnn(cudnnCreateTensorDescriptor(&y), "cudnnCreateTensorDescriptor", g);
+    CheckDnn(cudnnCreateTensorDescriptor(&b), "cudnnCreateTensorDescriptor", g);
+    CheckDnn(cudnnCreateFilterDescriptor(&w), "cudnnCreateFilterDescriptor", g);
+    CheckDnn(cudnnCreateConvolutionDescriptor(&c), "cudnnCreateConvolutionDescriptor", g);
+    Tensor(x, {g.N, g.C, g.H, g.W}, g);
+    Tensor(y, {g.N, g.F, g.oh, g.ow}, g);
+    Tensor(b, {1, g.F, 1, 1}, g);
+    const int wd[4] = {int(g.F), int(g.C / g.G), g.kh, g.kw};
+    CheckDnn(cudnnSetFilterNdDescriptor(w, dt, CUDNN_TENSOR_NCHW, 4, wd), "cudnnSetFilterNdDescriptor", g);
+    const int pad[2] = {g.ph, g.pw}, stride[2] = {g.sh, g.sw}, dil[2] = {g.dh, g.dw};
+    CheckDnn(cudnnSetConvolutionNdDescriptor(c, 2, pad, stride, dil, CUDNN_CROSS_CORRELATION, dt),
+             "cudnnSetConvolutionNdDescriptor", g);
+    CheckDnn(cudnnSetConvolutionGroupCount(c, int(g.G)), "cudnnSetConvolutionGroupCount", g);
+    const char *tf32 = std::getenv("MXC_CUDA_ALLOW_TF32");
+    const bool allow = tf32 && *tf32 && std::strcmp(tf32, "0") != 0;
+    CheckDnn(cudnnSetConvolutionMathType(c, allow ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH),
+             "cudnnSetConvolutionMathType", g);
+  }
+  void Tensor(cudnnTensorDescriptor_t t, std::vector<int64_t> d, const ConvGeom &g) {
+    int dims[4], strides[4];
+    for (int i = 0; i < 4; ++i) dims[i] = static_cast<int>(d[i]);
+    strides[3] = 1;
+    for (int i = 2; i >= 0; --i) strides[i] = strides[i + 1] * dims[i + 1];
+    CheckDnn(cudnnSetTensorNdDescriptor(t, dt, 4, dims, strides), "cudnnSetTensorNdDescriptor", g);
+  }
+  ~Descs() {
+    cudnnDestroyTensorDescriptor(x);
+    cudnnDestroyTensorDescriptor(y);
+    cudnnDestroyTensorDescriptor(b);
+    cudnnDestroyFilterDescriptor(w);
+    cudnnDestroyConvolutionDescriptor(c);
+  }
+  Descs(const Descs &) = delete;
+  Descs &operator=(const Descs &) = delete;
+};
+
+// alpha/beta as cuDNN reads them: float for float data, double for double data.
+struct Scalar {
+  float f;
+  double d;
+  explicit Scalar(double v) : f(static_cast<float>(v)), d(v) {}
+  const void *of(cudnnDataType_t dt) const { return dt == CUDNN_DATA_DOUBLE ? static_cast<const void *>(&d) : &f; }
+};
+
+// What runs a geometry: cuDNN's algorithms (forward: algo[0]; backward: data algo[0], filter algo[1]) and their
+// workspaces, or the GEMM kernels.
+struct Choice {
+  bool cudnn = false;
+  int algo[2] = {0, 0};
+  size_t ws[2] = {0, 0};
+};
+std::map<std::string, Choice> &Choices() {
+  static auto *m = new std::map<std::string, Choice>();
+  return *m;
+}
+
+std::string Key(const char *pass, const OpContext &ctx, int dtype, const ConvGeom &g, const Reqs &req,
+                const std::string &tune, size_t limit, Mode mode) {
+  char buf[320];
+  std::snprintf(buf, sizeof(buf),
+                "%s gpu(%d) %s data (%lld,%lld,%lld,%lld) filters %lld %dx%d stride %dx%d pad %dx%d dilate %dx%d "
+                "groups %lld%s%s tune %s workspace %zu MiB%s",
+                pass, ctx.dev.id, dtype == kFloat64 ? "float64" : "float32", (long long)g.N, (long long)g.C,
+                (long long)g.H, (long long)g.W, (long long)g.F, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw,
+                (long long)g.G, req.size() > 1 && req[0] == kNullOp ? " (no data gradient)" : "",
+                req.size() > 1 && req[1] == kNullOp ? " (no weight gradient)" : "", tune.c_str(), limit >> 20,
+                mode == Mode::kCudnn ? " (MXC_CUDA_CONV=cudnn)" : "");
+  return buf;
+}
+
+// The workspace limit of a call, in bytes.
+size_t WorkspaceLimit(const OpParams &p) {
+  if (p.Str("cudnn_tune") == "fastest") return size_t(8) << 30;
+  return static_cast<size_t>(std::max<int64_t>(0, p.Int("workspace"))) << 20;
+}
+
+// Milliseconds of one run of `run` on the device's stream (after one untimed run, which takes first-call costs).
+float TimeOnStream(cudaStream_t s, const std::function<void()> &run) {
+  run();
+  cudaEvent_t a, b;
+  Check(cudaEventCreate(&a), "cudaEventCreate");
+  Check(cudaEventCreate(&b), "cudaEventCreate");
+  Check(cudaEventRecord(a, s), "cudaEventRecord");
+  run();
+  Check(cudaEventRecord(b, s), "cudaEventRecord");
+  Check(cudaEventSynchronize(b), "cudaEventSynchronize");
+  float ms = 0;
+  Check(cudaEventElapsedTime(&ms, a, b), "cudaEventElapsedTime");
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  return ms;
+}
+
+// A device buffer shaped like `like` (scratch output of a timing run).
+struct ScratchBlob {
+  Scratch mem;
+  TBlob blob;
+  ScratchBlob(int dev, const TBlob &like)
+      : mem(dev, static_cast<size_t>(like.Size()) * DTypeSize(like.dtype) + 16), blob(like) {
+    blob.dptr = mem.get();
+  }
+};
+
+// The largest workspace any algorithm (0..count) needs within `limit`, through size_of(algo, &bytes).
+template <typename F>
+size_t MaxWorkspace(int count, size_t limit, F size_of) {
+  size_t m = 0;
+  for (int a = 0; a < count; ++a) {
+    size_t b = 0;
+    if (size_of(a, &b) == CUDNN_STATUS_SUCCESS && b <= limit) m = std::max(m, b);
+  }
+  return m;
+}
+
+// The first (fastest, or heuristically first) successful algorithm of perf[0..n) within `limit`; -1 when none.
+template <typename Perf>
+int Pick(const Perf *perf, int n, size_t limit, size_t *ws, float *ms) {
+  for (int i = 0; i < n; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= limit) {
+      *ws = perf[i].memory;
+      *ms = perf[i].time;
+      return static_cast<int>(perf[i].algo);
+    }
+  return -1;
+}
+
+std::string Ms(float ms) {
+  char b[32];
+  std::snprintf(b, sizeof(b), "%.3f ms", ms);
+  return b;
+}
+// Logs a geometry's choice. t_dnn: cuDNN's time (< 0: not timed, or no algorithm ran); t_gemm: the GEMM kernels'
+// time (< 0: not timed).
+void Record(const std::string &key, bool backward, const Choice &c, float t_dnn, float t_gemm) {
+  std::string line = key + ": ";
+  if (c.cudnn) {
+    line += std::string("cudnn, ") +
+            (backward ? "data/filter algorithms " + std::to_string(c.algo[0]) + "/" + std::to_string(c.algo[1])
+                      : "algorithm " + std::to_string(c.algo[0])) +
+            " (" +
+            (t_dnn < 0 ? "heuristic, not timed" : Ms(t_dnn)) + (t_gemm < 0 ? "" : "; gemm " + Ms(t_gemm)) + ")";
+  } else {
+    line += "gemm (" + (t_gemm < 0 ? std::string("not timed") : Ms(t_gemm)) +
+            (t_dnn < 0 ? "; no cuDNN algorithm ran" : "; cudnn " + Ms(t_dnn)) + ")";
+  }
+  if (Verbose()) std::fprintf(stderr, "mxc: Convolution %s\n", line.c_str());
+  std::lock_guard<std::mutex> lk(g_choices_mu);
+  ChoiceLog().push_back(line);
+  g_counts.tuned++;
+}
+
+// The Choice of a call: cached, else measured (or picked by heuristics). d.mu held.
+template <typename Measure>
+Choice Choose(const std::string &key, Measure measure) {
+  {
+    std::lock_guard<std::mutex> lk(g_choices_mu);
+    auto it = Choices().find(key);
+    if (it != Choices().end()) return it->second;
+  }
+  Choice c = measure();
+  std::lock_guard<std::mutex> lk(g_choices_mu);
+  Choices()[key] = c;
+  return c;
+}
+
+bool Forward(const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req, const Blobs &out,
+             const ConvGeom &g, const ConvGemmRunner &gemm, Mode mode) {
+  const int dev = Dev(ctx);
+  DnnDevice &d = Dnn(dev);
+  std::lock_guard<std::mutex> lk(d.mu);
+  cudnnHandle_t h = Handle(dev, d);
+  if (!h) return false;
+  const std::string tune = p.Str("cudnn_tune");
+  const size_t limit = WorkspaceLimit(p);
+  Descs ds(g, in[0].dtype);
+  const std::string key = Key("forward", ctx, in[0].dtype, g, {}, tune, limit, mode);
+  Choice c = Choose(key, [&] {
+    Choice r;
+    int max_count = 0;
+    CheckDnn(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max_count), "GetConvolutionForwardAlgorithmMaxCount", g);
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(1, max_count));
+    int n = 0;
+    float t_dnn = -1, t_gemm = -1;
+    const bool timed = tune != "off";
+    if (!timed) {
+      CheckDnn(cudnnGetConvolutionForwardAlgorithm_v7(h, ds.x, ds.w, ds.c, ds.y, max_count, &n, perf.data()),
+               "cudnnGetConvolutionForwardAlgorithm_v7", g);
+    } else {
+      const size_t ws = MaxWorkspace(max_count, limit, [&](int a, size_t *b) {
+        return cudnnGetConvolutionForwardWorkspaceSize(h, ds.x, ds.w, ds.c, ds.y, cudnnConvolutionFwdAlgo_t(a), b);
+      });
+      Scratch wsbuf(dev, ws + 16);
+      ScratchBlob y(dev, out[0]);
+      CheckDnn(cudnnFindConvolutionForwardAlgorithmEx(h, ds.x, in[0].dptr, ds.w, in[1].dptr, ds.c, ds.y, y.blob.dptr,
+                                                      max_count, &n, perf.data(), wsbuf.get(), ws),
+               "cudnnFindConvolutionForwardAlgorithmEx", g);
+    }
+    r.algo[0] = Pick(perf.data(), n, limit, &r.ws[0], &t_dnn);
+    r.cudnn = r.algo[0] >= 0;
+    if (!r.cudnn) t_dnn = -1;
+    if (r.cudnn && timed && mode == Mode::kAuto) {
+      ScratchBlob y(dev, out[0]);
+      t_gemm = TimeOnStream(Stream(dev), [&] { gemm({y.blob}, {kWriteTo}); });
+      r.cudnn = t_dnn <= t_gemm;
+    }
+    Record(key, false, r, t_dnn, t_gemm);
+    return r;
+  });
+  if (!c.cudnn) return false;
+  Scratch ws(dev, c.ws[0] + 16);
+  Scalar one(1.0), beta(Beta(req[0]));
+  CheckDnn(cudnnConvolutionForward(h, one.of(ds.dt), ds.x, in[0].dptr, ds.w, in[1].dptr, ds.c,
+                                   cudnnConvolutionFwdAlgo_t(c.algo[0]), ws.get(), c.ws[0], beta.of(ds.dt), ds.y,
+                                   out[0].dptr),
+           "cudnnConvolutionForward", g);
+  if (!p.Bool("no_bias"))
+    CheckDnn(cudnnAddTensor(h, one.of(ds.dt), ds.b, in[2].dptr, one.of(ds.dt), ds.y, out[0].dptr), "cudnnAddTensor",
+             g);
+  return true;
+}
+
+bool Backward(const OpContext &ctx, const OpParams &p, const Blobs &og, const Blobs &id, const Reqs &req,
+              const Blobs &ig, const ConvGeom &g, const ConvGemmRunner &gemm, Mode mode) {
+  const bool dx = req[0] != kNullOp, dw = req[1] != kNullOp;
+  if (!dx && !dw) return true;
+  const int dev = Dev(ctx);
+  DnnDevice &d = Dnn(dev);
+  std::lock_guard<std::mutex> lk(d.mu);
+  cudnnHandle_t h = Handle(dev, d);
+  if (!h) return false;
+  const std::string tune = p.Str("cudnn_tune");
+  const size_t limit = WorkspaceLimit(p);
+  Descs ds(g, id[0].dtype);
+  const std::string key = Key("backward", ctx, id[0].dtype, g, req, tune, limit, mode);
+  Choice c = Choose(key, [&] {
+    Choice r;
+    const bool timed = tune != "off";
+    float t_data = 0, t_filter = 0, t_gemm = -1;
+    bool ok = true;
+    if (dx) {
+      int max_count = 0, n = 0;
+      CheckDnn(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max_count),
+               "cudnnGetConvolutionBackwardDataAlgorithmMaxCount", g);
+      std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(1, max_count));
+      if (!timed) {
+        CheckDnn(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, ds.w, ds.y, ds.c, ds.x, max_count, &n, perf.data()),
+                 "cudnnGetConvolutionBackwardDataAlgorithm_v7", g);
+      } else {
+        const size_t ws = MaxWorkspace(max_count, limit, [&](int a, size_t *b) {
+          return cudnnGetConvolutionBackwardDataWorkspaceSize(h, ds.w, ds.y, ds.c, ds.x,
+                                                              cudnnConvolutionBwdDataAlgo_t(a), b);
+        });
+        Scratch wsbuf(dev, ws + 16);
+        ScratchBlob gx(dev, ig[0]);
+        CheckDnn(cudnnFindConvolutionBackwardDataAlgorithmEx(h, ds.w, id[1].dptr, ds.y, og[0].dptr, ds.c, ds.x,
+                                                             gx.blob.dptr, max_count, &n, perf.data(), wsbuf.get(),
+                                                             ws),
+                 "cudnnFindConvolutionBackwardDataAlgorithmEx", g);
+      }
+      r.algo[0] = Pick(perf.data(), n, limit, &r.ws[0], &t_data);
+      ok = r.algo[0] >= 0;
+    }
+    if (dw && ok) {
+      int max_count = 0, n = 0;
+      CheckDnn(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max_count),
+               "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount", g);
+      std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(1, max_count));
+      if (!timed) {
+        CheckDnn(
+            cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, ds.x, ds.y, ds.c, ds.w, max_count, &n, perf.data()),
+            "cudnnGetConvolutionBackwardFilterAlgorithm_v7", g);
+      } else {
+        const size_t ws = MaxWorkspace(max_count, limit, [&](int a, size_t *b) {
+          return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, ds.x, ds.y, ds.c, ds.w,
+                                                                cudnnConvolutionBwdFilterAlgo_t(a), b);
+        });
+        Scratch wsbuf(dev, ws + 16);
+        ScratchBlob gw(dev, ig[1]);
+        CheckDnn(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, ds.x, id[0].dptr, ds.y, og[0].dptr, ds.c, ds.w,
+                                                               gw.blob.dptr, max_count, &n, perf.data(), wsbuf.get(),
+                                                               ws),
+                 "cudnnFindConvolutionBackwardFilterAlgorithmEx", g);
+      }
+      r.algo[1] = Pick(perf.data(), n, limit, &r.ws[1], &t_filter);
+      ok = r.algo[1] >= 0;
+    }
+    r.cudnn = ok;
+    if (ok && timed && mode == Mode::kAuto) {
+      ScratchBlob gx(dev, ig[0]), gw(dev, ig[1]);
+      const Reqs write = {dx ? kWriteTo : kNullOp, dw ? kWriteTo : kNullOp};
+      t_gemm = TimeOnStream(Stream(dev), [&] { gemm({gx.blob, gw.blob}, write); });
+      r.cudnn = t_data + t_filter <= t_gemm;
+    }
+    Record(key, true, r, ok && timed ? t_data + t_filter : -1, t_gemm);
+    return r;
+  });
+  if (!c.cudnn) return false;
+  Scalar one(1.0);
+  if (dx) {
+    Scratch ws(dev, c.ws[0] + 16);
+    Scalar beta(Beta(req[0]));
+    CheckDnn(cudnnConvolutionBackwardData(h, one.of(ds.dt), ds.w, id[1].dptr, ds.y, og[0].dptr, ds.c,
+                                          cudnnConvolutionBwdDataAlgo_t(c.algo[0]), ws.get(), c.ws[0],
+                                          beta.of(ds.dt), ds.x, ig[0].dptr),
+             "cudnnConvolutionBackwardData", g);
+  }
+  if (dw) {
+    Scratch ws(dev, c.ws[1] + 16);
+    Scalar beta(Beta(req[1]));
+    CheckDnn(cudnnConvolutionBackwardFilter(h, one.of(ds.dt), ds.x, id[0].dptr, ds.y, og[0].dptr, ds.c,
+                                            cudnnConvolutionBwdFilterAlgo_t(c.algo[1]), ws.get(), c.ws[1],
+                                            beta.of(ds.dt), ds.w, ig[1].dptr),
+             "cudnnConvolutionBackwardFilter", g);
+  }
+  return true;
+}
+
+#endif  // MXC_USE_CUDNN
+
+// Whether this call may use cuDNN at all.
+Mode CallMode(const OpParams &p) {
+  Mode m = EnvMode();
+  if (m == Mode::kAuto && p.Bool("cudnn_off")) return Mode::kGemm;
+  return m;
+}
+
+}  // namespace
+
+bool CudnnConvForward(FWD_ARGS, const ConvGeom &g, const ConvGemmRunner &gemm) {
+  bool used = false;
+#ifdef MXC_USE_CUDNN
+  const Mode m = CallMode(p);
+  if (m != Mode::kGemm && g.N > 0) used = Forward(ctx, p, in, req, out, g, gemm, m);
+#else
+  (void)ctx, (void)p, (void)in, (void)req, (void)out, (void)g, (void)gemm;
+#endif
+  Count(used);
+  return used;
+}
+
+bool CudnnConvBackward(BWD_ARGS, const ConvGeom &g, const ConvGemmRunner &gemm) {
+  bool used = false;
+#ifdef MXC_USE_CUDNN
+  (void)od;
+  const Mode m = CallMode(p);
+  if (m != Mode::kGemm && g.N > 0) used = Backward(ctx, p, og, id, req, ig, g, gemm, m);
+#else
+  (void)ctx, (void)p, (void)og, (void)id, (void)od, (void)req, (void)ig, (void)g, (void)gemm;
+#endif
+  Count(used);
+  return used;
+}
+
+ConvAlgoCounts ConvAlgoStats() {
+  std::lock_guard<std::mutex> lk(g_choices_mu);
+  return g_counts;
+}
+
+std::vector<std::string> ConvChoices() {
+  std::lock_guard<std::mutex> lk(g_choices_mu);
+  return ChoiceLog();
+}
+
+}  // namespace gpu
+}  // namespace mxc

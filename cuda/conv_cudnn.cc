@@ -234,6 +234,27 @@ int Pick(const Perf *perf, int n, size_t limit, size_t *ws, float *ms) {
   return -1;
 }
 
+// One direction's algorithm (forward, backward data or backward filter; cuDNN has one set of functions for each):
+// by cuDNN's heuristics when not timed, else by its Find, which runs every algorithm whose workspace fits `limit`,
+// writing into a scratch output shaped like `out`. Returns -1 when none can run; sets its workspace and time.
+template <typename Perf, typename Count, typename Heuristic, typename Size, typename Find>
+int PickAlgo(const char *dir, const ConvGeom &g, int dev, bool timed, size_t limit, const TBlob &out, Count count,
+             Heuristic heuristic, Size size, Find find, size_t *ws, float *ms) {
+  const std::string fn = std::string("cudnn*Convolution") + dir;
+  int max_count = 0, n = 0;
+  CheckDnn(count(&max_count), (fn + "AlgorithmMaxCount").c_str(), g);
+  std::vector<Perf> perf(std::max(1, max_count));
+  if (!timed) {
+    CheckDnn(heuristic(max_count, &n, perf.data()), (fn + "Algorithm_v7").c_str(), g);
+  } else {
+    const size_t wsb = MaxWorkspace(max_count, limit, size);
+    Scratch wsbuf(dev, wsb + 16);
+    ScratchBlob o(dev, out);
+    CheckDnn(find(o.blob.dptr, max_count, &n, perf.data(), wsbuf.get(), wsb), (fn + "AlgorithmEx").c_str(), g);
+  }
+  return Pick(perf.data(), n, limit, ws, ms);
+}
+
 std::string Ms(float ms) {
   char b[32];
   std::snprintf(b, sizeof(b), "%.3f ms", ms);
@@ -259,6 +280,12 @@ void Record(const std::string &key, bool backward, const Choice &c, float t_dnn,
   g_counts.tuned++;
 }
 
+// Whether the geometry of `key` was measured and the GEMM kernels won (then no descriptor is made).
+bool KnownGemm(const std::string &key) {
+  std::lock_guard<std::mutex> lk(g_choices_mu);
+  auto it = Choices().find(key);
+  return it != Choices().end() && !it->second.cudnn;
+}
 // The Choice of a call: cached, else measured (or picked by heuristics). d.mu held.
 template <typename Measure>
 Choice Choose(const std::string &key, Measure measure) {
@@ -282,30 +309,28 @@ bool Forward(const OpContext &ctx, const OpParams &p, const Blobs &in, const Req
   if (!h) return false;
   const std::string tune = p.Str("cudnn_tune");
   const size_t limit = WorkspaceLimit(p);
-  Descs ds(g, in[0].dtype);
   const std::string key = Key("forward", ctx, in[0].dtype, g, {}, tune, limit, mode);
+  if (KnownGemm(key)) return false;
+  Descs ds(g, in[0].dtype);
   Choice c = Choose(key, [&] {
     Choice r;
-    int max_count = 0;
-    CheckDnn(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max_count), "GetConvolutionForwardAlgorithmMaxCount", g);
-    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(1, max_count));
-    int n = 0;
     float t_dnn = -1, t_gemm = -1;
     const bool timed = tune != "off";
-    if (!timed) {
-      CheckDnn(cudnnGetConvolutionForwardAlgorithm_v7(h, ds.x, ds.w, ds.c, ds.y, max_count, &n, perf.data()),
-               "cudnnGetConvolutionForwardAlgorithm_v7", g);
-    } else {
-      const size_t ws = MaxWorkspace(max_count, limit, [&](int a, size_t *b) {
-        return cudnnGetConvolutionForwardWorkspaceSize(h, ds.x, ds.w, ds.c, ds.y, cudnnConvolutionFwdAlgo_t(a), b);
-      });
-      Scratch wsbuf(dev, ws + 16);
-      ScratchBlob y(dev, out[0]);
-      CheckDnn(cudnnFindConvolutionForwardAlgorithmEx(h, ds.x, in[0].dptr, ds.w, in[1].dptr, ds.c, ds.y, y.blob.dptr,
-                                                      max_count, &n, perf.data(), wsbuf.get(), ws),
-               "cudnnFindConvolutionForwardAlgorithmEx", g);
-    }
-    r.algo[0] = Pick(perf.data(), n, limit, &r.ws[0], &t_dnn);
+    using Perf = cudnnConvolutionFwdAlgoPerf_t;
+    r.algo[0] = PickAlgo<Perf>(
+        "Forward", g, dev, timed, limit, out[0],
+        [&](int *count) { return cudnnGetConvolutionForwardAlgorithmMaxCount(h, count); },
+        [&](int count, int *n, Perf *perf) {
+          return cudnnGetConvolutionForwardAlgorithm_v7(h, ds.x, ds.w, ds.c, ds.y, count, n, perf);
+        },
+        [&](int a, size_t *b) {
+          return cudnnGetConvolutionForwardWorkspaceSize(h, ds.x, ds.w, ds.c, ds.y, cudnnConvolutionFwdAlgo_t(a), b);
+        },
+        [&](void *y, int count, int *n, Perf *perf, void *ws, size_t wsb) {
+          return cudnnFindConvolutionForwardAlgorithmEx(h, ds.x, in[0].dptr, ds.w, in[1].dptr, ds.c, ds.y, y, count,
+                                                        n, perf, ws, wsb);
+        },
+        &r.ws[0], &t_dnn);
     r.cudnn = r.algo[0] >= 0;
     if (!r.cudnn) t_dnn = -1;
     if (r.cudnn && timed && mode == Mode::kAuto) {
@@ -340,58 +365,50 @@ bool Backward(const OpContext &ctx, const OpParams &p, const Blobs &og, const Bl
   if (!h) return false;
   const std::string tune = p.Str("cudnn_tune");
   const size_t limit = WorkspaceLimit(p);
-  Descs ds(g, id[0].dtype);
   const std::string key = Key("backward", ctx, id[0].dtype, g, req, tune, limit, mode);
+  if (KnownGemm(key)) return false;
+  Descs ds(g, id[0].dtype);
   Choice c = Choose(key, [&] {
     Choice r;
     const bool timed = tune != "off";
     float t_data = 0, t_filter = 0, t_gemm = -1;
     bool ok = true;
     if (dx) {
-      int max_count = 0, n = 0;
-      CheckDnn(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max_count),
-               "cudnnGetConvolutionBackwardDataAlgorithmMaxCount", g);
-      std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(1, max_count));
-      if (!timed) {
-        CheckDnn(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, ds.w, ds.y, ds.c, ds.x, max_count, &n, perf.data()),
-                 "cudnnGetConvolutionBackwardDataAlgorithm_v7", g);
-      } else {
-        const size_t ws = MaxWorkspace(max_count, limit, [&](int a, size_t *b) {
-          return cudnnGetConvolutionBackwardDataWorkspaceSize(h, ds.w, ds.y, ds.c, ds.x,
-                                                              cudnnConvolutionBwdDataAlgo_t(a), b);
-        });
-        Scratch wsbuf(dev, ws + 16);
-        ScratchBlob gx(dev, ig[0]);
-        CheckDnn(cudnnFindConvolutionBackwardDataAlgorithmEx(h, ds.w, id[1].dptr, ds.y, og[0].dptr, ds.c, ds.x,
-                                                             gx.blob.dptr, max_count, &n, perf.data(), wsbuf.get(),
-                                                             ws),
-                 "cudnnFindConvolutionBackwardDataAlgorithmEx", g);
-      }
-      r.algo[0] = Pick(perf.data(), n, limit, &r.ws[0], &t_data);
+      using Perf = cudnnConvolutionBwdDataAlgoPerf_t;
+      r.algo[0] = PickAlgo<Perf>(
+          "BackwardData", g, dev, timed, limit, ig[0],
+          [&](int *count) { return cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, count); },
+          [&](int count, int *n, Perf *perf) {
+            return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, ds.w, ds.y, ds.c, ds.x, count, n, perf);
+          },
+          [&](int a, size_t *b) {
+            return cudnnGetConvolutionBackwardDataWorkspaceSize(h, ds.w, ds.y, ds.c, ds.x,
+                                                                cudnnConvolutionBwdDataAlgo_t(a), b);
+          },
+          [&](void *dx_out, int count, int *n, Perf *perf, void *ws, size_t wsb) {
+            return cudnnFindConvolutionBackwardDataAlgorithmEx(h, ds.w, id[1].dptr, ds.y, og[0].dptr, ds.c, ds.x,
+                                                               dx_out, count, n, perf, ws, wsb);
+          },
+          &r.ws[0], &t_data);
       ok = r.algo[0] >= 0;
     }
     if (dw && ok) {
-      int max_count = 0, n = 0;
-      CheckDnn(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max_count),
-               "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount", g);
-      std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(1, max_count));
-      if (!timed) {
-        CheckDnn(
-            cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, ds.x, ds.y, ds.c, ds.w, max_count, &n, perf.data()),
-            "cudnnGetConvolutionBackwardFilterAlgorithm_v7", g);
-      } else {
-        const size_t ws = MaxWorkspace(max_count, limit, [&](int a, size_t *b) {
-          return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, ds.x, ds.y, ds.c, ds.w,
-                                                                cudnnConvolutionBwdFilterAlgo_t(a), b);
-        });
-        Scratch wsbuf(dev, ws + 16);
-        ScratchBlob gw(dev, ig[1]);
-        CheckDnn(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, ds.x, id[0].dptr, ds.y, og[0].dptr, ds.c, ds.w,
-                                                               gw.blob.dptr, max_count, &n, perf.data(), wsbuf.get(),
-                                                               ws),
-                 "cudnnFindConvolutionBackwardFilterAlgorithmEx", g);
-      }
-      r.algo[1] = Pick(perf.data(), n, limit, &r.ws[1], &t_filter);
+      using Perf = cudnnConvolutionBwdFilterAlgoPerf_t;
+      r.algo[1] = PickAlgo<Perf>(
+          "BackwardFilter", g, dev, timed, limit, ig[1],
+          [&](int *count) { return cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, count); },
+          [&](int count, int *n, Perf *perf) {
+            return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, ds.x, ds.y, ds.c, ds.w, count, n, perf);
+          },
+          [&](int a, size_t *b) {
+            return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, ds.x, ds.y, ds.c, ds.w,
+                                                                  cudnnConvolutionBwdFilterAlgo_t(a), b);
+          },
+          [&](void *dw_out, int count, int *n, Perf *perf, void *ws, size_t wsb) {
+            return cudnnFindConvolutionBackwardFilterAlgorithmEx(h, ds.x, id[0].dptr, ds.y, og[0].dptr, ds.c, ds.w,
+                                                                 dw_out, count, n, perf, ws, wsb);
+          },
+          &r.ws[1], &t_filter);
       ok = r.algo[1] >= 0;
     }
     r.cudnn = ok;

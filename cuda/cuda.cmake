@@ -59,36 +59,39 @@ target_include_directories(mxc_objs PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cuda ${C
 target_compile_definitions(mxc_objs PUBLIC MXC_USE_CUDA=1)
 list(APPEND MXC_LINK_LIBS CUDA::cudart)
 
-# ---- cuBLAS ----
-set(_mxc_cublas_hints "")
-if(DEFINED ENV{MXC_CUBLAS_ROOT})
-  list(APPEND _mxc_cublas_hints $ENV{MXC_CUBLAS_ROOT})
-endif()
-if(MXC_CUBLAS_ROOT)
-  list(APPEND _mxc_cublas_hints ${MXC_CUBLAS_ROOT})
-endif()
+# mxc_find_cuda_library(PREFIX HEADER WHEEL_DIRS NAMES...): sets PREFIX_INCLUDE (the folder of HEADER) and
+# PREFIX_LIBRARY, searched in PREFIX_ROOT (a CMake or environment variable: a folder with include/ and lib/), then in
+# the nvidia/<dir> folders of python3's wheels for each of WHEEL_DIRS, then in the CUDA toolkit and the system.
 find_program(MXC_PYTHON3 NAMES python3 python)
-if(MXC_PYTHON3)
-  execute_process(
-    COMMAND ${MXC_PYTHON3} -c "import nvidia, os; print(';'.join(os.path.join(p, s) for p in nvidia.__path__ for s in ('cu13', 'cublas')))"
-    OUTPUT_VARIABLE _mxc_py_cublas OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-  if(_mxc_py_cublas)
-    list(APPEND _mxc_cublas_hints ${_mxc_py_cublas})
+function(mxc_find_cuda_library prefix header wheel_dirs)
+  set(hints $ENV{${prefix}_ROOT} ${${prefix}_ROOT})
+  if(MXC_PYTHON3)
+    string(REPLACE ";" "', '" dirs "${wheel_dirs}")
+    execute_process(
+      COMMAND ${MXC_PYTHON3} -c "import nvidia, os; print(';'.join(os.path.join(p, s) for p in nvidia.__path__ for s in ('${dirs}',)))"
+      OUTPUT_VARIABLE py_dirs OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+    list(APPEND hints ${py_dirs})
   endif()
-endif()
-find_path(MXC_CUBLAS_INCLUDE cublas_v2.h HINTS ${_mxc_cublas_hints} PATH_SUFFIXES include
-          PATHS ${CUDAToolkit_INCLUDE_DIRS} NO_DEFAULT_PATH)
-find_library(MXC_CUBLAS_LIBRARY NAMES cublas libcublas.so.13 libcublas.so.12 HINTS ${_mxc_cublas_hints}
-             PATH_SUFFIXES lib lib64 PATHS ${CUDAToolkit_LIBRARY_DIR} NO_DEFAULT_PATH)
+  find_path(${prefix}_INCLUDE ${header} HINTS ${hints} PATH_SUFFIXES include PATHS ${CUDAToolkit_INCLUDE_DIRS})
+  find_library(${prefix}_LIBRARY NAMES ${ARGN} HINTS ${hints} PATH_SUFFIXES lib lib64
+               PATHS ${CUDAToolkit_LIBRARY_DIR})
+endfunction()
+# Uses a found library: its header folder, a compile definition, the link, and an rpath to its folder (the wheels'
+# libraries load their companions, such as cublasLt or cuDNN's engine libraries, from their own folder).
+macro(mxc_use_cuda_library prefix definition visibility)
+  target_include_directories(mxc_objs BEFORE PRIVATE ${${prefix}_INCLUDE})
+  target_compile_definitions(mxc_objs ${visibility} ${definition}=1)
+  list(APPEND MXC_LINK_LIBS ${${prefix}_LIBRARY})
+  get_filename_component(_mxc_lib_dir ${${prefix}_LIBRARY} DIRECTORY)
+  list(APPEND CMAKE_BUILD_RPATH ${_mxc_lib_dir})
+  list(APPEND CMAKE_INSTALL_RPATH ${_mxc_lib_dir})
+endmacro()
+
+# ---- cuBLAS ----
+mxc_find_cuda_library(MXC_CUBLAS cublas_v2.h "cu13;cublas" cublas libcublas.so.13 libcublas.so.12)
 if(MXC_CUBLAS_INCLUDE AND MXC_CUBLAS_LIBRARY)
   message(STATUS "mxc: cuBLAS ${MXC_CUBLAS_LIBRARY}")
-  target_include_directories(mxc_objs BEFORE PRIVATE ${MXC_CUBLAS_INCLUDE})
-  target_compile_definitions(mxc_objs PRIVATE MXC_HAVE_CUBLAS=1)
-  list(APPEND MXC_LINK_LIBS ${MXC_CUBLAS_LIBRARY})
-  get_filename_component(_mxc_cublas_dir ${MXC_CUBLAS_LIBRARY} DIRECTORY)
-  # The wheel's libraries are found at run time through the rpath (and its cublasLt next to it).
-  list(APPEND CMAKE_BUILD_RPATH ${_mxc_cublas_dir})
-  list(APPEND CMAKE_INSTALL_RPATH ${_mxc_cublas_dir})
+  mxc_use_cuda_library(MXC_CUBLAS MXC_HAVE_CUBLAS PRIVATE)
 else()
   message(WARNING "mxc: cuBLAS not found (pip install nvidia-cublas==13.0.2.14, or set MXC_CUBLAS_ROOT): "
                   "matrix products use mxc's own GEMM kernel")
@@ -96,32 +99,11 @@ endif()
 
 # ---- cuDNN ----
 if(MXC_USE_CUDNN)
-  set(_mxc_cudnn_hints "")
-  foreach(_root $ENV{MXC_CUDNN_ROOT} ${MXC_CUDNN_ROOT})
-    list(APPEND _mxc_cudnn_hints ${_root})
-  endforeach()
-  if(MXC_PYTHON3)
-    execute_process(
-      COMMAND ${MXC_PYTHON3} -c "import nvidia, os; print(';'.join(os.path.join(p, 'cudnn') for p in nvidia.__path__))"
-      OUTPUT_VARIABLE _mxc_py_cudnn OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-    if(_mxc_py_cudnn)
-      list(APPEND _mxc_cudnn_hints ${_mxc_py_cudnn})
-    endif()
-  endif()
-  find_path(MXC_CUDNN_INCLUDE cudnn.h HINTS ${_mxc_cudnn_hints} PATH_SUFFIXES include
-            PATHS ${CUDAToolkit_INCLUDE_DIRS} /usr/include /usr/include/x86_64-linux-gnu)
-  find_library(MXC_CUDNN_LIBRARY NAMES cudnn libcudnn.so.9 HINTS ${_mxc_cudnn_hints} PATH_SUFFIXES lib lib64
-               PATHS ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu)
+  mxc_find_cuda_library(MXC_CUDNN cudnn.h "cudnn" cudnn libcudnn.so.9)
   if(MXC_CUDNN_INCLUDE AND MXC_CUDNN_LIBRARY)
     file(STRINGS ${MXC_CUDNN_INCLUDE}/cudnn_version.h _mxc_cudnn_major REGEX "define CUDNN_MAJOR")
     message(STATUS "mxc: cuDNN ${MXC_CUDNN_LIBRARY} (${_mxc_cudnn_major})")
-    target_include_directories(mxc_objs BEFORE PRIVATE ${MXC_CUDNN_INCLUDE})
-    target_compile_definitions(mxc_objs PUBLIC MXC_USE_CUDNN=1)
-    list(APPEND MXC_LINK_LIBS ${MXC_CUDNN_LIBRARY})
-    get_filename_component(_mxc_cudnn_dir ${MXC_CUDNN_LIBRARY} DIRECTORY)
-    # libcudnn.so.9 loads its engine libraries from its own folder; the rpath finds it there.
-    list(APPEND CMAKE_BUILD_RPATH ${_mxc_cudnn_dir})
-    list(APPEND CMAKE_INSTALL_RPATH ${_mxc_cudnn_dir})
+    mxc_use_cuda_library(MXC_CUDNN MXC_USE_CUDNN PUBLIC)
   else()
     message(STATUS "mxc: cuDNN not found (pip install nvidia-cudnn-cu13, or set MXC_CUDNN_ROOT): convolutions use "
                    "mxc's own im2col + GEMM kernels")

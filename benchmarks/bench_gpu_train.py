@@ -3,8 +3,12 @@ ResNet-style convolutional network (ms per training step, batch 32, 3x32x32). Sy
 
     python3 benchmarks/bench_gpu_train.py [--iters 50] [--only mxc|torch]
 
-Prints one table row per (framework, model). A framework that cannot run here is reported as skipped."""
+Prints one table row per (framework, model). A framework that cannot run here is reported as skipped.
+Convolutions: "mxc" picks cuDNN or its own im2col + GEMM kernels per geometry by timing both (the default;
+MXC_CUDA_CONV_VERBOSE=1 prints the choices), "mxc-gemm" runs its own kernels only (MXC_CUDA_CONV=gemm). PyTorch runs
+with cudnn.benchmark (it times cuDNN's algorithms too) and without TF32, as mxc's float32 convolutions use FMA math."""
 import argparse
+import os
 import sys
 import time
 
@@ -100,6 +104,9 @@ def bench_torch(name, iters):
     if not torch.cuda.is_available():
         return None, "PyTorch sees no GPU"
     dev = torch.device("cuda:0")
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
     if name == "mlp":
         m, shape = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)), (128, 784)
     elif name == "lenet":
@@ -144,23 +151,38 @@ def main():
     ap.add_argument("--only", choices=["mxc", "torch"])
     args = ap.parse_args()
     rows = []
-    for fw, fn in (("mxc", bench_mxc), ("torch", bench_torch)):
-        if args.only and fw != args.only:
+    for fw, fn in (("mxc", bench_mxc), ("mxc-gemm", bench_mxc), ("torch", bench_torch)):
+        if args.only and not fw.startswith(args.only):
             continue
         for name in ("mlp", "lenet", "resnet"):
+            if fw == "mxc-gemm" and name == "mlp":
+                continue  # no convolution
+            old = os.environ.get("MXC_CUDA_CONV")
+            if fw == "mxc-gemm":
+                os.environ["MXC_CUDA_CONV"] = "gemm"
             try:
                 r, why = fn(name, args.iters)
             except Exception as e:  # report and go on
                 r, why = None, "%s: %s" % (type(e).__name__, str(e).splitlines()[0][:100] if str(e) else "")
+            finally:
+                if old is None:
+                    os.environ.pop("MXC_CUDA_CONV", None)
+                else:
+                    os.environ["MXC_CUDA_CONV"] = old
             rows.append((fw, name, r, why))
             sys.stdout.flush()
-    print("%-6s %-7s %14s %14s  %s" % ("fw", "model", "step (ms)", "samples/s", "note"))
+    print("%-8s %-7s %14s %14s  %s" % ("fw", "model", "step (ms)", "samples/s", "note"))
     for fw, name, r, why in rows:
         if r is None:
-            print("%-6s %-7s %14s %14s  skipped: %s" % (fw, name, "-", "-", why))
+            print("%-8s %-7s %14s %14s  skipped: %s" % (fw, name, "-", "-", why))
         else:
             dt, bs = r
-            print("%-6s %-7s %14.3f %14.0f" % (fw, name, dt * 1e3, bs / dt))
+            print("%-8s %-7s %14.3f %14.0f" % (fw, name, dt * 1e3, bs / dt))
+    steps = {(fw, name): r[0] for fw, name, r, _ in rows if r is not None}
+    for name in ("mlp", "lenet", "resnet"):
+        for fw in ("mxc", "mxc-gemm"):
+            if (fw, name) in steps and ("torch", name) in steps:
+                print("ratio %-8s/torch %-7s step time %.2fx" % (fw, name, steps[(fw, name)] / steps[("torch", name)]))
 
 
 if __name__ == "__main__":

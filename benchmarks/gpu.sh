@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check of mxc, from the repository root on a machine with an NVIDIA GPU and nothing pre-built:
-#   1. configure and build the CUDA variant (CMake + Ninja; cuBLAS from the nvidia-cublas Python wheel),
+#   1. configure and build the CUDA variant (CMake + Ninja; cuBLAS and cuDNN from the nvidia-cublas and
+#      nvidia-cudnn-cu13 Python wheels),
 #   2. run ctest (the GPU tests included),
 #   3. run the seed programs 01-06 (05 and 06 pick mx.gpu(0)) and the whole pytest suite with mx.gpu(0) as the
 #      default context (when the Python package can load: it needs cffi),
@@ -61,6 +62,12 @@ if [ -z "${MXC_CUBLAS_ROOT:-}" ]; then
   [ -n "$CUBLAS_DIR" ] && export MXC_CUBLAS_ROOT="$CUBLAS_DIR"
 fi
 log "cuBLAS: ${MXC_CUBLAS_ROOT:-not found, using the built-in GEMM kernel}"
+if [ -z "${MXC_CUDNN_ROOT:-}" ]; then
+  FIND_CUDNN='import nvidia, os, glob; r = [os.path.join(p, "cudnn") for p in nvidia.__path__ if glob.glob(os.path.join(p, "cudnn", "lib", "libcudnn.so*"))]; print(r[0] if r else "")'
+  CUDNN_DIR=$($PY -c "$FIND_CUDNN" 2>/dev/null)
+  [ -n "$CUDNN_DIR" ] && export MXC_CUDNN_ROOT="$CUDNN_DIR"
+fi
+log "cuDNN: ${MXC_CUDNN_ROOT:-not found by python (CMake looks in the system folders)}"
 
 # ---- build ----
 TESTS=ON
@@ -68,12 +75,15 @@ TESTS=ON
 EMU=""
 [ "${MXC_GPU_EMULATION:-0}" = 1 ] && EMU="-DMXC_CUDA_EMULATION=ON" && log "CUDA emulation build: no real GPU is used"
 if ! step configure 180 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON $EMU \
-      -DMXC_BUILD_BENCHMARKS=OFF ${MXC_CUBLAS_ROOT:+-DMXC_CUBLAS_ROOT=$MXC_CUBLAS_ROOT}; then
+      -DMXC_BUILD_BENCHMARKS=OFF ${MXC_CUBLAS_ROOT:+-DMXC_CUBLAS_ROOT=$MXC_CUBLAS_ROOT} \
+      ${MXC_CUDNN_ROOT:+-DMXC_CUDNN_ROOT=$MXC_CUDNN_ROOT}; then
   log "configure failed: retrying without the C++ tests (GTest missing?)"
   TESTS=OFF
   step configure-no-tests 180 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON $EMU \
-      -DMXC_BUILD_TESTS=OFF -DMXC_BUILD_BENCHMARKS=OFF ${MXC_CUBLAS_ROOT:+-DMXC_CUBLAS_ROOT=$MXC_CUBLAS_ROOT}
+      -DMXC_BUILD_TESTS=OFF -DMXC_BUILD_BENCHMARKS=OFF ${MXC_CUBLAS_ROOT:+-DMXC_CUBLAS_ROOT=$MXC_CUBLAS_ROOT} \
+      ${MXC_CUDNN_ROOT:+-DMXC_CUDNN_ROOT=$MXC_CUDNN_ROOT}
 fi
+grep -E "^MXC_CUDNN_(INCLUDE|LIBRARY)|^MXC_CUBLAS_LIBRARY" "$BUILD/CMakeCache.txt" 2>/dev/null
 step build 300 cmake --build "$BUILD" -j "$JOBS"
 BUILT=$?
 export MXC_LIBRARY_PATH="$ROOT/$BUILD/libmxc.so"
@@ -136,8 +146,9 @@ PYEOF
       if ! step "seed $(basename "$prog")" 120 $PY "$prog"; then
         # A failed seed: a native stack, then the same program with the synchronous engine and with cffi's ABI mode
         # (which of them still fails narrows the cause down).
-        if command -v gdb >/dev/null; then
-          timeout 180 gdb -q -batch -ex run -ex "thread apply all bt 15" --args $PY "$prog" 2>&1 | tail -80
+        GDB=$(command -v gdb || command -v cuda-gdb)
+        if [ -n "$GDB" ]; then
+          timeout 180 "$GDB" -q -batch -ex run -ex "thread apply all bt 15" --args $PY "$prog" 2>&1 | tail -80
         fi
         MXC_ENGINE_TYPE=NaiveEngine timeout 120 $PY "$prog" >/dev/null 2>&1
         log "  rerun with MXC_ENGINE_TYPE=NaiveEngine: rc $?"
@@ -153,7 +164,8 @@ PYEOF
     # The whole Python suite with gpu(0) as the default context (tests that name a device keep theirs).
     MXC_TEST_DEFAULT_CTX=gpu step pytest-gpu 300 $PY -m pytest -q -ra bindings/python/tests
   fi
-  step bench-train 240 $PY benchmarks/bench_gpu_train.py --iters "${BENCH_ITERS:-30}"
+  # The convolution choices (cuDNN or mxc's kernels, with their times) are printed as they are made.
+  MXC_CUDA_CONV_VERBOSE=1 step bench-train 240 $PY benchmarks/bench_gpu_train.py --iters "${BENCH_ITERS:-30}"
 else
   log "the Python package cannot load here (cffi?): benchmarks for PyTorch only"
   step bench-train-torch 180 $PY benchmarks/bench_gpu_train.py --iters "${BENCH_ITERS:-30}" --only torch

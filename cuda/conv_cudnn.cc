@@ -303,6 +303,7 @@ Choice Choose(const std::string &key, Measure measure) {
 bool Forward(const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req, const Blobs &out,
              const ConvGeom &g, const ConvGemmRunner &gemm, Mode mode) {
   const int dev = Dev(ctx);
+  Stream(dev);  // makes dev the thread's current device, as the handle's calls need
   DnnDevice &d = Dnn(dev);
   std::lock_guard<std::mutex> lk(d.mu);
   cudnnHandle_t h = Handle(dev, d);
@@ -359,6 +360,7 @@ bool Backward(const OpContext &ctx, const OpParams &p, const Blobs &og, const Bl
   const bool dx = req[0] != kNullOp, dw = req[1] != kNullOp;
   if (!dx && !dw) return true;
   const int dev = Dev(ctx);
+  Stream(dev);  // makes dev the thread's current device, as the handle's calls need
   DnnDevice &d = Dnn(dev);
   std::lock_guard<std::mutex> lk(d.mu);
   cudnnHandle_t h = Handle(dev, d);

@@ -16,8 +16,18 @@ echo "== ctest"
 (cd build && ctest --output-on-failure -j "$JOBS")
 
 if command -v nvcc >/dev/null 2>&1 && [ "${MXC_SKIP_CUDA_BUILD:-0}" != 1 ] && [ -n "$(ls cuda/*.cu 2>/dev/null)" ]; then
+  # cuBLAS and cuDNN (Python wheels, found by CMake through python3), so that their code paths compile and link too.
+  echo "== pip install nvidia-cublas nvidia-cudnn-cu13 (the CUDA variant's libraries)"
+  $PY -m pip install -q --disable-pip-version-check nvidia-cublas==13.0.2.14
+  $PY -m pip install -q --disable-pip-version-check --no-deps nvidia-cudnn-cu13==9.24.0.43
   echo "== build (CUDA variant: compile and link; CPU tests against it)"
   cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON -DPython3_EXECUTABLE="$PYEXE"
+  for lib in MXC_CUBLAS_LIBRARY MXC_CUDNN_LIBRARY; do
+    if ! grep -q "^$lib:FILEPATH=/" build-cuda/CMakeCache.txt; then
+      echo "the CUDA variant did not find $lib" >&2
+      exit 1
+    fi
+  done
   cmake --build build-cuda -j "$JOBS"
   (cd build-cuda && ctest --output-on-failure -j "$JOBS")
 fi

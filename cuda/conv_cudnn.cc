@@ -18,6 +18,7 @@
 // A cuDNN that fails to start (no usable GPU for it, a library missing at run time) is reported once and the GEMM
 // kernels are used. cuDNN's legacy convolution API (cudnnConvolutionForward, ...) is used: deprecated in cuDNN 9
 // in favour of the graph API, but present and supported there.
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -99,46 +100,57 @@ cudnnHandle_t Handle(int dev, DnnDevice &d) {  // d.mu held
   return d.handle;
 }
 
-// The descriptors of one call: 4-D NCHW tensors (1-D convolutions have H = 1).
+// The descriptors of one call: 4-D NCHW tensors (1-D convolutions have H = 1). ok is false (and error says why) when
+// cuDNN does not take this geometry; the GEMM kernels run it then.
 struct Descs {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, b = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
   cudnnConvolutionDescriptor_t c = nullptr;
   cudnnDataType_t dt;
+  bool ok = true;
+  std::string error;
   Descs(const ConvGeom &g, int dtype) {
     dt = dtype == kFloat64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
-    CheckDnn(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor", g);
-    CheckDnn(cudnnCreateTensorDescriptor(&y), "cudnnCreateTensorDescriptor", g);
-    CheckDnn(cudnnCreateTensorDescriptor(&b), "cudnnCreateTensorDescriptor", g);
-    CheckDnn(cudnnCreateFilterDescriptor(&w), "cudnnCreateFilterDescriptor", g);
-    CheckDnn(cudnnCreateConvolutionDescriptor(&c), "cudnnCreateConvolutionDescriptor", g);
-    Tensor(x, {g.N, g.C, g.H, g.W}, g);
-    Tensor(y, {g.N, g.F, g.oh, g.ow}, g);
-    Tensor(b, {1, g.F, 1, 1}, g);
+    Set(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
+    Set(cudnnCreateTensorDescriptor(&y), "cudnnCreateTensorDescriptor");
+    Set(cudnnCreateTensorDescriptor(&b), "cudnnCreateTensorDescriptor");
+    Set(cudnnCreateFilterDescriptor(&w), "cudnnCreateFilterDescriptor");
+    Set(cudnnCreateConvolutionDescriptor(&c), "cudnnCreateConvolutionDescriptor");
+    if (!ok) return;
+    Tensor(x, {g.N, g.C, g.H, g.W});
+    Tensor(y, {g.N, g.F, g.oh, g.ow});
+    Tensor(b, {1, g.F, 1, 1});
     const int wd[4] = {int(g.F), int(g.C / g.G), g.kh, g.kw};
-    CheckDnn(cudnnSetFilterNdDescriptor(w, dt, CUDNN_TENSOR_NCHW, 4, wd), "cudnnSetFilterNdDescriptor", g);
+    Set(cudnnSetFilterNdDescriptor(w, dt, CUDNN_TENSOR_NCHW, 4, wd), "cudnnSetFilterNdDescriptor");
     const int pad[2] = {g.ph, g.pw}, stride[2] = {g.sh, g.sw}, dil[2] = {g.dh, g.dw};
-    CheckDnn(cudnnSetConvolutionNdDescriptor(c, 2, pad, stride, dil, CUDNN_CROSS_CORRELATION, dt),
-             "cudnnSetConvolutionNdDescriptor", g);
-    CheckDnn(cudnnSetConvolutionGroupCount(c, int(g.G)), "cudnnSetConvolutionGroupCount", g);
+    Set(cudnnSetConvolutionNdDescriptor(c, 2, pad, stride, dil, CUDNN_CROSS_CORRELATION, dt),
+        "cudnnSetConvolutionNdDescriptor");
+    Set(cudnnSetConvolutionGroupCount(c, int(g.G)), "cudnnSetConvolutionGroupCount");
     const char *tf32 = std::getenv("MXC_CUDA_ALLOW_TF32");
     const bool allow = tf32 && *tf32 && std::strcmp(tf32, "0") != 0;
-    CheckDnn(cudnnSetConvolutionMathType(c, allow ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH),
-             "cudnnSetConvolutionMathType", g);
+    Set(cudnnSetConvolutionMathType(c, allow ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
   }
-  void Tensor(cudnnTensorDescriptor_t t, std::vector<int64_t> d, const ConvGeom &g) {
+  void Set(cudnnStatus_t st, const char *what) {
+    if (st == CUDNN_STATUS_SUCCESS || !ok) return;
+    ok = false;
+    error = std::string(what) + ": " + cudnnGetErrorString(st);
+  }
+  void Tensor(cudnnTensorDescriptor_t t, std::vector<int64_t> d) {
     int dims[4], strides[4];
-    for (int i = 0; i < 4; ++i) dims[i] = static_cast<int>(d[i]);
+    for (int i = 0; i < 4; ++i) {
+      if (d[i] > INT32_MAX) return Set(CUDNN_STATUS_NOT_SUPPORTED, "a dimension over 2^31");
+      dims[i] = static_cast<int>(d[i]);
+    }
     strides[3] = 1;
     for (int i = 2; i >= 0; --i) strides[i] = strides[i + 1] * dims[i + 1];
-    CheckDnn(cudnnSetTensorNdDescriptor(t, dt, 4, dims, strides), "cudnnSetTensorNdDescriptor", g);
+    Set(cudnnSetTensorNdDescriptor(t, dt, 4, dims, strides), "cudnnSetTensorNdDescriptor");
   }
   ~Descs() {
-    cudnnDestroyTensorDescriptor(x);
-    cudnnDestroyTensorDescriptor(y);
-    cudnnDestroyTensorDescriptor(b);
-    cudnnDestroyFilterDescriptor(w);
-    cudnnDestroyConvolutionDescriptor(c);
+    if (x) cudnnDestroyTensorDescriptor(x);
+    if (y) cudnnDestroyTensorDescriptor(y);
+    if (b) cudnnDestroyTensorDescriptor(b);
+    if (w) cudnnDestroyFilterDescriptor(w);
+    if (c) cudnnDestroyConvolutionDescriptor(c);
   }
   Descs(const Descs &) = delete;
   Descs &operator=(const Descs &) = delete;
@@ -262,9 +274,12 @@ std::string Ms(float ms) {
 }
 // Logs a geometry's choice. t_dnn: cuDNN's time (< 0: not timed, or no algorithm ran); t_gemm: the GEMM kernels'
 // time (< 0: not timed).
-void Record(const std::string &key, bool backward, const Choice &c, float t_dnn, float t_gemm) {
+void Record(const std::string &key, bool backward, const Choice &c, float t_dnn, float t_gemm,
+            const std::string &failure = "") {
   std::string line = key + ": ";
-  if (c.cudnn) {
+  if (!failure.empty()) {
+    line += "gemm (cuDNN cannot run it: " + failure + ")";
+  } else if (c.cudnn) {
     line += std::string("cudnn, ") +
             (backward ? "data/filter algorithms " + std::to_string(c.algo[0]) + "/" + std::to_string(c.algo[1])
                       : "algorithm " + std::to_string(c.algo[0])) +
@@ -286,15 +301,26 @@ bool KnownGemm(const std::string &key) {
   auto it = Choices().find(key);
   return it != Choices().end() && !it->second.cudnn;
 }
-// The Choice of a call: cached, else measured (or picked by heuristics). d.mu held.
+// The Choice of a call: cached, else measured (or picked by heuristics). A geometry cuDNN fails to set up or to
+// measure (descriptors, algorithm queries) runs on the GEMM kernels. d.mu held.
 template <typename Measure>
-Choice Choose(const std::string &key, Measure measure) {
+Choice Choose(const std::string &key, bool backward, const Descs &ds, Measure measure) {
   {
     std::lock_guard<std::mutex> lk(g_choices_mu);
     auto it = Choices().find(key);
     if (it != Choices().end()) return it->second;
   }
-  Choice c = measure();
+  Choice c;
+  if (!ds.ok) {
+    Record(key, backward, c, -1, -1, ds.error);
+  } else {
+    try {
+      c = measure();
+    } catch (const Error &e) {
+      c = Choice();
+      Record(key, backward, c, -1, -1, e.what());
+    }
+  }
   std::lock_guard<std::mutex> lk(g_choices_mu);
   Choices()[key] = c;
   return c;
@@ -313,7 +339,7 @@ bool Forward(const OpContext &ctx, const OpParams &p, const Blobs &in, const Req
   const std::string key = Key("forward", ctx, in[0].dtype, g, {}, tune, limit, mode);
   if (KnownGemm(key)) return false;
   Descs ds(g, in[0].dtype);
-  Choice c = Choose(key, [&] {
+  Choice c = Choose(key, false, ds, [&] {
     Choice r;
     float t_dnn = -1, t_gemm = -1;
     const bool timed = tune != "off";
@@ -370,7 +396,7 @@ bool Backward(const OpContext &ctx, const OpParams &p, const Blobs &og, const Bl
   const std::string key = Key("backward", ctx, id[0].dtype, g, req, tune, limit, mode);
   if (KnownGemm(key)) return false;
   Descs ds(g, id[0].dtype);
-  Choice c = Choose(key, [&] {
+  Choice c = Choose(key, true, ds, [&] {
     Choice r;
     const bool timed = tune != "off";
     float t_data = 0, t_filter = 0, t_gemm = -1;

@@ -3,6 +3,7 @@
 // device memory, accesses past an allocation's end, __syncthreads() misuse).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <numeric>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "common.cuh"
+#include "kernels.cuh"
 #include "engine.h"
 #include "gpu_device.h"
 #include "ndarray.h"
@@ -211,6 +213,62 @@ TEST_F(CudaEmulationDeathTest, AKernelWritingPastAnAllocationCrashesWithAMessage
         cudaStreamSynchronize(s);
       },
       "past the end of the 4096-byte device allocation");
+}
+
+// mxc's own tiled GEMM kernel, which a build without cuBLAS uses for every matrix product, against a host triple loop:
+// every transpose combination, sizes that are not multiples of the tile, leading dimensions wider than the rows,
+// beta 0 (the old C, NaN here, is not read) and beta 1.
+template <typename T>
+void CheckBuiltInGemm(cudaStream_t s, int dtype) {
+  const int64_t M = 17, N = 33, K = 19, pad = 3;
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb)
+      for (double beta : {0.0, 1.0}) {
+        SCOPED_TRACE(testing::Message() << "ta " << ta << " tb " << tb << " beta " << beta);
+        const int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+        const int64_t arows = ta ? K : M, brows = tb ? N : K;
+        std::vector<T> A(arows * lda), B(brows * ldb), C(M * ldc);
+        for (size_t i = 0; i < A.size(); ++i) A[i] = T((i * 37 % 23) / 11.0 - 1);
+        for (size_t i = 0; i < B.size(); ++i) B[i] = T((i * 53 % 29) / 14.0 - 1);
+        for (size_t i = 0; i < C.size(); ++i) C[i] = beta == 0 ? T(NAN) : T((i % 7) / 3.0);
+        std::vector<T> want = C;
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t n = 0; n < N; ++n) {
+            double acc = 0;
+            for (int64_t k = 0; k < K; ++k)
+              acc += double(ta ? A[k * lda + m] : A[m * lda + k]) * double(tb ? B[n * ldb + k] : B[k * ldb + n]);
+            want[m * ldc + n] = T(1.5 * acc + (beta == 0 ? 0.0 : beta * double(C[m * ldc + n])));
+          }
+        T *dA, *dB, *dC;
+        ASSERT_EQ(cudaMalloc(reinterpret_cast<void **>(&dA), A.size() * sizeof(T)), cudaSuccess);
+        ASSERT_EQ(cudaMalloc(reinterpret_cast<void **>(&dB), B.size() * sizeof(T)), cudaSuccess);
+        ASSERT_EQ(cudaMalloc(reinterpret_cast<void **>(&dC), C.size() * sizeof(T)), cudaSuccess);
+        cudaMemcpy(dA, A.data(), A.size() * sizeof(T), cudaMemcpyHostToDevice);
+        cudaMemcpy(dB, B.data(), B.size() * sizeof(T), cudaMemcpyHostToDevice);
+        cudaMemcpy(dC, C.data(), C.size() * sizeof(T), cudaMemcpyHostToDevice);
+        mxc::cuda::Gemm(dtype, ta, tb, M, N, K, 1.5, dA, lda, dB, ldb, beta, dC, ldc, s);
+        ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+        std::vector<T> got(C.size());
+        ASSERT_EQ(cudaMemcpyAsync(got.data(), dC, got.size() * sizeof(T), cudaMemcpyDeviceToHost, s), cudaSuccess);
+        ASSERT_EQ(cudaStreamSynchronize(s), cudaSuccess);
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t n = 0; n < ldc; ++n) {
+            if (n >= N) {  // the padding columns of C are not written
+              if (beta == 0) ASSERT_TRUE(std::isnan(double(got[m * ldc + n]))) << m << "," << n;
+              else ASSERT_EQ(got[m * ldc + n], C[m * ldc + n]) << m << "," << n;
+              continue;
+            }
+            ASSERT_NEAR(double(got[m * ldc + n]), double(want[m * ldc + n]), 1e-4) << m << "," << n;
+          }
+        cudaFree(dA);
+        cudaFree(dB);
+        cudaFree(dC);
+      }
+}
+
+TEST_F(CudaEmulation, BuiltInGemmKernelMatchesAHostProduct) {
+  CheckBuiltInGemm<float>(s, mxc::cuda::kF32);
+  CheckBuiltInGemm<double>(s, mxc::cuda::kF64);
 }
 
 }  // namespace

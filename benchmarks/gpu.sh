@@ -83,7 +83,7 @@ if ! step configure 180 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Relea
       -DMXC_BUILD_TESTS=OFF -DMXC_BUILD_BENCHMARKS=OFF ${MXC_CUBLAS_ROOT:+-DMXC_CUBLAS_ROOT=$MXC_CUBLAS_ROOT} \
       ${MXC_CUDNN_ROOT:+-DMXC_CUDNN_ROOT=$MXC_CUDNN_ROOT}
 fi
-grep -E "^MXC_CUDNN_(INCLUDE|LIBRARY)|^MXC_CUBLAS_LIBRARY" "$BUILD/CMakeCache.txt" 2>/dev/null
+grep -E "^(MXC_CUDNN_(INCLUDE|LIBRARY)|MXC_CUBLAS_LIBRARY|BLAS_openblas_LIBRARY):" "$BUILD/CMakeCache.txt" 2>/dev/null
 step build 300 cmake --build "$BUILD" -j "$JOBS"
 BUILT=$?
 export MXC_LIBRARY_PATH="$ROOT/$BUILD/libmxc.so"

@@ -96,16 +96,20 @@ void Cast(int src_dtype, const void *src, int dst_dtype, void *dst, int64_t n, i
 // ------------------------------------------------------------------------------------------------- unary
 template <typename T>
 __global__ void UnaryK(int c, const T *x, T *y, int64_t n, int req) {
-  MXC_CUDA_LOOP(i, n) Store(y + i, req, UnaryF(c, x[i]));
+  MXC_CUDA_LOOP(i, n) Store(y + i, req, UnaryAny(c, x[i]));
 }
 template <typename T>
 __global__ void UnaryGradK(int c, const T *g, const T *x, T *gx, int64_t n, int req) {
   MXC_CUDA_LOOP(i, n) Store(gx + i, req, g[i] * UnaryD(c, x[i]));
 }
 
+bool IntUnaryOk(int c) {
+  return c == kNegative || c == kAbs || c == kSign || c == kSquare || c == kRelu || c == kLogicalNot || c == kFloor ||
+         c == kCeil || c == kRound || c == kRint || c == kTrunc;
+}
 void Unary(int code, int dtype, const void *x, void *y, int64_t n, int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;
-  MXC_CUDA_REAL_SWITCH(dtype, T, {
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
     MXC_LAUNCH(Blocks(n), kThreads, 0, s, UnaryK<T>)(code, static_cast<const T *>(x), static_cast<T *>(y), n, req);
   });
 }
@@ -120,7 +124,7 @@ void UnaryGrad(int code, int dtype, const void *g, const void *x, void *gx, int6
 // ------------------------------------------------------------------------------------------------- binary
 template <typename T>
 __global__ void BinK(int c, const T *a, const T *b, T *o, int64_t n, int req) {
-  MXC_CUDA_LOOP(i, n) Store(o + i, req, BinF(c, a[i], b[i]));
+  MXC_CUDA_LOOP(i, n) Store(o + i, req, BinAny(c, a[i], b[i]));
 }
 template <typename T>
 __global__ void BinGradK(int c, const T *g, const T *a, const T *b, T *ga, int ra, T *gb, int rb, int64_t n) {
@@ -133,7 +137,7 @@ __global__ void BinGradK(int c, const T *g, const T *a, const T *b, T *ga, int r
 }
 template <typename T>
 __global__ void ScalarK(int c, const T *x, T sc, bool rev, T *o, int64_t n, int req) {
-  MXC_CUDA_LOOP(i, n) Store(o + i, req, rev ? BinF(c, sc, x[i]) : BinF(c, x[i], sc));
+  MXC_CUDA_LOOP(i, n) Store(o + i, req, rev ? BinAny(c, sc, x[i]) : BinAny(c, x[i], sc));
 }
 template <typename T>
 __global__ void ScalarGradK(int c, const T *g, const T *x, T sc, bool rev, T *gx, int64_t n, int req) {
@@ -145,7 +149,7 @@ __global__ void ScalarGradK(int c, const T *g, const T *x, T sc, bool rev, T *gx
 
 void Binary(int code, int dtype, const void *a, const void *b, void *out, int64_t n, int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;
-  MXC_CUDA_REAL_SWITCH(dtype, T, {
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
     MXC_LAUNCH(Blocks(n), kThreads, 0, s, BinK<T>)(code, static_cast<const T *>(a), static_cast<const T *>(b),
                                            static_cast<T *>(out), n, req);
   });
@@ -162,8 +166,8 @@ void BinaryGrad(int code, int dtype, const void *g, const void *a, const void *b
 void Scalar(int code, int dtype, const void *x, double scalar, bool reverse, void *out, int64_t n, int req,
             cudaStream_t s) {
   if (n == 0 || req == 0) return;
-  MXC_CUDA_REAL_SWITCH(dtype, T, {
-    MXC_LAUNCH(Blocks(n), kThreads, 0, s, ScalarK<T>)(code, static_cast<const T *>(x), static_cast<T>(scalar), reverse,
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, ScalarK<T>)(code, static_cast<const T *>(x), ScalarAs<T>(scalar), reverse,
                                               static_cast<T *>(out), n, req);
   });
 }

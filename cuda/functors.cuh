@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 #include "common.cuh"
 #include "kernels.cuh"
@@ -147,6 +148,93 @@ __device__ __forceinline__ T BinDR(int c, T a, T b) {
     case kMin: return a <= b ? T(0) : T(1);
   }
   return T(0);
+}
+
+// ---- integers (uint8, int8, int32, int64), forward only, as the CPU computes them (core/ops/elemwise_util.h,
+// elemwise_unary.cc): arithmetic wraps around (done in unsigned 64-bit arithmetic, so that overflow is defined),
+// x / 0 = x % 0 = 0, x / -1 negates with wrap-around, x % -1 = 0, the modulo takes the divisor's sign (Python's),
+// powers are exact with wrap-around and a negative exponent truncates toward zero; rounding is the identity.
+template <typename T>
+__device__ __forceinline__ T IntBinF(int c, T a, T b) {
+  typedef unsigned long long U;
+  constexpr bool kSigned = std::is_signed<T>::value;
+  switch (c) {
+    case kAdd: return static_cast<T>(U(a) + U(b));
+    case kSub: return static_cast<T>(U(a) - U(b));
+    case kMul: return static_cast<T>(U(a) * U(b));
+    case kDiv:
+      if (b == T(0)) return T(0);
+      if (kSigned && b == static_cast<T>(-1)) return static_cast<T>(U(0) - U(a));
+      return static_cast<T>(a / b);
+    case kMod: {
+      if (b == T(0) || (kSigned && b == static_cast<T>(-1))) return T(0);
+      T r = static_cast<T>(a % b);
+      if (kSigned && r != T(0) && ((r < T(0)) != (b < T(0)))) r = static_cast<T>(r + b);
+      return r;
+    }
+    case kPow: {
+      if (kSigned && b < T(0)) {
+        if (a == T(1)) return T(1);
+        if (a == static_cast<T>(-1)) return (b % 2) ? static_cast<T>(-1) : T(1);
+        return T(0);
+      }
+      U base = U(a), r = 1;
+      for (U e = U(b); e; e >>= 1) {
+        if (e & 1) r *= base;
+        base *= base;
+      }
+      return static_cast<T>(r);
+    }
+    case kMax: return a > b ? a : b;
+    case kMin: return a < b ? a : b;
+    case kEq: return a == b ? T(1) : T(0);
+    case kNe: return a != b ? T(1) : T(0);
+    case kGt: return a > b ? T(1) : T(0);
+    case kGe: return a >= b ? T(1) : T(0);
+    case kLt: return a < b ? T(1) : T(0);
+    case kLe: return a <= b ? T(1) : T(0);
+  }
+  return T(0);
+}
+// The unary functions that take integers (the others are float-only on the CPU too): see IntUnaryOk.
+template <typename T>
+__device__ __forceinline__ T IntUnaryF(int c, T x) {
+  typedef unsigned long long U;
+  switch (c) {
+    case kNegative: return static_cast<T>(U(0) - U(x));
+    case kAbs:
+      if constexpr (std::is_signed<T>::value) return x < T(0) ? static_cast<T>(U(0) - U(x)) : x;
+      else return x;
+    case kSign:
+      if constexpr (std::is_signed<T>::value) return x > T(0) ? T(1) : (x < T(0) ? static_cast<T>(-1) : T(0));
+      else return x > T(0) ? T(1) : T(0);
+    case kSquare: return static_cast<T>(U(x) * U(x));
+    case kRelu: return x > T(0) ? x : T(0);
+    case kLogicalNot: return x == T(0) ? T(1) : T(0);
+  }
+  return x;  // floor, ceil, round, rint, trunc
+}
+// The forward functions for any numeric T.
+template <typename T>
+__device__ __forceinline__ T BinAny(int c, T a, T b) {
+  if constexpr (std::is_integral<T>::value) return IntBinF(c, a, b);
+  else return BinF(c, a, b);
+}
+template <typename T>
+__device__ __forceinline__ T UnaryAny(int c, T x) {
+  if constexpr (std::is_integral<T>::value) return IntUnaryF(c, x);
+  else return UnaryF(c, x);
+}
+// A scalar parameter in the array's dtype, as the CPU converts it: to integers through int64 (NaN and out-of-range
+// values become INT64_MIN first).
+template <typename T>
+__host__ __device__ inline T ScalarAs(double v) {
+  if constexpr (std::is_integral<T>::value) {
+    long long i = (v == v && v < 9.2e18 && v > -9.2e18) ? static_cast<long long>(v) : (-9223372036854775807LL - 1);
+    return static_cast<T>(i);
+  } else {
+    return static_cast<T>(v);
+  }
 }
 
 }  // namespace cuda

@@ -32,6 +32,8 @@ void RegisterKernels();
 // Operators whose GPU kernel is only the host-staged CPU kernel ("name", or "name (backward)" when only the gradient
 // is host-staged), sorted.
 std::vector<std::string> HostStagedOps();
+// Calls (forward and backward) that ran a CPU kernel on host copies so far, for tests of what runs natively.
+int64_t HostStagedCalls();
 
 // Scratch device memory from the caching allocator, released (stream-ordered) at scope exit.
 class Scratch {

@@ -5,6 +5,7 @@
 // 3-D convolution) run their CPU kernel on host copies of the blobs ("host-staged"): slow, but every registry
 // operator works on a GPU context. HostStagedOps() lists the operators whose kernels are only host-staged.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -65,8 +66,11 @@ void Unstage(const Blobs &host, const Blobs &devb, const Device &dev, const Reqs
   }
 }
 
+std::atomic<int64_t> g_staged_calls{0};
+
 void StagedForward(const FCompute &cpu, const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req,
                    const Blobs &out) {
+  g_staged_calls++;
   HostCopies hc;
   DeviceWait(ctx.dev);
   Blobs hin = hc.Stage(in, ctx.dev), hout = hc.Stage(out, ctx.dev);
@@ -86,6 +90,7 @@ void StagedForward(const FCompute &cpu, const OpContext &ctx, const OpParams &p,
 
 void StagedBackward(const FBackward &cpu, const OpContext &ctx, const OpParams &p, const Blobs &og, const Blobs &id,
                     const Blobs &od, const Reqs &req, const Blobs &ig) {
+  g_staged_calls++;
   HostCopies hc;
   DeviceWait(ctx.dev);
   Blobs hog = hc.Stage(og, ctx.dev), hid = hc.Stage(id, ctx.dev), hod = hc.Stage(od, ctx.dev);
@@ -127,9 +132,9 @@ void ZeroBwd(BWD_ARGS) {
   CheckLaunch(p.op()->name.c_str());
 }
 
-FCompute UnaryFwd(int code) {
+FCompute UnaryFwdImpl(int code) {
   return [code](FWD_ARGS) {
-    if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+    if (!IsReal(in[0].dtype) && !(IsInt(in[0].dtype) && cuda::IntUnaryOk(code))) return Fallback(ctx, p, in, req, out);
     cuda::Unary(code, in[0].dtype, in[0].dptr, out[0].dptr, out[0].Size(), req[0], St(ctx));
     CheckLaunch(p.op()->name.c_str());
   };
@@ -150,12 +155,12 @@ int ActCode(const OpParams &p) {
   if (t == "softrelu") return cuda::kSoftrelu;
   return cuda::kSoftsign;
 }
-void ActFwd(FWD_ARGS) { UnaryFwd(ActCode(p))(ctx, p, in, req, out); }
+void ActFwd(FWD_ARGS) { UnaryFwdImpl(ActCode(p))(ctx, p, in, req, out); }
 void ActBwd(BWD_ARGS) { UnaryBwd(ActCode(p))(ctx, p, og, id, od, req, ig); }
 
 FCompute BinaryFwd(int code) {
   return [code](FWD_ARGS) {
-    if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+    if (!IsReal(in[0].dtype) && !IsInt(in[0].dtype)) return Fallback(ctx, p, in, req, out);
     cuda::Binary(code, in[0].dtype, in[0].dptr, in[1].dptr, out[0].dptr, out[0].Size(), req[0], St(ctx));
     CheckLaunch(p.op()->name.c_str());
   };
@@ -173,7 +178,7 @@ FBackward BinaryBwd(int code) {
 
 FCompute ScalarFwd(int code, bool rev) {
   return [code, rev](FWD_ARGS) {
-    if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+    if (!IsReal(in[0].dtype) && !IsInt(in[0].dtype)) return Fallback(ctx, p, in, req, out);
     cuda::Scalar(code, in[0].dtype, in[0].dptr, p.Float("scalar"), rev, out[0].dptr, out[0].Size(), req[0], St(ctx));
     CheckLaunch(p.op()->name.c_str());
   };
@@ -562,7 +567,7 @@ void RegisterNative() {
       {"sin", cuda::kSin}, {"cos", cuda::kCos}, {"tanh", cuda::kTanh}, {"sigmoid", cuda::kSigmoid},
       {"relu", cuda::kRelu}, {"floor", cuda::kFloor}, {"ceil", cuda::kCeil}, {"round", cuda::kRound},
       {"reciprocal", cuda::kReciprocal}, {"log1p", cuda::kLog1p}, {"expm1", cuda::kExpm1}};
-  for (auto &u : unary) Set(u.first, UnaryFwd(u.second), UnaryBwd(u.second));
+  for (auto &u : unary) Set(u.first, UnaryFwdImpl(u.second), UnaryBwd(u.second));
   Set("Activation", ActFwd, ActBwd);
   const std::pair<const char *, int> binary[] = {
       {"elemwise_add", cuda::kAdd}, {"elemwise_sub", cuda::kSub}, {"elemwise_mul", cuda::kMul},
@@ -601,6 +606,8 @@ void RegisterNative() {
 }  // namespace
 
 // The op's host-staged forward/backward (for calls a native kernel does not cover).
+FCompute UnaryFwd(int code) { return UnaryFwdImpl(code); }
+
 void Fallback(const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req, const Blobs &out) {
   StagedForward(p.op()->compute.at(MXC_CPU), ctx, p, in, req, out);
 }
@@ -671,6 +678,8 @@ void RegisterKernels() {
     }
   });
 }
+
+int64_t HostStagedCalls() { return g_staged_calls.load(); }
 
 std::vector<std::string> HostStagedOps() {
   RegisterKernels();

@@ -21,6 +21,8 @@ using Reqs = std::vector<OpReq>;
       const Blobs &ig
 
 inline bool IsReal(int dtype) { return dtype == kFloat32 || dtype == kFloat64; }
+// The integer dtypes the elementwise forwards take natively (as the CPU's arithmetic does).
+inline bool IsInt(int dtype) { return dtype == kUint8 || dtype == kInt8 || dtype == kInt32 || dtype == kInt64; }
 inline int Dev(const OpContext &ctx) { return ctx.dev.id; }
 inline cudaStream_t St(const OpContext &ctx) { return Stream(ctx.dev.id); }
 inline double Beta(OpReq r) { return r == kAddTo ? 1.0 : 0.0; }
@@ -34,6 +36,10 @@ inline int64_t Prod(const TShape &s, int b, int e) {
 // The op's CPU kernel on host copies of the blobs (for calls a native kernel does not cover).
 void Fallback(FWD_ARGS);
 void FallbackGrad(BWD_ARGS);
+
+// The forward of an elementwise unary function (cuda::UnaryCode): float32/float64, and integers for the codes that
+// take them (cuda::IntUnaryOk).
+FCompute UnaryFwd(int code);
 
 // Row-major C = alpha op(A) op(B) + beta C on the op's device (cuBLAS when built with it).
 void Gemm(const OpContext &ctx, int dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,

@@ -264,13 +264,6 @@ struct UnaryDef {
   double factor;  // kConst: the derivative
 };
 
-FCompute UnaryFwdOf(int code) {
-  return [code](FWD_ARGS) {
-    if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
-    cuda::Unary(code, in[0].dtype, in[0].dptr, out[0].dptr, out[0].Size(), req[0], St(ctx));
-    CheckLaunch(p.op()->name.c_str());
-  };
-}
 FBackward UnaryBwdOf(const UnaryDef &u) {
   return [u](BWD_ARGS) {
     const int t = ig[0].dtype;
@@ -612,7 +605,7 @@ void RegisterIndexKernels() {
       {"degrees", cuda::kDegrees, GradUses::kConst, kDeg}, {"radians", cuda::kRadians, GradUses::kConst, kRad},
       {"fix", cuda::kTrunc, GradUses::kZero, 0},   {"trunc", cuda::kTrunc, GradUses::kZero, 0},
       {"rint", cuda::kRint, GradUses::kZero, 0},   {"logical_not", cuda::kLogicalNot, GradUses::kZero, 0}};
-  for (const auto &u : unary) Set(u.name, UnaryFwdOf(u.code), UnaryBwdOf(u));
+  for (const auto &u : unary) Set(u.name, UnaryFwd(u.code), UnaryBwdOf(u));
   Set("_arange", ArangeFwd);
   Set("_slice_assign", SliceAssignFwd, SliceAssignBwd);
   Set("_slice_assign_scalar", SliceAssignScalarFwd, SliceAssignBwd);

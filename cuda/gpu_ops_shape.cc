@@ -227,7 +227,7 @@ cuda::BinView MakeBinView(const TShape &a, const TShape &b, const TShape &o) {
 
 FCompute BroadcastFwd(int code) {
   return [code](FWD_ARGS) {
-    if (!IsReal(out[0].dtype)) return Fallback(ctx, p, in, req, out);
+    if (!IsReal(out[0].dtype) && !IsInt(out[0].dtype)) return Fallback(ctx, p, in, req, out);
     cuda::BroadcastBinary(code, out[0].dtype, in[0].dptr, in[1].dptr, MakeBinView(in[0].shape, in[1].shape,
                                                                                   out[0].shape),
                           out[0].dptr, out[0].Size(), req[0], St(ctx));

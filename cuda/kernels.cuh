@@ -17,7 +17,8 @@ void Fill(int dtype, void *out, int64_t n, double value, int req, cudaStream_t s
 // dst[i] (=|+=) convert(src[i]); float16 and bool included.
 void Cast(int src_dtype, const void *src, int dst_dtype, void *dst, int64_t n, int req, cudaStream_t s);
 
-// ---- elementwise (float32/float64) ----
+// ---- elementwise: float32/float64; the forwards of Unary (codes with IntUnaryOk), Binary, Scalar and
+// BroadcastBinary also take the integer dtypes (uint8, int8, int32, int64) ----
 enum UnaryCode {
   kNegative, kAbs, kSign, kExp, kLog, kSqrt, kRsqrt, kSquare, kSin, kCos, kTanh, kSigmoid, kRelu, kFloor, kCeil,
   kRound, kReciprocal, kLog1p, kExpm1, kSoftrelu, kSoftsign,
@@ -26,6 +27,8 @@ enum UnaryCode {
   kRint, kLog10, kLog2, kLogicalNot, kNumUnary
 };
 void Unary(int code, int dtype, const void *x, void *y, int64_t n, int req, cudaStream_t s);
+// Whether Unary takes integer dtypes for this code (functors.cuh).
+bool IntUnaryOk(int code);
 // gx (=|+=) g * f'(x)
 void UnaryGrad(int code, int dtype, const void *g, const void *x, void *gx, int64_t n, int req, cudaStream_t s);
 

@@ -161,7 +161,7 @@ __global__ void ReduceBackK(int kind, const T *g, const T *x, const T *y, const 
 template <typename T>
 __global__ void BroadcastBinK(int c, const T *a, const T *b, BinView v, T *out, int64_t n, int req) {
   MXC_CUDA_LOOP(i, n) {
-    Store(out + i, req, BinF(c, a[OffsetOf(i, v.n, v.shape, v.astride)], b[OffsetOf(i, v.n, v.shape, v.bstride)]));
+    Store(out + i, req, BinAny(c, a[OffsetOf(i, v.n, v.shape, v.astride)], b[OffsetOf(i, v.n, v.shape, v.bstride)]));
   }
 }
 template <typename T>
@@ -245,7 +245,7 @@ void ReduceBackward(int kind, int dtype, const void *g, const void *x, const voi
 void BroadcastBinary(int code, int dtype, const void *a, const void *b, const BinView &v, void *out, int64_t n,
                      int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;
-  MXC_CUDA_REAL_SWITCH(dtype, T, {
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
     MXC_LAUNCH(Blocks(n), kThreads, 0, s, BroadcastBinK<T>)(code, static_cast<const T *>(a), static_cast<const T *>(b),
                                                             v, static_cast<T *>(out), n, req);
   });

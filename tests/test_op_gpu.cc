@@ -224,6 +224,53 @@ TEST(OpGpu, ConvolutionByCudnnAndByGemmMatchesTheCpu) {
 }
 #endif
 
+#ifdef MXC_USE_CUDA
+// Integer arithmetic (uint8, int8, int32, int64) runs natively on the GPU with the CPU's semantics: wrap-around,
+// division and modulo by 0 and by -1, Python's modulo, exact powers with negative exponents, scalars converted to
+// the dtype. The inputs cycle through small, signed and extreme values; results must be identical.
+void CompareIntForward(const std::string &name, const Params &params, const std::vector<TShape> &shapes, int dtype) {
+  SCOPED_TRACE(name + " " + mxc::DTypeName(dtype) + (params.empty() ? "" : " " + params.begin()->second));
+  static const std::vector<double> vals = {0,   1,    -1,  2,   -2,  3,    -3,  7,          -7,
+                                           127, -128, 100, -100, 13, -13, 64, 2147483647, -2147483648.0,
+                                           255, 5,    -5,  31,  -31, 4};
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(name);
+  OpParams p(op, params);
+  std::vector<NDArray> cin, gin, cout_, gout;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    std::vector<double> v(mxc::ShapeSize(shapes[i]));
+    for (size_t k = 0; k < v.size(); ++k) v[k] = vals[(k * (2 * i + 1) + 5 * i) % vals.size()];
+    cin.push_back(mxct::FromVec(shapes[i], v, dtype));
+    gin.push_back(CopyTo(cin.back(), kGPU));
+  }
+  mxc::Invoke(op, p, cin, &cout_);
+  mxc::Invoke(op, p, gin, &gout);
+  ASSERT_EQ(gout[0].dtype(), dtype);
+  EXPECT_EQ(HostVec(gout[0]), HostVec(cout_[0]));
+}
+
+TEST(OpGpu, IntegerArithmeticMatchesTheCpuNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  const TShape s{4, 6};
+  for (int dt : {mxc::kUint8, mxc::kInt8, mxc::kInt32, mxc::kInt64}) {
+    for (const char *b : {"elemwise_add", "elemwise_sub", "elemwise_mul", "elemwise_div", "_mod", "_power", "_maximum",
+                          "_minimum", "_equal", "_not_equal", "_greater", "_greater_equal", "_lesser", "_lesser_equal"})
+      CompareIntForward(b, {}, {s, s}, dt);
+    for (const char *sc : {"_plus_scalar", "_minus_scalar", "_rminus_scalar", "_mul_scalar", "_div_scalar",
+                           "_rdiv_scalar", "_mod_scalar", "_rmod_scalar", "_power_scalar", "_rpower_scalar",
+                           "_maximum_scalar", "_minimum_scalar", "_equal_scalar", "_greater_scalar", "_lesser_scalar"})
+      for (const char *v : {"3", "-2.7", "0", "-1", "200"}) CompareIntForward(sc, {{"scalar", v}}, {s}, dt);
+    for (const char *u : {"negative", "abs", "sign", "square", "relu", "floor", "ceil", "round", "rint", "trunc", "fix",
+                          "logical_not"})
+      CompareIntForward(u, {}, {s}, dt);
+    for (const char *b : {"broadcast_add", "broadcast_mul", "broadcast_div", "broadcast_mod", "broadcast_power",
+                          "broadcast_maximum", "broadcast_equal", "broadcast_lesser"})
+      CompareIntForward(b, {}, {{3, 1, 4}, {1, 5, 4}}, dt);
+  }
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every integer call above ran natively";
+}
+#endif
+
 TEST(OpGpu, ReportsOperatorsWithoutNativeKernel) {
 #ifdef MXC_USE_CUDA
   auto staged = mxc::gpu::HostStagedOps();

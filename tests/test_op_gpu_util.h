@@ -15,6 +15,7 @@
 namespace mxc {
 namespace gpu {
 std::vector<std::string> HostStagedOps();
+int64_t HostStagedCalls();
 // cuda/gpu_ops.h (not includable here: it needs CUDA's headers).
 struct ConvAlgoCounts {
   int64_t cudnn = 0, gemm = 0, tuned = 0;

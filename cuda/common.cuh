@@ -64,15 +64,23 @@ __device__ __forceinline__ void Store(T *dst, int req, T v) {
     case 1: { typedef double T; __VA_ARGS__; } break; \
     default: break;                              \
   }
-// float32, float64 and the integer dtypes (uint8 3, int32 4, int8 5, int64 6): what the CPU's arithmetic takes.
+// The integer dtypes the CPU's arithmetic takes: uint8 3, int32 4, int8 5, int64 6.
+#define MXC_CUDA_INT_CASES(T, ...)                        \
+  case 3: { typedef uint8_t T; __VA_ARGS__; } break;      \
+  case 4: { typedef int32_t T; __VA_ARGS__; } break;      \
+  case 5: { typedef int8_t T; __VA_ARGS__; } break;       \
+  case 6: { typedef int64_t T; __VA_ARGS__; } break;
+#define MXC_CUDA_INT_SWITCH(code, T, ...) \
+  switch (code) {                         \
+    MXC_CUDA_INT_CASES(T, __VA_ARGS__)    \
+    default: break;                       \
+  }
+// float32, float64 and the integer dtypes.
 #define MXC_CUDA_NUMERIC_SWITCH(code, T, ...)             \
   switch (code) {                                         \
     case 0: { typedef float T; __VA_ARGS__; } break;      \
     case 1: { typedef double T; __VA_ARGS__; } break;     \
-    case 3: { typedef uint8_t T; __VA_ARGS__; } break;    \
-    case 4: { typedef int32_t T; __VA_ARGS__; } break;    \
-    case 5: { typedef int8_t T; __VA_ARGS__; } break;     \
-    case 6: { typedef int64_t T; __VA_ARGS__; } break;    \
+    MXC_CUDA_INT_CASES(T, __VA_ARGS__)                    \
     default: break;                                       \
   }
 

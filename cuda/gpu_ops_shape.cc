@@ -273,9 +273,17 @@ enum RedOp { kSumOp, kMeanOp, kMaxOp, kMinOp, kProdOp, kNormOp };
 
 FCompute ReduceFwd(RedOp which) {
   return [which](FWD_ARGS) {
-    if (!IsReal(in[0].dtype) || !IsReal(out[0].dtype)) return Fallback(ctx, p, in, req, out);
     RedLayout L = op::ReduceLayout(p, in[0].shape);
     const int64_t red = L.red_size();
+    if (IsInt(in[0].dtype) && out[0].dtype == in[0].dtype && which != kNormOp) {  // int64 accumulation, as the CPU
+      const int kind = which == kMaxOp ? cuda::kRedMax : which == kMinOp ? cuda::kRedMin
+                       : which == kProdOp ? cuda::kRedProd : cuda::kRedSum;
+      cuda::ReduceInt(kind, in[0].dtype, in[0].dptr, ToRedView(L), out[0].dptr, which == kMeanOp ? red : 1, req[0],
+                      St(ctx));
+      CheckLaunch(p.op()->name.c_str());
+      return;
+    }
+    if (!IsReal(in[0].dtype) || !IsReal(out[0].dtype)) return Fallback(ctx, p, in, req, out);
     int kind = cuda::kRedSum;
     double scale = 1.0;
     bool root = false;

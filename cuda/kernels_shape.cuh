@@ -41,6 +41,10 @@ enum ReduceKind { kRedSum, kRedProd, kRedMax, kRedMin, kRedSqSum, kRedAbsSum, kR
 // out_dtype: float32/float64.
 void Reduce(int kind, int in_dtype, const void *in, const RedView &r, int out_dtype, void *out, double scale,
             bool sqrt_out, int req, cudaStream_t s);
+// The integer dtypes (uint8, int8, int32, int64; out has in's dtype), kinds sum, prod, max and min, accumulated in
+// int64 with wrap-around as on the CPU; the result is divided by div (a mean: truncated toward zero; 0 when div is 0).
+void ReduceInt(int kind, int dtype, const void *in, const RedView &r, void *out, int64_t div, int req,
+               cudaStream_t s);
 
 // The backward of a reduction: for each input element i (of the contiguous input shape dim[0..n)) with output
 // o(i) = sum(coord_k * ostride[k]) (ostride 0 on reduced axes):

@@ -87,43 +87,76 @@ __device__ __forceinline__ double RedMerge(int kind, double a, double b) {
     default: return a + b;
   }
 }
+// Integer reductions (sum, prod, max, min) accumulate in int64 as the CPU does, wrapping around on overflow.
+template <typename A>
+__device__ __forceinline__ A RedInitOf(int kind) {
+  return RedInit(kind);
+}
+template <>
+__device__ __forceinline__ long long RedInitOf<long long>(int kind) {
+  switch (kind) {
+    case kRedProd: return 1;
+    case kRedMax: return -9223372036854775807LL - 1;
+    case kRedMin: return 9223372036854775807LL;
+    default: return 0;
+  }
+}
+__device__ __forceinline__ long long RedAdd(int kind, long long a, long long x) {
+  typedef unsigned long long U;
+  switch (kind) {
+    case kRedSum: return static_cast<long long>(U(a) + U(x));
+    case kRedProd: return static_cast<long long>(U(a) * U(x));
+    case kRedMax: return x > a ? x : a;
+    case kRedMin: return x < a ? x : a;
+  }
+  return a;
+}
+__device__ __forceinline__ long long RedMerge(int kind, long long a, long long b) { return RedAdd(kind, a, b); }
 __device__ __forceinline__ int64_t KeptBase(const RedView &r, int64_t j) {
   return OffsetOf(j, r.nk, r.kdim, r.kstride);
 }
 template <typename TO>
-__device__ __forceinline__ void RedStore(TO *out, int64_t j, double acc, double scale, bool sqrt_out, int req) {
+__device__ __forceinline__ void RedStore(TO *out, int64_t j, double acc, double scale, bool sqrt_out, long long,
+                                         int req) {
   double v = acc * scale;
   if (sqrt_out) v = sqrt(v);
   Store(out + j, req, static_cast<TO>(v));
 }
+// Integers: the accumulator divided by div (a mean; truncated toward zero, 0 when div is 0).
+template <typename TO>
+__device__ __forceinline__ void RedStore(TO *out, int64_t j, long long acc, double, bool, long long div, int req) {
+  Store(out + j, req, static_cast<TO>(div == 1 ? acc : div == 0 ? 0 : acc / div));
+}
 
 // One thread per output (short reductions).
-template <typename TI, typename TO>
-__global__ void ReduceThreadK(int kind, const TI *in, RedView r, TO *out, double scale, bool sqrt_out, int req) {
+template <typename TI, typename TO, typename A>
+__global__ void ReduceThreadK(int kind, const TI *in, RedView r, TO *out, double scale, bool sqrt_out, long long div,
+                              int req) {
   MXC_CUDA_LOOP(j, r.out_size) {
     const TI *base = in + KeptBase(r, j);
-    double acc = RedInit(kind);
+    A acc = RedInitOf<A>(kind);
     for (int64_t t = 0; t < r.red_size; ++t)
-      acc = RedAdd(kind, acc, static_cast<double>(base[OffsetOf(t, r.nr, r.rdim, r.rstride)]));
-    RedStore(out, j, acc, scale, sqrt_out, req);
+      acc = RedAdd(kind, acc, static_cast<A>(base[OffsetOf(t, r.nr, r.rdim, r.rstride)]));
+    RedStore(out, j, acc, scale, sqrt_out, div, req);
   }
 }
 // One block per output (long reductions): strided partial results, then a tree in shared memory.
-template <typename TI, typename TO>
-__global__ void ReduceBlockK(int kind, const TI *in, RedView r, TO *out, double scale, bool sqrt_out, int req) {
-  __shared__ double part[kThreads];
+template <typename TI, typename TO, typename A>
+__global__ void ReduceBlockK(int kind, const TI *in, RedView r, TO *out, double scale, bool sqrt_out, long long div,
+                             int req) {
+  __shared__ A part[kThreads];
   for (int64_t j = blockIdx.x; j < r.out_size; j += gridDim.x) {
     const TI *base = in + KeptBase(r, j);
-    double acc = RedInit(kind);
+    A acc = RedInitOf<A>(kind);
     for (int64_t t = threadIdx.x; t < r.red_size; t += blockDim.x)
-      acc = RedAdd(kind, acc, static_cast<double>(base[OffsetOf(t, r.nr, r.rdim, r.rstride)]));
+      acc = RedAdd(kind, acc, static_cast<A>(base[OffsetOf(t, r.nr, r.rdim, r.rstride)]));
     part[threadIdx.x] = acc;
     __syncthreads();
     for (int w = kThreads / 2; w > 0; w >>= 1) {
       if (threadIdx.x < w) part[threadIdx.x] = RedMerge(kind, part[threadIdx.x], part[threadIdx.x + w]);
       __syncthreads();
     }
-    if (threadIdx.x == 0) RedStore(out, j, part[0], scale, sqrt_out, req);
+    if (threadIdx.x == 0) RedStore(out, j, part[0], scale, sqrt_out, div, req);
     __syncthreads();
   }
 }
@@ -213,22 +246,36 @@ void Scatter(int dtype, const void *small, const View &v, void *big, int64_t n, 
   });
 }
 
+// Launches a reduction with accumulator A: a block per output for long reductions, else a thread per output.
+template <typename TI, typename TO, typename A>
+void LaunchReduce(int kind, const TI *in, const RedView &r, TO *out, double scale, bool sqrt_out, long long div,
+                  int req, cudaStream_t s) {
+  if (r.red_size >= 256) {
+    int grid = static_cast<int>(r.out_size < 65535 * 8 ? r.out_size : 65535 * 8);
+    MXC_LAUNCH_BLOCK(grid, kThreads, 0, s, ReduceBlockK<TI, TO, A>)(kind, in, r, out, scale, sqrt_out, div, req);
+  } else {
+    MXC_LAUNCH(Blocks(r.out_size), kThreads, 0, s, ReduceThreadK<TI, TO, A>)(kind, in, r, out, scale, sqrt_out, div,
+                                                                             req);
+  }
+}
+
 void Reduce(int kind, int in_dtype, const void *in, const RedView &r, int out_dtype, void *out, double scale,
             bool sqrt_out, int req, cudaStream_t s) {
   if (r.out_size == 0 || req == 0) return;
-  const bool block = r.red_size >= 256;
   MXC_CUDA_REAL_SWITCH(in_dtype, TI, {
     MXC_CUDA_REAL_SWITCH(out_dtype, TO, {
-      if (block) {
-        int grid = static_cast<int>(r.out_size < 65535 * 8 ? r.out_size : 65535 * 8);
-        MXC_LAUNCH_BLOCK(grid, kThreads, 0, s, ReduceBlockK<TI, TO>)(kind, static_cast<const TI *>(in), r,
-                                                                    static_cast<TO *>(out), scale, sqrt_out, req);
-      } else {
-        MXC_LAUNCH(Blocks(r.out_size), kThreads, 0, s, ReduceThreadK<TI, TO>)(kind, static_cast<const TI *>(in), r,
-                                                                              static_cast<TO *>(out), scale, sqrt_out,
-                                                                              req);
-      }
+      LaunchReduce<TI, TO, double>(kind, static_cast<const TI *>(in), r, static_cast<TO *>(out), scale, sqrt_out, 1,
+                                   req, s);
     });
+  });
+}
+
+void ReduceInt(int kind, int dtype, const void *in, const RedView &r, void *out, int64_t div, int req,
+               cudaStream_t s) {
+  if (r.out_size == 0 || req == 0) return;
+  MXC_CUDA_INT_SWITCH(dtype, T, {
+    LaunchReduce<T, T, long long>(kind, static_cast<const T *>(in), r, static_cast<T *>(out), 1.0, false, div, req,
+                                  s);
   });
 }
 

@@ -227,7 +227,8 @@ TEST(OpGpu, ConvolutionByCudnnAndByGemmMatchesTheCpu) {
 #ifdef MXC_USE_CUDA
 // Integer arithmetic (uint8, int8, int32, int64) runs natively on the GPU with the CPU's semantics: wrap-around,
 // division and modulo by 0 and by -1, Python's modulo, exact powers with negative exponents, scalars converted to
-// the dtype. The inputs cycle through small, signed and extreme values; results must be identical.
+// the dtype; reductions in int64. The inputs cycle through small, signed and extreme values; results must be
+// identical.
 void CompareIntForward(const std::string &name, const Params &params, const std::vector<TShape> &shapes, int dtype) {
   SCOPED_TRACE(name + " " + mxc::DTypeName(dtype) + (params.empty() ? "" : " " + params.begin()->second));
   static const std::vector<double> vals = {0,   1,    -1,  2,   -2,  3,    -3,  7,          -7,
@@ -266,6 +267,14 @@ TEST(OpGpu, IntegerArithmeticMatchesTheCpuNatively) {
     for (const char *b : {"broadcast_add", "broadcast_mul", "broadcast_div", "broadcast_mod", "broadcast_power",
                           "broadcast_maximum", "broadcast_equal", "broadcast_lesser"})
       CompareIntForward(b, {}, {{3, 1, 4}, {1, 5, 4}}, dt);
+    // Reductions accumulate in int64 (wrapping around) and a mean truncates toward zero; (4, 300) takes the block
+    // kernel (a long reduction), the others the thread kernel.
+    for (const char *r : {"sum", "mean", "prod", "max", "min"}) {
+      CompareIntForward(r, {{"axis", "1"}}, {s}, dt);
+      CompareIntForward(r, {{"axis", "(0, 2)"}, {"keepdims", "true"}}, {{3, 4, 5}}, dt);
+      CompareIntForward(r, {}, {{4, 300}}, dt);
+      CompareIntForward(r, {{"axis", "1"}}, {{4, 300}}, dt);
+    }
   }
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every integer call above ran natively";
 }

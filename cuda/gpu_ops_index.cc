@@ -228,7 +228,7 @@ void WhereBwd(BWD_ARGS) {
 FCompute ArgFwd(bool is_max) {
   return [is_max](FWD_ARGS) {
     const TBlob &x = in[0];
-    if (!IsReal(x.dtype) || out[0].dtype != x.dtype) return Fallback(ctx, p, in, req, out);
+    if (!(IsReal(x.dtype) || IsInt(x.dtype)) || out[0].dtype != x.dtype) return Fallback(ctx, p, in, req, out);
     AxisSplit s;
     if (p.op()->ParamIndex("axis") < 0) s = SplitAt(x.shape, std::min(1, x.ndim() - 1));
     else if (p.IsNone("axis")) s.n = x.Size();

@@ -277,7 +277,7 @@ __global__ void ArgBlockK(bool is_max, const T *x, int64_t outer, int64_t n, T *
 void ArgExtreme(int dtype, bool is_max, const void *x, int64_t outer, int64_t n, int64_t inner, void *out, int req,
                 cudaStream_t s) {
   if (outer * inner == 0 || n == 0 || req == 0) return;
-  MXC_CUDA_REAL_SWITCH(dtype, T, {
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
     if (inner == 1 && n >= kThreads) {
       const unsigned grid = static_cast<unsigned>(outer < 65535 * 8 ? outer : 65535 * 8);
       MXC_LAUNCH_BLOCK(grid, kThreads, 0, s, ArgBlockK<T>)(is_max, static_cast<const T *>(x), outer, n,

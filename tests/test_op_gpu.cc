@@ -227,7 +227,7 @@ TEST(OpGpu, ConvolutionByCudnnAndByGemmMatchesTheCpu) {
 #ifdef MXC_USE_CUDA
 // Integer arithmetic (uint8, int8, int32, int64) runs natively on the GPU with the CPU's semantics: wrap-around,
 // division and modulo by 0 and by -1, Python's modulo, exact powers with negative exponents, scalars converted to
-// the dtype; reductions in int64. The inputs cycle through small, signed and extreme values; results must be
+// the dtype; reductions in int64; argmax/argmin. The inputs cycle through small, signed and extreme values; results must be
 // identical.
 void CompareIntForward(const std::string &name, const Params &params, const std::vector<TShape> &shapes, int dtype) {
   SCOPED_TRACE(name + " " + mxc::DTypeName(dtype) + (params.empty() ? "" : " " + params.begin()->second));
@@ -275,6 +275,13 @@ TEST(OpGpu, IntegerArithmeticMatchesTheCpuNatively) {
       CompareIntForward(r, {}, {{4, 300}}, dt);
       CompareIntForward(r, {{"axis", "1"}}, {{4, 300}}, dt);
     }
+    // argmax/argmin: ties (the inputs repeat values) go to the first index, in the dtype itself.
+    for (const char *r : {"argmax", "argmin"}) {
+      CompareIntForward(r, {{"axis", "1"}}, {s}, dt);
+      CompareIntForward(r, {{"axis", "0"}}, {{3, 4, 5}}, dt);
+      CompareIntForward(r, {{"axis", "1"}}, {{2, 300}}, dt);
+    }
+    CompareIntForward("argmax_channel", {}, {s}, dt);
   }
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every integer call above ran natively";
 }

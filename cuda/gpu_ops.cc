@@ -2,8 +2,8 @@
 // inference come from their CPU registration). Called once, when the first GPU is counted.
 //
 // Native kernels cover float32 and float64 (and the integer dtypes for elementwise arithmetic and the reductions).
-// Operators without a native GPU kernel, or a call a native kernel does not cover (an integer clip, a convolution in
-// another layout), run their CPU kernel on host copies of the blobs ("host-staged"): slow, but every registry
+// Operators without a native GPU kernel, or a call a native kernel does not cover (integer indexing data, a
+// convolution in another layout), run their CPU kernel on host copies of the blobs ("host-staged"): slow, but every registry
 // operator works on a GPU context. HostStagedOps() lists the operators whose kernels are only host-staged, and
 // HostStagedCalls() counts host-staged calls.
 #include <algorithm>

@@ -242,7 +242,7 @@ FCompute ArgFwd(bool is_max) {
 // clip, unary functions, _arange, slice assignment
 // ---------------------------------------------------------------------------------------------------------------
 void ClipFwd(FWD_ARGS) {
-  if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+  if (!IsReal(in[0].dtype) && !IsInt(in[0].dtype)) return Fallback(ctx, p, in, req, out);
   cuda::Clip(in[0].dtype, in[0].dptr, p.Float("a_min"), p.Float("a_max"), out[0].dptr, out[0].Size(), req[0],
              St(ctx));
   CheckLaunch("clip");

@@ -282,6 +282,7 @@ TEST(OpGpu, IntegerArithmeticMatchesTheCpuNatively) {
       CompareIntForward(r, {{"axis", "1"}}, {{2, 300}}, dt);
     }
     CompareIntForward("argmax_channel", {}, {s}, dt);
+    CompareIntForward("clip", {{"a_min", "-2.5"}, {"a_max", "100"}}, {s}, dt);
   }
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every integer call above ran natively";
 }

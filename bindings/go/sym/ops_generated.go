@@ -197,18 +197,18 @@ type ConvolutionOpts struct {
 	NumFilter int
 	// NumGroup is the parameter num_group (int, default 1): Number of group partitions. Nil keeps the default.
 	NumGroup *int
-	// Workspace is the parameter workspace (int, default 1024): Maximum temporary workspace in MB (accepted,
-	// ignored). Nil keeps the default.
+	// Workspace is the parameter workspace (int, default 1024): Maximum temporary workspace in MB for cuDNN's
+	// algorithms (GPU; the CPU ignores it). Nil keeps the default.
 	Workspace *int
 	// NoBias is the parameter no_bias (boolean, default False): Whether to disable the bias (then there is no
 	// bias input). Nil keeps the default.
 	NoBias *bool
 	// CudnnTune is the parameter cudnn_tune ({'None', 'fastest', 'limited_workspace', 'off'}, default None):
-	// Whether to pick the convolution algorithm by running performance tests (accepted, ignored). Empty keeps
-	// the default.
+	// GPU: 'off' picks cuDNN's algorithm by its heuristics; otherwise the algorithms (and mxc's own GEMM
+	// kernels) are timed on first use ('fastest': no workspace limit). Empty keeps the default.
 	CudnnTune string
-	// CudnnOff is the parameter cudnn_off (boolean, default False): Turn off cudnn for this layer (accepted,
-	// ignored). Nil keeps the default.
+	// CudnnOff is the parameter cudnn_off (boolean, default False): GPU: do not use cuDNN for this layer (mxc's
+	// GEMM kernels). Nil keeps the default.
 	CudnnOff *bool
 	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC'}, default None): Set
 	// layout for input and output: NCW or NCHW (None: default). Empty keeps the default.

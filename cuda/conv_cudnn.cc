@@ -18,11 +18,13 @@
 // A cuDNN that fails to start (no usable GPU for it, a library missing at run time) is reported once and the GEMM
 // kernels are used. cuDNN's legacy convolution API (cudnnConvolutionForward, ...) is used: deprecated in cuDNN 9
 // in favour of the graph API, but present and supported there.
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -45,7 +47,7 @@ std::vector<std::string> &ChoiceLog() {
   static auto *v = new std::vector<std::string>();
   return *v;
 }
-ConvAlgoCounts g_counts;
+std::atomic<int64_t> g_cudnn_calls{0}, g_gemm_calls{0}, g_tuned{0};
 
 enum class Mode { kAuto, kGemm, kCudnn };
 Mode EnvMode() {
@@ -56,14 +58,15 @@ Mode EnvMode() {
   Throw(ErrorKind::kValue, "MXC_CUDA_CONV must be auto, gemm or cudnn, not '", e, "'");
   return Mode::kAuto;
 }
+bool AllowTf32() {
+  const char *e = std::getenv("MXC_CUDA_ALLOW_TF32");
+  return e && *e && std::strcmp(e, "0") != 0;
+}
 bool Verbose() {
   const char *e = std::getenv("MXC_CUDA_CONV_VERBOSE");
   return e && *e && std::strcmp(e, "0") != 0;
 }
-void Count(bool cudnn) {
-  std::lock_guard<std::mutex> lk(g_choices_mu);
-  (cudnn ? g_counts.cudnn : g_counts.gemm)++;
-}
+void Count(bool cudnn) { (cudnn ? g_cudnn_calls : g_gemm_calls)++; }
 
 #ifdef MXC_USE_CUDNN
 
@@ -126,9 +129,8 @@ struct Descs {
     Set(cudnnSetConvolutionNdDescriptor(c, 2, pad, stride, dil, CUDNN_CROSS_CORRELATION, dt),
         "cudnnSetConvolutionNdDescriptor");
     Set(cudnnSetConvolutionGroupCount(c, int(g.G)), "cudnnSetConvolutionGroupCount");
-    const char *tf32 = std::getenv("MXC_CUDA_ALLOW_TF32");
-    const bool allow = tf32 && *tf32 && std::strcmp(tf32, "0") != 0;
-    Set(cudnnSetConvolutionMathType(c, allow ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
+    Set(cudnnSetConvolutionMathType(c, AllowTf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH),
+        "cudnnSetConvolutionMathType");
   }
   void Set(cudnnStatus_t st, const char *what) {
     if (st == CUDNN_STATUS_SUCCESS || !ok) return;
@@ -164,12 +166,13 @@ struct Scalar {
   const void *of(cudnnDataType_t dt) const { return dt == CUDNN_DATA_DOUBLE ? static_cast<const void *>(&d) : &f; }
 };
 
-// What runs a geometry: cuDNN's algorithms (forward: algo[0]; backward: data algo[0], filter algo[1]) and their
-// workspaces, or the GEMM kernels.
+// What runs a geometry: cuDNN's algorithms (forward: algo[0]; backward: data algo[0], filter algo[1]), their
+// workspaces and the geometry's descriptors (made once, kept with the choice), or the GEMM kernels.
 struct Choice {
   bool cudnn = false;
   int algo[2] = {0, 0};
   size_t ws[2] = {0, 0};
+  std::shared_ptr<const Descs> ds;
 };
 std::map<std::string, Choice> &Choices() {
   static auto *m = new std::map<std::string, Choice>();
@@ -181,12 +184,12 @@ std::string Key(const char *pass, const OpContext &ctx, int dtype, const ConvGeo
   char buf[320];
   std::snprintf(buf, sizeof(buf),
                 "%s gpu(%d) %s data (%lld,%lld,%lld,%lld) filters %lld %dx%d stride %dx%d pad %dx%d dilate %dx%d "
-                "groups %lld%s%s tune %s workspace %zu MiB%s",
+                "groups %lld%s%s tune %s workspace %zu MiB%s%s",
                 pass, ctx.dev.id, dtype == kFloat64 ? "float64" : "float32", (long long)g.N, (long long)g.C,
                 (long long)g.H, (long long)g.W, (long long)g.F, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw,
                 (long long)g.G, req.size() > 1 && req[0] == kNullOp ? " (no data gradient)" : "",
                 req.size() > 1 && req[1] == kNullOp ? " (no weight gradient)" : "", tune.c_str(), limit >> 20,
-                mode == Mode::kCudnn ? " (MXC_CUDA_CONV=cudnn)" : "");
+                mode == Mode::kCudnn ? " (MXC_CUDA_CONV=cudnn)" : "", AllowTf32() ? " TF32" : "");
   return buf;
 }
 
@@ -292,35 +295,31 @@ void Record(const std::string &key, bool backward, const Choice &c, float t_dnn,
   if (Verbose()) std::fprintf(stderr, "mxc: Convolution %s\n", line.c_str());
   std::lock_guard<std::mutex> lk(g_choices_mu);
   ChoiceLog().push_back(line);
-  g_counts.tuned++;
+  g_tuned++;
 }
 
-// Whether the geometry of `key` was measured and the GEMM kernels won (then no descriptor is made).
-bool KnownGemm(const std::string &key) {
-  std::lock_guard<std::mutex> lk(g_choices_mu);
-  auto it = Choices().find(key);
-  return it != Choices().end() && !it->second.cudnn;
-}
-// The Choice of a call: cached, else measured (or picked by heuristics). A geometry cuDNN fails to set up or to
-// measure (descriptors, algorithm queries) runs on the GEMM kernels. d.mu held.
+// The Choice of a call: cached, else measured (or picked by heuristics) with the geometry's new descriptors. A
+// geometry cuDNN fails to set up or to measure (descriptors, algorithm queries) runs on the GEMM kernels. d.mu held.
 template <typename Measure>
-Choice Choose(const std::string &key, bool backward, const Descs &ds, Measure measure) {
+Choice Choose(const std::string &key, bool backward, const ConvGeom &g, int dtype, Measure measure) {
   {
     std::lock_guard<std::mutex> lk(g_choices_mu);
     auto it = Choices().find(key);
     if (it != Choices().end()) return it->second;
   }
+  auto ds = std::make_shared<const Descs>(g, dtype);
   Choice c;
-  if (!ds.ok) {
-    Record(key, backward, c, -1, -1, ds.error);
+  if (!ds->ok) {
+    Record(key, backward, c, -1, -1, ds->error);
   } else {
     try {
-      c = measure();
+      c = measure(*ds);
     } catch (const Error &e) {
       c = Choice();
       Record(key, backward, c, -1, -1, e.what());
     }
   }
+  if (c.cudnn) c.ds = ds;
   std::lock_guard<std::mutex> lk(g_choices_mu);
   Choices()[key] = c;
   return c;
@@ -337,9 +336,7 @@ bool Forward(const OpContext &ctx, const OpParams &p, const Blobs &in, const Req
   const std::string tune = p.Str("cudnn_tune");
   const size_t limit = WorkspaceLimit(p);
   const std::string key = Key("forward", ctx, in[0].dtype, g, {}, tune, limit, mode);
-  if (KnownGemm(key)) return false;
-  Descs ds(g, in[0].dtype);
-  Choice c = Choose(key, false, ds, [&] {
+  const Choice c = Choose(key, false, g, in[0].dtype, [&](const Descs &ds) {
     Choice r;
     float t_dnn = -1, t_gemm = -1;
     const bool timed = tune != "off";
@@ -369,6 +366,7 @@ bool Forward(const OpContext &ctx, const OpParams &p, const Blobs &in, const Req
     return r;
   });
   if (!c.cudnn) return false;
+  const Descs &ds = *c.ds;
   Scratch ws(dev, c.ws[0] + 16);
   Scalar one(1.0), beta(Beta(req[0]));
   CheckDnn(cudnnConvolutionForward(h, one.of(ds.dt), ds.x, in[0].dptr, ds.w, in[1].dptr, ds.c,
@@ -394,9 +392,7 @@ bool Backward(const OpContext &ctx, const OpParams &p, const Blobs &og, const Bl
   const std::string tune = p.Str("cudnn_tune");
   const size_t limit = WorkspaceLimit(p);
   const std::string key = Key("backward", ctx, id[0].dtype, g, req, tune, limit, mode);
-  if (KnownGemm(key)) return false;
-  Descs ds(g, id[0].dtype);
-  Choice c = Choose(key, true, ds, [&] {
+  const Choice c = Choose(key, true, g, id[0].dtype, [&](const Descs &ds) {
     Choice r;
     const bool timed = tune != "off";
     float t_data = 0, t_filter = 0, t_gemm = -1;
@@ -450,6 +446,7 @@ bool Backward(const OpContext &ctx, const OpParams &p, const Blobs &og, const Bl
     return r;
   });
   if (!c.cudnn) return false;
+  const Descs &ds = *c.ds;
   Scalar one(1.0);
   if (dx) {
     Scratch ws(dev, c.ws[0] + 16);
@@ -507,8 +504,11 @@ bool CudnnConvBackward(BWD_ARGS, const ConvGeom &g, const ConvGemmRunner &gemm) 
 }
 
 ConvAlgoCounts ConvAlgoStats() {
-  std::lock_guard<std::mutex> lk(g_choices_mu);
-  return g_counts;
+  ConvAlgoCounts c;
+  c.cudnn = g_cudnn_calls.load();
+  c.gemm = g_gemm_calls.load();
+  c.tuned = g_tuned.load();
+  return c;
 }
 
 std::vector<std::string> ConvChoices() {

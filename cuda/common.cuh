@@ -84,5 +84,37 @@ __device__ __forceinline__ void Store(T *dst, int req, T v) {
     default: break;                                       \
   }
 
+// Value conversions as the CPU does them (core's Convert): floats to integers through int64 (NaN and out-of-range
+// values become INT64_MIN first), to bool as != 0. Used by casts, fills and scalar parameters.
+template <typename To>
+__host__ __device__ inline To ConvF(double v) {
+  long long i = (v == v && v < 9.2e18 && v > -9.2e18) ? static_cast<long long>(v) : (-9223372036854775807LL - 1);
+  return static_cast<To>(i);
+}
+template <typename To>
+struct CvtFrom {
+  template <typename From>
+  __host__ __device__ static To F(From v) { return static_cast<To>(v); }
+  __host__ __device__ static To F(float v) { return ConvF<To>(v); }
+  __host__ __device__ static To F(double v) { return ConvF<To>(v); }
+  __host__ __device__ static To F(__half v) { return ConvF<To>(__half2float(v)); }
+};
+template <> struct CvtFrom<float> {
+  template <typename From> __host__ __device__ static float F(From v) { return static_cast<float>(v); }
+  __host__ __device__ static float F(__half v) { return __half2float(v); }
+};
+template <> struct CvtFrom<double> {
+  template <typename From> __host__ __device__ static double F(From v) { return static_cast<double>(v); }
+  __host__ __device__ static double F(__half v) { return static_cast<double>(__half2float(v)); }
+};
+template <> struct CvtFrom<bool> {
+  template <typename From> __host__ __device__ static bool F(From v) { return v != From(0); }
+  __host__ __device__ static bool F(__half v) { return __half2float(v) != 0.f; }
+};
+template <> struct CvtFrom<__half> {
+  template <typename From> __host__ __device__ static __half F(From v) { return __float2half_rn(static_cast<float>(v)); }
+  __host__ __device__ static __half F(__half v) { return v; }
+};
+
 }  // namespace cuda
 }  // namespace mxc

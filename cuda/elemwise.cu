@@ -14,41 +14,6 @@ __global__ void FillK(T *o, int64_t n, T v, int req) {
   MXC_CUDA_LOOP(i, n) Store(o + i, req, v);
 }
 
-// Conversions as the CPU does: floats to integers through int64 (NaN/out of range -> INT64_MIN).
-template <typename To, typename From>
-__device__ __forceinline__ To Conv(From v) {
-  return static_cast<To>(v);
-}
-template <typename To>
-__host__ __device__ inline To ConvF(double v) {
-  long long i = (v == v && v < 9.2e18 && v > -9.2e18) ? static_cast<long long>(v) : (-9223372036854775807LL - 1);
-  return static_cast<To>(i);
-}
-template <typename To>
-struct CvtFrom {
-  template <typename From>
-  __host__ __device__ static To F(From v) { return static_cast<To>(v); }
-  __host__ __device__ static To F(float v) { return ConvF<To>(v); }
-  __host__ __device__ static To F(double v) { return ConvF<To>(v); }
-  __host__ __device__ static To F(__half v) { return ConvF<To>(__half2float(v)); }
-};
-template <> struct CvtFrom<float> {
-  template <typename From> __host__ __device__ static float F(From v) { return static_cast<float>(v); }
-  __host__ __device__ static float F(__half v) { return __half2float(v); }
-};
-template <> struct CvtFrom<double> {
-  template <typename From> __host__ __device__ static double F(From v) { return static_cast<double>(v); }
-  __host__ __device__ static double F(__half v) { return static_cast<double>(__half2float(v)); }
-};
-template <> struct CvtFrom<bool> {
-  template <typename From> __host__ __device__ static bool F(From v) { return v != From(0); }
-  __host__ __device__ static bool F(__half v) { return __half2float(v) != 0.f; }
-};
-template <> struct CvtFrom<__half> {
-  template <typename From> __host__ __device__ static __half F(From v) { return __float2half_rn(static_cast<float>(v)); }
-  __host__ __device__ static __half F(__half v) { return v; }
-};
-
 template <typename To, typename From>
 __global__ void CastK(const From *src, To *dst, int64_t n, int req) {
   MXC_CUDA_LOOP(i, n) {
@@ -167,7 +132,7 @@ void Scalar(int code, int dtype, const void *x, double scalar, bool reverse, voi
             cudaStream_t s) {
   if (n == 0 || req == 0) return;
   MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
-    MXC_LAUNCH(Blocks(n), kThreads, 0, s, ScalarK<T>)(code, static_cast<const T *>(x), ScalarAs<T>(scalar), reverse,
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, ScalarK<T>)(code, static_cast<const T *>(x), CvtFrom<T>::F(scalar), reverse,
                                               static_cast<T *>(out), n, req);
   });
 }

@@ -98,6 +98,21 @@ __device__ __forceinline__ T UnaryD(int c, T x) {
 }
 
 // ---- binary: f(a, b), df/da, df/db
+// max, min (NaN propagates from a) and the comparisons (1 or 0), for any numeric T; 0 for other codes.
+template <typename T>
+__device__ __forceinline__ T OrderF(int c, T a, T b) {
+  switch (c) {
+    case kMax: return (a > b || a != a) ? a : b;
+    case kMin: return (a < b || a != a) ? a : b;
+    case kEq: return a == b ? T(1) : T(0);
+    case kNe: return a != b ? T(1) : T(0);
+    case kGt: return a > b ? T(1) : T(0);
+    case kGe: return a >= b ? T(1) : T(0);
+    case kLt: return a < b ? T(1) : T(0);
+    case kLe: return a <= b ? T(1) : T(0);
+  }
+  return T(0);
+}
 template <typename T>
 __device__ __forceinline__ T BinF(int c, T a, T b) {
   switch (c) {
@@ -112,16 +127,8 @@ __device__ __forceinline__ T BinF(int c, T a, T b) {
       return r;
     }
     case kPow: return pow(a, b);
-    case kMax: return (a > b || a != a) ? a : b;
-    case kMin: return (a < b || a != a) ? a : b;
-    case kEq: return a == b ? T(1) : T(0);
-    case kNe: return a != b ? T(1) : T(0);
-    case kGt: return a > b ? T(1) : T(0);
-    case kGe: return a >= b ? T(1) : T(0);
-    case kLt: return a < b ? T(1) : T(0);
-    case kLe: return a <= b ? T(1) : T(0);
   }
-  return T(0);
+  return OrderF(c, a, b);
 }
 template <typename T>
 __device__ __forceinline__ T BinDL(int c, T a, T b) {
@@ -185,16 +192,8 @@ __device__ __forceinline__ T IntBinF(int c, T a, T b) {
       }
       return static_cast<T>(r);
     }
-    case kMax: return a > b ? a : b;
-    case kMin: return a < b ? a : b;
-    case kEq: return a == b ? T(1) : T(0);
-    case kNe: return a != b ? T(1) : T(0);
-    case kGt: return a > b ? T(1) : T(0);
-    case kGe: return a >= b ? T(1) : T(0);
-    case kLt: return a < b ? T(1) : T(0);
-    case kLe: return a <= b ? T(1) : T(0);
   }
-  return T(0);
+  return OrderF(c, a, b);
 }
 // The unary functions that take integers (the others are float-only on the CPU too): see IntUnaryOk.
 template <typename T>
@@ -224,17 +223,6 @@ template <typename T>
 __device__ __forceinline__ T UnaryAny(int c, T x) {
   if constexpr (std::is_integral<T>::value) return IntUnaryF(c, x);
   else return UnaryF(c, x);
-}
-// A scalar parameter in the array's dtype, as the CPU converts it: to integers through int64 (NaN and out-of-range
-// values become INT64_MIN first).
-template <typename T>
-__host__ __device__ inline T ScalarAs(double v) {
-  if constexpr (std::is_integral<T>::value) {
-    long long i = (v == v && v < 9.2e18 && v > -9.2e18) ? static_cast<long long>(v) : (-9223372036854775807LL - 1);
-    return static_cast<T>(i);
-  } else {
-    return static_cast<T>(v);
-  }
 }
 
 }  // namespace cuda

@@ -304,7 +304,7 @@ __global__ void ClipGradK(const T *g, const T *x, T lo, T hi, T *gx, int64_t n, 
 void Clip(int dtype, const void *x, double lo, double hi, void *y, int64_t n, int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;
   MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
-    MXC_LAUNCH(Blocks(n), kThreads, 0, s, ClipK<T>)(static_cast<const T *>(x), ScalarAs<T>(lo), ScalarAs<T>(hi),
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, ClipK<T>)(static_cast<const T *>(x), CvtFrom<T>::F(lo), CvtFrom<T>::F(hi),
                                                     static_cast<T *>(y), n, req);
   });
 }

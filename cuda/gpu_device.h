@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base.h"
+#include "gpu_stats.h"
 #ifdef MXC_HAVE_CUBLAS
 #include <cublas_v2.h>
 #endif
@@ -29,11 +30,6 @@ cublasHandle_t Blas(int dev);
 #endif
 // Registers the GPU kernels with the operator registry (once; called when the first GPU is counted).
 void RegisterKernels();
-// Operators whose GPU kernel is only the host-staged CPU kernel ("name", or "name (backward)" when only the gradient
-// is host-staged), sorted.
-std::vector<std::string> HostStagedOps();
-// Calls (forward and backward) that ran a CPU kernel on host copies so far, for tests of what runs natively.
-int64_t HostStagedCalls();
 
 // Scratch device memory from the caching allocator, released (stream-ordered) at scope exit.
 class Scratch {

@@ -61,13 +61,6 @@ ConvGeom GetConv(const OpParams &p, const TShape &data, const TShape &out);
 using ConvGemmRunner = std::function<void(const Blobs &outputs, const Reqs &req)>;
 bool CudnnConvForward(FWD_ARGS, const ConvGeom &g, const ConvGemmRunner &gemm);
 bool CudnnConvBackward(BWD_ARGS, const ConvGeom &g, const ConvGemmRunner &gemm);
-// Convolution calls (forward and backward) run by cuDNN and by the GEMM kernels, and geometries measured.
-struct ConvAlgoCounts {
-  int64_t cudnn = 0, gemm = 0, tuned = 0;
-};
-ConvAlgoCounts ConvAlgoStats();
-// One line per measured geometry: the key, the choice and the times.
-std::vector<std::string> ConvChoices();
 
 // Gives an existing operator its GPU forward (and backward) kernel; skipped when the operator is not in this build.
 void Set(const char *name, FCompute f, FBackward b = nullptr);

@@ -12,18 +12,7 @@
 #include "op_harness.h"
 
 #ifdef MXC_USE_CUDA
-namespace mxc {
-namespace gpu {
-std::vector<std::string> HostStagedOps();
-int64_t HostStagedCalls();
-// cuda/gpu_ops.h (not includable here: it needs CUDA's headers).
-struct ConvAlgoCounts {
-  int64_t cudnn = 0, gemm = 0, tuned = 0;
-};
-ConvAlgoCounts ConvAlgoStats();
-std::vector<std::string> ConvChoices();
-}
-}  // namespace mxc
+#include "../cuda/gpu_stats.h"
 #endif
 
 namespace mxct_gpu {

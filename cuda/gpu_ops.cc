@@ -534,11 +534,7 @@ void PoolBwd(BWD_ARGS) {
 FCompute OptFwd(int kind) {
   return [kind](FWD_ARGS) {
     if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
-    cuda::OptHyper h{};
-    h.lr = p.Float("lr");
-    h.wd = p.Float("wd");
-    h.rescale = p.Float("rescale_grad");
-    h.clip = p.Float("clip_gradient");
+    auto h = CommonHyper<cuda::OptHyper>(p);
     if (kind == 1 || kind == 2) h.momentum = p.Float("momentum");
     if (kind == 3) {
       h.beta1 = p.Float("beta1");

@@ -45,6 +45,18 @@ FCompute UnaryFwd(int code);
 void Gemm(const OpContext &ctx, int dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
           const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C, int64_t ldc);
 
+// An optimizer update's hyperparameter struct (cuda::OptHyper, cuda::RMSPropHyper) with the parameters every update
+// takes: lr, wd, rescale_grad, clip_gradient; the rest zero.
+template <typename H>
+H CommonHyper(const OpParams &p) {
+  H h{};
+  h.lr = p.Float("lr");
+  h.wd = p.Float("wd");
+  h.rescale = p.Float("rescale_grad");
+  h.clip = p.Float("clip_gradient");
+  return h;
+}
+
 // Convolution (1-D as 2-D with H = 1, and 2-D; NCW/NCHW): the geometry of a call. ok is false for a call the GPU
 // kernels do not cover (another layout, 3-D).
 struct ConvGeom {

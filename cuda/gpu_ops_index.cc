@@ -542,11 +542,7 @@ void OnesBwd(BWD_ARGS) {  // make_loss: the gradient is 1
 FCompute RMSPropFwd(bool alex) {
   return [alex](FWD_ARGS) {
     if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
-    cuda::RMSPropHyper h{};
-    h.lr = p.Float("lr");
-    h.wd = p.Float("wd");
-    h.rescale = p.Float("rescale_grad");
-    h.clip = p.Float("clip_gradient");
+    auto h = CommonHyper<cuda::RMSPropHyper>(p);
     h.gamma1 = p.Float("gamma1");
     h.gamma2 = alex ? p.Float("gamma2") : 0.0;
     h.epsilon = p.Float("epsilon");

@@ -9,6 +9,7 @@
 
 #include "device.h"
 #include "engine.h"
+#include "ops/elemwise_util.h"
 
 namespace mxc {
 
@@ -91,7 +92,7 @@ void CopyKernel(const TBlob &src, const TBlob &dst) {
 }
 
 void AddKernel(const TBlob &src, const TBlob &dst) {
-  if (dst.dev.type != MXC_CPU) {  // the device's elemwise_add kernel, in place
+  if (dst.dev.type != MXC_CPU || dst.dtype == kFloat16) {  // the device's elemwise_add kernel, in place
     static const Op *add = OpRegistry::Get()->FindOrThrow("elemwise_add");
     static const OpParams params(add, {});
     OpContext ctx;
@@ -628,9 +629,9 @@ std::shared_ptr<GraphExecutor> GraphExecutor::Bind(const Symbol &sym, const Devi
     const Value &v = values[heads[h]];
     NDArray a(v.shape, v.dtype, dev, false);
     std::vector<char> host(v.bytes);
-    MXC_TYPE_SWITCH(v.dtype, DType, {
+    MXC_ANY_TYPE_SWITCH(v.dtype, DType, {
       DType *p = reinterpret_cast<DType *>(host.data());
-      for (int64_t i = 0; i < ShapeSize(v.shape); ++i) p[i] = DType(1);
+      for (int64_t i = 0; i < ShapeSize(v.shape); ++i) p[i] = op::elem::Convert<DType>::From_(1);
     });
     if (dev.type == MXC_CPU) std::memcpy(a.blob().dptr, host.data(), v.bytes);  // fresh: nobody else sees it
     else a.SyncCopyFromCPU(host.data(), ShapeSize(v.shape));

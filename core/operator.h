@@ -128,6 +128,22 @@ using FBackward = std::function<void(const OpContext &, const OpParams &, const 
                                      const std::vector<TBlob> &in_data, const std::vector<TBlob> &out_data,
                                      const std::vector<OpReq> &req, const std::vector<TBlob> &in_grad)>;
 
+// float16 through float32 (float16.cc). Kernels and inference functions are written for the dtypes they take; the
+// registry wraps each one so that float16 arrays work with every operator, as in MXNet, where CPU kernels compute
+// float16 in float32:
+// - inference: when the registered function rejects a call with float16 (a TypeError), it is run again with
+//   float32 in place of float16; the float16 slots stay float16, and the unknown slots it sets to float32 become
+//   float16 (unless the operator has a `dtype` parameter whose value is not None: its outputs are what it says);
+// - kernels: when the registered inference does not take the call's dtypes, the float16 arrays are converted to
+//   float32 copies on the call's device, the kernel runs on them, and the outputs (with their request: an add
+//   request adds in float32 and rounds once) and mutated inputs are converted back.
+// Calls without float16 arrays go straight to the registered function.
+FInferType Float16InferType(FInferType f);
+FCompute Float16Compute(FCompute f);
+FBackward Float16Backward(FBackward f);
+// Number of kernel calls run through float32 copies (for tests).
+int64_t Float16StagedCalls();
+
 // ----------------------------------------------------------------------------------------------------------------
 // The operator
 // ----------------------------------------------------------------------------------------------------------------
@@ -147,13 +163,18 @@ struct Op {
   std::function<int(const OpParams &)> num_visible_outputs_fn;  // default: all outputs visible
   std::function<std::vector<std::string>(const OpParams &)> output_names_fn;  // default "output" / "output<i>"
   FInferShape infer_shape;
+  // infer_type and the compute/backward maps hold the registered functions wrapped for float16 (float16.cc): a call
+  // whose float16 arrays the registered function does not take runs it in float32 (inference on float32 in place of
+  // float16, the kernel on float32 copies). infer_type_native is the function as registered.
   FInferType infer_type;
+  FInferType infer_type_native;
   // Elementwise operators (set_elementwise): bit t set when inputs all of one known shape and of dtype t give every
   // output that shape and dtype; Invoke then skips calling infer_shape/infer_type (most of the library's cost of
   // a small `a + b`).
   unsigned elementwise_types = 0;
   std::map<int, FCompute> compute;    // by device type
   std::map<int, FBackward> backward;  // by device type
+  std::map<int, FCompute> kernel;     // compute as registered (without the float16 wrapper)
   bool backward_uses_inputs = true;
   bool backward_uses_outputs = true;
   std::vector<std::pair<int, int>> inplace;  // {input, output} pairs that may share storage
@@ -199,7 +220,8 @@ struct Op {
     return *this;
   }
   Op &set_infer_type(FInferType f) {
-    infer_type = std::move(f);
+    infer_type_native = f;
+    infer_type = Float16InferType(std::move(f));
     elementwise_types = 0;
     return *this;
   }
@@ -207,12 +229,20 @@ struct Op {
   // given functions for the general case (partial shapes, messages), the shortcut above when inputs agree.
   Op &set_elementwise(FInferShape shape, FInferType type, unsigned type_mask) {
     infer_shape = std::move(shape);
-    infer_type = std::move(type);
+    infer_type_native = type;
+    infer_type = Float16InferType(std::move(type));
     elementwise_types = type_mask;
     return *this;
   }
-  Op &set_compute(int dev_type, FCompute f) { compute[dev_type] = std::move(f); return *this; }
-  Op &set_backward(int dev_type, FBackward f) { backward[dev_type] = std::move(f); return *this; }
+  Op &set_compute(int dev_type, FCompute f) {
+    kernel[dev_type] = f;
+    compute[dev_type] = Float16Compute(std::move(f));
+    return *this;
+  }
+  Op &set_backward(int dev_type, FBackward f) {
+    backward[dev_type] = Float16Backward(std::move(f));
+    return *this;
+  }
   Op &set_backward_uses(bool inputs, bool outputs) {
     backward_uses_inputs = inputs;
     backward_uses_outputs = outputs;

@@ -1,5 +1,7 @@
 #include "op_harness.h"
 
+#include "ops/elemwise_util.h"
+
 #include <cmath>
 #include <random>
 #include <sstream>
@@ -12,9 +14,9 @@ NDArray FromVec(const TShape &shape, const std::vector<double> &values, int dtyp
   NDArray a(shape, dtype, Device::CPU());
   EXPECT_EQ(static_cast<int64_t>(values.size()), a.Size()) << "FromVec: wrong number of values";
   TBlob b = a.blob();
-  MXC_TYPE_SWITCH(dtype, DType, {
+  MXC_ANY_TYPE_SWITCH(dtype, DType, {
     DType *p = b.ptr<DType>();
-    for (int64_t i = 0; i < a.Size(); ++i) p[i] = static_cast<DType>(values[i]);
+    for (int64_t i = 0; i < a.Size(); ++i) p[i] = op::elem::Convert<DType>::From_(values[i]);
   });
   return a;
 }
@@ -31,9 +33,9 @@ std::vector<double> ToVec(const NDArray &a) {
   a.WaitToRead();
   std::vector<double> v(a.Size());
   TBlob b = a.blob();
-  MXC_TYPE_SWITCH(a.dtype(), DType, {
+  MXC_ANY_TYPE_SWITCH(a.dtype(), DType, {
     const DType *p = b.ptr<DType>();
-    for (int64_t i = 0; i < a.Size(); ++i) v[i] = static_cast<double>(p[i]);
+    for (int64_t i = 0; i < a.Size(); ++i) v[i] = op::elem::Convert<double>::From_(p[i]);
   });
   return v;
 }

@@ -14,69 +14,10 @@ namespace {
 
 using namespace mxct_gpu;
 
-std::vector<Case> Cases() {
-  std::vector<Case> v;
-  auto add = [&](Case c) { v.push_back(std::move(c)); };
-  add({"_zeros", {{"shape", "(3,4)"}}, {}});
-  add({"_ones", {{"shape", "(5,)"}, {"dtype", "int32"}}, {}});
-  add({"_full", {{"shape", "(2,3)"}, {"value", "2.5"}, {"dtype", "float64"}}, {}});
-  add({"_copy", {}, {{3, 4}}});
-  add({"Cast", {{"dtype", "int32"}}, {{3, 4}}, -5, 5});
-  for (const char *u : {"negative", "abs", "exp", "sqrt", "rsqrt", "square", "sin", "cos", "tanh", "sigmoid", "relu",
-                        "reciprocal", "log1p", "expm1", "log"})
-    add({u, {}, {{4, 5}}, std::string(u) == "sqrt" || u == std::string("rsqrt") || u == std::string("log") ||
-                              u == std::string("reciprocal") ? 0.5 : -1.0, 1.5});
-  for (const char *a : {"relu", "sigmoid", "tanh", "softrelu", "softsign"})
-    add({"Activation", {{"act_type", a}}, {{6, 7}}});
-  for (const char *b : {"elemwise_add", "elemwise_sub", "elemwise_mul", "elemwise_div", "_maximum", "_minimum",
-                        "_power", "_greater", "_equal"})
-    add({b, {}, {{3, 5}, {3, 5}}, 0.5, 2.0});
-  for (const char *s : {"_plus_scalar", "_minus_scalar", "_rminus_scalar", "_mul_scalar", "_div_scalar",
-                        "_rdiv_scalar", "_power_scalar", "_rpower_scalar", "_maximum_scalar", "_lesser_scalar"})
-    add({s, {{"scalar", "1.25"}}, {{4, 6}}, 0.5, 2.0});
-  add({"add_n", {{"num_args", "3"}}, {{2, 3}, {2, 3}, {2, 3}}});
-  add({"FullyConnected", {{"num_hidden", "5"}}, {{4, 3, 2}, {5, 6}, {5}}});
-  add({"FullyConnected", {{"num_hidden", "3"}, {"no_bias", "true"}, {"flatten", "false"}}, {{2, 4, 6}, {3, 6}},
-       -1, 1, {}, nullptr, false, mxc::kFloat64});
-  add({"softmax", {{"axis", "1"}}, {{3, 4, 5}}});
-  add({"log_softmax", {}, {{3, 7}}});
-  auto labels = [](int64_t k) {
-    return [k](std::vector<NDArray> &in) {
-      std::vector<double> l(in[1].Size());
-      for (size_t i = 0; i < l.size(); ++i) l[i] = static_cast<double>(i * 7 % k);
-      in[1] = mxct::FromVec(in[1].shape(), l, in[1].dtype());
-    };
-  };
-  add({"SoftmaxOutput", {}, {{8, 10}, {8}}, -1, 1, {1}, labels(10)});
-  add({"SoftmaxOutput", {{"normalization", "batch"}, {"grad_scale", "2"}}, {{8, 10}, {8}}, -1, 1, {1}, labels(10)});
-  add({"SoftmaxOutput", {{"multi_output", "true"}, {"normalization", "valid"}, {"use_ignore", "true"},
-                         {"ignore_label", "2"}},
-       {{2, 4, 3}, {2, 3}}, -1, 1, {1}, labels(4)});
-  add({"Convolution", {{"kernel", "(3,3)"}, {"num_filter", "4"}, {"pad", "(1,1)"}}, {{2, 3, 6, 5}, {4, 3, 3, 3}, {4}}});
-  add({"Convolution", {{"kernel", "(2,3)"}, {"num_filter", "4"}, {"stride", "(2,1)"}, {"dilate", "(1,2)"},
-                       {"num_group", "2"}, {"no_bias", "true"}},
-       {{2, 4, 7, 8}, {4, 2, 2, 3}}});
-  add({"Convolution", {{"kernel", "(3,)"}, {"num_filter", "2"}}, {{2, 3, 9}, {2, 3, 3}, {2}}});
-  add({"Pooling", {{"kernel", "(2,2)"}, {"stride", "(2,2)"}, {"pool_type", "max"}}, {{2, 3, 6, 6}}});
-  add({"Pooling", {{"kernel", "(3,3)"}, {"stride", "(2,2)"}, {"pad", "(1,1)"}, {"pool_type", "avg"}}, {{2, 2, 7, 7}}});
-  add({"Pooling", {{"kernel", "(3,3)"}, {"stride", "(2,2)"}, {"pool_type", "max"}, {"pooling_convention", "full"}},
-       {{1, 2, 8, 8}}});
-  add({"Pooling", {{"global_pool", "true"}, {"pool_type", "avg"}}, {{2, 3, 4, 5}}});
-  add({"sgd_update", {{"lr", "0.1"}, {"wd", "0.01"}}, {{10}, {10}}});
-  add({"sgd_mom_update", {{"lr", "0.1"}, {"momentum", "0.9"}, {"clip_gradient", "0.5"}}, {{10}, {10}, {10}}});
-  add({"nag_mom_update", {{"lr", "0.1"}, {"momentum", "0.9"}}, {{10}, {10}, {10}}});
-  add({"adam_update", {{"lr", "0.1"}}, {{10}, {10}, {10}, {10}}, 0.1, 1});
-  add({"Flatten", {}, {{2, 3, 4}}});
-  add({"Reshape", {{"shape", "(4,-1)"}}, {{2, 3, 4}}});
-  add({"expand_dims", {{"axis", "1"}}, {{2, 3}}});
-  add({"BlockGrad", {}, {{2, 3}}});
-  return v;
-}
-
 TEST(OpGpu, EveryGpuOpMatchesTheCpu) {
   if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
   std::set<std::string> covered;
-  for (auto &c : Cases()) {
+  for (auto &c : TableCases()) {
     if (!mxc::OpRegistry::Get()->Find(c.op)) continue;
     Compare(c);
     covered.insert(mxc::OpRegistry::Get()->Find(c.op)->name);
@@ -84,24 +25,7 @@ TEST(OpGpu, EveryGpuOpMatchesTheCpu) {
   // The rest of the registry: operators that run on (3,4) inputs with default parameters are compared as they are
   // (this reaches the host-staged kernels too).
   int generic = 0;
-  for (const mxc::Op *op : mxc::OpRegistry::Get()->List()) {
-    if (covered.count(op->name) || !op->compute.count(MXC_GPU) || op->hidden) continue;
-    Case c;
-    c.op = op->name;
-    c.lo = 0.2;
-    c.hi = 0.9;
-    try {
-      OpParams p(op, {});
-      int n = op->NumInputs(p);
-      if (n < 1 || n > 3) continue;
-      c.shapes.assign(n, TShape{3, 4});
-      std::vector<NDArray> in, out;
-      for (int i = 0; i < n; ++i) in.push_back(mxct::Random({3, 4}, 0.2, 0.9));
-      mxc::Invoke(op, p, in, &out);
-      for (auto &o : out) o.WaitToRead();
-    } catch (const mxc::Error &) {
-      continue;  // needs parameters or other shapes
-    }
+  for (auto &c : DefaultParamCases(covered, MXC_GPU)) {
     Compare(c);
     ++generic;
   }

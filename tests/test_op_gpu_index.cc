@@ -138,6 +138,12 @@ std::vector<Case> Cases() {
 
 TEST(OpGpuIndex, MatchTheCpu) { CompareNative(Cases()); }
 
+// The same cases with float16 inputs against float32, on the cpu and on gpu(0) when there is one.
+TEST(OpGpuIndex, Float16MatchesFloat32) {
+  EXPECT_GT(CompareFloat16(Cases(), Device::CPU()), 0);
+  if (HaveGPU()) EXPECT_GT(CompareFloat16(Cases(), kGPU), 0);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The kernels called directly with a given req (Compare uses kWriteTo): outputs and input gradients start from random
 // values on both devices, so kAddTo must add the same amounts. Random operators are compared too (the cases below

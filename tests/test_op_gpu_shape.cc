@@ -73,4 +73,10 @@ std::vector<Case> Cases() {
 
 TEST(OpGpuShape, MatchTheCpu) { CompareNative(Cases()); }
 
+// The same cases with float16 inputs against float32, on the cpu and on gpu(0) when there is one.
+TEST(OpGpuShape, Float16MatchesFloat32) {
+  EXPECT_GT(CompareFloat16(Cases(), Device::CPU()), 0);
+  if (HaveGPU()) EXPECT_GT(CompareFloat16(Cases(), kGPU), 0);
+}
+
 }  // namespace

@@ -23,6 +23,17 @@ void InitTypeInfer(const OpParams &p, std::vector<int> *, std::vector<int> *out)
 template <typename GetValue>
 static void Fill(const TBlob &out, OpReq req, GetValue value) {
   if (req == kNullOp) return;
+  if (out.dtype == kFloat16) {  // storage only: values go through float32
+    using elem::Half;
+    Half *o = out.ptr<Half>();
+    const float v = static_cast<float>(value());
+    const Half hv = elem::Convert<Half>::From_(v);
+    int64_t n = out.Size();
+    if (req == kAddTo)
+      ParallelFor(n, [&](int64_t i) { o[i] = elem::Convert<Half>::From_(elem::HalfBitsToFloat(o[i].bits) + v); });
+    else ParallelFor(n, [&](int64_t i) { o[i] = hv; });
+    return;
+  }
   MXC_TYPE_SWITCH(out.dtype, DType, {
     DType *o = out.ptr<DType>();
     DType v = static_cast<DType>(value());
@@ -99,7 +110,7 @@ static void ArangeShape(const OpParams &p, std::vector<TShape> *, std::vector<TS
 
 static void ArangeType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
   InitTypeInfer(p, in, out);
-  elem::CheckTypeIn((*out)[0], elem::kNumericTypes, p, "dtype");
+  elem::CheckTypeIn((*out)[0], elem::kNumericTypes | elem::TypeBit(kFloat16), p, "dtype");
 }
 
 static void ArangeForward(const OpContext &, const OpParams &p, const std::vector<TBlob> &,
@@ -108,6 +119,17 @@ static void ArangeForward(const OpContext &, const OpParams &p, const std::vecto
   int64_t n;
   ArangeRange(p, &a, &s, &n);
   const int64_t repeat = p.Int("repeat");
+  if (out[0].dtype == kFloat16) {  // computed in double, rounded once
+    using elem::Half;
+    Half *o = out[0].ptr<Half>();
+    const bool add = req[0] == kAddTo;
+    if (req[0] != kNullOp)
+      ParallelFor(out[0].Size(), [=](int64_t i) {
+        double v = a + static_cast<double>(i / repeat) * s;
+        o[i] = elem::Convert<Half>::From_(add ? v + elem::HalfBitsToFloat(o[i].bits) : v);
+      });
+    return;
+  }
   MXC_NUMERIC_TYPE_SWITCH(out[0].dtype, T, {
     if constexpr (std::is_integral<T>::value) {
       const T a0 = elem::Convert<T>::From_(a), s0 = elem::Convert<T>::From_(s);

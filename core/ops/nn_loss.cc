@@ -8,11 +8,14 @@ namespace {
 
 void CopyForward(MXC_NN_FORWARD_ARGS) {
   if (req[0] == kNullOp) return;
+  if (req[0] != kAddTo) {  // any dtype
+    if (in[0].dptr != out[0].dptr) std::memcpy(out[0].dptr, in[0].dptr, in[0].Size() * DTypeSize(in[0].dtype));
+    return;
+  }
   MXC_TYPE_SWITCH(in[0].dtype, T, {
     const T *x = in[0].ptr<T>();
     T *y = out[0].ptr<T>();
-    if (req[0] == kAddTo) ParallelFor(in[0].Size(), [&](int64_t i) { y[i] += x[i]; });
-    else if (x != y) std::memcpy(y, x, in[0].Size() * sizeof(T));
+    ParallelFor(in[0].Size(), [&](int64_t i) { y[i] += x[i]; });
   });
 }
 

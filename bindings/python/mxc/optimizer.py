@@ -52,7 +52,9 @@ class Optimizer(object):
     begin_num_update : int
         Initial update count (for resumed training).
     multi_precision : bool
-        Accepted for compatibility; weights are updated in their own precision.
+        For float16 weights: keep a float32 copy of each weight (the master copy), update it from the gradient in
+        float32, and write it back to the float16 weight after each update (as MXNet does). Without it, float16
+        weights are updated in float16, where updates smaller than half a unit of the weight are lost.
     """
 
     opt_registry = {}
@@ -218,8 +220,15 @@ class Optimizer(object):
         """Creates the per-weight state (e.g. momentum); None when the optimizer has none."""
         return None
 
+    def _master_copy_needed(self, weight):
+        return self.multi_precision and numpy.dtype(weight.dtype) == numpy.float16
+
     def create_state_multi_precision(self, index, weight):
-        """Same as ``create_state``: mxc keeps optimizer state in the weight's dtype."""
+        """The state of ``create_state``; with ``multi_precision`` and a float16 weight, (float32 master copy of the
+        weight, the state of that copy)."""
+        if self._master_copy_needed(weight):
+            master = weight.astype('float32')
+            return (master, self.create_state(index, master))
         return self.create_state(index, weight)
 
     def update(self, index, weight, grad, state):
@@ -227,7 +236,13 @@ class Optimizer(object):
         raise NotImplementedError()
 
     def update_multi_precision(self, index, weight, grad, state):
-        """Same as ``update``."""
+        """``update``; with ``multi_precision`` and a float16 weight, the update of the float32 master copy (from the
+        gradient in float32), written back to the weight."""
+        if self._master_copy_needed(weight):
+            master, inner = state
+            self.update(index, master, grad.astype('float32'), inner)
+            master.copyto(weight)
+            return
         self.update(index, weight, grad, state)
 
     def __getstate__(self):

@@ -65,18 +65,36 @@ void InferThroughFloat32(const FInferType &f, const OpParams &p, std::vector<int
 }
 
 // Would the operator's registered inference take these dtypes as they are?
+// Every dtype float16 or unknown (at least one float16), in an operator whose answer cannot depend on a `dtype`
+// parameter: whether its inference takes that is the same for every call (Op::float16_native).
+bool Memoizable(const OpParams &p, const std::vector<int> &in, const std::vector<int> &out) {
+  bool half = false;
+  for (const auto *v : {&in, &out})
+    for (int t : *v) {
+      if (t == kFloat16) half = true;
+      else if (t >= 0) return false;
+    }
+  return half && p.op() && p.op()->ParamIndex("dtype") < 0;
+}
+
 // Without a registered inference (SameTypeInfer: any one dtype) the operator only moves data.
 bool TakesAsIs(const OpParams &p, const std::vector<int> &in_types, const std::vector<int> &out_types) {
   const Op *op = p.op();
   if (!op || !op->infer_type_native) return true;
+  const bool memo = Memoizable(p, in_types, out_types);
+  if (memo && op->float16_native.load(std::memory_order_relaxed) != 0)
+    return op->float16_native.load(std::memory_order_relaxed) == 1;
   std::vector<int> in = in_types, out = out_types;
+  bool takes;
   try {
     op->infer_type_native(p, &in, &out);
+    takes = in == in_types && out == out_types;
   } catch (const Error &e) {
-    if (e.kind() == ErrorKind::kType) return false;
-    throw;
+    if (e.kind() != ErrorKind::kType) throw;
+    takes = false;
   }
-  return in == in_types && out == out_types;
+  if (memo) op->float16_native.store(takes ? 1 : 2, std::memory_order_relaxed);
+  return takes;
 }
 
 std::vector<int> Types(const std::vector<TBlob> &v) {
@@ -137,9 +155,23 @@ FInferType Float16InferType(FInferType f) {
   if (!f) return f;
   return [f](const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
     if (!HasHalf(*in) && !HasHalf(*out)) return f(p, in, out);
+    const bool memo = Memoizable(p, *in, *out);
+    const int known = memo ? p.op()->float16_native.load(std::memory_order_relaxed) : 0;
+    if (known == 1) return f(p, in, out);
     std::vector<int> in0 = *in, out0 = *out;
+    if (known == 2) {  // straight through float32; on failure, the error of the call as made
+      try {
+        return InferThroughFloat32(f, p, in, out);
+      } catch (const Error &) {
+        *in = in0;
+        *out = out0;
+        f(p, in, out);
+        throw;
+      }
+    }
     try {
       f(p, in, out);
+      if (memo) p.op()->float16_native.store(1, std::memory_order_relaxed);
       return;
     } catch (const Error &e) {
       if (e.kind() != ErrorKind::kType) throw;
@@ -148,6 +180,7 @@ FInferType Float16InferType(FInferType f) {
       *out = out0;
       try {
         InferThroughFloat32(f, p, in, out);
+        if (memo) p.op()->float16_native.store(2, std::memory_order_relaxed);
       } catch (const Error &) {
         *in = in0;
         *out = out0;

@@ -15,6 +15,7 @@
 //       .set_backward_uses(false, false);
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <random>
@@ -168,6 +169,9 @@ struct Op {
   // float16, the kernel on float32 copies). infer_type_native is the function as registered.
   FInferType infer_type;
   FInferType infer_type_native;
+  // float16.cc's memo of whether infer_type_native takes calls whose dtypes are all float16 (or unknown), for
+  // operators without a `dtype` parameter: 0 not known yet, 1 takes them, 2 rejects them (run through float32).
+  mutable std::atomic<int> float16_native{0};
   // Elementwise operators (set_elementwise): bit t set when inputs all of one known shape and of dtype t give every
   // output that shape and dtype; Invoke then skips calling infer_shape/infer_type (most of the library's cost of
   // a small `a + b`).
@@ -231,7 +235,8 @@ struct Op {
     infer_shape = std::move(shape);
     infer_type_native = type;
     infer_type = Float16InferType(std::move(type));
-    elementwise_types = type_mask;
+    // float16 inputs of one shape give float16 outputs of that shape (through float32 when not taken as they are).
+    elementwise_types = type_mask | ((type_mask >> kFloat32) & 1u ? 1u << kFloat16 : 0u);
     return *this;
   }
   Op &set_compute(int dev_type, FCompute f) {

@@ -9,6 +9,7 @@
 
 #include "ndarray.h"
 #include "operator.h"
+#include "storage.h"
 
 namespace mxc {
 namespace {
@@ -117,7 +118,10 @@ class Staging {
     copy_params_ = &kNoParams;
   }
   ~Staging() {
-    for (auto &m : mem_) DeviceFree(m.first, m.second.first, m.second.second);
+    for (auto &m : mem_) {
+      if (m.first.type == MXC_CPU) storage::CPUFree(m.second.first, m.second.second);
+      else DeviceFree(m.first, m.second.first, m.second.second);
+    }
   }
   Staging(const Staging &) = delete;
   Staging &operator=(const Staging &) = delete;
@@ -129,7 +133,8 @@ class Staging {
     r.dtype = kFloat32;
     if (!b.dptr) return r;
     size_t bytes = static_cast<size_t>(b.Size()) * sizeof(float);
-    r.dptr = DeviceAlloc(b.dev, bytes);
+    // CPU: the storage pool (memory already faulted in); GPU: the device's caching allocator (stream-ordered).
+    r.dptr = b.dev.type == MXC_CPU ? storage::CPUAlloc(bytes) : DeviceAlloc(b.dev, bytes);
     mem_.push_back({b.dev, {r.dptr, bytes}});
     if (load) Convert(b, r);
     return r;

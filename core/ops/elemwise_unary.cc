@@ -293,6 +293,10 @@ void CopyConvert(const TBlob &src, const TBlob &dst, OpReq req) {
     if (src.dptr != dst.dptr) std::memcpy(dst.dptr, src.dptr, n * DTypeSize(dst.dtype));
     return;
   }
+  if (req != kAddTo && src.dtype == kFloat16 && dst.dtype == kFloat32)
+    return HalfToFloatArray(src.ptr<uint16_t>(), dst.ptr<float>(), n);
+  if (req != kAddTo && src.dtype == kFloat32 && dst.dtype == kFloat16)
+    return FloatToHalfArray(src.ptr<float>(), dst.ptr<uint16_t>(), n);
   MXC_ANY_TYPE_SWITCH(src.dtype, S, {
     const S *s = src.ptr<S>();
     if (req == kAddTo) {

@@ -118,6 +118,11 @@ inline float HalfBitsToFloat(uint16_t h) {
   return f;
 }
 
+// Whole arrays between float16 (as bits) and float32, as HalfBitsToFloat / FloatToHalfBits per element
+// (half_convert.cc: F16C instructions where the processor has them, unless `portable`).
+void HalfToFloatArray(const uint16_t *src, float *dst, int64_t n, bool portable = false);
+void FloatToHalfArray(const float *src, uint16_t *dst, int64_t n, bool portable = false);
+
 // Value conversion between any two storage types. Floating values convert to integers through int64 (so that -2.7
 // becomes 254 as uint8, as in MXNet) with NaN and out-of-range values mapped to INT64_MIN instead of undefined
 // behaviour.

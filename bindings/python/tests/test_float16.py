@@ -184,3 +184,20 @@ def test_multi_precision_keeps_updates_smaller_than_float16_spacing(momentum):
     steps = sum((1 - momentum ** k) / (1 - momentum) for k in range(1, 11)) if momentum else 10
     np.testing.assert_array_equal(results[True], np.full(3, 1 - steps * g16, np.float32).astype(F16))
     assert results[True][0] < 1
+
+
+def test_casts_match_numpy_for_every_float16_and_random_float32():
+    h = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(F16)
+    got = mx.nd.array(h, dtype='float16').astype('float32').asnumpy()
+    np.testing.assert_array_equal(got, h.astype(np.float32))  # NaNs compare equal to NaNs here
+    rs = np.random.RandomState(12)
+    bits = rs.randint(0, 2 ** 32, size=1 << 20, dtype=np.uint64).astype(np.uint32)
+    # Every rounding boundary too: the 13 dropped bits exactly half, just under and just over, for every kept value.
+    kept = np.arange(1 << 19, dtype=np.uint32) << 13
+    bits = np.concatenate([bits, kept | 0x1000, kept | 0x0fff, kept | 0x1001])
+    x = bits.view(np.float32)
+    with np.errstate(over='ignore', invalid='ignore'):
+        want = x.astype(F16)
+    got = mx.nd.array(x).astype('float16').asnumpy()
+    assert got.dtype == F16
+    np.testing.assert_array_equal(got, want)

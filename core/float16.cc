@@ -34,11 +34,18 @@ bool AddsToHalf(const std::vector<OpReq> &req, const std::vector<TBlob> &out) {
   return false;
 }
 
-// True when the operator's `dtype` parameter (if it has one) names the output dtype (its value is not None).
+// Whether the operator has a dtype parameter (`dtype`, `out_dtype`, ...), and whether one names a dtype in this call
+// (its value is not None): the outputs then have the dtypes the operator says.
+bool HasDtypeParam(const Op *op) {
+  for (const auto &ps : op->params)
+    if (ps.kind == ParamKind::kDType) return true;
+  return false;
+}
 bool DtypeParamSet(const OpParams &p) {
-  const Op *op = p.op();
-  if (!op || op->ParamIndex("dtype") < 0) return false;
-  return !p.IsNone("dtype");
+  if (!p.op()) return false;
+  for (const auto &ps : p.op()->params)
+    if (ps.kind == ParamKind::kDType && !p.IsNone(ps.name.c_str())) return true;
+  return false;
 }
 
 // Runs f on float32 in place of float16; maps the result back (see operator.h).
@@ -65,8 +72,7 @@ void InferThroughFloat32(const FInferType &f, const OpParams &p, std::vector<int
   *out = std::move(out32);
 }
 
-// Would the operator's registered inference take these dtypes as they are?
-// Every dtype float16 or unknown (at least one float16), in an operator whose answer cannot depend on a `dtype`
+// Every dtype float16 or unknown (at least one float16), in an operator whose answer cannot depend on a dtype
 // parameter: whether its inference takes that is the same for every call (Op::float16_native).
 bool Memoizable(const OpParams &p, const std::vector<int> &in, const std::vector<int> &out) {
   bool half = false;
@@ -75,10 +81,11 @@ bool Memoizable(const OpParams &p, const std::vector<int> &in, const std::vector
       if (t == kFloat16) half = true;
       else if (t >= 0) return false;
     }
-  return half && p.op() && p.op()->ParamIndex("dtype") < 0;
+  return half && p.op() && !HasDtypeParam(p.op());
 }
 
-// Without a registered inference (SameTypeInfer: any one dtype) the operator only moves data.
+// Would the operator's registered inference take these dtypes as they are? Without a registered inference
+// (SameTypeInfer: any one dtype) the operator only moves data.
 bool TakesAsIs(const OpParams &p, const std::vector<int> &in_types, const std::vector<int> &out_types) {
   const Op *op = p.op();
   if (!op || !op->infer_type_native) return true;
@@ -199,7 +206,15 @@ FCompute Float16Compute(FCompute f) {
   return [f](const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &in, const std::vector<OpReq> &req,
              const std::vector<TBlob> &out) {
     if (!HasHalf(in) && !HasHalf(out)) return f(ctx, p, in, req, out);
-    if (!AddsToHalf(req, out) && TakesAsIs(p, Types(in), Types(out))) return f(ctx, p, in, req, out);
+    if (!AddsToHalf(req, out) && TakesAsIs(p, Types(in), Types(out))) {
+      try {
+        return f(ctx, p, in, req, out);
+      } catch (const Error &e) {
+        // A kernel that rejects the float16 its inference took: the dtype check comes before any write, so the
+        // call runs again through float32.
+        if (e.kind() != ErrorKind::kType) throw;
+      }
+    }
     g_staged++;
     Staging st(ctx);
     std::vector<TBlob> in32, out32;

@@ -134,7 +134,8 @@ using FBackward = std::function<void(const OpContext &, const OpParams &, const 
 // float16 in float32:
 // - inference: when the registered function rejects a call with float16 (a TypeError), it is run again with
 //   float32 in place of float16; the float16 slots stay float16, and the unknown slots it sets to float32 become
-//   float16 (unless the operator has a `dtype` parameter whose value is not None: its outputs are what it says);
+//   float16 (unless a dtype parameter of the operator, `dtype` or `out_dtype`, is not None: its outputs are what it
+//   says);
 // - kernels: when the registered inference does not take the call's dtypes, the float16 arrays are converted to
 //   float32 copies on the call's device, the kernel runs on them, and the outputs (with their request: an add
 //   request adds in float32 and rounds once) and mutated inputs are converted back.
@@ -170,7 +171,7 @@ struct Op {
   FInferType infer_type;
   FInferType infer_type_native;
   // float16.cc's memo of whether infer_type_native takes calls whose dtypes are all float16 (or unknown), for
-  // operators without a `dtype` parameter: 0 not known yet, 1 takes them, 2 rejects them (run through float32).
+  // operators without a dtype parameter: 0 not known yet, 1 takes them, 2 rejects them (run through float32).
   mutable std::atomic<int> float16_native{0};
   // Elementwise operators (set_elementwise): bit t set when inputs all of one known shape and of dtype t give every
   // output that shape and dtype; Invoke then skips calling infer_shape/infer_type (most of the library's cost of

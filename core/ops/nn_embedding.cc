@@ -21,8 +21,9 @@ void EmbeddingInferShape(const OpParams &p, std::vector<TShape> *in, std::vector
 }
 
 // weight and output: the dtype parameter; data (the indices): any dtype, float32 when unknown.
+// The weight's dtype when known (as MXNet), else `dtype`.
 void EmbeddingInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
-  const int t = p.Dtype("dtype");
+  const int t = (*in)[1] >= 0 ? (*in)[1] : (*out)[0] >= 0 ? (*out)[0] : p.Dtype("dtype");
   TypeAssign(&(*in)[1], t, p.op(), "weight");
   TypeAssign(&(*out)[0], t, p.op(), "output");
   if ((*in)[0] < 0) (*in)[0] = kFloat32;

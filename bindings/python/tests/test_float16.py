@@ -201,3 +201,22 @@ def test_casts_match_numpy_for_every_float16_and_random_float32():
     got = mx.nd.array(x).astype('float16').asnumpy()
     assert got.dtype == F16
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize('kwargs', [{}, {'dtype': 'float16'}])
+def test_embedding_of_a_float16_weight_is_float16(kwargs):
+    # As in MXNet 1.9.1: the output has the weight's dtype, with or without dtype='float16'.
+    w = rand16((10, 4), seed=13)
+    out = mx.nd.Embedding(mx.nd.array([1, 3, 3], dtype='float16'), mx.nd.array(w, dtype='float16'), input_dim=10,
+                          output_dim=4, **kwargs)
+    assert out.dtype == F16
+    np.testing.assert_array_equal(out.asnumpy(), w[[1, 3, 3]])
+
+
+def test_a_dtype_parameter_keeps_its_dtype():
+    x = mx.nd.array(rand16((3, 4), 0.5, 1.0, seed=14), dtype='float16')
+    n = mx.nd.norm(x, out_dtype='float32')
+    assert n.dtype == np.float32
+    np.testing.assert_allclose(n.asnumpy(), [np.sqrt((x.asnumpy().astype(np.float64) ** 2).sum())], rtol=1e-6)
+    assert mx.nd.norm(x).dtype == F16
+    assert mx.nd.one_hot(mx.nd.array([0, 2], dtype='float16'), 3).dtype == np.float32  # one_hot's default dtype

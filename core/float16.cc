@@ -72,6 +72,35 @@ void InferThroughFloat32(const FInferType &f, const OpParams &p, std::vector<int
   *out = std::move(out32);
 }
 
+// A call mixing float16 with float32 that float32 in float16's place made acceptable: the mix stands only where the
+// operator takes mixed dtypes (BatchNorm's float32 parameters, float32 indices), which the same call with float64 in
+// float16's place shows. Where the operator wants one dtype (elemwise_add's lhs and rhs, FullyConnected's data and
+// weight) it is a dtype mismatch naming the first floating slot that differs, as in MXNet: float16 and float32 are
+// never mixed silently.
+void CheckFloat16Mix(const FInferType &f, const OpParams &p, const std::vector<int> &in, const std::vector<int> &out) {
+  bool f32 = false;
+  for (const auto *v : {&in, &out})
+    for (int t : *v) f32 = f32 || t == kFloat32;
+  if (!f32) return;
+  std::vector<int> in64 = in, out64 = out;
+  for (int &t : in64) if (t == kFloat16) t = kFloat64;
+  for (int &t : out64) if (t == kFloat16) t = kFloat64;
+  try {
+    f(p, &in64, &out64);
+    return;
+  } catch (const Error &e) {
+    if (e.kind() != ErrorKind::kType) return;
+  }
+  const Op *op = p.op();
+  const auto names = op ? op->InputNames(p) : std::vector<std::string>();
+  int acc = -1;
+  for (size_t i = 0; i < in.size() + out.size(); ++i) {
+    const int t = i < in.size() ? in[i] : out[i - in.size()];
+    if (t != kFloat16 && t != kFloat32) continue;
+    TypeMerge(&acc, t, op, i < in.size() ? (i < names.size() ? names[i] : "input") : "output");  // throws
+  }
+}
+
 // Every dtype float16 or unknown (at least one float16), in an operator whose answer cannot depend on a dtype
 // parameter: whether its inference takes that is the same for every call (Op::float16_native).
 bool Memoizable(const OpParams &p, const std::vector<int> &in, const std::vector<int> &out) {
@@ -197,6 +226,15 @@ FInferType Float16InferType(FInferType f) {
         *in = in0;
         *out = out0;
         std::rethrow_exception(first);  // the error of the call as made
+      }
+      if (!memo) {
+        try {
+          CheckFloat16Mix(f, p, in0, out0);
+        } catch (const Error &) {
+          *in = in0;
+          *out = out0;
+          throw;
+        }
       }
     }
   };

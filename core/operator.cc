@@ -310,7 +310,10 @@ std::string OpParams::RawString(const char *name) const {
 // ---------------------------------------------------------------------------------------------------------------
 // Inference helpers
 // ---------------------------------------------------------------------------------------------------------------
-void ShapeAssign(TShape *dst, const TShape &src, const Op *op, const std::string &arg) {
+namespace {
+// Unifies *dst with src. The message names arg and what it should be: arg_is_src: arg has src and *dst gathers what
+// earlier slots said; else arg is the slot *dst and src is what it should be.
+void ShapeUnify(TShape *dst, const TShape &src, const Op *op, const std::string &arg, bool arg_is_src) {
   if (src.empty()) return;
   if (dst->empty()) {
     *dst = src;
@@ -325,12 +328,12 @@ void ShapeAssign(TShape *dst, const TShape &src, const Op *op, const std::string
   }
   if (!ok)
     Throw(ErrorKind::kShape, "operator ", op ? op->name : "?", ": shape mismatch for '", arg, "': expected ",
-          ShapeStr(src), ", got ", ShapeStr(*dst));
+          ShapeStr(arg_is_src ? *dst : src), ", got ", ShapeStr(arg_is_src ? src : *dst));
   for (size_t i = 0; i < src.size(); ++i)
     if ((*dst)[i] == 0) (*dst)[i] = src[i];
 }
 
-void TypeAssign(int *dst, int src, const Op *op, const std::string &arg) {
+void TypeUnify(int *dst, int src, const Op *op, const std::string &arg, bool arg_is_src) {
   if (src < 0) return;
   if (*dst < 0) {
     *dst = src;
@@ -338,14 +341,24 @@ void TypeAssign(int *dst, int src, const Op *op, const std::string &arg) {
   }
   if (*dst != src)
     Throw(ErrorKind::kType, "operator ", op ? op->name : "?", ": dtype mismatch for '", arg, "': expected ",
-          DTypeName(src), ", got ", DTypeName(*dst));
+          DTypeName(arg_is_src ? *dst : src), ", got ", DTypeName(arg_is_src ? src : *dst));
 }
+}  // namespace
+
+void ShapeAssign(TShape *dst, const TShape &src, const Op *op, const std::string &arg) {
+  ShapeUnify(dst, src, op, arg, false);
+}
+void ShapeMerge(TShape *acc, const TShape &value, const Op *op, const std::string &arg) {
+  ShapeUnify(acc, value, op, arg, true);
+}
+void TypeAssign(int *dst, int src, const Op *op, const std::string &arg) { TypeUnify(dst, src, op, arg, false); }
+void TypeMerge(int *acc, int value, const Op *op, const std::string &arg) { TypeUnify(acc, value, op, arg, true); }
 
 void SameShapeInfer(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   TShape s;
   auto names = p.op()->InputNames(p);
-  for (size_t i = 0; i < in->size(); ++i) ShapeAssign(&s, (*in)[i], p.op(), i < names.size() ? names[i] : "input");
-  for (auto &o : *out) ShapeAssign(&s, o, p.op(), "output");
+  for (size_t i = 0; i < in->size(); ++i) ShapeMerge(&s, (*in)[i], p.op(), i < names.size() ? names[i] : "input");
+  for (auto &o : *out) ShapeMerge(&s, o, p.op(), "output");
   for (size_t i = 0; i < in->size(); ++i) ShapeAssign(&(*in)[i], s, p.op(), i < names.size() ? names[i] : "input");
   for (auto &o : *out) ShapeAssign(&o, s, p.op(), "output");
 }
@@ -373,8 +386,8 @@ void SameTypeInfer(const OpParams &p, std::vector<int> *in, std::vector<int> *ou
   }
   t = -1;
   auto names = p.op()->InputNames(p);
-  for (size_t i = 0; i < in->size(); ++i) TypeAssign(&t, (*in)[i], p.op(), i < names.size() ? names[i] : "input");
-  for (auto &o : *out) TypeAssign(&t, o, p.op(), "output");
+  for (size_t i = 0; i < in->size(); ++i) TypeMerge(&t, (*in)[i], p.op(), i < names.size() ? names[i] : "input");
+  for (auto &o : *out) TypeMerge(&t, o, p.op(), "output");
   for (size_t i = 0; i < in->size(); ++i) TypeAssign(&(*in)[i], t, p.op(), i < names.size() ? names[i] : "input");
   for (auto &o : *out) TypeAssign(&o, t, p.op(), "output");
 }

@@ -296,9 +296,12 @@ class OpRegistry {
 // Helpers for inference
 // ----------------------------------------------------------------------------------------------------------------
 // Unifies *dst with src (unknown dims are 0, an unknown shape has ndim 0). On conflict throws a ShapeError naming the
-// operator, the argument and both shapes.
+// operator, the argument and both shapes. Assign: `arg` is the slot *dst, src is what it should be. Merge: `acc`
+// gathers what earlier slots said, `arg` is the slot that has `value`.
 void ShapeAssign(TShape *dst, const TShape &src, const Op *op, const std::string &arg);
+void ShapeMerge(TShape *acc, const TShape &value, const Op *op, const std::string &arg);
 void TypeAssign(int *dst, int src, const Op *op, const std::string &arg);
+void TypeMerge(int *acc, int value, const Op *op, const std::string &arg);
 // Standard inference: all inputs and outputs share one shape / one dtype.
 void SameShapeInfer(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out);
 void SameTypeInfer(const OpParams &p, std::vector<int> *in, std::vector<int> *out);

@@ -7,6 +7,7 @@
 #include "elemwise_util.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define MXC_HAVE_F16C_PATH 1
 #endif
@@ -37,8 +38,19 @@ __attribute__((target("avx,f16c"))) void FloatToHalfF16C(const float *s, uint16_
                      _mm256_cvtps_ph(_mm256_loadu_ps(s + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
   FloatToHalfPortable(s + i, d + i, n - i);
 }
+// CPUID leaf 1 (ECX: OSXSAVE bit 27, AVX bit 28, F16C bit 29) and the OS saving the YMM registers (XCR0 bits 1, 2).
+// Not __builtin_cpu_supports: clang 14 does not know "f16c" there.
+bool DetectF16C() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const unsigned need = (1u << 27) | (1u << 28) | (1u << 29);
+  if ((c & need) != need) return false;
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (lo & 6u) == 6u;
+}
 bool HaveF16C() {
-  static const bool have = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  static const bool have = DetectF16C();
   return have;
 }
 #endif

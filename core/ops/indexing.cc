@@ -330,12 +330,12 @@ void OneHotForward(MXC_FCOMPUTE_ARGS) {
 // ---- where ------------------------------------------------------------------------------------------------------
 void WhereShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   TShape s;
-  ShapeAssign(&s, (*in)[1], p.op(), "x");
-  ShapeAssign(&s, (*out)[0], p.op(), "output");
+  ShapeMerge(&s, (*in)[1], p.op(), "x");
+  ShapeMerge(&s, (*out)[0], p.op(), "output");
   if (!(*in)[2].empty() && !s.empty() && (*in)[2] != s)
     Throw(ErrorKind::kShape, "operator where: y has shape ", ShapeStr((*in)[2]), ", x has shape ", ShapeStr(s),
           " (they must be equal)");
-  ShapeAssign(&s, (*in)[2], p.op(), "y");
+  ShapeMerge(&s, (*in)[2], p.op(), "y");
   if (s.empty()) return;
   ShapeAssign(&(*in)[1], s, p.op(), "x");
   ShapeAssign(&(*in)[2], s, p.op(), "y");
@@ -351,9 +351,9 @@ void WhereShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> 
 
 void WhereType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
   int t = -1;
-  TypeAssign(&t, (*in)[1], p.op(), "x");
-  TypeAssign(&t, (*in)[2], p.op(), "y");
-  TypeAssign(&t, (*out)[0], p.op(), "output");
+  TypeMerge(&t, (*in)[1], p.op(), "x");
+  TypeMerge(&t, (*in)[2], p.op(), "y");
+  TypeMerge(&t, (*out)[0], p.op(), "output");
   TypeAssign(&(*in)[1], t, p.op(), "x");
   TypeAssign(&(*in)[2], t, p.op(), "y");
   TypeAssign(&(*out)[0], t, p.op(), "output");

@@ -28,6 +28,30 @@ void BNInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape
   ShapeAssign(&(*out)[2], c, op, "var");
 }
 
+// The output has data's dtype; the parameters, the moving statistics and the mean/var outputs have data's dtype too,
+// except for float16 data, whose are float32 (as MXNet: float16 moving statistics would lose their small updates).
+// float16 ones are taken there as well (the kernels run on float32 copies of float16 arrays, see operator.h).
+void BNInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  const Op *op = p.op();
+  int d = -1;
+  TypeMerge(&d, (*in)[0], op, "data");
+  TypeMerge(&d, (*out)[0], op, "output");
+  if (d < 0) return FloatOnlyTypeInfer(p, in, out);
+  if (d != kFloat16 && d != kFloat32 && d != kFloat64)
+    Throw(ErrorKind::kType, "operator BatchNorm: 'data' has dtype ", DTypeName(d),
+          ", which is not supported (float16, float32, float64)");
+  const int pt = d == kFloat16 ? kFloat32 : d;
+  static const char *names[] = {"data", "gamma", "beta", "moving_mean", "moving_var", "mean", "var"};
+  auto param = [&](int *t, const char *name) {
+    if (!(d == kFloat16 && *t == kFloat16)) TypeAssign(t, pt, op, name);
+  };
+  for (int i = 1; i < 5; ++i) param(&(*in)[i], names[i]);
+  TypeAssign(&(*in)[0], d, op, "data");
+  TypeAssign(&(*out)[0], d, op, "output");
+  param(&(*out)[1], names[5]);
+  param(&(*out)[2], names[6]);
+}
+
 bool UseBatchStats(const OpContext &ctx, const OpParams &p) { return ctx.is_train && !p.Bool("use_global_stats"); }
 
 template <typename T>
@@ -182,7 +206,7 @@ MXC_REGISTER_OP(BatchNorm)
     })
     .set_mutate_inputs({3, 4})
     .set_infer_shape(BNInferShape)
-    .set_infer_type(FloatOnlyTypeInfer)
+    .set_infer_type(BNInferType)
     .set_compute(MXC_CPU, BNForward)
     .set_backward(MXC_CPU, BNBackward);
 

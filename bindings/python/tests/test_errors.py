@@ -81,3 +81,13 @@ def test_load_corrupt_file_is_oserror(tmp_path):
     p.write_bytes(b"garbage")
     with pytest.raises(OSError):
         mx.nd.load(str(p))
+
+
+def test_dtype_mismatch_names_the_argument_with_its_dtype():
+    # As MXNet: the first input sets the dtype, the message names the input that differs and the dtype it has.
+    a, b = mx.nd.ones((2,)), mx.nd.ones((2,), dtype='float64')
+    with pytest.raises(TypeError, match="elemwise_add: dtype mismatch for 'rhs': expected float32, got float64"):
+        (a + b).asnumpy()
+    x, y = mx.sym.Variable('x'), mx.sym.Variable('y')
+    with pytest.raises(TypeError, match="'rhs': expected float64, got float32"):
+        (x + y).infer_type(x='float64', y='float32')

@@ -220,3 +220,56 @@ def test_a_dtype_parameter_keeps_its_dtype():
     np.testing.assert_allclose(n.asnumpy(), [np.sqrt((x.asnumpy().astype(np.float64) ** 2).sum())], rtol=1e-6)
     assert mx.nd.norm(x).dtype == F16
     assert mx.nd.one_hot(mx.nd.array([0, 2], dtype='float16'), 3).dtype == np.float32  # one_hot's default dtype
+
+
+def test_float16_mixed_with_float32_is_a_dtype_mismatch_as_in_mxnet():
+    # MXNet 1.9.1: "Incompatible attr in node _plus0 at 1-th input: expected float16, got float32".
+    h, s = mx.nd.ones((2,), dtype='float16'), mx.nd.ones((2,))
+    with pytest.raises(TypeError, match="elemwise_add: dtype mismatch for 'rhs': expected float16, got float32"):
+        (h + s).asnumpy()
+    with pytest.raises(TypeError, match="'rhs': expected float32, got float16"):
+        (s + h).asnumpy()
+    x = mx.sym.Variable('x')
+    fc = mx.sym.FullyConnected(x, num_hidden=3, name='fc')
+    with pytest.raises(TypeError, match="FullyConnected: dtype mismatch for 'weight': expected float16, got float32"):
+        fc.infer_type(x='float16', fc_weight='float32')
+    # Operators whose inputs have dtypes of their own take the mix (as MXNet): float32 indices, a float32 condition.
+    emb = mx.sym.Embedding(x, input_dim=5, output_dim=3, name='emb')
+    assert emb.infer_type(x='float32', emb_weight='float16') == ([np.float32, F16], [F16], [])
+    w = mx.nd.where(mx.nd.array([1, 0]), mx.nd.array([1, 2], dtype='float16'), mx.nd.array([3, 4], dtype='float16'))
+    assert w.dtype == F16 and w.asnumpy().tolist() == [1, 4]
+
+
+def test_batchnorm_of_float16_data_keeps_float32_parameters_and_statistics():
+    bn = mx.sym.BatchNorm(mx.sym.Variable('data'), name='bn', fix_gamma=False)
+    # MXNet 1.9.1's answer: arguments data, gamma, beta; auxiliary moving mean and var.
+    assert bn.infer_type(data='float16') == ([F16, np.float32, np.float32], [F16], [np.float32, np.float32])
+    assert bn.infer_type(data='float64') == ([np.float64] * 3, [np.float64], [np.float64] * 2)
+    with pytest.raises(TypeError, match="BatchNorm: dtype mismatch for 'gamma': expected float64, got float32"):
+        bn.infer_type(data='float64', bn_gamma='float32')
+    with pytest.raises(TypeError, match="'gamma': expected float32, got float16"):
+        bn.infer_type(data='float32', bn_gamma='float16')
+    # Training on float16 data: the moving statistics (float32) and the gradients match a float32 run on the same
+    # values.
+    x = rand16((4, 3, 5, 5), seed=21)
+    e16 = bn.simple_bind(mx.current_context(), data=x.shape, type_dict={'data': 'float16'})
+    e32 = bn.simple_bind(mx.current_context(), data=x.shape)
+    assert e16.arg_dict['bn_gamma'].dtype == np.float32 and e16.aux_dict['bn_moving_mean'].dtype == np.float32
+    head = rand16(x.shape, seed=22)
+    for e, dt in ((e16, F16), (e32, np.float32)):
+        e.arg_dict['data'][:] = x.astype(dt)
+        e.arg_dict['bn_gamma'][:] = np.array([0.5, 1.0, 2.0], np.float32)
+        e.arg_dict['bn_beta'][:] = np.array([0.1, 0.0, -0.1], np.float32)
+        e.aux_dict['bn_moving_mean'][:] = 0
+        e.aux_dict['bn_moving_var'][:] = 1
+        e.forward(is_train=True)
+        e.backward(mx.nd.array(head.astype(dt), dtype=dt, ctx=mx.current_context()))
+    close16(e16.outputs[0].asnumpy(), e32.outputs[0].asnumpy(), ulps=2)
+    for name in ('bn_moving_mean', 'bn_moving_var'):
+        np.testing.assert_allclose(e16.aux_dict[name].asnumpy(), e32.aux_dict[name].asnumpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(e16.grad_dict['data'].asnumpy().astype(np.float32), e32.grad_dict['data'].asnumpy(),
+                               rtol=4e-3, atol=4e-3)
+    for name in ('bn_gamma', 'bn_beta'):
+        assert e16.grad_dict[name].dtype == np.float32
+        np.testing.assert_allclose(e16.grad_dict[name].asnumpy(), e32.grad_dict[name].asnumpy(), rtol=1e-5,
+                                   atol=1e-5)

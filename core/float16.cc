@@ -175,6 +175,21 @@ class Staging {
     if (load) Convert(b, r);
     return r;
   }
+  // Stand-ins of the outputs (loaded for add requests; write-in-place becomes write: they never share storage) and
+  // their requests.
+  void StandOutputs(const std::vector<TBlob> &out, const std::vector<OpReq> &req, std::vector<TBlob> *out32,
+                    std::vector<OpReq> *req32) {
+    *req32 = req;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if ((*req32)[i] == kWriteInplace) (*req32)[i] = kWriteTo;
+      out32->push_back(Stand(out[i], req[i] == kAddTo));
+    }
+  }
+  // The float16 outputs written, from their stand-ins.
+  void StoreOutputs(const std::vector<TBlob> &out32, const std::vector<OpReq> &req, const std::vector<TBlob> &out) {
+    for (size_t i = 0; i < out.size(); ++i)
+      if (out[i].dtype == kFloat16 && req[i] != kNullOp) Convert(out32[i], out[i]);
+  }
   // dst = src converted to dst's dtype.
   void Convert(const TBlob &src, const TBlob &dst) {
     if (!src.dptr || src.Size() == 0) return;
@@ -256,15 +271,11 @@ FCompute Float16Compute(FCompute f) {
     g_staged++;
     Staging st(ctx);
     std::vector<TBlob> in32, out32;
+    std::vector<OpReq> req32;
     for (const auto &b : in) in32.push_back(st.Stand(b, true));
-    std::vector<OpReq> req32 = req;
-    for (size_t i = 0; i < out.size(); ++i) {
-      if (req32[i] == kWriteInplace) req32[i] = kWriteTo;  // the stand-ins never share storage
-      out32.push_back(st.Stand(out[i], req[i] == kAddTo));
-    }
+    st.StandOutputs(out, req, &out32, &req32);
     f(ctx, p, in32, req32, out32);
-    for (size_t i = 0; i < out.size(); ++i)
-      if (out[i].dtype == kFloat16 && req[i] != kNullOp) st.Convert(out32[i], out[i]);
+    st.StoreOutputs(out32, req, out);
     // Inputs the operator writes (optimizer and auxiliary states).
     if (p.op())
       for (int m : p.op()->mutate_inputs)
@@ -280,17 +291,13 @@ FBackward Float16Backward(FBackward f) {
     g_staged++;
     Staging st(ctx);
     std::vector<TBlob> og32, id32, od32, ig32;
+    std::vector<OpReq> req32;
     for (const auto &b : og) og32.push_back(st.Stand(b, true));
     for (const auto &b : id) id32.push_back(st.Stand(b, true));
     for (const auto &b : od) od32.push_back(st.Stand(b, true));
-    std::vector<OpReq> req32 = req;
-    for (size_t i = 0; i < ig.size(); ++i) {
-      if (req32[i] == kWriteInplace) req32[i] = kWriteTo;
-      ig32.push_back(st.Stand(ig[i], req[i] == kAddTo));
-    }
+    st.StandOutputs(ig, req, &ig32, &req32);
     f(ctx, p, og32, id32, od32, req32, ig32);
-    for (size_t i = 0; i < ig.size(); ++i)
-      if (ig[i].dtype == kFloat16 && req[i] != kNullOp) st.Convert(ig32[i], ig[i]);
+    st.StoreOutputs(ig32, req, ig);
   };
 }
 

@@ -135,10 +135,13 @@ using FBackward = std::function<void(const OpContext &, const OpParams &, const 
 // - inference: when the registered function rejects a call with float16 (a TypeError), it is run again with
 //   float32 in place of float16; the float16 slots stay float16, and the unknown slots it sets to float32 become
 //   float16 (unless a dtype parameter of the operator, `dtype` or `out_dtype`, is not None: its outputs are what it
-//   says);
-// - kernels: when the registered inference does not take the call's dtypes, the float16 arrays are converted to
-//   float32 copies on the call's device, the kernel runs on them, and the outputs (with their request: an add
-//   request adds in float32 and rounds once) and mutated inputs are converted back.
+//   says). A call that mixes float16 with float32 stands only where the operator takes mixed dtypes (the same call
+//   with float64 in float16's place is taken); elsewhere it is a dtype mismatch, as in MXNet;
+// - kernels: the float16 arrays are converted to float32 copies on the call's device, the kernel runs on them, and
+//   the outputs (with their request: an add request adds in float32 and rounds once) and mutated inputs are
+//   converted back. This happens when the registered inference does not take the call's dtypes, for add requests
+//   onto float16 outputs, when the kernel itself rejects float16 with a TypeError (before writing anything), and
+//   for every backward call with a float16 array (gradients accumulate even where the forward only moves data).
 // Calls without float16 arrays go straight to the registered function.
 FInferType Float16InferType(FInferType f);
 FCompute Float16Compute(FCompute f);

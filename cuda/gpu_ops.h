@@ -82,6 +82,7 @@ void SetBackward(const char *name, FBackward b);
 // Registrations by family (called once by RegisterKernels).
 void RegisterShapeKernels();  // cuda/gpu_ops_shape.cc: broadcasting, reductions, layout (transpose, slice, ...)
 void RegisterIndexKernels();  // cuda/gpu_ops_index.cc: indexing, nn extras, remaining elementwise
+void RegisterNormKernels();   // cuda/gpu_ops_norm.cc: LayerNorm, InstanceNorm
 
 }  // namespace gpu
 }  // namespace mxc

@@ -203,6 +203,14 @@ inline std::vector<Case> TableCases() {
   add({"Pooling", {{"kernel", "(3,3)"}, {"stride", "(2,2)"}, {"pool_type", "max"}, {"pooling_convention", "full"}},
        {{1, 2, 8, 8}}});
   add({"Pooling", {{"global_pool", "true"}, {"pool_type", "avg"}}, {{2, 3, 4, 5}}});
+  // LayerNorm with its statistics visible (the comparison then covers every gradient); InstanceNorm's are hidden.
+  add({"LayerNorm", {{"output_mean_var", "true"}}, {{4, 6}, {6}, {6}}});
+  add({"LayerNorm", {{"axis", "1"}, {"eps", "0.01"}, {"output_mean_var", "true"}}, {{3, 5, 4}, {5}, {5}}, -1, 1, {},
+       nullptr, false, mxc::kFloat64});
+  add({"LayerNorm", {{"axis", "0"}, {"output_mean_var", "true"}}, {{16, 300}, {16}, {16}}});
+  add({"LayerNorm", {}, {{2, 3, 7}, {7}, {7}}});
+  add({"InstanceNorm", {}, {{2, 3, 4, 5}, {3}, {3}}});
+  add({"InstanceNorm", {{"eps", "0.1"}}, {{3, 2, 300}, {2}, {2}}, -1, 1, {}, nullptr, false, mxc::kFloat64});
   add({"sgd_update", {{"lr", "0.1"}, {"wd", "0.01"}}, {{10}, {10}}});
   add({"sgd_mom_update", {{"lr", "0.1"}, {"momentum", "0.9"}, {"clip_gradient", "0.5"}}, {{10}, {10}, {10}}});
   add({"nag_mom_update", {{"lr", "0.1"}, {"momentum", "0.9"}}, {{10}, {10}, {10}}});

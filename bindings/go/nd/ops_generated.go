@@ -391,6 +391,73 @@ func FullyConnected(data, weight, bias *mxc.NDArray, opts *FullyConnectedOpts) (
 	return invoke("FullyConnected", []*mxc.NDArray{data, weight, bias}, []string{"data", "weight", "bias"}, p, out, all)
 }
 
+// InstanceNormOpts holds the parameters of InstanceNorm. A nil *InstanceNormOpts passes none; required ones are
+// then reported missing by the library.
+type InstanceNormOpts struct {
+	// Eps is the parameter eps (float, default 0.001): Epsilon to prevent division by 0. Nil keeps the default.
+	Eps *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// InstanceNorm runs the operator InstanceNorm.
+//
+// Instance normalisation: data (N, C, spatial...) normalised per sample and channel over the spatial axes, out
+// = gamma[c] * (data - mean) / sqrt(var + eps) + beta[c]; gamma and beta have shape (C,).
+//
+// Inputs: data, gamma, beta. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func InstanceNorm(data, gamma, beta *mxc.NDArray, opts *InstanceNormOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("eps", opts.Eps)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("InstanceNorm", []*mxc.NDArray{data, gamma, beta}, []string{"data", "gamma", "beta"}, p, out, all)
+}
+
+// LayerNormOpts holds the parameters of LayerNorm. A nil *LayerNormOpts passes none; required ones are then
+// reported missing by the library.
+type LayerNormOpts struct {
+	// Axis is the parameter axis (int, default -1): The axis to normalise along (negative: from the end). Nil
+	// keeps the default.
+	Axis *int
+	// Eps is the parameter eps (float, default 1e-05): Epsilon to prevent division by 0. Nil keeps the default.
+	Eps *float64
+	// OutputMeanVar is the parameter output_mean_var (boolean, default False): Also output the mean and std
+	// along the axis. Nil keeps the default.
+	OutputMeanVar *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LayerNorm runs the operator LayerNorm.
+//
+// Layer normalisation: out = gamma * (data - mean) / sqrt(var + eps) + beta with the mean and (biased) variance
+// of data along `axis`; gamma and beta have shape (data.shape[axis],). With output_mean_var also the mean and
+// std = sqrt(var + eps) (the axis kept with size 1), which receive no gradient.
+//
+// Inputs: data, gamma, beta. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func LayerNorm(data, gamma, beta *mxc.NDArray, opts *LayerNormOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptFloat("eps", opts.Eps)
+		p.OptBool("output_mean_var", opts.OutputMeanVar)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("LayerNorm", []*mxc.NDArray{data, gamma, beta}, []string{"data", "gamma", "beta"}, p, out, all)
+}
+
 // LeakyReLUOpts holds the parameters of LeakyReLU. A nil *LeakyReLUOpts passes none; required ones are then
 // reported missing by the library.
 type LeakyReLUOpts struct {

@@ -387,6 +387,71 @@ func FullyConnected(data, weight, bias *mxc.Symbol, opts *FullyConnectedOpts) (*
 	return compose("FullyConnected", name, attr, p, []string{"data", "weight", "bias"}, []*mxc.Symbol{data, weight, bias})
 }
 
+// InstanceNormOpts holds the parameters of InstanceNorm. A nil *InstanceNormOpts passes none; required ones are
+// then reported missing by the library.
+type InstanceNormOpts struct {
+	// Eps is the parameter eps (float, default 0.001): Epsilon to prevent division by 0. Nil keeps the default.
+	Eps *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// InstanceNorm is a symbol of the operator InstanceNorm.
+//
+// Instance normalisation: data (N, C, spatial...) normalised per sample and channel over the spatial axes, out
+// = gamma[c] * (data - mean) / sqrt(var + eps) + beta[c]; gamma and beta have shape (C,).
+//
+// Inputs: data, gamma, beta. A nil input becomes a variable named "<name>_<input>".
+func InstanceNorm(data, gamma, beta *mxc.Symbol, opts *InstanceNormOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("eps", opts.Eps)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("InstanceNorm", name, attr, p, []string{"data", "gamma", "beta"}, []*mxc.Symbol{data, gamma, beta})
+}
+
+// LayerNormOpts holds the parameters of LayerNorm. A nil *LayerNormOpts passes none; required ones are then
+// reported missing by the library.
+type LayerNormOpts struct {
+	// Axis is the parameter axis (int, default -1): The axis to normalise along (negative: from the end). Nil
+	// keeps the default.
+	Axis *int
+	// Eps is the parameter eps (float, default 1e-05): Epsilon to prevent division by 0. Nil keeps the default.
+	Eps *float64
+	// OutputMeanVar is the parameter output_mean_var (boolean, default False): Also output the mean and std
+	// along the axis. Nil keeps the default.
+	OutputMeanVar *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LayerNorm is a symbol of the operator LayerNorm.
+//
+// Layer normalisation: out = gamma * (data - mean) / sqrt(var + eps) + beta with the mean and (biased) variance
+// of data along `axis`; gamma and beta have shape (data.shape[axis],). With output_mean_var also the mean and
+// std = sqrt(var + eps) (the axis kept with size 1), which receive no gradient.
+//
+// Inputs: data, gamma, beta. A nil input becomes a variable named "<name>_<input>".
+func LayerNorm(data, gamma, beta *mxc.Symbol, opts *LayerNormOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptFloat("eps", opts.Eps)
+		p.OptBool("output_mean_var", opts.OutputMeanVar)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("LayerNorm", name, attr, p, []string{"data", "gamma", "beta"}, []*mxc.Symbol{data, gamma, beta})
+}
+
 // LeakyReLUOpts holds the parameters of LeakyReLU. A nil *LeakyReLUOpts passes none; required ones are then
 // reported missing by the library.
 type LeakyReLUOpts struct {

@@ -273,3 +273,27 @@ def test_batchnorm_of_float16_data_keeps_float32_parameters_and_statistics():
         assert e16.grad_dict[name].dtype == np.float32
         np.testing.assert_allclose(e16.grad_dict[name].asnumpy(), e32.grad_dict[name].asnumpy(), rtol=1e-5,
                                    atol=1e-5)
+
+
+_D, _L = mx.sym.Variable('data'), mx.sym.Variable('label')
+
+
+@pytest.mark.parametrize('name,sym,ok', [
+    # What MXNet 1.9.1's infer_type says with data float16 and label float32 (True: accepted).
+    ('SoftmaxOutput', mx.sym.SoftmaxOutput(_D, _L, name='sm'), False),
+    ('LinearRegressionOutput', mx.sym.LinearRegressionOutput(_D, _L, name='lr'), False),
+    ('Concat', mx.sym.concat(_D, _L, dim=0), False),
+    ('dot', mx.sym.dot(_D, _L), False),
+    ('broadcast_add', mx.sym.broadcast_add(_D, _L), False),
+    ('take', mx.sym.take(_D, _L), True),
+    ('pick', mx.sym.pick(_D, _L), True),
+    ('where', mx.sym.where(_L, _D, _D), True),
+])
+def test_float16_beside_float32_is_taken_where_mxnet_takes_it(name, sym, ok):
+    if ok:
+        args, outs, _ = sym.infer_type(data='float16', label='float32')
+        assert outs == [F16]
+        assert args[sym.list_arguments().index('label')] == np.float32
+    else:
+        with pytest.raises(TypeError, match=name + ": dtype mismatch"):
+            sym.infer_type(data='float16', label='float32')

@@ -12,6 +12,10 @@
 //
 // Both are computed on a view of the data as rows (see RowView): LayerNorm's rows are (outer, inner) pairs around
 // `axis` with their elements `inner` apart; InstanceNorm's are the (N*C) contiguous spatial blocks.
+#include <algorithm>
+#include <type_traits>
+#include <vector>
+
 #include "nn_util.h"
 
 namespace mxc {
@@ -37,29 +41,65 @@ RowView InstanceNormView(const TShape &d) {
   return RowView{d[0] * d[1], sp, 1, d[1]};
 }
 
+// The sum of f(k) (of type T) over k in [0, n): eight interleaved T accumulators (independent lanes, which the
+// compiler vectorises), added into a double every 256 elements, so a float lane sums at most 32 terms.
+template <typename T, typename F>
+double BlockSum(int64_t n, F f) {
+  double total = 0;
+  for (int64_t b0 = 0; b0 < n; b0 += 256) {
+    const int64_t e = std::min(n, b0 + 256);
+    T acc[8] = {};
+    int64_t k = b0;
+    for (; k + 8 <= e; k += 8)
+      for (int j = 0; j < 8; ++j) acc[j] += f(k + j);
+    double part = 0;
+    for (; k < e; ++k) part += f(k);
+    for (int j = 0; j < 8; ++j) part += acc[j];
+    total += part;
+  }
+  return total;
+}
+
+// y[k * st] (=|+=) f(k) for the n elements of a row, the request's branch outside the loop.
+template <typename T, typename S, typename F>
+void StoreRow(T *y, S st, int64_t n, OpReq req, F f) {
+  if (req == kNullOp) return;
+  if (req == kAddTo) {
+    for (int64_t k = 0; k < n; ++k) y[k * st] += static_cast<T>(f(k));
+  } else {
+    for (int64_t k = 0; k < n; ++k) y[k * st] = static_cast<T>(f(k));
+  }
+}
+
 // Forward over the rows: y = gamma * (x - mean) * invstd + beta; stat0 = mean, stat1 = std (second_is_var: var).
+// Statistics in double; the normalisation in T from x - mean (exact for values near the mean).
 template <typename T>
 void RowNormForward(const RowView &v, double eps, bool second_is_var, const T *x, const T *gamma, const T *beta,
                     T *y, OpReq ry, T *mean_out, OpReq rm, T *stat_out, OpReq rs) {
-  ParallelForWork(v.rows(), v.n * 4, [&](int64_t r) {
-    const int64_t b = v.base(r), st = v.inner;
-    double sum = 0;
-    for (int64_t k = 0; k < v.n; ++k) sum += x[b + k * st];
-    const double mean = v.n > 0 ? sum / v.n : 0.0;
-    double sq = 0;
-    for (int64_t k = 0; k < v.n; ++k) {
-      const double d = x[b + k * st] - mean;
-      sq += d * d;
-    }
-    const double var = v.n > 0 ? sq / v.n : 0.0;
-    const double invstd = 1.0 / std::sqrt(var + eps);
+  const int64_t n = v.n, st = v.inner;
+  ParallelForWork(v.rows(), n * 4, [&](int64_t r) {
+    const T *xr = x + v.base(r);
+    auto stats = [&](auto s) {  // s: the elements' stride (a constant 1 when contiguous)
+      const double mean = n > 0 ? BlockSum<T>(n, [&](int64_t k) { return xr[k * s]; }) / n : 0.0;
+      const T mt = static_cast<T>(mean);
+      const double var = n > 0 ? BlockSum<T>(n, [&](int64_t k) {
+                                   const T d = xr[k * s] - mt;
+                                   return d * d;
+                                 }) / n
+                               : 0.0;
+      return std::make_pair(mean, var);
+    };
+    const auto mv = st == 1 ? stats(std::integral_constant<int64_t, 1>()) : stats(st);
+    const double mean = mv.first, var = mv.second;
     if (mean_out) Assign(mean_out + r, rm, static_cast<T>(mean));
     if (stat_out) Assign(stat_out + r, rs, static_cast<T>(second_is_var ? var : std::sqrt(var + eps)));
-    if (ry == kNullOp) return;
-    for (int64_t k = 0; k < v.n; ++k) {
-      const int64_t c = v.channels > 0 ? (r % v.channels) : k;
-      const double o = static_cast<double>(gamma[c]) * (x[b + k * st] - mean) * invstd + beta[c];
-      Assign(y + b + k * st, ry, static_cast<T>(o));
+    const T m = static_cast<T>(mean), is = static_cast<T>(1.0 / std::sqrt(var + eps));
+    T *yr = y + v.base(r);
+    if (v.channels > 0) {
+      const T g = gamma[r % v.channels] * is, b = beta[r % v.channels];
+      StoreRow(yr, st, n, ry, [&](int64_t k) { return g * (xr[k * st] - m) + b; });
+    } else {
+      StoreRow(yr, st, n, ry, [&](int64_t k) { return gamma[k] * ((xr[k * st] - m) * is) + beta[k]; });
     }
   });
 }
@@ -67,58 +107,87 @@ void RowNormForward(const RowView &v, double eps, bool second_is_var, const T *x
 // Backward. With x_hat = (x - mean) * invstd and g = dy * gamma over the n elements of a row:
 //   dx = invstd * (g - mean(g) - x_hat * mean(g * x_hat)),
 //   d gamma = sum dy * x_hat, d beta = sum dy over the elements that use each gamma/beta entry.
+// LayerNorm's gamma/beta sums run over row blocks into partial sums (contiguous reads), added up at the end.
 template <typename T>
 void RowNormBackward(const RowView &v, double eps, bool second_is_var, const T *dy, const T *x, const T *gamma,
                      const T *mean, const T *stat, T *dx, OpReq rx, T *dgamma, OpReq rg, T *dbeta, OpReq rb) {
   auto invstd_of = [&](int64_t r) {
     return second_is_var ? 1.0 / std::sqrt(static_cast<double>(stat[r]) + eps) : 1.0 / static_cast<double>(stat[r]);
   };
-  const int64_t rows = v.rows(), st = v.inner;
+  const int64_t rows = v.rows(), n = v.n, st = v.inner;
   if (dx && rx != kNullOp) {
-    ParallelForWork(rows, v.n * 6, [&](int64_t r) {
+    // gam(k): the gamma of element k of row r.
+    // gam(k): the gamma of element k of row r; s: the stride of the row's elements (a constant 1 when contiguous).
+    auto data_grad = [&](int64_t r, auto gam, auto s) {
       const int64_t b = v.base(r);
+      const T *xr = x + b, *dyr = dy + b;
       const double mu = mean[r], is = invstd_of(r);
-      double sg = 0, sgx = 0;
-      for (int64_t k = 0; k < v.n; ++k) {
-        const int64_t c = v.channels > 0 ? (r % v.channels) : k;
-        const double g = static_cast<double>(dy[b + k * st]) * gamma[c];
-        sg += g;
-        sgx += g * (x[b + k * st] - mu) * is;
-      }
-      const double mg = v.n > 0 ? sg / v.n : 0.0, mgx = v.n > 0 ? sgx / v.n : 0.0;
-      for (int64_t k = 0; k < v.n; ++k) {
-        const int64_t c = v.channels > 0 ? (r % v.channels) : k;
-        const double g = static_cast<double>(dy[b + k * st]) * gamma[c];
-        const double xh = (x[b + k * st] - mu) * is;
-        Assign(dx + b + k * st, rx, static_cast<T>(is * (g - mg - xh * mgx)));
+      const T mt = static_cast<T>(mu);
+      const double mg = n > 0 ? BlockSum<T>(n, [&](int64_t k) { return dyr[k * s] * static_cast<T>(gam(k)); }) / n : 0.0;
+      const double mgx =
+          n > 0 ? BlockSum<T>(n, [&](int64_t k) { return dyr[k * s] * static_cast<T>(gam(k)) * (xr[k * s] - mt); }) *
+                      is / n
+                : 0.0;
+      // dx = is * g - is * mean(g) - (x - mean) * is^2 * mean(g * x_hat), in T (x - mean exact near the mean).
+      const T a = static_cast<T>(is), c0 = static_cast<T>(is * mg), c1 = static_cast<T>(is * is * mgx), m = mt;
+      StoreRow(dx + b, s, n, rx, [&](int64_t k) {
+        return a * (dyr[k * s] * static_cast<T>(gam(k))) - c0 - (xr[k * s] - m) * c1;
+      });
+    };
+    auto with_stride = [&](int64_t r, auto gam) {
+      if (st == 1) data_grad(r, gam, std::integral_constant<int64_t, 1>());
+      else data_grad(r, gam, st);
+    };
+    ParallelForWork(rows, n * 6, [&](int64_t r) {
+      if (v.channels > 0) {
+        const double g = gamma[r % v.channels];
+        with_stride(r, [g](int64_t) { return g; });
+      } else {
+        with_stride(r, [&](int64_t k) { return static_cast<double>(gamma[k]); });
       }
     });
   }
   const bool want_g = dgamma && rg != kNullOp, want_b = dbeta && rb != kNullOp;
   if (!want_g && !want_b) return;
   if (v.channels == 0) {
-    // One gamma entry per position k: sum over the rows.
-    ParallelForWork(v.n, rows * 3, [&](int64_t k) {
-      double sdy = 0, sdyx = 0;
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t e = v.base(r) + k * st;
-        sdy += dy[e];
-        sdyx += static_cast<double>(dy[e]) * (x[e] - static_cast<double>(mean[r])) * invstd_of(r);
+    // One gamma entry per position k: partial sums in T over blocks of 32 rows (contiguous, vectorised over k),
+    // then their total in double.
+    const int64_t block = 32, nblocks = (rows + block - 1) / block;
+    std::vector<T> part(static_cast<size_t>(nblocks) * n * 2, T(0));
+    ParallelForWork(nblocks, block * n * 3, [&](int64_t bi) {
+      T *pg = part.data() + bi * n * 2, *pb = pg + n;
+      for (int64_t r = bi * block; r < std::min(rows, (bi + 1) * block); ++r) {
+        const T *xr = x + v.base(r), *dyr = dy + v.base(r);
+        const T mu = mean[r], is = static_cast<T>(invstd_of(r));
+        auto row = [&](auto s) {
+          for (int64_t k = 0; k < n; ++k) {
+            pg[k] += dyr[k * s] * ((xr[k * s] - mu) * is);
+            pb[k] += dyr[k * s];
+          }
+        };
+        if (st == 1) row(std::integral_constant<int64_t, 1>());
+        else row(st);
       }
-      if (want_g) Assign(dgamma + k, rg, static_cast<T>(sdyx));
-      if (want_b) Assign(dbeta + k, rb, static_cast<T>(sdy));
+    });
+    ParallelForWork(n, nblocks * 2, [&](int64_t k) {
+      double sg = 0, sb = 0;
+      for (int64_t bi = 0; bi < nblocks; ++bi) {
+        sg += part[bi * n * 2 + k];
+        sb += part[bi * n * 2 + n + k];
+      }
+      if (want_g) Assign(dgamma + k, rg, static_cast<T>(sg));
+      if (want_b) Assign(dbeta + k, rb, static_cast<T>(sb));
     });
   } else {
     // One gamma entry per channel: sum over the rows of that channel (r % channels) and their elements.
-    ParallelForWork(v.channels, (rows / v.channels) * v.n * 3, [&](int64_t c) {
+    ParallelForWork(v.channels, (rows / v.channels) * n * 3, [&](int64_t c) {
       double sdy = 0, sdyx = 0;
       for (int64_t r = c; r < rows; r += v.channels) {
         const int64_t b = v.base(r);
         const double mu = mean[r], is = invstd_of(r);
-        for (int64_t k = 0; k < v.n; ++k) {
-          sdy += dy[b + k * st];
-          sdyx += static_cast<double>(dy[b + k * st]) * (x[b + k * st] - mu) * is;
-        }
+        const T mt = static_cast<T>(mu);
+        sdy += BlockSum<T>(n, [&](int64_t k) { return dy[b + k * st]; });
+        sdyx += BlockSum<T>(n, [&](int64_t k) { return dy[b + k * st] * (x[b + k * st] - mt); }) * is;
       }
       if (want_g) Assign(dgamma + c, rg, static_cast<T>(sdyx));
       if (want_b) Assign(dbeta + c, rb, static_cast<T>(sdy));

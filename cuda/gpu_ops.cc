@@ -599,6 +599,7 @@ void RegisterNative() {
   Set("adam_update", OptFwd(3));
   RegisterShapeKernels();
   RegisterIndexKernels();
+  RegisterOrderingKernels();
 }
 
 }  // namespace

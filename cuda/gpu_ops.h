@@ -82,6 +82,7 @@ void SetBackward(const char *name, FBackward b);
 // Registrations by family (called once by RegisterKernels).
 void RegisterShapeKernels();  // cuda/gpu_ops_shape.cc: broadcasting, reductions, layout (transpose, slice, ...)
 void RegisterIndexKernels();  // cuda/gpu_ops_index.cc: indexing, nn extras, remaining elementwise
+void RegisterOrderingKernels();  // cuda/gpu_ops_ordering.cc: topk, sort, argsort
 
 }  // namespace gpu
 }  // namespace mxc

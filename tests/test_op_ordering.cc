@@ -201,9 +201,12 @@ TEST(OpOrdering, GradientValues) {
   for (const char *rt : {"value", "both"}) {
     const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("topk");
     mxc::OpParams p(op, {{"k", "2"}, {"ret_typ", rt}});
-    std::vector<NDArray> out;
+    // The values and the positions (hidden for 'value': allocated here, int64).
+    std::vector<NDArray> out = {NDArray({2, 2}, mxc::kFloat64, mxc::Device::CPU()),
+                                NDArray({2, 2}, std::string(rt) == "both" ? mxc::kFloat32 : mxc::kInt64,
+                                        mxc::Device::CPU())};
     mxc::Invoke(op, p, {x}, &out);
-    ASSERT_EQ(out.size(), 2u);
+    ExpectNear(ToVec(out[1]), {0, 4, 1, 2}, 0, 0);
     auto head = FromVec({2, 2}, {1, 2, 3, 4}, mxc::kFloat64);
     NDArray g({2, 5}, mxc::kFloat64, mxc::Device::CPU());
     for (auto &o : out) o.WaitToRead();
@@ -216,9 +219,10 @@ TEST(OpOrdering, GradientValues) {
   // sort descending: head [[1..5],[6..10]] scattered through the permutation.
   const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("sort");
   mxc::OpParams p(op, {{"is_ascend", "false"}});
-  std::vector<NDArray> out;
+  std::vector<NDArray> out = {NDArray({2, 5}, mxc::kFloat64, mxc::Device::CPU()),
+                              NDArray({2, 5}, mxc::kInt64, mxc::Device::CPU())};
   mxc::Invoke(op, p, {x}, &out);
-  ASSERT_EQ(out.size(), 2u);
+  ExpectNear(ToVec(out[1]), {0, 4, 2, 1, 3, 1, 2, 3, 0, 4}, 0, 0);
   for (auto &o : out) o.WaitToRead();
   auto head = FromVec({2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, mxc::kFloat64);
   NDArray g({2, 5}, mxc::kFloat64, mxc::Device::CPU());

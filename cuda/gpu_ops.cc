@@ -600,6 +600,7 @@ void RegisterNative() {
   RegisterShapeKernels();
   RegisterIndexKernels();
   RegisterNormKernels();
+  RegisterOrderingKernels();
 }
 
 }  // namespace

@@ -83,6 +83,7 @@ void SetBackward(const char *name, FBackward b);
 void RegisterShapeKernels();  // cuda/gpu_ops_shape.cc: broadcasting, reductions, layout (transpose, slice, ...)
 void RegisterIndexKernels();  // cuda/gpu_ops_index.cc: indexing, nn extras, remaining elementwise
 void RegisterNormKernels();   // cuda/gpu_ops_norm.cc: LayerNorm, InstanceNorm
+void RegisterOrderingKernels();  // cuda/gpu_ops_ordering.cc: topk, sort, argsort
 
 }  // namespace gpu
 }  // namespace mxc

@@ -68,6 +68,21 @@ std::vector<Case> Cases() {
   add({"argmin", {{"axis", "1"}}, {{2, 300}}, -1, 1, {}, ties, false, kF64});
   add({"argmax", {}, {{20, 30}}, -1, 1, {}, ties});
   add({"argmax_channel", {}, {{3, 5}}, -1, 1, {}, ties});
+  // topk / sort / argsort: ties (values on a coarse grid), every ret_typ, strided axes, axis None, dtypes of the
+  // positions, NaN (the largest value).
+  add({"topk", {{"k", "3"}, {"ret_typ", "both"}}, {{4, 9}}, -1, 1, {}, ties});
+  add({"topk", {{"k", "2"}, {"axis", "0"}, {"ret_typ", "value"}, {"is_ascend", "true"}}, {{5, 3, 2}}, -1, 1, {}, ties});
+  add({"topk", {{"k", "4"}, {"axis", "1"}, {"ret_typ", "mask"}}, {{2, 6, 3}}, -1, 1, {}, ties});
+  add({"topk", {{"k", "5"}, {"axis", "None"}, {"dtype", "int32"}}, {{3, 4}}, -1, 1, {}, ties});
+  add({"topk", {{"k", "3"}, {"ret_typ", "both"}, {"dtype", "int64"}}, {{3, 40}}, -1, 1, {}, ties, false, kF64});
+  add({"topk", {{"k", "3"}}, {{2, 7}}, -1, 1, {}, SetInput(0, {1, NAN, 3, NAN, -1, 2, 2})});
+  add({"sort", {}, {{3, 37}}, -1, 1, {}, ties});
+  add({"sort", {{"axis", "0"}, {"is_ascend", "false"}}, {{6, 4}}, -1, 1, {}, ties, false, kF64});
+  add({"sort", {{"axis", "None"}}, {{4, 5}}, -1, 1, {}, ties});
+  add({"argsort", {{"axis", "1"}, {"is_ascend", "0"}}, {{3, 5, 2}}, -1, 1, {}, ties});
+  add({"argsort", {{"dtype", "int64"}}, {{2, 33}}, -1, 1, {}, ties, false, kF64});
+  add({"argsort", {{"axis", "None"}, {"dtype", "uint8"}}, {{3, 4}}, -1, 1, {}, ties});
+  add({"argsort", {{"is_ascend", "0"}}, {{3, 7}}, -1, 1, {}, SetInput(0, {1, NAN, 3, NAN, -1, 2, 2})});
 
   // ---- elementwise
   add({"clip", {{"a_min", "-0.3"}, {"a_max", "0.5"}}, {{4, 5}}});

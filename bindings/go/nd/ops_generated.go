@@ -2361,6 +2361,43 @@ func Argmin(data *mxc.NDArray, opts *ArgminOpts) (*mxc.NDArray, error) {
 	return invoke("argmin", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// ArgsortOpts holds the parameters of Argsort. A nil *ArgsortOpts passes none; required ones are then reported
+// missing by the library.
+type ArgsortOpts struct {
+	// Axis is the parameter axis (int or None, default -1): The axis to sort along; negative values count from
+	// the end. None: the flattened input. Nil keeps the default.
+	Axis *int
+	// IsAscend is the parameter is_ascend (boolean, default 1): Ascending (true) or descending order. Nil keeps
+	// the default.
+	IsAscend *bool
+	// Dtype is the parameter dtype (dtype, default float32): Dtype of the positions: float16, float32, float64,
+	// int32, int64 or uint8. Nil keeps the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Argsort runs the operator argsort.
+//
+// The positions that sort the elements along an axis (None: the flattened input), in dtype. Ties keep the input
+// order; NaN counts as the largest value.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Argsort(data *mxc.NDArray, opts *ArgsortOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("is_ascend", opts.IsAscend)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("argsort", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // BatchDotOpts holds the parameters of BatchDot. A nil *BatchDotOpts passes none; required ones are then
 // reported missing by the library.
 type BatchDotOpts struct {
@@ -4373,6 +4410,39 @@ func Softmax(data *mxc.NDArray, opts *SoftmaxOpts) (*mxc.NDArray, error) {
 	return invoke("softmax", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// SortOpts holds the parameters of Sort. A nil *SortOpts passes none; required ones are then reported missing
+// by the library.
+type SortOpts struct {
+	// Axis is the parameter axis (int or None, default -1): The axis to sort along; negative values count from
+	// the end. None: the flattened input. Nil keeps the default.
+	Axis *int
+	// IsAscend is the parameter is_ascend (boolean, default 1): Ascending (true) or descending order. Nil keeps
+	// the default.
+	IsAscend *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Sort runs the operator sort.
+//
+// The elements sorted along an axis (None: the flattened input), ascending unless is_ascend is false. Ties keep
+// the input order; NaN counts as the largest value.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Sort(data *mxc.NDArray, opts *SortOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("is_ascend", opts.IsAscend)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("sort", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // SqrtOpts holds the parameters of Sqrt. A nil *SqrtOpts passes none; required ones are then reported missing
 // by the library.
 type SqrtOpts struct {
@@ -4653,6 +4723,52 @@ func Tile(data *mxc.NDArray, opts *TileOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("tile", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// TopkOpts holds the parameters of Topk. A nil *TopkOpts passes none; required ones are then reported missing
+// by the library.
+type TopkOpts struct {
+	// Axis is the parameter axis (int or None, default -1): The axis to order along; negative values count from
+	// the end. None: the flattened input. Nil keeps the default.
+	Axis *int
+	// K is the parameter k (int, default 1): Number of elements to keep; k <= 0 keeps the whole axis. Nil keeps
+	// the default.
+	K *int
+	// RetTyp is the parameter ret_typ ({'both', 'indices', 'mask', 'value'}, default indices): What to return:
+	// 'indices' (positions), 'value', 'both' ([values, positions]) or 'mask'. Empty keeps the default.
+	RetTyp string
+	// IsAscend is the parameter is_ascend (boolean, default 0): Keep the smallest elements (ascending) instead
+	// of the largest. Nil keeps the default.
+	IsAscend *bool
+	// Dtype is the parameter dtype (dtype, default float32): Dtype of the positions: float16, float32, float64,
+	// int32, int64 or uint8. Nil keeps the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Topk runs the operator topk.
+//
+// The k largest (or smallest, is_ascend) elements along an axis (None: of the flattened input), in order: their
+// positions, values, both, or a mask of them, per ret_typ. Ties keep the input order; NaN counts as the largest
+// value.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Topk(data *mxc.NDArray, opts *TopkOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptInt("k", opts.K)
+		p.Enum("ret_typ", opts.RetTyp)
+		p.OptBool("is_ascend", opts.IsAscend)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("topk", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // TransposeOpts holds the parameters of Transpose. A nil *TransposeOpts passes none; required ones are then

@@ -2342,6 +2342,43 @@ func Argmin(data *mxc.Symbol, opts *ArgminOpts) (*mxc.Symbol, error) {
 	return compose("argmin", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// ArgsortOpts holds the parameters of Argsort. A nil *ArgsortOpts passes none; required ones are then reported
+// missing by the library.
+type ArgsortOpts struct {
+	// Axis is the parameter axis (int or None, default -1): The axis to sort along; negative values count from
+	// the end. None: the flattened input. Nil keeps the default.
+	Axis *int
+	// IsAscend is the parameter is_ascend (boolean, default 1): Ascending (true) or descending order. Nil keeps
+	// the default.
+	IsAscend *bool
+	// Dtype is the parameter dtype (dtype, default float32): Dtype of the positions: float16, float32, float64,
+	// int32, int64 or uint8. Nil keeps the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Argsort is a symbol of the operator argsort.
+//
+// The positions that sort the elements along an axis (None: the flattened input), in dtype. Ties keep the input
+// order; NaN counts as the largest value.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Argsort(data *mxc.Symbol, opts *ArgsortOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("is_ascend", opts.IsAscend)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("argsort", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // BatchDotOpts holds the parameters of BatchDot. A nil *BatchDotOpts passes none; required ones are then
 // reported missing by the library.
 type BatchDotOpts struct {
@@ -4328,6 +4365,39 @@ func Softmax(data *mxc.Symbol, opts *SoftmaxOpts) (*mxc.Symbol, error) {
 	return compose("softmax", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// SortOpts holds the parameters of Sort. A nil *SortOpts passes none; required ones are then reported missing
+// by the library.
+type SortOpts struct {
+	// Axis is the parameter axis (int or None, default -1): The axis to sort along; negative values count from
+	// the end. None: the flattened input. Nil keeps the default.
+	Axis *int
+	// IsAscend is the parameter is_ascend (boolean, default 1): Ascending (true) or descending order. Nil keeps
+	// the default.
+	IsAscend *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Sort is a symbol of the operator sort.
+//
+// The elements sorted along an axis (None: the flattened input), ascending unless is_ascend is false. Ties keep
+// the input order; NaN counts as the largest value.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Sort(data *mxc.Symbol, opts *SortOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("is_ascend", opts.IsAscend)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("sort", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // SqrtOpts holds the parameters of Sqrt. A nil *SqrtOpts passes none; required ones are then reported missing
 // by the library.
 type SqrtOpts struct {
@@ -4606,6 +4676,52 @@ func Tile(data *mxc.Symbol, opts *TileOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("tile", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// TopkOpts holds the parameters of Topk. A nil *TopkOpts passes none; required ones are then reported missing
+// by the library.
+type TopkOpts struct {
+	// Axis is the parameter axis (int or None, default -1): The axis to order along; negative values count from
+	// the end. None: the flattened input. Nil keeps the default.
+	Axis *int
+	// K is the parameter k (int, default 1): Number of elements to keep; k <= 0 keeps the whole axis. Nil keeps
+	// the default.
+	K *int
+	// RetTyp is the parameter ret_typ ({'both', 'indices', 'mask', 'value'}, default indices): What to return:
+	// 'indices' (positions), 'value', 'both' ([values, positions]) or 'mask'. Empty keeps the default.
+	RetTyp string
+	// IsAscend is the parameter is_ascend (boolean, default 0): Keep the smallest elements (ascending) instead
+	// of the largest. Nil keeps the default.
+	IsAscend *bool
+	// Dtype is the parameter dtype (dtype, default float32): Dtype of the positions: float16, float32, float64,
+	// int32, int64 or uint8. Nil keeps the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Topk is a symbol of the operator topk.
+//
+// The k largest (or smallest, is_ascend) elements along an axis (None: of the flattened input), in order: their
+// positions, values, both, or a mask of them, per ret_typ. Ties keep the input order; NaN counts as the largest
+// value.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Topk(data *mxc.Symbol, opts *TopkOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptInt("k", opts.K)
+		p.Enum("ret_typ", opts.RetTyp)
+		p.OptBool("is_ascend", opts.IsAscend)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("topk", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // TransposeOpts holds the parameters of Transpose. A nil *TransposeOpts passes none; required ones are then

@@ -154,6 +154,12 @@ GRAD_CASES = {
     "prod": [case([(2, 3)], {"axis": 1}, **POS)], "norm": [case([(2, 3)]), case([(2, 3)], {"axis": 1})],
     "argmax": [case([(2, 3)], {"axis": 1})], "argmin": [case([(2, 3)], {"axis": 0})],
     "argmax_channel": [case([(2, 3, 2)])],
+    # ordering (random values: no ties, so finite differences keep the order)
+    "topk": [case([(2, 5)], {"k": 2, "ret_typ": "value"}), case([(3, 4)], {"k": 2, "axis": 0, "ret_typ": "both"}),
+             case([(2, 3)], {"k": 2, "axis": None, "ret_typ": "value", "is_ascend": True}),
+             case([(2, 3)], {"ret_typ": "indices"}), case([(2, 3)], {"k": 2, "ret_typ": "mask"})],
+    "sort": [case([(2, 4)]), case([(3, 2, 2)], {"axis": 1, "is_ascend": False}), case([(2, 3)], {"axis": None})],
+    "argsort": [case([(2, 3)])],
     # shapes
     "Concat": [case([(2, 3), (2, 2)], {"dim": 1})], "stack": [case([(2, 3), (2, 3)], {"axis": 1})],
     "SliceChannel": [case([(2, 4)], {"num_outputs": 2, "axis": 1})],

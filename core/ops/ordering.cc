@@ -1,0 +1,319 @@
+// Ordering operators: topk, sort, argsort (MXNet 1.x names, parameters and outputs).
+//
+// Each row along the axis (axis None: the flattened input) is ordered by a stable sort: equal values keep their
+// input order, in ascending and in descending order alike (what MXNet 1.9 gives). NaN counts as larger than every
+// number (as argmax takes it for the maximum, and as NumPy sorts it last): ascending orders put NaNs last,
+// descending ones first. (MXNet's comparison sort leaves NaNs wherever its comparisons happen to put them.)
+//
+// Outputs:
+//  - topk: ret_typ 'indices' (the positions, in `dtype`), 'value' (the values; the positions as a hidden second
+//    output for the gradient), 'both' ([values, positions]), 'mask' (1 at the k picked positions, 0 elsewhere, in
+//    the input's dtype). k <= 0 picks the whole axis; k larger than the axis is a ShapeError.
+//  - sort: the values (the positions, int64, as a hidden second output); argsort: the positions in `dtype`.
+// Gradients: topk 'value'/'both' and sort scatter the head gradient of the values back to the positions they came
+// from (zero elsewhere); topk 'indices'/'mask' and argsort give a zero gradient (as MXNet).
+#include "tensor_util.h"
+
+namespace mxc {
+namespace op {
+
+namespace {
+
+enum class Ret { kValue, kIndices, kMask, kBoth };
+
+// One call's ordering, from the operator and its parameters.
+struct OrderCfg {
+  Ret ret = Ret::kIndices;
+  bool ascend = true;
+};
+
+OrderCfg CfgOf(const OpParams &p) {
+  OrderCfg c;
+  const std::string &name = p.op()->name;
+  c.ascend = p.Bool("is_ascend");
+  if (name == "sort") {
+    c.ret = Ret::kValue;
+  } else if (name == "argsort") {
+    c.ret = Ret::kIndices;
+  } else {
+    const std::string &r = p.Str("ret_typ");
+    c.ret = r == "value" ? Ret::kValue : r == "mask" ? Ret::kMask : r == "both" ? Ret::kBoth : Ret::kIndices;
+  }
+  return c;
+}
+
+int NumOut(const OpParams &p) {
+  OrderCfg c = CfgOf(p);
+  return c.ret == Ret::kValue || c.ret == Ret::kBoth ? 2 : 1;
+}
+int NumVisible(const OpParams &p) { return CfgOf(p).ret == Ret::kBoth ? 2 : 1; }
+// As MXNet lists them: operators with two outputs name theirs output0, output1 (one of them hidden or not).
+std::vector<std::string> OutNames(const OpParams &p) {
+  OrderCfg c = CfgOf(p);
+  if (c.ret == Ret::kBoth) return {"output0", "output1"};
+  if (c.ret == Ret::kValue) return {"output0"};
+  return {"output"};
+}
+
+// The data as rows of n elements along the axis: (outer, n, inner), and the k first of each ordered row that are
+// kept.
+struct OrderPlan {
+  int64_t outer = 1, n = 1, inner = 1, k = 1;
+  int axis = -1;  // -1: the flattened input
+};
+
+OrderPlan PlanOf(const OpParams &p, const TShape &d) {
+  OrderPlan s;
+  if (p.IsNone("axis")) {
+    s.n = ShapeSize(d);
+  } else {
+    s.axis = NormalizeAxis(p, p.Int("axis"), d.ndim(), "axis", d);
+    AxisSplit a = SplitAt(d, s.axis);
+    s.outer = a.outer, s.n = a.n, s.inner = a.inner;
+  }
+  s.k = s.n;
+  if (p.op()->name == "topk") {
+    const int64_t k = p.Int("k");
+    if (k > s.n) {
+      if (s.axis < 0)
+        Throw(ErrorKind::kShape, "operator topk: k=", k, " is larger than the ", s.n,
+              " elements of the flattened input of shape ", ShapeStr(d), " (axis=None)");
+      Throw(ErrorKind::kShape, "operator topk: k=", k, " is larger than the size ", s.n, " of axis ", s.axis,
+            " of input shape ", ShapeStr(d));
+    }
+    if (k > 0) s.k = k;
+  }
+  return s;
+}
+
+void OrderShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const TShape &d = (*in)[0];
+  if (d.empty()) return;
+  const OrderCfg c = CfgOf(p);
+  const OrderPlan s = PlanOf(p, d);
+  TShape r;
+  if (s.axis < 0) {
+    r = TShape{s.k};
+  } else {
+    r = d;
+    r[s.axis] = s.k;
+  }
+  if (c.ret == Ret::kMask) {
+    ShapeAssign(&(*out)[0], d, p.op(), "output");
+    return;
+  }
+  ShapeAssign(&(*out)[0], r, p.op(), out->size() > 1 ? "output0" : "output");
+  if (out->size() > 1) ShapeAssign(&(*out)[1], r, p.op(), "output1");
+}
+
+// The dtypes `dtype` may name (MXNet's list).
+bool IndexDtypeOk(int t) {
+  return t == kFloat16 || t == kFloat32 || t == kFloat64 || t == kInt32 || t == kInt64 || t == kUint8;
+}
+
+int IndexDtype(const OpParams &p) {
+  if (p.op()->ParamIndex("dtype") < 0) return kInt64;  // sort's hidden positions
+  const int t = p.Dtype("dtype");
+  if (!IndexDtypeOk(t))
+    Throw(ErrorKind::kValue, "operator ", p.op()->name, ": dtype=", DTypeName(t),
+          " is not supported for the indices (valid: float16, float32, float64, int32, int64, uint8)");
+  return t;
+}
+
+// The data may have any dtype with an order (float16 too: its kernels run through float32).
+void OrderType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  const OrderCfg c = CfgOf(p);
+  const int it = IndexDtype(p);
+  int t = (*in)[0];
+  if (t < 0 && c.ret != Ret::kIndices) t = (*out)[0];
+  CheckDType(p, t, "data", [](int d) { return IsArith(d) || d == kFloat16; },
+             "a numeric dtype (float16, float32, float64, uint8, int8, int32, int64)");
+  TypeAssign(&(*in)[0], t, p.op(), "data");
+  switch (c.ret) {
+    case Ret::kIndices: TypeAssign(&(*out)[0], it, p.op(), "output"); break;
+    case Ret::kMask: TypeAssign(&(*out)[0], t, p.op(), "output"); break;
+    case Ret::kValue:
+      TypeAssign(&(*out)[0], t, p.op(), "output0");
+      TypeAssign(&(*out)[1], kInt64, p.op(), "output1");
+      break;
+    case Ret::kBoth:
+      TypeAssign(&(*out)[0], t, p.op(), "output0");
+      TypeAssign(&(*out)[1], it, p.op(), "output1");
+      break;
+  }
+}
+
+// Whether a comes before b: ascending (NaN last) or descending (NaN first).
+template <typename D>
+inline bool Before(D a, D b, bool ascend) {
+  const bool an = a != a, bn = b != b;
+  if (an || bn) return ascend ? (!an && bn) : (an && !bn);
+  return ascend ? a < b : b < a;
+}
+
+// For each row (o, i): perm = the stable order of its n elements; f(o, i, perm) with the first k used.
+template <typename D, typename F>
+void ForOrderedRows(const D *x, const OrderPlan &s, bool ascend, F f) {
+  const int64_t rows = s.outer * s.inner;
+  ForChunks(rows, NumChunks(rows * s.n, rows), [&](int64_t b, int64_t e) {
+    std::vector<int64_t> perm(static_cast<size_t>(s.n));
+    std::vector<D> vals(static_cast<size_t>(s.n));
+    for (int64_t r = b; r < e; ++r) {
+      const int64_t o = r / s.inner, i = r % s.inner;
+      const D *row = x + o * s.n * s.inner + i;
+      for (int64_t j = 0; j < s.n; ++j) {
+        perm[j] = j;
+        vals[j] = row[j * s.inner];
+      }
+      std::stable_sort(perm.begin(), perm.end(),
+                       [&](int64_t a, int64_t c) { return Before(vals[a], vals[c], ascend); });
+      f(o, i, perm.data());
+    }
+  });
+}
+
+// Throws a TypeError (before anything is written) unless every blob has a dtype the kernels compute in.
+void CheckKernelDtypes(const OpParams &p, const std::vector<TBlob> &blobs) {
+  for (const auto &b : blobs)
+    if (b.dptr && !IsArith(b.dtype))
+      Throw(ErrorKind::kType, "operator ", p.op()->name, ": the kernel does not take dtype ", DTypeName(b.dtype));
+}
+
+void OrderForward(MXC_FCOMPUTE_ARGS) {
+  std::vector<TBlob> all = in;
+  all.insert(all.end(), out.begin(), out.end());
+  CheckKernelDtypes(p, all);
+  const OrderCfg c = CfgOf(p);
+  const OrderPlan s = PlanOf(p, in[0].shape);
+  const TBlob *vout = nullptr, *iout = nullptr, *mout = nullptr;
+  OpReq vreq = kNullOp, ireq = kNullOp, mreq = kNullOp;
+  switch (c.ret) {
+    case Ret::kIndices: iout = &out[0], ireq = req[0]; break;
+    case Ret::kMask: mout = &out[0], mreq = req[0]; break;
+    case Ret::kValue:
+    case Ret::kBoth:
+      vout = &out[0], vreq = req[0];
+      iout = &out[1], ireq = req[1];
+      break;
+  }
+  if (mout && mreq != kNullOp) ZeroIfWrite(*mout, mreq);
+  const int64_t K = s.k;
+  MXC_ARITH_TYPE_SWITCH(in[0].dtype, D, {
+    const D *x = in[0].ptr<D>();
+    D *vp = vout && vreq != kNullOp ? vout->ptr<D>() : nullptr;
+    D *mp = mout && mreq != kNullOp ? mout->ptr<D>() : nullptr;
+    const int it = iout && ireq != kNullOp ? iout->dtype : kInt64;
+    void *ip = iout && ireq != kNullOp ? iout->dptr : nullptr;
+    MXC_ARITH_TYPE_SWITCH(it, I, {
+      I *ipt = static_cast<I *>(ip);
+      ForOrderedRows(x, s, c.ascend, [&](int64_t o, int64_t i, const int64_t *perm) {
+        for (int64_t j = 0; j < K; ++j) {
+          const int64_t src = (o * s.n + perm[j]) * s.inner + i;
+          const int64_t dst = (o * K + j) * s.inner + i;
+          if (vp) Store(vp + dst, vreq, x[src]);
+          if (ipt) Store(ipt + dst, ireq, static_cast<I>(perm[j]));
+          if (mp) mp[src] += D(1);  // zeroed above for a writing request
+        }
+      });
+    });
+  });
+}
+
+// The positions (any arithmetic dtype) as int64.
+std::vector<int64_t> Positions(const TBlob &b) {
+  std::vector<int64_t> v(static_cast<size_t>(b.Size()));
+  MXC_ARITH_TYPE_SWITCH(b.dtype, T, {
+    const T *q = b.ptr<T>();
+    for (int64_t i = 0; i < b.Size(); ++i) v[i] = static_cast<int64_t>(q[i]);
+  });
+  return v;
+}
+
+void OrderBackward(MXC_FBACKWARD_ARGS) {
+  (void)in;
+  if (req[0] == kNullOp) return;
+  const OrderCfg c = CfgOf(p);
+  ZeroIfWrite(ig[0], req[0]);
+  if (c.ret == Ret::kIndices || c.ret == Ret::kMask) return;
+  const OrderPlan s = PlanOf(p, ig[0].shape);
+  const auto pos = Positions(out[1]);
+  const int64_t K = s.k;
+  MXC_ARITH_TYPE_SWITCH(ig[0].dtype, D, {
+    const D *g = og[0].ptr<D>();
+    D *d = ig[0].ptr<D>();
+    // The positions of one row are distinct: every (o, i) adds into its own elements.
+    ParallelFor(s.outer * s.inner, [&](int64_t r) {
+      const int64_t o = r / s.inner, i = r % s.inner;
+      for (int64_t j = 0; j < K; ++j) {
+        const int64_t at = (o * K + j) * s.inner + i, q = pos[at];
+        if (q >= 0 && q < s.n) d[(o * s.n + q) * s.inner + i] += g[at];
+      }
+    });
+  });
+}
+
+Op &Reg(const char *name) { return OpRegistry::Get()->Register(name); }
+
+}  // namespace
+
+static Op &topk_reg =
+    Reg("topk")
+        .describe("The k largest (or smallest, is_ascend) elements along an axis (None: of the flattened input), in "
+                  "order: their positions, values, both, or a mask of them, per ret_typ. Ties keep the input order; "
+                  "NaN counts as the largest value.")
+        .set_inputs({"data"})
+        .add_param("axis", ParamKind::kOptInt, "-1",
+                   "The axis to order along; negative values count from the end. None: the flattened input.")
+        .add_param("k", ParamKind::kInt, "1", "Number of elements to keep; k <= 0 keeps the whole axis.")
+        .add_param("ret_typ", ParamKind::kEnum, "indices",
+                   "What to return: 'indices' (positions), 'value', 'both' ([values, positions]) or 'mask'.",
+                   {"both", "indices", "mask", "value"})
+        .add_param("is_ascend", ParamKind::kBool, "0", "Keep the smallest elements (ascending) instead of the largest.")
+        .add_param("dtype", ParamKind::kDType, "float32",
+                   "Dtype of the positions: float16, float32, float64, int32, int64 or uint8.")
+        .set_num_outputs(NumOut)
+        .set_num_visible_outputs(NumVisible)
+        .set_output_names(OutNames)
+        .set_infer_shape(OrderShape)
+        .set_infer_type(OrderType)
+        .set_compute(MXC_CPU, OrderForward)
+        .set_backward(MXC_CPU, OrderBackward)
+        .set_backward_uses(false, true);
+
+static Op &sort_reg =
+    Reg("sort")
+        .describe("The elements sorted along an axis (None: the flattened input), ascending unless is_ascend is "
+                  "false. Ties keep the input order; NaN counts as the largest value.")
+        .set_inputs({"data"})
+        .add_param("axis", ParamKind::kOptInt, "-1",
+                   "The axis to sort along; negative values count from the end. None: the flattened input.")
+        .add_param("is_ascend", ParamKind::kBool, "1", "Ascending (true) or descending order.")
+        .set_num_outputs(NumOut)
+        .set_num_visible_outputs(NumVisible)
+        .set_output_names(OutNames)
+        .set_infer_shape(OrderShape)
+        .set_infer_type(OrderType)
+        .set_compute(MXC_CPU, OrderForward)
+        .set_backward(MXC_CPU, OrderBackward)
+        .set_backward_uses(false, true);
+
+static Op &argsort_reg =
+    Reg("argsort")
+        .describe("The positions that sort the elements along an axis (None: the flattened input), in dtype. Ties "
+                  "keep the input order; NaN counts as the largest value.")
+        .set_inputs({"data"})
+        .add_param("axis", ParamKind::kOptInt, "-1",
+                   "The axis to sort along; negative values count from the end. None: the flattened input.")
+        .add_param("is_ascend", ParamKind::kBool, "1", "Ascending (true) or descending order.")
+        .add_param("dtype", ParamKind::kDType, "float32",
+                   "Dtype of the positions: float16, float32, float64, int32, int64 or uint8.")
+        .set_num_outputs(NumOut)
+        .set_output_names(OutNames)
+        .set_infer_shape(OrderShape)
+        .set_infer_type(OrderType)
+        .set_compute(MXC_CPU, OrderForward)
+        .set_backward(MXC_CPU, OrderBackward)
+        .set_backward_uses(false, false);
+
+}  // namespace op
+}  // namespace mxc

@@ -151,7 +151,9 @@ inline bool Before(D a, D b, bool ascend) {
   return ascend ? a < b : b < a;
 }
 
-// For each row (o, i): perm = the stable order of its n elements; f(o, i, perm) with the first k used.
+// For each row (o, i): perm = the stable order of its n elements; f(o, i, perm) with the first k used. With k < n
+// only those k are ordered: the k first in the order with ties broken by position (the stable order) are selected
+// (nth_element), then sorted, O(n + k log k) instead of O(n log n).
 template <typename D, typename F>
 void ForOrderedRows(const D *x, const OrderPlan &s, bool ascend, F f) {
   const int64_t rows = s.outer * s.inner;
@@ -165,8 +167,27 @@ void ForOrderedRows(const D *x, const OrderPlan &s, bool ascend, F f) {
         perm[j] = j;
         vals[j] = row[j * s.inner];
       }
-      std::stable_sort(perm.begin(), perm.end(),
-                       [&](int64_t a, int64_t c) { return Before(vals[a], vals[c], ascend); });
+      if (s.k < s.n) {
+        auto less = [&](int64_t a, int64_t c) {
+          return Before(vals[a], vals[c], ascend) || (!Before(vals[c], vals[a], ascend) && a < c);
+        };
+        if (s.k <= 64) {
+          // Few: one pass keeping the k first seen so far in order (most elements lose one comparison).
+          int64_t m = 0;
+          for (int64_t j = 0; j < s.n; ++j) {
+            if (m == s.k && !less(j, perm[m - 1])) continue;
+            int64_t q = m < s.k ? m++ : m - 1;
+            for (; q > 0 && less(j, perm[q - 1]); --q) perm[q] = perm[q - 1];
+            perm[q] = j;
+          }
+        } else {
+          std::nth_element(perm.begin(), perm.begin() + (s.k - 1), perm.end(), less);
+          std::sort(perm.begin(), perm.begin() + s.k, less);
+        }
+      } else {
+        std::stable_sort(perm.begin(), perm.end(),
+                         [&](int64_t a, int64_t c) { return Before(vals[a], vals[c], ascend); });
+      }
       f(o, i, perm.data());
     }
   });

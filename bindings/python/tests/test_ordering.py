@@ -168,3 +168,29 @@ def test_executor_backward():
     ex.forward(is_train=True)
     ex.backward([mx.nd.ones((2, 5))])
     np.testing.assert_array_equal(ex.grad_dict["d"].asnumpy(), np.zeros((2, 5)))
+
+
+def _stable_order(x, ascend):
+    """The stable order of each row (axis 1), NaN counted as the largest value."""
+    key = np.where(np.isnan(x), np.inf, x).astype(np.float64)
+    nan = np.isnan(x)
+    if ascend:  # NaN after +inf: order by (is NaN, value)
+        return np.array([np.lexsort((r, n)) for r, n in zip(key, nan)])
+    return np.array([np.lexsort((-r, ~n)) for r, n in zip(key, nan)])
+
+
+@pytest.mark.parametrize("k", [1, 5, 64, 65, 150, 299, 300])
+@pytest.mark.parametrize("ascend", [False, True])
+def test_topk_of_long_rows_with_ties_and_nans_matches_a_stable_sort(k, ascend):
+    # Every selection path: a one-pass buffer for small k, selection then sort for larger k, the whole sort for k = n.
+    rs = np.random.RandomState(k)
+    x = rs.randint(-20, 20, size=(4, 300)).astype(np.float32)  # many ties
+    x[1, rs.choice(300, 7, replace=False)] = np.nan
+    order = _stable_order(x, ascend)[:, :k]
+    got = mx.nd.topk(mx.nd.array(x), k=k, is_ascend=ascend, dtype="int64").asnumpy()
+    np.testing.assert_array_equal(got, order)
+    vals = mx.nd.topk(mx.nd.array(x), k=k, is_ascend=ascend, ret_typ="value").asnumpy()
+    np.testing.assert_array_equal(vals, np.take_along_axis(x, order, axis=1))
+    mask = np.zeros_like(x)
+    np.put_along_axis(mask, order, 1, axis=1)
+    np.testing.assert_array_equal(mx.nd.topk(mx.nd.array(x), k=k, is_ascend=ascend, ret_typ="mask").asnumpy(), mask)

@@ -151,43 +151,52 @@ inline bool Before(D a, D b, bool ascend) {
   return ascend ? a < b : b < a;
 }
 
-// For each row (o, i): perm = the stable order of its n elements; f(o, i, perm) with the first k used. With k < n
-// only those k are ordered: the k first in the order with ties broken by position (the stable order) are selected
-// (nth_element), then sorted, O(n + k log k) instead of O(n log n).
+// perm[0, k) = the first k positions of vals[0, n) in the stable order. With k < n only those k are ordered: the k
+// first in the order with ties broken by position (the stable order) are selected, by one pass keeping the best k
+// seen (k <= 64) or nth_element, then sorted: O(n k) or O(n + k log k) instead of O(n log n). Instantiated for the
+// two key types only (double, int64), and not inlined, so the sorting code exists twice, not once per dtype and
+// caller.
+template <typename K>
+__attribute__((noinline)) void OrderKeys(const K *vals, int64_t n, int64_t k, bool ascend, int64_t *perm) {
+  for (int64_t j = 0; j < n; ++j) perm[j] = j;
+  auto less = [&](int64_t a, int64_t c) {
+    return Before(vals[a], vals[c], ascend) || (!Before(vals[c], vals[a], ascend) && a < c);
+  };
+  if (k >= n) {
+    std::sort(perm, perm + n, less);  // a total order: the same as a stable sort
+    return;
+  }
+  if (k <= 64) {
+    int64_t m = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      if (m == k && !less(j, perm[m - 1])) continue;
+      int64_t q = m < k ? m++ : m - 1;
+      for (; q > 0 && less(j, perm[q - 1]); --q) perm[q] = perm[q - 1];
+      perm[q] = j;
+    }
+  } else {
+    std::nth_element(perm, perm + (k - 1), perm + n, less);
+    std::sort(perm, perm + k, less);
+  }
+}
+
+// The key a value is ordered by: double holds every float32, float64 and integer of up to 32 bits exactly; int64
+// keeps its own.
+template <typename D>
+using OrderKey = typename std::conditional<std::is_same<D, int64_t>::value, int64_t, double>::type;
+
+// For each row (o, i): f(o, i, perm) with perm[0, k) its first k elements in the stable order (see OrderKeys).
 template <typename D, typename F>
 void ForOrderedRows(const D *x, const OrderPlan &s, bool ascend, F f) {
   const int64_t rows = s.outer * s.inner;
   ForChunks(rows, NumChunks(rows * s.n, rows), [&](int64_t b, int64_t e) {
     std::vector<int64_t> perm(static_cast<size_t>(s.n));
-    std::vector<D> vals(static_cast<size_t>(s.n));
+    std::vector<OrderKey<D>> vals(static_cast<size_t>(s.n));
     for (int64_t r = b; r < e; ++r) {
       const int64_t o = r / s.inner, i = r % s.inner;
       const D *row = x + o * s.n * s.inner + i;
-      for (int64_t j = 0; j < s.n; ++j) {
-        perm[j] = j;
-        vals[j] = row[j * s.inner];
-      }
-      if (s.k < s.n) {
-        auto less = [&](int64_t a, int64_t c) {
-          return Before(vals[a], vals[c], ascend) || (!Before(vals[c], vals[a], ascend) && a < c);
-        };
-        if (s.k <= 64) {
-          // Few: one pass keeping the k first seen so far in order (most elements lose one comparison).
-          int64_t m = 0;
-          for (int64_t j = 0; j < s.n; ++j) {
-            if (m == s.k && !less(j, perm[m - 1])) continue;
-            int64_t q = m < s.k ? m++ : m - 1;
-            for (; q > 0 && less(j, perm[q - 1]); --q) perm[q] = perm[q - 1];
-            perm[q] = j;
-          }
-        } else {
-          std::nth_element(perm.begin(), perm.begin() + (s.k - 1), perm.end(), less);
-          std::sort(perm.begin(), perm.begin() + s.k, less);
-        }
-      } else {
-        std::stable_sort(perm.begin(), perm.end(),
-                         [&](int64_t a, int64_t c) { return Before(vals[a], vals[c], ascend); });
-      }
+      for (int64_t j = 0; j < s.n; ++j) vals[j] = static_cast<OrderKey<D>>(row[j * s.inner]);
+      OrderKeys(vals.data(), s.n, s.k, ascend, perm.data());
       f(o, i, perm.data());
     }
   });
@@ -219,25 +228,32 @@ void OrderForward(MXC_FCOMPUTE_ARGS) {
   }
   if (mout && mreq != kNullOp) ZeroIfWrite(*mout, mreq);
   const int64_t K = s.k;
+  // Positions go to an int64 output directly, else through an int64 buffer converted once (the sorting code is
+  // instantiated per data dtype only, not per pair of data and index dtypes).
+  const bool want_pos = iout && ireq != kNullOp;
+  const bool direct = want_pos && iout->dtype == kInt64 && ireq != kAddTo;
+  std::vector<int64_t> buf(want_pos && !direct ? static_cast<size_t>(iout->Size()) : 0);
+  int64_t *pos = !want_pos ? nullptr : direct ? iout->ptr<int64_t>() : buf.data();
   MXC_ARITH_TYPE_SWITCH(in[0].dtype, D, {
     const D *x = in[0].ptr<D>();
     D *vp = vout && vreq != kNullOp ? vout->ptr<D>() : nullptr;
     D *mp = mout && mreq != kNullOp ? mout->ptr<D>() : nullptr;
-    const int it = iout && ireq != kNullOp ? iout->dtype : kInt64;
-    void *ip = iout && ireq != kNullOp ? iout->dptr : nullptr;
-    MXC_ARITH_TYPE_SWITCH(it, I, {
-      I *ipt = static_cast<I *>(ip);
-      ForOrderedRows(x, s, c.ascend, [&](int64_t o, int64_t i, const int64_t *perm) {
-        for (int64_t j = 0; j < K; ++j) {
-          const int64_t src = (o * s.n + perm[j]) * s.inner + i;
-          const int64_t dst = (o * K + j) * s.inner + i;
-          if (vp) Store(vp + dst, vreq, x[src]);
-          if (ipt) Store(ipt + dst, ireq, static_cast<I>(perm[j]));
-          if (mp) mp[src] += D(1);  // zeroed above for a writing request
-        }
-      });
+    ForOrderedRows(x, s, c.ascend, [&](int64_t o, int64_t i, const int64_t *perm) {
+      for (int64_t j = 0; j < K; ++j) {
+        const int64_t src = (o * s.n + perm[j]) * s.inner + i;
+        const int64_t dst = (o * K + j) * s.inner + i;
+        if (vp) Store(vp + dst, vreq, x[src]);
+        if (pos) pos[dst] = perm[j];
+        if (mp) mp[src] += D(1);  // zeroed above for a writing request
+      }
     });
   });
+  if (want_pos && !direct) {
+    MXC_ARITH_TYPE_SWITCH(iout->dtype, I, {
+      I *ip = iout->ptr<I>();
+      for (size_t j = 0; j < buf.size(); ++j) Store(ip + j, ireq, static_cast<I>(buf[j]));
+    });
+  }
 }
 
 // The positions (any arithmetic dtype) as int64.

@@ -116,5 +116,19 @@ template <> struct CvtFrom<__half> {
   __host__ __device__ static __half F(__half v) { return v; }
 };
 
+// The sum of v over the kThreads threads of a block, returned to every thread (red: kThreads shared doubles). Every
+// thread of the block must call it.
+__device__ __forceinline__ double BlockSum(double v, double *red) {
+  red[threadIdx.x] = v;
+  __syncthreads();
+  for (int w = kThreads / 2; w > 0; w >>= 1) {
+    if (static_cast<int>(threadIdx.x) < w) red[threadIdx.x] += red[threadIdx.x + w];
+    __syncthreads();
+  }
+  const double r = red[0];
+  __syncthreads();  // red is reused by the next call
+  return r;
+}
+
 }  // namespace cuda
 }  // namespace mxc

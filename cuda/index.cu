@@ -528,18 +528,6 @@ void LeakyReluGrad(int dtype, int act, const void *g, const void *x, double slop
 }
 
 // ------------------------------------------------------------------------------------------------- channel reductions
-// The sum of v over the threads of a block of kThreads threads, returned to every thread (red: kThreads shared).
-__device__ __forceinline__ double BlockSum(double v, double *red) {
-  red[threadIdx.x] = v;
-  __syncthreads();
-  for (int w = kThreads / 2; w > 0; w >>= 1) {
-    if (threadIdx.x < w) red[threadIdx.x] += red[threadIdx.x + w];
-    __syncthreads();
-  }
-  const double r = red[0];
-  __syncthreads();  // red is reused by the next call
-  return r;
-}
 inline unsigned ChannelGrid(int64_t C) { return static_cast<unsigned>(C < 65535 * 8 ? C : 65535 * 8); }
 
 // One block per slope k: the sum of x * g over its elements with x <= 0 (x viewed as (outer, c, inner)).

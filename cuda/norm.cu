@@ -10,19 +10,6 @@ namespace cuda {
 
 namespace {
 
-// The sum of v over the kThreads threads of a block, returned to every thread (red: kThreads shared doubles).
-__device__ __forceinline__ double NormBlockSum(double v, double *red) {
-  red[threadIdx.x] = v;
-  __syncthreads();
-  for (unsigned w = kThreads / 2; w > 0; w >>= 1) {
-    if (threadIdx.x < w) red[threadIdx.x] += red[threadIdx.x + w];
-    __syncthreads();
-  }
-  const double r = red[0];
-  __syncthreads();  // red is reused by the next call
-  return r;
-}
-
 inline unsigned NormGrid(int64_t n) { return static_cast<unsigned>(n < 65535 * 8 ? (n < 1 ? 1 : n) : 65535 * 8); }
 
 __device__ __forceinline__ int64_t RowBase(const RowNormGeom &g, int64_t r) {
@@ -41,13 +28,13 @@ __global__ void RowNormK(RowNormGeom g, double eps, bool stat_is_var, const T *x
     const int64_t b = RowBase(g, r), st = g.inner;
     double acc = 0;
     for (int64_t k = threadIdx.x; k < g.n; k += blockDim.x) acc += x[b + k * st];
-    const double mean = g.n > 0 ? NormBlockSum(acc, red) / g.n : 0.0;
+    const double mean = g.n > 0 ? BlockSum(acc, red) / g.n : 0.0;
     acc = 0;
     for (int64_t k = threadIdx.x; k < g.n; k += blockDim.x) {
       const double d = x[b + k * st] - mean;
       acc += d * d;
     }
-    const double var = g.n > 0 ? NormBlockSum(acc, red) / g.n : 0.0;
+    const double var = g.n > 0 ? BlockSum(acc, red) / g.n : 0.0;
     const double invstd = 1.0 / sqrt(var + eps);
     if (threadIdx.x == 0) {
       if (mean_out) Store(mean_out + r, rm, static_cast<T>(mean));
@@ -77,8 +64,8 @@ __global__ void RowNormDataGradK(RowNormGeom g, double eps, bool stat_is_var, co
       sh += h;
       shx += h * (x[b + k * st] - mu) * is;
     }
-    sh = NormBlockSum(sh, red);
-    shx = NormBlockSum(shx, red);
+    sh = BlockSum(sh, red);
+    shx = BlockSum(shx, red);
     const double mh = g.n > 0 ? sh / g.n : 0.0, mhx = g.n > 0 ? shx / g.n : 0.0;
     for (int64_t k = threadIdx.x; k < g.n; k += blockDim.x) {
       const int64_t c = g.channels > 0 ? r % g.channels : k;
@@ -113,8 +100,8 @@ __global__ void RowNormParamGradK(RowNormGeom g, double eps, bool stat_is_var, c
       sdy += d;
       sdyx += d * (x[e] - static_cast<double>(mean[r])) * InvStd(stat[r], stat_is_var, eps);
     }
-    sdy = NormBlockSum(sdy, red);
-    sdyx = NormBlockSum(sdyx, red);
+    sdy = BlockSum(sdy, red);
+    sdyx = BlockSum(sdyx, red);
     if (threadIdx.x == 0) {
       if (dgamma && rg) Store(dgamma + p, rg, static_cast<T>(sdyx));
       if (dbeta && rb) Store(dbeta + p, rb, static_cast<T>(sdy));

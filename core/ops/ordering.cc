@@ -289,68 +289,57 @@ void OrderBackward(MXC_FBACKWARD_ARGS) {
   });
 }
 
-Op &Reg(const char *name) { return OpRegistry::Get()->Register(name); }
+// What the three operators share: one input, the axis, their outputs, inference and kernels (their own parameters
+// follow the axis).
+Op &OrderOp(const char *name, const char *doc, const char *axis_doc, bool backward_uses_outputs) {
+  return OpRegistry::Get()
+      ->Register(name)
+      .describe(doc)
+      .set_inputs({"data"})
+      .add_param("axis", ParamKind::kOptInt, "-1", axis_doc)
+      .set_num_outputs(NumOut)
+      .set_num_visible_outputs(NumVisible)
+      .set_output_names(OutNames)
+      .set_infer_shape(OrderShape)
+      .set_infer_type(OrderType)
+      .set_compute(MXC_CPU, OrderForward)
+      .set_backward(MXC_CPU, OrderBackward)
+      .set_backward_uses(false, backward_uses_outputs);
+}
+
+constexpr const char *kSortAxisDoc =
+    "The axis to sort along; negative values count from the end. None: the flattened input.";
+constexpr const char *kIndexDtypeDoc = "Dtype of the positions: float16, float32, float64, int32, int64 or uint8.";
 
 }  // namespace
 
 static Op &topk_reg =
-    Reg("topk")
-        .describe("The k largest (or smallest, is_ascend) elements along an axis (None: of the flattened input), in "
-                  "order: their positions, values, both, or a mask of them, per ret_typ. Ties keep the input order; "
-                  "NaN counts as the largest value.")
-        .set_inputs({"data"})
-        .add_param("axis", ParamKind::kOptInt, "-1",
-                   "The axis to order along; negative values count from the end. None: the flattened input.")
+    OrderOp("topk",
+            "The k largest (or smallest, is_ascend) elements along an axis (None: of the flattened input), in order: "
+            "their positions, values, both, or a mask of them, per ret_typ. Ties keep the input order; NaN counts as "
+            "the largest value.",
+            "The axis to order along; negative values count from the end. None: the flattened input.", true)
         .add_param("k", ParamKind::kInt, "1", "Number of elements to keep; k <= 0 keeps the whole axis.")
         .add_param("ret_typ", ParamKind::kEnum, "indices",
                    "What to return: 'indices' (positions), 'value', 'both' ([values, positions]) or 'mask'.",
                    {"both", "indices", "mask", "value"})
         .add_param("is_ascend", ParamKind::kBool, "0", "Keep the smallest elements (ascending) instead of the largest.")
-        .add_param("dtype", ParamKind::kDType, "float32",
-                   "Dtype of the positions: float16, float32, float64, int32, int64 or uint8.")
-        .set_num_outputs(NumOut)
-        .set_num_visible_outputs(NumVisible)
-        .set_output_names(OutNames)
-        .set_infer_shape(OrderShape)
-        .set_infer_type(OrderType)
-        .set_compute(MXC_CPU, OrderForward)
-        .set_backward(MXC_CPU, OrderBackward)
-        .set_backward_uses(false, true);
+        .add_param("dtype", ParamKind::kDType, "float32", kIndexDtypeDoc);
 
 static Op &sort_reg =
-    Reg("sort")
-        .describe("The elements sorted along an axis (None: the flattened input), ascending unless is_ascend is "
-                  "false. Ties keep the input order; NaN counts as the largest value.")
-        .set_inputs({"data"})
-        .add_param("axis", ParamKind::kOptInt, "-1",
-                   "The axis to sort along; negative values count from the end. None: the flattened input.")
-        .add_param("is_ascend", ParamKind::kBool, "1", "Ascending (true) or descending order.")
-        .set_num_outputs(NumOut)
-        .set_num_visible_outputs(NumVisible)
-        .set_output_names(OutNames)
-        .set_infer_shape(OrderShape)
-        .set_infer_type(OrderType)
-        .set_compute(MXC_CPU, OrderForward)
-        .set_backward(MXC_CPU, OrderBackward)
-        .set_backward_uses(false, true);
+    OrderOp("sort",
+            "The elements sorted along an axis (None: the flattened input), ascending unless is_ascend is false. Ties "
+            "keep the input order; NaN counts as the largest value.",
+            kSortAxisDoc, true)
+        .add_param("is_ascend", ParamKind::kBool, "1", "Ascending (true) or descending order.");
 
 static Op &argsort_reg =
-    Reg("argsort")
-        .describe("The positions that sort the elements along an axis (None: the flattened input), in dtype. Ties "
-                  "keep the input order; NaN counts as the largest value.")
-        .set_inputs({"data"})
-        .add_param("axis", ParamKind::kOptInt, "-1",
-                   "The axis to sort along; negative values count from the end. None: the flattened input.")
+    OrderOp("argsort",
+            "The positions that sort the elements along an axis (None: the flattened input), in dtype. Ties keep the "
+            "input order; NaN counts as the largest value.",
+            kSortAxisDoc, false)
         .add_param("is_ascend", ParamKind::kBool, "1", "Ascending (true) or descending order.")
-        .add_param("dtype", ParamKind::kDType, "float32",
-                   "Dtype of the positions: float16, float32, float64, int32, int64 or uint8.")
-        .set_num_outputs(NumOut)
-        .set_output_names(OutNames)
-        .set_infer_shape(OrderShape)
-        .set_infer_type(OrderType)
-        .set_compute(MXC_CPU, OrderForward)
-        .set_backward(MXC_CPU, OrderBackward)
-        .set_backward_uses(false, false);
+        .add_param("dtype", ParamKind::kDType, "float32", kIndexDtypeDoc);
 
 }  // namespace op
 }  // namespace mxc

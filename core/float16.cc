@@ -48,11 +48,16 @@ bool DtypeParamSet(const OpParams &p) {
   return false;
 }
 
+// v with `to` in place of every float16.
+std::vector<int> HalfAs(std::vector<int> v, int to) {
+  for (int &t : v)
+    if (t == kFloat16) t = to;
+  return v;
+}
+
 // Runs f on float32 in place of float16; maps the result back (see operator.h).
 void InferThroughFloat32(const FInferType &f, const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
-  std::vector<int> in32 = *in, out32 = *out;
-  for (int &t : in32) if (t == kFloat16) t = kFloat32;
-  for (int &t : out32) if (t == kFloat16) t = kFloat32;
+  std::vector<int> in32 = HalfAs(*in, kFloat32), out32 = HalfAs(*out, kFloat32);
   f(p, &in32, &out32);
   const bool outputs_as_said = DtypeParamSet(p);
   auto back = [](const std::vector<int> &orig, std::vector<int> *r, bool keep_f32) {
@@ -82,9 +87,7 @@ void CheckFloat16Mix(const FInferType &f, const OpParams &p, const std::vector<i
   for (const auto *v : {&in, &out})
     for (int t : *v) f32 = f32 || t == kFloat32;
   if (!f32) return;
-  std::vector<int> in64 = in, out64 = out;
-  for (int &t : in64) if (t == kFloat16) t = kFloat64;
-  for (int &t : out64) if (t == kFloat16) t = kFloat64;
+  std::vector<int> in64 = HalfAs(in, kFloat64), out64 = HalfAs(out, kFloat64);
   try {
     f(p, &in64, &out64);
     return;

@@ -8,22 +8,17 @@
 #include "kernels.cuh"
 #include "kernels_norm.cuh"
 #include "operator.h"
-#include "ops/op_util.h"
+#include "ops/norm_rows.h"
 
 namespace mxc {
 namespace gpu {
 
 namespace {
 
-// The row view of kernels_norm.cuh. LayerNorm: rows along `axis`, gamma by position; InstanceNorm: (N*C) rows of the
-// spatial size, gamma by channel.
-cuda::RowNormGeom LayerNormGeom(const OpParams &p, const TShape &d) {
-  const int64_t a = p.Int("axis");
-  const op::AxisSplit s = op::SplitAt(d, static_cast<int>(a < 0 ? a + d.ndim() : a));
-  return cuda::RowNormGeom{s.outer, s.n, s.inner, 0};
-}
-cuda::RowNormGeom InstanceNormGeom(const TShape &d) {
-  return cuda::RowNormGeom{d[0] * d[1], Prod(d, 2, d.ndim()), 1, d[1]};
+// The operators' own row view (core/ops/norm_rows.h) as the kernels' geometry.
+cuda::RowNormGeom GeomOf(const OpParams &p, const TShape &d) {
+  const op::NormRows v = op::NormRowsOf(p, d);
+  return cuda::RowNormGeom{v.outer, v.n, v.inner, v.channels};
 }
 
 void *PtrAt(const Blobs &b, size_t i) { return i < b.size() ? b[i].dptr : nullptr; }
@@ -33,7 +28,7 @@ template <bool kInstance>
 void NormFwd(FWD_ARGS) {
   const int t = in[0].dtype;
   if (!IsReal(t) || in.size() < 3) return Fallback(ctx, p, in, req, out);
-  const cuda::RowNormGeom g = kInstance ? InstanceNormGeom(in[0].shape) : LayerNormGeom(p, in[0].shape);
+  const cuda::RowNormGeom g = GeomOf(p, in[0].shape);
   cuda::RowNorm(t, g, p.Float("eps"), kInstance, in[0].dptr, in[1].dptr, in[2].dptr, out[0].dptr, req[0],
                 PtrAt(out, 1), ReqAt(req, 1), PtrAt(out, 2), ReqAt(req, 2), St(ctx));
   CheckLaunch(kInstance ? "InstanceNorm" : "LayerNorm");
@@ -44,7 +39,7 @@ void NormBwd(BWD_ARGS) {
   const int t = og[0].dtype;
   if (!IsReal(t) || id.size() < 2 || !id[0].dptr || !id[1].dptr || od.size() < 3 || !od[1].dptr || !od[2].dptr)
     return FallbackGrad(ctx, p, og, id, od, req, ig);
-  const cuda::RowNormGeom g = kInstance ? InstanceNormGeom(id[0].shape) : LayerNormGeom(p, id[0].shape);
+  const cuda::RowNormGeom g = GeomOf(p, id[0].shape);
   cuda::RowNormGrad(t, g, p.Float("eps"), kInstance, og[0].dptr, id[0].dptr, id[1].dptr, od[1].dptr, od[2].dptr,
                     PtrAt(ig, 0), ReqAt(req, 0), PtrAt(ig, 1), ReqAt(req, 1), PtrAt(ig, 2), ReqAt(req, 2), St(ctx));
   CheckLaunch(kInstance ? "InstanceNorm backward" : "LayerNorm backward");

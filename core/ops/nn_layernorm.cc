@@ -10,35 +10,34 @@
 // spatial axes; gamma and beta have shape (C,). Hidden outputs mean and var of shape (N, C) (MXNet's names), used by
 // the backward.
 //
-// Both are computed on a view of the data as rows (see RowView): LayerNorm's rows are (outer, inner) pairs around
+// Both are computed on rows of the data (NormRows, norm_rows.h): LayerNorm's rows are (outer, inner) pairs around
 // `axis` with their elements `inner` apart; InstanceNorm's are the (N*C) contiguous spatial blocks.
 #include <algorithm>
 #include <type_traits>
 #include <vector>
 
 #include "nn_util.h"
+#include "norm_rows.h"
 
 namespace mxc {
 namespace op {
+
+NormRows NormRowsOf(const OpParams &p, const TShape &d) {
+  if (p.op()->name == "InstanceNorm") {
+    const AxisSplit s = SplitAt(d, 1);  // (N, C, spatial)
+    return NormRows{s.outer * s.n, s.inner, 1, s.n};
+  }
+  const AxisSplit s = SplitAt(d, NormalizeAxis(p.Int("axis"), d.ndim(), p.op()));
+  return NormRows{s.outer, s.n, s.inner, 0};
+}
+
 namespace {
 
-// Data viewed as (outer, n, inner): the rows are the outer*inner vectors of n elements along the middle axis.
-// channels == 0: gamma/beta are indexed by the position k in the row (LayerNorm); channels > 0: they are indexed by
-// the row's channel (outer index % channels) and inner == 1 (InstanceNorm).
-struct RowView {
-  int64_t outer = 1, n = 1, inner = 1, channels = 0;
-  int64_t rows() const { return outer * inner; }
-  int64_t base(int64_t r) const { return (r / inner) * n * inner + r % inner; }
-};
-
-RowView LayerNormView(const OpParams &p, const TShape &d) {
-  const AxisSplit s = SplitAt(d, NormalizeAxis(p.Int("axis"), d.ndim(), p.op()));
-  return RowView{s.outer, s.n, s.inner, 0};
-}
-RowView InstanceNormView(const TShape &d) {
-  int64_t sp = 1;
-  for (int i = 2; i < d.ndim(); ++i) sp *= d[i];
-  return RowView{d[0] * d[1], sp, 1, d[1]};
+// f(s) with s the stride of a row's elements: a constant 1 for contiguous rows (the loops then vectorise), else st.
+template <typename F>
+void WithStride(int64_t st, F f) {
+  if (st == 1) f(std::integral_constant<int64_t, 1>());
+  else f(st);
 }
 
 // The sum of f(k) (of type T) over k in [0, n): eight interleaved T accumulators (independent lanes, which the
@@ -74,33 +73,30 @@ void StoreRow(T *y, S st, int64_t n, OpReq req, F f) {
 // Forward over the rows: y = gamma * (x - mean) * invstd + beta; stat0 = mean, stat1 = std (second_is_var: var).
 // Statistics in double; the normalisation in T from x - mean (exact for values near the mean).
 template <typename T>
-void RowNormForward(const RowView &v, double eps, bool second_is_var, const T *x, const T *gamma, const T *beta,
+void RowNormForward(const NormRows &v, double eps, bool second_is_var, const T *x, const T *gamma, const T *beta,
                     T *y, OpReq ry, T *mean_out, OpReq rm, T *stat_out, OpReq rs) {
   const int64_t n = v.n, st = v.inner;
   ParallelForWork(v.rows(), n * 4, [&](int64_t r) {
     const T *xr = x + v.base(r);
-    auto stats = [&](auto s) {  // s: the elements' stride (a constant 1 when contiguous)
+    T *yr = y + v.base(r);
+    WithStride(st, [&](auto s) {
       const double mean = n > 0 ? BlockSum<T>(n, [&](int64_t k) { return xr[k * s]; }) / n : 0.0;
-      const T mt = static_cast<T>(mean);
+      const T m = static_cast<T>(mean);
       const double var = n > 0 ? BlockSum<T>(n, [&](int64_t k) {
-                                   const T d = xr[k * s] - mt;
+                                   const T d = xr[k * s] - m;
                                    return d * d;
                                  }) / n
                                : 0.0;
-      return std::make_pair(mean, var);
-    };
-    const auto mv = st == 1 ? stats(std::integral_constant<int64_t, 1>()) : stats(st);
-    const double mean = mv.first, var = mv.second;
-    if (mean_out) Assign(mean_out + r, rm, static_cast<T>(mean));
-    if (stat_out) Assign(stat_out + r, rs, static_cast<T>(second_is_var ? var : std::sqrt(var + eps)));
-    const T m = static_cast<T>(mean), is = static_cast<T>(1.0 / std::sqrt(var + eps));
-    T *yr = y + v.base(r);
-    if (v.channels > 0) {
-      const T g = gamma[r % v.channels] * is, b = beta[r % v.channels];
-      StoreRow(yr, st, n, ry, [&](int64_t k) { return g * (xr[k * st] - m) + b; });
-    } else {
-      StoreRow(yr, st, n, ry, [&](int64_t k) { return gamma[k] * ((xr[k * st] - m) * is) + beta[k]; });
-    }
+      if (mean_out) Assign(mean_out + r, rm, m);
+      if (stat_out) Assign(stat_out + r, rs, static_cast<T>(second_is_var ? var : std::sqrt(var + eps)));
+      const T is = static_cast<T>(1.0 / std::sqrt(var + eps));
+      if (v.channels > 0) {
+        const T g = gamma[r % v.channels] * is, b = beta[r % v.channels];
+        StoreRow(yr, s, n, ry, [&](int64_t k) { return g * (xr[k * s] - m) + b; });
+      } else {
+        StoreRow(yr, s, n, ry, [&](int64_t k) { return gamma[k] * ((xr[k * s] - m) * is) + beta[k]; });
+      }
+    });
   });
 }
 
@@ -109,42 +105,35 @@ void RowNormForward(const RowView &v, double eps, bool second_is_var, const T *x
 //   d gamma = sum dy * x_hat, d beta = sum dy over the elements that use each gamma/beta entry.
 // LayerNorm's gamma/beta sums run over row blocks into partial sums (contiguous reads), added up at the end.
 template <typename T>
-void RowNormBackward(const RowView &v, double eps, bool second_is_var, const T *dy, const T *x, const T *gamma,
+void RowNormBackward(const NormRows &v, double eps, bool second_is_var, const T *dy, const T *x, const T *gamma,
                      const T *mean, const T *stat, T *dx, OpReq rx, T *dgamma, OpReq rg, T *dbeta, OpReq rb) {
   auto invstd_of = [&](int64_t r) {
     return second_is_var ? 1.0 / std::sqrt(static_cast<double>(stat[r]) + eps) : 1.0 / static_cast<double>(stat[r]);
   };
   const int64_t rows = v.rows(), n = v.n, st = v.inner;
   if (dx && rx != kNullOp) {
-    // gam(k): the gamma of element k of row r.
-    // gam(k): the gamma of element k of row r; s: the stride of the row's elements (a constant 1 when contiguous).
+    // gam(k): the gamma of element k of row r; s: the stride of the row's elements.
     auto data_grad = [&](int64_t r, auto gam, auto s) {
       const int64_t b = v.base(r);
       const T *xr = x + b, *dyr = dy + b;
-      const double mu = mean[r], is = invstd_of(r);
-      const T mt = static_cast<T>(mu);
-      const double mg = n > 0 ? BlockSum<T>(n, [&](int64_t k) { return dyr[k * s] * static_cast<T>(gam(k)); }) / n : 0.0;
+      const double is = invstd_of(r);
+      const T m = mean[r];
+      const double mg = n > 0 ? BlockSum<T>(n, [&](int64_t k) { return dyr[k * s] * gam(k); }) / n : 0.0;
       const double mgx =
-          n > 0 ? BlockSum<T>(n, [&](int64_t k) { return dyr[k * s] * static_cast<T>(gam(k)) * (xr[k * s] - mt); }) *
-                      is / n
-                : 0.0;
+          n > 0 ? BlockSum<T>(n, [&](int64_t k) { return dyr[k * s] * gam(k) * (xr[k * s] - m); }) * is / n : 0.0;
       // dx = is * g - is * mean(g) - (x - mean) * is^2 * mean(g * x_hat), in T (x - mean exact near the mean).
-      const T a = static_cast<T>(is), c0 = static_cast<T>(is * mg), c1 = static_cast<T>(is * is * mgx), m = mt;
-      StoreRow(dx + b, s, n, rx, [&](int64_t k) {
-        return a * (dyr[k * s] * static_cast<T>(gam(k))) - c0 - (xr[k * s] - m) * c1;
-      });
-    };
-    auto with_stride = [&](int64_t r, auto gam) {
-      if (st == 1) data_grad(r, gam, std::integral_constant<int64_t, 1>());
-      else data_grad(r, gam, st);
+      const T a = static_cast<T>(is), c0 = static_cast<T>(is * mg), c1 = static_cast<T>(is * is * mgx);
+      StoreRow(dx + b, s, n, rx, [&](int64_t k) { return a * (dyr[k * s] * gam(k)) - c0 - (xr[k * s] - m) * c1; });
     };
     ParallelForWork(rows, n * 6, [&](int64_t r) {
-      if (v.channels > 0) {
-        const double g = gamma[r % v.channels];
-        with_stride(r, [g](int64_t) { return g; });
-      } else {
-        with_stride(r, [&](int64_t k) { return static_cast<double>(gamma[k]); });
-      }
+      WithStride(st, [&](auto s) {
+        if (v.channels > 0) {
+          const T g = gamma[r % v.channels];
+          data_grad(r, [g](int64_t) { return g; }, s);
+        } else {
+          data_grad(r, [&](int64_t k) { return gamma[k]; }, s);
+        }
+      });
     });
   }
   const bool want_g = dgamma && rg != kNullOp, want_b = dbeta && rb != kNullOp;
@@ -159,14 +148,12 @@ void RowNormBackward(const RowView &v, double eps, bool second_is_var, const T *
       for (int64_t r = bi * block; r < std::min(rows, (bi + 1) * block); ++r) {
         const T *xr = x + v.base(r), *dyr = dy + v.base(r);
         const T mu = mean[r], is = static_cast<T>(invstd_of(r));
-        auto row = [&](auto s) {
+        WithStride(st, [&](auto s) {
           for (int64_t k = 0; k < n; ++k) {
             pg[k] += dyr[k * s] * ((xr[k * s] - mu) * is);
             pb[k] += dyr[k * s];
           }
-        };
-        if (st == 1) row(std::integral_constant<int64_t, 1>());
-        else row(st);
+        });
       }
     });
     ParallelForWork(n, nblocks * 2, [&](int64_t k) {
@@ -184,10 +171,9 @@ void RowNormBackward(const RowView &v, double eps, bool second_is_var, const T *
       double sdy = 0, sdyx = 0;
       for (int64_t r = c; r < rows; r += v.channels) {
         const int64_t b = v.base(r);
-        const double mu = mean[r], is = invstd_of(r);
-        const T mt = static_cast<T>(mu);
+        const T m = mean[r];
         sdy += BlockSum<T>(n, [&](int64_t k) { return dy[b + k * st]; });
-        sdyx += BlockSum<T>(n, [&](int64_t k) { return dy[b + k * st] * (x[b + k * st] - mt); }) * is;
+        sdyx += BlockSum<T>(n, [&](int64_t k) { return dy[b + k * st] * (x[b + k * st] - m); }) * invstd_of(r);
       }
       if (want_g) Assign(dgamma + c, rg, static_cast<T>(sdyx));
       if (want_b) Assign(dbeta + c, rb, static_cast<T>(sdy));
@@ -222,7 +208,7 @@ void LNInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape
 
 void LNForward(MXC_NN_FORWARD_ARGS) {
   (void)ctx;
-  const RowView v = LayerNormView(p, in[0].shape);
+  const NormRows v = NormRowsOf(p, in[0].shape);
   MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
     RowNormForward<T>(v, p.Float("eps"), false, in[0].ptr<T>(), in[1].ptr<T>(), in[2].ptr<T>(), out[0].ptr<T>(),
                       req[0], OutPtr<T>(out, 1), ReqAt(req, 1), OutPtr<T>(out, 2), ReqAt(req, 2));
@@ -231,7 +217,7 @@ void LNForward(MXC_NN_FORWARD_ARGS) {
 
 void LNBackward(MXC_NN_BACKWARD_ARGS) {
   (void)ctx;
-  const RowView v = LayerNormView(p, in_data[0].shape);
+  const NormRows v = NormRowsOf(p, in_data[0].shape);
   MXC_REAL_TYPE_SWITCH(in_data[0].dtype, T, {
     RowNormBackward<T>(v, p.Float("eps"), false, out_grad[0].ptr<T>(), in_data[0].ptr<T>(), in_data[1].ptr<T>(),
                        out_data[1].ptr<T>(), out_data[2].ptr<T>(), OutPtr<T>(in_grad, 0), req[0],
@@ -260,7 +246,7 @@ void INInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape
 
 void INForward(MXC_NN_FORWARD_ARGS) {
   (void)ctx;
-  const RowView v = InstanceNormView(in[0].shape);
+  const NormRows v = NormRowsOf(p, in[0].shape);
   MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
     RowNormForward<T>(v, p.Float("eps"), true, in[0].ptr<T>(), in[1].ptr<T>(), in[2].ptr<T>(), out[0].ptr<T>(),
                       req[0], OutPtr<T>(out, 1), ReqAt(req, 1), OutPtr<T>(out, 2), ReqAt(req, 2));
@@ -269,7 +255,7 @@ void INForward(MXC_NN_FORWARD_ARGS) {
 
 void INBackward(MXC_NN_BACKWARD_ARGS) {
   (void)ctx;
-  const RowView v = InstanceNormView(in_data[0].shape);
+  const NormRows v = NormRowsOf(p, in_data[0].shape);
   MXC_REAL_TYPE_SWITCH(in_data[0].dtype, T, {
     RowNormBackward<T>(v, p.Float("eps"), true, out_grad[0].ptr<T>(), in_data[0].ptr<T>(), in_data[1].ptr<T>(),
                        out_data[1].ptr<T>(), out_data[2].ptr<T>(), OutPtr<T>(in_grad, 0), req[0],

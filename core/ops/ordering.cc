@@ -12,57 +12,31 @@
 //  - sort: the values (the positions, int64, as a hidden second output); argsort: the positions in `dtype`.
 // Gradients: topk 'value'/'both' and sort scatter the head gradient of the values back to the positions they came
 // from (zero elsewhere); topk 'indices'/'mask' and argsort give a zero gradient (as MXNet).
+#include "ordering.h"
 #include "tensor_util.h"
 
 namespace mxc {
 namespace op {
 
-namespace {
-
-enum class Ret { kValue, kIndices, kMask, kBoth };
-
-// One call's ordering, from the operator and its parameters.
-struct OrderCfg {
-  Ret ret = Ret::kIndices;
-  bool ascend = true;
-};
-
-OrderCfg CfgOf(const OpParams &p) {
+OrderCfg OrderCfgOf(const OpParams &p) {
   OrderCfg c;
   const std::string &name = p.op()->name;
   c.ascend = p.Bool("is_ascend");
   if (name == "sort") {
-    c.ret = Ret::kValue;
+    c.ret = OrderRet::kValue;
   } else if (name == "argsort") {
-    c.ret = Ret::kIndices;
+    c.ret = OrderRet::kIndices;
   } else {
     const std::string &r = p.Str("ret_typ");
-    c.ret = r == "value" ? Ret::kValue : r == "mask" ? Ret::kMask : r == "both" ? Ret::kBoth : Ret::kIndices;
+    c.ret = r == "value"  ? OrderRet::kValue
+            : r == "mask" ? OrderRet::kMask
+            : r == "both" ? OrderRet::kBoth
+                          : OrderRet::kIndices;
   }
   return c;
 }
 
-int NumOut(const OpParams &p) {
-  OrderCfg c = CfgOf(p);
-  return c.ret == Ret::kValue || c.ret == Ret::kBoth ? 2 : 1;
-}
-int NumVisible(const OpParams &p) { return CfgOf(p).ret == Ret::kBoth ? 2 : 1; }
-// As MXNet lists them: operators with two outputs name theirs output0, output1 (one of them hidden or not).
-std::vector<std::string> OutNames(const OpParams &p) {
-  OrderCfg c = CfgOf(p);
-  if (c.ret == Ret::kBoth) return {"output0", "output1"};
-  if (c.ret == Ret::kValue) return {"output0"};
-  return {"output"};
-}
-
-// The data as rows of n elements along the axis: (outer, n, inner), and the k first of each ordered row that are
-// kept.
-struct OrderPlan {
-  int64_t outer = 1, n = 1, inner = 1, k = 1;
-  int axis = -1;  // -1: the flattened input
-};
-
-OrderPlan PlanOf(const OpParams &p, const TShape &d) {
+OrderPlan OrderPlanOf(const OpParams &p, const TShape &d) {
   OrderPlan s;
   if (p.IsNone("axis")) {
     s.n = ShapeSize(d);
@@ -86,11 +60,28 @@ OrderPlan PlanOf(const OpParams &p, const TShape &d) {
   return s;
 }
 
+namespace {
+
+using Ret = OrderRet;
+
+int NumOut(const OpParams &p) {
+  OrderCfg c = OrderCfgOf(p);
+  return c.ret == Ret::kValue || c.ret == Ret::kBoth ? 2 : 1;
+}
+int NumVisible(const OpParams &p) { return OrderCfgOf(p).ret == Ret::kBoth ? 2 : 1; }
+// As MXNet lists them: operators with two outputs name theirs output0, output1 (one of them hidden or not).
+std::vector<std::string> OutNames(const OpParams &p) {
+  OrderCfg c = OrderCfgOf(p);
+  if (c.ret == Ret::kBoth) return {"output0", "output1"};
+  if (c.ret == Ret::kValue) return {"output0"};
+  return {"output"};
+}
+
 void OrderShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const TShape &d = (*in)[0];
   if (d.empty()) return;
-  const OrderCfg c = CfgOf(p);
-  const OrderPlan s = PlanOf(p, d);
+  const OrderCfg c = OrderCfgOf(p);
+  const OrderPlan s = OrderPlanOf(p, d);
   TShape r;
   if (s.axis < 0) {
     r = TShape{s.k};
@@ -122,7 +113,7 @@ int IndexDtype(const OpParams &p) {
 
 // The data may have any dtype with an order (float16 too: its kernels run through float32).
 void OrderType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
-  const OrderCfg c = CfgOf(p);
+  const OrderCfg c = OrderCfgOf(p);
   const int it = IndexDtype(p);
   int t = (*in)[0];
   if (t < 0 && c.ret != Ret::kIndices) t = (*out)[0];
@@ -213,8 +204,8 @@ void OrderForward(MXC_FCOMPUTE_ARGS) {
   std::vector<TBlob> all = in;
   all.insert(all.end(), out.begin(), out.end());
   CheckKernelDtypes(p, all);
-  const OrderCfg c = CfgOf(p);
-  const OrderPlan s = PlanOf(p, in[0].shape);
+  const OrderCfg c = OrderCfgOf(p);
+  const OrderPlan s = OrderPlanOf(p, in[0].shape);
   const TBlob *vout = nullptr, *iout = nullptr, *mout = nullptr;
   OpReq vreq = kNullOp, ireq = kNullOp, mreq = kNullOp;
   switch (c.ret) {
@@ -269,10 +260,10 @@ std::vector<int64_t> Positions(const TBlob &b) {
 void OrderBackward(MXC_FBACKWARD_ARGS) {
   (void)in;
   if (req[0] == kNullOp) return;
-  const OrderCfg c = CfgOf(p);
+  const OrderCfg c = OrderCfgOf(p);
   ZeroIfWrite(ig[0], req[0]);
   if (c.ret == Ret::kIndices || c.ret == Ret::kMask) return;
-  const OrderPlan s = PlanOf(p, ig[0].shape);
+  const OrderPlan s = OrderPlanOf(p, ig[0].shape);
   const auto pos = Positions(out[1]);
   const int64_t K = s.k;
   MXC_ARITH_TYPE_SWITCH(ig[0].dtype, D, {

@@ -447,6 +447,22 @@ int MXCOpGetInfo(MXCOpHandle handle, MXCOpInfo *info) {
   API_END();
 }
 
+// Autograd around an imperative call. Before it (recording only): the arrays it writes must not be in the graph.
+static void CheckRecordedWrites(const Op *op, int n, const MXCNDArrayHandle *outs) {
+  for (int i = 0; i < n; ++i) autograd::CheckWritable(outs[i]->ag, op->name.c_str());
+}
+
+// After it: the call goes on the tape. all: every output of the call; outs: the caller's output handles.
+static void RecordCall(const Op *op, const OpParams &params, int nin, const MXCNDArrayHandle *inputs,
+                       const std::vector<NDArray> &ins, const std::vector<NDArray> &all, int nout,
+                       MXCNDArrayHandle *outs) {
+  std::vector<const autograd::Entry *> ie(nin);
+  for (int i = 0; i < nin; ++i) ie[i] = &inputs[i]->ag;
+  std::vector<autograd::Entry *> oe(nout);
+  for (int i = 0; i < nout; ++i) oe[i] = &outs[i]->ag;
+  autograd::Record(op, params, ie, ins, all, oe);
+}
+
 // The parameters of an invoke or a prepared operator: num keys/vals C strings, checked, parsed by the operator.
 static OpParams ParamsOf(const Op *op, int num, const char **keys, const char **vals) {
   MXC_CHECK(num >= 0, ErrorKind::kValue, "operator ", op->name, ": negative parameter count");
@@ -477,7 +493,10 @@ int MXCOpInvoke(MXCOpHandle handle, int num_inputs, const MXCNDArrayHandle *inpu
   bool given = *outputs != nullptr && *num_outputs > 0;
   if (given)
     for (int i = 0; i < *num_outputs; ++i) args.outs().push_back(ArrayOf((*outputs)[i], "output"));
-  Invoke(op, params, args.ins(), &args.outs(), false);
+  const bool rec = autograd::IsRecording();
+  if (rec && given) CheckRecordedWrites(op, *num_outputs, *outputs);
+  std::vector<NDArray> all;
+  Invoke(op, params, args.ins(), &args.outs(), autograd::IsTraining(), rec ? &all : nullptr);
   if (!given) {
     auto *r = Ret();
     r->handles.clear();
@@ -485,6 +504,7 @@ int MXCOpInvoke(MXCOpHandle handle, int num_inputs, const MXCNDArrayHandle *inpu
     *num_outputs = static_cast<int>(args.outs().size());
     *outputs = r->handles.data();
   }
+  if (rec) RecordCall(op, params, num_inputs, inputs, args.ins(), all, *num_outputs, *outputs);
   API_END();
 }
 
@@ -553,7 +573,10 @@ int MXCPreparedOpInvoke(MXCPreparedOpHandle handle, int num_inputs, const MXCNDA
   for (int i = 0; i < num_inputs; ++i) args.ins().push_back(ArrayOf(inputs[i], "input"));
   if (!alloc)
     for (int i = 0; i < num_outputs; ++i) args.outs().push_back(ArrayOf(outputs[i], "output"));
-  Invoke(op, p->params, args.ins(), &args.outs(), false);
+  const bool rec = autograd::IsRecording();
+  if (rec && !alloc) CheckRecordedWrites(op, num_outputs, outputs);
+  std::vector<NDArray> all;
+  Invoke(op, p->params, args.ins(), &args.outs(), autograd::IsTraining(), rec ? &all : nullptr);
   if (alloc) {
     // New handles only once nothing can fail any more: on an error, outputs stay NULL.
     int made = 0;
@@ -567,6 +590,7 @@ int MXCPreparedOpInvoke(MXCPreparedOpHandle handle, int num_inputs, const MXCNDA
       throw;
     }
   }
+  if (rec) RecordCall(op, p->params, num_inputs, inputs, args.ins(), all, num_outputs, outputs);
   API_END();
 }
 
@@ -580,8 +604,15 @@ static void InvokePreparedInto(MXCPreparedOpHandle handle, int nin, const MXCNDA
             " outputs; use MXCPreparedOpInvoke");
   InvokeArgs args;
   for (int i = 0; i < nin; ++i) args.ins().push_back(ArrayOf(inputs[i], "input"));
-  Invoke(p->op, p->params, args.ins(), &args.outs(), false);
+  if (!autograd::IsRecording()) {
+    Invoke(p->op, p->params, args.ins(), &args.outs(), autograd::IsTraining());
+    *out = NewHandle(args.outs()[0]);
+    return;
+  }
+  std::vector<NDArray> all;
+  Invoke(p->op, p->params, args.ins(), &args.outs(), autograd::IsTraining(), &all);
   *out = NewHandle(args.outs()[0]);
+  RecordCall(p->op, p->params, nin, inputs, args.ins(), all, 1, out);
 }
 
 int MXCPreparedOpInvokeUnary(MXCPreparedOpHandle op, MXCNDArrayHandle in, MXCNDArrayHandle *out) {
@@ -621,5 +652,118 @@ int MXCCPUMemoryStats(int64_t *in_use, int64_t *cached, int64_t *peak) {
 int MXCCPUReleaseCache(void) {
   API_BEGIN();
   storage::CPUReleaseCache();
+  API_END();
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Autograd
+// ------------------------------------------------------------------------------------------------------------------
+int MXCAutogradSetIsRecording(int recording, int *prev) {
+  API_BEGIN();
+  bool p = autograd::SetRecording(recording != 0);
+  if (prev) *prev = p ? 1 : 0;
+  API_END();
+}
+
+int MXCAutogradSetIsTraining(int training, int *prev) {
+  API_BEGIN();
+  bool p = autograd::SetTraining(training != 0);
+  if (prev) *prev = p ? 1 : 0;
+  API_END();
+}
+
+int MXCAutogradIsRecording(int *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  *out = autograd::IsRecording() ? 1 : 0;
+  API_END();
+}
+
+int MXCAutogradIsTraining(int *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  *out = autograd::IsTraining() ? 1 : 0;
+  API_END();
+}
+
+int MXCAutogradMarkVariables(int num, const MXCNDArrayHandle *vars, const int *grad_reqs,
+                             const MXCNDArrayHandle *grads) {
+  API_BEGIN();
+  MXC_CHECK(num >= 0, ErrorKind::kValue, "mark_variables: negative count");
+  if (num == 0) return 0;
+  CheckPtr(vars, "vars");
+  CheckPtr(grad_reqs, "grad_reqs");
+  CheckPtr(grads, "grads");
+  // Everything is checked before the first variable is marked.
+  std::vector<NDArray> g(num);
+  for (int i = 0; i < num; ++i) {
+    ArrayOf(vars[i], "variable");
+    const int r = grad_reqs[i];
+    MXC_CHECK(r >= MXC_GRAD_NULL && r <= MXC_GRAD_ADD, ErrorKind::kValue, "mark_variables: grad_req ", r,
+              " of variable ", i, " is not null (0), write (1) or add (3)");
+    if (r != MXC_GRAD_NULL) g[i] = ArrayOf(grads[i], "gradient");
+  }
+  for (int i = 0; i < num; ++i) {
+    autograd::Entry e;
+    const int r = grad_reqs[i];
+    autograd::MarkVariable(&e, vars[i]->arr, g[i], r == MXC_GRAD_NULL ? kNullOp : r == MXC_GRAD_ADD ? kAddTo : kWriteTo);
+    vars[i]->ag = std::move(e);
+  }
+  API_END();
+}
+
+int MXCAutogradBackward(int num_heads, const MXCNDArrayHandle *heads, const MXCNDArrayHandle *head_grads,
+                        int num_variables, const MXCNDArrayHandle *vars, int retain_graph, int is_train,
+                        MXCNDArrayHandle *grads) {
+  API_BEGIN();
+  MXC_CHECK(num_heads > 0, ErrorKind::kValue, "backward: no head array given");
+  MXC_CHECK(num_variables >= 0, ErrorKind::kValue, "backward: negative variable count");
+  CheckPtr(heads, "heads");
+  std::vector<autograd::Entry> he, ve;
+  std::vector<NDArray> ha, hg;
+  for (int i = 0; i < num_heads; ++i) {
+    ha.push_back(ArrayOf(heads[i], "head"));
+    he.push_back(heads[i]->ag);
+  }
+  if (head_grads != nullptr)
+    for (int i = 0; i < num_heads; ++i)
+      hg.push_back(head_grads[i] == nullptr ? NDArray() : ArrayOf(head_grads[i], "head gradient"));
+  if (num_variables > 0) {
+    CheckPtr(vars, "vars");
+    CheckPtr(grads, "grads");
+    for (int i = 0; i < num_variables; ++i) {
+      ArrayOf(vars[i], "variable");
+      ve.push_back(vars[i]->ag);
+      grads[i] = nullptr;
+    }
+  }
+  std::vector<NDArray> out;
+  autograd::Backward(he, ha, hg, ve, retain_graph != 0, is_train != 0, &out);
+  for (int i = 0; i < num_variables; ++i) grads[i] = NewHandle(out[i]);
+  API_END();
+}
+
+int MXCNDArrayGetGrad(MXCNDArrayHandle handle, MXCNDArrayHandle *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  *out = nullptr;
+  ArrayOf(handle);
+  NDArray g = autograd::GradOf(handle->ag);
+  if (!g.is_none()) *out = NewHandle(g);
+  API_END();
+}
+
+int MXCNDArrayDetach(MXCNDArrayHandle handle, MXCNDArrayHandle *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  *out = NewHandle(ArrayOf(handle));
+  API_END();
+}
+
+int MXCNDArrayIsInGraph(MXCNDArrayHandle handle, int *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  ArrayOf(handle);
+  *out = handle->ag.Live() ? 1 : 0;
   API_END();
 }

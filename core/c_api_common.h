@@ -5,12 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "autograd.h"
 #include "base.h"
 #include "ndarray.h"
 
 // Handle structs (the opaque types of mxc.h).
 struct MXCNDArray_ {
   mxc::NDArray arr;
+  mxc::autograd::Entry ag;  // where the array is in the autograd graph (empty outside it)
   uint32_t magic = 0x4e444152;  // "NDAR"; cleared on free to catch use after free
 };
 

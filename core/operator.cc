@@ -543,7 +543,7 @@ void InvokeOpr::Run(const RunContext &) {
 }  // namespace
 
 void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &inputs, std::vector<NDArray> *outputs,
-            bool is_train) {
+            bool is_train, std::vector<NDArray> *all_outputs) {
   const int nin = op->NumInputs(params);
   const int nout = op->NumOutputs(params);
   const int nvis = op->NumVisibleOutputs(params);
@@ -672,6 +672,7 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
   r->dev = dev;
   // The caller's outputs are set before the push: the record may be run and given back inside it.
   if (!given) outputs->assign(outs.begin(), outs.begin() + nvis);
+  if (all_outputs) all_outputs->assign(outs.begin(), outs.end());
 
   guard.r = nullptr;  // the engine releases it from here on
   Engine::Get()->PushOpr(r, dev, reads.data(), static_cast<int>(reads.size()), writes.data(),

@@ -313,9 +313,10 @@ void SameTypeInfer(const OpParams &p, std::vector<int> *in, std::vector<int> *ou
 // Imperative execution (used by the C API and tests)
 // ----------------------------------------------------------------------------------------------------------------
 // Runs op on inputs. If outputs is empty, allocates them; otherwise writes into them (shapes and dtypes checked).
-// Validation errors are thrown here; kernel errors surface at the next wait on an output.
+// Validation errors are thrown here; kernel errors surface at the next wait on an output. all_outputs (may be null)
+// receives every output, hidden ones included (what autograd records).
 void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &inputs, std::vector<NDArray> *outputs,
-            bool is_train = false);
+            bool is_train = false, std::vector<NDArray> *all_outputs = nullptr);
 
 // The generator of a device.
 std::mt19937_64 *DeviceRNG(const Device &dev);

@@ -54,7 +54,7 @@
 
 /* Version of this header; MXCGetVersion() returns the library's. Bindings check MAJOR equality at load. */
 #define MXC_VERSION_MAJOR 0
-#define MXC_VERSION_MINOR 2
+#define MXC_VERSION_MINOR 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -430,6 +430,58 @@ MXC_API int MXCExecutorPrint(MXCExecutorHandle exec, const char **out);
 
 /*! \brief Releases an executor. NULL is allowed. */
 MXC_API int MXCExecutorFree(MXCExecutorHandle exec);
+
+/* ================================================================================================================ */
+/* Autograd                                                                                                         */
+/* ================================================================================================================ */
+/* Imperative differentiation, as MXNet's autograd. While the calling thread records, every operator call (through
+ * MXCOpInvoke or the prepared-operator functions) with an input in the graph is kept, with what its gradient needs;
+ * an array is in the graph when it was marked as a variable or computed, while recording, from one. A backward from
+ * such arrays runs the recorded operators' gradient kernels in reverse order, on the engine (errors surface at the
+ * next wait on a gradient). Views (MXCNDArraySlice/At/Reshape) and copies by other functions are not recorded: a
+ * binding differentiating through reshapes and slices calls the operators (Reshape, slice_axis, ...) instead.
+ * While recording, an operator call writing into an array that is in the graph fails (a ValueError): that write
+ * would change what the gradient reads. Recording and training flags are per thread. */
+
+/*! \brief Turns recording on (1) or off (0) for the calling thread; *prev (may be NULL) gets the previous flag. */
+MXC_API int MXCAutogradSetIsRecording(int recording, int *prev);
+
+/*! \brief Sets the training flag of the calling thread: operators called imperatively run in training mode
+ *  (Dropout drops, BatchNorm uses batch statistics) while it is 1. *prev (may be NULL) gets the previous flag. */
+MXC_API int MXCAutogradSetIsTraining(int training, int *prev);
+
+/*! \brief The recording flag of the calling thread. */
+MXC_API int MXCAutogradIsRecording(int *out);
+
+/*! \brief The training flag of the calling thread. */
+MXC_API int MXCAutogradIsTraining(int *out);
+
+/*! \brief Marks arrays as variables of the graph (MXNet's attach_grad): backward writes the gradient of vars[i] into
+ *  grads[i] by grad_reqs[i] (MXCGradReq: null, write or add; grads[i] may be NULL for null), an array of the
+ *  variable's shape, dtype and device. Marking again replaces the earlier mark. */
+MXC_API int MXCAutogradMarkVariables(int num, const MXCNDArrayHandle *vars, const int *grad_reqs,
+                                     const MXCNDArrayHandle *grads);
+
+/*! \brief Backward from num_heads arrays in the graph. head_grads: NULL, or one per head (a NULL entry: ones; a loss
+ *  output such as SoftmaxOutput ignores its head gradient). num_variables == 0: every marked variable reached gets
+ *  its gradient written into its gradient array by its request (variables not reached keep theirs), and grads may
+ *  be NULL. num_variables > 0 (MXNet's autograd.grad): vars must be marked variables; grads (num_variables
+ *  entries) receives their gradients as new arrays (owned: free each with MXCNDArrayFree; zeros where a variable is
+ *  not reached), and no gradient array is written. The graph walked is freed unless retain_graph is 1 (then
+ *  backward may run through it again). is_train: the training mode the gradient kernels run in. */
+MXC_API int MXCAutogradBackward(int num_heads, const MXCNDArrayHandle *heads, const MXCNDArrayHandle *head_grads,
+                                int num_variables, const MXCNDArrayHandle *vars, int retain_graph, int is_train,
+                                MXCNDArrayHandle *grads);
+
+/*! \brief The gradient array of a marked variable, as a new handle on the same storage (owned: free with
+ *  MXCNDArrayFree); *out is NULL when the array is not a variable or was marked with grad_req null. */
+MXC_API int MXCNDArrayGetGrad(MXCNDArrayHandle handle, MXCNDArrayHandle *out);
+
+/*! \brief A new handle on the same storage, outside the graph (MXNet's detach). Owned: free with MXCNDArrayFree. */
+MXC_API int MXCNDArrayDetach(MXCNDArrayHandle handle, MXCNDArrayHandle *out);
+
+/*! \brief *out = 1 when the array is in the graph (a variable, or recorded and not yet freed by a backward). */
+MXC_API int MXCNDArrayIsInGraph(MXCNDArrayHandle handle, int *out);
 
 /* ================================================================================================================ */
 /* Engine                                                                                                           */

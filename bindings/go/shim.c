@@ -324,3 +324,17 @@ int go_ExecutorPrint(MXCExecutorHandle e, char **out, char **err) {
 	return 0;
 }
 int go_ExecutorFree(MXCExecutorHandle e, char **err) { MXCGO_CALL(MXCExecutorFree(e)); return 0; }
+
+// ---- autograd ----
+int go_AutogradSetIsRecording(int on, int *prev, char **err) { MXCGO_CALL(MXCAutogradSetIsRecording(on, prev)); return 0; }
+int go_AutogradSetIsTraining(int on, int *prev, char **err) { MXCGO_CALL(MXCAutogradSetIsTraining(on, prev)); return 0; }
+int go_AutogradMarkVariables(int num, const MXCNDArrayHandle *vars, const int *reqs, const MXCNDArrayHandle *grads, char **err) {
+	MXCGO_CALL(MXCAutogradMarkVariables(num, vars, reqs, grads));
+	return 0;
+}
+int go_AutogradBackward(int nh, const MXCNDArrayHandle *heads, const MXCNDArrayHandle *head_grads, int nv, const MXCNDArrayHandle *vars, int retain, int train, MXCNDArrayHandle *grads, char **err) {
+	MXCGO_CALL(MXCAutogradBackward(nh, heads, head_grads, nv, vars, retain, train, grads));
+	return 0;
+}
+int go_NDArrayGetGrad(MXCNDArrayHandle h, MXCNDArrayHandle *out, char **err) { MXCGO_CALL(MXCNDArrayGetGrad(h, out)); return 0; }
+int go_NDArrayDetach(MXCNDArrayHandle h, MXCNDArrayHandle *out, char **err) { MXCGO_CALL(MXCNDArrayDetach(h, out)); return 0; }

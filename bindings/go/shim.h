@@ -34,6 +34,12 @@ int go_NDArrayReshape(MXCNDArrayHandle h, int ndim, const int64_t *shape, MXCNDA
 int go_NDArraySharesStorage(MXCNDArrayHandle a, MXCNDArrayHandle b, int *out, char **err);
 int go_NDArrayWaitToRead(MXCNDArrayHandle h, char **err);
 int go_NDArrayWaitToWrite(MXCNDArrayHandle h, char **err);
+int go_AutogradSetIsRecording(int on, int *prev, char **err);
+int go_AutogradSetIsTraining(int on, int *prev, char **err);
+int go_AutogradMarkVariables(int num, const MXCNDArrayHandle *vars, const int *reqs, const MXCNDArrayHandle *grads, char **err);
+int go_AutogradBackward(int nh, const MXCNDArrayHandle *heads, const MXCNDArrayHandle *head_grads, int nv, const MXCNDArrayHandle *vars, int retain, int train, MXCNDArrayHandle *grads, char **err);
+int go_NDArrayGetGrad(MXCNDArrayHandle h, MXCNDArrayHandle *out, char **err);
+int go_NDArrayDetach(MXCNDArrayHandle h, MXCNDArrayHandle *out, char **err);
 int go_NDArraySave(const char *fname, int num, const MXCNDArrayHandle *h, const char **keys, char **err);
 int go_NDArraySaveToBuffer(int num, const MXCNDArrayHandle *h, const char **keys, void **buf, int64_t *size, char **err);
 int go_NDArrayLoad(const char *fname, int *num, MXCNDArrayHandle **out, int *nkeys, char **keybuf, int64_t *keylen, char **err);

@@ -5,8 +5,8 @@ this module only uses them through ``invoke`` and the cached handles below.
 """
 import numpy as np
 
-from ..base import (ffi, lib, check_call, last_error, MXNetError, MXNetTypeError, c_str, py_str, c_params, _cstr,
-                    dtype_code, dtype_np, dtype_name, numeric_types, integer_types, op_meta, has_op)
+from ..base import (ffi, lib, check_call, last_error, error_from_message, MXNetError, MXNetTypeError, c_str,
+                    py_str, c_params, _cstr, dtype_code, dtype_np, dtype_name, numeric_types, integer_types, op_meta, has_op)
 from ..context import Context, current_context, cpu
 
 __all__ = ["NDArray", "invoke", "empty", "zeros", "ones", "full", "array", "arange", "save", "load",
@@ -108,6 +108,20 @@ def invoke(op, inputs, out=None, nparams=0, keys=_NULL, vals=_NULL):
     if ret:
         raise last_error()
     return out
+
+
+_IS_RECORDING = lib.MXCAutogradIsRecording
+_IN_GRAPH = lib.MXCNDArrayIsInGraph
+
+
+def _recorded(arr):
+    """True while this thread records and arr is in the autograd graph: then reads of parts of arr (slices, rows,
+    reshapes) go through operators, which are recorded, instead of views, which are not."""
+    r = ffi.new("int *")
+    if _IS_RECORDING(r) or not r[0]:
+        return False
+    check_call(_IN_GRAPH(arr.handle, r))
+    return bool(r[0])
 
 
 def _invoke2(op, a, b):
@@ -686,6 +700,8 @@ class NDArray(object):
         return self._reshape_view(shape)
 
     def _reshape_view(self, shape):
+        if _recorded(self):
+            return _call(_OPS.reshape, (self,), shape=shape)
         out = ffi.new("MXCNDArrayHandle *")
         dims = ffi.new("int64_t[]", list(shape)) if shape else _NULL
         check_call(lib.MXCNDArrayReshape(self.handle, len(shape), dims, out))
@@ -703,6 +719,34 @@ class NDArray(object):
         check_call(lib.MXCNDArrayAt(self.handle, idx, out))
         return NDArray(out[0], self.writable)
 
+    # -- autograd -------------------------------------------------------------------------------------------------
+    def attach_grad(self, grad_req="write", stype=None):
+        """Marks the array as a variable of autograd: ``backward`` writes (``'write'``) or adds (``'add'``) its
+        gradient into ``self.grad``, a new array of zeros."""
+        if stype not in (None, "default"):
+            raise ValueError("attach_grad: only dense gradients (stype 'default') are supported, got %r" % (stype,))
+        from .. import autograd
+        autograd.mark_variables([self], [zeros(self.shape, self.context, self.dtype)], grad_req)
+
+    @property
+    def grad(self):
+        """The gradient array of a variable (``attach_grad``), or None."""
+        out = ffi.new("MXCNDArrayHandle *")
+        check_call(lib.MXCNDArrayGetGrad(self.handle, out))
+        return None if out[0] == _NULL else _new(out[0])
+
+    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        """Computes the gradient of this array (recorded under ``autograd.record()``) with respect to the variables;
+        ``out_grad``: its own gradient (None: ones)."""
+        from .. import autograd
+        autograd.backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
+
+    def detach(self):
+        """The same array outside the autograd graph (no gradient flows through it)."""
+        out = ffi.new("MXCNDArrayHandle *")
+        check_call(lib.MXCNDArrayDetach(self.handle, out))
+        return NDArray(out[0], self.writable)
+
     def shares_memory_with(self, other):
         """True when both arrays view the same storage."""
         r = ffi.new("int *")
@@ -711,7 +755,8 @@ class NDArray(object):
 
     # -- indexing -------------------------------------------------------------------------------------------------
     def __getitem__(self, key):
-        if _is_int(key):
+        recorded = _recorded(self)  # views are not recorded: a copy through the slice operator instead
+        if _is_int(key) and not recorded:
             # Fast path: a row view.
             dim = self.shape[0]
             if key < -dim or key >= dim:
@@ -723,7 +768,7 @@ class NDArray(object):
             raise TypeError("NDArray supports advanced (array) indexing only as a single integer array on the "
                             "first axis, got %r" % (key,))
         entries, out_shape = _parse_basic_key(self.shape, key)
-        v = _view_of(self, entries)
+        v = None if recorded else _view_of(self, entries)
         if v is None:
             if any(e[0] == "s" and e[4] == 0 for e in entries):
                 return empty(out_shape, self.context, self.dtype)
@@ -747,6 +792,11 @@ class NDArray(object):
     def __setitem__(self, key, value):
         if not self.writable:
             raise ValueError("trying to assign to a read-only NDArray")
+        if _recorded(self):
+            raise error_from_message("ValueError: NDArray.__setitem__: writing into an array that is already in a "
+                                     "computational graph would make its gradient wrong. Call backward first (it "
+                                     "frees the graph), or write outside autograd.record(); in-place operations "
+                                     "(+=, *=, x[:] = ..., out=) cannot be recorded")
         if _is_advanced_key(key) or (isinstance(key, tuple) and any(_is_advanced_key(k) for k in key)):
             raise TypeError("assignment with array indices is not supported; use basic indexing (ints, slices)")
         if _is_int(key):

@@ -49,6 +49,25 @@ export class NDArray extends Handle {
   sharesStorageWith(other: NDArray): boolean;
   waitToRead(): this;
   waitToWrite(): this;
+  /** Marks the array as an autograd variable (gradient array of zeros, written or added by backward). */
+  attachGrad(gradReq?: 'write' | 'add' | 'null'): void;
+  /** The gradient array of a variable, or null. */
+  readonly grad: NDArray | null;
+  /** Backward from this recorded array into the variables' gradients (headGrad: default ones). */
+  backward(headGrad?: NDArray | null, options?: { retainGraph?: boolean }): void;
+  /** The same array outside the autograd graph. */
+  detach(): NDArray;
+}
+
+/** mx.autograd: operator calls inside record(fn) with an input in the graph are recorded for backward. */
+export interface Autograd {
+  record<T>(fn: () => T, options?: { trainMode?: boolean }): T;
+  isRecording(): boolean;
+  isTraining(): boolean;
+  backward(heads: NDArray[], headGrads?: (NDArray | null)[] | null, options?: { retainGraph?: boolean }): void;
+  /** The gradients of heads with respect to vars, as new arrays (the variables' gradient arrays untouched). */
+  grad(heads: NDArray[], vars: NDArray[], headGrads?: (NDArray | null)[] | null,
+       options?: { retainGraph?: boolean }): NDArray[];
 }
 
 export interface OpInput { name: string; isAux: boolean; }
@@ -192,6 +211,7 @@ export interface Mxc {
   readonly ops: Map<string, OpInfo>;
   readonly nd: ND;
   readonly sym: Sym;
+  readonly autograd: Autograd;
   readonly engine: string;
   readonly errors: {
     MXCError: typeof MXCError; ShapeError: typeof ShapeError; MXCTypeError: typeof MXCTypeError;

@@ -11,7 +11,7 @@ import { instantiate, Runtime, DTYPES } from './src/runtime.js';
 import {
   MXCError, ShapeError, MXCTypeError, ValueError, IndexError, IOError, DeviceError, InternalError,
 } from './src/errors.js';
-import { NDArray, array, empty, normShape, saveToBytes, loadFromBytes } from './src/ndarray.js';
+import { NDArray, array, empty, normShape, saveToBytes, loadFromBytes, autogradBackward } from './src/ndarray.js';
 import { readRegistry, makeNDFunction, makeSymFunction, paramString } from './src/ops.js';
 import { Symbol as MXSymbol } from './src/symbol.js';
 import { Executor } from './src/executor.js';
@@ -23,7 +23,7 @@ export {
 };
 
 /** The major and minor version of include/mxc.h this binding was written against (checked at load). */
-export const HEADER_VERSION = { major: 0, minor: 2 };
+export const HEADER_VERSION = { major: 0, minor: 3 };
 
 /** Loads the WebAssembly module and returns the library's API (see index.d.ts). options: wasmURL (where to
  *  fetch mxc.wasm; default: dist/mxc.wasm next to this package), wasmBinary (its bytes), wasmModule (a compiled
@@ -83,6 +83,32 @@ class Mxc {
     }
     this.nd = nd;
     this.sym = sym;
+    // mx.autograd: record operator calls made inside fn, then backward from their results (MXNet's autograd).
+    const flag = (fn, v) => rt.scratch((s) => {
+      const prev = s.out();
+      rt.call(fn, v ? 1 : 0, prev);
+      return rt.readI32(prev) !== 0;
+    });
+    const get = (fn) => rt.query(fn, [], 1, (o) => rt.readI32(o) !== 0);
+    this.autograd = {
+      record: (fn, { trainMode = true } = {}) => {
+        const r = flag('MXCAutogradSetIsRecording', true);
+        const t = flag('MXCAutogradSetIsTraining', trainMode);
+        try {
+          return fn();
+        } finally {
+          flag('MXCAutogradSetIsTraining', t);
+          flag('MXCAutogradSetIsRecording', r);
+        }
+      },
+      isRecording: () => get('MXCAutogradIsRecording'),
+      isTraining: () => get('MXCAutogradIsTraining'),
+      backward: (heads, headGrads = null, { retainGraph = false } = {}) => {
+        autogradBackward(rt, heads, headGrads, retainGraph);
+      },
+      grad: (heads, vars, headGrads = null, { retainGraph = false } = {}) =>
+        autogradBackward(rt, heads, headGrads, retainGraph, vars),
+    };
   }
 
   /** The OpInfo of an operator by name or alias (undefined if unknown). */

@@ -1,6 +1,6 @@
 // NDArray: an n-dimensional array in the wasm memory (a handle of the library).
 import { Handle } from './handle.js';
-import { bindingError } from './errors.js';
+import { bindingError, ValueError } from './errors.js';
 import { dtypeOf, dtypeOfTypedArray } from './runtime.js';
 
 export class NDArray extends Handle {
@@ -93,6 +93,41 @@ export class NDArray extends Handle {
     const rt = this._rt;
     return rt.query('MXCNDArrayReshape', (s) => [this.handle, shape.length, s.i64s(shape)], 1,
       (o) => new NDArray(rt, rt.readPtr(o)));
+  }
+  /** Marks the array as an autograd variable: backward writes ('write') or adds ('add') its gradient into a new
+   *  array of zeros, `grad`. */
+  attachGrad(gradReq = 'write') {
+    const rt = this._rt;
+    const codes = { null: 0, write: 1, add: 3 };
+    if (!(gradReq in codes)) throw new ValueError(`attachGrad: gradReq must be 'null', 'write' or 'add', got ${gradReq}`);
+    const g = empty(rt, this.shape, this.dtype);
+    try {
+      rt.scratch((s) => {
+        const zeros = s.alloc(this.size * dtypeOf(this.dtype).bytes);
+        rt.u8.fill(0, zeros, zeros + this.size * dtypeOf(this.dtype).bytes);
+        rt.call('MXCNDArraySyncCopyFromCPU', g.handle, zeros, BigInt(this.size));
+        rt.call('MXCAutogradMarkVariables', 1, s.u32s([this.handle]), s.i32s([codes[gradReq]]), s.u32s([g.handle]));
+      });
+    } finally {
+      g.dispose();
+    }
+  }
+  /** The gradient array of a variable (attachGrad), or null. */
+  get grad() {
+    const rt = this._rt;
+    return rt.query('MXCNDArrayGetGrad', [this.handle], 1, (o) => {
+      const p = rt.readPtr(o);
+      return p ? new NDArray(rt, p) : null;
+    });
+  }
+  /** Backward from this array (recorded inside mx.autograd.record) into the variables' gradients; headGrad: its
+   *  own gradient (default: ones). */
+  backward(headGrad = null, { retainGraph = false } = {}) {
+    autogradBackward(this._rt, [this], headGrad ? [headGrad] : null, retainGraph);
+  }
+  /** The same array outside the autograd graph. */
+  detach() {
+    return this._view('MXCNDArrayDetach');
   }
   _view(fn, ...args) {
     const rt = this._rt;
@@ -227,5 +262,22 @@ export function loadFromBytes(rt, bytes) {
     const out = {};
     names.forEach((k, i) => { out[k] = wrapped[i]; });
     return out;
+  });
+}
+
+/** Backward from heads into the variables' gradient arrays, or (vars given) into new arrays returned. */
+export function autogradBackward(rt, heads, headGrads, retainGraph, vars = null) {
+  if (headGrads && headGrads.length !== heads.length) {
+    throw new ValueError(`backward: ${heads.length} heads but ${headGrads.length} head gradients`);
+  }
+  return rt.scratch((s) => {
+    const hg = headGrads ? s.u32s(headGrads.map((g) => (g ? g.handle : 0))) : 0;
+    const nv = vars ? vars.length : 0;
+    const out = nv ? s.u32s(new Array(nv).fill(0)) : 0;
+    rt.call('MXCAutogradBackward', heads.length, s.u32s(heads.map((h) => h.handle)), hg, nv,
+      nv ? s.u32s(vars.map((v) => v.handle)) : 0, retainGraph ? 1 : 0, 1, out);
+    const res = [];
+    for (let i = 0; i < nv; ++i) res.push(new NDArray(rt, rt.readPtr(out + 4 * i)));
+    return res;
   });
 }

@@ -23,6 +23,7 @@ struct Node {
   // A variable's gradient array and request.
   NDArray grad;
   OpReq req = kNullOp;
+  bool fresh_grad = false;  // written by a backward since last cleared
 
   Node() = default;
   Node(const Node &) = delete;
@@ -107,6 +108,14 @@ void MarkVariable(Entry *entry, const NDArray &var, const NDArray &grad, OpReq r
 }
 
 NDArray GradOf(const Entry &entry) { return entry.IsVariable() ? entry.node->grad : NDArray(); }
+
+bool FreshGrad(const Entry &entry) { return entry.IsVariable() && entry.node->fresh_grad; }
+
+void SetFreshGrad(const Entry &entry, bool fresh) {
+  MXC_CHECK(entry.IsVariable(), ErrorKind::kValue,
+            "set_grad_state: the array is not an autograd variable (attach_grad or mark_variables)");
+  entry.node->fresh_grad = fresh;
+}
 
 void CheckWritable(const Entry &out, const char *what) {
   MXC_CHECK(!out.Live(), ErrorKind::kValue, what,
@@ -309,6 +318,7 @@ void Backward(const std::vector<Entry> &heads, const std::vector<NDArray> &head_
     for (size_t i = 0; i < order.size(); ++i) {
       Node *n = order[i];
       if (n->op != nullptr || !need[i] || ograd[i][0].is_none()) continue;
+      n->fresh_grad = true;
       std::vector<NDArray> out{n->grad};
       if (n->req == kAddTo) Invoke(add, OpParams(add, {}), {n->grad, ograd[i][0]}, &out);
       else Invoke(copy, OpParams(copy, {}), {ograd[i][0]}, &out);

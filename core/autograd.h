@@ -40,6 +40,10 @@ bool SetTraining(bool on);
 void MarkVariable(Entry *entry, const NDArray &var, const NDArray &grad, OpReq req);
 // The gradient array of a variable entry (none for other entries).
 NDArray GradOf(const Entry &entry);
+// Whether a backward has written the variable's gradient since the flag was last cleared (MXNet's fresh_grad:
+// Gluon's Trainer refuses stale gradients). False for other entries; setting it on them is a ValueError.
+bool FreshGrad(const Entry &entry);
+void SetFreshGrad(const Entry &entry, bool fresh);
 
 // After an imperative call of op: records it when recording is on and an input is in the graph. in_entries: one per
 // input (null or empty: outside the graph); outputs: every output, hidden ones included; out_entries: the entries

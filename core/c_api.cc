@@ -767,3 +767,18 @@ int MXCNDArrayIsInGraph(MXCNDArrayHandle handle, int *out) {
   *out = handle->ag.Live() ? 1 : 0;
   API_END();
 }
+
+int MXCNDArrayGetGradState(MXCNDArrayHandle handle, int *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  ArrayOf(handle);
+  *out = autograd::FreshGrad(handle->ag) ? 1 : 0;
+  API_END();
+}
+
+int MXCNDArraySetGradState(MXCNDArrayHandle handle, int fresh) {
+  API_BEGIN();
+  ArrayOf(handle);
+  autograd::SetFreshGrad(handle->ag, fresh != 0);
+  API_END();
+}

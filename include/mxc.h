@@ -480,6 +480,13 @@ MXC_API int MXCNDArrayGetGrad(MXCNDArrayHandle handle, MXCNDArrayHandle *out);
 /*! \brief A new handle on the same storage, outside the graph (MXNet's detach). Owned: free with MXCNDArrayFree. */
 MXC_API int MXCNDArrayDetach(MXCNDArrayHandle handle, MXCNDArrayHandle *out);
 
+/*! \brief Whether a backward has written the gradient of a variable since the state was last set to 0 (*out: 1
+ *  or 0; 0 for arrays that are not variables). Gluon's Trainer uses it to refuse stale gradients, as MXNet. */
+MXC_API int MXCNDArrayGetGradState(MXCNDArrayHandle handle, int *out);
+
+/*! \brief Sets that state of a variable (a ValueError for arrays that are not variables). */
+MXC_API int MXCNDArraySetGradState(MXCNDArrayHandle handle, int fresh);
+
 /*! \brief *out = 1 when the array is in the graph (a variable, or recorded and not yet freed by a backward). */
 MXC_API int MXCNDArrayIsInGraph(MXCNDArrayHandle handle, int *out);
 

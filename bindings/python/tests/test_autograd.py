@@ -184,6 +184,26 @@ def test_retain_graph():
     assert _np(p.grad) == [6., 12., 18.]
 
 
+def test_fresh_grad_state_as_mxnet():
+    # MXNet 1.9.1: 0 after attach_grad, 1 after a backward, settable, untouched by autograd.grad.
+    x = nd.ones(2)
+    x.attach_grad()
+    assert x._fresh_grad is False
+    with autograd.record():
+        y = x * 2
+    y.backward()
+    assert x._fresh_grad is True
+    x._fresh_grad = False
+    assert x._fresh_grad is False
+    with autograd.record():
+        y = x * 2
+    autograd.grad(y, [x])
+    assert x._fresh_grad is False
+    assert nd.ones(2)._fresh_grad is False
+    with pytest.raises(MXNetError, match="not an autograd variable"):
+        nd.ones(2)._fresh_grad = True
+
+
 def test_leaf_modified_after_recording_is_read_by_backward():
     # MXNet keeps references to the arrays a gradient reads: a later write is seen (MXNet 1.9.1 prints [20, 20]).
     e = nd.array([1., 2.])

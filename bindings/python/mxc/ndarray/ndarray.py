@@ -741,6 +741,17 @@ class NDArray(object):
         from .. import autograd
         autograd.backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
 
+    @property
+    def _fresh_grad(self):
+        """Whether a backward wrote this variable's gradient since the flag was cleared (Gluon's Trainer)."""
+        r = ffi.new("int *")
+        check_call(lib.MXCNDArrayGetGradState(self.handle, r))
+        return bool(r[0])
+
+    @_fresh_grad.setter
+    def _fresh_grad(self, state):
+        check_call(lib.MXCNDArraySetGradState(self.handle, 1 if state else 0))
+
     def detach(self):
         """The same array outside the autograd graph (no gradient flows through it)."""
         out = ffi.new("MXCNDArrayHandle *")

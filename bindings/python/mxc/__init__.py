@@ -28,3 +28,4 @@ from . import executor  # noqa: E402
 from . import lr_scheduler, metric, io, initializer, optimizer, callback, model, module  # noqa: E402
 from . import initializer as init  # noqa: E402
 from . import module as mod  # noqa: E402
+from . import gluon  # noqa: E402

@@ -1,0 +1,475 @@
+"""Parameters of Gluon blocks: ``Parameter``, ``Constant`` and ``ParameterDict``.
+
+A Parameter holds one array (and its gradient) on one device. Its shape may contain 0 for dimensions that are
+unknown until the first forward pass; ``initialize`` then only records the request, and the block fills the shape
+in and finishes it (``_complete``) when data arrives.
+"""
+import re
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import autograd
+from .. import initializer as _init_mod
+from .. import ndarray as nd
+from ..base import MXNetError
+from ..context import Context, current_context
+
+__all__ = ["DeferredInitializationError", "Parameter", "Constant", "ParameterDict"]
+
+_GRAD_REQS = ("write", "add", "null")
+
+
+class DeferredInitializationError(MXNetError):
+    """Raised when the data of a Parameter whose initialization waits for its shape is requested."""
+
+
+def _known(shape):
+    return shape is not None and len(shape) > 0 and all(int(d) > 0 for d in shape)
+
+
+def _one_ctx(ctx):
+    if ctx is None:
+        return current_context()
+    if isinstance(ctx, Context):
+        return ctx
+    ctx = list(ctx)
+    if len(ctx) != 1:
+        raise NotImplementedError("mxc.gluon keeps each Parameter on one context; got %d contexts %s. Use one "
+                                  "context (and split_and_load over a single device)." % (len(ctx), ctx))
+    return ctx[0]
+
+
+def _dtype_str(dt):
+    return np.dtype(dt).name
+
+
+class Parameter(object):
+    """A weight of a Block: its data, its gradient buffer and the settings the Trainer reads.
+
+    ``shape`` may hold 0s (unknown sizes, completed at the first forward when ``allow_deferred_init``);
+    ``grad_req`` is 'write', 'add' or 'null'; ``init`` overrides the initializer given to ``initialize``.
+    """
+
+    def __init__(self, name, grad_req='write', shape=None, dtype=np.float32, lr_mult=1.0, wd_mult=1.0, init=None,
+                 allow_deferred_init=False, differentiable=True, stype='default', grad_stype='default'):
+        if stype != 'default' or grad_stype != 'default':
+            raise NotImplementedError("mxc.gluon.Parameter: only dense storage ('default') is supported")
+        self.name = name
+        self._shape = None if shape is None else tuple(int(d) for d in ((shape,) if isinstance(shape, int)
+                                                                         else shape))
+        self.dtype = dtype
+        self.lr_mult = lr_mult
+        self.wd_mult = wd_mult
+        self.init = init
+        self.allow_deferred_init = allow_deferred_init
+        self._differentiable = differentiable
+        self._value = None        # the NDArray once initialized
+        self._waiting = None      # (init, ctx) while initialization waits for the shape
+        self._req = 'null'
+        self.grad_req = grad_req if differentiable else 'null'
+        self._trainer = None
+
+    def __repr__(self):
+        return "Parameter %s (shape=%s, dtype=%s)" % (self.name, self.shape, self.dtype)
+
+    # -- attributes -----------------------------------------------------------------------------------------------
+    @property
+    def grad_req(self):
+        return self._req
+
+    @grad_req.setter
+    def grad_req(self, req):
+        if req not in _GRAD_REQS:
+            raise AssertionError("grad_req must be one of 'write', 'add', or 'null', but got '%s'" % req)
+        if not self._differentiable:
+            req = 'null'
+        if req == self._req:
+            return
+        self._req = req
+        if self._value is not None:
+            self._value = self._value.detach() if req == 'null' else self._value
+            self._attach()
+
+    @property
+    def shape(self):
+        return self._shape
+
+    @shape.setter
+    def shape(self, new):
+        new = tuple(int(d) for d in new)
+        if self._shape is None:
+            self._shape = new
+            return
+        ok = len(new) == len(self._shape) and all(a in (0, b) for a, b in zip(self._shape, new))
+        if not ok:
+            raise AssertionError("Expected shape %s is incompatible with given shape %s for Parameter '%s'."
+                                 % (str(new), str(self._shape), self.name))
+        self._shape = new
+
+    # -- initialization -------------------------------------------------------------------------------------------
+    def initialize(self, init=None, ctx=None, default_init=_init_mod.Uniform(), force_reinit=False):
+        """Creates the data on ``ctx`` (one context) with ``self.init``, else ``init``, else ``default_init``.
+        With unknown dimensions and ``allow_deferred_init`` the work waits for the first forward pass."""
+        if self._value is not None and not force_reinit:
+            warnings.warn("Parameter '%s' is already initialized, ignoring. Set force_reinit=True to "
+                          "re-initialize." % self.name, stacklevel=2)
+            return
+        device = _one_ctx(ctx)
+        chosen = self.init if self.init is not None else (init if init is not None else default_init)
+        self._value = None
+        self._waiting = (chosen, device)
+        if _known(self._shape):
+            self._complete()
+        elif not self.allow_deferred_init:
+            self._waiting = None
+            raise ValueError("Cannot initialize Parameter '%s' because it has invalid shape: %s."
+                             % (self.name, str(self._shape)))
+
+    def _complete(self):
+        """Finishes a deferred initialization once the shape is known (no-op when nothing waits)."""
+        if self._waiting is None:
+            return
+        if not _known(self._shape):
+            raise DeferredInitializationError(
+                "Parameter '%s' has not been initialized yet because initialization was deferred. Actual "
+                "initialization happens during the first forward pass. Please pass one batch of data through "
+                "the network before accessing Parameters. You can also avoid deferred initialization by "
+                "specifying in_units, num_features, etc., for network layers." % self.name)
+        how, device = self._waiting
+        arr = nd.zeros(self._shape, ctx=device, dtype=self.dtype)
+        if isinstance(how, nd.NDArray):
+            arr[:] = how
+        elif isinstance(how, np.ndarray):
+            arr[:] = nd.array(how, ctx=device, dtype=self.dtype)
+        else:
+            filler = _init_mod.create(how) if isinstance(how, str) else how
+            desc = _init_mod.InitDesc(self.name)
+            if isinstance(filler, _init_mod.Initializer):
+                filler._init_weight(desc, arr)
+            else:
+                filler(desc, arr)
+        self._waiting = None
+        self._value = arr
+        self._attach()
+
+    def _attach(self):
+        if self._value is not None and self._req != 'null':
+            self._value.attach_grad(self._req)
+
+    def _check_ready(self):
+        if self._value is not None:
+            return
+        if self._waiting is not None:
+            self._complete()
+            return
+        raise RuntimeError("Parameter '%s' has not been initialized. Note that you should initialize parameters "
+                           "and create Trainer with Block.collect_params() instead of Block.params because the "
+                           "later does not include Parameters of nested child Blocks" % self.name)
+
+    @property
+    def _ready(self):
+        return self._value is not None
+
+    # -- access ---------------------------------------------------------------------------------------------------
+    def data(self, ctx=None):
+        """The parameter's array (on its one context)."""
+        self._check_ready()
+        if ctx is not None and ctx != self._value.context:
+            raise RuntimeError("Parameter '%s' was not initialized on context %s. It was only initialized on %s."
+                               % (self.name, ctx, [self._value.context]))
+        return self._value
+
+    def list_data(self):
+        return [self.data()]
+
+    def grad(self, ctx=None):
+        """The gradient buffer (not for grad_req='null')."""
+        if self._value is not None and self._req == 'null':
+            raise RuntimeError("Cannot get gradient array for Parameter '%s' because grad_req='null'" % self.name)
+        return self.data(ctx).grad
+
+    def list_grad(self):
+        return [self.grad()]
+
+    def list_ctx(self):
+        if self._value is None:
+            if self._waiting is not None:
+                return [self._waiting[1]]
+            raise RuntimeError("Parameter '%s' has not been initialized" % self.name)
+        return [self._value.context]
+
+    def set_data(self, data):
+        """Overwrites the values (the shape is completed from ``data`` when still unknown)."""
+        src = data if isinstance(data, nd.NDArray) else nd.array(np.asarray(data), dtype=self.dtype)
+        self.shape = src.shape
+        if self._value is None:
+            if self._waiting is None:
+                raise RuntimeError("Parameter '%s' has not been initialized" % self.name)
+            self._complete()
+        self._value[:] = src.as_in_context(self._value.context).astype(self._value.dtype, copy=False)
+
+    def zero_grad(self):
+        """Sets the gradient buffer to 0."""
+        if self._value is None or self._req == 'null':
+            return
+        g = self._value.grad
+        if g is not None:
+            g[:] = 0
+
+    def reset_ctx(self, ctx):
+        """Moves the data (and a fresh gradient buffer) to ``ctx``."""
+        device = _one_ctx(ctx)
+        if self._value is not None:
+            moved = self._value.as_in_context(device).copy() if self._value.context != device else self._value
+            self._value = moved.detach()
+            self._attach()
+        elif self._waiting is not None:
+            self._waiting = (self._waiting[0], device)
+        else:
+            raise ValueError("Cannot reset context for Parameter '%s' because it has not been initialized."
+                             % self.name)
+
+    def cast(self, dtype):
+        """Converts the data and gradient to ``dtype``."""
+        self.dtype = dtype
+        if self._value is not None:
+            self._value = self._value.astype(dtype)
+            self._attach()
+
+    def var(self):
+        """A Symbol variable standing for this parameter."""
+        from .. import symbol
+        known = self._shape if self._shape is not None else None
+        return symbol.var(self.name, shape=known, dtype=self.dtype, lr_mult=self.lr_mult, wd_mult=self.wd_mult)
+
+    def row_sparse_data(self, row_id):
+        raise NotImplementedError("mxc.gluon has no row_sparse parameters")
+
+
+class Constant(Parameter):
+    """A parameter with a fixed value and no gradient."""
+
+    def __init__(self, name, value):
+        if not isinstance(value, nd.NDArray):
+            value = nd.array(np.asarray(value, dtype=np.float32))
+        self.value = value
+
+        class _Fill(_init_mod.Initializer):
+            def _init_weight(self, _, arr):
+                arr[:] = value.as_in_context(arr.context).astype(arr.dtype, copy=False)
+
+        super(Constant, self).__init__(name, grad_req='null', shape=value.shape, dtype=value.dtype, init=_Fill())
+
+    def __repr__(self):
+        return "Constant %s (shape=%s, dtype=%s)" % (self.name, self.shape, self.dtype)
+
+    @property
+    def grad_req(self):
+        return 'null'
+
+    @grad_req.setter
+    def grad_req(self, req):
+        if req != 'null':
+            warnings.warn("Constant parameter \"%s\" does not support grad_req other than \"null\", and new "
+                          "value \"%s\" is ignored." % (self.name, req))
+        self._req = 'null'
+
+
+class ParameterDict(object):
+    """An ordered name -> Parameter mapping whose ``get`` creates parameters named ``prefix + name``.
+    ``shared``: another ParameterDict consulted first, so that blocks can share weights."""
+
+    def __init__(self, prefix='', shared=None):
+        self._prefix = prefix
+        self._items = OrderedDict()
+        self._shared = shared
+
+    @property
+    def prefix(self):
+        return self._prefix
+
+    def __repr__(self):
+        body = "".join("  %r\n" % p for p in self._items.values())
+        return "%s (\n%s)" % (self._prefix, body)
+
+    # dict-like
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __contains__(self, key):
+        return key in self._items
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self):
+        return len(self._items)
+
+    def keys(self):
+        return self._items.keys()
+
+    def values(self):
+        return self._items.values()
+
+    def items(self):
+        return self._items.items()
+
+    def _lookup(self, full):
+        if full in self._items:
+            return self._items[full]
+        if self._shared is not None and full in self._shared:
+            found = self._shared[full]
+            self._items[full] = found
+            return found
+        return None
+
+    def get(self, name, **kwargs):
+        """The parameter ``prefix + name``, created with ``kwargs`` (Parameter's arguments) when new. For an
+        existing one the given attributes must agree (a shape's 0s may be completed)."""
+        full = self._prefix + name
+        param = self._lookup(full)
+        if param is None:
+            param = Parameter(full, **kwargs)
+            self._items[full] = param
+            return param
+        for attr, want in kwargs.items():
+            if want is None:
+                continue
+            have = getattr(param, attr, None)
+            if attr == 'shape' and have is not None:
+                want = tuple((want,) if isinstance(want, int) else want)
+                if len(have) == len(want) and all(a == b or 0 in (a, b) for a, b in zip(have, want)):
+                    param.shape = tuple(b if b else a for a, b in zip(have, want))
+                    continue
+            elif attr == 'dtype' and have is not None and np.dtype(have) == np.dtype(want):
+                continue
+            if have is None:
+                setattr(param, attr, want)
+                continue
+            if have == want:
+                continue
+            raise AssertionError("Cannot retrieve Parameter '%s' because desired attribute does not match with "
+                                 "stored for attribute '%s': desired '%s' vs stored '%s'."
+                                 % (full, attr, str(want), str(have)))
+        return param
+
+    def get_constant(self, name, value=None):
+        """The Constant ``prefix + name`` (created from ``value`` when new)."""
+        full = self._prefix + name
+        param = self._lookup(full)
+        if param is None:
+            if value is None:
+                raise KeyError("No constant named '%s'. Please specify value if you want to create a new "
+                               "constant." % full)
+            param = Constant(full, value)
+            self._items[full] = param
+        elif value is not None and not isinstance(param, Constant):
+            raise AssertionError("Parameter '%s' already exists but it is not a constant." % full)
+        return param
+
+    def update(self, other):
+        """Adds the parameters of ``other`` (a name clash with a different object is an error)."""
+        for k, v in other.items():
+            mine = self._items.get(k)
+            if mine is not None and mine is not v:
+                raise ValueError("Cannot update self with other because they have different Parameters with the "
+                                 "same name '%s'" % k)
+            self._items[k] = v
+
+    def initialize(self, init=_init_mod.Uniform(), ctx=None, verbose=False, force_reinit=False):
+        """Initializes every parameter (``init`` is the default for those without their own)."""
+        if verbose and hasattr(init, 'set_verbosity'):
+            init.set_verbosity(verbose=verbose)
+        for p in self._items.values():
+            p.initialize(None, ctx, init, force_reinit=force_reinit)
+
+    def zero_grad(self):
+        for p in self._items.values():
+            p.zero_grad()
+
+    def reset_ctx(self, ctx):
+        for p in self._items.values():
+            p.reset_ctx(ctx)
+
+    def list_ctx(self):
+        seen = []
+        for p in self._items.values():
+            for c in p.list_ctx():
+                if c not in seen:
+                    seen.append(c)
+        return seen
+
+    def setattr(self, name, value):
+        """Sets attribute ``name`` (e.g. 'grad_req', 'lr_mult') of every parameter."""
+        for p in self._items.values():
+            setattr(p, name, value)
+
+    def select(self, pattern):
+        """A ParameterDict with the parameters whose names match the regular expression."""
+        rx = re.compile(pattern)
+        out = ParameterDict(self._prefix)
+        for k, v in self._items.items():
+            if rx.match(k):
+                out._items[k] = v
+        return out
+
+    def save(self, filename, strip_prefix=''):
+        """Writes the arrays to ``filename`` keyed by name with ``strip_prefix`` removed."""
+        blob = {}
+        for p in self._items.values():
+            if not p.name.startswith(strip_prefix):
+                raise ValueError("Prefix '%s' is to be striped before saving, but Parameter's name '%s' does not "
+                                 "start with '%s'. this may be due to your Block shares parameters from other "
+                                 "Blocks or you forgot to use 'with name_scope()' when creating child blocks. "
+                                 "For more info on naming, please see "
+                                 "https://mxnet.io/api/python/docs/tutorials/packages/gluon/blocks/naming.html"
+                                 % (strip_prefix, p.name, strip_prefix))
+            blob[p.name[len(strip_prefix):]] = p.data()
+        nd.save(filename, blob)
+
+    def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False, restore_prefix='',
+             cast_dtype=False, dtype_source='current'):
+        """Reads arrays saved by ``save`` (their keys get ``restore_prefix`` in front)."""
+        stored = nd.load(filename)
+        if not isinstance(stored, dict):
+            raise ValueError("'%s' holds unnamed arrays; cannot match them to Parameters" % filename)
+        stored = {restore_prefix + k: v for k, v in stored.items()}
+        if not allow_missing:
+            for name in self._items:
+                if name not in stored:
+                    raise AssertionError("Parameter '%s' is missing in file '%s'. Please make sure source and "
+                                         "target networks have the same prefix." % (name[len(restore_prefix):],
+                                                                                     filename))
+        for name, arr in stored.items():
+            if name not in self._items:
+                if ignore_extra:
+                    continue
+                raise ValueError("Parameter '%s' loaded from file '%s' is not present in ParameterDict, choices "
+                                 "are: %s. Set ignore_extra to True to ignore. Please make sure source and target "
+                                 "networks have the same prefix." % (name[len(restore_prefix):], filename,
+                                                                     list(self._items)))
+            _load_into(self._items[name], arr, ctx, cast_dtype, dtype_source)
+
+
+def _load_into(param, arr, ctx, cast_dtype=False, dtype_source='current'):
+    """Puts a loaded array into ``param`` (initializing it on ``ctx`` when needed)."""
+    if param.shape is not None:
+        ok = len(param.shape) == len(arr.shape) and all(a in (0, b) for a, b in zip(param.shape, arr.shape))
+        if not ok:
+            raise AssertionError("Failed loading Parameter '%s' from saved params: shape incompatible expected "
+                                 "%s vs saved %s" % (param.name, str(param.shape), str(arr.shape)))
+    param.shape = arr.shape
+    if cast_dtype and dtype_source == 'saved':
+        param.dtype = arr.dtype
+    if param._value is None:
+        if param._waiting is None:
+            param._waiting = (_init_mod.Zero(), _one_ctx(ctx))
+        elif ctx is not None:
+            param._waiting = (param._waiting[0], _one_ctx(ctx))
+        param._complete()
+    elif ctx is not None and _one_ctx(ctx) != param._value.context:
+        param.reset_ctx(ctx)
+    with autograd.pause():
+        param._value[:] = arr.as_in_context(param._value.context).astype(param._value.dtype, copy=False)

@@ -652,3 +652,51 @@ def test_bad_input_errors_name_the_layer_and_shapes():
         d([1, 2, 3])
     with pytest.raises(NotImplementedError, match="NCHW"):
         nn.Conv2D(2, 3, layout='NHWC')
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# sharing, hooks, lambdas, lr_mult, cast (names and values printed by MXNet 1.9.1 for the same program)
+# ----------------------------------------------------------------------------------------------------------------
+def test_shared_parameters_hooks_lambdas_lr_mult_and_cast():
+    with mx.name.NameManager():
+        a = nn.Dense(2, in_units=3)
+        a.initialize(ctx=_ctx())
+        b = nn.Dense(2, in_units=3, params=a.collect_params())
+        assert b.name == 'dense1' and b.weight is a.weight
+        assert sorted(b.collect_params().keys()) == ['dense0_bias', 'dense0_weight']
+        s1 = nn.HybridSequential()
+        with s1.name_scope():
+            s1.add(nn.Dense(2, in_units=3))
+        s2 = nn.HybridSequential(params=s1.collect_params())
+        with s2.name_scope():
+            s2.add(nn.Dense(2, in_units=3))
+        assert (s2.name, s2[0].name, s2[0].weight is s1[0].weight) == \
+            ('hybridsequential1', 'hybridsequential1_dense0', True)
+        assert sorted(s2.collect_params().keys()) == ['hybridsequential0_dense0_bias',
+                                                      'hybridsequential0_dense0_weight']
+        seen = []
+        h = a.register_forward_hook(lambda blk, i, o: seen.append(o.shape))
+        a(_arr(np.ones((4, 3))))
+        h.detach()
+        a(_arr(np.ones((4, 3))))
+        assert seen == [(4, 2)]
+        assert nn.HybridLambda(lambda F, x: F.relu(x))(_arr([-1., 2.])).asnumpy().tolist() == [0., 2.]
+        assert nn.Lambda('relu')(_arr([-1., 3.])).asnumpy().tolist() == [0., 3.]
+        assert repr(nn.HybridLambda(lambda F, x: x)) == "HybridLambda(<lambda>)"
+        gmp = nn.GlobalMaxPool2D()(_arr(np.arange(8).reshape(1, 2, 2, 2)))
+        assert gmp.asnumpy().ravel().tolist() == [3., 7.]
+        d = nn.Dense(1, in_units=2)
+        d.initialize(mx.init.One(), ctx=_ctx())
+        d.weight.lr_mult = 0.5
+        t = gluon.Trainer(d.collect_params(), 'sgd', {'learning_rate': 1.0})
+        with autograd.record():
+            y = d(_arr([[1., 2.]])).sum()
+        y.backward()
+        t.step(1)
+        assert d.weight.data().asnumpy().tolist() == [[0.5, 0.]] and d.bias.data().asnumpy().tolist() == [-1.]
+        bce = gluon.loss.SigmoidBCELoss()(_arr([[1., -2.]]), _arr([[1., 0.]]), None, _arr([[3., 3.]]))
+        np.testing.assert_allclose(bce.asnumpy(), [0.53335667], rtol=1e-5)
+        c = nn.Dense(2, in_units=2)
+        c.initialize(ctx=_ctx())
+        c.cast('float16')
+        assert c.weight.dtype == 'float16' and c.weight.data().dtype == np.float16

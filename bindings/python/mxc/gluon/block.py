@@ -14,10 +14,10 @@ from collections import OrderedDict
 
 from .. import ndarray as nd
 from .. import symbol as sym
-from .. import name as _name
+from .. import name as _naming
 from .. import initializer as _init_mod
 from ..base import MXNetError
-from .parameter import Parameter, ParameterDict, DeferredInitializationError, _load_into
+from .parameter import Parameter, ParameterDict, DeferredInitializationError, _load_into, _known
 
 __all__ = ["Block", "HybridBlock", "SymbolBlock"]
 
@@ -31,26 +31,28 @@ def _open_scopes():
 
 
 def _pick_prefix(explicit, hint):
-    """The prefix of a new block, from the innermost open name scope (or the global counters)."""
+    """(block prefix, prefix of its parameters) for a new block, from the innermost open name scope (or the
+    global counters). A parent that shares another block's parameters passes that block's prefix down."""
     stack = _open_scopes()
     if not stack:
-        return explicit if explicit is not None else _name.current().get(None, hint) + "_"
+        mine = explicit if explicit is not None else _naming.current().get(None, hint) + "_"
+        return mine, mine
     owner = stack[-1]
     if explicit is None:
         n = owner._child_counts.get(hint, 0)
         owner._child_counts[hint] = n + 1
         explicit = "%s%d_" % (hint, n)
-    return owner.prefix + explicit
+    return owner.prefix + explicit, owner._params.prefix + explicit
 
 
 class _ScopeGuard(object):
-    def __init__(self, block):
-        self._block = block
+    def __init__(self, owner):
+        self._block = owner
         self._names = None
 
     def __enter__(self):
         _open_scopes().append(self._block)
-        self._names = _name.Prefix(self._block.prefix)
+        self._names = _naming.Prefix(self._block.prefix)
         self._names.__enter__()
         return self
 
@@ -86,11 +88,11 @@ class Block(object):
     def __init__(self, prefix=None, params=None):
         hint = self._name_hint()
         self._child_counts = {}
-        self._prefix = _pick_prefix(prefix, hint)
+        self._prefix, param_prefix = _pick_prefix(prefix, hint)
         stack = _open_scopes()
         if params is None:
             inherited = stack[-1]._params._shared if stack else None
-            self._params = ParameterDict(self._prefix, shared=inherited)
+            self._params = ParameterDict(param_prefix, shared=inherited)
         else:
             self._params = ParameterDict(params.prefix, shared=params)
         self._named_params = OrderedDict()
@@ -103,13 +105,11 @@ class Block(object):
     def __setattr__(self, key, value):
         table = self.__dict__
         if "_kids" in table:
-            if isinstance(value, Block):
-                table["_kids"][key] = value
-            elif isinstance(value, Parameter):
-                table["_named_params"][key] = value
-            else:
-                table["_kids"].pop(key, None)
-                table["_named_params"].pop(key, None)
+            kids, named = table["_kids"], table["_named_params"]
+            kids.pop(key, None)
+            named.pop(key, None)
+            if isinstance(value, (Block, Parameter)):
+                (kids if isinstance(value, Block) else named)[key] = value
         object.__setattr__(self, key, value)
 
     def register_child(self, block, name=None):
@@ -188,7 +188,7 @@ class Block(object):
 
     def initialize(self, init=_init_mod.Uniform(), ctx=None, verbose=False, force_reinit=False):
         """Initializes all parameters (``collect_params().initialize``)."""
-        self.collect_params().initialize(init, ctx, verbose, force_reinit)
+        self.collect_params().initialize(init=init, ctx=ctx, verbose=verbose, force_reinit=force_reinit)
 
     def save_parameters(self, filename, deduplicate=False):
         """Saves the parameters keyed by their place in the block tree (``0.weight``, ``dense.bias``...)."""
@@ -233,7 +233,7 @@ class Block(object):
         self.collect_params().save(filename, strip_prefix=self._prefix)
 
     def load_params(self, filename, ctx=None, allow_missing=False, ignore_extra=False):
-        self.load_parameters(filename, ctx, allow_missing, ignore_extra)
+        self.load_parameters(filename, ctx=ctx, allow_missing=allow_missing, ignore_extra=ignore_extra)
 
     def cast(self, dtype):
         """Converts all parameters to ``dtype``."""
@@ -306,12 +306,12 @@ class HybridBlock(Block):
                             % (self.name, type(self).__name__, type(x).__name__))
         if any(not p._ready for p in self._named_params.values()):
             self._find_shapes((x,) + args)
+        weights = {k: p.data() for k, p in self._named_params.items()}
         try:
-            weights = {k: p.data() for k, p in self._named_params.items()}
             return self.hybrid_forward(nd, x, *args, **weights)
-        except DeferredInitializationError:
-            raise
         except MXNetError as err:
+            if isinstance(err, DeferredInitializationError):
+                raise
             raise self._explain(err, (x,) + args) from err
 
     def _explain(self, err, inputs):
@@ -344,11 +344,8 @@ class HybridBlock(Block):
             if pname in everything and shp and 0 not in shp:
                 everything[pname].shape = shp
         for p in everything.values():
-            if not p._ready and p._waiting is not None:
-                try:
-                    p._complete()
-                except DeferredInitializationError:
-                    pass
+            if not p._ready and p._waiting is not None and _known(p.shape):
+                p._complete()
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         raise NotImplementedError("%s must implement hybrid_forward()" % type(self).__name__)

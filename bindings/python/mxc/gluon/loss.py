@@ -7,13 +7,12 @@ __all__ = ["Loss", "L2Loss", "L1Loss", "SigmoidBinaryCrossEntropyLoss", "Sigmoid
 
 
 def _scaled(F, elementwise, weight, sample_weight):
-    if sample_weight is not None:
-        elementwise = F.broadcast_mul(elementwise, sample_weight)
-    if weight is not None:
-        if not isinstance(weight, (int, float)):
-            raise AssertionError("weight must be a number")
-        elementwise = elementwise * weight
-    return elementwise
+    out = elementwise if sample_weight is None else F.broadcast_mul(elementwise, sample_weight)
+    if weight is None:
+        return out
+    if not isinstance(weight, (int, float)):
+        raise AssertionError("weight must be a number")
+    return out * weight
 
 
 def _shaped_as(F, label, pred):
@@ -27,17 +26,17 @@ class Loss(HybridBlock):
     """Base of the losses: ``weight`` (a global scale or None) and ``batch_axis`` (the axis kept)."""
 
     def __init__(self, weight, batch_axis, **kwargs):
-        super(Loss, self).__init__(**kwargs)
+        super().__init__(**kwargs)
         self._weight = weight
-        self._batch_axis = batch_axis
+        self._keep_axis = batch_axis
 
     def __repr__(self):
-        return "%s(batch_axis=%s, w=%s)" % (type(self).__name__, self._batch_axis, self._weight)
+        return "%s(batch_axis=%s, w=%s)" % (type(self).__name__, self._keep_axis, self._weight)
 
     def _per_sample(self, F, elementwise, sample_weight, scale=None):
         w = self._weight if scale is None else scale
         out = _scaled(F, elementwise, w, sample_weight)
-        return F.mean(out, axis=self._batch_axis, exclude=True)
+        return F.mean(out, axis=self._keep_axis, exclude=True)
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         raise NotImplementedError
@@ -69,12 +68,12 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
     labels; ``pos_weight`` scales the positive term."""
 
     def __init__(self, from_sigmoid=False, weight=None, batch_axis=0, **kwargs):
-        super(SigmoidBinaryCrossEntropyLoss, self).__init__(weight, batch_axis, **kwargs)
-        self._from_sigmoid = from_sigmoid
+        super().__init__(weight, batch_axis, **kwargs)
+        self._probs_given = from_sigmoid
 
     def hybrid_forward(self, F, pred, label, sample_weight=None, pos_weight=None):
         label = _shaped_as(F, label, pred)
-        if self._from_sigmoid:
+        if self._probs_given:
             tiny = 1e-12
             pos = F.log(pred + tiny) * label
             if pos_weight is not None:
@@ -99,7 +98,7 @@ class SoftmaxCrossEntropyLoss(Loss):
     distributions; ``from_logits``: pred already holds log-probabilities."""
 
     def __init__(self, axis=-1, sparse_label=True, from_logits=False, weight=None, batch_axis=0, **kwargs):
-        super(SoftmaxCrossEntropyLoss, self).__init__(weight, batch_axis, **kwargs)
+        super().__init__(weight, batch_axis, **kwargs)
         self._axis = axis
         self._sparse = sparse_label
         self._logits = from_logits

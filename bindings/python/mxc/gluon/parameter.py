@@ -14,7 +14,7 @@ from .. import autograd
 from .. import initializer as _init_mod
 from .. import ndarray as nd
 from ..base import MXNetError
-from ..context import Context, current_context
+from ..context import current_context
 
 __all__ = ["DeferredInitializationError", "Parameter", "Constant", "ParameterDict"]
 
@@ -32,7 +32,7 @@ def _known(shape):
 def _one_ctx(ctx):
     if ctx is None:
         return current_context()
-    if isinstance(ctx, Context):
+    if not isinstance(ctx, (list, tuple)):
         return ctx
     ctx = list(ctx)
     if len(ctx) != 1:
@@ -64,7 +64,7 @@ class Parameter(object):
         self.wd_mult = wd_mult
         self.init = init
         self.allow_deferred_init = allow_deferred_init
-        self._differentiable = differentiable
+        self._has_grad = differentiable
         self._value = None        # the NDArray once initialized
         self._waiting = None      # (init, ctx) while initialization waits for the shape
         self._req = 'null'
@@ -83,7 +83,7 @@ class Parameter(object):
     def grad_req(self, req):
         if req not in _GRAD_REQS:
             raise AssertionError("grad_req must be one of 'write', 'add', or 'null', but got '%s'" % req)
-        if not self._differentiable:
+        if not self._has_grad:
             req = 'null'
         if req == self._req:
             return
@@ -132,11 +132,12 @@ class Parameter(object):
         if self._waiting is None:
             return
         if not _known(self._shape):
-            raise DeferredInitializationError(
+            problem = DeferredInitializationError(
                 "Parameter '%s' has not been initialized yet because initialization was deferred. Actual "
                 "initialization happens during the first forward pass. Please pass one batch of data through "
                 "the network before accessing Parameters. You can also avoid deferred initialization by "
                 "specifying in_units, num_features, etc., for network layers." % self.name)
+            raise problem
         how, device = self._waiting
         arr = nd.zeros(self._shape, ctx=device, dtype=self.dtype)
         if isinstance(how, nd.NDArray):
@@ -257,10 +258,10 @@ class Constant(Parameter):
         self.value = value
 
         class _Fill(_init_mod.Initializer):
-            def _init_weight(self, _, arr):
-                arr[:] = value.as_in_context(arr.context).astype(arr.dtype, copy=False)
+            def _init_weight(self, _desc, out):
+                out[:] = value.as_in_context(out.context).astype(out.dtype, copy=False)
 
-        super(Constant, self).__init__(name, grad_req='null', shape=value.shape, dtype=value.dtype, init=_Fill())
+        super().__init__(name, grad_req='null', shape=value.shape, dtype=value.dtype, init=_Fill())
 
     def __repr__(self):
         return "Constant %s (shape=%s, dtype=%s)" % (self.name, self.shape, self.dtype)
@@ -371,17 +372,17 @@ class ParameterDict(object):
 
     def update(self, other):
         """Adds the parameters of ``other`` (a name clash with a different object is an error)."""
-        for k, v in other.items():
-            mine = self._items.get(k)
-            if mine is not None and mine is not v:
+        for pname, incoming in other.items():
+            mine = self._items.get(pname)
+            if mine is not None and mine is not incoming:
                 raise ValueError("Cannot update self with other because they have different Parameters with the "
-                                 "same name '%s'" % k)
-            self._items[k] = v
+                                 "same name '%s'" % pname)
+            self._items[pname] = incoming
 
     def initialize(self, init=_init_mod.Uniform(), ctx=None, verbose=False, force_reinit=False):
         """Initializes every parameter (``init`` is the default for those without their own)."""
         if verbose and hasattr(init, 'set_verbosity'):
-            init.set_verbosity(verbose=verbose)
+            init.set_verbosity(True)
         for p in self._items.values():
             p.initialize(None, ctx, init, force_reinit=force_reinit)
 

@@ -1,6 +1,6 @@
 """``gluon.Trainer``: applies an optimizer to a set of Parameters after ``backward``."""
 from .. import optimizer as _opt
-from .parameter import ParameterDict, Parameter
+from .parameter import Parameter
 
 __all__ = ["Trainer"]
 
@@ -12,9 +12,9 @@ class Trainer(object):
 
     def __init__(self, params, optimizer, optimizer_params=None, kvstore='device', compression_params=None,
                  update_on_kvstore=None):
-        if isinstance(params, (dict, ParameterDict)):
+        if hasattr(params, 'values'):
             params = list(params.values())
-        if not isinstance(params, (list, tuple)):
+        elif not isinstance(params, (list, tuple)):
             raise ValueError("First argument must be a list or dict of Parameters, got %s." % (type(params)))
         self._plist = []
         self._slot = {}

@@ -37,7 +37,7 @@ def split_and_load(data, ctx_list, batch_axis=0, even_split=True):
     if not isinstance(data, nd.NDArray):
         data = nd.array(np.asarray(data), ctx=ctx_list[0])
     if len(ctx_list) == 1:
-        return [data.as_in_context(ctx_list[0])]
+        return [data.as_in_context(ctx_list[-1])]
     parts = split_data(data, len(ctx_list), batch_axis, even_split)
     return [piece.as_in_context(c) for piece, c in zip(parts, ctx_list)]
 

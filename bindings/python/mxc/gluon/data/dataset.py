@@ -52,8 +52,8 @@ class _Mapped(Dataset):
     def __len__(self):
         return len(self._source)
 
-    def __getitem__(self, idx):
-        item = self._source[idx]
+    def __getitem__(self, position):
+        item = self._source[position]
         return self._fn(*item) if isinstance(item, tuple) else self._fn(item)
 
 

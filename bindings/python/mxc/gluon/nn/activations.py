@@ -9,7 +9,7 @@ class Activation(HybridBlock):
 
     def __init__(self, activation, **kwargs):
         self._kind = activation
-        super(Activation, self).__init__(**kwargs)
+        super().__init__(**kwargs)
 
     def _name_hint(self):
         return self._kind
@@ -27,7 +27,7 @@ class LeakyReLU(HybridBlock):
     def __init__(self, alpha, **kwargs):
         if alpha < 0:
             raise AssertionError("Slope coefficient for LeakyReLU must be no less than 0.")
-        super(LeakyReLU, self).__init__(**kwargs)
+        super().__init__(**kwargs)
         self._slope = alpha
 
     def hybrid_forward(self, F, x):

@@ -64,7 +64,7 @@ class Dense(HybridBlock):
 
     def __init__(self, units, activation=None, use_bias=True, flatten=True, dtype='float32', weight_initializer=None,
                  bias_initializer='zeros', in_units=0, **kwargs):
-        super(Dense, self).__init__(**kwargs)
+        super().__init__(**kwargs)
         self._units = units
         self._flat = flatten
         with self.name_scope():
@@ -88,7 +88,7 @@ class Dropout(HybridBlock):
     """Zeroes a fraction ``rate`` of the inputs while training (scaling the rest); the identity otherwise."""
 
     def __init__(self, rate, axes=(), **kwargs):
-        super(Dropout, self).__init__(**kwargs)
+        super().__init__(**kwargs)
         self._rate = rate
         self._axes = axes
 
@@ -107,7 +107,7 @@ class BatchNorm(HybridBlock):
     def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True, use_global_stats=False,
                  beta_initializer='zeros', gamma_initializer='ones', running_mean_initializer='zeros',
                  running_variance_initializer='ones', in_channels=0, **kwargs):
-        super(BatchNorm, self).__init__(**kwargs)
+        super().__init__(**kwargs)
         self._opts = dict(axis=axis, eps=epsilon, momentum=momentum, fix_gamma=not scale,
                           use_global_stats=use_global_stats)
         with self.name_scope():
@@ -123,9 +123,7 @@ class BatchNorm(HybridBlock):
                                                differentiable=False)
 
     def cast(self, dtype):
-        if np.dtype(dtype).name == 'float16':
-            dtype = 'float32'
-        super(BatchNorm, self).cast(dtype)
+        super().cast('float32' if np.dtype(dtype) == np.float16 else dtype)  # statistics stay float32
 
     def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
         return F.BatchNorm(x, gamma, beta, running_mean, running_var, **self._opts)
@@ -143,7 +141,7 @@ class LayerNorm(HybridBlock):
 
     def __init__(self, axis=-1, epsilon=1e-5, center=True, scale=True, beta_initializer='zeros',
                  gamma_initializer='ones', in_channels=0, prefix=None, params=None):
-        super(LayerNorm, self).__init__(prefix=prefix, params=params)
+        super().__init__(prefix=prefix, params=params)
         self._axis, self._eps, self._center, self._scale = axis, epsilon, center, scale
         with self.name_scope():
             self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null', shape=(in_channels,),
@@ -164,7 +162,7 @@ class Embedding(HybridBlock):
 
     def __init__(self, input_dim, output_dim, dtype='float32', weight_initializer=None, sparse_grad=False,
                  **kwargs):
-        super(Embedding, self).__init__(**kwargs)
+        super().__init__(**kwargs)
         if sparse_grad:
             raise NotImplementedError("Embedding(sparse_grad=True): mxc has dense gradients only")
         self._dims = (input_dim, output_dim)
@@ -193,8 +191,9 @@ class Lambda(Block):
     """Wraps a function of NDArrays (or the name of an ``mx.nd`` function) as a Block."""
 
     def __init__(self, function, prefix=None):
-        super(Lambda, self).__init__(prefix=prefix)
-        if isinstance(function, str):
+        super().__init__(prefix=prefix)
+        named = isinstance(function, str)
+        if named:
             if not hasattr(nd, function):
                 raise AssertionError("Function name %s is not found in ndarray." % function)
             self._fn = getattr(nd, function)
@@ -214,8 +213,9 @@ class HybridLambda(HybridBlock):
     """Wraps ``function(F, x, *args)`` (or the name of an operator available as ``F.name``) as a HybridBlock."""
 
     def __init__(self, function, prefix=None):
-        super(HybridLambda, self).__init__(prefix=prefix)
-        if isinstance(function, str):
+        super().__init__(prefix=prefix)
+        named = isinstance(function, str)
+        if named:
             if not hasattr(nd, function):
                 raise AssertionError("Function name %s is not found in symbol/ndarray." % function)
             self._label = function

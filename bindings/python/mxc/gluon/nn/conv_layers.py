@@ -67,13 +67,13 @@ class _Pool(HybridBlock):
     def __init__(self, size, strides, padding, ceil_mode, global_pool, kind, layout, count_include_pad=None,
                  **kwargs):
         _nchw_only(layout, type(self).__name__)
-        super(_Pool, self).__init__(**kwargs)
+        super().__init__(**kwargs)
         size = _pair(size)
         self._cfg = dict(kernel=size, stride=_pair(strides) if strides is not None else size,
                          pad=_pair(padding), global_pool=global_pool, pool_type=kind,
                          pooling_convention='full' if ceil_mode else 'valid')
-        if count_include_pad is not None:
-            self._cfg['count_include_pad'] = count_include_pad
+        if kind == 'avg':
+            self._cfg['count_include_pad'] = bool(count_include_pad)
         self._layout = layout
 
     def _name_hint(self):

@@ -19,7 +19,7 @@ from .. import initializer as _init_mod
 from ..base import MXNetError
 from .parameter import Parameter, ParameterDict, DeferredInitializationError, _load_into, _known
 
-__all__ = ["Block", "HybridBlock", "SymbolBlock"]
+__all__ = ["Block", "HybridBlock"]
 
 _scopes = threading.local()
 
@@ -45,7 +45,7 @@ def _pick_prefix(explicit, hint):
     return owner.prefix + explicit, owner._params.prefix + explicit
 
 
-class _ScopeGuard(object):
+class _ScopeGuard:
     def __init__(self, owner):
         self._block = owner
         self._names = None
@@ -61,7 +61,7 @@ class _ScopeGuard(object):
         _open_scopes().pop()
 
 
-class _HookHandle(object):
+class _HookHandle:
     def __init__(self, table, fn):
         self._table = table
         self._key = id(fn)
@@ -82,7 +82,7 @@ def _indent(text, spaces=2):
     return "\n".join([lines[0]] + [" " * spaces + ln for ln in lines[1:]])
 
 
-class Block(object):
+class Block:
     """Base class of layers and models: override ``forward``; assign child blocks and parameters as attributes."""
 
     def __init__(self, prefix=None, params=None):
@@ -266,15 +266,9 @@ class Block(object):
     def forward(self, *args):
         raise NotImplementedError("%s must implement forward()" % type(self).__name__)
 
-    def summary(self, *inputs):
-        raise NotImplementedError("Block.summary is not available in mxc")
-
     def __repr__(self):
-        parts = ["%s(" % type(self).__name__]
-        for kname, kid in self._kids.items():
-            parts.append("  (%s): %s" % (kname, _indent(repr(kid))))
-        parts.append(")")
-        return "\n".join(parts)
+        body = "\n".join("  (%s): %s" % (kname, _indent(repr(kid))) for kname, kid in self._kids.items())
+        return "%s(\n%s\n)" % (type(self).__name__, body)
 
 
 def _listing(keys):
@@ -297,7 +291,8 @@ class HybridBlock(Block):
     """A block written once for NDArrays and Symbols: override ``hybrid_forward(F, x, *args, **params)``;
     the parameters assigned as attributes arrive as keyword arguments under their attribute names."""
 
-    def forward(self, x, *args):
+    def forward(self, data, *rest):
+        x, args = data, rest
         if isinstance(x, sym.Symbol):
             weights = {k: p.var() for k, p in self._named_params.items()}
             return self.hybrid_forward(sym, x, *args, **weights)
@@ -347,19 +342,12 @@ class HybridBlock(Block):
             if not p._ready and p._waiting is not None and _known(p.shape):
                 p._complete()
 
-    def hybrid_forward(self, F, x, *args, **kwargs):
+    def hybrid_forward(self, F, x, *args, **params):
         raise NotImplementedError("%s must implement hybrid_forward()" % type(self).__name__)
 
     def export(self, path, epoch=0, remove_amp_cast=True):
         raise NotImplementedError("HybridBlock.export is not available in mxc (blocks are not compiled)")
 
-    def infer_shape(self, *args):
+    def infer_shape(self, *inputs):
         """Fills in unknown parameter shapes from example inputs."""
-        self._find_shapes(args)
-
-
-class SymbolBlock(HybridBlock):
-    """Not available: mxc's Gluon runs blocks imperatively only."""
-
-    def __init__(self, outputs, inputs, params=None):
-        raise NotImplementedError("mxc.gluon has no SymbolBlock")
+        self._find_shapes(inputs)

@@ -38,15 +38,12 @@ class Loss(HybridBlock):
         out = _scaled(F, elementwise, w, sample_weight)
         return F.mean(out, axis=self._keep_axis, exclude=True)
 
-    def hybrid_forward(self, F, x, *args, **kwargs):
-        raise NotImplementedError
-
 
 class L2Loss(Loss):
     """``weight / 2 * (pred - label)^2`` per element (label reshaped like pred)."""
 
     def __init__(self, weight=1., batch_axis=0, **kwargs):
-        super(L2Loss, self).__init__(weight, batch_axis, **kwargs)
+        super().__init__(weight, batch_axis, **kwargs)
 
     def hybrid_forward(self, F, pred, label, sample_weight=None):
         diff = pred - _shaped_as(F, label, pred)
@@ -57,7 +54,7 @@ class L1Loss(Loss):
     """``|pred - label|`` per element."""
 
     def __init__(self, weight=None, batch_axis=0, **kwargs):
-        super(L1Loss, self).__init__(weight, batch_axis, **kwargs)
+        super().__init__(weight, batch_axis, **kwargs)
 
     def hybrid_forward(self, F, pred, label, sample_weight=None):
         return self._per_sample(F, F.abs(pred - _shaped_as(F, label, pred)), sample_weight)

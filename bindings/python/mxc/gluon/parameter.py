@@ -45,7 +45,7 @@ def _dtype_str(dt):
     return np.dtype(dt).name
 
 
-class Parameter(object):
+class Parameter:
     """A weight of a Block: its data, its gradient buffer and the settings the Trainer reads.
 
     ``shape`` may hold 0s (unknown sizes, completed at the first forward when ``allow_deferred_init``);
@@ -245,8 +245,6 @@ class Parameter(object):
         known = self._shape if self._shape is not None else None
         return symbol.var(self.name, shape=known, dtype=self.dtype, lr_mult=self.lr_mult, wd_mult=self.wd_mult)
 
-    def row_sparse_data(self, row_id):
-        raise NotImplementedError("mxc.gluon has no row_sparse parameters")
 
 
 class Constant(Parameter):
@@ -278,7 +276,7 @@ class Constant(Parameter):
         self._req = 'null'
 
 
-class ParameterDict(object):
+class ParameterDict:
     """An ordered name -> Parameter mapping whose ``get`` creates parameters named ``prefix + name``.
     ``shared``: another ParameterDict consulted first, so that blocks can share weights."""
 
@@ -296,8 +294,8 @@ class ParameterDict(object):
         return "%s (\n%s)" % (self._prefix, body)
 
     # dict-like
-    def __getitem__(self, key):
-        return self._items[key]
+    def __getitem__(self, name):
+        return self._items[name]
 
     def __contains__(self, key):
         return key in self._items

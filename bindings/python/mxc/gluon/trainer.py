@@ -5,7 +5,7 @@ from .parameter import Parameter
 __all__ = ["Trainer"]
 
 
-class Trainer(object):
+class Trainer:
     """Updates ``params`` (a ParameterDict, or a list/dict of Parameters) with ``optimizer`` (a name plus
     ``optimizer_params``, or an Optimizer). There is no kvstore: gradients live on one device, so
     ``allreduce_grads`` has nothing to do."""

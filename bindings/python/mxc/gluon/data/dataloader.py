@@ -20,7 +20,7 @@ def default_batchify_fn(data):
     return nd.array(block, dtype=block.dtype)
 
 
-class DataLoader(object):
+class DataLoader:
     """Iterates over ``dataset`` in batches (see BatchSampler for ``last_batch``)."""
 
     def __init__(self, dataset, batch_size=None, shuffle=False, sampler=None, last_batch=None, batch_sampler=None,

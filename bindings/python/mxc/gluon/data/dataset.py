@@ -6,10 +6,10 @@ from ... import ndarray as nd
 __all__ = ["Dataset", "SimpleDataset", "ArrayDataset"]
 
 
-class Dataset(object):
+class Dataset:
     """Abstract dataset; subclasses implement ``__getitem__`` and ``__len__``."""
 
-    def __getitem__(self, idx):
+    def __getitem__(self, index):
         raise NotImplementedError
 
     def __len__(self):
@@ -66,8 +66,8 @@ class SimpleDataset(Dataset):
     def __len__(self):
         return len(self._data)
 
-    def __getitem__(self, idx):
-        return self._data[idx]
+    def __getitem__(self, index):
+        return self._data[index]
 
 
 class ArrayDataset(Dataset):
@@ -90,7 +90,7 @@ class ArrayDataset(Dataset):
     def __len__(self):
         return self._size
 
-    def __getitem__(self, idx):
+    def __getitem__(self, index):
         if len(self._cols) == 1:
-            return self._cols[0][idx]
-        return tuple(c[idx] for c in self._cols)
+            return self._cols[0][index]
+        return tuple(c[index] for c in self._cols)

@@ -4,7 +4,7 @@ import numpy as np
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "BatchSampler"]
 
 
-class Sampler(object):
+class Sampler:
     """Base class: iterate to get indices."""
 
     def __iter__(self):

@@ -10,7 +10,7 @@ __all__ = ["Sequential", "HybridSequential", "Dense", "Dropout", "BatchNorm", "L
            "Lambda", "HybridLambda"]
 
 
-class _Stack(object):
+class _Stack:
     """Shared behaviour of the two sequential containers (children keyed '0', '1', ...)."""
 
     def add(self, *blocks):
@@ -18,19 +18,19 @@ class _Stack(object):
         for b in blocks:
             self.register_child(b)
 
-    def forward(self, x, *args):
+    def forward(self, data, *rest):
         for layer in self._kids.values():
-            x = layer(x, *args) if args else layer(x)
-            args = ()
-        return x
+            data = layer(data, *rest) if rest else layer(data)
+            rest = ()
+        return data
 
-    def __getitem__(self, key):
+    def __getitem__(self, where):
         layers = list(self._kids.values())
-        if not isinstance(key, slice):
-            return layers[key]
+        if not isinstance(where, slice):
+            return layers[where]
         part = type(self)(prefix=self._prefix)
         with part.name_scope():
-            part.add(*layers[key])
+            part.add(*layers[where])
         return part
 
     def __len__(self):
@@ -44,18 +44,12 @@ class _Stack(object):
 class Sequential(_Stack, Block):
     """Runs its children one after another."""
 
-    def __init__(self, prefix=None, params=None):
-        Block.__init__(self, prefix=prefix, params=params)
-
 
 class HybridSequential(_Stack, HybridBlock):
     """Runs its (hybrid) children one after another."""
 
-    def __init__(self, prefix=None, params=None):
-        HybridBlock.__init__(self, prefix=prefix, params=params)
-
-    def forward(self, x, *args):
-        return _Stack.forward(self, x, *args)
+    def forward(self, data, *rest):
+        return _Stack.forward(self, data, *rest)
 
 
 class Dense(HybridBlock):

@@ -26,7 +26,7 @@ class Conv2D(HybridBlock):
                  layout='NCHW', activation=None, use_bias=True, weight_initializer=None, bias_initializer='zeros',
                  in_channels=0, **kwargs):
         _nchw_only(layout, 'Conv2D')
-        super(Conv2D, self).__init__(**kwargs)
+        super().__init__(**kwargs)
         self._filters = channels
         self._cfg = dict(kernel=_pair(kernel_size), stride=_pair(strides), pad=_pair(padding),
                          dilate=_pair(dilation), num_group=groups)
@@ -93,7 +93,7 @@ class MaxPool2D(_Pool):
     """Max pooling over ``pool_size`` windows (stride defaults to the window)."""
 
     def __init__(self, pool_size=(2, 2), strides=None, padding=0, layout='NCHW', ceil_mode=False, **kwargs):
-        super(MaxPool2D, self).__init__(pool_size, strides, padding, ceil_mode, False, 'max', layout, **kwargs)
+        super().__init__(pool_size, strides, padding, ceil_mode, False, 'max', layout, **kwargs)
 
 
 class AvgPool2D(_Pool):
@@ -101,7 +101,7 @@ class AvgPool2D(_Pool):
 
     def __init__(self, pool_size=(2, 2), strides=None, padding=0, ceil_mode=False, layout='NCHW',
                  count_include_pad=True, **kwargs):
-        super(AvgPool2D, self).__init__(pool_size, strides, padding, ceil_mode, False, 'avg', layout,
+        super().__init__(pool_size, strides, padding, ceil_mode, False, 'avg', layout,
                                         count_include_pad, **kwargs)
 
 
@@ -109,11 +109,11 @@ class GlobalMaxPool2D(_Pool):
     """Max over each whole channel: (N, C, H, W) -> (N, C, 1, 1)."""
 
     def __init__(self, layout='NCHW', **kwargs):
-        super(GlobalMaxPool2D, self).__init__((1, 1), None, 0, True, True, 'max', layout, **kwargs)
+        super().__init__((1, 1), None, 0, True, True, 'max', layout, **kwargs)
 
 
 class GlobalAvgPool2D(_Pool):
     """Mean over each whole channel: (N, C, H, W) -> (N, C, 1, 1)."""
 
     def __init__(self, layout='NCHW', **kwargs):
-        super(GlobalAvgPool2D, self).__init__((1, 1), None, 0, True, True, 'avg', layout, **kwargs)
+        super().__init__((1, 1), None, 0, True, True, 'avg', layout, **kwargs)

@@ -4,7 +4,7 @@
 
 Cases (float32):
   mul (16,)            c = a * b on small arrays, not recorded (the per-call cost of an operator)
-  mul (16,) recorded   the same inside autograd.record() with `a` a variable (PyTorch: a.requires_grad)
+  10 mul recorded      ten such calls inside one autograd.record() with `a` a variable (PyTorch: a.requires_grad)
   chain 20 + backward  twenty small multiply/add calls recorded, then backward (the tape's fixed costs)
   mlp step autograd    one training step of an MLP 784-256-10 on a batch of 64: forward recorded, backward, SGD
   mlp step executor    mxc only: the same step through simple_bind (forward/backward of a bound symbol)
@@ -56,7 +56,9 @@ def make_cases(torch):
 
     def m_rec():
         with autograd.record():
-            return AV * B
+            for _ in range(10):
+                c = AV * B
+        return c
 
     def m_chain():
         with autograd.record():
@@ -93,7 +95,7 @@ def make_cases(torch):
             nd.sgd_update(ex.arg_dict[n], ex.grad_dict[n], lr=lr, out=ex.arg_dict[n])
         ex.arg_dict["fc1_weight"].wait_to_read()
 
-    cases["mxc"] = {"mul (16,)": lambda: A * B, "mul (16,) recorded": m_rec, "chain 20 + backward": m_chain,
+    cases["mxc"] = {"mul (16,)": lambda: A * B, "10 mul recorded": m_rec, "chain 20 + backward": m_chain,
                     "mlp step autograd": m_mlp, "mlp step executor": m_exec}
 
     if torch is not None:
@@ -105,8 +107,12 @@ def make_cases(torch):
         F = torch.nn.functional
 
         def t_mul():
-            with torch.no_grad():
-                return ta * tb
+            return ta * tb  # (no tensor requires a gradient: nothing recorded)
+
+        def t_rec():
+            for _ in range(10):
+                c = tav * tb
+            return c
 
         def t_chain():
             tav.grad = None
@@ -125,7 +131,7 @@ def make_cases(torch):
                 for p in tp:
                     p -= lr * p.grad
 
-        cases["torch"] = {"mul (16,)": t_mul, "mul (16,) recorded": lambda: tav * tb,
+        cases["torch"] = {"mul (16,)": t_mul, "10 mul recorded": t_rec,
                           "chain 20 + backward": t_chain, "mlp step autograd": t_mlp}
     return cases
 

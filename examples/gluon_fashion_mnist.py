@@ -43,6 +43,8 @@ def main(argv=None):
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--gpu", action="store_true", help="train on gpu(0)")
+    ap.add_argument("--min-accuracy", type=float, default=0.0,
+                    help="exit with status 1 when the final test accuracy is below this (for CI)")
     args = ap.parse_args(argv)
     ctx = mx.gpu(0) if args.gpu else mx.cpu()
     train_x, train_y, test_x, test_y = load_data(os.path.expanduser(args.data_dir))
@@ -65,10 +67,12 @@ def main(argv=None):
             trainer.step(data.shape[0])
             total += float(loss.sum().asscalar())
             count += data.shape[0]
-        print("epoch %d: loss %.4f, test accuracy %.4f (%.1fs)"
-              % (epoch, total / count, accuracy(net, test_x, test_y, ctx), time.time() - tic))
+        acc = accuracy(net, test_x, test_y, ctx)
+        print("epoch %d: loss %.4f, test accuracy %.4f (%.1fs)" % (epoch, total / count, acc, time.time() - tic))
     net.save_parameters("gluon_fashion_mnist.params")
     print("saved gluon_fashion_mnist.params")
+    if acc < args.min_accuracy:
+        sys.exit("test accuracy %.4f is below --min-accuracy %.4f" % (acc, args.min_accuracy))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ Cases (float32):
   chain 20 + backward  twenty small multiply/add calls recorded, then backward (the tape's fixed costs)
   mlp step autograd    one training step of an MLP 784-256-10 on a batch of 64: forward recorded, backward, SGD
   mlp step executor    mxc only: the same step through simple_bind (forward/backward of a bound symbol)
+  mlp step gluon       the same step with gluon.nn.Dense layers, SoftmaxCrossEntropyLoss and gluon.Trainer('sgd')
+                       (PyTorch: nn.Linear, CrossEntropyLoss, optim.SGD)
 
 Every round runs every case of every framework once (interleaved); the table shows the median over rounds of the
 time per call and the ratio mxc / PyTorch. PyTorch is used when installed (pip install torch==2.13.0).
@@ -95,8 +97,23 @@ def make_cases(torch):
             nd.sgd_update(ex.arg_dict[n], ex.grad_dict[n], lr=lr, out=ex.arg_dict[n])
         ex.arg_dict["fc1_weight"].wait_to_read()
 
+    from mxc import gluon
+    gnet = gluon.nn.HybridSequential()
+    gnet.add(gluon.nn.Dense(256, activation="relu", in_units=784), gluon.nn.Dense(10, in_units=256))
+    gnet.initialize(mx.init.Xavier())
+    gloss = gluon.loss.SoftmaxCrossEntropyLoss()
+    gtrainer = gluon.Trainer(gnet.collect_params(), "sgd", {"learning_rate": lr})
+
+    def m_gluon():
+        with autograd.record():
+            loss = gloss(gnet(X), Y)
+        loss.backward()
+        gtrainer.step(64)
+        loss.wait_to_read()
+
     cases["mxc"] = {"mul (16,)": lambda: A * B, "10 mul recorded": m_rec, "chain 20 + backward": m_chain,
-                    "mlp step autograd": m_mlp, "mlp step executor": m_exec}
+                    "mlp step autograd": m_mlp, "mlp step executor": m_exec,
+                    "mlp step gluon": m_gluon}
 
     if torch is not None:
         ta, tb = torch.tensor(a16), torch.tensor(b16)
@@ -131,8 +148,18 @@ def make_cases(torch):
                 for p in tp:
                     p -= lr * p.grad
 
+        tnet = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+        tloss = torch.nn.CrossEntropyLoss()
+        topt = torch.optim.SGD(tnet.parameters(), lr=lr)
+
+        def t_nn():
+            topt.zero_grad()
+            tloss(tnet(tx), ty).backward()
+            topt.step()
+
         cases["torch"] = {"mul (16,)": t_mul, "10 mul recorded": t_rec,
-                          "chain 20 + backward": t_chain, "mlp step autograd": t_mlp}
+                          "chain 20 + backward": t_chain, "mlp step autograd": t_mlp,
+                          "mlp step gluon": t_nn}
     return cases
 
 

@@ -17,25 +17,14 @@ With a source checkout: PYTHONPATH=bindings/python MXC_LIBRARY_PATH=$PWD/build/l
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bindings", "python"))
 import mxc as mx  # noqa: E402
+from sidebyside import load_torch, run_interleaved, print_table  # noqa: E402
 from mxc import autograd, nd  # noqa: E402
-
-
-def _torch():
-    try:
-        import torch
-        torch.set_num_threads(os.cpu_count() or 1)
-        return torch
-    except ImportError:
-        print("PyTorch not installed (pip install torch==2.13.0): its column is skipped")
-        return None
 
 
 def make_cases(torch):
@@ -168,31 +157,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--calls", type=int, default=20, help="calls per case per round")
     args = ap.parse_args()
-    cases = make_cases(_torch())
-    names = list(cases["mxc"])
-    fws = list(cases)
-    times = {(fw, c): [] for fw in fws for c in names}
-    for fw in fws:  # warm up
-        for c in cases[fw]:
-            cases[fw][c]()
-    for _ in range(args.rounds):
-        for c in names:
-            for fw in fws:
-                if c not in cases[fw]:
-                    continue
-                f = cases[fw][c]
-                t0 = time.perf_counter()
-                for _ in range(args.calls):
-                    f()
-                times[(fw, c)].append((time.perf_counter() - t0) / args.calls)
-    print(f"median time per call over {args.rounds} rounds (us); mxc {mx.__version__}, {os.cpu_count()} cores")
-    print(f"{'case':<22}" + "".join(f"{fw:>12}" for fw in fws) + ("   mxc/torch" if "torch" in cases else ""))
-    for c in names:
-        med = {fw: statistics.median(times[(fw, c)]) * 1e6 for fw in fws if times[(fw, c)]}
-        line = f"{c:<22}" + "".join(f"{med[fw]:>12.1f}" if fw in med else f"{'-':>12}" for fw in fws)
-        if "torch" in med:
-            line += f"   {med['mxc'] / med['torch']:>9.2f}"
-        print(line)
+    cases = make_cases(load_torch())
+    medians = run_interleaved(cases, args.rounds, args.calls)
+    print_table(cases, medians, "us", f"median time per call over {args.rounds} rounds (us); "
+                f"mxc {mx.__version__}, {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -14,24 +14,13 @@ With a source checkout: PYTHONPATH=bindings/python MXC_LIBRARY_PATH=$PWD/build/l
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bindings", "python"))
 import mxc as mx  # noqa: E402
-
-
-def _torch():
-    try:
-        import torch
-        torch.set_num_threads(os.cpu_count() or 1)
-        return torch
-    except ImportError:
-        print("PyTorch not installed (pip install torch==2.13.0): its column is skipped")
-        return None
+from sidebyside import load_torch, run_interleaved, print_table  # noqa: E402
 
 
 def make_cases(torch):
@@ -106,28 +95,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--calls", type=int, default=20, help="calls per case per round")
     args = ap.parse_args()
-    cases = make_cases(_torch())
-    names = list(cases["mxc"])
-    times = {(fw, c): [] for fw in cases for c in names}
-    for fw in cases:  # warm up
-        for c in names:
-            cases[fw][c]()
-    for _ in range(args.rounds):
-        for c in names:
-            for fw in cases:
-                t0 = time.perf_counter()
-                for _ in range(args.calls):
-                    cases[fw][c]()
-                times[(fw, c)].append((time.perf_counter() - t0) / args.calls)
-    fws = list(cases)
-    print(f"median time per call over {args.rounds} rounds (ms); mxc {mx.__version__}, {os.cpu_count()} cores")
-    print(f"{'case':<16}" + "".join(f"{fw:>10}" for fw in fws) + ("   mxc/torch" if "torch" in cases else ""))
-    for c in names:
-        med = {fw: statistics.median(times[(fw, c)]) * 1e3 for fw in fws}
-        line = f"{c:<16}" + "".join(f"{med[fw]:>10.3f}" for fw in fws)
-        if "torch" in cases:
-            line += f"   {med['mxc'] / med['torch']:>9.2f}"
-        print(line)
+    cases = make_cases(load_torch())
+    medians = run_interleaved(cases, args.rounds, args.calls)
+    print_table(cases, medians, "ms", f"median time per call over {args.rounds} rounds (ms); "
+                f"mxc {mx.__version__}, {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -74,33 +74,16 @@ func (a *NDArray) AttachGrad(req GradReq) error {
 // Grad returns the gradient array of a variable (a new handle on its storage; nil when the array is not a
 // variable or has no gradient).
 func (a *NDArray) Grad() (*NDArray, error) {
-	return a.derived(func(h C.MXCNDArrayHandle, out *C.MXCNDArrayHandle, cerr **C.char) C.int {
+	return a.view(func(h C.MXCNDArrayHandle, out *C.MXCNDArrayHandle, cerr **C.char) C.int {
 		return C.go_NDArrayGetGrad(h, out, cerr)
 	})
 }
 
 // Detach returns the array outside the autograd graph (the same storage; no gradient flows through it).
 func (a *NDArray) Detach() (*NDArray, error) {
-	return a.derived(func(h C.MXCNDArrayHandle, out *C.MXCNDArrayHandle, cerr **C.char) C.int {
+	return a.view(func(h C.MXCNDArrayHandle, out *C.MXCNDArrayHandle, cerr **C.char) C.int {
 		return C.go_NDArrayDetach(h, out, cerr)
 	})
-}
-
-func (a *NDArray) derived(f func(C.MXCNDArrayHandle, *C.MXCNDArrayHandle, **C.char) C.int) (*NDArray, error) {
-	h, err := a.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer a.r.release()
-	var out C.MXCNDArrayHandle
-	var cerr *C.char
-	if err := check(f(h, &out, &cerr), cerr); err != nil {
-		return nil, err
-	}
-	if out == nil {
-		return nil, nil
-	}
-	return wrapNDArray(out)
 }
 
 // Backward computes the gradient of this recorded array with respect to the variables and writes it into their

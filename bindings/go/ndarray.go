@@ -274,7 +274,7 @@ func (a *NDArray) Int64s() ([]int64, error) { return Values[int64](a) }
 // Uint8s returns the contents of a Uint8 array.
 func (a *NDArray) Uint8s() ([]uint8, error) { return Values[uint8](a) }
 
-// view runs f on the handle and wraps the new handle it returns.
+// view runs f on the handle and wraps the new handle it returns (nil, without an error, when f returns none).
 func (a *NDArray) view(f func(h C.MXCNDArrayHandle, out *C.MXCNDArrayHandle, cerr **C.char) C.int) (*NDArray, error) {
 	h, err := a.acquire()
 	if err != nil {
@@ -285,6 +285,9 @@ func (a *NDArray) view(f func(h C.MXCNDArrayHandle, out *C.MXCNDArrayHandle, cer
 	var cerr *C.char
 	if err := check(f(h, &out, &cerr), cerr); err != nil {
 		return nil, err
+	}
+	if out == nil {
+		return nil, nil
 	}
 	return wrapNDArray(out)
 }

@@ -1,0 +1,56 @@
+"""What the side-by-side Python benchmarks share: loading PyTorch when installed, and running cases of several
+frameworks interleaved, round after round, reporting medians and the ratio mxc / PyTorch.
+
+cases: {framework: {case name: callable}}, with "mxc" first; a framework may lack some cases (shown as "-").
+"""
+import os
+import statistics
+import time
+
+
+def load_torch():
+    """PyTorch with one thread per core, or None (the benchmark then skips its column)."""
+    try:
+        import torch
+    except ImportError:
+        print("PyTorch not installed (pip install torch==2.13.0): its column is skipped")
+        return None
+    torch.set_num_threads(os.cpu_count() or 1)
+    return torch
+
+
+def run_interleaved(cases, rounds, calls):
+    """Median seconds per call of every (framework, case): each round runs every case of every framework `calls`
+    times, the frameworks of one case one after the other (after one warm-up call each)."""
+    names = list(cases["mxc"])
+    for fw in cases:
+        for f in cases[fw].values():
+            f()
+    times = {}
+    for _ in range(rounds):
+        for c in names:
+            for fw in cases:
+                f = cases[fw].get(c)
+                if f is None:
+                    continue
+                t0 = time.perf_counter()
+                for _ in range(calls):
+                    f()
+                times.setdefault((fw, c), []).append((time.perf_counter() - t0) / calls)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def print_table(cases, medians, unit, title):
+    """The table of medians in `unit` ("ms" or "us"), a column per framework and mxc / PyTorch."""
+    scale = {"ms": 1e3, "us": 1e6}[unit]
+    fws = list(cases)
+    names = list(cases["mxc"])
+    width = max(16, max(len(c) for c in names) + 2)
+    print(title)
+    print(f"{'case':<{width}}" + "".join(f"{fw:>12}" for fw in fws) + ("   mxc/torch" if "torch" in cases else ""))
+    for c in names:
+        med = {fw: medians[(fw, c)] * scale for fw in fws if (fw, c) in medians}
+        line = f"{c:<{width}}" + "".join(f"{med[fw]:>12.3f}" if fw in med else f"{'-':>12}" for fw in fws)
+        if "torch" in med:
+            line += f"   {med['mxc'] / med['torch']:>9.2f}"
+        print(line)

@@ -29,3 +29,6 @@ from . import lr_scheduler, metric, io, initializer, optimizer, callback, model,
 from . import initializer as init  # noqa: E402
 from . import module as mod  # noqa: E402
 from . import gluon  # noqa: E402
+from . import test_utils  # noqa: E402
+from . import visualization  # noqa: E402
+from . import visualization as viz  # noqa: E402

@@ -5,7 +5,7 @@ symbols: forward values, backward values and gradients against finite difference
 """
 import numpy as np
 
-from .context import Context, current_context
+from . import context as _context
 from .ndarray import NDArray
 from . import ndarray as _nd
 
@@ -19,12 +19,12 @@ __all__ = ["default_context", "set_default_context", "default_dtype", "default_r
 # ---- defaults ---------------------------------------------------------------------------------------------------
 def default_context():
     """The context tests run on: mxc's current default context (changed by ``with mx.Context(...)``)."""
-    return current_context()
+    return _context.current_context()
 
 
 def set_default_context(ctx):
     """Makes ``ctx`` the default context of this thread (what ``default_context()`` and array creation use)."""
-    Context._default_ctx.value = ctx
+    _context.Context._default_ctx.value = ctx
 
 
 def default_dtype():
@@ -201,19 +201,19 @@ def assert_exception(f, exception_type, *args, **kwargs):
 # ---- random shapes and data ---------------------------------------------------------------------------------------
 def rand_shape_nd(num_dim, dim=10, allow_zero_size=False):
     """A random shape of ``num_dim`` dimensions, each in [1, dim] ([0, dim] with allow_zero_size)."""
-    low = 0 if allow_zero_size else 1
+    low = int(not allow_zero_size)
     return tuple(int(n) for n in np.random.randint(low, dim + 1, size=num_dim))
 
 
 def rand_shape_2d(dim0=10, dim1=10, allow_zero_size=False):
     """A random 2-d shape with sides at most dim0, dim1."""
-    low = 0 if allow_zero_size else 1
+    low = int(not allow_zero_size)
     return int(np.random.randint(low, dim0 + 1)), int(np.random.randint(low, dim1 + 1))
 
 
 def rand_shape_3d(dim0=10, dim1=10, dim2=10, allow_zero_size=False):
     """A random 3-d shape with sides at most dim0, dim1, dim2."""
-    low = 0 if allow_zero_size else 1
+    low = int(not allow_zero_size)
     return tuple(int(np.random.randint(low, d + 1)) for d in (dim0, dim1, dim2))
 
 
@@ -229,9 +229,9 @@ def rand_ndarray(shape, stype='default', density=None, dtype=None, modifier_func
     if stype != "default":
         raise AssertionError("unknown storage type")
     values = np.random.normal(size=shape)
-    if modifier_func is not None:
-        values = np.vectorize(modifier_func)(values) if values.size else values
-    dtype = default_dtype() if dtype is None else dtype
+    if modifier_func and values.size:
+        values = np.vectorize(modifier_func)(values)
+    dtype = dtype or default_dtype()
     return _nd.array(np.asarray(values).astype(dtype), ctx=ctx or default_context(), dtype=dtype)
 
 
@@ -295,12 +295,16 @@ def _bind_for_check(sym, location, aux_states, ctx, dtype, grad_req):
     return sym.bind(ctx, args=args, args_grad=grads, grad_req=reqs, aux_states=aux or None)
 
 
+def _check_ctx(ctx):
+    return default_context() if ctx is None else ctx
+
+
 def _req_dict(grad_req, names):
-    if isinstance(grad_req, str):
-        return {n: grad_req for n in names}
     if isinstance(grad_req, dict):
         return {n: grad_req.get(n, "null") for n in names}
-    return dict(zip(names, grad_req))
+    if isinstance(grad_req, (list, tuple)):
+        return dict(zip(names, grad_req))
+    return dict.fromkeys(names, grad_req)
 
 
 def _finite_differences(executor, location, aux_states, eps, use_forward_train, dtype, weights):
@@ -348,9 +352,9 @@ def numeric_grad(executor, location, aux_states=None, eps=1e-4, use_forward_trai
     ``location``."""
     dtype = np.dtype(dtype).type
     location = _by_name("location", location, executor._symbol.list_arguments(), allow_subset=True)
-    for k, v in location.items():
-        executor.arg_dict[k][:] = np.asarray(_host(v), dtype=dtype)
-    if aux_states is not None:
+    for name, value in location.items():
+        executor.arg_dict[name][:] = np.asarray(_host(value), dtype=dtype)
+    if aux_states:
         aux_states = _by_name("aux_states", aux_states, executor._symbol.list_auxiliary_states())
     return _finite_differences(executor, location, aux_states, eps, use_forward_train, dtype, None)
 
@@ -366,16 +370,16 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
     BACKWARD_<arg> on a mismatch."""
     if grad_stype_dict:
         raise NotImplementedError("check_numeric_gradient: mxc has no sparse gradients (grad_stype_dict)")
-    ctx = ctx or default_context()
+    ctx = _check_ctx(ctx)
     dtype = np.dtype(dtype).type
     arg_names = sym.list_arguments()
     location = {k: np.asarray(_host(v), dtype=dtype) for k, v in _by_name("location", location, arg_names).items()}
-    if aux_states is not None:
+    if aux_states:
         aux_states = {k: np.asarray(_host(v), dtype=dtype)
                       for k, v in _by_name("aux_states", aux_states, sym.list_auxiliary_states()).items()}
     if grad_nodes is None:
         reqs = {k: "write" for k in arg_names}
-    elif isinstance(grad_nodes, dict):
+    elif hasattr(grad_nodes, "get"):
         reqs = {k: grad_nodes.get(k, "null") for k in arg_names}
     else:
         reqs = {k: ("write" if k in grad_nodes else "null") for k in arg_names}
@@ -404,7 +408,7 @@ def check_symbolic_forward(sym, location, expected, rtol=None, atol=None, aux_st
                            equal_nan=False, dtype=np.float32):
     """Runs ``sym`` forward (inference) at ``location`` and compares each output with ``expected`` (a list in
     output order or a dict by output name). Returns the outputs (NDArrays)."""
-    ctx = ctx or default_context()
+    ctx = _check_ctx(ctx)
     exe = _bind_for_check(sym, location, aux_states, ctx, np.dtype(dtype).type, {})
     outputs = exe.forward(is_train=False)
     out_names = sym.list_outputs()
@@ -424,7 +428,7 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
     a string, list or dict. Returns a dict name -> gradient NDArray for the arguments in ``expected``."""
     if grad_stypes:
         raise NotImplementedError("check_symbolic_backward: mxc has no sparse gradients (grad_stypes)")
-    ctx = ctx or default_context()
+    ctx = _check_ctx(ctx)
     dtype = np.dtype(dtype).type
     arg_names = sym.list_arguments()
     reqs = _req_dict(grad_req, arg_names)
@@ -435,7 +439,7 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
         if g is not None and reqs[k] == "add":
             before[k] = np.random.normal(size=g.shape).astype(g.dtype)
             g[:] = before[k]
-    exe.forward(is_train=True)
+    exe.forward(True)
     if out_grads is not None:
         out_grads = _by_name("out_grads", out_grads, sym.list_outputs())
         out_grads = [_to_device(out_grads[n], ctx, dtype) for n in sym.list_outputs()]
@@ -459,7 +463,7 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
 def simple_forward(sym, ctx=None, is_train=False, **inputs):
     """Binds ``sym`` to the NumPy ``inputs`` (by argument name), runs forward and returns the output as NumPy (a
     list when there are several)."""
-    ctx = ctx or default_context()
+    ctx = _check_ctx(ctx)
     args = {k: v.as_in_context(ctx) if isinstance(v, NDArray) else _nd.array(v, ctx=ctx) for k, v in inputs.items()}
     exe = sym.bind(ctx, args=args, grad_req="null")
     outs = [o.asnumpy() for o in exe.forward(is_train=is_train)]

@@ -43,18 +43,25 @@ def _weights(node, in_shape):
     return 0
 
 
+def _require_symbol(obj):
+    if isinstance(obj, Symbol):
+        return
+    raise TypeError("symbol must be Symbol")
+
+
+def _output_shapes(every_output, shape):
+    """Shape of every output of the graph (variables by name, layers as '<name>_output') given input shapes."""
+    _, shapes, _ = every_output.infer_shape(**shape)
+    return dict(zip(every_output.list_outputs(), shapes))
+
+
 def print_summary(symbol, shape=None, line_length=120, positions=[.44, .64, .74, 1.]):
     """Prints each layer of ``symbol`` with its output shape (without the batch axis; needs ``shape``, a dict of
     input shapes), parameter count and the layers feeding it, then the total parameter count.
 
     positions: where the four columns end, as fractions of line_length (or absolute when the last is above 1)."""
-    if not isinstance(symbol, Symbol):
-        raise TypeError("symbol must be Symbol")
-    known = {}
-    if shape is not None:
-        internals = symbol.get_internals()
-        _, shapes, _ = internals.infer_shape(**shape)
-        known = dict(zip(internals.list_outputs(), shapes))
+    _require_symbol(symbol)
+    known = _output_shapes(symbol.get_internals(), shape) if shape is not None else {}
     ends = [int(line_length * p) for p in positions] if positions[-1] <= 1 else [int(p) for p in positions]
     widths = [e - s for s, e in zip([0] + ends[:-1], ends)]
 

@@ -601,6 +601,7 @@ void RegisterNative() {
   RegisterIndexKernels();
   RegisterNormKernels();
   RegisterOrderingKernels();
+  RegisterSeqKernels();
 }
 
 }  // namespace

@@ -84,6 +84,7 @@ void RegisterShapeKernels();  // cuda/gpu_ops_shape.cc: broadcasting, reductions
 void RegisterIndexKernels();  // cuda/gpu_ops_index.cc: indexing, nn extras, remaining elementwise
 void RegisterNormKernels();   // cuda/gpu_ops_norm.cc: LayerNorm, InstanceNorm
 void RegisterOrderingKernels();  // cuda/gpu_ops_ordering.cc: topk, sort, argsort
+void RegisterSeqKernels();       // cuda/gpu_ops_seq.cc: smooth_l1, SequenceMask, UpSampling
 
 }  // namespace gpu
 }  // namespace mxc

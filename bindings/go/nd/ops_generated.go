@@ -737,6 +737,43 @@ func Reshape(data *mxc.NDArray, opts *ReshapeOpts) (*mxc.NDArray, error) {
 	return invoke("Reshape", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// SequenceMaskOpts holds the parameters of SequenceMask. A nil *SequenceMaskOpts passes none; required ones are
+// then reported missing by the library.
+type SequenceMaskOpts struct {
+	// UseSequenceLength is the parameter use_sequence_length (boolean, default False): Take the extra input
+	// sequence_length with the length of each sequence. Nil keeps the default.
+	UseSequenceLength *bool
+	// Value is the parameter value (float, default 0): The value of the masked positions. Nil keeps the default.
+	Value *float64
+	// Axis is the parameter axis (int, default 0): The sequence axis: 0 or 1. Nil keeps the default.
+	Axis *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SequenceMask runs the operator SequenceMask.
+//
+// Sets the positions of each sequence at or beyond its length to `value`. data is (max_sequence_length,
+// batch_size, ...) for axis=0, (batch_size, max_sequence_length, ...) for axis=1; sequence_length (batch_size,)
+// is an input only with use_sequence_length (without it the operator is the identity).
+//
+// Inputs: data, sequence_length. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func SequenceMask(data, sequenceLength *mxc.NDArray, opts *SequenceMaskOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("use_sequence_length", opts.UseSequenceLength)
+		p.OptFloat("value", opts.Value)
+		p.OptInt("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("SequenceMask", []*mxc.NDArray{data, sequenceLength}, []string{"data", "sequence_length"}, p, out, all)
+}
+
 // SliceChannelOpts holds the parameters of SliceChannel. A nil *SliceChannelOpts passes none; required ones are
 // then reported missing by the library.
 type SliceChannelOpts struct {
@@ -830,6 +867,52 @@ func SoftmaxOutput(data, label *mxc.NDArray, opts *SoftmaxOutputOpts) (*mxc.NDAr
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("SoftmaxOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out, all)
+}
+
+// UpSamplingOpts holds the parameters of UpSampling. A nil *UpSamplingOpts passes none; required ones are then
+// reported missing by the library.
+type UpSamplingOpts struct {
+	// Scale is the parameter scale (int, required): Up sampling scale.
+	Scale int
+	// NumFilter is the parameter num_filter (int, default 0): Input filter; only used by bilinear sample_type
+	// (not implemented). Nil keeps the default.
+	NumFilter *int
+	// SampleType is the parameter sample_type ({'bilinear', 'nearest'}, required): Upsampling method (only
+	// 'nearest' is implemented).
+	SampleType string
+	// MultiInputMode is the parameter multi_input_mode ({'concat', 'sum'}, default concat): How to handle
+	// several inputs (only one input is implemented). Empty keeps the default.
+	MultiInputMode string
+	// Workspace is the parameter workspace (int, default 512): Tmp workspace for deconvolution (MB); unused.
+	// Nil keeps the default.
+	Workspace *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// UpSampling runs the operator UpSampling.
+//
+// Upsamples NCHW data by an integer scale. Only sample_type='nearest' with one input is implemented: out[n, c,
+// y, x] = data[n, c, y // scale, x // scale], of shape (N, C, H*scale, W*scale).
+//
+// The inputs (data) are variadic; num_args is set to their number. Returns the first output (see AllOutputs for
+// the others).
+func UpSampling(data []*mxc.NDArray, opts *UpSamplingOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	p.Int("num_args", len(data))
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("scale", opts.Scale)
+		p.OptInt("num_filter", opts.NumFilter)
+		p.Str("sample_type", opts.SampleType)
+		p.Enum("multi_input_mode", opts.MultiInputMode)
+		p.OptInt("workspace", opts.Workspace)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("UpSampling", data, nil, p, out, all)
 }
 
 // ArangeOpts holds the parameters of Arange. A nil *ArangeOpts passes none; required ones are then reported
@@ -4368,6 +4451,35 @@ func SliceAxis(data *mxc.NDArray, opts *SliceAxisOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("slice_axis", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SmoothL1Opts holds the parameters of SmoothL1. A nil *SmoothL1Opts passes none; required ones are then
+// reported missing by the library.
+type SmoothL1Opts struct {
+	// Scalar is the parameter scalar (float, default 1): sigma (converted to the array's dtype). Nil keeps the
+	// default.
+	Scalar *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SmoothL1 runs the operator smooth_l1.
+//
+// Smooth L1 loss, elementwise: with sigma = scalar, 0.5 * (sigma * x)^2 where |x| < 1/sigma^2, else |x| -
+// 0.5/sigma^2.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func SmoothL1(data *mxc.NDArray, opts *SmoothL1Opts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("smooth_l1", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // SoftmaxOpts holds the parameters of Softmax. A nil *SoftmaxOpts passes none; required ones are then reported

@@ -730,6 +730,42 @@ func Reshape(data *mxc.Symbol, opts *ReshapeOpts) (*mxc.Symbol, error) {
 	return compose("Reshape", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// SequenceMaskOpts holds the parameters of SequenceMask. A nil *SequenceMaskOpts passes none; required ones are
+// then reported missing by the library.
+type SequenceMaskOpts struct {
+	// UseSequenceLength is the parameter use_sequence_length (boolean, default False): Take the extra input
+	// sequence_length with the length of each sequence. Nil keeps the default.
+	UseSequenceLength *bool
+	// Value is the parameter value (float, default 0): The value of the masked positions. Nil keeps the default.
+	Value *float64
+	// Axis is the parameter axis (int, default 0): The sequence axis: 0 or 1. Nil keeps the default.
+	Axis *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SequenceMask is a symbol of the operator SequenceMask.
+//
+// Sets the positions of each sequence at or beyond its length to `value`. data is (max_sequence_length,
+// batch_size, ...) for axis=0, (batch_size, max_sequence_length, ...) for axis=1; sequence_length (batch_size,)
+// is an input only with use_sequence_length (without it the operator is the identity).
+//
+// Inputs: data, sequence_length. A nil input becomes a variable named "<name>_<input>".
+func SequenceMask(data, sequenceLength *mxc.Symbol, opts *SequenceMaskOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("use_sequence_length", opts.UseSequenceLength)
+		p.OptFloat("value", opts.Value)
+		p.OptInt("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("SequenceMask", name, attr, p, []string{"data", "sequence_length"}, []*mxc.Symbol{data, sequenceLength})
+}
+
 // SliceChannelOpts holds the parameters of SliceChannel. A nil *SliceChannelOpts passes none; required ones are
 // then reported missing by the library.
 type SliceChannelOpts struct {
@@ -823,6 +859,51 @@ func SoftmaxOutput(data, label *mxc.Symbol, opts *SoftmaxOutputOpts) (*mxc.Symbo
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("SoftmaxOutput", name, attr, p, []string{"data", "label"}, []*mxc.Symbol{data, label})
+}
+
+// UpSamplingOpts holds the parameters of UpSampling. A nil *UpSamplingOpts passes none; required ones are then
+// reported missing by the library.
+type UpSamplingOpts struct {
+	// Scale is the parameter scale (int, required): Up sampling scale.
+	Scale int
+	// NumFilter is the parameter num_filter (int, default 0): Input filter; only used by bilinear sample_type
+	// (not implemented). Nil keeps the default.
+	NumFilter *int
+	// SampleType is the parameter sample_type ({'bilinear', 'nearest'}, required): Upsampling method (only
+	// 'nearest' is implemented).
+	SampleType string
+	// MultiInputMode is the parameter multi_input_mode ({'concat', 'sum'}, default concat): How to handle
+	// several inputs (only one input is implemented). Empty keeps the default.
+	MultiInputMode string
+	// Workspace is the parameter workspace (int, default 512): Tmp workspace for deconvolution (MB); unused.
+	// Nil keeps the default.
+	Workspace *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// UpSampling is a symbol of the operator UpSampling.
+//
+// Upsamples NCHW data by an integer scale. Only sample_type='nearest' with one input is implemented: out[n, c,
+// y, x] = data[n, c, y // scale, x // scale], of shape (N, C, H*scale, W*scale).
+//
+// The inputs (data) are variadic; num_args is set to their number.
+func UpSampling(data []*mxc.Symbol, opts *UpSamplingOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	p.Int("num_args", len(data))
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("scale", opts.Scale)
+		p.OptInt("num_filter", opts.NumFilter)
+		p.Str("sample_type", opts.SampleType)
+		p.Enum("multi_input_mode", opts.MultiInputMode)
+		p.OptInt("workspace", opts.Workspace)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("UpSampling", name, attr, p, nil, data)
 }
 
 // ArangeOpts holds the parameters of Arange. A nil *ArangeOpts passes none; required ones are then reported
@@ -4323,6 +4404,35 @@ func SliceAxis(data *mxc.Symbol, opts *SliceAxisOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("slice_axis", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SmoothL1Opts holds the parameters of SmoothL1. A nil *SmoothL1Opts passes none; required ones are then
+// reported missing by the library.
+type SmoothL1Opts struct {
+	// Scalar is the parameter scalar (float, default 1): sigma (converted to the array's dtype). Nil keeps the
+	// default.
+	Scalar *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SmoothL1 is a symbol of the operator smooth_l1.
+//
+// Smooth L1 loss, elementwise: with sigma = scalar, 0.5 * (sigma * x)^2 where |x| < 1/sigma^2, else |x| -
+// 0.5/sigma^2.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func SmoothL1(data *mxc.Symbol, opts *SmoothL1Opts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("smooth_l1", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // SoftmaxOpts holds the parameters of Softmax. A nil *SoftmaxOpts passes none; required ones are then reported

@@ -148,6 +148,12 @@ GRAD_CASES = {
     "softmax": [case(S), case([(2, 3, 2)], {"axis": 1, "temperature": 2.0})],
     "log_softmax": [case(S), case([(2, 3, 2)], {"axis": 0})],
     "SoftmaxOutput": [case([(3, 4), (3,)], loss=_ce, ints={1: (0, 4)})],
+    "smooth_l1": [case(S, {"scalar": 1.5}, lo=-2.0, hi=2.0), case([(3, 4)], {"scalar": 0.5}, lo=-5.0, hi=5.0)],
+    "SequenceMask": [case([(4, 3, 2), (3,)], {"use_sequence_length": True, "value": 0.5}, ints={1: (0, 5)}),
+                     case([(3, 4, 2), (3,)], {"use_sequence_length": True, "axis": 1}, ints={1: (0, 5)}),
+                     case([(3, 2)])],
+    "UpSampling": [case([(1, 2, 2, 3)], {"scale": 2, "sample_type": "nearest"}),
+                   case([(2, 1, 2, 2)], {"scale": 3, "sample_type": "nearest"})],
     # reductions
     "sum": [case([(2, 3, 2)], {"axis": 1}), case([(2, 3)])], "mean": [case([(2, 3, 2)], {"axis": (0, 2)})],
     "max": [case([(2, 3)], {"axis": 1})], "min": [case([(2, 3)], {"axis": 0, "keepdims": True})],

@@ -12,7 +12,6 @@ Every round runs every case of every framework once (interleaved); the table sho
 time per call, and the ratio mxc / PyTorch. PyTorch is used when installed (pip install torch==2.13.0).
 With a source checkout: PYTHONPATH=bindings/python MXC_LIBRARY_PATH=$PWD/build/libmxc.so.
 """
-import argparse
 import os
 import sys
 
@@ -20,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bindings", "python"))
 import mxc as mx  # noqa: E402
-from sidebyside import load_torch, run_interleaved, print_table  # noqa: E402
+import sidebyside  # noqa: E402
 
 
 def make_cases(torch):
@@ -90,16 +89,5 @@ def make_cases(torch):
     return cases
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--calls", type=int, default=20, help="calls per case per round")
-    args = ap.parse_args()
-    cases = make_cases(load_torch())
-    medians = run_interleaved(cases, args.rounds, args.calls)
-    print_table(cases, medians, "ms", f"median time per call over {args.rounds} rounds (ms); "
-                f"mxc {mx.__version__}, {os.cpu_count()} cores")
-
-
 if __name__ == "__main__":
-    main()
+    sidebyside.main(make_cases, "ms", mx.__version__)

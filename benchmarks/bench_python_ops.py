@@ -33,16 +33,7 @@ try:
 except ImportError:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bindings", "python"))
     import mxc as mx
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        print("PyTorch not installed (pip install torch==2.13.0): skipping it")
-        return None
-    torch.set_num_threads(os.cpu_count() or 1)
-    return torch
+import sidebyside  # noqa: E402
 
 
 def make_cases(torch, large_n):
@@ -116,7 +107,7 @@ def main():
     ap.add_argument("--large-n", type=int, default=1000000)
     args = ap.parse_args()
 
-    torch = _torch()
+    torch = sidebyside.load_torch()
     cases = make_cases(torch, args.large_n)
     names = ["small", "small+wait", "large"]
     wall = {(fw, c): [] for fw in cases for c in names}

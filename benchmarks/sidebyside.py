@@ -3,6 +3,7 @@ frameworks interleaved, round after round, reporting medians and the ratio mxc /
 
 cases: {framework: {case name: callable}}, with "mxc" first; a framework may lack some cases (shown as "-").
 """
+import argparse
 import os
 import statistics
 import time
@@ -54,3 +55,15 @@ def print_table(cases, medians, unit, title):
         if "torch" in med:
             line += f"   {med['mxc'] / med['torch']:>9.2f}"
         print(line)
+
+
+def main(make_cases, unit, version):
+    """The command line of a side-by-side benchmark: --rounds, --calls; make_cases(torch or None) gives the cases."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--calls", type=int, default=20, help="calls per case per round")
+    args = ap.parse_args()
+    cases = make_cases(load_torch())
+    medians = run_interleaved(cases, args.rounds, args.calls)
+    print_table(cases, medians, unit, f"median time per call over {args.rounds} rounds ({unit}); mxc {version}, "
+                f"{os.cpu_count()} cores")

@@ -61,17 +61,18 @@ const Op *OpNamed(const char *name) { return OpRegistry::Get()->FindOrThrow(name
 NDArray Filled(const char *op_name, const TShape &shape, int dtype, const Device &dev) {
   std::vector<NDArray> out{NDArray(shape, dtype, dev, true)};
   const Op *op = OpNamed(op_name);
-  std::string dims = "(";
-  for (size_t i = 0; i < shape.size(); ++i) dims += (i ? "," : "") + std::to_string(shape[i]);
-  dims += shape.size() == 1 ? ",)" : ")";
-  Invoke(op, OpParams(op, {{"shape", dims}, {"dtype", DTypeName(dtype)}}), {}, &out);
+  Invoke(op, OpParams(op, {{"shape", ShapeStr(shape)}, {"dtype", DTypeName(dtype)}}), {}, &out);
   return out[0];
 }
 
-NDArray Sum(const NDArray &a, const NDArray &b) {
+const Op *AddOp() {
   static const Op *add = OpNamed("elemwise_add");
+  return add;
+}
+
+NDArray Sum(const NDArray &a, const NDArray &b) {
   std::vector<NDArray> out;
-  Invoke(add, OpParams(add, {}), {a, b}, &out);
+  Invoke(AddOp(), OpParams(AddOp(), {}), {a, b}, &out);
   return out[0];
 }
 
@@ -314,7 +315,7 @@ void Backward(const std::vector<Entry> &heads, const std::vector<NDArray> &head_
     }
   } else {
     static const Op *copy = OpNamed("_copyto");
-    static const Op *add = OpNamed("elemwise_add");
+    const Op *add = AddOp();
     for (size_t i = 0; i < order.size(); ++i) {
       Node *n = order[i];
       if (n->op != nullptr || !need[i] || ograd[i][0].is_none()) continue;

@@ -3,10 +3,7 @@ package mxc
 // #include "shim.h"
 import "C"
 
-import (
-	"runtime"
-	"strconv"
-)
+import "runtime"
 
 // Autograd: imperative differentiation, as MXNet's autograd. Arrays marked with AttachGrad are variables; the
 // operator calls made inside Record with an input in the graph are recorded by the library, and Backward computes
@@ -52,15 +49,12 @@ func Record(train bool, f func() error) error {
 // AttachGrad makes the array a variable: Backward writes (GradWrite) or adds (GradAdd) its gradient into a new
 // array of zeros, returned by Grad. GradNull marks it without a gradient.
 func (a *NDArray) AttachGrad(req GradReq) error {
-	g, err := Empty(a.shape, a.dtype, a.dev)
+	zs, err := Invoke("zeros_like", []*NDArray{a}, nil)
 	if err != nil {
 		return err
 	}
+	g := zs[0]
 	defer g.Close()
-	if _, err := Invoke("_zeros", nil, []*NDArray{g}, Param{"shape", shapeString(a.shape)},
-		Param{"dtype", a.dtype.String()}); err != nil {
-		return err
-	}
 	hs, rel, err := acquireArrays([]*NDArray{a, g})
 	if err != nil {
 		return err
@@ -145,18 +139,4 @@ func backward(heads, headGrads, vars []*NDArray, retain bool) ([]*NDArray, error
 		return nil, nil
 	}
 	return wrapNDArrays(out)
-}
-
-func shapeString(shape []int) string {
-	s := "("
-	for i, d := range shape {
-		if i > 0 {
-			s += ","
-		}
-		s += strconv.Itoa(d)
-	}
-	if len(shape) == 1 {
-		s += ","
-	}
-	return s + ")"
 }

@@ -4013,6 +4013,34 @@ func Repeat(data *mxc.NDArray, opts *RepeatOpts) (*mxc.NDArray, error) {
 	return invoke("repeat", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// ReverseOpts holds the parameters of Reverse. A nil *ReverseOpts passes none; required ones are then reported
+// missing by the library.
+type ReverseOpts struct {
+	// Axis is the parameter axis (Shape(tuple), required): The axes to reverse; negative values count from the
+	// end.
+	Axis []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Reverse runs the operator reverse (also called flip).
+//
+// Reverses the order of the elements along the given axes; the shape is kept.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Reverse(data *mxc.NDArray, opts *ReverseOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("reverse", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // RintOpts holds the parameters of Rint. A nil *RintOpts passes none; required ones are then reported missing
 // by the library.
 type RintOpts struct {

@@ -3969,6 +3969,34 @@ func Repeat(data *mxc.Symbol, opts *RepeatOpts) (*mxc.Symbol, error) {
 	return compose("repeat", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// ReverseOpts holds the parameters of Reverse. A nil *ReverseOpts passes none; required ones are then reported
+// missing by the library.
+type ReverseOpts struct {
+	// Axis is the parameter axis (Shape(tuple), required): The axes to reverse; negative values count from the
+	// end.
+	Axis []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Reverse is a symbol of the operator reverse (also called flip).
+//
+// Reverses the order of the elements along the given axes; the shape is kept.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Reverse(data *mxc.Symbol, opts *ReverseOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Shape("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("reverse", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // RintOpts holds the parameters of Rint. A nil *RintOpts passes none; required ones are then reported missing
 // by the library.
 type RintOpts struct {

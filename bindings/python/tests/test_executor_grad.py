@@ -174,6 +174,7 @@ GRAD_CASES = {
     "transpose": [case([(2, 3, 2)], {"axes": (2, 0, 1)})], "swapaxes": [case([(2, 3, 2)], {"dim1": 0, "dim2": 2})],
     "slice": [case([(3, 4)], {"begin": (0, 1), "end": (2, 4)})],
     "slice_axis": [case([(3, 4)], {"axis": 1, "begin": 1, "end": 3})],
+    "reverse": [case([(2, 3, 2)], {"axis": (0, 2)})],
     "broadcast_to": [case([(1, 3)], {"shape": (2, 3)})],
     "broadcast_axis": [case([(2, 1)], {"axis": 1, "size": 3})],
     "tile": [case([(2, 2)], {"reps": (2, 1)})], "repeat": [case([(2, 2)], {"repeats": 2, "axis": 0})],

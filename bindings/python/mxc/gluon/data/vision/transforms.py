@@ -91,9 +91,7 @@ class _RandomFlip(_Transform):
         rank = _image_rank(x, type(self).__name__, "(height, width, channels)")
         if np.random.random_sample() >= 0.5:
             return x
-        axis = rank - 1 - self._axis_from_end
-        order = nd.array(np.arange(x.shape[axis] - 1, -1, -1), ctx=x.context, dtype='int32')
-        return nd.take(x, order, axis=axis)
+        return nd.reverse(x, axis=rank - 1 - self._axis_from_end)
 
 
 class RandomFlipLeftRight(_RandomFlip):

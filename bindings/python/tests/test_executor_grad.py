@@ -152,6 +152,12 @@ GRAD_CASES = {
     "SequenceMask": [case([(4, 3, 2), (3,)], {"use_sequence_length": True, "value": 0.5}, ints={1: (0, 5)}),
                      case([(3, 4, 2), (3,)], {"use_sequence_length": True, "axis": 1}, ints={1: (0, 5)}),
                      case([(3, 2)])],
+    "SequenceReverse": [case([(4, 3, 2), (3,)], {"use_sequence_length": True}, ints={1: (0, 5)}),
+                        case([(3, 4, 2), (3,)], {"use_sequence_length": True, "axis": 1}, ints={1: (0, 5)}),
+                        case([(3, 2)])],
+    "SequenceLast": [case([(4, 3, 2), (3,)], {"use_sequence_length": True}, ints={1: (1, 5)}),
+                     case([(3, 4, 2), (3,)], {"use_sequence_length": True, "axis": 1}, ints={1: (1, 5)}),
+                     case([(3, 2)])],
     "UpSampling": [case([(1, 2, 2, 3)], {"scale": 2, "sample_type": "nearest"}),
                    case([(2, 1, 2, 2)], {"scale": 3, "sample_type": "nearest"})],
     # reductions

@@ -1,5 +1,6 @@
 // smooth_l1, SequenceMask, SequenceReverse, SequenceLast and UpSampling (nearest): forward and gradient values
-// against hand-computed references and values MXNet 1.9.1 printed, inference and its errors, gradients against finite differences.
+// against hand-computed references and values MXNet 1.9.1 printed, inference and its errors, gradients against
+// finite differences.
 #include <cmath>
 #include <string>
 #include <vector>

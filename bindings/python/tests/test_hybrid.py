@@ -324,6 +324,13 @@ def test_symbolblock_trains_and_defers_shapes():
     # composed symbolically inside another graph
     z = blk(mx.sym.var("z"))
     assert z.list_inputs() == ["z", "fc_weight", "fc_bias"]
+    # inside a name scope the Parameters keep the graph's names; params= shares them
+    outer = nn.HybridSequential()
+    with outer.name_scope():
+        inner = gluon.SymbolBlock(out, data, params=blk.collect_params())
+    assert sorted(inner.collect_params()) == ["fc_bias", "fc_weight"]
+    assert inner.collect_params()["fc_weight"] is blk.collect_params()["fc_weight"]
+    np.testing.assert_allclose(inner(x).asnumpy(), blk(x).asnumpy())
     with pytest.raises(ValueError, match="expected 1 input"):
         blk(x, x)
     with pytest.raises(ValueError, match="not an input of the graph"):

@@ -451,8 +451,7 @@ class SymbolBlock(HybridBlock):
 
     def __init__(self, outputs, inputs, params=None):
         super().__init__(prefix="", params=None)
-        if params is not None:
-            self._params = ParameterDict("", shared=params)
+        self._params = ParameterDict("", shared=params)  # the graph's names, even inside a name scope
         outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
         ins = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         self._graph = outs[0] if len(outs) == 1 else sym.Group(outs)

@@ -263,6 +263,11 @@ def test_export_files_and_names_as_mxnet(tmp_path):
          "aux:%sbatchnorm0_running_mean" % pre, "aux:%sbatchnorm0_running_var" % pre])
     graph = mx.sym.load(path + "-symbol.json")
     assert graph.list_inputs()[0] == "data"
+    # op nodes are named inside their block's scope, the same at every export
+    assert graph.get_internals().list_outputs()[3] == pre + "dense0_fullyconnected0_output"
+    net.export(path + "again", epoch=3)
+    with open(path + "-symbol.json") as f, open(path + "again-symbol.json") as g:
+        assert f.read() == g.read()
     # SymbolBlock.imports, mx.model.load_checkpoint and mx.mod.Module.load give the block's outputs
     blk = gluon.SymbolBlock.imports(path + "-symbol.json", ["data"], path + "-0003.params", ctx=_ctx())
     np.testing.assert_allclose(blk(x).asnumpy(), ref, rtol=1e-5, atol=1e-6)

@@ -373,7 +373,8 @@ class HybridBlock(Block):
         x, args = data, rest
         if isinstance(x, sym.Symbol):
             weights = {k: p.var() for k, p in self._named_params.items()}
-            return self.hybrid_forward(sym, x, *args, **weights)
+            with self.name_scope():  # nodes named "<block prefix><op>0", the same at every trace
+                return self.hybrid_forward(sym, x, *args, **weights)
         if not isinstance(x, nd.NDArray):
             raise TypeError("%s (%s): expected an NDArray (or Symbol) as input, got %s"
                             % (self.name, type(self).__name__, type(x).__name__))

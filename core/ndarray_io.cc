@@ -71,6 +71,10 @@ TShape GetShape(Reader *r, uint32_t ndim) {
 }
 
 NDArray GetData(Reader *r, const TShape &shape, int dtype) {
+  double want = DTypeSize(dtype);  // in double: a corrupt shape must not overflow the byte count
+  for (auto d : shape) want *= static_cast<double>(d);
+  MXC_CHECK(want <= static_cast<double>(r->left()), ErrorKind::kIO, "truncated or corrupt array file: shape ",
+            ShapeStr(shape), " of ", DTypeName(dtype), " needs ", want, " bytes, only ", r->left(), " left");
   const size_t bytes = static_cast<size_t>(ShapeSize(shape)) * DTypeSize(dtype);
   const char *src = r->Bytes(bytes, "array data");
   NDArray a(shape, dtype, Device::CPU());

@@ -17,6 +17,8 @@ Cases (float32):
                        10) on 16 images 1x28x28, gluon.Trainer('sgd') (PyTorch: the same layers)
   lenet step hybrid    the same after hybridize()
   lenet infer gluon    its forward alone, not recorded; lenet infer hybrid: after hybridize()
+  tiny infer gluon     forward of a small MLP 16-16-16-4 on a batch of 4, not recorded (the per-layer overhead);
+                       tiny infer hybrid: after hybridize()
 
 Every round runs every case of every framework once (interleaved); the table shows the median over rounds of the
 time per call and the ratio mxc / PyTorch. PyTorch is used when installed (pip install torch==2.13.0).
@@ -135,6 +137,18 @@ def make_cases(torch):
     (lnet, ltrainer), (lhnet, lhtrainer) = lenet(), lenet()
     lhnet.hybridize()
 
+    def tiny():
+        n = gluon.nn.HybridSequential()
+        n.add(gluon.nn.Dense(16, activation="relu", in_units=16), gluon.nn.Dense(16, activation="relu", in_units=16),
+              gluon.nn.Dense(4, in_units=16))
+        n.initialize(mx.init.Xavier())
+        return n
+
+    tx16 = rs.randn(4, 16).astype(np.float32)
+    TX16 = nd.array(tx16)
+    tnet_g, tnet_h = tiny(), tiny()
+    tnet_h.hybridize()
+
     def step_of(n, tr, x, y, bs):
         def step():
             with autograd.record():
@@ -153,7 +167,8 @@ def make_cases(torch):
                     "mlp infer gluon": infer_of(gnet, X), "mlp infer hybrid": infer_of(hnet, X),
                     "lenet step gluon": step_of(lnet, ltrainer, IMG, ILAB, 16),
                     "lenet step hybrid": step_of(lhnet, lhtrainer, IMG, ILAB, 16),
-                    "lenet infer gluon": infer_of(lnet, IMG), "lenet infer hybrid": infer_of(lhnet, IMG)}
+                    "lenet infer gluon": infer_of(lnet, IMG), "lenet infer hybrid": infer_of(lhnet, IMG),
+                    "tiny infer gluon": infer_of(tnet_g, TX16), "tiny infer hybrid": infer_of(tnet_h, TX16)}
 
     if torch is not None:
         ta, tb = torch.tensor(a16), torch.tensor(b16)
@@ -221,6 +236,8 @@ def make_cases(torch):
                           "mlp infer gluon": t_infer(tnet, tx), "mlp infer hybrid": t_infer(tnet, tx),
                           "lenet step gluon": t_lenet, "lenet step hybrid": t_lenet,
                           "lenet infer gluon": t_infer(tlenet, timg), "lenet infer hybrid": t_infer(tlenet, timg)}
+        ttiny = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
+        cases["torch"]["tiny infer gluon"] = cases["torch"]["tiny infer hybrid"] = t_infer(ttiny, torch.tensor(tx16))
     return cases
 
 

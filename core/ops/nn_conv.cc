@@ -388,7 +388,7 @@ ConvGeom DeconvGeometry(const OpParams &p, const TShape &data) {
   const auto stride = SpatialParam(p, "stride", g.nd, 1);
   const auto adj_p = SpatialParam(p, "adj", g.nd, 0);
   const auto &target = p.Tuple("target_shape");
-  if (!target.empty()) SpatialParam(p, "target_shape", g.nd, 0);  // its length
+  if (!target.empty()) SpatialParam(p, "target_shape", g.nd, 0);  // ValueError unless one entry per dimension
   // Per spatial dimension (0: height, 1: width; a 1-D call has the width only): the full output
   // (in-1)*stride + dilate*(kernel-1) + 1 is cropped by pad at both ends and extended by adj at the end; a
   // target_shape sets pad and adj to crop the full output to it, the odd element at the end.

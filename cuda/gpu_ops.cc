@@ -362,6 +362,17 @@ ConvGeom GetConv(const OpParams &p, const TShape &d, const TShape &o) {
   g.ok = g.G >= 1 && g.C % g.G == 0 && g.F % g.G == 0;
   return g;
 }
+ConvGeom GetDeconv(const OpParams &p, const TShape &data, const TShape &out) {
+  ConvGeom g = GetConv(p, out, data);
+  if (g.ok && !p.Tuple("target_shape").empty()) {  // the crop target_shape leaves at the start
+    auto pad = [](int64_t in, int64_t out, int k, int s, int d) {
+      return static_cast<int>(((in - 1) * s + d * (k - 1) + 1 - out + 1) / 2);
+    };
+    g.ph = pad(g.oh, g.H, g.kh, g.sh, g.dh);
+    g.pw = pad(g.ow, g.W, g.kw, g.sw, g.dw);
+  }
+  return g;
+}
 
 namespace {
 
@@ -384,23 +395,22 @@ cuda::View ChunkView(int64_t a, int64_t b, int64_t hw) {  // reads an (b, a, hw)
   return v;
 }
 
-// The im2col + GEMM forward (g.N > 0).
-void ConvFwdGemm(const ConvGeom &g, FWD_ARGS) {
-  const int t = in[0].dtype;
+// The im2col + GEMM forward (g.N > 0): y (req)= conv(x, w) + bias (a null bias: none).
+void ConvFwdGemm(const OpContext &ctx, const ConvGeom &g, int t, const void *xv, const void *wv, const void *bias,
+                 void *yv, OpReq req) {
   const size_t es = DTypeSize(t);
   const int64_t ckk = g.C / g.G * g.kh * g.kw, hw = g.oh * g.ow, fg = g.F / g.G, chw = g.C * g.H * g.W;
   const int64_t chunk = ConvChunk(g, es);
   Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kh * g.kw * chunk * hw) * es + es);
   Scratch yt(Dev(ctx), static_cast<size_t>(g.F * chunk * hw) * es + es);
-  const bool bias = !p.Bool("no_bias");
   std::unique_ptr<Scratch> ones;
   if (bias) {
     ones.reset(new Scratch(Dev(ctx), static_cast<size_t>(chunk * hw) * es + es));
     cuda::Fill(t, ones->get(), chunk * hw, 1.0, 1, St(ctx));
   }
-  const char *x = static_cast<const char *>(in[0].dptr);
-  const char *w = static_cast<const char *>(in[1].dptr);
-  char *y = static_cast<char *>(out[0].dptr);
+  const char *x = static_cast<const char *>(xv);
+  const char *w = static_cast<const char *>(wv);
+  char *y = static_cast<char *>(yv);
   for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
     const int64_t nc = std::min(chunk, g.N - n0), cols = nc * hw;
     cuda::Im2Col(t, x + n0 * chw * es, nc, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow,
@@ -408,58 +418,58 @@ void ConvFwdGemm(const ConvGeom &g, FWD_ARGS) {
     for (int64_t gi = 0; gi < g.G; ++gi)
       Gemm(ctx, t, false, false, fg, cols, ckk, 1.0, w + gi * fg * ckk * es, ckk, col.as<char>() + gi * ckk * cols * es,
            cols, 0.0, yt.as<char>() + gi * fg * cols * es, cols);
-    if (bias) Gemm(ctx, t, false, false, g.F, cols, 1, 1.0, in[2].dptr, 1, ones->get(), cols, 1.0, yt.get(), cols);
-    cuda::Gather(t, yt.get(), ChunkView(nc, g.F, hw), y + n0 * g.F * hw * es, nc * g.F * hw, req[0], St(ctx));
+    if (bias) Gemm(ctx, t, false, false, g.F, cols, 1, 1.0, bias, 1, ones->get(), cols, 1.0, yt.get(), cols);
+    cuda::Gather(t, yt.get(), ChunkView(nc, g.F, hw), y + n0 * g.F * hw * es, nc * g.F * hw, req, St(ctx));
   }
-  CheckLaunch("Convolution");
 }
 void ConvFwd(FWD_ARGS) {
   if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
   ConvGeom g = GetConv(p, in[0].shape, out[0].shape);
   if (!g.ok) return Fallback(ctx, p, in, req, out);
   if (req[0] == kNullOp || g.N == 0) return;
-  auto gemm = [&](const Blobs &o, const Reqs &r) { ConvFwdGemm(g, ctx, p, in, r, o); };
+  const void *bias = p.Bool("no_bias") ? nullptr : in[2].dptr;
+  auto gemm = [&](const Blobs &o, const Reqs &r) {
+    ConvFwdGemm(ctx, g, in[0].dtype, in[0].dptr, in[1].dptr, bias, o[0].dptr, r[0]);
+  };
   if (!CudnnConvForward(ctx, p, in, req, out, g, gemm)) gemm(out, req);
+  CheckLaunch("Convolution");
 }
-// The im2col + GEMM data and weight gradients.
-void ConvBwdGemm(const ConvGeom &g, BWD_ARGS) {
-  (void)od;
-  const int t = id[0].dtype;
+// The im2col + GEMM data gradient dx (req_dx) and weight gradient dw (req_dw) of y = conv(x, w) for the output
+// gradient dy; a null dx or dw is not computed (and x not read for a null dw).
+void ConvBwdGemm(const OpContext &ctx, const ConvGeom &g, int t, const void *dyv, const void *xv, const void *wv,
+                 void *dxv, OpReq req_dx, void *dwv, OpReq req_dw) {
   const size_t es = DTypeSize(t);
   const int64_t ckk = g.C / g.G * g.kh * g.kw, hw = g.oh * g.ow, fg = g.F / g.G, chw = g.C * g.H * g.W;
-  const bool dw_needed = req[1] != kNullOp, dx_needed = req[0] != kNullOp;
-  if ((dw_needed || dx_needed) && g.N > 0) {
+  if ((dwv || dxv) && g.N > 0) {
     const int64_t chunk = ConvChunk(g, es);
     Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kh * g.kw * chunk * hw) * es + es);
     Scratch dyt(Dev(ctx), static_cast<size_t>(g.F * chunk * hw) * es + es);
-    const char *x = static_cast<const char *>(id[0].dptr);
-    const char *w = static_cast<const char *>(id[1].dptr);
-    const char *dy = static_cast<const char *>(og[0].dptr);
+    const char *x = static_cast<const char *>(xv);
+    const char *w = static_cast<const char *>(wv);
+    const char *dy = static_cast<const char *>(dyv);
     for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
       const int64_t nc = std::min(chunk, g.N - n0), cols = nc * hw;
       // dY of the chunk as (F, nc*hw).
       cuda::Gather(t, dy + n0 * g.F * hw * es, ChunkView(g.F, nc, hw), dyt.get(), g.F * cols, kWriteTo, St(ctx));
-      if (dw_needed) {
+      if (dwv) {
         cuda::Im2Col(t, x + n0 * chw * es, nc, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh,
                      g.ow, col.get(), St(ctx));
-        const double beta = n0 == 0 ? Beta(req[1]) : 1.0;
+        const double beta = n0 == 0 ? Beta(req_dw) : 1.0;
         for (int64_t gi = 0; gi < g.G; ++gi)
           Gemm(ctx, t, false, true, fg, ckk, cols, 1.0, dyt.as<char>() + gi * fg * cols * es, cols,
-               col.as<char>() + gi * ckk * cols * es, cols, beta, static_cast<char *>(ig[1].dptr) + gi * fg * ckk * es,
-               ckk);
+               col.as<char>() + gi * ckk * cols * es, cols, beta, static_cast<char *>(dwv) + gi * fg * ckk * es, ckk);
       }
-      if (dx_needed) {
+      if (dxv) {
         for (int64_t gi = 0; gi < g.G; ++gi)
           Gemm(ctx, t, true, false, ckk, cols, fg, 1.0, w + gi * fg * ckk * es, ckk, dyt.as<char>() + gi * fg * cols * es,
                cols, 0.0, col.as<char>() + gi * ckk * cols * es, cols);
         cuda::Col2Im(t, col.get(), nc, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow,
-                     static_cast<char *>(ig[0].dptr) + n0 * chw * es, req[0] == kAddTo, St(ctx));
+                     static_cast<char *>(dxv) + n0 * chw * es, req_dx == kAddTo, St(ctx));
       }
     }
-  } else if (dw_needed && req[1] != kAddTo) {  // no images: a zero weight gradient
-    DeviceZero(ctx.dev, ig[1].dptr, ig[1].Size() * DTypeSize(ig[1].dtype));
+  } else if (dwv && req_dw != kAddTo) {  // no images: a zero weight gradient
+    DeviceZero(ctx.dev, dwv, static_cast<size_t>(g.F * ckk) * es);
   }
-  CheckLaunch("Convolution backward");
 }
 void ConvBwd(BWD_ARGS) {
   if (!IsReal(id[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
@@ -468,11 +478,49 @@ void ConvBwd(BWD_ARGS) {
   const int t = id[0].dtype;
   const int64_t hw = g.oh * g.ow;
   Reqs dreq(req.begin(), req.begin() + 2);  // data and weight
-  auto gemm = [&](const Blobs &grads, const Reqs &r) { ConvBwdGemm(g, ctx, p, og, id, od, r, grads); };
+  auto gemm = [&](const Blobs &grads, const Reqs &r) {
+    ConvBwdGemm(ctx, g, t, og[0].dptr, id[0].dptr, id[1].dptr, r[0] != kNullOp ? grads[0].dptr : nullptr, r[0],
+                r[1] != kNullOp ? grads[1].dptr : nullptr, r[1]);
+  };
   if (!CudnnConvBackward(ctx, p, og, id, od, dreq, ig, g, gemm)) gemm(ig, dreq);
   if (!p.Bool("no_bias") && req.size() > 2 && req[2] != kNullOp)
     cuda::SumKeepAxis(t, og[0].dptr, ig[2].dptr, g.N, g.F, hw, req[2], St(ctx));
   CheckLaunch("Convolution backward");
+}
+
+// Deconvolution: the convolution whose data gradient it is (GetDeconv, gpu_ops.h) run backwards by the same GEMM
+// kernels (not cuDNN): forward = that convolution's data gradient, data gradient = its forward, weight gradient = its
+// weight gradient with the roles of data and output gradient exchanged.
+void DeconvFwd(FWD_ARGS) {
+  if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
+  ConvGeom g = GetDeconv(p, in[0].shape, out[0].shape);
+  if (!g.ok) return Fallback(ctx, p, in, req, out);
+  if (req[0] == kNullOp || g.N == 0) return;
+  const int t = in[0].dtype;
+  ConvBwdGemm(ctx, g, t, in[0].dptr, nullptr, in[1].dptr, out[0].dptr, req[0], nullptr, kNullOp);
+  if (!p.Bool("no_bias")) {  // out (N*C, hw) += tile(bias) (N*C, 1) * ones (1, hw)
+    const size_t es = DTypeSize(t);
+    const int64_t hw = g.H * g.W;
+    Scratch b(Dev(ctx), static_cast<size_t>(g.N * g.C + hw) * es);
+    char *tiled = b.as<char>(), *ones = tiled + g.N * g.C * es;
+    cuda::BiasRows(t, in[2].dptr, tiled, g.N, g.C, kWriteTo, St(ctx));
+    cuda::Fill(t, ones, hw, 1.0, kWriteTo, St(ctx));
+    Gemm(ctx, t, false, false, g.N * g.C, hw, 1, 1.0, tiled, 1, ones, hw, 1.0, out[0].dptr, hw);
+  }
+  CheckLaunch("Deconvolution");
+}
+void DeconvBwd(BWD_ARGS) {
+  if (!IsReal(id[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  ConvGeom g = GetDeconv(p, id[0].shape, og[0].shape);
+  if (!g.ok) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const int t = id[0].dtype;
+  if (req[0] != kNullOp && g.N > 0)
+    ConvFwdGemm(ctx, g, t, og[0].dptr, id[1].dptr, nullptr, ig[0].dptr, req[0]);
+  if (req[1] != kNullOp)
+    ConvBwdGemm(ctx, g, t, id[0].dptr, og[0].dptr, nullptr, nullptr, kNullOp, ig[1].dptr, req[1]);
+  if (!p.Bool("no_bias") && req.size() > 2 && req[2] != kNullOp)
+    cuda::SumKeepAxis(t, og[0].dptr, ig[2].dptr, g.N, g.C, g.H * g.W, req[2], St(ctx));
+  CheckLaunch("Deconvolution backward");
 }
 
 struct PoolGeom {
@@ -592,6 +640,7 @@ void RegisterNative() {
   Set("log_softmax", [](FWD_ARGS) { SoftmaxFwd(ctx, p, in, req, out, true); });
   Set("SoftmaxOutput", SoftmaxOutputFwd, SoftmaxOutputBwd);
   Set("Convolution", ConvFwd, ConvBwd);
+  Set("Deconvolution", DeconvFwd, DeconvBwd);
   Set("Pooling", PoolFwd, PoolBwd);
   Set("sgd_update", OptFwd(0));
   Set("sgd_mom_update", OptFwd(1));

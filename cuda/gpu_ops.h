@@ -65,6 +65,9 @@ struct ConvGeom {
   bool ok = false;
 };
 ConvGeom GetConv(const OpParams &p, const TShape &data, const TShape &out);
+// Deconvolution's geometry as that of the convolution whose data gradient it is: the deconvolution's output is that
+// convolution's data (N, C = num_filter, H, W), its data is the convolution's output (F = data channels, oh, ow).
+ConvGeom GetDeconv(const OpParams &p, const TShape &data, const TShape &out);
 
 // Convolution through cuDNN (cuda/conv_cudnn.cc), when the build has it (MXC_USE_CUDNN) and it is chosen for this
 // geometry; false: the caller runs mxc's own im2col + GEMM kernels. `gemm` runs those kernels into the outputs (or

@@ -149,6 +149,26 @@ TEST(OpGpu, ConvolutionByCudnnAndByGemmMatchesTheCpu) {
 #endif
 
 #ifdef MXC_USE_CUDA
+// Deconvolution runs natively (mxc's GEMM kernels, not host-staged) in chunks of 2 + 1 and of 1 image, and adds its
+// gradients onto existing ones like the CPU.
+TEST(OpGpu, DeconvolutionInChunksAndAddRequestsMatchesTheCpu) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  // The underlying convolution's (C*kh*kw + F) * oh*ow * 4 bytes per image of the first case: (4*9 + 3) * 4*5 * 4.
+  for (const char *budget : {"6241", "100", ""}) {
+    SCOPED_TRACE(budget);
+    setenv("MXC_CUDA_CONV_SCRATCH", budget, 1);
+    for (auto &c : DeconvCases()) {
+      Compare(c);
+      CompareAddTo(c);
+    }
+  }
+  unsetenv("MXC_CUDA_CONV_SCRATCH");
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every Deconvolution call ran natively";
+}
+#endif
+
+#ifdef MXC_USE_CUDA
 // Integer arithmetic (uint8, int8, int32, int64) runs natively on the GPU with the CPU's semantics: wrap-around,
 // division and modulo by 0 and by -1, Python's modulo, exact powers with negative exponents, scalars converted to
 // the dtype; reductions in int64; argmax/argmin. The inputs cycle through small, signed and extreme values; results must be

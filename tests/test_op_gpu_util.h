@@ -154,6 +154,21 @@ inline void CompareVariant(const Case &c, const Variant &v) {
 // Forward and gradient on gpu(0) against the cpu, in the case's dtype.
 inline void Compare(const Case &c) { CompareVariant(c, Variant{}); }
 
+// Deconvolution: stride, pad, adj and bias; groups, dilation and target_shape; 1-D in float64.
+inline std::vector<Case> DeconvCases() {
+  return {
+      {"Deconvolution", {{"kernel", "(3,3)"}, {"num_filter", "4"}, {"stride", "(2,2)"}, {"pad", "(1,1)"},
+                         {"adj", "(1,1)"}, {"no_bias", "false"}},
+       {{3, 3, 4, 5}, {3, 4, 3, 3}, {4}}},
+      {"Deconvolution", {{"kernel", "(2,3)"}, {"num_filter", "4"}, {"num_group", "2"}, {"stride", "(2,1)"},
+                         {"dilate", "(1,2)"}, {"target_shape", "(7,9)"}},
+       {{2, 4, 4, 5}, {4, 2, 2, 3}}},
+      {"Deconvolution", {{"kernel", "(3,)"}, {"num_filter", "2"}, {"stride", "(3,)"}, {"adj", "(2,)"},
+                         {"no_bias", "false"}},
+       {{2, 3, 5}, {3, 2, 3}, {2}}, -1, 1, {}, nullptr, false, mxc::kFloat64},
+  };
+}
+
 // Operators with the parameters and shapes they need (the rest of the registry runs with default parameters).
 inline std::vector<Case> TableCases() {
   std::vector<Case> v;
@@ -198,6 +213,7 @@ inline std::vector<Case> TableCases() {
                        {"num_group", "2"}, {"no_bias", "true"}},
        {{2, 4, 7, 8}, {4, 2, 2, 3}}});
   add({"Convolution", {{"kernel", "(3,)"}, {"num_filter", "2"}}, {{2, 3, 9}, {2, 3, 3}, {2}}});
+  for (auto &c : DeconvCases()) add(c);
   add({"Pooling", {{"kernel", "(2,2)"}, {"stride", "(2,2)"}, {"pool_type", "max"}}, {{2, 3, 6, 6}}});
   add({"Pooling", {{"kernel", "(3,3)"}, {"stride", "(2,2)"}, {"pad", "(1,1)"}, {"pool_type", "avg"}}, {{2, 2, 7, 7}}});
   add({"Pooling", {{"kernel", "(3,3)"}, {"stride", "(2,2)"}, {"pool_type", "max"}, {"pooling_convention", "full"}},

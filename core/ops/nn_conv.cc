@@ -86,11 +86,24 @@ ConvGeom ConvParams(const OpParams &p) {
   return g;
 }
 
+// ShapeError unless data is (N, C, W) or (N, C, H, W) for the kernel's dimensions.
+void CheckDataDims(const OpParams &p, int nd, const TShape &data) {
+  MXC_CHECK(data.ndim() == nd + 2, ErrorKind::kShape, "operator ", p.op()->name, ": data must be ",
+            nd == 2 ? "4-D (batch, channel, height, width)" : "3-D (batch, channel, width)", " for kernel ",
+            ShapeStr(TShape(p.Tuple("kernel"))), ", got ", ShapeStr(data));
+}
+
+// The weight's shape (a, b, *kernel).
+TShape KernelShape(const ConvGeom &g, int64_t a, int64_t b) {
+  TShape s{a, b};
+  if (g.nd == 2) s.push_back(g.kh);
+  s.push_back(g.kw);
+  return s;
+}
+
 ConvGeom ConvGeometry(const OpParams &p, const TShape &data) {
   ConvGeom g = ConvParams(p);
-  MXC_CHECK(data.ndim() == g.nd + 2, ErrorKind::kShape, "operator ", p.op()->name, ": data must be ",
-            g.nd == 2 ? "4-D (batch, channel, height, width)" : "3-D (batch, channel, width)", " for kernel ",
-            ShapeStr(TShape(p.Tuple("kernel"))), ", got ", ShapeStr(data));
+  CheckDataDims(p, g.nd, data);
   g.N = data[0];
   g.C = data[1];
   if (g.nd == 2) {
@@ -104,26 +117,23 @@ ConvGeom ConvGeometry(const OpParams &p, const TShape &data) {
   return g;
 }
 
+void CheckChannelGroups(const OpParams &p, int64_t C, int64_t G, const TShape &data) {
+  MXC_CHECK(C % G == 0, ErrorKind::kShape, "operator ", p.op()->name, ": the ", C, " input channels of data ",
+            ShapeStr(data), " are not divisible by num_group ", G);
+}
+
 void ConvInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const Op *op = p.op();
   ConvGeom g0 = ConvParams(p);
   if (!p.Bool("no_bias")) ShapeAssign(&(*in)[2], TShape{g0.F}, op, "bias");
   const TShape &d = (*in)[0];
-  TShape wshape{g0.F, 0};
-  if (g0.nd == 2) {
-    wshape.push_back(g0.kh);
-    wshape.push_back(g0.kw);
-  } else {
-    wshape.push_back(g0.kw);
-  }
+  TShape wshape = KernelShape(g0, g0.F, 0);
   if (d.empty()) {
     ShapeAssign(&(*in)[1], wshape, op, "weight");
     return;
   }
   ConvGeom g = ConvGeometry(p, d);
-  if (g.C > 0)
-    MXC_CHECK(g.C % g.G == 0, ErrorKind::kShape, "operator ", op->name, ": the ", g.C,
-              " input channels of data ", ShapeStr(d), " are not divisible by num_group ", g.G);
+  CheckChannelGroups(p, g.C, g.G, d);
   wshape[1] = g.C > 0 ? g.C / g.G : 0;
   ShapeAssign(&(*in)[1], wshape, op, "weight");
   TShape o{g.N, g.F};
@@ -206,29 +216,39 @@ void Col2Im(const T *col, const ConvGeom &g, int64_t n0, int64_t nb, int64_t c0,
   });
 }
 
+// out[n, f, :] = bias[f] (add: +=) for an (N, F, P) output.
 template <typename T>
-void ConvForwardT(const OpParams &p, const std::vector<TBlob> &in, OpReq req, const TBlob &out) {
-  const ConvGeom g = ConvGeometry(p, in[0].shape);
-  const T *x = in[0].ptr<T>();
-  const T *w = in[1].ptr<T>();
-  const T *bias = p.Bool("no_bias") ? nullptr : in[2].ptr<T>();
-  T *y = out.ptr<T>();
-  const int64_t Fg = g.Fg(), K = g.K(), P = g.HoWo();
+void BiasFill(const T *bias, int64_t N, int64_t F, int64_t P, bool add, T *y) {
+  ParallelForWork(N * F, P, [&](int64_t t) {
+    T *yp = y + t * P;
+    const T b = bias[t % F];
+    if (add) {
+      for (int64_t q = 0; q < P; ++q) yp[q] += b;
+    } else {
+      std::fill(yp, yp + P, b);
+    }
+  });
+}
 
-  // Initialise the output with the bias (or add it), then accumulate the products on top.
-  T beta = GemmBeta<T>(req);
-  if (bias != nullptr) {
-    ParallelForWork(g.N * g.F, P, [&](int64_t t) {
-      T *yp = y + t * P;
-      const T b = bias[t % g.F];
-      if (req == kAddTo) {
-        for (int64_t q = 0; q < P; ++q) yp[q] += b;
-      } else {
-        std::fill(yp, yp + P, b);
-      }
-    });
-    beta = T(1);
-  }
+// db[f] (req)= sum over samples and positions of dy[n, f, :] for an (N, F, P) output gradient.
+template <typename T>
+void BiasGrad(const T *dy, int64_t N, int64_t F, int64_t P, OpReq req, T *db) {
+  if (req == kNullOp) return;
+  std::vector<T> acc(F, T(0));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t f = 0; f < F; ++f) {
+      const T *d = dy + (n * F + f) * P;
+      T s = 0;
+      for (int64_t q = 0; q < P; ++q) s += d[q];
+      acc[f] += s;
+    }
+  for (int64_t f = 0; f < F; ++f) Assign(db + f, req, acc[f]);
+}
+
+// y (beta = 1: +=) conv(x, w) without bias: (N, C, H, W) data, (F, C/G, kh, kw) weight, (N, F, Ho, Wo) output.
+template <typename T>
+void ConvGemmForward(const ConvGeom &g, const T *x, const T *w, T beta, T *y) {
+  const int64_t Fg = g.Fg(), K = g.K(), P = g.HoWo();
   if (g.Is1x1()) {
     for (int64_t n = 0; n < g.N; ++n)
       for (int64_t gi = 0; gi < g.G; ++gi)
@@ -264,48 +284,24 @@ void ConvForwardT(const OpParams &p, const std::vector<TBlob> &in, OpReq req, co
   }
 }
 
-void ConvForward(MXC_NN_FORWARD_ARGS) {
-  if (req[0] == kNullOp) return;
-  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, { ConvForwardT<T>(p, in, req[0], out[0]); });
-}
-
+// The data gradient dx (req_dx) and weight gradient dw (req_dw) of y = conv(x, w) for the output gradient dy; a null
+// dx or dw is not computed (x is then not read for a null dw).
 template <typename T>
-void ConvBackwardT(const OpParams &p, const TBlob &dyb, const std::vector<TBlob> &in_data,
-                   const std::vector<OpReq> &req, const std::vector<TBlob> &in_grad) {
-  const ConvGeom g = ConvGeometry(p, in_data[0].shape);
-  const T *dy = dyb.ptr<T>();
-  const T *x = in_data[0].ptr<T>();
-  const T *w = in_data[1].ptr<T>();
+void ConvGemmBackward(const ConvGeom &g, const T *dy, const T *x, const T *w, OpReq req_dx, T *dx, OpReq req_dw,
+                      T *dw) {
   const int64_t Fg = g.Fg(), K = g.K(), P = g.HoWo();
-  const bool want_dx = req[0] != kNullOp, want_dw = req[1] != kNullOp;
-  T *dx = want_dx ? in_grad[0].ptr<T>() : nullptr;
-  T *dw = want_dw ? in_grad[1].ptr<T>() : nullptr;
-
-  // d bias[f] = sum over samples and positions of dy[n, f, :]
-  if (!p.Bool("no_bias") && req[2] != kNullOp) {
-    std::vector<T> acc(g.F, T(0));
-    for (int64_t n = 0; n < g.N; ++n)
-      for (int64_t f = 0; f < g.F; ++f) {
-        const T *d = dy + (n * g.F + f) * P;
-        T s = 0;
-        for (int64_t q = 0; q < P; ++q) s += d[q];
-        acc[f] += s;
-      }
-    T *db = in_grad[2].ptr<T>();
-    for (int64_t f = 0; f < g.F; ++f) Assign(db + f, req[2], acc[f]);
-  }
-  if (!want_dx && !want_dw) return;
-
+  if (dw != nullptr && g.N == 0 && req_dw != kAddTo) std::fill(dw, dw + g.F * K, T(0));  // no samples
+  if (dx == nullptr && dw == nullptr) return;
   if (g.Is1x1()) {
     for (int64_t n = 0; n < g.N; ++n)
       for (int64_t gi = 0; gi < g.G; ++gi) {
         const T *dyn = dy + (n * g.F + gi * Fg) * P;
         const int64_t xoff = (n * g.C + gi * g.Cg()) * g.HW();
-        if (want_dw)
-          Gemm(false, true, Fg, K, P, T(1), dyn, P, x + xoff, g.HW(), n == 0 ? GemmBeta<T>(req[1]) : T(1),
+        if (dw != nullptr)
+          Gemm(false, true, Fg, K, P, T(1), dyn, P, x + xoff, g.HW(), n == 0 ? GemmBeta<T>(req_dw) : T(1),
                dw + gi * Fg * K, K);
-        if (want_dx)
-          Gemm(true, false, K, P, Fg, T(1), w + gi * Fg * K, K, dyn, P, GemmBeta<T>(req[0]), dx + xoff, g.HW());
+        if (dx != nullptr)
+          Gemm(true, false, K, P, Fg, T(1), w + gi * Fg * K, K, dyn, P, GemmBeta<T>(req_dx), dx + xoff, g.HW());
       }
     return;
   }
@@ -328,23 +324,149 @@ void ConvBackwardT(const OpParams &p, const TBlob &dyb, const std::vector<TBlob>
         });
         dym = dyg;
       }
-      if (want_dw) {
+      if (dw != nullptr) {
         // d weight_g (+)= dy_g * col^T
         Im2Col(x, g, n0, nb, gi * g.Cg(), col);
-        Gemm(false, true, Fg, K, L, T(1), dym, L, col, L, n0 == 0 ? GemmBeta<T>(req[1]) : T(1), dw + gi * Fg * K,
+        Gemm(false, true, Fg, K, L, T(1), dym, L, col, L, n0 == 0 ? GemmBeta<T>(req_dw) : T(1), dw + gi * Fg * K,
              K);
       }
-      if (want_dx) {
+      if (dx != nullptr) {
         // d col = weight_g^T * dy_g, folded back into the data gradient.
         Gemm(true, false, K, L, Fg, T(1), w + gi * Fg * K, K, dym, L, T(0), col, L);
-        Col2Im(col, g, n0, nb, gi * g.Cg(), dx, req[0] == kAddTo);
+        Col2Im(col, g, n0, nb, gi * g.Cg(), dx, req_dx == kAddTo);
       }
     }
   }
 }
 
+template <typename T>
+void ConvForwardT(const OpParams &p, const std::vector<TBlob> &in, OpReq req, const TBlob &out) {
+  const ConvGeom g = ConvGeometry(p, in[0].shape);
+  T *y = out.ptr<T>();
+  // Initialise the output with the bias (or add it), then accumulate the products on top.
+  T beta = GemmBeta<T>(req);
+  if (!p.Bool("no_bias")) {
+    BiasFill(in[2].ptr<T>(), g.N, g.F, g.HoWo(), req == kAddTo, y);
+    beta = T(1);
+  }
+  ConvGemmForward(g, in[0].ptr<T>(), in[1].ptr<T>(), beta, y);
+}
+
+void ConvForward(MXC_NN_FORWARD_ARGS) {
+  if (req[0] == kNullOp) return;
+  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, { ConvForwardT<T>(p, in, req[0], out[0]); });
+}
+
+template <typename T>
+void ConvBackwardT(const OpParams &p, const TBlob &dyb, const std::vector<TBlob> &in_data,
+                   const std::vector<OpReq> &req, const std::vector<TBlob> &in_grad) {
+  const ConvGeom g = ConvGeometry(p, in_data[0].shape);
+  const T *dy = dyb.ptr<T>();
+  if (!p.Bool("no_bias")) BiasGrad(dy, g.N, g.F, g.HoWo(), req[2], in_grad[2].ptr<T>());
+  ConvGemmBackward(g, dy, in_data[0].ptr<T>(), in_data[1].ptr<T>(), req[0],
+                   req[0] != kNullOp ? in_grad[0].ptr<T>() : nullptr, req[1],
+                   req[1] != kNullOp ? in_grad[1].ptr<T>() : nullptr);
+}
+
 void ConvBackward(MXC_NN_BACKWARD_ARGS) {
   MXC_REAL_TYPE_SWITCH(in_data[0].dtype, T, { ConvBackwardT<T>(p, out_grad[0], in_data, req, in_grad); });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deconvolution (transposed convolution) is the adjoint of a convolution: its forward is the data gradient of the
+// convolution that maps its output back onto its data, and its data and weight gradients are that convolution's
+// forward and weight gradient. So it runs on that convolution's geometry: C = num_filter channels of (H, W) = the
+// deconvolution's output, F = the data's channels over (Ho, Wo) = the data's size, and the weight
+// (C_in, num_filter/num_group, *kernel) is the convolution's (F, C/G, *kernel).
+// ---------------------------------------------------------------------------------------------------------------
+ConvGeom DeconvGeometry(const OpParams &p, const TShape &data) {
+  ConvGeom g = ConvParams(p);
+  CheckDataDims(p, g.nd, data);
+  g.C = g.F;
+  g.N = data[0];
+  g.F = data[1];
+  const auto stride = SpatialParam(p, "stride", g.nd, 1);
+  const auto adj_p = SpatialParam(p, "adj", g.nd, 0);
+  const auto &target = p.Tuple("target_shape");
+  if (!target.empty()) SpatialParam(p, "target_shape", g.nd, 0);  // ValueError unless one entry per dimension
+  // Per spatial dimension (0: height, 1: width; a 1-D call has the width only): the full output
+  // (in-1)*stride + dilate*(kernel-1) + 1 is cropped by pad at both ends and extended by adj at the end; a
+  // target_shape sets pad and adj to crop the full output to it, the odd element at the end.
+  int64_t *in_sz[2] = {&g.Ho, &g.Wo}, *out_sz[2] = {&g.H, &g.W}, *pad[2] = {&g.ph, &g.pw};
+  const int64_t k[2] = {g.kh, g.kw}, dil[2] = {g.dh, g.dw};
+  for (int i = 0; i < g.nd; ++i) {
+    const int j = i + 2 - g.nd;
+    const int64_t in = data[2 + i], full = (in - 1) * stride[i] + dil[j] * (k[j] - 1) + 1;
+    int64_t adj = adj_p[i];
+    *in_sz[j] = in;
+    if (!target.empty() && in > 0) {
+      MXC_CHECK(target[i] >= 0 && target[i] <= full, ErrorKind::kShape, "operator ", p.op()->name, ": target_shape ",
+                ShapeStr(TShape(target)), " is larger than the full output size ", full, " of data ", ShapeStr(data),
+                " in dimension ", i);
+      *pad[j] = (full - target[i] + 1) / 2;
+      adj = (full - target[i]) % 2;
+    }
+    MXC_CHECK(adj >= 0 && adj < stride[i], ErrorKind::kValue, "operator ", p.op()->name, ": adj ",
+              target.empty() ? ShapeStr(TShape(adj_p)) : std::to_string(adj) + " (from target_shape)",
+              " must be smaller than stride ", ShapeStr(TShape(stride)));
+    *out_sz[j] = in > 0 ? full - 2 * *pad[j] + adj : 0;
+    MXC_CHECK(*out_sz[j] >= 0, ErrorKind::kShape, "operator ", p.op()->name, ": pad ",
+              ShapeStr(TShape(SpatialParam(p, "pad", g.nd, 0))), " crops more than the full output size ", full,
+              " of data ", ShapeStr(data));
+  }
+  return g;
+}
+
+void DeconvInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const Op *op = p.op();
+  ConvGeom g0 = ConvParams(p);
+  if (!p.Bool("no_bias")) ShapeAssign(&(*in)[2], TShape{g0.F}, op, "bias");
+  const TShape &d = (*in)[0];
+  if (d.empty()) {
+    ShapeAssign(&(*in)[1], KernelShape(g0, 0, g0.Fg()), op, "weight");
+    return;
+  }
+  ConvGeom g = DeconvGeometry(p, d);
+  CheckChannelGroups(p, g.F, g.G, d);
+  ShapeAssign(&(*in)[1], KernelShape(g, g.F, g.Cg()), op, "weight");
+  TShape o{g.N, g.C};
+  if (g.nd == 2) o.push_back(g.H);
+  o.push_back(g.W);
+  ShapeAssign(&(*out)[0], o, op, "output");
+}
+
+template <typename T>
+void DeconvForwardT(const OpParams &p, const std::vector<TBlob> &in, OpReq req, const TBlob &out) {
+  const ConvGeom g = DeconvGeometry(p, in[0].shape);
+  T *y = out.ptr<T>();
+  ConvGemmBackward<T>(g, in[0].ptr<T>(), nullptr, in[1].ptr<T>(), req, y, kNullOp, nullptr);
+  if (!p.Bool("no_bias")) BiasFill(in[2].ptr<T>(), g.N, g.C, g.HW(), true, y);
+}
+
+void DeconvForward(MXC_NN_FORWARD_ARGS) {
+  if (req[0] == kNullOp) return;
+  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, { DeconvForwardT<T>(p, in, req[0], out[0]); });
+}
+
+template <typename T>
+void DeconvBackwardT(const OpParams &p, const TBlob &dyb, const std::vector<TBlob> &in_data,
+                     const std::vector<OpReq> &req, const std::vector<TBlob> &in_grad) {
+  const ConvGeom g = DeconvGeometry(p, in_data[0].shape);
+  const T *dy = dyb.ptr<T>();
+  if (!p.Bool("no_bias")) BiasGrad(dy, g.N, g.C, g.HW(), req[2], in_grad[2].ptr<T>());
+  // d data = conv(dy, weight); d weight = the convolution's weight gradient for data dy and output gradient data.
+  if (req[0] != kNullOp) ConvGemmForward(g, dy, in_data[1].ptr<T>(), GemmBeta<T>(req[0]), in_grad[0].ptr<T>());
+  if (req[1] != kNullOp)
+    ConvGemmBackward<T>(g, in_data[0].ptr<T>(), dy, nullptr, kNullOp, nullptr, req[1], in_grad[1].ptr<T>());
+}
+
+void DeconvBackward(MXC_NN_BACKWARD_ARGS) {
+  MXC_REAL_TYPE_SWITCH(in_data[0].dtype, T, { DeconvBackwardT<T>(p, out_grad[0], in_data, req, in_grad); });
+}
+
+std::vector<std::string> ConvInputNames(const OpParams &p) {
+  return p.Bool("no_bias") ? std::vector<std::string>{"data", "weight"}
+                           : std::vector<std::string>{"data", "weight", "bias"};
 }
 
 }  // namespace
@@ -355,10 +477,7 @@ MXC_REGISTER_OP(Convolution)
               "data[n, c] (cross-correlation). Output size per dimension: (in + 2*pad - dilate*(kernel-1) - 1) / "
               "stride + 1.")
     .set_inputs({"data", "weight", "bias"})
-    .set_input_names([](const OpParams &p) {
-      return p.Bool("no_bias") ? std::vector<std::string>{"data", "weight"}
-                               : std::vector<std::string>{"data", "weight", "bias"};
-    })
+    .set_input_names(ConvInputNames)
     .add_required_param("kernel", ParamKind::kShape, "Convolution kernel size: (w,) or (h, w).")
     .add_param("stride", ParamKind::kShape, "()", "Convolution stride: (w,) or (h, w). Defaults to 1 for each "
                                                   "dimension.")
@@ -381,6 +500,41 @@ MXC_REGISTER_OP(Convolution)
     .set_infer_type(FloatOnlyTypeInfer)
     .set_compute(MXC_CPU, ConvForward)
     .set_backward(MXC_CPU, ConvBackward)
+    .set_backward_uses(true, false);
+
+MXC_REGISTER_OP(Deconvolution)
+    .describe("Transposed convolution (the data gradient of Convolution) over 1-D (NCW) or 2-D (NCHW) data: every "
+              "data element scatters weight[c, f] * data[n, c] onto the output, with stride, dilation and groups; "
+              "the weight is (C, num_filter/num_group, *kernel). Output size per dimension: (in-1)*stride - 2*pad + "
+              "dilate*(kernel-1) + 1 + adj, or target_shape (pad and adj then derived from it).")
+    .set_inputs({"data", "weight", "bias"})
+    .set_input_names(ConvInputNames)
+    .add_required_param("kernel", ParamKind::kShape, "Deconvolution kernel size: (w,) or (h, w), as the "
+                                                     "corresponding convolution's.")
+    .add_param("stride", ParamKind::kShape, "()", "The corresponding convolution's stride: (w,) or (h, w). Defaults "
+                                                  "to 1 for each dimension.")
+    .add_param("dilate", ParamKind::kShape, "()", "Dilation: (w,) or (h, w). Defaults to 1 for each dimension.")
+    .add_param("pad", ParamKind::kShape, "()", "The corresponding convolution's zero padding, cropped from both "
+                                               "ends of the output: (w,) or (h, w). Ignored with target_shape.")
+    .add_param("adj", ParamKind::kShape, "()", "Extra output size at the end of each dimension, smaller than the "
+                                               "stride: (w,) or (h, w). Ignored with target_shape.")
+    .add_param("target_shape", ParamKind::kShape, "()", "Spatial shape of the output: (w,) or (h, w); pad and adj "
+                                                        "are computed to reach it.")
+    .add_required_param("num_filter", ParamKind::kInt, "Number of output filters (channels).")
+    .add_param("num_group", ParamKind::kInt, "1", "Number of group partitions.")
+    .add_param("workspace", ParamKind::kInt, "512", "Maximum temporary workspace in MB (accepted for MXNet "
+                                                    "compatibility; mxc sizes its scratch itself).")
+    .add_param("no_bias", ParamKind::kBool, "True", "Whether to disable the bias (then there is no bias input).")
+    .add_param("cudnn_tune", ParamKind::kEnum, "None", "Accepted for MXNet compatibility (mxc's GEMM kernels on "
+                                                       "the GPU).",
+               {"None", "fastest", "limited_workspace", "off"})
+    .add_param("cudnn_off", ParamKind::kBool, "False", "Accepted for MXNet compatibility (no cuDNN for this layer).")
+    .add_param("layout", ParamKind::kEnum, "None", "Set layout for input and output: NCW or NCHW (None: default).",
+               {"None", "NCDHW", "NCHW", "NCW", "NDHWC", "NHWC"})
+    .set_infer_shape(DeconvInferShape)
+    .set_infer_type(FloatOnlyTypeInfer)
+    .set_compute(MXC_CPU, DeconvForward)
+    .set_backward(MXC_CPU, DeconvBackward)
     .set_backward_uses(true, false);
 
 }  // namespace op

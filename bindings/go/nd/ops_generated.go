@@ -249,6 +249,84 @@ func Convolution(data, weight, bias *mxc.NDArray, opts *ConvolutionOpts) (*mxc.N
 	return invoke("Convolution", []*mxc.NDArray{data, weight, bias}, []string{"data", "weight", "bias"}, p, out, all)
 }
 
+// DeconvolutionOpts holds the parameters of Deconvolution. A nil *DeconvolutionOpts passes none; required ones
+// are then reported missing by the library.
+type DeconvolutionOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), required): Deconvolution kernel size: (w,) or (h, w), as
+	// the corresponding convolution's.
+	Kernel []int
+	// Stride is the parameter stride (Shape(tuple), default ()): The corresponding convolution's stride: (w,)
+	// or (h, w). Defaults to 1 for each dimension. Nil keeps the default.
+	Stride []int
+	// Dilate is the parameter dilate (Shape(tuple), default ()): Dilation: (w,) or (h, w). Defaults to 1 for
+	// each dimension. Nil keeps the default.
+	Dilate []int
+	// Pad is the parameter pad (Shape(tuple), default ()): The corresponding convolution's zero padding,
+	// cropped from both ends of the output: (w,) or (h, w). Ignored with target_shape. Nil keeps the default.
+	Pad []int
+	// Adj is the parameter adj (Shape(tuple), default ()): Extra output size at the end of each dimension,
+	// smaller than the stride: (w,) or (h, w). Ignored with target_shape. Nil keeps the default.
+	Adj []int
+	// TargetShape is the parameter target_shape (Shape(tuple), default ()): Spatial shape of the output: (w,)
+	// or (h, w); pad and adj are computed to reach it. Nil keeps the default.
+	TargetShape []int
+	// NumFilter is the parameter num_filter (int, required): Number of output filters (channels).
+	NumFilter int
+	// NumGroup is the parameter num_group (int, default 1): Number of group partitions. Nil keeps the default.
+	NumGroup *int
+	// Workspace is the parameter workspace (int, default 512): Maximum temporary workspace in MB (accepted for
+	// MXNet compatibility; mxc sizes its scratch itself). Nil keeps the default.
+	Workspace *int
+	// NoBias is the parameter no_bias (boolean, default True): Whether to disable the bias (then there is no
+	// bias input). Nil keeps the default.
+	NoBias *bool
+	// CudnnTune is the parameter cudnn_tune ({'None', 'fastest', 'limited_workspace', 'off'}, default None):
+	// Accepted for MXNet compatibility (mxc's GEMM kernels on the GPU). Empty keeps the default.
+	CudnnTune string
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Accepted for MXNet compatibility (no cuDNN
+	// for this layer). Nil keeps the default.
+	CudnnOff *bool
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC'}, default None): Set
+	// layout for input and output: NCW or NCHW (None: default). Empty keeps the default.
+	Layout string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Deconvolution runs the operator Deconvolution.
+//
+// Transposed convolution (the data gradient of Convolution) over 1-D (NCW) or 2-D (NCHW) data: every data
+// element scatters weight[c, f] * data[n, c] onto the output, with stride, dilation and groups; the weight is
+// (C, num_filter/num_group, *kernel). Output size per dimension: (in-1)*stride - 2*pad + dilate*(kernel-1) + 1
+// + adj, or target_shape (pad and adj then derived from it).
+//
+// Inputs: data, weight, bias. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func Deconvolution(data, weight, bias *mxc.NDArray, opts *DeconvolutionOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("kernel", opts.Kernel)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("dilate", opts.Dilate)
+		p.OptShape("pad", opts.Pad)
+		p.OptShape("adj", opts.Adj)
+		p.OptShape("target_shape", opts.TargetShape)
+		p.Int("num_filter", opts.NumFilter)
+		p.OptInt("num_group", opts.NumGroup)
+		p.OptInt("workspace", opts.Workspace)
+		p.OptBool("no_bias", opts.NoBias)
+		p.Enum("cudnn_tune", opts.CudnnTune)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.Enum("layout", opts.Layout)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("Deconvolution", []*mxc.NDArray{data, weight, bias}, []string{"data", "weight", "bias"}, p, out, all)
+}
+
 // DropoutOpts holds the parameters of Dropout. A nil *DropoutOpts passes none; required ones are then reported
 // missing by the library.
 type DropoutOpts struct {

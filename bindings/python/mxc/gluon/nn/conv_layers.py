@@ -1,22 +1,42 @@
-"""2-D convolution and pooling layers (NCHW layout only)."""
+"""Convolution, transposed convolution and pooling layers (NCW / NCHW layouts only)."""
 from ..block import HybridBlock
 from .activations import Activation
 
-__all__ = ["Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D"]
+__all__ = ["Conv2D", "Conv1DTranspose", "Conv2DTranspose", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D"]
 
 
-def _pair(v):
+def _ntuple(v, n):
     if isinstance(v, int):
-        return (v, v)
+        return (v,) * n
     v = tuple(int(e) for e in v)
-    if len(v) != 2:
-        raise ValueError("expected an int or a pair of ints, got %s" % (v,))
+    if len(v) != n:
+        raise ValueError("expected an int or %s, got %s" % ("a pair of ints" if n == 2 else "%d int(s)" % n, v))
     return v
 
 
-def _nchw_only(layout, what):
-    if layout != 'NCHW':
-        raise NotImplementedError("%s: mxc supports layout='NCHW' only, got layout=%r" % (what, layout))
+def _pair(v):
+    return _ntuple(v, 2)
+
+
+def _nchw_only(layout, what, supported='NCHW'):
+    if layout != supported:
+        raise NotImplementedError("%s: mxc supports layout=%r only, got layout=%r" % (what, supported, layout))
+
+
+def _conv_repr(block, left, right):
+    c, nd = block._cfg, len(block._cfg['kernel'])
+    text = "%s(%s -> %s, kernel_size=%s, stride=%s" % (type(block).__name__, left, right, c['kernel'], c['stride'])
+    if c['pad'] != (0,) * nd:
+        text += ", padding=%s" % (c['pad'],)
+    if c['dilate'] != (1,) * nd:
+        text += ", dilation=%s" % (c['dilate'],)
+    if c['num_group'] != 1:
+        text += ", groups=%s" % c['num_group']
+    if block.bias is None:
+        text += ", bias=False"
+    if block.act is not None:
+        text += ", %r" % block.act
+    return text + ")"
 
 
 class Conv2D(HybridBlock):
@@ -46,21 +66,56 @@ class Conv2D(HybridBlock):
         return self.act(y) if self.act is not None else y
 
     def __repr__(self):
-        c = self._cfg
-        given = self.weight.shape[1] if self.weight.shape[1] else None
-        text = "%s(%s -> %s, kernel_size=%s, stride=%s" % (type(self).__name__, given, self._filters, c['kernel'],
-                                                            c['stride'])
-        if c['pad'] != (0, 0):
-            text += ", padding=%s" % (c['pad'],)
-        if c['dilate'] != (1, 1):
-            text += ", dilation=%s" % (c['dilate'],)
-        if c['num_group'] != 1:
-            text += ", groups=%s" % c['num_group']
-        if self.bias is None:
-            text += ", bias=False"
-        if self.act is not None:
-            text += ", %r" % self.act
-        return text + ")"
+        return _conv_repr(self, self.weight.shape[1] or None, self._filters)
+
+class _ConvTranspose(HybridBlock):
+    """Transposed convolution (Deconvolution) with ``nd`` spatial dimensions; the weight is
+    (in_channels, channels / groups, *kernel_size) and in_channels is inferred at the first call when 0."""
+
+    def __init__(self, nd, channels, kernel_size, strides, padding, output_padding, dilation, groups, layout,
+                 activation, use_bias, weight_initializer, bias_initializer, in_channels, **kwargs):
+        _nchw_only(layout, type(self).__name__, 'NCHW' if nd == 2 else 'NCW')
+        super().__init__(**kwargs)
+        self._filters = channels
+        self._cfg = dict(kernel=_ntuple(kernel_size, nd), stride=_ntuple(strides, nd), pad=_ntuple(padding, nd),
+                         adj=_ntuple(output_padding, nd), dilate=_ntuple(dilation, nd), num_group=groups)
+        with self.name_scope():
+            self.weight = self.params.get('weight', shape=(in_channels, channels // groups) + self._cfg['kernel'],
+                                          init=weight_initializer, allow_deferred_init=True)
+            self.bias = self.params.get('bias', shape=(channels,), init=bias_initializer,
+                                        allow_deferred_init=True) if use_bias else None
+            self.act = Activation(activation, prefix=activation + '_') if activation is not None else None
+
+    def _name_hint(self):
+        return 'conv'
+
+    def hybrid_forward(self, F, x, weight, bias=None):
+        y = F.Deconvolution(x, weight, bias, no_bias=bias is None, num_filter=self._filters, **self._cfg)
+        return self.act(y) if self.act is not None else y
+
+    def __repr__(self):
+        # As MXNet prints it: the weight's second dimension, then its first.
+        return _conv_repr(self, self.weight.shape[1] or None, self.weight.shape[0])
+
+class Conv2DTranspose(_ConvTranspose):
+    """2-D transposed convolution over (N, C, H, W) input: output size per dimension (in - 1) * strides -
+    2 * padding + dilation * (kernel_size - 1) + 1 + output_padding."""
+
+    def __init__(self, channels, kernel_size, strides=(1, 1), padding=(0, 0), output_padding=(0, 0),
+                 dilation=(1, 1), groups=1, layout='NCHW', activation=None, use_bias=True, weight_initializer=None,
+                 bias_initializer='zeros', in_channels=0, **kwargs):
+        super().__init__(2, channels, kernel_size, strides, padding, output_padding, dilation, groups, layout,
+                         activation, use_bias, weight_initializer, bias_initializer, in_channels, **kwargs)
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """1-D transposed convolution over (N, C, W) input (see Conv2DTranspose)."""
+
+    def __init__(self, channels, kernel_size, strides=1, padding=0, output_padding=0, dilation=1, groups=1,
+                 layout='NCW', activation=None, use_bias=True, weight_initializer=None, bias_initializer='zeros',
+                 in_channels=0, **kwargs):
+        super().__init__(1, channels, kernel_size, strides, padding, output_padding, dilation, groups, layout,
+                         activation, use_bias, weight_initializer, bias_initializer, in_channels, **kwargs)
 
 
 class _Pool(HybridBlock):

@@ -278,6 +278,8 @@ def _listing(keys):
 def _shape_text(value):
     if isinstance(value, nd.NDArray):
         return str(value.shape)
+    if isinstance(value, (list, tuple)):
+        return "[%s]" % ", ".join(_shape_text(v) for v in value)
     return type(value).__name__
 
 

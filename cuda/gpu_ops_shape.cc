@@ -399,6 +399,7 @@ void RegisterShapeKernels() {
   Set("swapaxes", ViewFwd<op::TransposeView>, ViewBwd<op::TransposeView>);
   Set("slice", ViewFwd<op::SliceView>, ViewBwd<op::SliceView>);
   Set("slice_axis", ViewFwd<op::SliceView>, ViewBwd<op::SliceView>);
+  Set("reverse", ViewFwd<op::ReverseView>, ViewBwd<op::ReverseView>);
   Set("broadcast_to", ExpandFwd<op::BroadcastExpansion>, ExpandBwd<op::BroadcastExpansion>);
   Set("broadcast_axis", ExpandFwd<op::BroadcastExpansion>, ExpandBwd<op::BroadcastExpansion>);
   Set("tile", ExpandFwd<op::TileExpansion>, ExpandBwd<op::TileExpansion>);

@@ -1,6 +1,8 @@
-// smooth_l1, SequenceMask and UpSampling (nearest): the kernels of kernels_seq.cuh. One thread per output element
-// (grid-stride loops); the UpSampling gradient sums its scale x scale block in one thread (no atomics: the result
-// does not depend on the order of threads).
+// smooth_l1, SequenceMask, SequenceReverse, SequenceLast and UpSampling (nearest): the kernels of kernels_seq.cuh.
+// One thread per output element (grid-stride loops); the UpSampling gradient sums its scale x scale block in one
+// thread (no atomics: the result does not depend on the order of threads).
+#include <type_traits>
+
 #include "common.cuh"
 #include "kernels_seq.cuh"
 
@@ -56,6 +58,62 @@ __global__ void SequenceMaskK(const T *x, T *y, const L *len, int64_t T_, int64_
     }
     Store(y + i, req, keep ? x[i] : value);
   }
+}
+
+// The length of sequence b clamped to [lo, T_] (no lengths: T_).
+template <typename L>
+__device__ __forceinline__ int64_t ClampedLen(const L *len, int64_t b, int64_t lo, int64_t T_) {
+  if (!len) return T_;
+  const int64_t v = LengthAt(len, b);
+  return v < lo ? lo : (v > T_ ? T_ : v);
+}
+
+// Element i of a (T, N, rest) or (N, T, rest) array: its step t, sequence b and offset k within the step.
+struct SeqPos {
+  int64_t t, b, k;
+};
+__device__ __forceinline__ SeqPos PosOf(int64_t i, int64_t T_, int64_t N, int64_t rest, bool batch_major) {
+  const int64_t j = i / rest;
+  return {batch_major ? j % T_ : j / N, batch_major ? j / T_ : j % N, i % rest};
+}
+__device__ __forceinline__ int64_t OffsetOf(int64_t t, int64_t b, int64_t k, int64_t T_, int64_t N, int64_t rest,
+                                            bool batch_major) {
+  return (batch_major ? b * T_ + t : t * N + b) * rest + k;
+}
+
+template <typename T, typename L>
+__global__ void SeqReverseK(const T *x, T *y, const L *len, int64_t T_, int64_t N, int64_t rest, bool batch_major,
+                            int req) {
+  MXC_CUDA_LOOP(i, T_ * N * rest) {
+    const SeqPos q = PosOf(i, T_, N, rest, batch_major);
+    const int64_t n = ClampedLen(len, q.b, 0, T_), st = q.t < n ? n - 1 - q.t : q.t;
+    Store(y + i, req, x[OffsetOf(st, q.b, q.k, T_, N, rest, batch_major)]);
+  }
+}
+
+template <typename T, typename L>
+__global__ void SeqLastK(const T *x, T *y, const L *len, int64_t T_, int64_t N, int64_t rest, bool batch_major,
+                         int req) {
+  MXC_CUDA_LOOP(i, N * rest) {
+    const int64_t b = i / rest, t = ClampedLen(len, b, 1, T_) - 1;
+    Store(y + i, req, x[OffsetOf(t, b, i % rest, T_, N, rest, batch_major)]);
+  }
+}
+
+template <typename T, typename L>
+__global__ void SeqLastGradK(const T *dy, T *dx, const L *len, int64_t T_, int64_t N, int64_t rest, bool batch_major,
+                             int req) {
+  MXC_CUDA_LOOP(i, T_ * N * rest) {
+    const SeqPos q = PosOf(i, T_, N, rest, batch_major);
+    Store(dx + i, req, q.t == ClampedLen(len, q.b, 1, T_) - 1 ? dy[q.b * rest + q.k] : T(0));
+  }
+}
+
+// f(lengths pointer of their dtype), a null float pointer without lengths.
+template <typename F>
+void WithLengths(int len_dtype, const void *len, F f) {
+  if (!len) return f(static_cast<const float *>(nullptr));
+  MXC_CUDA_NUMERIC_SWITCH(len_dtype, L, { f(static_cast<const L *>(len)); });
 }
 
 template <typename T>
@@ -119,6 +177,44 @@ void SequenceMask(int dtype, const void *x, void *y, int len_dtype, const void *
                                                                   batch_major, v, req);
       });
     }
+  });
+}
+
+void SequenceReverse(int dtype, const void *x, void *y, int len_dtype, const void *len, int64_t T_, int64_t N,
+                     int64_t rest, bool batch_major, int req, cudaStream_t s) {
+  const int64_t n = T_ * N * rest;
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    WithLengths(len_dtype, len, [&](auto lp) {
+      typedef std::remove_cv_t<std::remove_pointer_t<decltype(lp)>> L;
+      MXC_LAUNCH(Blocks(n), kThreads, 0, s, SeqReverseK<T, L>)(static_cast<const T *>(x), static_cast<T *>(y), lp, T_,
+                                                               N, rest, batch_major, req);
+    });
+  });
+}
+
+void SequenceLast(int dtype, const void *x, void *y, int len_dtype, const void *len, int64_t T_, int64_t N,
+                  int64_t rest, bool batch_major, int req, cudaStream_t s) {
+  if (T_ * N * rest == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    WithLengths(len_dtype, len, [&](auto lp) {
+      typedef std::remove_cv_t<std::remove_pointer_t<decltype(lp)>> L;
+      MXC_LAUNCH(Blocks(N * rest), kThreads, 0, s, SeqLastK<T, L>)(static_cast<const T *>(x), static_cast<T *>(y), lp,
+                                                                   T_, N, rest, batch_major, req);
+    });
+  });
+}
+
+void SequenceLastGrad(int dtype, const void *dy, void *dx, int len_dtype, const void *len, int64_t T_, int64_t N,
+                      int64_t rest, bool batch_major, int req, cudaStream_t s) {
+  const int64_t n = T_ * N * rest;
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    WithLengths(len_dtype, len, [&](auto lp) {
+      typedef std::remove_cv_t<std::remove_pointer_t<decltype(lp)>> L;
+      MXC_LAUNCH(Blocks(n), kThreads, 0, s, SeqLastGradK<T, L>)(static_cast<const T *>(dy), static_cast<T *>(dx), lp,
+                                                                T_, N, rest, batch_major, req);
+    });
   });
 }
 

@@ -50,6 +50,8 @@ if [ -f bindings/python/pyproject.toml ]; then
   fi
   echo "== examples/gluon_fashion_mnist.py (Gluon and autograd, one epoch)"
   (cd /tmp && $PY "$ROOT/examples/gluon_fashion_mnist.py" --epochs 1 --min-accuracy 0.8)
+  echo "== examples/gluon_crash_course.py (vision datasets, transforms, prefetching DataLoader, LeNet; one epoch)"
+  (cd /tmp && $PY "$ROOT/examples/gluon_crash_course.py" --epochs 1 --min-accuracy 0.75)
   echo "== examples/gluon_rnn_sequence.py (gluon.rnn LSTM on synthetic sequences)"
   (cd /tmp && $PY "$ROOT/examples/gluon_rnn_sequence.py" --min-accuracy 0.9)
 fi

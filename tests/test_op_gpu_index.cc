@@ -141,8 +141,8 @@ std::vector<Case> Cases() {
   add({"MakeLoss", {{"normalization", "batch"}, {"grad_scale", "3"}}, {{3, 4}}});
   add({"MakeLoss", {{"normalization", "valid"}, {"valid_thresh", "0.2"}}, {{3, 4}}, -1, 1, {}, nullptr, false, kF64});
   add({"make_loss", {}, {{2, 5}}});
-  // smooth_l1 (both sides of +-1/sigma^2), SequenceMask (float and int32 lengths: truncated, 0, negative, beyond
-  // the sequence axis; without lengths: the identity), UpSampling (nearest).
+  // smooth_l1 (both sides of +-1/sigma^2), SequenceMask, SequenceReverse, SequenceLast (float and int32 lengths:
+  // truncated, 0, negative, beyond the sequence axis; without lengths), UpSampling (nearest).
   add({"smooth_l1", {{"scalar", "1.5"}}, {{4, 5}}, -2, 2});
   add({"smooth_l1", {{"scalar", "0.5"}}, {{7}}, -6, 6, {}, nullptr, false, kF64});
   add({"SequenceMask", {{"use_sequence_length", "true"}, {"value", "2"}}, {{5, 3, 4}, {3}}, -1, 1, {1},
@@ -150,6 +150,14 @@ std::vector<Case> Cases() {
   add({"SequenceMask", {{"use_sequence_length", "true"}, {"axis", "1"}, {"value", "-1"}}, {{3, 5, 2}, {3}}, -1, 1, {1},
        SetInput(1, {1, 9, -1}, mxc::kInt32), false, kF64});
   add({"SequenceMask", {}, {{4, 3}}});
+  add({"SequenceReverse", {{"use_sequence_length", "true"}}, {{5, 3, 4}, {3}}, -1, 1, {1}, SetInput(1, {2, 0, 5.7})});
+  add({"SequenceReverse", {{"use_sequence_length", "true"}, {"axis", "1"}}, {{3, 5, 2}, {3}}, -1, 1, {1},
+       SetInput(1, {1, 9, -1}, mxc::kInt32), false, kF64});
+  add({"SequenceReverse", {}, {{4, 3}}});
+  add({"SequenceLast", {{"use_sequence_length", "true"}}, {{5, 3, 4}, {3}}, -1, 1, {1}, SetInput(1, {2, 0, 5.7})});
+  add({"SequenceLast", {{"use_sequence_length", "true"}, {"axis", "1"}}, {{3, 5, 2}, {3}}, -1, 1, {1},
+       SetInput(1, {1, 9, -1}, mxc::kInt32), false, kF64});
+  add({"SequenceLast", {{"axis", "1"}}, {{4, 3, 2}}});
   add({"UpSampling", {{"scale", "2"}, {"sample_type", "nearest"}, {"num_args", "1"}}, {{2, 3, 4, 5}}});
   add({"UpSampling", {{"scale", "3"}, {"sample_type", "nearest"}, {"num_args", "1"}}, {{1, 2, 3, 2}}, -1, 1, {},
        nullptr, false, kF64});

@@ -1,5 +1,6 @@
-// smooth_l1, SequenceMask and UpSampling (nearest): forward and gradient values against hand-computed references and
-// values MXNet 1.9.1 printed, inference and its errors, gradients against finite differences.
+// smooth_l1, SequenceMask, SequenceReverse, SequenceLast and UpSampling (nearest): forward and gradient values
+// against hand-computed references and values MXNet 1.9.1 printed, inference and its errors, gradients against
+// finite differences.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -224,6 +225,113 @@ TEST(SequenceMask, Gradient) {
     CheckGradient(c);
   }
   CheckGradient({"SequenceMask", {}, {{3, 2, 2}}});
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// SequenceReverse and SequenceLast
+// ---------------------------------------------------------------------------------------------------------------
+// Length of sequence b as the operators take it: truncated, then clamped to [lo, T] (all of T without lengths).
+long RefLen(const std::vector<double> &len, int b, long lo, long T) {
+  if (len.empty()) return T;
+  return std::max(lo, std::min(static_cast<long>(std::trunc(len[b])), T));
+}
+int SeqIndex(int t, int b, int k, int T, int N, int rest, int axis) {
+  return (axis == 0 ? t * N + b : b * T + t) * rest + k;
+}
+std::vector<double> SeqReverseRef(const std::vector<double> &x, int T, int N, int rest, int axis,
+                                  const std::vector<double> &len) {
+  std::vector<double> y(x.size());
+  for (int t = 0; t < T; ++t)
+    for (int b = 0; b < N; ++b) {
+      const long n = RefLen(len, b, 0, T), st = t < n ? n - 1 - t : t;
+      for (int k = 0; k < rest; ++k)
+        y[SeqIndex(t, b, k, T, N, rest, axis)] = x[SeqIndex(static_cast<int>(st), b, k, T, N, rest, axis)];
+    }
+  return y;
+}
+std::vector<double> SeqLastRef(const std::vector<double> &x, int T, int N, int rest, int axis,
+                               const std::vector<double> &len) {
+  std::vector<double> y;
+  for (int b = 0; b < N; ++b)
+    for (int k = 0; k < rest; ++k)
+      y.push_back(x[SeqIndex(static_cast<int>(RefLen(len, b, 1, T) - 1), b, k, T, N, rest, axis)]);
+  return y;
+}
+
+TEST(SequenceReverseLast, MatchReference) {
+  const int T = 5, N = 4, rest = 6;
+  // Lengths truncated (2.9 -> 2) and clamped (-3 -> 0 or 1, 9 -> T).
+  const std::vector<double> len = {2.9, -3, 9, 4};
+  for (int dt : {kFloat32, kFloat64, kInt32})
+    for (int axis : {0, 1})
+      for (bool with_len : {true, false}) {
+        SCOPED_TRACE(std::to_string(dt) + " axis " + std::to_string(axis) + (with_len ? " lengths" : ""));
+        auto xs = dt == kInt32 ? Arange(T * N * rest) : RandVec(T * N * rest, -2, 2, 11);
+        TShape shape = axis == 0 ? TShape{T, N, 2, 3} : TShape{N, T, 2, 3};
+        std::vector<NDArray> in = {FromVec(shape, xs, dt)};
+        xs = ToVec(in[0]);  // as stored in dt
+        Params ps = {{"axis", std::to_string(axis)}};
+        if (with_len) {
+          in.push_back(FromVec({N}, len, kFloat32));
+          ps.push_back({"use_sequence_length", "true"});
+        }
+        const std::vector<double> l = with_len ? len : std::vector<double>{};
+        auto r = mxct::Run("SequenceReverse", in, ps)[0];
+        EXPECT_EQ(r.shape(), shape);
+        ExpectNear(ToVec(r), SeqReverseRef(xs, T, N, rest, axis, l), 0, 0);
+        auto last = mxct::Run("SequenceLast", in, ps)[0];
+        EXPECT_EQ(last.shape(), (TShape{N, 2, 3}));
+        EXPECT_EQ(last.dtype(), dt);
+        ExpectNear(ToVec(last), SeqLastRef(xs, T, N, rest, axis, l), 0, 0);
+      }
+}
+
+// MXNet 1.9.1 for x = arange(12).reshape(3, 2, 2), lengths (2, 3): forward, and the gradients for the head
+// gradients [[1, 2], [3, 4]] (SequenceLast) and arange(12) (SequenceReverse).
+TEST(SequenceReverseLast, MatchMXNet) {
+  auto x = FromVec({3, 2, 2}, Arange(12));
+  auto len = FromVec({2}, {2, 3});
+  const Params use = {{"use_sequence_length", "true"}};
+  auto rv = ForwardBackward("SequenceReverse", {x, len}, use, {FromVec({3, 2, 2}, Arange(12))}, false);
+  ExpectNear(ToVec(rv.outputs[0]), {4, 5, 10, 11, 0, 1, 6, 7, 8, 9, 2, 3}, 0, 0);
+  ExpectNear(ToVec(rv.grads[0]), {4, 5, 10, 11, 0, 1, 6, 7, 8, 9, 2, 3}, 0, 0);
+  ExpectNear(ToVec(rv.grads[1]), {0, 0}, 0, 0, "sequence_length gets zeros");
+  ExpectNear(ToVec(mxct::Run("SequenceReverse", {x})[0]), {8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3}, 0, 0);
+  auto ls = ForwardBackward("SequenceLast", {x, len}, use, {FromVec({2, 2}, {1, 2, 3, 4})}, false);
+  ExpectNear(ToVec(ls.outputs[0]), {4, 5, 10, 11}, 0, 0);
+  ExpectNear(ToVec(ls.grads[0]), {0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 3, 4}, 0, 0);
+  ExpectNear(ToVec(mxct::Run("SequenceLast", {x})[0]), {8, 9, 10, 11}, 0, 0);
+  ExpectNear(ToVec(mxct::Run("SequenceLast", {x}, {{"axis", "1"}})[0]), {2, 3, 6, 7, 10, 11}, 0, 0);
+  const mxc::Op *last = FindOp("SequenceLast"), *rev = FindOp("SequenceReverse");
+  EXPECT_EQ(last->InputNames(mxc::OpParams(last, {{"use_sequence_length", "1"}})),
+            (std::vector<std::string>{"data", "sequence_length"}));
+  EXPECT_EQ(rev->InputNames(mxc::OpParams(rev, {})), (std::vector<std::string>{"data"}));
+}
+
+TEST(SequenceReverseLast, Errors) {
+  auto x = Random({4, 2, 3}, -1, 1);
+  for (const char *name : {"SequenceReverse", "SequenceLast"}) {
+    ExpectErrorContains([&] { mxct::Run(name, {x, Random({3}, 1, 2)}, {{"use_sequence_length", "1"}}); },
+                        {name, "sequence_length", "(3,)", "(2,)"});
+    ExpectErrorContains([&] { mxct::Run(name, {x}, {{"axis", "2"}}); }, {name, "axis", "2"});
+    ExpectErrorContains([&] { mxct::Run(name, {Random({3}, -1, 1)}); }, {name, "data", "(3,)"});
+  }
+}
+
+TEST(SequenceReverseLast, Gradient) {
+  for (const char *name : {"SequenceReverse", "SequenceLast"})
+    for (int axis : {0, 1}) {
+      GradCase c{name, {{"use_sequence_length", "true"}, {"axis", std::to_string(axis)}},
+                 {{4, 3, 2}, {axis == 0 ? 3 : 4}}};
+      c.no_grad = {1};
+      c.fill = [](std::vector<NDArray> &in) {
+        std::vector<double> l = {1, 4, 2, 3};
+        l.resize(in[1].Size());
+        in[1] = FromVec(in[1].shape(), l, in[1].dtype());
+      };
+      CheckGradient(c);
+      CheckGradient({name, {{"axis", std::to_string(axis)}}, {{3, 2, 2}}});
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -141,6 +141,50 @@ TEST(OpShape, Transpose) {
   CheckGradient(Grad("swapaxes", {{"dim1", "0"}, {"dim2", "2"}}, {{2, 3, 4}}));
 }
 
+// ---- reverse / flip ------------------------------------------------------------------------------------------------
+// MXNet 1.9.1: reverse(arange(24).reshape(2, 3, 4), axis=1), and flip(..., axis=(0, 2))[0].
+TEST(OpShape, Reverse) {
+  auto x = Arange({2, 3, 4});
+  auto y = mxct::Run("reverse", {x}, {{"axis", "1"}})[0];
+  EXPECT_EQ(y.shape(), (TShape{2, 3, 4}));
+  ExpectNear(ToVec(y), {8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3, 20, 21, 22, 23, 16, 17, 18, 19, 12, 13, 14, 15}, 0, 0);
+  auto f = ToVec(mxct::Run("flip", {x}, {{"axis", "(0,2)"}})[0]);
+  ExpectNear(std::vector<double>(f.begin(), f.begin() + 12), {15, 14, 13, 12, 19, 18, 17, 16, 23, 22, 21, 20}, 0, 0);
+  // Against an index reference for every subset of axes of a 4-d input (float64, and int32 large enough for the
+  // parallel path); -1 names the last axis.
+  TShape s{3, 1, 4, 5};
+  for (auto dt : {mxc::kFloat64, mxc::kInt32}) {
+    auto r = dt == mxc::kInt32 ? Arange({40, 33, 2, 7}, dt) : Random(s, -1, 1, dt);
+    const TShape rs = r.shape();
+    auto in = ToVec(r);
+    for (int mask = 1; mask < 16; ++mask) {
+      std::string axes = "(";
+      for (int a = 0; a < 4; ++a)
+        if (mask & (1 << a)) axes += (a == 3 ? "-1" : std::to_string(a)) + ",";
+      axes += ")";
+      SCOPED_TRACE(axes);
+      std::vector<double> want(in.size());
+      for (size_t i = 0; i < in.size(); ++i) {
+        size_t rest = i, src = 0, mul = 1;
+        for (int a = 3; a >= 0; --a) {
+          size_t k = rest % rs[a];
+          rest /= rs[a];
+          if (mask & (1 << a)) k = rs[a] - 1 - k;
+          src += k * mul;
+          mul *= rs[a];
+        }
+        want[i] = in[src];
+      }
+      ExpectNear(ToVec(mxct::Run("reverse", {r}, {{"axis", axes}})[0]), want, 0, 0);
+    }
+  }
+  ExpectError("reverse", {x}, {{"axis", "3"}}, ErrorKind::kShape, {"reverse", "axis=3", "(2,3,4)"});
+  ExpectError("reverse", {x}, {{"axis", "(1,1)"}}, ErrorKind::kShape, {"reverse", "twice", "(2,3,4)"});
+  ExpectError("reverse", {x}, {{"axis", "()"}}, ErrorKind::kShape, {"reverse", "no axis"});
+  CheckGradient(Grad("reverse", {{"axis", "(0,2)"}}, {{2, 3, 4}}));
+  CheckGradient(Grad("flip", {{"axis", "1"}}, {{3, 4}}));
+}
+
 // ---- slice / slice_axis -----------------------------------------------------------------------------------------
 TEST(OpShape, Slice) {
   auto a = Arange({2, 3, 4});

@@ -1,4 +1,4 @@
-// smooth_l1, SequenceMask and UpSampling (MXNet 1.x semantics).
+// smooth_l1, SequenceMask, SequenceReverse, SequenceLast and UpSampling (MXNet 1.x semantics).
 //
 // smooth_l1(data, scalar=1): elementwise, with s = scalar^2: 0.5 * s * x^2 where |x| <= 1/s, else |x| - 0.5/s (the
 // two branches agree at |x| = 1/s). The scalar is first converted to the array's dtype (2.7 is 2 for int32 arrays);
@@ -10,6 +10,14 @@
 // zero) exists only with use_sequence_length; position t of sequence b is kept when t < sequence_length[b], else
 // set to value (converted to data's dtype). Without use_sequence_length the operator is the identity. Gradient:
 // the head gradient where kept, zero elsewhere; sequence_length gets a zero gradient.
+//
+// SequenceReverse(data, sequence_length, use_sequence_length=False, axis=0) reverses the first sequence_length[b]
+// steps of each sequence b (the rest stay in place; without lengths, the whole sequence axis). SequenceLast(data,
+// sequence_length, use_sequence_length=False, axis=0) is step sequence_length[b] - 1 of each sequence (without
+// lengths, the last step), of data's shape without the sequence axis. Lengths are truncated towards zero and then
+// clamped to [0, T] (SequenceReverse) or [1, T] (SequenceLast), T the number of steps: MXNet reads out of bounds
+// there. Both take axis 0 or 1 (MXNet's SequenceReverse only 0). Gradients: SequenceReverse of the head gradient;
+// for SequenceLast the head gradient at the step it picked, zero elsewhere; sequence_length gets a zero gradient.
 //
 // UpSampling(*data, scale, num_filter=0, sample_type, multi_input_mode='concat', num_args, workspace=512): only
 // sample_type='nearest' with one NCHW input is implemented: out (N, C, H*scale, W*scale) with
@@ -211,6 +219,106 @@ void SeqMaskBackward(MXC_NN_BACKWARD_ARGS) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// SequenceReverse and SequenceLast
+// ---------------------------------------------------------------------------------------------------------------
+void SeqLastInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const Op *op = p.op();
+  CheckSeqMaskAxis(p);
+  const TShape &d = (*in)[0];
+  if (d.empty()) return;
+  if (d.ndim() < 2)
+    Throw(ErrorKind::kShape, "operator ", op->name, ": 'data' has shape ", ShapeStr(d),
+          " but must have at least 2 dimensions (sequence and batch)");
+  const int axis = static_cast<int>(p.Int("axis"));
+  TShape o = d;
+  o.erase(o.begin() + axis);
+  ShapeAssign(&(*out)[0], o, op, "output");
+  if (in->size() > 1) ShapeAssign(&(*in)[1], TShape{d[1 - axis]}, op, "sequence_length");
+}
+
+// Step t of a sequence of length len holds input step ReversedStep(t, len) (SequenceReverse; an involution).
+inline int64_t ReversedStep(int64_t t, int64_t len) { return t < len ? len - 1 - t : t; }
+inline int64_t ClampLen(const std::vector<int64_t> *len, int64_t b, int64_t lo, int64_t T) {
+  return len ? std::max(lo, std::min((*len)[b], T)) : T;
+}
+
+// y = SequenceReverse(x) for data or head gradient (same layout).
+template <typename T>
+void ReverseSeqs(const SeqMaskGeom &g, const std::vector<int64_t> *len, const T *x, T *y, OpReq r) {
+  ParallelForWork(g.T * g.N, g.rest, [&](int64_t j) {
+    const int64_t t = g.batch_major ? j % g.T : j / g.N, b = g.batch_major ? j / g.T : j % g.N;
+    const int64_t st = ReversedStep(t, ClampLen(len, b, 0, g.T));
+    const int64_t src = g.batch_major ? b * g.T + st : st * g.N + b;
+    for (int64_t k = 0; k < g.rest; ++k) Assign(y + j * g.rest + k, r, x[src * g.rest + k]);
+  });
+}
+
+void SeqReverseForward(MXC_NN_FORWARD_ARGS) {
+  (void)ctx;
+  if (req[0] == kNullOp) return;
+  const SeqMaskGeom g = SeqMaskGeomOf(p, in[0].shape);
+  std::vector<int64_t> len;
+  if (in.size() > 1) len = SeqLengths(in[1]);
+  MXC_NUMERIC_TYPE_SWITCH(out[0].dtype, T, {
+    ReverseSeqs<T>(g, in.size() > 1 ? &len : nullptr, in[0].ptr<T>(), out[0].ptr<T>(), req[0]);
+  });
+}
+
+void SeqReverseBackward(MXC_NN_BACKWARD_ARGS) {
+  (void)ctx, (void)out_data;
+  const bool has_len = in_data.size() > 1;
+  std::vector<int64_t> len;
+  if (has_len) len = SeqLengths(in_data[1]);
+  if (req[0] != kNullOp) {
+    const SeqMaskGeom g = SeqMaskGeomOf(p, in_grad[0].shape);
+    MXC_REAL_TYPE_SWITCH(in_grad[0].dtype, T, {
+      ReverseSeqs<T>(g, has_len ? &len : nullptr, out_grad[0].ptr<T>(), in_grad[0].ptr<T>(), req[0]);
+    });
+  }
+  if (has_len && in_grad.size() > 1 && req.size() > 1) ZeroGrad(in_grad[1], req[1]);
+}
+
+void SeqLastForward(MXC_NN_FORWARD_ARGS) {
+  (void)ctx;
+  if (req[0] == kNullOp) return;
+  const SeqMaskGeom g = SeqMaskGeomOf(p, in[0].shape);
+  std::vector<int64_t> len;
+  if (in.size() > 1) len = SeqLengths(in[1]);
+  const std::vector<int64_t> *lp = in.size() > 1 ? &len : nullptr;
+  MXC_NUMERIC_TYPE_SWITCH(out[0].dtype, T, {
+    const T *x = in[0].ptr<T>();
+    T *y = out[0].ptr<T>();
+    const OpReq r = req[0];
+    ParallelForWork(g.N, g.rest, [&](int64_t b) {
+      const int64_t t = ClampLen(lp, b, 1, g.T) - 1, src = g.batch_major ? b * g.T + t : t * g.N + b;
+      for (int64_t k = 0; k < g.rest; ++k) Assign(y + b * g.rest + k, r, x[src * g.rest + k]);
+    });
+  });
+}
+
+void SeqLastBackward(MXC_NN_BACKWARD_ARGS) {
+  (void)ctx, (void)out_data;
+  const bool has_len = in_data.size() > 1;
+  std::vector<int64_t> len;
+  if (has_len) len = SeqLengths(in_data[1]);
+  if (req[0] != kNullOp) {
+    const SeqMaskGeom g = SeqMaskGeomOf(p, in_grad[0].shape);
+    const std::vector<int64_t> *lp = has_len ? &len : nullptr;
+    MXC_REAL_TYPE_SWITCH(in_grad[0].dtype, T, {
+      const T *dy = out_grad[0].ptr<T>();
+      T *dx = in_grad[0].ptr<T>();
+      const OpReq r = req[0];
+      ParallelForWork(g.T * g.N, g.rest, [&](int64_t j) {
+        const int64_t t = g.batch_major ? j % g.T : j / g.N, b = g.batch_major ? j / g.T : j % g.N;
+        const bool picked = t == ClampLen(lp, b, 1, g.T) - 1;
+        for (int64_t k = 0; k < g.rest; ++k) Assign(dx + j * g.rest + k, r, picked ? dy[b * g.rest + k] : T(0));
+      });
+    });
+  }
+  if (has_len && in_grad.size() > 1 && req.size() > 1) ZeroGrad(in_grad[1], req[1]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // UpSampling (nearest)
 // ---------------------------------------------------------------------------------------------------------------
 void UpSamplingInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
@@ -300,6 +408,38 @@ MXC_REGISTER_OP(SequenceMask)
     .set_backward(MXC_CPU, SeqMaskBackward)
     .set_backward_uses(true, false)
     .set_backward_inplace({{0, 0}});
+
+MXC_REGISTER_OP(SequenceReverse)
+    .describe("Reverses the first sequence_length[b] steps of each sequence b (the others stay in place; without "
+              "use_sequence_length, the whole sequence axis). data is (max_sequence_length, batch_size, ...) for "
+              "axis=0, (batch_size, max_sequence_length, ...) for axis=1; lengths are clamped to [0, "
+              "max_sequence_length].")
+    .set_inputs({"data", "sequence_length"})
+    .set_input_names(SeqMaskInputs)
+    .add_param("use_sequence_length", ParamKind::kBool, "False",
+               "Take the extra input sequence_length with the length of each sequence.")
+    .add_param("axis", ParamKind::kInt, "0", "The sequence axis: 0 or 1.")
+    .set_infer_shape(SeqMaskInferShape)
+    .set_infer_type(SeqMaskInferType)
+    .set_compute(MXC_CPU, SeqReverseForward)
+    .set_backward(MXC_CPU, SeqReverseBackward)
+    .set_backward_uses(true, false);
+
+MXC_REGISTER_OP(SequenceLast)
+    .describe("The last step of each sequence: step sequence_length[b] - 1 of sequence b (without "
+              "use_sequence_length, the last step), of data's shape without the sequence axis. data is "
+              "(max_sequence_length, batch_size, ...) for axis=0, (batch_size, max_sequence_length, ...) for axis=1; "
+              "lengths are clamped to [1, max_sequence_length].")
+    .set_inputs({"data", "sequence_length"})
+    .set_input_names(SeqMaskInputs)
+    .add_param("use_sequence_length", ParamKind::kBool, "False",
+               "Take the extra input sequence_length with the length of each sequence.")
+    .add_param("axis", ParamKind::kInt, "0", "The sequence axis: 0 or 1.")
+    .set_infer_shape(SeqLastInferShape)
+    .set_infer_type(SeqMaskInferType)
+    .set_compute(MXC_CPU, SeqLastForward)
+    .set_backward(MXC_CPU, SeqLastBackward)
+    .set_backward_uses(true, false);
 
 MXC_REGISTER_OP(UpSampling)
     .describe("Upsamples NCHW data by an integer scale. Only sample_type='nearest' with one input is implemented: "

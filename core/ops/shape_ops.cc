@@ -1,5 +1,5 @@
 // Shape operators: Reshape, Flatten, expand_dims, squeeze (copies that may run in place), transpose, swapaxes,
-// slice, slice_axis, broadcast_to, broadcast_axis, tile, repeat. Every dtype is accepted (they move elements
+// slice, slice_axis, reverse, broadcast_to, broadcast_axis, tile, repeat. Every dtype is accepted (they move elements
 // without looking at them); gradients need an arithmetic dtype only when they accumulate (req add, broadcasting).
 #include "shape_views.h"
 
@@ -226,6 +226,41 @@ void SliceShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> 
   ShapeAssign(&(*out)[0], o, p.op(), "output");
 }
 
+// ---- reverse: the listed axes walked backwards -----------------------------------------------------------------
+std::vector<bool> ReversedAxes(const OpParams &p, const TShape &is) {
+  std::vector<bool> rev(is.ndim(), false);
+  const auto &axes = p.Tuple("axis");
+  if (axes.empty()) ShapeFail(p, is, "parameter 'axis' lists no axis");
+  for (int64_t a : axes) {
+    int k = NormalizeAxis(p, a, is.ndim(), "axis", is);
+    if (rev[k]) ShapeFail(p, is, "axis " + TupleStr(axes) + " names axis " + std::to_string(k) + " twice");
+    rev[k] = true;
+  }
+  return rev;
+}
+
+void SameShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const TShape &is = (*in)[0];
+  if (is.empty()) return;
+  ReversedAxes(p, is);  // checks the axes
+  ShapeAssign(&(*out)[0], is, p.op(), "output");
+}
+
+}  // namespace
+
+StridedView ReverseView(const OpParams &p, const TShape &is) {
+  auto rev = ReversedAxes(p, is);
+  StridedView c = StridedView::Contiguous(is), v;
+  for (int i = 0; i < is.ndim(); ++i) {
+    v.Push(c.shape[i], rev[i] ? -c.stride[i] : c.stride[i]);
+    if (rev[i] && c.shape[i] > 0) v.offset += (c.shape[i] - 1) * c.stride[i];
+  }
+  v.Simplify();
+  return v;
+}
+
+namespace {
+
 // ---- forward and backward through a view (transpose, swapaxes, slice, slice_axis) --------------------------------
 template <StridedView (*View)(const OpParams &, const TShape &)>
 void ViewForward(MXC_FCOMPUTE_ARGS) {
@@ -440,6 +475,12 @@ static Op &slice_axis_reg =
         .add_required_param("axis", ParamKind::kInt, "The axis to slice; negative values count from the end.")
         .add_required_param("begin", ParamKind::kInt, "First index; negative values count from the end.")
         .add_required_param("end", ParamKind::kOptInt, "End index (exclusive), None for the end of the axis.");
+
+static Op &reverse_reg =
+    ViewOp<ReverseView>(Reg("reverse"), "Reverses the order of the elements along the given axes; the shape is kept.",
+                        SameShape)
+        .add_alias("flip")
+        .add_required_param("axis", ParamKind::kShape, "The axes to reverse; negative values count from the end.");
 
 static Op &broadcast_to_reg =
     ExpandOp<BroadcastExpansion>(Reg("broadcast_to"),

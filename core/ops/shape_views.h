@@ -34,8 +34,9 @@ struct Expansion {
 
 // The input elements each output element of transpose/swapaxes reads (input of shape is).
 StridedView TransposeView(const OpParams &p, const TShape &is);
-// The same for slice/slice_axis.
+// The same for slice/slice_axis, and for reverse.
 StridedView SliceView(const OpParams &p, const TShape &is);
+StridedView ReverseView(const OpParams &p, const TShape &is);
 // broadcast_to/broadcast_axis, tile and repeat as expansions of the input of shape is.
 Expansion BroadcastExpansion(const OpParams &p, const TShape &is);
 Expansion TileExpansion(const OpParams &p, const TShape &is);

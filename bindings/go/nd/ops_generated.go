@@ -737,6 +737,40 @@ func Reshape(data *mxc.NDArray, opts *ReshapeOpts) (*mxc.NDArray, error) {
 	return invoke("Reshape", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// SequenceLastOpts holds the parameters of SequenceLast. A nil *SequenceLastOpts passes none; required ones are
+// then reported missing by the library.
+type SequenceLastOpts struct {
+	// UseSequenceLength is the parameter use_sequence_length (boolean, default False): Take the extra input
+	// sequence_length with the length of each sequence. Nil keeps the default.
+	UseSequenceLength *bool
+	// Axis is the parameter axis (int, default 0): The sequence axis: 0 or 1. Nil keeps the default.
+	Axis *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SequenceLast runs the operator SequenceLast.
+//
+// The last step of each sequence: step sequence_length[b] - 1 of sequence b (without use_sequence_length, the
+// last step), of data's shape without the sequence axis. data is (max_sequence_length, batch_size, ...) for
+// axis=0, (batch_size, max_sequence_length, ...) for axis=1; lengths are clamped to [1, max_sequence_length].
+//
+// Inputs: data, sequence_length. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func SequenceLast(data, sequenceLength *mxc.NDArray, opts *SequenceLastOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("use_sequence_length", opts.UseSequenceLength)
+		p.OptInt("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("SequenceLast", []*mxc.NDArray{data, sequenceLength}, []string{"data", "sequence_length"}, p, out, all)
+}
+
 // SequenceMaskOpts holds the parameters of SequenceMask. A nil *SequenceMaskOpts passes none; required ones are
 // then reported missing by the library.
 type SequenceMaskOpts struct {
@@ -772,6 +806,40 @@ func SequenceMask(data, sequenceLength *mxc.NDArray, opts *SequenceMaskOpts) (*m
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("SequenceMask", []*mxc.NDArray{data, sequenceLength}, []string{"data", "sequence_length"}, p, out, all)
+}
+
+// SequenceReverseOpts holds the parameters of SequenceReverse. A nil *SequenceReverseOpts passes none; required
+// ones are then reported missing by the library.
+type SequenceReverseOpts struct {
+	// UseSequenceLength is the parameter use_sequence_length (boolean, default False): Take the extra input
+	// sequence_length with the length of each sequence. Nil keeps the default.
+	UseSequenceLength *bool
+	// Axis is the parameter axis (int, default 0): The sequence axis: 0 or 1. Nil keeps the default.
+	Axis *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SequenceReverse runs the operator SequenceReverse.
+//
+// Reverses the first sequence_length[b] steps of each sequence b (the others stay in place; without
+// use_sequence_length, the whole sequence axis). data is (max_sequence_length, batch_size, ...) for axis=0,
+// (batch_size, max_sequence_length, ...) for axis=1; lengths are clamped to [0, max_sequence_length].
+//
+// Inputs: data, sequence_length. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func SequenceReverse(data, sequenceLength *mxc.NDArray, opts *SequenceReverseOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("use_sequence_length", opts.UseSequenceLength)
+		p.OptInt("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("SequenceReverse", []*mxc.NDArray{data, sequenceLength}, []string{"data", "sequence_length"}, p, out, all)
 }
 
 // SliceChannelOpts holds the parameters of SliceChannel. A nil *SliceChannelOpts passes none; required ones are
@@ -4011,6 +4079,34 @@ func Repeat(data *mxc.NDArray, opts *RepeatOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("repeat", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ReverseOpts holds the parameters of Reverse. A nil *ReverseOpts passes none; required ones are then reported
+// missing by the library.
+type ReverseOpts struct {
+	// Axis is the parameter axis (Shape(tuple), required): The axes to reverse; negative values count from the
+	// end.
+	Axis []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Reverse runs the operator reverse (also called flip).
+//
+// Reverses the order of the elements along the given axes; the shape is kept.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Reverse(data *mxc.NDArray, opts *ReverseOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("reverse", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // RintOpts holds the parameters of Rint. A nil *RintOpts passes none; required ones are then reported missing

@@ -730,6 +730,39 @@ func Reshape(data *mxc.Symbol, opts *ReshapeOpts) (*mxc.Symbol, error) {
 	return compose("Reshape", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// SequenceLastOpts holds the parameters of SequenceLast. A nil *SequenceLastOpts passes none; required ones are
+// then reported missing by the library.
+type SequenceLastOpts struct {
+	// UseSequenceLength is the parameter use_sequence_length (boolean, default False): Take the extra input
+	// sequence_length with the length of each sequence. Nil keeps the default.
+	UseSequenceLength *bool
+	// Axis is the parameter axis (int, default 0): The sequence axis: 0 or 1. Nil keeps the default.
+	Axis *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SequenceLast is a symbol of the operator SequenceLast.
+//
+// The last step of each sequence: step sequence_length[b] - 1 of sequence b (without use_sequence_length, the
+// last step), of data's shape without the sequence axis. data is (max_sequence_length, batch_size, ...) for
+// axis=0, (batch_size, max_sequence_length, ...) for axis=1; lengths are clamped to [1, max_sequence_length].
+//
+// Inputs: data, sequence_length. A nil input becomes a variable named "<name>_<input>".
+func SequenceLast(data, sequenceLength *mxc.Symbol, opts *SequenceLastOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("use_sequence_length", opts.UseSequenceLength)
+		p.OptInt("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("SequenceLast", name, attr, p, []string{"data", "sequence_length"}, []*mxc.Symbol{data, sequenceLength})
+}
+
 // SequenceMaskOpts holds the parameters of SequenceMask. A nil *SequenceMaskOpts passes none; required ones are
 // then reported missing by the library.
 type SequenceMaskOpts struct {
@@ -764,6 +797,39 @@ func SequenceMask(data, sequenceLength *mxc.Symbol, opts *SequenceMaskOpts) (*mx
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("SequenceMask", name, attr, p, []string{"data", "sequence_length"}, []*mxc.Symbol{data, sequenceLength})
+}
+
+// SequenceReverseOpts holds the parameters of SequenceReverse. A nil *SequenceReverseOpts passes none; required
+// ones are then reported missing by the library.
+type SequenceReverseOpts struct {
+	// UseSequenceLength is the parameter use_sequence_length (boolean, default False): Take the extra input
+	// sequence_length with the length of each sequence. Nil keeps the default.
+	UseSequenceLength *bool
+	// Axis is the parameter axis (int, default 0): The sequence axis: 0 or 1. Nil keeps the default.
+	Axis *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SequenceReverse is a symbol of the operator SequenceReverse.
+//
+// Reverses the first sequence_length[b] steps of each sequence b (the others stay in place; without
+// use_sequence_length, the whole sequence axis). data is (max_sequence_length, batch_size, ...) for axis=0,
+// (batch_size, max_sequence_length, ...) for axis=1; lengths are clamped to [0, max_sequence_length].
+//
+// Inputs: data, sequence_length. A nil input becomes a variable named "<name>_<input>".
+func SequenceReverse(data, sequenceLength *mxc.Symbol, opts *SequenceReverseOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("use_sequence_length", opts.UseSequenceLength)
+		p.OptInt("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("SequenceReverse", name, attr, p, []string{"data", "sequence_length"}, []*mxc.Symbol{data, sequenceLength})
 }
 
 // SliceChannelOpts holds the parameters of SliceChannel. A nil *SliceChannelOpts passes none; required ones are
@@ -3967,6 +4033,34 @@ func Repeat(data *mxc.Symbol, opts *RepeatOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("repeat", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ReverseOpts holds the parameters of Reverse. A nil *ReverseOpts passes none; required ones are then reported
+// missing by the library.
+type ReverseOpts struct {
+	// Axis is the parameter axis (Shape(tuple), required): The axes to reverse; negative values count from the
+	// end.
+	Axis []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Reverse is a symbol of the operator reverse (also called flip).
+//
+// Reverses the order of the elements along the given axes; the shape is kept.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Reverse(data *mxc.Symbol, opts *ReverseOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Shape("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("reverse", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // RintOpts holds the parameters of Rint. A nil *RintOpts passes none; required ones are then reported missing

@@ -1,5 +1,6 @@
-"""smooth_l1, SequenceMask and UpSampling (nearest) through the Python binding: nd and sym against NumPy references
-and values MXNet 1.9.1 printed (outputs, gradients, argument and output names, shapes, dtypes), and their errors."""
+"""smooth_l1, SequenceMask, SequenceReverse, SequenceLast and UpSampling (nearest) through the Python binding: nd and
+sym against NumPy references and values MXNet 1.9.1 printed (outputs, gradients, argument and output names, shapes,
+dtypes), and their errors."""
 import numpy as np
 import pytest
 
@@ -231,3 +232,60 @@ def test_upsampling_errors():
     with pytest.raises(mx.base.MXNetValueError) as e:
         s.infer_shape(a=(1, 1, 3, 3), w=(1, 1, 4, 4))
     assert "UpSampling" in str(e.value) and "sample_type" in str(e.value)
+
+
+# ------------------------------------------------------------------------------------------ SequenceReverse/Last
+def _seq_reverse_ref(x, lengths, axis=0):
+    y = np.moveaxis(np.array(x), axis, 0).copy()
+    src = np.moveaxis(np.asarray(x), axis, 0)
+    for b, n in enumerate(lengths):
+        n = int(min(max(np.trunc(n), 0), y.shape[0]))
+        y[:n, b] = src[:n, b][::-1]
+    return np.moveaxis(y, 0, axis)
+
+
+def _seq_last_ref(x, lengths, axis=0):
+    src = np.moveaxis(np.asarray(x), axis, 0)
+    return np.stack([src[int(min(max(np.trunc(n), 1), src.shape[0])) - 1, b] for b, n in enumerate(lengths)])
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_sequence_reverse_and_last_match_numpy(axis):
+    rng = np.random.RandomState(axis)
+    x = rng.uniform(-1, 1, size=(5, 4, 3) if axis == 0 else (4, 5, 3)).astype(np.float32)
+    lengths = [3.7, 0, 5, 9]  # truncated, empty (SequenceLast: clamped to 1), full, beyond the sequence (clamped)
+    xs, ls = mx.nd.array(x), mx.nd.array(lengths)
+    rev = mx.nd.SequenceReverse(xs, ls, use_sequence_length=True, axis=axis)
+    assert_nd(rev, _seq_reverse_ref(x, lengths, axis), rtol=0, atol=0)
+    assert_nd(mx.nd.SequenceReverse(xs, axis=axis), np.flip(x, axis), rtol=0, atol=0)
+    assert_nd(mx.nd.SequenceLast(xs, ls, use_sequence_length=True, axis=axis), _seq_last_ref(x, lengths, axis),
+              rtol=0, atol=0)
+    assert_nd(mx.nd.SequenceLast(xs, axis=axis), np.take(x, -1, axis=axis), rtol=0, atol=0)
+
+
+def test_sequence_reverse_and_last_as_mxnet():
+    # MXNet 1.9.1: x = arange(12).reshape(3, 2, 2), lengths (2, 3), names and dtypes
+    x = mx.nd.array(np.arange(12).reshape(3, 2, 2))
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.SequenceLast(x, mx.nd.array([2, 3]), use_sequence_length=True)
+    y.backward(mx.nd.array([[1, 2], [3, 4]]))
+    assert y.asnumpy().tolist() == [[4.0, 5.0], [10.0, 11.0]]
+    assert x.grad.asnumpy().tolist() == [[[0, 0], [0, 0]], [[1, 2], [0, 0]], [[0, 0], [3, 4]]]
+    with mx.autograd.record():
+        y = mx.nd.SequenceReverse(x, mx.nd.array([2, 3]), use_sequence_length=True)
+    y.backward(mx.nd.array(np.arange(12).reshape(3, 2, 2)))
+    assert y.asnumpy()[:, :, 0].tolist() == [[4.0, 10.0], [0.0, 6.0], [8.0, 2.0]]
+    assert x.grad.asnumpy()[:, :, 0].tolist() == [[4.0, 10.0], [0.0, 6.0], [8.0, 2.0]]
+    with mx.name.NameManager():
+        s = mx.sym.SequenceLast(mx.sym.var('d'), mx.sym.var('l'), use_sequence_length=True)
+        assert (s.list_arguments(), s.name) == (['d', 'l'], 'sequencelast0')
+        s = mx.sym.SequenceReverse(mx.sym.var('d'))
+        assert (s.list_arguments(), s.name) == (['d'], 'sequencereverse0')
+        assert s.infer_shape(d=(3, 2, 5))[1] == [(3, 2, 5)]
+        assert mx.sym.SequenceLast(mx.sym.var('d'), axis=1).infer_shape(d=(3, 2, 5))[1] == [(3, 5)]
+    last = mx.nd.SequenceLast(mx.nd.array([[1, 2, 3]], dtype='int32'))
+    assert last.dtype == np.int32 and last.asnumpy().tolist() == [1, 2, 3]
+    with pytest.raises(mx.base.MXNetError,
+                       match=r"SequenceLast: shape mismatch for .sequence_length.: expected \(2,\), got \(3,\)"):
+        mx.nd.SequenceLast(mx.nd.zeros((4, 2)), mx.nd.zeros((3,)), use_sequence_length=True)

@@ -1,5 +1,13 @@
-"""``DataLoader``: batches of a Dataset. Loading happens in the calling thread: ``num_workers`` (and the other
-multiprocessing options) are accepted and ignored."""
+"""``DataLoader``: batches of a Dataset.
+
+With ``num_workers=0`` batches are made in the calling thread when asked for. With ``num_workers > 0`` one background
+thread (not MXNet's worker processes) makes them ahead, up to ``prefetch`` batches (default ``2 * num_workers``), in
+order: the transforms of the next batches run while the training thread waits for its results. An exception in a
+dataset or batchify function is raised by the iteration at the batch where it happened.
+"""
+import queue
+import threading
+
 import numpy as np
 
 from ... import ndarray as nd
@@ -42,10 +50,52 @@ class DataLoader:
                              "is specified.")
         self._batches = batch_sampler
         self._collate = batchify_fn if batchify_fn is not None else default_batchify_fn
+        if num_workers < 0:
+            raise ValueError("num_workers must be non-negative, but got %d" % num_workers)
+        self._prefetch = max(0, int(prefetch if prefetch is not None else 2 * num_workers)) if num_workers else 0
+
+    def _make(self, indices):
+        return self._collate([self._dataset[i] for i in indices])
 
     def __iter__(self):
-        for indices in self._batches:
-            yield self._collate([self._dataset[i] for i in indices])
+        if self._prefetch == 0:
+            for indices in self._batches:
+                yield self._make(indices)
+            return
+        ready = queue.Queue(self._prefetch)
+        stop = threading.Event()
+
+        def hand_over(item):  # False when the consumer has gone
+            while not stop.is_set():
+                try:
+                    ready.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    pass
+            return False
+
+        def produce():
+            try:
+                for indices in self._batches:
+                    if not hand_over((True, self._make(indices))):
+                        return
+            except BaseException as err:  # handed to the consumer, raised there
+                hand_over((False, err))
+                return
+            hand_over((False, None))
+
+        worker = threading.Thread(target=produce, name="mxc-dataloader", daemon=True)
+        worker.start()
+        try:
+            while True:
+                ok, value = ready.get()
+                if not ok:
+                    if value is not None:
+                        raise value
+                    return
+                yield value
+        finally:  # also when the consumer stops early: the producer sees stop within 0.1 s and ends
+            stop.set()
 
     def __len__(self):
         return len(self._batches)

@@ -477,3 +477,33 @@ def test_lstm_learns_to_remember_the_first_step():
         trainer.step(64)
         losses.append(float(loss.mean().asscalar()))
     assert losses[-1] < 0.25 * losses[0], losses
+
+
+def test_layer_dropout_only_between_layers_while_training():
+    a = rnn.GRU(3, num_layers=2, dropout=0.5, input_size=2)
+    b = rnn.GRU(3, num_layers=2, input_size=2)
+    _fill(a)
+    _fill(b)
+    x = _a(_pat((4, 5, 2), 4, 1.0))
+    np.testing.assert_allclose(a(x).asnumpy(), b(x).asnumpy(), rtol=1e-6)      # predict mode: no dropout
+    with autograd.record():
+        dropped = a(x)
+    assert np.abs(dropped.asnumpy() - b(x).asnumpy()).max() > 1e-3
+    one = rnn.GRU(3, dropout=0.5, input_size=2)                                  # one layer: nothing to drop
+    _fill(one)
+    with autograd.record():
+        kept = one(x)
+    np.testing.assert_allclose(kept.asnumpy(), one(x).asnumpy(), rtol=1e-6)
+
+
+def test_bidirectional_valid_length_gradient_reaches_only_valid_steps():
+    bi = rnn.BidirectionalCell(rnn.GRUCell(2, input_size=2), rnn.GRUCell(2, input_size=2))
+    _fill(bi)
+    x = _a(_pat((2, 4, 2), 6, 1.0))
+    x.attach_grad()
+    with autograd.record():
+        out, _ = bi.unroll(4, x, merge_outputs=True, valid_length=_a([2, 4]))
+        total = out.sum()
+    total.backward()
+    g = x.grad.asnumpy()
+    assert not g[0, 2:].any() and np.abs(g[0, :2]).min() > 0 and np.abs(g[1]).min() > 0

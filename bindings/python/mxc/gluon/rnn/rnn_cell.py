@@ -97,14 +97,8 @@ def _reverse(F, steps, valid_length):
     """The steps in reverse order; with ``valid_length`` each sample reverses only its first valid_length steps."""
     if valid_length is None:
         return steps[::-1]
-    T = len(steps)
-    x = F.stack(*steps, axis=1)                                    # (batch, T, C)
-    t = F.reshape(F.arange(0, T), shape=(1, -1))                   # (1, T)
-    L = F.reshape(valid_length, shape=(-1, 1))                     # (batch, 1)
-    live = F.broadcast_lesser(t, L)
-    src = F.broadcast_add(F.broadcast_mul(F.broadcast_sub(F.broadcast_sub(L, t), t + 1), live), t)
-    picked = F.batch_dot(F.one_hot(src, depth=T), x)              # row t of sample b: step src[b, t]
-    return _unstack(F, picked, T, 1)
+    flipped = F.SequenceReverse(F.stack(*steps, axis=0), valid_length, use_sequence_length=True)
+    return _unstack(F, flipped, len(steps), 0)
 
 
 def _with_like(like, kwargs):

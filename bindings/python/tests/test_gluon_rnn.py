@@ -418,6 +418,10 @@ def test_symbols_through_cells_and_layers():
     _, shapes, _ = out.infer_shape(data=(2, 5, 3))
     assert shapes == [(2, 5, 4)]
     assert sorted(out.list_arguments()) == sorted(['data'] + list(cell.collect_params()))
+    bi = rnn.BidirectionalCell(rnn.GRUCell(2, input_size=3), rnn.LSTMCell(2, input_size=3))
+    out, states = bi.unroll(4, data, merge_outputs=True, valid_length=mx.sym.var('length'))
+    assert out.infer_shape(data=(2, 4, 3), length=(2,))[1] == [(2, 4, 4)]
+    assert mx.sym.Group(states).infer_shape(data=(2, 4, 3), length=(2,))[1] == [(2, 2)] * 3
     lay = rnn.GRU(3, num_layers=2, bidirectional=True)
     y = lay(mx.sym.var('x', shape=(6, 2, 5)))
     assert y.infer_shape_partial()[1] == [(6, 2, 6)]

@@ -114,9 +114,7 @@ class RecurrentCell(Block):
         self.reset()
 
     def reset(self):
-        """Resets the step counters (kept for compatibility: names do not depend on them in mxc)."""
-        self._init_counter = -1
-        self._counter = -1
+        """Kept for compatibility: MXNet resets its per-step name counters here; mxc's cells keep no such state."""
         for kid in self._kids.values():
             if isinstance(kid, RecurrentCell):
                 kid.reset()
@@ -128,11 +126,10 @@ class RecurrentCell(Block):
     def begin_state(self, batch_size=0, func=nd.zeros, **kwargs):
         """The initial states, each made by ``func(shape=..., **kwargs)`` (zeros by default)."""
         if self._modified:
-            raise AssertionError("After applying modifier cells (e.g. ZoneoutCell) the base cell cannot be called "
+            raise AssertionError("After applying modifier cells (e.g. ResidualCell) the base cell cannot be called "
                                  "directly. Call the modifier cell instead.")
         states = []
         for info in self.state_info(batch_size):
-            self._init_counter += 1
             args = dict(kwargs)
             args.update({k: v for k, v in (info or {}).items() if k != '__layout__'})
             states.append(func(**args))
@@ -162,8 +159,7 @@ class RecurrentCell(Block):
         for t, x in enumerate(steps):
             out, new = self(x, states)
             if valid_length is not None:
-                live = F.broadcast_lesser(F.full(shape=(1,), val=t) if F is sym else nd.array([t]), valid_length)
-                new = [_keep_where(F, live, n, s) for n, s in zip(new, states)]
+                new = [_keep_where(F, valid_length > t, n, s) for n, s in zip(new, states)]
             outs.append(out)
             states = new
         return _merge(F, outs, layout, merged if merge_outputs is None else merge_outputs, valid_length), states
@@ -178,7 +174,6 @@ class HybridRecurrentCell(RecurrentCell, HybridBlock):
         return super().begin_state(batch_size, func, **kwargs)
 
     def forward(self, x, states):
-        self._counter += 1
         if isinstance(x, nd.NDArray) and x.ndim != 2:
             raise ValueError("%s (%s): a step input must be (batch, input_size), got shape %s; use unroll() for "
                              "sequences" % (self.name, type(self).__name__, x.shape))
@@ -292,7 +287,6 @@ class SequentialRNNCell(RecurrentCell):
         return [s for c in self._kids.values() for s in c.begin_state(batch_size, func, **kwargs)]
 
     def forward(self, x, states):
-        self._counter += 1
         self._check_states(states)
         pos, next_states = 0, []
         for cell in self._kids.values():
@@ -325,7 +319,6 @@ class DropoutCell(HybridRecurrentCell):
         return []
 
     def forward(self, x, states):
-        self._counter += 1
         F = _module(x)
         return (F.Dropout(x, p=self._rate, axes=self._axes) if self._rate > 0 else x), list(states or [])
 
@@ -362,7 +355,6 @@ class ResidualCell(ModifierCell):
     """Adds the step input to the output of ``base_cell`` (input and output sizes must agree)."""
 
     def forward(self, x, states):
-        self._counter += 1
         out, states = self.base_cell(x, states)
         return out + x, states
 

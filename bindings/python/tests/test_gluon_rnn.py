@@ -81,6 +81,13 @@ _MXNET = {
         -0.522908], [0.178224, 0.340595, -0.157714, -0.529409]]], [[[-0.558375, -0.162596], [-0.43931, -0.478002]],
         [[0.294029, 0.124994], [0.175672, -0.124178]], [[0.03672, 0.426685], [0.178224, 0.340595]], [[-0.362157,
         -0.731294], [-0.453103, -0.649662]]]],
+    'seq_bi_valid': [[[[-0.817262, -0.953872, -0.379747, 0.126795], [-0.766528, -0.536052, -0.527437, -0.064933]],
+        [[-1.103533, -0.707354, -0.649214, 0.449479], [-0.750635, -0.823313, -0.546565, 0.600672]], [[-0.995934,
+        -0.330286, -0.881518, 0.60034], [-1.174431, -0.568027, -0.6603, 0.521678]], [[-0.973595, -0.631609, -0.639014,
+        0.718255], [0.0, 0.0, 0.0, 0.0]], [[-1.239126, -0.511139, -0.67953, 0.545897], [0.0, 0.0, 0.0, 0.0]]], [[-0.42713,
+        -0.297403], [-0.403623, -0.259446]], [[-0.667317, -0.465277], [-0.625787, -0.409091]], [[0.213457, -0.01024],
+        [-0.042742, -0.086053]], [[-0.811996, -0.213736, -0.883578, 0.756466], [-0.770809, -0.308581, -0.864372,
+        0.733504]]],
 }
 
 
@@ -134,6 +141,13 @@ def _mxnet_cases():
     _fill(lay)
     o, s = lay(_a(_XT), lay.begin_state(2))
     res['gru_bi2'] = [o] + s
+    q = rnn.SequentialRNNCell()
+    q.add(rnn.BidirectionalCell(rnn.LSTMCell(2, input_size=3), rnn.GRUCell(2, input_size=3)))
+    q.add(rnn.DropoutCell(0.0))
+    q.add(rnn.ResidualCell(rnn.RNNCell(4, input_size=4)))
+    _fill(q)
+    o, s = q.unroll(5, _a(_pat((5, 2, 3), 8, 1.0)), layout='TNC', merge_outputs=True, valid_length=_a([5, 3]))
+    res['seq_bi_valid'] = [o] + s
     return res
 
 
@@ -286,6 +300,25 @@ def test_modifier_and_bidirectional_cells_match_numpy():
     np.testing.assert_allclose(got.asnumpy(), want, rtol=1e-5, atol=1e-5)
     for g, s in zip(states, sf + sb):
         np.testing.assert_allclose(g.asnumpy(), s, rtol=1e-5, atol=1e-5)
+
+
+def test_sequential_cell_unrolls_layer_by_layer_with_a_bidirectional_cell():
+    bi = rnn.BidirectionalCell(rnn.LSTMCell(2, input_size=3), rnn.GRUCell(2, input_size=3))
+    top = rnn.RNNCell(3, input_size=4)
+    seq = rnn.SequentialRNNCell()
+    seq.add(bi)
+    seq.add(top)
+    _fill(seq)
+    x, length = _a(_pat((2, 5, 3), 8, 1.0)), _a([5, 3])
+    out, states = seq.unroll(5, x, merge_outputs=True, valid_length=length)
+    mid, s1 = bi.unroll(5, x, merge_outputs=True, valid_length=length)
+    want, s2 = top.unroll(5, mid, merge_outputs=True, valid_length=length)
+    np.testing.assert_allclose(out.asnumpy(), want.asnumpy(), rtol=1e-6)
+    assert len(states) == 4
+    for g, w in zip(states, s1 + s2):
+        np.testing.assert_allclose(g.asnumpy(), w.asnumpy(), rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="cannot be stepped"):
+        seq(x[:, 0], seq.begin_state(2))
 
 
 def test_valid_length_masks_outputs_and_keeps_last_states():

@@ -296,6 +296,21 @@ class SequentialRNNCell(RecurrentCell):
             next_states.extend(mine)
         return x, next_states
 
+    def unroll(self, length, inputs, begin_state=None, layout='NTC', merge_outputs=None, valid_length=None):
+        """Unrolls each cell in turn over the whole sequence (so a BidirectionalCell may be one of them)."""
+        self.reset()
+        steps, F, merged = _steps(inputs, length, layout)
+        if begin_state is None:
+            begin_state = self.begin_state(0, func=None, like=(F, steps[0]))
+        self._check_states(begin_state)
+        pos, states = 0, []
+        for cell in self._kids.values():
+            n = len(cell.state_info())
+            steps, mine = cell.unroll(length, steps, begin_state[pos:pos + n], layout, False, valid_length)
+            pos += n
+            states.extend(mine)
+        return _merge(F, steps, layout, merged if merge_outputs is None else merge_outputs, None), states
+
     def __repr__(self):
         return "%s(\n%s\n)" % (type(self).__name__,
                                "\n".join("(%s): %s" % (k, repr(c)) for k, c in self._kids.items()))

@@ -10,6 +10,15 @@ Cases (float32):
   mlp step executor    mxc only: the same step through simple_bind (forward/backward of a bound symbol)
   mlp step gluon       the same step with gluon.nn.Dense layers, SoftmaxCrossEntropyLoss and gluon.Trainer('sgd')
                        (PyTorch: nn.Linear, CrossEntropyLoss, optim.SGD)
+  mlp step hybrid      the same Gluon step after net.hybridize() (the network runs as one CachedOp call)
+  mlp infer gluon      the Gluon MLP's forward alone, not recorded (PyTorch: under torch.no_grad())
+  mlp infer hybrid     the same after hybridize()
+  lenet step gluon     one training step of a LeNet-sized net (conv 6@5x5, pool, conv 16@5x5, pool, dense 120, 84,
+                       10) on 16 images 1x28x28, gluon.Trainer('sgd') (PyTorch: the same layers)
+  lenet step hybrid    the same after hybridize()
+  lenet infer gluon    its forward alone, not recorded; lenet infer hybrid: after hybridize()
+  tiny infer gluon     forward of a small MLP 16-16-16-4 on a batch of 4, not recorded (the per-layer overhead);
+                       tiny infer hybrid: after hybridize()
 
 Every round runs every case of every framework once (interleaved); the table shows the median over rounds of the
 time per call and the ratio mxc / PyTorch. PyTorch is used when installed (pip install torch==2.13.0).
@@ -99,9 +108,67 @@ def make_cases(torch):
         gtrainer.step(64)
         loss.wait_to_read()
 
+    hnet = gluon.nn.HybridSequential()
+    hnet.add(gluon.nn.Dense(256, activation="relu", in_units=784), gluon.nn.Dense(10, in_units=256))
+    hnet.initialize(mx.init.Xavier())
+    hnet.hybridize()
+    htrainer = gluon.Trainer(hnet.collect_params(), "sgd", {"learning_rate": lr})
+
+    def m_hybrid():
+        with autograd.record():
+            loss = gloss(hnet(X), Y)
+        loss.backward()
+        htrainer.step(64)
+        loss.wait_to_read()
+
+    img = rs.randn(16, 1, 28, 28).astype(np.float32)
+    ilab = rs.randint(0, 10, 16).astype(np.float32)
+    IMG, ILAB = nd.array(img), nd.array(ilab)
+
+    def lenet():
+        n = gluon.nn.HybridSequential()
+        n.add(gluon.nn.Conv2D(6, 5, activation="relu", in_channels=1), gluon.nn.MaxPool2D(2),
+              gluon.nn.Conv2D(16, 5, activation="relu", in_channels=6), gluon.nn.MaxPool2D(2), gluon.nn.Flatten(),
+              gluon.nn.Dense(120, activation="relu", in_units=256), gluon.nn.Dense(84, activation="relu", in_units=120),
+              gluon.nn.Dense(10, in_units=84))
+        n.initialize(mx.init.Xavier())
+        return n, gluon.Trainer(n.collect_params(), "sgd", {"learning_rate": lr})
+
+    (lnet, ltrainer), (lhnet, lhtrainer) = lenet(), lenet()
+    lhnet.hybridize()
+
+    def tiny():
+        n = gluon.nn.HybridSequential()
+        n.add(gluon.nn.Dense(16, activation="relu", in_units=16), gluon.nn.Dense(16, activation="relu", in_units=16),
+              gluon.nn.Dense(4, in_units=16))
+        n.initialize(mx.init.Xavier())
+        return n
+
+    tx16 = rs.randn(4, 16).astype(np.float32)
+    TX16 = nd.array(tx16)
+    tnet_g, tnet_h = tiny(), tiny()
+    tnet_h.hybridize()
+
+    def step_of(n, tr, x, y, bs):
+        def step():
+            with autograd.record():
+                loss = gloss(n(x), y)
+            loss.backward()
+            tr.step(bs)
+            loss.wait_to_read()
+        return step
+
+    def infer_of(n, x):
+        return lambda: n(x).wait_to_read()
+
     cases["mxc"] = {"mul (16,)": lambda: A * B, "10 mul recorded": m_rec, "chain 20 + backward": m_chain,
                     "mlp step autograd": m_mlp, "mlp step executor": m_exec,
-                    "mlp step gluon": m_gluon}
+                    "mlp step gluon": m_gluon, "mlp step hybrid": m_hybrid,
+                    "mlp infer gluon": infer_of(gnet, X), "mlp infer hybrid": infer_of(hnet, X),
+                    "lenet step gluon": step_of(lnet, ltrainer, IMG, ILAB, 16),
+                    "lenet step hybrid": step_of(lhnet, lhtrainer, IMG, ILAB, 16),
+                    "lenet infer gluon": infer_of(lnet, IMG), "lenet infer hybrid": infer_of(lhnet, IMG),
+                    "tiny infer gluon": infer_of(tnet_g, TX16), "tiny infer hybrid": infer_of(tnet_h, TX16)}
 
     if torch is not None:
         ta, tb = torch.tensor(a16), torch.tensor(b16)
@@ -145,9 +212,32 @@ def make_cases(torch):
             tloss(tnet(tx), ty).backward()
             topt.step()
 
+        nn = torch.nn
+        tlenet = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                               nn.MaxPool2d(2), nn.Flatten(), nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84),
+                               nn.ReLU(), nn.Linear(84, 10))
+        tlopt = torch.optim.SGD(tlenet.parameters(), lr=lr)
+        timg, tilab = torch.tensor(img), torch.tensor(ilab).long()
+
+        def t_lenet():
+            tlopt.zero_grad()
+            tloss(tlenet(timg), tilab).backward()
+            tlopt.step()
+
+        def t_infer(m, x):
+            def run():
+                with torch.no_grad():
+                    return m(x)
+            return run
+
         cases["torch"] = {"mul (16,)": t_mul, "10 mul recorded": t_rec,
                           "chain 20 + backward": t_chain, "mlp step autograd": t_mlp,
-                          "mlp step gluon": t_nn}
+                          "mlp step gluon": t_nn, "mlp step hybrid": t_nn,
+                          "mlp infer gluon": t_infer(tnet, tx), "mlp infer hybrid": t_infer(tnet, tx),
+                          "lenet step gluon": t_lenet, "lenet step hybrid": t_lenet,
+                          "lenet infer gluon": t_infer(tlenet, timg), "lenet infer hybrid": t_infer(tlenet, timg)}
+        ttiny = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
+        cases["torch"]["tiny infer gluon"] = cases["torch"]["tiny infer hybrid"] = t_infer(ttiny, torch.tensor(tx16))
     return cases
 
 

@@ -278,8 +278,9 @@ static void ReturnLoaded(std::vector<NDArray> &arrs, std::vector<std::string> &n
   *out_keys = r->cstrs.data();
 }
 
-int MXCNDArraySave(const char *fname, int num, const MXCNDArrayHandle *handles, const char **keys) {
-  API_BEGIN();
+// Writes the arrays to fname (atomically: a temporary file renamed over it) in the layout of `save`.
+static void SaveFile(const char *fname, int num, const MXCNDArrayHandle *handles, const char **keys,
+                     void (*save)(std::string *, const std::vector<NDArray> &, const std::vector<std::string> &)) {
   CheckPtr(fname, "fname");
 #ifdef MXC_NO_FILESYSTEM  // the WebAssembly build: no file system, the *Buffer functions instead
   Throw(ErrorKind::kIO, "cannot open '", fname, "': this build of mxc has no file system (WebAssembly); use the "
@@ -289,7 +290,7 @@ int MXCNDArraySave(const char *fname, int num, const MXCNDArrayHandle *handles, 
   std::vector<std::string> names;
   CollectArrays(num, handles, keys, &arrs, &names);
   std::string buf;
-  SaveArrays(&buf, arrs, names);
+  save(&buf, arrs, names);
   std::string tmp = std::string(fname) + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary);
@@ -299,6 +300,17 @@ int MXCNDArraySave(const char *fname, int num, const MXCNDArrayHandle *handles, 
     MXC_CHECK(f.good(), ErrorKind::kIO, "failed writing '", fname, "'");
   }
   MXC_CHECK(std::rename(tmp.c_str(), fname) == 0, ErrorKind::kIO, "cannot move '", tmp, "' to '", fname, "'");
+}
+
+int MXCNDArraySave(const char *fname, int num, const MXCNDArrayHandle *handles, const char **keys) {
+  API_BEGIN();
+  SaveFile(fname, num, handles, keys, SaveArrays);
+  API_END();
+}
+
+int MXCNDArraySaveMXNetFormat(const char *fname, int num, const MXCNDArrayHandle *handles, const char **keys) {
+  API_BEGIN();
+  SaveFile(fname, num, handles, keys, SaveArraysMXNet);
   API_END();
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "c_api_common.h"
+#include "cached_op.h"
 #include "executor.h"
 #include "graph.h"
 #include "mxc.h"
@@ -20,6 +21,11 @@ struct MXCExecutor_ {
   uint32_t magic = 0x45584543;  // "EXEC"
 };
 
+struct MXCCachedOp_ {
+  std::unique_ptr<mxc::CachedOp> op;
+  uint32_t magic = 0x43414f50;  // "CAOP"
+};
+
 namespace mxc {
 namespace {
 
@@ -33,6 +39,12 @@ GraphExecutor &ExecOf(MXCExecutorHandle h) {
   if (h == nullptr) Throw(ErrorKind::kValue, "executor handle is NULL");
   if (h->magic != 0x45584543) Throw(ErrorKind::kValue, "executor handle is invalid (already freed?)");
   return *h->exec;
+}
+
+CachedOp &CachedOf(MXCCachedOpHandle h) {
+  if (h == nullptr) Throw(ErrorKind::kValue, "cached operator handle is NULL");
+  if (h->magic != 0x43414f50) Throw(ErrorKind::kValue, "cached operator handle is invalid (already freed?)");
+  return *h->op;
 }
 
 MXCSymbolHandle NewSym(Symbol s) {
@@ -533,5 +545,80 @@ int MXCExecutorFree(MXCExecutorHandle exec) {
   ExecOf(exec);
   exec->magic = 0;
   delete exec;
+  API_END();
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Cached operators
+// ------------------------------------------------------------------------------------------------------------------
+int MXCCachedOpCreate(MXCSymbolHandle sym, int num_flags, const char **keys, const char **vals,
+                      MXCCachedOpHandle *out) {
+  API_BEGIN();
+  Symbol &s = SymOf(sym);
+  CheckPtr(out, "out");
+  for (auto &kv : KeyVals(num_flags, keys, vals, "CachedOp")) {
+    if (kv.first == "static_alloc" || kv.first == "static_shape") {
+      static const char *const kBools[] = {"0", "1", "true", "false", "True", "False"};
+      bool ok = false;
+      for (const char *b : kBools) ok = ok || kv.second == b;
+      MXC_CHECK(ok, ErrorKind::kValue, "CachedOp: flag ", kv.first, " must be a boolean, got '", kv.second, "'");
+    } else {
+      MXC_CHECK(kv.first == "data_indices" || kv.first == "param_indices", ErrorKind::kValue,
+                "CachedOp: unknown flag '", kv.first,
+                "' (known: static_alloc, static_shape, data_indices, param_indices)");
+    }
+  }
+  auto *h = new MXCCachedOp_();
+  try {
+    h->op.reset(new CachedOp(s.Copy()));
+  } catch (...) {
+    delete h;
+    throw;
+  }
+  *out = h;
+  API_END();
+}
+
+int MXCCachedOpInvoke(MXCCachedOpHandle op, int num_inputs, const MXCNDArrayHandle *inputs, int *num_outputs,
+                      MXCNDArrayHandle **outputs) {
+  API_BEGIN();
+  const CachedOp &c = CachedOf(op);
+  CheckPtr(num_outputs, "num_outputs");
+  CheckPtr(outputs, "outputs");
+  MXC_CHECK(num_inputs >= 0, ErrorKind::kValue, "CachedOp: negative input count");
+  if (num_inputs > 0) CheckPtr(inputs, "inputs");
+  InvokeArgs args;
+  std::vector<const autograd::Entry *> entries;
+  for (int i = 0; i < num_inputs; ++i) {
+    args.ins().push_back(ArrayOf(inputs[i], "input"));
+    entries.push_back(&inputs[i]->ag);
+  }
+  std::vector<autograd::Entry> out_entries;
+  c.Forward(args.ins(), entries, &args.outs(), &out_entries);
+  auto *r = Ret();
+  r->handles.clear();
+  for (size_t i = 0; i < args.outs().size(); ++i) {
+    r->handles.push_back(NewHandle(args.outs()[i]));
+    r->handles.back()->ag = out_entries[i];
+  }
+  *num_outputs = static_cast<int>(r->handles.size());
+  *outputs = r->handles.data();
+  API_END();
+}
+
+int MXCCachedOpGetNumIO(MXCCachedOpHandle op, int *num_inputs, int *num_outputs) {
+  API_BEGIN();
+  const CachedOp &c = CachedOf(op);
+  if (num_inputs) *num_inputs = static_cast<int>(c.num_inputs());
+  if (num_outputs) *num_outputs = static_cast<int>(c.num_outputs());
+  API_END();
+}
+
+int MXCCachedOpFree(MXCCachedOpHandle op) {
+  API_BEGIN();
+  if (op == nullptr) return 0;
+  CachedOf(op);
+  op->magic = 0;
+  delete op;
   API_END();
 }

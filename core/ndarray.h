@@ -80,8 +80,10 @@ class NDArray {
 // MXNet's reshape codes (0, -1, -2, -3, -4) resolved against `in`; throws ShapeError naming `who`.
 TShape InferReshape(const TShape &in, const std::vector<int64_t> &target, bool reverse, const char *who);
 
-// Save/load in the mxc array format (see mxc.h).
+// Save/load in the mxc array format (see mxc.h); LoadArrays also reads MXNet 1.x's .params layout, which
+// SaveArraysMXNet writes.
 void SaveArrays(std::string *out, const std::vector<NDArray> &arrays, const std::vector<std::string> &names);
+void SaveArraysMXNet(std::string *out, const std::vector<NDArray> &arrays, const std::vector<std::string> &names);
 void LoadArrays(const char *data, size_t size, std::vector<NDArray> *arrays, std::vector<std::string> *names);
 
 }  // namespace mxc

@@ -54,7 +54,7 @@
 
 /* Version of this header; MXCGetVersion() returns the library's. Bindings check MAJOR equality at load. */
 #define MXC_VERSION_MAJOR 0
-#define MXC_VERSION_MINOR 3
+#define MXC_VERSION_MINOR 4
 
 #ifdef __cplusplus
 extern "C" {
@@ -100,6 +100,8 @@ typedef struct MXCOp_ *MXCOpHandle;
 typedef struct MXCSymbol_ *MXCSymbolHandle;
 /*! \brief Opaque handle to an executor: a symbol bound to arrays. */
 typedef struct MXCExecutor_ *MXCExecutorHandle;
+/*! \brief Opaque handle to a cached operator: a symbol prepared to run imperatively as one call (Gluon's hybridize). */
+typedef struct MXCCachedOp_ *MXCCachedOpHandle;
 
 /*! \brief Metadata of a registered operator. Every pointer inside is owned by the library and valid for its
  *  lifetime. */
@@ -223,9 +225,14 @@ MXC_API int MXCNDArrayGetData(MXCNDArrayHandle handle, void **out);
  *  dtype, shape and little-endian data). keys may be NULL for unnamed arrays. */
 MXC_API int MXCNDArraySave(const char *fname, int num, const MXCNDArrayHandle *handles, const char **keys);
 
-/*! \brief Loads arrays saved by MXCNDArraySave. *out_arrays holds owned handles (free each with MXCNDArrayFree);
- *  the arrays *out_arrays and *out_keys are borrowed: valid until the next call into mxc on this thread.
- *  *num_keys is 0 when the arrays were saved without names. A corrupt or truncated file is an IOError. */
+/*! \brief As MXCNDArraySave, in MXNet 1.x's binary .params layout (what mx.nd.save of MXNet writes and mx.nd.load
+ *  of MXNet reads; dense arrays, recorded as on cpu(0)). MXCNDArrayLoad reads either layout. */
+MXC_API int MXCNDArraySaveMXNetFormat(const char *fname, int num, const MXCNDArrayHandle *handles, const char **keys);
+
+/*! \brief Loads arrays saved by MXCNDArraySave or MXCNDArraySaveMXNetFormat (or by MXNet 1.x's mx.nd.save).
+ *  *out_arrays holds owned handles (free each with MXCNDArrayFree); the arrays *out_arrays and *out_keys are
+ *  borrowed: valid until the next call into mxc on this thread. *num_keys is 0 when the arrays were saved without
+ *  names. A corrupt or truncated file is an IOError. */
 MXC_API int MXCNDArrayLoad(const char *fname, int *num, MXCNDArrayHandle **out_arrays, int *num_keys,
                            const char ***out_keys);
 
@@ -430,6 +437,36 @@ MXC_API int MXCExecutorPrint(MXCExecutorHandle exec, const char **out);
 
 /*! \brief Releases an executor. NULL is allowed. */
 MXC_API int MXCExecutorFree(MXCExecutorHandle exec);
+
+/* ================================================================================================================ */
+/* Cached operators                                                                                                 */
+/* ================================================================================================================ */
+/* A symbol prepared once and then called on arrays like an operator (MXNet's CachedOp, what Gluon's hybridize()
+ * runs). Each invoke runs the whole graph on the inputs' device in one call, pushing its kernels on the engine
+ * (asynchronous as MXCOpInvoke). While the thread records (see Autograd), every operator of the graph goes on the
+ * tape, so a backward gives the gradients the same calls made one by one would; operators run in training mode
+ * when the thread's training flag is set. Auxiliary states (BatchNorm's moving statistics) are updated in place. */
+
+/*! \brief Prepares sym (composed) to be invoked. Flags as num_flags keys/vals strings, as MXNet's: "static_alloc"
+ *  and "static_shape" (booleans, accepted; this version plans no memory ahead for either), "data_indices" and
+ *  "param_indices" (tuples of input positions, accepted for compatibility). Another key is a ValueError. Owned:
+ *  free with MXCCachedOpFree. The cached operator keeps its own copy of the graph. */
+MXC_API int MXCCachedOpCreate(MXCSymbolHandle sym, int num_flags, const char **keys, const char **vals,
+                              MXCCachedOpHandle *out);
+
+/*! \brief Runs the graph. inputs: one array per input of the symbol in MXCSymbolListInputs order (arguments and
+ *  auxiliary states), all on one device. The library allocates the outputs: *outputs holds *num_outputs owned
+ *  handles (free each with MXCNDArrayFree), the array holding them is borrowed (valid until the next call into mxc
+ *  on this thread). A wrong number of inputs, or shapes or dtypes an operator of the graph rejects, is an error
+ *  naming the node, its operator and its input shapes. */
+MXC_API int MXCCachedOpInvoke(MXCCachedOpHandle op, int num_inputs, const MXCNDArrayHandle *inputs,
+                              int *num_outputs, MXCNDArrayHandle **outputs);
+
+/*! \brief Number of inputs and of outputs of the cached operator. Either pointer may be NULL. */
+MXC_API int MXCCachedOpGetNumIO(MXCCachedOpHandle op, int *num_inputs, int *num_outputs);
+
+/*! \brief Releases a cached operator (arrays it returned stay valid). NULL is allowed. */
+MXC_API int MXCCachedOpFree(MXCCachedOpHandle op);
 
 /* ================================================================================================================ */
 /* Autograd                                                                                                         */

@@ -170,6 +170,67 @@ TEST(NDArray, SaveLoadFileAndBuffer) {
   MXCNDArrayFree(b);
 }
 
+// MXNet 1.x's .params layout: written by MXCNDArraySaveMXNetFormat, read back by MXCNDArrayLoad; every truncation
+// and corruption is an IOError or a load, never a crash.
+TEST(NDArray, SaveLoadMXNetLayout) {
+  auto a = Make({2, 2});
+  auto b = Make({3}, MXC_INT32);
+  float av[4] = {1.5f, -2, 3, 4};
+  int32_t bv[3] = {7, 8, 9};
+  MXCNDArraySyncCopyFromCPU(a, av, 4);
+  MXCNDArraySyncCopyFromCPU(b, bv, 3);
+  MXCNDArrayHandle hs[2] = {a, b};
+  const char *keys[2] = {"arg:w", "aux:m"};
+  std::string path = testing::TempDir() + "/mxc_save_mxnet_test.params";
+  ASSERT_EQ(MXCNDArraySaveMXNetFormat(path.c_str(), 2, hs, keys), 0) << Err();
+  std::string bytes;
+  {
+    FILE *f = std::fopen(path.c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    char c[256];
+    size_t got;
+    while ((got = std::fread(c, 1, sizeof(c), f)) > 0) bytes.append(c, got);
+    std::fclose(f);
+  }
+  // 24 bytes of header, per array 4+4+4+8*ndim+12 bytes and the data, then the names (8 + 8 + 5 each)
+  ASSERT_EQ(bytes.size(), 24u + (24 + 16 + 16) + (24 + 8 + 12) + 8 + 2 * 13);
+  uint64_t magic = 0;
+  std::memcpy(&magic, bytes.data(), 8);
+  EXPECT_EQ(magic, 0x112u);
+  int n = 0, nk = 0;
+  MXCNDArrayHandle *arrs = nullptr;
+  const char **names = nullptr;
+  ASSERT_EQ(MXCNDArrayLoad(path.c_str(), &n, &arrs, &nk, &names), 0) << Err();
+  ASSERT_EQ(n, 2);
+  ASSERT_EQ(nk, 2);
+  EXPECT_STREQ(names[1], "aux:m");
+  MXCNDArrayHandle la = arrs[0], lb = arrs[1];
+  float lav[4];
+  int32_t lbv[3];
+  MXCNDArraySyncCopyToCPU(la, lav, 4);
+  MXCNDArraySyncCopyToCPU(lb, lbv, 3);
+  EXPECT_EQ(std::memcmp(av, lav, sizeof(av)), 0);
+  EXPECT_EQ(std::memcmp(bv, lbv, sizeof(bv)), 0);
+  MXCNDArrayFree(la);
+  MXCNDArrayFree(lb);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    EXPECT_EQ(MXCNDArrayLoadFromBuffer(bytes.data(), static_cast<int64_t>(cut), &n, &arrs, &nk, &names), -1)
+        << "cut " << cut;
+    EXPECT_EQ(Err().rfind("IOError:", 0), 0u) << Err();
+  }
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(bad[i] ^ 0x5a);
+    if (MXCNDArrayLoadFromBuffer(bad.data(), static_cast<int64_t>(bad.size()), &n, &arrs, &nk, &names) == 0)
+      for (int k = 0; k < n; ++k) MXCNDArrayFree(arrs[k]);
+    else
+      EXPECT_EQ(Err().rfind("IOError:", 0), 0u) << Err();
+  }
+  std::remove(path.c_str());
+  MXCNDArrayFree(a);
+  MXCNDArrayFree(b);
+}
+
 TEST(NDArray, BadInput) {
   MXCNDArrayHandle h = nullptr;
   int64_t shape[1] = {3};

@@ -544,3 +544,24 @@ def test_bidirectional_valid_length_gradient_reaches_only_valid_steps():
     total.backward()
     g = x.grad.asnumpy()
     assert not g[0, 2:].any() and np.abs(g[0, :2]).min() > 0 and np.abs(g[1]).min() > 0
+
+
+def test_hybridized_recurrent_blocks_keep_running_imperatively():
+    lay = rnn.LSTM(3, num_layers=2, layout='NTC', input_size=2)
+    cell = rnn.GRUCell(3, input_size=2)
+    _fill(lay)
+    _fill(cell)
+    x = _a(_X)
+    want, want_cell = lay(x).asnumpy(), cell.unroll(3, x, merge_outputs=True)[0].asnumpy()
+    lay.hybridize()
+    cell.hybridize()
+    out, states = lay(x, lay.begin_state(2))
+    np.testing.assert_allclose(out.asnumpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(lay(x).asnumpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(cell.unroll(3, x, merge_outputs=True)[0].asnumpy(), want_cell, rtol=1e-6)
+    net = gluon.nn.HybridSequential()
+    net.add(rnn.LSTM(3, layout='NTC'), gluon.nn.Dense(2))
+    net.initialize()
+    net.hybridize()                        # the parent traces without shapes: a clear error, not a wrong graph
+    with pytest.raises(ValueError, match="sequence length of a Symbol input must be known"):
+        net(x)

@@ -4,22 +4,32 @@ Naming: a block made inside ``with parent.name_scope():`` is named ``parent.pref
 parent and hint (the class name in lower case); a block made elsewhere takes its number from the global
 ``mx.name`` counters. Children and parameters are registered when assigned as attributes.
 
-``hybridize()`` is accepted but blocks always run imperatively (``hybrid_forward`` gets ``F = mx.nd``). Shapes left
-unknown (0) are found at the first call by running ``hybrid_forward`` once on Symbols and asking the graph for the
-missing shapes.
+Without ``hybridize()`` a HybridBlock runs imperatively (``hybrid_forward`` gets ``F = mx.nd``, one library call per
+operator). After ``hybridize()``, its first call traces ``hybrid_forward`` with Symbols (inputs named ``data``, or
+``data0``, ``data1``... for several) into one graph of the whole subtree and prepares it as an ``mx.nd.CachedOp``;
+later calls run that graph on the inputs and the parameters' arrays in one library call (recorded operator by
+operator under ``autograd.record()``, so gradients, Trainer steps, BatchNorm statistics and Dropout are those of the
+imperative run). A different number of inputs traces again. A plain ``Block`` is never traced: its HybridBlock
+children hybridize on their own. ``export`` writes the traced graph and the parameters (``path-symbol.json``,
+``path-0000.params`` with ``arg:``/``aux:`` keys) for ``SymbolBlock.imports`` or ``mx.mod.Module``; ``SymbolBlock``
+runs a Symbol (e.g. a loaded one) through a CachedOp, its inputs other than the data becoming Parameters.
+
+Shapes left unknown (0) are found at the first call by running ``hybrid_forward`` once on Symbols and asking the
+graph for the missing shapes.
 """
 import re
 import threading
 from collections import OrderedDict
 
 from .. import ndarray as nd
+from ..ndarray.ndarray import _save_mxnet
 from .. import symbol as sym
 from .. import name as _naming
 from .. import initializer as _init_mod
 from ..base import MXNetError
 from .parameter import Parameter, ParameterDict, DeferredInitializationError, _load_into, _known
 
-__all__ = ["Block", "HybridBlock"]
+__all__ = ["Block", "HybridBlock", "SymbolBlock"]
 
 _scopes = threading.local()
 
@@ -249,7 +259,7 @@ class Block:
         self.collect_params().reset_ctx(ctx)
 
     def hybridize(self, active=True, **kwargs):
-        """Accepted for compatibility; mxc's blocks keep running imperatively."""
+        """Hybridizes the HybridBlocks of this tree (a plain Block itself keeps running imperatively)."""
         self._hybrid_on = active
         for kid in self._kids.values():
             kid.hybridize(active, **kwargs)
@@ -304,11 +314,80 @@ class HybridBlock(Block):
     """A block written once for NDArrays and Symbols: override ``hybrid_forward(F, x, *args, **params)``;
     the parameters assigned as attributes arrive as keyword arguments under their attribute names."""
 
+    def __init__(self, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self._flags = ()
+        self._cached = None    # (number of inputs, CachedOp, its inputs: data positions or Parameters, multi)
+        self._last_nin = None  # number of inputs of the last NDArray call (what export traces)
+
+    def hybridize(self, active=True, static_alloc=False, static_shape=False, **kwargs):
+        """With ``active``, later calls run the traced graph of this block's subtree as one CachedOp (see the
+        module's doc). ``static_alloc``/``static_shape`` are handed to the CachedOp as MXNet's flags."""
+        self._flags = (("static_alloc", static_alloc), ("static_shape", static_shape))
+        self._cached = None
+        super().hybridize(active, static_alloc=static_alloc, static_shape=static_shape, **kwargs)
+
+    def __call__(self, *args):
+        if not args or not isinstance(args[0], nd.NDArray):
+            return super().__call__(*args)
+        self._last_nin = len(args)
+        if not self._hybrid_on:
+            return super().__call__(*args)
+        for hook in list(self._before.values()):
+            hook(self, args)
+        result = self._call_cached(args)
+        for hook in list(self._after.values()):
+            hook(self, args, result)
+        return result
+
+    def _input_names(self, n):
+        return ["data"] if n == 1 else ["data%d" % i for i in range(n)]
+
+    def _trace(self, n):
+        """(graph, several outputs?) of forward on n Symbol inputs."""
+        out = self.forward(*[sym.var(nm) for nm in self._input_names(n)])
+        if isinstance(out, (list, tuple)):
+            return sym.Group(list(out)), True
+        return out, False
+
+    def _call_cached(self, args):
+        for i, a in enumerate(args):
+            if not isinstance(a, nd.NDArray):
+                raise TypeError("%s (%s): a hybridized block takes NDArrays, got %s for input %d"
+                                % (self.name, type(self).__name__, type(a).__name__, i))
+        if self._cached is None or self._cached[0] != len(args):
+            params = self.collect_params()
+            if any(not p._ready for p in params.values()):
+                self._find_shapes(args)
+            names = self._input_names(len(args))
+            graph, multi = self._trace(len(args))
+            order = []
+            for nm in graph.list_inputs():
+                if nm in names:
+                    order.append(names.index(nm))
+                elif nm in params:
+                    order.append(params[nm])
+                else:
+                    raise MXNetError("%s (%s): the traced graph reads '%s', which is neither an input (%s) nor a "
+                                     "Parameter of the block" % (self.name, type(self).__name__, nm,
+                                                                 ", ".join(names)))
+            self._cached = (len(args), nd.CachedOp(graph, self._flags), order, multi)
+        _, op, order, multi = self._cached
+        ins = [args[o] if isinstance(o, int) else o.data() for o in order]
+        try:
+            out = op(*ins)
+        except MXNetError as err:
+            raise self._explain(err, args) from err
+        if multi:
+            return out if isinstance(out, list) else [out]
+        return out
+
     def forward(self, data, *rest):
         x, args = data, rest
         if isinstance(x, sym.Symbol):
             weights = {k: p.var() for k, p in self._named_params.items()}
-            return self.hybrid_forward(sym, x, *args, **weights)
+            with self.name_scope():  # nodes named "<block prefix><op>0", the same at every trace
+                return self.hybrid_forward(sym, x, *args, **weights)
         if not isinstance(x, nd.NDArray):
             raise TypeError("%s (%s): expected an NDArray (or Symbol) as input, got %s"
                             % (self.name, type(self).__name__, type(x).__name__))
@@ -354,8 +433,95 @@ class HybridBlock(Block):
         raise NotImplementedError("%s must implement hybrid_forward()" % type(self).__name__)
 
     def export(self, path, epoch=0, remove_amp_cast=True):
-        raise NotImplementedError("HybridBlock.export is not available in mxc (blocks are not compiled)")
+        """Writes ``path-symbol.json`` (the graph traced with the inputs of the last call) and
+        ``path-%04d.params`` % epoch (``arg:name`` / ``aux:name``, in MXNet's binary layout), as MXNet; needs one
+        forward first. ``remove_amp_cast`` is accepted (mxc has no AMP casts to strip)."""
+        if self._last_nin is None:
+            raise RuntimeError("Please first call block.hybridize() and then run forward with this block at least "
+                               "once before calling export.")
+        from .. import model
+        graph, _ = self._trace(self._last_nin)
+        params = self.collect_params()
+        blob = {"arg:" + nm: params[nm].data() for nm in graph.list_arguments() if nm in params}
+        blob.update({"aux:" + nm: params[nm].data() for nm in graph.list_auxiliary_states() if nm in params})
+        model._save_symbol(graph, "%s-symbol.json" % path)
+        _save_mxnet("%s-%04d.params" % (path, epoch), blob)  # MXNet's layout: MXNet 1.x loads the files
 
     def infer_shape(self, *inputs):
         """Fills in unknown parameter shapes from example inputs."""
         self._find_shapes(inputs)
+
+
+class SymbolBlock(HybridBlock):
+    """A block running a Symbol (MXNet's ``gluon.SymbolBlock``): ``inputs`` are the variables fed by the call's
+    arrays, every other input of ``outputs`` becomes a Parameter of the same name (taken from ``params`` when it
+    holds it); auxiliary states get ``grad_req='null'``. Always runs through a CachedOp, and trains like any
+    block."""
+
+    def __init__(self, outputs, inputs, params=None):
+        super().__init__(prefix="", params=None)
+        self._params = ParameterDict("", shared=params)  # the graph's names, even inside a name scope
+        outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        ins = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        self._graph = outs[0] if len(outs) == 1 else sym.Group(outs)
+        self._several = isinstance(outputs, (list, tuple)) and len(outs) > 1
+        self._names = []
+        for s in ins:
+            name = s.name if isinstance(s, sym.Symbol) else None
+            if name is None or s.get_children() is not None:
+                raise ValueError("SymbolBlock: inputs must be variables (mx.sym.var), got %r" % (s,))
+            self._names.append(name)
+        known = set(self._graph.list_inputs())
+        for nm in self._names:
+            if nm not in known:
+                raise ValueError("SymbolBlock: input '%s' is not an input of the graph (its inputs: %s)"
+                                 % (nm, ", ".join(sorted(known))))
+        aux = set(self._graph.list_auxiliary_states())
+        for nm in self._graph.list_inputs():
+            if nm not in self._names:
+                self._params.get(nm, grad_req="null" if nm in aux else "write", allow_deferred_init=True)
+        self._hybrid_on = True
+
+    @staticmethod
+    def imports(symbol_file, input_names, param_file=None, ctx=None):
+        """A SymbolBlock from files written by ``export`` (or ``mx.model.save_checkpoint``): the graph from
+        ``symbol_file``, its inputs named ``input_names`` (a name or a list), the parameters from ``param_file``
+        (``arg:``/``aux:`` keys, or plain names) on ``ctx``."""
+        graph = sym.load(symbol_file)
+        names = [input_names] if isinstance(input_names, str) else list(input_names)
+        block = SymbolBlock(graph, [sym.var(n) for n in names])
+        if param_file is not None:
+            stored = nd.load(param_file)
+            params = block.collect_params()
+            for key, arr in stored.items():
+                name = key.split(":", 1)[1] if key.startswith(("arg:", "aux:")) else key
+                if name in params:
+                    _load_into(params[name], arr, ctx)
+                elif name not in names:
+                    raise ValueError("Parameter '%s' loaded from file '%s' is not present in the graph of '%s'"
+                                     % (name, param_file, symbol_file))
+        return block
+
+    def hybridize(self, active=True, static_alloc=False, static_shape=False, **kwargs):
+        super().hybridize(active, static_alloc=static_alloc, static_shape=static_shape, **kwargs)
+        self._hybrid_on = True  # a SymbolBlock has no imperative form
+
+    def _input_names(self, n):
+        if n != len(self._names):
+            raise ValueError("SymbolBlock: expected %d input(s) (%s), got %d"
+                             % (len(self._names), ", ".join(self._names), n))
+        return list(self._names)
+
+    def _trace(self, n):
+        self._input_names(n)
+        return self._graph, self._several
+
+    def forward(self, data, *rest):
+        x = (data,) + rest
+        if isinstance(data, sym.Symbol):
+            self._input_names(len(x))
+            return self._graph(**dict(zip(self._names, x)))
+        return self._call_cached(x)
+
+    def __repr__(self):
+        return "SymbolBlock(%s -> %s)" % (", ".join(self._names), ", ".join(self._graph.list_outputs()))

@@ -12,7 +12,7 @@ from ..context import Context, current_context, cpu
 __all__ = ["NDArray", "invoke", "empty", "zeros", "ones", "full", "array", "arange", "save", "load",
            "load_frombuffer", "waitall", "add", "subtract", "multiply", "divide", "true_divide", "modulo", "power",
            "maximum", "minimum", "equal", "not_equal", "greater", "greater_equal", "lesser", "lesser_equal",
-           "moveaxis", "onehot_encode", "concatenate"]
+           "moveaxis", "onehot_encode", "concatenate", "CachedOp"]
 
 _NULL = ffi.NULL
 _INVOKE = lib.MXCOpInvoke
@@ -1176,6 +1176,14 @@ def save(fname, data):
     check_call(lib.MXCNDArraySave(c_str(str(fname)), len(arrays), _handles(arrays), ckeys))
 
 
+def _save_mxnet(fname, data):
+    """As save(), in MXNet 1.x's .params layout (readable by MXNet's mx.nd.load; load() reads both)."""
+    arrays, keys = _pack(data)
+    from ..base import c_str_array
+    ckeys = c_str_array(keys) if keys else _NULL
+    check_call(lib.MXCNDArraySaveMXNetFormat(c_str(str(fname)), len(arrays), _handles(arrays), ckeys))
+
+
 def _save_bytes(arrays, keys=None):
     from ..base import c_str_array
     size = ffi.new("int64_t *")
@@ -1209,7 +1217,8 @@ def _as_result(arrays, names):
 
 
 def load(fname):
-    """Loads arrays saved by save(): a list, or a dict when they were saved with names."""
+    """Loads arrays saved by save() (or by MXNet's mx.nd.save): a list, or a dict when they were saved with
+    names."""
     num = ffi.new("int *")
     arrs = ffi.new("MXCNDArrayHandle **")
     nkeys = ffi.new("int *")
@@ -1326,3 +1335,48 @@ def concatenate(arrays, axis=0, always_copy=True):
     if not always_copy and len(arrays) == 1:
         return arrays[0]
     return _call(_op("Concat", "concat"), tuple(arrays), num_args=len(arrays), dim=axis)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# CachedOp
+# ----------------------------------------------------------------------------------------------------------------
+class CachedOp(object):
+    """A symbol prepared once and run as one library call (MXNet's ``mx.nd.CachedOp``; what Gluon's ``hybridize``
+    runs). ``op(*inputs)`` takes one NDArray per input of the symbol, in ``sym.list_inputs()`` order, and returns
+    the output NDArray (a list for several outputs). Calls made while ``autograd.record()`` is on are recorded
+    operator by operator, so ``backward`` reaches the inputs; auxiliary states (BatchNorm's running statistics) are
+    updated in place. ``flags``: pairs (or a dict) such as ``static_alloc``/``static_shape``, as MXNet's."""
+
+    def __init__(self, sym, flags=()):
+        items = list(flags.items()) if isinstance(flags, dict) else [tuple(f) for f in flags]
+        n, keys, vals = c_params([k for k, _ in items], [v for _, v in items])
+        out = ffi.new("MXCCachedOpHandle *")
+        check_call(lib.MXCCachedOpCreate(sym.handle, n, keys, vals, out))
+        self.handle = out[0]
+        nin, nout = ffi.new("int *"), ffi.new("int *")
+        check_call(lib.MXCCachedOpGetNumIO(self.handle, nin, nout))
+        self.num_inputs, self.num_outputs = nin[0], nout[0]
+
+    def __del__(self, _free=lib.MXCCachedOpFree):
+        h = getattr(self, "handle", None)
+        if h is not None:
+            self.handle = None
+            _free(h)
+
+    def __call__(self, *args, out=None, default_ctx=None):
+        try:
+            ins = ffi.new("MXCNDArrayHandle[]", [a.handle for a in args]) if args else _NULL
+        except AttributeError:
+            bad = [type(a).__name__ for a in args if not isinstance(a, NDArray)]
+            raise TypeError("CachedOp: inputs must be NDArrays, got %s" % ", ".join(bad)) from None
+        nout, outp = ffi.new("int *"), ffi.new("MXCNDArrayHandle **")
+        check_call(lib.MXCCachedOpInvoke(self.handle, len(args), ins, nout, outp))
+        res = [_new(outp[0][i]) for i in range(nout[0])]
+        if out is not None:
+            targets = [out] if isinstance(out, NDArray) else list(out)
+            if len(targets) != len(res):
+                raise ValueError("CachedOp: out holds %d arrays, the graph has %d outputs" % (len(targets), len(res)))
+            for r, t in zip(res, targets):
+                r.copyto(t)
+            return out
+        return res[0] if len(res) == 1 else res

@@ -101,6 +101,13 @@ def _reverse(F, steps, valid_length):
     return _unstack(F, flipped, len(steps), 0)
 
 
+def _stay_imperative(self, active=True, **kwargs):
+    """``hybridize`` of the recurrent blocks: accepted (and passed on to children), but the block keeps running
+    imperatively, as its unrolled graph depends on the sequence length."""
+    HybridBlock.hybridize(self, active, **kwargs)
+    self._hybrid_on = False
+
+
 def _with_like(like, kwargs):
     return dict(kwargs, like=like) if like is not None else kwargs
 
@@ -167,6 +174,7 @@ class RecurrentCell(Block):
 
 class HybridRecurrentCell(RecurrentCell, HybridBlock):
     """A recurrent cell written once for NDArrays and Symbols (``hybrid_forward(F, x, states, **params)``)."""
+    hybridize = _stay_imperative
 
     def begin_state(self, batch_size=0, func=nd.zeros, like=None, **kwargs):
         if func is None:  # from unroll: zeros sized like its first step (F, step)

@@ -288,13 +288,26 @@ def _listing(keys):
 def _shape_text(value):
     if isinstance(value, nd.NDArray):
         return str(value.shape)
+    if isinstance(value, (list, tuple)):
+        return "[%s]" % ", ".join(_shape_text(v) for v in value)
     return type(value).__name__
 
 
 def _flatten_syms(out):
-    if isinstance(out, (list, tuple)):
-        return sym.Group([o for o in out])
-    return out
+    """One Symbol for an output that may be a (nested) list of Symbols, as a recurrent cell's (out, states)."""
+    if not isinstance(out, (list, tuple)):
+        return out
+    return sym.Group([_flatten_syms(o) for o in out])
+
+
+def _as_vars(value, name):
+    """``value`` with every NDArray (also inside lists, as a cell's states) replaced by a Symbol variable of its
+    shape and dtype."""
+    if isinstance(value, nd.NDArray):
+        return sym.var(name, shape=value.shape, dtype=value.dtype)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_vars(v, "%s_%d" % (name, i)) for i, v in enumerate(value))
+    return value
 
 
 class HybridBlock(Block):
@@ -401,12 +414,7 @@ class HybridBlock(Block):
 
     def _find_shapes(self, inputs):
         """Runs hybrid_forward on Symbols to learn unknown parameter shapes, then finishes initialization."""
-        feeds = []
-        for i, v in enumerate(inputs):
-            if isinstance(v, nd.NDArray):
-                feeds.append(sym.var("__gluon_in%d" % i, shape=v.shape, dtype=v.dtype))
-            else:
-                feeds.append(v)
+        feeds = [_as_vars(v, "__gluon_in%d" % i) for i, v in enumerate(inputs)]
         everything = self.collect_params()
         try:
             graph = _flatten_syms(self.forward(*feeds))

@@ -240,10 +240,16 @@ class Parameter:
             self._attach()
 
     def var(self):
-        """A Symbol variable standing for this parameter."""
+        """A Symbol variable standing for this parameter: the same one at every call (while the shape and dtype
+        stay), so that a graph using the parameter several times (a recurrent cell's steps) has one argument."""
         from .. import symbol
-        known = self._shape if self._shape is not None else None
-        return symbol.var(self.name, shape=known, dtype=self.dtype, lr_mult=self.lr_mult, wd_mult=self.wd_mult)
+        key = (self._shape, np.dtype(self.dtype).name, self.lr_mult, self.wd_mult)
+        cached = self.__dict__.get('_var')
+        if cached is None or cached[0] != key:
+            cached = (key, symbol.var(self.name, shape=self._shape, dtype=self.dtype, lr_mult=self.lr_mult,
+                                      wd_mult=self.wd_mult))
+            self._var = cached
+        return cached[1]
 
 
 

@@ -5,6 +5,8 @@
 Cases (float32, layout TNC, T=35, N=32, input 128, hidden 128, one layer, zero begin states):
   lstm forward           the layer's forward (not recorded; PyTorch under no_grad)
   lstm forward+backward  forward recorded, backward of the output's sum into the weights and the input
+  ... (hybridized)       the same with lstm.hybridize(): the unrolled graph runs as one CachedOp (one library call
+                         instead of one per operator); PyTorch's column repeats its nn.LSTM
 
 mxc has no fused RNN operator: its LSTM runs the cell's math over time with ordinary operators (one
 FullyConnected for the whole input projection, then per step a FullyConnected, a split, the gate activations and
@@ -33,16 +35,23 @@ def make_cases(torch):
     XV = nd.array(x)
     XV.attach_grad()
 
-    def m_fwd():
-        lstm(X).wait_to_read()
+    hyb = rnn.LSTM(H, input_size=I)
+    hyb.initialize(mx.init.Uniform(0.1))
+    hyb.hybridize()
 
-    def m_fwd_bwd():
-        with autograd.record():
-            out = lstm(XV)
-        out.backward()
-        XV.grad.wait_to_read()
+    def fwd(layer):
+        return lambda: layer(X).wait_to_read()
 
-    cases = {"mxc": {"lstm forward": m_fwd, "lstm forward+backward": m_fwd_bwd}}
+    def fwd_bwd(layer):
+        def run():
+            with autograd.record():
+                out = layer(XV)
+            out.backward()
+            XV.grad.wait_to_read()
+        return run
+
+    cases = {"mxc": {"lstm forward": fwd(lstm), "lstm forward+backward": fwd_bwd(lstm),
+                     "lstm forward (hybridized)": fwd(hyb), "lstm fwd+bwd (hybridized)": fwd_bwd(hyb)}}
     if torch is not None:
         tl = torch.nn.LSTM(I, H)
         tx = torch.tensor(x)
@@ -57,7 +66,8 @@ def make_cases(torch):
             txv.grad = None
             tl(txv)[0].sum().backward()
 
-        cases["torch"] = {"lstm forward": t_fwd, "lstm forward+backward": t_fwd_bwd}
+        cases["torch"] = {"lstm forward": t_fwd, "lstm forward+backward": t_fwd_bwd,
+                          "lstm forward (hybridized)": t_fwd, "lstm fwd+bwd (hybridized)": t_fwd_bwd}
     return cases
 
 

@@ -546,22 +546,42 @@ def test_bidirectional_valid_length_gradient_reaches_only_valid_steps():
     assert not g[0, 2:].any() and np.abs(g[0, :2]).min() > 0 and np.abs(g[1]).min() > 0
 
 
-def test_hybridized_recurrent_blocks_keep_running_imperatively():
+def test_hybridized_recurrent_layers_run_their_unrolled_graph():
     lay = rnn.LSTM(3, num_layers=2, layout='NTC', input_size=2)
     cell = rnn.GRUCell(3, input_size=2)
     _fill(lay)
     _fill(cell)
     x = _a(_X)
     want, want_cell = lay(x).asnumpy(), cell.unroll(3, x, merge_outputs=True)[0].asnumpy()
+    want_states = [s.asnumpy() for s in lay(x, lay.begin_state(2))[1]]
     lay.hybridize()
-    cell.hybridize()
+    cell.hybridize()  # cells keep running step by step
     out, states = lay(x, lay.begin_state(2))
     np.testing.assert_allclose(out.asnumpy(), want, rtol=1e-6)
+    for s, w in zip(states, want_states):
+        np.testing.assert_allclose(s.asnumpy(), w, rtol=1e-6)
     np.testing.assert_allclose(lay(x).asnumpy(), want, rtol=1e-6)
+    assert len(lay._cached) == 2  # with and without states: one graph each
     np.testing.assert_allclose(cell.unroll(3, x, merge_outputs=True)[0].asnumpy(), want_cell, rtol=1e-6)
-    net = gluon.nn.HybridSequential()
-    net.add(rnn.LSTM(3, layout='NTC'), gluon.nn.Dense(2))
-    net.initialize()
-    net.hybridize()                        # the parent traces without shapes: a clear error, not a wrong graph
-    with pytest.raises(ValueError, match="sequence length of a Symbol input must be known"):
-        net(x)
+    # a hybridized parent holding a recurrent layer: one graph for the whole net, the same outputs and gradients
+    def build():
+        net = gluon.nn.HybridSequential()
+        net.add(rnn.LSTM(3, layout='NTC', input_size=2), gluon.nn.Dense(2, flatten=False, in_units=3))
+        net.initialize()
+        return net
+    plain, hyb = build(), build()
+    for p, q in zip(plain.collect_params().values(), hyb.collect_params().values()):
+        q.set_data(p.data())
+    hyb.hybridize()
+    grads = []
+    for net in (plain, hyb):
+        with autograd.record():
+            loss = (net(x) ** 2).sum()
+        loss.backward()
+        grads.append([p.grad().asnumpy() for p in net.collect_params().values()])
+        np.testing.assert_allclose(hyb(x).asnumpy(), plain(x).asnumpy(), rtol=1e-6)
+    assert hyb._cached
+    for g, h in zip(*grads):
+        np.testing.assert_allclose(h, g, rtol=1e-5, atol=1e-7)
+    longer = _a(np.concatenate([_X, _X], axis=1))  # another sequence length: traced again
+    np.testing.assert_allclose(hyb(longer).asnumpy(), plain(longer).asnumpy(), rtol=1e-6)

@@ -125,7 +125,7 @@ def test_hybridized_training_equals_imperative_training():
     _copy_params(a, b)
     la, ga = _train(a, 4, hybrid=False)
     lb, gb = _train(b, 4, hybrid=True)
-    assert b._cached is not None  # the cached graph ran
+    assert b._cached  # the cached graph ran
     for x, y in zip(la, lb):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
     for step_a, step_b in zip(ga, gb):
@@ -195,11 +195,17 @@ def test_retrace_when_the_number_of_inputs_changes_and_several_outputs():
     two_ref = [o.asnumpy() for o in net(a, b)]
     net.hybridize()
     np.testing.assert_allclose(net(a).asnumpy(), one_ref, rtol=1e-6)
-    assert net._cached[0] == 1
+    assert [shapes for _, shapes in net._cached] == [((1, 2),)]
     two = net(a, b)
-    assert isinstance(two, list) and len(two) == 2 and net._cached[0] == 2
+    assert isinstance(two, list) and len(two) == 2
+    assert [shapes for _, shapes in net._cached] == [((1, 2),), ((1, 2), (1, 3))]
     for x, y in zip(two, two_ref):
         np.testing.assert_allclose(x.asnumpy(), y, rtol=1e-6)
+    # one graph per input shape: another batch size traces again, the first one's graph is reused
+    a3 = _arr([[1, 2], [3, 4], [5, 6]])
+    np.testing.assert_allclose(net(a3).asnumpy()[:1], one_ref, rtol=1e-6)
+    np.testing.assert_allclose(net(a).asnumpy(), one_ref, rtol=1e-6)
+    assert len(net._cached) == 3
 
 
 class _Plain(gluon.Block):
@@ -222,7 +228,7 @@ def test_plain_block_with_hybrid_children():
     net.hybridize()
     assert net.body._hybrid_on
     np.testing.assert_allclose(net(x).asnumpy(), ref, rtol=1e-6)
-    assert net.body._cached is not None
+    assert net.body._cached
 
 
 def test_hybridized_shape_error_names_the_block_and_node():

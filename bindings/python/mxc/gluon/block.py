@@ -310,6 +310,32 @@ def _as_vars(value, name):
     return value
 
 
+def _flatten(value):
+    """(leaves, layout) of nested lists/tuples: layout None for a leaf, else a list of the items' layouts (a tuple
+    for a tuple), hashable."""
+    if isinstance(value, (list, tuple)):
+        leaves, parts = [], []
+        for v in value:
+            f, lay = _flatten(v)
+            leaves.extend(f)
+            parts.append(lay)
+        return leaves, (tuple(parts), isinstance(value, tuple))
+    return [value], None
+
+
+def _unflatten(leaves, layout):
+    """The nested lists/tuples of _flatten from its leaves."""
+    it = iter(leaves)
+
+    def build(lay):
+        if lay is None:
+            return next(it)
+        parts, is_tuple = lay
+        items = [build(p) for p in parts]
+        return tuple(items) if is_tuple else items
+    return build(layout)
+
+
 class HybridBlock(Block):
     """A block written once for NDArrays and Symbols: override ``hybrid_forward(F, x, *args, **params)``;
     the parameters assigned as attributes arrive as keyword arguments under their attribute names."""
@@ -317,20 +343,24 @@ class HybridBlock(Block):
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
         self._flags = ()
-        self._cached = None    # (number of inputs, CachedOp, its inputs: data positions or Parameters, multi)
-        self._last_nin = None  # number of inputs of the last NDArray call (what export traces)
+        self._cached = {}      # call signature -> (CachedOp, its inputs: data positions or Parameters, output layout)
+        self._last_sig = None  # signature of the last call on NDArrays (what export traces)
+
+    _MAX_CACHED = 16  # graphs kept per block (one per signature: structure of the inputs and their shapes)
 
     def hybridize(self, active=True, static_alloc=False, static_shape=False, **kwargs):
         """With ``active``, later calls run the traced graph of this block's subtree as one CachedOp (see the
         module's doc). ``static_alloc``/``static_shape`` are handed to the CachedOp as MXNet's flags."""
         self._flags = (("static_alloc", static_alloc), ("static_shape", static_shape))
-        self._cached = None
+        self._cached = {}
         super().hybridize(active, static_alloc=static_alloc, static_shape=static_shape, **kwargs)
 
     def __call__(self, *args):
         if not args or not isinstance(args[0], nd.NDArray):
             return super().__call__(*args)
-        self._last_nin = len(args)
+        flat, layout = _flatten(args)
+        if all(isinstance(a, nd.NDArray) for a in flat):
+            self._last_sig = (layout, tuple(a.shape for a in flat))
         if not self._hybrid_on:
             return super().__call__(*args)
         for hook in list(self._before.values()):
@@ -343,24 +373,30 @@ class HybridBlock(Block):
     def _input_names(self, n):
         return ["data"] if n == 1 else ["data%d" % i for i in range(n)]
 
-    def _trace(self, n):
-        """(graph, several outputs?) of forward on n Symbol inputs."""
-        out = self.forward(*[sym.var(nm) for nm in self._input_names(n)])
-        if isinstance(out, (list, tuple)):
-            return sym.Group(list(out)), True
-        return out, False
+    def _trace(self, layout, shapes):
+        """(graph, output layout) of forward on Symbol inputs arranged as ``layout`` (see _flatten), with the
+        given shapes (None: unknown)."""
+        names = self._input_names(len(shapes))
+        feeds = [sym.var(nm) if shp is None else sym.var(nm, shape=shp) for nm, shp in zip(names, shapes)]
+        flat, out_layout = _flatten(self.forward(*_unflatten(feeds, layout)))
+        return (flat[0] if out_layout is None else sym.Group(flat)), out_layout
 
     def _call_cached(self, args):
-        for i, a in enumerate(args):
+        flat, layout = _flatten(args)
+        for i, a in enumerate(flat):
             if not isinstance(a, nd.NDArray):
                 raise TypeError("%s (%s): a hybridized block takes NDArrays, got %s for input %d"
                                 % (self.name, type(self).__name__, type(a).__name__, i))
-        if self._cached is None or self._cached[0] != len(args):
+        # The graph is traced with the inputs' shapes (layers such as LSTM unroll over the sequence length), one
+        # graph per signature.
+        sig = (layout, tuple(a.shape for a in flat))
+        entry = self._cached.get(sig)
+        if entry is None:
             params = self.collect_params()
             if any(not p._ready for p in params.values()):
                 self._find_shapes(args)
-            names = self._input_names(len(args))
-            graph, multi = self._trace(len(args))
+            names = self._input_names(len(flat))
+            graph, out_layout = self._trace(*sig)
             order = []
             for nm in graph.list_inputs():
                 if nm in names:
@@ -371,16 +407,18 @@ class HybridBlock(Block):
                     raise MXNetError("%s (%s): the traced graph reads '%s', which is neither an input (%s) nor a "
                                      "Parameter of the block" % (self.name, type(self).__name__, nm,
                                                                  ", ".join(names)))
-            self._cached = (len(args), nd.CachedOp(graph, self._flags), order, multi)
-        _, op, order, multi = self._cached
-        ins = [args[o] if isinstance(o, int) else o.data() for o in order]
+            if len(self._cached) >= self._MAX_CACHED:
+                self._cached.clear()
+            entry = self._cached[sig] = (nd.CachedOp(graph, self._flags), order, out_layout)
+        op, order, out_layout = entry
+        ins = [flat[o] if isinstance(o, int) else o.data() for o in order]
         try:
             out = op(*ins)
         except MXNetError as err:
             raise self._explain(err, args) from err
-        if multi:
-            return out if isinstance(out, list) else [out]
-        return out
+        if out_layout is None:
+            return out
+        return _unflatten(out if isinstance(out, list) else [out], out_layout)
 
     def forward(self, data, *rest):
         x, args = data, rest
@@ -436,11 +474,15 @@ class HybridBlock(Block):
         """Writes ``path-symbol.json`` (the graph traced with the inputs of the last call) and
         ``path-%04d.params`` % epoch (``arg:name`` / ``aux:name``, in MXNet's binary layout), as MXNet; needs one
         forward first. ``remove_amp_cast`` is accepted (mxc has no AMP casts to strip)."""
-        if self._last_nin is None:
+        if self._last_sig is None:
             raise RuntimeError("Please first call block.hybridize() and then run forward with this block at least "
                                "once before calling export.")
         from .. import model
-        graph, _ = self._trace(self._last_nin)
+        layout, shapes = self._last_sig
+        try:  # without shapes, as MXNet's files; with them for blocks that need them (recurrent layers)
+            graph, _ = self._trace(layout, (None,) * len(shapes))
+        except (ValueError, MXNetError):
+            graph, _ = self._trace(layout, shapes)
         params = self.collect_params()
         blob = {"arg:" + nm: params[nm].data() for nm in graph.list_arguments() if nm in params}
         blob.update({"aux:" + nm: params[nm].data() for nm in graph.list_auxiliary_states() if nm in params})
@@ -512,9 +554,9 @@ class SymbolBlock(HybridBlock):
                              % (len(self._names), ", ".join(self._names), n))
         return list(self._names)
 
-    def _trace(self, n):
-        self._input_names(n)
-        return self._graph, self._several
+    def _trace(self, layout, shapes):
+        self._input_names(len(shapes))
+        return self._graph, (((None,) * len(self._graph.list_outputs()), False) if self._several else None)
 
     def forward(self, data, *rest):
         x = (data,) + rest

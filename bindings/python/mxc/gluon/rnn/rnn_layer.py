@@ -8,7 +8,7 @@ direction of a bidirectional layer).
 from ... import ndarray as nd
 from ... import symbol as sym
 from ..block import HybridBlock
-from .rnn_cell import _lstm_step, _gru_step, _rnn_step, _stay_imperative, _unstack, _zeros_beside
+from .rnn_cell import _lstm_step, _gru_step, _rnn_step, _unstack, _zeros_beside
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
@@ -20,8 +20,7 @@ def _length(F, x, axis, where):
     _, outs, _ = x.infer_shape_partial()
     if not outs or not outs[0] or len(outs[0]) != 3 or not outs[0][axis]:
         raise ValueError("%s: the sequence length of a Symbol input must be known to unroll it (give the input "
-                         "variable its shape; a hybridized parent block traces its children without shapes, so "
-                         "leave the blocks holding a recurrent layer imperative)" % where)
+                         "variable its shape, as hybridize() does)" % where)
     return outs[0][axis]
 
 
@@ -29,7 +28,6 @@ class _RNNLayer(HybridBlock):
     """What RNN, LSTM and GRU share; subclasses set ``_gates``, ``_nstates`` and ``_step``."""
     _gates = 1
     _nstates = 1
-    hybridize = _stay_imperative
 
     def __init__(self, hidden_size, num_layers, layout, dropout, bidirectional, input_size, i2h_weight_initializer,
                  h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer, dtype, **kwargs):

@@ -9,7 +9,9 @@ operator). After ``hybridize()``, its first call traces ``hybrid_forward`` with 
 ``data0``, ``data1``... for several) into one graph of the whole subtree and prepares it as an ``mx.nd.CachedOp``;
 later calls run that graph on the inputs and the parameters' arrays in one library call (recorded operator by
 operator under ``autograd.record()``, so gradients, Trainer steps, BatchNorm statistics and Dropout are those of the
-imperative run). A different number of inputs traces again. A plain ``Block`` is never traced: its HybridBlock
+imperative run). Inputs may be nested lists/tuples of NDArrays (flattened into the graph's inputs, outputs rebuilt
+in the same structure); the trace gives the input variables their shapes, and a call with another structure or
+other shapes traces again (one graph kept per signature, up to 16). A plain ``Block`` is never traced: its HybridBlock
 children hybridize on their own. ``export`` writes the traced graph and the parameters (``path-symbol.json``,
 ``path-0000.params`` with ``arg:``/``aux:`` keys) for ``SymbolBlock.imports`` or ``mx.mod.Module``; ``SymbolBlock``
 runs a Symbol (e.g. a loaded one) through a CachedOp, its inputs other than the data becoming Parameters.

@@ -377,6 +377,20 @@ void UpSamplingBackward(MXC_NN_BACKWARD_ARGS) {
   });
 }
 
+// What SequenceMask, SequenceReverse and SequenceLast share: inputs, parameters (SequenceMask's value between the
+// others, as MXNet lists them), types.
+Op &SequenceOp(Op &op, const char *doc, bool with_value = false) {
+  op.describe(doc)
+      .set_inputs({"data", "sequence_length"})
+      .set_input_names(SeqMaskInputs)
+      .add_param("use_sequence_length", ParamKind::kBool, "False",
+                 "Take the extra input sequence_length with the length of each sequence.");
+  if (with_value) op.add_param("value", ParamKind::kFloat, "0", "The value of the masked positions.");
+  return op.add_param("axis", ParamKind::kInt, "0", "The sequence axis: 0 or 1.")
+      .set_infer_type(SeqMaskInferType)
+      .set_backward_uses(true, false);
+}
+
 }  // namespace
 
 MXC_REGISTER_OP(smooth_l1)
@@ -391,55 +405,38 @@ MXC_REGISTER_OP(smooth_l1)
     .set_backward_uses(true, false)
     .set_backward_inplace({{0, 0}});
 
-MXC_REGISTER_OP(SequenceMask)
-    .describe("Sets the positions of each sequence at or beyond its length to `value`. data is (max_sequence_length, "
-              "batch_size, ...) for axis=0, (batch_size, max_sequence_length, ...) for axis=1; sequence_length "
-              "(batch_size,) is an input only with use_sequence_length (without it the operator is the identity).")
-    .set_inputs({"data", "sequence_length"})
-    .set_input_names(SeqMaskInputs)
-    .add_param("use_sequence_length", ParamKind::kBool, "False",
-               "Take the extra input sequence_length with the length of each sequence.")
-    .add_param("value", ParamKind::kFloat, "0", "The value of the masked positions.")
-    .add_param("axis", ParamKind::kInt, "0", "The sequence axis: 0 or 1.")
-    .set_infer_shape(SeqMaskInferShape)
-    .set_infer_type(SeqMaskInferType)
-    .set_inplace({{0, 0}})
-    .set_compute(MXC_CPU, SeqMaskForward)
-    .set_backward(MXC_CPU, SeqMaskBackward)
-    .set_backward_uses(true, false)
-    .set_backward_inplace({{0, 0}});
+static Op &sequence_mask_reg =
+    SequenceOp(OpRegistry::Get()->Register("SequenceMask"),
+               "Sets the positions of each sequence at or beyond its length to `value`. data is "
+               "(max_sequence_length, batch_size, ...) for axis=0, (batch_size, max_sequence_length, ...) for axis=1; "
+               "sequence_length (batch_size,) is an input only with use_sequence_length (without it the operator is "
+               "the identity).",
+               true)
+        .set_infer_shape(SeqMaskInferShape)
+        .set_inplace({{0, 0}})
+        .set_compute(MXC_CPU, SeqMaskForward)
+        .set_backward(MXC_CPU, SeqMaskBackward)
+        .set_backward_inplace({{0, 0}});
 
-MXC_REGISTER_OP(SequenceReverse)
-    .describe("Reverses the first sequence_length[b] steps of each sequence b (the others stay in place; without "
-              "use_sequence_length, the whole sequence axis). data is (max_sequence_length, batch_size, ...) for "
-              "axis=0, (batch_size, max_sequence_length, ...) for axis=1; lengths are clamped to [0, "
-              "max_sequence_length].")
-    .set_inputs({"data", "sequence_length"})
-    .set_input_names(SeqMaskInputs)
-    .add_param("use_sequence_length", ParamKind::kBool, "False",
-               "Take the extra input sequence_length with the length of each sequence.")
-    .add_param("axis", ParamKind::kInt, "0", "The sequence axis: 0 or 1.")
-    .set_infer_shape(SeqMaskInferShape)
-    .set_infer_type(SeqMaskInferType)
-    .set_compute(MXC_CPU, SeqReverseForward)
-    .set_backward(MXC_CPU, SeqReverseBackward)
-    .set_backward_uses(true, false);
+static Op &sequence_reverse_reg =
+    SequenceOp(OpRegistry::Get()->Register("SequenceReverse"),
+               "Reverses the first sequence_length[b] steps of each sequence b (the others stay in place; without "
+               "use_sequence_length, the whole sequence axis). data is (max_sequence_length, batch_size, ...) for "
+               "axis=0, (batch_size, max_sequence_length, ...) for axis=1; lengths are clamped to [0, "
+               "max_sequence_length].")
+        .set_infer_shape(SeqMaskInferShape)
+        .set_compute(MXC_CPU, SeqReverseForward)
+        .set_backward(MXC_CPU, SeqReverseBackward);
 
-MXC_REGISTER_OP(SequenceLast)
-    .describe("The last step of each sequence: step sequence_length[b] - 1 of sequence b (without "
-              "use_sequence_length, the last step), of data's shape without the sequence axis. data is "
-              "(max_sequence_length, batch_size, ...) for axis=0, (batch_size, max_sequence_length, ...) for axis=1; "
-              "lengths are clamped to [1, max_sequence_length].")
-    .set_inputs({"data", "sequence_length"})
-    .set_input_names(SeqMaskInputs)
-    .add_param("use_sequence_length", ParamKind::kBool, "False",
-               "Take the extra input sequence_length with the length of each sequence.")
-    .add_param("axis", ParamKind::kInt, "0", "The sequence axis: 0 or 1.")
-    .set_infer_shape(SeqLastInferShape)
-    .set_infer_type(SeqMaskInferType)
-    .set_compute(MXC_CPU, SeqLastForward)
-    .set_backward(MXC_CPU, SeqLastBackward)
-    .set_backward_uses(true, false);
+static Op &sequence_last_reg =
+    SequenceOp(OpRegistry::Get()->Register("SequenceLast"),
+               "The last step of each sequence: step sequence_length[b] - 1 of sequence b (without "
+               "use_sequence_length, the last step), of data's shape without the sequence axis. data is "
+               "(max_sequence_length, batch_size, ...) for axis=0, (batch_size, max_sequence_length, ...) for "
+               "axis=1; lengths are clamped to [1, max_sequence_length].")
+        .set_infer_shape(SeqLastInferShape)
+        .set_compute(MXC_CPU, SeqLastForward)
+        .set_backward(MXC_CPU, SeqLastBackward);
 
 MXC_REGISTER_OP(UpSampling)
     .describe("Upsamples NCHW data by an integer scale. Only sample_type='nearest' with one input is implemented: "

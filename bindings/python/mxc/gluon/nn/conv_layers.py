@@ -39,63 +39,61 @@ def _conv_repr(block, left, right):
     return text + ")"
 
 
-class Conv2D(HybridBlock):
+class _Conv(HybridBlock):
+    """What convolutions and transposed convolutions share: ``cfg`` the operator's parameters, ``weight_shape`` the
+    weight's shape (a 0 where in_channels is found at the first call), ``op`` the operator's name."""
+
+    def __init__(self, op, channels, cfg, weight_shape, activation, use_bias, weight_initializer, bias_initializer,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self._op, self._filters, self._cfg = op, channels, cfg
+        with self.name_scope():
+            self.weight = self.params.get('weight', shape=weight_shape, init=weight_initializer,
+                                          allow_deferred_init=True)
+            self.bias = self.params.get('bias', shape=(channels,), init=bias_initializer,
+                                        allow_deferred_init=True) if use_bias else None
+            self.act = Activation(activation, prefix=activation + '_') if activation is not None else None
+
+    def _name_hint(self):
+        return 'conv'
+
+    def hybrid_forward(self, F, x, weight, bias=None):
+        y = getattr(F, self._op)(x, weight, bias, no_bias=bias is None, num_filter=self._filters, **self._cfg)
+        return self.act(y) if self.act is not None else y
+
+
+class Conv2D(_Conv):
     """2-D convolution over (N, C, H, W) input with ``channels`` filters of size ``kernel_size``."""
 
     def __init__(self, channels, kernel_size, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1,
                  layout='NCHW', activation=None, use_bias=True, weight_initializer=None, bias_initializer='zeros',
                  in_channels=0, **kwargs):
         _nchw_only(layout, 'Conv2D')
-        super().__init__(**kwargs)
-        self._filters = channels
-        self._cfg = dict(kernel=_pair(kernel_size), stride=_pair(strides), pad=_pair(padding),
-                         dilate=_pair(dilation), num_group=groups)
-        kh, kw = self._cfg['kernel']
-        with self.name_scope():
-            self.weight = self.params.get('weight', shape=(channels, in_channels // groups, kh, kw),
-                                          init=weight_initializer, allow_deferred_init=True)
-            self.bias = self.params.get('bias', shape=(channels,), init=bias_initializer,
-                                        allow_deferred_init=True) if use_bias else None
-            self.act = Activation(activation, prefix=activation + '_') if activation is not None else None
-
-    def _name_hint(self):
-        return 'conv'
-
-    def hybrid_forward(self, F, x, weight, bias=None):
-        y = F.Convolution(x, weight, bias, no_bias=bias is None, num_filter=self._filters, **self._cfg)
-        return self.act(y) if self.act is not None else y
+        cfg = dict(kernel=_pair(kernel_size), stride=_pair(strides), pad=_pair(padding), dilate=_pair(dilation),
+                   num_group=groups)
+        super().__init__('Convolution', channels, cfg, (channels, in_channels // groups) + cfg['kernel'],
+                         activation, use_bias, weight_initializer, bias_initializer, **kwargs)
 
     def __repr__(self):
         return _conv_repr(self, self.weight.shape[1] or None, self._filters)
 
-class _ConvTranspose(HybridBlock):
+
+class _ConvTranspose(_Conv):
     """Transposed convolution (Deconvolution) with ``nd`` spatial dimensions; the weight is
     (in_channels, channels / groups, *kernel_size) and in_channels is inferred at the first call when 0."""
 
     def __init__(self, nd, channels, kernel_size, strides, padding, output_padding, dilation, groups, layout,
                  activation, use_bias, weight_initializer, bias_initializer, in_channels, **kwargs):
         _nchw_only(layout, type(self).__name__, 'NCHW' if nd == 2 else 'NCW')
-        super().__init__(**kwargs)
-        self._filters = channels
-        self._cfg = dict(kernel=_ntuple(kernel_size, nd), stride=_ntuple(strides, nd), pad=_ntuple(padding, nd),
-                         adj=_ntuple(output_padding, nd), dilate=_ntuple(dilation, nd), num_group=groups)
-        with self.name_scope():
-            self.weight = self.params.get('weight', shape=(in_channels, channels // groups) + self._cfg['kernel'],
-                                          init=weight_initializer, allow_deferred_init=True)
-            self.bias = self.params.get('bias', shape=(channels,), init=bias_initializer,
-                                        allow_deferred_init=True) if use_bias else None
-            self.act = Activation(activation, prefix=activation + '_') if activation is not None else None
-
-    def _name_hint(self):
-        return 'conv'
-
-    def hybrid_forward(self, F, x, weight, bias=None):
-        y = F.Deconvolution(x, weight, bias, no_bias=bias is None, num_filter=self._filters, **self._cfg)
-        return self.act(y) if self.act is not None else y
+        cfg = dict(kernel=_ntuple(kernel_size, nd), stride=_ntuple(strides, nd), pad=_ntuple(padding, nd),
+                   adj=_ntuple(output_padding, nd), dilate=_ntuple(dilation, nd), num_group=groups)
+        super().__init__('Deconvolution', channels, cfg, (in_channels, channels // groups) + cfg['kernel'],
+                         activation, use_bias, weight_initializer, bias_initializer, **kwargs)
 
     def __repr__(self):
         # As MXNet prints it: the weight's second dimension, then its first.
         return _conv_repr(self, self.weight.shape[1] or None, self.weight.shape[0])
+
 
 class Conv2DTranspose(_ConvTranspose):
     """2-D transposed convolution over (N, C, H, W) input: output size per dimension (in - 1) * strides -

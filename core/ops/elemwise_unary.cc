@@ -1,6 +1,7 @@
 // Unary operators (negative, abs, sign, exp, log, ..., clip), dtype conversion (Cast), copies (_copy, _copyto) and
 // the variadic sum add_n.
 #include "elemwise_util.h"
+#include "fast_math.h"
 
 namespace mxc {
 namespace op {
@@ -62,11 +63,11 @@ struct Cos : UnaryTraits<kR, true, false> {
   template <typename T> static T Grad(T x, T) { return -std::sin(x); }
 };
 struct Tanh : UnaryTraits<kR, false, true> {
-  template <typename T> static T Map(T x) { return std::tanh(x); }
+  template <typename T> static T Map(T x) { return FastTanh(x); }
   template <typename T> static T Grad(T, T y) { return T(1) - y * y; }
 };
 struct Sigmoid : UnaryTraits<kR, false, true> {
-  template <typename T> static T Map(T x) { return T(1) / (T(1) + std::exp(-x)); }
+  template <typename T> static T Map(T x) { return FastSigmoid(x); }
   template <typename T> static T Grad(T, T y) { return y * (T(1) - y); }
 };
 struct Relu : UnaryTraits<kN, false, true> {

@@ -1,4 +1,5 @@
 // Activation (relu, sigmoid, tanh, softrelu, softsign) and LeakyReLU (leaky, elu, selu, gelu, prelu, rrelu).
+#include "fast_math.h"
 #include "nn_util.h"
 
 namespace mxc {
@@ -15,11 +16,11 @@ struct ReluF {
   template <typename T> static T Bwd(T g, T y) { return y > T(0) ? g : T(0); }  // a select, no branch
 };
 struct SigmoidF {
-  template <typename T> static T Fwd(T x) { return T(1) / (T(1) + std::exp(-x)); }
+  template <typename T> static T Fwd(T x) { return FastSigmoid(x); }
   template <typename T> static T Bwd(T g, T y) { return g * y * (T(1) - y); }
 };
 struct TanhF {
-  template <typename T> static T Fwd(T x) { return std::tanh(x); }
+  template <typename T> static T Fwd(T x) { return FastTanh(x); }
   template <typename T> static T Bwd(T g, T y) { return g * (T(1) - y * y); }
 };
 // softrelu(x) = log(1 + exp(x)); its derivative sigmoid(x) equals 1 - exp(-y).

@@ -253,6 +253,39 @@ def _op(*names):
     return _MissingOp(names)
 
 
+class _Prepared(object):
+    """A one-input operator with fixed parameters, parsed once by the library (MXCPreparedOpCreate): a call on an
+    NDArray is one library call, without formatting parameters. For code that applies the same operator to many
+    arrays (the data transforms)."""
+
+    __slots__ = ("_h",)
+
+    def __init__(self, name, **params):
+        self._h = None
+        op = _op(name)
+        if isinstance(op, _MissingOp):
+            op.fail()
+        keys = list(params)
+        n, k, v = c_params(keys, [params[x] for x in keys])
+        out = ffi.new("MXCPreparedOpHandle *")
+        check_call(lib.MXCPreparedOpCreate(op, n, k, v, out))
+        self._h = out[0]
+
+    def __call__(self, x):
+        pool = _PREP_POOL
+        out = pool.pop() if pool else _new_prep_scratch()
+        if _PREP_UNARY(self._h, x.handle, out):
+            pool.append(out)
+            raise last_error()
+        res = _new(out[0])
+        pool.append(out)
+        return res
+
+    def __del__(self):
+        if self._h is not None:
+            lib.MXCPreparedOpFree(self._h)
+
+
 def _call(op, inputs, out=None, **params):
     """invoke() with keyword parameters (slow path helper for hand-written functions)."""
     if isinstance(op, _MissingOp):

@@ -7,6 +7,7 @@ group them into hybridized HybridSequentials), and ``CenterCrop`` only crops (it
 import numpy as np
 
 from .... import ndarray as nd
+from ....ndarray.ndarray import _Prepared
 from ...block import Block
 from ...nn import Sequential
 
@@ -48,10 +49,15 @@ class Cast(_Transform):
 class ToTensor(_Transform):
     """(H, W, C) or (N, H, W, C) images of any dtype to (C, H, W) or (N, C, H, W) float32 divided by 255."""
 
+    def __init__(self):
+        super().__init__()
+        # Operators prepared once: a transform runs per sample, its cost is the calls.
+        self._cast = _Prepared('cast', dtype='float32')
+        self._chw = {3: _Prepared('transpose', axes=(2, 0, 1)), 4: _Prepared('transpose', axes=(0, 3, 1, 2))}
+
     def forward(self, x):
         rank = _image_rank(x, "ToTensor", "(height, width, channels)")
-        axes = (2, 0, 1) if rank == 3 else (0, 3, 1, 2)
-        return nd.transpose(x.astype('float32') / 255.0, axes=axes)
+        return self._chw[rank](self._cast(x) / 255.0)
 
 
 class Normalize(_Transform):
@@ -75,6 +81,8 @@ class Normalize(_Transform):
 
     def forward(self, x):
         _image_rank(x, "Normalize", "(channels, height, width)")
+        if isinstance(self._mean, (int, float)) and isinstance(self._std, (int, float)):  # one mean and std
+            return (x - float(self._mean)) / float(self._std)
         key = (x.shape[-3], x.ndim, x.context, x.dtype)
         if key not in self._consts:
             self._consts[key] = tuple(self._per_channel(v, what, x, key[0])

@@ -1,7 +1,8 @@
 """Activation layers."""
 from ..block import HybridBlock
+from ... import initializer as _init
 
-__all__ = ["Activation", "LeakyReLU"]
+__all__ = ["Activation", "LeakyReLU", "ELU", "SELU", "GELU", "PReLU", "Swish"]
 
 
 class Activation(HybridBlock):
@@ -35,3 +36,62 @@ class LeakyReLU(HybridBlock):
 
     def __repr__(self):
         return "%s(%s)" % (type(self).__name__, self._slope)
+
+
+class _LeakyKind(HybridBlock):
+    """LeakyReLU's act_type ``_kind`` with slope ``_slope``."""
+    _kind = None
+
+    def __init__(self, slope=0.25, **kwargs):
+        super().__init__(**kwargs)
+        self._slope = slope
+
+    def hybrid_forward(self, F, x):
+        return F.LeakyReLU(x, act_type=self._kind, slope=self._slope)
+
+
+class ELU(_LeakyKind):
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    _kind = 'elu'
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(alpha, **kwargs)
+
+
+class SELU(_LeakyKind):
+    """The scaled ELU of Klambauer et al. (its fixed alpha and scale)."""
+    _kind = 'selu'
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+
+class GELU(_LeakyKind):
+    """``x * Phi(x)``, Phi the standard normal distribution function."""
+    _kind = 'gelu'
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+
+class PReLU(HybridBlock):
+    """LeakyReLU with a learned slope ``alpha`` (one per channel of axis 1 with ``in_channels``, else one)."""
+
+    def __init__(self, alpha_initializer=_init.Constant(0.25), in_channels=1, **kwargs):
+        super().__init__(**kwargs)
+        with self.name_scope():
+            self.alpha = self.params.get('alpha', shape=(in_channels,), init=alpha_initializer)
+
+    def hybrid_forward(self, F, x, alpha):
+        return F.LeakyReLU(x, alpha, act_type='prelu')
+
+
+class Swish(HybridBlock):
+    """``x * sigmoid(beta * x)``."""
+
+    def __init__(self, beta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self._beta = beta
+
+    def hybrid_forward(self, F, x):
+        return x * F.sigmoid(self._beta * x)

@@ -6,7 +6,7 @@ from ... import ndarray as nd
 from ..block import Block, HybridBlock, _indent
 from .activations import Activation
 
-__all__ = ["Sequential", "HybridSequential", "Dense", "Dropout", "BatchNorm", "LayerNorm", "Embedding", "Flatten",
+__all__ = ["Sequential", "HybridSequential", "Dense", "Dropout", "BatchNorm", "InstanceNorm", "LayerNorm", "Embedding", "Flatten",
            "Lambda", "HybridLambda"]
 
 
@@ -128,6 +128,31 @@ class BatchNorm(HybridBlock):
         return ("%s(axis=%s, eps=%s, momentum=%s, fix_gamma=%s, use_global_stats=%s, in_channels=%s)"
                 % (type(self).__name__, o['axis'], o['eps'], o['momentum'], o['fix_gamma'], o['use_global_stats'],
                    chans))
+
+
+class InstanceNorm(HybridBlock):
+    """Normalizes each channel (``axis``) of each sample over the remaining axes, then scales by gamma and shifts by
+    beta; gamma is fixed to its initial value unless ``scale``, beta unless ``center`` (as MXNet)."""
+
+    def __init__(self, axis=1, epsilon=1e-5, center=True, scale=False, beta_initializer='zeros',
+                 gamma_initializer='ones', in_channels=0, **kwargs):
+        super().__init__(**kwargs)
+        self._axis, self._eps, self._center, self._scale = axis, epsilon, center, scale
+        with self.name_scope():
+            self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null', shape=(in_channels,),
+                                         init=gamma_initializer, allow_deferred_init=True)
+            self.beta = self.params.get('beta', grad_req='write' if center else 'null', shape=(in_channels,),
+                                        init=beta_initializer, allow_deferred_init=True)
+
+    def hybrid_forward(self, F, x, gamma, beta):
+        if self._axis == 1:
+            return F.InstanceNorm(x, gamma, beta, eps=self._eps)
+        y = F.InstanceNorm(F.swapaxes(x, dim1=1, dim2=self._axis), gamma, beta, eps=self._eps)
+        return F.swapaxes(y, dim1=1, dim2=self._axis)
+
+    def __repr__(self):
+        return "%s(eps=%s, axis=%s, center=%s, scale=%s, in_channels=%s)" % (
+            type(self).__name__, self._eps, self._axis, self._center, self._scale, self.gamma.shape[0])
 
 
 class LayerNorm(HybridBlock):

@@ -2,7 +2,8 @@
 from ..block import HybridBlock
 from .activations import Activation
 
-__all__ = ["Conv2D", "Conv1DTranspose", "Conv2DTranspose", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D"]
+__all__ = ["Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D",
+           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D"]
 
 
 def _ntuple(v, n):
@@ -62,6 +63,22 @@ class _Conv(HybridBlock):
         return self.act(y) if self.act is not None else y
 
 
+class Conv1D(_Conv):
+    """1-D convolution over (N, C, W) input with ``channels`` filters of width ``kernel_size``."""
+
+    def __init__(self, channels, kernel_size, strides=1, padding=0, dilation=1, groups=1, layout='NCW',
+                 activation=None, use_bias=True, weight_initializer=None, bias_initializer='zeros', in_channels=0,
+                 **kwargs):
+        _nchw_only(layout, 'Conv1D', 'NCW')
+        cfg = dict(kernel=_ntuple(kernel_size, 1), stride=_ntuple(strides, 1), pad=_ntuple(padding, 1),
+                   dilate=_ntuple(dilation, 1), num_group=groups)
+        super().__init__('Convolution', channels, cfg, (channels, in_channels // groups) + cfg['kernel'],
+                         activation, use_bias, weight_initializer, bias_initializer, **kwargs)
+
+    def __repr__(self):
+        return _conv_repr(self, self.weight.shape[1] or None, self._filters)
+
+
 class Conv2D(_Conv):
     """2-D convolution over (N, C, H, W) input with ``channels`` filters of size ``kernel_size``."""
 
@@ -117,13 +134,13 @@ class Conv1DTranspose(_ConvTranspose):
 
 
 class _Pool(HybridBlock):
-    def __init__(self, size, strides, padding, ceil_mode, global_pool, kind, layout, count_include_pad=None,
+    def __init__(self, nd, size, strides, padding, ceil_mode, global_pool, kind, layout, count_include_pad=None,
                  **kwargs):
-        _nchw_only(layout, type(self).__name__)
+        _nchw_only(layout, type(self).__name__, 'NCHW' if nd == 2 else 'NCW')
         super().__init__(**kwargs)
-        size = _pair(size)
-        self._cfg = dict(kernel=size, stride=_pair(strides) if strides is not None else size,
-                         pad=_pair(padding), global_pool=global_pool, pool_type=kind,
+        size = _ntuple(size, nd)
+        self._cfg = dict(kernel=size, stride=_ntuple(strides, nd) if strides is not None else size,
+                         pad=_ntuple(padding, nd), global_pool=global_pool, pool_type=kind,
                          pooling_convention='full' if ceil_mode else 'valid')
         if kind == 'avg':
             self._cfg['count_include_pad'] = bool(count_include_pad)
@@ -142,11 +159,27 @@ class _Pool(HybridBlock):
                    c['global_pool'], c['pool_type'], self._layout))
 
 
+class MaxPool1D(_Pool):
+    """Max pooling of (N, C, W) input over ``pool_size`` windows (stride defaults to the window)."""
+
+    def __init__(self, pool_size=2, strides=None, padding=0, layout='NCW', ceil_mode=False, **kwargs):
+        super().__init__(1, pool_size, strides, padding, ceil_mode, False, 'max', layout, **kwargs)
+
+
 class MaxPool2D(_Pool):
     """Max pooling over ``pool_size`` windows (stride defaults to the window)."""
 
     def __init__(self, pool_size=(2, 2), strides=None, padding=0, layout='NCHW', ceil_mode=False, **kwargs):
-        super().__init__(pool_size, strides, padding, ceil_mode, False, 'max', layout, **kwargs)
+        super().__init__(2, pool_size, strides, padding, ceil_mode, False, 'max', layout, **kwargs)
+
+
+class AvgPool1D(_Pool):
+    """Average pooling of (N, C, W) input over ``pool_size`` windows (stride defaults to the window)."""
+
+    def __init__(self, pool_size=2, strides=None, padding=0, layout='NCW', ceil_mode=False, count_include_pad=True,
+                 **kwargs):
+        super().__init__(1, pool_size, strides, padding, ceil_mode, False, 'avg', layout, count_include_pad,
+                         **kwargs)
 
 
 class AvgPool2D(_Pool):
@@ -154,19 +187,33 @@ class AvgPool2D(_Pool):
 
     def __init__(self, pool_size=(2, 2), strides=None, padding=0, ceil_mode=False, layout='NCHW',
                  count_include_pad=True, **kwargs):
-        super().__init__(pool_size, strides, padding, ceil_mode, False, 'avg', layout,
-                                        count_include_pad, **kwargs)
+        super().__init__(2, pool_size, strides, padding, ceil_mode, False, 'avg', layout, count_include_pad,
+                         **kwargs)
+
+
+class GlobalMaxPool1D(_Pool):
+    """Max over each whole channel: (N, C, W) -> (N, C, 1)."""
+
+    def __init__(self, layout='NCW', **kwargs):
+        super().__init__(1, 1, None, 0, True, True, 'max', layout, **kwargs)
 
 
 class GlobalMaxPool2D(_Pool):
     """Max over each whole channel: (N, C, H, W) -> (N, C, 1, 1)."""
 
     def __init__(self, layout='NCHW', **kwargs):
-        super().__init__((1, 1), None, 0, True, True, 'max', layout, **kwargs)
+        super().__init__(2, 1, None, 0, True, True, 'max', layout, **kwargs)
+
+
+class GlobalAvgPool1D(_Pool):
+    """Mean over each whole channel: (N, C, W) -> (N, C, 1)."""
+
+    def __init__(self, layout='NCW', **kwargs):
+        super().__init__(1, 1, None, 0, True, True, 'avg', layout, **kwargs)
 
 
 class GlobalAvgPool2D(_Pool):
     """Mean over each whole channel: (N, C, H, W) -> (N, C, 1, 1)."""
 
     def __init__(self, layout='NCHW', **kwargs):
-        super().__init__((1, 1), None, 0, True, True, 'avg', layout, **kwargs)
+        super().__init__(2, 1, None, 0, True, True, 'avg', layout, **kwargs)

@@ -134,6 +134,13 @@ void ZeroBwd(BWD_ARGS) {
   CheckLaunch(p.op()->name.c_str());
 }
 
+// reshape_like: lhs gets the head gradient, rhs (not read) zeros.
+void ReshapeLikeBwd(BWD_ARGS) {
+  CopyBwd(ctx, p, og, id, od, req, ig);
+  if (ig.size() > 1 && req.size() > 1 && ig[1].dptr && (req[1] == kWriteTo || req[1] == kWriteInplace))
+    cuda::Fill(ig[1].dtype, ig[1].dptr, ig[1].Size(), 0.0, req[1], St(ctx));
+}
+
 FCompute UnaryFwdImpl(int code) {
   return [code](FWD_ARGS) {
     if (!IsReal(in[0].dtype) && !(IsInt(in[0].dtype) && cuda::IntUnaryOk(code))) return Fallback(ctx, p, in, req, out);
@@ -607,6 +614,7 @@ void RegisterNative() {
   Set("zeros_like", FillOp(0), ZeroBwd);
   Set("ones_like", FillOp(1), ZeroBwd);
   Set("BlockGrad", CopyFwd, ZeroBwd);
+  Set("reshape_like", CopyFwd, ReshapeLikeBwd);
   const std::pair<const char *, int> unary[] = {
       {"negative", cuda::kNegative}, {"abs", cuda::kAbs}, {"sign", cuda::kSign}, {"exp", cuda::kExp},
       {"log", cuda::kLog}, {"sqrt", cuda::kSqrt}, {"rsqrt", cuda::kRsqrt}, {"square", cuda::kSquare},

@@ -43,6 +43,7 @@ std::vector<Case> Cases() {
   add({"slice", {{"begin", "(1,None,0)"}, {"end", "(3,None,4)"}, {"step", "(1,-1,2)"}}, {{4, 3, 5}}});
   add({"slice_axis", {{"axis", "1"}, {"begin", "1"}, {"end", "-1"}}, {{2, 5, 3}}});
   add({"reverse", {{"axis", "(0,2)"}}, {{3, 4, 5}}});
+  add({"reshape_like", {}, {{3, 4}, {2, 6}}});
   add({"reverse", {{"axis", "-1"}}, {{2, 3}}, -1, 1, {}, nullptr, false, mxc::kFloat64});
   add({"broadcast_to", {{"shape", "(2,3,4)"}}, {{2, 1, 4}}});
   add({"broadcast_axis", {{"axis", "(0,2)"}, {"size", "(3,5)"}}, {{1, 4, 1}}});

@@ -141,6 +141,20 @@ TEST(OpShape, Transpose) {
   CheckGradient(Grad("swapaxes", {{"dim1", "0"}, {"dim2", "2"}}, {{2, 3, 4}}));
 }
 
+// ---- reshape_like -------------------------------------------------------------------------------------------------
+TEST(OpShape, ReshapeLike) {
+  auto x = Arange({2, 3});
+  auto y = mxct::Run("reshape_like", {x, Random({3, 1, 2}, -1, 1, mxc::kInt32)})[0];
+  EXPECT_EQ(y.shape(), (TShape{3, 1, 2}));
+  EXPECT_EQ(y.dtype(), x.dtype());
+  ExpectNear(ToVec(y), {0, 1, 2, 3, 4, 5}, 0, 0);
+  ExpectError("reshape_like", {x, Random({4}, -1, 1)}, {}, ErrorKind::kShape,
+              {"reshape_like", "(2,3)", "6 elements", "(4,)", "4 elements"});
+  ExpectError("reshape_like", {x, Random({6}, -1, 1)}, {{"lhs_begin", "1"}}, ErrorKind::kValue,
+              {"reshape_like", "lhs_begin"});
+  CheckGradient(Grad("reshape_like", {}, {{2, 3}, {6, 1}}));
+}
+
 // ---- reverse / flip ------------------------------------------------------------------------------------------------
 // MXNet 1.9.1: reverse(arange(24).reshape(2, 3, 4), axis=1), and flip(..., axis=(0, 2))[0].
 TEST(OpShape, Reverse) {

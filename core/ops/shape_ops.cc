@@ -1,6 +1,6 @@
-// Shape operators: Reshape, Flatten, expand_dims, squeeze (copies that may run in place), transpose, swapaxes,
-// slice, slice_axis, reverse, broadcast_to, broadcast_axis, tile, repeat. Every dtype is accepted (they move elements
-// without looking at them); gradients need an arithmetic dtype only when they accumulate (req add, broadcasting).
+// Shape operators: Reshape, Flatten, expand_dims, squeeze (copies that may run in place), reshape_like, transpose,
+// swapaxes, slice, slice_axis, reverse, broadcast_to, broadcast_axis, tile, repeat. Every dtype is accepted (they
+// move elements without looking at them); gradients need an arithmetic dtype only when they accumulate (req add, broadcasting).
 #include "shape_views.h"
 
 namespace mxc {
@@ -99,6 +99,35 @@ void SqueezeShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape
     if (!drop[i]) o.push_back(is[i]);
   if (o.empty()) o.push_back(1);
   ShapeAssign(&(*out)[0], o, p.op(), "output");
+}
+
+// ---- reshape_like: lhs's elements in rhs's shape ------------------------------------------------------------------
+void ReshapeLikeShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  for (const char *k : {"lhs_begin", "lhs_end", "rhs_begin", "rhs_end"})
+    if (!p.IsNone(k))
+      Throw(ErrorKind::kValue, "operator reshape_like: parameter '", k,
+            "' is not supported (only whole shapes are matched)");
+  const TShape &lhs = (*in)[0], &rhs = (*in)[1];
+  if (rhs.empty() || !ShapeKnown(rhs)) return;
+  if (!lhs.empty() && ShapeKnown(lhs) && ShapeSize(lhs) != ShapeSize(rhs))
+    Throw(ErrorKind::kShape, "operator reshape_like: lhs of shape ", ShapeStr(lhs), " (", ShapeSize(lhs),
+          " elements) cannot take the shape of rhs ", ShapeStr(rhs), " (", ShapeSize(rhs), " elements)");
+  ShapeAssign(&(*out)[0], rhs, p.op(), "output");
+}
+
+// The output has lhs's dtype; rhs's dtype does not matter (float32 when unknown).
+void ReshapeLikeType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  int t = (*in)[0] >= 0 ? (*in)[0] : (*out)[0];
+  TypeAssign(&(*in)[0], t, p.op(), "lhs");
+  TypeAssign(&(*out)[0], t, p.op(), "output");
+  if ((*in)[1] < 0) (*in)[1] = kFloat32;
+}
+
+void ReshapeLikeBackward(MXC_FBACKWARD_ARGS) {
+  (void)p, (void)in, (void)out;
+  CopyBlob(ig[0], og[0], req[0]);
+  if (ig.size() > 1 && req.size() > 1 && ig[1].dptr != nullptr && req[1] != kNullOp && req[1] != kAddTo)
+    std::memset(ig[1].dptr, 0, ig[1].Size() * DTypeSize(ig[1].dtype));
 }
 
 // ---- transpose and swapaxes ---------------------------------------------------------------------------------------
@@ -448,6 +477,21 @@ static Op &squeeze_reg =
                            "has shape (1,).")
         .add_param("axis", ParamKind::kOptShape, "None", "The axes to remove (each must have size 1).")
         .set_infer_shape(SqueezeShape);
+
+static Op &reshape_like_reg =
+    Reg("reshape_like")
+        .describe("lhs's elements in the shape of rhs (both with the same number of elements); rhs's values are "
+                  "not read and get a zero gradient.")
+        .set_inputs({"lhs", "rhs"})
+        .add_param("lhs_begin", ParamKind::kOptInt, "None", "(Not supported: whole shapes only.)")
+        .add_param("lhs_end", ParamKind::kOptInt, "None", "(Not supported: whole shapes only.)")
+        .add_param("rhs_begin", ParamKind::kOptInt, "None", "(Not supported: whole shapes only.)")
+        .add_param("rhs_end", ParamKind::kOptInt, "None", "(Not supported: whole shapes only.)")
+        .set_infer_shape(ReshapeLikeShape)
+        .set_infer_type(ReshapeLikeType)
+        .set_compute(MXC_CPU, CopyForward)
+        .set_backward(MXC_CPU, ReshapeLikeBackward)
+        .set_backward_uses(false, false);
 
 static Op &transpose_reg =
     ViewOp<TransposeView>(Reg("transpose"), "Permutes the axes: output axis i is input axis axes[i].", TransposeShape)

@@ -4159,6 +4159,48 @@ func Repeat(data *mxc.NDArray, opts *RepeatOpts) (*mxc.NDArray, error) {
 	return invoke("repeat", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// ReshapeLikeOpts holds the parameters of ReshapeLike. A nil *ReshapeLikeOpts passes none; required ones are
+// then reported missing by the library.
+type ReshapeLikeOpts struct {
+	// LhsBegin is the parameter lhs_begin (int or None, default None): (Not supported: whole shapes only.) Nil
+	// keeps the default.
+	LhsBegin *int
+	// LhsEnd is the parameter lhs_end (int or None, default None): (Not supported: whole shapes only.) Nil
+	// keeps the default.
+	LhsEnd *int
+	// RhsBegin is the parameter rhs_begin (int or None, default None): (Not supported: whole shapes only.) Nil
+	// keeps the default.
+	RhsBegin *int
+	// RhsEnd is the parameter rhs_end (int or None, default None): (Not supported: whole shapes only.) Nil
+	// keeps the default.
+	RhsEnd *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ReshapeLike runs the operator reshape_like.
+//
+// lhs's elements in the shape of rhs (both with the same number of elements); rhs's values are not read and get
+// a zero gradient.
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func ReshapeLike(lhs, rhs *mxc.NDArray, opts *ReshapeLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("lhs_begin", opts.LhsBegin)
+		p.OptInt("lhs_end", opts.LhsEnd)
+		p.OptInt("rhs_begin", opts.RhsBegin)
+		p.OptInt("rhs_end", opts.RhsEnd)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("reshape_like", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
 // ReverseOpts holds the parameters of Reverse. A nil *ReverseOpts passes none; required ones are then reported
 // missing by the library.
 type ReverseOpts struct {

@@ -4112,6 +4112,47 @@ func Repeat(data *mxc.Symbol, opts *RepeatOpts) (*mxc.Symbol, error) {
 	return compose("repeat", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// ReshapeLikeOpts holds the parameters of ReshapeLike. A nil *ReshapeLikeOpts passes none; required ones are
+// then reported missing by the library.
+type ReshapeLikeOpts struct {
+	// LhsBegin is the parameter lhs_begin (int or None, default None): (Not supported: whole shapes only.) Nil
+	// keeps the default.
+	LhsBegin *int
+	// LhsEnd is the parameter lhs_end (int or None, default None): (Not supported: whole shapes only.) Nil
+	// keeps the default.
+	LhsEnd *int
+	// RhsBegin is the parameter rhs_begin (int or None, default None): (Not supported: whole shapes only.) Nil
+	// keeps the default.
+	RhsBegin *int
+	// RhsEnd is the parameter rhs_end (int or None, default None): (Not supported: whole shapes only.) Nil
+	// keeps the default.
+	RhsEnd *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ReshapeLike is a symbol of the operator reshape_like.
+//
+// lhs's elements in the shape of rhs (both with the same number of elements); rhs's values are not read and get
+// a zero gradient.
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func ReshapeLike(lhs, rhs *mxc.Symbol, opts *ReshapeLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("lhs_begin", opts.LhsBegin)
+		p.OptInt("lhs_end", opts.LhsEnd)
+		p.OptInt("rhs_begin", opts.RhsBegin)
+		p.OptInt("rhs_end", opts.RhsEnd)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("reshape_like", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
 // ReverseOpts holds the parameters of Reverse. A nil *ReverseOpts passes none; required ones are then reported
 // missing by the library.
 type ReverseOpts struct {

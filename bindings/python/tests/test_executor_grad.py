@@ -187,6 +187,7 @@ GRAD_CASES = {
     "slice": [case([(3, 4)], {"begin": (0, 1), "end": (2, 4)})],
     "slice_axis": [case([(3, 4)], {"axis": 1, "begin": 1, "end": 3})],
     "reverse": [case([(2, 3, 2)], {"axis": (0, 2)})],
+    "reshape_like": [case([(2, 3), (3, 1, 2)])],
     "broadcast_to": [case([(1, 3)], {"shape": (2, 3)})],
     "broadcast_axis": [case([(2, 1)], {"axis": 1, "size": 3})],
     "tile": [case([(2, 2)], {"reps": (2, 1)})], "repeat": [case([(2, 2)], {"repeats": 2, "axis": 0})],

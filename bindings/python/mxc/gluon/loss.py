@@ -3,7 +3,8 @@
 from .block import HybridBlock
 
 __all__ = ["Loss", "L2Loss", "L1Loss", "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss",
-           "SoftmaxCrossEntropyLoss", "SoftmaxCELoss"]
+           "SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "KLDivLoss", "HuberLoss", "HingeLoss", "SquaredHingeLoss",
+           "LogisticLoss", "TripletLoss", "PoissonNLLLoss", "CosineEmbeddingLoss"]
 
 
 def _scaled(F, elementwise, weight, sample_weight):
@@ -113,3 +114,125 @@ class SoftmaxCrossEntropyLoss(Loss):
 
 
 SoftmaxCELoss = SoftmaxCrossEntropyLoss
+
+
+class KLDivLoss(Loss):
+    """Kullback-Leibler divergence ``label * (log(label) - pred)``, summed over every axis but ``batch_axis`` (as
+    MXNet 1.9.1 computes it), with ``pred`` log-probabilities (``from_logits``), else ``pred`` is first turned into
+    them by log_softmax along ``axis``."""
+
+    def __init__(self, from_logits=True, axis=-1, weight=None, batch_axis=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self._logits = from_logits
+        self._axis = axis
+
+    def hybrid_forward(self, F, pred, label, sample_weight=None):
+        logp = pred if self._logits else F.log_softmax(pred, axis=self._axis)
+        kl = _scaled(F, label * (F.log(label + 1e-12) - logp), self._weight, sample_weight)
+        return F.sum(kl, axis=self._keep_axis, exclude=True)
+
+
+class HuberLoss(Loss):
+    """Smooth L1: ``0.5 / rho * d^2`` where ``|d| <= rho``, else ``|d| - 0.5 * rho``, with ``d = pred - label``."""
+
+    def __init__(self, rho=1, weight=None, batch_axis=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self._rho = rho
+
+    def hybrid_forward(self, F, pred, label, sample_weight=None):
+        d = F.abs(pred - _shaped_as(F, label, pred))
+        quad = F.square(d) * (0.5 / self._rho)
+        lin = d - 0.5 * self._rho
+        return self._per_sample(F, F.where(d > self._rho, lin, quad), sample_weight)
+
+
+class HingeLoss(Loss):
+    """``max(0, margin - pred * label)`` for labels -1 and 1."""
+
+    def __init__(self, margin=1, weight=None, batch_axis=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def _hinge(self, F, pred, label):
+        return F.relu(self._margin - pred * _shaped_as(F, label, pred))
+
+    def hybrid_forward(self, F, pred, label, sample_weight=None):
+        return self._per_sample(F, self._hinge(F, pred, label), sample_weight)
+
+
+class SquaredHingeLoss(HingeLoss):
+    """``max(0, margin - pred * label)^2`` for labels -1 and 1."""
+
+    def hybrid_forward(self, F, pred, label, sample_weight=None):
+        return self._per_sample(F, F.square(self._hinge(F, pred, label)), sample_weight)
+
+
+class LogisticLoss(Loss):
+    """``log(1 + exp(-pred * label))`` for labels -1/1 (``label_format='signed'``) or 0/1 (``'binary'``)."""
+
+    def __init__(self, weight=None, batch_axis=0, label_format='signed', **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        if label_format not in ('signed', 'binary'):
+            raise ValueError("label_format can only be signed or binary, recieved %s." % label_format)
+        self._binary = label_format == 'binary'
+
+    def hybrid_forward(self, F, pred, label, sample_weight=None):
+        label = _shaped_as(F, label, pred)
+        if self._binary:
+            label = 2 * label - 1
+        # log(1 + exp(-z)) = softrelu(-z), finite for large |z|
+        return self._per_sample(F, F.Activation(-pred * label, act_type='softrelu'), sample_weight)
+
+
+class TripletLoss(Loss):
+    """``max(0, |pred - positive|^2 - |pred - negative|^2 + margin)``, the squares summed over every axis but
+    ``batch_axis``."""
+
+    def __init__(self, margin=1, weight=None, batch_axis=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def hybrid_forward(self, F, pred, positive, negative, sample_weight=None):
+        positive, negative = _shaped_as(F, positive, pred), _shaped_as(F, negative, pred)
+        gap = _scaled(F, F.square(positive - pred) - F.square(negative - pred), self._weight, sample_weight)
+        return F.relu(F.sum(gap, axis=self._keep_axis, exclude=True) + self._margin)
+
+
+class PoissonNLLLoss(Loss):
+    """Negative log likelihood of ``target`` under a Poisson distribution of mean ``exp(pred)`` (``from_logits``)
+    or ``pred``; ``compute_full`` adds Stirling's approximation of ``log(target!)`` for targets above 1. Returns the
+    mean over all elements, as MXNet (shape (1,))."""
+
+    def __init__(self, weight=None, from_logits=True, batch_axis=0, compute_full=False, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self._logits = from_logits
+        self._full = compute_full
+
+    def hybrid_forward(self, F, pred, target, sample_weight=None, epsilon=1e-08):
+        target = _shaped_as(F, target, pred)
+        if self._logits:
+            loss = F.exp(pred) - target * pred
+        else:
+            loss = pred - target * F.log(pred + epsilon)
+        if self._full:
+            stirling = target * F.log(target) - target + 0.5 * F.log(2 * target * 3.141592653589793)
+            loss = loss + F.where(target > 1, stirling, F.zeros_like(target))
+        return F.mean(_scaled(F, loss, self._weight, sample_weight)).reshape((1,))
+
+
+class CosineEmbeddingLoss(Loss):
+    """For vectors along the last axis: ``1 - cos(input1, input2)`` where label is 1, ``max(0, cos - margin)`` where
+    it is -1; one value per sample, shape (batch, 1) as MXNet."""
+
+    def __init__(self, weight=None, batch_axis=0, margin=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def hybrid_forward(self, F, input1, input2, label, sample_weight=None):
+        input2 = _shaped_as(F, input2, input1)
+        dot = F.sum(input1 * input2, axis=-1).reshape((-1, 1))
+        norms = (F.norm(input1, axis=-1) * F.norm(input2, axis=-1)).reshape((-1, 1))
+        cos = dot / F.maximum(norms, 1e-12)
+        label = label.reshape((-1, 1))
+        loss = F.where(label == 1, 1 - cos, F.relu(cos - self._margin))
+        return _scaled(F, loss, self._weight, sample_weight)

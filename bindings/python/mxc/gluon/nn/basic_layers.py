@@ -130,12 +130,11 @@ class BatchNorm(HybridBlock):
                    chans))
 
 
-class InstanceNorm(HybridBlock):
-    """Normalizes each channel (``axis``) of each sample over the remaining axes, then scales by gamma and shifts by
-    beta; gamma is fixed to its initial value unless ``scale``, beta unless ``center`` (as MXNet)."""
+class _AffineNorm(HybridBlock):
+    """What InstanceNorm and LayerNorm share: gamma (learned with ``scale``) and beta (learned with ``center``)
+    of ``in_channels`` entries, found at the first call when 0, and the repr."""
 
-    def __init__(self, axis=1, epsilon=1e-5, center=True, scale=False, beta_initializer='zeros',
-                 gamma_initializer='ones', in_channels=0, **kwargs):
+    def __init__(self, axis, epsilon, center, scale, beta_initializer, gamma_initializer, in_channels, **kwargs):
         super().__init__(**kwargs)
         self._axis, self._eps, self._center, self._scale = axis, epsilon, center, scale
         with self.name_scope():
@@ -144,36 +143,36 @@ class InstanceNorm(HybridBlock):
             self.beta = self.params.get('beta', grad_req='write' if center else 'null', shape=(in_channels,),
                                         init=beta_initializer, allow_deferred_init=True)
 
+    def __repr__(self):
+        return "%s(eps=%s, axis=%s, center=%s, scale=%s, in_channels=%s)" % (
+            type(self).__name__, self._eps, self._axis, self._center, self._scale, self.gamma.shape[0])
+
+
+class InstanceNorm(_AffineNorm):
+    """Normalizes each channel (``axis``) of each sample over the remaining axes, then scales by gamma and shifts by
+    beta; gamma is fixed to its initial value unless ``scale``, beta unless ``center`` (as MXNet)."""
+
+    def __init__(self, axis=1, epsilon=1e-5, center=True, scale=False, beta_initializer='zeros',
+                 gamma_initializer='ones', in_channels=0, **kwargs):
+        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer, in_channels, **kwargs)
+
     def hybrid_forward(self, F, x, gamma, beta):
         if self._axis == 1:
             return F.InstanceNorm(x, gamma, beta, eps=self._eps)
         y = F.InstanceNorm(F.swapaxes(x, dim1=1, dim2=self._axis), gamma, beta, eps=self._eps)
         return F.swapaxes(y, dim1=1, dim2=self._axis)
 
-    def __repr__(self):
-        return "%s(eps=%s, axis=%s, center=%s, scale=%s, in_channels=%s)" % (
-            type(self).__name__, self._eps, self._axis, self._center, self._scale, self.gamma.shape[0])
 
-
-class LayerNorm(HybridBlock):
+class LayerNorm(_AffineNorm):
     """Normalizes each sample over ``axis`` (then scales by gamma and shifts by beta)."""
 
     def __init__(self, axis=-1, epsilon=1e-5, center=True, scale=True, beta_initializer='zeros',
                  gamma_initializer='ones', in_channels=0, prefix=None, params=None):
-        super().__init__(prefix=prefix, params=params)
-        self._axis, self._eps, self._center, self._scale = axis, epsilon, center, scale
-        with self.name_scope():
-            self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null', shape=(in_channels,),
-                                         init=gamma_initializer, allow_deferred_init=True)
-            self.beta = self.params.get('beta', grad_req='write' if center else 'null', shape=(in_channels,),
-                                        init=beta_initializer, allow_deferred_init=True)
+        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer, in_channels,
+                         prefix=prefix, params=params)
 
     def hybrid_forward(self, F, x, gamma, beta):
         return F.LayerNorm(x, gamma, beta, axis=self._axis, eps=self._eps)
-
-    def __repr__(self):
-        return "%s(eps=%s, axis=%s, center=%s, scale=%s, in_channels=%s)" % (
-            type(self).__name__, self._eps, self._axis, self._center, self._scale, self.gamma.shape[0])
 
 
 class Embedding(HybridBlock):

@@ -25,8 +25,8 @@ try:  # the package's low-level operator call, to reuse encoded parameters acros
 except ImportError:  # pragma: no cover - another core without these
     _invoke = None
 
-__all__ = ["Optimizer", "SGD", "NAG", "Adam", "AdaGrad", "RMSProp", "AdaDelta", "Updater", "get_updater",
-           "create", "register"]
+__all__ = ["Optimizer", "SGD", "NAG", "Adam", "AdaGrad", "RMSProp", "AdaDelta", "Adamax", "Nadam", "Signum", "FTML",
+           "Ftrl", "Updater", "get_updater", "create", "register"]
 
 
 class Optimizer(object):
@@ -517,6 +517,184 @@ class AdaDelta(Optimizer):
         delta = nd.sqrt(acc_delta + self.epsilon) / nd.sqrt(acc_g + self.epsilon) * g
         acc_delta[:] = acc_delta * self.rho + delta * delta * (1. - self.rho)
         weight[:] = weight - (delta + weight * wd)
+
+
+def _grad_with_wd(opt, grad, weight, wd):
+    """clip(rescale_grad * grad + wd * weight, clip_gradient)."""
+    g = grad * opt.rescale_grad + weight * wd
+    if opt.clip_gradient is not None:
+        g = nd.clip(g, -opt.clip_gradient, opt.clip_gradient)
+    return g
+
+
+@register
+class Adamax(Optimizer):
+    """AdaMax, Adam with the infinity norm (Kingma and Ba). At the weight's update ``t``::
+
+        g = clip(rescale_grad * grad + wd * weight, clip_gradient)
+        m = beta1 * m + (1 - beta1) * g
+        u = max(beta2 * u, |g|)
+        weight -= lr / (1 - beta1**t) * m / u
+    """
+
+    def __init__(self, learning_rate=0.002, beta1=0.9, beta2=0.999, **kwargs):
+        super(Adamax, self).__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1 = beta1
+        self.beta2 = beta2
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight), _zeros_like(weight))  # mean, infinity norm
+
+    def update(self, index, weight, grad, state):
+        _check_pair('Adamax', weight, grad)
+        self._update_count(index)
+        t = self._index_update_count[index]
+        lr = self._get_lr(index) / (1. - self.beta1 ** t)
+        g = _grad_with_wd(self, grad, weight, self._get_wd(index))
+        m, u = state
+        m[:] = m * self.beta1 + g * (1. - self.beta1)
+        u[:] = nd.maximum(u * self.beta2, nd.abs(g))
+        weight[:] = weight - m / u * lr
+
+
+@register
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum (Dozat), with a momentum schedule. At the weight's update ``t``, with
+    ``mu(t) = beta1 * (1 - 0.5 * 0.96**(t * schedule_decay))`` and ``schedule`` the product of the mu(t) so far (one
+    product for the optimizer, over the updates of every weight, as MXNet)::
+
+        g = clip(rescale_grad * grad + wd * weight, clip_gradient)
+        m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g**2
+        m_bar = (1 - mu(t)) * g / (1 - schedule) + mu(t+1) * m / (1 - schedule * mu(t+1))
+        weight -= lr * m_bar / (sqrt(v / (1 - beta2**t)) + epsilon)
+    """
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, schedule_decay=0.004, **kwargs):
+        super(Nadam, self).__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.schedule_decay = schedule_decay
+        self.m_schedule = 1.
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight), _zeros_like(weight))  # mean, variance
+
+    def update(self, index, weight, grad, state):
+        _check_pair('Nadam', weight, grad)
+        self._update_count(index)
+        t = self._index_update_count[index]
+        lr = self._get_lr(index)
+        g = _grad_with_wd(self, grad, weight, self._get_wd(index))
+        mu = self.beta1 * (1. - 0.5 * 0.96 ** (t * self.schedule_decay))
+        mu_next = self.beta1 * (1. - 0.5 * 0.96 ** ((t + 1) * self.schedule_decay))
+        self.m_schedule *= mu
+        schedule_next = self.m_schedule * mu_next
+        m, v = state
+        m[:] = m * self.beta1 + g * (1. - self.beta1)
+        v[:] = v * self.beta2 + g * g * (1. - self.beta2)
+        m_bar = g * ((1. - mu) / (1. - self.m_schedule)) + m * (mu_next / (1. - schedule_next))
+        weight[:] = weight - m_bar / (nd.sqrt(v / (1. - self.beta2 ** t)) + self.epsilon) * lr
+
+
+@register
+class Signum(Optimizer):
+    """signSGD with momentum (Bernstein et al.). With momentum::
+
+        g = clip(rescale_grad * grad, clip_gradient) + wd * weight
+        mom = momentum * mom - (1 - momentum) * g
+        weight = (1 - lr * wd_lh) * weight + lr * sign(mom)
+
+    Without (momentum=0), as MXNet's signsgd_update: ``weight = (1 - lr * (wd + wd_lh)) * weight -
+    lr * sign(clip(rescale_grad * grad, clip_gradient))`` (MXNet 1.9.1 rejects wd_lh there).
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.9, wd_lh=0.0, **kwargs):
+        super(Signum, self).__init__(learning_rate=learning_rate, **kwargs)
+        self.momentum = momentum
+        self.wd_lh = wd_lh
+
+    def create_state(self, index, weight):
+        return _zeros_like(weight) if self.momentum != 0.0 else None
+
+    def update(self, index, weight, grad, state):
+        _check_pair('Signum', weight, grad)
+        self._update_count(index)
+        lr = self._get_lr(index)
+        g = grad * self.rescale_grad
+        if self.clip_gradient is not None:
+            g = nd.clip(g, -self.clip_gradient, self.clip_gradient)
+        wd = self._get_wd(index)
+        if state is None:
+            weight[:] = weight * (1. - lr * (wd + self.wd_lh)) - nd.sign(g) * lr
+            return
+        state[:] = state * self.momentum - (g + weight * wd) * (1. - self.momentum)
+        weight[:] = weight * (1. - lr * self.wd_lh) + nd.sign(state) * lr
+
+
+@register
+class FTML(Optimizer):
+    """Follow the Moving Leader (Zheng and Kwok). At the weight's update ``t``::
+
+        g = clip(rescale_grad * grad + wd * weight, clip_gradient)
+        v = beta2 * v + (1 - beta2) * g**2
+        d = (1 - beta1**t) / lr * (sqrt(v / (1 - beta2**t)) + epsilon)
+        z = beta1 * z + (1 - beta1) * g - (d - beta1 * d_prev) * weight;  d_prev = d
+        weight = -z / d
+    """
+
+    def __init__(self, learning_rate=0.0025, beta1=0.6, beta2=0.999, epsilon=1e-8, **kwargs):
+        super(FTML, self).__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight), _zeros_like(weight), _zeros_like(weight))  # d_prev, v, z
+
+    def update(self, index, weight, grad, state):
+        _check_pair('FTML', weight, grad)
+        self._update_count(index)
+        t = self._index_update_count[index]
+        lr = self._get_lr(index)
+        g = _grad_with_wd(self, grad, weight, self._get_wd(index))
+        d_prev, v, z = state
+        v[:] = v * self.beta2 + g * g * (1. - self.beta2)
+        d = (nd.sqrt(v / (1. - self.beta2 ** t)) + self.epsilon) * ((1. - self.beta1 ** t) / lr)
+        z[:] = z * self.beta1 + g * (1. - self.beta1) - (d - d_prev * self.beta1) * weight
+        d_prev[:] = d
+        weight[:] = -z / d
+
+
+@register
+class Ftrl(Optimizer):
+    """FTRL-proximal (McMahan et al.)::
+
+        g = clip(rescale_grad * grad, clip_gradient)
+        z += g - (sqrt(n + g**2) - sqrt(n)) * weight / lr;  n += g**2
+        weight = (sign(z) * lamda1 - z) / ((beta + sqrt(n)) / lr + wd) where |z| > lamda1, else 0
+    """
+
+    def __init__(self, lamda1=0.01, learning_rate=0.1, beta=1, **kwargs):
+        super(Ftrl, self).__init__(learning_rate=learning_rate, **kwargs)
+        self.lamda1 = lamda1
+        self.beta = beta
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight), _zeros_like(weight))  # z, n
+
+    def update(self, index, weight, grad, state):
+        _check_pair('Ftrl', weight, grad)
+        self._update_count(index)
+        lr = self._get_lr(index)
+        wd = self._get_wd(index)
+        g = grad * self.rescale_grad
+        if self.clip_gradient is not None:
+            g = nd.clip(g, -self.clip_gradient, self.clip_gradient)
+        z, n = state
+        z[:] = z + g - (nd.sqrt(n + g * g) - nd.sqrt(n)) * weight / lr
+        n[:] = n + g * g
+        weight[:] = (nd.sign(z) * self.lamda1 - z) / ((nd.sqrt(n) + self.beta) / lr + wd) * (nd.abs(z) > self.lamda1)
 
 
 # -- Updater ---------------------------------------------------------------------------------------------------

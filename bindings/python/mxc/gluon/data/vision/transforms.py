@@ -2,16 +2,18 @@
 
 Images are (height, width, channels) or a batch (N, height, width, channels) until ``ToTensor`` makes them
 (channels, height, width) float32 in [0, 1]. Unlike MXNet, the transforms are plain Blocks (``Compose`` does not
-group them into hybridized HybridSequentials), and ``CenterCrop`` only crops (it does not resize smaller images).
+group them into hybridized HybridSequentials). Resizing is ``mx.image``'s (OpenCV's sampling rules).
 """
 import numpy as np
 
+from .... import image
 from .... import ndarray as nd
 from ....ndarray.ndarray import _Prepared
 from ...block import Block
 from ...nn import Sequential
 
-__all__ = ["Compose", "Cast", "ToTensor", "Normalize", "RandomFlipLeftRight", "RandomFlipTopBottom", "CenterCrop"]
+__all__ = ["Compose", "Cast", "ToTensor", "Normalize", "RandomFlipLeftRight", "RandomFlipTopBottom", "CenterCrop",
+           "Resize", "CropResize", "RandomResizedCrop"]
 
 
 class Compose(Sequential):
@@ -112,19 +114,90 @@ class RandomFlipTopBottom(_RandomFlip):
     _axis_from_end = 2
 
 
+def _wh(size, who):
+    if isinstance(size, int):
+        return size, size
+    size = tuple(size)
+    if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
+        raise ValueError("%s: size must be an int or (width, height), got %r" % (who, size))
+    return size
+
+
+def _per_image(x, fn):
+    """fn applied to the image x (H, W, C), or to each image of the batch x (N, H, W, C)."""
+    if x.ndim == 3:
+        return fn(x)
+    return nd.stack(*[fn(x[i]) for i in range(x.shape[0])])
+
+
 class CenterCrop(_Transform):
-    """Crops the centre ``size`` (an int, or (width, height)) of (H, W, C) or (N, H, W, C) images."""
+    """Crops the centre ``size`` (an int, or (width, height)) of (H, W, C) or (N, H, W, C) images; a crop larger
+    than the image is scaled down to fit, and the crop resized to ``size`` (as ``mx.image.center_crop``)."""
 
     def __init__(self, size, interpolation=1):
         super().__init__()
-        self._w, self._h = (size, size) if isinstance(size, int) else tuple(size)
+        self._w, self._h = _wh(size, "CenterCrop")
+        self._interp = interpolation
 
     def forward(self, x):
         rank = _image_rank(x, "CenterCrop", "(height, width, channels)")
         h, w = x.shape[rank - 3], x.shape[rank - 2]
         if self._h > h or self._w > w:
-            raise NotImplementedError("CenterCrop: the crop (width %d, height %d) is larger than the image %s; mxc "
-                                      "does not resize images" % (self._w, self._h, x.shape))
+            return _per_image(x, lambda im: image.center_crop(im, (self._w, self._h), self._interp)[0])
         top, left = (h - self._h) // 2, (w - self._w) // 2
         lead = (None,) * (rank - 3)
         return nd.slice(x, begin=lead + (top, left, None), end=lead + (top + self._h, left + self._w, None))
+
+
+class Resize(_Transform):
+    """Resizes (H, W, C) or (N, H, W, C) images to ``size`` (width, height); an int size gives a square, or with
+    ``keep_ratio`` the shorter edge (the longer one scaled in proportion)."""
+
+    def __init__(self, size, keep_ratio=False, interpolation=1):
+        super().__init__()
+        self._size = size if isinstance(size, int) else _wh(size, "Resize")
+        self._keep_ratio = keep_ratio
+        self._interp = interpolation
+
+    def _out_size(self, h, w):
+        if not isinstance(self._size, int):
+            return self._size
+        if not self._keep_ratio:
+            return self._size, self._size
+        if h > w:
+            return self._size, int(self._size * h / w)
+        return int(self._size * w / h), self._size
+
+    def forward(self, x):
+        rank = _image_rank(x, "Resize", "(height, width, channels)")
+        ow, oh = self._out_size(x.shape[rank - 3], x.shape[rank - 2])
+        return _per_image(x, lambda im: image.imresize(im, ow, oh, self._interp))
+
+
+class CropResize(_Transform):
+    """Crops the rectangle at (x, y) of ``width`` and ``height``, then resizes it to ``size`` if given."""
+
+    def __init__(self, x, y, width, height, size=None, interpolation=None):
+        super().__init__()
+        self._rect = (x, y, width, height)
+        self._size = None if size is None else _wh(size, "CropResize")
+        self._interp = 1 if interpolation is None else interpolation
+
+    def forward(self, x):
+        _image_rank(x, "CropResize", "(height, width, channels)")
+        return _per_image(x, lambda im: image.fixed_crop(im, *self._rect, size=self._size, interp=self._interp))
+
+
+class RandomResizedCrop(_Transform):
+    """Crops a random rectangle covering a fraction in ``scale`` of the image, with an aspect ratio (width/height)
+    drawn log-uniformly from ``ratio``, resized to ``size``; after 10 failed draws, the centre crop."""
+
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), interpolation=1):
+        super().__init__()
+        self._size = _wh(size, "RandomResizedCrop")
+        self._scale, self._ratio, self._interp = tuple(scale), tuple(ratio), interpolation
+
+    def forward(self, x):
+        _image_rank(x, "RandomResizedCrop", "(height, width, channels)")
+        return _per_image(x, lambda im: image.random_size_crop(im, self._size, self._scale, self._ratio,
+                                                               self._interp)[0])

@@ -100,27 +100,43 @@ class MXRecordIO:
     def read(self):
         """The next record (bytes), or None at the end of the file."""
         self._check(False)
-        out = []
+        return _read_record(self._f, self.uri)
+
+
+def _read_record(f, uri):
+    """The record at the position of the binary file ``f`` (bytes, its parts joined), or None at its end."""
+    out = []
+    while True:
+        head = f.read(8)
+        if not head and not out:
+            return None
+        if len(head) < 8:
+            raise ValueError("MXRecordIO: %s ends inside a record header at byte %d" % (uri, f.tell()))
+        magic, lrec = struct.unpack("<II", head)
+        if magic != _MAGIC:
+            raise ValueError("MXRecordIO: %s is not a RecordIO file or is corrupt: bad magic number 0x%08x at "
+                             "byte %d" % (uri, magic, f.tell() - 8))
+        cflag, length = lrec >> 29, lrec & _LEN_MASK
+        data = f.read(length + (-length % 4))
+        if len(data) < length:
+            raise ValueError("MXRecordIO: %s ends inside a record of %d bytes" % (uri, length))
+        if (cflag in (0, 1)) != (not out):
+            raise ValueError("MXRecordIO: %s is corrupt: continuation flag %d out of order at byte %d"
+                             % (uri, cflag, f.tell() - length - 8))
+        out.append(data[:length])
+        if cflag in (0, 3):
+            return _MAGIC_BYTES.join(out)
+
+
+def _record_offsets(uri):
+    """The byte offset of every record of the file ``uri`` (for files without an index)."""
+    offsets = []
+    with open(uri, "rb") as f:
         while True:
-            head = self._f.read(8)
-            if not head and not out:
-                return None
-            if len(head) < 8:
-                raise ValueError("MXRecordIO: %s ends inside a record header at byte %d" % (self.uri, self.tell()))
-            magic, lrec = struct.unpack("<II", head)
-            if magic != _MAGIC:
-                raise ValueError("MXRecordIO: %s is not a RecordIO file or is corrupt: bad magic number 0x%08x at "
-                                 "byte %d" % (self.uri, magic, self.tell() - 8))
-            cflag, length = lrec >> 29, lrec & _LEN_MASK
-            data = self._f.read(length + (-length % 4))
-            if len(data) < length:
-                raise ValueError("MXRecordIO: %s ends inside a record of %d bytes" % (self.uri, length))
-            if (cflag in (0, 1)) != (not out):
-                raise ValueError("MXRecordIO: %s is corrupt: continuation flag %d out of order at byte %d"
-                                 % (self.uri, cflag, self.tell() - length - 8))
-            out.append(data[:length])
-            if cflag in (0, 3):
-                return _MAGIC_BYTES.join(out)
+            pos = f.tell()
+            if _read_record(f, uri) is None:
+                return offsets
+            offsets.append(pos)
 
 
 class MXIndexedRecordIO(MXRecordIO):

@@ -346,3 +346,105 @@ def test_resize_batches_and_random_resized_crop():
         T.Resize((3, 2, 1))
     with pytest.raises(ValueError, match="Resize: the input must have shape"):
         T.Resize(3)(mx.nd.zeros((4, 4)))
+
+
+# ------------------------------------------------------------------------------------------------ ImageRecordIter
+
+def _rec_file(tmp_path, n=5, index=True):
+    """n PNG records of 6x8 images ((arange * (7 + i)) % 256), labels i % 3."""
+    rec = str(tmp_path / "e.rec")
+    w = mx.recordio.MXIndexedRecordIO(str(tmp_path / "e.idx"), rec, "w") if index else mx.recordio.MXRecordIO(rec, "w")
+    for i in range(n):
+        img = ((np.arange(6 * 8 * 3).reshape(6, 8, 3) * (7 + i)) % 256).astype(np.uint8)
+        s = mx.recordio.pack(mx.recordio.IRHeader(0, float(i % 3), i, 0), _encode(img, "PNG"))
+        w.write_idx(i, s) if index else w.write(s)
+    w.close()
+    return rec
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_image_record_iter_batches_match_mxnet(tmp_path, index):
+    rec = _rec_file(tmp_path, index=index)
+    kw = {"path_imgidx": str(tmp_path / "e.idx")} if index else {}
+    it = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 6, 8), batch_size=2, **kw)
+    assert [(d.name, d.shape) for d in it.provide_data] == [("data", (2, 3, 6, 8))]
+    assert [(d.name, d.shape) for d in it.provide_label] == [("softmax_label", (2,))]
+    batches = list(it)
+    # MXNet 1.9.1: records in file order, the last batch completed from the start (pad 1), raw pixel values
+    assert [b.label[0].asnumpy().tolist() for b in batches] == [[0, 1], [2, 0], [1, 0]]
+    assert [b.pad for b in batches] == [0, 0, 1]
+    assert [b.data[0].asnumpy()[:, 0, 0, 0:3].tolist() for b in batches] == [
+        [[0, 21, 42], [0, 24, 48]], [[0, 27, 54], [0, 30, 60]], [[0, 33, 66], [0, 21, 42]]]
+    assert batches[0].data[0].dtype == np.float32
+    it.reset()  # the record borrowed by the padded batch is skipped next epoch, as MXNet does
+    assert it.next().label[0].asnumpy().tolist() == [1, 2]
+
+
+def test_image_record_iter_crop_resize_normalise_grey(tmp_path):
+    rec = _rec_file(tmp_path)
+    b = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 4, 4), batch_size=2, mean_r=10, mean_g=20, mean_b=30,
+                              scale=0.5).next()
+    np.testing.assert_array_equal(b.data[0].asnumpy()[0, :, 0, :], [[100.0, 110.5, 121.0, 3.5],
+                                                                   [98.5, 109.0, -8.5, 2.0],
+                                                                   [97.0, 107.5, -10.0, 0.5]])
+    b = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 6, 8), batch_size=2, std_r=2, std_g=4, std_b=8,
+                              mean_r=1).next()
+    np.testing.assert_array_equal(b.data[0].asnumpy()[0, :, 0, 0], [-0.5, 1.75, 1.75])
+    b = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 4, 4), batch_size=2, resize=4).next()
+    np.testing.assert_allclose(b.data[0].asnumpy()[0, 0], [[48, 82, 115, 85], [108, 142, 175, 145],
+                                                           [175, 74, 107, 77], [100, 134, 167, 137]], atol=1)
+    b = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 10, 10), batch_size=2).next()  # scaled up, cropped
+    np.testing.assert_allclose(b.data[0].asnumpy()[0, 0, 0], [9, 22, 35, 48, 60, 73, 86, 99, 112, 125], atol=1)
+    b = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(1, 6, 8), batch_size=2).next()
+    assert b.data[0].shape == (2, 1, 6, 8)
+    np.testing.assert_array_equal(b.data[0].asnumpy()[0, 0, 0], [5, 26, 47, 68, 89, 110, 131, 152])
+
+
+def test_image_record_iter_options_and_errors(tmp_path):
+    rec = _rec_file(tmp_path)
+    it = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 6, 8), batch_size=2, round_batch=False,
+                               data_name="img", label_name="lab")
+    assert [d.name for d in it.provide_data + it.provide_label] == ["img", "lab"]
+    last = list(it)[-1]
+    assert last.pad == 1 and last.label[0].asnumpy()[0] == 1  # filler is zeros (MXNet 1.9.1 leaves garbage)
+    np.testing.assert_array_equal(last.data[0].asnumpy()[1], 0)
+    multi = tmp_path / "multi.rec"
+    with mx.recordio.MXRecordIO(str(multi), "w") as w:
+        for i in range(2):
+            w.write(mx.recordio.pack(mx.recordio.IRHeader(0, [i, 2 * i, 3 * i], i, 0),
+                                     _encode(np.zeros((6, 8, 3), np.uint8), "PNG")))
+    b = mx.io.ImageRecordIter(path_imgrec=str(multi), data_shape=(3, 6, 8), batch_size=2, label_width=2).next()
+    assert it.provide_label[0].shape == (2,) and b.label[0].asnumpy().tolist() == [[0, 0], [1, 2]]
+    seen = []
+    for epoch in range(2):
+        it = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 4, 6), batch_size=5, shuffle=True, seed=epoch,
+                                   rand_crop=True, rand_mirror=True)
+        b = it.next()
+        assert sorted(b.index.tolist()) == [0, 1, 2, 3, 4]
+        seen.append(b.index.tolist())
+        for row, rid in zip(b.data[0].asnumpy(), b.index):  # a crop of the image, maybe mirrored
+            img = ((np.arange(6 * 8 * 3).reshape(6, 8, 3) * (7 + int(rid))) % 256).astype(np.float32)
+            crops = [img[y:y + 4, x:x + 6].transpose(2, 0, 1) for y in range(3) for x in range(3)]
+            assert any(np.array_equal(row, c) or np.array_equal(row, c[:, :, ::-1]) for c in crops)
+    assert seen[0] != seen[1]
+    parts = [mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 6, 8), batch_size=1, num_parts=2, part_index=p)
+             for p in (0, 1)]
+    assert [[b.index[0] for b in p] for p in parts] == [[0, 1], [2, 3, 4]]
+    with pytest.raises(FileNotFoundError, match="path_imgrec .*nonexist.rec: no such file"):
+        mx.io.ImageRecordIter(path_imgrec=str(tmp_path / "nonexist.rec"), data_shape=(3, 6, 8), batch_size=2)
+    with pytest.raises(ValueError, match=r"data_shape must be \(channels 1, 3 or 4, height, width\), got \(6, 8\)"):
+        mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(6, 8), batch_size=2)
+    with pytest.raises(NotImplementedError, match="max_rotate_angle is not supported"):
+        mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 6, 8), batch_size=2, max_rotate_angle=10)
+    with pytest.raises(TypeError, match="unknown argument colour"):
+        mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 6, 8), batch_size=2, colour=1)
+    bad = tmp_path / "bad.rec"
+    bad.write_bytes(open(rec, "rb").read()[:40])  # cut inside the first record
+    with pytest.raises(ValueError, match="ends inside a record"):
+        mx.io.ImageRecordIter(path_imgrec=str(bad), data_shape=(3, 6, 8), batch_size=2)
+    img = tmp_path / "img.rec"
+    with mx.recordio.MXRecordIO(str(img), "w") as w:
+        w.write(mx.recordio.pack(mx.recordio.IRHeader(0, 0.0, 0, 0), b"not an image"))
+    it = mx.io.ImageRecordIter(path_imgrec=str(img), data_shape=(3, 6, 8), batch_size=1)
+    with pytest.raises(mx.MXNetError, match="imdecode: decoding failed"):
+        it.next()

@@ -4,6 +4,7 @@ Expected values were printed by MXNet 1.9.1 (its OpenCV 3.4.2) and are written h
 uint8 resizes in fixed point and mxc in floating point, so uint8 pixels may differ by 1 (atol=1 below).
 """
 import io
+import json
 import os
 import random
 import warnings
@@ -447,4 +448,185 @@ def test_image_record_iter_options_and_errors(tmp_path):
         w.write(mx.recordio.pack(mx.recordio.IRHeader(0, 0.0, 0, 0), b"not an image"))
     it = mx.io.ImageRecordIter(path_imgrec=str(img), data_shape=(3, 6, 8), batch_size=1)
     with pytest.raises(mx.MXNetError, match="imdecode: decoding failed"):
+        it.next()
+
+
+# ------------------------------------------------------------------------------------------------ colour
+
+_RGB = ((np.arange(2 * 3 * 3).reshape(2, 3, 3) * 37) % 256).astype(np.uint8)
+# MXNet 1.9.1's mx.nd.image.* with a fixed factor (min_factor == max_factor), on _RGB as uint8 and as float32
+_COLOUR = {
+    "bright": (lambda x: mx.nd.image.random_brightness(x, 1.5, 1.5),
+               [0, 55, 111, 166, 222, 255, 255, 4, 60, 115, 171, 226, 255, 255, 9, 64, 120, 175],
+               [0.0, 55.5, 111.0, 166.5, 222.0, 277.5, 333.0, 4.5, 60.0, 115.5, 171.0, 226.5, 282.0, 337.5, 9.0, 64.5,
+                120.0, 175.5]),
+    "contrast": (lambda x: mx.nd.image.random_contrast(x, 0.5, 0.5),
+                 [51, 69, 88, 106, 125, 143, 162, 52, 71, 89, 108, 126, 145, 163, 54, 72, 91, 109],
+                 [51.1075, 69.6075, 88.1075, 106.6075, 125.1075, 143.6075, 162.1075, 52.6075, 71.1075, 89.6075,
+                  108.1075, 126.6075, 145.1075, 163.6075, 54.1075, 72.6075, 91.1075, 109.6075]),
+    "hue": (lambda x: mx.nd.image.random_hue(x, 0.3, 0.3),
+            [74, 0, 51, 185, 111, 162, 83, 222, 2, 151, 77, 128, 5, 225, 218, 117, 43, 94],
+            [74.0, 0.0, 51.8, 185.0, 111.0, 162.8, 83.8, 222.0, 3.0, 151.0, 77.0, 128.8, 6.0, 225.0, 218.2, 117.0,
+             43.0, 94.8]),
+    "light": (lambda x: mx.nd.image.adjust_lighting(x, alpha=(0.1, 0.2, 0.3)),
+              [0, 33, 70, 108, 144, 181, 219, 0, 36, 74, 110, 147, 185, 221, 2, 40, 76, 113],
+              [-2.319716, 33.494228, 70.241928, 108.680283, 144.494232, 181.241928, 219.680283, -0.505773, 36.241932,
+               74.680283, 110.494225, 147.241928, 185.680283, 221.494232, 2.241932, 40.680283, 76.494225,
+               113.241928]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_COLOUR))
+def test_colour_operators_match_mxnet(name):
+    fn, want_u8, want_f32 = _COLOUR[name]
+    u8 = fn(mx.nd.array(_RGB, dtype="uint8"))
+    assert u8.dtype == np.uint8
+    # uint8 is truncated like MXNet's; its hue differs by 1 where MXNet's float32 rounding lands just below
+    np.testing.assert_allclose(u8.asnumpy().ravel(), want_u8, atol=1 if name == "hue" else 0)
+    f = fn(mx.nd.array(_RGB, dtype="float32"))
+    np.testing.assert_allclose(f.asnumpy().ravel(), want_f32, rtol=1e-5, atol=1e-4)
+
+
+def test_saturation_blends_with_the_luma():
+    x = _RGB.astype(np.float32)
+    grey = x @ np.array([0.299, 0.587, 0.114], np.float32)
+    out = mx.nd.image.random_saturation(mx.nd.array(x), 0.5, 0.5).asnumpy()
+    np.testing.assert_allclose(out, 0.5 * x + 0.5 * grey[..., None], rtol=1e-6)
+    np.testing.assert_allclose(mx.nd.image.random_saturation(mx.nd.array(x), 0, 0).asnumpy(),
+                               np.repeat(grey[..., None], 3, axis=-1), rtol=1e-6)
+
+
+def test_colour_transforms():
+    np.random.seed(3)
+    x = mx.nd.array(_RGB, dtype="float32")
+    for t in (T.RandomBrightness(0), T.RandomContrast(0), T.RandomSaturation(0), T.RandomHue(0),
+              T.RandomColorJitter(), T.RandomLighting(0), T.RandomApply(T.RandomBrightness(0.5), p=0)):
+        np.testing.assert_allclose(t(x).asnumpy(), _RGB, atol=1e-3)
+    factors = set()
+    for _ in range(10):
+        ratio = T.RandomBrightness(0.5)(x).asnumpy().ravel()[1:] / _RGB.ravel()[1:]
+        assert np.allclose(ratio, ratio[0]) and 0.5 <= ratio[0] <= 1.5
+        factors.add(round(float(ratio[0]), 4))
+        jit = T.RandomColorJitter(brightness=0.3)(x).asnumpy().ravel()[1:] / _RGB.ravel()[1:]
+        assert np.allclose(jit, jit[0]) and 0.7 <= jit[0] <= 1.3
+        applied = T.RandomApply(T.RandomBrightness(0.5), p=1)(x).asnumpy().ravel()[1:] / _RGB.ravel()[1:]
+        assert np.allclose(applied, applied[0])
+        hue = T.RandomHue(0.5)(x).asnumpy()  # a hue rotation keeps each pixel's max and min channel
+        np.testing.assert_allclose(np.sort(hue, -1)[..., [0, 2]], np.sort(_RGB, -1)[..., [0, 2]], atol=1e-3)
+    assert len(factors) == 10
+    out = T.RandomColorJitter(0.2, 0.2, 0.2, 0.1)(mx.nd.array(_RGB, dtype="uint8"))
+    assert out.shape == (2, 3, 3) and out.dtype == np.uint8
+    with pytest.raises(ValueError, match=r"image.random_brightness: the input must be RGB images \(H, W, 3\)"):
+        T.RandomBrightness(0.1)(mx.nd.zeros((3, 4, 4)))
+    with pytest.raises(ValueError, match="RandomContrast: the jitter must be non-negative"):
+        T.RandomContrast(-1)
+    with pytest.raises(ValueError, match="adjust_lighting: alpha must have 3 values"):
+        mx.nd.image.adjust_lighting(x, alpha=(1, 2))
+
+
+# ------------------------------------------------------------------------------------------------ augmenters
+
+_EIGVAL = np.array([55.46, 4.794, 1.148])
+_EIGVEC = np.array([[-0.5675, 0.7192, 0.4009], [-0.5808, -0.0045, -0.814], [-0.5836, -0.6948, 0.4203]])
+# MXNet 1.9.1's augmenters on the 4x5 image below after random.seed(5) and np.random.seed(5) (they draw from
+# Python's random, lighting from NumPy's): output shape and the first 9 values
+_AUGS = {
+    "bright": (lambda: mx.image.BrightnessJitterAug(0.3), (4, 5, 3),
+               [0.0, 39.728, 79.457, 119.185, 158.914, 198.642, 238.37, 3.221, 42.95]),
+    "contrast": (lambda: mx.image.ContrastJitterAug(0.3), (4, 5, 3),
+                 [-8.772, 30.956, 70.685, 110.413, 150.142, 189.87, 229.598, -5.551, 34.177]),
+    "sat": (lambda: mx.image.SaturationJitterAug(0.3), (4, 5, 3),
+            [-2.224, 37.505, 77.233, 108.776, 148.505, 188.233, 233.01, -2.14, 37.589]),
+    "hue": (lambda: mx.image.HueJitterAug(0.3), (4, 5, 3),
+            [-4.803, 42.084, 60.413, 106.274, 153.101, 171.125, 222.23, -9.076, 101.75]),
+    "light": (lambda: mx.image.LightingAug(0.1, _EIGVAL, _EIGVEC), (4, 5, 3),
+              [-1.391, 35.352, 72.799, 109.609, 146.352, 183.799, 220.609, 1.352, 38.799]),
+    "gray": (lambda: mx.image.RandomGrayAug(1.0), (4, 5, 3),
+             [31.82, 31.82, 31.82, 142.82, 142.82, 142.82, 51.58, 51.58, 51.58]),
+    "flip": (lambda: mx.image.HorizontalFlipAug(1.0), (4, 5, 3), [188, 225, 6, 77, 114, 151, 222, 3, 40]),
+    "norm": (lambda: mx.image.ColorNormalizeAug(np.array([1, 2, 3.]), np.array([2, 4, 8.])), (4, 5, 3),
+             [-0.5, 8.75, 8.875, 55.0, 36.5, 22.75, 110.5, 0.25, 4.625]),
+    "rcrop": (lambda: mx.image.RandomCropAug((3, 2), 1), (2, 3, 3), [9, 46, 83, 120, 157, 194, 231, 12, 49]),
+    "rsized": (lambda: mx.image.RandomSizedCropAug((3, 2), 0.3, (0.5, 2), 1), (2, 3, 3),
+               [90.75, 127.75, 143.417, 19.75, 56.75, 93.75, 162.083, 71.083, 108.083]),
+    "ccrop": (lambda: mx.image.CenterCropAug((3, 2), 1), (2, 3, 3), [154, 191, 228, 9, 46, 83, 120, 157, 194]),
+    "resize": (lambda: mx.image.ResizeAug(3, 1), (3, 3, 3),
+               [44.167, 81.167, 118.167, 186.5, 10.167, 47.167, 158.167, 166.722, 61.5]),
+    "force": (lambda: mx.image.ForceResizeAug((3, 2), 1), (2, 3, 3),
+              [58.5, 95.5, 132.5, 115.5, 24.5, 61.5, 172.5, 124.167, 75.833]),
+    "jitter": (lambda: mx.image.ColorJitterAug(0.3, 0.3, 0.3), (4, 5, 3),
+               [-34.916, 28.195, 91.306, 114.699, 177.81, 240.921, 328.527, -45.022, 18.089]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_AUGS))
+def test_augmenters_match_mxnet_draw_for_draw(name):
+    make, shape, head = _AUGS[name]
+    img = ((np.arange(4 * 5 * 3).reshape(4, 5, 3) * 37) % 256).astype(np.float32)
+    random.seed(5)
+    np.random.seed(5)
+    out = make()(mx.nd.array(img))
+    assert out.shape == shape
+    np.testing.assert_allclose(out.asnumpy().ravel()[:9], head, atol=2e-3)
+
+
+def test_create_augmenter_lists_as_mxnet():
+    augs = mx.image.CreateAugmenter((3, 4, 4), resize=5, rand_crop=True, rand_mirror=True, mean=True, std=True,
+                                    brightness=0.1, contrast=0.1, saturation=0.1, hue=0.1, pca_noise=0.1,
+                                    rand_gray=0.2)
+    assert [type(a).__name__ for a in augs] == [
+        "ResizeAug", "RandomCropAug", "HorizontalFlipAug", "CastAug", "ColorJitterAug", "HueJitterAug", "LightingAug",
+        "RandomGrayAug", "ColorNormalizeAug"]
+    assert augs[0].dumps() == '["resizeaug", {"size": 5, "interp": 2}]'
+    assert augs[4].dumps() == ["colorjitteraug", ['["brightnessjitteraug", {"brightness": 0.1}]',
+                                                  '["contrastjitteraug", {"contrast": 0.1}]',
+                                                  '["saturationjitteraug", {"saturation": 0.1}]']]
+    np.testing.assert_allclose(json.loads(augs[-1].dumps())[1]["mean"], [123.68, 116.28, 103.53])
+    assert [type(a).__name__ for a in mx.image.CreateAugmenter((3, 4, 4))] == ["CenterCropAug", "CastAug"]
+    assert [a.dumps() for a in mx.image.CreateAugmenter((3, 4, 4), rand_resize=True, rand_crop=True)][0] == \
+        '["randomsizedcropaug", {"size": [4, 4], "area": 0.08, "ratio": [0.75, 1.3333333333333333], "interp": 2}]'
+    with pytest.raises(ValueError, match="rand_resize needs rand_crop"):
+        mx.image.CreateAugmenter((3, 4, 4), rand_resize=True)
+
+
+def test_image_iter_matches_mxnet(tmp_path):
+    rec = _rec_file(tmp_path)
+    it = mx.image.ImageIter(2, (3, 6, 8), path_imgrec=rec, path_imgidx=str(tmp_path / "e.idx"))
+    assert [(d.name, d.shape) for d in it.provide_data + it.provide_label] == [("data", (2, 3, 6, 8)),
+                                                                               ("softmax_label", (2,))]
+    batches = list(it)
+    assert [b.label[0].asnumpy().tolist() for b in batches] == [[0, 1], [2, 0], [1, 0]]
+    assert [b.pad for b in batches] == [0, 0, 1]
+    assert [b.data[0].asnumpy()[:, :, 0, 1].tolist() for b in batches] == [
+        [[21, 28, 35], [24, 32, 40]], [[27, 36, 45], [30, 40, 50]], [[33, 44, 55], [21, 28, 35]]]
+    assert len(list(mx.image.ImageIter(2, (3, 6, 8), path_imgrec=rec, last_batch_handle="discard"))) == 2
+    it = mx.image.ImageIter(2, (3, 6, 8), path_imgrec=rec, last_batch_handle="roll_over")
+    assert [b.label[0].asnumpy().tolist() for b in it] == [[0, 1], [2, 0]]
+    it.reset()
+    assert [b.label[0].asnumpy().tolist() for b in it] == [[1, 0], [1, 2], [0, 1]]
+    b = mx.image.ImageIter(2, (3, 4, 4), path_imgrec=rec, aug_list=mx.image.CreateAugmenter((3, 4, 4), resize=4)).next()
+    np.testing.assert_allclose(b.data[0].asnumpy()[0, 0], [[46, 80, 121, 78], [100, 154, 195, 152],
+                                                           [191, 61, 104, 61], [96, 137, 178, 135]], atol=1)
+
+
+def test_image_iter_from_lists_and_errors(tmp_path):
+    for i in range(3):
+        Image.fromarray(np.full((5, 6, 3), 10 * i, np.uint8)).save(str(tmp_path / ("%d.png" % i)))
+    (tmp_path / "a.lst").write_text("0\t2.0\t0.png\n1\t1.0\t1.png\n2\t0.0\t2.png\n")
+    it = mx.image.ImageIter(3, (3, 4, 4), path_imglist=str(tmp_path / "a.lst"), path_root=str(tmp_path))
+    b = it.next()
+    assert b.label[0].asnumpy().tolist() == [2, 1, 0] and b.pad == 0
+    np.testing.assert_array_equal(b.data[0].asnumpy()[:, 0, 0, 0], [0, 10, 20])
+    with pytest.raises(StopIteration):
+        it.next()
+    it = mx.image.ImageIter(2, (1, 4, 4), imglist=[[[1, 2], "2.png"], [[3, 4], "0.png"]], path_root=str(tmp_path),
+                            label_width=2, shuffle=True)
+    b = it.next()
+    assert b.data[0].shape == (2, 1, 4, 4) and sorted(b.label[0].asnumpy().tolist()) == [[1, 2], [3, 4]]
+    with pytest.raises(ValueError, match="exactly one of path_imgrec, path_imglist and imglist"):
+        mx.image.ImageIter(2, (3, 4, 4))
+    with pytest.raises(ValueError, match="last_batch_handle must be"):
+        mx.image.ImageIter(2, (3, 4, 4), imglist=[[0, "0.png"]], last_batch_handle="keep")
+    it = mx.image.ImageIter(1, (3, 4, 4), imglist=[[0, "0.png"]], path_root=str(tmp_path), aug_list=[])
+    with pytest.raises(ValueError, match=r"the augmented image has shape \(5, 6, 3\), data_shape \(3, 4, 4\)"):
         it.next()

@@ -13,7 +13,8 @@ from ...block import Block
 from ...nn import Sequential
 
 __all__ = ["Compose", "Cast", "ToTensor", "Normalize", "RandomFlipLeftRight", "RandomFlipTopBottom", "CenterCrop",
-           "Resize", "CropResize", "RandomResizedCrop"]
+           "Resize", "CropResize", "RandomResizedCrop", "RandomBrightness", "RandomContrast", "RandomSaturation",
+           "RandomHue", "RandomColorJitter", "RandomLighting", "RandomApply"]
 
 
 class Compose(Sequential):
@@ -201,3 +202,89 @@ class RandomResizedCrop(_Transform):
         _image_rank(x, "RandomResizedCrop", "(height, width, channels)")
         return _per_image(x, lambda im: image.random_size_crop(im, self._size, self._scale, self._ratio,
                                                                self._interp)[0])
+
+
+def _jitter_range(value, who):
+    if value < 0:
+        raise ValueError("%s: the jitter must be non-negative, got %s" % (who, value))
+    return max(0.0, 1.0 - value), 1.0 + value
+
+
+class RandomBrightness(_Transform):
+    """Multiplies (H, W, 3) RGB images by a factor drawn from [max(0, 1 - brightness), 1 + brightness]."""
+
+    def __init__(self, brightness):
+        super().__init__()
+        self._range = _jitter_range(brightness, "RandomBrightness")
+
+    def forward(self, x):
+        return nd.image.random_brightness(x, *self._range)
+
+
+class RandomContrast(_Transform):
+    """Blends each image with its mean grey value, factor from [max(0, 1 - contrast), 1 + contrast]."""
+
+    def __init__(self, contrast):
+        super().__init__()
+        self._range = _jitter_range(contrast, "RandomContrast")
+
+    def forward(self, x):
+        return nd.image.random_contrast(x, *self._range)
+
+
+class RandomSaturation(_Transform):
+    """Blends each pixel with its grey value, factor from [max(0, 1 - saturation), 1 + saturation]."""
+
+    def __init__(self, saturation):
+        super().__init__()
+        self._range = _jitter_range(saturation, "RandomSaturation")
+
+    def forward(self, x):
+        return nd.image.random_saturation(x, *self._range)
+
+
+class RandomHue(_Transform):
+    """Rotates the hue by a fraction of a turn drawn from [-hue, hue]."""
+
+    def __init__(self, hue):
+        super().__init__()
+        self._hue = hue
+
+    def forward(self, x):
+        return nd.image.random_hue(x, -self._hue, self._hue)
+
+
+class RandomColorJitter(_Transform):
+    """Random brightness, contrast, saturation and hue changes in a random order."""
+
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        super().__init__()
+        self._args = (brightness, contrast, saturation, hue)
+
+    def forward(self, x):
+        return nd.image.random_color_jitter(x, *self._args)
+
+
+class RandomLighting(_Transform):
+    """AlexNet's PCA lighting noise: adds ImageNet's RGB principal components weighted by normal(0, alpha)."""
+
+    def __init__(self, alpha):
+        super().__init__()
+        self._alpha = alpha
+
+    def forward(self, x):
+        return nd.image.random_lighting(x, self._alpha)
+
+
+class RandomApply(Sequential):
+    """Applies ``transforms`` (a Block, e.g. a Compose) with probability ``p``."""
+
+    def __init__(self, transforms, p=0.5):
+        super().__init__()
+        self.transforms = transforms
+        self.p = p
+
+    def forward(self, x, *args):
+        if self.p < np.random.random_sample():
+            return x if not args else (x,) + args
+        return self.transforms(x, *args)

@@ -210,37 +210,39 @@ def _jitter_range(value, who):
     return max(0.0, 1.0 - value), 1.0 + value
 
 
-class RandomBrightness(_Transform):
+class _ColourJitter(_Transform):
+    _op = None  # the mx.nd.image operator, given a factor range
+
+    def __init__(self, value):
+        super().__init__()
+        self._range = _jitter_range(value, type(self).__name__)
+
+    def forward(self, x):
+        return getattr(nd.image, self._op)(x, *self._range)
+
+
+class RandomBrightness(_ColourJitter):
     """Multiplies (H, W, 3) RGB images by a factor drawn from [max(0, 1 - brightness), 1 + brightness]."""
+    _op = "random_brightness"
 
     def __init__(self, brightness):
-        super().__init__()
-        self._range = _jitter_range(brightness, "RandomBrightness")
-
-    def forward(self, x):
-        return nd.image.random_brightness(x, *self._range)
+        super().__init__(brightness)
 
 
-class RandomContrast(_Transform):
+class RandomContrast(_ColourJitter):
     """Blends each image with its mean grey value, factor from [max(0, 1 - contrast), 1 + contrast]."""
+    _op = "random_contrast"
 
     def __init__(self, contrast):
-        super().__init__()
-        self._range = _jitter_range(contrast, "RandomContrast")
-
-    def forward(self, x):
-        return nd.image.random_contrast(x, *self._range)
+        super().__init__(contrast)
 
 
-class RandomSaturation(_Transform):
+class RandomSaturation(_ColourJitter):
     """Blends each pixel with its grey value, factor from [max(0, 1 - saturation), 1 + saturation]."""
+    _op = "random_saturation"
 
     def __init__(self, saturation):
-        super().__init__()
-        self._range = _jitter_range(saturation, "RandomSaturation")
-
-    def forward(self, x):
-        return nd.image.random_saturation(x, *self._range)
+        super().__init__(saturation)
 
 
 class RandomHue(_Transform):

@@ -250,11 +250,16 @@ def unpack_img(s, iscolor=-1):
 def pack_img(header, img, quality=95, img_fmt=".jpg"):
     """An image record of ``img`` (uint8 NumPy array, BGR order as MXNet and OpenCV, or grey (H, W)) encoded as
     ``img_fmt`` ('.jpg' with ``quality``, or '.png' with ``quality`` as the compression level 0-9)."""
-    from .image import _pil
     img = np.asarray(img)
     if img.dtype != np.uint8 or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 3)):
         raise ValueError("pack_img: img must be a uint8 array (H, W), (H, W, 1) or (H, W, 3), got %s %s"
                          % (img.dtype, img.shape))
+    return pack(header, _encode(img, quality, img_fmt))
+
+
+def _encode(img, quality, img_fmt):
+    """uint8 (H, W) grey or (H, W, 3) BGR image to JPEG or PNG bytes."""
+    from .image import _pil
     if img.ndim == 3:
         img = img[:, :, 0] if img.shape[2] == 1 else img[:, :, ::-1]
     fmt = img_fmt.lower().lstrip(".")
@@ -266,4 +271,4 @@ def pack_img(header, img, quality=95, img_fmt=".jpg"):
         im.save(buf, format="PNG", compress_level=int(quality) if 0 <= quality <= 9 else 3)
     else:
         raise ValueError("pack_img: img_fmt must be '.jpg' or '.png', got %r" % (img_fmt,))
-    return pack(header, buf.getvalue())
+    return buf.getvalue()

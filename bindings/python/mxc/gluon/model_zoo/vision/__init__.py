@@ -9,17 +9,16 @@ from .squeezenet import *  # noqa: F401,F403
 from .mobilenet import *  # noqa: F401,F403
 from .densenet import *  # noqa: F401,F403
 from .inception import *  # noqa: F401,F403
-from . import resnet, vgg, squeezenet, mobilenet, densenet
-
-_MODELS = {}
-_MODELS.update(('resnet%d_v%d' % (n, v), getattr(resnet, 'resnet%d_v%d' % (n, v)))
-               for v in (1, 2) for n in (18, 34, 50, 101, 152))
-_MODELS.update(('vgg%d%s' % (n, bn), getattr(vgg, 'vgg%d%s' % (n, bn))) for n in (11, 13, 16, 19) for bn in ('', '_bn'))
-_MODELS.update(('mobilenet%s' % m, getattr(mobilenet, 'mobilenet' + m.replace('.', '_'))) for m in ('1.0', '0.75', '0.5', '0.25'))
-_MODELS.update(('mobilenetv2_%s' % m, getattr(mobilenet, 'mobilenet_v2_' + m.replace('.', '_'))) for m in ('1.0', '0.75', '0.5', '0.25'))
-_MODELS.update(('densenet%d' % n, getattr(densenet, 'densenet%d' % n)) for n in (121, 161, 169, 201))
-_MODELS.update({'alexnet': alexnet, 'inceptionv3': inception_v3, 'squeezenet1.0': squeezenet1_0, 'squeezenet1.1': squeezenet1_1})  # noqa: F405
-
+_WIDTHS = ('1.0', '0.75', '0.5', '0.25')
+# The names of MXNet's model store (also its pretrained files' names); each constructor is the name with '.' as '_'
+# (and mobilenet_v2_, inception_v3).
+_NAMES = (['resnet%d_v%d' % (n, v) for v in (1, 2) for n in (18, 34, 50, 101, 152)]
+          + ['vgg%d%s' % (n, bn) for n in (11, 13, 16, 19) for bn in ('', '_bn')]
+          + ['mobilenet' + m for m in _WIDTHS] + ['mobilenetv2_' + m for m in _WIDTHS]
+          + ['densenet%d' % n for n in (121, 161, 169, 201)]
+          + ['alexnet', 'inceptionv3', 'squeezenet1.0', 'squeezenet1.1'])
+_MODELS = {n: globals()[n.replace('v2_', '_v2_').replace('inceptionv3', 'inception_v3').replace('.', '_')]
+           for n in _NAMES}
 
 def get_model(name, **kwargs):
     """The model ``name`` (as MXNet's ``get_model``: 'resnet18_v1', 'vgg16_bn', 'mobilenet0.25', 'squeezenet1.1',

@@ -5,7 +5,7 @@ from ... import nn
 from ...block import HybridBlock
 from .. import model_store
 
-__all__ = ["MobileNet", "MobileNetV2", "RELU6", "LinearBottleneck", "get_mobilenet", "get_mobilenet_v2",
+__all__ = ["MobileNet", "MobileNetV2", "get_mobilenet", "get_mobilenet_v2",
            "mobilenet1_0", "mobilenet0_75", "mobilenet0_5", "mobilenet0_25",
            "mobilenet_v2_1_0", "mobilenet_v2_0_75", "mobilenet_v2_0_5", "mobilenet_v2_0_25"]
 

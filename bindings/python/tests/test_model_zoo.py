@@ -309,6 +309,20 @@ def test_constructors_and_options():
     assert net.prefix == "mine_" and "mine_conv0_weight" in net.collect_params()
 
 
+def test_vgg_initializers_as_mxnet():
+    # MXNet 1.9.1's VGG sets its own initializers (its Parameters' init): Xavier(rnd_type='gaussian',
+    # factor_type='out', magnitude=2) for the convolutions and 'normal' (sigma 0.01) for the Dense layers; the
+    # net's initialize(init) applies to the others (the biases keep their 'zeros').
+    net = vision.vgg11(classes=10)
+    net.initialize(mx.init.Constant(0.5))
+    net(_input(32))
+    conv, dense = net.features[13].weight.data().asnumpy(), net.features[21].weight.data().asnumpy()
+    assert conv.shape == (512, 512, 3, 3) and dense.shape == (4096, 512)
+    assert abs(conv.std() / np.sqrt(2.0 / (512 * 9)) - 1) < 0.02 and abs(conv.mean()) < 1e-3
+    assert abs(dense.std() / 0.01 - 1) < 0.02
+    assert (net.features[0].bias.data().asnumpy() == 0).all()
+
+
 def test_concurrent_containers():
     a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
     for cls in (Concurrent, HybridConcurrent):

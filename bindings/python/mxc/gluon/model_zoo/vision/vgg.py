@@ -1,6 +1,7 @@
 """VGG (Simonyan and Zisserman 2014), with and without BatchNorm, and AlexNet (Krizhevsky et al. 2012), with MXNet
 1.9.1's parameter names: ``features`` (convolutions, pooling, and the two hidden Dense layers with dropout) and
 ``output``."""
+from .... import initializer
 from ... import nn
 from ...block import HybridBlock
 from .. import model_store
@@ -16,14 +17,15 @@ class _Classifier(HybridBlock):
         return self.output(self.features(x))
 
 
-def _hidden_dense(seq):
+def _hidden_dense(seq, init=None):
     for _ in range(2):
-        seq.add(nn.Dense(4096, activation='relu'), nn.Dropout(rate=0.5))
+        seq.add(nn.Dense(4096, activation='relu', weight_initializer=init), nn.Dropout(rate=0.5))
 
 
 class VGG(_Classifier):
     """VGG: stage ``i`` has ``layers[i]`` 3x3 convolutions of ``filters[i]`` channels (each followed by BatchNorm
-    when ``batch_norm``) and ReLU, then 2x2 max pooling; then two Dense(4096) layers with dropout."""
+    when ``batch_norm``) and ReLU, then 2x2 max pooling; then two Dense(4096) layers with dropout. As MXNet, the
+    convolutions are initialized by Xavier (gaussian, fan out, magnitude 2) and the Dense layers by 'normal'."""
 
     def __init__(self, layers, filters, classes=1000, batch_norm=False, **kwargs):
         super().__init__(**kwargs)
@@ -34,13 +36,14 @@ class VGG(_Classifier):
             self.features = nn.HybridSequential(prefix='')
             for count, width in zip(layers, filters):
                 for _ in range(count):
-                    self.features.add(nn.Conv2D(width, 3, padding=1))
+                    self.features.add(nn.Conv2D(width, 3, padding=1, weight_initializer=initializer.Xavier(
+                        rnd_type='gaussian', factor_type='out', magnitude=2)))
                     if batch_norm:
                         self.features.add(nn.BatchNorm())
                     self.features.add(nn.Activation('relu'))
                 self.features.add(nn.MaxPool2D(strides=2))
-            _hidden_dense(self.features)
-            self.output = nn.Dense(classes)
+            _hidden_dense(self.features, 'normal')
+            self.output = nn.Dense(classes, weight_initializer='normal')
 
 
 _SPEC = {11: [1, 1, 2, 2, 2], 13: [2, 2, 2, 2, 2], 16: [2, 2, 3, 3, 3], 19: [2, 2, 4, 4, 4]}

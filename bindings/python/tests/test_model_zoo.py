@@ -251,6 +251,8 @@ def test_pretrained_reads_the_cache_file(tmp_path):
     # the other entry points find the same file
     net = vision.resnet18_v1(classes=10, pretrained=True, root=str(tmp_path))
     np.testing.assert_allclose(net(x).asnumpy()[0], FORWARD["resnet18_v1"], rtol=1e-4, atol=1e-5)
+    model_store.purge(str(tmp_path))
+    assert not list(tmp_path.glob("*.params"))
 
 
 def test_pretrained_missing_file_says_where_to_put_it(tmp_path):

@@ -177,12 +177,12 @@ class Block:
         result = ParameterDict(self._params.prefix)
         rx = re.compile(select) if select is not None else None
         todo = [self]
-        while todo:
-            blk = todo.pop(0)
+        while todo:  # depth first, a block's own parameters before its children's (MXNet's order)
+            blk = todo.pop()
             for pname, p in blk._own_params().items():
                 if rx is None or rx.match(pname):
                     result._items.setdefault(pname, p)
-            todo.extend(blk._kids.values())
+            todo.extend(reversed(blk._kids.values()))
         return result
 
     def _keyed_params(self, path=""):

@@ -169,6 +169,10 @@ void Im2Col(const T *x, const ConvGeom &g, int64_t n0, int64_t nb, int64_t c0, T
     const int64_t c = r / khw, i = (r / g.kw) % g.kh, j = r % g.kw;
     const T *xp = x + ((n0 + n) * g.C + c0 + c) * g.HW();
     T *dst = col + r * L + n * g.HoWo();
+    // Output columns [lo, hi) read inside the row (iw = ow * sw + off in [0, W)); the others are padding.
+    const int64_t off = j * g.dw - g.pw;
+    const int64_t lo = std::min(g.Wo, off >= 0 ? int64_t(0) : (-off + g.sw - 1) / g.sw);
+    const int64_t hi = off > g.W - 1 ? lo : std::max(lo, std::min(g.Wo, (g.W - 1 - off) / g.sw + 1));
     for (int64_t oh = 0; oh < g.Ho; ++oh) {
       const int64_t ih = oh * g.sh - g.ph + i * g.dh;
       T *drow = dst + oh * g.Wo;
@@ -177,15 +181,13 @@ void Im2Col(const T *x, const ConvGeom &g, int64_t n0, int64_t nb, int64_t c0, T
         continue;
       }
       const T *xrow = xp + ih * g.W;
-      const int64_t off = j * g.dw - g.pw;
-      if (g.sw == 1 && off >= 0 && off + g.Wo <= g.W) {
-        std::copy(xrow + off, xrow + off + g.Wo, drow);
+      std::fill(drow, drow + lo, T(0));
+      if (g.sw == 1) {
+        std::copy(xrow + lo + off, xrow + hi + off, drow + lo);
       } else {
-        for (int64_t ow = 0; ow < g.Wo; ++ow) {
-          const int64_t iw = ow * g.sw + off;
-          drow[ow] = (iw >= 0 && iw < g.W) ? xrow[iw] : T(0);
-        }
+        for (int64_t ow = lo; ow < hi; ++ow) drow[ow] = xrow[ow * g.sw + off];
       }
+      std::fill(drow + hi, drow + g.Wo, T(0));
     }
   });
 }

@@ -481,10 +481,7 @@ class HybridBlock(Block):
                                "once before calling export.")
         from .. import model
         layout, shapes = self._last_sig
-        try:  # without shapes, as MXNet's files; with them for blocks that need them (recurrent layers)
-            graph, _ = self._trace(layout, (None,) * len(shapes))
-        except (ValueError, MXNetError):
-            graph, _ = self._trace(layout, shapes)
+        graph, _ = self._trace(layout, (None,) * len(shapes))  # without shapes, as MXNet's files
         params = self.collect_params()
         blob = {"arg:" + nm: params[nm].data() for nm in graph.list_arguments() if nm in params}
         blob.update({"aux:" + nm: params[nm].data() for nm in graph.list_auxiliary_states() if nm in params})

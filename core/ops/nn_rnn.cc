@@ -110,16 +110,34 @@ struct CpuDev {
       for (int64_t j = 0; j < cols; ++j) acc[j] += src[r * cols + j];
     Assign(dst, req, acc.data(), cols);
   }
+  // The elementwise work of a step, in parallel over the batch, the mode a constant of the inner loops, which are
+  // vectorized (omp simd: the elements of a row are independent; the arrays do not overlap).
   void StepForward(const Dims &m, int64_t t, T *g, const T *hh, const T *hprev, const T *cprev, T *h, T *extra) {
-    ParallelForWork(m.N, m.GH() * 8, [&](int64_t n) {
-      for (int64_t j = 0; j < m.H; ++j) rnn::StepForwardAt<T, CpuMath>(m, t, n, j, g, hh, hprev, cprev, h, extra);
+    rnn::ByMode(m.mode, [&](auto mode) {
+      ParallelForWork(m.N, m.GH() * 8, [&](int64_t n) {
+        if (rnn::Masked(m, t, n)) {
+          for (int64_t j = 0; j < m.H; ++j) rnn::MaskedForwardAt(m, n, j, g, hprev, cprev, h, extra);
+          return;
+        }
+#pragma omp simd
+        for (int64_t j = 0; j < m.H; ++j)
+          rnn::StepForwardAt<decltype(mode)::value, T, CpuMath>(m, n, j, g, hh, hprev, cprev, h, extra);
+      });
     });
   }
   void StepBackward(const Dims &m, int64_t t, const T *dy, int64_t stride, const T *g, const T *, const T *hprev,
                     const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
-    ParallelForWork(m.N, m.GH() * 8, [&](int64_t n) {
-      for (int64_t j = 0; j < m.H; ++j)
-        rnn::StepBackwardAt<T, CpuMath>(m, t, n, j, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah);
+    rnn::ByMode(m.mode, [&](auto mode) {
+      ParallelForWork(m.N, m.GH() * 8, [&](int64_t n) {
+        if (rnn::Masked(m, t, n)) {
+          for (int64_t j = 0; j < m.H; ++j) rnn::MaskedBackwardAt(m, n, j, dax, dah);
+          return;
+        }
+#pragma omp simd
+        for (int64_t j = 0; j < m.H; ++j)
+          rnn::StepBackwardAt<decltype(mode)::value, T, CpuMath>(m, n, j, dy, stride, g, hprev, cprev, extra, dh,
+                                                                  dc, dax, dah);
+      });
     });
   }
   // out (T, N, stride) columns [0, H) from hs (T, N, H); zero past a sequence's length.

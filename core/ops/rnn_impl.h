@@ -21,7 +21,9 @@
 // for the weights' gradients and the input's.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #ifdef __CUDACC__
 #define MXC_RNN_HD __host__ __device__
@@ -39,8 +41,8 @@ struct Dims {
   int mode = kLstm;
   int64_t T = 0, N = 0, I = 0, H = 0, L = 0, D = 1, G = 4;
   double p = 0;               // dropout between layers
-  bool clip = false;          // lstm cell clipping
-  double clip_min = 0, clip_max = 0;
+  bool clip = false;          // lstm cell clipping to [clip_min, clip_max] (infinite bounds without)
+  double clip_min = -HUGE_VAL, clip_max = HUGE_VAL;
   bool clip_nan = false;
   const int32_t *lens = nullptr;  // (N,) on the kernels' device, or null
 
@@ -86,32 +88,49 @@ struct Dims {
 // ---------------------------------------------------------------------------------------------------------------
 MXC_RNN_HD inline bool Masked(const Dims &m, int64_t t, int64_t n) { return m.lens && t >= m.lens[n]; }
 
-// g: the step's gate pre-activations (N, G*H), input part with both biases' i2h one; turned into the activated
-// gates. hh: the recurrent part (N, G*H). Writes the new state h and extra (lstm: the cell; gru: hh's n part).
-template <typename T, typename M>
-MXC_RNN_HD inline void StepForwardAt(const Dims &m, int64_t t, int64_t n, int64_t j, T *g, const T *hh,
-                                     const T *hprev, const T *cprev, T *h, T *extra) {
+// Calls f(std::integral_constant<int, mode>()) with the mode as a constant, so that the per-element functions below
+// compile without branches on it (loops over j vectorize).
+template <typename F>
+MXC_RNN_HD inline void ByMode(int mode, F f) {
+  switch (mode) {
+    case kRnnRelu: f(std::integral_constant<int, kRnnRelu>()); break;
+    case kRnnTanh: f(std::integral_constant<int, kRnnTanh>()); break;
+    case kLstm: f(std::integral_constant<int, kLstm>()); break;
+    default: f(std::integral_constant<int, kGru>()); break;
+  }
+}
+
+// A step of a sequence past its length (Masked): the state passes through, the gates are zero.
+template <typename T>
+MXC_RNN_HD inline void MaskedForwardAt(const Dims &m, int64_t n, int64_t j, T *g, const T *hprev, const T *cprev,
+                                       T *h, T *extra) {
+  const int64_t H = m.H, i = n * H + j;
+  h[i] = hprev[i];
+  if (m.mode == kLstm) extra[i] = cprev[i];
+  if (m.mode == kGru) extra[i] = T(0);
+  for (int64_t q = 0; q < m.G; ++q) g[n * m.G * H + q * H + j] = T(0);
+}
+
+// g: the step's gate pre-activations (N, G*H) from the input projection (with the i2h bias), turned into the
+// activated gates; hh: the recurrent part (N, G*H) (with the h2h bias). Writes the new state h and extra (lstm: the
+// cell; gru: hh's n part, W_hn h + b_hn).
+template <int kMode, typename T, typename M>
+MXC_RNN_HD inline void StepForwardAt(const Dims &m, int64_t n, int64_t j, T *g, const T *hh, const T *hprev,
+                                     const T *cprev, T *h, T *extra) {
   const int64_t H = m.H, i = n * H + j;
   g += n * m.G * H;
   hh += n * m.G * H;
-  if (Masked(m, t, n)) {
-    h[i] = hprev[i];
-    if (m.mode == kLstm) extra[i] = cprev[i];
-    if (m.mode == kGru) extra[i] = T(0);
-    for (int64_t q = 0; q < m.G; ++q) g[q * H + j] = T(0);
-    return;
-  }
-  if (m.mode == kRnnRelu || m.mode == kRnnTanh) {
+  if (kMode == kRnnRelu || kMode == kRnnTanh) {
     const T a = g[j] + hh[j];
-    h[i] = g[j] = m.mode == kRnnRelu ? (a > T(0) ? a : T(0)) : M::Tanh(a);
-  } else if (m.mode == kLstm) {
+    h[i] = g[j] = kMode == kRnnRelu ? (a > T(0) ? a : T(0)) : M::Tanh(a);
+  } else if (kMode == kLstm) {
     const T ig = M::Sigmoid(g[j] + hh[j]), fg = M::Sigmoid(g[H + j] + hh[H + j]);
     const T gg = M::Tanh(g[2 * H + j] + hh[2 * H + j]), og = M::Sigmoid(g[3 * H + j] + hh[3 * H + j]);
+    // Clipped to [clip_min, clip_max] (infinite without clipping); selects only, so that the loop vectorizes.
+    const T lo = T(m.clip_min), hi = T(m.clip_max);
     T c = fg * cprev[i] + ig * gg;
-    if (m.clip) {
-      if (c != c) c = m.clip_nan ? T(m.clip_min) : c;
-      else c = c < T(m.clip_min) ? T(m.clip_min) : (c > T(m.clip_max) ? T(m.clip_max) : c);
-    }
+    c = c < lo ? lo : (c > hi ? hi : c);
+    c = m.clip_nan && c != c ? lo : c;
     g[j] = ig, g[H + j] = fg, g[2 * H + j] = gg, g[3 * H + j] = og;
     extra[i] = c;
     h[i] = og * M::Tanh(c);
@@ -124,28 +143,31 @@ MXC_RNN_HD inline void StepForwardAt(const Dims &m, int64_t t, int64_t n, int64_
   }
 }
 
+// The backward of a step past a sequence's length: the state's gradients pass through (dh, dc unchanged), the
+// output was a constant zero, the gates get no gradient.
+template <typename T>
+MXC_RNN_HD inline void MaskedBackwardAt(const Dims &m, int64_t n, int64_t j, T *dax, T *dah) {
+  for (int64_t q = 0; q < m.G; ++q) dax[n * m.G * m.H + q * m.H + j] = dah[n * m.G * m.H + q * m.H + j] = T(0);
+}
+
 // The gradients of one step: dy the output's (row stride `stride`), dh/dc (in) those of the state after the step,
 // (out) dh the part of the previous state's that does not go through W_h (the caller adds dah * W_h), dc the
 // previous cell's. dax/dah: the gradients of the gates' input and recurrent pre-activations (the same but for gru).
-template <typename T, typename M>
-MXC_RNN_HD inline void StepBackwardAt(const Dims &m, int64_t t, int64_t n, int64_t j, const T *dy, int64_t stride,
-                                      const T *g, const T *hprev, const T *cprev, const T *extra, T *dh, T *dc,
-                                      T *dax, T *dah) {
+template <int kMode, typename T, typename M>
+MXC_RNN_HD inline void StepBackwardAt(const Dims &m, int64_t n, int64_t j, const T *dy, int64_t stride, const T *g,
+                                      const T *hprev, const T *cprev, const T *extra, T *dh, T *dc, T *dax,
+                                      T *dah) {
   const int64_t H = m.H, i = n * H + j, row = n * m.G * H;
   g += row, dax += row, dah += row;
-  if (Masked(m, t, n)) {  // the state passed through; the output was a constant zero
-    for (int64_t q = 0; q < m.G; ++q) dax[q * H + j] = dah[q * H + j] = T(0);
-    return;
-  }
   const T dht = dh[i] + dy[n * stride + j];
-  if (m.mode == kRnnRelu || m.mode == kRnnTanh) {
+  if (kMode == kRnnRelu || kMode == kRnnTanh) {
     const T v = g[j];
-    dax[j] = m.mode == kRnnRelu ? (v > T(0) ? dht : T(0)) : dht * (T(1) - v * v);
+    dax[j] = kMode == kRnnRelu ? (v > T(0) ? dht : T(0)) : dht * (T(1) - v * v);
     dh[i] = T(0);
-  } else if (m.mode == kLstm) {
+  } else if (kMode == kLstm) {
     const T ig = g[j], fg = g[H + j], gg = g[2 * H + j], og = g[3 * H + j], c = extra[i], tc = M::Tanh(c);
     T dct = dc[i] + dht * og * (T(1) - tc * tc);
-    if (m.clip && !(c > T(m.clip_min) && c < T(m.clip_max))) dct = T(0);  // clipped: no gradient through it
+    dct = m.clip && !(c > T(m.clip_min) && c < T(m.clip_max)) ? T(0) : dct;  // clipped: no gradient through it
     dax[j] = dct * gg * ig * (T(1) - ig);
     dax[H + j] = dct * cprev[i] * fg * (T(1) - fg);
     dax[2 * H + j] = dct * ig * (T(1) - gg * gg);

@@ -389,8 +389,7 @@ class HybridBlock(Block):
             if not isinstance(a, nd.NDArray):
                 raise TypeError("%s (%s): a hybridized block takes NDArrays, got %s for input %d"
                                 % (self.name, type(self).__name__, type(a).__name__, i))
-        # The graph is traced with the inputs' shapes (layers such as LSTM unroll over the sequence length), one
-        # graph per signature.
+        # One graph per signature (the inputs' shapes: a traced graph may depend on them).
         sig = (layout, tuple(a.shape for a in flat))
         entry = self._cached.get(sig)
         if entry is None:

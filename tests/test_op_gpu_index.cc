@@ -161,6 +161,24 @@ std::vector<Case> Cases() {
   add({"UpSampling", {{"scale", "2"}, {"sample_type", "nearest"}, {"num_args", "1"}}, {{2, 3, 4, 5}}});
   add({"UpSampling", {{"scale", "3"}, {"sample_type", "nearest"}, {"num_args", "1"}}, {{1, 2, 3, 2}}, -1, 1, {},
        nullptr, false, kF64});
+  // The fused RNN: each mode, bidirectional and stacked, the final states, sequence lengths (0 and partial), LSTM
+  // clipping; _rnn_param_concat, which Gluon's recurrent layers feed it with.
+  auto rnn = [](const char *mode, int L, bool bi, Params extra = {}) {
+    Params p{{"mode", mode}, {"state_size", "3"}, {"num_layers", std::to_string(L)},
+             {"bidirectional", bi ? "true" : "false"}, {"state_outputs", "true"}};
+    p.insert(p.end(), extra.begin(), extra.end());
+    return p;
+  };
+  add({"RNN", rnn("lstm", 2, true), {{4, 2, 3}, {456}, {4, 2, 3}, {4, 2, 3}}});
+  add({"RNN", rnn("gru", 2, false), {{4, 2, 3}, {144}, {2, 2, 3}}, -1, 1, {}, nullptr, false, kF64});
+  add({"RNN", rnn("rnn_tanh", 1, true), {{4, 2, 3}, {48}, {2, 2, 3}}});
+  add({"RNN", rnn("rnn_relu", 2, false), {{4, 2, 3}, {48}, {2, 2, 3}}, -1, 1, {}, nullptr, false, kF64});
+  add({"RNN", rnn("lstm", 1, true, {{"use_sequence_length", "true"}, {"lstm_state_clip_min", "-0.3"},
+                                    {"lstm_state_clip_max", "0.3"}}),
+       {{4, 3, 3}, {192}, {2, 3, 3}, {2, 3, 3}, {3}}, -1, 1, {4}, SetInput(4, {4, 0, 2})});
+  add({"RNN", rnn("gru", 1, true, {{"use_sequence_length", "true"}}), {{4, 3, 3}, {144}, {2, 3, 3}, {3}}, -1, 1,
+       {3}, SetInput(3, {1, 4, 3}, mxc::kInt32), false, kF64});
+  add({"_rnn_param_concat", {{"num_args", "2"}, {"dim", "0"}}, {{6}, {4}}});
   add({"rmsprop_update", {{"lr", "0.1"}}, {{10}, {10}, {10}}, 0.1, 1});
   add({"rmsprop_update", {{"lr", "0.05"}, {"wd", "0.1"}, {"clip_gradient", "0.3"}, {"clip_weights", "0.5"},
                           {"gamma1", "0.9"}, {"rescale_grad", "2"}},

@@ -1,7 +1,7 @@
 // RNN: MXNet's fused recurrent operator (rnn_relu, rnn_tanh, lstm, gru; stacked, optionally bidirectional, with
 // dropout between layers). The algorithm and the layouts are in rnn_impl.h; this file holds the parameters, the
 // inference and the CPU backend (GEMM from gemm.h, the gate math with fast_math.h's tanh/sigmoid).
-#include "rnn_impl.h"
+#include "rnn.h"
 
 #include <cstring>
 
@@ -11,21 +11,18 @@
 
 namespace mxc {
 namespace op {
-namespace {
+namespace rnn {
 
-using rnn::Dims;
-
-bool IsLstm(const OpParams &p) { return p.Get("mode").i == rnn::kLstm; }
+static bool IsLstm(const OpParams &p) { return p.Get("mode").i == kLstm; }
 int NumStateOutputs(const OpParams &p) { return p.Bool("state_outputs") ? (IsLstm(p) ? 2 : 1) : 0; }
 
-// The call's dimensions from the parameters and data's shape (T, N, I); validates the parameters.
-Dims GetDims(const OpParams &p, const TShape &data) {
+Dims DimsOf(const OpParams &p, const TShape &data) {
   const std::string &name = p.op()->name;
   MXC_CHECK(p.IsNone("projection_size"), ErrorKind::kValue, "operator ", name, ": projection_size=",
             p.RawString("projection_size"), " (the projected LSTM) is not supported; leave it None");
   Dims m;
   m.mode = static_cast<int>(p.Get("mode").i);
-  m.G = m.mode == rnn::kLstm ? 4 : (m.mode == rnn::kGru ? 3 : 1);
+  m.G = m.mode == kLstm ? 4 : (m.mode == kGru ? 3 : 1);
   m.H = p.Int("state_size");
   m.L = p.Int("num_layers");
   m.D = p.Bool("bidirectional") ? 2 : 1;
@@ -36,7 +33,7 @@ Dims GetDims(const OpParams &p, const TShape &data) {
   const bool has_min = !p.IsNone("lstm_state_clip_min"), has_max = !p.IsNone("lstm_state_clip_max");
   MXC_CHECK(has_min == has_max, ErrorKind::kValue, "operator ", name,
             ": lstm_state_clip_min and lstm_state_clip_max must be given together");
-  if (has_min && m.mode == rnn::kLstm) {
+  if (has_min && m.mode == kLstm) {
     m.clip = true;
     m.clip_min = p.Float("lstm_state_clip_min");
     m.clip_max = p.Float("lstm_state_clip_max");
@@ -51,11 +48,33 @@ Dims GetDims(const OpParams &p, const TShape &data) {
   return m;
 }
 
+std::vector<int32_t> LengthsOf(const OpParams &p, const TBlob &b, int64_t T) {
+  std::vector<int32_t> lens(b.Size());
+  MXC_TYPE_SWITCH(b.dtype, V, {
+    const V *v = b.ptr<V>();
+    for (size_t n = 0; n < lens.size(); ++n) {
+      const double x = static_cast<double>(v[n]);
+      MXC_CHECK(x >= 0 && x <= static_cast<double>(T), ErrorKind::kValue, "operator ", p.op()->name,
+                ": sequence_length[", n, "] = ", x, " is outside [0, ", T, "] (the sequence length of data)");
+      lens[n] = static_cast<int32_t>(x);
+    }
+  });
+  return lens;
+}
+
+}  // namespace rnn
+
+namespace {
+
+using rnn::Dims;
+using rnn::IsLstm;
+using rnn::NumStateOutputs;
+
 void RNNInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const Op *op = p.op();
   const TShape &d = (*in)[0];
   if (d.empty()) return;
-  const Dims m = GetDims(p, d);
+  const Dims m = rnn::DimsOf(p, d);
   const auto names = op->InputNames(p);
   const TShape state{m.L * m.D, m.N, m.H};
   ShapeAssign(&(*in)[1], TShape{m.NumParams()}, op, "parameters");
@@ -161,29 +180,14 @@ struct CpuDev {
   }
 };
 
-// sequence_length's values as int32, each checked to lie in [0, T].
-std::vector<int32_t> Lengths(const OpParams &p, const TBlob &b, int64_t T) {
-  std::vector<int32_t> lens(b.Size());
-  MXC_TYPE_SWITCH(b.dtype, V, {
-    const V *v = b.ptr<V>();
-    for (size_t n = 0; n < lens.size(); ++n) {
-      const double x = static_cast<double>(v[n]);
-      MXC_CHECK(x >= 0 && x <= static_cast<double>(T), ErrorKind::kValue, "operator ", p.op()->name,
-                ": sequence_length[", n, "] = ", x, " is outside [0, ", T, "] (the sequence length of data)");
-      lens[n] = static_cast<int32_t>(x);
-    }
-  });
-  return lens;
-}
-
 template <typename T>
 void RNNForwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &in, const std::vector<OpReq> &req,
                  const std::vector<TBlob> &out) {
-  Dims m = GetDims(p, in[0].shape);
+  Dims m = rnn::DimsOf(p, in[0].shape);
   const bool lstm = m.mode == rnn::kLstm;
   std::vector<int32_t> lens;
   if (p.Bool("use_sequence_length")) {
-    lens = Lengths(p, in.back(), m.T);
+    lens = rnn::LengthsOf(p, in.back(), m.T);
     m.lens = lens.data();
   }
   // Outputs with an add request are computed aside and added.
@@ -211,11 +215,11 @@ template <typename T>
 void RNNBackwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &og,
                   const std::vector<TBlob> &id, const std::vector<TBlob> &od, const std::vector<OpReq> &req,
                   const std::vector<TBlob> &ig) {
-  Dims m = GetDims(p, id[0].shape);
+  Dims m = rnn::DimsOf(p, id[0].shape);
   const bool lstm = m.mode == rnn::kLstm;
   std::vector<int32_t> lens;
   if (p.Bool("use_sequence_length")) {
-    lens = Lengths(p, id.back(), m.T);
+    lens = rnn::LengthsOf(p, id.back(), m.T);
     m.lens = lens.data();
     ZeroGrad(ig.back(), req.back());
   }

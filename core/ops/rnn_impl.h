@@ -89,9 +89,9 @@ struct Dims {
 MXC_RNN_HD inline bool Masked(const Dims &m, int64_t t, int64_t n) { return m.lens && t >= m.lens[n]; }
 
 // Calls f(std::integral_constant<int, mode>()) with the mode as a constant, so that the per-element functions below
-// compile without branches on it (loops over j vectorize).
+// compile without branches on it (loops over j vectorize). Host only.
 template <typename F>
-MXC_RNN_HD inline void ByMode(int mode, F f) {
+inline void ByMode(int mode, F f) {
   switch (mode) {
     case kRnnRelu: f(std::integral_constant<int, kRnnRelu>()); break;
     case kRnnTanh: f(std::integral_constant<int, kRnnTanh>()); break;

@@ -62,6 +62,7 @@ Dims CallDims(const OpContext &ctx, const OpParams &p, const Blobs &in, std::uni
   if (!p.Bool("use_sequence_length")) return m;
   const TBlob &b = in.back();
   std::vector<char> host(b.Size() * DTypeSize(b.dtype));
+  DeviceWait(ctx.dev);  // the lengths may come from earlier work on the stream
   DeviceCopy(Device::CPU(), host.data(), ctx.dev, b.dptr, host.size());
   TBlob hb = b;
   hb.dptr = host.data();

@@ -88,7 +88,8 @@ Ref Reference(const Cfg &c, const std::vector<double> &x, const std::vector<doub
             if (c.mode == "rnn_relu") nh[j] = std::max(a[j] + b[j], 0.0);
             if (c.mode == "rnn_tanh") nh[j] = std::tanh(a[j] + b[j]);
             if (c.mode == "lstm") {
-              double cc = Sig(a[H + j] + b[H + j]) * cell[j] + Sig(a[j] + b[j]) * std::tanh(a[2 * H + j] + b[2 * H + j]);
+              const double g = std::tanh(a[2 * H + j] + b[2 * H + j]);
+              double cc = Sig(a[H + j] + b[H + j]) * cell[j] + Sig(a[j] + b[j]) * g;
               if (c.clip) cc = std::min(std::max(cc, c.clip_min), c.clip_max);
               cell[j] = cc;
               nh[j] = Sig(a[3 * H + j] + b[3 * H + j]) * std::tanh(cc);

@@ -247,7 +247,11 @@ def test_hybridized_layers_are_one_rnn_node_for_every_length(tmp_path, layer, ns
     assert [nodes[nodes[i[0]]['inputs'][0][0]]['name'] for i in concat['inputs']][:3] == [
         net.prefix + 'l0_i2h_weight', net.prefix + 'l0_h2h_weight', net.prefix + 'r0_i2h_weight']
     node = nodes[ops.index('RNN')]
-    assert node['attrs']['state_outputs'] == 'True' and node['attrs']['num_layers'] == '2'
+    assert node['attrs'] == {  # every parameter, as strings, as MXNet 1.9.1 writes them
+        'bidirectional': 'True', 'lstm_state_clip_max': 'None', 'lstm_state_clip_min': 'None',
+        'lstm_state_clip_nan': 'False', 'mode': {rnn.LSTM: 'lstm', rnn.GRU: 'gru', rnn.RNN: 'rnn_relu'}[layer],
+        'num_layers': '2', 'p': '0', 'projection_size': 'None', 'state_outputs': 'True', 'state_size': '4',
+        'use_sequence_length': 'False'}
     assert [nodes[i[0]]['name'] for i in node['inputs']][2:] == ['data%d' % (k + 1) for k in range(nstates)]
     back = mx.gluon.SymbolBlock.imports(str(tmp_path / 'net-symbol.json'),
                                         ['data%d' % k for k in range(nstates + 1)], str(tmp_path / 'net-0000.params'))

@@ -18,7 +18,7 @@ class _RNNLayer(HybridBlock):
     _gates = 1
     _nstates = 1
 
-    _clip = {}  # LSTM: the operator's lstm_state_clip_* parameters
+    _clip = (None, None, False)  # LSTM: the operator's lstm_state_clip_min, _max, _nan
 
     def __init__(self, hidden_size, num_layers, layout, dropout, bidirectional, input_size, i2h_weight_initializer,
                  h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer, dtype, **kwargs):
@@ -118,8 +118,10 @@ class _RNNLayer(HybridBlock):
             given = [F.broadcast_axis(F.zeros_like(first), axis=(0, 2), size=(L * D, H))] * self._nstates
         else:
             given = list(states)
+        # Every parameter given, as MXNet's layers write them into exported graphs.
         outs = F.RNN(x, flat, *given, state_size=H, num_layers=L, bidirectional=D == 2, mode=self._mode,
-                     p=self._dropout, state_outputs=True, **self._clip)
+                     p=self._dropout, state_outputs=True, projection_size=None, lstm_state_clip_min=self._clip[0],
+                     lstm_state_clip_max=self._clip[1], lstm_state_clip_nan=self._clip[2], use_sequence_length=False)
         y = outs[0]
         if self._layout == 'NTC':
             y = F.swapaxes(y, dim1=0, dim2=1)
@@ -168,8 +170,7 @@ class LSTM(_RNNLayer):
             raise NotImplementedError("LSTM(projection_size=%s): the projected LSTM (LSTMP) is not implemented in "
                                       "mxc; leave projection_size=None" % (projection_size,))
         if state_clip_min is not None or state_clip_max is not None:
-            self._clip = {'lstm_state_clip_min': state_clip_min, 'lstm_state_clip_max': state_clip_max,
-                          'lstm_state_clip_nan': state_clip_nan}
+            self._clip = (state_clip_min, state_clip_max, state_clip_nan)
         super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size, i2h_weight_initializer,
                          h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer, dtype, **kwargs)
 

@@ -32,3 +32,5 @@ from . import gluon  # noqa: E402
 from . import test_utils  # noqa: E402
 from . import visualization  # noqa: E402
 from . import visualization as viz  # noqa: E402
+from . import recordio, image  # noqa: E402
+from . import kvstore, kvstore as kv  # noqa: E402

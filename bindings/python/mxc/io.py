@@ -1,4 +1,5 @@
-"""Data iterators (MXNet 1.x ``mx.io``): DataDesc, DataBatch, DataIter, NDArrayIter, MNISTIter, ResizeIter.
+"""Data iterators (MXNet 1.x ``mx.io``): DataDesc, DataBatch, DataIter, NDArrayIter, MNISTIter, ResizeIter,
+ImageRecordIter.
 
 Iterators yield ``DataBatch`` objects whose ``data`` and ``label`` are lists of NDArrays, one per input, shaped
 ``(batch_size, ...)``; ``pad`` says how many trailing samples of the batch are filler.
@@ -18,7 +19,7 @@ try:  # the C API, to gather a batch straight into a new array's memory (see _ta
 except ImportError:  # pragma: no cover - another core without these
     _lib = None
 
-__all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter", "ResizeIter"]
+__all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter", "ResizeIter", "ImageRecordIter"]
 
 _DEFAULT_DTYPE = np.float32
 
@@ -516,3 +517,188 @@ class MNISTIter(DataIter):
 
     def __len__(self):
         return self._images.shape[0] // self.batch_size
+
+
+class ImageRecordIter(DataIter):
+    """Batches of images from a RecordIO file of encoded images (MXNet's ``mx.io.ImageRecordIter``), decoded and
+    augmented in a background thread.
+
+    Each record is an ``mx.recordio.pack``-ed header and an encoded image (as written by MXNet's ``im2rec`` or
+    ``mx.recordio.pack_img``). An image is decoded (grey when ``data_shape[0] == 1``), its shorter edge resized to
+    ``resize`` if given, scaled up (keeping its aspect ratio) when smaller than ``data_shape``, cropped to
+    ``data_shape`` at the centre (at random with ``rand_crop``), mirrored with probability 0.5 with
+    ``rand_mirror``, and normalised per channel: ``(pixel - mean) / std * scale``. Data is float32
+    ``(batch, c, h, w)``; labels are float32 ``(batch,)``, or ``(batch, label_width)``.
+
+    The records are read in file order, or shuffled every epoch with ``shuffle`` (from ``seed``). With
+    ``round_batch`` (the default) the last batch is completed with records from the start, reported by ``pad``,
+    and the next epoch starts after them, as MXNet does; without it the filler samples are zeros.
+    """
+
+    _NOT_SUPPORTED = ("max_rotate_angle", "max_aspect_ratio", "max_shear_ratio", "max_crop_size", "min_crop_size",
+                      "max_random_scale", "min_random_scale", "max_img_size", "min_img_size", "random_h",
+                      "random_s", "random_l", "rotate", "fill_value", "pad", "brightness", "contrast",
+                      "saturation", "pca_noise", "random_resized_crop", "mean_img")
+    _IGNORED = ("preprocess_threads", "verbose", "ctx", "num_decode_threads", "shuffle_chunk_size",
+                "shuffle_chunk_seed")
+
+    def __init__(self, path_imgrec, data_shape, batch_size, path_imgidx="", label_width=1, shuffle=False, seed=0,
+                 round_batch=True, resize=-1, rand_crop=False, rand_mirror=False, mean_r=0.0, mean_g=0.0,
+                 mean_b=0.0, mean_a=0.0, std_r=1.0, std_g=1.0, std_b=1.0, std_a=1.0, scale=1.0, inter_method=1,
+                 data_name="data", label_name="softmax_label", dtype="float32", num_parts=1, part_index=0,
+                 prefetch_buffer=4, **kwargs):
+        super().__init__(int(batch_size))
+        for k, v in kwargs.items():
+            if k in self._NOT_SUPPORTED:
+                if v not in (0, 0.0, False, None, "", -1, 1.0):
+                    raise NotImplementedError("ImageRecordIter: the augmentation argument %s is not supported by "
+                                              "mxc (use gluon.data.vision transforms)" % k)
+            elif k not in self._IGNORED:
+                raise TypeError("ImageRecordIter: unknown argument %s" % k)
+        from . import recordio
+        data_shape = tuple(int(d) for d in data_shape)
+        if len(data_shape) != 3 or data_shape[0] not in (1, 3, 4) or min(data_shape) < 1:
+            raise ValueError("ImageRecordIter: data_shape must be (channels 1, 3 or 4, height, width), got %s"
+                             % (data_shape,))
+        if self.batch_size < 1:
+            raise ValueError("ImageRecordIter: batch_size must be positive, got %r" % (batch_size,))
+        if not 0 <= part_index < num_parts:
+            raise ValueError("ImageRecordIter: part_index %d out of range for num_parts %d" % (part_index, num_parts))
+        if not os.path.isfile(path_imgrec):
+            raise FileNotFoundError("ImageRecordIter: path_imgrec %s: no such file" % path_imgrec)
+        self._path = path_imgrec
+        if path_imgidx:
+            idx = recordio.MXIndexedRecordIO(path_imgidx, path_imgrec, "r")
+            offsets = [idx.idx[k] for k in idx.keys]
+            idx.close()
+        else:
+            offsets = recordio._record_offsets(path_imgrec)
+        n = len(offsets)
+        self._offsets = offsets[n * part_index // num_parts:n * (part_index + 1) // num_parts]
+        if not self._offsets:
+            raise ValueError("ImageRecordIter: %s holds no records (part %d of %d)" % (path_imgrec, part_index,
+                                                                                      num_parts))
+        self.data_shape, self.label_width = data_shape, int(label_width)
+        self.data_name, self.label_name = data_name, label_name
+        self._dtype = np.dtype(dtype)
+        self._shuffle, self._round, self._resize = shuffle, round_batch, int(resize)
+        self._rand_crop, self._rand_mirror, self._interp = rand_crop, rand_mirror, inter_method
+        c = data_shape[0]
+        means, stds = (mean_r, mean_g, mean_b, mean_a)[:c], (std_r, std_g, std_b, std_a)[:c]
+        if c == 1:
+            means, stds = (mean_r,), (std_r,)
+        self._mean = np.asarray(means, np.float32).reshape(c, 1, 1)
+        self._mul = (np.float32(scale) / np.asarray(stds, np.float32)).reshape(c, 1, 1)
+        self._rng = np.random.RandomState(seed)
+        self._prefetch = max(1, int(prefetch_buffer))
+        self._start = 0  # where the next epoch begins (records borrowed by the last padded batch are skipped)
+        self._worker = None
+        self.reset()
+
+    @property
+    def provide_data(self):
+        return [DataDesc(self.data_name, (self.batch_size,) + self.data_shape, self._dtype.type)]
+
+    @property
+    def provide_label(self):
+        shape = (self.batch_size,) if self.label_width == 1 else (self.batch_size, self.label_width)
+        return [DataDesc(self.label_name, shape, np.float32)]
+
+    def _image(self, buf, rng):
+        from . import image
+        from .recordio import unpack
+        header, payload = unpack(buf)
+        c, h, w = self.data_shape
+        img = image._decode_np(payload, 0 if c == 1 else 1, 1)
+        if c == 4:
+            img = np.concatenate([img, np.full(img.shape[:2] + (1,), 255, np.uint8)], axis=2)
+        if self._resize > 0:
+            ih, iw = img.shape[:2]
+            nh, nw = (self._resize, self._resize * iw // ih) if ih <= iw else (self._resize * ih // iw, self._resize)
+            img = image._resize_np(img, nw, nh, self._interp)
+        ih, iw = img.shape[:2]
+        if ih < h or iw < w:
+            f = max(h / ih, w / iw)
+            img = image._resize_np(img, max(w, int(iw * f)), max(h, int(ih * f)), self._interp)
+            ih, iw = img.shape[:2]
+        y0, x0 = ((rng.randint(0, ih - h + 1), rng.randint(0, iw - w + 1)) if self._rand_crop
+                  else ((ih - h) // 2, (iw - w) // 2))
+        img = img[y0:y0 + h, x0:x0 + w]
+        if self._rand_mirror and rng.rand() < 0.5:
+            img = img[:, ::-1]
+        data = (img.transpose(2, 0, 1).astype(np.float32) - self._mean) * self._mul
+        label = np.zeros(self.label_width, np.float32)
+        lab = np.atleast_1d(np.asarray(header.label, np.float32))
+        label[:min(lab.size, self.label_width)] = lab[:self.label_width]
+        return data, label, header.id
+
+    def _batches(self, order, real, rng, stop, out):
+        """The worker thread: decodes the batches of one epoch (records ``order``, the first ``real`` of them this
+        epoch's own) into the queue ``out``; an exception is passed on for next() to raise."""
+        from .recordio import _read_record
+        try:
+            with open(self._path, "rb") as f:
+                for begin in range(0, len(order), self.batch_size):
+                    rows = order[begin:begin + self.batch_size]
+                    data = np.zeros((self.batch_size,) + self.data_shape, np.float32)
+                    label = np.zeros((self.batch_size, self.label_width), np.float32)
+                    index = np.zeros(self.batch_size, np.uint64)
+                    for i, r in enumerate(rows):
+                        f.seek(self._offsets[r])
+                        data[i], label[i], index[i] = self._image(_read_record(f, self._path), rng)
+                    if stop.is_set():
+                        return
+                    out.put((data, label, index, max(0, begin + self.batch_size - real)))
+        except BaseException as e:  # surfaces in next()
+            out.put(e)
+            return
+        out.put(None)
+
+    def reset(self):
+        import queue
+        import threading
+        self._stop_worker()
+        n = len(self._offsets)
+        order = self._rng.permutation(n) if self._shuffle else np.arange(n)
+        order = np.concatenate([order[self._start:], order[:self._start]]) if self._start else order
+        tail = n % self.batch_size
+        if tail and self._round:
+            borrow = self.batch_size - tail
+            order = np.concatenate([order, np.resize(order, borrow)])
+            self._start = borrow % n
+        else:
+            self._start = 0
+        rng = np.random.RandomState(self._rng.randint(2 ** 31))
+        self._stop, self._queue = threading.Event(), queue.Queue(self._prefetch)
+        self._worker = threading.Thread(target=self._batches, args=(order, n, rng, self._stop, self._queue),
+                                        daemon=True)
+        self._worker.start()
+
+    def _stop_worker(self):
+        if self._worker is not None:
+            self._stop.set()
+            while self._worker.is_alive():
+                try:
+                    self._queue.get(timeout=0.05)
+                except Exception:
+                    pass
+            self._worker = None
+
+    def next(self):
+        item = self._queue.get() if self._worker is not None else None
+        if item is None:
+            self._worker = None
+            raise StopIteration
+        if isinstance(item, BaseException):
+            self._worker = None
+            raise item
+        data, label, index, pad = item
+        label = label[:, 0] if self.label_width == 1 else label
+        return DataBatch(data=[nd.array(data, dtype=self._dtype)], label=[nd.array(label, dtype=np.float32)],
+                         pad=pad, index=index, provide_data=self.provide_data, provide_label=self.provide_label)
+
+    def __del__(self):
+        try:
+            self._stop_worker()
+        except Exception:
+            pass

@@ -177,12 +177,12 @@ class Block:
         result = ParameterDict(self._params.prefix)
         rx = re.compile(select) if select is not None else None
         todo = [self]
-        while todo:
-            blk = todo.pop(0)
+        while todo:  # depth first, a block's own parameters before its children's (MXNet's order)
+            blk = todo.pop()
             for pname, p in blk._own_params().items():
                 if rx is None or rx.match(pname):
                     result._items.setdefault(pname, p)
-            todo.extend(blk._kids.values())
+            todo.extend(reversed(blk._kids.values()))
         return result
 
     def _keyed_params(self, path=""):
@@ -210,7 +210,7 @@ class Block:
             if deduplicate and id(p) in seen:
                 continue
             seen.add(id(p))
-            blob[key] = p.data()
+            blob[key] = p._reduce()
         nd.save(filename, blob)
 
     def load_parameters(self, filename, ctx=None, allow_missing=False, ignore_extra=False, cast_dtype=False,
@@ -412,7 +412,8 @@ class HybridBlock(Block):
                 self._cached.clear()
             entry = self._cached[sig] = (nd.CachedOp(graph, self._flags), order, out_layout)
         op, order, out_layout = entry
-        ins = [flat[o] if isinstance(o, int) else o.data() for o in order]
+        ctx = flat[0].context if flat else None  # the parameters' copies on the inputs' device
+        ins = [flat[o] if isinstance(o, int) else o.data(ctx) for o in order]
         try:
             out = op(*ins)
         except MXNetError as err:
@@ -432,7 +433,7 @@ class HybridBlock(Block):
                             % (self.name, type(self).__name__, type(x).__name__))
         if any(not p._ready for p in self._named_params.values()):
             self._find_shapes((x,) + args)
-        weights = {k: p.data() for k, p in self._named_params.items()}
+        weights = {k: p.data(x.context) for k, p in self._named_params.items()}
         try:
             return self.hybrid_forward(nd, x, *args, **weights)
         except MXNetError as err:
@@ -482,8 +483,8 @@ class HybridBlock(Block):
         layout, shapes = self._last_sig
         graph, _ = self._trace(layout, (None,) * len(shapes))  # without shapes, as MXNet's files
         params = self.collect_params()
-        blob = {"arg:" + nm: params[nm].data() for nm in graph.list_arguments() if nm in params}
-        blob.update({"aux:" + nm: params[nm].data() for nm in graph.list_auxiliary_states() if nm in params})
+        blob = {"arg:" + nm: params[nm]._reduce() for nm in graph.list_arguments() if nm in params}
+        blob.update({"aux:" + nm: params[nm]._reduce() for nm in graph.list_auxiliary_states() if nm in params})
         model._save_symbol(graph, "%s-symbol.json" % path)
         _save_mxnet("%s-%04d.params" % (path, epoch), blob)  # MXNet's layout: MXNet 1.x loads the files
 

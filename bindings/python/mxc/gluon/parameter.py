@@ -1,6 +1,7 @@
 """Parameters of Gluon blocks: ``Parameter``, ``Constant`` and ``ParameterDict``.
 
-A Parameter holds one array (and its gradient) on one device. Its shape may contain 0 for dimensions that are
+A Parameter holds a copy of its array (and gradient) on each of its devices (data-parallel training: the Trainer
+sums the gradients of the copies and updates them alike). Its shape may contain 0 for dimensions that are
 unknown until the first forward pass; ``initialize`` then only records the request, and the block fills the shape
 in and finishes it (``_complete``) when data arrives.
 """
@@ -29,16 +30,16 @@ def _known(shape):
     return shape is not None and len(shape) > 0 and all(int(d) > 0 for d in shape)
 
 
-def _one_ctx(ctx):
+def _ctx_list(ctx):
+    """The contexts of ``ctx`` (None: the current one; a Context; a list of distinct Contexts)."""
     if ctx is None:
-        return current_context()
+        return [current_context()]
     if not isinstance(ctx, (list, tuple)):
-        return ctx
+        return [ctx]
     ctx = list(ctx)
-    if len(ctx) != 1:
-        raise NotImplementedError("mxc.gluon keeps each Parameter on one context; got %d contexts %s. Use one "
-                                  "context (and split_and_load over a single device)." % (len(ctx), ctx))
-    return ctx[0]
+    if not ctx or len(set(ctx)) != len(ctx):
+        raise ValueError("ctx must be a non-empty list of distinct contexts, got %s" % (ctx,))
+    return ctx
 
 
 def _dtype_str(dt):
@@ -65,8 +66,8 @@ class Parameter:
         self.init = init
         self.allow_deferred_init = allow_deferred_init
         self._has_grad = differentiable
-        self._value = None        # the NDArray once initialized
-        self._waiting = None      # (init, ctx) while initialization waits for the shape
+        self._arrays = None       # one NDArray per context once initialized
+        self._waiting = None      # (init, [contexts]) while initialization waits for the shape
         self._req = 'null'
         self.grad_req = grad_req if differentiable else 'null'
         self._trainer = None
@@ -88,8 +89,9 @@ class Parameter:
         if req == self._req:
             return
         self._req = req
-        if self._value is not None:
-            self._value = self._value.detach() if req == 'null' else self._value
+        if self._arrays is not None:
+            if req == 'null':
+                self._arrays = [a.detach() for a in self._arrays]
             self._attach()
 
     @property
@@ -110,16 +112,17 @@ class Parameter:
 
     # -- initialization -------------------------------------------------------------------------------------------
     def initialize(self, init=None, ctx=None, default_init=_init_mod.Uniform(), force_reinit=False):
-        """Creates the data on ``ctx`` (one context) with ``self.init``, else ``init``, else ``default_init``.
-        With unknown dimensions and ``allow_deferred_init`` the work waits for the first forward pass."""
-        if self._value is not None and not force_reinit:
+        """Creates the data on ``ctx`` (a context or a list: a copy on each) with ``self.init``, else ``init``,
+        else ``default_init``. With unknown dimensions and ``allow_deferred_init`` the work waits for the first
+        forward pass."""
+        if self._arrays is not None and not force_reinit:
             warnings.warn("Parameter '%s' is already initialized, ignoring. Set force_reinit=True to "
                           "re-initialize." % self.name, stacklevel=2)
             return
-        device = _one_ctx(ctx)
+        devices = _ctx_list(ctx)
         chosen = self.init if self.init is not None else (init if init is not None else default_init)
-        self._value = None
-        self._waiting = (chosen, device)
+        self._arrays = None
+        self._waiting = (chosen, devices)
         if _known(self._shape):
             self._complete()
         elif not self.allow_deferred_init:
@@ -138,7 +141,8 @@ class Parameter:
                 "the network before accessing Parameters. You can also avoid deferred initialization by "
                 "specifying in_units, num_features, etc., for network layers." % self.name)
             raise problem
-        how, device = self._waiting
+        how, devices = self._waiting
+        device = devices[0]
         arr = nd.zeros(self._shape, ctx=device, dtype=self.dtype)
         if isinstance(how, nd.NDArray):
             arr[:] = how
@@ -152,15 +156,16 @@ class Parameter:
             else:
                 filler(desc, arr)
         self._waiting = None
-        self._value = arr
+        self._arrays = [arr] + [arr.copyto(c) for c in devices[1:]]
         self._attach()
 
     def _attach(self):
-        if self._value is not None and self._req != 'null':
-            self._value.attach_grad(self._req)
+        if self._arrays is not None and self._req != 'null':
+            for a in self._arrays:
+                a.attach_grad(self._req)
 
     def _check_ready(self):
-        if self._value is not None:
+        if self._arrays is not None:
             return
         if self._waiting is not None:
             self._complete()
@@ -171,63 +176,89 @@ class Parameter:
 
     @property
     def _ready(self):
-        return self._value is not None
+        return self._arrays is not None
+
+    @property
+    def _value(self):
+        """The first copy (None before initialization)."""
+        return None if self._arrays is None else self._arrays[0]
 
     # -- access ---------------------------------------------------------------------------------------------------
     def data(self, ctx=None):
-        """The parameter's array (on its one context)."""
+        """The copy on ``ctx`` (default: the only copy, or the current context's with several)."""
         self._check_ready()
-        if ctx is not None and ctx != self._value.context:
-            raise RuntimeError("Parameter '%s' was not initialized on context %s. It was only initialized on %s."
-                               % (self.name, ctx, [self._value.context]))
-        return self._value
+        if ctx is None:
+            if len(self._arrays) == 1:
+                return self._arrays[0]
+            ctx = current_context()
+        for a in self._arrays:
+            if a.context == ctx:
+                return a
+        raise RuntimeError("Parameter '%s' was not initialized on context %s. It was only initialized on %s."
+                           % (self.name, ctx, [a.context for a in self._arrays]))
 
     def list_data(self):
-        return [self.data()]
+        """The copies, one per context."""
+        self._check_ready()
+        return list(self._arrays)
 
     def grad(self, ctx=None):
         """The gradient buffer (not for grad_req='null')."""
-        if self._value is not None and self._req == 'null':
+        if self._arrays is not None and self._req == 'null':
             raise RuntimeError("Cannot get gradient array for Parameter '%s' because grad_req='null'" % self.name)
         return self.data(ctx).grad
 
     def list_grad(self):
-        return [self.grad()]
+        if self._arrays is not None and self._req == 'null':
+            raise RuntimeError("Cannot get gradient array for Parameter '%s' because grad_req='null'" % self.name)
+        return [a.grad for a in self.list_data()]
 
     def list_ctx(self):
-        if self._value is None:
+        if self._arrays is None:
             if self._waiting is not None:
-                return [self._waiting[1]]
+                return list(self._waiting[1])
             raise RuntimeError("Parameter '%s' has not been initialized" % self.name)
-        return [self._value.context]
+        return [a.context for a in self._arrays]
+
+    def _reduce(self):
+        """The value to save: the copy on the first context, or the mean of the copies (BatchNorm's running
+        statistics differ between devices), on the CPU."""
+        arrays = self.list_data()
+        if len(arrays) == 1:
+            return arrays[0]
+        total = arrays[0].copy()
+        for a in arrays[1:]:
+            total += a.as_in_context(total.context)
+        return total / len(arrays)
 
     def set_data(self, data):
         """Overwrites the values (the shape is completed from ``data`` when still unknown)."""
         src = data if isinstance(data, nd.NDArray) else nd.array(np.asarray(data), dtype=self.dtype)
         self.shape = src.shape
-        if self._value is None:
+        if self._arrays is None:
             if self._waiting is None:
                 raise RuntimeError("Parameter '%s' has not been initialized" % self.name)
             self._complete()
-        self._value[:] = src.as_in_context(self._value.context).astype(self._value.dtype, copy=False)
+        for a in self._arrays:
+            a[:] = src.as_in_context(a.context).astype(a.dtype, copy=False)
 
     def zero_grad(self):
         """Sets the gradient buffer to 0."""
-        if self._value is None or self._req == 'null':
+        if self._arrays is None or self._req == 'null':
             return
-        g = self._value.grad
-        if g is not None:
-            g[:] = 0
+        for a in self._arrays:
+            if a.grad is not None:
+                a.grad[:] = 0
 
     def reset_ctx(self, ctx):
-        """Moves the data (and a fresh gradient buffer) to ``ctx``."""
-        device = _one_ctx(ctx)
-        if self._value is not None:
-            moved = self._value.as_in_context(device).copy() if self._value.context != device else self._value
-            self._value = moved.detach()
+        """Moves the data (and fresh gradient buffers) to ``ctx`` (a context or a list: a copy on each)."""
+        devices = _ctx_list(ctx)
+        if self._arrays is not None:
+            src = self._arrays[0]
+            self._arrays = [(src.as_in_context(d).copy() if src.context != d else src).detach() for d in devices]
             self._attach()
         elif self._waiting is not None:
-            self._waiting = (self._waiting[0], device)
+            self._waiting = (self._waiting[0], devices)
         else:
             raise ValueError("Cannot reset context for Parameter '%s' because it has not been initialized."
                              % self.name)
@@ -235,8 +266,8 @@ class Parameter:
     def cast(self, dtype):
         """Converts the data and gradient to ``dtype``."""
         self.dtype = dtype
-        if self._value is not None:
-            self._value = self._value.astype(dtype)
+        if self._arrays is not None:
+            self._arrays = [a.astype(dtype) for a in self._arrays]
             self._attach()
 
     def var(self):
@@ -431,7 +462,7 @@ class ParameterDict:
                                  "For more info on naming, please see "
                                  "https://mxnet.io/api/python/docs/tutorials/packages/gluon/blocks/naming.html"
                                  % (strip_prefix, p.name, strip_prefix))
-            blob[p.name[len(strip_prefix):]] = p.data()
+            blob[p.name[len(strip_prefix):]] = p._reduce()
         nd.save(filename, blob)
 
     def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False, restore_prefix='',
@@ -468,13 +499,14 @@ def _load_into(param, arr, ctx, cast_dtype=False, dtype_source='current'):
     param.shape = arr.shape
     if cast_dtype and dtype_source == 'saved':
         param.dtype = arr.dtype
-    if param._value is None:
+    if param._arrays is None:
         if param._waiting is None:
-            param._waiting = (_init_mod.Zero(), _one_ctx(ctx))
+            param._waiting = (_init_mod.Zero(), _ctx_list(ctx))
         elif ctx is not None:
-            param._waiting = (param._waiting[0], _one_ctx(ctx))
+            param._waiting = (param._waiting[0], _ctx_list(ctx))
         param._complete()
-    elif ctx is not None and _one_ctx(ctx) != param._value.context:
+    elif ctx is not None and _ctx_list(ctx) != param.list_ctx():
         param.reset_ctx(ctx)
     with autograd.pause():
-        param._value[:] = arr.as_in_context(param._value.context).astype(param._value.dtype, copy=False)
+        for a in param._arrays:
+            a[:] = arr.as_in_context(a.context).astype(a.dtype, copy=False)

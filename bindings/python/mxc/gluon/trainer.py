@@ -1,4 +1,5 @@
 """``gluon.Trainer``: applies an optimizer to a set of Parameters after ``backward``."""
+from .. import kvstore as _kv
 from .. import optimizer as _opt
 from .parameter import Parameter
 
@@ -7,8 +8,12 @@ __all__ = ["Trainer"]
 
 class Trainer:
     """Updates ``params`` (a ParameterDict, or a list/dict of Parameters) with ``optimizer`` (a name plus
-    ``optimizer_params``, or an Optimizer). There is no kvstore: gradients live on one device, so
-    ``allreduce_grads`` has nothing to do."""
+    ``optimizer_params``, or an Optimizer).
+
+    Parameters with copies on several devices (``initialize(ctx=[...])``) train data-parallel: ``step`` sums the
+    copies' gradients into each copy (``allreduce_grads``, through ``kvstore``: 'device', 'local', a KVStore, or
+    None, which sums directly), then updates the first copy and copies the result to the others, so that the copies
+    stay equal and the optimizer keeps one state per parameter."""
 
     def __init__(self, params, optimizer, optimizer_params=None, kvstore='device', compression_params=None,
                  update_on_kvstore=None):
@@ -27,6 +32,9 @@ class Trainer:
             self._slot[p.name] = len(self._plist)
             self._plist.append(p)
             p._trainer = self
+        if kvstore is not None and not isinstance(kvstore, (str, _kv.KVStore)):
+            raise TypeError("Trainer: kvstore must be a name, a KVStore or None, got %r" % (kvstore,))
+        self._kvstore = _kv.create(kvstore) if isinstance(kvstore, str) else kvstore
         names = {i: p.name for i, p in enumerate(self._plist)}
         if isinstance(optimizer, _opt.Optimizer):
             if optimizer_params:
@@ -55,10 +63,26 @@ class Trainer:
         self._opt.set_learning_rate(lr)
 
     def allreduce_grads(self):
-        """Nothing to reduce: each Parameter lives on one device."""
+        """Makes each copy's gradient the sum of all copies' gradients (parameters on several devices)."""
+        for i, p in enumerate(self._plist):
+            if p.grad_req == 'null' or not p._ready or len(p.list_ctx()) == 1:
+                continue
+            grads = p.list_grad()
+            if self._kvstore is None:
+                total = grads[0].copy()
+                for g in grads[1:]:
+                    total += g.as_in_context(total.context)
+                for g in grads:
+                    g[:] = total.as_in_context(g.context)
+                continue
+            if i not in self._kvstore._store:
+                self._kvstore.init(i, p.list_data()[0])
+            self._kvstore.push(i, grads)
+            self._kvstore.pull(i, grads)
 
     def step(self, batch_size, ignore_stale_grad=False):
-        """One optimizer update with gradients scaled by ``1 / batch_size``."""
+        """``allreduce_grads``, then one optimizer update with gradients scaled by ``1 / batch_size``."""
+        self.allreduce_grads()
         self.update(batch_size, ignore_stale_grad)
 
     def update(self, batch_size, ignore_stale_grad=False):
@@ -69,9 +93,10 @@ class Trainer:
         for i, p in enumerate(self._plist):
             if p.grad_req == 'null':
                 continue
-            arr = p.data()
-            if arr._fresh_grad:
-                work.append((i, arr))
+            copies = p.list_data()
+            arr = copies[0]
+            if any(c._fresh_grad for c in copies):
+                work.append((i, copies))
             elif not ignore_stale_grad:
                 raise UserWarning(
                     "Gradient of Parameter `%s` on context %s has not been updated by backward since last `step`. "
@@ -79,9 +104,12 @@ class Trainer:
                     "for this iteration. If you are intentionally only using a subset, call step with "
                     "ignore_stale_grad=True to suppress this warning and skip updating of Parameters with stale "
                     "gradient" % (p.name, str(arr.context)))
-        for i, arr in work:
-            self._apply(i, arr.grad, arr)
-            arr._fresh_grad = False
+        for i, copies in work:
+            self._apply(i, copies[0].grad, copies[0])
+            for c in copies:
+                if c is not copies[0]:
+                    c[:] = copies[0].as_in_context(c.context)
+                c._fresh_grad = False
 
     def save_states(self, fname):
         """Writes the optimizer states (e.g. momentum) to ``fname``."""

@@ -1,9 +1,11 @@
 """Datasets: anything with ``__getitem__`` and ``__len__``."""
-import numpy as np
+import os
+import threading
 
 from ... import ndarray as nd
+from ... import recordio
 
-__all__ = ["Dataset", "SimpleDataset", "ArrayDataset"]
+__all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "RecordFileDataset"]
 
 
 class Dataset:
@@ -94,3 +96,21 @@ class ArrayDataset(Dataset):
         if len(self._cols) == 1:
             return self._cols[0][index]
         return tuple(c[index] for c in self._cols)
+
+
+class RecordFileDataset(Dataset):
+    """The records of a RecordIO file ``filename`` (with its index ``<name>.idx`` beside it) as bytes, in the
+    index's order."""
+
+    def __init__(self, filename):
+        self.filename = filename
+        self.idx_file = os.path.splitext(filename)[0] + ".idx"
+        self._record = recordio.MXIndexedRecordIO(self.idx_file, self.filename, "r")
+        self._lock = threading.Lock()  # a DataLoader's prefetch thread reads too: seek and read go together
+
+    def __getitem__(self, idx):
+        with self._lock:
+            return self._record.read_idx(self._record.keys[idx])
+
+    def __len__(self):
+        return len(self._record.keys)

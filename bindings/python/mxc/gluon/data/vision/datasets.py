@@ -1,4 +1,4 @@
-"""MNIST, Fashion-MNIST and CIFAR-10 read from local files.
+"""MNIST, Fashion-MNIST and CIFAR-10 read from local files; image folders and RecordIO files of encoded images.
 
 mxc does not download: a dataset reads the original files from ``root`` (default ``~/.mxnet/datasets/<name>``, as
 MXNet). When they are not there, MNIST and Fashion-MNIST also look in Debian's data packages
@@ -8,13 +8,15 @@ image an NDArray of uint8 in (height, width, channels) layout, the label a ``num
 import gzip
 import os
 import struct
+import warnings
 
 import numpy as np
 
+from .... import image, recordio
 from .... import ndarray as nd
-from ..dataset import Dataset
+from ..dataset import Dataset, RecordFileDataset
 
-__all__ = ["MNIST", "FashionMNIST", "CIFAR10"]
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "ImageFolderDataset", "ImageRecordDataset"]
 
 _SYSTEM_DIR = "/usr/share/datasets"
 
@@ -112,3 +114,58 @@ class CIFAR10(_ImageDataset):
             labels.append(rec[:, 0])
             images.append(rec[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
         return np.concatenate(images), np.concatenate(labels)
+
+
+class ImageFolderDataset(Dataset):
+    """Images in class folders: ``root/<class>/<image>`` (.jpg, .jpeg or .png, any case). ``synsets`` lists the
+    class folders in sorted order, and an item is (image, the index of its folder in ``synsets``), the image
+    decoded with ``flag`` (1 colour, 0 grey; see ``mx.image.imdecode``) when it is read."""
+
+    _exts = (".jpg", ".jpeg", ".png")
+
+    def __init__(self, root, flag=1, transform=None):
+        self._root = os.path.expanduser(root)
+        self._flag = flag
+        self._transform = transform
+        self.synsets, self.items = [], []
+        for folder in sorted(os.listdir(self._root)):
+            path = os.path.join(self._root, folder)
+            if not os.path.isdir(path):
+                warnings.warn("Ignoring %s, which is not a directory." % path, stacklevel=2)
+                continue
+            label = len(self.synsets)
+            self.synsets.append(folder)
+            for name in sorted(os.listdir(path)):
+                ext = os.path.splitext(name)[1]
+                if ext.lower() not in self._exts:
+                    warnings.warn("Ignoring %s of type %s. Only support %s"
+                                  % (os.path.join(path, name), ext, ", ".join(self._exts)), stacklevel=2)
+                    continue
+                self.items.append((os.path.join(path, name), label))
+
+    def __getitem__(self, idx):
+        img = image.imread(self.items[idx][0], self._flag)
+        label = self.items[idx][1]
+        if self._transform is not None:
+            return self._transform(img, label)
+        return img, label
+
+    def __len__(self):
+        return len(self.items)
+
+
+class ImageRecordDataset(RecordFileDataset):
+    """Images in a RecordIO file (``filename``, with its index ``<name>.idx`` beside it), each record an
+    ``mx.recordio.pack``-ed header and an encoded image. An item is (image decoded with ``flag``, header.label)."""
+
+    def __init__(self, filename, flag=1, transform=None):
+        super().__init__(filename)
+        self._flag = flag
+        self._transform = transform
+
+    def __getitem__(self, idx):
+        header, img = recordio.unpack(super().__getitem__(idx))
+        img = image.imdecode(img, self._flag)
+        if self._transform is not None:
+            return self._transform(img, header.label)
+        return img, header.label

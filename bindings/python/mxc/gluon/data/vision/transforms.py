@@ -2,16 +2,19 @@
 
 Images are (height, width, channels) or a batch (N, height, width, channels) until ``ToTensor`` makes them
 (channels, height, width) float32 in [0, 1]. Unlike MXNet, the transforms are plain Blocks (``Compose`` does not
-group them into hybridized HybridSequentials), and ``CenterCrop`` only crops (it does not resize smaller images).
+group them into hybridized HybridSequentials). Resizing is ``mx.image``'s (OpenCV's sampling rules).
 """
 import numpy as np
 
+from .... import image
 from .... import ndarray as nd
 from ....ndarray.ndarray import _Prepared
 from ...block import Block
 from ...nn import Sequential
 
-__all__ = ["Compose", "Cast", "ToTensor", "Normalize", "RandomFlipLeftRight", "RandomFlipTopBottom", "CenterCrop"]
+__all__ = ["Compose", "Cast", "ToTensor", "Normalize", "RandomFlipLeftRight", "RandomFlipTopBottom", "CenterCrop",
+           "Resize", "CropResize", "RandomResizedCrop", "RandomBrightness", "RandomContrast", "RandomSaturation",
+           "RandomHue", "RandomColorJitter", "RandomLighting", "RandomApply"]
 
 
 class Compose(Sequential):
@@ -112,19 +115,178 @@ class RandomFlipTopBottom(_RandomFlip):
     _axis_from_end = 2
 
 
+def _wh(size, who):
+    if isinstance(size, int):
+        return size, size
+    size = tuple(size)
+    if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
+        raise ValueError("%s: size must be an int or (width, height), got %r" % (who, size))
+    return size
+
+
+def _per_image(x, fn):
+    """fn applied to the image x (H, W, C), or to each image of the batch x (N, H, W, C)."""
+    if x.ndim == 3:
+        return fn(x)
+    return nd.stack(*[fn(x[i]) for i in range(x.shape[0])])
+
+
 class CenterCrop(_Transform):
-    """Crops the centre ``size`` (an int, or (width, height)) of (H, W, C) or (N, H, W, C) images."""
+    """Crops the centre ``size`` (an int, or (width, height)) of (H, W, C) or (N, H, W, C) images; a crop larger
+    than the image is scaled down to fit, and the crop resized to ``size`` (as ``mx.image.center_crop``)."""
 
     def __init__(self, size, interpolation=1):
         super().__init__()
-        self._w, self._h = (size, size) if isinstance(size, int) else tuple(size)
+        self._w, self._h = _wh(size, "CenterCrop")
+        self._interp = interpolation
 
     def forward(self, x):
         rank = _image_rank(x, "CenterCrop", "(height, width, channels)")
         h, w = x.shape[rank - 3], x.shape[rank - 2]
         if self._h > h or self._w > w:
-            raise NotImplementedError("CenterCrop: the crop (width %d, height %d) is larger than the image %s; mxc "
-                                      "does not resize images" % (self._w, self._h, x.shape))
+            return _per_image(x, lambda im: image.center_crop(im, (self._w, self._h), self._interp)[0])
         top, left = (h - self._h) // 2, (w - self._w) // 2
         lead = (None,) * (rank - 3)
         return nd.slice(x, begin=lead + (top, left, None), end=lead + (top + self._h, left + self._w, None))
+
+
+class Resize(_Transform):
+    """Resizes (H, W, C) or (N, H, W, C) images to ``size`` (width, height); an int size gives a square, or with
+    ``keep_ratio`` the shorter edge (the longer one scaled in proportion)."""
+
+    def __init__(self, size, keep_ratio=False, interpolation=1):
+        super().__init__()
+        self._size = size if isinstance(size, int) else _wh(size, "Resize")
+        self._keep_ratio = keep_ratio
+        self._interp = interpolation
+
+    def _out_size(self, h, w):
+        if not isinstance(self._size, int):
+            return self._size
+        if not self._keep_ratio:
+            return self._size, self._size
+        if h > w:
+            return self._size, int(self._size * h / w)
+        return int(self._size * w / h), self._size
+
+    def forward(self, x):
+        rank = _image_rank(x, "Resize", "(height, width, channels)")
+        ow, oh = self._out_size(x.shape[rank - 3], x.shape[rank - 2])
+        return _per_image(x, lambda im: image.imresize(im, ow, oh, self._interp))
+
+
+class CropResize(_Transform):
+    """Crops the rectangle at (x, y) of ``width`` and ``height``, then resizes it to ``size`` if given."""
+
+    def __init__(self, x, y, width, height, size=None, interpolation=None):
+        super().__init__()
+        self._rect = (x, y, width, height)
+        self._size = None if size is None else _wh(size, "CropResize")
+        self._interp = 1 if interpolation is None else interpolation
+
+    def forward(self, x):
+        _image_rank(x, "CropResize", "(height, width, channels)")
+        return _per_image(x, lambda im: image.fixed_crop(im, *self._rect, size=self._size, interp=self._interp))
+
+
+class RandomResizedCrop(_Transform):
+    """Crops a random rectangle covering a fraction in ``scale`` of the image, with an aspect ratio (width/height)
+    drawn log-uniformly from ``ratio``, resized to ``size``; after 10 failed draws, the centre crop."""
+
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), interpolation=1):
+        super().__init__()
+        self._size = _wh(size, "RandomResizedCrop")
+        self._scale, self._ratio, self._interp = tuple(scale), tuple(ratio), interpolation
+
+    def forward(self, x):
+        _image_rank(x, "RandomResizedCrop", "(height, width, channels)")
+        return _per_image(x, lambda im: image.random_size_crop(im, self._size, self._scale, self._ratio,
+                                                               self._interp)[0])
+
+
+def _jitter_range(value, who):
+    if value < 0:
+        raise ValueError("%s: the jitter must be non-negative, got %s" % (who, value))
+    return max(0.0, 1.0 - value), 1.0 + value
+
+
+class _ColourJitter(_Transform):
+    _op = None  # the mx.nd.image operator, given a factor range
+
+    def __init__(self, value):
+        super().__init__()
+        self._range = _jitter_range(value, type(self).__name__)
+
+    def forward(self, x):
+        return getattr(nd.image, self._op)(x, *self._range)
+
+
+class RandomBrightness(_ColourJitter):
+    """Multiplies (H, W, 3) RGB images by a factor drawn from [max(0, 1 - brightness), 1 + brightness]."""
+    _op = "random_brightness"
+
+    def __init__(self, brightness):
+        super().__init__(brightness)
+
+
+class RandomContrast(_ColourJitter):
+    """Blends each image with its mean grey value, factor from [max(0, 1 - contrast), 1 + contrast]."""
+    _op = "random_contrast"
+
+    def __init__(self, contrast):
+        super().__init__(contrast)
+
+
+class RandomSaturation(_ColourJitter):
+    """Blends each pixel with its grey value, factor from [max(0, 1 - saturation), 1 + saturation]."""
+    _op = "random_saturation"
+
+    def __init__(self, saturation):
+        super().__init__(saturation)
+
+
+class RandomHue(_Transform):
+    """Rotates the hue by a fraction of a turn drawn from [-hue, hue]."""
+
+    def __init__(self, hue):
+        super().__init__()
+        self._hue = hue
+
+    def forward(self, x):
+        return nd.image.random_hue(x, -self._hue, self._hue)
+
+
+class RandomColorJitter(_Transform):
+    """Random brightness, contrast, saturation and hue changes in a random order."""
+
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        super().__init__()
+        self._args = (brightness, contrast, saturation, hue)
+
+    def forward(self, x):
+        return nd.image.random_color_jitter(x, *self._args)
+
+
+class RandomLighting(_Transform):
+    """AlexNet's PCA lighting noise: adds ImageNet's RGB principal components weighted by normal(0, alpha)."""
+
+    def __init__(self, alpha):
+        super().__init__()
+        self._alpha = alpha
+
+    def forward(self, x):
+        return nd.image.random_lighting(x, self._alpha)
+
+
+class RandomApply(Sequential):
+    """Applies ``transforms`` (a Block, e.g. a Compose) with probability ``p``."""
+
+    def __init__(self, transforms, p=0.5):
+        super().__init__()
+        self.transforms = transforms
+        self.p = p
+
+    def forward(self, x, *args):
+        if self.p < np.random.random_sample():
+            return x if not args else (x,) + args
+        return self.transforms(x, *args)

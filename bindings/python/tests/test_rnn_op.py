@@ -267,3 +267,22 @@ def test_lstm_layer_state_clip():
     _, (h, c) = net(mx.nd.array(_pat((4, 2, 2), 0, 3.0)), net.begin_state(2))
     assert np.abs(c.asnumpy()).max() <= 0.1 + 1e-7
     assert np.abs(c.asnumpy()).max() > 0.099
+
+
+@pytest.mark.skipif(mx.context.num_gpus() == 0, reason="no GPU")
+@pytest.mark.parametrize("mode", list(GATES))
+def test_gpu_matches_cpu(mode):
+    """The native GPU kernels (cuBLAS and cuda/rnn.cu) against the CPU: outputs and every gradient."""
+    results = []
+    for ctx in (mx.cpu(), mx.gpu(0)):
+        args = [mx.nd.array(a, ctx=ctx) for a in _inputs(mode, 2, 2, T=4, N=3, I=3, H=2)]
+        for a in args:
+            a.attach_grad()
+        with autograd.record():
+            outs = mx.nd.RNN(*args, state_size=2, num_layers=2, mode=mode, bidirectional=True, state_outputs=True)
+            loss = ((outs[0] * mx.nd.array(_pat(outs[0].shape, 4, 1.0), ctx=ctx)).sum()
+                    + (outs[1] * mx.nd.array(_pat(outs[1].shape, 5, 1.0), ctx=ctx)).sum())
+        loss.backward()
+        results.append([o.asnumpy() for o in outs] + [a.grad.asnumpy() for a in args])
+    for c, g in zip(*results):
+        np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-6)

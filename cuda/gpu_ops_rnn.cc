@@ -58,7 +58,7 @@ struct GpuDev {
 
 // The call's Dims, with sequence_length's values checked on the host and put on the device as int32 in `lens`.
 Dims CallDims(const OpContext &ctx, const OpParams &p, const Blobs &in, std::unique_ptr<Scratch> *lens) {
-  Dims m = op::rnn::DimsOf(p, in[0].shape);
+  Dims m = op::rnn::KernelDimsOf(p, in[0].shape);
   if (!p.Bool("use_sequence_length")) return m;
   const TBlob &b = in.back();
   std::vector<char> host(b.Size() * DTypeSize(b.dtype));

@@ -281,6 +281,8 @@ TEST(RNN, Errors) {
   clip.push_back({"lstm_state_clip_min", "-1"});
   ExpectErrorContains([&] { mxct::Run("RNN", {x, Random({220}, -1, 1), h, h}, clip); },
                       {"operator RNN", "lstm_state_clip_min and lstm_state_clip_max"});
+  ExpectErrorContains([&] { mxct::Run("RNN", {Random({0, 2, 4}, -1, 1), Random({220}, -1, 1), h, h}, lstm); },
+                      {"operator RNN", "cannot infer", "data=(0,2,4)"});  // a 0 reads as not known yet
   ExpectErrorContains([&] { mxct::Run("RNN", {x, Random({220}, -1, 1), h, h}, {{"mode", "lstm"}, {"state_size", "0"},
                                                                        {"num_layers", "1"}}); },
                       {"operator RNN", "state_size must be positive"});

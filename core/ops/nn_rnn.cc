@@ -48,6 +48,13 @@ Dims DimsOf(const OpParams &p, const TShape &data) {
   return m;
 }
 
+Dims KernelDimsOf(const OpParams &p, const TShape &data) {
+  const Dims m = DimsOf(p, data);
+  MXC_CHECK(m.T > 0 && m.N > 0 && m.I > 0, ErrorKind::kShape, "operator ", p.op()->name,
+            ": 'data' (sequence length, batch size, input size) has an empty dimension: ", ShapeStr(data));
+  return m;
+}
+
 std::vector<int32_t> LengthsOf(const OpParams &p, const TBlob &b, int64_t T) {
   std::vector<int32_t> lens(b.Size());
   MXC_TYPE_SWITCH(b.dtype, V, {
@@ -77,13 +84,13 @@ void RNNInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShap
   const Dims m = rnn::DimsOf(p, d);
   const auto names = op->InputNames(p);
   const TShape state{m.L * m.D, m.N, m.H};
-  ShapeAssign(&(*in)[1], TShape{m.NumParams()}, op, "parameters");
+  if (m.I > 0) ShapeAssign(&(*in)[1], TShape{m.NumParams()}, op, "parameters");  // (0: input size not known yet)
   for (size_t i = 2; i < in->size(); ++i)
     ShapeAssign(&(*in)[i], names[i] == "sequence_length" ? TShape{m.N} : state, op, names[i]);
   ShapeAssign(&(*out)[0], TShape{m.T, m.N, m.D * m.H}, op, "output");
   const int ns = NumStateOutputs(p);
   for (int i = 1; i <= ns; ++i) ShapeAssign(&(*out)[i], state, op, i == 1 ? "state_output" : "statecell_output");
-  ShapeAssign(&out->back(), TShape{m.ReserveSize()}, op, "reserve");
+  if (m.T > 0 && m.N > 0 && m.I > 0) ShapeAssign(&out->back(), TShape{m.ReserveSize()}, op, "reserve");
 }
 
 // Everything float32/float64 of one dtype but sequence_length, which may have any dtype (its values are lengths).
@@ -183,7 +190,7 @@ struct CpuDev {
 template <typename T>
 void RNNForwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &in, const std::vector<OpReq> &req,
                  const std::vector<TBlob> &out) {
-  Dims m = rnn::DimsOf(p, in[0].shape);
+  Dims m = rnn::KernelDimsOf(p, in[0].shape);
   const bool lstm = m.mode == rnn::kLstm;
   std::vector<int32_t> lens;
   if (p.Bool("use_sequence_length")) {
@@ -215,7 +222,7 @@ template <typename T>
 void RNNBackwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &og,
                   const std::vector<TBlob> &id, const std::vector<TBlob> &od, const std::vector<OpReq> &req,
                   const std::vector<TBlob> &ig) {
-  Dims m = rnn::DimsOf(p, id[0].shape);
+  Dims m = rnn::KernelDimsOf(p, id[0].shape);
   const bool lstm = m.mode == rnn::kLstm;
   std::vector<int32_t> lens;
   if (p.Bool("use_sequence_length")) {

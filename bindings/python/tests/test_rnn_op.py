@@ -286,3 +286,35 @@ def test_gpu_matches_cpu(mode):
         results.append([o.asnumpy() for o in outs] + [a.grad.asnumpy() for a in args])
     for c, g in zip(*results):
         np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["TNC", "NTC"])
+def test_layer_sequence_length(layout):
+    """use_sequence_length=True (as MXNet's layers take it): a sequence cut to its length run alone gives the same
+    outputs and final states; steps past it output zeros. The same hybridized."""
+    net = rnn.LSTM(3, num_layers=2, bidirectional=True, input_size=2, layout=layout, use_sequence_length=True)
+    net.initialize(mx.init.Uniform(0.5))
+    x = _pat((5, 2, 2), 0, 1.0)
+    lengths = mx.nd.array([5, 3])
+    if layout == 'NTC':
+        x = x.transpose(1, 0, 2)
+    t_axis = layout.find('T')
+    for hybrid in (False, True):
+        if hybrid:
+            net.hybridize()
+        out, (h, c) = net(mx.nd.array(x), net.begin_state(2), lengths)
+        out = out.asnumpy()
+        for b, n in enumerate((5, 3)):
+            one = np.take(np.take(x, [b], axis=layout.find('N')), range(n), axis=t_axis)
+            # a length equal to the sequence's own: the same as without a cut
+            o1, (h1, c1) = net(mx.nd.array(one), net.begin_state(1), mx.nd.array([n]))
+            got = np.take(np.take(out, [b], axis=layout.find('N')), range(n), axis=t_axis)
+            np.testing.assert_allclose(got, o1.asnumpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(h.asnumpy()[:, b:b + 1], h1.asnumpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(c.asnumpy()[:, b:b + 1], c1.asnumpy(), rtol=1e-5, atol=1e-6)
+        assert not np.take(np.take(out, [1], axis=layout.find('N')), range(3, 5), axis=t_axis).any()
+        np.testing.assert_allclose(net(mx.nd.array(x), None, lengths).asnumpy(), out, rtol=1e-6)  # zero states
+    with pytest.raises(ValueError, match="use_sequence_length=True: pass sequence_length"):
+        net(mx.nd.array(x))
+    with pytest.raises(ValueError, match="sequence_length given to a layer made without"):
+        rnn.GRU(3, input_size=2)(mx.nd.ones((4, 2, 2)), None, lengths)

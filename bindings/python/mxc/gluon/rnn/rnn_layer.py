@@ -21,8 +21,10 @@ class _RNNLayer(HybridBlock):
     _clip = (None, None, False)  # LSTM: the operator's lstm_state_clip_min, _max, _nan
 
     def __init__(self, hidden_size, num_layers, layout, dropout, bidirectional, input_size, i2h_weight_initializer,
-                 h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer, dtype, **kwargs):
+                 h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer, dtype, use_sequence_length=False,
+                 **kwargs):
         super().__init__(**kwargs)
+        self._use_sequence_length = use_sequence_length
         if layout not in ('TNC', 'NTC'):
             raise AssertionError("Invalid layout %s; must be one of ['TNC' or 'NTC']" % layout)
         self._hidden_size = hidden_size
@@ -63,15 +65,31 @@ class _RNNLayer(HybridBlock):
     def _where(self):
         return "%s (%s)" % (self.name, type(self).__name__)
 
-    def forward(self, x, states=None):
+    def __call__(self, x, states=None, sequence_length=None):
+        """``layer(x)``, ``layer(x, states)``; with ``use_sequence_length=True`` also ``sequence_length`` (batch,):
+        steps past a sequence's length output zeros and keep its state. Passed on as ``x [, states]
+        [, sequence_length]``."""
+        if sequence_length is not None and not self._use_sequence_length:
+            raise ValueError("%s: sequence_length given to a layer made without use_sequence_length=True"
+                             % self._where())
+        if sequence_length is None and self._use_sequence_length:
+            raise ValueError("%s: the layer was made with use_sequence_length=True: pass sequence_length (batch,)"
+                             % self._where())
         if isinstance(states, (nd.NDArray, sym.Symbol)):
             states = [states]
+        args = ([] if states is None else [list(states)]) + ([] if sequence_length is None else [sequence_length])
+        return super().__call__(x, *args)
+
+    def _split(self, args):
+        """(states or None, [sequence_length] or []) from the arguments after x."""
+        return (args[0] if len(args) > self._use_sequence_length else None,
+                [args[-1]] if self._use_sequence_length else [])
+
+    def forward(self, x, *args):
         if isinstance(x, nd.NDArray):
-            self._check_input(x, states)
+            self._check_input(x, self._split(args)[0])
         self._learn_input_size(x)
-        if states is None:
-            return HybridBlock.forward(self, x)
-        return HybridBlock.forward(self, x, list(states))
+        return HybridBlock.forward(self, x, *args)
 
     def _learn_input_size(self, x):
         """Gives the first layer's i2h weights their input size from x (the operator's flat parameter vector
@@ -106,7 +124,8 @@ class _RNNLayer(HybridBlock):
             if s.shape != want:
                 raise ValueError("Invalid recurrent state shape. Expecting %s, got %s." % (str(want), str(s.shape)))
 
-    def hybrid_forward(self, F, x, states=None, **params):
+    def hybrid_forward(self, F, x, *args, **params):
+        states, lengths = self._split(args)
         if self._layout == 'NTC':
             x = F.swapaxes(x, dim1=0, dim2=1)
         L, D, H = self._num_layers, self._dirs, self._hidden_size
@@ -119,9 +138,10 @@ class _RNNLayer(HybridBlock):
         else:
             given = list(states)
         # Every parameter given, as MXNet's layers write them into exported graphs.
-        outs = F.RNN(x, flat, *given, state_size=H, num_layers=L, bidirectional=D == 2, mode=self._mode,
+        outs = F.RNN(x, flat, *given, *lengths, state_size=H, num_layers=L, bidirectional=D == 2, mode=self._mode,
                      p=self._dropout, state_outputs=True, projection_size=None, lstm_state_clip_min=self._clip[0],
-                     lstm_state_clip_max=self._clip[1], lstm_state_clip_nan=self._clip[2], use_sequence_length=False)
+                     lstm_state_clip_max=self._clip[1], lstm_state_clip_nan=self._clip[2],
+                     use_sequence_length=self._use_sequence_length)
         y = outs[0]
         if self._layout == 'NTC':
             y = F.swapaxes(y, dim1=0, dim2=1)

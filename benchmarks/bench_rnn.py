@@ -1,17 +1,17 @@
-"""Recurrent layers: mxc's gluon.rnn.LSTM vs PyTorch's nn.LSTM (CPU), side by side in one run.
+"""Recurrent layers: mxc's gluon.rnn.LSTM and GRU vs PyTorch's nn.LSTM and nn.GRU (CPU), side by side in one run.
 
     python benchmarks/bench_rnn.py [--rounds 9] [--calls 20]
 
-Cases (float32, layout TNC, T=35, N=32, input 128, hidden 128, one layer, zero begin states):
-  lstm forward           the layer's forward (not recorded; PyTorch under no_grad)
-  lstm forward+backward  forward recorded, backward of the output's sum into the weights and the input
-  ... (hybridized)       the same with lstm.hybridize(): the unrolled graph runs as one CachedOp (one library call
-                         instead of one per operator); PyTorch's column repeats its nn.LSTM
+Cases (float32, layout TNC, T=35, N=32, input 128, hidden 128, one layer, zero begin states), for lstm and gru:
+  forward           the layer's forward (not recorded; PyTorch under no_grad)
+  forward+backward  forward recorded, backward of the output's sum into the weights and the input
+  ... (hybridized)  the same with layer.hybridize(): the graph (one RNN node) runs as one CachedOp; PyTorch's column
+                    repeats its layer
 
-mxc has no fused RNN operator: its LSTM runs the cell's math over time with ordinary operators (one
-FullyConnected for the whole input projection, then per step a FullyConnected, a split, the gate activations and
-elementwise ops), against PyTorch's fused CPU kernel. PyTorch is used when installed (pip install torch==2.13.0).
-With a source checkout: PYTHONPATH=bindings/python MXC_LIBRARY_PATH=$PWD/build/libmxc.so.
+mxc's layers run the fused RNN operator (one GEMM for the input projection of every step, then per step a GEMM and
+one fused gate kernel; backward through time from the kept gates), as PyTorch's fused CPU kernel does. PyTorch is
+used when installed (pip install torch==2.13.0). With a source checkout:
+PYTHONPATH=bindings/python MXC_LIBRARY_PATH=$PWD/build/libmxc.so.
 """
 import os
 import sys
@@ -29,15 +29,9 @@ T, N, I, H = 35, 32, 128, 128
 
 def make_cases(torch):
     x = np.random.RandomState(0).randn(T, N, I).astype(np.float32)
-    lstm = rnn.LSTM(H, input_size=I)
-    lstm.initialize(mx.init.Uniform(0.1))
     X = nd.array(x)
     XV = nd.array(x)
     XV.attach_grad()
-
-    hyb = rnn.LSTM(H, input_size=I)
-    hyb.initialize(mx.init.Uniform(0.1))
-    hyb.hybridize()
 
     def fwd(layer):
         return lambda: layer(X).wait_to_read()
@@ -50,24 +44,31 @@ def make_cases(torch):
             XV.grad.wait_to_read()
         return run
 
-    cases = {"mxc": {"lstm forward": fwd(lstm), "lstm forward+backward": fwd_bwd(lstm),
-                     "lstm forward (hybridized)": fwd(hyb), "lstm fwd+bwd (hybridized)": fwd_bwd(hyb)}}
-    if torch is not None:
-        tl = torch.nn.LSTM(I, H)
+    cases = {"mxc": {}, "torch": {}} if torch is not None else {"mxc": {}}
+    for kind, layer, tlayer in (("lstm", rnn.LSTM, "LSTM"), ("gru", rnn.GRU, "GRU")):
+        plain, hyb = layer(H, input_size=I), layer(H, input_size=I)
+        for net in (plain, hyb):
+            net.initialize(mx.init.Uniform(0.1))
+        hyb.hybridize()
+        cases["mxc"].update({kind + " forward": fwd(plain), kind + " forward+backward": fwd_bwd(plain),
+                             kind + " forward (hybridized)": fwd(hyb), kind + " fwd+bwd (hybridized)": fwd_bwd(hyb)})
+        if torch is None:
+            continue
+        tl = getattr(torch.nn, tlayer)(I, H)
         tx = torch.tensor(x)
         txv = torch.tensor(x, requires_grad=True)
 
-        def t_fwd():
+        def t_fwd(tl=tl, tx=tx):
             with torch.no_grad():
                 tl(tx)
 
-        def t_fwd_bwd():
+        def t_fwd_bwd(tl=tl, txv=txv):
             tl.zero_grad()
             txv.grad = None
             tl(txv)[0].sum().backward()
 
-        cases["torch"] = {"lstm forward": t_fwd, "lstm forward+backward": t_fwd_bwd,
-                          "lstm forward (hybridized)": t_fwd, "lstm fwd+bwd (hybridized)": t_fwd_bwd}
+        cases["torch"].update({kind + " forward": t_fwd, kind + " forward+backward": t_fwd_bwd,
+                               kind + " forward (hybridized)": t_fwd, kind + " fwd+bwd (hybridized)": t_fwd_bwd})
     return cases
 
 

@@ -659,6 +659,7 @@ void RegisterNative() {
   RegisterNormKernels();
   RegisterOrderingKernels();
   RegisterSeqKernels();
+  RegisterRnnKernels();
 }
 
 }  // namespace

@@ -88,6 +88,7 @@ void RegisterIndexKernels();  // cuda/gpu_ops_index.cc: indexing, nn extras, rem
 void RegisterNormKernels();   // cuda/gpu_ops_norm.cc: LayerNorm, InstanceNorm
 void RegisterOrderingKernels();  // cuda/gpu_ops_ordering.cc: topk, sort, argsort
 void RegisterSeqKernels();       // cuda/gpu_ops_seq.cc: smooth_l1, SequenceMask, UpSampling
+void RegisterRnnKernels();       // cuda/gpu_ops_rnn.cc: the fused RNN operator
 
 }  // namespace gpu
 }  // namespace mxc

@@ -405,6 +405,7 @@ void RegisterShapeKernels() {
   Set("tile", ExpandFwd<op::TileExpansion>, ExpandBwd<op::TileExpansion>);
   Set("repeat", ExpandFwd<op::RepeatExpansion>, ExpandBwd<op::RepeatExpansion>);
   Set("Concat", JoinFwd<false>, JoinBwd<false>);
+  Set("_rnn_param_concat", JoinFwd<false>, JoinBwd<false>);
   Set("stack", JoinFwd<true>, JoinBwd<true>);
   Set("SliceChannel", SplitFwd, SplitBwd);
   const std::pair<const char *, int> bin[] = {

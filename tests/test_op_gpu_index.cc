@@ -29,6 +29,7 @@ std::function<void(std::vector<NDArray> &)> Both(std::function<void(std::vector<
   };
 }
 
+const int kF32 = mxc::kFloat32;
 const int kF64 = mxc::kFloat64;
 
 std::vector<Case> Cases() {
@@ -161,6 +162,26 @@ std::vector<Case> Cases() {
   add({"UpSampling", {{"scale", "2"}, {"sample_type", "nearest"}, {"num_args", "1"}}, {{2, 3, 4, 5}}});
   add({"UpSampling", {{"scale", "3"}, {"sample_type", "nearest"}, {"num_args", "1"}}, {{1, 2, 3, 2}}, -1, 1, {},
        nullptr, false, kF64});
+  // The fused RNN: each mode, bidirectional and stacked, the final states, sequence lengths (0 and partial), LSTM
+  // clipping; _rnn_param_concat, which Gluon's recurrent layers feed it with.
+  auto rnn = [](const char *mode, int L, bool bi, Params extra = {}) {
+    Params p{{"mode", mode}, {"state_size", "3"}, {"num_layers", std::to_string(L)},
+             {"bidirectional", bi ? "true" : "false"}, {"state_outputs", "true"}};
+    p.insert(p.end(), extra.begin(), extra.end());
+    return p;
+  };
+  add({"RNN", rnn("lstm", 2, true), {{4, 2, 3}, {456}, {4, 2, 3}, {4, 2, 3}}, -1, 1, {}, nullptr, false, kF32, true});
+  add({"RNN", rnn("gru", 2, false), {{4, 2, 3}, {144}, {2, 2, 3}}, -1, 1, {}, nullptr, false, kF64, true});
+  add({"RNN", rnn("rnn_tanh", 1, true), {{4, 2, 3}, {48}, {2, 2, 3}}, -1, 1, {}, nullptr, false, kF32, true});
+  add({"RNN", rnn("rnn_relu", 2, false), {{4, 2, 3}, {48}, {2, 2, 3}}, -1, 1, {}, nullptr, false, kF64, true});
+  add({"RNN", rnn("lstm", 1, true, {{"use_sequence_length", "true"}, {"lstm_state_clip_min", "-0.3"},
+                                    {"lstm_state_clip_max", "0.3"}}),
+       {{4, 3, 3}, {192}, {2, 3, 3}, {2, 3, 3}, {3}}, -1, 1, {4}, SetInput(4, {4, 0, 2}), false, kF32, true});
+  add({"RNN", rnn("gru", 1, true, {{"use_sequence_length", "true"}}), {{4, 3, 3}, {144}, {2, 3, 3}, {3}}, -1, 1,
+       {3}, SetInput(3, {1, 4, 3}, mxc::kInt32), false, kF64, true});
+  // Dropout between the layers while training: drawn on each device, not compared (see RnnDropoutOnTheGpu).
+  add({"RNN", rnn("gru", 2, false, {{"p", "0.5"}}), {{4, 2, 3}, {144}, {2, 2, 3}}, -1, 1, {}, nullptr, true});
+  add({"_rnn_param_concat", {{"num_args", "2"}, {"dim", "0"}}, {{6}, {4}}});
   add({"rmsprop_update", {{"lr", "0.1"}}, {{10}, {10}, {10}}, 0.1, 1});
   add({"rmsprop_update", {{"lr", "0.05"}, {"wd", "0.1"}, {"clip_gradient", "0.3"}, {"clip_weights", "0.5"},
                           {"gamma1", "0.9"}, {"rescale_grad", "2"}},
@@ -336,6 +357,34 @@ TEST(OpGpuIndex, RandomOperatorsDrawSensibly) {
 }
 
 // Out-of-range indices that the CPU reports (take mode 'raise', gather_nd) are IndexErrors on the GPU too.
+// RNN's dropout between layers on the GPU: the mask kept in the hidden reserve output (its last T*N*H entries for
+// two unidirectional layers) holds zeros and 1 / (1 - p) = 2 only, some of each; without training, none.
+TEST(OpGpuIndex, RnnDropoutOnTheGpu) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("RNN");
+  const OpParams p(op, {{"mode", "gru"}, {"state_size", "8"}, {"num_layers", "2"}, {"p", "0.5"}});
+  const std::vector<NDArray> in{CopyTo(mxct::Random({5, 4, 3}, -1, 1), kGPU),
+                                CopyTo(mxct::Random({744}, -1, 1), kGPU),  // 24 * (3 + 8) + 24 * 16 + 4 * 24
+                                CopyTo(mxct::Random({2, 4, 8}, -1, 1), kGPU)};
+  for (bool train : {true, false}) {
+    std::vector<NDArray> out, all;
+    mxc::Invoke(op, p, in, &out, train, &all);
+    const std::vector<double> reserve = HostVec(all.back());
+    int zeros = 0, twos = 0;
+    for (size_t i = reserve.size() - 5 * 4 * 8; i < reserve.size(); ++i) {
+      zeros += reserve[i] == 0;
+      twos += reserve[i] == 2;
+    }
+    if (train) {
+      EXPECT_GT(zeros, 0);
+      EXPECT_GT(twos, 0);
+      EXPECT_EQ(zeros + twos, 5 * 4 * 8);
+    } else {
+      EXPECT_EQ(zeros + twos, 0);
+    }
+  }
+}
+
 TEST(OpGpuIndex, OutOfRangeIndicesRaise) {
   if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
   auto expect_index_error = [](const char *name, const mxct::Params &params, NDArray data, NDArray idx) {

@@ -765,6 +765,79 @@ func Pooling(data *mxc.Symbol, opts *PoolingOpts) (*mxc.Symbol, error) {
 	return compose("Pooling", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// RNNOpts holds the parameters of RNN. A nil *RNNOpts passes none; required ones are then reported missing by
+// the library.
+type RNNOpts struct {
+	// StateSize is the parameter state_size (int, required): Size of the state of each layer.
+	StateSize int
+	// NumLayers is the parameter num_layers (int, required): Number of stacked layers.
+	NumLayers int
+	// Bidirectional is the parameter bidirectional (boolean, default False): Whether to use bidirectional
+	// recurrent layers. Nil keeps the default.
+	Bidirectional *bool
+	// Mode is the parameter mode ({'rnn_relu', 'rnn_tanh', 'lstm', 'gru'}, required): The type of RNN to
+	// compute.
+	Mode string
+	// P is the parameter p (float, default 0): Drop rate of the dropout on the outputs of each RNN layer,
+	// except the last layer. Nil keeps the default.
+	P *float64
+	// StateOutputs is the parameter state_outputs (boolean, default False): Whether to have the states as
+	// symbol outputs. Nil keeps the default.
+	StateOutputs *bool
+	// ProjectionSize is the parameter projection_size (int or None, default None): Size of the LSTM projection
+	// (not supported). Nil keeps the default.
+	ProjectionSize *int
+	// LstmStateClipMin is the parameter lstm_state_clip_min (float or None, default None): Minimum clip value
+	// of LSTM states. Must be used together with lstm_state_clip_max. Nil keeps the default.
+	LstmStateClipMin *float64
+	// LstmStateClipMax is the parameter lstm_state_clip_max (float or None, default None): Maximum clip value
+	// of LSTM states. Must be used together with lstm_state_clip_min. Nil keeps the default.
+	LstmStateClipMax *float64
+	// LstmStateClipNan is the parameter lstm_state_clip_nan (boolean, default False): Whether to stop NaN from
+	// propagating in state by clipping it to min/max. Nil keeps the default.
+	LstmStateClipNan *bool
+	// UseSequenceLength is the parameter use_sequence_length (boolean, default False): If set to true, this
+	// layer takes in an extra input sequence_length: the valid length of each sequence of the batch. Nil keeps
+	// the default.
+	UseSequenceLength *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RNN is a symbol of the operator RNN.
+//
+// Applies stacked recurrent layers (vanilla RNN with relu or tanh, LSTM, GRU; optionally bidirectional) to data
+// of shape (sequence length, batch, input size). parameters holds every weight and bias in one vector: the
+// weights by layer then direction (i2h then h2h), then the biases in the same order. LSTM gates i, f, g, o; GRU
+// gates r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn)). Outputs: out (T, N, D*state_size), then
+// with state_outputs the final hidden state (and, for LSTM, the final cell state), each (num_layers*D, N,
+// state_size).
+//
+// Inputs: data, parameters, state, state_cell, sequence_length. A nil input becomes a variable named
+// "<name>_<input>".
+func RNN(data, parameters, state, stateCell, sequenceLength *mxc.Symbol, opts *RNNOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("state_size", opts.StateSize)
+		p.Int("num_layers", opts.NumLayers)
+		p.OptBool("bidirectional", opts.Bidirectional)
+		p.Str("mode", opts.Mode)
+		p.OptFloat("p", opts.P)
+		p.OptBool("state_outputs", opts.StateOutputs)
+		p.OptInt("projection_size", opts.ProjectionSize)
+		p.OptFloat("lstm_state_clip_min", opts.LstmStateClipMin)
+		p.OptFloat("lstm_state_clip_max", opts.LstmStateClipMax)
+		p.OptBool("lstm_state_clip_nan", opts.LstmStateClipNan)
+		p.OptBool("use_sequence_length", opts.UseSequenceLength)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("RNN", name, attr, p, []string{"data", "parameters", "state", "state_cell", "sequence_length"}, []*mxc.Symbol{data, parameters, state, stateCell, sequenceLength})
+}
+
 // ReshapeOpts holds the parameters of Reshape. A nil *ReshapeOpts passes none; required ones are then reported
 // missing by the library.
 type ReshapeOpts struct {
@@ -2082,6 +2155,35 @@ func RmodScalar(data *mxc.Symbol, opts *RmodScalarOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_rmod_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RnnParamConcatOpts holds the parameters of RnnParamConcat. A nil *RnnParamConcatOpts passes none; required
+// ones are then reported missing by the library.
+type RnnParamConcatOpts struct {
+	// Dim is the parameter dim (int, default 1): The axis to join along; negative values count from the end.
+	// Nil keeps the default.
+	Dim *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RnnParamConcat is a symbol of the operator _rnn_param_concat.
+//
+// Joins the flattened parameters of a recurrent layer (Concat; Gluon's RNN layers use it).
+//
+// The inputs (data) are variadic; num_args is set to their number.
+func RnnParamConcat(data []*mxc.Symbol, opts *RnnParamConcatOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	p.Int("num_args", len(data))
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("dim", opts.Dim)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_rnn_param_concat", name, attr, p, nil, data)
 }
 
 // RpowerScalarOpts holds the parameters of RpowerScalar. A nil *RpowerScalarOpts passes none; required ones are

@@ -389,8 +389,7 @@ class HybridBlock(Block):
             if not isinstance(a, nd.NDArray):
                 raise TypeError("%s (%s): a hybridized block takes NDArrays, got %s for input %d"
                                 % (self.name, type(self).__name__, type(a).__name__, i))
-        # The graph is traced with the inputs' shapes (layers such as LSTM unroll over the sequence length), one
-        # graph per signature.
+        # One graph per signature (the inputs' shapes: a traced graph may depend on them).
         sig = (layout, tuple(a.shape for a in flat))
         entry = self._cached.get(sig)
         if entry is None:
@@ -482,10 +481,7 @@ class HybridBlock(Block):
                                "once before calling export.")
         from .. import model
         layout, shapes = self._last_sig
-        try:  # without shapes, as MXNet's files; with them for blocks that need them (recurrent layers)
-            graph, _ = self._trace(layout, (None,) * len(shapes))
-        except (ValueError, MXNetError):
-            graph, _ = self._trace(layout, shapes)
+        graph, _ = self._trace(layout, (None,) * len(shapes))  # without shapes, as MXNet's files
         params = self.collect_params()
         blob = {"arg:" + nm: params[nm]._reduce() for nm in graph.list_arguments() if nm in params}
         blob.update({"aux:" + nm: params[nm]._reduce() for nm in graph.list_auxiliary_states() if nm in params})

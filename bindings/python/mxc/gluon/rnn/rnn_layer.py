@@ -1,37 +1,30 @@
-"""The recurrent layers RNN, LSTM and GRU: stacked (optionally bidirectional) cells over a whole sequence.
+"""The recurrent layers RNN, LSTM and GRU: stacked (optionally bidirectional) recurrent layers over a whole
+sequence, run by the fused ``RNN`` operator as in MXNet.
 
-mxc has no fused RNN operator: each layer and direction projects the whole sequence with one FullyConnected,
-then runs the cells' step math (``rnn_cell._lstm_step`` ...) over time, so autograd and Symbols go through the
-ordinary operators. Parameters are named as MXNet's: ``l0_i2h_weight``, ``r0_h2h_bias`` (``r`` for the reverse
-direction of a bidirectional layer).
+The layer keeps one Parameter per weight and bias, named as MXNet's (``l0_i2h_weight``, ``r0_h2h_bias``: ``r`` for
+the reverse direction of a bidirectional layer), and joins them, flattened, into the operator's parameter vector
+(``_rnn_param_concat``, in the operator's order: every weight, then every bias). The graph of a hybridized layer is
+one ``RNN`` node, whatever the sequence length.
 """
 from ... import ndarray as nd
 from ... import symbol as sym
 from ..block import HybridBlock
-from .rnn_cell import _lstm_step, _gru_step, _rnn_step, _unstack, _zeros_beside
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
 
-def _length(F, x, axis, where):
-    """The size of ``x`` along ``axis``: a Symbol must carry its shape (as the variables gluon makes do)."""
-    if F is nd:
-        return x.shape[axis]
-    _, outs, _ = x.infer_shape_partial()
-    if not outs or not outs[0] or len(outs[0]) != 3 or not outs[0][axis]:
-        raise ValueError("%s: the sequence length of a Symbol input must be known to unroll it (give the input "
-                         "variable its shape, as hybridize() does)" % where)
-    return outs[0][axis]
-
-
 class _RNNLayer(HybridBlock):
-    """What RNN, LSTM and GRU share; subclasses set ``_gates``, ``_nstates`` and ``_step``."""
+    """What RNN, LSTM and GRU share; subclasses set ``_gates``, ``_nstates`` and ``_mode`` (the operator's)."""
     _gates = 1
     _nstates = 1
 
+    _clip = (None, None, False)  # LSTM: the operator's lstm_state_clip_min, _max, _nan
+
     def __init__(self, hidden_size, num_layers, layout, dropout, bidirectional, input_size, i2h_weight_initializer,
-                 h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer, dtype, **kwargs):
+                 h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer, dtype, use_sequence_length=False,
+                 **kwargs):
         super().__init__(**kwargs)
+        self._use_sequence_length = use_sequence_length
         if layout not in ('TNC', 'NTC'):
             raise AssertionError("Invalid layout %s; must be one of ['TNC' or 'NTC']" % layout)
         self._hidden_size = hidden_size
@@ -72,14 +65,46 @@ class _RNNLayer(HybridBlock):
     def _where(self):
         return "%s (%s)" % (self.name, type(self).__name__)
 
-    def forward(self, x, states=None):
+    def __call__(self, x, states=None, sequence_length=None):
+        """``layer(x)``, ``layer(x, states)``; with ``use_sequence_length=True`` also ``sequence_length`` (batch,):
+        steps past a sequence's length output zeros and keep its state. Passed on as ``x [, states]
+        [, sequence_length]``."""
+        if sequence_length is not None and not self._use_sequence_length:
+            raise ValueError("%s: sequence_length given to a layer made without use_sequence_length=True"
+                             % self._where())
+        if sequence_length is None and self._use_sequence_length:
+            raise ValueError("%s: the layer was made with use_sequence_length=True: pass sequence_length (batch,)"
+                             % self._where())
         if isinstance(states, (nd.NDArray, sym.Symbol)):
             states = [states]
+        args = ([] if states is None else [list(states)]) + ([] if sequence_length is None else [sequence_length])
+        return super().__call__(x, *args)
+
+    def _split(self, args):
+        """(states or None, [sequence_length] or []) from the arguments after x."""
+        return (args[0] if len(args) > self._use_sequence_length else None,
+                [args[-1]] if self._use_sequence_length else [])
+
+    def forward(self, x, *args):
         if isinstance(x, nd.NDArray):
-            self._check_input(x, states)
-        if states is None:
-            return HybridBlock.forward(self, x)
-        return HybridBlock.forward(self, x, list(states))
+            self._check_input(x, self._split(args)[0])
+        self._learn_input_size(x)
+        return HybridBlock.forward(self, x, *args)
+
+    def _learn_input_size(self, x):
+        """Gives the first layer's i2h weights their input size from x (the operator's flat parameter vector
+        cannot tell shape inference how its parts are shaped)."""
+        if self.l0_i2h_weight.shape[1]:
+            return
+        if isinstance(x, nd.NDArray):
+            shape = x.shape
+        else:
+            _, outs, _ = x.infer_shape_partial()
+            shape = outs[0] if outs and outs[0] else ()
+        if len(shape) == 3 and shape[2]:
+            for d in 'lr'[:self._dirs]:
+                p = getattr(self, '%s0_i2h_weight' % d)
+                p.shape = (p.shape[0], shape[2])
 
     def _check_input(self, x, states):
         if x.ndim != 3:
@@ -99,38 +124,30 @@ class _RNNLayer(HybridBlock):
             if s.shape != want:
                 raise ValueError("Invalid recurrent state shape. Expecting %s, got %s." % (str(want), str(s.shape)))
 
-    def hybrid_forward(self, F, x, states=None, **params):
+    def hybrid_forward(self, F, x, *args, **params):
+        states, lengths = self._split(args)
         if self._layout == 'NTC':
             x = F.swapaxes(x, dim1=0, dim2=1)
-        T = _length(F, x, 0, self._where())
-        H, rows, D = self._hidden_size, self._gates * self._hidden_size, self._dirs
-        given = None if states is None else [_unstack(F, s, self._num_layers * D, 0) for s in states]
-        finals = [[] for _ in range(self._nstates)]
-        for layer in range(self._num_layers):
-            seqs = []
-            for d in range(D):
-                def p(kind):
-                    return params['%s%d_%s' % ('lr'[d], layer, kind)]
-                steps = _unstack(F, F.FullyConnected(x, p('i2h_weight'), p('i2h_bias'), num_hidden=rows,
-                                                     flatten=False), T, 0)
-                if given is None:
-                    st = [_zeros_beside(F, steps[0], H)] * self._nstates
-                else:
-                    st = [g[layer * D + d] for g in given]
-                outs = [None] * T
-                for t in (range(T) if d == 0 else reversed(range(T))):
-                    outs[t], st = self._step(F, steps[t], st, p('h2h_weight'), p('h2h_bias'))
-                seqs.append(F.stack(*outs, axis=0))
-                for k in range(self._nstates):
-                    finals[k].append(st[k])
-            x = seqs[0] if D == 1 else F.concat(*seqs, dim=2)
-            if self._dropout and layer < self._num_layers - 1:
-                x = F.Dropout(x, p=self._dropout)
+        L, D, H = self._num_layers, self._dirs, self._hidden_size
+        names = ['%s%d_%s' % (d, layer, kind) for kinds in (('i2h_weight', 'h2h_weight'), ('i2h_bias', 'h2h_bias'))
+                 for layer in range(L) for d in 'lr'[:D] for kind in kinds]
+        flat = F._rnn_param_concat(*[F.reshape(params[n], shape=-1) for n in names], dim=0, num_args=len(names))
+        if states is None:  # zeros (L*D, N, H), made from x so that the graph does not depend on the batch size
+            first = F.slice_axis(F.slice_axis(x, axis=0, begin=0, end=1), axis=2, begin=0, end=1)
+            given = [F.broadcast_axis(F.zeros_like(first), axis=(0, 2), size=(L * D, H))] * self._nstates
+        else:
+            given = list(states)
+        # Every parameter given, as MXNet's layers write them into exported graphs.
+        outs = F.RNN(x, flat, *given, *lengths, state_size=H, num_layers=L, bidirectional=D == 2, mode=self._mode,
+                     p=self._dropout, state_outputs=True, projection_size=None, lstm_state_clip_min=self._clip[0],
+                     lstm_state_clip_max=self._clip[1], lstm_state_clip_nan=self._clip[2],
+                     use_sequence_length=self._use_sequence_length)
+        y = outs[0]
         if self._layout == 'NTC':
-            x = F.swapaxes(x, dim1=0, dim2=1)
+            y = F.swapaxes(y, dim1=0, dim2=1)
         if states is None:
-            return x
-        return x, [F.stack(*f, axis=0) for f in finals]
+            return y
+        return y, [outs[k] for k in range(1, 1 + self._nstates)]
 
     def __repr__(self):
         fan_in = self.l0_i2h_weight.shape[1] or None
@@ -153,17 +170,17 @@ class RNN(_RNNLayer):
         if activation not in ('relu', 'tanh'):
             raise ValueError("RNN: activation must be 'relu' or 'tanh', got %r" % (activation,))
         self._activation = activation
+        self._mode = 'rnn_' + activation
         super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size, i2h_weight_initializer,
                          h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer, dtype, **kwargs)
 
-    def _step(self, F, i2h, states, weight, bias):
-        return _rnn_step(F, i2h, states, weight, bias, self._hidden_size, self._activation)
-
 
 class LSTM(_RNNLayer):
-    """Long short-term memory layer; states [h, c]."""
+    """Long short-term memory layer; states [h, c]. state_clip_min/max clip the cell state (MXNet's CPU ignores
+    them; its GPU, through cuDNN, clips as mxc does)."""
     _gates = 4
     _nstates = 2
+    _mode = 'lstm'
 
     def __init__(self, hidden_size, num_layers=1, layout='TNC', dropout=0, bidirectional=False, input_size=0,
                  i2h_weight_initializer=None, h2h_weight_initializer=None, i2h_bias_initializer='zeros',
@@ -172,24 +189,19 @@ class LSTM(_RNNLayer):
         if projection_size is not None:
             raise NotImplementedError("LSTM(projection_size=%s): the projected LSTM (LSTMP) is not implemented in "
                                       "mxc; leave projection_size=None" % (projection_size,))
-        if state_clip_min is not None or state_clip_max is not None or state_clip_nan:
-            raise NotImplementedError("LSTM: state_clip_min/state_clip_max/state_clip_nan are not implemented in mxc")
+        if state_clip_min is not None or state_clip_max is not None:
+            self._clip = (state_clip_min, state_clip_max, state_clip_nan)
         super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size, i2h_weight_initializer,
                          h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer, dtype, **kwargs)
-
-    def _step(self, F, i2h, states, weight, bias):
-        return _lstm_step(F, i2h, states, weight, bias, self._hidden_size)
 
 
 class GRU(_RNNLayer):
     """Gated recurrent unit layer; one state h."""
     _gates = 3
+    _mode = 'gru'
 
     def __init__(self, hidden_size, num_layers=1, layout='TNC', dropout=0, bidirectional=False, input_size=0,
                  i2h_weight_initializer=None, h2h_weight_initializer=None, i2h_bias_initializer='zeros',
                  h2h_bias_initializer='zeros', dtype='float32', **kwargs):
         super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size, i2h_weight_initializer,
                          h2h_weight_initializer, i2h_bias_initializer, h2h_bias_initializer, dtype, **kwargs)
-
-    def _step(self, F, i2h, states, weight, bias):
-        return _gru_step(F, i2h, states, weight, bias, self._hidden_size)

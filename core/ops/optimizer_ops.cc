@@ -27,12 +27,8 @@ struct Hyper {
 // Runs f(i, weight_i) -> new weight over all elements, storing through req (the output may be the weight itself).
 template <typename T, typename F>
 void UpdateLoop(const std::vector<TBlob> &in, OpReq req, const TBlob &out, F f) {
-  if (req == kNullOp) return;
   const T *w = in[0].ptr<T>();
-  T *o = out.ptr<T>();
-  const int64_t n = in[0].Size();
-  if (req == kAddTo) ParallelFor(n, [&](int64_t i) { o[i] += f(i, w[i]); });
-  else ParallelFor(n, [&](int64_t i) { o[i] = f(i, w[i]); });
+  MapOut(out.ptr<T>(), in[0].Size(), req, [&](int64_t i) { return f(i, w[i]); });
 }
 
 // weight = weight - lr * (clip(rescale * grad) + wd * weight)

@@ -15,9 +15,6 @@ CpuIsa Detect() {
 #ifdef MXC_CPU_DISPATCH
   // __builtin_cpu_supports also checks that the OS saves the wider registers.
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("fma"))
-    return CpuIsa::kAvx512;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CpuIsa::kAvx2;
 #endif
   return CpuIsa::kBaseline;
@@ -26,9 +23,9 @@ CpuIsa Detect() {
 CpuIsa FromEnv(CpuIsa detected) {
   const char *e = std::getenv("MXC_CPU_ISA");
   if (e == nullptr || *e == 0) return detected;
-  for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512})
+  for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2})
     if (std::strcmp(e, CpuIsaName(isa)) == 0) return isa < detected ? isa : detected;
-  std::fprintf(stderr, "mxc: ignoring MXC_CPU_ISA=%s (expected baseline, avx2 or avx512)\n", e);
+  std::fprintf(stderr, "mxc: ignoring MXC_CPU_ISA=%s (expected baseline or avx2)\n", e);
   return detected;
 }
 
@@ -42,7 +39,6 @@ std::atomic<int> &Active() {
 const char *CpuIsaName(CpuIsa isa) {
   switch (isa) {
     case CpuIsa::kAvx2: return "avx2";
-    case CpuIsa::kAvx512: return "avx512";
     default: return "baseline";
   }
 }

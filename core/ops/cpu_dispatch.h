@@ -2,11 +2,11 @@
 //
 // The library is compiled for baseline x86-64 (SSE2), so that one binary runs on every x86-64 processor. A kernel
 // runs its innermost loop as RunIsa<T>(n, body): body() then runs either as compiled, or inside a copy compiled for
-// AVX2+FMA or AVX-512, whichever is the best the running processor has (cpu_dispatch.cc: CPUID, once).
+// AVX2+FMA when the running processor has them (cpu_dispatch.cc: CPUID, once).
 //
-// Mechanism: function templates with __attribute__((target(...), flatten)) that call body(). flatten inlines body
-// and everything it calls (the operator functors, fast_math.h) into the copy, where the compiler vectorizes the loop
-// at the copy's width, so every kernel's source is written once and compiled once per instruction set. Inlining
+// Mechanism: a function template with __attribute__((target("avx2,fma"), flatten)) that calls body(). flatten inlines
+// body and everything it calls (the operator functors, fast_math.h) into the copy, where the compiler vectorizes the
+// loop at the copy's width, so every kernel's source is written once and compiled once per instruction set. Inlining
 // default-target code into a wider target is allowed (the reverse is not, so no AVX2 code can leak into the
 // baseline path); inline functions that stay out of line keep their baseline code. Chosen over target_clones because
 // its ifunc resolver picks by processor only: MXC_CPU_ISA and SetCpuIsa (tests, benchmarks) could not force the
@@ -17,10 +17,15 @@
 // fused multiply-add (one rounding instead of two), so results whose expression has such a pattern (the polynomials
 // of fast_math.h, optimizer updates, ...) may differ in the last bit between paths. add, mul, relu, sums: bit-equal.
 //
-// Only floating-point loops are dispatched (float, double): integer kernels are memory-bound and not
-// worth the code size. Loops shorter than kIsaMinLoop run as compiled.
+// Only floating-point loops are dispatched (float, double): integer kernels are memory-bound and not worth the code
+// size. Loops shorter than kIsaMinLoop run as compiled.
 //
-// MXC_CPU_ISA=baseline|avx2|avx512 caps the choice (read once; unknown values are ignored with a warning).
+// No AVX-512 copy: measured on a processor with AVX-512 (benchmarks/bench_cpu_isa.py, 1M float32, 2 threads), a
+// 512-bit copy (prefer-vector-width=512) was 1.1x faster than AVX2 for sigmoid, as fast for tanh and exp, and slower
+// for the rest: softmax 1.2x, sgd_update 1.5x, adam_update 1.8x, add 2x (a single-threaded loop of sigmoid or tanh
+// alone gained 1.4x).
+//
+// MXC_CPU_ISA=baseline|avx2 caps the choice (read once; unknown values are ignored with a warning).
 // Everything here is x86-64 GCC/Clang only; elsewhere (WebAssembly, other processors) RunIsa is a plain call.
 #pragma once
 
@@ -35,9 +40,9 @@
 namespace mxc {
 namespace op {
 
-enum class CpuIsa : int { kBaseline = 0, kAvx2 = 1, kAvx512 = 2 };
+enum class CpuIsa : int { kBaseline = 0, kAvx2 = 1 };
 
-// "baseline", "avx2", "avx512".
+// "baseline", "avx2".
 const char *CpuIsaName(CpuIsa isa);
 // The best instruction set this processor (and OS) supports, among those the build has copies for.
 CpuIsa DetectedCpuIsa();
@@ -50,16 +55,8 @@ CpuIsa SetCpuIsa(CpuIsa isa);
 constexpr int64_t kIsaMinLoop = 64;
 
 #ifdef MXC_CPU_DISPATCH
-#if defined(__clang__)
-#define MXC_TARGET_AVX512 "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"
-#else
-// GCC uses 256-bit vectors for AVX-512 targets unless told: 512 measured 1.3-1.5x faster for sigmoid and tanh.
-#define MXC_TARGET_AVX512 "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,prefer-vector-width=512"
-#endif
 template <typename F>
 __attribute__((target("avx2,fma"), flatten)) void RunAvx2(F &body) { body(); }
-template <typename F>
-__attribute__((target(MXC_TARGET_AVX512), flatten)) void RunAvx512(F &body) { body(); }
 #endif
 
 // body() (a loop over n elements of type T) under the active instruction set.
@@ -68,11 +65,7 @@ inline void RunIsa(int64_t n, F &&body) {
 #ifdef MXC_CPU_DISPATCH
   if constexpr (std::is_floating_point<T>::value) {
     if (n >= kIsaMinLoop) {
-      switch (ActiveCpuIsa()) {
-        case CpuIsa::kAvx512: return RunAvx512(body);
-        case CpuIsa::kAvx2: return RunAvx2(body);
-        case CpuIsa::kBaseline: break;
-      }
+      if (ActiveCpuIsa() == CpuIsa::kAvx2) return RunAvx2(body);
     }
   }
 #else

@@ -38,10 +38,12 @@ inline void MapOut(T *out, int64_t n, OpReq req, F f) {
   if (req == kNullOp) return;
   auto block = [&](int64_t b, int64_t e) {
     RunIsa<T>(e - b, [&] {
+      F g = f;  // a local copy: stores through out cannot change its captures, which stay in registers
+      T *o = out;
       if (req == kAddTo)
-        for (int64_t i = b; i < e; ++i) out[i] += f(i);
+        for (int64_t i = b; i < e; ++i) o[i] += g(i);
       else
-        for (int64_t i = b; i < e; ++i) out[i] = f(i);
+        for (int64_t i = b; i < e; ++i) o[i] = g(i);
     });
   };
 #ifdef _OPENMP

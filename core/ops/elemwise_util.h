@@ -1,6 +1,6 @@
 // Shared pieces of the elementwise operator family (elemwise_*.cc, slice_assign.cc, random_ops.cc):
 // dtype sets and their inference checks, float16 conversions, the scalar functors of the binary operators (used by the
-// same-shape, broadcasting and scalar forms alike). Their loops: MapOut (op_util.h).
+// same-shape, broadcasting and scalar forms alike) and contiguous loops that honour OpReq (MapOut, op_util.h).
 #pragma once
 
 #include <cmath>
@@ -263,6 +263,9 @@ MXC_ELEM_COMPARE(LesserEqual, a <= b)
 // ----------------------------------------------------------------------------------------------------------------
 // Loops
 // ----------------------------------------------------------------------------------------------------------------
+// The family's loop over contiguous outputs, shared with the other operators (op_util.h).
+using op::MapOut;
+
 // A blob of zeros-or-nothing: writes 0 (kWriteTo/kWriteInplace), leaves kAddTo and kNullOp alone.
 inline void ZeroGrad(const TBlob &b, OpReq req) {
   if (req != kWriteTo && req != kWriteInplace) return;

@@ -133,10 +133,10 @@ static void ArangeForward(const OpContext &, const OpParams &p, const std::vecto
   MXC_NUMERIC_TYPE_SWITCH(out[0].dtype, T, {
     if constexpr (std::is_integral<T>::value) {
       const T a0 = elem::Convert<T>::From_(a), s0 = elem::Convert<T>::From_(s);
-      MapOut(out[0].ptr<T>(), out[0].Size(), req[0],
+      elem::MapOut(out[0].ptr<T>(), out[0].Size(), req[0],
                    [=](int64_t i) { return static_cast<T>(a0 + static_cast<T>(i / repeat) * s0); });
     } else {
-      MapOut(out[0].ptr<T>(), out[0].Size(), req[0],
+      elem::MapOut(out[0].ptr<T>(), out[0].Size(), req[0],
                    [=](int64_t i) { return static_cast<T>(a + static_cast<double>(i / repeat) * s); });
     }
   });

@@ -97,7 +97,7 @@ void SmoothL1Forward(MXC_NN_FORWARD_ARGS) {
     const C sigma = static_cast<C>(Convert<T>::From_(p.Float("scalar")));
     const C bsq = sigma * sigma;
     const T *x = in[0].ptr<T>();
-    MapOut(out[0].ptr<T>(), out[0].Size(), req[0],
+    elem::MapOut(out[0].ptr<T>(), out[0].Size(), req[0],
                  [=](int64_t i) { return Convert<T>::From_(SmoothL1<C>(static_cast<C>(x[i]), bsq)); });
   });
 }
@@ -108,7 +108,7 @@ void SmoothL1Backward(MXC_NN_BACKWARD_ARGS) {
     const T sigma = static_cast<T>(p.Float("scalar"));
     const T bsq = sigma * sigma;
     const T *g = out_grad[0].ptr<T>(), *x = in_data[0].ptr<T>();
-    MapOut(in_grad[0].ptr<T>(), in_grad[0].Size(), req[0],
+    elem::MapOut(in_grad[0].ptr<T>(), in_grad[0].Size(), req[0],
                  [=](int64_t i) { return g[i] * SmoothL1Grad<T>(x[i], bsq); });
   });
 }

@@ -1,7 +1,8 @@
 """What the side-by-side Python benchmarks share: loading PyTorch when installed, and running cases of several
 frameworks interleaved, round after round, reporting medians and the ratio mxc / PyTorch.
 
-cases: {framework: {case name: callable}}, with "mxc" first; a framework may lack some cases (shown as "-").
+cases: {framework: {case name: callable}}, with "mxc" first; a framework may lack some cases (shown as "-"). A case
+may also time itself (a case run in another process): an object with `timed(calls)` returning the elapsed seconds.
 """
 import argparse
 import os
@@ -22,22 +23,28 @@ def load_torch():
 
 def run_interleaved(cases, rounds, calls):
     """Median seconds per call of every (framework, case): each round runs every case of every framework `calls`
-    times, the frameworks of one case one after the other (after one warm-up call each)."""
+    times, the frameworks of one case one after the other (after one warm-up call each), in an order rotated every
+    round: whatever a framework leaves running after its calls (PyTorch's spinning threads) slows each one alike."""
     names = list(cases["mxc"])
     for fw in cases:
         for f in cases[fw].values():
             f()
     times = {}
-    for _ in range(rounds):
+    fws = list(cases)
+    for r in range(rounds):
         for c in names:
-            for fw in cases:
+            for fw in fws[r % len(fws):] + fws[:r % len(fws)]:
                 f = cases[fw].get(c)
                 if f is None:
                     continue
-                t0 = time.perf_counter()
-                for _ in range(calls):
-                    f()
-                times.setdefault((fw, c), []).append((time.perf_counter() - t0) / calls)
+                if hasattr(f, "timed"):
+                    dt = f.timed(calls)
+                else:
+                    t0 = time.perf_counter()
+                    for _ in range(calls):
+                        f()
+                    dt = time.perf_counter() - t0
+                times.setdefault((fw, c), []).append(dt / calls)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -48,10 +55,10 @@ def print_table(cases, medians, unit, title):
     names = list(cases["mxc"])
     width = max(16, max(len(c) for c in names) + 2)
     print(title)
-    print(f"{'case':<{width}}" + "".join(f"{fw:>12}" for fw in fws) + ("   mxc/torch" if "torch" in cases else ""))
+    print(f"{'case':<{width}}" + "".join(f"{fw:>13}" for fw in fws) + ("   mxc/torch" if "torch" in cases else ""))
     for c in names:
         med = {fw: medians[(fw, c)] * scale for fw in fws if (fw, c) in medians}
-        line = f"{c:<{width}}" + "".join(f"{med[fw]:>12.3f}" if fw in med else f"{'-':>12}" for fw in fws)
+        line = f"{c:<{width}}" + "".join(f"{med[fw]:>13.3f}" if fw in med else f"{'-':>13}" for fw in fws)
         if "torch" in med:
             line += f"   {med['mxc'] / med['torch']:>9.2f}"
         print(line)

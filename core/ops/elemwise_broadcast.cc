@@ -137,7 +137,9 @@ void FwdRun(const void *c, int64_t pos, int64_t oa, int64_t ob, int64_t len) {
   const T *ap = static_cast<const T *>(x->a) + oa;
   const T *bp = static_cast<const T *>(x->b) + ob;
   T *op = static_cast<T *>(x->o) + pos;
-  for (int64_t i = 0; i < len; ++i) op[i] = OP::Map(ap[i * IA], bp[i * IB]);
+  RunIsa<T>(len, [&] {
+    for (int64_t i = 0; i < len; ++i) op[i] = OP::Map(ap[i * IA], bp[i * IB]);
+  });
 }
 
 // kAddTo (rare for a forward): one kernel with the inner strides read at run time.

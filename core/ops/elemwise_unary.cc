@@ -34,8 +34,12 @@ struct Abs : UnaryTraits<kN, true, false> {
 struct Sign : UnaryTraits<kN, false, false> {
   template <typename T> static T Map(T x) { return x > T(0) ? T(1) : (x < T(0) ? static_cast<T>(-1) : x); }
 };
+// float32: fast_math.h's exp (vectorizes; results below the normal float range flush to 0).
 struct Exp : UnaryTraits<kR, false, true> {
-  template <typename T> static T Map(T x) { return std::exp(x); }
+  template <typename T> static T Map(T x) {
+    if constexpr (std::is_same<T, float>::value) return FastExp(x);
+    else return std::exp(x);
+  }
   template <typename T> static T Grad(T, T y) { return y; }
 };
 struct Log : UnaryTraits<kR, true, false> {

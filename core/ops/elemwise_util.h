@@ -1,6 +1,6 @@
 // Shared pieces of the elementwise operator family (elemwise_*.cc, slice_assign.cc, random_ops.cc):
 // dtype sets and their inference checks, float16 conversions, the scalar functors of the binary operators (used by the
-// same-shape, broadcasting and scalar forms alike) and contiguous loops that honour OpReq.
+// same-shape, broadcasting and scalar forms alike) and contiguous loops that honour OpReq (MapOut, op_util.h).
 #pragma once
 
 #include <cmath>
@@ -11,10 +11,6 @@
 #include <vector>
 
 #include "op_util.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace mxc {
 namespace op {
@@ -267,30 +263,8 @@ MXC_ELEM_COMPARE(LesserEqual, a <= b)
 // ----------------------------------------------------------------------------------------------------------------
 // Loops
 // ----------------------------------------------------------------------------------------------------------------
-// out[i] (=|+=) f(i) for i in [0, n), in parallel for large n. req kNullOp does nothing.
-// Large loops are cut into blocks handed out dynamically: on a busy machine a thread that starts late (its core is
-// taken by another process) takes fewer blocks instead of holding everyone up with a fixed half of the work. Each
-// block is a plain contiguous loop the compiler vectorises.
-template <typename T, typename F>
-inline void MapOut(T *out, int64_t n, OpReq req, F f) {
-  if (req == kNullOp) return;
-  auto block = [&](int64_t b, int64_t e) {
-    if (req == kAddTo)
-      for (int64_t i = b; i < e; ++i) out[i] += f(i);
-    else
-      for (int64_t i = b; i < e; ++i) out[i] = f(i);
-  };
-#ifdef _OPENMP
-  if (n >= kParallelGrain && omp_get_max_threads() > 1) {
-    constexpr int64_t kBlock = 16384;
-    const int64_t nb = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t k = 0; k < nb; ++k) block(k * kBlock, std::min(n, (k + 1) * kBlock));
-    return;
-  }
-#endif
-  block(0, n);
-}
+// The family's loop over contiguous outputs, shared with the other operators (op_util.h).
+using op::MapOut;
 
 // A blob of zeros-or-nothing: writes 0 (kWriteTo/kWriteInplace), leaves kAddTo and kNullOp alone.
 inline void ZeroGrad(const TBlob &b, OpReq req) {

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "cpu_dispatch.h"
 #include "fast_math.h"
 #include "gemm.h"
 #include "nn_util.h"
@@ -137,7 +138,8 @@ struct CpuDev {
     Assign(dst, req, acc.data(), cols);
   }
   // The elementwise work of a step, in parallel over the batch, the mode a constant of the inner loops, which are
-  // vectorized (omp simd: the elements of a row are independent; the arrays do not overlap).
+  // vectorized (omp simd: the elements of a row are independent; the arrays do not overlap) and run with AVX2+FMA
+  // when the processor has them (cpu_dispatch.h).
   void StepForward(const Dims &m, int64_t t, T *g, const T *hh, const T *hprev, const T *cprev, T *h, T *extra) {
     rnn::ByMode(m.mode, [&](auto mode) {
       ParallelForWork(m.N, m.GH() * 8, [&](int64_t n) {
@@ -145,9 +147,11 @@ struct CpuDev {
           for (int64_t j = 0; j < m.H; ++j) rnn::MaskedForwardAt(m, n, j, g, hprev, cprev, h, extra);
           return;
         }
+        RunIsa<T>(m.H, [&] {
 #pragma omp simd
-        for (int64_t j = 0; j < m.H; ++j)
-          rnn::StepForwardAt<decltype(mode)::value, T, CpuMath>(m, n, j, g, hh, hprev, cprev, h, extra);
+          for (int64_t j = 0; j < m.H; ++j)
+            rnn::StepForwardAt<decltype(mode)::value, T, CpuMath>(m, n, j, g, hh, hprev, cprev, h, extra);
+        });
       });
     });
   }
@@ -159,10 +163,12 @@ struct CpuDev {
           for (int64_t j = 0; j < m.H; ++j) rnn::MaskedBackwardAt(m, n, j, dax, dah);
           return;
         }
+        RunIsa<T>(m.H, [&] {
 #pragma omp simd
-        for (int64_t j = 0; j < m.H; ++j)
-          rnn::StepBackwardAt<decltype(mode)::value, T, CpuMath>(m, n, j, dy, stride, g, hprev, cprev, extra, dh,
-                                                                  dc, dax, dah);
+          for (int64_t j = 0; j < m.H; ++j)
+            rnn::StepBackwardAt<decltype(mode)::value, T, CpuMath>(m, n, j, dy, stride, g, hprev, cprev, extra, dh,
+                                                                    dc, dax, dah);
+        });
       });
     });
   }

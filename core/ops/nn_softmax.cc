@@ -1,7 +1,9 @@
 // softmax, log_softmax and the SoftmaxOutput loss (alias Softmax).
 #include <type_traits>
 
+#include "fast_math.h"
 #include "nn_util.h"
+#include "tensor_util.h"
 
 namespace mxc {
 namespace op {
@@ -27,18 +29,24 @@ inline void SoftmaxRow(const I *x, O *y, int64_t n, int64_t stride, double inv_t
   }
 }
 
-// Fast path for float rows with unit stride: the accumulation stays in the element type except the sum.
+// Fast path for float rows with unit stride: the accumulation stays in the element type, in eight lanes (FoldRun,
+// tensor_util.h) so that the loops vectorize with a result independent of the instruction set; float32 exp is
+// fast_math.h's.
 template <typename T>
 inline void SoftmaxRowContig(const T *x, T *y, int64_t n, T inv_t) {
-  T mx = x[0];
-  for (int64_t j = 1; j < n; ++j) mx = std::max(mx, x[j]);
-  T sum = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    y[j] = std::exp((x[j] - mx) * inv_t);
-    sum += y[j];
-  }
-  const T inv = T(1) / sum;
-  for (int64_t j = 0; j < n; ++j) y[j] *= inv;
+  RunIsa<T>(n, [&] {
+    T mx = MaxRed::Init<T>();
+    FoldRun<MaxRed>(mx, x, n);
+    for (int64_t j = 0; j < n; ++j) {
+      const T v = (x[j] - mx) * inv_t;
+      if constexpr (std::is_same<T, float>::value) y[j] = FastExp(v);
+      else y[j] = std::exp(v);
+    }
+    T sum = 0;
+    FoldRun<SumRed>(sum, y, n);
+    const T inv = T(1) / sum;
+    for (int64_t j = 0; j < n; ++j) y[j] *= inv;
+  });
 }
 
 // Softmax of data split as (outer, n, inner) along the axis.

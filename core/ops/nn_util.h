@@ -34,12 +34,10 @@ inline void ParallelForWork(int64_t n, int64_t work, F f) {
   for (int64_t i = 0; i < n; ++i) f(i);
 }
 
-// out[i] (op)= f(i) for i in [0, n) according to req.
+// out[i] (op)= f(i) for i in [0, n) according to req (MapOut, op_util.h).
 template <typename T, typename F>
 inline void MapReq(T *out, OpReq req, int64_t n, F f) {
-  if (req == kNullOp) return;
-  if (req == kAddTo) ParallelFor(n, [&](int64_t i) { out[i] += f(i); });
-  else ParallelFor(n, [&](int64_t i) { out[i] = f(i); });
+  MapOut(out, n, req, f);
 }
 
 // Fills a blob with zeros according to req (kAddTo: nothing to add). Used for inputs without a gradient (labels,

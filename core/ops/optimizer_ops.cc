@@ -25,14 +25,12 @@ struct Hyper {
 };
 
 // Runs f(i, weight_i) -> new weight over all elements, storing through req (the output may be the weight itself).
+// The updates capture by value: MapOut's loop then holds the hyper-parameters in registers, where stores to the
+// states cannot change them (captured by reference, the compiler must assume they might and does not vectorize).
 template <typename T, typename F>
 void UpdateLoop(const std::vector<TBlob> &in, OpReq req, const TBlob &out, F f) {
-  if (req == kNullOp) return;
   const T *w = in[0].ptr<T>();
-  T *o = out.ptr<T>();
-  const int64_t n = in[0].Size();
-  if (req == kAddTo) ParallelFor(n, [&](int64_t i) { o[i] += f(i, w[i]); });
-  else ParallelFor(n, [&](int64_t i) { o[i] = f(i, w[i]); });
+  MapOut(out.ptr<T>(), in[0].Size(), req, [=](int64_t i) { return f(i, w[i]); });
 }
 
 // weight = weight - lr * (clip(rescale * grad) + wd * weight)
@@ -40,7 +38,7 @@ void SGDUpdate(MXC_NN_FORWARD_ARGS) {
   MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
     const Hyper<T> h(p);
     const T *g = in[1].ptr<T>();
-    UpdateLoop<T>(in, req[0], out[0], [&](int64_t i, T w) { return w - h.lr * (h.Grad(g[i]) + h.wd * w); });
+    UpdateLoop<T>(in, req[0], out[0], [=](int64_t i, T w) { return w - h.lr * (h.Grad(g[i]) + h.wd * w); });
   });
 }
 
@@ -51,7 +49,7 @@ void SGDMomUpdate(MXC_NN_FORWARD_ARGS) {
     const T momentum = static_cast<T>(p.Float("momentum"));
     const T *g = in[1].ptr<T>();
     T *mom = in[2].ptr<T>();
-    UpdateLoop<T>(in, req[0], out[0], [&](int64_t i, T w) {
+    UpdateLoop<T>(in, req[0], out[0], [=](int64_t i, T w) {
       mom[i] = momentum * mom[i] - h.lr * (h.Grad(g[i]) + h.wd * w);
       return w + mom[i];
     });
@@ -67,7 +65,7 @@ void NAGMomUpdate(MXC_NN_FORWARD_ARGS) {
     const T momentum = static_cast<T>(p.Float("momentum"));
     const T *g = in[1].ptr<T>();
     T *mom = in[2].ptr<T>();
-    UpdateLoop<T>(in, req[0], out[0], [&](int64_t i, T w) {
+    UpdateLoop<T>(in, req[0], out[0], [=](int64_t i, T w) {
       const T gr = h.Grad(g[i]) + h.wd * w;
       mom[i] = momentum * mom[i] - h.lr * gr;
       return w + momentum * mom[i] - h.lr * gr;
@@ -85,7 +83,7 @@ void AdamUpdate(MXC_NN_FORWARD_ARGS) {
     const T *g = in[1].ptr<T>();
     T *mean = in[2].ptr<T>();
     T *var = in[3].ptr<T>();
-    UpdateLoop<T>(in, req[0], out[0], [&](int64_t i, T w) {
+    UpdateLoop<T>(in, req[0], out[0], [=](int64_t i, T w) {
       const T gr = ClipIf(h.rescale * g[i] + h.wd * w, h.clip, h.do_clip);
       mean[i] = b1 * mean[i] + (T(1) - b1) * gr;
       var[i] = b2 * var[i] + (T(1) - b2) * gr * gr;
@@ -104,7 +102,7 @@ void RMSPropUpdate(MXC_NN_FORWARD_ARGS) {
     const bool do_cw = p.Float("clip_weights") > 0;
     const T *g = in[1].ptr<T>();
     T *n = in[2].ptr<T>();
-    UpdateLoop<T>(in, req[0], out[0], [&](int64_t i, T w) {
+    UpdateLoop<T>(in, req[0], out[0], [=](int64_t i, T w) {
       const T gr = ClipIf(h.rescale * g[i] + h.wd * w, h.clip, h.do_clip);
       n[i] = (T(1) - g1) * gr * gr + g1 * n[i];
       return ClipIf(w - h.lr * gr / std::sqrt(n[i] + eps), cw, do_cw);
@@ -126,7 +124,7 @@ void RMSPropAlexUpdate(MXC_NN_FORWARD_ARGS) {
     T *n = in[2].ptr<T>();
     T *gs = in[3].ptr<T>();
     T *delta = in[4].ptr<T>();
-    UpdateLoop<T>(in, req[0], out[0], [&](int64_t i, T w) {
+    UpdateLoop<T>(in, req[0], out[0], [=](int64_t i, T w) {
       const T gr = ClipIf(h.rescale * g[i] + h.wd * w, h.clip, h.do_clip);
       n[i] = (T(1) - g1) * gr * gr + g1 * n[i];
       gs[i] = (T(1) - g1) * gr + g1 * gs[i];

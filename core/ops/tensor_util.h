@@ -591,16 +591,18 @@ inline void ReduceToAcc(const D *in, const RedLayout &L, A *acc) {
   std::fill(acc, acc + L.out_size, init);
   if (L.in_size == 0) return;
   auto body = [&](A *dst, int64_t b0, int64_t e0) {
-    ForEachRun(L, b0, e0, [&](int64_t ioff, int64_t ooff, int64_t len, int64_t ostep) {
-      const D *p = in + ioff;
-      if (ostep == 0) {
-        A a = dst[ooff];
-        FoldRun<R>(a, p, len);
-        dst[ooff] = a;
-      } else {
-        A *q = dst + ooff;
-        for (int64_t j = 0; j < len; ++j) R::Add(q[j], p[j]);
-      }
+    RunIsa<D>(L.in_size, [&] {
+      ForEachRun(L, b0, e0, [&](int64_t ioff, int64_t ooff, int64_t len, int64_t ostep) {
+        const D *p = in + ioff;
+        if (ostep == 0) {
+          A a = dst[ooff];
+          FoldRun<R>(a, p, len);
+          dst[ooff] = a;
+        } else {
+          A *q = dst + ooff;
+          for (int64_t j = 0; j < len; ++j) R::Add(q[j], p[j]);
+        }
+      });
     });
   };
   const int64_t d0 = L.dim[0];

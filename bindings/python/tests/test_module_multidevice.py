@@ -174,6 +174,25 @@ def test_manual_loop_outputs_and_gradients_as_numpy():
     np.testing.assert_allclose(args["fc_bias"].asnumpy(), b, rtol=1e-5, atol=1e-6)
 
 
+def test_smaller_batch_rebinds_every_device():
+    """A batch of 5 after binding for 8 re-binds each device on its new slice (2, 3), sharing the weights."""
+    sym = mlp(num_hidden=5, num_classes=3)
+    x, y = separable_data(n=5)
+    outs = []
+    for ctx in ([_devices()[0]], _devices()):
+        mod = mx.mod.Module(sym, context=ctx)
+        mod.bind(data_shapes=[("data", (8, 6))], label_shapes=[("softmax_label", (8,))])
+        mod.init_params(arg_params=_init_params(sym))
+        mod.init_optimizer(optimizer="sgd", optimizer_params={"learning_rate": 0.5})
+        mod.forward_backward(mx.io.DataBatch([mx.nd.array(x)], [mx.nd.array(y)]))
+        mod.update()
+        mod.forward(mx.io.DataBatch([mx.nd.array(x)], [mx.nd.array(y)]), is_train=False)
+        outs.append(mod.get_outputs()[0].asnumpy())
+    assert [e.arg_dict["data"].shape for e in mod._exec_group.execs] == [(2, 6), (3, 6)]
+    assert mod.data_shapes[0].shape == (5, 6) and mod.output_shapes == [("softmax_output", (5, 3))]
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6)
+
+
 def test_out_grads_and_input_grads_are_split_and_merged():
     """A network without loss: backward with out_grads sliced per device, input gradients merged."""
     rng = np.random.RandomState(4)

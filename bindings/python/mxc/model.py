@@ -202,7 +202,7 @@ def _check_kvstore(kvstore):
     try:
         kvs.create(kvstore)
     except (NotImplementedError, ValueError) as err:
-        raise ValueError("kvstore '%s' is not supported: %s" % (kvstore, err)) from err
+        raise ValueError(str(err)) from err
 
 
 def _create_kvstore(kvstore, num_device):

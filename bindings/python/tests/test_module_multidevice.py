@@ -112,7 +112,7 @@ def test_errors_name_the_problem():
     with pytest.raises(ValueError, match="label 'softmax_label' of the batch has shape \\(5,\\) but the network "
                                          "was bound for a batch of 6"):
         mod.forward(mx.io.DataBatch([mx.nd.ones((6, 4))], [mx.nd.zeros((5,))]), is_train=False)
-    with pytest.raises(ValueError, match="kvstore 'dist_sync' is not supported"):
+    with pytest.raises(ValueError, match="kvstore 'dist_sync': distributed training is not supported"):
         mod.init_optimizer(kvstore="dist_sync")
 
 

@@ -33,6 +33,11 @@ def _merge(arrays, axis=0):
     return nd.concat(*[a.as_in_context(ctx) for a in arrays], dim=axis)
 
 
+def _per_device(execs, kind, names):
+    """For each name, its array (None when absent) in each executor's ``kind`` dict: MXNet's layout."""
+    return [[getattr(e, kind).get(name) for e in execs] for name in names]
+
+
 def _slice(src, sl, axis):
     if not isinstance(src, nd.NDArray):
         src = nd.array(src)
@@ -118,14 +123,13 @@ class ExecutorGroup(object):
         self.batch_size = batch_size
         self.execs = execs
         self.executor = execs[0]
-        per_name = lambda kind, names: [[getattr(e, kind).get(n) for e in execs] for n in names]  # noqa: E731
-        self.data_arrays = per_name('arg_dict', self.data_names)
-        self.label_arrays = per_name('arg_dict', self.label_names)
-        self.param_arrays = per_name('arg_dict', self.param_names)
-        self.grad_arrays = per_name('grad_dict', self.param_names)
-        self.aux_arrays = per_name('aux_dict', self.aux_names)
-        self.state_arrays = per_name('arg_dict', self.state_names)
-        self.input_grad_arrays = per_name('grad_dict', self.data_names) if self.inputs_need_grad else []
+        self.data_arrays = _per_device(execs, 'arg_dict', self.data_names)
+        self.label_arrays = _per_device(execs, 'arg_dict', self.label_names)
+        self.param_arrays = _per_device(execs, 'arg_dict', self.param_names)
+        self.grad_arrays = _per_device(execs, 'grad_dict', self.param_names)
+        self.aux_arrays = _per_device(execs, 'aux_dict', self.aux_names)
+        self.state_arrays = _per_device(execs, 'arg_dict', self.state_names)
+        self.input_grad_arrays = _per_device(execs, 'grad_dict', self.data_names) if self.inputs_need_grad else []
         self._total_exec_bytes = 0
 
     @staticmethod

@@ -191,6 +191,13 @@ def test_smaller_batch_rebinds_every_device():
     assert [e.arg_dict["data"].shape for e in mod._exec_group.execs] == [(2, 6), (3, 6)]
     assert mod.data_shapes[0].shape == (5, 6) and mod.output_shapes == [("softmax_output", (5, 3))]
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6)
+    # a module bound with shared_module uses each device's parameter arrays of the other
+    evaluator = mx.mod.Module(sym, context=_devices())
+    evaluator.bind(data_shapes=[("data", (5, 6))], for_training=False, shared_module=mod)
+    for mine, theirs in zip(evaluator._exec_group.param_arrays, mod._exec_group.param_arrays):
+        assert [a.handle for a in mine] == [a.handle for a in theirs]
+    evaluator.forward(mx.io.DataBatch([mx.nd.array(x)]))
+    np.testing.assert_allclose(evaluator.get_outputs()[0].asnumpy(), outs[1], rtol=1e-6, atol=1e-7)
 
 
 def test_out_grads_and_input_grads_are_split_and_merged():

@@ -5,7 +5,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import ndarray as nd
-from ..model import _bind_executor, _load_inputs
+from ..model import _bind_executor, _check_contexts, _load_inputs
 
 __all__ = ["ExecutorGroup"]
 
@@ -59,16 +59,8 @@ class ExecutorGroup(object):
                  shared_group=None, fixed_param_names=None, grad_req='write', state_names=None, logger=None,
                  work_load_list=None):
         contexts = list(contexts) if isinstance(contexts, (list, tuple)) else [contexts]
-        if len(set(contexts)) != len(contexts):
-            raise ValueError("ExecutorGroup: contexts %s list a device twice; give each device once" % contexts)
-        if work_load_list is None:
-            work_load_list = [1] * len(contexts)
-        work_load_list = list(work_load_list)
-        if len(work_load_list) != len(contexts):
-            raise ValueError("ExecutorGroup: work_load_list %s has %d entries but there are %d contexts %s"
-                             % (work_load_list, len(work_load_list), len(contexts), contexts))
-        if any(not w > 0 for w in work_load_list):
-            raise ValueError("ExecutorGroup: work_load_list %s must hold positive numbers" % work_load_list)
+        _check_contexts(contexts, work_load_list, 'ExecutorGroup')
+        work_load_list = list(work_load_list) if work_load_list is not None else [1] * len(contexts)
         if shared_group is not None and shared_group.contexts != contexts:
             raise ValueError("ExecutorGroup: the shared group runs on %s, not on %s"
                              % (shared_group.contexts, contexts))
@@ -246,8 +238,13 @@ class ExecutorGroup(object):
         return [_merge(o) for o in outputs] if merge_multi_context else outputs
 
     def get_output_shapes(self):
-        names = self.symbol.list_outputs()
-        return list(zip(names, [tuple(o.shape) for o in self.get_outputs()]))
+        """``(name, shape)`` of each merged output (the devices' batch sizes summed along axis 0)."""
+        shapes = []
+        for i, name in enumerate(self.symbol.list_outputs()):
+            parts = [tuple(e.outputs[i].shape) for e in self.execs]
+            shapes.append((name, parts[0] if len(parts) == 1 or not parts[0] else
+                           (sum(p[0] for p in parts),) + parts[0][1:]))
+        return shapes
 
     def get_input_grads(self, merge_multi_context=True):
         if not self.inputs_need_grad:

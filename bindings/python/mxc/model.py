@@ -15,6 +15,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import io
+from . import kvstore as kvs
 from . import metric
 from . import ndarray as nd
 from . import optimizer as opt
@@ -181,18 +182,64 @@ def _resolve_contexts(ctx):
     return ctx
 
 
-def _check_single_device(ctx, who):
-    if len(ctx) != 1:
-        raise ValueError("%s: mxc trains on a single device; got %d contexts %s" % (who, len(ctx), ctx))
+def _check_contexts(ctx, work_load_list, who):
+    """Each device once, and one positive work load per device."""
+    if len(set(ctx)) != len(ctx):
+        raise ValueError("%s: the contexts %s list a device twice; give each device once" % (who, ctx))
+    if work_load_list is not None:
+        if len(work_load_list) != len(ctx):
+            raise ValueError("%s: work_load_list %s has %d entries but there are %d contexts %s"
+                             % (who, list(work_load_list), len(work_load_list), len(ctx), ctx))
+        if any(not w > 0 for w in work_load_list):
+            raise ValueError("%s: work_load_list %s must hold positive numbers" % (who, list(work_load_list)))
 
 
 def _check_kvstore(kvstore):
-    if kvstore is None or kvstore in ('local', 'device'):
+    if kvstore is None or isinstance(kvstore, kvs.KVStore):
         return
-    if isinstance(kvstore, str):
-        raise ValueError("kvstore '%s' is not supported: mxc trains on a single device (use 'local' or None)"
-                         % kvstore)
-    raise TypeError("kvstore must be 'local', 'device' or None, got %r" % (kvstore,))
+    if not isinstance(kvstore, str):
+        raise TypeError("kvstore must be 'local', 'device', None or a KVStore, got %r" % (kvstore,))
+    try:
+        kvs.create(kvstore)
+    except (NotImplementedError, ValueError) as err:
+        raise ValueError(str(err)) from err
+
+
+def _create_kvstore(kvstore, num_device):
+    """The store that sums gradients over ``num_device`` devices: none for one device. With several, a name is
+    created, a KVStore used as given, and None (where MXNet would leave each device to its own gradient) sums
+    through a private 'device' store, so the copies of the weights never drift apart."""
+    _check_kvstore(kvstore)
+    if num_device == 1:
+        return None
+    if isinstance(kvstore, kvs.KVStore):
+        return kvstore
+    return kvs.create(kvstore or 'device')
+
+
+def _init_kvstore(kvstore, param_names, param_arrays):
+    if kvstore is None:
+        return
+    for name, arrs in zip(param_names, param_arrays):
+        if name not in kvstore._store:  # pylint: disable=protected-access  (a store reused by a second module)
+            kvstore.init(name, arrs[0])
+
+
+def _update_params(param_names, param_arrays, grad_arrays, updater, kvstore):
+    """One optimizer step: each parameter's gradients (one per device) are summed through ``kvstore`` into every
+    device's gradient array, the first device's weight is updated and copied to the other devices.
+
+    Updating once keeps one optimizer state per parameter (keyed by its index, as on one device), so optimizer
+    states saved from N devices load on any number of devices; MXNet keeps a state per device instead."""
+    for index, (name, weights, grads) in enumerate(zip(param_names, param_arrays, grad_arrays)):
+        if grads[0] is None:
+            continue
+        if kvstore is not None:
+            kvstore.push(name, grads)
+            kvstore.pull(name, out=grads)
+        updater(index, grads[0], weights[0])
+        for weight in weights[1:]:
+            weights[0].copyto(weight)
 
 
 def _bind_executor(symbol, ctx, input_shapes, input_types, param_names, for_training, shared_arrays=None,
@@ -285,13 +332,14 @@ def _iter_len(data_iter):
 
 
 class FeedForward(object):
-    """A feed-forward model trained with ``fit`` on one device (MXNet's ``mx.model.FeedForward``).
+    """A feed-forward model (MXNet's ``mx.model.FeedForward``): ``fit`` trains data-parallel over the devices
+    of ``ctx``; ``predict`` and ``score`` run on the first one, as in MXNet.
 
     Parameters
     ----------
     symbol : Symbol
         The network, with inputs ``data`` and (for training) a label such as ``softmax_label``.
-    ctx : Context or list of one Context
+    ctx : Context or list of Contexts
     num_epoch : int
         Epochs ``fit`` trains for (it continues from ``begin_epoch``).
     epoch_size : int or None
@@ -535,16 +583,16 @@ class FeedForward(object):
         """Trains the model on ``X`` (DataIter, NumPy array or NDArray; then ``y`` holds the labels).
 
         ``eval_data`` (a DataIter or an ``(X, y)`` pair) is evaluated after every epoch and logged as
-        ``Epoch[n] Validation-<metric>=...`` (``eval_end_callback`` replaces that log). ``kvstore`` is accepted
-        for compatibility ('local'/'device'/None); ``work_load_list`` is ignored (single device).
+        ``Epoch[n] Validation-<metric>=...`` (``eval_end_callback`` replaces that log). With several contexts
+        each batch is split over them by ``work_load_list`` (equal shares by default) and the gradients are
+        summed through ``kvstore`` ('local', 'device', a KVStore, or None).
         """
-        del work_load_list
         from .callback import LogValidationMetricsCallback
         if eval_end_callback is None:
             eval_end_callback = LogValidationMetricsCallback()
         if self.num_epoch is None:
             raise ValueError("FeedForward.fit: num_epoch is not set")
-        _check_single_device(self.ctx, 'FeedForward')
+        _check_contexts(self.ctx, work_load_list, 'FeedForward')
         _check_kvstore(kvstore)
         # Everything that can be wrong with the input is checked here, before any training starts.
         data = self._init_iter(X, y, is_train=True)
@@ -552,7 +600,7 @@ class FeedForward(object):
         if not isinstance(eval_metric, metric.EvalMetric):
             eval_metric = metric.create(eval_metric)
         self.kwargs["sym"] = self.symbol
-        arg_names, param_names, aux_names = self._init_params(data.provide_data + data.provide_label)
+        _, param_names, aux_names = self._init_params(data.provide_data + data.provide_label)
         if eval_data is not None:
             _check_input_names(self.symbol, [d[0] for d in eval_data.provide_data], 'eval data')
         param_idx2name = dict(enumerate(param_names))
@@ -565,12 +613,12 @@ class FeedForward(object):
                 optimizer.idx2name = param_idx2name.copy()
         else:
             raise TypeError("FeedForward: optimizer must be a name or an Optimizer, got %r" % (self.optimizer,))
-        _train_single_device(self.symbol, self.ctx[0], arg_names, param_names, aux_names, self.arg_params,
-                             self.aux_params, begin_epoch=self.begin_epoch, end_epoch=self.num_epoch,
-                             epoch_size=self.epoch_size, optimizer=optimizer, train_data=data, eval_data=eval_data,
-                             eval_metric=eval_metric, epoch_end_callback=epoch_end_callback,
-                             batch_end_callback=batch_end_callback, logger=logger, monitor=monitor,
-                             eval_end_callback=eval_end_callback, eval_batch_end_callback=eval_batch_end_callback)
+        _train_multi_device(self.symbol, self.ctx, param_names, aux_names, self.arg_params, self.aux_params,
+                            begin_epoch=self.begin_epoch, end_epoch=self.num_epoch, epoch_size=self.epoch_size,
+                            optimizer=optimizer, train_data=data, eval_data=eval_data, eval_metric=eval_metric,
+                            epoch_end_callback=epoch_end_callback, batch_end_callback=batch_end_callback,
+                            logger=logger, kvstore=kvstore, work_load_list=work_load_list, monitor=monitor,
+                            eval_end_callback=eval_end_callback, eval_batch_end_callback=eval_batch_end_callback)
         self._pred_exec = None  # parameters changed
 
     def save(self, prefix, epoch=None, remove_amp_cast=True):
@@ -605,90 +653,27 @@ class FeedForward(object):
         return model
 
 
-class _Trainer(object):
-    """The executors of a FeedForward training run: one bound for the training batch size, and others sharing
-    its weights for other batch sizes (evaluation)."""
-
-    def __init__(self, symbol, ctx, param_names, aux_names, train_data):
-        self.symbol = symbol
-        self.ctx = ctx
-        self.param_names = param_names
-        self.aux_names = aux_names
-        self.data_names = [x[0] for x in train_data.provide_data]
-        arg_names = set(symbol.list_arguments())
-        self.label_names = [x[0] for x in train_data.provide_label if x[0] in arg_names]
-        self._label_pos = [i for i, x in enumerate(train_data.provide_label) if x[0] in arg_names]
-        self.train_exec = self._bind(train_data, for_training=True, shared=None)
-        self.param_arrays = [self.train_exec.arg_dict[n] for n in param_names]
-        self.grad_arrays = [self.train_exec.grad_dict.get(n) for n in param_names]
-        self.aux_arrays = [self.train_exec.aux_dict[n] for n in aux_names]
-        self._execs = {self._key(train_data): self.train_exec}
-
-    def _key(self, data_iter):
-        descs = list(data_iter.provide_data) + [d for d in data_iter.provide_label
-                                                if d[0] in self.label_names]
-        return tuple((d[0], tuple(d[1])) for d in descs)
-
-    def _bind(self, data_iter, for_training, shared):
-        shapes, types = {}, {}
-        for d in list(data_iter.provide_data) + list(data_iter.provide_label):
-            if d[0] in self.data_names or d[0] in self.label_names:
-                shapes[d[0]] = tuple(d[1])
-                types[d[0]] = getattr(d, 'dtype', np.float32)
-        return _bind_executor(self.symbol, self.ctx, shapes, types, self.param_names, for_training,
-                              shared_arrays=shared)
-
-    def executor_for(self, data_iter):
-        """The executor for ``data_iter``'s shapes (sharing the training executor's weights)."""
-        key = self._key(data_iter)
-        if key not in self._execs:
-            shared = dict(zip(self.param_names, self.param_arrays))
-            shared.update(zip(self.aux_names, self.aux_arrays))
-            self._execs[key] = self._bind(data_iter, for_training=False, shared=shared)
-        return self._execs[key]
-
-    def load(self, executor, batch):
-        _load_inputs([executor.arg_dict[n] for n in self.data_names], batch.data, self.data_names, 'data')
-        if self.label_names:
-            labels = batch.label or []
-            if len(labels) < len(self._label_pos) or (self._label_pos and max(self._label_pos) >= len(labels)):
-                raise ValueError("the batch has %d label arrays but the network expects %s"
-                                 % (len(labels), self.label_names))
-            _load_inputs([executor.arg_dict[n] for n in self.label_names], [labels[i] for i in self._label_pos],
-                         self.label_names, 'label')
-
-    def set_params(self, arg_params, aux_params):
-        for name, arr in zip(self.param_names, self.param_arrays):
-            arg_params[name].copyto(arr)
-        for name, arr in zip(self.aux_names, self.aux_arrays):
-            aux_params[name].copyto(arr)
-
-    def copy_to(self, arg_params, aux_params):
-        for name, arr in zip(self.param_names, self.param_arrays):
-            arr.copyto(arg_params[name])
-        for name, arr in zip(self.aux_names, self.aux_arrays):
-            arr.copyto(aux_params[name])
-
-
-def _train_single_device(symbol, ctx, arg_names, param_names, aux_names, arg_params, aux_params, begin_epoch,
-                         end_epoch, epoch_size, optimizer, train_data, eval_data=None, eval_metric=None,
-                         epoch_end_callback=None, batch_end_callback=None, logger=None, monitor=None,
-                         eval_end_callback=None, eval_batch_end_callback=None):
-    """The FeedForward training loop. Updates ``arg_params``/``aux_params`` in place."""
-    del arg_names
+def _train_multi_device(symbol, ctx, param_names, aux_names, arg_params, aux_params, begin_epoch, end_epoch,
+                        epoch_size, optimizer, train_data, eval_data=None, eval_metric=None, epoch_end_callback=None,
+                        batch_end_callback=None, logger=None, kvstore='local', work_load_list=None, monitor=None,
+                        eval_end_callback=None, eval_batch_end_callback=None):
+    """The FeedForward training loop over the devices ``ctx`` (each batch split over them, gradients summed
+    through ``kvstore``). Updates ``arg_params``/``aux_params`` in place."""
     from .callback import TerminalProgress
+    from .module.executor_group import ExecutorGroup
     if logger is None:
         logger = logging
-    logger.info('Start training with %s', [ctx])
-    trainer = _Trainer(symbol, ctx, param_names, aux_names, train_data)
-    texec = trainer.train_exec
+    logger.info('Start training with %s', ctx)
+    group = ExecutorGroup(symbol, ctx, _descs(train_data.provide_data), _descs(train_data.provide_label),
+                          param_names, True, False, work_load_list=work_load_list)
     if monitor is not None:
-        monitor.install(texec)
-    trainer.set_params(arg_params, aux_params)
+        group.install_monitor(monitor)
+    group.set_params(arg_params, aux_params, allow_extra=True)
+    kv = _create_kvstore(kvstore, len(ctx))
+    _init_kvstore(kv, param_names, group.param_arrays)
     updater = opt.get_updater(optimizer)
+    eval_groups = {}
     progress = TerminalProgress(total=epoch_size or _iter_len(train_data), batch_size=train_data.batch_size)
-    update_list = [(i, g, w) for i, (w, g) in enumerate(zip(trainer.param_arrays, trainer.grad_arrays))
-                   if g is not None]
     train_data.reset()
     for epoch in range(begin_epoch, end_epoch):
         tic = time.time()
@@ -698,16 +683,14 @@ def _train_single_device(symbol, ctx, arg_names, param_names, aux_names, arg_par
         while True:
             do_reset = True
             for data_batch in train_data:
-                trainer.load(texec, data_batch)
                 if monitor is not None:
                     monitor.tic()
-                texec.forward(is_train=True)
-                texec.backward()
-                for index, grad, weight in update_list:
-                    updater(index, grad, weight)
+                group.forward(data_batch, is_train=True)
+                group.backward()
+                _update_params(param_names, group.param_arrays, group.grad_arrays, updater, kv)
                 if monitor is not None:
                     monitor.toc_print()
-                eval_metric.update(data_batch.label, texec.outputs)
+                group.update_metric(eval_metric, data_batch.label)
                 nbatch += 1
                 progress.update(nbatch)
                 if batch_end_callback is not None:
@@ -727,17 +710,21 @@ def _train_single_device(symbol, ctx, arg_names, param_names, aux_names, arg_par
             logger.info('Epoch[%d] Train-%s=%f', epoch, name, value)
         toc = time.time()
         logger.info('Epoch[%d] Time cost=%.3f', epoch, (toc - tic))
-        trainer.copy_to(arg_params, aux_params)
+        group.get_params(arg_params, aux_params)
         _multiple_callbacks(epoch_end_callback, epoch, symbol, arg_params, aux_params)
         if eval_data is not None:
             eval_metric.reset()
             eval_data.reset()
-            eexec = trainer.executor_for(eval_data)
+            key = tuple((d[0], tuple(d[1])) for d in list(eval_data.provide_data) + list(eval_data.provide_label))
+            if key not in eval_groups:
+                eval_groups[key] = ExecutorGroup(symbol, ctx, _descs(eval_data.provide_data),
+                                                 _descs(eval_data.provide_label), param_names, False, False,
+                                                 shared_group=group, work_load_list=work_load_list)
+            egroup = eval_groups[key]
             total_num_batch = 0
             for i, eval_batch in enumerate(eval_data):
-                trainer.load(eexec, eval_batch)
-                eexec.forward(is_train=False)
-                eval_metric.update(eval_batch.label, eexec.outputs)
+                egroup.forward(eval_batch, is_train=False)
+                egroup.update_metric(eval_metric, eval_batch.label)
                 if eval_batch_end_callback is not None:
                     _multiple_callbacks(eval_batch_end_callback, BatchEndParam(epoch=epoch, nbatch=i,
                                                                                eval_metric=eval_metric,
@@ -747,3 +734,7 @@ def _train_single_device(symbol, ctx, arg_names, param_names, aux_names, arg_par
                 _multiple_callbacks(eval_end_callback, BatchEndParam(epoch=epoch, nbatch=total_num_batch,
                                                                      eval_metric=eval_metric, locals=locals()))
             eval_data.reset()
+
+
+def _descs(shapes):
+    return [x if isinstance(x, io.DataDesc) else io.DataDesc(*x) for x in (shapes or [])]

@@ -164,8 +164,11 @@ def test_wrong_input_raises_before_training():
         model().fit([[1, 2]], y, batch_end_callback=cb)
     with pytest.raises(ValueError, match="kvstore"):
         model().fit(x, y, kvstore="dist_sync", batch_end_callback=cb)
-    with pytest.raises(ValueError, match="single device"):
-        mx.model.FeedForward(linear_softmax(2), ctx=[mx.cpu(0), mx.cpu(1)], num_epoch=1).fit(x, y)
+    with pytest.raises(ValueError, match="list a device twice"):
+        mx.model.FeedForward(linear_softmax(2), ctx=[mx.cpu(0), mx.cpu(0)], num_epoch=1).fit(x, y)
+    with pytest.raises(ValueError, match=r"work_load_list \[1\] has 1 entries but there are 2 contexts"):
+        mx.model.FeedForward(linear_softmax(2), ctx=[mx.cpu(0), mx.cpu(1)], num_epoch=1).fit(
+            x, y, work_load_list=[1])
     with pytest.raises(ValueError, match="not used by the symbol"):
         model(arg_params={"nothere_weight": mx.nd.zeros((1,))})
     assert calls == []

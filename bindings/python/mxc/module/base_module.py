@@ -294,7 +294,7 @@ class BaseModule(object):
         raise NotImplementedError()
 
     def prepare(self, data_batch, sparse_row_id_fn=None):
-        """Nothing to prepare on a single device (kept for API compatibility)."""
+        """Nothing to prepare: mxc has no sparse parameters to pull rows of (kept for API compatibility)."""
 
     def forward(self, data_batch, is_train=None):
         raise NotImplementedError()

@@ -1,4 +1,5 @@
-"""Module: a symbol bound on one device with its parameters and optimizer (MXNet 1.x ``mx.mod.Module``)."""
+"""Module: a symbol bound on one or several devices with its parameters and optimizer (MXNet 1.x
+``mx.mod.Module``)."""
 import logging
 import os
 import warnings
@@ -8,8 +9,8 @@ from .. import ndarray as nd
 from .. import optimizer as opt
 from ..initializer import InitDesc, Uniform
 from ..io import DataDesc
-from ..model import (_atomic_write, _check_input_names, _check_kvstore, _check_single_device, _require_file,
-                     _save_symbol, load_checkpoint)
+from ..model import (_atomic_write, _check_input_names, _check_contexts, _create_kvstore, _init_kvstore,
+                     _require_file, _save_symbol, _update_params, load_checkpoint)
 from .base_module import BaseModule, _parse_data_desc
 from .executor_group import ExecutorGroup
 
@@ -28,8 +29,10 @@ class Module(BaseModule):
     label_names : list of str
         Label inputs (a name the symbol does not take only warns, as in MXNet).
     logger : logging.Logger
-    context : Context or list of one Context
-    work_load_list : ignored (single device)
+    context : Context or list of Contexts
+        With several devices each batch is split along its batch axis over them (data parallelism).
+    work_load_list : list of numbers
+        The share of the batch of each device (equal by default).
     fixed_param_names : list of str
         Parameters that are not updated.
     state_names : list of str
@@ -40,12 +43,13 @@ class Module(BaseModule):
                  context=ctx.cpu(), work_load_list=None, fixed_param_names=None, state_names=None,
                  group2ctxs=None, compression_params=None):
         super(Module, self).__init__(logger=logger)
-        del work_load_list, group2ctxs, compression_params
+        del group2ctxs, compression_params
         if isinstance(context, ctx.Context):
             context = [context]
         context = list(context)
-        _check_single_device(context, 'Module')
+        _check_contexts(context, work_load_list, 'Module')
         self._context = context
+        self._work_load_list = list(work_load_list) if work_load_list is not None else None
         self._symbol = symbol
         data_names = list(data_names) if data_names is not None else []
         label_names = list(label_names) if label_names is not None else []
@@ -264,10 +268,11 @@ class Module(BaseModule):
                     and shared_module.params_initialized):
                 raise ValueError("bind: shared_module must be a bound Module with initialized parameters")
             shared_group = shared_module._exec_group
-        self._exec_group = ExecutorGroup(self._symbol, self._context[0], self._data_shapes, self._label_shapes,
+        self._exec_group = ExecutorGroup(self._symbol, self._context, self._data_shapes, self._label_shapes,
                                          self._param_names, for_training, inputs_need_grad, shared_group,
                                          fixed_param_names=self._fixed_param_names, grad_req=grad_req,
-                                         state_names=self._state_names, logger=self.logger)
+                                         state_names=self._state_names, logger=self.logger,
+                                         work_load_list=self._work_load_list)
         if shared_module is not None:
             self.params_initialized = True
             self._arg_params = shared_module._arg_params
@@ -296,12 +301,15 @@ class Module(BaseModule):
     # -- optimizer -------------------------------------------------------------------------------------------
     def init_optimizer(self, kvstore='local', optimizer='sgd', optimizer_params=(('learning_rate', 0.01),),
                        force_init=False):
-        """Creates the optimizer; a name gets ``rescale_grad=1/batch_size`` unless given."""
+        """Creates the optimizer; a name gets ``rescale_grad=1/batch_size`` (the whole batch, over all devices)
+        unless given. With several devices, gradients are summed through ``kvstore`` ('local', 'device', a
+        KVStore, or None: see ``model._create_kvstore``); the optimizer updates the parameters itself
+        (``update_on_kvstore`` is False)."""
         self._require(binded=True, params=True, what='init_optimizer')
         if self.optimizer_initialized and not force_init:
             self.logger.warning('optimizer already initialized, ignoring...')
             return
-        _check_kvstore(kvstore)
+        kvstore = _create_kvstore(kvstore, len(self._context))
         if self._params_dirty:
             self._sync_params_from_devices()
         batch_size = self._exec_group.batch_size
@@ -322,7 +330,8 @@ class Module(BaseModule):
         else:
             raise TypeError("init_optimizer: optimizer must be a name or an Optimizer, got %r" % (optimizer,))
         self._optimizer = optimizer
-        self._kvstore = None
+        self._kvstore = kvstore
+        _init_kvstore(kvstore, self._exec_group.param_names, self._exec_group.param_arrays)
         self._update_on_kvstore = False
         self._updater = opt.get_updater(optimizer)
         self.optimizer_initialized = True
@@ -374,14 +383,11 @@ class Module(BaseModule):
         self._exec_group.backward(out_grads=out_grads)
 
     def update(self):
-        """Applies the optimizer to every (non-fixed) parameter with its gradient."""
+        """Applies the optimizer to every (non-fixed) parameter with its gradient (summed over the devices)."""
         self._require(binded=True, params=True, optimizer=True, what='update')
         self._params_dirty = True
         group = self._exec_group
-        for index, (weights, grads) in enumerate(zip(group.param_arrays, group.grad_arrays)):
-            if grads[0] is None:
-                continue
-            self._updater(index, grads[0], weights[0])
+        _update_params(group.param_names, group.param_arrays, group.grad_arrays, self._updater, self._kvstore)
 
     def get_outputs(self, merge_multi_context=True):
         """The outputs of the last forward."""
@@ -396,25 +402,18 @@ class Module(BaseModule):
     def get_states(self, merge_multi_context=True):
         """The arrays of the state inputs."""
         self._require(binded=True, params=True, what='get_states')
-        arrays = [self._exec_group.executor.arg_dict[n] for n in self._state_names]
-        return arrays if merge_multi_context else [[a] for a in arrays]
+        return self._exec_group.get_states(merge_multi_context)
 
     def set_states(self, states=None, value=None):
-        """Sets the state inputs from arrays or to a scalar ``value``."""
+        """Sets the state inputs from arrays (see ``ExecutorGroup.set_states``) or to a scalar ``value``."""
         self._require(binded=True, params=True, what='set_states')
-        arrays = [self._exec_group.executor.arg_dict[n] for n in self._state_names]
-        if value is not None:
-            for arr in arrays:
-                arr[:] = value
-        else:
-            for dst, src in zip(arrays, states):
-                dst[:] = src[0] if isinstance(src, (list, tuple)) else src
+        self._exec_group.set_states(states, value)
 
     def update_metric(self, eval_metric, labels, pre_sliced=False):
         """Updates ``eval_metric`` with the last outputs and ``labels``."""
         self._exec_group.update_metric(eval_metric, labels, pre_sliced)
 
     def install_monitor(self, mon):
-        """Installs a monitor (an object with ``install(executor)``) on the executor."""
+        """Installs a monitor (an object with ``install(executor)``) on every device's executor."""
         self._require(binded=True, what='install_monitor')
         self._exec_group.install_monitor(mon)

@@ -191,6 +191,12 @@ int MXCNDArraySyncCopyToCPU(MXCNDArrayHandle handle, void *data, int64_t size) {
   API_END();
 }
 
+int MXCNDArrayCopyTo(MXCNDArrayHandle src, MXCNDArrayHandle dst) {
+  API_BEGIN();
+  ArrayOf(src).CopyTo(ArrayOf(dst));
+  API_END();
+}
+
 int MXCNDArraySlice(MXCNDArrayHandle handle, int64_t begin, int64_t end, MXCNDArrayHandle *out) {
   API_BEGIN();
   CheckPtr(out, "out");

@@ -145,6 +145,22 @@ void NDArray::SyncCopyToCPU(void *data, int64_t size) const {
   DeviceCopy(Device::CPU(), data, dev(), blob().dptr, size * DTypeSize(dtype_));
 }
 
+void NDArray::CopyTo(const NDArray &dst) const {
+  MXC_CHECK(shape_ == dst.shape_, ErrorKind::kShape, "copyto: source shape ", ShapeStr(shape_),
+            " does not match target shape ", ShapeStr(dst.shape_));
+  MXC_CHECK(dtype_ == dst.dtype_, ErrorKind::kType, "copyto: source dtype ", DTypeName(dtype_),
+            " differs from target dtype ", DTypeName(dst.dtype_), " (convert first)");
+  if (var() == dst.var() && blob().dptr == dst.blob().dptr) return;
+  NDArray src = *this, out = dst;
+  const size_t bytes = static_cast<size_t>(Size()) * DTypeSize(dtype_);
+  // Runs where the target lives: on a GPU the copy is queued on its stream and the engine records the write's end
+  // there; DeviceCopy waits for the source GPU's queue itself.
+  Engine::Get()->Push([src, out, bytes](const RunContext &) {
+                        DeviceCopy(out.dev(), out.blob().dptr, src.dev(), src.blob().dptr, bytes);
+                      },
+                      dst.dev(), {var()}, {dst.var()}, "copyto", Size());
+}
+
 TShape InferReshape(const TShape &in, const std::vector<int64_t> &target_in, bool reverse, const char *who) {
   TShape src = in;
   std::vector<int64_t> target = target_in;

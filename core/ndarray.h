@@ -69,6 +69,9 @@ class NDArray {
   // Synchronous host copies (size in elements must match).
   void SyncCopyFromCPU(const void *data, int64_t size) const;
   void SyncCopyToCPU(void *data, int64_t size) const;
+  // Queues a copy of this array into dst (same shape and dtype; any devices): it runs after the pending writes of
+  // this array and the pending reads and writes of dst, without waiting for it here.
+  void CopyTo(const NDArray &dst) const;
 
  private:
   std::shared_ptr<Chunk> chunk_;

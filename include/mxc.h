@@ -193,6 +193,11 @@ MXC_API int MXCNDArraySyncCopyFromCPU(MXCNDArrayHandle handle, const void *data,
 /*! \brief Waits for pending writes, then copies size elements (must equal the array's size) into host memory. */
 MXC_API int MXCNDArraySyncCopyToCPU(MXCNDArrayHandle handle, void *data, int64_t size);
 
+/*! \brief Queues a copy of src into dst, which may be on another device (same shape and dtype; since 0.5). It runs
+ *  after src's pending writes and dst's pending work, without waiting here: wait on dst to see it, and errors of
+ *  the copy surface there. */
+MXC_API int MXCNDArrayCopyTo(MXCNDArrayHandle src, MXCNDArrayHandle dst);
+
 /*! \brief A view of rows [begin, end) along the first axis, sharing storage. Owned: free with MXCNDArrayFree. */
 MXC_API int MXCNDArraySlice(MXCNDArrayHandle handle, int64_t begin, int64_t end, MXCNDArrayHandle *out);
 

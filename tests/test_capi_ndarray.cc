@@ -110,6 +110,37 @@ TEST(NDArray, WaitsAndData) {
   MXCNDArrayFree(h);
 }
 
+// MXCNDArrayCopyTo: queued after the source's pending writes, between devices (two CPU contexts), with clear errors.
+TEST(NDArray, CopyToAnotherDevice) {
+  int64_t shape[2] = {2, 3};
+  MXCNDArrayHandle a = Make({2, 3}), b = nullptr, wrong = Make({3, 2}), half = Make({2, 3}, MXC_FLOAT16);
+  ASSERT_EQ(MXCNDArrayCreate(shape, 2, MXC_FLOAT32, MXC_CPU, 1, 0, &b), 0) << Err();
+  float src[6] = {1, 2, 3, 4, 5, 6};
+  ASSERT_EQ(MXCNDArraySyncCopyFromCPU(a, src, 6), 0);
+  // a = a * 10 (queued), then a -> b: the copy sees the multiplied values
+  MXCOpHandle mul = nullptr;
+  ASSERT_EQ(MXCOpGetHandle("_mul_scalar", &mul), 0) << Err();
+  const char *keys[1] = {"scalar"};
+  const char *vals[1] = {"10"};
+  MXCNDArrayHandle in[1] = {a}, given[1] = {a};
+  MXCNDArrayHandle *outs = given;
+  int nout = 1;
+  ASSERT_EQ(MXCOpInvoke(mul, 1, in, &nout, &outs, 1, keys, vals), 0) << Err();
+  ASSERT_EQ(MXCNDArrayCopyTo(a, b), 0) << Err();
+  float got[6];
+  ASSERT_EQ(MXCNDArraySyncCopyToCPU(b, got, 6), 0);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(got[i], src[i] * 10);
+  int dt = 0, di = 0;
+  ASSERT_EQ(MXCNDArrayGetDevice(b, &dt, &di), 0);
+  EXPECT_EQ(di, 1);
+  EXPECT_EQ(MXCNDArrayCopyTo(a, wrong), -1);
+  EXPECT_NE(Err().find("copyto: source shape (2,3) does not match target shape (3,2)"), std::string::npos) << Err();
+  EXPECT_EQ(MXCNDArrayCopyTo(a, half), -1);
+  EXPECT_NE(Err().find("source dtype float32 differs from target dtype float16"), std::string::npos) << Err();
+  EXPECT_EQ(MXCNDArrayCopyTo(a, nullptr), -1);
+  for (auto h : {a, b, wrong, half}) EXPECT_EQ(MXCNDArrayFree(h), 0);
+}
+
 TEST(NDArray, SaveLoadFileAndBuffer) {
   auto a = Make({2, 2});
   auto b = Make({3}, MXC_INT32);

@@ -1019,7 +1019,7 @@ class NDArray(object):
 # Copies and assignment
 # ----------------------------------------------------------------------------------------------------------------
 def _copy_into(src, dst):
-    """Writes src into dst (same shape; dtype converted; across devices through host memory)."""
+    """Writes src into dst (same shape; dtype converted), queued on the engine (across devices too)."""
     if src.shape != dst.shape:
         from ..base import ShapeError
         raise ShapeError("copyto: source shape %s does not match target shape %s" % (src.shape, dst.shape))
@@ -1027,7 +1027,9 @@ def _copy_into(src, dst):
         src = src.astype(dst.dtype)
     if src.context == dst.context and not isinstance(_OPS.copyto, _MissingOp):
         invoke(_OPS.copyto, (src,), dst)
-    else:
+    elif hasattr(lib, "MXCNDArrayCopyTo"):
+        check_call(lib.MXCNDArrayCopyTo(src.handle, dst.handle))
+    else:  # a library older than 0.5
         dst._sync_copyfrom(src.asnumpy())
 
 

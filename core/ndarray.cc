@@ -157,6 +157,10 @@ void NDArray::CopyTo(const NDArray &dst) const {
   // there; DeviceCopy waits for the source GPU's queue itself.
   Engine::Get()->Push([src, out, bytes](const RunContext &) {
                         DeviceCopy(out.dev(), out.blob().dptr, src.dev(), src.blob().dptr, bytes);
+                        // Between two GPUs the copy is queued on the target's stream and reads the source later:
+                        // it must end before the engine lets later work (on the source's stream) overwrite it.
+                        if (src.dev().type == MXC_GPU && out.dev().type == MXC_GPU && src.dev().id != out.dev().id)
+                          DeviceWait(out.dev());
                       },
                       dst.dev(), {var()}, {dst.var()}, "copyto", Size());
 }

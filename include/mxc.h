@@ -193,7 +193,7 @@ MXC_API int MXCNDArraySyncCopyFromCPU(MXCNDArrayHandle handle, const void *data,
 /*! \brief Waits for pending writes, then copies size elements (must equal the array's size) into host memory. */
 MXC_API int MXCNDArraySyncCopyToCPU(MXCNDArrayHandle handle, void *data, int64_t size);
 
-/*! \brief Queues a copy of src into dst, which may be on another device (same shape and dtype; since 0.5). It runs
+/*! \brief Queues a copy of src into dst, which may be on another device (same shape and dtype). It runs
  *  after src's pending writes and dst's pending work, without waiting here: wait on dst to see it, and errors of
  *  the copy surface there. */
 MXC_API int MXCNDArrayCopyTo(MXCNDArrayHandle src, MXCNDArrayHandle dst);

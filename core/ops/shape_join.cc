@@ -187,32 +187,26 @@ void SplitBackward(MXC_FBACKWARD_ARGS) {
 
 }  // namespace
 
-static Op &concat_reg =
-    OpRegistry::Get()
-        ->Register("Concat")
-        .describe("Joins arrays along an existing axis (dim); all other dimensions must agree.")
-        .add_alias("concat")
-        .set_variadic("num_args", "data")
-        .add_required_param("num_args", ParamKind::kInt, "Number of inputs to join.")
-        .add_param("dim", ParamKind::kInt, "1", "The axis to join along; negative values count from the end.")
-        .set_infer_shape(ConcatShape)
-        .set_compute(MXC_CPU, ConcatForward)
-        .set_backward(MXC_CPU, ConcatBackward)
-        .set_backward_uses(true, false);
+// Concat, and MXNet's internal op of the same meaning that Gluon's recurrent layers use to join their flattened
+// parameters into the RNN operator's vector (and write into exported graphs).
+static Op &RegisterConcat(const char *name, const char *description) {
+  return OpRegistry::Get()
+      ->Register(name)
+      .describe(description)
+      .set_variadic("num_args", "data")
+      .add_required_param("num_args", ParamKind::kInt, "Number of inputs to join.")
+      .add_param("dim", ParamKind::kInt, "1", "The axis to join along; negative values count from the end.")
+      .set_infer_shape(ConcatShape)
+      .set_compute(MXC_CPU, ConcatForward)
+      .set_backward(MXC_CPU, ConcatBackward)
+      .set_backward_uses(true, false);
+}
 
-// MXNet's internal op of the same name, which Gluon's recurrent layers use to join their flattened parameters into
-// the RNN operator's vector (and write into exported graphs): Concat under another name.
-static Op &rnn_param_concat_reg =
-    OpRegistry::Get()
-        ->Register("_rnn_param_concat")
-        .describe("Joins the flattened parameters of a recurrent layer (Concat; Gluon's RNN layers use it).")
-        .set_variadic("num_args", "data")
-        .add_required_param("num_args", ParamKind::kInt, "Number of inputs to join.")
-        .add_param("dim", ParamKind::kInt, "1", "The axis to join along; negative values count from the end.")
-        .set_infer_shape(ConcatShape)
-        .set_compute(MXC_CPU, ConcatForward)
-        .set_backward(MXC_CPU, ConcatBackward)
-        .set_backward_uses(true, false);
+static Op &concat_reg =
+    RegisterConcat("Concat", "Joins arrays along an existing axis (dim); all other dimensions must agree.")
+        .add_alias("concat");
+static Op &rnn_param_concat_reg = RegisterConcat(
+    "_rnn_param_concat", "Joins the flattened parameters of a recurrent layer (Concat; Gluon's RNN layers use it).");
 
 static Op &stack_reg =
     OpRegistry::Get()

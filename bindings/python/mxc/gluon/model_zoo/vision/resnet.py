@@ -129,17 +129,23 @@ class _ResNet(HybridBlock):
         return self.output(self.features(x))
 
 
+def _add_stem(seq, width, thumbnail):
+    """The stem both versions share: a 3x3 convolution for thumbnails, else 7x7/2 convolution, BatchNorm, ReLU and
+    3x3/2 max pooling."""
+    if thumbnail:
+        seq.add(_conv3x3(width, 1, 0))
+    else:
+        seq.add(nn.Conv2D(width, 7, 2, 3, use_bias=False), nn.BatchNorm(), nn.Activation('relu'),
+                nn.MaxPool2D(3, 2, 1))
+
+
 class ResNetV1(_ResNet):
     """ResNet v1: ``block`` is BasicBlockV1 or BottleneckV1, ``layers`` the blocks per stage, ``channels`` the
     stem's width then each stage's; ``thumbnail`` replaces the 7x7/2 stem and max pooling by one 3x3 convolution
     (for 32x32 images)."""
 
     def _stem(self, seq, width, thumbnail):
-        if thumbnail:
-            seq.add(_conv3x3(width, 1, 0))
-        else:
-            seq.add(nn.Conv2D(width, 7, 2, 3, use_bias=False), nn.BatchNorm(), nn.Activation('relu'),
-                    nn.MaxPool2D(3, 2, 1))
+        _add_stem(seq, width, thumbnail)
 
     def _head(self, seq):
         seq.add(nn.GlobalAvgPool2D())
@@ -151,11 +157,7 @@ class ResNetV2(_ResNet):
 
     def _stem(self, seq, width, thumbnail):
         seq.add(nn.BatchNorm(scale=False, center=False))
-        if thumbnail:
-            seq.add(_conv3x3(width, 1, 0))
-        else:
-            seq.add(nn.Conv2D(width, 7, 2, 3, use_bias=False), nn.BatchNorm(), nn.Activation('relu'),
-                    nn.MaxPool2D(3, 2, 1))
+        _add_stem(seq, width, thumbnail)
 
     def _head(self, seq):
         seq.add(nn.BatchNorm(), nn.Activation('relu'), nn.GlobalAvgPool2D(), nn.Flatten())

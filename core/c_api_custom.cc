@@ -127,9 +127,14 @@ void CustomInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *
   for (size_t k = 0; k < naux; ++k, ++i) TypeAssign(&(*in)[nargs + k], types[i], p.op(), in_names[nargs + k]);
 }
 
-// A host copy of a kernel's blob (its contents copied when `fill`); an empty blob (an unused gradient) gives an
-// array of its shape left as allocated.
-NDArray HostCopy(const TBlob &b, bool fill) {
+// A host copy of a kernel's blob (its contents copied when `fill`). A blob without a shape (a gradient the executor
+// does not compute, such as a label's) gives zeros shaped as `like`, the array it is the gradient of.
+NDArray HostCopy(const TBlob &b, bool fill, const TBlob *like = nullptr) {
+  if (b.shape.empty() && like) {
+    NDArray a(like->shape, like->dtype, Device::CPU());
+    if (a.Size() > 0) std::memset(a.blob().dptr, 0, a.Size() * DTypeSize(a.dtype()));
+    return a;
+  }
   NDArray a(b.shape, b.dtype, Device::CPU());
   if (fill && b.dptr && b.Size() > 0) {
     if (b.dev.type != MXC_CPU) DeviceWait(b.dev);
@@ -178,11 +183,11 @@ void CustomBackward(const OpContext &ctx, const OpParams &p, const std::vector<T
   CustomCall c(p);
   const size_t naux = c.List(2).size(), nargs = in_data.size() - naux;
   std::vector<NDArray> arrays;
-  for (auto &b : out_grad) arrays.push_back(HostCopy(b, true));
+  for (size_t k = 0; k < out_grad.size(); ++k) arrays.push_back(HostCopy(out_grad[k], true, &out_data[k]));
   for (size_t k = 0; k < nargs; ++k) arrays.push_back(HostCopy(in_data[k], true));
   for (auto &b : out_data) arrays.push_back(HostCopy(b, true));
   const size_t first_grad = arrays.size();
-  for (size_t k = 0; k < nargs; ++k) arrays.push_back(HostCopy(in_grad[k], req[k] == kAddTo));
+  for (size_t k = 0; k < nargs; ++k) arrays.push_back(HostCopy(in_grad[k], req[k] == kAddTo, &in_data[k]));
   for (size_t k = 0; k < naux; ++k) arrays.push_back(HostCopy(in_data[nargs + k], true));
   std::vector<int> reqs(req.begin(), req.begin() + nargs);
   CallWithArrays(c, "backward", arrays, [&](int n, const MXCNDArrayHandle *h) {

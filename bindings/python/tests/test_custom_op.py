@@ -385,3 +385,50 @@ def test_autograd_function_two_inputs_two_outputs():
     loss.backward()
     assert a.grad.asnumpy().tolist() == [2 * 3 + 3, 2 * -1 + 3]
     assert b.grad.asnumpy().tolist() == [2 * 1 + 3, 2 * 2 + 3]
+
+
+class ScaleByGlobal(mx.operator.CustomOp):
+    """Reads an array computed elsewhere (waits on the engine from inside the callback) and uses NumPy and mx ops."""
+
+    def forward(self, is_train, req, in_data, out_data, aux):
+        k = float(SCALE[0].asnumpy()[0])
+        self.assign(out_data[0], req[0], mx.nd.array(in_data[0].asnumpy() * k) + mx.nd.exp(in_data[0]) * 0)
+
+    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+        self.assign(in_grad[0], req[0], out_grad[0] * float(SCALE[0].asnumpy()[0]))
+
+
+@mx.operator.register("scale_by_global")
+class ScaleByGlobalProp(mx.operator.CustomOpProp):
+    def create_operator(self, ctx, shapes, dtypes):
+        return ScaleByGlobal()
+
+
+SCALE = [None]
+
+
+@pytest.mark.parametrize("engine", ["ThreadedEngine", "NaiveEngine"])
+def test_large_arrays_on_both_engines_with_waits_inside_callbacks(engine):
+    from mxc.base import ffi, lib, check_call
+    before = ffi.new("const char **")
+    check_call(lib.MXCEngineGetType(before))
+    before = ffi.string(before[0])
+    check_call(lib.MXCEngineSetType(engine.encode()))
+    try:
+        rng = np.random.RandomState(4)
+        xv = rng.randn(300, 1000).astype(np.float32)  # large: queued on a worker, not run inline
+        SCALE[0] = mx.nd.dot(mx.nd.ones((1, 2000)), mx.nd.ones((2000, 1))).reshape((1,)) / 1000  # 2.0, queued
+        x = mx.nd.array(xv)
+        x.attach_grad()
+        outs = []
+        with mx.autograd.record():
+            for _ in range(4):  # several in flight at once
+                outs.append(mx.nd.Custom(x * 1, op_type="scale_by_global"))
+            total = mx.nd.add_n(*outs).sum()
+        total.backward()
+        for o in outs:
+            assert_almost_equal(o.asnumpy(), xv * 2, rtol=1e-6)
+        assert_almost_equal(x.grad.asnumpy(), np.full(xv.shape, 8.0, np.float32))
+        mx.nd.waitall()
+    finally:
+        check_call(lib.MXCEngineSetType(before))

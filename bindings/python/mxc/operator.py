@@ -107,6 +107,7 @@ class CustomOpProp(object):
 # Registration and the callbacks the library calls
 # ----------------------------------------------------------------------------------------------------------------
 _REGISTERED = {}  # op_type -> _Registration (keeps the handle passed as `user` alive)
+_REPLACED = []    # registrations replaced by a later register() of the same op_type
 _tls = threading.local()  # what a callback returned, kept until its next call on the thread
 
 
@@ -313,7 +314,10 @@ def _register(op_type, prop_cls, cache=True):
     cb.forward = _cb_forward
     cb.backward = _cb_backward
     check_call(lib.MXCCustomOpRegister(op_type.encode(), cb))
-    _REGISTERED[op_type] = reg  # replaces (and frees) an earlier registration once no call uses it
+    old = _REGISTERED.get(op_type)
+    if old is not None:
+        _REPLACED.append(old)  # calls made before may still hold its handle: keep it alive
+    _REGISTERED[op_type] = reg
     return reg
 
 
@@ -353,6 +357,9 @@ def _split_inputs(fname, cls, args, kwargs):
     named = {k: kwargs.pop(k) for k in [k for k, v in kwargs.items() if isinstance(v, cls)]}
     if "op_type" not in kwargs:
         raise MXNetValueError("%s: Required argument `op_type` is missing." % fname)
+    for k, v in kwargs.items():  # the property gets str() of each value, as in MXNet ((2, 3) -> '(2, 3)')
+        if not isinstance(v, str):
+            kwargs[k] = str(v)
     return list(args), named
 
 
@@ -363,8 +370,7 @@ def _order_inputs(fname, op_type, params, positional, named, cls):
     reg = _REGISTERED.get(op_type)
     if reg is None:
         raise MXNetValueError("operator Custom: Cannot find custom operator '%s' (op_type not registered)" % op_type)
-    kw = {k: v if isinstance(v, str) else str(v) for k, v in params.items() if k != "op_type"}
-    prop = reg.prop_cls(**kw)
+    prop = reg.prop_cls(**{k: v for k, v in params.items() if k != "op_type"})
     names = list(prop.list_arguments()) + list(prop.list_auxiliary_states())
     slots = list(positional) + [None] * (len(names) - len(positional))
     for k, v in named.items():
@@ -399,8 +405,7 @@ def _sym_custom(*args, name=None, attr=None, **kwargs):
         if inputs:
             reg = _REGISTERED.get(kwargs["op_type"])
             if reg is not None:
-                kw = {k: v if isinstance(v, str) else str(v) for k, v in kwargs.items() if k != "op_type"}
-                pos_names = reg.prop_cls(**kw).list_arguments()
+                pos_names = reg.prop_cls(**{k: v for k, v in kwargs.items() if k != "op_type"}).list_arguments()
         named.update(dict(zip(pos_names, inputs)))
         s._compose(name=node_name, **named)
     else:

@@ -136,11 +136,11 @@ def softplus(x):
 def test_softplus_forward_and_what_the_property_receives():
     del CALLS[:]
     x = mx.nd.array([-1.0, 0.0, 2.0])
-    y = mx.nd.Custom(x, op_type="softplus", alpha=2, beta="b")
+    y = mx.nd.Custom(x, op_type="softplus", alpha=2, beta="b", shape=(2, 3), flag=True)
     # MXNet 1.9.1 prints [0.31326166 0.6931472  2.126928  ]
     assert_almost_equal(y.asnumpy(), np.array([0.31326166, 0.6931472, 2.126928], dtype=np.float32), rtol=1e-6)
     # Parameters reach the property as strings; create_operator gets cpu(0), shapes as lists, dtype codes.
-    assert ("prop", {"alpha": "2", "beta": "b"}) in CALLS
+    assert ("prop", {"alpha": "2", "beta": "b", "shape": "(2, 3)", "flag": "True"}) in CALLS
     assert ("create", "cpu(0)", [[3]], [0]) in CALLS
     assert ("forward", ["write"], False) in CALLS
 
@@ -432,3 +432,37 @@ def test_large_arrays_on_both_engines_with_waits_inside_callbacks(engine):
         mx.nd.waitall()
     finally:
         check_call(lib.MXCEngineSetType(before))
+
+
+def test_custom_op_on_gpu_is_host_staged():
+    if mx.context.num_gpus() == 0:
+        pytest.skip("no GPU (the CUDA emulation build runs this)")
+    del CALLS[:]
+    xv = np.array([-1.0, 0.0, 2.0], dtype=np.float32)
+    x = mx.nd.array(xv, ctx=mx.gpu(0))
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.Custom(x * 2, op_type="softplus")
+    y.backward()
+    assert y.context == mx.gpu(0)
+    assert_almost_equal(y.asnumpy(), softplus(2 * xv), rtol=1e-6)
+    assert_almost_equal(x.grad.asnumpy(), 2 / (1 + np.exp(-2 * xv)), rtol=1e-6)
+    assert ("create", "cpu(0)", [[3]], [0]) in CALLS  # the Python code saw CPU copies
+
+
+def test_registering_an_op_type_again_replaces_it():
+    class Double(mx.operator.CustomOp):
+        def forward(self, is_train, req, in_data, out_data, aux):
+            self.assign(out_data[0], req[0], in_data[0] * 2)
+
+    class Triple(mx.operator.CustomOp):
+        def forward(self, is_train, req, in_data, out_data, aux):
+            self.assign(out_data[0], req[0], in_data[0] * 3)
+
+    for op, k in ((Double, 2.0), (Triple, 3.0)):
+        @mx.operator.register("replaced")
+        class Prop(mx.operator.CustomOpProp):
+            def create_operator(self, ctx, shapes, dtypes, op=op):
+                return op()
+
+        assert mx.nd.Custom(mx.nd.ones((2,)), op_type="replaced").asnumpy().tolist() == [k, k]

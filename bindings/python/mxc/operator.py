@@ -416,6 +416,11 @@ def _sym_custom(*args, name=None, attr=None, **kwargs):
     return s
 
 
+for _f in (_nd_custom, _sym_custom):
+    _f.__name__ = _f.__qualname__ = "Custom"
+    _f.op_meta = _op_meta("Custom")
+_nd_custom.__module__ = "mxc.ndarray"
+_sym_custom.__module__ = "mxc.symbol"
 Custom = _nd_custom
 _nd.Custom = _nd_custom
 _sym.Custom = _sym_custom

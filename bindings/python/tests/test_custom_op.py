@@ -442,7 +442,7 @@ def test_custom_op_on_gpu_is_host_staged():
     x = mx.nd.array(xv, ctx=mx.gpu(0))
     x.attach_grad()
     with mx.autograd.record():
-        y = mx.nd.Custom(x * 2, op_type="softplus")
+        y = mx.nd.Custom(x * 2, op_type="softplus", tag="gpu")  # a property of its own: create_operator called
     y.backward()
     assert y.context == mx.gpu(0)
     assert_almost_equal(y.asnumpy(), softplus(2 * xv), rtol=1e-6)

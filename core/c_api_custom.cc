@@ -230,19 +230,13 @@ MXC_REGISTER_OP(Custom)
     .set_compute(MXC_GPU, CustomForward)  // host-staged: the callbacks see CPU copies
     .set_backward(MXC_GPU, CustomBackward)
 #endif
+    .set_loss_fn([](const OpParams &p) {  // need_top_grad false: a loss (ones when no head gradient is given)
+      CustomCall c(p);
+      int need = 1;
+      c.Check(c.cb->need_top_grad(c.cb->user, c.n(), c.keys.data(), c.vals.data(), &need), "need_top_grad");
+      return need == 0;
+    })
     .set_backward_uses(true, true);
-
-// is_loss_fn after registration (the builder has no setter: only Custom decides it per call).
-const bool g_custom_loss_set = [] {
-  Op *op = const_cast<Op *>(OpRegistry::Get()->Find("Custom"));
-  op->is_loss_fn = [](const OpParams &p) {
-    CustomCall c(p);
-    int need = 1;
-    c.Check(c.cb->need_top_grad(c.cb->user, c.n(), c.keys.data(), c.vals.data(), &need), "need_top_grad");
-    return need == 0;
-  };
-  return true;
-}();
 
 }  // namespace
 }  // namespace mxc

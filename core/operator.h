@@ -267,6 +267,7 @@ struct Op {
   Op &set_backward_inplace(std::vector<std::pair<int, int>> p) { backward_inplace = std::move(p); return *this; }
   Op &set_mutate_inputs(std::vector<int> m) { mutate_inputs = std::move(m); return *this; }
   Op &set_loss(bool v = true) { is_loss = v; return *this; }
+  Op &set_loss_fn(std::function<bool(const OpParams &)> f) { is_loss_fn = std::move(f); return *this; }
   Op &set_random(bool v = true) { is_random = v; return *this; }
   Op &set_hidden(bool v = true) { hidden = v; return *this; }
   Op &set_num_aux(std::function<int(const OpParams &)> f) { num_aux_fn = std::move(f); return *this; }
@@ -281,7 +282,9 @@ struct Op {
   int NumOutputs(const OpParams &p) const;
   int NumVisibleOutputs(const OpParams &p) const;
   int NumAux(const OpParams &p) const { return num_aux_fn ? num_aux_fn(p) : num_aux; }
-  std::vector<int> MutateInputs(const OpParams &p) const { return mutate_inputs_fn ? mutate_inputs_fn(p) : mutate_inputs; }
+  std::vector<int> MutateInputs(const OpParams &p) const {
+    return mutate_inputs_fn ? mutate_inputs_fn(p) : mutate_inputs;
+  }
   bool IsLoss(const OpParams &p) const { return is_loss_fn ? is_loss_fn(p) : is_loss; }
   std::vector<std::string> InputNames(const OpParams &p) const;   // variadic: "arg0", "arg1", ...
   std::vector<std::string> OutputNames(const OpParams &p) const;  // visible ones

@@ -119,7 +119,7 @@ class _Registration(object):
     def __init__(self, op_type, prop_cls, cache=True):
         self.op_type = op_type
         self.prop_cls = prop_cls
-        self.cache = cache  # False: a property and an operator per call (autograd.Function: one op_type per call)
+        self.cache = cache  # False: a property and an operator per call (autograd.Function: a key per call)
         self.props = {}  # parameters -> property
         self.ops = {}    # (parameters, shapes, dtypes) -> CustomOp
         self.lock = threading.Lock()

@@ -262,7 +262,7 @@ void Backward(const std::vector<Entry> &heads, const std::vector<NDArray> &head_
     for (size_t j = 0; j < og.size(); ++j)
       if (og[j].is_none()) og[j] = Filled("_zeros", n->out_shapes[j], n->out_types[j], n->dev);
     const size_t nin = n->inputs.size();
-    const size_t first_aux = nin - static_cast<size_t>(op->num_aux);
+    const size_t first_aux = nin - static_cast<size_t>(op->NumAux(n->params));
     std::vector<NDArray> igrad(nin);
     std::vector<OpReq> req(nin, kNullOp);
     for (size_t k = 0; k < nin; ++k) {

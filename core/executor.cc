@@ -382,7 +382,7 @@ std::shared_ptr<GraphExecutor> GraphExecutor::Bind(const Symbol &sym, const Devi
       if (!wants_grad(e)) continue;
       const Node &p = g.node(g.entry_node(e));
       // A loss output ignores its head gradient: optional (ones when not given).
-      st->head_needed[h] = !p.is_variable() && p.op->is_loss ? 2 : 1;
+      st->head_needed[h] = !p.is_variable() && p.op->IsLoss(p.params) ? 2 : 1;
       contribs[e].push_back(Contrib{static_cast<int>(h), -1, -1});
     }
     for (uint32_t nid = static_cast<uint32_t>(nn); nid-- > 0;) {
@@ -537,7 +537,7 @@ std::shared_ptr<GraphExecutor> GraphExecutor::Bind(const Symbol &sym, const Devi
       case Step::kForward: {
         add_reads(s.a);
         p.writes = s.b;
-        for (int m : s.node->op->mutate_inputs)
+        for (int m : s.node->op->MutateInputs(s.node->params))
           if (m < static_cast<int>(s.a.size())) p.writes.push_back(s.a[m]);
         for (auto &io : s.node->op->inplace)
           if (io.first < static_cast<int>(s.a.size()) && io.second < static_cast<int>(s.b.size()))
@@ -646,7 +646,7 @@ std::shared_ptr<GraphExecutor> GraphExecutor::Bind(const Symbol &sym, const Devi
     for (size_t i = 0; i < st->num_forward_steps; ++i) {
       const Step &s = steps[i];
       if (s.kind != Step::kForward) continue;
-      for (int m : s.node->op->mutate_inputs) {
+      for (int m : s.node->op->MutateInputs(s.node->params)) {
         if (m >= static_cast<int>(s.a.size())) continue;
         const Value &v = values[s.a[m]];
         if (v.kind == VKind::kArg) arg_written[v.ext] = 1;

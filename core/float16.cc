@@ -281,7 +281,7 @@ FCompute Float16Compute(FCompute f) {
     st.StoreOutputs(out32, req, out);
     // Inputs the operator writes (optimizer and auxiliary states).
     if (p.op())
-      for (int m : p.op()->mutate_inputs)
+      for (int m : p.op()->MutateInputs(p))
         if (m < static_cast<int>(in.size()) && in[m].dtype == kFloat16) st.Convert(in32[m], in[m]);
   };
 }

@@ -265,6 +265,7 @@ OpParams::OpParams(const Op *op, const std::vector<std::pair<std::string, std::s
   std::vector<char> given(op->params.size(), 0);
   for (auto &p : kv) {
     int idx = op->ParamIndex(p.first.c_str());
+    if (idx < 0 && op->any_params) continue;
     if (idx < 0) {
       std::string known;
       for (auto &s : op->params) known += (known.empty() ? "" : ", ") + s.name;
@@ -652,7 +653,7 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
   reads.clear();
   writes.clear();
   for (auto &a : inputs) reads.push_back(a.var());
-  for (int m : op->mutate_inputs)
+  for (int m : op->MutateInputs(params))
     if (m < nin) writes.push_back(inputs[m].var());
   for (auto &o : outs) {
     Var *v = o.var();

@@ -158,6 +158,10 @@ struct Op {
   std::vector<std::string> aliases;
   std::vector<std::string> input_names;  // for variadic ops: one name used for each input ("args", "data")
   int num_aux = 0;                       // the last num_aux inputs are auxiliary states
+  std::function<int(const OpParams &)> num_aux_fn;  // overrides num_aux (Custom: the registered property says)
+  // Parameters beyond `params` are accepted and kept as strings in OpParams::raw() (Custom passes them to the
+  // language binding that registered its op_type).
+  bool any_params = false;
   std::string key_var_num_args;          // parameter holding the input count of a variadic op
   // Optional: the inputs of one call when they depend on the parameters (FullyConnected/Convolution without bias).
   // input_names then lists every possible input (for metadata); this gives the ones a call takes, in order.
@@ -190,7 +194,9 @@ struct Op {
   // gradient written over the output gradient, as MXNet's FInplaceOption on backward nodes).
   std::vector<std::pair<int, int>> backward_inplace;
   std::vector<int> mutate_inputs;            // inputs the forward writes (aux states, optimizer states)
+  std::function<std::vector<int>(const OpParams &)> mutate_inputs_fn;  // overrides mutate_inputs
   bool is_loss = false;                      // backward ignores the head gradient
+  std::function<bool(const OpParams &)> is_loss_fn;  // overrides is_loss (Custom: need_top_grad false)
   bool is_random = false;                    // uses ctx.rng
   bool hidden = false;                       // internal op, not listed by MXCListOps
 
@@ -261,13 +267,25 @@ struct Op {
   Op &set_backward_inplace(std::vector<std::pair<int, int>> p) { backward_inplace = std::move(p); return *this; }
   Op &set_mutate_inputs(std::vector<int> m) { mutate_inputs = std::move(m); return *this; }
   Op &set_loss(bool v = true) { is_loss = v; return *this; }
+  Op &set_loss_fn(std::function<bool(const OpParams &)> f) { is_loss_fn = std::move(f); return *this; }
   Op &set_random(bool v = true) { is_random = v; return *this; }
   Op &set_hidden(bool v = true) { hidden = v; return *this; }
+  Op &set_num_aux(std::function<int(const OpParams &)> f) { num_aux_fn = std::move(f); return *this; }
+  Op &set_mutate_inputs(std::function<std::vector<int>(const OpParams &)> f) {
+    mutate_inputs_fn = std::move(f);
+    return *this;
+  }
+  Op &set_any_params(bool v = true) { any_params = v; return *this; }
 
   // Queries
   int NumInputs(const OpParams &p) const;  // resolves variadic count
   int NumOutputs(const OpParams &p) const;
   int NumVisibleOutputs(const OpParams &p) const;
+  int NumAux(const OpParams &p) const { return num_aux_fn ? num_aux_fn(p) : num_aux; }
+  std::vector<int> MutateInputs(const OpParams &p) const {
+    return mutate_inputs_fn ? mutate_inputs_fn(p) : mutate_inputs;
+  }
+  bool IsLoss(const OpParams &p) const { return is_loss_fn ? is_loss_fn(p) : is_loss; }
   std::vector<std::string> InputNames(const OpParams &p) const;   // variadic: "arg0", "arg1", ...
   std::vector<std::string> OutputNames(const OpParams &p) const;  // visible ones
   bool HasGradient() const { return !backward.empty(); }

@@ -32,9 +32,9 @@ std::string Node::OutputName(uint32_t i) const {
 }
 
 bool Node::InputIsAux(size_t i) const {
-  if (is_variable() || op->num_aux == 0) return false;
-  size_t n = inputs.size();
-  return i + static_cast<size_t>(op->num_aux) >= n;
+  if (is_variable()) return false;
+  const int na = op->NumAux(params);
+  return na > 0 && i + static_cast<size_t>(na) >= inputs.size();
 }
 
 void DFSVisit(const std::vector<NodeEntry> &heads, const std::function<void(const NodePtr &)> &fn) {

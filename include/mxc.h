@@ -54,7 +54,7 @@
 
 /* Version of this header; MXCGetVersion() returns the library's. Bindings check MAJOR equality at load. */
 #define MXC_VERSION_MAJOR 0
-#define MXC_VERSION_MINOR 4
+#define MXC_VERSION_MINOR 5
 
 #ifdef __cplusplus
 extern "C" {
@@ -531,6 +531,66 @@ MXC_API int MXCNDArraySetGradState(MXCNDArrayHandle handle, int fresh);
 
 /*! \brief *out = 1 when the array is in the graph (a variable, or recorded and not yet freed by a backward). */
 MXC_API int MXCNDArrayIsInGraph(MXCNDArrayHandle handle, int *out);
+
+/* ================================================================================================================ */
+/* Custom operators                                                                                                 */
+/* ================================================================================================================ */
+/* Operators written in a language binding (MXNet's CustomOp/CustomOpProp). The registry's operator "Custom" takes
+ * the parameter op_type, naming a set of callbacks registered here, and any other parameters as strings; it asks
+ * the callbacks for its input and output names, shapes and dtypes, and calls them to compute. Every callback gets
+ * `user` as registered and the call's parameters other than op_type (num_kwargs keys/vals, in the order given);
+ * it returns 0 on success, or -1 after MXCCustomOpSetError. A failure of list, infer_shape or infer_type is an
+ * error of the call (or of the symbol's inference); a failure of forward or backward marks the operator's outputs
+ * failed, raised at the next wait on them, as for any kernel.
+ * Engine: forward and backward run as the operator's work on the engine (possibly on a worker thread) once its
+ * inputs are computed. The arrays they get are host (CPU) copies of the operator's inputs and outputs, with their
+ * own engine variables: operators the callback runs on them run at once on the callback's thread, so a callback
+ * that computes with mxc and reads its results cannot wait on the engine while the engine waits on it. After the
+ * callback returns, the library waits for the work it pushed on the output arrays and copies them back (to the
+ * device, for a GPU operator). A callback must not call MXCNDArrayWaitAll. */
+
+/*! \brief Callbacks of one op_type. Pointers of names, shapes and dtypes a callback sets are borrowed by the library
+ *  until the callback's next call on the same thread. */
+typedef struct MXCCustomOpCallbacks {
+  void *user; /* passed back to every callback */
+  /* Names of the arguments (which 0), the outputs (1) or the auxiliary states (2); *num entries at *names. */
+  int (*list)(void *user, int num_kwargs, const char *const *keys, const char *const *vals, int which, int *num,
+              const char *const **names);
+  /* 1 in *out when backward reads the output gradients (MXNet's need_top_grad); 0 makes the operator a loss: a
+   * backward without a head gradient for it gives it ones. */
+  int (*need_top_grad)(void *user, int num_kwargs, const char *const *keys, const char *const *vals, int *out);
+  /* Shapes: num_in inputs (arguments, then auxiliary states), ndim in in_ndims (0: unknown; a dimension 0:
+   * unknown), dimensions concatenated in in_dims. Sets *ndims and *dims to the shapes of every argument, output
+   * and auxiliary state, in that order. */
+  int (*infer_shape)(void *user, int num_kwargs, const char *const *keys, const char *const *vals, int num_in,
+                     const int *in_ndims, const int64_t *in_dims, const int **ndims, const int64_t **dims);
+  /* Dtypes (MXCDType, -1 unknown) of the num_in inputs; sets *types to the dtypes of every argument, output and
+   * auxiliary state, in that order. */
+  int (*infer_type)(void *user, int num_kwargs, const char *const *keys, const char *const *vals, int num_in,
+                    const int *in_types, const int **types);
+  /* Forward: arrays holds the arguments, the outputs and the auxiliary states, in that order (num in all); reqs one
+   * MXCGradReq per output. The handles are owned: the callback frees each with MXCNDArrayFree. */
+  int (*forward)(void *user, int num_kwargs, const char *const *keys, const char *const *vals, int is_train,
+                 int num, const MXCNDArrayHandle *arrays, const int *reqs);
+  /* Backward: arrays holds the output gradients, the arguments, the outputs, the argument gradients and the
+   * auxiliary states, in that order; reqs one MXCGradReq per argument gradient. Owned as in forward. */
+  int (*backward)(void *user, int num_kwargs, const char *const *keys, const char *const *vals, int is_train,
+                  int num, const MXCNDArrayHandle *arrays, const int *reqs);
+} MXCCustomOpCallbacks;
+
+/*! \brief Registers (or replaces) the callbacks of op_type. The library copies *callbacks; `user` must stay valid
+ *  while op_type is registered. Calls already made keep the callbacks they found. */
+MXC_API int MXCCustomOpRegister(const char *op_type, const MXCCustomOpCallbacks *callbacks);
+
+/*! \brief Removes op_type's callbacks (a later Custom call with it is a ValueError). Unknown names are ignored. */
+MXC_API int MXCCustomOpUnregister(const char *op_type);
+
+/*! \brief The registered op_types. *names is borrowed: valid until the next call into mxc on this thread. */
+MXC_API int MXCCustomOpList(int *num, const char ***names);
+
+/*! \brief Sets the message of a failing callback, to be called on the callback's thread before it returns -1. It
+ *  should start with an error kind ("ValueError: ..."); the library prefixes the operator and op_type. */
+MXC_API int MXCCustomOpSetError(const char *msg);
 
 /* ================================================================================================================ */
 /* Engine                                                                                                           */

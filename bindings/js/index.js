@@ -23,7 +23,7 @@ export {
 };
 
 /** The major and minor version of include/mxc.h this binding was written against (checked at load). */
-export const HEADER_VERSION = { major: 0, minor: 4 };
+export const HEADER_VERSION = { major: 0, minor: 5 };
 
 /** Loads the WebAssembly module and returns the library's API (see index.d.ts). options: wasmURL (where to
  *  fetch mxc.wasm; default: dist/mxc.wasm next to this package), wasmBinary (its bytes), wasmModule (a compiled

@@ -15,7 +15,7 @@ per thread, as in MXNet.
 from .base import ffi, lib, check_call
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training", "set_recording",
-           "set_training", "mark_variables", "backward", "grad"]
+           "set_training", "mark_variables", "backward", "grad", "Function"]
 
 _GRAD_REQ = {"null": lib.MXC_GRAD_NULL, "write": lib.MXC_GRAD_WRITE, "add": lib.MXC_GRAD_ADD}
 
@@ -171,3 +171,119 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
                                        1 if retain_graph else 0, 1 if train_mode else 0, out))
     res = [_new(out[i]) for i in range(len(variables))]
     return res[0] if single else res
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Function: a differentiable function written in Python
+# ----------------------------------------------------------------------------------------------------------------
+_FUNCTIONS = {}  # key -> Function recorded and not yet differentiated
+_FUNCTION_OP_TYPE = "_mxc_autograd_function"
+_function_keys = __import__("itertools").count()
+
+
+class Function(object):
+    """A function with a Python gradient, as MXNet's ``autograd.Function``: subclass it with ``forward(self,
+    *inputs)`` and ``backward(self, *output_grads)`` (returning one gradient per input), call an instance on
+    NDArrays. ``save_for_backward(*arrays)`` keeps arrays for backward in ``saved_tensors``.
+
+    ``forward`` runs with recording paused; while recording, the call is kept on the tape as a ``Custom`` operator
+    (op_type ``_mxc_autograd_function``) whose backward calls ``backward``. Each instance is called once; its
+    backward runs once (a second backward with ``retain_graph=True`` through it is an error), and an instance
+    recorded but never differentiated is kept until the process ends.
+    """
+
+    def __init__(self):
+        self._used = False
+        self.saved_tensors = ()
+
+    def save_for_backward(self, *args):
+        self.saved_tensors = args
+
+    def forward(self, *inputs):
+        raise NotImplementedError("autograd.Function.forward is not implemented")
+
+    def backward(self, *output_grads):
+        raise NotImplementedError("autograd.Function.backward is not implemented")
+
+    def __call__(self, *inputs):
+        from . import operator
+        if self._used:
+            raise AssertionError("Each Function instance can only be called once. Please create another instance.")
+        self._used = True
+        with pause():
+            outputs = self.forward(*inputs)
+        if not is_recording():
+            return outputs
+        single = not isinstance(outputs, (list, tuple))
+        self._inputs = inputs
+        self._outputs = [outputs] if single else list(outputs)
+        self._num_inputs = len(inputs)
+        self._out_arrays = [outputs] if single else list(outputs)
+        self._out_shapes = [o.shape for o in self._out_arrays]
+        self._out_dtypes = [o.dtype for o in self._out_arrays]
+        _ensure_function_op()
+        key = str(next(_function_keys))
+        _FUNCTIONS[key] = self
+        res = operator._nd_custom(*inputs, op_type=_FUNCTION_OP_TYPE, key=key)
+        return res if single or isinstance(res, list) else [res]
+
+
+def _function_of(key):
+    fn = _FUNCTIONS.get(key)
+    if fn is None:
+        raise ValueError("autograd.Function: this call's backward already ran (a second backward through a Function "
+                         "is not supported)")
+    return fn
+
+
+def _ensure_function_op():
+    """Registers the op_type recording Function calls (once): its forward hands on the outputs forward computed,
+    its backward calls the Function's backward."""
+    from . import operator
+    if _FUNCTION_OP_TYPE in operator._REGISTERED:
+        return
+
+    class FunctionOp(operator.CustomOp):
+        def __init__(self, key):
+            super().__init__()
+            self.key = key
+
+        def forward(self, is_train, req, in_data, out_data, aux):
+            fn = _function_of(self.key)
+            for dst, r, src in zip(out_data, req, fn._out_arrays):
+                self.assign(dst, r, src)
+            fn._out_arrays = None  # copied onto the tape's outputs
+
+        def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+            fn = _function_of(self.key)
+            grads = fn.backward(*out_grad)
+            grads = list(grads) if isinstance(grads, (list, tuple)) else [grads]
+            if len(grads) != len(in_grad):
+                raise ValueError("autograd.Function %s: backward returned %d gradient(s) for %d input(s)"
+                                 % (type(fn).__name__, len(grads), len(in_grad)))
+            for dst, r, g in zip(in_grad, req, grads):
+                self.assign(dst, r, g)
+            _FUNCTIONS.pop(self.key, None)
+
+    class FunctionProp(operator.CustomOpProp):
+        def __init__(self, key):
+            super().__init__(need_top_grad=True)
+            self.fn = _function_of(key)
+            self.key = key
+
+        def list_arguments(self):
+            return ["data%d" % i for i in range(self.fn._num_inputs)]
+
+        def list_outputs(self):
+            return ["output%d" % i for i in range(len(self.fn._out_shapes))]
+
+        def infer_shape(self, in_shape):
+            return in_shape, list(self.fn._out_shapes), []
+
+        def infer_type(self, in_type):
+            return in_type, list(self.fn._out_dtypes), []
+
+        def create_operator(self, ctx, shapes, dtypes):
+            return FunctionOp(self.key)
+
+    operator._register(_FUNCTION_OP_TYPE, FunctionProp, cache=False)

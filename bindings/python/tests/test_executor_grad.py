@@ -51,11 +51,40 @@ def case(shapes, params=None, ints=None, nograd=(), lo=-1.0, hi=1.0, train=False
                 ranges=ranges or {})
 
 
+class _SquareTimes(mx.operator.CustomOp):
+    """A custom operator for the Custom case: k * data**2 * weight (k a parameter)."""
+
+    def __init__(self, k):
+        super().__init__()
+        self.k = k
+
+    def forward(self, is_train, req, in_data, out_data, aux):
+        self.assign(out_data[0], req[0], self.k * in_data[0] * in_data[0] * in_data[1])
+
+    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+        self.assign(in_grad[0], req[0], out_grad[0] * 2 * self.k * in_data[0] * in_data[1])
+        self.assign(in_grad[1], req[1], out_grad[0] * self.k * in_data[0] * in_data[0])
+
+
+@mx.operator.register("_grad_case_square_times")
+class _SquareTimesProp(mx.operator.CustomOpProp):
+    def __init__(self, k):
+        super().__init__()
+        self.k = float(k)
+
+    def list_arguments(self):
+        return ["data", "weight"]
+
+    def create_operator(self, ctx, shapes, dtypes):
+        return _SquareTimes(self.k)
+
+
 S = [(2, 3)]
 S2 = [(2, 3), (2, 3)]
 POS = dict(lo=0.5, hi=2.0)
 
 GRAD_CASES = {
+    "Custom": [case(S2, {"op_type": "_grad_case_square_times", "k": 1.5})],
     # elementwise binary (same shape)
     "elemwise_add": [case(S2)], "elemwise_sub": [case(S2)], "elemwise_mul": [case(S2)],
     "elemwise_div": [case(S2, ranges={1: (0.5, 2.0)})],
@@ -224,6 +253,8 @@ def _build(opname, c):
         names = list(meta.input_names[:n])
         if opname == "LeakyReLU" and n == 2:
             names = ["data", "gamma"]
+        if opname == "Custom":  # inputs named by the op_type's property
+            names = ["data", "weight"]
         sym = fn(name="op", **dict(zip(names, [mx.sym.Variable(x) for x in names])), **c["params"])
     return sym, names
 

@@ -23,6 +23,11 @@ func Collect() ([]*mxc.OpInfo, error) {
 	sort.Strings(names)
 	infos := make([]*mxc.OpInfo, 0, len(names))
 	for _, n := range names {
+		if n == "Custom" {
+			// Computed by callbacks a language binding registers (MXCCustomOpRegister); Go registers none, so a
+			// wrapper could never run.
+			continue
+		}
 		op, err := mxc.LookupOp(n)
 		if err != nil {
 			return nil, err

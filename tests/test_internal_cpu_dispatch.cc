@@ -1,7 +1,7 @@
 // The hot CPU loops under every instruction set this processor has (core/ops/cpu_dispatch.h): representative
 // kernels run with the baseline forced and with the AVX2+FMA copy (where the processor has it), compared to each
 // other and to double-precision references. Bit-equal across paths where no multiply-add can be fused (add, mul,
-// relu, sum, broadcast add); within the documented bounds elsewhere (fast_math.h's 2e-7 for exp, tanh, sigmoid;
+// relu, sum, broadcast add); within the documented bounds elsewhere (fast_math.h's 2e-7 for exp and sigmoid, 4e-7 for tanh;
 // a few units in the last place for softmax and the optimizer updates, whose expressions contract to FMA).
 #include <algorithm>
 #include <cmath>
@@ -114,7 +114,7 @@ TEST(CpuDispatch, ExactElementwiseOps) {
 TEST(CpuDispatch, FastMathWithinBoundsInEveryPath) {
   std::vector<double> xs;  // a dense sweep over the interesting range, with the branch points of fast_math.h
   for (double v = -100; v <= 100; v += 4e-4) xs.push_back(static_cast<float>(v));
-  for (double v : {0.3, 9.0, 88.72283, -87.33654, 0.0, -0.0, 1e-30, -1e-30}) xs.push_back(static_cast<float>(v));
+  for (double v : {9.02, 88.72283, -87.33654, 0.0, -0.0, 1e-30, -1e-30}) xs.push_back(static_cast<float>(v));
   auto x = FromVec({static_cast<int64_t>(xs.size())}, xs);
   std::vector<double> ex, th, sg;
   for (double v : xs) {
@@ -124,18 +124,19 @@ TEST(CpuDispatch, FastMathWithinBoundsInEveryPath) {
     sg.push_back(1 / (1 + std::exp(-v)));
   }
   // Relative error where the reference is a normal float (fast_math.h flushes results below to 0).
-  auto check = [&](const std::string &what, const std::string &op, const Params &p, std::vector<double> want) {
+  auto check = [&](const std::string &what, const std::string &op, const Params &p, std::vector<double> want,
+                   double rtol = 2e-7) {
     auto r = UnderEach([&] { return ToVec(mxct::Run(op, {x}, p)[0]); });
     for (size_t i = 0; i < want.size(); ++i)
       if (!(std::fabs(want[i]) >= std::numeric_limits<float>::min())) {
         want[i] = 0;
         for (auto &v : r) v[i] = 0;
       }
-    ExpectRel(r, want, 2e-7, what);
+    ExpectRel(r, want, rtol, what);
   };
   check("exp", "exp", {}, ex);
-  check("tanh", "tanh", {}, th);
-  check("Activation tanh", "Activation", {{"act_type", "tanh"}}, th);
+  check("tanh", "tanh", {}, th, 4e-7);
+  check("Activation tanh", "Activation", {{"act_type", "tanh"}}, th, 4e-7);
   check("sigmoid", "sigmoid", {}, sg);
   check("Activation sigmoid", "Activation", {{"act_type", "sigmoid"}}, sg);
 }

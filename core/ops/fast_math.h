@@ -2,7 +2,8 @@
 // vectorize (libm's expf/tanhf are calls the compiler cannot vectorize; the files using these are compiled with
 // -fno-trapping-math, which lets the compiler compute both sides of a select). Accuracy, checked against double
 // precision over dense sweeps by tests/test_internal_fast_math.cc: relative error below 2e-7 for exp (in the normal
-// range of its result), tanh and sigmoid; NaN, +-inf, -0 and overflow as libm's. double keeps the standard library.
+// range of its result) and sigmoid, 4e-7 for tanh; NaN, +-inf, -0 and overflow as libm's. double keeps the
+// standard library.
 #pragma once
 
 #include <cmath>
@@ -42,20 +43,28 @@ inline float FastExp(float x) {
   return x > hi ? INFINITY : (x < lo ? 0.0f : (x != x ? x : y));
 }
 
-// tanh: an odd Taylor polynomial below |x| = 0.3 (terms to x^11, truncation below 3e-9 relative), else
-// (1 - e) / (1 + e) with e = exp(-2|x|); +-1 beyond |x| = 9.
+// tanh: x P(x^2) / Q(x^2), a rational approximation of degrees 10 and 6 fitted (weighted least squares on the
+// relative error, iterated towards minimax) over |x| <= 9.02, beyond which tanh rounds to +-1 in float32. One
+// division and no exp: 4x faster than (1 - e) / (1 + e) with e = exp(-2|x|) (0.32 against 1.29 ms per 1M elements
+// with AVX2), at a relative error below 4e-7 (under 7 ulp, from float32 rounding in the polynomials; the fit itself is
+// within 6.3e-8; checked over every float32 below 9.1: 3.5e-7 with FMA, 3.9e-7 without). P(0) = Q(0) = 1, so
+// tiny arguments come back unchanged; the result is clamped to [-1, 1].
 inline float FastTanh(float x) {
-  const float a = std::fabs(x);
-  const float z = x * x;
-  float p = -1382.0f / 155925;
-  p = p * z + 62.0f / 2835;
-  p = p * z - 17.0f / 315;
-  p = p * z + 2.0f / 15;
-  p = p * z - 1.0f / 3;
-  const float small = x * (1.0f + z * p);  // keeps the sign of -0
-  const float e = FastExp(-2.0f * (a > 9.0f ? 9.0f : a));
-  const float big = std::copysign((1.0f - e) / (1.0f + e), x);
-  return a < 0.3f ? small : (a > 9.0f ? std::copysign(1.0f, x) : (x != x ? x : big));
+  const float m = std::fabs(x);
+  const float a = m > 9.02f ? 9.02f : m;  // NaN passes through
+  const float z = a * a;
+  float p = 1.8327782e-11f;
+  p = p * z - 1.2818643e-08f;
+  p = p * z + 9.28360896e-06f;
+  p = p * z + 0.00292284624f;
+  p = p * z + 0.12921308f;
+  p = p * z + 1.0f;
+  float q = 0.000228368968f;
+  q = q * z + 0.0237721037f;
+  q = q * z + 0.46254608f;
+  q = q * z + 1.0f;
+  const float r = a * p / q;
+  return std::copysign(r > 1.0f ? 1.0f : r, x);  // keeps the sign of -0 and of NaN
 }
 
 // 1 / (1 + exp(-x)).

@@ -2,6 +2,7 @@
 // gradients by finite differences, and the batch-chunked paths against naive backward loops.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "test_op_nn_util.h"
@@ -185,6 +186,52 @@ TEST(Convolution, BackwardFloat32MatchesNaive) {
   ExpectNear(ToVec(r.grads[0]), dx, 1e-4, 1e-4, "dx");
   ExpectNear(ToVec(r.grads[1]), dw, 1e-4, 1e-4, "dw");
   ExpectNear(ToVec(r.grads[2]), db, 1e-4, 1e-4, "db");
+}
+
+// float32 3x3 stride-1 convolutions run through Winograd F(2x2, 3x3) (core/ops/winograd.h), forward and data
+// gradient, when large enough, or always with MXC_CONV_WINOGRAD=1: against the naive loops (paddings 0, 1 and 2, odd
+// output sizes that clip the last tile, groups, non-square images), and against the im2col path
+// (MXC_CONV_WINOGRAD=0) on a batch large enough to be processed in several chunks.
+TEST(Convolution, WinogradMatchesNaiveAndIm2col) {
+  setenv("MXC_CONV_WINOGRAD", "1", 1);
+  std::vector<ConvCfg> cfgs;
+  for (int pad : {0, 1, 2}) {
+    ConvCfg c{2, 8, 9, 7, 8, 3, 3};
+    c.ph = pad, c.pw = pad;
+    cfgs.push_back(c);
+  }
+  ConvCfg g{3, 16, 6, 11, 24, 3, 3};
+  g.G = 2, g.ph = 1, g.pw = 0, g.bias = false;
+  cfgs.push_back(g);
+  for (auto &c : cfgs) {
+    SCOPED_TRACE("winograd C" + std::to_string(c.C) + " F" + std::to_string(c.F) + " pad " + std::to_string(c.ph));
+    CheckConvForward(c, kFloat32);
+    const int Cg = c.C / c.G;
+    auto xs = RandVec(static_cast<size_t>(c.N) * c.C * c.H * c.W, -1, 1, 27);
+    auto ws = RandVec(static_cast<size_t>(c.F) * Cg * 9, -1, 1, 28);
+    auto dys = RandVec(static_cast<size_t>(c.N) * c.F * c.Ho() * c.Wo(), -1, 1, 29);
+    std::vector<NDArray> ins = {FromVec({c.N, c.C, c.H, c.W}, xs), FromVec({c.F, Cg, 3, 3}, ws)};
+    if (c.bias) ins.push_back(Random({c.F}, -1, 1));
+    auto r = ForwardBackward("Convolution", ins, c.params(), {FromVec({c.N, c.F, c.Ho(), c.Wo()}, dys)}, true);
+    std::vector<double> dx, dw, db;
+    NaiveConvBackward(c, xs, ws, dys, &dx, &dw, &db);
+    ExpectNear(ToVec(r.grads[0]), dx, 1e-4, 1e-4, "winograd dx");
+    ExpectNear(ToVec(r.grads[1]), dw, 1e-4, 1e-4, "dw");
+  }
+  // 40 samples of 64 -> 64 channels on 30x30: chunks of 13 samples (8M floats of transformed tiles).
+  ConvCfg big{40, 64, 30, 30, 64, 3, 3};
+  big.ph = 1, big.pw = 1;
+  std::vector<NDArray> ins = {Random({big.N, big.C, big.H, big.W}, -1, 1, kFloat32, 31),
+                              Random({big.F, big.C, 3, 3}, -1, 1, kFloat32, 32), Random({big.F}, -1, 1, kFloat32, 33)};
+  auto dy = Random({big.N, big.F, big.Ho(), big.Wo()}, -1, 1, kFloat32, 34);
+  unsetenv("MXC_CONV_WINOGRAD");  // 40 x 15 x 15 tiles: Winograd by its own rule
+  auto wino = ForwardBackward("Convolution", ins, big.params(), {dy}, true);
+  setenv("MXC_CONV_WINOGRAD", "0", 1);
+  auto im2col = ForwardBackward("Convolution", ins, big.params(), {dy}, true);
+  unsetenv("MXC_CONV_WINOGRAD");
+  // Sums of 576 products of magnitude <= 1: absolute differences of a few 1e-5 are float32 rounding.
+  ExpectNear(ToVec(wino.outputs[0]), ToVec(im2col.outputs[0]), 1e-4, 1e-4, "forward: winograd vs im2col");
+  ExpectNear(ToVec(wino.grads[0]), ToVec(im2col.grads[0]), 1e-4, 1e-4, "dx: winograd vs im2col");
 }
 
 TEST(Convolution, Gradient) {

@@ -66,6 +66,8 @@ def test_step_names_and_counters():
         'lstm_t1_slice_output2', 'lstm_t1_slice_output3', 'lstm_t1_o_output', 'lstm_t1_f_output',
         'lstm_t1_i_output', 'lstm_t1_c_output', 'lstm_t1_state_output', 'lstm_t1_out_output']
     assert [b.name for b in cell.begin_state()] == ['lstm_begin_state_2', 'lstm_begin_state_3']
+    # the begin states carry their layout as an attribute (mx.sym operators take __key__ keywords as attributes)
+    assert cell.begin_state()[0].attr_dict()['lstm_begin_state_4']['__layout__'] == 'NC'
     outs, _ = cell.unroll(2, mx.sym.Variable('data'))   # unroll restarts the counters
     assert [o.name for o in outs] == ['lstm_t0_out', 'lstm_t1_out']
     gru = mx.rnn.GRUCell(4, prefix='gru_')

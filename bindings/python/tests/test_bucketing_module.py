@@ -213,6 +213,14 @@ def test_checkpoint_round_trip(tmp_path):
         np.testing.assert_array_equal(loaded.get_outputs()[0].asnumpy(), mod.get_outputs()[0].asnumpy())
     with pytest.raises(ValueError, match="sym_gen is required"):
         mx.mod.BucketingModule.load(prefix, 3)
+    args, auxs = mx.model.load_params(prefix, 3)
+    sym_dict = {key: mx.sym.load('%s-%d-symbol.json' % (prefix, key)) for key in (4, 3, 2)}
+    from_dict = mx.mod.BucketingModule.load_dict(sym_dict, sym_gen, 4, args, auxs)
+    from_dict.bind(data_shapes=[('data', (2, 4))], label_shapes=[('softmax_label', (2, 4))], for_training=False)
+    from_dict.forward(_batch(3, 11), is_train=False)
+    np.testing.assert_array_equal(from_dict.get_outputs()[0].asnumpy(), mod.get_outputs()[0].asnumpy())
+    with pytest.raises(ValueError, match="sym_dict needs to be provided"):
+        mx.mod.BucketingModule.load_dict(sym_gen=sym_gen, default_bucket_key=4, arg_params={}, aux_params={})
 
 
 def test_bucket_with_unknown_parameter_is_an_error():
@@ -256,3 +264,47 @@ def test_fit_score_predict_with_bucket_iterator():
     assert name == 'perplexity' and ppl < 2.0, ppl   # the uniform baseline is 7
     out = mod.predict(it, merge_batches=False)
     assert len(out) == len(it) and {o[0].shape[0] for o in out} == {12, 20}
+
+
+def _seq_gen(seq_len):
+    """Float sequences (N, T, 3) through a fused LSTM; the loss is SoftmaxOutput on each step."""
+    data = mx.sym.Variable('data')
+    cell = mx.rnn.FusedRNNCell(HIDDEN, num_layers=1, mode='lstm', prefix='lstm_')
+    outputs, _ = cell.unroll(seq_len, data, layout='NTC', merge_outputs=True)
+    pred = mx.sym.FullyConnected(mx.sym.Reshape(outputs, shape=(-1, HIDDEN)), num_hidden=3, name='pred')
+    label = mx.sym.Reshape(mx.sym.Variable('softmax_label'), shape=(-1,))
+    return mx.sym.SoftmaxOutput(pred, label, name='softmax'), ('data',), ('softmax_label',)
+
+
+def test_fused_cell_buckets_input_gradients():
+    """A FusedRNNCell network: its flat parameters are initialized by mx.init.FusedRNN through the Module (forget
+    biases 1), and the input gradients of a non-default bucket agree with finite differences."""
+    mod = mx.mod.BucketingModule(_seq_gen, default_bucket_key=5)
+    mod.bind(data_shapes=[('data', (2, 5, 3))], label_shapes=[('softmax_label', (2, 5))], inputs_need_grad=True)
+    mx.random.seed(1)
+    mod.init_params(initializer=mx.init.Xavier())
+    flat = mod.get_params()[0]['lstm_parameters']
+    biases = mx.rnn.FusedRNNCell(HIDDEN, prefix='lstm_').unpack_weights({'lstm_parameters': flat})
+    np.testing.assert_array_equal(biases['lstm_l0_i2h_f_bias'].asnumpy(), np.ones(HIDDEN))
+    np.testing.assert_array_equal(biases['lstm_l0_h2h_i_bias'].asnumpy(), np.zeros(HIDDEN))
+    assert np.abs(biases['lstm_l0_i2h_i_weight'].asnumpy()).max() > 0
+    rng = np.random.RandomState(3)
+    x = rng.randn(2, 3, 3).astype(np.float32)
+    y = rng.randint(0, 3, (2, 3)).astype(np.float32)
+    batch = mx.io.DataBatch([mx.nd.array(x)], [mx.nd.array(y)], bucket_key=3,
+                            provide_data=[mx.io.DataDesc('data', (2, 3, 3))],
+                            provide_label=[mx.io.DataDesc('softmax_label', (2, 3))])
+    mod.forward_backward(batch)
+    grad = mod.get_input_grads()[0].asnumpy()
+    assert grad.shape == (2, 3, 3)
+
+    def loss(xv):
+        b = mx.io.DataBatch([mx.nd.array(xv)], [mx.nd.array(y)], bucket_key=3)
+        return _loss(mod, b)
+    eps = 1e-2
+    for idx in [(0, 0, 0), (1, 2, 1), (0, 1, 2), (1, 0, 1)]:
+        up, down = x.copy(), x.copy()
+        up[idx] += eps
+        down[idx] -= eps
+        np.testing.assert_allclose(grad[idx], (loss(up) - loss(down)) / (2 * eps), rtol=2e-2, atol=2e-3,
+                                   err_msg=str(idx))

@@ -418,6 +418,9 @@ def test_bucket_sentence_iter_tn_layout():
         (4, [[2, 2], [3, 2], [4, 2], [5, 2]], [[3, 2], [4, 2], [5, 2], [-1, -1]], (4, 2)),
         (3, [[1, 0], [0, 1], [2, 2]], [[0, 1], [2, 2], [-1, -1]], (3, 2))]
     assert mx.rnn.BucketSentenceIter(_encoded(), 3).buckets == [2, 3]
+    # buckets with fewer sentences than a batch (1, 8) or none (6) give no batch; sentences may be arrays
+    it = mx.rnn.BucketSentenceIter([np.array(s) for s in _encoded()], 2, buckets=[1, 5, 6, 8])
+    assert sorted(b.bucket_key for b in it) == [5, 5, 5, 5]
     assert mx.rnn.BucketSentenceIter(_encoded(), 1).buckets == [1, 2, 3, 4, 7]
     with pytest.raises(ValueError, match="layout"):
         mx.rnn.BucketSentenceIter(_encoded(), 2, layout='NTC')

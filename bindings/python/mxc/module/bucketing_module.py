@@ -288,3 +288,20 @@ class BucketingModule(BaseModule):
         mod = BucketingModule(sym_gen, default_bucket_key, **kwargs)
         mod.set_params(arg_params, aux_params)
         return mod
+
+    @staticmethod
+    def load_dict(sym_dict=None, sym_gen=None, default_bucket_key=None, arg_params=None, aux_params=None,
+                  **kwargs):
+        """A BucketingModule from ``sym_dict`` (bucket key -> Symbol, e.g. the symbols of a checkpoint; other keys
+        come from ``sym_gen``, which also names the inputs) and the parameters ``arg_params``/``aux_params``."""
+        for value, what in ((sym_dict, 'sym_dict'), (sym_gen, 'sym_gen'), (default_bucket_key, 'default_bucket_key'),
+                            (arg_params, 'arg_params'), (aux_params, 'aux_params')):
+            if value is None:
+                raise ValueError("%s needs to be provided for BucketingModule.load_dict" % what)
+
+        def gen(key):
+            symbol, data_names, label_names = sym_gen(key)
+            return sym_dict.get(key, symbol), data_names, label_names
+        mod = BucketingModule(gen, default_bucket_key, **kwargs)
+        mod.set_params(arg_params, aux_params)
+        return mod

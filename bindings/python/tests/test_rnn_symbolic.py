@@ -120,6 +120,7 @@ def test_bidirectional_names():
     assert args == ['data', 'l_i2h_weight', 'l_i2h_bias', 'l_h2h_weight', 'l_h2h_bias', 'r_i2h_weight',
                     'r_i2h_bias', 'r_h2h_weight', 'r_h2h_bias']
     assert names == ['bi_t0_output', 'bi_t1_output'] and snames == ['l_t1_out_output', 'r_t1_out_output']
+    assert [len(s) for s in states] == [1, 1]   # [l_states, r_states], as MXNet's
     outs, _ = cell.unroll(2, mx.sym.Variable('data'), merge_outputs=True)
     assert outs.list_outputs() == ['bi_out_output']
     assert outs.infer_shape(data=(2, 2, 5))[1] == [(2, 2, 6)]
@@ -294,7 +295,7 @@ def test_fused_equals_unfused(mode, bidirectional):
     packed = unfused.pack_weights(unpacked)
     assert sorted(packed) == sorted(n for n in u_out.list_arguments() if n != 'data')
     got_f = _run(mx.sym.Group([f_out] + f_states), x, {'f_parameters': flat})
-    got_u = _run(mx.sym.Group([u_out] + u_states), x, {k: v.asnumpy() for k, v in packed.items()})
+    got_u = _run(mx.sym.Group([u_out] + _flat(u_states)), x, {k: v.asnumpy() for k, v in packed.items()})
     np.testing.assert_allclose(got_f[0], got_u[0], rtol=1e-4, atol=1e-5)
     # final hidden state of the last layer, forward direction: the fused state's row (layers-1)*dirs
     d = 2 if bidirectional else 1

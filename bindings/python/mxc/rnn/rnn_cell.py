@@ -435,7 +435,8 @@ class SequentialRNNCell(BaseRNNCell):
 
 class BidirectionalCell(BaseRNNCell):
     """``l_cell`` over the sequence and ``r_cell`` over it reversed, outputs concatenated per step (named
-    ``<output_prefix>t<k>``, or ``<output_prefix>out`` merged). Only unrolled, never stepped."""
+    ``<output_prefix>t<k>``, or ``<output_prefix>out`` merged). Only unrolled, never stepped. ``unroll`` returns
+    the final states as ``[l_states, r_states]``, as MXNet's; ``begin_state`` is the flat list of both."""
 
     def __init__(self, l_cell, r_cell, params=None, output_prefix='bi_'):
         super(BidirectionalCell, self).__init__(prefix='', params=params)
@@ -478,7 +479,7 @@ class BidirectionalCell(BaseRNNCell):
         else:
             outputs = [symbol.Concat(l, r, dim=1, name='%st%d' % (self._output_prefix, t))
                        for t, (l, r) in enumerate(zip(l_out, r_out))]
-        return outputs, l_states + r_states
+        return outputs, [l_states, r_states]
 
 
 class DropoutCell(BaseRNNCell):

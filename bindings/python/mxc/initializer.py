@@ -14,7 +14,7 @@ import numpy as np
 from . import ndarray as nd
 
 __all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Load", "Mixed", "Zero", "One", "Constant",
-           "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu", "Bilinear", "LSTMBias"]
+           "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu", "Bilinear", "LSTMBias", "FusedRNN"]
 
 _REGISTRY = {}
 
@@ -51,10 +51,10 @@ def create(init, **kwargs):
             raise ValueError("initializer.create: cannot parse %r as [name, {params}] JSON" % (init,)) from err
         params = dict(params)
         params.update(kwargs)
-        return create(name, **params)
+        text, kwargs = name, params  # (passed on as a dict: FusedRNN has a parameter named init)
     klass = _REGISTRY.get(text.lower())
     if klass is None:
-        raise ValueError("Unknown initializer '%s'. Known initializers: %s" % (init, ", ".join(sorted(_REGISTRY))))
+        raise ValueError("Unknown initializer '%s'. Known initializers: %s" % (text, ", ".join(sorted(_REGISTRY))))
     return klass(**kwargs)
 
 
@@ -385,3 +385,41 @@ class LSTMBias(Initializer):
         n = arr.shape[0] // 4
         value[n:2 * n] = self.forget_bias
         arr[:] = value
+
+
+@register
+class FusedRNN(Initializer):
+    """The flat parameter vector of ``mx.rnn.FusedRNNCell``: each of its per-gate weights (as ``unpack_weights``
+    names them) is initialized by ``init`` (an Initializer or its JSON; None: the global initializer), the biases
+    are 0 except, for an LSTM, the forget gate's, set to ``forget_bias`` in both the i2h and the h2h bias (as
+    MXNet's, so the unfused cell's forget bias sums to twice it)."""
+
+    def __init__(self, init, num_hidden, num_layers, mode, bidirectional=False, forget_bias=1.0):
+        if isinstance(init, str):
+            init = create(init)
+        super(FusedRNN, self).__init__(init=init.dumps() if init is not None else None, num_hidden=num_hidden,
+                                       num_layers=num_layers, mode=mode, bidirectional=bidirectional,
+                                       forget_bias=forget_bias)
+        self._init = init
+        self._forget_bias = forget_bias
+        self._cell_args = (num_hidden, num_layers, mode, bidirectional)
+
+    def _init_weight(self, desc, arr):
+        from .rnn.rnn_cell import FusedRNNCell
+        num_hidden, num_layers, mode, bidirectional = self._cell_args
+        cell = FusedRNNCell(num_hidden, num_layers, mode, bidirectional, forget_bias=self._forget_bias, prefix='')
+        init = self._init
+        if init is None:
+            init = getattr(desc, 'global_init', None)
+            if init is None or isinstance(init, FusedRNN):
+                raise ValueError("FusedRNN initializer of '%s': no init given and no global initializer to use for "
+                                 "the weights" % desc)
+        args = cell.unpack_weights({'parameters': arr})
+        for name, part in args.items():
+            if mode == 'lstm' and name.endswith('_f_bias'):
+                part[:] = self._forget_bias
+            else:
+                init(InitDesc(name, global_init=init), part)
+        arr[:] = cell.pack_weights(args)['parameters']
+
+    _init_default = _init_weight  # called by name: 'lstm_parameters' matches no pattern

@@ -225,13 +225,16 @@ def _init_kvstore(kvstore, param_names, param_arrays):
             kvstore.init(name, arrs[0])
 
 
-def _update_params(param_names, param_arrays, grad_arrays, updater, kvstore):
+def _update_params(param_names, param_arrays, grad_arrays, updater, kvstore, indices=None):
     """One optimizer step: each parameter's gradients (one per device) are summed through ``kvstore`` into every
     device's gradient array, the first device's weight is updated and copied to the other devices.
 
     Updating once keeps one optimizer state per parameter (keyed by its index, as on one device), so optimizer
-    states saved from N devices load on any number of devices; MXNet keeps a state per device instead."""
-    for index, (name, weights, grads) in enumerate(zip(param_names, param_arrays, grad_arrays)):
+    states saved from N devices load on any number of devices; MXNet keeps a state per device instead. ``indices``
+    gives each parameter's optimizer index (default: its position), so modules sharing an updater (the buckets of a
+    BucketingModule) address each parameter's state by its name."""
+    indices = range(len(param_names)) if indices is None else indices
+    for index, name, weights, grads in zip(indices, param_names, param_arrays, grad_arrays):
         if grads[0] is None:
             continue
         if kvstore is not None:
@@ -243,13 +246,15 @@ def _update_params(param_names, param_arrays, grad_arrays, updater, kvstore):
 
 
 def _bind_executor(symbol, ctx, input_shapes, input_types, param_names, for_training, shared_arrays=None,
-                   inputs_need_grad=False, fixed_param_names=(), grad_req='write'):
+                   inputs_need_grad=False, fixed_param_names=(), grad_req='write', shared_grads=None, shared_exec=None):
     """Binds ``symbol`` on ``ctx`` for the given input shapes.
 
     Parameter and auxiliary arrays found in ``shared_arrays`` (name -> NDArray, same shape) are reused, so several
-    executors (e.g. for training and evaluation batch sizes) update the same weights. Parameters get gradient
+    executors (e.g. for training and evaluation batch sizes) update the same weights; so are the parameters'
+    gradient arrays found in ``shared_grads``, and ``shared_exec`` lends its memory pool. Parameters get gradient
     arrays when ``for_training`` (except ``fixed_param_names``); inputs get them with ``inputs_need_grad``.
     """
+    shared_grads = shared_grads or {}
     shared_arrays = shared_arrays or {}
     arg_names = symbol.list_arguments()
     aux_names = symbol.list_auxiliary_states()
@@ -295,7 +300,9 @@ def _bind_executor(symbol, ctx, input_shapes, input_types, param_names, for_trai
             req = 'null'
         reqs[name] = req
         if req != 'null':
-            grads[name] = nd.zeros(shape, ctx=ctx, dtype=dtype)
+            shared = shared_grads.get(name) if name not in input_shapes else None
+            ok = shared is not None and tuple(shared.shape) == shape and shared.dtype == np.dtype(dtype)
+            grads[name] = shared if ok else nd.zeros(shape, ctx=ctx, dtype=dtype)
     aux = {}
     for name, shape, dtype in zip(aux_names, aux_shapes, aux_types):
         shared = shared_arrays.get(name)
@@ -306,7 +313,8 @@ def _bind_executor(symbol, ctx, input_shapes, input_types, param_names, for_trai
             aux[name] = shared
         else:
             aux[name] = nd.zeros(tuple(shape), ctx=ctx, dtype=dtype)
-    return symbol.bind(ctx, args=args, args_grad=grads if grads else None, grad_req=reqs, aux_states=aux)
+    return symbol.bind(ctx, args=args, args_grad=grads if grads else None, grad_req=reqs, aux_states=aux,
+                       shared_exec=shared_exec)
 
 
 def _load_inputs(arrays, sources, names, what):

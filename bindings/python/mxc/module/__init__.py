@@ -1,6 +1,7 @@
 """The Module API (MXNet 1.x ``mx.mod`` / ``mx.module``): a network bound to one or several devices with its
-parameters, optimizer and training loop."""
+parameters, optimizer and training loop; BucketingModule for graphs that depend on a bucket key."""
 from .base_module import BaseModule
 from .module import Module
+from .bucketing_module import BucketingModule
 
-__all__ = ["BaseModule", "Module"]
+__all__ = ["BaseModule", "Module", "BucketingModule"]

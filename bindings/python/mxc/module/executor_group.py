@@ -52,7 +52,8 @@ class ExecutorGroup(object):
 
     ``param_arrays``, ``grad_arrays`` and ``aux_arrays`` follow MXNet's layout: one list per parameter holding
     its array on each device. ``reshape`` binds new executors for other input shapes that share each device's
-    parameter, gradient and auxiliary arrays; so does a group built with ``shared_group``.
+    parameter, gradient and auxiliary arrays and borrow their memory pool; so does a group built with
+    ``shared_group`` (the buckets of a BucketingModule).
     """
 
     def __init__(self, symbol, contexts, data_shapes, label_shapes, param_names, for_training, inputs_need_grad,
@@ -92,15 +93,12 @@ class ExecutorGroup(object):
         execs = []
         for i, (ctx, sl) in enumerate(zip(self.contexts, slices)):
             shapes = OrderedDict((x.name, self._sliced_shape(x, sl)) for x in inputs)
-            if shared_group is not None:
-                shared = shared_group.shared_arrays(i)
-            elif self.execs:
-                shared = self.shared_arrays(i)
-            else:
-                shared = {}
+            owner = shared_group if shared_group is not None else (self if self.execs else None)
+            shared, grads = (owner.shared_arrays(i), owner.shared_grads(i)) if owner is not None else ({}, {})
             execs.append(_bind_executor(self.symbol, ctx, shapes, types, self.param_names, self.for_training,
                                         shared_arrays=shared, inputs_need_grad=self.inputs_need_grad,
-                                        fixed_param_names=self.fixed_param_names, grad_req=self.grad_req))
+                                        fixed_param_names=self.fixed_param_names, grad_req=self.grad_req,
+                                        shared_grads=grads, shared_exec=owner.execs[i] if owner else None))
         # every executor exists: commit the new shapes
         self.slices = slices
         self.data_shapes = data_shapes
@@ -141,6 +139,11 @@ class ExecutorGroup(object):
         shared = {name: arrs[device] for name, arrs in zip(self.param_names, self.param_arrays)}
         shared.update({name: arrs[device] for name, arrs in zip(self.aux_names, self.aux_arrays)})
         return shared
+
+    def shared_grads(self, device=0):
+        """Name -> gradient array of every parameter that has one, on device ``device``."""
+        return {name: arrs[device] for name, arrs in zip(self.param_names, self.grad_arrays)
+                if arrs[device] is not None}
 
     def reshape(self, data_shapes, label_shapes):
         """Rebinds for new input shapes, keeping each device's parameter arrays."""

@@ -75,6 +75,7 @@ class Module(BaseModule):
         self._kvstore = None
         self._update_on_kvstore = False
         self._updater = None
+        self._update_indices = None  # optimizer index of each parameter when the updater is borrowed
         self._preload_opt_states = None
         self._grad_req = None
         self._exec_group = None
@@ -333,6 +334,7 @@ class Module(BaseModule):
         self._kvstore = kvstore
         _init_kvstore(kvstore, self._exec_group.param_names, self._exec_group.param_arrays)
         self._update_on_kvstore = False
+        self._update_indices = None
         self._updater = opt.get_updater(optimizer)
         self.optimizer_initialized = True
         if self._preload_opt_states is not None:
@@ -347,6 +349,13 @@ class Module(BaseModule):
         self._kvstore = shared_module._kvstore
         self._update_on_kvstore = shared_module._update_on_kvstore
         self._updater = shared_module._updater
+        # the shared updater knows the parameters by the shared module's indices
+        owner = shared_module._exec_group.param_names
+        owner_idx = dict(zip(owner, shared_module._update_indices or range(len(owner))))
+        missing = [n for n in self._exec_group.param_names if n not in owner_idx]
+        if missing:
+            raise ValueError("borrow_optimizer: parameters %s are not in the shared module" % missing)
+        self._update_indices = [owner_idx[n] for n in self._exec_group.param_names]
         self.optimizer_initialized = True
 
     # -- computation -----------------------------------------------------------------------------------------
@@ -387,7 +396,8 @@ class Module(BaseModule):
         self._require(binded=True, params=True, optimizer=True, what='update')
         self._params_dirty = True
         group = self._exec_group
-        _update_params(group.param_names, group.param_arrays, group.grad_arrays, self._updater, self._kvstore)
+        _update_params(group.param_names, group.param_arrays, group.grad_arrays, self._updater, self._kvstore,
+                       self._update_indices)
 
     def get_outputs(self, merge_multi_context=True):
         """The outputs of the last forward."""

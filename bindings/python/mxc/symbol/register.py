@@ -78,7 +78,9 @@ def make_function(meta, func_name):
 
     def fn(*args, **kwargs):
         name = kwargs.pop("name", None)
-        attr = kwargs.pop("attr", None)
+        attr = dict(kwargs.pop("attr", None) or {})
+        # as MXNet: keyword arguments named __like_this__ are attributes of the node, not parameters
+        attr.update((k, str(kwargs.pop(k))) for k in [k for k in kwargs if k.startswith("__") and k.endswith("__")])
         syms = {}
         positional = []
         if varg:

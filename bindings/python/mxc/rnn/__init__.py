@@ -1,0 +1,10 @@
+"""Symbolic recurrent networks (MXNet 1.x ``mx.rnn``): cells unrolled into Symbol graphs, sentence encoding and
+bucketed batches for ``mx.mod.BucketingModule``, and checkpoints that store cell weights unpacked."""
+from .rnn_cell import (RNNParams, BaseRNNCell, RNNCell, LSTMCell, GRUCell, FusedRNNCell, SequentialRNNCell,
+                       BidirectionalCell, DropoutCell, ModifierCell, ZoneoutCell, ResidualCell)
+from .io import encode_sentences, BucketSentenceIter
+from .rnn import save_rnn_checkpoint, load_rnn_checkpoint, do_rnn_checkpoint
+
+__all__ = ["RNNParams", "BaseRNNCell", "RNNCell", "LSTMCell", "GRUCell", "FusedRNNCell", "SequentialRNNCell",
+           "BidirectionalCell", "DropoutCell", "ModifierCell", "ZoneoutCell", "ResidualCell", "encode_sentences",
+           "BucketSentenceIter", "save_rnn_checkpoint", "load_rnn_checkpoint", "do_rnn_checkpoint"]

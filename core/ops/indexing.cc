@@ -328,11 +328,19 @@ void OneHotForward(MXC_FCOMPUTE_ARGS) {
 }
 
 // ---- where ------------------------------------------------------------------------------------------------------
+// Whether two shapes can describe the same array once their unknown (0) dimensions are inferred.
+bool ShapesAgree(const TShape &a, const TShape &b) {
+  if (a.ndim() != b.ndim()) return false;
+  for (int i = 0; i < a.ndim(); ++i)
+    if (a[i] != 0 && b[i] != 0 && a[i] != b[i]) return false;
+  return true;
+}
+
 void WhereShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   TShape s;
   ShapeMerge(&s, (*in)[1], p.op(), "x");
   ShapeMerge(&s, (*out)[0], p.op(), "output");
-  if (!(*in)[2].empty() && !s.empty() && (*in)[2] != s)
+  if (!(*in)[2].empty() && !s.empty() && !ShapesAgree((*in)[2], s))
     Throw(ErrorKind::kShape, "operator where: y has shape ", ShapeStr((*in)[2]), ", x has shape ", ShapeStr(s),
           " (they must be equal)");
   ShapeMerge(&s, (*in)[2], p.op(), "y");
@@ -343,7 +351,7 @@ void WhereShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> 
   const TShape &c = (*in)[0];
   if (c.empty()) {
     (*in)[0] = s;
-  } else if (c != s && !(c.ndim() == 1 && c[0] == s[0])) {
+  } else if (!ShapesAgree(c, s) && !(c.ndim() == 1 && (c[0] == s[0] || c[0] == 0 || s[0] == 0))) {
     Throw(ErrorKind::kShape, "operator where: condition has shape ", ShapeStr(c), ", expected ", ShapeStr(s),
           " (the shape of x) or (", s[0], ",) (one value per row of x)");
   }

@@ -56,6 +56,20 @@ void FCInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape
     o.back() = nh;
     ShapeAssign(&(*out)[0], o, op, "output");
   }
+  // Backward: data's unknown (0) batch dimensions come from the output, and with flatten=false its last one from
+  // the weight (as MXNet: zeros(shape=(0, H)) as an RNN's begin state takes the batch size from its consumer).
+  const TShape &o = (*out)[0], &w = (*in)[1];
+  TShape ds = d;
+  if (flatten) {
+    if (o.ndim() == 2 && ds[0] == 0) ds[0] = o[0];
+    if (ds.ndim() == 2 && ds[1] == 0 && w.ndim() == 2) ds[1] = w[1];
+  } else {
+    if (o.ndim() == ds.ndim())
+      for (int i = 0; i + 1 < ds.ndim(); ++i)
+        if (ds[i] == 0) ds[i] = o[i];
+    if (ds.back() == 0 && w.ndim() == 2) ds.back() = w[1];
+  }
+  if (ds != d) ShapeAssign(&(*in)[0], ds, op, "data");
 }
 
 template <typename T>
@@ -84,6 +98,10 @@ void FCForwardT(const OpParams &p, const std::vector<TBlob> &in, OpReq req, cons
 
 void FCForward(MXC_NN_FORWARD_ARGS) {
   if (req[0] == kNullOp) return;
+  // Unknown (0) dimensions left in data by inference must not leave the output unwritten.
+  const FCDims d = GetDims(p, in[0].shape);
+  MXC_CHECK(d.batch * d.hidden == out[0].Size(), ErrorKind::kShape, "operator ", p.op()->name, ": data ",
+            ShapeStr(in[0].shape), " gives ", d.batch, " rows but the output is ", ShapeStr(out[0].shape));
   MXC_REAL_TYPE_SWITCH(in[0].dtype, T, { FCForwardT<T>(p, in, req[0], out[0]); });
 }
 

@@ -326,3 +326,28 @@ def test_symbol_methods_and_helpers():
     with pytest.raises(NotImplementedError):
         bool(x)
     assert hasattr(mx.sym, "_internal") and hasattr(mx.sym._internal, "_Plus")
+
+
+def test_zero_dims_are_inferred_from_consumers():
+    # MXNet 1.x: a 0 in a shape is an unknown dimension. zeros(shape=(0, 3)) takes its batch size from what consumes
+    # it (an RNN's begin state), through FullyConnected's output and an elementwise add. MXNet 1.9.1 prints zeros for
+    # this executor's output and these shapes; before, mxc left the (0, 3) array empty and FC's output unwritten.
+    x = mx.sym.Variable("x")
+    z = mx.sym.zeros(shape=(0, 3))
+    y = mx.sym.FullyConnected(z, num_hidden=3, name="fc", no_bias=True) + x
+    assert mx.sym.Group([z, y]).infer_shape(x=(2, 3)) == ([(3, 3), (2, 3)], [(2, 3), (2, 3)], [])
+    e = y.simple_bind(mx.cpu(), x=(2, 3))
+    e.arg_dict["fc_weight"][:] = 1
+    e.arg_dict["x"][:] = 0.5
+    np.testing.assert_array_equal(e.forward()[0].asnumpy(), np.full((2, 3), 0.5, np.float32))
+    # flatten=False: leading dimensions from the output, the last one from the weight (MXNet 1.9.1 fills only the
+    # first and leaves d at (2, 0, 5), so its infer_shape returns None).
+    d = mx.sym.Variable("d")
+    f = mx.sym.FullyConnected(d, num_hidden=4, flatten=False, name="f") + mx.sym.Variable("o")
+    shapes = dict(zip(f.list_arguments(), f.infer_shape(d=(0, 0, 5), o=(2, 7, 4))[0]))
+    assert shapes["d"] == (2, 7, 5) and shapes["f_weight"] == (4, 5)
+    # where: y's unknown batch from x.
+    w = mx.sym.where(mx.sym.Variable("c"), x, mx.sym.zeros(shape=(0, 3)))
+    assert w.infer_shape(c=(2, 3), x=(2, 3))[1] == [(2, 3)]
+    with pytest.raises(mx.base.MXNetError, match="where"):
+        mx.sym.where(mx.sym.Variable("c"), x, mx.sym.zeros(shape=(0, 4))).infer_shape(c=(2, 3), x=(2, 3))

@@ -9,11 +9,10 @@ Gate order in the stacked weights: LSTM input, forget, candidate (``_c``), outpu
 (``_o`` in unpacked names), the fused ``RNN`` operator's order, so ``FusedRNNCell.unfuse()`` and
 ``unpack_weights``/``pack_weights`` move weights between the fused and the unrolled network.
 """
-import weakref
 
 from .. import ndarray as nd
 from .. import symbol
-from ..gluon.rnn.rnn_cell import _steps, _unstack, _zeros_beside
+from ..gluon.rnn.rnn_cell import _steps, _unstack
 from ..initializer import FusedRNN, LSTMBias
 
 __all__ = ["RNNParams", "BaseRNNCell", "RNNCell", "LSTMCell", "GRUCell", "FusedRNNCell", "SequentialRNNCell",
@@ -33,29 +32,6 @@ class RNNParams(object):
         if name not in self._params:
             self._params[name] = symbol.Variable(name, **kwargs)
         return self._params[name]
-
-
-# id -> (weak reference, state_info shape) of the states made by begin_state's default zeros (Symbols have slots)
-_ZERO_STATES = {}
-
-
-def _mark_zero_state(state, shape):
-    key = id(state)
-    _ZERO_STATES[key] = (weakref.ref(state, lambda _: _ZERO_STATES.pop(key, None)), shape)
-
-
-def _begin_value(state, like):
-    """The value of a state at its first use, where ``like`` is the step's input (batch, C) or, for the fused
-    cell, the sequence (T, batch, C). A state made by ``begin_state``'s default ``func=mx.sym.zeros`` becomes zeros
-    whose batch size is taken from ``like``: mxc's ``_zeros`` takes its shape literally (a 0 is an empty axis, not a
-    dimension for shape inference to fill as in MXNet), so the (0, hidden) symbol itself would be an empty array."""
-    ref, shape = _ZERO_STATES.get(id(state), (None, None))
-    if ref is None or ref() is not state:
-        return state
-    if len(shape) == 2:
-        return _zeros_beside(symbol, like, shape[1])
-    first = symbol.slice_axis(symbol.slice_axis(like, axis=0, begin=0, end=1), axis=2, begin=0, end=1)
-    return symbol.broadcast_axis(symbol.zeros_like(first), axis=(0, 2), size=(shape[0], shape[2]))
 
 
 def _format_outputs(outputs, length, layout, merge):
@@ -121,8 +97,6 @@ class BaseRNNCell(object):
             args = dict(kwargs)
             args.update(info or {})
             state = func(name='%sbegin_state_%d' % (self._prefix, self._init_counter), **args)
-            if func is symbol.zeros:
-                _mark_zero_state(state, info['shape'])  # see _begin_value
             states.append(state)
         return states
 
@@ -186,7 +160,6 @@ class _GatedCell(BaseRNNCell):
     def _project(self, inputs, states, sep=''):
         """Starts a step: its name prefix, the i2h and h2h projections and the states' values."""
         self._counter += 1
-        states = [_begin_value(s, inputs) for s in states]
         name = '%st%d_' % (self._prefix, self._counter)
         units = self._num_hidden * self._gates
         i2h = symbol.FullyConnected(inputs, weight=self._iW, bias=self._iB, num_hidden=units,
@@ -339,9 +312,9 @@ class FusedRNNCell(BaseRNNCell):
             data = symbol.swapaxes(inputs, dim1=0, dim2=1) if layout == 'NTC' else inputs
         if begin_state is None:
             begin_state = self.begin_state()
-        states = {'state': _begin_value(begin_state[0], data)}
+        states = {'state': begin_state[0]}
         if self._mode == 'lstm':
-            states['state_cell'] = _begin_value(begin_state[1], data)
+            states['state_cell'] = begin_state[1]
         rnn = symbol.RNN(data=data, parameters=self._parameter, state_size=self._num_hidden,
                          num_layers=self._num_layers, bidirectional=self._bidirectional, p=self._dropout,
                          state_outputs=self._get_next_state, mode=self._mode, name=self._prefix + 'rnn', **states)
@@ -573,7 +546,7 @@ class ZoneoutCell(ModifierCell):
 
         prev = self.prev_output if self.prev_output is not None else symbol.zeros_like(next_output)
         output = keep_new(self.zoneout_outputs, next_output, prev)
-        states = [keep_new(self.zoneout_states, new, _begin_value(old, inputs))
+        states = [keep_new(self.zoneout_states, new, old)
                   for new, old in zip(next_states, states)]
         self.prev_output = output
         return output, states

@@ -19,7 +19,8 @@ try:  # the C API, to gather a batch straight into a new array's memory (see _ta
 except ImportError:  # pragma: no cover - another core without these
     _lib = None
 
-__all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter", "ResizeIter", "ImageRecordIter"]
+__all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter", "ResizeIter", "PrefetchingIter", "CSVIter",
+           "ImageRecordIter"]
 
 _DEFAULT_DTYPE = np.float32
 
@@ -161,6 +162,233 @@ class ResizeIter(DataIter):
 
     def getpad(self):
         return self.current_batch.pad
+
+
+class PrefetchingIter(DataIter):
+    """Runs one or more iterators ahead in background threads (one each), so that the next batch is being made
+    while the current one is used. With several iterators a batch joins their data (and their labels) in order;
+    they must have the same batch size and number of batches. ``rename_data`` / ``rename_label``: one dict per
+    iterator mapping its names to new ones."""
+
+    def __init__(self, iters, rename_data=None, rename_label=None):
+        super(PrefetchingIter, self).__init__()
+        self.iters = list(iters) if isinstance(iters, (list, tuple)) else [iters]
+        n = len(self.iters)
+        for what, ren in (("rename_data", rename_data), ("rename_label", rename_label)):
+            if ren is not None and len(ren) != n:
+                raise ValueError("PrefetchingIter: %s needs one dict per iterator (%d), got %d" % (what, n, len(ren)))
+        self.rename_data, self.rename_label = rename_data, rename_label
+        self.batch_size = self.iters[0].batch_size
+        for i in self.iters[1:]:
+            if i.batch_size != self.batch_size:
+                raise ValueError("PrefetchingIter: the iterators' batch sizes differ (%d and %d)"
+                                 % (self.batch_size, i.batch_size))
+        self._threads = []
+        self.current_batch = None
+        self._start()
+
+    @staticmethod
+    def _renamed(descs, ren):
+        out = []
+        for d in descs or []:
+            name = ren.get(d.name, d.name) if ren else d.name
+            out.append(DataDesc(name, d.shape, getattr(d, "dtype", np.float32), getattr(d, "layout", "NCHW")))
+        return out
+
+    @property
+    def provide_data(self):
+        return sum((self._renamed(it.provide_data, self.rename_data[k] if self.rename_data else None)
+                    for k, it in enumerate(self.iters)), [])
+
+    @property
+    def provide_label(self):
+        return sum((self._renamed(getattr(it, "provide_label", None),
+                                  self.rename_label[k] if self.rename_label else None)
+                    for k, it in enumerate(self.iters)), [])
+
+    def _start(self):
+        import queue
+        import threading
+        self._queues = [queue.Queue(1) for _ in self.iters]
+        self._stop = threading.Event()
+
+        def run(it, q, stop):
+            while not stop.is_set():
+                try:
+                    item = it.next()
+                except StopIteration:
+                    item = None
+                except BaseException as e:  # surfaces in next()
+                    item = e
+                q.put(item)
+                if item is None or isinstance(item, BaseException):
+                    return
+        self._threads = [threading.Thread(target=run, args=(it, q, self._stop), daemon=True)
+                         for it, q in zip(self.iters, self._queues)]
+        for t in self._threads:
+            t.start()
+
+    def _halt(self):
+        self._stop.set()
+        for t, q in zip(self._threads, self._queues):
+            while t.is_alive():
+                try:
+                    q.get(timeout=0.05)
+                except Exception:
+                    pass
+        self._threads = []
+
+    def reset(self):
+        self._halt()
+        for it in self.iters:
+            it.reset()
+        self._start()
+
+    def iter_next(self):
+        if not self._threads:
+            return False
+        items = [q.get() for q in self._queues]
+        for item in items:
+            if isinstance(item, BaseException):
+                self._halt()
+                raise item
+        if any(item is None for item in items):
+            if not all(item is None for item in items):
+                self._halt()
+                raise ValueError("PrefetchingIter: the iterators ran out after different numbers of batches")
+            self._threads = []
+            return False
+        pads = set(b.pad for b in items)
+        if len(pads) > 1:
+            raise ValueError("PrefetchingIter: the iterators' batches have different pads %s" % sorted(pads))
+        self.current_batch = DataBatch(
+            data=sum((list(b.data) for b in items), []), label=sum((list(b.label or []) for b in items), []),
+            pad=items[0].pad, index=items[0].index, bucket_key=getattr(items[0], "bucket_key", None),
+            provide_data=self.provide_data, provide_label=self.provide_label)
+        return True
+
+    def next(self):
+        if self.iter_next():
+            return self.current_batch
+        raise StopIteration
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad
+
+    def __del__(self):
+        try:
+            self._halt()
+        except Exception:
+            pass
+
+
+class CSVIter(DataIter):
+    """Batches from CSV files of numbers (MXNet's ``mx.io.CSVIter``): each row of ``data_csv`` is one sample of
+    ``data_shape``; labels are rows of ``label_csv`` of ``label_shape`` (zeros without it). Batches of
+    ``(batch_size,) + data_shape`` and ``(batch_size,) + label_shape`` (``(batch_size,)`` for a label of one
+    value), in ``dtype`` (float32, int32 or int64).
+
+    With ``round_batch`` (the default) an incomplete last batch is completed with rows from the start of the file,
+    reported by ``pad``, and the next epoch starts after those rows and ends at the end of the file, as MXNet does
+    (so epochs can differ in length); without it the filler rows are zeros."""
+
+    def __init__(self, data_csv, data_shape, batch_size, label_csv=None, label_shape=(1,), round_batch=True,
+                 dtype="float32", data_name="data", label_name="softmax_label", prefetch_buffer=4, **kwargs):
+        super(CSVIter, self).__init__(int(batch_size))
+        for k in kwargs:
+            if k not in ("preprocess_threads", "ctx", "verbose", "prefetch_buffer"):
+                raise TypeError("CSVIter: unknown argument %s" % k)
+        if self.batch_size < 1:
+            raise ValueError("CSVIter: batch_size must be positive, got %r" % (batch_size,))
+        self._dtype = np.dtype(dtype)
+        if self._dtype not in (np.float32, np.int32, np.int64):
+            raise ValueError("CSVIter: dtype must be float32, int32 or int64, got %s" % dtype)
+        self.data_shape = tuple(int(d) for d in data_shape)
+        self.label_shape = tuple(int(d) for d in label_shape)
+        self.data_name, self.label_name = data_name, label_name
+        self._data = self._load(data_csv, self.data_shape, "data_csv")
+        if label_csv:
+            self._label = self._load(label_csv, self.label_shape, "label_csv")
+            if len(self._label) != len(self._data):
+                raise ValueError("CSVIter: %s has %d rows but %s has %d" % (label_csv, len(self._label), data_csv,
+                                                                          len(self._data)))
+        else:
+            self._label = np.zeros((len(self._data),) + self.label_shape, self._dtype)
+        if len(self._data) == 0:
+            raise ValueError("CSVIter: %s holds no rows" % data_csv)
+        self._round = round_batch
+        self._start = 0
+        self.reset()
+
+    def _load(self, path, shape, what):
+        if not os.path.isfile(path):
+            raise FileNotFoundError("CSVIter: %s %s: no such file" % (what, path))
+        rows = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+        size = int(np.prod(shape))
+        if rows.size and rows.shape[1] != size:
+            raise ValueError("CSVIter: the rows of %s (%s) have %d values but the shape %s has %d"
+                             % (what, path, rows.shape[1], shape, size))
+        return rows.reshape((rows.shape[0],) + shape).astype(self._dtype)
+
+    @property
+    def provide_data(self):
+        return [DataDesc(self.data_name, (self.batch_size,) + self.data_shape, self._dtype.type)]
+
+    @property
+    def provide_label(self):
+        shape = (self.batch_size,) if self.label_shape == (1,) else (self.batch_size,) + self.label_shape
+        return [DataDesc(self.label_name, shape, self._dtype.type)]
+
+    def reset(self):
+        n = len(self._data)
+        self._order = np.arange(self._start, n)
+        tail = len(self._order) % self.batch_size
+        if tail and self._round:
+            borrow = self.batch_size - tail
+            self._order = np.concatenate([self._order, np.resize(np.arange(n), borrow)])
+            self._next_start = borrow % n
+        else:
+            self._next_start = 0
+        self._real = n - self._start
+        self._cursor = 0
+
+    def iter_next(self):
+        if self._cursor >= len(self._order):
+            self._start = self._next_start
+            return False
+        rows = self._order[self._cursor:self._cursor + self.batch_size]
+        self._rows, self._pad = rows, max(0, self._cursor + self.batch_size - self._real)
+        self._cursor += self.batch_size
+        return True
+
+    def _batch(self, src):
+        out = np.zeros((self.batch_size,) + src.shape[1:], self._dtype)
+        out[:len(self._rows)] = src[self._rows]
+        return out
+
+    def getdata(self):
+        return [nd.array(self._batch(self._data), dtype=self._dtype)]
+
+    def getlabel(self):
+        lab = self._batch(self._label)
+        return [nd.array(lab.reshape(self.batch_size) if self.label_shape == (1,) else lab, dtype=self._dtype)]
+
+    def getpad(self):
+        return self._pad
+
+    def getindex(self):
+        idx = np.zeros(self.batch_size, np.uint64)
+        idx[:len(self._rows)] = self._rows
+        return idx
 
 
 def _take_nd(src, rows, dtype):

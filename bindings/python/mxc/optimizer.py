@@ -698,6 +698,146 @@ class Ftrl(Optimizer):
 
 
 # -- Updater ---------------------------------------------------------------------------------------------------
+def _clipped_grad(opt, grad):
+    """clip(rescale_grad * grad, clip_gradient)."""
+    g = grad * opt.rescale_grad
+    if opt.clip_gradient is not None:
+        g = nd.clip(g, -opt.clip_gradient, opt.clip_gradient)
+    return g
+
+
+def _norm(x):
+    """The L2 norm of an NDArray, as a Python float."""
+    return float(nd.sqrt(nd.sum(x * x)).asscalar())
+
+
+@register
+class LAMB(Optimizer):
+    """LAMB, layer-wise adaptive moments for large batches (You et al. 2019). At the weight's update ``t``::
+
+        g = clip(rescale_grad * grad, clip_gradient)
+        m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g**2
+        r = m_hat / (sqrt(v_hat) + epsilon) + wd * weight   (m_hat, v_hat: bias-corrected with bias_correction)
+        r1 = ||weight|| bounded to [lower_bound, upper_bound] (when given), r2 = ||r||
+        weight -= lr * (r1 / r2 if both are positive else 1) * r
+    """
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-6, lower_bound=None,
+                 upper_bound=None, bias_correction=True, **kwargs):
+        super(LAMB, self).__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+        self.bias_correction = bias_correction
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight), _zeros_like(weight))  # mean, variance
+
+    def update(self, index, weight, grad, state):
+        _check_pair('LAMB', weight, grad)
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        t = self._index_update_count[index]
+        g = _clipped_grad(self, grad)
+        mean, var = state
+        mean[:] = mean * self.beta1 + g * (1. - self.beta1)
+        var[:] = var * self.beta2 + g * g * (1. - self.beta2)
+        m, v = mean, var
+        if self.bias_correction:
+            m, v = mean / (1. - self.beta1 ** t), var / (1. - self.beta2 ** t)
+        r = m / (nd.sqrt(v) + self.epsilon) + weight * wd
+        r1, r2 = _norm(weight), _norm(r)
+        if self.lower_bound is not None:
+            r1 = max(r1, self.lower_bound)
+        if self.upper_bound is not None:
+            r1 = min(r1, self.upper_bound)
+        ratio = r1 / r2 if r1 > 0 and r2 > 0 else 1.
+        weight[:] = weight - r * (lr * ratio)
+
+
+@register
+class LARS(Optimizer):
+    """SGD with momentum and layer-wise adaptive rate scaling (You et al. 2017)::
+
+        g = clip(rescale_grad * grad, clip_gradient)
+        lr' = lr * eta * ||weight|| / (||g|| + wd * ||weight|| + epsilon)   (lr when either norm is 0)
+        state = momentum * state - lr' * (g + wd * weight);  weight += state   (weight -= lr' * (...) without)
+    """
+
+    def __init__(self, momentum=0.0, eta=0.001, epsilon=0., **kwargs):
+        super(LARS, self).__init__(**kwargs)
+        self.momentum, self.eta, self.epsilon = momentum, eta, epsilon
+
+    def create_state(self, index, weight):
+        return _zeros_like(weight) if self.momentum != 0.0 else None
+
+    def update(self, index, weight, grad, state):
+        _check_pair('LARS', weight, grad)
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        g = _clipped_grad(self, grad)
+        w_norm, g_norm = _norm(weight), _norm(g)
+        if w_norm > 0 and g_norm > 0:
+            lr *= self.eta * w_norm / (g_norm + wd * w_norm + self.epsilon)
+        step = (g + weight * wd) * lr
+        if state is not None:
+            state[:] = state * self.momentum - step
+            weight[:] = weight + state
+        else:
+            weight[:] = weight - step
+
+
+@register
+class SGLD(Optimizer):
+    """Stochastic gradient Langevin dynamics (Welling and Teh 2011)::
+
+        weight = weight - lr / 2 * (clip(rescale_grad * grad, clip_gradient) + wd * weight) + N(0, sqrt(lr))
+    """
+
+    def create_state(self, index, weight):
+        return None
+
+    def update(self, index, weight, grad, state):
+        _check_pair('SGLD', weight, grad)
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        g = _clipped_grad(self, grad)
+        noise = nd.random.normal(0, math.sqrt(lr), shape=weight.shape, dtype=weight.dtype, ctx=weight.context)
+        weight[:] = weight - (g + weight * wd) * (lr / 2.) + noise
+
+
+@register
+class DCASGD(Optimizer):
+    """Delay-compensated asynchronous SGD (Zheng et al. 2016)::
+
+        g = clip(rescale_grad * grad, clip_gradient)
+        step = lr * (g + wd * weight + lamda * g * g * (weight - previous_weight))
+        previous_weight = weight   (the weight before this update, as MXNet keeps it)
+        state = momentum * state - step;  weight += state        (weight -= step without momentum)
+    """
+
+    def __init__(self, momentum=0.0, lamda=0.04, **kwargs):
+        super(DCASGD, self).__init__(**kwargs)
+        self.momentum, self.lamda = momentum, lamda
+
+    def create_state(self, index, weight):
+        mom = _zeros_like(weight) if self.momentum != 0.0 else None
+        return (mom, weight.copy())  # momentum, previous weight
+
+    def update(self, index, weight, grad, state):
+        _check_pair('DCASGD', weight, grad)
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        g = _clipped_grad(self, grad)
+        mom, previous = state
+        step = (g + weight * wd + g * g * (weight - previous) * self.lamda) * lr
+        previous[:] = weight
+        if mom is not None:
+            mom[:] = mom * self.momentum - step
+            weight[:] = weight + mom
+        else:
+            weight[:] = weight - step
+
+
 class _SavedArray(object):
     """An NDArray's content in a pickled optimizer state (mxc pickles states through NumPy so that the states
     file does not depend on how NDArrays pickle)."""

@@ -595,6 +595,60 @@ class PearsonCorrelation(EvalMetric):
 
 
 @register
+class PCC(EvalMetric):
+    """Multiclass Pearson correlation (the Matthews coefficient generalised to K classes) from a confusion matrix
+    accumulated over every update since the last reset: with c correct samples out of s, p_k samples predicted and
+    t_k labelled as class k, ``(c * s - sum_k p_k t_k) / sqrt((s**2 - sum_k p_k**2) * (s**2 - sum_k t_k**2))``.
+    Predictions are class scores (argmax taken) or class indices; the matrix grows with the classes seen."""
+
+    def __init__(self, name='pcc', output_names=None, label_names=None):
+        super(PCC, self).__init__(name, output_names=output_names, label_names=label_names, has_global_stats=True)
+
+    def reset(self):
+        super(PCC, self).reset()
+        self.lcm = numpy.zeros((0, 0))
+        self.gcm = numpy.zeros((0, 0))
+
+    def reset_local(self):
+        super(PCC, self).reset_local()
+        self.lcm = numpy.zeros((0, 0))
+
+    @staticmethod
+    def _grow(cm, k):
+        if cm.shape[0] >= k:
+            return cm
+        out = numpy.zeros((k, k))
+        out[:cm.shape[0], :cm.shape[1]] = cm
+        return out
+
+    @staticmethod
+    def _mcc(cm):
+        s, c = cm.sum(), numpy.trace(cm)
+        p, t = cm.sum(axis=0), cm.sum(axis=1)
+        den = (s * s - (p * p).sum()) * (s * s - (t * t).sum())
+        return float((c * s - (p * t).sum()) / numpy.sqrt(den)) if den > 0 else 0.0
+
+    def update(self, labels, preds):
+        labels, preds = check_label_shapes(labels, preds, True)
+        for label, pred in zip(labels, preds):
+            label = _as_numpy(label).astype('int64').ravel()
+            pred = _as_numpy(pred)
+            pred = (pred.argmax(axis=1) if pred.ndim > 1 and pred.shape != label.shape else pred).astype('int64')
+            pred = pred.ravel()
+            if label.shape != pred.shape:
+                raise ValueError("pcc: %d labels vs %d predictions" % (label.size, pred.size))
+            if label.size and min(label.min(), pred.min()) < 0:
+                raise ValueError("pcc: class indices must not be negative")
+            k = int(max(label.max(), pred.max())) + 1 if label.size else 0
+            self.lcm, self.gcm = self._grow(self.lcm, k), self._grow(self.gcm, k)
+            numpy.add.at(self.lcm, (label, pred), 1)
+            numpy.add.at(self.gcm, (label, pred), 1)
+        # As MXNet: the value is recomputed from the whole matrix, and counts as one instance.
+        self.sum_metric, self.num_inst = self._mcc(self.lcm), 1
+        self.global_sum_metric, self.global_num_inst = self._mcc(self.gcm), 1
+
+
+@register
 class Loss(EvalMetric):
     """Mean of the network's outputs, for networks whose outputs are losses."""
 

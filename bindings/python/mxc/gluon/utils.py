@@ -1,11 +1,15 @@
-"""Helpers: splitting batches over devices and clipping gradients by their global norm."""
+"""Helpers: splitting batches over devices, clipping gradients by their global norm, downloading files."""
+import hashlib
 import math
+import os
+import time
+import uuid
 
 import numpy as np
 
 from .. import ndarray as nd
 
-__all__ = ["split_data", "split_and_load", "clip_global_norm"]
+__all__ = ["split_data", "split_and_load", "clip_global_norm", "check_sha1", "download", "replace_file"]
 
 
 def split_data(data, num_slice, batch_axis=0, even_split=True):
@@ -59,3 +63,58 @@ def clip_global_norm(arrays, max_norm, check_isfinite=True):
         for a in arrays:
             a *= factor
     return norm if check_isfinite else nd.array([norm])
+
+
+def check_sha1(filename, sha1_hash):
+    """Whether the SHA-1 of the file's bytes is ``sha1_hash`` (hexadecimal; a shorter prefix compares its length)."""
+    sha1 = hashlib.sha1()
+    with open(filename, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            sha1.update(chunk)
+    digest = sha1.hexdigest()
+    return digest[:len(sha1_hash)] == sha1_hash.lower() if len(sha1_hash) < len(digest) else digest == sha1_hash.lower()
+
+
+def replace_file(src, dst):
+    """Moves ``src`` over ``dst`` atomically (the destination is never seen half written)."""
+    os.replace(src, dst)
+
+
+def download(url, path=None, overwrite=False, sha1_hash=None, retries=5, verify_ssl=True):
+    """Downloads ``url`` to ``path`` (a file, or a folder to put the URL's file name in; default: the current
+    folder) and returns the file's path. An existing file is kept unless ``overwrite``, or unless ``sha1_hash`` is
+    given and does not match. The download goes to a temporary file moved into place when complete; failures
+    (connection errors, HTTP errors, a wrong SHA-1) are retried ``retries`` times in all, then raised."""
+    import ssl
+    import urllib.request
+    fname = url.split("/")[-1]
+    if path is None:
+        path = fname
+    elif os.path.isdir(os.path.expanduser(path)):
+        path = os.path.join(os.path.expanduser(path), fname)
+    path = os.path.expanduser(path)
+    if not isinstance(retries, int) or retries < 1:
+        raise ValueError("download: retries must be a positive integer, got %r" % (retries,))
+    if not overwrite and os.path.exists(path) and (sha1_hash is None or check_sha1(path, sha1_hash)):
+        return path
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    context = None if verify_ssl else ssl._create_unverified_context()
+    for attempt in range(retries):
+        tmp = "%s.%s.part" % (path, uuid.uuid4().hex)
+        try:
+            with urllib.request.urlopen(url, context=context) as r, open(tmp, "wb") as f:
+                for chunk in iter(lambda: r.read(1 << 20), b""):
+                    f.write(chunk)
+            if sha1_hash and not check_sha1(tmp, sha1_hash):
+                raise OSError("download: %s: the SHA-1 of the downloaded file is not %s (the file is corrupt or "
+                              "the hash is wrong)" % (url, sha1_hash))
+            replace_file(tmp, path)
+            return path
+        except Exception:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            if attempt + 1 == retries:
+                raise
+            time.sleep(min(1.0, 0.1 * 2 ** attempt))
+    return path

@@ -1,7 +1,7 @@
 """Samplers: iterables of dataset indices (or of index lists, for BatchSampler)."""
 import numpy as np
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "BatchSampler"]
+__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "FilterSampler", "BatchSampler"]
 
 
 class Sampler:
@@ -39,6 +39,20 @@ class RandomSampler(Sampler):
 
     def __len__(self):
         return self._n
+
+
+class FilterSampler(Sampler):
+    """The indices of the samples of ``dataset`` for which ``fn(sample)`` is true, in order (chosen once, when the
+    sampler is made)."""
+
+    def __init__(self, fn, dataset):
+        self._indices = [i for i, sample in enumerate(dataset) if fn(sample)]
+
+    def __iter__(self):
+        return iter(self._indices)
+
+    def __len__(self):
+        return len(self._indices)
 
 
 _MODES = ('keep', 'discard', 'rollover')

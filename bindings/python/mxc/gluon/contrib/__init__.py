@@ -1,2 +1,3 @@
 """Contributed Gluon blocks (``mx.gluon.contrib``)."""
+from . import estimator  # noqa: F401
 from . import nn  # noqa: F401

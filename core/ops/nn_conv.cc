@@ -207,14 +207,19 @@ void Col2Im(const T *col, const ConvGeom &g, int64_t n0, int64_t nb, int64_t c0,
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
         const T *src = col + ((c * g.kh + i) * g.kw + j) * L + n * g.HoWo();
+        // Output columns [lo, hi) land inside the row (iw = ow * sw + off in [0, W)), as in Im2Col.
+        const int64_t off = j * g.dw - g.pw;
+        const int64_t lo = std::min(g.Wo, off >= 0 ? int64_t(0) : (-off + g.sw - 1) / g.sw);
+        const int64_t hi = off > g.W - 1 ? lo : std::max(lo, std::min(g.Wo, (g.W - 1 - off) / g.sw + 1));
         for (int64_t oh = 0; oh < g.Ho; ++oh) {
           const int64_t ih = oh * g.sh - g.ph + i * g.dh;
           if (ih < 0 || ih >= g.H) continue;
           T *drow = dp + ih * g.W;
           const T *srow = src + oh * g.Wo;
-          for (int64_t ow = 0; ow < g.Wo; ++ow) {
-            const int64_t iw = ow * g.sw - g.pw + j * g.dw;
-            if (iw >= 0 && iw < g.W) drow[iw] += srow[ow];
+          if (g.sw == 1) {
+            for (int64_t ow = lo; ow < hi; ++ow) drow[ow + off] += srow[ow];
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) drow[ow * g.sw + off] += srow[ow];
           }
         }
       }

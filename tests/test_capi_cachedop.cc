@@ -24,16 +24,7 @@ MXCNDArrayHandle Arr(std::vector<int64_t> shape, const std::vector<float> &v) {
   return h;
 }
 
-std::vector<float> Read(MXCNDArrayHandle h) {
-  int ndim = 0;
-  const int64_t *shape = nullptr;
-  EXPECT_EQ(MXCNDArrayGetShape(h, &ndim, &shape), 0) << Err();
-  int64_t n = 1;
-  for (int i = 0; i < ndim; ++i) n *= shape[i];
-  std::vector<float> v(n);
-  EXPECT_EQ(MXCNDArraySyncCopyToCPU(h, v.data(), n), 0) << Err();
-  return v;
-}
+using capi::Read;
 
 MXCCachedOpHandle Create(MXCSymbolHandle s, std::vector<const char *> keys = {}, std::vector<const char *> vals = {}) {
   MXCCachedOpHandle op = nullptr;

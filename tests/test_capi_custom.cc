@@ -10,29 +10,13 @@
 #include <vector>
 
 #include "mxc.h"
+#include "test_capi_symbol_util.h"
 
 namespace {
 
-std::string Err() { return MXCGetLastError(); }
-
-MXCNDArrayHandle Vec(const std::vector<float> &v) {
-  MXCNDArrayHandle h = nullptr;
-  int64_t n = static_cast<int64_t>(v.size());
-  EXPECT_EQ(MXCNDArrayCreate(&n, 1, MXC_FLOAT32, MXC_CPU, 0, 0, &h), 0) << Err();
-  EXPECT_EQ(MXCNDArraySyncCopyFromCPU(h, v.data(), n), 0) << Err();
-  return h;
-}
-
-std::vector<float> Read(MXCNDArrayHandle h) {
-  int ndim = 0;
-  const int64_t *shape = nullptr;
-  EXPECT_EQ(MXCNDArrayGetShape(h, &ndim, &shape), 0) << Err();
-  int64_t n = 1;
-  for (int i = 0; i < ndim; ++i) n *= shape[i];
-  std::vector<float> v(n);
-  EXPECT_EQ(MXCNDArraySyncCopyToCPU(h, v.data(), n), 0) << Err();
-  return v;
-}
+using capi::Err;
+using capi::Read;
+using capi::Vec;
 
 // ---- the "scale" op_type: one argument, one output, no auxiliary state ----
 const char *const kArgs[] = {"data"};

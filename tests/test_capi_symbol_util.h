@@ -1,4 +1,4 @@
-// Helpers for the black-box symbol and executor tests (mxc.h only).
+// Helpers for the black-box C API tests (mxc.h only).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,6 +15,26 @@
 namespace capi {
 
 inline std::string Err() { return MXCGetLastError(); }
+
+// A float32 vector as a 1-D CPU array (the caller frees it), and any float32 array's elements.
+inline MXCNDArrayHandle Vec(const std::vector<float> &v) {
+  MXCNDArrayHandle h = nullptr;
+  int64_t n = static_cast<int64_t>(v.size());
+  EXPECT_EQ(MXCNDArrayCreate(&n, 1, MXC_FLOAT32, MXC_CPU, 0, 0, &h), 0) << Err();
+  EXPECT_EQ(MXCNDArraySyncCopyFromCPU(h, v.data(), n), 0) << Err();
+  return h;
+}
+
+inline std::vector<float> Read(MXCNDArrayHandle h) {
+  int ndim = 0;
+  const int64_t *shape = nullptr;
+  EXPECT_EQ(MXCNDArrayGetShape(h, &ndim, &shape), 0) << Err();
+  int64_t n = 1;
+  for (int i = 0; i < ndim; ++i) n *= shape[i];
+  std::vector<float> v(n);
+  EXPECT_EQ(MXCNDArraySyncCopyToCPU(h, v.data(), n), 0) << Err();
+  return v;
+}
 
 inline std::vector<std::string> Strs(int n, const char **p) { return std::vector<std::string>(p, p + n); }
 

@@ -119,7 +119,25 @@ class DataIter(object):
         return 0
 
 
-class ResizeIter(DataIter):
+class _BatchAtHand(DataIter):
+    """An iterator whose getters read the DataBatch it last made (``self.current_batch``)."""
+
+    current_batch = None
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad
+
+
+class ResizeIter(_BatchAtHand):
     """Makes ``data_iter`` yield exactly ``size`` batches per epoch, restarting it when it runs out."""
 
     def __init__(self, data_iter, size, reset_internal=True):
@@ -151,20 +169,8 @@ class ResizeIter(DataIter):
         self.cur += 1
         return True
 
-    def getdata(self):
-        return self.current_batch.data
 
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
-
-
-class PrefetchingIter(DataIter):
+class PrefetchingIter(_BatchAtHand):
     """Runs one or more iterators ahead in background threads (one each), so that the next batch is being made
     while the current one is used. With several iterators a batch joins their data (and their labels) in order;
     they must have the same batch size and number of batches. ``rename_data`` / ``rename_label``: one dict per
@@ -271,18 +277,6 @@ class PrefetchingIter(DataIter):
         if self.iter_next():
             return self.current_batch
         raise StopIteration
-
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
 
     def __del__(self):
         try:

@@ -1,6 +1,7 @@
 """BaseModule: the training, scoring and prediction loops shared by modules (MXNet 1.x semantics)."""
 import logging
 import time
+import warnings
 
 import numpy as np
 
@@ -251,6 +252,28 @@ class BaseModule(object):
             raise RuntimeError("%s needs initialized parameters: call init_params() first" % what)
         if optimizer and not self.optimizer_initialized:
             raise RuntimeError("%s needs an optimizer: call init_optimizer() first" % what)
+
+    def _optimizer_exists(self, force_init):
+        """For init_optimizer: checks the module is bound with parameters; True (after a warning) when an
+        optimizer exists and ``force_init`` is False, so the call is ignored."""
+        self._require(binded=True, params=True, what='init_optimizer')
+        if self.optimizer_initialized and not force_init:
+            self.logger.warning('optimizer already initialized, ignoring...')
+            return True
+        return False
+
+    def _set_params_handled(self, arg_params, aux_params, allow_missing, force_init, allow_extra):
+        """The common part of set_params: without ``allow_missing`` it is init_params (done here); with it, an
+        already initialized module and no ``force_init`` ignore the call. True when nothing is left to do."""
+        if not allow_missing:
+            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
+                             allow_missing=allow_missing, force_init=force_init, allow_extra=allow_extra)
+            return True
+        if self.params_initialized and not force_init:
+            warnings.warn("Parameters already initialized and force_init=False. set_params call ignored.",
+                          stacklevel=3)
+            return True
+        return False
 
     # -- interface implemented by subclasses -----------------------------------------------------------------
     @property

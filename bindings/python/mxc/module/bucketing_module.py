@@ -1,7 +1,6 @@
 """BucketingModule: one Module per bucket (e.g. sequence length) sharing one set of parameters (MXNet 1.x
 ``mx.mod.BucketingModule``)."""
 import logging
-import warnings
 
 from .. import context as ctx
 from .. import ndarray as nd
@@ -121,13 +120,7 @@ class BucketingModule(BaseModule):
             self._preset_params = (arg_params, aux_params)
             self.params_initialized = True
             return
-        if not allow_missing:
-            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
-                             allow_missing=allow_missing, force_init=force_init, allow_extra=allow_extra)
-            return
-        if self.params_initialized and not force_init:
-            warnings.warn("Parameters already initialized and force_init=False. set_params call ignored.",
-                          stacklevel=2)
+        if self._set_params_handled(arg_params, aux_params, allow_missing, force_init, allow_extra):
             return
         self._curr_module.set_params(arg_params, aux_params, allow_missing=allow_missing, force_init=force_init,
                                      allow_extra=allow_extra)
@@ -199,9 +192,7 @@ class BucketingModule(BaseModule):
     def init_optimizer(self, kvstore='local', optimizer='sgd', optimizer_params=(('learning_rate', 0.01),),
                        force_init=False):
         """Creates the optimizer on the current bucket's Module; every bucket uses it."""
-        self._require(binded=True, params=True, what='init_optimizer')
-        if self.optimizer_initialized and not force_init:
-            self.logger.warning('optimizer already initialized, ignoring.')
+        if self._optimizer_exists(force_init):
             return
         self._curr_module.init_optimizer(kvstore, optimizer, optimizer_params, force_init=force_init)
         for module in self._buckets.values():

@@ -213,13 +213,7 @@ class Module(BaseModule):
 
     def set_params(self, arg_params, aux_params, allow_missing=False, force_init=True, allow_extra=False):
         """Sets the parameters from dicts of name -> NDArray."""
-        if not allow_missing:
-            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
-                             allow_missing=allow_missing, force_init=force_init, allow_extra=allow_extra)
-            return
-        if self.params_initialized and not force_init:
-            warnings.warn("Parameters already initialized and force_init=False. set_params call ignored.",
-                          stacklevel=2)
+        if self._set_params_handled(arg_params, aux_params, allow_missing, force_init, allow_extra):
             return
         self._exec_group.set_params(arg_params, aux_params, allow_extra=allow_extra)
         self._params_dirty = True
@@ -306,9 +300,7 @@ class Module(BaseModule):
         unless given. With several devices, gradients are summed through ``kvstore`` ('local', 'device', a
         KVStore, or None: see ``model._create_kvstore``); the optimizer updates the parameters itself
         (``update_on_kvstore`` is False)."""
-        self._require(binded=True, params=True, what='init_optimizer')
-        if self.optimizer_initialized and not force_init:
-            self.logger.warning('optimizer already initialized, ignoring...')
+        if self._optimizer_exists(force_init):
             return
         kvstore = _create_kvstore(kvstore, len(self._context))
         if self._params_dirty:

@@ -132,9 +132,7 @@ class SequentialModule(BaseModule):
 
     def init_optimizer(self, kvstore='local', optimizer='sgd', optimizer_params=(('learning_rate', 0.01),),
                        force_init=False):
-        self._require(binded=True, params=True, what='init_optimizer')
-        if self.optimizer_initialized and not force_init:
-            self.logger.warning('optimizer already initialized, ignoring.')
+        if self._optimizer_exists(force_init):
             return
         for module in self._modules:
             module.init_optimizer(kvstore=kvstore, optimizer=copy.deepcopy(optimizer) if not isinstance(

@@ -401,6 +401,24 @@ def test_image_record_iter_crop_resize_normalise_grey(tmp_path):
     np.testing.assert_array_equal(b.data[0].asnumpy()[0, 0, 0], [5, 26, 47, 68, 89, 110, 131, 152])
 
 
+def test_image_record_iter_threads_do_not_change_batches(tmp_path, monkeypatch):
+    # The random crops and mirrors are drawn in record order by the batch thread: decoding on one worker or
+    # several gives the same batches.
+    rec = _rec_file(tmp_path)
+    got = []
+    monkeypatch.setattr(mx.io, "_PARALLEL_DECODE_BYTES", 0)  # these small records too
+    for threads in (1, 4):
+        it = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 4, 6), batch_size=2, shuffle=True, seed=3,
+                                   rand_crop=True, rand_mirror=True, preprocess_threads=threads)
+        got.append([(b.data[0].asnumpy(), b.index.tolist()) for b in it])
+    assert len(got[0]) == len(got[1]) == 3
+    for (d1, i1), (d2, i2) in zip(*got):
+        assert i1 == i2
+        np.testing.assert_array_equal(d1, d2)
+    with pytest.raises(ValueError, match="preprocess_threads must be positive"):
+        mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 4, 6), batch_size=2, preprocess_threads=0)
+
+
 def test_image_record_iter_options_and_errors(tmp_path):
     rec = _rec_file(tmp_path)
     it = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 6, 8), batch_size=2, round_batch=False,

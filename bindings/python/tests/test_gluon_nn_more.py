@@ -140,3 +140,30 @@ def test_layout_errors_and_symbolblock_alias():
     with pytest.raises(NotImplementedError, match="MaxPool1D: mxc supports layout='NCW' only"):
         nn.MaxPool1D(layout='NWC')
     assert nn.SymbolBlock is gluon.SymbolBlock
+
+
+def test_traced_node_names_as_mxnet(tmp_path):
+    # MXNet 1.9.1's exported node names for these layers: '<layer prefix>fwd' for most, the operator's own name for
+    # ELU, LayerNorm, Flatten and Swish's arithmetic.
+    nn = mx.gluon.nn
+    net = nn.HybridSequential(prefix="n_")
+    with net.name_scope():
+        net.add(nn.Conv2D(4, 3, padding=1), nn.BatchNorm(), nn.Activation("relu"), nn.LeakyReLU(0.1), nn.PReLU(),
+                nn.ELU(), nn.SELU(), nn.GELU(), nn.Swish(), nn.MaxPool2D(), nn.AvgPool2D(), nn.Conv2DTranspose(4, 2),
+                nn.InstanceNorm(), nn.LayerNorm(), nn.Dropout(0.5), nn.GlobalAvgPool2D(), nn.Flatten(), nn.Dense(5),
+                nn.Embedding(10, 3), nn.Dense(2, flatten=False))
+    net.initialize()
+    net.hybridize()
+    net(mx.nd.ones((1, 3, 8, 8)))
+    net.export(str(tmp_path / "n"))
+    import json
+    got = [[n["op"], n["name"]] for n in json.load(open(tmp_path / "n-symbol.json"))["nodes"] if n["op"] != "null"]
+    assert got == [
+        ["Convolution", "n_conv0_fwd"], ["BatchNorm", "n_batchnorm0_fwd"], ["Activation", "n_relu0_fwd"],
+        ["LeakyReLU", "n_leakyrelu0_fwd"], ["LeakyReLU", "n_prelu0_fwd"], ["LeakyReLU", "n_elu0_leakyrelu0"],
+        ["LeakyReLU", "n_selu0_fwd"], ["LeakyReLU", "n_gelu0_fwd"], ["_mul_scalar", "n_swish0__mulscalar0"],
+        ["sigmoid", "n_swish0_fwd"], ["elemwise_mul", "n_swish0__mul0"], ["Pooling", "n_pool0_fwd"],
+        ["Pooling", "n_pool1_fwd"], ["Deconvolution", "n_conv1_fwd"], ["InstanceNorm", "n_instancenorm0_fwd"],
+        ["LayerNorm", "n_layernorm0_layernorm0"], ["Dropout", "n_dropout0_fwd"], ["Pooling", "n_pool2_fwd"],
+        ["Flatten", "n_flatten0_flatten0"], ["FullyConnected", "n_dense0_fwd"], ["Embedding", "n_embedding0_fwd"],
+        ["FullyConnected", "n_dense1_fwd"]]

@@ -343,3 +343,32 @@ def test_concurrent_containers():
     net.hybridize()
     np.testing.assert_array_equal(net(mx.nd.array(a)).asnumpy(), np.concatenate([a, 2 * a], axis=1))
     assert repr(HybridConcurrent()) == "HybridConcurrent(\n\n)" and repr(Identity()) == "Identity(\n\n)"
+
+
+# The (operator, node name) lists of the graphs MXNet 1.9.1 exports (HybridBlock.export after one 224x224 forward),
+# as SHA-1 of their JSON, with a few names spelled out: the operator nodes of a layer are '<layer prefix>fwd', the
+# sums of two residual blocks of one stage count on in the stage's scope, MobileNetV2's shortcut is elemwise_add.
+EXPORTED_GRAPHS = {
+    "resnet18_v1": (171, "c30a0f4168a5772e", ["resnetv10_conv0_fwd", "resnetv10_stage1__plus1"]),
+    "resnet18_v2": (168, "d277694d6c824022", ["resnetv20_batchnorm0_fwd", "resnetv20_stage2__plus0"]),
+    "mobilenetv2_0.25": (422, "8c7db3ddfc5f1aa6", ["mobilenetv20_features_relu60_relu6",
+                                                    "mobilenetv20_features_linearbottleneck2_elemwise_add0"]),
+    "densenet121": (1034, "d020a39b72bfd782", ["densenet0_stage1_relu6_fwd"]),
+    "squeezenet1.1": (119, "d9acd7f775170542", ["squeezenet0_relu6_fwd"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTED_GRAPHS))
+def test_exported_graph_names_as_mxnet(name, tmp_path):
+    import json
+    count, digest, some = EXPORTED_GRAPHS[name]
+    with mx.name.NameManager():  # fresh block counters: 'resnetv10_' as in a new MXNet process
+        net = vision.get_model(name, classes=10)
+    net.initialize()
+    net.hybridize()
+    net(mx.nd.ones((1, 3, 224, 224)))
+    net.export(str(tmp_path / "m"))
+    nodes = [[n["op"], n["name"]] for n in json.load(open(tmp_path / "m-symbol.json"))["nodes"]]
+    names = [n for _, n in nodes]
+    assert len(nodes) == count and all(s in names for s in some)
+    assert hashlib.sha1(json.dumps(nodes).encode()).hexdigest()[:16] == digest

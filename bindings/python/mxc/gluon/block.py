@@ -64,12 +64,17 @@ class _ScopeGuard:
 
     def __enter__(self):
         _open_scopes().append(self._block)
-        self._names = _naming.Prefix(self._block.prefix)
-        self._names.__enter__()
+        # A block made with prefix='' names its operators in the enclosing scope, whose counters keep going (as
+        # MXNet: two residual blocks of one stage give '<stage>__plus0' and '<stage>__plus1').
+        if not self._block._empty_prefix:
+            self._names = _naming.Prefix(self._block.prefix)
+            self._names.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self._names.__exit__(*exc)
+        if self._names is not None:
+            self._names.__exit__(*exc)
+            self._names = None
         _open_scopes().pop()
 
 
@@ -100,6 +105,7 @@ class Block:
     def __init__(self, prefix=None, params=None):
         hint = self._name_hint()
         self._child_counts = {}
+        self._empty_prefix = prefix == ''
         self._prefix, param_prefix = _pick_prefix(prefix, hint)
         stack = _open_scopes()
         if params is None:

@@ -16,7 +16,7 @@ class Activation(HybridBlock):
         return self._kind
 
     def hybrid_forward(self, F, x):
-        return F.Activation(x, act_type=self._kind)
+        return F.Activation(x, act_type=self._kind, name='fwd')
 
     def __repr__(self):
         return "%s(%s)" % (type(self).__name__, self._kind)
@@ -32,7 +32,7 @@ class LeakyReLU(HybridBlock):
         self._slope = alpha
 
     def hybrid_forward(self, F, x):
-        return F.LeakyReLU(x, act_type='leaky', slope=self._slope)
+        return F.LeakyReLU(x, act_type='leaky', slope=self._slope, name='fwd')
 
     def __repr__(self):
         return "%s(%s)" % (type(self).__name__, self._slope)
@@ -47,7 +47,9 @@ class _LeakyKind(HybridBlock):
         self._slope = slope
 
     def hybrid_forward(self, F, x):
-        return F.LeakyReLU(x, act_type=self._kind, slope=self._slope)
+        # MXNet names SELU's and GELU's node 'fwd' and ELU's by its operator.
+        name = None if self._kind == 'elu' else 'fwd'
+        return F.LeakyReLU(x, act_type=self._kind, slope=self._slope, name=name)
 
 
 class ELU(_LeakyKind):
@@ -83,7 +85,7 @@ class PReLU(HybridBlock):
             self.alpha = self.params.get('alpha', shape=(in_channels,), init=alpha_initializer)
 
     def hybrid_forward(self, F, x, alpha):
-        return F.LeakyReLU(x, alpha, act_type='prelu')
+        return F.LeakyReLU(x, alpha, act_type='prelu', name='fwd')
 
 
 class Swish(HybridBlock):
@@ -94,4 +96,4 @@ class Swish(HybridBlock):
         self._beta = beta
 
     def hybrid_forward(self, F, x):
-        return x * F.sigmoid(self._beta * x)
+        return x * F.sigmoid(self._beta * x, name='fwd')

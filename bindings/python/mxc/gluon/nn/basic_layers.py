@@ -3,6 +3,7 @@ Flatten, Lambda, HybridLambda (activations live in ``activations.py``)."""
 import numpy as np
 
 from ... import ndarray as nd
+from ... import symbol as sym
 from ..block import Block, HybridBlock, _indent
 from .activations import Activation
 
@@ -49,6 +50,9 @@ class HybridSequential(_Stack, HybridBlock):
     """Runs its (hybrid) children one after another."""
 
     def forward(self, data, *rest):
+        if isinstance(data, sym.Symbol):  # traced: children made with prefix='' name their nodes in this scope
+            with self.name_scope():
+                return _Stack.forward(self, data, *rest)
         return _Stack.forward(self, data, *rest)
 
 
@@ -69,7 +73,8 @@ class Dense(HybridBlock):
             self.act = Activation(activation, prefix=activation + '_') if activation is not None else None
 
     def hybrid_forward(self, F, x, weight, bias=None):
-        y = F.FullyConnected(x, weight, bias, no_bias=bias is None, num_hidden=self._units, flatten=self._flat)
+        y = F.FullyConnected(x, weight, bias, no_bias=bias is None, num_hidden=self._units, flatten=self._flat,
+                             name='fwd')
         return self.act(y) if self.act is not None else y
 
     def __repr__(self):
@@ -89,7 +94,7 @@ class Dropout(HybridBlock):
     def hybrid_forward(self, F, x):
         if not self._rate:
             return x
-        return F.Dropout(x, p=self._rate, axes=self._axes)
+        return F.Dropout(x, p=self._rate, axes=self._axes, name='fwd')
 
     def __repr__(self):
         return "%s(p = %s, axes=%s)" % (type(self).__name__, self._rate, self._axes)
@@ -120,7 +125,7 @@ class BatchNorm(HybridBlock):
         super().cast('float32' if np.dtype(dtype) == np.float16 else dtype)  # statistics stay float32
 
     def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
-        return F.BatchNorm(x, gamma, beta, running_mean, running_var, **self._opts)
+        return F.BatchNorm(x, gamma, beta, running_mean, running_var, name='fwd', **self._opts)
 
     def __repr__(self):
         o = self._opts
@@ -158,7 +163,7 @@ class InstanceNorm(_AffineNorm):
 
     def hybrid_forward(self, F, x, gamma, beta):
         if self._axis == 1:
-            return F.InstanceNorm(x, gamma, beta, eps=self._eps)
+            return F.InstanceNorm(x, gamma, beta, eps=self._eps, name='fwd')
         y = F.InstanceNorm(F.swapaxes(x, dim1=1, dim2=self._axis), gamma, beta, eps=self._eps)
         return F.swapaxes(y, dim1=1, dim2=self._axis)
 
@@ -189,7 +194,8 @@ class Embedding(HybridBlock):
                                       dtype=dtype, allow_deferred_init=True)
 
     def hybrid_forward(self, F, x, weight):
-        return F.Embedding(x, weight, input_dim=self._dims[0], output_dim=self._dims[1], dtype=self._dtype)
+        return F.Embedding(x, weight, input_dim=self._dims[0], output_dim=self._dims[1], dtype=self._dtype,
+                           name='fwd')
 
     def __repr__(self):
         return "%s(%d -> %d, %s)" % (type(self).__name__, self._dims[0], self._dims[1], np.dtype(self._dtype).name)

@@ -59,7 +59,8 @@ class _Conv(HybridBlock):
         return 'conv'
 
     def hybrid_forward(self, F, x, weight, bias=None):
-        y = getattr(F, self._op)(x, weight, bias, no_bias=bias is None, num_filter=self._filters, **self._cfg)
+        y = getattr(F, self._op)(x, weight, bias, no_bias=bias is None, num_filter=self._filters, name='fwd',
+                                  **self._cfg)
         return self.act(y) if self.act is not None else y
 
 
@@ -150,7 +151,7 @@ class _Pool(HybridBlock):
         return 'pool'
 
     def hybrid_forward(self, F, x):
-        return F.Pooling(x, **self._cfg)
+        return F.Pooling(x, name='fwd', **self._cfg)
 
     def __repr__(self):
         c = self._cfg

@@ -14,7 +14,7 @@ class RELU6(HybridBlock):
     """min(max(x, 0), 6)."""
 
     def hybrid_forward(self, F, x):
-        return F.clip(x, 0, 6)
+        return F.clip(x, 0, 6, name='relu6')
 
 
 def _conv_bn(seq, channels, kernel, stride=1, pad=0, groups=1, relu6=False, act=True):
@@ -40,7 +40,7 @@ class LinearBottleneck(HybridBlock):
 
     def hybrid_forward(self, F, x):
         y = self.out(x)
-        return y + x if self.use_shortcut else y
+        return F.elemwise_add(y, x) if self.use_shortcut else y
 
 
 class MobileNet(HybridBlock):

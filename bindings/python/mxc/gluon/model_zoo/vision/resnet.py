@@ -28,14 +28,17 @@ def _shortcut_v1(channels, stride, in_channels):
 
 class _ResidualV1(HybridBlock):
     """relu(body(x) + shortcut(x)); the shortcut is ``downsample`` when the shape changes, else x."""
+    _skip_first = False  # the sum's operand order, which orders the exported graph's nodes as MXNet's
 
     def hybrid_forward(self, F, x):
+        body = self.body(x)
         skip = self.downsample(x) if self.downsample is not None else x
-        return F.Activation(self.body(x) + skip, act_type='relu')
+        return F.Activation(skip + body if self._skip_first else body + skip, act_type='relu')
 
 
 class BasicBlockV1(_ResidualV1):
     """Two 3x3 convolutions, each followed by BatchNorm (the first also by ReLU), and a residual connection."""
+    _skip_first = True
 
     def __init__(self, channels, stride, downsample=False, in_channels=0, **kwargs):
         super().__init__(**kwargs)

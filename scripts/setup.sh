@@ -13,4 +13,5 @@ if [ -n "$missing" ]; then
 fi
 PY=${PYTHON:-python3}
 echo "== pip install build and test requirements"
-$PY -m pip install -q --disable-pip-version-check "numpy>=1.23" "cffi>=1.15" "pytest>=7" "scikit-build-core>=0.8" "pillow>=9"
+$PY -m pip install -q --disable-pip-version-check "numpy>=1.23" "cffi>=1.15" "pytest>=7" "scikit-build-core>=0.8" "pillow>=9" \
+  "onnx>=1.14" "onnxruntime>=1.16"  # mx.onnx.export_model, and ONNX Runtime as the reference in test_onnx.py

@@ -36,3 +36,4 @@ from . import visualization as viz  # noqa: E402
 from . import recordio, image  # noqa: E402
 from . import kvstore, kvstore as kv  # noqa: E402
 from . import rnn  # noqa: E402
+from . import onnx  # noqa: E402

@@ -150,10 +150,10 @@ void ExecState::Run(size_t begin, size_t end, bool is_train, const std::vector<N
     refresh(st.d, &st.bd);
     try {
       // Timed by operator name; the node's name goes in the trace event's args.
-      const bool op_step = st.node && st.kind <= Step::kBackward;
-      profiler::Scope timed(profiler::kSymbolic, op_step ? st.node->op->name.c_str() : kStepNames[st.kind], dev,
-                            st.node ? st.node->name.c_str() : nullptr,
-                            st.kind == Step::kBackward ? "_backward_" : nullptr);
+      const char *name = !st.node ? kStepNames[st.kind]
+                         : st.kind == Step::kForward ? st.node->op->name.c_str()
+                         : st.kind == Step::kBackward ? st.node->op->backward_name.c_str() : kStepNames[st.kind];
+      profiler::Scope timed(profiler::kSymbolic, name, dev, st.node ? st.node->name.c_str() : nullptr);
       switch (st.kind) {
         case Step::kForward:
           ctx.rng = st.node->op->is_random ? DeviceRNG(dev) : nullptr;

@@ -154,6 +154,7 @@ int64_t Float16StagedCalls();
 // ----------------------------------------------------------------------------------------------------------------
 struct Op {
   std::string name;
+  std::string backward_name;  // "_backward_" + name: the engine work of its gradient (profiler, errors)
   std::string description;
   std::vector<std::string> aliases;
   std::vector<std::string> input_names;  // for variadic ops: one name used for each input ("args", "data")

@@ -38,6 +38,16 @@ struct ThreadBuf {
   std::vector<Event> events;
   size_t aggregated = 0;  // events[0, aggregated) are already in the aggregate statistics
   int tid = 0;
+  std::atomic<bool> alive{true};  // false once its thread has ended (then dropped when empty)
+};
+
+// Marks the thread's buffer ended at thread exit. The buffer itself stays reachable through a plain pointer, so work
+// recording during process exit (after this thread_local is destroyed) still finds it.
+struct BufOwner {
+  ThreadBuf *buf = nullptr;
+  ~BufOwner() {
+    if (buf) buf->alive.store(false);
+  }
 };
 
 struct Config {
@@ -88,14 +98,15 @@ void UpdateActive(State &s) {
 }
 
 ThreadBuf &Buf() {
-  thread_local std::shared_ptr<ThreadBuf> tls;
+  thread_local ThreadBuf *tls = nullptr;
   if (!tls) {
+    thread_local BufOwner owner;
     auto b = std::make_shared<ThreadBuf>();
     State &s = S();
     std::lock_guard<std::mutex> lk(s.mu);
     b->tid = s.next_tid++;
     s.bufs.push_back(b);
-    tls = b;
+    tls = owner.buf = b.get();
   }
   return *tls;
 }
@@ -171,18 +182,16 @@ void RecordInstant(const std::string &name, const std::string &cat, char scope) 
   Append(std::move(e));
 }
 
-void Scope::Begin(const Device &dev, const char *node, const char *prefix) noexcept {
+void Scope::Begin(const Device &dev, const char *node) noexcept {
   dev_ = dev;
   node_ = node;
-  prefix_ = prefix;
   t0_ = NowNs();
 }
 
 void Scope::End() noexcept {
   int64_t t1 = NowNs();
   try {
-    std::string name = prefix_ ? std::string(prefix_) + name_ : std::string(name_);
-    RecordDuration(name, dev_.type == MXC_GPU ? "operator (enqueue time)" : "operator", &dev_, t0_, t1, node_);
+    RecordDuration(name_, dev_.type == MXC_GPU ? "operator (enqueue time)" : "operator", &dev_, t0_, t1, node_);
   } catch (...) {  // out of memory: the event is lost, the work is not
   }
 }
@@ -281,6 +290,11 @@ void Dump(bool finished) {
     meta.push_back(e.cat + '\x01' + std::to_string(pid));
     return pid;
   };
+  for (auto &b : s.bufs) {  // the devices first (cpu/0 is pid 0, as in MXNet's traces)
+    std::lock_guard<std::mutex> lk2(b->mu);
+    for (const Event &e : b->events)
+      if (e.has_dev) pid_of(e);
+  }
   std::vector<std::pair<int, int>> threads;  // (pid, tid) seen
   for (auto &b : s.bufs) {
     std::lock_guard<std::mutex> lk2(b->mu);
@@ -329,7 +343,7 @@ void Dump(bool finished) {
     }
     // Buffers of threads that have ended, now empty, are dropped.
     s.bufs.erase(std::remove_if(s.bufs.begin(), s.bufs.end(),
-                                [](const std::shared_ptr<ThreadBuf> &b) { return b.use_count() == 1; }),
+                                [](const std::shared_ptr<ThreadBuf> &b) { return !b->alive.load(); }),
                  s.bufs.end());
   }
 }

@@ -53,11 +53,10 @@ std::string Dumps(bool reset, int format, int sort_by, bool ascending);
 // Times the enclosing scope as one event when `mode` is recording at its start. Never throws.
 class Scope {
  public:
-  // prefix: put before name ("_backward_"); node: the executor node's name, written in the event's args.
-  Scope(unsigned mode, const char *name, const Device &dev, const char *node = nullptr,
-        const char *prefix = nullptr) noexcept
+  // node: the executor node's name, written in the event's args.
+  Scope(unsigned mode, const char *name, const Device &dev, const char *node = nullptr) noexcept
       : name_(Active() & mode ? name : nullptr) {
-    if (name_) Begin(dev, node, prefix);
+    if (name_) Begin(dev, node);
   }
   ~Scope() {
     if (name_) End();
@@ -66,11 +65,10 @@ class Scope {
   Scope &operator=(const Scope &) = delete;
 
  private:
-  void Begin(const Device &dev, const char *node, const char *prefix) noexcept;
+  void Begin(const Device &dev, const char *node) noexcept;
   void End() noexcept;
   const char *name_;
   const char *node_ = nullptr;
-  const char *prefix_ = nullptr;
   Device dev_;
   int64_t t0_ = 0;
 };

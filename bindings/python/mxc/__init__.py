@@ -35,3 +35,4 @@ from . import visualization  # noqa: E402
 from . import visualization as viz  # noqa: E402
 from . import recordio, image  # noqa: E402
 from . import kvstore, kvstore as kv  # noqa: E402
+from . import profiler  # noqa: E402

@@ -183,7 +183,8 @@ void RecordInstant(const std::string &name, const std::string &cat, char scope) 
 }
 
 void Scope::Begin(const Device &dev, const char *node) noexcept {
-  dev_ = dev;
+  dev_type_ = dev.type;
+  dev_id_ = dev.id;
   node_ = node;
   t0_ = NowNs();
 }
@@ -191,10 +192,13 @@ void Scope::Begin(const Device &dev, const char *node) noexcept {
 void Scope::End() noexcept {
   int64_t t1 = NowNs();
   try {
-    RecordDuration(name_, dev_.type == MXC_GPU ? "operator (enqueue time)" : "operator", &dev_, t0_, t1, node_);
+    Device dev{dev_type_, dev_id_};
+    RecordDuration(name_, dev.type == MXC_GPU ? "operator (enqueue time)" : "operator", &dev, t0_, t1, node_);
   } catch (...) {  // out of memory: the event is lost, the work is not
   }
 }
+
+void ApiScope::Begin() noexcept { t0_ = NowNs(); }
 
 void ApiScope::End() noexcept {
   int64_t t1 = NowNs();

@@ -50,7 +50,9 @@ void Dump(bool finished);  // writes the trace file; finished: forgets the event
 // The aggregate statistics. format 0 table, 1 JSON; sort_by 0 total, 1 avg, 2 min, 3 max, 4 count.
 std::string Dumps(bool reset, int format, int sort_by, bool ascending);
 
-// Times the enclosing scope as one event when `mode` is recording at its start. Never throws.
+// Times the enclosing scope as one event when `mode` is recording at its start. Never throws. While the profiler
+// is stopped it costs the load of Active() and a test: the other members are set only when recording (Begin and End
+// are out of line and marked cold, so the recording code stays off the hot path).
 class Scope {
  public:
   // node: the executor node's name, written in the event's args.
@@ -65,22 +67,22 @@ class Scope {
   Scope &operator=(const Scope &) = delete;
 
  private:
-  void Begin(const Device &dev, const char *node) noexcept;
-  void End() noexcept;
+  [[gnu::cold]] void Begin(const Device &dev, const char *node) noexcept;
+  [[gnu::cold]] void End() noexcept;
   const char *name_;
-  const char *node_ = nullptr;
-  Device dev_;
-  int64_t t0_ = 0;
+  const char *node_;
+  int dev_type_, dev_id_;
+  int64_t t0_;
 };
 
 // The CPU storage pool's bytes in use changed (call with kMemory active).
-void RecordMemory(const Device &dev, int64_t bytes_in_use) noexcept;
+[[gnu::cold]] void RecordMemory(const Device &dev, int64_t bytes_in_use) noexcept;
 
 // The C API's entry points: the MXC_API functions' bodies are timed by API_BEGIN/API_END (c_api_common.h).
 class ApiScope {
  public:
   explicit ApiScope(const char *fn) noexcept : fn_(Active() & kAPI ? fn : nullptr) {
-    if (fn_) t0_ = NowNs();
+    if (fn_) Begin();
   }
   ~ApiScope() {
     if (fn_) End();
@@ -89,9 +91,10 @@ class ApiScope {
   ApiScope &operator=(const ApiScope &) = delete;
 
  private:
-  void End() noexcept;
+  [[gnu::cold]] void Begin() noexcept;
+  [[gnu::cold]] void End() noexcept;
   const char *fn_;
-  int64_t t0_ = 0;
+  int64_t t0_;
 };
 
 }  // namespace profiler

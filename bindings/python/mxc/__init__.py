@@ -22,6 +22,7 @@ from . import symbol  # noqa: E402
 from . import symbol as sym  # noqa: E402
 from . import executor  # noqa: E402
 from . import operator  # noqa: E402
+from . import profiler  # noqa: E402
 
 # ---- modules of the training API (issue 5) go below this line ----
 # e.g. from . import optimizer, initializer, metric, io, callback, lr_scheduler, model, module; from . import
@@ -35,4 +36,3 @@ from . import visualization  # noqa: E402
 from . import visualization as viz  # noqa: E402
 from . import recordio, image  # noqa: E402
 from . import kvstore, kvstore as kv  # noqa: E402
-from . import profiler  # noqa: E402

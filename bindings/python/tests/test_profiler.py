@@ -133,6 +133,7 @@ def test_table_layout_as_mxnet(trace_file):
     for _ in range(3):
         a = a * 2
     a.wait_to_read()
+    mx.nd.ones((3,), ctx=mx.cpu()).wait_to_read()   # CPU storage: the memory counter
     e = mx.profiler.Event("a_rather_long_event_name_of_40_characters"[:40])
     e.start()
     e.stop()
@@ -169,6 +170,7 @@ def test_table_layout_as_mxnet(trace_file):
 def test_json_format_parses(trace_file):
     mx.profiler.set_state("run")
     mx.nd.ones((3,), ctx=CTX).wait_to_read()
+    mx.nd.ones((3,), ctx=mx.cpu()).wait_to_read()   # CPU storage: the memory counter
     mx.profiler.set_state("stop")
     doc = json.loads(mx.profiler.dumps(format="json", reset=True))
     assert doc["Unit"] == {"Time": "ms", "Memory": "kB"}

@@ -360,6 +360,10 @@ std::string Dumps(bool reset, int format, int sort_by, bool ascending) {
   State &s = S();
   std::lock_guard<std::mutex> lk(s.mu);
   Aggregate(s);
+  if (!s.cfg.aggregate) {  // as MXNet: nothing without aggregate_stats (reset still clears)
+    if (reset) s.stats.clear();
+    return std::string();
+  }
   auto key = [&](const Stat &st) {
     switch (sort_by) {
       case 1: return st.count ? st.total / st.count : 0.0;

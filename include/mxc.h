@@ -627,7 +627,7 @@ typedef struct MXCProfilerObject_ *MXCProfilerObjectHandle;
 
 /*! \brief Configures the profiler; every key not given takes its default. Keys (values as strings; booleans "0",
  *  "1", "True", "False"): profile_all (0), profile_symbolic (1), profile_imperative (1), profile_memory (1),
- *  profile_api (1), filename ("profile.json"), aggregate_stats (0; the statistics are always kept), continuous_dump
+ *  profile_api (1), filename ("profile.json"), aggregate_stats (0: MXCProfilerDumps gives ""), continuous_dump
  *  (1; accepted, the file is written by MXCProfilerDump only), dump_period (1), profile_process ("worker" only).
  *  An unknown key is a ValueError naming it. */
 MXC_API int MXCProfilerSetConfig(int num, const char **keys, const char **vals);

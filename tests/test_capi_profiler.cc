@@ -145,8 +145,8 @@ TEST(Profiler, OperatorsTimedWithinWallTimeAndCounted) {
 }
 
 TEST(Profiler, ThreadsRecordSafely) {
-  Config({"profile_imperative", "profile_symbolic", "profile_api", "profile_memory", "filename"},
-         {"1", "0", "0", "0", kFile.c_str()});
+  Config({"profile_imperative", "profile_symbolic", "profile_api", "profile_memory", "filename", "aggregate_stats"},
+         {"1", "0", "0", "0", kFile.c_str(), "1"});
   ASSERT_EQ(MXCProfilerDump(1), 0) << Err();  // forget the events of earlier tests
   Dumps(1, 0);
   ASSERT_EQ(MXCProfilerSetState(1), 0) << Err();
@@ -222,6 +222,7 @@ TEST(Profiler, BadArguments) {
   const char *s = nullptr;
   EXPECT_EQ(MXCProfilerDumps(0, 2, 0, 0, &s), -1);
   EXPECT_EQ(MXCProfilerDumps(0, 0, 7, 0, &s), -1);
+  EXPECT_EQ(Dumps(0, 0), "");  // without aggregate_stats, as MXNet
   const char *k3[] = {"filename"}, *v3[] = {"/nonexistent-dir/p.json"};
   ASSERT_EQ(MXCProfilerSetConfig(1, k3, v3), 0) << Err();
   EXPECT_EQ(MXCProfilerDump(1), -1);

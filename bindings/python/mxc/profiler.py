@@ -66,7 +66,8 @@ def dump(finished=True, profile_process="worker"):
 
 def dumps(reset=False, format="table", sort_by="total", ascending=False):
     """The aggregate statistics per operator and user object (count, total, min, max, average), as MXNet's table
-    (``format='table'``) or JSON (``format='json'``), sorted by ``sort_by``; ``reset=True`` clears them."""
+    (``format='table'``) or JSON (``format='json'``), sorted by ``sort_by``; ``reset=True`` clears them. Empty
+    unless set_config had ``aggregate_stats=True`` (as MXNet)."""
     assert format in _FORMATS, "Invalid value provided for format: {0}. Support: 'table', 'json'".format(format)
     assert sort_by in _SORT_BY, ("Invalid value provided for sort_by: {0}.\
              Support: 'total', 'avg', 'min', 'max', 'count'".format(sort_by))

@@ -9,10 +9,15 @@ import pytest
 
 import mxc as mx
 
-CTX = mx.current_context()
-# Work on a GPU is timed while it is queued (see README "Profiling").
-OP_CAT = "operator" if CTX.device_type == "cpu" else "operator (enqueue time)"
-DEV = "cpu/0" if CTX.device_type == "cpu" else "gpu/%d" % CTX.device_id
+
+
+def where():
+    """The test's default context (a GPU in the MXC_TEST_DEFAULT_CTX=gpu rerun), the category of its operators (work
+    on a GPU is timed while it is queued: README "Profiling") and the name of its process in the trace."""
+    ctx = mx.current_context()
+    if ctx.device_type == "cpu":
+        return ctx, "operator", "cpu/0"
+    return ctx, "operator (enqueue time)", "gpu/%d" % ctx.device_id
 
 
 @pytest.fixture
@@ -39,7 +44,8 @@ def stats():
 
 
 def test_imperative_ops_in_trace_and_statistics(trace_file):
-    a = mx.nd.ones((20, 20), ctx=CTX)
+    ctx, op_cat, dev_name = where()
+    a = mx.nd.ones((20, 20), ctx=ctx)
     (a + a).wait_to_read()                          # stopped: not recorded
     mx.profiler.set_state("run")
     t0 = time.perf_counter()
@@ -55,17 +61,17 @@ def test_imperative_ops_in_trace_and_statistics(trace_file):
     mx.profiler.set_state("stop")
     mx.nd.dot(a, a).wait_to_read()
     mx.profiler.dump()
-    ops = [e for e in events(trace_file, "X") if e["cat"] == OP_CAT]
+    ops = [e for e in events(trace_file, "X") if e["cat"] == op_cat]
     names = [e["name"] for e in ops]
     assert names.count("dot") == 3 and names.count("relu") == 4 and names.count("_minus_scalar") == 3
     assert all(e["dur"] > 0 for e in ops)
     dots = [e for e in ops if e["name"] == "dot"]
     assert max(e["ts"] + e["dur"] for e in dots) - min(e["ts"] for e in dots) <= (t1 - t0) * 1e6
     meta = {e["pid"]: e["args"]["name"] for e in events(trace_file, "M") if e["name"] == "process_name"}
-    assert meta[dots[0]["pid"]] == DEV
+    assert meta[dots[0]["pid"]] == dev_name
     np.testing.assert_allclose(c.asnumpy(), np.maximum(np.full((20, 20), 19.0), 0))
 
-    op = stats()["Time"][OP_CAT]
+    op = stats()["Time"][op_cat]
     assert op["dot"]["Count"] == 3 and op["relu"]["Count"] == 4
     for row in op.values():
         assert row["Min"] <= row["Avg"] <= row["Max"] and row["Total"] == pytest.approx(row["Avg"] * row["Count"],
@@ -73,16 +79,17 @@ def test_imperative_ops_in_trace_and_statistics(trace_file):
     assert "MXCOpInvoke" in stats()["Time"]["MXNET_C_API"] or "MXCPreparedOpInvokeUnary" in stats()["Time"][
         "MXNET_C_API"]
     mx.profiler.dumps(reset=True)
-    assert OP_CAT not in stats()["Time"]
+    assert op_cat not in stats()["Time"]
 
 
 def test_executor_forward_backward_has_node_names(trace_file):
+    ctx, op_cat, _ = where()
     data = mx.sym.Variable("data")
     net = mx.sym.FullyConnected(data, num_hidden=4, name="fc1")
     net = mx.sym.Activation(net, act_type="relu", name="relu1")
     net = mx.sym.FullyConnected(net, num_hidden=2, name="fc2")
     net = mx.sym.SoftmaxOutput(net, name="softmax")
-    ex = net.simple_bind(CTX, data=(3, 5))
+    ex = net.simple_bind(ctx, data=(3, 5))
     mx.profiler.set_config(profile_symbolic=True, profile_imperative=False, profile_memory=False, profile_api=False,
                            filename=trace_file, aggregate_stats=True)
     mx.profiler.set_state("run")
@@ -98,7 +105,7 @@ def test_executor_forward_backward_has_node_names(trace_file):
             ("_backward_Activation", "relu1"), ("_backward_SoftmaxOutput", "softmax")} <= nodes
     assert "Executor.forward" not in {e["name"] for e in evs}  # engine work: profile_imperative is off
     # MXNet 1.9.1's counts for this network
-    op = stats()["Time"][OP_CAT]
+    op = stats()["Time"][op_cat]
     assert {k: op[k]["Count"] for k in ("FullyConnected", "_backward_FullyConnected", "Activation",
                                         "_backward_Activation", "SoftmaxOutput", "_backward_SoftmaxOutput")} == \
         {"FullyConnected": 2, "_backward_FullyConnected": 2, "Activation": 1, "_backward_Activation": 1,
@@ -106,12 +113,13 @@ def test_executor_forward_backward_has_node_names(trace_file):
 
 
 def test_hybridized_gluon_block(trace_file):
+    ctx, op_cat, _ = where()
     net = mx.gluon.nn.HybridSequential()
     with net.name_scope():
         net.add(mx.gluon.nn.Dense(8, activation="relu"), mx.gluon.nn.Dense(3))
-    net.initialize(ctx=CTX)
+    net.initialize(ctx=ctx)
     net.hybridize()
-    x = mx.nd.ones((2, 4), ctx=CTX)
+    x = mx.nd.ones((2, 4), ctx=ctx)
     net(x).wait_to_read()                             # traced and cached before profiling
     mx.profiler.set_state("run")
     for _ in range(2):
@@ -121,15 +129,16 @@ def test_hybridized_gluon_block(trace_file):
     mx.nd.waitall()
     mx.profiler.set_state("stop")
     mx.profiler.dump()
-    names = [e["name"] for e in events(trace_file, "X") if e["cat"] == OP_CAT]
+    names = [e["name"] for e in events(trace_file, "X") if e["cat"] == op_cat]
     assert names.count("FullyConnected") == 4 and names.count("Activation") == 2
     assert names.count("_backward_FullyConnected") == 4
     assert "MXCCachedOpInvoke" in [e["name"] for e in events(trace_file, "X")]
 
 
 def test_table_layout_as_mxnet(trace_file):
+    ctx, op_cat, _ = where()
     mx.profiler.set_state("run")
-    a = mx.nd.ones((4, 4), ctx=CTX)
+    a = mx.nd.ones((4, 4), ctx=ctx)
     for _ in range(3):
         a = a * 2
     a.wait_to_read()
@@ -146,12 +155,12 @@ def test_table_layout_as_mxnet(trace_file):
             "Avg Time (ms)")
     rule = ("----                          -----------        ---------    -------------    -------------    "
             "-------------")
-    i = lines.index(OP_CAT)
+    i = lines.index(op_cat)
     assert lines[i + 1:i + 4] == ["=================", head, rule]
     row = next(ln for ln in lines if ln.startswith("_mul_scalar "))
     assert len(row) == 109 and row[25:41] == " " * 15 + "3"
     assert [float(v) for v in row[41:].split()] == pytest.approx(
-        [v for v in (stats()["Time"][OP_CAT]["_mul_scalar"][k] for k in ("Total", "Min", "Max", "Avg"))], abs=1e-4)
+        [v for v in (stats()["Time"][op_cat]["_mul_scalar"][k] for k in ("Total", "Min", "Max", "Avg"))], abs=1e-4)
     long_row = next(ln for ln in lines if ln.startswith("a_rather_long"))
     assert long_row.index(" 1 ") == 40 + 14 and len(long_row) == 40 + 16 + 68   # names wider than 25 push right
     mem = lines.index("Device Storage")
@@ -159,22 +168,23 @@ def test_table_layout_as_mxnet(trace_file):
                               "Avg Use  (kB)")
     # sorting
     mx.profiler.set_state("run")
-    mx.nd.ones((2,), ctx=CTX).wait_to_read()
+    mx.nd.ones((2,), ctx=ctx).wait_to_read()
     mx.profiler.set_state("stop")
     op = mx.profiler.dumps(sort_by="count", ascending=True)
-    rows = op.split(OP_CAT + "\n")[1].split("\n\n")[0].split("\n")[3:]
+    rows = op.split(op_cat + "\n")[1].split("\n\n")[0].split("\n")[3:]
     counts = [int(r[25:41]) for r in rows]
     assert counts == sorted(counts) and counts[-1] == 3
 
 
 def test_json_format_parses(trace_file):
+    ctx, op_cat, _ = where()
     mx.profiler.set_state("run")
-    mx.nd.ones((3,), ctx=CTX).wait_to_read()
+    mx.nd.ones((3,), ctx=ctx).wait_to_read()
     mx.nd.ones((3,), ctx=mx.cpu()).wait_to_read()   # CPU storage: the memory counter
     mx.profiler.set_state("stop")
     doc = json.loads(mx.profiler.dumps(format="json", reset=True))
     assert doc["Unit"] == {"Time": "ms", "Memory": "kB"}
-    assert set(doc["Time"][OP_CAT]["_ones"]) == {"Count", "Total", "Min", "Max", "Avg"}
+    assert set(doc["Time"][op_cat]["_ones"]) == {"Count", "Total", "Min", "Max", "Avg"}
     assert set(doc["Memory"]["Device Storage"]["Memory: cpu/0"]) == {"Count", "Min", "Max", "Avg"}
     assert json.loads(mx.profiler.dumps(format="json"))["Time"] == {}
 
@@ -217,13 +227,15 @@ def test_user_objects_in_trace(trace_file):
 
 
 def test_threaded_engine_many_threads(trace_file):
-    mx.profiler.set_config(profile_imperative=True, profile_api=False, profile_memory=False, filename=trace_file)
+    ctx, op_cat, _ = where()
+    mx.profiler.set_config(profile_imperative=True, profile_api=False, profile_memory=False, filename=trace_file,
+                           aggregate_stats=True)
     mx.profiler.set_state("run")
     errors = []
 
     def work(k):
         try:
-            a = mx.nd.ones((8,), ctx=CTX) * k
+            a = mx.nd.ones((8,), ctx=ctx) * k
             for _ in range(25):
                 a = a + 1
             np.testing.assert_allclose(a.asnumpy(), np.full(8, k + 25.0))
@@ -241,7 +253,7 @@ def test_threaded_engine_many_threads(trace_file):
     assert not errors
     names = [e["name"] for e in events(trace_file, "X")]
     assert names.count("_plus_scalar") == 100 and names.count("_mul_scalar") == 4
-    assert stats()["Time"][OP_CAT]["_plus_scalar"]["Count"] == 100
+    assert stats()["Time"][op_cat]["_plus_scalar"]["Count"] == 100
 
 
 def test_argument_checks_as_mxnet(tmp_path):
@@ -258,6 +270,7 @@ def test_argument_checks_as_mxnet(tmp_path):
     with pytest.raises(AssertionError, match="Invalid value provided for ascending: 3. Support: False, True"):
         mx.profiler.dumps(ascending=3)
     mx.profiler.set_config(filename=str(tmp_path / "missing" / "p.json"))
+    assert mx.profiler.dumps() == ""                  # without aggregate_stats, as MXNet
     with pytest.raises(OSError, match="cannot open"):
         mx.profiler.dump()
     mx.profiler.set_config()

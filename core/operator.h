@@ -154,7 +154,6 @@ int64_t Float16StagedCalls();
 // ----------------------------------------------------------------------------------------------------------------
 struct Op {
   std::string name;
-  std::string backward_name;  // "_backward_" + name: the engine work of its gradient (profiler, errors)
   std::string description;
   std::vector<std::string> aliases;
   std::vector<std::string> input_names;  // for variadic ops: one name used for each input ("args", "data")
@@ -200,6 +199,7 @@ struct Op {
   std::function<bool(const OpParams &)> is_loss_fn;  // overrides is_loss (Custom: need_top_grad false)
   bool is_random = false;                    // uses ctx.rng
   bool hidden = false;                       // internal op, not listed by MXCListOps
+  std::string backward_name;  // "_backward_" + name: the engine work of its gradient (profiler, errors)
 
   // Builder interface
   Op &describe(const std::string &d) { description = d; return *this; }

@@ -134,6 +134,7 @@ int MXCProfilerMarkerMark(MXCProfilerObjectHandle marker, const char *scope) {
   std::string s = scope ? scope : "process";
   MXC_CHECK(s == "global" || s == "process" || s == "thread" || s == "task" || s == "marker", ErrorKind::kValue,
             "profiler.Marker.mark: scope must be 'global', 'process', 'thread', 'task' or 'marker', got '", s, "'");
-  if (profiler::Active() & profiler::kUser) profiler::RecordInstant(m.name, m.cat, s == "global" ? 'g' : s == "process" ? 'p' : 't');
+  if (profiler::Active() & profiler::kUser)
+    profiler::RecordInstant(m.name, m.cat, s == "global" ? 'g' : s == "process" ? 'p' : 't');
   API_END();
 }

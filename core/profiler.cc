@@ -117,7 +117,9 @@ void Append(Event &&e) {
   b.events.push_back(std::move(e));
 }
 
-std::string DeviceName(const Device &d) { return std::string(d.type == MXC_GPU ? "gpu/" : "cpu/") + std::to_string(d.id); }
+std::string DeviceName(const Device &d) {
+  return std::string(d.type == MXC_GPU ? "gpu/" : "cpu/") + std::to_string(d.id);
+}
 
 // Adds the events not yet counted to the statistics (caller holds s.mu).
 void Aggregate(State &s) {

@@ -135,7 +135,8 @@ TEST(Profiler, OperatorsTimedWithinWallTimeAndCounted) {
   RunAdds(a, 2);
   ASSERT_EQ(MXCProfilerSetState(0), 0) << Err();
   std::string table = Dumps(1, 0);
-  EXPECT_NE(table.find("Profile Statistics:\n\tNote the difference in units for different entries.\n"), std::string::npos);
+  EXPECT_NE(table.find("Profile Statistics:\n\tNote the difference in units for different entries.\n"),
+            std::string::npos);
   EXPECT_NE(table.find("operator\n=================\nName                          Total Count        Time (ms)    "
                        "Min Time (ms)    Max Time (ms)    Avg Time (ms)\n"),
             std::string::npos);

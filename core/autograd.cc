@@ -297,7 +297,7 @@ void Backward(const std::vector<Entry> &heads, const std::vector<NDArray> &head_
           };
           (*fb)(ctx, params, blobs(og), blobs(in_data), blobs(out_data), req, blobs(igrad));
         },
-        n->dev, reads, writes, op->name.c_str(), work);
+        n->dev, reads, writes, op->backward_name.c_str(), work);
     for (size_t k = 0; k < nin; ++k)
       if (!igrad[k].is_none()) {
         const Entry &e = n->inputs[k];

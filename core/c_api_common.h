@@ -8,6 +8,7 @@
 #include "autograd.h"
 #include "base.h"
 #include "ndarray.h"
+#include "profiler.h"
 
 // Handle structs (the opaque types of mxc.h).
 struct MXCNDArray_ {
@@ -68,7 +69,10 @@ void CheckPtr(T *p, const char *name) {
 
 }  // namespace mxc
 
-#define API_BEGIN() try {
+// The body of every MXC_API function; timed as a C API call while the profiler records them (profile_api).
+#define API_BEGIN()                                    \
+  ::mxc::profiler::ApiScope mxc_api_scope_(__func__); \
+  try {
 #define API_END()                                                         \
   }                                                                       \
   catch (const ::mxc::Error &e) {                                         \

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "device.h"
 #include "engine_impl.h"
+#include "profiler.h"
 
 namespace mxc {
 namespace engine {
@@ -155,7 +156,10 @@ class NaiveEngine : public Engine {
       if (writes[i]->error && std::find(reads, reads + nreads, writes[i]) != reads + nreads) err = writes[i]->error;
     if (!err) {
       try {
-        f(RunContext{dev});
+        {
+          profiler::Scope timed(profiler::kImperative, name, dev);
+          f(RunContext{dev});
+        }
         engine::MarkDeviceWrites(dev, writes, nwrites);
       } catch (...) {
         err = engine::CurrentError(name);

@@ -10,6 +10,7 @@
 #include "device.h"
 #include "engine.h"
 #include "ops/elemwise_util.h"
+#include "profiler.h"
 
 namespace mxc {
 
@@ -114,6 +115,8 @@ void ZeroKernel(const TBlob &dst) {
 
 }  // namespace
 
+static const char *const kStepNames[] = {"forward", "backward", "_zeros", "_copy", "_grad_add"};  // by Step::Kind
+
 void ExecState::Run(size_t begin, size_t end, bool is_train, const std::vector<NDArray> &heads) {
   for (size_t v = 0; v < values.size(); ++v) {
     const Value &val = values[v];
@@ -146,6 +149,11 @@ void ExecState::Run(size_t begin, size_t end, bool is_train, const std::vector<N
     refresh(st.c, &st.bc);
     refresh(st.d, &st.bd);
     try {
+      // Timed by operator name; the node's name goes in the trace event's args.
+      const char *name = !st.node ? kStepNames[st.kind]
+                         : st.kind == Step::kForward ? st.node->op->name.c_str()
+                         : st.kind == Step::kBackward ? st.node->op->backward_name.c_str() : kStepNames[st.kind];
+      profiler::Scope timed(profiler::kSymbolic, name, dev, st.node ? st.node->name.c_str() : nullptr);
       switch (st.kind) {
         case Step::kForward:
           ctx.rng = st.node->op->is_random ? DeviceRNG(dev) : nullptr;

@@ -26,6 +26,7 @@ Op &OpRegistry::Register(const std::string &name) {
   owned_.emplace_back(new Op());
   Op *op = owned_.back().get();
   op->name = name;
+  op->backward_name = "_backward_" + name;
   by_name_[name] = op;
   ordered_.push_back(op);
   return *op;

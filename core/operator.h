@@ -199,6 +199,7 @@ struct Op {
   std::function<bool(const OpParams &)> is_loss_fn;  // overrides is_loss (Custom: need_top_grad false)
   bool is_random = false;                    // uses ctx.rng
   bool hidden = false;                       // internal op, not listed by MXCListOps
+  std::string backward_name;  // "_backward_" + name: the engine work of its gradient (profiler, errors)
 
   // Builder interface
   Op &describe(const std::string &d) { description = d; return *this; }

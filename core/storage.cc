@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base.h"
+#include "profiler.h"
 
 namespace mxc {
 namespace storage {
@@ -82,6 +83,7 @@ void *CPUAlloc(size_t bytes) {
     std::lock_guard<std::mutex> lk(p.mu);
     p.in_use += static_cast<int64_t>(rounded);
     p.peak = std::max(p.peak, p.in_use);
+    if (profiler::Active() & profiler::kMemory) profiler::RecordMemory(Device::CPU(), p.in_use);
     if (cls >= 0 && !p.free_[cls].empty()) {
       void *ptr = p.free_[cls].back();
       p.free_[cls].pop_back();
@@ -106,6 +108,7 @@ void CPUFree(void *ptr, size_t bytes) {
   {
     std::lock_guard<std::mutex> lk(p.mu);
     p.in_use -= static_cast<int64_t>(rounded);
+    if (profiler::Active() & profiler::kMemory) profiler::RecordMemory(Device::CPU(), p.in_use);
     if (cls >= 0 && p.cached + static_cast<int64_t>(rounded) <= p.limit) {
       try {
         p.free_[cls].push_back(ptr);

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "engine_impl.h"
+#include "profiler.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -538,8 +539,11 @@ class ThreadedEngine : public ThreadedEngineBase {
       op->parent = tls_current;
       tls_current = op;
       try {
-        if (op->opr) op->opr->Run(RunContext{op->dev});
-        else op->fn(RunContext{op->dev});
+        {
+          profiler::Scope timed(profiler::kImperative, op->name, op->dev);
+          if (op->opr) op->opr->Run(RunContext{op->dev});
+          else op->fn(RunContext{op->dev});
+        }
         if (op->dev.type == MXC_GPU) {  // every var written gets the end point of this work's kernels
           std::vector<Var *> written;
           for (int i = 0; i < op->ndeps; ++i)
@@ -829,7 +833,10 @@ class ThreadedEngine : public ThreadedEngineBase {
       if (!err && reads[i]->error) err = reads[i]->error;
     if (!err) {
       try {
-        f(RunContext{dev});
+        {
+          profiler::Scope timed(profiler::kImperative, name, dev);
+          f(RunContext{dev});
+        }
         MarkDeviceWrites(dev, writes, nwrites);
       } catch (...) {
         err = CurrentError(name);

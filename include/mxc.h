@@ -603,6 +603,73 @@ MXC_API int MXCEngineSetType(const char *name);
 /*! \brief Name of the engine in use. Borrowed: valid until the next call into mxc on this thread. */
 MXC_API int MXCEngineGetType(const char **name);
 
+/* ================================================================================================================ */
+/* Profiler                                                                                                         */
+/* ================================================================================================================ */
+/* MXNet's profiler: while it runs, the library records timed events (every operator the engine runs, every node of
+ * an executor, C API calls, the CPU storage in use, and the user objects below), written by MXCProfilerDump as a
+ * Chrome trace-event file (chrome://tracing, Perfetto) and summed per name by MXCProfilerDumps. Recording costs one
+ * relaxed atomic load per operator while the profiler is stopped or paused. Work on a GPU is timed on the host while
+ * its kernels are queued (category "operator (enqueue time)"). */
+
+/*! \brief Kinds of user profiling objects. Append only. */
+enum MXCProfilerObjectKind {
+  MXC_PROFILER_DOMAIN = 0,  /* a named group (the category of its tasks and counters) */
+  MXC_PROFILER_TASK = 1,    /* a duration in a domain (Start/Stop) */
+  MXC_PROFILER_FRAME = 2,   /* a duration in a domain, category "<domain>,frame" */
+  MXC_PROFILER_EVENT = 3,   /* a duration, category "event" (no domain) */
+  MXC_PROFILER_COUNTER = 4, /* an int64 value in a domain (CounterSet/CounterAdd), starting at 0 */
+  MXC_PROFILER_MARKER = 5   /* an instant in a domain (MarkerMark), category "<domain>,instant_marker" */
+};
+
+/*! \brief Opaque handle to a user profiling object. */
+typedef struct MXCProfilerObject_ *MXCProfilerObjectHandle;
+
+/*! \brief Configures the profiler; every key not given takes its default. Keys (values as strings; booleans "0",
+ *  "1", "True", "False"): profile_all (0), profile_symbolic (1), profile_imperative (1), profile_memory (1),
+ *  profile_api (1), filename ("profile.json"), aggregate_stats (0: MXCProfilerDumps gives ""), continuous_dump
+ *  (1; accepted, the file is written by MXCProfilerDump only), dump_period (1), profile_process ("worker" only).
+ *  An unknown key is a ValueError naming it. */
+MXC_API int MXCProfilerSetConfig(int num, const char **keys, const char **vals);
+
+/*! \brief 1: run (record), 0: stop. Either ends a pause. Events recorded so far are kept until a finished dump. */
+MXC_API int MXCProfilerSetState(int state);
+
+/*! \brief 1: pause (record nothing, as stopped), 0: resume. */
+MXC_API int MXCProfilerPause(int paused);
+
+/*! \brief Writes every event kept to the configured file as Chrome trace-event JSON (one complete event per timed
+ *  piece of work: name, category, begin, duration in microseconds, pid a device or category, tid a thread). With
+ *  finished = 1 the events are then forgotten (the statistics keep them). IOError when the file cannot be written. */
+MXC_API int MXCProfilerDump(int finished);
+
+/*! \brief The aggregate statistics per category and name (count, total, min, max, average; ms, counters in their
+ *  own units, storage in kB) since the last reset: format 0 MXNet's table, 1 JSON; sort_by 0 total, 1 average,
+ *  2 min, 3 max, 4 count; ascending 0 or 1. reset = 1 then clears them. Borrowed: valid until the next call into
+ *  mxc on this thread. */
+MXC_API int MXCProfilerDumps(int reset, int format, int sort_by, int ascending, const char **out);
+
+/*! \brief Creates a user object of kind MXCProfilerObjectKind named name; domain: its domain (a DOMAIN object) for
+ *  tasks, frames, counters and markers, NULL for domains and events. Owned: the caller frees it with
+ *  MXCProfilerObjectFree (the domain may be freed first). */
+MXC_API int MXCProfilerObjectCreate(int kind, MXCProfilerObjectHandle domain, const char *name,
+                                    MXCProfilerObjectHandle *out);
+
+/*! \brief Frees a user object. */
+MXC_API int MXCProfilerObjectFree(MXCProfilerObjectHandle obj);
+
+/*! \brief Starts / stops a task, frame or event: Stop records the duration since Start (when the profiler runs). */
+MXC_API int MXCProfilerObjectStart(MXCProfilerObjectHandle obj);
+MXC_API int MXCProfilerObjectStop(MXCProfilerObjectHandle obj);
+
+/*! \brief Sets a counter's value / adds delta to it (both record the new value when the profiler runs). */
+MXC_API int MXCProfilerCounterSet(MXCProfilerObjectHandle counter, int64_t value);
+MXC_API int MXCProfilerCounterAdd(MXCProfilerObjectHandle counter, int64_t delta);
+
+/*! \brief Records an instant of a marker; scope "global", "process", "thread", "task" or "marker" (the last three
+ *  are thread-scoped in the trace). */
+MXC_API int MXCProfilerMarkerMark(MXCProfilerObjectHandle marker, const char *scope);
+
 /* MXC_CDEF_END */
 
 #ifdef __cplusplus

@@ -22,6 +22,7 @@ from . import symbol  # noqa: E402
 from . import symbol as sym  # noqa: E402
 from . import executor  # noqa: E402
 from . import operator  # noqa: E402
+from . import profiler  # noqa: E402
 
 # ---- modules of the training API (issue 5) go below this line ----
 # e.g. from . import optimizer, initializer, metric, io, callback, lr_scheduler, model, module; from . import

@@ -137,6 +137,9 @@ def test_dynamic_batch(tmp_path):
     path = _run_both(net, {"data": (2, 3, 4)}, tmp_path, np.random.RandomState(1), dynamic=True, batch_alt=5)
     m = onnx.load(path)
     assert m.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    # Parameters are initializers, not inputs; the symbolic batch axis reads as 0.
+    assert mx.onnx.get_model_metadata(path) == {"input_tensor_data": [("data", (0, 3, 4))],
+                                                "output_tensor_data": [(net.list_outputs()[0], (0, 2, 3))]}
 
 
 @pytest.mark.parametrize("name", ["resnet18_v1", "mobilenet0.25", "mobilenetv2_0.25", "squeezenet1.1",

@@ -171,3 +171,34 @@ def test_errors(tmp_path):
                              {"dc_weight": mx.nd.ones((3, 2, 2, 2))}, [(1, 3, 2, 2)], np.float32,
                              str(tmp_path / "x.onnx"))
     assert "Convolution" in mx.onnx.get_operator_support()
+
+
+@pytest.mark.parametrize("name", ["resnet18_v1", "squeezenet1.1", "mobilenet0.25"])
+def test_import_round_trip(name, tmp_path):
+    """export -> import_model -> mxc forward equals the Gluon network's output."""
+    net = mx.gluon.model_zoo.vision.get_model(name, classes=10)
+    net.initialize(mx.init.Xavier())
+    net.hybridize()
+    x = mx.nd.array(np.random.RandomState(0).uniform(0, 1, (2, 3, 224, 224)))
+    want = net(x).asnumpy()
+    prefix = str(tmp_path / name)
+    net.export(prefix)
+    path = mx.onnx.export_model(prefix + "-symbol.json", prefix + "-0000.params", [(2, 3, 224, 224)], np.float32,
+                                str(tmp_path / (name + ".onnx")))
+    sym, arg, aux = mx.contrib.onnx.import_model(path)
+    assert sym.list_arguments()[0] == "data" and set(aux) == set(sym.list_auxiliary_states())
+    assert set(arg) == set(sym.list_arguments()) - {"data"}
+    ex = sym.bind(mx.cpu(), dict(arg, data=x), aux_states=aux)
+    np.testing.assert_allclose(ex.forward(is_train=False)[0].asnumpy(), want, rtol=1e-4, atol=1e-5)
+
+
+def test_import_errors(tmp_path):
+    from onnx import helper, TensorProto
+    g = helper.make_graph([helper.make_node("TopK", ["data", "k"], ["v", "i"], name="tk")], "g",
+                          [helper.make_tensor_value_info("data", TensorProto.FLOAT, [2, 3])],
+                          [helper.make_tensor_value_info("v", TensorProto.FLOAT, [2, 1])],
+                          [helper.make_tensor("k", TensorProto.INT64, [1], [1])])
+    path = str(tmp_path / "t.onnx")
+    onnx.save(helper.make_model(g), path)
+    with pytest.raises(NotImplementedError, match=r"no importer for ONNX operator TopK \(node 'tk'\)"):
+        mx.onnx.import_model(path)

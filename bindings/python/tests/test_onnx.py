@@ -1,5 +1,6 @@
-"""mx.onnx.export_model: every converter on a small graph with random parameters, run in ONNX Runtime (the
-independent reference) against mxc's own forward; model-zoo networks exported from Gluon files; dynamic batch; errors."""
+"""mx.onnx: every export converter on a small graph with random parameters, run in ONNX Runtime (the
+independent reference) against mxc's own forward; model-zoo networks exported from Gluon files; dynamic batch;
+metadata; import round trips; errors."""
 import os
 
 import numpy as np

@@ -29,7 +29,8 @@ def _sym_pads(node, at):
 def _conv(node, at, ins, params, consts):
     w = consts[node.input[1]]
     k = tuple(at.get("kernel_shape", w.shape[2:]))
-    kw = dict(kernel=k, stride=tuple(at.get("strides", (1,) * len(k))), dilate=tuple(at.get("dilations", (1,) * len(k))),
+    kw = dict(kernel=k, stride=tuple(at.get("strides", (1,) * len(k))),
+              dilate=tuple(at.get("dilations", (1,) * len(k))),
               pad=_sym_pads(node, at) or (0,) * len(k), num_group=at.get("group", 1), no_bias=len(ins) < 3,
               name=node.name or None)
     if node.op_type == "Conv":

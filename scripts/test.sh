@@ -58,6 +58,8 @@ if [ -f bindings/python/pyproject.toml ]; then
   (cd /tmp && $PY "$ROOT/examples/record_io_train.py" --num-train 10000 --epochs 1 --min-accuracy 0.65)
   echo "== examples/lstm_bucketing.py (mx.rnn LSTM language model, BucketSentenceIter, BucketingModule)"
   (cd /tmp && $PY "$ROOT/examples/lstm_bucketing.py" --max-perplexity 8)
+  echo "== examples/export_onnx.py (Gluon CNN exported to ONNX, run in ONNX Runtime against mxc)"
+  (cd /tmp && $PY "$ROOT/examples/export_onnx.py")
 fi
 if command -v nvcc >/dev/null 2>&1 && [ "${MXC_SKIP_CUDA_EMULATION:-0}" != 1 ] && [ -f cuda/emu/runtime.cc ]; then
   # The CUDA code (glue and kernels) on emulated GPUs: kernels compiled for the CPU with CUDA's thread/block/barrier

@@ -38,3 +38,4 @@ from . import recordio, image  # noqa: E402
 from . import kvstore, kvstore as kv  # noqa: E402
 from . import rnn  # noqa: E402
 from . import onnx  # noqa: E402
+from . import contrib  # noqa: E402

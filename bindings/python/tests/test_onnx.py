@@ -1,5 +1,6 @@
-"""mx.onnx.export_model: every converter on a small graph with random parameters, run in ONNX Runtime (the
-independent reference) against mxc's own forward; model-zoo networks exported from Gluon files; dynamic batch; errors."""
+"""mx.onnx: every export converter on a small graph with random parameters, run in ONNX Runtime (the
+independent reference) against mxc's own forward; model-zoo networks exported from Gluon files; dynamic batch;
+metadata; import round trips; errors."""
 import os
 
 import numpy as np
@@ -137,6 +138,9 @@ def test_dynamic_batch(tmp_path):
     path = _run_both(net, {"data": (2, 3, 4)}, tmp_path, np.random.RandomState(1), dynamic=True, batch_alt=5)
     m = onnx.load(path)
     assert m.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    # Parameters are initializers, not inputs; the symbolic batch axis reads as 0.
+    assert mx.onnx.get_model_metadata(path) == {"input_tensor_data": [("data", (0, 3, 4))],
+                                                "output_tensor_data": [(net.list_outputs()[0], (0, 2, 3))]}
 
 
 @pytest.mark.parametrize("name", ["resnet18_v1", "mobilenet0.25", "mobilenetv2_0.25", "squeezenet1.1",
@@ -168,3 +172,34 @@ def test_errors(tmp_path):
                              {"dc_weight": mx.nd.ones((3, 2, 2, 2))}, [(1, 3, 2, 2)], np.float32,
                              str(tmp_path / "x.onnx"))
     assert "Convolution" in mx.onnx.get_operator_support()
+
+
+@pytest.mark.parametrize("name", ["resnet18_v1", "squeezenet1.1", "mobilenet0.25"])
+def test_import_round_trip(name, tmp_path):
+    """export -> import_model -> mxc forward equals the Gluon network's output."""
+    net = mx.gluon.model_zoo.vision.get_model(name, classes=10)
+    net.initialize(mx.init.Xavier())
+    net.hybridize()
+    x = mx.nd.array(np.random.RandomState(0).uniform(0, 1, (2, 3, 224, 224)))
+    want = net(x).asnumpy()
+    prefix = str(tmp_path / name)
+    net.export(prefix)
+    path = mx.onnx.export_model(prefix + "-symbol.json", prefix + "-0000.params", [(2, 3, 224, 224)], np.float32,
+                                str(tmp_path / (name + ".onnx")))
+    sym, arg, aux = mx.contrib.onnx.import_model(path)
+    assert sym.list_arguments()[0] == "data" and set(aux) == set(sym.list_auxiliary_states())
+    assert set(arg) == set(sym.list_arguments()) - {"data"}
+    ex = sym.bind(mx.cpu(), dict(arg, data=x), aux_states=aux)
+    np.testing.assert_allclose(ex.forward(is_train=False)[0].asnumpy(), want, rtol=1e-4, atol=1e-5)
+
+
+def test_import_errors(tmp_path):
+    from onnx import helper, TensorProto
+    g = helper.make_graph([helper.make_node("TopK", ["data", "k"], ["v", "i"], name="tk")], "g",
+                          [helper.make_tensor_value_info("data", TensorProto.FLOAT, [2, 3])],
+                          [helper.make_tensor_value_info("v", TensorProto.FLOAT, [2, 1])],
+                          [helper.make_tensor("k", TensorProto.INT64, [1], [1])])
+    path = str(tmp_path / "t.onnx")
+    onnx.save(helper.make_model(g), path)
+    with pytest.raises(NotImplementedError, match=r"no importer for ONNX operator TopK \(node 'tk'\)"):
+        mx.onnx.import_model(path)

@@ -634,3 +634,20 @@ def export_model(sym, params, in_shapes=None, in_types=np.float32, onnx_file_pat
     os.makedirs(folder, exist_ok=True)
     onnx.save(model, onnx_file_path)
     return onnx_file_path
+
+
+def get_model_metadata(model_file):
+    """The graph inputs (initializers left out) and outputs of the ONNX model in ``model_file``, as MXNet's
+    ``get_model_metadata``: ``{'input_tensor_data': [(name, shape)], 'output_tensor_data': [(name, shape)]}``; a
+    symbolic axis (``dynamic=True``) reads as 0."""
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("get_model_metadata needs the onnx package: pip install onnx")
+    g = onnx.load(model_file).graph
+    inits = {t.name for t in g.initializer}
+
+    def shapes(values):
+        return [(v.name, tuple(d.dim_value for d in v.type.tensor_type.shape.dim)) for v in values
+                if v.name not in inits]
+    return {"input_tensor_data": shapes(g.input), "output_tensor_data": shapes(g.output)}

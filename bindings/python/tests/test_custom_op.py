@@ -7,6 +7,11 @@ import pytest
 import mxc as mx
 from mxc.test_utils import assert_almost_equal, check_numeric_gradient
 
+# The operators' callbacks make arrays on the default context, and a Custom operator on a GPU hands its callbacks
+# host copies (host-staged): these tests keep the CPU default context; test_custom_op_on_gpu_is_host_staged runs
+# one on gpu(0) when there is one (also in the emulated-GPU rerun).
+pytestmark = pytest.mark.cpu_default_context
+
 CALLS = []  # what the properties and operators below were given
 
 

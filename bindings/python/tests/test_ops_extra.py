@@ -1,6 +1,6 @@
 """Operators added after the first dir() comparison with MXNet 1.9.1: erf, erfinv, gamma, gammaln, hard_sigmoid,
 contrib.isnan/isinf/isfinite, Pad (and gluon.nn.ReflectionPad2D), L2Normalization,
-SoftmaxActivation.
+SoftmaxActivation, gluon.contrib.nn.PixelShuffle1D/2D/3D.
 
 Values marked "MXNet 1.9.1" were printed by Apache MXNet 1.9.1 for the same calls; the others are checked against
 NumPy / math references.
@@ -186,3 +186,30 @@ def test_softmax_activation():
     y.backward(nd.array(np.sin(np.arange(24)).reshape(2, 3, 4)))
     np.testing.assert_allclose(xx.grad.asnumpy().ravel()[:6], [-0.04808003, 0.09169585, 0.14716701, 0.0673335,
                                                                 -0.31294402, -0.28584793], rtol=1e-5)  # MXNet 1.9.1
+
+
+@pytest.mark.parametrize("cls, factor, shape, expected_shape, expected", [  # MXNet 1.9.1
+    ("PixelShuffle1D", 2, (1, 4, 3), (1, 2, 6), [0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11]),
+    ("PixelShuffle2D", (2, 3), (1, 6, 2, 2), (1, 1, 4, 6),
+     [0, 4, 8, 1, 5, 9, 12, 16, 20, 13, 17, 21, 2, 6, 10, 3, 7, 11, 14, 18, 22, 15, 19, 23]),
+    ("PixelShuffle3D", 2, (1, 8, 1, 2, 2), (1, 1, 2, 4, 4),
+     [0, 4, 1, 5, 8, 12, 9, 13, 2, 6, 3, 7, 10, 14, 11, 15, 16, 20, 17, 21, 24, 28, 25, 29, 18, 22, 19, 23, 26, 30,
+      27, 31]),
+])
+def test_pixel_shuffle(cls, factor, shape, expected_shape, expected):
+    layer = getattr(mx.gluon.contrib.nn, cls)(factor)
+    x = nd.arange(int(np.prod(shape))).reshape(shape)
+    y = layer(x)
+    assert y.shape == expected_shape
+    assert y.asnumpy().ravel().tolist() == expected
+    layer.hybridize()
+    assert layer(x).asnumpy().ravel().tolist() == expected
+
+
+def test_pixel_shuffle_against_numpy():
+    x = np.random.RandomState(1).uniform(size=(2, 12, 3, 5)).astype(np.float32)
+    y = mx.gluon.contrib.nn.PixelShuffle2D((2, 3))(nd.array(x)).asnumpy()
+    ref = x.reshape(2, 2, 2, 3, 3, 5).transpose(0, 1, 4, 2, 5, 3).reshape(2, 2, 6, 15)
+    np.testing.assert_array_equal(y, ref)
+    assert repr(mx.gluon.contrib.nn.PixelShuffle2D((2, 3))) == "PixelShuffle2D((2, 3))"  # MXNet 1.9.1
+    assert repr(mx.gluon.contrib.nn.PixelShuffle1D(2)) == "PixelShuffle1D(2)"

@@ -10,6 +10,13 @@ namespace {
 using namespace mxct;
 using mxc::ErrorKind;
 
+// erfinv by bisection on std::erf (an independent reference).
+double ErfInvRef(double x) {
+  double lo = -7, hi = 7;
+  for (int i = 0; i < 200; ++i) (std::erf(0.5 * (lo + hi)) < x ? lo : hi) = 0.5 * (lo + hi);
+  return 0.5 * (lo + hi);
+}
+
 struct UnaryCase {
   const char *op;
   std::function<double(double)> ref;
@@ -63,6 +70,13 @@ std::vector<UnaryCase> Cases() {
        },
        -5, 5, 0.1, 0.4, false},
       {"logical_not", [](double x) { return x == 0 ? 1.0 : 0.0; }, 0, 2, 0.5, 1, false},
+      {"erf", [](double x) { return std::erf(x); }, -4, 4, -2, 2, true},
+      {"erfinv", [](double x) { return ErfInvRef(x); }, -0.999, 0.999, -0.8, 0.8, true},
+      {"gamma", [](double x) { return std::tgamma(x); }, 0.05, 6, 0.3, 4, true},
+      {"gammaln", [](double x) { return std::lgamma(x); }, 0.01, 50, 0.3, 8, true},
+      {"_contrib_isnan", [](double) { return 0.0; }, -3, 3, -3, 3, false},
+      {"_contrib_isinf", [](double) { return 0.0; }, -3, 3, -3, 3, false},
+      {"_contrib_isfinite", [](double) { return 1.0; }, -3, 3, -3, 3, false},
   };
 }
 
@@ -100,6 +114,59 @@ TEST(ElemwiseUnary, RoundingAndSpecialValues) {
   auto l = ToVec(mxct::Run("log", {FromVec({2}, {0, -1})})[0]);
   EXPECT_TRUE(std::isinf(l[0]) && l[0] < 0);
   EXPECT_TRUE(std::isnan(l[1]));
+}
+
+// Values printed by MXNet 1.9.1 (float32), including gamma's negative side and erfinv's ends.
+TEST(ElemwiseUnary, SpecialFunctionsAsMXNet) {
+  auto x = FromVec({6}, {-2.5, -0.5, 0.3, 1.0, 2.5, 4.0});
+  ExpectNear(ToVec(mxct::Run("erf", {x})[0]), {-0.99959302, -0.52049988, 0.32862678, 0.84270078, 0.99959302, 1.0},
+             1e-6, 1e-7, "erf");
+  ExpectNear(ToVec(mxct::Run("gamma", {x})[0]), {-0.94530863, -3.54490805, 2.99156904, 1.0, 1.32934058, 6.0},
+             1e-6, 1e-7, "gamma");
+  ExpectNear(ToVec(mxct::Run("gammaln", {x})[0]),
+             {-0.05624371, 1.26551211, 1.09579802, 0.0, 0.28468287, 1.79175949}, 1e-6, 1e-6, "gammaln");
+  auto e = ToVec(mxct::Run("erfinv", {FromVec({7}, {-0.9, -0.5, 0, 0.3, 0.99, 1, 2})})[0]);
+  ExpectNear(std::vector<double>(e.begin(), e.begin() + 5), {-1.16308713, -0.47693628, 0.0, 0.27246273, 1.82138658},
+             1e-6, 1e-7, "erfinv");
+  EXPECT_TRUE(std::isinf(e[5]) && e[5] > 0);
+  EXPECT_TRUE(std::isnan(e[6]));
+  auto h = FromVec({5}, {-5, -1, 0, 1, 5});
+  ExpectNear(ToVec(mxct::Run("hard_sigmoid", {h})[0]), {0, 0.3, 0.5, 0.7, 1}, 1e-6, 1e-7, "hard_sigmoid");
+  ExpectNear(ToVec(mxct::Run("hard_sigmoid", {FromVec({3}, {-1, 0, 1})}, {{"alpha", "0.5"}, {"beta", "0.2"}})[0]),
+             {0, 0.2, 0.7}, 1e-6, 1e-7, "hard_sigmoid");
+  auto s = FromVec({4}, {NAN, INFINITY, -INFINITY, 1.0});
+  EXPECT_EQ(ToVec(mxct::Run("_contrib_isnan", {s})[0]), (std::vector<double>{1, 0, 0, 0}));
+  EXPECT_EQ(ToVec(mxct::Run("_contrib_isinf", {s})[0]), (std::vector<double>{0, 1, 1, 0}));
+  EXPECT_EQ(ToVec(mxct::Run("_contrib_isfinite", {s})[0]), (std::vector<double>{0, 0, 0, 1}));
+  auto i = mxct::Run("_contrib_isfinite", {FromVec({2}, {1, 2}, mxc::kInt32)})[0];
+  EXPECT_EQ(i.dtype(), mxc::kInt32);
+  EXPECT_EQ(ToVec(i), (std::vector<double>{1, 1}));
+  for (auto op : {"erf", "erfinv", "gamma", "gammaln", "hard_sigmoid"})
+    ExpectError([&] { mxct::Run(op, {FromVec({2}, {1, 2}, mxc::kInt32)}); }, ErrorKind::kType, {op, "int32"});
+  // gamma and gammaln's gradients (digamma) on the negative side, as MXNet 1.9.1.
+  GradCase g;
+  g.op = "gamma";
+  g.shapes = {{4}};
+  g.lo = -0.9;
+  g.hi = -0.1;
+  CheckGradient(g);
+  g.op = "gammaln";
+  g.lo = -2.9;
+  g.hi = -2.1;
+  CheckGradient(g);
+  for (auto &kw : std::vector<mxct::Params>{{}, {{"alpha", "0.5"}, {"beta", "0.2"}}}) {
+    GradCase hg;
+    hg.op = "hard_sigmoid";
+    hg.params = kw;
+    hg.shapes = {{5}};
+    hg.lo = -1.2;
+    hg.hi = 1.2;
+    hg.fill = [](std::vector<NDArray> &in) {  // away from the kinks, both flat sides included
+      double *v = in[0].blob().ptr<double>(), vals[5] = {-4, -1.2, 0.3, 1.1, 4};
+      std::copy(vals, vals + 5, v);
+    };
+    CheckGradient(hg);
+  }
 }
 
 TEST(ElemwiseUnary, IntegerDtypes) {

@@ -1,5 +1,5 @@
-// Unary operators (negative, abs, sign, exp, log, ..., clip), dtype conversion (Cast), copies (_copy, _copyto) and
-// the variadic sum add_n.
+// Unary operators (negative, abs, sign, exp, log, ..., erf, gamma, contrib isnan/isinf/isfinite, clip,
+// hard_sigmoid), dtype conversion (Cast), copies (_copy, _copyto) and the variadic sum add_n.
 #include "elemwise_util.h"
 #include "fast_math.h"
 
@@ -184,6 +184,71 @@ struct LogicalNot : UnaryTraits<kN, false, false> {
   template <typename T> static T Map(T x) { return x == T(0) ? T(1) : T(0); }
 };
 
+// Special functions (MXNet's erf, erfinv, gamma, gammaln).
+constexpr double kTwoOverSqrtPi = 1.1283791670955126, kPi = 3.141592653589793;
+// digamma: shifted up to x >= 6 by psi(x) = psi(x + 1) - 1 / x, then the asymptotic series; reflection below 0.
+inline double Digamma(double x) {
+  if (x <= 0 && x == std::floor(x)) return NAN;
+  if (x < 0) return Digamma(1 - x) - kPi / std::tan(kPi * x);
+  double acc = 0;
+  for (; x < 6; x += 1) acc -= 1 / x;
+  double r = 1 / (x * x);
+  return acc + std::log(x) - 0.5 / x - r * (1.0 / 12 - r * (1.0 / 120 - r * (1.0 / 252 - r * (1.0 / 240 - r / 132))));
+}
+// erfinv: a rational first guess refined by Newton steps on erf(y) - x (double precision after three).
+inline double ErfInv(double x) {
+  if (!(x > -1 && x < 1)) return x == 1 ? INFINITY : (x == -1 ? -INFINITY : NAN);
+  double w = -std::log((1 - x) * (1 + x)), y;
+  if (w < 5) {
+    w -= 2.5;
+    y = 2.81022636e-08;
+    for (double c : {3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+                     -0.00417768164, 0.246640727, 1.50140941})
+      y = c + y * w;
+  } else {
+    w = std::sqrt(w) - 3;
+    y = -0.000200214257;
+    for (double c : {0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
+                     1.00167406, 2.83297682})
+      y = c + y * w;
+  }
+  y *= x;
+  for (int i = 0; i < 3; ++i) y -= (std::erf(y) - x) / (kTwoOverSqrtPi * std::exp(-y * y));
+  return y;
+}
+struct Erf : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::erf(x); }
+  template <typename T> static T Grad(T x, T) { return static_cast<T>(kTwoOverSqrtPi * std::exp(-double(x) * x)); }
+};
+struct Erfinv : UnaryTraits<kR, false, true> {
+  template <typename T> static T Map(T x) { return static_cast<T>(ErfInv(x)); }
+  template <typename T> static T Grad(T, T y) { return static_cast<T>(std::exp(double(y) * y) / kTwoOverSqrtPi); }
+};
+struct Gamma : UnaryTraits<kR, true, true> {
+  template <typename T> static T Map(T x) { return std::tgamma(x); }
+  template <typename T> static T Grad(T x, T y) { return static_cast<T>(y * Digamma(x)); }
+};
+struct Gammaln : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return std::lgamma(x); }
+  template <typename T> static T Grad(T x, T) { return static_cast<T>(Digamma(x)); }
+};
+// contrib.isnan / isinf / isfinite: 1 or 0 in the input dtype (integers are always finite).
+struct IsNanOp : UnaryTraits<kN, false, false> {
+  template <typename T> static T Map(T x) { return IsNan(x) ? T(1) : T(0); }
+};
+struct IsInfOp : UnaryTraits<kN, false, false> {
+  template <typename T> static T Map(T x) {
+    if constexpr (std::is_integral<T>::value) return T(0);
+    else return std::isinf(static_cast<double>(x)) ? T(1) : T(0);
+  }
+};
+struct IsFiniteOp : UnaryTraits<kN, false, false> {
+  template <typename T> static T Map(T x) {
+    if constexpr (std::is_integral<T>::value) return T(1);
+    else return std::isfinite(static_cast<double>(x)) ? T(1) : T(0);
+  }
+};
+
 template <typename OP>
 void UnaryForward(const OpContext &, const OpParams &, const std::vector<TBlob> &in, const std::vector<OpReq> &req,
                   const std::vector<TBlob> &out) {
@@ -284,6 +349,33 @@ void ClipBackward(const OpContext &, const OpParams &p, const std::vector<TBlob>
     const T lo = static_cast<T>(p.Float("a_min")), hi = static_cast<T>(p.Float("a_max"));
     MapOut(in_grad[0].ptr<T>(), in_grad[0].Size(), req[0],
            [=](int64_t i) { return (x[i] >= lo && x[i] <= hi) ? g[i] : T(0); });
+  });
+}
+
+// hard_sigmoid: max(0, min(1, alpha * x + beta)); the gradient is alpha where 0 < alpha * x + beta < 1.
+void HardSigmoidForward(const OpContext &, const OpParams &p, const std::vector<TBlob> &in,
+                        const std::vector<OpReq> &req, const std::vector<TBlob> &out) {
+  MXC_REAL_TYPE_SWITCH(out[0].dtype, T, {
+    const T *x = in[0].ptr<T>();
+    const T a = static_cast<T>(p.Float("alpha")), b = static_cast<T>(p.Float("beta"));
+    MapOut(out[0].ptr<T>(), out[0].Size(), req[0], [=](int64_t i) {
+      T v = a * x[i] + b;
+      return v < T(0) ? T(0) : (v > T(1) ? T(1) : v);
+    });
+  });
+}
+
+void HardSigmoidBackward(const OpContext &, const OpParams &p, const std::vector<TBlob> &out_grad,
+                         const std::vector<TBlob> &in_data, const std::vector<TBlob> &, const std::vector<OpReq> &req,
+                         const std::vector<TBlob> &in_grad) {
+  MXC_REAL_TYPE_SWITCH(in_grad[0].dtype, T, {
+    const T *g = out_grad[0].ptr<T>();
+    const T *x = in_data[0].ptr<T>();
+    const T a = static_cast<T>(p.Float("alpha")), b = static_cast<T>(p.Float("beta"));
+    MapOut(in_grad[0].ptr<T>(), in_grad[0].Size(), req[0], [=](int64_t i) {
+      T v = a * x[i] + b;
+      return (v > T(0) && v < T(1)) ? g[i] * a : T(0);
+    });
   });
 }
 
@@ -444,6 +536,13 @@ int Register() {
   FlatOp<Trunc>("fix", "Rounds toward zero, elementwise (same as trunc).");
   FlatOp<Rint>("rint", "Nearest integer, halves to even, elementwise.");
   FlatOp<LogicalNot>("logical_not", "1 where x == 0, else 0 (in the input dtype).");
+  UnaryOp<Erf>("erf", "Gauss error function, elementwise.");
+  UnaryOp<Erfinv>("erfinv", "Inverse of the Gauss error function, elementwise (+-inf at +-1, NaN outside).");
+  UnaryOp<Gamma>("gamma", "Gamma function, elementwise.");
+  UnaryOp<Gammaln>("gammaln", "Natural logarithm of the absolute value of the gamma function, elementwise.");
+  FlatOp<IsNanOp>("_contrib_isnan", "1 where x is NaN, else 0 (in the input dtype).");
+  FlatOp<IsInfOp>("_contrib_isinf", "1 where x is +-inf, else 0 (in the input dtype).");
+  FlatOp<IsFiniteOp>("_contrib_isfinite", "1 where x is neither NaN nor infinite, else 0 (in the input dtype).");
 
   // zeros_like / ones_like: the input's shape and dtype, constant values; zero gradient.
   UnaryBase("zeros_like", "An array of zeros with the input's shape and dtype.", kNumericTypes)
@@ -464,6 +563,14 @@ int Register() {
       .set_compute(MXC_CPU, ClipForward)
       .set_backward(MXC_CPU, ClipBackward)
       .set_backward_uses(true, false);
+
+  UnaryBase("hard_sigmoid", "Hard sigmoid, elementwise: max(0, min(1, alpha * x + beta)).", kRealTypes)
+      .add_param("alpha", ParamKind::kFloat, "0.2", "Slope of the hard sigmoid.")
+      .add_param("beta", ParamKind::kFloat, "0.5", "Bias of the hard sigmoid.")
+      .set_compute(MXC_CPU, HardSigmoidForward)
+      .set_backward(MXC_CPU, HardSigmoidBackward)
+      .set_backward_uses(true, false)
+      .set_backward_inplace({{0, 0}});
 
   OpRegistry::Get()
       ->Register("Cast")

@@ -1,4 +1,4 @@
-// softmax, log_softmax and the SoftmaxOutput loss (alias Softmax).
+// softmax, log_softmax, SoftmaxActivation and the SoftmaxOutput loss (alias Softmax).
 #include <type_traits>
 
 #include "fast_math.h"
@@ -160,6 +160,34 @@ Op &SoftmaxParams(Op &op) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// SoftmaxActivation (MXNet's older softmax): over the last axis (mode 'instance') or over axis 1 ('channel')
+// ---------------------------------------------------------------------------------------------------------------
+AxisSplit SoftmaxActivationSplit(const OpParams &p, const TShape &d) {
+  return SplitAt(d, p.Str("mode") == "channel" ? 1 : d.ndim() - 1);
+}
+
+void SoftmaxActivationInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  SameShapeInfer(p, in, out);
+  const TShape &d = (*in)[0];
+  if (d.empty()) return;
+  if (p.Str("mode") == "channel" && d.ndim() < 3)
+    Throw(ErrorKind::kShape, "operator SoftmaxActivation: data shape ", ShapeStr(d),
+          ": Input need to have a least 3 dimensions when mode=channel");
+}
+
+void SoftmaxActivationForward(MXC_NN_FORWARD_ARGS) {
+  const AxisSplit s = SoftmaxActivationSplit(p, in[0].shape);
+  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, { SoftmaxND<T, T, false>(in[0].ptr<T>(), out[0].ptr<T>(), s, 1.0, req[0]); });
+}
+
+void SoftmaxActivationBackward(MXC_NN_BACKWARD_ARGS) {
+  const AxisSplit s = SoftmaxActivationSplit(p, out_data[0].shape);
+  MXC_REAL_TYPE_SWITCH(out_data[0].dtype, T, {
+    SoftmaxGradND<T, false>(out_grad[0].ptr<T>(), out_data[0].ptr<T>(), in_grad[0].ptr<T>(), s, 1.0, req[0]);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // SoftmaxOutput
 // ---------------------------------------------------------------------------------------------------------------
 enum Normalization { kNormBatch = 0, kNormNull, kNormValid };  // order of the enum options below
@@ -292,6 +320,19 @@ static Op &log_softmax_reg = SoftmaxParams(OpRegistry::Get()->Register("log_soft
                                  .describe("Log of the softmax along an axis: x/T - log(sum(exp(x/T))).")
                                  .set_compute(MXC_CPU, SoftmaxForward<true>)
                                  .set_backward(MXC_CPU, SoftmaxBackward<true>);
+
+MXC_REGISTER_OP(SoftmaxActivation)
+    .describe("Softmax over the last axis (mode 'instance'; each row of 2-D data, as MXNet 1.9.1 also for more "
+              "dimensions), or over axis 1 at every position ('channel', data of at least 3 dimensions).")
+    .set_inputs({"data"})
+    .add_param("mode", ParamKind::kEnum, "instance", "Softmax over the last axis (instance) or axis 1.",
+               {"channel", "instance"})
+    .set_infer_shape(SoftmaxActivationInferShape)
+    .set_infer_type(FloatOnlyTypeInfer)
+    .set_inplace({{0, 0}})
+    .set_compute(MXC_CPU, SoftmaxActivationForward)
+    .set_backward(MXC_CPU, SoftmaxActivationBackward)
+    .set_backward_uses(false, true);
 
 MXC_REGISTER_OP(SoftmaxOutput)
     .describe("Softmax with a cross-entropy loss gradient. Forward: softmax over the last axis of the data viewed as "

@@ -498,6 +498,39 @@ func InstanceNorm(data, gamma, beta *mxc.NDArray, opts *InstanceNormOpts) (*mxc.
 	return invoke("InstanceNorm", []*mxc.NDArray{data, gamma, beta}, []string{"data", "gamma", "beta"}, p, out, all)
 }
 
+// L2NormalizationOpts holds the parameters of L2Normalization. A nil *L2NormalizationOpts passes none; required
+// ones are then reported missing by the library.
+type L2NormalizationOpts struct {
+	// Eps is the parameter eps (float, default 1e-10): A small constant for numerical stability. Nil keeps the
+	// default.
+	Eps *float64
+	// Mode is the parameter mode ({'channel', 'instance', 'spatial'}, default instance): Specify the dimension
+	// along which to compute L2 norm. Empty keeps the default.
+	Mode string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// L2Normalization runs the operator L2Normalization.
+//
+// L2 normalisation: data / sqrt(sum(data^2) + eps), the sum per sample over all other axes (mode 'instance'),
+// over axis 1 ('channel') or over the spatial axes 2.. ('spatial').
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func L2Normalization(data *mxc.NDArray, opts *L2NormalizationOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("eps", opts.Eps)
+		p.Enum("mode", opts.Mode)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("L2Normalization", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // LayerNormOpts holds the parameters of LayerNorm. A nil *LayerNormOpts passes none; required ones are then
 // reported missing by the library.
 type LayerNormOpts struct {
@@ -705,6 +738,42 @@ func MakeLoss(data *mxc.NDArray, opts *MakeLossOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("MakeLoss", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// PadOpts holds the parameters of Pad. A nil *PadOpts passes none; required ones are then reported missing by
+// the library.
+type PadOpts struct {
+	// Mode is the parameter mode ({'constant', 'edge', 'reflect'}, required): Padding type: constant, edge or
+	// reflect.
+	Mode string
+	// PadWidth is the parameter pad_width (Shape(tuple), required): (before, after) widths of every axis, 2 *
+	// ndim values; the first four must be 0.
+	PadWidth []int
+	// ConstantValue is the parameter constant_value (float, default 0): The value of the padding in constant
+	// mode. Nil keeps the default.
+	ConstantValue *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Pad runs the operator Pad (also called pad).
+//
+// Pads the spatial axes of a 4-D or 5-D array with a constant, its edge values or its reflection.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Pad(data *mxc.NDArray, opts *PadOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("mode", opts.Mode)
+		p.Shape("pad_width", opts.PadWidth)
+		p.OptFloat("constant_value", opts.ConstantValue)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("Pad", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // PoolingOpts holds the parameters of Pooling. A nil *PoolingOpts passes none; required ones are then reported
@@ -1028,6 +1097,35 @@ func SliceChannel(data *mxc.NDArray, opts *SliceChannelOpts) (*mxc.NDArray, erro
 	return invoke("SliceChannel", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// SoftmaxActivationOpts holds the parameters of SoftmaxActivation. A nil *SoftmaxActivationOpts passes none;
+// required ones are then reported missing by the library.
+type SoftmaxActivationOpts struct {
+	// Mode is the parameter mode ({'channel', 'instance'}, default instance): Softmax over the last axis
+	// (instance) or axis 1. Empty keeps the default.
+	Mode string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SoftmaxActivation runs the operator SoftmaxActivation.
+//
+// Softmax over the last axis (mode 'instance'; each row of 2-D data, as MXNet 1.9.1 also for more dimensions),
+// or over axis 1 at every position ('channel', data of at least 3 dimensions).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func SoftmaxActivation(data *mxc.NDArray, opts *SoftmaxActivationOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Enum("mode", opts.Mode)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("SoftmaxActivation", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // SoftmaxOutputOpts holds the parameters of SoftmaxOutput. A nil *SoftmaxOutputOpts passes none; required ones
 // are then reported missing by the library.
 type SoftmaxOutputOpts struct {
@@ -1181,6 +1279,78 @@ func Arange(opts *ArangeOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_arange", nil, nil, p, out, all)
+}
+
+// ContribIsfiniteOpts holds the parameters of ContribIsfinite. A nil *ContribIsfiniteOpts passes none; required
+// ones are then reported missing by the library.
+type ContribIsfiniteOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribIsfinite runs the operator _contrib_isfinite.
+//
+// 1 where x is neither NaN nor infinite, else 0 (in the input dtype).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribIsfinite(data *mxc.NDArray, opts *ContribIsfiniteOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_isfinite", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribIsinfOpts holds the parameters of ContribIsinf. A nil *ContribIsinfOpts passes none; required ones are
+// then reported missing by the library.
+type ContribIsinfOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribIsinf runs the operator _contrib_isinf.
+//
+// 1 where x is +-inf, else 0 (in the input dtype).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribIsinf(data *mxc.NDArray, opts *ContribIsinfOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_isinf", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribIsnanOpts holds the parameters of ContribIsnan. A nil *ContribIsnanOpts passes none; required ones are
+// then reported missing by the library.
+type ContribIsnanOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribIsnan runs the operator _contrib_isnan.
+//
+// 1 where x is NaN, else 0 (in the input dtype).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribIsnan(data *mxc.NDArray, opts *ContribIsnanOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_isnan", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // CopyOpts holds the parameters of Copy. A nil *CopyOpts passes none; required ones are then reported missing
@@ -3472,6 +3642,54 @@ func ElemwiseSub(lhs, rhs *mxc.NDArray, opts *ElemwiseSubOpts) (*mxc.NDArray, er
 	return invoke("elemwise_sub", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
+// ErfOpts holds the parameters of Erf. A nil *ErfOpts passes none; required ones are then reported missing by
+// the library.
+type ErfOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Erf runs the operator erf.
+//
+// Gauss error function, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Erf(data *mxc.NDArray, opts *ErfOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("erf", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ErfinvOpts holds the parameters of Erfinv. A nil *ErfinvOpts passes none; required ones are then reported
+// missing by the library.
+type ErfinvOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Erfinv runs the operator erfinv.
+//
+// Inverse of the Gauss error function, elementwise (+-inf at +-1, NaN outside).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Erfinv(data *mxc.NDArray, opts *ErfinvOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("erfinv", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // ExpOpts holds the parameters of Exp. A nil *ExpOpts passes none; required ones are then reported missing by
 // the library.
 type ExpOpts struct {
@@ -3596,6 +3814,54 @@ func Floor(data *mxc.NDArray, opts *FloorOpts) (*mxc.NDArray, error) {
 	return invoke("floor", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// GammaOpts holds the parameters of Gamma. A nil *GammaOpts passes none; required ones are then reported
+// missing by the library.
+type GammaOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Gamma runs the operator gamma.
+//
+// Gamma function, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Gamma(data *mxc.NDArray, opts *GammaOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("gamma", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// GammalnOpts holds the parameters of Gammaln. A nil *GammalnOpts passes none; required ones are then reported
+// missing by the library.
+type GammalnOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Gammaln runs the operator gammaln.
+//
+// Natural logarithm of the absolute value of the gamma function, elementwise.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Gammaln(data *mxc.NDArray, opts *GammalnOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("gammaln", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // GatherNdOpts holds the parameters of GatherNd. A nil *GatherNdOpts passes none; required ones are then
 // reported missing by the library.
 type GatherNdOpts struct {
@@ -3620,6 +3886,36 @@ func GatherNd(data, indices *mxc.NDArray, opts *GatherNdOpts) (*mxc.NDArray, err
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("gather_nd", []*mxc.NDArray{data, indices}, []string{"data", "indices"}, p, out, all)
+}
+
+// HardSigmoidOpts holds the parameters of HardSigmoid. A nil *HardSigmoidOpts passes none; required ones are
+// then reported missing by the library.
+type HardSigmoidOpts struct {
+	// Alpha is the parameter alpha (float, default 0.2): Slope of the hard sigmoid. Nil keeps the default.
+	Alpha *float64
+	// Beta is the parameter beta (float, default 0.5): Bias of the hard sigmoid. Nil keeps the default.
+	Beta *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// HardSigmoid runs the operator hard_sigmoid.
+//
+// Hard sigmoid, elementwise: max(0, min(1, alpha * x + beta)).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func HardSigmoid(data *mxc.NDArray, opts *HardSigmoidOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptFloat("beta", opts.Beta)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("hard_sigmoid", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // LogOpts holds the parameters of Log. A nil *LogOpts passes none; required ones are then reported missing by

@@ -492,6 +492,39 @@ func InstanceNorm(data, gamma, beta *mxc.Symbol, opts *InstanceNormOpts) (*mxc.S
 	return compose("InstanceNorm", name, attr, p, []string{"data", "gamma", "beta"}, []*mxc.Symbol{data, gamma, beta})
 }
 
+// L2NormalizationOpts holds the parameters of L2Normalization. A nil *L2NormalizationOpts passes none; required
+// ones are then reported missing by the library.
+type L2NormalizationOpts struct {
+	// Eps is the parameter eps (float, default 1e-10): A small constant for numerical stability. Nil keeps the
+	// default.
+	Eps *float64
+	// Mode is the parameter mode ({'channel', 'instance', 'spatial'}, default instance): Specify the dimension
+	// along which to compute L2 norm. Empty keeps the default.
+	Mode string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// L2Normalization is a symbol of the operator L2Normalization.
+//
+// L2 normalisation: data / sqrt(sum(data^2) + eps), the sum per sample over all other axes (mode 'instance'),
+// over axis 1 ('channel') or over the spatial axes 2.. ('spatial').
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func L2Normalization(data *mxc.Symbol, opts *L2NormalizationOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("eps", opts.Eps)
+		p.Enum("mode", opts.Mode)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("L2Normalization", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // LayerNormOpts holds the parameters of LayerNorm. A nil *LayerNormOpts passes none; required ones are then
 // reported missing by the library.
 type LayerNormOpts struct {
@@ -697,6 +730,42 @@ func MakeLoss(data *mxc.Symbol, opts *MakeLossOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("MakeLoss", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// PadOpts holds the parameters of Pad. A nil *PadOpts passes none; required ones are then reported missing by
+// the library.
+type PadOpts struct {
+	// Mode is the parameter mode ({'constant', 'edge', 'reflect'}, required): Padding type: constant, edge or
+	// reflect.
+	Mode string
+	// PadWidth is the parameter pad_width (Shape(tuple), required): (before, after) widths of every axis, 2 *
+	// ndim values; the first four must be 0.
+	PadWidth []int
+	// ConstantValue is the parameter constant_value (float, default 0): The value of the padding in constant
+	// mode. Nil keeps the default.
+	ConstantValue *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Pad is a symbol of the operator Pad (also called pad).
+//
+// Pads the spatial axes of a 4-D or 5-D array with a constant, its edge values or its reflection.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Pad(data *mxc.Symbol, opts *PadOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Str("mode", opts.Mode)
+		p.Shape("pad_width", opts.PadWidth)
+		p.OptFloat("constant_value", opts.ConstantValue)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Pad", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // PoolingOpts holds the parameters of Pooling. A nil *PoolingOpts passes none; required ones are then reported
@@ -1017,6 +1086,35 @@ func SliceChannel(data *mxc.Symbol, opts *SliceChannelOpts) (*mxc.Symbol, error)
 	return compose("SliceChannel", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// SoftmaxActivationOpts holds the parameters of SoftmaxActivation. A nil *SoftmaxActivationOpts passes none;
+// required ones are then reported missing by the library.
+type SoftmaxActivationOpts struct {
+	// Mode is the parameter mode ({'channel', 'instance'}, default instance): Softmax over the last axis
+	// (instance) or axis 1. Empty keeps the default.
+	Mode string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SoftmaxActivation is a symbol of the operator SoftmaxActivation.
+//
+// Softmax over the last axis (mode 'instance'; each row of 2-D data, as MXNet 1.9.1 also for more dimensions),
+// or over axis 1 at every position ('channel', data of at least 3 dimensions).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func SoftmaxActivation(data *mxc.Symbol, opts *SoftmaxActivationOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Enum("mode", opts.Mode)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("SoftmaxActivation", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // SoftmaxOutputOpts holds the parameters of SoftmaxOutput. A nil *SoftmaxOutputOpts passes none; required ones
 // are then reported missing by the library.
 type SoftmaxOutputOpts struct {
@@ -1169,6 +1267,78 @@ func Arange(opts *ArangeOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_arange", name, attr, p, nil, nil)
+}
+
+// ContribIsfiniteOpts holds the parameters of ContribIsfinite. A nil *ContribIsfiniteOpts passes none; required
+// ones are then reported missing by the library.
+type ContribIsfiniteOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribIsfinite is a symbol of the operator _contrib_isfinite.
+//
+// 1 where x is neither NaN nor infinite, else 0 (in the input dtype).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ContribIsfinite(data *mxc.Symbol, opts *ContribIsfiniteOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_isfinite", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ContribIsinfOpts holds the parameters of ContribIsinf. A nil *ContribIsinfOpts passes none; required ones are
+// then reported missing by the library.
+type ContribIsinfOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribIsinf is a symbol of the operator _contrib_isinf.
+//
+// 1 where x is +-inf, else 0 (in the input dtype).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ContribIsinf(data *mxc.Symbol, opts *ContribIsinfOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_isinf", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ContribIsnanOpts holds the parameters of ContribIsnan. A nil *ContribIsnanOpts passes none; required ones are
+// then reported missing by the library.
+type ContribIsnanOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribIsnan is a symbol of the operator _contrib_isnan.
+//
+// 1 where x is NaN, else 0 (in the input dtype).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ContribIsnan(data *mxc.Symbol, opts *ContribIsnanOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_isnan", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // CopyOpts holds the parameters of Copy. A nil *CopyOpts passes none; required ones are then reported missing
@@ -3427,6 +3597,54 @@ func ElemwiseSub(lhs, rhs *mxc.Symbol, opts *ElemwiseSubOpts) (*mxc.Symbol, erro
 	return compose("elemwise_sub", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
 }
 
+// ErfOpts holds the parameters of Erf. A nil *ErfOpts passes none; required ones are then reported missing by
+// the library.
+type ErfOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Erf is a symbol of the operator erf.
+//
+// Gauss error function, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Erf(data *mxc.Symbol, opts *ErfOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("erf", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ErfinvOpts holds the parameters of Erfinv. A nil *ErfinvOpts passes none; required ones are then reported
+// missing by the library.
+type ErfinvOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Erfinv is a symbol of the operator erfinv.
+//
+// Inverse of the Gauss error function, elementwise (+-inf at +-1, NaN outside).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Erfinv(data *mxc.Symbol, opts *ErfinvOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("erfinv", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // ExpOpts holds the parameters of Exp. A nil *ExpOpts passes none; required ones are then reported missing by
 // the library.
 type ExpOpts struct {
@@ -3551,6 +3769,54 @@ func Floor(data *mxc.Symbol, opts *FloorOpts) (*mxc.Symbol, error) {
 	return compose("floor", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// GammaOpts holds the parameters of Gamma. A nil *GammaOpts passes none; required ones are then reported
+// missing by the library.
+type GammaOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Gamma is a symbol of the operator gamma.
+//
+// Gamma function, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Gamma(data *mxc.Symbol, opts *GammaOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("gamma", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// GammalnOpts holds the parameters of Gammaln. A nil *GammalnOpts passes none; required ones are then reported
+// missing by the library.
+type GammalnOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Gammaln is a symbol of the operator gammaln.
+//
+// Natural logarithm of the absolute value of the gamma function, elementwise.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Gammaln(data *mxc.Symbol, opts *GammalnOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("gammaln", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // GatherNdOpts holds the parameters of GatherNd. A nil *GatherNdOpts passes none; required ones are then
 // reported missing by the library.
 type GatherNdOpts struct {
@@ -3574,6 +3840,36 @@ func GatherNd(data, indices *mxc.Symbol, opts *GatherNdOpts) (*mxc.Symbol, error
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("gather_nd", name, attr, p, []string{"data", "indices"}, []*mxc.Symbol{data, indices})
+}
+
+// HardSigmoidOpts holds the parameters of HardSigmoid. A nil *HardSigmoidOpts passes none; required ones are
+// then reported missing by the library.
+type HardSigmoidOpts struct {
+	// Alpha is the parameter alpha (float, default 0.2): Slope of the hard sigmoid. Nil keeps the default.
+	Alpha *float64
+	// Beta is the parameter beta (float, default 0.5): Bias of the hard sigmoid. Nil keeps the default.
+	Beta *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// HardSigmoid is a symbol of the operator hard_sigmoid.
+//
+// Hard sigmoid, elementwise: max(0, min(1, alpha * x + beta)).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func HardSigmoid(data *mxc.Symbol, opts *HardSigmoidOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptFloat("beta", opts.Beta)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("hard_sigmoid", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // LogOpts holds the parameters of Log. A nil *LogOpts passes none; required ones are then reported missing by

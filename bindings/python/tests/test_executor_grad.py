@@ -119,6 +119,10 @@ GRAD_CASES = {
     "arcsinh": [case(S)], "arccosh": [case(S, lo=1.5, hi=3.0)], "arctanh": [case(S, lo=-0.8, hi=0.8)],
     "cbrt": [case(S, **POS)], "degrees": [case(S)], "radians": [case(S)], "trunc": [case(S, lo=-2.9, hi=2.9)],
     "fix": [case(S, lo=-2.9, hi=2.9)], "rint": [case(S, lo=-2.9, hi=2.9)], "logical_not": [case(S)],
+    "erf": [case(S)], "erfinv": [case(S, lo=-0.8, hi=0.8)], "gamma": [case(S, **POS), case(S, lo=-0.9, hi=-0.1)],
+    "gammaln": [case(S, **POS)],
+    "hard_sigmoid": [case(S, lo=-2.0, hi=2.0), case(S, {"alpha": 0.5, "beta": 0.2}, lo=-0.3)],
+    "_contrib_isnan": [case(S)], "_contrib_isinf": [case(S)], "_contrib_isfinite": [case(S)],
     "zeros_like": [case(S)], "ones_like": [case(S)],
     # broadcasting binary
     "broadcast_add": [case([(2, 3), (1, 3)]), case([(2, 1, 3), (4, 1)])],
@@ -155,6 +159,10 @@ GRAD_CASES = {
     "LayerNorm": [case([(3, 5), (5,), (5,)]),
                   case([(2, 3, 4), (3,), (3,)], {"axis": 1, "eps": 0.1}),
                   case([(4, 2, 3), (4,), (4,)], {"axis": 0})],
+    "Pad": [case([(2, 2, 3, 4)], {"mode": m, "pad_width": (0, 0, 0, 0, 1, 2, 2, 1)}) for m in
+            ("constant", "edge", "reflect")],
+    "L2Normalization": [case([(2, 3, 4)], {"mode": m}) for m in ("instance", "channel", "spatial")],
+    "SoftmaxActivation": [case([(2, 3, 4)]), case([(2, 3, 2)], {"mode": "channel"})],
     "InstanceNorm": [case([(2, 3, 4), (3,), (3,)]),
                      case([(2, 2, 2, 3), (2,), (2,)], {"eps": 0.1})],
     "Convolution": [case([(2, 2, 5, 5), (3, 2, 3, 3), (3,)], {"kernel": (3, 3), "num_filter": 3}),

@@ -3,7 +3,7 @@ from ..block import HybridBlock
 from .activations import Activation
 
 __all__ = ["Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D",
-           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D"]
+           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "ReflectionPad2D"]
 
 
 def _ntuple(v, n):
@@ -218,3 +218,15 @@ class GlobalAvgPool2D(_Pool):
 
     def __init__(self, layout='NCHW', **kwargs):
         super().__init__(2, 1, None, 0, True, True, 'avg', layout, **kwargs)
+
+
+class ReflectionPad2D(HybridBlock):
+    """Pads (N, C, H, W) input by reflection (the ``Pad`` operator, mode 'reflect'): ``padding`` pixels on every side
+    of H and W, or MXNet's full 8-tuple of (before, after) widths per axis."""
+
+    def __init__(self, padding=0, **kwargs):
+        super().__init__(**kwargs)
+        self._padding = (0, 0, 0, 0) + (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+
+    def hybrid_forward(self, F, x):
+        return F.pad(x, mode='reflect', pad_width=self._padding)

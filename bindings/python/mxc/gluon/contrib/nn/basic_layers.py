@@ -1,10 +1,11 @@
-"""Containers running their children side by side (``Concurrent``, ``HybridConcurrent``) and ``Identity``, as in
-MXNet's ``gluon.contrib.nn`` (the model zoo's SqueezeNet, DenseNet and Inception are built from them)."""
+"""Containers running their children side by side (``Concurrent``, ``HybridConcurrent``), ``Identity`` and
+``PixelShuffle1D/2D/3D``, as in MXNet's ``gluon.contrib.nn`` (the model zoo's SqueezeNet, DenseNet and Inception are
+built from the containers)."""
 from .... import ndarray as nd
 from ...block import Block, HybridBlock
 from ...nn.basic_layers import _Stack
 
-__all__ = ["Concurrent", "HybridConcurrent", "Identity"]
+__all__ = ["Concurrent", "HybridConcurrent", "Identity", "PixelShuffle1D", "PixelShuffle2D", "PixelShuffle3D"]
 
 
 class _Side(_Stack):
@@ -37,3 +38,53 @@ class Identity(HybridBlock):
 
     def hybrid_forward(self, F, x):
         return x
+
+
+class _PixelShuffle(HybridBlock):
+    """(N, C * f1 * ... * fk, S1, ..., Sk) -> (N, C, S1 * f1, ..., Sk * fk): channel c * prod(f) + (i1, ..., ik)
+    (row-major) becomes the sub-position (i1, ..., ik) of every pixel of channel c."""
+
+    def __init__(self, k, factor):
+        super().__init__()
+        self._given = factor
+        self._factors = (int(factor),) * k if isinstance(factor, int) else tuple(int(f) for f in factor)
+        if len(self._factors) != k:
+            raise ValueError("%s: factor needs %d values, got %r" % (type(self).__name__, k, factor))
+
+    def hybrid_forward(self, F, x):
+        f, k = self._factors, len(self._factors)
+        prod = 1
+        for v in f:
+            prod *= v
+        x = F.reshape(x, shape=(0, -4, -1, prod) + (0,) * k)          # (N, C, f1 * ... * fk, S...)
+        for i in range(k - 1):                                       # split into (N, C, f1, ..., fk, S...)
+            x = F.reshape(x, shape=(0,) * (2 + i) + (-4, f[i], -1) + (0,) * k)
+        axes = [0, 1]
+        for i in range(k):
+            axes += [2 + k + i, 2 + i]                               # (N, C, S1, f1, ..., Sk, fk)
+        x = F.transpose(x, axes=tuple(axes))
+        return F.reshape(x, shape=(0, 0) + (-3,) * k)
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, self._given)
+
+
+class PixelShuffle1D(_PixelShuffle):
+    """(N, C * f, W) -> (N, C, W * f)."""
+
+    def __init__(self, factor):
+        super().__init__(1, factor)
+
+
+class PixelShuffle2D(_PixelShuffle):
+    """(N, C * f1 * f2, H, W) -> (N, C, H * f1, W * f2); ``factor`` an int or a pair."""
+
+    def __init__(self, factor):
+        super().__init__(2, factor)
+
+
+class PixelShuffle3D(_PixelShuffle):
+    """(N, C * f1 * f2 * f3, D, H, W) -> (N, C, D * f1, H * f2, W * f3); ``factor`` an int or a triple."""
+
+    def __init__(self, factor):
+        super().__init__(3, factor)

@@ -8,6 +8,9 @@ import pytest
 
 import mxc as mx
 
+# ONNX Runtime runs on the CPU, and mxc's side of each comparison is bound there too.
+pytestmark = pytest.mark.cpu_default_context
+
 onnx = pytest.importorskip("onnx", reason="pip install onnx (CI installs it)")
 ort = pytest.importorskip("onnxruntime", reason="pip install onnxruntime (CI installs it)")
 

@@ -37,7 +37,7 @@ def _params(sym, shape, rng, scale=0.5):
 def _run(sym, x, params, is_train=False):
     args = {n: mx.nd.array(v) for n, v in params.items()}
     args['data'] = mx.nd.array(x)
-    return [o.asnumpy() for o in sym.bind(mx.cpu(), args).forward(is_train=is_train)]
+    return [o.asnumpy() for o in sym.bind(mx.context.current_context(), args).forward(is_train=is_train)]
 
 
 # -- names (MXNet 1.9.1's) -------------------------------------------------------------------------------------------

@@ -62,7 +62,8 @@ void TransformInput(const float *x, int64_t n0, int64_t nb, int64_t C, int64_t c
   ParallelForWork(nb * Cg, th * tw * 48, [&](int64_t job) {
     const int64_t n = job / Cg, c = job % Cg;
     const float *xp = x + ((n0 + n) * C + c0 + c) * H * W;
-    std::vector<float> buf(static_cast<size_t>(8 * Wp), 0.0f);
+    thread_local std::vector<float> buf;  // the job's rows, reused by the thread's next jobs
+    buf.assign(static_cast<size_t>(8 * Wp), 0.0f);
     float *d[4] = {buf.data(), buf.data() + Wp, buf.data() + 2 * Wp, buf.data() + 3 * Wp};
     float *sr[4] = {buf.data() + 4 * Wp, buf.data() + 5 * Wp, buf.data() + 6 * Wp, buf.data() + 7 * Wp};
     // Input columns [q_lo, q_hi) of a padded row hold data; the rest stays zero.
@@ -105,7 +106,8 @@ void TransformOutput(const float *M, int64_t nb, int64_t n0, int64_t F, int64_t 
   ParallelForWork(nb * Fg, th * tw * 40, [&](int64_t job) {
     const int64_t n = job / Fg, f = job % Fg;
     float *yp = y + ((n0 + n) * F + f0 + f) * Ho * Wo;
-    std::vector<float> buf(static_cast<size_t>(12 * tw));
+    thread_local std::vector<float> buf;  // reused by the thread's next jobs
+    buf.resize(static_cast<size_t>(12 * tw));
     float *s0[4], *s1[4];
     for (int j = 0; j < 4; ++j) s0[j] = buf.data() + j * tw, s1[j] = buf.data() + (4 + j) * tw;
     float *o[4] = {buf.data() + 8 * tw, buf.data() + 9 * tw, buf.data() + 10 * tw, buf.data() + 11 * tw};

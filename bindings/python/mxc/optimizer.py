@@ -417,9 +417,7 @@ class AdaGrad(Optimizer):
         lr = self._get_lr(index)
         wd = self._get_wd(index)
         history = state
-        g = grad * self.rescale_grad
-        if self.clip_gradient is not None:
-            g = nd.clip(g, -self.clip_gradient, self.clip_gradient)
+        g = _clipped_grad(self, grad)
         history[:] = history + g * g
         div = g / nd.sqrt(history + self.float_stable_eps)
         weight[:] = weight - (div + weight * wd) * lr
@@ -509,14 +507,20 @@ class AdaDelta(Optimizer):
         _check_pair('AdaDelta', weight, grad)
         self._update_count(index)
         wd = self._get_wd(index)
-        g = grad * self.rescale_grad
-        if self.clip_gradient is not None:
-            g = nd.clip(g, -self.clip_gradient, self.clip_gradient)
+        g = _clipped_grad(self, grad)
         acc_g, acc_delta = state
         acc_g[:] = acc_g * self.rho + g * g * (1. - self.rho)
         delta = nd.sqrt(acc_delta + self.epsilon) / nd.sqrt(acc_g + self.epsilon) * g
         acc_delta[:] = acc_delta * self.rho + delta * delta * (1. - self.rho)
         weight[:] = weight - (delta + weight * wd)
+
+
+def _clipped_grad(opt, grad):
+    """clip(rescale_grad * grad, clip_gradient)."""
+    g = grad * opt.rescale_grad
+    if opt.clip_gradient is not None:
+        g = nd.clip(g, -opt.clip_gradient, opt.clip_gradient)
+    return g
 
 
 def _grad_with_wd(opt, grad, weight, wd):
@@ -621,9 +625,7 @@ class Signum(Optimizer):
         _check_pair('Signum', weight, grad)
         self._update_count(index)
         lr = self._get_lr(index)
-        g = grad * self.rescale_grad
-        if self.clip_gradient is not None:
-            g = nd.clip(g, -self.clip_gradient, self.clip_gradient)
+        g = _clipped_grad(self, grad)
         wd = self._get_wd(index)
         if state is None:
             weight[:] = weight * (1. - lr * (wd + self.wd_lh)) - nd.sign(g) * lr
@@ -688,9 +690,7 @@ class Ftrl(Optimizer):
         self._update_count(index)
         lr = self._get_lr(index)
         wd = self._get_wd(index)
-        g = grad * self.rescale_grad
-        if self.clip_gradient is not None:
-            g = nd.clip(g, -self.clip_gradient, self.clip_gradient)
+        g = _clipped_grad(self, grad)
         z, n = state
         z[:] = z + g - (nd.sqrt(n + g * g) - nd.sqrt(n)) * weight / lr
         n[:] = n + g * g
@@ -698,14 +698,6 @@ class Ftrl(Optimizer):
 
 
 # -- Updater ---------------------------------------------------------------------------------------------------
-def _clipped_grad(opt, grad):
-    """clip(rescale_grad * grad, clip_gradient)."""
-    g = grad * opt.rescale_grad
-    if opt.clip_gradient is not None:
-        g = nd.clip(g, -opt.clip_gradient, opt.clip_gradient)
-    return g
-
-
 def _norm(x):
     """The L2 norm of an NDArray, as a Python float."""
     return float(nd.sqrt(nd.sum(x * x)).asscalar())

@@ -570,7 +570,8 @@ def export_model(sym, params, in_shapes=None, in_types=np.float32, onnx_file_pat
     for k, v in params.items():
         shape_of.setdefault(k, tuple(v.shape))
     internals = sym.get_internals()
-    known = {k: v for k, v in shape_of.items() if k in internals.list_arguments() + internals.list_auxiliary_states()}
+    graph_inputs = set(internals.list_arguments()) | set(internals.list_auxiliary_states())
+    known = {k: v for k, v in shape_of.items() if k in graph_inputs}
     _, out_shapes, _ = internals.infer_shape(**known)
     if out_shapes is None:
         raise ValueError("export_model: the shapes of the graph cannot be inferred from in_shapes %s" % in_shapes)

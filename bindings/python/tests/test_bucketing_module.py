@@ -3,6 +3,8 @@
 References: plain Modules run batch by batch with a NumPy SGD-with-momentum step (MXNet's formula) on one set of
 weights; a plain Module when there is only one bucket; finite differences of the cross-entropy for gradients.
 """
+import random
+
 import numpy as np
 import pytest
 
@@ -251,17 +253,22 @@ def test_fit_score_predict_with_bucket_iterator():
     for _ in range(60):
         start, length = rng.randint(1, VOCAB), rng.choice([3, 5])
         sentences.append([1 + (start + k) % (VOCAB - 1) for k in range(length)])
+    # the iterator shuffles with Python's random and NumPy's global generator (as MXNet's): seeded here, so the
+    # batches do not depend on which tests ran before
     mx.random.seed(0)
+    random.seed(0)
+    np.random.seed(0)
     it = mx.rnn.BucketSentenceIter(sentences, 4, buckets=[3, 5], invalid_label=0)
     mod = mx.mod.BucketingModule(sym_gen, default_bucket_key=it.default_bucket_key)
     metric = mx.metric.Perplexity(ignore_label=0)
-    mod.fit(it, eval_metric=metric, num_epoch=6, optimizer='adam',
+    mod.fit(it, eval_metric=metric, num_epoch=10, optimizer='adam',
             optimizer_params={'learning_rate': 0.05}, initializer=mx.init.Xavier())
     mon = _Count()
     mod.install_monitor(mon)
     assert mon.execs == 2
     (name, ppl), = mod.score(it, mx.metric.Perplexity(ignore_label=0))
-    assert name == 'perplexity' and ppl < 2.0, ppl   # the uniform baseline is 7
+    # the uniform baseline is 7; over seeds 0-11 (10 epochs) perplexity ended between 1.25 and 1.6
+    assert name == 'perplexity' and ppl < 2.0, ppl
     out = mod.predict(it, merge_batches=False)
     assert len(out) == len(it) and {o[0].shape[0] for o in out} == {12, 20}
 

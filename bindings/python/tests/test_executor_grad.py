@@ -237,6 +237,28 @@ GRAD_CASES = {
     "broadcast_to": [case([(1, 3)], {"shape": (2, 3)})],
     "broadcast_axis": [case([(2, 1)], {"axis": 1, "size": 3})],
     "tile": [case([(2, 2)], {"reps": (2, 1)})], "repeat": [case([(2, 2)], {"repeats": 2, "axis": 0})],
+    # more nn and tensor operators (test_ops_more.py)
+    "LRN": [case([(2, 5, 2, 2)], {"nsize": 3, "alpha": 0.4}), case([(1, 4, 3)], {"nsize": 2, "beta": 0.5})],
+    "GroupNorm": [case([(2, 4, 3), (2,), (2,)], {"num_groups": 2}),
+                  case([(2, 3, 2, 2), (3,), (3,)], {"num_groups": 3, "eps": 0.1, "output_mean_var": True})],
+    "moments": [case([(2, 3, 2)], {"axes": (1,)}), case([(2, 3, 2)], {"axes": (0, 2), "keepdims": True})],
+    "softmin": [case(S), case([(2, 3, 2)], {"axis": 1, "temperature": 2.0})],
+    "softsign": [case(S, lo=-2.0, hi=2.0)], "rcbrt": [case(S, **POS)],
+    "cumsum": [case([(2, 3)]), case([(2, 3, 2)], {"axis": 1})],
+    "depth_to_space": [case([(1, 8, 2, 3)], {"block_size": 2})],
+    "space_to_depth": [case([(2, 1, 4, 2)], {"block_size": 2})],
+    "diag": [case([(3, 4)], {"k": -1}), case([(3,)], {"k": 1}), case([(2, 3, 3)], {"axis1": 2, "axis2": 1})],
+    "broadcast_like": [case([(1, 3), (2, 3)], nograd=(1,)),
+                       case([(1, 3), (2, 4)], {"lhs_axes": (0,), "rhs_axes": (1,)}, nograd=(1,))],
+    "slice_like": [case([(3, 4), (2, 3)], nograd=(1,)), case([(3, 4, 2), (2, 2)], {"axes": (1,)}, nograd=(1,))],
+    "broadcast_hypot": [case([(2, 3), (1, 3)], **POS)],
+    "_logical_and": [case(S2)], "_logical_or": [case(S2)], "_logical_xor": [case(S2)],
+    "broadcast_logical_and": [case([(2, 3), (1, 3)])], "broadcast_logical_or": [case([(2, 3), (1, 3)])],
+    "broadcast_logical_xor": [case([(2, 3), (1, 3)])],
+    "_logical_and_scalar": [case(S, {"scalar": 1})], "_logical_or_scalar": [case(S, {"scalar": 0})],
+    "_logical_xor_scalar": [case(S, {"scalar": 1})],
+    "nansum": [case([(2, 3, 2)], {"axis": (0, 2)})], "nanprod": [case([(2, 3)], {"axis": 1}, **POS)],
+    "shape_array": [case(S)], "size_array": [case(S)],
 }
 
 

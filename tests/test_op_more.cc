@@ -1,7 +1,9 @@
 // LRN, GroupNorm, moments, softmin, softsign, rcbrt, cumsum, depth_to_space/space_to_depth, _eye, _linspace, diag,
-// broadcast_like, slice_like, broadcast_hypot, logical and/or/xor, nansum/nanprod, shape_array/size_array against
-// naive loops and values printed by MXNet 1.9.1, errors, and gradients by finite differences.
+// broadcast_like, slice_like, broadcast_hypot, logical and/or/xor, nansum/nanprod, shape_array/size_array,
+// contrib AdaptiveAvgPooling2D/BilinearResize2D/index_copy/arange_like, ravel_multi_index/unravel_index, scatter_nd and
+// batch_take against naive loops and values printed by MXNet 1.9.1, errors, and gradients by finite differences.
 #include <cmath>
+#include <tuple>
 
 #include "test_op_nn_util.h"
 #include "test_op_tensor_common.h"
@@ -381,6 +383,154 @@ TEST(ShapeSizeArray, Int64) {
   EXPECT_EQ(n.dtype(), mxc::kInt64);
   EXPECT_EQ(n.shape(), mxc::TShape({1}));
   EXPECT_EQ(ToVec(n), (std::vector<double>{24}));
+}
+
+// ---- AdaptiveAvgPooling2D ---------------------------------------------------------------------------------------
+TEST(AdaptiveAvgPooling2D, AsMXNetAndNaive) {
+  auto x = FromVec({2, 1, 5, 7}, Ramp(70, 0.5, 0));
+  auto y = mxct::Run("_contrib_AdaptiveAvgPooling2D", {x}, {{"output_size", "(2,3)"}})[0];
+  EXPECT_EQ(y.shape(), mxc::TShape({2, 1, 2, 3}));
+  auto yv = ToVec(y);
+  ExpectNear(std::vector<double>(yv.begin(), yv.begin() + 6), {4, 5, 6, 11, 12, 13});  // MXNet 1.9.1
+  // Upsampling (7, 9): MXNet 1.9.1's first row.
+  auto up = ToVec(mxct::Run("_contrib_AdaptiveAvgPooling2D", {x}, {{"output_size", "(7,9)"}})[0]);
+  ExpectNear(std::vector<double>(up.begin(), up.begin() + 9), {0, 0.25, 0.75, 1.25, 1.5, 1.75, 2.25, 2.75, 3});
+  // Naive bins [floor(i H / o), ceil((i + 1) H / o)).
+  auto r = Random({1, 2, 6, 5}, -1, 1, mxc::kFloat64, 11);
+  auto rv = ToVec(r), ov = ToVec(mxct::Run("_contrib_AdaptiveAvgPooling2D", {r}, {{"output_size", "(4,3)"}})[0]);
+  for (int c = 0; c < 2; ++c)
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 3; ++j) {
+        const int h0 = i * 6 / 4, h1 = ((i + 1) * 6 + 3) / 4, w0 = j * 5 / 3, w1 = ((j + 1) * 5 + 2) / 3;
+        double acc = 0;
+        for (int h = h0; h < h1; ++h)
+          for (int w = w0; w < w1; ++w) acc += rv[(c * 6 + h) * 5 + w];
+        EXPECT_NEAR(ov[(c * 4 + i) * 3 + j], acc / ((h1 - h0) * (w1 - w0)), 1e-12);
+      }
+  EXPECT_EQ(mxct::Run("_contrib_AdaptiveAvgPooling2D", {x})[0].shape(), mxc::TShape({2, 1, 1, 1}));
+  EXPECT_EQ(mxct::Run("_contrib_AdaptiveAvgPooling2D", {x}, {{"output_size", "3"}})[0].shape(),
+            mxc::TShape({2, 1, 3, 3}));
+  ExpectError("_contrib_AdaptiveAvgPooling2D", {Random({2, 5, 7}, 0, 1)}, {{"output_size", "2"}}, ErrorKind::kShape,
+              {"AdaptiveAvgPooling2D", "(2,5,7)", "4-d"});
+  ExpectError("_contrib_AdaptiveAvgPooling2D", {x}, {{"output_size", "(1,2,3)"}}, ErrorKind::kValue,
+              {"AdaptiveAvgPooling2D", "output_size"});
+  CheckGradient(GradCase{"_contrib_AdaptiveAvgPooling2D", {{"output_size", "(2,3)"}}, {{1, 2, 5, 7}}});
+  CheckGradient(GradCase{"_contrib_AdaptiveAvgPooling2D", {{"output_size", "(4,5)"}}, {{1, 1, 3, 2}}});
+}
+
+// ---- BilinearResize2D -------------------------------------------------------------------------------------------
+TEST(BilinearResize2D, AsMXNetModesAndGradient) {
+  auto x = FromVec({1, 1, 3, 4}, Iota(12));
+  const char *op = "_contrib_BilinearResize2D";
+  auto y = ToVec(mxct::Run(op, {x}, {{"height", "5"}, {"width", "6"}})[0]);
+  ExpectNear(std::vector<double>(y.begin(), y.begin() + 12),
+             {0, 0.6, 1.2, 1.8, 2.4, 3, 2, 2.6, 3.2, 3.8, 4.4, 5}, 1e-6, 1e-6, "align_corners");  // MXNet 1.9.1
+  auto n = ToVec(mxct::Run(op, {x}, {{"height", "5"}, {"width", "6"}, {"align_corners", "0"}})[0]);
+  ExpectNear(std::vector<double>(n.begin(), n.begin() + 12),
+             {0, 0.5, 1.1666667461395264, 1.8333333730697632, 2.5, 3, 1.6000001430511475, 2.1000001430511475,
+              2.766666889190674, 3.433333396911621, 4.099999904632568, 4.600000381469727},
+             1e-6, 1e-6, "half pixel");  // MXNet 1.9.1
+  ExpectNear(ToVec(mxct::Run(op, {x}, {{"height", "2"}, {"width", "3"}})[0]), {0, 1.5, 3, 8, 9.5, 11});
+  ExpectNear(ToVec(mxct::Run(op, {x}, {{"height", "2"}, {"width", "3"}, {"align_corners", "false"}})[0]),
+             {1.1666666269302368, 2.5, 3.8333334922790527, 7.166666507720947, 8.5, 9.833333015441895}, 1e-6, 1e-6);
+  // Output sizes of the modes (MXNet 1.9.1), for inputs (3, 4) and (4, 5).
+  auto size = [&](const Params &p, const mxc::TShape &s) {
+    return mxct::Run(op, {Random(s, 0, 1)}, p)[0].shape();
+  };
+  EXPECT_EQ(size({{"scale_height", "2"}, {"scale_width", "1.5"}}, {1, 1, 3, 4}), mxc::TShape({1, 1, 6, 6}));
+  EXPECT_EQ(size({{"scale_height", "2"}, {"scale_width", "1.5"}, {"mode", "odd_scale"}}, {1, 1, 3, 4}),
+            mxc::TShape({1, 1, 5, 6}));
+  const std::vector<std::tuple<const char *, mxc::TShape, mxc::TShape>> modes = {
+      {"to_even_down", {1, 1, 2, 4}, {1, 1, 4, 4}}, {"to_even_up", {1, 1, 4, 4}, {1, 1, 4, 6}},
+      {"to_odd_down", {1, 1, 3, 3}, {1, 1, 3, 5}}, {"to_odd_up", {1, 1, 3, 5}, {1, 1, 5, 5}}};
+  for (auto &m : modes) {
+    EXPECT_EQ(size({{"mode", std::get<0>(m)}}, {1, 1, 3, 4}), std::get<1>(m)) << std::get<0>(m);
+    EXPECT_EQ(size({{"mode", std::get<0>(m)}}, {1, 1, 4, 5}), std::get<2>(m)) << std::get<0>(m);
+  }
+  EXPECT_EQ(mxct::Run(op, {x, Random({1, 1, 2, 7}, 0, 1)}, {{"mode", "like"}})[0].shape(), mxc::TShape({1, 1, 2, 7}));
+  // MXNet 1.9.1: the gradient with head gradient arange(30) * 0.1.
+  auto fb = ForwardBackward(op, {x}, {{"height", "5"}, {"width", "6"}}, {FromVec({1, 1, 5, 6}, Ramp(30, 0.1, 0))},
+                            false);
+  ExpectNear(ToVec(fb.grads[0]), {0.48, 0.9, 1.26, 1.41, 3.44, 4.4, 4.88, 4.68, 4.68, 5.7, 6.06, 5.61}, 1e-5, 1e-5);
+  ExpectError(op, {Random({1, 3, 4}, 0, 1)}, {{"height", "2"}}, ErrorKind::kShape, {"BilinearResize2D", "(1,3,4)"});
+  CheckGradient(GradCase{op, {{"height", "5"}, {"width", "3"}}, {{1, 2, 3, 4}}});
+  CheckGradient(GradCase{op, {{"height", "3"}, {"width", "5"}, {"align_corners", "0"}}, {{1, 1, 4, 3}}});
+}
+
+// ---- index_copy, arange_like --------------------------------------------------------------------------------------
+TEST(IndexCopyArangeLike, AsMXNet) {
+  auto old = FromVec({5, 3}, std::vector<double>(15, 0));
+  auto nw = FromVec({2, 3}, Iota(6, 1));
+  auto y = mxct::Run("_contrib_index_copy", {old, FromVec({2}, {3, 0}), nw})[0];
+  EXPECT_EQ(ToVec(y), (std::vector<double>{4, 5, 6, 0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0}));  // MXNet 1.9.1
+  auto fb = ForwardBackward("_contrib_index_copy", {old, FromVec({2}, {3, 0}, mxc::kInt64), nw}, {},
+                            {FromVec({5, 3}, Iota(15))}, false, {0, 2});
+  EXPECT_EQ(ToVec(fb.grads[0]), (std::vector<double>{0, 0, 0, 3, 4, 5, 6, 7, 8, 0, 0, 0, 12, 13, 14}));
+  EXPECT_EQ(ToVec(fb.grads[2]), (std::vector<double>{9, 10, 11, 0, 1, 2}));
+  ExpectError("_contrib_index_copy", {old, FromVec({3}, {3, 0, 1}), nw}, {}, ErrorKind::kShape,
+              {"index_copy", "(2,3)", "(5,3)", "(3,)"});
+  EXPECT_THROW(ToVec(mxct::Run("_contrib_index_copy", {old, FromVec({2}, {7, 0}), nw})[0]), mxc::Error);
+  GradCase g{"_contrib_index_copy", {}, {{4, 3}, {2}, {2, 3}}, -1, 1, {1}};
+  g.fill = [](std::vector<NDArray> &in) { in[1] = FromVec({2}, {2, 0}, mxc::kFloat64); };
+  CheckGradient(g);
+
+  EXPECT_EQ(ToVec(mxct::Run("_contrib_arange_like", {Random({2, 3}, 0, 1)})[0]), Iota(6));
+  ExpectNear(ToVec(mxct::Run("_contrib_arange_like", {Random({2, 3}, 0, 1)},
+                             {{"start", "1"}, {"step", "0.5"}, {"axis", "1"}})[0]),
+             {1, 1.5, 2});
+  EXPECT_EQ(ToVec(mxct::Run("_contrib_arange_like", {Random({2, 3}, 0, 1)}, {{"repeat", "2"}})[0]),
+            (std::vector<double>{0, 0, 1, 1, 2, 2}));  // MXNet 1.9.1
+  EXPECT_EQ(mxct::Run("_contrib_arange_like", {FromVec({2}, {1, 2}, mxc::kInt32)})[0].dtype(), mxc::kInt32);
+  ExpectError("_contrib_arange_like", {Random({2, 3}, 0, 1)}, {{"axis", "2"}}, ErrorKind::kShape,
+              {"arange_like", "axis=2"});
+}
+
+// ---- ravel_multi_index, unravel_index, scatter_nd, batch_take -------------------------------------------------------
+TEST(IndexingMore, AsMXNet) {
+  auto idx = FromVec({2, 3}, {3, 1, 4, 2, 0, 1});
+  EXPECT_EQ(ToVec(mxct::Run("ravel_multi_index", {idx}, {{"shape", "(5,3)"}})[0]), (std::vector<double>{11, 3, 13}));
+  auto un = mxct::Run("_unravel_index", {FromVec({3}, {11, 4, 7})}, {{"shape", "(5,3)"}})[0];
+  EXPECT_EQ(un.shape(), mxc::TShape({2, 3}));
+  EXPECT_EQ(ToVec(un), (std::vector<double>{3, 1, 2, 2, 1, 1}));  // MXNet 1.9.1
+  EXPECT_EQ(ToVec(mxct::Run("unravel_index", {FromVec({1}, {100})}, {{"shape", "(5,3)"}})[0]),
+            (std::vector<double>{33, 1}));  // MXNet 1.9.1: the first coordinate is not wrapped
+  // Round trip through a 3-d shape against naive arithmetic.
+  std::vector<double> flat = {0, 5, 23, 17, 9};
+  auto mi = mxct::Run("unravel_index", {FromVec({5}, flat, mxc::kInt64)}, {{"shape", "(2,3,4)"}})[0];
+  auto mv = ToVec(mi);
+  for (int i = 0; i < 5; ++i) {
+    const int64_t f = static_cast<int64_t>(flat[i]);
+    EXPECT_EQ(mv[i], f / 12);
+    EXPECT_EQ(mv[5 + i], f / 4 % 3);
+    EXPECT_EQ(mv[10 + i], f % 4);
+  }
+  EXPECT_EQ(ToVec(mxct::Run("ravel_multi_index", {mi}, {{"shape", "(2,3,4)"}})[0]), flat);
+  ExpectError("ravel_multi_index", {idx}, {{"shape", "(5,3,2)"}}, ErrorKind::kShape,
+              {"ravel_multi_index", "(2,3)", "(5,3,2)"});
+
+  auto sc = mxct::Run("scatter_nd", {FromVec({3}, {2, 3, 0}), FromVec({2, 3}, {1, 1, 0, 0, 1, 0})},
+                      {{"shape", "(2,2)"}})[0];
+  EXPECT_EQ(ToVec(sc), (std::vector<double>{0, 0, 2, 3}));  // MXNet 1.9.1
+  auto sc2 = mxct::Run("scatter_nd", {FromVec({2, 2}, {1, 2, 3, 4}), FromVec({2, 2}, {0, 1, 1, 1})},
+                       {{"shape", "(2,2,2)"}})[0];
+  EXPECT_EQ(ToVec(sc2), (std::vector<double>{0, 0, 1, 2, 0, 0, 3, 4}));  // MXNet 1.9.1
+  auto fb = ForwardBackward("scatter_nd", {FromVec({3}, {2, 3, 4}), FromVec({2, 3}, {1, 1, 0, 0, 1, 0})},
+                            {{"shape", "(2,2)"}}, {FromVec({2, 2}, {1, 2, 3, 4})}, false, {0});
+  EXPECT_EQ(ToVec(fb.grads[0]), (std::vector<double>{3, 4, 1}));  // MXNet 1.9.1
+  ExpectError("scatter_nd", {FromVec({2}, {1, 2}), FromVec({1, 3}, {0, 1, 1})}, {{"shape", "(2,2)"}},
+              ErrorKind::kShape, {"scatter_nd", "(2,)", "(1,3)", "(2,2)"});
+  GradCase g{"scatter_nd", {{"shape", "(2,4,2)"}}, {{3, 2}, {2, 3}}, -1, 1, {1}};
+  g.fill = [](std::vector<NDArray> &in) { in[1] = FromVec({2, 3}, {0, 1, 1, 3, 0, 2}, mxc::kFloat64); };
+  CheckGradient(g);
+
+  auto a = FromVec({4, 3}, Iota(12));
+  auto bt = mxct::Run("batch_take", {a, FromVec({4}, {0, 2, 1, 2}, mxc::kInt32)})[0];
+  EXPECT_EQ(ToVec(bt), (std::vector<double>{0, 5, 7, 11}));  // MXNet 1.9.1
+  EXPECT_EQ(ToVec(mxct::Run("batch_take", {a, FromVec({4}, {-1, 3, 4, 0}, mxc::kInt32)})[0]),
+            (std::vector<double>{0, 5, 8, 9}));  // MXNet 1.9.1: clipped
+  EXPECT_EQ(mxct::Run("batch_take", {a, FromVec({2, 2}, {0, 1, 1, 1}, mxc::kInt32)})[0].shape(), mxc::TShape({2, 2}));
+  ExpectError("batch_take", {a, FromVec({2}, {0, 1}, mxc::kInt32)}, {}, ErrorKind::kShape,
+              {"batch_take", "(2,)", "(4,3)"});
 }
 
 }  // namespace

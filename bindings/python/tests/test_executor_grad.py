@@ -259,6 +259,14 @@ GRAD_CASES = {
     "_logical_xor_scalar": [case(S, {"scalar": 1})],
     "nansum": [case([(2, 3, 2)], {"axis": (0, 2)})], "nanprod": [case([(2, 3)], {"axis": 1}, **POS)],
     "shape_array": [case(S)], "size_array": [case(S)],
+    "_contrib_AdaptiveAvgPooling2D": [case([(1, 2, 5, 7)], {"output_size": (2, 3)}),
+                                      case([(1, 1, 3, 2)], {"output_size": (4, 5)})],
+    "_contrib_BilinearResize2D": [case([(1, 2, 3, 4)], {"height": 5, "width": 3}),
+                                  case([(1, 1, 4, 3)], {"height": 3, "width": 5, "align_corners": False}),
+                                  case([(1, 1, 3, 3), (1, 1, 4, 2)], {"mode": "like"}, nograd=(1,))],
+    "_contrib_index_copy": [case([(4, 3), (2,), (2, 3)], ints={1: (0, 4)})],
+    "_contrib_arange_like": [case(S)],
+    "scatter_nd": [case([(3, 2), (2, 3)], {"shape": (2, 4, 2)}, ints={1: (0, 2)})],
 }
 
 

@@ -1,6 +1,7 @@
 """More operators of MXNet 1.9.1: LRN, GroupNorm (and gluon.nn.GroupNorm), moments, softmin, softsign, rcbrt, cumsum,
 depth_to_space/space_to_depth, eye, diag, linspace, broadcast_like, slice_like, broadcast_hypot, logical_and/or/xor,
-nansum/nanprod, shape_array/size_array.
+nansum/nanprod, shape_array/size_array, contrib.AdaptiveAvgPooling2D/BilinearResize2D/boolean_mask/index_copy/
+arange_like, ravel_multi_index/unravel_index, scatter_nd, batch_take.
 
 Values marked "MXNet 1.9.1" were printed by Apache MXNet 1.9.1 for the same calls; the others are checked against
 NumPy references or finite differences.
@@ -61,7 +62,7 @@ def test_lrn_as_mxnet():
         nd.LRN(nd.array(x))
 
 
-# ---- GroupNorm --------------------------------------------------------------------------------------------------------
+# ---- GroupNorm -------------------------------------------------------------------------------------------------------
 X_GN = np.arange(24).reshape(2, 4, 3) ** 1.5 * 0.1
 
 
@@ -123,7 +124,7 @@ def test_gluon_group_norm():
     assert frozen.gamma.grad_req == "null" and frozen.beta.grad_req == "null"
 
 
-# ---- moments, softmin, softsign, rcbrt, cumsum ------------------------------------------------------------------------
+# ---- moments, softmin, softsign, rcbrt, cumsum -----------------------------------------------------------------------
 def test_moments():
     mean, var = nd.moments(nd.array(X_GN), axes=(0, 2))
     np.testing.assert_allclose(mean.asnumpy(), X_GN.mean(axis=(0, 2)), rtol=1e-6)
@@ -230,7 +231,7 @@ def test_diag():
         nd.diag(nd.array(a), axis1=1, axis2=1)
 
 
-# ---- broadcast_like, slice_like, broadcast_hypot, logical operators ---------------------------------------------------
+# ---- broadcast_like, slice_like, broadcast_hypot, logical operators --------------------------------------------------
 def test_broadcast_like_slice_like():
     x = nd.array([[1, 2, 3]])
     assert nd.broadcast_like(x, nd.ones((4, 3))).asnumpy().tolist() == [[1, 2, 3]] * 4
@@ -301,3 +302,127 @@ def test_shape_size_array():
         z = nd.shape_array(x)
     z.backward()
     assert x.grad.asnumpy().sum() == 0
+
+
+# ---- contrib.AdaptiveAvgPooling2D, contrib.BilinearResize2D --------------------------------------------------------
+def _adaptive_ref(x, oh, ow):
+    n, c, h, w = x.shape
+    out = np.empty((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            h0, h1 = i * h // oh, -(-(i + 1) * h // oh)
+            w0, w1 = j * w // ow, -(-(j + 1) * w // ow)
+            out[:, :, i, j] = x[:, :, h0:h1, w0:w1].mean(axis=(2, 3))
+    return out
+
+
+def test_adaptive_avg_pooling():
+    x = np.arange(70).reshape(2, 1, 5, 7) * 0.5
+    y = nd.contrib.AdaptiveAvgPooling2D(nd.array(x), output_size=(2, 3)).asnumpy()
+    assert y.ravel()[:6].tolist() == [4, 5, 6, 11, 12, 13]  # MXNet 1.9.1
+    r = np.random.RandomState(1).uniform(-1, 1, (2, 3, 6, 5))
+    for size in [(4, 3), (7, 9), (1, 1)]:
+        np.testing.assert_allclose(nd.contrib.AdaptiveAvgPooling2D(nd.array(r, dtype="float64"),
+                                                                   output_size=size).asnumpy(),
+                                   _adaptive_ref(r, *size), rtol=1e-12)
+    assert nd.contrib.AdaptiveAvgPooling2D(nd.array(x)).shape == (2, 1, 1, 1)  # MXNet 1.9.1
+    assert nd.contrib.AdaptiveAvgPooling2D(nd.array(x), output_size=3).shape == (2, 1, 3, 3)
+    g = _grad(lambda v: nd.contrib.AdaptiveAvgPooling2D(v, output_size=(2, 3)), x[:1],
+              nd.array(np.arange(6).reshape(1, 1, 2, 3) + 1.0))
+    np.testing.assert_allclose(g.ravel()[:8], [0.1111111119389534, 0.1111111119389534, 0.3333333432674408,
+                                               0.2222222238779068, 0.5555555820465088, 0.3333333432674408,
+                                               0.3333333432674408, 0.1111111119389534], rtol=1e-6)  # MXNet 1.9.1
+    with pytest.raises(MXNetError, match=r"AdaptiveAvgPooling2D.*\(2,5,7\)"):
+        nd.contrib.AdaptiveAvgPooling2D(nd.ones((2, 5, 7)), output_size=2)
+
+
+def test_bilinear_resize():
+    x = nd.array(np.arange(12).reshape(1, 1, 3, 4))
+    y = nd.contrib.BilinearResize2D(x, height=5, width=6).asnumpy()
+    # align_corners (the default): source = destination * (in - 1) / (out - 1)
+    ry, rx = np.linspace(0, 2, 5), np.linspace(0, 3, 6)
+    np.testing.assert_allclose(y[0, 0], ry[:, None] * 4 + rx[None, :], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(nd.contrib.BilinearResize2D(x, height=2, width=3, align_corners=False).asnumpy().ravel(),
+                               [1.1666666269302368, 2.5, 3.8333334922790527, 7.166666507720947, 8.5,
+                                9.833333015441895], rtol=1e-6)  # MXNet 1.9.1
+    assert nd.contrib.BilinearResize2D(x, scale_height=2, scale_width=1.5).shape == (1, 1, 6, 6)  # MXNet 1.9.1
+    assert nd.contrib.BilinearResize2D(x, scale_height=2., scale_width=1.5, mode="odd_scale").shape == (1, 1, 5, 6)
+    assert nd.contrib.BilinearResize2D(x, mode="to_odd_up").shape == (1, 1, 3, 5)
+    assert nd.contrib.BilinearResize2D(x, nd.ones((1, 1, 2, 7)), mode="like").shape == (1, 1, 2, 7)
+    g = _grad(lambda v: nd.contrib.BilinearResize2D(v, height=2, width=3, align_corners=False),
+              np.arange(12.0).reshape(1, 1, 3, 4), nd.array(np.arange(6).reshape(1, 1, 2, 3) * 0.1 + 1))
+    np.testing.assert_allclose(g.ravel(), [0.625, 0.5375000238418579, 0.5624998807907104, 0.7500001788139343,
+                                           0.4791666269302368, 0.40833336114883423, 0.4249998927116394,
+                                           0.5625001192092896, 0.8125, 0.6875, 0.7124997973442078,
+                                           0.9375001788139343], rtol=1e-5)  # MXNet 1.9.1
+    s = mx.sym.contrib.BilinearResize2D(mx.sym.Variable("data"), height=5, width=6)
+    assert s.list_arguments() == ["data"]
+    s2 = mx.sym.contrib.BilinearResize2D(mx.sym.Variable("data"), mx.sym.Variable("like"), mode="like")
+    assert s2.list_arguments() == ["data", "like"]
+    assert s2.infer_shape(data=(1, 1, 3, 4), like=(1, 1, 2, 7))[1] == [(1, 1, 2, 7)]
+
+
+# ---- contrib.boolean_mask, index_copy, arange_like ----------------------------------------------------------------
+def test_boolean_mask():
+    d = nd.array(np.arange(12).reshape(4, 3))
+    assert nd.contrib.boolean_mask(d, nd.array([0, 1, 0, 1])).asnumpy().tolist() == [[3, 4, 5], [9, 10, 11]]
+    assert nd.contrib.boolean_mask(d, nd.array([0, 0, 0, 0])).shape == (0, 3)  # MXNet 1.9.1
+    g = _grad(lambda v: nd.contrib.boolean_mask(v, nd.array([0, 1, 0, 1])), d, nd.array([[1, 2, 3], [4, 5, 6]]))
+    assert g.tolist() == [[0, 0, 0], [1, 2, 3], [0, 0, 0], [4, 5, 6]]  # MXNet 1.9.1
+    with pytest.raises(MXNetError, match=r"boolean_mask.*\(3,\).*\(4, 3\)"):
+        nd.contrib.boolean_mask(d, nd.array([0, 1, 0]))
+    with pytest.raises(MXNetError, match="boolean_mask.*axis"):
+        nd.contrib.boolean_mask(d, nd.array([1, 0, 1]), axis=1)
+    with pytest.raises(MXNetError, match="boolean_mask.*nd.contrib.boolean_mask"):
+        mx.sym.contrib.boolean_mask(mx.sym.Variable("data"), mx.sym.Variable("index"))
+
+
+def test_index_copy_arange_like():
+    old, new, idx = nd.zeros((5, 3)), nd.array(np.arange(6).reshape(2, 3) + 1), nd.array([3, 0])
+    assert nd.contrib.index_copy(old, idx, new).asnumpy().tolist() == [[4, 5, 6], [0, 0, 0], [0, 0, 0], [1, 2, 3],
+                                                                      [0, 0, 0]]  # MXNet 1.9.1
+    old.attach_grad()
+    new.attach_grad()
+    with autograd.record():
+        z = nd.contrib.index_copy(old, idx, new)
+    z.backward(nd.array(np.arange(15).reshape(5, 3)))
+    assert old.grad.asnumpy().tolist() == [[0, 0, 0], [3, 4, 5], [6, 7, 8], [0, 0, 0], [12, 13, 14]]  # MXNet 1.9.1
+    assert new.grad.asnumpy().tolist() == [[9, 10, 11], [0, 1, 2]]
+    with pytest.raises(MXNetError, match=r"index_copy.*\(2,3\).*\(5,3\)"):
+        nd.contrib.index_copy(old, nd.array([3, 0, 1]), new)
+    with pytest.raises(MXNetError, match="index_copy.*out of range"):
+        nd.contrib.index_copy(old, nd.array([7, 0]), new).asnumpy()
+    assert nd.contrib.arange_like(nd.ones((2, 3))).asnumpy().tolist() == [[0, 1, 2], [3, 4, 5]]  # MXNet 1.9.1
+    assert nd.contrib.arange_like(nd.ones((2, 3)), start=1, step=0.5, axis=1).asnumpy().tolist() == [1, 1.5, 2]
+    assert nd.contrib.arange_like(nd.ones((5, 3)), axis=0, repeat=2).asnumpy().tolist() == [0, 0, 1, 1, 2]
+    assert nd.contrib.arange_like(nd.ones((2, 3), dtype="int32")).dtype == np.int32
+
+
+# ---- ravel_multi_index, unravel_index, scatter_nd, batch_take -----------------------------------------------------
+def test_ravel_unravel():
+    idx = np.array([[3, 1, 4], [2, 0, 1]])
+    out = nd.ravel_multi_index(nd.array(idx), shape=(5, 3))
+    assert out.asnumpy().tolist() == np.ravel_multi_index(idx, (5, 3)).tolist() and out.dtype == np.float32
+    un = nd.unravel_index(nd.array([11, 4, 7]), shape=(5, 3)).asnumpy()
+    assert un.tolist() == [list(v) for v in np.unravel_index([11, 4, 7], (5, 3))]
+    assert nd.unravel_index(nd.array([[1, 2], [0, 14]]), shape=(5, 3)).shape == (2, 2, 2)  # MXNet 1.9.1
+    assert mx.sym.ravel_multi_index(mx.sym.Variable("d"), shape=(5, 3)).infer_shape(d=(2, 4))[1] == [(4,)]
+    with pytest.raises(MXNetError, match=r"ravel_multi_index.*\(5,3,2\)"):
+        nd.ravel_multi_index(nd.array(idx), shape=(5, 3, 2))
+
+
+def test_scatter_nd_batch_take():
+    z = nd.scatter_nd(nd.array([2, 3, 0]), nd.array([[1, 1, 0], [0, 1, 0]]), shape=(2, 2))
+    assert z.asnumpy().tolist() == [[0, 0], [2, 3]]  # MXNet 1.9.1
+    data = nd.array([2, 3, 4])
+    assert _grad(lambda v: nd.scatter_nd(v, nd.array([[1, 1, 0], [0, 1, 0]]), shape=(2, 2)), data,
+                 nd.array([[1, 2], [3, 4]])).tolist() == [3, 4, 1]  # MXNet 1.9.1
+    assert nd.scatter_nd(nd.array([1, 2], dtype="int32"), nd.array([[0, 1]], dtype="int32"),
+                         shape=(3,)).dtype == np.int32
+    with pytest.raises(MXNetError, match=r"scatter_nd.*\(2,\).*\(1,3\)"):
+        nd.scatter_nd(nd.array([1, 2]), nd.array([[0, 1, 1]]), shape=(2, 2))
+    a = nd.array(np.arange(12).reshape(4, 3))
+    assert nd.batch_take(a, nd.array([0, 2, 1, 2], dtype="int32")).asnumpy().tolist() == [0, 5, 7, 11]  # MXNet 1.9.1
+    assert nd.batch_take(a, nd.array([-1, 3, 4, 0], dtype="int32")).asnumpy().tolist() == [0, 5, 8, 9]
+    with pytest.raises(MXNetError, match=r"batch_take.*\(2,\).*\(4,3\)"):
+        nd.batch_take(a, nd.array([0, 1], dtype="int32"))

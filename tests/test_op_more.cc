@@ -313,6 +313,14 @@ TEST(BroadcastSliceLike, ShapesValuesErrors) {
               {"broadcast_like", "(2,3)", "(4,3)"});
   ExpectError("broadcast_like", {l, Random({4, 5}, 0, 1)}, {{"lhs_axes", "(0,)"}, {"rhs_axes", "(0,1)"}},
               ErrorKind::kValue, {"broadcast_like", "lhs_axes", "rhs_axes"});
+  // MXNet 1.9.1: lhs_axes or rhs_axes alone is ignored (a full broadcast).
+  ExpectError("broadcast_like", {l, Random({4, 5}, 0, 1)}, {{"rhs_axes", "(0,)"}}, ErrorKind::kShape,
+              {"broadcast_like", "(1,3)", "(4,5)"});
+  ExpectError("broadcast_like", {l, Random({4, 5}, 0, 1)}, {{"lhs_axes", "(0,)"}}, ErrorKind::kShape,
+              {"broadcast_like", "(1,3)", "(4,5)"});
+  EXPECT_EQ(mxct::Run("broadcast_like", {Random({1, 1}, 0, 1), Random({4, 5}, 0, 1)}, {{"lhs_axes", "(1,)"}})[0]
+                .shape(),
+            mxc::TShape({4, 5}));
   auto d = FromVec({2, 3, 4}, Iota(24));
   auto s = mxct::Run("slice_like", {d, Random({1, 2, 3}, 0, 1)})[0];
   EXPECT_EQ(s.shape(), mxc::TShape({1, 2, 3}));

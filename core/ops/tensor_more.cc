@@ -10,7 +10,8 @@
 //   input (n >= 2) gives its k-th diagonal over (axis1, axis2) as a new last axis (element d at axis1 = d - min(k, 0),
 //   axis2 = d + max(k, 0)); -rows <= k <= cols, an empty diagonal at the ends.
 // - broadcast_like / slice_like: broadcast lhs to (some axes of) rhs's shape / slice data from 0 to (some axes of)
-//   shape_like's shape. Their gradients go to the first input only (shape inputs get zero, as in MXNet).
+//   shape_like's shape (broadcast_like: all of rhs's shape unless both lhs_axes and rhs_axes are given). Their
+//   gradients go to the first input only (shape inputs get zero, as in MXNet).
 #include <vector>
 
 #include "nn_util.h"
@@ -361,7 +362,7 @@ void DiagBackward(MXC_FBACKWARD_ARGS) {
 // ---------------------------------------------------------------------------------------------------------------
 TShape BroadcastLikeShape(const OpParams &p, const TShape &l, const TShape &r) {
   const Op *op = p.op();
-  if (p.IsNone("lhs_axes") && p.IsNone("rhs_axes")) {
+  if (p.IsNone("lhs_axes") || p.IsNone("rhs_axes")) {  // one of them alone is ignored, as MXNet 1.9.1 does
     bool ok = l.ndim() == r.ndim();
     for (int a = 0; ok && a < l.ndim(); ++a) ok = l[a] == r[a] || l[a] == 1;
     if (!ok)
@@ -369,8 +370,7 @@ TShape BroadcastLikeShape(const OpParams &p, const TShape &l, const TShape &r) {
             ShapeStr(r));
     return r;
   }
-  const std::vector<int64_t> la = p.IsNone("lhs_axes") ? p.Tuple("rhs_axes") : p.Tuple("lhs_axes");
-  const std::vector<int64_t> ra = p.IsNone("rhs_axes") ? p.Tuple("lhs_axes") : p.Tuple("rhs_axes");
+  const std::vector<int64_t> &la = p.Tuple("lhs_axes"), &ra = p.Tuple("rhs_axes");
   if (la.empty() || la.size() != ra.size())
     Throw(ErrorKind::kValue, "operator ", op->name, ": lhs_axes ", TupleStr(la), " and rhs_axes ", TupleStr(ra),
           " must be non-empty and of the same length");

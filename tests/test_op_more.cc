@@ -92,6 +92,9 @@ TEST(GroupNorm, AsMXNetAndNaive) {
     for (int j = 0; j < 6; ++j)
       EXPECT_NEAR(y[r * 6 + j], (xv[r * 6 + j] - m) / std::sqrt(v + 1e-5) * ga + be, 2e-5) << r << " " << j;
   }
+  // An empty batch is an empty output.
+  EXPECT_EQ(mxct::Run("GroupNorm", {Random({0, 4, 3}, 0, 1), gamma, beta}, {{"num_groups", "2"}})[0].shape(),
+            mxc::TShape({0, 4, 3}));
   // One visible output by default.
   EXPECT_EQ(mxct::Run("GroupNorm", {x, gamma, beta}, {{"num_groups", "2"}}).size(), 1u);
   std::vector<double> head(24);
@@ -461,6 +464,7 @@ TEST(BilinearResize2D, AsMXNetModesAndGradient) {
                             false);
   ExpectNear(ToVec(fb.grads[0]), {0.48, 0.9, 1.26, 1.41, 3.44, 4.4, 4.88, 4.68, 4.68, 5.7, 6.06, 5.61}, 1e-5, 1e-5);
   ExpectError(op, {Random({1, 3, 4}, 0, 1)}, {{"height", "2"}}, ErrorKind::kShape, {"BilinearResize2D", "(1,3,4)"});
+  ExpectError(op, {Random({1, 1, 0, 4}, 0, 1)}, {{"height", "2"}}, ErrorKind::kShape, {"BilinearResize2D", "(1,1,0,4)"});
   CheckGradient(GradCase{op, {{"height", "5"}, {"width", "3"}}, {{1, 2, 3, 4}}});
   CheckGradient(GradCase{op, {{"height", "3"}, {"width", "5"}, {"align_corners", "0"}}, {{1, 1, 4, 3}}});
 }
@@ -515,6 +519,8 @@ TEST(IndexingMore, AsMXNet) {
   EXPECT_EQ(ToVec(mxct::Run("ravel_multi_index", {mi}, {{"shape", "(2,3,4)"}})[0]), flat);
   ExpectError("ravel_multi_index", {idx}, {{"shape", "(5,3,2)"}}, ErrorKind::kShape,
               {"ravel_multi_index", "(2,3)", "(5,3,2)"});
+  ExpectError("unravel_index", {FromVec({1}, {4})}, {{"shape", "(5,0)"}}, ErrorKind::kValue,
+              {"unravel_index", "(5,0)", "positive"});
 
   auto sc = mxct::Run("scatter_nd", {FromVec({3}, {2, 3, 0}), FromVec({2, 3}, {1, 1, 0, 0, 1, 0})},
                       {{"shape", "(2,2)"}})[0];

@@ -78,7 +78,8 @@ void IndexCopyBackward(MXC_FBACKWARD_ARGS) {
   std::vector<bool> copied(static_cast<size_t>(rows), false);
   std::vector<int64_t> idx(static_cast<size_t>(k));
   for (int64_t i = 0; i < k; ++i) {
-    idx[i] = std::max<int64_t>(0, std::min(rows - 1, IndexAt(in[1], i)));  // checked by the forward
+    idx[i] = IndexAt(in[1], i);
+    if (idx[i] < 0 || idx[i] >= rows) return;  // the forward reported it
     copied[idx[i]] = true;
   }
   ZeroIfWrite(ig[1], req[1]);
@@ -130,6 +131,9 @@ void ZeroGrads(MXC_FBACKWARD_ARGS) {
 std::vector<int64_t> RavelShape(const OpParams &p) {
   const auto &s = p.Tuple("shape");
   if (s.empty()) Throw(ErrorKind::kValue, "operator ", p.op()->name, ": parameter 'shape' must not be empty");
+  for (int64_t d : s)
+    if (d < 1)
+      Throw(ErrorKind::kValue, "operator ", p.op()->name, ": shape ", TupleStr(s), " must have positive dimensions");
   return s;
 }
 
@@ -189,6 +193,9 @@ void ScatterNdInferShape(const OpParams &p, std::vector<TShape> *in, std::vector
   const auto &s = p.Tuple("shape");
   const TShape &d = (*in)[0], &idx = (*in)[1];
   TShape o(s.begin(), s.end());
+  for (int64_t v : s)
+    if (v < 0)
+      Throw(ErrorKind::kValue, "operator ", op->name, ": shape ", TupleStr(s), " has a negative dimension");
   if (d.empty() || idx.empty()) return;
   bool ok = idx.ndim() >= 1 && idx[0] >= 1 && idx[0] <= static_cast<int64_t>(s.size()) &&
             d.ndim() == idx.ndim() - 1 + static_cast<int>(s.size()) - static_cast<int>(idx[0]);

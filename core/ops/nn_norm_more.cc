@@ -116,7 +116,8 @@ struct GNLayout {
 };
 GNLayout GNLayoutOf(const OpParams &p, const TShape &d) {
   const int64_t groups = p.Int("num_groups");
-  return {d[0] * groups, ShapeSize(d) / (d[0] * groups), groups};
+  const int64_t rows = d[0] * groups;
+  return {rows, rows ? ShapeSize(d) / rows : 0, groups};
 }
 
 void GroupNormForward(MXC_NN_FORWARD_ARGS) {

@@ -114,6 +114,9 @@ void ResizeInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TS
   const TShape &d = (*in)[0];
   if (d.empty()) return;
   Check4D(p, d);
+  if (d[2] < 1 || d[3] < 1)
+    Throw(ErrorKind::kShape, "operator ", p.op()->name, ": data shape ", ShapeStr(d),
+          ": the spatial dimensions must not be empty");
   const TShape *like = nullptr;
   if (LikeMode(p)) {
     like = &(*in)[1];

@@ -115,6 +115,9 @@ int Register() {
   CompareOp<GreaterEqual>("_greater_equal", {"_Greater_Equal"}, ">=");
   CompareOp<Lesser>("_lesser", {"_Lesser"}, "<");
   CompareOp<LesserEqual>("_lesser_equal", {"_Lesser_Equal"}, "<=");
+  CompareOp<LogicalAnd>("_logical_and", {"_Logical_And"}, "and (both nonzero)");
+  CompareOp<LogicalOr>("_logical_or", {"_Logical_Or"}, "or (either nonzero)");
+  CompareOp<LogicalXor>("_logical_xor", {"_Logical_Xor"}, "xor (exactly one nonzero)");
   return 0;
 }
 

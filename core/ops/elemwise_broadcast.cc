@@ -381,6 +381,10 @@ int Register() {
   CompareOp<GreaterEqual>("broadcast_greater_equal", ">=");
   CompareOp<Lesser>("broadcast_lesser", "<");
   CompareOp<LesserEqual>("broadcast_lesser_equal", "<=");
+  CompareOp<LogicalAnd>("broadcast_logical_and", "and (both nonzero)");
+  CompareOp<LogicalOr>("broadcast_logical_or", "or (either nonzero)");
+  CompareOp<LogicalXor>("broadcast_logical_xor", "xor (exactly one nonzero)");
+  MathOp<Hypot, true>("broadcast_hypot", nullptr, "sqrt(lhs^2 + rhs^2) with broadcasting.");
   return 0;
 }
 

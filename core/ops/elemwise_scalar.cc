@@ -102,6 +102,12 @@ int Register() {
                                                "1 where data < scalar, else 0 (in the input dtype).");
   ScalarOp<LesserEqual, false, GZero, false, false>("_lesser_equal_scalar", "_LesserEqualScalar",
                                                     "1 where data <= scalar, else 0 (in the input dtype).");
+  ScalarOp<LogicalAnd, false, GZero, false, false>("_logical_and_scalar", "_LogicalAndScalar",
+                                                   "1 where data and scalar are both nonzero, else 0.");
+  ScalarOp<LogicalOr, false, GZero, false, false>("_logical_or_scalar", "_LogicalOrScalar",
+                                                  "1 where data or scalar is nonzero, else 0.");
+  ScalarOp<LogicalXor, false, GZero, false, false>("_logical_xor_scalar", "_LogicalXorScalar",
+                                                   "1 where exactly one of data and scalar is nonzero, else 0.");
   return 0;
 }
 

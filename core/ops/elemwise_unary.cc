@@ -159,6 +159,16 @@ struct Cbrt : UnaryTraits<kR, false, true> {
   template <typename T> static T Map(T x) { return std::cbrt(x); }
   template <typename T> static T Grad(T, T y) { return T(1) / (T(3) * y * y); }
 };
+// rcbrt: 1 / cbrt(x); d/dx x^(-1/3) = -x^(-4/3) / 3 = -y^4 / 3.
+struct Rcbrt : UnaryTraits<kR, false, true> {
+  template <typename T> static T Map(T x) { return T(1) / std::cbrt(x); }
+  template <typename T> static T Grad(T, T y) { return T(-1) / T(3) * y * y * y * y; }
+};
+// softsign: x / (1 + |x|), gradient 1 / (1 + |x|)^2.
+struct Softsign : UnaryTraits<kR, true, false> {
+  template <typename T> static T Map(T x) { return x / (T(1) + std::abs(x)); }
+  template <typename T> static T Grad(T x, T) { return T(1) / ((T(1) + std::abs(x)) * (T(1) + std::abs(x))); }
+};
 struct Degrees : UnaryTraits<kR, false, false> {
   template <typename T> static T Map(T x) { return x * T(57.29577951308232); }
   template <typename T> static T Grad(T, T) { return T(57.29577951308232); }
@@ -530,6 +540,8 @@ int Register() {
   UnaryOp<Arccosh>("arccosh", "Inverse hyperbolic cosine, elementwise.");
   UnaryOp<Arctanh>("arctanh", "Inverse hyperbolic tangent, elementwise.");
   UnaryOp<Cbrt>("cbrt", "Cube root, elementwise.");
+  UnaryOp<Rcbrt>("rcbrt", "Reciprocal cube root, elementwise: 1 / cbrt(x).");
+  UnaryOp<Softsign>("softsign", "Softsign, elementwise: x / (1 + |x|).");
   UnaryOp<Degrees>("degrees", "Radians to degrees, elementwise.");
   UnaryOp<Radians>("radians", "Degrees to radians, elementwise.");
   FlatOp<Trunc>("trunc", "Integer part (rounds toward zero), elementwise.");

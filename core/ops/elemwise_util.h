@@ -246,6 +246,14 @@ struct Minimum {
   template <typename T> static T GradL(T a, T b) { return a <= b ? T(1) : T(0); }
   template <typename T> static T GradR(T a, T b) { return a <= b ? T(0) : T(1); }
 };
+// sqrt(a^2 + b^2) without overflow; gradients a / h and b / h.
+struct Hypot {
+  template <typename T> static T Map(T a, T b) {
+    return static_cast<T>(std::hypot(static_cast<double>(a), static_cast<double>(b)));
+  }
+  template <typename T> static T GradL(T a, T b) { return a / Map(a, b); }
+  template <typename T> static T GradR(T a, T b) { return b / Map(a, b); }
+};
 #define MXC_ELEM_COMPARE(Name, expr)                                   \
   struct Name {                                                        \
     template <typename T> static T Map(T a, T b) { return (expr) ? T(1) : T(0); } \
@@ -258,6 +266,9 @@ MXC_ELEM_COMPARE(Greater, a > b)
 MXC_ELEM_COMPARE(GreaterEqual, a >= b)
 MXC_ELEM_COMPARE(Lesser, a < b)
 MXC_ELEM_COMPARE(LesserEqual, a <= b)
+MXC_ELEM_COMPARE(LogicalAnd, a != T(0) && b != T(0))
+MXC_ELEM_COMPARE(LogicalOr, a != T(0) || b != T(0))
+MXC_ELEM_COMPARE(LogicalXor, (a != T(0)) != (b != T(0)))
 #undef MXC_ELEM_COMPARE
 
 // ----------------------------------------------------------------------------------------------------------------

@@ -124,21 +124,29 @@ void SoftmaxInferType(const OpParams &p, std::vector<int> *in, std::vector<int> 
   TypeAssign(&(*out)[0], t, p.op(), "output");
 }
 
-template <bool kLog>
+// kNeg (softmin): the softmax of -x / T, run on a negated copy of x (the rows then subtract the maximum of -x).
+template <bool kLog, bool kNeg = false>
 void SoftmaxForward(MXC_NN_FORWARD_ARGS) {
   const int axis = NormalizeAxis(p.Int("axis"), in[0].ndim(), p.op());
   const AxisSplit s = SplitAt(in[0].shape, axis);
   const double t = Temperature(p);
   MXC_REAL_TYPE_SWITCH(in[0].dtype, I, {
-    MXC_REAL_TYPE_SWITCH(out[0].dtype, O, { SoftmaxND<I, O, kLog>(in[0].ptr<I>(), out[0].ptr<O>(), s, t, req[0]); });
+    const I *x = in[0].ptr<I>();
+    std::vector<I> neg;
+    if (kNeg) {
+      neg.resize(static_cast<size_t>(in[0].Size()));
+      for (size_t i = 0; i < neg.size(); ++i) neg[i] = -x[i];
+      x = neg.data();
+    }
+    MXC_REAL_TYPE_SWITCH(out[0].dtype, O, { SoftmaxND<I, O, kLog>(x, out[0].ptr<O>(), s, t, req[0]); });
   });
 }
 
-template <bool kLog>
+template <bool kLog, bool kNeg = false>
 void SoftmaxBackward(MXC_NN_BACKWARD_ARGS) {
   const int axis = NormalizeAxis(p.Int("axis"), out_data[0].ndim(), p.op());
   const AxisSplit s = SplitAt(out_data[0].shape, axis);
-  const double t = Temperature(p);
+  const double t = kNeg ? -Temperature(p) : Temperature(p);
   MXC_CHECK(out_data[0].dtype == in_grad[0].dtype, ErrorKind::kType, "operator ", p.op()->name,
             ": the gradient of a softmax with a different output dtype is not supported");
   MXC_REAL_TYPE_SWITCH(out_data[0].dtype, T, {
@@ -320,6 +328,11 @@ static Op &log_softmax_reg = SoftmaxParams(OpRegistry::Get()->Register("log_soft
                                  .describe("Log of the softmax along an axis: x/T - log(sum(exp(x/T))).")
                                  .set_compute(MXC_CPU, SoftmaxForward<true>)
                                  .set_backward(MXC_CPU, SoftmaxBackward<true>);
+
+static Op &softmin_reg = SoftmaxParams(OpRegistry::Get()->Register("softmin"))
+                             .describe("Softmin along an axis: exp(-x/T) / sum(exp(-x/T)).")
+                             .set_compute(MXC_CPU, SoftmaxForward<false, true>)
+                             .set_backward(MXC_CPU, SoftmaxBackward<false, true>);
 
 MXC_REGISTER_OP(SoftmaxActivation)
     .describe("Softmax over the last axis (mode 'instance'; each row of 2-D data, as MXNet 1.9.1 also for more "

@@ -193,6 +193,66 @@ void ProdBackward(MXC_FBACKWARD_ARGS) {
   });
 }
 
+// ---- nansum / nanprod: NaN counts as 0 (sum) or 1 (product) and gets a zero gradient --------------------------------
+template <typename D>
+inline bool IsNanValue(D x) {
+  return x != x;
+}
+struct NanSumRed {
+  template <typename A> static A Init() { return A(0); }
+  template <typename A, typename D> static void Add(A &a, D x) {
+    if (!IsNanValue(x)) a += static_cast<A>(x);
+  }
+  template <typename A> static void Merge(A &a, A b) { a += b; }
+};
+struct NanProdRed {
+  template <typename A> static A Init() { return A(1); }
+  template <typename A, typename D> static void Add(A &a, D x) {
+    if (!IsNanValue(x)) a *= static_cast<A>(x);
+  }
+  template <typename A> static void Merge(A &a, A b) { a *= b; }
+};
+struct NonzeroNanProdRed {  // product of the elements that are neither zero nor NaN
+  template <typename A> static A Init() { return A(1); }
+  template <typename A, typename D> static void Add(A &a, D x) {
+    if (x != D(0) && !IsNanValue(x)) a *= static_cast<A>(x);
+  }
+  template <typename A> static void Merge(A &a, A b) { a *= b; }
+};
+
+void NanSumBackward(MXC_FBACKWARD_ARGS) {
+  (void)out;
+  if (req[0] == kNullOp) return;
+  RedLayout L = LayoutOf(p, ig[0].shape);
+  MXC_ARITH_TYPE_SWITCH(ig[0].dtype, D, {
+    const D *g = og[0].ptr<D>(), *x = in[0].ptr<D>();
+    BroadcastBack(L, ig[0].ptr<D>(), req[0], [&](int64_t i, int64_t o) { return IsNanValue(x[i]) ? D(0) : g[o]; });
+  });
+}
+
+// As prod's gradient over the elements that are not NaN (exact with zeros, where MXNet divides by the input).
+void NanProdBackward(MXC_FBACKWARD_ARGS) {
+  (void)out;
+  if (req[0] == kNullOp) return;
+  RedLayout L = LayoutOf(p, ig[0].shape);
+  MXC_ARITH_TYPE_SWITCH(ig[0].dtype, D, {
+    typedef AccOf<D> A;
+    const D *g = og[0].ptr<D>(), *x = in[0].ptr<D>();
+    std::vector<A> nzp(static_cast<size_t>(L.out_size));
+    std::vector<int64_t> zc(static_cast<size_t>(L.out_size));
+    ReduceToAcc<NonzeroNanProdRed>(x, L, nzp.data());
+    ReduceToAcc<ZeroCountRed>(x, L, zc.data());
+    BroadcastBack(L, ig[0].ptr<D>(), req[0], [&](int64_t i, int64_t o) {
+      A v;
+      if (IsNanValue(x[i])) v = A(0);
+      else if (zc[o] == 0) v = nzp[o] / static_cast<A>(x[i]);
+      else if (zc[o] == 1 && x[i] == D(0)) v = nzp[o];
+      else v = A(0);
+      return static_cast<D>(static_cast<A>(g[o]) * v);
+    });
+  });
+}
+
 // ---- norm -------------------------------------------------------------------------------------------------------
 int NormOutType(const OpParams &p, int in_type) { return p.IsNone("out_dtype") ? in_type : p.Dtype("out_dtype"); }
 
@@ -392,6 +452,22 @@ static Op &prod_reg = ReduceOp(OpRegistry::Get()->Register("prod"), "Product of 
                           })
                           .set_backward(MXC_CPU, ProdBackward)
                           .set_backward_uses(true, false);
+
+static Op &nansum_reg =
+    ReduceOp(OpRegistry::Get()->Register("nansum"), "Sum of array elements over the given axes, NaN counted as 0.")
+        .set_compute(MXC_CPU, [](MXC_FCOMPUTE_ARGS) {
+          ReduceForward<NanSumRed>(p, in[0], req[0], out[0], Identity());
+        })
+        .set_backward(MXC_CPU, NanSumBackward)
+        .set_backward_uses(true, false);
+
+static Op &nanprod_reg =
+    ReduceOp(OpRegistry::Get()->Register("nanprod"), "Product of array elements over the given axes, NaN counted as 1.")
+        .set_compute(MXC_CPU, [](MXC_FCOMPUTE_ARGS) {
+          ReduceForward<NanProdRed>(p, in[0], req[0], out[0], Identity());
+        })
+        .set_backward(MXC_CPU, NanProdBackward)
+        .set_backward_uses(true, false);
 
 static Op &norm_reg =
     OpRegistry::Get()

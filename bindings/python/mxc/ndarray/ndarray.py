@@ -12,7 +12,8 @@ from ..context import Context, current_context, cpu
 __all__ = ["NDArray", "invoke", "empty", "zeros", "ones", "full", "array", "arange", "save", "load",
            "load_frombuffer", "waitall", "add", "subtract", "multiply", "divide", "true_divide", "modulo", "power",
            "maximum", "minimum", "equal", "not_equal", "greater", "greater_equal", "lesser", "lesser_equal",
-           "moveaxis", "onehot_encode", "concatenate", "CachedOp"]
+           "logical_and", "logical_or", "logical_xor", "eye", "linspace", "moveaxis", "onehot_encode", "concatenate",
+           "CachedOp"]
 
 _NULL = ffi.NULL
 _INVOKE = lib.MXCOpInvoke
@@ -1172,6 +1173,22 @@ def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None, dty
     return res if ctx == _CPU0 else res.copyto(ctx)
 
 
+def eye(N, M=0, k=0, ctx=None, dtype=np.float32, **kwargs):
+    """A 2-d array of N rows and M columns (M=0: N) with ones on the k-th diagonal and zeros elsewhere."""
+    if ctx is None:
+        ctx = current_context()
+    res = _call(_op("_eye"), (), N=N, M=M, k=k, dtype=dtype_name(dtype), **kwargs)
+    return res if ctx == _CPU0 else res.copyto(ctx)
+
+
+def linspace(start, stop, num, endpoint=True, ctx=None, dtype=np.float32):
+    """num evenly spaced values from start to stop (stop excluded when endpoint is False)."""
+    if ctx is None:
+        ctx = current_context()
+    res = _call(_op("_linspace"), (), start=start, stop=stop, num=num, endpoint=endpoint, dtype=dtype_name(dtype))
+    return res if ctx == _CPU0 else res.copyto(ctx)
+
+
 def waitall():
     """Waits for all pending work; raises the first error of failed work not yet reported."""
     check_call(lib.MXCNDArrayWaitAll())
@@ -1347,6 +1364,27 @@ for _f, _n, _s in ((equal, "equal", "=="), (not_equal, "not_equal", "!="), (grea
     _f.__name__ = _n
     _f.__doc__ = "lhs %s rhs elementwise with broadcasting: 1 where true, 0 elsewhere." % _s
 del _f, _n, _s
+
+
+def _logical_fn(name, what):
+    ew, bc, sc = _op("_logical_" + name), _op("broadcast_logical_" + name), _op("_logical_%s_scalar" % name)
+    py = {"and": lambda a, b: bool(a) and bool(b), "or": lambda a, b: bool(a) or bool(b),
+          "xor": lambda a, b: bool(a) != bool(b)}[name]
+
+    def f(lhs, rhs):
+        if isinstance(lhs, numeric_types) and isinstance(rhs, numeric_types):
+            return py(lhs, rhs)
+        if isinstance(lhs, NDArray):
+            return _binary(lhs, rhs, ew, bc, sc)
+        return _binary(rhs, lhs, ew, bc, sc)  # commutative
+    f.__name__ = "logical_" + name
+    f.__doc__ = "1 where %s, else 0, elementwise with broadcasting (arrays or scalars)." % what
+    return f
+
+
+logical_and = _logical_fn("and", "both lhs and rhs are nonzero")
+logical_or = _logical_fn("or", "lhs or rhs is nonzero")
+logical_xor = _logical_fn("xor", "exactly one of lhs and rhs is nonzero")
 
 
 def moveaxis(tensor, source, destination):

@@ -15,7 +15,7 @@ from ..context import current_context
 from .. import attribute as _attribute
 
 __all__ = ["Symbol", "Variable", "var", "Group", "load", "load_json", "zeros", "ones", "full", "arange", "pow",
-           "power", "maximum", "minimum", "hypot"]
+           "power", "maximum", "minimum", "hypot", "eye", "linspace"]
 
 _NULL = ffi.NULL
 
@@ -548,6 +548,17 @@ def full(shape, val, dtype=None, **kwargs):
 def arange(start, stop=None, step=1.0, repeat=1, name=None, dtype=None):
     """Evenly spaced values in [start, stop)."""
     return _call_internal("_arange", start=start, stop=stop, step=step, repeat=repeat, name=name,
+                          dtype=np.dtype(dtype or np.float32).name)
+
+
+def eye(N, M=0, k=0, dtype=None, **kwargs):
+    """A symbol of N rows and M columns (M=0: N) with ones on the k-th diagonal."""
+    return _call_internal("_eye", N=N, M=M, k=k, dtype=np.dtype(dtype or np.float32).name, **kwargs)
+
+
+def linspace(start, stop, num, endpoint=True, name=None, dtype=None):
+    """A symbol of num evenly spaced values from start to stop (stop excluded when endpoint is False)."""
+    return _call_internal("_linspace", start=start, stop=stop, num=num, endpoint=endpoint, name=name,
                           dtype=np.dtype(dtype or np.float32).name)
 
 

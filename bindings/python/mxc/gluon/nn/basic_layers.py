@@ -8,7 +8,7 @@ from ..block import Block, HybridBlock, _indent
 from .activations import Activation
 
 __all__ = ["Sequential", "HybridSequential", "Dense", "Dropout", "BatchNorm", "InstanceNorm", "LayerNorm", "Embedding", "Flatten",
-           "Lambda", "HybridLambda"]
+           "Lambda", "HybridLambda", "GroupNorm"]
 
 
 class _Stack:
@@ -178,6 +178,29 @@ class LayerNorm(_AffineNorm):
 
     def hybrid_forward(self, F, x, gamma, beta):
         return F.LayerNorm(x, gamma, beta, axis=self._axis, eps=self._eps)
+
+
+class GroupNorm(HybridBlock):
+    """Splits the channels (axis 1) of each sample into ``num_groups`` groups and normalizes each group over its
+    channels and the spatial axes, then scales by gamma and shifts by beta: one value per group, as MXNet 1.9.1
+    (gamma fixed to its initial value unless ``scale``, beta unless ``center``)."""
+
+    def __init__(self, num_groups=1, epsilon=1e-5, center=True, scale=True, beta_initializer='zeros',
+                 gamma_initializer='ones', prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self._num_groups, self._eps, self._center, self._scale = num_groups, epsilon, center, scale
+        with self.name_scope():
+            self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null', shape=(num_groups,),
+                                         init=gamma_initializer, allow_deferred_init=True)
+            self.beta = self.params.get('beta', grad_req='write' if center else 'null', shape=(num_groups,),
+                                        init=beta_initializer, allow_deferred_init=True)
+
+    def hybrid_forward(self, F, x, gamma, beta):
+        return F.GroupNorm(x, gamma, beta, num_groups=self._num_groups, eps=self._eps, name='fwd')
+
+    def __repr__(self):
+        return "%s(eps=%s, num_groups=%s, center=%s, scale=%s)" % (
+            type(self).__name__, self._eps, self._num_groups, self._center, self._scale)
 
 
 class Embedding(HybridBlock):

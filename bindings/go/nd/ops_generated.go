@@ -469,6 +469,43 @@ func FullyConnected(data, weight, bias *mxc.NDArray, opts *FullyConnectedOpts) (
 	return invoke("FullyConnected", []*mxc.NDArray{data, weight, bias}, []string{"data", "weight", "bias"}, p, out, all)
 }
 
+// GroupNormOpts holds the parameters of GroupNorm. A nil *GroupNormOpts passes none; required ones are then
+// reported missing by the library.
+type GroupNormOpts struct {
+	// NumGroups is the parameter num_groups (int, default 1): Total number of groups. Nil keeps the default.
+	NumGroups *int
+	// Eps is the parameter eps (float, default 1e-05): An epsilon parameter to prevent division by 0. Nil keeps
+	// the default.
+	Eps *float64
+	// OutputMeanVar is the parameter output_mean_var (boolean, default 0): Output the mean and std calculated
+	// along the given axis. Nil keeps the default.
+	OutputMeanVar *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// GroupNorm runs the operator GroupNorm.
+//
+// Group normalisation: the channels (axis 1) of each sample split into num_groups groups, each normalised by
+// its mean and standard deviation, then scaled by gamma and shifted by beta (one value per group).
+//
+// Inputs: data, gamma, beta. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func GroupNorm(data, gamma, beta *mxc.NDArray, opts *GroupNormOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("num_groups", opts.NumGroups)
+		p.OptFloat("eps", opts.Eps)
+		p.OptBool("output_mean_var", opts.OutputMeanVar)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("GroupNorm", []*mxc.NDArray{data, gamma, beta}, []string{"data", "gamma", "beta"}, p, out, all)
+}
+
 // InstanceNormOpts holds the parameters of InstanceNorm. A nil *InstanceNormOpts passes none; required ones are
 // then reported missing by the library.
 type InstanceNormOpts struct {
@@ -529,6 +566,44 @@ func L2Normalization(data *mxc.NDArray, opts *L2NormalizationOpts) (*mxc.NDArray
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("L2Normalization", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// LRNOpts holds the parameters of LRN. A nil *LRNOpts passes none; required ones are then reported missing by
+// the library.
+type LRNOpts struct {
+	// Alpha is the parameter alpha (float, default 0.0001): The variance scaling parameter alpha. Nil keeps the
+	// default.
+	Alpha *float64
+	// Beta is the parameter beta (float, default 0.75): The power parameter beta. Nil keeps the default.
+	Beta *float64
+	// Knorm is the parameter knorm (float, default 2): The parameter k. Nil keeps the default.
+	Knorm *float64
+	// Nsize is the parameter nsize (int, required): Normalization window width in elements.
+	Nsize int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LRN runs the operator LRN.
+//
+// Local response normalisation across channels (axis 1): x * (knorm + alpha / nsize * sum of the squares in a
+// window of nsize channels)^-beta.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func LRN(data *mxc.NDArray, opts *LRNOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptFloat("beta", opts.Beta)
+		p.OptFloat("knorm", opts.Knorm)
+		p.Int("nsize", opts.Nsize)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("LRN", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // LayerNormOpts holds the parameters of LayerNorm. A nil *LayerNormOpts passes none; required ones are then
@@ -1281,6 +1356,150 @@ func Arange(opts *ArangeOpts) (*mxc.NDArray, error) {
 	return invoke("_arange", nil, nil, p, out, all)
 }
 
+// ContribAdaptiveAvgPooling2DOpts holds the parameters of ContribAdaptiveAvgPooling2D. A nil
+// *ContribAdaptiveAvgPooling2DOpts passes none; required ones are then reported missing by the library.
+type ContribAdaptiveAvgPooling2DOpts struct {
+	// OutputSize is the parameter output_size (Shape(tuple), default ()): int (output size) or a tuple of int
+	// for output (height, width); () means (1, 1). Nil keeps the default.
+	OutputSize []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribAdaptiveAvgPooling2D runs the operator _contrib_AdaptiveAvgPooling2D.
+//
+// Adaptive average pooling of NCHW data to output_size (height, width).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribAdaptiveAvgPooling2D(data *mxc.NDArray, opts *ContribAdaptiveAvgPooling2DOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("output_size", opts.OutputSize)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_AdaptiveAvgPooling2D", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribBilinearResize2DOpts holds the parameters of ContribBilinearResize2D. A nil
+// *ContribBilinearResize2DOpts passes none; required ones are then reported missing by the library.
+type ContribBilinearResize2DOpts struct {
+	// Height is the parameter height (int, default 1): Output height (mode 'size' without scale_height). Nil
+	// keeps the default.
+	Height *int
+	// Width is the parameter width (int, default 1): Output width (mode 'size' without scale_width). Nil keeps
+	// the default.
+	Width *int
+	// ScaleHeight is the parameter scale_height (float or None, default None): Sampling scale of the height
+	// (modes 'size', 'odd_scale'). Nil keeps the default.
+	ScaleHeight *float64
+	// ScaleWidth is the parameter scale_width (float or None, default None): Sampling scale of the width (modes
+	// 'size', 'odd_scale'). Nil keeps the default.
+	ScaleWidth *float64
+	// Mode is the parameter mode ({'like', 'odd_scale', 'size', 'to_even_down', 'to_even_up', 'to_odd_down',
+	// 'to_odd_up'}, default size): Resizing mode. Empty keeps the default.
+	Mode string
+	// AlignCorners is the parameter align_corners (boolean, default 1): Map the corner pixels of input and
+	// output onto each other (else pixel centres scale). Nil keeps the default.
+	AlignCorners *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribBilinearResize2D runs the operator _contrib_BilinearResize2D.
+//
+// Bilinear resize of NCHW data to a size given by mode (height/width, scales, or like's size).
+//
+// Inputs: data, like. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func ContribBilinearResize2D(data, like *mxc.NDArray, opts *ContribBilinearResize2DOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("height", opts.Height)
+		p.OptInt("width", opts.Width)
+		p.OptFloat("scale_height", opts.ScaleHeight)
+		p.OptFloat("scale_width", opts.ScaleWidth)
+		p.Enum("mode", opts.Mode)
+		p.OptBool("align_corners", opts.AlignCorners)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_BilinearResize2D", []*mxc.NDArray{data, like}, []string{"data", "like"}, p, out, all)
+}
+
+// ContribArangeLikeOpts holds the parameters of ContribArangeLike. A nil *ContribArangeLikeOpts passes none;
+// required ones are then reported missing by the library.
+type ContribArangeLikeOpts struct {
+	// Start is the parameter start (float, default 0): Start of interval. Nil keeps the default.
+	Start *float64
+	// Step is the parameter step (float, default 1): Spacing between values. Nil keeps the default.
+	Step *float64
+	// Repeat is the parameter repeat (int, default 1): The repeating time of all elements. Nil keeps the
+	// default.
+	Repeat *int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (taken from the call). Nil keeps the
+	// default.
+	Ctx *string
+	// Axis is the parameter axis (int or None, default None): Arange along the size of this axis of data; None:
+	// shaped like data. Nil keeps the default.
+	Axis *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribArangeLike runs the operator _contrib_arange_like.
+//
+// start + (i / repeat) * step shaped like data (or like the given axis of data).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribArangeLike(data *mxc.NDArray, opts *ContribArangeLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("start", opts.Start)
+		p.OptFloat("step", opts.Step)
+		p.OptInt("repeat", opts.Repeat)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptInt("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_arange_like", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribIndexCopyOpts holds the parameters of ContribIndexCopy. A nil *ContribIndexCopyOpts passes none;
+// required ones are then reported missing by the library.
+type ContribIndexCopyOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribIndexCopy runs the operator _contrib_index_copy.
+//
+// A copy of old_tensor whose rows index_vector[i] are replaced by new_tensor[i].
+//
+// Inputs: old_tensor, index_vector, new_tensor. Trailing inputs may be nil where the parameters make them
+// unused. Returns the first output (see AllOutputs for the others).
+func ContribIndexCopy(oldTensor, indexVector, newTensor *mxc.NDArray, opts *ContribIndexCopyOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_index_copy", []*mxc.NDArray{oldTensor, indexVector, newTensor}, []string{"old_tensor", "index_vector", "new_tensor"}, p, out, all)
+}
+
 // ContribIsfiniteOpts holds the parameters of ContribIsfinite. A nil *ContribIsfiniteOpts passes none; required
 // ones are then reported missing by the library.
 type ContribIsfiniteOpts struct {
@@ -1488,6 +1707,47 @@ func EqualScalar(data *mxc.NDArray, opts *EqualScalarOpts) (*mxc.NDArray, error)
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_equal_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// EyeOpts holds the parameters of Eye. A nil *EyeOpts passes none; required ones are then reported missing by
+// the library.
+type EyeOpts struct {
+	// N is the parameter N (int, required): Number of rows in the output.
+	N int
+	// M is the parameter M (int, default 0): Number of columns in the output; 0 means N. Nil keeps the default.
+	M *int
+	// K is the parameter k (int, default 0): Index of the diagonal: 0 the main one, positive above, negative
+	// below. Nil keeps the default.
+	K *int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (taken from the call). Nil keeps the
+	// default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default float32): Element type of the output. Nil keeps the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Eye runs the operator _eye.
+//
+// A 2-d array with ones on the k-th diagonal and zeros elsewhere.
+//
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func Eye(opts *EyeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("N", opts.N)
+		p.OptInt("M", opts.M)
+		p.OptInt("k", opts.K)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_eye", nil, nil, p, out, all)
 }
 
 // FullOpts holds the parameters of Full. A nil *FullOpts passes none; required ones are then reported missing
@@ -1753,6 +2013,221 @@ func LesserScalar(data *mxc.NDArray, opts *LesserScalarOpts) (*mxc.NDArray, erro
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_lesser_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// LinspaceOpts holds the parameters of Linspace. A nil *LinspaceOpts passes none; required ones are then
+// reported missing by the library.
+type LinspaceOpts struct {
+	// Start is the parameter start (float, required): Start of the interval.
+	Start float64
+	// Stop is the parameter stop (float, required): End of the interval.
+	Stop float64
+	// Num is the parameter num (int, required): Number of samples (non-negative).
+	Num int
+	// Endpoint is the parameter endpoint (boolean, default 1): Whether stop is the last sample. Nil keeps the
+	// default.
+	Endpoint *bool
+	// Ctx is the parameter ctx (string, default ""): Context of the output (taken from the call). Nil keeps the
+	// default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default float32): Element type of the output. Nil keeps the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Linspace runs the operator _linspace.
+//
+// num evenly spaced values from start to stop (stop included unless endpoint is false).
+//
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func Linspace(opts *LinspaceOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("start", opts.Start)
+		p.Float("stop", opts.Stop)
+		p.Int("num", opts.Num)
+		p.OptBool("endpoint", opts.Endpoint)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linspace", nil, nil, p, out, all)
+}
+
+// LogicalAndOpts holds the parameters of LogicalAnd. A nil *LogicalAndOpts passes none; required ones are then
+// reported missing by the library.
+type LogicalAndOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LogicalAnd runs the operator _logical_and (also called _Logical_And).
+//
+// Returns 1 where lhs and (both nonzero) rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func LogicalAnd(lhs, rhs *mxc.NDArray, opts *LogicalAndOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_logical_and", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// LogicalAndScalarOpts holds the parameters of LogicalAndScalar. A nil *LogicalAndScalarOpts passes none;
+// required ones are then reported missing by the library.
+type LogicalAndScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LogicalAndScalar runs the operator _logical_and_scalar (also called _LogicalAndScalar).
+//
+// 1 where data and scalar are both nonzero, else 0.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func LogicalAndScalar(data *mxc.NDArray, opts *LogicalAndScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_logical_and_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// LogicalOrOpts holds the parameters of LogicalOr. A nil *LogicalOrOpts passes none; required ones are then
+// reported missing by the library.
+type LogicalOrOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LogicalOr runs the operator _logical_or (also called _Logical_Or).
+//
+// Returns 1 where lhs or (either nonzero) rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func LogicalOr(lhs, rhs *mxc.NDArray, opts *LogicalOrOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_logical_or", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// LogicalOrScalarOpts holds the parameters of LogicalOrScalar. A nil *LogicalOrScalarOpts passes none; required
+// ones are then reported missing by the library.
+type LogicalOrScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LogicalOrScalar runs the operator _logical_or_scalar (also called _LogicalOrScalar).
+//
+// 1 where data or scalar is nonzero, else 0.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func LogicalOrScalar(data *mxc.NDArray, opts *LogicalOrScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_logical_or_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// LogicalXorOpts holds the parameters of LogicalXor. A nil *LogicalXorOpts passes none; required ones are then
+// reported missing by the library.
+type LogicalXorOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LogicalXor runs the operator _logical_xor (also called _Logical_Xor).
+//
+// Returns 1 where lhs xor (exactly one nonzero) rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func LogicalXor(lhs, rhs *mxc.NDArray, opts *LogicalXorOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_logical_xor", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// LogicalXorScalarOpts holds the parameters of LogicalXorScalar. A nil *LogicalXorScalarOpts passes none;
+// required ones are then reported missing by the library.
+type LogicalXorScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LogicalXorScalar runs the operator _logical_xor_scalar (also called _LogicalXorScalar).
+//
+// 1 where exactly one of data and scalar is nonzero, else 0.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func LogicalXorScalar(data *mxc.NDArray, opts *LogicalXorScalarOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_logical_xor_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // MaximumOpts holds the parameters of Maximum. A nil *MaximumOpts passes none; required ones are then reported
@@ -2937,6 +3412,31 @@ func BatchDot(lhs, rhs *mxc.NDArray, opts *BatchDotOpts) (*mxc.NDArray, error) {
 	return invoke("batch_dot", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
+// BatchTakeOpts holds the parameters of BatchTake. A nil *BatchTakeOpts passes none; required ones are then
+// reported missing by the library.
+type BatchTakeOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BatchTake runs the operator batch_take.
+//
+// out[i] = a[i, indices[i]] over the rows of a (all axes but the last), indices clipped to the row.
+//
+// Inputs: a, indices. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others). No gradient is defined.
+func BatchTake(a, indices *mxc.NDArray, opts *BatchTakeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("batch_take", []*mxc.NDArray{a, indices}, []string{"a", "indices"}, p, out, all)
+}
+
 // BroadcastAddOpts holds the parameters of BroadcastAdd. A nil *BroadcastAddOpts passes none; required ones are
 // then reported missing by the library.
 type BroadcastAddOpts struct {
@@ -3096,6 +3596,32 @@ func BroadcastGreaterEqual(lhs, rhs *mxc.NDArray, opts *BroadcastGreaterEqualOpt
 	return invoke("broadcast_greater_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
+// BroadcastHypotOpts holds the parameters of BroadcastHypot. A nil *BroadcastHypotOpts passes none; required
+// ones are then reported missing by the library.
+type BroadcastHypotOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastHypot runs the operator broadcast_hypot.
+//
+// sqrt(lhs^2 + rhs^2) with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1
+// stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastHypot(lhs, rhs *mxc.NDArray, opts *BroadcastHypotOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_hypot", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
 // BroadcastLesserOpts holds the parameters of BroadcastLesser. A nil *BroadcastLesserOpts passes none; required
 // ones are then reported missing by the library.
 type BroadcastLesserOpts struct {
@@ -3146,6 +3672,118 @@ func BroadcastLesserEqual(lhs, rhs *mxc.NDArray, opts *BroadcastLesserEqualOpts)
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("broadcast_lesser_equal", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastLikeOpts holds the parameters of BroadcastLike. A nil *BroadcastLikeOpts passes none; required ones
+// are then reported missing by the library.
+type BroadcastLikeOpts struct {
+	// LhsAxes is the parameter lhs_axes (Shape or None, default None): Axes to perform broadcast on in the
+	// first input array. Nil keeps the default.
+	LhsAxes []int
+	// RhsAxes is the parameter rhs_axes (Shape or None, default None): Axes to copy from the second input
+	// array. Nil keeps the default.
+	RhsAxes []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastLike runs the operator broadcast_like.
+//
+// Broadcasts lhs to the shape of rhs (or, with lhs_axes and rhs_axes, only the listed axes of lhs to the sizes
+// of the listed axes of rhs).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastLike(lhs, rhs *mxc.NDArray, opts *BroadcastLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("lhs_axes", opts.LhsAxes)
+		p.OptShape("rhs_axes", opts.RhsAxes)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_like", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastLogicalAndOpts holds the parameters of BroadcastLogicalAnd. A nil *BroadcastLogicalAndOpts passes
+// none; required ones are then reported missing by the library.
+type BroadcastLogicalAndOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastLogicalAnd runs the operator broadcast_logical_and.
+//
+// Returns 1 where lhs and (both nonzero) rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy
+// (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastLogicalAnd(lhs, rhs *mxc.NDArray, opts *BroadcastLogicalAndOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_logical_and", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastLogicalOrOpts holds the parameters of BroadcastLogicalOr. A nil *BroadcastLogicalOrOpts passes none;
+// required ones are then reported missing by the library.
+type BroadcastLogicalOrOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastLogicalOr runs the operator broadcast_logical_or.
+//
+// Returns 1 where lhs or (either nonzero) rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in
+// NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastLogicalOr(lhs, rhs *mxc.NDArray, opts *BroadcastLogicalOrOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_logical_or", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// BroadcastLogicalXorOpts holds the parameters of BroadcastLogicalXor. A nil *BroadcastLogicalXorOpts passes
+// none; required ones are then reported missing by the library.
+type BroadcastLogicalXorOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BroadcastLogicalXor runs the operator broadcast_logical_xor.
+//
+// Returns 1 where lhs xor (exactly one nonzero) rhs and 0 elsewhere (in the input dtype). Shapes broadcast as
+// in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func BroadcastLogicalXor(lhs, rhs *mxc.NDArray, opts *BroadcastLogicalXorOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("broadcast_logical_xor", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
 // BroadcastMaximumOpts holds the parameters of BroadcastMaximum. A nil *BroadcastMaximumOpts passes none;
@@ -3480,6 +4118,38 @@ func Cosh(data *mxc.NDArray, opts *CoshOpts) (*mxc.NDArray, error) {
 	return invoke("cosh", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// CumsumOpts holds the parameters of Cumsum. A nil *CumsumOpts passes none; required ones are then reported
+// missing by the library.
+type CumsumOpts struct {
+	// Axis is the parameter axis (int or None, default None): Axis along which the cumulative sum is computed;
+	// None: over the flattened array. Nil keeps the default.
+	Axis *int
+	// Dtype is the parameter dtype (dtype, default None): Type of the returned array and of the accumulator;
+	// None: the input's dtype. Nil keeps the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Cumsum runs the operator cumsum.
+//
+// Cumulative sum of the elements along an axis (None: of the flattened array).
+//
+// Inputs: a. Returns the first output (see AllOutputs for the others).
+func Cumsum(a *mxc.NDArray, opts *CumsumOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("cumsum", []*mxc.NDArray{a}, []string{"a"}, p, out, all)
+}
+
 // DegreesOpts holds the parameters of Degrees. A nil *DegreesOpts passes none; required ones are then reported
 // missing by the library.
 type DegreesOpts struct {
@@ -3502,6 +4172,70 @@ func Degrees(data *mxc.NDArray, opts *DegreesOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("degrees", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// DepthToSpaceOpts holds the parameters of DepthToSpace. A nil *DepthToSpaceOpts passes none; required ones are
+// then reported missing by the library.
+type DepthToSpaceOpts struct {
+	// BlockSize is the parameter block_size (int, required): Blocks of [block_size, block_size] are moved.
+	BlockSize int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// DepthToSpace runs the operator depth_to_space.
+//
+// Rearranges blocks of depth (axis 1) into blocks of space: (N, C, H, W) -> (N, C / b^2, H * b, W * b).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func DepthToSpace(data *mxc.NDArray, opts *DepthToSpaceOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("block_size", opts.BlockSize)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("depth_to_space", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// DiagOpts holds the parameters of Diag. A nil *DiagOpts passes none; required ones are then reported missing
+// by the library.
+type DiagOpts struct {
+	// K is the parameter k (int, default 0): Diagonal offset: positive above the main diagonal, negative below.
+	// Nil keeps the default.
+	K *int
+	// Axis1 is the parameter axis1 (int, default 0): The first axis of the sub-arrays (ignored for 1-d data).
+	// Nil keeps the default.
+	Axis1 *int
+	// Axis2 is the parameter axis2 (int, default 1): The second axis of the sub-arrays (ignored for 1-d data).
+	// Nil keeps the default.
+	Axis2 *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Diag runs the operator diag.
+//
+// The k-th diagonal of an array over (axis1, axis2) as a new last axis; a 1-d input becomes the k-th diagonal
+// of a square matrix.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Diag(data *mxc.NDArray, opts *DiagOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("k", opts.K)
+		p.OptInt("axis1", opts.Axis1)
+		p.OptInt("axis2", opts.Axis2)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("diag", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // DotOpts holds the parameters of Dot. A nil *DotOpts passes none; required ones are then reported missing by
@@ -4211,6 +4945,38 @@ func Min(data *mxc.NDArray, opts *MinOpts) (*mxc.NDArray, error) {
 	return invoke("min", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// MomentsOpts holds the parameters of Moments. A nil *MomentsOpts passes none; required ones are then reported
+// missing by the library.
+type MomentsOpts struct {
+	// Axes is the parameter axes (Shape or None, default None): Axes along which to compute mean and variance.
+	// Nil keeps the default.
+	Axes []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Produce moments with the same dimensionality as
+	// the input. Nil keeps the default.
+	Keepdims *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Moments runs the operator moments.
+//
+// Mean and variance of the data over the given axes (two outputs).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Moments(data *mxc.NDArray, opts *MomentsOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axes", opts.Axes)
+		p.OptBool("keepdims", opts.Keepdims)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("moments", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // NagMomUpdateOpts holds the parameters of NagMomUpdate. A nil *NagMomUpdateOpts passes none; required ones are
 // then reported missing by the library.
 type NagMomUpdateOpts struct {
@@ -4254,6 +5020,78 @@ func NagMomUpdate(weight, grad, mom *mxc.NDArray, opts *NagMomUpdateOpts) (*mxc.
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("nag_mom_update", []*mxc.NDArray{weight, grad, mom}, []string{"weight", "grad", "mom"}, p, out, all)
+}
+
+// NanprodOpts holds the parameters of Nanprod. A nil *NanprodOpts passes none; required ones are then reported
+// missing by the library.
+type NanprodOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Nanprod runs the operator nanprod.
+//
+// Product of array elements over the given axes, NaN counted as 1.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Nanprod(data *mxc.NDArray, opts *NanprodOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("nanprod", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// NansumOpts holds the parameters of Nansum. A nil *NansumOpts passes none; required ones are then reported
+// missing by the library.
+type NansumOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Nansum runs the operator nansum.
+//
+// Sum of array elements over the given axes, NaN counted as 0.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Nansum(data *mxc.NDArray, opts *NansumOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("nansum", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // NegativeOpts holds the parameters of Negative. A nil *NegativeOpts passes none; required ones are then
@@ -4477,6 +5315,58 @@ func Radians(data *mxc.NDArray, opts *RadiansOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("radians", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// RavelMultiIndexOpts holds the parameters of RavelMultiIndex. A nil *RavelMultiIndexOpts passes none; required
+// ones are then reported missing by the library.
+type RavelMultiIndexOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the array into which the multi-indices
+	// apply. Nil keeps the default.
+	Shape []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RavelMultiIndex runs the operator ravel_multi_index (also called _ravel_multi_index).
+//
+// Flat indices of a batch of multi-indices (data of shape (len(shape), ...)) into an array of shape.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RavelMultiIndex(data *mxc.NDArray, opts *RavelMultiIndexOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("ravel_multi_index", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// RcbrtOpts holds the parameters of Rcbrt. A nil *RcbrtOpts passes none; required ones are then reported
+// missing by the library.
+type RcbrtOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Rcbrt runs the operator rcbrt.
+//
+// Reciprocal cube root, elementwise: 1 / cbrt(x).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Rcbrt(data *mxc.NDArray, opts *RcbrtOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("rcbrt", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // ReciprocalOpts holds the parameters of Reciprocal. A nil *ReciprocalOpts passes none; required ones are then
@@ -4808,6 +5698,34 @@ func Rsqrt(data *mxc.NDArray, opts *RsqrtOpts) (*mxc.NDArray, error) {
 	return invoke("rsqrt", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// ScatterNdOpts holds the parameters of ScatterNd. A nil *ScatterNdOpts passes none; required ones are then
+// reported missing by the library.
+type ScatterNdOpts struct {
+	// Shape is the parameter shape (Shape(tuple), required): Shape of output.
+	Shape []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ScatterNd runs the operator scatter_nd.
+//
+// Zeros of `shape` with data scattered at the multi-indices of indices (shape (M, ...)).
+//
+// Inputs: data, indices. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func ScatterNd(data, indices *mxc.NDArray, opts *ScatterNdOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("shape", opts.Shape)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("scatter_nd", []*mxc.NDArray{data, indices}, []string{"data", "indices"}, p, out, all)
+}
+
 // SgdMomUpdateOpts holds the parameters of SgdMomUpdate. A nil *SgdMomUpdateOpts passes none; required ones are
 // then reported missing by the library.
 type SgdMomUpdateOpts struct {
@@ -4899,6 +5817,30 @@ func SgdUpdate(weight, grad *mxc.NDArray, opts *SgdUpdateOpts) (*mxc.NDArray, er
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("sgd_update", []*mxc.NDArray{weight, grad}, []string{"weight", "grad"}, p, out, all)
+}
+
+// ShapeArrayOpts holds the parameters of ShapeArray. A nil *ShapeArrayOpts passes none; required ones are then
+// reported missing by the library.
+type ShapeArrayOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ShapeArray runs the operator shape_array.
+//
+// The shape of the input as a 1-d int64 array.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ShapeArray(data *mxc.NDArray, opts *ShapeArrayOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("shape_array", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // SigmoidOpts holds the parameters of Sigmoid. A nil *SigmoidOpts passes none; required ones are then reported
@@ -4997,6 +5939,30 @@ func Sinh(data *mxc.NDArray, opts *SinhOpts) (*mxc.NDArray, error) {
 	return invoke("sinh", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// SizeArrayOpts holds the parameters of SizeArray. A nil *SizeArrayOpts passes none; required ones are then
+// reported missing by the library.
+type SizeArrayOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SizeArray runs the operator size_array.
+//
+// The number of elements of the input as an int64 array of shape (1,).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func SizeArray(data *mxc.NDArray, opts *SizeArrayOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("size_array", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // SliceOpts holds the parameters of Slice. A nil *SliceOpts passes none; required ones are then reported
 // missing by the library.
 type SliceOpts struct {
@@ -5068,6 +6034,35 @@ func SliceAxis(data *mxc.NDArray, opts *SliceAxisOpts) (*mxc.NDArray, error) {
 	return invoke("slice_axis", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// SliceLikeOpts holds the parameters of SliceLike. A nil *SliceLikeOpts passes none; required ones are then
+// reported missing by the library.
+type SliceLikeOpts struct {
+	// Axes is the parameter axes (Shape(tuple), default ()): Axes to slice to the size of the same axis of
+	// shape_like; () slices every axis. Nil keeps the default.
+	Axes []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SliceLike runs the operator slice_like.
+//
+// Slices data from index 0 to the shape of shape_like (all axes, or the listed axes).
+//
+// Inputs: data, shape_like. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func SliceLike(data, shapeLike *mxc.NDArray, opts *SliceLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axes", opts.Axes)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("slice_like", []*mxc.NDArray{data, shapeLike}, []string{"data", "shape_like"}, p, out, all)
+}
+
 // SmoothL1Opts holds the parameters of SmoothL1. A nil *SmoothL1Opts passes none; required ones are then
 // reported missing by the library.
 type SmoothL1Opts struct {
@@ -5137,6 +6132,70 @@ func Softmax(data *mxc.NDArray, opts *SoftmaxOpts) (*mxc.NDArray, error) {
 	return invoke("softmax", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// SoftminOpts holds the parameters of Softmin. A nil *SoftminOpts passes none; required ones are then reported
+// missing by the library.
+type SoftminOpts struct {
+	// Axis is the parameter axis (int, default -1): The axis along which to compute softmax. Nil keeps the
+	// default.
+	Axis *int
+	// Temperature is the parameter temperature (float or None, default None): Temperature parameter in softmax
+	// (None means 1). Nil keeps the default.
+	Temperature *float64
+	// Dtype is the parameter dtype (dtype, default None): DType of the output (float32 or float64); None means
+	// the input's dtype. Nil keeps the default.
+	Dtype *mxc.DType
+	// UseLength is the parameter use_length (boolean, default False): Whether to use a length input (not
+	// supported). Nil keeps the default.
+	UseLength *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Softmin runs the operator softmin.
+//
+// Softmin along an axis: exp(-x/T) / sum(exp(-x/T)).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Softmin(data *mxc.NDArray, opts *SoftminOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptFloat("temperature", opts.Temperature)
+		p.OptDType("dtype", opts.Dtype)
+		p.OptBool("use_length", opts.UseLength)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("softmin", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SoftsignOpts holds the parameters of Softsign. A nil *SoftsignOpts passes none; required ones are then
+// reported missing by the library.
+type SoftsignOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Softsign runs the operator softsign.
+//
+// Softsign, elementwise: x / (1 + |x|).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Softsign(data *mxc.NDArray, opts *SoftsignOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("softsign", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // SortOpts holds the parameters of Sort. A nil *SortOpts passes none; required ones are then reported missing
 // by the library.
 type SortOpts struct {
@@ -5168,6 +6227,33 @@ func Sort(data *mxc.NDArray, opts *SortOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("sort", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SpaceToDepthOpts holds the parameters of SpaceToDepth. A nil *SpaceToDepthOpts passes none; required ones are
+// then reported missing by the library.
+type SpaceToDepthOpts struct {
+	// BlockSize is the parameter block_size (int, required): Blocks of [block_size, block_size] are moved.
+	BlockSize int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SpaceToDepth runs the operator space_to_depth.
+//
+// Rearranges blocks of space into depth (axis 1): (N, C, H, W) -> (N, C * b^2, H / b, W / b).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func SpaceToDepth(data *mxc.NDArray, opts *SpaceToDepthOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("block_size", opts.BlockSize)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("space_to_depth", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // SqrtOpts holds the parameters of Sqrt. A nil *SqrtOpts passes none; required ones are then reported missing
@@ -5548,6 +6634,34 @@ func Trunc(data *mxc.NDArray, opts *TruncOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("trunc", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// UnravelIndexOpts holds the parameters of UnravelIndex. A nil *UnravelIndexOpts passes none; required ones are
+// then reported missing by the library.
+type UnravelIndexOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the array into which the multi-indices
+	// apply. Nil keeps the default.
+	Shape []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// UnravelIndex runs the operator unravel_index (also called _unravel_index).
+//
+// Multi-indices (shape (len(shape), ...)) of flat indices into an array of shape.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func UnravelIndex(data *mxc.NDArray, opts *UnravelIndexOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("unravel_index", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // WhereOpts holds the parameters of Where. A nil *WhereOpts passes none; required ones are then reported

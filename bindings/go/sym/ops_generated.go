@@ -464,6 +464,42 @@ func FullyConnected(data, weight, bias *mxc.Symbol, opts *FullyConnectedOpts) (*
 	return compose("FullyConnected", name, attr, p, []string{"data", "weight", "bias"}, []*mxc.Symbol{data, weight, bias})
 }
 
+// GroupNormOpts holds the parameters of GroupNorm. A nil *GroupNormOpts passes none; required ones are then
+// reported missing by the library.
+type GroupNormOpts struct {
+	// NumGroups is the parameter num_groups (int, default 1): Total number of groups. Nil keeps the default.
+	NumGroups *int
+	// Eps is the parameter eps (float, default 1e-05): An epsilon parameter to prevent division by 0. Nil keeps
+	// the default.
+	Eps *float64
+	// OutputMeanVar is the parameter output_mean_var (boolean, default 0): Output the mean and std calculated
+	// along the given axis. Nil keeps the default.
+	OutputMeanVar *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// GroupNorm is a symbol of the operator GroupNorm.
+//
+// Group normalisation: the channels (axis 1) of each sample split into num_groups groups, each normalised by
+// its mean and standard deviation, then scaled by gamma and shifted by beta (one value per group).
+//
+// Inputs: data, gamma, beta. A nil input becomes a variable named "<name>_<input>".
+func GroupNorm(data, gamma, beta *mxc.Symbol, opts *GroupNormOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("num_groups", opts.NumGroups)
+		p.OptFloat("eps", opts.Eps)
+		p.OptBool("output_mean_var", opts.OutputMeanVar)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("GroupNorm", name, attr, p, []string{"data", "gamma", "beta"}, []*mxc.Symbol{data, gamma, beta})
+}
+
 // InstanceNormOpts holds the parameters of InstanceNorm. A nil *InstanceNormOpts passes none; required ones are
 // then reported missing by the library.
 type InstanceNormOpts struct {
@@ -523,6 +559,44 @@ func L2Normalization(data *mxc.Symbol, opts *L2NormalizationOpts) (*mxc.Symbol, 
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("L2Normalization", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// LRNOpts holds the parameters of LRN. A nil *LRNOpts passes none; required ones are then reported missing by
+// the library.
+type LRNOpts struct {
+	// Alpha is the parameter alpha (float, default 0.0001): The variance scaling parameter alpha. Nil keeps the
+	// default.
+	Alpha *float64
+	// Beta is the parameter beta (float, default 0.75): The power parameter beta. Nil keeps the default.
+	Beta *float64
+	// Knorm is the parameter knorm (float, default 2): The parameter k. Nil keeps the default.
+	Knorm *float64
+	// Nsize is the parameter nsize (int, required): Normalization window width in elements.
+	Nsize int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LRN is a symbol of the operator LRN.
+//
+// Local response normalisation across channels (axis 1): x * (knorm + alpha / nsize * sum of the squares in a
+// window of nsize channels)^-beta.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func LRN(data *mxc.Symbol, opts *LRNOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptFloat("beta", opts.Beta)
+		p.OptFloat("knorm", opts.Knorm)
+		p.Int("nsize", opts.Nsize)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("LRN", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // LayerNormOpts holds the parameters of LayerNorm. A nil *LayerNormOpts passes none; required ones are then
@@ -1269,6 +1343,148 @@ func Arange(opts *ArangeOpts) (*mxc.Symbol, error) {
 	return compose("_arange", name, attr, p, nil, nil)
 }
 
+// ContribAdaptiveAvgPooling2DOpts holds the parameters of ContribAdaptiveAvgPooling2D. A nil
+// *ContribAdaptiveAvgPooling2DOpts passes none; required ones are then reported missing by the library.
+type ContribAdaptiveAvgPooling2DOpts struct {
+	// OutputSize is the parameter output_size (Shape(tuple), default ()): int (output size) or a tuple of int
+	// for output (height, width); () means (1, 1). Nil keeps the default.
+	OutputSize []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribAdaptiveAvgPooling2D is a symbol of the operator _contrib_AdaptiveAvgPooling2D.
+//
+// Adaptive average pooling of NCHW data to output_size (height, width).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ContribAdaptiveAvgPooling2D(data *mxc.Symbol, opts *ContribAdaptiveAvgPooling2DOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("output_size", opts.OutputSize)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_AdaptiveAvgPooling2D", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ContribBilinearResize2DOpts holds the parameters of ContribBilinearResize2D. A nil
+// *ContribBilinearResize2DOpts passes none; required ones are then reported missing by the library.
+type ContribBilinearResize2DOpts struct {
+	// Height is the parameter height (int, default 1): Output height (mode 'size' without scale_height). Nil
+	// keeps the default.
+	Height *int
+	// Width is the parameter width (int, default 1): Output width (mode 'size' without scale_width). Nil keeps
+	// the default.
+	Width *int
+	// ScaleHeight is the parameter scale_height (float or None, default None): Sampling scale of the height
+	// (modes 'size', 'odd_scale'). Nil keeps the default.
+	ScaleHeight *float64
+	// ScaleWidth is the parameter scale_width (float or None, default None): Sampling scale of the width (modes
+	// 'size', 'odd_scale'). Nil keeps the default.
+	ScaleWidth *float64
+	// Mode is the parameter mode ({'like', 'odd_scale', 'size', 'to_even_down', 'to_even_up', 'to_odd_down',
+	// 'to_odd_up'}, default size): Resizing mode. Empty keeps the default.
+	Mode string
+	// AlignCorners is the parameter align_corners (boolean, default 1): Map the corner pixels of input and
+	// output onto each other (else pixel centres scale). Nil keeps the default.
+	AlignCorners *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribBilinearResize2D is a symbol of the operator _contrib_BilinearResize2D.
+//
+// Bilinear resize of NCHW data to a size given by mode (height/width, scales, or like's size).
+//
+// Inputs: data, like. A nil input becomes a variable named "<name>_<input>".
+func ContribBilinearResize2D(data, like *mxc.Symbol, opts *ContribBilinearResize2DOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("height", opts.Height)
+		p.OptInt("width", opts.Width)
+		p.OptFloat("scale_height", opts.ScaleHeight)
+		p.OptFloat("scale_width", opts.ScaleWidth)
+		p.Enum("mode", opts.Mode)
+		p.OptBool("align_corners", opts.AlignCorners)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_BilinearResize2D", name, attr, p, []string{"data", "like"}, []*mxc.Symbol{data, like})
+}
+
+// ContribArangeLikeOpts holds the parameters of ContribArangeLike. A nil *ContribArangeLikeOpts passes none;
+// required ones are then reported missing by the library.
+type ContribArangeLikeOpts struct {
+	// Start is the parameter start (float, default 0): Start of interval. Nil keeps the default.
+	Start *float64
+	// Step is the parameter step (float, default 1): Spacing between values. Nil keeps the default.
+	Step *float64
+	// Repeat is the parameter repeat (int, default 1): The repeating time of all elements. Nil keeps the
+	// default.
+	Repeat *int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (taken from the call). Nil keeps the
+	// default.
+	Ctx *string
+	// Axis is the parameter axis (int or None, default None): Arange along the size of this axis of data; None:
+	// shaped like data. Nil keeps the default.
+	Axis *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribArangeLike is a symbol of the operator _contrib_arange_like.
+//
+// start + (i / repeat) * step shaped like data (or like the given axis of data).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ContribArangeLike(data *mxc.Symbol, opts *ContribArangeLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("start", opts.Start)
+		p.OptFloat("step", opts.Step)
+		p.OptInt("repeat", opts.Repeat)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptInt("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_arange_like", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ContribIndexCopyOpts holds the parameters of ContribIndexCopy. A nil *ContribIndexCopyOpts passes none;
+// required ones are then reported missing by the library.
+type ContribIndexCopyOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribIndexCopy is a symbol of the operator _contrib_index_copy.
+//
+// A copy of old_tensor whose rows index_vector[i] are replaced by new_tensor[i].
+//
+// Inputs: old_tensor, index_vector, new_tensor. A nil input becomes a variable named "<name>_<input>".
+func ContribIndexCopy(oldTensor, indexVector, newTensor *mxc.Symbol, opts *ContribIndexCopyOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_index_copy", name, attr, p, []string{"old_tensor", "index_vector", "new_tensor"}, []*mxc.Symbol{oldTensor, indexVector, newTensor})
+}
+
 // ContribIsfiniteOpts holds the parameters of ContribIsfinite. A nil *ContribIsfiniteOpts passes none; required
 // ones are then reported missing by the library.
 type ContribIsfiniteOpts struct {
@@ -1475,6 +1691,47 @@ func EqualScalar(data *mxc.Symbol, opts *EqualScalarOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_equal_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// EyeOpts holds the parameters of Eye. A nil *EyeOpts passes none; required ones are then reported missing by
+// the library.
+type EyeOpts struct {
+	// N is the parameter N (int, required): Number of rows in the output.
+	N int
+	// M is the parameter M (int, default 0): Number of columns in the output; 0 means N. Nil keeps the default.
+	M *int
+	// K is the parameter k (int, default 0): Index of the diagonal: 0 the main one, positive above, negative
+	// below. Nil keeps the default.
+	K *int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (taken from the call). Nil keeps the
+	// default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default float32): Element type of the output. Nil keeps the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Eye is a symbol of the operator _eye.
+//
+// A 2-d array with ones on the k-th diagonal and zeros elsewhere.
+//
+// No inputs. No gradient is defined.
+func Eye(opts *EyeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("N", opts.N)
+		p.OptInt("M", opts.M)
+		p.OptInt("k", opts.K)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_eye", name, attr, p, nil, nil)
 }
 
 // FullOpts holds the parameters of Full. A nil *FullOpts passes none; required ones are then reported missing
@@ -1736,6 +1993,218 @@ func LesserScalar(data *mxc.Symbol, opts *LesserScalarOpts) (*mxc.Symbol, error)
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_lesser_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// LinspaceOpts holds the parameters of Linspace. A nil *LinspaceOpts passes none; required ones are then
+// reported missing by the library.
+type LinspaceOpts struct {
+	// Start is the parameter start (float, required): Start of the interval.
+	Start float64
+	// Stop is the parameter stop (float, required): End of the interval.
+	Stop float64
+	// Num is the parameter num (int, required): Number of samples (non-negative).
+	Num int
+	// Endpoint is the parameter endpoint (boolean, default 1): Whether stop is the last sample. Nil keeps the
+	// default.
+	Endpoint *bool
+	// Ctx is the parameter ctx (string, default ""): Context of the output (taken from the call). Nil keeps the
+	// default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default float32): Element type of the output. Nil keeps the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Linspace is a symbol of the operator _linspace.
+//
+// num evenly spaced values from start to stop (stop included unless endpoint is false).
+//
+// No inputs. No gradient is defined.
+func Linspace(opts *LinspaceOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("start", opts.Start)
+		p.Float("stop", opts.Stop)
+		p.Int("num", opts.Num)
+		p.OptBool("endpoint", opts.Endpoint)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linspace", name, attr, p, nil, nil)
+}
+
+// LogicalAndOpts holds the parameters of LogicalAnd. A nil *LogicalAndOpts passes none; required ones are then
+// reported missing by the library.
+type LogicalAndOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LogicalAnd is a symbol of the operator _logical_and (also called _Logical_And).
+//
+// Returns 1 where lhs and (both nonzero) rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func LogicalAnd(lhs, rhs *mxc.Symbol, opts *LogicalAndOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_logical_and", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// LogicalAndScalarOpts holds the parameters of LogicalAndScalar. A nil *LogicalAndScalarOpts passes none;
+// required ones are then reported missing by the library.
+type LogicalAndScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LogicalAndScalar is a symbol of the operator _logical_and_scalar (also called _LogicalAndScalar).
+//
+// 1 where data and scalar are both nonzero, else 0.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func LogicalAndScalar(data *mxc.Symbol, opts *LogicalAndScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_logical_and_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// LogicalOrOpts holds the parameters of LogicalOr. A nil *LogicalOrOpts passes none; required ones are then
+// reported missing by the library.
+type LogicalOrOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LogicalOr is a symbol of the operator _logical_or (also called _Logical_Or).
+//
+// Returns 1 where lhs or (either nonzero) rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func LogicalOr(lhs, rhs *mxc.Symbol, opts *LogicalOrOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_logical_or", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// LogicalOrScalarOpts holds the parameters of LogicalOrScalar. A nil *LogicalOrScalarOpts passes none; required
+// ones are then reported missing by the library.
+type LogicalOrScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LogicalOrScalar is a symbol of the operator _logical_or_scalar (also called _LogicalOrScalar).
+//
+// 1 where data or scalar is nonzero, else 0.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func LogicalOrScalar(data *mxc.Symbol, opts *LogicalOrScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_logical_or_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// LogicalXorOpts holds the parameters of LogicalXor. A nil *LogicalXorOpts passes none; required ones are then
+// reported missing by the library.
+type LogicalXorOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LogicalXor is a symbol of the operator _logical_xor (also called _Logical_Xor).
+//
+// Returns 1 where lhs xor (exactly one nonzero) rhs and 0 elsewhere (same shapes, in the input dtype).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func LogicalXor(lhs, rhs *mxc.Symbol, opts *LogicalXorOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_logical_xor", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// LogicalXorScalarOpts holds the parameters of LogicalXorScalar. A nil *LogicalXorScalarOpts passes none;
+// required ones are then reported missing by the library.
+type LogicalXorScalarOpts struct {
+	// Scalar is the parameter scalar (float, default 1): The scalar operand (converted to the array's dtype).
+	// Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default true): Whether the scalar was given as an integer
+	// (accepted for MXNet compatibility; unused). Nil keeps the default.
+	IsInt *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LogicalXorScalar is a symbol of the operator _logical_xor_scalar (also called _LogicalXorScalar).
+//
+// 1 where exactly one of data and scalar is nonzero, else 0.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func LogicalXorScalar(data *mxc.Symbol, opts *LogicalXorScalarOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_logical_xor_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // MaximumOpts holds the parameters of Maximum. A nil *MaximumOpts passes none; required ones are then reported
@@ -2911,6 +3380,30 @@ func BatchDot(lhs, rhs *mxc.Symbol, opts *BatchDotOpts) (*mxc.Symbol, error) {
 	return compose("batch_dot", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
 }
 
+// BatchTakeOpts holds the parameters of BatchTake. A nil *BatchTakeOpts passes none; required ones are then
+// reported missing by the library.
+type BatchTakeOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BatchTake is a symbol of the operator batch_take.
+//
+// out[i] = a[i, indices[i]] over the rows of a (all axes but the last), indices clipped to the row.
+//
+// Inputs: a, indices. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func BatchTake(a, indices *mxc.Symbol, opts *BatchTakeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("batch_take", name, attr, p, []string{"a", "indices"}, []*mxc.Symbol{a, indices})
+}
+
 // BroadcastAddOpts holds the parameters of BroadcastAdd. A nil *BroadcastAddOpts passes none; required ones are
 // then reported missing by the library.
 type BroadcastAddOpts struct {
@@ -3065,6 +3558,31 @@ func BroadcastGreaterEqual(lhs, rhs *mxc.Symbol, opts *BroadcastGreaterEqualOpts
 	return compose("broadcast_greater_equal", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
 }
 
+// BroadcastHypotOpts holds the parameters of BroadcastHypot. A nil *BroadcastHypotOpts passes none; required
+// ones are then reported missing by the library.
+type BroadcastHypotOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastHypot is a symbol of the operator broadcast_hypot.
+//
+// sqrt(lhs^2 + rhs^2) with broadcasting. Shapes broadcast as in NumPy (aligned from the right; dimensions of 1
+// stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastHypot(lhs, rhs *mxc.Symbol, opts *BroadcastHypotOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_hypot", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
 // BroadcastLesserOpts holds the parameters of BroadcastLesser. A nil *BroadcastLesserOpts passes none; required
 // ones are then reported missing by the library.
 type BroadcastLesserOpts struct {
@@ -3113,6 +3631,114 @@ func BroadcastLesserEqual(lhs, rhs *mxc.Symbol, opts *BroadcastLesserEqualOpts) 
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("broadcast_lesser_equal", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastLikeOpts holds the parameters of BroadcastLike. A nil *BroadcastLikeOpts passes none; required ones
+// are then reported missing by the library.
+type BroadcastLikeOpts struct {
+	// LhsAxes is the parameter lhs_axes (Shape or None, default None): Axes to perform broadcast on in the
+	// first input array. Nil keeps the default.
+	LhsAxes []int
+	// RhsAxes is the parameter rhs_axes (Shape or None, default None): Axes to copy from the second input
+	// array. Nil keeps the default.
+	RhsAxes []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastLike is a symbol of the operator broadcast_like.
+//
+// Broadcasts lhs to the shape of rhs (or, with lhs_axes and rhs_axes, only the listed axes of lhs to the sizes
+// of the listed axes of rhs).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastLike(lhs, rhs *mxc.Symbol, opts *BroadcastLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("lhs_axes", opts.LhsAxes)
+		p.OptShape("rhs_axes", opts.RhsAxes)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_like", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastLogicalAndOpts holds the parameters of BroadcastLogicalAnd. A nil *BroadcastLogicalAndOpts passes
+// none; required ones are then reported missing by the library.
+type BroadcastLogicalAndOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastLogicalAnd is a symbol of the operator broadcast_logical_and.
+//
+// Returns 1 where lhs and (both nonzero) rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in NumPy
+// (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastLogicalAnd(lhs, rhs *mxc.Symbol, opts *BroadcastLogicalAndOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_logical_and", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastLogicalOrOpts holds the parameters of BroadcastLogicalOr. A nil *BroadcastLogicalOrOpts passes none;
+// required ones are then reported missing by the library.
+type BroadcastLogicalOrOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastLogicalOr is a symbol of the operator broadcast_logical_or.
+//
+// Returns 1 where lhs or (either nonzero) rhs and 0 elsewhere (in the input dtype). Shapes broadcast as in
+// NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastLogicalOr(lhs, rhs *mxc.Symbol, opts *BroadcastLogicalOrOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_logical_or", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
+// BroadcastLogicalXorOpts holds the parameters of BroadcastLogicalXor. A nil *BroadcastLogicalXorOpts passes
+// none; required ones are then reported missing by the library.
+type BroadcastLogicalXorOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BroadcastLogicalXor is a symbol of the operator broadcast_logical_xor.
+//
+// Returns 1 where lhs xor (exactly one nonzero) rhs and 0 elsewhere (in the input dtype). Shapes broadcast as
+// in NumPy (aligned from the right; dimensions of 1 stretch).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func BroadcastLogicalXor(lhs, rhs *mxc.Symbol, opts *BroadcastLogicalXorOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("broadcast_logical_xor", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
 }
 
 // BroadcastMaximumOpts holds the parameters of BroadcastMaximum. A nil *BroadcastMaximumOpts passes none;
@@ -3440,6 +4066,38 @@ func Cosh(data *mxc.Symbol, opts *CoshOpts) (*mxc.Symbol, error) {
 	return compose("cosh", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// CumsumOpts holds the parameters of Cumsum. A nil *CumsumOpts passes none; required ones are then reported
+// missing by the library.
+type CumsumOpts struct {
+	// Axis is the parameter axis (int or None, default None): Axis along which the cumulative sum is computed;
+	// None: over the flattened array. Nil keeps the default.
+	Axis *int
+	// Dtype is the parameter dtype (dtype, default None): Type of the returned array and of the accumulator;
+	// None: the input's dtype. Nil keeps the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Cumsum is a symbol of the operator cumsum.
+//
+// Cumulative sum of the elements along an axis (None: of the flattened array).
+//
+// Inputs: a. A nil input becomes a variable named "<name>_<input>".
+func Cumsum(a *mxc.Symbol, opts *CumsumOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("cumsum", name, attr, p, []string{"a"}, []*mxc.Symbol{a})
+}
+
 // DegreesOpts holds the parameters of Degrees. A nil *DegreesOpts passes none; required ones are then reported
 // missing by the library.
 type DegreesOpts struct {
@@ -3462,6 +4120,70 @@ func Degrees(data *mxc.Symbol, opts *DegreesOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("degrees", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// DepthToSpaceOpts holds the parameters of DepthToSpace. A nil *DepthToSpaceOpts passes none; required ones are
+// then reported missing by the library.
+type DepthToSpaceOpts struct {
+	// BlockSize is the parameter block_size (int, required): Blocks of [block_size, block_size] are moved.
+	BlockSize int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// DepthToSpace is a symbol of the operator depth_to_space.
+//
+// Rearranges blocks of depth (axis 1) into blocks of space: (N, C, H, W) -> (N, C / b^2, H * b, W * b).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func DepthToSpace(data *mxc.Symbol, opts *DepthToSpaceOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("block_size", opts.BlockSize)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("depth_to_space", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// DiagOpts holds the parameters of Diag. A nil *DiagOpts passes none; required ones are then reported missing
+// by the library.
+type DiagOpts struct {
+	// K is the parameter k (int, default 0): Diagonal offset: positive above the main diagonal, negative below.
+	// Nil keeps the default.
+	K *int
+	// Axis1 is the parameter axis1 (int, default 0): The first axis of the sub-arrays (ignored for 1-d data).
+	// Nil keeps the default.
+	Axis1 *int
+	// Axis2 is the parameter axis2 (int, default 1): The second axis of the sub-arrays (ignored for 1-d data).
+	// Nil keeps the default.
+	Axis2 *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Diag is a symbol of the operator diag.
+//
+// The k-th diagonal of an array over (axis1, axis2) as a new last axis; a 1-d input becomes the k-th diagonal
+// of a square matrix.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Diag(data *mxc.Symbol, opts *DiagOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("k", opts.K)
+		p.OptInt("axis1", opts.Axis1)
+		p.OptInt("axis2", opts.Axis2)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("diag", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // DotOpts holds the parameters of Dot. A nil *DotOpts passes none; required ones are then reported missing by
@@ -4165,6 +4887,38 @@ func Min(data *mxc.Symbol, opts *MinOpts) (*mxc.Symbol, error) {
 	return compose("min", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// MomentsOpts holds the parameters of Moments. A nil *MomentsOpts passes none; required ones are then reported
+// missing by the library.
+type MomentsOpts struct {
+	// Axes is the parameter axes (Shape or None, default None): Axes along which to compute mean and variance.
+	// Nil keeps the default.
+	Axes []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Produce moments with the same dimensionality as
+	// the input. Nil keeps the default.
+	Keepdims *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Moments is a symbol of the operator moments.
+//
+// Mean and variance of the data over the given axes (two outputs).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Moments(data *mxc.Symbol, opts *MomentsOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axes", opts.Axes)
+		p.OptBool("keepdims", opts.Keepdims)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("moments", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // NagMomUpdateOpts holds the parameters of NagMomUpdate. A nil *NagMomUpdateOpts passes none; required ones are
 // then reported missing by the library.
 type NagMomUpdateOpts struct {
@@ -4207,6 +4961,78 @@ func NagMomUpdate(weight, grad, mom *mxc.Symbol, opts *NagMomUpdateOpts) (*mxc.S
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("nag_mom_update", name, attr, p, []string{"weight", "grad", "mom"}, []*mxc.Symbol{weight, grad, mom})
+}
+
+// NanprodOpts holds the parameters of Nanprod. A nil *NanprodOpts passes none; required ones are then reported
+// missing by the library.
+type NanprodOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Nanprod is a symbol of the operator nanprod.
+//
+// Product of array elements over the given axes, NaN counted as 1.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Nanprod(data *mxc.Symbol, opts *NanprodOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("nanprod", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// NansumOpts holds the parameters of Nansum. A nil *NansumOpts passes none; required ones are then reported
+// missing by the library.
+type NansumOpts struct {
+	// Axis is the parameter axis (Shape or None, default None): The axis or axes to reduce. None or () reduces
+	// every axis into shape (1,); negative values count from the end. Nil keeps the default.
+	Axis []int
+	// Keepdims is the parameter keepdims (boolean, default 0): Keep the reduced axes as dimensions of size one.
+	// Nil keeps the default.
+	Keepdims *bool
+	// Exclude is the parameter exclude (boolean, default 0): Reduce over the axes that are NOT in axis instead.
+	// Nil keeps the default.
+	Exclude *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Nansum is a symbol of the operator nansum.
+//
+// Sum of array elements over the given axes, NaN counted as 0.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Nansum(data *mxc.Symbol, opts *NansumOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axis", opts.Axis)
+		p.OptBool("keepdims", opts.Keepdims)
+		p.OptBool("exclude", opts.Exclude)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("nansum", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // NegativeOpts holds the parameters of Negative. A nil *NegativeOpts passes none; required ones are then
@@ -4429,6 +5255,58 @@ func Radians(data *mxc.Symbol, opts *RadiansOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("radians", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RavelMultiIndexOpts holds the parameters of RavelMultiIndex. A nil *RavelMultiIndexOpts passes none; required
+// ones are then reported missing by the library.
+type RavelMultiIndexOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the array into which the multi-indices
+	// apply. Nil keeps the default.
+	Shape []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RavelMultiIndex is a symbol of the operator ravel_multi_index (also called _ravel_multi_index).
+//
+// Flat indices of a batch of multi-indices (data of shape (len(shape), ...)) into an array of shape.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func RavelMultiIndex(data *mxc.Symbol, opts *RavelMultiIndexOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("ravel_multi_index", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RcbrtOpts holds the parameters of Rcbrt. A nil *RcbrtOpts passes none; required ones are then reported
+// missing by the library.
+type RcbrtOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Rcbrt is a symbol of the operator rcbrt.
+//
+// Reciprocal cube root, elementwise: 1 / cbrt(x).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Rcbrt(data *mxc.Symbol, opts *RcbrtOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("rcbrt", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // ReciprocalOpts holds the parameters of Reciprocal. A nil *ReciprocalOpts passes none; required ones are then
@@ -4758,6 +5636,33 @@ func Rsqrt(data *mxc.Symbol, opts *RsqrtOpts) (*mxc.Symbol, error) {
 	return compose("rsqrt", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// ScatterNdOpts holds the parameters of ScatterNd. A nil *ScatterNdOpts passes none; required ones are then
+// reported missing by the library.
+type ScatterNdOpts struct {
+	// Shape is the parameter shape (Shape(tuple), required): Shape of output.
+	Shape []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ScatterNd is a symbol of the operator scatter_nd.
+//
+// Zeros of `shape` with data scattered at the multi-indices of indices (shape (M, ...)).
+//
+// Inputs: data, indices. A nil input becomes a variable named "<name>_<input>".
+func ScatterNd(data, indices *mxc.Symbol, opts *ScatterNdOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Shape("shape", opts.Shape)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("scatter_nd", name, attr, p, []string{"data", "indices"}, []*mxc.Symbol{data, indices})
+}
+
 // SgdMomUpdateOpts holds the parameters of SgdMomUpdate. A nil *SgdMomUpdateOpts passes none; required ones are
 // then reported missing by the library.
 type SgdMomUpdateOpts struct {
@@ -4847,6 +5752,30 @@ func SgdUpdate(weight, grad *mxc.Symbol, opts *SgdUpdateOpts) (*mxc.Symbol, erro
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("sgd_update", name, attr, p, []string{"weight", "grad"}, []*mxc.Symbol{weight, grad})
+}
+
+// ShapeArrayOpts holds the parameters of ShapeArray. A nil *ShapeArrayOpts passes none; required ones are then
+// reported missing by the library.
+type ShapeArrayOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ShapeArray is a symbol of the operator shape_array.
+//
+// The shape of the input as a 1-d int64 array.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ShapeArray(data *mxc.Symbol, opts *ShapeArrayOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("shape_array", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // SigmoidOpts holds the parameters of Sigmoid. A nil *SigmoidOpts passes none; required ones are then reported
@@ -4945,6 +5874,30 @@ func Sinh(data *mxc.Symbol, opts *SinhOpts) (*mxc.Symbol, error) {
 	return compose("sinh", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// SizeArrayOpts holds the parameters of SizeArray. A nil *SizeArrayOpts passes none; required ones are then
+// reported missing by the library.
+type SizeArrayOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SizeArray is a symbol of the operator size_array.
+//
+// The number of elements of the input as an int64 array of shape (1,).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func SizeArray(data *mxc.Symbol, opts *SizeArrayOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("size_array", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // SliceOpts holds the parameters of Slice. A nil *SliceOpts passes none; required ones are then reported
 // missing by the library.
 type SliceOpts struct {
@@ -5016,6 +5969,34 @@ func SliceAxis(data *mxc.Symbol, opts *SliceAxisOpts) (*mxc.Symbol, error) {
 	return compose("slice_axis", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// SliceLikeOpts holds the parameters of SliceLike. A nil *SliceLikeOpts passes none; required ones are then
+// reported missing by the library.
+type SliceLikeOpts struct {
+	// Axes is the parameter axes (Shape(tuple), default ()): Axes to slice to the size of the same axis of
+	// shape_like; () slices every axis. Nil keeps the default.
+	Axes []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SliceLike is a symbol of the operator slice_like.
+//
+// Slices data from index 0 to the shape of shape_like (all axes, or the listed axes).
+//
+// Inputs: data, shape_like. A nil input becomes a variable named "<name>_<input>".
+func SliceLike(data, shapeLike *mxc.Symbol, opts *SliceLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("axes", opts.Axes)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("slice_like", name, attr, p, []string{"data", "shape_like"}, []*mxc.Symbol{data, shapeLike})
+}
+
 // SmoothL1Opts holds the parameters of SmoothL1. A nil *SmoothL1Opts passes none; required ones are then
 // reported missing by the library.
 type SmoothL1Opts struct {
@@ -5085,6 +6066,70 @@ func Softmax(data *mxc.Symbol, opts *SoftmaxOpts) (*mxc.Symbol, error) {
 	return compose("softmax", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// SoftminOpts holds the parameters of Softmin. A nil *SoftminOpts passes none; required ones are then reported
+// missing by the library.
+type SoftminOpts struct {
+	// Axis is the parameter axis (int, default -1): The axis along which to compute softmax. Nil keeps the
+	// default.
+	Axis *int
+	// Temperature is the parameter temperature (float or None, default None): Temperature parameter in softmax
+	// (None means 1). Nil keeps the default.
+	Temperature *float64
+	// Dtype is the parameter dtype (dtype, default None): DType of the output (float32 or float64); None means
+	// the input's dtype. Nil keeps the default.
+	Dtype *mxc.DType
+	// UseLength is the parameter use_length (boolean, default False): Whether to use a length input (not
+	// supported). Nil keeps the default.
+	UseLength *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Softmin is a symbol of the operator softmin.
+//
+// Softmin along an axis: exp(-x/T) / sum(exp(-x/T)).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Softmin(data *mxc.Symbol, opts *SoftminOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("axis", opts.Axis)
+		p.OptFloat("temperature", opts.Temperature)
+		p.OptDType("dtype", opts.Dtype)
+		p.OptBool("use_length", opts.UseLength)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("softmin", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SoftsignOpts holds the parameters of Softsign. A nil *SoftsignOpts passes none; required ones are then
+// reported missing by the library.
+type SoftsignOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Softsign is a symbol of the operator softsign.
+//
+// Softsign, elementwise: x / (1 + |x|).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func Softsign(data *mxc.Symbol, opts *SoftsignOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("softsign", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // SortOpts holds the parameters of Sort. A nil *SortOpts passes none; required ones are then reported missing
 // by the library.
 type SortOpts struct {
@@ -5116,6 +6161,33 @@ func Sort(data *mxc.Symbol, opts *SortOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("sort", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SpaceToDepthOpts holds the parameters of SpaceToDepth. A nil *SpaceToDepthOpts passes none; required ones are
+// then reported missing by the library.
+type SpaceToDepthOpts struct {
+	// BlockSize is the parameter block_size (int, required): Blocks of [block_size, block_size] are moved.
+	BlockSize int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SpaceToDepth is a symbol of the operator space_to_depth.
+//
+// Rearranges blocks of space into depth (axis 1): (N, C, H, W) -> (N, C * b^2, H / b, W / b).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func SpaceToDepth(data *mxc.Symbol, opts *SpaceToDepthOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("block_size", opts.BlockSize)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("space_to_depth", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // SqrtOpts holds the parameters of Sqrt. A nil *SqrtOpts passes none; required ones are then reported missing
@@ -5494,6 +6566,34 @@ func Trunc(data *mxc.Symbol, opts *TruncOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("trunc", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// UnravelIndexOpts holds the parameters of UnravelIndex. A nil *UnravelIndexOpts passes none; required ones are
+// then reported missing by the library.
+type UnravelIndexOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the array into which the multi-indices
+	// apply. Nil keeps the default.
+	Shape []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// UnravelIndex is a symbol of the operator unravel_index (also called _unravel_index).
+//
+// Multi-indices (shape (len(shape), ...)) of flat indices into an array of shape.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func UnravelIndex(data *mxc.Symbol, opts *UnravelIndexOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("unravel_index", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // WhereOpts holds the parameters of Where. A nil *WhereOpts passes none; required ones are then reported

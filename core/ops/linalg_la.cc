@@ -238,11 +238,11 @@ struct AxisMats {
 
 int GemmAxis(const OpParams &p, const TShape &s) {
   const int n = s.ndim();
-  const int64_t a = p.Int("axis");
-  if (a < -n || a >= n - 1)
+  const int64_t a = p.Int("axis"), an = a < 0 ? a + n : a;
+  if (an < 0 || an >= n - 1)
     Throw(ErrorKind::kValue, "operator ", p.op()->name, ": axis ", a, " is not a valid row axis for inputs of shape ",
           ShapeStr(s), " (it must be in [", -n, ", ", n - 2, "] and not the last axis)");
-  return static_cast<int>(a < 0 ? a + n : a);
+  return static_cast<int>(an);
 }
 
 AxisMats AxisMatsOf(const TShape &s, int ax) {
@@ -367,7 +367,8 @@ void TriShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *o
   NeedSameBatch(p, a, "A", b, "B");
   const bool right = p.Bool("rightside");
   if ((right ? Cols(b) : Rows(b)) != Rows(a))
-    Throw(ErrorKind::kShape, "operator ", p.op()->name, ": the triangular matrices of A ", ShapeStr(a), " do not fit B ",
+    Throw(ErrorKind::kShape, "operator ", p.op()->name, ": the triangular matrices of A ", ShapeStr(a),
+          " do not fit B ",
           ShapeStr(b), right ? " from the right (B's columns" : " from the left (B's rows", " must be ", Rows(a), ")");
 }
 
@@ -598,7 +599,8 @@ void DetBackward(MXC_NN_BACKWARD_ARGS) {
       double sign;
       Lu(&lu, n, &piv, &sign);
       const Mat inv = LuInverse(lu, n, piv);
-      const double f = log ? double(out_grad[1].ptr<T>()[b]) : double(out_grad[0].ptr<T>()[b]) * out_data[0].ptr<T>()[b];
+      const double f = log ? double(out_grad[1].ptr<T>()[b])
+                           : double(out_grad[0].ptr<T>()[b]) * out_data[0].ptr<T>()[b];
       Mat d = Transposed(inv, n, n);
       for (double &v : d) v *= f;
       Put(in_grad[0].ptr<T>() + b * n * n, d.data(), n * n, req[0]);
@@ -633,7 +635,8 @@ void PotrfForward(MXC_NN_FORWARD_ARGS) {
   (void)ctx;
   PerSquare(in[0], out[0], req[0], [&](int64_t b, Mat A, int64_t n) {
     if (!Cholesky(&A, n))
-      Throw(ErrorKind::kValue, "matrix ", b, " of A ", ShapeStr(in[0].shape), " is not positive definite (Cholesky factorization failed)");
+      Throw(ErrorKind::kValue, "matrix ", b, " of A ", ShapeStr(in[0].shape),
+            " is not positive definite (Cholesky factorization failed)");
     return A;
   });
 }

@@ -727,7 +727,7 @@ int64_t DiagLen(int64_t r, int64_t c, int64_t off) {
 void ExtractDiagShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const TShape &a = (*in)[0];
   if (a.empty()) return;
-  NeedMatrix(p, a, "A", false);
+  NeedMatrix(p, a, "A", true);
   const int64_t off = p.Int("offset"), len = DiagLen(Rows(a), Cols(a), off);
   if (len <= 0)
     Throw(ErrorKind::kValue, "operator ", p.op()->name, ": offset ", off, " is out of range for matrices of A ",
@@ -1097,8 +1097,6 @@ const char *kOffsetDoc = "Offset of the diagonal versus the main diagonal. 0 cor
 const char *kLowerDoc = "Refer to the lower triangular matrix if lower=true, refer to the upper otherwise. Only "
                         "relevant when offset=0";
 
-std::vector<std::string> TwoNames(const char *a, const char *b) { return {a, b}; }
-
 }  // namespace
 
 static Op &gemm_reg =
@@ -1295,7 +1293,6 @@ static Op &slogdet_reg =
              "outputs; a singular matrix gives sign 0 and -inf).")
         .set_inputs({"A"})
         .set_num_outputs(2)
-        .set_output_names([](const OpParams &) { return TwoNames("sign", "logabsdet"); })
         .set_infer_shape(ReduceMatShape)
         .set_compute(MXC_CPU, DetForward)
         .set_backward(MXC_CPU, DetBackward)
@@ -1306,7 +1303,6 @@ static Op &gelqf_reg =
              "LQ factorization A = L * Q of matrices with no more rows than columns (outputs Q, L).")
         .set_inputs({"A"})
         .set_num_outputs(2)
-        .set_output_names([](const OpParams &) { return TwoNames("Q", "L"); })
         .set_infer_shape(GelqfShape)
         .set_compute(MXC_CPU, GelqfForward)
         .set_backward(MXC_CPU, GelqfBackward)
@@ -1318,7 +1314,6 @@ static Op &syevd_reg =
              "U orthonormal eigenvectors, L ascending (outputs U, L).")
         .set_inputs({"A"})
         .set_num_outputs(2)
-        .set_output_names([](const OpParams &) { return TwoNames("U", "L"); })
         .set_infer_shape(SyevdShape)
         .set_compute(MXC_CPU, SyevdForward)
         .set_backward(MXC_CPU, SyevdBackward)

@@ -262,7 +262,8 @@ def register_all(nd_module, internal_module, random_module, contrib_module, keep
 
     Names already defined in ``nd_module`` by hand (``keep``) are not overwritten. Names starting with ``_`` also go
     to ``internal_module``; ``_random_<x>`` and ``_sample_<x>`` also to ``random_module`` as ``<x>`` (unless
-    defined there), ``_contrib_<x>`` to ``contrib_module`` as ``<x>``, ``_linalg_<x>`` to ``linalg_module``. Lower-case public names become NDArray
+    defined there), ``_contrib_<x>`` to ``contrib_module`` as ``<x>``, ``_linalg_<x>`` to ``linalg_module`` (when
+    given). Lower-case public names become NDArray
     methods (``x.sum(axis=1)``) when their first input is ``data`` (or they are variadic), unless NDArray already
     has that attribute."""
     count = 0

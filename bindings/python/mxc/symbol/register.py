@@ -168,7 +168,8 @@ def register_all(sym_module, internal_module, random_module, contrib_module, kee
                  linalg_module=None):
     """Attaches a function per operator name and alias (``keep``: names defined by hand, left alone); names
     starting with ``_`` also go to ``internal_module``, ``_random_<x>``/``_sample_<x>`` to ``random_module`` as
-    ``<x>``, ``_contrib_<x>`` to ``contrib_module``, ``_linalg_<x>`` to ``linalg_module``; lower-case operators whose first input is ``data`` (or that
+    ``<x>``, ``_contrib_<x>`` to ``contrib_module``, ``_linalg_<x>`` to ``linalg_module`` (when given); lower-case
+    operators whose first input is ``data`` (or that
     are variadic) become Symbol methods (``s.sum(axis=1)``) unless Symbol has that attribute."""
     count = 0
     for canonical in list_op_names():

@@ -5,8 +5,8 @@
 // Products go through op::Gemm; the factorizations are plain textbook algorithms computed in double precision one
 // matrix at a time: Cholesky (potrf), triangular substitution (trsm, potri), LU with partial pivoting (inverse, det,
 // slogdet), Householder LQ with LAPACK's sign convention (gelqf: L's diagonal is -sign(pivot) * norm) and cyclic
-// Jacobi rotations (syevd: eigenvalues ascending, each eigenvector row with its largest-magnitude entry positive;
-// MXNet keeps LAPACK's signs, so rows of U may differ from MXNet's by their sign).
+// Jacobi rotations (syevd: eigenvalues ascending, each eigenvector row with its largest-magnitude entry positive, as
+// MXNet's outputs are).
 //
 // Gradients are MXNet's: potrf and syevd (which read only the lower triangle) give symmetric gradients; trmm, trsm
 // and potri give the gradient of the triangle they read (zero elsewhere).
@@ -282,6 +282,7 @@ TShape GemmOutShape(const OpParams &p, const TShape &a, const TShape &b) {
 void GemmShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const bool has_c = in->size() == 3;
   if (has_c && !(*in)[2].empty()) ShapeAssign(&(*out)[0], (*in)[2], p.op(), "output");
+  if (has_c && !(*out)[0].empty()) ShapeAssign(&(*in)[2], (*out)[0], p.op(), "C");
   const TShape &a = (*in)[0], &b = (*in)[1];
   if (a.empty() || b.empty()) return;
   const TShape o = GemmOutShape(p, a, b);

@@ -64,6 +64,11 @@ def test_gemm_defaults_and_axis():
     c = rng.rand(2, 3, 4, 6)
     y = nd.linalg.gemm(_a(a), _a(b), _a(c), axis=1, beta=2.0)
     np.testing.assert_allclose(y.asnumpy(), np.einsum("aimk,akmj->aimj", a, b) + 2 * c, rtol=1e-12)
+    # axis=0 with both transposes: MXNet 1.9.1 agrees with this einsum to 2e-16.
+    a, b = rng.uniform(-1, 1, (3, 2, 4)), rng.uniform(-1, 1, (5, 2, 3))
+    y = nd.linalg.gemm2(_a(a), _a(b), axis=0, transpose_a=True, transpose_b=True)
+    assert y.shape == (4, 2, 5)
+    np.testing.assert_allclose(y.asnumpy(), np.einsum("kbm,nbk->mbn", a, b), rtol=1e-12)
 
 
 @pytest.mark.parametrize("transpose", [False, True])
@@ -160,14 +165,24 @@ def test_syevd():
     # MXNet 1.9.1: only the lower triangle is read.
     u, lam = nd.linalg.syevd(_a([[1, 2], [3, 4]], "float32"))
     np.testing.assert_allclose(lam.asnumpy(), [-0.854102, 5.854102], rtol=1e-5)
+    # MXNet 1.9.1: each eigenvector's largest-magnitude entry is positive.
+    s = np.array([[2., -1, 0.5, 0.3], [-1, 3, 0.2, -0.7], [0.5, 0.2, 1, 0.4], [0.3, -0.7, 0.4, -2]])
+    u, lam = nd.linalg.syevd(_a(s))
+    np.testing.assert_allclose(u.asnumpy(), [[-0.02312581, 0.1339073072, -0.1293484769, 0.9822438605],
+                                             [-0.5241004787, -0.2556759185, 0.8021998995, 0.1281555079],
+                                             [0.6700288176, 0.4619852896, 0.5803253206, 0.0292146895],
+                                             [-0.5252097379, 0.838610905, -0.0544684771, -0.1338643575]], atol=1e-9)
+    np.testing.assert_allclose(lam.asnumpy(), [-2.1551674232, 0.6734938261, 1.756639986, 3.7250336111], atol=1e-9)
     rng = np.random.RandomState(7)
     s = rng.uniform(-1, 1, size=(2, 5, 5))
     s = s + s.swapaxes(-1, -2)
     u, lam = (x.asnumpy() for x in nd.linalg.syevd(_a(s)))
     np.testing.assert_allclose(lam, np.linalg.eigvalsh(s), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(u.swapaxes(-1, -2) @ (lam[..., None] * u), s, atol=1e-10)
-    # Up to the sign of each eigenvector, the rows of U are NumPy's eigenvectors.
-    np.testing.assert_allclose(np.abs(u), np.abs(np.linalg.eigh(s)[1].swapaxes(-1, -2)), atol=1e-8)
+    # The rows of U are NumPy's eigenvectors, signed so that the largest-magnitude entry is positive.
+    v = np.linalg.eigh(s)[1].swapaxes(-1, -2)
+    big = np.take_along_axis(v, np.abs(v).argmax(-1)[..., None], -1)
+    np.testing.assert_allclose(u, v * np.sign(big), atol=1e-8)
 
 
 def test_diagonals_and_triangles():

@@ -42,13 +42,15 @@ def _sum(outs, vals):  # MakeLoss: gradient of ones
 
 
 def case(shapes, params=None, ints=None, nograd=(), lo=-1.0, hi=1.0, train=False, loss=None, seed_each=False,
-         eps=1e-6, rtol=1e-4, atol=1e-6, ranges=None):
+         eps=1e-6, rtol=1e-4, atol=1e-6, ranges=None, build=None):
     """shapes: one per input; ints: {input index: (low, high)} integer-valued inputs (not checked); nograd: inputs
     not checked; ranges: {input index: (lo, hi)}; loss: objective of a loss operator; seed_each: reseed the random
-    generator before every forward (random operators)."""
+    generator before every forward (random operators); build: f(namespace (mx.sym or mx.nd), the operator's
+    function, inputs) -> the checked outputs, for operators that need structured inputs (potrf and syevd of
+    syrk(A): symmetric positive-definite matrices, perturbed symmetrically)."""
     return dict(shapes=shapes, params=params or {}, ints=ints or {}, nograd=set(nograd) | set((ints or {}).keys()),
                 lo=lo, hi=hi, train=train, loss=loss, seed_each=seed_each, eps=eps, rtol=rtol, atol=atol,
-                ranges=ranges or {})
+                ranges=ranges or {}, build=build)
 
 
 class _SquareTimes(mx.operator.CustomOp):
@@ -147,6 +149,29 @@ GRAD_CASES = {
     # linear algebra
     "dot": [case([(2, 3), (3, 4)]), case([(3, 2), (4, 3)], {"transpose_a": True, "transpose_b": True})],
     "batch_dot": [case([(2, 2, 3), (2, 3, 4)]), case([(2, 3, 2), (2, 3, 4)], {"transpose_a": True})],
+    # linalg: potrf and syevd read the lower triangle of a symmetric matrix and give a symmetric gradient, checked
+    # through syrk(A) (a symmetric positive-definite input perturbed symmetrically)
+    "_linalg_gemm": [case([(2, 3, 4), (2, 5, 4), (2, 3, 5)], {"transpose_b": True, "alpha": 0.7, "beta": -1.2})],
+    "_linalg_gemm2": [case([(2, 3, 4), (2, 4, 5)], {"alpha": 1.5}),
+                      case([(3, 2, 4), (5, 2, 3)], {"axis": 0, "transpose_a": True, "transpose_b": True})],
+    "_linalg_trmm": [case([(2, 3, 3), (2, 3, 2)], {"transpose": True, "alpha": 1.5}),
+                     case([(3, 3), (2, 3)], {"rightside": True, "lower": False})],
+    "_linalg_trsm": [case([(2, 3, 3), (2, 3, 2)], {"alpha": 2.0}, ranges={0: (0.5, 2.0)}),
+                     case([(3, 3), (2, 3)], {"rightside": True, "transpose": True, "lower": False},
+                          ranges={0: (0.5, 2.0)})],
+    "_linalg_syrk": [case([(2, 3, 4)], {"alpha": 0.5}), case([(3, 2)], {"transpose": True})],
+    "_linalg_sumlogdiag": [case([(2, 3, 3)], **POS)],
+    "_linalg_extractdiag": [case([(2, 3, 3)], {"offset": 1})],
+    "_linalg_makediag": [case([(2, 3)], {"offset": -1})],
+    "_linalg_extracttrian": [case([(2, 4, 4)], {"lower": False})],
+    "_linalg_maketrian": [case([(2, 6)], {"offset": 1})],
+    "_linalg_potrf": [case([(2, 3, 5)], build=lambda ns, op, v: op(ns.linalg.syrk(v[0])))],
+    "_linalg_potri": [case([(2, 3, 3)], ranges={0: (0.5, 2.0)})],
+    "_linalg_inverse": [case([(2, 3, 3)])],
+    "_linalg_det": [case([(2, 3, 3)])],
+    "_linalg_slogdet": [case([(3, 3)])],
+    "_linalg_gelqf": [case([(2, 2, 3)])],
+    "_linalg_syevd": [case([(2, 3, 4)], build=lambda ns, op, v: op(ns.linalg.syrk(v[0])))],
     # neural network
     "Activation": [case(S, {"act_type": t}) for t in ("relu", "sigmoid", "softrelu", "softsign", "tanh")],
     "LeakyReLU": [case([(2, 3, 4)], {"act_type": "leaky", "slope": 0.1}), case([(2, 3, 4)], {"act_type": "elu"}),
@@ -293,6 +318,9 @@ def _build(opname, c):
             names = ["data", "gamma"]
         if opname == "Custom":  # inputs named by the op_type's property
             names = ["data", "weight"]
+        if c["build"] is not None:
+            return c["build"](mx.sym, lambda *a: fn(*a, name="op", **c["params"]),
+                              [mx.sym.Variable(x) for x in names]), names
         sym = fn(name="op", **dict(zip(names, [mx.sym.Variable(x) for x in names])), **c["params"])
     return sym, names
 

@@ -164,10 +164,12 @@ def _submodule(parent, name):
     return mod
 
 
-def register_all(sym_module, internal_module, random_module, contrib_module, keep=()):
+def register_all(sym_module, internal_module, random_module, contrib_module, keep=(),
+                 linalg_module=None):
     """Attaches a function per operator name and alias (``keep``: names defined by hand, left alone); names
     starting with ``_`` also go to ``internal_module``, ``_random_<x>``/``_sample_<x>`` to ``random_module`` as
-    ``<x>``, ``_contrib_<x>`` to ``contrib_module``; lower-case operators whose first input is ``data`` (or that
+    ``<x>``, ``_contrib_<x>`` to ``contrib_module``, ``_linalg_<x>`` to ``linalg_module`` (when given); lower-case
+    operators whose first input is ``data`` (or that
     are variadic) become Symbol methods (``s.sum(axis=1)``) unless Symbol has that attribute."""
     count = 0
     for canonical in list_op_names():
@@ -181,8 +183,8 @@ def register_all(sym_module, internal_module, random_module, contrib_module, kee
             if fname.startswith("_"):
                 setattr(internal_module, fname, fn)
                 for prefix, mod in (("_random_", random_module), ("_sample_", random_module),
-                                    ("_contrib_", contrib_module)):
-                    if fname.startswith(prefix) and not hasattr(mod, fname[len(prefix):]):
+                                    ("_contrib_", contrib_module), ("_linalg_", linalg_module)):
+                    if mod is not None and fname.startswith(prefix) and not hasattr(mod, fname[len(prefix):]):
                         setattr(mod, fname[len(prefix):], fn)
             elif fname[0].islower() and not hasattr(Symbol, fname) and meta.input_names and \
                     (meta.input_names[0] == "data" or meta.key_var_num_args):

@@ -172,7 +172,15 @@ struct ZeroCountRed {
   template <typename A> static void Merge(A &a, A b) { a += b; }
 };
 
-void ProdBackward(MXC_FBACKWARD_ARGS) {
+template <typename D>
+inline bool IsNanValue(D x) {
+  return x != x;
+}
+
+// prod's gradient: the product of the other elements, exact with zeros (one zero: only it gets a gradient; two or
+// more: none does). NzRed multiplies the nonzero elements; with kSkipNan (nanprod) NaNs count as 1 and get zero.
+template <typename NzRed, bool kSkipNan>
+void ProdGradient(MXC_FBACKWARD_ARGS) {
   (void)out;
   if (req[0] == kNullOp) return;
   RedLayout L = LayoutOf(p, ig[0].shape);
@@ -181,11 +189,12 @@ void ProdBackward(MXC_FBACKWARD_ARGS) {
     const D *g = og[0].ptr<D>(), *x = in[0].ptr<D>();
     std::vector<A> nzp(static_cast<size_t>(L.out_size));
     std::vector<int64_t> zc(static_cast<size_t>(L.out_size));
-    ReduceToAcc<NonzeroProdRed>(x, L, nzp.data());
+    ReduceToAcc<NzRed>(x, L, nzp.data());
     ReduceToAcc<ZeroCountRed>(x, L, zc.data());
     BroadcastBack(L, ig[0].ptr<D>(), req[0], [&](int64_t i, int64_t o) {
       A v;
-      if (zc[o] == 0) v = nzp[o] / static_cast<A>(x[i]);
+      if (kSkipNan && IsNanValue(x[i])) v = A(0);
+      else if (zc[o] == 0) v = nzp[o] / static_cast<A>(x[i]);
       else if (zc[o] == 1 && x[i] == D(0)) v = nzp[o];
       else v = A(0);
       return static_cast<D>(static_cast<A>(g[o]) * v);
@@ -194,10 +203,6 @@ void ProdBackward(MXC_FBACKWARD_ARGS) {
 }
 
 // ---- nansum / nanprod: NaN counts as 0 (sum) or 1 (product) and gets a zero gradient --------------------------------
-template <typename D>
-inline bool IsNanValue(D x) {
-  return x != x;
-}
 struct NanSumRed {
   template <typename A> static A Init() { return A(0); }
   template <typename A, typename D> static void Add(A &a, D x) {
@@ -231,28 +236,6 @@ void NanSumBackward(MXC_FBACKWARD_ARGS) {
 }
 
 // As prod's gradient over the elements that are not NaN (exact with zeros, where MXNet divides by the input).
-void NanProdBackward(MXC_FBACKWARD_ARGS) {
-  (void)out;
-  if (req[0] == kNullOp) return;
-  RedLayout L = LayoutOf(p, ig[0].shape);
-  MXC_ARITH_TYPE_SWITCH(ig[0].dtype, D, {
-    typedef AccOf<D> A;
-    const D *g = og[0].ptr<D>(), *x = in[0].ptr<D>();
-    std::vector<A> nzp(static_cast<size_t>(L.out_size));
-    std::vector<int64_t> zc(static_cast<size_t>(L.out_size));
-    ReduceToAcc<NonzeroNanProdRed>(x, L, nzp.data());
-    ReduceToAcc<ZeroCountRed>(x, L, zc.data());
-    BroadcastBack(L, ig[0].ptr<D>(), req[0], [&](int64_t i, int64_t o) {
-      A v;
-      if (IsNanValue(x[i])) v = A(0);
-      else if (zc[o] == 0) v = nzp[o] / static_cast<A>(x[i]);
-      else if (zc[o] == 1 && x[i] == D(0)) v = nzp[o];
-      else v = A(0);
-      return static_cast<D>(static_cast<A>(g[o]) * v);
-    });
-  });
-}
-
 // ---- norm -------------------------------------------------------------------------------------------------------
 int NormOutType(const OpParams &p, int in_type) { return p.IsNone("out_dtype") ? in_type : p.Dtype("out_dtype"); }
 
@@ -450,7 +433,7 @@ static Op &prod_reg = ReduceOp(OpRegistry::Get()->Register("prod"), "Product of 
                           .set_compute(MXC_CPU, [](MXC_FCOMPUTE_ARGS) {
                             ReduceForward<ProdRed>(p, in[0], req[0], out[0], Identity());
                           })
-                          .set_backward(MXC_CPU, ProdBackward)
+                          .set_backward(MXC_CPU, ProdGradient<NonzeroProdRed, false>)
                           .set_backward_uses(true, false);
 
 static Op &nansum_reg =
@@ -466,7 +449,7 @@ static Op &nanprod_reg =
         .set_compute(MXC_CPU, [](MXC_FCOMPUTE_ARGS) {
           ReduceForward<NanProdRed>(p, in[0], req[0], out[0], Identity());
         })
-        .set_backward(MXC_CPU, NanProdBackward)
+        .set_backward(MXC_CPU, ProdGradient<NonzeroNanProdRed, true>)
         .set_backward_uses(true, false);
 
 static Op &norm_reg =

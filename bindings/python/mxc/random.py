@@ -1,8 +1,10 @@
 """``mx.random``: seeding the library's generators, and the samplers of ``mx.nd.random``."""
 from .base import lib, check_call
-from .ndarray.random import uniform, normal  # noqa: F401
+from .ndarray.random import (uniform, normal, randn, exponential, gamma, poisson, negative_binomial,  # noqa: F401
+                             generalized_negative_binomial, randint, multinomial, shuffle)
 
-__all__ = ["seed", "uniform", "normal"]
+__all__ = ["seed", "uniform", "normal", "randn", "exponential", "gamma", "poisson", "negative_binomial",
+           "generalized_negative_binomial", "randint", "multinomial", "shuffle"]
 
 
 def seed(seed_state, ctx="all"):

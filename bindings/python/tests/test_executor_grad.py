@@ -292,6 +292,25 @@ GRAD_CASES = {
     "_contrib_index_copy": [case([(4, 3), (2,), (2, 3)], ints={1: (0, 4)})],
     "_contrib_arange_like": [case(S)],
     "scatter_nd": [case([(3, 2), (2, 3)], {"shape": (2, 4, 2)}, ints={1: (0, 2)})],
+    # random: densities of samples (2, 3) under parameters (2,) (integer samples of the discrete ones not checked:
+    # their gradient is 0, as MXNet's), with and without is_log; multinomial's log-probabilities (reseeded: the same
+    # draws in every forward)
+    "_random_pdf_uniform": [case([(2, 3), (2,), (2,)], {"is_log": lg}, ranges={1: (-2.0, -1.0), 2: (1.0, 2.0)})
+                            for lg in (False, True)],
+    "_random_pdf_normal": [case([(2, 3), (2,), (2,)], {"is_log": lg}, ranges={2: (0.5, 2.0)})
+                           for lg in (False, True)],
+    "_random_pdf_gamma": [case([(2, 3), (2,), (2,)], {"is_log": lg}, lo=0.5, hi=2.0) for lg in (False, True)],
+    "_random_pdf_exponential": [case([(2, 3), (2,)], {"is_log": lg}, lo=0.5, hi=2.0) for lg in (False, True)],
+    "_random_pdf_poisson": [case([(2, 3), (2,)], {"is_log": lg}, ints={0: (0, 6)}, lo=0.5, hi=3.0)
+                            for lg in (False, True)],
+    "_random_pdf_negative_binomial": [case([(2, 3), (2,), (2,)], {"is_log": lg}, ints={0: (0, 6)},
+                                           ranges={1: (0.5, 3.0), 2: (0.2, 0.8)}) for lg in (False, True)],
+    "_random_pdf_generalized_negative_binomial": [case([(2, 3), (2,), (2,)], {"is_log": lg}, ints={0: (0, 6)},
+                                                       ranges={1: (0.5, 3.0), 2: (0.2, 1.5)})
+                                                  for lg in (False, True)],
+    "_random_pdf_dirichlet": [case([(2, 2, 3), (2, 3)], {"is_log": lg}, lo=0.2, hi=1.0, ranges={1: (0.5, 3.0)})
+                              for lg in (False, True)],
+    "_sample_multinomial": [case([(2, 3)], {"shape": 4, "get_prob": True}, lo=0.2, hi=0.5, seed_each=True)],
 }
 
 

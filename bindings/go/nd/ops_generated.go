@@ -2015,6 +2015,526 @@ func LesserScalar(data *mxc.NDArray, opts *LesserScalarOpts) (*mxc.NDArray, erro
 	return invoke("_lesser_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// LinalgDetOpts holds the parameters of LinalgDet. A nil *LinalgDetOpts passes none; required ones are then
+// reported missing by the library.
+type LinalgDetOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgDet runs the operator _linalg_det (also called linalg_det).
+//
+// Determinant of square matrices.
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgDet(a *mxc.NDArray, opts *LinalgDetOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_det", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgExtractdiagOpts holds the parameters of LinalgExtractdiag. A nil *LinalgExtractdiagOpts passes none;
+// required ones are then reported missing by the library.
+type LinalgExtractdiagOpts struct {
+	// Offset is the parameter offset (int, default 0): Offset of the diagonal versus the main diagonal. 0
+	// corresponds to the main diagonal, a negative/positive value to diagonals below/above the main diagonal.
+	// Nil keeps the default.
+	Offset *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgExtractdiag runs the operator _linalg_extractdiag (also called linalg_extractdiag).
+//
+// Extracts a diagonal (offset) of matrices as vectors.
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgExtractdiag(a *mxc.NDArray, opts *LinalgExtractdiagOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("offset", opts.Offset)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_extractdiag", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgExtracttrianOpts holds the parameters of LinalgExtracttrian. A nil *LinalgExtracttrianOpts passes none;
+// required ones are then reported missing by the library.
+type LinalgExtracttrianOpts struct {
+	// Offset is the parameter offset (int, default 0): Offset of the diagonal versus the main diagonal. 0
+	// corresponds to the main diagonal, a negative/positive value to diagonals below/above the main diagonal.
+	// Nil keeps the default.
+	Offset *int
+	// Lower is the parameter lower (boolean, default 1): Refer to the lower triangular matrix if lower=true,
+	// refer to the upper otherwise. Only relevant when offset=0 Nil keeps the default.
+	Lower *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgExtracttrian runs the operator _linalg_extracttrian (also called linalg_extracttrian).
+//
+// Extracts a triangle (offset, lower) of square matrices as vectors: the lower form row by row, the upper one
+// column by column.
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgExtracttrian(a *mxc.NDArray, opts *LinalgExtracttrianOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("offset", opts.Offset)
+		p.OptBool("lower", opts.Lower)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_extracttrian", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgGelqfOpts holds the parameters of LinalgGelqf. A nil *LinalgGelqfOpts passes none; required ones are
+// then reported missing by the library.
+type LinalgGelqfOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgGelqf runs the operator _linalg_gelqf (also called linalg_gelqf).
+//
+// LQ factorization A = L * Q of matrices with no more rows than columns (outputs Q, L).
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgGelqf(a *mxc.NDArray, opts *LinalgGelqfOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_gelqf", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgGemmOpts holds the parameters of LinalgGemm. A nil *LinalgGemmOpts passes none; required ones are then
+// reported missing by the library.
+type LinalgGemmOpts struct {
+	// TransposeA is the parameter transpose_a (boolean, default 0): Multiply with transposed of first input
+	// (A). Nil keeps the default.
+	TransposeA *bool
+	// TransposeB is the parameter transpose_b (boolean, default 0): Multiply with transposed of second input
+	// (B). Nil keeps the default.
+	TransposeB *bool
+	// Alpha is the parameter alpha (float, default 1): Scalar factor multiplied with A*B. Nil keeps the default.
+	Alpha *float64
+	// Beta is the parameter beta (float, default 1): Scalar factor multiplied with C. Nil keeps the default.
+	Beta *float64
+	// Axis is the parameter axis (int, default -2): Axis corresponding to the matrix rows. Nil keeps the
+	// default.
+	Axis *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgGemm runs the operator _linalg_gemm (also called linalg_gemm).
+//
+// General matrix multiply-add: out = alpha * op(A) * op(B) + beta * C on the last two axes (rows on `axis`),
+// op(X) = X or its transpose.
+//
+// Inputs: A, B, C. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func LinalgGemm(a, b, c *mxc.NDArray, opts *LinalgGemmOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("transpose_a", opts.TransposeA)
+		p.OptBool("transpose_b", opts.TransposeB)
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptFloat("beta", opts.Beta)
+		p.OptInt("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_gemm", []*mxc.NDArray{a, b, c}, []string{"A", "B", "C"}, p, out, all)
+}
+
+// LinalgGemm2Opts holds the parameters of LinalgGemm2. A nil *LinalgGemm2Opts passes none; required ones are
+// then reported missing by the library.
+type LinalgGemm2Opts struct {
+	// TransposeA is the parameter transpose_a (boolean, default 0): Multiply with transposed of first input
+	// (A). Nil keeps the default.
+	TransposeA *bool
+	// TransposeB is the parameter transpose_b (boolean, default 0): Multiply with transposed of second input
+	// (B). Nil keeps the default.
+	TransposeB *bool
+	// Alpha is the parameter alpha (float, default 1): Scalar factor multiplied with A*B. Nil keeps the default.
+	Alpha *float64
+	// Axis is the parameter axis (int, default -2): Axis corresponding to the matrix row indices. Nil keeps the
+	// default.
+	Axis *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgGemm2 runs the operator _linalg_gemm2 (also called linalg_gemm2).
+//
+// General matrix multiply: out = alpha * op(A) * op(B) on the last two axes (rows on `axis`).
+//
+// Inputs: A, B. Trailing inputs may be nil where the parameters make them unused. Returns the first output (see
+// AllOutputs for the others).
+func LinalgGemm2(a, b *mxc.NDArray, opts *LinalgGemm2Opts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("transpose_a", opts.TransposeA)
+		p.OptBool("transpose_b", opts.TransposeB)
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptInt("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_gemm2", []*mxc.NDArray{a, b}, []string{"A", "B"}, p, out, all)
+}
+
+// LinalgInverseOpts holds the parameters of LinalgInverse. A nil *LinalgInverseOpts passes none; required ones
+// are then reported missing by the library.
+type LinalgInverseOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgInverse runs the operator _linalg_inverse (also called linalg_inverse).
+//
+// Inverse of square matrices (LU with partial pivoting); singular matrices are an error.
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgInverse(a *mxc.NDArray, opts *LinalgInverseOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_inverse", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgMakediagOpts holds the parameters of LinalgMakediag. A nil *LinalgMakediagOpts passes none; required
+// ones are then reported missing by the library.
+type LinalgMakediagOpts struct {
+	// Offset is the parameter offset (int, default 0): Offset of the diagonal versus the main diagonal. 0
+	// corresponds to the main diagonal, a negative/positive value to diagonals below/above the main diagonal.
+	// Nil keeps the default.
+	Offset *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgMakediag runs the operator _linalg_makediag (also called linalg_makediag).
+//
+// Square matrices with the given vectors on a diagonal (offset) and zeros elsewhere.
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgMakediag(a *mxc.NDArray, opts *LinalgMakediagOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("offset", opts.Offset)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_makediag", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgMaketrianOpts holds the parameters of LinalgMaketrian. A nil *LinalgMaketrianOpts passes none; required
+// ones are then reported missing by the library.
+type LinalgMaketrianOpts struct {
+	// Offset is the parameter offset (int, default 0): Offset of the diagonal versus the main diagonal. 0
+	// corresponds to the main diagonal, a negative/positive value to diagonals below/above the main diagonal.
+	// Nil keeps the default.
+	Offset *int
+	// Lower is the parameter lower (boolean, default 1): Refer to the lower triangular matrix if lower=true,
+	// refer to the upper otherwise. Only relevant when offset=0 Nil keeps the default.
+	Lower *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgMaketrian runs the operator _linalg_maketrian (also called linalg_maketrian).
+//
+// Square matrices with the given vectors as a triangle (offset, lower), zeros elsewhere; the inverse of
+// extracttrian.
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgMaketrian(a *mxc.NDArray, opts *LinalgMaketrianOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("offset", opts.Offset)
+		p.OptBool("lower", opts.Lower)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_maketrian", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgPotrfOpts holds the parameters of LinalgPotrf. A nil *LinalgPotrfOpts passes none; required ones are
+// then reported missing by the library.
+type LinalgPotrfOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgPotrf runs the operator _linalg_potrf (also called linalg_potrf).
+//
+// Cholesky factorization: the lower triangular L with A = L * L^T of symmetric positive-definite matrices
+// (their lower triangle is read).
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgPotrf(a *mxc.NDArray, opts *LinalgPotrfOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_potrf", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgPotriOpts holds the parameters of LinalgPotri. A nil *LinalgPotriOpts passes none; required ones are
+// then reported missing by the library.
+type LinalgPotriOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgPotri runs the operator _linalg_potri (also called linalg_potri).
+//
+// Inverse of L * L^T from its Cholesky factor L (the lower triangle of A).
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgPotri(a *mxc.NDArray, opts *LinalgPotriOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_potri", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgSlogdetOpts holds the parameters of LinalgSlogdet. A nil *LinalgSlogdetOpts passes none; required ones
+// are then reported missing by the library.
+type LinalgSlogdetOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgSlogdet runs the operator _linalg_slogdet (also called linalg_slogdet).
+//
+// Sign and natural logarithm of the absolute value of the determinant of square matrices (two outputs; a
+// singular matrix gives sign 0 and -inf).
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgSlogdet(a *mxc.NDArray, opts *LinalgSlogdetOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_slogdet", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgSumlogdiagOpts holds the parameters of LinalgSumlogdiag. A nil *LinalgSumlogdiagOpts passes none;
+// required ones are then reported missing by the library.
+type LinalgSumlogdiagOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgSumlogdiag runs the operator _linalg_sumlogdiag (also called linalg_sumlogdiag).
+//
+// Sum of the logarithms of the diagonal elements of square matrices.
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgSumlogdiag(a *mxc.NDArray, opts *LinalgSumlogdiagOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_sumlogdiag", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgSyevdOpts holds the parameters of LinalgSyevd. A nil *LinalgSyevdOpts passes none; required ones are
+// then reported missing by the library.
+type LinalgSyevdOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgSyevd runs the operator _linalg_syevd (also called linalg_syevd).
+//
+// Eigendecomposition of symmetric matrices (their lower triangle is read): U * A = diag(L) * U, rows of U
+// orthonormal eigenvectors, L ascending (outputs U, L).
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgSyevd(a *mxc.NDArray, opts *LinalgSyevdOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_syevd", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgSyrkOpts holds the parameters of LinalgSyrk. A nil *LinalgSyrkOpts passes none; required ones are then
+// reported missing by the library.
+type LinalgSyrkOpts struct {
+	// Transpose is the parameter transpose (boolean, default 0): Use transpose of input matrix. Nil keeps the
+	// default.
+	Transpose *bool
+	// Alpha is the parameter alpha (float, default 1): Scalar factor to be applied to the result. Nil keeps the
+	// default.
+	Alpha *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgSyrk runs the operator _linalg_syrk (also called linalg_syrk).
+//
+// Symmetric rank-k update: out = alpha * A * A^T (or alpha * A^T * A with transpose).
+//
+// Inputs: A. Returns the first output (see AllOutputs for the others).
+func LinalgSyrk(a *mxc.NDArray, opts *LinalgSyrkOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("transpose", opts.Transpose)
+		p.OptFloat("alpha", opts.Alpha)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_syrk", []*mxc.NDArray{a}, []string{"A"}, p, out, all)
+}
+
+// LinalgTrmmOpts holds the parameters of LinalgTrmm. A nil *LinalgTrmmOpts passes none; required ones are then
+// reported missing by the library.
+type LinalgTrmmOpts struct {
+	// Transpose is the parameter transpose (boolean, default 0): Use transposed of the triangular matrix Nil
+	// keeps the default.
+	Transpose *bool
+	// Rightside is the parameter rightside (boolean, default 0): Multiply triangular matrix from the right to
+	// non-triangular one. Nil keeps the default.
+	Rightside *bool
+	// Lower is the parameter lower (boolean, default 1): True if the triangular matrix is lower triangular,
+	// false if it is upper triangular. Nil keeps the default.
+	Lower *bool
+	// Alpha is the parameter alpha (float, default 1): Scalar factor to be applied to the result. Nil keeps the
+	// default.
+	Alpha *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgTrmm runs the operator _linalg_trmm (also called linalg_trmm).
+//
+// Triangular matrix multiply: out = alpha * op(A) * B (or alpha * B * op(A) with rightside), A's lower (or
+// upper) triangle.
+//
+// Inputs: A, B. Trailing inputs may be nil where the parameters make them unused. Returns the first output (see
+// AllOutputs for the others).
+func LinalgTrmm(a, b *mxc.NDArray, opts *LinalgTrmmOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("transpose", opts.Transpose)
+		p.OptBool("rightside", opts.Rightside)
+		p.OptBool("lower", opts.Lower)
+		p.OptFloat("alpha", opts.Alpha)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_trmm", []*mxc.NDArray{a, b}, []string{"A", "B"}, p, out, all)
+}
+
+// LinalgTrsmOpts holds the parameters of LinalgTrsm. A nil *LinalgTrsmOpts passes none; required ones are then
+// reported missing by the library.
+type LinalgTrsmOpts struct {
+	// Transpose is the parameter transpose (boolean, default 0): Use transposed of the triangular matrix Nil
+	// keeps the default.
+	Transpose *bool
+	// Rightside is the parameter rightside (boolean, default 0): Multiply triangular matrix from the right to
+	// non-triangular one. Nil keeps the default.
+	Rightside *bool
+	// Lower is the parameter lower (boolean, default 1): True if the triangular matrix is lower triangular,
+	// false if it is upper triangular. Nil keeps the default.
+	Lower *bool
+	// Alpha is the parameter alpha (float, default 1): Scalar factor to be applied to the result. Nil keeps the
+	// default.
+	Alpha *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LinalgTrsm runs the operator _linalg_trsm (also called linalg_trsm).
+//
+// Solves op(A) * X = alpha * B (or X * op(A) = alpha * B with rightside) for X, A's lower (or upper) triangle.
+//
+// Inputs: A, B. Trailing inputs may be nil where the parameters make them unused. Returns the first output (see
+// AllOutputs for the others).
+func LinalgTrsm(a, b *mxc.NDArray, opts *LinalgTrsmOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("transpose", opts.Transpose)
+		p.OptBool("rightside", opts.Rightside)
+		p.OptBool("lower", opts.Lower)
+		p.OptFloat("alpha", opts.Alpha)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_linalg_trsm", []*mxc.NDArray{a, b}, []string{"A", "B"}, p, out, all)
+}
+
 // LinspaceOpts holds the parameters of Linspace. A nil *LinspaceOpts passes none; required ones are then
 // reported missing by the library.
 type LinspaceOpts struct {
@@ -2645,6 +3165,290 @@ func PowerScalar(data *mxc.NDArray, opts *PowerScalarOpts) (*mxc.NDArray, error)
 	return invoke("_power_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// RandomExponentialOpts holds the parameters of RandomExponential. A nil *RandomExponentialOpts passes none;
+// required ones are then reported missing by the library.
+type RandomExponentialOpts struct {
+	// Lam is the parameter lam (float, default 1): Parameter lam of the distribution. Nil keeps the default.
+	Lam *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomExponential runs the operator _random_exponential (also called random_exponential).
+//
+// Samples from the exponential distribution with rate lam.
+//
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomExponential(opts *RandomExponentialOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("lam", opts.Lam)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_exponential", nil, nil, p, out, all)
+}
+
+// RandomExponentialLikeOpts holds the parameters of RandomExponentialLike. A nil *RandomExponentialLikeOpts
+// passes none; required ones are then reported missing by the library.
+type RandomExponentialLikeOpts struct {
+	// Lam is the parameter lam (float, default 1): Parameter lam of the distribution. Nil keeps the default.
+	Lam *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomExponentialLike runs the operator _random_exponential_like.
+//
+// Samples from the exponential distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomExponentialLike(data *mxc.NDArray, opts *RandomExponentialLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("lam", opts.Lam)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_exponential_like", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// RandomGammaOpts holds the parameters of RandomGamma. A nil *RandomGammaOpts passes none; required ones are
+// then reported missing by the library.
+type RandomGammaOpts struct {
+	// Alpha is the parameter alpha (float, default 1): Parameter alpha of the distribution. Nil keeps the
+	// default.
+	Alpha *float64
+	// Beta is the parameter beta (float, default 1): Parameter beta of the distribution. Nil keeps the default.
+	Beta *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomGamma runs the operator _random_gamma (also called random_gamma).
+//
+// Samples from the gamma distribution with shape alpha and scale beta.
+//
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomGamma(opts *RandomGammaOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptFloat("beta", opts.Beta)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_gamma", nil, nil, p, out, all)
+}
+
+// RandomGammaLikeOpts holds the parameters of RandomGammaLike. A nil *RandomGammaLikeOpts passes none; required
+// ones are then reported missing by the library.
+type RandomGammaLikeOpts struct {
+	// Alpha is the parameter alpha (float, default 1): Parameter alpha of the distribution. Nil keeps the
+	// default.
+	Alpha *float64
+	// Beta is the parameter beta (float, default 1): Parameter beta of the distribution. Nil keeps the default.
+	Beta *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomGammaLike runs the operator _random_gamma_like.
+//
+// Samples from the gamma distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomGammaLike(data *mxc.NDArray, opts *RandomGammaLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptFloat("beta", opts.Beta)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_gamma_like", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// RandomGeneralizedNegativeBinomialOpts holds the parameters of RandomGeneralizedNegativeBinomial. A nil
+// *RandomGeneralizedNegativeBinomialOpts passes none; required ones are then reported missing by the library.
+type RandomGeneralizedNegativeBinomialOpts struct {
+	// Mu is the parameter mu (float, default 1): Parameter mu of the distribution. Nil keeps the default.
+	Mu *float64
+	// Alpha is the parameter alpha (float, default 1): Parameter alpha of the distribution. Nil keeps the
+	// default.
+	Alpha *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomGeneralizedNegativeBinomial runs the operator _random_generalized_negative_binomial (also called
+// random_generalized_negative_binomial).
+//
+// Samples from the generalized negative binomial distribution: mean mu, variance mu + alpha mu^2.
+//
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomGeneralizedNegativeBinomial(opts *RandomGeneralizedNegativeBinomialOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("mu", opts.Mu)
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_generalized_negative_binomial", nil, nil, p, out, all)
+}
+
+// RandomGeneralizedNegativeBinomialLikeOpts holds the parameters of RandomGeneralizedNegativeBinomialLike. A
+// nil *RandomGeneralizedNegativeBinomialLikeOpts passes none; required ones are then reported missing by the
+// library.
+type RandomGeneralizedNegativeBinomialLikeOpts struct {
+	// Mu is the parameter mu (float, default 1): Parameter mu of the distribution. Nil keeps the default.
+	Mu *float64
+	// Alpha is the parameter alpha (float, default 1): Parameter alpha of the distribution. Nil keeps the
+	// default.
+	Alpha *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomGeneralizedNegativeBinomialLike runs the operator _random_generalized_negative_binomial_like.
+//
+// Samples from the generalized_negative_binomial distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomGeneralizedNegativeBinomialLike(data *mxc.NDArray, opts *RandomGeneralizedNegativeBinomialLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("mu", opts.Mu)
+		p.OptFloat("alpha", opts.Alpha)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_generalized_negative_binomial_like", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// RandomNegativeBinomialOpts holds the parameters of RandomNegativeBinomial. A nil *RandomNegativeBinomialOpts
+// passes none; required ones are then reported missing by the library.
+type RandomNegativeBinomialOpts struct {
+	// K is the parameter k (int, default 1): Parameter k of the distribution. Nil keeps the default.
+	K *int
+	// P is the parameter p (float, default 1): Parameter p of the distribution. Nil keeps the default.
+	P *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomNegativeBinomial runs the operator _random_negative_binomial (also called random_negative_binomial).
+//
+// Samples from the negative binomial distribution: failures before the k-th success with success probability p.
+//
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomNegativeBinomial(opts *RandomNegativeBinomialOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("k", opts.K)
+		p.OptFloat("p", opts.P)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_negative_binomial", nil, nil, p, out, all)
+}
+
+// RandomNegativeBinomialLikeOpts holds the parameters of RandomNegativeBinomialLike. A nil
+// *RandomNegativeBinomialLikeOpts passes none; required ones are then reported missing by the library.
+type RandomNegativeBinomialLikeOpts struct {
+	// K is the parameter k (int, default 1): Parameter k of the distribution. Nil keeps the default.
+	K *int
+	// P is the parameter p (float, default 1): Parameter p of the distribution. Nil keeps the default.
+	P *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomNegativeBinomialLike runs the operator _random_negative_binomial_like.
+//
+// Samples from the negative_binomial distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomNegativeBinomialLike(data *mxc.NDArray, opts *RandomNegativeBinomialLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("k", opts.K)
+		p.OptFloat("p", opts.P)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_negative_binomial_like", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // RandomNormalOpts holds the parameters of RandomNormal. A nil *RandomNormalOpts passes none; required ones are
 // then reported missing by the library.
 type RandomNormalOpts struct {
@@ -2687,6 +3491,385 @@ func RandomNormal(opts *RandomNormalOpts) (*mxc.NDArray, error) {
 	return invoke("_random_normal", nil, nil, p, out, all)
 }
 
+// RandomNormalLikeOpts holds the parameters of RandomNormalLike. A nil *RandomNormalLikeOpts passes none;
+// required ones are then reported missing by the library.
+type RandomNormalLikeOpts struct {
+	// Loc is the parameter loc (float, default 0): Parameter loc of the distribution. Nil keeps the default.
+	Loc *float64
+	// Scale is the parameter scale (float, default 1): Parameter scale of the distribution. Nil keeps the
+	// default.
+	Scale *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomNormalLike runs the operator _random_normal_like.
+//
+// Samples from the normal distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomNormalLike(data *mxc.NDArray, opts *RandomNormalLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("loc", opts.Loc)
+		p.OptFloat("scale", opts.Scale)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_normal_like", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// RandomPdfDirichletOpts holds the parameters of RandomPdfDirichlet. A nil *RandomPdfDirichletOpts passes none;
+// required ones are then reported missing by the library.
+type RandomPdfDirichletOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomPdfDirichlet runs the operator _random_pdf_dirichlet (also called random_pdf_dirichlet).
+//
+// Density (or its logarithm, is_log) of Dirichlet distributions with per-element concentrations alpha (..., K)
+// at samples (..., [draws...], K).
+//
+// Inputs: sample, alpha. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func RandomPdfDirichlet(sample, alpha *mxc.NDArray, opts *RandomPdfDirichletOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_pdf_dirichlet", []*mxc.NDArray{sample, alpha}, []string{"sample", "alpha"}, p, out, all)
+}
+
+// RandomPdfExponentialOpts holds the parameters of RandomPdfExponential. A nil *RandomPdfExponentialOpts passes
+// none; required ones are then reported missing by the library.
+type RandomPdfExponentialOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomPdfExponential runs the operator _random_pdf_exponential (also called random_pdf_exponential).
+//
+// Density (or its logarithm, is_log) of the exponential distributions with per-element parameters at the
+// samples: the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, lam. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func RandomPdfExponential(sample, lam *mxc.NDArray, opts *RandomPdfExponentialOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_pdf_exponential", []*mxc.NDArray{sample, lam}, []string{"sample", "lam"}, p, out, all)
+}
+
+// RandomPdfGammaOpts holds the parameters of RandomPdfGamma. A nil *RandomPdfGammaOpts passes none; required
+// ones are then reported missing by the library.
+type RandomPdfGammaOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomPdfGamma runs the operator _random_pdf_gamma (also called random_pdf_gamma).
+//
+// Density (or its logarithm, is_log) of the gamma distributions with per-element parameters at the samples: the
+// sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, alpha, beta. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func RandomPdfGamma(sample, alpha, beta *mxc.NDArray, opts *RandomPdfGammaOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_pdf_gamma", []*mxc.NDArray{sample, alpha, beta}, []string{"sample", "alpha", "beta"}, p, out, all)
+}
+
+// RandomPdfGeneralizedNegativeBinomialOpts holds the parameters of RandomPdfGeneralizedNegativeBinomial. A nil
+// *RandomPdfGeneralizedNegativeBinomialOpts passes none; required ones are then reported missing by the library.
+type RandomPdfGeneralizedNegativeBinomialOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomPdfGeneralizedNegativeBinomial runs the operator _random_pdf_generalized_negative_binomial (also called
+// random_pdf_generalized_negative_binomial).
+//
+// Density (or its logarithm, is_log) of the generalized_negative_binomial distributions with per-element
+// parameters at the samples: the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, mu, alpha. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func RandomPdfGeneralizedNegativeBinomial(sample, mu, alpha *mxc.NDArray, opts *RandomPdfGeneralizedNegativeBinomialOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_pdf_generalized_negative_binomial", []*mxc.NDArray{sample, mu, alpha}, []string{"sample", "mu", "alpha"}, p, out, all)
+}
+
+// RandomPdfNegativeBinomialOpts holds the parameters of RandomPdfNegativeBinomial. A nil
+// *RandomPdfNegativeBinomialOpts passes none; required ones are then reported missing by the library.
+type RandomPdfNegativeBinomialOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomPdfNegativeBinomial runs the operator _random_pdf_negative_binomial (also called
+// random_pdf_negative_binomial).
+//
+// Density (or its logarithm, is_log) of the negative_binomial distributions with per-element parameters at the
+// samples: the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, k, p. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func RandomPdfNegativeBinomial(sample, k, pArg *mxc.NDArray, opts *RandomPdfNegativeBinomialOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_pdf_negative_binomial", []*mxc.NDArray{sample, k, pArg}, []string{"sample", "k", "p"}, p, out, all)
+}
+
+// RandomPdfNormalOpts holds the parameters of RandomPdfNormal. A nil *RandomPdfNormalOpts passes none; required
+// ones are then reported missing by the library.
+type RandomPdfNormalOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomPdfNormal runs the operator _random_pdf_normal (also called random_pdf_normal).
+//
+// Density (or its logarithm, is_log) of the normal distributions with per-element parameters at the samples:
+// the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, mu, sigma. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func RandomPdfNormal(sample, mu, sigma *mxc.NDArray, opts *RandomPdfNormalOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_pdf_normal", []*mxc.NDArray{sample, mu, sigma}, []string{"sample", "mu", "sigma"}, p, out, all)
+}
+
+// RandomPdfPoissonOpts holds the parameters of RandomPdfPoisson. A nil *RandomPdfPoissonOpts passes none;
+// required ones are then reported missing by the library.
+type RandomPdfPoissonOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomPdfPoisson runs the operator _random_pdf_poisson (also called random_pdf_poisson).
+//
+// Density (or its logarithm, is_log) of the poisson distributions with per-element parameters at the samples:
+// the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, lam. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func RandomPdfPoisson(sample, lam *mxc.NDArray, opts *RandomPdfPoissonOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_pdf_poisson", []*mxc.NDArray{sample, lam}, []string{"sample", "lam"}, p, out, all)
+}
+
+// RandomPdfUniformOpts holds the parameters of RandomPdfUniform. A nil *RandomPdfUniformOpts passes none;
+// required ones are then reported missing by the library.
+type RandomPdfUniformOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomPdfUniform runs the operator _random_pdf_uniform (also called random_pdf_uniform).
+//
+// Density (or its logarithm, is_log) of the uniform distributions with per-element parameters at the samples:
+// the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, low, high. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func RandomPdfUniform(sample, low, high *mxc.NDArray, opts *RandomPdfUniformOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_pdf_uniform", []*mxc.NDArray{sample, low, high}, []string{"sample", "low", "high"}, p, out, all)
+}
+
+// RandomPoissonOpts holds the parameters of RandomPoisson. A nil *RandomPoissonOpts passes none; required ones
+// are then reported missing by the library.
+type RandomPoissonOpts struct {
+	// Lam is the parameter lam (float, default 1): Parameter lam of the distribution. Nil keeps the default.
+	Lam *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomPoisson runs the operator _random_poisson (also called random_poisson).
+//
+// Samples from the Poisson distribution with rate lam (as floating values).
+//
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomPoisson(opts *RandomPoissonOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("lam", opts.Lam)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_poisson", nil, nil, p, out, all)
+}
+
+// RandomPoissonLikeOpts holds the parameters of RandomPoissonLike. A nil *RandomPoissonLikeOpts passes none;
+// required ones are then reported missing by the library.
+type RandomPoissonLikeOpts struct {
+	// Lam is the parameter lam (float, default 1): Parameter lam of the distribution. Nil keeps the default.
+	Lam *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomPoissonLike runs the operator _random_poisson_like.
+//
+// Samples from the poisson distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomPoissonLike(data *mxc.NDArray, opts *RandomPoissonLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("lam", opts.Lam)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_poisson_like", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// RandomRandintOpts holds the parameters of RandomRandint. A nil *RandomRandintOpts passes none; required ones
+// are then reported missing by the library.
+type RandomRandintOpts struct {
+	// Low is the parameter low (int, required): Lower bound of the distribution (included).
+	Low int
+	// High is the parameter high (int, required): Upper bound of the distribution (excluded).
+	High int
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output: int32 or int64 (None:
+	// int32). Nil keeps the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomRandint runs the operator _random_randint (also called random_randint).
+//
+// Samples integers uniformly from [low, high).
+//
+// No inputs. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomRandint(opts *RandomRandintOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("low", opts.Low)
+		p.Int("high", opts.High)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_randint", nil, nil, p, out, all)
+}
+
 // RandomUniformOpts holds the parameters of RandomUniform. A nil *RandomUniformOpts passes none; required ones
 // are then reported missing by the library.
 type RandomUniformOpts struct {
@@ -2726,6 +3909,36 @@ func RandomUniform(opts *RandomUniformOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_random_uniform", nil, nil, p, out, all)
+}
+
+// RandomUniformLikeOpts holds the parameters of RandomUniformLike. A nil *RandomUniformLikeOpts passes none;
+// required ones are then reported missing by the library.
+type RandomUniformLikeOpts struct {
+	// Low is the parameter low (float, default 0): Parameter low of the distribution. Nil keeps the default.
+	Low *float64
+	// High is the parameter high (float, default 1): Parameter high of the distribution. Nil keeps the default.
+	High *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// RandomUniformLike runs the operator _random_uniform_like.
+//
+// Samples from the uniform distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func RandomUniformLike(data *mxc.NDArray, opts *RandomUniformLikeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("low", opts.Low)
+		p.OptFloat("high", opts.High)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_random_uniform_like", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // RdivScalarOpts holds the parameters of RdivScalar. A nil *RdivScalarOpts passes none; required ones are then
@@ -2884,6 +4097,305 @@ func RpowerScalar(data *mxc.NDArray, opts *RpowerScalarOpts) (*mxc.NDArray, erro
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_rpower_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SampleExponentialOpts holds the parameters of SampleExponential. A nil *SampleExponentialOpts passes none;
+// required ones are then reported missing by the library.
+type SampleExponentialOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SampleExponential runs the operator _sample_exponential (also called sample_exponential).
+//
+// Samples from exponential distributions whose parameters are given per element: `shape` draws of each (output
+// shape: the parameters' shape followed by shape).
+//
+// Inputs: lam. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func SampleExponential(lam *mxc.NDArray, opts *SampleExponentialOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sample_exponential", []*mxc.NDArray{lam}, []string{"lam"}, p, out, all)
+}
+
+// SampleGammaOpts holds the parameters of SampleGamma. A nil *SampleGammaOpts passes none; required ones are
+// then reported missing by the library.
+type SampleGammaOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SampleGamma runs the operator _sample_gamma (also called sample_gamma).
+//
+// Samples from gamma distributions whose parameters are given per element: `shape` draws of each (output shape:
+// the parameters' shape followed by shape).
+//
+// Inputs: alpha, beta. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others). No gradient is defined.
+func SampleGamma(alpha, beta *mxc.NDArray, opts *SampleGammaOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sample_gamma", []*mxc.NDArray{alpha, beta}, []string{"alpha", "beta"}, p, out, all)
+}
+
+// SampleGeneralizedNegativeBinomialOpts holds the parameters of SampleGeneralizedNegativeBinomial. A nil
+// *SampleGeneralizedNegativeBinomialOpts passes none; required ones are then reported missing by the library.
+type SampleGeneralizedNegativeBinomialOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SampleGeneralizedNegativeBinomial runs the operator _sample_generalized_negative_binomial (also called
+// sample_generalized_negative_binomial).
+//
+// Samples from generalized_negative_binomial distributions whose parameters are given per element: `shape`
+// draws of each (output shape: the parameters' shape followed by shape).
+//
+// Inputs: mu, alpha. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others). No gradient is defined.
+func SampleGeneralizedNegativeBinomial(mu, alpha *mxc.NDArray, opts *SampleGeneralizedNegativeBinomialOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sample_generalized_negative_binomial", []*mxc.NDArray{mu, alpha}, []string{"mu", "alpha"}, p, out, all)
+}
+
+// SampleMultinomialOpts holds the parameters of SampleMultinomial. A nil *SampleMultinomialOpts passes none;
+// required ones are then reported missing by the library.
+type SampleMultinomialOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// GetProb is the parameter get_prob (boolean, default False): Also return the log-probabilities of the
+	// draws. Nil keeps the default.
+	GetProb *bool
+	// Dtype is the parameter dtype (dtype, default int32): Element type of the drawn indices. Nil keeps the
+	// default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SampleMultinomial runs the operator _sample_multinomial (also called sample_multinomial).
+//
+// Samples from multinomial distributions: data (..., K) holds the probabilities of K categories; `shape` draws
+// per distribution (output shape data.shape[:-1] + shape); get_prob also returns the log-probabilities of the
+// draws (differentiable with respect to data).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func SampleMultinomial(data *mxc.NDArray, opts *SampleMultinomialOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptBool("get_prob", opts.GetProb)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sample_multinomial", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SampleNegativeBinomialOpts holds the parameters of SampleNegativeBinomial. A nil *SampleNegativeBinomialOpts
+// passes none; required ones are then reported missing by the library.
+type SampleNegativeBinomialOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SampleNegativeBinomial runs the operator _sample_negative_binomial (also called sample_negative_binomial).
+//
+// Samples from negative_binomial distributions whose parameters are given per element: `shape` draws of each
+// (output shape: the parameters' shape followed by shape).
+//
+// Inputs: k, p. Trailing inputs may be nil where the parameters make them unused. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func SampleNegativeBinomial(k, pArg *mxc.NDArray, opts *SampleNegativeBinomialOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sample_negative_binomial", []*mxc.NDArray{k, pArg}, []string{"k", "p"}, p, out, all)
+}
+
+// SampleNormalOpts holds the parameters of SampleNormal. A nil *SampleNormalOpts passes none; required ones are
+// then reported missing by the library.
+type SampleNormalOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SampleNormal runs the operator _sample_normal (also called sample_normal).
+//
+// Samples from normal distributions whose parameters are given per element: `shape` draws of each (output
+// shape: the parameters' shape followed by shape).
+//
+// Inputs: mu, sigma. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others). No gradient is defined.
+func SampleNormal(mu, sigma *mxc.NDArray, opts *SampleNormalOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sample_normal", []*mxc.NDArray{mu, sigma}, []string{"mu", "sigma"}, p, out, all)
+}
+
+// SamplePoissonOpts holds the parameters of SamplePoisson. A nil *SamplePoissonOpts passes none; required ones
+// are then reported missing by the library.
+type SamplePoissonOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SamplePoisson runs the operator _sample_poisson (also called sample_poisson).
+//
+// Samples from poisson distributions whose parameters are given per element: `shape` draws of each (output
+// shape: the parameters' shape followed by shape).
+//
+// Inputs: lam. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func SamplePoisson(lam *mxc.NDArray, opts *SamplePoissonOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sample_poisson", []*mxc.NDArray{lam}, []string{"lam"}, p, out, all)
+}
+
+// SampleUniformOpts holds the parameters of SampleUniform. A nil *SampleUniformOpts passes none; required ones
+// are then reported missing by the library.
+type SampleUniformOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SampleUniform runs the operator _sample_uniform (also called sample_uniform).
+//
+// Samples from uniform distributions whose parameters are given per element: `shape` draws of each (output
+// shape: the parameters' shape followed by shape).
+//
+// Inputs: low, high. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others). No gradient is defined.
+func SampleUniform(low, high *mxc.NDArray, opts *SampleUniformOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sample_uniform", []*mxc.NDArray{low, high}, []string{"low", "high"}, p, out, all)
+}
+
+// ShuffleOpts holds the parameters of Shuffle. A nil *ShuffleOpts passes none; required ones are then reported
+// missing by the library.
+type ShuffleOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Shuffle runs the operator _shuffle (also called shuffle).
+//
+// Shuffles the array along its first axis (a random permutation of its rows).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func Shuffle(data *mxc.NDArray, opts *ShuffleOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_shuffle", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // SliceAssignOpts holds the parameters of SliceAssign. A nil *SliceAssignOpts passes none; required ones are
@@ -4650,6 +6162,33 @@ func HardSigmoid(data *mxc.NDArray, opts *HardSigmoidOpts) (*mxc.NDArray, error)
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("hard_sigmoid", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// KhatriRaoOpts holds the parameters of KhatriRao. A nil *KhatriRaoOpts passes none; required ones are then
+// reported missing by the library.
+type KhatriRaoOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// KhatriRao runs the operator khatri_rao.
+//
+// Khatri-Rao product: the column-wise Kronecker product of matrices with the same number of columns (rows: the
+// product of the inputs' row counts, the first input's row index varying slowest).
+//
+// The inputs (args) are variadic; num_args is set to their number. Returns the first output (see AllOutputs for
+// the others). No gradient is defined.
+func KhatriRao(args []*mxc.NDArray, opts *KhatriRaoOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	p.Int("num_args", len(args))
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("khatri_rao", args, nil, p, out, all)
 }
 
 // LogOpts holds the parameters of Log. A nil *LogOpts passes none; required ones are then reported missing by

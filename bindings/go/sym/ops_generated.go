@@ -1995,6 +1995,522 @@ func LesserScalar(data *mxc.Symbol, opts *LesserScalarOpts) (*mxc.Symbol, error)
 	return compose("_lesser_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// LinalgDetOpts holds the parameters of LinalgDet. A nil *LinalgDetOpts passes none; required ones are then
+// reported missing by the library.
+type LinalgDetOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgDet is a symbol of the operator _linalg_det (also called linalg_det).
+//
+// Determinant of square matrices.
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgDet(a *mxc.Symbol, opts *LinalgDetOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_det", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgExtractdiagOpts holds the parameters of LinalgExtractdiag. A nil *LinalgExtractdiagOpts passes none;
+// required ones are then reported missing by the library.
+type LinalgExtractdiagOpts struct {
+	// Offset is the parameter offset (int, default 0): Offset of the diagonal versus the main diagonal. 0
+	// corresponds to the main diagonal, a negative/positive value to diagonals below/above the main diagonal.
+	// Nil keeps the default.
+	Offset *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgExtractdiag is a symbol of the operator _linalg_extractdiag (also called linalg_extractdiag).
+//
+// Extracts a diagonal (offset) of matrices as vectors.
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgExtractdiag(a *mxc.Symbol, opts *LinalgExtractdiagOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("offset", opts.Offset)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_extractdiag", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgExtracttrianOpts holds the parameters of LinalgExtracttrian. A nil *LinalgExtracttrianOpts passes none;
+// required ones are then reported missing by the library.
+type LinalgExtracttrianOpts struct {
+	// Offset is the parameter offset (int, default 0): Offset of the diagonal versus the main diagonal. 0
+	// corresponds to the main diagonal, a negative/positive value to diagonals below/above the main diagonal.
+	// Nil keeps the default.
+	Offset *int
+	// Lower is the parameter lower (boolean, default 1): Refer to the lower triangular matrix if lower=true,
+	// refer to the upper otherwise. Only relevant when offset=0 Nil keeps the default.
+	Lower *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgExtracttrian is a symbol of the operator _linalg_extracttrian (also called linalg_extracttrian).
+//
+// Extracts a triangle (offset, lower) of square matrices as vectors: the lower form row by row, the upper one
+// column by column.
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgExtracttrian(a *mxc.Symbol, opts *LinalgExtracttrianOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("offset", opts.Offset)
+		p.OptBool("lower", opts.Lower)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_extracttrian", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgGelqfOpts holds the parameters of LinalgGelqf. A nil *LinalgGelqfOpts passes none; required ones are
+// then reported missing by the library.
+type LinalgGelqfOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgGelqf is a symbol of the operator _linalg_gelqf (also called linalg_gelqf).
+//
+// LQ factorization A = L * Q of matrices with no more rows than columns (outputs Q, L).
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgGelqf(a *mxc.Symbol, opts *LinalgGelqfOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_gelqf", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgGemmOpts holds the parameters of LinalgGemm. A nil *LinalgGemmOpts passes none; required ones are then
+// reported missing by the library.
+type LinalgGemmOpts struct {
+	// TransposeA is the parameter transpose_a (boolean, default 0): Multiply with transposed of first input
+	// (A). Nil keeps the default.
+	TransposeA *bool
+	// TransposeB is the parameter transpose_b (boolean, default 0): Multiply with transposed of second input
+	// (B). Nil keeps the default.
+	TransposeB *bool
+	// Alpha is the parameter alpha (float, default 1): Scalar factor multiplied with A*B. Nil keeps the default.
+	Alpha *float64
+	// Beta is the parameter beta (float, default 1): Scalar factor multiplied with C. Nil keeps the default.
+	Beta *float64
+	// Axis is the parameter axis (int, default -2): Axis corresponding to the matrix rows. Nil keeps the
+	// default.
+	Axis *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgGemm is a symbol of the operator _linalg_gemm (also called linalg_gemm).
+//
+// General matrix multiply-add: out = alpha * op(A) * op(B) + beta * C on the last two axes (rows on `axis`),
+// op(X) = X or its transpose.
+//
+// Inputs: A, B, C. A nil input becomes a variable named "<name>_<input>".
+func LinalgGemm(a, b, c *mxc.Symbol, opts *LinalgGemmOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("transpose_a", opts.TransposeA)
+		p.OptBool("transpose_b", opts.TransposeB)
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptFloat("beta", opts.Beta)
+		p.OptInt("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_gemm", name, attr, p, []string{"A", "B", "C"}, []*mxc.Symbol{a, b, c})
+}
+
+// LinalgGemm2Opts holds the parameters of LinalgGemm2. A nil *LinalgGemm2Opts passes none; required ones are
+// then reported missing by the library.
+type LinalgGemm2Opts struct {
+	// TransposeA is the parameter transpose_a (boolean, default 0): Multiply with transposed of first input
+	// (A). Nil keeps the default.
+	TransposeA *bool
+	// TransposeB is the parameter transpose_b (boolean, default 0): Multiply with transposed of second input
+	// (B). Nil keeps the default.
+	TransposeB *bool
+	// Alpha is the parameter alpha (float, default 1): Scalar factor multiplied with A*B. Nil keeps the default.
+	Alpha *float64
+	// Axis is the parameter axis (int, default -2): Axis corresponding to the matrix row indices. Nil keeps the
+	// default.
+	Axis *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgGemm2 is a symbol of the operator _linalg_gemm2 (also called linalg_gemm2).
+//
+// General matrix multiply: out = alpha * op(A) * op(B) on the last two axes (rows on `axis`).
+//
+// Inputs: A, B. A nil input becomes a variable named "<name>_<input>".
+func LinalgGemm2(a, b *mxc.Symbol, opts *LinalgGemm2Opts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("transpose_a", opts.TransposeA)
+		p.OptBool("transpose_b", opts.TransposeB)
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptInt("axis", opts.Axis)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_gemm2", name, attr, p, []string{"A", "B"}, []*mxc.Symbol{a, b})
+}
+
+// LinalgInverseOpts holds the parameters of LinalgInverse. A nil *LinalgInverseOpts passes none; required ones
+// are then reported missing by the library.
+type LinalgInverseOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgInverse is a symbol of the operator _linalg_inverse (also called linalg_inverse).
+//
+// Inverse of square matrices (LU with partial pivoting); singular matrices are an error.
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgInverse(a *mxc.Symbol, opts *LinalgInverseOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_inverse", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgMakediagOpts holds the parameters of LinalgMakediag. A nil *LinalgMakediagOpts passes none; required
+// ones are then reported missing by the library.
+type LinalgMakediagOpts struct {
+	// Offset is the parameter offset (int, default 0): Offset of the diagonal versus the main diagonal. 0
+	// corresponds to the main diagonal, a negative/positive value to diagonals below/above the main diagonal.
+	// Nil keeps the default.
+	Offset *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgMakediag is a symbol of the operator _linalg_makediag (also called linalg_makediag).
+//
+// Square matrices with the given vectors on a diagonal (offset) and zeros elsewhere.
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgMakediag(a *mxc.Symbol, opts *LinalgMakediagOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("offset", opts.Offset)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_makediag", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgMaketrianOpts holds the parameters of LinalgMaketrian. A nil *LinalgMaketrianOpts passes none; required
+// ones are then reported missing by the library.
+type LinalgMaketrianOpts struct {
+	// Offset is the parameter offset (int, default 0): Offset of the diagonal versus the main diagonal. 0
+	// corresponds to the main diagonal, a negative/positive value to diagonals below/above the main diagonal.
+	// Nil keeps the default.
+	Offset *int
+	// Lower is the parameter lower (boolean, default 1): Refer to the lower triangular matrix if lower=true,
+	// refer to the upper otherwise. Only relevant when offset=0 Nil keeps the default.
+	Lower *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgMaketrian is a symbol of the operator _linalg_maketrian (also called linalg_maketrian).
+//
+// Square matrices with the given vectors as a triangle (offset, lower), zeros elsewhere; the inverse of
+// extracttrian.
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgMaketrian(a *mxc.Symbol, opts *LinalgMaketrianOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("offset", opts.Offset)
+		p.OptBool("lower", opts.Lower)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_maketrian", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgPotrfOpts holds the parameters of LinalgPotrf. A nil *LinalgPotrfOpts passes none; required ones are
+// then reported missing by the library.
+type LinalgPotrfOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgPotrf is a symbol of the operator _linalg_potrf (also called linalg_potrf).
+//
+// Cholesky factorization: the lower triangular L with A = L * L^T of symmetric positive-definite matrices
+// (their lower triangle is read).
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgPotrf(a *mxc.Symbol, opts *LinalgPotrfOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_potrf", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgPotriOpts holds the parameters of LinalgPotri. A nil *LinalgPotriOpts passes none; required ones are
+// then reported missing by the library.
+type LinalgPotriOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgPotri is a symbol of the operator _linalg_potri (also called linalg_potri).
+//
+// Inverse of L * L^T from its Cholesky factor L (the lower triangle of A).
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgPotri(a *mxc.Symbol, opts *LinalgPotriOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_potri", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgSlogdetOpts holds the parameters of LinalgSlogdet. A nil *LinalgSlogdetOpts passes none; required ones
+// are then reported missing by the library.
+type LinalgSlogdetOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgSlogdet is a symbol of the operator _linalg_slogdet (also called linalg_slogdet).
+//
+// Sign and natural logarithm of the absolute value of the determinant of square matrices (two outputs; a
+// singular matrix gives sign 0 and -inf).
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgSlogdet(a *mxc.Symbol, opts *LinalgSlogdetOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_slogdet", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgSumlogdiagOpts holds the parameters of LinalgSumlogdiag. A nil *LinalgSumlogdiagOpts passes none;
+// required ones are then reported missing by the library.
+type LinalgSumlogdiagOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgSumlogdiag is a symbol of the operator _linalg_sumlogdiag (also called linalg_sumlogdiag).
+//
+// Sum of the logarithms of the diagonal elements of square matrices.
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgSumlogdiag(a *mxc.Symbol, opts *LinalgSumlogdiagOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_sumlogdiag", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgSyevdOpts holds the parameters of LinalgSyevd. A nil *LinalgSyevdOpts passes none; required ones are
+// then reported missing by the library.
+type LinalgSyevdOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgSyevd is a symbol of the operator _linalg_syevd (also called linalg_syevd).
+//
+// Eigendecomposition of symmetric matrices (their lower triangle is read): U * A = diag(L) * U, rows of U
+// orthonormal eigenvectors, L ascending (outputs U, L).
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgSyevd(a *mxc.Symbol, opts *LinalgSyevdOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_syevd", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgSyrkOpts holds the parameters of LinalgSyrk. A nil *LinalgSyrkOpts passes none; required ones are then
+// reported missing by the library.
+type LinalgSyrkOpts struct {
+	// Transpose is the parameter transpose (boolean, default 0): Use transpose of input matrix. Nil keeps the
+	// default.
+	Transpose *bool
+	// Alpha is the parameter alpha (float, default 1): Scalar factor to be applied to the result. Nil keeps the
+	// default.
+	Alpha *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgSyrk is a symbol of the operator _linalg_syrk (also called linalg_syrk).
+//
+// Symmetric rank-k update: out = alpha * A * A^T (or alpha * A^T * A with transpose).
+//
+// Inputs: A. A nil input becomes a variable named "<name>_<input>".
+func LinalgSyrk(a *mxc.Symbol, opts *LinalgSyrkOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("transpose", opts.Transpose)
+		p.OptFloat("alpha", opts.Alpha)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_syrk", name, attr, p, []string{"A"}, []*mxc.Symbol{a})
+}
+
+// LinalgTrmmOpts holds the parameters of LinalgTrmm. A nil *LinalgTrmmOpts passes none; required ones are then
+// reported missing by the library.
+type LinalgTrmmOpts struct {
+	// Transpose is the parameter transpose (boolean, default 0): Use transposed of the triangular matrix Nil
+	// keeps the default.
+	Transpose *bool
+	// Rightside is the parameter rightside (boolean, default 0): Multiply triangular matrix from the right to
+	// non-triangular one. Nil keeps the default.
+	Rightside *bool
+	// Lower is the parameter lower (boolean, default 1): True if the triangular matrix is lower triangular,
+	// false if it is upper triangular. Nil keeps the default.
+	Lower *bool
+	// Alpha is the parameter alpha (float, default 1): Scalar factor to be applied to the result. Nil keeps the
+	// default.
+	Alpha *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgTrmm is a symbol of the operator _linalg_trmm (also called linalg_trmm).
+//
+// Triangular matrix multiply: out = alpha * op(A) * B (or alpha * B * op(A) with rightside), A's lower (or
+// upper) triangle.
+//
+// Inputs: A, B. A nil input becomes a variable named "<name>_<input>".
+func LinalgTrmm(a, b *mxc.Symbol, opts *LinalgTrmmOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("transpose", opts.Transpose)
+		p.OptBool("rightside", opts.Rightside)
+		p.OptBool("lower", opts.Lower)
+		p.OptFloat("alpha", opts.Alpha)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_trmm", name, attr, p, []string{"A", "B"}, []*mxc.Symbol{a, b})
+}
+
+// LinalgTrsmOpts holds the parameters of LinalgTrsm. A nil *LinalgTrsmOpts passes none; required ones are then
+// reported missing by the library.
+type LinalgTrsmOpts struct {
+	// Transpose is the parameter transpose (boolean, default 0): Use transposed of the triangular matrix Nil
+	// keeps the default.
+	Transpose *bool
+	// Rightside is the parameter rightside (boolean, default 0): Multiply triangular matrix from the right to
+	// non-triangular one. Nil keeps the default.
+	Rightside *bool
+	// Lower is the parameter lower (boolean, default 1): True if the triangular matrix is lower triangular,
+	// false if it is upper triangular. Nil keeps the default.
+	Lower *bool
+	// Alpha is the parameter alpha (float, default 1): Scalar factor to be applied to the result. Nil keeps the
+	// default.
+	Alpha *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// LinalgTrsm is a symbol of the operator _linalg_trsm (also called linalg_trsm).
+//
+// Solves op(A) * X = alpha * B (or X * op(A) = alpha * B with rightside) for X, A's lower (or upper) triangle.
+//
+// Inputs: A, B. A nil input becomes a variable named "<name>_<input>".
+func LinalgTrsm(a, b *mxc.Symbol, opts *LinalgTrsmOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("transpose", opts.Transpose)
+		p.OptBool("rightside", opts.Rightside)
+		p.OptBool("lower", opts.Lower)
+		p.OptFloat("alpha", opts.Alpha)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_linalg_trsm", name, attr, p, []string{"A", "B"}, []*mxc.Symbol{a, b})
+}
+
 // LinspaceOpts holds the parameters of Linspace. A nil *LinspaceOpts passes none; required ones are then
 // reported missing by the library.
 type LinspaceOpts struct {
@@ -2617,6 +3133,291 @@ func PowerScalar(data *mxc.Symbol, opts *PowerScalarOpts) (*mxc.Symbol, error) {
 	return compose("_power_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// RandomExponentialOpts holds the parameters of RandomExponential. A nil *RandomExponentialOpts passes none;
+// required ones are then reported missing by the library.
+type RandomExponentialOpts struct {
+	// Lam is the parameter lam (float, default 1): Parameter lam of the distribution. Nil keeps the default.
+	Lam *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomExponential is a symbol of the operator _random_exponential (also called random_exponential).
+//
+// Samples from the exponential distribution with rate lam.
+//
+// No inputs. No gradient is defined.
+func RandomExponential(opts *RandomExponentialOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("lam", opts.Lam)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_exponential", name, attr, p, nil, nil)
+}
+
+// RandomExponentialLikeOpts holds the parameters of RandomExponentialLike. A nil *RandomExponentialLikeOpts
+// passes none; required ones are then reported missing by the library.
+type RandomExponentialLikeOpts struct {
+	// Lam is the parameter lam (float, default 1): Parameter lam of the distribution. Nil keeps the default.
+	Lam *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomExponentialLike is a symbol of the operator _random_exponential_like.
+//
+// Samples from the exponential distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func RandomExponentialLike(data *mxc.Symbol, opts *RandomExponentialLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("lam", opts.Lam)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_exponential_like", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RandomGammaOpts holds the parameters of RandomGamma. A nil *RandomGammaOpts passes none; required ones are
+// then reported missing by the library.
+type RandomGammaOpts struct {
+	// Alpha is the parameter alpha (float, default 1): Parameter alpha of the distribution. Nil keeps the
+	// default.
+	Alpha *float64
+	// Beta is the parameter beta (float, default 1): Parameter beta of the distribution. Nil keeps the default.
+	Beta *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomGamma is a symbol of the operator _random_gamma (also called random_gamma).
+//
+// Samples from the gamma distribution with shape alpha and scale beta.
+//
+// No inputs. No gradient is defined.
+func RandomGamma(opts *RandomGammaOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptFloat("beta", opts.Beta)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_gamma", name, attr, p, nil, nil)
+}
+
+// RandomGammaLikeOpts holds the parameters of RandomGammaLike. A nil *RandomGammaLikeOpts passes none; required
+// ones are then reported missing by the library.
+type RandomGammaLikeOpts struct {
+	// Alpha is the parameter alpha (float, default 1): Parameter alpha of the distribution. Nil keeps the
+	// default.
+	Alpha *float64
+	// Beta is the parameter beta (float, default 1): Parameter beta of the distribution. Nil keeps the default.
+	Beta *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomGammaLike is a symbol of the operator _random_gamma_like.
+//
+// Samples from the gamma distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func RandomGammaLike(data *mxc.Symbol, opts *RandomGammaLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptFloat("beta", opts.Beta)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_gamma_like", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RandomGeneralizedNegativeBinomialOpts holds the parameters of RandomGeneralizedNegativeBinomial. A nil
+// *RandomGeneralizedNegativeBinomialOpts passes none; required ones are then reported missing by the library.
+type RandomGeneralizedNegativeBinomialOpts struct {
+	// Mu is the parameter mu (float, default 1): Parameter mu of the distribution. Nil keeps the default.
+	Mu *float64
+	// Alpha is the parameter alpha (float, default 1): Parameter alpha of the distribution. Nil keeps the
+	// default.
+	Alpha *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomGeneralizedNegativeBinomial is a symbol of the operator _random_generalized_negative_binomial (also
+// called random_generalized_negative_binomial).
+//
+// Samples from the generalized negative binomial distribution: mean mu, variance mu + alpha mu^2.
+//
+// No inputs. No gradient is defined.
+func RandomGeneralizedNegativeBinomial(opts *RandomGeneralizedNegativeBinomialOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("mu", opts.Mu)
+		p.OptFloat("alpha", opts.Alpha)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_generalized_negative_binomial", name, attr, p, nil, nil)
+}
+
+// RandomGeneralizedNegativeBinomialLikeOpts holds the parameters of RandomGeneralizedNegativeBinomialLike. A
+// nil *RandomGeneralizedNegativeBinomialLikeOpts passes none; required ones are then reported missing by the
+// library.
+type RandomGeneralizedNegativeBinomialLikeOpts struct {
+	// Mu is the parameter mu (float, default 1): Parameter mu of the distribution. Nil keeps the default.
+	Mu *float64
+	// Alpha is the parameter alpha (float, default 1): Parameter alpha of the distribution. Nil keeps the
+	// default.
+	Alpha *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomGeneralizedNegativeBinomialLike is a symbol of the operator _random_generalized_negative_binomial_like.
+//
+// Samples from the generalized_negative_binomial distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func RandomGeneralizedNegativeBinomialLike(data *mxc.Symbol, opts *RandomGeneralizedNegativeBinomialLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("mu", opts.Mu)
+		p.OptFloat("alpha", opts.Alpha)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_generalized_negative_binomial_like", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RandomNegativeBinomialOpts holds the parameters of RandomNegativeBinomial. A nil *RandomNegativeBinomialOpts
+// passes none; required ones are then reported missing by the library.
+type RandomNegativeBinomialOpts struct {
+	// K is the parameter k (int, default 1): Parameter k of the distribution. Nil keeps the default.
+	K *int
+	// P is the parameter p (float, default 1): Parameter p of the distribution. Nil keeps the default.
+	P *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomNegativeBinomial is a symbol of the operator _random_negative_binomial (also called
+// random_negative_binomial).
+//
+// Samples from the negative binomial distribution: failures before the k-th success with success probability p.
+//
+// No inputs. No gradient is defined.
+func RandomNegativeBinomial(opts *RandomNegativeBinomialOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("k", opts.K)
+		p.OptFloat("p", opts.P)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_negative_binomial", name, attr, p, nil, nil)
+}
+
+// RandomNegativeBinomialLikeOpts holds the parameters of RandomNegativeBinomialLike. A nil
+// *RandomNegativeBinomialLikeOpts passes none; required ones are then reported missing by the library.
+type RandomNegativeBinomialLikeOpts struct {
+	// K is the parameter k (int, default 1): Parameter k of the distribution. Nil keeps the default.
+	K *int
+	// P is the parameter p (float, default 1): Parameter p of the distribution. Nil keeps the default.
+	P *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomNegativeBinomialLike is a symbol of the operator _random_negative_binomial_like.
+//
+// Samples from the negative_binomial distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func RandomNegativeBinomialLike(data *mxc.Symbol, opts *RandomNegativeBinomialLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("k", opts.K)
+		p.OptFloat("p", opts.P)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_negative_binomial_like", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // RandomNormalOpts holds the parameters of RandomNormal. A nil *RandomNormalOpts passes none; required ones are
 // then reported missing by the library.
 type RandomNormalOpts struct {
@@ -2659,6 +3460,377 @@ func RandomNormal(opts *RandomNormalOpts) (*mxc.Symbol, error) {
 	return compose("_random_normal", name, attr, p, nil, nil)
 }
 
+// RandomNormalLikeOpts holds the parameters of RandomNormalLike. A nil *RandomNormalLikeOpts passes none;
+// required ones are then reported missing by the library.
+type RandomNormalLikeOpts struct {
+	// Loc is the parameter loc (float, default 0): Parameter loc of the distribution. Nil keeps the default.
+	Loc *float64
+	// Scale is the parameter scale (float, default 1): Parameter scale of the distribution. Nil keeps the
+	// default.
+	Scale *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomNormalLike is a symbol of the operator _random_normal_like.
+//
+// Samples from the normal distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func RandomNormalLike(data *mxc.Symbol, opts *RandomNormalLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("loc", opts.Loc)
+		p.OptFloat("scale", opts.Scale)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_normal_like", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RandomPdfDirichletOpts holds the parameters of RandomPdfDirichlet. A nil *RandomPdfDirichletOpts passes none;
+// required ones are then reported missing by the library.
+type RandomPdfDirichletOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomPdfDirichlet is a symbol of the operator _random_pdf_dirichlet (also called random_pdf_dirichlet).
+//
+// Density (or its logarithm, is_log) of Dirichlet distributions with per-element concentrations alpha (..., K)
+// at samples (..., [draws...], K).
+//
+// Inputs: sample, alpha. A nil input becomes a variable named "<name>_<input>".
+func RandomPdfDirichlet(sample, alpha *mxc.Symbol, opts *RandomPdfDirichletOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_pdf_dirichlet", name, attr, p, []string{"sample", "alpha"}, []*mxc.Symbol{sample, alpha})
+}
+
+// RandomPdfExponentialOpts holds the parameters of RandomPdfExponential. A nil *RandomPdfExponentialOpts passes
+// none; required ones are then reported missing by the library.
+type RandomPdfExponentialOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomPdfExponential is a symbol of the operator _random_pdf_exponential (also called random_pdf_exponential).
+//
+// Density (or its logarithm, is_log) of the exponential distributions with per-element parameters at the
+// samples: the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, lam. A nil input becomes a variable named "<name>_<input>".
+func RandomPdfExponential(sample, lam *mxc.Symbol, opts *RandomPdfExponentialOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_pdf_exponential", name, attr, p, []string{"sample", "lam"}, []*mxc.Symbol{sample, lam})
+}
+
+// RandomPdfGammaOpts holds the parameters of RandomPdfGamma. A nil *RandomPdfGammaOpts passes none; required
+// ones are then reported missing by the library.
+type RandomPdfGammaOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomPdfGamma is a symbol of the operator _random_pdf_gamma (also called random_pdf_gamma).
+//
+// Density (or its logarithm, is_log) of the gamma distributions with per-element parameters at the samples: the
+// sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, alpha, beta. A nil input becomes a variable named "<name>_<input>".
+func RandomPdfGamma(sample, alpha, beta *mxc.Symbol, opts *RandomPdfGammaOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_pdf_gamma", name, attr, p, []string{"sample", "alpha", "beta"}, []*mxc.Symbol{sample, alpha, beta})
+}
+
+// RandomPdfGeneralizedNegativeBinomialOpts holds the parameters of RandomPdfGeneralizedNegativeBinomial. A nil
+// *RandomPdfGeneralizedNegativeBinomialOpts passes none; required ones are then reported missing by the library.
+type RandomPdfGeneralizedNegativeBinomialOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomPdfGeneralizedNegativeBinomial is a symbol of the operator _random_pdf_generalized_negative_binomial
+// (also called random_pdf_generalized_negative_binomial).
+//
+// Density (or its logarithm, is_log) of the generalized_negative_binomial distributions with per-element
+// parameters at the samples: the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, mu, alpha. A nil input becomes a variable named "<name>_<input>".
+func RandomPdfGeneralizedNegativeBinomial(sample, mu, alpha *mxc.Symbol, opts *RandomPdfGeneralizedNegativeBinomialOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_pdf_generalized_negative_binomial", name, attr, p, []string{"sample", "mu", "alpha"}, []*mxc.Symbol{sample, mu, alpha})
+}
+
+// RandomPdfNegativeBinomialOpts holds the parameters of RandomPdfNegativeBinomial. A nil
+// *RandomPdfNegativeBinomialOpts passes none; required ones are then reported missing by the library.
+type RandomPdfNegativeBinomialOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomPdfNegativeBinomial is a symbol of the operator _random_pdf_negative_binomial (also called
+// random_pdf_negative_binomial).
+//
+// Density (or its logarithm, is_log) of the negative_binomial distributions with per-element parameters at the
+// samples: the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, k, p. A nil input becomes a variable named "<name>_<input>".
+func RandomPdfNegativeBinomial(sample, k, pArg *mxc.Symbol, opts *RandomPdfNegativeBinomialOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_pdf_negative_binomial", name, attr, p, []string{"sample", "k", "p"}, []*mxc.Symbol{sample, k, pArg})
+}
+
+// RandomPdfNormalOpts holds the parameters of RandomPdfNormal. A nil *RandomPdfNormalOpts passes none; required
+// ones are then reported missing by the library.
+type RandomPdfNormalOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomPdfNormal is a symbol of the operator _random_pdf_normal (also called random_pdf_normal).
+//
+// Density (or its logarithm, is_log) of the normal distributions with per-element parameters at the samples:
+// the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, mu, sigma. A nil input becomes a variable named "<name>_<input>".
+func RandomPdfNormal(sample, mu, sigma *mxc.Symbol, opts *RandomPdfNormalOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_pdf_normal", name, attr, p, []string{"sample", "mu", "sigma"}, []*mxc.Symbol{sample, mu, sigma})
+}
+
+// RandomPdfPoissonOpts holds the parameters of RandomPdfPoisson. A nil *RandomPdfPoissonOpts passes none;
+// required ones are then reported missing by the library.
+type RandomPdfPoissonOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomPdfPoisson is a symbol of the operator _random_pdf_poisson (also called random_pdf_poisson).
+//
+// Density (or its logarithm, is_log) of the poisson distributions with per-element parameters at the samples:
+// the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, lam. A nil input becomes a variable named "<name>_<input>".
+func RandomPdfPoisson(sample, lam *mxc.Symbol, opts *RandomPdfPoissonOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_pdf_poisson", name, attr, p, []string{"sample", "lam"}, []*mxc.Symbol{sample, lam})
+}
+
+// RandomPdfUniformOpts holds the parameters of RandomPdfUniform. A nil *RandomPdfUniformOpts passes none;
+// required ones are then reported missing by the library.
+type RandomPdfUniformOpts struct {
+	// IsLog is the parameter is_log (boolean, default False): Return the logarithm of the density. Nil keeps
+	// the default.
+	IsLog *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomPdfUniform is a symbol of the operator _random_pdf_uniform (also called random_pdf_uniform).
+//
+// Density (or its logarithm, is_log) of the uniform distributions with per-element parameters at the samples:
+// the sample's leading axes are the parameters' shape.
+//
+// Inputs: sample, low, high. A nil input becomes a variable named "<name>_<input>".
+func RandomPdfUniform(sample, low, high *mxc.Symbol, opts *RandomPdfUniformOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptBool("is_log", opts.IsLog)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_pdf_uniform", name, attr, p, []string{"sample", "low", "high"}, []*mxc.Symbol{sample, low, high})
+}
+
+// RandomPoissonOpts holds the parameters of RandomPoisson. A nil *RandomPoissonOpts passes none; required ones
+// are then reported missing by the library.
+type RandomPoissonOpts struct {
+	// Lam is the parameter lam (float, default 1): Parameter lam of the distribution. Nil keeps the default.
+	Lam *float64
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomPoisson is a symbol of the operator _random_poisson (also called random_poisson).
+//
+// Samples from the Poisson distribution with rate lam (as floating values).
+//
+// No inputs. No gradient is defined.
+func RandomPoisson(opts *RandomPoissonOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("lam", opts.Lam)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_poisson", name, attr, p, nil, nil)
+}
+
+// RandomPoissonLikeOpts holds the parameters of RandomPoissonLike. A nil *RandomPoissonLikeOpts passes none;
+// required ones are then reported missing by the library.
+type RandomPoissonLikeOpts struct {
+	// Lam is the parameter lam (float, default 1): Parameter lam of the distribution. Nil keeps the default.
+	Lam *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomPoissonLike is a symbol of the operator _random_poisson_like.
+//
+// Samples from the poisson distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func RandomPoissonLike(data *mxc.Symbol, opts *RandomPoissonLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("lam", opts.Lam)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_poisson_like", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// RandomRandintOpts holds the parameters of RandomRandint. A nil *RandomRandintOpts passes none; required ones
+// are then reported missing by the library.
+type RandomRandintOpts struct {
+	// Low is the parameter low (int, required): Lower bound of the distribution (included).
+	Low int
+	// High is the parameter high (int, required): Upper bound of the distribution (excluded).
+	High int
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the output. Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of the output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output: int32 or int64 (None:
+	// int32). Nil keeps the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomRandint is a symbol of the operator _random_randint (also called random_randint).
+//
+// Samples integers uniformly from [low, high).
+//
+// No inputs. No gradient is defined.
+func RandomRandint(opts *RandomRandintOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("low", opts.Low)
+		p.Int("high", opts.High)
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_randint", name, attr, p, nil, nil)
+}
+
 // RandomUniformOpts holds the parameters of RandomUniform. A nil *RandomUniformOpts passes none; required ones
 // are then reported missing by the library.
 type RandomUniformOpts struct {
@@ -2698,6 +3870,36 @@ func RandomUniform(opts *RandomUniformOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_random_uniform", name, attr, p, nil, nil)
+}
+
+// RandomUniformLikeOpts holds the parameters of RandomUniformLike. A nil *RandomUniformLikeOpts passes none;
+// required ones are then reported missing by the library.
+type RandomUniformLikeOpts struct {
+	// Low is the parameter low (float, default 0): Parameter low of the distribution. Nil keeps the default.
+	Low *float64
+	// High is the parameter high (float, default 1): Parameter high of the distribution. Nil keeps the default.
+	High *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// RandomUniformLike is a symbol of the operator _random_uniform_like.
+//
+// Samples from the uniform distribution into an array of the input's shape and dtype.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func RandomUniformLike(data *mxc.Symbol, opts *RandomUniformLikeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("low", opts.Low)
+		p.OptFloat("high", opts.High)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_random_uniform_like", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // RdivScalarOpts holds the parameters of RdivScalar. A nil *RdivScalarOpts passes none; required ones are then
@@ -2855,6 +4057,301 @@ func RpowerScalar(data *mxc.Symbol, opts *RpowerScalarOpts) (*mxc.Symbol, error)
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_rpower_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SampleExponentialOpts holds the parameters of SampleExponential. A nil *SampleExponentialOpts passes none;
+// required ones are then reported missing by the library.
+type SampleExponentialOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SampleExponential is a symbol of the operator _sample_exponential (also called sample_exponential).
+//
+// Samples from exponential distributions whose parameters are given per element: `shape` draws of each (output
+// shape: the parameters' shape followed by shape).
+//
+// Inputs: lam. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SampleExponential(lam *mxc.Symbol, opts *SampleExponentialOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sample_exponential", name, attr, p, []string{"lam"}, []*mxc.Symbol{lam})
+}
+
+// SampleGammaOpts holds the parameters of SampleGamma. A nil *SampleGammaOpts passes none; required ones are
+// then reported missing by the library.
+type SampleGammaOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SampleGamma is a symbol of the operator _sample_gamma (also called sample_gamma).
+//
+// Samples from gamma distributions whose parameters are given per element: `shape` draws of each (output shape:
+// the parameters' shape followed by shape).
+//
+// Inputs: alpha, beta. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SampleGamma(alpha, beta *mxc.Symbol, opts *SampleGammaOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sample_gamma", name, attr, p, []string{"alpha", "beta"}, []*mxc.Symbol{alpha, beta})
+}
+
+// SampleGeneralizedNegativeBinomialOpts holds the parameters of SampleGeneralizedNegativeBinomial. A nil
+// *SampleGeneralizedNegativeBinomialOpts passes none; required ones are then reported missing by the library.
+type SampleGeneralizedNegativeBinomialOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SampleGeneralizedNegativeBinomial is a symbol of the operator _sample_generalized_negative_binomial (also
+// called sample_generalized_negative_binomial).
+//
+// Samples from generalized_negative_binomial distributions whose parameters are given per element: `shape`
+// draws of each (output shape: the parameters' shape followed by shape).
+//
+// Inputs: mu, alpha. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SampleGeneralizedNegativeBinomial(mu, alpha *mxc.Symbol, opts *SampleGeneralizedNegativeBinomialOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sample_generalized_negative_binomial", name, attr, p, []string{"mu", "alpha"}, []*mxc.Symbol{mu, alpha})
+}
+
+// SampleMultinomialOpts holds the parameters of SampleMultinomial. A nil *SampleMultinomialOpts passes none;
+// required ones are then reported missing by the library.
+type SampleMultinomialOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// GetProb is the parameter get_prob (boolean, default False): Also return the log-probabilities of the
+	// draws. Nil keeps the default.
+	GetProb *bool
+	// Dtype is the parameter dtype (dtype, default int32): Element type of the drawn indices. Nil keeps the
+	// default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SampleMultinomial is a symbol of the operator _sample_multinomial (also called sample_multinomial).
+//
+// Samples from multinomial distributions: data (..., K) holds the probabilities of K categories; `shape` draws
+// per distribution (output shape data.shape[:-1] + shape); get_prob also returns the log-probabilities of the
+// draws (differentiable with respect to data).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func SampleMultinomial(data *mxc.Symbol, opts *SampleMultinomialOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptBool("get_prob", opts.GetProb)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sample_multinomial", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SampleNegativeBinomialOpts holds the parameters of SampleNegativeBinomial. A nil *SampleNegativeBinomialOpts
+// passes none; required ones are then reported missing by the library.
+type SampleNegativeBinomialOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SampleNegativeBinomial is a symbol of the operator _sample_negative_binomial (also called
+// sample_negative_binomial).
+//
+// Samples from negative_binomial distributions whose parameters are given per element: `shape` draws of each
+// (output shape: the parameters' shape followed by shape).
+//
+// Inputs: k, p. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SampleNegativeBinomial(k, pArg *mxc.Symbol, opts *SampleNegativeBinomialOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sample_negative_binomial", name, attr, p, []string{"k", "p"}, []*mxc.Symbol{k, pArg})
+}
+
+// SampleNormalOpts holds the parameters of SampleNormal. A nil *SampleNormalOpts passes none; required ones are
+// then reported missing by the library.
+type SampleNormalOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SampleNormal is a symbol of the operator _sample_normal (also called sample_normal).
+//
+// Samples from normal distributions whose parameters are given per element: `shape` draws of each (output
+// shape: the parameters' shape followed by shape).
+//
+// Inputs: mu, sigma. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SampleNormal(mu, sigma *mxc.Symbol, opts *SampleNormalOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sample_normal", name, attr, p, []string{"mu", "sigma"}, []*mxc.Symbol{mu, sigma})
+}
+
+// SamplePoissonOpts holds the parameters of SamplePoisson. A nil *SamplePoissonOpts passes none; required ones
+// are then reported missing by the library.
+type SamplePoissonOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SamplePoisson is a symbol of the operator _sample_poisson (also called sample_poisson).
+//
+// Samples from poisson distributions whose parameters are given per element: `shape` draws of each (output
+// shape: the parameters' shape followed by shape).
+//
+// Inputs: lam. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SamplePoisson(lam *mxc.Symbol, opts *SamplePoissonOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sample_poisson", name, attr, p, []string{"lam"}, []*mxc.Symbol{lam})
+}
+
+// SampleUniformOpts holds the parameters of SampleUniform. A nil *SampleUniformOpts passes none; required ones
+// are then reported missing by the library.
+type SampleUniformOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): Shape of the draws of each distribution. Nil
+	// keeps the default.
+	Shape []int
+	// Dtype is the parameter dtype (dtype, default None): Element type of the output (None: float32). Nil keeps
+	// the default.
+	Dtype *mxc.DType
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SampleUniform is a symbol of the operator _sample_uniform (also called sample_uniform).
+//
+// Samples from uniform distributions whose parameters are given per element: `shape` draws of each (output
+// shape: the parameters' shape followed by shape).
+//
+// Inputs: low, high. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SampleUniform(low, high *mxc.Symbol, opts *SampleUniformOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptDType("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sample_uniform", name, attr, p, []string{"low", "high"}, []*mxc.Symbol{low, high})
+}
+
+// ShuffleOpts holds the parameters of Shuffle. A nil *ShuffleOpts passes none; required ones are then reported
+// missing by the library.
+type ShuffleOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Shuffle is a symbol of the operator _shuffle (also called shuffle).
+//
+// Shuffles the array along its first axis (a random permutation of its rows).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func Shuffle(data *mxc.Symbol, opts *ShuffleOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_shuffle", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // SliceAssignOpts holds the parameters of SliceAssign. A nil *SliceAssignOpts passes none; required ones are
@@ -4592,6 +6089,32 @@ func HardSigmoid(data *mxc.Symbol, opts *HardSigmoidOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("hard_sigmoid", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// KhatriRaoOpts holds the parameters of KhatriRao. A nil *KhatriRaoOpts passes none; required ones are then
+// reported missing by the library.
+type KhatriRaoOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// KhatriRao is a symbol of the operator khatri_rao.
+//
+// Khatri-Rao product: the column-wise Kronecker product of matrices with the same number of columns (rows: the
+// product of the inputs' row counts, the first input's row index varying slowest).
+//
+// The inputs (args) are variadic; num_args is set to their number. No gradient is defined.
+func KhatriRao(args []*mxc.Symbol, opts *KhatriRaoOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	p.Int("num_args", len(args))
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("khatri_rao", name, attr, p, nil, args)
 }
 
 // LogOpts holds the parameters of Log. A nil *LogOpts passes none; required ones are then reported missing by

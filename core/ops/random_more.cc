@@ -215,16 +215,32 @@ void SampleDtypeInfer(const OpParams &p, std::vector<int> *in, std::vector<int> 
   CheckTypeIn((*out)[0], kSampleTypes, p, "dtype");
 }
 
+// The distribution's scalar parameters (negative_binomial's k is an integer), shared by _random_<d> and its _like.
+void AddDistParams(Op *op, const Dist &d, const std::vector<std::string> &defaults) {
+  for (size_t i = 0; i < d.random_params.size(); ++i) {
+    const bool integer = std::string(d.name) == "negative_binomial" && i == 0;
+    op->add_param(d.random_params[i], integer ? ParamKind::kInt : ParamKind::kFloat, defaults[i],
+                  "Parameter " + std::string(d.random_params[i]) + " of the distribution.");
+  }
+}
+
+// Fills the output with draws under the scalar parameters (_random_<d> and _random_<d>_like).
+FCompute ScalarDrawCompute(const Dist &d) {
+  return [&d](const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &, const std::vector<OpReq> &req,
+              const std::vector<TBlob> &out) {
+    auto th = ScalarParams(p, d);
+    Draw r{Generator(ctx)};
+    const int64_t n = out[0].Size();
+    for (int64_t i = 0; i < n; ++i) Put(out[0], i, req[0], d.draw(r, th.data()));
+  };
+}
+
 // ---- _random_<d> ------------------------------------------------------------------------------------------------
 void RegisterRandom(const Dist &d, const std::string &doc, const std::vector<std::string> &defaults) {
   const std::string name = std::string("_random_") + d.name;
   Op &op = OpRegistry::Get()->Register(name).describe(doc).set_inputs({}).set_random();
   op.add_alias("random_" + std::string(d.name));
-  for (size_t i = 0; i < d.random_params.size(); ++i) {
-    const bool integer = std::string(d.name) == "negative_binomial" && i == 0;
-    op.add_param(d.random_params[i], integer ? ParamKind::kInt : ParamKind::kFloat, defaults[i],
-                 "Parameter " + std::string(d.random_params[i]) + " of the distribution.");
-  }
+  AddDistParams(&op, d, defaults);
   op.add_param("shape", ParamKind::kShape, "()", "Shape of the output.")
       .add_param("ctx", ParamKind::kString, "", "Context of the output (ignored: taken from the call).")
       .add_param("dtype", ParamKind::kDType, "None", "Element type of the output (None: float32).")
@@ -234,13 +250,7 @@ void RegisterRandom(const Dist &d, const std::string &doc, const std::vector<std
         d.check(p.op()->name, th.data(), d.random_params);
         InitShapeInfer(p, in, out);
       })
-      .set_compute(MXC_CPU, [&d](const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &,
-                                 const std::vector<OpReq> &req, const std::vector<TBlob> &out) {
-        auto th = ScalarParams(p, d);
-        Draw r{Generator(ctx)};
-        const int64_t n = out[0].Size();
-        for (int64_t i = 0; i < n; ++i) Put(out[0], i, req[0], d.draw(r, th.data()));
-      });
+      .set_compute(MXC_CPU, ScalarDrawCompute(d));
 }
 
 // ---- _random_<d>_like ---------------------------------------------------------------------------------------------
@@ -252,24 +262,14 @@ void RegisterLike(const Dist &d, const std::vector<std::string> &defaults) {
                          " distribution into an array of the input's shape and dtype.")
                .set_inputs({"data"})
                .set_random();
-  for (size_t i = 0; i < d.random_params.size(); ++i) {
-    const bool integer = std::string(d.name) == "negative_binomial" && i == 0;
-    op.add_param(d.random_params[i], integer ? ParamKind::kInt : ParamKind::kFloat, defaults[i],
-                 "Parameter " + std::string(d.random_params[i]) + " of the distribution.");
-  }
+  AddDistParams(&op, d, defaults);
   op.set_infer_type(SameTypeIn(kRealTypes))
       .set_infer_shape([&d](const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
         auto th = ScalarParams(p, d);
         d.check(p.op()->name, th.data(), d.random_params);
         SameShapeInfer(p, in, out);
       })
-      .set_compute(MXC_CPU, [&d](const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &,
-                                 const std::vector<OpReq> &req, const std::vector<TBlob> &out) {
-        auto th = ScalarParams(p, d);
-        Draw r{Generator(ctx)};
-        const int64_t n = out[0].Size();
-        for (int64_t i = 0; i < n; ++i) Put(out[0], i, req[0], d.draw(r, th.data()));
-      });
+      .set_compute(MXC_CPU, ScalarDrawCompute(d));
 }
 
 // ---- _sample_<d> ------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// Convolution (1-D NCW and 2-D NCHW): im2col + GEMM, with groups, stride, padding and dilation.
+// Convolution (1-D NCW, 2-D NCHW and 3-D NCDHW): im2col + GEMM, with groups, stride, padding and dilation.
 //
 // The batch is processed in chunks: im2col writes the columns of every sample of a chunk side by side into one
 // (C/g * kh * kw, nb * Ho * Wo) matrix, so that one large GEMM per group covers the whole chunk (OpenBLAS threads it),
@@ -16,26 +16,31 @@ namespace mxc {
 namespace op {
 namespace {
 
-// Geometry of one call; 1-D convolutions are 2-D ones with H = kh = 1.
+// Geometry of one call; 1-D and 2-D convolutions are 3-D ones with D = kd = 1 (and H = kh = 1 for 1-D).
 struct ConvGeom {
-  int nd = 2;                        // spatial dimensions (1 or 2)
-  int64_t N = 0, C = 0, H = 1, W = 0;
+  int nd = 2;                        // spatial dimensions (1, 2 or 3)
+  int64_t N = 0, C = 0, D = 1, H = 1, W = 0;
   int64_t F = 0, G = 1;              // filters, groups
-  int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
-  int64_t Ho = 1, Wo = 0;
+  int64_t kd = 1, kh = 1, kw = 1, sd = 1, sh = 1, sw = 1, pd = 0, ph = 0, pw = 0, dd = 1, dh = 1, dw = 1;
+  int64_t Do = 1, Ho = 1, Wo = 0;
   int64_t Cg() const { return C / G; }
   int64_t Fg() const { return F / G; }
-  int64_t K() const { return Cg() * kh * kw; }  // rows of the column matrix
-  int64_t HW() const { return H * W; }
-  int64_t HoWo() const { return Ho * Wo; }
-  bool Is1x1() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0; }
+  int64_t Taps() const { return kd * kh * kw; }
+  int64_t K() const { return Cg() * Taps(); }  // rows of the column matrix
+  int64_t HW() const { return D * H * W; }      // elements of one input plane (volume)
+  int64_t HoWo() const { return Do * Ho * Wo; }  // elements of one output plane (volume)
+  bool Is1x1() const {
+    return kd == 1 && kh == 1 && kw == 1 && sd == 1 && sh == 1 && sw == 1 && pd == 0 && ph == 0 && pw == 0;
+  }
 };
+
+const char *LayoutName(int nd) { return nd == 3 ? "NCDHW" : nd == 2 ? "NCHW" : "NCW"; }
 
 int KernelDims(const OpParams &p) {
   const auto &k = p.Tuple("kernel");
   const int nd = static_cast<int>(k.size());
-  MXC_CHECK(nd == 1 || nd == 2, ErrorKind::kValue, "operator ", p.op()->name,
-            ": kernel must have 1 or 2 dimensions (NCW or NCHW), got ", ShapeStr(TShape(k)));
+  MXC_CHECK(nd >= 1 && nd <= 3, ErrorKind::kValue, "operator ", p.op()->name,
+            ": kernel must have 1, 2 or 3 dimensions (NCW, NCHW or NCDHW), got ", ShapeStr(TShape(k)));
   for (auto v : k)
     MXC_CHECK(v > 0, ErrorKind::kValue, "operator ", p.op()->name, ": kernel must be positive, got ",
               ShapeStr(TShape(k)));
@@ -54,8 +59,8 @@ int64_t ConvOutDim(const OpParams &p, int64_t in, int64_t k, int64_t s, int64_t 
 
 void CheckLayout(const OpParams &p, int nd) {
   const std::string &l = p.Str("layout");
-  MXC_CHECK(l == "None" || (nd == 2 && l == "NCHW") || (nd == 1 && l == "NCW"), ErrorKind::kValue, "operator ",
-            p.op()->name, ": layout ", l, " is not supported (", nd == 2 ? "NCHW" : "NCW", " only)");
+  MXC_CHECK(l == "None" || l == LayoutName(nd), ErrorKind::kValue, "operator ", p.op()->name, ": layout ", l,
+            " is not supported (", LayoutName(nd), " only for a ", nd, "-D kernel)");
 }
 
 // The spatial parameters (kernel, stride, pad, dilate, groups, filters) without the data's dimensions.
@@ -75,10 +80,12 @@ ConvGeom ConvParams(const OpParams &p) {
     MXC_CHECK(pad[i] >= 0, ErrorKind::kValue, "operator ", p.op()->name, ": pad must be non-negative, got ",
               ShapeStr(TShape(pad)));
   }
-  if (g.nd == 2) {
-    g.kh = k[0], g.kw = k[1], g.sh = s[0], g.sw = s[1], g.ph = pad[0], g.pw = pad[1], g.dh = d[0], g.dw = d[1];
-  } else {
-    g.kw = k[0], g.sw = s[0], g.pw = pad[0], g.dw = d[0];
+  // Spatial dimension i of the parameters is dimension i + 3 - nd of (depth, height, width).
+  int64_t *kk[3] = {&g.kd, &g.kh, &g.kw}, *ss[3] = {&g.sd, &g.sh, &g.sw}, *pp[3] = {&g.pd, &g.ph, &g.pw},
+          *dd[3] = {&g.dd, &g.dh, &g.dw};
+  for (int i = 0; i < g.nd; ++i) {
+    const int j = i + 3 - g.nd;
+    *kk[j] = k[i], *ss[j] = s[i], *pp[j] = pad[i], *dd[j] = d[i];
   }
   g.F = p.Int("num_filter");
   g.G = p.Int("num_group");
@@ -92,14 +99,18 @@ ConvGeom ConvParams(const OpParams &p) {
 // ShapeError unless data is (N, C, W) or (N, C, H, W) for the kernel's dimensions.
 void CheckDataDims(const OpParams &p, int nd, const TShape &data) {
   MXC_CHECK(data.ndim() == nd + 2, ErrorKind::kShape, "operator ", p.op()->name, ": data must be ",
-            nd == 2 ? "4-D (batch, channel, height, width)" : "3-D (batch, channel, width)", " for kernel ",
+            nd == 3   ? "5-D (batch, channel, depth, height, width)"
+            : nd == 2 ? "4-D (batch, channel, height, width)"
+                      : "3-D (batch, channel, width)",
+            " for kernel ",
             ShapeStr(TShape(p.Tuple("kernel"))), ", got ", ShapeStr(data));
 }
 
 // The weight's shape (a, b, *kernel).
 TShape KernelShape(const ConvGeom &g, int64_t a, int64_t b) {
   TShape s{a, b};
-  if (g.nd == 2) s.push_back(g.kh);
+  if (g.nd == 3) s.push_back(g.kd);
+  if (g.nd >= 2) s.push_back(g.kh);
   s.push_back(g.kw);
   return s;
 }
@@ -109,13 +120,11 @@ ConvGeom ConvGeometry(const OpParams &p, const TShape &data) {
   CheckDataDims(p, g.nd, data);
   g.N = data[0];
   g.C = data[1];
-  if (g.nd == 2) {
-    g.H = data[2];
-    g.W = data[3];
-  } else {
-    g.W = data[2];
-  }
-  if (g.nd == 2 && g.H > 0) g.Ho = ConvOutDim(p, g.H, g.kh, g.sh, g.ph, g.dh, data);
+  if (g.nd == 3) g.D = data[2];
+  if (g.nd >= 2) g.H = data[g.nd];
+  g.W = data[g.nd + 1];
+  if (g.nd == 3 && g.D > 0) g.Do = ConvOutDim(p, g.D, g.kd, g.sd, g.pd, g.dd, data);
+  if (g.nd >= 2 && g.H > 0) g.Ho = ConvOutDim(p, g.H, g.kh, g.sh, g.ph, g.dh, data);
   if (g.W > 0) g.Wo = ConvOutDim(p, g.W, g.kw, g.sw, g.pw, g.dw, data);
   return g;
 }
@@ -140,7 +149,8 @@ void ConvInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TSha
   wshape[1] = g.C > 0 ? g.C / g.G : 0;
   ShapeAssign(&(*in)[1], wshape, op, "weight");
   TShape o{g.N, g.F};
-  if (g.nd == 2) o.push_back(g.H > 0 ? g.Ho : 0);
+  if (g.nd == 3) o.push_back(g.D > 0 ? g.Do : 0);
+  if (g.nd >= 2) o.push_back(g.H > 0 ? g.Ho : 0);
   o.push_back(g.W > 0 ? g.Wo : 0);
   ShapeAssign(&(*out)[0], o, op, "output");
 }
@@ -163,34 +173,52 @@ int64_t ChunkSize(const ConvGeom &g) {
   return std::max<int64_t>(1, std::min<int64_t>(g.N, (int64_t(1) << 22) / per_sample));
 }
 
-// col[r, n * HoWo + (oh, ow)] = x[n0 + n, c0 + c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] with r = (c, i, j).
+// The output columns [lo, hi) of kernel column j whose input column iw = ow * sw + off (off = j * dw - pw) lies in
+// [0, W); the others read padding.
+struct ColSpan {
+  int64_t off, lo, hi;
+};
+inline ColSpan Span(const ConvGeom &g, int64_t j) {
+  ColSpan s;
+  s.off = j * g.dw - g.pw;
+  s.lo = std::min(g.Wo, s.off >= 0 ? int64_t(0) : (-s.off + g.sw - 1) / g.sw);
+  s.hi = s.off > g.W - 1 ? s.lo : std::max(s.lo, std::min(g.Wo, (g.W - 1 - s.off) / g.sw + 1));
+  return s;
+}
+
+// col[r, n * HoWo + (od, oh, ow)] = x[n0 + n, c0 + c, od*sd - pd + a*dd, oh*sh - ph + i*dh, ow*sw - pw + j*dw]
+// with r = (c, a, i, j) (a and od only range over 1 value below 3-D).
 template <typename T>
 void Im2Col(const T *x, const ConvGeom &g, int64_t n0, int64_t nb, int64_t c0, T *col) {
-  const int64_t K = g.K(), L = nb * g.HoWo(), khw = g.kh * g.kw;
+  const int64_t K = g.K(), L = nb * g.HoWo(), plane = g.H * g.W, oplane = g.Ho * g.Wo;
   ParallelForWork(K * nb, g.HoWo(), [&](int64_t t) {
     const int64_t r = t / nb, n = t % nb;
-    const int64_t c = r / khw, i = (r / g.kw) % g.kh, j = r % g.kw;
-    const T *xp = x + ((n0 + n) * g.C + c0 + c) * g.HW();
+    const int64_t c = r / g.Taps(), a = (r / (g.kh * g.kw)) % g.kd, i = (r / g.kw) % g.kh, j = r % g.kw;
+    const T *xv = x + ((n0 + n) * g.C + c0 + c) * g.HW();
     T *dst = col + r * L + n * g.HoWo();
-    // Output columns [lo, hi) read inside the row (iw = ow * sw + off in [0, W)); the others are padding.
-    const int64_t off = j * g.dw - g.pw;
-    const int64_t lo = std::min(g.Wo, off >= 0 ? int64_t(0) : (-off + g.sw - 1) / g.sw);
-    const int64_t hi = off > g.W - 1 ? lo : std::max(lo, std::min(g.Wo, (g.W - 1 - off) / g.sw + 1));
-    for (int64_t oh = 0; oh < g.Ho; ++oh) {
-      const int64_t ih = oh * g.sh - g.ph + i * g.dh;
-      T *drow = dst + oh * g.Wo;
-      if (ih < 0 || ih >= g.H) {
-        std::fill(drow, drow + g.Wo, T(0));
+    const ColSpan sp = Span(g, j);
+    for (int64_t od = 0; od < g.Do; ++od, dst += oplane) {
+      const int64_t id = od * g.sd - g.pd + a * g.dd;
+      if (id < 0 || id >= g.D) {
+        std::fill(dst, dst + oplane, T(0));
         continue;
       }
-      const T *xrow = xp + ih * g.W;
-      std::fill(drow, drow + lo, T(0));
-      if (g.sw == 1) {
-        std::copy(xrow + lo + off, xrow + hi + off, drow + lo);
-      } else {
-        for (int64_t ow = lo; ow < hi; ++ow) drow[ow] = xrow[ow * g.sw + off];
+      for (int64_t oh = 0; oh < g.Ho; ++oh) {
+        const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+        T *drow = dst + oh * g.Wo;
+        if (ih < 0 || ih >= g.H) {
+          std::fill(drow, drow + g.Wo, T(0));
+          continue;
+        }
+        const T *xrow = xv + id * plane + ih * g.W;
+        std::fill(drow, drow + sp.lo, T(0));
+        if (g.sw == 1) {
+          std::copy(xrow + sp.lo + sp.off, xrow + sp.hi + sp.off, drow + sp.lo);
+        } else {
+          for (int64_t ow = sp.lo; ow < sp.hi; ++ow) drow[ow] = xrow[ow * g.sw + sp.off];
+        }
+        std::fill(drow + sp.hi, drow + g.Wo, T(0));
       }
-      std::fill(drow + hi, drow + g.Wo, T(0));
     }
   });
 }
@@ -199,30 +227,31 @@ void Im2Col(const T *x, const ConvGeom &g, int64_t n0, int64_t nb, int64_t c0, T
 // loop over (sample, channel) runs in parallel.
 template <typename T>
 void Col2Im(const T *col, const ConvGeom &g, int64_t n0, int64_t nb, int64_t c0, T *dx, bool add) {
-  const int64_t L = nb * g.HoWo();
-  ParallelForWork(nb * g.Cg(), g.kh * g.kw * g.HoWo(), [&](int64_t t) {
+  const int64_t L = nb * g.HoWo(), plane = g.H * g.W, oplane = g.Ho * g.Wo;
+  ParallelForWork(nb * g.Cg(), g.Taps() * g.HoWo(), [&](int64_t t) {
     const int64_t n = t / g.Cg(), c = t % g.Cg();
-    T *dp = dx + ((n0 + n) * g.C + c0 + c) * g.HW();
-    if (!add) std::fill(dp, dp + g.HW(), T(0));
-    for (int64_t i = 0; i < g.kh; ++i)
-      for (int64_t j = 0; j < g.kw; ++j) {
-        const T *src = col + ((c * g.kh + i) * g.kw + j) * L + n * g.HoWo();
-        // Output columns [lo, hi) land inside the row (iw = ow * sw + off in [0, W)), as in Im2Col.
-        const int64_t off = j * g.dw - g.pw;
-        const int64_t lo = std::min(g.Wo, off >= 0 ? int64_t(0) : (-off + g.sw - 1) / g.sw);
-        const int64_t hi = off > g.W - 1 ? lo : std::max(lo, std::min(g.Wo, (g.W - 1 - off) / g.sw + 1));
+    T *dv = dx + ((n0 + n) * g.C + c0 + c) * g.HW();
+    if (!add) std::fill(dv, dv + g.HW(), T(0));
+    for (int64_t r = 0; r < g.Taps(); ++r) {  // r = (a, i, j)
+      const int64_t a = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
+      const T *src = col + (c * g.Taps() + r) * L + n * g.HoWo();
+      const ColSpan sp = Span(g, j);
+      for (int64_t od = 0; od < g.Do; ++od) {
+        const int64_t id = od * g.sd - g.pd + a * g.dd;
+        if (id < 0 || id >= g.D) continue;
         for (int64_t oh = 0; oh < g.Ho; ++oh) {
           const int64_t ih = oh * g.sh - g.ph + i * g.dh;
           if (ih < 0 || ih >= g.H) continue;
-          T *drow = dp + ih * g.W;
-          const T *srow = src + oh * g.Wo;
+          T *drow = dv + id * plane + ih * g.W;
+          const T *srow = src + od * oplane + oh * g.Wo;
           if (g.sw == 1) {
-            for (int64_t ow = lo; ow < hi; ++ow) drow[ow + off] += srow[ow];
+            for (int64_t ow = sp.lo; ow < sp.hi; ++ow) drow[ow + sp.off] += srow[ow];
           } else {
-            for (int64_t ow = lo; ow < hi; ++ow) drow[ow * g.sw + off] += srow[ow];
+            for (int64_t ow = sp.lo; ow < sp.hi; ++ow) drow[ow * g.sw + sp.off] += srow[ow];
           }
         }
       }
+    }
   });
 }
 
@@ -416,13 +445,14 @@ ConvGeom DeconvGeometry(const OpParams &p, const TShape &data) {
   const auto adj_p = SpatialParam(p, "adj", g.nd, 0);
   const auto &target = p.Tuple("target_shape");
   if (!target.empty()) SpatialParam(p, "target_shape", g.nd, 0);  // ValueError unless one entry per dimension
-  // Per spatial dimension (0: height, 1: width; a 1-D call has the width only): the full output
+  // Per spatial dimension (0: depth, 1: height, 2: width; a 2-D call has the last two, a 1-D one the width): the full
+  // output
   // (in-1)*stride + dilate*(kernel-1) + 1 is cropped by pad at both ends and extended by adj at the end; a
   // target_shape sets pad and adj to crop the full output to it, the odd element at the end.
-  int64_t *in_sz[2] = {&g.Ho, &g.Wo}, *out_sz[2] = {&g.H, &g.W}, *pad[2] = {&g.ph, &g.pw};
-  const int64_t k[2] = {g.kh, g.kw}, dil[2] = {g.dh, g.dw};
+  int64_t *in_sz[3] = {&g.Do, &g.Ho, &g.Wo}, *out_sz[3] = {&g.D, &g.H, &g.W}, *pad[3] = {&g.pd, &g.ph, &g.pw};
+  const int64_t k[3] = {g.kd, g.kh, g.kw}, dil[3] = {g.dd, g.dh, g.dw};
   for (int i = 0; i < g.nd; ++i) {
-    const int j = i + 2 - g.nd;
+    const int j = i + 3 - g.nd;
     const int64_t in = data[2 + i], full = (in - 1) * stride[i] + dil[j] * (k[j] - 1) + 1;
     int64_t adj = adj_p[i];
     *in_sz[j] = in;
@@ -457,7 +487,8 @@ void DeconvInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TS
   CheckChannelGroups(p, g.F, g.G, d);
   ShapeAssign(&(*in)[1], KernelShape(g, g.F, g.Cg()), op, "weight");
   TShape o{g.N, g.C};
-  if (g.nd == 2) o.push_back(g.H);
+  if (g.nd == 3) o.push_back(g.D);
+  if (g.nd >= 2) o.push_back(g.H);
   o.push_back(g.W);
   ShapeAssign(&(*out)[0], o, op, "output");
 }
@@ -499,18 +530,18 @@ std::vector<std::string> ConvInputNames(const OpParams &p) {
 }  // namespace
 
 MXC_REGISTER_OP(Convolution)
-    .describe("Convolution over 1-D (NCW) or 2-D (NCHW) data with num_filter filters of shape (C/num_group, "
+    .describe("Convolution over 1-D (NCW), 2-D (NCHW) or 3-D (NCDHW) data with num_filter filters of shape (C/num_group, "
               "*kernel), stride, zero padding, dilation and groups. out[n, f] = bias[f] + sum_c weight[f, c] * "
               "data[n, c] (cross-correlation). Output size per dimension: (in + 2*pad - dilate*(kernel-1) - 1) / "
               "stride + 1.")
     .set_inputs({"data", "weight", "bias"})
     .set_input_names(ConvInputNames)
-    .add_required_param("kernel", ParamKind::kShape, "Convolution kernel size: (w,) or (h, w).")
-    .add_param("stride", ParamKind::kShape, "()", "Convolution stride: (w,) or (h, w). Defaults to 1 for each "
+    .add_required_param("kernel", ParamKind::kShape, "Convolution kernel size: (w,), (h, w) or (d, h, w).")
+    .add_param("stride", ParamKind::kShape, "()", "Convolution stride: (w,), (h, w) or (d, h, w). Defaults to 1 for each "
                                                   "dimension.")
-    .add_param("dilate", ParamKind::kShape, "()", "Convolution dilation: (w,) or (h, w). Defaults to 1 for each "
+    .add_param("dilate", ParamKind::kShape, "()", "Convolution dilation: (w,), (h, w) or (d, h, w). Defaults to 1 for each "
                                                   "dimension.")
-    .add_param("pad", ParamKind::kShape, "()", "Zero padding on both sides: (w,) or (h, w). Defaults to no padding.")
+    .add_param("pad", ParamKind::kShape, "()", "Zero padding on both sides: (w,), (h, w) or (d, h, w). Defaults to no padding.")
     .add_required_param("num_filter", ParamKind::kInt, "Convolution filter (channel) number.")
     .add_param("num_group", ParamKind::kInt, "1", "Number of group partitions.")
     .add_param("workspace", ParamKind::kInt, "1024", "Maximum temporary workspace in MB for cuDNN's algorithms "
@@ -521,7 +552,7 @@ MXC_REGISTER_OP(Convolution)
                                                        "timed on first use ('fastest': no workspace limit).",
                {"None", "fastest", "limited_workspace", "off"})
     .add_param("cudnn_off", ParamKind::kBool, "False", "GPU: do not use cuDNN for this layer (mxc's GEMM kernels).")
-    .add_param("layout", ParamKind::kEnum, "None", "Set layout for input and output: NCW or NCHW (None: default).",
+    .add_param("layout", ParamKind::kEnum, "None", "Set layout for input and output: NCW, NCHW or NCDHW (None: default).",
                {"None", "NCDHW", "NCHW", "NCW", "NDHWC", "NHWC"})
     .set_infer_shape(ConvInferShape)
     .set_infer_type(FloatOnlyTypeInfer)
@@ -530,22 +561,22 @@ MXC_REGISTER_OP(Convolution)
     .set_backward_uses(true, false);
 
 MXC_REGISTER_OP(Deconvolution)
-    .describe("Transposed convolution (the data gradient of Convolution) over 1-D (NCW) or 2-D (NCHW) data: every "
+    .describe("Transposed convolution (the data gradient of Convolution) over 1-D (NCW), 2-D (NCHW) or 3-D (NCDHW) data: every "
               "data element scatters weight[c, f] * data[n, c] onto the output, with stride, dilation and groups; "
               "the weight is (C, num_filter/num_group, *kernel). Output size per dimension: (in-1)*stride - 2*pad + "
               "dilate*(kernel-1) + 1 + adj, or target_shape (pad and adj then derived from it).")
     .set_inputs({"data", "weight", "bias"})
     .set_input_names(ConvInputNames)
-    .add_required_param("kernel", ParamKind::kShape, "Deconvolution kernel size: (w,) or (h, w), as the "
+    .add_required_param("kernel", ParamKind::kShape, "Deconvolution kernel size: (w,), (h, w) or (d, h, w), as the "
                                                      "corresponding convolution's.")
-    .add_param("stride", ParamKind::kShape, "()", "The corresponding convolution's stride: (w,) or (h, w). Defaults "
+    .add_param("stride", ParamKind::kShape, "()", "The corresponding convolution's stride: (w,), (h, w) or (d, h, w). Defaults "
                                                   "to 1 for each dimension.")
-    .add_param("dilate", ParamKind::kShape, "()", "Dilation: (w,) or (h, w). Defaults to 1 for each dimension.")
+    .add_param("dilate", ParamKind::kShape, "()", "Dilation: (w,), (h, w) or (d, h, w). Defaults to 1 for each dimension.")
     .add_param("pad", ParamKind::kShape, "()", "The corresponding convolution's zero padding, cropped from both "
-                                               "ends of the output: (w,) or (h, w). Ignored with target_shape.")
+                                               "ends of the output: (w,), (h, w) or (d, h, w). Ignored with target_shape.")
     .add_param("adj", ParamKind::kShape, "()", "Extra output size at the end of each dimension, smaller than the "
-                                               "stride: (w,) or (h, w). Ignored with target_shape.")
-    .add_param("target_shape", ParamKind::kShape, "()", "Spatial shape of the output: (w,) or (h, w); pad and adj "
+                                               "stride: (w,), (h, w) or (d, h, w). Ignored with target_shape.")
+    .add_param("target_shape", ParamKind::kShape, "()", "Spatial shape of the output: (w,), (h, w) or (d, h, w); pad and adj "
                                                         "are computed to reach it.")
     .add_required_param("num_filter", ParamKind::kInt, "Number of output filters (channels).")
     .add_param("num_group", ParamKind::kInt, "1", "Number of group partitions.")
@@ -556,7 +587,7 @@ MXC_REGISTER_OP(Deconvolution)
                                                        "the GPU).",
                {"None", "fastest", "limited_workspace", "off"})
     .add_param("cudnn_off", ParamKind::kBool, "False", "Accepted for MXNet compatibility (no cuDNN for this layer).")
-    .add_param("layout", ParamKind::kEnum, "None", "Set layout for input and output: NCW or NCHW (None: default).",
+    .add_param("layout", ParamKind::kEnum, "None", "Set layout for input and output: NCW, NCHW or NCDHW (None: default).",
                {"None", "NCDHW", "NCHW", "NCW", "NDHWC", "NHWC"})
     .set_infer_shape(DeconvInferShape)
     .set_infer_type(FloatOnlyTypeInfer)

@@ -193,13 +193,19 @@ GRAD_CASES = {
     "Convolution": [case([(2, 2, 5, 5), (3, 2, 3, 3), (3,)], {"kernel": (3, 3), "num_filter": 3}),
                     case([(1, 2, 6, 6), (4, 1, 3, 3), (4,)],
                          {"kernel": (3, 3), "num_filter": 4, "num_group": 2, "stride": (2, 2), "pad": (1, 1)}),
-                    case([(2, 2, 7), (3, 2, 3)], {"kernel": (3,), "num_filter": 3, "no_bias": True})],
+                    case([(2, 2, 7), (3, 2, 3)], {"kernel": (3,), "num_filter": 3, "no_bias": True}),
+                    case([(1, 4, 4, 3, 4), (2, 2, 2, 2, 3), (2,)],  # 3-D, grouped, strided, padded, dilated
+                         {"kernel": (2, 2, 3), "num_filter": 2, "num_group": 2, "stride": (2, 1, 1),
+                          "pad": (1, 0, 1), "dilate": (1, 2, 1)})],
     "Deconvolution": [case([(2, 2, 3, 3), (2, 3, 3, 3), (3,)], {"kernel": (3, 3), "num_filter": 3, "no_bias": False}),
                       case([(1, 4, 3, 2), (4, 1, 3, 2)],
                            {"kernel": (3, 2), "num_filter": 2, "num_group": 2, "stride": (2, 2), "pad": (1, 0),
                             "adj": (1, 1), "dilate": (1, 2)}),
                       case([(2, 2, 4), (2, 3, 3), (3,)],
-                           {"kernel": (3,), "num_filter": 3, "stride": (2,), "target_shape": (8,), "no_bias": False})],
+                           {"kernel": (3,), "num_filter": 3, "stride": (2,), "target_shape": (8,), "no_bias": False}),
+                      case([(1, 2, 2, 3, 2), (2, 2, 2, 2, 3), (2,)],  # 3-D
+                           {"kernel": (2, 2, 3), "num_filter": 2, "stride": (2, 1, 2), "pad": (1, 0, 1),
+                            "adj": (1, 0, 0), "no_bias": False})],
     "Dropout": [case([(4, 5)], {"p": 0.5}, train=True, seed_each=True)],
     "Embedding": [case([(2, 3), (5, 4)], {"input_dim": 5, "output_dim": 4, "dtype": "float64"}, ints={0: (0, 5)})],
     "FullyConnected": [case([(3, 4), (2, 4), (2,)], {"num_hidden": 2}),
@@ -212,7 +218,10 @@ GRAD_CASES = {
     "BlockGrad": [],  # gradient is zero by definition: checked in test_executor.py (finite differences see it)
     "Pooling": [case([(1, 2, 4, 4)], {"kernel": (2, 2), "stride": (2, 2), "pool_type": t})
                 for t in ("max", "avg", "sum")] +
-               [case([(1, 2, 4, 4)], {"global_pool": True, "pool_type": "avg"})],
+               [case([(1, 2, 4, 4)], {"global_pool": True, "pool_type": "avg"})] +
+               [case([(1, 2, 4, 3, 4)], {"kernel": (2, 2, 3), "stride": (2, 1, 1), "pad": (1, 0, 1), "pool_type": t,
+                                         "count_include_pad": False})
+                for t in ("max", "avg", "sum")],
     "softmax": [case(S), case([(2, 3, 2)], {"axis": 1, "temperature": 2.0})],
     "log_softmax": [case(S), case([(2, 3, 2)], {"axis": 0})],
     "SoftmaxOutput": [case([(3, 4), (3,)], loss=_ce, ints={1: (0, 4)})],

@@ -1,9 +1,12 @@
-"""Convolution, transposed convolution and pooling layers (NCW / NCHW layouts only)."""
+"""Convolution, transposed convolution and pooling layers (NCW / NCHW / NCDHW layouts only)."""
 from ..block import HybridBlock
 from .activations import Activation
 
-__all__ = ["Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D",
-           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "ReflectionPad2D"]
+__all__ = ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "MaxPool1D",
+           "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D", "GlobalAvgPool1D", "GlobalAvgPool2D",
+           "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "ReflectionPad2D"]
+
+_LAYOUTS = {1: 'NCW', 2: 'NCHW', 3: 'NCDHW'}
 
 
 def _ntuple(v, n):
@@ -96,13 +99,29 @@ class Conv2D(_Conv):
         return _conv_repr(self, self.weight.shape[1] or None, self._filters)
 
 
+class Conv3D(_Conv):
+    """3-D convolution over (N, C, D, H, W) input with ``channels`` filters of size ``kernel_size``."""
+
+    def __init__(self, channels, kernel_size, strides=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1), groups=1,
+                 layout='NCDHW', activation=None, use_bias=True, weight_initializer=None, bias_initializer='zeros',
+                 in_channels=0, **kwargs):
+        _nchw_only(layout, 'Conv3D', 'NCDHW')
+        cfg = dict(kernel=_ntuple(kernel_size, 3), stride=_ntuple(strides, 3), pad=_ntuple(padding, 3),
+                   dilate=_ntuple(dilation, 3), num_group=groups)
+        super().__init__('Convolution', channels, cfg, (channels, in_channels // groups) + cfg['kernel'],
+                         activation, use_bias, weight_initializer, bias_initializer, **kwargs)
+
+    def __repr__(self):
+        return _conv_repr(self, self.weight.shape[1] or None, self._filters)
+
+
 class _ConvTranspose(_Conv):
     """Transposed convolution (Deconvolution) with ``nd`` spatial dimensions; the weight is
     (in_channels, channels / groups, *kernel_size) and in_channels is inferred at the first call when 0."""
 
     def __init__(self, nd, channels, kernel_size, strides, padding, output_padding, dilation, groups, layout,
                  activation, use_bias, weight_initializer, bias_initializer, in_channels, **kwargs):
-        _nchw_only(layout, type(self).__name__, 'NCHW' if nd == 2 else 'NCW')
+        _nchw_only(layout, type(self).__name__, _LAYOUTS[nd])
         cfg = dict(kernel=_ntuple(kernel_size, nd), stride=_ntuple(strides, nd), pad=_ntuple(padding, nd),
                    adj=_ntuple(output_padding, nd), dilate=_ntuple(dilation, nd), num_group=groups)
         super().__init__('Deconvolution', channels, cfg, (in_channels, channels // groups) + cfg['kernel'],
@@ -124,6 +143,16 @@ class Conv2DTranspose(_ConvTranspose):
                          activation, use_bias, weight_initializer, bias_initializer, in_channels, **kwargs)
 
 
+class Conv3DTranspose(_ConvTranspose):
+    """3-D transposed convolution over (N, C, D, H, W) input (see Conv2DTranspose)."""
+
+    def __init__(self, channels, kernel_size, strides=(1, 1, 1), padding=(0, 0, 0), output_padding=(0, 0, 0),
+                 dilation=(1, 1, 1), groups=1, layout='NCDHW', activation=None, use_bias=True,
+                 weight_initializer=None, bias_initializer='zeros', in_channels=0, **kwargs):
+        super().__init__(3, channels, kernel_size, strides, padding, output_padding, dilation, groups, layout,
+                         activation, use_bias, weight_initializer, bias_initializer, in_channels, **kwargs)
+
+
 class Conv1DTranspose(_ConvTranspose):
     """1-D transposed convolution over (N, C, W) input (see Conv2DTranspose)."""
 
@@ -137,7 +166,7 @@ class Conv1DTranspose(_ConvTranspose):
 class _Pool(HybridBlock):
     def __init__(self, nd, size, strides, padding, ceil_mode, global_pool, kind, layout, count_include_pad=None,
                  **kwargs):
-        _nchw_only(layout, type(self).__name__, 'NCHW' if nd == 2 else 'NCW')
+        _nchw_only(layout, type(self).__name__, _LAYOUTS[nd])
         super().__init__(**kwargs)
         size = _ntuple(size, nd)
         self._cfg = dict(kernel=size, stride=_ntuple(strides, nd) if strides is not None else size,
@@ -174,6 +203,13 @@ class MaxPool2D(_Pool):
         super().__init__(2, pool_size, strides, padding, ceil_mode, False, 'max', layout, **kwargs)
 
 
+class MaxPool3D(_Pool):
+    """Max pooling of (N, C, D, H, W) input over ``pool_size`` windows (stride defaults to the window)."""
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding=0, ceil_mode=False, layout='NCDHW', **kwargs):
+        super().__init__(3, pool_size, strides, padding, ceil_mode, False, 'max', layout, **kwargs)
+
+
 class AvgPool1D(_Pool):
     """Average pooling of (N, C, W) input over ``pool_size`` windows (stride defaults to the window)."""
 
@@ -192,6 +228,15 @@ class AvgPool2D(_Pool):
                          **kwargs)
 
 
+class AvgPool3D(_Pool):
+    """Average pooling of (N, C, D, H, W) input over ``pool_size`` windows (stride defaults to the window)."""
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding=0, ceil_mode=False, layout='NCDHW',
+                 count_include_pad=True, **kwargs):
+        super().__init__(3, pool_size, strides, padding, ceil_mode, False, 'avg', layout, count_include_pad,
+                         **kwargs)
+
+
 class GlobalMaxPool1D(_Pool):
     """Max over each whole channel: (N, C, W) -> (N, C, 1)."""
 
@@ -206,6 +251,13 @@ class GlobalMaxPool2D(_Pool):
         super().__init__(2, 1, None, 0, True, True, 'max', layout, **kwargs)
 
 
+class GlobalMaxPool3D(_Pool):
+    """Max over each whole channel: (N, C, D, H, W) -> (N, C, 1, 1, 1)."""
+
+    def __init__(self, layout='NCDHW', **kwargs):
+        super().__init__(3, 1, None, 0, True, True, 'max', layout, **kwargs)
+
+
 class GlobalAvgPool1D(_Pool):
     """Mean over each whole channel: (N, C, W) -> (N, C, 1)."""
 
@@ -218,6 +270,13 @@ class GlobalAvgPool2D(_Pool):
 
     def __init__(self, layout='NCHW', **kwargs):
         super().__init__(2, 1, None, 0, True, True, 'avg', layout, **kwargs)
+
+
+class GlobalAvgPool3D(_Pool):
+    """Mean over each whole channel: (N, C, D, H, W) -> (N, C, 1, 1, 1)."""
+
+    def __init__(self, layout='NCDHW', **kwargs):
+        super().__init__(3, 1, None, 0, True, True, 'avg', layout, **kwargs)
 
 
 class ReflectionPad2D(HybridBlock):

@@ -609,6 +609,7 @@ void RegisterIndexKernels() {
   Set("Dropout", DropoutFwd, DropoutBwd);
   Set("LeakyReLU", LeakyFwd, LeakyBwd);
   Set("BatchNorm", BNFwd, BNBwd);
+  Set("_contrib_SyncBatchNorm", BNFwd, BNBwd);  // BatchNorm over the whole batch (one process)
   Set("LinearRegressionOutput", RegressionFwd(kLinear), RegressionBwd(kLinear));
   Set("LogisticRegressionOutput", RegressionFwd(kLogistic), RegressionBwd(kLogistic));
   Set("MAERegressionOutput", RegressionFwd(kMAE), RegressionBwd(kMAE));

@@ -38,7 +38,7 @@ void BNInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out)
   TypeMerge(&d, (*out)[0], op, "output");
   if (d < 0) return FloatOnlyTypeInfer(p, in, out);
   if (d != kFloat16 && d != kFloat32 && d != kFloat64)
-    Throw(ErrorKind::kType, "operator BatchNorm: 'data' has dtype ", DTypeName(d),
+    Throw(ErrorKind::kType, "operator ", op->name, ": 'data' has dtype ", DTypeName(d),
           ", which is not supported (float16, float32, float64)");
   const int pt = d == kFloat16 ? kFloat32 : d;
   static const char *names[] = {"data", "gamma", "beta", "moving_mean", "moving_var", "mean", "var"};
@@ -182,33 +182,97 @@ void BNBackward(MXC_NN_BACKWARD_ARGS) {
   });
 }
 
+// BatchNormWithReLU: relu(BatchNorm(...)). The forward applies relu to the normalised output (through a temporary
+// for an add request); the backward passes the output gradient where the output is positive, then BatchNorm's.
+void BNReluForward(MXC_NN_FORWARD_ARGS) {
+  if (req[0] == kNullOp) return BNForward(ctx, p, in, req, out);
+  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
+    const int64_t n = out[0].Size();
+    std::vector<T> tmp;
+    std::vector<TBlob> o = out;
+    if (req[0] == kAddTo) {
+      tmp.resize(static_cast<size_t>(n));
+      o[0].dptr = tmp.data();
+    }
+    std::vector<OpReq> r = req;
+    r[0] = kWriteTo;
+    BNForward(ctx, p, in, r, o);
+    T *y = out[0].ptr<T>();
+    const T *v = o[0].ptr<T>();
+    if (req[0] == kAddTo) {
+      for (int64_t i = 0; i < n; ++i) y[i] += v[i] > T(0) ? v[i] : T(0);
+    } else {
+      for (int64_t i = 0; i < n; ++i) y[i] = y[i] > T(0) ? y[i] : T(0);
+    }
+  });
+}
+
+void BNReluBackward(MXC_NN_BACKWARD_ARGS) {
+  MXC_REAL_TYPE_SWITCH(in_data[0].dtype, T, {
+    const int64_t n = out_grad[0].Size();
+    std::vector<T> masked(static_cast<size_t>(n));
+    const T *dy = out_grad[0].ptr<T>(), *y = out_data[0].ptr<T>();
+    for (int64_t i = 0; i < n; ++i) masked[i] = y[i] > T(0) ? dy[i] : T(0);
+    std::vector<TBlob> og = out_grad;
+    og[0].dptr = masked.data();
+    BNBackward(ctx, p, og, in_data, out_data, req, in_grad);
+  });
+}
+
+// The parameters BatchNorm, BatchNormWithReLU and SyncBatchNorm share, and their inference and outputs.
+Op &BNCommon(Op &op, const char *eps_default) {
+  return op.set_inputs({"data", "gamma", "beta", "moving_mean", "moving_var"}, 2)
+      .add_param("eps", ParamKind::kFloat, eps_default, "Epsilon to prevent division by 0.")
+      .add_param("momentum", ParamKind::kFloat, "0.9", "Momentum for the moving average.")
+      .add_param("fix_gamma", ParamKind::kBool, "True", "Fix gamma to 1 (its gradient is 0) while training.")
+      .add_param("use_global_stats", ParamKind::kBool, "False",
+                 "Use the moving statistics instead of the batch ones while training.")
+      .add_param("output_mean_var", ParamKind::kBool, "False", "Output the mean and inverse std.")
+      .set_num_outputs(3)
+      .set_num_visible_outputs([](const OpParams &p) { return p.Bool("output_mean_var") ? 3 : 1; })
+      .set_output_names([](const OpParams &p) {
+        return p.Bool("output_mean_var") ? std::vector<std::string>{"output", "mean", "var"}
+                                         : std::vector<std::string>{"output"};
+      })
+      .set_mutate_inputs({3, 4})
+      .set_infer_shape(BNInferShape)
+      .set_infer_type(BNInferType);
+}
+
+Op &BNAxisParams(Op &op) {
+  return op.add_param("axis", ParamKind::kInt, "1", "The channel axis.")
+      .add_param("cudnn_off", ParamKind::kBool, "False", "Do not select cudnn (accepted, ignored).")
+      .add_param("min_calib_range", ParamKind::kOptFloat, "None", "Quantisation calibration (accepted, ignored).")
+      .add_param("max_calib_range", ParamKind::kOptFloat, "None", "Quantisation calibration (accepted, ignored).");
+}
+
 }  // namespace
 
-MXC_REGISTER_OP(BatchNorm)
-    .describe("Batch normalisation: out = gamma * (data - mean) / sqrt(var + eps) + beta per channel (axis), with "
-              "the batch statistics when training (updating moving_mean/moving_var) and the moving ones otherwise.")
-    .set_inputs({"data", "gamma", "beta", "moving_mean", "moving_var"}, 2)
-    .add_param("eps", ParamKind::kFloat, "0.001", "Epsilon to prevent division by 0.")
-    .add_param("momentum", ParamKind::kFloat, "0.9", "Momentum for the moving average.")
-    .add_param("fix_gamma", ParamKind::kBool, "True", "Fix gamma to 1 (its gradient is 0) while training.")
-    .add_param("use_global_stats", ParamKind::kBool, "False",
-               "Use the moving statistics instead of the batch ones while training.")
-    .add_param("output_mean_var", ParamKind::kBool, "False", "Output the mean and inverse std.")
-    .add_param("axis", ParamKind::kInt, "1", "The channel axis.")
-    .add_param("cudnn_off", ParamKind::kBool, "False", "Do not select cudnn (accepted, ignored).")
-    .add_param("min_calib_range", ParamKind::kOptFloat, "None", "Quantisation calibration (accepted, ignored).")
-    .add_param("max_calib_range", ParamKind::kOptFloat, "None", "Quantisation calibration (accepted, ignored).")
-    .set_num_outputs(3)
-    .set_num_visible_outputs([](const OpParams &p) { return p.Bool("output_mean_var") ? 3 : 1; })
-    .set_output_names([](const OpParams &p) {
-      return p.Bool("output_mean_var") ? std::vector<std::string>{"output", "mean", "var"}
-                                       : std::vector<std::string>{"output"};
-    })
-    .set_mutate_inputs({3, 4})
-    .set_infer_shape(BNInferShape)
-    .set_infer_type(BNInferType)
-    .set_compute(MXC_CPU, BNForward)
-    .set_backward(MXC_CPU, BNBackward);
+static Op &batch_norm_reg =
+    BNAxisParams(BNCommon(OpRegistry::Get()->Register("BatchNorm"), "0.001"))
+        .describe("Batch normalisation: out = gamma * (data - mean) / sqrt(var + eps) + beta per channel (axis), "
+                  "with the batch statistics when training (updating moving_mean/moving_var) and the moving ones "
+                  "otherwise.")
+        .set_compute(MXC_CPU, BNForward)
+        .set_backward(MXC_CPU, BNBackward);
+
+static Op &batch_norm_relu_reg =
+    BNAxisParams(BNCommon(OpRegistry::Get()->Register("_contrib_BatchNormWithReLU"), "0.001"))
+        .describe("Batch normalisation followed by relu: relu(BatchNorm(data, gamma, beta, moving_mean, "
+                  "moving_var)), with BatchNorm's parameters and moving-statistics updates.")
+        .set_compute(MXC_CPU, BNReluForward)
+        .set_backward(MXC_CPU, BNReluBackward);
+
+// One process holds every device's batch here, so the "synchronised" statistics are BatchNorm's over the whole batch.
+static Op &sync_batch_norm_reg =
+    BNCommon(OpRegistry::Get()->Register("_contrib_SyncBatchNorm"), "0.001")
+        .describe("Batch normalisation with the statistics of the whole batch across devices (MXNet's "
+                  "SyncBatchNorm). mxc runs a batch in one process, so this is BatchNorm over the channel axis 1.")
+        .add_param("ndev", ParamKind::kInt, "1", "The count of GPU devices")
+        .add_required_param("key", ParamKind::kString, "Hash key for synchronization (accepted; mxc needs none).")
+        .add_param("axis", ParamKind::kInt, "1", "The channel axis (1, as MXNet's SyncBatchNorm).")
+        .set_compute(MXC_CPU, BNForward)
+        .set_backward(MXC_CPU, BNBackward);
 
 }  // namespace op
 }  // namespace mxc

@@ -216,6 +216,19 @@ GRAD_CASES = {
     "MAERegressionOutput": [case([(3, 2), (3, 2)], loss=_l1, nograd=(1,))],
     "MakeLoss": [case(S, loss=_sum)], "make_loss": [case(S, loss=_sum)],
     "BlockGrad": [],  # gradient is zero by definition: checked in test_executor.py (finite differences see it)
+    # straight-through estimators: the gradient is the identity by definition (test_contrib_misc.py checks it)
+    "_contrib_round_ste": [], "_contrib_sign_ste": [],
+    "_contrib_quadratic": [case(S, {"a": 1.5, "b": -0.5, "c": 2.0})],
+    "_contrib_gradientmultiplier": [case(S, {"scalar": 1.0})],  # other scalars: test_contrib_misc.py
+    "_contrib_div_sqrt_dim": [case([(2, 3, 4)])],
+    "_contrib_interleaved_matmul_selfatt_qk": [case([(3, 2, 12)], {"heads": 2})],
+    "_contrib_interleaved_matmul_selfatt_valatt": [case([(3, 2, 12), (4, 3, 3)], {"heads": 2})],
+    "_contrib_interleaved_matmul_encdec_qk": [case([(4, 2, 6), (3, 2, 12)], {"heads": 2})],
+    "_contrib_interleaved_matmul_encdec_valatt": [case([(3, 2, 12), (4, 4, 3)], {"heads": 2})],
+    "_contrib_BatchNormWithReLU": [case([(4, 3, 2), (3,), (3,), (3,), (3,)], {"fix_gamma": False}, train=True,
+                                        ranges={1: (0.5, 1.5), 4: (0.5, 1.5)}, rtol=1e-3, atol=1e-5)],
+    "_contrib_SyncBatchNorm": [case([(4, 3, 2), (3,), (3,), (3,), (3,)], {"fix_gamma": False, "key": "k"},
+                                    train=True, ranges={1: (0.5, 1.5), 4: (0.5, 1.5)}, rtol=1e-3, atol=1e-5)],
     "Pooling": [case([(1, 2, 4, 4)], {"kernel": (2, 2), "stride": (2, 2), "pool_type": t})
                 for t in ("max", "avg", "sum")] +
                [case([(1, 2, 4, 4)], {"global_pool": True, "pool_type": "avg"})] +

@@ -7,7 +7,7 @@ from ... import symbol as sym
 from ..block import Block, HybridBlock, _indent
 from .activations import Activation
 
-__all__ = ["Sequential", "HybridSequential", "Dense", "Dropout", "BatchNorm", "InstanceNorm", "LayerNorm", "Embedding", "Flatten",
+__all__ = ["Sequential", "HybridSequential", "Dense", "Dropout", "BatchNorm", "BatchNormReLU", "InstanceNorm", "LayerNorm", "Embedding", "Flatten",
            "Lambda", "HybridLambda", "GroupNorm"]
 
 
@@ -133,6 +133,13 @@ class BatchNorm(HybridBlock):
         return ("%s(axis=%s, eps=%s, momentum=%s, fix_gamma=%s, use_global_stats=%s, in_channels=%s)"
                 % (type(self).__name__, o['axis'], o['eps'], o['momentum'], o['fix_gamma'], o['use_global_stats'],
                    chans))
+
+
+class BatchNormReLU(BatchNorm):
+    """BatchNorm followed by relu, fused in one operator (``contrib.BatchNormWithReLU``)."""
+
+    def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
+        return F.contrib.BatchNormWithReLU(x, gamma, beta, running_mean, running_var, name='fwd', **self._opts)
 
 
 class _AffineNorm(HybridBlock):

@@ -3,9 +3,10 @@
 built from the containers)."""
 from .... import ndarray as nd
 from ...block import Block, HybridBlock
-from ...nn.basic_layers import _Stack
+from ...nn.basic_layers import BatchNorm, _Stack
 
-__all__ = ["Concurrent", "HybridConcurrent", "Identity", "PixelShuffle1D", "PixelShuffle2D", "PixelShuffle3D"]
+__all__ = ["Concurrent", "HybridConcurrent", "Identity", "PixelShuffle1D", "PixelShuffle2D", "PixelShuffle3D",
+           "SyncBatchNorm"]
 
 
 class _Side(_Stack):
@@ -88,3 +89,27 @@ class PixelShuffle3D(_PixelShuffle):
 
     def __init__(self, factor):
         super().__init__(3, factor)
+
+
+class SyncBatchNorm(BatchNorm):
+    """Batch normalization with the statistics of the whole batch across devices (``contrib.SyncBatchNorm``). mxc
+    runs a batch in one process, so the statistics are those of the whole batch on any number of devices; the
+    channel axis is 1. ``num_devices`` is accepted for MXNet compatibility."""
+
+    def __init__(self, in_channels=0, num_devices=None, momentum=0.9, epsilon=1e-5, center=True, scale=True,
+                 use_global_stats=False, beta_initializer='zeros', gamma_initializer='ones',
+                 running_mean_initializer='zeros', running_variance_initializer='ones', **kwargs):
+        super().__init__(1, momentum, epsilon, center, scale, use_global_stats, beta_initializer, gamma_initializer,
+                         running_mean_initializer, running_variance_initializer, in_channels, **kwargs)
+        self._opts.pop('axis')
+        self._opts.update(ndev=num_devices or 1, key=self.prefix)
+
+    def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
+        return F.contrib.SyncBatchNorm(x, gamma, beta, running_mean, running_var, name='fwd', **self._opts)
+
+    def __repr__(self):
+        o = self._opts
+        chans = self.gamma.shape[0] if self.gamma.shape[0] else None
+        return ("%s(eps=%s, momentum=%s, fix_gamma=%s, use_global_stats=%s, ndev=%s, key=%r, in_channels=%s)"
+                % (type(self).__name__, o['eps'], o['momentum'], o['fix_gamma'], o['use_global_stats'], o['ndev'],
+                   o['key'], chans))

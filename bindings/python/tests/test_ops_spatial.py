@@ -68,7 +68,7 @@ def test_ctc_loss_symbol():
     s3 = mx.sym.CTCLoss(mx.sym.var("data"), mx.sym.var("label"), mx.sym.var("dl"), mx.sym.var("ll"),
                         use_data_lengths=True, use_label_lengths=True)
     assert s3.list_arguments() == ["data", "label", "dl", "ll"]
-    exe = s.bind(mx.cpu(), {"data": mx.nd.array(_x_tnc()), "label": mx.nd.array([[1, 2], [1, 0]])})
+    exe = s.bind(mx.current_context(), {"data": mx.nd.array(_x_tnc()), "label": mx.nd.array([[1, 2], [1, 0]])})
     np.testing.assert_allclose(exe.forward()[0].asnumpy(), [2.1604502201080322, 1.938110589981079], rtol=1e-5)
 
 

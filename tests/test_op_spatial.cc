@@ -251,6 +251,24 @@ TEST(ROIAlign, AsMXNet) {
                }};
     CheckGradient(g);
   }
+  GradCase gps{"_contrib_ROIAlign", {{"pooled_size", "(2,2)"}, {"spatial_scale", "1"}, {"position_sensitive", "1"}},
+               {{1, 8, 4, 5}, {2, 5}}, -1, 1, {1},
+               [](std::vector<NDArray> &in) {
+                 in[1] = FromVec({2, 5}, {0, 0.5, 0.5, 4, 3, 0, 1.3, 0.2, 3.1, 2.6}, mxc::kFloat64);
+               }};
+  CheckGradient(gps);
+}
+
+// A roi whose batch index is outside the batch pools nothing: zeros, and no gradient.
+TEST(ROIPooling, RoiOutsideTheBatch) {
+  auto d = RoiData();
+  auto rois = FromVec({2, 5}, {-1, 0, 0, 3, 2, 2, 0, 0, 3, 2});
+  for (const char *op : {"ROIPooling", "_contrib_ROIAlign"}) {
+    auto r = ForwardBackward(op, {d, rois}, {{"pooled_size", "(2,2)"}, {"spatial_scale", "1"}},
+                             {FromVec({2, 2, 2, 2}, std::vector<double>(16, 1.0))}, false, {0});
+    ExpectNear(ToVec(r.outputs[0]), std::vector<double>(16, 0.0), 0, 0, op);
+    ExpectNear(ToVec(r.grads[0]), std::vector<double>(120, 0.0), 0, 0, op);
+  }
 }
 
 TEST(ROIPooling, Errors) {

@@ -267,3 +267,31 @@ def test_im2col_col2im():
     np.testing.assert_allclose(lhs, rhs, rtol=1e-10)
     with pytest.raises(MXNetError, match="im2col"):
         mx.nd.im2col(d, kernel=(6, 3))
+
+
+# MXNet 1.9.1: x = sin(arange(480) * 0.37).reshape(20, 4, 6) * 3, labels with repeats, blank first/last, with and
+# without lengths (data [20, 11, 15, 3], labels [4, 3, 6, 1]), head gradient [1, 0.5, 2, 1.5]: the losses, the sum of
+# squares of the gradient and its row x.grad[5, 2].
+@pytest.mark.parametrize("blank,lengths,loss,sq,row", [
+    ("first", False, [34.9336, 29.35, 25.9535, 43.0063], 50.0457, [-0.485, -0.1301, -0.6489, -0.4267, 0.3894, 1.3014]),
+    ("first", True, [34.9336, 10.5834, 17.3578, 4.6097], 29.0313, [-0.2298, 0.016, -0.1966, -1.0226, 0.1336, 1.2994]),
+    ("last", False, [27.5573, 39.5623, 24.12, 41.9162], 50.5841, [-0.0438, -0.1126, 0.0211, 0.1483, 0.4455, -0.4584]),
+    ("last", True, [27.5573, 21.0005, 16.1191, 4.3842], 26.2143, [0.008, -0.0801, -0.0137, 0.1447, 0.4454, -0.5043]),
+])
+def test_ctc_loss_longer_sequences_as_mxnet(blank, lengths, loss, sq, row):
+    x = mx.nd.array(np.sin(np.arange(480) * 0.37).reshape(20, 4, 6) * 3)
+    lab = [[1, 2, 2, 3, 0, 0], [5, 5, 5, 0, 0, 0], [1, 2, 3, 4, 5, 1], [4, 0, 0, 0, 0, 0]]
+    if blank == "last":
+        lab = [[v - 1 for v in r] for r in lab]
+    args, kw = [x, mx.nd.array(lab)], dict(blank_label=blank)
+    if lengths:
+        args += [mx.nd.array([20, 11, 15, 3]), mx.nd.array([4, 3, 6, 1])]
+        kw.update(use_data_lengths=True, use_label_lengths=True)
+    x.attach_grad()
+    with mx.autograd.record():
+        out = mx.nd.CTCLoss(*args, **kw)
+    out.backward(mx.nd.array([1.0, 0.5, 2.0, 1.5]))
+    g = x.grad.asnumpy()
+    np.testing.assert_allclose(out.asnumpy(), loss, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose((g ** 2).sum(), sq, rtol=1e-4)
+    np.testing.assert_allclose(g[5, 2], row, atol=2e-4)

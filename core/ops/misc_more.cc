@@ -495,7 +495,7 @@ void Col2imInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TS
 template <typename T>
 void ColTransfer(const ColGeom &g, const T *src, T *dst, OpReq req, bool to_image) {
   const int64_t cs = g.C * g.K() * g.L(), is = g.C * g.In();
-  for (int64_t n = 0; n < g.N; ++n) {
+  ParallelForWork(g.N, cs, [&](int64_t n) {
     if (to_image) {
       T *img = dst + n * is;
       const T *col = src + n * cs;
@@ -508,7 +508,7 @@ void ColTransfer(const ColGeom &g, const T *src, T *dst, OpReq req, bool to_imag
       T *col = dst + n * cs;
       ColForEach(g, [&](int64_t ci, int64_t ii) { Assign(col + ci, req, ii >= 0 ? img[ii] : T(0)); });
     }
-  }
+  });
 }
 
 void Im2colForward(MXC_NN_FORWARD_ARGS) {

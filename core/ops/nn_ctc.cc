@@ -89,7 +89,10 @@ void CTCRun(const OpParams &p, const std::vector<TBlob> &in, T *loss, T *grad, c
   std::vector<int64_t> dlen, llen;
   if (p.Bool("use_data_lengths")) dlen = ReadInts(in[k++]);
   if (p.Bool("use_label_lengths")) llen = ReadInts(in[k++]);
-  const T *x = in[0].ptr<T>();
+  // Lengths and extended labels (the label with blanks around and between its tokens) of every sample, checked
+  // here, before the samples run in parallel.
+  std::vector<int64_t> seq_len(N), lab_len(N);
+  std::vector<std::vector<int64_t>> exts(N);
   for (int64_t n = 0; n < N; ++n) {
     const int64_t tl = dlen.empty() ? Tn : dlen[n];
     if (tl < 0 || tl > Tn)
@@ -104,7 +107,8 @@ void CTCRun(const OpParams &p, const std::vector<TBlob> &in, T *loss, T *grad, c
     } else {
       while (ll < L && labels[n * L + ll] != pad) ++ll;
     }
-    std::vector<int64_t> ext(2 * ll + 1, blank);  // the label with blanks around and between its tokens
+    std::vector<int64_t> &ext = exts[n];
+    ext.assign(2 * ll + 1, blank);
     for (int64_t i = 0; i < ll; ++i) {
       const int64_t c = labels[n * L + i];
       if (c < 0 || c >= C || c == blank)
@@ -113,6 +117,13 @@ void CTCRun(const OpParams &p, const std::vector<TBlob> &in, T *loss, T *grad, c
               p.Str("blank_label"), "')");
       ext[2 * i + 1] = c;
     }
+    seq_len[n] = tl, lab_len[n] = ll;
+  }
+  const T *x = in[0].ptr<T>();
+  ParallelForWork(N, Tn * (C + 8 * L), [&](int64_t n) {
+    const int64_t tl = seq_len[n];
+    const std::vector<int64_t> &ext = exts[n];
+    const int64_t ll = lab_len[n];
     const int64_t S = 2 * ll + 1;
     // log-softmax of every step of this sample
     std::vector<double> ly(tl * C);
@@ -148,7 +159,7 @@ void CTCRun(const OpParams &p, const std::vector<TBlob> &in, T *loss, T *grad, c
     }
     const bool feasible = logp != kNegInf;
     if (loss) loss[n] = feasible ? static_cast<T>(-logp) : T(0);
-    if (!grad) continue;
+    if (!grad) return;
     const double h = static_cast<double>(head[n]);
     auto put = [&](int64_t t, int64_t c, double v) {
       T *g = grad + (t * N + n) * C + c;
@@ -157,7 +168,7 @@ void CTCRun(const OpParams &p, const std::vector<TBlob> &in, T *loss, T *grad, c
     if (!feasible || tl == 0) {
       for (int64_t t = 0; t < Tn; ++t)
         for (int64_t c = 0; c < C; ++c) put(t, c, 0.0);
-      continue;
+      return;
     }
     // beta[t][s]: log probability of the suffixes starting in ext[s] at step t (emission at t included)
     beta[(tl - 1) * S + S - 1] = ly[(tl - 1) * C + ext[S - 1]];
@@ -183,7 +194,7 @@ void CTCRun(const OpParams &p, const std::vector<TBlob> &in, T *loss, T *grad, c
         put(t, c, (y - post) * h);
       }
     }
-  }
+  });
 }
 
 void CTCForward(MXC_NN_FORWARD_ARGS) {

@@ -149,7 +149,7 @@ template <typename T>
 void SampleBackward(const T *data, const T *grid, const T *og, T *ddata, T *dgrid, OpReq greq, int64_t N, int64_t C,
                     int64_t H, int64_t W, int64_t Ho, int64_t Wo) {
   const int64_t po = Ho * Wo;
-  for (int64_t n = 0; n < N; ++n) {
+  ParallelForWork(N, C * po * 16, [&](int64_t n) {  // each sample writes its own data and grid gradients
     const T *gx = grid + n * 2 * po, *gy = gx + po;
     for (int64_t j = 0; j < po; ++j) {
       const T xr = (gx[j] + T(1)) * static_cast<T>(W - 1) / T(2), yr = (gy[j] + T(1)) * static_cast<T>(H - 1) / T(2);
@@ -175,7 +175,7 @@ void SampleBackward(const T *data, const T *grid, const T *og, T *ddata, T *dgri
         Assign(dgrid + n * 2 * po + po + j, greq, dyr * static_cast<T>(H - 1) / T(2));
       }
     }
-  }
+  });
 }
 
 void SamplerInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
@@ -315,9 +315,10 @@ void ROIPoolForward(MXC_NN_FORWARD_ARGS) {
   MXC_REAL_TYPE_SWITCH(out[0].dtype, T, {
     const T *x = in[0].ptr<T>(), *rois = in[1].ptr<T>();
     T *y = out[0].ptr<T>();
-    for (int64_t r = 0; r < in[1].shape[0]; ++r)
+    ParallelForWork(in[1].shape[0], out[0].Size() / std::max<int64_t>(in[1].shape[0], 1) * 16, [&](int64_t r) {
       ROIPoolBins(p, x, rois + r * 5, in[0].shape, r,
                   [&](int64_t o, int64_t i) { Assign(y + o, req[0], i < 0 ? T(0) : x[i]); });
+    });
   });
 }
 
@@ -349,9 +350,6 @@ void ROIAlignTaps(const OpParams &p, const T *roi, const TShape &ds, const TShap
   const double xs = roi[1] * scale - off, ys = roi[2] * scale - off;
   double rw = roi[3] * scale - off - xs, rh = roi[4] * scale - off - ys;
   if (!aligned) rw = std::max(rw, 1.0), rh = std::max(rh, 1.0);
-  if (!(rw > 0 && rh > 0))
-    Throw(ErrorKind::kValue, Where(p), "roi ", r, " = [", roi[0], ", ", roi[1], ", ", roi[2], ", ", roi[3], ", ",
-          roi[4], "] has an empty width or height (", rw, " x ", rh, ") with aligned=True");
   const double bh = rh / PH, bw = rw / PW;
   const int64_t gh = ratio > 0 ? ratio : static_cast<int64_t>(std::ceil(rh / PH));
   const int64_t gw = ratio > 0 ? ratio : static_cast<int64_t>(std::ceil(rw / PW));
@@ -383,15 +381,31 @@ void ROIAlignTaps(const OpParams &p, const T *roi, const TShape &ds, const TShap
       }
 }
 
+// aligned rois must have a positive width and height (MXNet checks it too).
+template <typename T>
+void CheckAlignedROIs(const OpParams &p, const TBlob &rois) {
+  if (!p.Bool("aligned")) return;
+  const double scale = p.Float("spatial_scale");
+  const T *roi = rois.ptr<T>();
+  for (int64_t r = 0; r < rois.shape[0]; ++r, roi += 5) {
+    const double rw = (roi[3] - roi[1]) * scale, rh = (roi[4] - roi[2]) * scale;
+    if (!(rw > 0 && rh > 0))
+      Throw(ErrorKind::kValue, Where(p), "roi ", r, " = [", roi[0], ", ", roi[1], ", ", roi[2], ", ", roi[3], ", ",
+            roi[4], "] has an empty width or height (", rw, " x ", rh, ") with aligned=True");
+  }
+}
+
 void ROIAlignForward(MXC_NN_FORWARD_ARGS) {
   if (req[0] == kNullOp) return;
   MXC_REAL_TYPE_SWITCH(out[0].dtype, T, {
     const T *x = in[0].ptr<T>(), *rois = in[1].ptr<T>();
     T *y = out[0].ptr<T>();
+    CheckAlignedROIs<T>(p, in[1]);
     std::vector<double> acc(out[0].Size(), 0.0);
-    for (int64_t r = 0; r < in[1].shape[0]; ++r)
+    ParallelForWork(in[1].shape[0], out[0].Size() / std::max<int64_t>(in[1].shape[0], 1) * 16, [&](int64_t r) {
       ROIAlignTaps(p, rois + r * 5, in[0].shape, out[0].shape, r,
                    [&](int64_t o, int64_t i, double w) { acc[o] += w * static_cast<double>(x[i]); });
+    });
     for (size_t o = 0; o < acc.size(); ++o) Assign(y + o, req[0], static_cast<T>(acc[o]));
   });
 }
@@ -403,6 +417,7 @@ void ROIAlignBackward(MXC_NN_BACKWARD_ARGS) {
   MXC_REAL_TYPE_SWITCH(out_grad[0].dtype, T, {
     const T *rois = in_data[1].ptr<T>(), *g = out_grad[0].ptr<T>();
     T *dx = in_grad[0].ptr<T>();
+    CheckAlignedROIs<T>(p, in_data[1]);
     for (int64_t r = 0; r < in_data[1].shape[0]; ++r)
       ROIAlignTaps(p, rois + r * 5, in_data[0].shape, out_grad[0].shape, r,
                    [&](int64_t o, int64_t i, double w) { dx[i] += static_cast<T>(w) * g[o]; });

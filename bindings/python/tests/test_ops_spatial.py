@@ -295,3 +295,49 @@ def test_ctc_loss_longer_sequences_as_mxnet(blank, lengths, loss, sq, row):
     np.testing.assert_allclose(out.asnumpy(), loss, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose((g ** 2).sum(), sq, rtol=1e-4)
     np.testing.assert_allclose(g[5, 2], row, atol=2e-4)
+
+
+def test_large_batches_match_sample_by_sample():
+    """Batches large enough for the parallel loops give what each sample (or roi) gives alone."""
+    rng = np.random.RandomState(5)
+    x = mx.nd.array(rng.uniform(-2, 2, (60, 16, 30)), dtype="float64")
+    lab = rng.randint(1, 30, (16, 12)).astype(np.float64)
+    lab[::3, 8:] = 0
+    x.attach_grad()
+    with mx.autograd.record():
+        loss = mx.nd.CTCLoss(x, mx.nd.array(lab, dtype="float64"))
+    loss.backward()
+    for n in (0, 5, 15):
+        xn = mx.nd.array(x.asnumpy()[:, n:n + 1], dtype="float64")
+        xn.attach_grad()
+        with mx.autograd.record():
+            ln = mx.nd.CTCLoss(xn, mx.nd.array(lab[n:n + 1], dtype="float64"))
+        ln.backward()
+        np.testing.assert_allclose(loss.asnumpy()[n], ln.asnumpy()[0], rtol=1e-12)
+        np.testing.assert_allclose(x.grad.asnumpy()[:, n], xn.grad.asnumpy()[:, 0], rtol=1e-10, atol=1e-12)
+    d = mx.nd.array(rng.uniform(-1, 1, (2, 16, 24, 24)))
+    rois = np.concatenate([rng.randint(0, 2, (64, 1)), rng.uniform(0, 10, (64, 2)), rng.uniform(12, 23, (64, 2))],
+                          axis=1)
+    for op in (mx.nd.ROIPooling, mx.nd.contrib.ROIAlign):
+        full = op(d, mx.nd.array(rois), pooled_size=(4, 4), spatial_scale=1.0).asnumpy()
+        for r in (0, 31, 63):
+            one = op(d, mx.nd.array(rois[r:r + 1]), pooled_size=(4, 4), spatial_scale=1.0).asnumpy()
+            np.testing.assert_allclose(full[r], one[0], rtol=1e-6)
+    grid = mx.nd.array(rng.uniform(-1.1, 1.1, (8, 2, 20, 20)))
+    d8 = mx.nd.array(rng.uniform(-1, 1, (8, 4, 16, 16)))
+    d8.attach_grad()
+    grid.attach_grad()
+    with mx.autograd.record():
+        out = mx.nd.BilinearSampler(d8, grid)
+    out.backward(mx.nd.ones_like(out))
+    d1, g1 = mx.nd.array(d8.asnumpy()[3:4]), mx.nd.array(grid.asnumpy()[3:4])
+    d1.attach_grad()
+    g1.attach_grad()
+    with mx.autograd.record():
+        o1 = mx.nd.BilinearSampler(d1, g1)
+    o1.backward(mx.nd.ones_like(o1))
+    np.testing.assert_allclose(d8.grad.asnumpy()[3], d1.grad.asnumpy()[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grid.grad.asnumpy()[3], g1.grad.asnumpy()[0], rtol=1e-5, atol=1e-5)
+    img = mx.nd.array(rng.uniform(-1, 1, (8, 8, 20, 20)))
+    cols = mx.nd.im2col(img, kernel=(3, 3), pad=(1, 1)).asnumpy()
+    np.testing.assert_allclose(cols[6], mx.nd.im2col(img[6:7], kernel=(3, 3), pad=(1, 1)).asnumpy()[0])

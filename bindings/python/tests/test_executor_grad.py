@@ -336,6 +336,40 @@ GRAD_CASES = {
 }
 
 
+def _svm(outs, vals, margin=1.0, reg=1.0):  # SVMOutput (squared hinge, one-vs-all)
+    x, lab = outs[0], vals["label"].astype(int)
+    sign = -np.ones_like(x)
+    sign[np.arange(x.shape[0]), lab] = 1
+    return reg * np.sum(np.maximum(0, margin - sign * x) ** 2)
+
+
+GRAD_CASES.update({
+    "CTCLoss": [case([(5, 3, 4), (3, 2)], ints={1: (1, 4)}, lo=-2.0, hi=2.0),
+                case([(5, 2, 3), (2, 2), (2,), (2,)], {"use_data_lengths": True, "use_label_lengths": True,
+                                                       "blank_label": "last"},
+                     ints={1: (0, 2), 2: (3, 6), 3: (0, 3)}, lo=-2.0, hi=2.0)],
+    "GridGenerator": [case([(2, 6)], {"transform_type": "affine", "target_shape": (3, 4)}),
+                      case([(1, 2, 3, 4)], {"transform_type": "warp"})],
+    "BilinearSampler": [case([(2, 2, 4, 5), (2, 2, 3, 2)], lo=-1.1, hi=1.1)],
+    "SpatialTransformer": [case([(2, 2, 4, 5), (2, 6)], {"target_shape": (3, 3), "transform_type": "affine",
+                                                         "sampler_type": "bilinear"})],
+    "ROIPooling": [case([(4, 2, 5, 6), (3, 5)], {"pooled_size": (2, 2), "spatial_scale": 1.0}, nograd=(1,),
+                        ranges={1: (0.0, 3.9)})],
+    "_contrib_ROIAlign": [case([(4, 2, 5, 6), (3, 5)], {"pooled_size": (2, 3), "spatial_scale": 1.0}, nograd=(1,),
+                               ranges={1: (0.0, 3.9)}),
+                          case([(4, 2, 5, 6), (3, 5)], {"pooled_size": (2, 2), "spatial_scale": 0.8,
+                                                        "sample_ratio": 2}, nograd=(1,), ranges={1: (0.0, 3.9)})],
+    "SVMOutput": [case([(3, 4), (3,)], ints={1: (0, 4)}, loss=_svm, lo=-2.0, hi=2.0)],
+    "Crop": [case([(1, 2, 5, 6)], {"num_args": 1, "h_w": (2, 3), "offset": (1, 2)}),
+             case([(1, 2, 5, 6), (1, 1, 3, 3)], {"num_args": 2, "center_crop": True}, nograd=(1,))],
+    "softmax_cross_entropy": [case([(3, 4), (3,)], ints={1: (0, 4)})],
+    "_split_v2": [case([(2, 6, 2)], {"indices": (0, 1, 4), "axis": 1}),
+                  case([(3, 2)], {"indices": (), "sections": 3, "axis": 0, "squeeze_axis": True})],
+    "im2col": [case([(1, 2, 4, 5)], {"kernel": (2, 3), "stride": (1, 2), "pad": (1, 0)}),
+               case([(2, 1, 5)], {"kernel": (2,), "dilate": (2,)})],
+    "col2im": [case([(1, 12, 10)], {"output_size": (4, 5), "kernel": (2, 3), "stride": (1, 2), "pad": (1, 0)})],
+})  # ops2
+
 def _ops_with_gradient():
     return sorted(n for n in list_op_names() if op_meta(n).has_gradient)
 

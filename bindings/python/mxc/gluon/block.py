@@ -301,6 +301,9 @@ def _shape_text(value):
     return type(value).__name__
 
 
+_NONE_INPUT = "<None>"  # the signature entry of an input given as None
+
+
 def _flatten_syms(out):
     """One Symbol for an output that may be a (nested) list of Symbols, as a recurrent cell's (out, states)."""
     if not isinstance(out, (list, tuple)):
@@ -385,18 +388,20 @@ class HybridBlock(Block):
         """(graph, output layout) of forward on Symbol inputs arranged as ``layout`` (see _flatten), with the
         given shapes (None: unknown)."""
         names = self._input_names(len(shapes))
-        feeds = [sym.var(nm) if shp is None else sym.var(nm, shape=shp) for nm, shp in zip(names, shapes)]
+        feeds = [None if shp == _NONE_INPUT else sym.var(nm) if shp is None else sym.var(nm, shape=shp)
+                 for nm, shp in zip(names, shapes)]
         flat, out_layout = _flatten(self.forward(*_unflatten(feeds, layout)))
         return (flat[0] if out_layout is None else sym.Group(flat)), out_layout
 
     def _call_cached(self, args):
         flat, layout = _flatten(args)
         for i, a in enumerate(flat):
-            if not isinstance(a, nd.NDArray):
+            if a is not None and not isinstance(a, nd.NDArray):
                 raise TypeError("%s (%s): a hybridized block takes NDArrays, got %s for input %d"
                                 % (self.name, type(self).__name__, type(a).__name__, i))
-        # One graph per signature (the inputs' shapes: a traced graph may depend on them).
-        sig = (layout, tuple(a.shape for a in flat))
+        # One graph per signature (the inputs' shapes: a traced graph may depend on them). An input given as None
+        # (an optional input, as CTCLoss's lengths) is None in the traced forward too.
+        sig = (layout, tuple(_NONE_INPUT if a is None else a.shape for a in flat))
         entry = self._cached.get(sig)
         if entry is None:
             params = self.collect_params()
@@ -418,7 +423,7 @@ class HybridBlock(Block):
                 self._cached.clear()
             entry = self._cached[sig] = (nd.CachedOp(graph, self._flags), order, out_layout)
         op, order, out_layout = entry
-        ctx = flat[0].context if flat else None  # the parameters' copies on the inputs' device
+        ctx = flat[0].context if flat and flat[0] is not None else None  # the parameters' copies on the inputs' device
         ins = [flat[o] if isinstance(o, int) else o.data(ctx) for o in order]
         try:
             out = op(*ins)

@@ -4,7 +4,7 @@ from .block import HybridBlock
 
 __all__ = ["Loss", "L2Loss", "L1Loss", "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss",
            "SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "KLDivLoss", "HuberLoss", "HingeLoss", "SquaredHingeLoss",
-           "LogisticLoss", "TripletLoss", "PoissonNLLLoss", "CosineEmbeddingLoss"]
+           "LogisticLoss", "TripletLoss", "PoissonNLLLoss", "CosineEmbeddingLoss", "CTCLoss"]
 
 
 def _scaled(F, elementwise, weight, sample_weight):
@@ -235,4 +235,29 @@ class CosineEmbeddingLoss(Loss):
         cos = dot / F.maximum(norms, 1e-12)
         label = label.reshape((-1, 1))
         loss = F.where(label == 1, 1 - cos, F.relu(cos - self._margin))
+        return _scaled(F, loss, self._weight, sample_weight)
+
+
+class CTCLoss(Loss):
+    """Connectionist Temporal Classification loss of unnormalised predictions (layout 'NTC' or 'TNC'; the last
+    channel, alphabet_size - 1, is the blank) against zero-based labels padded with -1 (label_layout 'NT' or 'TN'),
+    with optional pred_lengths and label_lengths (batch_size,); one loss per sample."""
+
+    def __init__(self, layout='NTC', label_layout='NT', weight=None, **kwargs):
+        if layout not in ('NTC', 'TNC'):
+            raise AssertionError("Only 'NTC' and 'TNC' layouts for pred are supported. Got: %s" % layout)
+        if label_layout not in ('NT', 'TN'):
+            raise AssertionError("Only 'NT' and 'TN' layouts for label are supported. Got: %s" % label_layout)
+        self._layout = layout
+        self._label_layout = label_layout
+        batch_axis = label_layout.find('N')
+        super().__init__(weight, batch_axis, **kwargs)
+
+    def hybrid_forward(self, F, pred, label, pred_lengths=None, label_lengths=None, sample_weight=None):
+        if self._layout == 'NTC':
+            pred = F.swapaxes(pred, dim1=0, dim2=1)
+        if self._keep_axis == 1:
+            label = F.swapaxes(label, dim1=0, dim2=1)
+        loss = F.CTCLoss(pred, label, pred_lengths, label_lengths, use_data_lengths=pred_lengths is not None,
+                         use_label_lengths=label_lengths is not None, blank_label='last')
         return _scaled(F, loss, self._weight, sample_weight)

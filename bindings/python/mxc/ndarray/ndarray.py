@@ -13,7 +13,7 @@ __all__ = ["NDArray", "invoke", "empty", "zeros", "ones", "full", "array", "aran
            "load_frombuffer", "waitall", "add", "subtract", "multiply", "divide", "true_divide", "modulo", "power",
            "maximum", "minimum", "equal", "not_equal", "greater", "greater_equal", "lesser", "lesser_equal",
            "logical_and", "logical_or", "logical_xor", "eye", "linspace", "moveaxis", "onehot_encode", "concatenate",
-           "CachedOp"]
+           "CachedOp", "split_v2", "histogram"]
 
 _NULL = ffi.NULL
 _INVOKE = lib.MXCOpInvoke
@@ -1453,3 +1453,38 @@ class CachedOp(object):
                 r.copyto(t)
             return out
         return res[0] if len(res) == 1 else res
+
+
+def _split_v2_params(indices_or_sections):
+    """_split_v2's (indices, sections) for split_v2's indices_or_sections (MXNet's python wrapper)."""
+    if isinstance(indices_or_sections, int) and not isinstance(indices_or_sections, bool):
+        return (), indices_or_sections
+    if isinstance(indices_or_sections, (tuple, list)):
+        return (0,) + tuple(indices_or_sections), 0
+    raise ValueError('indices_or_sections must either int or tuple of ints')
+
+
+def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
+    """Splits ary along axis into indices_or_sections equal parts (an int) or at the given indices (a tuple): the
+    list of parts (one NDArray when there is one part), as numpy.split; squeeze_axis drops the split axis of parts
+    of size 1."""
+    indices, sections = _split_v2_params(indices_or_sections)
+    return _call(_op("_split_v2"), [ary], indices=indices, axis=axis, squeeze_axis=squeeze_axis, sections=sections)
+
+
+def histogram(a, bins=10, range=None):  # noqa: A002  (MXNet's name)
+    """Histogram of the values of a: (counts (int64), bin edges). bins: a number of equal bins over range (default
+    (a.min(), a.max()), then the counts are float32 as MXNet's numpy fallback), or an NDArray of bin edges (values
+    outside are not counted; the last bin includes its right edge)."""
+    if isinstance(bins, NDArray):
+        return _call(_op("_histogram"), [a, bins])
+    if isinstance(bins, int) and not isinstance(bins, bool):
+        if range is None:
+            v = a.asnumpy()
+            lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+            if lo == hi:
+                lo, hi = lo - 0.5, hi + 0.5
+            hist, edges = _call(_op("_histogram"), [a], bin_cnt=bins, range=(lo, hi))
+            return [hist.astype(np.float32), edges]
+        return _call(_op("_histogram"), [a], bin_cnt=bins, range=tuple(range))
+    raise ValueError("bins argument should be either an integer or an NDArray")

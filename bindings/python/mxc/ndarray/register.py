@@ -188,10 +188,11 @@ def make_function(meta, func_name=None):
             while n > 0 and slots[n - 1] is None:
                 n -= 1
             for i in range(n):
-                if slots[i] is None:
+                # An optional input switched on by a parameter use_<input> (CTCLoss's data_lengths) may be left out.
+                if slots[i] is None and "use_" + input_names[i] not in meta.params:
                     raise MXNetValueError("operator %s: input '%s' is missing (inputs: %s)"
                                           % (opname, input_names[i], ", ".join(input_names)))
-            inputs = slots[:n]
+            inputs = [a for a in slots[:n] if a is not None]
         if "ctx" in kwargs:
             c = kwargs.pop("ctx")
             ctx = None if c is None else _ctx_of(c)

@@ -15,7 +15,7 @@ from ..context import current_context
 from .. import attribute as _attribute
 
 __all__ = ["Symbol", "Variable", "var", "Group", "load", "load_json", "zeros", "ones", "full", "arange", "pow",
-           "power", "maximum", "minimum", "hypot", "eye", "linspace"]
+           "power", "maximum", "minimum", "hypot", "eye", "linspace", "split_v2", "histogram"]
 
 _NULL = ffi.NULL
 
@@ -600,3 +600,23 @@ def hypot(left, right):
     if not isinstance(left, (Symbol,) + numeric_types) or not isinstance(right, (Symbol,) + numeric_types):
         raise TypeError("hypot: expects Symbols or numbers")
     return _call_internal("sqrt", left * left + right * right)
+
+
+def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
+    """Splits ary along axis into indices_or_sections equal parts (an int) or at the given indices (a tuple); a
+    symbol with one output per part (mx.nd.split_v2)."""
+    from ..ndarray.ndarray import _split_v2_params
+    indices, sections = _split_v2_params(indices_or_sections)
+    return _call_internal("_split_v2", ary, indices=indices, axis=axis, squeeze_axis=squeeze_axis, sections=sections)
+
+
+def histogram(a, bins=10, range=None, **kwargs):  # noqa: A002  (MXNet's name)
+    """Histogram of a: outputs (counts, bin edges). bins: a number of bins over range (required then), or a Symbol
+    of bin edges."""
+    if isinstance(bins, Symbol):
+        return _call_internal("_histogram", a, bins, **kwargs)
+    if isinstance(bins, int) and not isinstance(bins, bool):
+        if range is None:
+            raise ValueError("null range is not supported in symbol mode")
+        return _call_internal("_histogram", a, bin_cnt=bins, range=tuple(range), **kwargs)
+    raise ValueError("bins argument should be either an integer or an NDArray")

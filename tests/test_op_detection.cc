@@ -309,4 +309,99 @@ TEST(MultiBoxDetection, AsMXNet) {
   ExpectZeroGradients("_contrib_MultiBoxDetection", {cls, loc, anc}, {});
 }
 
+// ---- Proposal / MultiProposal -------------------------------------------------------------------------------------
+// Inputs: cls_prob = np.random.RandomState(0).uniform(0, 1, (1, 6, 2, 3)), then bbox_pred = uniform(-0.3, 0.3,
+// (1, 12, 2, 3)) from the same generator, as float32.
+const std::vector<double> kPropCls = {
+    0.54881352186203,   0.7151893377304077,  0.6027633547782898,  0.5448831915855408,  0.42365479469299316,
+    0.6458941102027893, 0.4375872015953064,  0.891772985458374,   0.9636627435684204,  0.3834415078163147,
+    0.7917250394821167, 0.5288949012756348,  0.5680445432662964,  0.9255966544151306,  0.07103605568408966,
+    0.08712930232286453, 0.020218396559357643, 0.832619845867157, 0.7781567573547363,  0.8700121641159058,
+    0.978618323802948,  0.7991585731506348,  0.4614793658256531,  0.7805292010307312,  0.11827442795038223,
+    0.6399210095405579, 0.14335328340530396, 0.9446688890457153,  0.5218483209609985,  0.4146619439125061,
+    0.26455560326576233, 0.7742336988449097, 0.4561503231525421,  0.568433940410614,   0.018789799883961678,
+    0.6176354885101318};
+const std::vector<double> kPropBox = {
+    0.06725743412971497,  0.0701603963971138,   0.2662488520145416,   0.10909217596054077,  -0.08429525792598724,
+    -0.03778082877397537, 0.1185787171125412,   -0.2638647258281708,  0.10006003081798553,  0.10238271951675415,
+    -0.1737704575061798,  -0.22264422476291656, -0.11074298620223999, -0.0817735344171524,  0.04211806133389473,
+    -0.036839090287685394, 0.29302430152893066, -0.23877310752868652, -0.17467394471168518, -0.20321428775787354,
+    0.09186499565839767,  -0.1480250358581543,  -0.0202135369181633,  -0.15334464609622955, -0.20461824536323547,
+    -0.23377491533756256, 0.09379775077104568,  -0.21709023416042328, -0.18205058574676514, -0.0787649005651474,
+    0.1925959438085556,   -0.24173922836780548, 0.20276693999767303,  -0.24234095215797424, 0.28587567806243896,
+    -0.018809279426932335, 0.28605666756629944, 0.06290730834007263,  0.14355814456939697,  -0.2764873206615448,
+    -0.13031582534313202, -0.22788205742835999, -0.12231588363647461, -0.2287633717060089,  -0.10921008884906769,
+    -0.05144220218062401, -0.26151150465011597, 0.11548326909542084,  0.03996087238192558,  -0.14076630771160126,
+    0.013948831707239151, -0.24363569915294647, 0.04556789621710777,  0.25757771730422974,  -0.1088586300611496,
+    0.10044623166322708,  -0.22092127799987793, 0.1297963261604309,   -0.1263563483953476,  -0.19008518755435944,
+    0.05190775915980339,  -0.2879354655742645,  0.19736401736736298,  -0.29718270897865295, 0.1066899225115776,
+    -0.13799521327018738, 0.1411164104938507,   0.27731311321258545,  -0.1507481187582016,  0.04569439962506294,
+    0.05522515997290611,  0.04335114359855652};
+
+TEST(Proposal, AsMXNet) {
+  auto cls = FromVec({1, 6, 2, 3}, kPropCls), box = FromVec({1, 12, 2, 3}, kPropBox);
+  auto im = FromVec({1, 3}, {16, 22, 1});
+  const Params common{{"feature_stride", "8"}, {"output_score", "True"}};
+  Params p1 = common;
+  p1.insert(p1.end(), {{"scales", "(2,)"}, {"ratios", "(0.5,1,2)"}, {"rpn_pre_nms_top_n", "12"},
+                       {"rpn_post_nms_top_n", "8"}, {"rpn_min_size", "2"}});
+  auto o = mxct::Run("_contrib_Proposal", {cls, box, im}, p1);
+  ASSERT_EQ(o.size(), 2u);
+  EXPECT_EQ(o[0].shape(), mxc::TShape({8, 5}));
+  // MXNet 1.9.1
+  auto r = ToVec(o[0]);
+  ExpectNear(std::vector<double>(r.begin(), r.begin() + 10),
+             {0.0, 0.0, 0.5236763954162598, 5.594101905822754, 14.721412658691406, 0.0, 3.4072418212890625, 0.0, 21.0,
+              4.73024320602417},
+             1e-5, 1e-5, "rois");
+  ExpectNear(ToVec(o[1]), {0.9446688890457153, 0.8700121641159058, 0.7991585731506348, 0.7781567573547363,
+                           0.7742336988449097, 0.6399210095405579, 0.5218483209609985, 0.4614793658256531},
+             1e-6, 1e-7, "scores");
+  // Too small boxes: score -1 and widened by rpn_min_size / 2; the kept boxes repeat cyclically.
+  Params p2 = common;
+  p2.insert(p2.end(), {{"scales", "(1,2,3)"}, {"ratios", "(1,)"}, {"rpn_pre_nms_top_n", "5"},
+                       {"rpn_post_nms_top_n", "4"}, {"rpn_min_size", "8"}, {"threshold", "0.5"}});
+  o = mxct::Run("_contrib_Proposal", {cls, box, im}, p2);
+  const std::vector<double> k0{0.0, 0.0, 0.0, 16.619327545166016, 15.0},
+      k1{0.0, -3.0426158905029297, -2.4102933406829834, 11.118734359741211, 11.3075532913208};
+  std::vector<double> want;
+  for (int i = 0; i < 2; ++i) {
+    want.insert(want.end(), k0.begin(), k0.end());
+    want.insert(want.end(), k1.begin(), k1.end());
+  }
+  ExpectNear(ToVec(o[0]), want, 1e-5, 1e-5, "min size");
+  ExpectNear(ToVec(o[1]), {0.7742336988449097, -1, 0.7742336988449097, -1}, 1e-6, 1e-7, "min size scores");
+  // Without output_score one visible output.
+  EXPECT_EQ(mxct::Run("_contrib_Proposal", {cls, box, im}, {{"feature_stride", "8"}, {"scales", "(2,)"}}).size(), 1u);
+  ExpectError("_contrib_Proposal", {cls, box, im}, {{"feature_stride", "8"}}, ErrorKind::kShape,
+              {"_contrib_Proposal", "(1,6,2,3)"});
+  ExpectError("_contrib_Proposal", {cls, box, FromVec({1, 3}, {40, 22, 1})},
+              {{"feature_stride", "8"}, {"scales", "(2,)"}}, ErrorKind::kValue, {"im_info"});
+  ExpectZeroGradients("_contrib_Proposal", {cls, box, im}, {{"feature_stride", "8"}, {"scales", "(2,)"}});
+}
+
+TEST(MultiProposal, BatchOfTheSameImageAsProposal) {
+  std::vector<double> c2 = kPropCls, b2 = kPropBox;
+  c2.insert(c2.end(), kPropCls.begin(), kPropCls.end());
+  b2.insert(b2.end(), kPropBox.begin(), kPropBox.end());
+  const Params p{{"feature_stride", "8"}, {"scales", "(2,)"}, {"rpn_post_nms_top_n", "5"}, {"output_score", "1"}};
+  auto one = mxct::Run("_contrib_Proposal", {FromVec({1, 6, 2, 3}, kPropCls), FromVec({1, 12, 2, 3}, kPropBox),
+                                             FromVec({1, 3}, {16, 22, 1})}, p);
+  auto two = mxct::Run("_contrib_MultiProposal", {FromVec({2, 6, 2, 3}, c2), FromVec({2, 12, 2, 3}, b2),
+                                                  FromVec({2, 3}, {16, 22, 1, 16, 22, 1})}, p);
+  EXPECT_EQ(two[0].shape(), mxc::TShape({10, 5}));
+  auto r1 = ToVec(one[0]), r2 = ToVec(two[0]);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(r2[5 * i], 0);
+    EXPECT_EQ(r2[25 + 5 * i], 1);
+    for (int c = 1; c < 5; ++c) {
+      EXPECT_EQ(r2[5 * i + c], r1[5 * i + c]);
+      EXPECT_EQ(r2[25 + 5 * i + c], r1[5 * i + c]);
+    }
+  }
+  ExpectError("_contrib_Proposal", {FromVec({2, 6, 2, 3}, c2), FromVec({2, 12, 2, 3}, b2),
+                                    FromVec({2, 3}, {16, 22, 1, 16, 22, 1})}, p, ErrorKind::kShape,
+              {"_contrib_Proposal", "MultiProposal"});
+}
+
 }  // namespace

@@ -631,3 +631,143 @@ def test_detection_symbols_infer_shape():
     ex = nms.simple_bind(mx.cpu(), d=(2, 6))
     ex.forward(d=nd.array([[0, 0.5, 0, 0, 1, 1], [0, 0.9, 2, 2, 3, 3]]))
     np.testing.assert_allclose(ex.outputs[0].asnumpy(), [[0, 0.9, 2, 2, 3, 3], [0, 0.5, 0, 0, 1, 1]], rtol=1e-6)
+
+
+# ---- Proposal / MultiProposal -------------------------------------------------------------------------------------
+def _proposal_ref(cls, bb, im, scales=(4, 8, 16, 32), ratios=(0.5, 1, 2), feature_stride=16, rpn_pre_nms_top_n=6000,
+                  rpn_post_nms_top_n=300, threshold=0.7, rpn_min_size=16, iou_loss=False):
+    """One image: rois (post, 4) and scores (post,)."""
+    fs = feature_stride
+    base = []
+    for r in ratios:
+        ws = np.round(np.sqrt(fs * fs / r))
+        hs = np.round(ws * r)
+        for s in scales:
+            w, h, c = ws * s, hs * s, 0.5 * (fs - 1)
+            base.append([c - 0.5 * (w - 1), c - 0.5 * (h - 1), c + 0.5 * (w - 1), c + 0.5 * (h - 1)])
+    A, (H, W) = len(base), cls.shape[-2:]
+    imh, imw, scale = im
+    boxes, scores = [], []
+    for h in range(H):
+        for w in range(W):
+            for a in range(A):
+                x1, y1, x2, y2 = np.array(base[a]) + fs * np.array([w, h, w, h])
+                d = bb[4 * a:4 * a + 4, h, w].astype(np.float64)
+                if iou_loss:
+                    b = np.array([x1, y1, x2, y2]) + d
+                else:
+                    bw, bh = x2 - x1 + 1, y2 - y1 + 1
+                    cx, cy = x1 + 0.5 * (bw - 1) + d[0] * bw, y1 + 0.5 * (bh - 1) + d[1] * bh
+                    pw, ph = np.exp(d[2]) * bw, np.exp(d[3]) * bh
+                    b = np.array([cx - 0.5 * (pw - 1), cy - 0.5 * (ph - 1), cx + 0.5 * (pw - 1), cy + 0.5 * (ph - 1)])
+                b = np.clip(b, 0, [imw - 1, imh - 1, imw - 1, imh - 1])
+                s = cls[A + a, h, w] if h < int(imh / fs) and w < int(imw / fs) else -1.0
+                ms = rpn_min_size * scale
+                if b[2] - b[0] + 1 < ms or b[3] - b[1] + 1 < ms:
+                    b, s = b + np.array([-ms, -ms, ms, ms]) / 2, -1.0
+                boxes.append(b)
+                scores.append(s)
+    order = _order(scores)[:rpn_pre_nms_top_n]
+    area = lambda b: (b[2] - b[0] + 1) * (b[3] - b[1] + 1)
+    keep = []
+    for i in order:
+        if len(keep) == rpn_post_nms_top_n:
+            break
+        ok = True
+        for j in keep:
+            bi, bj = boxes[i], boxes[j]
+            inter = max(0, min(bi[2], bj[2]) - max(bi[0], bj[0]) + 1) * max(0, min(bi[3], bj[3]) - max(bi[1], bj[1]) + 1)
+            ok = ok and inter / (area(bi) + area(bj) - inter) <= threshold
+        if ok:
+            keep.append(i)
+    idx = [keep[r % len(keep)] for r in range(rpn_post_nms_top_n)]
+    return np.array([boxes[i] for i in idx]), np.array([scores[i] for i in idx])
+
+
+def _prop_inputs():
+    rng = np.random.RandomState(0)
+    return rng.uniform(0, 1, (1, 6, 2, 3)).astype(F), rng.uniform(-0.3, 0.3, (1, 12, 2, 3)).astype(F)
+
+
+PROP_KW = dict(feature_stride=8, rpn_min_size=2, output_score=True)
+PROPOSAL_MXNET = [  # MXNet 1.9.1, im_info (16, 22, 1)
+    (dict(scales=(2,), ratios=(0.5, 1, 2), rpn_pre_nms_top_n=12, rpn_post_nms_top_n=8, threshold=0.7),
+     [[0.0, 0.5236763954162598, 5.594101905822754, 14.721412658691406], [3.4072418212890625, 0.0, 21.0, 4.73024320602417],
+      [0.0, 8.054136276245117, 16.00217056274414, 15.0], [0.0, 0.38455963134765625, 14.326520919799805, 9.461329460144043],
+      [5.811944484710693, 0.0, 13.809663772583008, 15.0], [0.0, 0.0, 15.779026985168457, 5.496306419372559],
+      [2.064645290374756, 10.414915084838867, 15.109735488891602, 15.0], [0.0, 4.034818649291992, 21.0, 14.79469108581543]],
+     [0.9446688890457153, 0.8700121641159058, 0.7991585731506348, 0.7781567573547363, 0.7742336988449097,
+      0.6399210095405579, 0.5218483209609985, 0.4614793658256531]),
+    (dict(scales=(1, 2, 3), ratios=(1,), rpn_pre_nms_top_n=5, rpn_post_nms_top_n=4, rpn_min_size=8, threshold=0.5),
+     [[0.0, 0.0, 16.619327545166016, 15.0], [-3.0426158905029297, -2.4102933406829834, 11.118734359741211, 11.3075532913208]] * 2,
+     [0.7742336988449097, -1.0] * 2),
+    (dict(scales=(2,), ratios=(0.5, 1, 2), rpn_post_nms_top_n=8, iou_loss=True),
+     [[0.0, 3.7576589584350586, 10.723512649536133, 15.0], [1.0701603889465332, 0.0, 21.0, 8.796785354614258],
+      [0.0, 6.102382659912109, 13.963160514831543, 15.0], [0.0, 0.0, 13.889257431030273, 8.825325965881348],
+      [5.859233856201172, 0.0, 16.712064743041992, 15.0], [3.7662250995635986, 0.0, 19.062908172607422, 10.771236419677734],
+      [0.0, 0.1297963261604309, 8.7028169631958, 15.0], [3.8179492950439453, 4.2858757972717285, 18.86968421936035, 15.0]],
+     [0.9446688890457153, 0.8700121641159058, 0.7991585731506348, 0.7781567573547363, 0.7742336988449097,
+      0.6399210095405579, 0.568433940410614, 0.5218483209609985]),
+]
+
+
+@pytest.mark.parametrize("kw,rois,scores", PROPOSAL_MXNET)
+def test_proposal_as_mxnet(kw, rois, scores):
+    cls, bb = _prop_inputs()
+    kw = dict(PROP_KW, **kw)
+    o, s = nd.contrib.Proposal(nd.array(cls), nd.array(bb), nd.array([[16, 22, 1.0]]), **kw)
+    np.testing.assert_array_equal(o.asnumpy()[:, 0], 0)
+    np.testing.assert_allclose(o.asnumpy()[:, 1:], rois, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(s.asnumpy().ravel(), scores, rtol=1e-6)
+    kw.pop("output_score")
+    ro, rs = _proposal_ref(cls[0], bb[0], (16, 22, 1.0), **kw)
+    np.testing.assert_allclose(o.asnumpy()[:, 1:], ro, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(s.asnumpy().ravel(), rs, rtol=1e-6)
+
+
+def test_multi_proposal_as_mxnet_and_naive():
+    rng = np.random.RandomState(4)
+    cls = rng.uniform(0, 1, (2, 4, 3, 4)).astype(F)
+    bb = rng.uniform(-0.4, 0.4, (2, 8, 3, 4)).astype(F)
+    im = np.array([[24, 30, 1.0], [20, 25, 1.5]], F)
+    kw = dict(scales=(1.5,), ratios=(0.5, 2), feature_stride=8, rpn_pre_nms_top_n=10, rpn_post_nms_top_n=6,
+              rpn_min_size=4, threshold=0.6)
+    o, s = nd.contrib.MultiProposal(nd.array(cls), nd.array(bb), nd.array(im), output_score=True, **kw)
+    assert o.shape == (12, 5) and s.shape == (12, 1)
+    # MXNet 1.9.1
+    np.testing.assert_allclose(o.asnumpy()[[0, 5, 6, 11]], [
+        [0.0, 10.450294494628906, 0.0, 22.410301208496094, 18.467641830444336],
+        [0.0, 11.470542907714844, 0.0, 29.0, 8.349924087524414],
+        [1.0, 4.381951332092285, 0.0, 13.672112464904785, 11.367500305175781],
+        [1.0, 15.063796997070312, 0.0, 24.0, 10.21799087524414]], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(s.asnumpy().ravel(), [
+        0.7674049735069275, 0.733380138874054, 0.6866670846939087, 0.6376102566719055, 0.6239160895347595,
+        0.6007426977157593, 0.9267206788063049, 0.8437069654464722, 0.6145628690719604, 0.6035634875297546,
+        0.5716413855552673, 0.48773762583732605], rtol=1e-6)
+    for b in range(2):
+        ro, rs = _proposal_ref(cls[b], bb[b], im[b], **kw)
+        np.testing.assert_allclose(o.asnumpy()[6 * b:6 * b + 6, 1:], ro, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(s.asnumpy()[6 * b:6 * b + 6, 0], rs, rtol=1e-6)
+        np.testing.assert_array_equal(o.asnumpy()[6 * b:6 * b + 6, 0], b)
+
+
+def test_proposal_defaults_outputs_grad_errors():
+    rng = np.random.RandomState(9)
+    cls = rng.uniform(0, 1, (1, 24, 5, 5)).astype(F)
+    bb = rng.uniform(-0.2, 0.2, (1, 48, 5, 5)).astype(F)
+    o = nd.contrib.Proposal(nd.array(cls), nd.array(bb), nd.array([[80, 80, 1]]), rpn_post_nms_top_n=10)
+    assert not isinstance(o, (list, tuple)) and o.shape == (10, 5)
+    ro, _ = _proposal_ref(cls[0], bb[0], (80, 80, 1), rpn_post_nms_top_n=10)
+    np.testing.assert_allclose(o.asnumpy()[:, 1:], ro, rtol=1e-5, atol=1e-4)
+    assert nd.contrib.Proposal(nd.array(cls), nd.array(bb), nd.array([[80, 80, 1]])).shape == (300, 5)
+    assert len(mx.sym.contrib.Proposal(*[mx.sym.var(n) for n in "abc"]).list_outputs()) == 1
+    assert len(mx.sym.contrib.Proposal(*[mx.sym.var(n) for n in "abc"], output_score=True).list_outputs()) == 2
+    g = _grad_of(lambda *a: nd.contrib.Proposal(*a, rpn_post_nms_top_n=10), cls, bb, np.array([[80, 80, 1]], F))
+    assert all(np.all(x == 0) for x in g)  # MXNet 1.9.1
+    for shapes in [((1, 6, 3, 4), (1, 8, 3, 4), (1, 3)), ((1, 4, 3, 4), (1, 8, 3, 3), (1, 3)),
+                   ((2, 4, 3, 4), (2, 8, 3, 4), (2, 3))]:
+        with pytest.raises(MXNetError, match="Proposal"):
+            nd.contrib.Proposal(*[nd.ones(s) for s in shapes], scales=(1.5,), ratios=(0.5, 2), feature_stride=8)
+    with pytest.raises(MXNetError, match="im_info"):  # the feature map must cover the image (as MXNet checks)
+        nd.contrib.Proposal(nd.ones((1, 4, 3, 4)), nd.ones((1, 8, 3, 4)), nd.array([[40, 32, 1]]), scales=(1.5,),
+                            ratios=(0.5, 2), feature_stride=8).asnumpy()

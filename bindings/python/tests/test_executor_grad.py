@@ -328,6 +328,7 @@ GRAD_CASES.update({
     # forward's dependence)
     "_contrib_box_iou": [], "_contrib_bipartite_matching": [], "_contrib_box_encode": [], "_contrib_box_decode": [],
     "_contrib_MultiBoxPrior": [], "_contrib_MultiBoxTarget": [], "_contrib_MultiBoxDetection": [],
+    "_contrib_Proposal": [], "_contrib_MultiProposal": [],
 })  # detect
 
 

@@ -58,6 +58,7 @@ TEST(BoxIou, AsMXNetAndNaive) {
     for (int j = 0; j < 5; ++j) ref.push_back(NaiveIoU(&lv[4 * i], &rv[4 * j]));
   ExpectNear(ToVec(y), ref, 1e-12, 1e-14, "naive");
   ExpectError("_contrib_box_iou", {FromVec({2, 3}, Iota(6)), b}, {}, ErrorKind::kShape, {"_contrib_box_iou", "(2,3)"});
+  ExpectError("_contrib_box_iou", {FromVec({4}, Iota(4)), b}, {}, ErrorKind::kShape, {"_contrib_box_iou", "(4,)"});
   ExpectZeroGradients("_contrib_box_iou", {a, b}, {});
 }
 
@@ -306,6 +307,10 @@ TEST(MultiBoxDetection, AsMXNet) {
               {"_contrib_MultiBoxDetection", "(1,19)"});
   ExpectError("_contrib_MultiBoxDetection", {cls, loc, FromVec({1, 4, 4}, Iota(16))}, {}, ErrorKind::kShape,
               {"_contrib_MultiBoxDetection", "(1,4,4)"});
+  ExpectError("_contrib_MultiBoxDetection",
+              {FromVec({1, 3, 5}, ToVec(cls), mxc::kFloat64), FromVec({1, 20}, ToVec(loc), mxc::kFloat64),
+               FromVec({1, 5, 4}, ToVec(anc), mxc::kFloat64)},
+              {}, ErrorKind::kType, {"_contrib_MultiBoxDetection", "float64"});  // float32 only, as MXNet 1.9.1
   ExpectZeroGradients("_contrib_MultiBoxDetection", {cls, loc, anc}, {});
 }
 

@@ -68,8 +68,9 @@ std::string Where(const OpParams &p) { return std::string("operator ") + p.op()-
 void BoxIouInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const TShape &l = (*in)[0], &r = (*in)[1];
   if (l.empty() || r.empty()) return;
-  if (l[l.ndim() - 1] != 4 || r[r.ndim() - 1] != 4)
-    Throw(ErrorKind::kShape, Where(p), "the last axis of lhs and rhs must have 4 box coordinates, got lhs shape ",
+  if (l.ndim() < 2 || r.ndim() < 2 || l[l.ndim() - 1] != 4 || r[r.ndim() - 1] != 4)
+    Throw(ErrorKind::kShape, Where(p), "lhs and rhs must have at least 2 dimensions and 4 box coordinates on the last "
+          "axis, got lhs shape ",
           ShapeStr(l), " and rhs shape ", ShapeStr(r));
   if (l.ndim() + r.ndim() - 2 > kMaxDim)
     Throw(ErrorKind::kShape, Where(p), "lhs shape ", ShapeStr(l), " and rhs shape ", ShapeStr(r),
@@ -77,7 +78,6 @@ void BoxIouInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TS
   TShape o;
   for (int a = 0; a < l.ndim() - 1; ++a) o.push_back(l[a]);
   for (int a = 0; a < r.ndim() - 1; ++a) o.push_back(r[a]);
-  if (o.empty()) o.push_back(1);
   ShapeAssign(&(*out)[0], o, p.op(), "output");
 }
 

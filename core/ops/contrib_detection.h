@@ -69,6 +69,19 @@ inline std::vector<int64_t> StableOrder(const std::vector<T> &key, bool asc) {
 // and the parameter when it does not parse.
 std::vector<double> FloatTuple(const OpParams &p, const char *name);
 
+// Type inference of the operators MXNet 1.9.1 computes in float32 only (MultiBoxTarget, MultiBoxDetection,
+// Proposal, MultiProposal): every input and output float32, another dtype a TypeError naming the operator and the
+// argument (float16 still runs, through float32, as everywhere in mxc).
+inline void Float32OnlyTypeInfer(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  for (size_t i = 0; i < in->size(); ++i)
+    CheckDType(p, (*in)[i], InputName(p, i).c_str(), [](int t) { return t == kFloat32; }, "float32");
+  SameTypeInfer(p, in, out);
+  for (auto &t : *in)
+    if (t < 0) t = kFloat32;
+  for (auto &t : *out)
+    if (t < 0) t = kFloat32;
+}
+
 // Backward of the operators whose gradient MXNet defines as zero: every requested input gradient is zero.
 void ZeroBackward(const OpContext &, const OpParams &, const std::vector<TBlob> &, const std::vector<TBlob> &,
                   const std::vector<TBlob> &, const std::vector<OpReq> &req, const std::vector<TBlob> &in_grad);

@@ -354,7 +354,7 @@ void DetectionForward(MXC_FCOMPUTE_ARGS) {
         return std::vector<std::string>{"loc_target", "loc_mask", "cls_target"};
       })
       .set_infer_shape(TargetInferShape)
-      .set_infer_type(FloatOnlyTypeInfer)
+      .set_infer_type(Float32OnlyTypeInfer)
       .set_compute(MXC_CPU, TargetForward)
       .set_backward(MXC_CPU, ZeroBackward)
       .set_backward_uses(false, false);
@@ -371,7 +371,7 @@ void DetectionForward(MXC_FCOMPUTE_ARGS) {
                  "Variances to be decoded from box regression output (tuple of float).")
       .add_param("nms_topk", ParamKind::kInt, "-1", "Keep maximum top k detections before nms, -1 for no limit.")
       .set_infer_shape(DetectionInferShape)
-      .set_infer_type(FloatOnlyTypeInfer)
+      .set_infer_type(Float32OnlyTypeInfer)
       .set_compute(MXC_CPU, DetectionForward)
       .set_backward(MXC_CPU, ZeroBackward)
       .set_backward_uses(false, false);

@@ -204,7 +204,7 @@ void RegisterProposal(const char *name, const char *what) {
                                       : std::vector<std::string>{"output"};
       })
       .set_infer_shape(ProposalInferShape)
-      .set_infer_type(FloatOnlyTypeInfer)
+      .set_infer_type(Float32OnlyTypeInfer)
       .set_compute(MXC_CPU, ProposalForward)
       .set_backward(MXC_CPU, ZeroBackward)
       .set_backward_uses(false, false);

@@ -196,6 +196,25 @@ def test_box_iou_naive_and_grad():
     assert all(np.all(x == 0) for x in g)  # MXNet 1.9.1: the gradient is zero
     with pytest.raises(MXNetError, match="box_iou"):
         nd.contrib.box_iou(nd.zeros((2, 3)), nd.zeros((2, 4)))
+    with pytest.raises(MXNetError, match="box_iou"):  # MXNet 1.9.1: lhs and rhs need 2 dimensions
+        nd.contrib.box_iou(nd.zeros((4,)), nd.zeros((2, 4)))
+    assert nd.contrib.box_iou(nd.zeros((1, 4), dtype="float64"), nd.zeros((2, 4), dtype="float64")).dtype == np.float64
+
+
+def test_float32_only_operators():
+    # MXNet 1.9.1 takes float32 only for MultiBoxPrior/Target/Detection and (Multi)Proposal; float16 runs through
+    # float32 as everywhere in mxc
+    f64 = lambda *s: [nd.ones(x, dtype="float64") for x in s]
+    with pytest.raises(MXNetError, match="MultiBoxTarget"):
+        nd.contrib.MultiBoxTarget(*f64((1, 2, 4), (1, 1, 5), (1, 3, 2)))
+    with pytest.raises(MXNetError, match="MultiBoxDetection"):
+        nd.contrib.MultiBoxDetection(*f64((1, 3, 2), (1, 8), (1, 2, 4)))
+    with pytest.raises(MXNetError, match="Proposal"):
+        nd.contrib.Proposal(*f64((1, 2, 2, 2), (1, 4, 2, 2), (1, 3)), scales=(1,), ratios=(1,))
+    out = nd.contrib.MultiBoxDetection(nd.array(DET_CLS, dtype="float16"), nd.array(DET_LOC, dtype="float16"),
+                                       nd.array(DET_ANC, dtype="float16"))
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out.asnumpy()[:, :, 1], np.array(DET_MXNET[0][1])[:, :, 1], rtol=2e-3)
 
 
 # ---- box_nms ----------------------------------------------------------------------------------------------------

@@ -790,3 +790,31 @@ def test_proposal_defaults_outputs_grad_errors():
     with pytest.raises(MXNetError, match="im_info"):  # the feature map must cover the image (as MXNet checks)
         nd.contrib.Proposal(nd.ones((1, 4, 3, 4)), nd.ones((1, 8, 3, 4)), nd.array([[40, 32, 1]]), scales=(1.5,),
                             ratios=(0.5, 2), feature_stride=8).asnumpy()
+
+
+def test_contrib_namespaces_and_ssd_graph():
+    assert mx.contrib.nd is nd.contrib and mx.contrib.ndarray is nd.contrib
+    assert mx.contrib.sym is mx.sym.contrib and mx.contrib.symbol is mx.sym.contrib
+    # an SSD head: anchors of a feature map, training targets and detections in one graph, against the operators
+    # called one by one
+    data, label, cls_pred, loc_pred = (mx.sym.var(n) for n in ("data", "label", "cls_pred", "loc_pred"))
+    anchors = mx.contrib.sym.MultiBoxPrior(data, sizes=(0.3, 0.6), ratios=(1, 2))
+    tgt = mx.contrib.sym.MultiBoxTarget(anchors, label, cls_pred, negative_mining_ratio=3)
+    det = mx.contrib.sym.MultiBoxDetection(mx.sym.softmax(cls_pred, axis=1), loc_pred, anchors, nms_threshold=0.45)
+    net = mx.sym.Group(list(tgt) + [det])
+    rng = np.random.RandomState(11)
+    vals = dict(data=np.zeros((2, 4, 3, 3), F),
+                label=np.array([[[0, 0.1, 0.1, 0.5, 0.6], [1, 0.4, 0.3, 0.9, 0.8]],
+                                [[1, 0.2, 0.5, 0.7, 0.95], [-1] * 5]], F),
+                cls_pred=rng.uniform(-1, 1, (2, 3, 27)).astype(F), loc_pred=rng.uniform(-1, 1, (2, 108)).astype(F))
+    ex = net.simple_bind(mx.current_context(), grad_req="null", **{k: v.shape for k, v in vals.items()})
+    outs = ex.forward(**{k: nd.array(v) for k, v in vals.items()})
+    a = nd.contrib.MultiBoxPrior(nd.array(vals["data"]), sizes=(0.3, 0.6), ratios=(1, 2))
+    want = list(nd.contrib.MultiBoxTarget(a, nd.array(vals["label"]), nd.array(vals["cls_pred"]),
+                                          negative_mining_ratio=3))
+    want.append(nd.contrib.MultiBoxDetection(nd.softmax(nd.array(vals["cls_pred"]), axis=1),
+                                             nd.array(vals["loc_pred"]), a, nms_threshold=0.45))
+    assert len(outs) == 4
+    for o, w in zip(outs, want):
+        np.testing.assert_allclose(o.asnumpy(), w.asnumpy(), rtol=1e-6, atol=1e-7)
+    assert np.sum(want[2].asnumpy() > 0) >= 3  # every label matched an anchor

@@ -136,6 +136,9 @@ def make_function(meta, func_name=None):
     input_names = meta.input_names
     nin = len(input_names)
     varg = meta.key_var_num_args
+    # The count is filled in from the inputs when it is a required parameter (add_n's num_args); a count with a
+    # default (multi_sgd_update's num_weights: groups of inputs) keeps it unless given, as in MXNet.
+    varg_fill = bool(varg) and any(n == varg and r for n, r in zip(meta.param_names, meta.param_required))
     input_idx = {n: i for i, n in enumerate(input_names)}
     pos_params = tuple(p for p in meta.param_names if p != varg)
     takes_ctx = nin == 0 and not varg and "ctx" in meta.params
@@ -150,7 +153,7 @@ def make_function(meta, func_name=None):
                 if not isinstance(a, NDArray):
                     raise TypeError("operator %s: positional argument %d must be an NDArray, got %s (parameters "
                                     "are keyword arguments)" % (opname, i, type(a).__name__))
-            if varg not in kwargs:
+            if varg not in kwargs and varg_fill:
                 kwargs[varg] = len(inputs)
         else:
             slots = [None] * nin

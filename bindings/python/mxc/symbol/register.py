@@ -73,6 +73,9 @@ def make_function(meta, func_name):
     input_names = meta.input_names
     nin = len(input_names)
     varg = meta.key_var_num_args
+    # The count is filled in from the inputs when it is a required parameter (add_n's num_args); a count with a
+    # default (multi_sgd_update's num_weights: groups of inputs) keeps it unless given, as in MXNet.
+    varg_fill = bool(varg) and any(n == varg and r for n, r in zip(meta.param_names, meta.param_required))
     pos_params = tuple(p for p in meta.param_names if p != varg)
     hint = func_name.lower()
 
@@ -93,7 +96,7 @@ def make_function(meta, func_name):
             positional = list(args)
             for k in [k for k, v in kwargs.items() if isinstance(v, Symbol)]:
                 raise TypeError("operator %s takes its inputs positionally, got a Symbol for %r" % (opname, k))
-            if varg not in kwargs:
+            if varg not in kwargs and varg_fill:
                 kwargs[varg] = len(positional)
         else:
             extra = []

@@ -83,6 +83,11 @@ void KindTypeInfer(const OpParams &p, std::vector<int> *in, std::vector<int> *ou
   for (int k : in_kind) ng = std::max(ng, k + 1);
   std::vector<int> gt(ng, -1);
   auto nm = [&](size_t i) { return i < names.size() ? names[i] : std::string("input"); };
+  // A float16 state is a ValueError, not a TypeError: float16.cc would rerun a TypeError's call through float32.
+  for (size_t i = 0; i < in->size(); ++i)
+    if (in_kind[i] < 0 && (*in)[i] >= 0 && (*in)[i] != kFloat32)
+      Throw(ErrorKind::kValue, "operator ", op->name, ": '", nm(i), "' has dtype ", DTypeName((*in)[i]),
+            ", expected float32 (the float32 states of a mixed-precision update)");
   for (size_t i = 0; i < in->size(); ++i)
     if (in_kind[i] >= 0 && (*in)[i] >= 0) TypeMerge(&gt[in_kind[i]], (*in)[i], op, nm(i));
   for (size_t o = 0; o < out->size(); ++o)
@@ -397,10 +402,17 @@ std::vector<double> FloatList(const OpParams &p, const char *name) {
   return r;
 }
 
+void CheckLists(const OpParams &p, const std::vector<double> &lrs, const std::vector<double> &wds, int n) {
+  MXC_CHECK(static_cast<int>(lrs.size()) == n && static_cast<int>(wds.size()) == n, ErrorKind::kValue, "operator ",
+            p.op()->name, ": lrs and wds must have num_weights = ", n, " values, got ", lrs.size(), " and ",
+            wds.size());
+}
+
 void MultiShapeInfer(const MultiSpec &s, const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const Op *op = p.op();
   const int n = NumWeights(p), per = s.per();
   const auto names = op->InputNames(p);
+  if (!s.preloaded) CheckLists(p, FloatList(p, "lrs"), FloatList(p, "wds"), n);
   for (int k = 0; k < n; ++k) {
     TShape sh;
     for (int j = 0; j < per; ++j) ShapeMerge(&sh, (*in)[k * per + j], op, names[k * per + j]);
@@ -423,12 +435,6 @@ void MultiTypeInfer(const MultiSpec &s, const OpParams &p, std::vector<int> *in,
     ok[k] = k;
   }
   KindTypeInfer(p, in, out, ik, ok);
-}
-
-void CheckLists(const OpParams &p, const std::vector<double> &lrs, const std::vector<double> &wds, int n) {
-  MXC_CHECK(static_cast<int>(lrs.size()) == n && static_cast<int>(wds.size()) == n, ErrorKind::kValue, "operator ",
-            p.op()->name, ": lrs and wds must have num_weights = ", n, " values, got ", lrs.size(), " and ",
-            wds.size());
 }
 
 template <typename T>

@@ -74,8 +74,11 @@ def build_doc(meta, func_name=None):
     if meta.key_var_num_args:
         iname = meta.input_names[0] if meta.input_names else "data"
         lines.append("%s : NDArray[]" % iname)
-        lines.append("    Positional input arrays (any number; ``%s`` is set from their count)." %
-                     meta.key_var_num_args)
+        if any(n == meta.key_var_num_args and r for n, r in zip(meta.param_names, meta.param_required)):
+            lines.append("    Positional input arrays (any number; ``%s`` is set from their count)." %
+                         meta.key_var_num_args)
+        else:
+            lines.append("    Positional input arrays (their number follows from ``%s``)." % meta.key_var_num_args)
     else:
         for n, aux in zip(meta.input_names, meta.input_is_aux):
             lines.append("%s : NDArray" % n)

@@ -29,8 +29,10 @@ def _doc(meta, func_name):
         lines += ["``%s`` is an alias of ``%s``." % (func_name, meta.name), ""]
     lines += ["Parameters", "----------"]
     if meta.key_var_num_args:
+        filled = any(n == meta.key_var_num_args and r for n, r in zip(meta.param_names, meta.param_required))
         lines += ["%s : Symbol[]" % (meta.input_names[0] if meta.input_names else "data"),
-                  "    Positional input symbols (``%s`` is set from their count)." % meta.key_var_num_args]
+                  ("    Positional input symbols (``%s`` is set from their count)." if filled else
+                   "    Positional input symbols (their number follows from ``%s``).") % meta.key_var_num_args]
     else:
         for n, aux in zip(meta.input_names, meta.input_is_aux):
             lines += ["%s : Symbol, optional" % n,

@@ -309,6 +309,72 @@ TEST(OptimizerMore, MultiSGDMatchesSingle) {
   }
 }
 
+// _multi_adamw_update and _multi_lamb_update (and their _mp_ forms) give, tensor by tensor, what the single-tensor
+// operators give: AdamW's update, and LAMB's phase 1 and phase 2 with the norms of the weight and of phase 1's output.
+TEST(OptimizerMore, MultiAdamWAndLambMatchSingle) {
+  const std::vector<TShape> shapes = {TShape({6}), TShape({2, 3})};
+  const std::vector<double> lrs = {0.1, 0.05}, wds = {0.01, 0.2}, etas = {0.5, 1.0};
+  const std::vector<int64_t> steps = {1, 4};
+  for (bool lamb : {false, true}) {
+    for (bool mp : {false, true}) {
+      std::vector<NDArray> ins, weights;
+      std::vector<std::vector<NDArray>> single;
+      for (size_t k = 0; k < shapes.size(); ++k) {
+        const int64_t sz = mxc::ShapeSize(shapes[k]);
+        auto w = RandVec(sz, -1, 1, 60 + k), g = RandVec(sz, -2, 2, 70 + k), m = RandVec(sz, -0.1, 0.1, 80 + k);
+        auto v = RandVec(sz, 0.0, 0.1, 90 + k);
+        const int wt = mp ? kFloat16 : kFloat32;
+        for (auto *dst : {&ins, (std::vector<NDArray> *)nullptr}) {
+          std::vector<NDArray> grp = {FromVec(shapes[k], w, wt), FromVec(shapes[k], g, wt), FromVec(shapes[k], m),
+                                      FromVec(shapes[k], v)};
+          if (mp) grp.push_back(FromVec(shapes[k], w));
+          if (dst) {
+            dst->insert(dst->end(), grp.begin(), grp.end());
+            weights.push_back(grp[0]);
+          } else {
+            single.push_back(grp);
+          }
+        }
+      }
+      Params p = {{"rescale_grad", "0.5"}, {"clip_gradient", "0.7"}};
+      std::string name = std::string("_multi_") + (mp ? "mp_" : "") + (lamb ? "lamb" : "adamw") + "_update";
+      if (lamb) {
+        p.insert(p.end(), {{"learning_rates", "(0.1,0.05)"}, {"wds", "(0.01,0.2)"}, {"step_count", "(1,4)"},
+                           {"num_tensors", "2"}});
+      } else {
+        p = {{"clip_gradient", "0.7"}, {"lrs", "(0.1,0.05)"}, {"wds", "(0.01,0.2)"}, {"etas", "(0.5,1.0)"},
+             {"num_weights", "2"}};
+        ins.push_back(FromVec({1}, {0.5}));
+      }
+      Step(name, ins, p, weights);
+      const size_t per = mp ? 5 : 4;
+      for (size_t k = 0; k < shapes.size(); ++k) {
+        auto &s = single[k];
+        if (lamb) {
+          Params q1 = {{"t", std::to_string(steps[k])}, {"wd", std::to_string(wds[k])}, {"rescale_grad", "0.5"},
+                       {"clip_gradient", "0.7"}};
+          auto r = mxct::Run(mp ? "mp_lamb_update_phase1" : "lamb_update_phase1", s, q1)[0];
+          double r1 = 0, r2 = 0;
+          for (double x : ToVec(s[0])) r1 += x * x;
+          for (double x : ToVec(r)) r2 += x * x;
+          std::vector<NDArray> in2 = {s[0], r, FromVec({1}, {std::sqrt(r1)}), FromVec({1}, {std::sqrt(r2)})};
+          if (mp) in2.push_back(s[4]);
+          Step(mp ? "mp_lamb_update_phase2" : "lamb_update_phase2", in2, {{"lr", std::to_string(lrs[k])}});
+        } else {
+          std::vector<NDArray> in1 = s;
+          in1.push_back(FromVec({1}, {0.5}));
+          Step(mp ? "_contrib_mp_adamw_update" : "_contrib_adamw_update", in1,
+               {{"lr", std::to_string(lrs[k])}, {"wd", std::to_string(wds[k])}, {"eta", std::to_string(etas[k])},
+                {"clip_gradient", "0.7"}});
+        }
+        for (size_t j = 0; j < per; ++j)
+          ExpectNear(ToVec(ins[k * per + j]), ToVec(s[j]), 1e-5, 1e-6,
+                     name + " tensor " + std::to_string(k) + " input " + std::to_string(j));
+      }
+    }
+  }
+}
+
 TEST(OptimizerMore, MultiErrors) {
   auto w = FromVec({3}, {1, 2, 3}), g = FromVec({3}, {1, 2, 3}), g2 = FromVec({2}, {1, 2});
   ExpectErrorContains([&] { mxct::Run("multi_sgd_update", {w, g, w, g2}, {{"lrs", "(0.1,0.1)"}, {"wds", "(0,0)"},

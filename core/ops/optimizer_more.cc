@@ -278,8 +278,10 @@ double AdamWRescale(const TBlob &b, bool *take) {
 // the states kept) when rescale_grad is NaN, infinite or 0.
 template <typename W, typename T>
 void AdamWLoop(const OpParams &p, const W *wt, const W *g, T *mean, T *var, T *w32, double rescale, OpReq req, W *out,
-               int64_t n) {
-  const T lr = static_cast<T>(p.Float("lr")), wd = static_cast<T>(p.Float("wd")), eta = static_cast<T>(p.Float("eta"));
+               int64_t n, double lr_ = -1, double wd_ = 0, double eta_ = 0) {
+  // lr_ >= 0: this tensor's lr, wd and eta (the multi-tensor form), else the parameters'.
+  const T lr = static_cast<T>(lr_ >= 0 ? lr_ : p.Float("lr")), wd = static_cast<T>(lr_ >= 0 ? wd_ : p.Float("wd"));
+  const T eta = static_cast<T>(lr_ >= 0 ? eta_ : p.Float("eta"));
   const T b1 = static_cast<T>(p.Float("beta1")), b2 = static_cast<T>(p.Float("beta2"));
   const T eps = static_cast<T>(p.Float("epsilon"));
   const T rs = static_cast<T>(rescale), clip = static_cast<T>(p.Float("clip_gradient"));
@@ -677,6 +679,190 @@ void RegisterMulti(const char *name, const char *doc, MultiSpec s) {
 }
 
 // ----------------------------------------------------------------------------------------------------------------
+// Multi-tensor AdamW and LAMB (_multi_adamw_update, _multi_lamb_update and their _mp_ forms): inputs weight, grad,
+// mean, var[, weight32] per tensor (AdamW then its rescale_grad array); the lists of learning rates, weight decays
+// (and AdamW's etas, LAMB's step counts) as parameters.
+// ----------------------------------------------------------------------------------------------------------------
+struct MultiAdamSpec {
+  bool lamb, mp;
+  const char *count() const { return lamb ? "num_tensors" : "num_weights"; }
+  int per() const { return mp ? 5 : 4; }
+};
+
+int NumTensors(const MultiAdamSpec &s, const OpParams &p) {
+  const int64_t n = p.Int(s.count());
+  MXC_CHECK(n >= 1, ErrorKind::kValue, "operator ", p.op()->name, ": ", s.count(), " must be at least 1, got ", n);
+  return static_cast<int>(n);
+}
+
+std::vector<std::string> MultiAdamInputNames(const MultiAdamSpec &s, const OpParams &p) {
+  std::vector<std::string> r;
+  const int n = static_cast<int>(std::max<int64_t>(1, p.Int(s.count())));
+  for (int k = 0; k < n; ++k) {
+    const std::string sfx = "_" + std::to_string(k);
+    for (const char *b : {"weight", "grad", "mean", "var"}) r.push_back(b + sfx);
+    if (s.mp) r.push_back("weight32" + sfx);
+  }
+  if (!s.lamb) r.push_back("rescale_grad");
+  return r;
+}
+
+void CheckListLen(const OpParams &p, const char *name, size_t got, int n) {
+  MXC_CHECK(static_cast<int>(got) == n, ErrorKind::kValue, "operator ", p.op()->name, ": parameter '", name,
+            "' must have ", n, " values (one per tensor), got ", got);
+}
+
+void MultiAdamShape(const MultiAdamSpec &s, const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const Op *op = p.op();
+  const int n = NumTensors(s, p), per = s.per();
+  const auto names = op->InputNames(p);
+  CheckListLen(p, s.lamb ? "learning_rates" : "lrs", FloatList(p, s.lamb ? "learning_rates" : "lrs").size(), n);
+  CheckListLen(p, "wds", FloatList(p, "wds").size(), n);
+  if (s.lamb) CheckListLen(p, "step_count", p.Tuple("step_count").size(), n);
+  else CheckListLen(p, "etas", FloatList(p, "etas").size(), n);
+  for (int k = 0; k < n; ++k) {
+    TShape sh;
+    for (int j = 0; j < per; ++j) ShapeMerge(&sh, (*in)[k * per + j], op, names[k * per + j]);
+    ShapeMerge(&sh, (*out)[k], op, "output " + std::to_string(k));
+    for (int j = 0; j < per; ++j) ShapeAssign(&(*in)[k * per + j], sh, op, names[k * per + j]);
+    ShapeAssign(&(*out)[k], sh, op, "output " + std::to_string(k));
+  }
+  if (!s.lamb) ShapeAssign(&(*in)[n * per], TShape({1}), op, "rescale_grad");
+}
+
+void MultiAdamType(const MultiAdamSpec &s, const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  if (!s.mp) return FloatOnlyTypeInfer(p, in, out);
+  const int n = NumTensors(s, p), per = s.per();
+  std::vector<int> ik(in->size(), -1), ok(out->size(), -1);
+  for (int k = 0; k < n; ++k) {
+    ik[k * per] = ik[k * per + 1] = k;
+    ok[k] = k;
+  }
+  KindTypeInfer(p, in, out, ik, ok);
+}
+
+// One LAMB tensor: the phase-1 direction r into a buffer, then the step with lr * r1 / r2 (r1 = |weight| clamped
+// to the bounds that are >= 0, r2 = |r|; lr alone when either is 0). w32: the master copy (mixed precision), which
+// the weight decay term reads and the step updates; r1 is the norm of the (float16) weight, as in MXNet 1.9.1.
+template <typename W, typename T>
+void LambTensor(const OpParams &p, const W *wt, const W *g, T *mean, T *var, T *w32, double lr, double wd, int64_t t,
+                OpReq req, W *out, int64_t n) {
+  const T b1 = static_cast<T>(p.Float("beta1")), b2 = static_cast<T>(p.Float("beta2"));
+  const T eps = static_cast<T>(p.Float("epsilon")), rs = static_cast<T>(p.Float("rescale_grad"));
+  const T clip = static_cast<T>(p.Float("clip_gradient"));
+  const bool do_clip = p.Float("clip_gradient") > 0, bc = p.Bool("bias_correction");
+  const T c1 = bc ? static_cast<T>(1 - std::pow(static_cast<double>(b1), static_cast<double>(t))) : T(1);
+  const T c2 = bc ? static_cast<T>(1 - std::pow(static_cast<double>(b2), static_cast<double>(t))) : T(1);
+  std::vector<T> r(n);
+  double r1 = 0, r2 = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const T gr = ClipIf(rs * LoadAs<T>(g, i), clip, do_clip);
+    mean[i] = b1 * mean[i] + (T(1) - b1) * gr;
+    var[i] = b2 * var[i] + (T(1) - b2) * gr * gr;
+    const T w = w32 ? w32[i] : LoadAs<T>(wt, i);
+    r[i] = (mean[i] / c1) / (std::sqrt(var[i] / c2) + eps) + static_cast<T>(wd) * w;
+    const double wn = LoadAs<double>(wt, i);  // |weight| of the weight itself (float16 in mixed precision), as MXNet
+    r1 += wn * wn;
+    r2 += static_cast<double>(r[i]) * static_cast<double>(r[i]);
+  }
+  r1 = std::sqrt(r1);
+  r2 = std::sqrt(r2);
+  const double lb = p.Float("lower_bound"), ub = p.Float("upper_bound");
+  if (lb >= 0) r1 = std::max(r1, lb);
+  if (ub >= 0) r1 = std::min(r1, ub);
+  const T step = static_cast<T>(r1 != 0 && r2 != 0 ? lr * r1 / r2 : lr);
+  for (int64_t i = 0; i < n; ++i) {
+    const T nw = (w32 ? w32[i] : LoadAs<T>(wt, i)) - step * r[i];
+    if (w32) w32[i] = nw;
+    StoreReq(out, i, req, nw);
+  }
+}
+
+void MultiAdam(const MultiAdamSpec &s, MXC_NN_FORWARD_ARGS) {
+  const int n = NumTensors(s, p), per = s.per();
+  const auto lrs = FloatList(p, s.lamb ? "learning_rates" : "lrs"), wds = FloatList(p, "wds");
+  bool take = true;
+  double rescale = 1;
+  if (!s.lamb) rescale = AdamWRescale(in[n * per], &take);
+  for (int k = 0; k < n; ++k) {
+    const TBlob *b = &in[k * per];
+    if (!s.lamb) {
+      const double eta = FloatList(p, "etas")[k];
+      if (s.mp) {
+        MXC_MP_WEIGHT_SWITCH(b[0].dtype, W, {
+          if (!take) CopyWeight(b[0].ptr<W>(), req[k], out[k].ptr<W>(), b[0].Size());
+          else AdamWLoop<W, float>(p, b[0].ptr<W>(), b[1].ptr<W>(), b[2].ptr<float>(), b[3].ptr<float>(),
+                                   b[4].ptr<float>(), rescale, req[k], out[k].ptr<W>(), b[0].Size(), lrs[k], wds[k],
+                                   eta);
+        });
+      } else {
+        MXC_REAL_TYPE_SWITCH(b[0].dtype, T, {
+          if (!take) CopyWeight(b[0].ptr<T>(), req[k], out[k].ptr<T>(), b[0].Size());
+          else AdamWLoop<T, T>(p, b[0].ptr<T>(), b[1].ptr<T>(), b[2].ptr<T>(), b[3].ptr<T>(), nullptr, rescale,
+                               req[k], out[k].ptr<T>(), b[0].Size(), lrs[k], wds[k], eta);
+        });
+      }
+    } else {
+      const int64_t t = p.Tuple("step_count")[k];
+      if (s.mp) {
+        MXC_MP_WEIGHT_SWITCH(b[0].dtype, W, {
+          LambTensor<W, float>(p, b[0].ptr<W>(), b[1].ptr<W>(), b[2].ptr<float>(), b[3].ptr<float>(),
+                               b[4].ptr<float>(), lrs[k], wds[k], t, req[k], out[k].ptr<W>(), b[0].Size());
+        });
+      } else {
+        MXC_REAL_TYPE_SWITCH(b[0].dtype, T, {
+          LambTensor<T, T>(p, b[0].ptr<T>(), b[1].ptr<T>(), b[2].ptr<T>(), b[3].ptr<T>(), nullptr, lrs[k], wds[k], t,
+                           req[k], out[k].ptr<T>(), b[0].Size());
+        });
+      }
+    }
+  }
+}
+
+void RegisterMultiAdam(const char *name, const char *doc, MultiAdamSpec s) {
+  Op &op = OpRegistry::Get()->Register(name);
+  op.describe(doc).set_variadic(s.count(), "data");
+  op.set_input_names([s](const OpParams &p) { return MultiAdamInputNames(s, p); });
+  if (s.lamb) {
+    op.add_required_param("learning_rates", ParamKind::kString, "List of learning rates (a tuple of floats).")
+        .add_param("beta1", ParamKind::kFloat, "0.9", "Exponential decay rate for the first moment estimates.")
+        .add_param("beta2", ParamKind::kFloat, "0.999", "Exponential decay rate for the second moment estimates.")
+        .add_param("epsilon", ParamKind::kFloat, "1e-6", "Small value to avoid division by 0.")
+        .add_required_param("wds", ParamKind::kString, "List of weight decays (a tuple of floats).")
+        .add_param("rescale_grad", ParamKind::kFloat, "1", "Gradient rescaling factor.")
+        .add_param("lower_bound", ParamKind::kFloat, "-1", "Lower limit of norm of weight (< 0: not set).")
+        .add_param("upper_bound", ParamKind::kFloat, "-1", "Upper limit of norm of weight (< 0: not set).");
+    Clip(op)
+        .add_param("bias_correction", ParamKind::kBool, "True", "Whether to use bias correction.")
+        .add_required_param("step_count", ParamKind::kShape, "Step count for each tensor.")
+        .add_param("num_tensors", ParamKind::kInt, "1", "Number of tensors.");
+  } else {
+    op.add_required_param("lrs", ParamKind::kString, "Learning rates (a tuple of floats).")
+        .add_param("beta1", ParamKind::kFloat, "0.9", "The decay rate for the 1st moment estimates.")
+        .add_param("beta2", ParamKind::kFloat, "0.999", "The decay rate for the 2nd moment estimates.")
+        .add_param("epsilon", ParamKind::kFloat, "1e-8", "A small constant for numerical stability.")
+        .add_required_param("wds", ParamKind::kString, "Weight decays (a tuple of floats).")
+        .add_required_param("etas", ParamKind::kString, "Learning rate schedule multipliers (a tuple of floats).");
+    Clip(op).add_param("num_weights", ParamKind::kInt, "1", "Number of updated weights.");
+  }
+  op.set_num_outputs([s](const OpParams &p) { return NumTensors(s, p); })
+      .set_infer_shape([s](const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+        MultiAdamShape(s, p, in, out);
+      })
+      .set_infer_type([s](const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+        MultiAdamType(s, p, in, out);
+      })
+      .set_mutate_inputs([s](const OpParams &p) {
+        std::vector<int> m;
+        const int n = NumTensors(s, p), per = s.per();
+        for (int k = 0; k < n; ++k)
+          for (int j = 2; j < per; ++j) m.push_back(k * per + j);
+        return m;
+      })
+      .set_compute(MXC_CPU, [s](MXC_NN_FORWARD_ARGS) { MultiAdam(s, ctx, p, in, req, out); });
+}
+
+// ----------------------------------------------------------------------------------------------------------------
 // Registrations
 // ----------------------------------------------------------------------------------------------------------------
 int Register() {
@@ -758,6 +944,7 @@ int Register() {
 
   AdamWParams(OpRegistry::Get()
                   ->Register("_contrib_adamw_update")
+                  .add_alias("_adamw_update")
                   .describe("AdamW step: g = clip(rescale_grad * grad); mean = beta1 * mean + (1 - beta1) * g; var "
                             "= beta2 * var + (1 - beta2) * g^2; weight = weight - eta * (lr * mean / (sqrt(var) + "
                             "epsilon) + wd * weight). rescale_grad is an array; NaN, Inf or 0 skips the update.")
@@ -770,6 +957,7 @@ int Register() {
 
   AdamWParams(OpRegistry::Get()
                   ->Register("_contrib_mp_adamw_update")
+                  .add_alias("_mp_adamw_update")
                   .describe("Mixed-precision AdamW step on the float32 master copy weight32 (see adamw_update); "
                             "weight = weight32 as float16.")
                   .set_inputs({"weight", "grad", "mean", "var", "weight32", "rescale_grad"})
@@ -842,6 +1030,24 @@ int Register() {
   RegisterMulti("preloaded_multi_mp_sgd_mom_update",
                 "multi_mp_sgd_mom_update with the learning rates and weight decays as the two last inputs (float32).",
                 {true, true, true});
+
+  RegisterMultiAdam("_multi_adamw_update",
+                    "AdamW on num_weights tensors at once: inputs weight_k, grad_k, mean_k, var_k for each k, then "
+                    "rescale_grad (an array; NaN, Inf or 0 skips the update); lrs, wds and etas per tensor.",
+                    {false, false});
+  RegisterMultiAdam("_multi_mp_adamw_update",
+                    "Mixed-precision AdamW on num_weights tensors at once: inputs weight_k, grad_k, mean_k, var_k, "
+                    "weight32_k for each k, then rescale_grad.",
+                    {false, true});
+  RegisterMultiAdam("_multi_lamb_update",
+                    "LAMB on num_tensors tensors at once: inputs weight_k, grad_k, mean_k, var_k for each k; each "
+                    "tensor takes lamb_update_phase1 and lamb_update_phase2 with its norms, learning rate, weight "
+                    "decay and step count.",
+                    {true, false});
+  RegisterMultiAdam("_multi_mp_lamb_update",
+                    "Mixed-precision LAMB on num_tensors tensors at once: inputs weight_k, grad_k, mean_k, var_k, "
+                    "weight32_k for each k.",
+                    {true, true});
 
   OpRegistry::Get()
       ->Register("multi_sum_sq")

@@ -381,3 +381,85 @@ def test_all_finite():
     close(mx.nd.multi_all_finite(fin), [1])
     with pytest.raises(MXNetError, match="multi_all_finite.*expects 1 input"):  # num_arrays defaults to 1
         mx.nd.multi_all_finite(fin, inf)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Multi-tensor AdamW and LAMB (mx.nd.contrib.multi_*_update over the _multi_*_update operators)
+# ---------------------------------------------------------------------------------------------------------------
+def _adam_tensors(mp):
+    wt = "float16" if mp else "float32"
+    t = [[A([0.5, -1.0, 2.0], wt), A([4., 5.], wt)], [A([0.3, -0.2, 0.0], wt), A([1.5, -0.5], wt)],
+         [A([0.1, -0.1, 0.2]), A([0., 1.])], [A([0.04, 0.01, 0.09]), A([0., 0.2])]]
+    if mp:
+        t.append([A([0.5001, -1.0002, 2.0003]), A([4.001, 5.])])
+    return t
+
+
+def _check_lists(got, expected, mp):
+    for k, (a, e) in enumerate(zip(got, expected)):
+        close(a, e, **(dict(rtol=0, atol=0) if mp and k < 2 else {}))
+
+
+def test_multi_adamw_update():
+    w, g, m, v = _adam_tensors(False)
+    mx.nd.contrib.multi_adamw_update(w, g, m, v, A([2.0]), lrs=[0.1, 0.2], wds=[0.2, 0.0], etas=[0.5, 1.0], out=w,
+                                     clip_gradient=0.5)
+    _check_lists(w + m + v, [
+        [0.41509151458740234, -0.835482120513916, 1.7699849605560303], [3.3675405979156494, 4.619915962219238],
+        [0.14, -0.13, 0.18], [0.05, 0.85], [0.04021, 0.01015, 0.08991], [0.00025, 0.20005]], False)
+    # the operator itself: inputs interleaved per weight, then rescale_grad
+    w, g, m, v = _adam_tensors(False)
+    data = [x for k in range(2) for x in (w[k], g[k], m[k], v[k])] + [A([0.0])]
+    mx.nd._multi_adamw_update(*data, lrs=(0.1, 0.2), wds=(0.2, 0.0), etas=(0.5, 1.0), num_weights=2, out=w)
+    close(w[0], [0.5, -1.0, 2.0])  # rescale_grad 0: skipped
+    close(m[1], [0., 1.])
+
+
+def test_multi_mp_adamw_update():
+    w, g, m, v, w32 = _adam_tensors(True)
+    mx.nd.contrib.multi_mp_adamw_update(w, g, m, v, w32, A([2.0]), lrs=[0.1, 0.2], wds=[0.2, 0.0],
+                                        etas=[0.5, 1.0], out=w, clip_gradient=0.5)
+    _check_lists(w + m + v + w32, [
+        [0.415283203125, -0.83544921875, 1.7705078125], [3.369140625, 4.62109375],
+        [0.14000001549720764, -0.12999024987220764, 0.17999999225139618], [0.05, 0.85],
+        [0.040209993720054626, 0.010149925947189331, 0.08991000801324844], [0.00025, 0.20005],
+        [0.4151815176010132, -0.8356667160987854, 1.7702549695968628], [3.3685405254364014, 4.619915962219238]],
+        True)
+
+
+def test_multi_lamb_update():
+    w, g, m, v = _adam_tensors(False)
+    mx.nd.contrib.multi_lamb_update(w, g, m, v, step_count=[1, 2], lrs=[0.1, 0.2], wds=[0.2, 0.0], out=w,
+                                    clip_gradient=0.5, rescale_grad=2.0)
+    _check_lists(w + m + v, [
+        [0.41885867714881897, -0.8461947441101074, 1.8508020639419556], [2.9023399353027344, 4.340346813201904],
+        [0.14, -0.13, 0.18], [0.05, 0.85], [0.04021, 0.01015, 0.08991], [0.00025, 0.20005]], False)
+    w, g, m, v = _adam_tensors(False)
+    mx.nd.contrib.multi_lamb_update(w, g, m, v, step_count=[1, 2], lrs=[0.1, 0.2], wds=[0.2, 0.0], out=w,
+                                    lower_bound=0.5, upper_bound=1.0, bias_correction=False, beta1=0.8, beta2=0.9,
+                                    epsilon=1e-3)
+    _check_lists(w + m + v, [
+        [0.4565955698490143, -0.9286990165710449, 1.944934368133545], [3.9242684841156006, 4.814892768859863],
+        [0.14, -0.12, 0.16], [0.3, 0.7], [0.045, 0.013, 0.081], [0.225, 0.205]], False)
+
+
+def test_multi_mp_lamb_update():
+    w, g, m, v, w32 = _adam_tensors(True)
+    mx.nd.contrib.multi_mp_lamb_update(w, g, m, v, w32, step_count=[1, 2], lrs=[0.1, 0.2], wds=[0.2, 0.0], out=w,
+                                       clip_gradient=0.5, rescale_grad=2.0)
+    _check_lists(w + m + v + w32, [
+        [0.4189453125, -0.84619140625, 1.8515625], [2.904296875, 4.33984375],
+        [0.14000001549720764, -0.12999023497104645, 0.17999999225139618], [0.05, 0.85],
+        [0.040209997445344925, 0.010149920359253883, 0.08991000801324844], [0.00025, 0.20005],
+        [0.4189584255218506, -0.8464010953903198, 1.8510955572128296], [2.9033398628234863, 4.340346813201904]],
+        True)
+
+
+def test_multi_adam_errors():
+    w, g, m, v = _adam_tensors(False)
+    data = [x for k in range(2) for x in (w[k], g[k], m[k], v[k])]
+    with pytest.raises(MXNetError, match="_multi_lamb_update.*step_count"):
+        mx.nd._multi_lamb_update(*data, learning_rates=(0.1, 0.2), wds=(0., 0.), step_count=(1,), num_tensors=2)
+    with pytest.raises(MXNetError, match="_multi_adamw_update.*etas"):
+        mx.nd._multi_adamw_update(*data, A([1.]), lrs=(0.1, 0.2), wds=(0., 0.), etas=(1.,), num_weights=2)
+    assert mx.nd._adamw_update is not None and mx.nd._mp_adamw_update is not None  # MXNet's aliases

@@ -332,6 +332,21 @@ class SGD(Optimizer):
         else:
             _fused('sgd_update', (weight, grad), weight, lr=lr, wd=wd, **kwargs)
 
+    def update_multi_precision(self, index, weight, grad, state):
+        """With a float16 weight and multi_precision: the fused mp_sgd_update / mp_sgd_mom_update on the float32
+        master copy."""
+        if not self._master_copy_needed(weight) or not isinstance(grad, nd.NDArray) or grad.dtype != weight.dtype:
+            return super().update_multi_precision(index, weight, grad, state)
+        _check_pair('SGD', weight, grad)
+        self._update_count(index)
+        lr, wd, kwargs = self._get_lr(index), self._get_wd(index), self._common_kwargs()
+        master, mom = state
+        if mom is not None:
+            _fused('mp_sgd_mom_update', (weight, grad, mom, master), weight, lr=lr, wd=wd, momentum=self.momentum,
+                   **kwargs)
+        else:
+            _fused('mp_sgd_update', (weight, grad, master), weight, lr=lr, wd=wd, **kwargs)
+
 
 @register
 class NAG(Optimizer):
@@ -361,6 +376,21 @@ class NAG(Optimizer):
             _fused('nag_mom_update', (weight, grad, state), weight, lr=lr, wd=wd, momentum=self.momentum, **kwargs)
         else:
             _fused('sgd_update', (weight, grad), weight, lr=lr, wd=wd, **kwargs)
+
+    def update_multi_precision(self, index, weight, grad, state):
+        """With a float16 weight and multi_precision: the fused mp_nag_mom_update / mp_sgd_update on the float32
+        master copy."""
+        if not self._master_copy_needed(weight) or not isinstance(grad, nd.NDArray) or grad.dtype != weight.dtype:
+            return super().update_multi_precision(index, weight, grad, state)
+        _check_pair('NAG', weight, grad)
+        self._update_count(index)
+        lr, wd, kwargs = self._get_lr(index), self._get_wd(index), self._common_kwargs()
+        master, mom = state
+        if mom is not None:
+            _fused('mp_nag_mom_update', (weight, grad, mom, master), weight, lr=lr, wd=wd, momentum=self.momentum,
+                   **kwargs)
+        else:
+            _fused('mp_sgd_update', (weight, grad, master), weight, lr=lr, wd=wd, **kwargs)
 
 
 @register

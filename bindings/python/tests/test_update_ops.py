@@ -463,3 +463,25 @@ def test_multi_adam_errors():
     with pytest.raises(MXNetError, match="_multi_adamw_update.*etas"):
         mx.nd._multi_adamw_update(*data, A([1.]), lrs=(0.1, 0.2), wds=(0., 0.), etas=(1.,), num_weights=2)
     assert mx.nd._adamw_update is not None and mx.nd._mp_adamw_update is not None  # MXNet's aliases
+
+
+@pytest.mark.parametrize("name,momentum", [("sgd", 0.0), ("sgd", 0.9), ("nag", 0.9), ("nag", 0.0)])
+def test_optimizer_multi_precision_uses_the_fused_update(name, momentum):
+    # SGD and NAG with multi_precision step float16 weights through mp_sgd_update / mp_sgd_mom_update /
+    # mp_nag_mom_update: the same weights and master copies as the generic path (the update of a float32 master
+    # copy from the gradient converted to float32, copied back to the weight).
+    res = []
+    for generic in (False, True):
+        opt = mx.optimizer.create(name, learning_rate=0.1, momentum=momentum, wd=0.01, multi_precision=True,
+                                  rescale_grad=0.5, clip_gradient=0.7)
+        w = mx.nd.array(np.linspace(-1, 1, 7), dtype="float16")
+        st = opt.create_state_multi_precision(0, w)
+        for k in range(3):
+            g = mx.nd.array(np.sin(np.arange(7) + k) * 2, dtype="float16")
+            if generic:
+                mx.optimizer.Optimizer.update_multi_precision(opt, 0, w, g, st)
+            else:
+                opt.update_multi_precision(0, w, g, st)
+        res.append((w.asnumpy().astype(np.float64), st[0].asnumpy()))
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(res[0][0], res[1][0])

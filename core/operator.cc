@@ -89,8 +89,9 @@ int Op::ParamIndex(const char *pname) const {
 }
 
 int Op::NumInputs(const OpParams &p) const {
-  if (!key_var_num_args.empty()) return static_cast<int>(p.Int(key_var_num_args.c_str()));
+  // A variadic operator with input_names_fn takes the inputs it lists (multi_sgd_update: num_weights groups).
   if (input_names_fn) return static_cast<int>(input_names_fn(p).size());
+  if (!key_var_num_args.empty()) return static_cast<int>(p.Int(key_var_num_args.c_str()));
   return static_cast<int>(input_names.size());
 }
 

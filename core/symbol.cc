@@ -108,8 +108,10 @@ Symbol Symbol::Atomic(const Op *op, const std::vector<std::pair<std::string, std
     bool given = false;
     for (auto &p : kv)
       if (p.first == op->key_var_num_args) given = true;
-    if (!given) {
-      // Parsed with a placeholder count for now; Compose sets the real one.
+    const ParamSpec *spec = op->FindParam(op->key_var_num_args);
+    if (!given && spec && spec->required) {
+      // Parsed with a placeholder count for now; Compose sets the real one. (A count with a default, such as
+      // multi_sgd_update's num_weights, is not the number of inputs: it keeps its default, as in MXNet.)
       kv.emplace_back(op->key_var_num_args, "1");
       n->auto_num_args = true;
     }

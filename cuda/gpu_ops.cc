@@ -82,7 +82,7 @@ void StagedForward(const FCompute &cpu, const OpContext &ctx, const OpParams &p,
   Unstage(hout, out, ctx.dev, &req);
   // Mutated inputs (optimizer and aux states) go back too.
   Blobs hm, dm;
-  for (int m : p.op()->mutate_inputs)
+  for (int m : p.op()->MutateInputs(p))
     if (m < static_cast<int>(in.size())) {
       hm.push_back(hin[m]);
       dm.push_back(in[m]);

@@ -101,13 +101,14 @@ inline void CompareVariant(const Case &c, const Variant &v) {
   const bool dtype_said = op->ParamIndex("dtype") >= 0 && !p.IsNone("dtype");
   for (size_t i = 0; i < cout_.size(); ++i) {
     ASSERT_EQ(gout[i].dev(), v.dev);
-    // BatchNorm's mean and var of float16 data are float32 (as MXNet).
-    const int want = c.op == "BatchNorm" && i > 0 && vt == mxc::kFloat16 ? mxc::kFloat32 : vt;
+    // BatchNorm's mean and var of float16 data are float32 (as MXNet), and so are the flags of all_finite.
+    const bool f32_out = (c.op == "BatchNorm" && i > 0) || c.op == "all_finite" || c.op == "multi_all_finite";
+    const int want = f32_out && vt == mxc::kFloat16 ? mxc::kFloat32 : vt;
     if (vt != c.dtype && cout_[i].dtype() == c.dtype && !dtype_said) EXPECT_EQ(gout[i].dtype(), want) << "output " << i;
     if (!random) mxct::ExpectNear(HostVec(gout[i]), HostVec(cout_[i]), v.rtol, v.atol, "output");
   }
   // Mutated inputs (optimizer states) must agree too.
-  for (int m : op->mutate_inputs)
+  for (int m : op->MutateInputs(p))
     mxct::ExpectNear(HostVec(gin[m]), HostVec(cin[m]), v.rtol, v.atol, "mutated input");
   if (random || !op->backward.count(v.dev.type)) return;
 

@@ -332,6 +332,21 @@ class SGD(Optimizer):
         else:
             _fused('sgd_update', (weight, grad), weight, lr=lr, wd=wd, **kwargs)
 
+    def update_multi_precision(self, index, weight, grad, state):
+        """With a float16 weight and multi_precision: the fused mp_sgd_update / mp_sgd_mom_update on the float32
+        master copy."""
+        if not self._master_copy_needed(weight) or not isinstance(grad, nd.NDArray) or grad.dtype != weight.dtype:
+            return super().update_multi_precision(index, weight, grad, state)
+        _check_pair('SGD', weight, grad)
+        self._update_count(index)
+        lr, wd, kwargs = self._get_lr(index), self._get_wd(index), self._common_kwargs()
+        master, mom = state
+        if mom is not None:
+            _fused('mp_sgd_mom_update', (weight, grad, mom, master), weight, lr=lr, wd=wd, momentum=self.momentum,
+                   **kwargs)
+        else:
+            _fused('mp_sgd_update', (weight, grad, master), weight, lr=lr, wd=wd, **kwargs)
+
 
 @register
 class NAG(Optimizer):
@@ -361,6 +376,21 @@ class NAG(Optimizer):
             _fused('nag_mom_update', (weight, grad, state), weight, lr=lr, wd=wd, momentum=self.momentum, **kwargs)
         else:
             _fused('sgd_update', (weight, grad), weight, lr=lr, wd=wd, **kwargs)
+
+    def update_multi_precision(self, index, weight, grad, state):
+        """With a float16 weight and multi_precision: the fused mp_nag_mom_update / mp_sgd_update on the float32
+        master copy."""
+        if not self._master_copy_needed(weight) or not isinstance(grad, nd.NDArray) or grad.dtype != weight.dtype:
+            return super().update_multi_precision(index, weight, grad, state)
+        _check_pair('NAG', weight, grad)
+        self._update_count(index)
+        lr, wd, kwargs = self._get_lr(index), self._get_wd(index), self._common_kwargs()
+        master, mom = state
+        if mom is not None:
+            _fused('mp_nag_mom_update', (weight, grad, mom, master), weight, lr=lr, wd=wd, momentum=self.momentum,
+                   **kwargs)
+        else:
+            _fused('mp_sgd_update', (weight, grad, master), weight, lr=lr, wd=wd, **kwargs)
 
 
 @register
@@ -625,13 +655,13 @@ class Signum(Optimizer):
         _check_pair('Signum', weight, grad)
         self._update_count(index)
         lr = self._get_lr(index)
-        g = _clipped_grad(self, grad)
         wd = self._get_wd(index)
         if state is None:
+            g = _clipped_grad(self, grad)
             weight[:] = weight * (1. - lr * (wd + self.wd_lh)) - nd.sign(g) * lr
             return
-        state[:] = state * self.momentum - (g + weight * wd) * (1. - self.momentum)
-        weight[:] = weight * (1. - lr * self.wd_lh) + nd.sign(state) * lr
+        _fused('signum_update', (weight, grad, state), weight, lr=lr, wd=wd, momentum=self.momentum,
+               wd_lh=self.wd_lh, **self._common_kwargs())
 
 
 @register
@@ -658,14 +688,12 @@ class FTML(Optimizer):
         _check_pair('FTML', weight, grad)
         self._update_count(index)
         t = self._index_update_count[index]
-        lr = self._get_lr(index)
-        g = _grad_with_wd(self, grad, weight, self._get_wd(index))
+        kwargs = self._common_kwargs()
+        if 'clip_gradient' in kwargs:
+            kwargs['clip_grad'] = kwargs.pop('clip_gradient')  # ftml_update's name for it
         d_prev, v, z = state
-        v[:] = v * self.beta2 + g * g * (1. - self.beta2)
-        d = (nd.sqrt(v / (1. - self.beta2 ** t)) + self.epsilon) * ((1. - self.beta1 ** t) / lr)
-        z[:] = z * self.beta1 + g * (1. - self.beta1) - (d - d_prev * self.beta1) * weight
-        d_prev[:] = d
-        weight[:] = -z / d
+        _fused('ftml_update', (weight, grad, d_prev, v, z), weight, lr=self._get_lr(index), wd=self._get_wd(index),
+               t=t, beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon, **kwargs)
 
 
 @register
@@ -690,11 +718,9 @@ class Ftrl(Optimizer):
         self._update_count(index)
         lr = self._get_lr(index)
         wd = self._get_wd(index)
-        g = _clipped_grad(self, grad)
         z, n = state
-        z[:] = z + g - (nd.sqrt(n + g * g) - nd.sqrt(n)) * weight / lr
-        n[:] = n + g * g
-        weight[:] = (nd.sign(z) * self.lamda1 - z) / ((nd.sqrt(n) + self.beta) / lr + wd) * (nd.abs(z) > self.lamda1)
+        _fused('ftrl_update', (weight, grad, z, n), weight, lr=lr, wd=wd, lamda1=self.lamda1, beta=self.beta,
+               **self._common_kwargs())
 
 
 # -- Updater ---------------------------------------------------------------------------------------------------
@@ -729,21 +755,16 @@ class LAMB(Optimizer):
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
         t = self._index_update_count[index]
-        g = _clipped_grad(self, grad)
         mean, var = state
-        mean[:] = mean * self.beta1 + g * (1. - self.beta1)
-        var[:] = var * self.beta2 + g * g * (1. - self.beta2)
-        m, v = mean, var
-        if self.bias_correction:
-            m, v = mean / (1. - self.beta1 ** t), var / (1. - self.beta2 ** t)
-        r = m / (nd.sqrt(v) + self.epsilon) + weight * wd
-        r1, r2 = _norm(weight), _norm(r)
+        r = nd.lamb_update_phase1(weight, grad, mean, var, t=t, wd=wd, beta1=self.beta1, beta2=self.beta2,
+                                  epsilon=self.epsilon, bias_correction=self.bias_correction,
+                                  **self._common_kwargs())
+        bounds = {}
         if self.lower_bound is not None:
-            r1 = max(r1, self.lower_bound)
+            bounds['lower_bound'] = self.lower_bound
         if self.upper_bound is not None:
-            r1 = min(r1, self.upper_bound)
-        ratio = r1 / r2 if r1 > 0 and r2 > 0 else 1.
-        weight[:] = weight - r * (lr * ratio)
+            bounds['upper_bound'] = self.upper_bound
+        _fused('lamb_update_phase2', (weight, r, nd.norm(weight), nd.norm(r)), weight, lr=lr, **bounds)
 
 
 @register

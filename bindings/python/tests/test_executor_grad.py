@@ -370,6 +370,13 @@ GRAD_CASES.update({
     "col2im": [case([(1, 12, 10)], {"output_size": (4, 5), "kernel": (2, 3), "stride": (1, 2), "pad": (1, 0)})],
 })  # ops2
 
+GRAD_CASES.update({
+    # float64 inputs pass amp_cast / amp_multicast unchanged (only float16/float32 are cast): identity gradients
+    "amp_cast": [case(S, {"dtype": "float16"})],
+    "amp_multicast": [case(S2, {"num_outputs": 2}), case(S2, {"num_outputs": 2, "cast_narrow": True})],
+})  # optops
+
+
 def _ops_with_gradient():
     return sorted(n for n in list_op_names() if op_meta(n).has_gradient)
 

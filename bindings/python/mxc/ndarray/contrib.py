@@ -24,3 +24,60 @@ def boolean_mask(data, index, axis=0, out=None):
         res.copyto(out)
         return out
     return res
+
+
+# -- multi-tensor AdamW and LAMB (MXNet's contrib functions over the _multi_*_update operators) -----------------
+def _interleave(*lists):
+    size = len(lists[0])
+    for lst in lists[1:]:
+        if len(lst) != size:
+            raise MXNetValueError("the lists of weights, gradients and states must have the same length (%d vs %d)"
+                                  % (size, len(lst)))
+    return [lst[k] for k in range(size) for lst in lists]
+
+
+def _rescale_array(rescale_grad, like):
+    from .ndarray import NDArray, array
+    if isinstance(rescale_grad, NDArray):
+        return rescale_grad
+    return array([rescale_grad], ctx=like.context, dtype=np.float32)
+
+
+def multi_adamw_update(weights, grads, mean, var, rescale_grad, lrs, wds, etas, out=None, name=None, size=0,
+                       **kwargs):
+    """AdamW on every weight of ``weights`` at once (``_multi_adamw_update``); ``rescale_grad`` is an NDArray (or a
+    number) and the step is skipped when it is NaN, infinite or 0."""
+    from . import _internal
+    size = size or len(weights)
+    data = _interleave(weights, grads, mean, var) + [_rescale_array(rescale_grad, weights[0])]
+    return _internal._multi_adamw_update(*data, lrs=tuple(lrs), wds=tuple(wds), etas=tuple(etas), num_weights=size,
+                                         out=out, **kwargs)
+
+
+def multi_mp_adamw_update(weights, grads, mean, var, weights32, rescale_grad, lrs, wds, etas, out=None, name=None,
+                          size=0, **kwargs):
+    """Mixed-precision AdamW on every weight of ``weights`` at once (``_multi_mp_adamw_update``)."""
+    from . import _internal
+    size = size or len(weights)
+    data = _interleave(weights, grads, mean, var, weights32) + [_rescale_array(rescale_grad, weights[0])]
+    return _internal._multi_mp_adamw_update(*data, lrs=tuple(lrs), wds=tuple(wds), etas=tuple(etas),
+                                            num_weights=size, out=out, **kwargs)
+
+
+def multi_lamb_update(weights, grads, mean, var, step_count, lrs, wds, out=None, num_tensors=0, **kwargs):
+    """LAMB on every weight of ``weights`` at once (``_multi_lamb_update``)."""
+    from . import _internal
+    num_tensors = num_tensors or len(weights)
+    return _internal._multi_lamb_update(*_interleave(weights, grads, mean, var), learning_rates=tuple(lrs),
+                                        wds=tuple(wds), step_count=tuple(step_count), num_tensors=num_tensors,
+                                        out=out, **kwargs)
+
+
+def multi_mp_lamb_update(weights, grads, mean, var, weights32, step_count, lrs, wds, out=None, num_tensors=0,
+                         **kwargs):
+    """Mixed-precision LAMB on every weight of ``weights`` at once (``_multi_mp_lamb_update``)."""
+    from . import _internal
+    num_tensors = num_tensors or len(weights)
+    return _internal._multi_mp_lamb_update(*_interleave(weights, grads, mean, var, weights32),
+                                           learning_rates=tuple(lrs), wds=tuple(wds), step_count=tuple(step_count),
+                                           num_tensors=num_tensors, out=out, **kwargs)

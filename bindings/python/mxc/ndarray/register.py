@@ -74,8 +74,11 @@ def build_doc(meta, func_name=None):
     if meta.key_var_num_args:
         iname = meta.input_names[0] if meta.input_names else "data"
         lines.append("%s : NDArray[]" % iname)
-        lines.append("    Positional input arrays (any number; ``%s`` is set from their count)." %
-                     meta.key_var_num_args)
+        if any(n == meta.key_var_num_args and r for n, r in zip(meta.param_names, meta.param_required)):
+            lines.append("    Positional input arrays (any number; ``%s`` is set from their count)." %
+                         meta.key_var_num_args)
+        else:
+            lines.append("    Positional input arrays (their number follows from ``%s``)." % meta.key_var_num_args)
     else:
         for n, aux in zip(meta.input_names, meta.input_is_aux):
             lines.append("%s : NDArray" % n)
@@ -136,6 +139,9 @@ def make_function(meta, func_name=None):
     input_names = meta.input_names
     nin = len(input_names)
     varg = meta.key_var_num_args
+    # The count is filled in from the inputs when it is a required parameter (add_n's num_args); a count with a
+    # default (multi_sgd_update's num_weights: groups of inputs) keeps it unless given, as in MXNet.
+    varg_fill = bool(varg) and any(n == varg and r for n, r in zip(meta.param_names, meta.param_required))
     input_idx = {n: i for i, n in enumerate(input_names)}
     pos_params = tuple(p for p in meta.param_names if p != varg)
     takes_ctx = nin == 0 and not varg and "ctx" in meta.params
@@ -150,7 +156,7 @@ def make_function(meta, func_name=None):
                 if not isinstance(a, NDArray):
                     raise TypeError("operator %s: positional argument %d must be an NDArray, got %s (parameters "
                                     "are keyword arguments)" % (opname, i, type(a).__name__))
-            if varg not in kwargs:
+            if varg not in kwargs and varg_fill:
                 kwargs[varg] = len(inputs)
         else:
             slots = [None] * nin

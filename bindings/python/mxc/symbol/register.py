@@ -29,8 +29,10 @@ def _doc(meta, func_name):
         lines += ["``%s`` is an alias of ``%s``." % (func_name, meta.name), ""]
     lines += ["Parameters", "----------"]
     if meta.key_var_num_args:
+        filled = any(n == meta.key_var_num_args and r for n, r in zip(meta.param_names, meta.param_required))
         lines += ["%s : Symbol[]" % (meta.input_names[0] if meta.input_names else "data"),
-                  "    Positional input symbols (``%s`` is set from their count)." % meta.key_var_num_args]
+                  ("    Positional input symbols (``%s`` is set from their count)." if filled else
+                   "    Positional input symbols (their number follows from ``%s``).") % meta.key_var_num_args]
     else:
         for n, aux in zip(meta.input_names, meta.input_is_aux):
             lines += ["%s : Symbol, optional" % n,
@@ -73,6 +75,9 @@ def make_function(meta, func_name):
     input_names = meta.input_names
     nin = len(input_names)
     varg = meta.key_var_num_args
+    # The count is filled in from the inputs when it is a required parameter (add_n's num_args); a count with a
+    # default (multi_sgd_update's num_weights: groups of inputs) keeps it unless given, as in MXNet.
+    varg_fill = bool(varg) and any(n == varg and r for n, r in zip(meta.param_names, meta.param_required))
     pos_params = tuple(p for p in meta.param_names if p != varg)
     hint = func_name.lower()
 
@@ -93,7 +98,7 @@ def make_function(meta, func_name):
             positional = list(args)
             for k in [k for k, v in kwargs.items() if isinstance(v, Symbol)]:
                 raise TypeError("operator %s takes its inputs positionally, got a Symbol for %r" % (opname, k))
-            if varg not in kwargs:
+            if varg not in kwargs and varg_fill:
                 kwargs[varg] = len(positional)
         else:
             extra = []

@@ -99,6 +99,36 @@ func BatchNorm(data, gamma, beta, movingMean, movingVar *mxc.NDArray, opts *Batc
 	return invoke("BatchNorm", []*mxc.NDArray{data, gamma, beta, movingMean, movingVar}, []string{"data", "gamma", "beta", "moving_mean", "moving_var"}, p, out, all)
 }
 
+// BilinearSamplerOpts holds the parameters of BilinearSampler. A nil *BilinearSamplerOpts passes none; required
+// ones are then reported missing by the library.
+type BilinearSamplerOpts struct {
+	// CudnnOff is the parameter cudnn_off (string, default None): Whether to turn cudnn off (no effect here).
+	// Nil keeps the default.
+	CudnnOff *string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// BilinearSampler runs the operator BilinearSampler.
+//
+// Samples data (batch, C, H, W) bilinearly at a grid (batch, 2, Ho, Wo) of normalised (x, y) coordinates in
+// [-1, 1]; zero outside the image.
+//
+// Inputs: data, grid. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func BilinearSampler(data, grid *mxc.NDArray, opts *BilinearSamplerOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptStr("cudnn_off", opts.CudnnOff)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("BilinearSampler", []*mxc.NDArray{data, grid}, []string{"data", "grid"}, p, out, all)
+}
+
 // BlockGradOpts holds the parameters of BlockGrad. A nil *BlockGradOpts passes none; required ones are then
 // reported missing by the library.
 type BlockGradOpts struct {
@@ -121,6 +151,47 @@ func BlockGrad(data *mxc.NDArray, opts *BlockGradOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("BlockGrad", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// CTCLossOpts holds the parameters of CTCLoss. A nil *CTCLossOpts passes none; required ones are then reported
+// missing by the library.
+type CTCLossOpts struct {
+	// UseDataLengths is the parameter use_data_lengths (boolean, default False): Whether the data lengths are
+	// decided by `data_lengths`. If false, the lengths are equal to the max sequence length. Nil keeps the
+	// default.
+	UseDataLengths *bool
+	// UseLabelLengths is the parameter use_label_lengths (boolean, default False): Whether the label lengths
+	// are decided by `label_lengths`, or derived from the padding value (0 with blank_label 'first', -1 with
+	// 'last'). Nil keeps the default.
+	UseLabelLengths *bool
+	// BlankLabel is the parameter blank_label ({'first', 'last'}, default first): The label reserved for the
+	// blank: 'first' (channel 0, labels 1..C-1, padded with 0) or 'last' (channel C-1, labels 0..C-2, padded
+	// with -1). Empty keeps the default.
+	BlankLabel string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// CTCLoss runs the operator CTCLoss (also called ctc_loss, _contrib_CTCLoss, _contrib_ctc_loss).
+//
+// Connectionist Temporal Classification loss of activations (sequence length, batch, alphabet size) against
+// padded labels (batch, max label length); one value per sample.
+//
+// Inputs: data, label, data_lengths, label_lengths. Trailing inputs may be nil where the parameters make them
+// unused. Returns the first output (see AllOutputs for the others).
+func CTCLoss(data, label, dataLengths, labelLengths *mxc.NDArray, opts *CTCLossOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("use_data_lengths", opts.UseDataLengths)
+		p.OptBool("use_label_lengths", opts.UseLabelLengths)
+		p.Enum("blank_label", opts.BlankLabel)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("CTCLoss", []*mxc.NDArray{data, label, dataLengths, labelLengths}, []string{"data", "label", "data_lengths", "label_lengths"}, p, out, all)
 }
 
 // CastOpts holds the parameters of Cast. A nil *CastOpts passes none; required ones are then reported missing
@@ -183,16 +254,17 @@ func Concat(data []*mxc.NDArray, opts *ConcatOpts) (*mxc.NDArray, error) {
 // ConvolutionOpts holds the parameters of Convolution. A nil *ConvolutionOpts passes none; required ones are
 // then reported missing by the library.
 type ConvolutionOpts struct {
-	// Kernel is the parameter kernel (Shape(tuple), required): Convolution kernel size: (w,) or (h, w).
+	// Kernel is the parameter kernel (Shape(tuple), required): Convolution kernel size: (w,), (h, w) or (d, h,
+	// w).
 	Kernel []int
-	// Stride is the parameter stride (Shape(tuple), default ()): Convolution stride: (w,) or (h, w). Defaults
-	// to 1 for each dimension. Nil keeps the default.
+	// Stride is the parameter stride (Shape(tuple), default ()): Convolution stride: (w,), (h, w) or (d, h, w).
+	// Defaults to 1 for each dimension. Nil keeps the default.
 	Stride []int
-	// Dilate is the parameter dilate (Shape(tuple), default ()): Convolution dilation: (w,) or (h, w). Defaults
-	// to 1 for each dimension. Nil keeps the default.
+	// Dilate is the parameter dilate (Shape(tuple), default ()): Convolution dilation: (w,), (h, w) or (d, h,
+	// w). Defaults to 1 for each dimension. Nil keeps the default.
 	Dilate []int
-	// Pad is the parameter pad (Shape(tuple), default ()): Zero padding on both sides: (w,) or (h, w). Defaults
-	// to no padding. Nil keeps the default.
+	// Pad is the parameter pad (Shape(tuple), default ()): Zero padding on both sides: (w,), (h, w) or (d, h,
+	// w). Defaults to no padding. Nil keeps the default.
 	Pad []int
 	// NumFilter is the parameter num_filter (int, required): Convolution filter (channel) number.
 	NumFilter int
@@ -212,7 +284,7 @@ type ConvolutionOpts struct {
 	// GEMM kernels). Nil keeps the default.
 	CudnnOff *bool
 	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC'}, default None): Set
-	// layout for input and output: NCW or NCHW (None: default). Empty keeps the default.
+	// layout for input and output: NCW, NCHW or NCDHW (None: default). Empty keeps the default.
 	Layout string
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
@@ -222,8 +294,8 @@ type ConvolutionOpts struct {
 
 // Convolution runs the operator Convolution.
 //
-// Convolution over 1-D (NCW) or 2-D (NCHW) data with num_filter filters of shape (C/num_group, *kernel),
-// stride, zero padding, dilation and groups. out[n, f] = bias[f] + sum_c weight[f, c] * data[n, c]
+// Convolution over 1-D (NCW), 2-D (NCHW) or 3-D (NCDHW) data with num_filter filters of shape (C/num_group,
+// *kernel), stride, zero padding, dilation and groups. out[n, f] = bias[f] + sum_c weight[f, c] * data[n, c]
 // (cross-correlation). Output size per dimension: (in + 2*pad - dilate*(kernel-1) - 1) / stride + 1.
 //
 // Inputs: data, weight, bias. Trailing inputs may be nil where the parameters make them unused. Returns the
@@ -249,26 +321,66 @@ func Convolution(data, weight, bias *mxc.NDArray, opts *ConvolutionOpts) (*mxc.N
 	return invoke("Convolution", []*mxc.NDArray{data, weight, bias}, []string{"data", "weight", "bias"}, p, out, all)
 }
 
+// CropOpts holds the parameters of Crop. A nil *CropOpts passes none; required ones are then reported missing
+// by the library.
+type CropOpts struct {
+	// Offset is the parameter offset (Shape(tuple), default (0,0)): crop offset coordinate: (y, x) Nil keeps
+	// the default.
+	Offset []int
+	// HW is the parameter h_w (Shape(tuple), default (0,0)): crop height and width: (h, w) Nil keeps the
+	// default.
+	HW []int
+	// CenterCrop is the parameter center_crop (boolean, default False): If set to true, then it will use the
+	// center_crop, or it will crop using the shape of crop_like Nil keeps the default.
+	CenterCrop *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Crop runs the operator Crop.
+//
+// Crops the spatial axes of (batch, channel, H, W) to h_w, or to the size of a second input (crop_like), at
+// offset or in the centre.
+//
+// The inputs (data) are variadic; num_args is set to their number. Returns the first output (see AllOutputs for
+// the others).
+func Crop(data []*mxc.NDArray, opts *CropOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	p.Int("num_args", len(data))
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("offset", opts.Offset)
+		p.OptShape("h_w", opts.HW)
+		p.OptBool("center_crop", opts.CenterCrop)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("Crop", data, nil, p, out, all)
+}
+
 // DeconvolutionOpts holds the parameters of Deconvolution. A nil *DeconvolutionOpts passes none; required ones
 // are then reported missing by the library.
 type DeconvolutionOpts struct {
-	// Kernel is the parameter kernel (Shape(tuple), required): Deconvolution kernel size: (w,) or (h, w), as
-	// the corresponding convolution's.
+	// Kernel is the parameter kernel (Shape(tuple), required): Deconvolution kernel size: (w,), (h, w) or (d,
+	// h, w), as the corresponding convolution's.
 	Kernel []int
-	// Stride is the parameter stride (Shape(tuple), default ()): The corresponding convolution's stride: (w,)
-	// or (h, w). Defaults to 1 for each dimension. Nil keeps the default.
+	// Stride is the parameter stride (Shape(tuple), default ()): The corresponding convolution's stride: (w,),
+	// (h, w) or (d, h, w). Defaults to 1 for each dimension. Nil keeps the default.
 	Stride []int
-	// Dilate is the parameter dilate (Shape(tuple), default ()): Dilation: (w,) or (h, w). Defaults to 1 for
-	// each dimension. Nil keeps the default.
+	// Dilate is the parameter dilate (Shape(tuple), default ()): Dilation: (w,), (h, w) or (d, h, w). Defaults
+	// to 1 for each dimension. Nil keeps the default.
 	Dilate []int
 	// Pad is the parameter pad (Shape(tuple), default ()): The corresponding convolution's zero padding,
-	// cropped from both ends of the output: (w,) or (h, w). Ignored with target_shape. Nil keeps the default.
+	// cropped from both ends of the output: (w,), (h, w) or (d, h, w). Ignored with target_shape. Nil keeps the
+	// default.
 	Pad []int
 	// Adj is the parameter adj (Shape(tuple), default ()): Extra output size at the end of each dimension,
-	// smaller than the stride: (w,) or (h, w). Ignored with target_shape. Nil keeps the default.
+	// smaller than the stride: (w,), (h, w) or (d, h, w). Ignored with target_shape. Nil keeps the default.
 	Adj []int
-	// TargetShape is the parameter target_shape (Shape(tuple), default ()): Spatial shape of the output: (w,)
-	// or (h, w); pad and adj are computed to reach it. Nil keeps the default.
+	// TargetShape is the parameter target_shape (Shape(tuple), default ()): Spatial shape of the output: (w,),
+	// (h, w) or (d, h, w); pad and adj are computed to reach it. Nil keeps the default.
 	TargetShape []int
 	// NumFilter is the parameter num_filter (int, required): Number of output filters (channels).
 	NumFilter int
@@ -287,7 +399,7 @@ type DeconvolutionOpts struct {
 	// for this layer). Nil keeps the default.
 	CudnnOff *bool
 	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC'}, default None): Set
-	// layout for input and output: NCW or NCHW (None: default). Empty keeps the default.
+	// layout for input and output: NCW, NCHW or NCDHW (None: default). Empty keeps the default.
 	Layout string
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
@@ -297,10 +409,10 @@ type DeconvolutionOpts struct {
 
 // Deconvolution runs the operator Deconvolution.
 //
-// Transposed convolution (the data gradient of Convolution) over 1-D (NCW) or 2-D (NCHW) data: every data
-// element scatters weight[c, f] * data[n, c] onto the output, with stride, dilation and groups; the weight is
-// (C, num_filter/num_group, *kernel). Output size per dimension: (in-1)*stride - 2*pad + dilate*(kernel-1) + 1
-// + adj, or target_shape (pad and adj then derived from it).
+// Transposed convolution (the data gradient of Convolution) over 1-D (NCW), 2-D (NCHW) or 3-D (NCDHW) data:
+// every data element scatters weight[c, f] * data[n, c] onto the output, with stride, dilation and groups; the
+// weight is (C, num_filter/num_group, *kernel). Output size per dimension: (in-1)*stride - 2*pad +
+// dilate*(kernel-1) + 1 + adj, or target_shape (pad and adj then derived from it).
 //
 // Inputs: data, weight, bias. Trailing inputs may be nil where the parameters make them unused. Returns the
 // first output (see AllOutputs for the others).
@@ -467,6 +579,39 @@ func FullyConnected(data, weight, bias *mxc.NDArray, opts *FullyConnectedOpts) (
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("FullyConnected", []*mxc.NDArray{data, weight, bias}, []string{"data", "weight", "bias"}, p, out, all)
+}
+
+// GridGeneratorOpts holds the parameters of GridGenerator. A nil *GridGeneratorOpts passes none; required ones
+// are then reported missing by the library.
+type GridGeneratorOpts struct {
+	// TransformType is the parameter transform_type ({'affine', 'warp'}, required): The type of transformation:
+	// 'affine' (data (batch, 6)) or 'warp' (a flow field).
+	TransformType string
+	// TargetShape is the parameter target_shape (Shape(tuple), default (0,0)): Specifies the output shape (H,
+	// W). This is used with transform_type 'affine'. Nil keeps the default.
+	TargetShape []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// GridGenerator runs the operator GridGenerator.
+//
+// Generates a sampling grid (batch, 2, H, W) of normalised (x, y) coordinates from affine matrices (batch, 6)
+// or from a flow field (batch, 2, H, W).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func GridGenerator(data *mxc.NDArray, opts *GridGeneratorOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("transform_type", opts.TransformType)
+		p.OptShape("target_shape", opts.TargetShape)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("GridGenerator", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // GroupNormOpts holds the parameters of GroupNorm. A nil *GroupNormOpts passes none; required ones are then
@@ -854,8 +999,8 @@ func Pad(data *mxc.NDArray, opts *PadOpts) (*mxc.NDArray, error) {
 // PoolingOpts holds the parameters of Pooling. A nil *PoolingOpts passes none; required ones are then reported
 // missing by the library.
 type PoolingOpts struct {
-	// Kernel is the parameter kernel (Shape(tuple), default ()): Pooling kernel size: (w,) or (h, w). Ignored
-	// with global_pool. Nil keeps the default.
+	// Kernel is the parameter kernel (Shape(tuple), default ()): Pooling kernel size: (w,), (h, w) or (d, h,
+	// w). Ignored with global_pool. Nil keeps the default.
 	Kernel []int
 	// PoolType is the parameter pool_type ({'avg', 'lp', 'max', 'sum'}, default max): Pooling type to be
 	// applied. Empty keeps the default.
@@ -869,11 +1014,11 @@ type PoolingOpts struct {
 	// PoolingConvention is the parameter pooling_convention ({'full', 'same', 'valid'}, default valid): Pooling
 	// convention to be applied. Empty keeps the default.
 	PoolingConvention string
-	// Stride is the parameter stride (Shape(tuple), default ()): Stride for pooling: (w,) or (h, w). Defaults
-	// to 1 for each dimension. Nil keeps the default.
+	// Stride is the parameter stride (Shape(tuple), default ()): Stride for pooling: (w,), (h, w) or (d, h, w).
+	// Defaults to 1 for each dimension. Nil keeps the default.
 	Stride []int
-	// Pad is the parameter pad (Shape(tuple), default ()): Pad for pooling: (w,) or (h, w). Defaults to no
-	// padding. Nil keeps the default.
+	// Pad is the parameter pad (Shape(tuple), default ()): Pad for pooling: (w,), (h, w) or (d, h, w). Defaults
+	// to no padding. Nil keeps the default.
 	Pad []int
 	// PValue is the parameter p_value (int or None, default None): Value of p for Lp pooling (lp is not
 	// supported). Nil keeps the default.
@@ -882,7 +1027,7 @@ type PoolingOpts struct {
 	// the divisor of avg pooling. Nil keeps the default.
 	CountIncludePad *bool
 	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC'}, default None):
-	// Set layout for input and output: NCW or NCHW (None: default). Empty keeps the default.
+	// Set layout for input and output: NCW, NCHW or NCDHW (None: default). Empty keeps the default.
 	Layout string
 	// Out, when set, receives the first output instead of a new array (and is returned).
 	Out *mxc.NDArray
@@ -892,9 +1037,9 @@ type PoolingOpts struct {
 
 // Pooling runs the operator Pooling.
 //
-// Pooling over 1-D (NCW) or 2-D (NCHW) data: max, avg or sum over windows of size kernel moved by stride over
-// the zero-padded input; global_pool pools each whole channel. Output size per dimension: (in + 2*pad - kernel)
-// / stride + 1, rounded down ('valid') or up ('full').
+// Pooling over 1-D (NCW), 2-D (NCHW) or 3-D (NCDHW) data: max, avg or sum over windows of size kernel moved by
+// stride over the zero-padded input; global_pool pools each whole channel. Output size per dimension: (in +
+// 2*pad - kernel) / stride + 1, rounded down ('valid') or up ('full').
 //
 // Inputs: data. Returns the first output (see AllOutputs for the others).
 func Pooling(data *mxc.NDArray, opts *PoolingOpts) (*mxc.NDArray, error) {
@@ -990,6 +1135,39 @@ func RNN(data, parameters, state, stateCell, sequenceLength *mxc.NDArray, opts *
 	return invoke("RNN", []*mxc.NDArray{data, parameters, state, stateCell, sequenceLength}, []string{"data", "parameters", "state", "state_cell", "sequence_length"}, p, out, all)
 }
 
+// ROIPoolingOpts holds the parameters of ROIPooling. A nil *ROIPoolingOpts passes none; required ones are then
+// reported missing by the library.
+type ROIPoolingOpts struct {
+	// PooledSize is the parameter pooled_size (Shape(tuple), required): ROI pooling output shape (h, w).
+	PooledSize []int
+	// SpatialScale is the parameter spatial_scale (float, required): Ratio of the input data size to the
+	// coordinates of the rois.
+	SpatialScale float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ROIPooling runs the operator ROIPooling.
+//
+// Max pooling of regions of interest rois (num_rois, 5) = [batch_index, x1, y1, x2, y2] of data (batch, C, H,
+// W) into pooled_size bins.
+//
+// Inputs: data, rois. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func ROIPooling(data, rois *mxc.NDArray, opts *ROIPoolingOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("pooled_size", opts.PooledSize)
+		p.Float("spatial_scale", opts.SpatialScale)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("ROIPooling", []*mxc.NDArray{data, rois}, []string{"data", "rois"}, p, out, all)
+}
+
 // ReshapeOpts holds the parameters of Reshape. A nil *ReshapeOpts passes none; required ones are then reported
 // missing by the library.
 type ReshapeOpts struct {
@@ -1030,6 +1208,45 @@ func Reshape(data *mxc.NDArray, opts *ReshapeOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("Reshape", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SVMOutputOpts holds the parameters of SVMOutput. A nil *SVMOutputOpts passes none; required ones are then
+// reported missing by the library.
+type SVMOutputOpts struct {
+	// Margin is the parameter margin (float, default 1): The loss function penalizes outputs that lie outside
+	// this margin. Default margin is 1. Nil keeps the default.
+	Margin *float64
+	// RegularizationCoefficient is the parameter regularization_coefficient (float, default 1): Regularization
+	// parameter for the SVM. This balances the tradeoff between coefficient size and error. Nil keeps the
+	// default.
+	RegularizationCoefficient *float64
+	// UseLinear is the parameter use_linear (boolean, default False): Whether to use L1-SVM objective. L2-SVM
+	// objective is used by default. Nil keeps the default.
+	UseLinear *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SVMOutput runs the operator SVMOutput.
+//
+// Support vector machine head: the output is the data; the gradient is that of the one-vs-all squared hinge
+// loss (or the hinge loss with use_linear) against integer labels, whatever the head gradient.
+//
+// Inputs: data, label. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others). A loss: backward ignores the head gradient.
+func SVMOutput(data, label *mxc.NDArray, opts *SVMOutputOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("margin", opts.Margin)
+		p.OptFloat("regularization_coefficient", opts.RegularizationCoefficient)
+		p.OptBool("use_linear", opts.UseLinear)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("SVMOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out, all)
 }
 
 // SequenceLastOpts holds the parameters of SequenceLast. A nil *SequenceLastOpts passes none; required ones are
@@ -1261,6 +1478,46 @@ func SoftmaxOutput(data, label *mxc.NDArray, opts *SoftmaxOutputOpts) (*mxc.NDAr
 	return invoke("SoftmaxOutput", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out, all)
 }
 
+// SpatialTransformerOpts holds the parameters of SpatialTransformer. A nil *SpatialTransformerOpts passes none;
+// required ones are then reported missing by the library.
+type SpatialTransformerOpts struct {
+	// TargetShape is the parameter target_shape (Shape(tuple), default (0,0)): The output shape (H, W). Nil
+	// keeps the default.
+	TargetShape []int
+	// TransformType is the parameter transform_type ({'affine'}, required): The transformation type.
+	TransformType string
+	// SamplerType is the parameter sampler_type ({'bilinear'}, required): The sampling type.
+	SamplerType string
+	// CudnnOff is the parameter cudnn_off (string, default None): Whether to turn cudnn off (no effect here).
+	// Nil keeps the default.
+	CudnnOff *string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SpatialTransformer runs the operator SpatialTransformer.
+//
+// Applies an affine transformation loc (batch, 6) to data (batch, C, H, W) by bilinear sampling into
+// target_shape.
+//
+// Inputs: data, loc. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func SpatialTransformer(data, loc *mxc.NDArray, opts *SpatialTransformerOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("target_shape", opts.TargetShape)
+		p.Str("transform_type", opts.TransformType)
+		p.Str("sampler_type", opts.SamplerType)
+		p.OptStr("cudnn_off", opts.CudnnOff)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("SpatialTransformer", []*mxc.NDArray{data, loc}, []string{"data", "loc"}, p, out, all)
+}
+
 // UpSamplingOpts holds the parameters of UpSampling. A nil *UpSamplingOpts passes none; required ones are then
 // reported missing by the library.
 type UpSamplingOpts struct {
@@ -1384,6 +1641,66 @@ func ContribAdaptiveAvgPooling2D(data *mxc.NDArray, opts *ContribAdaptiveAvgPool
 	return invoke("_contrib_AdaptiveAvgPooling2D", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// ContribBatchNormWithReLUOpts holds the parameters of ContribBatchNormWithReLU. A nil
+// *ContribBatchNormWithReLUOpts passes none; required ones are then reported missing by the library.
+type ContribBatchNormWithReLUOpts struct {
+	// Eps is the parameter eps (float, default 0.001): Epsilon to prevent division by 0. Nil keeps the default.
+	Eps *float64
+	// Momentum is the parameter momentum (float, default 0.9): Momentum for the moving average. Nil keeps the
+	// default.
+	Momentum *float64
+	// FixGamma is the parameter fix_gamma (boolean, default True): Fix gamma to 1 (its gradient is 0) while
+	// training. Nil keeps the default.
+	FixGamma *bool
+	// UseGlobalStats is the parameter use_global_stats (boolean, default False): Use the moving statistics
+	// instead of the batch ones while training. Nil keeps the default.
+	UseGlobalStats *bool
+	// OutputMeanVar is the parameter output_mean_var (boolean, default False): Output the mean and inverse std.
+	// Nil keeps the default.
+	OutputMeanVar *bool
+	// Axis is the parameter axis (int, default 1): The channel axis. Nil keeps the default.
+	Axis *int
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Do not select cudnn (accepted, ignored).
+	// Nil keeps the default.
+	CudnnOff *bool
+	// MinCalibRange is the parameter min_calib_range (float or None, default None): Quantisation calibration
+	// (accepted, ignored). Nil keeps the default.
+	MinCalibRange *float64
+	// MaxCalibRange is the parameter max_calib_range (float or None, default None): Quantisation calibration
+	// (accepted, ignored). Nil keeps the default.
+	MaxCalibRange *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribBatchNormWithReLU runs the operator _contrib_BatchNormWithReLU.
+//
+// Batch normalisation followed by relu: relu(BatchNorm(data, gamma, beta, moving_mean, moving_var)), with
+// BatchNorm's parameters and moving-statistics updates.
+//
+// Inputs: data, gamma, beta, moving_mean (auxiliary state), moving_var (auxiliary state). Trailing inputs may
+// be nil where the parameters make them unused. Returns the first output (see AllOutputs for the others).
+func ContribBatchNormWithReLU(data, gamma, beta, movingMean, movingVar *mxc.NDArray, opts *ContribBatchNormWithReLUOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("eps", opts.Eps)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptBool("fix_gamma", opts.FixGamma)
+		p.OptBool("use_global_stats", opts.UseGlobalStats)
+		p.OptBool("output_mean_var", opts.OutputMeanVar)
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.OptFloat("min_calib_range", opts.MinCalibRange)
+		p.OptFloat("max_calib_range", opts.MaxCalibRange)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_BatchNormWithReLU", []*mxc.NDArray{data, gamma, beta, movingMean, movingVar}, []string{"data", "gamma", "beta", "moving_mean", "moving_var"}, p, out, all)
+}
+
 // ContribBilinearResize2DOpts holds the parameters of ContribBilinearResize2D. A nil
 // *ContribBilinearResize2DOpts passes none; required ones are then reported missing by the library.
 type ContribBilinearResize2DOpts struct {
@@ -1433,6 +1750,461 @@ func ContribBilinearResize2D(data, like *mxc.NDArray, opts *ContribBilinearResiz
 	return invoke("_contrib_BilinearResize2D", []*mxc.NDArray{data, like}, []string{"data", "like"}, p, out, all)
 }
 
+// ContribMultiBoxDetectionOpts holds the parameters of ContribMultiBoxDetection. A nil
+// *ContribMultiBoxDetectionOpts passes none; required ones are then reported missing by the library.
+type ContribMultiBoxDetectionOpts struct {
+	// Clip is the parameter clip (boolean, default True): Clip out-of-boundary boxes. Nil keeps the default.
+	Clip *bool
+	// Threshold is the parameter threshold (float, default 0.01): Threshold to be a positive prediction. Nil
+	// keeps the default.
+	Threshold *float64
+	// BackgroundId is the parameter background_id (int, default 0): Background id (no effect, as in MXNet
+	// 1.9.1). Nil keeps the default.
+	BackgroundId *int
+	// NmsThreshold is the parameter nms_threshold (float, default 0.5): Non-maximum suppression threshold. Nil
+	// keeps the default.
+	NmsThreshold *float64
+	// ForceSuppress is the parameter force_suppress (boolean, default False): Suppress all detections
+	// regardless of class_id. Nil keeps the default.
+	ForceSuppress *bool
+	// Variances is the parameter variances (string, default (0.1,0.1,0.2,0.2)): Variances to be decoded from
+	// box regression output (tuple of float). Nil keeps the default.
+	Variances *string
+	// NmsTopk is the parameter nms_topk (int, default -1): Keep maximum top k detections before nms, -1 for no
+	// limit. Nil keeps the default.
+	NmsTopk *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribMultiBoxDetection runs the operator _contrib_MultiBoxDetection.
+//
+// Converts SSD class probabilities and box offsets into detections, with non-maximum suppression.
+//
+// Inputs: cls_prob, loc_pred, anchor. Trailing inputs may be nil where the parameters make them unused. Returns
+// the first output (see AllOutputs for the others).
+func ContribMultiBoxDetection(clsProb, locPred, anchor *mxc.NDArray, opts *ContribMultiBoxDetectionOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("clip", opts.Clip)
+		p.OptFloat("threshold", opts.Threshold)
+		p.OptInt("background_id", opts.BackgroundId)
+		p.OptFloat("nms_threshold", opts.NmsThreshold)
+		p.OptBool("force_suppress", opts.ForceSuppress)
+		p.OptStr("variances", opts.Variances)
+		p.OptInt("nms_topk", opts.NmsTopk)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_MultiBoxDetection", []*mxc.NDArray{clsProb, locPred, anchor}, []string{"cls_prob", "loc_pred", "anchor"}, p, out, all)
+}
+
+// ContribMultiBoxPriorOpts holds the parameters of ContribMultiBoxPrior. A nil *ContribMultiBoxPriorOpts passes
+// none; required ones are then reported missing by the library.
+type ContribMultiBoxPriorOpts struct {
+	// Sizes is the parameter sizes (string, default (1.0,)): List of sizes of generated MultiBoxPriores (tuple
+	// of float). Nil keeps the default.
+	Sizes *string
+	// Ratios is the parameter ratios (string, default (1.0,)): List of aspect ratios of generated
+	// MultiBoxPriores (tuple of float). Nil keeps the default.
+	Ratios *string
+	// Clip is the parameter clip (boolean, default False): Whether to clip out-of-boundary boxes. Nil keeps the
+	// default.
+	Clip *bool
+	// Steps is the parameter steps (string, default (-1.0,-1.0)): Priorbox step across y and x, -1 for auto
+	// calculation (tuple of float). Nil keeps the default.
+	Steps *string
+	// Offsets is the parameter offsets (string, default (0.5,0.5)): Priorbox center offsets, y and x
+	// respectively (tuple of float). Nil keeps the default.
+	Offsets *string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribMultiBoxPrior runs the operator _contrib_MultiBoxPrior.
+//
+// Generates prior (anchor) boxes from a feature map.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribMultiBoxPrior(data *mxc.NDArray, opts *ContribMultiBoxPriorOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptStr("sizes", opts.Sizes)
+		p.OptStr("ratios", opts.Ratios)
+		p.OptBool("clip", opts.Clip)
+		p.OptStr("steps", opts.Steps)
+		p.OptStr("offsets", opts.Offsets)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_MultiBoxPrior", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribMultiBoxTargetOpts holds the parameters of ContribMultiBoxTarget. A nil *ContribMultiBoxTargetOpts
+// passes none; required ones are then reported missing by the library.
+type ContribMultiBoxTargetOpts struct {
+	// OverlapThreshold is the parameter overlap_threshold (float, default 0.5): Anchor-GT overlap threshold to
+	// be regarded as a positive match. Nil keeps the default.
+	OverlapThreshold *float64
+	// IgnoreLabel is the parameter ignore_label (float, default -1): Label for ignored anchors. Nil keeps the
+	// default.
+	IgnoreLabel *float64
+	// NegativeMiningRatio is the parameter negative_mining_ratio (float, default -1): Max negative to positive
+	// samples ratio, use -1 to disable mining Nil keeps the default.
+	NegativeMiningRatio *float64
+	// NegativeMiningThresh is the parameter negative_mining_thresh (float, default 0.5): Threshold used for
+	// negative mining. Nil keeps the default.
+	NegativeMiningThresh *float64
+	// MinimumNegativeSamples is the parameter minimum_negative_samples (int, default 0): Minimum number of
+	// negative samples (no effect, as in MXNet 1.9.1). Nil keeps the default.
+	MinimumNegativeSamples *int
+	// Variances is the parameter variances (string, default (0.1,0.1,0.2,0.2)): Variances to be encoded in box
+	// regression target (tuple of float). Nil keeps the default.
+	Variances *string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribMultiBoxTarget runs the operator _contrib_MultiBoxTarget.
+//
+// Computes the training targets of SSD: anchor regression targets, masks and classes.
+//
+// Inputs: anchor, label, cls_pred. Trailing inputs may be nil where the parameters make them unused. Returns
+// the first output (see AllOutputs for the others).
+func ContribMultiBoxTarget(anchor, label, clsPred *mxc.NDArray, opts *ContribMultiBoxTargetOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("overlap_threshold", opts.OverlapThreshold)
+		p.OptFloat("ignore_label", opts.IgnoreLabel)
+		p.OptFloat("negative_mining_ratio", opts.NegativeMiningRatio)
+		p.OptFloat("negative_mining_thresh", opts.NegativeMiningThresh)
+		p.OptInt("minimum_negative_samples", opts.MinimumNegativeSamples)
+		p.OptStr("variances", opts.Variances)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_MultiBoxTarget", []*mxc.NDArray{anchor, label, clsPred}, []string{"anchor", "label", "cls_pred"}, p, out, all)
+}
+
+// ContribMultiProposalOpts holds the parameters of ContribMultiProposal. A nil *ContribMultiProposalOpts passes
+// none; required ones are then reported missing by the library.
+type ContribMultiProposalOpts struct {
+	// RpnPreNmsTopN is the parameter rpn_pre_nms_top_n (int, default 6000): Number of top scoring boxes to keep
+	// before applying NMS to RPN proposals Nil keeps the default.
+	RpnPreNmsTopN *int
+	// RpnPostNmsTopN is the parameter rpn_post_nms_top_n (int, default 300): Number of top scoring boxes to
+	// keep after applying NMS to RPN proposals Nil keeps the default.
+	RpnPostNmsTopN *int
+	// Threshold is the parameter threshold (float, default 0.7): NMS value, below which to suppress. Nil keeps
+	// the default.
+	Threshold *float64
+	// RpnMinSize is the parameter rpn_min_size (int, default 16): Minimum height or width in proposal Nil keeps
+	// the default.
+	RpnMinSize *int
+	// Scales is the parameter scales (string, default (4.0,8.0,16.0,32.0)): Used to generate anchor windows by
+	// enumerating scales (tuple of float) Nil keeps the default.
+	Scales *string
+	// Ratios is the parameter ratios (string, default (0.5,1.0,2.0)): Used to generate anchor windows by
+	// enumerating ratios (tuple of float) Nil keeps the default.
+	Ratios *string
+	// FeatureStride is the parameter feature_stride (int, default 16): The size of the receptive field each
+	// unit in the convolution layer of the rpn Nil keeps the default.
+	FeatureStride *int
+	// OutputScore is the parameter output_score (boolean, default False): Add score to outputs Nil keeps the
+	// default.
+	OutputScore *bool
+	// IouLoss is the parameter iou_loss (boolean, default False): Usage of IoU Loss Nil keeps the default.
+	IouLoss *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribMultiProposal runs the operator _contrib_MultiProposal.
+//
+// Generates region proposals of a batch of images from RPN scores and box deltas.
+//
+// Inputs: cls_prob, bbox_pred, im_info. Trailing inputs may be nil where the parameters make them unused.
+// Returns the first output (see AllOutputs for the others).
+func ContribMultiProposal(clsProb, bboxPred, imInfo *mxc.NDArray, opts *ContribMultiProposalOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("rpn_pre_nms_top_n", opts.RpnPreNmsTopN)
+		p.OptInt("rpn_post_nms_top_n", opts.RpnPostNmsTopN)
+		p.OptFloat("threshold", opts.Threshold)
+		p.OptInt("rpn_min_size", opts.RpnMinSize)
+		p.OptStr("scales", opts.Scales)
+		p.OptStr("ratios", opts.Ratios)
+		p.OptInt("feature_stride", opts.FeatureStride)
+		p.OptBool("output_score", opts.OutputScore)
+		p.OptBool("iou_loss", opts.IouLoss)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_MultiProposal", []*mxc.NDArray{clsProb, bboxPred, imInfo}, []string{"cls_prob", "bbox_pred", "im_info"}, p, out, all)
+}
+
+// ContribProposalOpts holds the parameters of ContribProposal. A nil *ContribProposalOpts passes none; required
+// ones are then reported missing by the library.
+type ContribProposalOpts struct {
+	// RpnPreNmsTopN is the parameter rpn_pre_nms_top_n (int, default 6000): Number of top scoring boxes to keep
+	// before applying NMS to RPN proposals Nil keeps the default.
+	RpnPreNmsTopN *int
+	// RpnPostNmsTopN is the parameter rpn_post_nms_top_n (int, default 300): Number of top scoring boxes to
+	// keep after applying NMS to RPN proposals Nil keeps the default.
+	RpnPostNmsTopN *int
+	// Threshold is the parameter threshold (float, default 0.7): NMS value, below which to suppress. Nil keeps
+	// the default.
+	Threshold *float64
+	// RpnMinSize is the parameter rpn_min_size (int, default 16): Minimum height or width in proposal Nil keeps
+	// the default.
+	RpnMinSize *int
+	// Scales is the parameter scales (string, default (4.0,8.0,16.0,32.0)): Used to generate anchor windows by
+	// enumerating scales (tuple of float) Nil keeps the default.
+	Scales *string
+	// Ratios is the parameter ratios (string, default (0.5,1.0,2.0)): Used to generate anchor windows by
+	// enumerating ratios (tuple of float) Nil keeps the default.
+	Ratios *string
+	// FeatureStride is the parameter feature_stride (int, default 16): The size of the receptive field each
+	// unit in the convolution layer of the rpn Nil keeps the default.
+	FeatureStride *int
+	// OutputScore is the parameter output_score (boolean, default False): Add score to outputs Nil keeps the
+	// default.
+	OutputScore *bool
+	// IouLoss is the parameter iou_loss (boolean, default False): Usage of IoU Loss Nil keeps the default.
+	IouLoss *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribProposal runs the operator _contrib_Proposal.
+//
+// Generates region proposals of one image from RPN scores and box deltas.
+//
+// Inputs: cls_prob, bbox_pred, im_info. Trailing inputs may be nil where the parameters make them unused.
+// Returns the first output (see AllOutputs for the others).
+func ContribProposal(clsProb, bboxPred, imInfo *mxc.NDArray, opts *ContribProposalOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("rpn_pre_nms_top_n", opts.RpnPreNmsTopN)
+		p.OptInt("rpn_post_nms_top_n", opts.RpnPostNmsTopN)
+		p.OptFloat("threshold", opts.Threshold)
+		p.OptInt("rpn_min_size", opts.RpnMinSize)
+		p.OptStr("scales", opts.Scales)
+		p.OptStr("ratios", opts.Ratios)
+		p.OptInt("feature_stride", opts.FeatureStride)
+		p.OptBool("output_score", opts.OutputScore)
+		p.OptBool("iou_loss", opts.IouLoss)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_Proposal", []*mxc.NDArray{clsProb, bboxPred, imInfo}, []string{"cls_prob", "bbox_pred", "im_info"}, p, out, all)
+}
+
+// ContribROIAlignOpts holds the parameters of ContribROIAlign. A nil *ContribROIAlignOpts passes none; required
+// ones are then reported missing by the library.
+type ContribROIAlignOpts struct {
+	// PooledSize is the parameter pooled_size (Shape(tuple), required): ROI Align output roi feature map height
+	// and width: (h, w).
+	PooledSize []int
+	// SpatialScale is the parameter spatial_scale (float, required): Ratio of the input data size to the
+	// coordinates of the rois.
+	SpatialScale float64
+	// SampleRatio is the parameter sample_ratio (int, default -1): Number of sampling points per bin and axis;
+	// <= 0: ceil(roi size / pooled size). Nil keeps the default.
+	SampleRatio *int
+	// PositionSensitive is the parameter position_sensitive (boolean, default False): Whether to pool each bin
+	// from its own group of C / (h * w) channels (R-FCN). Nil keeps the default.
+	PositionSensitive *bool
+	// Aligned is the parameter aligned (boolean, default False): Shift the rois by half a pixel (continuous
+	// coordinates). Nil keeps the default.
+	Aligned *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribROIAlign runs the operator _contrib_ROIAlign.
+//
+// Average of bilinear samples per bin of regions of interest rois (num_rois, 5) = [batch_index, x1, y1, x2, y2]
+// of data (batch, C, H, W) (Mask R-CNN's RoIAlign).
+//
+// Inputs: data, rois. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func ContribROIAlign(data, rois *mxc.NDArray, opts *ContribROIAlignOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("pooled_size", opts.PooledSize)
+		p.Float("spatial_scale", opts.SpatialScale)
+		p.OptInt("sample_ratio", opts.SampleRatio)
+		p.OptBool("position_sensitive", opts.PositionSensitive)
+		p.OptBool("aligned", opts.Aligned)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_ROIAlign", []*mxc.NDArray{data, rois}, []string{"data", "rois"}, p, out, all)
+}
+
+// ContribSyncBatchNormOpts holds the parameters of ContribSyncBatchNorm. A nil *ContribSyncBatchNormOpts passes
+// none; required ones are then reported missing by the library.
+type ContribSyncBatchNormOpts struct {
+	// Eps is the parameter eps (float, default 0.001): Epsilon to prevent division by 0. Nil keeps the default.
+	Eps *float64
+	// Momentum is the parameter momentum (float, default 0.9): Momentum for the moving average. Nil keeps the
+	// default.
+	Momentum *float64
+	// FixGamma is the parameter fix_gamma (boolean, default True): Fix gamma to 1 (its gradient is 0) while
+	// training. Nil keeps the default.
+	FixGamma *bool
+	// UseGlobalStats is the parameter use_global_stats (boolean, default False): Use the moving statistics
+	// instead of the batch ones while training. Nil keeps the default.
+	UseGlobalStats *bool
+	// OutputMeanVar is the parameter output_mean_var (boolean, default False): Output the mean and inverse std.
+	// Nil keeps the default.
+	OutputMeanVar *bool
+	// Ndev is the parameter ndev (int, default 1): The count of GPU devices Nil keeps the default.
+	Ndev *int
+	// Key is the parameter key (string, required): Hash key for synchronization (accepted; mxc needs none).
+	Key string
+	// Axis is the parameter axis (int, default 1): The channel axis (1, as MXNet's SyncBatchNorm). Nil keeps
+	// the default.
+	Axis *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribSyncBatchNorm runs the operator _contrib_SyncBatchNorm.
+//
+// Batch normalisation with the statistics of the whole batch across devices (MXNet's SyncBatchNorm). mxc runs a
+// batch in one process, so this is BatchNorm over the channel axis 1.
+//
+// Inputs: data, gamma, beta, moving_mean (auxiliary state), moving_var (auxiliary state). Trailing inputs may
+// be nil where the parameters make them unused. Returns the first output (see AllOutputs for the others).
+func ContribSyncBatchNorm(data, gamma, beta, movingMean, movingVar *mxc.NDArray, opts *ContribSyncBatchNormOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("eps", opts.Eps)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptBool("fix_gamma", opts.FixGamma)
+		p.OptBool("use_global_stats", opts.UseGlobalStats)
+		p.OptBool("output_mean_var", opts.OutputMeanVar)
+		p.OptInt("ndev", opts.Ndev)
+		p.Str("key", opts.Key)
+		p.OptInt("axis", opts.Axis)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_SyncBatchNorm", []*mxc.NDArray{data, gamma, beta, movingMean, movingVar}, []string{"data", "gamma", "beta", "moving_mean", "moving_var"}, p, out, all)
+}
+
+// ContribAdamwUpdateOpts holds the parameters of ContribAdamwUpdate. A nil *ContribAdamwUpdateOpts passes none;
+// required ones are then reported missing by the library.
+type ContribAdamwUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Beta1 is the parameter beta1 (float, default 0.9): The decay rate for the 1st moment estimates. Nil keeps
+	// the default.
+	Beta1 *float64
+	// Beta2 is the parameter beta2 (float, default 0.999): The decay rate for the 2nd moment estimates. Nil
+	// keeps the default.
+	Beta2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-8): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (decoupled from the gradient). Nil keeps the
+	// default.
+	Wd *float64
+	// Eta is the parameter eta (float, required): Learning rate schedule multiplier.
+	Eta float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribAdamwUpdate runs the operator _contrib_adamw_update (also called _adamw_update).
+//
+// AdamW step: g = clip(rescale_grad * grad); mean = beta1 * mean + (1 - beta1) * g; var = beta2 * var + (1 -
+// beta2) * g^2; weight = weight - eta * (lr * mean / (sqrt(var) + epsilon) + wd * weight). rescale_grad is an
+// array; NaN, Inf or 0 skips the update.
+//
+// Inputs: weight, grad, mean, var, rescale_grad. Trailing inputs may be nil where the parameters make them
+// unused. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func ContribAdamwUpdate(weight, grad, mean, varArg, rescaleGrad *mxc.NDArray, opts *ContribAdamwUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("beta1", opts.Beta1)
+		p.OptFloat("beta2", opts.Beta2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.OptFloat("wd", opts.Wd)
+		p.Float("eta", opts.Eta)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_adamw_update", []*mxc.NDArray{weight, grad, mean, varArg, rescaleGrad}, []string{"weight", "grad", "mean", "var", "rescale_grad"}, p, out, all)
+}
+
+// ContribAllcloseOpts holds the parameters of ContribAllclose. A nil *ContribAllcloseOpts passes none; required
+// ones are then reported missing by the library.
+type ContribAllcloseOpts struct {
+	// Rtol is the parameter rtol (float, default 1e-05): Relative tolerance. Nil keeps the default.
+	Rtol *float64
+	// Atol is the parameter atol (float, default 1e-08): Absolute tolerance. Nil keeps the default.
+	Atol *float64
+	// EqualNan is the parameter equal_nan (boolean, default True): Whether to compare NaN's as equal. Nil keeps
+	// the default.
+	EqualNan *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribAllclose runs the operator _contrib_allclose.
+//
+// 1 (uint8) when |a - b| <= atol + rtol * |b| for every element of the same-shaped a and b, else 0. MXNet
+// returns a 0-d array; mxc's arrays have at least one dimension, so the result is (1,).
+//
+// Inputs: a, b. Trailing inputs may be nil where the parameters make them unused. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func ContribAllclose(a, b *mxc.NDArray, opts *ContribAllcloseOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("rtol", opts.Rtol)
+		p.OptFloat("atol", opts.Atol)
+		p.OptBool("equal_nan", opts.EqualNan)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_allclose", []*mxc.NDArray{a, b}, []string{"a", "b"}, p, out, all)
+}
+
 // ContribArangeLikeOpts holds the parameters of ContribArangeLike. A nil *ContribArangeLikeOpts passes none;
 // required ones are then reported missing by the library.
 type ContribArangeLikeOpts struct {
@@ -1475,6 +2247,294 @@ func ContribArangeLike(data *mxc.NDArray, opts *ContribArangeLikeOpts) (*mxc.NDA
 	return invoke("_contrib_arange_like", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// ContribBipartiteMatchingOpts holds the parameters of ContribBipartiteMatching. A nil
+// *ContribBipartiteMatchingOpts passes none; required ones are then reported missing by the library.
+type ContribBipartiteMatchingOpts struct {
+	// IsAscend is the parameter is_ascend (boolean, default False): Use ascend order for scores instead of
+	// descending. Please set threshold accordingly. Nil keeps the default.
+	IsAscend *bool
+	// Threshold is the parameter threshold (float, required): Ignore matching when score < thresh, if
+	// is_ascend=false, or ignore score > thresh, if is_ascend=true.
+	Threshold float64
+	// Topk is the parameter topk (int, default -1): Limit the number of matches to topk, set -1 for no limit
+	// (no effect, as in MXNet 1.9.1). Nil keeps the default.
+	Topk *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribBipartiteMatching runs the operator _contrib_bipartite_matching.
+//
+// Greedy bipartite matching of the rows and columns of a score matrix.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribBipartiteMatching(data *mxc.NDArray, opts *ContribBipartiteMatchingOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("is_ascend", opts.IsAscend)
+		p.Float("threshold", opts.Threshold)
+		p.OptInt("topk", opts.Topk)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_bipartite_matching", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribBoxDecodeOpts holds the parameters of ContribBoxDecode. A nil *ContribBoxDecodeOpts passes none;
+// required ones are then reported missing by the library.
+type ContribBoxDecodeOpts struct {
+	// Std0 is the parameter std0 (float, default 1): value to be divided from the 1st encoded values Nil keeps
+	// the default.
+	Std0 *float64
+	// Std1 is the parameter std1 (float, default 1): value to be divided from the 2nd encoded values Nil keeps
+	// the default.
+	Std1 *float64
+	// Std2 is the parameter std2 (float, default 1): value to be divided from the 3rd encoded values Nil keeps
+	// the default.
+	Std2 *float64
+	// Std3 is the parameter std3 (float, default 1): value to be divided from the 4th encoded values Nil keeps
+	// the default.
+	Std3 *float64
+	// Clip is the parameter clip (float, default -1): If larger than 0, bounding box target will be clipped to
+	// this value. Nil keeps the default.
+	Clip *float64
+	// Format is the parameter format ({'center', 'corner'}, default center): The box encoding type of the
+	// anchors. Empty keeps the default.
+	Format string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribBoxDecode runs the operator _contrib_box_decode.
+//
+// Decodes regression offsets against anchors into corner boxes.
+//
+// Inputs: data, anchors. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func ContribBoxDecode(data, anchors *mxc.NDArray, opts *ContribBoxDecodeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("std0", opts.Std0)
+		p.OptFloat("std1", opts.Std1)
+		p.OptFloat("std2", opts.Std2)
+		p.OptFloat("std3", opts.Std3)
+		p.OptFloat("clip", opts.Clip)
+		p.Enum("format", opts.Format)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_box_decode", []*mxc.NDArray{data, anchors}, []string{"data", "anchors"}, p, out, all)
+}
+
+// ContribBoxEncodeOpts holds the parameters of ContribBoxEncode. A nil *ContribBoxEncodeOpts passes none;
+// required ones are then reported missing by the library.
+type ContribBoxEncodeOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribBoxEncode runs the operator _contrib_box_encode.
+//
+// Encodes the matched reference boxes of positive samples as regression targets against anchors.
+//
+// Inputs: samples, matches, anchors, refs, means, stds. Trailing inputs may be nil where the parameters make
+// them unused. Returns the first output (see AllOutputs for the others).
+func ContribBoxEncode(samples, matches, anchors, refs, means, stds *mxc.NDArray, opts *ContribBoxEncodeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_box_encode", []*mxc.NDArray{samples, matches, anchors, refs, means, stds}, []string{"samples", "matches", "anchors", "refs", "means", "stds"}, p, out, all)
+}
+
+// ContribBoxIouOpts holds the parameters of ContribBoxIou. A nil *ContribBoxIouOpts passes none; required ones
+// are then reported missing by the library.
+type ContribBoxIouOpts struct {
+	// Format is the parameter format ({'center', 'corner'}, default corner): The box encoding: corner [xmin,
+	// ymin, xmax, ymax] or center [x, y, width, height]. Empty keeps the default.
+	Format string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribBoxIou runs the operator _contrib_box_iou.
+//
+// Intersection over union of every box of lhs with every box of rhs.
+//
+// Inputs: lhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others).
+func ContribBoxIou(lhs, rhs *mxc.NDArray, opts *ContribBoxIouOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Enum("format", opts.Format)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_box_iou", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
+}
+
+// ContribBoxNmsOpts holds the parameters of ContribBoxNms. A nil *ContribBoxNmsOpts passes none; required ones
+// are then reported missing by the library.
+type ContribBoxNmsOpts struct {
+	// OverlapThresh is the parameter overlap_thresh (float, default 0.5): Overlapping (IoU) threshold to
+	// suppress object with smaller score. Nil keeps the default.
+	OverlapThresh *float64
+	// ValidThresh is the parameter valid_thresh (float, default 0): Filter input boxes to those whose scores
+	// greater than valid_thresh. Nil keeps the default.
+	ValidThresh *float64
+	// Topk is the parameter topk (int, default -1): Apply nms to topk boxes with descending scores, -1 to no
+	// restriction. Nil keeps the default.
+	Topk *int
+	// CoordStart is the parameter coord_start (int, default 2): Start index of the consecutive 4 coordinates.
+	// Nil keeps the default.
+	CoordStart *int
+	// ScoreIndex is the parameter score_index (int, default 1): Index of the scores/confidence of boxes. Nil
+	// keeps the default.
+	ScoreIndex *int
+	// IdIndex is the parameter id_index (int, default -1): Optional, index of the class categories, -1 to
+	// disable. Nil keeps the default.
+	IdIndex *int
+	// BackgroundId is the parameter background_id (int, default -1): Optional, id of the background class which
+	// will be ignored in nms. Nil keeps the default.
+	BackgroundId *int
+	// ForceSuppress is the parameter force_suppress (boolean, default False): If false and id_index is
+	// provided, nms only applies to boxes of the same category. Nil keeps the default.
+	ForceSuppress *bool
+	// InFormat is the parameter in_format ({'center', 'corner'}, default corner): The input box encoding type.
+	// Empty keeps the default.
+	InFormat string
+	// OutFormat is the parameter out_format ({'center', 'corner'}, default corner): The output box encoding
+	// type. Empty keeps the default.
+	OutFormat string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribBoxNms runs the operator _contrib_box_nms (also called _contrib_box_non_maximum_suppression).
+//
+// Non-maximum suppression of boxes: kept boxes sorted by score first, -1 elsewhere.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribBoxNms(data *mxc.NDArray, opts *ContribBoxNmsOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("overlap_thresh", opts.OverlapThresh)
+		p.OptFloat("valid_thresh", opts.ValidThresh)
+		p.OptInt("topk", opts.Topk)
+		p.OptInt("coord_start", opts.CoordStart)
+		p.OptInt("score_index", opts.ScoreIndex)
+		p.OptInt("id_index", opts.IdIndex)
+		p.OptInt("background_id", opts.BackgroundId)
+		p.OptBool("force_suppress", opts.ForceSuppress)
+		p.Enum("in_format", opts.InFormat)
+		p.Enum("out_format", opts.OutFormat)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_box_nms", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribDivSqrtDimOpts holds the parameters of ContribDivSqrtDim. A nil *ContribDivSqrtDimOpts passes none;
+// required ones are then reported missing by the library.
+type ContribDivSqrtDimOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribDivSqrtDim runs the operator _contrib_div_sqrt_dim.
+//
+// Divides every element by the square root of the size of the last axis.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribDivSqrtDim(data *mxc.NDArray, opts *ContribDivSqrtDimOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_div_sqrt_dim", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribGradientmultiplierOpts holds the parameters of ContribGradientmultiplier. A nil
+// *ContribGradientmultiplierOpts passes none; required ones are then reported missing by the library.
+type ContribGradientmultiplierOpts struct {
+	// Scalar is the parameter scalar (float, default 1): Scalar input value Nil keeps the default.
+	Scalar *float64
+	// IsInt is the parameter is_int (boolean, default True): Indicate whether scalar input is int type Nil
+	// keeps the default.
+	IsInt *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribGradientmultiplier runs the operator _contrib_gradientmultiplier.
+//
+// Identity in the forward pass; the backward pass multiplies the gradient by `scalar` (e.g. -1 for a gradient
+// reversal layer).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribGradientmultiplier(data *mxc.NDArray, opts *ContribGradientmultiplierOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("scalar", opts.Scalar)
+		p.OptBool("is_int", opts.IsInt)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_gradientmultiplier", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribIndexArrayOpts holds the parameters of ContribIndexArray. A nil *ContribIndexArrayOpts passes none;
+// required ones are then reported missing by the library.
+type ContribIndexArrayOpts struct {
+	// Axes is the parameter axes (Shape or None, default None): The axes to include in the index array.
+	// Supports negative values. Nil keeps the default.
+	Axes []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribIndexArray runs the operator _contrib_index_array.
+//
+// For every element of data, its coordinates along `axes` (all axes when None): an int64 array of shape
+// data.shape + (len(axes),).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func ContribIndexArray(data *mxc.NDArray, opts *ContribIndexArrayOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptShape("axes", opts.Axes)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_index_array", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // ContribIndexCopyOpts holds the parameters of ContribIndexCopy. A nil *ContribIndexCopyOpts passes none;
 // required ones are then reported missing by the library.
 type ContribIndexCopyOpts struct {
@@ -1498,6 +2558,123 @@ func ContribIndexCopy(oldTensor, indexVector, newTensor *mxc.NDArray, opts *Cont
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_contrib_index_copy", []*mxc.NDArray{oldTensor, indexVector, newTensor}, []string{"old_tensor", "index_vector", "new_tensor"}, p, out, all)
+}
+
+// ContribInterleavedMatmulEncdecQkOpts holds the parameters of ContribInterleavedMatmulEncdecQk. A nil
+// *ContribInterleavedMatmulEncdecQkOpts passes none; required ones are then reported missing by the library.
+type ContribInterleavedMatmulEncdecQkOpts struct {
+	// Heads is the parameter heads (int, required): Set number of heads
+	Heads int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribInterleavedMatmulEncdecQk runs the operator _contrib_interleaved_matmul_encdec_qk.
+//
+// Encoder-decoder attention scores: queries (q_len, batch_size, heads * head_dim) and interleaved keys and
+// values (kv_len, batch_size, heads * 2 * head_dim) give (batch_size * heads, q_len, kv_len), queries scaled by
+// 1/sqrt(head_dim).
+//
+// Inputs: queries, keys_values. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func ContribInterleavedMatmulEncdecQk(queries, keysValues *mxc.NDArray, opts *ContribInterleavedMatmulEncdecQkOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("heads", opts.Heads)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_interleaved_matmul_encdec_qk", []*mxc.NDArray{queries, keysValues}, []string{"queries", "keys_values"}, p, out, all)
+}
+
+// ContribInterleavedMatmulEncdecValattOpts holds the parameters of ContribInterleavedMatmulEncdecValatt. A nil
+// *ContribInterleavedMatmulEncdecValattOpts passes none; required ones are then reported missing by the library.
+type ContribInterleavedMatmulEncdecValattOpts struct {
+	// Heads is the parameter heads (int, required): Set number of heads
+	Heads int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribInterleavedMatmulEncdecValatt runs the operator _contrib_interleaved_matmul_encdec_valatt.
+//
+// Encoder-decoder attention output: the attention maps (batch_size * heads, q_len, kv_len) times the values of
+// the interleaved keys and values; (q_len, batch_size, heads * head_dim).
+//
+// Inputs: keys_values, attention. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func ContribInterleavedMatmulEncdecValatt(keysValues, attention *mxc.NDArray, opts *ContribInterleavedMatmulEncdecValattOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("heads", opts.Heads)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_interleaved_matmul_encdec_valatt", []*mxc.NDArray{keysValues, attention}, []string{"keys_values", "attention"}, p, out, all)
+}
+
+// ContribInterleavedMatmulSelfattQkOpts holds the parameters of ContribInterleavedMatmulSelfattQk. A nil
+// *ContribInterleavedMatmulSelfattQkOpts passes none; required ones are then reported missing by the library.
+type ContribInterleavedMatmulSelfattQkOpts struct {
+	// Heads is the parameter heads (int, required): Set number of heads
+	Heads int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribInterleavedMatmulSelfattQk runs the operator _contrib_interleaved_matmul_selfatt_qk.
+//
+// Self-attention scores from interleaved projections (seq_length, batch_size, heads * 3 * head_dim):
+// (batch_size * heads, seq_length, seq_length) = q k^T per head, q scaled by 1/sqrt(head_dim).
+//
+// Inputs: queries_keys_values. Returns the first output (see AllOutputs for the others).
+func ContribInterleavedMatmulSelfattQk(queriesKeysValues *mxc.NDArray, opts *ContribInterleavedMatmulSelfattQkOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("heads", opts.Heads)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_interleaved_matmul_selfatt_qk", []*mxc.NDArray{queriesKeysValues}, []string{"queries_keys_values"}, p, out, all)
+}
+
+// ContribInterleavedMatmulSelfattValattOpts holds the parameters of ContribInterleavedMatmulSelfattValatt. A
+// nil *ContribInterleavedMatmulSelfattValattOpts passes none; required ones are then reported missing by the
+// library.
+type ContribInterleavedMatmulSelfattValattOpts struct {
+	// Heads is the parameter heads (int, required): Set number of heads
+	Heads int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribInterleavedMatmulSelfattValatt runs the operator _contrib_interleaved_matmul_selfatt_valatt.
+//
+// Self-attention output: the attention maps (batch_size * heads, seq_length, seq_length) times each head's
+// values from the interleaved projections; (seq_length, batch_size, heads * head_dim).
+//
+// Inputs: queries_keys_values, attention. Trailing inputs may be nil where the parameters make them unused.
+// Returns the first output (see AllOutputs for the others).
+func ContribInterleavedMatmulSelfattValatt(queriesKeysValues, attention *mxc.NDArray, opts *ContribInterleavedMatmulSelfattValattOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("heads", opts.Heads)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_interleaved_matmul_selfatt_valatt", []*mxc.NDArray{queriesKeysValues, attention}, []string{"queries_keys_values", "attention"}, p, out, all)
 }
 
 // ContribIsfiniteOpts holds the parameters of ContribIsfinite. A nil *ContribIsfiniteOpts passes none; required
@@ -1570,6 +2747,142 @@ func ContribIsnan(data *mxc.NDArray, opts *ContribIsnanOpts) (*mxc.NDArray, erro
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_contrib_isnan", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribMpAdamwUpdateOpts holds the parameters of ContribMpAdamwUpdate. A nil *ContribMpAdamwUpdateOpts passes
+// none; required ones are then reported missing by the library.
+type ContribMpAdamwUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Beta1 is the parameter beta1 (float, default 0.9): The decay rate for the 1st moment estimates. Nil keeps
+	// the default.
+	Beta1 *float64
+	// Beta2 is the parameter beta2 (float, default 0.999): The decay rate for the 2nd moment estimates. Nil
+	// keeps the default.
+	Beta2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-8): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// Wd is the parameter wd (float, default 0): Weight decay (decoupled from the gradient). Nil keeps the
+	// default.
+	Wd *float64
+	// Eta is the parameter eta (float, required): Learning rate schedule multiplier.
+	Eta float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribMpAdamwUpdate runs the operator _contrib_mp_adamw_update (also called _mp_adamw_update).
+//
+// Mixed-precision AdamW step on the float32 master copy weight32 (see adamw_update); weight = weight32 as
+// float16.
+//
+// Inputs: weight, grad, mean, var, weight32, rescale_grad. Trailing inputs may be nil where the parameters make
+// them unused. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func ContribMpAdamwUpdate(weight, grad, mean, varArg, weight32, rescaleGrad *mxc.NDArray, opts *ContribMpAdamwUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("beta1", opts.Beta1)
+		p.OptFloat("beta2", opts.Beta2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.OptFloat("wd", opts.Wd)
+		p.Float("eta", opts.Eta)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_mp_adamw_update", []*mxc.NDArray{weight, grad, mean, varArg, weight32, rescaleGrad}, []string{"weight", "grad", "mean", "var", "weight32", "rescale_grad"}, p, out, all)
+}
+
+// ContribQuadraticOpts holds the parameters of ContribQuadratic. A nil *ContribQuadraticOpts passes none;
+// required ones are then reported missing by the library.
+type ContribQuadraticOpts struct {
+	// A is the parameter a (float, default 0): Coefficient of the quadratic term in the quadratic function. Nil
+	// keeps the default.
+	A *float64
+	// B is the parameter b (float, default 0): Coefficient of the linear term in the quadratic function. Nil
+	// keeps the default.
+	B *float64
+	// C is the parameter c (float, default 0): Constant term in the quadratic function. Nil keeps the default.
+	C *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribQuadratic runs the operator _contrib_quadratic.
+//
+// Quadratic function, elementwise: a * x^2 + b * x + c.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribQuadratic(data *mxc.NDArray, opts *ContribQuadraticOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("a", opts.A)
+		p.OptFloat("b", opts.B)
+		p.OptFloat("c", opts.C)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_quadratic", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribRoundSteOpts holds the parameters of ContribRoundSte. A nil *ContribRoundSteOpts passes none; required
+// ones are then reported missing by the library.
+type ContribRoundSteOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribRoundSte runs the operator _contrib_round_ste.
+//
+// Rounds to the nearest integer (halves away from zero); the gradient is the identity (straight-through
+// estimator).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribRoundSte(data *mxc.NDArray, opts *ContribRoundSteOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_round_ste", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribSignSteOpts holds the parameters of ContribSignSte. A nil *ContribSignSteOpts passes none; required
+// ones are then reported missing by the library.
+type ContribSignSteOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribSignSte runs the operator _contrib_sign_ste.
+//
+// Sign (-1, 0 or 1); the gradient is the identity (straight-through estimator).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ContribSignSte(data *mxc.NDArray, opts *ContribSignSteOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_sign_ste", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
 // CopyOpts holds the parameters of Copy. A nil *CopyOpts passes none; required ones are then reported missing
@@ -1899,6 +3212,40 @@ func GreaterScalar(data *mxc.NDArray, opts *GreaterScalarOpts) (*mxc.NDArray, er
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_greater_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// HistogramOpts holds the parameters of Histogram. A nil *HistogramOpts passes none; required ones are then
+// reported missing by the library.
+type HistogramOpts struct {
+	// BinCnt is the parameter bin_cnt (int or None, default None): Number of bins for uniform case Nil keeps
+	// the default.
+	BinCnt *int
+	// Range is the parameter range (string, default None): The lower and upper range of the bins. if not
+	// provided, range is simply (a.min(), a.max()). Nil keeps the default.
+	Range *string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Histogram runs the operator _histogram.
+//
+// Counts the data in bin_cnt equal bins of range, or in the bins whose edges are given; outputs the counts
+// (int64) and the bin edges.
+//
+// Inputs: data, bins. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others). No gradient is defined.
+func Histogram(data, bins *mxc.NDArray, opts *HistogramOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("bin_cnt", opts.BinCnt)
+		p.OptStr("range", opts.Range)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_histogram", []*mxc.NDArray{data, bins}, []string{"data", "bins"}, p, out, all)
 }
 
 // LesserOpts holds the parameters of Lesser. A nil *LesserOpts passes none; required ones are then reported
@@ -2983,6 +4330,258 @@ func MulScalar(data *mxc.NDArray, opts *MulScalarOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_mul_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// MultiAdamwUpdateOpts holds the parameters of MultiAdamwUpdate. A nil *MultiAdamwUpdateOpts passes none;
+// required ones are then reported missing by the library.
+type MultiAdamwUpdateOpts struct {
+	// Lrs is the parameter lrs (string, required): Learning rates (a tuple of floats).
+	Lrs string
+	// Beta1 is the parameter beta1 (float, default 0.9): The decay rate for the 1st moment estimates. Nil keeps
+	// the default.
+	Beta1 *float64
+	// Beta2 is the parameter beta2 (float, default 0.999): The decay rate for the 2nd moment estimates. Nil
+	// keeps the default.
+	Beta2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-8): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// Wds is the parameter wds (string, required): Weight decays (a tuple of floats).
+	Wds string
+	// Etas is the parameter etas (string, required): Learning rate schedule multipliers (a tuple of floats).
+	Etas string
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// NumWeights is the parameter num_weights (int, default 1): Number of updated weights. Nil keeps the
+	// default.
+	NumWeights *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MultiAdamwUpdate runs the operator _multi_adamw_update.
+//
+// AdamW on num_weights tensors at once: inputs weight_k, grad_k, mean_k, var_k for each k, then rescale_grad
+// (an array; NaN, Inf or 0 skips the update); lrs, wds and etas per tensor.
+//
+// The inputs (data) are variadic; their number follows from num_weights. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func MultiAdamwUpdate(data []*mxc.NDArray, opts *MultiAdamwUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("lrs", opts.Lrs)
+		p.OptFloat("beta1", opts.Beta1)
+		p.OptFloat("beta2", opts.Beta2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.Str("wds", opts.Wds)
+		p.Str("etas", opts.Etas)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptInt("num_weights", opts.NumWeights)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_multi_adamw_update", data, nil, p, out, all)
+}
+
+// MultiLambUpdateOpts holds the parameters of MultiLambUpdate. A nil *MultiLambUpdateOpts passes none; required
+// ones are then reported missing by the library.
+type MultiLambUpdateOpts struct {
+	// LearningRates is the parameter learning_rates (string, required): List of learning rates (a tuple of
+	// floats).
+	LearningRates string
+	// Beta1 is the parameter beta1 (float, default 0.9): Exponential decay rate for the first moment estimates.
+	// Nil keeps the default.
+	Beta1 *float64
+	// Beta2 is the parameter beta2 (float, default 0.999): Exponential decay rate for the second moment
+	// estimates. Nil keeps the default.
+	Beta2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-6): Small value to avoid division by 0. Nil keeps the
+	// default.
+	Epsilon *float64
+	// Wds is the parameter wds (string, required): List of weight decays (a tuple of floats).
+	Wds string
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Gradient rescaling factor. Nil keeps the
+	// default.
+	RescaleGrad *float64
+	// LowerBound is the parameter lower_bound (float, default -1): Lower limit of norm of weight (< 0: not
+	// set). Nil keeps the default.
+	LowerBound *float64
+	// UpperBound is the parameter upper_bound (float, default -1): Upper limit of norm of weight (< 0: not
+	// set). Nil keeps the default.
+	UpperBound *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// BiasCorrection is the parameter bias_correction (boolean, default True): Whether to use bias correction.
+	// Nil keeps the default.
+	BiasCorrection *bool
+	// StepCount is the parameter step_count (Shape(tuple), required): Step count for each tensor.
+	StepCount []int
+	// NumTensors is the parameter num_tensors (int, default 1): Number of tensors. Nil keeps the default.
+	NumTensors *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MultiLambUpdate runs the operator _multi_lamb_update.
+//
+// LAMB on num_tensors tensors at once: inputs weight_k, grad_k, mean_k, var_k for each k; each tensor takes
+// lamb_update_phase1 and lamb_update_phase2 with its norms, learning rate, weight decay and step count.
+//
+// The inputs (data) are variadic; their number follows from num_tensors. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func MultiLambUpdate(data []*mxc.NDArray, opts *MultiLambUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("learning_rates", opts.LearningRates)
+		p.OptFloat("beta1", opts.Beta1)
+		p.OptFloat("beta2", opts.Beta2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.Str("wds", opts.Wds)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("lower_bound", opts.LowerBound)
+		p.OptFloat("upper_bound", opts.UpperBound)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptBool("bias_correction", opts.BiasCorrection)
+		p.Shape("step_count", opts.StepCount)
+		p.OptInt("num_tensors", opts.NumTensors)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_multi_lamb_update", data, nil, p, out, all)
+}
+
+// MultiMpAdamwUpdateOpts holds the parameters of MultiMpAdamwUpdate. A nil *MultiMpAdamwUpdateOpts passes none;
+// required ones are then reported missing by the library.
+type MultiMpAdamwUpdateOpts struct {
+	// Lrs is the parameter lrs (string, required): Learning rates (a tuple of floats).
+	Lrs string
+	// Beta1 is the parameter beta1 (float, default 0.9): The decay rate for the 1st moment estimates. Nil keeps
+	// the default.
+	Beta1 *float64
+	// Beta2 is the parameter beta2 (float, default 0.999): The decay rate for the 2nd moment estimates. Nil
+	// keeps the default.
+	Beta2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-8): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// Wds is the parameter wds (string, required): Weight decays (a tuple of floats).
+	Wds string
+	// Etas is the parameter etas (string, required): Learning rate schedule multipliers (a tuple of floats).
+	Etas string
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// NumWeights is the parameter num_weights (int, default 1): Number of updated weights. Nil keeps the
+	// default.
+	NumWeights *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MultiMpAdamwUpdate runs the operator _multi_mp_adamw_update.
+//
+// Mixed-precision AdamW on num_weights tensors at once: inputs weight_k, grad_k, mean_k, var_k, weight32_k for
+// each k, then rescale_grad.
+//
+// The inputs (data) are variadic; their number follows from num_weights. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func MultiMpAdamwUpdate(data []*mxc.NDArray, opts *MultiMpAdamwUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("lrs", opts.Lrs)
+		p.OptFloat("beta1", opts.Beta1)
+		p.OptFloat("beta2", opts.Beta2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.Str("wds", opts.Wds)
+		p.Str("etas", opts.Etas)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptInt("num_weights", opts.NumWeights)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_multi_mp_adamw_update", data, nil, p, out, all)
+}
+
+// MultiMpLambUpdateOpts holds the parameters of MultiMpLambUpdate. A nil *MultiMpLambUpdateOpts passes none;
+// required ones are then reported missing by the library.
+type MultiMpLambUpdateOpts struct {
+	// LearningRates is the parameter learning_rates (string, required): List of learning rates (a tuple of
+	// floats).
+	LearningRates string
+	// Beta1 is the parameter beta1 (float, default 0.9): Exponential decay rate for the first moment estimates.
+	// Nil keeps the default.
+	Beta1 *float64
+	// Beta2 is the parameter beta2 (float, default 0.999): Exponential decay rate for the second moment
+	// estimates. Nil keeps the default.
+	Beta2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-6): Small value to avoid division by 0. Nil keeps the
+	// default.
+	Epsilon *float64
+	// Wds is the parameter wds (string, required): List of weight decays (a tuple of floats).
+	Wds string
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Gradient rescaling factor. Nil keeps the
+	// default.
+	RescaleGrad *float64
+	// LowerBound is the parameter lower_bound (float, default -1): Lower limit of norm of weight (< 0: not
+	// set). Nil keeps the default.
+	LowerBound *float64
+	// UpperBound is the parameter upper_bound (float, default -1): Upper limit of norm of weight (< 0: not
+	// set). Nil keeps the default.
+	UpperBound *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// BiasCorrection is the parameter bias_correction (boolean, default True): Whether to use bias correction.
+	// Nil keeps the default.
+	BiasCorrection *bool
+	// StepCount is the parameter step_count (Shape(tuple), required): Step count for each tensor.
+	StepCount []int
+	// NumTensors is the parameter num_tensors (int, default 1): Number of tensors. Nil keeps the default.
+	NumTensors *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MultiMpLambUpdate runs the operator _multi_mp_lamb_update.
+//
+// Mixed-precision LAMB on num_tensors tensors at once: inputs weight_k, grad_k, mean_k, var_k, weight32_k for
+// each k.
+//
+// The inputs (data) are variadic; their number follows from num_tensors. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func MultiMpLambUpdate(data []*mxc.NDArray, opts *MultiMpLambUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("learning_rates", opts.LearningRates)
+		p.OptFloat("beta1", opts.Beta1)
+		p.OptFloat("beta2", opts.Beta2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.Str("wds", opts.Wds)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("lower_bound", opts.LowerBound)
+		p.OptFloat("upper_bound", opts.UpperBound)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptBool("bias_correction", opts.BiasCorrection)
+		p.Shape("step_count", opts.StepCount)
+		p.OptInt("num_tensors", opts.NumTensors)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_multi_mp_lamb_update", data, nil, p, out, all)
 }
 
 // NotEqualOpts holds the parameters of NotEqual. A nil *NotEqualOpts passes none; required ones are then
@@ -4475,6 +6074,45 @@ func SliceAssignScalar(data *mxc.NDArray, opts *SliceAssignScalarOpts) (*mxc.NDA
 	return invoke("_slice_assign_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// SplitV2Opts holds the parameters of SplitV2. A nil *SplitV2Opts passes none; required ones are then reported
+// missing by the library.
+type SplitV2Opts struct {
+	// Indices is the parameter indices (Shape(tuple), required): Indices of splits. The elements should denote
+	// the boundaries of at which split is performed along the `axis`.
+	Indices []int
+	// Axis is the parameter axis (int, default 1): Axis along which to split. Nil keeps the default.
+	Axis *int
+	// SqueezeAxis is the parameter squeeze_axis (boolean, default False): If true, Removes the axis with length
+	// 1 from the shapes of the output arrays. Nil keeps the default.
+	SqueezeAxis *bool
+	// Sections is the parameter sections (int, default 0): Number of sections if equally splitted. Default to 0
+	// which means split by indices. Nil keeps the default.
+	Sections *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SplitV2 runs the operator _split_v2.
+//
+// Splits an array along an axis at the given indices (the starts of the parts), or into sections equal parts.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func SplitV2(data *mxc.NDArray, opts *SplitV2Opts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("indices", opts.Indices)
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("squeeze_axis", opts.SqueezeAxis)
+		p.OptInt("sections", opts.Sections)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_split_v2", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // ZerosOpts holds the parameters of Zeros. A nil *ZerosOpts passes none; required ones are then reported
 // missing by the library.
 type ZerosOpts struct {
@@ -4614,6 +6252,95 @@ func AddN(args []*mxc.NDArray, opts *AddNOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("add_n", args, nil, p, out, all)
+}
+
+// AllFiniteOpts holds the parameters of AllFinite. A nil *AllFiniteOpts passes none; required ones are then
+// reported missing by the library.
+type AllFiniteOpts struct {
+	// InitOutput is the parameter init_output (boolean, default True): Initialize output to 1. Nil keeps the
+	// default.
+	InitOutput *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// AllFinite runs the operator all_finite.
+//
+// Checks whether all the float numbers in the array are finite (used for AMP): a float32 array of shape (1,), 1
+// or 0.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func AllFinite(data *mxc.NDArray, opts *AllFiniteOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("init_output", opts.InitOutput)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("all_finite", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// AmpCastOpts holds the parameters of AmpCast. A nil *AmpCastOpts passes none; required ones are then reported
+// missing by the library.
+type AmpCastOpts struct {
+	// Dtype is the parameter dtype ({'float16', 'float32', 'float64', 'int32', 'int64', 'int8', 'uint8'},
+	// required): Output data type.
+	Dtype string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// AmpCast runs the operator amp_cast.
+//
+// Cast function between low precision float/FP32 used by AMP: float16 and float32 data is cast to dtype, data
+// of other dtypes passes unchanged.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func AmpCast(data *mxc.NDArray, opts *AmpCastOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("dtype", opts.Dtype)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("amp_cast", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// AmpMulticastOpts holds the parameters of AmpMulticast. A nil *AmpMulticastOpts passes none; required ones are
+// then reported missing by the library.
+type AmpMulticastOpts struct {
+	// CastNarrow is the parameter cast_narrow (boolean, default False): Whether to cast to the narrowest type.
+	// Nil keeps the default.
+	CastNarrow *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// AmpMulticast runs the operator amp_multicast.
+//
+// Cast function used by AMP: casts its float16/float32 inputs to their widest type (float32 if any is float32),
+// or with cast_narrow to the narrowest (float16 if any is float16); other dtypes pass unchanged.
+//
+// The inputs (data) are variadic; num_outputs is set to their number. Returns the first output (see AllOutputs
+// for the others).
+func AmpMulticast(data []*mxc.NDArray, opts *AmpMulticastOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	p.Int("num_outputs", len(data))
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptBool("cast_narrow", opts.CastNarrow)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("amp_multicast", data, nil, p, out, all)
 }
 
 // ArccosOpts holds the parameters of Arccos. A nil *ArccosOpts passes none; required ones are then reported
@@ -5582,6 +7309,50 @@ func Clip(data *mxc.NDArray, opts *ClipOpts) (*mxc.NDArray, error) {
 	return invoke("clip", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// Col2imOpts holds the parameters of Col2im. A nil *Col2imOpts passes none; required ones are then reported
+// missing by the library.
+type Col2imOpts struct {
+	// OutputSize is the parameter output_size (Shape(tuple), required): The spatial dimension of image array:
+	// (w,), (h, w) or (d, h, w).
+	OutputSize []int
+	// Kernel is the parameter kernel (Shape(tuple), required): Sliding kernel size: (w,), (h, w) or (d, h, w).
+	Kernel []int
+	// Stride is the parameter stride (Shape(tuple), default ()): The stride between adjacent sliding blocks in
+	// spatial dimension: (w,), (h, w) or (d, h, w). Defaults to 1 for each dimension. Nil keeps the default.
+	Stride []int
+	// Dilate is the parameter dilate (Shape(tuple), default ()): The spacing between adjacent kernel points:
+	// (w,), (h, w) or (d, h, w). Defaults to 1 for each dimension. Nil keeps the default.
+	Dilate []int
+	// Pad is the parameter pad (Shape(tuple), default ()): The zero-value padding size on both sides of spatial
+	// dimension: (w,), (h, w) or (d, h, w). Defaults to no padding. Nil keeps the default.
+	Pad []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Col2im runs the operator col2im.
+//
+// Sums columns (N, C * prod(kernel), number of blocks) back into an image (N, C, output_size...): the adjoint
+// of im2col.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Col2im(data *mxc.NDArray, opts *Col2imOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("output_size", opts.OutputSize)
+		p.Shape("kernel", opts.Kernel)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("dilate", opts.Dilate)
+		p.OptShape("pad", opts.Pad)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("col2im", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // CosOpts holds the parameters of Cos. A nil *CosOpts passes none; required ones are then reported missing by
 // the library.
 type CosOpts struct {
@@ -6060,6 +7831,108 @@ func Floor(data *mxc.NDArray, opts *FloorOpts) (*mxc.NDArray, error) {
 	return invoke("floor", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// FtmlUpdateOpts holds the parameters of FtmlUpdate. A nil *FtmlUpdateOpts passes none; required ones are then
+// reported missing by the library.
+type FtmlUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Beta1 is the parameter beta1 (float, default 0.6): Generally close to 0.5. Nil keeps the default.
+	Beta1 *float64
+	// Beta2 is the parameter beta2 (float, default 0.999): Generally close to 1. Nil keeps the default.
+	Beta2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-8): Epsilon to prevent div 0. Nil keeps the default.
+	Epsilon *float64
+	// T is the parameter t (int, required): Number of update.
+	T int
+	// Wd is the parameter wd (float, default 0): Weight decay augments the objective function with a
+	// regularization term that penalizes large weights. Nil keeps the default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGrad is the parameter clip_grad (float, default -1): Clip gradient to the range of [-clip_gradient,
+	// clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGrad *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// FtmlUpdate runs the operator ftml_update.
+//
+// FTML step (Zheng & Kwok, 2017): g = clip(rescale_grad * grad + wd * weight); v = beta2 * v + (1 - beta2) *
+// g^2; d' = (1 - beta1^t) / lr * (sqrt(v / (1 - beta2^t)) + epsilon); z = beta1 * z + (1 - beta1) * g - (d' -
+// beta1 * d) * weight; d = d'; weight = -z / d.
+//
+// Inputs: weight, grad, d, v, z. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others). No gradient is defined.
+func FtmlUpdate(weight, grad, d, v, z *mxc.NDArray, opts *FtmlUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("beta1", opts.Beta1)
+		p.OptFloat("beta2", opts.Beta2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.Int("t", opts.T)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_grad", opts.ClipGrad)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("ftml_update", []*mxc.NDArray{weight, grad, d, v, z}, []string{"weight", "grad", "d", "v", "z"}, p, out, all)
+}
+
+// FtrlUpdateOpts holds the parameters of FtrlUpdate. A nil *FtrlUpdateOpts passes none; required ones are then
+// reported missing by the library.
+type FtrlUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Lamda1 is the parameter lamda1 (float, default 0.01): The L1 regularization coefficient. Nil keeps the
+	// default.
+	Lamda1 *float64
+	// Beta is the parameter beta (float, default 1): Per-Coordinate Learning Rate beta. Nil keeps the default.
+	Beta *float64
+	// Wd is the parameter wd (float, default 0): Weight decay augments the objective function with a
+	// regularization term that penalizes large weights. Nil keeps the default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// FtrlUpdate runs the operator ftrl_update.
+//
+// Ftrl step: g = clip(rescale_grad * grad); z += g - (sqrt(n + g^2) - sqrt(n)) * weight / lr; n += g^2; weight
+// = (sign(z) * lamda1 - z) / ((beta + sqrt(n)) / lr + wd) * (|z| > lamda1).
+//
+// Inputs: weight, grad, z, n. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others). No gradient is defined.
+func FtrlUpdate(weight, grad, z, n *mxc.NDArray, opts *FtrlUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("lamda1", opts.Lamda1)
+		p.OptFloat("beta", opts.Beta)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("ftrl_update", []*mxc.NDArray{weight, grad, z, n}, []string{"weight", "grad", "z", "n"}, p, out, all)
+}
+
 // GammaOpts holds the parameters of Gamma. A nil *GammaOpts passes none; required ones are then reported
 // missing by the library.
 type GammaOpts struct {
@@ -6164,6 +8037,45 @@ func HardSigmoid(data *mxc.NDArray, opts *HardSigmoidOpts) (*mxc.NDArray, error)
 	return invoke("hard_sigmoid", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// Im2colOpts holds the parameters of Im2col. A nil *Im2colOpts passes none; required ones are then reported
+// missing by the library.
+type Im2colOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), required): Sliding kernel size: (w,), (h, w) or (d, h, w).
+	Kernel []int
+	// Stride is the parameter stride (Shape(tuple), default ()): The stride between adjacent sliding blocks in
+	// spatial dimension: (w,), (h, w) or (d, h, w). Defaults to 1 for each dimension. Nil keeps the default.
+	Stride []int
+	// Dilate is the parameter dilate (Shape(tuple), default ()): The spacing between adjacent kernel points:
+	// (w,), (h, w) or (d, h, w). Defaults to 1 for each dimension. Nil keeps the default.
+	Dilate []int
+	// Pad is the parameter pad (Shape(tuple), default ()): The zero-value padding size on both sides of spatial
+	// dimension: (w,), (h, w) or (d, h, w). Defaults to no padding. Nil keeps the default.
+	Pad []int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Im2col runs the operator im2col.
+//
+// Extracts the sliding blocks of (N, C, spatial...) into columns (N, C * prod(kernel), number of blocks).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func Im2col(data *mxc.NDArray, opts *Im2colOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("kernel", opts.Kernel)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("dilate", opts.Dilate)
+		p.OptShape("pad", opts.Pad)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("im2col", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // KhatriRaoOpts holds the parameters of KhatriRao. A nil *KhatriRaoOpts passes none; required ones are then
 // reported missing by the library.
 type KhatriRaoOpts struct {
@@ -6189,6 +8101,100 @@ func KhatriRao(args []*mxc.NDArray, opts *KhatriRaoOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("khatri_rao", args, nil, p, out, all)
+}
+
+// LambUpdatePhase1Opts holds the parameters of LambUpdatePhase1. A nil *LambUpdatePhase1Opts passes none;
+// required ones are then reported missing by the library.
+type LambUpdatePhase1Opts struct {
+	// Beta1 is the parameter beta1 (float, default 0.9): The decay rate for the 1st moment estimates. Nil keeps
+	// the default.
+	Beta1 *float64
+	// Beta2 is the parameter beta2 (float, default 0.999): The decay rate for the 2nd moment estimates. Nil
+	// keeps the default.
+	Beta2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-6): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// T is the parameter t (int, required): Index update count.
+	T int
+	// BiasCorrection is the parameter bias_correction (boolean, default True): Whether to use bias correction.
+	// Nil keeps the default.
+	BiasCorrection *bool
+	// Wd is the parameter wd (float, required): Weight decay.
+	Wd float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LambUpdatePhase1 runs the operator lamb_update_phase1.
+//
+// Phase I of LAMB: g = clip(rescale_grad * grad); mean = beta1 * mean + (1 - beta1) * g; var = beta2 * var + (1
+// - beta2) * g^2; returns mean_hat / (sqrt(var_hat) + epsilon) + wd * weight (bias-corrected when
+// bias_correction).
+//
+// Inputs: weight, grad, mean, var. Trailing inputs may be nil where the parameters make them unused. Returns
+// the first output (see AllOutputs for the others). No gradient is defined.
+func LambUpdatePhase1(weight, grad, mean, varArg *mxc.NDArray, opts *LambUpdatePhase1Opts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("beta1", opts.Beta1)
+		p.OptFloat("beta2", opts.Beta2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.Int("t", opts.T)
+		p.OptBool("bias_correction", opts.BiasCorrection)
+		p.Float("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("lamb_update_phase1", []*mxc.NDArray{weight, grad, mean, varArg}, []string{"weight", "grad", "mean", "var"}, p, out, all)
+}
+
+// LambUpdatePhase2Opts holds the parameters of LambUpdatePhase2. A nil *LambUpdatePhase2Opts passes none;
+// required ones are then reported missing by the library.
+type LambUpdatePhase2Opts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// LowerBound is the parameter lower_bound (float, default -1): Lower limit of norm of weight (< 0: not
+	// set). Nil keeps the default.
+	LowerBound *float64
+	// UpperBound is the parameter upper_bound (float, default -1): Upper limit of norm of weight (< 0: not
+	// set). Nil keeps the default.
+	UpperBound *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// LambUpdatePhase2 runs the operator lamb_update_phase2.
+//
+// Phase II of LAMB: r1 clamped to [lower_bound, upper_bound] (bounds >= 0 apply); weight = weight - lr * r1 /
+// r2 * g (lr alone when r1 or r2 is 0).
+//
+// Inputs: weight, g, r1, r2. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others). No gradient is defined.
+func LambUpdatePhase2(weight, g, r1, r2 *mxc.NDArray, opts *LambUpdatePhase2Opts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("lower_bound", opts.LowerBound)
+		p.OptFloat("upper_bound", opts.UpperBound)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("lamb_update_phase2", []*mxc.NDArray{weight, g, r1, r2}, []string{"weight", "g", "r1", "r2"}, p, out, all)
 }
 
 // LogOpts holds the parameters of Log. A nil *LogOpts passes none; required ones are then reported missing by
@@ -6516,6 +8522,516 @@ func Moments(data *mxc.NDArray, opts *MomentsOpts) (*mxc.NDArray, error) {
 	return invoke("moments", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// MpLambUpdatePhase1Opts holds the parameters of MpLambUpdatePhase1. A nil *MpLambUpdatePhase1Opts passes none;
+// required ones are then reported missing by the library.
+type MpLambUpdatePhase1Opts struct {
+	// Beta1 is the parameter beta1 (float, default 0.9): The decay rate for the 1st moment estimates. Nil keeps
+	// the default.
+	Beta1 *float64
+	// Beta2 is the parameter beta2 (float, default 0.999): The decay rate for the 2nd moment estimates. Nil
+	// keeps the default.
+	Beta2 *float64
+	// Epsilon is the parameter epsilon (float, default 1e-6): A small constant for numerical stability. Nil
+	// keeps the default.
+	Epsilon *float64
+	// T is the parameter t (int, required): Index update count.
+	T int
+	// BiasCorrection is the parameter bias_correction (boolean, default True): Whether to use bias correction.
+	// Nil keeps the default.
+	BiasCorrection *bool
+	// Wd is the parameter wd (float, required): Weight decay.
+	Wd float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MpLambUpdatePhase1 runs the operator mp_lamb_update_phase1.
+//
+// Mixed-precision phase I of LAMB: as lamb_update_phase1 with a float16 weight and grad, float32 mean, var and
+// weight32 (the weight decay term reads weight32); returns float32.
+//
+// Inputs: weight, grad, mean, var, weight32. Trailing inputs may be nil where the parameters make them unused.
+// Returns the first output (see AllOutputs for the others). No gradient is defined.
+func MpLambUpdatePhase1(weight, grad, mean, varArg, weight32 *mxc.NDArray, opts *MpLambUpdatePhase1Opts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("beta1", opts.Beta1)
+		p.OptFloat("beta2", opts.Beta2)
+		p.OptFloat("epsilon", opts.Epsilon)
+		p.Int("t", opts.T)
+		p.OptBool("bias_correction", opts.BiasCorrection)
+		p.Float("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("mp_lamb_update_phase1", []*mxc.NDArray{weight, grad, mean, varArg, weight32}, []string{"weight", "grad", "mean", "var", "weight32"}, p, out, all)
+}
+
+// MpLambUpdatePhase2Opts holds the parameters of MpLambUpdatePhase2. A nil *MpLambUpdatePhase2Opts passes none;
+// required ones are then reported missing by the library.
+type MpLambUpdatePhase2Opts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// LowerBound is the parameter lower_bound (float, default -1): Lower limit of norm of weight (< 0: not
+	// set). Nil keeps the default.
+	LowerBound *float64
+	// UpperBound is the parameter upper_bound (float, default -1): Upper limit of norm of weight (< 0: not
+	// set). Nil keeps the default.
+	UpperBound *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MpLambUpdatePhase2 runs the operator mp_lamb_update_phase2.
+//
+// Mixed-precision phase II of LAMB: weight32 = weight32 - lr' * g (lr' as in lamb_update_phase2), weight =
+// weight32 as float16.
+//
+// Inputs: weight, g, r1, r2, weight32. Trailing inputs may be nil where the parameters make them unused.
+// Returns the first output (see AllOutputs for the others). No gradient is defined.
+func MpLambUpdatePhase2(weight, g, r1, r2, weight32 *mxc.NDArray, opts *MpLambUpdatePhase2Opts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("lower_bound", opts.LowerBound)
+		p.OptFloat("upper_bound", opts.UpperBound)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("mp_lamb_update_phase2", []*mxc.NDArray{weight, g, r1, r2, weight32}, []string{"weight", "g", "r1", "r2", "weight32"}, p, out, all)
+}
+
+// MpNagMomUpdateOpts holds the parameters of MpNagMomUpdate. A nil *MpNagMomUpdateOpts passes none; required
+// ones are then reported missing by the library.
+type MpNagMomUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Momentum is the parameter momentum (float, default 0): The decay rate of momentum estimates at each
+	// epoch. Nil keeps the default.
+	Momentum *float64
+	// Wd is the parameter wd (float, default 0): Weight decay augments the objective function with a
+	// regularization term that penalizes large weights. Nil keeps the default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MpNagMomUpdate runs the operator mp_nag_mom_update.
+//
+// Mixed-precision Nesterov step: g = clip(rescale_grad * grad) + wd * weight32; mom = momentum * mom - lr * g;
+// weight32 += momentum * mom - lr * g; weight = weight32 as float16.
+//
+// Inputs: weight, grad, mom, weight32. Trailing inputs may be nil where the parameters make them unused.
+// Returns the first output (see AllOutputs for the others). No gradient is defined.
+func MpNagMomUpdate(weight, grad, mom, weight32 *mxc.NDArray, opts *MpNagMomUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("mp_nag_mom_update", []*mxc.NDArray{weight, grad, mom, weight32}, []string{"weight", "grad", "mom", "weight32"}, p, out, all)
+}
+
+// MpSgdMomUpdateOpts holds the parameters of MpSgdMomUpdate. A nil *MpSgdMomUpdateOpts passes none; required
+// ones are then reported missing by the library.
+type MpSgdMomUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Momentum is the parameter momentum (float, default 0): The decay rate of momentum estimates at each
+	// epoch. Nil keeps the default.
+	Momentum *float64
+	// Wd is the parameter wd (float, default 0): Weight decay augments the objective function with a
+	// regularization term that penalizes large weights. Nil keeps the default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// LazyUpdate is the parameter lazy_update (boolean, default True): Sparse lazy update (ignored: dense
+	// arrays only). Nil keeps the default.
+	LazyUpdate *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MpSgdMomUpdate runs the operator mp_sgd_mom_update.
+//
+// Mixed-precision SGD with momentum: mom = momentum * mom - lr * (clip(rescale_grad * grad) + wd * weight32);
+// weight32 += mom; weight = weight32 as float16.
+//
+// Inputs: weight, grad, mom, weight32. Trailing inputs may be nil where the parameters make them unused.
+// Returns the first output (see AllOutputs for the others). No gradient is defined.
+func MpSgdMomUpdate(weight, grad, mom, weight32 *mxc.NDArray, opts *MpSgdMomUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptBool("lazy_update", opts.LazyUpdate)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("mp_sgd_mom_update", []*mxc.NDArray{weight, grad, mom, weight32}, []string{"weight", "grad", "mom", "weight32"}, p, out, all)
+}
+
+// MpSgdUpdateOpts holds the parameters of MpSgdUpdate. A nil *MpSgdUpdateOpts passes none; required ones are
+// then reported missing by the library.
+type MpSgdUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Wd is the parameter wd (float, default 0): Weight decay augments the objective function with a
+	// regularization term that penalizes large weights. Nil keeps the default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// LazyUpdate is the parameter lazy_update (boolean, default True): Sparse lazy update (ignored: dense
+	// arrays only). Nil keeps the default.
+	LazyUpdate *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MpSgdUpdate runs the operator mp_sgd_update.
+//
+// Mixed-precision SGD: weight32 = weight32 - lr * (clip(rescale_grad * grad) + wd * weight32); weight =
+// weight32 as float16.
+//
+// Inputs: weight, grad, weight32. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others). No gradient is defined.
+func MpSgdUpdate(weight, grad, weight32 *mxc.NDArray, opts *MpSgdUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptBool("lazy_update", opts.LazyUpdate)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("mp_sgd_update", []*mxc.NDArray{weight, grad, weight32}, []string{"weight", "grad", "weight32"}, p, out, all)
+}
+
+// MultiAllFiniteOpts holds the parameters of MultiAllFinite. A nil *MultiAllFiniteOpts passes none; required
+// ones are then reported missing by the library.
+type MultiAllFiniteOpts struct {
+	// NumArrays is the parameter num_arrays (int, default 1): Number of arrays. Nil keeps the default.
+	NumArrays *int
+	// InitOutput is the parameter init_output (boolean, default True): Initialize output to 1. Nil keeps the
+	// default.
+	InitOutput *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MultiAllFinite runs the operator multi_all_finite.
+//
+// Checks whether all the float numbers in all the arrays are finite (used for AMP): a float32 array of shape
+// (1,), 1 or 0.
+//
+// The inputs (data) are variadic; their number follows from num_arrays. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func MultiAllFinite(data []*mxc.NDArray, opts *MultiAllFiniteOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("num_arrays", opts.NumArrays)
+		p.OptBool("init_output", opts.InitOutput)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("multi_all_finite", data, nil, p, out, all)
+}
+
+// MultiLarsOpts holds the parameters of MultiLars. A nil *MultiLarsOpts passes none; required ones are then
+// reported missing by the library.
+type MultiLarsOpts struct {
+	// Eta is the parameter eta (float, required): LARS eta.
+	Eta float64
+	// Eps is the parameter eps (float, required): LARS eps.
+	Eps float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Gradient rescaling factor. Nil keeps the
+	// default.
+	RescaleGrad *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MultiLars runs the operator multi_lars.
+//
+// LARS coefficients from sums of squares: lrs * eta * |w| / (|g| * rescale_grad + wds * |w| + eps) where both
+// norms are > 0, else lrs (|w| = sqrt(weights_sum_sq), |g| = sqrt(grads_sum_sq)).
+//
+// Inputs: lrs, weights_sum_sq, grads_sum_sq, wds. Trailing inputs may be nil where the parameters make them
+// unused. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func MultiLars(lrs, weightsSumSq, gradsSumSq, wds *mxc.NDArray, opts *MultiLarsOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("eta", opts.Eta)
+		p.Float("eps", opts.Eps)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("multi_lars", []*mxc.NDArray{lrs, weightsSumSq, gradsSumSq, wds}, []string{"lrs", "weights_sum_sq", "grads_sum_sq", "wds"}, p, out, all)
+}
+
+// MultiMpSgdMomUpdateOpts holds the parameters of MultiMpSgdMomUpdate. A nil *MultiMpSgdMomUpdateOpts passes
+// none; required ones are then reported missing by the library.
+type MultiMpSgdMomUpdateOpts struct {
+	// Lrs is the parameter lrs (string, required): Learning rates (a tuple of floats).
+	Lrs string
+	// Wds is the parameter wds (string, required): Weight decays (a tuple of floats).
+	Wds string
+	// Momentum is the parameter momentum (float, default 0): The decay rate of momentum estimates at each
+	// epoch. Nil keeps the default.
+	Momentum *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// NumWeights is the parameter num_weights (int, default 1): Number of updated weights. Nil keeps the
+	// default.
+	NumWeights *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MultiMpSgdMomUpdate runs the operator multi_mp_sgd_mom_update.
+//
+// Mixed-precision SGD with momentum on num_weights weights at once: inputs weight_k, grad_k, mom_k, weight32_k
+// for each k.
+//
+// The inputs (data) are variadic; their number follows from num_weights. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func MultiMpSgdMomUpdate(data []*mxc.NDArray, opts *MultiMpSgdMomUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("lrs", opts.Lrs)
+		p.Str("wds", opts.Wds)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptInt("num_weights", opts.NumWeights)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("multi_mp_sgd_mom_update", data, nil, p, out, all)
+}
+
+// MultiMpSgdUpdateOpts holds the parameters of MultiMpSgdUpdate. A nil *MultiMpSgdUpdateOpts passes none;
+// required ones are then reported missing by the library.
+type MultiMpSgdUpdateOpts struct {
+	// Lrs is the parameter lrs (string, required): Learning rates (a tuple of floats).
+	Lrs string
+	// Wds is the parameter wds (string, required): Weight decays (a tuple of floats).
+	Wds string
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// NumWeights is the parameter num_weights (int, default 1): Number of updated weights. Nil keeps the
+	// default.
+	NumWeights *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MultiMpSgdUpdate runs the operator multi_mp_sgd_update.
+//
+// Mixed-precision SGD on num_weights weights at once: inputs weight_k, grad_k, weight32_k for each k.
+//
+// The inputs (data) are variadic; their number follows from num_weights. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func MultiMpSgdUpdate(data []*mxc.NDArray, opts *MultiMpSgdUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("lrs", opts.Lrs)
+		p.Str("wds", opts.Wds)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptInt("num_weights", opts.NumWeights)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("multi_mp_sgd_update", data, nil, p, out, all)
+}
+
+// MultiSgdMomUpdateOpts holds the parameters of MultiSgdMomUpdate. A nil *MultiSgdMomUpdateOpts passes none;
+// required ones are then reported missing by the library.
+type MultiSgdMomUpdateOpts struct {
+	// Lrs is the parameter lrs (string, required): Learning rates (a tuple of floats).
+	Lrs string
+	// Wds is the parameter wds (string, required): Weight decays (a tuple of floats).
+	Wds string
+	// Momentum is the parameter momentum (float, default 0): The decay rate of momentum estimates at each
+	// epoch. Nil keeps the default.
+	Momentum *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// NumWeights is the parameter num_weights (int, default 1): Number of updated weights. Nil keeps the
+	// default.
+	NumWeights *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MultiSgdMomUpdate runs the operator multi_sgd_mom_update.
+//
+// SGD with momentum on num_weights weights at once: inputs weight_k, grad_k, mom_k for each k; mom_k = momentum
+// * mom_k - lrs[k] * (clip(rescale_grad * grad_k) + wds[k] * weight_k); weight_k += mom_k.
+//
+// The inputs (data) are variadic; their number follows from num_weights. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func MultiSgdMomUpdate(data []*mxc.NDArray, opts *MultiSgdMomUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("lrs", opts.Lrs)
+		p.Str("wds", opts.Wds)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptInt("num_weights", opts.NumWeights)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("multi_sgd_mom_update", data, nil, p, out, all)
+}
+
+// MultiSgdUpdateOpts holds the parameters of MultiSgdUpdate. A nil *MultiSgdUpdateOpts passes none; required
+// ones are then reported missing by the library.
+type MultiSgdUpdateOpts struct {
+	// Lrs is the parameter lrs (string, required): Learning rates (a tuple of floats).
+	Lrs string
+	// Wds is the parameter wds (string, required): Weight decays (a tuple of floats).
+	Wds string
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// NumWeights is the parameter num_weights (int, default 1): Number of updated weights. Nil keeps the
+	// default.
+	NumWeights *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MultiSgdUpdate runs the operator multi_sgd_update.
+//
+// SGD on num_weights weights at once: inputs weight_0, grad_0, weight_1, grad_1, ...; weight_k = weight_k -
+// lrs[k] * (clip(rescale_grad * grad_k) + wds[k] * weight_k).
+//
+// The inputs (data) are variadic; their number follows from num_weights. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func MultiSgdUpdate(data []*mxc.NDArray, opts *MultiSgdUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("lrs", opts.Lrs)
+		p.Str("wds", opts.Wds)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptInt("num_weights", opts.NumWeights)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("multi_sgd_update", data, nil, p, out, all)
+}
+
+// MultiSumSqOpts holds the parameters of MultiSumSq. A nil *MultiSumSqOpts passes none; required ones are then
+// reported missing by the library.
+type MultiSumSqOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// MultiSumSq runs the operator multi_sum_sq.
+//
+// The sums of squares of num_arrays arrays: a float32 array of shape (num_arrays,).
+//
+// The inputs (data) are variadic; num_arrays is set to their number. Returns the first output (see AllOutputs
+// for the others). No gradient is defined.
+func MultiSumSq(data []*mxc.NDArray, opts *MultiSumSqOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	p.Int("num_arrays", len(data))
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("multi_sum_sq", data, nil, p, out, all)
+}
+
 // NagMomUpdateOpts holds the parameters of NagMomUpdate. A nil *NagMomUpdateOpts passes none; required ones are
 // then reported missing by the library.
 type NagMomUpdateOpts struct {
@@ -6796,6 +9312,163 @@ func Pick(data, index *mxc.NDArray, opts *PickOpts) (*mxc.NDArray, error) {
 	return invoke("pick", []*mxc.NDArray{data, index}, []string{"data", "index"}, p, out, all)
 }
 
+// PreloadedMultiMpSgdMomUpdateOpts holds the parameters of PreloadedMultiMpSgdMomUpdate. A nil
+// *PreloadedMultiMpSgdMomUpdateOpts passes none; required ones are then reported missing by the library.
+type PreloadedMultiMpSgdMomUpdateOpts struct {
+	// Momentum is the parameter momentum (float, default 0): The decay rate of momentum estimates at each
+	// epoch. Nil keeps the default.
+	Momentum *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// NumWeights is the parameter num_weights (int, default 1): Number of updated weights. Nil keeps the
+	// default.
+	NumWeights *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// PreloadedMultiMpSgdMomUpdate runs the operator preloaded_multi_mp_sgd_mom_update.
+//
+// multi_mp_sgd_mom_update with the learning rates and weight decays as the two last inputs (float32).
+//
+// The inputs (data) are variadic; their number follows from num_weights. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func PreloadedMultiMpSgdMomUpdate(data []*mxc.NDArray, opts *PreloadedMultiMpSgdMomUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptInt("num_weights", opts.NumWeights)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("preloaded_multi_mp_sgd_mom_update", data, nil, p, out, all)
+}
+
+// PreloadedMultiMpSgdUpdateOpts holds the parameters of PreloadedMultiMpSgdUpdate. A nil
+// *PreloadedMultiMpSgdUpdateOpts passes none; required ones are then reported missing by the library.
+type PreloadedMultiMpSgdUpdateOpts struct {
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// NumWeights is the parameter num_weights (int, default 1): Number of updated weights. Nil keeps the
+	// default.
+	NumWeights *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// PreloadedMultiMpSgdUpdate runs the operator preloaded_multi_mp_sgd_update.
+//
+// multi_mp_sgd_update with the learning rates and weight decays as the two last inputs (float32).
+//
+// The inputs (data) are variadic; their number follows from num_weights. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func PreloadedMultiMpSgdUpdate(data []*mxc.NDArray, opts *PreloadedMultiMpSgdUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptInt("num_weights", opts.NumWeights)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("preloaded_multi_mp_sgd_update", data, nil, p, out, all)
+}
+
+// PreloadedMultiSgdMomUpdateOpts holds the parameters of PreloadedMultiSgdMomUpdate. A nil
+// *PreloadedMultiSgdMomUpdateOpts passes none; required ones are then reported missing by the library.
+type PreloadedMultiSgdMomUpdateOpts struct {
+	// Momentum is the parameter momentum (float, default 0): The decay rate of momentum estimates at each
+	// epoch. Nil keeps the default.
+	Momentum *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// NumWeights is the parameter num_weights (int, default 1): Number of updated weights. Nil keeps the
+	// default.
+	NumWeights *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// PreloadedMultiSgdMomUpdate runs the operator preloaded_multi_sgd_mom_update.
+//
+// multi_sgd_mom_update with the learning rates and weight decays as the two last inputs.
+//
+// The inputs (data) are variadic; their number follows from num_weights. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func PreloadedMultiSgdMomUpdate(data []*mxc.NDArray, opts *PreloadedMultiSgdMomUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptInt("num_weights", opts.NumWeights)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("preloaded_multi_sgd_mom_update", data, nil, p, out, all)
+}
+
+// PreloadedMultiSgdUpdateOpts holds the parameters of PreloadedMultiSgdUpdate. A nil
+// *PreloadedMultiSgdUpdateOpts passes none; required ones are then reported missing by the library.
+type PreloadedMultiSgdUpdateOpts struct {
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// NumWeights is the parameter num_weights (int, default 1): Number of updated weights. Nil keeps the
+	// default.
+	NumWeights *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// PreloadedMultiSgdUpdate runs the operator preloaded_multi_sgd_update.
+//
+// multi_sgd_update with the learning rates and weight decays as the two last inputs (arrays lrs and wds of
+// shape (num_weights,)).
+//
+// The inputs (data) are variadic; their number follows from num_weights. Returns the first output (see
+// AllOutputs for the others). No gradient is defined.
+func PreloadedMultiSgdUpdate(data []*mxc.NDArray, opts *PreloadedMultiSgdUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptInt("num_weights", opts.NumWeights)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("preloaded_multi_sgd_update", data, nil, p, out, all)
+}
+
 // ProdOpts holds the parameters of Prod. A nil *ProdOpts passes none; required ones are then reported missing
 // by the library.
 type ProdOpts struct {
@@ -6985,6 +9658,32 @@ func Repeat(data *mxc.NDArray, opts *RepeatOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("repeat", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ResetArraysOpts holds the parameters of ResetArrays. A nil *ResetArraysOpts passes none; required ones are
+// then reported missing by the library.
+type ResetArraysOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ResetArrays runs the operator reset_arrays.
+//
+// Sets num_arrays arrays to zero in place (no outputs).
+//
+// The inputs (data) are variadic; num_arrays is set to their number. Returns the first output (see AllOutputs
+// for the others). No gradient is defined.
+func ResetArrays(data []*mxc.NDArray, opts *ResetArraysOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	p.Int("num_arrays", len(data))
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("reset_arrays", data, nil, p, out, all)
 }
 
 // ReshapeLikeOpts holds the parameters of ReshapeLike. A nil *ReshapeLikeOpts passes none; required ones are
@@ -7430,6 +10129,95 @@ func Sign(data *mxc.NDArray, opts *SignOpts) (*mxc.NDArray, error) {
 	return invoke("sign", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// SignsgdUpdateOpts holds the parameters of SignsgdUpdate. A nil *SignsgdUpdateOpts passes none; required ones
+// are then reported missing by the library.
+type SignsgdUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Wd is the parameter wd (float, default 0): Weight decay augments the objective function with a
+	// regularization term that penalizes large weights. Nil keeps the default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SignsgdUpdate runs the operator signsgd_update.
+//
+// SignSGD step: weight = (1 - lr * wd) * weight - lr * sign(clip(rescale_grad * grad)).
+//
+// Inputs: weight, grad. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others). No gradient is defined.
+func SignsgdUpdate(weight, grad *mxc.NDArray, opts *SignsgdUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("signsgd_update", []*mxc.NDArray{weight, grad}, []string{"weight", "grad"}, p, out, all)
+}
+
+// SignumUpdateOpts holds the parameters of SignumUpdate. A nil *SignumUpdateOpts passes none; required ones are
+// then reported missing by the library.
+type SignumUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate.
+	Lr float64
+	// Momentum is the parameter momentum (float, default 0): The decay rate of momentum estimates at each
+	// epoch. Nil keeps the default.
+	Momentum *float64
+	// Wd is the parameter wd (float, default 0): Weight decay augments the objective function with a
+	// regularization term that penalizes large weights. Nil keeps the default.
+	Wd *float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// WdLh is the parameter wd_lh (float, default 0): The amount of weight decay that does not go into
+	// gradient/momentum calculations. Nil keeps the default.
+	WdLh *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SignumUpdate runs the operator signum_update.
+//
+// Signum step: mom = momentum * mom - (1 - momentum) * (clip(rescale_grad * grad) + wd * weight); weight = (1 -
+// lr * wd_lh) * weight + lr * sign(mom).
+//
+// Inputs: weight, grad, mom. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others). No gradient is defined.
+func SignumUpdate(weight, grad, mom *mxc.NDArray, opts *SignumUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptFloat("wd", opts.Wd)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptFloat("wd_lh", opts.WdLh)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("signum_update", []*mxc.NDArray{weight, grad, mom}, []string{"weight", "grad", "mom"}, p, out, all)
+}
+
 // SinOpts holds the parameters of Sin. A nil *SinOpts passes none; required ones are then reported missing by
 // the library.
 type SinOpts struct {
@@ -7669,6 +10457,32 @@ func Softmax(data *mxc.NDArray, opts *SoftmaxOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("softmax", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SoftmaxCrossEntropyOpts holds the parameters of SoftmaxCrossEntropy. A nil *SoftmaxCrossEntropyOpts passes
+// none; required ones are then reported missing by the library.
+type SoftmaxCrossEntropyOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SoftmaxCrossEntropy runs the operator softmax_cross_entropy.
+//
+// The cross-entropy of softmax(data) (batch, num_classes) against integer labels (batch,), summed over the
+// batch; output (1,).
+//
+// Inputs: data, label. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func SoftmaxCrossEntropy(data, label *mxc.NDArray, opts *SoftmaxCrossEntropyOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("softmax_cross_entropy", []*mxc.NDArray{data, label}, []string{"data", "label"}, p, out, all)
 }
 
 // SoftminOpts holds the parameters of Softmin. A nil *SoftminOpts passes none; required ones are then reported

@@ -79,7 +79,8 @@ export function buildDoc(info, as) {
   else if (info.aliases.length) lines.push(`Aliases: ${info.aliases.join(', ')}.`, '');
   lines.push('Inputs:');
   if (info.keyVarNumArgs) {
-    lines.push(`  ${info.inputs.length ? info.inputs[0].name : 'data'}...: any number of arrays (${info.keyVarNumArgs} is set from their count)`);
+    const how = fillsCount(info) ? 'is set from their count' : 'gives their number';
+    lines.push(`  ${info.inputs.length ? info.inputs[0].name : 'data'}...: any number of arrays (${info.keyVarNumArgs} ${how})`);
   } else if (info.inputs.length === 0) {
     lines.push('  (none)');
   } else {
@@ -91,6 +92,13 @@ export function buildDoc(info, as) {
     lines.push(`  ${p.name} (${p.type}, ${dflt})${p.doc ? ': ' + p.doc.trim() : ''}`);
   }
   return lines.join('\n');
+}
+
+/** Whether a variadic operator's count is set from the number of inputs: when it is a required parameter (add_n's
+ *  num_args); a count with a default (multi_sgd_update's num_weights: groups of inputs) is given by the caller, as
+ *  in MXNet. */
+function fillsCount(info) {
+  return info.params.some((p) => p.name === info.keyVarNumArgs && p.required);
 }
 
 function isPlainObject(v) {
@@ -121,7 +129,7 @@ function splitArgs(info, fname, args, isInput, own, what) {
     inputs.forEach((a, i) => {
       if (!isInput(a)) throw bindingError('TypeError', `operator ${fname}: input ${i} must be ${what}, got ${describe(a)}`);
     });
-    if (!(info.keyVarNumArgs in params)) params[info.keyVarNumArgs] = inputs.length;
+    if (!(info.keyVarNumArgs in params) && fillsCount(info)) params[info.keyVarNumArgs] = inputs.length;
   } else {
     if (args.length > names.length) {
       throw bindingError('TypeError', `operator ${fname} takes ${names.length} input(s) (${names.join(', ')}), got ${args.length} positional argument(s); parameters go in the options object`);

@@ -259,6 +259,14 @@ const lineWidth = 110
 
 func writeOp(b *bytes.Buffer, pkg, g string, info *mxc.OpInfo) {
 	variadic := info.KeyVarNumArgs != ""
+	// The count is set from the number of inputs when it is a required parameter (add_n's num_args); a count with
+	// a default (multi_sgd_update's num_weights: groups of inputs) is an ordinary option, as in MXNet.
+	fillCount := false
+	for _, p := range info.Params {
+		if variadic && p.Name == info.KeyVarNumArgs && p.Required {
+			fillCount = true
+		}
+	}
 	arrayType := "*mxc.NDArray"
 	if pkg == Sym {
 		arrayType = "*mxc.Symbol"
@@ -266,7 +274,7 @@ func writeOp(b *bytes.Buffer, pkg, g string, info *mxc.OpInfo) {
 	// Options struct.
 	var fields []field
 	for _, p := range info.Params {
-		if variadic && p.Name == info.KeyVarNumArgs {
+		if fillCount && p.Name == info.KeyVarNumArgs {
 			continue
 		}
 		fields = append(fields, paramField(p))
@@ -321,8 +329,10 @@ func writeOp(b *bytes.Buffer, pkg, g string, info *mxc.OpInfo) {
 	}
 	d.WriteString("\n")
 	switch {
-	case variadic:
+	case fillCount:
 		fmt.Fprintf(&d, "The inputs (%s) are variadic; %s is set to their number.", inNames[0], info.KeyVarNumArgs)
+	case variadic:
+		fmt.Fprintf(&d, "The inputs (%s) are variadic; their number follows from %s.", inNames[0], info.KeyVarNumArgs)
 	case len(inNames) > 0:
 		var parts []string
 		for i, n := range inNames {
@@ -369,7 +379,7 @@ func writeOp(b *bytes.Buffer, pkg, g string, info *mxc.OpInfo) {
 	}
 	fmt.Fprintf(b, "func %s(%s) (%s, error) {\n", g, sig, ret)
 	fmt.Fprintf(b, "\tvar p opparam.List\n")
-	if variadic {
+	if fillCount {
 		fmt.Fprintf(b, "\tp.Int(%q, len(%s))\n", info.KeyVarNumArgs, args[0])
 	}
 	if pkg == ND {
@@ -380,7 +390,7 @@ func writeOp(b *bytes.Buffer, pkg, g string, info *mxc.OpInfo) {
 	fmt.Fprintf(b, "\tif opts != nil {\n")
 	k := 0
 	for _, p := range info.Params {
-		if variadic && p.Name == info.KeyVarNumArgs {
+		if fillCount && p.Name == info.KeyVarNumArgs {
 			continue
 		}
 		f := fields[k]

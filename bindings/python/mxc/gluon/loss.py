@@ -4,7 +4,7 @@ from .block import HybridBlock
 
 __all__ = ["Loss", "L2Loss", "L1Loss", "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss",
            "SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "KLDivLoss", "HuberLoss", "HingeLoss", "SquaredHingeLoss",
-           "LogisticLoss", "TripletLoss", "PoissonNLLLoss", "CosineEmbeddingLoss", "CTCLoss"]
+           "LogisticLoss", "TripletLoss", "PoissonNLLLoss", "CosineEmbeddingLoss", "CTCLoss", "SDMLLoss"]
 
 
 def _scaled(F, elementwise, weight, sample_weight):
@@ -261,3 +261,26 @@ class CTCLoss(Loss):
         loss = F.CTCLoss(pred, label, pred_lengths, label_lengths, use_data_lengths=pred_lengths is not None,
                          use_label_lengths=label_lengths is not None, blank_label='last')
         return _scaled(F, loss, self._weight, sample_weight)
+
+
+class SDMLLoss(Loss):
+    """Smoothed deep metric learning loss (Bonadiman et al. 2019) for a batch of N aligned pairs (x1[i], x2[i]),
+    each (N, D): the KL divergence between the softmax over -||x1[i] - x2[j]||^2 (j over the batch) and labels that
+    give the aligned pair 1 - smoothing_parameter and every other pair smoothing_parameter / (N - 1), summed over
+    j. As in MXNet 1.9.1, ``weight`` is accepted but not applied. The other samples of the batch are the negatives, so N must be at least 2."""
+
+    def __init__(self, smoothing_parameter=0.3, weight=1., batch_axis=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self.kl_loss = KLDivLoss(from_logits=True)
+        self.smoothing_parameter = smoothing_parameter
+
+    def hybrid_forward(self, F, x1, x2):
+        if hasattr(x1, 'ndim') and (x1.ndim != 2 or x1.shape != x2.shape or x1.shape[0] < 2):
+            raise ValueError("SDMLLoss: x1 and x2 must both be (batch, dim) with batch >= 2, got %s and %s"
+                             % (x1.shape, x2.shape))
+        dist = F.sum(F.square(F.broadcast_sub(F.expand_dims(x1, 1), F.expand_dims(x2, 0))), axis=2)
+        gold = F.diag(F.ones_like(F.sum(dist, axis=1)))  # the identity, N x N
+        off = 1 - gold
+        s = self.smoothing_parameter
+        labels = gold * (1 - s) + F.broadcast_div(off * s, F.sum(off, axis=1, keepdims=True))
+        return self.kl_loss(F.log_softmax(-dist, axis=1), labels)  # weight is not applied, as in MXNet 1.9.1

@@ -12,7 +12,8 @@ from ... import symbol as sym
 from ..block import Block, HybridBlock
 
 __all__ = ["RecurrentCell", "HybridRecurrentCell", "RNNCell", "LSTMCell", "GRUCell", "SequentialRNNCell",
-           "HybridSequentialRNNCell", "DropoutCell", "ModifierCell", "ResidualCell", "BidirectionalCell"]
+           "HybridSequentialRNNCell", "DropoutCell", "ModifierCell", "ResidualCell", "ZoneoutCell",
+           "BidirectionalCell"]
 
 
 def _module(x):
@@ -33,22 +34,35 @@ def _rnn_step(F, i2h, states, weight, bias, hidden, activation):
     return h, [h]
 
 
-def _lstm_step(F, i2h, states, weight, bias, hidden, activation='tanh', recurrent_activation='sigmoid'):
-    gates = F.split(i2h + F.FullyConnected(states[0], weight, bias, num_hidden=4 * hidden), num_outputs=4, axis=1)
+def _lstm_gates(F, pre, c_prev, activation, recurrent_activation, axis=1):
+    """(h, c) of an LSTM step from the summed gate pre-activations ``pre`` (input, forget, candidate, output along
+    ``axis``) and the previous cell state."""
+    gates = F.split(pre, num_outputs=4, axis=axis)
     i, f, o = [F.Activation(gates[k], act_type=recurrent_activation) for k in (0, 1, 3)]
     g = F.Activation(gates[2], act_type=activation)
-    c = f * states[1] + i * g
-    h = o * F.Activation(c, act_type=activation)
+    c = f * c_prev + i * g
+    return o * F.Activation(c, act_type=activation), c
+
+
+def _lstm_step(F, i2h, states, weight, bias, hidden, activation='tanh', recurrent_activation='sigmoid'):
+    pre = i2h + F.FullyConnected(states[0], weight, bias, num_hidden=4 * hidden)
+    h, c = _lstm_gates(F, pre, states[1], activation, recurrent_activation)
     return h, [h, c]
 
 
-def _gru_step(F, i2h, states, weight, bias, hidden):
-    h = states[0]
-    ir, iz, inn = F.split(i2h, num_outputs=3, axis=1)
-    hr, hz, hn = F.split(F.FullyConnected(h, weight, bias, num_hidden=3 * hidden), num_outputs=3, axis=1)
+def _gru_gates(F, i2h, h2h, h, activation='tanh', axis=1):
+    """The next hidden state of a GRU step from the input and hidden projections (reset, update, candidate along
+    ``axis``): n = activation(i2h_n + r * h2h_n), h' = (1 - z) * n + z * h."""
+    ir, iz, inn = F.split(i2h, num_outputs=3, axis=axis)
+    hr, hz, hn = F.split(h2h, num_outputs=3, axis=axis)
     r, z = F.sigmoid(ir + hr), F.sigmoid(iz + hz)
-    n = F.tanh(inn + r * hn)
-    out = n + z * (h - n)
+    pre = inn + r * hn
+    n = F.tanh(pre) if activation == 'tanh' else F.Activation(pre, act_type=activation)
+    return n + z * (h - n)
+
+
+def _gru_step(F, i2h, states, weight, bias, hidden):
+    out = _gru_gates(F, i2h, F.FullyConnected(states[0], weight, bias, num_hidden=3 * hidden), states[0])
     return out, [out]
 
 
@@ -68,9 +82,10 @@ def _steps(inputs, length, layout):
             raise ValueError("unroll: length is %d but %d input steps were given" % (length, len(inputs)))
         return list(inputs), _module(inputs[0]), False
     axis = layout.find('T')
-    if isinstance(inputs, nd.NDArray) and (inputs.ndim != 3 or inputs.shape[axis] != length):
-        raise ValueError("unroll: inputs of shape %s do not hold %d steps in layout %s (expected a rank-3 tensor "
-                         "with %d on axis %d)" % (inputs.shape, length, layout, length, axis))
+    if isinstance(inputs, nd.NDArray) and (inputs.ndim < 3 or inputs.shape[axis] != length):
+        raise ValueError("unroll: inputs of shape %s do not hold %d steps in layout %s (expected a rank-3 tensor, "
+                         "or more for convolutional cells, with %d on axis %d)"
+                         % (inputs.shape, length, layout, length, axis))
     F = _module(inputs)
     return _unstack(F, inputs, length, axis), F, True
 
@@ -288,6 +303,9 @@ class SequentialRNNCell(RecurrentCell):
     def __getitem__(self, i):
         return list(self._kids.values())[i]
 
+    def _bidirectional_inside(self):
+        return any(isinstance(c, BidirectionalCell) for c in self._kids.values())
+
     def state_info(self, batch_size=0):
         return [info for c in self._kids.values() for info in c.state_info(batch_size)]
 
@@ -380,6 +398,47 @@ class ResidualCell(ModifierCell):
     def forward(self, x, states):
         out, states = self.base_cell(x, states)
         return out + x, states
+
+
+class ZoneoutCell(ModifierCell):
+    """Zoneout (Krueger et al. 2016) on ``base_cell``: while training, each output element keeps its previous
+    step's value with probability ``zoneout_outputs`` and each state element its previous value with probability
+    ``zoneout_states``; outside training the base cell's values pass unchanged."""
+
+    def __init__(self, base_cell, zoneout_outputs=0., zoneout_states=0.):
+        if isinstance(base_cell, BidirectionalCell):
+            raise ValueError("BidirectionalCell doesn't support zoneout since it doesn't support step. "
+                             "Please add ZoneoutCell to the cells underneath instead.")
+        if isinstance(base_cell, SequentialRNNCell) and base_cell._bidirectional_inside():
+            raise ValueError("Bidirectional SequentialRNNCell doesn't support zoneout. "
+                             "Please add ZoneoutCell to the cells underneath instead.")
+        super().__init__(base_cell)
+        self.zoneout_outputs = zoneout_outputs
+        self.zoneout_states = zoneout_states
+        self._prev_output = None
+
+    def reset(self):
+        super().reset()
+        self._prev_output = None
+
+    def forward(self, x, states):
+        F = _module(x)
+        out, new_states = self.base_cell(x, states)
+
+        def keep(p, like):  # 1 where the new value is kept (training), everywhere outside training
+            return F.Dropout(F.ones_like(like), p=p)
+
+        prev = self._prev_output if self._prev_output is not None else F.zeros_like(out)
+        if self.zoneout_outputs != 0.:
+            out = F.where(keep(self.zoneout_outputs, out), out, prev)
+        if self.zoneout_states != 0.:
+            new_states = [F.where(keep(self.zoneout_states, n), n, o) for n, o in zip(new_states, states)]
+        self._prev_output = out
+        return out, new_states
+
+    def __repr__(self):
+        return "%s(p_out=%s, p_state=%s, %r)" % (type(self).__name__, self.zoneout_outputs, self.zoneout_states,
+                                                 self.base_cell)
 
 
 class BidirectionalCell(HybridRecurrentCell):

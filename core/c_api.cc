@@ -121,7 +121,9 @@ int MXCGetDeviceCount(int dev_type, int *count) {
 
 int MXCRandomSeed(uint64_t seed) {
   API_BEGIN();
-  Engine::Get()->WaitAll();
+  // Work queued before the seed draws from the generator first. Drain, not WaitAll: an unrelated failed operation's
+  // error stays for its result's reader (or the next waitall), instead of surfacing here.
+  Engine::Drain();
   SeedAll(seed);
   API_END();
 }

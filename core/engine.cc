@@ -255,6 +255,11 @@ Engine *Engine::Get() {
   return e;
 }
 
+void Engine::Drain() {
+  Engine *cur = Get();
+  if (cur == g_threaded) g_threaded->Drain();  // the naive engine runs work as it is pushed: nothing is pending
+}
+
 void Engine::SetType(const std::string &name) {
   Kind kind = KindOf(name);
   if (kind == Kind::kUnknown)

@@ -115,6 +115,9 @@ class Engine {
   // "NaiveEngine" or "ThreadedEngine" (also accepted: "ThreadedEnginePerDevice", "ThreadedEnginePooled"); waits
   // for all pending work first. Errors not yet reported stay pending and are raised by the new engine's waits.
   static void SetType(const std::string &name);
+  // Waits until the current engine has no work pending, without raising errors: failed work's errors stay for its
+  // results' readers and the next WaitAll.
+  static void Drain();
 };
 
 }  // namespace mxc

@@ -43,6 +43,24 @@ def test_seed_argument_checked():
         mx.random.seed("x")
 
 
+@needs_ops("_linalg_potrf", "_random_uniform")
+def test_seed_does_not_raise_an_unrelated_failure():
+    # As MXNet's seed (pushed to the engine, never waited on): queued work finishes first, but the error of a failed
+    # operation stays for the reader of its result and the next waitall.
+    bad = mx.nd.linalg.potrf(mx.nd.array([[-1.0, 0.0], [0.0, 1.0]]))
+    mx.random.seed(11)
+    a = mx.nd.random.uniform(shape=(5,)).asnumpy()
+    mx.random.seed(11)
+    np.testing.assert_array_equal(mx.nd.random.uniform(shape=(5,)).asnumpy(), a)
+    with pytest.raises(mx.MXNetError, match="potrf.*not positive definite"):
+        bad.asnumpy()
+    bad2 = mx.nd.linalg.potrf(mx.nd.array([[-1.0, 0.0], [0.0, 1.0]]))
+    mx.random.seed(12)
+    with pytest.raises(mx.MXNetError, match="potrf.*not positive definite"):
+        mx.nd.waitall()
+    del bad2
+
+
 @needs_ops("_random_uniform")
 def test_random_on_unavailable_gpu():
     if mx.context.num_gpus() > 0:

@@ -227,6 +227,11 @@ inline std::vector<Case> TableCases() {
        nullptr, false, mxc::kFloat64});
   add({"LayerNorm", {{"axis", "0"}, {"output_mean_var", "true"}}, {{16, 300}, {16}, {16}}});
   add({"LayerNorm", {}, {{2, 3, 7}, {7}, {7}}});
+  // The interleaved attention products (GEMMs on strided views of the interleaved projections).
+  add({"_contrib_interleaved_matmul_selfatt_qk", {{"heads", "2"}}, {{5, 3, 24}}});
+  add({"_contrib_interleaved_matmul_selfatt_valatt", {{"heads", "2"}}, {{5, 3, 24}, {6, 5, 5}}});
+  add({"_contrib_interleaved_matmul_encdec_qk", {{"heads", "2"}}, {{4, 3, 8}, {5, 3, 16}}});
+  add({"_contrib_interleaved_matmul_encdec_valatt", {{"heads", "2"}}, {{5, 3, 16}, {6, 4, 5}}});
   add({"InstanceNorm", {}, {{2, 3, 4, 5}, {3}, {3}}});
   add({"InstanceNorm", {{"eps", "0.1"}}, {{3, 2, 300}, {2}, {2}}, -1, 1, {}, nullptr, false, mxc::kFloat64});
   add({"sgd_update", {{"lr", "0.1"}, {"wd", "0.01"}}, {{10}, {10}}});

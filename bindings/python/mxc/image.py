@@ -796,3 +796,19 @@ class ImageIter:
 
     def __iter__(self):
         return self
+
+
+# MXNet's rotation and border functions and detection pipeline, in their own modules (mx.image.det /
+# mx.image.detection is the detection module, as in MXNet).
+import sys as _sys  # noqa: E402
+
+from . import image_det as det  # noqa: E402
+from .image_det import *  # noqa: E402,F401,F403
+from .image_det import __all__ as _det_all  # noqa: E402
+from .image_rotate import *  # noqa: E402,F401,F403
+from .image_rotate import __all__ as _rotate_all  # noqa: E402
+
+detection = det
+_sys.modules[__name__ + ".det"] = det
+_sys.modules[__name__ + ".detection"] = det
+__all__ += _det_all + _rotate_all

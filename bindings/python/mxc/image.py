@@ -692,7 +692,8 @@ class ImageIter:
             keys = [k for k, _, _ in imglist]
         if keys is not None:
             n = len(keys)
-            keys = keys[n * part_index // num_parts:n * (part_index + 1) // num_parts]
+            per_part = n // num_parts  # MXNet's parts: n // num_parts keys each, the rest left out
+            keys = keys[per_part * part_index:per_part * (part_index + 1)]
         self._keys = keys
         self.auglist = CreateAugmenter(data_shape, **kwargs) if aug_list is None else aug_list
         label_shape = (self.batch_size,) if self.label_width == 1 else (self.batch_size, self.label_width)

@@ -213,12 +213,11 @@ class DetRandomCropAug(DetAugmenter):
 class DetRandomPadAug(DetAugmenter):
     """Places the image at a random position on a canvas of ``area_range`` times its area (at least the image) with
     aspect ratio (width / height, pixels) in ``aspect_ratio_range``, filled with ``pad_val``; the boxes follow. After
-    ``max_attempts`` proposals that do not hold the image, the image and label are returned unchanged."""
+    ``max_attempts`` proposals that do not hold the image, the image and label are returned unchanged. ``pad_val``
+    is one value per channel, or a number for all channels."""
 
     def __init__(self, aspect_ratio_range=(0.75, 1.33), area_range=(1.0, 3.0), max_attempts=50,
                  pad_val=(128, 128, 128)):
-        if not isinstance(pad_val, (list, tuple)):
-            pad_val = (pad_val,)
         super().__init__(aspect_ratio_range=aspect_ratio_range, area_range=area_range, max_attempts=max_attempts,
                          pad_val=pad_val)
         self.pad_val = pad_val
@@ -265,7 +264,11 @@ class DetRandomPadAug(DetAugmenter):
         pad = self._random_pad_proposal(label, height, width)
         if pad:
             x, y, w, h, label = pad
-            src = copyMakeBorder(src, y, h - height - y, x, w - width - x, 0, values=self.pad_val)
+            if isinstance(self.pad_val, (list, tuple)):
+                fill = {"values": tuple(self.pad_val)}
+            else:  # one value for every channel
+                fill = {"value": float(self.pad_val)}
+            src = copyMakeBorder(src, y, h - height - y, x, w - width - x, 0, **fill)
         return src, label
 
 

@@ -692,7 +692,8 @@ class ImageIter:
             keys = [k for k, _, _ in imglist]
         if keys is not None:
             n = len(keys)
-            keys = keys[n * part_index // num_parts:n * (part_index + 1) // num_parts]
+            per_part = n // num_parts  # MXNet's parts: n // num_parts keys each, the rest left out
+            keys = keys[per_part * part_index:per_part * (part_index + 1)]
         self._keys = keys
         self.auglist = CreateAugmenter(data_shape, **kwargs) if aug_list is None else aug_list
         label_shape = (self.batch_size,) if self.label_width == 1 else (self.batch_size, self.label_width)
@@ -796,3 +797,19 @@ class ImageIter:
 
     def __iter__(self):
         return self
+
+
+# MXNet's rotation and border functions and detection pipeline, in their own modules (mx.image.det /
+# mx.image.detection is the detection module, as in MXNet).
+import sys as _sys  # noqa: E402
+
+from . import image_det as det  # noqa: E402
+from .image_det import *  # noqa: E402,F401,F403
+from .image_det import __all__ as _det_all  # noqa: E402
+from .image_rotate import *  # noqa: E402,F401,F403
+from .image_rotate import __all__ as _rotate_all  # noqa: E402
+
+detection = det
+_sys.modules[__name__ + ".det"] = det
+_sys.modules[__name__ + ".detection"] = det
+__all__ += _det_all + _rotate_all

@@ -231,6 +231,7 @@ void DBackwardT(const OpParams &p, const TBlob &dyb, const std::vector<TBlob> &i
   // Gradients accumulated sample by sample: zero the written ones first.
   const size_t nin = g.modulated ? 3 : 2;
   for (size_t i = 0; i < nin; ++i) ZeroGrad(grad[i], req[i]);
+  ZeroGrad(grad[iw], req[iw]);
   T *dx = req[0] != kNullOp ? grad[0].ptr<T>() : nullptr;
   T *doff = req[1] != kNullOp ? grad[1].ptr<T>() : nullptr;
   T *dmask = g.modulated && req[2] != kNullOp ? grad[2].ptr<T>() : nullptr;
@@ -243,8 +244,8 @@ void DBackwardT(const OpParams &p, const TBlob &dyb, const std::vector<TBlob> &i
     if (dw) {
       DeformIm2Col(g, n, x, off, mask, col.data());
       for (int64_t gi = 0; gi < g.G; ++gi)
-        Gemm(false, true, Fg, K, L, T(1), dyn + gi * Fg * L, L, col.data() + gi * K * L, L,
-             n == 0 ? GemmBeta<T>(req[iw]) : T(1), dw + gi * Fg * K, K);
+        Gemm(false, true, Fg, K, L, T(1), dyn + gi * Fg * L, L, col.data() + gi * K * L, L, T(1),
+             dw + gi * Fg * K, K);
     }
     if (!dx && !doff && !dmask) continue;
     for (int64_t gi = 0; gi < g.G; ++gi)

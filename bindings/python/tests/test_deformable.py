@@ -544,3 +544,13 @@ def test_gluon_blocks_compute(hybridize):
         y.backward()
         for k, prm in net.collect_params().items():
             assert np.abs(prm.grad().asnumpy()).sum() > 0, k
+
+
+def test_empty_batch():
+    for modulated in (False, True):
+        op = mx.nd.contrib.ModulatedDeformableConvolution if modulated else mx.nd.contrib.DeformableConvolution
+        ins = [np.zeros((0, 2, 4, 4)), np.zeros((0, 8, 3, 3))] + ([np.zeros((0, 4, 3, 3))] if modulated else []) + [
+            np.ones((3, 2, 2, 2)), np.ones((3,))]
+        y, g = _run(op, ins, dict(kernel=(2, 2), num_filter=3), np.zeros((0, 3, 3, 3)))
+        assert y.shape == (0, 3, 3, 3)
+        assert g[-2].shape == (3, 2, 2, 2) and not g[-2].any() and not g[-1].any()

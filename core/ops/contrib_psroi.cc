@@ -17,6 +17,12 @@ namespace {
 
 std::string Where(const OpParams &p) { return std::string("operator ") + p.op()->name + ": "; }
 
+// A float parameter as MXNet holds it (float32), so that float64 results match MXNet's.
+template <typename T>
+T FloatParam(const OpParams &p, const char *name) {
+  return static_cast<T>(static_cast<float>(p.Float(name)));
+}
+
 bool IsDeformable(const OpParams &p) { return p.op()->ParamIndex("trans_std") >= 0; }
 bool NoTrans(const OpParams &p) { return !IsDeformable(p) || p.Bool("no_trans"); }
 
@@ -63,7 +69,7 @@ template <typename T, typename F>
 void PSBins(const OpParams &p, const TShape &ds, const T *roi, int64_t r, F f) {
   const int64_t N = ds[0], H = ds[2], W = ds[3];
   const int64_t P = p.Int("pooled_size"), K = p.Int("output_dim"), G = GroupSize(p);
-  const T scale = static_cast<T>(p.Float("spatial_scale"));
+  const T scale = FloatParam<T>(p, "spatial_scale");
   const int64_t b = static_cast<int64_t>(roi[0]);
   const T x1 = static_cast<T>(std::round(roi[1])) * scale, y1 = static_cast<T>(std::round(roi[2])) * scale;
   const T x2 = static_cast<T>(std::round(roi[3]) + 1) * scale, y2 = static_cast<T>(std::round(roi[4]) + 1) * scale;
@@ -143,8 +149,8 @@ void DPSBins(const OpParams &p, const TShape &ds, const T *roi, const T *trans, 
   const int64_t P = p.Int("pooled_size"), K = p.Int("output_dim"), G = GroupSize(p), PS = PartSize(p);
   const int64_t S = std::max<int64_t>(p.Int("sample_per_part"), 1);
   const bool no_trans = p.Bool("no_trans");
-  const T trans_std = static_cast<T>(p.Float("trans_std"));
-  const T scale = static_cast<T>(p.Float("spatial_scale"));
+  const T trans_std = FloatParam<T>(p, "trans_std");
+  const T scale = FloatParam<T>(p, "spatial_scale");
   const int64_t b = static_cast<int64_t>(roi[0]);
   const T x1 = static_cast<T>(std::round(roi[1])) * scale - T(0.5);
   const T y1 = static_cast<T>(std::round(roi[2])) * scale - T(0.5);
@@ -245,7 +251,7 @@ void DPSBackward(MXC_NN_BACKWARD_ARGS) {
     const T *trans = has_trans ? in_data[2].ptr<T>() : nullptr;
     T *dx = req[0] != kNullOp ? in_grad[0].ptr<T>() : nullptr;
     T *dt = rt != kNullOp ? in_grad[2].ptr<T>() : nullptr;
-    const T trans_std = static_cast<T>(p.Float("trans_std"));
+    const T trans_std = FloatParam<T>(p, "trans_std");
     for (int64_t r = 0; r < R; ++r)
       DPSBins(p, ds, rois + r * 5, trans, nc, r,
               [&](int64_t o, int64_t plane, int64_t ti, T rw, T rh, const std::vector<DSample> &s) {

@@ -140,6 +140,7 @@ def _cround(v):
 
 def _ref_psroi(data, rois, scale, output_dim, pooled, group):
     N, C, H, W = data.shape
+    scale = float(np.float32(scale))  # MXNet holds float parameters in float32
     out = np.zeros((len(rois), output_dim, pooled, pooled))
     grad_map = []  # (output index, channel plane, [(h, w)])
     for r, roi in enumerate(rois):
@@ -164,6 +165,7 @@ def _ref_psroi(data, rois, scale, output_dim, pooled, group):
 
 def _ref_dpsroi(data, rois, trans, scale, output_dim, group, pooled, part, spp, trans_std):
     N, C, H, W = data.shape
+    scale, trans_std = float(np.float32(scale)), float(np.float32(trans_std))  # float32 parameters, as MXNet's
     ncls = 1 if trans is None else trans.shape[1] // 2
     out = np.zeros((len(rois), output_dim, pooled, pooled))
     for r, roi in enumerate(rois):

@@ -395,6 +395,38 @@ GRAD_CASES.update({
 })  # detect
 
 
+GRAD_CASES.update({
+    # offsets keep the sampling positions off integer coordinates (where bilinear sampling has kinks)
+    "_contrib_DeformableConvolution": [
+        case([(2, 2, 3, 4), (2, 8, 4, 5), (3, 2, 2, 2), (3,)], {"kernel": (2, 2), "pad": (1, 1), "num_filter": 3},
+             ranges={1: (0.1, 0.9)}),
+        case([(1, 4, 5, 4), (1, 16, 3, 4), (4, 2, 2, 2)],
+             {"kernel": (2, 2), "stride": (2, 1), "dilate": (1, 2), "pad": (1, 1), "num_filter": 4, "num_group": 2,
+              "num_deformable_group": 2, "no_bias": True}, ranges={1: (-1.9, -1.1)})],
+    "_contrib_ModulatedDeformableConvolution": [
+        case([(2, 2, 3, 4), (2, 8, 4, 5), (2, 4, 4, 5), (3, 2, 2, 2), (3,)],
+             {"kernel": (2, 2), "pad": (1, 1), "num_filter": 3}, ranges={1: (0.1, 0.9)}),
+        case([(1, 4, 5, 4), (1, 16, 3, 4), (1, 8, 3, 4), (4, 2, 2, 2)],
+             {"kernel": (2, 2), "stride": (2, 1), "dilate": (1, 2), "pad": (1, 1), "num_filter": 4, "num_group": 2,
+              "num_deformable_group": 2, "no_bias": True}, ranges={1: (-1.9, -1.1)})],
+    "_contrib_PSROIPooling": [
+        case([(4, 8, 5, 6), (3, 5)], {"spatial_scale": 1.0, "output_dim": 2, "pooled_size": 2}, nograd=(1,),
+             ranges={1: (0.0, 3.9)}),
+        case([(4, 9, 6, 5), (3, 5)], {"spatial_scale": 1.3, "output_dim": 1, "pooled_size": 2, "group_size": 3},
+             nograd=(1,), ranges={1: (0.0, 3.9)})],
+    "_contrib_DeformablePSROIPooling": [
+        case([(4, 8, 5, 6), (3, 5), (3, 2, 2, 2)], {"spatial_scale": 1.0, "output_dim": 2, "group_size": 2,
+                                                    "pooled_size": 2, "sample_per_part": 2, "trans_std": 0.1},
+             nograd=(1,), ranges={1: (0.0, 3.9)}),
+        case([(4, 8, 5, 6), (3, 5), (3, 4, 3, 3)], {"spatial_scale": 0.8, "output_dim": 2, "group_size": 2,
+                                                    "pooled_size": 3, "part_size": 3, "sample_per_part": 3,
+                                                    "trans_std": 0.2},
+             nograd=(1,), ranges={1: (0.0, 3.9)}),
+        case([(4, 8, 5, 6), (3, 5)], {"spatial_scale": 1.0, "output_dim": 2, "group_size": 2, "pooled_size": 2,
+                                      "sample_per_part": 2, "no_trans": True}, nograd=(1,), ranges={1: (0.0, 3.9)})],
+})  # deform
+
+
 def test_every_operator_with_a_gradient_has_a_case():
     missing = [n for n in _ops_with_gradient() if n not in GRAD_CASES]
     assert not missing, ("operators with a gradient but no case in GRAD_CASES (add one in "

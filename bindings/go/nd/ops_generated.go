@@ -1750,6 +1750,193 @@ func ContribBilinearResize2D(data, like *mxc.NDArray, opts *ContribBilinearResiz
 	return invoke("_contrib_BilinearResize2D", []*mxc.NDArray{data, like}, []string{"data", "like"}, p, out, all)
 }
 
+// ContribDeformableConvolutionOpts holds the parameters of ContribDeformableConvolution. A nil
+// *ContribDeformableConvolutionOpts passes none; required ones are then reported missing by the library.
+type ContribDeformableConvolutionOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), required): Convolution kernel size: (h, w).
+	Kernel []int
+	// Stride is the parameter stride (Shape(tuple), default ()): Convolution stride: (h, w). Defaults to 1 for
+	// each dimension. Nil keeps the default.
+	Stride []int
+	// Dilate is the parameter dilate (Shape(tuple), default ()): Convolution dilation: (h, w). Defaults to 1
+	// for each dimension. Nil keeps the default.
+	Dilate []int
+	// Pad is the parameter pad (Shape(tuple), default ()): Zero padding: (h, w). Defaults to no padding. Nil
+	// keeps the default.
+	Pad []int
+	// NumFilter is the parameter num_filter (int, required): Convolution filter (channel) number.
+	NumFilter int
+	// NumGroup is the parameter num_group (int, default 1): Number of group partitions. Nil keeps the default.
+	NumGroup *int
+	// NumDeformableGroup is the parameter num_deformable_group (int, default 1): Number of deformable group
+	// partitions (each has its own offsets for its C / num_deformable_group channels). Nil keeps the default.
+	NumDeformableGroup *int
+	// Workspace is the parameter workspace (int, default 1024): Maximum temporary workspace in MB (accepted for
+	// MXNet compatibility). Nil keeps the default.
+	Workspace *int
+	// NoBias is the parameter no_bias (boolean, default False): Whether to disable the bias (then there is no
+	// bias input). Nil keeps the default.
+	NoBias *bool
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW'}, default None): Layout of input and
+	// output: NCHW only (None: default). Empty keeps the default.
+	Layout string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribDeformableConvolution runs the operator _contrib_DeformableConvolution.
+//
+// Deformable convolution (DCN v1) over NCHW data: every kernel tap reads the data by bilinear interpolation at
+// its regular position plus a learned offset (offset: (N, 2 * num_deformable_group * kh * kw, Ho, Wo), (dy, dx)
+// pairs per tap).
+//
+// Inputs: data, offset, weight, bias. Trailing inputs may be nil where the parameters make them unused. Returns
+// the first output (see AllOutputs for the others).
+func ContribDeformableConvolution(data, offset, weight, bias *mxc.NDArray, opts *ContribDeformableConvolutionOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("kernel", opts.Kernel)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("dilate", opts.Dilate)
+		p.OptShape("pad", opts.Pad)
+		p.Int("num_filter", opts.NumFilter)
+		p.OptInt("num_group", opts.NumGroup)
+		p.OptInt("num_deformable_group", opts.NumDeformableGroup)
+		p.OptInt("workspace", opts.Workspace)
+		p.OptBool("no_bias", opts.NoBias)
+		p.Enum("layout", opts.Layout)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_DeformableConvolution", []*mxc.NDArray{data, offset, weight, bias}, []string{"data", "offset", "weight", "bias"}, p, out, all)
+}
+
+// ContribDeformablePSROIPoolingOpts holds the parameters of ContribDeformablePSROIPooling. A nil
+// *ContribDeformablePSROIPoolingOpts passes none; required ones are then reported missing by the library.
+type ContribDeformablePSROIPoolingOpts struct {
+	// SpatialScale is the parameter spatial_scale (float, required): Ratio of the input feature map size to the
+	// raw image size (the coordinates of the rois).
+	SpatialScale float64
+	// OutputDim is the parameter output_dim (int, required): Number of output channels.
+	OutputDim int
+	// GroupSize is the parameter group_size (int, required): Size of the position-sensitive groups.
+	GroupSize int
+	// PooledSize is the parameter pooled_size (int, required): Output height and width.
+	PooledSize int
+	// PartSize is the parameter part_size (int, default 0): Size of the grid of trans cells (0: pooled_size).
+	// Nil keeps the default.
+	PartSize *int
+	// SamplePerPart is the parameter sample_per_part (int, default 1): Number of samples per bin and axis. Nil
+	// keeps the default.
+	SamplePerPart *int
+	// TransStd is the parameter trans_std (float, default 0): Scale of trans (relative to the roi's width and
+	// height). Nil keeps the default.
+	TransStd *float64
+	// NoTrans is the parameter no_trans (boolean, default False): Whether to pool without trans (no trans
+	// input). Nil keeps the default.
+	NoTrans *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribDeformablePSROIPooling runs the operator _contrib_DeformablePSROIPooling.
+//
+// Deformable position-sensitive ROI pooling: each bin averages sample_per_part^2 bilinear samples, the bin
+// moved by trans * trans_std times the roi's size (part (part_size x part_size) cells of trans per class).
+//
+// Inputs: data, rois, trans. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others).
+func ContribDeformablePSROIPooling(data, rois, trans *mxc.NDArray, opts *ContribDeformablePSROIPoolingOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("spatial_scale", opts.SpatialScale)
+		p.Int("output_dim", opts.OutputDim)
+		p.Int("group_size", opts.GroupSize)
+		p.Int("pooled_size", opts.PooledSize)
+		p.OptInt("part_size", opts.PartSize)
+		p.OptInt("sample_per_part", opts.SamplePerPart)
+		p.OptFloat("trans_std", opts.TransStd)
+		p.OptBool("no_trans", opts.NoTrans)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_DeformablePSROIPooling", []*mxc.NDArray{data, rois, trans}, []string{"data", "rois", "trans"}, p, out, all)
+}
+
+// ContribModulatedDeformableConvolutionOpts holds the parameters of ContribModulatedDeformableConvolution. A
+// nil *ContribModulatedDeformableConvolutionOpts passes none; required ones are then reported missing by the
+// library.
+type ContribModulatedDeformableConvolutionOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), required): Convolution kernel size: (h, w).
+	Kernel []int
+	// Stride is the parameter stride (Shape(tuple), default ()): Convolution stride: (h, w). Defaults to 1 for
+	// each dimension. Nil keeps the default.
+	Stride []int
+	// Dilate is the parameter dilate (Shape(tuple), default ()): Convolution dilation: (h, w). Defaults to 1
+	// for each dimension. Nil keeps the default.
+	Dilate []int
+	// Pad is the parameter pad (Shape(tuple), default ()): Zero padding: (h, w). Defaults to no padding. Nil
+	// keeps the default.
+	Pad []int
+	// NumFilter is the parameter num_filter (int, required): Convolution filter (channel) number.
+	NumFilter int
+	// NumGroup is the parameter num_group (int, default 1): Number of group partitions. Nil keeps the default.
+	NumGroup *int
+	// NumDeformableGroup is the parameter num_deformable_group (int, default 1): Number of deformable group
+	// partitions (each has its own offsets for its C / num_deformable_group channels). Nil keeps the default.
+	NumDeformableGroup *int
+	// Workspace is the parameter workspace (int, default 1024): Maximum temporary workspace in MB (accepted for
+	// MXNet compatibility). Nil keeps the default.
+	Workspace *int
+	// NoBias is the parameter no_bias (boolean, default False): Whether to disable the bias (then there is no
+	// bias input). Nil keeps the default.
+	NoBias *bool
+	// Im2colStep is the parameter im2col_step (int, default 64): Maximum number of images per im2col
+	// computation (accepted for MXNet compatibility; mxc samples one image at a time). Nil keeps the default.
+	Im2colStep *int
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW'}, default None): Layout of input and
+	// output: NCHW only (None: default). Empty keeps the default.
+	Layout string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribModulatedDeformableConvolution runs the operator _contrib_ModulatedDeformableConvolution.
+//
+// Modulated deformable convolution (DCN v2) over NCHW data: as DeformableConvolution, each bilinear sample
+// (zero outside the image) multiplied by its mask value (mask: (N, num_deformable_group * kh * kw, Ho, Wo)).
+//
+// Inputs: data, offset, mask, weight, bias. Trailing inputs may be nil where the parameters make them unused.
+// Returns the first output (see AllOutputs for the others).
+func ContribModulatedDeformableConvolution(data, offset, mask, weight, bias *mxc.NDArray, opts *ContribModulatedDeformableConvolutionOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("kernel", opts.Kernel)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("dilate", opts.Dilate)
+		p.OptShape("pad", opts.Pad)
+		p.Int("num_filter", opts.NumFilter)
+		p.OptInt("num_group", opts.NumGroup)
+		p.OptInt("num_deformable_group", opts.NumDeformableGroup)
+		p.OptInt("workspace", opts.Workspace)
+		p.OptBool("no_bias", opts.NoBias)
+		p.OptInt("im2col_step", opts.Im2colStep)
+		p.Enum("layout", opts.Layout)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_ModulatedDeformableConvolution", []*mxc.NDArray{data, offset, mask, weight, bias}, []string{"data", "offset", "mask", "weight", "bias"}, p, out, all)
+}
+
 // ContribMultiBoxDetectionOpts holds the parameters of ContribMultiBoxDetection. A nil
 // *ContribMultiBoxDetectionOpts passes none; required ones are then reported missing by the library.
 type ContribMultiBoxDetectionOpts struct {
@@ -1953,6 +2140,46 @@ func ContribMultiProposal(clsProb, bboxPred, imInfo *mxc.NDArray, opts *ContribM
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_contrib_MultiProposal", []*mxc.NDArray{clsProb, bboxPred, imInfo}, []string{"cls_prob", "bbox_pred", "im_info"}, p, out, all)
+}
+
+// ContribPSROIPoolingOpts holds the parameters of ContribPSROIPooling. A nil *ContribPSROIPoolingOpts passes
+// none; required ones are then reported missing by the library.
+type ContribPSROIPoolingOpts struct {
+	// SpatialScale is the parameter spatial_scale (float, required): Ratio of the input feature map size to the
+	// raw image size (the coordinates of the rois).
+	SpatialScale float64
+	// OutputDim is the parameter output_dim (int, required): Number of output channels.
+	OutputDim int
+	// PooledSize is the parameter pooled_size (int, required): Output height and width.
+	PooledSize int
+	// GroupSize is the parameter group_size (int, default 0): Size of the position-sensitive groups (0:
+	// pooled_size). Nil keeps the default.
+	GroupSize *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribPSROIPooling runs the operator _contrib_PSROIPooling.
+//
+// Position-sensitive ROI pooling (R-FCN): bin (ph, pw) of output channel k averages its pixels of data channel
+// (k * group_size + gh) * group_size + gw; data has output_dim * group_size^2 channels.
+//
+// Inputs: data, rois. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func ContribPSROIPooling(data, rois *mxc.NDArray, opts *ContribPSROIPoolingOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("spatial_scale", opts.SpatialScale)
+		p.Int("output_dim", opts.OutputDim)
+		p.Int("pooled_size", opts.PooledSize)
+		p.OptInt("group_size", opts.GroupSize)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_PSROIPooling", []*mxc.NDArray{data, rois}, []string{"data", "rois"}, p, out, all)
 }
 
 // ContribProposalOpts holds the parameters of ContribProposal. A nil *ContribProposalOpts passes none; required
@@ -2931,6 +3158,54 @@ func Copyto(data *mxc.NDArray, opts *CopytoOpts) (*mxc.NDArray, error) {
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_copyto", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// CvcopyMakeBorderOpts holds the parameters of CvcopyMakeBorder. A nil *CvcopyMakeBorderOpts passes none;
+// required ones are then reported missing by the library.
+type CvcopyMakeBorderOpts struct {
+	// Top is the parameter top (int, required): Top margin.
+	Top int
+	// Bot is the parameter bot (int, required): Bottom margin.
+	Bot int
+	// Left is the parameter left (int, required): Left margin.
+	Left int
+	// Right is the parameter right (int, required): Right margin.
+	Right int
+	// Type is the parameter type (int, default 0): Filling type (default=cv2.BORDER_CONSTANT). Nil keeps the
+	// default.
+	Type *int
+	// Value is the parameter value (float, default 0): (Deprecated! Use ``values`` instead.) Fill with single
+	// value. Nil keeps the default.
+	Value *float64
+	// Values is the parameter values (string, default ()): Fill with value(RGB[A] or gray), up to 4 channels.
+	// Nil keeps the default.
+	Values *string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// CvcopyMakeBorder runs the operator _cvcopyMakeBorder.
+//
+// Pad image border with OpenCV's rules (constant, replicate, reflect, wrap, reflect-101).
+//
+// Inputs: src. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func CvcopyMakeBorder(src *mxc.NDArray, opts *CvcopyMakeBorderOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("top", opts.Top)
+		p.Int("bot", opts.Bot)
+		p.Int("left", opts.Left)
+		p.Int("right", opts.Right)
+		p.OptInt("type", opts.Type)
+		p.OptFloat("value", opts.Value)
+		p.OptStr("values", opts.Values)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_cvcopyMakeBorder", []*mxc.NDArray{src}, []string{"src"}, p, out, all)
 }
 
 // DivScalarOpts holds the parameters of DivScalar. A nil *DivScalarOpts passes none; required ones are then

@@ -1731,6 +1731,190 @@ func ContribBilinearResize2D(data, like *mxc.Symbol, opts *ContribBilinearResize
 	return compose("_contrib_BilinearResize2D", name, attr, p, []string{"data", "like"}, []*mxc.Symbol{data, like})
 }
 
+// ContribDeformableConvolutionOpts holds the parameters of ContribDeformableConvolution. A nil
+// *ContribDeformableConvolutionOpts passes none; required ones are then reported missing by the library.
+type ContribDeformableConvolutionOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), required): Convolution kernel size: (h, w).
+	Kernel []int
+	// Stride is the parameter stride (Shape(tuple), default ()): Convolution stride: (h, w). Defaults to 1 for
+	// each dimension. Nil keeps the default.
+	Stride []int
+	// Dilate is the parameter dilate (Shape(tuple), default ()): Convolution dilation: (h, w). Defaults to 1
+	// for each dimension. Nil keeps the default.
+	Dilate []int
+	// Pad is the parameter pad (Shape(tuple), default ()): Zero padding: (h, w). Defaults to no padding. Nil
+	// keeps the default.
+	Pad []int
+	// NumFilter is the parameter num_filter (int, required): Convolution filter (channel) number.
+	NumFilter int
+	// NumGroup is the parameter num_group (int, default 1): Number of group partitions. Nil keeps the default.
+	NumGroup *int
+	// NumDeformableGroup is the parameter num_deformable_group (int, default 1): Number of deformable group
+	// partitions (each has its own offsets for its C / num_deformable_group channels). Nil keeps the default.
+	NumDeformableGroup *int
+	// Workspace is the parameter workspace (int, default 1024): Maximum temporary workspace in MB (accepted for
+	// MXNet compatibility). Nil keeps the default.
+	Workspace *int
+	// NoBias is the parameter no_bias (boolean, default False): Whether to disable the bias (then there is no
+	// bias input). Nil keeps the default.
+	NoBias *bool
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW'}, default None): Layout of input and
+	// output: NCHW only (None: default). Empty keeps the default.
+	Layout string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribDeformableConvolution is a symbol of the operator _contrib_DeformableConvolution.
+//
+// Deformable convolution (DCN v1) over NCHW data: every kernel tap reads the data by bilinear interpolation at
+// its regular position plus a learned offset (offset: (N, 2 * num_deformable_group * kh * kw, Ho, Wo), (dy, dx)
+// pairs per tap).
+//
+// Inputs: data, offset, weight, bias. A nil input becomes a variable named "<name>_<input>".
+func ContribDeformableConvolution(data, offset, weight, bias *mxc.Symbol, opts *ContribDeformableConvolutionOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Shape("kernel", opts.Kernel)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("dilate", opts.Dilate)
+		p.OptShape("pad", opts.Pad)
+		p.Int("num_filter", opts.NumFilter)
+		p.OptInt("num_group", opts.NumGroup)
+		p.OptInt("num_deformable_group", opts.NumDeformableGroup)
+		p.OptInt("workspace", opts.Workspace)
+		p.OptBool("no_bias", opts.NoBias)
+		p.Enum("layout", opts.Layout)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_DeformableConvolution", name, attr, p, []string{"data", "offset", "weight", "bias"}, []*mxc.Symbol{data, offset, weight, bias})
+}
+
+// ContribDeformablePSROIPoolingOpts holds the parameters of ContribDeformablePSROIPooling. A nil
+// *ContribDeformablePSROIPoolingOpts passes none; required ones are then reported missing by the library.
+type ContribDeformablePSROIPoolingOpts struct {
+	// SpatialScale is the parameter spatial_scale (float, required): Ratio of the input feature map size to the
+	// raw image size (the coordinates of the rois).
+	SpatialScale float64
+	// OutputDim is the parameter output_dim (int, required): Number of output channels.
+	OutputDim int
+	// GroupSize is the parameter group_size (int, required): Size of the position-sensitive groups.
+	GroupSize int
+	// PooledSize is the parameter pooled_size (int, required): Output height and width.
+	PooledSize int
+	// PartSize is the parameter part_size (int, default 0): Size of the grid of trans cells (0: pooled_size).
+	// Nil keeps the default.
+	PartSize *int
+	// SamplePerPart is the parameter sample_per_part (int, default 1): Number of samples per bin and axis. Nil
+	// keeps the default.
+	SamplePerPart *int
+	// TransStd is the parameter trans_std (float, default 0): Scale of trans (relative to the roi's width and
+	// height). Nil keeps the default.
+	TransStd *float64
+	// NoTrans is the parameter no_trans (boolean, default False): Whether to pool without trans (no trans
+	// input). Nil keeps the default.
+	NoTrans *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribDeformablePSROIPooling is a symbol of the operator _contrib_DeformablePSROIPooling.
+//
+// Deformable position-sensitive ROI pooling: each bin averages sample_per_part^2 bilinear samples, the bin
+// moved by trans * trans_std times the roi's size (part (part_size x part_size) cells of trans per class).
+//
+// Inputs: data, rois, trans. A nil input becomes a variable named "<name>_<input>".
+func ContribDeformablePSROIPooling(data, rois, trans *mxc.Symbol, opts *ContribDeformablePSROIPoolingOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("spatial_scale", opts.SpatialScale)
+		p.Int("output_dim", opts.OutputDim)
+		p.Int("group_size", opts.GroupSize)
+		p.Int("pooled_size", opts.PooledSize)
+		p.OptInt("part_size", opts.PartSize)
+		p.OptInt("sample_per_part", opts.SamplePerPart)
+		p.OptFloat("trans_std", opts.TransStd)
+		p.OptBool("no_trans", opts.NoTrans)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_DeformablePSROIPooling", name, attr, p, []string{"data", "rois", "trans"}, []*mxc.Symbol{data, rois, trans})
+}
+
+// ContribModulatedDeformableConvolutionOpts holds the parameters of ContribModulatedDeformableConvolution. A
+// nil *ContribModulatedDeformableConvolutionOpts passes none; required ones are then reported missing by the
+// library.
+type ContribModulatedDeformableConvolutionOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), required): Convolution kernel size: (h, w).
+	Kernel []int
+	// Stride is the parameter stride (Shape(tuple), default ()): Convolution stride: (h, w). Defaults to 1 for
+	// each dimension. Nil keeps the default.
+	Stride []int
+	// Dilate is the parameter dilate (Shape(tuple), default ()): Convolution dilation: (h, w). Defaults to 1
+	// for each dimension. Nil keeps the default.
+	Dilate []int
+	// Pad is the parameter pad (Shape(tuple), default ()): Zero padding: (h, w). Defaults to no padding. Nil
+	// keeps the default.
+	Pad []int
+	// NumFilter is the parameter num_filter (int, required): Convolution filter (channel) number.
+	NumFilter int
+	// NumGroup is the parameter num_group (int, default 1): Number of group partitions. Nil keeps the default.
+	NumGroup *int
+	// NumDeformableGroup is the parameter num_deformable_group (int, default 1): Number of deformable group
+	// partitions (each has its own offsets for its C / num_deformable_group channels). Nil keeps the default.
+	NumDeformableGroup *int
+	// Workspace is the parameter workspace (int, default 1024): Maximum temporary workspace in MB (accepted for
+	// MXNet compatibility). Nil keeps the default.
+	Workspace *int
+	// NoBias is the parameter no_bias (boolean, default False): Whether to disable the bias (then there is no
+	// bias input). Nil keeps the default.
+	NoBias *bool
+	// Im2colStep is the parameter im2col_step (int, default 64): Maximum number of images per im2col
+	// computation (accepted for MXNet compatibility; mxc samples one image at a time). Nil keeps the default.
+	Im2colStep *int
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW'}, default None): Layout of input and
+	// output: NCHW only (None: default). Empty keeps the default.
+	Layout string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribModulatedDeformableConvolution is a symbol of the operator _contrib_ModulatedDeformableConvolution.
+//
+// Modulated deformable convolution (DCN v2) over NCHW data: as DeformableConvolution, each bilinear sample
+// (zero outside the image) multiplied by its mask value (mask: (N, num_deformable_group * kh * kw, Ho, Wo)).
+//
+// Inputs: data, offset, mask, weight, bias. A nil input becomes a variable named "<name>_<input>".
+func ContribModulatedDeformableConvolution(data, offset, mask, weight, bias *mxc.Symbol, opts *ContribModulatedDeformableConvolutionOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Shape("kernel", opts.Kernel)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("dilate", opts.Dilate)
+		p.OptShape("pad", opts.Pad)
+		p.Int("num_filter", opts.NumFilter)
+		p.OptInt("num_group", opts.NumGroup)
+		p.OptInt("num_deformable_group", opts.NumDeformableGroup)
+		p.OptInt("workspace", opts.Workspace)
+		p.OptBool("no_bias", opts.NoBias)
+		p.OptInt("im2col_step", opts.Im2colStep)
+		p.Enum("layout", opts.Layout)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_ModulatedDeformableConvolution", name, attr, p, []string{"data", "offset", "mask", "weight", "bias"}, []*mxc.Symbol{data, offset, mask, weight, bias})
+}
+
 // ContribMultiBoxDetectionOpts holds the parameters of ContribMultiBoxDetection. A nil
 // *ContribMultiBoxDetectionOpts passes none; required ones are then reported missing by the library.
 type ContribMultiBoxDetectionOpts struct {
@@ -1931,6 +2115,45 @@ func ContribMultiProposal(clsProb, bboxPred, imInfo *mxc.Symbol, opts *ContribMu
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_contrib_MultiProposal", name, attr, p, []string{"cls_prob", "bbox_pred", "im_info"}, []*mxc.Symbol{clsProb, bboxPred, imInfo})
+}
+
+// ContribPSROIPoolingOpts holds the parameters of ContribPSROIPooling. A nil *ContribPSROIPoolingOpts passes
+// none; required ones are then reported missing by the library.
+type ContribPSROIPoolingOpts struct {
+	// SpatialScale is the parameter spatial_scale (float, required): Ratio of the input feature map size to the
+	// raw image size (the coordinates of the rois).
+	SpatialScale float64
+	// OutputDim is the parameter output_dim (int, required): Number of output channels.
+	OutputDim int
+	// PooledSize is the parameter pooled_size (int, required): Output height and width.
+	PooledSize int
+	// GroupSize is the parameter group_size (int, default 0): Size of the position-sensitive groups (0:
+	// pooled_size). Nil keeps the default.
+	GroupSize *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribPSROIPooling is a symbol of the operator _contrib_PSROIPooling.
+//
+// Position-sensitive ROI pooling (R-FCN): bin (ph, pw) of output channel k averages its pixels of data channel
+// (k * group_size + gh) * group_size + gw; data has output_dim * group_size^2 channels.
+//
+// Inputs: data, rois. A nil input becomes a variable named "<name>_<input>".
+func ContribPSROIPooling(data, rois *mxc.Symbol, opts *ContribPSROIPoolingOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("spatial_scale", opts.SpatialScale)
+		p.Int("output_dim", opts.OutputDim)
+		p.Int("pooled_size", opts.PooledSize)
+		p.OptInt("group_size", opts.GroupSize)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_PSROIPooling", name, attr, p, []string{"data", "rois"}, []*mxc.Symbol{data, rois})
 }
 
 // ContribProposalOpts holds the parameters of ContribProposal. A nil *ContribProposalOpts passes none; required
@@ -2899,6 +3122,54 @@ func Copyto(data *mxc.Symbol, opts *CopytoOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_copyto", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// CvcopyMakeBorderOpts holds the parameters of CvcopyMakeBorder. A nil *CvcopyMakeBorderOpts passes none;
+// required ones are then reported missing by the library.
+type CvcopyMakeBorderOpts struct {
+	// Top is the parameter top (int, required): Top margin.
+	Top int
+	// Bot is the parameter bot (int, required): Bottom margin.
+	Bot int
+	// Left is the parameter left (int, required): Left margin.
+	Left int
+	// Right is the parameter right (int, required): Right margin.
+	Right int
+	// Type is the parameter type (int, default 0): Filling type (default=cv2.BORDER_CONSTANT). Nil keeps the
+	// default.
+	Type *int
+	// Value is the parameter value (float, default 0): (Deprecated! Use ``values`` instead.) Fill with single
+	// value. Nil keeps the default.
+	Value *float64
+	// Values is the parameter values (string, default ()): Fill with value(RGB[A] or gray), up to 4 channels.
+	// Nil keeps the default.
+	Values *string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// CvcopyMakeBorder is a symbol of the operator _cvcopyMakeBorder.
+//
+// Pad image border with OpenCV's rules (constant, replicate, reflect, wrap, reflect-101).
+//
+// Inputs: src. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func CvcopyMakeBorder(src *mxc.Symbol, opts *CvcopyMakeBorderOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("top", opts.Top)
+		p.Int("bot", opts.Bot)
+		p.Int("left", opts.Left)
+		p.Int("right", opts.Right)
+		p.OptInt("type", opts.Type)
+		p.OptFloat("value", opts.Value)
+		p.OptStr("values", opts.Values)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_cvcopyMakeBorder", name, attr, p, []string{"src"}, []*mxc.Symbol{src})
 }
 
 // DivScalarOpts holds the parameters of DivScalar. A nil *DivScalarOpts passes none; required ones are then

@@ -18,30 +18,6 @@ namespace {
 
 using elem::Convert;
 
-// dst (=|+=) src converted to dst's dtype.
-void ConvertBlob(const TBlob &src, const TBlob &dst, OpReq req) {
-  if (req == kNullOp) return;
-  const int64_t n = dst.Size();
-  if (req != kAddTo && src.dtype == dst.dtype) {
-    if (src.dptr != dst.dptr) std::memcpy(dst.dptr, src.dptr, n * DTypeSize(dst.dtype));
-    return;
-  }
-  MXC_ANY_TYPE_SWITCH(src.dtype, S, {
-    const S *s = src.ptr<S>();
-    if (req == kAddTo) {
-      MXC_NUMERIC_TYPE_SWITCH(dst.dtype, D, {
-        D *d = dst.ptr<D>();
-        ParallelFor(n, [=](int64_t i) { d[i] += Convert<D>::From_(s[i]); });
-      });
-    } else {
-      MXC_ANY_TYPE_SWITCH(dst.dtype, D, {
-        D *d = dst.ptr<D>();
-        ParallelFor(n, [=](int64_t i) { d[i] = Convert<D>::From_(s[i]); });
-      });
-    }
-  });
-}
-
 bool IsAmpType(int t) { return t == kFloat16 || t == kFloat32; }
 
 // ----------------------------------------------------------------------------------------------------------------
@@ -56,11 +32,11 @@ void AmpCastType(const OpParams &p, std::vector<int> *in, std::vector<int> *out)
   TypeAssign(&(*out)[0], IsAmpType(t) ? target : t, p.op(), "output");
 }
 
-void AmpCastForward(MXC_NN_FORWARD_ARGS) { ConvertBlob(in[0], out[0], req[0]); }
+void AmpCastForward(MXC_NN_FORWARD_ARGS) { CopyConvert(in[0], out[0], req[0]); }
 
 // The gradient of every input i: out_grad[i] converted to the input's dtype (in_grad[i] has it).
 void AmpCastBackward(MXC_NN_BACKWARD_ARGS) {
-  for (size_t i = 0; i < in_grad.size(); ++i) ConvertBlob(out_grad[i], in_grad[i], req[i]);
+  for (size_t i = 0; i < in_grad.size(); ++i) CopyConvert(out_grad[i], in_grad[i], req[i]);
 }
 
 // ----------------------------------------------------------------------------------------------------------------
@@ -89,7 +65,7 @@ void MulticastType(const OpParams &p, std::vector<int> *in, std::vector<int> *ou
 }
 
 void MulticastForward(MXC_NN_FORWARD_ARGS) {
-  for (size_t i = 0; i < in.size(); ++i) ConvertBlob(in[i], out[i], req[i]);
+  for (size_t i = 0; i < in.size(); ++i) CopyConvert(in[i], out[i], req[i]);
 }
 
 // ----------------------------------------------------------------------------------------------------------------

@@ -392,6 +392,8 @@ void HardSigmoidBackward(const OpContext &, const OpParams &p, const std::vector
 // ----------------------------------------------------------------------------------------------------------------
 // Copies and casts
 // ----------------------------------------------------------------------------------------------------------------
+}  // namespace
+
 // dst (=|+=) src converted to dst's dtype. A same-dtype copy onto itself is a no-op.
 void CopyConvert(const TBlob &src, const TBlob &dst, OpReq req) {
   if (req == kNullOp) return;
@@ -419,6 +421,8 @@ void CopyConvert(const TBlob &src, const TBlob &dst, OpReq req) {
     }
   });
 }
+
+namespace {
 
 void CopyForward(const OpContext &, const OpParams &, const std::vector<TBlob> &in, const std::vector<OpReq> &req,
                  const std::vector<TBlob> &out) {

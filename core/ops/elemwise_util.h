@@ -313,5 +313,10 @@ inline void SameShapeNamed(const OpParams &p, std::vector<TShape> *in, std::vect
 }
 
 }  // namespace elem
+
+// dst (=|+=) src converted to dst's dtype (any dtypes; float16 <-> float32 vectorised). A same-dtype copy onto itself
+// is a no-op. (elemwise_unary.cc: Cast and _copyto; amp_ops.cc.)
+void CopyConvert(const TBlob &src, const TBlob &dst, OpReq req);
+
 }  // namespace op
 }  // namespace mxc

@@ -768,8 +768,9 @@ class ImageIter:
                                 self.data_shape[0]))
         return nd.transpose(img, axes=(2, 0, 1))
 
-    def next(self):
-        from . import io as _io
+    def _batch_samples(self):
+        """The next batch's (label, encoded image) samples and its pad, by last_batch_handle (StopIteration at the
+        end: a short batch is padded with the first samples, dropped, or carried over to the next epoch)."""
         samples = []
         while len(samples) < self.batch_size:
             s = self._next_sample()
@@ -786,6 +787,11 @@ class ImageIter:
                 self._carry = samples
                 raise StopIteration
             samples += self._first_samples(pad)
+        return samples, pad
+
+    def next(self):
+        from . import io as _io
+        samples, pad = self._batch_samples()
         data = nd.stack(*[self._decode(buf) for _, buf in samples]).astype(self.dtype)
         labels = np.zeros((self.batch_size, self.label_width), np.float32)
         for i, (label, _) in enumerate(samples):

@@ -519,22 +519,7 @@ class ImageDetIter(ImageIter):
 
     def next(self):
         from . import io as _io
-        samples = []
-        while len(samples) < self.batch_size:
-            s = self._next_sample()
-            if s is None:
-                break
-            samples.append(s)
-        if not samples:
-            raise StopIteration
-        pad = self.batch_size - len(samples)
-        if pad:
-            if self.last_batch_handle == "discard":
-                raise StopIteration
-            if self.last_batch_handle == "roll_over":
-                self._carry = samples
-                raise StopIteration
-            samples += self._first_samples(pad)
+        samples, pad = self._batch_samples()
         datas = []
         labels = np.full((self.batch_size,) + tuple(self.label_shape), -1.0, np.float32)
         for i, (raw_label, buf) in enumerate(samples):

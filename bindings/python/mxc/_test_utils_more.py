@@ -25,7 +25,10 @@ __all__ = ["assert_allclose", "assert_almost_equal_with_err", "get_etol", "get_t
            "discard_stderr", "environment", "collapse_sum_like", "is_op_runnable", "new_orthonormal_matrix_2d",
            "new_matrix_with_real_eigvals_2d", "new_matrix_with_real_eigvals_nd",
            "new_sym_matrix_with_real_eigvals_2d", "new_sym_matrix_with_real_eigvals_nd", "create_vector",
-           "create_2d_tensor", "get_identity_mat", "get_identity_mat_batch", "same_symbol_structure", "retry"]
+           "create_2d_tensor", "get_identity_mat", "get_identity_mat_batch", "same_symbol_structure", "retry",
+           "assign_each", "assign_each2", "random_sample", "is_aarch64_run", "is_cd_run", "has_tvm_ops",
+           "get_im2rec_path", "check_gluon_hybridize_consistency", "download", "download_model", "get_mnist_pkl",
+           "get_cifar10", "get_zip_data", "get_bz2_data"]
 
 
 # ---- tolerances and comparisons --------------------------------------------------------------------------------
@@ -621,3 +624,145 @@ def same_symbol_structure(sym1, sym2):
     """True when the two symbols have the same graph: the same operators wired the same way (names and operator
     parameters are not compared)."""
     return _structure(sym1) == _structure(sym2)
+
+
+# ---- small helpers ---------------------------------------------------------------------------------------------------
+def assign_each(the_input, function):
+    """``function`` applied to every element of a NumPy array (a new array, same shape)."""
+    return np.vectorize(function)(the_input) if np.asarray(the_input).size else np.array(the_input, copy=True)
+
+
+def assign_each2(input1, input2, function):
+    """``function(a, b)`` applied to the elements of two arrays of one shape."""
+    if np.shape(input1) != np.shape(input2):
+        raise ValueError("assign_each2: shapes %s and %s differ" % (np.shape(input1), np.shape(input2)))
+    return np.vectorize(function)(input1, input2) if np.asarray(input1).size else np.array(input1, copy=True)
+
+
+def random_sample(population, k):
+    """``k`` elements of ``population`` drawn without replacement (Python's random state)."""
+    import random
+    return random.sample(list(population), k)
+
+
+def is_aarch64_run():
+    """True on an aarch64 machine."""
+    import platform
+    return platform.machine() == 'aarch64'
+
+
+def is_cd_run():
+    """True inside a continuous-delivery job (environment CD_JOB=1)."""
+    return os.environ.get('CD_JOB') == '1'
+
+
+def has_tvm_ops():
+    """False: mxc has no TVM-generated operators."""
+    return False
+
+
+def get_im2rec_path(home_env='MXNET_HOME'):
+    """The path of the im2rec.py tool: mxc's own (mxc/tools/im2rec.py), else ``$home_env/tools/im2rec.py``."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'tools', 'im2rec.py')
+    if os.path.isfile(here):
+        return here
+    home = os.environ.get(home_env)
+    if home and os.path.isfile(os.path.join(home, 'tools', 'im2rec.py')):
+        return os.path.join(home, 'tools', 'im2rec.py')
+    raise IOError("im2rec.py not found at %s nor under $%s/tools" % (here, home_env))
+
+
+def check_gluon_hybridize_consistency(net_builder, data_l, numpy_func=None, test_grad=True, rtol=1e-4,
+                                      atol=1e-4):
+    """Builds ``net_builder()`` twice with the same parameters and checks that the plain and the hybridized
+    block give the same outputs (and, with ``test_grad``, input gradients of sum(outputs)) on ``data_l`` (a list
+    of NDArrays); ``numpy_func(*numpy inputs)`` when given is the expected output."""
+    import tempfile
+    from . import autograd
+    params_file = None
+    results = []
+    try:
+        for hybridize in (False, True):
+            net = net_builder()
+            net.initialize()
+            if len(list(net.collect_params().keys())) == 0:
+                pass  # no parameters to share
+            elif params_file is None:
+                net(*[x.copy() for x in data_l])  # deferred shapes
+                handle, params_file = tempfile.mkstemp(suffix='.params')
+                os.close(handle)
+                net.save_parameters(params_file)
+            else:
+                net.load_parameters(params_file)
+            if hybridize:
+                net.hybridize()
+            inputs = [x.copy() for x in data_l]
+            for x in inputs:
+                x.attach_grad()
+            with autograd.record():
+                out = net(*inputs)
+                outs = list(out) if isinstance(out, (list, tuple)) else [out]
+                total = outs[0].sum()
+                for o in outs[1:]:
+                    total = total + o.sum()
+            if test_grad:
+                total.backward()
+            results.append(([o.asnumpy() for o in outs], [x.grad.asnumpy() for x in inputs] if test_grad else []))
+    finally:
+        if params_file is not None and os.path.exists(params_file):
+            os.remove(params_file)
+    (plain_out, plain_grad), (hyb_out, hyb_grad) = results
+    if numpy_func is not None:
+        want = numpy_func(*[x.asnumpy() for x in data_l])
+        want = list(want) if isinstance(want, (list, tuple)) else [want]
+        for w, got in zip(want, plain_out):
+            _tu.assert_almost_equal(got, w, rtol=rtol, atol=atol, names=('output', 'numpy_func'))
+    for a, b in zip(plain_out, hyb_out):
+        _tu.assert_almost_equal(b, a, rtol=rtol, atol=atol, names=('hybridized output', 'output'))
+    for a, b in zip(plain_grad, hyb_grad):
+        _tu.assert_almost_equal(b, a, rtol=rtol, atol=atol, names=('hybridized grad', 'grad'))
+
+
+# ---- downloads (none: mxc machines are offline) ------------------------------------------------------------------------
+def _offline(what, where=None):
+    return IOError("%s: mxc does not download (no network access)%s" % (
+        what, "; put the file at %s yourself" % where if where else ""))
+
+
+def download(url, fname=None, dirname=None, overwrite=False, retries=5):
+    """Returns the local path ``dirname/fname`` (fname defaults to the URL's last part) when that file exists and
+    ``overwrite`` is False; anything else would need a download, which mxc never does (IOError)."""
+    if fname is None:
+        fname = url.split('/')[-1]
+    if dirname is not None:
+        fname = os.path.join(dirname, fname)
+    if os.path.exists(fname) and not overwrite:
+        return fname
+    raise _offline("download(%s)" % url, fname)
+
+
+def download_model(model_name, dst_dir='./', meta_info=None):
+    """MXNet's model-zoo download: not available offline (IOError)."""
+    raise _offline("download_model(%s)" % model_name, dst_dir)
+
+
+def get_mnist_pkl():
+    """MXNet's mnist.pkl.gz download: not available offline (IOError); use get_mnist()."""
+    raise _offline("get_mnist_pkl (use get_mnist(), which reads the local Fashion-MNIST)", "data/mnist.pkl.gz")
+
+
+def get_cifar10():
+    """MXNet's CIFAR-10 download: not available offline (IOError)."""
+    raise _offline("get_cifar10", "data/cifar/train.rec, data/cifar/test.rec")
+
+
+def get_zip_data(data_dir, url, data_origin_name):
+    """MXNet's download-and-unzip: not available offline (IOError)."""
+    raise _offline("get_zip_data(%s)" % url, os.path.join(data_dir, data_origin_name))
+
+
+def get_bz2_data(data_dir, data_name, url, data_origin_name):
+    """MXNet's download-and-bunzip: uses ``data_dir/data_name`` when it exists, else IOError (offline)."""
+    if os.path.exists(os.path.join(data_dir, data_name)):
+        return
+    raise _offline("get_bz2_data(%s)" % url, os.path.join(data_dir, data_name))

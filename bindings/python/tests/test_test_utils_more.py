@@ -274,3 +274,38 @@ def test_mnist_missing_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(tum, '_MNIST_DIRS', (str(tmp_path / 'none'),))
     with pytest.raises(IOError, match="MNIST not found"):
         tu.get_mnist()
+
+
+def test_small_helpers(tmp_path):
+    # MXNet 1.9.1: assign_each([1, 2], 2x) [2, 4]; assign_each2([1, 2], [3, 4], +) [4, 6]
+    np.testing.assert_array_equal(tu.assign_each(np.array([1., 2.]), lambda x: x * 2), [2., 4.])
+    np.testing.assert_array_equal(tu.assign_each2(np.array([1., 2.]), np.array([3., 4.]), lambda x, y: x + y),
+                                  [4., 6.])
+    s = tu.random_sample([1, 2, 3, 4], 2)
+    assert len(s) == 2 and len(set(s)) == 2 and set(s) <= {1, 2, 3, 4}
+    assert tu.has_tvm_ops() is False and tu.is_cd_run() in (True, False)
+    assert tu.get_im2rec_path().endswith(os.path.join('tools', 'im2rec.py'))
+    assert os.path.isfile(tu.get_im2rec_path())
+    f = tmp_path / 'x.bin'
+    f.write_bytes(b'1')
+    assert tu.download('http://example.invalid/x.bin', dirname=str(tmp_path)) == str(f)
+    with pytest.raises(IOError, match="does not download"):
+        tu.download('http://example.invalid/y.bin', dirname=str(tmp_path))
+    with pytest.raises(IOError, match="does not download"):
+        tu.get_cifar10()
+
+
+def test_check_gluon_hybridize_consistency():
+    def build():
+        net = mx.gluon.nn.HybridSequential()
+        net.add(mx.gluon.nn.Dense(3, activation='tanh'), mx.gluon.nn.Dense(2))
+        return net
+    data = [mx.nd.array(np.random.uniform(-1, 1, (4, 5)))]
+    tu.check_gluon_hybridize_consistency(build, data)
+
+    class Twice(mx.gluon.HybridBlock):
+        def hybrid_forward(self, F, x):
+            return x * 2 + 1
+    tu.check_gluon_hybridize_consistency(Twice, data, numpy_func=lambda x: x * 2 + 1)
+    with pytest.raises(AssertionError):
+        tu.check_gluon_hybridize_consistency(Twice, data, numpy_func=lambda x: x * 3)

@@ -115,3 +115,22 @@ def test_python_loss_module_in_sequential_module_trains_like_mxnet():
     np.testing.assert_allclose(met.get()[1], 2.6000001430511475, rtol=1e-5)
     assert seq.output_names == ['pyloss_output']
     assert [tuple(x) for x in seq.output_shapes] == [('pyloss_output', (3, 2))]
+
+
+def test_fit_with_a_python_loss_learns_a_linear_map():
+    rs = np.random.RandomState(0)
+    x = rs.uniform(-1, 1, (64, 3)).astype(np.float32)
+    true_w = np.array([[1., -2., 0.5]], dtype=np.float32)
+    y = x.dot(true_w.T) + 0.3
+    it = mx.io.NDArrayIter(x, y, batch_size=16, label_name='softmax_label')
+    net = mx.sym.FullyConnected(mx.sym.var('data'), num_hidden=1, name='fc')
+    seq = mx.mod.SequentialModule()
+    seq.add(mx.mod.Module(net, label_names=None))
+    seq.add(mx.mod.PythonLossModule(grad_func=lambda s, l: 2 * (s - l.reshape(s.shape))), take_labels=True,
+            auto_wiring=True)
+    seq.fit(it, num_epoch=60, optimizer='sgd', optimizer_params={'learning_rate': 0.2}, eval_metric='mse',
+            initializer=mx.init.Zero())
+    arg, _ = seq.get_params()
+    np.testing.assert_allclose(arg['fc_weight'].asnumpy(), true_w, atol=1e-2)
+    np.testing.assert_allclose(arg['fc_bias'].asnumpy(), [0.3], atol=1e-2)
+    assert seq.score(it, 'mse')[0][1] < 1e-4

@@ -94,7 +94,7 @@ def test_python_loss_module_in_sequential_module_trains_like_mxnet():
     data = mx.sym.var('data')
     fc = mx.sym.FullyConnected(data, num_hidden=2, name='fc')
     seq = mx.mod.SequentialModule()
-    seq.add(mx.mod.Module(fc, label_names=None))
+    seq.add(mx.mod.Module(fc, label_names=None, context=mx.current_context()))
     seq.add(mx.mod.PythonLossModule(grad_func=lambda s, l: 2 * (s - l)), take_labels=True, auto_wiring=True)
     seq.bind([('data', (3, 2))], [('softmax_label', (3, 2))])
     seq.init_params(arg_params={'fc_weight': mx.nd.array([[0.1, 0.2], [0.3, -0.4]]),
@@ -125,7 +125,7 @@ def test_fit_with_a_python_loss_learns_a_linear_map():
     it = mx.io.NDArrayIter(x, y, batch_size=16, label_name='softmax_label')
     net = mx.sym.FullyConnected(mx.sym.var('data'), num_hidden=1, name='fc')
     seq = mx.mod.SequentialModule()
-    seq.add(mx.mod.Module(net, label_names=None))
+    seq.add(mx.mod.Module(net, label_names=None, context=mx.current_context()))
     seq.add(mx.mod.PythonLossModule(grad_func=lambda s, l: 2 * (s - l.reshape(s.shape))), take_labels=True,
             auto_wiring=True)
     seq.fit(it, num_epoch=60, optimizer='sgd', optimizer_params={'learning_rate': 0.2}, eval_metric='mse',

@@ -16,7 +16,7 @@ def _run(cell, steps=2, shape=(1, 2, 2, 4, 4)):
             values[name] = rs.uniform(-1, 1, s).astype(np.float32)
         else:
             values[name] = rs.uniform(-0.5, 0.5, s).astype(np.float32)
-    exe = outs.bind(mx.cpu(), {k: mx.nd.array(v) for k, v in values.items()})
+    exe = outs.bind(mx.current_context(), {k: mx.nd.array(v) for k, v in values.items()})
     return outs, states, out_shapes, values, exe.forward()[0].asnumpy()
 
 
@@ -126,7 +126,7 @@ def test_convolution_infers_the_batch_of_a_zeros_state_backward():
     z = mx.sym.zeros(shape=(0, 2, 4, 4))
     c = mx.sym.Convolution(z, mx.sym.var('w'), mx.sym.var('b'), kernel=(3, 3), pad=(1, 1), num_filter=2)
     s = mx.sym.var('x') + c
-    out = s.bind(mx.cpu(), {'x': mx.nd.zeros((1, 2, 4, 4)), 'w': mx.nd.ones((2, 2, 3, 3)) * 0.3,
+    out = s.bind(mx.current_context(), {'x': mx.nd.zeros((1, 2, 4, 4)), 'w': mx.nd.ones((2, 2, 3, 3)) * 0.3,
                             'b': mx.nd.array([0.05, 0.07])}).forward()[0].asnumpy()
     want = np.zeros((1, 2, 4, 4))
     want[:, 0], want[:, 1] = 0.05, 0.07

@@ -138,6 +138,9 @@ void ConvInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TSha
   const Op *op = p.op();
   ConvGeom g0 = ConvParams(p);
   if (!p.Bool("no_bias")) ShapeAssign(&(*in)[2], TShape{g0.F}, op, "bias");
+  // The batch size of the data (dim 0 in every layout) may only be known from the output, e.g. for a state
+  // created by zeros(shape=(0, C, H, W)) that only feeds this convolution (MXNet infers it backward too).
+  if (!(*in)[0].empty() && (*in)[0][0] == 0 && !(*out)[0].empty() && (*out)[0][0] > 0) (*in)[0][0] = (*out)[0][0];
   const TShape &d = (*in)[0];
   TShape wshape = KernelShape(g0, g0.F, 0);
   if (d.empty()) {

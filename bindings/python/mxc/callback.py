@@ -9,7 +9,9 @@ import os
 import sys
 import time
 
-__all__ = ["module_checkpoint", "do_checkpoint", "log_train_metric", "Speedometer", "ProgressBar",
+from .model import save_checkpoint  # MXNet 1.x exposes it as mx.callback.save_checkpoint too
+
+__all__ = ["save_checkpoint", "module_checkpoint", "do_checkpoint", "log_train_metric", "Speedometer", "ProgressBar",
            "LogValidationMetricsCallback", "TerminalProgress"]
 
 
@@ -29,7 +31,6 @@ def do_checkpoint(prefix, period=1):
     period = int(max(1, period))
 
     def _callback(iter_no, sym, arg, aux):
-        from .model import save_checkpoint  # model imports this module
         if (iter_no + 1) % period == 0:
             save_checkpoint(prefix, iter_no + 1, sym, arg, aux)
     return _callback

@@ -468,3 +468,10 @@ def simple_forward(sym, ctx=None, is_train=False, **inputs):
     exe = sym.bind(ctx, args=args, grad_req="null")
     outs = [o.asnumpy() for o in exe.forward(is_train=is_train)]
     return outs[0] if len(outs) == 1 else outs
+
+
+# the rest of MXNet's helpers (consistency, statistics, MNIST, optimizers, environment, matrices)
+from ._test_utils_more import *  # noqa: E402,F401,F403
+from ._test_utils_more import __all__ as _more_all  # noqa: E402
+
+__all__ += _more_all

@@ -83,6 +83,10 @@ class SequentialModule(BaseModule):
         self._require(binded=True, what='init_params')
         seen = {}
         for i, module in enumerate(self._modules):
+            if module._symbol is None:  # a PythonModule: no symbol, no parameters of its own
+                module.init_params(initializer=initializer, arg_params=arg_params, aux_params=aux_params,
+                                   allow_missing=allow_missing, force_init=force_init, allow_extra=True)
+                continue
             arg, aux = module._symbol.list_arguments(), module._symbol.list_auxiliary_states()
             inputs = set(module.data_names) | set(getattr(module, 'label_names', []) or [])
             for name in [a for a in arg if a not in inputs] + aux:

@@ -661,6 +661,7 @@ void RegisterNative() {
   RegisterSeqKernels();
   RegisterRnnKernels();
   RegisterAttentionKernels();
+  RegisterOptimizerKernels();
 }
 
 }  // namespace

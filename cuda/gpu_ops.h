@@ -90,6 +90,7 @@ void RegisterOrderingKernels();  // cuda/gpu_ops_ordering.cc: topk, sort, argsor
 void RegisterSeqKernels();       // cuda/gpu_ops_seq.cc: smooth_l1, SequenceMask, UpSampling
 void RegisterRnnKernels();       // cuda/gpu_ops_rnn.cc: the fused RNN operator
 void RegisterAttentionKernels();  // cuda/gpu_ops_attention.cc: the interleaved attention products
+void RegisterOptimizerKernels();  // cuda/gpu_ops_optim.cc: signsgd, signum, ftml, ftrl, lamb, mixed-precision sgd
 
 }  // namespace gpu
 }  // namespace mxc

@@ -166,6 +166,26 @@ TEST(OpGpu, DeconvolutionInChunksAndAddRequestsMatchesTheCpu) {
   unsetenv("MXC_CUDA_CONV_SCRATCH");
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every Deconvolution call ran natively";
 }
+
+// The fused optimizer updates of cuda/gpu_ops_optim.cc and the interleaved attention products run natively (their
+// table cases above compare them with the CPU).
+TEST(OpGpu, OptimizerUpdatesAndAttentionRunNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const std::set<std::string> native = {
+      "signsgd_update", "signum_update", "ftml_update", "ftrl_update", "lamb_update_phase1", "lamb_update_phase2",
+      "mp_sgd_update", "mp_sgd_mom_update", "mp_nag_mom_update", "_contrib_interleaved_matmul_selfatt_qk",
+      "_contrib_interleaved_matmul_selfatt_valatt", "_contrib_interleaved_matmul_encdec_qk",
+      "_contrib_interleaved_matmul_encdec_valatt"};
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  int n = 0;
+  for (auto &c : TableCases())
+    if (native.count(c.op)) {
+      Compare(c);
+      ++n;
+    }
+  EXPECT_EQ(n, 14);
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call ran natively";
+}
 #endif
 
 #ifdef MXC_USE_CUDA

@@ -660,6 +660,7 @@ void RegisterNative() {
   RegisterOrderingKernels();
   RegisterSeqKernels();
   RegisterRnnKernels();
+  RegisterMoreKernels();
 }
 
 }  // namespace

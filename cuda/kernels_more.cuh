@@ -1,0 +1,70 @@
+// GPU kernels of cuda/more.cu behind the raw-pointer boundary (registered by cuda/gpu_ops_more.cc): the special
+// functions (erf, erfinv, gamma, gammaln), rcbrt, softsign, hard_sigmoid, contrib isnan/isinf/isfinite, the logical
+// and/or/xor operators and broadcast_hypot, _linspace, _eye, cumsum, the NaN-skipping reductions' helpers, moments
+// and Pad. dtype codes are kernels.cuh's DTypeCode; req codes are OpReq's: 0 skip, 1 write, 2 write in place, 3 add.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels_shape.cuh"
+
+namespace mxc {
+namespace cuda {
+
+// ---- unary functions: float32/float64 (the isnan/isinf/isfinite tests also take the integer dtypes) ----
+enum MoreUnaryCode { kErf, kErfinv, kGamma, kGammaln, kRcbrt, kSoftsignFn, kHardSigmoid, kIsNan, kIsInf, kIsFinite };
+// y (req) = f(x); a, b: hard_sigmoid's alpha and beta.
+void MoreUnary(int code, int dtype, const void *x, void *y, int64_t n, double a, double b, int req, cudaStream_t s);
+// gx (req) = g * f'(x) from the input x and/or the output y (as the CPU's gradient reads them: erf, gammaln,
+// softsign and hard_sigmoid read x; erfinv and rcbrt read y; gamma reads both).
+void MoreUnaryGrad(int code, int dtype, const void *g, const void *x, const void *y, void *gx, int64_t n, double a,
+                   double b, int req, cudaStream_t s);
+
+// ---- logical and/or/xor (every numeric dtype: 1 or 0 in the dtype) and hypot (float32/float64) ----
+enum MoreBinaryCode { kLogicalAnd, kLogicalOr, kLogicalXor, kHypot };
+// out[i] (req) = f(a, b) over the output's shape (v: the operands' strides, as BroadcastBinary's).
+void MoreBinary(int code, int dtype, const void *a, const void *b, const BinView &v, void *out, int64_t n, int req,
+                cudaStream_t s);
+// out[i] (req) = f(x[i], scalar) with the scalar converted to the dtype as the CPU does.
+void MoreScalar(int code, int dtype, const void *x, double scalar, void *out, int64_t n, int req, cudaStream_t s);
+// d[i] (req) = g[i] * a / hypot(a, b) (side 0) or g[i] * b / hypot(a, b) (side 1) at output element i.
+void HypotDeriv(int side, int dtype, const void *g, const void *a, const void *b, const BinView &v, void *d,
+                int64_t n, int req, cudaStream_t s);
+
+// ---- creation (float32/float64 and the integer dtypes) ----
+// out[i] (req) = start + step * i, computed in double and converted as the CPU's static_cast.
+void Linspace(int dtype, void *out, int64_t n, double start, double step, int req, cudaStream_t s);
+// out (rows, cols) (req) = 1 on diagonal k (column - row == k), else 0.
+void Eye(int dtype, void *out, int64_t rows, int64_t cols, int64_t k, int req, cudaStream_t s);
+
+// ---- cumsum: running sums along n of (outer, n, inner) arrays (reverse: from the end), accumulated in the output
+// dtype; in and out dtypes: float32/float64 and the integer dtypes ----
+void Cumsum(int in_dtype, const void *x, int out_dtype, void *y, int64_t outer, int64_t n, int64_t inner,
+            bool reverse, int req, cudaStream_t s);
+
+// ---- NaN helpers (float32/float64) ----
+// y = x with NaN replaced by value (written, not added).
+void ReplaceNan(int dtype, const void *x, void *y, int64_t n, double value, cudaStream_t s);
+// d[i] (req) = x[i] is NaN ? 0 : src[i].
+void MaskNan(int dtype, const void *src, const void *x, void *d, int64_t n, int req, cudaStream_t s);
+
+// ---- moments over a reduction view (float32/float64): mean and biased variance of each output (accumulated in
+// double; mean/var null or req 0: not written) ----
+void Moments(int dtype, const void *x, const RedView &r, void *mean, int req_mean, void *var, int req_var,
+             cudaStream_t s);
+// dx[i] (req) = (gm[o] + 2 gv[o] (x[i] - m[o])) / count for the output o(i) of BackView v.
+void MomentsGrad(int dtype, const void *x, const void *gm, const void *gv, const void *m, const BackView &v,
+                 double count, void *dx, int64_t n, int req, cudaStream_t s);
+
+// ---- Pad over (planes, d0, d1, d2) arrays (4-d data: d0 = 1); mode 0 constant, 1 edge, 2 reflect ----
+struct PadGeom {
+  int64_t planes, in[3], out[3], before[3];
+};
+void Pad(int dtype, int mode, const void *x, void *y, const PadGeom &g, double value, int req, cudaStream_t s);
+// The constant mode's gradient: dx (req) = the head gradient at each input element's output position.
+void PadConstantGrad(int dtype, const void *dy, void *dx, const PadGeom &g, int req, cudaStream_t s);
+
+}  // namespace cuda
+}  // namespace mxc

@@ -1,0 +1,421 @@
+// The kernels of kernels_more.cuh: special functions, hard_sigmoid, isnan/isinf/isfinite, logical operators and
+// hypot, _linspace, _eye, cumsum, NaN helpers, moments and Pad. One thread per output element (grid-stride loops),
+// except cumsum and moments: one thread per running sum / per output, so that no result depends on the order of
+// threads.
+#include <type_traits>
+
+#include "common.cuh"
+#include "kernels_more.cuh"
+
+namespace mxc {
+namespace cuda {
+
+#ifdef MXC_CUDA_EMULATION
+using std::hypot;
+using std::lgamma;
+using std::tgamma;
+#endif
+
+namespace {
+
+constexpr double kTwoOverSqrtPi = 1.1283791670955126, kPi = 3.141592653589793;
+
+// psi(x): shifted up to x >= 6 with psi(x) = psi(x + 1) - 1 / x, then the asymptotic series; reflection for
+// negative x; NaN at the poles (0, -1, -2, ...). The same method as the CPU kernel.
+__device__ __forceinline__ double DigammaD(double x) {
+  if (x <= 0 && x == floor(x)) return NAN;
+  double acc = 0;
+  if (x < 0) {  // psi(x) = psi(1 - x) - pi / tan(pi x)
+    acc = -kPi / tan(kPi * x);
+    x = 1 - x;
+  }
+  for (; x < 6; x += 1) acc -= 1 / x;
+  const double r = 1 / (x * x);
+  return acc + log(x) - 0.5 / x -
+         r * (1.0 / 12 - r * (1.0 / 120 - r * (1.0 / 252 - r * (1.0 / 240 - r / 132))));
+}
+
+// erfinv: a polynomial first guess (in w = -log(1 - x^2)) refined by three Newton steps on erf(y) - x.
+__device__ __forceinline__ double ErfinvD(double x) {
+  if (!(x > -1 && x < 1)) return x == 1 ? INFINITY : (x == -1 ? -INFINITY : NAN);
+  double w = -log((1 - x) * (1 + x)), y;
+  if (w < 5) {
+    w -= 2.5;
+    const double c[9] = {2.81022636e-08,  3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+                         -0.00125372503, -0.00417768164, 0.246640727,    1.50140941};
+    y = c[0];
+    for (int i = 1; i < 9; ++i) y = c[i] + y * w;
+  } else {
+    w = sqrt(w) - 3;
+    const double c[9] = {-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+                         -0.0076224613,   0.00943887047,  1.00167406,    2.83297682};
+    y = c[0];
+    for (int i = 1; i < 9; ++i) y = c[i] + y * w;
+  }
+  y *= x;
+  for (int i = 0; i < 3; ++i) y -= (erf(y) - x) / (kTwoOverSqrtPi * exp(-y * y));
+  return y;
+}
+
+template <typename T>
+__device__ __forceinline__ bool NanOf(T v) {
+  if constexpr (std::is_floating_point<T>::value) return v != v;
+  else return false;
+}
+template <typename T>
+__device__ __forceinline__ bool InfOf(T v) {
+  if constexpr (std::is_floating_point<T>::value) return v == T(INFINITY) || v == T(-INFINITY);
+  else return false;
+}
+
+template <typename T>
+__device__ __forceinline__ T MoreF(int c, T x, T a, T b) {
+  switch (c) {
+    case kErf: return static_cast<T>(erf(static_cast<double>(x)));
+    case kErfinv: return static_cast<T>(ErfinvD(static_cast<double>(x)));
+    case kGamma: return static_cast<T>(tgamma(static_cast<double>(x)));
+    case kGammaln: return static_cast<T>(lgamma(static_cast<double>(x)));
+    case kRcbrt: return T(1) / cbrt(x);
+    case kSoftsignFn: return x / (T(1) + (x < T(0) ? -x : x));
+    case kHardSigmoid: {
+      const T v = a * x + b;
+      return v < T(0) ? T(0) : (v > T(1) ? T(1) : v);
+    }
+  }
+  return x;
+}
+template <typename T>
+__device__ __forceinline__ T MoreD(int c, T x, T y, T a, T b) {
+  switch (c) {
+    case kErf: return static_cast<T>(kTwoOverSqrtPi * exp(-static_cast<double>(x) * x));
+    case kErfinv: return static_cast<T>(exp(static_cast<double>(y) * y) / kTwoOverSqrtPi);
+    case kGamma: return static_cast<T>(y * DigammaD(static_cast<double>(x)));
+    case kGammaln: return static_cast<T>(DigammaD(static_cast<double>(x)));
+    case kRcbrt: return T(-1) / T(3) * y * y * y * y;
+    case kSoftsignFn: {
+      const T d = T(1) + (x < T(0) ? -x : x);
+      return T(1) / (d * d);
+    }
+    case kHardSigmoid: {
+      const T v = a * x + b;
+      return (v > T(0) && v < T(1)) ? a : T(0);
+    }
+  }
+  return T(0);
+}
+
+template <typename T>
+__global__ void MoreUnaryK(int c, const T *x, T *y, int64_t n, T a, T b, int req) {
+  MXC_CUDA_LOOP(i, n) Store(y + i, req, MoreF(c, x[i], a, b));
+}
+// isnan/isinf/isfinite for any numeric T.
+template <typename T>
+__global__ void TestK(int c, const T *x, T *y, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) {
+    const T v = x[i];
+    const bool r = c == kIsNan ? NanOf(v) : c == kIsInf ? InfOf(v) : !(NanOf(v) || InfOf(v));
+    Store(y + i, req, r ? T(1) : T(0));
+  }
+}
+template <typename T>
+__global__ void MoreUnaryGradK(int c, const T *g, const T *x, const T *y, T *gx, int64_t n, T a, T b, int req) {
+  MXC_CUDA_LOOP(i, n) Store(gx + i, req, g[i] * MoreD(c, x ? x[i] : T(0), y ? y[i] : T(0), a, b));
+}
+
+// ---- binary
+template <typename T>
+__device__ __forceinline__ T MoreBinF(int c, T a, T b) {
+  switch (c) {
+    case kLogicalAnd: return (a != T(0) && b != T(0)) ? T(1) : T(0);
+    case kLogicalOr: return (a != T(0) || b != T(0)) ? T(1) : T(0);
+    case kLogicalXor: return ((a != T(0)) != (b != T(0))) ? T(1) : T(0);
+    case kHypot:
+      if constexpr (std::is_floating_point<T>::value)
+        return static_cast<T>(hypot(static_cast<double>(a), static_cast<double>(b)));
+  }
+  return T(0);
+}
+
+// The offsets of output element i in a and b.
+__device__ __forceinline__ void BinOffsets(const BinView &v, int64_t i, int64_t *ao, int64_t *bo) {
+  int64_t a = 0, b = 0;
+  for (int d = v.n - 1; d >= 0; --d) {
+    const int64_t c = i % v.shape[d];
+    i /= v.shape[d];
+    a += c * v.astride[d];
+    b += c * v.bstride[d];
+  }
+  *ao = a;
+  *bo = b;
+}
+
+template <typename T>
+__global__ void MoreBinaryK(int c, const T *a, const T *b, BinView v, T *out, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) {
+    int64_t ao, bo;
+    BinOffsets(v, i, &ao, &bo);
+    Store(out + i, req, MoreBinF(c, a[ao], b[bo]));
+  }
+}
+template <typename T>
+__global__ void MoreScalarK(int c, const T *x, T s, T *out, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) Store(out + i, req, MoreBinF(c, x[i], s));
+}
+template <typename T>
+__global__ void HypotDerivK(int side, const T *g, const T *a, const T *b, BinView v, T *d, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) {
+    int64_t ao, bo;
+    BinOffsets(v, i, &ao, &bo);
+    const T x = a[ao], y = b[bo];
+    const T h = static_cast<T>(hypot(static_cast<double>(x), static_cast<double>(y)));
+    Store(d + i, req, g[i] * ((side == 0 ? x : y) / h));
+  }
+}
+
+// ---- creation
+template <typename T>
+__global__ void LinspaceK(T *out, int64_t n, double start, double step, int req) {
+  MXC_CUDA_LOOP(i, n) Store(out + i, req, static_cast<T>(start + step * static_cast<double>(i)));
+}
+template <typename T>
+__global__ void EyeK(T *out, int64_t rows, int64_t cols, int64_t k, int req) {
+  MXC_CUDA_LOOP(i, rows * cols) Store(out + i, req, (i % cols - i / cols == k) ? T(1) : T(0));
+}
+
+// ---- cumsum
+template <typename I, typename O>
+__global__ void CumsumK(const I *x, O *y, int64_t outer, int64_t n, int64_t inner, bool reverse, int req) {
+  MXC_CUDA_LOOP(r, outer * inner) {
+    const int64_t base = (r / inner) * n * inner + r % inner;
+    O acc = O(0);
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t i = base + (reverse ? n - 1 - k : k) * inner;
+      acc = static_cast<O>(acc + static_cast<O>(x[i]));
+      Store(y + i, req, acc);
+    }
+  }
+}
+
+// ---- NaN helpers
+template <typename T>
+__global__ void ReplaceNanK(const T *x, T *y, int64_t n, T value) {
+  MXC_CUDA_LOOP(i, n) y[i] = x[i] != x[i] ? value : x[i];
+}
+template <typename T>
+__global__ void MaskNanK(const T *src, const T *x, T *d, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) Store(d + i, req, x[i] != x[i] ? T(0) : src[i]);
+}
+
+// ---- moments
+// The input offset of reduced element j of output o.
+__device__ __forceinline__ int64_t KeptOffset(const RedView &r, int64_t o) {
+  int64_t off = 0;
+  for (int d = r.nk - 1; d >= 0; --d) {
+    off += (o % r.kdim[d]) * r.kstride[d];
+    o /= r.kdim[d];
+  }
+  return off;
+}
+__device__ __forceinline__ int64_t RedOffset(const RedView &r, int64_t j) {
+  int64_t off = 0;
+  for (int d = r.nr - 1; d >= 0; --d) {
+    off += (j % r.rdim[d]) * r.rstride[d];
+    j /= r.rdim[d];
+  }
+  return off;
+}
+template <typename T>
+__global__ void MomentsK(const T *x, RedView r, T *mean, int req_mean, T *var, int req_var) {
+  MXC_CUDA_LOOP(o, r.out_size) {
+    const T *xo = x + KeptOffset(r, o);
+    double m = 0, v = 0;
+    for (int64_t j = 0; j < r.red_size; ++j) m += static_cast<double>(xo[RedOffset(r, j)]);
+    m /= static_cast<double>(r.red_size);
+    for (int64_t j = 0; j < r.red_size; ++j) {
+      const double d = static_cast<double>(xo[RedOffset(r, j)]) - m;
+      v += d * d;
+    }
+    if (mean) Store(mean + o, req_mean, static_cast<T>(m));
+    if (var) Store(var + o, req_var, static_cast<T>(v / static_cast<double>(r.red_size)));
+  }
+}
+template <typename T>
+__global__ void MomentsGradK(const T *x, const T *gm, const T *gv, const T *m, BackView v, double count, T *dx,
+                             int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) {
+    int64_t o = 0, k = i;
+    for (int d = v.n - 1; d >= 0; --d) {
+      o += (k % v.dim[d]) * v.ostride[d];
+      k /= v.dim[d];
+    }
+    Store(dx + i, req, static_cast<T>((gm[o] + 2.0 * gv[o] * (x[i] - m[o])) / count));
+  }
+}
+
+// ---- Pad
+// The input position read by output position o along an axis (-1: the constant).
+__device__ __forceinline__ int64_t PadSrc(int mode, int64_t o, int64_t before, int64_t n) {
+  int64_t i = o - before;
+  if (i >= 0 && i < n) return i;
+  if (mode == 0) return -1;
+  if (mode == 1) return i < 0 ? 0 : n - 1;
+  return i < 0 ? -i : 2 * (n - 1) - i;
+}
+template <typename T>
+__global__ void PadK(int mode, const T *x, T *y, PadGeom g, T value, int req) {
+  const int64_t op = g.out[0] * g.out[1] * g.out[2], ip = g.in[0] * g.in[1] * g.in[2];
+  MXC_CUDA_LOOP(i, g.planes * op) {
+    const int64_t pl = i / op, j = i % op;
+    const int64_t c = j % g.out[2], b = (j / g.out[2]) % g.out[1], a = j / (g.out[2] * g.out[1]);
+    const int64_t sa = PadSrc(mode, a, g.before[0], g.in[0]), sb = PadSrc(mode, b, g.before[1], g.in[1]),
+                  sc = PadSrc(mode, c, g.before[2], g.in[2]);
+    Store(y + i, req, (sa < 0 || sb < 0 || sc < 0) ? value : x[pl * ip + (sa * g.in[1] + sb) * g.in[2] + sc]);
+  }
+}
+template <typename T>
+__global__ void PadConstantGradK(const T *dy, T *dx, PadGeom g, int req) {
+  const int64_t op = g.out[0] * g.out[1] * g.out[2], ip = g.in[0] * g.in[1] * g.in[2];
+  MXC_CUDA_LOOP(i, g.planes * ip) {
+    const int64_t pl = i / ip, j = i % ip;
+    const int64_t c = j % g.in[2], b = (j / g.in[2]) % g.in[1], a = j / (g.in[2] * g.in[1]);
+    Store(dx + i, req,
+          dy[pl * op + ((a + g.before[0]) * g.out[1] + b + g.before[1]) * g.out[2] + c + g.before[2]]);
+  }
+}
+
+}  // namespace
+
+void MoreUnary(int code, int dtype, const void *x, void *y, int64_t n, double a, double b, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  if (code == kIsNan || code == kIsInf || code == kIsFinite) {
+    MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+      MXC_LAUNCH(Blocks(n), kThreads, 0, s, TestK<T>)(code, static_cast<const T *>(x), static_cast<T *>(y), n, req);
+    });
+    return;
+  }
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, MoreUnaryK<T>)(code, static_cast<const T *>(x), static_cast<T *>(y), n,
+                                                        static_cast<T>(a), static_cast<T>(b), req);
+  });
+}
+
+void MoreUnaryGrad(int code, int dtype, const void *g, const void *x, const void *y, void *gx, int64_t n, double a,
+                   double b, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, MoreUnaryGradK<T>)(code, static_cast<const T *>(g),
+                                                            static_cast<const T *>(x), static_cast<const T *>(y),
+                                                            static_cast<T *>(gx), n, static_cast<T>(a),
+                                                            static_cast<T>(b), req);
+  });
+}
+
+void MoreBinary(int code, int dtype, const void *a, const void *b, const BinView &v, void *out, int64_t n, int req,
+                cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, MoreBinaryK<T>)(code, static_cast<const T *>(a), static_cast<const T *>(b),
+                                                         v, static_cast<T *>(out), n, req);
+  });
+}
+
+void MoreScalar(int code, int dtype, const void *x, double scalar, void *out, int64_t n, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, MoreScalarK<T>)(code, static_cast<const T *>(x), CvtFrom<T>::F(scalar),
+                                                         static_cast<T *>(out), n, req);
+  });
+}
+
+void HypotDeriv(int side, int dtype, const void *g, const void *a, const void *b, const BinView &v, void *d,
+                int64_t n, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, HypotDerivK<T>)(side, static_cast<const T *>(g), static_cast<const T *>(a),
+                                                         static_cast<const T *>(b), v, static_cast<T *>(d), n, req);
+  });
+}
+
+void Linspace(int dtype, void *out, int64_t n, double start, double step, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, LinspaceK<T>)(static_cast<T *>(out), n, start, step, req);
+  });
+}
+
+void Eye(int dtype, void *out, int64_t rows, int64_t cols, int64_t k, int req, cudaStream_t s) {
+  if (rows * cols == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(rows * cols), kThreads, 0, s, EyeK<T>)(static_cast<T *>(out), rows, cols, k, req);
+  });
+}
+
+void Cumsum(int in_dtype, const void *x, int out_dtype, void *y, int64_t outer, int64_t n, int64_t inner,
+            bool reverse, int req, cudaStream_t s) {
+  if (outer * n * inner == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(in_dtype, I, {
+    MXC_CUDA_NUMERIC_SWITCH(out_dtype, O, {
+      MXC_LAUNCH(Blocks(outer * inner), kThreads, 0, s, CumsumK<I, O>)(static_cast<const I *>(x), static_cast<O *>(y),
+                                                                      outer, n, inner, reverse, req);
+    });
+  });
+}
+
+void ReplaceNan(int dtype, const void *x, void *y, int64_t n, double value, cudaStream_t s) {
+  if (n == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, ReplaceNanK<T>)(static_cast<const T *>(x), static_cast<T *>(y), n,
+                                                         static_cast<T>(value));
+  });
+}
+
+void MaskNan(int dtype, const void *src, const void *x, void *d, int64_t n, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, MaskNanK<T>)(static_cast<const T *>(src), static_cast<const T *>(x),
+                                                      static_cast<T *>(d), n, req);
+  });
+}
+
+void Moments(int dtype, const void *x, const RedView &r, void *mean, int req_mean, void *var, int req_var,
+             cudaStream_t s) {
+  if (r.out_size == 0) return;
+  if (req_mean == 0) mean = nullptr;
+  if (req_var == 0) var = nullptr;
+  if (!mean && !var) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(r.out_size), kThreads, 0, s, MomentsK<T>)(static_cast<const T *>(x), r, static_cast<T *>(mean),
+                                                               req_mean, static_cast<T *>(var), req_var);
+  });
+}
+
+void MomentsGrad(int dtype, const void *x, const void *gm, const void *gv, const void *m, const BackView &v,
+                 double count, void *dx, int64_t n, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, MomentsGradK<T>)(static_cast<const T *>(x), static_cast<const T *>(gm),
+                                                          static_cast<const T *>(gv), static_cast<const T *>(m), v,
+                                                          count, static_cast<T *>(dx), n, req);
+  });
+}
+
+void Pad(int dtype, int mode, const void *x, void *y, const PadGeom &g, double value, int req, cudaStream_t s) {
+  const int64_t n = g.planes * g.out[0] * g.out[1] * g.out[2];
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, PadK<T>)(mode, static_cast<const T *>(x), static_cast<T *>(y), g,
+                                                  static_cast<T>(value), req);
+  });
+}
+
+void PadConstantGrad(int dtype, const void *dy, void *dx, const PadGeom &g, int req, cudaStream_t s) {
+  const int64_t n = g.planes * g.in[0] * g.in[1] * g.in[2];
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, PadConstantGradK<T>)(static_cast<const T *>(dy), static_cast<T *>(dx), g,
+                                                              req);
+  });
+}
+
+}  // namespace cuda
+}  // namespace mxc

@@ -1,0 +1,302 @@
+// Native GPU kernels of cuda/gpu_ops_more.cc (special functions, hard_sigmoid, isnan/isinf/isfinite, logical
+// operators, broadcast_hypot, _linspace, _eye, arange_like, shape_array, size_array, depth_to_space, space_to_depth,
+// diag, broadcast_like, slice_like, softmin, SoftmaxActivation, Pad, cumsum, nansum, nanprod, moments): forward and
+// gradient on gpu(0) against the CPU kernels, with write and add requests, and without host staging (skipped,
+// visibly, without a GPU).
+#include <cmath>
+#include <limits>
+
+#include "test_op_gpu_util.h"
+
+namespace {
+
+using namespace mxct_gpu;
+
+constexpr int kF64 = mxc::kFloat64;
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+const double kInf = std::numeric_limits<double>::infinity();
+
+// fill: input k replaced by `values` (cycled over its size), in its dtype.
+std::function<void(std::vector<NDArray> &)> SetInput(int k, std::vector<double> values) {
+  return [=](std::vector<NDArray> &in) {
+    std::vector<double> v(in[k].Size());
+    for (size_t i = 0; i < v.size(); ++i) v[i] = values[i % values.size()];
+    in[k] = mxct::FromVec(in[k].shape(), v, in[k].dtype());
+  };
+}
+// fill: every 7th element of input k (from `first`) becomes `value`.
+std::function<void(std::vector<NDArray> &)> Sprinkle(int k, double value, size_t first) {
+  return [=](std::vector<NDArray> &in) {
+    std::vector<double> v = mxct::ToVec(in[k]);
+    for (size_t i = first; i < v.size(); i += 7) v[i] = value;
+    in[k] = mxct::FromVec(in[k].shape(), v, in[k].dtype());
+  };
+}
+
+// fill: element i of input k becomes value.
+std::function<void(std::vector<NDArray> &)> SetInputAt(int k, size_t i, double value) {
+  return [=](std::vector<NDArray> &in) {
+    std::vector<double> v = mxct::ToVec(in[k]);
+    v[i] = value;
+    in[k] = mxct::FromVec(in[k].shape(), v, in[k].dtype());
+  };
+}
+std::function<void(std::vector<NDArray> &)> Both(std::function<void(std::vector<NDArray> &)> a,
+                                                 std::function<void(std::vector<NDArray> &)> b) {
+  return [=](std::vector<NDArray> &in) {
+    a(in);
+    b(in);
+  };
+}
+
+// Cases that run natively, forward and gradient.
+std::vector<Case> MoreCases() {
+  std::vector<Case> v;
+  auto add = [&](Case c) { v.push_back(std::move(c)); };
+  add({"erf", {}, {{4, 5}}, -1.5, 1.5});
+  add({"erf", {}, {{7}}, -3, 3, {}, nullptr, false, kF64});
+  add({"erfinv", {}, {{4, 5}}, -0.9, 0.9});
+  add({"erfinv", {}, {{9}}, -0.999, 0.999, {}, nullptr, false, kF64});
+  add({"gamma", {}, {{4, 5}}, 0.3, 3.5});
+  add({"gamma", {}, {{6}}, -2.9, -2.1, {}, nullptr, false, kF64});  // reflection: negative non-integers
+  add({"gammaln", {}, {{4, 5}}, 0.2, 8});
+  add({"gammaln", {}, {{6}}, -1.9, -1.1, {}, nullptr, false, kF64});
+  add({"rcbrt", {}, {{4, 5}}, 0.3, 3});
+  add({"softsign", {}, {{4, 5}}, -3, 3});
+  add({"hard_sigmoid", {}, {{4, 5}}, -4, 4});
+  add({"hard_sigmoid", {{"alpha", "0.3"}, {"beta", "0.4"}}, {{3, 7}}, -3, 3, {}, nullptr, false, kF64});
+  for (const char *t : {"_contrib_isnan", "_contrib_isinf", "_contrib_isfinite"})
+    add({t, {}, {{3, 5}}, -1, 1, {}, SetInput(0, {0.5, kNaN, -kInf, 2, kInf, -1, kNaN})});
+  const std::vector<double> zeros_and_values = {0, 1, -2, 0.5, 0, 0, 3, -0.25};
+  for (const char *l : {"and", "or", "xor"}) {
+    const std::string s = l;
+    add({"_logical_" + s, {}, {{3, 4}, {3, 4}}, -1, 1, {}, Both(SetInput(0, zeros_and_values), Sprinkle(1, 0, 1))});
+    add({"_logical_" + s + "_scalar", {{"scalar", "0"}}, {{3, 4}}, -1, 1, {}, SetInput(0, zeros_and_values)});
+    add({"_logical_" + s + "_scalar", {{"scalar", "2.5"}}, {{3, 4}}, -1, 1, {}, SetInput(0, zeros_and_values)});
+    add({"broadcast_logical_" + s, {}, {{3, 1, 4}, {1, 5, 4}}, -1, 1, {},
+         Both(SetInput(0, zeros_and_values), Sprinkle(1, 0, 2))});
+  }
+  add({"broadcast_hypot", {}, {{3, 1, 4}, {1, 5, 4}}, -2, 2});
+  add({"broadcast_hypot", {}, {{2, 3}, {2, 3}}, -2, 2, {}, nullptr, false, kF64});
+  add({"broadcast_hypot", {}, {{4, 3}, {3}}, 0.5, 2});
+  add({"_linspace", {{"start", "1"}, {"stop", "4"}, {"num", "7"}}, {}});
+  add({"_linspace", {{"start", "-2"}, {"stop", "3"}, {"num", "6"}, {"endpoint", "false"}, {"dtype", "float64"}}, {}});
+  add({"_linspace", {{"start", "-2"}, {"stop", "3"}, {"num", "6"}, {"dtype", "int32"}}, {}});
+  add({"_eye", {{"N", "4"}, {"M", "5"}, {"k", "1"}}, {}});
+  add({"_eye", {{"N", "5"}, {"k", "-2"}, {"dtype", "float64"}}, {}});
+  add({"_eye", {{"N", "3"}, {"dtype", "int64"}}, {}});
+  add({"_contrib_arange_like", {{"start", "1.5"}, {"step", "0.5"}, {"repeat", "2"}}, {{3, 4}}});
+  add({"_contrib_arange_like", {{"start", "-1"}, {"step", "2"}, {"axis", "1"}}, {{3, 4}}, -1, 1, {}, nullptr, false,
+       kF64});
+  add({"shape_array", {}, {{2, 3, 4}}});
+  add({"size_array", {}, {{2, 3, 4}}});
+  add({"depth_to_space", {{"block_size", "2"}}, {{2, 8, 3, 2}}});
+  add({"depth_to_space", {{"block_size", "3"}}, {{1, 9, 2, 3}}, -1, 1, {}, nullptr, false, kF64});
+  add({"space_to_depth", {{"block_size", "2"}}, {{2, 3, 4, 6}}});
+  add({"space_to_depth", {{"block_size", "3"}}, {{1, 2, 6, 3}}, -1, 1, {}, nullptr, false, kF64});
+  add({"diag", {{"k", "1"}}, {{4, 5}}});
+  add({"diag", {{"k", "-1"}, {"axis1", "2"}, {"axis2", "0"}}, {{3, 4, 5}}});
+  add({"diag", {{"k", "2"}}, {{4}}});
+  add({"diag", {{"k", "-1"}}, {{3}}, -1, 1, {}, nullptr, false, kF64});
+  add({"broadcast_like", {}, {{3, 1, 4}, {3, 5, 4}}});
+  add({"broadcast_like", {{"lhs_axes", "(1,)"}, {"rhs_axes", "(0,)"}}, {{3, 1, 4}, {6, 2}}});
+  add({"slice_like", {}, {{4, 5, 6}, {2, 3, 6}}});
+  add({"slice_like", {{"axes", "(0, 2)"}}, {{4, 5, 6}, {2, 7, 3}}, -1, 1, {}, nullptr, false, kF64});
+  add({"softmin", {}, {{3, 7}}});
+  add({"softmin", {{"axis", "1"}, {"temperature", "2"}}, {{3, 4, 5}}, -2, 2});
+  add({"softmin", {{"axis", "0"}}, {{4, 3}}, -3, 3, {}, nullptr, false, kF64});
+  add({"SoftmaxActivation", {}, {{4, 6}}, -2, 2});
+  add({"SoftmaxActivation", {{"mode", "channel"}}, {{2, 3, 4, 5}}, -2, 2});
+  add({"Pad", {{"mode", "constant"}, {"pad_width", "(0,0,0,0,1,2,2,1)"}, {"constant_value", "0.5"}}, {{2, 3, 4, 5}}});
+  add({"Pad", {{"mode", "constant"}, {"pad_width", "(0,0,0,0,1,0,0,2,2,1)"}}, {{1, 2, 3, 4, 5}}, -1, 1, {}, nullptr,
+       false, kF64});
+  add({"cumsum", {{"axis", "1"}}, {{3, 4, 5}}});
+  add({"cumsum", {}, {{3, 4}}});
+  add({"cumsum", {{"axis", "-1"}, {"dtype", "float64"}}, {{2, 6}}});
+  add({"nansum", {{"axis", "1"}}, {{4, 5}}, -1, 1, {}, Sprinkle(0, kNaN, 3)});
+  add({"nansum", {}, {{3, 4, 5}}, -1, 1, {}, Sprinkle(0, kNaN, 0)});
+  add({"nansum", {{"axis", "(0, 2)"}, {"keepdims", "true"}}, {{3, 4, 5}}, -1, 1, {}, Sprinkle(0, kNaN, 5), false,
+       kF64});
+  add({"nanprod", {{"axis", "1"}}, {{4, 5}}, 0.5, 1.5, {}, Sprinkle(0, kNaN, 3)});
+  // A zero and NaNs: the zero's gradient is the product of the others (NaN counted as 1).
+  add({"nanprod", {{"axis", "0"}}, {{5, 3}}, 0.5, 1.5, {}, Both(Sprinkle(0, kNaN, 2), SetInputAt(0, 4, 0.0))});
+  add({"nanprod", {}, {{2, 3}}, 0.5, 1.5, {}, Sprinkle(0, kNaN, 1), false, kF64});
+  add({"moments", {{"axes", "(0, 2)"}}, {{3, 4, 5}}});
+  add({"moments", {{"axes", "(1,)"}, {"keepdims", "true"}}, {{3, 4, 5}}, -1, 1, {}, nullptr, false, kF64});
+  add({"moments", {{"axes", "(0, 1)"}}, {{4, 6}}});
+  add({"LRN", {{"nsize", "3"}}, {{2, 5, 3, 3}}});
+  add({"LRN", {{"nsize", "4"}, {"alpha", "0.01"}, {"beta", "0.5"}, {"knorm", "1"}}, {{2, 6, 4}}, -2, 2, {}, nullptr,
+       false, kF64});
+  add({"GroupNorm", {{"num_groups", "2"}, {"output_mean_var", "true"}}, {{2, 4, 3, 2}, {2}, {2}}});
+  add({"GroupNorm", {}, {{2, 3, 4}, {1}, {1}}});
+  add({"GroupNorm", {{"num_groups", "3"}, {"eps", "0.01"}, {"output_mean_var", "true"}}, {{2, 6, 5}, {3}, {3}}, -1, 1,
+       {}, nullptr, false, kF64});
+  add({"_contrib_AdaptiveAvgPooling2D", {{"output_size", "(2, 3)"}}, {{2, 3, 5, 7}}});
+  add({"_contrib_AdaptiveAvgPooling2D", {{"output_size", "4"}}, {{1, 2, 3, 5}}, -1, 1, {}, nullptr, false, kF64});
+  add({"_contrib_AdaptiveAvgPooling2D", {}, {{2, 2, 3, 4}}});
+  add({"_contrib_BilinearResize2D", {{"height", "5"}, {"width", "7"}}, {{2, 2, 3, 4}}});
+  add({"_contrib_BilinearResize2D", {{"scale_height", "1.5"}, {"scale_width", "0.5"}, {"align_corners", "false"}},
+       {{1, 2, 4, 6}}});
+  add({"_contrib_BilinearResize2D", {{"height", "2"}, {"width", "9"}, {"align_corners", "false"}}, {{1, 1, 5, 4}}, -1,
+       1, {}, nullptr, false, kF64});
+  add({"_contrib_BilinearResize2D", {{"mode", "like"}}, {{1, 2, 3, 3}, {1, 1, 5, 4}}});
+  add({"_contrib_BilinearResize2D", {{"mode", "to_even_up"}}, {{1, 2, 3, 5}}, -1, 1, {}, nullptr, false, kF64});
+  return v;
+}
+
+
+// The kernels called directly with request r: outputs and input gradients start from the same random values on both
+// devices, so an add request must add the same amounts as the CPU's.
+void CompareReq(const Case &c, mxc::OpReq r) {
+  SCOPED_TRACE(c.op + (r == mxc::kAddTo ? " (req add)" : " (req write)"));
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
+  OpParams p(op, c.params);
+  std::vector<NDArray> cin;
+  for (size_t i = 0; i < c.shapes.size(); ++i) cin.push_back(mxct::Random(c.shapes[i], c.lo, c.hi, c.dtype, 17 + i));
+  if (c.fill) c.fill(cin);
+  std::vector<NDArray> gin;
+  for (auto &a : cin) gin.push_back(CopyTo(a, kGPU));
+  // Every output (hidden ones included), shaped and typed by the operator's inference.
+  const int nout = op->NumOutputs(p);
+  std::vector<TShape> is, os(nout);
+  std::vector<int> it, ot(nout, -1);
+  for (auto &a : cin) {
+    is.push_back(a.shape());
+    it.push_back(a.dtype());
+  }
+  op->infer_shape(p, &is, &os);
+  if (op->infer_type) op->infer_type(p, &it, &ot);
+  else mxc::SameTypeInfer(p, &it, &ot);
+  std::vector<NDArray> cout_, gout;
+  for (int i = 0; i < nout; ++i) {
+    cout_.push_back(mxct::Random(os[i], -1, 1, ot[i], 50 + i));
+    gout.push_back(CopyTo(cout_[i], kGPU));
+  }
+  auto blobs = [](std::vector<NDArray> &v) {
+    std::vector<TBlob> b;
+    for (auto &a : v) {
+      a.WaitToRead();
+      b.push_back(a.blob());
+    }
+    return b;
+  };
+  auto run = [&](const Device &dev, std::vector<NDArray> &in, std::vector<NDArray> &out) {
+    mxc::OpContext ctx;
+    ctx.dev = dev;
+    op->compute.at(dev.type)(ctx, p, blobs(in), std::vector<mxc::OpReq>(nout, r), blobs(out));
+    mxc::DeviceWait(dev);
+  };
+  run(Device::CPU(), cin, cout_);
+  run(kGPU, gin, gout);
+  for (int i = 0; i < nout; ++i) mxct::ExpectNear(HostVec(gout[i]), HostVec(cout_[i]), 1e-4, 1e-5, "output");
+  if (!op->backward.count(MXC_GPU) || cin.empty()) return;
+  std::vector<NDArray> heads;
+  for (int i = 0; i < nout; ++i) heads.push_back(mxct::Random(os[i], -1, 1, ot[i], 99 + i));
+  auto grads = [&](const Device &dev, std::vector<NDArray> &in, std::vector<NDArray> &out) {
+    std::vector<NDArray> ig, h;
+    for (size_t k = 0; k < in.size(); ++k) {
+      NDArray init = mxct::Random(in[k].shape(), -1, 1, in[k].dtype(), 70 + k);
+      ig.push_back(dev.type == MXC_GPU ? CopyTo(init, dev) : init);
+    }
+    for (auto &a : heads) h.push_back(dev.type == MXC_GPU ? CopyTo(a, dev) : a);
+    std::vector<mxc::OpReq> req(in.size(), r);
+    mxc::OpContext ctx;
+    ctx.dev = dev;
+    op->backward.at(dev.type)(ctx, p, blobs(h), blobs(in), blobs(out), req, blobs(ig));
+    mxc::DeviceWait(dev);
+    std::vector<std::vector<double>> res;
+    for (auto &a : ig) res.push_back(HostVec(a));
+    return res;
+  };
+  auto cg = grads(Device::CPU(), cin, cout_);
+  auto gg = grads(kGPU, gin, gout);
+  for (size_t k = 0; k < cg.size(); ++k)
+    mxct::ExpectNear(gg[k], cg[k], 1e-4, 1e-5, "gradient of input " + std::to_string(k));
+}
+
+TEST(OpGpuMore, MatchTheCpuNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  CompareNative(MoreCases());
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
+#endif
+}
+
+TEST(OpGpuMore, ReqWriteAndAddNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  for (auto &c : MoreCases()) {
+    // shape_array/size_array take write requests natively only (an add runs the CPU kernel).
+    const bool shape_op = c.op == "shape_array" || c.op == "size_array";
+    CompareReq(c, mxc::kWriteTo);
+    if (!shape_op) CompareReq(c, mxc::kAddTo);
+  }
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
+#endif
+}
+
+// Integer dtypes: the tests, logical operators, creation operators and cumsum natively, with identical results.
+TEST(OpGpuMore, IntegerForwardsNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  const std::vector<double> vals = {0, 1, -1, 2, 0, 7, -128, 100, 0, 127, 5, -3};
+  auto check = [&](const std::string &name, const Params &params, const std::vector<TShape> &shapes, int dtype) {
+    SCOPED_TRACE(name + " " + mxc::DTypeName(dtype));
+    const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(name);
+    OpParams p(op, params);
+    std::vector<NDArray> cin, gin, cout_, gout;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      std::vector<double> v(mxc::ShapeSize(shapes[i]));
+      for (size_t k = 0; k < v.size(); ++k) {
+        double x = vals[(k * (2 * i + 1) + 3 * i) % vals.size()];
+        v[k] = dtype == mxc::kUint8 && x < 0 ? -x : x;
+      }
+      cin.push_back(mxct::FromVec(shapes[i], v, dtype));
+      gin.push_back(CopyTo(cin.back(), kGPU));
+    }
+    mxc::Invoke(op, p, cin, &cout_);
+    if (gin.empty())
+      for (auto &o : cout_) gout.push_back(NDArray(o.shape(), o.dtype(), kGPU));
+    mxc::Invoke(op, p, gin, &gout);
+    ASSERT_EQ(gout[0].dtype(), cout_[0].dtype());
+    EXPECT_EQ(HostVec(gout[0]), HostVec(cout_[0]));
+  };
+  const TShape s{3, 4};
+  for (int dt : {mxc::kUint8, mxc::kInt8, mxc::kInt32, mxc::kInt64}) {
+    for (const char *t : {"_contrib_isnan", "_contrib_isinf", "_contrib_isfinite"}) check(t, {}, {s}, dt);
+    for (const char *l : {"_logical_and", "_logical_or", "_logical_xor"}) check(l, {}, {s, s}, dt);
+    for (const char *l : {"_logical_and_scalar", "_logical_or_scalar", "_logical_xor_scalar"})
+      for (const char *sc : {"0", "3", "-0.5"}) check(l, {{"scalar", sc}}, {s}, dt);
+    for (const char *l : {"broadcast_logical_and", "broadcast_logical_or", "broadcast_logical_xor"})
+      check(l, {}, {{3, 1, 4}, {1, 5, 4}}, dt);
+    check("cumsum", {{"axis", "0"}}, {s}, dt);
+    check("cumsum", {{"dtype", "int64"}}, {s}, dt);
+    check("depth_to_space", {{"block_size", "2"}}, {{1, 4, 2, 3}}, dt);
+    check("diag", {{"k", "1"}}, {s}, dt);
+    check("slice_like", {}, {{3, 4}, {2, 2}}, dt);
+    check("_contrib_arange_like", {{"start", "2"}, {"step", "3"}}, {s}, dt);
+    const std::string dn = mxc::DTypeName(dt);
+    check("_linspace", {{"start", "0"}, {"stop", "9"}, {"num", "4"}, {"dtype", dn}}, {}, dt);
+    check("_eye", {{"N", "3"}, {"M", "4"}, {"k", "-1"}, {"dtype", dn}}, {}, dt);
+  }
+  // cumsum of float32 into int32 accumulates in int32, as the CPU.
+  check("cumsum", {{"axis", "1"}, {"dtype", "int32"}}, {s}, mxc::kFloat32);
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
+#endif
+}
+
+// Pad's edge and reflect modes: the forward natively, the gradient (several head gradients onto one element) through
+// the host-staged CPU kernel; both agree with the CPU.
+TEST(OpGpuMore, PadEdgeAndReflect) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  for (const char *m : {"edge", "reflect"}) {
+    Compare({"Pad", {{"mode", m}, {"pad_width", "(0,0,0,0,2,1,1,2)"}}, {{2, 3, 4, 5}}});
+    Compare({"Pad", {{"mode", m}, {"pad_width", "(0,0,0,0,1,1,0,2,2,1)"}}, {{1, 2, 3, 4, 5}}, -1, 1, {}, nullptr,
+             false, kF64});
+  }
+}
+
+}  // namespace

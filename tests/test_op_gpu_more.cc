@@ -288,6 +288,12 @@ TEST(OpGpuMore, IntegerForwardsNatively) {
 #endif
 }
 
+// float16 inputs (computed as float32 copies) against float32 on the CPU, within float16's rounding.
+TEST(OpGpuMore, Float16MatchesFloat32) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  EXPECT_GT(CompareFloat16(MoreCases(), kGPU), 0);
+}
+
 // Pad's edge and reflect modes: the forward natively, the gradient (several head gradients onto one element) through
 // the host-staged CPU kernel; both agree with the CPU.
 TEST(OpGpuMore, PadEdgeAndReflect) {

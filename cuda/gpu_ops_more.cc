@@ -599,6 +599,60 @@ void MomentsBwd(BWD_ARGS) {
   CheckLaunch("moments backward");
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// ravel_multi_index, unravel_index, batch_take
+// ---------------------------------------------------------------------------------------------------------------
+template <bool kRavel>
+void RavelFwd(FWD_ARGS) {
+  const auto &shape = p.Tuple("shape");
+  if (!Numeric(in[0].dtype) || shape.empty() || shape.size() > 10) return Fallback(ctx, p, in, req, out);
+  cuda::RavelDims d;
+  d.m = static_cast<int>(shape.size());
+  int64_t st = 1;
+  for (int k = d.m - 1; k >= 0; --k) {
+    d.dim[k] = shape[k];
+    d.stride[k] = st;
+    st *= shape[k];
+  }
+  if (kRavel) cuda::Ravel(in[0].dtype, in[0].dptr, out[0].dptr, out[0].Size(), d, req[0], St(ctx));
+  else cuda::Unravel(in[0].dtype, in[0].dptr, out[0].dptr, in[0].Size(), d, req[0], St(ctx));
+  CheckLaunch(p.op()->name.c_str());
+}
+
+void BatchTakeFwd(FWD_ARGS) {
+  const TBlob &a = in[0], &idx = in[1];
+  const int64_t k = a.ndim() ? a.shape[a.ndim() - 1] : 0, n = out[0].Size();
+  if (!Numeric(a.dtype) || !Numeric(idx.dtype) || k == 0) return Fallback(ctx, p, in, req, out);
+  if (n == 0 || req[0] == kNullOp) return;
+  Scratch rows(Dev(ctx), static_cast<size_t>(n) * sizeof(int64_t) + 8);
+  cuda::ResolveIndices(idx.dtype, idx.dptr, n, k, cuda::kIndexClip, rows.as<int64_t>(), nullptr, St(ctx));
+  cuda::BatchTake(a.dtype, a.dptr, rows.as<int64_t>(), out[0].dptr, n, k, req[0], St(ctx));
+  CheckLaunch("batch_take");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// _random_uniform_like, _random_normal_like, _random_exponential(_like): counter-based draws on the device
+// ---------------------------------------------------------------------------------------------------------------
+FCompute RandomLikeFwd(int dist, const char *a, const char *b) {
+  return [dist, a, b](FWD_ARGS) {
+    if (!IsReal(out[0].dtype) || req[0] != kWriteTo || !ctx.rng) return Fallback(ctx, p, in, req, out);
+    const uint64_t key = (*ctx.rng)();
+    cuda::Random(out[0].dtype, dist, p.Float(a), p.Float(b), key, out[0].dptr, out[0].Size(), St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+// -log(u) / lam of uniform draws u in (0, 1), as the CPU's inverse transform.
+void ExponentialFwd(FWD_ARGS) {
+  if (!IsReal(out[0].dtype) || req[0] != kWriteTo || !ctx.rng) return Fallback(ctx, p, in, req, out);
+  const int64_t n = out[0].Size();
+  if (n == 0) return;
+  Scratch u(Dev(ctx), static_cast<size_t>(n) * sizeof(double) + 8);
+  const uint64_t key = (*ctx.rng)();
+  cuda::Random(cuda::kF64, 0, 0.0, 1.0, key, u.get(), n, St(ctx));
+  cuda::ExponentialFromUniform(out[0].dtype, u.as<double>(), p.Float("lam"), out[0].dptr, n, St(ctx));
+  CheckLaunch(p.op()->name.c_str());
+}
+
 }  // namespace
 
 void RegisterMoreKernels() {
@@ -640,6 +694,13 @@ void RegisterMoreKernels() {
   Set("nansum", NanReduceFwd<false>, NanReduceBwd<false>);
   Set("nanprod", NanReduceFwd<true>, NanReduceBwd<true>);
   Set("moments", MomentsFwd, MomentsBwd);
+  Set("ravel_multi_index", RavelFwd<true>);
+  Set("unravel_index", RavelFwd<false>);
+  Set("batch_take", BatchTakeFwd);
+  Set("_random_uniform_like", RandomLikeFwd(0, "low", "high"));
+  Set("_random_normal_like", RandomLikeFwd(1, "loc", "scale"));
+  Set("_random_exponential", ExponentialFwd);
+  Set("_random_exponential_like", ExponentialFwd);
   RegisterMoreNnKernels();
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "device.h"
@@ -207,6 +208,34 @@ void ResizeBwd(BWD_ARGS) {
   CheckLaunch("_contrib_BilinearResize2D backward");
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// L2Normalization: groups of the data as (outer, n, inner) by mode; the hidden output `norm` holds the divisors
+// ---------------------------------------------------------------------------------------------------------------
+op::AxisSplit L2Groups(const OpParams &p, const TShape &d) {
+  const std::string &m = p.Str("mode");
+  const int64_t rest = Prod(d, 2, d.ndim());
+  if (m == "channel") return op::AxisSplit{d[0], d[1], rest};
+  if (m == "spatial") return op::AxisSplit{d[0] * d[1], rest, 1};
+  return op::AxisSplit{d[0], Prod(d, 1, d.ndim()), 1};
+}
+void L2NormFwd(FWD_ARGS) {
+  if (!IsReal(in[0].dtype) || out.size() < 2 || !out[1].dptr || in[0].ndim() < 1)
+    return Fallback(ctx, p, in, req, out);
+  const op::AxisSplit g = L2Groups(p, in[0].shape);
+  cuda::L2Norm(in[0].dtype, in[0].dptr, out[0].dptr, out[1].dptr, g.outer, g.n, g.inner, p.Float("eps"), req[0],
+               St(ctx));
+  CheckLaunch("L2Normalization");
+}
+void L2NormBwd(BWD_ARGS) {
+  if (req[0] == kNullOp) return;
+  const int t = ig[0].dtype;
+  if (!IsReal(t) || od.size() < 2 || !od[0].dptr || !od[1].dptr || og[0].dtype != t || od[0].dtype != t)
+    return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const op::AxisSplit g = L2Groups(p, ig[0].shape);
+  cuda::L2NormGrad(t, og[0].dptr, od[0].dptr, od[1].dptr, ig[0].dptr, g.outer, g.n, g.inner, req[0], St(ctx));
+  CheckLaunch("L2Normalization backward");
+}
+
 }  // namespace
 
 void RegisterMoreNnKernels() {
@@ -214,6 +243,7 @@ void RegisterMoreNnKernels() {
   Set("GroupNorm", GroupNormFwd, GroupNormBwd);
   Set("_contrib_AdaptiveAvgPooling2D", AdaptiveFwd, AdaptiveBwd);
   Set("_contrib_BilinearResize2D", ResizeFwd, ResizeBwd);
+  Set("L2Normalization", L2NormFwd, L2NormBwd);
 }
 
 }  // namespace gpu

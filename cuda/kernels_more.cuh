@@ -66,5 +66,23 @@ void Pad(int dtype, int mode, const void *x, void *y, const PadGeom &g, double v
 // The constant mode's gradient: dx (req) = the head gradient at each input element's output position.
 void PadConstantGrad(int dtype, const void *dy, void *dx, const PadGeom &g, int req, cudaStream_t s);
 
+// ---- ravel_multi_index / unravel_index for an array of shape dims[0..m) (m <= 10; every numeric dtype, values
+// truncated to int64 as the CPU reads them) ----
+struct RavelDims {
+  int m;
+  int64_t dim[10], stride[10];
+};
+// y[i] (req) = sum_k x[k * n + i] * stride[k], i < n.
+void Ravel(int dtype, const void *x, void *y, int64_t n, const RavelDims &d, int req, cudaStream_t s);
+// y[k * n + i] (req) = x[i] / stride[0] (k = 0), x[i] / stride[k] % dim[k] (k > 0), i < n.
+void Unravel(int dtype, const void *x, void *y, int64_t n, const RavelDims &d, int req, cudaStream_t s);
+
+// ---- batch_take: y[i] (req) = a[i * k + rows[i]] (rows resolved to [0, k)); every numeric dtype ----
+void BatchTake(int dtype, const void *a, const int64_t *rows, void *y, int64_t n, int64_t k, int req,
+               cudaStream_t s);
+
+// ---- y[i] = -log(u[i]) / lam from uniform draws u in (0, 1) (double): exponential samples (float32/float64) ----
+void ExponentialFromUniform(int dtype, const double *u, double lam, void *y, int64_t n, cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

@@ -45,5 +45,13 @@ void BilinearResize(int dtype, const void *x, void *y, int64_t planes, int64_t H
 void BilinearResizeGrad(int dtype, const void *dy, void *dx, int64_t planes, int64_t H, int64_t W, int64_t oh,
                         int64_t ow, const ResizeAxis &ay, const ResizeAxis &ax, int req, cudaStream_t s);
 
+// ---- L2Normalization over groups of n elements `inner` apart in (outer, n, inner) data: y (req) = x / norm,
+// norm (written) = sqrt(sum x^2 + eps) per group (outer * inner of them) ----
+void L2Norm(int dtype, const void *x, void *y, void *norm, int64_t outer, int64_t n, int64_t inner, double eps,
+            int req, cudaStream_t s);
+// dx (req) = (dy - y * sum_group(dy * y)) / norm.
+void L2NormGrad(int dtype, const void *dy, const void *y, const void *norm, void *dx, int64_t outer, int64_t n,
+                int64_t inner, int req, cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

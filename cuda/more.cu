@@ -283,7 +283,71 @@ __global__ void PadConstantGradK(const T *dy, T *dx, PadGeom g, int req) {
   }
 }
 
+// ---- ravel / unravel, batch_take, exponential draws
+template <typename T>
+__device__ __forceinline__ int64_t AsIndex(T v) {
+  if constexpr (std::is_floating_point<T>::value) {
+    const double d = static_cast<double>(v);
+    return (d == d && d < 9.2e18 && d > -9.2e18) ? static_cast<int64_t>(d) : (-9223372036854775807LL - 1);
+  } else {
+    return static_cast<int64_t>(v);
+  }
+}
+template <typename T>
+__global__ void RavelK(const T *x, T *y, int64_t n, RavelDims d, int req) {
+  MXC_CUDA_LOOP(i, n) {
+    int64_t v = 0;
+    for (int k = 0; k < d.m; ++k) v += AsIndex(x[k * n + i]) * d.stride[k];
+    Store(y + i, req, static_cast<T>(v));
+  }
+}
+template <typename T>
+__global__ void UnravelK(const T *x, T *y, int64_t n, RavelDims d, int req) {
+  MXC_CUDA_LOOP(i, n) {
+    const int64_t v = AsIndex(x[i]);
+    for (int k = 0; k < d.m; ++k) Store(y + k * n + i, req, static_cast<T>(k == 0 ? v / d.stride[0] : v / d.stride[k] % d.dim[k]));
+  }
+}
+template <typename T>
+__global__ void BatchTakeK(const T *a, const int64_t *rows, T *y, int64_t n, int64_t k, int req) {
+  MXC_CUDA_LOOP(i, n) Store(y + i, req, a[i * k + rows[i]]);
+}
+template <typename T>
+__global__ void ExpFromUniformK(const double *u, double lam, T *y, int64_t n) {
+  MXC_CUDA_LOOP(i, n) y[i] = static_cast<T>(-log(u[i]) / lam);
+}
+
 }  // namespace
+
+void Ravel(int dtype, const void *x, void *y, int64_t n, const RavelDims &d, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, RavelK<T>)(static_cast<const T *>(x), static_cast<T *>(y), n, d, req);
+  });
+}
+
+void Unravel(int dtype, const void *x, void *y, int64_t n, const RavelDims &d, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, UnravelK<T>)(static_cast<const T *>(x), static_cast<T *>(y), n, d, req);
+  });
+}
+
+void BatchTake(int dtype, const void *a, const int64_t *rows, void *y, int64_t n, int64_t k, int req,
+               cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, BatchTakeK<T>)(static_cast<const T *>(a), rows, static_cast<T *>(y), n, k,
+                                                        req);
+  });
+}
+
+void ExponentialFromUniform(int dtype, const double *u, double lam, void *y, int64_t n, cudaStream_t s) {
+  if (n == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, ExpFromUniformK<T>)(u, lam, static_cast<T *>(y), n);
+  });
+}
 
 void MoreUnary(int code, int dtype, const void *x, void *y, int64_t n, double a, double b, int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;

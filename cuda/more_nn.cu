@@ -137,7 +137,57 @@ __global__ void ResizeGradK(const T *dy, T *dx, int64_t planes, int64_t H, int64
   }
 }
 
+// ---- L2Normalization: one thread per group
+template <typename T>
+__global__ void L2NormK(const T *x, T *y, T *nrm, int64_t outer, int64_t n, int64_t inner, double eps, int req) {
+  MXC_CUDA_LOOP(r, outer * inner) {
+    const int64_t base = (r / inner) * n * inner + r % inner;
+    double ss = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      const double v = static_cast<double>(x[base + k * inner]);
+      ss += v * v;
+    }
+    const double norm = sqrt(ss + eps);
+    nrm[r] = static_cast<T>(norm);
+    if (req == 0) continue;
+    for (int64_t k = 0; k < n; ++k) Store(y + base + k * inner, req, static_cast<T>(x[base + k * inner] / norm));
+  }
+}
+template <typename T>
+__global__ void L2NormGradK(const T *dy, const T *y, const T *nrm, T *dx, int64_t outer, int64_t n, int64_t inner,
+                            int req) {
+  MXC_CUDA_LOOP(r, outer * inner) {
+    const int64_t base = (r / inner) * n * inner + r % inner;
+    double dot = 0;
+    for (int64_t k = 0; k < n; ++k) dot += static_cast<double>(dy[base + k * inner]) * y[base + k * inner];
+    const double inv = 1.0 / static_cast<double>(nrm[r]);
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t j = base + k * inner;
+      Store(dx + j, req, static_cast<T>((dy[j] - y[j] * dot) * inv));
+    }
+  }
+}
+
 }  // namespace
+
+void L2Norm(int dtype, const void *x, void *y, void *norm, int64_t outer, int64_t n, int64_t inner, double eps,
+            int req, cudaStream_t s) {
+  if (outer * inner == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(outer * inner), kThreads, 0, s, L2NormK<T>)(static_cast<const T *>(x), static_cast<T *>(y),
+                                                                 static_cast<T *>(norm), outer, n, inner, eps, req);
+  });
+}
+
+void L2NormGrad(int dtype, const void *dy, const void *y, const void *norm, void *dx, int64_t outer, int64_t n,
+                int64_t inner, int req, cudaStream_t s) {
+  if (outer * inner == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(outer * inner), kThreads, 0, s, L2NormGradK<T>)(
+        static_cast<const T *>(dy), static_cast<const T *>(y), static_cast<const T *>(norm), static_cast<T *>(dx),
+        outer, n, inner, req);
+  });
+}
 
 void LRN(int dtype, const LRNGeom &g, const void *x, void *y, int req, cudaStream_t s) {
   const int64_t n = g.outer * g.C * g.inner;

@@ -3,6 +3,7 @@
 // diag, broadcast_like, slice_like, softmin, SoftmaxActivation, Pad, cumsum, nansum, nanprod, moments): forward and
 // gradient on gpu(0) against the CPU kernels, with write and add requests, and without host staging (skipped,
 // visibly, without a GPU).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -140,6 +141,13 @@ std::vector<Case> MoreCases() {
   add({"_contrib_BilinearResize2D", {{"height", "2"}, {"width", "9"}, {"align_corners", "false"}}, {{1, 1, 5, 4}}, -1,
        1, {}, nullptr, false, kF64});
   add({"_contrib_BilinearResize2D", {{"mode", "like"}}, {{1, 2, 3, 3}, {1, 1, 5, 4}}});
+  add({"L2Normalization", {}, {{3, 4, 5}}});
+  add({"L2Normalization", {{"mode", "channel"}}, {{2, 3, 4}}});
+  add({"L2Normalization", {{"mode", "spatial"}, {"eps", "0.01"}}, {{2, 3, 2, 2}}, -1, 1, {}, nullptr, false, kF64});
+  add({"ravel_multi_index", {{"shape", "(3, 4, 5)"}}, {{3, 6}}, -1, 1, {}, SetInput(0, {0, 1, 2, 2, 0, 1, 1})});
+  add({"unravel_index", {{"shape", "(3, 4, 5)"}}, {{6}}, -1, 1, {}, SetInput(0, {0, 7, 59, 23, 40, 12}), false, kF64});
+  add({"batch_take", {}, {{4, 5}, {4}}, -1, 1, {1}, SetInput(1, {0, 4, -1, 7})});
+  add({"batch_take", {}, {{2, 3, 4}, {2, 3}}, -1, 1, {1}, SetInput(1, {3, 1, 0, 2, 9, 1}), false, kF64});
   add({"_contrib_BilinearResize2D", {{"mode", "to_even_up"}}, {{1, 2, 3, 5}}, -1, 1, {}, nullptr, false, kF64});
   return v;
 }
@@ -278,6 +286,9 @@ TEST(OpGpuMore, IntegerForwardsNatively) {
     check("diag", {{"k", "1"}}, {s}, dt);
     check("slice_like", {}, {{3, 4}, {2, 2}}, dt);
     check("_contrib_arange_like", {{"start", "2"}, {"step", "3"}}, {s}, dt);
+    check("ravel_multi_index", {{"shape", "(200, 300)"}}, {{2, 5}}, dt);
+    check("unravel_index", {{"shape", "(7, 3)"}}, {{6}}, dt);
+    check("batch_take", {}, {s, {3}}, dt);
     const std::string dn = mxc::DTypeName(dt);
     check("_linspace", {{"start", "0"}, {"stop", "9"}, {"num", "4"}, {"dtype", dn}}, {}, dt);
     check("_eye", {{"N", "3"}, {"M", "4"}, {"k", "-1"}, {"dtype", dn}}, {}, dt);
@@ -292,6 +303,60 @@ TEST(OpGpuMore, IntegerForwardsNatively) {
 TEST(OpGpuMore, Float16MatchesFloat32) {
   if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
   EXPECT_GT(CompareFloat16(MoreCases(), kGPU), 0);
+}
+
+// The random operators drawn on the device (no host staging): values in range with the distributions' means and
+// standard deviations (20000 draws: within about 5 standard errors).
+TEST(OpGpuMore, RandomDrawsNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  const int64_t n = 20000;
+  auto draw = [&](const std::string &name, const Params &params, bool like, int dtype) {
+    const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(name);
+    OpParams p(op, params);
+    std::vector<NDArray> in, out;
+    if (like) in.push_back(CopyTo(mxct::Random({n}, -1, 1, dtype, 3), kGPU));
+    else out.push_back(NDArray(TShape{n}, dtype, kGPU));
+    mxc::Invoke(op, p, in, &out);
+    EXPECT_EQ(out[0].dtype(), dtype);
+    return HostVec(out[0]);
+  };
+  auto stats = [](const std::vector<double> &v, double *mean, double *sd, double *lo, double *hi) {
+    double s = 0, ss = 0;
+    *lo = v[0], *hi = v[0];
+    for (double x : v) {
+      s += x;
+      *lo = std::min(*lo, x);
+      *hi = std::max(*hi, x);
+    }
+    *mean = s / v.size();
+    for (double x : v) ss += (x - *mean) * (x - *mean);
+    *sd = std::sqrt(ss / v.size());
+  };
+  double m, sd, lo, hi;
+  for (int dt : {static_cast<int>(mxc::kFloat32), kF64}) {
+    SCOPED_TRACE(mxc::DTypeName(dt));
+    stats(draw("_random_uniform_like", {{"low", "2"}, {"high", "5"}}, true, dt), &m, &sd, &lo, &hi);
+    EXPECT_NEAR(m, 3.5, 0.05);
+    EXPECT_NEAR(sd, 3 / std::sqrt(12.0), 0.03);
+    EXPECT_GE(lo, 2);
+    EXPECT_LT(hi, 5);
+    stats(draw("_random_normal_like", {{"loc", "1"}, {"scale", "2"}}, true, dt), &m, &sd, &lo, &hi);
+    EXPECT_NEAR(m, 1, 0.07);
+    EXPECT_NEAR(sd, 2, 0.07);
+    stats(draw("_random_exponential_like", {{"lam", "4"}}, true, dt), &m, &sd, &lo, &hi);
+    EXPECT_NEAR(m, 0.25, 0.01);
+    EXPECT_NEAR(sd, 0.25, 0.0125);
+    EXPECT_GT(lo, 0);
+    stats(draw("_random_exponential", {{"lam", "0.5"}, {"shape", "(20000,)"}, {"dtype", mxc::DTypeName(dt)}}, false, dt),
+          &m, &sd, &lo, &hi);
+    EXPECT_NEAR(m, 2, 0.08);
+    EXPECT_NEAR(sd, 2, 0.1);
+    EXPECT_GT(lo, 0);
+  }
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every draw above ran natively";
+#endif
 }
 
 // Pad's edge and reflect modes: the forward natively, the gradient (several head gradients onto one element) through

@@ -653,6 +653,35 @@ void ExponentialFwd(FWD_ARGS) {
   CheckLaunch(p.op()->name.c_str());
 }
 
+// _sample_uniform (kind 0), _sample_normal (1), _sample_exponential (2): the parameters are checked on the device
+// first (an invalid one: the CPU kernel, which raises the operator's error), then standard draws are transformed.
+FCompute SampleFwd(int kind) {
+  return [kind](FWD_ARGS) {
+    const int pt = in[0].dtype;
+    for (const TBlob &b : in)
+      if (b.dtype != pt) return Fallback(ctx, p, in, req, out);
+    if (!IsReal(pt) || !IsReal(out[0].dtype) || !ctx.rng || req[0] == kAddTo) return Fallback(ctx, p, in, req, out);
+    if (req[0] == kNullOp) return;
+    const int64_t np = in[0].Size(), n = out[0].Size();
+    if (np == 0 || n == 0) return;
+    const void *th1 = in.size() > 1 ? in[1].dptr : nullptr;
+    {
+      Scratch bad(Dev(ctx), sizeof(unsigned long long));
+      DeviceZero(ctx.dev, bad.get(), sizeof(unsigned long long));
+      cuda::SampleCheck(kind, pt, in[0].dptr, th1, np, bad.as<unsigned long long>(), St(ctx));
+      unsigned long long h = 0;
+      DeviceCopy(Device::CPU(), &h, ctx.dev, bad.get(), sizeof(h));
+      if (h) return Fallback(ctx, p, in, req, out);
+    }
+    Scratch r(Dev(ctx), static_cast<size_t>(n) * sizeof(double) + 8);
+    const uint64_t key = (*ctx.rng)();
+    cuda::Random(cuda::kF64, kind == 1 ? 1 : 0, 0.0, 1.0, key, r.get(), n, St(ctx));
+    cuda::SampleTransform(kind, pt, in[0].dptr, th1, np, n / np, r.as<double>(), out[0].dtype, out[0].dptr, req[0],
+                          St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+
 }  // namespace
 
 void RegisterMoreKernels() {
@@ -701,6 +730,9 @@ void RegisterMoreKernels() {
   Set("_random_normal_like", RandomLikeFwd(1, "loc", "scale"));
   Set("_random_exponential", ExponentialFwd);
   Set("_random_exponential_like", ExponentialFwd);
+  Set("_sample_uniform", SampleFwd(0));
+  Set("_sample_normal", SampleFwd(1));
+  Set("_sample_exponential", SampleFwd(2));
   RegisterMoreNnKernels();
 }
 

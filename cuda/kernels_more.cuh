@@ -84,5 +84,16 @@ void BatchTake(int dtype, const void *a, const int64_t *rows, void *y, int64_t n
 // ---- y[i] = -log(u[i]) / lam from uniform draws u in (0, 1) (double): exponential samples (float32/float64) ----
 void ExponentialFromUniform(int dtype, const double *u, double lam, void *y, int64_t n, cudaStream_t s);
 
+// ---- _sample_uniform (kind 0: th0 + (th1 - th0) u), _sample_normal (1: th0 + th1 z), _sample_exponential
+// (2: -log(u) / th0) with per-distribution parameters th0/th1 (np of them, param_dtype: float32/float64; th1 null
+// for exponential) and `per` draws each: out[i * per + j] (req) from the standard draws r (double; uniform in (0, 1)
+// for kinds 0 and 2, standard normal for kind 1). ----
+void SampleTransform(int kind, int param_dtype, const void *th0, const void *th1, int64_t np, int64_t per,
+                     const double *r, int out_dtype, void *out, int req, cudaStream_t s);
+// *bad (unsigned long long, zeroed by the caller) becomes 1 when a parameter is invalid: uniform th0 > th1 (or NaN),
+// normal th1 < 0 (or NaN), exponential th0 <= 0 (or NaN).
+void SampleCheck(int kind, int param_dtype, const void *th0, const void *th1, int64_t np, unsigned long long *bad,
+                 cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

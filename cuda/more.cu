@@ -317,7 +317,54 @@ __global__ void ExpFromUniformK(const double *u, double lam, T *y, int64_t n) {
   MXC_CUDA_LOOP(i, n) y[i] = static_cast<T>(-log(u[i]) / lam);
 }
 
+// ---- _sample_<d>
+template <typename P, typename O>
+__global__ void SampleK(int kind, const P *th0, const P *th1, int64_t np, int64_t per, const double *r, O *out,
+                        int req) {
+  MXC_CUDA_LOOP(i, np * per) {
+    const int64_t d = i / per;
+    const double a = static_cast<double>(th0[d]);
+    double v;
+    if (kind == 0) v = a + (static_cast<double>(th1[d]) - a) * r[i];
+    else if (kind == 1) v = a + static_cast<double>(th1[d]) * r[i];
+    else v = -log(r[i]) / a;
+    Store(out + i, req, static_cast<O>(v));
+  }
+}
+template <typename P>
+__global__ void SampleCheckK(int kind, const P *th0, const P *th1, int64_t np, unsigned long long *bad) {
+  MXC_CUDA_LOOP(i, np) {
+    const double a = static_cast<double>(th0[i]);
+    bool ok;
+    if (kind == 0) ok = a <= static_cast<double>(th1[i]);
+    else if (kind == 1) ok = static_cast<double>(th1[i]) >= 0;
+    else ok = a > 0;
+    if (!ok) *bad = 1ull;
+  }
+}
+
 }  // namespace
+
+void SampleTransform(int kind, int param_dtype, const void *th0, const void *th1, int64_t np, int64_t per,
+                     const double *r, int out_dtype, void *out, int req, cudaStream_t s) {
+  if (np * per == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(param_dtype, P, {
+    MXC_CUDA_REAL_SWITCH(out_dtype, O, {
+      MXC_LAUNCH(Blocks(np * per), kThreads, 0, s, SampleK<P, O>)(kind, static_cast<const P *>(th0),
+                                                                 static_cast<const P *>(th1), np, per, r,
+                                                                 static_cast<O *>(out), req);
+    });
+  });
+}
+
+void SampleCheck(int kind, int param_dtype, const void *th0, const void *th1, int64_t np, unsigned long long *bad,
+                 cudaStream_t s) {
+  if (np == 0) return;
+  MXC_CUDA_REAL_SWITCH(param_dtype, P, {
+    MXC_LAUNCH(Blocks(np), kThreads, 0, s, SampleCheckK<P>)(kind, static_cast<const P *>(th0),
+                                                           static_cast<const P *>(th1), np, bad);
+  });
+}
 
 void Ravel(int dtype, const void *x, void *y, int64_t n, const RavelDims &d, int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;

@@ -355,7 +355,62 @@ TEST(OpGpuMore, RandomDrawsNatively) {
     EXPECT_NEAR(sd, 2, 0.1);
     EXPECT_GT(lo, 0);
   }
+  // _sample_<d>: two distributions of 10000 draws each, per-distribution statistics.
+  auto sample = [&](const std::string &name, std::vector<std::vector<double>> params, int dtype) {
+    const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(name);
+    OpParams p(op, {{"shape", "(10000,)"}, {"dtype", mxc::DTypeName(dtype)}});
+    std::vector<NDArray> in, out;
+    for (auto &v : params) in.push_back(CopyTo(mxct::FromVec({2}, v, dtype), kGPU));
+    mxc::Invoke(op, p, in, &out);
+    EXPECT_EQ(out[0].shape(), (TShape{2, 10000}));
+    const std::vector<double> all = HostVec(out[0]);
+    return std::vector<std::vector<double>>{std::vector<double>(all.begin(), all.begin() + 10000),
+                                            std::vector<double>(all.begin() + 10000, all.end())};
+  };
+  for (int dt : {static_cast<int>(mxc::kFloat32), kF64}) {
+    SCOPED_TRACE(mxc::DTypeName(dt));
+    auto u = sample("_sample_uniform", {{0, -3}, {10, -1}}, dt);
+    stats(u[0], &m, &sd, &lo, &hi);
+    EXPECT_NEAR(m, 5, 0.15);
+    EXPECT_GE(lo, 0);
+    EXPECT_LE(hi, 10);
+    stats(u[1], &m, &sd, &lo, &hi);
+    EXPECT_NEAR(m, -2, 0.03);
+    EXPECT_NEAR(sd, 2 / std::sqrt(12.0), 0.02);
+    EXPECT_GE(lo, -3);
+    EXPECT_LE(hi, -1);
+    auto g = sample("_sample_normal", {{0, 5}, {1, 0.5}}, dt);
+    stats(g[0], &m, &sd, &lo, &hi);
+    EXPECT_NEAR(m, 0, 0.05);
+    EXPECT_NEAR(sd, 1, 0.05);
+    stats(g[1], &m, &sd, &lo, &hi);
+    EXPECT_NEAR(m, 5, 0.025);
+    EXPECT_NEAR(sd, 0.5, 0.025);
+    auto e = sample("_sample_exponential", {{1, 4}}, dt);
+    stats(e[0], &m, &sd, &lo, &hi);
+    EXPECT_NEAR(m, 1, 0.05);
+    EXPECT_GT(lo, 0);
+    stats(e[1], &m, &sd, &lo, &hi);
+    EXPECT_NEAR(m, 0.25, 0.0125);
+    EXPECT_GT(lo, 0);
+  }
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every draw above ran natively";
+  // An invalid parameter is the operator's ValueError (raised by the CPU kernel the call then runs).
+  for (const char *name : {"_sample_uniform", "_sample_normal", "_sample_exponential"}) {
+    const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(name);
+    std::vector<NDArray> in, out;
+    const bool two = std::string(name) != "_sample_exponential";
+    in.push_back(CopyTo(mxct::FromVec({2}, {1, two ? 5 : -1}, mxc::kFloat32), kGPU));
+    if (two) in.push_back(CopyTo(mxct::FromVec({2}, {2, -1}, mxc::kFloat32), kGPU));
+    try {
+      mxc::Invoke(op, OpParams(op, {{"shape", "(3,)"}}), in, &out);
+      for (auto &o : out) o.WaitToRead();
+      ADD_FAILURE() << name << ": expected a ValueError";
+    } catch (const mxc::Error &err) {
+      EXPECT_EQ(err.kind(), mxc::ErrorKind::kValue) << err.what();
+      EXPECT_NE(std::string(err.what()).find(name), std::string::npos) << err.what();
+    }
+  }
 #endif
 }
 

@@ -27,7 +27,8 @@
 namespace mxc {
 namespace gpu {
 
-void RegisterMoreNnKernels();  // cuda/gpu_ops_more_nn.cc: LRN, GroupNorm, AdaptiveAvgPooling2D, BilinearResize2D
+void RegisterMoreNnKernels();  // cuda/gpu_ops_more_nn.cc: LRN, GroupNorm, L2Normalization, AdaptiveAvgPooling2D, ...
+void RegisterMoreLaKernels();  // cuda/gpu_ops_more_la.cc: linalg gemm, gemm2, syrk, sumlogdiag, diagonals, triangles
 
 namespace {
 
@@ -734,6 +735,7 @@ void RegisterMoreKernels() {
   Set("_sample_normal", SampleFwd(1));
   Set("_sample_exponential", SampleFwd(2));
   RegisterMoreNnKernels();
+  RegisterMoreLaKernels();
 }
 
 }  // namespace gpu

@@ -95,5 +95,17 @@ void SampleTransform(int kind, int param_dtype, const void *th0, const void *th1
 void SampleCheck(int kind, int param_dtype, const void *th0, const void *th1, int64_t np, unsigned long long *bad,
                  cudaStream_t s);
 
+// ---- linalg helpers (float32/float64) ----
+// Between a batch of matrices (mat_size elements each) and vectors of len elements: element k of vector b is element
+// map[k] of matrix b (map: len device int64). to_vec: vecs (req) = mats at the map; else mats at the map (req) = vecs
+// (the caller zeroes the rest of mats).
+void MapCopy(int dtype, void *mats, void *vecs, const int64_t *map, int64_t len, int64_t batch, int64_t mat_size,
+             bool to_vec, int req, cudaStream_t s);
+// out[b] (req) = sum_i log(A[b][i][i]) over a batch of n x n matrices (in double).
+void SumLogDiag(int dtype, const void *a, void *out, int64_t batch, int64_t n, int req, cudaStream_t s);
+// dA[b][i][j] (req) = i == j ? g[b] / A[b][i][i] : 0.
+void SumLogDiagGrad(int dtype, const void *g, const void *a, void *da, int64_t batch, int64_t n, int req,
+                    cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

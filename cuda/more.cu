@@ -343,7 +343,59 @@ __global__ void SampleCheckK(int kind, const P *th0, const P *th1, int64_t np, u
   }
 }
 
+// ---- linalg helpers
+template <typename T>
+__global__ void MapCopyK(T *mats, T *vecs, const int64_t *map, int64_t len, int64_t batch, int64_t mat_size,
+                         bool to_vec, int req) {
+  MXC_CUDA_LOOP(i, batch * len) {
+    T *m = mats + (i / len) * mat_size + map[i % len];
+    if (to_vec) Store(vecs + i, req, *m);
+    else Store(m, req, vecs[i]);
+  }
+}
+template <typename T>
+__global__ void SumLogDiagK(const T *a, T *out, int64_t batch, int64_t n, int req) {
+  MXC_CUDA_LOOP(b, batch) {
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i) s += log(static_cast<double>(a[b * n * n + i * n + i]));
+    Store(out + b, req, static_cast<T>(s));
+  }
+}
+template <typename T>
+__global__ void SumLogDiagGradK(const T *g, const T *a, T *da, int64_t batch, int64_t n, int req) {
+  MXC_CUDA_LOOP(k, batch * n * n) {
+    const int64_t b = k / (n * n), i = (k / n) % n, j = k % n;
+    Store(da + k, req, i == j ? static_cast<T>(g[b] / a[k]) : T(0));
+  }
+}
+
 }  // namespace
+
+void MapCopy(int dtype, void *mats, void *vecs, const int64_t *map, int64_t len, int64_t batch, int64_t mat_size,
+             bool to_vec, int req, cudaStream_t s) {
+  if (batch * len == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(batch * len), kThreads, 0, s, MapCopyK<T>)(static_cast<T *>(mats), static_cast<T *>(vecs), map,
+                                                                len, batch, mat_size, to_vec, req);
+  });
+}
+
+void SumLogDiag(int dtype, const void *a, void *out, int64_t batch, int64_t n, int req, cudaStream_t s) {
+  if (batch == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(batch), kThreads, 0, s, SumLogDiagK<T>)(static_cast<const T *>(a), static_cast<T *>(out), batch,
+                                                             n, req);
+  });
+}
+
+void SumLogDiagGrad(int dtype, const void *g, const void *a, void *da, int64_t batch, int64_t n, int req,
+                    cudaStream_t s) {
+  if (batch * n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(batch * n * n), kThreads, 0, s, SumLogDiagGradK<T>)(
+        static_cast<const T *>(g), static_cast<const T *>(a), static_cast<T *>(da), batch, n, req);
+  });
+}
 
 void SampleTransform(int kind, int param_dtype, const void *th0, const void *th1, int64_t np, int64_t per,
                      const double *r, int out_dtype, void *out, int req, cudaStream_t s) {

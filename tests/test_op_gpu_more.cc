@@ -148,6 +148,27 @@ std::vector<Case> MoreCases() {
   add({"unravel_index", {{"shape", "(3, 4, 5)"}}, {{6}}, -1, 1, {}, SetInput(0, {0, 7, 59, 23, 40, 12}), false, kF64});
   add({"batch_take", {}, {{4, 5}, {4}}, -1, 1, {1}, SetInput(1, {0, 4, -1, 7})});
   add({"batch_take", {}, {{2, 3, 4}, {2, 3}}, -1, 1, {1}, SetInput(1, {3, 1, 0, 2, 9, 1}), false, kF64});
+  add({"_linalg_gemm2", {}, {{2, 3, 4}, {2, 4, 5}}});
+  add({"_linalg_gemm2", {{"transpose_a", "true"}, {"transpose_b", "true"}, {"alpha", "0.5"}}, {{2, 4, 3}, {2, 5, 4}}});
+  add({"_linalg_gemm2", {{"axis", "1"}}, {{2, 3, 2, 4}, {2, 4, 2, 5}}, -1, 1, {}, nullptr, false, kF64});
+  add({"_linalg_gemm", {{"alpha", "2"}, {"beta", "0.5"}}, {{3, 4}, {4, 2}, {3, 2}}});
+  add({"_linalg_gemm", {{"transpose_a", "true"}, {"axis", "-3"}}, {{4, 2, 3}, {4, 2, 5}, {3, 2, 5}}, -1, 1, {},
+       nullptr, false, kF64});
+  add({"_linalg_syrk", {{"alpha", "0.7"}}, {{2, 3, 4}}});
+  add({"_linalg_syrk", {{"transpose", "true"}}, {{3, 5, 2}}, -1, 1, {}, nullptr, false, kF64});
+  add({"_linalg_sumlogdiag", {}, {{2, 3, 3}}, 0.5, 2});
+  add({"_linalg_sumlogdiag", {}, {{4, 4}}, 0.5, 2, {}, nullptr, false, kF64});
+  add({"_linalg_extractdiag", {{"offset", "1"}}, {{2, 4, 4}}});
+  add({"_linalg_extractdiag", {{"offset", "-1"}}, {{3, 3}}, -1, 1, {}, nullptr, false, kF64});
+  add({"_linalg_makediag", {{"offset", "-1"}}, {{2, 3}}});
+  add({"_linalg_makediag", {}, {{4}}, -1, 1, {}, nullptr, false, kF64});
+  add({"_linalg_extracttrian", {}, {{2, 4, 4}}});
+  add({"_linalg_extracttrian", {{"offset", "1"}}, {{4, 4}}});
+  add({"_linalg_extracttrian", {{"lower", "false"}}, {{3, 3}}, -1, 1, {}, nullptr, false, kF64});
+  add({"_linalg_extracttrian", {{"offset", "-2"}}, {{2, 4, 4}}});
+  add({"_linalg_maketrian", {}, {{2, 6}}});
+  add({"_linalg_maketrian", {{"offset", "-1"}}, {{3}}});
+  add({"_linalg_maketrian", {{"lower", "false"}, {"offset", "1"}}, {{6}}, -1, 1, {}, nullptr, false, kF64});
   add({"_contrib_BilinearResize2D", {{"mode", "to_even_up"}}, {{1, 2, 3, 5}}, -1, 1, {}, nullptr, false, kF64});
   return v;
 }

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "device.h"
@@ -683,6 +684,98 @@ FCompute SampleFwd(int kind) {
   };
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// khatri_rao (up to 8 inputs), _contrib_index_copy
+// ---------------------------------------------------------------------------------------------------------------
+void KhatriRaoFwd(FWD_ARGS) {
+  const int t = out[0].dtype;
+  bool ok = IsReal(t) && in.size() <= 8 && !in.empty();
+  for (const TBlob &b : in) ok = ok && b.dtype == t;
+  if (!ok) return Fallback(ctx, p, in, req, out);
+  cuda::KhatriRaoArgs a{};
+  a.n = static_cast<int>(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    a.in[i] = in[i].dptr;
+    a.rows[i] = in[i].shape[0];
+  }
+  cuda::KhatriRao(t, a, out[0].dptr, out[0].shape[0], out[0].shape[1], req[0], St(ctx));
+  CheckLaunch("khatri_rao");
+}
+
+// The index vector read back to the host as the CPU reads it; false for a dtype it does not take here.
+bool HostIndices(const TBlob &b, std::vector<int64_t> *idx) {
+  const int64_t k = b.Size();
+  std::vector<char> raw(static_cast<size_t>(k) * DTypeSize(b.dtype) + 8);
+  if (k) DeviceCopy(Device::CPU(), raw.data(), b.dev, b.dptr, static_cast<size_t>(k) * DTypeSize(b.dtype));
+  idx->resize(static_cast<size_t>(k));
+  bool ok = true;
+  auto conv = [&](auto tag) {
+    using T = decltype(tag);
+    const T *v = reinterpret_cast<const T *>(raw.data());
+    for (int64_t i = 0; i < k; ++i) {
+      if (std::is_floating_point<T>::value && !(v[i] > T(-9.2e18) && v[i] < T(9.2e18))) ok = false;  // NaN, huge
+      else (*idx)[i] = static_cast<int64_t>(v[i]);
+    }
+  };
+  switch (b.dtype) {
+    case kFloat32: conv(float()); break;
+    case kFloat64: conv(double()); break;
+    case kUint8: conv(uint8_t()); break;
+    case kInt8: conv(int8_t()); break;
+    case kInt32: conv(int32_t()); break;
+    case kInt64: conv(int64_t()); break;
+    default: return false;
+  }
+  return ok;
+}
+// An int64 vector on the device (released at scope exit).
+struct DeviceVec {
+  Scratch mem;
+  DeviceVec(const OpContext &ctx, const std::vector<int64_t> &v) : mem(Dev(ctx), v.size() * sizeof(int64_t) + 8) {
+    if (!v.empty()) DeviceCopy(ctx.dev, mem.get(), Device::CPU(), v.data(), v.size() * sizeof(int64_t));
+  }
+  const int64_t *get() const { return mem.as<int64_t>(); }
+};
+// For each row of old_tensor, the row of new_tensor copied into it (the last one naming it), or -1; false when an
+// index is out of range (the CPU kernel raises the error).
+bool IndexCopyRows(const TBlob &old, const std::vector<int64_t> &idx, std::vector<int64_t> *src) {
+  const int64_t rows = old.shape[0];
+  src->assign(static_cast<size_t>(rows), -1);
+  for (size_t i = 0; i < idx.size(); ++i) {
+    if (idx[i] < 0 || idx[i] >= rows) return false;
+    (*src)[idx[i]] = static_cast<int64_t>(i);
+  }
+  return true;
+}
+void IndexCopyFwd(FWD_ARGS) {
+  std::vector<int64_t> idx, src;
+  if (!Numeric(in[0].dtype) || in[2].dtype != in[0].dtype || in[0].ndim() < 1 || !HostIndices(in[1], &idx) ||
+      !IndexCopyRows(in[0], idx, &src))
+    return Fallback(ctx, p, in, req, out);
+  const int64_t rows = in[0].shape[0], row = rows ? in[0].Size() / rows : 0;
+  DeviceVec d(ctx, src);
+  cuda::RowSelect(in[0].dtype, in[0].dptr, in[2].dptr, d.get(), rows, row, out[0].dptr, req[0], St(ctx));
+  CheckLaunch("_contrib_index_copy");
+}
+void IndexCopyBwd(BWD_ARGS) {
+  std::vector<int64_t> idx, src;
+  if (!Numeric(og[0].dtype) || id.size() < 3 || !id[1].dptr || id[0].ndim() < 1 || !HostIndices(id[1], &idx))
+    return FallbackGrad(ctx, p, og, id, od, req, ig);
+  if (!IndexCopyRows(id[0], idx, &src)) return;  // the forward reported it
+  ZeroIfWrite(ctx, ig[1], req[1]);
+  const int64_t rows = id[0].shape[0], row = rows ? id[0].Size() / rows : 0;
+  if (req[0] != kNullOp) {
+    DeviceVec d(ctx, src);
+    cuda::RowSelect(og[0].dtype, og[0].dptr, nullptr, d.get(), rows, row, ig[0].dptr, req[0], St(ctx));
+  }
+  if (req[2] != kNullOp) {
+    DeviceVec d(ctx, idx);
+    cuda::RowSelect(og[0].dtype, nullptr, og[0].dptr, d.get(), static_cast<int64_t>(idx.size()), row, ig[2].dptr,
+                    req[2], St(ctx));
+  }
+  CheckLaunch("_contrib_index_copy backward");
+}
+
 }  // namespace
 
 void RegisterMoreKernels() {
@@ -734,6 +827,8 @@ void RegisterMoreKernels() {
   Set("_sample_uniform", SampleFwd(0));
   Set("_sample_normal", SampleFwd(1));
   Set("_sample_exponential", SampleFwd(2));
+  Set("khatri_rao", KhatriRaoFwd);
+  Set("_contrib_index_copy", IndexCopyFwd, IndexCopyBwd);
   RegisterMoreNnKernels();
   RegisterMoreLaKernels();
 }

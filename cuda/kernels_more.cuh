@@ -107,5 +107,19 @@ void SumLogDiag(int dtype, const void *a, void *out, int64_t batch, int64_t n, i
 void SumLogDiagGrad(int dtype, const void *g, const void *a, void *da, int64_t batch, int64_t n, int req,
                     cudaStream_t s);
 
+// ---- khatri_rao of up to 8 matrices (rows[i] x cols; float32/float64): out[r, c] (req) = prod_i in_i[r_i, c] with
+// the last input's row index r_i varying fastest ----
+struct KhatriRaoArgs {
+  int n;
+  const void *in[8];
+  int64_t rows[8];
+};
+void KhatriRao(int dtype, const KhatriRaoArgs &a, void *out, int64_t rows, int64_t cols, int req, cudaStream_t s);
+
+// ---- rows of `row` elements (every numeric dtype): out row r (req) = sel[r] >= 0 ? row sel[r] of b : row r of a,
+// r < rows; a null a or b reads zeros (index_copy and its gradients) ----
+void RowSelect(int dtype, const void *a, const void *b, const int64_t *sel, int64_t rows, int64_t row, void *out,
+               int req, cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

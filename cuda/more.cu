@@ -369,7 +369,45 @@ __global__ void SumLogDiagGradK(const T *g, const T *a, T *da, int64_t batch, in
   }
 }
 
+template <typename T>
+__global__ void KhatriRaoK(KhatriRaoArgs a, T *out, int64_t rows, int64_t cols, int req) {
+  MXC_CUDA_LOOP(e, rows * cols) {
+    const int64_t c = e % cols;
+    int64_t rest = e / cols;
+    double v = 1;
+    for (int i = a.n - 1; i >= 0; --i) {
+      v *= static_cast<double>(static_cast<const T *>(a.in[i])[(rest % a.rows[i]) * cols + c]);
+      rest /= a.rows[i];
+    }
+    Store(out + e, req, static_cast<T>(v));
+  }
+}
+template <typename T>
+__global__ void RowSelectK(const T *a, const T *b, const int64_t *sel, int64_t rows, int64_t row, T *out, int req) {
+  MXC_CUDA_LOOP(e, rows * row) {
+    const int64_t r = e / row, j = e % row, s = sel[r];
+    Store(out + e, req, s >= 0 ? (b ? b[s * row + j] : T(0)) : (a ? a[e] : T(0)));
+  }
+}
+
 }  // namespace
+
+void KhatriRao(int dtype, const KhatriRaoArgs &a, void *out, int64_t rows, int64_t cols, int req, cudaStream_t s) {
+  if (rows * cols == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(rows * cols), kThreads, 0, s, KhatriRaoK<T>)(a, static_cast<T *>(out), rows, cols, req);
+  });
+}
+
+void RowSelect(int dtype, const void *a, const void *b, const int64_t *sel, int64_t rows, int64_t row, void *out,
+               int req, cudaStream_t s) {
+  if (rows * row == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(rows * row), kThreads, 0, s, RowSelectK<T>)(static_cast<const T *>(a),
+                                                                 static_cast<const T *>(b), sel, rows, row,
+                                                                 static_cast<T *>(out), req);
+  });
+}
 
 void MapCopy(int dtype, void *mats, void *vecs, const int64_t *map, int64_t len, int64_t batch, int64_t mat_size,
              bool to_vec, int req, cudaStream_t s) {

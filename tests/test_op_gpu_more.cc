@@ -169,6 +169,12 @@ std::vector<Case> MoreCases() {
   add({"_linalg_maketrian", {}, {{2, 6}}});
   add({"_linalg_maketrian", {{"offset", "-1"}}, {{3}}});
   add({"_linalg_maketrian", {{"lower", "false"}, {"offset", "1"}}, {{6}}, -1, 1, {}, nullptr, false, kF64});
+  add({"khatri_rao", {{"num_args", "3"}}, {{2, 3}, {4, 3}, {3, 3}}});
+  add({"khatri_rao", {{"num_args", "1"}}, {{5, 2}}, -1, 1, {}, nullptr, false, kF64});
+  // index_copy: a repeated index (the later copy wins), float and integer index vectors.
+  add({"_contrib_index_copy", {}, {{5, 3}, {3}, {3, 3}}, -1, 1, {1}, SetInput(1, {4, 0, 4})});
+  add({"_contrib_index_copy", {}, {{4, 2, 3}, {2}, {2, 2, 3}}, -1, 1, {1},
+       [](std::vector<NDArray> &in) { in[1] = mxct::FromVec({2}, {2, 1}, mxc::kInt64); }, false, kF64});
   add({"_contrib_BilinearResize2D", {{"mode", "to_even_up"}}, {{1, 2, 3, 5}}, -1, 1, {}, nullptr, false, kF64});
   return v;
 }
@@ -433,6 +439,24 @@ TEST(OpGpuMore, RandomDrawsNatively) {
     }
   }
 #endif
+}
+
+// index_copy with an out-of-range index: the operator's ValueError, as on the CPU.
+TEST(OpGpuMore, IndexCopyOutOfRangeRaises) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("_contrib_index_copy");
+  std::vector<NDArray> in{CopyTo(mxct::Random({3, 2}, -1, 1), kGPU),
+                          CopyTo(mxct::FromVec({2}, {1, 3}, mxc::kInt32), kGPU),
+                          CopyTo(mxct::Random({2, 2}, -1, 1), kGPU)},
+      out;
+  try {
+    mxc::Invoke(op, OpParams(op, {}), in, &out);
+    for (auto &o : out) o.WaitToRead();
+    ADD_FAILURE() << "expected a ValueError";
+  } catch (const mxc::Error &e) {
+    EXPECT_EQ(e.kind(), mxc::ErrorKind::kValue) << e.what();
+    EXPECT_NE(std::string(e.what()).find("index_vector[1] = 3 is out of range"), std::string::npos) << e.what();
+  }
 }
 
 // Pad's edge and reflect modes: the forward natively, the gradient (several head gradients onto one element) through

@@ -776,6 +776,37 @@ void IndexCopyBwd(BWD_ARGS) {
   CheckLaunch("_contrib_index_copy backward");
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// _random_pdf_<d> (all but dirichlet): sample (np, per...), parameters of np elements each
+// ---------------------------------------------------------------------------------------------------------------
+FCompute PdfFwd(int dist) {
+  return [dist](FWD_ARGS) {
+    const int t = in[0].dtype;
+    bool ok = IsReal(t) && out[0].dtype == t && in.size() >= 2 && in.size() <= 3;
+    for (const TBlob &b : in) ok = ok && b.dtype == t;
+    if (!ok) return Fallback(ctx, p, in, req, out);
+    const int64_t np = in[1].Size(), per = np == 0 ? 0 : in[0].Size() / np;
+    cuda::RandomPdf(dist, t, in[0].dptr, in[1].dptr, in.size() > 2 ? in[2].dptr : nullptr, np, per, p.Bool("is_log"),
+                    out[0].dptr, req[0], St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+FBackward PdfBwd(int dist) {
+  return [dist](BWD_ARGS) {
+    (void)od;
+    const int t = og[0].dtype;
+    bool ok = IsReal(t) && id.size() >= 2 && id.size() <= 3;
+    for (const TBlob &b : id) ok = ok && b.dptr && b.dtype == t;
+    if (!ok) return FallbackGrad(ctx, p, og, id, od, req, ig);
+    const int64_t np = id[1].Size(), per = np == 0 ? 0 : id[0].Size() / np;
+    const bool two = id.size() > 2;
+    cuda::RandomPdfGrad(dist, t, og[0].dptr, id[0].dptr, id[1].dptr, two ? id[2].dptr : nullptr, np, per,
+                        p.Bool("is_log"), ig[0].dptr, req[0], ig[1].dptr, req[1], two ? ig[2].dptr : nullptr,
+                        two ? req[2] : kNullOp, St(ctx));
+    CheckLaunch((p.op()->name + " backward").c_str());
+  };
+}
+
 }  // namespace
 
 void RegisterMoreKernels() {
@@ -828,6 +859,10 @@ void RegisterMoreKernels() {
   Set("_sample_normal", SampleFwd(1));
   Set("_sample_exponential", SampleFwd(2));
   Set("khatri_rao", KhatriRaoFwd);
+  const char *pdfs[] = {"uniform", "normal", "gamma", "exponential", "poisson", "negative_binomial",
+                        "generalized_negative_binomial"};
+  for (int d = 0; d < 7; ++d)
+    Set((std::string("_random_pdf_") + pdfs[d]).c_str(), PdfFwd(d), PdfBwd(d));
   Set("_contrib_index_copy", IndexCopyFwd, IndexCopyBwd);
   RegisterMoreNnKernels();
   RegisterMoreLaKernels();

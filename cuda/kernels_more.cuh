@@ -121,5 +121,17 @@ void KhatriRao(int dtype, const KhatriRaoArgs &a, void *out, int64_t rows, int64
 void RowSelect(int dtype, const void *a, const void *b, const int64_t *sel, int64_t rows, int64_t row, void *out,
                int req, cudaStream_t s);
 
+// ---- _random_pdf_<d> (float32/float64): the density (or its log) of samples x with per-distribution parameters
+// th0/th1 (np of them, `per` samples each; th1 null for one-parameter distributions). dist: 0 uniform, 1 normal,
+// 2 gamma (shape, rate), 3 exponential, 4 poisson, 5 negative_binomial (k, p), 6 generalized_negative_binomial
+// (mu, alpha). ----
+void RandomPdf(int dist, int dtype, const void *x, const void *th0, const void *th1, int64_t np, int64_t per,
+               bool log, void *out, int req, cudaStream_t s);
+// Gradients for head g: dx (req_x) = g' dL/dx per sample, dth_k (req_k) = sum over the samples of g' dL/dth_k, with
+// g' = g (log) or g * density. Null pointers / req 0 skip a gradient.
+void RandomPdfGrad(int dist, int dtype, const void *g, const void *x, const void *th0, const void *th1, int64_t np,
+                   int64_t per, bool log, void *dx, int req_x, void *dth0, int req0, void *dth1, int req1,
+                   cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

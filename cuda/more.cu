@@ -390,7 +390,124 @@ __global__ void RowSelectK(const T *a, const T *b, const int64_t *sel, int64_t r
   }
 }
 
+// ---- _random_pdf_<d>: L (the log-density) and its derivatives; the density itself when !log (uniform and normal by
+// their direct formulas).
+constexpr double kLogSqrt2Pi = 0.91893853320467274178;
+__device__ __forceinline__ double PdfEval(int dist, double x, double a, double b, bool lg, double *dx, double *da,
+                                          double *db) {
+  double l = 0;
+  switch (dist) {
+    case 0: {  // uniform (low, high)
+      const double w = b - a;
+      *dx = 0, *da = 1 / w, *db = -1 / w;
+      return lg ? -log(w) : 1 / w;
+    }
+    case 1: {  // normal (mu, sigma)
+      const double z = (x - a) / b;
+      *dx = -z / b, *da = z / b, *db = (z * z - 1) / b;
+      return lg ? -0.5 * z * z - log(b) - kLogSqrt2Pi : exp(-0.5 * z * z - kLogSqrt2Pi) / b;
+    }
+    case 2:  // gamma (shape a, rate b)
+      *dx = (a - 1) / x - b, *da = log(b) + log(x) - DigammaD(a), *db = a / b - x;
+      l = a * log(b) + (a - 1) * log(x) - b * x - lgamma(a);
+      break;
+    case 3:  // exponential (lam)
+      *dx = -a, *da = 1 / a - x, *db = 0;
+      l = log(a) - a * x;
+      break;
+    case 4:  // poisson (lam): no gradient for the sample
+      *dx = 0, *da = x / a - 1, *db = 0;
+      l = x * log(a) - a - lgamma(x + 1);
+      break;
+    case 5:  // negative binomial (k, p)
+      *dx = 0, *da = DigammaD(x + a) - DigammaD(a) + log(b), *db = a / b - x / (1 - b);
+      l = lgamma(x + a) - lgamma(x + 1) - lgamma(a) + a * log(b) + x * log1p(-b);
+      break;
+    default: {  // generalized negative binomial (mu, alpha): k = 1 / alpha, p = 1 / (1 + alpha mu)
+      const double k = 1 / b, p = 1 / (1 + b * a);
+      *dx = 0;
+      *da = p * (x / a - 1);
+      *db = -(DigammaD(x + k) - DigammaD(k) + log(p)) / (b * b) + p * (x - a) / b;
+      l = lgamma(x + k) - lgamma(x + 1) - lgamma(k) + k * log(p) + x * log(b * a * p);
+    }
+  }
+  return lg ? l : exp(l);
+}
+template <typename T>
+__global__ void RandomPdfK(int dist, const T *x, const T *th0, const T *th1, int64_t np, int64_t per, bool lg, T *out,
+                           int req) {
+  MXC_CUDA_LOOP(e, np * per) {
+    const int64_t i = e / per;
+    double dx, da, db;
+    const double v = PdfEval(dist, static_cast<double>(x[e]), static_cast<double>(th0[i]),
+                             th1 ? static_cast<double>(th1[i]) : 0.0, lg, &dx, &da, &db);
+    Store(out + e, req, static_cast<T>(v));
+  }
+}
+// The head gradient scaled to dL: g (log) or g * density.
+template <typename T>
+__device__ __forceinline__ double PdfHead(int dist, const T *g, const T *x, double a, double b, bool lg, int64_t e,
+                                          double *dx, double *da, double *db) {
+  const double v = PdfEval(dist, static_cast<double>(x[e]), a, b, false, dx, da, db);
+  return static_cast<double>(g[e]) * (lg ? 1.0 : v);
+}
+template <typename T>
+__global__ void RandomPdfSampleGradK(int dist, const T *g, const T *x, const T *th0, const T *th1, int64_t np,
+                                     int64_t per, bool lg, T *dxo, int req) {
+  MXC_CUDA_LOOP(e, np * per) {
+    const int64_t i = e / per;
+    double dx, da, db;
+    const double h = PdfHead(dist, g, x, static_cast<double>(th0[i]), th1 ? static_cast<double>(th1[i]) : 0.0, lg, e,
+                             &dx, &da, &db);
+    Store(dxo + e, req, static_cast<T>(h * dx));
+  }
+}
+template <typename T>
+__global__ void RandomPdfParamGradK(int dist, const T *g, const T *x, const T *th0, const T *th1, int64_t np,
+                                    int64_t per, bool lg, T *d0, int req0, T *d1, int req1) {
+  MXC_CUDA_LOOP(i, np) {
+    const double a = static_cast<double>(th0[i]), b = th1 ? static_cast<double>(th1[i]) : 0.0;
+    double acc0 = 0, acc1 = 0;
+    for (int64_t j = 0; j < per; ++j) {
+      double dx, da, db;
+      const double h = PdfHead(dist, g, x, a, b, lg, i * per + j, &dx, &da, &db);
+      acc0 += h * da;
+      acc1 += h * db;
+    }
+    if (d0 && req0) Store(d0 + i, req0, static_cast<T>(acc0));
+    if (d1 && req1) Store(d1 + i, req1, static_cast<T>(acc1));
+  }
+}
+
 }  // namespace
+
+void RandomPdf(int dist, int dtype, const void *x, const void *th0, const void *th1, int64_t np, int64_t per,
+               bool log, void *out, int req, cudaStream_t s) {
+  if (np * per == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(np * per), kThreads, 0, s, RandomPdfK<T>)(dist, static_cast<const T *>(x),
+                                                               static_cast<const T *>(th0),
+                                                               static_cast<const T *>(th1), np, per, log,
+                                                               static_cast<T *>(out), req);
+  });
+}
+
+void RandomPdfGrad(int dist, int dtype, const void *g, const void *x, const void *th0, const void *th1, int64_t np,
+                   int64_t per, bool log, void *dx, int req_x, void *dth0, int req0, void *dth1, int req1,
+                   cudaStream_t s) {
+  if (np == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    const T *gt = static_cast<const T *>(g), *xt = static_cast<const T *>(x);
+    const T *a = static_cast<const T *>(th0), *b = static_cast<const T *>(th1);
+    if (dx && req_x && per > 0)
+      MXC_LAUNCH(Blocks(np * per), kThreads, 0, s, RandomPdfSampleGradK<T>)(dist, gt, xt, a, b, np, per, log,
+                                                                           static_cast<T *>(dx), req_x);
+    if ((dth0 && req0) || (dth1 && req1))
+      MXC_LAUNCH(Blocks(np), kThreads, 0, s, RandomPdfParamGradK<T>)(dist, gt, xt, a, b, np, per, log,
+                                                                    static_cast<T *>(dth0), req0,
+                                                                    static_cast<T *>(dth1), req1);
+  });
+}
 
 void KhatriRao(int dtype, const KhatriRaoArgs &a, void *out, int64_t rows, int64_t cols, int req, cudaStream_t s) {
   if (rows * cols == 0 || req == 0) return;

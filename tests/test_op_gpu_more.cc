@@ -50,6 +50,11 @@ std::function<void(std::vector<NDArray> &)> Both(std::function<void(std::vector<
   };
 }
 
+// fill: input k replaced by uniform values in [lo, hi).
+std::function<void(std::vector<NDArray> &)> Uniform(int k, double lo, double hi) {
+  return [=](std::vector<NDArray> &in) { in[k] = mxct::Random(in[k].shape(), lo, hi, in[k].dtype(), 31 + k); };
+}
+
 // Cases that run natively, forward and gradient.
 std::vector<Case> MoreCases() {
   std::vector<Case> v;
@@ -175,6 +180,21 @@ std::vector<Case> MoreCases() {
   add({"_contrib_index_copy", {}, {{5, 3}, {3}, {3, 3}}, -1, 1, {1}, SetInput(1, {4, 0, 4})});
   add({"_contrib_index_copy", {}, {{4, 2, 3}, {2}, {2, 2, 3}}, -1, 1, {1},
        [](std::vector<NDArray> &in) { in[1] = mxct::FromVec({2}, {2, 1}, mxc::kInt64); }, false, kF64});
+  // Densities: sample (P, draws), parameters (P,) in their domains; the density and its log.
+  const std::vector<double> counts = {0, 1, 2, 3, 5, 1, 0};
+  for (const char *lg : {"false", "true"}) {
+    const Params pl = {{"is_log", lg}};
+    add({"_random_pdf_uniform", pl, {{2, 3}, {2}, {2}}, -1, 1, {}, Both(Uniform(1, -2, -1), Uniform(2, 1, 2))});
+    add({"_random_pdf_normal", pl, {{3, 4}, {3}, {3}}, -1, 1, {}, Uniform(2, 0.5, 2)});
+    add({"_random_pdf_gamma", pl, {{2, 5}, {2}, {2}}, 0.5, 3, {}, Both(Uniform(1, 1, 3), Uniform(2, 0.5, 2)), false,
+         kF64});
+    add({"_random_pdf_exponential", pl, {{3, 2}, {3}}, 0.1, 2});
+    add({"_random_pdf_poisson", pl, {{2, 4}, {2}}, 0.5, 3, {}, SetInput(0, counts)});
+    add({"_random_pdf_negative_binomial", pl, {{2, 4}, {2}, {2}}, 1, 4, {},
+         Both(SetInput(0, counts), Uniform(2, 0.2, 0.8)), false, kF64});
+    add({"_random_pdf_generalized_negative_binomial", pl, {{3, 3}, {3}, {3}}, 0.5, 3, {},
+         Both(SetInput(0, counts), Uniform(2, 0.2, 1))});
+  }
   add({"_contrib_BilinearResize2D", {{"mode", "to_even_up"}}, {{1, 2, 3, 5}}, -1, 1, {}, nullptr, false, kF64});
   return v;
 }

@@ -776,6 +776,52 @@ void IndexCopyBwd(BWD_ARGS) {
   CheckLaunch("_contrib_index_copy backward");
 }
 
+// scatter_nd: for each index tuple i (indices (m, n)) its block of the output (blocks of `block` elements), -1 out of
+// range; false for an index dtype read only by the CPU kernel.
+bool NdBlocks(const TBlob &idx, const std::vector<int64_t> &shape, std::vector<int64_t> *blk, int64_t *block) {
+  std::vector<int64_t> v;
+  if (idx.ndim() < 1 || !HostIndices(idx, &v)) return false;
+  const int m = static_cast<int>(idx.shape[0]);
+  const int64_t n = m ? idx.Size() / m : 0;
+  *block = 1;
+  for (size_t a = m; a < shape.size(); ++a) *block *= shape[a];
+  blk->assign(static_cast<size_t>(n), 0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int k = 0; k < m && (*blk)[i] >= 0; ++k) {
+      const int64_t x = v[k * n + i];
+      (*blk)[i] = (x < 0 || x >= shape[k]) ? -1 : (*blk)[i] * shape[k] + x;
+    }
+  return true;
+}
+// The output's blocks receive the data of the last index tuple naming them (zeros elsewhere).
+void ScatterNdFwd(FWD_ARGS) {
+  std::vector<int64_t> blk;
+  int64_t block = 0;
+  if (!Numeric(in[0].dtype) || !NdBlocks(in[1], p.Tuple("shape"), &blk, &block) || block == 0)
+    return Fallback(ctx, p, in, req, out);
+  for (int64_t b : blk)
+    if (b < 0) return Fallback(ctx, p, in, req, out);  // the CPU kernel raises the error
+  const int64_t nblocks = out[0].Size() / block;
+  std::vector<int64_t> sel(static_cast<size_t>(nblocks), -1);
+  for (size_t i = 0; i < blk.size(); ++i) sel[blk[i]] = static_cast<int64_t>(i);
+  DeviceVec d(ctx, sel);
+  cuda::RowSelect(in[0].dtype, nullptr, in[0].dptr, d.get(), nblocks, block, out[0].dptr, req[0], St(ctx));
+  CheckLaunch("scatter_nd");
+}
+// data's gradient: the head gradient's block of each index tuple (every tuple, repeated ones included, as the CPU).
+void ScatterNdBwd(BWD_ARGS) {
+  std::vector<int64_t> blk;
+  int64_t block = 0;
+  if (!Numeric(og[0].dtype) || id.size() < 2 || !id[1].dptr || !NdBlocks(id[1], p.Tuple("shape"), &blk, &block))
+    return FallbackGrad(ctx, p, og, id, od, req, ig);
+  ZeroIfWrite(ctx, ig[1], req[1]);
+  if (req[0] == kNullOp || block == 0) return;
+  DeviceVec d(ctx, blk);
+  cuda::RowSelect(og[0].dtype, nullptr, og[0].dptr, d.get(), static_cast<int64_t>(blk.size()), block, ig[0].dptr,
+                  req[0], St(ctx));
+  CheckLaunch("scatter_nd backward");
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // _random_pdf_<d> (all but dirichlet): sample (np, per...), parameters of np elements each
 // ---------------------------------------------------------------------------------------------------------------
@@ -859,6 +905,7 @@ void RegisterMoreKernels() {
   Set("_sample_normal", SampleFwd(1));
   Set("_sample_exponential", SampleFwd(2));
   Set("khatri_rao", KhatriRaoFwd);
+  Set("scatter_nd", ScatterNdFwd, ScatterNdBwd);
   const char *pdfs[] = {"uniform", "normal", "gamma", "exponential", "poisson", "negative_binomial",
                         "generalized_negative_binomial"};
   for (int d = 0; d < 7; ++d)

@@ -195,6 +195,11 @@ std::vector<Case> MoreCases() {
     add({"_random_pdf_generalized_negative_binomial", pl, {{3, 3}, {3}, {3}}, 0.5, 3, {},
          Both(SetInput(0, counts), Uniform(2, 0.2, 1))});
   }
+  // scatter_nd: 2-d index tuples onto blocks of 3, a repeated tuple (the later one wins), float and int64 indices.
+  add({"scatter_nd", {{"shape", "(3, 4, 3)"}}, {{5, 3}, {2, 5}}, -1, 1, {1},
+       SetInput(1, {0, 2, 1, 0, 2, 3, 1, 0, 3, 1})});
+  add({"scatter_nd", {{"shape", "(4,)"}}, {{3}, {1, 3}}, -1, 1, {1},
+       [](std::vector<NDArray> &in) { in[1] = mxct::FromVec({1, 3}, {3, 0, 2}, mxc::kInt64); }, false, kF64});
   add({"_contrib_BilinearResize2D", {{"mode", "to_even_up"}}, {{1, 2, 3, 5}}, -1, 1, {}, nullptr, false, kF64});
   return v;
 }

@@ -169,6 +169,72 @@ void SyrkBwd(BWD_ARGS) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// trmm: alpha op(T) B (or alpha B op(T) with rightside), T the lower (or upper) triangle of A (n x n), B m x k
+// ---------------------------------------------------------------------------------------------------------------
+struct TrmmGeom {
+  bool trans, right, lower;
+  double alpha;
+  int64_t batch, n, m, k;
+};
+TrmmGeom TrmmGeomOf(const OpParams &p, const TShape &a, const TShape &b) {
+  return {p.Bool("transpose"), p.Bool("rightside"), p.Bool("lower"), p.Float("alpha"), Prod(a, 0, a.ndim() - 2),
+          a[a.ndim() - 1],     b[b.ndim() - 2],     b[b.ndim() - 1]};
+}
+void TrmmFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if (!IsReal(t) || in[1].dtype != t || out[0].dtype != t) return Fallback(ctx, p, in, req, out);
+  if (req[0] == kNullOp || out[0].Size() == 0) return;
+  const TrmmGeom g = TrmmGeomOf(p, in[0].shape, in[1].shape);
+  const size_t es = DTypeSize(t);
+  if (g.n == 0) return ZeroIfWrite(ctx, out[0], req[0]);
+  Scratch tri(Dev(ctx), static_cast<size_t>(g.batch * g.n * g.n) * es);
+  cuda::TriMask(t, in[0].dptr, tri.get(), g.batch, g.n, g.lower, false, kWriteTo, St(ctx));
+  for (int64_t b = 0; b < g.batch; ++b) {
+    const char *T = At(tri.get(), b * g.n * g.n, es), *B = At(in[1].dptr, b * g.m * g.k, es);
+    char *C = At(out[0].dptr, b * g.m * g.k, es);
+    if (g.right) Gemm(ctx, t, false, g.trans, g.m, g.k, g.n, g.alpha, B, g.k, T, g.n, Beta(req[0]), C, g.k);
+    else Gemm(ctx, t, g.trans, false, g.m, g.k, g.n, g.alpha, T, g.n, B, g.k, Beta(req[0]), C, g.k);
+  }
+  CheckLaunch("_linalg_trmm");
+}
+// dA = the triangle of d (of d^T with transpose), d = alpha B^T G (rightside) or alpha G B^T;
+// dB = alpha G op(T)^T (rightside) or alpha op(T)^T G.
+void TrmmBwd(BWD_ARGS) {
+  (void)od;
+  const int t = og[0].dtype;
+  if (!IsReal(t) || id.size() < 2 || !id[0].dptr || !id[1].dptr || id[0].dtype != t || id[1].dtype != t)
+    return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const TrmmGeom g = TrmmGeomOf(p, id[0].shape, id[1].shape);
+  const size_t es = DTypeSize(t);
+  if (g.batch * g.n == 0) return;
+  if (req[0] != kNullOp) {
+    if (g.m * g.k == 0) {
+      ZeroIfWrite(ctx, ig[0], req[0]);
+    } else {
+      Scratch d(Dev(ctx), static_cast<size_t>(g.batch * g.n * g.n) * es);
+      for (int64_t b = 0; b < g.batch; ++b) {
+        const char *B = At(id[1].dptr, b * g.m * g.k, es), *G = At(og[0].dptr, b * g.m * g.k, es);
+        char *D = At(d.get(), b * g.n * g.n, es);
+        if (g.right) Gemm(ctx, t, true, false, g.n, g.n, g.m, g.alpha, B, g.k, G, g.k, 0.0, D, g.n);
+        else Gemm(ctx, t, false, true, g.n, g.n, g.k, g.alpha, G, g.k, B, g.k, 0.0, D, g.n);
+      }
+      cuda::TriMask(t, d.get(), ig[0].dptr, g.batch, g.n, g.lower, g.trans, req[0], St(ctx));
+    }
+  }
+  if (req[1] != kNullOp && g.m * g.k > 0) {
+    Scratch tri(Dev(ctx), static_cast<size_t>(g.batch * g.n * g.n) * es);
+    cuda::TriMask(t, id[0].dptr, tri.get(), g.batch, g.n, g.lower, false, kWriteTo, St(ctx));
+    for (int64_t b = 0; b < g.batch; ++b) {
+      const char *T = At(tri.get(), b * g.n * g.n, es), *G = At(og[0].dptr, b * g.m * g.k, es);
+      char *dB = At(ig[1].dptr, b * g.m * g.k, es);
+      if (g.right) Gemm(ctx, t, false, !g.trans, g.m, g.k, g.n, g.alpha, G, g.k, T, g.n, Beta(req[1]), dB, g.k);
+      else Gemm(ctx, t, !g.trans, false, g.m, g.k, g.n, g.alpha, T, g.n, G, g.k, Beta(req[1]), dB, g.k);
+    }
+  }
+  CheckLaunch("_linalg_trmm backward");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // sumlogdiag
 // ---------------------------------------------------------------------------------------------------------------
 void SumLogDiagFwd(FWD_ARGS) {
@@ -249,6 +315,7 @@ void RegisterMoreLaKernels() {
   Set("_linalg_gemm", GemmFwd, GemmBwd);
   Set("_linalg_gemm2", GemmFwd, GemmBwd);
   Set("_linalg_syrk", SyrkFwd, SyrkBwd);
+  Set("_linalg_trmm", TrmmFwd, TrmmBwd);
   Set("_linalg_sumlogdiag", SumLogDiagFwd, SumLogDiagBwd);
   Set("_linalg_extractdiag", MapOpFwd<true, false>, MapOpBwd<true, false>);
   Set("_linalg_makediag", MapOpFwd<false, false>, MapOpBwd<false, false>);

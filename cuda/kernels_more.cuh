@@ -101,6 +101,10 @@ void SampleCheck(int kind, int param_dtype, const void *th0, const void *th1, in
 // (the caller zeroes the rest of mats).
 void MapCopy(int dtype, void *mats, void *vecs, const int64_t *map, int64_t len, int64_t batch, int64_t mat_size,
              bool to_vec, int req, cudaStream_t s);
+// dst[b][i][j] (req) = (lower ? j <= i : j >= i) ? src[b] at (i, j), or at (j, i) with transpose : 0, for a batch
+// of n x n matrices.
+void TriMask(int dtype, const void *src, void *dst, int64_t batch, int64_t n, bool lower, bool transpose, int req,
+             cudaStream_t s);
 // out[b] (req) = sum_i log(A[b][i][i]) over a batch of n x n matrices (in double).
 void SumLogDiag(int dtype, const void *a, void *out, int64_t batch, int64_t n, int req, cudaStream_t s);
 // dA[b][i][j] (req) = i == j ? g[b] / A[b][i][i] : 0.

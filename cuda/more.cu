@@ -354,6 +354,14 @@ __global__ void MapCopyK(T *mats, T *vecs, const int64_t *map, int64_t len, int6
   }
 }
 template <typename T>
+__global__ void TriMaskK(const T *src, T *dst, int64_t batch, int64_t n, bool lower, bool transpose, int req) {
+  MXC_CUDA_LOOP(k, batch * n * n) {
+    const int64_t b = k / (n * n), i = (k / n) % n, j = k % n;
+    const bool in = lower ? j <= i : j >= i;
+    Store(dst + k, req, in ? src[b * n * n + (transpose ? j * n + i : i * n + j)] : T(0));
+  }
+}
+template <typename T>
 __global__ void SumLogDiagK(const T *a, T *out, int64_t batch, int64_t n, int req) {
   MXC_CUDA_LOOP(b, batch) {
     double s = 0;
@@ -532,6 +540,15 @@ void MapCopy(int dtype, void *mats, void *vecs, const int64_t *map, int64_t len,
   MXC_CUDA_REAL_SWITCH(dtype, T, {
     MXC_LAUNCH(Blocks(batch * len), kThreads, 0, s, MapCopyK<T>)(static_cast<T *>(mats), static_cast<T *>(vecs), map,
                                                                 len, batch, mat_size, to_vec, req);
+  });
+}
+
+void TriMask(int dtype, const void *src, void *dst, int64_t batch, int64_t n, bool lower, bool transpose, int req,
+             cudaStream_t s) {
+  if (batch * n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(batch * n * n), kThreads, 0, s, TriMaskK<T>)(static_cast<const T *>(src), static_cast<T *>(dst),
+                                                                  batch, n, lower, transpose, req);
   });
 }
 

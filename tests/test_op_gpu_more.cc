@@ -161,6 +161,11 @@ std::vector<Case> MoreCases() {
        nullptr, false, kF64});
   add({"_linalg_syrk", {{"alpha", "0.7"}}, {{2, 3, 4}}});
   add({"_linalg_syrk", {{"transpose", "true"}}, {{3, 5, 2}}, -1, 1, {}, nullptr, false, kF64});
+  add({"_linalg_trmm", {}, {{2, 3, 3}, {2, 3, 4}}});
+  add({"_linalg_trmm", {{"transpose", "true"}, {"alpha", "1.5"}}, {{3, 3}, {3, 2}}});
+  add({"_linalg_trmm", {{"rightside", "true"}, {"lower", "false"}}, {{2, 4, 4}, {2, 3, 4}}});
+  add({"_linalg_trmm", {{"rightside", "true"}, {"transpose", "true"}, {"alpha", "-0.5"}}, {{3, 3}, {2, 3}}, -1, 1, {},
+       nullptr, false, kF64});
   add({"_linalg_sumlogdiag", {}, {{2, 3, 3}}, 0.5, 2});
   add({"_linalg_sumlogdiag", {}, {{4, 4}}, 0.5, 2, {}, nullptr, false, kF64});
   add({"_linalg_extractdiag", {{"offset", "1"}}, {{2, 4, 4}}});

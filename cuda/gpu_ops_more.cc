@@ -655,7 +655,24 @@ void ExponentialFwd(FWD_ARGS) {
   CheckLaunch(p.op()->name.c_str());
 }
 
-// _sample_uniform (kind 0), _sample_normal (1), _sample_exponential (2): the parameters are checked on the device
+// _random_gamma/poisson/negative_binomial/generalized_negative_binomial and their _like (kinds 3-6 of
+// cuda::SampleDist): scalar parameters (checked by the shape inference), drawn on the device.
+double ScalarParam(const OpParams &p, const char *name) {
+  const ParamSpec *s = p.op()->FindParam(name);
+  return s && s->kind == ParamKind::kInt ? static_cast<double>(p.Int(name)) : p.Float(name);
+}
+FCompute ScalarDistFwd(int kind, const char *a, const char *b) {
+  return [kind, a, b](FWD_ARGS) {
+    if (!IsReal(out[0].dtype) || req[0] != kWriteTo || !ctx.rng) return Fallback(ctx, p, in, req, out);
+    const uint64_t key = (*ctx.rng)();
+    cuda::SampleDist(kind, out[0].dtype, nullptr, nullptr, ScalarParam(p, a), b ? ScalarParam(p, b) : 0.0, 1,
+                     out[0].Size(), key, out[0].dtype, out[0].dptr, req[0], St(ctx));
+    CheckLaunch(p.op()->name.c_str());
+  };
+}
+
+// _sample_uniform (kind 0), _sample_normal (1), _sample_exponential (2), and the rejection samplers' _sample_gamma
+// (3), _sample_poisson (4), _sample_negative_binomial (5), _sample_generalized_negative_binomial (6): the parameters are checked on the device
 // first (an invalid one: the CPU kernel, which raises the operator's error), then standard draws are transformed.
 FCompute SampleFwd(int kind) {
   return [kind](FWD_ARGS) {
@@ -675,8 +692,14 @@ FCompute SampleFwd(int kind) {
       DeviceCopy(Device::CPU(), &h, ctx.dev, bad.get(), sizeof(h));
       if (h) return Fallback(ctx, p, in, req, out);
     }
-    Scratch r(Dev(ctx), static_cast<size_t>(n) * sizeof(double) + 8);
     const uint64_t key = (*ctx.rng)();
+    if (kind >= 3) {  // rejection samplers, each element on its own stream
+      cuda::SampleDist(kind, pt, in[0].dptr, th1, 0.0, 0.0, np, n / np, key, out[0].dtype, out[0].dptr, req[0],
+                       St(ctx));
+      CheckLaunch(p.op()->name.c_str());
+      return;
+    }
+    Scratch r(Dev(ctx), static_cast<size_t>(n) * sizeof(double) + 8);
     cuda::Random(cuda::kF64, kind == 1 ? 1 : 0, 0.0, 1.0, key, r.get(), n, St(ctx));
     cuda::SampleTransform(kind, pt, in[0].dptr, th1, np, n / np, r.as<double>(), out[0].dtype, out[0].dptr, req[0],
                           St(ctx));
@@ -904,6 +927,21 @@ void RegisterMoreKernels() {
   Set("_sample_uniform", SampleFwd(0));
   Set("_sample_normal", SampleFwd(1));
   Set("_sample_exponential", SampleFwd(2));
+  struct ScalarDist {
+    const char *d;
+    int kind;
+    const char *a, *b;
+  };
+  const ScalarDist dists[] = {{"gamma", 3, "alpha", "beta"},
+                              {"poisson", 4, "lam", nullptr},
+                              {"negative_binomial", 5, "k", "p"},
+                              {"generalized_negative_binomial", 6, "mu", "alpha"}};
+  for (const auto &d : dists) {
+    const std::string n = d.d;
+    Set(("_random_" + n).c_str(), ScalarDistFwd(d.kind, d.a, d.b));
+    Set(("_random_" + n + "_like").c_str(), ScalarDistFwd(d.kind, d.a, d.b));
+    Set(("_sample_" + n).c_str(), SampleFwd(d.kind));
+  }
   Set("khatri_rao", KhatriRaoFwd);
   Set("scatter_nd", ScatterNdFwd, ScatterNdBwd);
   const char *pdfs[] = {"uniform", "normal", "gamma", "exponential", "poisson", "negative_binomial",

@@ -91,7 +91,9 @@ void ExponentialFromUniform(int dtype, const double *u, double lam, void *y, int
 void SampleTransform(int kind, int param_dtype, const void *th0, const void *th1, int64_t np, int64_t per,
                      const double *r, int out_dtype, void *out, int req, cudaStream_t s);
 // *bad (unsigned long long, zeroed by the caller) becomes 1 when a parameter is invalid: uniform th0 > th1 (or NaN),
-// normal th1 < 0 (or NaN), exponential th0 <= 0 (or NaN).
+// normal th1 < 0 (or NaN), exponential th0 <= 0 (or NaN); and for SampleDist's kinds: gamma (3) th0, th1 > 0,
+// poisson (4) th0 >= 0, negative binomial (5) th0 >= 0 and 0 < th1 <= 1, generalized negative binomial (6) th0,
+// th1 >= 0.
 void SampleCheck(int kind, int param_dtype, const void *th0, const void *th1, int64_t np, unsigned long long *bad,
                  cudaStream_t s);
 
@@ -136,6 +138,14 @@ void RandomPdf(int dist, int dtype, const void *x, const void *th0, const void *
 void RandomPdfGrad(int dist, int dtype, const void *g, const void *x, const void *th0, const void *th1, int64_t np,
                    int64_t per, bool log, void *dx, int req_x, void *dth0, int req0, void *dth1, int req1,
                    cudaStream_t s);
+
+// ---- draws by rejection, each element from its own counter-based stream (Philox-4x32-10 under key, counter = the
+// element's index): kind 3 gamma (shape th0, scale th1; Marsaglia-Tsang), 4 poisson (th0; products of uniforms
+// below 10, Hoermann's PTRS above), 5 negative binomial (k th0, p th1), 6 generalized negative binomial (mu th0,
+// alpha th1). Parameters per distribution (th0/th1 arrays of param_dtype, np of them, `per` draws each) or scalars
+// (null arrays: s0, s1). out: float32/float64 (param_dtype too). ----
+void SampleDist(int kind, int param_dtype, const void *th0, const void *th1, double s0, double s1, int64_t np,
+                int64_t per, uint64_t key, int out_dtype, void *out, int req, cudaStream_t s);
 
 }  // namespace cuda
 }  // namespace mxc

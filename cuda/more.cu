@@ -336,9 +336,16 @@ __global__ void SampleCheckK(int kind, const P *th0, const P *th1, int64_t np, u
   MXC_CUDA_LOOP(i, np) {
     const double a = static_cast<double>(th0[i]);
     bool ok;
-    if (kind == 0) ok = a <= static_cast<double>(th1[i]);
-    else if (kind == 1) ok = static_cast<double>(th1[i]) >= 0;
-    else ok = a > 0;
+    const double b = th1 ? static_cast<double>(th1[i]) : 0.0;
+    switch (kind) {
+      case 0: ok = a <= b; break;
+      case 1: ok = b >= 0; break;
+      case 3: ok = a > 0 && b > 0; break;
+      case 4: ok = a >= 0; break;
+      case 5: ok = a >= 0 && b > 0 && b <= 1; break;
+      case 6: ok = a >= 0 && b >= 0; break;
+      default: ok = a > 0;
+    }
     if (!ok) *bad = 1ull;
   }
 }
@@ -487,7 +494,115 @@ __global__ void RandomPdfParamGradK(int dist, const T *g, const T *x, const T *t
   }
 }
 
+// ---- rejection samplers on per-element Philox streams
+struct ElemRng {
+  uint2 key;
+  unsigned long long elem;
+  unsigned ctr = 0;
+  unsigned w[4];
+  int left = 0;
+  __device__ unsigned Word() {
+    if (left == 0) {
+      unsigned c0 = static_cast<unsigned>(elem), c1 = static_cast<unsigned>(elem >> 32), c2 = ctr++, c3 = 0x6D78u;
+      uint2 k = key;
+      for (int r = 0; r < 10; ++r) {  // Philox-4x32 rounds
+        const unsigned long long p0 = 0xD2511F53ull * c0, p1 = 0xCD9E8D57ull * c2;
+        const unsigned hi0 = static_cast<unsigned>(p0 >> 32), lo0 = static_cast<unsigned>(p0);
+        const unsigned hi1 = static_cast<unsigned>(p1 >> 32), lo1 = static_cast<unsigned>(p1);
+        c0 = hi1 ^ c1 ^ k.x;
+        c1 = lo1;
+        c2 = hi0 ^ c3 ^ k.y;
+        c3 = lo0;
+        k.x += 0x9E3779B9u;
+        k.y += 0xBB67AE85u;
+      }
+      w[0] = c0, w[1] = c1, w[2] = c2, w[3] = c3;
+      left = 4;
+    }
+    return w[--left];
+  }
+  __device__ unsigned long long Bits53() {
+    const unsigned long long a = Word(), b = Word();
+    return ((a << 32) | b) >> 11;
+  }
+  __device__ double Uniform() { return static_cast<double>(Bits53()) * (1.0 / 9007199254740992.0); }  // [0, 1)
+  __device__ double Open() { return (static_cast<double>(Bits53()) + 0.5) * (1.0 / 9007199254740992.0); }
+  __device__ double Normal() { return sqrt(-2.0 * log(Open())) * cos(6.283185307179586 * Uniform()); }
+  __device__ double Gamma(double a, double scale) {
+    double boost = 1;
+    if (a < 1) {  // Gamma(a) = Gamma(a + 1) U^(1/a)
+      boost = pow(Open(), 1.0 / a);
+      a += 1;
+    }
+    const double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+      const double x = Normal();
+      double v = 1.0 + c * x;
+      if (v <= 0) continue;
+      v = v * v * v;
+      const double u = Open(), x2 = x * x;
+      if (u < 1.0 - 0.0331 * x2 * x2 || log(u) < 0.5 * x2 + d * (1.0 - v + log(v))) return d * v * scale * boost;
+    }
+  }
+  __device__ double Poisson(double lam) {
+    if (!(lam > 0)) return 0;
+    if (lam < 10) {
+      const double l = exp(-lam);
+      double prod = Open();
+      long long k = 0;
+      while (prod > l) {
+        ++k;
+        prod *= Open();
+      }
+      return static_cast<double>(k);
+    }
+    const double slam = sqrt(lam), loglam = log(lam);
+    const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+    const double inv_alpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+      const double u = Uniform() - 0.5, v = Open(), us = 0.5 - (u < 0 ? -u : u);
+      const double k = floor((2 * a / us + b) * u + lam + 0.43);
+      if (us >= 0.07 && v <= vr) return k;
+      if (k < 0 || (us < 0.013 && v > us)) continue;
+      if (log(v) + log(inv_alpha) - log(a / (us * us) + b) <= -lam + k * loglam - lgamma(k + 1)) return k;
+    }
+  }
+};
+
+template <typename P, typename O>
+__global__ void SampleDistK(int kind, const P *th0, const P *th1, double s0, double s1, int64_t np, int64_t per,
+                            uint2 key, O *out, int req) {
+  MXC_CUDA_LOOP(e, np * per) {
+    const int64_t i = e / per;
+    const double a = th0 ? static_cast<double>(th0[i]) : s0, b = th1 ? static_cast<double>(th1[i]) : s1;
+    ElemRng r;
+    r.key = key;
+    r.elem = static_cast<unsigned long long>(e);
+    double v;
+    switch (kind) {
+      case 3: v = r.Gamma(a, b); break;
+      case 4: v = r.Poisson(a); break;
+      case 5: v = (a <= 0 || b >= 1) ? 0.0 : r.Poisson(r.Gamma(a, (1 - b) / b)); break;
+      default: v = a <= 0 ? 0.0 : (b <= 0 ? r.Poisson(a) : r.Poisson(r.Gamma(1.0 / b, b * a)));
+    }
+    Store(out + e, req, static_cast<O>(v));
+  }
+}
+
 }  // namespace
+
+void SampleDist(int kind, int param_dtype, const void *th0, const void *th1, double s0, double s1, int64_t np,
+                int64_t per, uint64_t key, int out_dtype, void *out, int req, cudaStream_t s) {
+  if (np * per == 0 || req == 0) return;
+  const uint2 k = make_uint2(static_cast<unsigned>(key), static_cast<unsigned>(key >> 32));
+  MXC_CUDA_REAL_SWITCH(param_dtype, P, {
+    MXC_CUDA_REAL_SWITCH(out_dtype, O, {
+      MXC_LAUNCH(Blocks(np * per), kThreads, 0, s, SampleDistK<P, O>)(kind, static_cast<const P *>(th0),
+                                                                     static_cast<const P *>(th1), s0, s1, np, per,
+                                                                     k, static_cast<O *>(out), req);
+    });
+  });
+}
 
 void RandomPdf(int dist, int dtype, const void *x, const void *th0, const void *th1, int64_t np, int64_t per,
                bool log, void *out, int req, cudaStream_t s) {

@@ -453,11 +453,12 @@ TEST(OpGpuMore, RandomDrawsNatively) {
   }
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every draw above ran natively";
   // An invalid parameter is the operator's ValueError (raised by the CPU kernel the call then runs).
-  for (const char *name : {"_sample_uniform", "_sample_normal", "_sample_exponential"}) {
+  for (const char *name : {"_sample_uniform", "_sample_normal", "_sample_exponential", "_sample_gamma",
+                           "_sample_poisson", "_sample_negative_binomial"}) {
     const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(name);
     std::vector<NDArray> in, out;
-    const bool two = std::string(name) != "_sample_exponential";
-    in.push_back(CopyTo(mxct::FromVec({2}, {1, two ? 5 : -1}, mxc::kFloat32), kGPU));
+    const bool two = std::string(name) != "_sample_exponential" && std::string(name) != "_sample_poisson";
+    in.push_back(CopyTo(mxct::FromVec({2}, {1.0, two ? 5.0 : -1.0}, mxc::kFloat32), kGPU));
     if (two) in.push_back(CopyTo(mxct::FromVec({2}, {2, -1}, mxc::kFloat32), kGPU));
     try {
       mxc::Invoke(op, OpParams(op, {{"shape", "(3,)"}}), in, &out);
@@ -487,6 +488,72 @@ TEST(OpGpuMore, IndexCopyOutOfRangeRaises) {
     EXPECT_EQ(e.kind(), mxc::ErrorKind::kValue) << e.what();
     EXPECT_NE(std::string(e.what()).find("index_vector[1] = 3 is out of range"), std::string::npos) << e.what();
   }
+}
+
+// The rejection samplers (gamma, poisson, negative binomial, generalized negative binomial) on the device: the
+// _random_, _random_*_like and _sample_ forms, with the distributions' means (within 5 standard errors) and
+// variances (within 10%); poisson and the binomials draw integers.
+TEST(OpGpuMore, RejectionSamplersNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  const int64_t n = 20000;
+  struct D {
+    std::string name;
+    Params params;
+    std::vector<std::vector<double>> sample_params;  // _sample_: two distributions
+    double mean, var;
+    bool integral;
+  };
+  const std::vector<D> dists = {
+      {"gamma", {{"alpha", "2"}, {"beta", "1.5"}}, {{2, 0.5}, {1.5, 2}}, 3, 4.5, false},
+      {"gamma", {{"alpha", "0.5"}, {"beta", "2"}}, {{0.5, 2}, {2, 1.5}}, 1, 2, false},
+      {"poisson", {{"lam", "3"}}, {{3, 30}}, 3, 3, true},
+      {"poisson", {{"lam", "30"}}, {{30, 3}}, 30, 30, true},
+      {"negative_binomial", {{"k", "3"}, {"p", "0.4"}}, {{3, 2}, {0.4, 0.5}}, 4.5, 11.25, true},
+      {"generalized_negative_binomial", {{"mu", "2"}, {"alpha", "0.5"}}, {{2, 3}, {0.5, 0}}, 2, 4, true},
+  };
+  auto check = [&](const std::vector<double> &v, const D &d, const std::string &what) {
+    SCOPED_TRACE(what);
+    double s = 0, ss = 0;
+    bool integral = true, nonneg = true;
+    for (double x : v) {
+      s += x;
+      integral = integral && x == std::floor(x);
+      nonneg = nonneg && x >= 0;
+    }
+    const double m = s / v.size();
+    for (double x : v) ss += (x - m) * (x - m);
+    EXPECT_NEAR(m, d.mean, 5 * std::sqrt(d.var / v.size()));
+    EXPECT_NEAR(ss / v.size(), d.var, 0.1 * d.var);
+    EXPECT_TRUE(nonneg);
+    if (d.integral) EXPECT_TRUE(integral);
+  };
+  for (int dt : {static_cast<int>(mxc::kFloat32), kF64}) {
+    for (const D &d : dists) {
+      SCOPED_TRACE(d.name + " " + mxc::DTypeName(dt));
+      std::vector<NDArray> out;
+      const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("_random_" + d.name);
+      Params pr = d.params;
+      pr.push_back({"shape", "(20000,)"});
+      pr.push_back({"dtype", mxc::DTypeName(dt)});
+      out.push_back(NDArray(TShape{n}, dt, kGPU));
+      mxc::Invoke(op, OpParams(op, pr), {}, &out);
+      check(HostVec(out[0]), d, "_random_" + d.name);
+      const mxc::Op *like = mxc::OpRegistry::Get()->FindOrThrow("_random_" + d.name + "_like");
+      std::vector<NDArray> lout;
+      mxc::Invoke(like, OpParams(like, d.params), {CopyTo(mxct::Random({n}, 0, 1, dt, 4), kGPU)}, &lout);
+      check(HostVec(lout[0]), d, "_random_" + d.name + "_like");
+      const mxc::Op *smp = mxc::OpRegistry::Get()->FindOrThrow("_sample_" + d.name);
+      std::vector<NDArray> in, sout;
+      for (auto &pv : d.sample_params) in.push_back(CopyTo(mxct::FromVec({2}, pv, dt), kGPU));
+      mxc::Invoke(smp, OpParams(smp, {{"shape", "(20000,)"}, {"dtype", mxc::DTypeName(dt)}}), in, &sout);
+      const std::vector<double> all = HostVec(sout[0]);
+      check(std::vector<double>(all.begin(), all.begin() + n), d, "_sample_" + d.name);
+    }
+  }
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every draw above ran natively";
+#endif
 }
 
 // Pad's edge and reflect modes: the forward natively, the gradient (several head gradients onto one element) through

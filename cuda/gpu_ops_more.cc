@@ -671,6 +671,14 @@ FCompute ScalarDistFwd(int kind, const char *a, const char *b) {
   };
 }
 
+void RandintFwd(FWD_ARGS) {
+  const int t = out[0].dtype;
+  if ((t != kInt32 && t != kInt64) || req[0] != kWriteTo || !ctx.rng) return Fallback(ctx, p, in, req, out);
+  const uint64_t key = (*ctx.rng)();
+  cuda::Randint(t, p.Int("low"), p.Int("high"), key, out[0].dptr, out[0].Size(), St(ctx));
+  CheckLaunch("_random_randint");
+}
+
 // _sample_uniform (kind 0), _sample_normal (1), _sample_exponential (2), and the rejection samplers' _sample_gamma
 // (3), _sample_poisson (4), _sample_negative_binomial (5), _sample_generalized_negative_binomial (6): the parameters are checked on the device
 // first (an invalid one: the CPU kernel, which raises the operator's error), then standard draws are transformed.
@@ -927,6 +935,7 @@ void RegisterMoreKernels() {
   Set("_sample_uniform", SampleFwd(0));
   Set("_sample_normal", SampleFwd(1));
   Set("_sample_exponential", SampleFwd(2));
+  Set("_random_randint", RandintFwd);
   struct ScalarDist {
     const char *d;
     int kind;

@@ -146,6 +146,8 @@ void RandomPdfGrad(int dist, int dtype, const void *g, const void *x, const void
 // (null arrays: s0, s1). out: float32/float64 (param_dtype too). ----
 void SampleDist(int kind, int param_dtype, const void *th0, const void *th1, double s0, double s1, int64_t np,
                 int64_t per, uint64_t key, int out_dtype, void *out, int req, cudaStream_t s);
+// _random_randint: out (int32 or int64, written) uniform in [low, high) (low < high), by rejection of 64-bit words.
+void Randint(int dtype, long long low, long long high, uint64_t key, void *out, int64_t n, cudaStream_t s);
 
 }  // namespace cuda
 }  // namespace mxc

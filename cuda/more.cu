@@ -569,6 +569,23 @@ struct ElemRng {
   }
 };
 
+// randint: low + w % range for 64-bit words w below the largest multiple of range (every value equally likely).
+template <typename O>
+__global__ void RandintK(long long low, unsigned long long range, uint2 key, O *out, int64_t n) {
+  MXC_CUDA_LOOP(e, n) {
+    ElemRng r;
+    r.key = key;
+    r.elem = static_cast<unsigned long long>(e);
+    const unsigned long long limit = ~0ull - ~0ull % range;
+    unsigned long long w;
+    do {
+      const unsigned long long hi = r.Word(), lo = r.Word();
+      w = (hi << 32) | lo;
+    } while (w >= limit);
+    out[e] = static_cast<O>(static_cast<long long>(static_cast<unsigned long long>(low) + w % range));
+  }
+}
+
 template <typename P, typename O>
 __global__ void SampleDistK(int kind, const P *th0, const P *th1, double s0, double s1, int64_t np, int64_t per,
                             uint2 key, O *out, int req) {
@@ -590,6 +607,16 @@ __global__ void SampleDistK(int kind, const P *th0, const P *th1, double s0, dou
 }
 
 }  // namespace
+
+void Randint(int dtype, long long low, long long high, uint64_t key, void *out, int64_t n, cudaStream_t s) {
+  if (n == 0) return;
+  const uint2 k = make_uint2(static_cast<unsigned>(key), static_cast<unsigned>(key >> 32));
+  const unsigned long long range = static_cast<unsigned long long>(high) - static_cast<unsigned long long>(low);
+  if (dtype == 4)  // int32 (kernels.cuh's DTypeCode)
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, RandintK<int32_t>)(low, range, k, static_cast<int32_t *>(out), n);
+  else if (dtype == 6)  // int64
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, RandintK<int64_t>)(low, range, k, static_cast<int64_t *>(out), n);
+}
 
 void SampleDist(int kind, int param_dtype, const void *th0, const void *th1, double s0, double s1, int64_t np,
                 int64_t per, uint64_t key, int out_dtype, void *out, int req, cudaStream_t s) {

@@ -552,6 +552,19 @@ TEST(OpGpuMore, RejectionSamplersNatively) {
       check(std::vector<double>(all.begin(), all.begin() + n), d, "_sample_" + d.name);
     }
   }
+  // randint: every value of [low, high) about equally often.
+  for (const char *dt : {"int32", "int64"}) {
+    SCOPED_TRACE(dt);
+    const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("_random_randint");
+    std::vector<NDArray> out{NDArray(TShape{n}, mxc::DTypeFromName(dt), kGPU)};
+    mxc::Invoke(op, OpParams(op, {{"low", "-3"}, {"high", "7"}, {"shape", "(20000,)"}, {"dtype", dt}}), {}, &out);
+    std::vector<int> count(10, 0);
+    for (double x : HostVec(out[0])) {
+      ASSERT_TRUE(x >= -3 && x < 7 && x == std::floor(x)) << x;
+      ++count[static_cast<int>(x) + 3];
+    }
+    for (int c : count) EXPECT_NEAR(c, n / 10, 5 * std::sqrt(n * 0.1 * 0.9));
+  }
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every draw above ran natively";
 #endif
 }

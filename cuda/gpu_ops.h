@@ -89,7 +89,7 @@ void RegisterNormKernels();   // cuda/gpu_ops_norm.cc: LayerNorm, InstanceNorm
 void RegisterOrderingKernels();  // cuda/gpu_ops_ordering.cc: topk, sort, argsort
 void RegisterSeqKernels();       // cuda/gpu_ops_seq.cc: smooth_l1, SequenceMask, UpSampling
 void RegisterRnnKernels();       // cuda/gpu_ops_rnn.cc: the fused RNN operator
-void RegisterMoreKernels();      // cuda/gpu_ops_more.cc: special functions, logical ops, creation, layouts, softmin, Pad, ...
+void RegisterMoreKernels();      // cuda/gpu_ops_more*.cc: special functions, logical ops, layouts, samplers, nn, linalg
 
 }  // namespace gpu
 }  // namespace mxc

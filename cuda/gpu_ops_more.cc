@@ -2,11 +2,18 @@
 // that used to run only host-staged: erf, erfinv, gamma, gammaln, rcbrt, softsign, hard_sigmoid, contrib
 // isnan/isinf/isfinite, logical and/or/xor (elementwise, scalar and broadcast), broadcast_hypot, _linspace, _eye,
 // contrib arange_like, shape_array, size_array, depth_to_space, space_to_depth, slice_like, broadcast_like, diag,
-// softmin, SoftmaxActivation, Pad, cumsum, nansum, nanprod and moments. See RegisterMoreKernels in cuda/gpu_ops.h.
+// softmin, SoftmaxActivation, Pad, cumsum, nansum, nanprod, moments, ravel_multi_index, unravel_index, batch_take,
+// khatri_rao, contrib index_copy, scatter_nd, the samplers (_random_<d>, _random_<d>_like, _sample_<d> for uniform,
+// normal, exponential, gamma, poisson, negative_binomial, generalized_negative_binomial; _random_randint) and the
+// densities _random_pdf_<d> (all but dirichlet). LRN, GroupNorm, L2Normalization, AdaptiveAvgPooling2D and
+// BilinearResize2D: cuda/gpu_ops_more_nn.cc; linalg gemm, gemm2, syrk, trmm, sumlogdiag and the diagonal/triangle
+// copies: cuda/gpu_ops_more_la.cc. See RegisterMoreKernels in cuda/gpu_ops.h.
 //
 // The semantics are the CPU kernels' (core/ops/elemwise_unary.cc, elemwise_binary.cc, elemwise_scalar.cc,
-// elemwise_broadcast.cc, tensor_more.cc, indexing_more.cc, nn_softmax.cc, nn_pad.cc, reduce.cc, nn_norm_more.cc);
-// calls these kernels do not cover (a dtype, Pad's edge/reflect gradient) run the host-staged CPU kernel.
+// elemwise_broadcast.cc, tensor_more.cc, indexing_more.cc, nn_softmax.cc, nn_pad.cc, reduce.cc, nn_norm_more.cc,
+// random_more.cc); calls these kernels do not cover (a dtype, Pad's edge/reflect gradient, an invalid sampler
+// parameter or index, which the CPU kernel then reports) run the host-staged CPU kernel. Random draws come from
+// counter-based streams on the device: the same distributions as the CPU's, not the same numbers.
 #include <algorithm>
 #include <cstdlib>
 #include <memory>

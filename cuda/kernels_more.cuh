@@ -1,7 +1,8 @@
 // GPU kernels of cuda/more.cu behind the raw-pointer boundary (registered by cuda/gpu_ops_more.cc): the special
 // functions (erf, erfinv, gamma, gammaln), rcbrt, softsign, hard_sigmoid, contrib isnan/isinf/isfinite, the logical
-// and/or/xor operators and broadcast_hypot, _linspace, _eye, cumsum, the NaN-skipping reductions' helpers, moments
-// and Pad. dtype codes are kernels.cuh's DTypeCode; req codes are OpReq's: 0 skip, 1 write, 2 write in place, 3 add.
+// and/or/xor operators and broadcast_hypot, _linspace, _eye, cumsum, the NaN-skipping reductions' helpers, moments,
+// Pad, ravel/unravel, batch_take, khatri_rao, row selection (index_copy, scatter_nd), linalg helpers, the samplers
+// and the densities. dtype codes are kernels.cuh's DTypeCode; req codes are OpReq's: 0 skip, 1 write, 2 write in place, 3 add.
 #pragma once
 
 #include <cuda_runtime.h>

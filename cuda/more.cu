@@ -1,7 +1,7 @@
 // The kernels of kernels_more.cuh: special functions, hard_sigmoid, isnan/isinf/isfinite, logical operators and
-// hypot, _linspace, _eye, cumsum, NaN helpers, moments and Pad. One thread per output element (grid-stride loops),
-// except cumsum and moments: one thread per running sum / per output, so that no result depends on the order of
-// threads.
+// hypot, _linspace, _eye, cumsum, NaN helpers, moments, Pad, index helpers, linalg helpers, samplers and densities.
+// One thread per output element (grid-stride loops), except cumsum, moments and the density's parameter gradients:
+// one thread per running sum / output / parameter, so that no result depends on the order of threads.
 #include <type_traits>
 
 #include "common.cuh"

@@ -662,6 +662,7 @@ void RegisterNative() {
   RegisterRnnKernels();
   RegisterAttentionKernels();
   RegisterOptimizerKernels();
+  RegisterMoreKernels();
 }
 
 }  // namespace

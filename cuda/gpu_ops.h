@@ -91,6 +91,7 @@ void RegisterSeqKernels();       // cuda/gpu_ops_seq.cc: smooth_l1, SequenceMask
 void RegisterRnnKernels();       // cuda/gpu_ops_rnn.cc: the fused RNN operator
 void RegisterAttentionKernels();  // cuda/gpu_ops_attention.cc: the interleaved attention products
 void RegisterOptimizerKernels();  // cuda/gpu_ops_optim.cc: signsgd, signum, ftml, ftrl, lamb, mixed-precision sgd
+void RegisterMoreKernels();      // cuda/gpu_ops_more*.cc: special functions, logical ops, layouts, samplers, nn, linalg
 
 }  // namespace gpu
 }  // namespace mxc

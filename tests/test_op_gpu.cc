@@ -169,6 +169,33 @@ TEST(OpGpu, DeconvolutionInChunksAndAddRequestsMatchesTheCpu) {
 #endif
 
 #ifdef MXC_USE_CUDA
+// 3-D Convolution/Deconvolution/Pooling (the depth-aware im2col/col2im and pooling kernels) and the contrib
+// elementwise operators and BatchNormWithReLU run natively: forward and gradients, written and added, agree with the
+// CPU, and no call is host-staged. The convolutions also run in chunks of one image.
+TEST(OpGpu, Conv3DPoolingAndContribRunNativelyAndMatchTheCpu) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  for (const char *budget : {"100", ""}) {
+    SCOPED_TRACE(budget);
+    setenv("MXC_CUDA_CONV_SCRATCH", budget, 1);
+    for (auto &c : Conv3DCases()) {
+      SCOPED_TRACE(c.op);
+      Compare(c);
+      CompareAddTo(c);
+    }
+  }
+  unsetenv("MXC_CUDA_CONV_SCRATCH");
+  for (auto &c : ContribCases()) {
+    SCOPED_TRACE(c.op);
+    Compare(c);
+    // CompareAddTo passes the first output only (BatchNormWithReLU's gradient reads its mean and inverse std too).
+    if (c.op.find("BatchNorm") == std::string::npos) CompareAddTo(c);
+  }
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
+}
+#endif
+
+#ifdef MXC_USE_CUDA
 // Integer arithmetic (uint8, int8, int32, int64) runs natively on the GPU with the CPU's semantics: wrap-around,
 // division and modulo by 0 and by -1, Python's modulo, exact powers with negative exponents, scalars converted to
 // the dtype; reductions in int64; argmax/argmin. The inputs cycle through small, signed and extreme values; results must be

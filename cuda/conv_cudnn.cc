@@ -478,6 +478,7 @@ Mode CallMode(const OpParams &p) {
 
 }  // namespace
 
+// 3-D geometries (g.three) always take mxc's own kernels.
 bool CudnnConvForward(FWD_ARGS, const ConvGeom &g, const ConvGemmRunner &gemm) {
   bool used = false;
 #ifdef MXC_USE_CUDNN

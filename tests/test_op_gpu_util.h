@@ -101,7 +101,8 @@ inline void CompareVariant(const Case &c, const Variant &v) {
   const bool dtype_said = op->ParamIndex("dtype") >= 0 && !p.IsNone("dtype");
   for (size_t i = 0; i < cout_.size(); ++i) {
     ASSERT_EQ(gout[i].dev(), v.dev);
-    // BatchNorm's (and BatchNormWithReLU's) mean and var of float16 data are float32 (as MXNet), and so are the flags of all_finite.
+    // BatchNorm's (and BatchNormWithReLU's) mean and var of float16 data are float32 (as MXNet), and so are the flags
+    // of all_finite.
     const bool f32_out = ((c.op == "BatchNorm" || c.op == "_contrib_BatchNormWithReLU") && i > 0) ||
                          c.op == "all_finite" || c.op == "multi_all_finite";
     const int want = f32_out && vt == mxc::kFloat16 ? mxc::kFloat32 : vt;
@@ -189,7 +190,8 @@ inline std::vector<Case> Conv3DCases() {
       {"Deconvolution", {{"kernel", "(2,2,2)"}, {"num_filter", "2"}, {"num_group", "2"}, {"stride", "(1,2,2)"},
                          {"dilate", "(2,1,1)"}, {"adj", "(0,1,1)"}},
        {{1, 4, 3, 3, 3}, {4, 1, 2, 2, 2}}, -1, 1, {}, nullptr, false, kF64},
-      {"Deconvolution", {{"kernel", "(2,3,3)"}, {"num_filter", "3"}, {"stride", "(2,2,2)"}, {"target_shape", "(6,7,8)"}},
+      {"Deconvolution",
+       {{"kernel", "(2,3,3)"}, {"num_filter", "3"}, {"stride", "(2,2,2)"}, {"target_shape", "(6,7,8)"}},
        {{2, 2, 3, 3, 4}, {2, 3, 2, 3, 3}}},
       {"Pooling", {{"kernel", "(2,3,2)"}, {"stride", "(2,2,1)"}, {"pad", "(1,1,0)"}, {"pool_type", "max"}},
        {{2, 2, 5, 6, 5}}},

@@ -478,11 +478,12 @@ Mode CallMode(const OpParams &p) {
 
 }  // namespace
 
+// 3-D geometries (g.three) always take mxc's own kernels.
 bool CudnnConvForward(FWD_ARGS, const ConvGeom &g, const ConvGemmRunner &gemm) {
   bool used = false;
 #ifdef MXC_USE_CUDNN
   const Mode m = CallMode(p);
-  if (m != Mode::kGemm && g.N > 0) used = Forward(ctx, p, in, req, out, g, gemm, m);
+  if (m != Mode::kGemm && g.N > 0 && !g.three) used = Forward(ctx, p, in, req, out, g, gemm, m);
 #else
   (void)ctx, (void)p, (void)in, (void)req, (void)out, (void)g, (void)gemm;
 #endif
@@ -495,7 +496,7 @@ bool CudnnConvBackward(BWD_ARGS, const ConvGeom &g, const ConvGemmRunner &gemm) 
 #ifdef MXC_USE_CUDNN
   (void)od;
   const Mode m = CallMode(p);
-  if (m != Mode::kGemm && g.N > 0) used = Backward(ctx, p, og, id, req, ig, g, gemm, m);
+  if (m != Mode::kGemm && g.N > 0 && !g.three) used = Backward(ctx, p, og, id, req, ig, g, gemm, m);
 #else
   (void)ctx, (void)p, (void)og, (void)id, (void)od, (void)req, (void)ig, (void)g, (void)gemm;
 #endif

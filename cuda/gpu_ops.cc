@@ -18,6 +18,7 @@
 #include "gpu_device.h"
 #include "gpu_ops.h"
 #include "kernels.cuh"
+#include "kernels_conv3d.cuh"
 #include "kernels_shape.cuh"
 #include "operator.h"
 #include "ops/op_util.h"
@@ -337,14 +338,14 @@ void SoftmaxOutputBwd(BWD_ARGS) {
 
 }  // namespace
 
-// Convolution (1-D and 2-D, NCW/NCHW): the geometry (gpu_ops.h).
+// Convolution (1-D, 2-D and 3-D, NCW/NCHW/NCDHW): the geometry (gpu_ops.h).
 ConvGeom GetConv(const OpParams &p, const TShape &d, const TShape &o) {
   ConvGeom g;
   const auto &k = p.Tuple("kernel");
   const std::string &layout = p.Str("layout");
-  if (!(layout == "None" || layout == "NCHW" || layout == "NCW")) return g;
+  if (!(layout == "None" || layout == "NCHW" || layout == "NCW" || layout == "NCDHW")) return g;
   int nd = static_cast<int>(k.size());
-  if (nd < 1 || nd > 2 || d.ndim() != nd + 2) return g;
+  if (nd < 1 || nd > 3 || d.ndim() != nd + 2) return g;
   auto get = [&](const char *name, int i, int def) {
     const auto &t = p.Tuple(name);
     return t.empty() ? def : static_cast<int>(t[i]);
@@ -360,11 +361,17 @@ ConvGeom GetConv(const OpParams &p, const TShape &d, const TShape &o) {
     g.ph = 0, g.pw = get("pad", 0, 0);
     g.dh = 1, g.dw = get("dilate", 0, 1);
   } else {
-    g.H = d[2], g.W = d[3], g.oh = o[2], g.ow = o[3];
-    g.kh = static_cast<int>(k[0]), g.kw = static_cast<int>(k[1]);
-    g.sh = get("stride", 0, 1), g.sw = get("stride", 1, 1);
-    g.ph = get("pad", 0, 0), g.pw = get("pad", 1, 0);
-    g.dh = get("dilate", 0, 1), g.dw = get("dilate", 1, 1);
+    const int b = nd - 2;  // 1 for 3-D: the depth leads
+    if (nd == 3) {
+      g.three = true;
+      g.D = d[2], g.oD = o[2];
+      g.kd = static_cast<int>(k[0]), g.sd = get("stride", 0, 1), g.pd = get("pad", 0, 0), g.dd = get("dilate", 0, 1);
+    }
+    g.H = d[2 + b], g.W = d[3 + b], g.oh = o[2 + b], g.ow = o[3 + b];
+    g.kh = static_cast<int>(k[b]), g.kw = static_cast<int>(k[1 + b]);
+    g.sh = get("stride", b, 1), g.sw = get("stride", 1 + b, 1);
+    g.ph = get("pad", b, 0), g.pw = get("pad", 1 + b, 0);
+    g.dh = get("dilate", b, 1), g.dw = get("dilate", 1 + b, 1);
   }
   g.ok = g.G >= 1 && g.C % g.G == 0 && g.F % g.G == 0;
   return g;
@@ -377,6 +384,7 @@ ConvGeom GetDeconv(const OpParams &p, const TShape &data, const TShape &out) {
     };
     g.ph = pad(g.oh, g.H, g.kh, g.sh, g.dh);
     g.pw = pad(g.ow, g.W, g.kw, g.sw, g.dw);
+    if (g.three) g.pd = pad(g.oD, g.D, g.kd, g.sd, g.dd);
   }
   return g;
 }
@@ -390,7 +398,7 @@ int64_t ConvChunk(const ConvGeom &g, size_t es) {
   size_t budget = size_t(256) << 20;
   if (const char *e = std::getenv("MXC_CUDA_CONV_SCRATCH"))
     if (*e) budget = static_cast<size_t>(std::strtoull(e, nullptr, 10));
-  const size_t per_image = static_cast<size_t>((g.C * g.kh * g.kw + g.F) * g.oh * g.ow) * es;
+  const size_t per_image = static_cast<size_t>((g.C * g.kd * g.kh * g.kw + g.F) * g.oD * g.oh * g.ow) * es;
   return std::max<int64_t>(1, std::min<int64_t>(g.N, static_cast<int64_t>(budget / std::max<size_t>(per_image, 1))));
 }
 // (F, n, hw) <-> (n, F, hw) for a chunk of n images.
@@ -402,13 +410,28 @@ cuda::View ChunkView(int64_t a, int64_t b, int64_t hw) {  // reads an (b, a, hw)
   return v;
 }
 
+// im2col / col2im of n images: the 2-D kernels for 1-D/2-D geometries, the 3-D ones (kernels_conv3d.cuh) for 3-D.
+cuda::Win3 Win(const ConvGeom &g) {
+  return cuda::Win3{g.D, g.H, g.W, g.oD, g.oh, g.ow, g.kd, g.kh, g.kw, g.sd, g.sh,
+                    g.sw, g.pd, g.ph, g.pw, g.dd, g.dh, g.dw};
+}
+void Im2ColG(const OpContext &ctx, const ConvGeom &g, int t, const void *x, int64_t n, void *col) {
+  if (g.three) return cuda::Im2Col3D(t, x, n, g.C, Win(g), col, St(ctx));
+  cuda::Im2Col(t, x, n, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow, col, St(ctx));
+}
+void Col2ImG(const OpContext &ctx, const ConvGeom &g, int t, const void *col, int64_t n, void *x, bool add) {
+  if (g.three) return cuda::Col2Im3D(t, col, n, g.C, Win(g), x, add, St(ctx));
+  cuda::Col2Im(t, col, n, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow, x, add, St(ctx));
+}
+
 // The im2col + GEMM forward (g.N > 0): y (req)= conv(x, w) + bias (a null bias: none).
 void ConvFwdGemm(const OpContext &ctx, const ConvGeom &g, int t, const void *xv, const void *wv, const void *bias,
                  void *yv, OpReq req) {
   const size_t es = DTypeSize(t);
-  const int64_t ckk = g.C / g.G * g.kh * g.kw, hw = g.oh * g.ow, fg = g.F / g.G, chw = g.C * g.H * g.W;
+  const int64_t ckk = g.C / g.G * g.kd * g.kh * g.kw, hw = g.oD * g.oh * g.ow, fg = g.F / g.G,
+                chw = g.C * g.D * g.H * g.W;
   const int64_t chunk = ConvChunk(g, es);
-  Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kh * g.kw * chunk * hw) * es + es);
+  Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kd * g.kh * g.kw * chunk * hw) * es + es);
   Scratch yt(Dev(ctx), static_cast<size_t>(g.F * chunk * hw) * es + es);
   std::unique_ptr<Scratch> ones;
   if (bias) {
@@ -420,8 +443,7 @@ void ConvFwdGemm(const OpContext &ctx, const ConvGeom &g, int t, const void *xv,
   char *y = static_cast<char *>(yv);
   for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
     const int64_t nc = std::min(chunk, g.N - n0), cols = nc * hw;
-    cuda::Im2Col(t, x + n0 * chw * es, nc, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow,
-                 col.get(), St(ctx));
+    Im2ColG(ctx, g, t, x + n0 * chw * es, nc, col.get());
     for (int64_t gi = 0; gi < g.G; ++gi)
       Gemm(ctx, t, false, false, fg, cols, ckk, 1.0, w + gi * fg * ckk * es, ckk, col.as<char>() + gi * ckk * cols * es,
            cols, 0.0, yt.as<char>() + gi * fg * cols * es, cols);
@@ -446,10 +468,11 @@ void ConvFwd(FWD_ARGS) {
 void ConvBwdGemm(const OpContext &ctx, const ConvGeom &g, int t, const void *dyv, const void *xv, const void *wv,
                  void *dxv, OpReq req_dx, void *dwv, OpReq req_dw) {
   const size_t es = DTypeSize(t);
-  const int64_t ckk = g.C / g.G * g.kh * g.kw, hw = g.oh * g.ow, fg = g.F / g.G, chw = g.C * g.H * g.W;
+  const int64_t ckk = g.C / g.G * g.kd * g.kh * g.kw, hw = g.oD * g.oh * g.ow, fg = g.F / g.G,
+                chw = g.C * g.D * g.H * g.W;
   if ((dwv || dxv) && g.N > 0) {
     const int64_t chunk = ConvChunk(g, es);
-    Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kh * g.kw * chunk * hw) * es + es);
+    Scratch col(Dev(ctx), static_cast<size_t>(g.C * g.kd * g.kh * g.kw * chunk * hw) * es + es);
     Scratch dyt(Dev(ctx), static_cast<size_t>(g.F * chunk * hw) * es + es);
     const char *x = static_cast<const char *>(xv);
     const char *w = static_cast<const char *>(wv);
@@ -459,8 +482,7 @@ void ConvBwdGemm(const OpContext &ctx, const ConvGeom &g, int t, const void *dyv
       // dY of the chunk as (F, nc*hw).
       cuda::Gather(t, dy + n0 * g.F * hw * es, ChunkView(g.F, nc, hw), dyt.get(), g.F * cols, kWriteTo, St(ctx));
       if (dwv) {
-        cuda::Im2Col(t, x + n0 * chw * es, nc, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh,
-                     g.ow, col.get(), St(ctx));
+        Im2ColG(ctx, g, t, x + n0 * chw * es, nc, col.get());
         const double beta = n0 == 0 ? Beta(req_dw) : 1.0;
         for (int64_t gi = 0; gi < g.G; ++gi)
           Gemm(ctx, t, false, true, fg, ckk, cols, 1.0, dyt.as<char>() + gi * fg * cols * es, cols,
@@ -470,8 +492,7 @@ void ConvBwdGemm(const OpContext &ctx, const ConvGeom &g, int t, const void *dyv
         for (int64_t gi = 0; gi < g.G; ++gi)
           Gemm(ctx, t, true, false, ckk, cols, fg, 1.0, w + gi * fg * ckk * es, ckk, dyt.as<char>() + gi * fg * cols * es,
                cols, 0.0, col.as<char>() + gi * ckk * cols * es, cols);
-        cuda::Col2Im(t, col.get(), nc, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow,
-                     static_cast<char *>(dxv) + n0 * chw * es, req_dx == kAddTo, St(ctx));
+        Col2ImG(ctx, g, t, col.get(), nc, static_cast<char *>(dxv) + n0 * chw * es, req_dx == kAddTo);
       }
     }
   } else if (dwv && req_dw != kAddTo) {  // no images: a zero weight gradient
@@ -483,7 +504,7 @@ void ConvBwd(BWD_ARGS) {
   ConvGeom g = GetConv(p, id[0].shape, og[0].shape);
   if (!g.ok) return FallbackGrad(ctx, p, og, id, od, req, ig);
   const int t = id[0].dtype;
-  const int64_t hw = g.oh * g.ow;
+  const int64_t hw = g.oD * g.oh * g.ow;
   Reqs dreq(req.begin(), req.begin() + 2);  // data and weight
   auto gemm = [&](const Blobs &grads, const Reqs &r) {
     ConvBwdGemm(ctx, g, t, og[0].dptr, id[0].dptr, id[1].dptr, r[0] != kNullOp ? grads[0].dptr : nullptr, r[0],
@@ -507,7 +528,7 @@ void DeconvFwd(FWD_ARGS) {
   ConvBwdGemm(ctx, g, t, in[0].dptr, nullptr, in[1].dptr, out[0].dptr, req[0], nullptr, kNullOp);
   if (!p.Bool("no_bias")) {  // out (N*C, hw) += tile(bias) (N*C, 1) * ones (1, hw)
     const size_t es = DTypeSize(t);
-    const int64_t hw = g.H * g.W;
+    const int64_t hw = g.D * g.H * g.W;
     Scratch b(Dev(ctx), static_cast<size_t>(g.N * g.C + hw) * es);
     char *tiled = b.as<char>(), *ones = tiled + g.N * g.C * es;
     cuda::BiasRows(t, in[2].dptr, tiled, g.N, g.C, kWriteTo, St(ctx));
@@ -526,46 +547,58 @@ void DeconvBwd(BWD_ARGS) {
   if (req[1] != kNullOp)
     ConvBwdGemm(ctx, g, t, id[0].dptr, og[0].dptr, nullptr, nullptr, kNullOp, ig[1].dptr, req[1]);
   if (!p.Bool("no_bias") && req.size() > 2 && req[2] != kNullOp)
-    cuda::SumKeepAxis(t, og[0].dptr, ig[2].dptr, g.N, g.C, g.H * g.W, req[2], St(ctx));
+    cuda::SumKeepAxis(t, og[0].dptr, ig[2].dptr, g.N, g.C, g.D * g.H * g.W, req[2], St(ctx));
   CheckLaunch("Deconvolution backward");
 }
 
+// Pooling over NCW / NCHW / NCDHW data as 3-D windows (depth and height 1 where absent); type -1: not covered.
 struct PoolGeom {
   int type = -1;
-  int64_t NC, H, W, oh, ow;
-  int kh, kw, sh, sw, ph, pw;
+  int64_t NC;
+  cuda::Win3 w;
   bool cip;
+  bool three() const { return w.D != 1 || w.kd != 1 || w.od != 1; }
 };
 PoolGeom GetPool(const OpParams &p, const TShape &d, const TShape &o) {
   PoolGeom g;
   const std::string &pt = p.Str("pool_type"), &layout = p.Str("layout");
-  if (!(layout == "None" || layout == "NCHW" || layout == "NCW") || d.ndim() < 3 || d.ndim() > 4) return g;
+  if (!(layout == "None" || layout == "NCHW" || layout == "NCW" || layout == "NCDHW") || d.ndim() < 3 ||
+      d.ndim() > 5 || o.ndim() != d.ndim())
+    return g;
   g.type = pt == "max" ? 0 : pt == "avg" ? 1 : pt == "sum" ? 2 : -1;
-  const bool two = d.ndim() == 4, glob = p.Bool("global_pool");
+  const int nd = d.ndim() - 2, lead = 3 - nd;  // spatial axes; absent leading ones (of depth, height) are 1
+  const bool glob = p.Bool("global_pool");
   const auto &k = p.Tuple("kernel"), &st = p.Tuple("stride"), &pd = p.Tuple("pad");
-  auto get = [&](const std::vector<int64_t> &t, int i, int def) { return t.empty() ? def : static_cast<int>(t[i]); };
-  g.NC = d[0] * d[1];
-  g.H = two ? d[2] : 1;
-  g.W = d[d.ndim() - 1];
-  g.oh = two ? o[2] : 1;
-  g.ow = o[o.ndim() - 1];
-  if (glob) {
-    g.kh = static_cast<int>(g.H), g.kw = static_cast<int>(g.W), g.sh = g.sw = 1, g.ph = g.pw = 0;
-  } else {
-    if (static_cast<int>(k.size()) != d.ndim() - 2) g.type = -1;
-    g.kh = two ? get(k, 0, 1) : 1, g.kw = get(k, two ? 1 : 0, 1);
-    g.sh = two ? get(st, 0, 1) : 1, g.sw = get(st, two ? 1 : 0, 1);
-    g.ph = two ? get(pd, 0, 0) : 0, g.pw = get(pd, two ? 1 : 0, 0);
+  int64_t in[3], out[3];
+  int ks[3], ss[3], ps[3];
+  if (!glob && static_cast<int>(k.size()) != nd) g.type = -1;
+  for (int i = 0; i < 3; ++i) {
+    const int a = i - lead;  // the axis among the spatial ones, < 0 when absent
+    in[i] = a < 0 ? 1 : d[2 + a];
+    out[i] = a < 0 ? 1 : o[2 + a];
+    auto get = [&](const std::vector<int64_t> &t, int def) {
+      return a < 0 || t.empty() || static_cast<int>(t.size()) <= a ? def : static_cast<int>(t[a]);
+    };
+    ks[i] = glob ? static_cast<int>(in[i]) : get(k, 1);
+    ss[i] = glob ? 1 : get(st, 1);
+    ps[i] = glob ? 0 : get(pd, 0);
   }
+  g.NC = d[0] * d[1];
+  g.w = cuda::Win3{in[0], in[1], in[2], out[0], out[1], out[2], ks[0], ks[1], ks[2], ss[0], ss[1], ss[2],
+                   ps[0], ps[1], ps[2], 1, 1, 1};
   g.cip = p.Bool("count_include_pad");
   return g;
+}
+void PoolRun(const OpContext &ctx, const PoolGeom &g, int t, int type, const void *x, void *y, OpReq req) {
+  const cuda::Win3 &w = g.w;
+  if (g.three()) return cuda::Pool3D(t, type, x, y, g.NC, w, g.cip, req, St(ctx));
+  cuda::Pool2D(t, type, x, y, g.NC, w.H, w.W, w.oh, w.ow, w.kh, w.kw, w.sh, w.sw, w.ph, w.pw, g.cip, req, St(ctx));
 }
 void PoolFwd(FWD_ARGS) {
   if (!IsReal(in[0].dtype)) return Fallback(ctx, p, in, req, out);
   PoolGeom g = GetPool(p, in[0].shape, out[0].shape);
   if (g.type < 0) return Fallback(ctx, p, in, req, out);
-  cuda::Pool2D(in[0].dtype, g.type, in[0].dptr, out[0].dptr, g.NC, g.H, g.W, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph,
-               g.pw, g.cip, req[0], St(ctx));
+  PoolRun(ctx, g, in[0].dtype, g.type, in[0].dptr, out[0].dptr, req[0]);
   CheckLaunch("Pooling");
 }
 void PoolBwd(BWD_ARGS) {
@@ -577,12 +610,15 @@ void PoolBwd(BWD_ARGS) {
   std::unique_ptr<Scratch> ys;
   if (g.type == 0 && !y) {  // the forward output, recomputed
     ys.reset(new Scratch(Dev(ctx), static_cast<size_t>(og[0].Size()) * DTypeSize(t) + 8));
-    cuda::Pool2D(t, 0, id[0].dptr, ys->get(), g.NC, g.H, g.W, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.cip, 1,
-                 St(ctx));
+    PoolRun(ctx, g, t, 0, id[0].dptr, ys->get(), kWriteTo);
     y = ys->get();
   }
-  cuda::Pool2DGrad(t, g.type, id[0].dptr, y, og[0].dptr, ig[0].dptr, g.NC, g.H, g.W, g.oh, g.ow, g.kh, g.kw, g.sh,
-                   g.sw, g.ph, g.pw, g.cip, req[0], St(ctx));
+  const cuda::Win3 &w = g.w;
+  if (g.three())
+    cuda::Pool3DGrad(t, g.type, id[0].dptr, y, og[0].dptr, ig[0].dptr, g.NC, w, g.cip, req[0], St(ctx));
+  else
+    cuda::Pool2DGrad(t, g.type, id[0].dptr, y, og[0].dptr, ig[0].dptr, g.NC, w.H, w.W, w.oh, w.ow, w.kh, w.kw, w.sh,
+                     w.sw, w.ph, w.pw, g.cip, req[0], St(ctx));
   CheckLaunch("Pooling backward");
 }
 
@@ -663,6 +699,7 @@ void RegisterNative() {
   RegisterAttentionKernels();
   RegisterOptimizerKernels();
   RegisterMoreKernels();
+  RegisterContribKernels();
 }
 
 }  // namespace

@@ -57,11 +57,15 @@ H CommonHyper(const OpParams &p) {
   return h;
 }
 
-// Convolution (1-D as 2-D with H = 1, and 2-D; NCW/NCHW): the geometry of a call. ok is false for a call the GPU
-// kernels do not cover (another layout, 3-D).
+// Convolution (1-D as 2-D with H = 1, 2-D, and 3-D; NCW/NCHW/NCDHW): the geometry of a call. The depth fields are
+// those of a depth-1 volume for 1-D/2-D (three false: cuDNN and the 2-D kernels may run it). ok is false for a call
+// the GPU kernels do not cover (another layout).
 struct ConvGeom {
   int64_t N, C, H, W, F, G, oh, ow;
   int kh, kw, sh, sw, ph, pw, dh, dw;
+  int64_t D = 1, oD = 1;
+  int kd = 1, sd = 1, pd = 0, dd = 1;
+  bool three = false;
   bool ok = false;
 };
 ConvGeom GetConv(const OpParams &p, const TShape &data, const TShape &out);
@@ -92,6 +96,7 @@ void RegisterRnnKernels();       // cuda/gpu_ops_rnn.cc: the fused RNN operator
 void RegisterAttentionKernels();  // cuda/gpu_ops_attention.cc: the interleaved attention products
 void RegisterOptimizerKernels();  // cuda/gpu_ops_optim.cc: signsgd, signum, ftml, ftrl, lamb, mixed-precision sgd
 void RegisterMoreKernels();      // cuda/gpu_ops_more*.cc: special functions, logical ops, layouts, samplers, nn, linalg
+void RegisterContribKernels();    // cuda/gpu_ops_contrib.cc: contrib elementwise ops, BatchNormWithReLU
 
 }  // namespace gpu
 }  // namespace mxc

@@ -189,6 +189,86 @@ TEST(OpGpu, OptimizerUpdatesAndAttentionRunNatively) {
 #endif
 
 #ifdef MXC_USE_CUDA
+// 3-D Convolution/Deconvolution/Pooling (the depth-aware im2col/col2im and pooling kernels) and the contrib
+// elementwise operators and BatchNormWithReLU run natively: forward and gradients, written and added, agree with the
+// CPU, and no call is host-staged. The convolutions also run in chunks of one image.
+TEST(OpGpu, Conv3DPoolingAndContribRunNativelyAndMatchTheCpu) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  for (const char *budget : {"100", ""}) {
+    SCOPED_TRACE(budget);
+    setenv("MXC_CUDA_CONV_SCRATCH", budget, 1);
+    for (auto &c : Conv3DCases()) {
+      SCOPED_TRACE(c.op);
+      Compare(c);
+      CompareAddTo(c);
+    }
+  }
+  unsetenv("MXC_CUDA_CONV_SCRATCH");
+  for (auto &c : ContribCases()) {
+    SCOPED_TRACE(c.op);
+    Compare(c);
+    // CompareAddTo passes the first output only (BatchNormWithReLU's gradient reads its mean and inverse std too).
+    if (c.op.find("BatchNorm") == std::string::npos) CompareAddTo(c);
+  }
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
+}
+#endif
+
+#ifdef MXC_USE_CUDA
+// Forwards with an add request onto outputs holding 1.5 (BatchNormWithReLU adds relu of its normalised output, the
+// statistics still written and the moving ones updated), natively on the GPU as on the CPU.
+TEST(OpGpu, ContribForwardAddRequestsMatchTheCpu) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  struct AddCase {
+    std::string op;
+    Params params;
+    std::vector<TShape> in, out;
+    bool train;
+  };
+  const std::vector<AddCase> cases = {
+      {"_contrib_BatchNormWithReLU", {{"fix_gamma", "false"}}, {{4, 3, 5}, {3}, {3}, {3}, {3}}, {{4, 3, 5}, {3}, {3}},
+       true},
+      {"_contrib_BatchNormWithReLU", {}, {{2, 4, 3}, {4}, {4}, {4}, {4}}, {{2, 4, 3}, {4}, {4}}, false},
+      {"_contrib_quadratic", {{"a", "2"}, {"b", "-1"}, {"c", "0.5"}}, {{3, 4}}, {{3, 4}}, false},
+      {"_contrib_sign_ste", {}, {{3, 4}}, {{3, 4}}, false},
+  };
+  for (const auto &c : cases) {
+    SCOPED_TRACE(c.op);
+    const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
+    OpParams p(op, c.params);
+    std::vector<std::vector<double>> res[2];
+    for (int d = 0; d < 2; ++d) {
+      const Device dev = d == 0 ? Device::CPU() : kGPU;
+      std::vector<NDArray> in, out;
+      for (size_t i = 0; i < c.in.size(); ++i) {
+        NDArray a = mxct::Random(c.in[i], i == 4 ? 0.5 : -1.0, 1.5, mxc::kFloat32, 11 + i);
+        in.push_back(CopyTo(a, dev));
+      }
+      for (auto &s : c.out) out.push_back(CopyTo(mxct::FromVec(s, std::vector<double>(mxc::ShapeSize(s), 1.5)), dev));
+      std::vector<TBlob> ib, ob;
+      for (auto &a : in) ib.push_back(a.blob());
+      for (auto &a : out) ob.push_back(a.blob());
+      std::vector<mxc::OpReq> req(out.size(), mxc::kWriteTo);
+      req[0] = mxc::kAddTo;
+      mxc::OpContext ctx;
+      ctx.dev = dev;
+      ctx.is_train = c.train;
+      op->compute.at(dev.type)(ctx, p, ib, req, ob);
+      mxc::DeviceWait(dev);
+      for (auto &a : out) res[d].push_back(HostVec(a));
+      for (int m : op->MutateInputs(p)) res[d].push_back(HostVec(in[m]));
+    }
+    ASSERT_EQ(res[0].size(), res[1].size());
+    for (size_t k = 0; k < res[0].size(); ++k)
+      mxct::ExpectNear(res[1][k], res[0][k], 1e-4, 1e-5, "result " + std::to_string(k));
+  }
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
+}
+#endif
+
+#ifdef MXC_USE_CUDA
 // Integer arithmetic (uint8, int8, int32, int64) runs natively on the GPU with the CPU's semantics: wrap-around,
 // division and modulo by 0 and by -1, Python's modulo, exact powers with negative exponents, scalars converted to
 // the dtype; reductions in int64; argmax/argmin. The inputs cycle through small, signed and extreme values; results must be

@@ -101,8 +101,10 @@ inline void CompareVariant(const Case &c, const Variant &v) {
   const bool dtype_said = op->ParamIndex("dtype") >= 0 && !p.IsNone("dtype");
   for (size_t i = 0; i < cout_.size(); ++i) {
     ASSERT_EQ(gout[i].dev(), v.dev);
-    // BatchNorm's mean and var of float16 data are float32 (as MXNet), and so are the flags of all_finite.
-    const bool f32_out = (c.op == "BatchNorm" && i > 0) || c.op == "all_finite" || c.op == "multi_all_finite";
+    // BatchNorm's (and BatchNormWithReLU's) mean and var of float16 data are float32 (as MXNet), and so are the flags
+    // of all_finite.
+    const bool f32_out = ((c.op == "BatchNorm" || c.op == "_contrib_BatchNormWithReLU") && i > 0) ||
+                         c.op == "all_finite" || c.op == "multi_all_finite";
     const int want = f32_out && vt == mxc::kFloat16 ? mxc::kFloat32 : vt;
     if (vt != c.dtype && cout_[i].dtype() == c.dtype && !dtype_said) EXPECT_EQ(gout[i].dtype(), want) << "output " << i;
     if (!random) mxct::ExpectNear(HostVec(gout[i]), HostVec(cout_[i]), v.rtol, v.atol, "output");
@@ -171,6 +173,70 @@ inline std::vector<Case> DeconvCases() {
   };
 }
 
+// 3-D (NCDHW) Convolution, Deconvolution and Pooling: groups, stride, pad, dilation, adj, bias; max/avg/sum pooling
+// with count_include_pad false, the full convention and global pooling; some in float64.
+inline std::vector<Case> Conv3DCases() {
+  const int kF64 = mxc::kFloat64;
+  return {
+      {"Convolution", {{"kernel", "(3,2,3)"}, {"num_filter", "6"}, {"num_group", "2"}, {"stride", "(2,1,2)"},
+                       {"pad", "(1,0,1)"}, {"dilate", "(1,2,1)"}, {"no_bias", "true"}},
+       {{2, 4, 5, 6, 7}, {6, 2, 3, 2, 3}}},
+      {"Convolution", {{"kernel", "(2,2,2)"}, {"num_filter", "4"}}, {{2, 3, 4, 5, 4}, {4, 3, 2, 2, 2}, {4}}},
+      {"Convolution", {{"kernel", "(1,3,3)"}, {"num_filter", "2"}, {"pad", "(0,1,1)"}, {"layout", "NCDHW"}},
+       {{1, 2, 3, 4, 4}, {2, 2, 1, 3, 3}, {2}}, -1, 1, {}, nullptr, false, kF64},
+      {"Deconvolution", {{"kernel", "(3,3,2)"}, {"num_filter", "4"}, {"stride", "(2,2,1)"}, {"pad", "(1,1,0)"},
+                         {"adj", "(1,0,0)"}, {"no_bias", "false"}},
+       {{2, 3, 3, 4, 3}, {3, 4, 3, 3, 2}, {4}}},
+      {"Deconvolution", {{"kernel", "(2,2,2)"}, {"num_filter", "2"}, {"num_group", "2"}, {"stride", "(1,2,2)"},
+                         {"dilate", "(2,1,1)"}, {"adj", "(0,1,1)"}},
+       {{1, 4, 3, 3, 3}, {4, 1, 2, 2, 2}}, -1, 1, {}, nullptr, false, kF64},
+      {"Deconvolution",
+       {{"kernel", "(2,3,3)"}, {"num_filter", "3"}, {"stride", "(2,2,2)"}, {"target_shape", "(6,7,8)"}},
+       {{2, 2, 3, 3, 4}, {2, 3, 2, 3, 3}}},
+      {"Pooling", {{"kernel", "(2,3,2)"}, {"stride", "(2,2,1)"}, {"pad", "(1,1,0)"}, {"pool_type", "max"}},
+       {{2, 2, 5, 6, 5}}},
+      {"Pooling", {{"kernel", "(3,3,3)"}, {"stride", "(2,2,2)"}, {"pad", "(1,1,1)"}, {"pool_type", "avg"},
+                   {"count_include_pad", "false"}},
+       {{1, 3, 5, 5, 6}}},
+      {"Pooling", {{"kernel", "(3,3,3)"}, {"stride", "(2,2,2)"}, {"pad", "(1,1,1)"}, {"pool_type", "avg"},
+                   {"pooling_convention", "full"}},
+       {{2, 2, 5, 6, 5}}, -1, 1, {}, nullptr, false, kF64},
+      {"Pooling", {{"kernel", "(2,3,2)"}, {"stride", "(2,2,2)"}, {"pool_type", "sum"}, {"pooling_convention", "full"}},
+       {{1, 2, 6, 7, 5}}},
+      {"Pooling", {{"kernel", "(2,2,2)"}, {"stride", "(2,2,2)"}, {"pool_type", "max"}, {"pooling_convention", "full"}},
+       {{1, 2, 5, 5, 3}}},
+      {"Pooling", {{"global_pool", "true"}, {"pool_type", "max"}}, {{2, 3, 3, 4, 5}}},
+      {"Pooling", {{"global_pool", "true"}, {"pool_type", "avg"}}, {{2, 3, 3, 4, 5}}, -1, 1, {}, nullptr, false, kF64},
+  };
+}
+
+// The contrib elementwise operators and BatchNormWithReLU (moving_var positive; training and inference).
+inline std::vector<Case> ContribCases() {
+  const int kF64 = mxc::kFloat64;
+  auto bn_fill = [](std::vector<NDArray> &in) {
+    std::vector<double> v(in[4].Size());
+    for (size_t i = 0; i < v.size(); ++i) v[i] = 0.5 + static_cast<double>(i % 5) / 4;
+    in[4] = mxct::FromVec(in[4].shape(), v, in[4].dtype());
+  };
+  return {
+      {"_contrib_quadratic", {{"a", "0.5"}, {"b", "-1.5"}, {"c", "2"}}, {{4, 5}}, -2, 2},
+      {"_contrib_quadratic", {{"a", "-3"}, {"c", "1"}}, {{3, 7}}, -2, 2, {}, nullptr, false, kF64},
+      {"_contrib_gradientmultiplier", {{"scalar", "-0.5"}}, {{4, 6}}},
+      {"_contrib_div_sqrt_dim", {}, {{3, 4, 5}}},
+      {"_contrib_div_sqrt_dim", {}, {{2, 9}}, -1, 1, {}, nullptr, false, kF64},
+      {"_contrib_round_ste", {}, {{4, 5}}, -3, 3},
+      {"_contrib_sign_ste", {}, {{4, 5}}},
+      {"_contrib_BatchNormWithReLU", {{"fix_gamma", "false"}, {"output_mean_var", "true"}},
+       {{4, 3, 5}, {3}, {3}, {3}, {3}}, -1, 1, {}, bn_fill, true},
+      {"_contrib_BatchNormWithReLU", {{"output_mean_var", "true"}, {"momentum", "0.8"}}, {{6, 4}, {4}, {4}, {4}, {4}},
+       -1, 1, {}, bn_fill, true, kF64},
+      {"_contrib_BatchNormWithReLU", {{"fix_gamma", "false"}, {"output_mean_var", "true"}, {"eps", "0.01"}},
+       {{2, 3, 4, 4}, {3}, {3}, {3}, {3}}, -1, 1, {}, bn_fill, false},
+      {"_contrib_BatchNormWithReLU", {{"fix_gamma", "false"}, {"axis", "-1"}}, {{2, 3, 6}, {6}, {6}, {6}, {6}}, -1, 1,
+       {}, bn_fill, true},
+  };
+}
+
 // Operators with the parameters and shapes they need (the rest of the registry runs with default parameters).
 inline std::vector<Case> TableCases() {
   std::vector<Case> v;
@@ -221,6 +287,8 @@ inline std::vector<Case> TableCases() {
   add({"Pooling", {{"kernel", "(3,3)"}, {"stride", "(2,2)"}, {"pool_type", "max"}, {"pooling_convention", "full"}},
        {{1, 2, 8, 8}}});
   add({"Pooling", {{"global_pool", "true"}, {"pool_type", "avg"}}, {{2, 3, 4, 5}}});
+  for (auto &c : Conv3DCases()) add(c);
+  for (auto &c : ContribCases()) add(c);
   // LayerNorm with its statistics visible (the comparison then covers every gradient); InstanceNorm's are hidden.
   add({"LayerNorm", {{"output_mean_var", "true"}}, {{4, 6}, {6}, {6}}});
   add({"LayerNorm", {{"axis", "1"}, {"eps", "0.01"}, {"output_mean_var", "true"}}, {{3, 5, 4}, {5}, {5}}, -1, 1, {},

@@ -24,6 +24,7 @@
 #include "device.h"
 #include "gpu_device.h"
 #include "gpu_ops.h"
+#include "gpu_views.h"
 #include "kernels.cuh"
 #include "kernels_index.cuh"
 #include "kernels_more.cuh"
@@ -68,41 +69,6 @@ cuda::View ToView(const StridedView &view) {
   }
   if (r.n == 0) r.n = 1, r.shape[0] = 1, r.stride[0] = 0;
   return r;
-}
-
-// A reduction layout (contiguous input) as kept x reduced axes with the input's strides.
-cuda::RedView ToRedView(const RedLayout &L) {
-  cuda::RedView r;
-  int64_t st[op::kMaxLayoutDim];
-  int64_t s = 1;
-  for (int i = L.n - 1; i >= 0; --i) {
-    st[i] = s;
-    s *= L.dim[i];
-  }
-  for (int i = 0; i < L.n; ++i) {
-    if (L.ostride[i] == 0 && L.dim[i] != 1) {
-      r.rdim[r.nr] = L.dim[i];
-      r.rstride[r.nr++] = st[i];
-    } else {
-      r.kdim[r.nk] = L.dim[i];
-      r.kstride[r.nk++] = st[i];
-    }
-  }
-  if (r.nk == 0) r.kdim[0] = 1, r.kstride[0] = 0, r.nk = 1;
-  if (r.nr == 0) r.rdim[0] = 1, r.rstride[0] = 0, r.nr = 1;
-  r.out_size = L.out_size;
-  r.red_size = L.red_size();
-  return r;
-}
-
-cuda::BackView ToBackView(const RedLayout &L) {
-  cuda::BackView v;
-  v.n = L.n;
-  for (int i = 0; i < L.n; ++i) {
-    v.dim[i] = L.dim[i];
-    v.ostride[i] = L.ostride[i];
-  }
-  return v;
 }
 
 // Row-major strides of a shape.

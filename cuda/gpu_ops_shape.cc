@@ -9,6 +9,7 @@
 
 #include "device.h"
 #include "gpu_ops.h"
+#include "gpu_views.h"
 #include "kernels.cuh"
 #include "kernels_shape.cuh"
 #include "ops/linalg.h"
@@ -17,27 +18,8 @@
 namespace mxc {
 namespace gpu {
 
-namespace {
-
-using op::Expansion;
-using op::RedLayout;
-using op::StridedView;
-
-static_assert(cuda::kMaxView >= op::kMaxLayoutDim, "cuda::View must hold every CPU layout");
-
-cuda::View ToView(const StridedView &v) {
-  cuda::View r;
-  r.n = v.n;
-  r.offset = v.offset;
-  for (int i = 0; i < v.n; ++i) {
-    r.shape[i] = v.shape[i];
-    r.stride[i] = v.stride[i];
-  }
-  return r;
-}
-
 // A reduction layout (contiguous input of L.dim) as kept x reduced axes with the input's strides.
-cuda::RedView ToRedView(const RedLayout &L) {
+cuda::RedView ToRedView(const op::RedLayout &L) {
   cuda::RedView r;
   int64_t st[op::kMaxLayoutDim];
   int64_t s = 1;
@@ -61,7 +43,7 @@ cuda::RedView ToRedView(const RedLayout &L) {
   return r;
 }
 
-cuda::BackView ToBackView(const RedLayout &L) {
+cuda::BackView ToBackView(const op::RedLayout &L) {
   cuda::BackView v;
   v.n = L.n;
   for (int i = 0; i < L.n; ++i) {
@@ -70,6 +52,26 @@ cuda::BackView ToBackView(const RedLayout &L) {
   }
   return v;
 }
+
+namespace {
+
+using op::Expansion;
+using op::RedLayout;
+using op::StridedView;
+
+static_assert(cuda::kMaxView >= op::kMaxLayoutDim, "cuda::View must hold every CPU layout");
+
+cuda::View ToView(const StridedView &v) {
+  cuda::View r;
+  r.n = v.n;
+  r.offset = v.offset;
+  for (int i = 0; i < v.n; ++i) {
+    r.shape[i] = v.shape[i];
+    r.stride[i] = v.stride[i];
+  }
+  return r;
+}
+
 
 // big = 0 outside a view that does not cover it (a writing req), then big[view] (=|+=) small.
 void ScatterReq(const OpContext &ctx, const TBlob &small, const StridedView &v, const TBlob &big, OpReq req) {

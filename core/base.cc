@@ -34,6 +34,24 @@ std::string ShapeStr(const TShape &s) {
 
 bool DTypeValid(int dtype) { return dtype >= 0 && dtype <= 7; }
 
+size_t ShapeBytes(const TShape &shape, int dtype) {
+  const size_t es = DTypeSize(dtype);
+  // Stay below 2^62 bytes: no machine has that much memory, and every size and offset computed from the count in
+  // int64_t then fits.
+  const uint64_t limit = (uint64_t(1) << 62) / es;
+  uint64_t n = 1;
+  bool zero = false;
+  for (auto d : shape) zero = zero || d == 0;
+  if (zero) return 0;
+  for (auto d : shape) {
+    MXC_CHECK(d >= 0, ErrorKind::kShape, "negative dimension in shape ", ShapeStr(shape));
+    MXC_CHECK(static_cast<uint64_t>(d) <= limit / n, ErrorKind::kValue, "an array of shape ", ShapeStr(shape),
+              " and dtype ", DTypeName(dtype), " is too large (more than 2^62 bytes)");
+    n *= static_cast<uint64_t>(d);
+  }
+  return static_cast<size_t>(n) * es;
+}
+
 size_t DTypeSize(int dtype) {
   switch (dtype) {
     case kFloat32: return 4;

@@ -157,6 +157,9 @@ enum DType : int {
 };
 size_t DTypeSize(int dtype);       // bytes per element; throws TypeError on a bad code
 const char *DTypeName(int dtype);  // "float32"
+// Bytes of an array of this shape and dtype; a ValueError naming both when the count does not fit in memory's
+// address range (a shape like (2^31, 2^31) must not wrap around to a small allocation).
+size_t ShapeBytes(const TShape &shape, int dtype);
 int DTypeFromName(const std::string &name);  // throws ValueError
 bool DTypeValid(int dtype);
 

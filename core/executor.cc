@@ -291,7 +291,7 @@ std::shared_ptr<GraphExecutor> GraphExecutor::Bind(const Symbol &sym, const Devi
     v.ext = ext;
     v.shape = shape;
     v.dtype = dtype;
-    v.bytes = static_cast<size_t>(ShapeSize(shape)) * DTypeSize(dtype);
+    v.bytes = ShapeBytes(shape, dtype);
     v.name = name;
     values.push_back(v);
     return static_cast<int>(values.size() - 1);
@@ -464,7 +464,7 @@ std::shared_ptr<GraphExecutor> GraphExecutor::Bind(const Symbol &sym, const Devi
           s.a.push_back(gval[e]);
         } else {
           // Nobody uses this output's gradient: zeros (one shared read-only buffer).
-          st->zeros_bytes = std::max(st->zeros_bytes, static_cast<size_t>(ShapeSize(shapes[e])) * DTypeSize(types[e]));
+          st->zeros_bytes = std::max(st->zeros_bytes, ShapeBytes(shapes[e], types[e]));
           // Each use has its own shape: a separate value pointing at the same buffer.
           s.a.push_back(add_value(VKind::kZeros, -1, shapes[e], types[e], "zeros"));
         }

@@ -57,10 +57,10 @@ NDArray::NDArray(const TShape &shape, int dtype, const Device &dev, bool delay_a
   CheckDevice(dev);
   MXC_CHECK(!shape.empty(), ErrorKind::kShape, "an array needs at least one dimension");
   for (auto d : shape) MXC_CHECK(d >= 0, ErrorKind::kShape, "negative dimension in shape ", ShapeStr(shape));
-  size_t es = DTypeSize(dtype);
+  const size_t bytes = ShapeBytes(shape, dtype);
   Chunk *raw = new Chunk();
   raw->dev = dev;
-  raw->bytes = static_cast<size_t>(ShapeSize(shape)) * es;
+  raw->bytes = bytes;
   // The engine decides when storage may go: only after every pending operation on it has run.
   chunk_ = std::shared_ptr<Chunk>(raw, [](Chunk *c) {
     Engine::Get()->DeleteVar(&c->var, [c]() { delete c; });

@@ -529,6 +529,8 @@ struct ElemRng {
   __device__ double Open() { return (static_cast<double>(Bits53()) + 0.5) * (1.0 / 9007199254740992.0); }
   __device__ double Normal() { return sqrt(-2.0 * log(Open())) * cos(6.283185307179586 * Uniform()); }
   __device__ double Gamma(double a, double scale) {
+    if (a != a) return a;  // a NaN never passes the squeeze below
+    if (scale != scale) return scale;
     double boost = 1;
     if (a < 1) {  // Gamma(a) = Gamma(a + 1) U^(1/a)
       boost = pow(Open(), 1.0 / a);
@@ -545,6 +547,8 @@ struct ElemRng {
     }
   }
   __device__ double Poisson(double lam) {
+    // A NaN or infinite rate (a Gamma draw that overflowed) never passes the rejection test below.
+    if (lam != lam || lam > 1.7976931348623157e308) return lam;
     if (!(lam > 0)) return 0;
     if (lam < 10) {
       const double l = exp(-lam);

@@ -11,7 +11,9 @@
 // Every draw comes from the device's generator (ctx.rng), in order, with the transformations written here (as
 // random_ops.cc does for uniform and normal): the same seed gives the same arrays everywhere. Samplers have no
 // gradient (their outputs are constants to autograd), except multinomial's log-probabilities.
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "elemwise_util.h"
 
@@ -78,6 +80,9 @@ struct Draw {
   // Gamma with shape a and scale s (mean a*s): Marsaglia and Tsang's squeeze for a >= 1; a < 1 through a + 1 and
   // U^(1/a).
   double Gamma(double a, double s) {
+    // A NaN shape or scale never passes the squeeze below: return NaN instead of looping.
+    if (std::isnan(a)) return a;
+    if (std::isnan(s)) return s;
     if (a < 1) {
       double u = Open();
       return Gamma(a + 1.0, s) * std::pow(u, 1.0 / a);
@@ -93,6 +98,8 @@ struct Draw {
   }
   // Poisson: products of uniforms below 10, Hoermann's transformed rejection (PTRS) above.
   double Poisson(double lam) {
+    // A NaN or infinite rate (a Gamma draw that overflowed) never passes the rejection test below.
+    if (std::isnan(lam) || lam == std::numeric_limits<double>::infinity()) return lam;
     if (lam <= 0) return 0;
     if (lam < 10) {
       const double l = std::exp(-lam);

@@ -91,3 +91,18 @@ def test_dtype_mismatch_names_the_argument_with_its_dtype():
     x, y = mx.sym.Variable('x'), mx.sym.Variable('y')
     with pytest.raises(TypeError, match="'rhs': expected float64, got float32"):
         (x + y).infer_type(x='float64', y='float32')
+
+
+@pytest.mark.parametrize("make", [lambda: mx.nd.eye(2 ** 31), lambda: mx.nd.zeros((2 ** 31, 2 ** 31)),
+                                  lambda: mx.nd.ones((2 ** 40, 2 ** 40, 4), dtype="float64")])
+def test_array_whose_byte_count_overflows_is_a_value_error(make):
+    # (2^31, 2^31) float32 is 2^64 bytes: the byte count used to wrap around to 0, so eye wrote into a 0-byte
+    # allocation and crashed the process.
+    with pytest.raises(mx.base.MXNetValueError, match=r"too large"):
+        make().wait_to_read()
+
+
+def test_symbolic_array_whose_byte_count_overflows_is_a_value_error():
+    x = mx.sym.Variable("x")
+    with pytest.raises(mx.base.MXNetValueError, match=r"too large"):
+        x.simple_bind(mx.cpu(), x=(2 ** 32, 2 ** 32))

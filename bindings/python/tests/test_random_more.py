@@ -525,3 +525,15 @@ def test_digamma_in_gradients_is_exact():
     want = (-g - 2 * math.log(2) + sum(1 / (0.5 + k) for k in range(6))) - (1 - g) + math.log(0.3)
     _, grads = _pdf_with_grads("dirichlet", [[[0.2, 0.3, 0.5]]], [[[1.5, 2.0, 3.0]]], True)
     np.testing.assert_allclose(grads[1][0, 1], want, rtol=1e-9)
+
+
+def test_non_finite_rates_return_instead_of_looping():
+    # A Gamma or Poisson draw with a NaN or infinite parameter never passes the samplers' rejection tests; it used
+    # to loop forever (MXNet 1.9.1 returns int32's minimum here). Now an infinite rate gives inf and an undefined one NaN.
+    p = mx.nd.random.poisson(lam=float("inf"), shape=(5,)).asnumpy()
+    assert np.all(np.isposinf(p))
+    g = mx.nd.random.generalized_negative_binomial(mu=1, alpha=float("inf"), shape=(5,)).asnumpy()
+    assert not np.any(np.isfinite(g))
+    s = mx.nd.sample_generalized_negative_binomial(mx.nd.array([1, 2, np.inf]), mx.nd.array([np.inf, 0.5, 1]),
+                                                   shape=(3,)).asnumpy()
+    assert not np.any(np.isfinite(s[0])) and np.all(np.isfinite(s[1])) and not np.any(np.isfinite(s[2]))

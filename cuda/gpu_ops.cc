@@ -700,6 +700,7 @@ void RegisterNative() {
   RegisterOptimizerKernels();
   RegisterMoreKernels();
   RegisterContribKernels();
+  RegisterOptimizer2Kernels();
 }
 
 }  // namespace

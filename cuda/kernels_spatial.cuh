@@ -70,5 +70,48 @@ void DeformablePSROIPool(int dtype, const PSROIGeom &g, const void *data, const 
 void DeformablePSROIPoolGrad(int dtype, const PSROIGeom &g, const void *data, const void *rois, const void *trans,
                              const void *og, void *ddata, void *dtrans, cudaStream_t s);
 
+// ---- im2col / col2im over up to 3 spatial axes (leading ones of size 1): image (N, C, in...) <-> columns
+// (N, C * K, L). Im2col: cols (req) = the image's values at the blocks' taps (0 in the padding). Col2im: img (req) =
+// the sum of the columns reading each image element, in the CPU's order (kernel offset by kernel offset).
+struct ColGeom {
+  int64_t N, C, in[3], out[3], k[3], s[3], dl[3], pd[3];
+};
+void Im2col(int dtype, const ColGeom &g, const void *img, void *cols, int req, cudaStream_t s);
+void Col2im(int dtype, const ColGeom &g, const void *cols, void *img, int req, cudaStream_t s);
+
+// ---- Window copies (numeric dtypes of MXC_CUDA_NUMERIC_SWITCH): planes of (H, W) <-> their (h, w) windows at
+// (oy, ox). to_window: win (req) = the window of big; else big[window] (req) = win (the rest untouched).
+void CropCopy(int dtype, const void *big, void *win, int64_t planes, int64_t H, int64_t W, int64_t h, int64_t w,
+              int64_t oy, int64_t ox, bool to_window, int req, cudaStream_t s);
+// Along an axis of n (outer, n, inner): part (outer, len, inner) (req) = big[:, begin:begin+len, :] (to_part), else
+// big[:, begin:begin+len, :] (req) = part.
+void AxisPartCopy(int dtype, const void *big, void *part, int64_t outer, int64_t n, int64_t begin, int64_t len,
+                  int64_t inner, bool to_part, int req, cudaStream_t s);
+
+// ---- SVMOutput's gradient: data (N, C, inner), labels (N, inner) of the data's dtype; dx (req) per element of the
+// one-vs-all (squared) hinge loss.
+void SVMGrad(int dtype, const void *x, const void *label, void *dx, int64_t N, int64_t C, int64_t inner, double margin,
+             double reg, bool linear, int req, cudaStream_t s);
+
+// ---- softmax_cross_entropy on (N, C) with int64 labels (checked in range by the caller): nll (N doubles) per row;
+// out (req) = their sum in row order (one thread). Gradient: dx (req) = og[0] * (softmax - onehot).
+void SoftmaxCENll(int dtype, const void *x, const int64_t *label, double *nll, void *out, int64_t N, int64_t C,
+                  int req, cudaStream_t s);
+void SoftmaxCEGrad(int dtype, const void *x, const int64_t *label, const void *og, void *dx, int64_t N, int64_t C,
+                   int req, cudaStream_t s);
+
+// ---- _histogram: counts (zeroed by the caller) += the elements of x (numeric dtypes) in each of nb bins of the
+// nb + 1 increasing edges (device doubles; uniform: equal bins, else found by binary search).
+void HistCount(int dtype, const void *x, int64_t n, const double *edges, int64_t nb, bool uniform,
+               unsigned long long *counts, cudaStream_t s);
+// h (int64, req) = counts; e (dtype, req) = edges.
+void HistWrite(int dtype, const unsigned long long *counts, const double *edges, int64_t nb, void *h, int hreq,
+               void *e, int ereq, cudaStream_t s);
+
+// ---- _cvcopyMakeBorder: out (OH, OW, C) (req) = x (H, W, C) at the source row and column of each output pixel
+// (device arrays; -1: the constant border, fill holding C values of the dtype).
+void MakeBorder(int dtype, const void *x, void *y, const int64_t *rows, const int64_t *cols, const void *fill,
+                int64_t W, int64_t OH, int64_t OW, int64_t C, int req, cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

@@ -519,5 +519,273 @@ void DeformablePSROIPoolGrad(int dtype, const PSROIGeom &g, const void *data, co
   });
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// im2col / col2im, Crop, _split_v2, SVMOutput, softmax_cross_entropy, _histogram, _cvcopyMakeBorder
+// ---------------------------------------------------------------------------------------------------------------
+namespace {
+
+template <typename T>
+__global__ void Im2colK(ColGeom g, const T *img, T *cols, int req) {
+  const int64_t K = g.k[0] * g.k[1] * g.k[2], L = g.out[0] * g.out[1] * g.out[2], In = g.in[0] * g.in[1] * g.in[2];
+  MXC_CUDA_LOOP(e, g.N * g.C * K * L) {
+    const int64_t l = e % L, row = (e / L) % (g.C * K), n = e / (L * g.C * K);
+    const int64_t c = row / K, kr = row % K;
+    const int64_t ka = kr / (g.k[1] * g.k[2]), kb = (kr / g.k[2]) % g.k[1], kc = kr % g.k[2];
+    const int64_t a = l / (g.out[1] * g.out[2]), b = (l / g.out[2]) % g.out[1], d = l % g.out[2];
+    const int64_t ia = a * g.s[0] - g.pd[0] + ka * g.dl[0];
+    const int64_t ib = b * g.s[1] - g.pd[1] + kb * g.dl[1];
+    const int64_t ic = d * g.s[2] - g.pd[2] + kc * g.dl[2];
+    const bool inside = ia >= 0 && ia < g.in[0] && ib >= 0 && ib < g.in[1] && ic >= 0 && ic < g.in[2];
+    Store(cols + e, req, inside ? img[(n * g.C + c) * In + (ia * g.in[1] + ib) * g.in[2] + ic] : T(0));
+  }
+}
+// The block index along axis x whose kernel offset kx reads image index i, or -1.
+__device__ __forceinline__ int64_t BlockOf(const ColGeom &g, int x, int64_t i, int64_t kx) {
+  const int64_t t = i + g.pd[x] - kx * g.dl[x];
+  if (t < 0 || t % g.s[x]) return -1;
+  const int64_t a = t / g.s[x];
+  return a < g.out[x] ? a : -1;
+}
+template <typename T>
+__global__ void Col2imK(ColGeom g, const T *cols, T *img, int req) {
+  const int64_t K = g.k[0] * g.k[1] * g.k[2], L = g.out[0] * g.out[1] * g.out[2], In = g.in[0] * g.in[1] * g.in[2];
+  MXC_CUDA_LOOP(e, g.N * g.C * In) {
+    const int64_t ic = e % g.in[2], ib = (e / g.in[2]) % g.in[1], ia = (e / (g.in[1] * g.in[2])) % g.in[0];
+    const int64_t nc = e / In;  // n * C + c
+    const T *col = cols + nc * K * L;
+    T acc = req == 3 ? img[e] : T(0);
+    for (int64_t ka = 0; ka < g.k[0]; ++ka) {
+      const int64_t a = BlockOf(g, 0, ia, ka);
+      if (a < 0) continue;
+      for (int64_t kb = 0; kb < g.k[1]; ++kb) {
+        const int64_t b = BlockOf(g, 1, ib, kb);
+        if (b < 0) continue;
+        for (int64_t kc = 0; kc < g.k[2]; ++kc) {
+          const int64_t d = BlockOf(g, 2, ic, kc);
+          if (d < 0) continue;
+          acc += col[((ka * g.k[1] + kb) * g.k[2] + kc) * L + (a * g.out[1] + b) * g.out[2] + d];
+        }
+      }
+    }
+    if (req != 0) img[e] = acc;
+  }
+}
+
+template <typename T>
+__global__ void CropK(const T *big, T *win, int64_t planes, int64_t H, int64_t W, int64_t h, int64_t w, int64_t oy,
+                      int64_t ox, bool to_window, int req) {
+  MXC_CUDA_LOOP(e, planes * h * w) {
+    const int64_t x = e % w, y = (e / w) % h, pl = e / (w * h);
+    const int64_t bi = (pl * H + y + oy) * W + x + ox;
+    if (to_window) Store(win + e, req, big[bi]);
+    else Store(const_cast<T *>(big) + bi, req, win[e]);
+  }
+}
+template <typename T>
+__global__ void AxisPartK(const T *big, T *part, int64_t outer, int64_t n, int64_t begin, int64_t len, int64_t inner,
+                          bool to_part, int req) {
+  MXC_CUDA_LOOP(e, outer * len * inner) {
+    const int64_t o = e / (len * inner), k = e % (len * inner);
+    const int64_t bi = (o * n + begin) * inner + k;
+    if (to_part) Store(part + e, req, big[bi]);
+    else Store(const_cast<T *>(big) + bi, req, part[e]);
+  }
+}
+
+template <typename T>
+__global__ void SVMGradK(const T *x, const T *label, T *dx, int64_t N, int64_t C, int64_t inner, double margin,
+                         double reg, bool linear, int req) {
+  MXC_CUDA_LOOP(e, N * C * inner) {
+    const int64_t s = e % inner, c = (e / inner) % C, n = e / (inner * C);
+    const int64_t y = static_cast<int64_t>(label[n * inner + s]);
+    const double v = static_cast<double>(x[e]);
+    double g;
+    if (c == y) {
+      const double h = margin - v;
+      g = h > 0 ? -reg * (linear ? 1.0 : 2.0 * h) : 0.0;
+    } else {
+      const double h = margin + v;
+      g = h > 0 ? reg * (linear ? 1.0 : 2.0 * h) : 0.0;
+    }
+    Store(dx + e, req, static_cast<T>(g));
+  }
+}
+
+// Row n's maximum and sum of exp(x - max).
+template <typename T>
+__device__ void SoftmaxRow(const T *r, int64_t C, double *m_out, double *s_out) {
+  double m = static_cast<double>(r[0]);
+  for (int64_t c = 1; c < C; ++c) m = Max(m, static_cast<double>(r[c]));
+  double s = 0;
+  for (int64_t c = 0; c < C; ++c) s += exp(static_cast<double>(r[c]) - m);
+  *m_out = m, *s_out = s;
+}
+template <typename T>
+__global__ void SoftmaxCENllK(const T *x, const int64_t *label, double *nll, int64_t N, int64_t C) {
+  MXC_CUDA_LOOP(n, N) {
+    const T *r = x + n * C;
+    double m, s;
+    SoftmaxRow(r, C, &m, &s);
+    nll[n] = m + log(s) - static_cast<double>(r[label[n]]);
+  }
+}
+template <typename T>
+__global__ void SumNllK(const double *nll, int64_t N, T *out, int req) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  double total = 0;
+  for (int64_t n = 0; n < N; ++n) total += nll[n];
+  Store(out, req, static_cast<T>(total));
+}
+template <typename T>
+__global__ void SoftmaxCEGradK(const T *x, const int64_t *label, const T *og, T *dx, int64_t N, int64_t C, int req) {
+  const double g = static_cast<double>(og[0]);
+  MXC_CUDA_LOOP(n, N) {
+    const T *r = x + n * C;
+    double m, s;
+    SoftmaxRow(r, C, &m, &s);
+    const int64_t y = label[n];
+    for (int64_t c = 0; c < C; ++c) {
+      const double prob = exp(static_cast<double>(r[c]) - m) / s;
+      Store(dx + n * C + c, req, static_cast<T>(g * (prob - (c == y))));
+    }
+  }
+}
+
+template <typename T>
+__global__ void HistCountK(const T *x, int64_t n, const double *edges, int64_t nb, bool uniform,
+                           unsigned long long *counts) {
+  MXC_CUDA_LOOP(i, n) {
+    const double v = static_cast<double>(x[i]);
+    if (!(v >= edges[0] && v <= edges[nb])) continue;
+    int64_t k;
+    if (uniform) {
+      k = static_cast<int64_t>((v - edges[0]) / (edges[nb] - edges[0]) * static_cast<double>(nb));
+      k = Clamp(k, 0, nb - 1);
+    } else {  // the last edge <= v (the first edge > v, less one)
+      int64_t lo = 0, hi = nb + 1;
+      while (lo < hi) {
+        const int64_t mid = (lo + hi) / 2;
+        if (edges[mid] > v) hi = mid;
+        else lo = mid + 1;
+      }
+      k = Min<int64_t>(lo - 1, nb - 1);
+    }
+    atomicAdd(counts + k, 1ull);
+  }
+}
+template <typename T>
+__global__ void HistWriteK(const unsigned long long *counts, const double *edges, int64_t nb, int64_t *h, int hreq,
+                           T *e, int ereq) {
+  MXC_CUDA_LOOP(i, nb + 1) {
+    if (i < nb) Store(h + i, hreq, static_cast<int64_t>(counts[i]));
+    Store(e + i, ereq, static_cast<T>(edges[i]));
+  }
+}
+
+template <typename T>
+__global__ void MakeBorderK(const T *x, T *y, const int64_t *rows, const int64_t *cols, const T *fill, int64_t W,
+                            int64_t OH, int64_t OW, int64_t C, int req) {
+  MXC_CUDA_LOOP(e, OH * OW * C) {
+    const int64_t k = e % C, c = (e / C) % OW, r = e / (C * OW);
+    const bool inside = rows[r] >= 0 && cols[c] >= 0;
+    const T v = inside ? x[(rows[r] * W + cols[c]) * C + k] : fill[k];
+    y[e] = req == 3 ? static_cast<T>(y[e] + v) : v;
+  }
+}
+
+}  // namespace
+
+void Im2col(int dtype, const ColGeom &g, const void *img, void *cols, int req, cudaStream_t s) {
+  const int64_t n = g.N * g.C * g.k[0] * g.k[1] * g.k[2] * g.out[0] * g.out[1] * g.out[2];
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, Im2colK<T>)(g, static_cast<const T *>(img), static_cast<T *>(cols), req);
+  });
+}
+
+void Col2im(int dtype, const ColGeom &g, const void *cols, void *img, int req, cudaStream_t s) {
+  const int64_t n = g.N * g.C * g.in[0] * g.in[1] * g.in[2];
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, Col2imK<T>)(g, static_cast<const T *>(cols), static_cast<T *>(img), req);
+  });
+}
+
+void CropCopy(int dtype, const void *big, void *win, int64_t planes, int64_t H, int64_t W, int64_t h, int64_t w,
+              int64_t oy, int64_t ox, bool to_window, int req, cudaStream_t s) {
+  const int64_t n = planes * h * w;
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, CropK<T>)(static_cast<const T *>(big), static_cast<T *>(win), planes, H, W,
+                                                     h, w, oy, ox, to_window, req);
+  });
+}
+
+void AxisPartCopy(int dtype, const void *big, void *part, int64_t outer, int64_t n, int64_t begin, int64_t len,
+                  int64_t inner, bool to_part, int req, cudaStream_t s) {
+  const int64_t total = outer * len * inner;
+  if (total == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(total), kThreads, 0, s, AxisPartK<T>)(static_cast<const T *>(big), static_cast<T *>(part),
+                                                             outer, n, begin, len, inner, to_part, req);
+  });
+}
+
+void SVMGrad(int dtype, const void *x, const void *label, void *dx, int64_t N, int64_t C, int64_t inner, double margin,
+             double reg, bool linear, int req, cudaStream_t s) {
+  const int64_t n = N * C * inner;
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, SVMGradK<T>)(static_cast<const T *>(x), static_cast<const T *>(label),
+                                                        static_cast<T *>(dx), N, C, inner, margin, reg, linear, req);
+  });
+}
+
+void SoftmaxCENll(int dtype, const void *x, const int64_t *label, double *nll, void *out, int64_t N, int64_t C,
+                  int req, cudaStream_t s) {
+  if (req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    if (N > 0 && C > 0)
+      MXC_LAUNCH(Blocks(N), kThreads, 0, s, SoftmaxCENllK<T>)(static_cast<const T *>(x), label, nll, N, C);
+    MXC_LAUNCH(1, 1, 0, s, SumNllK<T>)(nll, C > 0 ? N : 0, static_cast<T *>(out), req);
+  });
+}
+
+void SoftmaxCEGrad(int dtype, const void *x, const int64_t *label, const void *og, void *dx, int64_t N, int64_t C,
+                   int req, cudaStream_t s) {
+  if (N * C == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(N), kThreads, 0, s, SoftmaxCEGradK<T>)(static_cast<const T *>(x), label,
+                                                              static_cast<const T *>(og), static_cast<T *>(dx), N, C,
+                                                              req);
+  });
+}
+
+void HistCount(int dtype, const void *x, int64_t n, const double *edges, int64_t nb, bool uniform,
+               unsigned long long *counts, cudaStream_t s) {
+  if (n == 0 || nb == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, HistCountK<T>)(static_cast<const T *>(x), n, edges, nb, uniform, counts);
+  });
+}
+
+void HistWrite(int dtype, const unsigned long long *counts, const double *edges, int64_t nb, void *h, int hreq,
+               void *e, int ereq, cudaStream_t s) {
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(nb + 1), kThreads, 0, s, HistWriteK<T>)(counts, edges, nb, static_cast<int64_t *>(h), hreq,
+                                                               static_cast<T *>(e), ereq);
+  });
+}
+
+void MakeBorder(int dtype, const void *x, void *y, const int64_t *rows, const int64_t *cols, const void *fill,
+                int64_t W, int64_t OH, int64_t OW, int64_t C, int req, cudaStream_t s) {
+  const int64_t n = OH * OW * C;
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, MakeBorderK<T>)(static_cast<const T *>(x), static_cast<T *>(y), rows, cols,
+                                                           static_cast<const T *>(fill), W, OH, OW, C, req);
+  });
+}
+
 }  // namespace cuda
 }  // namespace mxc

@@ -74,6 +74,51 @@ std::vector<Case> SpatialCases() {
   Params dps_nt = dps;
   dps_nt.push_back({"no_trans", "True"});
   add({"_contrib_DeformablePSROIPooling", dps_nt, {{2, 18, 8, 8}, {6, 5}}, -1, 1, {}, SetInput(1, kRois)});
+  // im2col / col2im: 1 to 3 spatial axes, strides, dilations, padding
+  const Params col2 = {{"kernel", "(3,3)"}, {"stride", "(2,1)"}, {"dilate", "(1,2)"}, {"pad", "(1,1)"}};
+  add({"im2col", col2, {{2, 3, 7, 8}}});
+  add({"im2col", {{"kernel", "(3,)"}, {"stride", "(2,)"}, {"pad", "(2,)"}}, {{2, 2, 9}}, -1, 1, {}, nullptr, false,
+       kF64});
+  add({"im2col", {{"kernel", "(2,2,2)"}, {"stride", "(1,2,1)"}, {"pad", "(0,1,1)"}}, {{1, 2, 3, 5, 4}}});
+  Params c2i = col2;
+  c2i.push_back({"output_size", "(7,8)"});  // 4 x 6 blocks
+  add({"col2im", c2i, {{2, 27, 24}}});
+  add({"col2im", {{"kernel", "(3,)"}, {"stride", "(2,)"}, {"pad", "(2,)"}, {"output_size", "(9,)"}}, {{2, 6, 6}}, -1,
+       1, {}, nullptr, false, kF64});
+  // Crop: at an offset, and in the centre to the size of a second input
+  add({"Crop", {{"num_args", "1"}, {"h_w", "(3,4)"}, {"offset", "(1,2)"}}, {{2, 3, 6, 7}}});
+  add({"Crop", {{"num_args", "2"}, {"center_crop", "True"}}, {{2, 3, 7, 8}, {1, 1, 4, 3}}, -1, 1, {}, nullptr, false,
+       kF64});
+  // _split_v2: indices (the first part from 0 or not), sections, squeeze_axis
+  add({"_split_v2", {{"indices", "(0,2,3)"}, {"axis", "1"}}, {{2, 5, 3}}});
+  add({"_split_v2", {{"indices", "(1,3)"}, {"axis", "0"}}, {{5, 2}}, -1, 1, {}, nullptr, false, kF64});
+  add({"_split_v2", {{"indices", "()"}, {"sections", "4"}, {"axis", "-1"}, {"squeeze_axis", "True"}}, {{3, 2, 4}}});
+  // SVMOutput (squared and linear hinge; spatial labels)
+  add({"SVMOutput", {{"margin", "0.5"}, {"regularization_coefficient", "0.7"}}, {{4, 5}, {4}}, -1.5, 1.5, {},
+       SetInput(1, {0, 3, 4, 1})});
+  add({"SVMOutput", {{"use_linear", "True"}}, {{2, 3, 4}, {2, 4}}, -1.5, 1.5, {}, SetInput(1, {0, 2, 1, 1, 2, 0, 0, 1}),
+       false, kF64});
+  // softmax_cross_entropy
+  add({"softmax_cross_entropy", {}, {{5, 4}, {5}}, -2, 2, {}, SetInput(1, {0, 3, 1, 2, 3})});
+  add({"softmax_cross_entropy", {}, {{3, 6}}, -2, 2, {}, nullptr, false, kF64});
+  v.back().shapes.push_back({3});
+  v.back().fill = SetInput(1, {5, 0, 2});
+  // _histogram: equal bins of range, and given edges; values on the edges and outside
+  const std::vector<double> hv = {-1, 1, 0, 0.2, -1.5, 1.5, 0.5, -0.25, 0.999, 0.7, -0.6, 0.3, 0.1, -0.9, 0.45, 0.95};
+  add({"_histogram", {{"bin_cnt", "5"}, {"range", "(-1, 1)"}}, {{16}}, -1, 1, {}, SetInput(0, hv)});
+  add({"_histogram", {}, {{16}, {6}}, -1, 1, {},
+       [=](std::vector<NDArray> &in) {
+         SetInput(0, hv)(in);
+         SetInput(1, {-1, -0.5, 0, 0.2, 0.7, 1})(in);
+       },
+       false, kF64});
+  // _cvcopyMakeBorder: every border type (and isolated), fill values per channel
+  for (const char *t : {"0", "1", "2", "3", "4", "18"})
+    add({"_cvcopyMakeBorder",
+         {{"top", "2"}, {"bot", "1"}, {"left", "3"}, {"right", "2"}, {"type", t}, {"values", "(0.5, 2, 3)"}},
+         {{4, 5, 3}}, 0.1, 1});
+  add({"_cvcopyMakeBorder", {{"top", "5"}, {"bot", "0"}, {"left", "1"}, {"right", "6"}, {"type", "4"}}, {{3, 2, 2}},
+       0.1, 1, {}, nullptr, false, kF64});
   return v;
 }
 
@@ -88,10 +133,22 @@ void CompareReq(const Case &c, mxc::OpReq r) {
   if (c.fill) c.fill(cin);
   std::vector<NDArray> gin;
   for (auto &a : cin) gin.push_back(CopyTo(a, kGPU));
-  std::vector<TShape> is, os(1);
-  for (auto &a : cin) is.push_back(a.shape());
+  // Every output, shaped and typed by the operator's inference.
+  const int nout = op->NumOutputs(p);
+  std::vector<TShape> is, os(nout);
+  std::vector<int> it, ot(nout, -1);
+  for (auto &a : cin) {
+    is.push_back(a.shape());
+    it.push_back(a.dtype());
+  }
   op->infer_shape(p, &is, &os);
-  std::vector<NDArray> cout_{mxct::Random(os[0], -1, 1, c.dtype, 50)}, gout{CopyTo(cout_[0], kGPU)};
+  if (op->infer_type) op->infer_type(p, &it, &ot);
+  else mxc::SameTypeInfer(p, &it, &ot);
+  std::vector<NDArray> cout_, gout;
+  for (int i = 0; i < nout; ++i) {
+    cout_.push_back(mxct::Random(os[i], -1, 1, ot[i], 50 + i));
+    gout.push_back(CopyTo(cout_[i], kGPU));
+  }
   auto blobs = [](std::vector<NDArray> &v) {
     std::vector<TBlob> b;
     for (auto &a : v) {
@@ -103,13 +160,15 @@ void CompareReq(const Case &c, mxc::OpReq r) {
   auto run = [&](const Device &dev, std::vector<NDArray> &in, std::vector<NDArray> &out) {
     mxc::OpContext ctx;
     ctx.dev = dev;
-    op->compute.at(dev.type)(ctx, p, blobs(in), {r}, blobs(out));
+    op->compute.at(dev.type)(ctx, p, blobs(in), std::vector<mxc::OpReq>(nout, r), blobs(out));
     mxc::DeviceWait(dev);
   };
   run(Device::CPU(), cin, cout_);
   run(kGPU, gin, gout);
-  mxct::ExpectNear(HostVec(gout[0]), HostVec(cout_[0]), 1e-4, 1e-5, "output");
-  std::vector<NDArray> heads{mxct::Random(os[0], -1, 1, c.dtype, 99)};
+  for (int i = 0; i < nout; ++i) mxct::ExpectNear(HostVec(gout[i]), HostVec(cout_[i]), 1e-4, 1e-5, "output");
+  if (!op->backward.count(MXC_GPU)) return;
+  std::vector<NDArray> heads;
+  for (int i = 0; i < nout; ++i) heads.push_back(mxct::Random(os[i], -1, 1, ot[i], 99 + i));
   auto grads = [&](const Device &dev, std::vector<NDArray> &in, std::vector<NDArray> &out) {
     std::vector<NDArray> ig, h;
     for (size_t k = 0; k < in.size(); ++k) {
@@ -170,6 +229,7 @@ TEST(OpGpuSpatial, ForwardsBitwiseEqual) {
     for (auto &a : cin) gin.push_back(CopyTo(a, kGPU));
     mxc::Invoke(op, p, cin, &cout_);
     mxc::Invoke(op, p, gin, &gout);
+    for (size_t i = 1; i < cout_.size(); ++i) EXPECT_EQ(HostVec(gout[i]), HostVec(cout_[i])) << "output " << i;
     const std::vector<double> want = HostVec(cout_[0]);
     EXPECT_EQ(HostVec(gout[0]), want);
     size_t nonzero = 0;

@@ -212,8 +212,9 @@ TEST(OpGpuSpatial, ReqWriteAndAddNatively) {
 #endif
 }
 
-// The forwards are the CPU's arithmetic in the CPU's order: identical results in the emulation build (nvcc may
-// contract a product and a sum into one fused multiply-add, which rounds once: last-bit differences on a GPU).
+// The forwards are the CPU's arithmetic in the CPU's order: identical results in the emulation build. (cuda/spatial.cu
+// is compiled by nvcc without fused multiply-adds, so a GPU rounds the same products and sums, but its exp and log,
+// in softmax_cross_entropy, may differ in the last bit: compared to a tolerance there.)
 TEST(OpGpuSpatial, ForwardsBitwiseEqual) {
   if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
 #ifndef MXC_CUDA_EMULATION

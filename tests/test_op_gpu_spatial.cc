@@ -261,4 +261,59 @@ TEST(OpGpuSpatial, AlignedEmptyRoiRaises) {
   }
 }
 
+// Integer dtypes: the copies (Crop, _split_v2; their gradients too), the histogram and the border natively, as on the
+// CPU, with write and add requests; the border's fill values rounded half to even and saturated.
+TEST(OpGpuSpatial, IntegerDtypesNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  std::vector<Case> cases;
+  cases.push_back({"Crop", {{"num_args", "1"}, {"h_w", "(3,4)"}, {"offset", "(1,2)"}}, {{2, 3, 6, 7}}, -100, 100, {},
+                   nullptr, false, mxc::kInt32});
+  cases.push_back({"_split_v2", {{"indices", "(1,3)"}, {"axis", "0"}}, {{5, 2}}, -100, 100, {}, nullptr, false,
+                   mxc::kInt64});
+  cases.push_back({"_histogram", {{"bin_cnt", "4"}, {"range", "(-3, 5)"}}, {{40}}, -6, 8, {}, nullptr, false,
+                   mxc::kInt32});
+  for (const char *t : {"0", "2"})
+    cases.push_back({"_cvcopyMakeBorder",
+                     {{"top", "1"}, {"bot", "2"}, {"left", "2"}, {"right", "1"}, {"type", t},
+                      {"values", "(300.4, -7, 2.5)"}},
+                     {{3, 4, 3}}, 0, 255, {}, nullptr, false, mxc::kUint8});
+  cases.push_back({"_cvcopyMakeBorder", {{"top", "2"}, {"bot", "2"}, {"left", "0"}, {"right", "3"}, {"type", "3"},
+                                         {"value", "-3.5"}},
+                   {{2, 3, 1}}, -100, 100, {}, nullptr, false, mxc::kInt8});
+  for (auto &c : cases) {
+    CompareReq(c, mxc::kWriteTo);
+    CompareReq(c, mxc::kAddTo);
+  }
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
+#endif
+}
+
+// Inputs the CPU kernels reject (a label out of range, decreasing bin edges): the same ValueError on the GPU.
+TEST(OpGpuSpatial, BadInputsRaiseAsOnTheCpu) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  auto expect_error = [](const char *name, const Params &params, const std::vector<NDArray> &host_in,
+                         const std::string &message) {
+    const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(name);
+    for (const Device &dev : {Device::CPU(), kGPU}) {
+      SCOPED_TRACE(std::string(name) + (dev.type == MXC_GPU ? " gpu" : " cpu"));
+      std::vector<NDArray> in, out;
+      for (auto &a : host_in) in.push_back(CopyTo(a, dev));
+      try {
+        mxc::Invoke(op, OpParams(op, params), in, &out);
+        for (auto &o : out) o.WaitToRead();
+        ADD_FAILURE() << "expected a ValueError";
+      } catch (const mxc::Error &e) {
+        EXPECT_EQ(e.kind(), mxc::ErrorKind::kValue) << e.what();
+        EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+      }
+    }
+  };
+  expect_error("softmax_cross_entropy", {}, {mxct::Random({2, 3}, -1, 1), mxct::FromVec({2}, {0, 3})},
+               "label[1] = 3 is outside [0, 3)");
+  expect_error("_histogram", {}, {mxct::Random({4}, -1, 1), mxct::FromVec({3}, {0, 2, 1})},
+               "the bin edges must increase monotonically");
+}
+
 }  // namespace

@@ -41,6 +41,11 @@ std::vector<Case> SpatialCases() {
   const Params st = {{"transform_type", "affine"}, {"sampler_type", "bilinear"}, {"target_shape", "(5,4)"}};
   add({"SpatialTransformer", st, {{2, 3, 6, 7}, {2, 6}}, -1, 1});
   add({"SpatialTransformer", st, {{1, 2, 4, 5}, {1, 6}}, -1, 1, {}, nullptr, false, kF64});
+  // One gradient only (the other's request null)
+  add({"BilinearSampler", {}, {{1, 2, 4, 5}, {1, 2, 3, 3}}, -1.1, 1.1, {0}});
+  add({"BilinearSampler", {}, {{1, 2, 4, 5}, {1, 2, 3, 3}}, -1.1, 1.1, {1}});
+  add({"SpatialTransformer", st, {{2, 2, 4, 5}, {2, 6}}, -1, 1, {0}});
+  add({"SpatialTransformer", st, {{2, 2, 4, 5}, {2, 6}}, -1, 1, {1}});
   // ROIPooling
   add({"ROIPooling", {{"pooled_size", "(2,3)"}, {"spatial_scale", "0.5"}}, {{2, 3, 8, 8}, {6, 5}}, -1, 1, {},
        SetInput(1, kRois)});
@@ -66,6 +71,8 @@ std::vector<Case> SpatialCases() {
   const Params dps = {{"spatial_scale", "0.5"}, {"output_dim", "2"}, {"group_size", "3"}, {"pooled_size", "3"},
                       {"sample_per_part", "2"}, {"trans_std", "0.2"}};
   add({"_contrib_DeformablePSROIPooling", dps, {{2, 18, 8, 8}, {6, 5}, {6, 2, 3, 3}}, -1, 1, {}, SetInput(1, kRois)});
+  add({"_contrib_DeformablePSROIPooling", dps, {{2, 18, 8, 8}, {6, 5}, {6, 2, 3, 3}}, -1, 1, {0, 1}, SetInput(1, kRois)});
+  add({"_contrib_DeformablePSROIPooling", dps, {{2, 18, 8, 8}, {6, 5}, {6, 2, 3, 3}}, -1, 1, {2}, SetInput(1, kRois)});
   Params dps2 = dps;
   dps2[1] = {"output_dim", "4"};
   dps2.push_back({"part_size", "2"});

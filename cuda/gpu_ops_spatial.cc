@@ -362,10 +362,12 @@ SplitPlan SplitPlanOf(const OpParams &p, const TShape &d) {
   for (int64_t i = axis + 1; i < static_cast<int64_t>(d.ndim()); ++i) s.inner *= d[i];
   const int64_t sections = p.Int("sections");
   if (sections > 0) {
-    for (int64_t i = 0; i < sections; ++i) s.begin.push_back(i * (s.n / sections)), s.end.push_back((i + 1) * (s.n / sections));
+    const int64_t part = s.n / sections;
+    for (int64_t i = 0; i < sections; ++i) s.begin.push_back(i * part), s.end.push_back((i + 1) * part);
   } else {
     const auto &idx = p.Tuple("indices");
-    for (size_t i = 0; i < idx.size(); ++i) s.begin.push_back(idx[i]), s.end.push_back(i + 1 < idx.size() ? idx[i + 1] : s.n);
+    for (size_t i = 0; i < idx.size(); ++i)
+      s.begin.push_back(idx[i]), s.end.push_back(i + 1 < idx.size() ? idx[i + 1] : s.n);
   }
   return s;
 }

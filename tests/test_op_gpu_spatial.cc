@@ -71,7 +71,8 @@ std::vector<Case> SpatialCases() {
   const Params dps = {{"spatial_scale", "0.5"}, {"output_dim", "2"}, {"group_size", "3"}, {"pooled_size", "3"},
                       {"sample_per_part", "2"}, {"trans_std", "0.2"}};
   add({"_contrib_DeformablePSROIPooling", dps, {{2, 18, 8, 8}, {6, 5}, {6, 2, 3, 3}}, -1, 1, {}, SetInput(1, kRois)});
-  add({"_contrib_DeformablePSROIPooling", dps, {{2, 18, 8, 8}, {6, 5}, {6, 2, 3, 3}}, -1, 1, {0, 1}, SetInput(1, kRois)});
+  add({"_contrib_DeformablePSROIPooling", dps, {{2, 18, 8, 8}, {6, 5}, {6, 2, 3, 3}}, -1, 1, {0, 1},
+       SetInput(1, kRois)});
   add({"_contrib_DeformablePSROIPooling", dps, {{2, 18, 8, 8}, {6, 5}, {6, 2, 3, 3}}, -1, 1, {2}, SetInput(1, kRois)});
   Params dps2 = dps;
   dps2[1] = {"output_dim", "4"};
@@ -103,8 +104,8 @@ std::vector<Case> SpatialCases() {
   // SVMOutput (squared and linear hinge; spatial labels)
   add({"SVMOutput", {{"margin", "0.5"}, {"regularization_coefficient", "0.7"}}, {{4, 5}, {4}}, -1.5, 1.5, {},
        SetInput(1, {0, 3, 4, 1})});
-  add({"SVMOutput", {{"use_linear", "True"}}, {{2, 3, 4}, {2, 4}}, -1.5, 1.5, {}, SetInput(1, {0, 2, 1, 1, 2, 0, 0, 1}),
-       false, kF64});
+  add({"SVMOutput", {{"use_linear", "True"}}, {{2, 3, 4}, {2, 4}}, -1.5, 1.5, {},
+       SetInput(1, {0, 2, 1, 1, 2, 0, 0, 1}), false, kF64});
   // softmax_cross_entropy
   add({"softmax_cross_entropy", {}, {{5, 4}, {5}}, -2, 2, {}, SetInput(1, {0, 3, 1, 2, 3})});
   add({"softmax_cross_entropy", {}, {{3, 6}}, -2, 2, {}, nullptr, false, kF64});

@@ -52,6 +52,9 @@ if(MXC_CUDA_SOURCES)
   set_target_properties(mxc_cuda_objs PROPERTIES POSITION_INDEPENDENT_CODE ON CUDA_ARCHITECTURES
                                                  "${CMAKE_CUDA_ARCHITECTURES}")
   target_compile_options(mxc_cuda_objs PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-O3>)
+  # cuda/spatial.cu without fused multiply-adds: the sampling positions and bin edges it computes (then floors) round
+  # as the CPU kernels' do.
+  set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/cuda/spatial.cu PROPERTIES COMPILE_OPTIONS "--fmad=false")
   set(MXC_CUDA_OBJECTS $<TARGET_OBJECTS:mxc_cuda_objs>)
 endif()
 target_sources(mxc_objs PRIVATE ${MXC_CUDA_GLUE})

@@ -701,6 +701,7 @@ void RegisterNative() {
   RegisterMoreKernels();
   RegisterContribKernels();
   RegisterOptimizer2Kernels();
+  RegisterSpatialKernels();
 }
 
 }  // namespace

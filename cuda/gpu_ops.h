@@ -98,6 +98,7 @@ void RegisterOptimizerKernels();  // cuda/gpu_ops_optim.cc: signsgd, signum, ftm
 void RegisterMoreKernels();      // cuda/gpu_ops_more*.cc: special functions, logical ops, layouts, samplers, nn, linalg
 void RegisterContribKernels();    // cuda/gpu_ops_contrib.cc: contrib elementwise ops, BatchNormWithReLU
 void RegisterOptimizer2Kernels();  // cuda/gpu_ops_optim2.cc: AdamW, LAMB, multi-tensor SGD, multi_sum_sq, AMP ops
+void RegisterSpatialKernels();  // cuda/gpu_ops_spatial.cc: grid generator, samplers, ROI poolings
 
 }  // namespace gpu
 }  // namespace mxc

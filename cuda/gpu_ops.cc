@@ -701,6 +701,7 @@ void RegisterNative() {
   RegisterMoreKernels();
   RegisterContribKernels();
   RegisterLinalg2Kernels();
+  RegisterDeformKernels();
 }
 
 }  // namespace

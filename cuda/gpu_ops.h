@@ -98,6 +98,7 @@ void RegisterOptimizerKernels();  // cuda/gpu_ops_optim.cc: signsgd, signum, ftm
 void RegisterMoreKernels();      // cuda/gpu_ops_more*.cc: special functions, logical ops, layouts, samplers, nn, linalg
 void RegisterContribKernels();    // cuda/gpu_ops_contrib.cc: contrib elementwise ops, BatchNormWithReLU
 void RegisterLinalg2Kernels();    // cuda/gpu_ops_linalg2.cc: linalg potrf, potri, trsm, inverse, det, slogdet
+void RegisterDeformKernels();     // cuda/gpu_ops_deform.cc: DeformableConvolution, ModulatedDeformableConvolution
 
 }  // namespace gpu
 }  // namespace mxc

@@ -702,6 +702,7 @@ void RegisterNative() {
   RegisterContribKernels();
   RegisterLinalg2Kernels();
   RegisterDeformKernels();
+  RegisterCtcKernels();
 }
 
 }  // namespace

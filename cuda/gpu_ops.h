@@ -99,6 +99,7 @@ void RegisterMoreKernels();      // cuda/gpu_ops_more*.cc: special functions, lo
 void RegisterContribKernels();    // cuda/gpu_ops_contrib.cc: contrib elementwise ops, BatchNormWithReLU
 void RegisterLinalg2Kernels();    // cuda/gpu_ops_linalg2.cc: linalg potrf, potri, trsm, inverse, det, slogdet
 void RegisterDeformKernels();     // cuda/gpu_ops_deform.cc: DeformableConvolution, ModulatedDeformableConvolution
+void RegisterCtcKernels();        // cuda/gpu_ops_ctc.cc: CTCLoss
 
 }  // namespace gpu
 }  // namespace mxc

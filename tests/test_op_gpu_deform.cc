@@ -1,7 +1,7 @@
-// Native GPU kernels of cuda/gpu_ops_deform.cc (_contrib_DeformableConvolution, _contrib_ModulatedDeformableConvolution):
-// forward and every gradient on gpu(0) against the CPU kernels, with write and add requests, groups, deformable
-// groups, strides, dilations, offsets reaching outside the image, without host staging (skipped, visibly, without a
-// GPU).
+// Native GPU kernels of cuda/gpu_ops_deform.cc (_contrib_DeformableConvolution,
+// _contrib_ModulatedDeformableConvolution): forward and every gradient on gpu(0) against the CPU kernels, with write
+// and add requests, groups, deformable groups, strides, dilations, offsets reaching outside the image, without host
+// staging (skipped, visibly, without a GPU).
 #include "test_op_gpu_req.h"
 #include "test_op_gpu_util.h"
 

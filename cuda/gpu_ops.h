@@ -97,7 +97,7 @@ void RegisterAttentionKernels();  // cuda/gpu_ops_attention.cc: the interleaved 
 void RegisterOptimizerKernels();  // cuda/gpu_ops_optim.cc: signsgd, signum, ftml, ftrl, lamb, mixed-precision sgd
 void RegisterMoreKernels();      // cuda/gpu_ops_more*.cc: special functions, logical ops, layouts, samplers, nn, linalg
 void RegisterContribKernels();    // cuda/gpu_ops_contrib.cc: contrib elementwise ops, BatchNormWithReLU
-void RegisterLinalg2Kernels();    // cuda/gpu_ops_linalg2.cc: linalg potrf, potri, trsm, inverse, det, slogdet
+void RegisterLinalg2Kernels();    // cuda/gpu_ops_linalg2.cc: potrf, potri, trsm, inverse, (s)logdet, gelqf, syevd
 void RegisterDeformKernels();     // cuda/gpu_ops_deform.cc: DeformableConvolution, ModulatedDeformableConvolution
 void RegisterCtcKernels();        // cuda/gpu_ops_ctc.cc: CTCLoss
 

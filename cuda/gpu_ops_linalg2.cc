@@ -1,9 +1,9 @@
 // Native GPU kernels of the linalg factorizations (cuda/linalg2.cu, kernels_linalg2.cuh): _linalg_potrf,
-// _linalg_potri, _linalg_trsm, _linalg_inverse, _linalg_det and _linalg_slogdet, forward and gradient, with the
-// semantics of the CPU kernels (core/ops/linalg_la.cc): double precision inside, the same algorithms, and the same
-// errors (a matrix that is not positive definite for potrf, a singular one for inverse; those calls read a flag per
-// matrix back from the device, so they wait for the stream). float32/float64 run natively; other dtypes run the
-// host-staged CPU kernel.
+// _linalg_potri, _linalg_trsm, _linalg_inverse, _linalg_det, _linalg_slogdet, _linalg_gelqf and _linalg_syevd,
+// forward and gradient, with the semantics of the CPU kernels (core/ops/linalg_la.cc): double precision inside, the
+// same algorithms, and the same errors (a matrix that is not positive definite for potrf, a singular one for
+// inverse; those calls read a flag per matrix back from the device, so they wait for the stream). float32/float64
+// run natively; other dtypes run the host-staged CPU kernel.
 #include <vector>
 
 #include "device.h"
@@ -204,6 +204,59 @@ void TrsmBwd(BWD_ARGS) {
   CheckLaunch("_linalg_trsm backward");
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// gelqf (outputs Q, L), syevd (outputs U, L)
+// ---------------------------------------------------------------------------------------------------------------
+void GelqfFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if (!AllReal(in, t) || !AllReal(out, t)) return Fallback(ctx, p, in, req, out);
+  if (req[0] == kNullOp && req[1] == kNullOp) return;
+  const TShape &s = in[0].shape;
+  const int64_t m = s[s.ndim() - 2], n = Dim(s), batch = BatchOf(s);
+  Work w(ctx, batch * cuda::GelqfWork(m, n));
+  cuda::Gelqf(t, in[0].dptr, req[0] != kNullOp ? out[0].dptr : nullptr, req[0],
+              req[1] != kNullOp ? out[1].dptr : nullptr, req[1], batch, m, n, w.get(), St(ctx));
+  CheckLaunch("_linalg_gelqf");
+}
+void GelqfBwd(BWD_ARGS) {
+  (void)id;
+  if (req[0] == kNullOp) return;
+  const int t = ig[0].dtype;
+  if (!AllReal(og, t) || og.size() < 2 || !og[0].dptr || !og[1].dptr || od.size() < 2 || !AllReal(od, t) ||
+      !od[0].dptr || !od[1].dptr)
+    return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const TShape &s = ig[0].shape;
+  const int64_t m = s[s.ndim() - 2], n = Dim(s), batch = BatchOf(s);
+  Work w(ctx, batch * cuda::GelqfGradWork(m, n));
+  cuda::GelqfGrad(t, od[0].dptr, od[1].dptr, og[0].dptr, og[1].dptr, ig[0].dptr, req[0], batch, m, n, w.get(),
+                  St(ctx));
+  CheckLaunch("_linalg_gelqf backward");
+}
+
+void SyevdFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if (!AllReal(in, t) || !AllReal(out, t)) return Fallback(ctx, p, in, req, out);
+  if (req[0] == kNullOp && req[1] == kNullOp) return;
+  const int64_t n = Dim(in[0].shape), batch = BatchOf(in[0].shape);
+  Work w(ctx, batch * cuda::SyevdWork(n));
+  Pivots order(ctx, batch * n);
+  cuda::Syevd(t, in[0].dptr, req[0] != kNullOp ? out[0].dptr : nullptr, req[0],
+              req[1] != kNullOp ? out[1].dptr : nullptr, req[1], batch, n, w.get(), order.get(), St(ctx));
+  CheckLaunch("_linalg_syevd");
+}
+void SyevdBwd(BWD_ARGS) {
+  (void)id;
+  if (req[0] == kNullOp) return;
+  const int t = ig[0].dtype;
+  if (!AllReal(og, t) || og.size() < 2 || !og[0].dptr || !og[1].dptr || od.size() < 2 || !AllReal(od, t) ||
+      !od[0].dptr || !od[1].dptr)
+    return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const int64_t n = Dim(ig[0].shape), batch = BatchOf(ig[0].shape);
+  Work w(ctx, batch * cuda::SyevdGradWork(n));
+  cuda::SyevdGrad(t, od[0].dptr, od[1].dptr, og[0].dptr, og[1].dptr, ig[0].dptr, req[0], batch, n, w.get(), St(ctx));
+  CheckLaunch("_linalg_syevd backward");
+}
+
 }  // namespace
 
 void RegisterLinalg2Kernels() {
@@ -213,6 +266,8 @@ void RegisterLinalg2Kernels() {
   Set("_linalg_inverse", InverseFwd, InverseBwd);
   Set("_linalg_det", DetFwd, DetBwd);
   Set("_linalg_slogdet", DetFwd, DetBwd);
+  Set("_linalg_gelqf", GelqfFwd, GelqfBwd);
+  Set("_linalg_syevd", SyevdFwd, SyevdBwd);
 }
 
 }  // namespace gpu

@@ -1,13 +1,13 @@
 // GPU kernels of the linalg factorizations behind the raw-pointer boundary (registered by cuda/gpu_ops_linalg2.cc):
-// _linalg_potrf, _linalg_potri, _linalg_trsm, _linalg_inverse, _linalg_det and _linalg_slogdet, forward and
-// gradient. dtype codes are kernels.cuh's DTypeCode (0 float32, 1 float64); req codes are OpReq's: 0 skip, 1 write,
-// 2 write in place, 3 add.
+// _linalg_potrf, _linalg_potri, _linalg_trsm, _linalg_inverse, _linalg_det, _linalg_slogdet, _linalg_gelqf and
+// _linalg_syevd, forward and gradient. dtype codes are kernels.cuh's DTypeCode (0 float32, 1 float64); req codes
+// are OpReq's: 0 skip, 1 write, 2 write in place, 3 add.
 //
 // Every function works on a batch of row-major matrices, one thread block per matrix (its rows or columns processed
 // by the block's threads), in double precision as the CPU kernels (core/ops/linalg_la.cc) with their algorithms and
 // summation orders: Cholesky of the lower triangle, triangular substitution, LU with partial pivoting (the first
-// largest |pivot| of a column, rows swapped as it goes). `work` is device scratch of at least the doubles each
-// function names; `piv` int64 scratch of batch * n.
+// largest |pivot| of a column, rows swapped as it goes), Householder LQ, cyclic Jacobi rotations. `work` is device
+// scratch of at least the doubles each function names; `piv` int64 scratch of batch * n.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -25,6 +25,10 @@ inline int64_t PotriGradWork(int64_t n) { return 2 * n * n; }
 inline int64_t LuWork(int64_t n) { return 2 * n * n; }  // inverse, det/slogdet and their gradients
 inline int64_t InverseGradWork(int64_t n) { return n * n; }
 inline int64_t TrsmWork(int64_t m, int64_t k) { return m * k; }
+inline int64_t GelqfWork(int64_t m, int64_t n) { return 3 * m * n + m; }
+inline int64_t GelqfGradWork(int64_t m, int64_t n) { return m * m + m * n; }
+inline int64_t SyevdWork(int64_t n) { return 2 * n * n; }
+inline int64_t SyevdGradWork(int64_t n) { return 2 * n * n; }
 
 // L (req) = the Cholesky factor of the lower triangle of each n x n matrix of A (upper triangle zero); fail[b] = 1
 // where matrix b is not positive definite (fail: batch ints, zeroed by the caller).
@@ -61,6 +65,22 @@ void InverseGrad(int dtype, const void *Y, const void *G, void *dA, int req, int
 void TrsmGrad(int dtype, const void *A, const void *X, const void *G, void *dA, int req_a, void *dB, int req_b,
               int64_t batch, int64_t n, int64_t m, int64_t k, bool lower, bool trans, bool right, double alpha,
               double *work, cudaStream_t s);
+
+// Householder LQ of each m x n matrix of A (m <= n; LAPACK's signs): Q (req_q; m x n, orthonormal rows) and L
+// (req_l; m x m, lower). Null outputs are skipped.
+void Gelqf(int dtype, const void *A, void *Q, int req_q, void *L, int req_l, int64_t batch, int64_t m, int64_t n,
+           double *work, cudaStream_t s);
+// dA (req) = L^{-T} (dQ + copyltu(L^T dL - dQ Q^T) Q) from the forward's outputs Q, L and their gradients.
+void GelqfGrad(int dtype, const void *Q, const void *L, const void *dQ, const void *dL, void *dA, int req,
+               int64_t batch, int64_t m, int64_t n, double *work, cudaStream_t s);
+// Cyclic Jacobi eigendecomposition of the symmetric matrices whose lower triangle A holds: U (req_u; rows the
+// eigenvectors, each with its largest-magnitude entry positive) and lam (req_l; ascending, ties in Jacobi's order).
+// order: int64 scratch of batch * n.
+void Syevd(int dtype, const void *A, void *U, int req_u, void *lam, int req_l, int64_t batch, int64_t n, double *work,
+           int64_t *order, cudaStream_t s);
+// dA (req) = sym(U^T W U), W[j][i] = dlam_i (i == j) or (dU U^T)[i][j] / (lam_i - lam_j).
+void SyevdGrad(int dtype, const void *U, const void *lam, const void *dU, const void *dlam, void *dA, int req,
+               int64_t batch, int64_t n, double *work, cudaStream_t s);
 
 }  // namespace cuda
 }  // namespace mxc

@@ -365,6 +365,196 @@ __global__ void TrsmGradK(const T *Ain, const T *Xin, const T *Gin, T *dA, int r
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// gelqf, syevd
+// ---------------------------------------------------------------------------------------------------------------
+// Householder LQ (the CPU's Lq): reflector k from row k of R (every thread computes its scalars alike), applied to
+// rows k.. of R by their threads; Q = [I 0] H_m ... H_1 row by row.
+template <typename T>
+__global__ void GelqfK(const T *A, T *Qo, int rq, T *Lo, int rl, int64_t batch, int64_t m, int64_t n, double *work) {
+  for (int64_t b = blockIdx.x; b < batch; b += gridDim.x) {
+    double *R = work + b * (3 * m * n + m), *V = R + m * n, *Q = V + m * n, *tau = Q + m * n;
+    BlockLoad(A + b * m * n, R, m * n);
+    for (int64_t k = 0; k < m; ++k) {
+      const double alpha = R[k * n + k];
+      double xn = 0;
+      for (int64_t j = k + 1; j < n; ++j) xn += R[k * n + j] * R[k * n + j];
+      xn = sqrt(xn);
+      if (threadIdx.x == 0) tau[k] = 0;
+      if (xn == 0) {
+        __syncthreads();
+        continue;
+      }
+      const double beta = -copysign(hypot(alpha, xn), alpha), tk = (beta - alpha) / beta;
+      double *v = V + k * n;  // v[j] for j >= k
+      for (int64_t j = k + threadIdx.x; j < n; j += blockDim.x) v[j] = j == k ? 1.0 : R[k * n + j] / (alpha - beta);
+      if (threadIdx.x == 0) tau[k] = tk;
+      __syncthreads();
+      for (int64_t r = k + threadIdx.x; r < m; r += blockDim.x) {
+        double w = 0;
+        for (int64_t j = k; j < n; ++j) w += R[r * n + j] * v[j];
+        w *= tk;
+        for (int64_t j = k; j < n; ++j) R[r * n + j] -= w * v[j];
+      }
+      __syncthreads();
+    }
+    if (Lo) {
+      T *o = Lo + b * m * m;
+      for (int64_t e = threadIdx.x; e < m * m; e += blockDim.x) {
+        const int64_t i = e / m, j = e % m;
+        Store(o + e, rl, static_cast<T>(j <= i ? R[i * n + j] : 0.0));
+      }
+    }
+    if (Qo) {
+      for (int64_t r = threadIdx.x; r < m; r += blockDim.x) {  // row r of Q, through the reflectors in reverse
+        double *q = Q + r * n;
+        for (int64_t j = 0; j < n; ++j) q[j] = j == r ? 1.0 : 0.0;
+        for (int64_t k = m - 1; k >= 0; --k) {
+          if (tau[k] == 0) continue;
+          const double *v = V + k * n;
+          double w = 0;
+          for (int64_t j = k; j < n; ++j) w += q[j] * v[j];
+          w *= tau[k];
+          for (int64_t j = k; j < n; ++j) q[j] -= w * v[j];
+        }
+      }
+      __syncthreads();
+      BlockStore(Q, Qo + b * m * n, rq, m * n);
+    }
+    __syncthreads();
+  }
+}
+
+template <typename T>
+__global__ void GelqfGradK(const T *Qi, const T *Li, const T *dQi, const T *dLi, T *dA, int req, int64_t batch,
+                           int64_t m, int64_t n, double *work) {
+  for (int64_t b = blockIdx.x; b < batch; b += gridDim.x) {
+    const T *Q = Qi + b * m * n, *L = Li + b * m * m, *dQ = dQi + b * m * n, *dL = dLi + b * m * m;
+    double *S = work + b * (m * m + m * n), *Z = S + m * m;
+    for (int64_t e = threadIdx.x; e < m * m; e += blockDim.x) {  // copyltu(L^T dL - dQ Q^T)
+      const int64_t i = e / m, j = e % m;
+      if (i < j) continue;
+      double a = 0, c = 0;
+      for (int64_t q = 0; q < m; ++q) a += double(L[q * m + i]) * dL[q * m + j];
+      for (int64_t q = 0; q < n; ++q) c += double(dQ[i * n + q]) * Q[j * n + q];
+      S[i * m + j] = S[j * m + i] = a - c;
+    }
+    __syncthreads();
+    for (int64_t e = threadIdx.x; e < m * n; e += blockDim.x) {  // S Q + dQ
+      const int64_t i = e / n, j = e % n;
+      double acc = 0;
+      for (int64_t q = 0; q < m; ++q) acc += S[i * m + q] * Q[q * n + j];
+      Z[e] = acc + dQ[e];
+    }
+    __syncthreads();
+    BlockTriSolve(L, m, true, true, false, false, Z, m, n);  // L^{-T} Z
+    BlockStore(Z, dA + b * m * n, req, m * n);
+  }
+}
+
+// Cyclic Jacobi (the CPU's Jacobi): each rotation's scalars computed by every thread alike, its column, row and
+// eigenvector updates shared out by index; the eigenvalues sorted (stably) by thread 0.
+template <typename T>
+__global__ void SyevdK(const T *A, T *Uo, int ru, T *lo, int rl, int64_t batch, int64_t n, double *work,
+                       int64_t *orders) {
+  for (int64_t b = blockIdx.x; b < batch; b += gridDim.x) {
+    const T *Ab = A + b * n * n;
+    double *a = work + b * 2 * n * n, *V = a + n * n;
+    int64_t *order = orders + b * n;
+    for (int64_t e = threadIdx.x; e < n * n; e += blockDim.x) {
+      const int64_t i = e / n, j = e % n;
+      a[e] = static_cast<double>(j <= i ? Ab[i * n + j] : Ab[j * n + i]);
+      V[e] = i == j ? 1.0 : 0.0;
+    }
+    __syncthreads();
+    double norm = 0;
+    for (int64_t e = 0; e < n * n; ++e) norm += a[e] * a[e];
+    for (int sweep = 0; sweep < 100; ++sweep) {
+      double off = 0;
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          if (i != j) off += a[i * n + j] * a[i * n + j];
+      if (off <= 1e-30 * norm || off == 0) break;
+      for (int64_t p = 0; p < n; ++p)
+        for (int64_t q = p + 1; q < n; ++q) {
+          const double apq = a[p * n + q];
+          if (apq == 0) continue;
+          const double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+          const double t = (theta >= 0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1));
+          const double c = 1 / sqrt(t * t + 1), s = t * c;
+          __syncthreads();  // the scalars are read before the entries change
+          for (int64_t k = threadIdx.x; k < n; k += blockDim.x) {  // columns p, q
+            const double x = a[k * n + p], y = a[k * n + q];
+            a[k * n + p] = c * x - s * y;
+            a[k * n + q] = s * x + c * y;
+          }
+          __syncthreads();
+          for (int64_t k = threadIdx.x; k < n; k += blockDim.x) {  // rows p, q; eigenvectors
+            const double x = a[p * n + k], y = a[q * n + k];
+            a[p * n + k] = c * x - s * y;
+            a[q * n + k] = s * x + c * y;
+            const double vx = V[k * n + p], vy = V[k * n + q];
+            V[k * n + p] = c * vx - s * vy;
+            V[k * n + q] = s * vx + c * vy;
+          }
+          __syncthreads();
+        }
+      __syncthreads();  // every thread has read `off`'s entries before the next sweep's first rotation
+    }
+    if (threadIdx.x == 0) {  // stable insertion sort of the diagonal
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t key = i;
+        int64_t j = i - 1;
+        while (j >= 0 && a[key * n + key] < a[order[j] * n + order[j]]) {
+          order[j + 1] = order[j];
+          --j;
+        }
+        order[j + 1] = key;
+      }
+    }
+    __syncthreads();
+    for (int64_t r = threadIdx.x; r < n; r += blockDim.x) {
+      const int64_t c = order[r];
+      if (lo) Store(lo + b * n + r, rl, static_cast<T>(a[c * n + c]));
+      if (!Uo) continue;
+      int64_t big = 0;
+      for (int64_t k = 1; k < n; ++k)
+        if (fabs(V[k * n + c]) > fabs(V[big * n + c])) big = k;
+      const double sg = V[big * n + c] < 0 ? -1.0 : 1.0;
+      for (int64_t k = 0; k < n; ++k) Store(Uo + b * n * n + r * n + k, ru, static_cast<T>(sg * V[k * n + c]));
+    }
+    __syncthreads();
+  }
+}
+
+template <typename T>
+__global__ void SyevdGradK(const T *Ui, const T *lami, const T *dUi, const T *dli, T *dA, int req, int64_t batch,
+                           int64_t n, double *work) {
+  for (int64_t b = blockIdx.x; b < batch; b += gridDim.x) {
+    const T *U = Ui + b * n * n, *lam = lami + b * n, *dU = dUi + b * n * n, *dl = dli + b * n;
+    double *W = work + b * 2 * n * n, *P = W + n * n;
+    for (int64_t e = threadIdx.x; e < n * n; e += blockDim.x) {  // W[j][i]
+      const int64_t j = e / n, i = e % n;
+      if (i == j) {
+        W[e] = dl[i];
+      } else {
+        double k = 0;  // (dU U^T)[i][j]
+        for (int64_t q = 0; q < n; ++q) k += double(dU[i * n + q]) * U[j * n + q];
+        W[e] = k / (double(lam[i]) - double(lam[j]));
+      }
+    }
+    __syncthreads();
+    BlockMul(U, n, true, W, n, false, n, n, n, 1.0, P);  // U^T W
+    BlockMul(P, n, false, U, n, false, n, n, n, 1.0, W);  // U^T W U
+    T *o = dA + b * n * n;
+    for (int64_t e = threadIdx.x; e < n * n; e += blockDim.x) {
+      const int64_t i = e / n, j = e % n;
+      Store(o + e, req, static_cast<T>(0.5 * (W[i * n + j] + W[j * n + i])));
+    }
+    __syncthreads();
+  }
+}
+
 }  // namespace
 
 void Potrf(int dtype, const void *A, void *L, int req, int64_t batch, int64_t n, double *work, int *fail,
@@ -446,6 +636,40 @@ void TrsmGrad(int dtype, const void *A, const void *X, const void *G, void *dA, 
                                      static_cast<const T *>(A), static_cast<const T *>(X), static_cast<const T *>(G),
                                      static_cast<T *>(dA), dA ? req_a : 0, static_cast<T *>(dB), dB ? req_b : 0,
                                      batch, n, m, k, lower, trans, right, alpha, work));
+}
+
+void Gelqf(int dtype, const void *A, void *Q, int req_q, void *L, int req_l, int64_t batch, int64_t m, int64_t n,
+           double *work, cudaStream_t s) {
+  if (batch <= 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, MXC_LAUNCH_BLOCK(MatGrid(batch), MatThreads(m), 0, s, GelqfK<T>)(
+                                     static_cast<const T *>(A), static_cast<T *>(Q), req_q, static_cast<T *>(L),
+                                     req_l, batch, m, n, work));
+}
+
+void GelqfGrad(int dtype, const void *Q, const void *L, const void *dQ, const void *dL, void *dA, int req,
+               int64_t batch, int64_t m, int64_t n, double *work, cudaStream_t s) {
+  if (batch <= 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, MXC_LAUNCH_BLOCK(MatGrid(batch), MatThreads(n), 0, s, GelqfGradK<T>)(
+                                     static_cast<const T *>(Q), static_cast<const T *>(L),
+                                     static_cast<const T *>(dQ), static_cast<const T *>(dL), static_cast<T *>(dA),
+                                     req, batch, m, n, work));
+}
+
+void Syevd(int dtype, const void *A, void *U, int req_u, void *lam, int req_l, int64_t batch, int64_t n, double *work,
+           int64_t *order, cudaStream_t s) {
+  if (batch <= 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, MXC_LAUNCH_BLOCK(MatGrid(batch), MatThreads(n), 0, s, SyevdK<T>)(
+                                     static_cast<const T *>(A), static_cast<T *>(U), req_u, static_cast<T *>(lam),
+                                     req_l, batch, n, work, order));
+}
+
+void SyevdGrad(int dtype, const void *U, const void *lam, const void *dU, const void *dlam, void *dA, int req,
+               int64_t batch, int64_t n, double *work, cudaStream_t s) {
+  if (batch <= 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, MXC_LAUNCH_BLOCK(MatGrid(batch), MatThreads(n), 0, s, SyevdGradK<T>)(
+                                     static_cast<const T *>(U), static_cast<const T *>(lam),
+                                     static_cast<const T *>(dU), static_cast<const T *>(dlam), static_cast<T *>(dA),
+                                     req, batch, n, work));
 }
 
 }  // namespace cuda

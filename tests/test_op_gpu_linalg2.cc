@@ -1,7 +1,7 @@
 // Native GPU kernels of cuda/gpu_ops_linalg2.cc (_linalg_potrf, _linalg_potri, _linalg_trsm, _linalg_inverse,
-// _linalg_det, _linalg_slogdet): forward and every gradient on gpu(0) against the CPU kernels, with write and add
-// requests, the CPU's errors (not positive definite, singular) and singular determinants, without host staging
-// (skipped, visibly, without a GPU).
+// _linalg_det, _linalg_slogdet, _linalg_gelqf, _linalg_syevd): forward and every gradient on gpu(0) against the CPU
+// kernels, with write and add requests, the CPU's errors (not positive definite, singular) and singular
+// determinants, without host staging (skipped, visibly, without a GPU).
 #include <cmath>
 #include <limits>
 
@@ -70,6 +70,13 @@ std::vector<Case> LinalgCases() {
   add({"_linalg_slogdet", {}, {{3, 4, 4}}, -1, 1});
   add({"_linalg_slogdet", {}, {{2, 5, 5}}, -1, 1, {}, nullptr, false, kF64});
   add({"_linalg_slogdet", {}, {{6, 6}}, -2, 2, {}, DominantDiag(0, 0.3)});
+  add({"_linalg_gelqf", {}, {{3, 5}}, -1, 1});
+  add({"_linalg_gelqf", {}, {{2, 4, 4}}, -1, 1, {}, nullptr, false, kF64});
+  add({"_linalg_gelqf", {}, {{2, 1, 6}}, -1, 1});
+  add({"_linalg_gelqf", {}, {{36, 40}}, -1, 1, {}, DominantDiag(0, 0.5), false, kF64});  // more rows than a warp
+  add({"_linalg_syevd", {}, {{4, 4}}, -1, 1});
+  add({"_linalg_syevd", {}, {{2, 3, 5, 5}}, -1, 1, {}, nullptr, false, kF64});
+  add({"_linalg_syevd", {}, {{40, 40}}, -1, 1, {}, nullptr, false, kF64});
   return v;
 }
 

@@ -28,26 +28,32 @@ __global__ void CtcK(CtcGeom g, const T *x, const int64_t *exts, const int64_t *
   for (int64_t n = blockIdx.x; n < N; n += gridDim.x) {
     const int64_t tl = seq_len[n], S = 2 * lab_len[n] + 1;
     const int64_t *ext = exts + n * g.S;
-    double *ly = work + n * (g.T * C + 2 * g.T * g.S), *alpha = ly + g.T * C, *beta = alpha + g.T * g.S;
-    for (int64_t t = threadIdx.x; t < tl; t += blockDim.x) {  // log-softmax of step t
+    // lse[t]: the log-sum-exp of step t; ly[t * S + s]: the log-softmax of step t at channel ext[s] (other channels
+    // are computed where needed, as x - lse)
+    double *lse = work + n * (g.T + 3 * g.T * g.S), *ly = lse + g.T, *alpha = ly + g.T * g.S, *beta = alpha + g.T * g.S;
+    for (int64_t t = threadIdx.x; t < tl; t += blockDim.x) {
       const T *xt = x + (t * N + n) * C;
       double m = NegInf();
       for (int64_t c = 0; c < C; ++c) m = fmax(m, static_cast<double>(xt[c]));
       double s = 0;
       for (int64_t c = 0; c < C; ++c) s += exp(static_cast<double>(xt[c]) - m);
-      const double lse = m + log(s);
-      for (int64_t c = 0; c < C; ++c) ly[t * C + c] = static_cast<double>(xt[c]) - lse;
+      lse[t] = m + log(s);
+    }
+    __syncthreads();
+    for (int64_t e = threadIdx.x; e < tl * S; e += blockDim.x) {
+      const int64_t t = e / S;
+      ly[e] = static_cast<double>(x[(t * N + n) * C + ext[e % S]]) - lse[t];
     }
     __syncthreads();
     if (tl > 0) {
-      for (int64_t s = threadIdx.x; s < S; s += blockDim.x) alpha[s] = s < 2 ? ly[ext[s]] : NegInf();
+      for (int64_t s = threadIdx.x; s < S; s += blockDim.x) alpha[s] = s < 2 ? ly[s] : NegInf();
       __syncthreads();
       for (int64_t t = 1; t < tl; ++t) {
         for (int64_t s = threadIdx.x; s < S; s += blockDim.x) {
           double a = alpha[(t - 1) * S + s];
           if (s >= 1) a = LogAdd(a, alpha[(t - 1) * S + s - 1]);
           if (s >= 2 && ext[s] != g.blank && ext[s] != ext[s - 2]) a = LogAdd(a, alpha[(t - 1) * S + s - 2]);
-          alpha[t * S + s] = a == NegInf() ? NegInf() : a + ly[t * C + ext[s]];
+          alpha[t * S + s] = a == NegInf() ? NegInf() : a + ly[t * S + s];
         }
         __syncthreads();
       }
@@ -71,7 +77,7 @@ __global__ void CtcK(CtcGeom g, const T *x, const int64_t *exts, const int64_t *
     }
     for (int64_t s = threadIdx.x; s < S; s += blockDim.x) {
       double v = NegInf();
-      if (s == S - 1 || s == S - 2) v = ly[(tl - 1) * C + ext[s]];
+      if (s == S - 1 || s == S - 2) v = ly[(tl - 1) * S + s];
       beta[(tl - 1) * S + s] = v;
     }
     __syncthreads();
@@ -80,7 +86,7 @@ __global__ void CtcK(CtcGeom g, const T *x, const int64_t *exts, const int64_t *
         double b = beta[(t + 1) * S + s];
         if (s + 1 < S) b = LogAdd(b, beta[(t + 1) * S + s + 1]);
         if (s + 2 < S && ext[s + 2] != g.blank && ext[s + 2] != ext[s]) b = LogAdd(b, beta[(t + 1) * S + s + 2]);
-        beta[t * S + s] = b == NegInf() ? NegInf() : b + ly[t * C + ext[s]];
+        beta[t * S + s] = b == NegInf() ? NegInf() : b + ly[t * S + s];
       }
       __syncthreads();
     }
@@ -94,8 +100,9 @@ __global__ void CtcK(CtcGeom g, const T *x, const int64_t *exts, const int64_t *
       double occ = NegInf();
       for (int64_t s = c == g.blank ? 0 : 1; s < S; s += 2)  // blanks at even positions, tokens at odd ones
         if (ext[s] == c) occ = LogAdd(occ, alpha[t * S + s] + beta[t * S + s]);
-      const double y = exp(ly[t * C + c]);
-      const double post = occ == NegInf() ? 0.0 : exp(occ - ly[t * C + c] - logp);
+      const double lyc = static_cast<double>(x[(t * N + n) * C + c]) - lse[t];
+      const double y = exp(lyc);
+      const double post = occ == NegInf() ? 0.0 : exp(occ - lyc - logp);
       Store(gp, rg, static_cast<T>((y - post) * h));
     }
     __syncthreads();

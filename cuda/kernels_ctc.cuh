@@ -20,7 +20,7 @@ struct CtcGeom {
   int64_t blank;
 };
 // Doubles of scratch per sample.
-inline int64_t CtcWork(const CtcGeom &g) { return g.T * g.C + 2 * g.T * g.S; }
+inline int64_t CtcWork(const CtcGeom &g) { return g.T + 3 * g.T * g.S; }
 
 // ext: N x S extended labels; seq_len, lab_len: N each. loss (req_loss; may be null): -log p per sample; grad
 // (req_grad; may be null): the gradient of the activations scaled by head[n].

@@ -702,6 +702,9 @@ void RegisterNative() {
   RegisterContribKernels();
   RegisterOptimizer2Kernels();
   RegisterSpatialKernels();
+  RegisterLinalg2Kernels();
+  RegisterDeformKernels();
+  RegisterCtcKernels();
 }
 
 }  // namespace

@@ -99,6 +99,9 @@ void RegisterMoreKernels();      // cuda/gpu_ops_more*.cc: special functions, lo
 void RegisterContribKernels();    // cuda/gpu_ops_contrib.cc: contrib elementwise ops, BatchNormWithReLU
 void RegisterOptimizer2Kernels();  // cuda/gpu_ops_optim2.cc: AdamW, LAMB, multi-tensor SGD, multi_sum_sq, AMP ops
 void RegisterSpatialKernels();  // cuda/gpu_ops_spatial.cc: grid generator, samplers, ROI poolings
+void RegisterLinalg2Kernels();    // cuda/gpu_ops_linalg2.cc: potrf, potri, trsm, inverse, (s)logdet, gelqf, syevd
+void RegisterDeformKernels();     // cuda/gpu_ops_deform.cc: DeformableConvolution, ModulatedDeformableConvolution
+void RegisterCtcKernels();        // cuda/gpu_ops_ctc.cc: CTCLoss
 
 }  // namespace gpu
 }  // namespace mxc

@@ -86,6 +86,38 @@ void UnaryGrad(int code, int dtype, const void *g, const void *x, void *gx, int6
   });
 }
 
+template <typename T>
+__global__ void UnaryGradOutK(int c, const T *g, const T *y, T *gx, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) Store(gx + i, req, g[i] * UnaryDOut(c, y ? y[i] : T(0)));
+}
+// The codes whose derivative needs neither x nor y.
+bool UnaryGradConst(int c) {
+  return c == kNegative || c == kDegrees || c == kRadians || c == kSign || c == kFloor || c == kCeil || c == kRound ||
+         c == kTrunc || c == kRint || c == kLogicalNot;
+}
+bool UnaryGradOutOk(int c) {
+  return c == kExp || c == kSqrt || c == kRsqrt || c == kTanh || c == kSigmoid || c == kRelu || c == kReciprocal ||
+         c == kExpm1 || c == kSoftrelu || c == kSoftsign || c == kCbrt || c == kTan || UnaryGradConst(c);
+}
+void UnaryGradOut(int code, int dtype, const void *g, const void *y, void *gx, int64_t n, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, UnaryGradOutK<T>)(code, static_cast<const T *>(g),
+                                                            static_cast<const T *>(y), static_cast<T *>(gx), n, req);
+  });
+}
+template <typename T>
+__global__ void ScaledProductK(const T *g, const T *y, T scale, T *gx, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) Store(gx + i, req, g[i] * (y[i] * scale));
+}
+void ScaledProduct(int dtype, const void *g, const void *y, double scale, void *gx, int64_t n, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, ScaledProductK<T>)(static_cast<const T *>(g), static_cast<const T *>(y),
+                                                             static_cast<T>(scale), static_cast<T *>(gx), n, req);
+  });
+}
+
 // ------------------------------------------------------------------------------------------------- binary
 template <typename T>
 __global__ void BinK(int c, const T *a, const T *b, T *o, int64_t n, int req) {

@@ -97,6 +97,31 @@ __device__ __forceinline__ T UnaryD(int c, T x) {
   return T(0);  // sign, floor, ceil, round, trunc, rint, logical_not
 }
 
+// The derivative from the output y = f(x), for the codes whose CPU backward reads only the output (the executor and
+// autograd then keep no input for it) or nothing (a constant derivative; y is then not read); UnaryGradOutOk lists
+// them.
+template <typename T>
+__device__ __forceinline__ T UnaryDOut(int c, T y) {
+  switch (c) {
+    case kExp: return y;
+    case kSqrt: return T(0.5) / y;
+    case kRsqrt: return T(-0.5) * y * y * y;
+    case kTanh: return T(1) - y * y;
+    case kSigmoid: return y * (T(1) - y);
+    case kRelu: return y > T(0) ? T(1) : T(0);
+    case kReciprocal: return -y * y;
+    case kExpm1: return y + T(1);
+    case kSoftrelu: return -expm1(-y);  // sigmoid(x) = 1 - exp(-softrelu(x))
+    case kSoftsign: { T a = T(1) - (y < T(0) ? -y : y); return a * a; }  // 1 / (1 + |x|)^2 = (1 - |y|)^2
+    case kCbrt: return T(1) / (T(3) * y * y);
+    case kTan: return T(1) + y * y;
+    case kNegative: return T(-1);
+    case kDegrees: return T(57.29577951308232);
+    case kRadians: return T(0.017453292519943295);
+  }
+  return T(0);  // sign, floor, ceil, round, trunc, rint, logical_not: piecewise constant
+}
+
 // ---- binary: f(a, b), df/da, df/db
 // max, min (NaN propagates from a) and the comparisons (1 or 0), for any numeric T; 0 for other codes.
 template <typename T>

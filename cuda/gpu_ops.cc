@@ -7,7 +7,9 @@
 // operator works on a GPU context. HostStagedOps() lists the operators whose kernels are only host-staged, and
 // HostStagedCalls() counts host-staged calls.
 #include <algorithm>
+#include <cmath>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -71,9 +73,28 @@ void Unstage(const Blobs &host, const Blobs &devb, const Device &dev, const Reqs
 
 std::atomic<int64_t> g_staged_calls{0};
 
+// With MXC_GPU_WARN_STAGED set, each operator, direction and dtype that runs host-staged is named once on stderr:
+// the way to find the slow calls of a GPU program.
+void NoteStaged(const OpParams &p, const char *dir, const Blobs &blobs) {
+  static const bool on = [] {
+    const char *e = std::getenv("MXC_GPU_WARN_STAGED");
+    return e && *e && std::string(e) != "0";
+  }();
+  if (!on) return;
+  std::string key = p.op()->name + dir + " (";
+  for (size_t i = 0; i < blobs.size(); ++i)
+    key += std::string(i ? ", " : "") + (blobs[i].dptr ? DTypeName(blobs[i].dtype) : "none");
+  key += ")";
+  static std::mutex mu;
+  static std::set<std::string> seen;
+  std::lock_guard<std::mutex> lk(mu);
+  if (seen.insert(key).second) std::fprintf(stderr, "mxc: %s ran host-staged on the GPU\n", key.c_str());
+}
+
 void StagedForward(const FCompute &cpu, const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req,
                    const Blobs &out) {
   g_staged_calls++;
+  NoteStaged(p, "", in);
   HostCopies hc;
   DeviceWait(ctx.dev);
   Blobs hin = hc.Stage(in, ctx.dev), hout = hc.Stage(out, ctx.dev);
@@ -94,6 +115,7 @@ void StagedForward(const FCompute &cpu, const OpContext &ctx, const OpParams &p,
 void StagedBackward(const FBackward &cpu, const OpContext &ctx, const OpParams &p, const Blobs &og, const Blobs &id,
                     const Blobs &od, const Reqs &req, const Blobs &ig) {
   g_staged_calls++;
+  NoteStaged(p, " backward", id);  // "none": an input the backward was not given
   HostCopies hc;
   DeviceWait(ctx.dev);
   Blobs hog = hc.Stage(og, ctx.dev), hid = hc.Stage(id, ctx.dev), hod = hc.Stage(od, ctx.dev);
@@ -151,8 +173,17 @@ FCompute UnaryFwdImpl(int code) {
 }
 FBackward UnaryBwd(int code) {
   return [code](BWD_ARGS) {
-    if (!id[0].dptr || !IsReal(og[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
-    cuda::UnaryGrad(code, og[0].dtype, og[0].dptr, id[0].dptr, ig[0].dptr, ig[0].Size(), req[0], St(ctx));
+    if (!IsReal(og[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
+    // Operators whose CPU backward reads only the output (exp, tanh, Activation, ...) get no input from the
+    // executor or autograd: their derivative comes from the output then.
+    const bool have_x = !id.empty() && id[0].dptr, have_y = !od.empty() && od[0].dptr;
+    if (!have_x && (have_y || cuda::UnaryGradConst(code)) && cuda::UnaryGradOutOk(code))
+      cuda::UnaryGradOut(code, og[0].dtype, og[0].dptr, have_y ? od[0].dptr : nullptr, ig[0].dptr, ig[0].Size(),
+                         req[0], St(ctx));
+    else if (have_x)
+      cuda::UnaryGrad(code, og[0].dtype, og[0].dptr, id[0].dptr, ig[0].dptr, ig[0].Size(), req[0], St(ctx));
+    else
+      return FallbackGrad(ctx, p, og, id, od, req, ig);
     CheckLaunch(p.op()->name.c_str());
   };
 }
@@ -197,6 +228,15 @@ FBackward ScalarBwd(int code, bool rev) {
   return [code, rev](BWD_ARGS) {
     bool needs = !(code == cuda::kAdd || code == cuda::kSub || code == cuda::kMul || code >= cuda::kEq ||
                    (!rev && (code == cuda::kDiv || code == cuda::kMod)));
+    if (IsReal(og[0].dtype) && code == cuda::kPow && rev && (id.empty() || !id[0].dptr) && !od.empty() &&
+        od[0].dptr) {  // d(s^x)/dx = s^x log(s): from the output, which is all _rpower_scalar's backward keeps
+      const double sc = p.Float("scalar");  // log(s) in the dtype, as the CPU kernel computes it
+      const double lg = og[0].dtype == kFloat32 ? std::log(static_cast<float>(sc)) : std::log(sc);
+      cuda::ScaledProduct(og[0].dtype, og[0].dptr, od[0].dptr, lg, ig[0].dptr,
+                          ig[0].Size(), req[0], St(ctx));
+      CheckLaunch(p.op()->name.c_str());
+      return;
+    }
     if (!IsReal(og[0].dtype) || (needs && (id.empty() || !id[0].dptr)))
       return FallbackGrad(ctx, p, og, id, od, req, ig);
     cuda::ScalarGrad(code, og[0].dtype, og[0].dptr, id.empty() ? nullptr : id[0].dptr, p.Float("scalar"), rev,

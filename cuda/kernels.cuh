@@ -31,6 +31,14 @@ void Unary(int code, int dtype, const void *x, void *y, int64_t n, int req, cuda
 bool IntUnaryOk(int code);
 // gx (=|+=) g * f'(x)
 void UnaryGrad(int code, int dtype, const void *g, const void *x, void *gx, int64_t n, int req, cudaStream_t s);
+// gx (=|+=) g * f'(x) computed from y = f(x), for the codes UnaryGradOutOk accepts (exp, sqrt, rsqrt, tanh,
+// sigmoid, relu, reciprocal, expm1, softrelu, softsign, cbrt, tan).
+bool UnaryGradOutOk(int code);
+// The codes (negative, sign, rounding, degrees, radians, logical_not) whose derivative is a constant: y may be null.
+bool UnaryGradConst(int code);
+void UnaryGradOut(int code, int dtype, const void *g, const void *y, void *gx, int64_t n, int req, cudaStream_t s);
+// gx (=|+=) g * (y * scale) (the gradient of scalar ** x from its output y, with scale = log(scalar)).
+void ScaledProduct(int dtype, const void *g, const void *y, double scale, void *gx, int64_t n, int req, cudaStream_t s);
 
 enum BinaryCode { kAdd, kSub, kMul, kDiv, kMod, kPow, kMax, kMin, kEq, kNe, kGt, kGe, kLt, kLe, kNumBinary };
 void Binary(int code, int dtype, const void *a, const void *b, void *out, int64_t n, int req, cudaStream_t s);

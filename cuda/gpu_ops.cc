@@ -700,6 +700,7 @@ void RegisterNative() {
   RegisterOptimizerKernels();
   RegisterMoreKernels();
   RegisterContribKernels();
+  RegisterDetectKernels();
 }
 
 }  // namespace

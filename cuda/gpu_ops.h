@@ -97,6 +97,7 @@ void RegisterAttentionKernels();  // cuda/gpu_ops_attention.cc: the interleaved 
 void RegisterOptimizerKernels();  // cuda/gpu_ops_optim.cc: signsgd, signum, ftml, ftrl, lamb, mixed-precision sgd
 void RegisterMoreKernels();      // cuda/gpu_ops_more*.cc: special functions, logical ops, layouts, samplers, nn, linalg
 void RegisterContribKernels();    // cuda/gpu_ops_contrib.cc: contrib elementwise ops, BatchNormWithReLU
+void RegisterDetectKernels();  // cuda/gpu_ops_detect.cc: box ops, MultiBox*, Proposal, allclose, index_array
 
 }  // namespace gpu
 }  // namespace mxc

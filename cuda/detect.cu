@@ -691,6 +691,191 @@ __global__ void IndexArrayK(IndexArraySpec sp, int64_t n, int64_t *out, int req)
 
 }  // namespace
 
+namespace {
+
+// ---- random --------------------------------------------------------------------------------------------------------
+// One draw's counter-based stream: Philox-4x32-10 under key, counter (elem, block number, tag).
+struct DrawRng {
+  uint2 key;
+  unsigned long long elem;
+  unsigned ctr = 0;
+  unsigned w[4];
+  int left = 0;
+  __device__ DrawRng(unsigned long long k, unsigned long long e)
+      : key(make_uint2(static_cast<unsigned>(k), static_cast<unsigned>(k >> 32))), elem(e) {}
+  __device__ unsigned Word() {
+    if (left == 0) {
+      unsigned c0 = static_cast<unsigned>(elem), c1 = static_cast<unsigned>(elem >> 32), c2 = ctr++, c3 = 0xDE7Cu;
+      unsigned k0 = key.x, k1 = key.y;
+      for (int r = 0; r < 10; ++r) {
+        const unsigned long long p0 = 0xD2511F53ull * c0, p1 = 0xCD9E8D57ull * c2;
+        const unsigned hi0 = static_cast<unsigned>(p0 >> 32), lo0 = static_cast<unsigned>(p0);
+        const unsigned hi1 = static_cast<unsigned>(p1 >> 32), lo1 = static_cast<unsigned>(p1);
+        c0 = hi1 ^ c1 ^ k0;
+        c1 = lo1;
+        c2 = hi0 ^ c3 ^ k1;
+        c3 = lo0;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+      }
+      w[0] = c0, w[1] = c1, w[2] = c2, w[3] = c3;
+      left = 4;
+    }
+    return w[--left];
+  }
+  __device__ unsigned long long Bits64() {
+    const unsigned long long a = Word(), b = Word();
+    return (a << 32) | b;
+  }
+  __device__ double Uniform() { return static_cast<double>(Bits64() >> 11) * (1.0 / 9007199254740992.0); }
+};
+
+// *p (=|+=) v, the sum formed in double as the CPU's samplers and densities store.
+template <typename T>
+__device__ __forceinline__ void StoreD(T *p, int req, double v) {
+  if (req == 3) *p = static_cast<T>(static_cast<double>(*p) + v);
+  else if (req != 0) *p = static_cast<T>(v);
+}
+
+__global__ void ShuffleKeysK(uint64_t key, int64_t n, int64_t P, unsigned long long *keys, long long *idx) {
+  MXC_CUDA_LOOP(i, P) {
+    if (i < n) {
+      DrawRng r(key, static_cast<unsigned long long>(i));
+      keys[i] = r.Bits64();
+    } else {
+      keys[i] = ~0ull;  // padding: last
+    }
+    idx[i] = i;
+  }
+}
+// One step (k, j) of a bitonic sort of (keys, idx) ascending over the grid.
+__global__ void BitonicStepK(unsigned long long *keys, long long *idx, int64_t P, int64_t k, int64_t j) {
+  MXC_CUDA_LOOP(i, P) {
+    const int64_t l = i ^ j;
+    if (l <= i) continue;
+    const unsigned long long ka = keys[i], kb = keys[l];
+    const long long ia = idx[i], ib = idx[l];
+    const bool b_less = kb < ka || (kb == ka && ib < ia);
+    const bool up = (i & k) == 0;
+    if (up ? b_less : !b_less) {
+      keys[i] = kb;
+      keys[l] = ka;
+      idx[i] = ib;
+      idx[l] = ia;
+    }
+  }
+}
+template <typename U>
+__global__ void GatherRowsK(const U *x, const long long *perm, int64_t n, int64_t row, U *out, int req) {
+  MXC_CUDA_LOOP(t, n * row) {
+    const int64_t i = t / row, e = t % row;
+    Store(out + t, req, x[perm[i] * row + e]);
+  }
+}
+
+template <typename P, typename I>
+__global__ void MultinomialK(const P *prob, int64_t rows, int64_t k, int64_t per, uint64_t key, I *idx, int req0,
+                             P *logp, int req1) {
+  MXC_CUDA_LOOP(t, rows * per) {
+    const int64_t i = t / per;
+    DrawRng r(key, static_cast<unsigned long long>(t));
+    const double u = r.Uniform();
+    const P *pr = prob + i * k;
+    double acc = 0;
+    int64_t c = k - 1;
+    for (int64_t q = 0; q < k; ++q) {
+      acc += static_cast<double>(pr[q]);
+      if (u < acc) {
+        c = q;
+        break;
+      }
+    }
+    StoreD(idx + t, req0, static_cast<double>(c));
+    if (logp) StoreD(logp + t, req1, log(static_cast<double>(pr[c])));
+  }
+}
+template <typename P, typename I>
+__global__ void MultinomialGradK(const P *prob, int64_t rows, int64_t k, int64_t per, const I *idx, const P *g,
+                                 P *dprob, int req) {
+  MXC_CUDA_LOOP(t, rows * k) {
+    const int64_t i = t / k, c = t % k;
+    double acc = 0;
+    if (g)
+      for (int64_t j = 0; j < per; ++j)
+        if (static_cast<int64_t>(idx[i * per + j]) == c)
+          acc += static_cast<double>(g[i * per + j]) / static_cast<double>(prob[t]);
+    StoreD(dprob + t, req, acc);
+  }
+}
+
+// The CPU's digamma (shifted up to x >= 6, then the asymptotic series; NaN at 0, -1, -2, ...).
+__device__ __forceinline__ double DigammaCpu(double x) {
+  if (x <= 0 && x == floor(x)) return NAN;
+  double r = 0;
+  while (x < 6) {
+    r -= 1 / x;
+    x += 1;
+  }
+  const double f = 1 / (x * x);
+  return r + log(x) - 0.5 / x - f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
+}
+
+// The log-density of sample (i, j).
+template <typename T>
+__device__ __forceinline__ double DirichletLog(const T *x, const T *alpha, int64_t per, int64_t k, int64_t t) {
+  const int64_t i = t / per;
+  const T *a = alpha + i * k, *xs = x + t * k;
+  double sum = 0, lg = 0;
+  for (int64_t c = 0; c < k; ++c) {
+    sum += static_cast<double>(a[c]);
+    lg += lgamma(static_cast<double>(a[c]));
+  }
+  double l = lgamma(sum) - lg;
+  for (int64_t c = 0; c < k; ++c) l += (static_cast<double>(a[c]) - 1) * log(static_cast<double>(xs[c]));
+  return l;
+}
+template <typename T>
+__global__ void PdfDirichletK(const T *x, const T *alpha, int64_t nd, int64_t per, int64_t k, bool lg, T *out,
+                              int req) {
+  MXC_CUDA_LOOP(t, nd * per) {
+    const double l = DirichletLog(x, alpha, per, k, t);
+    StoreD(out + t, req, lg ? l : exp(l));
+  }
+}
+// Per sample: the head times the density's factor (g'), and dx.
+template <typename T>
+__global__ void PdfDirichletGradXK(const T *g, const T *x, const T *alpha, int64_t nd, int64_t per, int64_t k, bool lg,
+                                   double *gs, T *dx, int req_x) {
+  MXC_CUDA_LOOP(t, nd * per) {
+    const double l = DirichletLog(x, alpha, per, k, t);
+    const double gt = static_cast<double>(g[t]) * (lg ? 1.0 : exp(l));
+    gs[t] = gt;
+    if (dx) {
+      const T *a = alpha + (t / per) * k;
+      for (int64_t c = 0; c < k; ++c)
+        StoreD(dx + t * k + c, req_x, gt * (static_cast<double>(a[c]) - 1) / static_cast<double>(x[t * k + c]));
+    }
+  }
+}
+template <typename T>
+__global__ void PdfDirichletGradAK(const double *gs, const T *x, const T *alpha, int64_t nd, int64_t per, int64_t k,
+                                   T *da, int req_a) {
+  MXC_CUDA_LOOP(t, nd * k) {
+    const int64_t i = t / k, c = t % k;
+    double sum = 0;
+    for (int64_t q = 0; q < k; ++q) sum += static_cast<double>(alpha[i * k + q]);
+    const double dsum = DigammaCpu(sum), dc = DigammaCpu(static_cast<double>(alpha[t]));
+    double acc = 0;
+    for (int64_t j = 0; j < per; ++j) {
+      const int64_t e = i * per + j;
+      acc += gs[e] * (dsum - dc + log(static_cast<double>(x[e * k + c])));
+    }
+    StoreD(da + t, req_a, acc);
+  }
+}
+
+}  // namespace
+
 void BoxIou(int dtype, const void *lhs, int64_t nl, const void *rhs, int64_t nr, bool center, void *out, int req,
             cudaStream_t s) {
   if (nl * nr == 0 || req == 0) return;
@@ -836,6 +1021,111 @@ void AllClose(int dtype, const void *a, const void *b, int64_t n, double rtol, d
 void IndexArray(const IndexArraySpec &sp, int64_t n, int64_t *out, int req, cudaStream_t s) {
   if (n * sp.K == 0 || req == 0) return;
   MXC_LAUNCH(Blocks(n * sp.K), kThreads, 0, s, IndexArrayK)(sp, n, out, req);
+}
+
+void Shuffle(int dtype, int elem_size, const void *x, int64_t n, int64_t row, uint64_t key, void *out, int req,
+             cudaStream_t s) {
+  if (n == 0 || row == 0 || req == 0) return;
+  const int64_t P = Pow2(n);
+  Work keys(sizeof(unsigned long long) * P, s), idx(sizeof(long long) * P, s);
+  MXC_LAUNCH(Blocks(P), kThreads, 0, s, ShuffleKeysK)(key, n, P, keys.as<unsigned long long>(), idx.as<long long>());
+  for (int64_t k = 2; k <= P; k <<= 1)
+    for (int64_t j = k >> 1; j > 0; j >>= 1)
+      MXC_LAUNCH(Blocks(P), kThreads, 0, s, BitonicStepK)(keys.as<unsigned long long>(), idx.as<long long>(), P, k, j);
+  const size_t bytes = static_cast<size_t>(n * row) * elem_size;
+  Work copy(x == out ? bytes : 0, s);
+  const void *src = x;
+  if (x == out) {
+    cudaMemcpyAsync(copy.as<char>(), x, bytes, cudaMemcpyDeviceToDevice, s);
+    src = copy.as<char>();
+  }
+  const long long *perm = idx.as<long long>();
+  if (req == 3) {
+    MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+      MXC_LAUNCH(Blocks(n * row), kThreads, 0, s, GatherRowsK<T>)(static_cast<const T *>(src), perm, n, row,
+                                                                   static_cast<T *>(out), req);
+    });
+    return;
+  }
+  switch (elem_size) {  // a write moves bits: any dtype of the size
+    case 1:
+      MXC_LAUNCH(Blocks(n * row), kThreads, 0, s, GatherRowsK<uint8_t>)(static_cast<const uint8_t *>(src), perm, n,
+                                                                         row, static_cast<uint8_t *>(out), 1);
+      break;
+    case 2:
+      MXC_LAUNCH(Blocks(n * row), kThreads, 0, s, GatherRowsK<uint16_t>)(static_cast<const uint16_t *>(src), perm, n,
+                                                                          row, static_cast<uint16_t *>(out), 1);
+      break;
+    case 4:
+      MXC_LAUNCH(Blocks(n * row), kThreads, 0, s, GatherRowsK<uint32_t>)(static_cast<const uint32_t *>(src), perm, n,
+                                                                          row, static_cast<uint32_t *>(out), 1);
+      break;
+    default:
+      MXC_LAUNCH(Blocks(n * row), kThreads, 0, s, GatherRowsK<uint64_t>)(static_cast<const uint64_t *>(src), perm, n,
+                                                                          row, static_cast<uint64_t *>(out), 1);
+      break;
+  }
+}
+
+#define MXC_DETECT_IDX_SWITCH(code, I, ...)                  \
+  switch (code) {                                           \
+    case 0: { typedef float I; __VA_ARGS__; } break;        \
+    case 1: { typedef double I; __VA_ARGS__; } break;       \
+    case 3: { typedef uint8_t I; __VA_ARGS__; } break;      \
+    case 4: { typedef int32_t I; __VA_ARGS__; } break;      \
+    default: break;                                         \
+  }
+
+void Multinomial(int pdtype, const void *prob, int64_t rows, int64_t k, int64_t per, uint64_t key, int idx_dtype,
+                 void *idx, int req0, void *logp, int req1, cudaStream_t s) {
+  if (rows * per == 0) return;
+  MXC_CUDA_REAL_SWITCH(pdtype, P, {
+    MXC_DETECT_IDX_SWITCH(idx_dtype, I, {
+      MXC_LAUNCH(Blocks(rows * per), kThreads, 0, s, MultinomialK<P, I>)(static_cast<const P *>(prob), rows, k, per,
+                                                                         key, static_cast<I *>(idx), req0,
+                                                                         static_cast<P *>(logp), req1);
+    });
+  });
+}
+
+void MultinomialGrad(int pdtype, const void *prob, int64_t rows, int64_t k, int64_t per, int idx_dtype,
+                     const void *idx, const void *g, void *dprob, int req, cudaStream_t s) {
+  if (rows * k == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(pdtype, P, {
+    MXC_DETECT_IDX_SWITCH(idx_dtype, I, {
+      MXC_LAUNCH(Blocks(rows * k), kThreads, 0, s, MultinomialGradK<P, I>)(
+          static_cast<const P *>(prob), rows, k, per, static_cast<const I *>(idx), static_cast<const P *>(g),
+          static_cast<P *>(dprob), req);
+    });
+  });
+}
+
+void PdfDirichlet(int dtype, const void *x, const void *alpha, int64_t nd, int64_t per, int64_t k, bool log,
+                  void *out, int req, cudaStream_t s) {
+  if (nd * per == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(nd * per), kThreads, 0, s, PdfDirichletK<T>)(static_cast<const T *>(x),
+                                                                    static_cast<const T *>(alpha), nd, per, k, log,
+                                                                    static_cast<T *>(out), req);
+  });
+}
+
+void PdfDirichletGrad(int dtype, const void *g, const void *x, const void *alpha, int64_t nd, int64_t per, int64_t k,
+                      bool log, void *dx, int req_x, void *dalpha, int req_a, cudaStream_t s) {
+  if (nd * k == 0) return;
+  if (req_x == 0) dx = nullptr;
+  if (req_a == 0) dalpha = nullptr;
+  Work gs(sizeof(double) * nd * per + 8, s);
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    if (nd * per > 0)
+      MXC_LAUNCH(Blocks(nd * per), kThreads, 0, s, PdfDirichletGradXK<T>)(
+          static_cast<const T *>(g), static_cast<const T *>(x), static_cast<const T *>(alpha), nd, per, k, log,
+          gs.as<double>(), static_cast<T *>(dx), req_x);
+    if (dalpha)
+      MXC_LAUNCH(Blocks(nd * k), kThreads, 0, s, PdfDirichletGradAK<T>)(gs.as<double>(), static_cast<const T *>(x),
+                                                                         static_cast<const T *>(alpha), nd, per, k,
+                                                                         static_cast<T *>(dalpha), req_a);
+  });
 }
 
 }  // namespace cuda

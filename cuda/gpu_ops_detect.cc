@@ -1,6 +1,7 @@
 // GPU kernels of the detection operators (core/ops/contrib_detection.cc: box_iou, box_encode, box_decode, box_nms
 // and its gradient, bipartite_matching; contrib_multibox.cc: MultiBoxPrior, MultiBoxTarget, MultiBoxDetection;
-// contrib_proposal.cc: Proposal, MultiProposal) and of allclose and index_array (contrib_misc.cc). The gradients
+// contrib_proposal.cc: Proposal, MultiProposal), of allclose and index_array (contrib_misc.cc), and of _shuffle,
+// _sample_multinomial and _random_pdf_dirichlet (random_more.cc; the draws on per-draw Philox streams). The gradients
 // MXNet defines as zero are zero-filled on the device. Two calls read a few values back to raise the CPU's errors:
 // box_encode (a device flag: a positive sample whose match is out of range) and Proposal (im_info, to check the
 // feature map covers the image); an error runs the CPU kernel, which raises it.
@@ -294,6 +295,76 @@ void IndexArrayFwd(FWD_ARGS) {
   CheckLaunch("_contrib_index_array");
 }
 
+// _shuffle: a random permutation of the rows (add requests: float32/float64 and the integers).
+void ShuffleFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if (req[0] == kNullOp) return;
+  if (!ctx.rng || out[0].dtype != t || (req[0] == kAddTo && !IsReal(t) && !IsInt(t)))
+    return Fallback(ctx, p, in, req, out);
+  const int64_t n = in[0].shape.ndim() ? in[0].shape[0] : 0, row = n == 0 ? 0 : in[0].Size() / n;
+  const int es = static_cast<int>(DTypeSize(t));
+  if (es != 1 && es != 2 && es != 4 && es != 8) return Fallback(ctx, p, in, req, out);
+  const uint64_t key = (*ctx.rng)();
+  cuda::Shuffle(t, es, in[0].dptr, n, row, key, out[0].dptr, req[0] == kAddTo ? kAddTo : kWriteTo, St(ctx));
+  CheckLaunch("_shuffle");
+}
+
+bool MultinomialIdxOk(int t) { return t == kFloat32 || t == kFloat64 || t == kInt32 || t == kUint8; }
+
+void MultinomialFwd(FWD_ARGS) {
+  const int pt = in[0].dtype;
+  const bool get_prob = out.size() > 1;
+  if (!ctx.rng || !IsReal(pt) || !MultinomialIdxOk(out[0].dtype) || (get_prob && out[1].dtype != pt))
+    return Fallback(ctx, p, in, req, out);
+  const TShape &d = in[0].shape;
+  const int64_t k = d[d.ndim() - 1], rows = in[0].Size() / k, per = rows == 0 ? 0 : out[0].Size() / rows;
+  const uint64_t key = (*ctx.rng)();
+  cuda::Multinomial(pt, in[0].dptr, rows, k, per, key, out[0].dtype, out[0].dptr, req[0],
+                    get_prob && req[1] != kNullOp ? out[1].dptr : nullptr, get_prob ? req[1] : 0, St(ctx));
+  CheckLaunch("_sample_multinomial");
+}
+
+void MultinomialBwd(BWD_ARGS) {
+  if (req.empty() || req[0] == kNullOp) return;
+  const int pt = id[0].dtype;
+  if (!IsReal(pt) || ig[0].dtype != pt || od.empty() || !od[0].dptr || !MultinomialIdxOk(od[0].dtype))
+    return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const bool has_g = og.size() > 1 && og[1].dptr != nullptr;
+  if (has_g && og[1].dtype != pt) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const TShape &d = id[0].shape;
+  const int64_t k = d[d.ndim() - 1], rows = id[0].Size() / k, per = rows == 0 ? 0 : od[0].Size() / rows;
+  cuda::MultinomialGrad(pt, id[0].dptr, rows, k, per, od[0].dtype, od[0].dptr, has_g ? og[1].dptr : nullptr,
+                        ig[0].dptr, req[0], St(ctx));
+  CheckLaunch("_sample_multinomial backward");
+}
+
+// _random_pdf_dirichlet: sample (nd, per..., k), alpha (nd, k).
+bool DirichletDims(const TShape &as, int64_t xsize, int64_t *k, int64_t *nd, int64_t *per) {
+  if (as.ndim() < 1 || as[as.ndim() - 1] <= 0) return false;
+  *k = as[as.ndim() - 1];
+  *nd = ShapeSize(as) / *k;
+  *per = *nd == 0 ? 0 : xsize / (*nd * *k);
+  return true;
+}
+void DirichletFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  int64_t k, nd, per;
+  if (!IsReal(t) || in[1].dtype != t || out[0].dtype != t || !DirichletDims(in[1].shape, in[0].Size(), &k, &nd, &per))
+    return Fallback(ctx, p, in, req, out);
+  cuda::PdfDirichlet(t, in[0].dptr, in[1].dptr, nd, per, k, p.Bool("is_log"), out[0].dptr, req[0], St(ctx));
+  CheckLaunch("_random_pdf_dirichlet");
+}
+void DirichletBwd(BWD_ARGS) {
+  const int t = og[0].dtype;
+  int64_t k, nd, per;
+  if (!IsReal(t) || id.size() < 2 || !id[0].dptr || !id[1].dptr || id[0].dtype != t || id[1].dtype != t ||
+      ig[0].dtype != t || ig[1].dtype != t || !DirichletDims(id[1].shape, id[0].Size(), &k, &nd, &per))
+    return FallbackGrad(ctx, p, og, id, od, req, ig);
+  cuda::PdfDirichletGrad(t, og[0].dptr, id[0].dptr, id[1].dptr, nd, per, k, p.Bool("is_log"), ig[0].dptr, req[0],
+                         ig[1].dptr, req[1], St(ctx));
+  CheckLaunch("_random_pdf_dirichlet backward");
+}
+
 }  // namespace
 
 void RegisterDetectKernels() {
@@ -309,6 +380,9 @@ void RegisterDetectKernels() {
   Set("_contrib_MultiProposal", ProposalFwd, ZeroBwd);
   Set("_contrib_allclose", AllCloseFwd);
   Set("_contrib_index_array", IndexArrayFwd);
+  Set("_shuffle", ShuffleFwd);
+  Set("_sample_multinomial", MultinomialFwd, MultinomialBwd);
+  Set("_random_pdf_dirichlet", DirichletFwd, DirichletBwd);
 }
 
 }  // namespace gpu

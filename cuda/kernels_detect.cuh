@@ -100,5 +100,27 @@ struct IndexArraySpec {
 };
 void IndexArray(const IndexArraySpec &sp, int64_t n, int64_t *out, int req, cudaStream_t s);
 
+// ---- random: each draw from its own counter-based Philox-4x32-10 stream (key from the op's generator, counter =
+// the draw's index) ----
+// _shuffle: out rows (=|+=) the rows of x (n rows of `row` elements of elem_size bytes) in a random order: the rows
+// sorted on random 64-bit keys (a bitonic sort over the grid). Add requests take dtype (float32/float64 and the
+// integers); x may alias out (it is read from a copy then).
+void Shuffle(int dtype, int elem_size, const void *x, int64_t n, int64_t row, uint64_t key, void *out, int req,
+             cudaStream_t s);
+// _sample_multinomial: prob (rows, k) of pdtype (float32/float64); `per` draws per row by inverse CDF of a uniform
+// [0, 1) draw; idx (=|+=) the index in idx_dtype (float32, float64, int32, uint8), logp (may be null) the log of its
+// probability in pdtype.
+void Multinomial(int pdtype, const void *prob, int64_t rows, int64_t k, int64_t per, uint64_t key, int idx_dtype,
+                 void *idx, int req0, void *logp, int req1, cudaStream_t s);
+// Its gradient: dprob[r, c] (=|+=) sum over the draws j of row r that gave c of g[r, j] / prob[r, c] (g null: zero).
+void MultinomialGrad(int pdtype, const void *prob, int64_t rows, int64_t k, int64_t per, int idx_dtype,
+                     const void *idx, const void *g, void *dprob, int req, cudaStream_t s);
+// _random_pdf_dirichlet (float32/float64): x (nd, per, k), alpha (nd, k) -> out (nd, per) the density (or its log).
+void PdfDirichlet(int dtype, const void *x, const void *alpha, int64_t nd, int64_t per, int64_t k, bool log,
+                  void *out, int req, cudaStream_t s);
+// Its gradients for head g: dx (req_x; null: none) and dalpha (req_a; null: none).
+void PdfDirichletGrad(int dtype, const void *g, const void *x, const void *alpha, int64_t nd, int64_t per, int64_t k,
+                      bool log, void *dx, int req_x, void *dalpha, int req_a, cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

@@ -1,11 +1,14 @@
 // Native GPU kernels of cuda/gpu_ops_detect.cc (box_iou, box_encode, box_decode, MultiBoxPrior, MultiBoxTarget,
-// MultiBoxDetection, box_nms and its gradient, bipartite_matching, Proposal, MultiProposal, allclose, index_array):
+// MultiBoxDetection, box_nms and its gradient, bipartite_matching, Proposal, MultiProposal, allclose, index_array,
+// _random_pdf_dirichlet; _shuffle and _sample_multinomial by their distributions):
 // forward and gradient on gpu(0) against the CPU kernels -- the selection operators with tied scores, where the
 // CPU's stable order decides -- with write and add requests, and without host staging (skipped, visibly, without a
 // GPU).
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
+#include <set>
 
 #include "test_op_gpu_util.h"
 
@@ -170,6 +173,9 @@ std::vector<Case> DetectCases() {
   // index_array: every axis, and some with a negative one.
   add({"_contrib_index_array", {}, {{2, 3, 4}}});
   add({"_contrib_index_array", {{"axes", "(-1, 0)"}}, {{3, 1, 5}}, -1, 1, {}, nullptr, false, kF64});
+  // _random_pdf_dirichlet: the density and its log, two draws per distribution, gradients for samples and alpha.
+  add({"_random_pdf_dirichlet", {}, {{2, 3, 4}, {2, 4}}, 0.2, 1.5});
+  add({"_random_pdf_dirichlet", {{"is_log", "true"}}, {{3, 2, 2, 5}, {3, 5}}, 0.3, 2.5, {}, nullptr, false, kF64});
   return v;
 }
 
@@ -326,6 +332,151 @@ TEST(OpGpuDetect, BadInputsRaise) {
   expect_error("_contrib_Proposal", {{"scales", "(1,)"}, {"ratios", "(1,)"}},
                {mxct::Random({1, 2, 2, 2}, 0, 1), mxct::Random({1, 4, 2, 2}, 0, 1), mxct::FromVec({1, 3}, {64, 64, 1})},
                "needs a feature map of at least");
+}
+
+// The operator's GPU forward called directly with request r on inputs/outputs already on the GPU, under generator g.
+void RunGpu(const std::string &name, const Params &params, std::vector<NDArray> in, std::vector<NDArray> out,
+            mxc::OpReq r, std::mt19937_64 *g) {
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(name);
+  std::vector<TBlob> ib, ob;
+  for (auto &a : in) {
+    a.WaitToRead();
+    ib.push_back(a.blob());
+  }
+  for (auto &a : out) {
+    a.WaitToRead();
+    ob.push_back(a.blob());
+  }
+  mxc::OpContext ctx;
+  ctx.dev = kGPU;
+  ctx.rng = g;
+  op->compute.at(MXC_GPU)(ctx, OpParams(op, params), ib, std::vector<mxc::OpReq>(out.size(), r), ob);
+  mxc::DeviceWait(kGPU);
+}
+
+// _shuffle on the device: every output row is an input row, each once (a permutation, not the identity); in place
+// too; an add request adds the rows the same generator state permutes to; each row lands in the first position
+// with frequency 1/n (over 400 shuffles of 5 rows: within 5 standard errors).
+TEST(OpGpuDetect, ShufflePermutesNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  const int64_t n = 300, row = 3;
+  std::vector<double> x(n * row);
+  for (int64_t i = 0; i < n * row; ++i) x[i] = static_cast<double>(i);  // row r holds r * row + e
+  auto check_perm = [&](const std::vector<double> &y) {
+    std::set<int64_t> seen;
+    int64_t moved = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t src = static_cast<int64_t>(y[i * row]) / row;
+      for (int64_t e = 0; e < row; ++e) ASSERT_EQ(y[i * row + e], static_cast<double>(src * row + e));
+      seen.insert(src);
+      moved += src != i;
+    }
+    EXPECT_EQ(static_cast<int64_t>(seen.size()), n) << "a permutation of the rows";
+    EXPECT_GT(moved, n / 2);
+  };
+  for (int dtype : {mxc::kFloat32, mxc::kInt64, mxc::kFloat16}) {
+    SCOPED_TRACE(mxc::DTypeName(dtype));
+    NDArray in = CopyTo(mxct::FromVec({n, row}, x, dtype), kGPU), out(TShape{n, row}, dtype, kGPU);
+    std::mt19937_64 g(5);
+    RunGpu("_shuffle", {}, {in}, {out}, mxc::kWriteTo, &g);
+    const std::vector<double> y = HostVec(out);
+    check_perm(y);
+    // In place: the same permutation under the same generator state.
+    std::mt19937_64 g2(5);
+    RunGpu("_shuffle", {}, {in}, {in}, mxc::kWriteTo, &g2);
+    EXPECT_EQ(HostVec(in), y);
+  }
+  {  // add: init + the rows the write gives
+    const NDArray init = mxct::Random({n, row}, -1, 1, mxc::kFloat64, 3);
+    NDArray in = CopyTo(mxct::FromVec({n, row}, x, mxc::kFloat64), kGPU), out = CopyTo(init, kGPU);
+    NDArray w(TShape{n, row}, mxc::kFloat64, kGPU);
+    std::mt19937_64 g(9), g2(9);
+    RunGpu("_shuffle", {}, {in}, {w}, mxc::kWriteTo, &g);
+    RunGpu("_shuffle", {}, {in}, {out}, mxc::kAddTo, &g2);
+    const std::vector<double> a = HostVec(out), b = HostVec(w), c = mxct::ToVec(init);
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i] + c[i]);
+  }
+  const int64_t m = 5, trials = 400;
+  std::vector<int64_t> first(m, 0);
+  std::mt19937_64 g(11);
+  NDArray in = CopyTo(mxct::FromVec({m}, {0, 1, 2, 3, 4}), kGPU), out(TShape{m}, mxc::kFloat32, kGPU);
+  for (int64_t t = 0; t < trials; ++t) {
+    RunGpu("_shuffle", {}, {in}, {out}, mxc::kWriteTo, &g);
+    ++first[static_cast<int64_t>(HostVec(out)[0])];
+  }
+  const double se = std::sqrt(0.2 * 0.8 / trials);
+  for (int64_t i = 0; i < m; ++i) EXPECT_NEAR(static_cast<double>(first[i]) / trials, 0.2, 5 * se) << "row " << i;
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every shuffle above ran natively";
+#endif
+}
+
+// _sample_multinomial on the device: the frequencies of 20000 draws per distribution within 5 standard errors of
+// the probabilities (a zero-probability category never drawn), the log-probabilities those of the drawn indices,
+// index dtypes, add requests, and the gradient against naive loops over the drawn indices.
+TEST(OpGpuDetect, MultinomialDrawsNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  const std::vector<double> probs = {0.1, 0.2, 0.3, 0.4, 0.5, 0, 0.25, 0.25};
+  const int64_t rows = 2, k = 4, per = 20000;
+  for (int pdtype : {mxc::kFloat32, mxc::kFloat64}) {
+    for (int idtype : {mxc::kInt32, mxc::kFloat32, mxc::kUint8}) {
+      SCOPED_TRACE(std::string(mxc::DTypeName(pdtype)) + " " + mxc::DTypeName(idtype));
+      const Params params = {{"shape", "(" + std::to_string(per) + ",)"}, {"get_prob", "true"},
+                             {"dtype", mxc::DTypeName(idtype)}};
+      NDArray data = CopyTo(mxct::FromVec({rows, k}, probs, pdtype), kGPU);
+      NDArray idx(TShape{rows, per}, idtype, kGPU), logp(TShape{rows, per}, pdtype, kGPU);
+      std::mt19937_64 g(21);
+      RunGpu("_sample_multinomial", params, {data}, {idx, logp}, mxc::kWriteTo, &g);
+      const std::vector<double> iv = HostVec(idx), lv = HostVec(logp);
+      for (int64_t r = 0; r < rows; ++r) {
+        std::vector<double> cnt(k, 0);
+        for (int64_t j = 0; j < per; ++j) {
+          const double c = iv[r * per + j];
+          ASSERT_TRUE(c >= 0 && c < k && c == std::floor(c)) << c;
+          cnt[static_cast<int64_t>(c)] += 1;
+          const double pc = mxct::ToVec(mxct::FromVec({1}, {probs[r * k + static_cast<int64_t>(c)]}, pdtype))[0];
+          ASSERT_NEAR(lv[r * per + j], std::log(pc), 1e-6);
+        }
+        for (int64_t c = 0; c < k; ++c) {
+          const double pr = probs[r * k + c], se = std::sqrt(pr * (1 - pr) / per);
+          EXPECT_NEAR(cnt[c] / per, pr, 5 * se + 1e-12) << "row " << r << " category " << c;
+        }
+      }
+      // Add requests: the same draws (same generator state) added to the outputs' values.
+      const NDArray i0 = mxct::Random({rows, per}, 0, 3, idtype, 4), l0 = mxct::Random({rows, per}, -1, 1, pdtype, 5);
+      NDArray ia = CopyTo(i0, kGPU), la = CopyTo(l0, kGPU);
+      std::mt19937_64 g2(21);
+      RunGpu("_sample_multinomial", params, {data}, {ia, la}, mxc::kAddTo, &g2);
+      const std::vector<double> iav = HostVec(ia), lav = HostVec(la), i0v = mxct::ToVec(i0), l0v = mxct::ToVec(l0);
+      for (size_t e = 0; e < iav.size(); ++e) {
+        ASSERT_NEAR(iav[e], i0v[e] + iv[e], 1e-5);
+        ASSERT_NEAR(lav[e], l0v[e] + lv[e], 1e-5);
+      }
+      // Gradient for head gradients of the log-probabilities: d data[r, c] = sum of g / p over the draws of c.
+      const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("_sample_multinomial");
+      const NDArray head = mxct::Random({rows, per}, -1, 1, pdtype, 8);
+      NDArray hg = CopyTo(head, kGPU), h0(TShape{rows, per}, pdtype, kGPU), dx(TShape{rows, k}, pdtype, kGPU);
+      for (auto *a : {&hg, &h0, &dx, &data, &idx, &logp}) a->WaitToRead();
+      mxc::OpContext ctx;
+      ctx.dev = kGPU;
+      op->backward.at(MXC_GPU)(ctx, OpParams(op, params), {h0.blob(), hg.blob()}, {data.blob()},
+                               {idx.blob(), logp.blob()}, {mxc::kWriteTo}, {dx.blob()});
+      mxc::DeviceWait(kGPU);
+      const std::vector<double> hv = mxct::ToVec(head), pv = HostVec(data), dv = HostVec(dx);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < k; ++c) {
+          double want = 0;
+          for (int64_t j = 0; j < per; ++j)
+            if (iv[r * per + j] == c) want += hv[r * per + j] / pv[r * k + c];
+          EXPECT_NEAR(dv[r * k + c], want, 1e-4 * (1 + std::fabs(want))) << "row " << r << " category " << c;
+        }
+    }
+  }
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every draw above ran natively";
+#endif
 }
 
 }  // namespace

@@ -745,6 +745,7 @@ void RegisterNative() {
   RegisterLinalg2Kernels();
   RegisterDeformKernels();
   RegisterCtcKernels();
+  RegisterDetectKernels();
 }
 
 }  // namespace

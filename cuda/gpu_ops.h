@@ -102,6 +102,7 @@ void RegisterSpatialKernels();  // cuda/gpu_ops_spatial.cc: grid generator, samp
 void RegisterLinalg2Kernels();    // cuda/gpu_ops_linalg2.cc: potrf, potri, trsm, inverse, (s)logdet, gelqf, syevd
 void RegisterDeformKernels();     // cuda/gpu_ops_deform.cc: DeformableConvolution, ModulatedDeformableConvolution
 void RegisterCtcKernels();        // cuda/gpu_ops_ctc.cc: CTCLoss
+void RegisterDetectKernels();  // cuda/gpu_ops_detect.cc: box ops, MultiBox*, Proposal, allclose, index_array
 
 }  // namespace gpu
 }  // namespace mxc

@@ -11,7 +11,7 @@
 //
 // The semantics are the CPU kernels' (core/ops/elemwise_unary.cc, elemwise_binary.cc, elemwise_scalar.cc,
 // elemwise_broadcast.cc, tensor_more.cc, indexing_more.cc, nn_softmax.cc, nn_pad.cc, reduce.cc, nn_norm_more.cc,
-// random_more.cc); calls these kernels do not cover (a dtype, Pad's edge/reflect gradient, an invalid sampler
+// random_more.cc); calls these kernels do not cover (a dtype, an invalid sampler
 // parameter or index, which the CPU kernel then reports) run the host-staged CPU kernel. Random draws come from
 // counter-based streams on the device: the same distributions as the CPU's, not the same numbers.
 #include <algorithm>
@@ -471,10 +471,10 @@ void PadFwd(FWD_ARGS) {
 void PadBwd(BWD_ARGS) {
   if (req[0] == kNullOp) return;
   cuda::PadGeom g;
-  // edge and reflect add several head gradients onto one element: the host-staged CPU kernel.
-  if (!IsReal(ig[0].dtype) || PadMode(p) != 0 || !PadGeomOf(p, ig[0].shape, &g))
-    return FallbackGrad(ctx, p, og, id, od, req, ig);
-  cuda::PadConstantGrad(ig[0].dtype, og[0].dptr, ig[0].dptr, g, req[0], St(ctx));
+  if (!IsReal(ig[0].dtype) || !PadGeomOf(p, ig[0].shape, &g)) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  const int mode = PadMode(p);
+  if (mode == 0) cuda::PadConstantGrad(ig[0].dtype, og[0].dptr, ig[0].dptr, g, req[0], St(ctx));
+  else cuda::PadGatherGrad(ig[0].dtype, mode, og[0].dptr, ig[0].dptr, g, req[0], St(ctx));
   CheckLaunch("Pad backward");
 }
 

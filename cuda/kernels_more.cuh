@@ -66,6 +66,9 @@ struct PadGeom {
 void Pad(int dtype, int mode, const void *x, void *y, const PadGeom &g, double value, int req, cudaStream_t s);
 // The constant mode's gradient: dx (req) = the head gradient at each input element's output position.
 void PadConstantGrad(int dtype, const void *dy, void *dx, const PadGeom &g, int req, cudaStream_t s);
+// The edge (mode 1) and reflect (2) gradients: dx (req) = the sum of the head gradients at every output position that
+// reads each input element.
+void PadGatherGrad(int dtype, int mode, const void *dy, void *dx, const PadGeom &g, int req, cudaStream_t s);
 
 // ---- ravel_multi_index / unravel_index for an array of shape dims[0..m) (m <= 10; every numeric dtype, values
 // truncated to int64 as the CPU reads them) ----

@@ -282,6 +282,53 @@ __global__ void PadConstantGradK(const T *dy, T *dx, PadGeom g, int req) {
           dy[pl * op + ((a + g.before[0]) * g.out[1] + b + g.before[1]) * g.out[2] + c + g.before[2]]);
   }
 }
+// The output positions along an axis that read input position i (PadSrc's inverse), ascending: edge mode, one range
+// (the ends take the padding beside them); reflect mode, up to three positions (the padding is shorter than the axis).
+struct PadTaps {
+  int64_t lo, hi;  // a range [lo, hi] (edge) ...
+  int64_t o[3];    // ... or these positions (reflect)
+  int n;           // number of positions in o; -1: the range
+};
+__device__ __forceinline__ PadTaps PadTapsOf(int mode, int64_t i, int64_t before, int64_t n, int64_t out) {
+  PadTaps t;
+  t.n = 0;
+  if (mode == 1) {
+    t.n = -1;
+    t.lo = i == 0 ? 0 : i + before;
+    t.hi = i == n - 1 ? out - 1 : i + before;
+    return t;
+  }
+  if (i > 0 && before - i >= 0) t.o[t.n++] = before - i;
+  t.o[t.n++] = i + before;
+  if (i < n - 1 && before + 2 * (n - 1) - i < out) t.o[t.n++] = before + 2 * (n - 1) - i;
+  return t;
+}
+__device__ __forceinline__ int PadTapCount(const PadTaps &t) {
+  return t.n < 0 ? static_cast<int>(t.hi - t.lo + 1) : t.n;
+}
+__device__ __forceinline__ int64_t PadTap(const PadTaps &t, int k) { return t.n < 0 ? t.lo + k : t.o[k]; }
+// Edge and reflect gradients gathered per input element: the head gradients of every output position reading it,
+// added in output order as the CPU kernel adds them.
+template <typename T>
+__global__ void PadGatherGradK(int mode, const T *dy, T *dx, PadGeom g, int req) {
+  const int64_t op = g.out[0] * g.out[1] * g.out[2], ip = g.in[0] * g.in[1] * g.in[2];
+  MXC_CUDA_LOOP(i, g.planes * ip) {
+    const int64_t pl = i / ip, j = i % ip;
+    const int64_t c = j % g.in[2], b = (j / g.in[2]) % g.in[1], a = j / (g.in[2] * g.in[1]);
+    const PadTaps ta = PadTapsOf(mode, a, g.before[0], g.in[0], g.out[0]);
+    const PadTaps tb = PadTapsOf(mode, b, g.before[1], g.in[1], g.out[1]);
+    const PadTaps tc = PadTapsOf(mode, c, g.before[2], g.in[2], g.out[2]);
+    const int na = PadTapCount(ta), nb = PadTapCount(tb), nc = PadTapCount(tc);
+    const T *base = dy + pl * op;
+    T sum = T(0);
+    for (int ka = 0; ka < na; ++ka)
+      for (int kb = 0; kb < nb; ++kb) {
+        const T *row = base + (PadTap(ta, ka) * g.out[1] + PadTap(tb, kb)) * g.out[2];
+        for (int kc = 0; kc < nc; ++kc) sum += row[PadTap(tc, kc)];
+      }
+    Store(dx + i, req, sum);
+  }
+}
 
 // ---- ravel / unravel, batch_take, exponential draws
 template <typename T>
@@ -889,6 +936,14 @@ void Pad(int dtype, int mode, const void *x, void *y, const PadGeom &g, double v
   });
 }
 
+void PadGatherGrad(int dtype, int mode, const void *dy, void *dx, const PadGeom &g, int req, cudaStream_t s) {
+  const int64_t n = g.planes * g.in[0] * g.in[1] * g.in[2];
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, PadGatherGradK<T>)(mode, static_cast<const T *>(dy), static_cast<T *>(dx),
+                                                             g, req);
+  });
+}
 void PadConstantGrad(int dtype, const void *dy, void *dx, const PadGeom &g, int req, cudaStream_t s) {
   const int64_t n = g.planes * g.in[0] * g.in[1] * g.in[2];
   if (n == 0 || req == 0) return;

@@ -569,15 +569,31 @@ TEST(OpGpuMore, RejectionSamplersNatively) {
 #endif
 }
 
-// Pad's edge and reflect modes: the forward natively, the gradient (several head gradients onto one element) through
-// the host-staged CPU kernel; both agree with the CPU.
+// Pad's edge and reflect modes, forward and gradient (the head gradients of every output position reading an element,
+// gathered per element), natively; they agree with the CPU, with write and add requests.
 TEST(OpGpuMore, PadEdgeAndReflect) {
   if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+#endif
   for (const char *m : {"edge", "reflect"}) {
-    Compare({"Pad", {{"mode", m}, {"pad_width", "(0,0,0,0,2,1,1,2)"}}, {{2, 3, 4, 5}}});
-    Compare({"Pad", {{"mode", m}, {"pad_width", "(0,0,0,0,1,1,0,2,2,1)"}}, {{1, 2, 3, 4, 5}}, -1, 1, {}, nullptr,
-             false, kF64});
+    std::vector<Case> cases = {
+        {"Pad", {{"mode", m}, {"pad_width", "(0,0,0,0,2,1,1,2)"}}, {{2, 3, 4, 5}}},
+        {"Pad", {{"mode", m}, {"pad_width", "(0,0,0,0,1,1,0,2,2,1)"}}, {{1, 2, 3, 4, 5}}, -1, 1, {}, nullptr, false,
+         kF64},
+        // the widest reflection (padding one less than the axis) and no padding on one axis
+        {"Pad", {{"mode", m}, {"pad_width", "(0,0,0,0,3,3,0,0)"}}, {{2, 2, 4, 3}}}};
+    // edge padding wider than the axis, and an axis of length 1 (both ends read its one element)
+    if (std::string(m) == "edge")
+      cases.push_back({"Pad", {{"mode", m}, {"pad_width", "(0,0,0,0,5,4,2,3)"}}, {{1, 2, 1, 3}}});
+    for (auto &c : cases) {
+      Compare(c);
+      CompareReq(c, mxc::kAddTo);
+    }
   }
+#ifdef MXC_USE_CUDA
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every Pad call above ran natively";
+#endif
 }
 
 }  // namespace

@@ -468,6 +468,7 @@ struct InvokeOprCache {
   std::vector<InvokeOpr *> free;
   ~InvokeOprCache();
 };
+thread_local bool tls_concrete_shapes = false;
 thread_local InvokeOprCache tls_invoke_cache;
 thread_local bool tls_invoke_cache_gone = false;  // the thread is exiting: records are deleted, not kept
 
@@ -545,6 +546,8 @@ void InvokeOpr::Run(const RunContext &) {
 
 }  // namespace
 
+bool ShapesAreConcrete() { return tls_concrete_shapes; }
+
 void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &inputs, std::vector<NDArray> *outputs,
             bool is_train, std::vector<NDArray> *all_outputs) {
   const int nin = op->NumInputs(params);
@@ -609,6 +612,11 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
       Throw(ErrorKind::kShape, "operator ", op->name, ": ", why, " (inputs: ", s, ")");
     };
     if (op->infer_shape) {
+      struct Concrete {  // ShapesAreConcrete() during this call (restored if inference throws)
+        bool was = tls_concrete_shapes;
+        Concrete() { tls_concrete_shapes = true; }
+        ~Concrete() { tls_concrete_shapes = was; }
+      } concrete;
       op->infer_shape(params, &in_shapes, &out_shapes);
     }
     for (int i = 0; i < nin; ++i)

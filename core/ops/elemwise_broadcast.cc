@@ -317,10 +317,12 @@ void ZeroBackward(const OpContext &, const OpParams &, const std::vector<TBlob> 
   for (size_t i = 0; i < in_grad.size(); ++i) ZeroGrad(in_grad[i], req[i]);
 }
 
-// NumPy broadcasting of lhs and rhs (dimensions of 0 are unknown, as elsewhere in shape inference).
+// NumPy broadcasting of lhs and rhs (dimensions of 0 are unknown, as elsewhere in shape inference, except for the
+// arrays of an imperative call: there 0 is an empty axis, which broadcasts only with 1 or 0, as in NumPy).
 void BroadcastShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const TShape &a = (*in)[0], &b = (*in)[1];
   if (a.empty() || b.empty()) return;
+  const bool concrete = ShapesAreConcrete();
   const int nd = std::max(a.ndim(), b.ndim());
   TShape o(nd);
   for (int d = 0; d < nd; ++d) {
@@ -330,8 +332,8 @@ void BroadcastShape(const OpParams &p, std::vector<TShape> *in, std::vector<TSha
     if (da == db) r = da;
     else if (da == 1) r = db;
     else if (db == 1) r = da;
-    else if (da == 0) r = db;
-    else if (db == 0) r = da;
+    else if (da == 0 && !concrete) r = db;
+    else if (db == 0 && !concrete) r = da;
     else
       Throw(ErrorKind::kShape, "operator ", p.op()->name, ": shapes lhs ", ShapeStr(a), " and rhs ", ShapeStr(b),
             " cannot be broadcast together (dimension ", d, ": ", da, " vs ", db, ")");

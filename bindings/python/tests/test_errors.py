@@ -106,3 +106,14 @@ def test_symbolic_array_whose_byte_count_overflows_is_a_value_error():
     x = mx.sym.Variable("x")
     with pytest.raises(mx.base.MXNetValueError, match=r"too large"):
         x.simple_bind(mx.cpu(), x=(2 ** 32, 2 ** 32))
+
+
+def test_empty_axis_broadcasts_only_with_one_or_zero():
+    # An imperative array's 0 is an empty axis (NumPy), not an unknown dimension: (2,0,4) with (2,3,4) used to be
+    # inferred as (2,3,4) and the kernel read past the empty input's storage (heap corruption).
+    with pytest.raises(mx.base.MXNetError, match=r"broadcast_power.*\(2,0,4\).*\(2,3,4\)"):
+        mx.nd.broadcast_power(mx.nd.ones((2, 0, 4)), mx.nd.ones((2, 3, 4)))
+    with pytest.raises(mx.base.MXNetError, match=r"cannot be broadcast"):
+        mx.nd.ones((3, 0)) + mx.nd.ones((3, 2))
+    assert mx.nd.broadcast_add(mx.nd.ones((2, 0, 4)), mx.nd.ones((2, 1, 4))).shape == (2, 0, 4)
+    assert (mx.nd.ones((2, 0, 4)) * mx.nd.ones((1,))).shape == (2, 0, 4)

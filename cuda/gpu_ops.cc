@@ -754,6 +754,17 @@ void RegisterNative() {
 FCompute UnaryFwd(int code) { return UnaryFwdImpl(code); }
 
 void Fallback(const OpContext &ctx, const OpParams &p, const Blobs &in, const Reqs &req, const Blobs &out) {
+  // float16 data a native kernel does not take (BatchNorm's float16 data with float32 parameters, Embedding, where
+  // with a float32 condition): a TypeError before any write makes the registry's float16 wrapper run the call again
+  // on float32 copies made on the device (core/float16.cc), natively, instead of on host copies.
+  bool half = false, adds_half = false;
+  for (const auto &b : in) half = half || b.dtype == kFloat16;
+  for (size_t i = 0; i < out.size(); ++i) {
+    half = half || out[i].dtype == kFloat16;
+    adds_half = adds_half || (out[i].dtype == kFloat16 && i < req.size() && req[i] == kAddTo);
+  }
+  if (half && !adds_half)
+    Throw(ErrorKind::kType, "operator ", p.op()->name, ": its GPU kernel takes float32 in place of float16");
   StagedForward(p.op()->compute.at(MXC_CPU), ctx, p, in, req, out);
 }
 void FallbackGrad(const OpContext &ctx, const OpParams &p, const Blobs &og, const Blobs &id, const Blobs &od,

@@ -365,6 +365,46 @@ TEST(OpGpu, IntegerArithmeticMatchesTheCpuNatively) {
 }
 #endif
 
+#ifdef MXC_USE_CUDA
+// float16 calls a native kernel does not take as they are (BatchNorm's float16 data with float32 parameters, Embedding
+// of float16 indices and weights, where with a float32 condition) run through float32 copies made on the device, not on
+// host copies, and give the CPU's results.
+TEST(OpGpu, Float16MixedCallsRunNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  auto run = [](const char *name, const Params &params, const std::vector<NDArray> &in, const Device &dev,
+                bool train) {
+    const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(name);
+    std::vector<NDArray> din, out;
+    for (auto &a : in) din.push_back(CopyTo(a, dev));
+    mxc::Invoke(op, OpParams(op, params), din, &out, train);
+    return HostVec(out[0]);
+  };
+  const int h = mxc::kFloat16;
+  struct Call {
+    const char *name;
+    Params params;
+    std::vector<NDArray> in;
+    bool train;
+  };
+  std::vector<Call> calls = {
+      {"BatchNorm", {{"fix_gamma", "false"}},
+       {AsType(mxct::Random({4, 3, 5, 5}, -2, 2), h), mxct::Random({3}, 0.5, 1.5), mxct::Random({3}, -1, 1),
+        mxct::Random({3}, -1, 1), mxct::Random({3}, 0.5, 1.5)},
+       true},
+      {"Embedding", {{"input_dim", "6"}, {"output_dim", "4"}},
+       {mxct::FromVec({5}, {0, 5, 2, 2, 1}, h), AsType(mxct::Random({6, 4}, -1, 1), h)}, false},
+      {"where", {}, {mxct::FromVec({2, 2}, {1, 0, 0, 1}), AsType(mxct::Random({2, 2}, -1, 1), h),
+                     AsType(mxct::Random({2, 2}, -1, 1), h)}, false}};
+  for (auto &c : calls) {
+    SCOPED_TRACE(c.name);
+    mxct::ExpectNear(run(c.name, c.params, c.in, kGPU, c.train), run(c.name, c.params, c.in, Device::CPU(), c.train),
+                     2e-3, 2e-3, "output");
+  }
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
+}
+#endif
+
 TEST(OpGpu, ReportsOperatorsWithoutNativeKernel) {
 #ifdef MXC_USE_CUDA
   auto staged = mxc::gpu::HostStagedOps();

@@ -323,9 +323,11 @@ void ShapeUnify(TShape *dst, const TShape &src, const Op *op, const std::string 
     return;
   }
   bool ok = dst->size() == src.size();
+  // In an imperative call a 0 of the arrays' shapes is an empty axis: it is not filled in from another shape.
+  const bool concrete = ShapesAreConcrete();
   if (ok) {
     for (size_t i = 0; i < src.size(); ++i) {
-      if ((*dst)[i] == 0) continue;
+      if ((*dst)[i] == 0 && !(concrete && src[i] != 0)) continue;
       if (src[i] != 0 && src[i] != (*dst)[i]) ok = false;
     }
   }

@@ -47,6 +47,7 @@ void ConcatShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape>
   TShape o = s0;
   o[ax] = 0;
   int unknown = -1, num_unknown = 0;
+  const bool concrete = ShapesAreConcrete();  // an imperative call: 0 is an empty axis, not an unknown one
   for (int i = 0; i < n; ++i) {
     const TShape &s = (*in)[i];
     if (s.empty()) {
@@ -55,13 +56,23 @@ void ConcatShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape>
       continue;
     }
     bool ok = s.ndim() == nd;
-    for (int k = 0; ok && k < nd; ++k) ok = k == ax || s[k] == s0[k] || s[k] == 0 || s0[k] == 0;
+    for (int k = 0; ok && k < nd; ++k) ok = k == ax || s[k] == s0[k] || (!concrete && (s[k] == 0 || s0[k] == 0));
     if (!ok)
       Throw(ErrorKind::kShape, "operator ", p.op()->name, ": input '", InputName(p, i), "' has shape ",
             ShapeStr(s), ", incompatible with '", InputName(p, first), "' of shape ", ShapeStr(s0),
             " (all dimensions but dim=", ax, " must agree)");
     o[ax] += s[ax];  // a 0 along the joined axis counts as an empty input
+    for (int k = 0; k < nd; ++k)  // the other dimensions: the known ones (symbolic inference)
+      if (k != ax && o[k] == 0) o[k] = s[k];
   }
+  // Inputs with an unknown dimension off the joined axis get it from the others (symbolic inference; MXNet's too).
+  if (!concrete)
+    for (int i = 0; i < n; ++i) {
+      TShape &s = (*in)[i];
+      if (s.empty()) continue;
+      for (int k = 0; k < nd; ++k)
+        if (k != ax && s[k] == 0) s[k] = o[k];
+    }
   if (num_unknown == 0) {
     ShapeAssign(&(*out)[0], o, p.op(), "output");
   } else if (num_unknown == 1 && (*out)[0].ndim() == nd && (*out)[0][ax] >= o[ax]) {

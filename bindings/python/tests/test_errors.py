@@ -117,3 +117,19 @@ def test_empty_axis_broadcasts_only_with_one_or_zero():
         mx.nd.ones((3, 0)) + mx.nd.ones((3, 2))
     assert mx.nd.broadcast_add(mx.nd.ones((2, 0, 4)), mx.nd.ones((2, 1, 4))).shape == (2, 0, 4)
     assert (mx.nd.ones((2, 0, 4)) * mx.nd.ones((1,))).shape == (2, 0, 4)
+
+
+def test_empty_axis_is_not_filled_in_from_another_input():
+    # Concat of (0,3) and (2,3) along dim 1 used to give (0,6) and a gradient of uninitialised memory for the (2,3)
+    # input (a GPU run divided by zero); elementwise operators likewise took 0 as "unknown".
+    with pytest.raises(mx.base.MXNetError, match=r"\(2,3\).*\(0,3\)"):
+        mx.nd.concat(mx.nd.ones((0, 3)), mx.nd.ones((2, 3)), dim=1)
+    with pytest.raises(mx.base.MXNetError, match=r"shape"):
+        mx.nd.elemwise_add(mx.nd.ones((2, 0)), mx.nd.ones((2, 3)))
+    # Empty inputs that fit still work, along the joined axis and elsewhere.
+    assert mx.nd.concat(mx.nd.ones((0, 3)), mx.nd.ones((2, 3)), dim=0).shape == (2, 3)
+    assert mx.nd.concat(mx.nd.ones((0, 3)), mx.nd.ones((0, 2)), dim=1).shape == (0, 5)
+    assert mx.nd.elemwise_add(mx.nd.ones((2, 0)), mx.nd.ones((2, 0))).shape == (2, 0)
+    # Symbolic inference keeps 0 as an unknown dimension.
+    x, y = mx.sym.Variable("x"), mx.sym.Variable("y")
+    assert mx.sym.concat(x, y, dim=1).infer_shape(x=(0, 3), y=(2, 3))[0] == [(2, 3), (2, 3)]

@@ -5,9 +5,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <mutex>
+#include <new>
 
 #ifdef _OPENMP
 #include <omp.h>
+#include <stdexcept>
 #endif
 
 namespace mxc {
@@ -88,14 +90,41 @@ int Op::ParamIndex(const char *pname) const {
   return -1;
 }
 
+namespace {
+// Counts of inputs and outputs that parameters set (num_args, num_outputs, num_weights) stay below this: a count
+// like 2^31 is a ValueError naming the operator, not a failed allocation or a negative int.
+constexpr int64_t kMaxArity = int64_t(1) << 20;
+int CheckedArity(const Op &op, int64_t n, const char *what) {
+  MXC_CHECK(n >= 0 && n <= kMaxArity, ErrorKind::kValue, "operator ", op.name, ": its parameters ask for ", n, " ",
+            what, " (at most ", kMaxArity, ")");
+  return static_cast<int>(n);
+}
+}  // namespace
+
 int Op::NumInputs(const OpParams &p) const {
   // A variadic operator with input_names_fn takes the inputs it lists (multi_sgd_update: num_weights groups).
-  if (input_names_fn) return static_cast<int>(input_names_fn(p).size());
+  if (!key_var_num_args.empty()) CheckedArity(*this, p.Int(key_var_num_args.c_str()), "inputs");
+  if (input_names_fn) {
+    try {
+      return CheckedArity(*this, static_cast<int64_t>(input_names_fn(p).size()), "inputs");
+    } catch (const std::length_error &) {
+      Throw(ErrorKind::kValue, "operator ", name, ": its parameters ask for too many inputs");
+    } catch (const std::bad_alloc &) {
+      Throw(ErrorKind::kValue, "operator ", name, ": its parameters ask for too many inputs");
+    }
+  }
   if (!key_var_num_args.empty()) return static_cast<int>(p.Int(key_var_num_args.c_str()));
   return static_cast<int>(input_names.size());
 }
 
-int Op::NumOutputs(const OpParams &p) const { return num_outputs_fn ? num_outputs_fn(p) : num_outputs; }
+int Op::NumOutputs(const OpParams &p) const {
+  if (!num_outputs_fn) return num_outputs;
+  // Outputs counted by an int parameter: its value is checked before the count is narrowed to int.
+  for (const char *k : {"num_outputs", "sections"})
+    if (ParamIndex(k) >= 0 && params[ParamIndex(k)].kind == ParamKind::kInt && !p.IsNone(k))
+      CheckedArity(*this, p.Int(k), "outputs");
+  return CheckedArity(*this, num_outputs_fn(p), "outputs");
+}
 
 int Op::NumVisibleOutputs(const OpParams &p) const {
   return num_visible_outputs_fn ? num_visible_outputs_fn(p) : NumOutputs(p);

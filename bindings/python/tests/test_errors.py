@@ -133,3 +133,14 @@ def test_empty_axis_is_not_filled_in_from_another_input():
     # Symbolic inference keeps 0 as an unknown dimension.
     x, y = mx.sym.Variable("x"), mx.sym.Variable("y")
     assert mx.sym.concat(x, y, dim=1).infer_shape(x=(0, 3), y=(2, 3))[0] == [(2, 3), (2, 3)]
+
+
+@pytest.mark.parametrize("call", [
+    lambda: mx.nd.split(mx.nd.ones((3,)), num_outputs=2 ** 31),
+    lambda: mx.nd.add_n(mx.nd.ones((2,)), num_args=2 ** 31),
+    lambda: mx.nd.preloaded_multi_sgd_mom_update(mx.nd.ones((2,)), mx.nd.ones((2,)), num_weights=2 ** 31),
+    lambda: mx.nd._internal._split_v2(mx.nd.ones((3,)), indices="(2,2)", sections=2 ** 31)])
+def test_huge_input_or_output_count_is_a_value_error(call):
+    # Used to fail inside the library as an InternalError ("cannot create std::vector larger than max_size()").
+    with pytest.raises(mx.base.MXNetValueError, match=r"asks? for"):
+        call()

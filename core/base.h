@@ -134,10 +134,15 @@ inline int64_t ShapeSize(const TShape &s) {
   for (auto d : s) n *= d;
   return n;
 }
+// True while imperative invocation infers shapes (core/operator.cc): the inputs are real arrays, so a dimension of
+// 0 is an empty axis, not an unknown one (inference must not fill it in from other shapes then).
+bool ShapesAreConcrete();
+// Every dimension known: ndim > 0 and no dimension 0 (unknown), except in an imperative call, where 0 is an empty axis.
 inline bool ShapeKnown(const TShape &s) {
   if (s.empty()) return false;
+  const bool concrete = ShapesAreConcrete();
   for (auto d : s)
-    if (d <= 0) return false;
+    if (d < 0 || (d == 0 && !concrete)) return false;
   return true;
 }
 std::string ShapeStr(const TShape &s);  // "(2,3)"

@@ -118,9 +118,7 @@ struct OpContext {
 // Shape inference: fill unknown entries of *in and *out (ndim 0 = unknown) from the known ones; throw ShapeError on
 // a conflict (use ShapeAssign to get a uniform message). Must not fail just because something is still unknown.
 using FInferShape = std::function<void(const OpParams &, std::vector<TShape> *in, std::vector<TShape> *out)>;
-// True while imperative invocation infers shapes: the inputs are real arrays, so a dimension of 0 is an empty
-// axis, not an unknown one (inference that fills in dimensions of 0 from other inputs must not do so then).
-bool ShapesAreConcrete();
+// ShapesAreConcrete() (base.h): whether shapes are those of real arrays (an imperative call).
 // Type inference: -1 = unknown. Default: every input and output has the type of the first known one.
 using FInferType = std::function<void(const OpParams &, std::vector<int> *in, std::vector<int> *out)>;
 using FCompute = std::function<void(const OpContext &, const OpParams &, const std::vector<TBlob> &in,

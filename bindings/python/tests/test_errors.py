@@ -144,3 +144,10 @@ def test_huge_input_or_output_count_is_a_value_error(call):
     # Used to fail inside the library as an InternalError ("cannot create std::vector larger than max_size()").
     with pytest.raises(mx.base.MXNetValueError, match=r"asks? for"):
         call()
+
+
+def test_empty_label_of_regression_output_is_a_shape_error():
+    # A label with an empty axis counted as "not yet known" and escaped the size check; the gradient then read past it
+    # (found by fuzzing on the emulated GPU).
+    with pytest.raises(mx.base.ShapeError, match=r"LogisticRegressionOutput.*label.*\(2,0,4\)"):
+        mx.nd.LogisticRegressionOutput(mx.nd.ones((2, 3, 4, 5)), mx.nd.ones((2, 0, 4)))

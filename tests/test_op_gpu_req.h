@@ -1,6 +1,5 @@
-// CompareReq for the GPU operator tests of tests/test_op_gpu_linalg2.cc and tests/test_op_gpu_deform.cc: an
-// operator's forward and backward kernels called directly on the CPU and on gpu(0) with one request for every output
-// and input gradient.
+// CompareReq for the GPU operator tests (tests/test_op_gpu_*.cc): an operator's forward and backward kernels called
+// directly on the CPU and on gpu(0) with one request for every output and input gradient.
 #pragma once
 
 #include <string>
@@ -11,15 +10,18 @@
 namespace mxct_gpu {
 
 // The kernels called directly with request r: outputs and input gradients start from the same random values on both
-// devices, so an add request must add the same amounts as the CPU's.
+// devices, so an add request must add the same amounts as the CPU's. Inputs without a gradient (no_grad, aux states)
+// get none; inputs the operator mutates must agree too.
 inline void CompareReq(const Case &c, mxc::OpReq r) {
   SCOPED_TRACE(c.op + (r == mxc::kAddTo ? " (req add)" : " (req write)"));
   const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
   OpParams p(op, c.params);
-  std::vector<NDArray> cin, gin;
+  std::vector<NDArray> cin;
   for (size_t i = 0; i < c.shapes.size(); ++i) cin.push_back(mxct::Random(c.shapes[i], c.lo, c.hi, c.dtype, 17 + i));
   if (c.fill) c.fill(cin);
+  std::vector<NDArray> gin;
   for (auto &a : cin) gin.push_back(CopyTo(a, kGPU));
+
   const int nout = op->NumOutputs(p);
   std::vector<TShape> is, os(nout);
   std::vector<int> it, ot(nout, -1);
@@ -28,7 +30,8 @@ inline void CompareReq(const Case &c, mxc::OpReq r) {
     it.push_back(a.dtype());
   }
   op->infer_shape(p, &is, &os);
-  op->infer_type(p, &it, &ot);
+  if (op->infer_type) op->infer_type(p, &it, &ot);
+  else mxc::SameTypeInfer(p, &it, &ot);
   std::vector<NDArray> cout_, gout;
   for (int i = 0; i < nout; ++i) {
     cout_.push_back(mxct::Random(os[i], -1, 1, ot[i], 50 + i));
@@ -45,12 +48,16 @@ inline void CompareReq(const Case &c, mxc::OpReq r) {
   auto run = [&](const Device &dev, std::vector<NDArray> &in, std::vector<NDArray> &out) {
     mxc::OpContext ctx;
     ctx.dev = dev;
+    ctx.is_train = c.is_train;
     op->compute.at(dev.type)(ctx, p, blobs(in), std::vector<mxc::OpReq>(nout, r), blobs(out));
     mxc::DeviceWait(dev);
   };
   run(Device::CPU(), cin, cout_);
   run(kGPU, gin, gout);
   for (int i = 0; i < nout; ++i) mxct::ExpectNear(HostVec(gout[i]), HostVec(cout_[i]), 1e-4, 1e-5, "output");
+  for (int m : op->mutate_inputs) mxct::ExpectNear(HostVec(gin[m]), HostVec(cin[m]), 1e-4, 1e-5, "mutated input");
+  if (!op->backward.count(MXC_GPU) || cin.empty()) return;
+
   std::vector<NDArray> heads;
   for (int i = 0; i < nout; ++i) heads.push_back(mxct::Random(os[i], -1, 1, ot[i], 99 + i));
   auto grads = [&](const Device &dev, std::vector<NDArray> &in, std::vector<NDArray> &out) {
@@ -60,13 +67,18 @@ inline void CompareReq(const Case &c, mxc::OpReq r) {
       ig.push_back(dev.type == MXC_GPU ? CopyTo(init, dev) : init);
     }
     for (auto &a : heads) h.push_back(dev.type == MXC_GPU ? CopyTo(a, dev) : a);
+    std::vector<mxc::OpReq> req(in.size(), r);
+    for (int k : c.no_grad) req[k] = mxc::kNullOp;
+    for (int k = static_cast<int>(in.size()) - op->num_aux; k < static_cast<int>(in.size()); ++k)
+      req[k] = mxc::kNullOp;
     mxc::OpContext ctx;
     ctx.dev = dev;
-    op->backward.at(dev.type)(ctx, p, blobs(h), blobs(in), blobs(out), std::vector<mxc::OpReq>(in.size(), r),
-                              blobs(ig));
+    ctx.is_train = c.is_train;
+    op->backward.at(dev.type)(ctx, p, blobs(h), blobs(in), blobs(out), req, blobs(ig));
     mxc::DeviceWait(dev);
     std::vector<std::vector<double>> res;
-    for (auto &a : ig) res.push_back(HostVec(a));
+    for (size_t k = 0; k < ig.size(); ++k)
+      res.push_back(req[k] == mxc::kNullOp ? std::vector<double>() : HostVec(ig[k]));
     return res;
   };
   auto cg = grads(Device::CPU(), cin, cout_);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "test_op_gpu_req.h"
 #include "test_op_gpu_util.h"
 
 namespace {
@@ -130,74 +131,6 @@ std::vector<Case> SpatialCases() {
   return v;
 }
 
-// The kernels called directly with request r: outputs and input gradients start from the same random values on both
-// devices, so an add request must add the same amounts as the CPU's.
-void CompareReq(const Case &c, mxc::OpReq r) {
-  SCOPED_TRACE(c.op + (r == mxc::kAddTo ? " (req add)" : " (req write)"));
-  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
-  OpParams p(op, c.params);
-  std::vector<NDArray> cin;
-  for (size_t i = 0; i < c.shapes.size(); ++i) cin.push_back(mxct::Random(c.shapes[i], c.lo, c.hi, c.dtype, 17 + i));
-  if (c.fill) c.fill(cin);
-  std::vector<NDArray> gin;
-  for (auto &a : cin) gin.push_back(CopyTo(a, kGPU));
-  // Every output, shaped and typed by the operator's inference.
-  const int nout = op->NumOutputs(p);
-  std::vector<TShape> is, os(nout);
-  std::vector<int> it, ot(nout, -1);
-  for (auto &a : cin) {
-    is.push_back(a.shape());
-    it.push_back(a.dtype());
-  }
-  op->infer_shape(p, &is, &os);
-  if (op->infer_type) op->infer_type(p, &it, &ot);
-  else mxc::SameTypeInfer(p, &it, &ot);
-  std::vector<NDArray> cout_, gout;
-  for (int i = 0; i < nout; ++i) {
-    cout_.push_back(mxct::Random(os[i], -1, 1, ot[i], 50 + i));
-    gout.push_back(CopyTo(cout_[i], kGPU));
-  }
-  auto blobs = [](std::vector<NDArray> &v) {
-    std::vector<TBlob> b;
-    for (auto &a : v) {
-      a.WaitToRead();
-      b.push_back(a.blob());
-    }
-    return b;
-  };
-  auto run = [&](const Device &dev, std::vector<NDArray> &in, std::vector<NDArray> &out) {
-    mxc::OpContext ctx;
-    ctx.dev = dev;
-    op->compute.at(dev.type)(ctx, p, blobs(in), std::vector<mxc::OpReq>(nout, r), blobs(out));
-    mxc::DeviceWait(dev);
-  };
-  run(Device::CPU(), cin, cout_);
-  run(kGPU, gin, gout);
-  for (int i = 0; i < nout; ++i) mxct::ExpectNear(HostVec(gout[i]), HostVec(cout_[i]), 1e-4, 1e-5, "output");
-  if (!op->backward.count(MXC_GPU)) return;
-  std::vector<NDArray> heads;
-  for (int i = 0; i < nout; ++i) heads.push_back(mxct::Random(os[i], -1, 1, ot[i], 99 + i));
-  auto grads = [&](const Device &dev, std::vector<NDArray> &in, std::vector<NDArray> &out) {
-    std::vector<NDArray> ig, h;
-    for (size_t k = 0; k < in.size(); ++k) {
-      NDArray init = mxct::Random(in[k].shape(), -1, 1, in[k].dtype(), 70 + k);
-      ig.push_back(dev.type == MXC_GPU ? CopyTo(init, dev) : init);
-    }
-    for (auto &a : heads) h.push_back(dev.type == MXC_GPU ? CopyTo(a, dev) : a);
-    std::vector<mxc::OpReq> req(in.size(), r);
-    mxc::OpContext ctx;
-    ctx.dev = dev;
-    op->backward.at(dev.type)(ctx, p, blobs(h), blobs(in), blobs(out), req, blobs(ig));
-    mxc::DeviceWait(dev);
-    std::vector<std::vector<double>> res;
-    for (auto &a : ig) res.push_back(HostVec(a));
-    return res;
-  };
-  auto cg = grads(Device::CPU(), cin, cout_);
-  auto gg = grads(kGPU, gin, gout);
-  for (size_t k = 0; k < cg.size(); ++k)
-    mxct::ExpectNear(gg[k], cg[k], 1e-4, 1e-5, "gradient of input " + std::to_string(k));
-}
 
 TEST(OpGpuSpatial, MatchTheCpuNatively) {
   if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";

@@ -5,50 +5,16 @@
 
 #include "common.cuh"
 #include "kernels_deform.cuh"
+#include "../core/ops/deform_sample.h"
 
 namespace mxc {
 namespace cuda {
 
 namespace {
 
-// Bilinear sampling at (h, w) of an H x W plane (the CPU's Sample): up to four neighbours idx (-1: none), their
-// weights wt and the weights' derivatives with respect to h (dh) and w (dw).
+// Bilinear sampling as the CPU kernels sample (core/ops/deform_sample.h).
 template <typename T>
-struct DSample {
-  int64_t idx[4];
-  T wt[4], dh[4], dw[4];
-  __device__ DSample(T h, T w, int64_t H, int64_t W, bool zero_pad) {
-    for (int k = 0; k < 4; ++k) idx[k] = -1, wt[k] = dh[k] = dw[k] = T(0);
-    if (zero_pad) {
-      if (!(h > T(-1) && w > T(-1) && h < T(H) && w < T(W))) return;
-    } else if (!(h >= T(0) && w >= T(0) && h < T(H) && w < T(W))) {
-      return;
-    }
-    int64_t hl = static_cast<int64_t>(floor(h)), wl = static_cast<int64_t>(floor(w));
-    int64_t hh = hl + 1, wh = wl + 1;
-    T lh = h - T(hl), lw = w - T(wl), sh = 1, sw = 1;
-    if (!zero_pad) {
-      if (hl >= H - 1) hl = hh = H - 1, lh = 0, sh = 0;
-      if (wl >= W - 1) wl = wh = W - 1, lw = 0, sw = 0;
-    }
-    const int64_t hs[4] = {hl, hl, hh, hh}, ws[4] = {wl, wh, wl, wh};
-    const T a[4] = {(1 - lh) * (1 - lw), (1 - lh) * lw, lh * (1 - lw), lh * lw};
-    const T ah[4] = {-(1 - lw), -lw, 1 - lw, lw}, aw[4] = {-(1 - lh), 1 - lh, -lh, lh};
-    for (int k = 0; k < 4; ++k) {
-      if (hs[k] < 0 || hs[k] >= H || ws[k] < 0 || ws[k] >= W) continue;
-      idx[k] = hs[k] * W + ws[k];
-      wt[k] = a[k];
-      dh[k] = sh * ah[k];
-      dw[k] = sw * aw[k];
-    }
-  }
-  __device__ T Value(const T *x) const {
-    T v = 0;
-    for (int k = 0; k < 4; ++k)
-      if (idx[k] >= 0) v += wt[k] * x[idx[k]];
-    return v;
-  }
-};
+using DSample = op::DeformSample<T>;
 
 // The sample of tap t (of deformable group dgi) at output position l of sample n.
 template <typename T>
@@ -90,15 +56,14 @@ __global__ void Col2CoordK(DeformGeom g, int64_t n, const T *x, const T *off, co
   MXC_CUDA_LOOP(e, g.DG * taps * L) {
     const int64_t r = e / L, l = e % L, dgi = r / taps, t = r % taps;
     const DSample<T> s = TapSample(g, n, dgi, t, l, off);
-    if (s.idx[0] < 0 && s.idx[1] < 0 && s.idx[2] < 0 && s.idx[3] < 0) continue;
+    if (s.Empty()) continue;
     const T mv = mask ? mask[((n * g.DG + dgi) * taps + t) * L + l] : T(1);
     T ah = 0, aw = 0, am = 0;
     for (int64_t c = dgi * cpd; c < (dgi + 1) * cpd; ++c) {
       const T *xp = x + (n * g.C + c) * HW;
       const T d = dcol[(c * taps + t) * L + l];
-      T gh = 0, gw = 0;
-      for (int k = 0; k < 4; ++k)
-        if (s.idx[k] >= 0) gh += s.dh[k] * xp[s.idx[k]], gw += s.dw[k] * xp[s.idx[k]];
+      T gh, gw;
+      s.Grad(xp, &gh, &gw);
       ah += d * gh, aw += d * gw;
       if (dmask) am += d * s.Value(xp);
     }

@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "deform_sample.h"
 #include "gemm.h"
 #include "nn_util.h"
 
@@ -102,51 +103,8 @@ void DInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape>
   ShapeAssign(&(*out)[0], TShape{g.N, g.F, g.Ho, g.Wo}, op, "output");
 }
 
-// Bilinear sampling at (h, w) of an H x W plane: up to four neighbours idx (-1: none) with their weights wt and the
-// derivatives of the weights with respect to h (dh) and w (dw).
 template <typename T>
-struct Sample {
-  int64_t idx[4] = {-1, -1, -1, -1};
-  T wt[4] = {0, 0, 0, 0}, dh[4] = {0, 0, 0, 0}, dw[4] = {0, 0, 0, 0};
-
-  // DCN v1 (clamped at the last row/column), or v2 (zero outside) when zero_pad.
-  Sample(T h, T w, int64_t H, int64_t W, bool zero_pad) {
-    if (zero_pad) {
-      if (!(h > T(-1) && w > T(-1) && h < T(H) && w < T(W))) return;
-    } else if (!(h >= T(0) && w >= T(0) && h < T(H) && w < T(W))) {
-      return;
-    }
-    int64_t hl = static_cast<int64_t>(std::floor(h)), wl = static_cast<int64_t>(std::floor(w));
-    int64_t hh = hl + 1, wh = wl + 1;
-    T lh = h - T(hl), lw = w - T(wl), sh = 1, sw = 1;  // s*: 0 where the position is clamped (no gradient)
-    if (!zero_pad) {
-      if (hl >= H - 1) hl = hh = H - 1, lh = 0, sh = 0;
-      if (wl >= W - 1) wl = wh = W - 1, lw = 0, sw = 0;
-    }
-    const int64_t hs[4] = {hl, hl, hh, hh}, ws[4] = {wl, wh, wl, wh};
-    const T a[4] = {(1 - lh) * (1 - lw), (1 - lh) * lw, lh * (1 - lw), lh * lw};
-    const T ah[4] = {-(1 - lw), -lw, 1 - lw, lw}, aw[4] = {-(1 - lh), 1 - lh, -lh, lh};
-    for (int k = 0; k < 4; ++k) {
-      if (hs[k] < 0 || hs[k] >= H || ws[k] < 0 || ws[k] >= W) continue;
-      idx[k] = hs[k] * W + ws[k];
-      wt[k] = a[k];
-      dh[k] = sh * ah[k];
-      dw[k] = sw * aw[k];
-    }
-  }
-  T Value(const T *x) const {
-    T v = 0;
-    for (int k = 0; k < 4; ++k)
-      if (idx[k] >= 0) v += wt[k] * x[idx[k]];
-    return v;
-  }
-  void Grad(const T *x, T *gh, T *gw) const {
-    T a = 0, b = 0;
-    for (int k = 0; k < 4; ++k)
-      if (idx[k] >= 0) a += dh[k] * x[idx[k]], b += dw[k] * x[idx[k]];
-    *gh = a, *gw = b;
-  }
-};
+using Sample = DeformSample<T>;  // core/ops/deform_sample.h, shared with the GPU kernels
 
 // Calls f(row of the column matrix = c * taps + t, column l, Sample, mask value) for the channels [c0, c1) of
 // sample n, in parallel over the rows.

@@ -67,11 +67,10 @@ struct KeyLess {
   }
 };
 
-// idx[0..P) = the indices 0..n-1 in KeyLess order, then -1 (P a power of two >= n). Every thread of the block calls it.
+// idx[0..P) (indices, -1 for padding; P a power of two) sorted in KeyLess order by a bitonic network. Every thread of
+// the block calls it, after idx is written.
 template <typename T>
-__device__ void BlockSortIdx(int *idx, int n, int P, KeyLess<T> less) {
-  for (int i = threadIdx.x; i < P; i += blockDim.x) idx[i] = i < n ? i : -1;
-  __syncthreads();
+__device__ void BlockBitonicSort(int *idx, int P, KeyLess<T> less) {
   for (int k = 2; k <= P; k <<= 1)
     for (int j = k >> 1; j > 0; j >>= 1) {
       for (int i = threadIdx.x; i < P; i += blockDim.x) {
@@ -87,6 +86,14 @@ __device__ void BlockSortIdx(int *idx, int n, int P, KeyLess<T> less) {
       }
       __syncthreads();
     }
+}
+
+// idx[0..P) = the indices 0..n-1 in KeyLess order, then -1 (P a power of two >= n). Every thread of the block calls it.
+template <typename T>
+__device__ void BlockSortIdx(int *idx, int n, int P, KeyLess<T> less) {
+  for (int i = threadIdx.x; i < P; i += blockDim.x) idx[i] = i < n ? i : -1;
+  __syncthreads();
+  BlockBitonicSort(idx, P, less);
 }
 
 // pos[i] = the number of set flags before i (i < n); returns their total. sh: kThreads + 1 shared ints. Every thread
@@ -359,22 +366,7 @@ __global__ void TargetK(const T *anc, const T *lab_all, const T *cp_all, int64_t
     for (int i = threadIdx.x; i < P; i += blockDim.x)
       idx[i] = (i < A && match[i] < 0 && maxiou[i] < nt) ? i : -1;
     __syncthreads();
-    KeyLess<T> less{bgp, true};
-    for (int k = 2; k <= P; k <<= 1)
-      for (int j = k >> 1; j > 0; j >>= 1) {
-        for (int i = threadIdx.x; i < P; i += blockDim.x) {
-          const int l = i ^ j;
-          if (l > i) {
-            const int x = idx[i], y = idx[l];
-            const bool up = (i & k) == 0;
-            if (up ? less(y, x) : less(x, y)) {
-              idx[i] = y;
-              idx[l] = x;
-            }
-          }
-        }
-        __syncthreads();
-      }
+    BlockBitonicSort(idx, P, KeyLess<T>{bgp, true});
     int64_t ncand = 0;
     for (int64_t a = 0; a < A; ++a) ncand += (match[a] < 0 && maxiou[a] < nt) ? 1 : 0;
     int64_t nneg = static_cast<int64_t>(sh_npos * ts.ratio);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "test_op_gpu_req.h"
 #include "test_op_gpu_util.h"
 
 namespace {
@@ -201,59 +202,6 @@ TEST(OpGpuOptim2, NoneIsHostStaged) {
 #endif
 }
 
-// The kernels called with request r on both devices, outputs (and states) starting from the same values; the weight
-// updated in place (output = weight) when in_place. Compares every output and every input afterwards.
-void CompareCall(const Case &c, mxc::OpReq r, bool in_place) {
-  SCOPED_TRACE(c.op + (r == mxc::kAddTo ? " (req add)" : " (req write)") + (in_place ? " in place" : ""));
-  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
-  OpParams p(op, c.params);
-  std::vector<NDArray> cin;
-  for (size_t i = 0; i < c.shapes.size(); ++i) cin.push_back(mxct::Random(c.shapes[i], c.lo, c.hi, c.dtype, 17 + i));
-  if (c.fill) c.fill(cin);
-  std::vector<NDArray> gin;
-  for (auto &a : cin) gin.push_back(CopyTo(a, kGPU));
-  const int nout = op->NumOutputs(p);
-  std::vector<TShape> is, os(nout);
-  std::vector<int> it, ot(nout, -1);
-  for (auto &a : cin) {
-    is.push_back(a.shape());
-    it.push_back(a.dtype());
-  }
-  op->infer_shape(p, &is, &os);
-  op->infer_type(p, &it, &ot);
-  // The output of weight k is input k * per (per inputs a group) when in place.
-  const int per = nout > 0 ? static_cast<int>(cin.size()) / nout : 0;
-  std::vector<NDArray> cout_, gout;
-  for (int i = 0; i < nout; ++i) {
-    if (in_place) {
-      cout_.push_back(cin[i * per]);
-      gout.push_back(gin[i * per]);
-    } else {
-      cout_.push_back(mxct::Random(os[i], -1, 1, ot[i], 50 + i));
-      gout.push_back(CopyTo(cout_[i], kGPU));
-    }
-  }
-  auto blobs = [](std::vector<NDArray> &v) {
-    std::vector<TBlob> b;
-    for (auto &a : v) {
-      a.WaitToRead();
-      b.push_back(a.blob());
-    }
-    return b;
-  };
-  auto run = [&](const Device &dev, std::vector<NDArray> &in, std::vector<NDArray> &out) {
-    mxc::OpContext ctx;
-    ctx.dev = dev;
-    op->compute.at(dev.type)(ctx, p, blobs(in), std::vector<mxc::OpReq>(nout, r), blobs(out));
-    mxc::DeviceWait(dev);
-  };
-  run(Device::CPU(), cin, cout_);
-  run(kGPU, gin, gout);
-  for (int i = 0; i < nout; ++i) mxct::ExpectNear(HostVec(gout[i]), HostVec(cout_[i]), 1e-4, 1e-5, "output");
-  for (size_t i = 0; i < cin.size(); ++i)
-    mxct::ExpectNear(HostVec(gin[i]), HostVec(cin[i]), 1e-4, 1e-5, "input " + std::to_string(i));
-}
-
 // Write and add requests; the updates also in place (as the optimizers call them: out = weight).
 TEST(OpGpuOptim2, ReqWriteAddAndInPlaceNatively) {
   if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
@@ -261,11 +209,11 @@ TEST(OpGpuOptim2, ReqWriteAddAndInPlaceNatively) {
   const int64_t staged = mxc::gpu::HostStagedCalls();
   int in_place = 0;
   for (auto &c : Optim2Cases()) {
-    CompareCall(c, mxc::kWriteTo, false);
-    CompareCall(c, mxc::kAddTo, false);
+    CompareReq(c, mxc::kWriteTo, false);
+    CompareReq(c, mxc::kAddTo, false);
     const bool update = c.op.find("update") != std::string::npos && c.op != "mp_lamb_update_phase1";
     if (update) {
-      CompareCall(c, mxc::kWriteInplace, true);
+      CompareReq(c, mxc::kWriteInplace, true);
       ++in_place;
     }
   }

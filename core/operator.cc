@@ -118,12 +118,7 @@ int Op::NumInputs(const OpParams &p) const {
 }
 
 int Op::NumOutputs(const OpParams &p) const {
-  if (!num_outputs_fn) return num_outputs;
-  // Outputs counted by an int parameter: its value is checked before the count is narrowed to int.
-  for (const char *k : {"num_outputs", "sections"})
-    if (ParamIndex(k) >= 0 && params[ParamIndex(k)].kind == ParamKind::kInt && !p.IsNone(k))
-      CheckedArity(*this, p.Int(k), "outputs");
-  return CheckedArity(*this, num_outputs_fn(p), "outputs");
+  return num_outputs_fn ? CheckedArity(*this, num_outputs_fn(p), "outputs") : num_outputs;
 }
 
 int Op::NumVisibleOutputs(const OpParams &p) const {

@@ -169,7 +169,7 @@ struct Op {
   std::function<std::vector<std::string>(const OpParams &)> input_names_fn;
   std::vector<ParamSpec> params;
   int num_outputs = 1;
-  std::function<int(const OpParams &)> num_outputs_fn;          // overrides num_outputs
+  std::function<int64_t(const OpParams &)> num_outputs_fn;      // overrides num_outputs (checked: at most 2^20)
   std::function<int(const OpParams &)> num_visible_outputs_fn;  // default: all outputs visible
   std::function<std::vector<std::string>(const OpParams &)> output_names_fn;  // default "output" / "output<i>"
   FInferShape infer_shape;
@@ -220,7 +220,7 @@ struct Op {
   Op &add_required_param(const std::string &pname, ParamKind kind, const std::string &doc,
                          std::vector<std::string> options = {});
   Op &set_num_outputs(int n) { num_outputs = n; return *this; }
-  Op &set_num_outputs(std::function<int(const OpParams &)> f) { num_outputs_fn = std::move(f); return *this; }
+  Op &set_num_outputs(std::function<int64_t(const OpParams &)> f) { num_outputs_fn = std::move(f); return *this; }
   Op &set_num_visible_outputs(std::function<int(const OpParams &)> f) {
     num_visible_outputs_fn = std::move(f);
     return *this;

@@ -139,7 +139,7 @@ int Register() {
       .set_num_outputs([](const OpParams &p) {
         const int64_t n = p.Int("num_outputs");
         MXC_CHECK(n >= 1, ErrorKind::kValue, "operator amp_multicast: num_outputs must be at least 1, got ", n);
-        return static_cast<int>(n);
+        return n;
       })
       .set_infer_shape(MulticastShape)
       .set_infer_type(MulticastType)

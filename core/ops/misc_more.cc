@@ -217,9 +217,9 @@ struct SplitV2Plan {
   std::vector<int64_t> begin, end;  // per output, along the axis
 };
 
-int SplitV2Count(const OpParams &p) {
+int64_t SplitV2Count(const OpParams &p) {
   const int64_t s = p.Int("sections");
-  return static_cast<int>(s > 0 ? s : std::max<size_t>(p.Tuple("indices").size(), 1));
+  return s > 0 ? s : static_cast<int64_t>(std::max<size_t>(p.Tuple("indices").size(), 1));
 }
 
 SplitV2Plan PlanSplitV2(const OpParams &p, const TShape &d) {

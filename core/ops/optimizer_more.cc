@@ -363,10 +363,10 @@ struct MultiSpec {
   int per() const { return 2 + (mom ? 1 : 0) + (mp ? 1 : 0); }
 };
 
-int NumWeights(const OpParams &p) {
+int64_t NumWeights(const OpParams &p) {
   const int64_t n = p.Int("num_weights");
   MXC_CHECK(n >= 1, ErrorKind::kValue, "operator ", p.op()->name, ": num_weights must be at least 1, got ", n);
-  return static_cast<int>(n);
+  return n;
 }
 
 std::vector<std::string> MultiInputNames(const MultiSpec &s, const OpParams &p) {
@@ -689,10 +689,10 @@ struct MultiAdamSpec {
   int per() const { return mp ? 5 : 4; }
 };
 
-int NumTensors(const MultiAdamSpec &s, const OpParams &p) {
+int64_t NumTensors(const MultiAdamSpec &s, const OpParams &p) {
   const int64_t n = p.Int(s.count());
   MXC_CHECK(n >= 1, ErrorKind::kValue, "operator ", p.op()->name, ": ", s.count(), " must be at least 1, got ", n);
-  return static_cast<int>(n);
+  return n;
 }
 
 std::vector<std::string> MultiAdamInputNames(const MultiAdamSpec &s, const OpParams &p) {

@@ -241,7 +241,7 @@ static Op &split_reg =
         .add_param("axis", ParamKind::kInt, "1", "The axis to split; negative values count from the end.")
         .add_param("squeeze_axis", ParamKind::kBool, "0",
                    "Remove the split axis from the outputs (its size must equal num_outputs).")
-        .set_num_outputs([](const OpParams &p) { return static_cast<int>(std::max<int64_t>(p.Int("num_outputs"), 1)); })
+        .set_num_outputs([](const OpParams &p) { return std::max<int64_t>(p.Int("num_outputs"), 1); })
         .set_infer_shape(SplitShape)
         .set_compute(MXC_CPU, SplitForward)
         .set_backward(MXC_CPU, SplitBackward)

@@ -222,7 +222,7 @@ void MultiSGDLaunch(const void *w, const void *g, void *mom, float *w32, void *o
   if constexpr (sizeof(T) == sizeof(float)) m32 = w32;
   MXC_LAUNCH(Blocks(n), kThreads, 0, s, MultiSGDK<W, T>)(
       static_cast<const W *>(w), static_cast<const W *>(g), static_cast<T *>(mom), m32, static_cast<W *>(out), n,
-      T(lr), T(wd), static_cast<const T *>(lrs), static_cast<const T *>(wds), k, T(static_cast<float>(momentum)),
+      T(lr), T(wd), static_cast<const T *>(lrs), static_cast<const T *>(wds), k, T(momentum),
       T(rescale), T(clip), clip > 0, req);
 }
 

@@ -481,7 +481,7 @@ void MultiSGD(const MultiSpec &s, MXC_NN_FORWARD_ARGS) {
         const T *g = b[1].ptr<T>();
         if (s.mom) {
           T *mom = b[2].ptr<T>();
-          const T m = static_cast<T>(mu);
+          const T m = static_cast<T>(p.Float("momentum"));  // as sgd_mom_update: float64 weights keep its precision
           MapOut(out[k].ptr<T>(), b[0].Size(), req[k], [=](int64_t i) {
             mom[i] = m * mom[i] - h.lr * (h.Grad(g[i]) + h.wd * w[i]);
             return w[i] + mom[i];

@@ -234,13 +234,19 @@ def _update_params(param_names, param_arrays, grad_arrays, updater, kvstore, ind
     gives each parameter's optimizer index (default: its position), so modules sharing an updater (the buckets of a
     BucketingModule) address each parameter's state by its name."""
     indices = range(len(param_names)) if indices is None else indices
+    work = []
     for index, name, weights, grads in zip(indices, param_names, param_arrays, grad_arrays):
         if grads[0] is None:
             continue
         if kvstore is not None:
             kvstore.push(name, grads)
             kvstore.pull(name, out=grads)
-        updater(index, grads[0], weights[0])
+        work.append((index, grads[0], weights))
+    if not work:
+        return
+    # one call with every parameter, as MXNet's: the updater aggregates them into multi-tensor updates
+    updater([w[0] for w in work], [w[1] for w in work], [w[2][0] for w in work])
+    for _, _, weights in work:
         for weight in weights[1:]:
             weights[0].copyto(weight)
 

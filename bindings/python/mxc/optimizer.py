@@ -6,12 +6,20 @@ RMSProp run as the library's fused update operators (``sgd_update``, ``sgd_mom_u
 NDArray operations. ``get_updater(opt)`` returns the ``Updater`` that owns the per-weight states and that
 ``Module``/``FeedForward`` call as ``updater(index, grad, weight)``.
 
+Aggregated updates (as MXNet's): an optimizer whose ``aggregate_num`` is above 0 (SGD and LARS: 4, LAMB: 45; or
+``$MXC_OPTIMIZER_AGGREGATION_SIZE``, at most 45 for LAMB) is given up to that many weights of one dtype and device at
+once when the updater is called with lists (``Module``, ``FeedForward`` and ``gluon.Trainer`` do), and updates them with
+one multi-tensor operator call (SGD: ``multi_sgd_update``, ``multi_sgd_mom_update``, ``multi_mp_sgd_update``,
+``multi_mp_sgd_mom_update``; LARS: ``multi_sum_sq``, ``multi_lars``, ``preloaded_multi_sgd_mom_update``; LAMB:
+``_multi_lamb_update``). The result is bit for bit that of one call per weight; ``aggregate_num = 0`` turns it off.
+
 Per-weight learning rate and weight decay: ``lr * lr_mult[name]`` and ``wd * wd_mult[name]``, where a name comes
 from ``param_idx2name``. As in MXNet, when names are known, weight decay is off (``wd_mult`` 0) for every parameter
 whose name does not end in ``_weight`` or ``_gamma`` (biases, betas, ...), and a symbol's ``__lr_mult__`` /
 ``__wd_mult__`` attributes set multipliers too.
 """
 import math
+import os
 import pickle
 import warnings
 
@@ -58,6 +66,7 @@ class Optimizer(object):
     """
 
     opt_registry = {}
+    _updates_lists = False  # whether update() takes lists of indices, weights, gradients and states (LARS, LAMB)
 
     def __init__(self, rescale_grad=1., param_idx2name=None, wd=0., clip_gradient=None, learning_rate=None,
                  lr_scheduler=None, sym=None, begin_num_update=0, multi_precision=False, param_dict=None):
@@ -237,7 +246,14 @@ class Optimizer(object):
 
     def update_multi_precision(self, index, weight, grad, state):
         """``update``; with ``multi_precision`` and a float16 weight, the update of the float32 master copy (from the
-        gradient in float32), written back to the weight."""
+        gradient in float32), written back to the weight. Lists of indices, weights, gradients and states (an
+        aggregated update) are updated one weight at a time unless the optimizer fuses them."""
+        if isinstance(index, (list, tuple)):
+            if self._updates_lists and not any(self._master_copy_needed(w) for w in weight):
+                return self.update(index, weight, grad, state)
+            for i, w, g, st in zip(index, weight, grad, state):
+                self.update_multi_precision(i, w, g, st)
+            return
         if self._master_copy_needed(weight):
             master, inner = state
             self.update(index, master, grad.astype('float32'), inner)
@@ -291,6 +307,19 @@ def _fused(name, inputs, weight, **params):
     return _invoke(meta.handle, inputs, weight, *enc)
 
 
+def _aggregation_size(default=4):
+    """Weights per aggregated update: $MXC_OPTIMIZER_AGGREGATION_SIZE (or MXNet's $MXNET_OPTIMIZER_AGGREGATION_SIZE),
+    else ``default`` (MXNet's: 4 for SGD and LARS, 45 for LAMB)."""
+    for var in ('MXC_OPTIMIZER_AGGREGATION_SIZE', 'MXNET_OPTIMIZER_AGGREGATION_SIZE'):
+        value = os.environ.get(var)
+        if value is not None:
+            try:
+                return max(0, int(value))
+            except ValueError:
+                raise ValueError("%s must be an integer, got %r" % (var, value)) from None
+    return default
+
+
 def _zeros_like(weight):
     return nd.zeros(weight.shape, ctx=weight.context, dtype=weight.dtype)
 
@@ -315,6 +344,7 @@ class SGD(Optimizer):
         super(SGD, self).__init__(**kwargs)
         self.momentum = momentum
         self.lazy_update = lazy_update
+        self.aggregate_num = _aggregation_size()
 
     def create_state(self, index, weight):
         if self.momentum != 0.0:
@@ -322,6 +352,8 @@ class SGD(Optimizer):
         return None
 
     def update(self, index, weight, grad, state):
+        if isinstance(index, (list, tuple)):
+            return self._update_aggregated(index, weight, grad, state, False)
         _check_pair('SGD', weight, grad)
         self._update_count(index)
         lr = self._get_lr(index)
@@ -335,6 +367,8 @@ class SGD(Optimizer):
     def update_multi_precision(self, index, weight, grad, state):
         """With a float16 weight and multi_precision: the fused mp_sgd_update / mp_sgd_mom_update on the float32
         master copy."""
+        if isinstance(index, (list, tuple)):
+            return self._update_aggregated(index, weight, grad, state, self.multi_precision)
         if not self._master_copy_needed(weight) or not isinstance(grad, nd.NDArray) or grad.dtype != weight.dtype:
             return super().update_multi_precision(index, weight, grad, state)
         _check_pair('SGD', weight, grad)
@@ -346,6 +380,43 @@ class SGD(Optimizer):
                    **kwargs)
         else:
             _fused('mp_sgd_update', (weight, grad, master), weight, lr=lr, wd=wd, **kwargs)
+
+
+    def _update_aggregated(self, indices, weights, grads, states, multi_precision):
+        """One multi-tensor update of lists of weights (of one dtype and device, as the Updater groups them); the
+        same arithmetic as one sgd_update / sgd_mom_update (mp_ with master copies) per weight."""
+        indices, weights, grads, states = list(indices), list(weights), list(grads), list(states)
+        if not (len(indices) == len(weights) == len(grads) == len(states)):
+            raise ValueError("SGD.update: %d indices, %d weights, %d gradients and %d states: the lists must have one "
+                             "entry per weight" % (len(indices), len(weights), len(grads), len(states)))
+        for w, g in zip(weights, grads):
+            _check_pair('SGD', w, g)
+        mp = [multi_precision and self._master_copy_needed(w) for w in weights]
+        fusable = (len(indices) > 1 and len(set(mp)) == 1 and len({(w.dtype, str(w.context)) for w in weights}) == 1
+                   and all(g.dtype == w.dtype for w, g in zip(weights, grads)))
+        if not fusable:
+            for i, w, g, st in zip(indices, weights, grads, states):
+                if multi_precision:
+                    self.update_multi_precision(i, w, g, st)
+                else:
+                    self.update(i, w, g, st)
+            return
+        self._update_count(indices)
+        params = dict(self._common_kwargs(), num_weights=len(weights), lrs=tuple(self._get_lrs(indices)),
+                      wds=tuple(self._get_wds(indices)))
+        momentum = self.momentum != 0.0
+        if momentum:
+            params['momentum'] = self.momentum
+        inputs = []
+        if mp[0]:
+            for w, g, (master, mom) in zip(weights, grads, states):
+                inputs += [w, g, mom, master] if momentum else [w, g, master]
+            name = 'multi_mp_sgd_mom_update' if momentum else 'multi_mp_sgd_update'
+        else:
+            for w, g, mom in zip(weights, grads, states):
+                inputs += [w, g, mom] if momentum else [w, g]
+            name = 'multi_sgd_mom_update' if momentum else 'multi_sgd_update'
+        _fused(name, inputs, weights, **params)
 
 
 @register
@@ -724,11 +795,6 @@ class Ftrl(Optimizer):
 
 
 # -- Updater ---------------------------------------------------------------------------------------------------
-def _norm(x):
-    """The L2 norm of an NDArray, as a Python float."""
-    return float(nd.sqrt(nd.sum(x * x)).asscalar())
-
-
 @register
 class LAMB(Optimizer):
     """LAMB, layer-wise adaptive moments for large batches (You et al. 2019). At the weight's update ``t``::
@@ -740,63 +806,131 @@ class LAMB(Optimizer):
         weight -= lr * (r1 / r2 if both are positive else 1) * r
     """
 
+    _updates_lists = True
+
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-6, lower_bound=None,
                  upper_bound=None, bias_correction=True, **kwargs):
         super(LAMB, self).__init__(learning_rate=learning_rate, **kwargs)
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
         self.bias_correction = bias_correction
+        self.aggregate_num = max(1, min(45, _aggregation_size(45)))  # as MXNet 1.9.1's
 
     def create_state(self, index, weight):
         return (_zeros_like(weight), _zeros_like(weight))  # mean, variance
 
     def update(self, index, weight, grad, state):
-        _check_pair('LAMB', weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
-        t = self._index_update_count[index]
-        mean, var = state
-        r = nd.lamb_update_phase1(weight, grad, mean, var, t=t, wd=wd, beta1=self.beta1, beta2=self.beta2,
-                                  epsilon=self.epsilon, bias_correction=self.bias_correction,
-                                  **self._common_kwargs())
-        bounds = {}
+        if not isinstance(index, (list, tuple)):
+            index, weight, grad, state = [index], [weight], [grad], [state]
+        indices, weights, grads, states = list(index), list(weight), list(grad), list(state)
+        if not (len(indices) == len(weights) == len(grads) == len(states)):
+            raise ValueError("LAMB.update: %d indices, %d weights, %d gradients and %d states: the lists must have one "
+                             "entry per weight" % (len(indices), len(weights), len(grads), len(states)))
+        for w, g in zip(weights, grads):
+            _check_pair('LAMB', w, g)
+        if len({(w.dtype, str(w.context)) for w in weights}) > 1 or any(g.dtype != w.dtype
+                                                                         for w, g in zip(weights, grads)):
+            for i, w, g, st in zip(indices, weights, grads, states):
+                self.update(i, w, g, st)
+            return
+        self._update_count(indices)
+        params = dict(self._common_kwargs(), num_tensors=len(indices), beta1=self.beta1, beta2=self.beta2,
+                      epsilon=self.epsilon, bias_correction=self.bias_correction,
+                      learning_rates=tuple(self._get_lrs(indices)), wds=tuple(self._get_wds(indices)),
+                      step_count=tuple(self._index_update_count[i] for i in indices))
         if self.lower_bound is not None:
-            bounds['lower_bound'] = self.lower_bound
+            params['lower_bound'] = self.lower_bound
         if self.upper_bound is not None:
-            bounds['upper_bound'] = self.upper_bound
-        _fused('lamb_update_phase2', (weight, r, nd.norm(weight), nd.norm(r)), weight, lr=lr, **bounds)
+            params['upper_bound'] = self.upper_bound
+        inputs = []
+        for w, g, (mean, var) in zip(weights, grads, states):
+            inputs += [w, g, mean, var]
+        # one fused call (phase 1, both norms and phase 2 of every tensor), the same for one tensor or several
+        _fused('_multi_lamb_update', inputs, weights, **params)
 
 
 @register
 class LARS(Optimizer):
-    """SGD with momentum and layer-wise adaptive rate scaling (You et al. 2017)::
+    """SGD with momentum and layer-wise adaptive rate scaling (You et al. 2017), as MXNet 1.9.1's::
 
-        g = clip(rescale_grad * grad, clip_gradient)
-        lr' = lr * eta * ||weight|| / (||g|| + wd * ||weight|| + epsilon)   (lr when either norm is 0)
-        state = momentum * state - lr' * (g + wd * weight);  weight += state   (weight -= lr' * (...) without)
+        lr' = lr * eta * ||weight|| / (rescale_grad * ||grad|| + wd * ||weight|| + eps)
+              (lr when either norm is 0; lr and no weight decay for parameters whose names end in gamma, beta or bias)
+        state = m * state - lr' * (clip(rescale_grad * grad, clip_gradient) + wd * weight);  weight += state
+        (weight -= lr' * (...) without momentum)
+
+    With ``momentum_correction`` (Goyal et al. 2017) ``m`` is ``momentum * lr / previous_lr`` when the scheduled
+    learning rate changed since the weight's previous update, else ``momentum``. Every update runs on the device
+    (``multi_sum_sq``, ``multi_lars``, ``preloaded_multi_sgd_mom_update``), up to ``aggregate_num`` weights per call.
+    Not as MXNet: MXNet corrects the momentum of the first update call after the change only (with separate calls per
+    weight, the first weight); mxc corrects every weight's.
     """
 
-    def __init__(self, momentum=0.0, eta=0.001, epsilon=0., **kwargs):
+    _updates_lists = True
+
+    def __init__(self, momentum=0.0, lazy_update=True, eta=0.001, eps=0, momentum_correction=True, **kwargs):
         super(LARS, self).__init__(**kwargs)
-        self.momentum, self.eta, self.epsilon = momentum, eta, epsilon
+        self.momentum, self.lazy_update, self.eta, self.eps = momentum, lazy_update, eta, eps
+        self.momentum_correction = momentum_correction
+        self.aggregate_num = _aggregation_size()
+        self._last_lr = {}  # index -> the scheduled learning rate of its previous update
 
     def create_state(self, index, weight):
         return _zeros_like(weight) if self.momentum != 0.0 else None
 
     def update(self, index, weight, grad, state):
-        _check_pair('LARS', weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
-        g = _clipped_grad(self, grad)
-        w_norm, g_norm = _norm(weight), _norm(g)
-        if w_norm > 0 and g_norm > 0:
-            lr *= self.eta * w_norm / (g_norm + wd * w_norm + self.epsilon)
-        step = (g + weight * wd) * lr
-        if state is not None:
-            state[:] = state * self.momentum - step
-            weight[:] = weight + state
+        if not isinstance(index, (list, tuple)):
+            index, weight, grad, state = [index], [weight], [grad], [state]
+        indices, weights, grads, states = list(index), list(weight), list(grad), list(state)
+        if not (len(indices) == len(weights) == len(grads) == len(states)):
+            raise ValueError("LARS.update: %d indices, %d weights, %d gradients and %d states: the lists must have one "
+                             "entry per weight" % (len(indices), len(weights), len(grads), len(states)))
+        for w, g in zip(weights, grads):
+            _check_pair('LARS', w, g)
+        if len({(w.dtype, str(w.context)) for w in weights}) > 1 or any(g.dtype != w.dtype
+                                                                         for w, g in zip(weights, grads)):
+            for i, w, g, st in zip(indices, weights, grads, states):
+                self.update(i, w, g, st)
+            return
+        self._update_count(indices)
+        lr = self.learning_rate
+        lrs, wds = self._get_lrs(indices), self._get_wds(indices)
+        # weights whose momentum is corrected by the same factor go together
+        groups = {}
+        for k, idx in enumerate(indices):
+            factor = 1.0
+            last = self._last_lr.get(idx)
+            if self.momentum_correction and last and lr != last:
+                factor = lr / last
+            self._last_lr[idx] = lr
+            groups.setdefault(factor, []).append(k)
+        for factor, ks in groups.items():
+            self._step([indices[k] for k in ks], [weights[k] for k in ks], [grads[k] for k in ks],
+                       [states[k] for k in ks], [lrs[k] for k in ks], [wds[k] for k in ks], self.momentum * factor)
+
+    def _step(self, indices, weights, grads, states, lrs, wds, momentum):
+        ctx, dtype = weights[0].context, weights[0].dtype
+        n = len(weights)
+        scaled = [not self.idx2name.get(idx, str(idx)).endswith(('gamma', 'beta', 'bias')) for idx in indices]
+        wds = [wd if s else 0.0 for wd, s in zip(wds, scaled)]  # MXNet 1.9.1: no weight decay on those either
+        lrs = nd.array(lrs, ctx=ctx, dtype='float32')
+        wds = nd.array(wds, ctx=ctx, dtype='float32')
+        if any(scaled):
+            w_sq = nd.multi_sum_sq(*weights, num_arrays=n)
+            g_sq = nd.multi_sum_sq(*grads, num_arrays=n)
+            lars = nd.multi_lars(lrs, w_sq, g_sq, wds, eta=self.eta, eps=self.eps, rescale_grad=self.rescale_grad)
+            lrs = lars if all(scaled) else nd.where(nd.array(scaled, ctx=ctx, dtype='float32'), lars, lrs)
+        if numpy.dtype(dtype) != numpy.float32:
+            lrs, wds = lrs.astype(dtype), wds.astype(dtype)
+        params = dict(self._common_kwargs(), num_weights=n)
+        inputs = []
+        if self.momentum != 0.0:
+            for w, g, mom in zip(weights, grads, states):
+                inputs += [w, g, mom]
+            _fused('preloaded_multi_sgd_mom_update', inputs + [lrs, wds], weights, momentum=momentum, **params)
         else:
-            weight[:] = weight - step
+            for w, g in zip(weights, grads):
+                inputs += [w, g]
+            _fused('preloaded_multi_sgd_update', inputs + [lrs, wds], weights, **params)
 
 
 @register
@@ -907,6 +1041,9 @@ class Updater(object):
             indices, grads, weights = list(index), list(grad), list(weight)
         else:
             indices, grads, weights = [index], [grad], [weight]
+        if not (len(indices) == len(grads) == len(weights)):
+            raise ValueError("Updater: %d indices, %d gradients and %d weights: the lists must have one entry per weight"
+                             % (len(indices), len(grads), len(weights)))
         optimizer = self.optimizer
         for idx, g, w in zip(indices, grads, weights):
             if idx not in self.states:
@@ -921,6 +1058,20 @@ class Updater(object):
                 self._device[idx] = getattr(w.context, 'device_id', 0)
                 self.states[idx] = self.sync_state_context(self.states[idx], w.context)
                 self.states_synced[idx] = True
+        aggregate = getattr(optimizer, 'aggregate_num', 0) or 0
+        if aggregate > 0 and len(indices) > 1:
+            # weights of one dtype and device go together, in their order, up to aggregate_num at a time
+            groups = {}
+            for idx, g, w in zip(indices, grads, weights):
+                groups.setdefault((str(w.dtype), str(w.context)), []).append((idx, g, w))
+            for members in groups.values():
+                for start in range(0, len(members), aggregate):
+                    chunk = members[start:start + aggregate]
+                    optimizer._set_current_context(self._device[chunk[0][0]])
+                    optimizer.update_multi_precision([m[0] for m in chunk], [m[2] for m in chunk],
+                                                     [m[1] for m in chunk], [self.states[m[0]] for m in chunk])
+            return
+        for idx, g, w in zip(indices, grads, weights):
             optimizer._set_current_context(self._device[idx])
             optimizer.update_multi_precision(idx, w, g, self.states[idx])
 

@@ -104,8 +104,10 @@ class Trainer:
                     "for this iteration. If you are intentionally only using a subset, call step with "
                     "ignore_stale_grad=True to suppress this warning and skip updating of Parameters with stale "
                     "gradient" % (p.name, str(arr.context)))
+        if work:  # one call: the updater aggregates the weights into multi-tensor updates (as MXNet's Trainer)
+            self._apply([i for i, _ in work], [copies[0].grad for _, copies in work],
+                        [copies[0] for _, copies in work])
         for i, copies in work:
-            self._apply(i, copies[0].grad, copies[0])
             for c in copies:
                 if c is not copies[0]:
                     c[:] = copies[0].as_in_context(c.context)

@@ -767,6 +767,17 @@ void Fallback(const OpContext &ctx, const OpParams &p, const Blobs &in, const Re
     Throw(ErrorKind::kType, "operator ", p.op()->name, ": its GPU kernel takes float32 in place of float16");
   StagedForward(p.op()->compute.at(MXC_CPU), ctx, p, in, req, out);
 }
+void ZeroIfWrite(const OpContext &ctx, const TBlob &b, OpReq r) {
+  if ((r == kWriteTo || r == kWriteInplace) && b.dptr && b.Size() > 0)
+    DeviceZero(ctx.dev, b.dptr, static_cast<size_t>(b.Size()) * DTypeSize(b.dtype));
+}
+
+bool RequestedGradsHaveType(const std::vector<TBlob> &ig, const std::vector<OpReq> &req, int t) {
+  for (size_t k = 0; k < ig.size(); ++k)
+    if (k < req.size() && req[k] != kNullOp && ig[k].dtype != t) return false;
+  return true;
+}
+
 void FallbackGrad(const OpContext &ctx, const OpParams &p, const Blobs &og, const Blobs &id, const Blobs &od,
                   const Reqs &req, const Blobs &ig) {
   StagedBackward(p.op()->backward.at(MXC_CPU), ctx, p, og, id, od, req, ig);

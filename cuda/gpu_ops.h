@@ -37,6 +37,12 @@ inline int64_t Prod(const TShape &s, int b, int e) {
 void Fallback(FWD_ARGS);
 void FallbackGrad(BWD_ARGS);
 
+// A gradient that is written (not added to) becomes zero, on the op's device (any dtype; a gradient not asked for
+// is an empty blob, left alone).
+void ZeroIfWrite(const OpContext &ctx, const TBlob &b, OpReq r);
+// Whether every gradient asked for has dtype t (those not asked for are empty blobs, without a dtype).
+bool RequestedGradsHaveType(const std::vector<TBlob> &ig, const std::vector<OpReq> &req, int t);
+
 // The forward of an elementwise unary function (cuda::UnaryCode): float32/float64, and integers for the codes that
 // take them (cuda::IntUnaryOk).
 FCompute UnaryFwd(int code);

@@ -83,10 +83,6 @@ void DeformFwd(FWD_ARGS) {
   CheckLaunch(p.op()->name.c_str());
 }
 
-void ZeroIfWrite(const OpContext &ctx, const TBlob &b, OpReq r) {
-  if ((r == kWriteTo || r == kWriteInplace) && b.dptr && b.Size() > 0)
-    DeviceZero(ctx.dev, b.dptr, static_cast<size_t>(b.Size()) * DTypeSize(b.dtype));
-}
 
 void DeformBwd(BWD_ARGS) {
   const int t = og[0].dtype;

@@ -358,7 +358,7 @@ void DirichletBwd(BWD_ARGS) {
   const int t = og[0].dtype;
   int64_t k, nd, per;
   if (!IsReal(t) || id.size() < 2 || !id[0].dptr || !id[1].dptr || id[0].dtype != t || id[1].dtype != t ||
-      ig[0].dtype != t || ig[1].dtype != t || !DirichletDims(id[1].shape, id[0].Size(), &k, &nd, &per))
+      !RequestedGradsHaveType(ig, req, t) || !DirichletDims(id[1].shape, id[0].Size(), &k, &nd, &per))
     return FallbackGrad(ctx, p, og, id, od, req, ig);
   cuda::PdfDirichletGrad(t, og[0].dptr, id[0].dptr, id[1].dptr, nd, per, k, p.Bool("is_log"), ig[0].dptr, req[0],
                          ig[1].dptr, req[1], St(ctx));

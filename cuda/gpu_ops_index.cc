@@ -30,11 +30,6 @@ using op::SplitAt;
 bool IndexDtype(int t) { return t >= kFloat32 && t <= kBool && t != kFloat16; }
 int Axis(int64_t a, int ndim) { return static_cast<int>(a < 0 ? a + ndim : a); }
 
-// The CPU's ZeroIfWrite: a gradient that is not added to becomes zero (any dtype).
-void ZeroIfWrite(const OpContext &ctx, const TBlob &b, OpReq r) {
-  if ((r == kWriteTo || r == kWriteInplace) && b.dptr) cuda::Fill(b.dtype, b.dptr, b.Size(), 0.0, 1, St(ctx));
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Out-of-range indices (mode 'raise', gather_nd): the kernels flag the first bad position in device memory; reading
 // the flag back waits for the stream, so only these calls synchronise.
@@ -107,6 +102,10 @@ void TakeFwd(FWD_ARGS) {
   CheckLaunch("take");
 }
 void TakeBwd(BWD_ARGS) {
+  if (req[0] == kNullOp) {  // the indices' gradient alone: zeros
+    ZeroIfWrite(ctx, ig[1], req[1]);
+    return CheckLaunch("take backward");
+  }
   const TBlob &idx = id[1];
   const AxisSplit s = TakeSplit(p, ig[0].shape);
   if (!IsReal(ig[0].dtype) || !idx.dptr || !IndexDtype(idx.dtype) || (s.n == 0 && idx.Size() > 0))

@@ -45,12 +45,6 @@ using op::RedLayout;
 using op::StridedView;
 
 bool Numeric(int t) { return IsReal(t) || IsInt(t); }
-
-// A blob that is written (not added to) becomes zero.
-void ZeroIfWrite(const OpContext &ctx, const TBlob &b, OpReq r) {
-  if ((r == kWriteTo || r == kWriteInplace) && b.dptr && b.Size() > 0)
-    DeviceZero(ctx.dev, b.dptr, static_cast<size_t>(b.Size()) * DTypeSize(b.dtype));
-}
 // Every input gradient zero (piecewise-constant operators, shape inputs).
 void ZeroGrads(BWD_ARGS) {
   (void)p, (void)og, (void)id, (void)od;
@@ -172,7 +166,7 @@ FCompute MoreScalarFwd(int code) {
 void HypotBwd(BWD_ARGS) {
   (void)od;
   const int t = og[0].dtype;
-  if (!IsReal(t) || id.size() < 2 || !id[0].dptr || !id[1].dptr || ig[0].dtype != t || ig[1].dtype != t)
+  if (!IsReal(t) || id.size() < 2 || !id[0].dptr || !id[1].dptr || !RequestedGradsHaveType(ig, req, t))
     return FallbackGrad(ctx, p, og, id, od, req, ig);
   const TShape &o = og[0].shape;
   const cuda::BinView v = MakeBinView(id[0].shape, id[1].shape, o);
@@ -370,6 +364,10 @@ void LikeFwd(FWD_ARGS) {
 
 // broadcast_like: the head gradient summed over the broadcast axes.
 void BroadcastLikeBwd(BWD_ARGS) {
+  if (req[0] == kNullOp) {  // the gradient of the shape-giving input alone: zeros
+    ZeroIfWrite(ctx, ig[1], req[1]);
+    return CheckLaunch("broadcast_like backward");
+  }
   const TShape &s = ig[0].shape, &o = og[0].shape;
   if (!IsReal(ig[0].dtype) || og[0].dtype != ig[0].dtype || s.ndim() != o.ndim())
     return FallbackGrad(ctx, p, og, id, od, req, ig);
@@ -386,6 +384,10 @@ void BroadcastLikeBwd(BWD_ARGS) {
 
 // slice_like: the head gradient scattered into the sliced region, zero elsewhere.
 void SliceLikeBwd(BWD_ARGS) {
+  if (req[0] == kNullOp) {  // the gradient of the shape-giving input alone: zeros
+    ZeroIfWrite(ctx, ig[1], req[1]);
+    return CheckLaunch("slice_like backward");
+  }
   const TShape &s = ig[0].shape, &o = og[0].shape;
   if (!Numeric(ig[0].dtype) || (req[0] == kAddTo && !IsReal(ig[0].dtype)) || s.ndim() != o.ndim())
     return FallbackGrad(ctx, p, og, id, od, req, ig);

@@ -20,10 +20,6 @@ void RegisterMoreLaKernels();
 
 namespace {
 
-void ZeroIfWrite(const OpContext &ctx, const TBlob &b, OpReq r) {
-  if ((r == kWriteTo || r == kWriteInplace) && b.dptr && b.Size() > 0)
-    DeviceZero(ctx.dev, b.dptr, static_cast<size_t>(b.Size()) * DTypeSize(b.dtype));
-}
 
 // The matrices of an array with rows on axis `ax` and columns on the last axis: outer x inner of them, matrix b at
 // element Base(b), rows ld() apart.

@@ -24,10 +24,6 @@ void RegisterMoreNnKernels();
 
 namespace {
 
-void ZeroIfWrite(const OpContext &ctx, const TBlob &b, OpReq r) {
-  if ((r == kWriteTo || r == kWriteInplace) && b.dptr && b.Size() > 0)
-    DeviceZero(ctx.dev, b.dptr, static_cast<size_t>(b.Size()) * DTypeSize(b.dtype));
-}
 const void *PtrAt(const Blobs &b, size_t i) { return i < b.size() ? b[i].dptr : nullptr; }
 int ReqAt(const Reqs &r, size_t i) { return i < r.size() ? static_cast<int>(r[i]) : 0; }
 
@@ -196,6 +192,10 @@ void ResizeFwd(FWD_ARGS) {
   CheckLaunch("_contrib_BilinearResize2D");
 }
 void ResizeBwd(BWD_ARGS) {
+  if (req[0] == kNullOp) {  // only the gradient of input 1 (like: only its shape is used): zeros
+    if (ig.size() > 1 && req.size() > 1) ZeroIfWrite(ctx, ig[1], req[1]);
+    return CheckLaunch("_contrib_BilinearResize2D backward");
+  }
   if (!IsReal(ig[0].dtype) || ig[0].ndim() != 4 || og[0].dtype != ig[0].dtype)
     return FallbackGrad(ctx, p, og, id, od, req, ig);
   if (ig.size() > 1 && req.size() > 1) ZeroIfWrite(ctx, ig[1], req[1]);  // like: only its shape is used

@@ -168,9 +168,11 @@ void JoinBwd(BWD_ARGS) {
   int64_t outer, inner, begin = 0;
   JoinLayout<kStack>(p, os, &ax, &outer, &inner);
   for (size_t k = 0; k < ig.size(); ++k) {
-    const int64_t len = PartLen<kStack>(ig[k], ax);
-    cuda::Gather(og[0].dtype, og[0].dptr, ToView(PartView(outer, len, inner, os[ax], begin)), ig[k].dptr,
-                 ig[k].Size(), req[k], St(ctx));
+    // Concat's part widths from its inputs (kept for this): a gradient not asked for comes as an empty blob
+    const int64_t len = PartLen<kStack>(kStack ? ig[k] : id[k], ax);
+    if (req[k] != kNullOp)
+      cuda::Gather(og[0].dtype, og[0].dptr, ToView(PartView(outer, len, inner, os[ax], begin)), ig[k].dptr,
+                   ig[k].Size(), req[k], St(ctx));
     begin += len;
   }
   CheckLaunch((p.op()->name + " backward").c_str());
@@ -243,7 +245,10 @@ FBackward BroadcastBwd(int code) {
       return FallbackGrad(ctx, p, og, id, od, req, ig);
     const TShape &o = og[0].shape;
     const void *a = values ? id[0].dptr : nullptr, *b = values ? id[1].dptr : nullptr;
-    const cuda::BinView v = MakeBinView(ig[0].shape, ig[1].shape, o);
+    // The operands' shapes: from the inputs when kept, else from the gradients asked for (a gradient not asked for
+    // is an empty blob; add and sub read no operand, so its strides do not matter).
+    auto operand = [&](int k) -> const TShape & { return values ? id[k].shape : ig[k].shape; };
+    const cuda::BinView v = MakeBinView(operand(0), operand(1), o);
     for (int k = 0; k < 2; ++k) {
       if (req[k] == kNullOp) continue;
       const TShape &s = ig[k].shape;

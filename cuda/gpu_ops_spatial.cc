@@ -30,10 +30,6 @@ namespace gpu {
 
 namespace {
 
-void ZeroIfWrite(const OpContext &ctx, const TBlob &b, OpReq r) {
-  if ((r == kWriteTo || r == kWriteInplace) && b.dptr && b.Size() > 0)
-    DeviceZero(ctx.dev, b.dptr, static_cast<size_t>(b.Size()) * DTypeSize(b.dtype));
-}
 // Whether every blob is float32/float64 of one dtype (null blobs skipped).
 bool SameReal(const Blobs &b, int t) {
   if (!IsReal(t)) return false;
@@ -336,6 +332,10 @@ void CropFwd(FWD_ARGS) {
   CheckLaunch("Crop");
 }
 void CropBwd(BWD_ARGS) {
+  if (req[0] == kNullOp) {  // only the gradient of input 1 (crop_like: only its shape is used): zeros
+    if (ig.size() > 1 && req.size() > 1) ZeroIfWrite(ctx, ig[1], req[1]);
+    return CheckLaunch("Crop backward");
+  }
   const int t = og[0].dtype;
   if (!Numeric(t) || ig[0].dtype != t || ig[0].ndim() != 4) return FallbackGrad(ctx, p, og, id, od, req, ig);
   if (ig.size() == 2) ZeroIfWrite(ctx, ig[1], req[1]);
@@ -407,6 +407,10 @@ void SVMFwd(FWD_ARGS) {
   CheckLaunch("SVMOutput");
 }
 void SVMBwd(BWD_ARGS) {
+  if (req[0] == kNullOp) {  // only the gradient of input 1 (the labels): zeros
+    if (ig.size() > 1 && req.size() > 1) ZeroIfWrite(ctx, ig[1], req[1]);
+    return CheckLaunch("SVMOutput backward");
+  }
   const int t = id.empty() ? -1 : id[0].dtype;
   if (!IsReal(t) || id.size() < 2 || !id[0].dptr || !id[1].dptr || id[1].dtype != t || ig[0].dtype != t ||
       id[0].ndim() < 2)
@@ -451,6 +455,10 @@ void SCEFwd(FWD_ARGS) {
   CheckLaunch("softmax_cross_entropy");
 }
 void SCEBwd(BWD_ARGS) {
+  if (req[0] == kNullOp) {  // only the gradient of input 1 (the labels): zeros
+    if (ig.size() > 1 && req.size() > 1) ZeroIfWrite(ctx, ig[1], req[1]);
+    return CheckLaunch("softmax_cross_entropy backward");
+  }
   const int t = og[0].dtype;
   if (!SCEOk(id, t) || ig[0].dtype != t) return FallbackGrad(ctx, p, og, id, od, req, ig);
   const int64_t N = id[0].shape[0], C = id[0].shape[1];

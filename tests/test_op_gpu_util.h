@@ -67,6 +67,7 @@ struct Variant {
   Device dev = kGPU;
   int dtype = -1;  // -1: the case's dtype; else the inputs and head gradients in this dtype (floating cases only)
   double rtol = 1e-4, atol = 1e-5;
+  bool each_input_alone = true;  // also each input's gradient with the others not requested
 };
 
 // Forward in the reference run and in the variant, then the gradient of every output under random head gradients.
@@ -118,12 +119,21 @@ inline void CompareVariant(const Case &c, const Variant &v) {
   std::vector<NDArray> call = cout_, gall = gout;
   int nout = op->NumOutputs(p);
   if (static_cast<int>(call.size()) < nout) return;  // hidden outputs not returned: covered by the op's own tests
+  // The gradients asked for: every input's but the case's no_grad ones and the auxiliary states.
+  auto Requests = [&](size_t n) {
+    std::vector<mxc::OpReq> req(n, mxc::kWriteTo);
+    for (int k : c.no_grad) req[k] = mxc::kNullOp;
+    for (int k = static_cast<int>(n) - op->num_aux; k < static_cast<int>(n); ++k) req[k] = mxc::kNullOp;
+    return req;
+  };
   std::vector<NDArray> heads;
   for (size_t i = 0; i < call.size(); ++i)
     heads.push_back(call[i].dtype() == c.dtype
                         ? round_trip(mxct::Random(call[i].shape(), -1, 1, call[i].dtype(), 99 + i))
                         : mxct::Random(call[i].shape(), -1, 1, call[i].dtype(), 99 + i));
-  auto grads = [&](const std::vector<NDArray> &in, const std::vector<NDArray> &out, bool variant) {
+  // only >= 0: the gradient of that input alone, the others not requested (kNullOp, as autograd and the executor pass
+  // them: empty blobs), so a backward that reads a gradient it was not asked for shows.
+  auto grads = [&](const std::vector<NDArray> &in, const std::vector<NDArray> &out, bool variant, int only) {
     const Device dev = variant ? v.dev : Device::CPU();
     std::vector<NDArray> ig;
     for (auto &a : in) ig.push_back(NDArray(a.shape(), a.dtype(), dev));
@@ -137,10 +147,11 @@ inline void CompareVariant(const Case &c, const Variant &v) {
     // As the executor and autograd do: inputs and outputs the backward declared unused are not kept (empty blobs).
     for (auto &a : in) id.push_back(op->backward_uses_inputs ? a.blob() : mxc::TBlob());
     for (auto &a : out) od.push_back(op->backward_uses_outputs ? a.blob() : mxc::TBlob());
-    for (auto &a : ig) gb.push_back(a.blob());
-    std::vector<mxc::OpReq> req(in.size(), mxc::kWriteTo);
-    for (int k : c.no_grad) req[k] = mxc::kNullOp;
-    for (int k = static_cast<int>(in.size()) - op->num_aux; k < static_cast<int>(in.size()); ++k) req[k] = mxc::kNullOp;
+    std::vector<mxc::OpReq> req = Requests(in.size());
+    if (only >= 0)
+      for (size_t k = 0; k < req.size(); ++k)
+        if (static_cast<int>(k) != only) req[k] = mxc::kNullOp;
+    for (size_t k = 0; k < ig.size(); ++k) gb.push_back(req[k] == mxc::kNullOp ? mxc::TBlob() : ig[k].blob());
     mxc::OpContext ctx;
     ctx.dev = dev;
     ctx.is_train = c.is_train;
@@ -150,10 +161,19 @@ inline void CompareVariant(const Case &c, const Variant &v) {
     for (size_t k = 0; k < ig.size(); ++k) r.push_back(req[k] == mxc::kNullOp ? std::vector<double>() : HostVec(ig[k]));
     return r;
   };
-  auto cg = grads(cin, call, false);
-  auto gg = grads(gin, gall, true);
+  auto cg = grads(cin, call, false, -1);
+  auto gg = grads(gin, gall, true, -1);
   for (size_t k = 0; k < cg.size(); ++k)
     mxct::ExpectNear(gg[k], cg[k], v.rtol, v.atol, "gradient of input " + std::to_string(k));
+  // Each input's gradient alone, on both devices, when several are requested.
+  const std::vector<mxc::OpReq> all = Requests(cin.size());
+  if (!v.each_input_alone || std::count(all.begin(), all.end(), mxc::kWriteTo) < 2) return;
+  for (size_t k = 0; k < all.size(); ++k) {
+    if (all[k] == mxc::kNullOp) continue;
+    const std::string what = "gradient of input " + std::to_string(k) + " alone";
+    mxct::ExpectNear(grads(cin, call, false, static_cast<int>(k))[k], cg[k], v.rtol, v.atol, what + " (cpu)");
+    mxct::ExpectNear(grads(gin, gall, true, static_cast<int>(k))[k], cg[k], v.rtol, v.atol, what);
+  }
 }
 
 // Forward and gradient on gpu(0) against the cpu, in the case's dtype.

@@ -434,7 +434,7 @@ void LikeForward(MXC_FCOMPUTE_ARGS) {
 
 void LikeBackward(MXC_FBACKWARD_ARGS) {
   (void)p, (void)in, (void)out;
-  ScatterAddMap(og[0], SameIndexMap(ig[0].shape, og[0].shape), ig[0], req[0]);
+  if (req[0] != kNullOp) ScatterAddMap(og[0], SameIndexMap(ig[0].shape, og[0].shape), ig[0], req[0]);
   ZeroIfWrite(ig[1], req[1]);
 }
 

@@ -386,36 +386,43 @@ def test_operator_gradient_matches_the_executor(opname, idx):
     else:
         exe.backward([nd.array(h, ctx=ctx, dtype=o.dtype) for h, o in zip(heads, exe.outputs)])
 
-    arrays = [nd.array(vals[x], ctx=ctx, dtype=np.float64) for x in names]
-    for x, a in zip(names, arrays):
-        if x in checked:
-            a.attach_grad()
-    fn = getattr(nd, opname)
-    if c["seed_each"]:
-        mx.random.seed(7)
-    with autograd.record(train_mode=c["train"]):
-        if c["build"] is not None:  # the case's graph around the operator (test_executor_grad.case)
-            out = c["build"](nd, lambda *a: fn(*a, **c["params"]), arrays)
-        elif op_meta(opname).key_var_num_args:
-            out = fn(*arrays, **c["params"])
-        else:
-            out = fn(**dict(zip(names, arrays)), **c["params"])
-    outs = out if isinstance(out, list) else [out]
-    assert len(outs) == len(exe.outputs)
-    for o, e in zip(outs, exe.outputs):
-        np.testing.assert_allclose(o.asnumpy(), e.asnumpy(), rtol=1e-12, atol=1e-12)
-    if not checked:  # no input to differentiate (one_hot of integer indices): nothing was recorded
-        with pytest.raises(MXNetError, match="not in a computational graph"):
+    def run(wanted):
+        """autograd with gradients attached to the inputs in ``wanted``; each against the executor's."""
+        arrays = [nd.array(vals[x], ctx=ctx, dtype=np.float64) for x in names]
+        for x, a in zip(names, arrays):
+            if x in wanted:
+                a.attach_grad()
+        fn = getattr(nd, opname)
+        if c["seed_each"]:
+            mx.random.seed(7)
+        with autograd.record(train_mode=c["train"]):
+            if c["build"] is not None:  # the case's graph around the operator (test_executor_grad.case)
+                out = c["build"](nd, lambda *a: fn(*a, **c["params"]), arrays)
+            elif op_meta(opname).key_var_num_args:
+                out = fn(*arrays, **c["params"])
+            else:
+                out = fn(**dict(zip(names, arrays)), **c["params"])
+        outs = out if isinstance(out, list) else [out]
+        assert len(outs) == len(exe.outputs)
+        for o, e in zip(outs, exe.outputs):
+            np.testing.assert_allclose(o.asnumpy(), e.asnumpy(), rtol=1e-12, atol=1e-12)
+        if not wanted:  # no input to differentiate (one_hot of integer indices): nothing was recorded
+            with pytest.raises(MXNetError, match="not in a computational graph"):
+                autograd.backward(outs)
+            return
+        if c["loss"] is not None:
             autograd.backward(outs)
-        return
-    if c["loss"] is not None:
-        autograd.backward(outs)
-    else:
-        autograd.backward(outs, [nd.array(h, ctx=ctx, dtype=o.dtype) for h, o in zip(heads, outs)])
-    for x, a in zip(names, arrays):
-        if x in checked:
-            np.testing.assert_allclose(a.grad.asnumpy(), exe.grad_dict[x].asnumpy(), rtol=1e-10, atol=1e-12,
-                                       err_msg="%s: gradient of %r" % (opname, x))
+        else:
+            autograd.backward(outs, [nd.array(h, ctx=ctx, dtype=o.dtype) for h, o in zip(heads, outs)])
+        for x, a in zip(names, arrays):
+            if x in wanted:
+                np.testing.assert_allclose(a.grad.asnumpy(), exe.grad_dict[x].asnumpy(), rtol=1e-10, atol=1e-12,
+                                           err_msg="%s: gradient of %r (of %s)" % (opname, x, sorted(wanted)))
+    run(set(checked))
+    # Each input's gradient alone (the others' not requested: the backward gets no buffer for them)
+    if len(checked) > 1:
+        for x in checked:
+            run({x})
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -482,3 +489,40 @@ def test_training_loop_with_autograd_learns():
         losses.append(-np.mean(np.log(prob[np.arange(400), label_np])))
     acc = (prob.argmax(axis=1) == label_np).mean()
     assert losses[-1] < 0.5 * losses[0] and acc > 0.9, (losses[0], losses[-1], acc)
+
+
+@pytest.mark.parametrize("opname", ["broadcast_mul", "broadcast_div", "broadcast_power", "broadcast_maximum",
+                                     "broadcast_add", "broadcast_sub"])
+def test_broadcast_gradient_of_one_operand(opname):
+    # Only one operand needs a gradient: the backward gets no buffer for the other's (a GPU kernel took the operand
+    # shapes from the gradient buffers and broadcast the wrong operand)
+    a0 = np.array([[1.5, 2.], [0.5, 3.], [2.5, 1.]])
+    w0 = np.array([[1.], [2.], [3.]])
+    fa = {"broadcast_mul": lambda a, w: w + 0 * a, "broadcast_div": lambda a, w: 1 / w + 0 * a,
+          "broadcast_power": lambda a, w: w * a ** (w - 1), "broadcast_maximum": lambda a, w: (a >= w) * 1.,
+          "broadcast_add": lambda a, w: 1 + 0 * a, "broadcast_sub": lambda a, w: 1 + 0 * a}[opname]
+    fw = {"broadcast_mul": lambda a, w: a, "broadcast_div": lambda a, w: -a / w ** 2,
+          "broadcast_power": lambda a, w: a ** w * np.log(a), "broadcast_maximum": lambda a, w: (a < w) * 1.,
+          "broadcast_add": lambda a, w: 1 + 0 * a, "broadcast_sub": lambda a, w: -1 + 0 * a}[opname]
+    for which in ("a", "w"):
+        a, w = nd.array(a0, dtype=np.float64), nd.array(w0, dtype=np.float64)
+        (a if which == "a" else w).attach_grad()
+        with autograd.record():
+            y = getattr(nd, opname)(a, w)
+        y.backward()
+        if which == "a":
+            np.testing.assert_allclose(a.grad.asnumpy(), fa(a0, w0), rtol=1e-12)
+        else:
+            np.testing.assert_allclose(w.grad.asnumpy(), fw(a0, w0).sum(axis=1, keepdims=True), rtol=1e-12)
+
+
+@pytest.mark.parametrize("opname", ["slice_like", "broadcast_like"])
+def test_gradient_of_the_shape_input_alone(opname):
+    # Only the shape-giving input needs a gradient (zeros, as MXNet 1.9.1): this crashed slice_like's backward
+    data = nd.ones((3, 3)) if opname == "slice_like" else nd.ones((1, 3))
+    like = nd.ones((2, 3))
+    like.attach_grad()
+    with autograd.record():
+        y = getattr(nd, opname)(data, like)
+    y.backward()
+    np.testing.assert_array_equal(like.grad.asnumpy(), np.zeros((2, 3)))

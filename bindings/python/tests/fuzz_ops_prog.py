@@ -4,7 +4,8 @@ usage: python fuzz_ops_prog.py SEED CASES [cpu|gpu]
 
 For each operator, CASES calls with inputs of odd shapes (empty axes, 1-d, 5-d, mismatched), dtypes (float16 to
 int8), values (NaN, infinities, huge and negative numbers, which indices and counts also receive) and parameters
-(negative, zero, huge, malformed), about half of them recorded and differentiated. Any call may raise an MXNetError:
+(negative, zero, huge, malformed), about half of them recorded and differentiated (with respect to every input, or
+to one input alone). Any call may raise an MXNetError:
 that is the point. What must not happen is a crash, an abort or a hang: the program prints each call before making
 it, so the last line names the call that killed it.
 """
@@ -72,7 +73,8 @@ def cases(meta, rng, count):
             k = kind_of(ptype)
             if req or rng.random() < 0.3:
                 params[name] = PLAIN[k] if req and rng.random() < 0.6 else rng.choice(ODD[k])
-        out.append((ins, params, rng.random() < 0.5))
+        r = rng.random()  # gradients of every input, of one input alone (the others not requested), or none
+        out.append((ins, params, "all" if r < 0.35 else rng.randrange(max(nin, 1)) if r < 0.5 else None))
     return out
 
 
@@ -82,14 +84,15 @@ def call(fn, meta, case, rng, ctx):
     if not ins and "ctx" in meta.params:
         params = dict(params, ctx=ctx)
     try:
-        if grad and meta.has_gradient and arrs:
-            for a in arrs:
+        if grad is not None and meta.has_gradient and arrs:
+            wanted = arrs if grad == "all" else [arrs[grad]]
+            for a in wanted:
                 a.attach_grad()
             with mx.autograd.record():
                 r = fn(*arrs, **params)
             outs = r if isinstance(r, (list, tuple)) else [r]
             outs[0].backward()
-            for a in arrs:
+            for a in wanted:
                 a.grad.asnumpy()
         else:
             r = fn(*arrs, **params)

@@ -482,13 +482,17 @@ void MultiSGD(const MultiSpec &s, MXC_NN_FORWARD_ARGS) {
         if (s.mom) {
           T *mom = b[2].ptr<T>();
           const T m = static_cast<T>(p.Float("momentum"));  // as sgd_mom_update: float64 weights keep its precision
+          // (each of w[i] and mom[i] read once: stores through mom cannot change them, so the loop vectorizes)
           MapOut(out[k].ptr<T>(), b[0].Size(), req[k], [=](int64_t i) {
-            mom[i] = m * mom[i] - h.lr * (h.Grad(g[i]) + h.wd * w[i]);
-            return w[i] + mom[i];
+            const T wi = w[i], mi = m * mom[i] - h.lr * (h.Grad(g[i]) + h.wd * wi);
+            mom[i] = mi;
+            return wi + mi;
           });
         } else {
-          MapOut(out[k].ptr<T>(), b[0].Size(), req[k],
-                 [=](int64_t i) { return w[i] - h.lr * (h.Grad(g[i]) + h.wd * w[i]); });
+          MapOut(out[k].ptr<T>(), b[0].Size(), req[k], [=](int64_t i) {
+            const T wi = w[i];
+            return wi - h.lr * (h.Grad(g[i]) + h.wd * wi);
+          });
         }
       });
     }

@@ -391,10 +391,9 @@ class SGD(Optimizer):
                              "entry per weight" % (len(indices), len(weights), len(grads), len(states)))
         for w, g in zip(weights, grads):
             _check_pair('SGD', w, g)
-        mp = [multi_precision and self._master_copy_needed(w) for w in weights]
-        fusable = (len(indices) > 1 and len(set(mp)) == 1 and len({(w.dtype, str(w.context)) for w in weights}) == 1
-                   and all(g.dtype == w.dtype for w, g in zip(weights, grads)))
-        if not fusable:
+        # (dtypes and devices are the operator's to check: its errors name the arrays)
+        mp = [self._master_copy_needed(w) for w in weights] if multi_precision else [False]
+        if len(indices) < 2 or len(set(mp)) > 1 or (mp[0] and any(g.dtype != w.dtype for w, g in zip(weights, grads))):
             for i, w, g, st in zip(indices, weights, grads, states):
                 if multi_precision:
                     self.update_multi_precision(i, w, g, st)
@@ -828,11 +827,6 @@ class LAMB(Optimizer):
                              "entry per weight" % (len(indices), len(weights), len(grads), len(states)))
         for w, g in zip(weights, grads):
             _check_pair('LAMB', w, g)
-        if len({(w.dtype, str(w.context)) for w in weights}) > 1 or any(g.dtype != w.dtype
-                                                                         for w, g in zip(weights, grads)):
-            for i, w, g, st in zip(indices, weights, grads, states):
-                self.update(i, w, g, st)
-            return
         self._update_count(indices)
         params = dict(self._common_kwargs(), num_tensors=len(indices), beta1=self.beta1, beta2=self.beta2,
                       epsilon=self.epsilon, bias_correction=self.bias_correction,
@@ -886,11 +880,6 @@ class LARS(Optimizer):
                              "entry per weight" % (len(indices), len(weights), len(grads), len(states)))
         for w, g in zip(weights, grads):
             _check_pair('LARS', w, g)
-        if len({(w.dtype, str(w.context)) for w in weights}) > 1 or any(g.dtype != w.dtype
-                                                                         for w, g in zip(weights, grads)):
-            for i, w, g, st in zip(indices, weights, grads, states):
-                self.update(i, w, g, st)
-            return
         self._update_count(indices)
         lr = self.learning_rate
         lrs, wds = self._get_lrs(indices), self._get_wds(indices)
@@ -1035,6 +1024,7 @@ class Updater(object):
         self.states = {}
         self.states_synced = {}
         self._device = {}  # index -> device id of its weight (update counts are kept per device)
+        self._group = {}   # index -> (dtype, device) of its weight: weights of one group are updated together
 
     def __call__(self, index, grad, weight):
         if isinstance(index, (list, tuple)):
@@ -1051,11 +1041,11 @@ class Updater(object):
                     raise ValueError("%s: weight %r has shape %s but its gradient has shape %s"
                                      % (type(optimizer).__name__, optimizer.idx2name.get(idx, idx),
                                         tuple(w.shape), tuple(g.shape)))
-                self._device[idx] = getattr(w.context, 'device_id', 0)
+                self._place(idx, w)
                 self.states[idx] = optimizer.create_state_multi_precision(idx, w)
                 self.states_synced[idx] = True
             elif not self.states_synced[idx]:
-                self._device[idx] = getattr(w.context, 'device_id', 0)
+                self._place(idx, w)
                 self.states[idx] = self.sync_state_context(self.states[idx], w.context)
                 self.states_synced[idx] = True
         aggregate = getattr(optimizer, 'aggregate_num', 0) or 0
@@ -1063,7 +1053,7 @@ class Updater(object):
             # weights of one dtype and device go together, in their order, up to aggregate_num at a time
             groups = {}
             for idx, g, w in zip(indices, grads, weights):
-                groups.setdefault((str(w.dtype), str(w.context)), []).append((idx, g, w))
+                groups.setdefault(self._group[idx], []).append((idx, g, w))
             for members in groups.values():
                 for start in range(0, len(members), aggregate):
                     chunk = members[start:start + aggregate]
@@ -1074,6 +1064,13 @@ class Updater(object):
         for idx, g, w in zip(indices, grads, weights):
             optimizer._set_current_context(self._device[idx])
             optimizer.update_multi_precision(idx, w, g, self.states[idx])
+
+    def _place(self, idx, weight):
+        """Records the device (update counts are per device) and the aggregation group (dtype, device) of a weight,
+        when its state is created or moved."""
+        ctx = weight.context
+        self._device[idx] = getattr(ctx, 'device_id', 0)
+        self._group[idx] = (numpy.dtype(weight.dtype).name, str(ctx))
 
     def sync_state_context(self, state, context):
         """Moves a (nested) state to ``context``."""

@@ -205,13 +205,18 @@ FCompute MultiSGDFwd(bool mom, bool mp, bool preloaded) {
     if (!ok) return Fallback(ctx, p, in, req, out);
     const double momentum = mom ? p.Float("momentum") : 0.0;
     const double rescale = p.Float("rescale_grad"), clip = p.Float("clip_gradient");
-    for (int k = 0; k < n; ++k) {
-      const TBlob *b = &in[k * per];
-      cuda::MultiSGDUpdate(b[0].dtype, mp, b[0].dptr, b[1].dptr, mom ? b[2].dptr : nullptr,
-                           mp ? b[per - 1].ptr<float>() : nullptr, out[k].dptr, b[0].Size(),
-                           preloaded ? 0.0 : lrs[k], preloaded ? 0.0 : wds[k],
-                           preloaded ? in[n * per].dptr : nullptr, preloaded ? in[n * per + 1].dptr : nullptr, k,
-                           momentum, rescale, clip, req[k], St(ctx));
+    // One launch per weight dtype (mixed precision takes float16 and float32 weights) and kMultiSGDPerLaunch weights.
+    for (int dtype : {static_cast<int>(kFloat32), static_cast<int>(kFloat64), static_cast<int>(kFloat16)}) {
+      std::vector<cuda::MultiSGDTensor> ts;
+      for (int k = 0; k < n; ++k) {
+        const TBlob *b = &in[k * per];
+        if (b[0].dtype != dtype) continue;
+        ts.push_back({b[0].dptr, b[1].dptr, mom ? b[2].dptr : nullptr, mp ? b[per - 1].ptr<float>() : nullptr,
+                      out[k].dptr, static_cast<int64_t>(b[0].Size()), preloaded ? 0.0 : lrs[k],
+                      preloaded ? 0.0 : wds[k], static_cast<int>(req[k]), k});
+      }
+      cuda::MultiSGDUpdate(dtype, mp, ts.data(), static_cast<int>(ts.size()), preloaded ? in[n * per].dptr : nullptr,
+                           preloaded ? in[n * per + 1].dptr : nullptr, momentum, rescale, clip, St(ctx));
     }
     CheckLaunch(p.op()->name.c_str());
   };

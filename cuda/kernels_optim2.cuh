@@ -41,12 +41,24 @@ void MpLamb1Update(int wdtype, const void *g, float *mean, float *var, const flo
 void MpLamb2Update(int wdtype, const float *g, const float *r1, const float *r2, double lr, double lower,
                    double upper, float *w32, void *out, int64_t n, int req, cudaStream_t s);
 
-// One tensor of the multi-tensor SGD updates: mom (the momentum state, or null), w32 (mp: the master copy). The
-// learning rate and weight decay are lr/wd, or when lrs is not null lrs[k]/wds[k] read on the device (arrays of the
-// compute type: float32 for mp, else the weight's). momentum is rounded through float32 first, as the CPU.
-void MultiSGDUpdate(int wdtype, bool mp, const void *w, const void *g, void *mom, float *w32, void *out, int64_t n,
-                    double lr, double wd, const void *lrs, const void *wds, int k, double momentum, double rescale,
-                    double clip, int req, cudaStream_t s);
+// One tensor of the multi-tensor SGD updates: mom (the momentum state, or null), w32 (mp: the master copy), its
+// learning rate and weight decay (when the call has no lrs/wds arrays) and request.
+struct MultiSGDTensor {
+  const void *w, *g;
+  void *mom;
+  float *w32;
+  void *out;
+  int64_t n;
+  double lr, wd;
+  int req;
+  int k;  // its position in the lrs/wds arrays
+};
+// The multi-tensor SGD updates of count tensors, in one launch per kMultiSGDPerLaunch of them. When lrs is not null,
+// a tensor's learning rate and weight decay are lrs[k]/wds[k], read on the device (arrays of the compute type:
+// float32 for mp, else the weights'). Weights of dtype wdtype (mp: float16 or float32 with float32 master copies).
+constexpr int kMultiSGDPerLaunch = 32;
+void MultiSGDUpdate(int wdtype, bool mp, const MultiSGDTensor *ts, int count, const void *lrs, const void *wds,
+                    double momentum, double rescale, double clip, cudaStream_t s);
 
 // The sums of squares (in float64, stored as float32 at out[k] by req) of arrays xs[k] (device pointers, dtype
 // 0/1/2) of sizes ns[k].

@@ -180,14 +180,27 @@ __global__ void MpLamb2K(const float *g, const float *r1p, const float *r2p, dou
 }
 
 // ------------------------------------------------------------------------------------------------- multi SGD
+// Up to kMultiSGDPerLaunch tensors, passed by value to one launch: blockIdx.y picks the tensor, the x blocks stride
+// over its elements.
 template <typename W, typename T>
-__global__ void MultiSGDK(const W *w, const W *g, T *mom, T *w32, W *out, int64_t n, T lr, T wd, const T *lrs,
-                          const T *wds, int k, T mu, T rs, T clip, bool do_clip, int req) {
-  if (lrs) {
-    lr = lrs[k];
-    wd = wds[k];
-  }
-  MXC_CUDA_LOOP(i, n) {
+struct MultiSGDPack {
+  const W *w[kMultiSGDPerLaunch], *g[kMultiSGDPerLaunch];
+  T *mom[kMultiSGDPerLaunch], *w32[kMultiSGDPerLaunch];
+  W *out[kMultiSGDPerLaunch];
+  int64_t n[kMultiSGDPerLaunch];
+  T lr[kMultiSGDPerLaunch], wd[kMultiSGDPerLaunch];
+  int req[kMultiSGDPerLaunch], k[kMultiSGDPerLaunch];
+};
+
+template <typename W, typename T>
+__global__ void MultiSGDK(MultiSGDPack<W, T> pk, const T *lrs, const T *wds, T mu, T rs, T clip, bool do_clip) {
+  const int t = blockIdx.y;
+  const W *w = pk.w[t], *g = pk.g[t];
+  T *mom = pk.mom[t], *w32 = pk.w32[t];
+  W *out = pk.out[t];
+  const T lr = lrs ? lrs[pk.k[t]] : pk.lr[t], wd = lrs ? wds[pk.k[t]] : pk.wd[t];
+  const int req = pk.req[t];
+  MXC_CUDA_LOOP(i, pk.n[t]) {
     const T gr = ClipCpu(rs * CvtFrom<T>::F(g[i]), clip, do_clip);
     T nw;
     if (w32) {  // mixed precision: on the master copy
@@ -215,15 +228,31 @@ __global__ void MultiSGDK(const W *w, const W *g, T *mom, T *w32, W *out, int64_
 }
 
 template <typename W, typename T>
-void MultiSGDLaunch(const void *w, const void *g, void *mom, float *w32, void *out, int64_t n, double lr, double wd,
-                    const void *lrs, const void *wds, int k, double momentum, double rescale, double clip, int req,
-                    cudaStream_t s) {
-  T *m32 = nullptr;
-  if constexpr (sizeof(T) == sizeof(float)) m32 = w32;
-  MXC_LAUNCH(Blocks(n), kThreads, 0, s, MultiSGDK<W, T>)(
-      static_cast<const W *>(w), static_cast<const W *>(g), static_cast<T *>(mom), m32, static_cast<W *>(out), n,
-      T(lr), T(wd), static_cast<const T *>(lrs), static_cast<const T *>(wds), k, T(momentum),
-      T(rescale), T(clip), clip > 0, req);
+void MultiSGDLaunch(const MultiSGDTensor *ts, int count, bool mp, const void *lrs, const void *wds, double momentum,
+                    double rescale, double clip, cudaStream_t s) {
+  for (int k0 = 0; k0 < count; k0 += kMultiSGDPerLaunch) {
+    const int m = count - k0 < kMultiSGDPerLaunch ? count - k0 : kMultiSGDPerLaunch;
+    MultiSGDPack<W, T> pk{};
+    int64_t most = 0;
+    for (int t = 0; t < m; ++t) {
+      const MultiSGDTensor &x = ts[k0 + t];
+      pk.w[t] = static_cast<const W *>(x.w);
+      pk.g[t] = static_cast<const W *>(x.g);
+      pk.mom[t] = static_cast<T *>(x.mom);
+      if constexpr (sizeof(T) == sizeof(float)) pk.w32[t] = mp ? x.w32 : nullptr;
+      pk.out[t] = static_cast<W *>(x.out);
+      pk.n[t] = x.req == 0 ? 0 : x.n;
+      pk.lr[t] = T(x.lr);
+      pk.wd[t] = T(x.wd);
+      pk.req[t] = x.req;
+      pk.k[t] = x.k;
+      if (pk.n[t] > most) most = pk.n[t];
+    }
+    if (most == 0) continue;
+    MXC_LAUNCH(dim3(Blocks(most), m), kThreads, 0, s, MultiSGDK<W, T>)(
+        pk, static_cast<const T *>(lrs), static_cast<const T *>(wds), T(momentum), T(rescale), T(clip),
+        clip > 0);
+  }
 }
 
 // ------------------------------------------------------------------------------------------------- reductions
@@ -317,18 +346,15 @@ void MpLamb2Update(int wdtype, const float *g, const float *r1, const float *r2,
   }
 }
 
-void MultiSGDUpdate(int wdtype, bool mp, const void *w, const void *g, void *mom, float *w32, void *out, int64_t n,
-                    double lr, double wd, const void *lrs, const void *wds, int k, double momentum, double rescale,
-                    double clip, int req, cudaStream_t s) {
-  if (n == 0) return;
+void MultiSGDUpdate(int wdtype, bool mp, const MultiSGDTensor *ts, int count, const void *lrs, const void *wds,
+                    double momentum, double rescale, double clip, cudaStream_t s) {
+  if (count <= 0) return;
   if (mp && wdtype == 2)
-    MultiSGDLaunch<__half, float>(w, g, mom, w32, out, n, lr, wd, lrs, wds, k, momentum, rescale, clip, req, s);
-  else if (mp && wdtype == 0)
-    MultiSGDLaunch<float, float>(w, g, mom, w32, out, n, lr, wd, lrs, wds, k, momentum, rescale, clip, req, s);
-  else if (!mp && wdtype == 0)
-    MultiSGDLaunch<float, float>(w, g, mom, nullptr, out, n, lr, wd, lrs, wds, k, momentum, rescale, clip, req, s);
+    MultiSGDLaunch<__half, float>(ts, count, true, lrs, wds, momentum, rescale, clip, s);
+  else if (wdtype == 0)
+    MultiSGDLaunch<float, float>(ts, count, mp, lrs, wds, momentum, rescale, clip, s);
   else if (!mp && wdtype == 1)
-    MultiSGDLaunch<double, double>(w, g, mom, nullptr, out, n, lr, wd, lrs, wds, k, momentum, rescale, clip, req, s);
+    MultiSGDLaunch<double, double>(ts, count, false, lrs, wds, momentum, rescale, clip, s);
 }
 
 void MultiSumSq(int dtype, const void *const *xs, const int64_t *ns, int count, float *out, int req, cudaStream_t s) {

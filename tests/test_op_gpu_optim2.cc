@@ -144,12 +144,41 @@ std::vector<Case> Optim2Cases() {
         }
         add({name, ps, shapes, -1, 1, {}, All(fs)});
         if (mp) {
+          // only the second weight float16: one launch per weight dtype, each reading its own lrs/wds entries
+          std::vector<Fill> mixed = fs;
+          mixed.push_back(half[1]);
+          add({name, ps, shapes, -1, 1, {}, All(mixed)});
           fs.insert(fs.end(), half.begin(), half.end());
           add({name, ps, shapes, -1, 1, {}, All(fs)});
         } else {
           add({name, ps, shapes, -1, 1, {}, All(fs), false, kF64});
         }
       }
+  // More weights than one launch takes (cuda::kMultiSGDPerLaunch = 32): two launches.
+  for (bool pre : {false, true}) {
+    const int n = 37;
+    Params ps = {{"num_weights", std::to_string(n)}, {"momentum", "0.9"}};
+    std::string lrs = "(", wds = "(";
+    std::vector<double> lv, wv;
+    std::vector<TShape> shapes;
+    std::vector<Fill> fs;
+    for (int k = 0; k < n; ++k) {
+      lv.push_back(0.01 * (k + 1));
+      wv.push_back(0.001 * k);
+      lrs += std::to_string(lv.back()) + (k + 1 < n ? "," : ")");
+      wds += std::to_string(wv.back()) + (k + 1 < n ? "," : ")");
+      for (int j = 0; j < 3; ++j) shapes.push_back({k % 5 + 1, 3});
+    }
+    if (pre) {
+      shapes.push_back({n});
+      shapes.push_back({n});
+      fs.push_back(SetInput(3 * n, lv));
+      fs.push_back(SetInput(3 * n + 1, wv));
+    } else {
+      ps.insert(ps.end(), {{"lrs", lrs}, {"wds", wds}});
+    }
+    add({pre ? "preloaded_multi_sgd_mom_update" : "multi_sgd_mom_update", ps, shapes, -1, 1, {}, All(fs)});
+  }
   // ---- multi_sum_sq (several blocks per array), multi_lars (zero norms take lr), reset_arrays.
   add({"multi_sum_sq", {{"num_arrays", "3"}}, {{3, 4}, {70000}, {1}}, -2, 2});
   add({"multi_sum_sq", {{"num_arrays", "2"}}, {{5}, {2, 300}}, -2, 2, {}, nullptr, false, kF64});

@@ -1,8 +1,10 @@
 """Operators registered as ``_contrib_<name>``, exposed as ``mx.nd.contrib.<name>`` (filled in at import time), and
-``boolean_mask``, written here: its output shape depends on the values of ``index``."""
+``boolean_mask``, written here: its output shape depends on the values of ``index``; the control flow functions
+``foreach``, ``while_loop`` and ``cond`` are in ``control_flow``."""
 import numpy as np
 
 from ..base import MXNetValueError, ShapeError
+from .control_flow import foreach, while_loop, cond  # noqa: F401
 
 
 def boolean_mask(data, index, axis=0, out=None):

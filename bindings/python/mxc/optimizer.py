@@ -1053,7 +1053,8 @@ class Updater(object):
             # weights of one dtype and device go together, in their order, up to aggregate_num at a time
             groups = {}
             for idx, g, w in zip(indices, grads, weights):
-                groups.setdefault(self._group[idx], []).append((idx, g, w))
+                key = self._group.get(idx) or self._place(idx, w)
+                groups.setdefault(key, []).append((idx, g, w))
             for members in groups.values():
                 for start in range(0, len(members), aggregate):
                     chunk = members[start:start + aggregate]
@@ -1070,7 +1071,8 @@ class Updater(object):
         when its state is created or moved."""
         ctx = weight.context
         self._device[idx] = getattr(ctx, 'device_id', 0)
-        self._group[idx] = (numpy.dtype(weight.dtype).name, str(ctx))
+        key = self._group[idx] = (numpy.dtype(weight.dtype).name, str(ctx))
+        return key
 
     def sync_state_context(self, state, context):
         """Moves a (nested) state to ``context``."""

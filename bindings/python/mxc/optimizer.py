@@ -331,6 +331,20 @@ def _check_pair(name, weight, grad):
                         % (name, type(weight).__name__, type(grad).__name__))
 
 
+def _update_lists(name, index, weight, grad, state):
+    """The indices, weights, gradients and states of an update (one weight, or lists of them) as lists of one
+    length, each weight and gradient checked."""
+    if not isinstance(index, (list, tuple)):
+        index, weight, grad, state = [index], [weight], [grad], [state]
+    lists = list(index), list(weight), list(grad), list(state)
+    if len({len(x) for x in lists}) > 1:
+        raise ValueError("%s.update: %d indices, %d weights, %d gradients and %d states: the lists must have one "
+                         "entry per weight" % ((name,) + tuple(len(x) for x in lists)))
+    for w, g in zip(lists[1], lists[2]):
+        _check_pair(name, w, g)
+    return lists
+
+
 @register
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum and weight decay::
@@ -385,12 +399,7 @@ class SGD(Optimizer):
     def _update_aggregated(self, indices, weights, grads, states, multi_precision):
         """One multi-tensor update of lists of weights (of one dtype and device, as the Updater groups them); the
         same arithmetic as one sgd_update / sgd_mom_update (mp_ with master copies) per weight."""
-        indices, weights, grads, states = list(indices), list(weights), list(grads), list(states)
-        if not (len(indices) == len(weights) == len(grads) == len(states)):
-            raise ValueError("SGD.update: %d indices, %d weights, %d gradients and %d states: the lists must have one "
-                             "entry per weight" % (len(indices), len(weights), len(grads), len(states)))
-        for w, g in zip(weights, grads):
-            _check_pair('SGD', w, g)
+        indices, weights, grads, states = _update_lists('SGD', indices, weights, grads, states)
         # (dtypes and devices are the operator's to check: its errors name the arrays)
         mp = [self._master_copy_needed(w) for w in weights] if multi_precision else [False]
         if len(indices) < 2 or len(set(mp)) > 1 or (mp[0] and any(g.dtype != w.dtype for w, g in zip(weights, grads))):
@@ -819,14 +828,7 @@ class LAMB(Optimizer):
         return (_zeros_like(weight), _zeros_like(weight))  # mean, variance
 
     def update(self, index, weight, grad, state):
-        if not isinstance(index, (list, tuple)):
-            index, weight, grad, state = [index], [weight], [grad], [state]
-        indices, weights, grads, states = list(index), list(weight), list(grad), list(state)
-        if not (len(indices) == len(weights) == len(grads) == len(states)):
-            raise ValueError("LAMB.update: %d indices, %d weights, %d gradients and %d states: the lists must have one "
-                             "entry per weight" % (len(indices), len(weights), len(grads), len(states)))
-        for w, g in zip(weights, grads):
-            _check_pair('LAMB', w, g)
+        indices, weights, grads, states = _update_lists('LAMB', index, weight, grad, state)
         self._update_count(indices)
         params = dict(self._common_kwargs(), num_tensors=len(indices), beta1=self.beta1, beta2=self.beta2,
                       epsilon=self.epsilon, bias_correction=self.bias_correction,
@@ -872,14 +874,7 @@ class LARS(Optimizer):
         return _zeros_like(weight) if self.momentum != 0.0 else None
 
     def update(self, index, weight, grad, state):
-        if not isinstance(index, (list, tuple)):
-            index, weight, grad, state = [index], [weight], [grad], [state]
-        indices, weights, grads, states = list(index), list(weight), list(grad), list(state)
-        if not (len(indices) == len(weights) == len(grads) == len(states)):
-            raise ValueError("LARS.update: %d indices, %d weights, %d gradients and %d states: the lists must have one "
-                             "entry per weight" % (len(indices), len(weights), len(grads), len(states)))
-        for w, g in zip(weights, grads):
-            _check_pair('LARS', w, g)
+        indices, weights, grads, states = _update_lists('LARS', index, weight, grad, state)
         self._update_count(indices)
         lr = self.learning_rate
         lrs, wds = self._get_lrs(indices), self._get_wds(indices)

@@ -427,6 +427,15 @@ GRAD_CASES.update({
 })  # deform
 
 
+GRAD_CASES.update({
+    "Correlation": [
+        case([(2, 3, 5, 6), (2, 3, 5, 6)], {"kernel_size": 3, "max_displacement": 2, "pad_size": 2}),
+        case([(1, 2, 6, 5), (1, 2, 6, 5)], {"max_displacement": 2, "stride1": 2, "stride2": 2, "pad_size": 1}),
+        case([(1, 2, 4, 5), (1, 2, 4, 5)], {"kernel_size": 3, "max_displacement": 1, "pad_size": 1,
+                                            "is_multiply": False})],
+})  # ops3
+
+
 def test_every_operator_with_a_gradient_has_a_case():
     missing = [n for n in _ops_with_gradient() if n not in GRAD_CASES]
     assert not missing, ("operators with a gradient but no case in GRAD_CASES (add one in "

@@ -433,6 +433,8 @@ GRAD_CASES.update({
         case([(1, 2, 6, 5), (1, 2, 6, 5)], {"max_displacement": 2, "stride1": 2, "stride2": 2, "pad_size": 1}),
         case([(1, 2, 4, 5), (1, 2, 4, 5)], {"kernel_size": 3, "max_displacement": 1, "pad_size": 1,
                                             "is_multiply": False})],
+    "_contrib_count_sketch": [case([(3, 7), (1, 7), (1, 7)], {"out_dim": 4}, ints={1: (0, 4)}, nograd=(2,)),
+                              case([(2, 5), (2, 5), (2, 5)], {"out_dim": 3}, ints={1: (0, 3)}, nograd=(2,))],
 })  # ops3
 
 

@@ -136,3 +136,57 @@ def test_correlation_symbol_and_errors():
         mx.nd.Correlation(x, mx.nd.ones((1, 2, 5, 6)))
     with pytest.raises(mx.MXNetError, match=r"Correlation.*4-D"):
         mx.nd.Correlation(mx.nd.ones((2, 5, 5)), mx.nd.ones((2, 5, 5)))
+
+
+def _sketch_ref(x, h, s, out_dim):
+    out = np.zeros((x.shape[0], out_dim))
+    for n in range(x.shape[0]):
+        for i in range(x.shape[1]):
+            out[n, int(h[0, i])] += s[0, i] * x[n, i]
+    return out
+
+
+def test_count_sketch_docstring_example():
+    x = mx.nd.array([[1.2, 2.5, 3.4], [3.2, 5.7, 6.6]])
+    out = mx.nd.contrib.count_sketch(data=x, h=mx.nd.array([[0, 3, 4]]), s=mx.nd.array([[1, -1, 1]]), out_dim=5)
+    np.testing.assert_allclose(out.asnumpy(), [[1.2, 0, 0, -2.5, 3.4], [3.2, 0, 0, -5.7, 6.6]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_count_sketch_matches_loops_with_gradient(dtype):
+    rng = np.random.RandomState(3)
+    N, d, k = 5, 17, 6
+    x = rng.randn(N, d)
+    h = rng.randint(0, k, size=(2, d)).astype(np.float64)  # only the first row is used, as in MXNet
+    s = rng.choice([-1.0, 1.0], size=(2, d))
+    xa = mx.nd.array(x, dtype=dtype)
+    xa.attach_grad()
+    ha, sa = mx.nd.array(h, dtype=dtype), mx.nd.array(s, dtype=dtype)
+    ha.attach_grad()
+    sa.attach_grad()
+    with mx.autograd.record():
+        o = mx.nd.contrib.count_sketch(xa, ha, sa, out_dim=k, processing_batch_size=2)
+    og = rng.randn(N, k)
+    o.backward(mx.nd.array(og, dtype=dtype))
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(o.asnumpy(), _sketch_ref(x, h, s, k), rtol=tol, atol=tol)
+    gx = og[:, h[0].astype(int)] * s[0][None, :]
+    np.testing.assert_allclose(xa.grad.asnumpy(), gx, rtol=tol, atol=tol)
+    assert not ha.grad.asnumpy().any() and not sa.grad.asnumpy().any()
+
+
+def test_count_sketch_errors():
+    x = mx.nd.ones((2, 3))
+    with pytest.raises(mx.MXNetError, match=r"count_sketch.*h\[0, 1\] = 5.*out_dim = 5"):
+        mx.nd.contrib.count_sketch(x, mx.nd.array([[0, 5, 1]]), mx.nd.ones((1, 3)), out_dim=5).asnumpy()
+    with pytest.raises(mx.MXNetError, match=r"count_sketch.*NaN|count_sketch.*nan"):
+        mx.nd.contrib.count_sketch(x, mx.nd.array([[0, np.nan, 1]]), mx.nd.ones((1, 3)), out_dim=5).asnumpy()
+    with pytest.raises(mx.MXNetError, match=r"count_sketch.*h shape \(1,4\).*d = data.shape\[1\]"):
+        mx.nd.contrib.count_sketch(x, mx.nd.ones((1, 4)), mx.nd.ones((1, 4)), out_dim=5)
+    with pytest.raises(mx.MXNetError, match=r"count_sketch.*data must be 2-D"):
+        mx.nd.contrib.count_sketch(mx.nd.ones((2, 3, 1)), mx.nd.ones((1, 3)), mx.nd.ones((1, 3)), out_dim=5)
+    with pytest.raises(mx.MXNetError, match=r"count_sketch.*out_dim must be positive"):
+        mx.nd.contrib.count_sketch(x, mx.nd.ones((1, 3)), mx.nd.ones((1, 3)), out_dim=0)
+    s = mx.sym.contrib.count_sketch(mx.sym.var("data"), mx.sym.var("h"), mx.sym.var("s"), out_dim=5)
+    assert s.list_arguments() == ["data", "h", "s"]
+    assert s.infer_shape(data=(2, 3), h=(1, 3), s=(1, 3))[1] == [(2, 5)]

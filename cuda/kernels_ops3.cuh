@@ -1,0 +1,32 @@
+// GPU kernels of cuda/ops3.cu behind the raw-pointer boundary (registered by cuda/gpu_ops_ops3.cc): Correlation and
+// contrib count_sketch. float32/float64 (dtype codes of kernels.cuh: 0 float32, 1 float64); req codes are OpReq's:
+// 0 skip, 1 write, 2 write in place, 3 add.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace mxc {
+namespace cuda {
+
+// ---- Correlation (core/ops/correlation.cc): data (N, C, H, W) zero-padded by pad; output (N, D * D, th, tw) with
+// D = 2 r + 1; mult: products, else absolute differences ----
+struct CorrGeom {
+  int64_t N, C, H, W, k, md, s1, s2, pad, th, tw, r, D;
+  bool mult;
+};
+void Correlation(int dtype, const CorrGeom &g, const void *a, const void *b, void *y, int req, cudaStream_t s);
+// The gradient of data1 (second = false) or data2 (second = true), gathered per input element.
+void CorrelationGrad(int dtype, const CorrGeom &g, bool second, const void *dy, const void *a, const void *b,
+                     void *dx, int req, cudaStream_t s);
+
+// ---- count_sketch: x (N, d) -> y (N, K); output bucket k sums s[i] x[n, i] over i = idx[off[k] .. off[k + 1])
+// (increasing i); bucket[i] is i's bucket (for the gradient dx[n, i] = dy[n, bucket[i]] s[i]) ----
+void CountSketch(int dtype, const void *x, const void *sgn, const int64_t *off, const int64_t *idx, void *y,
+                 int64_t N, int64_t d, int64_t K, int req, cudaStream_t s);
+void CountSketchGrad(int dtype, const void *dy, const void *sgn, const int64_t *bucket, void *dx, int64_t N,
+                     int64_t d, int64_t K, int req, cudaStream_t s);
+
+}  // namespace cuda
+}  // namespace mxc

@@ -3,6 +3,11 @@
 //   (MXNet reads the first row of the hash tables only; MXNet runs it on GPUs only, here it has a CPU kernel too).
 //   h must hold integers in [0, out_dim) (else an IndexError). The gradient of data is og[n, h[i]] * s[i]; the hash
 //   tables get none (zeros). Each output sums its inputs in increasing i, in double, as the GPU kernel does.
+// - _contrib_RROIAlign(data (N, C, H, W), rois (R, 6) = [batch_index, cx, cy, w, h, angle in degrees],
+//   pooled_size (PH, PW), spatial_scale in [0, 1], sampling_ratio): rotated ROI align, forward only (as in MXNet).
+//   Each bin averages gh x gw bilinear samples of the roi's rotated grid (gh = sampling_ratio, or ceil(h / PH) when
+//   it is not positive, at most kMaxGrid per axis); w and h are scaled and at least 1. A sample outside
+//   [-1, H] x [-1, W] (or NaN) counts as zero; a roi whose batch index is not in [0, N) gives zeros (as ROIAlign).
 #include <cmath>
 #include <vector>
 
@@ -81,6 +86,90 @@ void CountSketchBackward(MXC_NN_BACKWARD_ARGS) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// RROIAlign
+// ---------------------------------------------------------------------------------------------------------------
+constexpr int64_t kMaxGrid = 1024;
+
+std::string RROIWhere(const OpParams &p, const TShape &d, const TShape &r) {
+  return std::string("operator ") + p.op()->name + ": data shape " + ShapeStr(d) + ", rois shape " + ShapeStr(r) +
+         ": ";
+}
+
+void RROIInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const TShape &d = (*in)[0], &r = (*in)[1];
+  const std::string where = RROIWhere(p, d, r);
+  const auto &ps = p.Tuple("pooled_size");
+  if (ps.size() != 2 || ps[0] < 1 || ps[1] < 1)
+    Throw(ErrorKind::kValue, where, "pooled_size must be two positive values (h, w), got ", ShapeStr(TShape(ps)));
+  const double scale = p.Float("spatial_scale");
+  if (!(scale >= 0 && scale <= 1)) Throw(ErrorKind::kValue, where, "spatial_scale must be in [0, 1], got ", scale);
+  if (!d.empty() && d.ndim() != 4) Throw(ErrorKind::kShape, where, "data must be 4-D (N, C, H, W)");
+  if (!r.empty() && (r.ndim() != 2 || r[1] != 6))
+    Throw(ErrorKind::kShape, where, "rois must be 2-D (num_rois, 6): [batch_index, cx, cy, w, h, angle]");
+  if (d.empty() || r.empty()) return;
+  ShapeAssign(&(*out)[0], TShape{r[0], d[1], ps[0], ps[1]}, p.op(), "output");
+}
+
+template <typename T>
+double RROIBilinear(const T *img, int64_t H, int64_t W, double y, double x) {
+  if (!(y >= -1.0 && y <= static_cast<double>(H) && x >= -1.0 && x <= static_cast<double>(W))) return 0.0;
+  y = std::max(y, 0.0), x = std::max(x, 0.0);
+  int64_t y0 = static_cast<int64_t>(y), x0 = static_cast<int64_t>(x), y1, x1;
+  if (y0 >= H - 1) y0 = y1 = H - 1, y = static_cast<double>(y0);
+  else y1 = y0 + 1;
+  if (x0 >= W - 1) x0 = x1 = W - 1, x = static_cast<double>(x0);
+  else x1 = x0 + 1;
+  const double ly = y - y0, lx = x - x0, hy = 1 - ly, hx = 1 - lx;
+  return hy * hx * static_cast<double>(img[y0 * W + x0]) + hy * lx * static_cast<double>(img[y0 * W + x1]) +
+         ly * hx * static_cast<double>(img[y1 * W + x0]) + ly * lx * static_cast<double>(img[y1 * W + x1]);
+}
+
+int64_t RROIGrid(int64_t ratio, double len, int64_t pooled) {
+  if (ratio > 0) return std::min(ratio, kMaxGrid);
+  const double g = std::ceil(len / static_cast<double>(pooled));
+  return g >= 1 && g <= static_cast<double>(kMaxGrid) ? static_cast<int64_t>(g) : (g > 1 ? kMaxGrid : 1);
+}
+
+void RROIForward(MXC_NN_FORWARD_ARGS) {
+  if (req[0] == kNullOp) return;
+  const TShape &d = in[0].shape;
+  const int64_t N = d[0], C = d[1], H = d[2], W = d[3], R = in[1].shape[0];
+  const auto &ps = p.Tuple("pooled_size");
+  const int64_t PH = ps[0], PW = ps[1], ratio = p.Int("sampling_ratio");
+  const double scale = static_cast<float>(p.Float("spatial_scale"));  // MXNet keeps it as a float
+  const double kPi = 3.14159265358979323846;
+  MXC_REAL_TYPE_SWITCH(out[0].dtype, T, {
+    const T *x = in[0].ptr<T>(), *rois = in[1].ptr<T>();
+    T *y = out[0].ptr<T>();
+    const bool add = req[0] == kAddTo;
+    ParallelForWork(R * C * PH * PW, 64, [&](int64_t e) {
+      const int64_t pw = e % PW, ph = (e / PW) % PH, c = (e / (PW * PH)) % C, r = e / (PW * PH * C);
+      const T *roi = rois + r * 6;
+      const double bd = static_cast<double>(roi[0]);
+      double v = 0;
+      if (bd >= 0 && bd < static_cast<double>(N)) {
+        const int64_t b = static_cast<int64_t>(bd);
+        const double cw = roi[1] * scale, ch = roi[2] * scale;
+        const double rw = std::max(roi[3] * scale, 1.0), rh = std::max(roi[4] * scale, 1.0);
+        const double th = static_cast<double>(roi[5]) * kPi / 180.0, cs = std::cos(th), sn = std::sin(th);
+        const double bh = rh / PH, bw = rw / PW;
+        const int64_t gh = RROIGrid(ratio, rh, PH), gw = RROIGrid(ratio, rw, PW);
+        const T *img = x + (b * C + c) * H * W;
+        for (int64_t iy = 0; iy < gh; ++iy) {
+          const double yy = -rh / 2 + ph * bh + (iy + 0.5) * bh / gh;
+          for (int64_t ix = 0; ix < gw; ++ix) {
+            const double xx = -rw / 2 + pw * bw + (ix + 0.5) * bw / gw;
+            v += RROIBilinear(img, H, W, -xx * sn + yy * cs + ch, xx * cs + yy * sn + cw);
+          }
+        }
+        v /= static_cast<double>(gh * gw);
+      }
+      y[e] = add ? static_cast<T>(y[e] + static_cast<T>(v)) : static_cast<T>(v);
+    });
+  });
+}
+
 [[maybe_unused]] const int registered = [] {
   OpRegistry::Get()
       ->Register("_contrib_count_sketch")
@@ -94,6 +183,19 @@ void CountSketchBackward(MXC_NN_BACKWARD_ARGS) {
       .set_compute(MXC_CPU, CountSketchForward)
       .set_backward(MXC_CPU, CountSketchBackward)
       .set_backward_uses(true, false);
+  OpRegistry::Get()
+      ->Register("_contrib_RROIAlign")
+      .describe("Performs Rotated ROI Align on the input array: rois (num_rois, 6) = [batch_index, cx, cy, w, h, "
+                "angle in degrees], each bin the average of bilinear samples of the rotated roi.")
+      .set_inputs({"data", "rois"})
+      .add_required_param("pooled_size", ParamKind::kShape, "RROI align output shape (h,w)")
+      .add_required_param("spatial_scale", ParamKind::kFloat,
+                          "Ratio of input feature map height (or width) to raw image height (or width).")
+      .add_param("sampling_ratio", ParamKind::kInt, "-1",
+                 "Optional sampling ratio of RROI align, using adaptive size by default.")
+      .set_infer_shape(RROIInferShape)
+      .set_infer_type(FloatOnlyTypeInfer)
+      .set_compute(MXC_CPU, RROIForward);
   return 0;
 }();
 

@@ -190,3 +190,121 @@ def test_count_sketch_errors():
     s = mx.sym.contrib.count_sketch(mx.sym.var("data"), mx.sym.var("h"), mx.sym.var("s"), out_dim=5)
     assert s.list_arguments() == ["data", "h", "s"]
     assert s.infer_shape(data=(2, 3), h=(1, 3), s=(1, 3))[1] == [(2, 5)]
+
+
+def _bilinear(img, y, x):
+    H, W = img.shape
+    if not (-1.0 <= y <= H and -1.0 <= x <= W):
+        return 0.0
+    y, x = max(y, 0.0), max(x, 0.0)
+    y0, x0 = int(y), int(x)
+    if y0 >= H - 1:
+        y0 = y1 = H - 1
+        y = float(y0)
+    else:
+        y1 = y0 + 1
+    if x0 >= W - 1:
+        x0 = x1 = W - 1
+        x = float(x0)
+    else:
+        x1 = x0 + 1
+    ly, lx = y - y0, x - x0
+    hy, hx = 1 - ly, 1 - lx
+    return hy * hx * img[y0, x0] + hy * lx * img[y0, x1] + ly * hx * img[y1, x0] + ly * lx * img[y1, x1]
+
+
+def _rroi_ref(x, rois, PH, PW, scale, ratio):
+    scale = float(np.float32(scale))  # MXNet keeps spatial_scale as a float
+    out = np.zeros((rois.shape[0], x.shape[1], PH, PW))
+    for r, roi in enumerate(rois):
+        b = int(roi[0])
+        if not 0 <= b < x.shape[0]:
+            continue
+        cw, ch = roi[1] * scale, roi[2] * scale
+        w, h = max(roi[3] * scale, 1.0), max(roi[4] * scale, 1.0)
+        th = roi[5] * np.pi / 180
+        c, s = np.cos(th), np.sin(th)
+        gh = ratio if ratio > 0 else int(np.ceil(h / PH))
+        gw = ratio if ratio > 0 else int(np.ceil(w / PW))
+        for ch_ in range(x.shape[1]):
+            for ph in range(PH):
+                for pw in range(PW):
+                    acc = 0.0
+                    for iy in range(gh):
+                        yy = -h / 2 + ph * h / PH + (iy + 0.5) * h / PH / gh
+                        for ix in range(gw):
+                            xx = -w / 2 + pw * w / PW + (ix + 0.5) * w / PW / gw
+                            acc += _bilinear(x[b, ch_], -xx * s + yy * c + ch, xx * c + yy * s + cw)
+                    out[r, ch_, ph, pw] = acc / (gh * gw)
+    return out
+
+
+@pytest.mark.parametrize("ps,scale,ratio", [((3, 2), 1.0, -1), ((2, 2), 0.7, 3), ((1, 4), 1.0, 1), ((2, 3), 0.3, 0)])
+def test_rroi_align_matches_loops(ps, scale, ratio):
+    rng = np.random.RandomState(0)
+    x = rng.randn(3, 3, 7, 8)
+    R = 12
+    rois = np.stack([rng.randint(0, 3, R), rng.uniform(-2, 10, R), rng.uniform(-2, 9, R), rng.uniform(0.2, 9, R),
+                     rng.uniform(0.2, 8, R), rng.uniform(-180, 180, R)], 1)
+    rois[3, 0] = 5  # a batch index out of range: zeros
+    ref = _rroi_ref(x, rois, ps[0], ps[1], scale, ratio)
+    for dtype, tol in [("float64", 1e-12), ("float32", 1e-5)]:
+        o = mx.nd.contrib.RROIAlign(mx.nd.array(x, dtype=dtype), mx.nd.array(rois, dtype=dtype), pooled_size=ps,
+                                    spatial_scale=scale, sampling_ratio=ratio)
+        assert o.shape == (R, 3) + ps and o.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(o.asnumpy(), ref, rtol=tol, atol=tol)
+    assert not ref[3].any()
+
+
+# printed by MXNet 1.9.1
+_RROI_A = [
+    0.5833333134651184, 0.3333333432674408, 0.6666666865348816, 1.4166666269302368, 0.5833333134651184,
+    0.3333333432674408, 0.6666666865348816, 1.0, 1.3333333730697632, 0.3333333432674408, 0.6666666865348816,
+    1.0, 0.9843839406967163, 1.5915062427520752, 0.9274437427520752, 0.8270055651664734, 1.4084936380386353,
+    1.4083080291748047, 1.6510505676269531, 0.712714433670044, 0.5319620966911316, 1.493672251701355,
+    1.2872854471206665, 0.34845978021621704, 0.4954715967178345, 0.471404492855072, 0.4954715967178345,
+    1.5442872047424316, 1.3743865489959717, 1.5442869663238525, 1.1380711793899536, 1.1380711793899536,
+    1.138071060180664, 0.5610379576683044, 0.3325095474720001, 0.5610379576683044, 1.1388888359069824, 1.25,
+    1.3611111640930176, 1.3055554628372192, 1.4166666269302368, 1.5277777910232544, 1.8055555820465088,
+    1.9166666269302368, 1.4444444179534912, 1.5833333730697632, 1.5, 1.0277776718139648, 0.7615385055541992,
+    0.6584936380386353, 0.41447681188583374, 0.649919867515564, 1.3228164911270142, 0.6811967492103577,
+    1.428205132484436, 1.3251603841781616, 1.0811434984207153, 0.8524240255355835, 1.4662883281707764,
+    1.181196689605713]
+_RROI_B = [
+    0.3151041567325592, 0.2916666865348816, 0.7135416865348816, 0.3437500298023224, 0.7083333730697632,
+    0.9583333730697632, 0.5416666865348816, 0.7916666269302368, 1.2347489595413208, 1.680741786956787,
+    1.143242597579956, 1.5985842943191528, 1.7476887702941895, 0.47519442439079285, 1.6626896858215332,
+    0.6727695465087891, 0.26447567343711853, 0.26447564363479614, 1.1467629671096802, 1.1467629671096802,
+    0.9023689031600952, 0.9023689031600952, 0.4309644401073456, 0.4309644401073456, 1.1666667461395264,
+    1.3333334922790527, 1.3333334922790527, 1.5, 1.6874998807907104, 1.5625001192092896, 1.5625,
+    0.8541666269302368, 0.4207531213760376, 0.30500006675720215, 0.7622594833374023, 0.5001503229141235,
+    1.087419867515564, 0.904407262802124, 1.4289259910583496, 1.1668169498443604]
+
+
+def test_rroi_align_matches_mxnet():
+    x = mx.nd.array(np.arange(2 * 2 * 5 * 6).reshape(2, 2, 5, 6) % 7 / 3.0)
+    rois = mx.nd.array([[0, 2.5, 2, 3, 2, 0], [1, 3, 2.5, 4, 3, 30], [0, 2, 2, 2, 4, -45], [1, 1, 1, 0.5, 0.5, 90],
+                        [0, 4, 1, 6, 3, 150]])
+    o = mx.nd.contrib.RROIAlign(x, rois, pooled_size=(2, 3), spatial_scale=1.0)
+    assert o.shape == (5, 2, 2, 3)
+    np.testing.assert_allclose(o.asnumpy().ravel(), _RROI_A, rtol=1e-5, atol=1e-6)
+    o = mx.nd.contrib.RROIAlign(x, rois, pooled_size=(2, 2), spatial_scale=0.5, sampling_ratio=2)
+    np.testing.assert_allclose(o.asnumpy().ravel(), _RROI_B, rtol=1e-5, atol=1e-6)
+    s = mx.sym.contrib.RROIAlign(mx.sym.var("d"), mx.sym.var("r"), pooled_size=(2, 3), spatial_scale=1.0)
+    assert s.infer_shape(d=(2, 2, 5, 6), r=(4, 6))[1] == [(4, 2, 2, 3)]
+
+
+def test_rroi_align_errors():
+    x = mx.nd.ones((1, 2, 4, 4))
+    with pytest.raises(mx.MXNetError, match=r"RROIAlign.*rois shape \(1,5\).*\(num_rois, 6\)"):
+        mx.nd.contrib.RROIAlign(x, mx.nd.ones((1, 5)), pooled_size=(2, 2), spatial_scale=1.0)
+    with pytest.raises(mx.MXNetError, match=r"RROIAlign.*pooled_size"):
+        mx.nd.contrib.RROIAlign(x, mx.nd.ones((1, 6)), pooled_size=(2,), spatial_scale=1.0)
+    with pytest.raises(mx.MXNetError, match=r"RROIAlign.*spatial_scale"):
+        mx.nd.contrib.RROIAlign(x, mx.nd.ones((1, 6)), pooled_size=(2, 2), spatial_scale=1.5)
+    with pytest.raises(mx.MXNetError, match=r"RROIAlign.*data must be 4-D"):
+        mx.nd.contrib.RROIAlign(mx.nd.ones((2, 4, 4)), mx.nd.ones((1, 6)), pooled_size=(2, 2), spatial_scale=1.0)
+    # NaN and huge rois: no hang, NaN-free zeros for samples that are not in the image
+    o = mx.nd.contrib.RROIAlign(x, mx.nd.array([[0, np.nan, 1, 2, 2, 0], [0, 1, 1, 1e30, 1e30, 0]]),
+                                pooled_size=(2, 2), spatial_scale=1.0)
+    assert o.shape == (2, 2, 2, 2)

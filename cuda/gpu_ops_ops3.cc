@@ -1,5 +1,5 @@
 // Native GPU kernels of the operators added on branch ops3 (cuda/ops3.cu, kernels_ops3.cuh): Correlation and
-// contrib count_sketch, forward and gradient, with the semantics of the CPU kernels (core/ops/correlation.cc,
+// contrib count_sketch (forward and gradient) and contrib RROIAlign (forward), with the semantics of the CPU kernels (core/ops/correlation.cc,
 // core/ops/contrib_more3.cc). float32/float64 run natively; other dtypes run the host-staged CPU kernel.
 #include <cstring>
 #include <memory>
@@ -113,11 +113,26 @@ void SketchBwd(BWD_ARGS) {
   CheckLaunch("_contrib_count_sketch backward");
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// RROIAlign (forward only, as on the CPU)
+// ---------------------------------------------------------------------------------------------------------------
+void RROIFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if (!IsReal(t) || in[1].dtype != t || out[0].dtype != t) return Fallback(ctx, p, in, req, out);
+  const TShape &d = in[0].shape;
+  const auto &ps = p.Tuple("pooled_size");
+  cuda::RROIGeom g{d[0], d[1], d[2], d[3], in[1].shape[0], ps[0], ps[1], p.Int("sampling_ratio"), 1024,
+                   static_cast<double>(static_cast<float>(p.Float("spatial_scale")))};
+  cuda::RROIAlign(t, g, in[0].dptr, in[1].dptr, out[0].dptr, req[0], St(ctx));
+  CheckLaunch("_contrib_RROIAlign");
+}
+
 }  // namespace
 
 void RegisterOps3Kernels() {
   Set("Correlation", CorrFwd, CorrBwd);
   Set("_contrib_count_sketch", SketchFwd, SketchBwd);
+  Set("_contrib_RROIAlign", RROIFwd);
 }
 
 }  // namespace gpu

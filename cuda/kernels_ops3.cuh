@@ -1,5 +1,5 @@
 // GPU kernels of cuda/ops3.cu behind the raw-pointer boundary (registered by cuda/gpu_ops_ops3.cc): Correlation and
-// contrib count_sketch. float32/float64 (dtype codes of kernels.cuh: 0 float32, 1 float64); req codes are OpReq's:
+// contrib count_sketch, contrib RROIAlign. float32/float64 (dtype codes of kernels.cuh: 0 float32, 1 float64); req codes are OpReq's:
 // 0 skip, 1 write, 2 write in place, 3 add.
 #pragma once
 
@@ -27,6 +27,13 @@ void CountSketch(int dtype, const void *x, const void *sgn, const int64_t *off, 
                  int64_t N, int64_t d, int64_t K, int req, cudaStream_t s);
 void CountSketchGrad(int dtype, const void *dy, const void *sgn, const int64_t *bucket, void *dx, int64_t N,
                      int64_t d, int64_t K, int req, cudaStream_t s);
+
+// ---- RROIAlign (forward): rois (R, 6) = [batch, cx, cy, w, h, degrees]; y (R, C, PH, PW); scale as a float ----
+struct RROIGeom {
+  int64_t N, C, H, W, R, PH, PW, ratio, max_grid;
+  double scale;
+};
+void RROIAlign(int dtype, const RROIGeom &g, const void *x, const void *rois, void *y, int req, cudaStream_t s);
 
 }  // namespace cuda
 }  // namespace mxc

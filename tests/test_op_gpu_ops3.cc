@@ -37,6 +37,17 @@ std::vector<Case> Ops3Cases() {
   add({"_contrib_count_sketch", {{"out_dim", "5"}}, {{4, 9}, {1, 9}, {1, 9}}, -1, 1, {1, 2}, Buckets(1, 5)});
   add({"_contrib_count_sketch", {{"out_dim", "7"}, {"processing_batch_size", "2"}}, {{3, 20}, {2, 20}, {2, 20}}, -1, 1,
        {1, 2}, Buckets(1, 7), false, kF64});
+  // RROIAlign: rois inside and across the border, one with a batch index out of range (zeros), rotations.
+  auto rois = [](std::vector<double> r) {
+    return [=](std::vector<NDArray> &in) { in[1] = mxct::FromVec(in[1].shape(), r, in[1].dtype()); };
+  };
+  const std::vector<double> rr = {0, 2.5, 2, 3, 2, 0,    1, 3, 2.5, 4, 3, 30, 0, 2, 2, 2, 4, -45,
+                                  1, 1, 1, 0.5, 0.5, 90, 0, 4, 1, 6, 3, 150,  3, 2, 2, 2, 2, 10,
+                                  1, 6, 4, 9, 7, -120};
+  add({"_contrib_RROIAlign", {{"pooled_size", "(2, 3)"}, {"spatial_scale", "1"}}, {{2, 3, 5, 6}, {7, 6}}, -1, 1,
+       {1}, rois(rr)});
+  add({"_contrib_RROIAlign", {{"pooled_size", "(2, 2)"}, {"spatial_scale", "0.7"}, {"sampling_ratio", "2"}},
+       {{2, 2, 6, 7}, {7, 6}}, -1, 1, {1}, rois(rr), false, kF64});
   return v;
 }
 

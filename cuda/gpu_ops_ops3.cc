@@ -1,5 +1,5 @@
 // Native GPU kernels of the operators added on branch ops3 (cuda/ops3.cu, kernels_ops3.cuh): Correlation and
-// contrib count_sketch (forward and gradient) and contrib RROIAlign (forward), with the semantics of the CPU kernels (core/ops/correlation.cc,
+// contrib count_sketch (forward and gradient) contrib RROIAlign and fill_element_0index (forward), with the semantics of the CPU kernels (core/ops/correlation.cc,
 // core/ops/contrib_more3.cc). float32/float64 run natively; other dtypes run the host-staged CPU kernel.
 #include <cstring>
 #include <memory>
@@ -127,12 +127,21 @@ void RROIFwd(FWD_ARGS) {
   CheckLaunch("_contrib_RROIAlign");
 }
 
+void FillElemFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if (!IsReal(t) || in[1].dtype != t || in[2].dtype != t || out[0].dtype != t) return Fallback(ctx, p, in, req, out);
+  cuda::FillElement0Index(t, in[0].dptr, in[1].dptr, in[2].dptr, out[0].dptr, in[0].shape[0], in[0].shape[1],
+                          req[0], St(ctx));
+  CheckLaunch("fill_element_0index");
+}
+
 }  // namespace
 
 void RegisterOps3Kernels() {
   Set("Correlation", CorrFwd, CorrBwd);
   Set("_contrib_count_sketch", SketchFwd, SketchBwd);
   Set("_contrib_RROIAlign", RROIFwd);
+  Set("fill_element_0index", FillElemFwd);
 }
 
 }  // namespace gpu

@@ -1,5 +1,5 @@
 // GPU kernels of cuda/ops3.cu behind the raw-pointer boundary (registered by cuda/gpu_ops_ops3.cc): Correlation and
-// contrib count_sketch, contrib RROIAlign. float32/float64 (dtype codes of kernels.cuh: 0 float32, 1 float64); req codes are OpReq's:
+// contrib count_sketch, contrib RROIAlign, fill_element_0index. float32/float64 (dtype codes of kernels.cuh: 0 float32, 1 float64); req codes are OpReq's:
 // 0 skip, 1 write, 2 write in place, 3 add.
 #pragma once
 
@@ -34,6 +34,10 @@ struct RROIGeom {
   double scale;
 };
 void RROIAlign(int dtype, const RROIGeom &g, const void *x, const void *rois, void *y, int req, cudaStream_t s);
+
+// ---- fill_element_0index: y[i, j] (req) = v[i] where j == trunc(idx[i]) (in [0, m)), else x[i, j] ----
+void FillElement0Index(int dtype, const void *x, const void *v, const void *idx, void *y, int64_t n, int64_t m,
+                       int req, cudaStream_t s);
 
 }  // namespace cuda
 }  // namespace mxc

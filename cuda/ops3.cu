@@ -1,4 +1,4 @@
-// The kernels of kernels_ops3.cuh: Correlation, count_sketch and RROIAlign. One thread per output element (or, for the
+// The kernels of kernels_ops3.cuh: Correlation, count_sketch, RROIAlign and fill_element_0index. One thread per output element (or, for the
 // gradients, per input element gathering the outputs that used it), summing in double in the CPU kernels' order,
 // so that results do not depend on the order of threads and match the CPU.
 #include "common.cuh"
@@ -155,7 +155,27 @@ __global__ void RROIK(RROIGeom g, const T *x, const T *rois, T *y, int req) {
   }
 }
 
+// ---- fill_element_0index
+template <typename T>
+__global__ void FillElemK(const T *x, const T *v, const T *idx, T *y, int64_t n, int64_t m, int req) {
+  MXC_CUDA_LOOP(e, n * m) {
+    const int64_t i = e / m, j = e % m;
+    const double c = trunc(static_cast<double>(idx[i]));
+    Store(y + e, req, (c >= 0 && c < static_cast<double>(m) && static_cast<int64_t>(c) == j) ? v[i] : x[e]);
+  }
+}
+
 }  // namespace
+
+void FillElement0Index(int dtype, const void *x, const void *v, const void *idx, void *y, int64_t n, int64_t m,
+                       int req, cudaStream_t s) {
+  if (n * m == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n * m), kThreads, 0, s, FillElemK<T>)(static_cast<const T *>(x), static_cast<const T *>(v),
+                                                            static_cast<const T *>(idx), static_cast<T *>(y), n, m,
+                                                            req);
+  });
+}
 
 void RROIAlign(int dtype, const RROIGeom &g, const void *x, const void *rois, void *y, int req, cudaStream_t s) {
   const int64_t n = g.R * g.C * g.PH * g.PW;

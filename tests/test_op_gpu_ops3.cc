@@ -1,4 +1,5 @@
-// Native GPU kernels of cuda/gpu_ops_ops3.cc (Correlation, contrib count_sketch): forward and gradient on gpu(0)
+// Native GPU kernels of cuda/gpu_ops_ops3.cc (Correlation, contrib count_sketch, contrib RROIAlign,
+// fill_element_0index, and pick's alias choose_element_0index): forward and gradient on gpu(0)
 // against the CPU kernels, with write and add requests, and without host staging (skipped, visibly, without a GPU).
 #include <vector>
 
@@ -22,6 +23,11 @@ std::function<void(std::vector<NDArray> &)> Buckets(int k, int64_t buckets) {
   };
 }
 
+// fill: input k holds `values`.
+std::function<void(std::vector<NDArray> &)> SetInput(int k, std::vector<double> values) {
+  return [=](std::vector<NDArray> &in) { in[k] = mxct::FromVec(in[k].shape(), values, in[k].dtype()); };
+}
+
 std::vector<Case> Ops3Cases() {
   std::vector<Case> v;
   auto add = [&](Case c) { v.push_back(std::move(c)); };
@@ -38,16 +44,16 @@ std::vector<Case> Ops3Cases() {
   add({"_contrib_count_sketch", {{"out_dim", "7"}, {"processing_batch_size", "2"}}, {{3, 20}, {2, 20}, {2, 20}}, -1, 1,
        {1, 2}, Buckets(1, 7), false, kF64});
   // RROIAlign: rois inside and across the border, one with a batch index out of range (zeros), rotations.
-  auto rois = [](std::vector<double> r) {
-    return [=](std::vector<NDArray> &in) { in[1] = mxct::FromVec(in[1].shape(), r, in[1].dtype()); };
-  };
   const std::vector<double> rr = {0, 2.5, 2, 3, 2, 0,    1, 3, 2.5, 4, 3, 30, 0, 2, 2, 2, 4, -45,
                                   1, 1, 1, 0.5, 0.5, 90, 0, 4, 1, 6, 3, 150,  3, 2, 2, 2, 2, 10,
                                   1, 6, 4, 9, 7, -120};
   add({"_contrib_RROIAlign", {{"pooled_size", "(2, 3)"}, {"spatial_scale", "1"}}, {{2, 3, 5, 6}, {7, 6}}, -1, 1,
-       {1}, rois(rr)});
+       {1}, SetInput(1, rr)});
   add({"_contrib_RROIAlign", {{"pooled_size", "(2, 2)"}, {"spatial_scale", "0.7"}, {"sampling_ratio", "2"}},
-       {{2, 2, 6, 7}, {7, 6}}, -1, 1, {1}, rois(rr), false, kF64});
+       {{2, 2, 6, 7}, {7, 6}}, -1, 1, {1}, SetInput(1, rr), false, kF64});
+  // fill_element_0index: indices in range, fractional (truncated), negative and past the end (rows unchanged).
+  add({"fill_element_0index", {}, {{5, 4}, {5}, {5}}, -1, 1, {}, SetInput(2, {0, 2.7, -1, 4, -0.5})});
+  add({"choose_element_0index", {}, {{4, 3}, {4}}, -1, 1, {1}, SetInput(1, {0, 2, 1, 5})});
   return v;
 }
 

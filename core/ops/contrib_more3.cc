@@ -8,6 +8,9 @@
 //   Each bin averages gh x gw bilinear samples of the roi's rotated grid (gh = sampling_ratio, or ceil(h / PH) when
 //   it is not positive, at most kMaxGrid per axis); w and h are scaled and at least 1. A sample outside
 //   [-1, H] x [-1, W] (or NaN) counts as zero; a roi whose batch index is not in [0, N) gives zeros (as ROIAlign).
+// - fill_element_0index(lhs (n, m), mhs (n,), rhs (n,)): lhs with out[i, rhs[i]] = mhs[i]; rhs truncated to an
+//   integer, a row whose index is not in [0, m) (or NaN) unchanged (as MXNet). No gradient (as MXNet).
+//   (choose_element_0index is an alias of pick, indexing.cc.)
 #include <cmath>
 #include <vector>
 
@@ -170,6 +173,34 @@ void RROIForward(MXC_NN_FORWARD_ARGS) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// fill_element_0index
+// ---------------------------------------------------------------------------------------------------------------
+void FillElemInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const TShape &l = (*in)[0], &m = (*in)[1], &r = (*in)[2];
+  const std::string where = std::string("operator ") + p.op()->name + ": lhs shape " + ShapeStr(l) + ", mhs shape " +
+                            ShapeStr(m) + ", rhs shape " + ShapeStr(r) + ": ";
+  if ((!l.empty() && l.ndim() != 2) || (!m.empty() && m.ndim() != 1) || (!r.empty() && r.ndim() != 1))
+    Throw(ErrorKind::kShape, where, "only a 2-D matrix (lhs), 1-D values (mhs) and 1-D indices (rhs) are supported");
+  if ((!l.empty() && !m.empty() && l[0] != m[0]) || (!l.empty() && !r.empty() && l[0] != r[0]) ||
+      (!m.empty() && !r.empty() && m[0] != r[0]))
+    Throw(ErrorKind::kShape, where, "the index vector, value vector and matrix rows do not match");
+  if (l.empty()) return;
+  ShapeAssign(&(*out)[0], l, p.op(), "output");
+}
+
+void FillElemForward(MXC_NN_FORWARD_ARGS) {
+  const int64_t m = in[0].shape[1];
+  MXC_REAL_TYPE_SWITCH(out[0].dtype, T, {
+    const T *l = in[0].ptr<T>(), *v = in[1].ptr<T>(), *r = in[2].ptr<T>();
+    MapReq(out[0].ptr<T>(), req[0], in[0].Size(), [=](int64_t e) {
+      const int64_t i = e / m, j = e % m;
+      const double c = std::trunc(static_cast<double>(r[i]));
+      return (c >= 0 && c < static_cast<double>(m) && static_cast<int64_t>(c) == j) ? v[i] : l[e];
+    });
+  });
+}
+
 [[maybe_unused]] const int registered = [] {
   OpRegistry::Get()
       ->Register("_contrib_count_sketch")
@@ -196,6 +227,15 @@ void RROIForward(MXC_NN_FORWARD_ARGS) {
       .set_infer_shape(RROIInferShape)
       .set_infer_type(FloatOnlyTypeInfer)
       .set_compute(MXC_CPU, RROIForward);
+  OpRegistry::Get()
+      ->Register("fill_element_0index")
+      .describe("Fill one element of each line(row for python, column for R/Julia) in lhs according to index "
+                "indicated by rhs and values indicated by mhs. This function assume rhs uses 0-based index.")
+      .set_inputs({"lhs", "mhs", "rhs"})
+      .set_infer_shape(FillElemInferShape)
+      .set_infer_type(FloatOnlyTypeInfer)
+      .set_inplace({{0, 0}})
+      .set_compute(MXC_CPU, FillElemForward);
   return 0;
 }();
 

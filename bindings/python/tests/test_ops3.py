@@ -308,3 +308,47 @@ def test_rroi_align_errors():
     o = mx.nd.contrib.RROIAlign(x, mx.nd.array([[0, np.nan, 1, 2, 2, 0], [0, 1, 1, 1e30, 1e30, 0]]),
                                 pooled_size=(2, 2), spatial_scale=1.0)
     assert o.shape == (2, 2, 2, 2)
+
+
+def test_choose_element_0index_is_pick():
+    # MXNet 1.9.1 prints [1, 6, 8, 12] (clip mode) and the gradient [[1,0,0],[0,0,2],[0,3,0],[0,4,0]]
+    x = mx.nd.array([[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]])
+    np.testing.assert_array_equal(mx.nd.choose_element_0index(x, mx.nd.array([0, 2, 1, 5])).asnumpy(), [1, 6, 8, 12])
+    np.testing.assert_array_equal(mx.nd.choose_element_0index(x, mx.nd.array([0, -1, 1, -4])).asnumpy(),
+                                  [1, 4, 8, 10])
+    x.attach_grad()
+    with mx.autograd.record():
+        o = mx.nd.choose_element_0index(x, mx.nd.array([0, 2, 1, 1]))
+    o.backward(mx.nd.array([1, 2, 3, 4]))
+    np.testing.assert_array_equal(x.grad.asnumpy(), [[1, 0, 0], [0, 0, 2], [0, 3, 0], [0, 4, 0]])
+
+
+def test_fill_element_0index_matches_mxnet():
+    x = mx.nd.array([[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]])
+    v = mx.nd.array([10, 20, 30, 40])
+    # MXNet 1.9.1: indices past the end or negative leave the row unchanged; fractions are truncated
+    np.testing.assert_array_equal(mx.nd.fill_element_0index(x, v, mx.nd.array([0, 2, 1, 5])).asnumpy(),
+                                  [[10, 2, 3], [4, 5, 20], [7, 30, 9], [10, 11, 12]])
+    np.testing.assert_array_equal(mx.nd.fill_element_0index(x, v, mx.nd.array([0, -1, 1, -4])).asnumpy(),
+                                  [[10, 2, 3], [4, 5, 6], [7, 30, 9], [10, 11, 12]])
+    np.testing.assert_array_equal(mx.nd.fill_element_0index(x, v, mx.nd.array([0.7, 1.5, 2.9, -0.5])).asnumpy(),
+                                  [[10, 2, 3], [4, 20, 6], [7, 8, 30], [40, 11, 12]])
+    out = mx.nd.fill_element_0index(x, v, mx.nd.array([np.nan, 1, 2, 0]), out=x)  # in place
+    np.testing.assert_array_equal(x.asnumpy(), [[1, 2, 3], [4, 20, 6], [7, 8, 30], [40, 11, 12]])
+    assert out is x
+    rng = np.random.RandomState(5)
+    a, vals, idx = rng.randn(6, 5), rng.randn(6), rng.randint(-2, 7, size=6)
+    ref = a.copy()
+    for i in range(6):
+        if 0 <= idx[i] < 5:
+            ref[i, idx[i]] = vals[i]
+    o = mx.nd.fill_element_0index(mx.nd.array(a, dtype="float64"), mx.nd.array(vals, dtype="float64"),
+                                  mx.nd.array(idx, dtype="float64"))
+    np.testing.assert_array_equal(o.asnumpy(), ref)
+
+
+def test_fill_element_0index_errors():
+    with pytest.raises(mx.MXNetError, match=r"fill_element_0index.*rhs shape \(3,\).*do not match"):
+        mx.nd.fill_element_0index(mx.nd.ones((2, 3)), mx.nd.ones((2,)), mx.nd.zeros((3,)))
+    with pytest.raises(mx.MXNetError, match=r"fill_element_0index.*lhs shape \(2,3,4\).*2-D matrix"):
+        mx.nd.fill_element_0index(mx.nd.ones((2, 3, 4)), mx.nd.ones((2,)), mx.nd.zeros((2,)))

@@ -11,6 +11,14 @@
 // - fill_element_0index(lhs (n, m), mhs (n,), rhs (n,)): lhs with out[i, rhs[i]] = mhs[i]; rhs truncated to an
 //   integer, a row whose index is not in [0, m) (or NaN) unchanged (as MXNet). No gradient (as MXNet).
 //   (choose_element_0index is an alias of pick, indexing.cc.)
+// - _contrib_hawkesll(lda (N, K), alpha (K,), beta (K,), state (N, K), lags (N, T), marks (N, T) int32,
+//   valid_length (N,), max_time (N,)) -> loglike (N,), out_state (N, K): the log likelihood of K independent
+//   univariate Hawkes processes with exponential kernels per sample (events at the cumulative sums of the first
+//   valid_length lags, marks their process), and the memory s_k(max_time). Per mark the memory is decayed from its
+//   last event: s <- s exp(-beta dt), intensity lda + alpha beta s, then s <- s + 1; the compensator of process k is
+//   lda T + alpha (state + n_k - s_k(T)). Gradient (as MXNet): lda, alpha and beta from the loglike head only; the
+//   state and the other inputs get zeros. marks must be in [0, K) and valid_length (rounded up: the events
+//   j < valid_length, as MXNet) in [0, T].
 #include <cmath>
 #include <vector>
 
@@ -201,6 +209,196 @@ void FillElemForward(MXC_NN_FORWARD_ARGS) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// hawkesll
+// ---------------------------------------------------------------------------------------------------------------
+enum HawkesIn { kLda, kAlpha, kBeta, kState, kLags, kMarks, kValid, kMaxTime };
+
+std::string HawkesWhere(const OpParams &p, const std::vector<TShape> &in) {
+  static const char *names[] = {"lda", "alpha", "beta", "state", "lags", "marks", "valid_length", "max_time"};
+  std::string w = std::string("operator ") + p.op()->name + ":";
+  for (int i = 0; i < 8; ++i) w += std::string(i ? ", " : " ") + names[i] + " shape " + ShapeStr(in[i]);
+  return w + ": ";
+}
+
+void HawkesInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  auto &v = *in;
+  const std::string where = HawkesWhere(p, v);
+  auto need = [&](int i, int nd, const char *what) {
+    if (!v[i].empty() && v[i].ndim() != nd) Throw(ErrorKind::kShape, where, what);
+  };
+  need(kLda, 2, "lda must be 2-D (N, K)");
+  need(kAlpha, 1, "alpha must be 1-D (K,)");
+  need(kBeta, 1, "beta must be 1-D (K,)");
+  need(kState, 2, "state must be 2-D (N, K)");
+  need(kLags, 2, "lags must be 2-D (N, T)");
+  need(kMarks, 2, "marks must be 2-D (N, T)");
+  need(kValid, 1, "valid_length must be 1-D (N,)");
+  need(kMaxTime, 1, "max_time must be 1-D (N,)");
+  if (v[kLda].empty() || v[kLags].empty()) return;
+  const int64_t N = v[kLda][0], K = v[kLda][1], T = v[kLags][1];
+  const TShape nk{N, K}, k{K}, nt{N, T}, n{N};
+  const std::pair<int, const TShape *> want[] = {{kAlpha, &k},  {kBeta, &k},  {kState, &nk},
+                                                 {kLags, &nt},  {kMarks, &nt}, {kValid, &n}, {kMaxTime, &n}};
+  for (const auto &w : want)
+    if (!v[w.first].empty() && v[w.first] != *w.second)
+      Throw(ErrorKind::kShape, where, "inputs must be lda (N, K), alpha and beta (K,), state (N, K), lags and "
+                                      "marks (N, T), valid_length and max_time (N,)");
+  for (const auto &w : want) ShapeAssign(&v[w.first], *w.second, p.op(), "input");
+  ShapeAssign(&(*out)[0], n, p.op(), "output");
+  ShapeAssign(&(*out)[1], nk, p.op(), "out_state");
+}
+
+void HawkesInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  auto &v = *in;
+  const std::string where = std::string("operator ") + p.op()->name + ": ";
+  int t = -1;
+  for (int i : {0, 1, 2, 3, 4, 6, 7})
+    if (v[i] >= 0) {
+      if (t >= 0 && v[i] != t)
+        Throw(ErrorKind::kType, where, "lda, alpha, beta, state, lags, valid_length and max_time must share one "
+                                       "dtype, got ", DTypeName(t), " and ", DTypeName(v[i]));
+      t = v[i];
+    }
+  for (int o : *out)
+    if (t < 0 && o >= 0) t = o;
+  if (t >= 0 && t != kFloat32 && t != kFloat64)
+    Throw(ErrorKind::kType, where, "dtype ", DTypeName(t), " is not supported (float32, float64)");
+  if (v[kMarks] >= 0 && v[kMarks] != kInt32)
+    Throw(ErrorKind::kType, where, "marks must be int32, got ", DTypeName(v[kMarks]));
+  v[kMarks] = kInt32;
+  if (t < 0) return;
+  for (int i : {0, 1, 2, 3, 4, 6, 7}) v[i] = t;
+  (*out)[0] = (*out)[1] = t;
+}
+
+// One sample: the log likelihood and the final memory (into s[0..K)); with g (3 K doubles), also the gradients
+// of the log likelihood with respect to lda, alpha and beta. s, ds, last, mass: K doubles of scratch each.
+template <typename T>
+double HawkesSample(int64_t n, int64_t K, int64_t TT, const T *lda, const T *alpha, const T *beta, const T *state,
+                    const T *lags, const int32_t *marks, int64_t len, double tmax, double *s, double *ds,
+                    double *last, double *mass, double *g) {
+  for (int64_t k = 0; k < K; ++k) {
+    s[k] = static_cast<double>(state[n * K + k]);
+    mass[k] = s[k];
+    ds[k] = last[k] = 0;
+    if (g) g[k] = g[K + k] = g[2 * K + k] = 0;
+  }
+  double ll = 0, t = 0;
+  for (int64_t j = 0; j < len; ++j) {
+    t += static_cast<double>(lags[n * TT + j]);
+    const int64_t k = marks[n * TT + j];
+    const double a = static_cast<double>(alpha[k]), b = static_cast<double>(beta[k]);
+    const double dt = t - last[k], d = std::exp(-b * dt);
+    ds[k] = (ds[k] - dt * s[k]) * d;
+    s[k] *= d;
+    const double lam = static_cast<double>(lda[n * K + k]) + a * b * s[k];
+    ll += std::log(lam);
+    if (g) {
+      g[k] += 1 / lam;
+      g[K + k] += b * s[k] / lam;
+      g[2 * K + k] += a * (s[k] + b * ds[k]) / lam;
+    }
+    s[k] += 1;
+    mass[k] += 1;
+    last[k] = t;
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    const double a = static_cast<double>(alpha[k]), b = static_cast<double>(beta[k]);
+    const double dt = tmax - last[k], d = std::exp(-b * dt);
+    ds[k] = (ds[k] - dt * s[k]) * d;
+    s[k] *= d;
+    ll -= static_cast<double>(lda[n * K + k]) * tmax + a * (mass[k] - s[k]);
+    if (g) {
+      g[k] -= tmax;
+      g[K + k] -= mass[k] - s[k];
+      g[2 * K + k] += a * ds[k];
+    }
+  }
+  return ll;
+}
+
+// Checks marks and valid_length as the kernels read them; the valid lengths (rounded up).
+template <typename T>
+std::vector<int64_t> HawkesLengths(const OpParams &p, const std::vector<TBlob> &in) {
+  const int64_t N = in[kLda].shape[0], K = in[kLda].shape[1], TT = in[kLags].shape[1];
+  std::vector<int64_t> len(static_cast<size_t>(N));
+  const T *vl = in[kValid].ptr<T>();
+  const int32_t *m = in[kMarks].ptr<int32_t>();
+  for (int64_t n = 0; n < N; ++n) {
+    const double v = std::ceil(static_cast<double>(vl[n]));  // events j < valid_length, as MXNet
+    if (!(v >= 0 && v <= static_cast<double>(TT)))
+      Throw(ErrorKind::kValue, "operator ", p.op()->name, ": valid_length[", n, "] = ", static_cast<double>(vl[n]),
+            " is not in [0, T = ", TT, "]");
+    len[n] = static_cast<int64_t>(v);
+    for (int64_t j = 0; j < len[n]; ++j)
+      if (m[n * TT + j] < 0 || m[n * TT + j] >= K)
+        Throw(ErrorKind::kIndex, "operator ", p.op()->name, ": marks[", n, ", ", j, "] = ", m[n * TT + j],
+              " is not a process index in [0, K = ", K, ")");
+  }
+  return len;
+}
+
+void HawkesForward(MXC_NN_FORWARD_ARGS) {
+  const int64_t N = in[kLda].shape[0], K = in[kLda].shape[1], TT = in[kLags].shape[1];
+  MXC_REAL_TYPE_SWITCH(out[0].dtype, T, {
+    const std::vector<int64_t> len = HawkesLengths<T>(p, in);
+    T *ll = out[0].ptr<T>(), *st = out[1].ptr<T>();
+    const T *tm = in[kMaxTime].ptr<T>();
+    ParallelForWork(N, TT + K, [&](int64_t n) {
+      std::vector<double> buf(static_cast<size_t>(4 * K));
+      double *s = buf.data();
+      const double v = HawkesSample(n, K, TT, in[kLda].ptr<T>(), in[kAlpha].ptr<T>(), in[kBeta].ptr<T>(),
+                                    in[kState].ptr<T>(), in[kLags].ptr<T>(), in[kMarks].ptr<int32_t>(), len[n],
+                                    static_cast<double>(tm[n]), s, s + K, s + 2 * K, s + 3 * K, nullptr);
+      if (req[0] == kAddTo) ll[n] += static_cast<T>(v);
+      else if (req[0] != kNullOp) ll[n] = static_cast<T>(v);
+      for (int64_t k = 0; k < K; ++k) {
+        if (req[1] == kAddTo) st[n * K + k] += static_cast<T>(s[k]);
+        else if (req[1] != kNullOp) st[n * K + k] = static_cast<T>(s[k]);
+      }
+    });
+  });
+}
+
+void HawkesBackward(MXC_NN_BACKWARD_ARGS) {
+  for (int i = 3; i < 8; ++i) ZeroGrad(in_grad[i], req[i]);
+  if (req[kLda] == kNullOp && req[kAlpha] == kNullOp && req[kBeta] == kNullOp) return;
+  const int64_t N = in_data[kLda].shape[0], K = in_data[kLda].shape[1], TT = in_data[kLags].shape[1];
+  MXC_REAL_TYPE_SWITCH(in_data[kLda].dtype, T, {
+    const std::vector<int64_t> len = HawkesLengths<T>(p, in_data);
+    const T *og = out_grad[0].ptr<T>(), *tm = in_data[kMaxTime].ptr<T>();
+    std::vector<double> part(static_cast<size_t>(N * 2 * K));  // per sample: alpha's and beta's gradients
+    T *glda = in_grad[kLda].ptr<T>();
+    ParallelForWork(N, TT + K, [&](int64_t n) {
+      std::vector<double> buf(static_cast<size_t>(7 * K));
+      double *s = buf.data(), *g = s + 4 * K;
+      HawkesSample(n, K, TT, in_data[kLda].ptr<T>(), in_data[kAlpha].ptr<T>(), in_data[kBeta].ptr<T>(),
+                   in_data[kState].ptr<T>(), in_data[kLags].ptr<T>(), in_data[kMarks].ptr<int32_t>(), len[n],
+                   static_cast<double>(tm[n]), s, s + K, s + 2 * K, s + 3 * K, g);
+      const double h = static_cast<double>(og[n]);
+      for (int64_t k = 0; k < K; ++k) {
+        const T v = static_cast<T>(h * g[k]);
+        if (req[kLda] == kAddTo) glda[n * K + k] += v;
+        else if (req[kLda] != kNullOp) glda[n * K + k] = v;
+        part[(n * 2) * K + k] = h * g[K + k];
+        part[(n * 2 + 1) * K + k] = h * g[2 * K + k];
+      }
+    });
+    for (int w = 0; w < 2; ++w) {
+      const int slot = w == 0 ? kAlpha : kBeta;
+      if (req[slot] == kNullOp) continue;
+      T *dst = in_grad[slot].ptr<T>();
+      for (int64_t k = 0; k < K; ++k) {
+        double acc = 0;
+        for (int64_t n = 0; n < N; ++n) acc += part[(n * 2 + w) * K + k];
+        if (req[slot] == kAddTo) dst[k] += static_cast<T>(acc);
+        else dst[k] = static_cast<T>(acc);
+      }
+    }
+  });
+}
+
 [[maybe_unused]] const int registered = [] {
   OpRegistry::Get()
       ->Register("_contrib_count_sketch")
@@ -236,6 +434,18 @@ void FillElemForward(MXC_NN_FORWARD_ARGS) {
       .set_infer_type(FloatOnlyTypeInfer)
       .set_inplace({{0, 0}})
       .set_compute(MXC_CPU, FillElemForward);
+  OpRegistry::Get()
+      ->Register("_contrib_hawkesll")
+      .describe("Computes the log likelihood of a univariate Hawkes process (K independent processes with "
+                "exponential kernels per sample) and its final memory.")
+      .set_inputs({"lda", "alpha", "beta", "state", "lags", "marks", "valid_length", "max_time"})
+      .set_num_outputs(2)
+      .set_output_names([](const OpParams &) { return std::vector<std::string>{"output", "out_state"}; })
+      .set_infer_shape(HawkesInferShape)
+      .set_infer_type(HawkesInferType)
+      .set_compute(MXC_CPU, HawkesForward)
+      .set_backward(MXC_CPU, HawkesBackward)
+      .set_backward_uses(true, false);
   return 0;
 }();
 

@@ -352,3 +352,88 @@ def test_fill_element_0index_errors():
         mx.nd.fill_element_0index(mx.nd.ones((2, 3)), mx.nd.ones((2,)), mx.nd.zeros((3,)))
     with pytest.raises(mx.MXNetError, match=r"fill_element_0index.*lhs shape \(2,3,4\).*2-D matrix"):
         mx.nd.fill_element_0index(mx.nd.ones((2, 3, 4)), mx.nd.ones((2,)), mx.nd.zeros((2,)))
+
+
+def _hawkes_ref(lda, alpha, beta, state, lags, marks, vl, mt):
+    """Direct sums over the events (no recursion)."""
+    N, K = lda.shape
+    ll, st = np.zeros(N), np.zeros((N, K))
+    for i in range(N):
+        n = int(vl[i])
+        t, m, T = np.cumsum(lags[i, :n]), marks[i, :n].astype(int), mt[i]
+        L = 0.0
+        for j in range(n):
+            k = m[j]
+            s = state[i, k] * np.exp(-beta[k] * t[j]) + sum(
+                np.exp(-beta[k] * (t[j] - t[q])) for q in range(j) if m[q] == k)
+            L += np.log(lda[i, k] + alpha[k] * beta[k] * s)
+        for k in range(K):
+            ev = [q for q in range(n) if m[q] == k]
+            L -= lda[i, k] * T + alpha[k] * state[i, k] * (1 - np.exp(-beta[k] * T)) + alpha[k] * sum(
+                1 - np.exp(-beta[k] * (T - t[q])) for q in ev)
+            st[i, k] = state[i, k] * np.exp(-beta[k] * T) + sum(np.exp(-beta[k] * (T - t[q])) for q in ev)
+        ll[i] = L
+    return ll, st
+
+
+def test_hawkesll_docstring_example_matches_mxnet():
+    N, T, K = 4, 4, 3
+    lda = mx.nd.array([1.5, 2.0, 3.0]).tile((N, 1))
+    alpha, beta = mx.nd.array([0.2, 0.3, 0.4]), mx.nd.array([1.0, 2.0, 3.0])
+    ia_times = mx.nd.array([[6, 7, 8, 9], [1, 2, 3, 4], [3, 4, 5, 6], [8, 9, 10, 11]])
+    marks = mx.nd.zeros((N, T)).astype(np.int32)
+    ll, st = mx.nd.contrib.hawkesll(lda, alpha, beta, mx.nd.zeros((N, K)), ia_times, marks,
+                                    mx.nd.array([1, 2, 3, 4]), mx.nd.ones((N,)) * 100.0)
+    # printed by MXNet 1.9.1
+    np.testing.assert_allclose(ll.asnumpy(), [-649.79456, -649.57117, -649.38025, -649.1781], rtol=1e-6)
+    np.testing.assert_allclose(st.asnumpy()[:, 0], [1.5007907e-41, 8.4778557e-43, 6.0961444e-39, 1.1850846e-27],
+                               rtol=1e-5)
+    assert not st.asnumpy()[:, 1:].any()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_hawkesll_matches_sums_and_mxnet_gradient(dtype):
+    rng = np.random.RandomState(0)
+    N, T, K = 3, 5, 2
+    lda, alpha, beta = rng.uniform(0.5, 2, (N, K)), rng.uniform(0.1, .8, K), rng.uniform(0.5, 3, K)
+    state, lags, marks = rng.uniform(0, 2, (N, K)), rng.uniform(0.1, 1, (N, T)), rng.randint(0, K, (N, T))
+    vl, mt = np.array([5, 3, 0.]), np.array([6, 4, 2.])
+    ins = [mx.nd.array(a, dtype=dtype) for a in (lda, alpha, beta, state, lags)]
+    ins += [mx.nd.array(marks, dtype="int32"), mx.nd.array(vl, dtype=dtype), mx.nd.array(mt, dtype=dtype)]
+    for a in ins[:4]:
+        a.attach_grad()
+    with mx.autograd.record():
+        ll, st = mx.nd.contrib.hawkesll(*ins)
+    mx.autograd.backward([ll, st], [mx.nd.array([1., 2., 0.5], dtype=dtype), mx.nd.ones((N, K), dtype=dtype)])
+    rll, rst = _hawkes_ref(lda, alpha, beta, state, lags, marks, vl, mt)
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(ll.asnumpy(), rll, rtol=tol)
+    np.testing.assert_allclose(st.asnumpy(), rst, rtol=tol, atol=tol)
+    # MXNet 1.9.1 prints these float64 gradients (the head of out_state does not count; state gets none)
+    tol = 1e-8 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(ins[0].grad.asnumpy(), [[-3.8346377, -5.03159584], [-4.21878245, -8.], [-1., -1.]],
+                               rtol=tol)
+    np.testing.assert_allclose(ins[1].grad.asnumpy(), [-10.88407198, -6.17082768], rtol=tol)
+    np.testing.assert_allclose(ins[2].grad.asnumpy(), [-0.36951641, 0.0614661], rtol=tol * 10)
+    assert not ins[3].grad.asnumpy().any()
+    np.testing.assert_allclose(ll.asnumpy(), [-18.98844563, -12.51284307, -5.3855801], rtol=tol)
+
+
+def test_hawkesll_errors():
+    def call(marks, vl, lda_shape=(2, 2), marks_dtype="int32"):
+        return mx.nd.contrib.hawkesll(mx.nd.ones(lda_shape), mx.nd.ones(2) * .5, mx.nd.ones(2), mx.nd.zeros((2, 2)),
+                                      mx.nd.ones((2, 3)), mx.nd.array(marks, dtype=marks_dtype), mx.nd.array(vl),
+                                      mx.nd.ones(2) * 5)[0].asnumpy()
+    # MXNet 1.9.1 prints these; a fractional valid_length counts the events j < valid_length (rounded up)
+    np.testing.assert_allclose(call([[0, 1, 1], [1, 0, 0]], [3, 2]), [-11.229434, -10.965949], rtol=1e-6)
+    np.testing.assert_allclose(call([[0, 1, 1], [1, 0, 0]], [1.2, 2]), [-10.965949, -10.965949], rtol=1e-6)
+    np.testing.assert_allclose(call([[0, 1, 1], [1, 0, 0]], [0.5, 2]), [-10.490843, -10.965949], rtol=1e-6)
+    np.testing.assert_allclose(call([[0, 1, 1], [1, 0, 0]], [2.5, 0]), [-11.229434, -10.0], rtol=1e-6)
+    with pytest.raises(mx.MXNetError, match=r"hawkesll: marks\[0, 1\] = 2 is not a process index in \[0, K = 2\)"):
+        call([[0, 2, 1], [1, 0, 0]], [3, 2])
+    with pytest.raises(mx.MXNetError, match=r"hawkesll: valid_length\[0\] = 4 is not in \[0, T = 3\]"):
+        call([[0, 1, 1], [1, 0, 0]], [4, 2])
+    with pytest.raises(mx.MXNetError, match=r"hawkesll.*marks must be int32"):
+        call([[0, 1, 1], [1, 0, 0]], [3, 2], marks_dtype="float32")
+    with pytest.raises(mx.MXNetError, match=r"hawkesll.*lda shape \(3,2\).*lda \(N, K\)"):
+        call([[0, 1, 1], [1, 0, 0]], [3, 2], lda_shape=(3, 2))

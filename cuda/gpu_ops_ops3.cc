@@ -1,5 +1,6 @@
 // Native GPU kernels of the operators added on branch ops3 (cuda/ops3.cu, kernels_ops3.cuh): Correlation and
-// contrib count_sketch (forward and gradient) contrib RROIAlign and fill_element_0index (forward), with the semantics of the CPU kernels (core/ops/correlation.cc,
+// contrib count_sketch (forward and gradient) contrib RROIAlign and fill_element_0index (forward),
+// contrib hawkesll (forward and gradient), with the semantics of the CPU kernels (core/ops/correlation.cc,
 // core/ops/contrib_more3.cc). float32/float64 run natively; other dtypes run the host-staged CPU kernel.
 #include <cstring>
 #include <memory>
@@ -135,6 +136,51 @@ void FillElemFwd(FWD_ARGS) {
   CheckLaunch("fill_element_0index");
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// hawkesll: marks and valid_length checked on the device (one flag read back); a bad one runs the CPU kernel on
+// host copies, which raises the CPU's error naming the position
+// ---------------------------------------------------------------------------------------------------------------
+bool HawkesNative(const Blobs &in) {
+  const int t = in[0].dtype;
+  if (!IsReal(t) || in.size() < 8 || in[5].dtype != kInt32) return false;
+  for (int i : {1, 2, 3, 4, 6, 7})
+    if (in[i].dtype != t) return false;
+  return true;
+}
+cuda::HawkesArgs HawkesArgsOf(const Blobs &in) {
+  return cuda::HawkesArgs{in[0].dptr, in[1].dptr, in[2].dptr, in[3].dptr, in[4].dptr, in[6].dptr, in[7].dptr,
+                          static_cast<const int32_t *>(in[5].dptr), in[0].shape[0], in[0].shape[1],
+                          in[4].shape[1]};
+}
+bool HawkesInputsBad(const OpContext &ctx, const Blobs &in) {
+  Scratch flag(Dev(ctx), sizeof(unsigned long long));
+  DeviceZero(ctx.dev, flag.get(), sizeof(unsigned long long));
+  cuda::HawkesCheck(in[0].dtype, HawkesArgsOf(in), flag.as<unsigned long long>(), St(ctx));
+  CheckLaunch("_contrib_hawkesll check");
+  unsigned long long h = 0;
+  DeviceCopy(Device::CPU(), &h, ctx.dev, flag.get(), sizeof(h));
+  return h != 0;
+}
+void HawkesFwd(FWD_ARGS) {
+  if (!HawkesNative(in) || out[0].dtype != in[0].dtype || HawkesInputsBad(ctx, in))
+    return Fallback(ctx, p, in, req, out);
+  const cuda::HawkesArgs a = HawkesArgsOf(in);
+  Scratch tmp(Dev(ctx), static_cast<size_t>(4 * a.N * a.K + 1) * sizeof(double));
+  cuda::HawkesLL(in[0].dtype, a, out[0].dptr, req[0], out[1].dptr, req[1], tmp.as<double>(), St(ctx));
+  CheckLaunch("_contrib_hawkesll");
+}
+void HawkesBwd(BWD_ARGS) {
+  if (!HawkesNative(id) || og.empty() || og[0].dtype != id[0].dtype || HawkesInputsBad(ctx, id))
+    return FallbackGrad(ctx, p, og, id, od, req, ig);
+  for (int i = 3; i < 8; ++i) ZeroIfWrite(ctx, ig[i], req[i]);
+  if (req[0] == kNullOp && req[1] == kNullOp && req[2] == kNullOp) return;
+  const cuda::HawkesArgs a = HawkesArgsOf(id);
+  Scratch tmp(Dev(ctx), static_cast<size_t>(7 * a.N * a.K + 1) * sizeof(double));
+  cuda::HawkesLLGrad(id[0].dtype, a, og[0].dptr, ig[0].dptr, req[0], ig[1].dptr, req[1], ig[2].dptr, req[2],
+                     tmp.as<double>(), St(ctx));
+  CheckLaunch("_contrib_hawkesll backward");
+}
+
 }  // namespace
 
 void RegisterOps3Kernels() {
@@ -142,6 +188,7 @@ void RegisterOps3Kernels() {
   Set("_contrib_count_sketch", SketchFwd, SketchBwd);
   Set("_contrib_RROIAlign", RROIFwd);
   Set("fill_element_0index", FillElemFwd);
+  Set("_contrib_hawkesll", HawkesFwd, HawkesBwd);
 }
 
 }  // namespace gpu

@@ -1,5 +1,6 @@
 // GPU kernels of cuda/ops3.cu behind the raw-pointer boundary (registered by cuda/gpu_ops_ops3.cc): Correlation and
-// contrib count_sketch, contrib RROIAlign, fill_element_0index. float32/float64 (dtype codes of kernels.cuh: 0 float32, 1 float64); req codes are OpReq's:
+// contrib count_sketch, contrib RROIAlign, fill_element_0index, contrib hawkesll.
+// float32/float64 (dtype codes of kernels.cuh: 0 float32, 1 float64); req codes are OpReq's:
 // 0 skip, 1 write, 2 write in place, 3 add.
 #pragma once
 
@@ -38,6 +39,24 @@ void RROIAlign(int dtype, const RROIGeom &g, const void *x, const void *rois, vo
 // ---- fill_element_0index: y[i, j] (req) = v[i] where j == trunc(idx[i]) (in [0, m)), else x[i, j] ----
 void FillElement0Index(int dtype, const void *x, const void *v, const void *idx, void *y, int64_t n, int64_t m,
                        int req, cudaStream_t s);
+
+// ---- hawkesll (core/ops/contrib_more3.cc): one thread per sample. Inputs in the order lda (N, K), alpha (K,),
+// beta (K,), state (N, K), lags (N, T), marks (N, T) int32, valid_length (N,), max_time (N,). ----
+struct HawkesArgs {
+  const void *lda, *alpha, *beta, *state, *lags, *valid, *tmax;
+  const int32_t *marks;
+  int64_t N, K, T;
+};
+// *bad (zeroed by the caller) becomes nonzero when a mark of a valid event is not in [0, K) or a valid_length
+// (rounded up) not in [0, T].
+void HawkesCheck(int dtype, const HawkesArgs &a, unsigned long long *bad, cudaStream_t s);
+// ll (N,) and state_out (N, K) with their requests; scratch: 4 N K doubles.
+void HawkesLL(int dtype, const HawkesArgs &a, void *ll, int req_ll, void *state_out, int req_state, double *scratch,
+              cudaStream_t s);
+// The gradients of sum_n head[n] ll[n]: dlda (N, K), dalpha and dbeta (K,) with their requests (0: skipped);
+// scratch: 7 N K doubles.
+void HawkesLLGrad(int dtype, const HawkesArgs &a, const void *head, void *dlda, int req_lda, void *dalpha,
+                  int req_alpha, void *dbeta, int req_beta, double *scratch, cudaStream_t s);
 
 }  // namespace cuda
 }  // namespace mxc

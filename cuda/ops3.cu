@@ -1,4 +1,5 @@
-// The kernels of kernels_ops3.cuh: Correlation, count_sketch, RROIAlign and fill_element_0index. One thread per output element (or, for the
+// The kernels of kernels_ops3.cuh: Correlation, count_sketch, RROIAlign, fill_element_0index and hawkesll
+// (one thread per sample). One thread per output element (or, for the
 // gradients, per input element gathering the outputs that used it), summing in double in the CPU kernels' order,
 // so that results do not depend on the order of threads and match the CPU.
 #include "common.cuh"
@@ -165,7 +166,144 @@ __global__ void FillElemK(const T *x, const T *v, const T *idx, T *y, int64_t n,
   }
 }
 
+// ---- hawkesll
+template <typename T>
+__device__ double ValidLen(const HawkesArgs &a, int64_t n) {
+  return ceil(static_cast<double>(static_cast<const T *>(a.valid)[n]));
+}
+
+template <typename T>
+__global__ void HawkesCheckK(HawkesArgs a, unsigned long long *bad) {
+  MXC_CUDA_LOOP(n, a.N) {
+    const double v = ValidLen<T>(a, n);
+    if (!(v >= 0 && v <= static_cast<double>(a.T))) {
+      *bad = 1;
+      continue;
+    }
+    const int64_t len = static_cast<int64_t>(v);
+    for (int64_t j = 0; j < len; ++j) {
+      const int32_t m = a.marks[n * a.T + j];
+      if (m < 0 || m >= a.K) *bad = 1;
+    }
+  }
+}
+
+// The CPU's HawkesSample: the log likelihood of sample n, its final memory in s; with g, the gradients.
+template <typename T>
+__device__ double HawkesSampleD(const HawkesArgs &a, int64_t n, double *s, double *ds, double *last, double *mass,
+                                double *g) {
+  const T *lda = static_cast<const T *>(a.lda), *alpha = static_cast<const T *>(a.alpha),
+          *beta = static_cast<const T *>(a.beta), *state = static_cast<const T *>(a.state),
+          *lags = static_cast<const T *>(a.lags);
+  const int64_t K = a.K, TT = a.T, len = static_cast<int64_t>(ValidLen<T>(a, n));
+  const double tmax = static_cast<double>(static_cast<const T *>(a.tmax)[n]);
+  for (int64_t k = 0; k < K; ++k) {
+    s[k] = static_cast<double>(state[n * K + k]);
+    mass[k] = s[k];
+    ds[k] = last[k] = 0;
+    if (g) g[k] = g[K + k] = g[2 * K + k] = 0;
+  }
+  double ll = 0, t = 0;
+  for (int64_t j = 0; j < len; ++j) {
+    t += static_cast<double>(lags[n * TT + j]);
+    const int64_t k = a.marks[n * TT + j];
+    const double al = static_cast<double>(alpha[k]), b = static_cast<double>(beta[k]);
+    const double dt = t - last[k], d = exp(-b * dt);
+    ds[k] = (ds[k] - dt * s[k]) * d;
+    s[k] *= d;
+    const double lam = static_cast<double>(lda[n * K + k]) + al * b * s[k];
+    ll += log(lam);
+    if (g) {
+      g[k] += 1 / lam;
+      g[K + k] += b * s[k] / lam;
+      g[2 * K + k] += al * (s[k] + b * ds[k]) / lam;
+    }
+    s[k] += 1;
+    mass[k] += 1;
+    last[k] = t;
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    const double al = static_cast<double>(alpha[k]), b = static_cast<double>(beta[k]);
+    const double dt = tmax - last[k], d = exp(-b * dt);
+    ds[k] = (ds[k] - dt * s[k]) * d;
+    s[k] *= d;
+    ll -= static_cast<double>(lda[n * K + k]) * tmax + al * (mass[k] - s[k]);
+    if (g) {
+      g[k] -= tmax;
+      g[K + k] -= mass[k] - s[k];
+      g[2 * K + k] += al * ds[k];
+    }
+  }
+  return ll;
+}
+
+template <typename T>
+__global__ void HawkesK(HawkesArgs a, T *ll, int req_ll, T *st, int req_st, double *scratch) {
+  MXC_CUDA_LOOP(n, a.N) {
+    const int64_t K = a.K;
+    double *s = scratch + n * 4 * K;
+    const double v = HawkesSampleD<T>(a, n, s, s + K, s + 2 * K, s + 3 * K, nullptr);
+    Store(ll + n, req_ll, static_cast<T>(v));
+    for (int64_t k = 0; k < K; ++k) Store(st + n * K + k, req_st, static_cast<T>(s[k]));
+  }
+}
+
+template <typename T>
+__global__ void HawkesGradK(HawkesArgs a, const T *head, T *dlda, int req_lda, double *scratch) {
+  MXC_CUDA_LOOP(n, a.N) {
+    const int64_t K = a.K;
+    double *s = scratch + n * 7 * K, *g = s + 4 * K;
+    HawkesSampleD<T>(a, n, s, s + K, s + 2 * K, s + 3 * K, g);
+    const double h = static_cast<double>(head[n]);
+    for (int64_t k = 0; k < K; ++k) {
+      if (dlda) Store(dlda + n * K + k, req_lda, static_cast<T>(h * g[k]));
+      g[K + k] = h * g[K + k];  // alpha's and beta's parts, summed over the samples by HawkesSumK
+      g[2 * K + k] = h * g[2 * K + k];
+    }
+  }
+}
+
+// dst[k] (req) = sum over n, in order, of scratch[n * 7 K + off + k].
+template <typename T>
+__global__ void HawkesSumK(const double *scratch, int64_t N, int64_t K, int64_t off, T *dst, int req) {
+  MXC_CUDA_LOOP(k, K) {
+    double acc = 0;
+    for (int64_t n = 0; n < N; ++n) acc += scratch[n * 7 * K + off + k];
+    Store(dst + k, req, static_cast<T>(acc));
+  }
+}
+
 }  // namespace
+
+void HawkesCheck(int dtype, const HawkesArgs &a, unsigned long long *bad, cudaStream_t s) {
+  if (a.N == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, { MXC_LAUNCH(Blocks(a.N), kThreads, 0, s, HawkesCheckK<T>)(a, bad); });
+}
+
+void HawkesLL(int dtype, const HawkesArgs &a, void *ll, int req_ll, void *state_out, int req_state, double *scratch,
+              cudaStream_t s) {
+  if (a.N == 0 || (req_ll == 0 && req_state == 0)) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(a.N), kThreads, 0, s, HawkesK<T>)(a, static_cast<T *>(ll), req_ll, static_cast<T *>(state_out),
+                                                        req_state, scratch);
+  });
+}
+
+void HawkesLLGrad(int dtype, const HawkesArgs &a, const void *head, void *dlda, int req_lda, void *dalpha,
+                  int req_alpha, void *dbeta, int req_beta, double *scratch, cudaStream_t s) {
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    if (a.N > 0)
+      MXC_LAUNCH(Blocks(a.N), kThreads, 0, s, HawkesGradK<T>)(a, static_cast<const T *>(head),
+                                                              req_lda ? static_cast<T *>(dlda) : nullptr, req_lda,
+                                                              scratch);
+    if (a.K > 0 && req_alpha)
+      MXC_LAUNCH(Blocks(a.K), kThreads, 0, s, HawkesSumK<T>)(scratch, a.N, a.K, 5 * a.K, static_cast<T *>(dalpha),
+                                                             req_alpha);
+    if (a.K > 0 && req_beta)
+      MXC_LAUNCH(Blocks(a.K), kThreads, 0, s, HawkesSumK<T>)(scratch, a.N, a.K, 6 * a.K, static_cast<T *>(dbeta),
+                                                             req_beta);
+  });
+}
 
 void FillElement0Index(int dtype, const void *x, const void *v, const void *idx, void *y, int64_t n, int64_t m,
                        int req, cudaStream_t s) {

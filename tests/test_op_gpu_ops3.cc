@@ -54,6 +54,28 @@ std::vector<Case> Ops3Cases() {
   // fill_element_0index: indices in range, fractional (truncated), negative and past the end (rows unchanged).
   add({"fill_element_0index", {}, {{5, 4}, {5}, {5}}, -1, 1, {}, SetInput(2, {0, 2.7, -1, 4, -0.5})});
   add({"choose_element_0index", {}, {{4, 3}, {4}}, -1, 1, {1}, SetInput(1, {0, 2, 1, 5})});
+  // hawkesll: marks as int32 in [0, K), valid lengths (one fractional, one zero), positive parameters.
+  auto hawkes = [](int64_t N, int64_t T, int64_t K, std::vector<double> vl) {
+    return [=](std::vector<NDArray> &in) {
+      const int dt = in[0].dtype();
+      in[0] = mxct::Random({N, K}, 0.5, 2, dt, 11);
+      in[1] = mxct::Random({K}, 0.1, 0.8, dt, 12);
+      in[2] = mxct::Random({K}, 0.5, 2.5, dt, 13);
+      in[3] = mxct::Random({N, K}, 0, 1.5, dt, 14);
+      in[4] = mxct::Random({N, T}, 0.1, 1, dt, 15);
+      std::vector<double> m(N * T);
+      for (size_t i = 0; i < m.size(); ++i) m[i] = static_cast<double>((i * 5 + i / 3) % K);
+      in[5] = mxct::FromVec({N, T}, m, mxc::kInt32);
+      in[6] = mxct::FromVec({N}, vl, dt);
+      std::vector<double> tm(N);
+      for (int64_t n = 0; n < N; ++n) tm[n] = static_cast<double>(T) + 0.5 * n;
+      in[7] = mxct::FromVec({N}, tm, dt);
+    };
+  };
+  add({"_contrib_hawkesll", {}, {{4, 3}, {3}, {3}, {4, 3}, {4, 6}, {4, 6}, {4}, {4}}, -1, 1, {3, 4, 5, 6, 7},
+       hawkes(4, 6, 3, {6, 3, 0, 4.5})});
+  add({"_contrib_hawkesll", {}, {{3, 2}, {2}, {2}, {3, 2}, {3, 5}, {3, 5}, {3}, {3}}, -1, 1, {3, 4, 5, 6, 7},
+       hawkes(3, 5, 2, {5, 1, 2}), false, kF64});
   return v;
 }
 
@@ -98,6 +120,33 @@ TEST(OpGpuOps3, CountSketchBadIndexIsAnError) {
     ADD_FAILURE() << "no error";
   } catch (const mxc::Error &e) {
     EXPECT_NE(std::string(e.what()).find("_contrib_count_sketch: h[0, 1] = 3"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// hawkesll with a mark out of range on the GPU: the CPU's error, naming the operator and the position.
+TEST(OpGpuOps3, HawkesBadMarkIsAnError) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("_contrib_hawkesll");
+  OpParams p(op, {});
+  std::vector<NDArray> in = {CopyTo(mxct::FromVec({1, 2}, {1, 1}), kGPU),
+                             CopyTo(mxct::FromVec({2}, {0.5, 0.5}), kGPU),
+                             CopyTo(mxct::FromVec({2}, {1, 1}), kGPU),
+                             CopyTo(mxct::FromVec({1, 2}, {0, 0}), kGPU),
+                             CopyTo(mxct::FromVec({1, 3}, {1, 1, 1}), kGPU),
+                             CopyTo(mxct::FromVec({1, 3}, {0, 1, 2}, mxc::kInt32), kGPU),
+                             CopyTo(mxct::FromVec({1}, {3}), kGPU),
+                             CopyTo(mxct::FromVec({1}, {5}), kGPU)};
+  std::vector<NDArray> out;
+  try {
+    mxc::Invoke(op, p, in, &out);
+    out[0].WaitToRead();
+    ADD_FAILURE() << "no error";
+  } catch (const mxc::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("_contrib_hawkesll: marks[0, 2] = 2"), std::string::npos) << e.what();
   }
 }
 

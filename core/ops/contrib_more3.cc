@@ -11,6 +11,8 @@
 // - fill_element_0index(lhs (n, m), mhs (n,), rhs (n,)): lhs with out[i, rhs[i]] = mhs[i]; rhs truncated to an
 //   integer, a row whose index is not in [0, m) (or NaN) unchanged (as MXNet). No gradient (as MXNet).
 //   (choose_element_0index is an alias of pick, indexing.cc.)
+// - _contrib_group_adagrad_update(weight (R, ...), grad, history (R, 1)): AdaGrad with one accumulator per row
+//   (dense arrays; MXNet 1.9.1 runs it for row_sparse gradients on the CPU only).
 // - _contrib_hawkesll(lda (N, K), alpha (K,), beta (K,), state (N, K), lags (N, T), marks (N, T) int32,
 //   valid_length (N,), max_time (N,)) -> loglike (N,), out_state (N, K): the log likelihood of K independent
 //   univariate Hawkes processes with exponential kernels per sample (events at the cumulative sums of the first
@@ -205,6 +207,57 @@ void FillElemForward(MXC_NN_FORWARD_ARGS) {
       const int64_t i = e / m, j = e % m;
       const double c = std::trunc(static_cast<double>(r[i]));
       return (c >= 0 && c < static_cast<double>(m) && static_cast<int64_t>(c) == j) ? v[i] : l[e];
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// group_adagrad_update
+// ---------------------------------------------------------------------------------------------------------------
+void GroupAdagradInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const TShape &w = (*in)[0], &g = (*in)[1], &h = (*in)[2];
+  const std::string where = std::string("operator ") + p.op()->name + ": weight shape " + ShapeStr(w) +
+                            ", grad shape " + ShapeStr(g) + ", history shape " + ShapeStr(h) + ": ";
+  if (!w.empty() && w.ndim() < 1) Throw(ErrorKind::kShape, where, "weight must have at least one axis");
+  if (!w.empty() && !g.empty() && w != g) Throw(ErrorKind::kShape, where, "grad must have the weight's shape");
+  if (!w.empty() && !h.empty() && (h.ndim() < 1 || h[0] != w[0] || ShapeSize(h) != w[0]))
+    Throw(ErrorKind::kShape, where, "history must hold one value per row of the weight, shape (rows, 1)");
+  const TShape &known = !w.empty() ? w : g;
+  if (known.empty()) return;
+  ShapeAssign(&(*in)[0], known, p.op(), "weight");
+  ShapeAssign(&(*in)[1], known, p.op(), "grad");
+  if (h.empty()) ShapeAssign(&(*in)[2], TShape{known[0], 1}, p.op(), "history");
+  ShapeAssign(&(*out)[0], known, p.op(), "output");
+}
+
+// Per row r of C elements: g = clip(rescale_grad * grad); history[r] += mean(g^2) (in double, in order);
+// weight -= lr * g / sqrt(history[r] + epsilon).
+void GroupAdagradUpdate(MXC_NN_FORWARD_ARGS) {
+  const int64_t R = in[0].shape[0], C = R ? in[0].Size() / R : 0;
+  // the hyperparameters as floats, as MXNet keeps them
+  auto f32 = [&](const char *k) { return static_cast<double>(static_cast<float>(p.Float(k))); };
+  const double lr = f32("lr"), rescale = f32("rescale_grad"), clip = f32("clip_gradient"), eps = f32("epsilon");
+  MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
+    const T *w = in[0].ptr<T>(), *g = in[1].ptr<T>();
+    T *h = in[2].ptr<T>(), *o = out[0].ptr<T>();
+    auto grad = [&](int64_t i) {
+      double v = rescale * static_cast<double>(g[i]);
+      return clip > 0 ? std::max(-clip, std::min(clip, v)) : v;
+    };
+    ParallelForWork(R, C, [&](int64_t r) {
+      double ss = 0;
+      for (int64_t c = 0; c < C; ++c) {
+        const double v = grad(r * C + c);
+        ss += v * v;
+      }
+      h[r] = static_cast<T>(static_cast<double>(h[r]) + ss / static_cast<double>(C));
+      const double den = std::sqrt(static_cast<double>(h[r]) + eps);
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t i = r * C + c;
+        const T v = static_cast<T>(static_cast<double>(w[i]) - lr * grad(i) / den);
+        if (req[0] == kAddTo) o[i] += v;
+        else if (req[0] != kNullOp) o[i] = v;
+      }
     });
   });
 }
@@ -434,6 +487,22 @@ void HawkesBackward(MXC_NN_BACKWARD_ARGS) {
       .set_infer_type(FloatOnlyTypeInfer)
       .set_inplace({{0, 0}})
       .set_compute(MXC_CPU, FillElemForward);
+  OpRegistry::Get()
+      ->Register("_contrib_group_adagrad_update")
+      .describe("Update function for Group AdaGrad optimizer: per row, grad = clip(grad * rescale_grad, "
+                "clip_gradient); history += mean(square(grad), axis=1, keepdims=True); weight -= lr * grad / "
+                "sqrt(history + epsilon).")
+      .set_inputs({"weight", "grad", "history"})
+      .add_required_param("lr", ParamKind::kFloat, "Learning rate")
+      .add_param("rescale_grad", ParamKind::kFloat, "1", "Rescale gradient to grad = rescale_grad*grad.")
+      .add_param("clip_gradient", ParamKind::kFloat, "-1",
+                 "Clip gradient to the range of [-clip_gradient, clip_gradient]; <= 0 turns clipping off.")
+      .add_param("epsilon", ParamKind::kFloat, "9.99999975e-06", "Epsilon for numerical stability")
+      .set_infer_shape(GroupAdagradInferShape)
+      .set_infer_type(FloatOnlyTypeInfer)
+      .set_inplace({{0, 0}})
+      .set_mutate_inputs({2})
+      .set_compute(MXC_CPU, GroupAdagradUpdate);
   OpRegistry::Get()
       ->Register("_contrib_hawkesll")
       .describe("Computes the log likelihood of a univariate Hawkes process (K independent processes with "

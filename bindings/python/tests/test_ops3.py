@@ -437,3 +437,80 @@ def test_hawkesll_errors():
         call([[0, 1, 1], [1, 0, 0]], [3, 2], marks_dtype="float32")
     with pytest.raises(mx.MXNetError, match=r"hawkesll.*lda shape \(3,2\).*lda \(N, K\)"):
         call([[0, 1, 1], [1, 0, 0]], [3, 2], lda_shape=(3, 2))
+
+
+def _group_adagrad_ref(w, g, h, lr, rescale=1.0, clip=-1.0, eps=1e-5):
+    g = g * rescale
+    if clip > 0:
+        g = np.clip(g, -clip, clip)
+    h = h + np.mean(g * g, axis=1, keepdims=True)
+    return w - lr * g / np.sqrt(h + eps), h
+
+
+def test_group_adagrad_update_matches_mxnet_and_numpy():
+    w = mx.nd.array(np.arange(12).reshape(4, 3) / 10.)
+    g = mx.nd.array((np.arange(12).reshape(4, 3) % 5 - 2) / 3.)
+    h = mx.nd.ones((4, 1)) * 0.5
+    rw, rh = _group_adagrad_ref(w.asnumpy().astype(np.float64), g.asnumpy().astype(np.float64),
+                                h.asnumpy().astype(np.float64), 0.2, 2.0, 1.0, 0.01)
+    out = mx.nd.contrib.group_adagrad_update(w, g, h, lr=0.2, rescale_grad=2.0, clip_gradient=1.0, epsilon=0.01, out=w)
+    assert out is w
+    # printed by MXNet 1.9.1 (with the gradient as row_sparse: its CPU kernel)
+    np.testing.assert_allclose(w.asnumpy().ravel(), [
+        0.20085734128952026, 0.2339048981666565, 0.20000000298023224, 0.1841593086719513, 0.22623896598815918,
+        0.6737610101699829, 0.7484880685806274, 0.699999988079071, 0.6515120267868042, 0.7262389659881592,
+        1.173761010169983, 1.2158406972885132], rtol=1e-6)
+    np.testing.assert_allclose(h.asnumpy().ravel(),
+                               [0.9814814329147339, 1.314814805984497, 0.7962963581085205, 1.314814805984497],
+                               rtol=1e-6)
+    np.testing.assert_allclose(w.asnumpy(), rw, rtol=1e-6)
+    np.testing.assert_allclose(h.asnumpy(), rh, rtol=1e-6)
+    rng = np.random.RandomState(2)
+    w64, g64, h64 = rng.randn(6, 4, 2), rng.randn(6, 4, 2), rng.uniform(0, 1, (6, 1))
+    wa, ha = mx.nd.array(w64, dtype="float64"), mx.nd.array(h64, dtype="float64")
+    o = mx.nd.contrib.group_adagrad_update(wa, mx.nd.array(g64, dtype="float64"), ha, lr=0.3)
+    # the hyperparameters are floats (as in MXNet)
+    rw, rh = _group_adagrad_ref(w64.reshape(6, 8), g64.reshape(6, 8), h64, float(np.float32(0.3)),
+                                eps=float(np.float32(1e-5)))
+    np.testing.assert_allclose(o.asnumpy().reshape(6, 8), rw, rtol=1e-12)
+    np.testing.assert_allclose(ha.asnumpy(), rh, rtol=1e-12)
+    with pytest.raises(mx.MXNetError, match=r"group_adagrad_update.*history shape \(3,1\).*one value per row"):
+        mx.nd.contrib.group_adagrad_update(mx.nd.ones((4, 3)), mx.nd.ones((4, 3)), mx.nd.ones((3, 1)), lr=0.1)
+    with pytest.raises(mx.MXNetError, match=r"group_adagrad_update.*grad shape \(4,2\)"):
+        mx.nd.contrib.group_adagrad_update(mx.nd.ones((4, 3)), mx.nd.ones((4, 2)), mx.nd.ones((4, 1)), lr=0.1)
+
+
+def _run_group_adagrad(**kw):
+    opt = mx.optimizer.contrib.GroupAdaGrad(**kw)
+    w = mx.nd.array(((np.arange(15).reshape(5, 3) * 7) % 11 - 5) / 4.)
+    st = opt.create_state(0, w)
+    assert st.shape == (5, 1)
+    for step in range(3):
+        g = mx.nd.array(((np.arange(15).reshape(5, 3) * (step + 3)) % 7 - 3) / 2.)
+        if step == 1:
+            g[2] = 0
+        opt.update(0, w, g, st)
+    return w.asnumpy().ravel(), st.asnumpy().ravel()
+
+
+def test_group_adagrad_optimizer_matches_mxnet():
+    # three steps, values printed by MXNet 1.9.1's mx.optimizer.contrib.GroupAdaGrad
+    w, h = _run_group_adagrad(learning_rate=0.1)
+    np.testing.assert_allclose(w, [
+        -0.9582107067108154, 0.41774171590805054, -0.5612369179725647, 1.2924526929855347, 0.08522229641675949,
+        -0.7713524103164673, 0.9805833697319031, 0.27038154006004333, -1.07071053981781, 0.683358907699585,
+        -0.21820557117462158, -1.3930684328079224, 0.474312424659729, -0.5198773145675659, 1.5599684715270996],
+        rtol=1e-6)
+    np.testing.assert_allclose(h, [3.75, 3.0833332538604736, 2.0, 3.0, 3.5833332538604736], rtol=1e-6)
+    w, h = _run_group_adagrad(learning_rate=0.05, rescale_grad=0.5, clip_gradient=0.6, eps=1e-3)
+    np.testing.assert_allclose(w, [
+        -1.108211874961853, 0.4510957896709442, -0.5244548916816711, 1.2712013721466064, 0.17428374290466309,
+        -0.7547826170921326, 0.9874708652496338, 0.12924697995185852, -1.0413237810134888, 0.7256948947906494,
+        -0.230721578001976, -1.321450114250183, 0.49291062355041504, -0.510554313659668, 1.3951001167297363],
+        rtol=1e-6)
+    np.testing.assert_allclose(h, [0.6675000190734863, 0.6358333826065063, 0.36500000953674316, 0.6150000095367432,
+                                   0.6258333921432495], rtol=1e-6)
+    assert isinstance(mx.optimizer.create("groupadagrad"), mx.optimizer.contrib.GroupAdaGrad)
+    with pytest.raises(ValueError, match="weight decay"):
+        mx.optimizer.contrib.GroupAdaGrad(wd=0.1).update(0, mx.nd.ones((2, 2)), mx.nd.ones((2, 2)),
+                                                         mx.nd.zeros((2, 1)))

@@ -1,6 +1,6 @@
-// Native GPU kernels of the operators added on branch ops3 (cuda/ops3.cu, kernels_ops3.cuh): Correlation and
-// contrib count_sketch (forward and gradient) contrib RROIAlign and fill_element_0index (forward),
-// contrib hawkesll (forward and gradient), with the semantics of the CPU kernels (core/ops/correlation.cc,
+// Native GPU kernels of the operators added on branch ops3 (cuda/ops3.cu, kernels_ops3.cuh): Correlation, contrib
+// count_sketch and contrib hawkesll (forward and gradient), contrib RROIAlign, fill_element_0index and contrib
+// group_adagrad_update (forward), with the semantics of the CPU kernels (core/ops/correlation.cc,
 // core/ops/contrib_more3.cc). float32/float64 run natively; other dtypes run the host-staged CPU kernel.
 #include <cstring>
 #include <memory>
@@ -181,6 +181,19 @@ void HawkesBwd(BWD_ARGS) {
   CheckLaunch("_contrib_hawkesll backward");
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// group_adagrad_update
+// ---------------------------------------------------------------------------------------------------------------
+void GroupAdagradFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if (!IsReal(t) || in[1].dtype != t || in[2].dtype != t || out[0].dtype != t) return Fallback(ctx, p, in, req, out);
+  auto f32 = [&](const char *k) { return static_cast<double>(static_cast<float>(p.Float(k))); };
+  const cuda::GroupAdagradHyper hp{f32("lr"), f32("rescale_grad"), f32("clip_gradient"), f32("epsilon")};
+  const int64_t R = in[0].shape[0], C = R ? in[0].Size() / R : 0;
+  cuda::GroupAdagrad(t, hp, in[0].dptr, in[1].dptr, in[2].dptr, out[0].dptr, R, C, req[0], St(ctx));
+  CheckLaunch("_contrib_group_adagrad_update");
+}
+
 }  // namespace
 
 void RegisterOps3Kernels() {
@@ -189,6 +202,7 @@ void RegisterOps3Kernels() {
   Set("_contrib_RROIAlign", RROIFwd);
   Set("fill_element_0index", FillElemFwd);
   Set("_contrib_hawkesll", HawkesFwd, HawkesBwd);
+  Set("_contrib_group_adagrad_update", GroupAdagradFwd);
 }
 
 }  // namespace gpu

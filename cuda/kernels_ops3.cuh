@@ -1,5 +1,6 @@
 // GPU kernels of cuda/ops3.cu behind the raw-pointer boundary (registered by cuda/gpu_ops_ops3.cc): Correlation and
-// contrib count_sketch, contrib RROIAlign, fill_element_0index, contrib hawkesll.
+// contrib count_sketch, contrib RROIAlign, fill_element_0index, contrib hawkesll,
+// contrib group_adagrad_update.
 // float32/float64 (dtype codes of kernels.cuh: 0 float32, 1 float64); req codes are OpReq's:
 // 0 skip, 1 write, 2 write in place, 3 add.
 #pragma once
@@ -57,6 +58,13 @@ void HawkesLL(int dtype, const HawkesArgs &a, void *ll, int req_ll, void *state_
 // scratch: 7 N K doubles.
 void HawkesLLGrad(int dtype, const HawkesArgs &a, const void *head, void *dlda, int req_lda, void *dalpha,
                   int req_alpha, void *dbeta, int req_beta, double *scratch, cudaStream_t s);
+
+// ---- group_adagrad_update: weight, grad (R, C), history (R,) updated in place; y (req) the new weight ----
+struct GroupAdagradHyper {
+  double lr, rescale, clip, eps;  // clip <= 0: off
+};
+void GroupAdagrad(int dtype, const GroupAdagradHyper &hp, const void *w, const void *g, void *hist, void *y,
+                  int64_t R, int64_t C, int req, cudaStream_t s);
 
 }  // namespace cuda
 }  // namespace mxc

@@ -1,5 +1,5 @@
-// The kernels of kernels_ops3.cuh: Correlation, count_sketch, RROIAlign, fill_element_0index and hawkesll
-// (one thread per sample). One thread per output element (or, for the
+// The kernels of kernels_ops3.cuh: Correlation, count_sketch, RROIAlign, fill_element_0index, hawkesll
+// (one thread per sample) and group_adagrad_update. One thread per output element (or, for the
 // gradients, per input element gathering the outputs that used it), summing in double in the CPU kernels' order,
 // so that results do not depend on the order of threads and match the CPU.
 #include "common.cuh"
@@ -273,7 +273,46 @@ __global__ void HawkesSumK(const double *scratch, int64_t N, int64_t K, int64_t 
   }
 }
 
+// ---- group_adagrad_update
+__device__ __forceinline__ double GAGrad(const GroupAdagradHyper &hp, double g) {
+  const double v = hp.rescale * g;
+  return hp.clip > 0 ? (v > hp.clip ? hp.clip : (v < -hp.clip ? -hp.clip : v)) : v;
+}
+template <typename T>
+__global__ void GroupAdagradRowK(GroupAdagradHyper hp, const T *g, T *h, int64_t R, int64_t C) {
+  MXC_CUDA_LOOP(r, R) {
+    double ss = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      const double v = GAGrad(hp, static_cast<double>(g[r * C + c]));
+      ss += v * v;
+    }
+    h[r] = static_cast<T>(static_cast<double>(h[r]) + ss / static_cast<double>(C));
+  }
+}
+template <typename T>
+__global__ void GroupAdagradK(GroupAdagradHyper hp, const T *w, const T *g, const T *h, T *y, int64_t R, int64_t C,
+                              int req) {
+  MXC_CUDA_LOOP(i, R * C) {
+    const double den = sqrt(static_cast<double>(h[i / C]) + hp.eps);
+    Store(y + i, req, static_cast<T>(static_cast<double>(w[i]) - hp.lr * GAGrad(hp, static_cast<double>(g[i])) / den));
+  }
+}
+
 }  // namespace
+
+void GroupAdagrad(int dtype, const GroupAdagradHyper &hp, const void *w, const void *g, void *hist, void *y,
+                  int64_t R, int64_t C, int req, cudaStream_t s) {
+  if (R == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(R), kThreads, 0, s, GroupAdagradRowK<T>)(hp, static_cast<const T *>(g), static_cast<T *>(hist),
+                                                               R, C);
+    if (R * C > 0 && req != 0)
+      MXC_LAUNCH(Blocks(R * C), kThreads, 0, s, GroupAdagradK<T>)(hp, static_cast<const T *>(w),
+                                                                  static_cast<const T *>(g),
+                                                                  static_cast<const T *>(hist), static_cast<T *>(y),
+                                                                  R, C, req);
+  });
+}
 
 void HawkesCheck(int dtype, const HawkesArgs &a, unsigned long long *bad, cudaStream_t s) {
   if (a.N == 0) return;

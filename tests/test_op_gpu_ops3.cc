@@ -76,6 +76,11 @@ std::vector<Case> Ops3Cases() {
        hawkes(4, 6, 3, {6, 3, 0, 4.5})});
   add({"_contrib_hawkesll", {}, {{3, 2}, {2}, {2}, {3, 2}, {3, 5}, {3, 5}, {3}, {3}}, -1, 1, {3, 4, 5, 6, 7},
        hawkes(3, 5, 2, {5, 1, 2}), false, kF64});
+  // group_adagrad_update: history positive; clipping and rescaling; a 3-D weight (rows of 6).
+  add({"_contrib_group_adagrad_update", {{"lr", "0.1"}}, {{5, 4}, {5, 4}, {5, 1}}, 0.1, 1.5});
+  add({"_contrib_group_adagrad_update",
+       {{"lr", "0.05"}, {"rescale_grad", "2"}, {"clip_gradient", "0.7"}, {"epsilon", "0.001"}},
+       {{4, 3, 2}, {4, 3, 2}, {4, 1}}, 0.1, 1.5, {}, nullptr, false, kF64});
   return v;
 }
 
@@ -95,6 +100,8 @@ TEST(OpGpuOps3, ReqWriteAndAddNatively) {
   for (auto &c : Ops3Cases()) {
     CompareReq(c, mxc::kWriteTo);
     CompareReq(c, mxc::kAddTo);
+    if (c.op == "_contrib_group_adagrad_update" || c.op == "fill_element_0index")
+      CompareReq(c, mxc::kWriteInplace, true);
   }
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
 #endif

@@ -746,6 +746,7 @@ void RegisterNative() {
   RegisterDeformKernels();
   RegisterCtcKernels();
   RegisterDetectKernels();
+  RegisterOps3Kernels();
 }
 
 }  // namespace

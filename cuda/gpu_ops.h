@@ -109,6 +109,7 @@ void RegisterLinalg2Kernels();    // cuda/gpu_ops_linalg2.cc: potrf, potri, trsm
 void RegisterDeformKernels();     // cuda/gpu_ops_deform.cc: DeformableConvolution, ModulatedDeformableConvolution
 void RegisterCtcKernels();        // cuda/gpu_ops_ctc.cc: CTCLoss
 void RegisterDetectKernels();  // cuda/gpu_ops_detect.cc: box ops, MultiBox*, Proposal, allclose, index_array
+void RegisterOps3Kernels();    // cuda/gpu_ops_ops3.cc: Correlation, count_sketch
 
 }  // namespace gpu
 }  // namespace mxc

@@ -444,6 +444,7 @@ static Op &pick_reg =
     Reg("pick")
         .describe("Picks one element along an axis for each position of the other axes: out[i, j] = "
                   "data[i, index[i, j], j] (axis None: one element of the flattened data).")
+        .add_alias("choose_element_0index")  // MXNet 1.x's old name (ops3)
         .set_inputs({"data", "index"})
         .add_param("axis", ParamKind::kOptInt, "-1", "The axis to pick along; negative values count from the end.")
         .add_param("keepdims", ParamKind::kBool, "0", "Keep the picked axis as a dimension of size one.")

@@ -1097,3 +1097,6 @@ class Updater(object):
 def get_updater(optimizer):
     """Returns an ``Updater`` for ``optimizer``."""
     return Updater(optimizer)
+
+
+from . import optimizer_contrib as contrib  # noqa: E402,F401  (mx.optimizer.contrib, as in MXNet)

@@ -427,6 +427,23 @@ GRAD_CASES.update({
 })  # deform
 
 
+GRAD_CASES.update({
+    "Correlation": [
+        case([(2, 3, 5, 6), (2, 3, 5, 6)], {"kernel_size": 3, "max_displacement": 2, "pad_size": 2}),
+        case([(1, 2, 6, 5), (1, 2, 6, 5)], {"max_displacement": 2, "stride1": 2, "stride2": 2, "pad_size": 1}),
+        case([(1, 2, 4, 5), (1, 2, 4, 5)], {"kernel_size": 3, "max_displacement": 1, "pad_size": 1,
+                                            "is_multiply": False})],
+    "_contrib_count_sketch": [case([(3, 7), (1, 7), (1, 7)], {"out_dim": 4}, ints={1: (0, 4)}, nograd=(2,)),
+                              case([(2, 5), (2, 5), (2, 5)], {"out_dim": 3}, ints={1: (0, 3)}, nograd=(2,))],
+    # hawkesll: the gradient of the log likelihood (output 0) for lda, alpha and beta, as MXNet; marks cast to int32
+    "_contrib_hawkesll": [
+        case([(3, 2), (2,), (2,), (3, 2), (3, 5), (3, 5), (3,), (3,)], ints={5: (0, 2), 6: (0, 6)},
+             nograd=(3, 4, 7), ranges={0: (0.5, 2.0), 1: (0.1, 0.8), 2: (0.5, 2.5), 3: (0.0, 1.5), 4: (0.1, 1.0),
+                                       7: (5.0, 6.0)},
+             build=lambda ns, op, v: op(*v[:5], ns.cast(v[5], dtype="int32"), *v[6:])[0])],
+})  # ops3
+
+
 def test_every_operator_with_a_gradient_has_a_case():
     missing = [n for n in _ops_with_gradient() if n not in GRAD_CASES]
     assert not missing, ("operators with a gradient but no case in GRAD_CASES (add one in "

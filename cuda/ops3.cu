@@ -1,0 +1,406 @@
+// The kernels of kernels_ops3.cuh: Correlation, count_sketch, RROIAlign, fill_element_0index, hawkesll
+// (one thread per sample) and group_adagrad_update. One thread per output element (or, for the
+// gradients, per input element gathering the outputs that used it), summing in double in the CPU kernels' order,
+// so that results do not depend on the order of threads and match the CPU.
+#include "common.cuh"
+#include "kernels_ops3.cuh"
+
+namespace mxc {
+namespace cuda {
+
+namespace {
+
+// ---- Correlation
+template <typename T>
+__device__ __forceinline__ double CorrAt(const T *pl, const CorrGeom &g, int64_t y, int64_t x) {
+  y -= g.pad, x -= g.pad;
+  return (y < 0 || y >= g.H || x < 0 || x >= g.W) ? 0.0 : static_cast<double>(pl[y * g.W + x]);
+}
+
+template <typename T>
+__global__ void CorrK(CorrGeom g, const T *a, const T *b, T *y, int req) {
+  const double inv = 1.0 / static_cast<double>(g.k * g.k * g.C);
+  MXC_CUDA_LOOP(e, g.N * g.D * g.D * g.th * g.tw) {
+    const int64_t x = e % g.tw, yy = (e / g.tw) % g.th, q = (e / (g.tw * g.th)) % (g.D * g.D),
+                  n = e / (g.tw * g.th * g.D * g.D);
+    const int64_t dx = (q % g.D - g.r) * g.s2, dy = (q / g.D - g.r) * g.s2;
+    const int64_t x1 = x * g.s1 + g.md, y1 = yy * g.s1 + g.md;
+    double acc = 0;
+    for (int64_t c = 0; c < g.C; ++c) {
+      const T *pa = a + (n * g.C + c) * g.H * g.W, *pb = b + (n * g.C + c) * g.H * g.W;
+      for (int64_t j = 0; j < g.k; ++j)
+        for (int64_t i = 0; i < g.k; ++i) {
+          const double va = CorrAt(pa, g, y1 + j, x1 + i), vb = CorrAt(pb, g, y1 + dy + j, x1 + dx + i);
+          acc += g.mult ? va * vb : fabs(va - vb);
+        }
+    }
+    Store(y + e, req, static_cast<T>(acc * inv));
+  }
+}
+
+template <typename T>
+__global__ void CorrGradK(CorrGeom g, bool second, const T *og, const T *a, const T *b, T *dst, int req) {
+  const double inv = 1.0 / static_cast<double>(g.k * g.k * g.C);
+  MXC_CUDA_LOOP(e, g.N * g.C * g.H * g.W) {
+    const int64_t w = e % g.W, h = (e / g.W) % g.H, c = (e / (g.W * g.H)) % g.C, n = e / (g.W * g.H * g.C);
+    const T *pa = a + (n * g.C + c) * g.H * g.W, *pb = b + (n * g.C + c) * g.H * g.W;
+    const double self = static_cast<double>((second ? pb : pa)[h * g.W + w]);
+    const int64_t hp = h + g.pad, wp = w + g.pad;
+    double acc = 0;
+    for (int64_t q = 0; q < g.D * g.D; ++q) {
+      const int64_t dx = (q % g.D - g.r) * g.s2, dy = (q / g.D - g.r) * g.s2;
+      const int64_t oy = second ? dy : 0, ox = second ? dx : 0;
+      const T *gq = og + (n * g.D * g.D + q) * g.th * g.tw;
+      for (int64_t j = 0; j < g.k; ++j) {
+        const int64_t ty = hp - oy - j - g.md;
+        if (ty < 0 || ty % g.s1) continue;
+        const int64_t yy = ty / g.s1;
+        if (yy >= g.th) continue;
+        for (int64_t i = 0; i < g.k; ++i) {
+          const int64_t tx = wp - ox - i - g.md;
+          if (tx < 0 || tx % g.s1) continue;
+          const int64_t x = tx / g.s1;
+          if (x >= g.tw) continue;
+          const int64_t y1 = yy * g.s1 + g.md, x1 = x * g.s1 + g.md;
+          const double other = second ? CorrAt(pa, g, y1 + j, x1 + i) : CorrAt(pb, g, y1 + dy + j, x1 + dx + i);
+          const double go = static_cast<double>(gq[yy * g.tw + x]);
+          if (g.mult) {
+            acc += go * other;
+          } else {
+            const double diff = second ? other - self : self - other;
+            const double sg = diff >= 0 ? 1.0 : -1.0;
+            acc += second ? -go * sg : go * sg;
+          }
+        }
+      }
+    }
+    Store(dst + e, req, static_cast<T>(acc * inv));
+  }
+}
+
+// ---- count_sketch
+template <typename T>
+__global__ void SketchK(const T *x, const T *sgn, const int64_t *off, const int64_t *idx, T *y, int64_t N, int64_t d,
+                        int64_t K, int req) {
+  MXC_CUDA_LOOP(e, N * K) {
+    const int64_t k = e % K, n = e / K;
+    double acc = 0;
+    for (int64_t t = off[k]; t < off[k + 1]; ++t) {
+      const int64_t i = idx[t];
+      acc += static_cast<double>(sgn[i]) * static_cast<double>(x[n * d + i]);
+    }
+    Store(y + e, req, static_cast<T>(acc));
+  }
+}
+
+template <typename T>
+__global__ void SketchGradK(const T *dy, const T *sgn, const int64_t *bucket, T *dx, int64_t N, int64_t d, int64_t K,
+                            int req) {
+  MXC_CUDA_LOOP(e, N * d) {
+    const int64_t i = e % d, n = e / d;
+    Store(dx + e, req, static_cast<T>(static_cast<double>(dy[n * K + bucket[i]]) * static_cast<double>(sgn[i])));
+  }
+}
+
+// ---- RROIAlign
+template <typename T>
+__device__ double RROIBilinear(const T *img, int64_t H, int64_t W, double y, double x) {
+  if (!(y >= -1.0 && y <= static_cast<double>(H) && x >= -1.0 && x <= static_cast<double>(W))) return 0.0;
+  y = y > 0.0 ? y : 0.0;
+  x = x > 0.0 ? x : 0.0;
+  int64_t y0 = static_cast<int64_t>(y), x0 = static_cast<int64_t>(x), y1, x1;
+  if (y0 >= H - 1) y0 = y1 = H - 1, y = static_cast<double>(y0);
+  else y1 = y0 + 1;
+  if (x0 >= W - 1) x0 = x1 = W - 1, x = static_cast<double>(x0);
+  else x1 = x0 + 1;
+  const double ly = y - y0, lx = x - x0, hy = 1 - ly, hx = 1 - lx;
+  return hy * hx * static_cast<double>(img[y0 * W + x0]) + hy * lx * static_cast<double>(img[y0 * W + x1]) +
+         ly * hx * static_cast<double>(img[y1 * W + x0]) + ly * lx * static_cast<double>(img[y1 * W + x1]);
+}
+
+__device__ int64_t RROIGrid(int64_t ratio, double len, int64_t pooled, int64_t max_grid) {
+  if (ratio > 0) return ratio < max_grid ? ratio : max_grid;
+  const double g = ceil(len / static_cast<double>(pooled));
+  return g >= 1 && g <= static_cast<double>(max_grid) ? static_cast<int64_t>(g) : (g > 1 ? max_grid : 1);
+}
+
+template <typename T>
+__global__ void RROIK(RROIGeom g, const T *x, const T *rois, T *y, int req) {
+  const double kPi = 3.14159265358979323846;
+  MXC_CUDA_LOOP(e, g.R * g.C * g.PH * g.PW) {
+    const int64_t pw = e % g.PW, ph = (e / g.PW) % g.PH, c = (e / (g.PW * g.PH)) % g.C,
+                  r = e / (g.PW * g.PH * g.C);
+    const T *roi = rois + r * 6;
+    const double bd = static_cast<double>(roi[0]);
+    double v = 0;
+    if (bd >= 0 && bd < static_cast<double>(g.N)) {
+      const int64_t b = static_cast<int64_t>(bd);
+      const double cw = roi[1] * g.scale, ch = roi[2] * g.scale;
+      double rw = roi[3] * g.scale, rh = roi[4] * g.scale;
+      rw = rw < 1.0 ? 1.0 : rw;  // std::max(rw, 1.0): NaN stays NaN
+      rh = rh < 1.0 ? 1.0 : rh;
+      const double th = static_cast<double>(roi[5]) * kPi / 180.0, cs = cos(th), sn = sin(th);
+      const double bh = rh / g.PH, bw = rw / g.PW;
+      const int64_t gh = RROIGrid(g.ratio, rh, g.PH, g.max_grid), gw = RROIGrid(g.ratio, rw, g.PW, g.max_grid);
+      const T *img = x + (b * g.C + c) * g.H * g.W;
+      for (int64_t iy = 0; iy < gh; ++iy) {
+        const double yy = -rh / 2 + ph * bh + (iy + 0.5) * bh / gh;
+        for (int64_t ix = 0; ix < gw; ++ix) {
+          const double xx = -rw / 2 + pw * bw + (ix + 0.5) * bw / gw;
+          v += RROIBilinear(img, g.H, g.W, -xx * sn + yy * cs + ch, xx * cs + yy * sn + cw);
+        }
+      }
+      v /= static_cast<double>(gh * gw);
+    }
+    Store(y + e, req, static_cast<T>(v));
+  }
+}
+
+// ---- fill_element_0index
+template <typename T>
+__global__ void FillElemK(const T *x, const T *v, const T *idx, T *y, int64_t n, int64_t m, int req) {
+  MXC_CUDA_LOOP(e, n * m) {
+    const int64_t i = e / m, j = e % m;
+    const double c = trunc(static_cast<double>(idx[i]));
+    Store(y + e, req, (c >= 0 && c < static_cast<double>(m) && static_cast<int64_t>(c) == j) ? v[i] : x[e]);
+  }
+}
+
+// ---- hawkesll
+template <typename T>
+__device__ double ValidLen(const HawkesArgs &a, int64_t n) {
+  return ceil(static_cast<double>(static_cast<const T *>(a.valid)[n]));
+}
+
+template <typename T>
+__global__ void HawkesCheckK(HawkesArgs a, unsigned long long *bad) {
+  MXC_CUDA_LOOP(n, a.N) {
+    const double v = ValidLen<T>(a, n);
+    if (!(v >= 0 && v <= static_cast<double>(a.T))) {
+      *bad = 1;
+      continue;
+    }
+    const int64_t len = static_cast<int64_t>(v);
+    for (int64_t j = 0; j < len; ++j) {
+      const int32_t m = a.marks[n * a.T + j];
+      if (m < 0 || m >= a.K) *bad = 1;
+    }
+  }
+}
+
+// The CPU's HawkesSample: the log likelihood of sample n, its final memory in s; with g, the gradients.
+template <typename T>
+__device__ double HawkesSampleD(const HawkesArgs &a, int64_t n, double *s, double *ds, double *last, double *mass,
+                                double *g) {
+  const T *lda = static_cast<const T *>(a.lda), *alpha = static_cast<const T *>(a.alpha),
+          *beta = static_cast<const T *>(a.beta), *state = static_cast<const T *>(a.state),
+          *lags = static_cast<const T *>(a.lags);
+  const int64_t K = a.K, TT = a.T, len = static_cast<int64_t>(ValidLen<T>(a, n));
+  const double tmax = static_cast<double>(static_cast<const T *>(a.tmax)[n]);
+  for (int64_t k = 0; k < K; ++k) {
+    s[k] = static_cast<double>(state[n * K + k]);
+    mass[k] = s[k];
+    ds[k] = last[k] = 0;
+    if (g) g[k] = g[K + k] = g[2 * K + k] = 0;
+  }
+  double ll = 0, t = 0;
+  for (int64_t j = 0; j < len; ++j) {
+    t += static_cast<double>(lags[n * TT + j]);
+    const int64_t k = a.marks[n * TT + j];
+    const double al = static_cast<double>(alpha[k]), b = static_cast<double>(beta[k]);
+    const double dt = t - last[k], d = exp(-b * dt);
+    ds[k] = (ds[k] - dt * s[k]) * d;
+    s[k] *= d;
+    const double lam = static_cast<double>(lda[n * K + k]) + al * b * s[k];
+    ll += log(lam);
+    if (g) {
+      g[k] += 1 / lam;
+      g[K + k] += b * s[k] / lam;
+      g[2 * K + k] += al * (s[k] + b * ds[k]) / lam;
+    }
+    s[k] += 1;
+    mass[k] += 1;
+    last[k] = t;
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    const double al = static_cast<double>(alpha[k]), b = static_cast<double>(beta[k]);
+    const double dt = tmax - last[k], d = exp(-b * dt);
+    ds[k] = (ds[k] - dt * s[k]) * d;
+    s[k] *= d;
+    ll -= static_cast<double>(lda[n * K + k]) * tmax + al * (mass[k] - s[k]);
+    if (g) {
+      g[k] -= tmax;
+      g[K + k] -= mass[k] - s[k];
+      g[2 * K + k] += al * ds[k];
+    }
+  }
+  return ll;
+}
+
+template <typename T>
+__global__ void HawkesK(HawkesArgs a, T *ll, int req_ll, T *st, int req_st, double *scratch) {
+  MXC_CUDA_LOOP(n, a.N) {
+    const int64_t K = a.K;
+    double *s = scratch + n * 4 * K;
+    const double v = HawkesSampleD<T>(a, n, s, s + K, s + 2 * K, s + 3 * K, nullptr);
+    Store(ll + n, req_ll, static_cast<T>(v));
+    for (int64_t k = 0; k < K; ++k) Store(st + n * K + k, req_st, static_cast<T>(s[k]));
+  }
+}
+
+template <typename T>
+__global__ void HawkesGradK(HawkesArgs a, const T *head, T *dlda, int req_lda, double *scratch) {
+  MXC_CUDA_LOOP(n, a.N) {
+    const int64_t K = a.K;
+    double *s = scratch + n * 7 * K, *g = s + 4 * K;
+    HawkesSampleD<T>(a, n, s, s + K, s + 2 * K, s + 3 * K, g);
+    const double h = static_cast<double>(head[n]);
+    for (int64_t k = 0; k < K; ++k) {
+      if (dlda) Store(dlda + n * K + k, req_lda, static_cast<T>(h * g[k]));
+      g[K + k] = h * g[K + k];  // alpha's and beta's parts, summed over the samples by HawkesSumK
+      g[2 * K + k] = h * g[2 * K + k];
+    }
+  }
+}
+
+// dst[k] (req) = sum over n, in order, of scratch[n * 7 K + off + k].
+template <typename T>
+__global__ void HawkesSumK(const double *scratch, int64_t N, int64_t K, int64_t off, T *dst, int req) {
+  MXC_CUDA_LOOP(k, K) {
+    double acc = 0;
+    for (int64_t n = 0; n < N; ++n) acc += scratch[n * 7 * K + off + k];
+    Store(dst + k, req, static_cast<T>(acc));
+  }
+}
+
+// ---- group_adagrad_update
+__device__ __forceinline__ double GAGrad(const GroupAdagradHyper &hp, double g) {
+  const double v = hp.rescale * g;
+  return hp.clip > 0 ? (v > hp.clip ? hp.clip : (v < -hp.clip ? -hp.clip : v)) : v;
+}
+template <typename T>
+__global__ void GroupAdagradRowK(GroupAdagradHyper hp, const T *g, T *h, int64_t R, int64_t C) {
+  MXC_CUDA_LOOP(r, R) {
+    double ss = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      const double v = GAGrad(hp, static_cast<double>(g[r * C + c]));
+      ss += v * v;
+    }
+    h[r] = static_cast<T>(static_cast<double>(h[r]) + ss / static_cast<double>(C));
+  }
+}
+template <typename T>
+__global__ void GroupAdagradK(GroupAdagradHyper hp, const T *w, const T *g, const T *h, T *y, int64_t R, int64_t C,
+                              int req) {
+  MXC_CUDA_LOOP(i, R * C) {
+    const double den = sqrt(static_cast<double>(h[i / C]) + hp.eps);
+    Store(y + i, req, static_cast<T>(static_cast<double>(w[i]) - hp.lr * GAGrad(hp, static_cast<double>(g[i])) / den));
+  }
+}
+
+}  // namespace
+
+void GroupAdagrad(int dtype, const GroupAdagradHyper &hp, const void *w, const void *g, void *hist, void *y,
+                  int64_t R, int64_t C, int req, cudaStream_t s) {
+  if (R == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(R), kThreads, 0, s, GroupAdagradRowK<T>)(hp, static_cast<const T *>(g), static_cast<T *>(hist),
+                                                               R, C);
+    if (R * C > 0 && req != 0)
+      MXC_LAUNCH(Blocks(R * C), kThreads, 0, s, GroupAdagradK<T>)(hp, static_cast<const T *>(w),
+                                                                  static_cast<const T *>(g),
+                                                                  static_cast<const T *>(hist), static_cast<T *>(y),
+                                                                  R, C, req);
+  });
+}
+
+void HawkesCheck(int dtype, const HawkesArgs &a, unsigned long long *bad, cudaStream_t s) {
+  if (a.N == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, { MXC_LAUNCH(Blocks(a.N), kThreads, 0, s, HawkesCheckK<T>)(a, bad); });
+}
+
+void HawkesLL(int dtype, const HawkesArgs &a, void *ll, int req_ll, void *state_out, int req_state, double *scratch,
+              cudaStream_t s) {
+  if (a.N == 0 || (req_ll == 0 && req_state == 0)) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(a.N), kThreads, 0, s, HawkesK<T>)(a, static_cast<T *>(ll), req_ll, static_cast<T *>(state_out),
+                                                        req_state, scratch);
+  });
+}
+
+void HawkesLLGrad(int dtype, const HawkesArgs &a, const void *head, void *dlda, int req_lda, void *dalpha,
+                  int req_alpha, void *dbeta, int req_beta, double *scratch, cudaStream_t s) {
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    if (a.N > 0)
+      MXC_LAUNCH(Blocks(a.N), kThreads, 0, s, HawkesGradK<T>)(a, static_cast<const T *>(head),
+                                                              req_lda ? static_cast<T *>(dlda) : nullptr, req_lda,
+                                                              scratch);
+    if (a.K > 0 && req_alpha)
+      MXC_LAUNCH(Blocks(a.K), kThreads, 0, s, HawkesSumK<T>)(scratch, a.N, a.K, 5 * a.K, static_cast<T *>(dalpha),
+                                                             req_alpha);
+    if (a.K > 0 && req_beta)
+      MXC_LAUNCH(Blocks(a.K), kThreads, 0, s, HawkesSumK<T>)(scratch, a.N, a.K, 6 * a.K, static_cast<T *>(dbeta),
+                                                             req_beta);
+  });
+}
+
+void FillElement0Index(int dtype, const void *x, const void *v, const void *idx, void *y, int64_t n, int64_t m,
+                       int req, cudaStream_t s) {
+  if (n * m == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n * m), kThreads, 0, s, FillElemK<T>)(static_cast<const T *>(x), static_cast<const T *>(v),
+                                                            static_cast<const T *>(idx), static_cast<T *>(y), n, m,
+                                                            req);
+  });
+}
+
+void RROIAlign(int dtype, const RROIGeom &g, const void *x, const void *rois, void *y, int req, cudaStream_t s) {
+  const int64_t n = g.R * g.C * g.PH * g.PW;
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, RROIK<T>)(g, static_cast<const T *>(x), static_cast<const T *>(rois),
+                                                    static_cast<T *>(y), req);
+  });
+}
+
+void Correlation(int dtype, const CorrGeom &g, const void *a, const void *b, void *y, int req, cudaStream_t s) {
+  const int64_t n = g.N * g.D * g.D * g.th * g.tw;
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, CorrK<T>)(g, static_cast<const T *>(a), static_cast<const T *>(b),
+                                                    static_cast<T *>(y), req);
+  });
+}
+
+void CorrelationGrad(int dtype, const CorrGeom &g, bool second, const void *dy, const void *a, const void *b,
+                     void *dx, int req, cudaStream_t s) {
+  const int64_t n = g.N * g.C * g.H * g.W;
+  if (n == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, CorrGradK<T>)(g, second, static_cast<const T *>(dy),
+                                                        static_cast<const T *>(a), static_cast<const T *>(b),
+                                                        static_cast<T *>(dx), req);
+  });
+}
+
+void CountSketch(int dtype, const void *x, const void *sgn, const int64_t *off, const int64_t *idx, void *y,
+                 int64_t N, int64_t d, int64_t K, int req, cudaStream_t s) {
+  if (N * K == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(N * K), kThreads, 0, s, SketchK<T>)(static_cast<const T *>(x), static_cast<const T *>(sgn), off,
+                                                          idx, static_cast<T *>(y), N, d, K, req);
+  });
+}
+
+void CountSketchGrad(int dtype, const void *dy, const void *sgn, const int64_t *bucket, void *dx, int64_t N,
+                     int64_t d, int64_t K, int req, cudaStream_t s) {
+  if (N * d == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(N * d), kThreads, 0, s, SketchGradK<T>)(static_cast<const T *>(dy),
+                                                              static_cast<const T *>(sgn), bucket,
+                                                              static_cast<T *>(dx), N, d, K, req);
+  });
+}
+
+}  // namespace cuda
+}  // namespace mxc

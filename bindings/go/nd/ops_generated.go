@@ -321,6 +321,54 @@ func Convolution(data, weight, bias *mxc.NDArray, opts *ConvolutionOpts) (*mxc.N
 	return invoke("Convolution", []*mxc.NDArray{data, weight, bias}, []string{"data", "weight", "bias"}, p, out, all)
 }
 
+// CorrelationOpts holds the parameters of Correlation. A nil *CorrelationOpts passes none; required ones are
+// then reported missing by the library.
+type CorrelationOpts struct {
+	// KernelSize is the parameter kernel_size (int, default 1): kernel size for Correlation must be an odd
+	// number Nil keeps the default.
+	KernelSize *int
+	// MaxDisplacement is the parameter max_displacement (int, default 1): Max displacement of Correlation Nil
+	// keeps the default.
+	MaxDisplacement *int
+	// Stride1 is the parameter stride1 (int, default 1): stride1 quantize data1 globally Nil keeps the default.
+	Stride1 *int
+	// Stride2 is the parameter stride2 (int, default 1): stride2 quantize data2 within the neighborhood
+	// centered around data1 Nil keeps the default.
+	Stride2 *int
+	// PadSize is the parameter pad_size (int, default 0): pad for Correlation Nil keeps the default.
+	PadSize *int
+	// IsMultiply is the parameter is_multiply (boolean, default True): operation type is either multiplication
+	// or subduction Nil keeps the default.
+	IsMultiply *bool
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// Correlation runs the operator Correlation.
+//
+// Applies correlation to inputs: multiplicative (or absolute-difference) patch comparisons between two feature
+// maps over a neighbourhood of displacements (FlowNet).
+//
+// Inputs: data1, data2. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func Correlation(data1, data2 *mxc.NDArray, opts *CorrelationOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptInt("kernel_size", opts.KernelSize)
+		p.OptInt("max_displacement", opts.MaxDisplacement)
+		p.OptInt("stride1", opts.Stride1)
+		p.OptInt("stride2", opts.Stride2)
+		p.OptInt("pad_size", opts.PadSize)
+		p.OptBool("is_multiply", opts.IsMultiply)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("Correlation", []*mxc.NDArray{data1, data2}, []string{"data1", "data2"}, p, out, all)
+}
+
 // CropOpts holds the parameters of Crop. A nil *CropOpts passes none; required ones are then reported missing
 // by the library.
 type CropOpts struct {
@@ -2288,6 +2336,43 @@ func ContribROIAlign(data, rois *mxc.NDArray, opts *ContribROIAlignOpts) (*mxc.N
 	return invoke("_contrib_ROIAlign", []*mxc.NDArray{data, rois}, []string{"data", "rois"}, p, out, all)
 }
 
+// ContribRROIAlignOpts holds the parameters of ContribRROIAlign. A nil *ContribRROIAlignOpts passes none;
+// required ones are then reported missing by the library.
+type ContribRROIAlignOpts struct {
+	// PooledSize is the parameter pooled_size (Shape(tuple), required): RROI align output shape (h,w)
+	PooledSize []int
+	// SpatialScale is the parameter spatial_scale (float, required): Ratio of input feature map height (or
+	// width) to raw image height (or width).
+	SpatialScale float64
+	// SamplingRatio is the parameter sampling_ratio (int, default -1): Optional sampling ratio of RROI align,
+	// using adaptive size by default. Nil keeps the default.
+	SamplingRatio *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribRROIAlign runs the operator _contrib_RROIAlign.
+//
+// Performs Rotated ROI Align on the input array: rois (num_rois, 6) = [batch_index, cx, cy, w, h, angle in
+// degrees], each bin the average of bilinear samples of the rotated roi.
+//
+// Inputs: data, rois. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others). No gradient is defined.
+func ContribRROIAlign(data, rois *mxc.NDArray, opts *ContribRROIAlignOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Shape("pooled_size", opts.PooledSize)
+		p.Float("spatial_scale", opts.SpatialScale)
+		p.OptInt("sampling_ratio", opts.SamplingRatio)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_RROIAlign", []*mxc.NDArray{data, rois}, []string{"data", "rois"}, p, out, all)
+}
+
 // ContribSyncBatchNormOpts holds the parameters of ContribSyncBatchNorm. A nil *ContribSyncBatchNormOpts passes
 // none; required ones are then reported missing by the library.
 type ContribSyncBatchNormOpts struct {
@@ -2677,6 +2762,39 @@ func ContribBoxNms(data *mxc.NDArray, opts *ContribBoxNmsOpts) (*mxc.NDArray, er
 	return invoke("_contrib_box_nms", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// ContribCountSketchOpts holds the parameters of ContribCountSketch. A nil *ContribCountSketchOpts passes none;
+// required ones are then reported missing by the library.
+type ContribCountSketchOpts struct {
+	// OutDim is the parameter out_dim (int, required): The output dimension.
+	OutDim int
+	// ProcessingBatchSize is the parameter processing_batch_size (int, default 32): How many sketch vectors to
+	// process at one time. Nil keeps the default.
+	ProcessingBatchSize *int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribCountSketch runs the operator _contrib_count_sketch.
+//
+// Apply CountSketch to input: map a d-dimension data to k-dimension data, out[n, h[i]] += data[n, i] * s[i] (h,
+// s: the first row of the hash tables).
+//
+// Inputs: data, h, s. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others).
+func ContribCountSketch(data, h, s *mxc.NDArray, opts *ContribCountSketchOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("out_dim", opts.OutDim)
+		p.OptInt("processing_batch_size", opts.ProcessingBatchSize)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_count_sketch", []*mxc.NDArray{data, h, s}, []string{"data", "h", "s"}, p, out, all)
+}
+
 // ContribDivSqrtDimOpts holds the parameters of ContribDivSqrtDim. A nil *ContribDivSqrtDimOpts passes none;
 // required ones are then reported missing by the library.
 type ContribDivSqrtDimOpts struct {
@@ -2731,6 +2849,73 @@ func ContribGradientmultiplier(data *mxc.NDArray, opts *ContribGradientmultiplie
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_contrib_gradientmultiplier", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ContribGroupAdagradUpdateOpts holds the parameters of ContribGroupAdagradUpdate. A nil
+// *ContribGroupAdagradUpdateOpts passes none; required ones are then reported missing by the library.
+type ContribGroupAdagradUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate
+	Lr float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// Epsilon is the parameter epsilon (float, default 9.99999975e-06): Epsilon for numerical stability Nil
+	// keeps the default.
+	Epsilon *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribGroupAdagradUpdate runs the operator _contrib_group_adagrad_update.
+//
+// Update function for Group AdaGrad optimizer: per row, grad = clip(grad * rescale_grad, clip_gradient);
+// history += mean(square(grad), axis=1, keepdims=True); weight -= lr * grad / sqrt(history + epsilon).
+//
+// Inputs: weight, grad, history. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others). No gradient is defined.
+func ContribGroupAdagradUpdate(weight, grad, history *mxc.NDArray, opts *ContribGroupAdagradUpdateOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptFloat("epsilon", opts.Epsilon)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_group_adagrad_update", []*mxc.NDArray{weight, grad, history}, []string{"weight", "grad", "history"}, p, out, all)
+}
+
+// ContribHawkesllOpts holds the parameters of ContribHawkesll. A nil *ContribHawkesllOpts passes none; required
+// ones are then reported missing by the library.
+type ContribHawkesllOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ContribHawkesll runs the operator _contrib_hawkesll.
+//
+// Computes the log likelihood of a univariate Hawkes process (K independent processes with exponential kernels
+// per sample) and its final memory.
+//
+// Inputs: lda, alpha, beta, state, lags, marks, valid_length, max_time. Trailing inputs may be nil where the
+// parameters make them unused. Returns the first output (see AllOutputs for the others).
+func ContribHawkesll(lda, alpha, beta, state, lags, marks, validLength, maxTime *mxc.NDArray, opts *ContribHawkesllOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_contrib_hawkesll", []*mxc.NDArray{lda, alpha, beta, state, lags, marks, validLength, maxTime}, []string{"lda", "alpha", "beta", "state", "lags", "marks", "valid_length", "max_time"}, p, out, all)
 }
 
 // ContribIndexArrayOpts holds the parameters of ContribIndexArray. A nil *ContribIndexArrayOpts passes none;
@@ -8058,6 +8243,32 @@ func Expm1(data *mxc.NDArray, opts *Expm1Opts) (*mxc.NDArray, error) {
 	return invoke("expm1", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// FillElement0indexOpts holds the parameters of FillElement0index. A nil *FillElement0indexOpts passes none;
+// required ones are then reported missing by the library.
+type FillElement0indexOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// FillElement0index runs the operator fill_element_0index.
+//
+// Fill one element of each line(row for python, column for R/Julia) in lhs according to index indicated by rhs
+// and values indicated by mhs. This function assume rhs uses 0-based index.
+//
+// Inputs: lhs, mhs, rhs. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others). No gradient is defined.
+func FillElement0index(lhs, mhs, rhs *mxc.NDArray, opts *FillElement0indexOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("fill_element_0index", []*mxc.NDArray{lhs, mhs, rhs}, []string{"lhs", "mhs", "rhs"}, p, out, all)
+}
+
 // FixOpts holds the parameters of Fix. A nil *FixOpts passes none; required ones are then reported missing by
 // the library.
 type FixOpts struct {
@@ -9567,7 +9778,7 @@ type PickOpts struct {
 	AllOutputs *[]*mxc.NDArray
 }
 
-// Pick runs the operator pick.
+// Pick runs the operator pick (also called choose_element_0index).
 //
 // Picks one element along an axis for each position of the other axes: out[i, j] = data[i, index[i, j], j]
 // (axis None: one element of the flattened data).

@@ -317,6 +317,53 @@ func Convolution(data, weight, bias *mxc.Symbol, opts *ConvolutionOpts) (*mxc.Sy
 	return compose("Convolution", name, attr, p, []string{"data", "weight", "bias"}, []*mxc.Symbol{data, weight, bias})
 }
 
+// CorrelationOpts holds the parameters of Correlation. A nil *CorrelationOpts passes none; required ones are
+// then reported missing by the library.
+type CorrelationOpts struct {
+	// KernelSize is the parameter kernel_size (int, default 1): kernel size for Correlation must be an odd
+	// number Nil keeps the default.
+	KernelSize *int
+	// MaxDisplacement is the parameter max_displacement (int, default 1): Max displacement of Correlation Nil
+	// keeps the default.
+	MaxDisplacement *int
+	// Stride1 is the parameter stride1 (int, default 1): stride1 quantize data1 globally Nil keeps the default.
+	Stride1 *int
+	// Stride2 is the parameter stride2 (int, default 1): stride2 quantize data2 within the neighborhood
+	// centered around data1 Nil keeps the default.
+	Stride2 *int
+	// PadSize is the parameter pad_size (int, default 0): pad for Correlation Nil keeps the default.
+	PadSize *int
+	// IsMultiply is the parameter is_multiply (boolean, default True): operation type is either multiplication
+	// or subduction Nil keeps the default.
+	IsMultiply *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// Correlation is a symbol of the operator Correlation.
+//
+// Applies correlation to inputs: multiplicative (or absolute-difference) patch comparisons between two feature
+// maps over a neighbourhood of displacements (FlowNet).
+//
+// Inputs: data1, data2. A nil input becomes a variable named "<name>_<input>".
+func Correlation(data1, data2 *mxc.Symbol, opts *CorrelationOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("kernel_size", opts.KernelSize)
+		p.OptInt("max_displacement", opts.MaxDisplacement)
+		p.OptInt("stride1", opts.Stride1)
+		p.OptInt("stride2", opts.Stride2)
+		p.OptInt("pad_size", opts.PadSize)
+		p.OptBool("is_multiply", opts.IsMultiply)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Correlation", name, attr, p, []string{"data1", "data2"}, []*mxc.Symbol{data1, data2})
+}
+
 // CropOpts holds the parameters of Crop. A nil *CropOpts passes none; required ones are then reported missing
 // by the library.
 type CropOpts struct {
@@ -2260,6 +2307,42 @@ func ContribROIAlign(data, rois *mxc.Symbol, opts *ContribROIAlignOpts) (*mxc.Sy
 	return compose("_contrib_ROIAlign", name, attr, p, []string{"data", "rois"}, []*mxc.Symbol{data, rois})
 }
 
+// ContribRROIAlignOpts holds the parameters of ContribRROIAlign. A nil *ContribRROIAlignOpts passes none;
+// required ones are then reported missing by the library.
+type ContribRROIAlignOpts struct {
+	// PooledSize is the parameter pooled_size (Shape(tuple), required): RROI align output shape (h,w)
+	PooledSize []int
+	// SpatialScale is the parameter spatial_scale (float, required): Ratio of input feature map height (or
+	// width) to raw image height (or width).
+	SpatialScale float64
+	// SamplingRatio is the parameter sampling_ratio (int, default -1): Optional sampling ratio of RROI align,
+	// using adaptive size by default. Nil keeps the default.
+	SamplingRatio *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribRROIAlign is a symbol of the operator _contrib_RROIAlign.
+//
+// Performs Rotated ROI Align on the input array: rois (num_rois, 6) = [batch_index, cx, cy, w, h, angle in
+// degrees], each bin the average of bilinear samples of the rotated roi.
+//
+// Inputs: data, rois. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ContribRROIAlign(data, rois *mxc.Symbol, opts *ContribRROIAlignOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Shape("pooled_size", opts.PooledSize)
+		p.Float("spatial_scale", opts.SpatialScale)
+		p.OptInt("sampling_ratio", opts.SamplingRatio)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_RROIAlign", name, attr, p, []string{"data", "rois"}, []*mxc.Symbol{data, rois})
+}
+
 // ContribSyncBatchNormOpts holds the parameters of ContribSyncBatchNorm. A nil *ContribSyncBatchNormOpts passes
 // none; required ones are then reported missing by the library.
 type ContribSyncBatchNormOpts struct {
@@ -2645,6 +2728,38 @@ func ContribBoxNms(data *mxc.Symbol, opts *ContribBoxNmsOpts) (*mxc.Symbol, erro
 	return compose("_contrib_box_nms", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// ContribCountSketchOpts holds the parameters of ContribCountSketch. A nil *ContribCountSketchOpts passes none;
+// required ones are then reported missing by the library.
+type ContribCountSketchOpts struct {
+	// OutDim is the parameter out_dim (int, required): The output dimension.
+	OutDim int
+	// ProcessingBatchSize is the parameter processing_batch_size (int, default 32): How many sketch vectors to
+	// process at one time. Nil keeps the default.
+	ProcessingBatchSize *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribCountSketch is a symbol of the operator _contrib_count_sketch.
+//
+// Apply CountSketch to input: map a d-dimension data to k-dimension data, out[n, h[i]] += data[n, i] * s[i] (h,
+// s: the first row of the hash tables).
+//
+// Inputs: data, h, s. A nil input becomes a variable named "<name>_<input>".
+func ContribCountSketch(data, h, s *mxc.Symbol, opts *ContribCountSketchOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("out_dim", opts.OutDim)
+		p.OptInt("processing_batch_size", opts.ProcessingBatchSize)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_count_sketch", name, attr, p, []string{"data", "h", "s"}, []*mxc.Symbol{data, h, s})
+}
+
 // ContribDivSqrtDimOpts holds the parameters of ContribDivSqrtDim. A nil *ContribDivSqrtDimOpts passes none;
 // required ones are then reported missing by the library.
 type ContribDivSqrtDimOpts struct {
@@ -2699,6 +2814,72 @@ func ContribGradientmultiplier(data *mxc.Symbol, opts *ContribGradientmultiplier
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_contrib_gradientmultiplier", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ContribGroupAdagradUpdateOpts holds the parameters of ContribGroupAdagradUpdate. A nil
+// *ContribGroupAdagradUpdateOpts passes none; required ones are then reported missing by the library.
+type ContribGroupAdagradUpdateOpts struct {
+	// Lr is the parameter lr (float, required): Learning rate
+	Lr float64
+	// RescaleGrad is the parameter rescale_grad (float, default 1): Rescale gradient to grad =
+	// rescale_grad*grad. Nil keeps the default.
+	RescaleGrad *float64
+	// ClipGradient is the parameter clip_gradient (float, default -1): Clip gradient to the range of
+	// [-clip_gradient, clip_gradient]; <= 0 turns clipping off. Nil keeps the default.
+	ClipGradient *float64
+	// Epsilon is the parameter epsilon (float, default 9.99999975e-06): Epsilon for numerical stability Nil
+	// keeps the default.
+	Epsilon *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribGroupAdagradUpdate is a symbol of the operator _contrib_group_adagrad_update.
+//
+// Update function for Group AdaGrad optimizer: per row, grad = clip(grad * rescale_grad, clip_gradient);
+// history += mean(square(grad), axis=1, keepdims=True); weight -= lr * grad / sqrt(history + epsilon).
+//
+// Inputs: weight, grad, history. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ContribGroupAdagradUpdate(weight, grad, history *mxc.Symbol, opts *ContribGroupAdagradUpdateOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("lr", opts.Lr)
+		p.OptFloat("rescale_grad", opts.RescaleGrad)
+		p.OptFloat("clip_gradient", opts.ClipGradient)
+		p.OptFloat("epsilon", opts.Epsilon)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_group_adagrad_update", name, attr, p, []string{"weight", "grad", "history"}, []*mxc.Symbol{weight, grad, history})
+}
+
+// ContribHawkesllOpts holds the parameters of ContribHawkesll. A nil *ContribHawkesllOpts passes none; required
+// ones are then reported missing by the library.
+type ContribHawkesllOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribHawkesll is a symbol of the operator _contrib_hawkesll.
+//
+// Computes the log likelihood of a univariate Hawkes process (K independent processes with exponential kernels
+// per sample) and its final memory.
+//
+// Inputs: lda, alpha, beta, state, lags, marks, valid_length, max_time. A nil input becomes a variable named
+// "<name>_<input>".
+func ContribHawkesll(lda, alpha, beta, state, lags, marks, validLength, maxTime *mxc.Symbol, opts *ContribHawkesllOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_hawkesll", name, attr, p, []string{"lda", "alpha", "beta", "state", "lags", "marks", "valid_length", "max_time"}, []*mxc.Symbol{lda, alpha, beta, state, lags, marks, validLength, maxTime})
 }
 
 // ContribIndexArrayOpts holds the parameters of ContribIndexArray. A nil *ContribIndexArrayOpts passes none;
@@ -7959,6 +8140,31 @@ func Expm1(data *mxc.Symbol, opts *Expm1Opts) (*mxc.Symbol, error) {
 	return compose("expm1", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// FillElement0indexOpts holds the parameters of FillElement0index. A nil *FillElement0indexOpts passes none;
+// required ones are then reported missing by the library.
+type FillElement0indexOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// FillElement0index is a symbol of the operator fill_element_0index.
+//
+// Fill one element of each line(row for python, column for R/Julia) in lhs according to index indicated by rhs
+// and values indicated by mhs. This function assume rhs uses 0-based index.
+//
+// Inputs: lhs, mhs, rhs. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func FillElement0index(lhs, mhs, rhs *mxc.Symbol, opts *FillElement0indexOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("fill_element_0index", name, attr, p, []string{"lhs", "mhs", "rhs"}, []*mxc.Symbol{lhs, mhs, rhs})
+}
+
 // FixOpts holds the parameters of Fix. A nil *FixOpts passes none; required ones are then reported missing by
 // the library.
 type FixOpts struct {
@@ -9455,7 +9661,7 @@ type PickOpts struct {
 	Attr map[string]string
 }
 
-// Pick is a symbol of the operator pick.
+// Pick is a symbol of the operator pick (also called choose_element_0index).
 //
 // Picks one element along an axis for each position of the other axes: out[i, j] = data[i, index[i, j], j]
 // (axis None: one element of the flattened data).

@@ -6,8 +6,9 @@ on the CPU, in the same process, interleaved, medians of several rounds. Each ti
 Parameter sets: the seed's MLP (784-128-64-10: 6 arrays, 110K values) and a ResNet-18-like list of 62 arrays (the
 shapes of its convolutions, batch norms and classifier; 11.7M values).
 
-Usage: python benchmarks/bench_optimizer_step.py [--rounds 7] [--iters 50]
-(PyTorch: pip install torch==2.13.0; without it only mxc is timed.)
+Usage: python benchmarks/bench_optimizer_step.py [--rounds 7] [--iters 50] [--gpu]
+(--gpu: mxc on mx.gpu(0) and PyTorch on cuda:0, waiting for the devices. PyTorch: pip install torch==2.13.0; without
+it, or without CUDA in it for --gpu, only mxc is timed.)
 """
 import argparse
 import os
@@ -43,13 +44,13 @@ def resnet18_shapes():
     return shapes + [(1000, 512), (1000,)]
 
 
-def mxc_runner(shapes, aggregate_num):
+def mxc_runner(shapes, aggregate_num, ctx):
     rng = np.random.RandomState(0)
     opt = mx.optimizer.SGD(learning_rate=0.01, momentum=0.9, wd=1e-4)
     opt.aggregate_num = aggregate_num
     upd = mx.optimizer.get_updater(opt)
-    weights = [mx.nd.array(rng.randn(*s).astype(np.float32)) for s in shapes]
-    grads = [mx.nd.array(rng.randn(*s).astype(np.float32)) for s in shapes]
+    weights = [mx.nd.array(rng.randn(*s).astype(np.float32), ctx=ctx) for s in shapes]
+    grads = [mx.nd.array(rng.randn(*s).astype(np.float32), ctx=ctx) for s in shapes]
     idx = list(range(len(shapes)))
 
     def step():
@@ -59,27 +60,32 @@ def mxc_runner(shapes, aggregate_num):
     return step, mx.nd.waitall
 
 
-def torch_runner(shapes, foreach):
+def torch_runner(shapes, foreach, device):
     rng = np.random.RandomState(0)
-    params = [torch.nn.Parameter(torch.from_numpy(rng.randn(*s).astype(np.float32))) for s in shapes]
+    params = [torch.nn.Parameter(torch.from_numpy(rng.randn(*s).astype(np.float32)).to(device)) for s in shapes]
     for p in params:
-        p.grad = torch.from_numpy(rng.randn(*p.shape).astype(np.float32))
+        p.grad = torch.from_numpy(rng.randn(*p.shape).astype(np.float32)).to(device)
     opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=1e-4, foreach=foreach)
     opt.step()
-    return opt.step, (lambda: None)
+    return opt.step, (torch.cuda.synchronize if device == "cuda" else (lambda: None))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--iters", type=int, default=50)
+    ap.add_argument("--gpu", action="store_true", help="on mx.gpu(0) and cuda:0")
     args = ap.parse_args()
+    ctx = mx.gpu(0) if args.gpu else mx.cpu()
+    device = "cuda" if args.gpu else "cpu"
+    with_torch = torch is not None and (not args.gpu or torch.cuda.is_available())
+    print("optimizer step on %s%s" % (ctx, "" if with_torch else " (without PyTorch)"))
     for set_name, shapes in (("mlp", mlp_shapes()), ("resnet18", resnet18_shapes())):
-        runners = {"mxc separate": mxc_runner(shapes, 0), "mxc aggregated 4": mxc_runner(shapes, 4),
-                   "mxc aggregated 32": mxc_runner(shapes, 32)}
-        if torch is not None:
-            runners["torch foreach=False"] = torch_runner(shapes, False)
-            runners["torch foreach=True"] = torch_runner(shapes, True)
+        runners = {"mxc separate": mxc_runner(shapes, 0, ctx), "mxc aggregated 4": mxc_runner(shapes, 4, ctx),
+                   "mxc aggregated 32": mxc_runner(shapes, 32, ctx)}
+        if with_torch:
+            runners["torch foreach=False"] = torch_runner(shapes, False, device)
+            runners["torch foreach=True"] = torch_runner(shapes, True, device)
         times = {k: [] for k in runners}
         names = list(runners)
         for r in range(args.rounds):
@@ -93,7 +99,7 @@ def main():
         n = sum(int(np.prod(s)) for s in shapes)
         print("%s: %d arrays, %d values; median microseconds per step (%d rounds of %d)"
               % (set_name, len(shapes), n, args.rounds, args.iters))
-        ref = "torch foreach=True" if torch is not None else "mxc separate"
+        ref = "torch foreach=True" if with_torch else "mxc separate"
         med = {k: statistics.median(v) for k, v in times.items()}
         for k in names:
             print("  %-22s %10.1f   x%.2f of %s" % (k, med[k], med[k] / med[ref], ref))

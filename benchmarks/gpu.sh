@@ -5,7 +5,7 @@
 #   2. run ctest (the GPU tests included),
 #   3. run the seed programs 01-06 (05 and 06 pick mx.gpu(0)) and the whole pytest suite with mx.gpu(0) as the
 #      default context (when the Python package can load: it needs cffi),
-#   4. measure training next to PyTorch on the same GPU (MLP, LeNet, a ResNet-style network).
+#   4. measure training next to PyTorch on the same GPU (MLP, LeNet, a ResNet-style network) and an optimizer step.
 # Every step has a timeout; a failing step is reported and the script goes on; a summary ends the output.
 # Wheels in .whl/ (cffi, nvidia-cublas, ...) are installed into a temporary folder when their module is missing.
 # Environment: MXC_GPU_BUILD_DIR (default build-gpu), MXC_GPU_JOBS, SEED_EPOCHS (default 2), BENCH_ITERS (30),
@@ -166,6 +166,8 @@ PYEOF
   fi
   # The convolution choices (cuDNN or mxc's kernels, with their times) are printed as they are made.
   MXC_CUDA_CONV_VERBOSE=1 step bench-train 240 $PY benchmarks/bench_gpu_train.py --iters "${BENCH_ITERS:-30}"
+  # An SGD step over an MLP's and a ResNet-18's parameters: one update per weight, aggregated, PyTorch's foreach.
+  step bench-optimizer 60 $PY benchmarks/bench_optimizer_step.py --gpu --rounds 5 --iters 20
 else
   log "the Python package cannot load here (cffi?): benchmarks for PyTorch only"
   step bench-train-torch 180 $PY benchmarks/bench_gpu_train.py --iters "${BENCH_ITERS:-30}" --only torch

@@ -249,7 +249,10 @@ void MultiSGDLaunch(const MultiSGDTensor *ts, int count, bool mp, const void *lr
       if (pk.n[t] > most) most = pk.n[t];
     }
     if (most == 0) continue;
-    MXC_LAUNCH(dim3(Blocks(most), m), kThreads, 0, s, MultiSGDK<W, T>)(
+    // x blocks for the largest tensor, at most 1024 (the loops stride over the rest): the blocks of the smaller
+    // tensors that find no element end at once, and there are not too many of them
+    const int bx = Blocks(most) < 1024 ? Blocks(most) : 1024;
+    MXC_LAUNCH(dim3(bx, m), kThreads, 0, s, MultiSGDK<W, T>)(
         pk, static_cast<const T *>(lrs), static_cast<const T *>(wds), T(momentum), T(rescale), T(clip),
         clip > 0);
   }

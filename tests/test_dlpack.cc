@@ -411,8 +411,13 @@ TEST(DLPack, CudaTensorWithoutCudaOrWithAGpu) {
     ExpectImportError(p, "DeviceError: ", {"kDLCUDA (device 0)"});
     return;
   }
-  // The emulated GPU's memory is host memory: a producer's buffer serves as device memory.
-  for (int i = 0; i < 3; ++i) p.f()[i] = 1.0f + i;
+  // Device memory of an mxc gpu array serves as the producer's (the CUDA emulation refuses host memory there).
+  MXCNDArrayHandle g = Make({3}, MXC_FLOAT32, MXC_GPU);
+  float v[3] = {1, 2, 3};
+  ASSERT_EQ(MXCNDArraySyncCopyFromCPU(g, v, 3), 0) << Err();
+  MXCDLManagedTensor *src = nullptr;
+  ASSERT_EQ(MXCNDArrayToDLPack(g, 0, &src), 0) << Err();
+  p.t.dl_tensor.data = src->dl_tensor.data;
   ASSERT_EQ(MXCNDArrayFromDLPack(&p.t, &a), 0) << Err();
   int dt = -1, di = -1;
   ASSERT_EQ(MXCNDArrayGetDevice(a, &dt, &di), 0);
@@ -422,6 +427,8 @@ TEST(DLPack, CudaTensorWithoutCudaOrWithAGpu) {
   MXCNDArrayFree(a);
   ASSERT_EQ(MXCNDArrayWaitAll(), 0);
   EXPECT_EQ(p.deleted, 1);
+  src->deleter(src);
+  MXCNDArrayFree(g);
 }
 
 TEST(DLPack, GpuArrayExportsAsCuda) {

@@ -7,8 +7,7 @@ deleter; a capsule never consumed releases the tensor in its destructor. The C s
 MXCNDArrayFromDLPack (mxc.h).
 
 The capsule destructor is C code of the compiled API-mode module (build_api.py) when the package uses it; in cffi's
-ABI mode it is a Python callback, which cannot run while an exception is pending (a consumer that fails after taking
-a capsule and drops it with its error set): then the tensor is leaked and Python prints "Exception ignored".
+ABI mode it is a Python callback (see _py_capsule_destructor for what it cannot do).
 """
 import ctypes
 
@@ -46,11 +45,33 @@ def _release(addr):
         t.deleter(t)
 
 
+# A consumer may drop a capsule while its own exception is set (NumPy refusing a CUDA tensor): Python code cannot
+# run then until the exception is taken away, and cannot put it back (ctypes raises it inside the callback, which
+# prints and clears it). So it is fetched (without argtypes, so that no converter runs first) and dropped: the
+# tensor is released, and the consumer's message is lost (it raises SystemError "error return without exception
+# set"). The API-mode module's C destructor keeps the message.
+_err_fetch = _PY["PyErr_Fetch"]
+_err_fetch.restype = None
+_decref = _PY["Py_DecRef"]
+_decref.restype = None
+_pending = (_c.c_void_p(), _c.c_void_p(), _c.c_void_p())
+_pending_refs = tuple(_c.byref(p) for p in _pending)
+
+
 @_c.CFUNCTYPE(None, _c.c_void_p)
 def _py_capsule_destructor(capsule):
     # ABI mode only (see the module's doc string).
+    _err_fetch(*_pending_refs)
+    for p in _pending:
+        if p.value:
+            _decref(p)
+            p.value = None
     if _raw_is_valid(capsule, _DLTENSOR):
         _release(_raw_get_pointer(capsule, _DLTENSOR))
+
+
+# True when the capsules' destructor is the API-mode module's C function (keeps a consumer's pending exception).
+C_DESTRUCTOR = getattr(lib, DLPACK_DESTRUCTOR_FUNCTION, None) is not None
 
 
 def _destructor_address():

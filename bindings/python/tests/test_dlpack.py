@@ -30,12 +30,17 @@ def _data_ptr(arr):
 
 
 def _cpu_in_use():
+    """CPU memory held by arrays, once garbage (of earlier tests too) is collected and queued work has run."""
+    gc.collect()
+    mx.nd.waitall()
     p = ffi.new("int64_t[3]")
     assert lib.MXCCPUMemoryStats(p, p + 1, p + 2) == 0
     return p[0]
 
 
 def _gpu_in_use():
+    gc.collect()
+    mx.nd.waitall()
     p = ffi.new("int64_t[3]")
     assert lib.MXCGPUMemoryStats(0, p, p + 1, p + 2) == 0
     return p[0]

@@ -224,7 +224,15 @@ int MXCNDArrayFromDLPack(MXCDLManagedTensor *tensor, MXCNDArrayHandle *out) {
     return 0;
   }
   void *ptr = static_cast<char *>(t.data) + t.byte_offset;
-  arr = NDArray::FromExternal(ptr, shape, dtype, dev, [tensor]() {
+  arr = NDArray::FromExternal(ptr, shape, dtype, dev, [tensor, dev]() {
+    // The engine has run the work on the memory; on a GPU its kernels may still be queued on the stream: the
+    // producer may reuse the memory as soon as it gets it back.
+    if (dev.type == MXC_GPU) {
+      try {
+        DeviceWait(dev);
+      } catch (...) {
+      }
+    }
     if (tensor->deleter) tensor->deleter(tensor);
   });
   *out = NewHandle(arr);

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import mxc as mx
-from mxc.base import ffi, lib, MXNetError
+from mxc.base import ffi, lib, MXNetError, DeviceError
 from mxc.ndarray import dlpack as _dl
 
 CPU = mx.cpu(0)
@@ -192,6 +192,73 @@ def test_failed_import_leaves_the_capsule_to_its_owner():
     del cap
     gc.collect()
     assert alive() is None
+
+
+class _Producer(object):
+    """A DLManagedTensor of our own over a NumPy buffer, in a capsule; counts its deleter's calls."""
+
+    def __init__(self, buf, shape, code=2, bits=32, device=(1, 0), byte_offset=0):
+        self.buf = buf
+        self.calls = 0
+
+        @ffi.callback("void(MXCDLManagedTensor *)")
+        def deleter(t):
+            self.calls += 1
+
+        self._deleter = deleter
+        self._shape = ffi.new("int64_t[]", list(shape))
+        t = self.t = ffi.new("MXCDLManagedTensor *")
+        t.dl_tensor.data = ffi.cast("void *", buf.ctypes.data)
+        t.dl_tensor.device.device_type, t.dl_tensor.device.device_id = device
+        t.dl_tensor.ndim = len(shape)
+        t.dl_tensor.dtype.code, t.dl_tensor.dtype.bits, t.dl_tensor.dtype.lanes = code, bits, 1
+        t.dl_tensor.shape = self._shape
+        t.dl_tensor.strides = ffi.NULL
+        t.dl_tensor.byte_offset = byte_offset
+        t.deleter = deleter
+        # No destructor: the test owns the tensor.
+        self.capsule = _dl._capsule_new(int(ffi.cast("uintptr_t", t)), _dl._DLTENSOR, None)
+
+
+def test_a_foreign_producers_deleter_is_called_once():
+    p = _Producer(np.arange(8, dtype=np.float32), (2, 3), byte_offset=8)
+    m = mx.nd.from_dlpack(p.capsule)
+    assert _capsule_name(p.capsule) == "used_dltensor"
+    np.testing.assert_array_equal(m.asnumpy(), [[2, 3, 4], [5, 6, 7]])  # byte_offset honoured
+    m[1, 2] = -1
+    m.wait_to_read()
+    assert p.buf[7] == -1
+    v = m[1]
+    s = m.sum()
+    del m
+    gc.collect()
+    mx.nd.waitall()
+    assert p.calls == 0  # the view still uses the memory
+    assert s.asscalar() == 2 + 3 + 4 + 5 + 6 - 1
+    del v
+    gc.collect()
+    mx.nd.waitall()
+    assert p.calls == 1
+    gc.collect()
+    mx.nd.waitall()
+    assert p.calls == 1
+
+
+def test_unsupported_devices_are_refused_by_name():
+    for device, words in (((10, 0), "kDLROCM"), ((4, 1), "kDLOpenCL"), ((42, 0), "unknown device type 42")):
+        p = _Producer(np.zeros(4, np.float32), (4,), device=device)
+        with pytest.raises(DeviceError, match=words):
+            mx.nd.from_dlpack(p.capsule)
+        assert _capsule_name(p.capsule) == "dltensor" and p.calls == 0
+    if not HAS_GPU:
+        p = _Producer(np.zeros(4, np.float32), (4,), device=(2, 0))
+        with pytest.raises(DeviceError, match=r"kDLCUDA \(device 0\).*no CUDA support"):
+            mx.nd.from_dlpack(p.capsule)
+        assert p.calls == 0
+    p = _Producer(np.zeros(4, np.float32), (4,), code=4, bits=16)
+    with pytest.raises(MXNetError, match="bfloat16"):
+        mx.nd.from_dlpack(p.capsule)
+    assert p.calls == 0
 
 
 # -- pending engine work --------------------------------------------------------------------------------------------

@@ -177,6 +177,8 @@ int MXCNDArrayFromDLPack(MXCDLManagedTensor *tensor, MXCNDArrayHandle *out) {
               ErrorKind::kDevice, "from_dlpack: the tensor is on ", DLDeviceStr(t.device), " but this process has ",
               count, " usable GPU(s)");
     dev = Device{MXC_GPU, t.device.device_id};
+    // The producer's work on the memory may still run on its own stream, which mxc's stream does not wait for.
+    DeviceSynchronize(dev);
 #else
     Throw(ErrorKind::kDevice, "from_dlpack: the tensor is on ", DLDeviceStr(t.device),
           " and this build of mxc has no CUDA support");

@@ -332,7 +332,8 @@ MXC_API int MXCNDArrayToDLPack(MXCNDArrayHandle handle, int for_write, MXCDLMana
 /*! \brief Imports a DLPack tensor as an array sharing its memory (MXNet's from_dlpack). On success mxc owns the
  *  tensor: it calls tensor->deleter (when not NULL) once, after the last array viewing the memory is freed and the
  *  work queued on it has run. On failure the caller still owns it. Accepted: device kDLCPU or kDLCUDA_HOST (a cpu
- *  array) and, in a CUDA build, kDLCUDA (gpu array of that index); the dtypes of MXCNDArrayToDLPack (lanes 1);
+ *  array) and, in a CUDA build, kDLCUDA (gpu array of that index; the GPU is synchronized first, every stream, so
+ *  the producer's pending work on the memory is done); the dtypes of MXCNDArrayToDLPack (lanes 1);
  *  compact tensors (strides NULL or row-major, sizes 1 and empty tensors excepted), any byte_offset; ndim 0 gives
  *  shape (1,). Anything else is an error naming what is unsupported (TypeError for a dtype, DeviceError for a
  *  device, ValueError for strides or a NULL tensor/data). Owned: free *out with MXCNDArrayFree. */

@@ -124,7 +124,8 @@ def _capsule_of(obj):
                         "PyTorch tensor, ...), got %s" % type(obj).__name__)
     device = getattr(obj, "__dlpack_device__", None)
     dev_type = device()[0] if device is not None else _KDLCPU
-    # CUDA: the producer makes its work visible to the legacy default stream (stream=None).
+    # CUDA: mxc synchronizes the whole GPU when it takes the tensor (MXCNDArrayFromDLPack), so the producer's work
+    # on any stream is done; stream=None asks the producer for nothing more.
     capsule = exporter(stream=None) if dev_type == _KDLCUDA else exporter()
     if not _is_capsule(capsule):
         raise TypeError("from_dlpack: %s.__dlpack__() returned %s, not a DLPack capsule"

@@ -455,3 +455,17 @@ def test_torch_round_trip():
     assert int(src[1].abs().sum()) == 0
     m2 = mx.nd.from_dlpack(torch.utils.dlpack.to_dlpack(src))
     np.testing.assert_array_equal(m2.asnumpy(), src.numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_torch_shares_every_dtype(dtype):
+    torch = pytest.importorskip("torch")
+    vals = _values(dtype, (2, 3))
+    a = mx.nd.array(vals, ctx=CPU, dtype=dtype)
+    t = torch.from_dlpack(a)
+    assert t.data_ptr() == _data_ptr(a)
+    np.testing.assert_array_equal(t.numpy(), vals)
+    back = mx.nd.from_dlpack(t)
+    assert back.dtype == np.dtype(dtype) and _data_ptr(back) == _data_ptr(a)
+    with pytest.raises(MXNetError, match="compact"):
+        mx.nd.from_dlpack(torch.from_dlpack(mx.nd.array(_values(dtype, (3, 4)), ctx=CPU, dtype=dtype)).T)

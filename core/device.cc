@@ -19,6 +19,7 @@ void DeviceWait(const Device &) {}
 void DeviceWaitAll() {}
 std::shared_ptr<void> DeviceRecord(const Device &) { return nullptr; }
 void DeviceWaitFor(const Device &, const std::shared_ptr<void> &) {}
+void DeviceSynchronize(const Device &) {}
 void GPUMemoryStats(int dev_id, int64_t *, int64_t *, int64_t *) {
   Throw(ErrorKind::kDevice, "gpu(", dev_id, ") is not available: this build of mxc has no CUDA support");
 }

@@ -25,6 +25,9 @@ void DeviceWaitAll();
 std::shared_ptr<void> DeviceRecord(const Device &dev);
 // Waits until the device has passed `point` (not the work queued after it); throws DeviceError for a failed kernel.
 void DeviceWaitFor(const Device &dev, const std::shared_ptr<void> &point);
+// Waits until every stream of the device has finished its work, other libraries' streams included (memory that a
+// DLPack producer hands over); throws DeviceError for a failed kernel. No-op for the CPU.
+void DeviceSynchronize(const Device &dev);
 
 }  // namespace mxc
 

@@ -40,7 +40,8 @@ void ChunkFree(const Device &dev, void *p, size_t bytes) {
 }  // namespace
 
 Chunk::~Chunk() {
-  if (dptr) ChunkFree(dev, dptr, bytes);
+  if (release) release();
+  else if (dptr) ChunkFree(dev, dptr, bytes);
 }
 
 // Two pieces of work may read a never-written (delayed) array at the same time: allocate exactly once.
@@ -66,6 +67,27 @@ NDArray::NDArray(const TShape &shape, int dtype, const Device &dev, bool delay_a
     Engine::Get()->DeleteVar(&c->var, [c]() { delete c; });
   });
   if (!delay_alloc) raw->EnsureAlloc();
+}
+
+NDArray NDArray::FromExternal(void *dptr, const TShape &shape, int dtype, const Device &dev,
+                              std::function<void()> release) {
+  CheckDevice(dev);
+  MXC_CHECK(!shape.empty(), ErrorKind::kShape, "an array needs at least one dimension");
+  for (auto d : shape) MXC_CHECK(d >= 0, ErrorKind::kShape, "negative dimension in shape ", ShapeStr(shape));
+  MXC_CHECK(dptr != nullptr, ErrorKind::kValue, "external memory for an array of shape ", ShapeStr(shape),
+            " is NULL");
+  NDArray r;
+  r.shape_ = shape;
+  r.dtype_ = dtype;
+  Chunk *raw = new Chunk();
+  raw->dev = dev;
+  raw->bytes = ShapeBytes(shape, dtype);
+  raw->dptr = dptr;
+  raw->release = std::move(release);
+  r.chunk_ = std::shared_ptr<Chunk>(raw, [](Chunk *c) {
+    Engine::Get()->DeleteVar(&c->var, [c]() { delete c; });
+  });
+  return r;
 }
 
 TBlob NDArray::blob() const {

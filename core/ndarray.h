@@ -1,6 +1,7 @@
 // NDArray: a view (shape, dtype, element offset) of reference-counted storage on a device.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ struct Chunk {
   size_t bytes = 0;
   Device dev;
   Var var;
+  // Set for memory owned by someone else (an imported DLPack tensor): called, instead of freeing dptr, when the
+  // chunk goes (after the work queued on it has run).
+  std::function<void()> release;
   Chunk() = default;
   Chunk(const Chunk &) = delete;
   Chunk &operator=(const Chunk &) = delete;
@@ -44,6 +48,10 @@ class NDArray {
  public:
   NDArray() = default;
   NDArray(const TShape &shape, int dtype, const Device &dev, bool delay_alloc = false);
+  // An array on memory it does not own (dptr: its first element, valid for shape and dtype on dev); release is
+  // called once, when the last array on that memory is gone and the work queued on it has run.
+  static NDArray FromExternal(void *dptr, const TShape &shape, int dtype, const Device &dev,
+                              std::function<void()> release);
 
   bool is_none() const { return chunk_ == nullptr; }
   const TShape &shape() const { return shape_; }

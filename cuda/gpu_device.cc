@@ -293,6 +293,12 @@ void DeviceWaitFor(const Device &dev, const std::shared_ptr<void> &point) {
   gpu::Check(cudaEventSynchronize(static_cast<cudaEvent_t>(point.get())), (DeviceStr(dev) + " kernel").c_str());
 }
 
+void DeviceSynchronize(const Device &dev) {
+  if (dev.type != MXC_GPU) return;
+  cudaSetDevice(dev.id);
+  gpu::Check(cudaDeviceSynchronize(), (DeviceStr(dev) + " kernel").c_str());
+}
+
 void DeviceWaitAll() {
   int n = NumGPUs();
   for (int i = 0; i < n; ++i) {

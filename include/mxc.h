@@ -251,6 +251,95 @@ MXC_API int MXCNDArrayLoadFromBuffer(const void *buf, int64_t size, int *num, MX
                                      int *num_keys, const char ***out_keys);
 
 /* ================================================================================================================ */
+/* DLPack                                                                                                           */
+/* ================================================================================================================ */
+/* Zero-copy exchange of arrays with other libraries (NumPy, PyTorch, CuPy, JAX, ...) through DLPack's unversioned
+ * ("dltensor", 0.x) ABI. The structs below have DLPack's standard layout (DLDevice, DLDataType, DLTensor,
+ * DLManagedTensor), under mxc's own names so that this header and dlpack.h can be included together: a pointer to
+ * one may be cast to the other. */
+
+/*! \brief DLPack device types (DLDeviceType); mxc produces and accepts CPU and CUDA (CUDA_HOST as CPU). */
+enum MXCDLDeviceType {
+  MXC_DL_CPU = 1,
+  MXC_DL_CUDA = 2,
+  MXC_DL_CUDA_HOST = 3,
+  MXC_DL_OPENCL = 4,
+  MXC_DL_VULKAN = 7,
+  MXC_DL_METAL = 8,
+  MXC_DL_VPI = 9,
+  MXC_DL_ROCM = 10,
+  MXC_DL_ROCM_HOST = 11,
+  MXC_DL_EXT_DEV = 12,
+  MXC_DL_CUDA_MANAGED = 13,
+  MXC_DL_ONEAPI = 14,
+  MXC_DL_WEBGPU = 15,
+  MXC_DL_HEXAGON = 16
+};
+
+/*! \brief DLPack type codes (DLDataTypeCode). */
+enum MXCDLDataTypeCode {
+  MXC_DL_INT = 0,
+  MXC_DL_UINT = 1,
+  MXC_DL_FLOAT = 2,
+  MXC_DL_OPAQUE_HANDLE = 3,
+  MXC_DL_BFLOAT = 4,
+  MXC_DL_COMPLEX = 5,
+  MXC_DL_BOOL = 6
+};
+
+/*! \brief DLDevice: where the memory is (an MXCDLDeviceType code and the device's index). */
+typedef struct MXCDLDevice {
+  int32_t device_type;
+  int32_t device_id;
+} MXCDLDevice;
+
+/*! \brief DLDataType: an MXCDLDataTypeCode, the bits of one lane, and the lanes (1 for plain elements). */
+typedef struct MXCDLDataType {
+  uint8_t code;
+  uint8_t bits;
+  uint16_t lanes;
+} MXCDLDataType;
+
+/*! \brief DLTensor: the element at index (i0, i1, ...) is at (char *)data + byte_offset + sum(ik * strides[k]) *
+ *  (bits / 8). strides NULL means compact row-major. */
+typedef struct MXCDLTensor {
+  void *data;
+  MXCDLDevice device;
+  int32_t ndim;
+  MXCDLDataType dtype;
+  int64_t *shape;
+  int64_t *strides;
+  uint64_t byte_offset;
+} MXCDLTensor;
+
+/*! \brief DLManagedTensor: a tensor with its owner's context and the deleter the consumer calls (once) when it no
+ *  longer needs the memory. */
+typedef struct MXCDLManagedTensor {
+  MXCDLTensor dl_tensor;
+  void *manager_ctx;
+  void (*deleter)(struct MXCDLManagedTensor *self);
+} MXCDLManagedTensor;
+
+/*! \brief Exports the array as a DLPack tensor viewing its memory (MXNet's to_dlpack_for_read / _for_write). It
+ *  first waits for the array's pending writes (for_write = 0), or its pending reads and writes (for_write = 1), GPU
+ *  streams included; the memory is then the consumer's to read (or write) until work is queued on the array again.
+ *  dtypes float16/32/64, uint8, int8, int32, int64 and bool (kDLBool, 8 bits); device kDLCPU or kDLCUDA with the
+ *  GPU's index; compact strides given; data points at the first element (byte_offset 0). The tensor keeps the
+ *  array's storage alive (the handle may be freed at once) until its deleter is called. Owned: the consumer calls
+ *  (*out)->deleter(*out) exactly once. */
+MXC_API int MXCNDArrayToDLPack(MXCNDArrayHandle handle, int for_write, MXCDLManagedTensor **out);
+
+/*! \brief Imports a DLPack tensor as an array sharing its memory (MXNet's from_dlpack). On success mxc owns the
+ *  tensor: it calls tensor->deleter (when not NULL) once, after the last array viewing the memory is freed and the
+ *  work queued on it has run. On failure the caller still owns it. Accepted: device kDLCPU or kDLCUDA_HOST (a cpu
+ *  array) and, in a CUDA build, kDLCUDA (gpu array of that index; the GPU is synchronized first, every stream, so
+ *  the producer's pending work on the memory is done); the dtypes of MXCNDArrayToDLPack (lanes 1);
+ *  compact tensors (strides NULL or row-major, sizes 1 and empty tensors excepted), any byte_offset; ndim 0 gives
+ *  shape (1,). Anything else is an error naming what is unsupported (TypeError for a dtype, DeviceError for a
+ *  device, ValueError for strides or a NULL tensor/data). Owned: free *out with MXCNDArrayFree. */
+MXC_API int MXCNDArrayFromDLPack(MXCDLManagedTensor *tensor, MXCNDArrayHandle *out);
+
+/* ================================================================================================================ */
 /* Operators                                                                                                        */
 /* ================================================================================================================ */
 

@@ -23,6 +23,20 @@ static int mxc_python_api_naive_engine(void) {
   const char *name = 0;
   return MXCEngineGetType(&name) != 0 || name == 0 || name[0] == 'N';
 }
+/* The destructor of the DLPack capsules the package makes (mxc/ndarray/dlpack.py): a capsule still named
+ * "dltensor" was never consumed, so its tensor is released here. It may run while an exception is set (a consumer
+ * failing after it took the capsule): that exception is kept aside meanwhile, which a Python callback cannot do. */
+static void mxc_python_dlpack_capsule_destructor_impl(PyObject *capsule) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  if (PyCapsule_IsValid(capsule, "dltensor")) {
+    MXCDLManagedTensor *t = (MXCDLManagedTensor *)PyCapsule_GetPointer(capsule, "dltensor");
+    if (t != NULL && t->deleter != NULL) t->deleter(t);
+  }
+  PyErr_Clear();
+  PyErr_Restore(type, value, tb);
+}
+static void *%s(void) { return (void *)&mxc_python_dlpack_capsule_destructor_impl; }
 """
 
 
@@ -44,8 +58,10 @@ def main(argv):
     ffi = cffi.FFI()
     ffi.cdef(cdef)
     ffi.cdef("const char *%s(void);" % c.DIGEST_FUNCTION)
-    ffi.set_source("_mxc_api", _PREAMBLE % (c.DIGEST_FUNCTION, c.cdef_digest(cdef), c.KEPT_GIL_FUNCTION))
+    ffi.set_source("_mxc_api", _PREAMBLE % (c.DIGEST_FUNCTION, c.cdef_digest(cdef), c.KEPT_GIL_FUNCTION,
+                                            c.DLPACK_DESTRUCTOR_FUNCTION))
     ffi.cdef("int %s(void);" % c.KEPT_GIL_FUNCTION)
+    ffi.cdef("void *%s(void);" % c.DLPACK_DESTRUCTOR_FUNCTION)
     tmp = out + ".tmp"
     ffi.emit_c_code(tmp)
     with open(tmp, encoding="utf-8") as f:

@@ -16,6 +16,8 @@ _CDEF_END = "/* MXC_CDEF_END */"
 # declarations it was built from, and how many wrappers call without releasing the GIL.
 DIGEST_FUNCTION = "mxc_python_api_cdef_digest"
 KEPT_GIL_FUNCTION = "mxc_python_api_kept_gil"
+# The address of the C destructor of the package's DLPack capsules (see build_api.py and ndarray/dlpack.py).
+DLPACK_DESTRUCTOR_FUNCTION = "mxc_python_dlpack_capsule_destructor"
 
 
 def cdef_from_header(text):

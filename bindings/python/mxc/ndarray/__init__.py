@@ -5,9 +5,11 @@ from . import ndarray as _nd_impl
 from .ndarray import *  # noqa: F401,F403
 from .ndarray import NDArray, invoke  # noqa: F401
 from . import _internal, contrib, image, linalg, random  # noqa: F401
+from .dlpack import to_dlpack_for_read, to_dlpack_for_write, from_dlpack, from_numpy  # noqa: F401
 from . import register as _register
 
 # Hand-written functions (above) win over operators of the same name.
-_HAND_WRITTEN = frozenset(_nd_impl.__all__) | {"random", "contrib", "image", "linalg"}
+_HAND_WRITTEN = frozenset(_nd_impl.__all__) | {"random", "contrib", "image", "linalg", "to_dlpack_for_read",
+                                                 "to_dlpack_for_write", "from_dlpack", "from_numpy"}
 _register.register_all(_sys.modules[__name__], _internal, random, contrib, keep=_HAND_WRITTEN, linalg_module=linalg)
 del _sys

@@ -18,11 +18,6 @@ namespace gpu {
 
 namespace {
 
-void ZeroIfWrite(const OpContext &ctx, const TBlob &b, OpReq r) {
-  if ((r == kWriteTo || r == kWriteInplace) && b.dptr && b.Size() > 0)
-    DeviceZero(ctx.dev, b.dptr, static_cast<size_t>(b.Size()) * DTypeSize(b.dtype));
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Correlation: the geometry from the parameters and the data and output shapes (checked by shape inference)
 // ---------------------------------------------------------------------------------------------------------------

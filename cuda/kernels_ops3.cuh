@@ -9,15 +9,14 @@
 
 #include <cstdint>
 
+#include "../core/ops/correlation_impl.h"
+
 namespace mxc {
 namespace cuda {
 
 // ---- Correlation (core/ops/correlation.cc): data (N, C, H, W) zero-padded by pad; output (N, D * D, th, tw) with
 // D = 2 r + 1; mult: products, else absolute differences ----
-struct CorrGeom {
-  int64_t N, C, H, W, k, md, s1, s2, pad, th, tw, r, D;
-  bool mult;
-};
+using CorrGeom = op::CorrGeom;  // core/ops/correlation_impl.h
 void Correlation(int dtype, const CorrGeom &g, const void *a, const void *b, void *y, int req, cudaStream_t s);
 // The gradient of data1 (second = false) or data2 (second = true), gathered per input element.
 void CorrelationGrad(int dtype, const CorrGeom &g, bool second, const void *dy, const void *a, const void *b,

@@ -10,71 +10,16 @@ namespace cuda {
 
 namespace {
 
-// ---- Correlation
-template <typename T>
-__device__ __forceinline__ double CorrAt(const T *pl, const CorrGeom &g, int64_t y, int64_t x) {
-  y -= g.pad, x -= g.pad;
-  return (y < 0 || y >= g.H || x < 0 || x >= g.W) ? 0.0 : static_cast<double>(pl[y * g.W + x]);
-}
-
+// ---- Correlation: the CPU kernel's arithmetic per element (core/ops/correlation_impl.h)
 template <typename T>
 __global__ void CorrK(CorrGeom g, const T *a, const T *b, T *y, int req) {
-  const double inv = 1.0 / static_cast<double>(g.k * g.k * g.C);
-  MXC_CUDA_LOOP(e, g.N * g.D * g.D * g.th * g.tw) {
-    const int64_t x = e % g.tw, yy = (e / g.tw) % g.th, q = (e / (g.tw * g.th)) % (g.D * g.D),
-                  n = e / (g.tw * g.th * g.D * g.D);
-    const int64_t dx = (q % g.D - g.r) * g.s2, dy = (q / g.D - g.r) * g.s2;
-    const int64_t x1 = x * g.s1 + g.md, y1 = yy * g.s1 + g.md;
-    double acc = 0;
-    for (int64_t c = 0; c < g.C; ++c) {
-      const T *pa = a + (n * g.C + c) * g.H * g.W, *pb = b + (n * g.C + c) * g.H * g.W;
-      for (int64_t j = 0; j < g.k; ++j)
-        for (int64_t i = 0; i < g.k; ++i) {
-          const double va = CorrAt(pa, g, y1 + j, x1 + i), vb = CorrAt(pb, g, y1 + dy + j, x1 + dx + i);
-          acc += g.mult ? va * vb : fabs(va - vb);
-        }
-    }
-    Store(y + e, req, static_cast<T>(acc * inv));
-  }
+  MXC_CUDA_LOOP(e, g.N * g.D * g.D * g.th * g.tw) Store(y + e, req, static_cast<T>(op::CorrOutput(g, a, b, e)));
 }
 
 template <typename T>
 __global__ void CorrGradK(CorrGeom g, bool second, const T *og, const T *a, const T *b, T *dst, int req) {
-  const double inv = 1.0 / static_cast<double>(g.k * g.k * g.C);
   MXC_CUDA_LOOP(e, g.N * g.C * g.H * g.W) {
-    const int64_t w = e % g.W, h = (e / g.W) % g.H, c = (e / (g.W * g.H)) % g.C, n = e / (g.W * g.H * g.C);
-    const T *pa = a + (n * g.C + c) * g.H * g.W, *pb = b + (n * g.C + c) * g.H * g.W;
-    const double self = static_cast<double>((second ? pb : pa)[h * g.W + w]);
-    const int64_t hp = h + g.pad, wp = w + g.pad;
-    double acc = 0;
-    for (int64_t q = 0; q < g.D * g.D; ++q) {
-      const int64_t dx = (q % g.D - g.r) * g.s2, dy = (q / g.D - g.r) * g.s2;
-      const int64_t oy = second ? dy : 0, ox = second ? dx : 0;
-      const T *gq = og + (n * g.D * g.D + q) * g.th * g.tw;
-      for (int64_t j = 0; j < g.k; ++j) {
-        const int64_t ty = hp - oy - j - g.md;
-        if (ty < 0 || ty % g.s1) continue;
-        const int64_t yy = ty / g.s1;
-        if (yy >= g.th) continue;
-        for (int64_t i = 0; i < g.k; ++i) {
-          const int64_t tx = wp - ox - i - g.md;
-          if (tx < 0 || tx % g.s1) continue;
-          const int64_t x = tx / g.s1;
-          if (x >= g.tw) continue;
-          const int64_t y1 = yy * g.s1 + g.md, x1 = x * g.s1 + g.md;
-          const double other = second ? CorrAt(pa, g, y1 + j, x1 + i) : CorrAt(pb, g, y1 + dy + j, x1 + dx + i);
-          const double go = static_cast<double>(gq[yy * g.tw + x]);
-          if (g.mult) {
-            acc += go * other;
-          } else {
-            const double diff = second ? other - self : self - other;
-            const double sg = diff >= 0 ? 1.0 : -1.0;
-            acc += second ? -go * sg : go * sg;
-          }
-        }
-      }
-    }
-    Store(dst + e, req, static_cast<T>(acc * inv));
+    Store(dst + e, req, static_cast<T>(op::CorrInputGrad(g, second, og, a, b, e)));
   }
 }
 

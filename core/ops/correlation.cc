@@ -9,16 +9,12 @@
 #include <cmath>
 #include <vector>
 
+#include "correlation_impl.h"
 #include "nn_util.h"
 
 namespace mxc {
 namespace op {
 namespace {
-
-struct CorrGeom {
-  int64_t N, C, H, W, k, md, s1, s2, pad, th, tw, r, D;
-  bool mult;
-};
 
 CorrGeom GeomOf(const OpParams &p, const TShape &d, const std::string &where) {
   CorrGeom g{};
@@ -64,84 +60,26 @@ void CorrInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TSha
   ShapeAssign(&(*out)[0], TShape{g.N, g.D * g.D, g.th, g.tw}, op, "output");
 }
 
-// The value at padded position (y, x) of plane `pl` (zero in the padding).
-template <typename T>
-inline double At(const T *pl, const CorrGeom &g, int64_t y, int64_t x) {
-  y -= g.pad, x -= g.pad;
-  return (y < 0 || y >= g.H || x < 0 || x >= g.W) ? 0.0 : static_cast<double>(pl[y * g.W + x]);
-}
-
 void CorrForward(MXC_NN_FORWARD_ARGS) {
   if (req[0] == kNullOp) return;
   const CorrGeom g = GeomOf(p, in[0].shape, Where(p, in[0].shape, in[1].shape));
-  const int64_t total = g.N * g.D * g.D * g.th * g.tw;
-  const double inv = 1.0 / static_cast<double>(g.k * g.k * g.C);
   MXC_REAL_TYPE_SWITCH(out[0].dtype, T, {
     const T *a = in[0].ptr<T>(), *b = in[1].ptr<T>();
     T *y = out[0].ptr<T>();
     const bool add = req[0] == kAddTo;
-    ParallelForWork(total, g.C * g.k * g.k, [&](int64_t e) {
-      const int64_t x = e % g.tw, yy = (e / g.tw) % g.th, q = (e / (g.tw * g.th)) % (g.D * g.D),
-                    n = e / (g.tw * g.th * g.D * g.D);
-      const int64_t dx = (q % g.D - g.r) * g.s2, dy = (q / g.D - g.r) * g.s2;
-      const int64_t x1 = x * g.s1 + g.md, y1 = yy * g.s1 + g.md;
-      double acc = 0;
-      for (int64_t c = 0; c < g.C; ++c) {
-        const T *pa = a + (n * g.C + c) * g.H * g.W, *pb = b + (n * g.C + c) * g.H * g.W;
-        for (int64_t j = 0; j < g.k; ++j)
-          for (int64_t i = 0; i < g.k; ++i) {
-            const double va = At(pa, g, y1 + j, x1 + i), vb = At(pb, g, y1 + dy + j, x1 + dx + i);
-            acc += g.mult ? va * vb : std::fabs(va - vb);
-          }
-      }
-      const T v = static_cast<T>(acc * inv);
+    ParallelForWork(g.N * g.D * g.D * g.th * g.tw, g.C * g.k * g.k, [&](int64_t e) {
+      const T v = static_cast<T>(CorrOutput(g, a, b, e));  // correlation_impl.h, shared with the GPU kernel
       y[e] = add ? static_cast<T>(y[e] + v) : v;
     });
   });
 }
 
-// The gradient of data1 (second = false) or data2 (second = true) at every element, gathered from the outputs whose
-// patch covers it.
+// The gradient of data1 (second = false) or data2 (second = true) at every element.
 template <typename T>
 void CorrGrad(const CorrGeom &g, bool second, const T *og, const T *a, const T *b, T *dst, OpReq req) {
-  const int64_t total = g.N * g.C * g.H * g.W;
-  const double inv = 1.0 / static_cast<double>(g.k * g.k * g.C);
   const bool add = req == kAddTo;
-  ParallelForWork(total, g.D * g.D * g.k * g.k, [&](int64_t e) {
-    const int64_t w = e % g.W, h = (e / g.W) % g.H, c = (e / (g.W * g.H)) % g.C, n = e / (g.W * g.H * g.C);
-    const T *pa = a + (n * g.C + c) * g.H * g.W, *pb = b + (n * g.C + c) * g.H * g.W;
-    const double self = static_cast<double>((second ? pb : pa)[h * g.W + w]);
-    const int64_t hp = h + g.pad, wp = w + g.pad;
-    double acc = 0;
-    for (int64_t q = 0; q < g.D * g.D; ++q) {
-      const int64_t dx = (q % g.D - g.r) * g.s2, dy = (q / g.D - g.r) * g.s2;
-      // data1's patch corner (y1, x1); this element is at (y1 + j, x1 + i) in data1 or (y1 + dy + j, ...) in data2
-      const int64_t oy = second ? dy : 0, ox = second ? dx : 0;
-      const T *gq = og + (n * g.D * g.D + q) * g.th * g.tw;
-      for (int64_t j = 0; j < g.k; ++j) {
-        const int64_t ty = hp - oy - j - g.md;
-        if (ty < 0 || ty % g.s1) continue;
-        const int64_t yy = ty / g.s1;
-        if (yy >= g.th) continue;
-        for (int64_t i = 0; i < g.k; ++i) {
-          const int64_t tx = wp - ox - i - g.md;
-          if (tx < 0 || tx % g.s1) continue;
-          const int64_t x = tx / g.s1;
-          if (x >= g.tw) continue;
-          const int64_t y1 = yy * g.s1 + g.md, x1 = x * g.s1 + g.md;
-          const double other = second ? At(pa, g, y1 + j, x1 + i) : At(pb, g, y1 + dy + j, x1 + dx + i);
-          const double go = static_cast<double>(gq[yy * g.tw + x]);
-          if (g.mult) {
-            acc += go * other;
-          } else {
-            const double diff = second ? other - self : self - other;
-            const double s = diff >= 0 ? 1.0 : -1.0;
-            acc += second ? -go * s : go * s;
-          }
-        }
-      }
-    }
-    const T v = static_cast<T>(acc * inv);
+  ParallelForWork(g.N * g.C * g.H * g.W, g.D * g.D * g.k * g.k, [&](int64_t e) {
+    const T v = static_cast<T>(CorrInputGrad(g, second, og, a, b, e));
     dst[e] = add ? static_cast<T>(dst[e] + v) : v;
   });
 }

@@ -4,6 +4,7 @@
 // so that results do not depend on the order of threads and match the CPU.
 #include "common.cuh"
 #include "kernels_ops3.cuh"
+#include "../core/ops/hawkes_impl.h"
 
 namespace mxc {
 namespace cuda {
@@ -133,53 +134,15 @@ __global__ void HawkesCheckK(HawkesArgs a, unsigned long long *bad) {
   }
 }
 
-// The CPU's HawkesSample: the log likelihood of sample n, its final memory in s; with g, the gradients.
+// The log likelihood of sample n (core/ops/hawkes_impl.h, as the CPU), its final memory in s; with g, the gradients.
 template <typename T>
 __device__ double HawkesSampleD(const HawkesArgs &a, int64_t n, double *s, double *ds, double *last, double *mass,
                                 double *g) {
-  const T *lda = static_cast<const T *>(a.lda), *alpha = static_cast<const T *>(a.alpha),
-          *beta = static_cast<const T *>(a.beta), *state = static_cast<const T *>(a.state),
-          *lags = static_cast<const T *>(a.lags);
-  const int64_t K = a.K, TT = a.T, len = static_cast<int64_t>(ValidLen<T>(a, n));
+  const int64_t len = static_cast<int64_t>(ValidLen<T>(a, n));
   const double tmax = static_cast<double>(static_cast<const T *>(a.tmax)[n]);
-  for (int64_t k = 0; k < K; ++k) {
-    s[k] = static_cast<double>(state[n * K + k]);
-    mass[k] = s[k];
-    ds[k] = last[k] = 0;
-    if (g) g[k] = g[K + k] = g[2 * K + k] = 0;
-  }
-  double ll = 0, t = 0;
-  for (int64_t j = 0; j < len; ++j) {
-    t += static_cast<double>(lags[n * TT + j]);
-    const int64_t k = a.marks[n * TT + j];
-    const double al = static_cast<double>(alpha[k]), b = static_cast<double>(beta[k]);
-    const double dt = t - last[k], d = exp(-b * dt);
-    ds[k] = (ds[k] - dt * s[k]) * d;
-    s[k] *= d;
-    const double lam = static_cast<double>(lda[n * K + k]) + al * b * s[k];
-    ll += log(lam);
-    if (g) {
-      g[k] += 1 / lam;
-      g[K + k] += b * s[k] / lam;
-      g[2 * K + k] += al * (s[k] + b * ds[k]) / lam;
-    }
-    s[k] += 1;
-    mass[k] += 1;
-    last[k] = t;
-  }
-  for (int64_t k = 0; k < K; ++k) {
-    const double al = static_cast<double>(alpha[k]), b = static_cast<double>(beta[k]);
-    const double dt = tmax - last[k], d = exp(-b * dt);
-    ds[k] = (ds[k] - dt * s[k]) * d;
-    s[k] *= d;
-    ll -= static_cast<double>(lda[n * K + k]) * tmax + al * (mass[k] - s[k]);
-    if (g) {
-      g[k] -= tmax;
-      g[K + k] -= mass[k] - s[k];
-      g[2 * K + k] += al * ds[k];
-    }
-  }
-  return ll;
+  return op::HawkesSample(n, a.K, a.T, static_cast<const T *>(a.lda), static_cast<const T *>(a.alpha),
+                          static_cast<const T *>(a.beta), static_cast<const T *>(a.state),
+                          static_cast<const T *>(a.lags), a.marks, len, tmax, s, ds, last, mass, g);
 }
 
 template <typename T>

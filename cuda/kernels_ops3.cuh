@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "../core/ops/correlation_impl.h"
+#include "../core/ops/rroi_impl.h"
 
 namespace mxc {
 namespace cuda {
@@ -30,10 +31,7 @@ void CountSketchGrad(int dtype, const void *dy, const void *sgn, const int64_t *
                      int64_t d, int64_t K, int req, cudaStream_t s);
 
 // ---- RROIAlign (forward): rois (R, 6) = [batch, cx, cy, w, h, degrees]; y (R, C, PH, PW); scale as a float ----
-struct RROIGeom {
-  int64_t N, C, H, W, R, PH, PW, ratio, max_grid;
-  double scale;
-};
+using RROIGeom = op::RROIGeom;  // core/ops/rroi_impl.h
 void RROIAlign(int dtype, const RROIGeom &g, const void *x, const void *rois, void *y, int req, cudaStream_t s);
 
 // ---- fill_element_0index: y[i, j] (req) = v[i] where j == trunc(idx[i]) (in [0, m)), else x[i, j] ----

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "hawkes_impl.h"
+#include "rroi_impl.h"
 #include "nn_util.h"
 
 namespace mxc {
@@ -125,61 +126,19 @@ void RROIInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TSha
   ShapeAssign(&(*out)[0], TShape{r[0], d[1], ps[0], ps[1]}, p.op(), "output");
 }
 
-template <typename T>
-double RROIBilinear(const T *img, int64_t H, int64_t W, double y, double x) {
-  if (!(y >= -1.0 && y <= static_cast<double>(H) && x >= -1.0 && x <= static_cast<double>(W))) return 0.0;
-  y = std::max(y, 0.0), x = std::max(x, 0.0);
-  int64_t y0 = static_cast<int64_t>(y), x0 = static_cast<int64_t>(x), y1, x1;
-  if (y0 >= H - 1) y0 = y1 = H - 1, y = static_cast<double>(y0);
-  else y1 = y0 + 1;
-  if (x0 >= W - 1) x0 = x1 = W - 1, x = static_cast<double>(x0);
-  else x1 = x0 + 1;
-  const double ly = y - y0, lx = x - x0, hy = 1 - ly, hx = 1 - lx;
-  return hy * hx * static_cast<double>(img[y0 * W + x0]) + hy * lx * static_cast<double>(img[y0 * W + x1]) +
-         ly * hx * static_cast<double>(img[y1 * W + x0]) + ly * lx * static_cast<double>(img[y1 * W + x1]);
-}
-
-int64_t RROIGrid(int64_t ratio, double len, int64_t pooled) {
-  if (ratio > 0) return std::min(ratio, kMaxGrid);
-  const double g = std::ceil(len / static_cast<double>(pooled));
-  return g >= 1 && g <= static_cast<double>(kMaxGrid) ? static_cast<int64_t>(g) : (g > 1 ? kMaxGrid : 1);
-}
-
 void RROIForward(MXC_NN_FORWARD_ARGS) {
   if (req[0] == kNullOp) return;
   const TShape &d = in[0].shape;
-  const int64_t N = d[0], C = d[1], H = d[2], W = d[3], R = in[1].shape[0];
   const auto &ps = p.Tuple("pooled_size");
-  const int64_t PH = ps[0], PW = ps[1], ratio = p.Int("sampling_ratio");
-  const double scale = static_cast<float>(p.Float("spatial_scale"));  // MXNet keeps it as a float
-  const double kPi = 3.14159265358979323846;
+  const RROIGeom g{d[0], d[1], d[2], d[3], in[1].shape[0], ps[0], ps[1], p.Int("sampling_ratio"), kMaxGrid,
+                   static_cast<double>(static_cast<float>(p.Float("spatial_scale")))};  // MXNet keeps it as a float
   MXC_REAL_TYPE_SWITCH(out[0].dtype, T, {
     const T *x = in[0].ptr<T>(), *rois = in[1].ptr<T>();
     T *y = out[0].ptr<T>();
     const bool add = req[0] == kAddTo;
-    ParallelForWork(R * C * PH * PW, 64, [&](int64_t e) {
-      const int64_t pw = e % PW, ph = (e / PW) % PH, c = (e / (PW * PH)) % C, r = e / (PW * PH * C);
-      const T *roi = rois + r * 6;
-      const double bd = static_cast<double>(roi[0]);
-      double v = 0;
-      if (bd >= 0 && bd < static_cast<double>(N)) {
-        const int64_t b = static_cast<int64_t>(bd);
-        const double cw = roi[1] * scale, ch = roi[2] * scale;
-        const double rw = std::max(roi[3] * scale, 1.0), rh = std::max(roi[4] * scale, 1.0);
-        const double th = static_cast<double>(roi[5]) * kPi / 180.0, cs = std::cos(th), sn = std::sin(th);
-        const double bh = rh / PH, bw = rw / PW;
-        const int64_t gh = RROIGrid(ratio, rh, PH), gw = RROIGrid(ratio, rw, PW);
-        const T *img = x + (b * C + c) * H * W;
-        for (int64_t iy = 0; iy < gh; ++iy) {
-          const double yy = -rh / 2 + ph * bh + (iy + 0.5) * bh / gh;
-          for (int64_t ix = 0; ix < gw; ++ix) {
-            const double xx = -rw / 2 + pw * bw + (ix + 0.5) * bw / gw;
-            v += RROIBilinear(img, H, W, -xx * sn + yy * cs + ch, xx * cs + yy * sn + cw);
-          }
-        }
-        v /= static_cast<double>(gh * gw);
-      }
-      y[e] = add ? static_cast<T>(y[e] + static_cast<T>(v)) : static_cast<T>(v);
+    ParallelForWork(g.R * g.C * g.PH * g.PW, 64, [&](int64_t e) {
+      const T v = static_cast<T>(RROIOutput(g, x, rois, e));  // rroi_impl.h, shared with the GPU kernel
+      y[e] = add ? static_cast<T>(y[e] + v) : v;
     });
   });
 }

@@ -113,12 +113,6 @@ int FromDLType(const MXCDLDataType &t) {
   }
 }
 
-std::string DimsStr(const int64_t *v, int n) {
-  std::string s = "(";
-  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + (n == 1 ? ",)" : ")");
-}
-
 }  // namespace
 
 int MXCNDArrayToDLPack(MXCNDArrayHandle handle, int for_write, MXCDLManagedTensor **out) {
@@ -199,7 +193,7 @@ int MXCNDArrayFromDLPack(MXCDLManagedTensor *tensor, MXCNDArrayHandle *out) {
   bool empty = false;
   for (int i = 0; i < t.ndim; ++i) {
     MXC_CHECK(t.shape[i] >= 0, ErrorKind::kShape, "from_dlpack: negative dimension in shape ",
-              DimsStr(t.shape, t.ndim));
+              ShapeStr(TShape(t.shape, t.shape + t.ndim)));
     shape.push_back(t.shape[i]);
     if (t.shape[i] == 0) empty = true;
   }
@@ -209,17 +203,17 @@ int MXCNDArrayFromDLPack(MXCDLManagedTensor *tensor, MXCNDArrayHandle *out) {
     for (int i = t.ndim - 1; i >= 0; --i) {
       if (t.shape[i] != 1)
         MXC_CHECK(t.strides[i] == expect, ErrorKind::kValue, "from_dlpack: only compact (C-contiguous) tensors "
-                  "can be shared; got shape ", DimsStr(t.shape, t.ndim), " with strides ",
-                  DimsStr(t.strides, t.ndim), " (in elements); make the tensor contiguous first (e.g. "
-                  "numpy.ascontiguousarray, torch.Tensor.contiguous)");
+                  "can be shared; got shape ", ShapeStr(TShape(t.shape, t.shape + t.ndim)), " with strides ",
+                  ShapeStr(TShape(t.strides, t.strides + t.ndim)), " (in elements); make the tensor contiguous "
+                  "first (e.g. numpy.ascontiguousarray, torch.Tensor.contiguous)");
       expect *= t.shape[i];
     }
   }
   NDArray arr;
   if (t.data == nullptr) {
     // Producers may hand out NULL for an empty tensor: an empty array of our own; the tensor is done with.
-    MXC_CHECK(empty, ErrorKind::kValue, "from_dlpack: the tensor's data is NULL (shape ", DimsStr(t.shape, t.ndim),
-              ")");
+    MXC_CHECK(empty, ErrorKind::kValue, "from_dlpack: the tensor's data is NULL (shape ",
+              ShapeStr(TShape(t.shape, t.shape + t.ndim)), ")");
     arr = NDArray(shape, dtype, dev);
     *out = NewHandle(arr);
     if (tensor->deleter) tensor->deleter(tensor);

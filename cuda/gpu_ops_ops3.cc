@@ -12,6 +12,7 @@
 #include "gpu_ops.h"
 #include "kernels_ops3.cuh"
 #include "operator.h"
+#include "ops/count_sketch.h"
 
 namespace mxc {
 namespace gpu {
@@ -59,22 +60,18 @@ struct SketchTables {
   const int64_t *off = nullptr, *idx = nullptr, *bucket = nullptr;
   SketchTables(const OpContext &ctx, const OpParams &p, const TBlob &h, int64_t d) {
     const int64_t K = p.Int("out_dim");
-    std::vector<double> hv(static_cast<size_t>(d));
-    if (h.dtype == kFloat32) {
-      std::vector<float> f(static_cast<size_t>(d));
-      if (d) DeviceCopy(Device::CPU(), f.data(), ctx.dev, h.dptr, f.size() * sizeof(float));
-      for (int64_t i = 0; i < d; ++i) hv[i] = f[i];
-    } else if (d) {
-      DeviceCopy(Device::CPU(), hv.data(), ctx.dev, h.dptr, hv.size() * sizeof(double));
-    }
+    // h's first row on the host, checked and read as the CPU kernel does
+    std::vector<char> host(static_cast<size_t>(d) * DTypeSize(h.dtype));
+    if (d) DeviceCopy(Device::CPU(), host.data(), ctx.dev, h.dptr, host.size());
+    TBlob hb;
+    hb.dptr = host.data();
+    hb.shape = TShape{d};
+    hb.dtype = h.dtype;
+    const std::vector<int64_t> b = op::SketchBuckets(p, hb, d);
     std::vector<int64_t> buf(static_cast<size_t>(K + 1 + 2 * d), 0);
     int64_t *o = buf.data(), *ix = o + K + 1, *bk = ix + d;
     for (int64_t i = 0; i < d; ++i) {
-      const double v = hv[i];
-      if (!(v >= 0 && v < static_cast<double>(K)))
-        Throw(ErrorKind::kIndex, "operator ", p.op()->name, ": h[0, ", i, "] = ", v,
-              " is not a bucket index in [0, out_dim = ", K, ")");
-      bk[i] = static_cast<int64_t>(v);
+      bk[i] = b[i];
       ++o[bk[i] + 1];
     }
     for (int64_t k = 0; k < K; ++k) o[k + 1] += o[k];

@@ -372,12 +372,12 @@ TEST(DLPack, ImportErrors) {
   {
     Producer p({2, 3}, DL(MXC_DL_FLOAT, 32), 48);
     p.SetStrides({1, 2});  // a transposed (Fortran-order) view
-    ExpectImportError(p, "ValueError: ", {"compact", "(2, 3)", "(1, 2)"});
+    ExpectImportError(p, "ValueError: ", {"compact", "(2,3)", "(1,2)"});
   }
   {
     Producer p({2, 3}, DL(MXC_DL_FLOAT, 32), 48);
     p.SetStrides({6, 2});  // every other column
-    ExpectImportError(p, "ValueError: ", {"(6, 2)"});
+    ExpectImportError(p, "ValueError: ", {"(6,2)"});
   }
   {
     Producer p({2, 3}, DL(MXC_DL_FLOAT, 32), 24);

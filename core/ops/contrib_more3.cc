@@ -25,11 +25,30 @@
 #include <vector>
 
 #include "hawkes_impl.h"
+#include "count_sketch.h"
 #include "rroi_impl.h"
 #include "nn_util.h"
 
 namespace mxc {
 namespace op {
+
+// count_sketch.h (the GPU glue uses it too)
+std::vector<int64_t> SketchBuckets(const OpParams &p, const TBlob &h, int64_t d) {
+  const int64_t out_dim = p.Int("out_dim");
+  std::vector<int64_t> b(static_cast<size_t>(d));
+  MXC_REAL_TYPE_SWITCH(h.dtype, T, {
+    const T *hp = h.ptr<T>();
+    for (int64_t i = 0; i < d; ++i) {
+      const double v = static_cast<double>(hp[i]);
+      if (!(v >= 0 && v < static_cast<double>(out_dim)))
+        Throw(ErrorKind::kIndex, "operator ", p.op()->name, ": h[0, ", i, "] = ", v,
+              " is not a bucket index in [0, out_dim = ", out_dim, ")");
+      b[i] = static_cast<int64_t>(v);
+    }
+  });
+  return b;
+}
+
 namespace {
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -50,23 +69,6 @@ void CountSketchInferShape(const OpParams &p, std::vector<TShape> *in, std::vect
       Throw(ErrorKind::kShape, where, "h and s must be 2-D with at least one row of d = data.shape[1] values");
   if (d.empty()) return;
   ShapeAssign(&(*out)[0], TShape{d[0], out_dim}, op, "output");
-}
-
-// The first row of h as bucket indices; IndexError naming the operator for a value that is not in [0, out_dim).
-std::vector<int64_t> SketchBuckets(const OpParams &p, const TBlob &h, int64_t d) {
-  const int64_t out_dim = p.Int("out_dim");
-  std::vector<int64_t> b(static_cast<size_t>(d));
-  MXC_REAL_TYPE_SWITCH(h.dtype, T, {
-    const T *hp = h.ptr<T>();
-    for (int64_t i = 0; i < d; ++i) {
-      const double v = static_cast<double>(hp[i]);
-      if (!(v >= 0 && v < static_cast<double>(out_dim)))
-        Throw(ErrorKind::kIndex, "operator ", p.op()->name, ": h[0, ", i, "] = ", v,
-              " is not a bucket index in [0, out_dim = ", out_dim, ")");
-      b[i] = static_cast<int64_t>(v);
-    }
-  });
-  return b;
 }
 
 void CountSketchForward(MXC_NN_FORWARD_ARGS) {
@@ -200,10 +202,7 @@ void GroupAdagradUpdate(MXC_NN_FORWARD_ARGS) {
   MXC_REAL_TYPE_SWITCH(in[0].dtype, T, {
     const T *w = in[0].ptr<T>(), *g = in[1].ptr<T>();
     T *h = in[2].ptr<T>(), *o = out[0].ptr<T>();
-    auto grad = [&](int64_t i) {
-      double v = rescale * static_cast<double>(g[i]);
-      return clip > 0 ? std::max(-clip, std::min(clip, v)) : v;
-    };
+    auto grad = [&](int64_t i) { return ClipIf(rescale * static_cast<double>(g[i]), clip, clip > 0); };
     ParallelForWork(R, C, [&](int64_t r) {
       double ss = 0;
       for (int64_t c = 0; c < C; ++c) {

@@ -103,3 +103,225 @@ def test_symbol_gradient_and_backends():
     with pytest.warns(RuntimeWarning, match="'foo'"):
         o = s.optimize_for("foo", args={})
     assert o.tojson() == s.tojson()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Gluon
+# ----------------------------------------------------------------------------------------------------------------
+import contextlib  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+
+from mxc import gluon  # noqa: E402
+from mxc.gluon import nn  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+# MXNet 1.9.1's net.summary(mx.nd.ones((2, 3))) for the HybridSequential of test_block_summary_matches_mxnet
+MXNET_SUMMARY_MLP = """\
+--------------------------------------------------------------------------------
+        Layer (type)                                Output Shape         Param #
+================================================================================
+               Input                                      (2, 3)               0
+        Activation-1                                      (2, 4)               0
+             Dense-2                                      (2, 4)              16
+         BatchNorm-3                                      (2, 4)              16
+             Dense-4                                      (2, 2)              10
+================================================================================
+Parameters in forward computation graph, duplicate included
+   Total params: 42
+   Trainable params: 34
+   Non-trainable params: 8
+Shared params in forward computation graph: 0
+Unique parameters in model: 42
+--------------------------------------------------------------------------------
+"""
+
+# ... and of the Block of test_block_summary_nested_and_shared (a Sequential inside, two Dense sharing parameters)
+MXNET_SUMMARY_NET = """\
+--------------------------------------------------------------------------------
+        Layer (type)                                Output Shape         Param #
+================================================================================
+               Input                                (1, 1, 5, 5)               0
+            Conv2D-1                                (1, 2, 3, 3)              20
+             Dense-2                                      (1, 5)              95
+        Activation-3                                      (1, 5)               0
+             Dense-4                                      (1, 5)              30
+             Dense-5                                      (1, 5)              30
+               Net-6                        (1, 5), (1, 1, 5, 5)               0
+================================================================================
+Parameters in forward computation graph, duplicate included
+   Total params: 175
+   Trainable params: 175
+   Non-trainable params: 0
+Shared params in forward computation graph: 30
+Unique parameters in model: 145
+--------------------------------------------------------------------------------
+"""
+
+
+def _printed(fn, *args):
+    f = io.StringIO()
+    with contextlib.redirect_stdout(f):
+        fn(*args)
+    return f.getvalue()
+
+
+def test_block_summary_matches_mxnet():
+    net = nn.HybridSequential()
+    with net.name_scope():
+        net.add(nn.Dense(4, activation="relu", in_units=3))
+        net.add(nn.BatchNorm())
+        net.add(nn.Dense(2))  # deferred: the summary's forward completes it
+    net.initialize()
+    assert _printed(net.summary, mx.nd.ones((2, 3))) == MXNET_SUMMARY_MLP
+    net.hybridize()
+    with pytest.raises(AssertionError, match='must not be hybridized to print summary'):
+        net.summary(mx.nd.ones((2, 3)))
+
+
+def test_block_summary_nested_and_shared():
+    class Net(gluon.Block):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            with self.name_scope():
+                self.conv = nn.Conv2D(2, 3, in_channels=1)
+                self.body = nn.Sequential()
+                self.body.add(nn.Dense(5), nn.Activation("tanh"))
+                self.d2 = nn.Dense(5, in_units=5)
+                self.d3 = nn.Dense(5, in_units=5, params=self.d2.params)
+
+        def forward(self, x):
+            return self.d3(self.d2(self.body(self.conv(x)))), x
+
+    n = Net()
+    n.initialize()
+    assert _printed(n.summary, mx.nd.ones((1, 1, 5, 5))) == MXNET_SUMMARY_NET
+    # the hooks are gone afterwards: a later call prints nothing
+    assert _printed(n, mx.nd.ones((1, 1, 5, 5))) == ""
+
+
+def test_register_op_hook_sees_every_operator():
+    net = nn.HybridSequential()
+    net.add(nn.Dense(3, in_units=2, activation="relu"), nn.Dense(1, in_units=3))
+    net.initialize()
+    seen = []
+    net.register_op_hook(lambda name, op, arr: seen.append((name, op, arr.asnumpy())))
+    x = mx.nd.array([[1.0, -2.0], [0.5, 3.0], [0.0, 1.0], [-1.0, -1.0]])
+    net(x)
+    assert seen == []  # not hybridized: nothing (MXNet 1.9.1)
+    net.hybridize()
+    out = net(x)
+    names = [(n, o) for n, o, _ in seen]
+    # MXNet 1.9.1's names for the hybridized net (its blocks numbered dense0/dense1 there)
+    d0, d1 = net[0].name, net[1].name
+    assert names == [(d0 + "_fwd_output", "FullyConnected"), (d0 + "_relu_fwd_output", "Activation"),
+                     (d1 + "_fwd_output", "FullyConnected")]
+    w0, b0 = net[0].weight.data().asnumpy(), net[0].bias.data().asnumpy()
+    h = x.asnumpy() @ w0.T + b0
+    np.testing.assert_allclose(seen[0][2], h, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(seen[1][2], np.maximum(h, 0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(seen[2][2], out.asnumpy(), rtol=1e-5, atol=1e-6)
+    seen.clear()
+    net.register_op_hook(lambda name, op, arr: seen.append((name, op, arr.shape)), monitor_all=True)
+    net(x)
+    assert [(n, s) for n, _, s in seen] == [
+        (d0 + "_fwd_data", (4, 2)), (d0 + "_fwd_weight", (3, 2)), (d0 + "_fwd_bias", (3,)),
+        (d0 + "_fwd_output", (4, 3)), (d0 + "_relu_fwd_data", (4, 3)), (d0 + "_relu_fwd_output", (4, 3)),
+        (d1 + "_fwd_data", (4, 3)), (d1 + "_fwd_weight", (1, 3)), (d1 + "_fwd_bias", (1,)),
+        (d1 + "_fwd_output", (4, 1))]
+
+
+def _gaps_mlp():
+    net = nn.HybridSequential()
+    net.add(nn.Dense(4, activation="relu", in_units=3), nn.Dense(2, in_units=4))
+    return net
+
+
+def test_block_load_reads_mxnet_model_files():
+    # written by MXNet 1.9.1's net.save(prefix) for the same structure (Uniform(1.0) weights)
+    net = _gaps_mlp()
+    net.load(os.path.join(DATA, "mxnet_gaps_mlp"))
+    out = net(mx.nd.array([[1, 2, 3], [-1, 0.5, 2]]))
+    np.testing.assert_allclose(out.asnumpy(), [[-0.8563140034675598, -0.0883258581161499],
+                                               [-0.4494248032569885, 0.40909525752067566]], rtol=1e-5, atol=1e-6)
+    other = nn.HybridSequential()
+    other.add(nn.Dense(2, in_units=3), nn.Dense(2, in_units=2))
+    with pytest.raises(KeyError, match="dense2"):  # MXNet 1.9.1: KeyError 'dense2'
+        other.load(os.path.join(DATA, "mxnet_gaps_mlp"))
+
+
+def test_block_save_writes_mxnet_structure(tmp_path):
+    net = _gaps_mlp()
+    net.initialize(mx.init.Uniform(1.0))
+    prefix = str(tmp_path / "m")
+    net.save(prefix)
+    spec = json.load(open(prefix + "-model.json"))
+    # MXNet 1.9.1 writes (for blocks named hybridsequential0, dense0, dense0_relu, dense1):
+    # {"hybridsequential0": {"orig_name": "hybridsequential0", "hybridized": false, "children": {"dense0": "0",
+    #  "dense1": "1"}, "dense1": {"orig_name": "dense0", "hybridized": false, "children": {"dense0_relu": "act"},
+    #  "activation2": {"orig_name": "dense0_relu", "hybridized": false, "children": {}}}, "dense3": {"orig_name":
+    #  "dense1", "hybridized": false, "children": {}}}}
+    d0, d1 = net[0], net[1]
+    assert spec == {"hybridsequential0": {
+        "orig_name": net.name, "hybridized": False, "children": {d0.name: "0", d1.name: "1"},
+        "dense1": {"orig_name": d0.name, "hybridized": False, "children": {d0.act.name: "act"},
+                   "activation2": {"orig_name": d0.act.name, "hybridized": False, "children": {}}},
+        "dense3": {"orig_name": d1.name, "hybridized": False, "children": {}}}}
+    assert sorted(mx.nd.load(prefix + "-model.params")) == ["0.bias", "0.weight", "1.bias", "1.weight"]
+    net.hybridize()
+    x = mx.nd.array([[1, 2, 3]])
+    ref = net(x).asnumpy()
+    net.save(prefix)
+    again = _gaps_mlp()
+    again.load(prefix)
+    assert again._hybrid_on
+    np.testing.assert_array_equal(again(x).asnumpy(), ref)
+
+
+def test_hybridblock_infer_type_and_optimize_for():
+    net = nn.HybridSequential()
+    net.add(nn.Dense(3, in_units=2), nn.Dense(1))
+    net.initialize()
+    net.infer_type(mx.nd.ones((4, 2)))
+    assert all(np.dtype(p.dtype) == np.float32 for p in net.collect_params().values())
+    with pytest.raises(MXNetError, match="float16"):  # MXNet 1.9.1: parameters float32, input float16
+        net.infer_type(mx.nd.ones((4, 2), dtype="float16"))
+    with pytest.raises(ValueError, match='Must specify "backend" to optimize_for'):
+        net.optimize_for(mx.nd.ones((4, 2)))
+    with pytest.warns(RuntimeWarning, match="'foo'"):
+        assert net.optimize_for(mx.nd.ones((4, 2)), backend="foo") is None
+    assert net._hybrid_on and net(mx.nd.ones((5, 2))).shape == (5, 1)
+
+
+def test_parameter_dtype_property():
+    p = gluon.Parameter("w", shape=(2, 3))
+    assert p.dtype == np.float32
+    p.dtype = "float16"
+    assert p.dtype == "float16"  # kept as given (MXNet 1.9.1)
+    p.initialize()
+    assert p.data().dtype == np.float16
+    p.dtype = np.float64
+    assert p.data().dtype == np.float64 and p.dtype == np.float64
+    assert isinstance(gluon.Parameter.dtype, property)
+
+
+def test_parameterdict_load_dict():
+    net = nn.Dense(3, in_units=2, prefix="dense2_")
+    net.initialize()
+    pd = net.collect_params()
+    pd.load_dict({k: mx.nd.ones(v.shape) * 2 for k, v in pd.items()})
+    np.testing.assert_array_equal(pd["dense2_bias"].data().asnumpy(), [2, 2, 2])
+    pd.load_dict({"weight": mx.nd.ones((3, 2)) * 3, "bias": mx.nd.ones(3) * 4}, restore_prefix="dense2_")
+    np.testing.assert_array_equal(pd["dense2_bias"].data().asnumpy(), [4, 4, 4])
+    with pytest.raises(AssertionError, match="'dense2_weight' is missing in param_dict, which contains parameters: 'x'"):
+        pd.load_dict({"x": mx.nd.ones(1)})
+    pd.load_dict({"dense2_bias": mx.nd.ones(3) * 7}, allow_missing=True)
+    np.testing.assert_array_equal(pd["dense2_bias"].data().asnumpy(), [7, 7, 7])
+    with pytest.raises(AssertionError, match=r"shape incompatible expected \(3,\) vs saved \(4,\)"):
+        pd.load_dict({"dense2_bias": mx.nd.ones(4)}, allow_missing=True)
+    with pytest.raises(ValueError, match="'x' loaded from param_dict is not present"):
+        pd.load_dict({"x": mx.nd.ones(1)}, allow_missing=True)
+    pd.load_dict({"dense2_bias": mx.nd.ones(3, dtype="float64")}, allow_missing=True, cast_dtype=True)
+    assert pd["dense2_bias"].data().dtype == np.float32  # dtype_source='current'

@@ -325,3 +325,107 @@ def test_parameterdict_load_dict():
         pd.load_dict({"x": mx.nd.ones(1)}, allow_missing=True)
     pd.load_dict({"dense2_bias": mx.nd.ones(3, dtype="float64")}, allow_missing=True, cast_dtype=True)
     assert pd["dense2_bias"].data().dtype == np.float32  # dtype_source='current'
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# gluon.data.vision: CIFAR100, Rotate, RandomRotation
+# ----------------------------------------------------------------------------------------------------------------
+from mxc.gluon.data.vision import CIFAR100, transforms as T  # noqa: E402
+
+
+def test_cifar100_binary_records(tmp_path):
+    with pytest.raises(FileNotFoundError, match="CIFAR100: cannot find train.bin"):
+        CIFAR100(root=str(tmp_path))
+    rng = np.random.RandomState(0)
+    folder = tmp_path / "cifar-100-binary"
+    folder.mkdir()
+    rec = rng.randint(0, 256, size=(3, 3074)).astype(np.uint8)
+    rec[:, 0] = [4, 19, 0]     # coarse labels
+    rec[:, 1] = [40, 99, 7]    # fine labels
+    rec.tofile(str(folder / "test.bin"))
+    coarse = CIFAR100(root=str(tmp_path), train=False)
+    fine = CIFAR100(root=str(tmp_path), fine_label=True, train=False)
+    assert len(coarse) == len(fine) == 3
+    x, y = coarse[1]
+    assert x.shape == (32, 32, 3) and x.dtype == np.uint8 and y == 19 and type(y) is np.int32
+    assert [fine[i][1] for i in range(3)] == [40, 99, 7]
+    # a record: coarse label, fine label, then the red, green and blue planes of 32 rows of 32 pixels
+    for c in range(3):
+        np.testing.assert_array_equal(x.asnumpy()[:, :, c], rec[1, 2 + 1024 * c:2 + 1024 * (c + 1)].reshape(32, 32))
+    ds = CIFAR100(root=str(tmp_path), train=False, transform=lambda d, l: (d.astype("float32") / 255, l + 1))
+    assert ds[0][1] == 5 and ds[0][0].dtype == np.float32
+    (folder / "test.bin").write_bytes(bytes(3073))
+    with pytest.raises(ValueError, match="not a whole number of 3,074-byte records"):
+        CIFAR100(root=str(tmp_path), train=False)
+
+
+# MXNet 1.9.1: transforms.Rotate(...)(mx.nd.array(np.arange(40).reshape(2, 5, 4)))
+MXNET_ROT90 = [[[2.4999990463256836, 4.499998092651367, 6.499996662139893, 8.5], [4.5, 8.5, 12.5, 16.5],
+                [3.5, 7.5, 11.5, 15.5], [2.5, 6.5, 10.5, 14.5],
+                [1.0, 2.999999523162842, 4.999999523162842, 6.999999046325684]],
+               [[12.499994277954102, 14.499993324279785, 16.49999237060547, 18.5], [24.5, 28.5, 32.5, 36.5],
+                [23.5, 27.5, 31.5, 35.5], [22.5, 26.5, 30.5, 34.5],
+                [11.000001907348633, 12.999998092651367, 14.999998092651367, 16.999998092651367]]]
+MXNET_ROT30_ZOOM_IN = [
+    [[2.6407999992370605, 4.562984466552734, 6.48516845703125, 8.014776229858398],
+     [4.6287617683410645, 6.55094575881958, 8.473130226135254, 10.39531421661377],
+     [6.616723537445068, 8.538908004760742, 10.461091995239258, 12.383275985717773],
+     [8.604684829711914, 10.526869773864746, 12.449054718017578, 14.371238708496094],
+     [10.18879222869873, 12.51483154296875, 14.43701457977295, 16.359201431274414]],
+    [[22.640798568725586, 24.562984466552734, 26.48516845703125, 27.17642593383789],
+     [24.628761291503906, 26.550945281982422, 28.473129272460938, 30.395313262939453],
+     [26.616724014282227, 28.538908004760742, 30.461091995239258, 32.383277893066406],
+     [28.604686737060547, 30.526870727539062, 32.44905471801758, 34.371238708496094],
+     [29.350444793701172, 32.51483154296875, 34.437015533447266, 36.35919952392578]]]
+MXNET_ROT30_ZOOM_OUT = [
+    [[0.0, 0.10486679524183273, 0.8613643050193787, 0.0], [0.18222571909427643, 2.9437904357910156,
+                                                          7.217107772827148, 0.0],
+     [1.9860150814056396, 7.363341808319092, 11.636658668518066, 8.712904930114746],
+     [0.0, 11.782892227172852, 16.056209564208984, 11.036602020263672],
+     [0.0, 4.593942642211914, 0.7446619272232056, 0.0]],
+    [[0.0, 0.9991033673286438, 6.603792667388916, 0.0], [11.991522789001465, 22.943790435791016,
+                                                         27.21710777282715, 0.0],
+     [13.248039245605469, 27.36334228515625, 31.636659622192383, 19.974925994873047],
+     [0.0, 31.78289222717285, 36.056209564208984, 22.84589195251465],
+     [0.0, 10.336371421813965, 1.638903260231018, 0.0]]]
+# ... Rotate(-45) of mx.nd.array(np.arange(18).reshape(2, 1, 3, 3)), a batch
+MXNET_ROT_M45_BATCH = [
+    [[[1.7573593854904175, 1.1715729236602783, 0.5857864618301392], [5.41421365737915, 4.0, 2.5857865810394287],
+      [4.100504398345947, 6.828427314758301, 2.928931713104248]]],
+    [[[7.02943754196167, 10.1715726852417, 5.8578643798828125], [14.414214134216309, 13.0, 11.585786819458008],
+      [9.372581481933594, 15.8284273147583, 8.201008796691895]]]]
+
+
+def test_rotate_matches_mxnet():
+    img = mx.nd.array(np.arange(40).reshape(2, 5, 4))
+    np.testing.assert_allclose(T.Rotate(90)(img).asnumpy(), MXNET_ROT90, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(T.Rotate(30, zoom_in=True)(img).asnumpy(), MXNET_ROT30_ZOOM_IN, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(T.Rotate(30, zoom_out=True)(img).asnumpy(), MXNET_ROT30_ZOOM_OUT, rtol=1e-5,
+                               atol=1e-4)
+    batch = mx.nd.array(np.arange(18).reshape(2, 1, 3, 3))
+    np.testing.assert_allclose(T.Rotate(-45)(batch).asnumpy(), MXNET_ROT_M45_BATCH, rtol=1e-5, atol=1e-4)
+    with pytest.raises(TypeError, match="only supports float32. Consider calling it after ToTensor"):
+        T.Rotate(30)(mx.nd.ones((2, 3, 3), dtype="uint8"))
+    with pytest.raises(ValueError, match="`zoom_in` and `zoom_out` cannot be both True"):
+        T.Rotate(30, zoom_in=True, zoom_out=True)(img)
+
+
+def test_random_rotation():
+    img = mx.nd.array(np.arange(40).reshape(2, 5, 4))
+    # a narrow range: the angle is 90 degrees up to 1e-4
+    out = T.RandomRotation((90, 90.0001))(img)
+    np.testing.assert_allclose(out.asnumpy(), MXNET_ROT90, rtol=1e-4, atol=1e-3)
+    assert T.RandomRotation((10, 50), rotate_with_proba=0.0)(img) is img  # MXNet 1.9.1: the input itself
+    # the angle is uniform in the limits: a batch gets one angle per image, each equal to a Rotate by some angle
+    np.random.seed(5)
+    batch = mx.nd.array(np.random.rand(3, 1, 6, 6))
+    got = T.RandomRotation((-40, 40))(batch).asnumpy()
+    for i in range(3):
+        errs = [np.abs(T.Rotate(a)(batch[i]).asnumpy() - got[i]).max() for a in np.arange(-40, 40.01, 0.05)]
+        assert min(errs) < 2e-3
+    with pytest.raises(ValueError, match="`angle_limits` must be an ordered tuple"):
+        T.RandomRotation((20, 20))
+    with pytest.raises(ValueError, match="`angle_limits` must be an ordered tuple"):
+        T.RandomRotation((30, 10))
+    with pytest.raises(ValueError, match="Probability of rotating the image should be between 0 and 1"):
+        T.RandomRotation((10, 20), rotate_with_proba=1.5)

@@ -429,3 +429,70 @@ def test_random_rotation():
         T.RandomRotation((30, 10))
     with pytest.raises(ValueError, match="Probability of rotating the image should be between 0 and 1"):
         T.RandomRotation((10, 20), rotate_with_proba=1.5)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# context, executor, rnn, init, model
+# ----------------------------------------------------------------------------------------------------------------
+def test_gpu_memory_info():
+    from mxc.base import DeviceError
+    if mx.context.num_gpus() == 0:
+        # MXNet 1.9.1 without CUDA: MXNetError "This call is only supported for MXNet built with CUDA support."
+        with pytest.raises(DeviceError, match=r"gpu_memory_info\(device_id=0\)"):
+            mx.context.gpu_memory_info(0)
+        return
+    with pytest.raises(DeviceError, match="gpu_memory_info"):
+        mx.context.gpu_memory_info(mx.context.num_gpus())
+    mx.nd.waitall()
+    free0, total0 = mx.context.gpu_memory_info(0)
+    assert 0 <= free0 <= total0
+    a = mx.nd.ones((1 << 16,), ctx=mx.gpu(0))  # 256 KiB held by an array
+    a.wait_to_read()
+    free1, total1 = mx.context.gpu_memory_info(0)
+    assert total1 - free1 >= (total0 - free0) + 4 * (1 << 16)
+    del a
+    mx.nd.waitall()
+    free2, total2 = mx.context.gpu_memory_info(0)
+    assert free2 - free1 >= 4 * (1 << 16)  # back in the cache
+
+
+def test_executor_get_optimized_symbol():
+    x = mx.sym.var("x")
+    y = mx.sym.relu(x * 2 + 1)
+    ex = y.simple_bind(mx.cpu(), x=(2, 3))
+    o = ex.get_optimized_symbol()
+    assert isinstance(o, mx.sym.Symbol)
+    # MXNet 1.9.1 (no subgraph backend): the same graph, arguments ['x'], one output
+    assert o.list_arguments() == ["x"] and len(o.list_outputs()) == 1
+    assert o.tojson() == y.tojson()
+    v = np.array([[-1, 0, 1], [2, -3, 0.5]], np.float32)
+    np.testing.assert_allclose(o.eval(x=mx.nd.array(v))[0].asnumpy(), np.maximum(v * 2 + 1, 0))
+
+
+def test_rnn_module_names():
+    assert mx.rnn.load_checkpoint is mx.model.load_checkpoint
+    assert mx.rnn.save_checkpoint is mx.model.save_checkpoint
+    cell = mx.rnn.LSTMCell(4, prefix="l_")
+    with pytest.warns(UserWarning, match="rnn_unroll is deprecated"):
+        out, states = mx.rnn.rnn_unroll(cell, 3, inputs=[mx.sym.var("x_%d" % i) for i in range(3)])
+    # MXNet 1.9.1's cell.unroll for the same cell and inputs
+    assert [o.name for o in out] == ["l_t0_out", "l_t1_out", "l_t2_out"]
+    assert [s.name for s in states] == ["l_t2_out", "l_t2_state"]
+    assert out[0].list_arguments() == ["x_0", "l_i2h_weight", "l_i2h_bias", "l_h2h_weight", "l_h2h_bias"]
+    cell.reset()
+    with pytest.warns(UserWarning):
+        out, _ = mx.rnn.rnn_unroll(cell, 2, inputs=mx.sym.var("data"), layout="NTC")
+    assert [o.name for o in out] == ["l_t0_out", "l_t1_out"]
+    assert out[0].list_arguments() == ["data", "l_i2h_weight", "l_i2h_bias", "l_h2h_weight", "l_h2h_bias"]
+    ex = mx.sym.Group(out).simple_bind(mx.cpu(), data=(1, 2, 3))
+    assert [a.shape for a in ex.outputs] == [(1, 4), (1, 4)]
+
+
+def test_init_load_and_model_get_updater(tmp_path):
+    assert mx.init.load is mx.nd.load and mx.model.get_updater is mx.optimizer.get_updater
+    f = str(tmp_path / "p.params")
+    mx.nd.save(f, {"arg:w": mx.nd.array([1, 2, 3])})
+    init = mx.init.Load(mx.init.load(f))
+    w = mx.nd.zeros(3)
+    init("w", w)
+    np.testing.assert_array_equal(w.asnumpy(), [1, 2, 3])

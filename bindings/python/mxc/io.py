@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - another core without these
     _lib = None
 
 __all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter", "ResizeIter", "PrefetchingIter", "CSVIter",
-           "ImageRecordIter"]
+           "ImageRecordIter", "ImageRecordUInt8Iter", "ImageRecordInt8Iter"]
 
 _DEFAULT_DTYPE = np.float32
 
@@ -755,7 +755,9 @@ class ImageRecordIter(DataIter):
     ``data_shape`` at the centre (at random with ``rand_crop``), mirrored with probability 0.5 with
     ``rand_mirror``, and normalised per channel: ``(pixel - mean) / std * scale``. A batch's images are decoded by
     ``preprocess_threads`` worker threads (at most one per CPU); the result does not depend on their number. Data is float32
-    ``(batch, c, h, w)``; labels are float32 ``(batch,)``, or ``(batch, label_width)``.
+    ``(batch, c, h, w)``; labels are float32 ``(batch,)``, or ``(batch, label_width)``. With ``dtype`` 'uint8'
+    the data are the pixels themselves (no mean, std or scale), with 'int8' the pixels less the means, saturated to
+    [-128, 127], as MXNet 1.9.1 (ImageRecordUInt8Iter and ImageRecordInt8Iter set that dtype).
 
     The records are read in file order, or shuffled every epoch with ``shuffle`` (from ``seed``). With
     ``round_batch`` (the default) the last batch is completed with records from the start, reported by ``pad``,
@@ -857,7 +859,11 @@ class ImageRecordIter(DataIter):
         img = img[y0:y0 + h, x0:x0 + w]
         if self._rand_mirror and draws[2] < 0.5:
             img = img[:, ::-1]
-        data = (img.transpose(2, 0, 1).astype(np.float32) - self._mean) * self._mul
+        data = img.transpose(2, 0, 1).astype(np.float32)
+        if self._dtype == np.int8:    # MXNet 1.9.1: pixel - mean, saturated; std and scale not applied
+            data = np.clip(data - self._mean, -128, 127)
+        elif self._dtype != np.uint8:  # uint8: the pixels as they are
+            data = (data - self._mean) * self._mul
         label = np.zeros(self.label_width, np.float32)
         lab = np.atleast_1d(np.asarray(header.label, np.float32))
         label[:min(lab.size, self.label_width)] = lab[:self.label_width]
@@ -948,3 +954,20 @@ class ImageRecordIter(DataIter):
             self._stop_worker()
         except Exception:
             pass
+
+
+class ImageRecordUInt8Iter(ImageRecordIter):
+    """ImageRecordIter giving the pixels as uint8 (no mean, std or scale: MXNet 1.9.1's ImageRecordUInt8Iter)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["dtype"] = "uint8"
+        super().__init__(*args, **kwargs)
+
+
+class ImageRecordInt8Iter(ImageRecordIter):
+    """ImageRecordIter giving int8 data: the pixels less the per-channel means, saturated to [-128, 127] (std and
+    scale not applied: MXNet 1.9.1's ImageRecordInt8Iter)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["dtype"] = "int8"
+        super().__init__(*args, **kwargs)

@@ -496,3 +496,52 @@ def test_init_load_and_model_get_updater(tmp_path):
     w = mx.nd.zeros(3)
     init("w", w)
     np.testing.assert_array_equal(w.asnumpy(), [1, 2, 3])
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# mx.io: ImageRecordUInt8Iter, ImageRecordInt8Iter
+# ----------------------------------------------------------------------------------------------------------------
+def _small_rec(path):
+    rng = np.random.RandomState(0)
+    w = mx.recordio.MXRecordIO(path, "w")
+    for i in range(3):
+        img = rng.randint(0, 256, size=(6, 8, 3)).astype(np.uint8)
+        w.write(mx.recordio.pack_img(mx.recordio.IRHeader(0, float(i), i, 0), img, quality=100, img_fmt=".png"))
+    w.close()
+
+
+# MXNet 1.9.1 on the same file (data_shape (3, 4, 4), batch_size 2): first image, row 0 of each channel
+MXNET_ROW0 = [[115, 197, 175, 99], [148, 243, 79, 82], [9, 208, 254, 192]]
+MXNET_INT8_ROW0 = [[115, 127, 127, 99], [127, 127, 79, 82], [9, 127, 127, 127]]
+MXNET_INT8_ROW0_MEAN_R200 = [[-85, -3, -25, -101], [127, 127, 79, 82], [9, 127, 127, 127]]
+MXNET_INT8_ROW0_MEAN_GB = [[115, 127, 127, 99], [48, 127, -21, -18], [-41, 127, 127, 127]]  # mean_g 100, mean_b 50
+
+
+def test_image_record_uint8_and_int8_iters(tmp_path):
+    rec = str(tmp_path / "small.rec")
+    _small_rec(rec)
+    common = dict(path_imgrec=rec, data_shape=(3, 4, 4), batch_size=2)
+    it = mx.io.ImageRecordIter(**common)
+    b = it.next()
+    assert b.data[0].dtype == np.float32 and b.data[0].asnumpy()[0, :, 0, :].tolist() == MXNET_ROW0
+    for kw in ({}, dict(mean_r=200), dict(scale=0.5), dict(std_r=2.0), dict(dtype="float32")):
+        it = mx.io.ImageRecordUInt8Iter(**common, **kw)
+        assert it.provide_data[0].dtype == np.uint8 and it.provide_data[0].shape == (2, 3, 4, 4)
+        assert it.provide_label[0].dtype == np.float32 and it.provide_label[0].shape == (2,)
+        b = it.next()
+        assert b.data[0].dtype == np.uint8 and b.label[0].dtype == np.float32
+        assert b.data[0].asnumpy()[0, :, 0, :].tolist() == MXNET_ROW0
+        assert b.label[0].asnumpy().tolist() == [0.0, 1.0] and b.pad == 0
+    for kw, expected in (({}, MXNET_INT8_ROW0), (dict(scale=0.5), MXNET_INT8_ROW0),
+                         (dict(std_r=2.0), MXNET_INT8_ROW0), (dict(mean_r=200), MXNET_INT8_ROW0_MEAN_R200),
+                         (dict(mean_g=100, mean_b=50), MXNET_INT8_ROW0_MEAN_GB)):
+        it = mx.io.ImageRecordInt8Iter(**common, **kw)
+        assert it.provide_data[0].dtype == np.int8
+        b = it.next()
+        assert b.data[0].dtype == np.int8
+        assert b.data[0].asnumpy()[0, :, 0, :].tolist() == expected
+    # ImageRecordIter with dtype 'uint8' / 'int8' is the same (MXNet 1.9.1)
+    b = mx.io.ImageRecordIter(**common, dtype="uint8").next()
+    assert b.data[0].dtype == np.uint8 and b.data[0].asnumpy()[0, :, 0, :].tolist() == MXNET_ROW0
+    b = mx.io.ImageRecordIter(**common, dtype="int8").next()
+    assert b.data[0].dtype == np.int8 and b.data[0].asnumpy()[0, :, 0, :].tolist() == MXNET_INT8_ROW0

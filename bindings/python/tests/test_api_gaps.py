@@ -545,3 +545,51 @@ def test_image_record_uint8_and_int8_iters(tmp_path):
     assert b.data[0].dtype == np.uint8 and b.data[0].asnumpy()[0, :, 0, :].tolist() == MXNET_ROW0
     b = mx.io.ImageRecordIter(**common, dtype="int8").next()
     assert b.data[0].dtype == np.int8 and b.data[0].asnumpy()[0, :, 0, :].tolist() == MXNET_INT8_ROW0
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# mx.test_utils: checkShapes, setenv/getenv, get_cuda_compute_capability
+# ----------------------------------------------------------------------------------------------------------------
+def test_test_utils_check_shapes_and_env():
+    from mxc import test_utils as tu
+    assert tu.checkShapes(np.ones((2, 3)), np.ones((2, 3))) is None
+    assert tu.checkShapes(mx.nd.ones((2, 3)), mx.nd.ones((2, 3))) is None
+    # MXNet 1.9.1's message starts so
+    with pytest.raises(AssertionError, match=r"Items are not equal: a.shape = \(2, 3\) and b.shape = \(3, 2\) are "
+                                             r"not equal"):
+        tu.checkShapes(np.ones((2, 3)), np.ones((3, 2)))
+    with pytest.raises(AssertionError, match=r"\(2, 4\) are not equal"):
+        tu.checkShapes(mx.nd.ones((2, 3)), mx.nd.ones((2, 4)))
+    name = "MXC_API_GAPS_TEST_VAR"
+    assert tu.getenv(name) is None
+    tu.setenv(name, "5")
+    assert tu.getenv(name) == "5"
+    assert name not in os.environ  # the C runtime's environment only (MXNet 1.9.1: os.environ unchanged)
+    tu.setenv(name, None)
+    assert tu.getenv(name) is None
+    os.environ[name] = "abc"  # os.environ writes through to the C runtime
+    try:
+        assert tu.getenv(name) == "abc"
+    finally:
+        del os.environ[name]
+
+
+def test_get_cuda_compute_capability():
+    import ctypes
+    from mxc import test_utils as tu
+    with pytest.raises(ValueError, match=r"Expecting a gpu context to get cuda compute capability, while received "
+                                         r"ctx cpu\(0\)"):
+        tu.get_cuda_compute_capability(mx.cpu())
+    driver = None
+    for n in ("libcuda.so", "libcuda.so.1"):
+        try:
+            driver = ctypes.CDLL(n)
+            break
+        except OSError:
+            pass
+    if driver is None:  # MXNet 1.9.1 here: OSError "could not load any of: libcuda.so ..."
+        with pytest.raises(OSError, match="could not load any of: libcuda.so"):
+            tu.get_cuda_compute_capability(mx.gpu(0))
+    else:
+        cc = tu.get_cuda_compute_capability(mx.gpu(0))
+        assert isinstance(cc, int) and 30 <= cc < 200

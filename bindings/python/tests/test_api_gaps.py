@@ -593,3 +593,57 @@ def test_get_cuda_compute_capability():
     else:
         cc = tu.get_cuda_compute_capability(mx.gpu(0))
         assert isinstance(cc, int) and 30 <= cc < 200
+
+
+DET_LABELS = [[2, 5, 0, 0.1, 0.2, 0.5, 0.6], [2, 5, 1, 0.0, 0.0, 1.0, 1.0, 3, 0.25, 0.25, 0.75, 0.5],
+              [2, 5, 2, 0.3, 0.3, 0.4, 0.9]]
+
+
+def _det_rec(path):
+    rng = np.random.RandomState(1)
+    w = mx.recordio.MXRecordIO(path, "w")
+    for i in range(3):
+        img = rng.randint(0, 256, size=(6, 8, 3)).astype(np.uint8)
+        w.write(mx.recordio.pack_img(mx.recordio.IRHeader(0, np.array(DET_LABELS[i], np.float32), i, 0), img,
+                                     quality=100, img_fmt=".png"))
+    w.close()
+
+
+def _f32(values):
+    return np.asarray(values, np.float32).tolist()
+
+
+def test_image_det_record_iter_matches_mxnet(tmp_path):
+    rec = str(tmp_path / "det.rec")
+    _det_rec(rec)
+    it = mx.io.ImageDetRecordIter(path_imgrec=rec, data_shape=(3, 4, 4), batch_size=2)
+    # MXNet 1.9.1 on the same file: label rows [c, h, w, n] + the n label values, padded with -1 to the longest (12)
+    assert it.provide_data[0].shape == (2, 3, 4, 4) and it.provide_data[0].dtype == np.float32
+    assert it.provide_label[0].shape == (2, 16) and it.provide_label[0].dtype == np.float32
+    pad5 = [-1.0] * 5
+    row0 = _f32([3, 4, 4, 7] + DET_LABELS[0] + pad5)
+    row1 = _f32([3, 4, 4, 12] + DET_LABELS[1])
+    row2 = _f32([3, 4, 4, 7] + DET_LABELS[2] + pad5)
+    b = it.next()
+    assert b.pad == 0 and b.data[0].shape == (2, 3, 4, 4)
+    assert b.label[0].asnumpy().tolist() == [row0, row1]
+    # the 6x8 image resized to 4x4 (no crop); MXNet: [[151, 135, 139, 190], [235, 141, 122, 66], [78, 181, 213, 129]]
+    # (one pixel differs by 1 between the two resizers' rounding)
+    np.testing.assert_allclose(b.data[0].asnumpy()[0, :, 0, :],
+                               [[151, 135, 139, 190], [235, 141, 122, 66], [78, 181, 213, 129]], atol=1)
+    b = it.next()
+    assert b.pad == 1 and b.label[0].asnumpy().tolist() == [row2, row0]
+    with pytest.raises(StopIteration):
+        it.next()
+    it = mx.io.ImageDetRecordIter(path_imgrec=rec, data_shape=(3, 4, 4), batch_size=2, label_pad_width=20)
+    assert it.provide_label[0].shape == (2, 24)
+    assert it.next().label[0].asnumpy().tolist() == [row0 + [-1.0] * 8, row1 + [-1.0] * 8]
+    it = mx.io.ImageDetRecordIter(path_imgrec=rec, data_shape=(3, 4, 4), batch_size=2, label_pad_value=-7,
+                                  mean_r=10, std_r=2)
+    b = it.next()
+    assert b.label[0].asnumpy().tolist() == [row0[:11] + [-7.0] * 5, row1]
+    np.testing.assert_allclose(b.data[0].asnumpy()[0, 0, 0, :], [70.5, 62.5, 64.5, 90.0], atol=0.5)
+    with pytest.raises(NotImplementedError, match="rand_crop_prob"):
+        mx.io.ImageDetRecordIter(path_imgrec=rec, data_shape=(3, 4, 4), batch_size=2, rand_crop_prob=0.5)
+    with pytest.raises(ValueError, match="label_pad_width 5 is smaller than the longest label"):
+        mx.io.ImageDetRecordIter(path_imgrec=rec, data_shape=(3, 4, 4), batch_size=2, label_pad_width=5)

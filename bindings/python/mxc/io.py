@@ -20,7 +20,8 @@ except ImportError:  # pragma: no cover - another core without these
     _lib = None
 
 __all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter", "ResizeIter", "PrefetchingIter", "CSVIter",
-           "ImageRecordIter", "ImageRecordUInt8Iter", "ImageRecordInt8Iter", "ImageDetRecordIter"]
+           "ImageRecordIter", "ImageRecordUInt8Iter", "ImageRecordInt8Iter", "ImageDetRecordIter",
+           "ImageRecordIter_v1", "ImageRecordUInt8Iter_v1"]
 
 _DEFAULT_DTYPE = np.float32
 
@@ -1045,3 +1046,8 @@ class ImageDetRecordIter(ImageRecordIter):
         label[:4] = (c, h, w, raw.size)
         label[4:4 + raw.size] = raw
         return data, label, header.id
+
+
+# MXNet 1.9.1's deprecated names of the same iterators
+ImageRecordIter_v1 = ImageRecordIter
+ImageRecordUInt8Iter_v1 = ImageRecordUInt8Iter

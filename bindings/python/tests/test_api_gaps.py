@@ -83,7 +83,7 @@ def test_symbol_fluent_methods_infer_mxnet_shapes():
     np.testing.assert_array_equal(out.asnumpy(), [[2, 0], [5, 3]])
 
 
-@pytest.mark.parametrize("name", ["asnumpy", "wait_to_read", "backward", "detach", "copy", "as_in_context"])
+@pytest.mark.parametrize("name", ["asnumpy", "asscalar", "wait_to_read", "backward", "detach", "copy", "as_in_context"])
 def test_symbol_ndarray_only_methods_raise(name):
     s = mx.sym.Variable("x")
     with pytest.raises(NotImplementedForSymbol) as e:
@@ -490,6 +490,7 @@ def test_rnn_module_names():
 
 def test_init_load_and_model_get_updater(tmp_path):
     assert mx.init.load is mx.nd.load and mx.model.get_updater is mx.optimizer.get_updater
+    assert mx.model.LogValidationMetricsCallback is mx.callback.LogValidationMetricsCallback
     f = str(tmp_path / "p.params")
     mx.nd.save(f, {"arg:w": mx.nd.array([1, 2, 3])})
     init = mx.init.Load(mx.init.load(f))
@@ -540,6 +541,10 @@ def test_image_record_uint8_and_int8_iters(tmp_path):
         b = it.next()
         assert b.data[0].dtype == np.int8
         assert b.data[0].asnumpy()[0, :, 0, :].tolist() == expected
+    # the deprecated _v1 names are the same iterators (MXNet 1.9.1 gives the same values)
+    assert mx.io.ImageRecordIter_v1(**common).next().data[0].asnumpy()[0, :, 0, :].tolist() == MXNET_ROW0
+    b = mx.io.ImageRecordUInt8Iter_v1(**common).next()
+    assert b.data[0].dtype == np.uint8 and b.data[0].asnumpy()[0, :, 0, :].tolist() == MXNET_ROW0
     # ImageRecordIter with dtype 'uint8' / 'int8' is the same (MXNet 1.9.1)
     b = mx.io.ImageRecordIter(**common, dtype="uint8").next()
     assert b.data[0].dtype == np.uint8 and b.data[0].asnumpy()[0, :, 0, :].tolist() == MXNET_ROW0

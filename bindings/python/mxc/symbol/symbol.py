@@ -466,6 +466,10 @@ class Symbol(object):
         """Not available for a Symbol (NDArray only)."""
         raise NotImplementedForSymbol(self.asnumpy, None)
 
+    def asscalar(self):
+        """Not available for a Symbol (NDArray only)."""
+        raise NotImplementedForSymbol(self.asscalar, None)
+
     def wait_to_read(self):
         """Not available for a Symbol (NDArray only)."""
         raise NotImplementedForSymbol(self.wait_to_read, None)

@@ -1,7 +1,6 @@
 """More of MXNet 1.9.1's ``mx.test_utils`` (re-exported by ``mxc.test_utils``): ``checkShapes``, ``setenv`` /
 ``getenv`` on the C runtime's environment, and ``get_cuda_compute_capability`` through the CUDA driver."""
 import ctypes
-import ctypes.util
 
 from .context import Context
 

@@ -2,13 +2,19 @@
 Symbol, Gluon Block helpers, datasets and transforms, context/executor/rnn/model/init/io/test_utils helpers.
 
 Expected values are MXNet 1.9.1's printed outputs (plain data) or NumPy references."""
-import warnings
+import contextlib
+import io
+import json
+import os
 
 import numpy as np
 import pytest
 
 import mxc as mx
+from mxc import gluon
 from mxc.base import MXNetError, MXNetValueError, NotImplementedForSymbol
+from mxc.gluon import nn
+from mxc.gluon.data.vision import CIFAR100, transforms as T
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -108,14 +114,6 @@ def test_symbol_gradient_and_backends():
 # ----------------------------------------------------------------------------------------------------------------
 # Gluon
 # ----------------------------------------------------------------------------------------------------------------
-import contextlib  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-
-from mxc import gluon  # noqa: E402
-from mxc.gluon import nn  # noqa: E402
-
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 # MXNet 1.9.1's net.summary(mx.nd.ones((2, 3))) for the HybridSequential of test_block_summary_matches_mxnet
@@ -315,7 +313,8 @@ def test_parameterdict_load_dict():
     np.testing.assert_array_equal(pd["dense2_bias"].data().asnumpy(), [2, 2, 2])
     pd.load_dict({"weight": mx.nd.ones((3, 2)) * 3, "bias": mx.nd.ones(3) * 4}, restore_prefix="dense2_")
     np.testing.assert_array_equal(pd["dense2_bias"].data().asnumpy(), [4, 4, 4])
-    with pytest.raises(AssertionError, match="'dense2_weight' is missing in param_dict, which contains parameters: 'x'"):
+    with pytest.raises(AssertionError,
+                       match="'dense2_weight' is missing in param_dict, which contains parameters: 'x'"):
         pd.load_dict({"x": mx.nd.ones(1)})
     pd.load_dict({"dense2_bias": mx.nd.ones(3) * 7}, allow_missing=True)
     np.testing.assert_array_equal(pd["dense2_bias"].data().asnumpy(), [7, 7, 7])
@@ -330,7 +329,6 @@ def test_parameterdict_load_dict():
 # ----------------------------------------------------------------------------------------------------------------
 # gluon.data.vision: CIFAR100, Rotate, RandomRotation
 # ----------------------------------------------------------------------------------------------------------------
-from mxc.gluon.data.vision import CIFAR100, transforms as T  # noqa: E402
 
 
 def test_cifar100_binary_records(tmp_path):

@@ -268,10 +268,19 @@ def test_block_save_writes_mxnet_structure(tmp_path):
                    "activation2": {"orig_name": d0.act.name, "hybridized": False, "children": {}}},
         "dense3": {"orig_name": d1.name, "hybridized": False, "children": {}}}}
     assert sorted(mx.nd.load(prefix + "-model.params")) == ["0.bias", "0.weight", "1.bias", "1.weight"]
+    # MXNet's binary layout (MXNet 1.9.1 loads these files): the same leading bytes as its own file
+    with open(prefix + "-model.params", "rb") as mine, open(os.path.join(DATA, "mxnet_gaps_mlp-model.params"),
+                                                             "rb") as theirs:
+        assert mine.read(16) == theirs.read(16)
     net.hybridize()
     x = mx.nd.array([[1, 2, 3]])
     ref = net(x).asnumpy()
     net.save(prefix)
+    top = json.load(open(prefix + "-model.json"))["hybridsequential0"]
+    assert top["hybridized"] is True and top["in_format"] == [0] and top["out_format"] == 0
+    assert mx.sym.load_json(top["inputs"][0]).list_outputs() == ["data"]
+    graph = mx.sym.load_json(top["symbol"])
+    assert graph.list_arguments() == ["data", d0.weight.name, d0.bias.name, d1.weight.name, d1.bias.name]
     again = _gaps_mlp()
     again.load(prefix)
     assert again._hybrid_on

@@ -146,11 +146,30 @@ def _run_op_hook(block, args, callback, monitor_all):
 
 
 # -- save / load ----------------------------------------------------------------------------------------------------
+def _cached_graph(block):
+    """MXNet's keys for the traced graph of a hybridized block that has run (one input and one output only):
+    in_format, out_format, inputs (the input variables' JSON) and symbol (the graph's JSON); {} otherwise."""
+    sig = getattr(block, "_last_sig", None)
+    if not getattr(block, "_hybrid_on", False) or sig is None:
+        return {}
+    layout, shapes = sig
+    if len(shapes) != 1 or layout != (((None,), True)):
+        return {}
+    graph, out_layout = block._trace(layout, (None,))
+    if out_layout is not None:
+        return {}
+    names = block._input_names(1)
+    return {"in_format": [0], "out_format": 0, "inputs": [sym.var(n).tojson() for n in names],
+            "symbol": graph.tojson()}
+
+
 def _structure(block, counter):
     key = "%s%d" % (type(block).__name__.lower(), counter[0])
     counter[0] += 1
-    entry = {"orig_name": block.name, "hybridized": bool(getattr(block, "_hybrid_on", False)),
-             "children": {kid.name: attr for attr, kid in block._kids.items()}}
+    entry = {"orig_name": block.name}
+    entry.update(_cached_graph(block))
+    entry["hybridized"] = bool(getattr(block, "_hybrid_on", False))
+    entry["children"] = {kid.name: attr for attr, kid in block._kids.items()}
     for kid in block._kids.values():
         k, e = _structure(kid, counter)
         entry[k] = e
@@ -159,13 +178,15 @@ def _structure(block, counter):
 
 def save(self, prefix):
     """Writes ``<prefix>-model.json`` (the block tree: a ``<class><n>`` entry per block, numbered depth first, with
-    its name, children and whether it is hybridized) and ``<prefix>-model.params`` (the parameters keyed by their
-    place in the tree, as save_parameters): MXNet 1.9.1's format. A hybridized block's traced graph is not stored
-    (mxc traces again at the first call)."""
+    its name, children and whether it is hybridized; for a hybridized block that has run on one input with one
+    output also its traced graph, as MXNet) and ``<prefix>-model.params`` (the parameters keyed by their place in
+    the tree, as save_parameters, in MXNet's binary layout): MXNet 1.9.1's format, which MXNet 1.9.1 loads. mxc's
+    load does not read the stored graphs back (it traces again at the first call)."""
+    from ..ndarray.ndarray import _save_mxnet
     key, entry = _structure(self, [0])
     with open(prefix + "-model.json", "w") as f:
         json.dump({key: entry}, f)
-    self.save_parameters(prefix + "-model.params")
+    _save_mxnet(prefix + "-model.params", {k: p._reduce() for k, p in self._keyed_params().items()})
 
 
 def _restore(block, entry_key, entries, counter, where):

@@ -78,6 +78,26 @@ class InternalError(MXNetError):
     kind = "InternalError"
 
 
+class NotImplementedForSymbol(MXNetError):
+    """An NDArray-only method called on a Symbol (MXNet's mxnet.base.NotImplementedForSymbol)."""
+    kind = "NotImplementedForSymbol"
+
+    def __init__(self, function, alias=None, *args):
+        super(NotImplementedForSymbol, self).__init__()
+        self.function = function.__name__ if callable(function) else str(function)
+        self.alias = alias
+        self.args = [str(type(a)) for a in args]
+
+    def __str__(self):
+        msg = "Function {}".format(self.function)
+        if self.alias:
+            msg += " (namely operator \"{}\")".format(self.alias)
+        if self.args:
+            msg += " with arguments ({})".format(", ".join(self.args))
+        msg += " is not implemented for Symbol and only available in NDArray."
+        return msg
+
+
 ERROR_CLASSES = {c.kind: c for c in (ShapeError, MXNetIndexError, MXNetTypeError, MXNetValueError, MXNetIOError,
                                      DeviceError, InternalError)}
 

@@ -176,3 +176,8 @@ class TerminalProgress(object):
             self.stream.flush()
         self._drawn = False
         self._start = None
+
+
+# MXNet 1.9.1 also has it as mx.model.LogValidationMetricsCallback (model.py is imported first, by the line above)
+from . import model as _model  # noqa: E402
+_model.LogValidationMetricsCallback = LogValidationMetricsCallback

@@ -1,9 +1,9 @@
 """Devices: ``mx.cpu(i)``, ``mx.gpu(i)``, ``mx.Context`` and the default-context stack (as MXNet 1.x)."""
 import threading
 
-from .base import ffi, lib, check_call
+from .base import ffi, lib, check_call, last_error
 
-__all__ = ["Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]
+__all__ = ["Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus", "gpu_memory_info"]
 
 
 class Context(object):
@@ -96,6 +96,18 @@ def num_gpus():
     n = ffi.new("int *")
     check_call(lib.MXCGetDeviceCount(lib.MXC_GPU, n))
     return n[0]
+
+
+def gpu_memory_info(device_id=0):
+    """(free, total) bytes of GPU ``device_id``'s memory as mxc's caching allocator sees it: ``total`` is what the
+    allocator holds (arrays' memory in use plus memory cached for reuse), ``free`` the cached part (mxc's C API has
+    no query of the driver's device-wide numbers, which MXNet returns). Raises a DeviceError without CUDA or
+    without that GPU (MXNet: an MXNetError)."""
+    from .base import DeviceError
+    in_use, cached = ffi.new("int64_t *"), ffi.new("int64_t *")
+    if lib.MXCGPUMemoryStats(int(device_id), in_use, cached, ffi.NULL):
+        raise DeviceError("gpu_memory_info(device_id=%d): %s" % (device_id, last_error()))
+    return (int(cached[0]), int(in_use[0] + cached[0]))
 
 
 def current_context():

@@ -226,6 +226,12 @@ class Executor(object):
             if out_grads else _NULL
         check_call(_BACKWARD(self.handle, len(out_grads), hs))
 
+    def get_optimized_symbol(self):
+        """The graph the executor runs, as a Symbol (MXNet 1.9.1's get_optimized_symbol). mxc binds the graph as
+        it is (no subgraph backend rewrites it), so this is a copy of the bound symbol."""
+        import copy
+        return copy.copy(self._symbol)
+
     def set_monitor_callback(self, callback, monitor_all=False):
         """Calls ``callback(name, array)`` for each output after every forward (intermediate values stay inside the
         library's plan; bind ``symbol.get_internals()`` to watch them)."""

@@ -12,6 +12,7 @@ import re
 import numpy as np
 
 from . import ndarray as nd
+from .ndarray import load  # noqa: F401  (MXNet 1.9.1's mx.init.load is mx.nd.load)
 
 __all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Load", "Mixed", "Zero", "One", "Constant",
            "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu", "Bilinear", "LSTMBias", "FusedRNN"]

@@ -20,7 +20,8 @@ except ImportError:  # pragma: no cover - another core without these
     _lib = None
 
 __all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter", "ResizeIter", "PrefetchingIter", "CSVIter",
-           "ImageRecordIter"]
+           "ImageRecordIter", "ImageRecordUInt8Iter", "ImageRecordInt8Iter", "ImageDetRecordIter",
+           "ImageRecordIter_v1", "ImageRecordUInt8Iter_v1"]
 
 _DEFAULT_DTYPE = np.float32
 
@@ -755,7 +756,9 @@ class ImageRecordIter(DataIter):
     ``data_shape`` at the centre (at random with ``rand_crop``), mirrored with probability 0.5 with
     ``rand_mirror``, and normalised per channel: ``(pixel - mean) / std * scale``. A batch's images are decoded by
     ``preprocess_threads`` worker threads (at most one per CPU); the result does not depend on their number. Data is float32
-    ``(batch, c, h, w)``; labels are float32 ``(batch,)``, or ``(batch, label_width)``.
+    ``(batch, c, h, w)``; labels are float32 ``(batch,)``, or ``(batch, label_width)``. With ``dtype`` 'uint8'
+    the data are the pixels themselves (no mean, std or scale), with 'int8' the pixels less the means, saturated to
+    [-128, 127], as MXNet 1.9.1 (ImageRecordUInt8Iter and ImageRecordInt8Iter set that dtype).
 
     The records are read in file order, or shuffled every epoch with ``shuffle`` (from ``seed``). With
     ``round_batch`` (the default) the last batch is completed with records from the start, reported by ``pad``,
@@ -857,7 +860,11 @@ class ImageRecordIter(DataIter):
         img = img[y0:y0 + h, x0:x0 + w]
         if self._rand_mirror and draws[2] < 0.5:
             img = img[:, ::-1]
-        data = (img.transpose(2, 0, 1).astype(np.float32) - self._mean) * self._mul
+        data = img.transpose(2, 0, 1).astype(np.float32)
+        if self._dtype == np.int8:    # MXNet 1.9.1: pixel - mean, saturated; std and scale not applied
+            data = np.clip(data - self._mean, -128, 127)
+        elif self._dtype != np.uint8:  # uint8: the pixels as they are
+            data = (data - self._mean) * self._mul
         label = np.zeros(self.label_width, np.float32)
         lab = np.atleast_1d(np.asarray(header.label, np.float32))
         label[:min(lab.size, self.label_width)] = lab[:self.label_width]
@@ -948,3 +955,99 @@ class ImageRecordIter(DataIter):
             self._stop_worker()
         except Exception:
             pass
+
+
+class ImageRecordUInt8Iter(ImageRecordIter):
+    """ImageRecordIter giving the pixels as uint8 (no mean, std or scale: MXNet 1.9.1's ImageRecordUInt8Iter)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["dtype"] = "uint8"
+        super().__init__(*args, **kwargs)
+
+
+class ImageRecordInt8Iter(ImageRecordIter):
+    """ImageRecordIter giving int8 data: the pixels less the per-channel means, saturated to [-128, 127] (std and
+    scale not applied: MXNet 1.9.1's ImageRecordInt8Iter)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["dtype"] = "int8"
+        super().__init__(*args, **kwargs)
+
+
+class ImageDetRecordIter(ImageRecordIter):
+    """Batches of images and object-detection labels from a RecordIO file (MXNet 1.9.1's ImageDetRecordIter, without
+    its detection augmentations).
+
+    A record's label is the detection label of MXNet's tools (``[header width, object width, ..., objects...]``,
+    coordinates normalised to [0, 1]). Each image is resized to ``data_shape`` (no crop, so the boxes stay valid)
+    and normalised as in ImageRecordIter. A batch's label row is ``[channels, height, width, n]`` followed by the
+    record's n label values, padded with ``label_pad_value`` to the longest label of the file (or to
+    ``label_pad_width`` when larger): shape ``(batch, 4 + pad width)``."""
+
+    _DET_AUGMENTS = ("rand_crop_prob", "min_crop_scales", "max_crop_scales", "min_crop_aspect_ratios",
+                     "max_crop_aspect_ratios", "min_crop_overlaps", "max_crop_overlaps", "min_crop_sample_coverages",
+                     "max_crop_sample_coverages", "min_crop_object_coverages", "max_crop_object_coverages",
+                     "num_crop_sampler", "crop_emit_mode", "emit_overlap_thresh", "max_crop_trials",
+                     "rand_pad_prob", "max_pad_scale", "rand_mirror_prob", "resize_mode")
+    _DET_DEFAULTS = {"crop_emit_mode": "center", "resize_mode": "force", "max_pad_scale": 1.0, "num_crop_sampler": 1,
+                     "max_crop_trials": 25, "emit_overlap_thresh": 0.5}
+
+    def __init__(self, path_imgrec, data_shape, batch_size, label_pad_width=-1, label_pad_value=-1.0, **kwargs):
+        for k in list(kwargs):
+            if k in self._DET_AUGMENTS:
+                v = kwargs.pop(k)
+                if v != self._DET_DEFAULTS.get(k, 0) and v not in (0, 0.0, None, (), [], ""):
+                    raise NotImplementedError("ImageDetRecordIter: the detection augmentation argument %s=%r is not "
+                                              "supported by mxc" % (k, v))
+        for k in ("rand_crop", "rand_mirror"):
+            if kwargs.get(k):
+                raise NotImplementedError("ImageDetRecordIter: %s is not supported by mxc (it would have to move "
+                                          "the boxes)" % k)
+        if "label_width" in kwargs and kwargs.pop("label_width") not in (-1, 1):
+            raise ValueError("ImageDetRecordIter: label_width is found from the records; use label_pad_width")
+        self._det_ready = False
+        super().__init__(path_imgrec, data_shape, batch_size, **kwargs)
+        from .recordio import _read_record, unpack
+        longest = 0
+        with open(self._path, "rb") as f:
+            for off in self._offsets:
+                f.seek(off)
+                header, _ = unpack(_read_record(f, self._path))
+                longest = max(longest, np.atleast_1d(np.asarray(header.label)).size)
+        if label_pad_width > 0 and label_pad_width < longest:
+            raise ValueError("ImageDetRecordIter: label_pad_width %d is smaller than the longest label of %s (%d)"
+                             % (label_pad_width, path_imgrec, longest))
+        self._pad_value = np.float32(label_pad_value)
+        self.label_width = 4 + max(longest, int(label_pad_width))
+        self._det_ready = True
+        self.reset()
+
+    def reset(self):
+        if self._det_ready:
+            super().reset()
+
+    def _image(self, buf, draws):
+        from . import image
+        from .recordio import unpack
+        header, payload = unpack(buf)
+        c, h, w = self.data_shape
+        img = image._decode_np(payload, 0 if c == 1 else 1, 1)
+        if c == 4:
+            img = np.concatenate([img, np.full(img.shape[:2] + (1,), 255, np.uint8)], axis=2)
+        if img.shape[0] != h or img.shape[1] != w:
+            img = image._resize_np(img, w, h, self._interp)
+        data = img.transpose(2, 0, 1).astype(np.float32)
+        if self._dtype == np.int8:
+            data = np.clip(data - self._mean, -128, 127)
+        elif self._dtype != np.uint8:
+            data = (data - self._mean) * self._mul
+        raw = np.atleast_1d(np.asarray(header.label, np.float32))
+        label = np.full(self.label_width, self._pad_value, np.float32)
+        label[:4] = (c, h, w, raw.size)
+        label[4:4 + raw.size] = raw
+        return data, label, header.id
+
+
+# MXNet 1.9.1's deprecated names of the same iterators
+ImageRecordIter_v1 = ImageRecordIter
+ImageRecordUInt8Iter_v1 = ImageRecordUInt8Iter

@@ -19,6 +19,7 @@ from . import kvstore as kvs
 from . import metric
 from . import ndarray as nd
 from . import optimizer as opt
+from .optimizer import get_updater  # noqa: F401  (MXNet 1.9.1's mx.model.get_updater)
 from .context import Context, cpu
 from .initializer import Uniform, InitDesc
 

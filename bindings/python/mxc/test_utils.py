@@ -475,3 +475,7 @@ from ._test_utils_more import *  # noqa: E402,F401,F403
 from ._test_utils_more import __all__ as _more_all  # noqa: E402
 
 __all__ += _more_all
+from ._test_utils_api import *  # noqa: E402,F401,F403
+from ._test_utils_api import __all__ as _api_all  # noqa: E402
+
+__all__ += _api_all

@@ -577,3 +577,13 @@ class SymbolBlock(HybridBlock):
 
     def __repr__(self):
         return "SymbolBlock(%s -> %s)" % (", ".join(self._names), ", ".join(self._graph.list_outputs()))
+
+
+# MXNet 1.9.1's further Block/HybridBlock methods (gluon/_block_api.py)
+from . import _block_api  # noqa: E402
+Block.summary = _block_api.summary
+Block.register_op_hook = _block_api.register_op_hook
+Block.save = _block_api.save
+Block.load = _block_api.load
+HybridBlock.infer_type = _block_api.infer_type
+HybridBlock.optimize_for = _block_api.optimize_for

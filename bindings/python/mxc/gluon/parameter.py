@@ -263,10 +263,20 @@ class Parameter:
             raise ValueError("Cannot reset context for Parameter '%s' because it has not been initialized."
                              % self.name)
 
+    @property
+    def dtype(self):
+        """The type of the data (as given); setting it on an initialized parameter converts the data and the
+        gradient (MXNet 1.9.1's Parameter.dtype)."""
+        return self._dtype
+
+    @dtype.setter
+    def dtype(self, dtype):
+        self.cast(dtype)
+
     def cast(self, dtype):
         """Converts the data and gradient to ``dtype``."""
-        self.dtype = dtype
-        if self._arrays is not None:
+        self._dtype = dtype
+        if self.__dict__.get('_arrays') is not None:
             self._arrays = [a.astype(dtype) for a in self._arrays]
             self._attach()
 
@@ -471,20 +481,28 @@ class ParameterDict:
         stored = nd.load(filename)
         if not isinstance(stored, dict):
             raise ValueError("'%s' holds unnamed arrays; cannot match them to Parameters" % filename)
-        stored = {restore_prefix + k: v for k, v in stored.items()}
+        self.load_dict(stored, ctx, allow_missing, ignore_extra, restore_prefix, filename, cast_dtype, dtype_source)
+
+    def load_dict(self, param_dict, ctx=None, allow_missing=False, ignore_extra=False, restore_prefix='',
+                  filename=None, cast_dtype=False, dtype_source='current'):
+        """Loads the arrays of ``param_dict`` (name -> NDArray; the names get ``restore_prefix`` in front) into
+        the parameters of the same names (``filename``: the file they came from, for the error messages)."""
+        where = "file '%s'" % filename if filename else "param_dict"
+        stored = {restore_prefix + k: v for k, v in param_dict.items()}
         if not allow_missing:
             for name in self._items:
                 if name not in stored:
-                    raise AssertionError("Parameter '%s' is missing in file '%s'. Please make sure source and "
-                                         "target networks have the same prefix." % (name[len(restore_prefix):],
-                                                                                     filename))
+                    raise AssertionError("Parameter '%s' is missing in %s, which contains parameters: %s. Please "
+                                         "make sure source and target networks have the same prefix."
+                                         % (name[len(restore_prefix):], where,
+                                            ", ".join("'%s'" % k for k in param_dict)))
         for name, arr in stored.items():
             if name not in self._items:
                 if ignore_extra:
                     continue
-                raise ValueError("Parameter '%s' loaded from file '%s' is not present in ParameterDict, choices "
+                raise ValueError("Parameter '%s' loaded from %s is not present in ParameterDict, choices "
                                  "are: %s. Set ignore_extra to True to ignore. Please make sure source and target "
-                                 "networks have the same prefix." % (name[len(restore_prefix):], filename,
+                                 "networks have the same prefix." % (name[len(restore_prefix):], where,
                                                                      list(self._items)))
             _load_into(self._items[name], arr, ctx, cast_dtype, dtype_source)
 

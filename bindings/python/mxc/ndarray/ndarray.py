@@ -8,6 +8,7 @@ import numpy as np
 from ..base import (ffi, lib, check_call, last_error, error_from_message, MXNetError, MXNetTypeError, c_str,
                     py_str, c_params, _cstr, dtype_code, dtype_np, dtype_name, numeric_types, integer_types, op_meta, has_op)
 from ..context import Context, current_context, cpu
+from ..base import MXNetValueError
 
 __all__ = ["NDArray", "invoke", "empty", "zeros", "ones", "full", "array", "arange", "save", "load",
            "load_frombuffer", "waitall", "add", "subtract", "multiply", "divide", "true_divide", "modulo", "power",
@@ -1014,6 +1015,54 @@ class NDArray(object):
 
     def __le__(self, other):
         return self._cmp(other, _OPS.le, _OPS.ble, _OPS.le_s)
+
+    # -- fluent forms of operators whose first input is not named ``data`` (MXNet 1.9.1's NDArray methods) -------
+    def broadcast_like(self, other):
+        """This array broadcast to the shape of ``other`` (mx.nd.broadcast_like(self, other))."""
+        return _fluent("broadcast_like", self, other)
+
+    def one_hot(self, *args, **kwargs):
+        """mx.nd.one_hot with this array as the indices."""
+        return _fluent("one_hot", self, *args, **kwargs)
+
+    def reshape_like(self, *args, **kwargs):
+        """mx.nd.reshape_like with this array as lhs."""
+        return _fluent("reshape_like", self, *args, **kwargs)
+
+    def take(self, *args, **kwargs):
+        """mx.nd.take with this array as a."""
+        return _fluent("take", self, *args, **kwargs)
+
+    def split_v2(self, *args, **kwargs):
+        """mx.nd.split_v2 with this array as ary."""
+        return split_v2(self, *args, **kwargs)
+
+    def slice_assign(self, rhs, begin, end, step):
+        """Writes ``rhs`` into the region ``begin:end:step`` of this array, in place; returns this array."""
+        return _call(_op("_slice_assign"), (self, rhs), out=self, begin=tuple(begin), end=tuple(end),
+                     step=tuple(step))
+
+    def slice_assign_scalar(self, value, begin, end, step):
+        """Writes the number ``value`` into the region ``begin:end:step`` of this array, in place; returns this
+        array."""
+        return _call(_op("_slice_assign_scalar"), (self,), out=self, scalar=float(value), begin=tuple(begin),
+                     end=tuple(end), step=tuple(step))
+
+    def tostype(self, stype):
+        """A copy with storage type ``stype``: only 'default' (dense) storage exists in mxc."""
+        if stype == "default":
+            return self.copy()
+        if stype in ("csr", "row_sparse"):
+            raise MXNetValueError("tostype: storage type %r is not supported by mxc (only 'default' dense storage)"
+                                  % (stype,))
+        raise MXNetValueError("tostype: invalid storage type %r, valid values are: {'csr', 'default', "
+                              "'row_sparse'}" % (stype,))
+
+
+def _fluent(name, *args, **kwargs):
+    """Calls the registry function mx.nd.<name> (the fluent NDArray methods above)."""
+    import sys
+    return getattr(sys.modules[__name__.rsplit(".", 1)[0]], name)(*args, **kwargs)
 
 
 # ----------------------------------------------------------------------------------------------------------------

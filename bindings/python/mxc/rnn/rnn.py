@@ -3,7 +3,20 @@ per gate, the same names for fused and unfused cells) and packed again on loadin
 from ..model import load_checkpoint, save_checkpoint
 from .rnn_cell import BaseRNNCell
 
-__all__ = ["save_rnn_checkpoint", "load_rnn_checkpoint", "do_rnn_checkpoint"]
+__all__ = ["rnn_unroll", "save_rnn_checkpoint", "load_rnn_checkpoint", "do_rnn_checkpoint", "load_checkpoint",
+           "save_checkpoint"]
+
+
+def rnn_unroll(cell, length, inputs=None, begin_state=None, input_prefix='', layout='NTC'):
+    """Deprecated (MXNet 1.9.1 too): ``cell.unroll(length, inputs, begin_state, layout)``. ``inputs`` None: one
+    variable per step named ``<input_prefix>t<i>_data``. (MXNet 1.9.1's version hands ``input_prefix`` to
+    ``cell.unroll``, which does not take it, and always fails; this one unrolls.)"""
+    import warnings
+    from .. import symbol
+    warnings.warn('rnn_unroll is deprecated. Please call cell.unroll directly.', stacklevel=2)
+    if inputs is None:
+        inputs = [symbol.var('%st%d_data' % (input_prefix, i)) for i in range(length)]
+    return cell.unroll(length=length, inputs=inputs, begin_state=begin_state, layout=layout)
 
 
 def _cells(cells):

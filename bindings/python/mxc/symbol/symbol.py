@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from ..base import (ffi, lib, check_call, c_str, py_str, c_params, string_types, numeric_types, integer_types,
-                    dtype_code, dtype_np, MXNetValueError)
+                    dtype_code, dtype_np, MXNetValueError, MXNetError, NotImplementedForSymbol)
 from ..base import py_str_list
 from ..context import current_context
 from .. import attribute as _attribute
@@ -439,6 +439,82 @@ class Symbol(object):
     def astype(self, dtype, **kwargs):
         """A Cast of the symbol to dtype."""
         return _call_internal("Cast", self, dtype=np.dtype(dtype).name, **kwargs)
+
+    # -- fluent forms of operators whose first input is not named ``data`` (MXNet 1.9.1's Symbol methods) --------
+    def broadcast_like(self, *args, **kwargs):
+        """mx.sym.broadcast_like with this symbol as lhs."""
+        return _fluent("broadcast_like", self, *args, **kwargs)
+
+    def one_hot(self, *args, **kwargs):
+        """mx.sym.one_hot with this symbol as the indices."""
+        return _fluent("one_hot", self, *args, **kwargs)
+
+    def reshape_like(self, *args, **kwargs):
+        """mx.sym.reshape_like with this symbol as lhs."""
+        return _fluent("reshape_like", self, *args, **kwargs)
+
+    def take(self, *args, **kwargs):
+        """mx.sym.take with this symbol as a."""
+        return _fluent("take", self, *args, **kwargs)
+
+    def split_v2(self, *args, **kwargs):
+        """mx.sym.split_v2 with this symbol as ary."""
+        return split_v2(self, *args, **kwargs)
+
+    # -- NDArray-only methods: MXNet raises NotImplementedForSymbol for these ------------------------------------
+    def asnumpy(self):
+        """Not available for a Symbol (NDArray only)."""
+        raise NotImplementedForSymbol(self.asnumpy, None)
+
+    def asscalar(self):
+        """Not available for a Symbol (NDArray only)."""
+        raise NotImplementedForSymbol(self.asscalar, None)
+
+    def wait_to_read(self):
+        """Not available for a Symbol (NDArray only)."""
+        raise NotImplementedForSymbol(self.wait_to_read, None)
+
+    def backward(self):
+        """Not available for a Symbol (NDArray only): bind it and call Executor.backward."""
+        raise NotImplementedForSymbol(self.backward, None)
+
+    def detach(self):
+        """Not available for a Symbol (NDArray only)."""
+        raise NotImplementedForSymbol(self.detach, None)
+
+    def copy(self):
+        """Not available for a Symbol (NDArray only); ``copy.copy(symbol)`` copies the graph."""
+        raise NotImplementedForSymbol(self.copy, None)
+
+    def as_in_context(self):
+        """Not available for a Symbol (NDArray only)."""
+        raise NotImplementedForSymbol(self.as_in_context, None)
+
+    def gradient(self, wrt):
+        """Symbolic gradients are not implemented (as in MXNet 1.9.1): bind the symbol and use
+        Executor.backward."""
+        raise MXNetError("Symbol.gradient: not implemented (wrt=%s); bind the symbol and use Executor.backward"
+                         % (list(wrt),))
+
+    # -- subgraph backends: mxc registers none -------------------------------------------------------------------
+    def get_backend_symbol(self, backend):
+        """The symbol partitioned for a subgraph backend; mxc has no subgraph backends, so every name fails."""
+        raise MXNetValueError("get_backend_symbol: subgraph backend %r is not found (mxc registers no subgraph "
+                              "backends)" % (backend,))
+
+    def optimize_for(self, backend, args=None, aux=None, ctx=None, shape_dict=None, type_dict=None, stype_dict=None,
+                     skip_infer=False, **kwargs):
+        """Partitions the symbol for ``backend``. mxc has no backends: as MXNet 1.9.1 does for an unknown backend,
+        it reports the error (a warning) and returns the graph unchanged (a copy)."""
+        warnings.warn("Error optimizing for backend %r: it cannot be found (mxc registers no subgraph backends); "
+                      "the symbol is returned unchanged" % (backend,), RuntimeWarning, stacklevel=2)
+        return self.__copy__()
+
+
+def _fluent(name, *args, **kwargs):
+    """Calls the registry function mx.sym.<name> (the fluent Symbol methods above)."""
+    import sys
+    return getattr(sys.modules[__name__.rsplit(".", 1)[0]], name)(*args, **kwargs)
 
 
 # Operator functions by name (filled in by mxc.symbol.register).

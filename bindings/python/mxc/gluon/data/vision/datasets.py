@@ -1,4 +1,4 @@
-"""MNIST, Fashion-MNIST and CIFAR-10 read from local files; image folders and RecordIO files of encoded images.
+"""MNIST, Fashion-MNIST, CIFAR-10 and CIFAR-100 read from local files; image folders and RecordIO files of encoded images.
 
 mxc does not download: a dataset reads the original files from ``root`` (default ``~/.mxnet/datasets/<name>``, as
 MXNet). When they are not there, MNIST and Fashion-MNIST also look in Debian's data packages
@@ -16,7 +16,7 @@ from .... import image, recordio
 from .... import ndarray as nd
 from ..dataset import Dataset, RecordFileDataset
 
-__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "ImageFolderDataset", "ImageRecordDataset"]
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageFolderDataset", "ImageRecordDataset"]
 
 _SYSTEM_DIR = "/usr/share/datasets"
 
@@ -114,6 +114,26 @@ class CIFAR10(_ImageDataset):
             labels.append(rec[:, 0])
             images.append(rec[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
         return np.concatenate(images), np.concatenate(labels)
+
+
+class CIFAR100(_ImageDataset):
+    """CIFAR-100 from its binary version (``cifar-100-binary/train.bin`` or ``test.bin`` under root; records of a
+    coarse label, a fine label and 3,072 pixel bytes): images of (32, 32, 3), labels the 20 coarse classes or with
+    ``fine_label`` the 100 fine ones."""
+
+    def __init__(self, root=None, fine_label=False, train=True, transform=None):
+        self._fine_label = fine_label
+        super().__init__(root if root is not None else _default_root("cifar100"), train, transform)
+
+    def _read(self):
+        name = "train.bin" if self._train else "test.bin"
+        where = self._find([name], [os.path.join(self._root, "cifar-100-binary"), self._root])
+        raw = np.fromfile(os.path.join(where, name), dtype=np.uint8)
+        if raw.size % 3074:
+            raise ValueError("%s: %s holds %d bytes, not a whole number of 3,074-byte records"
+                             % (type(self).__name__, os.path.join(where, name), raw.size))
+        rec = raw.reshape(-1, 3074)
+        return rec[:, 2:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), rec[:, 1 if self._fine_label else 0]
 
 
 class ImageFolderDataset(Dataset):

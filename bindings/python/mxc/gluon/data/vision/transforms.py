@@ -14,7 +14,7 @@ from ...nn import Sequential
 
 __all__ = ["Compose", "Cast", "ToTensor", "Normalize", "RandomFlipLeftRight", "RandomFlipTopBottom", "CenterCrop",
            "Resize", "CropResize", "RandomResizedCrop", "RandomBrightness", "RandomContrast", "RandomSaturation",
-           "RandomHue", "RandomColorJitter", "RandomLighting", "RandomApply"]
+           "RandomHue", "RandomColorJitter", "RandomLighting", "RandomApply", "Rotate", "RandomRotation"]
 
 
 class Compose(Sequential):
@@ -290,3 +290,43 @@ class RandomApply(Sequential):
         if self.p < np.random.random_sample():
             return x if not args else (x,) + args
         return self.transforms(x, *args)
+
+
+def _float32_only(x):
+    if np.dtype(x.dtype) != np.float32:
+        raise TypeError("This transformation only supports float32. Consider calling it after ToTensor")
+
+
+class Rotate(_Transform):
+    """Rotates a float32 image (C, H, W) or batch (N, C, H, W) by ``rotation_degrees`` about its centre, keeping
+    the shape (``mx.image.imrotate``; ``zoom_in``: no empty corners, ``zoom_out``: the whole image kept)."""
+
+    def __init__(self, rotation_degrees, zoom_in=False, zoom_out=False):
+        super().__init__()
+        self._args = (rotation_degrees, zoom_in, zoom_out)
+
+    def forward(self, x):
+        _float32_only(x)
+        return image.imrotate(x, *self._args)
+
+
+class RandomRotation(_Transform):
+    """Rotates a float32 image (C, H, W), or each image of a batch, by an angle drawn uniformly from
+    ``angle_limits`` (lower, upper) degrees, with probability ``rotate_with_proba`` (else the input is returned);
+    see Rotate."""
+
+    def __init__(self, angle_limits, zoom_in=False, zoom_out=False, rotate_with_proba=1.0):
+        super().__init__()
+        lower, upper = angle_limits
+        if lower >= upper:
+            raise ValueError("`angle_limits` must be an ordered tuple")
+        if rotate_with_proba < 0 or rotate_with_proba > 1:
+            raise ValueError("Probability of rotating the image should be between 0 and 1")
+        self._args = ((lower, upper), zoom_in, zoom_out)
+        self._proba = rotate_with_proba
+
+    def forward(self, x):
+        if np.random.random_sample() > self._proba:
+            return x
+        _float32_only(x)
+        return image.random_rotate(x, *self._args)

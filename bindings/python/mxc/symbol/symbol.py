@@ -300,11 +300,16 @@ class Symbol(object):
         return arg, out, aux
 
     # -- serialisation ---------------------------------------------------------------------------------------------
-    def tojson(self):
-        """The graph as JSON (MXNet 1.x layout with an mxc version attribute)."""
+    def tojson(self, remove_amp_cast=True):
+        """The graph as JSON (MXNet 1.x layout with an mxc version attribute); ``remove_amp_cast`` (as MXNet)
+        leaves out the ``amp_cast``/``amp_multicast`` nodes that are not graph outputs."""
         out = ffi.new("const char **")
         check_call(lib.MXCSymbolSaveToJSON(self.handle, out))
-        return py_str(out[0])
+        text = py_str(out[0])
+        if remove_amp_cast and ('"amp_cast"' in text or '"amp_multicast"' in text):
+            from ..contrib.amp.amp import remove_amp_cast_json
+            text = remove_amp_cast_json(text)
+        return text
 
     def save(self, fname):
         """Writes the JSON to a file (atomically)."""

@@ -534,6 +534,21 @@ def _targets(module_names, opname):
     return out
 
 
+def _nd_arith(f):
+    """NDArray's binary operators (``a + b``): a float16/float32 mix goes through amp_multicast first."""
+    @functools.wraps(f)
+    def fn(self, other):
+        if isinstance(other, nd.NDArray) and other.dtype != self.dtype and \
+                self.dtype in (np.float16, np.float32) and other.dtype in (np.float16, np.float32):
+            self, other = nd.amp_multicast(self, other, num_outputs=2)
+        return f(self, other)
+    return fn
+
+
+_ARITH = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+          "__mod__", "__rmod__", "__pow__", "__rpow__", "__eq__", "__ne__", "__gt__", "__ge__", "__lt__", "__le__")
+
+
 def _patch(mod, name, wrapper):
     f = getattr(mod, name)
     _wrapped.append((mod, name, f))
@@ -596,6 +611,9 @@ def init(target_dtype="float16", target_precision_ops=None, conditional_fp32_ops
             _patch(mod, nm, _nd_widest)
         for mod, nm in _targets(sym_mods, op):
             _patch(mod, nm, _sym_widest)
+    for nm in _ARITH:
+        if hasattr(nd.NDArray, nm):
+            _patch(nd.NDArray, nm, _nd_arith)
 
 
 def _deinit():

@@ -549,6 +549,11 @@ def test_init_patches_operators_as_mxnet(amp_on):
     assert (h + f).dtype == np.float32
     np.testing.assert_array_equal((h + f).asnumpy(), np.full((2, 4), 2.0))
     # the Symbol graphs MXNet 1.9.1 built
+    with mx.name.NameManager():
+        _check_symbol_names()
+
+
+def _check_symbol_names():
     s = mx.sym.FullyConnected(mx.sym.var('d'), num_hidden=2, name='f')
     assert s.get_internals().list_outputs() == ['d', 'amp_cast0_output', 'f_weight', 'amp_cast1_output', 'f_bias',
                                                 'amp_cast2_output', 'f_output']
@@ -559,6 +564,52 @@ def test_init_patches_operators_as_mxnet(amp_on):
         'amp_cast4_output', 'activation0_output']
     assert mx.sym.Activation(s, act_type='relu').get_internals().list_outputs()[-2:] == [
         'f_output', 'activation1_output']
+
+
+def test_init_symbol_inputs_created_by_operators_are_cast(amp_on):
+    d = mx.sym.var('d')
+    S = mx.sym
+    # MXNet 1.9.1's get_internals() after amp.init() (amp_cast<N> renumbered from 0 per symbol)
+    cases = [
+        (lambda: S.LayerNorm(d, name='ln'), ['d', 'C', 'ln_gamma', 'C', 'ln_beta', 'C', 'ln_output']),
+        (lambda: S.SoftmaxOutput(d, name='so'), ['d', 'C', 'so_label', 'C', 'so_output']),
+        (lambda: S.LinearRegressionOutput(d, name='lro'), ['d', 'C', 'lro_label', 'C', 'lro_output']),
+        # (MXNet names CTCLoss's output ctc_output0, mxc ctc_output: not compared)
+        (lambda: S.CTCLoss(d, name='ctc'), ['d', 'C', 'ctc_label', 'C', None]),
+        (lambda: S.softmax(d, name='sm'), ['d', 'C', 'sm_output']),
+        (lambda: S.Convolution(d, kernel=(1, 1), num_filter=2, name='cv'),
+         ['d', 'C', 'cv_weight', 'C', 'cv_bias', 'C', 'cv_output']),
+        (lambda: S.Deconvolution(d, kernel=(1, 1), num_filter=2, name='dc'), ['d', 'C', 'dc_weight', 'C', 'dc_output']),
+        (lambda: S.RNN(d, S.var('p'), S.var('st'), state_size=2, num_layers=1, mode='rnn_tanh', name='rnn'),
+         ['d', 'C', 'p', 'C', 'st', 'C', 'rnn_output']),
+        (lambda: S.InstanceNorm(d, name='inn'), ['d', 'C', 'inn_gamma', 'C', 'inn_beta', 'C', 'inn_output']),
+        (lambda: S.SVMOutput(d, name='svm'), ['d', 'C', 'svm_label', 'C', 'svm_output']),
+        (lambda: S.LeakyReLU(d, act_type='elu', name='lk'), ['d', 'C', 'lk_output']),
+        (lambda: S.LeakyReLU(d, act_type='prelu', name='lkp'), ['d', 'lkp_gamma', 'lkp_output']),
+    ]
+    for make, expected in cases:
+        got = make().get_internals().list_outputs()
+        if expected[-1] is None:
+            got, expected = got[:-1], expected[:-1]
+        assert ['C' if n.startswith('amp_cast') else n for n in got] == expected, got
+        assert all(n == 'amp_cast' for n in [n.rsplit('_', 1)[0].rstrip('0123456789') for n in got
+                                            if n.startswith('amp_cast')])
+
+
+def test_loss_output_gradient_scaled_after_init_trainer(amp_on):
+    x = mx.nd.array([[1., 2.]])
+    x.attach_grad()
+    with autograd.record():
+        y = mx.nd.SoftmaxOutput(x, mx.nd.array([0]))
+    y.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [[-0.7310586, 0.7310586]], rtol=1e-5)
+    tr = gluon.Trainer(_mlp(mx.cpu()).collect_params(), 'sgd')
+    amp.init_trainer(tr)
+    with autograd.record():
+        y = mx.nd.SoftmaxOutput(x, mx.nd.array([0]))
+    y.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [[-47910.656, 47910.656]], rtol=1e-5)  # MXNet 1.9.1's values
+    assert tr._amp_loss_scaler is amp_impl._loss_scaler
 
 
 def test_deinit_restores_operators(amp_on):

@@ -16,6 +16,7 @@ mxc has no bfloat16 dtype: ``target_dtype='bfloat16'`` raises a ValueError sayin
 import contextlib
 import functools
 import json
+import logging
 import sys
 
 import numpy as np
@@ -474,8 +475,8 @@ def _nd_widest(f):
 
 
 def _sym_cast(f, dtype, meta):
-    """mx.sym wrapper: every Symbol input goes through amp_cast (missing weight/bias variables are created, as the
-    operator would, so that they are cast too)."""
+    """mx.sym wrapper: every Symbol input goes through amp_cast, including the variables the operator creates for
+    the inputs not given (``fc_weight``, ``softmax_label``; auxiliary states excepted), as MXNet 1.9.1."""
     from ... import name as _name
     from ...symbol import Symbol
 
@@ -483,21 +484,28 @@ def _sym_cast(f, dtype, meta):
     def fn(*args, **kwargs):
         name = _name.current().get(kwargs.pop("name", None), f.__name__.lower())
         args = list(args)
+        given = set(meta.input_names[:len(args)]) | set(k for k, v in kwargs.items() if isinstance(v, Symbol))
+        missing = [n for n, aux in zip(meta.input_names, meta.input_is_aux)
+                   if n not in given and not aux and n not in kwargs]
+        created = {}
+        if missing and not meta.key_var_num_args:
+            # which of them the operator creates (optional inputs are left out): build the node once to see
+            probe = f(*args, name=name, **kwargs)
+            graph = json.loads(probe.tojson(remove_amp_cast=False))
+            made = {n["name"]: n.get("attrs", {}) for n in graph["nodes"] if n["op"] == "null"}
+            for inp in missing:
+                var = "%s_%s" % (name, inp)
+                if var in made:
+                    created[inp] = sym.var(var, attr=made[var] or None)
         for i, a in enumerate(args):
             if isinstance(a, Symbol):
                 args[i] = sym.amp_cast(a, dtype=dtype)
-        given = set(meta.input_names[:len(args)]) | set(k for k, v in kwargs.items() if isinstance(v, Symbol))
         for k, v in list(kwargs.items()):
             if isinstance(v, Symbol):
                 kwargs[k] = sym.amp_cast(v, dtype=dtype)
-        if meta.name in ("FullyConnected", "Convolution", "Deconvolution"):
-            no_bias = kwargs.get("no_bias")
-            if no_bias is None:
-                no_bias = meta.param_defaults[meta.param_names.index("no_bias")]
-            no_bias = str(no_bias).lower() in ("true", "1")
-            for inp in ("weight", "bias"):
-                if inp not in given and not (inp == "bias" and no_bias) and inp in meta.input_names:
-                    kwargs[inp] = sym.amp_cast(sym.var("%s_%s" % (name, inp)), dtype=dtype)
+        for inp in meta.input_names:  # in input order, as the operator would create them
+            if inp in created:
+                kwargs[inp] = sym.amp_cast(created[inp], dtype=dtype)
         return f(*args, name=name, **kwargs)
     return fn
 
@@ -547,6 +555,25 @@ def _nd_arith(f):
 
 _ARITH = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
           "__mod__", "__rmod__", "__pow__", "__rpow__", "__eq__", "__ne__", "__gt__", "__ge__", "__lt__", "__le__")
+
+
+def _sym_loss_warning(f):
+    @functools.wraps(f)
+    def fn(*args, **kwargs):
+        logging.warning("%s does not support dynamic loss scaling in symbolic and hybridized execution.",
+                        f.__name__)
+        return f(*args, **kwargs)
+    return fn
+
+
+def _nd_loss_scaling(scaler):
+    def wrap(f):
+        @functools.wraps(f)
+        def fn(*args, **kwargs):
+            kwargs["grad_scale"] = float(kwargs.get("grad_scale", 1.0)) * scaler.loss_scale
+            return f(*args, **kwargs)
+        return fn
+    return wrap
 
 
 def _patch(mod, name, wrapper):
@@ -614,22 +641,30 @@ def init(target_dtype="float16", target_precision_ops=None, conditional_fp32_ops
     for nm in _ARITH:
         if hasattr(nd.NDArray, nm):
             _patch(nd.NDArray, nm, _nd_arith)
+    for op in list_loss_output_functions(target_dtype):
+        if has_op(op):
+            for mod, nm in _targets(sym_mods, op):
+                _patch(mod, nm, _sym_loss_warning)
 
 
 def _deinit():
     """Undoes ``init`` (for tests): restores the patched functions."""
-    global _amp_initialized, _loss_scaler
+    global _amp_initialized, _loss_scaler, _amp_loss_scale_initialized
     while _wrapped:
         mod, name, f = _wrapped.pop()
         setattr(mod, name, f)
     _amp_initialized = False
+    _amp_loss_scale_initialized = False
     _loss_scaler = None
 
 
 # -- loss scaling -----------------------------------------------------------------------------------------------------
 def init_trainer(optimizer_or_trainer):
-    """Adds dynamic loss scaling to a ``gluon.Trainer``: ``trainer._amp_loss_scaler`` (a LossScaler) and
-    ``trainer._amp_original_scale``; its updates are skipped when a gradient overflows."""
+    """Adds dynamic loss scaling to a ``gluon.Trainer``: ``trainer._amp_loss_scaler`` (AMP's LossScaler, one for
+    all trainers as in MXNet) and ``trainer._amp_original_scale``; its updates are skipped when a gradient
+    overflows. The first call also makes the NDArray loss outputs (``LOSS_OUTPUT_FUNCTIONS``) scale their
+    gradient by the loss scale (``grad_scale``)."""
+    global _amp_loss_scale_initialized
     from ...gluon.trainer import Trainer
     if not _amp_initialized:
         raise RuntimeError("AMP not initialized, did you forget to call amp.init()?")
@@ -639,7 +674,14 @@ def init_trainer(optimizer_or_trainer):
     trainer = optimizer_or_trainer
     if getattr(trainer, "_amp_loss_scaler", None) is not None:
         return
-    trainer._amp_loss_scaler = LossScaler()
+    if not _amp_loss_scale_initialized:
+        _amp_loss_scale_initialized = True
+        from ...base import has_op
+        for op in lists.symbol_fp16.LOSS_OUTPUT_FUNCTIONS:
+            if has_op(op):
+                for mod, nm in _targets(["mxc.ndarray", "mxc.ndarray._internal"], op):
+                    _patch(mod, nm, _nd_loss_scaling(_loss_scaler))
+    trainer._amp_loss_scaler = _loss_scaler
     trainer._amp_original_scale = trainer._scale
     update = trainer.update
 

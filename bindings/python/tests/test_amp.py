@@ -495,6 +495,21 @@ def test_tojson_remove_amp_cast_keeps_plain_graphs():
     assert mx.sym.load_json(c.tojson()).list_outputs() == ['c1_output']
 
 
+def test_save_and_checkpoint_remove_amp_cast(tmp_path):
+    s, kw = _nets()['mlp_dn']
+    c = amp.convert_symbol(s, **kw)
+    exp = MXNET_CONVERTED['mlp_dn']
+    c.save(str(tmp_path / 'a.json'))
+    assert [n[1] for n in _nodes((tmp_path / 'a.json').read_text())[0]] == exp['stripped']
+    c.save(str(tmp_path / 'b.json'), remove_amp_cast=False)
+    assert [n[1] for n in _nodes((tmp_path / 'b.json').read_text())[0]] == [n[1] for n in exp['nodes']]
+    mx.model.save_checkpoint(str(tmp_path / 'm'), 0, c, {}, {})
+    assert [n[1] for n in _nodes((tmp_path / 'm-symbol.json').read_text())[0]] == exp['stripped']
+    mx.model.save_checkpoint(str(tmp_path / 'k'), 0, c, {}, {}, remove_amp_cast=False)
+    assert [n[1] for n in _nodes((tmp_path / 'k-symbol.json').read_text())[0]] == [n[1] for n in exp['nodes']]
+    assert mx.sym.load(str(tmp_path / 'k-symbol.json')).list_arguments() == exp['args']
+
+
 def _mlp(ctx, seed=0):
     mx.random.seed(seed)
     net = gluon.nn.HybridSequential()
@@ -697,7 +712,8 @@ def _train(net, x, y, ctx, use_amp, steps=150):
     return losses
 
 
-def test_gluon_mlp_trains_with_amp_like_float32():
+@pytest.mark.parametrize('hybridize', [False, True])
+def test_gluon_mlp_trains_with_amp_like_float32(hybridize):
     ctx = mx.current_context()
     rng = np.random.RandomState(3)
     centers = rng.uniform(-2, 2, (3, 6))
@@ -709,6 +725,8 @@ def test_gluon_mlp_trains_with_amp_like_float32():
     amp.init()
     try:
         net = _mlp(ctx)
+        if hybridize:
+            net.hybridize()
         out = net(x)
         assert out.dtype == np.float16  # Dense runs in float16
         got = _train(net, x, y, ctx, True)

@@ -311,10 +311,16 @@ class Symbol(object):
             text = remove_amp_cast_json(text)
         return text
 
-    def save(self, fname):
-        """Writes the JSON to a file (atomically)."""
+    def save(self, fname, remove_amp_cast=True):
+        """Writes the JSON to a file (atomically); ``remove_amp_cast`` as in ``tojson``."""
         if not isinstance(fname, string_types):
             raise TypeError("fname must be a string")
+        if remove_amp_cast:
+            raw = self.tojson(remove_amp_cast=False)
+            if '"amp_cast"' in raw or '"amp_multicast"' in raw:
+                from ..model import _save_symbol  # the JSON without the casts, written atomically
+                _save_symbol(self, fname)
+                return
         check_call(lib.MXCSymbolSaveToFile(self.handle, c_str(fname)))
 
     def debug_str(self):

@@ -35,7 +35,8 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                      ('amp_cast', 'fcw_output_amp_cast_float32', {'dtype': 'float32'}, [13]),
                      ('add_n', 'an', None, [7, 8, 14])],
            'outs': ['an_output'],
-           'stripped': ['data', 'fcx_weight', 'fcx_bias', 'fcx', 'expy', 'fcw_weight', 'fcw_bias', 'fcw', 'an']},
+           'stripped': [('data', []), ('fcx_weight', []), ('fcx_bias', []), ('fcx', [0, 1, 2]), ('expy', [0]),
+                        ('fcw_weight', []), ('fcw_bias', []), ('fcw', [0, 5, 6]), ('an', [3, 4, 7])]},
  'cond_widest': {'args': ['data', 'fcb_weight', 'fcb_bias', 'fc1_weight', 'fc1_bias', 'fce_weight', 'fce_bias'],
                  'aux': [],
                  'heads': [[24, 0], [26, 0]],
@@ -65,9 +66,11 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                            ('elemwise_add', 'add1', None, [15, 23]), ('Activation', 'sig', None, [6]),
                            ('amp_cast', 'sig_output_amp_cast_float32', {'dtype': 'float32'}, [25])],
                  'outs': ['add1_output', 'sig_output_amp_cast_float32_output'],
-                 'stripped': ['data', 'fcb_weight', 'fcb_bias', 'fcb', 'fc1_weight', 'fc1_bias', 'fc1', 'act_sr',
-                              'add0', 'exp0', 'fce_weight', 'fce_bias', 'fce', 'add1', 'sig',
-                              'sig_output_amp_cast_float32']},
+                 'stripped': [('data', []), ('fcb_weight', []), ('fcb_bias', []), ('fcb', [0, 1, 2]),
+                              ('fc1_weight', []), ('fc1_bias', []), ('fc1', [0, 4, 5]), ('act_sr', [6]),
+                              ('add0', [3, 7]), ('exp0', [0]), ('fce_weight', []), ('fce_bias', []),
+                              ('fce', [9, 10, 11]), ('add1', [8, 12]), ('sig', [3]),
+                              ('sig_output_amp_cast_float32', [14])]},
  'conv': {'args': ['data', 'conv0_weight', 'conv0_bias', 'bn0_gamma', 'bn0_beta', 'fc_weight', 'fc_bias'],
           'aux': ['bn0_moving_mean', 'bn0_moving_var'],
           'heads': [[20, 0]],
@@ -89,9 +92,10 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                     ('FullyConnected', 'fc', None, [14, 16, 18]),
                     ('amp_cast', 'fc_output_amp_cast_float32', {'dtype': 'float32'}, [19])],
           'outs': ['fc_output_amp_cast_float32_output'],
-          'stripped': ['data', 'conv0_weight', 'conv0_bias', 'conv0', 'bn0_gamma', 'bn0_beta', 'bn0_moving_mean',
-                       'bn0_moving_var', 'bn0', 'relu0', 'pool0', 'flat0', 'fc_weight', 'fc_bias', 'fc',
-                       'fc_output_amp_cast_float32']},
+          'stripped': [('data', []), ('conv0_weight', []), ('conv0_bias', []), ('conv0', [0, 1, 2]),
+                       ('bn0_gamma', []), ('bn0_beta', []), ('bn0_moving_mean', []), ('bn0_moving_var', []),
+                       ('bn0', [3, 4, 5, 6, 7]), ('relu0', [8]), ('pool0', [9]), ('flat0', [10]), ('fc_weight', []),
+                       ('fc_bias', []), ('fc', [11, 12, 13]), ('fc_output_amp_cast_float32', [14])]},
  'conv_castopt': {'args': ['data', 'conv0_weight', 'conv0_bias', 'bn0_gamma', 'bn0_beta', 'fc_weight', 'fc_bias'],
                   'aux': ['bn0_moving_mean', 'bn0_moving_var'],
                   'heads': [[16, 0]],
@@ -111,9 +115,11 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                             ('FullyConnected', 'fc', None, [12, 13, 14]),
                             ('amp_cast', 'fc_output_amp_cast_float32', {'dtype': 'float32'}, [15])],
                   'outs': ['fc_output_amp_cast_float32_output'],
-                  'stripped': ['data', 'conv0_weight', 'conv0_bias', 'conv0', 'bn0_gamma', 'bn0_beta',
-                               'bn0_moving_mean', 'bn0_moving_var', 'bn0', 'relu0', 'pool0', 'flat0', 'fc_weight',
-                               'fc_bias', 'fc', 'fc_output_amp_cast_float32']},
+                  'stripped': [('data', []), ('conv0_weight', []), ('conv0_bias', []), ('conv0', [0, 1, 2]),
+                               ('bn0_gamma', []), ('bn0_beta', []), ('bn0_moving_mean', []), ('bn0_moving_var', []),
+                               ('bn0', [3, 4, 5, 6, 7]), ('relu0', [8]), ('pool0', [9]), ('flat0', [10]),
+                               ('fc_weight', []), ('fc_bias', []), ('fc', [11, 12, 13]),
+                               ('fc_output_amp_cast_float32', [14])]},
  'conv_nodn': {'args': ['data', 'conv0_weight', 'conv0_bias', 'bn0_gamma', 'bn0_beta', 'fc_weight', 'fc_bias'],
                'aux': ['bn0_moving_mean', 'bn0_moving_var'],
                'heads': [[20, 0]],
@@ -134,9 +140,11 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                          ('FullyConnected', 'fc', None, [14, 16, 18]),
                          ('amp_cast', 'fc_output_amp_cast_float32', {'dtype': 'float32'}, [19])],
                'outs': ['fc_output_amp_cast_float32_output'],
-               'stripped': ['data', 'conv0_weight', 'conv0_bias', 'conv0', 'bn0_gamma', 'bn0_beta',
-                            'bn0_moving_mean', 'bn0_moving_var', 'bn0', 'relu0', 'pool0', 'flat0', 'fc_weight',
-                            'fc_bias', 'fc', 'fc_output_amp_cast_float32']},
+               'stripped': [('data', []), ('conv0_weight', []), ('conv0_bias', []), ('conv0', [0, 1, 2]),
+                            ('bn0_gamma', []), ('bn0_beta', []), ('bn0_moving_mean', []), ('bn0_moving_var', []),
+                            ('bn0', [3, 4, 5, 6, 7]), ('relu0', [8]), ('pool0', [9]), ('flat0', [10]),
+                            ('fc_weight', []), ('fc_bias', []), ('fc', [11, 12, 13]),
+                            ('fc_output_amp_cast_float32', [14])]},
  'excluded': {'args': ['data', 'fcb_weight', 'fcb_bias', 'fc1_weight', 'fc1_bias', 'fce_weight', 'fce_bias'],
               'aux': [],
               'heads': [[21, 0], [22, 0]],
@@ -160,8 +168,10 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                         ('amp_cast', 'fce_output_amp_cast_float32', {'dtype': 'float32'}, [19]),
                         ('elemwise_add', 'add1', None, [12, 20]), ('Activation', 'sig', None, [3])],
               'outs': ['add1_output', 'sig_output'],
-              'stripped': ['data', 'fcb_weight', 'fcb_bias', 'fcb', 'fc1_weight', 'fc1_bias', 'fc1', 'act_sr',
-                           'add0', 'exp0', 'fce_weight', 'fce_bias', 'fce', 'add1', 'sig']},
+              'stripped': [('data', []), ('fcb_weight', []), ('fcb_bias', []), ('fcb', [0, 1, 2]),
+                           ('fc1_weight', []), ('fc1_bias', []), ('fc1', [0, 4, 5]), ('act_sr', [6]),
+                           ('add0', [3, 7]), ('exp0', [0]), ('fce_weight', []), ('fce_bias', []),
+                           ('fce', [9, 10, 11]), ('add1', [8, 12]), ('sig', [3])]},
  'fp32_list': {'args': ['data', 'fcb_weight', 'fcb_bias', 'fc1_weight', 'fc1_bias', 'fce_weight', 'fce_bias'],
                'aux': [],
                'heads': [[24, 0], [25, 0]],
@@ -190,8 +200,10 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                          ('amp_cast', 'fce_output_amp_cast_float32', {'dtype': 'float32'}, [22]),
                          ('elemwise_add', 'add1', None, [15, 23]), ('Activation', 'sig', None, [7])],
                'outs': ['add1_output', 'sig_output'],
-               'stripped': ['data', 'fcb_weight', 'fcb_bias', 'fcb', 'fc1_weight', 'fc1_bias', 'fc1', 'act_sr',
-                            'add0', 'exp0', 'fce_weight', 'fce_bias', 'fce', 'add1', 'sig']},
+               'stripped': [('data', []), ('fcb_weight', []), ('fcb_bias', []), ('fcb', [0, 1, 2]),
+                            ('fc1_weight', []), ('fc1_bias', []), ('fc1', [0, 4, 5]), ('act_sr', [6]),
+                            ('add0', [3, 7]), ('exp0', [0]), ('fce_weight', []), ('fce_bias', []),
+                            ('fce', [9, 10, 11]), ('add1', [8, 12]), ('sig', [3])]},
  'leaky_elu': {'args': ['data', 'fcl_weight', 'fcl_bias', 'fco_weight', 'fco_bias'],
                'aux': [],
                'heads': [[16, 0]],
@@ -212,8 +224,93 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                          ('FullyConnected', 'fco', None, [10, 12, 14]),
                          ('amp_cast', 'fco_output_amp_cast_float32', {'dtype': 'float32'}, [15])],
                'outs': ['fco_output_amp_cast_float32_output'],
-               'stripped': ['data', 'fcl_weight', 'fcl_bias', 'fcl', 'elu', 's0', 'fco_weight', 'fco_bias', 'fco',
-                            'fco_output_amp_cast_float32']},
+               'stripped': [('data', []), ('fcl_weight', []), ('fcl_bias', []), ('fcl', [0, 1, 2]), ('elu', [3]),
+                            ('s0', [4]), ('fco_weight', []), ('fco_bias', []), ('fco', [5, 6, 7]),
+                            ('fco_output_amp_cast_float32', [8])]},
+ 'mixed': {'args': ['tok', 'emb_weight', 'ln_gamma', 'ln_beta', 'proj_weight', 'proj_bias', 'proj2_weight',
+                    'proj2_bias', 'scale', 'fcr_weight', 'fcr_bias'],
+           'aux': [],
+           'heads': [[37, 0], [39, 0], [40, 0]],
+           'nodes': [('null', 'tok', None, []), ('null', 'emb_weight', {'__dtype__': '0'}, []),
+                     ('Embedding', 'emb', None, [0, 1]),
+                     ('amp_cast', 'emb_0_amp_cast_float32', {'dtype': 'float32'}, [2]),
+                     ('null', 'ln_gamma', {'__dtype__': '0'}, []), ('null', 'ln_beta', {'__dtype__': '0'}, []),
+                     ('LayerNorm', 'ln', None, [3, 4, 5]),
+                     ('amp_cast', 'ln_output_amp_cast_float16', {'dtype': 'float16'}, [6]),
+                     ('null', 'proj_weight', {'__dtype__': '0'}, []),
+                     ('amp_cast', 'proj_weight_amp_cast_float16', {'dtype': 'float16'}, [8]),
+                     ('null', 'proj_bias', {'__dtype__': '0'}, []),
+                     ('amp_cast', 'proj_bias_amp_cast_float16', {'dtype': 'float16'}, [10]),
+                     ('FullyConnected', 'proj', None, [7, 9, 11]), ('Dropout', 'drop', None, [12]),
+                     ('amp_cast', 'emb_0_amp_cast_float16', {'dtype': 'float16'}, [2]),
+                     ('null', 'proj2_weight', {'__dtype__': '0'}, []),
+                     ('amp_cast', 'proj2_weight_amp_cast_float16', {'dtype': 'float16'}, [15]),
+                     ('null', 'proj2_bias', {'__dtype__': '0'}, []),
+                     ('amp_cast', 'proj2_bias_amp_cast_float16', {'dtype': 'float16'}, [17]),
+                     ('FullyConnected', 'proj2', None, [14, 16, 18]), ('Concat', 'cat', None, [13, 19]),
+                     ('null', 'scale', {'__dtype__': '0'}, []),
+                     ('amp_multicast', 'cat_output_amp_multicast', {'num_outputs': '2'}, [20, 21]),
+                     ('broadcast_mul', 'bm', None, [22, 22]),
+                     ('amp_multicast', 'bm_0_amp_multicast', {'num_outputs': '2'}, [23, 23]),
+                     ('batch_dot', 'bd', None, [24, 24]),
+                     ('amp_cast', 'bd_0_amp_cast_float32', {'dtype': 'float32'}, [25]),
+                     ('softmax', 'sm', None, [26]), ('SliceChannel', 'sl', None, [27]),
+                     ('transpose', 'tr', None, [28]), ('Reshape', 'rs', None, [29]),
+                     ('amp_cast', 'rs_0_amp_cast_float16', {'dtype': 'float16'}, [30]),
+                     ('null', 'fcr_weight', {'__dtype__': '0'}, []),
+                     ('amp_cast', 'fcr_weight_amp_cast_float16', {'dtype': 'float16'}, [32]),
+                     ('null', 'fcr_bias', {'__dtype__': '0'}, []),
+                     ('amp_cast', 'fcr_bias_amp_cast_float16', {'dtype': 'float16'}, [34]),
+                     ('FullyConnected', 'fcr', None, [31, 33, 35]),
+                     ('amp_cast', 'fcr_output_amp_cast_float32', {'dtype': 'float32'}, [36]),
+                     ('LeakyReLU', 'selu', None, [28]), ('mean', 'mn', None, [38]), ('exp', 'ex', None, [37])],
+           'outs': ['fcr_output_amp_cast_float32_output', 'mn_output', 'ex_output'],
+           'stripped': [('tok', []), ('emb_weight', []), ('emb', [0, 1]), ('ln_gamma', []), ('ln_beta', []),
+                        ('ln', [2, 3, 4]), ('proj_weight', []), ('proj_bias', []), ('proj', [5, 6, 7]),
+                        ('drop', [8]), ('proj2_weight', []), ('proj2_bias', []), ('proj2', [2, 10, 11]),
+                        ('cat', [9, 12]), ('scale', []), ('bm', [13, 14]), ('bd', [15, 15]), ('sm', [16]),
+                        ('sl', [17]), ('tr', [18]), ('rs', [19]), ('fcr_weight', []), ('fcr_bias', []),
+                        ('fcr', [20, 21, 22]), ('fcr_output_amp_cast_float32', [23]), ('selu', [18]), ('mn', [25]),
+                        ('ex', [23])]},
+ 'mixed_castopt': {'args': ['tok', 'emb_weight', 'ln_gamma', 'ln_beta', 'proj_weight', 'proj_bias', 'proj2_weight',
+                            'proj2_bias', 'scale', 'fcr_weight', 'fcr_bias'],
+                   'aux': [],
+                   'heads': [[31, 0], [33, 0]],
+                   'nodes': [('null', 'tok', None, []), ('null', 'emb_weight', {'__dtype__': '0'}, []),
+                             ('Embedding', 'emb', None, [0, 1]),
+                             ('amp_cast', 'emb_0_amp_cast_float32', {'dtype': 'float32'}, [2]),
+                             ('null', 'ln_gamma', {'__dtype__': '0'}, []),
+                             ('null', 'ln_beta', {'__dtype__': '0'}, []), ('LayerNorm', 'ln', None, [3, 4, 5]),
+                             ('amp_cast', 'ln_output_amp_cast_float16', {'dtype': 'float16'}, [6]),
+                             ('null', 'proj_weight', {'__dtype__': '2'}, []),
+                             ('null', 'proj_bias', {'__dtype__': '2'}, []),
+                             ('FullyConnected', 'proj', None, [7, 8, 9]), ('Dropout', 'drop', None, [10]),
+                             ('amp_cast', 'emb_0_amp_cast_float16', {'dtype': 'float16'}, [2]),
+                             ('null', 'proj2_weight', {'__dtype__': '2'}, []),
+                             ('null', 'proj2_bias', {'__dtype__': '2'}, []),
+                             ('FullyConnected', 'proj2', None, [12, 13, 14]), ('Concat', 'cat', None, [11, 15]),
+                             ('null', 'scale', {'__dtype__': '0'}, []),
+                             ('amp_multicast', 'cat_output_amp_multicast', {'num_outputs': '2'}, [16, 17]),
+                             ('broadcast_mul', 'bm', None, [18, 18]),
+                             ('amp_multicast', 'bm_0_amp_multicast', {'num_outputs': '2'}, [19, 19]),
+                             ('batch_dot', 'bd', None, [20, 20]),
+                             ('amp_cast', 'bd_0_amp_cast_float32', {'dtype': 'float32'}, [21]),
+                             ('softmax', 'sm', None, [22]), ('SliceChannel', 'sl', None, [23]),
+                             ('transpose', 'tr', None, [24]), ('Reshape', 'rs', None, [25]),
+                             ('amp_cast', 'rs_0_amp_cast_float16', {'dtype': 'float16'}, [26]),
+                             ('null', 'fcr_weight', {'__dtype__': '2'}, []),
+                             ('null', 'fcr_bias', {'__dtype__': '2'}, []),
+                             ('FullyConnected', 'fcr', None, [27, 28, 29]),
+                             ('amp_cast', 'fcr_output_amp_cast_float32', {'dtype': 'float32'}, [30]),
+                             ('LeakyReLU', 'selu', None, [24]), ('mean', 'mn', None, [32])],
+                   'outs': ['fcr_output_amp_cast_float32_output', 'mn_output'],
+                   'stripped': [('tok', []), ('emb_weight', []), ('emb', [0, 1]), ('ln_gamma', []), ('ln_beta', []),
+                                ('ln', [2, 3, 4]), ('proj_weight', []), ('proj_bias', []), ('proj', [5, 6, 7]),
+                                ('drop', [8]), ('proj2_weight', []), ('proj2_bias', []), ('proj2', [2, 10, 11]),
+                                ('cat', [9, 12]), ('scale', []), ('bm', [13, 14]), ('bd', [15, 15]), ('sm', [16]),
+                                ('sl', [17]), ('tr', [18]), ('rs', [19]), ('fcr_weight', []), ('fcr_bias', []),
+                                ('fcr', [20, 21, 22]), ('fcr_output_amp_cast_float32', [23]), ('selu', [18]),
+                                ('mn', [25])]},
  'mlp': {'args': ['data', 'fc1_weight', 'fc1_bias', 'fc2_weight', 'fc2_bias', 'softmax_label'],
          'aux': [],
          'heads': [[15, 0]],
@@ -231,8 +328,9 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                    ('amp_cast', 'fc2_output_amp_cast_float32', {'dtype': 'float32'}, [12]),
                    ('null', 'softmax_label', None, []), ('SoftmaxOutput', 'softmax', None, [13, 14])],
          'outs': ['softmax_output'],
-         'stripped': ['data', 'fc1_weight', 'fc1_bias', 'fc1', 'relu1', 'fc2_weight', 'fc2_bias', 'fc2',
-                      'softmax_label', 'softmax']},
+         'stripped': [('data', []), ('fc1_weight', []), ('fc1_bias', []), ('fc1', [0, 1, 2]), ('relu1', [3]),
+                      ('fc2_weight', []), ('fc2_bias', []), ('fc2', [4, 5, 6]), ('softmax_label', []),
+                      ('softmax', [7, 8])]},
  'mlp_castopt': {'args': ['data', 'fc1_weight', 'fc1_bias', 'fc2_weight', 'fc2_bias', 'softmax_label'],
                  'aux': [],
                  'heads': [[11, 0]],
@@ -246,8 +344,9 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                            ('null', 'softmax_label', {'__dtype__': '0'}, []),
                            ('SoftmaxOutput', 'softmax', None, [9, 10])],
                  'outs': ['softmax_output'],
-                 'stripped': ['data', 'fc1_weight', 'fc1_bias', 'fc1', 'relu1', 'fc2_weight', 'fc2_bias', 'fc2',
-                              'softmax_label', 'softmax']},
+                 'stripped': [('data', []), ('fc1_weight', []), ('fc1_bias', []), ('fc1', [0, 1, 2]),
+                              ('relu1', [3]), ('fc2_weight', []), ('fc2_bias', []), ('fc2', [4, 5, 6]),
+                              ('softmax_label', []), ('softmax', [7, 8])]},
  'mlp_dn': {'args': ['data', 'fc1_weight', 'fc1_bias', 'fc2_weight', 'fc2_bias', 'softmax_label'],
             'aux': [],
             'heads': [[15, 0]],
@@ -266,8 +365,9 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                       ('null', 'softmax_label', {'__dtype__': '0'}, []),
                       ('SoftmaxOutput', 'softmax', None, [13, 14])],
             'outs': ['softmax_output'],
-            'stripped': ['data', 'fc1_weight', 'fc1_bias', 'fc1', 'relu1', 'fc2_weight', 'fc2_bias', 'fc2',
-                         'softmax_label', 'softmax']},
+            'stripped': [('data', []), ('fc1_weight', []), ('fc1_bias', []), ('fc1', [0, 1, 2]), ('relu1', [3]),
+                         ('fc2_weight', []), ('fc2_bias', []), ('fc2', [4, 5, 6]), ('softmax_label', []),
+                         ('softmax', [7, 8])]},
  'mlp_head': {'args': ['data', 'fc1_weight', 'fc1_bias', 'fc2_weight', 'fc2_bias'],
               'aux': [],
               'heads': [[13, 0]],
@@ -285,8 +385,108 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                         ('FullyConnected', 'fc2', None, [7, 9, 11]),
                         ('amp_cast', 'fc2_output_amp_cast_float32', {'dtype': 'float32'}, [12])],
               'outs': ['fc2_output_amp_cast_float32_output'],
-              'stripped': ['data', 'fc1_weight', 'fc1_bias', 'fc1', 'relu1', 'fc2_weight', 'fc2_bias', 'fc2',
-                           'fc2_output_amp_cast_float32']},
+              'stripped': [('data', []), ('fc1_weight', []), ('fc1_bias', []), ('fc1', [0, 1, 2]), ('relu1', [3]),
+                           ('fc2_weight', []), ('fc2_bias', []), ('fc2', [4, 5, 6]),
+                           ('fc2_output_amp_cast_float32', [7])]},
+ 'resblock': {'args': ['data', 'c1_weight', 'c1_bias', 'b1_gamma', 'b1_beta', 'c2_weight', 'dc_weight',
+                       'fco_weight', 'fco_bias', 'so_label'],
+              'aux': ['b1_moving_mean', 'b1_moving_var'],
+              'heads': [[30, 0]],
+              'nodes': [('null', 'data', None, []),
+                        ('amp_cast', 'data_amp_cast_float16', {'dtype': 'float16'}, [0]),
+                        ('null', 'c1_weight', {'__dtype__': '0'}, []),
+                        ('amp_cast', 'c1_weight_amp_cast_float16', {'dtype': 'float16'}, [2]),
+                        ('null', 'c1_bias', {'__dtype__': '0'}, []),
+                        ('amp_cast', 'c1_bias_amp_cast_float16', {'dtype': 'float16'}, [4]),
+                        ('Convolution', 'c1', None, [1, 3, 5]), ('null', 'b1_gamma', {'__dtype__': '0'}, []),
+                        ('null', 'b1_beta', {'__dtype__': '0'}, []),
+                        ('null', 'b1_moving_mean', {'__dtype__': '0'}, []),
+                        ('null', 'b1_moving_var', {'__dtype__': '0'}, []),
+                        ('BatchNorm', 'b1', None, [6, 7, 8, 9, 10]), ('Activation', 'a1', None, [11]),
+                        ('null', 'c2_weight', {'__dtype__': '0'}, []),
+                        ('amp_cast', 'c2_weight_amp_cast_float16', {'dtype': 'float16'}, [13]),
+                        ('Convolution', 'c2', None, [12, 14]), ('elemwise_add', '_plus0', None, [12, 15]),
+                        ('UpSampling', 'up', None, [16]), ('null', 'dc_weight', {'__dtype__': '0'}, []),
+                        ('amp_cast', 'dc_weight_amp_cast_float16', {'dtype': 'float16'}, [18]),
+                        ('Deconvolution', 'dc', None, [17, 19]), ('Pooling', 'gp', None, [20]),
+                        ('Flatten', 'fl', None, [21]), ('null', 'fco_weight', {'__dtype__': '0'}, []),
+                        ('amp_cast', 'fco_weight_amp_cast_float16', {'dtype': 'float16'}, [23]),
+                        ('null', 'fco_bias', {'__dtype__': '0'}, []),
+                        ('amp_cast', 'fco_bias_amp_cast_float16', {'dtype': 'float16'}, [25]),
+                        ('FullyConnected', 'fco', None, [22, 24, 26]),
+                        ('amp_cast', 'fco_output_amp_cast_float32', {'dtype': 'float32'}, [27]),
+                        ('null', 'so_label', None, []), ('SoftmaxOutput', 'so', None, [28, 29])],
+              'outs': ['so_output'],
+              'stripped': [('data', []), ('c1_weight', []), ('c1_bias', []), ('c1', [0, 1, 2]), ('b1_gamma', []),
+                           ('b1_beta', []), ('b1_moving_mean', []), ('b1_moving_var', []), ('b1', [3, 4, 5, 6, 7]),
+                           ('a1', [8]), ('c2_weight', []), ('c2', [9, 10]), ('_plus0', [9, 11]), ('up', [12]),
+                           ('dc_weight', []), ('dc', [13, 14]), ('gp', [15]), ('fl', [16]), ('fco_weight', []),
+                           ('fco_bias', []), ('fco', [17, 18, 19]), ('so_label', []), ('so', [20, 21])]},
+ 'resblock_castopt': {'args': ['data', 'c1_weight', 'c1_bias', 'b1_gamma', 'b1_beta', 'c2_weight', 'dc_weight',
+                               'fco_weight', 'fco_bias', 'so_label'],
+                      'aux': ['b1_moving_mean', 'b1_moving_var'],
+                      'heads': [[24, 0]],
+                      'nodes': [('null', 'data', None, []),
+                                ('amp_cast', 'data_amp_cast_float16', {'dtype': 'float16'}, [0]),
+                                ('null', 'c1_weight', {'__dtype__': '2'}, []),
+                                ('null', 'c1_bias', {'__dtype__': '2'}, []), ('Convolution', 'c1', None, [1, 2, 3]),
+                                ('null', 'b1_gamma', {'__dtype__': '0'}, []),
+                                ('null', 'b1_beta', {'__dtype__': '0'}, []),
+                                ('null', 'b1_moving_mean', {'__dtype__': '0'}, []),
+                                ('null', 'b1_moving_var', {'__dtype__': '0'}, []),
+                                ('BatchNorm', 'b1', None, [4, 5, 6, 7, 8]), ('Activation', 'a1', None, [9]),
+                                ('null', 'c2_weight', {'__dtype__': '2'}, []),
+                                ('Convolution', 'c2', None, [10, 11]), ('elemwise_add', '_plus0', None, [10, 12]),
+                                ('UpSampling', 'up', None, [13]), ('null', 'dc_weight', {'__dtype__': '2'}, []),
+                                ('Deconvolution', 'dc', None, [14, 15]), ('Pooling', 'gp', None, [16]),
+                                ('Flatten', 'fl', None, [17]), ('null', 'fco_weight', {'__dtype__': '2'}, []),
+                                ('null', 'fco_bias', {'__dtype__': '2'}, []),
+                                ('FullyConnected', 'fco', None, [18, 19, 20]),
+                                ('amp_cast', 'fco_output_amp_cast_float32', {'dtype': 'float32'}, [21]),
+                                ('null', 'so_label', {'__dtype__': '0'}, []),
+                                ('SoftmaxOutput', 'so', None, [22, 23])],
+                      'outs': ['so_output'],
+                      'stripped': [('data', []), ('c1_weight', []), ('c1_bias', []), ('c1', [0, 1, 2]),
+                                   ('b1_gamma', []), ('b1_beta', []), ('b1_moving_mean', []), ('b1_moving_var', []),
+                                   ('b1', [3, 4, 5, 6, 7]), ('a1', [8]), ('c2_weight', []), ('c2', [9, 10]),
+                                   ('_plus0', [9, 11]), ('up', [12]), ('dc_weight', []), ('dc', [13, 14]),
+                                   ('gp', [15]), ('fl', [16]), ('fco_weight', []), ('fco_bias', []),
+                                   ('fco', [17, 18, 19]), ('so_label', []), ('so', [20, 21])]},
+ 'resblock_targets': {'args': ['data', 'c1_weight', 'c1_bias', 'b1_gamma', 'b1_beta', 'c2_weight', 'dc_weight',
+                               'fco_weight', 'fco_bias', 'so_label'],
+                      'aux': ['b1_moving_mean', 'b1_moving_var'],
+                      'heads': [[27, 0]],
+                      'nodes': [('null', 'data', None, []),
+                                ('amp_cast', 'data_amp_cast_float16', {'dtype': 'float16'}, [0]),
+                                ('null', 'c1_weight', {'__dtype__': '0'}, []),
+                                ('amp_cast', 'c1_weight_amp_cast_float16', {'dtype': 'float16'}, [2]),
+                                ('null', 'c1_bias', {'__dtype__': '0'}, []),
+                                ('amp_cast', 'c1_bias_amp_cast_float16', {'dtype': 'float16'}, [4]),
+                                ('Convolution', 'c1', None, [1, 3, 5]),
+                                ('null', 'b1_gamma', {'__dtype__': '0'}, []),
+                                ('null', 'b1_beta', {'__dtype__': '0'}, []),
+                                ('null', 'b1_moving_mean', {'__dtype__': '0'}, []),
+                                ('null', 'b1_moving_var', {'__dtype__': '0'}, []),
+                                ('BatchNorm', 'b1', None, [6, 7, 8, 9, 10]), ('Activation', 'a1', None, [11]),
+                                ('null', 'c2_weight', {'__dtype__': '0'}, []),
+                                ('amp_cast', 'c2_weight_amp_cast_float16', {'dtype': 'float16'}, [13]),
+                                ('Convolution', 'c2', None, [12, 14]), ('elemwise_add', '_plus0', None, [12, 15]),
+                                ('UpSampling', 'up', None, [16]), ('null', 'dc_weight', {'__dtype__': '2'}, []),
+                                ('Deconvolution', 'dc', None, [17, 18]),
+                                ('amp_cast', 'dc_output_amp_cast_float32', {'dtype': 'float32'}, [19]),
+                                ('Pooling', 'gp', None, [20]), ('Flatten', 'fl', None, [21]),
+                                ('null', 'fco_weight', {'__dtype__': '0'}, []),
+                                ('null', 'fco_bias', {'__dtype__': '0'}, []),
+                                ('FullyConnected', 'fco', None, [22, 23, 24]),
+                                ('null', 'so_label', {'__dtype__': '0'}, []),
+                                ('SoftmaxOutput', 'so', None, [25, 26])],
+                      'outs': ['so_output'],
+                      'stripped': [('data', []), ('c1_weight', []), ('c1_bias', []), ('c1', [0, 1, 2]),
+                                   ('b1_gamma', []), ('b1_beta', []), ('b1_moving_mean', []), ('b1_moving_var', []),
+                                   ('b1', [3, 4, 5, 6, 7]), ('a1', [8]), ('c2_weight', []), ('c2', [9, 10]),
+                                   ('_plus0', [9, 11]), ('up', [12]), ('dc_weight', []), ('dc', [13, 14]),
+                                   ('gp', [15]), ('fl', [16]), ('fco_weight', []), ('fco_bias', []),
+                                   ('fco', [17, 18, 19]), ('so_label', []), ('so', [20, 21])]},
  'split': {'args': ['data', 'fcs_weight', 'fcs_bias'],
            'aux': [],
            'heads': [[9, 0], [10, 0]],
@@ -300,7 +500,8 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                      ('exp', 'e1', None, [8]),
                      ('amp_cast', 'sp_output0_amp_cast_float32', {'dtype': 'float32'}, [7])],
            'outs': ['e1_output', 'sp_output0_amp_cast_float32_output'],
-           'stripped': ['data', 'fcs_weight', 'fcs_bias', 'fcs', 'sp', 'e1', 'sp_output0_amp_cast_float32']},
+           'stripped': [('data', []), ('fcs_weight', []), ('fcs_bias', []), ('fcs', [0, 1, 2]), ('sp', [3]),
+                        ('e1', [4]), ('sp_output0_amp_cast_float32', [4])]},
  'widest_var': {'args': ['data', 'fcx_weight', 'fcx_bias'],
                 'aux': [],
                 'heads': [[11, 0]],
@@ -316,8 +517,8 @@ MXNET_CONVERTED = {'add_n': {'args': ['data', 'fcx_weight', 'fcx_bias', 'fcw_wei
                           ('amp_cast', 'data_amp_cast_float32', {'dtype': 'float32'}, [0]),
                           ('elemwise_add', 'a1', None, [9, 10])],
                 'outs': ['a1_output'],
-                'stripped': ['data', 'fcx_weight', 'fcx_bias', 'fcx', 'expy', 'a0', 'a1']}}
-
+                'stripped': [('data', []), ('fcx_weight', []), ('fcx_bias', []), ('fcx', [0, 1, 2]), ('expy', [0]),
+                             ('a0', [3, 4]), ('a1', [5, 0])]}}
 
 def _nets():
     S = mx.sym
@@ -361,12 +562,46 @@ def _nets():
     lr = S.LeakyReLU(S.FullyConnected(data, num_hidden=8, name='fcl'), act_type='elu', name='elu')
     out['leaky_elu'] = (S.FullyConnected(S.sum(lr, axis=1, keepdims=True, name='s0'), num_hidden=2, name='fco'),
                         dict(data_names=['data']))
+    tok = S.var('tok')
+    w = S.var('scale')
+    e = S.Embedding(tok, input_dim=10, output_dim=8, name='emb')
+    ln = S.LayerNorm(e, name='ln')
+    f = S.FullyConnected(ln, num_hidden=8, flatten=False, name='proj')
+    d = S.Dropout(f, p=0.1, name='drop')
+    f2 = S.FullyConnected(e, num_hidden=8, flatten=False, name='proj2')
+    cat = S.Concat(d, f2, dim=2, name='cat')
+    bm = S.broadcast_mul(cat, w, name='bm')
+    bd = S.batch_dot(bm, bm, transpose_b=True, name='bd')
+    sm = S.softmax(bd, axis=-1, name='sm')
+    sl = S.SliceChannel(sm, num_outputs=2, axis=1, name='sl')
+    lk = S.LeakyReLU(sl[0], act_type='selu', name='selu')
+    tr = S.transpose(sl[1], axes=(0, 2, 1), name='tr')
+    r = S.reshape(tr, shape=(0, -1), name='rs')
+    fc = S.FullyConnected(r, num_hidden=4, name='fcr')
+    m = S.mean(lk, axis=(1, 2), name='mn')
+    out['mixed'] = (S.Group([fc, m, S.exp(fc, name='ex')]), dict(data_names=['tok']))
+    out['mixed_castopt'] = (S.Group([fc, m]), dict(data_names=['tok'], cast_optional_params=True))
+    c = S.Convolution(data, kernel=(3, 3), pad=(1, 1), num_filter=4, name='c1')
+    bn = S.BatchNorm(c, fix_gamma=False, name='b1')
+    a = S.Activation(bn, act_type='relu', name='a1')
+    c2 = S.Convolution(a, kernel=(3, 3), pad=(1, 1), num_filter=4, no_bias=True, name='c2')
+    res = S.elemwise_add(a, c2, name='_plus0')  # what a + c2 gives in a fresh process
+    up = S.UpSampling(res, scale=2, sample_type='nearest', name='up')
+    dc = S.Deconvolution(up, kernel=(2, 2), stride=(2, 2), num_filter=2, name='dc')
+    p = S.Pooling(dc, global_pool=True, kernel=(1, 1), pool_type='avg', name='gp')
+    fl = S.Flatten(p, name='fl')
+    so = S.SoftmaxOutput(S.FullyConnected(fl, num_hidden=3, name='fco'), name='so')
+    out['resblock'] = (so, dict(data_names=['data', 'so_label']))
+    out['resblock_castopt'] = (so, dict(data_names=['data'], cast_optional_params=True))
+    out['resblock_targets'] = (so, dict(data_names=['data'], target_dtype_ops=['Convolution'],
+                                        fp32_ops=['Pooling', 'SoftmaxOutput']))
     return out
 
 
 def _nodes(text):
     g = json.loads(text)
-    return [(n['op'], n['name'], {a: v for a, v in n.get('attrs', {}).items() if a in ('dtype', '__dtype__')} or None,
+    return [(n['op'], n['name'], {a: v for a, v in n.get('attrs', {}).items() if a in ('dtype', '__dtype__') or
+                                  (a == 'num_outputs' and n['op'] == 'amp_multicast')} or None,
              [e[0] for e in n['inputs']]) for n in g['nodes']], [h[:2] for h in g['heads']]
 
 
@@ -418,7 +653,7 @@ def test_convert_symbol_graph_as_mxnet(case):
     nodes, heads = _nodes(c.tojson(remove_amp_cast=False))
     assert nodes == [(op, nm, at, ins) for op, nm, at, ins in exp['nodes']]
     assert heads == exp['heads']
-    assert [n[1] for n in _nodes(c.tojson())[0]] == exp['stripped']
+    assert [(n[1], n[3]) for n in _nodes(c.tojson())[0]] == [tuple(n) for n in exp['stripped']]
     assert c.list_arguments() == exp['args']
     assert c.list_auxiliary_states() == exp['aux']
     assert c.list_outputs() == exp['outs']
@@ -443,7 +678,8 @@ def _random_args(sym, shapes, rng):
 
 @pytest.mark.parametrize('case,shape', [('mlp_head', (4, 10)), ('conv', (2, 3, 8, 8)), ('conv_castopt', (2, 3, 8, 8)),
                                         ('cond_widest', (3, 5)), ('widest_var', (3, 8)), ('add_n', (3, 8)),
-                                        ('split', (3, 5)), ('leaky_elu', (3, 5))])
+                                        ('split', (3, 5)), ('leaky_elu', (3, 5)), ('resblock_castopt', (2, 3, 6, 6)),
+                                        ('resblock_targets', (2, 3, 6, 6))])
 def test_converted_graph_runs_close_to_float32(case, shape):
     ctx = mx.current_context()
     s, kw = _nets()[case]
@@ -500,11 +736,11 @@ def test_save_and_checkpoint_remove_amp_cast(tmp_path):
     c = amp.convert_symbol(s, **kw)
     exp = MXNET_CONVERTED['mlp_dn']
     c.save(str(tmp_path / 'a.json'))
-    assert [n[1] for n in _nodes((tmp_path / 'a.json').read_text())[0]] == exp['stripped']
+    assert [n[1] for n in _nodes((tmp_path / 'a.json').read_text())[0]] == [n[0] for n in exp['stripped']]
     c.save(str(tmp_path / 'b.json'), remove_amp_cast=False)
     assert [n[1] for n in _nodes((tmp_path / 'b.json').read_text())[0]] == [n[1] for n in exp['nodes']]
     mx.model.save_checkpoint(str(tmp_path / 'm'), 0, c, {}, {})
-    assert [n[1] for n in _nodes((tmp_path / 'm-symbol.json').read_text())[0]] == exp['stripped']
+    assert [n[1] for n in _nodes((tmp_path / 'm-symbol.json').read_text())[0]] == [n[0] for n in exp['stripped']]
     mx.model.save_checkpoint(str(tmp_path / 'k'), 0, c, {}, {}, remove_amp_cast=False)
     assert [n[1] for n in _nodes((tmp_path / 'k-symbol.json').read_text())[0]] == [n[1] for n in exp['nodes']]
     assert mx.sym.load(str(tmp_path / 'k-symbol.json')).list_arguments() == exp['args']

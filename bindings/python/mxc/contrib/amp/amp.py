@@ -4,7 +4,9 @@
   ``lists.symbol_fp16.FP16_FUNCS`` in float16: ``amp_cast`` nodes are inserted in front of them (named
   ``<input>_amp_cast_float16``), float16 values feeding float32 operators (FP32_FUNCS, and CONDITIONAL_FP32_FUNCS
   when their parameter matches, and ``excluded_sym_names``) are cast back to float32, the inputs of widest-type
-  operators are cast to their widest type, and float16 graph outputs are cast to float32.
+  operators are cast to their widest type (or go through ``amp_multicast`` when that type is not known yet: as in
+  MXNet's pass, variables count as of unknown type), and float16 graph outputs are cast to float32. With
+  ``data_names`` the other variables get a ``__dtype__`` attribute from type inference of the converted graph.
 * ``init()`` patches ``mx.nd``/``mx.sym`` operator functions: float16 operators cast their inputs to float16,
   widest-type operators pass their inputs through ``amp_multicast``; on Symbols float32 operators also cast their
   inputs to float32 (on NDArrays MXNet 1.9.1 leaves them alone, and so does mxc).
@@ -199,20 +201,27 @@ def _convert_json(graph, lp16, fp32, cond, widest, excluded, data_names, cast_op
 
     new_nodes = []
     mapped = {}        # old node id -> new node id
-    dtypes = {}        # (new node id, output index) -> 'float16' / 'float32' / other / None (unknown)
+    # (new node id, output index) -> 'float16' / 'float32' / another dtype name / None: unknown. As in MXNet's pass,
+    # variables are unknown (their types are settled afterwards), except parameters made float16.
+    dtypes = {}
     is_var = set()     # new ids of variables
     casts = {}         # ((new id, index), dtype) -> new id of its amp_cast
     entry_names = {}   # (new id, index) -> base name of a cast of that entry
 
+    def add(node, n_out, dtype, base_names):
+        new_nodes.append(node)
+        nid = len(new_nodes) - 1
+        for i in range(n_out):
+            dtypes[(nid, i)] = dtype
+            entry_names[(nid, i)] = base_names[i]
+        return nid
+
     def cast(entry, dtype):
         key = (entry, dtype)
         if key not in casts:
-            new_nodes.append({"op": "amp_cast", "name": "%s_amp_cast_%s" % (entry_names[entry], dtype),
-                              "attrs": {"dtype": dtype}, "inputs": [[entry[0], entry[1], 0]]})
-            nid = len(new_nodes) - 1
-            casts[key] = nid
-            dtypes[(nid, 0)] = dtype
-            entry_names[(nid, 0)] = new_nodes[nid]["name"] + "_0"
+            name = "%s_amp_cast_%s" % (entry_names[entry], dtype)
+            casts[key] = add({"op": "amp_cast", "name": name, "attrs": {"dtype": dtype},
+                              "inputs": [[entry[0], entry[1], 0]]}, 1, dtype, [name + "_0"])
         return (casts[key], 0)
 
     def visit(old):
@@ -221,43 +230,45 @@ def _convert_json(graph, lp16, fp32, cond, widest, excluded, data_names, cast_op
         node = nodes[old]
         if node["op"] == "null":
             new = {"op": "null", "name": node["name"], "inputs": []}
-            attrs = dict(node.get("attrs", {}))
-            if data_names is not None and node["name"] not in data_names:
-                attrs["__dtype__"] = "2" if old in lp16_params else "0"
-            if attrs:
-                new["attrs"] = attrs
-            new_nodes.append(new)
-            nid = len(new_nodes) - 1
+            if node.get("attrs"):
+                new["attrs"] = dict(node["attrs"])
+            if old in lp16_params:  # (a float32 __dtype__ it had, e.g. from a Gluon Parameter, no longer holds)
+                new.setdefault("attrs", {})["__dtype__"] = "2"
+            nid = add(new, 1, "float16" if old in lp16_params else None, [node["name"]])
             is_var.add(nid)
-            dtypes[(nid, 0)] = "float16" if old in lp16_params else "float32"
-            entry_names[(nid, 0)] = node["name"]
             mapped[old] = nid
             return nid
         k = kind(node)
         ins = []
         for e in node["inputs"]:
-            src = visit(e[0])
-            ins.append((src, e[1]))
-        # the casts go right after each input's producer, in input order (as MXNet's graph)
+            ins.append((visit(e[0]), e[1]))
         entries = []
+        out_dt = None
         if k == "widest":
-            known = [dtypes.get(x) for x in ins if dtypes.get(x) in _FLOATS]
-            wide = "float32" if "float32" in known else ("float16" if known else None)
-        for x in ins:
-            dt = dtypes.get(x)
-            if k == "lp16" and dt in _FLOATS and (dt != "float16"):
-                x = cast(x, "float16")
-            elif k == "fp32" and dt == "float16" and x[0] not in is_var:
-                x = cast(x, "float32")
-            elif k == "widest" and wide is not None and dt in _FLOATS and (dt != wide or x[0] in is_var):
-                x = cast(x, wide)
-            entries.append(x)
-        new = {"op": node["op"], "name": node["name"], "inputs": [[a, b, 0] for a, b in entries]}
-        if "attrs" in node:
-            new["attrs"] = dict(node["attrs"])
-        new_nodes.append(new)
-        nid = len(new_nodes) - 1
-        mapped[old] = nid
+            known = [dtypes[x] for x in ins if dtypes[x] in _FLOATS]
+            unknown = any(dtypes[x] is None for x in ins)
+            if not unknown or "float32" in known:
+                out_dt = "float32" if "float32" in known else ("float16" if known else None)
+                for x in ins:
+                    if out_dt is not None and dtypes[x] in _FLOATS + (None,) and dtypes[x] != out_dt:
+                        x = cast(x, out_dt)
+                    entries.append(x)
+            elif len(ins) > 1:  # the widest type is not known yet: amp_multicast settles it when running
+                name = entry_names[ins[0]] + "_amp_multicast"
+                mc = add({"op": "amp_multicast", "name": name, "attrs": {"num_outputs": str(len(ins))},
+                          "inputs": [[a, b, 0] for a, b in ins]}, len(ins), None,
+                         ["%s_%d" % (name, i) for i in range(len(ins))])
+                entries = [(mc, i) for i in range(len(ins))]
+            else:
+                entries = list(ins)
+        else:
+            for x in ins:
+                dt = dtypes[x]
+                if k == "lp16" and dt in ("float32", None):
+                    x = cast(x, "float16")
+                elif k == "fp32" and (dt == "float16" or (dt is None and x[0] not in is_var)):
+                    x = cast(x, "float32")
+                entries.append(x)
         attrs = node.get("attrs", {})
         if node["op"] in ("amp_cast", "Cast", "cast"):
             out_dt = _dtype_attr(attrs)
@@ -265,15 +276,15 @@ def _convert_json(graph, lp16, fp32, cond, widest, excluded, data_names, cast_op
             out_dt = "float16"
         elif k == "fp32":
             out_dt = "float32"
-        elif k == "widest":
-            out_dt = wide
-        else:
-            floats = [dtypes.get(x) for x in entries if dtypes.get(x) in _FLOATS]
-            out_dt = floats[0] if floats else "float32"
+        elif k == "keep":
+            out_dt = _dtype_attr(attrs) if "dtype" in attrs else (dtypes[entries[0]] if entries else None)
+        new = {"op": node["op"], "name": node["name"], "inputs": [[a, b, 0] for a, b in entries]}
+        if "attrs" in node:
+            new["attrs"] = dict(attrs)
         n_out = node_outputs(old)
-        for i in range(n_out):
-            dtypes[(nid, i)] = out_dt
-            entry_names[(nid, i)] = "%s_%s" % (node["name"], _output_name(node["op"], attrs, i))
+        nid = add(new, n_out, out_dt,
+                  ["%s_%s" % (node["name"], _output_name(node["op"], attrs, i)) for i in range(n_out)])
+        mapped[old] = nid
         return nid
 
     used_outputs = {}
@@ -327,9 +338,25 @@ def convert_symbol(sym, target_dtype="float16", target_dtype_ops=None, fp32_ops=
             raise ValueError("amp.convert_symbol: data_names %s are not inputs of the symbol (its inputs: %s)"
                              % (unknown, sym.list_inputs()))
     graph = json.loads(sym.tojson(remove_amp_cast=False))
-    converted, _ = _convert_json(graph, lp16, fp32, cond, widest, excluded_sym_names, data_names,
-                                 cast_optional_params)
+    converted, lp16_params = _convert_json(graph, lp16, fp32, cond, widest, excluded_sym_names, data_names,
+                                           cast_optional_params)
+    if data_names is not None:
+        # as MXNet: the other variables get the dtype that type inference gives them in the converted graph
+        # (float32 data), as a __dtype__ attribute (MXNet's type code)
+        out = _load(converted)
+        args, _, auxs = out.infer_type_partial(**{n: np.float32 for n in data_names})
+        inferred = dict(zip(out.list_arguments(), args))
+        inferred.update(zip(out.list_auxiliary_states(), auxs))
+        for node in converted["nodes"]:
+            if node["op"] == "null" and node["name"] not in data_names:
+                dt = np.float16 if node["name"] in lp16_params else inferred.get(node["name"])
+                node.setdefault("attrs", {})["__dtype__"] = str(_MX_DTYPE_CODES.get(
+                    np.dtype(dt).name if dt is not None else "float32", 0))
     return _load(converted)
+
+
+_MX_DTYPE_CODES = {"float32": 0, "float64": 1, "float16": 2, "uint8": 3, "int32": 4, "int8": 5, "int64": 6,
+                   "bool": 7}
 
 
 def _load(graph):
@@ -413,17 +440,18 @@ def convert_hybrid_block(block, target_dtype="float16", target_dtype_ops=None, f
 
 # -- graph JSON: removing AMP casts (Symbol.tojson(remove_amp_cast=True)) -------------------------------------------
 def remove_amp_cast_json(text):
-    """The graph JSON ``text`` without its ``amp_cast``/``amp_multicast`` nodes (their consumers read the cast's
-    input instead), except casts that are graph outputs."""
+    """The graph JSON ``text`` without its ``amp_cast``/``amp_multicast`` nodes: their consumers read the cast's
+    input instead; a cast that is a graph output stays as that output."""
     graph = json.loads(text)
     nodes = graph["nodes"]
     head_ids = set(h[0] for h in graph["heads"])
-    drop = set(i for i, n in enumerate(nodes) if n["op"] in ("amp_cast", "amp_multicast") and i not in head_ids)
-    if not drop:
+    amp_ids = set(i for i, n in enumerate(nodes) if n["op"] in ("amp_cast", "amp_multicast"))
+    drop = amp_ids - head_ids  # a cast that is a graph output stays (for that output only)
+    if not amp_ids:
         return text
 
     def source(e):
-        while e[0] in drop:
+        while e[0] in amp_ids:
             e = nodes[e[0]]["inputs"][e[1] if nodes[e[0]]["op"] == "amp_multicast" else 0]
         return e
 

@@ -874,6 +874,17 @@ def test_init_trainer_needs_init():
     tr = gluon.Trainer(_mlp(mx.current_context()).collect_params(), 'sgd')
     with pytest.raises(RuntimeError, match='amp.init'):
         amp.init_trainer(tr)
+    with pytest.raises(RuntimeError, match='init_trainer'):
+        with amp.scale_loss(mx.nd.ones((1,)), tr):
+            pass
+
+
+def test_init_trainer_takes_a_trainer_only(amp_on):
+    with pytest.raises(TypeError, match='only compatible with Gluon Trainer'):
+        amp.init_trainer(mx.optimizer.SGD())
+    amp.init()  # a second init does nothing
+    f = mx.nd.ones((2, 4))
+    assert mx.nd.FullyConnected(f, mx.nd.ones((3, 4)), num_hidden=3, no_bias=True).dtype == np.float16
 
 
 def test_loss_scaler_as_mxnet():
@@ -926,6 +937,37 @@ def test_loss_scaler_as_mxnet():
     amp.unscale(tr)
     assert tr._scale == 1.0
     np.testing.assert_allclose(net.weight.grad().asnumpy(), np.full((2, 3), 4.0), rtol=1e-6)
+
+
+def test_float16_overflow_skips_the_step_and_halves_the_scale(amp_on):
+    ctx = mx.current_context()
+    net = _mlp(ctx)
+    tr = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    amp.init_trainer(tr)
+    ls = tr._amp_loss_scaler
+    ls._loss_scale = ls._next_loss_scale = 2.0 ** 24  # scaled float16 gradients overflow (65504 is the largest)
+    x = mx.nd.array(np.random.RandomState(4).uniform(-1, 1, (8, 6)), ctx=ctx)
+    before = {k: p.data().asnumpy() for k, p in net.collect_params().items()}
+
+    def step():
+        with autograd.record():
+            loss = net(x).astype('float32').sum()
+            with amp.scale_loss(loss, tr) as scaled:
+                autograd.backward(scaled)
+        tr.step(8)
+
+    step()
+    assert not np.isfinite(net[0].weight.grad().asnumpy()).all()
+    for k, p in net.collect_params().items():
+        np.testing.assert_array_equal(p.data().asnumpy(), before[k])  # skipped
+    assert ls._next_loss_scale == 2.0 ** 23 and ls._unskipped == 0
+    for _ in range(24):  # halves until the gradients fit, then updates
+        step()
+        if ls._unskipped:
+            break
+    assert ls.loss_scale <= 2.0 ** 14 and ls._unskipped == 1
+    assert np.isfinite(net[0].weight.grad().asnumpy()).all()
+    assert any((p.data().asnumpy() != before[k]).any() for k, p in net.collect_params().items())
 
 
 def _train(net, x, y, ctx, use_amp, steps=150):

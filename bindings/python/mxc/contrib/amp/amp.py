@@ -621,6 +621,7 @@ def init(target_dtype="float16", target_precision_ops=None, conditional_fp32_ops
                                               conditional_fp32_ops)
     if _amp_initialized:
         return
+    logging.info("Using AMP")
     _amp_initialized = True
     _loss_scaler = LossScaler()
     from ...base import op_meta, has_op
@@ -697,7 +698,7 @@ def init_trainer(optimizer_or_trainer):
     if not _amp_initialized:
         raise RuntimeError("AMP not initialized, did you forget to call amp.init()?")
     if not isinstance(optimizer_or_trainer, Trainer):
-        raise TypeError("amp.init_trainer: optimizer_or_trainer should be a gluon.Trainer, got %s"
+        raise TypeError("AMP is currently only compatible with Gluon Trainer (amp.init_trainer got %s)"
                         % type(optimizer_or_trainer).__name__)
     trainer = optimizer_or_trainer
     if getattr(trainer, "_amp_loss_scaler", None) is not None:

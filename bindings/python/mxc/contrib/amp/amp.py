@@ -364,13 +364,6 @@ def _load(graph):
     return load_json(json.dumps(graph))
 
 
-def _is_fp16_param(s, name):
-    for nm, attrs in s.attr_dict().items():
-        if nm == name:
-            return attrs.get("__dtype__") == "2"
-    return False
-
-
 def convert_model(sym, arg_params, aux_params, target_dtype="float16", target_dtype_ops=None, fp32_ops=None,
                   conditional_fp32_ops=None, excluded_sym_names=None, cast_optional_params=False):
     """(converted symbol, arg_params, aux_params): ``convert_symbol`` with the inputs that are not in the
@@ -560,12 +553,11 @@ def _targets(module_names, opname):
     out = []
     for modname in module_names:
         mod = importlib.import_module(modname)
-        if getattr(getattr(mod, opname, None), "op_meta", None) is not None or callable(getattr(mod, opname, None)):
+        if callable(getattr(mod, opname, None)):
             out.append((mod, opname))
-        if opname.startswith("_contrib_"):
-            sub = importlib.import_module(modname.rsplit(".", 1)[0] + ".contrib") if modname.endswith("_internal") \
-                else None
-            if sub is not None and callable(getattr(sub, opname[len("_contrib_"):], None)):
+        if opname.startswith("_contrib_") and modname.endswith("._internal"):  # mx.nd.contrib.X, mx.sym.contrib.X
+            sub = importlib.import_module(modname[:-len("._internal")] + ".contrib")
+            if callable(getattr(sub, opname[len("_contrib_"):], None)):
                 out.append((sub, opname[len("_contrib_"):]))
     return out
 

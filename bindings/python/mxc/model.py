@@ -64,7 +64,8 @@ def _write_text(tmp, text):
 
 
 def _save_symbol(symbol, fname, remove_amp_cast=True):
-    _atomic_write(fname, lambda tmp: _write_text(tmp, symbol.tojson(remove_amp_cast=remove_amp_cast)))
+    _atomic_write(fname, lambda tmp: _write_text(
+        tmp, symbol.tojson() if remove_amp_cast else symbol.tojson(remove_amp_cast=False)))
 
 
 def _save_param_dict(fname, save_dict):

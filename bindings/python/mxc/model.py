@@ -64,8 +64,9 @@ def _write_text(tmp, text):
         f.write(text)
 
 
-def _save_symbol(symbol, fname):
-    _atomic_write(fname, lambda tmp: _write_text(tmp, symbol.tojson()))
+def _save_symbol(symbol, fname, remove_amp_cast=True):
+    _atomic_write(fname, lambda tmp: _write_text(
+        tmp, symbol.tojson() if remove_amp_cast else symbol.tojson(remove_amp_cast=False)))
 
 
 def _save_param_dict(fname, save_dict):
@@ -79,10 +80,10 @@ def _params_to_save_dict(arg_params, aux_params):
 
 
 def save_checkpoint(prefix, epoch, symbol, arg_params, aux_params, remove_amp_cast=True):
-    """Writes ``prefix-symbol.json`` (when ``symbol`` is given) and ``prefix-%04d.params`` % epoch."""
-    del remove_amp_cast  # mxc has no AMP cast operators to strip
+    """Writes ``prefix-symbol.json`` (when ``symbol`` is given; without its AMP casts unless
+    ``remove_amp_cast`` is False) and ``prefix-%04d.params`` % epoch."""
     if symbol is not None:
-        _save_symbol(symbol, '%s-symbol.json' % prefix)
+        _save_symbol(symbol, '%s-symbol.json' % prefix, remove_amp_cast)
     param_name = '%s-%04d.params' % (prefix, epoch)
     _save_param_dict(param_name, _params_to_save_dict(arg_params, aux_params))
     logging.info('Saved checkpoint to "%s"', param_name)

@@ -486,7 +486,7 @@ class HybridBlock(Block):
     def export(self, path, epoch=0, remove_amp_cast=True):
         """Writes ``path-symbol.json`` (the graph traced with the inputs of the last call) and
         ``path-%04d.params`` % epoch (``arg:name`` / ``aux:name``, in MXNet's binary layout), as MXNet; needs one
-        forward first. ``remove_amp_cast`` is accepted (mxc has no AMP casts to strip)."""
+        forward first. ``remove_amp_cast``: the graph is written without its AMP casts (``Symbol.tojson``)."""
         if self._last_sig is None:
             raise RuntimeError("Please first call block.hybridize() and then run forward with this block at least "
                                "once before calling export.")
@@ -496,7 +496,7 @@ class HybridBlock(Block):
         params = self.collect_params()
         blob = {"arg:" + nm: params[nm]._reduce() for nm in graph.list_arguments() if nm in params}
         blob.update({"aux:" + nm: params[nm]._reduce() for nm in graph.list_auxiliary_states() if nm in params})
-        model._save_symbol(graph, "%s-symbol.json" % path)
+        model._save_symbol(graph, "%s-symbol.json" % path, remove_amp_cast)
         _save_mxnet("%s-%04d.params" % (path, epoch), blob)  # MXNet's layout: MXNet 1.x loads the files
 
     def infer_shape(self, *inputs):

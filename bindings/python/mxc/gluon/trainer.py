@@ -51,6 +51,14 @@ class Trainer:
         self._apply = _opt.get_updater(self._opt)
 
     @property
+    def _scale(self):  # MXNet's name of the gradient rescale (AMP's loss scaling sets it)
+        return self._base_rescale
+
+    @_scale.setter
+    def _scale(self, value):
+        self._base_rescale = value
+
+    @property
     def optimizer(self):
         return self._opt
 

@@ -257,10 +257,9 @@ class BucketingModule(BaseModule):
     def save_checkpoint(self, prefix, epoch, remove_amp_cast=False):
         """Writes ``prefix-<bucket_key>-symbol.json`` for every bound bucket, ``prefix-%04d.params`` and, with
         integer keys, ``prefix.buckets`` (the keys, default first, as int32: MXNet's files)."""
-        del remove_amp_cast
         self._require(binded=True, params=True, what='save_checkpoint')
         for key, module in self._buckets.items():
-            _save_symbol(module.symbol, '%s-%s-symbol.json' % (prefix, key))
+            _save_symbol(module.symbol, '%s-%s-symbol.json' % (prefix, key), remove_amp_cast)
         param_name = '%s-%04d.params' % (prefix, epoch)
         self.save_params(param_name)
         logging.info('Saved checkpoint to "%s"', param_name)

@@ -101,8 +101,7 @@ class Module(BaseModule):
     def save_checkpoint(self, prefix, epoch, save_optimizer_states=False, remove_amp_cast=True):
         """Writes ``prefix-symbol.json``, ``prefix-%04d.params`` and, with ``save_optimizer_states``,
         ``prefix-%04d.states`` (the optimizer with its update counts and per-weight states), each atomically."""
-        del remove_amp_cast
-        _save_symbol(self._symbol, '%s-symbol.json' % prefix)
+        _save_symbol(self._symbol, '%s-symbol.json' % prefix, remove_amp_cast)
         param_name = '%s-%04d.params' % (prefix, epoch)
         self.save_params(param_name)
         logging.info('Saved checkpoint to "%s"', param_name)

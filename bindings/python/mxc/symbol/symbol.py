@@ -300,16 +300,27 @@ class Symbol(object):
         return arg, out, aux
 
     # -- serialisation ---------------------------------------------------------------------------------------------
-    def tojson(self):
-        """The graph as JSON (MXNet 1.x layout with an mxc version attribute)."""
+    def tojson(self, remove_amp_cast=True):
+        """The graph as JSON (MXNet 1.x layout with an mxc version attribute); ``remove_amp_cast`` (as MXNet)
+        leaves out the ``amp_cast``/``amp_multicast`` nodes that are not graph outputs."""
         out = ffi.new("const char **")
         check_call(lib.MXCSymbolSaveToJSON(self.handle, out))
-        return py_str(out[0])
+        text = py_str(out[0])
+        if remove_amp_cast and ('"amp_cast"' in text or '"amp_multicast"' in text):
+            from ..contrib.amp.amp import remove_amp_cast_json
+            text = remove_amp_cast_json(text)
+        return text
 
-    def save(self, fname):
-        """Writes the JSON to a file (atomically)."""
+    def save(self, fname, remove_amp_cast=True):
+        """Writes the JSON to a file (atomically); ``remove_amp_cast`` as in ``tojson``."""
         if not isinstance(fname, string_types):
             raise TypeError("fname must be a string")
+        if remove_amp_cast:
+            raw = self.tojson(remove_amp_cast=False)
+            if '"amp_cast"' in raw or '"amp_multicast"' in raw:
+                from ..model import _save_symbol  # the JSON without the casts, written atomically
+                _save_symbol(self, fname)
+                return
         check_call(lib.MXCSymbolSaveToFile(self.handle, c_str(fname)))
 
     def debug_str(self):

@@ -342,12 +342,17 @@ Split SoftmaxOutputSplit(const OpParams &p, const TShape &d) {
 }
 
 void SoftmaxFwd(FWD_ARGS, bool log) {
-  if (!IsReal(in[0].dtype) || out[0].dtype != in[0].dtype || p.Bool("use_length"))
-    return Fallback(ctx, p, in, req, out);
+  if (!IsReal(in[0].dtype) || out[0].dtype != in[0].dtype) return Fallback(ctx, p, in, req, out);
   int axis = static_cast<int>(p.Int("axis"));
   if (axis < 0) axis += in[0].ndim();
   Split s = SplitAt(in[0].shape, axis);
   double t = p.IsNone("temperature") ? 1.0 : p.Float("temperature");
+  if (in.size() > 1) {  // softmax's use_length (type inference allows int32 and int64 lengths)
+    cuda::SoftmaxLength(in[0].dtype, in[0].dptr, out[0].dptr, in[1].dptr, in[1].dtype == kInt64, s.outer, s.n,
+                        s.inner, t, req[0], St(ctx));
+    CheckLaunch("softmax");
+    return;
+  }
   cuda::Softmax(in[0].dtype, in[0].dptr, out[0].dptr, s.outer, s.n, s.inner, t, log, req[0], St(ctx));
   CheckLaunch(p.op()->name.c_str());
 }

@@ -356,6 +356,7 @@ FBackward ReduceBwd(RedOp which) {
 // ---------------------------------------------------------------------------------------------------------------
 FBackward SoftmaxBwd(bool log) {
   return [log](BWD_ARGS) {
+    if (ig.size() > 1) ZeroIfWrite(ctx, ig[1], req[1]);  // softmax's use_length: no gradient for the length
     if (req[0] == kNullOp) return;
     if (!IsReal(ig[0].dtype) || od.empty() || !od[0].dptr || od[0].dtype != ig[0].dtype || og[0].dtype != ig[0].dtype)
       return FallbackGrad(ctx, p, og, id, od, req, ig);

@@ -65,6 +65,10 @@ void SumKeepAxis(int dtype, const void *x, void *out, int64_t outer, int64_t C, 
 // Softmax over n for x viewed as (outer, n, inner); log: log-softmax.
 void Softmax(int dtype, const void *x, void *y, int64_t outer, int64_t n, int64_t inner, double temperature, bool log,
              int req, cudaStream_t s);
+// softmax with use_length: row r = (o, i) takes its first min(max(len[r], 0), n) elements (len int32, or int64 when
+// len64) and writes zeros after them; in double, as the CPU's strided rows.
+void SoftmaxLength(int dtype, const void *x, void *y, const void *len, bool len64, int64_t outer, int64_t n,
+                   int64_t inner, double temperature, int req, cudaStream_t s);
 // SoftmaxOutput gradient for one class-index label per (outer, inner) row: (y - onehot) * scale (0 on ignored rows).
 // valid_norm: scale is further divided by the number of rows whose label != ignore (computed on the device).
 void SoftmaxOutputGrad(int dtype, const void *y, const void *label, void *g, int64_t outer, int64_t n,

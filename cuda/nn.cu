@@ -108,6 +108,40 @@ void Softmax(int dtype, const void *x, void *y, int64_t outer, int64_t n, int64_
   });
 }
 
+template <typename T, typename L>
+__global__ void SoftmaxLengthK(const T *x, T *y, const L *len, int64_t outer, int64_t n, int64_t inner, double invt,
+                               int req) {
+  MXC_CUDA_LOOP(r, outer * inner) {
+    int64_t o = r / inner, i = r % inner;
+    const T *xr = x + o * n * inner + i;
+    T *yr = y + o * n * inner + i;
+    int64_t m = static_cast<int64_t>(len[r]);
+    m = m < 0 ? 0 : (m > n ? n : m);
+    double mx = -INFINITY;
+    for (int64_t j = 0; j < m; ++j) mx = max(mx, static_cast<double>(xr[j * inner]));
+    double sum = 0;
+    for (int64_t j = 0; j < m; ++j) sum += exp((static_cast<double>(xr[j * inner]) - mx) * invt);
+    const double inv = 1.0 / sum;
+    for (int64_t j = 0; j < m; ++j)
+      Store(yr + j * inner, req, static_cast<T>(exp((static_cast<double>(xr[j * inner]) - mx) * invt) * inv));
+    for (int64_t j = m; j < n; ++j) Store(yr + j * inner, req, T(0));
+  }
+}
+void SoftmaxLength(int dtype, const void *x, void *y, const void *len, bool len64, int64_t outer, int64_t n,
+                   int64_t inner, double temperature, int req, cudaStream_t s) {
+  if (outer * n * inner == 0 || req == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    if (len64)
+      MXC_LAUNCH(Blocks(outer * inner), kThreads, 0, s, SoftmaxLengthK<T, int64_t>)(
+          static_cast<const T *>(x), static_cast<T *>(y), static_cast<const int64_t *>(len), outer, n, inner,
+          1.0 / temperature, req);
+    else
+      MXC_LAUNCH(Blocks(outer * inner), kThreads, 0, s, SoftmaxLengthK<T, int32_t>)(
+          static_cast<const T *>(x), static_cast<T *>(y), static_cast<const int32_t *>(len), outer, n, inner,
+          1.0 / temperature, req);
+  });
+}
+
 template <typename T>
 __global__ void CountValidK(const T *label, int64_t rows, long long ignore, unsigned long long *cnt) {
   MXC_CUDA_LOOP(r, rows) if (static_cast<long long>(label[r]) != ignore) atomicAdd(cnt, 1ull);

@@ -71,6 +71,13 @@ std::vector<Case> Cases() {
   add({"softmax", {{"axis", "1"}}, {{3, 4, 5}}});
   add({"softmax", {{"temperature", "2.5"}}, {{4, 6}}});
   add({"log_softmax", {{"axis", "0"}}, {{5, 3}}, -1, 1, {}, nullptr, false, mxc::kFloat64});
+  // softmax's use_length: int32/int64 lengths per row, including 0, negative and longer than the axis.
+  add({"softmax", {{"use_length", "true"}}, {{2, 3, 5}, {2, 3}}, -1, 1, {1}, [](std::vector<NDArray> &in) {
+         in[1] = mxct::FromVec({2, 3}, {1, 5, 0, 7, -2, 3}, mxc::kInt32);
+       }});
+  add({"softmax", {{"use_length", "true"}, {"axis", "1"}, {"temperature", "0.5"}}, {{2, 4, 3}, {2, 3}}, -1, 1, {1},
+       [](std::vector<NDArray> &in) { in[1] = mxct::FromVec({2, 3}, {4, 1, 2, 3, 0, 4}, mxc::kInt64); }, false,
+       mxc::kFloat64});
   return v;
 }
 

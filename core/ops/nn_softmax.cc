@@ -49,14 +49,22 @@ inline void SoftmaxRowContig(const T *x, T *y, int64_t n, T inv_t) {
   });
 }
 
-// Softmax of data split as (outer, n, inner) along the axis.
-template <typename I, typename O, bool kLog>
-void SoftmaxND(const I *x, O *y, const AxisSplit &s, double temperature, OpReq req) {
+// Softmax of data split as (outer, n, inner) along the axis. With `len` (softmax's use_length: one length per
+// (outer, inner) row, int32 or int64), each row takes its first min(max(len, 0), n) elements and writes zeros after
+// them, as MXNet 1.9.1.
+template <typename I, typename O, bool kLog, typename L = int32_t>
+void SoftmaxND(const I *x, O *y, const AxisSplit &s, double temperature, OpReq req, const L *len = nullptr) {
   if (req == kNullOp) return;
   const double inv_t = 1.0 / temperature;
   ParallelForWork(s.outer * s.inner, s.n * 8, [&](int64_t r) {
     const int64_t o = r / s.inner, i = r % s.inner;
     const int64_t base = o * s.n * s.inner + i;
+    if (len != nullptr) {
+      const int64_t m = std::min<int64_t>(std::max<int64_t>(static_cast<int64_t>(len[r]), 0), s.n);
+      if (m > 0) SoftmaxRow<I, O, kLog>(x + base, y + base, m, s.inner, inv_t, req);
+      for (int64_t j = m; j < s.n; ++j) Assign(y + base + j * s.inner, req, O(0));
+      return;
+    }
     if constexpr (!kLog && std::is_same<I, O>::value) {
       if (s.inner == 1 && req != kAddTo) {
         SoftmaxRowContig(x + base, y + base, s.n, static_cast<O>(inv_t));
@@ -103,14 +111,34 @@ double Temperature(const OpParams &p) {
   return t;
 }
 
-void SoftmaxInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
-  MXC_CHECK(!p.Bool("use_length"), ErrorKind::kValue, "operator ", p.op()->name,
-            ": use_length=True is not supported");
-  SameShapeInfer(p, in, out);
-  if (!(*in)[0].empty()) NormalizeAxis(p.Int("axis"), (*in)[0].ndim(), p.op());
+// softmax's use_length adds a 'length' input; log_softmax and softmin have none (MXNet 1.9.1 fails on them too).
+bool UsesLength(const OpParams &p) {
+  if (!p.Bool("use_length")) return false;
+  MXC_CHECK(p.op()->name == "softmax", ErrorKind::kValue, "operator ", p.op()->name,
+            ": use_length=True is only supported by softmax (it has no 'length' input)");
+  return true;
 }
 
-void SoftmaxInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+void SoftmaxInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  if (!UsesLength(p)) {
+    SameShapeInfer(p, in, out);
+    if (!(*in)[0].empty()) NormalizeAxis(p.Int("axis"), (*in)[0].ndim(), p.op());
+    return;
+  }
+  // 'length' has data's shape without the softmax axis.
+  TShape &d = (*in)[0];
+  ShapeAssign(&d, (*out)[0], p.op(), "data");
+  if (d.empty()) return;
+  const int axis = NormalizeAxis(p.Int("axis"), d.ndim(), p.op());
+  TShape l;
+  for (int k = 0; k < d.ndim(); ++k)
+    if (k != axis) l.push_back(d[k]);
+  ShapeAssign(&(*in)[1], l, p.op(), "length");
+  ShapeAssign(&(*out)[0], d, p.op(), "output");
+}
+
+// The output dtype from the data's: the input's (float32/float64) or `dtype`.
+void SoftmaxDataType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
   if (p.IsNone("dtype")) {
     FloatOnlyTypeInfer(p, in, out);
     return;
@@ -122,6 +150,19 @@ void SoftmaxInferType(const OpParams &p, std::vector<int> *in, std::vector<int> 
   MXC_CHECK(t == kFloat32 || t == kFloat64, ErrorKind::kType, "operator ", p.op()->name, ": dtype ", DTypeName(t),
             " is not supported (float32 and float64)");
   TypeAssign(&(*out)[0], t, p.op(), "output");
+}
+
+void SoftmaxInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  if (!UsesLength(p)) {
+    SoftmaxDataType(p, in, out);
+    return;
+  }
+  const int tl = (*in)[1];
+  MXC_CHECK(tl < 0 || tl == kInt32 || tl == kInt64, ErrorKind::kType, "operator ", p.op()->name,
+            ": 'length' has dtype ", DTypeName(tl), ", which is not supported (int32, int64)");
+  std::vector<int> data_only{(*in)[0]};
+  SoftmaxDataType(p, &data_only, out);
+  (*in)[0] = data_only[0];
 }
 
 // kNeg (softmin): the softmax of -x / T, run on a negated copy of x (the rows then subtract the maximum of -x).
@@ -138,7 +179,15 @@ void SoftmaxForward(MXC_NN_FORWARD_ARGS) {
       for (size_t i = 0; i < neg.size(); ++i) neg[i] = -x[i];
       x = neg.data();
     }
-    MXC_REAL_TYPE_SWITCH(out[0].dtype, O, { SoftmaxND<I, O, kLog>(x, out[0].ptr<O>(), s, t, req[0]); });
+    MXC_REAL_TYPE_SWITCH(out[0].dtype, O, {
+      if (in.size() < 2) {
+        SoftmaxND<I, O, kLog>(x, out[0].ptr<O>(), s, t, req[0]);
+      } else if (in[1].dtype == kInt64) {
+        SoftmaxND<I, O, kLog>(x, out[0].ptr<O>(), s, t, req[0], in[1].ptr<int64_t>());
+      } else {
+        SoftmaxND<I, O, kLog>(x, out[0].ptr<O>(), s, t, req[0], in[1].ptr<int32_t>());
+      }
+    });
   });
 }
 
@@ -149,18 +198,26 @@ void SoftmaxBackward(MXC_NN_BACKWARD_ARGS) {
   const double t = kNeg ? -Temperature(p) : Temperature(p);
   MXC_CHECK(out_data[0].dtype == in_grad[0].dtype, ErrorKind::kType, "operator ", p.op()->name,
             ": the gradient of a softmax with a different output dtype is not supported");
+  // With use_length the output is zero past each row's length, so the gradient there is zero too; the length
+  // gets none.
+  if (in_grad.size() > 1) ZeroGrad(in_grad[1], req[1]);
   MXC_REAL_TYPE_SWITCH(out_data[0].dtype, T, {
     SoftmaxGradND<T, kLog>(out_grad[0].ptr<T>(), out_data[0].ptr<T>(), in_grad[0].ptr<T>(), s, t, req[0]);
   });
 }
 
 Op &SoftmaxParams(Op &op) {
-  return op.set_inputs({"data"})
+  return op.set_inputs(op.name == "softmax" ? std::vector<std::string>{"data", "length"}
+                                            : std::vector<std::string>{"data"})
+      .set_input_names([](const OpParams &p) {
+               return p.op()->name == "softmax" && p.Bool("use_length") ? std::vector<std::string>{"data", "length"}
+                                                                        : std::vector<std::string>{"data"};
+             })
       .add_param("axis", ParamKind::kInt, "-1", "The axis along which to compute softmax.")
       .add_param("temperature", ParamKind::kOptFloat, "None", "Temperature parameter in softmax (None means 1).")
       .add_param("dtype", ParamKind::kDType, "None",
                  "DType of the output (float32 or float64); None means the input's dtype.")
-      .add_param("use_length", ParamKind::kBool, "False", "Whether to use a length input (not supported).")
+      .add_param("use_length", ParamKind::kBool, "False", "softmax: take a 'length' input (int32/int64, data's shape without the axis); each row uses its first length elements, zeros after.")
       .set_infer_shape(SoftmaxInferShape)
       .set_infer_type(SoftmaxInferType)
       .set_inplace({{0, 0}})

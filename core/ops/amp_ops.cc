@@ -53,15 +53,18 @@ void MulticastShape(const OpParams &p, std::vector<TShape> *in, std::vector<TSha
 
 void MulticastType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
   const bool narrow = p.Bool("cast_narrow");
+  // The common type of the inputs known so far, and the outputs of those inputs (as MXNet 1.9.1, which infers
+  // from a partial set of input types too).
   bool any16 = false, any32 = false;
   for (int t : *in) {
-    if (t < 0) return;  // all inputs are needed to know the common type
     any16 = any16 || t == kFloat16;
     any32 = any32 || t == kFloat32;
   }
   const int common = narrow ? (any16 ? kFloat16 : kFloat32) : (any32 ? kFloat32 : kFloat16);
-  for (size_t i = 0; i < in->size(); ++i)
+  for (size_t i = 0; i < in->size(); ++i) {
+    if ((*in)[i] < 0) continue;
     TypeAssign(&(*out)[i], IsAmpType((*in)[i]) ? common : (*in)[i], p.op(), "output " + std::to_string(i));
+  }
 }
 
 void MulticastForward(MXC_NN_FORWARD_ARGS) {

@@ -342,6 +342,23 @@ def test_amp_multicast(dtypes, narrow, expected):
         np.testing.assert_array_equal(o.asnumpy().astype(np.float64), np.array([1.5, 2.25], dtype=t))
 
 
+# MXNet 1.9.1's infer_type_partial: the outputs of the inputs whose types are known, from those types alone.
+@pytest.mark.parametrize("narrow,known,expected_out", [
+    (False, {"a": np.float32}, [np.float32, None, None]),
+    (False, {"a": np.float16}, [np.float16, None, None]),
+    (False, {"a": np.float32, "b": np.float16}, [np.float32, np.float32, None]),
+    (False, {"a": np.int32}, [np.int32, None, None]),
+    (True, {"a": np.float32, "b": np.float16}, [np.float16, np.float16, None]),
+    (True, {"a": np.float64}, [np.float64, None, None]),
+])
+def test_amp_multicast_partial_type_inference(narrow, known, expected_out):
+    a, b, c = mx.sym.Variable("a"), mx.sym.Variable("b"), mx.sym.Variable("c")
+    s = mx.sym.amp_multicast(a, b, c, num_outputs=3, cast_narrow=narrow)
+    args, outs, _ = s.infer_type_partial(**known)
+    assert args == [known.get(n) for n in "abc"]
+    assert outs == expected_out
+
+
 def test_amp_cast_gradient():
     x = A([1., 2.])
     x.attach_grad()

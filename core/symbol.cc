@@ -267,7 +267,8 @@ void Symbol::Compose(const std::vector<Symbol> &args, const std::vector<std::str
   for (int i = 0; i < nin; ++i) {
     if (given[i]) continue;
     MXC_CHECK(op->key_var_num_args.empty(), ErrorKind::kValue, "operator ", op->name, " (node '", node_name,
-              "'): ", op->key_var_num_args, "=", nin, " but input ", i, " is not given");
+              "'): expects ", nin, " inputs (from ", op->key_var_num_args, ") but input ", i,
+              " is not given");
     inputs[i] = Variable(node_name + "_" + in_names[i]).outputs[0];
   }
   n->name = node_name;

@@ -373,6 +373,7 @@ const std::vector<std::string> kFormats{"center", "corner"};
       .describe("Non-maximum suppression of boxes: kept boxes sorted by score first, -1 elsewhere.")
       .add_alias("_contrib_box_non_maximum_suppression")
       .set_inputs({"data"})
+      .set_output_names([](const OpParams &) { return std::vector<std::string>{"output0"}; })  // as MXNet 1.9.1
       .add_param("overlap_thresh", ParamKind::kFloat, "0.5",
                  "Overlapping (IoU) threshold to suppress object with smaller score.")
       .add_param("valid_thresh", ParamKind::kFloat, "0",

@@ -1283,6 +1283,7 @@ static Op &inverse_reg =
 static Op &det_reg =
     LinalgOp(OpRegistry::Get()->Register("_linalg_det"), "linalg_det", "Determinant of square matrices.")
         .set_inputs({"A"})
+        .set_output_names([](const OpParams &) { return std::vector<std::string>{"output0"}; })  // as MXNet
         .set_infer_shape(ReduceMatShape)
         .set_compute(MXC_CPU, DetForward)
         .set_backward(MXC_CPU, DetBackward)

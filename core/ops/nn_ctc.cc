@@ -225,6 +225,7 @@ void CTCBackward(MXC_NN_BACKWARD_ARGS) {
       .add_alias("_contrib_ctc_loss")
       .set_inputs({"data", "label", "data_lengths", "label_lengths"})
       .set_input_names(CTCInputs)
+      .set_output_names([](const OpParams &) { return std::vector<std::string>{"output0"}; })  // as MXNet 1.9.1
       .add_param("use_data_lengths", ParamKind::kBool, "False",
                  "Whether the data lengths are decided by `data_lengths`. If false, the lengths are equal to the max "
                  "sequence length.")

@@ -163,6 +163,7 @@ MXC_REGISTER_OP(make_loss)
     .describe("Makes a loss from any symbol: the output is the data, the gradient is 1 whatever the head "
               "gradient.")
     .set_inputs({"data"})
+    .set_output_names([](const OpParams &) { return std::vector<std::string>{"loss"}; })  // as MXNet 1.9.1
     .set_infer_shape(SameShapeInfer)
     .set_infer_type(FloatOnlyTypeInfer)
     .set_inplace({{0, 0}})

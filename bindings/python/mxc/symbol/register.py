@@ -69,8 +69,9 @@ def _signature(meta):
         return None
 
 
-def make_function(meta, func_name):
-    """The mx.sym function of an operator (``meta`` from ``base.op_meta``) under the name ``func_name``."""
+def make_function(meta, func_name, hint=None):
+    """The mx.sym function of an operator (``meta`` from ``base.op_meta``) under the name ``func_name``; nodes it
+    creates without ``name=`` are named from ``hint`` (default: ``func_name``), lowercased."""
     opname = meta.name
     input_names = meta.input_names
     nin = len(input_names)
@@ -79,7 +80,7 @@ def make_function(meta, func_name):
     # default (multi_sgd_update's num_weights: groups of inputs) keeps it unless given, as in MXNet.
     varg_fill = bool(varg) and any(n == varg and r for n, r in zip(meta.param_names, meta.param_required))
     pos_params = tuple(p for p in meta.param_names if p != varg)
-    hint = func_name.lower()
+    hint = (hint or func_name).lower()
 
     def fn(*args, **kwargs):
         name = kwargs.pop("name", None)
@@ -190,7 +191,10 @@ def register_all(sym_module, internal_module, random_module, contrib_module, kee
                 for prefix, mod in (("_random_", random_module), ("_sample_", random_module),
                                     ("_contrib_", contrib_module), ("_linalg_", linalg_module)):
                     if mod is not None and fname.startswith(prefix) and not hasattr(mod, fname[len(prefix):]):
-                        setattr(mod, fname[len(prefix):], fn)
+                        short = fname[len(prefix):]
+                        # as MXNet 1.9.1: mx.sym.contrib.box_nms names its nodes box_nms0, mx.sym.linalg.gemm2
+                        # gemm20 (mx.sym.random.uniform keeps _random_uniform0)
+                        setattr(mod, short, fn if mod is random_module else make_function(meta, fname, short))
             elif fname[0].islower() and not hasattr(Symbol, fname) and meta.input_names and \
                     (meta.input_names[0] == "data" or meta.key_var_num_args):
                 setattr(Symbol, fname, _make_method(fn, fname))

@@ -1,0 +1,55 @@
+// The arithmetic of the int8 quantization operators per element, shared by the CPU kernels
+// (core/ops/quantization.cc) and the GPU kernels (cuda/quant.cu): a plain header nvcc compiles too. Semantics are
+// those of Apache MXNet 1.9.1's pip build (its CPU kernels), found by asking it:
+// - quantize: int8 q = clamp(rint(x * 127 / M), -128, 127) with M = max(|min_range|, |max_range|), range out
+//   (-M, M); uint8 q = clamp(rint(x * 255 / M), 0, 255), range out (min_range, max_range) as given.
+// - quantize_v2 and requantize: the same with 127.5 / 255.5 (quantize_v2) and 127 / 255 (requantize) for the scale.
+// - dequantize: x = q * (M / 127.5) for int8, q * (M / 255.5) for uint8.
+// rint rounds half to even. NaN becomes 0 and a zero range M gives zeros (MXNet gives 127 there).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#ifdef __CUDACC__
+#define MXC_QUANT_HD __host__ __device__
+#else
+#define MXC_QUANT_HD
+#endif
+
+namespace mxc {
+namespace op {
+
+// The largest magnitude of the range [lo, hi].
+MXC_QUANT_HD inline float QuantMaxAbs(float lo, float hi) {
+  const float a = lo < 0 ? -lo : lo, b = hi < 0 ? -hi : hi;
+  return a > b ? a : b;
+}
+
+// The multiplier r / M of a quantization to a type of range r (127, 255, 127.5, 255.5); 0 for a zero (or NaN) M.
+MXC_QUANT_HD inline float QuantScale(float r, float m) { return m > 0 ? r / m : 0.0f; }
+
+// clamp(rint(v), lo, hi) with NaN as 0.
+MXC_QUANT_HD inline int QuantRound(float v, int lo, int hi) {
+  if (!(v == v)) return 0;
+  const float r = rintf(v);
+  if (r <= static_cast<float>(lo)) return lo;
+  if (r >= static_cast<float>(hi)) return hi;
+  return static_cast<int>(r);
+}
+
+// One float quantized with scale s to [lo, hi].
+MXC_QUANT_HD inline int QuantizeOne(float x, float s, int lo, int hi) { return QuantRound(x * s, lo, hi); }
+
+// The real value of one int32 quantized with range M (int32's largest value is M): q * (M / 2^31 - 1).
+MXC_QUANT_HD inline float Int32Real(int32_t q, float m) { return static_cast<float>(q) * (m / 2147483647.0f); }
+
+// The output range of a quantization of range [lo, hi]: (-M, M) for int8, (lo, hi) for uint8.
+MXC_QUANT_HD inline void QuantOutRange(bool int8, float lo, float hi, float *olo, float *ohi) {
+  const float m = QuantMaxAbs(lo, hi);
+  *olo = int8 ? -m : lo;
+  *ohi = int8 ? m : hi;
+}
+
+}  // namespace op
+}  // namespace mxc

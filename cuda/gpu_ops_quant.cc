@@ -1,0 +1,93 @@
+// Native GPU kernels of the int8 quantization operators (cuda/quant.cu, kernels_quant.cuh): contrib quantize,
+// quantize_v2, dequantize and requantize (forward only, as on the CPU: core/ops/quantization.cc). Every call runs
+// natively (type inference admits only the dtypes the kernels take).
+#include <memory>
+
+#include "gpu_device.h"
+#include "gpu_ops.h"
+#include "kernels_quant.cuh"
+#include "operator.h"
+#include "ops/quantization.h"
+
+namespace mxc {
+namespace gpu {
+
+namespace {
+
+cuda::QuantArgs ArgsOf(const OpParams &p, const Reqs &req, const Blobs &out) {
+  const op::QuantSpec s = op::QuantSpecOf(p);
+  cuda::QuantArgs a{};
+  a.int8 = s.int8;
+  a.r = s.r;
+  a.calib = s.calib;
+  a.calib_lo = s.calib_lo, a.calib_hi = s.calib_hi;
+  a.y = out[0].dptr;
+  a.out_lo = out[1].ptr<float>(), a.out_hi = out[2].ptr<float>();
+  a.req = req[0], a.req_lo = req[1], a.req_hi = req[2];
+  return a;
+}
+
+// quantize: the range from the range inputs.
+void QuantizeFwd(FWD_ARGS) {
+  if (in[0].dtype != kFloat32) return Fallback(ctx, p, in, req, out);
+  cuda::QuantArgs a = ArgsOf(p, req, out);
+  a.x = in[0].ptr<float>();
+  a.n = in[0].Size();
+  a.in_lo = in[1].ptr<float>(), a.in_hi = in[2].ptr<float>();
+  cuda::Quantize(a, St(ctx));
+  CheckLaunch("_contrib_quantize");
+}
+
+// quantize_v2: the calibration range, or the data's (found on the device first).
+void QuantizeV2Fwd(FWD_ARGS) {
+  if (in[0].dtype != kFloat32) return Fallback(ctx, p, in, req, out);
+  cuda::QuantArgs a = ArgsOf(p, req, out);
+  a.x = in[0].ptr<float>();
+  a.n = in[0].Size();
+  std::unique_ptr<Scratch> range;
+  if (!a.calib) {
+    range.reset(new Scratch(Dev(ctx), 2 * sizeof(float)));
+    cuda::FloatRange(a.x, a.n, range->as<float>(), St(ctx));
+    a.data_range = range->as<float>();
+  }
+  cuda::Quantize(a, St(ctx));
+  CheckLaunch("_contrib_quantize_v2");
+}
+
+// requantize: the calibration range, or the real values of the data's smallest and largest int32.
+void RequantizeFwd(FWD_ARGS) {
+  if (in[0].dtype != kInt32) return Fallback(ctx, p, in, req, out);
+  cuda::QuantArgs a = ArgsOf(p, req, out);
+  a.int32_x = in[0].ptr<int32_t>();
+  a.n = in[0].Size();
+  a.in_lo = in[1].ptr<float>(), a.in_hi = in[2].ptr<float>();
+  std::unique_ptr<Scratch> range;
+  if (!a.calib) {
+    range.reset(new Scratch(Dev(ctx), 2 * sizeof(int32_t)));
+    cuda::Int32Range(a.int32_x, a.n, range->as<int32_t>(), St(ctx));
+    a.int_range = range->as<int32_t>();
+  }
+  cuda::Quantize(a, St(ctx));
+  CheckLaunch("_contrib_requantize");
+}
+
+void DequantizeFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if ((t != kInt8 && t != kUint8) || out[0].dtype != kFloat32) return Fallback(ctx, p, in, req, out);
+  if (req[0] == kNullOp) return;
+  cuda::Dequantize(t == kInt8, in[0].dptr, in[0].Size(), in[1].ptr<float>(), in[2].ptr<float>(),
+                   out[0].ptr<float>(), req[0], St(ctx));
+  CheckLaunch("_contrib_dequantize");
+}
+
+}  // namespace
+
+void RegisterQuantKernels() {
+  Set("_contrib_quantize", QuantizeFwd);
+  Set("_contrib_quantize_v2", QuantizeV2Fwd);
+  Set("_contrib_dequantize", DequantizeFwd);
+  Set("_contrib_requantize", RequantizeFwd);
+}
+
+}  // namespace gpu
+}  // namespace mxc

@@ -1,0 +1,47 @@
+// GPU kernels of cuda/quant.cu behind the raw-pointer boundary (registered by cuda/gpu_ops_quant.cc): the int8
+// quantization operators contrib quantize, quantize_v2, dequantize and requantize, with the per-element arithmetic
+// of core/ops/quant_impl.h (shared with the CPU kernels). req codes are OpReq's: 0 skip, 1 write, 2 write in place,
+// 3 add.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace mxc {
+namespace cuda {
+
+// The smallest and largest of n floats, NaN left out, into range[0], range[1] ((0, 0) when there is none).
+void FloatRange(const float *x, int64_t n, float *range, cudaStream_t s);
+// The smallest and largest of n int32 into range[0], range[1] ((0, 0) when n is 0).
+void Int32Range(const int32_t *q, int64_t n, int32_t *range, cudaStream_t s);
+
+// A quantization of float32 data (int32_x null) or of int32 data with range max(|*in_lo|, |*in_hi|)
+// (requantize) to int8 (else uint8) with scale r / M, M the largest magnitude of the range [lo, hi]:
+// - calib: [calib_lo, calib_hi];
+// - else float data with data_range: *data_range (quantize_v2 without calibration);
+// - else float data: [*in_lo, *in_hi] (quantize);
+// - else int32 data: the real values of int_range[0], int_range[1] (requantize without calibration).
+// Writes y (n values) and the range outputs out_lo, out_hi (each with its request).
+struct QuantArgs {
+  bool int8;
+  float r;
+  bool calib;
+  float calib_lo, calib_hi;
+  const float *x;
+  const int32_t *int32_x;
+  int64_t n;
+  const float *in_lo, *in_hi, *data_range;
+  const int32_t *int_range;
+  void *y;
+  float *out_lo, *out_hi;
+  int req, req_lo, req_hi;
+};
+void Quantize(const QuantArgs &a, cudaStream_t s);
+
+// y (req)= q * (max(|*in_lo|, |*in_hi|) / (int8 ? 127.5 : 255.5)) for int8 (else uint8) q.
+void Dequantize(bool int8, const void *q, int64_t n, const float *in_lo, const float *in_hi, float *y, int req,
+                cudaStream_t s);
+
+}  // namespace cuda
+}  // namespace mxc

@@ -1,0 +1,127 @@
+// The kernels of kernels_quant.cuh: int8 quantization. One thread per element, with the CPU kernels' arithmetic
+// (core/ops/quant_impl.h), so results match the CPU bitwise; the data ranges are found by one block (min and max do
+// not depend on the order).
+#include "common.cuh"
+#include "kernels_quant.cuh"
+#include "../core/ops/quant_impl.h"
+
+namespace mxc {
+namespace cuda {
+
+namespace {
+
+__global__ void FloatRangeK(const float *x, int64_t n, float *range) {
+  __shared__ float lo[kThreads], hi[kThreads];
+  float a = __builtin_huge_valf(), b = -a;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+    const float v = x[i];
+    if (v < a) a = v;
+    if (v > b) b = v;
+  }
+  lo[threadIdx.x] = a, hi[threadIdx.x] = b;
+  __syncthreads();
+  for (int w = kThreads / 2; w > 0; w >>= 1) {
+    if (static_cast<int>(threadIdx.x) < w) {
+      if (lo[threadIdx.x + w] < lo[threadIdx.x]) lo[threadIdx.x] = lo[threadIdx.x + w];
+      if (hi[threadIdx.x + w] > hi[threadIdx.x]) hi[threadIdx.x] = hi[threadIdx.x + w];
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    const bool none = lo[0] > hi[0];
+    range[0] = none ? 0.0f : lo[0];
+    range[1] = none ? 0.0f : hi[0];
+  }
+}
+
+__global__ void Int32RangeK(const int32_t *q, int64_t n, int32_t *range) {
+  __shared__ int32_t lo[kThreads], hi[kThreads];
+  int32_t a = 2147483647, b = -2147483647 - 1;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+    const int32_t v = q[i];
+    if (v < a) a = v;
+    if (v > b) b = v;
+  }
+  lo[threadIdx.x] = a, hi[threadIdx.x] = b;
+  __syncthreads();
+  for (int w = kThreads / 2; w > 0; w >>= 1) {
+    if (static_cast<int>(threadIdx.x) < w) {
+      if (lo[threadIdx.x + w] < lo[threadIdx.x]) lo[threadIdx.x] = lo[threadIdx.x + w];
+      if (hi[threadIdx.x + w] > hi[threadIdx.x]) hi[threadIdx.x] = hi[threadIdx.x + w];
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    range[0] = n ? lo[0] : 0;
+    range[1] = n ? hi[0] : 0;
+  }
+}
+
+// The range [lo, hi] of a call and, for int32 data, the largest magnitude m32 of its input range.
+__device__ inline void RangeOf(const QuantArgs &a, float *lo, float *hi, float *m32) {
+  *m32 = a.int32_x ? op::QuantMaxAbs(*a.in_lo, *a.in_hi) : 0.0f;
+  if (a.calib) {
+    *lo = a.calib_lo, *hi = a.calib_hi;
+  } else if (a.int32_x) {
+    *lo = op::Int32Real(a.int_range[0], *m32), *hi = op::Int32Real(a.int_range[1], *m32);
+  } else if (a.data_range) {
+    *lo = a.data_range[0], *hi = a.data_range[1];
+  } else {
+    *lo = *a.in_lo, *hi = *a.in_hi;
+  }
+}
+
+template <typename Q>
+__global__ void QuantizeK(QuantArgs a) {
+  float lo, hi, m32;
+  RangeOf(a, &lo, &hi, &m32);
+  const float s = op::QuantScale(a.r, op::QuantMaxAbs(lo, hi));
+  const int qlo = a.int8 ? -128 : 0, qhi = a.int8 ? 127 : 255;
+  Q *y = static_cast<Q *>(a.y);
+  MXC_CUDA_LOOP(i, a.n) {
+    const float v = a.int32_x ? op::Int32Real(a.int32_x[i], m32) : a.x[i];
+    Store(y + i, a.req, static_cast<Q>(op::QuantizeOne(v, s, qlo, qhi)));
+  }
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    float olo, ohi;
+    op::QuantOutRange(a.int8, lo, hi, &olo, &ohi);
+    Store(a.out_lo, a.req_lo, olo);
+    Store(a.out_hi, a.req_hi, ohi);
+  }
+}
+
+template <typename Q>
+__global__ void DequantizeK(const Q *q, int64_t n, const float *in_lo, const float *in_hi, float range, float *y,
+                            int req) {
+  const float f = op::QuantMaxAbs(*in_lo, *in_hi) / range;
+  MXC_CUDA_LOOP(i, n) Store(y + i, req, static_cast<float>(q[i]) * f);
+}
+
+}  // namespace
+
+void FloatRange(const float *x, int64_t n, float *range, cudaStream_t s) {
+  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, FloatRangeK)(x, n, range);
+}
+
+void Int32Range(const int32_t *q, int64_t n, int32_t *range, cudaStream_t s) {
+  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, Int32RangeK)(q, n, range);
+}
+
+void Quantize(const QuantArgs &a, cudaStream_t s) {
+  if (a.int8) MXC_LAUNCH(Blocks(a.n), kThreads, 0, s, QuantizeK<int8_t>)(a);
+  else MXC_LAUNCH(Blocks(a.n), kThreads, 0, s, QuantizeK<uint8_t>)(a);
+}
+
+void Dequantize(bool int8, const void *q, int64_t n, const float *in_lo, const float *in_hi, float *y, int req,
+                cudaStream_t s) {
+  if (n == 0) return;
+  if (int8)
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, DequantizeK<int8_t>)(static_cast<const int8_t *>(q), n, in_lo, in_hi,
+                                                                 127.5f, y, req);
+  else
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, DequantizeK<uint8_t>)(static_cast<const uint8_t *>(q), n, in_lo, in_hi,
+                                                                  255.5f, y, req);
+}
+
+}  // namespace cuda
+}  // namespace mxc

@@ -80,9 +80,41 @@ void DequantizeFwd(FWD_ARGS) {
   CheckLaunch("_contrib_dequantize");
 }
 
+// quantized_fully_connected: int8/uint8 data, int8 weight and bias (type inference admits no other).
+void QuantizedFCFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if ((t != kInt8 && t != kUint8) || in[1].dtype != kInt8) return Fallback(ctx, p, in, req, out);
+  const bool bias = !p.Bool("no_bias");
+  const int r0 = bias ? 3 : 2;
+  cuda::QFCArgs a{};
+  a.data_int8 = t == kInt8;
+  a.x = in[0].dptr;
+  a.w = in[1].ptr<int8_t>();
+  a.bias = bias ? in[2].ptr<int8_t>() : nullptr;
+  for (int k = 0; k < (bias ? 6 : 4); ++k) a.range[k] = in[r0 + k].ptr<float>();
+  a.nh = p.Int("num_hidden");
+  a.k = in[1].shape[1];
+  a.rows = a.k ? static_cast<int64_t>(in[0].Size()) / a.k : static_cast<int64_t>(out[0].Size()) / a.nh;
+  a.y = out[0].ptr<int32_t>();
+  a.out_lo = out[1].ptr<float>(), a.out_hi = out[2].ptr<float>();
+  a.req = req[0], a.req_lo = req[1], a.req_hi = req[2];
+  cuda::QuantizedFC(a, St(ctx));
+  CheckLaunch("_contrib_quantized_fully_connected");
+}
+
+void QuantizedFlattenFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if (t != kInt8 && t != kUint8 && t != kInt32 && t != kFloat32) return Fallback(ctx, p, in, req, out);
+  cuda::QuantizedCopy(t, in[0].dptr, out[0].dptr, in[0].Size(), req[0], in[1].ptr<float>(), in[2].ptr<float>(),
+                      out[1].ptr<float>(), out[2].ptr<float>(), req[1], req[2], St(ctx));
+  CheckLaunch("_contrib_quantized_flatten");
+}
+
 }  // namespace
 
 void RegisterQuantKernels() {
+  Set("_contrib_quantized_fully_connected", QuantizedFCFwd);
+  Set("_contrib_quantized_flatten", QuantizedFlattenFwd);
   Set("_contrib_quantize", QuantizeFwd);
   Set("_contrib_quantize_v2", QuantizeV2Fwd);
   Set("_contrib_dequantize", DequantizeFwd);

@@ -43,5 +43,25 @@ void Quantize(const QuantArgs &a, cudaStream_t s);
 void Dequantize(bool int8, const void *q, int64_t n, const float *in_lo, const float *in_hi, float *y, int req,
                 cudaStream_t s);
 
+// ---- quantized_fully_connected: y (rows, nh) int32 (req)= x (rows, k) (int8, else uint8) * w (nh, k)^T + the
+// int8 bias (null: none) rescaled (QuantBiasFactor of the ranges, read from the device scalars r[0..5]: min/max of
+// data, weight, bias); range outputs +-QuantProductRange ----
+struct QFCArgs {
+  bool data_int8;
+  const void *x;
+  const int8_t *w, *bias;
+  const float *range[6];
+  int64_t rows, k, nh;
+  int32_t *y;
+  float *out_lo, *out_hi;
+  int req, req_lo, req_hi;
+};
+void QuantizedFC(const QFCArgs &a, cudaStream_t s);
+
+// ---- quantized_flatten: y (req)= x (n elements of elem_bytes: 1 int8/uint8, 4 int32/float32 with is_float), the
+// range copied ----
+void QuantizedCopy(int dtype, const void *x, void *y, int64_t n, int req, const float *in_lo, const float *in_hi,
+                   float *out_lo, float *out_hi, int req_lo, int req_hi, cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

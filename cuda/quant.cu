@@ -97,7 +97,52 @@ __global__ void DequantizeK(const Q *q, int64_t n, const float *in_lo, const flo
   MXC_CUDA_LOOP(i, n) Store(y + i, req, static_cast<float>(q[i]) * f);
 }
 
+template <typename D>
+__global__ void QuantizedFCK(QFCArgs a) {
+  const float md = op::QuantMaxAbs(*a.range[0], *a.range[1]), mw = op::QuantMaxAbs(*a.range[2], *a.range[3]);
+  const float f = a.bias ? op::QuantBiasFactor(a.data_int8, md, mw, op::QuantMaxAbs(*a.range[4], *a.range[5])) : 0;
+  const D *x = static_cast<const D *>(a.x);
+  if (a.req != 0) {
+    MXC_CUDA_LOOP(e, a.rows * a.nh) {
+      const int64_t r = e / a.nh, h = e % a.nh;
+      int32_t acc = a.bias ? op::QuantBiasInt32(a.bias[h], f) : 0;
+      for (int64_t j = 0; j < a.k; ++j)
+        acc += static_cast<int32_t>(x[r * a.k + j]) * static_cast<int32_t>(a.w[h * a.k + j]);
+      Store(a.y + e, a.req, acc);
+    }
+  }
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    const float m = op::QuantProductRange(a.data_int8, md, mw);
+    Store(a.out_lo, a.req_lo, -m);
+    Store(a.out_hi, a.req_hi, m);
+  }
+}
+
+template <typename T>
+__global__ void QuantizedCopyK(const T *x, T *y, int64_t n, int req, const float *in_lo, const float *in_hi,
+                               float *out_lo, float *out_hi, int req_lo, int req_hi) {
+  if (req != 0) MXC_CUDA_LOOP(i, n) Store(y + i, req, x[i]);
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    Store(out_lo, req_lo, *in_lo);
+    Store(out_hi, req_hi, *in_hi);
+  }
+}
+
 }  // namespace
+
+void QuantizedFC(const QFCArgs &a, cudaStream_t s) {
+  const int64_t n = a.rows * a.nh;
+  if (a.data_int8) MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedFCK<int8_t>)(a);
+  else MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedFCK<uint8_t>)(a);
+}
+
+void QuantizedCopy(int dtype, const void *x, void *y, int64_t n, int req, const float *in_lo, const float *in_hi,
+                   float *out_lo, float *out_hi, int req_lo, int req_hi, cudaStream_t s) {
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedCopyK<T>)(static_cast<const T *>(x), static_cast<T *>(y), n, req,
+                                                             in_lo, in_hi, out_lo, out_hi, req_lo, req_hi);
+  });
+}
 
 void FloatRange(const float *x, int64_t n, float *range, cudaStream_t s) {
   MXC_LAUNCH_BLOCK(1, kThreads, 0, s, FloatRangeK)(x, n, range);

@@ -50,6 +50,26 @@ std::vector<QCase> QuantCases() {
   }
   c.push_back({"_contrib_dequantize", {}, {mxct::FromVec({256}, i8, mxc::kInt8), r(-1), r(2)}});
   c.push_back({"_contrib_dequantize", {}, {mxct::FromVec({256}, u8, mxc::kUint8), r(-0.3), r(0.1)}});
+  // quantized_fully_connected (int8 and uint8 data, with and without bias, flatten or not) and quantized_flatten
+  auto ints = [](const TShape &sh, int lo, int hi, int dt, uint64_t seed) {
+    std::vector<double> v = mxct::ToVec(mxct::Random(sh, 0, 1, mxc::kFloat64, seed));
+    for (auto &e : v) e = std::floor(lo + e * (hi - lo + 1));
+    return mxct::FromVec(sh, v, dt);
+  };
+  const NDArray d8 = ints({6, 2, 35}, -128, 127, mxc::kInt8, 11), du8 = ints({6, 2, 35}, 0, 255, mxc::kUint8, 12);
+  const NDArray w70 = ints({37, 70}, -128, 127, mxc::kInt8, 13), w35 = ints({37, 35}, -128, 127, mxc::kInt8, 14);
+  const NDArray b = ints({37}, -128, 127, mxc::kInt8, 15);
+  for (const NDArray &d : {d8, du8}) {
+    const std::vector<NDArray> rg = {r(-1.5), r(2.5), r(-0.7), r(0.3), r(-0.2), r(0.9)};
+    c.push_back({"_contrib_quantized_fully_connected", {{"num_hidden", "37"}},
+                 {d, w70, b, rg[0], rg[1], rg[2], rg[3], rg[4], rg[5]}});
+    c.push_back({"_contrib_quantized_fully_connected", {{"num_hidden", "37"}, {"no_bias", "true"}},
+                 {d, w70, rg[0], rg[1], rg[2], rg[3]}});
+    c.push_back({"_contrib_quantized_fully_connected", {{"num_hidden", "37"}, {"flatten", "false"}},
+                 {d, w35, b, rg[0], rg[1], rg[2], rg[3], rg[4], rg[5]}});
+    c.push_back({"_contrib_quantized_flatten", {}, {d, r(-1), r(3)}});
+  }
+  c.push_back({"_contrib_quantized_flatten", {}, {q, r(-1), r(3)}});
   return c;
 }
 

@@ -71,6 +71,25 @@ TEST(Requantize, AsMXNet) {
               mxc::kUint8, {0, 0, 0, 0, 0, 255, 255}, 0, 0.5);
 }
 
+TEST(QuantizedFullyConnected, AsMXNet) {
+  const NDArray d = FromVec({2, 4}, {1, -2, 3, 127, -128, 5, 0, -7}, mxc::kInt8);
+  const NDArray w = FromVec({3, 4}, {1, 2, 3, 4, -5, 6, -7, 8, 127, -128, 0, 1}, mxc::kInt8);
+  const NDArray b = FromVec({3}, {10, -20, 127}, mxc::kInt8);
+  ExpectQuant(mxct::Run("_contrib_quantized_fully_connected", {d, w, b, R(-1), R(1), R(-2), R(2), R(-0.5), R(0.5)},
+                        {{"num_hidden", "3"}}),
+              mxc::kInt32, {832, 341, 4558, 172, -23, -12855}, -266288.5, 266288.5);
+  ExpectQuant(mxct::Run("_contrib_quantized_fully_connected", {d, w, R(-1), R(1), R(-2), R(2)},
+                        {{"num_hidden", "3"}, {"no_bias", "true"}}),
+              mxc::kInt32, {514, 978, 510, -146, 614, -16903}, -266288.5, 266288.5);
+  const NDArray du = FromVec({2, 4}, {1, 2, 3, 255, 128, 5, 0, 7}, mxc::kUint8);
+  ExpectQuant(mxct::Run("_contrib_quantized_fully_connected", {du, w, b, R(0), R(1), R(-2), R(2), R(-0.5), R(0.5)},
+                        {{"num_hidden", "3"}}),
+              mxc::kInt32, {1672, 749, 8238, 804, -1831, 23735}, -132622.125, 132622.125);
+  auto f = mxct::Run("_contrib_quantized_flatten", {FromVec({2, 1, 2}, {1, -2, 3, 4}, mxc::kInt8), R(-3), R(1)});
+  EXPECT_EQ(f[0].shape(), (mxc::TShape{2, 2}));
+  ExpectQuant(f, mxc::kInt8, {1, -2, 3, 4}, -3, 1);
+}
+
 TEST(Quantization, Errors) {
   ExpectError("_contrib_quantize", {FromVec({2}, {1, 2}, mxc::kFloat64), R(0), R(1)}, {}, ErrorKind::kType,
               {"_contrib_quantize", "data", "float64"});

@@ -51,5 +51,26 @@ MXC_QUANT_HD inline void QuantOutRange(bool int8, float lo, float hi, float *olo
   *ohi = int8 ? m : hi;
 }
 
+// ---- quantized FullyConnected / Convolution: int8 (or uint8) data with range Md, int8 weight with range Mw, int8
+// bias with range Mb; int32 products accumulated in int32.
+// The real value of the output's int32 range: (2^31 - 1) Md Mw / (127 * 127) (int8 data) or / (255 * 127) (uint8).
+MXC_QUANT_HD inline float QuantProductRange(bool data_int8, float md, float mw) {
+  return static_cast<float>(2147483647.0 * static_cast<double>(md) * static_cast<double>(mw) /
+                            (127.0 * (data_int8 ? 127.0 : 255.0)));
+}
+// The bias rescaled to the output's int32 units: trunc(b * f) with f = (R / Md) (127 / Mw) / (127 / Mb), R = 127.5
+// (int8 data) or 255.5 (uint8), as MXNet 1.9.1 (pip) adds it; NaN as 0, saturated to int32's range.
+MXC_QUANT_HD inline float QuantBiasFactor(bool data_int8, float md, float mw, float mb) {
+  const float sdw = ((data_int8 ? 127.5f : 255.5f) / md) * (127.0f / mw);
+  return sdw / (127.0f / mb);
+}
+MXC_QUANT_HD inline int32_t QuantBiasInt32(int8_t b, float f) {
+  const float v = static_cast<float>(b) * f;
+  if (!(v == v)) return 0;
+  if (v >= 2147483520.0f) return 2147483647;
+  if (v <= -2147483520.0f) return -2147483647 - 1;
+  return static_cast<int32_t>(v);  // truncation
+}
+
 }  // namespace op
 }  // namespace mxc

@@ -219,3 +219,81 @@ def test_edge_cases():
     assert n[0].asnumpy().tolist() == [0, 127, -128] and [n[1].asscalar(), n[2].asscalar()] == [-1.0, 1.0]
     z = nd.contrib.quantize(nd.array([0.0, 1.0]), _r(0.0), _r(0.0), out_type="int8")
     assert z[0].asnumpy().tolist() == [0, 0]
+
+
+# ---- quantized_fully_connected, quantized_flatten ---------------------------------------------------------------
+QD = [[1, -2, 3, 127], [-128, 5, 0, -7]]
+QW = [[1, 2, 3, 4], [-5, 6, -7, 8], [127, -128, 0, 1]]
+QB = [10, -20, 127]
+
+
+def test_quantized_fully_connected_values_mxnet():
+    d, w, b = nd.array(QD, dtype="int8"), nd.array(QW, dtype="int8"), nd.array(QB, dtype="int8")
+    # MXNet 1.9.1
+    _check(nd.contrib.quantized_fully_connected(d, w, b, _r(-1.0), _r(1.0), _r(-2.0), _r(2.0), _r(-0.5), _r(0.5),
+                                                num_hidden=3),
+           "int32", [[832, 341, 4558], [172, -23, -12855]], -266288.5, 266288.5)
+    _check(nd.contrib.quantized_fully_connected(d, w, _r(-1.0), _r(1.0), _r(-2.0), _r(2.0), num_hidden=3,
+                                                no_bias=True),
+           "int32", [[514, 978, 510], [-146, 614, -16903]], -266288.5, 266288.5)
+    du = nd.array([[1, 2, 3, 255], [128, 5, 0, 7]], dtype="uint8")
+    _check(nd.contrib.quantized_fully_connected(du, w, b, _r(0.0), _r(1.0), _r(-2.0), _r(2.0), _r(-0.5), _r(0.5),
+                                                num_hidden=3),
+           "int32", [[1672, 749, 8238], [804, -1831, 23735]], -132622.125, 132622.125)
+    _check(nd.contrib.quantized_fully_connected(du, w, _r(0.0), _r(1.0), _r(-2.0), _r(2.0), num_hidden=3,
+                                                no_bias=True),
+           "int32", [[1034, 2026, 126], [166, -554, 15623]], -132622.125, 132622.125)
+    d3 = nd.array(np.arange(-12, 12).reshape(2, 3, 4), dtype="int8")
+    _check(nd.contrib.quantized_fully_connected(d3, w, b, _r(-3.0), _r(1.0), _r(-1.0), _r(2.0), _r(-0.25), _r(1.0),
+                                                num_hidden=3, flatten=False),
+           "int32", [[[112, -433, 2573], [152, -425, 2573], [192, -417, 2573]],
+                     [[232, -409, 2573], [272, -401, 2573], [312, -393, 2573]]], -798865.5, 798865.5)
+    d4 = nd.array(np.arange(-12, 12).reshape(2, 3, 2, 2), dtype="int8")
+    w12 = nd.array(np.arange(36).reshape(3, 12) % 7 - 3, dtype="int8")
+    _check(nd.contrib.quantized_fully_connected(d4, w12, b, _r(-3.0), _r(1.0), _r(-1.0), _r(2.0), _r(-0.25),
+                                                _r(1.0), num_hidden=3),
+           "int32", [[265, -440, 2671], [205, -452, 2707]], -798865.5, 798865.5)
+    _check(nd.contrib.quantized_flatten(d4, _r(-3.0), _r(1.0)), "int8", np.arange(-12, 12).reshape(2, 12).tolist(),
+           -3.0, 1.0)
+
+
+@pytest.mark.parametrize("dt", ["int8", "uint8"])
+def test_quantized_fully_connected_against_numpy(dt):
+    # int32 products plus the bias rescaled as trunc(b * ((R / Md) (127 / Mw)) / (127 / Mb)) in float32, R = 127.5
+    # for int8 data and 255.5 for uint8 (matched MXNet 1.9.1 on random cases when written)
+    g = np.random.RandomState(3)
+    lo_d = -128 if dt == "int8" else 0
+    d = g.randint(lo_d, lo_d + 256, size=(5, 2, 9)).astype(dt)
+    w = g.randint(-128, 128, size=(11, 18)).astype(np.int8)
+    b = g.randint(-128, 128, size=(11,)).astype(np.int8)
+    rd, rw, rb = (-1.3, 0.4), (-0.2, 0.6), (-0.9, 0.35)
+    out = nd.contrib.quantized_fully_connected(nd.array(d, dtype=dt), nd.array(w, dtype="int8"),
+                                               nd.array(b, dtype="int8"), _r(rd[0]), _r(rd[1]), _r(rw[0]),
+                                               _r(rw[1]), _r(rb[0]), _r(rb[1]), num_hidden=11)
+    md, mw, mb = F(1.3), F(0.6), F(0.9)
+    sdw = (F(127.5 if dt == "int8" else 255.5) / md) * (F(127) / mw)
+    bias = np.trunc(b.astype(F) * (sdw / (F(127) / mb))).astype(np.int64)
+    want = d.reshape(5, 18).astype(np.int64) @ w.astype(np.int64).T + bias
+    np.testing.assert_array_equal(out[0].asnumpy(), want)
+    m = 2147483647 * float(md) * float(mw) / (127 * (127 if dt == "int8" else 255))
+    np.testing.assert_allclose([out[1].asscalar(), out[2].asscalar()], [-m, m], rtol=1e-6)
+
+
+def test_quantized_fully_connected_symbol_and_errors():
+    s = mx.sym.contrib.quantized_fully_connected(mx.sym.var("data"), num_hidden=3, no_bias=True)
+    # MXNet 1.9.1 lists data, weight, min_data, max_data, min_weight, max_weight
+    names = s.list_arguments()
+    assert names[0] == "data" and len(names) == 6
+    assert all(n.endswith(x) for n, x in zip(names[1:], ["weight", "min_data", "max_data", "min_weight",
+                                                         "max_weight"]))
+    assert [n.endswith(x) for n, x in zip(s.list_outputs(), ["output", "min_output", "max_output"])] == [True] * 3
+    args, outs, _ = s.infer_shape(data=(2, 3, 4))
+    assert args[1] == (3, 12) and outs == [(2, 3), (1,), (1,)]
+    _, touts, _ = s.infer_type(data="uint8")
+    assert touts == [np.int32, np.float32, np.float32]
+    with pytest.raises(MXNetError, match="quantized_fully_connected.*float32"):
+        nd.contrib.quantized_fully_connected(nd.ones((2, 4)), nd.ones((3, 4), dtype="int8"), _r(0.0), _r(1.0),
+                                             _r(0.0), _r(1.0), num_hidden=3, no_bias=True)
+    with pytest.raises(MXNetError, match="weight"):
+        nd.contrib.quantized_fully_connected(nd.ones((2, 4), dtype="int8"), nd.ones((3, 5), dtype="int8"), _r(0.0),
+                                             _r(1.0), _r(0.0), _r(1.0), num_hidden=3, no_bias=True)

@@ -110,9 +110,36 @@ void QuantizedFlattenFwd(FWD_ARGS) {
   CheckLaunch("_contrib_quantized_flatten");
 }
 
+void QuantizedConvFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if ((t != kInt8 && t != kUint8) || in[1].dtype != kInt8) return Fallback(ctx, p, in, req, out);
+  const bool bias = !p.Bool("no_bias");
+  const int r0 = bias ? 3 : 2;
+  const op::QConvGeom g = op::QuantConvGeometry(p, in[0].shape);
+  const float *range[4];
+  for (int k = 0; k < 4; ++k) range[k] = in[r0 + k].ptr<float>();
+  cuda::QuantizedConv(g, t == kInt8, in[0].dptr, in[1].ptr<int8_t>(), bias ? in[2].ptr<int8_t>() : nullptr, range,
+                      out[0].ptr<int32_t>(), req[0], out[1].ptr<float>(), out[2].ptr<float>(), req[1], req[2],
+                      St(ctx));
+  CheckLaunch("_contrib_quantized_conv");
+}
+
+void QuantizedPoolingFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if (t != kInt8 && t != kUint8) return Fallback(ctx, p, in, req, out);
+  const op::QPoolGeom g = op::QuantPoolGeometry(p, in[0].shape);
+  cuda::QuantizedPool(g, t == kInt8, in[0].dptr, out[0].dptr, req[0], St(ctx));
+  // the range passed through (a copy of no elements)
+  cuda::QuantizedCopy(t, in[0].dptr, out[0].dptr, 0, 0, in[1].ptr<float>(), in[2].ptr<float>(), out[1].ptr<float>(),
+                      out[2].ptr<float>(), req[1], req[2], St(ctx));
+  CheckLaunch("_contrib_quantized_pooling");
+}
+
 }  // namespace
 
 void RegisterQuantKernels() {
+  Set("_contrib_quantized_conv", QuantizedConvFwd);
+  Set("_contrib_quantized_pooling", QuantizedPoolingFwd);
   Set("_contrib_quantized_fully_connected", QuantizedFCFwd);
   Set("_contrib_quantized_flatten", QuantizedFlattenFwd);
   Set("_contrib_quantize", QuantizeFwd);

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "../core/ops/quant_impl.h"
+
 namespace mxc {
 namespace cuda {
 
@@ -62,6 +64,17 @@ void QuantizedFC(const QFCArgs &a, cudaStream_t s);
 // range copied ----
 void QuantizedCopy(int dtype, const void *x, void *y, int64_t n, int req, const float *in_lo, const float *in_hi,
                    float *out_lo, float *out_hi, int req_lo, int req_hi, cudaStream_t s);
+
+// ---- quantized_conv (2-D NCHW; core/ops/quant_impl.h QConvOutput): y int32 (req)= conv of x (int8, else uint8)
+// and w + the int8 bias (null: none); range outputs +-QuantProductRange of the device scalars r[0..3] ----
+using QConvGeom = op::QConvGeom;
+void QuantizedConv(const QConvGeom &g, bool data_int8, const void *x, const int8_t *w, const int8_t *bias,
+                   const float *const range[4], int32_t *y, int req, float *out_lo, float *out_hi, int req_lo,
+                   int req_hi, cudaStream_t s);
+
+// ---- quantized_pooling (2-D NCHW; QPoolOutput): y (req)= pooled x (int8, else uint8) ----
+using QPoolGeom = op::QPoolGeom;
+void QuantizedPool(const QPoolGeom &g, bool data_int8, const void *x, void *y, int req, cudaStream_t s);
 
 }  // namespace cuda
 }  // namespace mxc

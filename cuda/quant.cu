@@ -3,7 +3,6 @@
 // not depend on the order).
 #include "common.cuh"
 #include "kernels_quant.cuh"
-#include "../core/ops/quant_impl.h"
 
 namespace mxc {
 namespace cuda {
@@ -128,7 +127,49 @@ __global__ void QuantizedCopyK(const T *x, T *y, int64_t n, int req, const float
   }
 }
 
+template <typename D>
+__global__ void QuantizedConvK(QConvGeom g, const D *x, const int8_t *w, const int8_t *bias, const float *r0,
+                               const float *r1, const float *r2, const float *r3, int32_t *y, int req, float *out_lo,
+                               float *out_hi, int req_lo, int req_hi) {
+  if (req != 0) MXC_CUDA_LOOP(e, g.N * g.F * g.oh * g.ow) Store(y + e, req, op::QConvOutput(g, x, w, bias, e));
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    const float m = op::QuantProductRange(true, op::QuantMaxAbs(*r0, *r1), op::QuantMaxAbs(*r2, *r3));
+    Store(out_lo, req_lo, -m);
+    Store(out_hi, req_hi, m);
+  }
+}
+
+template <typename D>
+__global__ void QuantizedPoolK(QPoolGeom g, const D *x, D *y, int req) {
+  MXC_CUDA_LOOP(e, g.N * g.C * g.oh * g.ow) Store(y + e, req, op::QPoolOutput(g, x, e));
+}
+
 }  // namespace
+
+void QuantizedConv(const QConvGeom &g, bool data_int8, const void *x, const int8_t *w, const int8_t *bias,
+                   const float *const range[4], int32_t *y, int req, float *out_lo, float *out_hi, int req_lo,
+                   int req_hi, cudaStream_t s) {
+  const int64_t n = g.N * g.F * g.oh * g.ow;
+  if (data_int8)
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedConvK<int8_t>)(g, static_cast<const int8_t *>(x), w, bias,
+                                                                   range[0], range[1], range[2], range[3], y, req,
+                                                                   out_lo, out_hi, req_lo, req_hi);
+  else
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedConvK<uint8_t>)(g, static_cast<const uint8_t *>(x), w, bias,
+                                                                    range[0], range[1], range[2], range[3], y, req,
+                                                                    out_lo, out_hi, req_lo, req_hi);
+}
+
+void QuantizedPool(const QPoolGeom &g, bool data_int8, const void *x, void *y, int req, cudaStream_t s) {
+  const int64_t n = g.N * g.C * g.oh * g.ow;
+  if (n == 0 || req == 0) return;
+  if (data_int8)
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedPoolK<int8_t>)(g, static_cast<const int8_t *>(x),
+                                                                   static_cast<int8_t *>(y), req);
+  else
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedPoolK<uint8_t>)(g, static_cast<const uint8_t *>(x),
+                                                                    static_cast<uint8_t *>(y), req);
+}
 
 void QuantizedFC(const QFCArgs &a, cudaStream_t s) {
   const int64_t n = a.rows * a.nh;

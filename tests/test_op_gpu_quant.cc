@@ -70,6 +70,29 @@ std::vector<QCase> QuantCases() {
     c.push_back({"_contrib_quantized_flatten", {}, {d, r(-1), r(3)}});
   }
   c.push_back({"_contrib_quantized_flatten", {}, {q, r(-1), r(3)}});
+  // quantized_conv (strides, padding, dilation, groups) and quantized_pooling (max, avg; conventions, padding)
+  const NDArray cd8 = ints({2, 4, 9, 8}, -128, 127, mxc::kInt8, 21), cdu8 = ints({2, 4, 9, 8}, 0, 255, mxc::kUint8, 22);
+  const NDArray cw = ints({6, 4, 3, 3}, -128, 127, mxc::kInt8, 23), cw2 = ints({6, 2, 3, 2}, -128, 127, mxc::kInt8, 24);
+  const NDArray cb = ints({6}, -128, 127, mxc::kInt8, 25);
+  for (const NDArray &d : {cd8, cdu8}) {
+    c.push_back({"_contrib_quantized_conv", {{"kernel", "(3,3)"}, {"num_filter", "6"}},
+                 {d, cw, cb, r(-1), r(2), r(-0.5), r(0.3), r(-1), r(1)}});
+    c.push_back({"_contrib_quantized_conv",
+                 {{"kernel", "(3,3)"}, {"num_filter", "6"}, {"stride", "(2,1)"}, {"pad", "(1,2)"}, {"dilate", "(1,2)"},
+                  {"no_bias", "true"}},
+                 {d, cw, r(-1), r(2), r(-0.5), r(0.3)}});
+    c.push_back({"_contrib_quantized_conv",
+                 {{"kernel", "(3,2)"}, {"num_filter", "6"}, {"num_group", "2"}, {"pad", "(1,1)"}},
+                 {d, cw2, cb, r(0), r(2), r(-0.5), r(0.3), r(-1), r(1)}});
+    for (const char *pt : {"max", "avg"}) {
+      c.push_back({"_contrib_quantized_pooling", {{"kernel", "(3,3)"}, {"stride", "(2,2)"}, {"pad", "(1,1)"},
+                                                  {"pool_type", pt}}, {d, r(-1), r(2)}});
+      c.push_back({"_contrib_quantized_pooling", {{"kernel", "(2,3)"}, {"stride", "(2,2)"}, {"pad", "(1,1)"},
+                                                  {"pool_type", pt}, {"count_include_pad", "false"},
+                                                  {"pooling_convention", "full"}}, {d, r(-1), r(2)}});
+      c.push_back({"_contrib_quantized_pooling", {{"global_pool", "true"}, {"pool_type", pt}}, {d, r(-1), r(2)}});
+    }
+  }
   return c;
 }
 

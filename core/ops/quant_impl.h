@@ -72,5 +72,61 @@ MXC_QUANT_HD inline int32_t QuantBiasInt32(int8_t b, float f) {
   return static_cast<int32_t>(v);  // truncation
 }
 
+// ---- quantized_conv (2-D, NCHW): output element e of (N, F, oh, ow) as the int32 sum over its window of data
+// (N, C, H, W; zero padding) times weight (F, C / G, kh, kw), plus the int8 bias as it is (MXNet 1.9.1's pip build
+// adds it without rescaling).
+struct QConvGeom {
+  int64_t N, C, H, W, F, G, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
+};
+template <typename D>
+MXC_QUANT_HD inline int32_t QConvOutput(const QConvGeom &g, const D *x, const int8_t *w, const int8_t *bias,
+                                        int64_t e) {
+  const int64_t ox = e % g.ow, oy = (e / g.ow) % g.oh, f = (e / (g.ow * g.oh)) % g.F, n = e / (g.ow * g.oh * g.F);
+  const int64_t cg = g.C / g.G, c0 = f / (g.F / g.G) * cg;
+  int32_t acc = bias ? static_cast<int32_t>(bias[f]) : 0;
+  for (int64_t c = 0; c < cg; ++c) {
+    const D *xp = x + ((n * g.C + c0 + c) * g.H) * g.W;
+    const int8_t *wp = w + (f * cg + c) * g.kh * g.kw;
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t y = oy * g.sh - g.ph + i * g.dh;
+      if (y < 0 || y >= g.H) continue;
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t xx = ox * g.sw - g.pw + j * g.dw;
+        if (xx < 0 || xx >= g.W) continue;
+        acc += static_cast<int32_t>(xp[y * g.W + xx]) * static_cast<int32_t>(wp[i * g.kw + j]);
+      }
+    }
+  }
+  return acc;
+}
+
+// ---- quantized_pooling (2-D, NCHW), with Pooling's windows: start o * stride - pad, end min(start + kernel,
+// in + pad); avg divides the (exact) int sum by that window's size (or by the part inside the data without
+// count_include_pad) in float32 and rounds half to even.
+struct QPoolGeom {
+  int64_t N, C, H, W, oh, ow, kh, kw, sh, sw, ph, pw;
+  bool avg, count_include_pad;
+};
+template <typename D>
+MXC_QUANT_HD inline D QPoolOutput(const QPoolGeom &g, const D *x, int64_t e) {
+  const int64_t ox = e % g.ow, oy = (e / g.ow) % g.oh, plane = e / (g.ow * g.oh);
+  const int64_t hs = oy * g.sh - g.ph, ws = ox * g.sw - g.pw;
+  const int64_t he = hs + g.kh < g.H + g.ph ? hs + g.kh : g.H + g.ph, we = ws + g.kw < g.W + g.pw ? ws + g.kw : g.W + g.pw;
+  const int64_t h0 = hs > 0 ? hs : 0, w0 = ws > 0 ? ws : 0, h1 = he < g.H ? he : g.H, w1 = we < g.W ? we : g.W;
+  const D *xp = x + plane * g.H * g.W;
+  if (!g.avg) {
+    int m = -2147483647;
+    for (int64_t y = h0; y < h1; ++y)
+      for (int64_t c = w0; c < w1; ++c) m = static_cast<int>(xp[y * g.W + c]) > m ? static_cast<int>(xp[y * g.W + c]) : m;
+    return static_cast<D>(h1 > h0 && w1 > w0 ? m : 0);
+  }
+  int64_t sum = 0;
+  for (int64_t y = h0; y < h1; ++y)
+    for (int64_t c = w0; c < w1; ++c) sum += xp[y * g.W + c];
+  const int64_t size = g.count_include_pad ? (he - hs) * (we - ws) : (h1 - h0) * (w1 - w0);
+  if (size <= 0) return 0;
+  return static_cast<D>(rintf(static_cast<float>(sum) / static_cast<float>(size)));
+}
+
 }  // namespace op
 }  // namespace mxc

@@ -48,5 +48,10 @@ inline QuantSpec QuantSpecOf(const OpParams &p) {
   return s;
 }
 
+// The geometry of a quantized_conv / quantized_pooling call on data of this shape (core/ops/quantized_nn.cc; the
+// parameters checked, errors naming the operator).
+QConvGeom QuantConvGeometry(const OpParams &p, const TShape &data);
+QPoolGeom QuantPoolGeometry(const OpParams &p, const TShape &data);
+
 }  // namespace op
 }  // namespace mxc

@@ -297,3 +297,107 @@ def test_quantized_fully_connected_symbol_and_errors():
     with pytest.raises(MXNetError, match="weight"):
         nd.contrib.quantized_fully_connected(nd.ones((2, 4), dtype="int8"), nd.ones((3, 5), dtype="int8"), _r(0.0),
                                              _r(1.0), _r(0.0), _r(1.0), num_hidden=3, no_bias=True)
+
+
+# ---- quantized_conv, quantized_pooling --------------------------------------------------------------------------
+def _conv_ref(d, w, stride, pad, dil, groups):
+    n_, c_, h_, w_ = d.shape
+    f_, cg, kh, kw = w.shape
+    dp = np.zeros((n_, c_, h_ + 2 * pad[0], w_ + 2 * pad[1]), np.int64)
+    dp[:, :, pad[0]:pad[0] + h_, pad[1]:pad[1] + w_] = d
+    oh = (h_ + 2 * pad[0] - dil[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (w_ + 2 * pad[1] - dil[1] * (kw - 1) - 1) // stride[1] + 1
+    out = np.zeros((n_, f_, oh, ow), np.int64)
+    for n in range(n_):
+        for f in range(f_):
+            g0 = f // (f_ // groups) * cg
+            for y in range(oh):
+                for x in range(ow):
+                    patch = dp[n, g0:g0 + cg, y * stride[0]:y * stride[0] + dil[0] * (kh - 1) + 1:dil[0],
+                               x * stride[1]:x * stride[1] + dil[1] * (kw - 1) + 1:dil[1]]
+                    out[n, f, y, x] = (patch * w[f].astype(np.int64)).sum()
+    return out
+
+
+CD = np.arange(2 * 3 * 5 * 6).reshape(2, 3, 5, 6) * 37 % 256
+CW = np.arange(4 * 3 * 3 * 3).reshape(4, 3, 3, 3) * 29 % 256 - 128
+
+
+def test_quantized_conv_values_mxnet():
+    d, w = nd.array(CD, dtype="uint8"), nd.array(CW, dtype="int8")
+    b = nd.array([100, -50, 7, -128], dtype="int8")
+    o = nd.contrib.quantized_conv(d, w, b, _r(0.0), _r(1.5), _r(-0.5), _r(2.0), _r(-1.0), _r(1.0), kernel=(3, 3),
+                                  stride=(2, 1), pad=(1, 2), dilate=(1, 2), num_filter=4)
+    # MXNet 1.9.1 (the int8 bias is added as it is; the range is that of 127 * 127 units)
+    assert o[0].dtype == np.int32 and o[0].shape == (2, 4, 3, 6)
+    assert o[0].asnumpy().ravel().tolist()[:20] == [85176, 81708, 87332, 94745, 27376, 46872, 24734, 7969, -8036,
+                                                    -21429, -35942, -61525, -68464, -42464, -131952, -108753,
+                                                    -103000, -99092, 53674, 39714]
+    assert o[1].asnumpy().tolist() == [-399432.75] and o[2].asnumpy().tolist() == [399432.75]
+    ref = _conv_ref(CD, CW, (2, 1), (1, 2), (1, 2), 1) + np.array([100, -50, 7, -128])[None, :, None, None]
+    np.testing.assert_array_equal(o[0].asnumpy(), ref)
+    o = nd.contrib.quantized_conv(d, w, _r(0.0), _r(1.5), _r(-0.5), _r(2.0), kernel=(3, 3), num_filter=4,
+                                  no_bias=True)
+    # MXNet 1.9.1
+    assert o[0].shape == (2, 4, 3, 4)
+    assert o[0].asnumpy().ravel().tolist()[:20] == [-22531, -22868, -25765, -14582, -12265, -23098, -23435, -26332,
+                                                    -15567, -12832, -23665, -24002, -20534, -26878, -35782, 31090, 26,
+                                                    -20654, -26998, -35902]
+    np.testing.assert_array_equal(o[0].asnumpy(), _conv_ref(CD, CW, (1, 1), (0, 0), (1, 1), 1))
+
+
+def test_quantized_conv_int8_and_groups_against_numpy():
+    # MXNet 1.9.1's CPU kernel takes uint8 data and num_group=1 only; int8 data and groups follow Convolution here
+    g = np.random.RandomState(4)
+    d = g.randint(-128, 128, size=(2, 4, 7, 6)).astype(np.int8)
+    w = g.randint(-128, 128, size=(6, 2, 3, 2)).astype(np.int8)
+    o = nd.contrib.quantized_conv(nd.array(d, dtype="int8"), nd.array(w, dtype="int8"), _r(-1.0), _r(1.0), _r(-1.0),
+                                  _r(1.0), kernel=(3, 2), num_filter=6, num_group=2, pad=(1, 1), stride=(1, 2),
+                                  no_bias=True)
+    np.testing.assert_array_equal(o[0].asnumpy(), _conv_ref(d, w, (1, 2), (1, 1), (1, 1), 2))
+    with pytest.raises(MXNetError, match="quantized_conv.*num_group"):
+        nd.contrib.quantized_conv(nd.array(d, dtype="int8"), nd.array(w, dtype="int8"), _r(-1.0), _r(1.0), _r(-1.0),
+                                  _r(1.0), kernel=(3, 2), num_filter=6, num_group=3, no_bias=True)
+
+
+# MXNet 1.9.1's quantized_pooling on CD (uint8) and CD - 128 (int8), range (-2, 3) passed through: per call, the
+# output's shape and first 16 values
+POOL_MXNET = {
+    ("uint8", "max", 0): ((2, 3, 3, 3), [222, 111, 185, 225, 228, 151, 191, 231, 231, 123, 197, 237, 240, 163, 237, 243]),
+    ("uint8", "max", 1): ((2, 3, 3, 4), [0, 74, 148, 185, 222, 225, 114, 151, 154, 228, 231, 83, 86, 160, 234, 15]),
+    ("uint8", "max", 2): ((2, 3, 1, 1), [231, 243, 255, 233, 245, 254]),
+    ("uint8", "avg", 0): ((2, 3, 3, 3), [29, 38, 87, 109, 91, 80, 69, 112, 48, 39, 95, 116, 53, 92, 166, 79]),
+    ("uint8", "avg", 1): ((2, 3, 3, 4), [0, 56, 130, 185, 205, 68, 78, 134, 137, 192, 74, 66, 86, 142, 216, 15]),
+    ("uint8", "avg", 2): ((2, 3, 1, 1), [110, 128, 145, 112, 130, 139]),
+    ("int8", "max", 0): ((2, 3, 3, 3), [94, -17, 57, 97, 100, 23, 63, 103, 103, -5, 69, 109, 112, 35, 109, 115]),
+    ("int8", "max", 1): ((2, 3, 3, 4), [-128, -54, 20, 57, 94, 97, -14, 23, 26, 100, 103, -45, -42, 32, 106, -113]),
+    ("int8", "max", 2): ((2, 3, 1, 1), [103, 115, 127, 105, 117, 126]),
+    ("int8", "avg", 0): ((2, 3, 3, 3), [-28, -47, 2, 24, -37, -48, 12, 27, -38, -18, 10, 31, -33, -36, 38, 22]),
+    ("int8", "avg", 1): ((2, 3, 3, 4), [-128, -72, 2, 57, 77, -60, -50, 6, 9, 64, -54, -62, -42, 14, 88, -113]),
+    ("int8", "avg", 2): ((2, 3, 1, 1), [-18, 0, 17, -16, 2, 11]),
+}
+POOL_ARGS = [dict(kernel=(3, 3), stride=(2, 2), pad=(1, 1)),
+             dict(kernel=(2, 2), stride=(2, 2), count_include_pad=False, pad=(1, 1)),
+             dict(global_pool=True, kernel=(1, 1))]
+
+
+@pytest.mark.parametrize("dt", ["uint8", "int8"])
+@pytest.mark.parametrize("pt", ["max", "avg"])
+def test_quantized_pooling_values_mxnet(dt, pt):
+    data = CD if dt == "uint8" else CD - 128
+    for k, kw in enumerate(POOL_ARGS):
+        o = nd.contrib.quantized_pooling(nd.array(data, dtype=dt), _r(-2.0), _r(3.0), pool_type=pt, **kw)
+        shape, first = POOL_MXNET[(dt, pt, k)]
+        assert o[0].dtype == np.dtype(dt) and o[0].shape == shape
+        assert o[0].asnumpy().ravel().tolist()[:16] == first
+        assert o[1].asnumpy().tolist() == [-2.0] and o[2].asnumpy().tolist() == [3.0]
+        # the whole output: float32 Pooling of the same values, avg rounded half to even
+        fl = nd.Pooling(nd.array(data.astype(F)), pool_type=pt, **kw).asnumpy()
+        np.testing.assert_array_equal(o[0].asnumpy(), np.rint(fl).astype(dt))
+
+
+def test_quantized_pooling_errors():
+    with pytest.raises(MXNetError, match="quantized_pooling.*pool_type"):
+        nd.contrib.quantized_pooling(nd.array(CD, dtype="uint8"), _r(0.0), _r(1.0), kernel=(2, 2), pool_type="sum")
+    with pytest.raises(MXNetError, match="quantized_pooling.*4-D"):
+        nd.contrib.quantized_pooling(nd.ones((2, 3, 4), dtype="uint8"), _r(0.0), _r(1.0), kernel=(2,))

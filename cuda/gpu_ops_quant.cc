@@ -135,9 +135,19 @@ void QuantizedPoolingFwd(FWD_ARGS) {
   CheckLaunch("_contrib_quantized_pooling");
 }
 
+void QuantizedActFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if (t != kInt8 && t != kUint8) return Fallback(ctx, p, in, req, out);
+  cuda::QuantizedRelu(t == kInt8, in[0].dptr, out[0].dptr, in[0].Size(), req[0], St(ctx));
+  cuda::QuantizedCopy(t, in[0].dptr, out[0].dptr, 0, 0, in[1].ptr<float>(), in[2].ptr<float>(), out[1].ptr<float>(),
+                      out[2].ptr<float>(), req[1], req[2], St(ctx));
+  CheckLaunch("_contrib_quantized_act");
+}
+
 }  // namespace
 
 void RegisterQuantKernels() {
+  Set("_contrib_quantized_act", QuantizedActFwd);
   Set("_contrib_quantized_conv", QuantizedConvFwd);
   Set("_contrib_quantized_pooling", QuantizedPoolingFwd);
   Set("_contrib_quantized_fully_connected", QuantizedFCFwd);

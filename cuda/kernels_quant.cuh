@@ -76,5 +76,8 @@ void QuantizedConv(const QConvGeom &g, bool data_int8, const void *x, const int8
 using QPoolGeom = op::QPoolGeom;
 void QuantizedPool(const QPoolGeom &g, bool data_int8, const void *x, void *y, int req, cudaStream_t s);
 
+// ---- quantized_act (relu): y (req)= max(x, 0) for int8 (else uint8: x) ----
+void QuantizedRelu(bool int8, const void *x, void *y, int64_t n, int req, cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

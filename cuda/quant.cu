@@ -144,7 +144,22 @@ __global__ void QuantizedPoolK(QPoolGeom g, const D *x, D *y, int req) {
   MXC_CUDA_LOOP(e, g.N * g.C * g.oh * g.ow) Store(y + e, req, op::QPoolOutput(g, x, e));
 }
 
+template <typename D>
+__global__ void QuantizedReluK(const D *x, D *y, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) Store(y + i, req, x[i] > D(0) ? x[i] : D(0));
+}
+
 }  // namespace
+
+void QuantizedRelu(bool int8, const void *x, void *y, int64_t n, int req, cudaStream_t s) {
+  if (n == 0 || req == 0) return;
+  if (int8)
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedReluK<int8_t>)(static_cast<const int8_t *>(x),
+                                                                   static_cast<int8_t *>(y), n, req);
+  else
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedReluK<uint8_t>)(static_cast<const uint8_t *>(x),
+                                                                    static_cast<uint8_t *>(y), n, req);
+}
 
 void QuantizedConv(const QConvGeom &g, bool data_int8, const void *x, const int8_t *w, const int8_t *bias,
                    const float *const range[4], int32_t *y, int req, float *out_lo, float *out_hi, int req_lo,

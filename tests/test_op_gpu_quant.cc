@@ -84,6 +84,7 @@ std::vector<QCase> QuantCases() {
     c.push_back({"_contrib_quantized_conv",
                  {{"kernel", "(3,2)"}, {"num_filter", "6"}, {"num_group", "2"}, {"pad", "(1,1)"}},
                  {d, cw2, cb, r(0), r(2), r(-0.5), r(0.3), r(-1), r(1)}});
+    c.push_back({"_contrib_quantized_act", {{"act_type", "relu"}}, {d, r(-1), r(2)}});
     for (const char *pt : {"max", "avg"}) {
       c.push_back({"_contrib_quantized_pooling", {{"kernel", "(3,3)"}, {"stride", "(2,2)"}, {"pad", "(1,1)"},
                                                   {"pool_type", pt}}, {d, r(-1), r(2)}});

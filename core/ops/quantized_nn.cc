@@ -156,6 +156,38 @@ void QFlattenForward(MXC_NN_FORWARD_ARGS) {
 
 std::vector<std::string> RangeOutputNames(const OpParams &) { return {"output", "min_output", "max_output"}; }
 
+// ---------------------------------------------------------------------------------------------------------------
+// quantized_act: relu of int8 (or uint8) data, the range passed through
+// ---------------------------------------------------------------------------------------------------------------
+void QActInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const Op *op = p.op();
+  if (p.Str("act_type") != "relu")
+    Throw(ErrorKind::kValue, "operator ", op->name, ": act_type '", p.Str("act_type"),
+          "' is not supported (relu only, as MXNet 1.9.1)");
+  ShapeAssign(&(*in)[1], TShape{1}, op, "min_data");
+  ShapeAssign(&(*in)[2], TShape{1}, op, "max_data");
+  ShapeAssign(&(*out)[1], TShape{1}, op, "min_output");
+  ShapeAssign(&(*out)[2], TShape{1}, op, "max_output");
+  if (!(*in)[0].empty()) ShapeAssign(&(*out)[0], (*in)[0], op, "output");
+  else if (!(*out)[0].empty()) ShapeAssign(&(*in)[0], (*out)[0], op, "data");
+}
+
+void QActForward(MXC_NN_FORWARD_ARGS) {
+  if (req[0] != kNullOp) {
+    if (in[0].dtype == kInt8) {
+      const int8_t *x = in[0].ptr<int8_t>();
+      int8_t *y = out[0].ptr<int8_t>();
+      ParallelFor(in[0].Size(), [&](int64_t i) { Put(y + i, req[0], x[i] > 0 ? x[i] : int8_t(0)); });
+    } else {
+      const uint8_t *x = in[0].ptr<uint8_t>();
+      uint8_t *y = out[0].ptr<uint8_t>();
+      ParallelFor(in[0].Size(), [&](int64_t i) { Put(y + i, req[0], x[i]); });
+    }
+  }
+  Put(out[1].ptr<float>(), req[1], in[1].ptr<float>()[0]);
+  Put(out[2].ptr<float>(), req[2], in[2].ptr<float>()[0]);
+}
+
 // A 2-D spatial parameter: the given pair, or `def` twice when empty; ValueError naming op and parameter otherwise.
 std::vector<int64_t> Pair(const OpParams &p, const char *name, int64_t def, int64_t min) {
   std::vector<int64_t> t = p.Tuple(name);
@@ -391,6 +423,18 @@ void QPoolForward(MXC_NN_FORWARD_ARGS) {
       .set_infer_shape(QPoolInferShape)
       .set_infer_type(QPoolInferType)
       .set_compute(MXC_CPU, QPoolForward);
+  OpRegistry::Get()
+      ->Register("_contrib_quantized_act")
+      .describe("Activation (relu only) of int8 or uint8 data: max(q, 0); the range min_data, max_data is passed "
+                "through. Forward only.")
+      .set_inputs({"data", "min_data", "max_data"})
+      .set_num_outputs(3)
+      .set_output_names(RangeOutputNames)
+      .add_required_param("act_type", ParamKind::kEnum, "Activation function: relu only.",
+                          {"relu", "sigmoid", "softrelu", "softsign", "tanh"})
+      .set_infer_shape(QActInferShape)
+      .set_infer_type(QPoolInferType)
+      .set_compute(MXC_CPU, QActForward);
   return 0;
 }();
 

@@ -401,3 +401,13 @@ def test_quantized_pooling_errors():
         nd.contrib.quantized_pooling(nd.array(CD, dtype="uint8"), _r(0.0), _r(1.0), kernel=(2, 2), pool_type="sum")
     with pytest.raises(MXNetError, match="quantized_pooling.*4-D"):
         nd.contrib.quantized_pooling(nd.ones((2, 3, 4), dtype="uint8"), _r(0.0), _r(1.0), kernel=(2,))
+
+
+def test_quantized_act_relu():
+    o = nd.contrib.quantized_act(nd.array([-5, 0, 3, -128, 127], dtype="int8"), _r(-2.0), _r(3.0), act_type="relu")
+    # MXNet 1.9.1
+    _check(o, "int8", [0, 0, 3, 0, 127], -2.0, 3.0)
+    o = nd.contrib.quantized_act(nd.array([5, 0, 3, 255], dtype="uint8"), _r(0.0), _r(3.0), act_type="relu")
+    _check(o, "uint8", [5, 0, 3, 255], 0.0, 3.0)  # uint8 values are never negative (MXNet 1.9.1 outputs int8 here)
+    with pytest.raises(MXNetError, match="quantized_act.*tanh"):
+        nd.contrib.quantized_act(nd.array([1], dtype="int8"), _r(0.0), _r(1.0), act_type="tanh")

@@ -144,9 +144,44 @@ void QuantizedActFwd(FWD_ARGS) {
   CheckLaunch("_contrib_quantized_act");
 }
 
+// quantized_concat: every input's range gathered on the device, then one kernel per input writing its slab.
+void QuantizedConcatFwd(FWD_ARGS) {
+  const int64_t n = p.Int("num_args");
+  const int ot = out[0].dtype;
+  for (int64_t i = 0; i < n; ++i)
+    if ((in[i].dtype != kInt8 && in[i].dtype != kUint8) || (ot == kUint8 && in[i].dtype != kUint8))
+      return Fallback(ctx, p, in, req, out);
+  Scratch ranges(Dev(ctx), static_cast<size_t>(2 * n) * sizeof(float));
+  float *r = ranges.as<float>();
+  for (int64_t i = 0; i < n; ++i)
+    cuda::QuantizedCopy(in[i].dtype, in[i].dptr, nullptr, 0, 0, in[n + 2 * i].ptr<float>(),
+                        in[n + 2 * i + 1].ptr<float>(), r + 2 * i, r + 2 * i + 1, 1, 1, St(ctx));
+  const TShape &os = out[0].shape;
+  int ax = static_cast<int>(p.Int("dim"));
+  if (ax < 0) ax += os.ndim();
+  int64_t outer = 1, after = 1;
+  for (int d = 0; d < ax; ++d) outer *= os[d];
+  for (int d = ax + 1; d < os.ndim(); ++d) after *= os[d];
+  int64_t off = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    cuda::QConcatSlab a{};
+    a.x_int8 = in[i].dtype == kInt8, a.y_int8 = ot == kInt8;
+    a.x = in[i].dptr;
+    a.outer = outer, a.inner = in[i].shape[ax] * after, a.out_inner = os[ax] * after, a.off = off;
+    a.ranges = r, a.n = n, a.i = i;
+    a.y = out[0].dptr, a.req = req[0];
+    a.out_lo = out[1].ptr<float>(), a.out_hi = out[2].ptr<float>(), a.req_lo = req[1], a.req_hi = req[2];
+    a.write_range = i == 0;
+    cuda::QuantizedConcatSlab(a, St(ctx));
+    off += a.inner;
+  }
+  CheckLaunch("_contrib_quantized_concat");
+}
+
 }  // namespace
 
 void RegisterQuantKernels() {
+  Set("_contrib_quantized_concat", QuantizedConcatFwd);
   Set("_contrib_quantized_act", QuantizedActFwd);
   Set("_contrib_quantized_conv", QuantizedConvFwd);
   Set("_contrib_quantized_pooling", QuantizedPoolingFwd);

@@ -79,5 +79,22 @@ void QuantizedPool(const QPoolGeom &g, bool data_int8, const void *x, void *y, i
 // ---- quantized_act (relu): y (req)= max(x, 0) for int8 (else uint8: x) ----
 void QuantizedRelu(bool int8, const void *x, void *y, int64_t n, int req, cudaStream_t s);
 
+// ---- quantized_concat: input i's slab of the output: y[o, off + j] (req)= x[o, j] (int8 x_int8, else uint8)
+// rescaled (QuantConcatFactor) to the output's range, ranges[2 k], ranges[2 k + 1] (k < n) holding every input's
+// range on the device; write_range: also writes the output's range ----
+struct QConcatSlab {
+  bool x_int8, y_int8;
+  const void *x;
+  int64_t outer, inner, out_inner, off;
+  const float *ranges;
+  int64_t n, i;
+  void *y;
+  int req;
+  float *out_lo, *out_hi;
+  int req_lo, req_hi;
+  bool write_range;
+};
+void QuantizedConcatSlab(const QConcatSlab &a, cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

@@ -149,7 +149,41 @@ __global__ void QuantizedReluK(const D *x, D *y, int64_t n, int req) {
   MXC_CUDA_LOOP(i, n) Store(y + i, req, x[i] > D(0) ? x[i] : D(0));
 }
 
+template <typename S, typename D>
+__global__ void QuantizedConcatK(QConcatSlab a) {
+  float lo, hi;
+  op::QuantConcatRange(a.ranges, a.n, &lo, &hi);
+  const float mo = op::QuantMaxAbs(lo, hi), ro = a.y_int8 ? 127.5f : 255.5f;
+  const float f = op::QuantConcatFactor(op::QuantMaxAbs(a.ranges[2 * a.i], a.ranges[2 * a.i + 1]),
+                                        a.x_int8 ? 127.5f : 255.5f, mo, ro);
+  const bool same = a.x_int8 == a.y_int8 && f == 1.0f;
+  const int qlo = a.y_int8 ? -128 : 0, qhi = a.y_int8 ? 127 : 255;
+  const S *x = static_cast<const S *>(a.x);
+  D *y = static_cast<D *>(a.y);
+  if (a.req != 0) {
+    MXC_CUDA_LOOP(e, a.outer * a.inner) {
+      const int64_t o = e / a.inner, j = e % a.inner;
+      const D v = same ? static_cast<D>(x[e]) : static_cast<D>(op::QuantizeOne(static_cast<float>(x[e]), f, qlo, qhi));
+      Store(y + o * a.out_inner + a.off + j, a.req, v);
+    }
+  }
+  if (a.write_range && blockIdx.x == 0 && threadIdx.x == 0) {
+    Store(a.out_lo, a.req_lo, lo);
+    Store(a.out_hi, a.req_hi, hi);
+  }
+}
+
 }  // namespace
+
+void QuantizedConcatSlab(const QConcatSlab &a, cudaStream_t s) {
+  const int64_t n = a.outer * a.inner;
+  if (a.y_int8) {
+    if (a.x_int8) MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedConcatK<int8_t, int8_t>)(a);
+    else MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedConcatK<uint8_t, int8_t>)(a);
+  } else {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizedConcatK<uint8_t, uint8_t>)(a);
+  }
+}
 
 void QuantizedRelu(bool int8, const void *x, void *y, int64_t n, int req, cudaStream_t s) {
   if (n == 0 || req == 0) return;

@@ -94,6 +94,14 @@ std::vector<QCase> QuantCases() {
       c.push_back({"_contrib_quantized_pooling", {{"global_pool", "true"}, {"pool_type", pt}}, {d, r(-1), r(2)}});
     }
   }
+  // quantized_concat: int8 with int8/uint8 inputs (rescaled), uint8 only, along axes 0, 1 and -1
+  const NDArray k1 = ints({3, 4, 5}, -128, 127, mxc::kInt8, 31), k2 = ints({3, 2, 5}, 0, 255, mxc::kUint8, 32);
+  const NDArray k3 = ints({3, 2, 5}, 0, 255, mxc::kUint8, 33), k4 = ints({3, 4, 2}, -128, 127, mxc::kInt8, 34);
+  c.push_back({"_contrib_quantized_concat", {{"num_args", "2"}}, {k1, k2, r(-1), r(2), r(0), r(0.5)}});
+  c.push_back({"_contrib_quantized_concat", {{"num_args", "2"}}, {k2, k3, r(0), r(2), r(0), r(3)}});
+  c.push_back({"_contrib_quantized_concat", {{"num_args", "3"}, {"dim", "-1"}},
+               {k1, k4, k1, r(-1), r(2), r(-3), r(0.5), r(-1), r(2)}});
+  c.push_back({"_contrib_quantized_concat", {{"num_args", "2"}, {"dim", "0"}}, {k1, k1, r(-1), r(1), r(-1), r(1)}});
   return c;
 }
 

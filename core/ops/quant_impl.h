@@ -128,5 +128,20 @@ MXC_QUANT_HD inline D QPoolOutput(const QPoolGeom &g, const D *x, int64_t e) {
   return static_cast<D>(rintf(static_cast<float>(sum) / static_cast<float>(size)));
 }
 
+// ---- quantized_concat: input i (range Mi, type range Ri: 127.5 int8, 255.5 uint8) rescaled to the output (range
+// Mo of the smallest min and largest max, type range Ro): rint(q * (Mi / Ri) / (Mo / Ro)), saturated.
+MXC_QUANT_HD inline float QuantConcatFactor(float mi, float ri, float mo, float ro) {
+  return mo > 0 ? (mi / ri) / (mo / ro) : 0.0f;
+}
+// The output range [*lo, *hi] of n inputs whose ranges are r[2 i], r[2 i + 1].
+MXC_QUANT_HD inline void QuantConcatRange(const float *r, int64_t n, float *lo, float *hi) {
+  float a = n ? r[0] : 0.0f, b = n ? r[1] : 0.0f;
+  for (int64_t i = 1; i < n; ++i) {
+    a = r[2 * i] < a ? r[2 * i] : a;
+    b = r[2 * i + 1] > b ? r[2 * i + 1] : b;
+  }
+  *lo = a, *hi = b;
+}
+
 }  // namespace op
 }  // namespace mxc

@@ -188,6 +188,111 @@ void QActForward(MXC_NN_FORWARD_ARGS) {
   Put(out[2].ptr<float>(), req[2], in[2].ptr<float>()[0]);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// quantized_concat: num_args int8/uint8 arrays, then their ranges (min, max per array); the output is int8 when an
+// input is, else uint8, with the smallest min and largest max as range, each input rescaled to it
+// ---------------------------------------------------------------------------------------------------------------
+std::vector<std::string> QConcatInputs(const OpParams &p) {
+  const int64_t n = p.Int("num_args");
+  MXC_CHECK(n >= 1 && n <= (1 << 20), ErrorKind::kValue, "operator ", p.op()->name,
+            ": num_args must be in [1, 2^20], got ", n);
+  std::vector<std::string> r;
+  for (int64_t i = 0; i < n; ++i) r.push_back("arg" + std::to_string(i));
+  for (int64_t i = 0; i < n; ++i) {
+    r.push_back("arg" + std::to_string(i) + "_min");
+    r.push_back("arg" + std::to_string(i) + "_max");
+  }
+  return r;
+}
+
+int QConcatAxis(const OpParams &p, const TShape &s) { return NormalizeAxis(p.Int("dim"), s.ndim(), p.op(), "dim"); }
+
+void QConcatInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const Op *op = p.op();
+  const int64_t n = p.Int("num_args");
+  const auto names = QConcatInputs(p);
+  for (int64_t k = n; k < 3 * n; ++k) ShapeAssign(&(*in)[k], TShape{1}, op, names[k]);
+  ShapeAssign(&(*out)[1], TShape{1}, op, "min_output");
+  ShapeAssign(&(*out)[2], TShape{1}, op, "max_output");
+  for (int64_t i = 0; i < n; ++i)
+    if ((*in)[i].empty()) return;
+  const TShape &first = (*in)[0];
+  const int ax = QConcatAxis(p, first);
+  TShape o = first;
+  o[ax] = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const TShape &s = (*in)[i];
+    bool ok = s.ndim() == first.ndim();
+    for (int d = 0; ok && d < s.ndim(); ++d) ok = d == ax || s[d] == first[d];
+    if (!ok)
+      Throw(ErrorKind::kShape, "operator ", op->name, ": input ", names[i], " of shape ", ShapeStr(s),
+            " does not match ", names[0], " of shape ", ShapeStr(first), " outside dim ", ax);
+    o[ax] += s[ax];
+  }
+  ShapeAssign(&(*out)[0], o, op, "output");
+}
+
+void QConcatInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  const Op *op = p.op();
+  const int64_t n = p.Int("num_args");
+  const auto names = QConcatInputs(p);
+  bool known = true, any8 = false;
+  for (int64_t i = 0; i < n; ++i) {
+    CheckDtype(op, names[i].c_str(), (*in)[i], {kInt8, kUint8});
+    known = known && (*in)[i] >= 0;
+    any8 = any8 || (*in)[i] == kInt8;
+  }
+  for (int64_t k = n; k < 3 * n; ++k) TypeAssign(&(*in)[k], kFloat32, op, names[k]);
+  if (known || any8) TypeAssign(&(*out)[0], any8 ? kInt8 : kUint8, op, "output");
+  TypeAssign(&(*out)[1], kFloat32, op, "min_output");
+  TypeAssign(&(*out)[2], kFloat32, op, "max_output");
+}
+
+template <typename S, typename D>
+void QConcatCopy(const S *x, int64_t outer, int64_t inner, int64_t out_inner, int64_t off, float f, bool same,
+                 int lo, int hi, D *y, OpReq req) {
+  ParallelForWork(outer, inner, [&](int64_t o) {
+    for (int64_t j = 0; j < inner; ++j) {
+      const D v = same ? static_cast<D>(x[o * inner + j])
+                       : static_cast<D>(QuantizeOne(static_cast<float>(x[o * inner + j]), f, lo, hi));
+      Put(y + o * out_inner + off + j, req, v);
+    }
+  });
+}
+
+void QConcatForward(MXC_NN_FORWARD_ARGS) {
+  const int64_t n = p.Int("num_args");
+  std::vector<float> r(static_cast<size_t>(2 * n));
+  for (int64_t i = 0; i < 2 * n; ++i) r[i] = in[n + i].ptr<float>()[0];
+  float lo, hi;
+  QuantConcatRange(r.data(), n, &lo, &hi);
+  const bool o8 = out[0].dtype == kInt8;
+  const float mo = QuantMaxAbs(lo, hi), ro = o8 ? 127.5f : 255.5f;
+  if (req[0] != kNullOp) {
+    const TShape &os = out[0].shape;
+    const int ax = QConcatAxis(p, os);
+    const AxisSplit so = SplitAt(os, ax);
+    int64_t off = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const bool i8 = in[i].dtype == kInt8;
+      const float f = QuantConcatFactor(QuantMaxAbs(r[2 * i], r[2 * i + 1]), i8 ? 127.5f : 255.5f, mo, ro);
+      const bool same = i8 == o8 && f == 1.0f;
+      const int64_t inner = in[i].shape[ax] * so.inner;
+      if (o8) {
+        int8_t *y = out[0].ptr<int8_t>();
+        if (i8) QConcatCopy(in[i].ptr<int8_t>(), so.outer, inner, so.n * so.inner, off, f, same, -128, 127, y, req[0]);
+        else QConcatCopy(in[i].ptr<uint8_t>(), so.outer, inner, so.n * so.inner, off, f, false, -128, 127, y, req[0]);
+      } else {
+        QConcatCopy(in[i].ptr<uint8_t>(), so.outer, inner, so.n * so.inner, off, f, same, 0, 255,
+                    out[0].ptr<uint8_t>(), req[0]);
+      }
+      off += inner;
+    }
+  }
+  Put(out[1].ptr<float>(), req[1], lo);
+  Put(out[2].ptr<float>(), req[2], hi);
+}
+
 // A 2-D spatial parameter: the given pair, or `def` twice when empty; ValueError naming op and parameter otherwise.
 std::vector<int64_t> Pair(const OpParams &p, const char *name, int64_t def, int64_t min) {
   std::vector<int64_t> t = p.Tuple(name);
@@ -435,6 +540,19 @@ void QPoolForward(MXC_NN_FORWARD_ARGS) {
       .set_infer_shape(QActInferShape)
       .set_infer_type(QPoolInferType)
       .set_compute(MXC_CPU, QActForward);
+  OpRegistry::Get()
+      ->Register("_contrib_quantized_concat")
+      .describe("Concat of int8/uint8 arrays with their ranges: the output (int8 when an input is, else uint8) has "
+                "the smallest min and largest max as range, and each input is rescaled to it. Forward only.")
+      .set_variadic("num_args", "data")
+      .set_input_names(QConcatInputs)
+      .set_num_outputs(3)
+      .set_output_names(RangeOutputNames)
+      .add_required_param("num_args", ParamKind::kInt, "Number of inputs to be concatenated.")
+      .add_param("dim", ParamKind::kInt, "1", "The dimension to be concatenated.")
+      .set_infer_shape(QConcatInferShape)
+      .set_infer_type(QConcatInferType)
+      .set_compute(MXC_CPU, QConcatForward);
   return 0;
 }();
 

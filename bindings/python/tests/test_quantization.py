@@ -412,3 +412,41 @@ def test_quantized_act_relu():
     _check(o, "uint8", [5, 0, 3, 255], 0.0, 3.0)  # uint8 values are never negative (MXNet 1.9.1 outputs int8 here)
     with pytest.raises(MXNetError, match="quantized_act.*tanh"):
         nd.contrib.quantized_act(nd.array([1], dtype="int8"), _r(0.0), _r(1.0), act_type="tanh")
+
+
+def test_quantized_concat_values_mxnet():
+    a = nd.array([-128, -50, 0, 3, 100, 127], dtype="int8").reshape((2, 3))
+    b = nd.array([127, -60, 1, -3, 100, 127], dtype="int8").reshape((2, 3))
+    u = nd.array([0, 50, 100, 200, 255, 1], dtype="uint8").reshape((2, 3))
+    cat = nd.contrib.quantized_concat
+    # MXNet 1.9.1: the range of the smallest min and largest max; inputs rescaled to it (127.5 / 255.5 units)
+    o = cat(a, b, _r(-1.0), _r(2.0), _r(-0.5), _r(0.5), num_args=2, dim=1)
+    _check(o, "int8", [[-128, -50, 0, 32, -15, 0], [3, 100, 127, -1, 25, 32]], -1.0, 2.0)
+    o = cat(a, b, _r(-1.0), _r(1.0), _r(-1.0), _r(1.0), num_args=2, dim=0)
+    _check(o, "int8", [[-128, -50, 0], [3, 100, 127], [127, -60, 1], [-3, 100, 127]], -1.0, 1.0)
+    o = cat(u, u, _r(0.0), _r(2.0), _r(0.0), _r(1.0), num_args=2, dim=1)
+    _check(o, "uint8", [[0, 50, 100, 0, 25, 50], [200, 255, 1, 100, 128, 0]], 0.0, 2.0)
+    o = cat(u, b, _r(0.0), _r(2.0), _r(-1.0), _r(1.0), num_args=2, dim=1)
+    _check(o, "int8", [[0, 25, 50, 64, -30, 0], [100, 127, 0, -2, 50, 64]], -1.0, 2.0)
+
+
+def test_quantized_concat_against_numpy():
+    # rint(q * (Mi / Ri) / (Mo / Ro)), R = 127.5 (int8) or 255.5 (uint8): matched MXNet 1.9.1 on random cases
+    g = np.random.RandomState(5)
+    xs = [g.randint(-128, 128, size=(4, 3, 5)).astype(np.int8), g.randint(0, 256, size=(4, 7, 5)).astype(np.uint8),
+          g.randint(-128, 128, size=(4, 2, 5)).astype(np.int8)]
+    rs = [(-1.3, 0.4), (0.0, 2.2), (-0.6, 0.9)]
+    args = [nd.array(x, dtype=x.dtype) for x in xs]
+    for lo, hi in rs:
+        args += [_r(lo), _r(hi)]
+    o = nd.contrib.quantized_concat(*args, num_args=3, dim=1)
+    mo = F(max(abs(-1.3), abs(2.2)))
+    parts = []
+    for x, (lo, hi) in zip(xs, rs):
+        f = (F(max(abs(lo), abs(hi))) / F(127.5 if x.dtype == np.int8 else 255.5)) / (mo / F(127.5))
+        parts.append(np.clip(np.rint(x.astype(F) * f), -128, 127))
+    np.testing.assert_array_equal(o[0].asnumpy(), np.concatenate(parts, axis=1))
+    assert o[0].dtype == np.int8 and [o[1].asscalar(), o[2].asscalar()] == [F(-1.3), F(2.2)]
+    with pytest.raises(MXNetError, match="quantized_concat.*arg1"):
+        nd.contrib.quantized_concat(args[0], nd.ones((3, 3, 5), dtype="int8"), *args[3:5], _r(0.0), _r(1.0),
+                                    num_args=2, dim=1)

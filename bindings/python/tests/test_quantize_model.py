@@ -236,3 +236,43 @@ def test_bad_arguments():
         q.quantize_model(_mlp(), arg, {})
     with pytest.raises(ValueError, match="excluded_sym_names"):
         q.quantize_model(_mlp(), arg, {}, calib_mode="none", excluded_sym_names="fc1")
+
+
+def test_concat_graph_as_mxnet():
+    d = mx.sym.var("data")
+    a = mx.sym.FullyConnected(d, num_hidden=4, name="fa")
+    b = mx.sym.FullyConnected(d, num_hidden=3, name="fb")
+    params = {"fa_weight": nd.ones((4, 5)), "fa_bias": nd.ones(4), "fb_weight": nd.ones((3, 5)), "fb_bias": nd.ones(3),
+              "fo_weight": nd.ones((2, 7)), "fo_bias": nd.ones(2)}
+    net = mx.sym.FullyConnected(mx.sym.Concat(a, b, dim=1, name="cat"), num_hidden=2, name="fo")
+    head = ([("_contrib_quantize_v2", "data_quantize", ["data:0"]),
+             ("_contrib_quantized_fully_connected", "quantized_fa", _fc_inputs("data_quantize", "fa"))]
+            + _rq("fa", "quantized_fa"))
+    tail = ([("_contrib_quantized_fully_connected", "quantized_fo", _fc_inputs("quantized_%s", "fo"))]
+            + _rq("fo", "quantized_fo")
+            + [("_contrib_dequantize", "fo_dequantize", ["requantize_fo:0", "requantize_fo:1", "requantize_fo:2"])])
+
+    def with_cat(name):
+        return [(t[0], t[1], [x.replace("%s", name) for x in t[2]]) for t in tail]
+    for mode in ("smart", "full"):
+        qsym, _, _ = q.quantize_model(net, params, {}, calib_mode="none", quantize_mode=mode, label_names=None)
+        # MXNet 1.9.1
+        assert _graph(qsym) == (head + [("_contrib_quantized_fully_connected", "quantized_fb",
+                                         _fc_inputs("data_quantize", "fb"))] + _rq("fb", "quantized_fb")
+                                + [("_contrib_quantized_concat", "quantized_cat",
+                                    ["requantize_fa:0", "requantize_fb:0", "requantize_fa:1", "requantize_fa:2",
+                                     "requantize_fb:1", "requantize_fb:2"])] + with_cat("cat"))
+        assert _attrs(qsym)["quantized_cat"]["num_args"] == "2" and _attrs(qsym)["quantized_cat"]["dim"] == "1"
+    params["fo_weight"] = nd.ones((2, 9))
+    net = mx.sym.FullyConnected(mx.sym.Concat(d, a, dim=1, name="cat2"), num_hidden=2, name="fo")
+    qsym, qarg, _ = q.quantize_model(net, params, {}, calib_mode="none", quantize_mode="smart", label_names=None)
+    assert _graph(qsym) == head + [("_contrib_quantized_concat", "quantized_cat2",
+                                    ["data_quantize:0", "requantize_fa:0", "data_quantize:1", "data_quantize:2",
+                                     "requantize_fa:1", "requantize_fa:2"])] + with_cat("cat2")
+    x = np.random.RandomState(7).rand(4, 5).astype(F)
+    out = qsym.bind(mx.context.current_context(), args=dict(qarg, data=nd.array(x)),
+                    grad_req="null").forward()[0].asnumpy()
+    fargs = {k: v for k, v in params.items() if k in net.list_arguments()}
+    ref = net.bind(mx.context.current_context(), args=dict(fargs, data=nd.array(x)),
+                   grad_req="null").forward()[0].asnumpy()
+    np.testing.assert_allclose(out, ref, rtol=0.03)

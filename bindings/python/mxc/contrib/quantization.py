@@ -1,8 +1,8 @@
 """``mx.contrib.quantization``: INT8 quantization of a float32 symbolic model, as MXNet 1.9.1's generic graph pass
 (``MXNET_SUBGRAPH_BACKEND=NONE``) does it.
 
-``quantize_model`` rewrites FullyConnected, Convolution (2-D), Pooling (max/avg, 2-D), Flatten and Activation (relu)
-into ``_contrib_quantized_*`` operators: float inputs are quantized by ``_contrib_quantize_v2`` nodes
+``quantize_model`` rewrites FullyConnected, Convolution (2-D), Pooling (max/avg, 2-D), Flatten, Activation (relu) and
+Concat into ``_contrib_quantized_*`` operators: float inputs are quantized by ``_contrib_quantize_v2`` nodes
 (``<var>_quantize`` or ``<node>_<output>_quantize``), FullyConnected/Convolution outputs (int32) are brought back to
 8 bits by ``_contrib_requantize`` (``requantize_<name>``), and float consumers of quantized outputs read them through
 ``_contrib_dequantize`` (``<name>_dequantize``). Weights and biases become int8 parameters ``<param>_quantize`` with
@@ -26,10 +26,11 @@ _QUANTIZED_OP = {
     "Pooling": "_contrib_quantized_pooling",
     "Flatten": "_contrib_quantized_flatten",
     "Activation": "_contrib_quantized_act",
+    "Concat": "_contrib_quantized_concat",
 }
 # Operators quantized in 'smart' mode only when one of their inputs is already quantized (a quantize node for them
 # alone would cost more than it saves).
-_LIGHT_OPS = ("Pooling", "Flatten", "Activation")
+_LIGHT_OPS = ("Pooling", "Flatten", "Activation", "Concat")
 
 
 def _tuple_len(s):
@@ -169,6 +170,13 @@ class _Pass:
                                            n.get("attrs"))
                 continue
             attrs = dict(n.get("attrs", {}))
+            if n["op"] == "Concat":
+                parts = [self.quantized_entry(e) for e in n["inputs"]]
+                attrs.setdefault("num_args", str(len(parts)))
+                inputs = [t[0] for t in parts] + [r for t in parts for r in t[1:]]
+                q = self.add(_QUANTIZED_OP["Concat"], "quantized_" + n["name"], inputs, attrs)
+                self.quantized[i] = [(q, 0), (q, 1), (q, 2)]
+                continue
             data = self.quantized_entry(n["inputs"][0])
             if n["op"] in ("FullyConnected", "Convolution"):
                 vals, ranges = self.param_vars(i)

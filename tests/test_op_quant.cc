@@ -64,7 +64,8 @@ TEST(Requantize, AsMXNet) {
   const NDArray q = FromVec({7}, {-300000000, -1000000, -5, 0, 7, 123456789, 200000000}, mxc::kInt32);
   const float m = 1.3969838619232178f;
   ExpectQuant(mxct::Run("_contrib_requantize", {q, R(-10), R(10)}), mxc::kInt8, {-127, 0, 0, 0, 0, 52, 85}, -m, m);
-  ExpectQuant(mxct::Run("_contrib_requantize", {q, R(-10), R(10)}, {{"min_calib_range", "-0.5"}, {"max_calib_range", "0.5"}}),
+  ExpectQuant(mxct::Run("_contrib_requantize", {q, R(-10), R(10)},
+                        {{"min_calib_range", "-0.5"}, {"max_calib_range", "0.5"}}),
               mxc::kInt8, {-128, -1, 0, 0, 0, 127, 127}, -0.5, 0.5);
   ExpectQuant(mxct::Run("_contrib_requantize", {q, R(-10), R(10)},
                   {{"out_type", "auto"}, {"min_calib_range", "0"}, {"max_calib_range", "0.5"}}),

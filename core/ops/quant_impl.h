@@ -111,13 +111,17 @@ template <typename D>
 MXC_QUANT_HD inline D QPoolOutput(const QPoolGeom &g, const D *x, int64_t e) {
   const int64_t ox = e % g.ow, oy = (e / g.ow) % g.oh, plane = e / (g.ow * g.oh);
   const int64_t hs = oy * g.sh - g.ph, ws = ox * g.sw - g.pw;
-  const int64_t he = hs + g.kh < g.H + g.ph ? hs + g.kh : g.H + g.ph, we = ws + g.kw < g.W + g.pw ? ws + g.kw : g.W + g.pw;
+  const int64_t he = hs + g.kh < g.H + g.ph ? hs + g.kh : g.H + g.ph;
+  const int64_t we = ws + g.kw < g.W + g.pw ? ws + g.kw : g.W + g.pw;
   const int64_t h0 = hs > 0 ? hs : 0, w0 = ws > 0 ? ws : 0, h1 = he < g.H ? he : g.H, w1 = we < g.W ? we : g.W;
   const D *xp = x + plane * g.H * g.W;
   if (!g.avg) {
     int m = -2147483647;
     for (int64_t y = h0; y < h1; ++y)
-      for (int64_t c = w0; c < w1; ++c) m = static_cast<int>(xp[y * g.W + c]) > m ? static_cast<int>(xp[y * g.W + c]) : m;
+      for (int64_t c = w0; c < w1; ++c) {
+        const int v = static_cast<int>(xp[y * g.W + c]);
+        m = v > m ? v : m;
+      }
     return static_cast<D>(h1 > h0 && w1 > w0 ? m : 0);
   }
   int64_t sum = 0;

@@ -146,7 +146,8 @@ void RequantizeForward(MXC_NN_FORWARD_ARGS) {
     }
     lo = Int32Real(a, m), hi = Int32Real(b, m);
   }
-  QuantizeInto(s, QuantScale(s.r, QuantMaxAbs(lo, hi)), n, out[0], req[0], [&](int64_t i) { return Int32Real(q[i], m); });
+  QuantizeInto(s, QuantScale(s.r, QuantMaxAbs(lo, hi)), n, out[0], req[0],
+               [&](int64_t i) { return Int32Real(q[i], m); });
   WriteRange(s, lo, hi, out, req);
 }
 

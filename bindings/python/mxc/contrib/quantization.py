@@ -1,0 +1,292 @@
+"""``mx.contrib.quantization``: INT8 quantization of a float32 symbolic model, as MXNet 1.9.1's generic graph pass
+(``MXNET_SUBGRAPH_BACKEND=NONE``) does it.
+
+``quantize_model`` rewrites FullyConnected, Convolution (2-D), Pooling (max/avg, 2-D), Flatten, Activation (relu) and
+Concat into ``_contrib_quantized_*`` operators: float inputs are quantized by ``_contrib_quantize_v2`` nodes
+(``<var>_quantize`` or ``<node>_<output>_quantize``), FullyConnected/Convolution outputs (int32) are brought back to
+8 bits by ``_contrib_requantize`` (``requantize_<name>``), and float consumers of quantized outputs read them through
+``_contrib_dequantize`` (``<name>_dequantize``). Weights and biases become int8 parameters ``<param>_quantize`` with
+their ranges ``<param>_quantize_min``/``_max`` (scale 127 / max|w|). With ``calib_mode='naive'`` the float model runs
+over the calibration data and the smallest and largest value of every quantized tensor become the
+``min_calib_range``/``max_calib_range`` attributes of its quantize_v2/requantize node.
+"""
+import json
+
+import numpy as np
+
+from .. import ndarray as nd
+from .. import symbol as sym_mod
+from ..context import Context, cpu
+
+__all__ = ["quantize_model", "quantize_params"]
+
+_QUANTIZED_OP = {
+    "FullyConnected": "_contrib_quantized_fully_connected",
+    "Convolution": "_contrib_quantized_conv",
+    "Pooling": "_contrib_quantized_pooling",
+    "Flatten": "_contrib_quantized_flatten",
+    "Activation": "_contrib_quantized_act",
+    "Concat": "_contrib_quantized_concat",
+}
+# Operators quantized in 'smart' mode only when one of their inputs is already quantized (a quantize node for them
+# alone would cost more than it saves).
+_LIGHT_OPS = ("Pooling", "Flatten", "Activation", "Concat")
+
+
+def _tuple_len(s):
+    s = (s or "").strip().strip("()[]")
+    return len([t for t in s.split(",") if t.strip()])
+
+
+def _output_names(sym):
+    """Node name -> the names of its outputs (without the node's name), from the symbol's internals."""
+    js = json.loads(sym.tojson())
+    variables = {n["name"] for n in js["nodes"] if n["op"] == "null"}
+    internals = [o for o in sym.get_internals().list_outputs() if o not in variables]
+    r = {}
+    for n in js["nodes"]:
+        if n["op"] != "null":
+            r[n["name"]] = [o[len(n["name"]) + 1:] for o in internals if o.startswith(n["name"] + "_")]
+    return r
+
+
+def _can_quantize(node):
+    op, a = node["op"], node.get("attrs", {})
+    if op not in _QUANTIZED_OP:
+        return False
+    if op == "Activation":
+        return a.get("act_type") == "relu"
+    if op in ("Convolution", "Pooling"):
+        if a.get("layout", "None") not in ("None", "NCHW"):
+            return False
+        if op == "Pooling":
+            if a.get("pool_type", "max") not in ("max", "avg") or a.get("pooling_convention", "valid") == "same":
+                return False
+            return a.get("global_pool", "False") in ("True", "true", "1") or _tuple_len(a.get("kernel")) == 2
+        return _tuple_len(a.get("kernel")) == 2
+    return True
+
+
+def quantize_params(qsym, params, th_dict=None):
+    """The parameters of qsym: each ``<p>_quantize`` int8 (scale 127 / max|p|) with ``<p>_quantize_min``/``_max``,
+    the others as they are in params."""
+    args = set(qsym.list_arguments()) | set(qsym.list_auxiliary_states())
+    out = {}
+    for name in args:
+        if name.endswith("_quantize") and name[:-len("_quantize")] in params:
+            v = params[name[:-len("_quantize")]].astype("float32")
+            m = float(np.abs(v.asnumpy()).max()) if v.size else 0.0
+            lo, hi = nd.array([-m], ctx=v.context), nd.array([m], ctx=v.context)
+            q = nd.contrib.quantize(v, lo, hi, out_type="int8")
+            out[name], out[name + "_min"], out[name + "_max"] = q[0], q[1], q[2]
+        elif name in params:
+            out[name] = params[name]
+    return out
+
+
+class _Pass:
+    """The graph rewrite on the symbol's JSON."""
+
+    def __init__(self, sym, excluded_sym_names, excluded_op_names, quantized_dtype, quantize_mode):
+        self.js = json.loads(sym.tojson())
+        self.old = self.js["nodes"]
+        self.excluded_sym = set(excluded_sym_names or [])
+        self.excluded_op = set(excluded_op_names or [])
+        self.dtype = quantized_dtype
+        self.mode = quantize_mode
+        self.out_names = _output_names(sym)  # node name -> its output names (for '<node>_<output>_quantize')
+        self.new = []
+        self.new_idx = {}      # old index -> new index (float nodes, created lazily for variables)
+        self.quantized = {}    # old index -> [3 new entries]: output, min, max
+        self.dequant = {}      # old index -> new index of its dequantize node
+        self.quantize = {}     # (old index, output) -> new index of its quantize_v2 node
+        self.calib = {}        # new node name -> float entry (old node name, output index) whose range it uses
+
+    def add(self, op, name, inputs, attrs=None):
+        node = {"op": op, "name": name, "inputs": [[e[0], e[1], 0] for e in inputs]}
+        if attrs:
+            node["attrs"] = dict(attrs)
+        self.new.append(node)
+        return len(self.new) - 1
+
+    def float_entry(self, e):
+        i, k = e[0], e[1]
+        if i in self.quantized:
+            if i not in self.dequant:
+                self.dequant[i] = self.add("_contrib_dequantize", self.old[i]["name"] + "_dequantize",
+                                           self.quantized[i])
+            return (self.dequant[i], 0)
+        if i not in self.new_idx:  # a variable, created on first float use
+            n = self.old[i]
+            self.new_idx[i] = self.add("null", n["name"], [], n.get("attrs"))
+        return (self.new_idx[i], k)
+
+    def quantized_entry(self, e):
+        i, k = e[0], e[1]
+        if i in self.quantized:
+            return self.quantized[i]
+        if (i, k) not in self.quantize:
+            n = self.old[i]
+            if n["op"] == "null":
+                name = n["name"] + "_quantize"
+            elif n["op"] == "Flatten":  # MXNet names Flatten's output by its index
+                name = "%s_%d_quantize" % (n["name"], k)
+            else:
+                outs = self.out_names.get(n["name"]) or ["output"]
+                name = "%s_%s_quantize" % (n["name"], outs[k] if k < len(outs) else str(k))
+            src = self.float_entry(e)
+            self.quantize[(i, k)] = self.add("_contrib_quantize_v2", name, [src], {"out_type": self.dtype})
+            self.calib[name] = (n["name"], k)
+        j = self.quantize[(i, k)]
+        return [(j, 0), (j, 1), (j, 2)]
+
+    def wants_quantize(self, i):
+        n = self.old[i]
+        if n["op"] == "null" or not _can_quantize(n):
+            return False
+        if n["name"] in self.excluded_sym or n["op"] in self.excluded_op:
+            return False
+        if self.mode == "smart" and n["op"] in _LIGHT_OPS:
+            return any(e[0] in self.quantized for e in n["inputs"])
+        return True
+
+    def param_vars(self, i):
+        """New variables <p>_quantize, ..._min, ..._max for the weight (and bias) of old node i."""
+        n = self.old[i]
+        params = [self.old[e[0]]["name"] for e in n["inputs"][1:]]
+        vals = [self.add("null", p + "_quantize", []) for p in params]
+        ranges = []
+        for p in params:
+            ranges.append(self.add("null", p + "_quantize_min", []))
+            ranges.append(self.add("null", p + "_quantize_max", []))
+        return vals, ranges
+
+    def run(self):
+        for i, n in enumerate(self.old):
+            if n["op"] == "null":
+                continue
+            if not self.wants_quantize(i):
+                self.new_idx[i] = self.add(n["op"], n["name"], [self.float_entry(e) for e in n["inputs"]],
+                                           n.get("attrs"))
+                continue
+            attrs = dict(n.get("attrs", {}))
+            if n["op"] == "Concat":
+                parts = [self.quantized_entry(e) for e in n["inputs"]]
+                attrs.setdefault("num_args", str(len(parts)))
+                inputs = [t[0] for t in parts] + [r for t in parts for r in t[1:]]
+                q = self.add(_QUANTIZED_OP["Concat"], "quantized_" + n["name"], inputs, attrs)
+                self.quantized[i] = [(q, 0), (q, 1), (q, 2)]
+                continue
+            data = self.quantized_entry(n["inputs"][0])
+            if n["op"] in ("FullyConnected", "Convolution"):
+                vals, ranges = self.param_vars(i)
+                inputs = [data[0]] + [(v, 0) for v in vals] + [data[1], data[2]] + [(r, 0) for r in ranges]
+                q = self.add(_QUANTIZED_OP[n["op"]], "quantized_" + n["name"], inputs, attrs)
+                rq_name = "requantize_" + n["name"]
+                rq = self.add("_contrib_requantize", rq_name, [(q, 0), (q, 1), (q, 2)], {"out_type": self.dtype})
+                self.calib[rq_name] = (n["name"], 0)
+                self.quantized[i] = [(rq, 0), (rq, 1), (rq, 2)]
+            else:
+                if n["op"] == "Activation":
+                    attrs = {"act_type": "relu"}
+                q = self.add(_QUANTIZED_OP[n["op"]], "quantized_" + n["name"], data, attrs)
+                self.quantized[i] = [(q, 0), (q, 1), (q, 2)]
+        heads = [self.float_entry(h) for h in self.js["heads"]]
+        return {"nodes": self.new,
+                "arg_nodes": [k for k, m in enumerate(self.new) if m["op"] == "null"],
+                "heads": [[h[0], h[1], 0] for h in heads],
+                "attrs": self.js.get("attrs", {})}
+
+
+def _collect_ranges(sym, arg_params, aux_params, targets, calib_data, num_examples, ctx, data_names, logger):
+    """The smallest and largest value of each float entry (node name, output) of sym over the calibration data."""
+    internals = sym.get_internals()
+    out_names = _output_names(sym)
+    outputs, wanted = [], []
+    for node_name, k in sorted(set(targets)):
+        if node_name not in out_names:  # a variable: an input of the model
+            wanted.append(("input", node_name, k))
+            continue
+        outputs.append(internals["%s_%s" % (node_name, out_names[node_name][k])])
+        wanted.append(("output", node_name, k))
+    ranges = {}
+    calib_data.reset()
+    group = sym_mod.Group(outputs) if outputs else None
+    exe = None
+    seen = 0
+    for batch in calib_data:
+        feed = dict(zip([d[0] if isinstance(d, (tuple, list)) else d.name for d in calib_data.provide_data],
+                        batch.data))
+        if group is not None:
+            if exe is None:
+                exe = group.simple_bind(ctx, grad_req="null", **{k: v.shape for k, v in feed.items()})
+                exe.copy_params_from(arg_params, aux_params, allow_extra_params=True)
+            for k, v in feed.items():
+                v.copyto(exe.arg_dict[k])
+            exe.forward(is_train=False)
+            results = list(exe.outputs)
+        r = 0
+        for kind, name, k in wanted:
+            if kind == "input":
+                v = feed[name].asnumpy()
+            else:
+                v = results[r].asnumpy()
+                r += 1
+            lo, hi = float(np.min(v)), float(np.max(v))
+            if (name, k) in ranges:
+                lo, hi = min(lo, ranges[(name, k)][0]), max(hi, ranges[(name, k)][1])
+            ranges[(name, k)] = (lo, hi)
+        seen += batch.data[0].shape[0] - (batch.pad or 0)
+        if num_examples is not None and seen >= num_examples:
+            break
+    if logger:
+        logger.info("Collected the ranges of %d tensors from %d examples", len(ranges), seen)
+    return ranges, seen
+
+
+def quantize_model(sym, arg_params, aux_params, data_names=("data",), label_names=("softmax_label",), ctx=cpu(),
+                   excluded_sym_names=None, excluded_op_names=None, calib_mode="entropy", calib_data=None,
+                   num_calib_examples=None, quantized_dtype="int8", quantize_mode="smart",
+                   quantize_granularity="tensor-wise", logger=None):
+    """Quantizes a float32 symbolic model to INT8 (MXNet 1.9.1's ``mx.contrib.quantization.quantize_model``).
+
+    Returns (qsym, qarg_params, aux_params). calib_mode: 'none' (ranges found at run time) or 'naive' (min/max
+    over num_calib_examples examples of calib_data); 'entropy' is not supported. quantized_dtype: 'int8', 'uint8'
+    or 'auto'; quantize_mode: 'smart' or 'full'."""
+    if excluded_sym_names is not None and not isinstance(excluded_sym_names, (list, tuple)):
+        raise ValueError("excluded_sym_names must be a list of strings, got %r" % (excluded_sym_names,))
+    if excluded_op_names is not None and not isinstance(excluded_op_names, (list, tuple)):
+        raise ValueError("excluded_op_names must be a list of strings, got %r" % (excluded_op_names,))
+    if not isinstance(ctx, Context):
+        raise ValueError("quantize_model: ctx must be a Context, got %r" % (ctx,))
+    if quantized_dtype not in ("int8", "uint8", "auto"):
+        raise ValueError("unknown quantized_dtype %r received, expected 'int8', 'uint8' or 'auto'" % (quantized_dtype,))
+    if quantize_mode not in ("smart", "full"):
+        raise ValueError("unknown quantize_mode %r received, expected 'smart' or 'full'" % (quantize_mode,))
+    if quantize_granularity != "tensor-wise":
+        raise ValueError("quantize_granularity %r is not supported (tensor-wise)" % (quantize_granularity,))
+    if calib_mode not in ("none", "naive", "entropy"):
+        raise ValueError("unknown calibration mode %r received, expected 'none', 'naive' or 'entropy'" % (calib_mode,))
+    if calib_mode == "entropy":
+        raise ValueError("calib_mode 'entropy' is not supported; use 'naive' or 'none'")
+    if logger:
+        logger.info("Quantizing symbol (mode %s, dtype %s)", quantize_mode, quantized_dtype)
+    p = _Pass(sym, excluded_sym_names, excluded_op_names, quantized_dtype, quantize_mode)
+    qjson = p.run()
+    if calib_mode == "naive":
+        if calib_data is None:
+            raise ValueError("calib_data must be provided when calib_mode=naive")
+        ranges, _ = _collect_ranges(sym, arg_params, aux_params or {}, list(p.calib.values()), calib_data,
+                                    num_calib_examples, ctx, data_names, logger)
+        for node in qjson["nodes"]:
+            if node["name"] in p.calib and p.calib[node["name"]] in ranges:
+                lo, hi = ranges[p.calib[node["name"]]]
+                node.setdefault("attrs", {})
+                node["attrs"]["min_calib_range"] = "%f" % lo
+                node["attrs"]["max_calib_range"] = "%f" % hi
+    qsym = sym_mod.load_json(json.dumps(qjson))
+    if logger:
+        logger.info("Quantizing parameters")
+    qarg_params = quantize_params(qsym, arg_params)
+    return qsym, qarg_params, aux_params
+

@@ -747,6 +747,7 @@ void RegisterNative() {
   RegisterCtcKernels();
   RegisterDetectKernels();
   RegisterOps3Kernels();
+  RegisterMisc4Kernels();
 }
 
 }  // namespace

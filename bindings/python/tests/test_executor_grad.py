@@ -444,6 +444,12 @@ GRAD_CASES.update({
 })  # ops3
 
 
+GRAD_CASES.update({
+    "_contrib_fft": [case([(3, 8)]), case([(2, 3, 1, 6)], {"compute_size": 2})],
+    "_contrib_ifft": [case([(3, 8)]), case([(2, 1, 2, 10)], {"compute_size": 1})],
+})  # misc
+
+
 def test_every_operator_with_a_gradient_has_a_case():
     missing = [n for n in _ops_with_gradient() if n not in GRAD_CASES]
     assert not missing, ("operators with a gradient but no case in GRAD_CASES (add one in "

@@ -1,7 +1,9 @@
 // Native GPU kernels of the operators added on branch misc (cuda/misc4.cu, kernels_misc4.cuh): contrib fft and ifft
-// (forward and gradient), with the semantics of the CPU kernels (core/ops/fft.cc). float32/float64 run natively;
+// (forward and gradient), with the semantics of the CPU kernels (core/ops/fft.cc); the legacy Convolution_v1,
+// Pooling_v1 and BatchNorm_v1 through the current operators' GPU kernels (core/ops/legacy_ops.cc). float32/float64 run natively;
 // other dtypes run the host-staged CPU kernel.
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "gpu_ops.h"
 #include "kernels_misc4.cuh"
 #include "operator.h"
+#include "ops/legacy_ops.h"
 
 namespace mxc {
 namespace gpu {
@@ -54,9 +57,62 @@ void IfftBwd(BWD_ARGS) {
   Transform(ctx, p, og[0], req[0], ig[0], false);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Convolution_v1, Pooling_v1: the current operator's GPU kernels with the translated parameters
+// ---------------------------------------------------------------------------------------------------------------
+void LegacyFwd(FWD_ARGS) {
+  const OpParams tp = op::LegacyTargetParams(p);
+  tp.op()->compute.at(MXC_GPU)(ctx, tp, in, req, out);
+}
+void LegacyBwd(BWD_ARGS) {
+  const OpParams tp = op::LegacyTargetParams(p);
+  tp.op()->backward.at(MXC_GPU)(ctx, tp, og, id, od, req, ig);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// BatchNorm_v1: BatchNorm's GPU kernels, the third output converted between the variance and the inverse std
+// ---------------------------------------------------------------------------------------------------------------
+int Code(int dtype) { return dtype == kFloat64 ? 1 : 0; }
+void CheckBNTypes(const Blobs &b) {
+  for (const TBlob &t : b)
+    if (t.dptr && !IsReal(t.dtype))
+      Throw(ErrorKind::kType, "BatchNorm_v1: dtype ", DTypeName(t.dtype), " is not supported (float32 and float64)");
+}
+void BNv1Fwd(FWD_ARGS) {
+  CheckBNTypes(in);  // a TypeError before writing: float16 runs through float32 copies
+  CheckBNTypes(out);
+  const OpParams tp = op::LegacyTargetParams(p);
+  const bool direct = req[2] == kWriteTo || req[2] == kWriteInplace;
+  Blobs o = out;
+  Reqs r = req;
+  std::unique_ptr<Scratch> tmp;
+  if (!direct) {
+    tmp.reset(new Scratch(Dev(ctx), std::max<size_t>(1, out[2].Size() * DTypeSize(out[2].dtype))));
+    o[2].dptr = tmp->get();
+    r[2] = kWriteTo;
+  }
+  tp.op()->compute.at(MXC_GPU)(ctx, tp, in, r, o);
+  cuda::BNVarFromInvStd(Code(out[2].dtype), o[2].dptr, out[2].dptr, out[2].Size(), op::LegacyBNEps(p), req[2],
+                        St(ctx));
+  CheckLaunch("BatchNorm_v1");
+}
+void BNv1Bwd(BWD_ARGS) {
+  CheckBNTypes(od);
+  const OpParams tp = op::LegacyTargetParams(p);
+  Blobs o = od;
+  Scratch tmp(Dev(ctx), std::max<size_t>(1, od[2].Size() * DTypeSize(od[2].dtype)));
+  o[2].dptr = tmp.get();
+  cuda::BNInvStdFromVar(Code(od[2].dtype), od[2].dptr, o[2].dptr, od[2].Size(), op::LegacyBNEps(p), St(ctx));
+  CheckLaunch("BatchNorm_v1 backward");
+  tp.op()->backward.at(MXC_GPU)(ctx, tp, og, id, o, req, ig);
+}
+
 }  // namespace
 
 void RegisterMisc4Kernels() {
+  Set("Convolution_v1", LegacyFwd, LegacyBwd);
+  Set("Pooling_v1", LegacyFwd, LegacyBwd);
+  Set("BatchNorm_v1", BNv1Fwd, BNv1Bwd);
   Set("_contrib_fft", FftFwd, FftBwd);
   Set("_contrib_ifft", IfftFwd, IfftBwd);
 }

@@ -17,5 +17,10 @@ namespace cuda {
 void FftRows(int dtype, const void *x, void *y, int64_t rows, int64_t n, bool complex_in, bool complex_out, int sign,
              int req, int64_t chunk, double *work, cudaStream_t s);
 
+// ---- BatchNorm_v1 (core/ops/legacy_ops.cc): its variance output from BatchNorm's inverse std, in double:
+// v (req) = 1 / s^2 - eps; and back: s = 1 / sqrt(v + eps) ----
+void BNVarFromInvStd(int dtype, const void *s, void *v, int64_t n, double eps, int req, cudaStream_t st);
+void BNInvStdFromVar(int dtype, const void *v, void *s, int64_t n, double eps, cudaStream_t st);
+
 }  // namespace cuda
 }  // namespace mxc

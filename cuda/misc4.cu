@@ -34,7 +34,35 @@ __global__ void FftStoreK(const double *res, T *y, int64_t total, bool complex_o
   }
 }
 
+template <typename T>
+__global__ void VarFromInvStdK(const T *s, T *v, int64_t n, double eps, int req) {
+  MXC_CUDA_LOOP(i, n) {
+    const double si = static_cast<double>(s[i]);
+    Store(v + i, req, static_cast<T>(1.0 / (si * si) - eps));
+  }
+}
+
+template <typename T>
+__global__ void InvStdFromVarK(const T *v, T *s, int64_t n, double eps) {
+  MXC_CUDA_LOOP(i, n) s[i] = static_cast<T>(1.0 / sqrt(static_cast<double>(v[i]) + eps));
+}
+
 }  // namespace
+
+void BNVarFromInvStd(int dtype, const void *s, void *v, int64_t n, double eps, int req, cudaStream_t st) {
+  if (req == 0 || n == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, st, VarFromInvStdK<T>)(static_cast<const T *>(s), static_cast<T *>(v), n, eps,
+                                                              req);
+  });
+}
+
+void BNInvStdFromVar(int dtype, const void *v, void *s, int64_t n, double eps, cudaStream_t st) {
+  if (n == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, st, InvStdFromVarK<T>)(static_cast<const T *>(v), static_cast<T *>(s), n, eps);
+  });
+}
 
 void FftRows(int dtype, const void *x, void *y, int64_t rows, int64_t n, bool complex_in, bool complex_out, int sign,
              int req, int64_t chunk, double *work, cudaStream_t s) {

@@ -98,4 +98,73 @@ TEST(ContribFft, Errors) {
               {"_contrib_fft", "compute_size"});
 }
 
+// ---- legacy operators --------------------------------------------------------------------------------------------
+std::vector<double> SinData(int64_t n) {
+  std::vector<double> v(n);
+  for (int64_t i = 0; i < n; ++i) v[i] = std::sin(static_cast<double>(i));
+  return v;
+}
+
+// MXNet 1.9.1: Pooling_v1(sin(arange(150)).reshape(2, 3, 5, 5), kernel=(3, 3), pool_type='avg', pad=(1, 1),
+// stride=(2, 2), pooling_convention='full').ravel()[:6], shape (2, 3, 3, 3)
+TEST(LegacyOps, PoolingV1AsMXNet) {
+  auto x = FromVec({2, 3, 5, 5}, SinData(150));
+  auto y = mxct::Run("Pooling_v1", {x},
+                     {{"kernel", "(3,3)"}, {"pool_type", "avg"}, {"pad", "(1,1)"}, {"stride", "(2,2)"},
+                      {"pooling_convention", "full"}})[0];
+  EXPECT_EQ(y.shape(), mxc::TShape({2, 3, 3, 3}));
+  auto v = ToVec(y);
+  ExpectNear(std::vector<double>(v.begin(), v.begin() + 6),
+             {-0.04409654, 0.36209086, 0.08731047, -0.26888517, -0.19441721, 0.24568234}, 1e-6, 1e-7, "MXNet");
+  ExpectError("Pooling_v1", {FromVec({1, 2, 3}, SinData(6))}, {{"kernel", "(2,)"}}, ErrorKind::kShape,
+              {"Pooling_v1", "(1,2,3)"});
+  for (const char *t : {"max", "avg", "sum"})
+    CheckGradient(GradCase{"Pooling_v1", {{"kernel", "(2,2)"}, {"stride", "(2,1)"}, {"pool_type", t}}, {{1, 2, 4, 5}}});
+}
+
+TEST(LegacyOps, ConvolutionV1IsConvolution) {
+  auto x = Random({2, 3, 6, 5}, -1, 1, mxc::kFloat32, 3), w = Random({4, 3, 3, 2}, -1, 1, mxc::kFloat32, 4),
+       b = Random({4}, -1, 1, mxc::kFloat32, 5);
+  const Params pr = {{"kernel", "(3,2)"}, {"num_filter", "4"}, {"pad", "(1,0)"}, {"stride", "(1,2)"}};
+  ExpectNear(ToVec(mxct::Run("Convolution_v1", {x, w, b}, pr)[0]), ToVec(mxct::Run("Convolution", {x, w, b}, pr)[0]),
+             0, 0, "as Convolution");
+  ExpectError("Convolution_v1", {FromVec({1, 1, 3}, {1, 2, 3}), FromVec({1, 1, 2}, {1, 1}), FromVec({1}, {0})},
+              {{"kernel", "(2,)"}, {"num_filter", "1"}}, ErrorKind::kValue, {"Convolution_v1", "1D convolution"});
+  CheckGradient(GradCase{"Convolution_v1", pr, {{2, 3, 6, 5}, {4, 3, 3, 2}, {4}}});
+}
+
+// BatchNorm_v1's third output is the batch variance (naive), the moving variance in inference.
+TEST(LegacyOps, BatchNormV1OutputsTheVariance) {
+  auto x = Random({4, 3, 2, 2}, -2, 2, mxc::kFloat64, 8);
+  auto g = FromVec({3}, {1.5, 0.5, -1}, mxc::kFloat64), be = FromVec({3}, {0.1, -0.2, 0.3}, mxc::kFloat64);
+  auto mm = FromVec({3}, {0.2, -0.1, 0.4}, mxc::kFloat64), mv = FromVec({3}, {1.5, 0.8, 2}, mxc::kFloat64);
+  const auto xv = ToVec(x);
+  std::vector<double> mean(3, 0), var(3, 0);
+  for (int n = 0; n < 4; ++n)
+    for (int c = 0; c < 3; ++c)
+      for (int s = 0; s < 4; ++s) mean[c] += xv[(n * 3 + c) * 4 + s] / 16;
+  for (int n = 0; n < 4; ++n)
+    for (int c = 0; c < 3; ++c)
+      for (int s = 0; s < 4; ++s) var[c] += std::pow(xv[(n * 3 + c) * 4 + s] - mean[c], 2) / 16;
+  auto outs = ForwardAllOutputs("BatchNorm_v1", {x, g, be, mm, mv}, {{"fix_gamma", "0"}, {"output_mean_var", "1"}},
+                                true);
+  ASSERT_EQ(outs.size(), 3u);
+  ExpectNear(ToVec(outs[1]), mean, 1e-10, 1e-12, "mean");
+  ExpectNear(ToVec(outs[2]), var, 1e-10, 1e-12, "var");
+  auto yv = ToVec(outs[0]);
+  for (int c = 0; c < 3; ++c) {
+    const double eps = static_cast<double>(static_cast<float>(1e-3));  // BatchNorm_v1's eps is a float
+    const double gv[] = {1.5, 0.5, -1}, bv[] = {0.1, -0.2, 0.3};
+    EXPECT_NEAR(yv[c * 4], gv[c] * (xv[c * 4] - mean[c]) / std::sqrt(var[c] + eps) + bv[c], 1e-9);
+  }
+  // (fresh moving statistics: the training call above updated them)
+  auto inf = ForwardAllOutputs("BatchNorm_v1",
+                               {x, g, be, FromVec({3}, {0.2, -0.1, 0.4}, mxc::kFloat64),
+                                FromVec({3}, {1.5, 0.8, 2}, mxc::kFloat64)},
+                               {{"output_mean_var", "1"}}, false);
+  ExpectNear(ToVec(inf[2]), {1.5, 0.8, 2}, 1e-12, 1e-12, "moving var");
+  CheckGradient(GradCase{"BatchNorm_v1", {{"fix_gamma", "false"}}, {{4, 3, 2}, {3}, {3}, {3}, {3}}, -1, 1, {3, 4},
+                         [](std::vector<NDArray> &in) { in[4] = Random({3}, 0.5, 1.5, mxc::kFloat64, 2); }, true});
+}
+
 }  // namespace

@@ -63,3 +63,121 @@ def test_fft_symbol_and_errors():
         mx.nd.contrib.ifft(mx.nd.ones((2, 5))).wait_to_read()
     with pytest.raises(mx.base.MXNetError, match="compute_size"):
         mx.nd.contrib.fft(mx.nd.ones((2, 4)), compute_size=0).wait_to_read()
+
+
+# ---- legacy operators: Convolution_v1, Pooling_v1, BatchNorm_v1 ----------------------------------------------------
+def _sin_data():
+    return np.sin(np.arange(2 * 3 * 5 * 5)).reshape(2, 3, 5, 5).astype("float32")
+
+
+def test_convolution_v1_is_convolution():
+    x = mx.nd.array(_sin_data())
+    w = mx.nd.array(np.cos(np.arange(4 * 3 * 2 * 2)).reshape(4, 3, 2, 2))
+    b = mx.nd.array([0.1, 0.2, -0.3, 0.4])
+    kw = dict(kernel=(2, 2), num_filter=4, stride=(2, 1), pad=(1, 0), dilate=(1, 2))
+    y1 = mx.nd.Convolution_v1(x, w, b, **kw)
+    y2 = mx.nd.Convolution(x, w, b, **kw)
+    assert y1.shape == (2, 4, 3, 3)  # as MXNet 1.9.1
+    np.testing.assert_array_equal(y1.asnumpy(), y2.asnumpy())
+    wg = mx.nd.array(np.cos(np.arange(4 * 1 * 2 * 2)).reshape(4, 1, 2, 2))
+    y = mx.nd.Convolution_v1(x[:, :2], wg, no_bias=True, kernel=(2, 2), num_filter=4, num_group=2)
+    np.testing.assert_array_equal(y.asnumpy(), mx.nd.Convolution(x[:, :2], wg, no_bias=True, kernel=(2, 2),
+                                                                  num_filter=4, num_group=2).asnumpy())
+    s = mx.sym.Convolution_v1(mx.sym.Variable("data"), kernel=(2, 2), num_filter=2, name="c")
+    assert s.list_arguments() == ["data", "c_weight", "c_bias"]
+    s = mx.sym.Convolution_v1(mx.sym.Variable("data"), kernel=(2, 2), num_filter=2, no_bias=True, name="c")
+    assert s.list_arguments() == ["data", "c_weight"]
+    # MXNet: "1D convolution not supported"
+    with pytest.raises(mx.base.MXNetError, match="Convolution_v1"):
+        mx.nd.Convolution_v1(mx.nd.ones((2, 3, 5)), mx.nd.ones((2, 3, 2)), mx.nd.ones((2,)), kernel=(2,),
+                             num_filter=2).wait_to_read()
+    with pytest.raises(mx.base.MXNetError, match="Convolution_v1"):
+        mx.nd.Convolution_v1(x, mx.nd.ones((4, 2, 2, 2)), b, kernel=(2, 2), num_filter=4).wait_to_read()
+
+
+# MXNet 1.9.1: Pooling_v1(sin(arange(150)).reshape(2, 3, 5, 5), ...).ravel()[:6]
+@pytest.mark.parametrize("kw,shape,first", [
+    (dict(kernel=(3, 3), pool_type="avg", pad=(1, 1)), (2, 3, 5, 5),
+     [-0.04409654, 0.12993503, 0.36209086, 0.26134202, 0.08731047, -0.21565336]),
+    (dict(kernel=(3, 3), pool_type="avg", pad=(1, 1), stride=(2, 2), pooling_convention="full"), (2, 3, 3, 3),
+     [-0.04409654, 0.36209086, 0.08731047, -0.26888517, -0.19441721, 0.24568234]),
+    (dict(kernel=(2, 2), pool_type="max"), (2, 3, 4, 4),
+     [0.84147096, 0.9092974, 0.98935825, 0.98935825, -0.2794155, 0.6569866]),
+    (dict(kernel=(2, 2), pool_type="sum", stride=(2, 2), pooling_convention="full"), (2, 3, 3, 3),
+     [-0.39686882, 2.6967623, -0.344684, -1.1816268, -1.8287907, 1.1404846]),
+    (dict(kernel=(3, 3), pool_type="max", global_pool=True), (2, 3, 1, 1),
+     [0.9906074, 0.99991184, 0.99287266, 0.9995202, 0.99881524, 0.9964692]),
+])
+def test_pooling_v1_as_mxnet(kw, shape, first):
+    x = mx.nd.array(_sin_data())
+    y = mx.nd.Pooling_v1(x, **kw)
+    assert y.shape == shape
+    np.testing.assert_allclose(y.asnumpy().ravel()[:6], first, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(y.asnumpy(), mx.nd.Pooling(x, **kw).asnumpy())
+
+
+def test_pooling_v1_errors_and_3d():
+    with pytest.raises(mx.base.MXNetError, match="Pooling_v1"):
+        mx.nd.Pooling_v1(mx.nd.ones((2, 3, 5)), kernel=(2,)).wait_to_read()
+    with pytest.raises(mx.base.MXNetError):
+        mx.nd.Pooling_v1(mx.nd.ones((2, 3, 5, 5)), kernel=(2, 2), pool_type="lp")
+    assert mx.nd.Pooling_v1(mx.nd.ones((1, 1, 4, 4, 4)), kernel=(2, 2, 2)).shape == (1, 1, 3, 3, 3)  # as MXNet
+
+
+_BN_X = (np.cos(np.arange(24) * 0.7).reshape(2, 3, 2, 2) * 2 + 0.5).astype("float32")
+_BN_HEAD = np.sin(np.arange(24) * 1.3).reshape(2, 3, 2, 2).astype("float32")
+
+
+def _bn_v1_run(train, **kw):
+    s = mx.sym.BatchNorm_v1(mx.sym.Variable("data"), name="bn", eps=1e-3, momentum=0.9, output_mean_var=True, **kw)
+    ex = s.simple_bind(mx.cpu(), data=(2, 3, 2, 2))
+    ex.arg_dict["data"][:] = _BN_X
+    ex.arg_dict["bn_gamma"][:] = np.array([1.5, 0.5, -1.0])
+    ex.arg_dict["bn_beta"][:] = np.array([0.1, -0.2, 0.3])
+    ex.aux_dict["bn_moving_mean"][:] = np.array([0.2, -0.1, 0.4])
+    ex.aux_dict["bn_moving_var"][:] = np.array([1.5, 0.8, 2.0])
+    outs = [o.asnumpy() for o in ex.forward(is_train=train)]
+    grads = None
+    if train:
+        ex.backward([mx.nd.array(_BN_HEAD), mx.nd.zeros((3,)), mx.nd.zeros((3,))])
+        grads = [ex.grad_dict[k].asnumpy() for k in ("data", "bn_gamma", "bn_beta")]
+    return outs, grads
+
+
+def test_batchnorm_v1_as_mxnet():
+    s = mx.sym.BatchNorm_v1(mx.sym.Variable("data"), name="bn", output_mean_var=True)
+    assert s.list_arguments() == ["data", "bn_gamma", "bn_beta"]
+    assert s.list_auxiliary_states() == ["bn_moving_mean", "bn_moving_var"]
+    assert s.list_outputs() == ["bn_output", "bn_mean", "bn_var"]
+    # MXNet 1.9.1's printed values (the executor, is_train=True, fix_gamma=False)
+    outs, g = _bn_v1_run(True, fix_gamma=False)
+    np.testing.assert_allclose(outs[0].ravel()[:8], [2.6456246376037598, 2.1384785175323486, 0.8555580377578735,
+                                                     -0.599758505821228, -0.8963860273361206, -0.892413854598999,
+                                                     -0.5850172638893127, -0.11876966059207916], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(outs[1], [0.13924744725227356, 0.6372078657150269, 0.6021919250488281], rtol=1e-5)
+    # the variance, where BatchNorm outputs the inverse std
+    np.testing.assert_allclose(outs[2], [1.9340612888336182, 2.1059441566467285, 2.1188876628875732], rtol=1e-5)
+    np.testing.assert_allclose(outs[2], _BN_X.transpose(1, 0, 2, 3).reshape(3, -1).var(1), rtol=1e-5)
+    np.testing.assert_allclose(g[0].ravel()[:8], [-0.7412535548210144, 0.4462246596813202, 0.33864548802375793,
+                                                  -0.5328178405761719, -0.3895108997821808, -0.010621320456266403,
+                                                  0.2956441342830658, 0.11681701242923737], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(g[1], [3.2577896118164062, -1.375222086906433, -0.06851077079772949], rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(g[2], [-0.02936995029449463, 0.06318908929824829, 0.0885804295539856], rtol=1e-4,
+                               atol=1e-6)
+    # fix_gamma: gamma's gradient is 0
+    outs, g = _bn_v1_run(True, fix_gamma=True)
+    np.testing.assert_allclose(outs[0].ravel()[:4], [1.7970831394195557, 1.458985686302185, 0.6037054061889648,
+                                                     -0.3665056824684143], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(g[1], [0, 0, 0])
+    # inference: the moving statistics, output as they are
+    outs, _ = _bn_v1_run(False, fix_gamma=False)
+    np.testing.assert_allclose(outs[0].ravel()[:4], [2.9159743785858154, 2.3401498794555664, 0.883495032787323,
+                                                     -0.7689022421836853], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(outs[1], [0.2, -0.1, 0.4], rtol=1e-6)
+    np.testing.assert_allclose(outs[2], [1.5, 0.8, 2.0], rtol=1e-5)
+    # use_global_stats while training
+    outs, g = _bn_v1_run(True, fix_gamma=False, use_global_stats=True)
+    np.testing.assert_allclose(g[0].ravel()[:4], [0.0, 1.1797196865081787, 0.6311473250389099, -0.8420574069023132],
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g[1], [3.7004196643829346, -2.1783523559570312, -0.05785548686981201], rtol=1e-5)

@@ -130,7 +130,7 @@ _BN_HEAD = np.sin(np.arange(24) * 1.3).reshape(2, 3, 2, 2).astype("float32")
 
 def _bn_v1_run(train, **kw):
     s = mx.sym.BatchNorm_v1(mx.sym.Variable("data"), name="bn", eps=1e-3, momentum=0.9, output_mean_var=True, **kw)
-    ex = s.simple_bind(mx.cpu(), data=(2, 3, 2, 2))
+    ex = s.simple_bind(mx.context.current_context(), data=(2, 3, 2, 2))  # gpu(0) with MXC_TEST_DEFAULT_CTX=gpu
     ex.arg_dict["data"][:] = _BN_X
     ex.arg_dict["bn_gamma"][:] = np.array([1.5, 0.5, -1.0])
     ex.arg_dict["bn_beta"][:] = np.array([0.1, -0.2, 0.3])

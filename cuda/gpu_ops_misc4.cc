@@ -1,6 +1,8 @@
 // Native GPU kernels of the operators added on branch misc (cuda/misc4.cu, kernels_misc4.cuh): contrib fft and ifft
 // (forward and gradient), with the semantics of the CPU kernels (core/ops/fft.cc); the legacy Convolution_v1,
-// Pooling_v1 and BatchNorm_v1 through the current operators' GPU kernels (core/ops/legacy_ops.cc). float32/float64 run natively;
+// Pooling_v1 and BatchNorm_v1 through the current operators' GPU kernels (core/ops/legacy_ops.cc); _onehot_encode,
+// _set_value, _zeros_without_dtype, _grad_add, _identity_with_attr_like_rhs, IdentityAttachKLSparseReg and
+// _sample_unique_zipfian (core/ops/misc_more4.cc). float32/float64 run natively;
 // other dtypes run the host-staged CPU kernel.
 #include <algorithm>
 #include <memory>
@@ -107,9 +109,99 @@ void BNv1Bwd(BWD_ARGS) {
   tp.op()->backward.at(MXC_GPU)(ctx, tp, og, id, o, req, ig);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// core/ops/misc_more4.cc: _onehot_encode, _set_value, _zeros_without_dtype, _grad_add, _identity_with_attr_like_rhs,
+// IdentityAttachKLSparseReg, _sample_unique_zipfian
+// ---------------------------------------------------------------------------------------------------------------
+bool Numeric(int t) { return IsReal(t) || IsInt(t); }
+
+void OneHotFwd(FWD_ARGS) {
+  if (in[0].dtype != kFloat32 || out[0].dtype != kFloat32) return Fallback(ctx, p, in, req, out);
+  cuda::OneHotEncode(static_cast<const float *>(in[0].dptr), static_cast<float *>(out[0].dptr), out[0].shape[0],
+                     out[0].shape[1], req[0], St(ctx));
+  CheckLaunch("_onehot_encode");
+}
+
+void FillFwd(const OpContext &ctx, const OpParams &p, const Reqs &req, const Blobs &in, const Blobs &out, double v) {
+  if (!Numeric(out[0].dtype)) return Fallback(ctx, p, in, req, out);
+  cuda::FillValue(out[0].dtype, v, out[0].dptr, out[0].Size(), req[0], St(ctx));
+  CheckLaunch(p.op()->name.c_str());
+}
+void SetValueFwd(FWD_ARGS) { FillFwd(ctx, p, req, in, out, p.Float("src")); }
+void ZerosFwd(FWD_ARGS) { FillFwd(ctx, p, req, in, out, 0.0); }
+
+// y (req) = a (+ b); false when the dtype is not taken natively.
+bool AddCopyBlobs(const OpContext &ctx, const TBlob &a, const TBlob *b, OpReq r, const TBlob &y) {
+  if (r == kNullOp) return true;
+  if (!Numeric(y.dtype)) return false;
+  if (!b && a.dptr == y.dptr && r != kAddTo) return true;
+  cuda::AddCopy(y.dtype, a.dptr, b ? b->dptr : nullptr, y.dptr, y.Size(), r, St(ctx));
+  return true;
+}
+void GradAddFwd(FWD_ARGS) {
+  if (!AddCopyBlobs(ctx, in[0], &in[1], req[0], out[0])) return Fallback(ctx, p, in, req, out);
+  CheckLaunch("_grad_add");
+}
+void GradAddBwd(BWD_ARGS) {
+  if (!Numeric(og[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  for (int i = 0; i < 2; ++i) AddCopyBlobs(ctx, og[0], nullptr, req[i], ig[i]);
+  CheckLaunch("_grad_add backward");
+}
+void IdentityLikeFwd(FWD_ARGS) {
+  if (!AddCopyBlobs(ctx, in[0], nullptr, req[0], out[0])) return Fallback(ctx, p, in, req, out);
+  CheckLaunch("_identity_with_attr_like_rhs");
+}
+void IdentityLikeBwd(BWD_ARGS) {
+  if (!Numeric(og[0].dtype)) return FallbackGrad(ctx, p, og, id, od, req, ig);
+  AddCopyBlobs(ctx, og[0], nullptr, req[0], ig[0]);
+  ZeroIfWrite(ctx, ig[1], req[1]);
+  CheckLaunch("_identity_with_attr_like_rhs backward");
+}
+
+void KLGeomOf(const TShape &d, int64_t *N, int64_t *C, int64_t *S) {
+  *N = d[0], *C = d[1], *S = Prod(d, 2, d.ndim());
+}
+void KLFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  if (!IsReal(t) || in[1].dtype != t || out[0].dtype != t) return Fallback(ctx, p, in, req, out);
+  AddCopyBlobs(ctx, in[0], nullptr, req[0], out[0]);
+  if (ctx.is_train) {
+    int64_t N, C, S;
+    KLGeomOf(in[0].shape, &N, &C, &S);
+    cuda::KLMovingAvg(t, in[0].dptr, in[1].dptr, N, C, S, p.Float("momentum"), St(ctx));
+  }
+  CheckLaunch("IdentityAttachKLSparseReg");
+}
+void KLBwd(BWD_ARGS) {
+  if (req[0] == kNullOp) return;
+  const int t = og[0].dtype;
+  if (!IsReal(t) || id.size() < 2 || !id[1].dptr || id[1].dtype != t || ig[0].dtype != t)
+    return FallbackGrad(ctx, p, og, id, od, req, ig);
+  int64_t N, C, S;
+  KLGeomOf(ig[0].shape, &N, &C, &S);
+  cuda::KLGrad(t, og[0].dptr, id[1].dptr, ig[0].dptr, N, C, S, p.Float("sparseness_target"), p.Float("penalty"),
+               req[0], St(ctx));
+  CheckLaunch("IdentityAttachKLSparseReg backward");
+}
+
+void ZipfFwd(FWD_ARGS) {
+  if (req[0] != kWriteTo || req[1] != kWriteTo || !ctx.rng) return Fallback(ctx, p, in, req, out);
+  const uint64_t key = (*ctx.rng)();
+  cuda::UniqueZipfian(p.Int("range_max"), out[0].shape[0], out[0].shape[1], key,
+                      static_cast<int64_t *>(out[0].dptr), static_cast<int64_t *>(out[1].dptr), St(ctx));
+  CheckLaunch("_sample_unique_zipfian");
+}
+
 }  // namespace
 
 void RegisterMisc4Kernels() {
+  Set("_onehot_encode", OneHotFwd);
+  Set("_set_value", SetValueFwd);
+  Set("_zeros_without_dtype", ZerosFwd);
+  Set("_grad_add", GradAddFwd, GradAddBwd);
+  Set("_identity_with_attr_like_rhs", IdentityLikeFwd, IdentityLikeBwd);
+  Set("IdentityAttachKLSparseReg", KLFwd, KLBwd);
+  Set("_sample_unique_zipfian", ZipfFwd);
   Set("Convolution_v1", LegacyFwd, LegacyBwd);
   Set("Pooling_v1", LegacyFwd, LegacyBwd);
   Set("BatchNorm_v1", BNv1Fwd, BNv1Bwd);

@@ -3,6 +3,7 @@
 #include "common.cuh"
 #include "kernels_misc4.cuh"
 #include "../core/ops/fft_impl.h"
+#include "../core/ops/misc_more4.h"
 
 namespace mxc {
 namespace cuda {
@@ -47,7 +48,110 @@ __global__ void InvStdFromVarK(const T *v, T *s, int64_t n, double eps) {
   MXC_CUDA_LOOP(i, n) s[i] = static_cast<T>(1.0 / sqrt(static_cast<double>(v[i]) + eps));
 }
 
+__global__ void OneHotK(const float *idx, float *y, int64_t n, int64_t k, int req) {
+  MXC_CUDA_LOOP(e, n * k) Store(y + e, req, op::OneHotValue(idx[e / k], e % k, k));
+}
+
+template <typename T>
+__global__ void AddCopyK(const T *a, const T *b, T *y, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) {
+    const T v = b ? static_cast<T>(a[i] + b[i]) : a[i];
+    if (req == 3) y[i] = static_cast<T>(y[i] + v);
+    else y[i] = v;
+  }
+}
+
+template <typename T>
+__global__ void FillK(T v, T *y, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) {
+    if (req == 3) y[i] = static_cast<T>(y[i] + v);
+    else y[i] = v;
+  }
+}
+
+template <typename T>
+__global__ void KLAvgK(const T *x, T *avg, op::KLGeom g, double m) {
+  MXC_CUDA_LOOP(c, g.C) avg[c] = static_cast<T>(op::KLMovingAvg(x, static_cast<double>(avg[c]), g, c, m));
+}
+
+template <typename T>
+__global__ void KLGradK(const T *og, const T *avg, T *dx, op::KLGeom g, double t, double pen, int req) {
+  MXC_CUDA_LOOP(e, g.N * g.C * g.S) {
+    Store(dx + e, req,
+          static_cast<T>(static_cast<double>(og[e]) + op::KLPenalty(static_cast<double>(avg[(e / g.S) % g.C]), t, pen)));
+  }
+}
+
+// splitmix64 over a counter: the row's stream.
+__device__ inline uint64_t Mix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+__global__ void UniqueZipfK(int64_t r, int64_t B, int64_t S, uint64_t key, int64_t *samples, int64_t *trials) {
+  MXC_CUDA_LOOP(b, B) {
+    const double logr = log(static_cast<double>(r) + 1.0);
+    const uint64_t base = Mix64(key ^ Mix64(static_cast<uint64_t>(b)));
+    int64_t *row = samples + b * S;
+    int64_t n = 0, tries = 0;
+    while (n < S) {
+      const double u = static_cast<double>(Mix64(base + static_cast<uint64_t>(tries)) >> 11) * (1.0 / 9007199254740992.0);
+      const int64_t c = op::ZipfClass(u, logr, r);
+      ++tries;
+      bool seen = false;
+      for (int64_t j = 0; j < n && !seen; ++j) seen = row[j] == c;
+      if (!seen) row[n++] = c;
+    }
+    trials[b] = tries;
+  }
+}
+
 }  // namespace
+
+void OneHotEncode(const float *idx, float *y, int64_t n, int64_t k, int req, cudaStream_t s) {
+  if (req == 0 || n * k == 0) return;
+  MXC_LAUNCH(Blocks(n * k), kThreads, 0, s, OneHotK)(idx, y, n, k, req);
+}
+
+void AddCopy(int dtype, const void *a, const void *b, void *y, int64_t n, int req, cudaStream_t s) {
+  if (req == 0 || n == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, AddCopyK<T>)(static_cast<const T *>(a), static_cast<const T *>(b),
+                                                       static_cast<T *>(y), n, req);
+  });
+}
+
+void FillValue(int dtype, double v, void *y, int64_t n, int req, cudaStream_t s) {
+  if (req == 0 || n == 0) return;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(n), kThreads, 0, s, FillK<T>)(static_cast<T>(v), static_cast<T *>(y), n, req);
+  });
+}
+
+void KLMovingAvg(int dtype, const void *x, void *avg, int64_t N, int64_t C, int64_t S, double m, cudaStream_t s) {
+  if (C == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(C), kThreads, 0, s, KLAvgK<T>)(static_cast<const T *>(x), static_cast<T *>(avg),
+                                                     op::KLGeom{N, C, S}, m);
+  });
+}
+
+void KLGrad(int dtype, const void *og, const void *avg, void *dx, int64_t N, int64_t C, int64_t S, double t,
+            double penalty, int req, cudaStream_t s) {
+  if (req == 0 || N * C * S == 0) return;
+  MXC_CUDA_REAL_SWITCH(dtype, T, {
+    MXC_LAUNCH(Blocks(N * C * S), kThreads, 0, s, KLGradK<T>)(static_cast<const T *>(og), static_cast<const T *>(avg),
+                                                              static_cast<T *>(dx), op::KLGeom{N, C, S}, t, penalty,
+                                                              req);
+  });
+}
+
+void UniqueZipfian(int64_t r, int64_t B, int64_t S, uint64_t key, int64_t *samples, int64_t *trials, cudaStream_t s) {
+  if (B == 0) return;
+  MXC_LAUNCH(Blocks(B), kThreads, 0, s, UniqueZipfK)(r, B, S, key, samples, trials);
+}
 
 void BNVarFromInvStd(int dtype, const void *s, void *v, int64_t n, double eps, int req, cudaStream_t st) {
   if (req == 0 || n == 0) return;

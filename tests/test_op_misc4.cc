@@ -1,6 +1,7 @@
 // The operators of branch misc against independent references: contrib fft / ifft against a naive DFT (loops in
 // long double, written here), their gradients by finite differences, and their errors.
 #include <cmath>
+#include <algorithm>
 #include <complex>
 
 #include "test_op_nn_util.h"
@@ -165,6 +166,99 @@ TEST(LegacyOps, BatchNormV1OutputsTheVariance) {
   ExpectNear(ToVec(inf[2]), {1.5, 0.8, 2}, 1e-12, 1e-12, "moving var");
   CheckGradient(GradCase{"BatchNorm_v1", {{"fix_gamma", "false"}}, {{4, 3, 2}, {3}, {3}, {3}, {3}}, -1, 1, {3, 4},
                          [](std::vector<NDArray> &in) { in[4] = Random({3}, 0.5, 1.5, mxc::kFloat64, 2); }, true});
+}
+
+// ---- internal operators (misc_more4.cc) --------------------------------------------------------------------------
+// MXNet 1.9.1: _onehot_encode([1, 0, 3, 2.7], zeros((4, 5))) has its ones at (0, 1), (1, 0), (2, 3), (3, 2); an index
+// outside [0, 5) gives a row of zeros.
+TEST(MiscOps4, OneHotEncode) {
+  auto y = mxct::Run("_onehot_encode", {FromVec({5}, {1, 0, 3, 2.7, 7}), FromVec({5, 5}, std::vector<double>(25, 9))})[0];
+  std::vector<double> ref(25, 0);
+  ref[1] = ref[5] = ref[13] = ref[17] = 1;
+  ExpectNear(ToVec(y), ref, 0, 0, "one-hot");
+  ExpectError("_onehot_encode", {FromVec({3}, {1, 2, 3}), FromVec({2, 5}, std::vector<double>(10, 0))}, {},
+              ErrorKind::kShape, {"_onehot_encode", "(3,)", "(2,5)"});
+  ExpectError("_onehot_encode", {FromVec({2}, {1, 2}, mxc::kFloat64), FromVec({2, 5}, std::vector<double>(10, 0),
+                                                                                 mxc::kFloat64)},
+              {}, ErrorKind::kType, {"_onehot_encode", "float32"});
+}
+
+TEST(MiscOps4, GradAddAndIdentityLike) {
+  auto a = Random({3, 4}, -1, 1, mxc::kFloat64, 1), b = Random({3, 4}, -1, 1, mxc::kFloat64, 2);
+  const auto av = ToVec(a), bv = ToVec(b);
+  std::vector<double> sum(av.size());
+  for (size_t i = 0; i < av.size(); ++i) sum[i] = av[i] + bv[i];
+  ExpectNear(ToVec(mxct::Run("_grad_add", {a, b})[0]), sum, 0, 0, "_grad_add");
+  ExpectNear(ToVec(mxct::Run("_grad_add", {FromVec({2}, {1, 2}, mxc::kInt32), FromVec({2}, {3, 4}, mxc::kInt32)})[0]),
+             {4, 6}, 0, 0, "int32");
+  ExpectNear(ToVec(mxct::Run("_identity_with_attr_like_rhs", {a, b})[0]), av, 0, 0, "identity");
+  // MXNet: "Incompatible attr ... expected [2], got [3]" (no broadcasting)
+  ExpectError("_grad_add", {FromVec({1, 2}, {1, 2}), FromVec({2}, {3, 4})}, {}, ErrorKind::kShape, {"_grad_add"});
+  ExpectError("_identity_with_attr_like_rhs", {FromVec({2}, {1, 2}), FromVec({3}, {3, 4, 5})}, {}, ErrorKind::kShape,
+              {"_identity_with_attr_like_rhs", "(2,)", "(3,)"});
+  CheckGradient(GradCase{"_grad_add", {}, {{3, 4}, {3, 4}}});
+  CheckGradient(GradCase{"_identity_with_attr_like_rhs", {}, {{2, 5}, {2, 5}}});
+}
+
+TEST(MiscOps4, Fills) {
+  auto z = mxct::Run("_zeros_without_dtype", {}, {{"shape", "(2,3)"}})[0];
+  EXPECT_EQ(z.shape(), mxc::TShape({2, 3}));
+  EXPECT_EQ(z.dtype(), mxc::kFloat32);
+  ExpectNear(ToVec(z), std::vector<double>(6, 0), 0, 0, "zeros");
+  EXPECT_EQ(mxct::Run("_zeros_without_dtype", {}, {{"shape", "(4,)"}, {"dtype", "6"}})[0].dtype(), mxc::kInt64);
+}
+
+// MXNet 1.9.1 (penalty 0.1, sparseness_target 0.2, momentum 0.9, data [[0.2, 0.5], [0.9, 0.1], [0.3, 0.3]], head
+// gradient [[1, -2], [0.5, 0], [0.25, 1]]): moving_avg [0.04666668, 0.03] after the first step, the gradient below.
+TEST(MiscOps4, KLSparseRegAsMXNet) {
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("IdentityAttachKLSparseReg");
+  mxc::OpParams p(op, {{"penalty", "0.1"}, {"sparseness_target", "0.2"}, {"momentum", "0.9"}});
+  auto x = FromVec({3, 2}, {0.2, 0.5, 0.9, 0.1, 0.3, 0.3}), avg = FromVec({2}, {0, 0});
+  std::vector<NDArray> out;
+  mxc::Invoke(op, p, {x, avg}, &out, true);
+  ExpectNear(ToVec(out[0]), ToVec(x), 0, 0, "identity");
+  ExpectNear(ToVec(avg), {0.04666668176651001, 0.030000008642673492}, 1e-6, 1e-7, "moving_avg");
+  // the backward kernel directly, against MXNet's gradient
+  auto og = FromVec({3, 2}, {1, -2, 0.5, 0, 0.25, 1});
+  auto dx = FromVec({3, 2}, std::vector<double>(6, 0));
+  mxc::OpContext ctx;
+  ctx.dev = mxc::Device::CPU();
+  x.WaitToRead();
+  op->backward.at(MXC_CPU)(ctx, p, {og.blob()}, {x.blob(), avg.blob()}, {out[0].blob()},
+                           {mxc::kWriteTo, mxc::kNullOp}, {dx.blob(), mxc::TBlob()});
+  ExpectNear(ToVec(dx), {0.6553447246551514, -2.5841922760009766, 0.15534475445747375, -0.5841922760009766,
+                         -0.09465524554252625, 0.41580772399902344},
+             1e-5, 1e-6, "gradient");
+}
+
+// Distinct classes per row, in range; their frequencies follow the log-uniform law; trials >= num_sampled.
+TEST(MiscOps4, SampleUniqueZipfian) {
+  auto outs = ForwardAllOutputs("_sample_unique_zipfian", {}, {{"range_max", "20"}, {"shape", "(3000, 3)"}}, false);
+  ASSERT_EQ(outs.size(), 2u);
+  EXPECT_EQ(outs[0].dtype(), mxc::kInt64);
+  EXPECT_EQ(outs[1].shape(), mxc::TShape({3000}));
+  const auto s = ToVec(outs[0]), t = ToVec(outs[1]);
+  std::vector<double> first(20, 0);
+  for (int b = 0; b < 3000; ++b) {
+    EXPECT_GE(t[b], 3);
+    for (int j = 0; j < 3; ++j) {
+      ASSERT_GE(s[b * 3 + j], 0);
+      ASSERT_LT(s[b * 3 + j], 20);
+      for (int k = 0; k < j; ++k) EXPECT_NE(s[b * 3 + j], s[b * 3 + k]);
+    }
+    first[static_cast<int>(s[b * 3])] += 1.0 / 3000;  // the first draw of a row follows the base law
+  }
+  for (int c = 0; c < 20; ++c) EXPECT_NEAR(first[c], std::log((c + 2.0) / (c + 1.0)) / std::log(21.0), 0.03) << c;
+  auto all = ForwardAllOutputs("_sample_unique_zipfian", {}, {{"range_max", "4"}, {"shape", "(2, 4)"}}, false);
+  auto av = ToVec(all[0]);
+  std::sort(av.begin(), av.begin() + 4);
+  ExpectNear(std::vector<double>(av.begin(), av.begin() + 4), {0, 1, 2, 3}, 0, 0, "every class");
+  ExpectErrorContains([] { ForwardAllOutputs("_sample_unique_zipfian", {}, {{"range_max", "3"}, {"shape", "(1, 4)"}},
+                                             false); },
+                      {"_sample_unique_zipfian", "cannot exceed"});
+  ExpectErrorContains([] { ForwardAllOutputs("_sample_unique_zipfian", {}, {{"range_max", "30"}, {"shape", "(4,)"}},
+                                             false); },
+                      {"_sample_unique_zipfian", "2-D"});
 }
 
 }  // namespace

@@ -458,6 +458,10 @@ GRAD_CASES.update({
                           ranges={1: (0.5, 1.5), 4: (0.5, 1.5)}, rtol=1e-3, atol=1e-5),
                      case([(4, 3, 2), (3,), (3,), (3,), (3,)], {"fix_gamma": False, "use_global_stats": True},
                           ranges={1: (0.5, 1.5), 4: (0.5, 1.5)})],
+    "_grad_add": [case([(3, 4), (3, 4)])],
+    "_identity_with_attr_like_rhs": [case([(2, 5), (2, 5)])],
+    # penalty 0: the KL penalty's gradient is not the derivative of the (identity) output
+    "IdentityAttachKLSparseReg": [case([(4, 3), (3,)], {"penalty": 0.0}, lo=0.1, hi=0.9, train=True)],
 })  # misc
 
 

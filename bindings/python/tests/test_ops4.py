@@ -181,3 +181,102 @@ def test_batchnorm_v1_as_mxnet():
     np.testing.assert_allclose(g[0].ravel()[:4], [0.0, 1.1797196865081787, 0.6311473250389099, -0.8420574069023132],
                                rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(g[1], [3.7004196643829346, -2.1783523559570312, -0.05785548686981201], rtol=1e-5)
+
+
+# ---- internal operators ------------------------------------------------------------------------------------------
+def test_onehot_encode_as_mxnet():
+    I = mx.nd._internal
+    # MXNet 1.9.1: the index truncated; an index outside [0, K) leaves a row of zeros (also over a given output)
+    y = I._onehot_encode(mx.nd.array([1, 0, 3, 2.7]), mx.nd.zeros((4, 5)))
+    np.testing.assert_array_equal(y.asnumpy(), np.eye(5)[[1, 0, 3, 2]])
+    out = mx.nd.ones((4, 5))
+    I._onehot_encode(mx.nd.array([1, 0, 3, -1]), mx.nd.ones((4, 5)), out=out)
+    np.testing.assert_array_equal(out.asnumpy(), np.vstack([np.eye(5)[[1, 0, 3]], np.zeros((1, 5))]))
+    with pytest.raises(mx.base.MXNetError, match="shape inconsistent"):
+        I._onehot_encode(mx.nd.array([1, 2, 3]), mx.nd.ones((2, 5))).wait_to_read()
+    with pytest.raises(mx.base.MXNetError, match="float32"):
+        I._onehot_encode(mx.nd.array([1, 2], dtype="int32"), mx.nd.ones((2, 5), dtype="int32")).wait_to_read()
+
+
+def test_set_value_grad_add_identity_like_zeros():
+    I = mx.nd._internal
+    o = mx.nd.ones((2, 3))
+    I._set_value(2.5, out=o)
+    np.testing.assert_array_equal(o.asnumpy(), np.full((2, 3), 2.5))
+    o = mx.nd.ones((2, 3), dtype="int32")
+    I._set_value(2.7, out=o)  # MXNet 1.9.1: 2
+    np.testing.assert_array_equal(o.asnumpy(), np.full((2, 3), 2))
+    with pytest.raises(mx.base.MXNetError, match="_set_value"):
+        I._set_value(2.5).wait_to_read()  # MXNet: the target must be given
+    np.testing.assert_array_equal(I._grad_add(mx.nd.array([1, 2]), mx.nd.array([3, 4])).asnumpy(), [4, 6])
+    a = mx.nd.array([1, 2, 3], dtype="float64")
+    y = I._identity_with_attr_like_rhs(a, mx.nd.zeros((3,), dtype="float64"))
+    assert y.dtype == np.float64
+    np.testing.assert_array_equal(y.asnumpy(), [1, 2, 3])
+    with pytest.raises(mx.base.MXNetError):
+        I._identity_with_attr_like_rhs(mx.nd.array([1, 2]), mx.nd.array([3, 4, 5])).wait_to_read()
+    z = I._zeros_without_dtype(shape=(2, 3))
+    assert z.dtype == np.float32 and z.shape == (2, 3) and not z.asnumpy().any()
+    assert I._zeros_without_dtype(shape=(2,), dtype=6).dtype == np.int64
+    # in a graph: the dtype of what it is added to
+    s = mx.sym._internal._zeros_without_dtype(shape=(3,)) + mx.sym.Variable("x")
+    _, out_types, _ = s.infer_type(x=np.float64)
+    assert out_types == [np.float64]
+
+
+def test_kl_sparse_reg_as_mxnet():
+    s = mx.sym.IdentityAttachKLSparseReg(mx.sym.Variable("data"), name="kl", penalty=0.1, sparseness_target=0.2,
+                                         momentum=0.9)
+    assert s.list_arguments() == ["data"] and s.list_auxiliary_states() == ["kl_moving_avg"]
+    ex = s.simple_bind(mx.context.current_context(), data=(3, 2))
+    x = np.array([[0.2, 0.5], [0.9, 0.1], [0.3, 0.3]])
+    ex.arg_dict["data"][:] = x
+    head = mx.nd.array([[1.0, -2.0], [0.5, 0.0], [0.25, 1.0]])
+    # MXNet 1.9.1's values over two steps
+    expected = [([[0.6553447246551514, -2.5841922760009766], [0.15534475445747375, -0.5841922760009766],
+                  [-0.09465524554252625, 0.41580772399902344]], [0.04666668176651001, 0.030000008642673492]),
+                ([[0.8622196316719055, -2.2660415172576904], [0.3622196316719055, -0.26604148745536804],
+                  [0.11221963167190552, 0.7339584827423096]], [0.08866669237613678, 0.057000014930963516])]
+    for grad, avg in expected:
+        y = ex.forward(is_train=True)[0]
+        ex.backward(head)
+        np.testing.assert_allclose(y.asnumpy(), x, rtol=1e-6)
+        np.testing.assert_allclose(ex.grad_dict["data"].asnumpy(), grad, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ex.aux_dict["kl_moving_avg"].asnumpy(), avg, rtol=1e-5)
+    ex.forward(is_train=False)  # inference leaves the average
+    np.testing.assert_allclose(ex.aux_dict["kl_moving_avg"].asnumpy(), expected[1][1], rtol=1e-5)
+
+
+def test_sample_unique_zipfian():
+    mx.random.seed(3)
+    samples, trials = mx.nd._internal._sample_unique_zipfian(range_max=20, shape=(2000, 5))
+    assert samples.dtype == np.int64 and trials.dtype == np.int64
+    assert samples.shape == (2000, 5) and trials.shape == (2000,)
+    s, t = samples.asnumpy(), trials.asnumpy()
+    assert s.min() >= 0 and s.max() < 20
+    assert all(len(set(row)) == 5 for row in s)  # without replacement
+    assert (t >= 5).all()
+    p = np.log((np.arange(20) + 2.0) / (np.arange(20) + 1.0)) / np.log(21.0)
+    np.testing.assert_allclose(np.bincount(s[:, 0], minlength=20) / 2000.0, p, atol=0.03)  # the first draw
+    # MXNet 1.9.1 printed a mean of 6.159 trials for this case (range 20, 5 samples)
+    assert 5.8 < t.mean() < 6.5
+    s, t = mx.nd._internal._sample_unique_zipfian(range_max=4, shape=(1, 4))
+    assert sorted(s.asnumpy()[0].tolist()) == [0, 1, 2, 3]
+    with pytest.raises(mx.base.MXNetError, match="cannot exceed"):
+        mx.nd._internal._sample_unique_zipfian(range_max=3, shape=(1, 4))[0].wait_to_read()
+    e = mx.nd._internal._sample_unique_zipfian(range_max=30, shape=(0, 3))
+    assert e[0].shape == (0, 3) and e[1].shape == (0,)
+
+
+def test_rand_zipfian_as_mxnet():
+    mx.random.seed(1)
+    s, et, es = mx.nd.contrib.rand_zipfian(mx.nd.array([3, 0, 7]), 6, 10)
+    assert s.dtype == np.int64 and s.shape == (6,) and et.dtype == np.float64 and es.dtype == np.float64
+    # MXNet 1.9.1's expected counts of the true classes (num_sampled * P(c))
+    np.testing.assert_allclose(et.asnumpy(), [0.5583485330127835, 1.7343889579073268, 0.2947160461739332], rtol=1e-12)
+    sv = s.asnumpy()
+    np.testing.assert_allclose(es.asnumpy(), 6 * np.log((sv + 2.0) / (sv + 1.0)) / np.log(11), rtol=1e-12)
+    s, et, _ = mx.nd.contrib.rand_zipfian(mx.nd.array([[1, 2]]), 20000, 7)
+    assert et.shape == (1, 2)
+    p = np.log((np.arange(7) + 2.0) / (np.arange(7) + 1.0)) / np.log(8)
+    np.testing.assert_allclose(np.bincount(s.asnumpy(), minlength=7) / 20000.0, p, atol=0.01)  # with replacement

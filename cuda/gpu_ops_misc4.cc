@@ -1,9 +1,9 @@
-// Native GPU kernels of the operators added on branch misc (cuda/misc4.cu, kernels_misc4.cuh): contrib fft and ifft
-// (forward and gradient), with the semantics of the CPU kernels (core/ops/fft.cc); the legacy Convolution_v1,
-// Pooling_v1 and BatchNorm_v1 through the current operators' GPU kernels (core/ops/legacy_ops.cc); _onehot_encode,
-// _set_value, _zeros_without_dtype, _grad_add, _identity_with_attr_like_rhs, IdentityAttachKLSparseReg and
-// _sample_unique_zipfian (core/ops/misc_more4.cc). float32/float64 run natively;
-// other dtypes run the host-staged CPU kernel.
+// Native GPU kernels of the operators added on branch misc (cuda/misc4.cu, kernels_misc4.cuh), with the semantics of
+// the CPU kernels: contrib fft and ifft (forward and gradient, core/ops/fft.cc); the legacy Convolution_v1, Pooling_v1
+// and BatchNorm_v1 through the current operators' GPU kernels (core/ops/legacy_ops.cc); _onehot_encode, _set_value,
+// _zeros_without_dtype, _grad_add, _identity_with_attr_like_rhs, IdentityAttachKLSparseReg and _sample_unique_zipfian
+// (core/ops/misc_more4.cc). float32/float64 (and the integer dtypes for the fills and copies) run natively; other
+// dtypes and the add requests of _sample_unique_zipfian run the host-staged CPU kernel.
 #include <algorithm>
 #include <memory>
 #include <string>

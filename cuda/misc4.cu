@@ -77,8 +77,8 @@ __global__ void KLAvgK(const T *x, T *avg, op::KLGeom g, double m) {
 template <typename T>
 __global__ void KLGradK(const T *og, const T *avg, T *dx, op::KLGeom g, double t, double pen, int req) {
   MXC_CUDA_LOOP(e, g.N * g.C * g.S) {
-    Store(dx + e, req,
-          static_cast<T>(static_cast<double>(og[e]) + op::KLPenalty(static_cast<double>(avg[(e / g.S) % g.C]), t, pen)));
+    const double a = static_cast<double>(avg[(e / g.S) % g.C]);
+    Store(dx + e, req, static_cast<T>(static_cast<double>(og[e]) + op::KLPenalty(a, t, pen)));
   }
 }
 
@@ -97,7 +97,8 @@ __global__ void UniqueZipfK(int64_t r, int64_t B, int64_t S, uint64_t key, int64
     int64_t *row = samples + b * S;
     int64_t n = 0, tries = 0;
     while (n < S) {
-      const double u = static_cast<double>(Mix64(base + static_cast<uint64_t>(tries)) >> 11) * (1.0 / 9007199254740992.0);
+      const uint64_t bits = Mix64(base + static_cast<uint64_t>(tries)) >> 11;  // 53 bits: u in [0, 1)
+      const double u = static_cast<double>(bits) * (1.0 / 9007199254740992.0);
       const int64_t c = op::ZipfClass(u, logr, r);
       ++tries;
       bool seen = false;

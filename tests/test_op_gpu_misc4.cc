@@ -23,7 +23,8 @@ std::vector<Case> Misc4Cases() {
     add({op, {}, {{2, 1, 2, 32}}, -1, 1, {}, nullptr, false, kF64});
   }
   // the legacy operators through the current ones' GPU kernels
-  add({"Convolution_v1", {{"kernel", "(3,3)"}, {"num_filter", "4"}, {"pad", "(1,1)"}}, {{2, 3, 6, 5}, {4, 3, 3, 3}, {4}}});
+  add({"Convolution_v1", {{"kernel", "(3,3)"}, {"num_filter", "4"}, {"pad", "(1,1)"}},
+       {{2, 3, 6, 5}, {4, 3, 3, 3}, {4}}});
   add({"Convolution_v1", {{"kernel", "(2,2)"}, {"num_filter", "4"}, {"num_group", "2"}, {"stride", "(2,1)"},
                           {"dilate", "(1,2)"}, {"no_bias", "true"}},
        {{2, 4, 6, 7}, {4, 2, 2, 2}}, -1, 1, {}, nullptr, false, kF64});
@@ -53,13 +54,15 @@ std::vector<Case> Misc4Cases() {
 std::vector<Case> BNv1Cases() {
   auto var_positive = [](std::vector<NDArray> &in) { in[4] = mxct::Random(in[4].shape(), 0.5, 1.5, in[4].dtype(), 5); };
   std::vector<Case> v;
-  v.push_back({"BatchNorm_v1", {{"fix_gamma", "false"}, {"output_mean_var", "true"}}, {{4, 3, 2, 2}, {3}, {3}, {3}, {3}},
+  v.push_back({"BatchNorm_v1", {{"fix_gamma", "false"}, {"output_mean_var", "true"}},
+               {{4, 3, 2, 2}, {3}, {3}, {3}, {3}},
                -1, 1, {}, var_positive, true});
   v.push_back({"BatchNorm_v1", {{"output_mean_var", "true"}, {"momentum", "0.8"}}, {{6, 4}, {4}, {4}, {4}, {4}}, -1, 1,
                {}, var_positive, true, kF64});
   v.push_back({"BatchNorm_v1", {{"fix_gamma", "false"}, {"output_mean_var", "true"}, {"eps", "0.01"}},
                {{2, 3, 5}, {3}, {3}, {3}, {3}}, -1, 1, {}, var_positive, false});
-  v.push_back({"BatchNorm_v1", {{"fix_gamma", "false"}, {"use_global_stats", "true"}}, {{3, 2, 3, 3}, {2}, {2}, {2}, {2}},
+  v.push_back({"BatchNorm_v1", {{"fix_gamma", "false"}, {"use_global_stats", "true"}},
+               {{3, 2, 3, 3}, {2}, {2}, {2}, {2}},
                -1, 1, {}, var_positive, true});
   return v;
 }
@@ -126,7 +129,8 @@ TEST(OpGpuMisc4, UniqueZipfianNatively) {
 #ifdef MXC_USE_CUDA
   const int64_t staged = mxc::gpu::HostStagedCalls();
   const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("_sample_unique_zipfian");
-  std::vector<NDArray> out = {NDArray(TShape({3000, 3}), mxc::kInt64, kGPU), NDArray(TShape({3000}), mxc::kInt64, kGPU)};
+  std::vector<NDArray> out = {NDArray(TShape({3000, 3}), mxc::kInt64, kGPU),
+                              NDArray(TShape({3000}), mxc::kInt64, kGPU)};
   mxc::Invoke(op, OpParams(op, {{"range_max", "20"}, {"shape", "(3000, 3)"}}), {}, &out);
   const auto s = HostVec(out[0]), t = HostVec(out[1]);
   std::vector<double> first(20, 0);

@@ -172,7 +172,8 @@ TEST(LegacyOps, BatchNormV1OutputsTheVariance) {
 // MXNet 1.9.1: _onehot_encode([1, 0, 3, 2.7], zeros((4, 5))) has its ones at (0, 1), (1, 0), (2, 3), (3, 2); an index
 // outside [0, 5) gives a row of zeros.
 TEST(MiscOps4, OneHotEncode) {
-  auto y = mxct::Run("_onehot_encode", {FromVec({5}, {1, 0, 3, 2.7, 7}), FromVec({5, 5}, std::vector<double>(25, 9))})[0];
+  auto y = mxct::Run("_onehot_encode",
+                     {FromVec({5}, {1, 0, 3, 2.7, 7}), FromVec({5, 5}, std::vector<double>(25, 9))})[0];
   std::vector<double> ref(25, 0);
   ref[1] = ref[5] = ref[13] = ref[17] = 1;
   ExpectNear(ToVec(y), ref, 0, 0, "one-hot");

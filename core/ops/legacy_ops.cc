@@ -136,7 +136,8 @@ std::vector<std::string> ConvV1Inputs(const OpParams &p) {
       .add_param("num_group", ParamKind::kInt, "1", "Number of group partitions.")
       .add_param("workspace", ParamKind::kInt, "1024", "Maximum temporary workspace allowed for convolution (MB).")
       .add_param("no_bias", ParamKind::kBool, "False", "Whether to disable bias parameter.")
-      .add_param("cudnn_tune", ParamKind::kEnum, "None", "Whether to pick convolution algo by running performance test.",
+      .add_param("cudnn_tune", ParamKind::kEnum, "None",
+                 "Whether to pick convolution algo by running performance test.",
                  {"None", "fastest", "limited_workspace", "off"})
       .add_param("cudnn_off", ParamKind::kBool, "False", "Turn off cudnn for this layer.")
       .add_param("layout", ParamKind::kEnum, "None", "Set layout for input, output and weight (None: NCHW or NCDHW).",

@@ -280,3 +280,16 @@ def test_rand_zipfian_as_mxnet():
     assert et.shape == (1, 2)
     p = np.log((np.arange(7) + 2.0) / (np.arange(7) + 1.0)) / np.log(8)
     np.testing.assert_allclose(np.bincount(s.asnumpy(), minlength=7) / 20000.0, p, atol=0.01)  # with replacement
+
+
+def test_rand_zipfian_symbol():
+    x = mx.sym.Variable("x")
+    s, et, es = mx.sym.contrib.rand_zipfian(x, 5, 9)
+    g = mx.sym.Group([s, et, es])
+    ex = g.simple_bind(mx.context.current_context(), x=(3,))
+    ex.arg_dict["x"][:] = np.array([0, 4, 8])
+    sv, etv, esv = [o.asnumpy() for o in ex.forward()]
+    assert sv.shape == (5,) and sv.dtype == np.int64 and sv.min() >= 0 and sv.max() < 9
+    np.testing.assert_allclose(etv, 5 * np.log((np.array([0, 4, 8]) + 2.0) / (np.array([0, 4, 8]) + 1.0)) / np.log(10),
+                               rtol=1e-12)
+    np.testing.assert_allclose(esv, 5 * np.log((sv + 2.0) / (sv + 1.0)) / np.log(10), rtol=1e-12)

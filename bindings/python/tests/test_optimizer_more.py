@@ -182,3 +182,19 @@ def test_test_optimizer_as_mxnet():
     for e in [[2.0, 0.0], [3.0, -2.0]]:  # MXNet 1.9.1 (wd not used)
         o.update(0, W, mx.nd.array([0.5, -1.0]), st)
         np.testing.assert_array_equal(W.asnumpy(), e)
+
+
+def test_lbsgd_states_round_trip_mid_accumulation():
+    # an Updater saved (with its optimizer) between the gradients of one batch_scale group resumes the same way
+    upd = mx.optimizer.get_updater(mx.optimizer.LBSGD(learning_rate=1.0, batch_scale=2, momentum=0.9))
+    W = mx.nd.array([1.0, 2.0])
+    upd(0, mx.nd.array([1.0, 1.0]), W)
+    saved = upd.get_states(dump_optimizer=True)
+    other = mx.optimizer.get_updater(mx.optimizer.LBSGD())
+    other.set_states(saved)
+    W2 = W.copy()
+    upd(0, mx.nd.array([1.0, 3.0]), W)
+    other(0, mx.nd.array([1.0, 3.0]), W2)
+    np.testing.assert_array_equal(W.asnumpy(), W2.asnumpy())
+    # linear warmup over 5 * 32 updates, at update 2 of batch_scale 2: lr 1 + 2 / 160, the mean gradient (1, 2)
+    np.testing.assert_allclose(W.asnumpy(), [1 - 1.0125, 2 - 2 * 1.0125], rtol=1e-6)

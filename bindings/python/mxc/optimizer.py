@@ -1066,6 +1066,8 @@ class LBSGD(Optimizer):
         if entry is None:
             entry = self._cum_grads[index] = [grad.copy(), 1]
         else:
+            if entry[0].context != grad.context:  # (restored by Updater.set_states onto the cpu)
+                entry[0] = entry[0].as_in_context(grad.context)
             entry[0][:] = entry[0] + grad
             entry[1] += 1
         if entry[1] < self.batch_scale:

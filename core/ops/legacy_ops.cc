@@ -10,6 +10,7 @@
 #include "legacy_ops.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -198,12 +199,15 @@ OpParams LegacyTargetParams(const OpParams &p) {
   const std::string &name = p.op()->name;
   const Op *target = OpRegistry::Get()->FindOrThrow(TargetName(name));
   std::vector<std::pair<std::string, std::string>> kv;
+  const bool bn = name == "BatchNorm_v1";
   for (const auto &e : p.raw())
-    if (e.first != "eps") kv.push_back(e);
-  if (name == "BatchNorm_v1") {
+    if (!bn || (e.first != "eps" && e.first != "momentum")) kv.push_back(e);
+  if (bn) {  // eps and momentum as BatchNorm_v1 has them (floats; also their defaults)
     char buf[40];
     std::snprintf(buf, sizeof(buf), "%.17g", LegacyBNEps(p));
     kv.emplace_back("eps", buf);
+    std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(static_cast<float>(p.Float("momentum"))));
+    kv.emplace_back("momentum", buf);
     kv.emplace_back("axis", "1");
   }
   return OpParams(target, kv);

@@ -753,6 +753,7 @@ void RegisterNative() {
   RegisterDetectKernels();
   RegisterOps3Kernels();
   RegisterQuantKernels();
+  RegisterMisc4Kernels();
 }
 
 }  // namespace

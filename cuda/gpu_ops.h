@@ -111,6 +111,7 @@ void RegisterCtcKernels();        // cuda/gpu_ops_ctc.cc: CTCLoss
 void RegisterDetectKernels();  // cuda/gpu_ops_detect.cc: box ops, MultiBox*, Proposal, allclose, index_array
 void RegisterOps3Kernels();    // cuda/gpu_ops_ops3.cc: Correlation, count_sketch
 void RegisterQuantKernels();   // cuda/gpu_ops_quant.cc: int8 quantize, dequantize, requantize, quantized ops
+void RegisterMisc4Kernels();   // cuda/gpu_ops_misc4.cc: contrib fft/ifft, legacy and internal operators
 
 }  // namespace gpu
 }  // namespace mxc

@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover - another core without these
     _invoke = None
 
 __all__ = ["Optimizer", "SGD", "NAG", "Adam", "AdaGrad", "RMSProp", "AdaDelta", "Adamax", "Nadam", "Signum", "FTML",
-           "Ftrl", "Updater", "get_updater", "create", "register"]
+           "Ftrl", "LBSGD", "ccSGD", "Test", "Updater", "get_updater", "create", "register"]
 
 
 class Optimizer(object):
@@ -967,6 +967,134 @@ class DCASGD(Optimizer):
             weight[:] = weight + mom
         else:
             weight[:] = weight - step
+
+
+@register
+class ccSGD(SGD):
+    """[DEPRECATED] Same as `SGD`. Left here for backward compatibility (MXNet's ccSGD)."""
+
+
+@register
+class Test(Optimizer):
+    """The Test optimizer (MXNet's): ``weight += rescale_grad * grad``; the state (zeros at first) becomes a copy of
+    the new weight. The learning rate and weight decay are not used."""
+
+    def create_state(self, index, weight):
+        return _zeros_like(weight)
+
+    def update(self, index, weight, grad, state):
+        _check_pair('Test', weight, grad)
+        weight[:] = weight + grad * self.rescale_grad
+        state[:] = weight
+
+
+@register
+class LBSGD(Optimizer):
+    """The Large Batch SGD optimizer with momentum and weight decay (MXNet 1.9.1's LBSGD)::
+
+        state = momentum * state + lr' * (clip(rescale_grad * grad, clip_gradient) + wd * weight)
+        weight = weight - state
+
+    With ``batch_scale`` k > 1 the gradients of k successive updates of a weight are summed and the weight changes at
+    every k-th update only, from their mean. The learning rate lr' is the learning rate times a multiplier:
+
+    - warmup ``linear``, ``power2`` or ``sqrt``: ``1 + (k - 1) f(u / (warmup_epochs * updates_per_epoch))`` with
+      ``f(x) = x``, ``x ** 2`` or ``sqrt(x)``, and ``k`` once the warmup is over, where ``u`` is the weight's update
+      count plus ``begin_epoch * updates_per_epoch``;
+    - ``lars`` (Layer-wise Adaptive Rate Scaling): ``||w|| / sqrt(||g||^2 + wd ||w||^2)`` clipped to [0.01, 100], for
+      the weight w and the (mean, not rescaled) gradient g of the update.
+
+    ``num_epochs`` is accepted (as MXNet's). The Updater calls it one weight at a time (``aggregate_num`` 0); lists of
+    indices, weights, gradients and states are updated one weight after the other.
+    """
+
+    _STRATEGIES = ('linear', 'power2', 'sqrt', 'lars')
+
+    def __init__(self, momentum=0.0, multi_precision=False, warmup_strategy='linear', warmup_epochs=5,
+                 batch_scale=1, updates_per_epoch=32, begin_epoch=0, num_epochs=60, **kwargs):
+        super(LBSGD, self).__init__(multi_precision=multi_precision, **kwargs)
+        if warmup_strategy not in self._STRATEGIES:
+            raise ValueError("LBSGD: warmup_strategy must be one of %s, got %r" % (", ".join(self._STRATEGIES),
+                                                                                  warmup_strategy))
+        if int(batch_scale) < 1:
+            raise ValueError("LBSGD: batch_scale must be at least 1, got %r" % (batch_scale,))
+        self.momentum = momentum
+        self.warmup_strategy = warmup_strategy
+        self.warmup_epochs = warmup_epochs
+        self.batch_scale = int(batch_scale)
+        self.updates_per_epoch = updates_per_epoch
+        self.begin_epoch = begin_epoch
+        self.num_epochs = num_epochs
+        self.init_updates = begin_epoch * updates_per_epoch
+        self._cum_grads = {}  # index -> [sum of the gradients so far, their count]
+
+    def create_state(self, index, weight):
+        if self.momentum != 0.0:
+            return _zeros_like(weight)
+        return None
+
+    def _get_lbmult(self, nup):
+        """The warmup multiplier of the learning rate at update count ``nup`` (not for lars)."""
+        maxup = self.warmup_epochs * self.updates_per_epoch
+        k = self.batch_scale
+        if nup >= maxup:
+            return float(k)
+        frac = float(nup) / maxup
+        if self.warmup_strategy == 'power2':
+            frac = frac * frac
+        elif self.warmup_strategy == 'sqrt':
+            frac = math.sqrt(frac)
+        return 1.0 + (k - 1) * frac
+
+    @staticmethod
+    def _get_lars(weight, grad, wd):
+        """||w|| / sqrt(||g||^2 + wd ||w||^2), clipped to [0.01, 100] (in float64)."""
+        w2 = float(numpy.sum(numpy.square(weight.asnumpy().astype(numpy.float64))))
+        g2 = float(numpy.sum(numpy.square(grad.asnumpy().astype(numpy.float64))))
+        den = g2 + wd * w2
+        if w2 == 0.0 or not den > 0.0:
+            ratio = 0.0 if w2 == 0.0 else float('inf')
+        else:
+            ratio = math.sqrt(w2 / den)
+        return min(max(ratio, 0.01), 100.0)
+
+    def _cumulate_gradient(self, index, grad):
+        """The mean of the last ``batch_scale`` gradients of ``index`` once there are that many, else None."""
+        if self.batch_scale == 1:
+            return grad
+        entry = self._cum_grads.get(index)
+        if entry is None:
+            entry = self._cum_grads[index] = [grad.copy(), 1]
+        else:
+            if entry[0].context != grad.context:  # (restored by Updater.set_states onto the cpu)
+                entry[0] = entry[0].as_in_context(grad.context)
+            entry[0][:] = entry[0] + grad
+            entry[1] += 1
+        if entry[1] < self.batch_scale:
+            return None
+        del self._cum_grads[index]
+        return entry[0] / self.batch_scale
+
+    def update(self, index, weight, grad, state):
+        if isinstance(index, (list, tuple)):
+            for i, w, g, st in zip(*_update_lists('LBSGD', index, weight, grad, state)):
+                self.update(i, w, g, st)
+            return
+        _check_pair('LBSGD', weight, grad)
+        self._update_count(index)
+        g = self._cumulate_gradient(index, grad)
+        if g is None:
+            return
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        if self.warmup_strategy == 'lars':
+            lr *= self._get_lars(weight, g, wd)
+        else:
+            lr *= self._get_lbmult(self.init_updates + self._index_update_count[index])
+        kwargs = self._common_kwargs()
+        if state is not None:
+            _fused('sgd_mom_update', (weight, g, state), weight, lr=lr, wd=wd, momentum=self.momentum, **kwargs)
+        else:
+            _fused('sgd_update', (weight, g), weight, lr=lr, wd=wd, **kwargs)
 
 
 class _SavedArray(object):

@@ -444,6 +444,27 @@ GRAD_CASES.update({
 })  # ops3
 
 
+GRAD_CASES.update({
+    "_contrib_fft": [case([(3, 8)]), case([(2, 3, 1, 6)], {"compute_size": 2})],
+    "_contrib_ifft": [case([(3, 8)]), case([(2, 1, 2, 10)], {"compute_size": 1})],
+    "Convolution_v1": [case([(2, 2, 5, 5), (3, 2, 3, 3), (3,)], {"kernel": (3, 3), "num_filter": 3}),
+                       case([(1, 2, 6, 6), (4, 1, 3, 3)], {"kernel": (3, 3), "num_filter": 4, "num_group": 2,
+                                                           "stride": (2, 2), "pad": (1, 1), "no_bias": True})],
+    "Pooling_v1": [case([(1, 2, 4, 4)], {"kernel": (2, 2), "stride": (2, 2), "pool_type": t})
+                   for t in ("max", "avg", "sum")] +
+                  [case([(1, 2, 5, 5)], {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1), "pool_type": "avg",
+                                         "pooling_convention": "full"})],
+    "BatchNorm_v1": [case([(4, 3, 2, 2), (3,), (3,), (3,), (3,)], {"fix_gamma": False}, train=True,
+                          ranges={1: (0.5, 1.5), 4: (0.5, 1.5)}, rtol=1e-3, atol=1e-5),
+                     case([(4, 3, 2), (3,), (3,), (3,), (3,)], {"fix_gamma": False, "use_global_stats": True},
+                          ranges={1: (0.5, 1.5), 4: (0.5, 1.5)})],
+    "_grad_add": [case([(3, 4), (3, 4)])],
+    "_identity_with_attr_like_rhs": [case([(2, 5), (2, 5)])],
+    # penalty 0: the KL penalty's gradient is not the derivative of the (identity) output
+    "IdentityAttachKLSparseReg": [case([(4, 3), (3,)], {"penalty": 0.0}, lo=0.1, hi=0.9, train=True)],
+})  # misc
+
+
 def test_every_operator_with_a_gradient_has_a_case():
     missing = [n for n in _ops_with_gradient() if n not in GRAD_CASES]
     assert not missing, ("operators with a gradient but no case in GRAD_CASES (add one in "

@@ -83,3 +83,25 @@ def multi_mp_lamb_update(weights, grads, mean, var, weights32, step_count, lrs, 
     return _internal._multi_mp_lamb_update(*_interleave(weights, grads, mean, var, weights32),
                                            learning_rates=tuple(lrs), wds=tuple(wds), step_count=tuple(step_count),
                                            num_tensors=num_tensors, out=out, **kwargs)
+
+
+def rand_zipfian(true_classes, num_sampled, range_max, ctx=None):
+    """Draws ``num_sampled`` classes of ``[0, range_max)`` with replacement from the approximately log-uniform
+    (Zipfian) distribution ``P(c) = (log(c + 2) - log(c + 1)) / log(range_max + 1)`` (MXNet's
+    ``contrib.rand_zipfian``): a draw is ``floor(exp(u)) - 1`` for ``u`` uniform in ``[0, log(range_max + 1))``.
+    Returns the samples (``int64``, ``(num_sampled,)``), and the expected counts ``num_sampled * P(c)`` of the true
+    classes (their shape) and of the samples, both ``float64``. (``_sample_unique_zipfian`` draws without
+    replacement.)"""
+    import math
+    from . import random as _random
+    from .. import context as _context
+    if ctx is None:
+        ctx = _context.current_context()
+    log_range = math.log(range_max + 1)
+    rand = _random.uniform(0, log_range, shape=(num_sampled,), dtype="float64", ctx=ctx)
+    sampled = (rand.exp() - 1).astype("int64") % range_max
+
+    def expected(cls):
+        c = cls.astype("float64")
+        return ((c + 2.0) / (c + 1.0)).log() / log_range * num_sampled
+    return sampled, expected(true_classes.as_in_context(ctx)), expected(sampled)

@@ -35,3 +35,20 @@ def cond(pred, then_func, else_func, name="cond"):
     """Not available as a symbol (mxc has no subgraph operators): raises NotImplementedError. Use
     ``mx.nd.contrib.cond``."""
     _no_symbolic_control_flow("cond")
+
+
+def rand_zipfian(true_classes, num_sampled, range_max):
+    """The symbol of ``mx.nd.contrib.rand_zipfian`` (MXNet's ``sym.contrib.rand_zipfian``): ``num_sampled`` classes
+    of ``[0, range_max)`` drawn with replacement from the approximately log-uniform distribution
+    ``P(c) = (log(c + 2) - log(c + 1)) / log(range_max + 1)``, and the expected counts ``num_sampled * P(c)`` of the
+    true classes and of the samples (float64)."""
+    import math
+    from . import random as _random
+    log_range = math.log(range_max + 1)
+    rand = _random.uniform(0, log_range, shape=(num_sampled,), dtype="float64")
+    sampled = (rand.exp() - 1).astype("int64") % range_max
+
+    def expected(cls):
+        c = cls.astype("float64")
+        return ((c + 2.0) / (c + 1.0)).log() / log_range * num_sampled
+    return sampled, expected(true_classes), expected(sampled)

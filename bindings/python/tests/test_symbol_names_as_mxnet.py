@@ -16,11 +16,13 @@ import mxc as mx
 
 _DATA = json.load(open(os.path.join(os.path.dirname(__file__), "data", "mxnet_symbol_names.json")))
 
-# Deliberate differences: `_cvcopyMakeBorder`'s input is `src` (the keyword both take); MXNet lists it as `data`.
-_KNOWN = {"_cvcopyMakeBorder"}
+# Differences: `_cvcopyMakeBorder`'s input is `src` (the keyword both take); MXNet lists it as `data`.
+# `quantized_concat` given only its data inputs: MXNet creates the min/max range variables (`<name>_arg0_min`, ...),
+# mxc asks for them (below).
+_KNOWN = {"_cvcopyMakeBorder", "_contrib_quantized_concat"}
 # Given two inputs, these need more (3 per weight with multi_precision, the learning rates as inputs with preloaded_,
 # 4-6 with Adam and LAMB): MXNet 1.9.1 creates the symbol and fails when it is bound; mxc says so at once.
-_TOO_FEW_INPUTS = {"_multi_adamw_update", "_multi_lamb_update", "_multi_mp_adamw_update", "_multi_mp_lamb_update",
+_TOO_FEW_INPUTS = {"_contrib_quantized_concat", "_multi_adamw_update", "_multi_lamb_update", "_multi_mp_adamw_update", "_multi_mp_lamb_update",
                    "multi_mp_sgd_mom_update", "multi_mp_sgd_update", "preloaded_multi_mp_sgd_mom_update",
                    "preloaded_multi_mp_sgd_update", "preloaded_multi_sgd_update"}
 

@@ -80,7 +80,7 @@ func TestNeuralNetOps(t *testing.T) {
 	r := must(nd.Activation(y, &nd.ActivationOpts{ActType: "relu"}))
 	near(t, "relu", must(r.Float32s()), 4, 0, 1, 0)
 	// softmax of (0, ln 3) is (1/4, 3/4).
-	s := must(nd.Softmax(must(mxc.NewArray([]float32{0, float32(math.Log(3))}, 1, 2)), nil))
+	s := must(nd.Softmax(must(mxc.NewArray([]float32{0, float32(math.Log(3))}, 1, 2)), nil, nil)) // no length input
 	near(t, "softmax", must(s.Float32s()), 0.25, 0.75)
 }
 

@@ -99,6 +99,51 @@ func BatchNorm(data, gamma, beta, movingMean, movingVar *mxc.Symbol, opts *Batch
 	return compose("BatchNorm", name, attr, p, []string{"data", "gamma", "beta", "moving_mean", "moving_var"}, []*mxc.Symbol{data, gamma, beta, movingMean, movingVar})
 }
 
+// BatchNormV1Opts holds the parameters of BatchNormV1. A nil *BatchNormV1Opts passes none; required ones are
+// then reported missing by the library.
+type BatchNormV1Opts struct {
+	// Eps is the parameter eps (float, default 0.00100000005): Epsilon to prevent div 0 Nil keeps the default.
+	Eps *float64
+	// Momentum is the parameter momentum (float, default 0.899999976): Momentum for moving average Nil keeps
+	// the default.
+	Momentum *float64
+	// FixGamma is the parameter fix_gamma (boolean, default True): Fix gamma while training Nil keeps the
+	// default.
+	FixGamma *bool
+	// UseGlobalStats is the parameter use_global_stats (boolean, default False): Whether use global moving
+	// statistics instead of local batch-norm. Nil keeps the default.
+	UseGlobalStats *bool
+	// OutputMeanVar is the parameter output_mean_var (boolean, default False): Output All,normal mean and var
+	// Nil keeps the default.
+	OutputMeanVar *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// BatchNormV1 is a symbol of the operator BatchNorm_v1.
+//
+// Batch normalization. This operator is DEPRECATED. Perform BatchNorm on the input (over axis 1); with
+// output_mean_var, also the mean and the variance.
+//
+// Inputs: data, gamma, beta, moving_mean (auxiliary state), moving_var (auxiliary state). A nil input becomes a
+// variable named "<name>_<input>".
+func BatchNormV1(data, gamma, beta, movingMean, movingVar *mxc.Symbol, opts *BatchNormV1Opts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("eps", opts.Eps)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptBool("fix_gamma", opts.FixGamma)
+		p.OptBool("use_global_stats", opts.UseGlobalStats)
+		p.OptBool("output_mean_var", opts.OutputMeanVar)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("BatchNorm_v1", name, attr, p, []string{"data", "gamma", "beta", "moving_mean", "moving_var"}, []*mxc.Symbol{data, gamma, beta, movingMean, movingVar})
+}
+
 // BilinearSamplerOpts holds the parameters of BilinearSampler. A nil *BilinearSamplerOpts passes none; required
 // ones are then reported missing by the library.
 type BilinearSamplerOpts struct {
@@ -315,6 +360,71 @@ func Convolution(data, weight, bias *mxc.Symbol, opts *ConvolutionOpts) (*mxc.Sy
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("Convolution", name, attr, p, []string{"data", "weight", "bias"}, []*mxc.Symbol{data, weight, bias})
+}
+
+// ConvolutionV1Opts holds the parameters of ConvolutionV1. A nil *ConvolutionV1Opts passes none; required ones
+// are then reported missing by the library.
+type ConvolutionV1Opts struct {
+	// Kernel is the parameter kernel (Shape(tuple), required): convolution kernel size: (h, w) or (d, h, w)
+	Kernel []int
+	// Stride is the parameter stride (Shape(tuple), default ()): convolution stride: (h, w) or (d, h, w) Nil
+	// keeps the default.
+	Stride []int
+	// Dilate is the parameter dilate (Shape(tuple), default ()): convolution dilate: (h, w) or (d, h, w) Nil
+	// keeps the default.
+	Dilate []int
+	// Pad is the parameter pad (Shape(tuple), default ()): pad for convolution: (h, w) or (d, h, w) Nil keeps
+	// the default.
+	Pad []int
+	// NumFilter is the parameter num_filter (int, required): convolution filter(channel) number
+	NumFilter int
+	// NumGroup is the parameter num_group (int, default 1): Number of group partitions. Nil keeps the default.
+	NumGroup *int
+	// Workspace is the parameter workspace (int, default 1024): Maximum temporary workspace allowed for
+	// convolution (MB). Nil keeps the default.
+	Workspace *int
+	// NoBias is the parameter no_bias (boolean, default False): Whether to disable bias parameter. Nil keeps
+	// the default.
+	NoBias *bool
+	// CudnnTune is the parameter cudnn_tune ({'None', 'fastest', 'limited_workspace', 'off'}, default None):
+	// Whether to pick convolution algo by running performance test. Empty keeps the default.
+	CudnnTune string
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Turn off cudnn for this layer. Nil keeps
+	// the default.
+	CudnnOff *bool
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NDHWC', 'NHWC'}, default None): Set layout for
+	// input, output and weight (None: NCHW or NCDHW). Empty keeps the default.
+	Layout string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ConvolutionV1 is a symbol of the operator Convolution_v1.
+//
+// This operator is DEPRECATED. Apply convolution to input then add a bias (Convolution over 2-D or 3-D data).
+//
+// Inputs: data, weight, bias. A nil input becomes a variable named "<name>_<input>".
+func ConvolutionV1(data, weight, bias *mxc.Symbol, opts *ConvolutionV1Opts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Shape("kernel", opts.Kernel)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("dilate", opts.Dilate)
+		p.OptShape("pad", opts.Pad)
+		p.Int("num_filter", opts.NumFilter)
+		p.OptInt("num_group", opts.NumGroup)
+		p.OptInt("workspace", opts.Workspace)
+		p.OptBool("no_bias", opts.NoBias)
+		p.Enum("cudnn_tune", opts.CudnnTune)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.Enum("layout", opts.Layout)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Convolution_v1", name, attr, p, []string{"data", "weight", "bias"}, []*mxc.Symbol{data, weight, bias})
 }
 
 // CorrelationOpts holds the parameters of Correlation. A nil *CorrelationOpts passes none; required ones are
@@ -687,6 +797,42 @@ func GroupNorm(data, gamma, beta *mxc.Symbol, opts *GroupNormOpts) (*mxc.Symbol,
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("GroupNorm", name, attr, p, []string{"data", "gamma", "beta"}, []*mxc.Symbol{data, gamma, beta})
+}
+
+// IdentityAttachKLSparseRegOpts holds the parameters of IdentityAttachKLSparseReg. A nil
+// *IdentityAttachKLSparseRegOpts passes none; required ones are then reported missing by the library.
+type IdentityAttachKLSparseRegOpts struct {
+	// SparsenessTarget is the parameter sparseness_target (float, default 0.100000001): The sparseness target
+	// Nil keeps the default.
+	SparsenessTarget *float64
+	// Penalty is the parameter penalty (float, default 0.00100000005): The tradeoff parameter for the
+	// sparseness penalty Nil keeps the default.
+	Penalty *float64
+	// Momentum is the parameter momentum (float, default 0.899999976): The momentum for running average Nil
+	// keeps the default.
+	Momentum *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// IdentityAttachKLSparseReg is a symbol of the operator IdentityAttachKLSparseReg.
+//
+// Apply a sparse regularization to the output a sigmoid activation function.
+//
+// Inputs: data, moving_avg (auxiliary state). A nil input becomes a variable named "<name>_<input>".
+func IdentityAttachKLSparseReg(data, movingAvg *mxc.Symbol, opts *IdentityAttachKLSparseRegOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("sparseness_target", opts.SparsenessTarget)
+		p.OptFloat("penalty", opts.Penalty)
+		p.OptFloat("momentum", opts.Momentum)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("IdentityAttachKLSparseReg", name, attr, p, []string{"data", "moving_avg"}, []*mxc.Symbol{data, movingAvg})
 }
 
 // InstanceNormOpts holds the parameters of InstanceNorm. A nil *InstanceNormOpts passes none; required ones are
@@ -1095,6 +1241,54 @@ func Pooling(data *mxc.Symbol, opts *PoolingOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("Pooling", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// PoolingV1Opts holds the parameters of PoolingV1. A nil *PoolingV1Opts passes none; required ones are then
+// reported missing by the library.
+type PoolingV1Opts struct {
+	// Kernel is the parameter kernel (Shape(tuple), default ()): pooling kernel size: (y, x) or (d, y, x) Nil
+	// keeps the default.
+	Kernel []int
+	// PoolType is the parameter pool_type ({'avg', 'max', 'sum'}, default max): Pooling type to be applied.
+	// Empty keeps the default.
+	PoolType string
+	// GlobalPool is the parameter global_pool (boolean, default False): Ignore kernel size, do global pooling
+	// based on current input feature map. Nil keeps the default.
+	GlobalPool *bool
+	// PoolingConvention is the parameter pooling_convention ({'full', 'valid'}, default valid): Pooling
+	// convention to be applied. Empty keeps the default.
+	PoolingConvention string
+	// Stride is the parameter stride (Shape(tuple), default ()): stride: for pooling (y, x) or (d, y, x) Nil
+	// keeps the default.
+	Stride []int
+	// Pad is the parameter pad (Shape(tuple), default ()): pad for pooling: (y, x) or (d, y, x) Nil keeps the
+	// default.
+	Pad []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// PoolingV1 is a symbol of the operator Pooling_v1.
+//
+// This operator is DEPRECATED. Perform pooling on the input (4-D or 5-D data).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func PoolingV1(data *mxc.Symbol, opts *PoolingV1Opts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("kernel", opts.Kernel)
+		p.Enum("pool_type", opts.PoolType)
+		p.OptBool("global_pool", opts.GlobalPool)
+		p.Enum("pooling_convention", opts.PoolingConvention)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("pad", opts.Pad)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("Pooling_v1", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // RNNOpts holds the parameters of RNN. A nil *RNNOpts passes none; required ones are then reported missing by
@@ -2760,6 +2954,36 @@ func ContribCountSketch(data, h, s *mxc.Symbol, opts *ContribCountSketchOpts) (*
 	return compose("_contrib_count_sketch", name, attr, p, []string{"data", "h", "s"}, []*mxc.Symbol{data, h, s})
 }
 
+// ContribDequantizeOpts holds the parameters of ContribDequantize. A nil *ContribDequantizeOpts passes none;
+// required ones are then reported missing by the library.
+type ContribDequantizeOpts struct {
+	// OutType is the parameter out_type ({'float32'}, default float32): Output data type. Empty keeps the
+	// default.
+	OutType string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribDequantize is a symbol of the operator _contrib_dequantize.
+//
+// Dequantizes int8 (q * M / 127.5) or uint8 (q * M / 255.5) data to float32, M = max(|min_range|, |max_range|).
+// Forward only.
+//
+// Inputs: data, min_range, max_range. A nil input becomes a variable named "<name>_<input>". No gradient is
+// defined.
+func ContribDequantize(data, minRange, maxRange *mxc.Symbol, opts *ContribDequantizeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Enum("out_type", opts.OutType)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_dequantize", name, attr, p, []string{"data", "min_range", "max_range"}, []*mxc.Symbol{data, minRange, maxRange})
+}
+
 // ContribDivSqrtDimOpts holds the parameters of ContribDivSqrtDim. A nil *ContribDivSqrtDimOpts passes none;
 // required ones are then reported missing by the library.
 type ContribDivSqrtDimOpts struct {
@@ -2782,6 +3006,34 @@ func ContribDivSqrtDim(data *mxc.Symbol, opts *ContribDivSqrtDimOpts) (*mxc.Symb
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_contrib_div_sqrt_dim", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ContribFftOpts holds the parameters of ContribFft. A nil *ContribFftOpts passes none; required ones are then
+// reported missing by the library.
+type ContribFftOpts struct {
+	// ComputeSize is the parameter compute_size (int, default 128): Maximum size of sub-batch to be forwarded
+	// at one time Nil keeps the default.
+	ComputeSize *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribFft is a symbol of the operator _contrib_fft.
+//
+// Apply 1D FFT to input: real data (N, d) or (N1, N2, N3, d) to (..., 2 d) as [real0, imag0, real1, imag1, ...].
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ContribFft(data *mxc.Symbol, opts *ContribFftOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("compute_size", opts.ComputeSize)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_fft", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // ContribGradientmultiplierOpts holds the parameters of ContribGradientmultiplier. A nil
@@ -2880,6 +3132,35 @@ func ContribHawkesll(lda, alpha, beta, state, lags, marks, validLength, maxTime 
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_contrib_hawkesll", name, attr, p, []string{"lda", "alpha", "beta", "state", "lags", "marks", "valid_length", "max_time"}, []*mxc.Symbol{lda, alpha, beta, state, lags, marks, validLength, maxTime})
+}
+
+// ContribIfftOpts holds the parameters of ContribIfft. A nil *ContribIfftOpts passes none; required ones are
+// then reported missing by the library.
+type ContribIfftOpts struct {
+	// ComputeSize is the parameter compute_size (int, default 128): Maximum size of sub-batch to be forwarded
+	// at one time Nil keeps the default.
+	ComputeSize *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribIfft is a symbol of the operator _contrib_ifft.
+//
+// Apply 1D ifft to input: interleaved complex data (N, 2 d) or (N1, N2, N3, 2 d) to the real part (..., d) of
+// the unnormalised inverse transform.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ContribIfft(data *mxc.Symbol, opts *ContribIfftOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("compute_size", opts.ComputeSize)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_ifft", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // ContribIndexArrayOpts holds the parameters of ContribIndexArray. A nil *ContribIndexArrayOpts passes none;
@@ -3208,6 +3489,371 @@ func ContribQuadratic(data *mxc.Symbol, opts *ContribQuadraticOpts) (*mxc.Symbol
 	return compose("_contrib_quadratic", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// ContribQuantizeOpts holds the parameters of ContribQuantize. A nil *ContribQuantizeOpts passes none; required
+// ones are then reported missing by the library.
+type ContribQuantizeOpts struct {
+	// OutType is the parameter out_type ({'int8', 'uint8'}, default uint8): Output data type. Empty keeps the
+	// default.
+	OutType string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantize is a symbol of the operator _contrib_quantize.
+//
+// Quantizes float32 data to int8 (scale 127 / max(|min_range|, |max_range|), range out symmetric) or uint8
+// (scale 255 / max(|min_range|, |max_range|), negative values 0, range out as given), rounding half to even.
+// Forward only.
+//
+// Inputs: data, min_range, max_range. A nil input becomes a variable named "<name>_<input>". No gradient is
+// defined.
+func ContribQuantize(data, minRange, maxRange *mxc.Symbol, opts *ContribQuantizeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Enum("out_type", opts.OutType)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantize", name, attr, p, []string{"data", "min_range", "max_range"}, []*mxc.Symbol{data, minRange, maxRange})
+}
+
+// ContribQuantizeV2Opts holds the parameters of ContribQuantizeV2. A nil *ContribQuantizeV2Opts passes none;
+// required ones are then reported missing by the library.
+type ContribQuantizeV2Opts struct {
+	// OutType is the parameter out_type ({'auto', 'int8', 'uint8'}, default int8): Output data type. Empty
+	// keeps the default.
+	OutType string
+	// MinCalibRange is the parameter min_calib_range (float or None, default None): The smallest value of the
+	// calibration range. Nil keeps the default.
+	MinCalibRange *float64
+	// MaxCalibRange is the parameter max_calib_range (float or None, default None): The largest value of the
+	// calibration range. Nil keeps the default.
+	MaxCalibRange *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizeV2 is a symbol of the operator _contrib_quantize_v2.
+//
+// Quantizes float32 data to int8 (scale 127.5 / M) or uint8 (scale 255.5 / M) with M the largest magnitude of
+// the calibration range, or of the data's range when none is given; outputs the data and its range. auto: uint8
+// when min_calib_range >= 0 is given, else int8. Forward only.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ContribQuantizeV2(data *mxc.Symbol, opts *ContribQuantizeV2Opts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Enum("out_type", opts.OutType)
+		p.OptFloat("min_calib_range", opts.MinCalibRange)
+		p.OptFloat("max_calib_range", opts.MaxCalibRange)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantize_v2", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ContribQuantizedActOpts holds the parameters of ContribQuantizedAct. A nil *ContribQuantizedActOpts passes
+// none; required ones are then reported missing by the library.
+type ContribQuantizedActOpts struct {
+	// ActType is the parameter act_type ({'relu', 'sigmoid', 'softrelu', 'softsign', 'tanh'}, required):
+	// Activation function: relu only.
+	ActType string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizedAct is a symbol of the operator _contrib_quantized_act.
+//
+// Activation (relu only) of int8 or uint8 data: max(q, 0); the range min_data, max_data is passed through.
+// Forward only.
+//
+// Inputs: data, min_data, max_data. A nil input becomes a variable named "<name>_<input>". No gradient is
+// defined.
+func ContribQuantizedAct(data, minData, maxData *mxc.Symbol, opts *ContribQuantizedActOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Str("act_type", opts.ActType)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantized_act", name, attr, p, []string{"data", "min_data", "max_data"}, []*mxc.Symbol{data, minData, maxData})
+}
+
+// ContribQuantizedConcatOpts holds the parameters of ContribQuantizedConcat. A nil *ContribQuantizedConcatOpts
+// passes none; required ones are then reported missing by the library.
+type ContribQuantizedConcatOpts struct {
+	// Dim is the parameter dim (int, default 1): The dimension to be concatenated. Nil keeps the default.
+	Dim *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizedConcat is a symbol of the operator _contrib_quantized_concat.
+//
+// Concat of int8/uint8 arrays with their ranges: the output (int8 when an input is, else uint8) has the
+// smallest min and largest max as range, and each input is rescaled to it. Forward only.
+//
+// The inputs (data) are variadic; num_args is set to their number. No gradient is defined.
+func ContribQuantizedConcat(data []*mxc.Symbol, opts *ContribQuantizedConcatOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	p.Int("num_args", len(data))
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("dim", opts.Dim)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantized_concat", name, attr, p, nil, data)
+}
+
+// ContribQuantizedConvOpts holds the parameters of ContribQuantizedConv. A nil *ContribQuantizedConvOpts passes
+// none; required ones are then reported missing by the library.
+type ContribQuantizedConvOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), required): Convolution kernel size: (h, w).
+	Kernel []int
+	// Stride is the parameter stride (Shape(tuple), default ()): Convolution stride: (h, w). Defaults to 1 per
+	// dimension. Nil keeps the default.
+	Stride []int
+	// Dilate is the parameter dilate (Shape(tuple), default ()): Convolution dilation: (h, w). Defaults to 1
+	// per dimension. Nil keeps the default.
+	Dilate []int
+	// Pad is the parameter pad (Shape(tuple), default ()): Zero padding: (h, w). Defaults to 0 per dimension.
+	// Nil keeps the default.
+	Pad []int
+	// NumFilter is the parameter num_filter (int, required): Number of output channels.
+	NumFilter int
+	// NumGroup is the parameter num_group (int, default 1): Number of groups the channels are split into. Nil
+	// keeps the default.
+	NumGroup *int
+	// Workspace is the parameter workspace (int, default 1024): Accepted for MXNet compatibility. Nil keeps the
+	// default.
+	Workspace *int
+	// NoBias is the parameter no_bias (boolean, default False): Whether to disable the bias (then there is no
+	// bias input). Nil keeps the default.
+	NoBias *bool
+	// CudnnTune is the parameter cudnn_tune ({'None', 'fastest', 'limited_workspace', 'off'}, default None):
+	// Accepted for MXNet compatibility. Empty keeps the default.
+	CudnnTune string
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Accepted for MXNet compatibility. Nil keeps
+	// the default.
+	CudnnOff *bool
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC'}, default None): Data
+	// layout: NCHW only (None: default). Empty keeps the default.
+	Layout string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizedConv is a symbol of the operator _contrib_quantized_conv.
+//
+// 2-D Convolution (NCHW) on int8 or uint8 data and int8 weight, with their float32 ranges: int32 output = the
+// convolution + the int8 bias as it is (as MXNet 1.9.1's pip build), and the output's range +-(2^31 - 1) Md Mw
+// / (127 * 127). stride, pad, dilate and num_group as Convolution. Forward only.
+//
+// Inputs: data, weight, bias, min_data, max_data, min_weight, max_weight, min_bias, max_bias. A nil input
+// becomes a variable named "<name>_<input>". No gradient is defined.
+func ContribQuantizedConv(data, weight, bias, minData, maxData, minWeight, maxWeight, minBias, maxBias *mxc.Symbol, opts *ContribQuantizedConvOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Shape("kernel", opts.Kernel)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("dilate", opts.Dilate)
+		p.OptShape("pad", opts.Pad)
+		p.Int("num_filter", opts.NumFilter)
+		p.OptInt("num_group", opts.NumGroup)
+		p.OptInt("workspace", opts.Workspace)
+		p.OptBool("no_bias", opts.NoBias)
+		p.Enum("cudnn_tune", opts.CudnnTune)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.Enum("layout", opts.Layout)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantized_conv", name, attr, p, []string{"data", "weight", "bias", "min_data", "max_data", "min_weight", "max_weight", "min_bias", "max_bias"}, []*mxc.Symbol{data, weight, bias, minData, maxData, minWeight, maxWeight, minBias, maxBias})
+}
+
+// ContribQuantizedFlattenOpts holds the parameters of ContribQuantizedFlatten. A nil
+// *ContribQuantizedFlattenOpts passes none; required ones are then reported missing by the library.
+type ContribQuantizedFlattenOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizedFlatten is a symbol of the operator _contrib_quantized_flatten.
+//
+// Flatten of quantized data: (N, ...) to (N, prod(...)), the range min_data, max_data passed through.
+//
+// Inputs: data, min_data, max_data. A nil input becomes a variable named "<name>_<input>". No gradient is
+// defined.
+func ContribQuantizedFlatten(data, minData, maxData *mxc.Symbol, opts *ContribQuantizedFlattenOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantized_flatten", name, attr, p, []string{"data", "min_data", "max_data"}, []*mxc.Symbol{data, minData, maxData})
+}
+
+// ContribQuantizedFullyConnectedOpts holds the parameters of ContribQuantizedFullyConnected. A nil
+// *ContribQuantizedFullyConnectedOpts passes none; required ones are then reported missing by the library.
+type ContribQuantizedFullyConnectedOpts struct {
+	// NumHidden is the parameter num_hidden (int, required): Number of hidden units of the output.
+	NumHidden int
+	// NoBias is the parameter no_bias (boolean, default False): Whether to disable the bias (then there is no
+	// bias input). Nil keeps the default.
+	NoBias *bool
+	// Flatten is the parameter flatten (boolean, default True): Whether to collapse all but the first axis of
+	// the input data. Nil keeps the default.
+	Flatten *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizedFullyConnected is a symbol of the operator _contrib_quantized_fully_connected.
+//
+// FullyConnected on int8 (or uint8) data and int8 weight and bias, with their float32 ranges: int32 output =
+// data * weight^T + the bias rescaled to the product's units, and the output's range +-(2^31 - 1) Md Mw / (127
+// * 127) (127 * 255 for uint8 data). Forward only.
+//
+// Inputs: data, weight, bias, min_data, max_data, min_weight, max_weight, min_bias, max_bias. A nil input
+// becomes a variable named "<name>_<input>". No gradient is defined.
+func ContribQuantizedFullyConnected(data, weight, bias, minData, maxData, minWeight, maxWeight, minBias, maxBias *mxc.Symbol, opts *ContribQuantizedFullyConnectedOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("num_hidden", opts.NumHidden)
+		p.OptBool("no_bias", opts.NoBias)
+		p.OptBool("flatten", opts.Flatten)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantized_fully_connected", name, attr, p, []string{"data", "weight", "bias", "min_data", "max_data", "min_weight", "max_weight", "min_bias", "max_bias"}, []*mxc.Symbol{data, weight, bias, minData, maxData, minWeight, maxWeight, minBias, maxBias})
+}
+
+// ContribQuantizedPoolingOpts holds the parameters of ContribQuantizedPooling. A nil
+// *ContribQuantizedPoolingOpts passes none; required ones are then reported missing by the library.
+type ContribQuantizedPoolingOpts struct {
+	// Kernel is the parameter kernel (Shape(tuple), default ()): Pooling kernel size: (h, w). Ignored with
+	// global_pool. Nil keeps the default.
+	Kernel []int
+	// PoolType is the parameter pool_type ({'avg', 'lp', 'max', 'sum'}, default max): Pooling type: max or avg.
+	// Empty keeps the default.
+	PoolType string
+	// GlobalPool is the parameter global_pool (boolean, default False): Pool over the whole spatial extent. Nil
+	// keeps the default.
+	GlobalPool *bool
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Accepted for MXNet compatibility. Nil keeps
+	// the default.
+	CudnnOff *bool
+	// PoolingConvention is the parameter pooling_convention ({'full', 'same', 'valid'}, default valid): valid
+	// rounds the output size down, full up. Empty keeps the default.
+	PoolingConvention string
+	// Stride is the parameter stride (Shape(tuple), default ()): Pooling stride: (h, w). Defaults to 1 per
+	// dimension. Nil keeps the default.
+	Stride []int
+	// Pad is the parameter pad (Shape(tuple), default ()): Padding: (h, w). Defaults to 0 per dimension. Nil
+	// keeps the default.
+	Pad []int
+	// PValue is the parameter p_value (int or None, default None): Accepted for MXNet compatibility (lp is not
+	// supported). Nil keeps the default.
+	PValue *int
+	// CountIncludePad is the parameter count_include_pad (boolean, default True): avg: divide by the window
+	// size including the padding (else the part inside the data). Nil keeps the default.
+	CountIncludePad *bool
+	// Layout is the parameter layout ({'None', 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC'}, default None):
+	// Data layout: NCHW only (None: default). Empty keeps the default.
+	Layout string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizedPooling is a symbol of the operator _contrib_quantized_pooling.
+//
+// 2-D Pooling (NCHW, max or avg) of int8 or uint8 data with Pooling's windows; avg rounds half to even. The
+// range min_data, max_data is passed through. Forward only.
+//
+// Inputs: data, min_data, max_data. A nil input becomes a variable named "<name>_<input>". No gradient is
+// defined.
+func ContribQuantizedPooling(data, minData, maxData *mxc.Symbol, opts *ContribQuantizedPoolingOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("kernel", opts.Kernel)
+		p.Enum("pool_type", opts.PoolType)
+		p.OptBool("global_pool", opts.GlobalPool)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.Enum("pooling_convention", opts.PoolingConvention)
+		p.OptShape("stride", opts.Stride)
+		p.OptShape("pad", opts.Pad)
+		p.OptInt("p_value", opts.PValue)
+		p.OptBool("count_include_pad", opts.CountIncludePad)
+		p.Enum("layout", opts.Layout)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantized_pooling", name, attr, p, []string{"data", "min_data", "max_data"}, []*mxc.Symbol{data, minData, maxData})
+}
+
+// ContribRequantizeOpts holds the parameters of ContribRequantize. A nil *ContribRequantizeOpts passes none;
+// required ones are then reported missing by the library.
+type ContribRequantizeOpts struct {
+	// OutType is the parameter out_type ({'auto', 'int8', 'uint8'}, default int8): Output data type. Empty
+	// keeps the default.
+	OutType string
+	// MinCalibRange is the parameter min_calib_range (float or None, default None): The smallest value of the
+	// calibration range. Nil keeps the default.
+	MinCalibRange *float64
+	// MaxCalibRange is the parameter max_calib_range (float or None, default None): The largest value of the
+	// calibration range. Nil keeps the default.
+	MaxCalibRange *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribRequantize is a symbol of the operator _contrib_requantize.
+//
+// Requantizes int32 data (whose largest value 2^31 - 1 stands for max(|min_range|, |max_range|)) to int8 (scale
+// 127 / M) or uint8 (scale 255 / M), M from the calibration range or, without one, from the data's range.
+// Forward only.
+//
+// Inputs: data, min_range, max_range. A nil input becomes a variable named "<name>_<input>". No gradient is
+// defined.
+func ContribRequantize(data, minRange, maxRange *mxc.Symbol, opts *ContribRequantizeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Enum("out_type", opts.OutType)
+		p.OptFloat("min_calib_range", opts.MinCalibRange)
+		p.OptFloat("max_calib_range", opts.MaxCalibRange)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_requantize", name, attr, p, []string{"data", "min_range", "max_range"}, []*mxc.Symbol{data, minRange, maxRange})
+}
+
 // ContribRoundSteOpts holds the parameters of ContribRoundSte. A nil *ContribRoundSteOpts passes none; required
 // ones are then reported missing by the library.
 type ContribRoundSteOpts struct {
@@ -3519,6 +4165,30 @@ func Full(opts *FullOpts) (*mxc.Symbol, error) {
 	return compose("_full", name, attr, p, nil, nil)
 }
 
+// GradAddOpts holds the parameters of GradAdd. A nil *GradAddOpts passes none; required ones are then reported
+// missing by the library.
+type GradAddOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// GradAdd is a symbol of the operator _grad_add.
+//
+// lhs + rhs (one shape and dtype), for gradient aggregation.
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func GradAdd(lhs, rhs *mxc.Symbol, opts *GradAddOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_grad_add", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
 // GreaterOpts holds the parameters of Greater. A nil *GreaterOpts passes none; required ones are then reported
 // missing by the library.
 type GreaterOpts struct {
@@ -3662,6 +4332,30 @@ func Histogram(data, bins *mxc.Symbol, opts *HistogramOpts) (*mxc.Symbol, error)
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_histogram", name, attr, p, []string{"data", "bins"}, []*mxc.Symbol{data, bins})
+}
+
+// IdentityWithAttrLikeRhsOpts holds the parameters of IdentityWithAttrLikeRhs. A nil
+// *IdentityWithAttrLikeRhsOpts passes none; required ones are then reported missing by the library.
+type IdentityWithAttrLikeRhsOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// IdentityWithAttrLikeRhs is a symbol of the operator _identity_with_attr_like_rhs.
+//
+// lhs, whose shape and dtype must be those of rhs.
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>".
+func IdentityWithAttrLikeRhs(lhs, rhs *mxc.Symbol, opts *IdentityWithAttrLikeRhsOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_identity_with_attr_like_rhs", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
 }
 
 // LesserOpts holds the parameters of Lesser. A nil *LesserOpts passes none; required ones are then reported
@@ -5040,6 +5734,30 @@ func NotEqualScalar(data *mxc.Symbol, opts *NotEqualScalarOpts) (*mxc.Symbol, er
 	return compose("_not_equal_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// OnehotEncodeOpts holds the parameters of OnehotEncode. A nil *OnehotEncodeOpts passes none; required ones are
+// then reported missing by the library.
+type OnehotEncodeOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// OnehotEncode is a symbol of the operator _onehot_encode.
+//
+// The one-hot encoding of lhs (N,) in the shape of rhs (N, K) (deprecated: use one_hot).
+//
+// Inputs: lhs, rhs. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func OnehotEncode(lhs, rhs *mxc.Symbol, opts *OnehotEncodeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_onehot_encode", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
+}
+
 // OnesOpts holds the parameters of Ones. A nil *OnesOpts passes none; required ones are then reported missing
 // by the library.
 type OnesOpts struct {
@@ -6359,6 +7077,65 @@ func SampleUniform(low, high *mxc.Symbol, opts *SampleUniformOpts) (*mxc.Symbol,
 	return compose("_sample_uniform", name, attr, p, []string{"low", "high"}, []*mxc.Symbol{low, high})
 }
 
+// SampleUniqueZipfianOpts holds the parameters of SampleUniqueZipfian. A nil *SampleUniqueZipfianOpts passes
+// none; required ones are then reported missing by the library.
+type SampleUniqueZipfianOpts struct {
+	// RangeMax is the parameter range_max (int, required): The number of possible classes.
+	RangeMax int
+	// Shape is the parameter shape (Shape(tuple), default ()): 2-D shape of the output (batch_size,
+	// num_sampled). Nil keeps the default.
+	Shape []int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SampleUniqueZipfian is a symbol of the operator _sample_unique_zipfian.
+//
+// Draw random samples from an approximately log-uniform or Zipfian distribution without replacement; also the
+// number of trials per row.
+//
+// No inputs. No gradient is defined.
+func SampleUniqueZipfian(opts *SampleUniqueZipfianOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("range_max", opts.RangeMax)
+		p.OptShape("shape", opts.Shape)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sample_unique_zipfian", name, attr, p, nil, nil)
+}
+
+// SetValueOpts holds the parameters of SetValue. A nil *SetValueOpts passes none; required ones are then
+// reported missing by the library.
+type SetValueOpts struct {
+	// Src is the parameter src (float, required): Source input to the function.
+	Src float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SetValue is a symbol of the operator _set_value.
+//
+// Fills the given output with src.
+//
+// No inputs. No gradient is defined.
+func SetValue(opts *SetValueOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("src", opts.Src)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_set_value", name, attr, p, nil, nil)
+}
+
 // ShuffleOpts holds the parameters of Shuffle. A nil *ShuffleOpts passes none; required ones are then reported
 // missing by the library.
 type ShuffleOpts struct {
@@ -6530,6 +7307,40 @@ func Zeros(opts *ZerosOpts) (*mxc.Symbol, error) {
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_zeros", name, attr, p, nil, nil)
+}
+
+// ZerosWithoutDtypeOpts holds the parameters of ZerosWithoutDtype. A nil *ZerosWithoutDtypeOpts passes none;
+// required ones are then reported missing by the library.
+type ZerosWithoutDtypeOpts struct {
+	// Shape is the parameter shape (Shape(tuple), default ()): The shape of the output Nil keeps the default.
+	Shape []int
+	// Ctx is the parameter ctx (string, default ""): Context of output (ignored: taken from the call). Nil
+	// keeps the default.
+	Ctx *string
+	// Dtype is the parameter dtype (int, default -1): Target data type. Nil keeps the default.
+	Dtype *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ZerosWithoutDtype is a symbol of the operator _zeros_without_dtype.
+//
+// fill target with zeros without default dtype
+//
+// No inputs. No gradient is defined.
+func ZerosWithoutDtype(opts *ZerosWithoutDtypeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("shape", opts.Shape)
+		p.OptStr("ctx", opts.Ctx)
+		p.OptInt("dtype", opts.Dtype)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_zeros_without_dtype", name, attr, p, nil, nil)
 }
 
 // AbsOpts holds the parameters of Abs. A nil *AbsOpts passes none; required ones are then reported missing by
@@ -8682,8 +9493,9 @@ type LogSoftmaxOpts struct {
 	// Dtype is the parameter dtype (dtype, default None): DType of the output (float32 or float64); None means
 	// the input's dtype. Nil keeps the default.
 	Dtype *mxc.DType
-	// UseLength is the parameter use_length (boolean, default False): Whether to use a length input (not
-	// supported). Nil keeps the default.
+	// UseLength is the parameter use_length (boolean, default False): softmax: take a 'length' input
+	// (int32/int64, data's shape without the axis); each row uses its first length elements, zeros after. Nil
+	// keeps the default.
 	UseLength *bool
 	// Name names the node; empty lets the library name it from the operator.
 	Name string
@@ -10786,8 +11598,9 @@ type SoftmaxOpts struct {
 	// Dtype is the parameter dtype (dtype, default None): DType of the output (float32 or float64); None means
 	// the input's dtype. Nil keeps the default.
 	Dtype *mxc.DType
-	// UseLength is the parameter use_length (boolean, default False): Whether to use a length input (not
-	// supported). Nil keeps the default.
+	// UseLength is the parameter use_length (boolean, default False): softmax: take a 'length' input
+	// (int32/int64, data's shape without the axis); each row uses its first length elements, zeros after. Nil
+	// keeps the default.
 	UseLength *bool
 	// Name names the node; empty lets the library name it from the operator.
 	Name string
@@ -10799,8 +11612,8 @@ type SoftmaxOpts struct {
 //
 // Softmax along an axis: exp(x/T) / sum(exp(x/T)).
 //
-// Inputs: data. A nil input becomes a variable named "<name>_<input>".
-func Softmax(data *mxc.Symbol, opts *SoftmaxOpts) (*mxc.Symbol, error) {
+// Inputs: data, length. A nil input becomes a variable named "<name>_<input>".
+func Softmax(data, length *mxc.Symbol, opts *SoftmaxOpts) (*mxc.Symbol, error) {
 	var p opparam.List
 	var name string
 	var attr map[string]string
@@ -10811,7 +11624,7 @@ func Softmax(data *mxc.Symbol, opts *SoftmaxOpts) (*mxc.Symbol, error) {
 		p.OptBool("use_length", opts.UseLength)
 		name, attr = opts.Name, opts.Attr
 	}
-	return compose("softmax", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+	return compose("softmax", name, attr, p, []string{"data", "length"}, []*mxc.Symbol{data, length})
 }
 
 // SoftmaxCrossEntropyOpts holds the parameters of SoftmaxCrossEntropy. A nil *SoftmaxCrossEntropyOpts passes
@@ -10851,8 +11664,9 @@ type SoftminOpts struct {
 	// Dtype is the parameter dtype (dtype, default None): DType of the output (float32 or float64); None means
 	// the input's dtype. Nil keeps the default.
 	Dtype *mxc.DType
-	// UseLength is the parameter use_length (boolean, default False): Whether to use a length input (not
-	// supported). Nil keeps the default.
+	// UseLength is the parameter use_length (boolean, default False): softmax: take a 'length' input
+	// (int32/int64, data's shape without the axis); each row uses its first length elements, zeros after. Nil
+	// keeps the default.
 	UseLength *bool
 	// Name names the node; empty lets the library name it from the operator.
 	Name string

@@ -11,13 +11,6 @@ namespace mxc {
 namespace op {
 namespace {
 
-// dst (req)= v for the integer and float outputs (kAddTo adds).
-template <typename T>
-inline void Put(T *dst, OpReq req, T v) {
-  if (req == kAddTo) *dst = static_cast<T>(*dst + v);
-  else if (req != kNullOp) *dst = v;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Shape and type inference
 // ---------------------------------------------------------------------------------------------------------------
@@ -71,8 +64,8 @@ void RequantizeInferType(const OpParams &p, std::vector<int> *in, std::vector<in
 void WriteRange(const QuantSpec &s, float lo, float hi, const std::vector<TBlob> &out, const std::vector<OpReq> &req) {
   float olo, ohi;
   QuantOutRange(s.int8, lo, hi, &olo, &ohi);
-  Put(out[1].ptr<float>(), req[1], olo);
-  Put(out[2].ptr<float>(), req[2], ohi);
+  Assign(out[1].ptr<float>(), req[1], olo);
+  Assign(out[2].ptr<float>(), req[2], ohi);
 }
 
 // out[0] (req)= quantized f(i) for i < n with scale s.
@@ -82,10 +75,10 @@ void QuantizeInto(const QuantSpec &s, float scale, int64_t n, const TBlob &y, Op
   const int lo = s.Lo(), hi = s.Hi();
   if (s.int8) {
     int8_t *q = y.ptr<int8_t>();
-    ParallelFor(n, [&](int64_t i) { Put(q + i, req, static_cast<int8_t>(QuantizeOne(f(i), scale, lo, hi))); });
+    ParallelFor(n, [&](int64_t i) { Assign(q + i, req, static_cast<int8_t>(QuantizeOne(f(i), scale, lo, hi))); });
   } else {
     uint8_t *q = y.ptr<uint8_t>();
-    ParallelFor(n, [&](int64_t i) { Put(q + i, req, static_cast<uint8_t>(QuantizeOne(f(i), scale, lo, hi))); });
+    ParallelFor(n, [&](int64_t i) { Assign(q + i, req, static_cast<uint8_t>(QuantizeOne(f(i), scale, lo, hi))); });
   }
 }
 
@@ -125,10 +118,10 @@ void DequantizeForward(MXC_NN_FORWARD_ARGS) {
   const int64_t n = in[0].Size();
   if (in[0].dtype == kInt8) {
     const int8_t *q = in[0].ptr<int8_t>();
-    ParallelFor(n, [&](int64_t i) { Put(y + i, req[0], static_cast<float>(q[i]) * f); });
+    ParallelFor(n, [&](int64_t i) { Assign(y + i, req[0], static_cast<float>(q[i]) * f); });
   } else {
     const uint8_t *q = in[0].ptr<uint8_t>();
-    ParallelFor(n, [&](int64_t i) { Put(y + i, req[0], static_cast<float>(q[i]) * f); });
+    ParallelFor(n, [&](int64_t i) { Assign(y + i, req[0], static_cast<float>(q[i]) * f); });
   }
 }
 

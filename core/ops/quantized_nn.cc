@@ -12,12 +12,6 @@ namespace mxc {
 namespace op {
 namespace {
 
-template <typename T>
-inline void Put(T *dst, OpReq req, T v) {
-  if (req == kAddTo) *dst = static_cast<T>(*dst + v);
-  else if (req != kNullOp) *dst = v;
-}
-
 float RangeOf(const TBlob &lo, const TBlob &hi) { return QuantMaxAbs(lo.ptr<float>()[0], hi.ptr<float>()[0]); }
 
 void CheckDtype(const Op *op, const char *arg, int t, std::initializer_list<int> ok) {
@@ -103,12 +97,12 @@ void QFCRun(const OpParams &p, const std::vector<TBlob> &in, const std::vector<O
       for (int64_t h = 0; h < nh; ++h) {
         int32_t acc = b[h];
         for (int64_t j = 0; j < k; ++j) acc += static_cast<int32_t>(x[r * k + j]) * static_cast<int32_t>(w[h * k + j]);
-        Put(y + r * nh + h, req[0], acc);
+        Assign(y + r * nh + h, req[0], acc);
       }
     });
   const float m = QuantProductRange(d8, md, mw);
-  Put(out[1].ptr<float>(), req[1], -m);
-  Put(out[2].ptr<float>(), req[2], m);
+  Assign(out[1].ptr<float>(), req[1], -m);
+  Assign(out[2].ptr<float>(), req[2], m);
 }
 
 void QFCForward(MXC_NN_FORWARD_ARGS) {
@@ -148,10 +142,10 @@ void QFlattenForward(MXC_NN_FORWARD_ARGS) {
   MXC_TYPE_SWITCH(in[0].dtype, T, {
     const T *x = in[0].ptr<T>();
     T *y = out[0].ptr<T>();
-    if (req[0] != kNullOp) ParallelFor(in[0].Size(), [&](int64_t i) { Put(y + i, req[0], x[i]); });
+    if (req[0] != kNullOp) ParallelFor(in[0].Size(), [&](int64_t i) { Assign(y + i, req[0], x[i]); });
   });
-  Put(out[1].ptr<float>(), req[1], in[1].ptr<float>()[0]);
-  Put(out[2].ptr<float>(), req[2], in[2].ptr<float>()[0]);
+  Assign(out[1].ptr<float>(), req[1], in[1].ptr<float>()[0]);
+  Assign(out[2].ptr<float>(), req[2], in[2].ptr<float>()[0]);
 }
 
 std::vector<std::string> RangeOutputNames(const OpParams &) { return {"output", "min_output", "max_output"}; }
@@ -177,15 +171,15 @@ void QActForward(MXC_NN_FORWARD_ARGS) {
     if (in[0].dtype == kInt8) {
       const int8_t *x = in[0].ptr<int8_t>();
       int8_t *y = out[0].ptr<int8_t>();
-      ParallelFor(in[0].Size(), [&](int64_t i) { Put(y + i, req[0], x[i] > 0 ? x[i] : int8_t(0)); });
+      ParallelFor(in[0].Size(), [&](int64_t i) { Assign(y + i, req[0], x[i] > 0 ? x[i] : int8_t(0)); });
     } else {
       const uint8_t *x = in[0].ptr<uint8_t>();
       uint8_t *y = out[0].ptr<uint8_t>();
-      ParallelFor(in[0].Size(), [&](int64_t i) { Put(y + i, req[0], x[i]); });
+      ParallelFor(in[0].Size(), [&](int64_t i) { Assign(y + i, req[0], x[i]); });
     }
   }
-  Put(out[1].ptr<float>(), req[1], in[1].ptr<float>()[0]);
-  Put(out[2].ptr<float>(), req[2], in[2].ptr<float>()[0]);
+  Assign(out[1].ptr<float>(), req[1], in[1].ptr<float>()[0]);
+  Assign(out[2].ptr<float>(), req[2], in[2].ptr<float>()[0]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -255,7 +249,7 @@ void QConcatCopy(const S *x, int64_t outer, int64_t inner, int64_t out_inner, in
     for (int64_t j = 0; j < inner; ++j) {
       const D v = same ? static_cast<D>(x[o * inner + j])
                        : static_cast<D>(QuantizeOne(static_cast<float>(x[o * inner + j]), f, lo, hi));
-      Put(y + o * out_inner + off + j, req, v);
+      Assign(y + o * out_inner + off + j, req, v);
     }
   });
 }
@@ -289,8 +283,8 @@ void QConcatForward(MXC_NN_FORWARD_ARGS) {
       off += inner;
     }
   }
-  Put(out[1].ptr<float>(), req[1], lo);
-  Put(out[2].ptr<float>(), req[2], hi);
+  Assign(out[1].ptr<float>(), req[1], lo);
+  Assign(out[2].ptr<float>(), req[2], hi);
 }
 
 // A 2-D spatial parameter: the given pair, or `def` twice when empty; ValueError naming op and parameter otherwise.
@@ -369,11 +363,11 @@ void QConvRun(const OpParams &p, const std::vector<TBlob> &in, const std::vector
   int32_t *y = out[0].ptr<int32_t>();
   if (req[0] != kNullOp)
     ParallelForWork(g.N * g.F * g.oh, g.ow * g.C / g.G * g.kh * g.kw, [&](int64_t row) {
-      for (int64_t e = row * g.ow; e < (row + 1) * g.ow; ++e) Put(y + e, req[0], QConvOutput(g, x, w, b, e));
+      for (int64_t e = row * g.ow; e < (row + 1) * g.ow; ++e) Assign(y + e, req[0], QConvOutput(g, x, w, b, e));
     });
   const float m = QuantProductRange(true, RangeOf(in[r0], in[r0 + 1]), RangeOf(in[r0 + 2], in[r0 + 3]));
-  Put(out[1].ptr<float>(), req[1], -m);
-  Put(out[2].ptr<float>(), req[2], m);
+  Assign(out[1].ptr<float>(), req[1], -m);
+  Assign(out[2].ptr<float>(), req[2], m);
 }
 
 void QConvForward(MXC_NN_FORWARD_ARGS) {
@@ -438,7 +432,7 @@ void QPoolRun(const QPoolGeom &g, const TBlob &x, OpReq req, const TBlob &y) {
   const D *xp = x.ptr<D>();
   D *yp = y.ptr<D>();
   ParallelForWork(g.N * g.C, g.oh * g.ow * g.kh * g.kw, [&](int64_t pl) {
-    for (int64_t e = pl * g.oh * g.ow; e < (pl + 1) * g.oh * g.ow; ++e) Put(yp + e, req, QPoolOutput(g, xp, e));
+    for (int64_t e = pl * g.oh * g.ow; e < (pl + 1) * g.oh * g.ow; ++e) Assign(yp + e, req, QPoolOutput(g, xp, e));
   });
 }
 
@@ -448,8 +442,8 @@ void QPoolForward(MXC_NN_FORWARD_ARGS) {
     if (in[0].dtype == kInt8) QPoolRun<int8_t>(g, in[0], req[0], out[0]);
     else QPoolRun<uint8_t>(g, in[0], req[0], out[0]);
   }
-  Put(out[1].ptr<float>(), req[1], in[1].ptr<float>()[0]);
-  Put(out[2].ptr<float>(), req[2], in[2].ptr<float>()[0]);
+  Assign(out[1].ptr<float>(), req[1], in[1].ptr<float>()[0]);
+  Assign(out[2].ptr<float>(), req[2], in[2].ptr<float>()[0]);
 }
 
 [[maybe_unused]] const int registered = [] {

@@ -199,10 +199,13 @@ void NormalizeForward(MXC_NN_FORWARD_ARGS) {
     T *y = out[0].ptr<T>();
     for (int64_t b = 0; b < s.n; ++b)
       for (int64_t k = 0; k < s.c; ++k) {
-        const float m = static_cast<float>(ms.m(k)), sd = static_cast<float>(ms.s(k));
+        using A = typename std::conditional<std::is_same<T, double>::value, double, float>::type;
+        const A m = static_cast<A>(ms.m(k)), sd = static_cast<A>(ms.s(k));
         const int64_t base = (b * s.c + k) * s.plane;
-        for (int64_t i = 0; i < s.plane; ++i)
-          Put(y, base + i, Store<T>((static_cast<float>(x[base + i]) - m) / sd), req[0]);
+        for (int64_t i = 0; i < s.plane; ++i) {
+          const A v = (static_cast<A>(x[base + i]) - m) / sd;
+          Put(y, base + i, std::is_same<T, double>::value ? static_cast<T>(v) : Store<T>(static_cast<float>(v)), req[0]);
+        }
       }
   });
 }
@@ -216,9 +219,13 @@ void NormalizeBackward(MXC_NN_BACKWARD_ARGS) {
     T *dx = in_grad[0].ptr<T>();
     for (int64_t b = 0; b < s.n; ++b)
       for (int64_t k = 0; k < s.c; ++k) {
-        const float sd = static_cast<float>(ms.s(k));
+        using A = typename std::conditional<std::is_same<T, double>::value, double, float>::type;
+        const A sd = static_cast<A>(ms.s(k));
         const int64_t base = (b * s.c + k) * s.plane;
-        for (int64_t i = 0; i < s.plane; ++i) Put(dx, base + i, Store<T>(static_cast<float>(g[base + i]) / sd), req[0]);
+        for (int64_t i = 0; i < s.plane; ++i) {
+          const A v = static_cast<A>(g[base + i]) / sd;
+          Put(dx, base + i, std::is_same<T, double>::value ? static_cast<T>(v) : Store<T>(static_cast<float>(v)), req[0]);
+        }
       }
   });
 }

@@ -29,6 +29,8 @@
 #include <vector>
 
 #include "contrib_detection.h"
+#include "image_impl.h"
+#include "image_params.h"
 #include "nn_util.h"
 
 namespace mxc {
@@ -51,20 +53,12 @@ std::string Where(const OpParams &p, const char *arg, const TShape &s) {
   return std::string("operator ") + p.op()->name + ": " + arg + " shape " + ShapeStr(s) + ": ";
 }
 
-// Result of float32 arithmetic stored in T: integers truncated towards zero and saturated.
 template <typename T>
 inline T Store(float v) {
-  if constexpr (std::is_same<T, bool>::value) {
+  if constexpr (std::is_same<T, bool>::value)
     return v != 0.0f;
-  } else if constexpr (std::is_integral<T>::value) {
-    if (!(v == v)) return 0;
-    const double t = std::trunc(static_cast<double>(v));
-    if (t <= static_cast<double>(std::numeric_limits<T>::min())) return std::numeric_limits<T>::min();
-    if (t >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
-    return static_cast<T>(t);
-  } else {
-    return static_cast<T>(v);
-  }
+  else
+    return ImgStore<T>(v);
 }
 
 template <typename T>
@@ -292,8 +286,7 @@ void FlipTBBackward(MXC_NN_BACKWARD_ARGS) { Flip(out_grad[0], in_grad[0], req[0]
 
 void RandomFlipForward(const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &in,
                        const std::vector<OpReq> &req, const std::vector<TBlob> &out, bool lr) {
-  const bool flip = Uniform01(Rng(ctx)) < 0.5;
-  if (flip)
+  if (image::DrawFlip(ctx))
     Flip(in[0], out[0], req[0], lr);
   else
     Copy(in[0], out[0], req[0]);
@@ -305,11 +298,6 @@ void RandomFlipTBForward(MXC_NN_FORWARD_ARGS) { RandomFlipForward(ctx, p, in, re
 // ---------------------------------------------------------------------------------------------------------------
 // Colour operators (one RGB image, float32 arithmetic)
 // ---------------------------------------------------------------------------------------------------------------
-constexpr float kLumaR = 0.299f, kLumaG = 0.587f, kLumaB = 0.114f;
-const float kEigval[3] = {55.46f, 4.794f, 1.148f};
-const float kEigvec[3][3] = {{-0.5675f, 0.7192f, 0.4009f}, {-0.5808f, -0.0045f, -0.8140f},
-                             {-0.5836f, -0.6948f, 0.4203f}};
-
 void Brightness(std::vector<float> *px, int, float a) {
   for (float &v : *px) v *= a;
 }
@@ -318,65 +306,25 @@ void Contrast(std::vector<float> *px, int C, float a) {
   const int64_t n = static_cast<int64_t>(px->size()) / C;
   double sum = 0;
   for (int64_t i = 0; i < n; ++i)
-    sum += C == 1 ? (*px)[i] : kLumaR * (*px)[3 * i] + kLumaG * (*px)[3 * i + 1] + kLumaB * (*px)[3 * i + 2];
+    sum += ImgGrey(px->data() + C * i, C);
   const float grey = n > 0 ? static_cast<float>(sum / static_cast<double>(n)) : 0.0f;
-  for (float &v : *px) v = v * a + (1.0f - a) * grey;
+  for (float &v : *px) v = ImgContrast(v, a, grey);
 }
 
 void Saturation(std::vector<float> *px, int C, float a) {
   if (C == 1) return;  // a grey pixel is its own grey value
   const int64_t n = static_cast<int64_t>(px->size()) / 3;
-  for (int64_t i = 0; i < n; ++i) {
-    const float grey = kLumaB * (*px)[3 * i + 2];  // MXNet 1.9.1's grey value (the blue term only)
-    for (int k = 0; k < 3; ++k) (*px)[3 * i + k] = (*px)[3 * i + k] * a + (1.0f - a) * grey;
-  }
+  for (int64_t i = 0; i < n; ++i) ImgSaturatePixel(px->data() + 3 * i, a);  // MXNet 1.9.1's grey: 0.114 * blue
 }
 
 // Rotates the hue of each pixel by a * 360 degrees, keeping its largest and smallest channel.
 void Hue(std::vector<float> *px, int C, float a) {
   if (C == 1) return;  // grey pixels have no hue
   const int64_t n = static_cast<int64_t>(px->size()) / 3;
-  for (int64_t i = 0; i < n; ++i) {
-    float *q = px->data() + 3 * i;
-    const float r = q[0], g = q[1], b = q[2];
-    const float mx = std::max(r, std::max(g, b)), mn = std::min(r, std::min(g, b));
-    const float d = mx - mn;
-    if (!(d > 0)) continue;  // grey (or NaN): no hue
-    float h;                 // degrees
-    if (mx == r)
-      h = 60.0f * (g - b) / d;
-    else if (mx == g)
-      h = 60.0f * (b - r) / d + 120.0f;
-    else
-      h = 60.0f * (r - g) / d + 240.0f;
-    h += a * 360.0f;
-    h = std::fmod(h, 360.0f);
-    if (h < 0) h += 360.0f;
-    if (!(h < 360.0f)) h = 0.0f;
-    const float hs = h / 60.0f;
-    const int sector = std::min(5, static_cast<int>(hs));
-    const float f = hs - static_cast<float>(sector);
-    const float up = mn + d * f, down = mx - d * f;
-    float o[3];
-    switch (sector) {
-      case 0: o[0] = mx, o[1] = up, o[2] = mn; break;
-      case 1: o[0] = down, o[1] = mx, o[2] = mn; break;
-      case 2: o[0] = mn, o[1] = mx, o[2] = up; break;
-      case 3: o[0] = mn, o[1] = down, o[2] = mx; break;
-      case 4: o[0] = up, o[1] = mn, o[2] = mx; break;
-      default: o[0] = mx, o[1] = mn, o[2] = down; break;
-    }
-    q[0] = o[0], q[1] = o[1], q[2] = o[2];
-  }
+  for (int64_t i = 0; i < n; ++i) ImgHuePixel(px->data() + 3 * i, a);
 }
 
-void Lighting(std::vector<float> *px, const double alpha[3]) {
-  float add[3];
-  for (int k = 0; k < 3; ++k) {
-    double s = 0;
-    for (int j = 0; j < 3; ++j) s += kEigvec[k][j] * (static_cast<float>(alpha[j]) * kEigval[j]);
-    add[k] = static_cast<float>(s);
-  }
+void Lighting(std::vector<float> *px, const float add[3]) {
   const int64_t n = static_cast<int64_t>(px->size()) / 3;
   for (int64_t i = 0; i < n; ++i)
     for (int k = 0; k < 3; ++k) (*px)[3 * i + k] += add[k];
@@ -411,9 +359,7 @@ float Draw(const OpContext &ctx, double lo, double hi) {
 
 template <void (*Fn)(std::vector<float> *, int, float)>
 void RandomFactorForward(MXC_NN_FORWARD_ARGS) {
-  double lo, hi;
-  Factors(p, &lo, &hi);
-  const float a = Draw(ctx, lo, hi);
+  const float a = image::DrawFactor(ctx, p);
   const int C = static_cast<int>(in[0].shape[2]);
   ColourOp(in[0], out[0], req[0], [&](std::vector<float> *px) { Fn(px, C, a); });
 }
@@ -441,20 +387,9 @@ void JitterShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape>
 }
 
 void ColorJitterForward(MXC_NN_FORWARD_ARGS) {
-  double v[4];
-  JitterParams(p, v);
-  std::mt19937_64 &g = Rng(ctx);
-  // The steps asked for, in a random order (Fisher-Yates), then one factor per step as it runs.
   std::vector<int> steps;
-  for (int i = 0; i < 4; ++i)
-    if (v[i] > 0) steps.push_back(i);
-  for (int64_t i = static_cast<int64_t>(steps.size()) - 1; i > 0; --i) {
-    const int64_t j = static_cast<int64_t>(Uniform01(g) * static_cast<double>(i + 1));
-    std::swap(steps[i], steps[std::min(j, i)]);
-  }
   std::vector<float> factors;
-  for (int s : steps)
-    factors.push_back(s == 3 ? Draw(ctx, -v[3], v[3]) : Draw(ctx, std::max(0.0, 1.0 - v[s]), 1.0 + v[s]));
+  image::DrawJitter(ctx, p, &steps, &factors);
   const int C = static_cast<int>(in[0].shape[2]);
   ColourOp(in[0], out[0], req[0], [&](std::vector<float> *px) {
     for (size_t i = 0; i < steps.size(); ++i) {
@@ -482,8 +417,9 @@ void AdjustLightingShape(const OpParams &p, std::vector<TShape> *in, std::vector
 }
 
 void AdjustLightingForward(MXC_NN_FORWARD_ARGS) {
-  const std::vector<double> a = LightingAlpha(p);
-  ColourOp(in[0], out[0], req[0], [&](std::vector<float> *px) { Lighting(px, a.data()); });
+  float add[3];
+  image::LightingOffset(ctx, p, false, add);
+  ColourOp(in[0], out[0], req[0], [&](std::vector<float> *px) { Lighting(px, add); });
 }
 
 void IdentityBackward(MXC_NN_BACKWARD_ARGS) { Copy(out_grad[0], in_grad[0], req[0]); }
@@ -497,11 +433,9 @@ void RandomLightingShape(const OpParams &p, std::vector<TShape> *in, std::vector
 }
 
 void RandomLightingForward(MXC_NN_FORWARD_ARGS) {
-  const double s = p.Float("alpha_std");
-  std::mt19937_64 &g = Rng(ctx);
-  double a[3];
-  for (double &v : a) v = s * Normal(g);
-  ColourOp(in[0], out[0], req[0], [&](std::vector<float> *px) { Lighting(px, a); });
+  float add[3];
+  image::LightingOffset(ctx, p, true, add);
+  ColourOp(in[0], out[0], req[0], [&](std::vector<float> *px) { Lighting(px, add); });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -668,5 +602,62 @@ Op &Reg(const char *name, const char *doc) {
 }();
 
 }  // namespace
+
+namespace image {
+
+void MeanStd(const OpParams &p, int64_t channels, std::vector<float> *mean, std::vector<float> *std,
+             std::vector<double> *mean64, std::vector<double> *std64) {
+  const auto ms = GetMeanStd(p, channels);
+  mean->resize(channels);
+  std->resize(channels);
+  if (mean64) mean64->resize(channels);
+  if (std64) std64->resize(channels);
+  for (int64_t k = 0; k < channels; ++k) {
+    (*mean)[k] = static_cast<float>(ms.m(k));
+    (*std)[k] = static_cast<float>(ms.s(k));
+    if (mean64) (*mean64)[k] = ms.m(k);
+    if (std64) (*std64)[k] = ms.s(k);
+  }
+}
+
+bool DrawFlip(const OpContext &ctx) { return Uniform01(Rng(ctx)) < 0.5; }
+
+float DrawFactor(const OpContext &ctx, const OpParams &p) {
+  double lo, hi;
+  Factors(p, &lo, &hi);
+  return Draw(ctx, lo, hi);
+}
+
+void DrawJitter(const OpContext &ctx, const OpParams &p, std::vector<int> *steps, std::vector<float> *factors) {
+  double v[4];
+  JitterParams(p, v);
+  std::mt19937_64 &g = Rng(ctx);
+  // The steps asked for, in a random order (Fisher-Yates), then one factor per step.
+  steps->clear();
+  factors->clear();
+  for (int i = 0; i < 4; ++i)
+    if (v[i] > 0) steps->push_back(i);
+  for (int64_t i = static_cast<int64_t>(steps->size()) - 1; i > 0; --i) {
+    const int64_t j = static_cast<int64_t>(Uniform01(g) * static_cast<double>(i + 1));
+    std::swap((*steps)[i], (*steps)[std::min(j, i)]);
+  }
+  for (int s : *steps)
+    factors->push_back(s == 3 ? Draw(ctx, -v[3], v[3]) : Draw(ctx, std::max(0.0, 1.0 - v[s]), 1.0 + v[s]));
+}
+
+void LightingOffset(const OpContext &ctx, const OpParams &p, bool random, float add[3]) {
+  double a[3];
+  if (random) {
+    const double s = p.Float("alpha_std");
+    std::mt19937_64 &g = Rng(ctx);
+    for (double &v : a) v = s * Normal(g);
+  } else {
+    const std::vector<double> v = LightingAlpha(p);
+    for (int k = 0; k < 3; ++k) a[k] = v[k];
+  }
+  ImgLightingOffset(a, add);
+}
+
+}  // namespace image
 }  // namespace op
 }  // namespace mxc

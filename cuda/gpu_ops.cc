@@ -752,6 +752,7 @@ void RegisterNative() {
   RegisterCtcKernels();
   RegisterDetectKernels();
   RegisterOps3Kernels();
+  RegisterImageKernels();
 }
 
 }  // namespace

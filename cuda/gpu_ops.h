@@ -110,6 +110,7 @@ void RegisterDeformKernels();     // cuda/gpu_ops_deform.cc: DeformableConvoluti
 void RegisterCtcKernels();        // cuda/gpu_ops_ctc.cc: CTCLoss
 void RegisterDetectKernels();  // cuda/gpu_ops_detect.cc: box ops, MultiBox*, Proposal, allclose, index_array
 void RegisterOps3Kernels();    // cuda/gpu_ops_ops3.cc: Correlation, count_sketch
+void RegisterImageKernels();   // cuda/gpu_ops_image.cc: MXNet's image operators (to_tensor, normalize, flips, colour)
 
 }  // namespace gpu
 }  // namespace mxc

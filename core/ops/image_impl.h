@@ -39,8 +39,10 @@ MXC_IMG_HD inline T ImgStore(float v) {
     const double t = trunc(static_cast<double>(v));
     if (t <= ImgLimits<T>::lo) return static_cast<T>(ImgLimits<T>::lo);
     if (t >= ImgLimits<T>::hi) {
-      if constexpr (sizeof(T) == 8) return static_cast<T>(9223372036854775807LL);
-      return static_cast<T>(ImgLimits<T>::hi);
+      if constexpr (sizeof(T) == 8)
+        return static_cast<T>(9223372036854775807LL);
+      else
+        return static_cast<T>(ImgLimits<T>::hi);
     }
     return static_cast<T>(t);
   } else {

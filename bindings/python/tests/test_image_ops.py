@@ -82,11 +82,12 @@ def test_symbols_as_mxnet():
     s = mx.sym.image.to_tensor(d)
     assert s.name == "to_tensor0" or s.name.startswith("to_tensor")  # MXNet 1.9.1: to_tensor0
     n = mx.sym.image.normalize(s, mean=(0.1, 0.2, 0.3), std=(0.5, 1.5, 2.0))
-    ex = n.bind(mx.cpu(), {"d": mx.nd.array(_IMG, dtype="uint8")})
+    img = mx.nd.array(_IMG, dtype="uint8")
+    ex = n.bind(img.context, {"d": img})
     np.testing.assert_allclose(ex.forward()[0].asnumpy().ravel(), _MX_NORMALIZE, rtol=1e-6, atol=1e-7)
     assert n.infer_shape(d=(5, 7, 3))[1] == [(3, 5, 7)]
     b = mx.sym.image.random_brightness(d, 0.5, 0.5)
-    out = b.bind(mx.cpu(), {"d": mx.nd.array(_IMG)}).forward()[0]
+    out = b.bind(img.context, {"d": mx.nd.array(_IMG)}).forward()[0]
     np.testing.assert_allclose(out.asnumpy().ravel(), _MX_COLOUR[("random_brightness", 0.5)][1], rtol=1e-6)
     names = sorted(n for n in dir(mx.sym.image) if not n.startswith("_"))
     for want in ("adjust_lighting", "crop", "flip_left_right", "flip_top_bottom", "normalize", "random_brightness",

@@ -754,6 +754,7 @@ void RegisterNative() {
   RegisterOps3Kernels();
   RegisterQuantKernels();
   RegisterMisc4Kernels();
+  RegisterImageKernels();
 }
 
 }  // namespace

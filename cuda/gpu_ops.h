@@ -112,6 +112,7 @@ void RegisterDetectKernels();  // cuda/gpu_ops_detect.cc: box ops, MultiBox*, Pr
 void RegisterOps3Kernels();    // cuda/gpu_ops_ops3.cc: Correlation, count_sketch
 void RegisterQuantKernels();   // cuda/gpu_ops_quant.cc: int8 quantize, dequantize, requantize, quantized ops
 void RegisterMisc4Kernels();   // cuda/gpu_ops_misc4.cc: contrib fft/ifft, legacy and internal operators
+void RegisterImageKernels();   // cuda/gpu_ops_image.cc: MXNet's image operators (to_tensor, normalize, flips, colour)
 
 }  // namespace gpu
 }  // namespace mxc

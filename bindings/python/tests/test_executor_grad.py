@@ -464,6 +464,18 @@ GRAD_CASES.update({
     "IdentityAttachKLSparseReg": [case([(4, 3), (3,)], {"penalty": 0.0}, lo=0.1, hi=0.9, train=True)],
 })  # misc
 
+GRAD_CASES.update({
+    # all linear: a large step is exact, and keeps float32 arithmetic (to_tensor's float32 output) out of the way
+    "_image_to_tensor": [case([(3, 5, 3)], eps=1e-2, rtol=1e-3), case([(2, 4, 3, 1)], eps=1e-2, rtol=1e-3)],
+    "_image_normalize": [case([(3, 4, 5)], {"mean": (0.1, 0.2, 0.3), "std": (0.5, 2.0, 1.5)}, eps=1e-2, rtol=1e-3),
+                         case([(2, 1, 3, 4)], {"mean": (0.4,), "std": (0.7,)}, eps=1e-2, rtol=1e-3)],
+    "_image_flip_left_right": [case([(3, 5, 3)]), case([(2, 4, 1)])],
+    "_image_flip_top_bottom": [case([(3, 5, 3)]), case([(4, 2, 1)])],
+    "_image_adjust_lighting": [case([(3, 4, 3)], {"alpha": (0.1, -0.2, 0.3)}, eps=1e-2, rtol=1e-3)],
+    "_image_crop": [case([(4, 5, 3)], {"x": 1, "y": 2, "width": 3, "height": 2}),
+                    case([(2, 5, 4, 1)], {"x": 0, "y": 1, "width": 4, "height": 3})],
+})  # image
+
 
 def test_every_operator_with_a_gradient_has_a_case():
     missing = [n for n in _ops_with_gradient() if n not in GRAD_CASES]

@@ -11,5 +11,6 @@ from . import register as _register
 # Hand-written functions (above) win over operators of the same name.
 _HAND_WRITTEN = frozenset(_nd_impl.__all__) | {"random", "contrib", "image", "linalg", "to_dlpack_for_read",
                                                  "to_dlpack_for_write", "from_dlpack", "from_numpy"}
-_register.register_all(_sys.modules[__name__], _internal, random, contrib, keep=_HAND_WRITTEN, linalg_module=linalg)
+_register.register_all(_sys.modules[__name__], _internal, random, contrib, keep=_HAND_WRITTEN, linalg_module=linalg,
+                       image_module=image)
 del _sys

@@ -264,13 +264,13 @@ def _submodule(parent, name):
 
 
 def register_all(nd_module, internal_module, random_module, contrib_module, keep=(),
-                 linalg_module=None):
+                 linalg_module=None, image_module=None):
     """Attaches a function per operator name and alias to the modules and method forms to NDArray.
 
     Names already defined in ``nd_module`` by hand (``keep``) are not overwritten. Names starting with ``_`` also go
     to ``internal_module``; ``_random_<x>`` and ``_sample_<x>`` also to ``random_module`` as ``<x>`` (unless
-    defined there), ``_contrib_<x>`` to ``contrib_module`` as ``<x>``, ``_linalg_<x>`` to ``linalg_module`` (when
-    given). Lower-case public names become NDArray
+    defined there), ``_contrib_<x>`` to ``contrib_module`` as ``<x>``, ``_linalg_<x>`` to ``linalg_module`` and
+    ``_image_<x>`` to ``image_module`` (when given). Lower-case public names become NDArray
     methods (``x.sum(axis=1)``) when their first input is ``data`` (or they are variadic), unless NDArray already
     has that attribute."""
     count = 0
@@ -284,7 +284,8 @@ def register_all(nd_module, internal_module, random_module, contrib_module, keep
             if name.startswith("_"):
                 setattr(internal_module, name, fn)
                 for prefix, mod in (("_random_", random_module), ("_sample_", random_module),
-                                    ("_contrib_", contrib_module), ("_linalg_", linalg_module)):
+                                    ("_contrib_", contrib_module), ("_linalg_", linalg_module),
+                                    ("_image_", image_module)):
                     if mod is not None and name.startswith(prefix):
                         short = name[len(prefix):]
                         if not hasattr(mod, short):

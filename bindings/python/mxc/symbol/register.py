@@ -171,10 +171,11 @@ def _submodule(parent, name):
 
 
 def register_all(sym_module, internal_module, random_module, contrib_module, keep=(),
-                 linalg_module=None):
+                 linalg_module=None, image_module=None):
     """Attaches a function per operator name and alias (``keep``: names defined by hand, left alone); names
     starting with ``_`` also go to ``internal_module``, ``_random_<x>``/``_sample_<x>`` to ``random_module`` as
-    ``<x>``, ``_contrib_<x>`` to ``contrib_module``, ``_linalg_<x>`` to ``linalg_module`` (when given); lower-case
+    ``<x>``, ``_contrib_<x>`` to ``contrib_module``, ``_linalg_<x>`` to ``linalg_module``, ``_image_<x>`` to
+    ``image_module`` (when given); lower-case
     operators whose first input is ``data`` (or that
     are variadic) become Symbol methods (``s.sum(axis=1)``) unless Symbol has that attribute."""
     count = 0
@@ -189,7 +190,8 @@ def register_all(sym_module, internal_module, random_module, contrib_module, kee
             if fname.startswith("_"):
                 setattr(internal_module, fname, fn)
                 for prefix, mod in (("_random_", random_module), ("_sample_", random_module),
-                                    ("_contrib_", contrib_module), ("_linalg_", linalg_module)):
+                                    ("_contrib_", contrib_module), ("_linalg_", linalg_module),
+                                    ("_image_", image_module)):
                     if mod is not None and fname.startswith(prefix) and not hasattr(mod, fname[len(prefix):]):
                         short = fname[len(prefix):]
                         # as MXNet 1.9.1: mx.sym.contrib.box_nms names its nodes box_nms0, mx.sym.linalg.gemm2

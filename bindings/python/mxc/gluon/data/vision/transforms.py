@@ -1,16 +1,16 @@
 """Image transforms (``mx.gluon.data.vision.transforms``), applied to NDArrays on the engine.
 
 Images are (height, width, channels) or a batch (N, height, width, channels) until ``ToTensor`` makes them
-(channels, height, width) float32 in [0, 1]. Unlike MXNet, the transforms are plain Blocks (``Compose`` does not
-group them into hybridized HybridSequentials). Resizing is ``mx.image``'s (OpenCV's sampling rules).
+(channels, height, width) float32 in [0, 1]. As in MXNet 1.9.1, Cast, ToTensor, Normalize, the flips, the colour
+transforms (mx.nd.image / mx.sym.image operators), Resize and CropResize are HybridBlocks, and ``Compose`` groups runs
+of consecutive HybridBlocks into hybridized HybridSequentials. Resizing is ``mx.image``'s (OpenCV's sampling rules).
 """
 import numpy as np
 
 from .... import image
 from .... import ndarray as nd
-from ....ndarray.ndarray import _Prepared
-from ...block import Block
-from ...nn import Sequential
+from ...block import Block, HybridBlock
+from ...nn import HybridSequential, Sequential
 
 __all__ = ["Compose", "Cast", "ToTensor", "Normalize", "RandomFlipLeftRight", "RandomFlipTopBottom", "CenterCrop",
            "Resize", "CropResize", "RandomResizedCrop", "RandomBrightness", "RandomContrast", "RandomSaturation",
@@ -18,17 +18,41 @@ __all__ = ["Compose", "Cast", "ToTensor", "Normalize", "RandomFlipLeftRight", "R
 
 
 class Compose(Sequential):
-    """Applies ``transforms`` in order."""
+    """Applies ``transforms`` in order; each run of two or more consecutive HybridBlocks becomes one hybridized
+    HybridSequential (as MXNet 1.9.1's)."""
 
     def __init__(self, transforms):
         super().__init__()
         with self.name_scope():
-            self.add(*transforms)
+            run = []
+            for t in list(transforms) + [None]:
+                if isinstance(t, HybridBlock):
+                    run.append(t)
+                    continue
+                if len(run) == 1:
+                    self.add(run[0])
+                elif len(run) > 1:
+                    group = HybridSequential()
+                    group.add(*run)
+                    group.hybridize()
+                    self.add(group)
+                run = []
+                if t is not None:
+                    self.add(t)
 
 
 class _Transform(Block):
     def __repr__(self):
         return "%s(\n\n)" % type(self).__name__
+
+
+class _HybridTransform(HybridBlock):
+    def __repr__(self):
+        return "%s(\n\n)" % type(self).__name__
+
+
+def _is_nd(F):
+    return F is nd
 
 
 def _image_rank(x, who, layout):
@@ -38,81 +62,69 @@ def _image_rank(x, who, layout):
     return x.ndim
 
 
-class Cast(_Transform):
+class Cast(_HybridTransform):
     """Casts the input to ``dtype``."""
 
     def __init__(self, dtype='float32'):
         super().__init__()
         self._dtype = dtype
 
-    def forward(self, x):
-        return x.astype(self._dtype)
+    def hybrid_forward(self, F, x):
+        return F.cast(x, dtype=self._dtype)
 
 
-class ToTensor(_Transform):
-    """(H, W, C) or (N, H, W, C) images of any dtype to (C, H, W) or (N, C, H, W) float32 divided by 255."""
+class ToTensor(_HybridTransform):
+    """(H, W, C) or (N, H, W, C) images of any dtype to (C, H, W) or (N, C, H, W) float32 divided by 255
+    (``image.to_tensor``)."""
 
-    def __init__(self):
-        super().__init__()
-        # Operators prepared once: a transform runs per sample, its cost is the calls.
-        self._cast = _Prepared('cast', dtype='float32')
-        self._chw = {3: _Prepared('transpose', axes=(2, 0, 1)), 4: _Prepared('transpose', axes=(0, 3, 1, 2))}
-
-    def forward(self, x):
-        rank = _image_rank(x, "ToTensor", "(height, width, channels)")
-        return self._chw[rank](self._cast(x) / 255.0)
+    def hybrid_forward(self, F, x):
+        if _is_nd(F):
+            _image_rank(x, "ToTensor", "(height, width, channels)")
+        return F.image.to_tensor(x)
 
 
-class Normalize(_Transform):
+class Normalize(_HybridTransform):
     """``(x - mean) / std`` per channel of a (C, H, W) or (N, C, H, W) tensor; mean and std are numbers or
     sequences of 1 or C values."""
 
     def __init__(self, mean=0.0, std=1.0):
         super().__init__()
         self._mean, self._std = mean, std
-        self._consts = {}  # (channels, rank, context, dtype) -> (mean, std) arrays, made once
+        self._checked = set()  # (channels, rank) checked
 
-    def _per_channel(self, value, what, x, channels):
-        v = np.atleast_1d(np.asarray(value, dtype=np.float32))
-        if v.ndim != 1 or v.size not in (1, channels):
-            raise ValueError("Normalize: %s must have either 1 or %d elements for input with shape %s, but got %s"
-                             % (what, channels, x.shape, list(v.tolist())))
-        if v.size == 1:
-            return float(v[0])
-        shape = (channels, 1, 1) if x.ndim == 3 else (1, channels, 1, 1)
-        return nd.array(v.reshape(shape), ctx=x.context, dtype=x.dtype)
-
-    def forward(self, x):
+    def _check(self, x):
         _image_rank(x, "Normalize", "(channels, height, width)")
-        if isinstance(self._mean, (int, float)) and isinstance(self._std, (int, float)):  # one mean and std
-            return (x - float(self._mean)) / float(self._std)
-        key = (x.shape[-3], x.ndim, x.context, x.dtype)
-        if key not in self._consts:
-            self._consts[key] = tuple(self._per_channel(v, what, x, key[0])
-                                      for v, what in ((self._mean, "mean"), (self._std, "std")))
-        mean, std = self._consts[key]
-        x = x - mean if isinstance(mean, float) else nd.broadcast_sub(x, mean)
-        return x / std if isinstance(std, float) else nd.broadcast_div(x, std)
+        channels = x.shape[-3]
+        if (channels, x.ndim) in self._checked:
+            return
+        for value, what in ((self._mean, "mean"), (self._std, "std")):
+            v = np.atleast_1d(np.asarray(value, dtype=np.float32))
+            if v.ndim != 1 or v.size not in (1, channels):
+                raise ValueError("Normalize: %s must have either 1 or %d elements for input with shape %s, but got %s"
+                                 % (what, channels, x.shape, list(v.tolist())))
+        self._checked.add((channels, x.ndim))
+
+    def _tuple(self, value):
+        return tuple(float(v) for v in np.atleast_1d(np.asarray(value, dtype=np.float64)))
+
+    def hybrid_forward(self, F, x):
+        if _is_nd(F):
+            self._check(x)
+        return F.image.normalize(x, mean=self._tuple(self._mean), std=self._tuple(self._std))
 
 
-class _RandomFlip(_Transform):
-    _axis_from_end = None  # which image axis is reversed, counted from the channel axis
+class RandomFlipLeftRight(_HybridTransform):
+    """Reverses the width axis of an (H, W, C) image with probability 0.5 (``image.random_flip_left_right``)."""
 
-    def forward(self, x):
-        rank = _image_rank(x, type(self).__name__, "(height, width, channels)")
-        if np.random.random_sample() >= 0.5:
-            return x
-        return nd.reverse(x, axis=rank - 1 - self._axis_from_end)
+    def hybrid_forward(self, F, x):
+        return F.image.random_flip_left_right(x)
 
 
-class RandomFlipLeftRight(_RandomFlip):
-    """Reverses the width axis with probability 0.5."""
-    _axis_from_end = 1
+class RandomFlipTopBottom(_HybridTransform):
+    """Reverses the height axis of an (H, W, C) image with probability 0.5 (``image.random_flip_top_bottom``)."""
 
-
-class RandomFlipTopBottom(_RandomFlip):
-    """Reverses the height axis with probability 0.5."""
-    _axis_from_end = 2
+    def hybrid_forward(self, F, x):
+        return F.image.random_flip_top_bottom(x)
 
 
 def _wh(size, who):
@@ -210,15 +222,15 @@ def _jitter_range(value, who):
     return max(0.0, 1.0 - value), 1.0 + value
 
 
-class _ColourJitter(_Transform):
-    _op = None  # the mx.nd.image operator, given a factor range
+class _ColourJitter(_HybridTransform):
+    _op = None  # the image operator, given a factor range
 
     def __init__(self, value):
         super().__init__()
-        self._range = _jitter_range(value, type(self).__name__)
+        self._args = _jitter_range(value, type(self).__name__)
 
-    def forward(self, x):
-        return getattr(nd.image, self._op)(x, *self._range)
+    def hybrid_forward(self, F, x):
+        return getattr(F.image, self._op)(x, *self._args)
 
 
 class RandomBrightness(_ColourJitter):
@@ -245,37 +257,35 @@ class RandomSaturation(_ColourJitter):
         super().__init__(saturation)
 
 
-class RandomHue(_Transform):
-    """Rotates the hue by a fraction of a turn drawn from [-hue, hue]."""
+class RandomHue(_ColourJitter):
+    """Rotates the hue by a number of turns drawn from [max(0, 1 - hue), 1 + hue] (as MXNet 1.9.1: a rotation of
+    [-hue, hue] turns)."""
+    _op = "random_hue"
 
     def __init__(self, hue):
-        super().__init__()
-        self._hue = hue
-
-    def forward(self, x):
-        return nd.image.random_hue(x, -self._hue, self._hue)
+        super().__init__(hue)
 
 
-class RandomColorJitter(_Transform):
+class RandomColorJitter(_HybridTransform):
     """Random brightness, contrast, saturation and hue changes in a random order."""
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
         super().__init__()
         self._args = (brightness, contrast, saturation, hue)
 
-    def forward(self, x):
-        return nd.image.random_color_jitter(x, *self._args)
+    def hybrid_forward(self, F, x):
+        return F.image.random_color_jitter(x, *self._args)
 
 
-class RandomLighting(_Transform):
+class RandomLighting(_HybridTransform):
     """AlexNet's PCA lighting noise: adds ImageNet's RGB principal components weighted by normal(0, alpha)."""
 
     def __init__(self, alpha):
         super().__init__()
         self._alpha = alpha
 
-    def forward(self, x):
-        return nd.image.random_lighting(x, self._alpha)
+    def hybrid_forward(self, F, x):
+        return F.image.random_lighting(x, alpha_std=self._alpha)
 
 
 class RandomApply(Sequential):

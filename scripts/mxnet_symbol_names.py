@@ -4,8 +4,8 @@ Two steps, because mxc and MXNet live in different environments:
   1. with mxc:   MXC_LIBRARY_PATH=build/libmxc.so PYTHONPATH=bindings/python python3 scripts/mxnet_symbol_names.py kwargs
      lists every operator name and alias with plain values for its required parameters (/tmp/op_kw.json);
   2. with MXNet: MXNET_SUBGRAPH_BACKEND=NONE /work/mxnet-venv/bin/python scripts/mxnet_symbol_names.py names
-     creates each with MXNet (mx.sym.contrib.X for _contrib_X, mx.sym.linalg.X for _linalg_X; two symbol inputs
-     for variadic operators) and records list_outputs/list_arguments/list_auxiliary_states. MXNet crashes on a few
+     creates each with MXNet (mx.sym.contrib.X for _contrib_X, mx.sym.linalg.X for _linalg_X, mx.sym.image.X for
+     _image_X; two symbol inputs for variadic operators) and records list_outputs/list_arguments/list_auxiliary_states. MXNet crashes on a few
      operators given such values, so each result is appended to /tmp/names_mxnet.jsonl as it comes: rerun the
      step until it ends cleanly (a crashed operator is skipped).
   3. with either: python3 scripts/mxnet_symbol_names.py write
@@ -58,7 +58,8 @@ def names_step():
             fo.write(json.dumps([fname, "CRASH"]) + "\n")  # replaced by the next line when it survives
             fo.flush()
             f = None
-            for prefix, mod in (("_contrib_", mx.sym.contrib), ("_linalg_", mx.sym.linalg)):
+            for prefix, mod in (("_contrib_", mx.sym.contrib), ("_linalg_", mx.sym.linalg),
+                                ("_image_", mx.sym.image)):
                 if fname.startswith(prefix):
                     f = getattr(mod, fname[len(prefix):], None)
                     break

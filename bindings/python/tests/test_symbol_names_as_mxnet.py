@@ -3,8 +3,9 @@
 tests/data/mxnet_symbol_names.json holds, for each operator name (and alias) MXNet 1.9.1 also has, the parameters
 used to create it (its required ones, with plain values) and the names MXNet 1.9.1 printed: ``list_outputs()``,
 ``list_arguments()`` and ``list_auxiliary_states()`` of ``mx.sym.<op>(**kwargs)`` (``mx.sym.contrib.<x>`` for
-``_contrib_<x>``, ``mx.sym.linalg.<x>`` for ``_linalg_<x>``; two symbol inputs for variadic operators). Names carry
-the NameManager's counter, which differs between the two runs, so it is taken out before comparing.
+``_contrib_<x>``, ``mx.sym.linalg.<x>`` for ``_linalg_<x>``, ``mx.sym.image.<x>`` for ``_image_<x>``; two symbol
+inputs for variadic operators). Names carry the NameManager's counter, which differs between the two runs, so it is
+taken out before comparing.
 """
 import json
 import os
@@ -28,7 +29,8 @@ _TOO_FEW_INPUTS = {"_contrib_quantized_concat", "_multi_adamw_update", "_multi_l
 
 
 def _function(name):
-    for prefix, module in (("_contrib_", mx.sym.contrib), ("_linalg_", mx.sym.linalg)):
+    for prefix, module in (("_contrib_", mx.sym.contrib), ("_linalg_", mx.sym.linalg),
+                           ("_image_", mx.sym.image)):
         if name.startswith(prefix):
             return getattr(module, name[len(prefix):])
     return getattr(mx.sym, name, None) or getattr(mx.sym._internal, name)

@@ -4409,6 +4409,408 @@ func IdentityWithAttrLikeRhs(lhs, rhs *mxc.NDArray, opts *IdentityWithAttrLikeRh
 	return invoke("_identity_with_attr_like_rhs", []*mxc.NDArray{lhs, rhs}, []string{"lhs", "rhs"}, p, out, all)
 }
 
+// ImageAdjustLightingOpts holds the parameters of ImageAdjustLighting. A nil *ImageAdjustLightingOpts passes
+// none; required ones are then reported missing by the library.
+type ImageAdjustLightingOpts struct {
+	// Alpha is the parameter alpha (string, required): The lighting alphas for the R, G, B channels.
+	Alpha string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageAdjustLighting runs the operator _image_adjust_lighting.
+//
+// Adds eigvec . (alpha * eigval) (ImageNet's RGB principal components) to every pixel of an RGB image.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ImageAdjustLighting(data *mxc.NDArray, opts *ImageAdjustLightingOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Str("alpha", opts.Alpha)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_adjust_lighting", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageCropOpts holds the parameters of ImageCrop. A nil *ImageCropOpts passes none; required ones are then
+// reported missing by the library.
+type ImageCropOpts struct {
+	// X is the parameter x (int, required): Left boundary of the cropping area.
+	X int
+	// Y is the parameter y (int, required): Top boundary of the cropping area.
+	Y int
+	// Width is the parameter width (int, required): Width of the cropping area.
+	Width int
+	// Height is the parameter height (int, required): Height of the cropping area.
+	Height int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageCrop runs the operator _image_crop.
+//
+// Crops an image (H, W, C) or a batch (N, H, W, C) to the window at (x, y) of width x height.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ImageCrop(data *mxc.NDArray, opts *ImageCropOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("x", opts.X)
+		p.Int("y", opts.Y)
+		p.Int("width", opts.Width)
+		p.Int("height", opts.Height)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_crop", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageFlipLeftRightOpts holds the parameters of ImageFlipLeftRight. A nil *ImageFlipLeftRightOpts passes none;
+// required ones are then reported missing by the library.
+type ImageFlipLeftRightOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageFlipLeftRight runs the operator _image_flip_left_right.
+//
+// Reverses the width axis of an image (H, W, C).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ImageFlipLeftRight(data *mxc.NDArray, opts *ImageFlipLeftRightOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_flip_left_right", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageFlipTopBottomOpts holds the parameters of ImageFlipTopBottom. A nil *ImageFlipTopBottomOpts passes none;
+// required ones are then reported missing by the library.
+type ImageFlipTopBottomOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageFlipTopBottom runs the operator _image_flip_top_bottom.
+//
+// Reverses the height axis of an image (H, W, C).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ImageFlipTopBottom(data *mxc.NDArray, opts *ImageFlipTopBottomOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_flip_top_bottom", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageNormalizeOpts holds the parameters of ImageNormalize. A nil *ImageNormalizeOpts passes none; required
+// ones are then reported missing by the library.
+type ImageNormalizeOpts struct {
+	// Mean is the parameter mean (string, default (0, 0, 0, 0)): Sequence of means for each channel. Default
+	// value is 0. Nil keeps the default.
+	Mean *string
+	// Std is the parameter std (string, default (1, 1, 1, 1)): Sequence of standard deviations for each
+	// channel. Default value is 1. Nil keeps the default.
+	Std *string
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageNormalize runs the operator _image_normalize.
+//
+// Normalizes a tensor (C, H, W) or (N, C, H, W) of 1 or 3 channels: (data - mean[c]) / std[c].
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ImageNormalize(data *mxc.NDArray, opts *ImageNormalizeOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptStr("mean", opts.Mean)
+		p.OptStr("std", opts.Std)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_normalize", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageRandomBrightnessOpts holds the parameters of ImageRandomBrightness. A nil *ImageRandomBrightnessOpts
+// passes none; required ones are then reported missing by the library.
+type ImageRandomBrightnessOpts struct {
+	// MinFactor is the parameter min_factor (float, required): Minimum factor.
+	MinFactor float64
+	// MaxFactor is the parameter max_factor (float, required): Maximum factor.
+	MaxFactor float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageRandomBrightness runs the operator _image_random_brightness.
+//
+// Multiplies an RGB image by a factor drawn from [min_factor, max_factor].
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func ImageRandomBrightness(data *mxc.NDArray, opts *ImageRandomBrightnessOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("min_factor", opts.MinFactor)
+		p.Float("max_factor", opts.MaxFactor)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_random_brightness", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageRandomColorJitterOpts holds the parameters of ImageRandomColorJitter. A nil *ImageRandomColorJitterOpts
+// passes none; required ones are then reported missing by the library.
+type ImageRandomColorJitterOpts struct {
+	// Brightness is the parameter brightness (float, required): How much to jitter brightness.
+	Brightness float64
+	// Contrast is the parameter contrast (float, required): How much to jitter contrast.
+	Contrast float64
+	// Saturation is the parameter saturation (float, required): How much to jitter saturation.
+	Saturation float64
+	// Hue is the parameter hue (float, required): How much to jitter hue.
+	Hue float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageRandomColorJitter runs the operator _image_random_color_jitter.
+//
+// Changes brightness, contrast, saturation (factors from [1 - v, 1 + v]) and hue (from [-hue, hue]) of an RGB
+// image, in a random order.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func ImageRandomColorJitter(data *mxc.NDArray, opts *ImageRandomColorJitterOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("brightness", opts.Brightness)
+		p.Float("contrast", opts.Contrast)
+		p.Float("saturation", opts.Saturation)
+		p.Float("hue", opts.Hue)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_random_color_jitter", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageRandomContrastOpts holds the parameters of ImageRandomContrast. A nil *ImageRandomContrastOpts passes
+// none; required ones are then reported missing by the library.
+type ImageRandomContrastOpts struct {
+	// MinFactor is the parameter min_factor (float, required): Minimum factor.
+	MinFactor float64
+	// MaxFactor is the parameter max_factor (float, required): Maximum factor.
+	MaxFactor float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageRandomContrast runs the operator _image_random_contrast.
+//
+// Blends an RGB image with its mean grey value: x * a + (1 - a) * mean_grey, a from [min_factor, max_factor].
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func ImageRandomContrast(data *mxc.NDArray, opts *ImageRandomContrastOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("min_factor", opts.MinFactor)
+		p.Float("max_factor", opts.MaxFactor)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_random_contrast", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageRandomFlipLeftRightOpts holds the parameters of ImageRandomFlipLeftRight. A nil
+// *ImageRandomFlipLeftRightOpts passes none; required ones are then reported missing by the library.
+type ImageRandomFlipLeftRightOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageRandomFlipLeftRight runs the operator _image_random_flip_left_right.
+//
+// Reverses the width axis of an image (H, W, C) with probability 0.5.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func ImageRandomFlipLeftRight(data *mxc.NDArray, opts *ImageRandomFlipLeftRightOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_random_flip_left_right", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageRandomFlipTopBottomOpts holds the parameters of ImageRandomFlipTopBottom. A nil
+// *ImageRandomFlipTopBottomOpts passes none; required ones are then reported missing by the library.
+type ImageRandomFlipTopBottomOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageRandomFlipTopBottom runs the operator _image_random_flip_top_bottom.
+//
+// Reverses the height axis of an image (H, W, C) with probability 0.5.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func ImageRandomFlipTopBottom(data *mxc.NDArray, opts *ImageRandomFlipTopBottomOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_random_flip_top_bottom", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageRandomHueOpts holds the parameters of ImageRandomHue. A nil *ImageRandomHueOpts passes none; required
+// ones are then reported missing by the library.
+type ImageRandomHueOpts struct {
+	// MinFactor is the parameter min_factor (float, required): Minimum factor.
+	MinFactor float64
+	// MaxFactor is the parameter max_factor (float, required): Maximum factor.
+	MaxFactor float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageRandomHue runs the operator _image_random_hue.
+//
+// Rotates the hue of an RGB image by a fraction of a turn drawn from [min_factor, max_factor].
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func ImageRandomHue(data *mxc.NDArray, opts *ImageRandomHueOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("min_factor", opts.MinFactor)
+		p.Float("max_factor", opts.MaxFactor)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_random_hue", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageRandomLightingOpts holds the parameters of ImageRandomLighting. A nil *ImageRandomLightingOpts passes
+// none; required ones are then reported missing by the library.
+type ImageRandomLightingOpts struct {
+	// AlphaStd is the parameter alpha_std (float, default 0.05): Level of the lighting noise. Nil keeps the
+	// default.
+	AlphaStd *float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageRandomLighting runs the operator _image_random_lighting.
+//
+// adjust_lighting with alphas drawn from a normal distribution of standard deviation alpha_std.
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func ImageRandomLighting(data *mxc.NDArray, opts *ImageRandomLightingOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.OptFloat("alpha_std", opts.AlphaStd)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_random_lighting", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageRandomSaturationOpts holds the parameters of ImageRandomSaturation. A nil *ImageRandomSaturationOpts
+// passes none; required ones are then reported missing by the library.
+type ImageRandomSaturationOpts struct {
+	// MinFactor is the parameter min_factor (float, required): Minimum factor.
+	MinFactor float64
+	// MaxFactor is the parameter max_factor (float, required): Maximum factor.
+	MaxFactor float64
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageRandomSaturation runs the operator _image_random_saturation.
+//
+// Blends each pixel of an RGB image with its grey value: x * a + (1 - a) * grey, a from [min_factor,
+// max_factor].
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func ImageRandomSaturation(data *mxc.NDArray, opts *ImageRandomSaturationOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Float("min_factor", opts.MinFactor)
+		p.Float("max_factor", opts.MaxFactor)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_random_saturation", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// ImageToTensorOpts holds the parameters of ImageToTensor. A nil *ImageToTensorOpts passes none; required ones
+// are then reported missing by the library.
+type ImageToTensorOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// ImageToTensor runs the operator _image_to_tensor.
+//
+// Converts an image NDArray (H, W, C) or (N, H, W, C) of values in [0, 255] to a float32 tensor (C, H, W) or
+// (N, C, H, W) of values in [0, 1].
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others).
+func ImageToTensor(data *mxc.NDArray, opts *ImageToTensorOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_image_to_tensor", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // LesserOpts holds the parameters of Lesser. A nil *LesserOpts passes none; required ones are then reported
 // missing by the library.
 type LesserOpts struct {

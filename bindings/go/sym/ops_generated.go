@@ -4358,6 +4358,408 @@ func IdentityWithAttrLikeRhs(lhs, rhs *mxc.Symbol, opts *IdentityWithAttrLikeRhs
 	return compose("_identity_with_attr_like_rhs", name, attr, p, []string{"lhs", "rhs"}, []*mxc.Symbol{lhs, rhs})
 }
 
+// ImageAdjustLightingOpts holds the parameters of ImageAdjustLighting. A nil *ImageAdjustLightingOpts passes
+// none; required ones are then reported missing by the library.
+type ImageAdjustLightingOpts struct {
+	// Alpha is the parameter alpha (string, required): The lighting alphas for the R, G, B channels.
+	Alpha string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageAdjustLighting is a symbol of the operator _image_adjust_lighting.
+//
+// Adds eigvec . (alpha * eigval) (ImageNet's RGB principal components) to every pixel of an RGB image.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ImageAdjustLighting(data *mxc.Symbol, opts *ImageAdjustLightingOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Str("alpha", opts.Alpha)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_adjust_lighting", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageCropOpts holds the parameters of ImageCrop. A nil *ImageCropOpts passes none; required ones are then
+// reported missing by the library.
+type ImageCropOpts struct {
+	// X is the parameter x (int, required): Left boundary of the cropping area.
+	X int
+	// Y is the parameter y (int, required): Top boundary of the cropping area.
+	Y int
+	// Width is the parameter width (int, required): Width of the cropping area.
+	Width int
+	// Height is the parameter height (int, required): Height of the cropping area.
+	Height int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageCrop is a symbol of the operator _image_crop.
+//
+// Crops an image (H, W, C) or a batch (N, H, W, C) to the window at (x, y) of width x height.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ImageCrop(data *mxc.Symbol, opts *ImageCropOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("x", opts.X)
+		p.Int("y", opts.Y)
+		p.Int("width", opts.Width)
+		p.Int("height", opts.Height)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_crop", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageFlipLeftRightOpts holds the parameters of ImageFlipLeftRight. A nil *ImageFlipLeftRightOpts passes none;
+// required ones are then reported missing by the library.
+type ImageFlipLeftRightOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageFlipLeftRight is a symbol of the operator _image_flip_left_right.
+//
+// Reverses the width axis of an image (H, W, C).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ImageFlipLeftRight(data *mxc.Symbol, opts *ImageFlipLeftRightOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_flip_left_right", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageFlipTopBottomOpts holds the parameters of ImageFlipTopBottom. A nil *ImageFlipTopBottomOpts passes none;
+// required ones are then reported missing by the library.
+type ImageFlipTopBottomOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageFlipTopBottom is a symbol of the operator _image_flip_top_bottom.
+//
+// Reverses the height axis of an image (H, W, C).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ImageFlipTopBottom(data *mxc.Symbol, opts *ImageFlipTopBottomOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_flip_top_bottom", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageNormalizeOpts holds the parameters of ImageNormalize. A nil *ImageNormalizeOpts passes none; required
+// ones are then reported missing by the library.
+type ImageNormalizeOpts struct {
+	// Mean is the parameter mean (string, default (0, 0, 0, 0)): Sequence of means for each channel. Default
+	// value is 0. Nil keeps the default.
+	Mean *string
+	// Std is the parameter std (string, default (1, 1, 1, 1)): Sequence of standard deviations for each
+	// channel. Default value is 1. Nil keeps the default.
+	Std *string
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageNormalize is a symbol of the operator _image_normalize.
+//
+// Normalizes a tensor (C, H, W) or (N, C, H, W) of 1 or 3 channels: (data - mean[c]) / std[c].
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ImageNormalize(data *mxc.Symbol, opts *ImageNormalizeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptStr("mean", opts.Mean)
+		p.OptStr("std", opts.Std)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_normalize", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageRandomBrightnessOpts holds the parameters of ImageRandomBrightness. A nil *ImageRandomBrightnessOpts
+// passes none; required ones are then reported missing by the library.
+type ImageRandomBrightnessOpts struct {
+	// MinFactor is the parameter min_factor (float, required): Minimum factor.
+	MinFactor float64
+	// MaxFactor is the parameter max_factor (float, required): Maximum factor.
+	MaxFactor float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageRandomBrightness is a symbol of the operator _image_random_brightness.
+//
+// Multiplies an RGB image by a factor drawn from [min_factor, max_factor].
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ImageRandomBrightness(data *mxc.Symbol, opts *ImageRandomBrightnessOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("min_factor", opts.MinFactor)
+		p.Float("max_factor", opts.MaxFactor)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_random_brightness", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageRandomColorJitterOpts holds the parameters of ImageRandomColorJitter. A nil *ImageRandomColorJitterOpts
+// passes none; required ones are then reported missing by the library.
+type ImageRandomColorJitterOpts struct {
+	// Brightness is the parameter brightness (float, required): How much to jitter brightness.
+	Brightness float64
+	// Contrast is the parameter contrast (float, required): How much to jitter contrast.
+	Contrast float64
+	// Saturation is the parameter saturation (float, required): How much to jitter saturation.
+	Saturation float64
+	// Hue is the parameter hue (float, required): How much to jitter hue.
+	Hue float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageRandomColorJitter is a symbol of the operator _image_random_color_jitter.
+//
+// Changes brightness, contrast, saturation (factors from [1 - v, 1 + v]) and hue (from [-hue, hue]) of an RGB
+// image, in a random order.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ImageRandomColorJitter(data *mxc.Symbol, opts *ImageRandomColorJitterOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("brightness", opts.Brightness)
+		p.Float("contrast", opts.Contrast)
+		p.Float("saturation", opts.Saturation)
+		p.Float("hue", opts.Hue)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_random_color_jitter", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageRandomContrastOpts holds the parameters of ImageRandomContrast. A nil *ImageRandomContrastOpts passes
+// none; required ones are then reported missing by the library.
+type ImageRandomContrastOpts struct {
+	// MinFactor is the parameter min_factor (float, required): Minimum factor.
+	MinFactor float64
+	// MaxFactor is the parameter max_factor (float, required): Maximum factor.
+	MaxFactor float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageRandomContrast is a symbol of the operator _image_random_contrast.
+//
+// Blends an RGB image with its mean grey value: x * a + (1 - a) * mean_grey, a from [min_factor, max_factor].
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ImageRandomContrast(data *mxc.Symbol, opts *ImageRandomContrastOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("min_factor", opts.MinFactor)
+		p.Float("max_factor", opts.MaxFactor)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_random_contrast", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageRandomFlipLeftRightOpts holds the parameters of ImageRandomFlipLeftRight. A nil
+// *ImageRandomFlipLeftRightOpts passes none; required ones are then reported missing by the library.
+type ImageRandomFlipLeftRightOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageRandomFlipLeftRight is a symbol of the operator _image_random_flip_left_right.
+//
+// Reverses the width axis of an image (H, W, C) with probability 0.5.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ImageRandomFlipLeftRight(data *mxc.Symbol, opts *ImageRandomFlipLeftRightOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_random_flip_left_right", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageRandomFlipTopBottomOpts holds the parameters of ImageRandomFlipTopBottom. A nil
+// *ImageRandomFlipTopBottomOpts passes none; required ones are then reported missing by the library.
+type ImageRandomFlipTopBottomOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageRandomFlipTopBottom is a symbol of the operator _image_random_flip_top_bottom.
+//
+// Reverses the height axis of an image (H, W, C) with probability 0.5.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ImageRandomFlipTopBottom(data *mxc.Symbol, opts *ImageRandomFlipTopBottomOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_random_flip_top_bottom", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageRandomHueOpts holds the parameters of ImageRandomHue. A nil *ImageRandomHueOpts passes none; required
+// ones are then reported missing by the library.
+type ImageRandomHueOpts struct {
+	// MinFactor is the parameter min_factor (float, required): Minimum factor.
+	MinFactor float64
+	// MaxFactor is the parameter max_factor (float, required): Maximum factor.
+	MaxFactor float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageRandomHue is a symbol of the operator _image_random_hue.
+//
+// Rotates the hue of an RGB image by a fraction of a turn drawn from [min_factor, max_factor].
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ImageRandomHue(data *mxc.Symbol, opts *ImageRandomHueOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("min_factor", opts.MinFactor)
+		p.Float("max_factor", opts.MaxFactor)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_random_hue", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageRandomLightingOpts holds the parameters of ImageRandomLighting. A nil *ImageRandomLightingOpts passes
+// none; required ones are then reported missing by the library.
+type ImageRandomLightingOpts struct {
+	// AlphaStd is the parameter alpha_std (float, default 0.05): Level of the lighting noise. Nil keeps the
+	// default.
+	AlphaStd *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageRandomLighting is a symbol of the operator _image_random_lighting.
+//
+// adjust_lighting with alphas drawn from a normal distribution of standard deviation alpha_std.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ImageRandomLighting(data *mxc.Symbol, opts *ImageRandomLightingOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("alpha_std", opts.AlphaStd)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_random_lighting", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageRandomSaturationOpts holds the parameters of ImageRandomSaturation. A nil *ImageRandomSaturationOpts
+// passes none; required ones are then reported missing by the library.
+type ImageRandomSaturationOpts struct {
+	// MinFactor is the parameter min_factor (float, required): Minimum factor.
+	MinFactor float64
+	// MaxFactor is the parameter max_factor (float, required): Maximum factor.
+	MaxFactor float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageRandomSaturation is a symbol of the operator _image_random_saturation.
+//
+// Blends each pixel of an RGB image with its grey value: x * a + (1 - a) * grey, a from [min_factor,
+// max_factor].
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ImageRandomSaturation(data *mxc.Symbol, opts *ImageRandomSaturationOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Float("min_factor", opts.MinFactor)
+		p.Float("max_factor", opts.MaxFactor)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_random_saturation", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageToTensorOpts holds the parameters of ImageToTensor. A nil *ImageToTensorOpts passes none; required ones
+// are then reported missing by the library.
+type ImageToTensorOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageToTensor is a symbol of the operator _image_to_tensor.
+//
+// Converts an image NDArray (H, W, C) or (N, H, W, C) of values in [0, 255] to a float32 tensor (C, H, W) or
+// (N, C, H, W) of values in [0, 1].
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>".
+func ImageToTensor(data *mxc.Symbol, opts *ImageToTensorOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_to_tensor", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // LesserOpts holds the parameters of Lesser. A nil *LesserOpts passes none; required ones are then reported
 // missing by the library.
 type LesserOpts struct {

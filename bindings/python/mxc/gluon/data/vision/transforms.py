@@ -162,9 +162,10 @@ class CenterCrop(_Transform):
         return nd.slice(x, begin=lead + (top, left, None), end=lead + (top + self._h, left + self._w, None))
 
 
-class Resize(_Transform):
+class Resize(_HybridTransform):
     """Resizes (H, W, C) or (N, H, W, C) images to ``size`` (width, height); an int size gives a square, or with
-    ``keep_ratio`` the shorter edge (the longer one scaled in proportion)."""
+    ``keep_ratio`` the shorter edge (the longer one scaled in proportion). ``interpolation`` is OpenCV's code (0
+    nearest, 1 bilinear, 2 bicubic, 3 area, 4 Lanczos). Runs ``image.resize`` (the ``_image_resize`` operator)."""
 
     def __init__(self, size, keep_ratio=False, interpolation=1):
         super().__init__()
@@ -172,33 +173,29 @@ class Resize(_Transform):
         self._keep_ratio = keep_ratio
         self._interp = interpolation
 
-    def _out_size(self, h, w):
-        if not isinstance(self._size, int):
-            return self._size
-        if not self._keep_ratio:
-            return self._size, self._size
-        if h > w:
-            return self._size, int(self._size * h / w)
-        return int(self._size * w / h), self._size
-
-    def forward(self, x):
-        rank = _image_rank(x, "Resize", "(height, width, channels)")
-        ow, oh = self._out_size(x.shape[rank - 3], x.shape[rank - 2])
-        return _per_image(x, lambda im: image.imresize(im, ow, oh, self._interp))
+    def hybrid_forward(self, F, x):
+        if _is_nd(F):
+            _image_rank(x, "Resize", "(height, width, channels)")
+        return F.image.resize(x, self._size, self._keep_ratio, self._interp)
 
 
-class CropResize(_Transform):
-    """Crops the rectangle at (x, y) of ``width`` and ``height``, then resizes it to ``size`` if given."""
+class CropResize(_HybridTransform):
+    """Crops the rectangle at (x, y) of ``width`` and ``height`` of (H, W, C) or (N, H, W, C) images, then resizes
+    it to ``size`` (an int or (width, height)) if given. Runs ``image.crop`` and ``image.resize``."""
 
     def __init__(self, x, y, width, height, size=None, interpolation=None):
         super().__init__()
         self._rect = (x, y, width, height)
-        self._size = None if size is None else _wh(size, "CropResize")
+        self._size = None if size is None else (size if isinstance(size, int) else _wh(size, "CropResize"))
         self._interp = 1 if interpolation is None else interpolation
 
-    def forward(self, x):
-        _image_rank(x, "CropResize", "(height, width, channels)")
-        return _per_image(x, lambda im: image.fixed_crop(im, *self._rect, size=self._size, interp=self._interp))
+    def hybrid_forward(self, F, x):
+        if _is_nd(F):
+            _image_rank(x, "CropResize", "(height, width, channels)")
+        out = F.image.crop(x, *self._rect)
+        if self._size is not None:
+            out = F.image.resize(out, self._size, False, self._interp)
+        return out
 
 
 class RandomResizedCrop(_Transform):

@@ -18,7 +18,7 @@ from .. import ndarray as nd
 from .. import symbol as sym_mod
 from ..context import Context, cpu
 
-__all__ = ["quantize_model", "quantize_params"]
+__all__ = ["quantize_model", "quantize_params", "combine_histogram"]
 
 _QUANTIZED_OP = {
     "FullyConnected": "_contrib_quantized_fully_connected",
@@ -82,6 +82,153 @@ def quantize_params(qsym, params, th_dict=None):
         elif name in params:
             out[name] = params[name]
     return out
+
+
+def _smooth_distribution(p, eps=0.0001):
+    """p with eps added to its zero bins and the same mass taken evenly from its nonzero bins (as MXNet 1.9.1's
+    helper of the same name); ValueError when p has no nonzero bin."""
+    p = np.asarray(p)
+    is_zeros = (p == 0).astype(np.float32)
+    is_nonzeros = (p != 0).astype(np.float32)
+    n_zeros = int(is_zeros.sum())
+    n_nonzeros = p.size - n_zeros
+    if not n_nonzeros:
+        raise ValueError("The discrete probability distribution is malformed. All entries are 0.")
+    eps1 = eps * float(n_zeros) / float(n_nonzeros)
+    if eps1 >= 1.0:
+        raise ValueError("n_zeros=%d, n_nonzeros=%d, eps1=%f" % (n_zeros, n_nonzeros, eps1))
+    hist = p.astype(np.float32)
+    hist += eps * is_zeros + (-eps1) * is_nonzeros
+    if (hist <= 0).sum() != 0:
+        raise ValueError("the smoothed distribution has a non-positive bin")
+    return hist
+
+
+def _kl_divergence(p, q):
+    p = np.asarray(p, np.float64)
+    q = np.asarray(q, np.float64)
+    p = p / p.sum()
+    q = q / q.sum()
+    m = p > 0
+    return float(np.sum(p[m] * np.log(p[m] / q[m])))
+
+
+def _entropy_threshold(hist, hist_edges, num_quantized_bins=255):
+    """(threshold, divergence): the symmetric threshold |x| <= edge that minimises KL(P || Q), where P is the
+    histogram clipped to the threshold (outliers added to its end bins) and Q the same range merged into
+    num_quantized_bins bins and expanded back evenly over the nonzero bins."""
+    hist = np.asarray(hist, np.float64)
+    hist_edges = np.asarray(hist_edges, np.float64)
+    num_bins = hist.size
+    if hist_edges.size != num_bins + 1:
+        raise ValueError("calibrate_entropy: hist_edges must have len(hist) + 1 = %d entries, got %d"
+                         % (num_bins + 1, hist_edges.size))
+    if num_quantized_bins < 1 or num_bins < num_quantized_bins:
+        raise ValueError("calibrate_entropy: num_quantized_bins (%d) must be in [1, len(hist) = %d]"
+                         % (num_quantized_bins, num_bins))
+    zero = num_bins // 2
+    half = num_quantized_bins // 2
+    best = (None, np.inf)
+    for i in range(half, zero + 1):
+        start, stop = zero - i, zero + i + 1
+        sliced = hist[start:stop]
+        p = sliced.copy()
+        p[0] += hist[:start].sum()
+        p[-1] += hist[stop:].sum()
+        nonzero = sliced != 0
+        merged = sliced.size // num_quantized_bins
+        # bin j of Q covers [j * merged, (j + 1) * merged); the last one also takes the remainder
+        group = np.minimum(np.arange(sliced.size) // merged, num_quantized_bins - 1)
+        qbins = np.bincount(group, weights=sliced, minlength=num_quantized_bins)
+        norm = np.bincount(group, weights=nonzero.astype(np.float64), minlength=num_quantized_bins)
+        per = np.divide(qbins, norm, out=np.zeros_like(qbins), where=norm != 0)
+        q = per[group]
+        q[p == 0] = 0
+        try:
+            div = _kl_divergence(_smooth_distribution(p), _smooth_distribution(q))
+        except ValueError:
+            div = np.inf
+        if best[0] is None or div < best[1]:
+            best = (float(np.float32(hist_edges[stop])), div)  # MXNet reads the edges as float32
+    return best
+
+
+def combine_histogram(old_hist, arr, new_min, new_max, new_th):
+    """Adds the values arr to the histogram old_hist = (hist, edges, min, max, th), widening it by whole bins on
+    both sides when |arr| exceeds th (MXNet 1.9.1's ``combine_histogram``)."""
+    hist, edges, old_min, old_max, old_th = old_hist
+    arr = np.asarray(arr)
+    if new_th <= old_th:
+        h, _ = np.histogram(arr, bins=len(hist), range=(-old_th, old_th))
+        return hist + h, edges, min(old_min, new_min), max(old_max, new_max), old_th
+    num_bins = len(hist)
+    step = 2 * old_th / num_bins
+    grow = int((new_th - old_th) // step + 1)
+    new_bins = grow * 2 + num_bins
+    new_th = grow * step + old_th
+    h, new_edges = np.histogram(arr, bins=new_bins, range=(-new_th, new_th))
+    h[grow:new_bins - grow] += hist
+    return h, new_edges, min(old_min, new_min), max(old_max, new_max), new_th
+
+
+def _get_optimal_threshold(hist_data, quantized_dtype="int8", num_quantized_bins=255):
+    """(min, max, threshold, divergence) of one histogram (hist, edges, min, max, th)."""
+    hist, edges, lo, hi, _ = hist_data
+    th, div = _entropy_threshold(hist, edges, num_quantized_bins)
+    return lo, hi, th, div
+
+
+def _get_optimal_thresholds(hist_dict, quantized_dtype="int8", num_quantized_bins=255, logger=None):
+    """name -> (-th, th) for every histogram of hist_dict."""
+    th_dict = {}
+    for name in sorted(hist_dict):
+        lo, hi, th, div = _get_optimal_threshold(hist_dict[name], quantized_dtype, num_quantized_bins)
+        th_dict[name] = (-th, th)
+        if logger:
+            logger.info("layer=%s, min_val=%f, max_val=%f, th=%f, divergence=%f", name, lo, hi, th, div)
+    return th_dict
+
+
+class _LayerHistogramCollector:
+    """Histograms (num_bins bins over [-th, th], th = max |x| seen) of named tensors, merged over batches."""
+
+    def __init__(self, num_bins=8001, include_layer=None, logger=None):
+        self.hist_dict = {}
+        self.num_bins = num_bins
+        self.include_layer = include_layer
+        self.logger = logger
+
+    def collect(self, name, arr):
+        if self.include_layer is not None and name not in self.include_layer:
+            return
+        arr = arr.asnumpy() if hasattr(arr, "asnumpy") else np.asarray(arr)
+        lo, hi = float(np.min(arr)), float(np.max(arr))
+        th = max(abs(lo), abs(hi))
+        if name in self.hist_dict:
+            self.hist_dict[name] = combine_histogram(self.hist_dict[name], arr, lo, hi, th)
+        else:
+            h, e = np.histogram(arr, bins=self.num_bins, range=(-th, th))
+            self.hist_dict[name] = (h, e, lo, hi, th)
+
+
+class _LayerOutputMinMaxCollector:
+    """The smallest and largest value of named tensors over batches."""
+
+    def __init__(self, quantized_dtype="int8", include_layer=None, logger=None):
+        self.min_max_dict = {}
+        self.quantized_dtype = quantized_dtype
+        self.include_layer = include_layer
+        self.logger = logger
+
+    def collect(self, name, arr):
+        if self.include_layer is not None and name not in self.include_layer:
+            return
+        arr = arr.asnumpy() if hasattr(arr, "asnumpy") else np.asarray(arr)
+        lo, hi = float(np.min(arr)), float(np.max(arr))
+        if name in self.min_max_dict:
+            o = self.min_max_dict[name]
+            lo, hi = min(lo, o[0]), max(hi, o[1])
+        self.min_max_dict[name] = (lo, hi)
 
 
 class _Pass:
@@ -198,7 +345,8 @@ class _Pass:
                 "attrs": self.js.get("attrs", {})}
 
 
-def _collect_ranges(sym, arg_params, aux_params, targets, calib_data, num_examples, ctx, data_names, logger):
+def _collect_ranges(sym, arg_params, aux_params, targets, calib_data, num_examples, ctx, data_names, logger,
+                    collector=None):
     """The smallest and largest value of each float entry (node name, output) of sym over the calibration data."""
     internals = sym.get_internals()
     out_names = _output_names(sym)
@@ -232,6 +380,8 @@ def _collect_ranges(sym, arg_params, aux_params, targets, calib_data, num_exampl
             else:
                 v = results[r].asnumpy()
                 r += 1
+            if collector is not None:
+                collector.collect((name, k), v)
             lo, hi = float(np.min(v)), float(np.max(v))
             if (name, k) in ranges:
                 lo, hi = min(lo, ranges[(name, k)][0]), max(hi, ranges[(name, k)][1])
@@ -250,8 +400,9 @@ def quantize_model(sym, arg_params, aux_params, data_names=("data",), label_name
                    quantize_granularity="tensor-wise", logger=None):
     """Quantizes a float32 symbolic model to INT8 (MXNet 1.9.1's ``mx.contrib.quantization.quantize_model``).
 
-    Returns (qsym, qarg_params, aux_params). calib_mode: 'none' (ranges found at run time) or 'naive' (min/max
-    over num_calib_examples examples of calib_data); 'entropy' is not supported. quantized_dtype: 'int8', 'uint8'
+    Returns (qsym, qarg_params, aux_params). calib_mode: 'none' (ranges found at run time), 'naive' (min/max
+    over num_calib_examples examples of calib_data) or 'entropy' (symmetric thresholds minimising the KL divergence
+    between 8001-bin histograms of the calibration outputs and their 255-level quantization). quantized_dtype: 'int8', 'uint8'
     or 'auto'; quantize_mode: 'smart' or 'full'."""
     if excluded_sym_names is not None and not isinstance(excluded_sym_names, (list, tuple)):
         raise ValueError("excluded_sym_names must be a list of strings, got %r" % (excluded_sym_names,))
@@ -267,17 +418,18 @@ def quantize_model(sym, arg_params, aux_params, data_names=("data",), label_name
         raise ValueError("quantize_granularity %r is not supported (tensor-wise)" % (quantize_granularity,))
     if calib_mode not in ("none", "naive", "entropy"):
         raise ValueError("unknown calibration mode %r received, expected 'none', 'naive' or 'entropy'" % (calib_mode,))
-    if calib_mode == "entropy":
-        raise ValueError("calib_mode 'entropy' is not supported; use 'naive' or 'none'")
     if logger:
         logger.info("Quantizing symbol (mode %s, dtype %s)", quantize_mode, quantized_dtype)
     p = _Pass(sym, excluded_sym_names, excluded_op_names, quantized_dtype, quantize_mode)
     qjson = p.run()
-    if calib_mode == "naive":
+    if calib_mode in ("naive", "entropy"):
         if calib_data is None:
-            raise ValueError("calib_data must be provided when calib_mode=naive")
+            raise ValueError("calib_data must be provided when calib_mode=%s" % calib_mode)
+        collector = _LayerHistogramCollector(logger=logger) if calib_mode == "entropy" else None
         ranges, _ = _collect_ranges(sym, arg_params, aux_params or {}, list(p.calib.values()), calib_data,
-                                    num_calib_examples, ctx, data_names, logger)
+                                    num_calib_examples, ctx, data_names, logger, collector)
+        if collector is not None:
+            ranges = _get_optimal_thresholds(collector.hist_dict, quantized_dtype, logger=logger)
         for node in qjson["nodes"]:
             if node["name"] in p.calib and p.calib[node["name"]] in ranges:
                 lo, hi = ranges[p.calib[node["name"]]]

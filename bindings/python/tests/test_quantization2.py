@@ -1,0 +1,176 @@
+"""Entropy (KL-divergence) calibration of mx.contrib.quantization against MXNet 1.9.1 (MXNET_SUBGRAPH_BACKEND=NONE):
+the helpers combine_histogram / _smooth_distribution, the threshold search against an independent naive loop and
+against the thresholds MXNet's _contrib_calibrate_entropy printed, and quantize_model(calib_mode='entropy')'s
+calibration ranges on fixed networks and data as MXNet printed them."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+import mxc as mx
+from mxc import nd
+from mxc.contrib import quantization as q
+
+F = np.float32
+
+
+def test_smooth_distribution_as_mxnet():
+    got = q._smooth_distribution(np.array([0, 1, 2, 0, 3.0]))
+    np.testing.assert_allclose(got, [9.999999747378752e-05, 0.9999333620071411, 1.9999333620071411,
+                                     9.999999747378752e-05, 2.9999332427978516], rtol=1e-7)
+    with pytest.raises(ValueError):
+        q._smooth_distribution(np.zeros(4))
+
+
+def test_combine_histogram_as_mxnet():
+    x = np.array([-1.0, -0.5, 0.0, 0.25, 0.75, 1.0], F)
+    h, e = np.histogram(x, bins=9, range=(-1, 1))
+    old = (h, e, -1.0, 1.0, 1.0)
+    a = np.array([-2.1, 0.3, 1.5], F)
+    # a wider range: the histogram grows by whole bins on both sides
+    hist, edges, lo, hi, th = q.combine_histogram(old, a, -2.1, 1.5, 2.1)
+    assert hist.tolist() == [1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 2, 0, 1, 1, 0, 0, 1, 0, 0]
+    np.testing.assert_allclose(edges[:3], [-2.1111111640930176, -1.8888888359069824, -1.6666666269302368], rtol=1e-6)
+    assert len(edges) == 20
+    assert (lo, hi) == (-2.1, 1.5)
+    assert abs(th - 2.111111111111111) < 1e-12
+    # a narrower range: the same bins
+    hist, edges, lo, hi, th = q.combine_histogram(old, a / 3, -0.7, 0.5, 0.7)
+    assert hist.tolist() == [1, 1, 1, 0, 2, 1, 1, 1, 1]
+    assert (lo, hi, th) == (-1.0, 1.0, 1.0)
+    assert len(edges) == 10
+
+
+def _naive_kl_threshold(hist, edges, nq):
+    """The definition, one bin at a time: for each symmetric window around the middle bin, P = the window with the
+    outliers added to its end bins, Q = the window merged into nq bins (the last one takes the remainder) spread
+    evenly over the window's nonzero bins, zero where P is zero; both smoothed; the window with the least KL(P||Q)."""
+    n = len(hist)
+    zero = n // 2
+    best_th, best_div = None, math.inf
+    for i in range(nq // 2, zero + 1):
+        lo, hi = zero - i, zero + i + 1
+        win = [float(v) for v in hist[lo:hi]]
+        p = list(win)
+        p[0] += float(sum(hist[:lo]))
+        p[-1] += float(sum(hist[hi:]))
+        m = len(win) // nq
+        owner = [min(k // m, nq - 1) for k in range(len(win))]
+        total = [0.0] * nq
+        count = [0] * nq
+        for k, v in enumerate(win):
+            total[owner[k]] += v
+            count[owner[k]] += 1 if v != 0 else 0
+        qd = [0.0 if (p[k] == 0 or count[owner[k]] == 0) else total[owner[k]] / count[owner[k]]
+              for k in range(len(win))]
+
+        def smooth(d):
+            zeros = sum(1 for v in d if v == 0)
+            if zeros == len(d):
+                return None
+            e1 = 0.0001 * zeros / (len(d) - zeros)
+            return [float(F(v) + F(0.0001 if v == 0 else -e1)) for v in d]
+        ps, qs = smooth(p), smooth(qd)
+        if ps is None or qs is None:
+            continue
+        sp, sq = sum(ps), sum(qs)
+        div = sum(a / sp * math.log((a / sp) / (b / sq)) for a, b in zip(ps, qs))
+        if div < best_div:
+            best_th, best_div = float(edges[hi]), div
+    return best_th, best_div
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_entropy_threshold_against_a_naive_loop(seed):
+    g = np.random.RandomState(seed)
+    x = g.standard_t(3, size=2000).astype(F)
+    if seed == 1:
+        x = np.maximum(x, 0)
+    th = float(np.abs(x).max())
+    nbins, nq = [(101, 31), (257, 63), (81, 9)][seed]
+    h, e = np.histogram(x, bins=nbins, range=(-th, th))
+    got_th, got_div = q._entropy_threshold(h, e, nq)
+    want_th, want_div = _naive_kl_threshold(h, e, nq)
+    assert abs(got_th - want_th) <= 1e-6 * abs(want_th)
+    assert abs(got_div - want_div) <= 1e-5 * abs(want_div) + 1e-9
+
+
+@pytest.mark.parametrize("seed,nbins,th,div", [
+    (0, 601, 8.769747, 0.027118038), (4, 555, 15.045718, 0.019493382), (5, 701, 0.23205614, 0.016861336)])
+def test_entropy_threshold_as_mxnet(seed, nbins, th, div):
+    # the threshold and divergence MXNet 1.9.1's _contrib_calibrate_entropy(hist, hist_edges, 255) printed
+    rs = np.random.RandomState(seed)
+    x = (rs.randn(3000) * rs.rand() * 5).astype(F)
+    if seed % 2:
+        x = np.maximum(x, 0)
+    m = float(np.abs(x).max())
+    h, e = np.histogram(x, bins=nbins, range=(-m, m))
+    lo, hi, got_th, got_div = q._get_optimal_threshold((h, e, float(x.min()), float(x.max()), m), "int8", 255)
+    assert abs(got_th - th) <= 1e-6 * th
+    assert abs(got_div - div) <= 1e-5
+    assert (lo, hi) == (float(x.min()), float(x.max()))
+
+
+def test_entropy_threshold_bad_input():
+    with pytest.raises(ValueError, match="hist_edges"):
+        q._entropy_threshold(np.ones(10), np.ones(10), 5)
+    with pytest.raises(ValueError, match="num_quantized_bins"):
+        q._entropy_threshold(np.ones(10), np.ones(11), 11)
+
+
+def _net():
+    data = mx.sym.var("data")
+    fc1 = mx.sym.FullyConnected(data, num_hidden=16, name="fc1")
+    act = mx.sym.Activation(fc1, act_type="relu", name="relu1")
+    return mx.sym.FullyConnected(act, num_hidden=4, name="fc2")
+
+
+def _params(rs):
+    return {"fc1_weight": nd.array(rs.randn(16, 8)), "fc1_bias": nd.array(rs.randn(16)),
+            "fc2_weight": nd.array(rs.randn(4, 16)), "fc2_bias": nd.array(rs.randn(4))}
+
+
+def _calib_ranges(qsym):
+    return {n["name"]: (float(n["attrs"]["min_calib_range"]), float(n["attrs"]["max_calib_range"]))
+            for n in json.loads(qsym.tojson())["nodes"] if "min_calib_range" in n.get("attrs", {})}
+
+
+@pytest.mark.parametrize("heavy,want", [
+    (False, {"data_quantize": 2.835661, "requantize_fc1": 9.764954, "requantize_fc2": 21.607550}),
+    (True, {"data_quantize": 8.870568, "requantize_fc1": 25.916809, "requantize_fc2": 52.648632})])
+def test_quantize_model_entropy_as_mxnet(heavy, want):
+    rs = np.random.RandomState(0)
+    args = _params(rs)
+    if heavy:  # heavy tails: the thresholds clip the outliers (max |data| is 18.61)
+        x, bs = rs.standard_t(3, size=(512, 8)).astype(F), 64
+    else:
+        x, bs = rs.randn(64, 8).astype(F), 16
+    it = mx.io.NDArrayIter(x, batch_size=bs)
+    qsym, qargs, _ = q.quantize_model(_net(), args, {}, ctx=mx.cpu(), calib_mode="entropy", calib_data=it,
+                                      num_calib_examples=len(x), quantized_dtype="int8", quantize_mode="full",
+                                      label_names=None)
+    got = _calib_ranges(qsym)
+    assert sorted(got) == sorted(want)
+    for name, th in want.items():
+        # the last digit of fc2 may differ: float32 FullyConnected sums in another order than MXNet's
+        assert got[name][0] == -got[name][1]
+        assert abs(got[name][1] - th) <= 2e-6 * th, (name, got[name], th)
+    if heavy:
+        assert got["data_quantize"][1] < float(np.abs(x).max())
+    # the calibrated model runs and stays close to float32
+    exe = qsym.simple_bind(mx.cpu(), data=(bs, 8), grad_req="null")
+    exe.copy_params_from(qargs, {}, allow_extra_params=True)
+    ref = _net().simple_bind(mx.cpu(), data=(bs, 8), grad_req="null")
+    ref.copy_params_from(args, {})
+    xb = nd.array(x[:bs])
+    exe.forward(is_train=False, data=xb)
+    ref.forward(is_train=False, data=xb)
+    a, b = exe.outputs[0].asnumpy(), ref.outputs[0].asnumpy()
+    assert np.abs(a - b).mean() < 0.1 * np.abs(b).mean()  # clipped outliers cost a little more
+
+
+def test_quantize_model_entropy_needs_calib_data():
+    rs = np.random.RandomState(0)
+    with pytest.raises(ValueError, match="calib_data"):
+        q.quantize_model(_net(), _params(rs), {}, calib_mode="entropy", label_names=None)

@@ -174,3 +174,81 @@ def test_quantize_model_entropy_needs_calib_data():
     rs = np.random.RandomState(0)
     with pytest.raises(ValueError, match="calib_data"):
         q.quantize_model(_net(), _params(rs), {}, calib_mode="entropy", label_names=None)
+
+
+def _dense_net():
+    nn = mx.gluon.nn
+    net = nn.HybridSequential(prefix="net_")
+    with net.name_scope():
+        net.add(nn.Dense(16, in_units=8), nn.Dense(4, in_units=16))
+    net.initialize()
+    rs = np.random.RandomState(0)
+    for _, p in sorted(net.collect_params().items()):
+        p.set_data(nd.array(rs.randn(*p.shape)))
+    return net, rs.standard_t(3, size=(256, 8)).astype(F)
+
+
+# MXNet 1.9.1's quantize_net on the same block and data (its CPU build fuses the layers with oneDNN; the ranges of
+# the input and of the first layer's output are the same nodes in both graphs)
+@pytest.mark.parametrize("mode,want", [
+    ("naive", {"data_quantize": (-9.798110, 18.613537), "requantize_net_dense0_fwd": (-28.418976, 51.124294)}),
+    ("entropy", {"data_quantize": (-7.563131, 7.563131), "requantize_net_dense0_fwd": (-25.961506, 25.961506)})])
+def test_quantize_net_calibration_as_mxnet(mode, want):
+    net, x = _dense_net()
+    it = mx.io.NDArrayIter(x, batch_size=32)
+    qnet = q.quantize_net(net, quantized_dtype="int8", calib_data=it, calib_mode=mode, ctx=mx.cpu(),
+                          num_calib_examples=256)
+    assert isinstance(qnet, mx.gluon.SymbolBlock)
+    got = _calib_ranges(qnet._graph)
+    for name, (lo, hi) in want.items():
+        assert abs(got[name][0] - lo) <= 2e-6 * abs(lo) and abs(got[name][1] - hi) <= 2e-6 * abs(hi), (name, got)
+    assert "requantize_net_dense1_fwd" in got
+    ops = [n["op"] for n in json.loads(qnet._graph.tojson())["nodes"] if n["op"] != "null"]
+    assert ops.count("_contrib_quantized_fully_connected") == 2
+    params = qnet.collect_params()
+    assert params["net_dense0_weight_quantize"].data().dtype == np.int8
+    w = net.collect_params()["net_dense0_weight"].data().asnumpy()
+    np.testing.assert_array_equal(params["net_dense0_weight_quantize"].data().asnumpy(),
+                                  np.round(w * (127 / np.abs(w).max())).astype(np.int8))
+    xb = nd.array(x[:32])
+    a, b = qnet(xb).asnumpy(), net(xb).asnumpy()
+    assert a.shape == b.shape == (32, 4)
+    assert np.abs(a - b).mean() < 0.1 * np.abs(b).mean()  # entropy clips the heavy tails
+
+
+def test_quantize_net_v2_none_dataloader_and_exclusions():
+    net, x = _dense_net()
+    xb = nd.array(x[:16])
+    ref = net(xb).asnumpy()
+    # no calibration: shapes from data_shapes
+    qnet = q.quantize_net_v2(net, calib_mode="none", data_shapes=[mx.io.DataDesc("data", (16, 8))])
+    assert _calib_ranges(qnet._graph) == {}
+    assert np.abs(qnet(xb).asnumpy() - ref).mean() < 0.05 * np.abs(ref).mean()
+    # a DataLoader as calibration data
+    loader = mx.gluon.data.DataLoader(mx.gluon.data.ArrayDataset(x), batch_size=32)
+    qnet = q.quantize_net_v2(net, calib_mode="naive", calib_data=loader, quantized_dtype="int8")
+    assert _calib_ranges(qnet._graph)["data_quantize"] == (float("%f" % x.min()), float("%f" % x.max()))
+    # excluded by name substring and by operator
+    qnet = q.quantize_net_v2(net, calib_mode="none", data_shapes=[mx.io.DataDesc("data", (16, 8))],
+                             exclude_layers_match=["dense1"])
+    names = [n["name"] for n in json.loads(qnet._graph.tojson())["nodes"] if n["op"] == "FullyConnected"]
+    assert names == ["net_dense1_fwd"]
+    qnet = q.quantize_net_v2(net, calib_mode="none", data_shapes=[mx.io.DataDesc("data", (16, 8))],
+                             exclude_operators=["FullyConnected"])
+    ops = {n["op"] for n in json.loads(qnet._graph.tojson())["nodes"]}
+    assert "_contrib_quantized_fully_connected" not in ops
+    np.testing.assert_allclose(qnet(xb).asnumpy(), ref, rtol=1e-5, atol=1e-4)
+
+
+def test_quantize_net_bad_arguments():
+    net, x = _dense_net()
+    with pytest.raises(ValueError, match="data_shapes"):
+        q.quantize_net(net, calib_mode="none")
+    with pytest.raises(ValueError, match="calib_data"):
+        q.quantize_net(net, calib_mode="naive", data_shapes=[mx.io.DataDesc("data", (4, 8))])
+    with pytest.raises(ValueError, match="calibration mode"):
+        q.quantize_net(net, calib_mode="histogram", calib_data=mx.io.NDArrayIter(x, batch_size=4))
+    with pytest.raises(ValueError, match="HybridBlock"):
+        q.quantize_net(mx.gluon.nn.Sequential(), data_shapes=[mx.io.DataDesc("data", (4, 8))])
+    with pytest.raises(ValueError, match="exclude_layers"):
+        q.quantize_net(net, data_shapes=[mx.io.DataDesc("data", (4, 8))], exclude_layers="net_dense0_fwd")

@@ -18,7 +18,7 @@ from .. import ndarray as nd
 from .. import symbol as sym_mod
 from ..context import Context, cpu
 
-__all__ = ["quantize_model", "quantize_params", "combine_histogram"]
+__all__ = ["quantize_model", "quantize_params", "combine_histogram", "quantize_net", "quantize_net_v2"]
 
 _QUANTIZED_OP = {
     "FullyConnected": "_contrib_quantized_fully_connected",
@@ -442,3 +442,129 @@ def quantize_model(sym, arg_params, aux_params, data_names=("data",), label_name
     qarg_params = quantize_params(qsym, arg_params)
     return qsym, qarg_params, aux_params
 
+
+
+class _LoaderIter:
+    """A gluon DataLoader (or any iterable of batches) seen as a DataIter over inputs named ``names``."""
+
+    def __init__(self, loader, names):
+        self.loader = loader
+        self.names = list(names)
+        first = next(iter(loader))
+        first = list(first) if isinstance(first, (list, tuple)) else [first]
+        from ..io import DataDesc
+        self.provide_data = [DataDesc(n, a.shape) for n, a in zip(self.names, first)]
+
+    def reset(self):
+        pass
+
+    def __iter__(self):
+        from ..io import DataBatch
+        for batch in self.loader:
+            parts = list(batch) if isinstance(batch, (list, tuple)) else [batch]
+            parts = [p if isinstance(p, nd.NDArray) else nd.array(p) for p in parts[:len(self.names)]]
+            yield DataBatch(data=parts, pad=0)
+
+
+def _desc_shape(d):
+    if hasattr(d, "shape") and hasattr(d, "name"):
+        return d.name, tuple(d.shape)
+    if isinstance(d, (list, tuple)) and len(d) == 2 and isinstance(d[0], str):
+        return d[0], tuple(d[1])
+    raise ValueError("quantize_net: data_shapes must be a list of DataDesc (or (name, shape) pairs), got %r" % (d,))
+
+
+def quantize_net_v2(network, quantized_dtype="auto", quantize_mode="full", quantize_granularity="tensor-wise",
+                    exclude_layers=None, exclude_layers_match=None, exclude_operators=None, calib_data=None,
+                    data_shapes=None, calib_mode="none", num_calib_examples=None, ctx=cpu(),
+                    LayerOutputCollector=None, logger=None):
+    """Quantizes a Gluon HybridBlock (MXNet 1.9.1's ``quantize_net_v2``): the block's graph goes through
+    quantize_model's pass (FullyConnected, Convolution, Pooling, Flatten, relu, Concat) and the result comes back
+    as a SymbolBlock holding the int8 parameters. exclude_layers: node names left in float32;
+    exclude_layers_match: substrings of such names; exclude_operators: operator names. calib_data: a DataIter or a
+    DataLoader (needed for calib_mode 'naive' / 'entropy'); data_shapes: DataDesc list when there is none."""
+    from ..gluon.block import HybridBlock, SymbolBlock
+    from ..gluon.parameter import _load_into
+    from ..io import DataIter
+    if not isinstance(network, HybridBlock):
+        raise ValueError("quantize_net: network must be a gluon HybridBlock, got %s" % type(network).__name__)
+    if LayerOutputCollector is not None:
+        raise ValueError("quantize_net: a custom LayerOutputCollector is not supported (calib_mode 'none', "
+                         "'naive' or 'entropy')")
+    if calib_mode not in ("none", "naive", "entropy"):
+        raise ValueError("unknown calibration mode %r received, expected 'none', 'naive' or 'entropy'" % (calib_mode,))
+    for what, v in (("exclude_layers", exclude_layers), ("exclude_layers_match", exclude_layers_match),
+                    ("exclude_operators", exclude_operators)):
+        if v is not None and not isinstance(v, (list, tuple)):
+            raise ValueError("quantize_net: %s must be a list of strings, got %r" % (what, v))
+    if calib_data is not None and not isinstance(calib_data, DataIter) and not hasattr(calib_data, "__iter__"):
+        raise ValueError("quantize_net: calib_data must be a DataIter or a DataLoader, got %s"
+                         % type(calib_data).__name__)
+    if calib_mode != "none" and calib_data is None:
+        raise ValueError("calib_data must be provided when calib_mode=%s" % calib_mode)
+    if data_shapes is None:
+        if calib_data is None:
+            raise ValueError("data_shapes required when calib_data is not provided")
+        if isinstance(calib_data, DataIter):
+            shapes = [_desc_shape(d) for d in calib_data.provide_data]
+        else:
+            first = next(iter(calib_data))
+            first = list(first) if isinstance(first, (list, tuple)) else [first]
+            shapes = [(None, tuple(first[0].shape))]
+    else:
+        shapes = [_desc_shape(d) for d in data_shapes]
+    n = len(shapes)
+    names = network._input_names(n)
+    # run once on zeros: finishes deferred initialization, then trace the graph on variables
+    network(*[nd.zeros(s, ctx=ctx) for _, s in shapes])
+    out = network(*[sym_mod.var(nm) for nm in names])
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    graph = outs[0] if len(outs) == 1 else sym_mod.Group(list(outs))
+    params = network.collect_params()
+    arg_params = {k: params[k].data(ctx) for k in graph.list_arguments() if k in params}
+    aux_params = {k: params[k].data(ctx) for k in graph.list_auxiliary_states() if k in params}
+    js = json.loads(graph.tojson())
+    excluded = set(exclude_layers or [])
+    for node in js["nodes"]:
+        if node["op"] != "null" and any(m in node["name"] for m in (exclude_layers_match or [])):
+            excluded.add(node["name"])
+    if calib_data is not None and not isinstance(calib_data, DataIter):
+        calib_data = _LoaderIter(calib_data, names)
+    elif calib_data is not None and [d[0] for d in map(_desc_shape, calib_data.provide_data)] != names:
+        calib_data = _LoaderIter(_Renamed(calib_data), names)
+    qsym, qarg, qaux = quantize_model(graph, arg_params, aux_params, data_names=names, label_names=None, ctx=ctx,
+                                      excluded_sym_names=sorted(excluded),
+                                      excluded_op_names=list(exclude_operators or []), calib_mode=calib_mode,
+                                      calib_data=calib_data, num_calib_examples=num_calib_examples,
+                                      quantized_dtype=quantized_dtype, quantize_mode=quantize_mode,
+                                      quantize_granularity=quantize_granularity, logger=logger)
+    block = SymbolBlock(qsym, [sym_mod.var(nm) for nm in names])
+    stored = dict(qarg)
+    stored.update(qaux or {})
+    for name, p in block.collect_params().items():
+        if name in stored:
+            _load_into(p, stored[name], ctx, cast_dtype=True, dtype_source="saved")
+    return block
+
+
+class _Renamed:
+    """The batches of a DataIter whose inputs are named otherwise than the block's."""
+
+    def __init__(self, it):
+        self.it = it
+
+    def __iter__(self):
+        self.it.reset()
+        for b in self.it:
+            yield list(b.data)
+
+
+def quantize_net(network, quantized_dtype="auto", quantize_mode="full", exclude_layers=None,
+                 exclude_layers_match=None, exclude_operators=None, calib_data=None, data_shapes=None,
+                 calib_mode="none", num_calib_examples=None, ctx=cpu(), logger=None):
+    """``quantize_net_v2`` with tensor-wise granularity (MXNet 1.9.1's older entry point)."""
+    return quantize_net_v2(network, quantized_dtype=quantized_dtype, quantize_mode=quantize_mode,
+                           quantize_granularity="tensor-wise", exclude_layers=exclude_layers,
+                           exclude_layers_match=exclude_layers_match, exclude_operators=exclude_operators,
+                           calib_data=calib_data, data_shapes=data_shapes, calib_mode=calib_mode,
+                           num_calib_examples=num_calib_examples, ctx=ctx, logger=logger)

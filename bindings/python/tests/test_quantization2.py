@@ -49,7 +49,7 @@ def _naive_kl_threshold(hist, edges, nq):
     n = len(hist)
     zero = n // 2
     best_th, best_div = None, math.inf
-    for i in range(nq // 2, zero + 1):
+    for i in range(nq // 2, min(zero, n - 1 - zero) + 1):  # windows inside the histogram
         lo, hi = zero - i, zero + i + 1
         win = [float(v) for v in hist[lo:hi]]
         p = list(win)
@@ -112,11 +112,41 @@ def test_entropy_threshold_as_mxnet(seed, nbins, th, div):
     assert (lo, hi) == (float(x.min()), float(x.max()))
 
 
+@pytest.mark.parametrize("nbins,nq", [(7, 3), (8, 3), (9, 1), (64, 20), (5, 5)])
+def test_calibrate_entropy_operator_against_a_naive_loop(nbins, nq):
+    # odd and even histograms (the windows stay inside), one and several bins per quantized bin, zeros in the middle
+    g = np.random.RandomState(nbins)
+    h = np.floor(g.rand(nbins) * 6).astype(F)
+    h[nbins // 2] = 0
+    e = np.linspace(-2, 2, nbins + 1).astype(F)
+    th, div = nd.contrib.calibrate_entropy(nd.array(h), nd.array(e), num_quantized_bins=nq)
+    assert th.shape == (1,) and div.shape == (1,) and th.dtype == np.float32 and div.dtype == np.float32
+    want_th, want_div = _naive_kl_threshold(h, e, nq)
+    assert th.asnumpy()[0] == F(want_th)
+    assert abs(div.asnumpy()[0] - want_div) <= 1e-6 * abs(want_div) + 1e-7
+    s = mx.sym.contrib.calibrate_entropy(mx.sym.var("h"), mx.sym.var("e"), num_quantized_bins=nq)
+    assert s.infer_shape(h=(nbins,))[0] == [(nbins,), (nbins + 1,)]
+
+
+def test_calibrate_entropy_operator_errors():
+    h, e = nd.array(np.ones(9, F)), nd.array(np.linspace(-1, 1, 10))
+    with pytest.raises(mx.base.MXNetError, match="calibrate_entropy.*num_quantized_bins"):
+        nd.contrib.calibrate_entropy(h, e, num_quantized_bins=11)
+    with pytest.raises(mx.base.MXNetError, match="calibrate_entropy.*num_quantized_bins"):
+        nd.contrib.calibrate_entropy(h, e, num_quantized_bins=0)
+    with pytest.raises(mx.base.MXNetError, match="calibrate_entropy.*hist_edges"):
+        nd.contrib.calibrate_entropy(h, nd.array(np.ones(9)), num_quantized_bins=3)
+    with pytest.raises(mx.base.MXNetError, match="calibrate_entropy.*hist"):
+        nd.contrib.calibrate_entropy(nd.array(np.ones((3, 3))), e, num_quantized_bins=3)
+
+
 def test_entropy_threshold_bad_input():
     with pytest.raises(ValueError, match="hist_edges"):
         q._entropy_threshold(np.ones(10), np.ones(10), 5)
     with pytest.raises(ValueError, match="num_quantized_bins"):
         q._entropy_threshold(np.ones(10), np.ones(11), 11)
+    with pytest.raises(ValueError, match="num_quantized_bins"):
+        q._entropy_threshold(np.ones(10), np.ones(11), 10)
 
 
 def _net():

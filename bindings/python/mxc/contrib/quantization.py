@@ -104,53 +104,22 @@ def _smooth_distribution(p, eps=0.0001):
     return hist
 
 
-def _kl_divergence(p, q):
-    p = np.asarray(p, np.float64)
-    q = np.asarray(q, np.float64)
-    p = p / p.sum()
-    q = q / q.sum()
-    m = p > 0
-    return float(np.sum(p[m] * np.log(p[m] / q[m])))
-
-
 def _entropy_threshold(hist, hist_edges, num_quantized_bins=255):
-    """(threshold, divergence): the symmetric threshold |x| <= edge that minimises KL(P || Q), where P is the
-    histogram clipped to the threshold (outliers added to its end bins) and Q the same range merged into
-    num_quantized_bins bins and expanded back evenly over the nonzero bins."""
-    hist = np.asarray(hist, np.float64)
-    hist_edges = np.asarray(hist_edges, np.float64)
+    """(threshold, divergence) from the operator ``_contrib_calibrate_entropy``: the symmetric threshold |x| <= edge
+    that minimises KL(P || Q), where P is the histogram clipped to the threshold (outliers added to its end bins)
+    and Q the same range merged into num_quantized_bins bins and expanded back evenly over the nonzero bins."""
+    hist = np.asarray(hist)
+    hist_edges = np.asarray(hist_edges)
     num_bins = hist.size
     if hist_edges.size != num_bins + 1:
         raise ValueError("calibrate_entropy: hist_edges must have len(hist) + 1 = %d entries, got %d"
                          % (num_bins + 1, hist_edges.size))
-    if num_quantized_bins < 1 or num_bins < num_quantized_bins:
-        raise ValueError("calibrate_entropy: num_quantized_bins (%d) must be in [1, len(hist) = %d]"
-                         % (num_quantized_bins, num_bins))
-    zero = num_bins // 2
-    half = num_quantized_bins // 2
-    best = (None, np.inf)
-    for i in range(half, zero + 1):
-        start, stop = zero - i, zero + i + 1
-        sliced = hist[start:stop]
-        p = sliced.copy()
-        p[0] += hist[:start].sum()
-        p[-1] += hist[stop:].sum()
-        nonzero = sliced != 0
-        merged = sliced.size // num_quantized_bins
-        # bin j of Q covers [j * merged, (j + 1) * merged); the last one also takes the remainder
-        group = np.minimum(np.arange(sliced.size) // merged, num_quantized_bins - 1)
-        qbins = np.bincount(group, weights=sliced, minlength=num_quantized_bins)
-        norm = np.bincount(group, weights=nonzero.astype(np.float64), minlength=num_quantized_bins)
-        per = np.divide(qbins, norm, out=np.zeros_like(qbins), where=norm != 0)
-        q = per[group]
-        q[p == 0] = 0
-        try:
-            div = _kl_divergence(_smooth_distribution(p), _smooth_distribution(q))
-        except ValueError:
-            div = np.inf
-        if best[0] is None or div < best[1]:
-            best = (float(np.float32(hist_edges[stop])), div)  # MXNet reads the edges as float32
-    return best
+    if num_quantized_bins < 1 or num_bins < num_quantized_bins // 2 * 2 + 1:
+        raise ValueError("calibrate_entropy: num_quantized_bins (%d) needs a histogram of at least %d bins, got %d"
+                         % (num_quantized_bins, num_quantized_bins // 2 * 2 + 1, num_bins))
+    th, div = nd.contrib.calibrate_entropy(nd.array(hist, dtype="float32"), nd.array(hist_edges, dtype="float32"),
+                                           num_quantized_bins=num_quantized_bins)
+    return float(th.asnumpy()[0]), float(div.asnumpy()[0])
 
 
 def combine_histogram(old_hist, arr, new_min, new_max, new_th):

@@ -755,6 +755,7 @@ void RegisterNative() {
   RegisterQuantKernels();
   RegisterMisc4Kernels();
   RegisterImageKernels();
+  RegisterQuant2Kernels();
 }
 
 }  // namespace

@@ -113,6 +113,7 @@ void RegisterOps3Kernels();    // cuda/gpu_ops_ops3.cc: Correlation, count_sketc
 void RegisterQuantKernels();   // cuda/gpu_ops_quant.cc: int8 quantize, dequantize, requantize, quantized ops
 void RegisterMisc4Kernels();   // cuda/gpu_ops_misc4.cc: contrib fft/ifft, legacy and internal operators
 void RegisterImageKernels();   // cuda/gpu_ops_image.cc: MXNet's image operators (to_tensor, normalize, flips, colour)
+void RegisterQuant2Kernels();  // cuda/gpu_ops_quant2.cc: calibrate_entropy
 
 }  // namespace gpu
 }  // namespace mxc

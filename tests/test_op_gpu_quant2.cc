@@ -1,0 +1,111 @@
+// Native GPU kernels of more int8 quantization operators (cuda/gpu_ops_quant2.cc): every output on gpu(0) equals the
+// CPU kernel's bitwise (write and add requests), and no call is host-staged (skipped, visibly, without a GPU).
+#include <cmath>
+#include <limits>
+
+#include "test_op_gpu_util.h"
+
+namespace {
+
+using namespace mxct_gpu;
+
+struct QCase {
+  std::string op;
+  Params params;
+  std::vector<NDArray> in;  // on the cpu
+};
+
+// A histogram of n bins (counts 0..5, some runs of zeros) and its edges over [-w, w].
+std::vector<NDArray> Hist(int64_t n, double w, uint64_t seed, bool zeros = false) {
+  std::vector<double> h = mxct::ToVec(mxct::Random({n}, 0, 1, mxc::kFloat64, seed)), e(n + 1);
+  for (int64_t k = 0; k < n; ++k) {
+    h[k] = zeros ? 0.0 : std::floor(h[k] * 6);
+    if (!zeros && (k % 17 < 3 || k == n / 2)) h[k] = 0;  // zero bins, the middle one too
+  }
+  for (int64_t k = 0; k <= n; ++k) e[k] = -w + 2 * w * static_cast<double>(k) / static_cast<double>(n);
+  return {mxct::FromVec({n}, h), mxct::FromVec({n + 1}, e)};
+}
+
+std::vector<QCase> Quant2Cases() {
+  std::vector<QCase> c;
+  c.push_back({"_contrib_calibrate_entropy", {}, Hist(601, 3.5, 1)});
+  c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "255"}}, Hist(2001, 7.25, 2)});
+  c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "20"}}, Hist(64, 1.0, 3)});
+  c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "1"}}, Hist(9, 2.0, 4)});
+  c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "7"}}, Hist(7, 2.0, 5)});
+  c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "31"}}, Hist(101, 2.0, 6, true)});  // all zero
+  return c;
+}
+
+// Every output of c on the GPU against the CPU's, bitwise, with write (and add onto the same start) requests.
+void CompareQ(const QCase &c, mxc::OpReq req) {
+  SCOPED_TRACE(c.op + (req == mxc::kAddTo ? " (add)" : " (write)"));
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
+  OpParams p(op, c.params);
+  std::vector<NDArray> gin;
+  for (auto &a : c.in) gin.push_back(CopyTo(a, kGPU));
+  std::vector<NDArray> cout_, gout;
+  mxc::Invoke(op, p, c.in, &cout_);
+  if (req == mxc::kAddTo) {
+    std::vector<NDArray> cacc, gacc;
+    for (auto &o : cout_) {
+      cacc.push_back(CopyTo(o, Device::CPU()));
+      gacc.push_back(CopyTo(o, kGPU));
+    }
+    auto blobs = [](const std::vector<NDArray> &v) {
+      std::vector<TBlob> b;
+      for (auto a : v) {
+        a.WaitToRead();
+        b.push_back(a.blob());
+      }
+      return b;
+    };
+    auto run = [&](const Device &dev, const std::vector<NDArray> &in, const std::vector<NDArray> &out) {
+      mxc::OpContext ctx;
+      ctx.dev = dev;
+      op->compute.at(dev.type)(ctx, p, blobs(in), std::vector<mxc::OpReq>(out.size(), mxc::kAddTo), blobs(out));
+      mxc::DeviceWait(dev);
+    };
+    run(Device::CPU(), c.in, cacc);
+    run(kGPU, gin, gacc);
+    for (size_t k = 0; k < cacc.size(); ++k) EXPECT_EQ(HostVec(gacc[k]), HostVec(cacc[k])) << "output " << k;
+    return;
+  }
+  mxc::Invoke(op, p, gin, &gout);
+  ASSERT_EQ(gout.size(), cout_.size());
+  for (size_t k = 0; k < cout_.size(); ++k) {
+    ASSERT_EQ(gout[k].dtype(), cout_[k].dtype());
+    EXPECT_EQ(HostVec(gout[k]), HostVec(cout_[k])) << "output " << k;
+  }
+}
+
+TEST(OpGpuQuant2, MatchTheCpuNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  for (auto &c : Quant2Cases()) CompareQ(c, mxc::kWriteTo);
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
+#endif
+}
+
+TEST(OpGpuQuant2, AddRequestsNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  for (auto &c : Quant2Cases()) CompareQ(c, mxc::kAddTo);
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
+#endif
+}
+
+// The all-zero histogram has no defined divergence: the first candidate's edge and an infinite divergence.
+TEST(OpGpuQuant2, CalibrateEntropyValues) {
+  const auto c = Quant2Cases();
+  std::vector<NDArray> out;
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.back().op);
+  mxc::Invoke(op, OpParams(op, c.back().params), c.back().in, &out);
+  const auto th = HostVec(out[0]), dv = HostVec(out[1]);
+  EXPECT_FLOAT_EQ(th[0], static_cast<float>(-2.0 + 4.0 * (50 + 15 + 1) / 101.0));
+  EXPECT_TRUE(std::isinf(dv[0]));
+}
+
+}  // namespace

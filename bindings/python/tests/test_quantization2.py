@@ -226,8 +226,8 @@ def _dense_net():
 def test_quantize_net_calibration_as_mxnet(mode, want):
     net, x = _dense_net()
     it = mx.io.NDArrayIter(x, batch_size=32)
-    qnet = q.quantize_net(net, quantized_dtype="int8", calib_data=it, calib_mode=mode, ctx=mx.cpu(),
-                          num_calib_examples=256)
+    qnet = q.quantize_net(net, quantized_dtype="int8", calib_data=it, calib_mode=mode,
+                          ctx=mx.current_context(), num_calib_examples=256)
     assert isinstance(qnet, mx.gluon.SymbolBlock)
     got = _calib_ranges(qnet._graph)
     for name, (lo, hi) in want.items():
@@ -251,20 +251,22 @@ def test_quantize_net_v2_none_dataloader_and_exclusions():
     xb = nd.array(x[:16])
     ref = net(xb).asnumpy()
     # no calibration: shapes from data_shapes
-    qnet = q.quantize_net_v2(net, calib_mode="none", data_shapes=[mx.io.DataDesc("data", (16, 8))])
+    qnet = q.quantize_net_v2(net, calib_mode="none", data_shapes=[mx.io.DataDesc("data", (16, 8))],
+                             ctx=mx.current_context())
     assert _calib_ranges(qnet._graph) == {}
     assert np.abs(qnet(xb).asnumpy() - ref).mean() < 0.05 * np.abs(ref).mean()
     # a DataLoader as calibration data
     loader = mx.gluon.data.DataLoader(mx.gluon.data.ArrayDataset(x), batch_size=32)
-    qnet = q.quantize_net_v2(net, calib_mode="naive", calib_data=loader, quantized_dtype="int8")
+    qnet = q.quantize_net_v2(net, calib_mode="naive", calib_data=loader, quantized_dtype="int8",
+                             ctx=mx.current_context())
     assert _calib_ranges(qnet._graph)["data_quantize"] == (float("%f" % x.min()), float("%f" % x.max()))
     # excluded by name substring and by operator
     qnet = q.quantize_net_v2(net, calib_mode="none", data_shapes=[mx.io.DataDesc("data", (16, 8))],
-                             exclude_layers_match=["dense1"])
+                             exclude_layers_match=["dense1"], ctx=mx.current_context())
     names = [n["name"] for n in json.loads(qnet._graph.tojson())["nodes"] if n["op"] == "FullyConnected"]
     assert names == ["net_dense1_fwd"]
     qnet = q.quantize_net_v2(net, calib_mode="none", data_shapes=[mx.io.DataDesc("data", (16, 8))],
-                             exclude_operators=["FullyConnected"])
+                             exclude_operators=["FullyConnected"], ctx=mx.current_context())
     ops = {n["op"] for n in json.loads(qnet._graph.tojson())["nodes"]}
     assert "_contrib_quantized_fully_connected" not in ops
     np.testing.assert_allclose(qnet(xb).asnumpy(), ref, rtol=1e-5, atol=1e-4)

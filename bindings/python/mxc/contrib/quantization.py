@@ -484,14 +484,25 @@ def quantize_net_v2(network, quantized_dtype="auto", quantize_mode="full", quant
         shapes = [_desc_shape(d) for d in data_shapes]
     n = len(shapes)
     names = network._input_names(n)
-    # run once on zeros: finishes deferred initialization, then trace the graph on variables
-    network(*[nd.zeros(s, ctx=ctx) for _, s in shapes])
+    # run once on zeros (on the parameters' device): finishes deferred initialization; then trace the graph
+    params = network.collect_params()
+    where = ctx
+    for prm in params.values():
+        try:
+            where = prm.list_ctx()[0]
+            break
+        except Exception:  # deferred: initialized on ctx by the run below
+            continue
+    network(*[nd.zeros(s, ctx=where) for _, s in shapes])
     out = network(*[sym_mod.var(nm) for nm in names])
     outs = out if isinstance(out, (list, tuple)) else [out]
     graph = outs[0] if len(outs) == 1 else sym_mod.Group(list(outs))
-    params = network.collect_params()
-    arg_params = {k: params[k].data(ctx) for k in graph.list_arguments() if k in params}
-    aux_params = {k: params[k].data(ctx) for k in graph.list_auxiliary_states() if k in params}
+
+    def value(k):
+        prm = params[k]
+        return prm.data(prm.list_ctx()[0]).as_in_context(ctx)
+    arg_params = {k: value(k) for k in graph.list_arguments() if k in params}
+    aux_params = {k: value(k) for k in graph.list_auxiliary_states() if k in params}
     js = json.loads(graph.tojson())
     excluded = set(exclude_layers or [])
     for node in js["nodes"]:

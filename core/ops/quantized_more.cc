@@ -1,11 +1,14 @@
 // More of MXNet 1.9.1's INT8 quantization operators: _contrib_calibrate_entropy (the threshold of a histogram that
-// minimises the KL divergence between it and its quantization, for quantize_model's calib_mode='entropy').
-// Forward only, as in MXNet. The per-candidate arithmetic is in calib_entropy_impl.h (shared with the GPU kernel).
+// minimises the KL divergence between it and its quantization, for quantize_model's calib_mode='entropy') and
+// _contrib_quantized_elemwise_add. Forward only, as in MXNet. The arithmetic is in calib_entropy_impl.h and
+// quant2_impl.h (shared with the GPU kernels).
 #include <cmath>
 #include <vector>
 
 #include "calib_entropy_impl.h"
 #include "nn_util.h"
+#include "quant2_impl.h"
+#include "quantization.h"
 
 namespace mxc {
 namespace op {
@@ -58,7 +61,100 @@ void CalibrateEntropyForward(MXC_NN_FORWARD_ARGS) {
   Assign(out[1].ptr<float>(), req[1], static_cast<float>(div[best]));
 }
 
+// ---- quantized_elemwise_add ----
+bool QAddCalib(const OpParams &p) { return !p.IsNone("min_calib_range") && !p.IsNone("max_calib_range"); }
+
+void QAddInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const Op *op = p.op();
+  static const char *names[] = {"lhs", "rhs", "lhs_min", "lhs_max", "rhs_min", "rhs_max"};
+  for (int k = 2; k < 6; ++k) ShapeAssign(&(*in)[k], TShape{1}, op, names[k]);
+  TShape &a = (*in)[0], &b = (*in)[1];
+  if (!a.empty() && !b.empty())
+    MXC_CHECK(a == b, ErrorKind::kShape, "operator ", op->name, ": 'lhs' and 'rhs' must have the same shape, got ",
+              ShapeStr(a), " and ", ShapeStr(b));
+  if (a.empty() && !b.empty()) a = b;
+  if (b.empty() && !a.empty()) b = a;
+  if (!a.empty()) ShapeAssign(&(*out)[0], a, op, "output");
+  ShapeAssign(&(*out)[1], TShape{1}, op, "min_output");
+  ShapeAssign(&(*out)[2], TShape{1}, op, "max_output");
+}
+
+void QAddInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  const Op *op = p.op();
+  for (int k = 0; k < 2; ++k) {
+    const int t = (*in)[k];
+    MXC_CHECK(t < 0 || t == kInt8 || t == kUint8, ErrorKind::kType, "operator ", op->name, ": '",
+              k == 0 ? "lhs" : "rhs", "' has dtype ", DTypeName(t), ", which is not supported (int8, uint8)");
+  }
+  static const char *names[] = {"lhs_min", "lhs_max", "rhs_min", "rhs_max"};
+  for (int k = 2; k < 6; ++k) TypeAssign(&(*in)[k], kFloat32, op, names[k - 2]);
+  if (QAddCalib(p)) {
+    if ((*in)[0] >= 0) TypeAssign(&(*out)[0], (*in)[0], op, "output");
+  } else {
+    TypeAssign(&(*out)[0], kInt32, op, "output");
+  }
+  TypeAssign(&(*out)[1], kFloat32, op, "min_output");
+  TypeAssign(&(*out)[2], kFloat32, op, "max_output");
+}
+
+template <typename A, typename B, typename O>
+void QAddLoop(const TBlob &lhs, const TBlob &rhs, const TBlob &y, OpReq req, float sa, float sb, double lo, double hi) {
+  const A *a = lhs.ptr<A>();
+  const B *b = rhs.ptr<B>();
+  O *o = y.ptr<O>();
+  ParallelFor(lhs.Size(), [&](int64_t i) {
+    Assign(o + i, req, static_cast<O>(QAddOne(static_cast<float>(a[i]), static_cast<float>(b[i]), sa, sb, lo, hi)));
+  });
+}
+
+template <typename A, typename B>
+void QAddTyped(const TBlob &lhs, const TBlob &rhs, const TBlob &y, OpReq req, float sa, float sb) {
+  if (y.dtype == kInt32) QAddLoop<A, B, int32_t>(lhs, rhs, y, req, sa, sb, -2147483648.0, 2147483647.0);
+  else if (y.dtype == kInt8) QAddLoop<A, B, int8_t>(lhs, rhs, y, req, sa, sb, -128, 127);
+  else QAddLoop<A, B, uint8_t>(lhs, rhs, y, req, sa, sb, 0, 255);
+}
+
+void QuantizedElemwiseAddForward(MXC_NN_FORWARD_ARGS) {
+  const bool calib = QAddCalib(p);
+  const float ma = QuantMaxAbs(in[2].ptr<float>()[0], in[3].ptr<float>()[0]);
+  const float mb = QuantMaxAbs(in[4].ptr<float>()[0], in[5].ptr<float>()[0]);
+  float lo, hi, r, t;
+  if (calib) {
+    lo = static_cast<float>(p.Float("min_calib_range")), hi = static_cast<float>(p.Float("max_calib_range"));
+    r = QuantMaxAbs(lo, hi);
+    t = out[0].dtype == kInt8 ? 127.5f : 255.5f;
+  } else {
+    r = Q2Add(ma, mb);
+    lo = -r, hi = r;
+    t = 2147483648.0f;
+  }
+  const float sa = QAddScale(ma, t, r, in[0].dtype == kInt8 ? 127.5f : 255.5f);
+  const float sb = QAddScale(mb, t, r, in[1].dtype == kInt8 ? 127.5f : 255.5f);
+  if (req[0] != kNullOp) {
+    if (in[0].dtype == kInt8 && in[1].dtype == kInt8) QAddTyped<int8_t, int8_t>(in[0], in[1], out[0], req[0], sa, sb);
+    else if (in[0].dtype == kInt8) QAddTyped<int8_t, uint8_t>(in[0], in[1], out[0], req[0], sa, sb);
+    else if (in[1].dtype == kInt8) QAddTyped<uint8_t, int8_t>(in[0], in[1], out[0], req[0], sa, sb);
+    else QAddTyped<uint8_t, uint8_t>(in[0], in[1], out[0], req[0], sa, sb);
+  }
+  Assign(out[1].ptr<float>(), req[1], lo);
+  Assign(out[2].ptr<float>(), req[2], hi);
+}
+
 [[maybe_unused]] const int registered = [] {
+  OpRegistry::Get()
+      ->Register("_contrib_quantized_elemwise_add")
+      .describe("elemwise_add operator for input dataA and input dataB data type of int8, and accumulates in type "
+                "int32 for the output (with a calibration range: requantized to the inputs' type, range as given). "
+                "Arithmetic as MXNet 1.9.1's oneDNN kernel (quant2_impl.h). Forward only.")
+      .set_inputs({"lhs", "rhs", "lhs_min", "lhs_max", "rhs_min", "rhs_max"})
+      .set_num_outputs(3)
+      .add_param("min_calib_range", ParamKind::kOptFloat, "None",
+                 "The minimum scalar value in the form of float32 obtained through calibration.")
+      .add_param("max_calib_range", ParamKind::kOptFloat, "None",
+                 "The maximum scalar value in the form of float32 obtained through calibration.")
+      .set_infer_shape(QAddInferShape)
+      .set_infer_type(QAddInferType)
+      .set_compute(MXC_CPU, QuantizedElemwiseAddForward);
   OpRegistry::Get()
       ->Register("_contrib_calibrate_entropy")
       .describe("Provide calibrated min/max for input histogram: the threshold (an edge of hist_edges, right of the "

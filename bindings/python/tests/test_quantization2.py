@@ -284,3 +284,78 @@ def test_quantize_net_bad_arguments():
         q.quantize_net(mx.gluon.nn.Sequential(), data_shapes=[mx.io.DataDesc("data", (4, 8))])
     with pytest.raises(ValueError, match="exclude_layers"):
         q.quantize_net(net, data_shapes=[mx.io.DataDesc("data", (4, 8))], exclude_layers="net_dense0_fwd")
+
+
+# MXNet 1.9.1's quantized_elemwise_add on the same inputs (its int32 / requantized outputs, first 10 of 50 values,
+# and its output ranges); inputs drawn as below from RandomState(0)
+_QADD_MXNET = [
+    ('int32', [296878592, -901032128, -527952256, 1055741824, -837046144, 1376812800, 608116864, -106952624, -1258673408, 1207592320], -7.037772178649902, 7.037772178649902, False),
+    ('int32', [851581760, 337589920, 1236817408, 727287168, 1074557696, 1758919680, 1022741888, 1377627520, 990015360, 1612579584], -10.258505821228027, 10.258505821228027, False),
+    ('int32', [146996832, -38107584, -1157062272, -1166762368, -1554151552, -851850496, 975873408, 1557296896, -1036189184, 92638816], -3.802224636077881, 3.802224636077881, False),
+    ('int32', [1204472832, 1394439424, 439689312, 632210240, 295585504, 520920224, 993605632, 605108736, 432005312, 1411534976], -8.175018310546875, 8.175018310546875, False),
+    ('int32', [-707716032, -1550839552, 1586392192, 1259218432, -252508064, 799419328, 18457424, 1151760256, -1184243200, -1716040832], -10.515806198120117, 10.515806198120117, False),
+    ('int32', [866340608, 1651361920, 432460992, 143137280, 1075007872, 559119744, 350478912, 1437974912, 1143547392, 187681232], -8.166646957397461, 8.166646957397461, False),
+    ('int8', [-37, 16, -33, 4, -46, -58, 43, -58, -36, -66], 0.0, 7.556331157684326, True),
+    ('uint8', [255, 255, 255, 255, 188, 255, 102, 255, 255, 255], 0.0, 0.5962897539138794, True),
+    ('int8', [127, 127, 127, 21, 127, -128, -128, 92, 127, 127], -4.519115447998047, 4.519115447998047, True),
+    ('uint8', [86, 23, 36, 44, 82, 110, 16, 4, 35, 42], -6.182694435119629, 6.182694435119629, True),
+    ('int8', [-128, -124, -128, -6, -69, 127, -128, -128, -128, 127], 0.0, 1.7837411165237427, True),
+    ('uint8', [255, 255, 255, 255, 255, 255, 255, 114, 255, 255], 0.0, 1.681484580039978, True),
+]
+
+
+def _qadd_inputs():
+    rs = np.random.RandomState(0)
+    for t in range(12):
+        dt = ["int8", "uint8"][t % 2]
+        lo = -128 if dt == "int8" else 0
+        a = rs.randint(lo, lo + 256, size=50)
+        b = rs.randint(lo, lo + 256, size=50)
+        ra, rb = float(F(rs.rand() * 10 + 0.01)), float(F(rs.rand() * 3 + 0.01))
+        la, lb = (-ra, -rb) if dt == "int8" else (0.0, 0.0)
+        kw = {}
+        if t >= 6:
+            c = float(F(rs.rand() * 8 + 0.5))
+            kw = dict(min_calib_range=(-c if t % 4 < 2 else 0.0), max_calib_range=c)
+        yield dt, a, b, la, ra, lb, rb, kw
+
+
+def test_quantized_elemwise_add_as_mxnet():
+    for (dt, a, b, la, ra, lb, rb, kw), (odt, want, omin, omax, calib) in zip(_qadd_inputs(), _QADD_MXNET):
+        r = lambda v: nd.array([v])
+        o = nd.contrib.quantized_elemwise_add(nd.array(a, dtype=dt), nd.array(b, dtype=dt), r(la), r(ra), r(lb), r(rb),
+                                              **kw)
+        assert o[0].dtype == np.dtype(odt)
+        got = o[0].asnumpy().astype(np.int64)
+        assert got[:10].tolist() == want, (dt, kw)
+        assert (float(o[1].asnumpy()[0]), float(o[2].asnumpy()[0])) == (omin, omax)
+        # every value within one level of the exact sum (the kernel rounds in float32 as MXNet's)
+        qa, qb = (127.5 if dt == "int8" else 255.5), (127.5 if dt == "int8" else 255.5)
+        real = a * max(abs(la), abs(ra)) / qa + b * max(abs(lb), abs(rb)) / qb
+        if calib:
+            m = max(abs(kw["min_calib_range"]), abs(kw["max_calib_range"]))
+            lo, hi = (-128, 127) if dt == "int8" else (0, 255)
+            exact = np.clip(real * (127.5 if dt == "int8" else 255.5) / m, lo, hi)
+            assert np.abs(got - exact).max() <= 0.5 + 1e-3
+        else:
+            exact = real * 2.0 ** 31 / omax
+            assert np.abs(got - exact).max() <= 1e-6 * 2.0 ** 31
+
+
+def test_quantized_elemwise_add_small_values_as_mxnet():
+    a = nd.array([1, 2, 64, 127, -128, -1, 0, 100], dtype="int8")
+    b = nd.array([1, 1, 1, 1, 1, 1, 1, -100], dtype="int8")
+    r = lambda v: nd.array([v])
+    o = nd.contrib.quantized_elemwise_add(a, b, r(-2), r(2), r(-1), r(1))
+    assert o[0].asnumpy().tolist() == [16843010, 28071682, 724249408, 1431655808, -1431655808, -5614336, 5614336,
+                                       561433664]
+    assert (o[1].asnumpy()[0], o[2].asnumpy()[0]) == (-3, 3)
+    o = nd.contrib.quantized_elemwise_add(a, b, r(-1.5), r(1.5), r(-1), r(1))
+    assert o[0].asnumpy().tolist() == [16843008, 26948814, 653508736, 1290174336, -1286805888, -3368602, 6737204,
+                                       336860160]
+    o = nd.contrib.quantized_elemwise_add(a, b, r(-1), r(1), r(-1), r(1), min_calib_range=-1.5, max_calib_range=1.5)
+    assert o[0].dtype == np.int8 and o[0].asnumpy().tolist() == [1, 2, 43, 85, -85, 0, 1, 0]
+    with pytest.raises(mx.base.MXNetError, match="quantized_elemwise_add.*same shape"):
+        nd.contrib.quantized_elemwise_add(a, nd.array([1, 2], dtype="int8"), r(-1), r(1), r(-1), r(1))
+    with pytest.raises(mx.base.MXNetError, match="quantized_elemwise_add.*lhs.*float32"):
+        nd.contrib.quantized_elemwise_add(nd.array([1.0]), nd.array([1.0]), r(-1), r(1), r(-1), r(1))

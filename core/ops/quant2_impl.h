@@ -1,0 +1,67 @@
+// The per-element arithmetic of _contrib_quantized_elemwise_add, shared by the CPU kernel
+// (core/ops/quantized_more.cc) and the GPU kernel (cuda/quant2.cu): a plain header nvcc compiles too.
+//
+// MXNet 1.9.1's pip build (oneDNN), found by probing it (tests/test_op_quant2.cc, test_quantization2.py hold its
+// printed outputs): with M_a = max(|lhs_min|, |lhs_max|), M_b likewise, Q = 127.5 for int8 and 255.5 for uint8 inputs,
+// the output range R = M_a + M_b and T = 2^31 (int32 output), or R = max(|min_calib|, |max_calib|) and T = 127.5
+// (int8 output) / 255.5 (uint8 output) with a calibration range, every step in float32 (no fused multiply-add):
+//   s_a = (M_a * T) / (R * Q_a),  s_b likewise,  out = clamp(rint(a * s_a + b * s_b)).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#ifdef __CUDACC__
+#define MXC_QUANT2_HD __host__ __device__
+#else
+#define MXC_QUANT2_HD
+#endif
+
+namespace mxc {
+namespace op {
+
+// float32 operations rounded one at a time (never contracted into a fused multiply-add).
+MXC_QUANT2_HD inline float Q2Mul(float a, float b) {
+#ifdef __CUDA_ARCH__
+  return __fmul_rn(a, b);
+#else
+  volatile float r = a * b;
+  return r;
+#endif
+}
+MXC_QUANT2_HD inline float Q2Add(float a, float b) {
+#ifdef __CUDA_ARCH__
+  return __fadd_rn(a, b);
+#else
+  volatile float r = a + b;
+  return r;
+#endif
+}
+MXC_QUANT2_HD inline float Q2Div(float a, float b) {
+#ifdef __CUDA_ARCH__
+  return __fdiv_rn(a, b);
+#else
+  volatile float r = a / b;
+  return r;
+#endif
+}
+
+// The multiplier of an input of range m (quantized with q levels per unit range) into an output of range r with t
+// levels; 0 when r or m is not a positive number.
+MXC_QUANT2_HD inline float QAddScale(float m, float t, float r, float q) {
+  if (!(r > 0) || !(m > 0)) return 0.0f;
+  return Q2Div(Q2Mul(m, t), Q2Mul(r, q));
+}
+
+// clamp(rint(a * sa + b * sb), lo, hi), NaN as 0.
+MXC_QUANT2_HD inline int64_t QAddOne(float a, float b, float sa, float sb, double lo, double hi) {
+  const double v = static_cast<double>(Q2Add(Q2Mul(a, sa), Q2Mul(b, sb)));
+  if (v != v) return 0;
+  double r = rint(v);
+  r = r < lo ? lo : r;
+  r = r > hi ? hi : r;
+  return static_cast<int64_t>(r);
+}
+
+}  // namespace op
+}  // namespace mxc

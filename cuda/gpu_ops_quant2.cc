@@ -23,9 +23,35 @@ void CalibrateEntropyFwd(FWD_ARGS) {
   CheckLaunch("_contrib_calibrate_entropy");
 }
 
+// quantized_elemwise_add: the scales found on the device from the range inputs, one thread per element.
+void QuantizedElemwiseAddFwd(FWD_ARGS) {
+  const int ta = in[0].dtype, tb = in[1].dtype, ty = out[0].dtype;
+  if ((ta != kInt8 && ta != kUint8) || (tb != kInt8 && tb != kUint8) ||
+      (ty != kInt32 && ty != kInt8 && ty != kUint8))
+    return Fallback(ctx, p, in, req, out);
+  cuda::QAddArgs g{};
+  g.a_int8 = ta == kInt8, g.b_int8 = tb == kInt8;
+  g.a = in[0].dptr, g.b = in[1].dptr;
+  for (int k = 0; k < 4; ++k) g.range[k] = in[2 + k].ptr<float>();
+  g.calib = !p.IsNone("min_calib_range") && !p.IsNone("max_calib_range");
+  g.clo = g.calib ? static_cast<float>(p.Float("min_calib_range")) : 0.0f;
+  g.chi = g.calib ? static_cast<float>(p.Float("max_calib_range")) : 0.0f;
+  g.y_type = ty == kInt32 ? 0 : ty == kInt8 ? 1 : 2;
+  g.y = out[0].dptr;
+  g.n = in[0].Size();
+  g.req = req[0];
+  g.lo_out = out[1].ptr<float>(), g.hi_out = out[2].ptr<float>();
+  g.req_lo = req[1], g.req_hi = req[2];
+  cuda::QuantizedAdd(g, St(ctx));
+  CheckLaunch("_contrib_quantized_elemwise_add");
+}
+
 }  // namespace
 
-void RegisterQuant2Kernels() { Set("_contrib_calibrate_entropy", CalibrateEntropyFwd); }
+void RegisterQuant2Kernels() {
+  Set("_contrib_calibrate_entropy", CalibrateEntropyFwd);
+  Set("_contrib_quantized_elemwise_add", QuantizedElemwiseAddFwd);
+}
 
 }  // namespace gpu
 }  // namespace mxc

@@ -16,5 +16,23 @@ namespace cuda {
 void CalibrateEntropy(const float *hist, const float *edges, int64_t n, int nq, int64_t first, int64_t count,
                       double *div, float *th, float *dv, int req_th, int req_dv, cudaStream_t s);
 
+// _contrib_quantized_elemwise_add (quant2_impl.h): the scales from the device range scalars range[0..3] (lhs min,
+// max, rhs min, max), then y[i] (req)= clamp(rint(a[i] * sa + b[i] * sb)); a, b int8 when a_int8 / b_int8 (else
+// uint8); y int32 (y_type 0), int8 (1) or uint8 (2); the output range into lo_out, hi_out (req_lo, req_hi).
+struct QAddArgs {
+  bool a_int8, b_int8;
+  const void *a, *b;
+  const float *range[4];
+  bool calib;
+  float clo, chi;
+  int y_type;
+  void *y;
+  int64_t n;
+  int req;
+  float *lo_out, *hi_out;
+  int req_lo, req_hi;
+};
+void QuantizedAdd(const QAddArgs &args, cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

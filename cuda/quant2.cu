@@ -4,6 +4,8 @@
 #include "common.cuh"
 #include "kernels_quant2.cuh"
 #include "../core/ops/calib_entropy_impl.h"
+#include "../core/ops/quant2_impl.h"
+#include "../core/ops/quant_impl.h"
 
 namespace mxc {
 namespace cuda {
@@ -24,7 +26,54 @@ __global__ void CalibPickK(const double *div, int64_t count, const float *edges,
   Store(dv, req_dv, static_cast<float>(div[best]));
 }
 
+__device__ inline void QAddScalesOf(const QAddArgs &g, float *sa, float *sb, float *lo, float *hi) {
+  const float ma = op::QuantMaxAbs(*g.range[0], *g.range[1]), mb = op::QuantMaxAbs(*g.range[2], *g.range[3]);
+  op::QAddScales(ma, mb, g.a_int8 ? 127.5f : 255.5f, g.b_int8 ? 127.5f : 255.5f, g.calib, g.clo, g.chi,
+                 g.y_type == 1 ? 127.5f : 255.5f, sa, sb, lo, hi);
+}
+
+template <typename A, typename B, typename O>
+__global__ void QuantizedAddK(QAddArgs g, double ylo, double yhi) {
+  float sa, sb, lo, hi;
+  QAddScalesOf(g, &sa, &sb, &lo, &hi);
+  const A *a = static_cast<const A *>(g.a);
+  const B *b = static_cast<const B *>(g.b);
+  O *y = static_cast<O *>(g.y);
+  MXC_CUDA_LOOP(i, g.n) {
+    Store(y + i, g.req,
+          static_cast<O>(op::QAddOne(static_cast<float>(a[i]), static_cast<float>(b[i]), sa, sb, ylo, yhi)));
+  }
+}
+
+__global__ void QAddRangeK(QAddArgs g) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  float sa, sb, lo, hi;
+  QAddScalesOf(g, &sa, &sb, &lo, &hi);
+  Store(g.lo_out, g.req_lo, lo);
+  Store(g.hi_out, g.req_hi, hi);
+}
+
+template <typename A, typename B>
+void QuantizedAddTyped(const QAddArgs &g, cudaStream_t s) {
+  if (g.y_type == 0)
+    MXC_LAUNCH(Blocks(g.n), kThreads, 0, s, QuantizedAddK<A, B, int32_t>)(g, -2147483648.0, 2147483647.0);
+  else if (g.y_type == 1)
+    MXC_LAUNCH(Blocks(g.n), kThreads, 0, s, QuantizedAddK<A, B, int8_t>)(g, -128.0, 127.0);
+  else
+    MXC_LAUNCH(Blocks(g.n), kThreads, 0, s, QuantizedAddK<A, B, uint8_t>)(g, 0.0, 255.0);
+}
+
 }  // namespace
+
+void QuantizedAdd(const QAddArgs &g, cudaStream_t s) {
+  if (g.n > 0 && g.req != 0) {
+    if (g.a_int8 && g.b_int8) QuantizedAddTyped<int8_t, int8_t>(g, s);
+    else if (g.a_int8) QuantizedAddTyped<int8_t, uint8_t>(g, s);
+    else if (g.b_int8) QuantizedAddTyped<uint8_t, int8_t>(g, s);
+    else QuantizedAddTyped<uint8_t, uint8_t>(g, s);
+  }
+  MXC_LAUNCH(1, 1, 0, s, QAddRangeK)(g);
+}
 
 void CalibrateEntropy(const float *hist, const float *edges, int64_t n, int nq, int64_t first, int64_t count,
                       double *div, float *th, float *dv, int req_th, int req_dv, cudaStream_t s) {

@@ -34,6 +34,26 @@ std::vector<QCase> Quant2Cases() {
   c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "1"}}, Hist(9, 2.0, 4)});
   c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "7"}}, Hist(7, 2.0, 5)});
   c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "31"}}, Hist(101, 2.0, 6, true)});  // all zero
+  // quantized_elemwise_add: int8, uint8 and mixed inputs, int32 output or requantized with a calibration range
+  auto r = [](double v) { return mxct::FromVec({1}, {v}); };
+  auto ints = [](const TShape &sh, int lo, int hi, int dt, uint64_t seed) {
+    std::vector<double> v = mxct::ToVec(mxct::Random(sh, 0, 1, mxc::kFloat64, seed));
+    for (auto &e : v) e = std::floor(lo + e * (hi - lo + 1));
+    return mxct::FromVec(sh, v, dt);
+  };
+  const NDArray a8 = ints({7, 53}, -128, 127, mxc::kInt8, 31), b8 = ints({7, 53}, -128, 127, mxc::kInt8, 32);
+  const NDArray au = ints({7, 53}, 0, 255, mxc::kUint8, 33), bu = ints({7, 53}, 0, 255, mxc::kUint8, 34);
+  const std::vector<std::vector<NDArray>> pairs = {{a8, b8}, {au, bu}, {a8, bu}, {au, b8}};
+  for (const auto &ab : pairs) {
+    const NDArray &a = ab[0], &b = ab[1];
+    c.push_back({"_contrib_quantized_elemwise_add", {}, {a, b, r(-2.5), r(1.75), r(-0.3), r(0.9)}});
+    c.push_back({"_contrib_quantized_elemwise_add", {}, {a, b, r(-1), r(1), r(-1), r(1)}});
+    c.push_back({"_contrib_quantized_elemwise_add", {}, {a, b, r(0), r(0), r(0), r(0)}});  // zero ranges
+    c.push_back({"_contrib_quantized_elemwise_add", {{"min_calib_range", "-1.5"}, {"max_calib_range", "2.25"}},
+                 {a, b, r(-2.5), r(1.75), r(-0.3), r(0.9)}});
+    c.push_back({"_contrib_quantized_elemwise_add", {{"min_calib_range", "0"}, {"max_calib_range", "0.5"}},
+                 {a, b, r(-7), r(7), r(-3), r(3)}});
+  }
   return c;
 }
 
@@ -101,8 +121,8 @@ TEST(OpGpuQuant2, AddRequestsNatively) {
 TEST(OpGpuQuant2, CalibrateEntropyValues) {
   const auto c = Quant2Cases();
   std::vector<NDArray> out;
-  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.back().op);
-  mxc::Invoke(op, OpParams(op, c.back().params), c.back().in, &out);
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c[5].op);
+  mxc::Invoke(op, OpParams(op, c[5].params), c[5].in, &out);
   const auto th = HostVec(out[0]), dv = HostVec(out[1]);
   EXPECT_FLOAT_EQ(th[0], static_cast<float>(-2.0 + 4.0 * (50 + 15 + 1) / 101.0));
   EXPECT_TRUE(std::isinf(dv[0]));

@@ -53,6 +53,25 @@ MXC_QUANT2_HD inline float QAddScale(float m, float t, float r, float q) {
   return Q2Div(Q2Mul(m, t), Q2Mul(r, q));
 }
 
+// The two multipliers and the output range of quantized_elemwise_add from the inputs' ranges ma, mb (largest
+// magnitudes), their levels qa, qb (127.5 int8, 255.5 uint8), and the calibration range [clo, chi] (calib) with the
+// output's levels t (127.5 int8, 255.5 uint8); without calibration the int32 output's T = 2^31, range -+(ma + mb).
+MXC_QUANT2_HD inline void QAddScales(float ma, float mb, float qa, float qb, bool calib, float clo, float chi, float t,
+                                     float *sa, float *sb, float *lo, float *hi) {
+  float r;
+  if (calib) {
+    const float a = clo < 0 ? -clo : clo, b = chi < 0 ? -chi : chi;
+    r = a > b ? a : b;
+    *lo = clo, *hi = chi;
+  } else {
+    r = Q2Add(ma, mb);
+    t = 2147483648.0f;
+    *lo = -r, *hi = r;
+  }
+  *sa = QAddScale(ma, t, r, qa);
+  *sb = QAddScale(mb, t, r, qb);
+}
+
 // clamp(rint(a * sa + b * sb), lo, hi), NaN as 0.
 MXC_QUANT2_HD inline int64_t QAddOne(float a, float b, float sa, float sb, double lo, double hi) {
   const double v = static_cast<double>(Q2Add(Q2Mul(a, sa), Q2Mul(b, sb)));

@@ -118,18 +118,11 @@ void QuantizedElemwiseAddForward(MXC_NN_FORWARD_ARGS) {
   const bool calib = QAddCalib(p);
   const float ma = QuantMaxAbs(in[2].ptr<float>()[0], in[3].ptr<float>()[0]);
   const float mb = QuantMaxAbs(in[4].ptr<float>()[0], in[5].ptr<float>()[0]);
-  float lo, hi, r, t;
-  if (calib) {
-    lo = static_cast<float>(p.Float("min_calib_range")), hi = static_cast<float>(p.Float("max_calib_range"));
-    r = QuantMaxAbs(lo, hi);
-    t = out[0].dtype == kInt8 ? 127.5f : 255.5f;
-  } else {
-    r = Q2Add(ma, mb);
-    lo = -r, hi = r;
-    t = 2147483648.0f;
-  }
-  const float sa = QAddScale(ma, t, r, in[0].dtype == kInt8 ? 127.5f : 255.5f);
-  const float sb = QAddScale(mb, t, r, in[1].dtype == kInt8 ? 127.5f : 255.5f);
+  float sa, sb, lo, hi;
+  QAddScales(ma, mb, in[0].dtype == kInt8 ? 127.5f : 255.5f, in[1].dtype == kInt8 ? 127.5f : 255.5f, calib,
+             calib ? static_cast<float>(p.Float("min_calib_range")) : 0.0f,
+             calib ? static_cast<float>(p.Float("max_calib_range")) : 0.0f, out[0].dtype == kInt8 ? 127.5f : 255.5f,
+             &sa, &sb, &lo, &hi);
   if (req[0] != kNullOp) {
     if (in[0].dtype == kInt8 && in[1].dtype == kInt8) QAddTyped<int8_t, int8_t>(in[0], in[1], out[0], req[0], sa, sb);
     else if (in[0].dtype == kInt8) QAddTyped<int8_t, uint8_t>(in[0], in[1], out[0], req[0], sa, sb);

@@ -3,6 +3,7 @@
 // CPU kernel, which raises the error.
 #include "gpu_device.h"
 #include "gpu_ops.h"
+#include "kernels_quant.cuh"
 #include "kernels_quant2.cuh"
 #include "operator.h"
 #include "ops/calib_entropy_impl.h"
@@ -46,9 +47,24 @@ void QuantizedElemwiseAddFwd(FWD_ARGS) {
   CheckLaunch("_contrib_quantized_elemwise_add");
 }
 
+// quantize_asym: the data's range found on the device first (unless calibrated), one thread per element.
+void QuantizeAsymFwd(FWD_ARGS) {
+  if (in[0].dtype != kFloat32 || out[0].dtype != kUint8) return Fallback(ctx, p, in, req, out);
+  const bool calib = !p.IsNone("min_calib_range") && !p.IsNone("max_calib_range");
+  const float *x = in[0].ptr<float>();
+  const int64_t n = in[0].Size();
+  Scratch range(Dev(ctx), 2 * sizeof(float));
+  if (!calib) cuda::FloatRange(x, n, range.as<float>(), St(ctx));
+  cuda::QuantizeAsym(x, n, range.as<float>(), calib, calib ? static_cast<float>(p.Float("min_calib_range")) : 0.0f,
+                     calib ? static_cast<float>(p.Float("max_calib_range")) : 0.0f, out[0].ptr<uint8_t>(), req[0],
+                     out[1].ptr<float>(), out[2].ptr<float>(), req[1], req[2], St(ctx));
+  CheckLaunch("_contrib_quantize_asym");
+}
+
 }  // namespace
 
 void RegisterQuant2Kernels() {
+  Set("_contrib_quantize_asym", QuantizeAsymFwd);
   Set("_contrib_calibrate_entropy", CalibrateEntropyFwd);
   Set("_contrib_quantized_elemwise_add", QuantizedElemwiseAddFwd);
 }

@@ -34,5 +34,10 @@ struct QAddArgs {
 };
 void QuantizedAdd(const QAddArgs &args, cudaStream_t s);
 
+// _contrib_quantize_asym (quant2_impl.h): the range [lo, hi] = *range, range[1] (the data's, found by FloatRange of
+// kernels_quant.cuh) unless calib (then [clo, chi]); y uint8 (req)= QAsymOne(x), *scale (req_scale), *shift (req_shift).
+void QuantizeAsym(const float *x, int64_t n, const float *range, bool calib, float clo, float chi, uint8_t *y, int req,
+                  float *scale, float *shift, int req_scale, int req_shift, cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace mxc

@@ -63,7 +63,33 @@ void QuantizedAddTyped(const QAddArgs &g, cudaStream_t s) {
     MXC_LAUNCH(Blocks(g.n), kThreads, 0, s, QuantizedAddK<A, B, uint8_t>)(g, 0.0, 255.0);
 }
 
+__device__ inline void QAsymOf(const float *range, bool calib, float clo, float chi, float *scale, float *shift) {
+  op::QAsymParams(calib ? clo : range[0], calib ? chi : range[1], scale, shift);
+}
+
+__global__ void QuantizeAsymK(const float *x, int64_t n, const float *range, bool calib, float clo, float chi,
+                              uint8_t *y, int req) {
+  float scale, shift;
+  QAsymOf(range, calib, clo, chi, &scale, &shift);
+  MXC_CUDA_LOOP(i, n) { Store(y + i, req, op::QAsymOne(x[i], scale, shift)); }
+}
+
+__global__ void QuantizeAsymParamsK(const float *range, bool calib, float clo, float chi, float *scale_out,
+                                    float *shift_out, int req_scale, int req_shift) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  float scale, shift;
+  QAsymOf(range, calib, clo, chi, &scale, &shift);
+  Store(scale_out, req_scale, scale);
+  Store(shift_out, req_shift, shift);
+}
+
 }  // namespace
+
+void QuantizeAsym(const float *x, int64_t n, const float *range, bool calib, float clo, float chi, uint8_t *y, int req,
+                  float *scale, float *shift, int req_scale, int req_shift, cudaStream_t s) {
+  if (n > 0 && req != 0) MXC_LAUNCH(Blocks(n), kThreads, 0, s, QuantizeAsymK)(x, n, range, calib, clo, chi, y, req);
+  MXC_LAUNCH(1, 1, 0, s, QuantizeAsymParamsK)(range, calib, clo, chi, scale, shift, req_scale, req_shift);
+}
 
 void QuantizedAdd(const QAddArgs &g, cudaStream_t s) {
   if (g.n > 0 && g.req != 0) {

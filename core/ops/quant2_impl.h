@@ -82,5 +82,26 @@ MXC_QUANT2_HD inline int64_t QAddOne(float a, float b, float sa, float sb, doubl
   return static_cast<int64_t>(r);
 }
 
+// ---- quantize_asym (MXNet's documented formula; its pip build crashes on this operator, so it could not be asked):
+// scale = 255 / (max - min), shift = 255 - max * scale, out = trunc(clamp(x * scale + shift + 0.5, 0, 255)) in
+// float32, NaN as 0; an empty or zero range gives scale 0 and shift 0.
+MXC_QUANT2_HD inline void QAsymParams(float lo, float hi, float *scale, float *shift) {
+  const float d = Q2Add(hi, -lo);
+  if (!(d > 0)) {
+    *scale = 0.0f, *shift = 0.0f;
+    return;
+  }
+  *scale = Q2Div(255.0f, d);
+  *shift = Q2Add(255.0f, -Q2Mul(hi, *scale));
+}
+
+MXC_QUANT2_HD inline uint8_t QAsymOne(float x, float scale, float shift) {
+  const float v = Q2Add(Q2Add(Q2Mul(x, scale), shift), 0.5f);
+  if (v != v) return 0;
+  if (v <= 0.0f) return 0;
+  if (v >= 255.0f) return 255;
+  return static_cast<uint8_t>(v);
+}
+
 }  // namespace op
 }  // namespace mxc

@@ -133,7 +133,64 @@ void QuantizedElemwiseAddForward(MXC_NN_FORWARD_ARGS) {
   Assign(out[2].ptr<float>(), req[2], hi);
 }
 
+// ---- quantize_asym ----
+void QAsymInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const Op *op = p.op();
+  if (!(*in)[0].empty()) ShapeAssign(&(*out)[0], (*in)[0], op, "output");
+  ShapeAssign(&(*out)[1], TShape{1}, op, "scale");
+  ShapeAssign(&(*out)[2], TShape{1}, op, "shift");
+}
+
+void QAsymInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  const Op *op = p.op();
+  TypeAssign(&(*in)[0], kFloat32, op, "data");
+  TypeAssign(&(*out)[0], kUint8, op, "output");
+  TypeAssign(&(*out)[1], kFloat32, op, "scale");
+  TypeAssign(&(*out)[2], kFloat32, op, "shift");
+}
+
+void QuantizeAsymForward(MXC_NN_FORWARD_ARGS) {
+  const float *x = in[0].ptr<float>();
+  const int64_t n = in[0].Size();
+  float lo, hi;
+  if (!p.IsNone("min_calib_range") && !p.IsNone("max_calib_range")) {
+    lo = static_cast<float>(p.Float("min_calib_range")), hi = static_cast<float>(p.Float("max_calib_range"));
+  } else {
+    lo = HUGE_VALF, hi = -HUGE_VALF;
+    for (int64_t i = 0; i < n; ++i) {
+      if (x[i] < lo) lo = x[i];
+      if (x[i] > hi) hi = x[i];
+    }
+    if (lo > hi) lo = hi = 0;
+  }
+  float scale, shift;
+  QAsymParams(lo, hi, &scale, &shift);
+  if (req[0] != kNullOp) {
+    uint8_t *y = out[0].ptr<uint8_t>();
+    ParallelFor(n, [&](int64_t i) { Assign(y + i, req[0], QAsymOne(x[i], scale, shift)); });
+  }
+  Assign(out[1].ptr<float>(), req[1], scale);
+  Assign(out[2].ptr<float>(), req[2], shift);
+}
+
 [[maybe_unused]] const int registered = [] {
+  OpRegistry::Get()
+      ->Register("_contrib_quantize_asym")
+      .describe("Quantize a input tensor from float to uint8_t: out = in * scale + shift + 0.5 (clamped to [0, 255], "
+                "truncated) with scale = 255 / (max_range - min_range) and shift = 255 - max_range * scale; the "
+                "range from min/max_calib_range, else the data's. Outputs the data, scale and shift. Forward only.")
+      .set_inputs({"data"})
+      .set_num_outputs(3)
+      .add_param("min_calib_range", ParamKind::kOptFloat, "None",
+                 "The minimum scalar value in the form of float32. If present, it will be used to quantize the fp32 "
+                 "data.")
+      .add_param("max_calib_range", ParamKind::kOptFloat, "None",
+                 "The maximum scalar value in the form of float32. If present, it will be used to quantize the fp32 "
+                 "data.")
+      .set_output_names([](const OpParams &) { return std::vector<std::string>{"output", "scale", "shift"}; })
+      .set_infer_shape(QAsymInferShape)
+      .set_infer_type(QAsymInferType)
+      .set_compute(MXC_CPU, QuantizeAsymForward);
   OpRegistry::Get()
       ->Register("_contrib_quantized_elemwise_add")
       .describe("elemwise_add operator for input dataA and input dataB data type of int8, and accumulates in type "

@@ -359,3 +359,32 @@ def test_quantized_elemwise_add_small_values_as_mxnet():
         nd.contrib.quantized_elemwise_add(a, nd.array([1, 2], dtype="int8"), r(-1), r(1), r(-1), r(1))
     with pytest.raises(mx.base.MXNetError, match="quantized_elemwise_add.*lhs.*float32"):
         nd.contrib.quantized_elemwise_add(nd.array([1.0]), nd.array([1.0]), r(-1), r(1), r(-1), r(1))
+
+
+def _asym_reference(x, lo, hi):
+    # MXNet's documented formula (its pip build crashes on quantize_asym): float32 steps, +0.5, clamp, truncate
+    x = x.astype(F)
+    d = F(hi) - F(lo)
+    if not d > 0:
+        return np.zeros(x.shape, np.uint8), F(0), F(0)
+    scale = F(255) / d
+    shift = F(255) - F(hi) * scale
+    v = (x * scale + shift) + F(0.5)
+    v = np.where(np.isnan(v), 0, np.clip(v, 0, 255))
+    return np.trunc(v).astype(np.uint8), scale, shift
+
+
+@pytest.mark.parametrize("calib", [None, (-0.5, 1.5), (0.0, 1.0), (1.0, 1.0)])
+def test_quantize_asym_against_numpy(calib):
+    x = np.random.RandomState(3).randn(4, 5, 6).astype(F)
+    x[0, 0, 0] = np.nan
+    kw = {} if calib is None else dict(min_calib_range=calib[0], max_calib_range=calib[1])
+    lo, hi = calib if calib is not None else (np.nanmin(x), np.nanmax(x))
+    o = nd.contrib.quantize_asym(nd.array(x), **kw)
+    want, scale, shift = _asym_reference(x, lo, hi)
+    assert o[0].dtype == np.uint8 and o[0].shape == x.shape
+    np.testing.assert_array_equal(o[0].asnumpy(), want)
+    assert o[1].asnumpy()[0] == scale and o[2].asnumpy()[0] == shift
+    s = mx.sym.contrib.quantize_asym(mx.sym.var("data"))
+    assert s.list_outputs() == ["quantize_asym0_output", "quantize_asym0_scale", "quantize_asym0_shift"] or \
+        [n.split("_")[-1] for n in s.list_outputs()] == ["output", "scale", "shift"]

@@ -61,9 +61,26 @@ void QuantizeAsymFwd(FWD_ARGS) {
   CheckLaunch("_contrib_quantize_asym");
 }
 
+// quantized_elemwise_mul: int32 products, float32 or calibrated int8 values; scales found on the device.
+void QuantizedElemwiseMulFwd(FWD_ARGS) {
+  if (in[0].dtype != kInt8 || in[1].dtype != kInt8) return Fallback(ctx, p, in, req, out);
+  const bool fl = p.Bool("enable_float_output");
+  const bool calib = !p.IsNone("min_calib_range") && !p.IsNone("max_calib_range");
+  const int mode = fl ? 1 : calib ? 2 : 0;
+  const float *range[4];
+  for (int k = 0; k < 4; ++k) range[k] = in[2 + k].ptr<float>();
+  cuda::QuantizedMul(mode, in[0].ptr<int8_t>(), in[1].ptr<int8_t>(), range,
+                     calib ? static_cast<float>(p.Float("min_calib_range")) : 0.0f,
+                     calib ? static_cast<float>(p.Float("max_calib_range")) : 0.0f, out[0].dptr, in[0].Size(), req[0],
+                     fl ? nullptr : out[1].ptr<float>(), fl ? nullptr : out[2].ptr<float>(), fl ? 0 : req[1],
+                     fl ? 0 : req[2], St(ctx));
+  CheckLaunch("_contrib_quantized_elemwise_mul");
+}
+
 }  // namespace
 
 void RegisterQuant2Kernels() {
+  Set("_contrib_quantized_elemwise_mul", QuantizedElemwiseMulFwd);
   Set("_contrib_quantize_asym", QuantizeAsymFwd);
   Set("_contrib_calibrate_entropy", CalibrateEntropyFwd);
   Set("_contrib_quantized_elemwise_add", QuantizedElemwiseAddFwd);

@@ -34,6 +34,12 @@ struct QAddArgs {
 };
 void QuantizedAdd(const QAddArgs &args, cudaStream_t s);
 
+// _contrib_quantized_elemwise_mul (quant2_impl.h): int8 a, b; mode 0: y int32 products, range outputs; mode 1:
+// y float32; mode 2: y int8 requantized to the calibration range [clo, chi], range outputs = it. The scales come
+// from the device range scalars range[0..3].
+void QuantizedMul(int mode, const int8_t *a, const int8_t *b, const float *const range[4], float clo, float chi,
+                  void *y, int64_t n, int req, float *lo_out, float *hi_out, int req_lo, int req_hi, cudaStream_t s);
+
 // _contrib_quantize_asym (quant2_impl.h): the range [lo, hi] = *range, range[1] (the data's, found by FloatRange of
 // kernels_quant.cuh) unless calib (then [clo, chi]); y uint8 (req)= QAsymOne(x), *scale (req_scale), *shift (req_shift).
 void QuantizeAsym(const float *x, int64_t n, const float *range, bool calib, float clo, float chi, uint8_t *y, int req,

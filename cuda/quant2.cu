@@ -83,7 +83,58 @@ __global__ void QuantizeAsymParamsK(const float *range, bool calib, float clo, f
   Store(shift_out, req_shift, shift);
 }
 
+struct QMulRanges {
+  const float *r[4];
+};
+
+__device__ inline void QMulMax(const QMulRanges &g, float *ma, float *mb) {
+  *ma = op::QuantMaxAbs(*g.r[0], *g.r[1]);
+  *mb = op::QuantMaxAbs(*g.r[2], *g.r[3]);
+}
+
+__global__ void QMulInt32K(const int8_t *a, const int8_t *b, int32_t *y, int64_t n, int req) {
+  MXC_CUDA_LOOP(i, n) { Store(y + i, req, static_cast<int32_t>(a[i]) * b[i]); }
+}
+
+__global__ void QMulFloatK(QMulRanges g, const int8_t *a, const int8_t *b, float *y, int64_t n, int req) {
+  float ma, mb;
+  QMulMax(g, &ma, &mb);
+  const float sc = op::QMulInvScale(ma, mb);
+  MXC_CUDA_LOOP(i, n) { Store(y + i, req, op::Q2Mul(static_cast<float>(static_cast<int32_t>(a[i]) * b[i]), sc)); }
+}
+
+__global__ void QMulInt8K(QMulRanges g, float mc, const int8_t *a, const int8_t *b, int8_t *y, int64_t n, int req) {
+  float ma, mb;
+  QMulMax(g, &ma, &mb);
+  const float sc = op::QMulCalibScale(ma, mb, mc);
+  MXC_CUDA_LOOP(i, n) { Store(y + i, req, op::QMulInt8(static_cast<int32_t>(a[i]) * b[i], sc)); }
+}
+
+__global__ void QMulRangeK(QMulRanges g, bool calib, float clo, float chi, float *lo_out, float *hi_out, int req_lo,
+                           int req_hi) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  float ma, mb;
+  QMulMax(g, &ma, &mb);
+  const float hi = calib ? chi : op::QMulInt32Range(ma, mb), lo = calib ? clo : -hi;
+  Store(lo_out, req_lo, lo);
+  Store(hi_out, req_hi, hi);
+}
+
 }  // namespace
+
+void QuantizedMul(int mode, const int8_t *a, const int8_t *b, const float *const range[4], float clo, float chi,
+                  void *y, int64_t n, int req, float *lo_out, float *hi_out, int req_lo, int req_hi, cudaStream_t s) {
+  QMulRanges g;
+  for (int k = 0; k < 4; ++k) g.r[k] = range[k];
+  if (n > 0 && req != 0) {
+    if (mode == 0) MXC_LAUNCH(Blocks(n), kThreads, 0, s, QMulInt32K)(a, b, static_cast<int32_t *>(y), n, req);
+    else if (mode == 1) MXC_LAUNCH(Blocks(n), kThreads, 0, s, QMulFloatK)(g, a, b, static_cast<float *>(y), n, req);
+    else
+      MXC_LAUNCH(Blocks(n), kThreads, 0, s, QMulInt8K)(g, op::QuantMaxAbs(clo, chi), a, b, static_cast<int8_t *>(y), n,
+                                                       req);
+  }
+  if (mode != 1) MXC_LAUNCH(1, 1, 0, s, QMulRangeK)(g, mode == 2, clo, chi, lo_out, hi_out, req_lo, req_hi);
+}
 
 void QuantizeAsym(const float *x, int64_t n, const float *range, bool calib, float clo, float chi, uint8_t *y, int req,
                   float *scale, float *shift, int req_scale, int req_shift, cudaStream_t s) {

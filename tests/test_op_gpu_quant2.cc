@@ -54,6 +54,13 @@ std::vector<QCase> Quant2Cases() {
     c.push_back({"_contrib_quantized_elemwise_add", {{"min_calib_range", "0"}, {"max_calib_range", "0.5"}},
                  {a, b, r(-7), r(7), r(-3), r(3)}});
   }
+  // quantized_elemwise_mul: int32, float and calibrated int8 outputs (wrapping), a zero range
+  for (const Params &mp : std::vector<Params>{{}, {{"enable_float_output", "true"}},
+                                              {{"min_calib_range", "-3"}, {"max_calib_range", "2.5"}},
+                                              {{"min_calib_range", "0"}, {"max_calib_range", "0.05"}}}) {
+    c.push_back({"_contrib_quantized_elemwise_mul", mp, {a8, b8, r(-2.5), r(1.75), r(-0.3), r(0.9)}});
+    c.push_back({"_contrib_quantized_elemwise_mul", mp, {a8, b8, r(0), r(0), r(-1), r(1)}});
+  }
   // quantize_asym: the data's range (NaN left out) or a calibration range, an empty and a zero range
   std::vector<double> xv = mxct::ToVec(mxct::Random({6, 77}, -2.5, 3.0, mxc::kFloat32, 41));
   xv[5] = std::numeric_limits<double>::quiet_NaN();

@@ -82,6 +82,31 @@ MXC_QUANT2_HD inline int64_t QAddOne(float a, float b, float sa, float sb, doubl
   return static_cast<int64_t>(r);
 }
 
+// ---- quantized_elemwise_mul (MXNet 1.9.1's pip build, found by probing it; int8 inputs only, as there): with
+// s_a = 127.5 / M_a, s_b = 127.5 / M_b (float32) and p = float32(a * b):
+// - int32 output: a * b exactly, range -+(M_a / 127) * (M_b / 127) * 2^31;
+// - float output: p * (1 / (s_a * s_b));
+// - int8 output (calibration range, M_c its largest magnitude): int8(int32(trunc(p * ((127.5 / M_c) * (1 / (s_a *
+//   s_b)))))), the int8 cast wrapping around as MXNet's does.
+MXC_QUANT2_HD inline float QMulInvScale(float ma, float mb) {
+  if (!(ma > 0) || !(mb > 0)) return 0.0f;
+  return Q2Div(1.0f, Q2Mul(Q2Div(127.5f, ma), Q2Div(127.5f, mb)));
+}
+MXC_QUANT2_HD inline float QMulInt32Range(float ma, float mb) {
+  return Q2Mul(Q2Mul(Q2Div(ma, 127.0f), Q2Div(mb, 127.0f)), 2147483648.0f);
+}
+MXC_QUANT2_HD inline float QMulCalibScale(float ma, float mb, float mc) {
+  if (!(mc > 0)) return 0.0f;
+  return Q2Mul(Q2Div(127.5f, mc), QMulInvScale(ma, mb));
+}
+MXC_QUANT2_HD inline int8_t QMulInt8(int32_t prod, float scale) {
+  double v = static_cast<double>(Q2Mul(static_cast<float>(prod), scale));
+  if (v != v) return 0;
+  v = v < -2147483648.0 ? -2147483648.0 : v > 2147483647.0 ? 2147483647.0 : v;
+  const int32_t t = static_cast<int32_t>(v);  // truncation
+  return static_cast<int8_t>(static_cast<uint8_t>(static_cast<uint32_t>(t) & 0xffu));
+}
+
 // ---- quantize_asym (MXNet's documented formula; its pip build crashes on this operator, so it could not be asked):
 // scale = 255 / (max - min), shift = 255 - max * scale, out = trunc(clamp(x * scale + shift + 0.5, 0, 255)) in
 // float32, NaN as 0; an empty or zero range gives scale 0 and shift 0.

@@ -133,6 +133,67 @@ void QuantizedElemwiseAddForward(MXC_NN_FORWARD_ARGS) {
   Assign(out[2].ptr<float>(), req[2], hi);
 }
 
+// ---- quantized_elemwise_mul ----
+bool QMulFloat(const OpParams &p) { return p.Bool("enable_float_output"); }
+
+void QMulInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const Op *op = p.op();
+  static const char *names[] = {"lhs", "rhs", "lhs_min", "lhs_max", "rhs_min", "rhs_max"};
+  for (int k = 2; k < 6; ++k) ShapeAssign(&(*in)[k], TShape{1}, op, names[k]);
+  TShape &a = (*in)[0], &b = (*in)[1];
+  if (!a.empty() && !b.empty())
+    MXC_CHECK(a == b, ErrorKind::kShape, "operator ", op->name, ": 'lhs' and 'rhs' must have the same shape, got ",
+              ShapeStr(a), " and ", ShapeStr(b));
+  if (a.empty() && !b.empty()) a = b;
+  if (b.empty() && !a.empty()) b = a;
+  if (!a.empty()) ShapeAssign(&(*out)[0], a, op, "output");
+  if (out->size() == 3) {
+    ShapeAssign(&(*out)[1], TShape{1}, op, "min_output");
+    ShapeAssign(&(*out)[2], TShape{1}, op, "max_output");
+  }
+}
+
+void QMulInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  const Op *op = p.op();
+  TypeAssign(&(*in)[0], kInt8, op, "lhs");
+  TypeAssign(&(*in)[1], kInt8, op, "rhs");
+  static const char *names[] = {"lhs_min", "lhs_max", "rhs_min", "rhs_max"};
+  for (int k = 2; k < 6; ++k) TypeAssign(&(*in)[k], kFloat32, op, names[k - 2]);
+  TypeAssign(&(*out)[0], QMulFloat(p) ? kFloat32 : QAddCalib(p) ? kInt8 : kInt32, op, "output");
+  if (out->size() == 3) {
+    TypeAssign(&(*out)[1], kFloat32, op, "min_output");
+    TypeAssign(&(*out)[2], kFloat32, op, "max_output");
+  }
+}
+
+void QuantizedElemwiseMulForward(MXC_NN_FORWARD_ARGS) {
+  const float ma = QuantMaxAbs(in[2].ptr<float>()[0], in[3].ptr<float>()[0]);
+  const float mb = QuantMaxAbs(in[4].ptr<float>()[0], in[5].ptr<float>()[0]);
+  const int8_t *a = in[0].ptr<int8_t>(), *b = in[1].ptr<int8_t>();
+  const int64_t n = in[0].Size();
+  if (QMulFloat(p)) {
+    const float s = QMulInvScale(ma, mb);
+    float *y = out[0].ptr<float>();
+    if (req[0] != kNullOp)
+      ParallelFor(n, [&](int64_t i) { Assign(y + i, req[0], Q2Mul(static_cast<float>(int32_t(a[i]) * b[i]), s)); });
+    return;
+  }
+  float lo, hi;
+  if (QAddCalib(p)) {
+    lo = static_cast<float>(p.Float("min_calib_range")), hi = static_cast<float>(p.Float("max_calib_range"));
+    const float s = QMulCalibScale(ma, mb, QuantMaxAbs(lo, hi));
+    int8_t *y = out[0].ptr<int8_t>();
+    if (req[0] != kNullOp)
+      ParallelFor(n, [&](int64_t i) { Assign(y + i, req[0], QMulInt8(int32_t(a[i]) * b[i], s)); });
+  } else {
+    hi = QMulInt32Range(ma, mb), lo = -hi;
+    int32_t *y = out[0].ptr<int32_t>();
+    if (req[0] != kNullOp) ParallelFor(n, [&](int64_t i) { Assign(y + i, req[0], int32_t(a[i]) * b[i]); });
+  }
+  Assign(out[1].ptr<float>(), req[1], lo);
+  Assign(out[2].ptr<float>(), req[2], hi);
+}
+
 // ---- quantize_asym ----
 void QAsymInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const Op *op = p.op();
@@ -174,6 +235,25 @@ void QuantizeAsymForward(MXC_NN_FORWARD_ARGS) {
 }
 
 [[maybe_unused]] const int registered = [] {
+  OpRegistry::Get()
+      ->Register("_contrib_quantized_elemwise_mul")
+      .describe("Multiplies arguments int8 element-wise: int32 products with their range, or (with a calibration "
+                "range) int8 values requantized to it, or float32 values (enable_float_output). Arithmetic as "
+                "MXNet 1.9.1's kernel (quant2_impl.h). Forward only.")
+      .set_inputs({"lhs", "rhs", "lhs_min", "lhs_max", "rhs_min", "rhs_max"})
+      .set_num_outputs([](const OpParams &p) -> int64_t { return QMulFloat(p) ? 1 : 3; })
+      .set_output_names([](const OpParams &p) {
+        return QMulFloat(p) ? std::vector<std::string>{"output"}
+                            : std::vector<std::string>{"output", "min_output", "max_output"};
+      })
+      .add_param("min_calib_range", ParamKind::kOptFloat, "None",
+                 "The minimum scalar value in the form of float32 obtained through calibration.")
+      .add_param("max_calib_range", ParamKind::kOptFloat, "None",
+                 "The maximum scalar value in the form of float32 obtained through calibration.")
+      .add_param("enable_float_output", ParamKind::kBool, "False", "Whether to enable float32 output")
+      .set_infer_shape(QMulInferShape)
+      .set_infer_type(QMulInferType)
+      .set_compute(MXC_CPU, QuantizedElemwiseMulForward);
   OpRegistry::Get()
       ->Register("_contrib_quantize_asym")
       .describe("Quantize a input tensor from float to uint8_t: out = in * scale + shift + 0.5 (clamped to [0, 255], "

@@ -388,3 +388,65 @@ def test_quantize_asym_against_numpy(calib):
     s = mx.sym.contrib.quantize_asym(mx.sym.var("data"))
     assert s.list_outputs() == ["quantize_asym0_output", "quantize_asym0_scale", "quantize_asym0_shift"] or \
         [n.split("_")[-1] for n in s.list_outputs()] == ["output", "scale", "shift"]
+
+
+# MXNet 1.9.1's quantized_elemwise_mul (run through a bound symbol: its imperative call fails in the pip build) on
+# inputs drawn as below: output dtype, the first 10 values (float32 ones as their int32 bit patterns) and the range
+# outputs' bit patterns
+_QMUL_MXNET = [
+    ('int32', [-2024, 2349, -968, 3136, -7015, -12177, 1273, -475, -1666, 3237], [-914776830, 1232706818]),
+    ('float32', [1075367935, 1066834186, 1080296413, 0, 1057410660, 1073771385, -1074427337, -1086791542, 1044167308, 1036132087], []),
+    ('int8', [-14, 0, -20, -3, 0, 1, 3, -4, -8, 2], [-1047669109, 1101055145]),
+    ('int32', [279, 9256, -549, -4510, -9657, -2875, 318, -6232, 9180, -4650], [-911018625, 1236465023]),
+    ('float32', [1080661280, -1070215196, -1089990329, 1091739905, 1080754699, -1076964715, -1055365819, -1055789392, -1060546315, 1092215495], []),
+    ('int8', [23, 46, -85, 64, 42, -30, -25, -2, 16, 4], [-1058115842, 1105712678]),
+    ('int32', [11232, 11408, 1680, 8640, 1264, -1927, -980, -8066, -600, -10152], [-909898878, 1237584770]),
+    ('float32', [-1076177266, 1083265659, 1067608894, -1078138055, -1069861492, 1083226754, 1084264728, -1107640189, -1101392887, 1032971359], []),
+    ('int8', [-80, -13, 15, -18, -12, -61, 30, 18, -7, -14], [-1071467579, 1090580098]),
+]
+
+
+def _qmul_inputs():
+    rs = np.random.RandomState(0)
+    for t in range(9):
+        a = rs.randint(-128, 128, size=40)
+        b = rs.randint(-128, 128, size=40)
+        ra = (-float(F(rs.rand() * 5 + 0.01)), float(F(rs.rand() * 5 + 0.01)))
+        rb = (-float(F(rs.rand() * 5 + 0.01)), float(F(rs.rand() * 5 + 0.01)))
+        kw = [{}, {"enable_float_output": True},
+              {"min_calib_range": -float(F(rs.rand() * 30 + 0.5)), "max_calib_range": float(F(rs.rand() * 30 + 0.5))}][t % 3]
+        yield a, b, ra, rb, kw
+
+
+def _bits(x):
+    x = np.asarray(x)
+    return x.view(np.int32).tolist() if x.dtype == np.float32 else x.tolist()
+
+
+def test_quantized_elemwise_mul_as_mxnet():
+    for (a, b, ra, rb, kw), (dt, want, ranges) in zip(_qmul_inputs(), _QMUL_MXNET):
+        o = nd.contrib.quantized_elemwise_mul(nd.array(a, dtype="int8"), nd.array(b, dtype="int8"), nd.array([ra[0]]),
+                                              nd.array([ra[1]]), nd.array([rb[0]]), nd.array([rb[1]]), **kw)
+        o = o if isinstance(o, list) else [o]
+        assert o[0].dtype == np.dtype(dt) and len(o) == 1 + len(ranges)
+        got = o[0].asnumpy()
+        assert _bits(got)[:10] == want, kw
+        assert [_bits(x.asnumpy())[0] for x in o[1:]] == ranges
+        # against the exact product of the real values
+        ma, mb = max(map(abs, ra)), max(map(abs, rb))
+        real = a * b * (ma / 127.5) * (mb / 127.5)
+        if dt == "int32":
+            assert got.tolist() == (a * b).tolist()
+        elif dt == "float32":
+            np.testing.assert_allclose(got, real, rtol=1e-5, atol=1e-6)
+        else:
+            mc = max(abs(kw["min_calib_range"]), abs(kw["max_calib_range"]))
+            exact = np.trunc(real * 127.5 / mc).astype(np.int64)
+            assert np.all(np.abs(got.astype(np.int64) - exact.astype(np.int8)) <= 1)
+    s = mx.sym.contrib.quantized_elemwise_mul(*[mx.sym.var(n) for n in "abcdef"])
+    assert [n.split("0_")[-1] for n in s.list_outputs()] == ["output", "min_output", "max_output"]
+    s = mx.sym.contrib.quantized_elemwise_mul(*[mx.sym.var(n) for n in "abcdef"], enable_float_output=True)
+    assert len(s.list_outputs()) == 1
+    with pytest.raises(mx.base.MXNetError, match="quantized_elemwise_mul.*lhs"):
+        r = nd.array([1.0])
+        nd.contrib.quantized_elemwise_mul(nd.array([1], dtype="uint8"), nd.array([1], dtype="int8"), r, r, r, r)

@@ -77,9 +77,22 @@ void QuantizedElemwiseMulFwd(FWD_ARGS) {
   CheckLaunch("_contrib_quantized_elemwise_mul");
 }
 
+// quantized_embedding: one thread per output element.
+void QuantizedEmbeddingFwd(FWD_ARGS) {
+  const int t = in[0].dtype;
+  const int code = t == kFloat32 ? 0 : t == kFloat64 ? 1 : t == kUint8 ? 3 : t == kInt32 ? 4 : t == kInt8 ? 5
+                                                                                                   : t == kInt64 ? 6 : -1;
+  if (code < 0 || in[1].dtype != kInt8) return Fallback(ctx, p, in, req, out);
+  cuda::QuantizedEmbedding(code, in[0].dptr, in[0].Size(), in[1].ptr<int8_t>(), in[1].shape[0], in[1].shape[1],
+                           out[0].ptr<int8_t>(), req[0], in[2].ptr<float>(), in[3].ptr<float>(), out[1].ptr<float>(),
+                           out[2].ptr<float>(), req[1], req[2], St(ctx));
+  CheckLaunch("_contrib_quantized_embedding");
+}
+
 }  // namespace
 
 void RegisterQuant2Kernels() {
+  Set("_contrib_quantized_embedding", QuantizedEmbeddingFwd);
   Set("_contrib_quantized_elemwise_mul", QuantizedElemwiseMulFwd);
   Set("_contrib_quantize_asym", QuantizeAsymFwd);
   Set("_contrib_calibrate_entropy", CalibrateEntropyFwd);

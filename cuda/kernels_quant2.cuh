@@ -40,6 +40,13 @@ void QuantizedAdd(const QAddArgs &args, cudaStream_t s);
 void QuantizedMul(int mode, const int8_t *a, const int8_t *b, const float *const range[4], float clo, float chi,
                   void *y, int64_t n, int req, float *lo_out, float *hi_out, int req_lo, int req_hi, cudaStream_t s);
 
+// _contrib_quantized_embedding (quant2_impl.h): y (n * cols int8, req)= rows of w (rows, cols) picked by the n
+// indices d of dtype code d_type (0 float32, 1 float64, 3 uint8, 4 int32, 5 int8, 6 int64); *lo_out / *hi_out (their
+// requests)= *w_lo / *w_hi.
+void QuantizedEmbedding(int d_type, const void *d, int64_t n, const int8_t *w, int64_t rows, int64_t cols, int8_t *y,
+                        int req, const float *w_lo, const float *w_hi, float *lo_out, float *hi_out, int req_lo,
+                        int req_hi, cudaStream_t s);
+
 // _contrib_quantize_asym (quant2_impl.h): the range [lo, hi] = *range, range[1] (the data's, found by FloatRange of
 // kernels_quant.cuh) unless calib (then [clo, chi]); y uint8 (req)= QAsymOne(x), *scale (req_scale), *shift (req_shift).
 void QuantizeAsym(const float *x, int64_t n, const float *range, bool calib, float clo, float chi, uint8_t *y, int req,

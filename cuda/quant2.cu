@@ -120,7 +120,32 @@ __global__ void QMulRangeK(QMulRanges g, bool calib, float clo, float chi, float
   Store(hi_out, req_hi, hi);
 }
 
+template <typename T>
+__global__ void QEmbK(const T *d, int64_t n, const int8_t *w, int64_t rows, int64_t cols, int8_t *y, int req) {
+  MXC_CUDA_LOOP(i, n * cols) {
+    const int64_t r = op::QEmbIndex(static_cast<double>(d[i / cols]), rows);
+    Store(y + i, req, w[r * cols + i % cols]);
+  }
+}
+
+__global__ void CopyRangeK(const float *lo, const float *hi, float *lo_out, float *hi_out, int req_lo, int req_hi) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  Store(lo_out, req_lo, *lo);
+  Store(hi_out, req_hi, *hi);
+}
+
 }  // namespace
+
+void QuantizedEmbedding(int d_type, const void *d, int64_t n, const int8_t *w, int64_t rows, int64_t cols, int8_t *y,
+                        int req, const float *w_lo, const float *w_hi, float *lo_out, float *hi_out, int req_lo,
+                        int req_hi, cudaStream_t s) {
+  if (n * cols > 0 && req != 0) {
+    MXC_CUDA_NUMERIC_SWITCH(d_type, T, {
+      MXC_LAUNCH(Blocks(n * cols), kThreads, 0, s, QEmbK<T>)(static_cast<const T *>(d), n, w, rows, cols, y, req);
+    });
+  }
+  MXC_LAUNCH(1, 1, 0, s, CopyRangeK)(w_lo, w_hi, lo_out, hi_out, req_lo, req_hi);
+}
 
 void QuantizedMul(int mode, const int8_t *a, const int8_t *b, const float *const range[4], float clo, float chi,
                   void *y, int64_t n, int req, float *lo_out, float *hi_out, int req_lo, int req_hi, cudaStream_t s) {

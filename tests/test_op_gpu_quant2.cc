@@ -61,6 +61,20 @@ std::vector<QCase> Quant2Cases() {
     c.push_back({"_contrib_quantized_elemwise_mul", mp, {a8, b8, r(-2.5), r(1.75), r(-0.3), r(0.9)}});
     c.push_back({"_contrib_quantized_elemwise_mul", mp, {a8, b8, r(0), r(0), r(-1), r(1)}});
   }
+  // quantized_embedding: indices of every dtype, out of range, fractional, NaN
+  {
+    const NDArray w = ints({9, 13}, -128, 127, mxc::kInt8, 51);
+    std::vector<double> iv = mxct::ToVec(mxct::Random({4, 6}, -3, 12, mxc::kFloat64, 52));
+    iv[3] = std::numeric_limits<double>::quiet_NaN();
+    const Params ep = {{"input_dim", "9"}, {"output_dim", "13"}};
+    c.push_back({"_contrib_quantized_embedding", ep, {mxct::FromVec({4, 6}, iv), w, r(-0.5), r(0.7)}});
+    iv[3] = 2;
+    for (int dt : {mxc::kFloat64, mxc::kInt32, mxc::kInt64, mxc::kInt8, mxc::kUint8}) {
+      std::vector<double> jv = iv;
+      for (auto &e : jv) e = std::floor(e < 0 && dt == mxc::kUint8 ? 0 : e);
+      c.push_back({"_contrib_quantized_embedding", ep, {mxct::FromVec({4, 6}, jv, dt), w, r(-0.5), r(0.7)}});
+    }
+  }
   // quantize_asym: the data's range (NaN left out) or a calibration range, an empty and a zero range
   std::vector<double> xv = mxct::ToVec(mxct::Random({6, 77}, -2.5, 3.0, mxc::kFloat32, 41));
   xv[5] = std::numeric_limits<double>::quiet_NaN();

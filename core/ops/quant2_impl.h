@@ -107,6 +107,14 @@ MXC_QUANT2_HD inline int8_t QMulInt8(int32_t prod, float scale) {
   return static_cast<int8_t>(static_cast<uint8_t>(static_cast<uint32_t>(t) & 0xffu));
 }
 
+// ---- quantized_embedding (MXNet 1.9.1, probed): row trunc(index) of the int8 weight, the index clipped to
+// [0, rows - 1] (NaN as 0); the weight's range passed through.
+MXC_QUANT2_HD inline int64_t QEmbIndex(double v, int64_t rows) {
+  if (v != v || v <= 0) return 0;
+  const double t = v >= static_cast<double>(rows - 1) ? static_cast<double>(rows - 1) : trunc(v);
+  return static_cast<int64_t>(t);
+}
+
 // ---- quantize_asym (MXNet's documented formula; its pip build crashes on this operator, so it could not be asked):
 // scale = 255 / (max - min), shift = 255 - max * scale, out = trunc(clamp(x * scale + shift + 0.5, 0, 255)) in
 // float32, NaN as 0; an empty or zero range gives scale 0 and shift 0.

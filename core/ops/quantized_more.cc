@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "calib_entropy_impl.h"
+#include "elemwise_util.h"
 #include "nn_util.h"
 #include "quant2_impl.h"
 #include "quantization.h"
@@ -194,6 +195,57 @@ void QuantizedElemwiseMulForward(MXC_NN_FORWARD_ARGS) {
   Assign(out[2].ptr<float>(), req[2], hi);
 }
 
+// ---- quantized_embedding ----
+void QEmbInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+  const Op *op = p.op();
+  const int64_t rows = p.Int("input_dim"), cols = p.Int("output_dim");
+  MXC_CHECK(rows >= 1 && cols >= 1, ErrorKind::kValue, "operator ", op->name,
+            ": input_dim and output_dim must be positive, got ", rows, " and ", cols);
+  ShapeAssign(&(*in)[1], TShape{rows, cols}, op, "weight");
+  ShapeAssign(&(*in)[2], TShape{1}, op, "min_weight");
+  ShapeAssign(&(*in)[3], TShape{1}, op, "max_weight");
+  const TShape &d = (*in)[0];
+  if (!d.empty()) {
+    std::vector<int64_t> o(d.begin(), d.end());
+    o.push_back(cols);
+    ShapeAssign(&(*out)[0], TShape(o), op, "output");
+  }
+  ShapeAssign(&(*out)[1], TShape{1}, op, "min_output");
+  ShapeAssign(&(*out)[2], TShape{1}, op, "max_output");
+}
+
+void QEmbInferType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  const Op *op = p.op();
+  int &d = (*in)[0];
+  if (d < 0) d = kFloat32;
+  MXC_CHECK(d == kFloat32 || d == kFloat64 || d == kUint8 || d == kInt32 || d == kInt8 || d == kInt64,
+            ErrorKind::kType, "operator ", op->name, ": 'data' has dtype ", DTypeName(d),
+            ", which is not supported (float32, float64, uint8, int8, int32, int64)");
+  TypeAssign(&(*in)[1], kInt8, op, "weight");
+  TypeAssign(&(*in)[2], kFloat32, op, "min_weight");
+  TypeAssign(&(*in)[3], kFloat32, op, "max_weight");
+  TypeAssign(&(*out)[0], kInt8, op, "output");
+  TypeAssign(&(*out)[1], kFloat32, op, "min_output");
+  TypeAssign(&(*out)[2], kFloat32, op, "max_output");
+}
+
+void QuantizedEmbeddingForward(MXC_NN_FORWARD_ARGS) {
+  const int64_t rows = in[1].shape[0], cols = in[1].shape[1], n = in[0].Size();
+  const int8_t *w = in[1].ptr<int8_t>();
+  int8_t *y = out[0].ptr<int8_t>();
+  if (req[0] != kNullOp) {
+    MXC_NUMERIC_TYPE_SWITCH(in[0].dtype, T, {
+      const T *d = in[0].ptr<T>();
+      ParallelFor(n * cols, [&](int64_t i) {
+        const int64_t r = QEmbIndex(static_cast<double>(d[i / cols]), rows);
+        Assign(y + i, req[0], w[r * cols + i % cols]);
+      });
+    });
+  }
+  Assign(out[1].ptr<float>(), req[1], in[2].ptr<float>()[0]);
+  Assign(out[2].ptr<float>(), req[2], in[3].ptr<float>()[0]);
+}
+
 // ---- quantize_asym ----
 void QAsymInferShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const Op *op = p.op();
@@ -235,6 +287,24 @@ void QuantizeAsymForward(MXC_NN_FORWARD_ARGS) {
 }
 
 [[maybe_unused]] const int registered = [] {
+  OpRegistry::Get()
+      ->Register("_contrib_quantized_embedding")
+      .describe("Maps integer indices to int8 vector representations (embeddings): row trunc(index) of the int8 "
+                "weight, indices clipped to [0, input_dim - 1]; the weight's range passed through. Forward only.")
+      .set_inputs({"data", "weight", "min_weight", "max_weight"})
+      .set_num_outputs(3)
+      .set_output_names([](const OpParams &) {
+        return std::vector<std::string>{"output", "min_output", "max_output"};
+      })
+      .add_required_param("input_dim", ParamKind::kInt, "Vocabulary size of the input indices.")
+      .add_required_param("output_dim", ParamKind::kInt, "Dimension of the embedding vectors.")
+      .add_param("dtype", ParamKind::kEnum, "float32", "Data type of weight.",
+                 {"bfloat16", "float16", "float32", "float64", "int32", "int64", "int8", "uint8"})
+      .add_param("sparse_grad", ParamKind::kBool, "False",
+                 "Compute row sparse gradient in the backward calculation (not used: no gradient).")
+      .set_infer_shape(QEmbInferShape)
+      .set_infer_type(QEmbInferType)
+      .set_compute(MXC_CPU, QuantizedEmbeddingForward);
   OpRegistry::Get()
       ->Register("_contrib_quantized_elemwise_mul")
       .describe("Multiplies arguments int8 element-wise: int32 products with their range, or (with a calibration "

@@ -450,3 +450,31 @@ def test_quantized_elemwise_mul_as_mxnet():
     with pytest.raises(mx.base.MXNetError, match="quantized_elemwise_mul.*lhs"):
         r = nd.array([1.0])
         nd.contrib.quantized_elemwise_mul(nd.array([1], dtype="uint8"), nd.array([1], dtype="int8"), r, r, r, r)
+
+
+def test_quantized_embedding_as_mxnet():
+    w = nd.array([[1, -2, 3], [4, 5, -6], [127, -128, 0], [7, 8, 9]], dtype="int8")
+    lo, hi = nd.array([-1.5]), nd.array([2.0])
+    # MXNet 1.9.1's outputs: indices truncated and clipped to [0, input_dim - 1], the range passed through
+    o = nd.contrib.quantized_embedding(nd.array([0, 2, 3]), w, lo, hi, input_dim=4, output_dim=3)
+    assert o[0].dtype == np.int8 and o[0].asnumpy().tolist() == [[1, -2, 3], [127, -128, 0], [7, 8, 9]]
+    assert (o[1].asnumpy()[0], o[2].asnumpy()[0]) == (-1.5, 2.0)
+    o = nd.contrib.quantized_embedding(nd.array([1.7, -1, 4, 2.5]), w, lo, hi, input_dim=4, output_dim=3)
+    assert o[0].asnumpy().tolist() == [[4, 5, -6], [1, -2, 3], [7, 8, 9], [127, -128, 0]]
+    o = nd.contrib.quantized_embedding(nd.array([[0, 1], [3, 2]], dtype="int32"), w, lo, hi, input_dim=4,
+                                       output_dim=3)
+    assert o[0].asnumpy().tolist() == [[[1, -2, 3], [4, 5, -6]], [[7, 8, 9], [127, -128, 0]]]
+    # against NumPy indexing on random indices of every dtype
+    g = np.random.RandomState(5)
+    wv = g.randint(-128, 128, size=(9, 5)).astype(np.int8)
+    for dt in ["float32", "float64", "int32", "int64", "int8", "uint8"]:
+        idx = (g.rand(3, 4) * 14 - 3).astype(dt)
+        o = nd.contrib.quantized_embedding(nd.array(idx, dtype=dt), nd.array(wv, dtype="int8"), lo, hi, input_dim=9,
+                                           output_dim=5)
+        want = wv[np.clip(np.trunc(idx.astype(np.float64)), 0, 8).astype(np.int64)]
+        np.testing.assert_array_equal(o[0].asnumpy(), want)
+    with pytest.raises(mx.base.MXNetError, match="quantized_embedding.*weight"):
+        nd.contrib.quantized_embedding(nd.array([0]), w, lo, hi, input_dim=5, output_dim=3)
+    with pytest.raises(mx.base.MXNetError, match="quantized_embedding.*weight"):
+        nd.contrib.quantized_embedding(nd.array([0]), nd.array(w.asnumpy(), dtype="uint8"), lo, hi, input_dim=4,
+                                       output_dim=3)

@@ -8,7 +8,10 @@ Concat into ``_contrib_quantized_*`` operators: float inputs are quantized by ``
 ``_contrib_dequantize`` (``<name>_dequantize``). Weights and biases become int8 parameters ``<param>_quantize`` with
 their ranges ``<param>_quantize_min``/``_max`` (scale 127 / max|w|). With ``calib_mode='naive'`` the float model runs
 over the calibration data and the smallest and largest value of every quantized tensor become the
-``min_calib_range``/``max_calib_range`` attributes of its quantize_v2/requantize node.
+``min_calib_range``/``max_calib_range`` attributes of its quantize_v2/requantize node. With ``calib_mode='entropy'``
+the calibration outputs are gathered into 8001-bin histograms (``_LayerHistogramCollector``, ``combine_histogram``)
+and each range is the symmetric threshold of least KL divergence (the operator ``_contrib_calibrate_entropy``).
+``quantize_net`` / ``quantize_net_v2`` run the same pass on a Gluon HybridBlock's graph and return a SymbolBlock.
 """
 import json
 

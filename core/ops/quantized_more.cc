@@ -348,6 +348,9 @@ void QuantizeAsymForward(MXC_NN_FORWARD_ARGS) {
                 "Arithmetic as MXNet 1.9.1's oneDNN kernel (quant2_impl.h). Forward only.")
       .set_inputs({"lhs", "rhs", "lhs_min", "lhs_max", "rhs_min", "rhs_max"})
       .set_num_outputs(3)
+      .set_output_names([](const OpParams &) {
+        return std::vector<std::string>{"output", "min_output", "max_output"};
+      })
       .add_param("min_calib_range", ParamKind::kOptFloat, "None",
                  "The minimum scalar value in the form of float32 obtained through calibration.")
       .add_param("max_calib_range", ParamKind::kOptFloat, "None",
@@ -362,6 +365,7 @@ void QuantizeAsymForward(MXC_NN_FORWARD_ARGS) {
                 "quantization to num_quantized_bins bins, and that divergence. Forward only.")
       .set_inputs({"hist", "hist_edges"})
       .set_num_outputs(2)
+      .set_output_names([](const OpParams &) { return std::vector<std::string>{"threshold", "divergence"}; })
       .add_param("num_quantized_bins", ParamKind::kInt, "255", "The number of quantized bins.")
       .set_infer_shape(CalibInferShape)
       .set_infer_type(CalibInferType)

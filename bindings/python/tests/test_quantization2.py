@@ -126,6 +126,8 @@ def test_calibrate_entropy_operator_against_a_naive_loop(nbins, nq):
     assert abs(div.asnumpy()[0] - want_div) <= 1e-6 * abs(want_div) + 1e-7
     s = mx.sym.contrib.calibrate_entropy(mx.sym.var("h"), mx.sym.var("e"), num_quantized_bins=nq)
     assert s.infer_shape(h=(nbins,))[0] == [(nbins,), (nbins + 1,)]
+    assert s.list_outputs() == ["calibrate_entropy0_threshold", "calibrate_entropy0_divergence"] or \
+        [n.split("_")[-1] for n in s.list_outputs()] == ["threshold", "divergence"]
 
 
 def test_calibrate_entropy_operator_errors():
@@ -355,6 +357,8 @@ def test_quantized_elemwise_add_small_values_as_mxnet():
                                        336860160]
     o = nd.contrib.quantized_elemwise_add(a, b, r(-1), r(1), r(-1), r(1), min_calib_range=-1.5, max_calib_range=1.5)
     assert o[0].dtype == np.int8 and o[0].asnumpy().tolist() == [1, 2, 43, 85, -85, 0, 1, 0]
+    s = mx.sym.contrib.quantized_elemwise_add(*[mx.sym.var(n) for n in "abcdef"])
+    assert [n.split("0_", 1)[-1] for n in s.list_outputs()] == ["output", "min_output", "max_output"]
     with pytest.raises(mx.base.MXNetError, match="quantized_elemwise_add.*same shape"):
         nd.contrib.quantized_elemwise_add(a, nd.array([1, 2], dtype="int8"), r(-1), r(1), r(-1), r(1))
     with pytest.raises(mx.base.MXNetError, match="quantized_elemwise_add.*lhs.*float32"):

@@ -756,6 +756,7 @@ void RegisterNative() {
   RegisterMisc4Kernels();
   RegisterImageKernels();
   RegisterImageResizeKernels();
+  RegisterQuant2Kernels();
 }
 
 }  // namespace

@@ -8,7 +8,10 @@ Concat into ``_contrib_quantized_*`` operators: float inputs are quantized by ``
 ``_contrib_dequantize`` (``<name>_dequantize``). Weights and biases become int8 parameters ``<param>_quantize`` with
 their ranges ``<param>_quantize_min``/``_max`` (scale 127 / max|w|). With ``calib_mode='naive'`` the float model runs
 over the calibration data and the smallest and largest value of every quantized tensor become the
-``min_calib_range``/``max_calib_range`` attributes of its quantize_v2/requantize node.
+``min_calib_range``/``max_calib_range`` attributes of its quantize_v2/requantize node. With ``calib_mode='entropy'``
+the calibration outputs are gathered into 8001-bin histograms (``_LayerHistogramCollector``, ``combine_histogram``)
+and each range is the symmetric threshold of least KL divergence (the operator ``_contrib_calibrate_entropy``).
+``quantize_net`` / ``quantize_net_v2`` run the same pass on a Gluon HybridBlock's graph and return a SymbolBlock.
 """
 import json
 
@@ -18,7 +21,7 @@ from .. import ndarray as nd
 from .. import symbol as sym_mod
 from ..context import Context, cpu
 
-__all__ = ["quantize_model", "quantize_params"]
+__all__ = ["quantize_model", "quantize_params", "combine_histogram", "quantize_net", "quantize_net_v2"]
 
 _QUANTIZED_OP = {
     "FullyConnected": "_contrib_quantized_fully_connected",
@@ -82,6 +85,122 @@ def quantize_params(qsym, params, th_dict=None):
         elif name in params:
             out[name] = params[name]
     return out
+
+
+def _smooth_distribution(p, eps=0.0001):
+    """p with eps added to its zero bins and the same mass taken evenly from its nonzero bins (as MXNet 1.9.1's
+    helper of the same name); ValueError when p has no nonzero bin."""
+    p = np.asarray(p)
+    is_zeros = (p == 0).astype(np.float32)
+    is_nonzeros = (p != 0).astype(np.float32)
+    n_zeros = int(is_zeros.sum())
+    n_nonzeros = p.size - n_zeros
+    if not n_nonzeros:
+        raise ValueError("The discrete probability distribution is malformed. All entries are 0.")
+    eps1 = eps * float(n_zeros) / float(n_nonzeros)
+    if eps1 >= 1.0:
+        raise ValueError("n_zeros=%d, n_nonzeros=%d, eps1=%f" % (n_zeros, n_nonzeros, eps1))
+    hist = p.astype(np.float32)
+    hist += eps * is_zeros + (-eps1) * is_nonzeros
+    if (hist <= 0).sum() != 0:
+        raise ValueError("the smoothed distribution has a non-positive bin")
+    return hist
+
+
+def _entropy_threshold(hist, hist_edges, num_quantized_bins=255):
+    """(threshold, divergence) from the operator ``_contrib_calibrate_entropy``: the symmetric threshold |x| <= edge
+    that minimises KL(P || Q), where P is the histogram clipped to the threshold (outliers added to its end bins)
+    and Q the same range merged into num_quantized_bins bins and expanded back evenly over the nonzero bins."""
+    hist = np.asarray(hist)
+    hist_edges = np.asarray(hist_edges)
+    num_bins = hist.size
+    if hist_edges.size != num_bins + 1:
+        raise ValueError("calibrate_entropy: hist_edges must have len(hist) + 1 = %d entries, got %d"
+                         % (num_bins + 1, hist_edges.size))
+    if num_quantized_bins < 1 or num_bins < num_quantized_bins // 2 * 2 + 1:
+        raise ValueError("calibrate_entropy: num_quantized_bins (%d) needs a histogram of at least %d bins, got %d"
+                         % (num_quantized_bins, num_quantized_bins // 2 * 2 + 1, num_bins))
+    th, div = nd.contrib.calibrate_entropy(nd.array(hist, dtype="float32"), nd.array(hist_edges, dtype="float32"),
+                                           num_quantized_bins=num_quantized_bins)
+    return float(th.asnumpy()[0]), float(div.asnumpy()[0])
+
+
+def combine_histogram(old_hist, arr, new_min, new_max, new_th):
+    """Adds the values arr to the histogram old_hist = (hist, edges, min, max, th), widening it by whole bins on
+    both sides when |arr| exceeds th (MXNet 1.9.1's ``combine_histogram``)."""
+    hist, edges, old_min, old_max, old_th = old_hist
+    arr = np.asarray(arr)
+    if new_th <= old_th:
+        h, _ = np.histogram(arr, bins=len(hist), range=(-old_th, old_th))
+        return hist + h, edges, min(old_min, new_min), max(old_max, new_max), old_th
+    num_bins = len(hist)
+    step = 2 * old_th / num_bins
+    grow = int((new_th - old_th) // step + 1)
+    new_bins = grow * 2 + num_bins
+    new_th = grow * step + old_th
+    h, new_edges = np.histogram(arr, bins=new_bins, range=(-new_th, new_th))
+    h[grow:new_bins - grow] += hist
+    return h, new_edges, min(old_min, new_min), max(old_max, new_max), new_th
+
+
+def _get_optimal_threshold(hist_data, quantized_dtype="int8", num_quantized_bins=255):
+    """(min, max, threshold, divergence) of one histogram (hist, edges, min, max, th)."""
+    hist, edges, lo, hi, _ = hist_data
+    th, div = _entropy_threshold(hist, edges, num_quantized_bins)
+    return lo, hi, th, div
+
+
+def _get_optimal_thresholds(hist_dict, quantized_dtype="int8", num_quantized_bins=255, logger=None):
+    """name -> (-th, th) for every histogram of hist_dict."""
+    th_dict = {}
+    for name in sorted(hist_dict):
+        lo, hi, th, div = _get_optimal_threshold(hist_dict[name], quantized_dtype, num_quantized_bins)
+        th_dict[name] = (-th, th)
+        if logger:
+            logger.info("layer=%s, min_val=%f, max_val=%f, th=%f, divergence=%f", name, lo, hi, th, div)
+    return th_dict
+
+
+class _LayerHistogramCollector:
+    """Histograms (num_bins bins over [-th, th], th = max |x| seen) of named tensors, merged over batches."""
+
+    def __init__(self, num_bins=8001, include_layer=None, logger=None):
+        self.hist_dict = {}
+        self.num_bins = num_bins
+        self.include_layer = include_layer
+        self.logger = logger
+
+    def collect(self, name, arr):
+        if self.include_layer is not None and name not in self.include_layer:
+            return
+        arr = arr.asnumpy() if hasattr(arr, "asnumpy") else np.asarray(arr)
+        lo, hi = float(np.min(arr)), float(np.max(arr))
+        th = max(abs(lo), abs(hi))
+        if name in self.hist_dict:
+            self.hist_dict[name] = combine_histogram(self.hist_dict[name], arr, lo, hi, th)
+        else:
+            h, e = np.histogram(arr, bins=self.num_bins, range=(-th, th))
+            self.hist_dict[name] = (h, e, lo, hi, th)
+
+
+class _LayerOutputMinMaxCollector:
+    """The smallest and largest value of named tensors over batches."""
+
+    def __init__(self, quantized_dtype="int8", include_layer=None, logger=None):
+        self.min_max_dict = {}
+        self.quantized_dtype = quantized_dtype
+        self.include_layer = include_layer
+        self.logger = logger
+
+    def collect(self, name, arr):
+        if self.include_layer is not None and name not in self.include_layer:
+            return
+        arr = arr.asnumpy() if hasattr(arr, "asnumpy") else np.asarray(arr)
+        lo, hi = float(np.min(arr)), float(np.max(arr))
+        if name in self.min_max_dict:
+            o = self.min_max_dict[name]
+            lo, hi = min(lo, o[0]), max(hi, o[1])
+        self.min_max_dict[name] = (lo, hi)
 
 
 class _Pass:
@@ -198,7 +317,8 @@ class _Pass:
                 "attrs": self.js.get("attrs", {})}
 
 
-def _collect_ranges(sym, arg_params, aux_params, targets, calib_data, num_examples, ctx, data_names, logger):
+def _collect_ranges(sym, arg_params, aux_params, targets, calib_data, num_examples, ctx, data_names, logger,
+                    collector=None):
     """The smallest and largest value of each float entry (node name, output) of sym over the calibration data."""
     internals = sym.get_internals()
     out_names = _output_names(sym)
@@ -232,6 +352,8 @@ def _collect_ranges(sym, arg_params, aux_params, targets, calib_data, num_exampl
             else:
                 v = results[r].asnumpy()
                 r += 1
+            if collector is not None:
+                collector.collect((name, k), v)
             lo, hi = float(np.min(v)), float(np.max(v))
             if (name, k) in ranges:
                 lo, hi = min(lo, ranges[(name, k)][0]), max(hi, ranges[(name, k)][1])
@@ -250,8 +372,9 @@ def quantize_model(sym, arg_params, aux_params, data_names=("data",), label_name
                    quantize_granularity="tensor-wise", logger=None):
     """Quantizes a float32 symbolic model to INT8 (MXNet 1.9.1's ``mx.contrib.quantization.quantize_model``).
 
-    Returns (qsym, qarg_params, aux_params). calib_mode: 'none' (ranges found at run time) or 'naive' (min/max
-    over num_calib_examples examples of calib_data); 'entropy' is not supported. quantized_dtype: 'int8', 'uint8'
+    Returns (qsym, qarg_params, aux_params). calib_mode: 'none' (ranges found at run time), 'naive' (min/max
+    over num_calib_examples examples of calib_data) or 'entropy' (symmetric thresholds minimising the KL divergence
+    between 8001-bin histograms of the calibration outputs and their 255-level quantization). quantized_dtype: 'int8', 'uint8'
     or 'auto'; quantize_mode: 'smart' or 'full'."""
     if excluded_sym_names is not None and not isinstance(excluded_sym_names, (list, tuple)):
         raise ValueError("excluded_sym_names must be a list of strings, got %r" % (excluded_sym_names,))
@@ -267,17 +390,18 @@ def quantize_model(sym, arg_params, aux_params, data_names=("data",), label_name
         raise ValueError("quantize_granularity %r is not supported (tensor-wise)" % (quantize_granularity,))
     if calib_mode not in ("none", "naive", "entropy"):
         raise ValueError("unknown calibration mode %r received, expected 'none', 'naive' or 'entropy'" % (calib_mode,))
-    if calib_mode == "entropy":
-        raise ValueError("calib_mode 'entropy' is not supported; use 'naive' or 'none'")
     if logger:
         logger.info("Quantizing symbol (mode %s, dtype %s)", quantize_mode, quantized_dtype)
     p = _Pass(sym, excluded_sym_names, excluded_op_names, quantized_dtype, quantize_mode)
     qjson = p.run()
-    if calib_mode == "naive":
+    if calib_mode in ("naive", "entropy"):
         if calib_data is None:
-            raise ValueError("calib_data must be provided when calib_mode=naive")
+            raise ValueError("calib_data must be provided when calib_mode=%s" % calib_mode)
+        collector = _LayerHistogramCollector(logger=logger) if calib_mode == "entropy" else None
         ranges, _ = _collect_ranges(sym, arg_params, aux_params or {}, list(p.calib.values()), calib_data,
-                                    num_calib_examples, ctx, data_names, logger)
+                                    num_calib_examples, ctx, data_names, logger, collector)
+        if collector is not None:
+            ranges = _get_optimal_thresholds(collector.hist_dict, quantized_dtype, logger=logger)
         for node in qjson["nodes"]:
             if node["name"] in p.calib and p.calib[node["name"]] in ranges:
                 lo, hi = ranges[p.calib[node["name"]]]
@@ -290,3 +414,140 @@ def quantize_model(sym, arg_params, aux_params, data_names=("data",), label_name
     qarg_params = quantize_params(qsym, arg_params)
     return qsym, qarg_params, aux_params
 
+
+
+class _LoaderIter:
+    """A gluon DataLoader (or any iterable of batches) seen as a DataIter over inputs named ``names``."""
+
+    def __init__(self, loader, names):
+        self.loader = loader
+        self.names = list(names)
+        first = next(iter(loader))
+        first = list(first) if isinstance(first, (list, tuple)) else [first]
+        from ..io import DataDesc
+        self.provide_data = [DataDesc(n, a.shape) for n, a in zip(self.names, first)]
+
+    def reset(self):
+        pass
+
+    def __iter__(self):
+        from ..io import DataBatch
+        for batch in self.loader:
+            parts = list(batch) if isinstance(batch, (list, tuple)) else [batch]
+            parts = [p if isinstance(p, nd.NDArray) else nd.array(p) for p in parts[:len(self.names)]]
+            yield DataBatch(data=parts, pad=0)
+
+
+def _desc_shape(d):
+    if hasattr(d, "shape") and hasattr(d, "name"):
+        return d.name, tuple(d.shape)
+    if isinstance(d, (list, tuple)) and len(d) == 2 and isinstance(d[0], str):
+        return d[0], tuple(d[1])
+    raise ValueError("quantize_net: data_shapes must be a list of DataDesc (or (name, shape) pairs), got %r" % (d,))
+
+
+def quantize_net_v2(network, quantized_dtype="auto", quantize_mode="full", quantize_granularity="tensor-wise",
+                    exclude_layers=None, exclude_layers_match=None, exclude_operators=None, calib_data=None,
+                    data_shapes=None, calib_mode="none", num_calib_examples=None, ctx=cpu(),
+                    LayerOutputCollector=None, logger=None):
+    """Quantizes a Gluon HybridBlock (MXNet 1.9.1's ``quantize_net_v2``): the block's graph goes through
+    quantize_model's pass (FullyConnected, Convolution, Pooling, Flatten, relu, Concat) and the result comes back
+    as a SymbolBlock holding the int8 parameters. exclude_layers: node names left in float32;
+    exclude_layers_match: substrings of such names; exclude_operators: operator names. calib_data: a DataIter or a
+    DataLoader (needed for calib_mode 'naive' / 'entropy'); data_shapes: DataDesc list when there is none."""
+    from ..gluon.block import HybridBlock, SymbolBlock
+    from ..gluon.parameter import _load_into
+    from ..io import DataIter
+    if not isinstance(network, HybridBlock):
+        raise ValueError("quantize_net: network must be a gluon HybridBlock, got %s" % type(network).__name__)
+    if LayerOutputCollector is not None:
+        raise ValueError("quantize_net: a custom LayerOutputCollector is not supported (calib_mode 'none', "
+                         "'naive' or 'entropy')")
+    if calib_mode not in ("none", "naive", "entropy"):
+        raise ValueError("unknown calibration mode %r received, expected 'none', 'naive' or 'entropy'" % (calib_mode,))
+    for what, v in (("exclude_layers", exclude_layers), ("exclude_layers_match", exclude_layers_match),
+                    ("exclude_operators", exclude_operators)):
+        if v is not None and not isinstance(v, (list, tuple)):
+            raise ValueError("quantize_net: %s must be a list of strings, got %r" % (what, v))
+    if calib_data is not None and not isinstance(calib_data, DataIter) and not hasattr(calib_data, "__iter__"):
+        raise ValueError("quantize_net: calib_data must be a DataIter or a DataLoader, got %s"
+                         % type(calib_data).__name__)
+    if calib_mode != "none" and calib_data is None:
+        raise ValueError("calib_data must be provided when calib_mode=%s" % calib_mode)
+    if data_shapes is None:
+        if calib_data is None:
+            raise ValueError("data_shapes required when calib_data is not provided")
+        if isinstance(calib_data, DataIter):
+            shapes = [_desc_shape(d) for d in calib_data.provide_data]
+        else:
+            first = next(iter(calib_data))
+            first = list(first) if isinstance(first, (list, tuple)) else [first]
+            shapes = [(None, tuple(first[0].shape))]
+    else:
+        shapes = [_desc_shape(d) for d in data_shapes]
+    n = len(shapes)
+    names = network._input_names(n)
+    # run once on zeros (on the parameters' device): finishes deferred initialization; then trace the graph
+    params = network.collect_params()
+    where = ctx
+    for prm in params.values():
+        try:
+            where = prm.list_ctx()[0]
+            break
+        except Exception:  # deferred: initialized on ctx by the run below
+            continue
+    network(*[nd.zeros(s, ctx=where) for _, s in shapes])
+    out = network(*[sym_mod.var(nm) for nm in names])
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    graph = outs[0] if len(outs) == 1 else sym_mod.Group(list(outs))
+
+    def value(k):
+        prm = params[k]
+        return prm.data(prm.list_ctx()[0]).as_in_context(ctx)
+    arg_params = {k: value(k) for k in graph.list_arguments() if k in params}
+    aux_params = {k: value(k) for k in graph.list_auxiliary_states() if k in params}
+    js = json.loads(graph.tojson())
+    excluded = set(exclude_layers or [])
+    for node in js["nodes"]:
+        if node["op"] != "null" and any(m in node["name"] for m in (exclude_layers_match or [])):
+            excluded.add(node["name"])
+    if calib_data is not None and not isinstance(calib_data, DataIter):
+        calib_data = _LoaderIter(calib_data, names)
+    elif calib_data is not None and [d[0] for d in map(_desc_shape, calib_data.provide_data)] != names:
+        calib_data = _LoaderIter(_Renamed(calib_data), names)
+    qsym, qarg, qaux = quantize_model(graph, arg_params, aux_params, data_names=names, label_names=None, ctx=ctx,
+                                      excluded_sym_names=sorted(excluded),
+                                      excluded_op_names=list(exclude_operators or []), calib_mode=calib_mode,
+                                      calib_data=calib_data, num_calib_examples=num_calib_examples,
+                                      quantized_dtype=quantized_dtype, quantize_mode=quantize_mode,
+                                      quantize_granularity=quantize_granularity, logger=logger)
+    block = SymbolBlock(qsym, [sym_mod.var(nm) for nm in names])
+    stored = dict(qarg)
+    stored.update(qaux or {})
+    for name, p in block.collect_params().items():
+        if name in stored:
+            _load_into(p, stored[name], ctx, cast_dtype=True, dtype_source="saved")
+    return block
+
+
+class _Renamed:
+    """The batches of a DataIter whose inputs are named otherwise than the block's."""
+
+    def __init__(self, it):
+        self.it = it
+
+    def __iter__(self):
+        self.it.reset()
+        for b in self.it:
+            yield list(b.data)
+
+
+def quantize_net(network, quantized_dtype="auto", quantize_mode="full", exclude_layers=None,
+                 exclude_layers_match=None, exclude_operators=None, calib_data=None, data_shapes=None,
+                 calib_mode="none", num_calib_examples=None, ctx=cpu(), logger=None):
+    """``quantize_net_v2`` with tensor-wise granularity (MXNet 1.9.1's older entry point)."""
+    return quantize_net_v2(network, quantized_dtype=quantized_dtype, quantize_mode=quantize_mode,
+                           quantize_granularity="tensor-wise", exclude_layers=exclude_layers,
+                           exclude_layers_match=exclude_layers_match, exclude_operators=exclude_operators,
+                           calib_data=calib_data, data_shapes=data_shapes, calib_mode=calib_mode,
+                           num_calib_examples=num_calib_examples, ctx=ctx, logger=logger)

@@ -114,7 +114,7 @@ void RegisterQuantKernels();   // cuda/gpu_ops_quant.cc: int8 quantize, dequanti
 void RegisterMisc4Kernels();   // cuda/gpu_ops_misc4.cc: contrib fft/ifft, legacy and internal operators
 void RegisterImageKernels();   // cuda/gpu_ops_image.cc: MXNet's image operators (to_tensor, normalize, flips, colour)
 void RegisterImageResizeKernels();  // cuda/gpu_ops_image_resize.cc: _image_resize (OpenCV's sampling)
-void RegisterQuant2Kernels();       // cuda/gpu_ops_quant2.cc: calibrate_entropy, quantized add/mul/embedding, quantize_asym
+void RegisterQuant2Kernels();       // cuda/gpu_ops_quant2.cc: calibrate_entropy, quantized add/mul/embedding, asym
 
 }  // namespace gpu
 }  // namespace mxc

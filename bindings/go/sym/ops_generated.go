@@ -2922,6 +2922,36 @@ func ContribBoxNms(data *mxc.Symbol, opts *ContribBoxNmsOpts) (*mxc.Symbol, erro
 	return compose("_contrib_box_nms", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// ContribCalibrateEntropyOpts holds the parameters of ContribCalibrateEntropy. A nil
+// *ContribCalibrateEntropyOpts passes none; required ones are then reported missing by the library.
+type ContribCalibrateEntropyOpts struct {
+	// NumQuantizedBins is the parameter num_quantized_bins (int, default 255): The number of quantized bins.
+	// Nil keeps the default.
+	NumQuantizedBins *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribCalibrateEntropy is a symbol of the operator _contrib_calibrate_entropy.
+//
+// Provide calibrated min/max for input histogram: the threshold (an edge of hist_edges, right of the middle
+// bin) whose symmetric window of the histogram hist has the least KL divergence from its quantization to
+// num_quantized_bins bins, and that divergence. Forward only.
+//
+// Inputs: hist, hist_edges. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ContribCalibrateEntropy(hist, histEdges *mxc.Symbol, opts *ContribCalibrateEntropyOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptInt("num_quantized_bins", opts.NumQuantizedBins)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_calibrate_entropy", name, attr, p, []string{"hist", "hist_edges"}, []*mxc.Symbol{hist, histEdges})
+}
+
 // ContribCountSketchOpts holds the parameters of ContribCountSketch. A nil *ContribCountSketchOpts passes none;
 // required ones are then reported missing by the library.
 type ContribCountSketchOpts struct {
@@ -3520,6 +3550,40 @@ func ContribQuantize(data, minRange, maxRange *mxc.Symbol, opts *ContribQuantize
 	return compose("_contrib_quantize", name, attr, p, []string{"data", "min_range", "max_range"}, []*mxc.Symbol{data, minRange, maxRange})
 }
 
+// ContribQuantizeAsymOpts holds the parameters of ContribQuantizeAsym. A nil *ContribQuantizeAsymOpts passes
+// none; required ones are then reported missing by the library.
+type ContribQuantizeAsymOpts struct {
+	// MinCalibRange is the parameter min_calib_range (float or None, default None): The minimum scalar value in
+	// the form of float32. If present, it will be used to quantize the fp32 data. Nil keeps the default.
+	MinCalibRange *float64
+	// MaxCalibRange is the parameter max_calib_range (float or None, default None): The maximum scalar value in
+	// the form of float32. If present, it will be used to quantize the fp32 data. Nil keeps the default.
+	MaxCalibRange *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizeAsym is a symbol of the operator _contrib_quantize_asym.
+//
+// Quantize a input tensor from float to uint8_t: out = in * scale + shift + 0.5 (clamped to [0, 255],
+// truncated) with scale = 255 / (max_range - min_range) and shift = 255 - max_range * scale; the range from
+// min/max_calib_range, else the data's. Outputs the data, scale and shift. Forward only.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ContribQuantizeAsym(data *mxc.Symbol, opts *ContribQuantizeAsymOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("min_calib_range", opts.MinCalibRange)
+		p.OptFloat("max_calib_range", opts.MaxCalibRange)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantize_asym", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // ContribQuantizeV2Opts holds the parameters of ContribQuantizeV2. A nil *ContribQuantizeV2Opts passes none;
 // required ones are then reported missing by the library.
 type ContribQuantizeV2Opts struct {
@@ -3684,6 +3748,120 @@ func ContribQuantizedConv(data, weight, bias, minData, maxData, minWeight, maxWe
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_contrib_quantized_conv", name, attr, p, []string{"data", "weight", "bias", "min_data", "max_data", "min_weight", "max_weight", "min_bias", "max_bias"}, []*mxc.Symbol{data, weight, bias, minData, maxData, minWeight, maxWeight, minBias, maxBias})
+}
+
+// ContribQuantizedElemwiseAddOpts holds the parameters of ContribQuantizedElemwiseAdd. A nil
+// *ContribQuantizedElemwiseAddOpts passes none; required ones are then reported missing by the library.
+type ContribQuantizedElemwiseAddOpts struct {
+	// MinCalibRange is the parameter min_calib_range (float or None, default None): The minimum scalar value in
+	// the form of float32 obtained through calibration. Nil keeps the default.
+	MinCalibRange *float64
+	// MaxCalibRange is the parameter max_calib_range (float or None, default None): The maximum scalar value in
+	// the form of float32 obtained through calibration. Nil keeps the default.
+	MaxCalibRange *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizedElemwiseAdd is a symbol of the operator _contrib_quantized_elemwise_add.
+//
+// elemwise_add operator for input dataA and input dataB data type of int8, and accumulates in type int32 for
+// the output (with a calibration range: requantized to the inputs' type, range as given). Arithmetic as MXNet
+// 1.9.1's oneDNN kernel (quant2_impl.h). Forward only.
+//
+// Inputs: lhs, rhs, lhs_min, lhs_max, rhs_min, rhs_max. A nil input becomes a variable named "<name>_<input>".
+// No gradient is defined.
+func ContribQuantizedElemwiseAdd(lhs, rhs, lhsMin, lhsMax, rhsMin, rhsMax *mxc.Symbol, opts *ContribQuantizedElemwiseAddOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("min_calib_range", opts.MinCalibRange)
+		p.OptFloat("max_calib_range", opts.MaxCalibRange)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantized_elemwise_add", name, attr, p, []string{"lhs", "rhs", "lhs_min", "lhs_max", "rhs_min", "rhs_max"}, []*mxc.Symbol{lhs, rhs, lhsMin, lhsMax, rhsMin, rhsMax})
+}
+
+// ContribQuantizedElemwiseMulOpts holds the parameters of ContribQuantizedElemwiseMul. A nil
+// *ContribQuantizedElemwiseMulOpts passes none; required ones are then reported missing by the library.
+type ContribQuantizedElemwiseMulOpts struct {
+	// MinCalibRange is the parameter min_calib_range (float or None, default None): The minimum scalar value in
+	// the form of float32 obtained through calibration. Nil keeps the default.
+	MinCalibRange *float64
+	// MaxCalibRange is the parameter max_calib_range (float or None, default None): The maximum scalar value in
+	// the form of float32 obtained through calibration. Nil keeps the default.
+	MaxCalibRange *float64
+	// EnableFloatOutput is the parameter enable_float_output (boolean, default False): Whether to enable
+	// float32 output Nil keeps the default.
+	EnableFloatOutput *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizedElemwiseMul is a symbol of the operator _contrib_quantized_elemwise_mul.
+//
+// Multiplies arguments int8 element-wise: int32 products with their range, or (with a calibration range) int8
+// values requantized to it, or float32 values (enable_float_output). Arithmetic as MXNet 1.9.1's kernel
+// (quant2_impl.h). Forward only.
+//
+// Inputs: lhs, rhs, lhs_min, lhs_max, rhs_min, rhs_max. A nil input becomes a variable named "<name>_<input>".
+// No gradient is defined.
+func ContribQuantizedElemwiseMul(lhs, rhs, lhsMin, lhsMax, rhsMin, rhsMax *mxc.Symbol, opts *ContribQuantizedElemwiseMulOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("min_calib_range", opts.MinCalibRange)
+		p.OptFloat("max_calib_range", opts.MaxCalibRange)
+		p.OptBool("enable_float_output", opts.EnableFloatOutput)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantized_elemwise_mul", name, attr, p, []string{"lhs", "rhs", "lhs_min", "lhs_max", "rhs_min", "rhs_max"}, []*mxc.Symbol{lhs, rhs, lhsMin, lhsMax, rhsMin, rhsMax})
+}
+
+// ContribQuantizedEmbeddingOpts holds the parameters of ContribQuantizedEmbedding. A nil
+// *ContribQuantizedEmbeddingOpts passes none; required ones are then reported missing by the library.
+type ContribQuantizedEmbeddingOpts struct {
+	// InputDim is the parameter input_dim (int, required): Vocabulary size of the input indices.
+	InputDim int
+	// OutputDim is the parameter output_dim (int, required): Dimension of the embedding vectors.
+	OutputDim int
+	// Dtype is the parameter dtype ({'bfloat16', 'float16', 'float32', 'float64', 'int32', 'int64', 'int8',
+	// 'uint8'}, default float32): Data type of weight. Empty keeps the default.
+	Dtype string
+	// SparseGrad is the parameter sparse_grad (boolean, default False): Compute row sparse gradient in the
+	// backward calculation (not used: no gradient). Nil keeps the default.
+	SparseGrad *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizedEmbedding is a symbol of the operator _contrib_quantized_embedding.
+//
+// Maps integer indices to int8 vector representations (embeddings): row trunc(index) of the int8 weight,
+// indices clipped to [0, input_dim - 1]; the weight's range passed through. Forward only.
+//
+// Inputs: data, weight, min_weight, max_weight. A nil input becomes a variable named "<name>_<input>". No
+// gradient is defined.
+func ContribQuantizedEmbedding(data, weight, minWeight, maxWeight *mxc.Symbol, opts *ContribQuantizedEmbeddingOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("input_dim", opts.InputDim)
+		p.Int("output_dim", opts.OutputDim)
+		p.Enum("dtype", opts.Dtype)
+		p.OptBool("sparse_grad", opts.SparseGrad)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantized_embedding", name, attr, p, []string{"data", "weight", "min_weight", "max_weight"}, []*mxc.Symbol{data, weight, minWeight, maxWeight})
 }
 
 // ContribQuantizedFlattenOpts holds the parameters of ContribQuantizedFlatten. A nil
@@ -4733,6 +4911,42 @@ func ImageRandomSaturation(data *mxc.Symbol, opts *ImageRandomSaturationOpts) (*
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_image_random_saturation", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// ImageResizeOpts holds the parameters of ImageResize. A nil *ImageResizeOpts passes none; required ones are
+// then reported missing by the library.
+type ImageResizeOpts struct {
+	// Size is the parameter size (Shape(tuple), default ()): Size of new image. Could be (width, height) or
+	// (size) Nil keeps the default.
+	Size []int
+	// KeepRatio is the parameter keep_ratio (boolean, default 0): Whether to resize the short edge or both
+	// edges to `size`, if size is give as an integer. Nil keeps the default.
+	KeepRatio *bool
+	// Interp is the parameter interp (int, default 1): Interpolation method for resizing (OpenCV's): 0 nearest,
+	// 1 bilinear, 2 bicubic, 3 area, 4 Lanczos. Nil keeps the default.
+	Interp *int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ImageResize is a symbol of the operator _image_resize.
+//
+// Resizes an image (H, W, C) or a batch (N, H, W, C) to size (width, height) with OpenCV's interpolation.
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ImageResize(data *mxc.Symbol, opts *ImageResizeOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptShape("size", opts.Size)
+		p.OptBool("keep_ratio", opts.KeepRatio)
+		p.OptInt("interp", opts.Interp)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_image_resize", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
 // ImageToTensorOpts holds the parameters of ImageToTensor. A nil *ImageToTensorOpts passes none; required ones

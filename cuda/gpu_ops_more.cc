@@ -406,7 +406,7 @@ double Temperature(const OpParams &p) { return p.IsNone("temperature") ? 1.0 : p
 
 // softmin: the softmax of -x / T, i.e. a softmax at temperature -T; its gradient is the softmax gradient at -T.
 void SoftminFwd(FWD_ARGS) {
-  if (!IsReal(in[0].dtype) || out[0].dtype != in[0].dtype || p.Bool("use_length")) return Fallback(ctx, p, in, req, out);
+  if (!IsReal(in[0].dtype) || out[0].dtype != in[0].dtype) return Fallback(ctx, p, in, req, out);
   const int axis = op::NormalizeAxis(p, p.Int("axis"), in[0].ndim(), "axis", in[0].shape);
   const op::AxisSplit s = op::SplitAt(in[0].shape, axis);
   cuda::Softmax(in[0].dtype, in[0].dptr, out[0].dptr, s.outer, s.n, s.inner, -Temperature(p), false, req[0], St(ctx));

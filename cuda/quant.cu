@@ -9,11 +9,13 @@ namespace cuda {
 
 namespace {
 
-__global__ void FloatRangeK(const float *x, int64_t n, float *range) {
-  __shared__ float lo[kThreads], hi[kThreads];
-  float a = __builtin_huge_valf(), b = -a;
+// [min, max] of x[0, n) in one block; (0, 0) when there is none (n == 0, or float data that is all NaN).
+template <typename T>
+__global__ void RangeK(const T *x, int64_t n, T init_lo, T init_hi, T *range) {
+  __shared__ T lo[kThreads], hi[kThreads];
+  T a = init_lo, b = init_hi;
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-    const float v = x[i];
+    const T v = x[i];
     if (v < a) a = v;
     if (v > b) b = v;
   }
@@ -28,31 +30,8 @@ __global__ void FloatRangeK(const float *x, int64_t n, float *range) {
   }
   if (threadIdx.x == 0) {
     const bool none = lo[0] > hi[0];
-    range[0] = none ? 0.0f : lo[0];
-    range[1] = none ? 0.0f : hi[0];
-  }
-}
-
-__global__ void Int32RangeK(const int32_t *q, int64_t n, int32_t *range) {
-  __shared__ int32_t lo[kThreads], hi[kThreads];
-  int32_t a = 2147483647, b = -2147483647 - 1;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-    const int32_t v = q[i];
-    if (v < a) a = v;
-    if (v > b) b = v;
-  }
-  lo[threadIdx.x] = a, hi[threadIdx.x] = b;
-  __syncthreads();
-  for (int w = kThreads / 2; w > 0; w >>= 1) {
-    if (static_cast<int>(threadIdx.x) < w) {
-      if (lo[threadIdx.x + w] < lo[threadIdx.x]) lo[threadIdx.x] = lo[threadIdx.x + w];
-      if (hi[threadIdx.x + w] > hi[threadIdx.x]) hi[threadIdx.x] = hi[threadIdx.x + w];
-    }
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) {
-    range[0] = n ? lo[0] : 0;
-    range[1] = n ? hi[0] : 0;
+    range[0] = none ? T(0) : lo[0];
+    range[1] = none ? T(0) : hi[0];
   }
 }
 
@@ -235,11 +214,11 @@ void QuantizedCopy(int dtype, const void *x, void *y, int64_t n, int req, const 
 }
 
 void FloatRange(const float *x, int64_t n, float *range, cudaStream_t s) {
-  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, FloatRangeK)(x, n, range);
+  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, RangeK<float>)(x, n, __builtin_huge_valf(), -__builtin_huge_valf(), range);
 }
 
 void Int32Range(const int32_t *q, int64_t n, int32_t *range, cudaStream_t s) {
-  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, Int32RangeK)(q, n, range);
+  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, RangeK<int32_t>)(q, n, 2147483647, -2147483647 - 1, range);
 }
 
 void Quantize(const QuantArgs &a, cudaStream_t s) {

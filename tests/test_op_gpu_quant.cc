@@ -3,19 +3,13 @@
 #include <cmath>
 #include <limits>
 
-#include "test_op_gpu_util.h"
+#include "test_op_gpu_req.h"
 
 namespace {
 
 using namespace mxct_gpu;
 
-struct QCase {
-  std::string op;
-  Params params;
-  std::vector<NDArray> in;  // on the cpu
-};
-
-std::vector<QCase> QuantCases() {
+std::vector<GivenCase> QuantCases() {
   const NDArray x = mxct::Random({5, 301}, -2.5, 3.0, mxc::kFloat32, 7);
   std::vector<double> xv = mxct::ToVec(x);
   for (size_t i = 0; i < 120; ++i) xv[i] = (static_cast<double>(i) - 60) / 127.0 * 2.0;  // near halves
@@ -27,7 +21,7 @@ std::vector<QCase> QuantCases() {
   for (size_t i = 0; i < qv.size(); ++i) qv[i] = std::fmod(static_cast<double>(i) * 2654435761.0, 8e8) - 4e8;
   for (int i = 0; i < 256; ++i) i8[i] = i - 128, u8[i] = i;
   const NDArray q = mxct::FromVec({7, 111}, qv, mxc::kInt32);
-  std::vector<QCase> c;
+  std::vector<GivenCase> c;
   for (const char *ot : {"int8", "uint8"}) {
     c.push_back({"_contrib_quantize", {{"out_type", ot}}, {xn, r(-1), r(2)}});
     c.push_back({"_contrib_quantize", {{"out_type", ot}}, {xs, r(-3), r(0.5)}});
@@ -105,58 +99,11 @@ std::vector<QCase> QuantCases() {
   return c;
 }
 
-// Every output of c on the GPU against the CPU's, bitwise, with write (and add onto the same start) requests.
-void CompareQ(const QCase &c, mxc::OpReq req) {
-  SCOPED_TRACE(c.op + (req == mxc::kAddTo ? " (add)" : " (write)"));
-  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
-  OpParams p(op, c.params);
-  std::vector<NDArray> gin;
-  for (auto &a : c.in) gin.push_back(CopyTo(a, kGPU));
-  std::vector<NDArray> cout_, gout;
-  mxc::Invoke(op, p, c.in, &cout_);
-  if (req == mxc::kAddTo) {
-    // the kernels called directly, adding onto the CPU's first result on both devices
-    std::vector<NDArray> cacc, gacc;
-    for (auto &o : cout_) {
-      cacc.push_back(CopyTo(o, Device::CPU()));
-      gacc.push_back(CopyTo(o, kGPU));
-    }
-    auto blobs = [](const std::vector<NDArray> &v) {
-      std::vector<TBlob> b;
-      for (auto a : v) {
-        a.WaitToRead();
-        b.push_back(a.blob());
-      }
-      return b;
-    };
-    auto run = [&](const Device &dev, const std::vector<NDArray> &in, const std::vector<NDArray> &out) {
-      mxc::OpContext ctx;
-      ctx.dev = dev;
-      op->compute.at(dev.type)(ctx, p, blobs(in), std::vector<mxc::OpReq>(out.size(), mxc::kAddTo), blobs(out));
-      mxc::DeviceWait(dev);
-    };
-    run(Device::CPU(), c.in, cacc);
-    run(kGPU, gin, gacc);
-    for (size_t k = 0; k < cacc.size(); ++k) EXPECT_EQ(HostVec(gacc[k]), HostVec(cacc[k])) << "output " << k;
-    return;
-  }
-  mxc::Invoke(op, p, gin, &gout);
-  ASSERT_EQ(gout.size(), cout_.size());
-  for (size_t k = 0; k < cout_.size(); ++k) {
-    ASSERT_EQ(gout[k].dtype(), cout_[k].dtype());
-    const auto a = HostVec(gout[k]), b = HostVec(cout_[k]);
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t i = 0; i < a.size(); ++i)
-      ASSERT_TRUE(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i]))) << "output " << k << " at " << i << ": "
-                                                                          << a[i] << " vs " << b[i];
-  }
-}
-
 TEST(OpGpuQuant, MatchTheCpuNatively) {
   if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
 #ifdef MXC_USE_CUDA
   const int64_t staged = mxc::gpu::HostStagedCalls();
-  for (auto &c : QuantCases()) CompareQ(c, mxc::kWriteTo);
+  for (auto &c : QuantCases()) CompareGiven(c, mxc::kWriteTo);
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
 #endif
 }
@@ -165,7 +112,7 @@ TEST(OpGpuQuant, AddRequestsNatively) {
   if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
 #ifdef MXC_USE_CUDA
   const int64_t staged = mxc::gpu::HostStagedCalls();
-  for (auto &c : QuantCases()) CompareQ(c, mxc::kAddTo);
+  for (auto &c : QuantCases()) CompareGiven(c, mxc::kAddTo);
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
 #endif
 }

@@ -3,17 +3,11 @@
 #include <cmath>
 #include <limits>
 
-#include "test_op_gpu_util.h"
+#include "test_op_gpu_req.h"
 
 namespace {
 
 using namespace mxct_gpu;
-
-struct QCase {
-  std::string op;
-  Params params;
-  std::vector<NDArray> in;  // on the cpu
-};
 
 // A histogram of n bins (counts 0..5, some runs of zeros) and its edges over [-w, w].
 std::vector<NDArray> Hist(int64_t n, double w, uint64_t seed, bool zeros = false) {
@@ -26,8 +20,8 @@ std::vector<NDArray> Hist(int64_t n, double w, uint64_t seed, bool zeros = false
   return {mxct::FromVec({n}, h), mxct::FromVec({n + 1}, e)};
 }
 
-std::vector<QCase> Quant2Cases() {
-  std::vector<QCase> c;
+std::vector<GivenCase> Quant2Cases() {
+  std::vector<GivenCase> c;
   c.push_back({"_contrib_calibrate_entropy", {}, Hist(601, 3.5, 1)});
   c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "255"}}, Hist(2001, 7.25, 2)});
   c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "20"}}, Hist(64, 1.0, 3)});
@@ -86,56 +80,11 @@ std::vector<QCase> Quant2Cases() {
   return c;
 }
 
-// Every output of c on the GPU against the CPU's, bitwise, with write (and add onto the same start) requests.
-void CompareQ(const QCase &c, mxc::OpReq req) {
-  SCOPED_TRACE(c.op + (req == mxc::kAddTo ? " (add)" : " (write)"));
-  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
-  OpParams p(op, c.params);
-  std::vector<NDArray> gin;
-  for (auto &a : c.in) gin.push_back(CopyTo(a, kGPU));
-  std::vector<NDArray> cout_, gout;
-  mxc::Invoke(op, p, c.in, &cout_);
-  if (req == mxc::kAddTo) {
-    std::vector<NDArray> cacc, gacc;
-    for (auto &o : cout_) {
-      cacc.push_back(CopyTo(o, Device::CPU()));
-      gacc.push_back(CopyTo(o, kGPU));
-    }
-    auto blobs = [](const std::vector<NDArray> &v) {
-      std::vector<TBlob> b;
-      for (auto a : v) {
-        a.WaitToRead();
-        b.push_back(a.blob());
-      }
-      return b;
-    };
-    auto run = [&](const Device &dev, const std::vector<NDArray> &in, const std::vector<NDArray> &out) {
-      mxc::OpContext ctx;
-      ctx.dev = dev;
-      op->compute.at(dev.type)(ctx, p, blobs(in), std::vector<mxc::OpReq>(out.size(), mxc::kAddTo), blobs(out));
-      mxc::DeviceWait(dev);
-    };
-    run(Device::CPU(), c.in, cacc);
-    run(kGPU, gin, gacc);
-    for (size_t k = 0; k < cacc.size(); ++k) EXPECT_EQ(HostVec(gacc[k]), HostVec(cacc[k])) << "output " << k;
-    return;
-  }
-  mxc::Invoke(op, p, gin, &gout);
-  ASSERT_EQ(gout.size(), cout_.size());
-  for (size_t k = 0; k < cout_.size(); ++k) {
-    ASSERT_EQ(gout[k].dtype(), cout_[k].dtype());
-    const auto a = HostVec(gout[k]), b = HostVec(cout_[k]);
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t i = 0; i < a.size(); ++i)
-      ASSERT_TRUE(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i]))) << "output " << k << " at " << i;
-  }
-}
-
 TEST(OpGpuQuant2, MatchTheCpuNatively) {
   if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
 #ifdef MXC_USE_CUDA
   const int64_t staged = mxc::gpu::HostStagedCalls();
-  for (auto &c : Quant2Cases()) CompareQ(c, mxc::kWriteTo);
+  for (auto &c : Quant2Cases()) CompareGiven(c, mxc::kWriteTo);
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
 #endif
 }
@@ -144,7 +93,7 @@ TEST(OpGpuQuant2, AddRequestsNatively) {
   if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
 #ifdef MXC_USE_CUDA
   const int64_t staged = mxc::gpu::HostStagedCalls();
-  for (auto &c : Quant2Cases()) CompareQ(c, mxc::kAddTo);
+  for (auto &c : Quant2Cases()) CompareGiven(c, mxc::kAddTo);
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
 #endif
 }

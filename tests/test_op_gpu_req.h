@@ -2,6 +2,7 @@
 // directly on the CPU and on gpu(0) with one request for every output and input gradient.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,60 @@ inline void CompareReq(const Case &c, mxc::OpReq r, bool in_place = false) {
   auto gg = grads(kGPU, gin, gout);
   for (size_t k = 0; k < cg.size(); ++k)
     mxct::ExpectNear(gg[k], cg[k], 1e-4, 1e-5, "gradient of input " + std::to_string(k));
+}
+
+// An operator called on given inputs (on the cpu): integer data, crafted values.
+struct GivenCase {
+  std::string op;
+  Params params;
+  std::vector<NDArray> in;
+};
+
+// Every output of c on the GPU against the CPU's, bitwise, with write (and add onto the same start) requests.
+inline void CompareGiven(const GivenCase &c, mxc::OpReq req) {
+  SCOPED_TRACE(c.op + (req == mxc::kAddTo ? " (add)" : " (write)"));
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow(c.op);
+  OpParams p(op, c.params);
+  std::vector<NDArray> gin;
+  for (auto &a : c.in) gin.push_back(CopyTo(a, kGPU));
+  std::vector<NDArray> cout_, gout;
+  mxc::Invoke(op, p, c.in, &cout_);
+  if (req == mxc::kAddTo) {
+    // the kernels called directly, adding onto the CPU's first result on both devices
+    std::vector<NDArray> cacc, gacc;
+    for (auto &o : cout_) {
+      cacc.push_back(CopyTo(o, Device::CPU()));
+      gacc.push_back(CopyTo(o, kGPU));
+    }
+    auto blobs = [](const std::vector<NDArray> &v) {
+      std::vector<TBlob> b;
+      for (auto a : v) {
+        a.WaitToRead();
+        b.push_back(a.blob());
+      }
+      return b;
+    };
+    auto run = [&](const Device &dev, const std::vector<NDArray> &in, const std::vector<NDArray> &out) {
+      mxc::OpContext ctx;
+      ctx.dev = dev;
+      op->compute.at(dev.type)(ctx, p, blobs(in), std::vector<mxc::OpReq>(out.size(), mxc::kAddTo), blobs(out));
+      mxc::DeviceWait(dev);
+    };
+    run(Device::CPU(), c.in, cacc);
+    run(kGPU, gin, gacc);
+    for (size_t k = 0; k < cacc.size(); ++k) EXPECT_EQ(HostVec(gacc[k]), HostVec(cacc[k])) << "output " << k;
+    return;
+  }
+  mxc::Invoke(op, p, gin, &gout);
+  ASSERT_EQ(gout.size(), cout_.size());
+  for (size_t k = 0; k < cout_.size(); ++k) {
+    ASSERT_EQ(gout[k].dtype(), cout_[k].dtype());
+    const auto a = HostVec(gout[k]), b = HostVec(cout_[k]);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i)
+      ASSERT_TRUE(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i]))) << "output " << k << " at " << i << ": "
+                                                                          << a[i] << " vs " << b[i];
+  }
 }
 
 }  // namespace mxct_gpu

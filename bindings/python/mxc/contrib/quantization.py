@@ -110,16 +110,8 @@ def _smooth_distribution(p, eps=0.0001):
 def _entropy_threshold(hist, hist_edges, num_quantized_bins=255):
     """(threshold, divergence) from the operator ``_contrib_calibrate_entropy``: the symmetric threshold |x| <= edge
     that minimises KL(P || Q), where P is the histogram clipped to the threshold (outliers added to its end bins)
-    and Q the same range merged into num_quantized_bins bins and expanded back evenly over the nonzero bins."""
-    hist = np.asarray(hist)
-    hist_edges = np.asarray(hist_edges)
-    num_bins = hist.size
-    if hist_edges.size != num_bins + 1:
-        raise ValueError("calibrate_entropy: hist_edges must have len(hist) + 1 = %d entries, got %d"
-                         % (num_bins + 1, hist_edges.size))
-    if num_quantized_bins < 1 or num_bins < num_quantized_bins // 2 * 2 + 1:
-        raise ValueError("calibrate_entropy: num_quantized_bins (%d) needs a histogram of at least %d bins, got %d"
-                         % (num_quantized_bins, num_quantized_bins // 2 * 2 + 1, num_bins))
+    and Q the same range merged into num_quantized_bins bins and expanded back evenly over the nonzero bins. The
+    operator checks the arguments (a ValueError naming them)."""
     th, div = nd.contrib.calibrate_entropy(nd.array(hist, dtype="float32"), nd.array(hist_edges, dtype="float32"),
                                            num_quantized_bins=num_quantized_bins)
     return float(th.asnumpy()[0]), float(div.asnumpy()[0])

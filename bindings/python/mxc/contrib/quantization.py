@@ -30,10 +30,12 @@ _QUANTIZED_OP = {
     "Flatten": "_contrib_quantized_flatten",
     "Activation": "_contrib_quantized_act",
     "Concat": "_contrib_quantized_concat",
+    "BatchNorm": "_contrib_quantized_batch_norm",
 }
 # Operators quantized in 'smart' mode only when one of their inputs is already quantized (a quantize node for them
-# alone would cost more than it saves).
-_LIGHT_OPS = ("Pooling", "Flatten", "Activation", "Concat")
+# alone would cost more than it saves) and one of their consumers is quantized too (else a dequantize would follow
+# right away), as MXNet 1.9.1 decides.
+_LIGHT_OPS = ("Pooling", "Flatten", "Activation", "Concat", "BatchNorm")
 
 
 def _tuple_len(s):
@@ -251,15 +253,29 @@ class _Pass:
         j = self.quantize[(i, k)]
         return [(j, 0), (j, 1), (j, 2)]
 
+    def _plan(self):
+        """The old indices of the nodes to quantize."""
+        q = set()
+        for i, n in enumerate(self.old):
+            if n["op"] == "null" or not _can_quantize(n):
+                continue
+            if n["name"] in self.excluded_sym or n["op"] in self.excluded_op:
+                continue
+            if self.mode == "smart" and n["op"] in _LIGHT_OPS and not any(e[0] in q for e in n["inputs"]):
+                continue
+            q.add(i)
+        if self.mode == "smart":  # light ops none of whose consumers is quantized stay float (last ones first)
+            consumers = {}
+            for j, n in enumerate(self.old):
+                for e in n["inputs"]:
+                    consumers.setdefault(e[0], []).append(j)
+            for i in reversed(range(len(self.old))):
+                if i in q and self.old[i]["op"] in _LIGHT_OPS and not any(j in q for j in consumers.get(i, [])):
+                    q.discard(i)
+        return q
+
     def wants_quantize(self, i):
-        n = self.old[i]
-        if n["op"] == "null" or not _can_quantize(n):
-            return False
-        if n["name"] in self.excluded_sym or n["op"] in self.excluded_op:
-            return False
-        if self.mode == "smart" and n["op"] in _LIGHT_OPS:
-            return any(e[0] in self.quantized for e in n["inputs"])
-        return True
+        return i in self.plan
 
     def param_vars(self, i):
         """New variables <p>_quantize, ..._min, ..._max for the weight (and bias) of old node i."""
@@ -273,6 +289,7 @@ class _Pass:
         return vals, ranges
 
     def run(self):
+        self.plan = self._plan()
         for i, n in enumerate(self.old):
             if n["op"] == "null":
                 continue
@@ -297,6 +314,12 @@ class _Pass:
                 rq = self.add("_contrib_requantize", rq_name, [(q, 0), (q, 1), (q, 2)], {"out_type": self.dtype})
                 self.calib[rq_name] = (n["name"], 0)
                 self.quantized[i] = [(rq, 0), (rq, 1), (rq, 2)]
+            elif n["op"] == "BatchNorm":  # gamma, beta and the moving statistics stay float
+                params = [self.float_entry(e) for e in n["inputs"][1:5]]
+                name = "quantized_" + n["name"]
+                q = self.add(_QUANTIZED_OP["BatchNorm"], name, [data[0]] + params + [data[1], data[2]], attrs)
+                self.calib[name] = (n["name"], 0)
+                self.quantized[i] = [(q, 0), (q, 1), (q, 2)]
             else:
                 if n["op"] == "Activation":
                     attrs = {"act_type": "relu"}

@@ -1,16 +1,19 @@
 """``mx.contrib.quantization``: INT8 quantization of a float32 symbolic model, as MXNet 1.9.1's generic graph pass
 (``MXNET_SUBGRAPH_BACKEND=NONE``) does it.
 
-``quantize_model`` rewrites FullyConnected, Convolution (2-D), Pooling (max/avg, 2-D), Flatten, Activation (relu) and
-Concat into ``_contrib_quantized_*`` operators: float inputs are quantized by ``_contrib_quantize_v2`` nodes
-(``<var>_quantize`` or ``<node>_<output>_quantize``), FullyConnected/Convolution outputs (int32) are brought back to
-8 bits by ``_contrib_requantize`` (``requantize_<name>``), and float consumers of quantized outputs read them through
-``_contrib_dequantize`` (``<name>_dequantize``). Weights and biases become int8 parameters ``<param>_quantize`` with
-their ranges ``<param>_quantize_min``/``_max`` (scale 127 / max|w|). With ``calib_mode='naive'`` the float model runs
-over the calibration data and the smallest and largest value of every quantized tensor become the
-``min_calib_range``/``max_calib_range`` attributes of its quantize_v2/requantize node. With ``calib_mode='entropy'``
-the calibration outputs are gathered into 8001-bin histograms (``_LayerHistogramCollector``, ``combine_histogram``)
-and each range is the symmetric threshold of least KL divergence (the operator ``_contrib_calibrate_entropy``).
+``quantize_model`` rewrites FullyConnected, Convolution (2-D), Pooling (max/avg, 2-D), Flatten, Activation (relu),
+Concat and BatchNorm into ``_contrib_quantized_*`` operators (in 'smart' mode Pooling, Flatten, Activation, Concat
+and BatchNorm only where one of their inputs and one of their consumers are quantized; a quantized BatchNorm keeps
+gamma, beta and the moving statistics float and needs a calibration range, its output's): float inputs are quantized
+by ``_contrib_quantize_v2`` nodes (``<var>_quantize`` or ``<node>_<output>_quantize``), FullyConnected/Convolution
+outputs (int32) are brought back to 8 bits by ``_contrib_requantize`` (``requantize_<name>``), and float consumers
+of quantized outputs read them through ``_contrib_dequantize`` (``<name>_dequantize``). Weights and biases become
+int8 parameters ``<param>_quantize`` with their ranges ``<param>_quantize_min``/``_max`` (scale 127 / max|w|). With
+``calib_mode='naive'`` the float model runs over the calibration data and the smallest and largest value of every
+quantized tensor become the ``min_calib_range``/``max_calib_range`` attributes of its quantize_v2/requantize (or
+quantized_batch_norm) node. With ``calib_mode='entropy'`` the calibration outputs are gathered into 8001-bin
+histograms (``_LayerHistogramCollector``, ``combine_histogram``) and each range is the symmetric threshold of least
+KL divergence (the operator ``_contrib_calibrate_entropy``).
 ``quantize_net`` / ``quantize_net_v2`` run the same pass on a Gluon HybridBlock's graph and return a SymbolBlock.
 """
 import json

@@ -8,6 +8,7 @@
 #include "c_api_common.h"
 #include "device.h"
 #include "mxc.h"
+#include "op_aux.h"
 #include "operator.h"
 #include "storage.h"
 
@@ -434,7 +435,9 @@ int MXCOpGetInfo(MXCOpHandle handle, MXCOpInfo *info) {
     for (auto &a : op->aliases) s.aliases.push_back(a.c_str());
     for (size_t i = 0; i < op->input_names.size(); ++i) {
       s.input_names.push_back(op->input_names[i].c_str());
-      s.input_is_aux.push_back(static_cast<int>(i) >= static_cast<int>(op->input_names.size()) - op->num_aux);
+      const std::vector<int> *aux = AuxInputsOf(op);
+      s.input_is_aux.push_back(aux ? std::find(aux->begin(), aux->end(), static_cast<int>(i)) != aux->end()
+                                   : static_cast<int>(i) >= static_cast<int>(op->input_names.size()) - op->num_aux);
     }
     s.type_strings.reserve(op->params.size());
     for (auto &p : op->params) s.type_strings.push_back(p.TypeString());

@@ -1,6 +1,6 @@
 // The kernels of kernels_quant.cuh: int8 quantization. One thread per element, with the CPU kernels' arithmetic
-// (core/ops/quant_impl.h), so results match the CPU bitwise; the data ranges are found by one block (min and max do
-// not depend on the order).
+// (core/ops/quant_impl.h), so results match the CPU bitwise; the data ranges are found by a grid of blocks and then one
+// block over their partial ranges (min and max do not depend on the order).
 #include "common.cuh"
 #include "kernels_quant.cuh"
 
@@ -9,16 +9,12 @@ namespace cuda {
 
 namespace {
 
-// [min, max] of x[0, n) in one block; (0, 0) when there is none (n == 0, or float data that is all NaN).
+// [min, max] of x[0, n) in two passes: RangePartK's blocks each reduce a grid-stride share into part[b] (min) and
+// part[g + b] (max), then RangeFinalK's one block reduces those g partials; (0, 0) when there is none (n == 0, or
+// float data that is all NaN: NaN fails every comparison, so it is left out). Min and max are exact and do not depend
+// on the order, so the result is the CPU's.
 template <typename T>
-__global__ void RangeK(const T *x, int64_t n, T init_lo, T init_hi, T *range) {
-  __shared__ T lo[kThreads], hi[kThreads];
-  T a = init_lo, b = init_hi;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-    const T v = x[i];
-    if (v < a) a = v;
-    if (v > b) b = v;
-  }
+__device__ inline void BlockMinMax(T a, T b, T *lo, T *hi) {  // lo, hi: kThreads shared; the result in lo[0], hi[0]
   lo[threadIdx.x] = a, hi[threadIdx.x] = b;
   __syncthreads();
   for (int w = kThreads / 2; w > 0; w >>= 1) {
@@ -28,11 +24,48 @@ __global__ void RangeK(const T *x, int64_t n, T init_lo, T init_hi, T *range) {
     }
     __syncthreads();
   }
+}
+
+template <typename T>
+__global__ void RangePartK(const T *x, int64_t n, T init_lo, T init_hi, T *part) {
+  __shared__ T lo[kThreads], hi[kThreads];
+  T a = init_lo, b = init_hi;
+  MXC_CUDA_LOOP(i, n) {
+    const T v = x[i];
+    if (v < a) a = v;
+    if (v > b) b = v;
+  }
+  BlockMinMax(a, b, lo, hi);
+  if (threadIdx.x == 0) part[blockIdx.x] = lo[0], part[gridDim.x + blockIdx.x] = hi[0];
+}
+
+template <typename T>
+__global__ void RangeFinalK(const T *part, int g, T init_lo, T init_hi, T *range) {
+  __shared__ T lo[kThreads], hi[kThreads];
+  T a = init_lo, b = init_hi;
+  for (int i = threadIdx.x; i < g; i += blockDim.x) {
+    if (part[i] < a) a = part[i];
+    if (part[g + i] > b) b = part[g + i];
+  }
+  BlockMinMax(a, b, lo, hi);
   if (threadIdx.x == 0) {
     const bool none = lo[0] > hi[0];
     range[0] = none ? T(0) : lo[0];
     range[1] = none ? T(0) : hi[0];
   }
+}
+
+// At most this many partial ranges (blocks of the first pass): enough to fill a large GPU.
+constexpr int kRangeBlocks = 1024;
+
+template <typename T>
+void RangeOfData(const T *x, int64_t n, T init_lo, T init_hi, T *range, cudaStream_t s) {
+  const int g = Blocks(n) < kRangeBlocks ? Blocks(n) : kRangeBlocks;
+  T *part = nullptr;
+  cudaMallocAsync(reinterpret_cast<void **>(&part), sizeof(T) * 2 * g, s);
+  MXC_LAUNCH_BLOCK(g, kThreads, 0, s, RangePartK<T>)(x, n, init_lo, init_hi, part);
+  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, RangeFinalK<T>)(part, g, init_lo, init_hi, range);
+  cudaFreeAsync(part, s);
 }
 
 // The range [lo, hi] of a call and, for int32 data, the largest magnitude m32 of its input range.
@@ -214,11 +247,11 @@ void QuantizedCopy(int dtype, const void *x, void *y, int64_t n, int req, const 
 }
 
 void FloatRange(const float *x, int64_t n, float *range, cudaStream_t s) {
-  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, RangeK<float>)(x, n, __builtin_huge_valf(), -__builtin_huge_valf(), range);
+  RangeOfData<float>(x, n, __builtin_huge_valf(), -__builtin_huge_valf(), range, s);
 }
 
 void Int32Range(const int32_t *q, int64_t n, int32_t *range, cudaStream_t s) {
-  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, RangeK<int32_t>)(q, n, 2147483647, -2147483647 - 1, range);
+  RangeOfData<int32_t>(q, n, 2147483647, -2147483647 - 1, range, s);
 }
 
 void Quantize(const QuantArgs &a, cudaStream_t s) {

@@ -1,5 +1,5 @@
 // The kernels of kernels_quant2.cuh. _contrib_calibrate_entropy: one thread per threshold candidate with the CPU
-// kernel's arithmetic (core/ops/calib_entropy_impl.h), then one thread picking the first smallest divergence, so the
+// kernel's arithmetic (core/ops/calib_entropy_impl.h), then one block picking the first smallest divergence, so the
 // results match the CPU bitwise.
 #include "common.cuh"
 #include "kernels_quant2.cuh"
@@ -16,14 +16,35 @@ __global__ void CalibDivK(const float *hist, int64_t n, int nq, int64_t first, i
   MXC_CUDA_LOOP(c, count) { div[c] = op::CalibDivergence(hist, n, nq, first + c); }
 }
 
+// The first smallest divergence as the CPU's loop finds it (best = 0; c replaces best when div[c] < div[best]): a NaN
+// at 0 is kept, other NaN never win. One block: each thread the first smallest of its stride, then a tree keeping the
+// smaller value (the lower index on ties).
 __global__ void CalibPickK(const double *div, int64_t count, const float *edges, int64_t n, int64_t first, float *th,
                            float *dv, int req_th, int req_dv) {
-  if (blockIdx.x != 0 || threadIdx.x != 0) return;
-  int64_t best = 0;
-  for (int64_t c = 1; c < count; ++c)
-    if (div[c] < div[best]) best = c;
-  Store(th, req_th, edges[n / 2 + first + best + 1]);
-  Store(dv, req_dv, static_cast<float>(div[best]));
+  __shared__ double val[kThreads];
+  __shared__ int64_t idx[kThreads];
+  double v = div[0];
+  int64_t b = 0;
+  if (v == v) {
+    for (int64_t c = threadIdx.x; c < count; c += blockDim.x)
+      if (div[c] < v) v = div[c], b = c;
+  }
+  val[threadIdx.x] = v, idx[threadIdx.x] = b;
+  __syncthreads();
+  for (int w = kThreads / 2; w > 0; w >>= 1) {
+    if (static_cast<int>(threadIdx.x) < w) {
+      const double o = val[threadIdx.x + w];
+      const int64_t oi = idx[threadIdx.x + w];
+      if (o < val[threadIdx.x] || (o == val[threadIdx.x] && oi < idx[threadIdx.x]))
+        val[threadIdx.x] = o, idx[threadIdx.x] = oi;
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    const int64_t best = idx[0];
+    Store(th, req_th, edges[n / 2 + first + best + 1]);
+    Store(dv, req_dv, static_cast<float>(div[best]));
+  }
 }
 
 __device__ inline void QAddScalesOf(const QAddArgs &g, float *sa, float *sb, float *lo, float *hi) {
@@ -181,7 +202,7 @@ void CalibrateEntropy(const float *hist, const float *edges, int64_t n, int nq, 
                       double *div, float *th, float *dv, int req_th, int req_dv, cudaStream_t s) {
   if (count <= 0) return;
   MXC_LAUNCH(Blocks(count), kThreads, 0, s, CalibDivK)(hist, n, nq, first, count, div);
-  MXC_LAUNCH(1, 1, 0, s, CalibPickK)(div, count, edges, n, first, th, dv, req_th, req_dv);
+  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, CalibPickK)(div, count, edges, n, first, th, dv, req_th, req_dv);
 }
 
 }  // namespace cuda

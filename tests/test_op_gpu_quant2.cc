@@ -1,5 +1,6 @@
 // Native GPU kernels of more int8 quantization operators (cuda/gpu_ops_quant2.cc): every output on gpu(0) equals the
 // CPU kernel's bitwise (write and add requests), and no call is host-staged (skipped, visibly, without a GPU).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -96,6 +97,97 @@ TEST(OpGpuQuant2, AddRequestsNatively) {
   for (auto &c : Quant2Cases()) CompareGiven(c, mxc::kAddTo);
   EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
 #endif
+}
+
+// quantized_batch_norm (int8 and uint8 data, channel axis 1 and others, a zero data range, a zero calibration
+// range: infinite scales) and the multi-block range reductions of quantize_v2 / requantize (tensors spanning many
+// blocks, the extremes placed far from the start, NaN, int32 extremes).
+std::vector<GivenCase> Quant3Cases() {
+  std::vector<GivenCase> c;
+  auto r = [](double v) { return mxct::FromVec({1}, {v}); };
+  auto ints = [](const TShape &sh, int lo, int hi, int dt, uint64_t seed) {
+    std::vector<double> v = mxct::ToVec(mxct::Random(sh, 0, 1, mxc::kFloat64, seed));
+    for (auto &e : v) e = std::floor(lo + e * (hi - lo + 1));
+    return mxct::FromVec(sh, v, dt);
+  };
+  auto vec = [](int64_t n, double lo, double hi, uint64_t seed) { return mxct::Random({n}, lo, hi, mxc::kFloat32, seed); };
+  const Params calib = {{"min_calib_range", "-2.5"}, {"max_calib_range", "3.25"}};
+  const NDArray g = vec(5, -2, 2, 61), b = vec(5, -1, 1, 62), m = vec(5, -1, 1, 63), v = vec(5, 0.1, 2, 64);
+  for (int dt : {mxc::kInt8, mxc::kUint8}) {
+    const NDArray x = dt == mxc::kInt8 ? ints({3, 5, 7, 6}, -128, 127, dt, 65) : ints({3, 5, 7, 6}, 0, 255, dt, 65);
+    c.push_back({"_contrib_quantized_batch_norm", calib, {x, g, b, m, v, r(-1.5), r(0.75)}});
+    Params q = calib;
+    q.push_back({"eps", "0.25"});
+    q.push_back({"fix_gamma", "false"});
+    c.push_back({"_contrib_quantized_batch_norm", q, {x, g, b, m, v, r(-0.1), r(4)}});
+    c.push_back({"_contrib_quantized_batch_norm", calib, {x, g, b, m, v, r(0), r(0)}});  // zero data range
+    c.push_back({"_contrib_quantized_batch_norm", {{"min_calib_range", "0"}, {"max_calib_range", "0"}},
+                 {x, g, b, m, v, r(-1.5), r(0.75)}});  // zero output range
+    const NDArray xl = dt == mxc::kInt8 ? ints({4, 6, 5}, -128, 127, dt, 66) : ints({4, 6, 5}, 0, 255, dt, 66);
+    q = calib;
+    q.push_back({"axis", "-1"});
+    c.push_back({"_contrib_quantized_batch_norm", q, {xl, g, b, m, v, r(-2), r(2)}});
+    q.back().second = "0";
+    c.push_back({"_contrib_quantized_batch_norm", q, {ints({5, 9}, 0, 1, dt, 67), g, b, m, v, r(-2), r(2)}});
+  }
+  // ranges over 300000 elements (1172 blocks of 256: more than one pass-one grid)
+  const int64_t n = 300000;
+  std::vector<double> xv = mxct::ToVec(mxct::Random({n}, -1.0, 1.0, mxc::kFloat32, 71));
+  xv[n - 3] = 7.5, xv[123457] = -9.25, xv[0] = std::numeric_limits<double>::quiet_NaN(), xv[n - 1] = xv[0];
+  const NDArray xbig = mxct::FromVec({n}, xv);
+  std::vector<double> yv(static_cast<size_t>(n), std::numeric_limits<double>::quiet_NaN());
+  yv[200001] = -0.5;  // one number among NaNs
+  const NDArray ynan = mxct::FromVec({n}, yv);
+  std::vector<double> qv = mxct::ToVec(mxct::Random({n}, -1e6, 1e6, mxc::kFloat64, 72));
+  for (auto &e : qv) e = std::floor(e);
+  qv[n - 7] = 2147483647.0, qv[99999] = -2147483648.0;
+  const NDArray qbig = mxct::FromVec({n}, qv, mxc::kInt32);
+  for (const char *ot : {"int8", "uint8"}) {
+    c.push_back({"_contrib_quantize_v2", {{"out_type", ot}}, {xbig}});
+    c.push_back({"_contrib_quantize_v2", {{"out_type", ot}}, {ynan}});
+    c.push_back({"_contrib_requantize", {{"out_type", ot}}, {qbig, r(-10), r(10)}});
+  }
+  return c;
+}
+
+TEST(OpGpuQuant2, QuantizedBatchNormAndRangesMatchTheCpuNatively) {
+  if (!HaveGPU()) GTEST_SKIP() << "no GPU on this machine";
+#ifdef MXC_USE_CUDA
+  const int64_t staged = mxc::gpu::HostStagedCalls();
+  for (auto &c : Quant3Cases()) CompareGiven(c, mxc::kWriteTo);
+  for (auto &c : Quant3Cases()) CompareGiven(c, mxc::kAddTo);
+  EXPECT_EQ(mxc::gpu::HostStagedCalls(), staged) << "every call above ran natively";
+#endif
+}
+
+// quantized_batch_norm's CPU kernel against a naive double-free float32 reference of quant3_impl.h's formula.
+TEST(OpGpuQuant2, QuantizedBatchNormCpuValues) {
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("_contrib_quantized_batch_norm");
+  std::vector<double> xv;
+  for (int k = -128; k < 128; ++k) xv.push_back(k);
+  const NDArray x = mxct::FromVec({1, 2, 128}, xv, mxc::kInt8);
+  const NDArray g = mxct::FromVec({2}, {1.0, 2.0}), b = mxct::FromVec({2}, {0.0, 0.5});
+  const NDArray m = mxct::FromVec({2}, {0.0, 0.25}), v = mxct::FromVec({2}, {1.0, 0.5});
+  std::vector<NDArray> out;
+  mxc::Invoke(op, OpParams(op, {{"eps", "0"}, {"min_calib_range", "-2"}, {"max_calib_range", "1"}}),
+              {x, g, b, m, v, mxct::FromVec({1}, {-1.0}), mxct::FromVec({1}, {0.5})}, &out);
+  const auto y = HostVec(out[0]);
+  // channel 0: q * (1 / 2) (data range 1, output range 2), half to even; channel 1: q * 2 / sqrt(0.5) / 2 + (0.5 -
+  // 0.25 * 2 / sqrt(0.5)) * 63.75, saturated
+  EXPECT_EQ(y[0], -64);   // -128 / 2
+  EXPECT_EQ(y[1], -64);   // -127 / 2 = -63.5
+  EXPECT_EQ(y[3], -62);   // -125 / 2 = -62.5
+  EXPECT_EQ(y[127], 0);   // -1 / 2 = -0.5
+  for (int k = 0; k < 128; ++k) {
+    const double q = xv[128 + k], want = std::nearbyint(q * 2 / std::sqrt(0.5) / 2 + (0.5 - 0.5 / std::sqrt(0.5)) * 63.75);
+    EXPECT_NEAR(y[128 + k], std::max(-128.0, std::min(127.0, want)), 1.0) << k;
+  }
+  EXPECT_EQ(HostVec(out[1])[0], -2);
+  EXPECT_EQ(HostVec(out[2])[0], 1);
+  // no calibration range: a ValueError naming the operator
+  EXPECT_THROW(mxct::ToVec(mxct::Run("_contrib_quantized_batch_norm",
+                                      {x, g, b, m, v, mxct::FromVec({1}, {-1.0}), mxct::FromVec({1}, {0.5})})[0]),
+               mxc::Error);
 }
 
 // The all-zero histogram has no defined divergence: the first candidate's edge and an infinite divergence.

@@ -1,16 +1,19 @@
 """``mx.contrib.quantization``: INT8 quantization of a float32 symbolic model, as MXNet 1.9.1's generic graph pass
 (``MXNET_SUBGRAPH_BACKEND=NONE``) does it.
 
-``quantize_model`` rewrites FullyConnected, Convolution (2-D), Pooling (max/avg, 2-D), Flatten, Activation (relu) and
-Concat into ``_contrib_quantized_*`` operators: float inputs are quantized by ``_contrib_quantize_v2`` nodes
-(``<var>_quantize`` or ``<node>_<output>_quantize``), FullyConnected/Convolution outputs (int32) are brought back to
-8 bits by ``_contrib_requantize`` (``requantize_<name>``), and float consumers of quantized outputs read them through
-``_contrib_dequantize`` (``<name>_dequantize``). Weights and biases become int8 parameters ``<param>_quantize`` with
-their ranges ``<param>_quantize_min``/``_max`` (scale 127 / max|w|). With ``calib_mode='naive'`` the float model runs
-over the calibration data and the smallest and largest value of every quantized tensor become the
-``min_calib_range``/``max_calib_range`` attributes of its quantize_v2/requantize node. With ``calib_mode='entropy'``
-the calibration outputs are gathered into 8001-bin histograms (``_LayerHistogramCollector``, ``combine_histogram``)
-and each range is the symmetric threshold of least KL divergence (the operator ``_contrib_calibrate_entropy``).
+``quantize_model`` rewrites FullyConnected, Convolution (2-D), Pooling (max/avg, 2-D), Flatten, Activation (relu),
+Concat and BatchNorm into ``_contrib_quantized_*`` operators (in 'smart' mode Pooling, Flatten, Activation, Concat
+and BatchNorm only where one of their inputs and one of their consumers are quantized; a quantized BatchNorm keeps
+gamma, beta and the moving statistics float and needs a calibration range, its output's): float inputs are quantized
+by ``_contrib_quantize_v2`` nodes (``<var>_quantize`` or ``<node>_<output>_quantize``), FullyConnected/Convolution
+outputs (int32) are brought back to 8 bits by ``_contrib_requantize`` (``requantize_<name>``), and float consumers
+of quantized outputs read them through ``_contrib_dequantize`` (``<name>_dequantize``). Weights and biases become
+int8 parameters ``<param>_quantize`` with their ranges ``<param>_quantize_min``/``_max`` (scale 127 / max|w|). With
+``calib_mode='naive'`` the float model runs over the calibration data and the smallest and largest value of every
+quantized tensor become the ``min_calib_range``/``max_calib_range`` attributes of its quantize_v2/requantize (or
+quantized_batch_norm) node. With ``calib_mode='entropy'`` the calibration outputs are gathered into 8001-bin
+histograms (``_LayerHistogramCollector``, ``combine_histogram``) and each range is the symmetric threshold of least
+KL divergence (the operator ``_contrib_calibrate_entropy``).
 ``quantize_net`` / ``quantize_net_v2`` run the same pass on a Gluon HybridBlock's graph and return a SymbolBlock.
 """
 import json
@@ -30,10 +33,12 @@ _QUANTIZED_OP = {
     "Flatten": "_contrib_quantized_flatten",
     "Activation": "_contrib_quantized_act",
     "Concat": "_contrib_quantized_concat",
+    "BatchNorm": "_contrib_quantized_batch_norm",
 }
 # Operators quantized in 'smart' mode only when one of their inputs is already quantized (a quantize node for them
-# alone would cost more than it saves).
-_LIGHT_OPS = ("Pooling", "Flatten", "Activation", "Concat")
+# alone would cost more than it saves) and one of their consumers is quantized too (else a dequantize would follow
+# right away), as MXNet 1.9.1 decides.
+_LIGHT_OPS = ("Pooling", "Flatten", "Activation", "Concat", "BatchNorm")
 
 
 def _tuple_len(s):
@@ -251,15 +256,29 @@ class _Pass:
         j = self.quantize[(i, k)]
         return [(j, 0), (j, 1), (j, 2)]
 
+    def _plan(self):
+        """The old indices of the nodes to quantize."""
+        q = set()
+        for i, n in enumerate(self.old):
+            if n["op"] == "null" or not _can_quantize(n):
+                continue
+            if n["name"] in self.excluded_sym or n["op"] in self.excluded_op:
+                continue
+            if self.mode == "smart" and n["op"] in _LIGHT_OPS and not any(e[0] in q for e in n["inputs"]):
+                continue
+            q.add(i)
+        if self.mode == "smart":  # light ops none of whose consumers is quantized stay float (last ones first)
+            consumers = {}
+            for j, n in enumerate(self.old):
+                for e in n["inputs"]:
+                    consumers.setdefault(e[0], []).append(j)
+            for i in reversed(range(len(self.old))):
+                if i in q and self.old[i]["op"] in _LIGHT_OPS and not any(j in q for j in consumers.get(i, [])):
+                    q.discard(i)
+        return q
+
     def wants_quantize(self, i):
-        n = self.old[i]
-        if n["op"] == "null" or not _can_quantize(n):
-            return False
-        if n["name"] in self.excluded_sym or n["op"] in self.excluded_op:
-            return False
-        if self.mode == "smart" and n["op"] in _LIGHT_OPS:
-            return any(e[0] in self.quantized for e in n["inputs"])
-        return True
+        return i in self.plan
 
     def param_vars(self, i):
         """New variables <p>_quantize, ..._min, ..._max for the weight (and bias) of old node i."""
@@ -273,6 +292,7 @@ class _Pass:
         return vals, ranges
 
     def run(self):
+        self.plan = self._plan()
         for i, n in enumerate(self.old):
             if n["op"] == "null":
                 continue
@@ -297,6 +317,12 @@ class _Pass:
                 rq = self.add("_contrib_requantize", rq_name, [(q, 0), (q, 1), (q, 2)], {"out_type": self.dtype})
                 self.calib[rq_name] = (n["name"], 0)
                 self.quantized[i] = [(rq, 0), (rq, 1), (rq, 2)]
+            elif n["op"] == "BatchNorm":  # gamma, beta and the moving statistics stay float
+                params = [self.float_entry(e) for e in n["inputs"][1:5]]
+                name = "quantized_" + n["name"]
+                q = self.add(_QUANTIZED_OP["BatchNorm"], name, [data[0]] + params + [data[1], data[2]], attrs)
+                self.calib[name] = (n["name"], 0)
+                self.quantized[i] = [(q, 0), (q, 1), (q, 2)]
             else:
                 if n["op"] == "Activation":
                     attrs = {"act_type": "relu"}

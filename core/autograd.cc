@@ -262,12 +262,11 @@ void Backward(const std::vector<Entry> &heads, const std::vector<NDArray> &head_
     for (size_t j = 0; j < og.size(); ++j)
       if (og[j].is_none()) og[j] = Filled("_zeros", n->out_shapes[j], n->out_types[j], n->dev);
     const size_t nin = n->inputs.size();
-    const size_t first_aux = nin - static_cast<size_t>(op->NumAux(n->params));
     std::vector<NDArray> igrad(nin);
     std::vector<OpReq> req(nin, kNullOp);
     for (size_t k = 0; k < nin; ++k) {
       const Entry &e = n->inputs[k];
-      if (k >= first_aux || !e.node || !need[pos[e.node.get()]]) continue;
+      if (op->InputIsAux(n->params, k, nin) || !e.node || !need[pos[e.node.get()]]) continue;
       igrad[k] = NDArray(n->in_shapes[k], n->in_types[k], n->dev, true);
       req[k] = kWriteTo;
     }

@@ -8,7 +8,6 @@
 #include "c_api_common.h"
 #include "device.h"
 #include "mxc.h"
-#include "op_aux.h"
 #include "operator.h"
 #include "storage.h"
 
@@ -435,9 +434,10 @@ int MXCOpGetInfo(MXCOpHandle handle, MXCOpInfo *info) {
     for (auto &a : op->aliases) s.aliases.push_back(a.c_str());
     for (size_t i = 0; i < op->input_names.size(); ++i) {
       s.input_names.push_back(op->input_names[i].c_str());
-      const std::vector<int> *aux = AuxInputsOf(op);
-      s.input_is_aux.push_back(aux ? std::find(aux->begin(), aux->end(), static_cast<int>(i)) != aux->end()
-                                   : static_cast<int>(i) >= static_cast<int>(op->input_names.size()) - op->num_aux);
+      const bool aux = op->aux_inputs.empty()
+                           ? static_cast<int>(i) >= static_cast<int>(op->input_names.size()) - op->num_aux
+                           : std::count(op->aux_inputs.begin(), op->aux_inputs.end(), static_cast<int>(i)) > 0;
+      s.input_is_aux.push_back(aux);
     }
     s.type_strings.reserve(op->params.size());
     for (auto &p : op->params) s.type_strings.push_back(p.TypeString());

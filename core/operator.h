@@ -15,6 +15,7 @@
 //       .set_backward_uses(false, false);
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -160,6 +161,9 @@ struct Op {
   std::vector<std::string> input_names;  // for variadic ops: one name used for each input ("args", "data")
   int num_aux = 0;                       // the last num_aux inputs are auxiliary states
   std::function<int(const OpParams &)> num_aux_fn;  // overrides num_aux (Custom: the registered property says)
+  // When not empty: these inputs are the auxiliary states instead of the last num_aux (_contrib_quantized_batch_norm
+  // lists moving_mean and moving_var before min_data and max_data, as MXNet 1.9.1 does).
+  std::vector<int> aux_inputs;
   // Parameters beyond `params` are accepted and kept as strings in OpParams::raw() (Custom passes them to the
   // language binding that registered its op_type).
   bool any_params = false;
@@ -273,6 +277,11 @@ struct Op {
   Op &set_random(bool v = true) { is_random = v; return *this; }
   Op &set_hidden(bool v = true) { hidden = v; return *this; }
   Op &set_num_aux(std::function<int(const OpParams &)> f) { num_aux_fn = std::move(f); return *this; }
+  Op &set_aux_inputs(std::vector<int> idx) {
+    num_aux = static_cast<int>(idx.size());
+    aux_inputs = std::move(idx);
+    return *this;
+  }
   Op &set_mutate_inputs(std::function<std::vector<int>(const OpParams &)> f) {
     mutate_inputs_fn = std::move(f);
     return *this;
@@ -284,6 +293,12 @@ struct Op {
   int NumOutputs(const OpParams &p) const;
   int NumVisibleOutputs(const OpParams &p) const;
   int NumAux(const OpParams &p) const { return num_aux_fn ? num_aux_fn(p) : num_aux; }
+  // Whether input i of a call with n inputs is an auxiliary state.
+  bool InputIsAux(const OpParams &p, size_t i, size_t n) const {
+    if (!aux_inputs.empty()) return std::find(aux_inputs.begin(), aux_inputs.end(), static_cast<int>(i)) != aux_inputs.end();
+    const int na = NumAux(p);
+    return na > 0 && i + static_cast<size_t>(na) >= n;
+  }
   std::vector<int> MutateInputs(const OpParams &p) const {
     return mutate_inputs_fn ? mutate_inputs_fn(p) : mutate_inputs;
   }

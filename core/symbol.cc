@@ -8,7 +8,6 @@
 #include <unordered_set>
 
 #include "json.h"
-#include "op_aux.h"
 
 namespace mxc {
 
@@ -34,10 +33,7 @@ std::string Node::OutputName(uint32_t i) const {
 
 bool Node::InputIsAux(size_t i) const {
   if (is_variable()) return false;
-  if (const std::vector<int> *aux = AuxInputsOf(op))
-    return std::find(aux->begin(), aux->end(), static_cast<int>(i)) != aux->end();
-  const int na = op->NumAux(params);
-  return na > 0 && i + static_cast<size_t>(na) >= inputs.size();
+  return op->InputIsAux(params, i, inputs.size());
 }
 
 void DFSVisit(const std::vector<NodeEntry> &heads, const std::function<void(const NodePtr &)> &fn) {

@@ -73,8 +73,8 @@ inline void CompareReq(const Case &c, mxc::OpReq r, bool in_place = false) {
     for (auto &a : heads) h.push_back(dev.type == MXC_GPU ? CopyTo(a, dev) : a);
     std::vector<mxc::OpReq> req(in.size(), r);
     for (int k : c.no_grad) req[k] = mxc::kNullOp;
-    for (int k = static_cast<int>(in.size()) - op->num_aux; k < static_cast<int>(in.size()); ++k)
-      req[k] = mxc::kNullOp;
+    for (size_t k = 0; k < in.size(); ++k)
+      if (op->InputIsAux(p, k, in.size())) req[k] = mxc::kNullOp;
     mxc::OpContext ctx;
     ctx.dev = dev;
     ctx.is_train = c.is_train;

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <vector>
 
-#include "../op_aux.h"
 #include "elemwise_util.h"
 #include "nn_util.h"
 #include "op_util.h"
@@ -75,13 +74,14 @@ void QuantizedBatchNormForward(MXC_NN_FORWARD_ARGS) {
 }
 
 [[maybe_unused]] const int registered = [] {
-  Op &op = OpRegistry::Get()
+  OpRegistry::Get()
       ->Register("_contrib_quantized_batch_norm")
       .describe("BatchNorm operator for input and output data type of int8: int8 (or uint8) data with its range "
                 "[min_data, max_data], normalised with the moving statistics (gamma always used) and requantized to "
                 "int8 in the calibration range [min_calib_range, max_calib_range], which is required and is the "
                 "output range. Arithmetic as MXNet 1.9.1's oneDNN kernel (quant3_impl.h). Forward only.")
       .set_inputs({"data", "gamma", "beta", "moving_mean", "moving_var", "min_data", "max_data"})
+      .set_aux_inputs({3, 4})  // moving_mean, moving_var: MXNet 1.9.1 lists them before the data range
       .set_num_outputs(3)
       .set_output_names([](const OpParams &) {
         return std::vector<std::string>{"output", "min_output", "max_output"};
@@ -107,7 +107,6 @@ void QuantizedBatchNormForward(MXC_NN_FORWARD_ARGS) {
       .set_infer_shape(QBNInferShape)
       .set_infer_type(QBNInferType)
       .set_compute(MXC_CPU, QuantizedBatchNormForward);
-  SetAuxInputs(&op, {3, 4});
   return 0;
 }();
 

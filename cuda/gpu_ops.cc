@@ -757,6 +757,7 @@ void RegisterNative() {
   RegisterImageKernels();
   RegisterImageResizeKernels();
   RegisterQuant2Kernels();
+  RegisterSparseKernels();
 }
 
 }  // namespace

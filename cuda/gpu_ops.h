@@ -115,6 +115,7 @@ void RegisterMisc4Kernels();   // cuda/gpu_ops_misc4.cc: contrib fft/ifft, legac
 void RegisterImageKernels();   // cuda/gpu_ops_image.cc: MXNet's image operators (to_tensor, normalize, flips, colour)
 void RegisterImageResizeKernels();  // cuda/gpu_ops_image_resize.cc: _image_resize (OpenCV's sampling)
 void RegisterQuant2Kernels();       // cuda/gpu_ops_quant2.cc: calibrate_entropy, quantized add/mul/embedding, asym
+void RegisterSparseKernels();      // cuda/gpu_ops_sparse.cc: _sparse_csr_dot (mx.nd.sparse.dot)
 
 }  // namespace gpu
 }  // namespace mxc

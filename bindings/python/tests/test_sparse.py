@@ -7,14 +7,13 @@ import pytest
 import mxc as mx
 from mxc.test_utils import default_context
 
-CTX = default_context()
 
 # MXNet 1.9.1: csr_matrix(([1, 2, 3], [0, 2, 1], [0, 2, 2, 3]), shape=(3, 4))
 A_DENSE = np.array([[1, 0, 2, 0], [0, 0, 0, 0], [0, 3, 0, 0]], dtype=np.float32)
 
 
 def _a():
-    return mx.nd.sparse.csr_matrix(([1., 2, 3], [0, 2, 1], [0, 2, 2, 3]), shape=(3, 4), ctx=CTX)
+    return mx.nd.sparse.csr_matrix(([1., 2, 3], [0, 2, 1], [0, 2, 2, 3]), shape=(3, 4), ctx=default_context())
 
 
 def _random_csr(rng, m, k, density=0.3):
@@ -26,13 +25,13 @@ def _random_csr(rng, m, k, density=0.3):
 def test_csr_components_and_repr():
     a = _a()
     assert isinstance(a, mx.nd.sparse.CSRNDArray) and isinstance(a, mx.nd.NDArray)
-    assert a.stype == 'csr' and a.shape == (3, 4) and a.dtype == np.float32 and a.context == CTX
+    assert a.stype == 'csr' and a.shape == (3, 4) and a.dtype == np.float32 and a.context == default_context()
     np.testing.assert_array_equal(a.data.asnumpy(), [1, 2, 3])
     np.testing.assert_array_equal(a.indices.asnumpy(), [0, 2, 1])
     np.testing.assert_array_equal(a.indptr.asnumpy(), [0, 2, 2, 3])
     assert a.indices.dtype == np.int64 and a.indptr.dtype == np.int64
     np.testing.assert_array_equal(a.asnumpy(), A_DENSE)
-    assert repr(a) == "\n<CSRNDArray 3x4 @%s>" % CTX
+    assert repr(a) == "\n<CSRNDArray 3x4 @%s>" % default_context()
     a.wait_to_read()
     assert mx.nd.ones((2, 2)).stype == 'default'
 
@@ -48,7 +47,7 @@ def test_csr_dtype_rules_as_mxnet():
 def test_csr_from_dense_and_back():
     rng = np.random.RandomState(0)
     d = _random_csr(rng, 5, 7)
-    for src in (d, mx.nd.array(d, ctx=CTX)):
+    for src in (d, mx.nd.array(d, ctx=default_context())):
         c = mx.nd.sparse.csr_matrix(src)
         np.testing.assert_array_equal(c.asnumpy(), d)
         rows, cols = np.nonzero(d)
@@ -56,15 +55,15 @@ def test_csr_from_dense_and_back():
         np.testing.assert_array_equal(c.indptr.asnumpy(), np.concatenate([[0], np.cumsum((d != 0).sum(1))]))
         np.testing.assert_array_equal(c.data.asnumpy(), d[rows, cols])
     # MXNet 1.9.1: array([[0,1,0],[0,0,0],[2,0,3]]).tostype('csr').indptr == [0 1 1 3]
-    x = mx.nd.array([[0, 1, 0], [0, 0, 0], [2, 0, 3]], ctx=CTX)
+    x = mx.nd.array([[0, 1, 0], [0, 0, 0], [2, 0, 3]], ctx=default_context())
     np.testing.assert_array_equal(x.tostype('csr').indptr.asnumpy(), [0, 1, 1, 3])
     np.testing.assert_array_equal(x.tostype('row_sparse').indices.asnumpy(), [0, 2])
 
 
 def test_row_sparse_components():
-    r = mx.nd.sparse.row_sparse_array((np.ones((2, 3), dtype=np.float32), [0, 2]), shape=(4, 3), ctx=CTX)
+    r = mx.nd.sparse.row_sparse_array((np.ones((2, 3), dtype=np.float32), [0, 2]), shape=(4, 3), ctx=default_context())
     assert r.stype == 'row_sparse' and r.shape == (4, 3)
-    assert repr(r) == "\n<RowSparseNDArray 4x3 @%s>" % CTX
+    assert repr(r) == "\n<RowSparseNDArray 4x3 @%s>" % default_context()
     np.testing.assert_array_equal(r.indices.asnumpy(), [0, 2])
     assert r.indices.dtype == np.int64
     np.testing.assert_array_equal(r.asnumpy(), [[1, 1, 1], [0, 0, 0], [1, 1, 1], [0, 0, 0]])
@@ -73,11 +72,11 @@ def test_row_sparse_components():
 
 
 def test_zeros_and_empty_components():
-    z = mx.nd.sparse.zeros('csr', (2, 3), ctx=CTX)
+    z = mx.nd.sparse.zeros('csr', (2, 3), ctx=default_context())
     assert z.stype == 'csr' and z.data.shape == (0,) and z.indices.shape == (0,)
     np.testing.assert_array_equal(z.indptr.asnumpy(), [0, 0, 0])
     np.testing.assert_array_equal(z.asnumpy(), np.zeros((2, 3)))
-    z = mx.nd.sparse.zeros('row_sparse', (2, 3), ctx=CTX)
+    z = mx.nd.sparse.zeros('row_sparse', (2, 3), ctx=default_context())
     assert z.data.shape == (0, 3) and z.indices.shape == (0,)
     np.testing.assert_array_equal(z.asnumpy(), np.zeros((2, 3)))
     assert mx.nd.sparse.zeros('default', (2, 2)).stype == 'default'
@@ -89,7 +88,7 @@ def test_cast_storage_every_direction():
     rng = np.random.RandomState(1)
     d = _random_csr(rng, 6, 4, 0.4)
     d[2] = 0
-    x = mx.nd.array(d, ctx=CTX)
+    x = mx.nd.array(d, ctx=default_context())
     for s1 in ('default', 'csr', 'row_sparse'):
         a = mx.nd.cast_storage(x, s1)
         assert a.stype == s1
@@ -110,11 +109,11 @@ def test_copy_copyto_as_in_context():
     c = a.copyto(mx.cpu())
     assert c.context == mx.cpu() and c.stype == 'csr'
     np.testing.assert_array_equal(c.asnumpy(), A_DENSE)
-    assert a.as_in_context(CTX) is a
-    dense = mx.nd.zeros((3, 4), ctx=CTX)
+    assert a.as_in_context(default_context()) is a
+    dense = mx.nd.zeros((3, 4), ctx=default_context())
     a.copyto(dense)
     np.testing.assert_array_equal(dense.asnumpy(), A_DENSE)
-    target = mx.nd.sparse.zeros('csr', (3, 4), ctx=CTX)
+    target = mx.nd.sparse.zeros('csr', (3, 4), ctx=default_context())
     a.copyto(target)
     np.testing.assert_array_equal(target.asnumpy(), A_DENSE)
     np.testing.assert_array_equal(target.indptr.asnumpy(), [0, 2, 2, 3])
@@ -165,31 +164,31 @@ def test_sparse_array_function():
 def test_dot_csr_dense_against_numpy(dtype):
     rng = np.random.RandomState(3)
     d = _random_csr(rng, 9, 6).astype(dtype)
-    a = mx.nd.sparse.csr_matrix(d, ctx=CTX)
+    a = mx.nd.sparse.csr_matrix(d, ctx=default_context())
     x = rng.uniform(-1, 1, size=(6, 4)).astype(dtype)
-    y = mx.nd.sparse.dot(a, mx.nd.array(x, ctx=CTX, dtype=dtype))
+    y = mx.nd.sparse.dot(a, mx.nd.array(x, ctx=default_context(), dtype=dtype))
     assert y.stype == 'default' and y.dtype == dtype
     np.testing.assert_allclose(y.asnumpy(), d @ x, rtol=1e-5, atol=1e-6)
     xt = rng.uniform(-1, 1, size=(9, 3)).astype(dtype)
-    yt = mx.nd.sparse.dot(a, mx.nd.array(xt, ctx=CTX, dtype=dtype), transpose_a=True)
+    yt = mx.nd.sparse.dot(a, mx.nd.array(xt, ctx=default_context(), dtype=dtype), transpose_a=True)
     assert yt.stype == 'row_sparse'  # as MXNet 1.9.1: the rows of the csr's columns
     np.testing.assert_array_equal(yt.indices.asnumpy(), np.unique(np.nonzero(d)[1]))
     np.testing.assert_allclose(yt.asnumpy(), d.T @ xt, rtol=1e-5, atol=1e-6)
     # 1-D rhs
     v = rng.uniform(-1, 1, size=6).astype(dtype)
-    np.testing.assert_allclose(mx.nd.sparse.dot(a, mx.nd.array(v, ctx=CTX, dtype=dtype)).asnumpy(), d @ v,
+    np.testing.assert_allclose(mx.nd.sparse.dot(a, mx.nd.array(v, ctx=default_context(), dtype=dtype)).asnumpy(), d @ v,
                                rtol=1e-5, atol=1e-6)
 
 
 def test_dot_as_mxnet():
     a = _a()
     # MXNet 1.9.1 printed values
-    np.testing.assert_array_equal(mx.nd.sparse.dot(a, mx.nd.ones((4, 2), ctx=CTX)).asnumpy(),
+    np.testing.assert_array_equal(mx.nd.sparse.dot(a, mx.nd.ones((4, 2), ctx=default_context())).asnumpy(),
                                   [[3, 3], [0, 0], [3, 3]])
-    t = mx.nd.sparse.dot(a, mx.nd.ones((3, 2), ctx=CTX), transpose_a=True)
+    t = mx.nd.sparse.dot(a, mx.nd.ones((3, 2), ctx=default_context()), transpose_a=True)
     np.testing.assert_array_equal(t.indices.asnumpy(), [0, 1, 2])
     np.testing.assert_array_equal(t.data.asnumpy(), [[1, 1], [3, 3], [2, 2]])
-    c = mx.nd.sparse.dot(mx.nd.array([[1, 0, 0], [0, 0, 0.]], ctx=CTX), a)
+    c = mx.nd.sparse.dot(mx.nd.array([[1, 0, 0], [0, 0, 0.]], ctx=default_context()), a)
     assert c.stype == 'csr'
     np.testing.assert_array_equal(c.indices.asnumpy(), [0, 1, 2, 0, 1, 2])
     np.testing.assert_array_equal(c.indptr.asnumpy(), [0, 3, 6])
@@ -199,28 +198,28 @@ def test_dot_as_mxnet():
 def test_dot_gradient_through_autograd():
     rng = np.random.RandomState(4)
     d = _random_csr(rng, 5, 4, 0.5)
-    a = mx.nd.sparse.csr_matrix(d, ctx=CTX)
-    w = mx.nd.array(rng.uniform(-1, 1, size=(4, 3)), ctx=CTX)
+    a = mx.nd.sparse.csr_matrix(d, ctx=default_context())
+    w = mx.nd.array(rng.uniform(-1, 1, size=(4, 3)), ctx=default_context())
     w.attach_grad()
     head = rng.uniform(-1, 1, size=(5, 3)).astype(np.float32)
     with mx.autograd.record():
         y = mx.nd.sparse.dot(a, w)
-    y.backward(mx.nd.array(head, ctx=CTX))
+    y.backward(mx.nd.array(head, ctx=default_context()))
     np.testing.assert_allclose(w.grad.asnumpy(), d.T @ head, rtol=1e-5, atol=1e-6)
 
 
 def test_dot_errors_name_the_operator():
     a = _a()
     with pytest.raises(mx.base.MXNetError, match="_sparse_csr_dot"):
-        mx.nd.sparse.dot(a, mx.nd.ones((3, 2), ctx=CTX)).wait_to_read()
-    bad = mx.nd.sparse.csr_matrix(([1., 2], [0, 9], [0, 1, 2]), shape=(2, 4), ctx=CTX)
+        mx.nd.sparse.dot(a, mx.nd.ones((3, 2), ctx=default_context())).wait_to_read()
+    bad = mx.nd.sparse.csr_matrix(([1., 2], [0, 9], [0, 1, 2]), shape=(2, 4), ctx=default_context())
     with pytest.raises(mx.base.MXNetError, match="column index 9"):
-        mx.nd.sparse.dot(bad, mx.nd.ones((4, 2), ctx=CTX)).wait_to_read()
+        mx.nd.sparse.dot(bad, mx.nd.ones((4, 2), ctx=default_context())).wait_to_read()
 
 
 def test_stypes_of_arithmetic_as_mxnet():
     a = _a()
-    r = mx.nd.sparse.row_sparse_array((np.ones((2, 3), dtype=np.float32), [0, 2]), shape=(4, 3), ctx=CTX)
+    r = mx.nd.sparse.row_sparse_array((np.ones((2, 3), dtype=np.float32), [0, 2]), shape=(4, 3), ctx=default_context())
     # MXNet 1.9.1: csr default row_sparse default default csr row_sparse
     assert [(a * 2).stype, (a + 1).stype, (r * 2).stype, (r + 1).stype, (a - 1).stype, (a / 2).stype,
             (r / 2).stype] == ['csr', 'default', 'row_sparse', 'default', 'default', 'csr', 'row_sparse']
@@ -237,14 +236,14 @@ def test_stypes_of_arithmetic_as_mxnet():
 def test_elemwise_on_different_structures():
     rng = np.random.RandomState(5)
     d1, d2 = _random_csr(rng, 6, 5), _random_csr(rng, 6, 5)
-    a, b = mx.nd.sparse.csr_matrix(d1, ctx=CTX), mx.nd.sparse.csr_matrix(d2, ctx=CTX)
+    a, b = mx.nd.sparse.csr_matrix(d1, ctx=default_context()), mx.nd.sparse.csr_matrix(d2, ctx=default_context())
     for f, ref in (('elemwise_add', d1 + d2), ('elemwise_sub', d1 - d2), ('elemwise_mul', d1 * d2)):
         c = getattr(mx.nd.sparse, f)(a, b)
         assert c.stype == 'csr'
         np.testing.assert_allclose(c.asnumpy(), ref, rtol=1e-6)
     # MXNet 1.9.1: row_sparse results on the union of the rows
-    r = mx.nd.sparse.row_sparse_array(([[1., 2], [3, 4]], [0, 2]), shape=(4, 2), ctx=CTX)
-    s = mx.nd.sparse.row_sparse_array(([[1., 1]], [2]), shape=(4, 2), ctx=CTX)
+    r = mx.nd.sparse.row_sparse_array(([[1., 2], [3, 4]], [0, 2]), shape=(4, 2), ctx=default_context())
+    s = mx.nd.sparse.row_sparse_array(([[1., 1]], [2]), shape=(4, 2), ctx=default_context())
     expect = {'elemwise_add': [[1, 2], [4, 5]], 'elemwise_sub': [[1, 2], [2, 3]], 'elemwise_mul': [[0, 0], [3, 4]]}
     for f, v in expect.items():
         c = getattr(mx.nd.sparse, f)(r, s)
@@ -252,7 +251,7 @@ def test_elemwise_on_different_structures():
         np.testing.assert_array_equal(c.indices.asnumpy(), [0, 2])
         np.testing.assert_array_equal(c.data.asnumpy(), v)
     # mixed storage: dense result
-    m = mx.nd.sparse.elemwise_add(a, mx.nd.array(d2, ctx=CTX))
+    m = mx.nd.sparse.elemwise_add(a, mx.nd.array(d2, ctx=default_context()))
     assert m.stype == 'default'
     np.testing.assert_allclose(m.asnumpy(), d1 + d2, rtol=1e-6)
 
@@ -284,12 +283,12 @@ def test_sum_mean_dense_results():
 
 
 def test_retain():
-    r = mx.nd.sparse.row_sparse_array((np.ones((2, 3), dtype=np.float32), [0, 2]), shape=(4, 3), ctx=CTX)
-    k = mx.nd.sparse.retain(r, mx.nd.array([2, 3], ctx=CTX))
+    r = mx.nd.sparse.row_sparse_array((np.ones((2, 3), dtype=np.float32), [0, 2]), shape=(4, 3), ctx=default_context())
+    k = mx.nd.sparse.retain(r, mx.nd.array([2, 3], ctx=default_context()))
     assert k.stype == 'row_sparse'
     np.testing.assert_array_equal(k.indices.asnumpy(), [2])  # MXNet 1.9.1
     np.testing.assert_array_equal(k.asnumpy(), [[0, 0, 0], [0, 0, 0], [1, 1, 1], [0, 0, 0]])
-    assert mx.nd.sparse.retain(r, mx.nd.array([1], ctx=CTX)).data.shape == (0, 3)
+    assert mx.nd.sparse.retain(r, mx.nd.array([1], ctx=default_context())).data.shape == (0, 3)
 
 
 def test_storage_fallback_gives_dense_results():
@@ -297,16 +296,16 @@ def test_storage_fallback_gives_dense_results():
     y = mx.nd.exp(a)
     assert y.stype == 'default'
     np.testing.assert_allclose(y.asnumpy(), np.exp(A_DENSE), rtol=1e-6)
-    z = mx.nd.dot(a, mx.nd.ones((4, 2), ctx=CTX))
+    z = mx.nd.dot(a, mx.nd.ones((4, 2), ctx=default_context()))
     np.testing.assert_array_equal(z.asnumpy(), A_DENSE @ np.ones((4, 2)))
-    np.testing.assert_array_equal((a.tostype('row_sparse') + mx.nd.ones((3, 4), ctx=CTX)).asnumpy(), A_DENSE + 1)
+    np.testing.assert_array_equal((a.tostype('row_sparse') + mx.nd.ones((3, 4), ctx=default_context())).asnumpy(), A_DENSE + 1)
     assert mx.nd.sparse.exp(a).stype == 'default'
 
 
 def test_embedding_sparse_grad_imperative_as_mxnet():
-    w = mx.nd.array(np.arange(12).reshape(6, 2) * 0.1, ctx=CTX)
+    w = mx.nd.array(np.arange(12).reshape(6, 2) * 0.1, ctx=default_context())
     w.attach_grad(stype='row_sparse')
-    x = mx.nd.array([[1, 3], [3, 4]], ctx=CTX)
+    x = mx.nd.array([[1, 3], [3, 4]], ctx=default_context())
     with mx.autograd.record():
         y = mx.nd.Embedding(x, w, input_dim=6, output_dim=2, sparse_grad=True)
         loss = (y * y).sum()
@@ -319,18 +318,18 @@ def test_embedding_sparse_grad_imperative_as_mxnet():
 
 
 def test_lazy_updates_as_mxnet():
-    g = mx.nd.sparse.row_sparse_array(([[1., 2]], [1]), shape=(4, 2), ctx=CTX)
-    w = mx.nd.ones((4, 2), ctx=CTX)
+    g = mx.nd.sparse.row_sparse_array(([[1., 2]], [1]), shape=(4, 2), ctx=default_context())
+    w = mx.nd.ones((4, 2), ctx=default_context())
     mx.nd.sgd_update(w, g, lr=0.1, wd=0.1, out=w)
     np.testing.assert_allclose(w.asnumpy(), [[1, 1], [0.89, 0.79], [1, 1], [1, 1]], rtol=1e-6)
-    w = mx.nd.ones((4, 2), ctx=CTX)
+    w = mx.nd.ones((4, 2), ctx=default_context())
     mx.nd.sparse.sgd_update(w, g, lr=0.1, wd=0.1, lazy_update=False, out=w)
     np.testing.assert_allclose(w.asnumpy(), [[0.99, 0.99], [0.89, 0.79], [0.99, 0.99], [0.99, 0.99]], rtol=1e-6)
-    w, m = mx.nd.ones((4, 2), ctx=CTX), mx.nd.ones((4, 2), ctx=CTX)
+    w, m = mx.nd.ones((4, 2), ctx=default_context()), mx.nd.ones((4, 2), ctx=default_context())
     mx.nd.sgd_mom_update(w, g, m, lr=0.1, wd=0.1, momentum=0.9, out=w)
     np.testing.assert_allclose(w.asnumpy(), [[1, 1], [1.79, 1.69], [1, 1], [1, 1]], rtol=1e-6)
     np.testing.assert_allclose(m.asnumpy(), [[1, 1], [0.79, 0.69], [1, 1], [1, 1]], rtol=1e-6)
-    w, m, v = mx.nd.ones((4, 2), ctx=CTX), mx.nd.ones((4, 2), ctx=CTX), mx.nd.ones((4, 2), ctx=CTX)
+    w, m, v = mx.nd.ones((4, 2), ctx=default_context()), mx.nd.ones((4, 2), ctx=default_context()), mx.nd.ones((4, 2), ctx=default_context())
     mx.nd.adam_update(w, g, m, v, lr=0.1, wd=0.1, out=w)
     np.testing.assert_allclose(w.asnumpy(), [[1, 1], [0.8990106, 0.88918877], [1, 1], [1, 1]], rtol=1e-6)
     np.testing.assert_allclose(m.asnumpy(), [[1, 1], [1.01, 1.11], [1, 1], [1, 1]], rtol=1e-6)
@@ -355,12 +354,12 @@ GLUON_EXPECTED = [
 @pytest.mark.parametrize("optname,kw,expected", GLUON_EXPECTED)
 def test_gluon_embedding_sparse_grad_trainer_as_mxnet(optname, kw, expected):
     emb = mx.gluon.nn.Embedding(6, 2, sparse_grad=True)
-    emb.initialize(mx.init.Constant(0.5), ctx=CTX)
+    emb.initialize(mx.init.Constant(0.5), ctx=default_context())
     tr = mx.gluon.Trainer(emb.collect_params(), optname, kw)
-    target = mx.nd.array([[1., -1], [2, 0.5]], ctx=CTX)
+    target = mx.nd.array([[1., -1], [2, 0.5]], ctx=default_context())
     for idx in ([1, 3], [3, 4], [0, 0]):
         with mx.autograd.record():
-            out = emb(mx.nd.array(idx, ctx=CTX))
+            out = emb(mx.nd.array(idx, ctx=default_context()))
             loss = ((out - target) ** 2).sum()
         loss.backward()
         assert emb.weight.grad().stype == 'row_sparse'
@@ -369,12 +368,12 @@ def test_gluon_embedding_sparse_grad_trainer_as_mxnet(optname, kw, expected):
 
 
 def test_optimizer_updater_with_row_sparse_grad():
-    g = mx.nd.sparse.row_sparse_array(([[1., 2]], [1]), shape=(4, 2), ctx=CTX)
-    w = mx.nd.ones((4, 2), ctx=CTX)
+    g = mx.nd.sparse.row_sparse_array(([[1., 2]], [1]), shape=(4, 2), ctx=default_context())
+    w = mx.nd.ones((4, 2), ctx=default_context())
     upd = mx.optimizer.get_updater(mx.optimizer.SGD(learning_rate=0.1, wd=0.1))
     upd(0, g, w)
     np.testing.assert_allclose(w.asnumpy(), [[1, 1], [0.89, 0.79], [1, 1], [1, 1]], rtol=1e-6)
-    w = mx.nd.ones((4, 2), ctx=CTX)
+    w = mx.nd.ones((4, 2), ctx=default_context())
     upd = mx.optimizer.get_updater(mx.optimizer.SGD(learning_rate=0.1, wd=0.1, lazy_update=False))
     upd(0, g, w)
     np.testing.assert_allclose(w.asnumpy(), [[0.99, 0.99], [0.89, 0.79], [0.99, 0.99], [0.99, 0.99]], rtol=1e-6)
@@ -385,10 +384,10 @@ def test_sparse_linear_regression_trains():
     X = _random_csr(rng, 64, 10, 0.3)
     w_true = rng.uniform(-1, 1, size=(10, 1)).astype(np.float32)
     yv = X @ w_true
-    a = mx.nd.sparse.csr_matrix(X, ctx=CTX)
-    w = mx.nd.zeros((10, 1), ctx=CTX)
+    a = mx.nd.sparse.csr_matrix(X, ctx=default_context())
+    w = mx.nd.zeros((10, 1), ctx=default_context())
     w.attach_grad()
-    y = mx.nd.array(yv, ctx=CTX)
+    y = mx.nd.array(yv, ctx=default_context())
     first = None
     for _ in range(200):
         with mx.autograd.record():
@@ -397,3 +396,85 @@ def test_sparse_linear_regression_trains():
         first = first if first is not None else loss.asscalar()
         mx.nd.sgd_update(w, w.grad, lr=0.5, out=w)
     assert loss.asscalar() < first * 0.05
+
+
+LIBSVM = "1 0:0.5 2:1.5\n0 1:2.0\n-1 3:1 0:4\n1\n2 2:0.25 3:3\n"
+LIBSVM_DENSE = np.array([[0.5, 0, 1.5, 0], [0, 2, 0, 0], [4, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0.25, 3]], np.float32)
+LIBSVM_LABEL = [1, 0, -1, 1, 2]
+
+
+def test_libsvm_iter_batches_as_mxnet(tmp_path):
+    path = tmp_path / "d.libsvm"
+    path.write_text(LIBSVM)
+    it = mx.io.LibSVMIter(data_libsvm=str(path), data_shape=(4,), batch_size=2)
+    assert [(d.name, d.shape) for d in it.provide_data] == [('data', (2, 4))]
+    assert [(d.name, d.shape) for d in it.provide_label] == [('softmax_label', (2,))]
+    b = next(it)
+    assert b.data[0].stype == 'csr' and b.label[0].stype == 'default'
+    # MXNet 1.9.1: the first batch's components
+    np.testing.assert_array_equal(b.data[0].data.asnumpy(), [0.5, 1.5, 2.0])
+    np.testing.assert_array_equal(b.data[0].indices.asnumpy(), [0, 2, 1])
+    np.testing.assert_array_equal(b.data[0].indptr.asnumpy(), [0, 2, 3])
+    it.reset()
+    # MXNet 1.9.1 (round_batch): epoch 0 pads its last batch with sample 0; epoch 1 starts after it; epoch 2 at 0
+    epochs = [[(0, 1), (2, 3), (4, 0)], [(1, 2), (3, 4)], [(0, 1), (2, 3), (4, 0)]]
+    pads = [[0, 0, 1], [0, 0], [0, 0, 1]]
+    for rows, pad in zip(epochs, pads):
+        got = [(b.data[0].asnumpy(), b.label[0].asnumpy(), b.pad) for b in it]
+        assert [g[2] for g in got] == pad
+        for (d, l, _), r in zip(got, rows):
+            np.testing.assert_array_equal(d, LIBSVM_DENSE[list(r)])
+            np.testing.assert_array_equal(l, np.array(LIBSVM_LABEL, np.float32)[list(r)])
+        assert len(got) == len(rows)
+        it.reset()
+    # batch larger than the file: MXNet 1.9.1 gives labels [1, 0, -1, 1, 2, 1, 0] and pad 2
+    it = mx.io.LibSVMIter(data_libsvm=str(path), data_shape=(4,), batch_size=7)
+    b = next(it)
+    assert b.pad == 2 and b.data[0].shape == (7, 4)
+    np.testing.assert_array_equal(b.label[0].asnumpy(), [1, 0, -1, 1, 2, 1, 0])
+
+
+def test_libsvm_iter_csr_labels_and_errors(tmp_path):
+    path, lpath = tmp_path / "d.libsvm", tmp_path / "l.libsvm"
+    path.write_text(LIBSVM)
+    lpath.write_text("0 0:1 1:2\n0 1:3\n0 0:5\n0 1:1\n0 0:2\n")
+    it = mx.io.LibSVMIter(data_libsvm=str(path), data_shape=(4,), label_libsvm=str(lpath), label_shape=(2,),
+                          batch_size=2)
+    assert it.provide_label[0].shape == (2, 2)
+    b = next(it)
+    assert b.label[0].stype == 'csr'  # MXNet 1.9.1: [[1, 2], [0, 3]]
+    np.testing.assert_array_equal(b.label[0].asnumpy(), [[1, 2], [0, 3]])
+    bad = tmp_path / "bad.libsvm"
+    bad.write_text("1 0:1\n1 7:2\n")
+    with pytest.raises(ValueError, match="line 2"):
+        mx.io.LibSVMIter(data_libsvm=str(bad), data_shape=(4,), batch_size=1)
+    with pytest.raises(ValueError, match="round_batch"):
+        mx.io.LibSVMIter(data_libsvm=str(path), data_shape=(4,), batch_size=2, round_batch=False)
+
+
+def test_linear_classifier_on_libsvm_batches(tmp_path):
+    rng = np.random.RandomState(7)
+    X = _random_csr(rng, 60, 8, 0.4)
+    w_true = rng.uniform(-2, 2, size=8)
+    y = (X @ w_true > 0).astype(np.float32)
+    lines = []
+    for i in range(60):
+        nz = np.nonzero(X[i])[0]
+        lines.append(" ".join(["%d" % y[i]] + ["%d:%r" % (k, float(X[i, k])) for k in nz]))
+    path = tmp_path / "train.libsvm"
+    path.write_text("\n".join(lines) + "\n")
+    it = mx.io.LibSVMIter(data_libsvm=str(path), data_shape=(8,), batch_size=10)
+    w = mx.nd.zeros((8, 1), ctx=default_context())
+    w.attach_grad()
+    loss_fn = mx.gluon.loss.SigmoidBinaryCrossEntropyLoss()
+    trainer_opt = mx.optimizer.get_updater(mx.optimizer.SGD(learning_rate=1.0))
+    for _ in range(30):
+        it.reset()
+        for b in it:
+            with mx.autograd.record():
+                out = mx.nd.sparse.dot(b.data[0].as_in_context(default_context()), w)
+                loss = loss_fn(out, b.label[0].as_in_context(default_context()).reshape((-1, 1))).mean()
+            loss.backward()
+            trainer_opt(0, w.grad, w)
+    pred = (X @ w.asnumpy()[:, 0] > 0).astype(np.float32)
+    assert (pred == y).mean() >= 0.9

@@ -478,3 +478,29 @@ def test_linear_classifier_on_libsvm_batches(tmp_path):
             trainer_opt(0, w.grad, w)
     pred = (X @ w.asnumpy()[:, 0] > 0).astype(np.float32)
     assert (pred == y).mean() >= 0.9
+
+
+def test_module_on_libsvm_csr_batches_as_mxnet(tmp_path):
+    # a csr Variable (stype='csr') and sym.sparse.dot: the graph computes densely, the results are MXNet's
+    rng = np.random.RandomState(7)
+    X = rng.uniform(-1, 1, size=(60, 8)).astype(np.float32)
+    X[rng.uniform(size=X.shape) > 0.4] = 0
+    y = (X @ rng.uniform(-2, 2, size=8) > 0).astype(np.float32)
+    lines = [" ".join(["%d" % y[i]] + ["%d:%r" % (k, float(X[i, k])) for k in np.nonzero(X[i])[0]]) for i in range(60)]
+    path = tmp_path / "train.libsvm"
+    path.write_text("\n".join(lines) + "\n")
+    it = mx.io.LibSVMIter(data_libsvm=str(path), data_shape=(8,), batch_size=10)
+    data = mx.sym.Variable('data', stype='csr')
+    assert data.attr('__storage_type__') == '2'
+    w = mx.sym.Variable('w', shape=(8, 2), init=mx.init.Zero())
+    out = mx.sym.SoftmaxOutput(mx.sym.sparse.dot(data, w), name='softmax')
+    mod = mx.mod.Module(out, data_names=['data'], label_names=['softmax_label'], context=default_context())
+    mod.fit(it, num_epoch=2, optimizer='sgd', optimizer_params={'learning_rate': 0.5}, eval_metric='acc')
+    # MXNet 1.9.1, the same script: w[:, 0] after two epochs (w[:, 1] = -w[:, 0])
+    expected = [-0.29253414273262024, -0.34122714400291443, -0.2568085789680481, 0.08190672844648361,
+                0.43625566363334656, 0.08752860128879547, -0.2396467626094818, 0.11014550179243088]
+    got = mod.get_params()[0]['w'].asnumpy()
+    np.testing.assert_allclose(got[:, 0], expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(got[:, 1], -got[:, 0], rtol=1e-6)
+    it.reset()
+    assert mod.score(it, 'acc')[0][1] == pytest.approx(0.95)  # MXNet 1.9.1

@@ -15,9 +15,11 @@ fallback") and gives a dense result. Sparse-aware functions of this module keep 
 ``adam_update`` given a row_sparse gradient update only its rows (``lazy_update=True``, MXNet's default).
 Index bookkeeping that depends on the values (conversions from dense, structure unions) runs in NumPy on the host.
 """
+import builtins
+
 import numpy as np
 
-from ..base import MXNetValueError, dtype_np
+from ..base import MXNetValueError
 from ..context import Context, current_context
 from . import ndarray as _ndmod
 from .ndarray import NDArray, _call, _op
@@ -223,7 +225,7 @@ class BaseSparseNDArray(NDArray):
         return None
 
     def __setitem__(self, key, value):
-        if key == slice(None) or key is Ellipsis:
+        if key == _pyslice(None) or key is Ellipsis:
             if isinstance(value, NDArray):
                 value.copyto(self)
                 return
@@ -342,9 +344,7 @@ class CSRNDArray(BaseSparseNDArray):
                     raise MXNetValueError("CSRNDArray: the column indices of row %d are not increasing" % r)
 
 
-_pyslice = __builtins__["slice"] if isinstance(__builtins__, dict) else __builtins__.slice
-_pyabs = __builtins__["abs"] if isinstance(__builtins__, dict) else __builtins__.abs
-_pysum = __builtins__["sum"] if isinstance(__builtins__, dict) else __builtins__.sum
+_pyslice = builtins.slice  # (the module's slice, sum, abs, round are MXNet's operators)
 
 
 class RowSparseNDArray(BaseSparseNDArray):

@@ -504,3 +504,22 @@ def test_module_on_libsvm_csr_batches_as_mxnet(tmp_path):
     np.testing.assert_allclose(got[:, 1], -got[:, 0], rtol=1e-6)
     it.reset()
     assert mod.score(it, 'acc')[0][1] == pytest.approx(0.95)  # MXNet 1.9.1
+
+
+def test_whole_assignment_and_inplace_arithmetic():
+    a = _a()
+    b = mx.nd.sparse.zeros('csr', (3, 4), ctx=default_context())
+    b[:] = a
+    np.testing.assert_array_equal(b.asnumpy(), A_DENSE)
+    b[:] = np.eye(3, 4, dtype=np.float32)
+    np.testing.assert_array_equal(b.indices.asnumpy(), [0, 1, 2])
+    a += a
+    assert a.stype == 'csr'
+    np.testing.assert_array_equal(a.asnumpy(), 2 * A_DENSE)
+    a *= 0.25
+    np.testing.assert_array_equal(a.asnumpy(), 0.5 * A_DENSE)
+    d = mx.nd.zeros((3, 4), ctx=default_context())
+    d[:] = a  # a dense target takes the values
+    np.testing.assert_array_equal(d.asnumpy(), 0.5 * A_DENSE)
+    with pytest.raises(TypeError):
+        b[0] = 1

@@ -523,3 +523,22 @@ def test_whole_assignment_and_inplace_arithmetic():
     np.testing.assert_array_equal(d.asnumpy(), 0.5 * A_DENSE)
     with pytest.raises(TypeError):
         b[0] = 1
+
+
+def test_gluon_sparse_grad_on_two_devices_sums_the_copies():
+    # each device sees half of every batch; the Trainer's allreduce sums the row_sparse gradients (written through
+    # to the gradient buffers): the weights end as with one device (MXNet 1.9.1's values, GLUON_EXPECTED[0])
+    ctxs = [mx.cpu(0), mx.cpu(1)]
+    emb = mx.gluon.nn.Embedding(6, 2, sparse_grad=True)
+    emb.initialize(mx.init.Constant(0.5), ctx=ctxs)
+    tr = mx.gluon.Trainer(emb.collect_params(), 'sgd', dict(learning_rate=0.1, wd=0.01))
+    target = np.array([[1., -1], [2, 0.5]], np.float32)
+    for idx in ([1, 3], [3, 4], [0, 0]):
+        with mx.autograd.record():
+            losses = [((emb(mx.nd.array(idx[k:k + 1], ctx=c)) - mx.nd.array(target[k:k + 1], ctx=c)) ** 2).sum()
+                      for k, c in enumerate(ctxs)]
+        for loss in losses:
+            loss.backward()
+        tr.step(2)
+    for c in ctxs:
+        np.testing.assert_allclose(emb.weight.data(c).asnumpy(), GLUON_EXPECTED[0][2], rtol=1e-6, atol=1e-7)

@@ -188,6 +188,7 @@ class BaseSparseNDArray(NDArray):
             other._sdata = src._sdata.copyto(other.context).astype(other.dtype, copy=False)
             other._aux = [a.copyto(other.context) for a in src._aux]
             other._dense = None
+            other._write_back()
             return other
         if isinstance(other, NDArray):
             return self._densified().copyto(other)
@@ -226,13 +227,23 @@ class BaseSparseNDArray(NDArray):
 
     def __setitem__(self, key, value):
         if key == _pyslice(None) or key is Ellipsis:
-            if isinstance(value, NDArray):
+            if isinstance(value, BaseSparseNDArray):
                 value.copyto(self)
                 return
-            if isinstance(value, np.ndarray):
-                _from_numpy(value, self._STYPE, self.context, self.dtype).copyto(self)
+            if isinstance(value, NDArray):
+                cast_storage(value.as_in_context(self.context), self._STYPE).copyto(self)
                 return
-        raise TypeError("%s supports only whole assignment x[:] = array" % type(self).__name__)
+            if isinstance(value, (np.ndarray, int, float, np.number)):
+                full = np.broadcast_to(np.asarray(value, dtype=self.dtype), self.shape)
+                _from_numpy(full, self._STYPE, self.context, self.dtype).copyto(self)
+                return
+        raise TypeError("%s supports only whole assignment x[:] = value" % type(self).__name__)
+
+    def _write_back(self):
+        # a gradient read as row_sparse (NDArray.grad) writes assignments through to the dense gradient buffer
+        buf = getattr(self, "_grad_buffer", None)
+        if buf is not None:
+            self._todense().copyto(buf)
 
     # -- arithmetic keeping the storage type where MXNet does --------------------------------------------------------
     def __add__(self, other):
@@ -277,6 +288,7 @@ class BaseSparseNDArray(NDArray):
     def _inplace(self, res):
         if isinstance(res, BaseSparseNDArray) and res.stype == self.stype:
             self._sdata, self._aux, self._dense = res._sdata, res._aux, None
+            self._write_back()
             return self
         return res
 
@@ -830,8 +842,11 @@ def fused_update(name, inputs, weight, lazy_update=True, **params):
 # Gradients of storage type row_sparse (attach_grad(stype='row_sparse'), Embedding(sparse_grad=True))
 # ----------------------------------------------------------------------------------------------------------------
 def grad_as_row_sparse(dense_grad):
-    """A dense gradient as a RowSparseNDArray of its nonzero rows."""
-    return _from_numpy(dense_grad.asnumpy(), "row_sparse", dense_grad.context, dense_grad.dtype)
+    """A dense gradient as a RowSparseNDArray of its nonzero rows; assignments to it (``g[:] = ...``, ``copyto``,
+    in-place arithmetic) write through to the gradient buffer."""
+    res = _from_numpy(dense_grad.asnumpy(), "row_sparse", dense_grad.context, dense_grad.dtype)
+    res._grad_buffer = dense_grad
+    return res
 
 
 def __getattr__(name):

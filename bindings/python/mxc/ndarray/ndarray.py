@@ -10,7 +10,6 @@ import numpy as np
 from ..base import (ffi, lib, check_call, last_error, error_from_message, MXNetError, MXNetTypeError, c_str,
                     py_str, c_params, _cstr, dtype_code, dtype_np, dtype_name, numeric_types, integer_types, op_meta, has_op)
 from ..context import Context, current_context, cpu
-from ..base import MXNetValueError
 
 __all__ = ["NDArray", "invoke", "empty", "zeros", "ones", "full", "array", "arange", "save", "load",
            "load_frombuffer", "waitall", "add", "subtract", "multiply", "divide", "true_divide", "modulo", "power",

@@ -758,6 +758,7 @@ void RegisterNative() {
   RegisterImageResizeKernels();
   RegisterQuant2Kernels();
   RegisterQuant3Kernels();
+  RegisterSparseKernels();
 }
 
 }  // namespace

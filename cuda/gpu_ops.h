@@ -116,6 +116,7 @@ void RegisterImageKernels();   // cuda/gpu_ops_image.cc: MXNet's image operators
 void RegisterImageResizeKernels();  // cuda/gpu_ops_image_resize.cc: _image_resize (OpenCV's sampling)
 void RegisterQuant2Kernels();       // cuda/gpu_ops_quant2.cc: calibrate_entropy, quantized add/mul/embedding, asym
 void RegisterQuant3Kernels();       // cuda/gpu_ops_quant3.cc: quantized_batch_norm
+void RegisterSparseKernels();      // cuda/gpu_ops_sparse.cc: _sparse_csr_dot (mx.nd.sparse.dot)
 
 }  // namespace gpu
 }  // namespace mxc

@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - another core without these
 
 __all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter", "ResizeIter", "PrefetchingIter", "CSVIter",
            "ImageRecordIter", "ImageRecordUInt8Iter", "ImageRecordInt8Iter", "ImageDetRecordIter",
-           "ImageRecordIter_v1", "ImageRecordUInt8Iter_v1"]
+           "ImageRecordIter_v1", "ImageRecordUInt8Iter_v1", "LibSVMIter"]
 
 _DEFAULT_DTYPE = np.float32
 
@@ -1051,3 +1051,6 @@ class ImageDetRecordIter(ImageRecordIter):
 # MXNet 1.9.1's deprecated names of the same iterators
 ImageRecordIter_v1 = ImageRecordIter
 ImageRecordUInt8Iter_v1 = ImageRecordUInt8Iter
+
+
+from .io_libsvm import LibSVMIter  # noqa: E402,F401  (CSR batches: mx.io.LibSVMIter)

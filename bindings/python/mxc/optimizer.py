@@ -293,6 +293,8 @@ def _fused(name, inputs, weight, **params):
     Same as ``getattr(nd, name)(*inputs, out=weight, **params)``, but the parameters (which change only when the
     learning rate does) are encoded for the C API once and reused, which saves most of the Python cost of a step.
     """
+    if any(getattr(x, 'stype', 'default') != 'default' for x in inputs):
+        return nd.sparse.fused_update(name, inputs, weight, **params)
     fn = getattr(nd, name)
     meta = getattr(fn, 'op_meta', None)
     if _invoke is None or meta is None:
@@ -373,6 +375,8 @@ class SGD(Optimizer):
         lr = self._get_lr(index)
         wd = self._get_wd(index)
         kwargs = self._common_kwargs()
+        if grad.stype != 'default':
+            kwargs['lazy_update'] = self.lazy_update
         if state is not None:
             _fused('sgd_mom_update', (weight, grad, state), weight, lr=lr, wd=wd, momentum=self.momentum, **kwargs)
         else:
@@ -402,7 +406,8 @@ class SGD(Optimizer):
         indices, weights, grads, states = _update_lists('SGD', indices, weights, grads, states)
         # (dtypes and devices are the operator's to check: its errors name the arrays)
         mp = [self._master_copy_needed(w) for w in weights] if multi_precision else [False]
-        if len(indices) < 2 or len(set(mp)) > 1 or (mp[0] and any(g.dtype != w.dtype for w, g in zip(weights, grads))):
+        sparse = any(g.stype != 'default' for g in grads)  # row_sparse gradients: one (lazy) update per weight
+        if sparse or len(indices) < 2 or len(set(mp)) > 1 or (mp[0] and any(g.dtype != w.dtype for w, g in zip(weights, grads))):
             for i, w, g, st in zip(indices, weights, grads, states):
                 if multi_precision:
                     self.update_multi_precision(i, w, g, st)
@@ -500,8 +505,11 @@ class Adam(Optimizer):
         t = self._index_update_count[index]
         lr *= math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
         mean, var = state
+        kwargs = self._common_kwargs()
+        if grad.stype != 'default':
+            kwargs['lazy_update'] = self.lazy_update
         _fused('adam_update', (weight, grad, mean, var), weight, lr=lr, wd=wd, beta1=self.beta1, beta2=self.beta2,
-               epsilon=self.epsilon, **self._common_kwargs())
+               epsilon=self.epsilon, **kwargs)
 
 
 @register

@@ -477,6 +477,18 @@ GRAD_CASES.update({
 })  # image
 
 
+def _csr_build(ns, f, v):  # _sparse_csr_dot: a valid indptr ([0, 2, 4, 6]: two entries per row) from a zero input
+    return f(v[0], v[1], v[2] + ns.arange(0, 8, 2, dtype="float64"), v[3])
+
+
+GRAD_CASES.update({
+    "_sparse_csr_dot": [case([(6,), (6,), (4,), (5, 2)], {"num_cols": 5}, ints={1: (0, 5), 2: (0, 1)},
+                             build=_csr_build),
+                        case([(6,), (6,), (4,), (3, 2)], {"num_cols": 5, "transpose_a": True},
+                             ints={1: (0, 5), 2: (0, 1)}, build=_csr_build)],
+})  # sparse
+
+
 def test_every_operator_with_a_gradient_has_a_case():
     missing = [n for n in _ops_with_gradient() if n not in GRAD_CASES]
     assert not missing, ("operators with a gradient but no case in GRAD_CASES (add one in "

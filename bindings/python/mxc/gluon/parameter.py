@@ -55,8 +55,13 @@ class Parameter:
 
     def __init__(self, name, grad_req='write', shape=None, dtype=np.float32, lr_mult=1.0, wd_mult=1.0, init=None,
                  allow_deferred_init=False, differentiable=True, stype='default', grad_stype='default'):
-        if stype != 'default' or grad_stype != 'default':
-            raise NotImplementedError("mxc.gluon.Parameter: only dense storage ('default') is supported")
+        if stype != 'default':
+            raise NotImplementedError("mxc.gluon.Parameter: only dense weights (stype 'default') are supported")
+        if grad_stype not in ('default', 'row_sparse'):
+            raise ValueError("mxc.gluon.Parameter: grad_stype must be 'default' or 'row_sparse', got %r"
+                             % (grad_stype,))
+        self.stype = stype
+        self.grad_stype = grad_stype
         self.name = name
         self._shape = None if shape is None else tuple(int(d) for d in ((shape,) if isinstance(shape, int)
                                                                          else shape))
@@ -162,7 +167,7 @@ class Parameter:
     def _attach(self):
         if self._arrays is not None and self._req != 'null':
             for a in self._arrays:
-                a.attach_grad(self._req)
+                a.attach_grad(self._req, stype=getattr(self, 'grad_stype', 'default'))
 
     def _check_ready(self):
         if self._arrays is not None:

@@ -3,12 +3,13 @@
 Operators of the registry (``mx.nd.<op>``) are attached by ``mxc.ndarray.register`` when the package is imported;
 this module only uses them through ``invoke`` and the cached handles below.
 """
+import weakref
+
 import numpy as np
 
 from ..base import (ffi, lib, check_call, last_error, error_from_message, MXNetError, MXNetTypeError, c_str,
                     py_str, c_params, _cstr, dtype_code, dtype_np, dtype_name, numeric_types, integer_types, op_meta, has_op)
 from ..context import Context, current_context, cpu
-from ..base import MXNetValueError
 
 __all__ = ["NDArray", "invoke", "empty", "zeros", "ones", "full", "array", "arange", "save", "load",
            "load_frombuffer", "waitall", "add", "subtract", "multiply", "divide", "true_divide", "modulo", "power",
@@ -17,6 +18,7 @@ __all__ = ["NDArray", "invoke", "empty", "zeros", "ones", "full", "array", "aran
            "CachedOp", "split_v2", "histogram"]
 
 _NULL = ffi.NULL
+_ROW_SPARSE_GRAD = {}  # id(array) -> weakref of the variables whose grad is read as row_sparse (attach_grad)
 _INVOKE = lib.MXCOpInvoke
 _FREE = lib.MXCNDArrayFree
 _CPU0 = cpu(0)
@@ -618,7 +620,7 @@ class NDArray(object):
 
     @property
     def stype(self):
-        """Storage type: always 'default' (dense)."""
+        """Storage type: 'default' (dense); 'csr' and 'row_sparse' arrays are mx.nd.sparse's classes."""
         return "default"
 
     @property
@@ -757,18 +759,31 @@ class NDArray(object):
     # -- autograd -------------------------------------------------------------------------------------------------
     def attach_grad(self, grad_req="write", stype=None):
         """Marks the array as a variable of autograd: ``backward`` writes (``'write'``) or adds (``'add'``) its
-        gradient into ``self.grad``, a new array of zeros."""
-        if stype not in (None, "default"):
-            raise ValueError("attach_grad: only dense gradients (stype 'default') are supported, got %r" % (stype,))
+        gradient into ``self.grad``, a new array of zeros. With stype='row_sparse', ``self.grad`` is a
+        RowSparseNDArray of the gradient's nonzero rows (the gradient is accumulated densely)."""
+        if stype not in (None, "default", "row_sparse"):
+            raise ValueError("attach_grad: gradient stype must be 'default' or 'row_sparse', got %r" % (stype,))
         from .. import autograd
         autograd.mark_variables([self], [zeros(self.shape, self.context, self.dtype)], grad_req)
+        if stype == "row_sparse":
+            _ROW_SPARSE_GRAD[id(self)] = weakref.ref(self, lambda _r, k=id(self): _ROW_SPARSE_GRAD.pop(k, None))
+        else:
+            _ROW_SPARSE_GRAD.pop(id(self), None)
 
     @property
     def grad(self):
         """The gradient array of a variable (``attach_grad``), or None."""
         out = ffi.new("MXCNDArrayHandle *")
         check_call(lib.MXCNDArrayGetGrad(self.handle, out))
-        return None if out[0] == _NULL else _new(out[0])
+        if out[0] == _NULL:
+            return None
+        g = _new(out[0])
+        if _ROW_SPARSE_GRAD:
+            r = _ROW_SPARSE_GRAD.get(id(self))
+            if r is not None and r() is self:
+                from . import sparse
+                return sparse.grad_as_row_sparse(g)
+        return g
 
     def backward(self, out_grad=None, retain_graph=False, train_mode=True):
         """Computes the gradient of this array (recorded under ``autograd.record()``) with respect to the variables;
@@ -1049,14 +1064,11 @@ class NDArray(object):
                      end=tuple(end), step=tuple(step))
 
     def tostype(self, stype):
-        """A copy with storage type ``stype``: only 'default' (dense) storage exists in mxc."""
+        """A copy with storage type ``stype``: 'default' (dense), 'csr' or 'row_sparse' (mx.nd.sparse)."""
         if stype == "default":
             return self.copy()
-        if stype in ("csr", "row_sparse"):
-            raise MXNetValueError("tostype: storage type %r is not supported by mxc (only 'default' dense storage)"
-                                  % (stype,))
-        raise MXNetValueError("tostype: invalid storage type %r, valid values are: {'csr', 'default', "
-                              "'row_sparse'}" % (stype,))
+        from . import sparse
+        return sparse.cast_storage(self, stype)
 
 
 def _fluent(name, *args, **kwargs):

@@ -572,8 +572,13 @@ def Variable(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None
         if not isinstance(init, string_types):
             init = init.dumps()
         attr["__init__"] = init
-    if stype is not None and stype != "default":
-        raise ValueError("stype %r is not supported (dense arrays only)" % (stype,))
+    if stype is not None:
+        # MXNet's storage type codes; the graph computes densely (a csr/row_sparse array bound or fed to the
+        # variable is densified: mx.nd.sparse's storage fallback)
+        codes = {"default": 0, "row_sparse": 1, "csr": 2}
+        if stype not in codes:
+            raise ValueError("invalid stype %r, valid values are: {'csr', 'default', 'row_sparse'}" % (stype,))
+        attr["__storage_type__"] = str(codes[stype])
     for k, v in kwargs.items():
         if k.startswith("__") and k.endswith("__"):
             attr[k] = str(v)

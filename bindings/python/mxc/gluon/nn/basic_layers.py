@@ -216,16 +216,16 @@ class Embedding(HybridBlock):
     def __init__(self, input_dim, output_dim, dtype='float32', weight_initializer=None, sparse_grad=False,
                  **kwargs):
         super().__init__(**kwargs)
-        if sparse_grad:
-            raise NotImplementedError("Embedding(sparse_grad=True): mxc has dense gradients only")
         self._dims = (input_dim, output_dim)
         self._dtype = dtype
+        self._sparse_grad = sparse_grad
         self.weight = self.params.get('weight', shape=(input_dim, output_dim), init=weight_initializer,
-                                      dtype=dtype, allow_deferred_init=True)
+                                      dtype=dtype, allow_deferred_init=True,
+                                      grad_stype='row_sparse' if sparse_grad else 'default')
 
     def hybrid_forward(self, F, x, weight):
         return F.Embedding(x, weight, input_dim=self._dims[0], output_dim=self._dims[1], dtype=self._dtype,
-                           name='fwd')
+                           sparse_grad=self._sparse_grad, name='fwd')
 
     def __repr__(self):
         return "%s(%d -> %d, %s)" % (type(self).__name__, self._dims[0], self._dims[1], np.dtype(self._dtype).name)

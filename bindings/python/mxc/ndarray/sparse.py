@@ -194,11 +194,6 @@ class BaseSparseNDArray(NDArray):
             return self._densified().copyto(other)
         raise TypeError("copyto does not support type " + str(type(other)))
 
-    def as_in_context(self, context):
-        if self.context == context:
-            return self
-        return self.copyto(context)
-
     def astype(self, dtype, copy=True):
         if np.dtype(dtype) == np.dtype(self.dtype) and not copy:
             return self

@@ -192,9 +192,21 @@ def _make_node(op, hint, attrs, subgraphs, in_syms, num_outputs):
     return sym
 
 
-def _sub_name(name):
-    from .. import name as _name
-    return _name.NameManager.current.get(None, name)
+_SUBGRAPH_NAMES = {}
+
+
+def _sub_name(name, parts=None):
+    """The ``__subgraph_name__`` of a new subgraph, as MXNet makes it: ``<name><n>`` with a process-wide counter
+    per name, ``<enclosing subgraph>$<name><n>`` inside another subgraph; with ``parts``, one name per part
+    (``while_loop_cond2``, ``while_loop_func2``) sharing the number."""
+    from .. import attribute
+    outer = attribute.current().get(None).get("__subgraph_name__")
+    hint = name if outer is None else "%s$%s" % (outer, name)
+    n = _SUBGRAPH_NAMES.get(hint, 0)
+    _SUBGRAPH_NAMES[hint] = n + 1
+    if parts is None:
+        return "%s%d" % (hint, n)
+    return ["%s_%s%d" % (hint, p, n) for p in parts]
 
 
 def foreach(body, data, init_states, name="foreach"):
@@ -307,12 +319,12 @@ def while_loop(cond, func, loop_vars, max_iterations=None, name="while_loop"):
     def call(fn, vs):
         args = [vs[0]] if single else _regroup(vs, var_layout)
         return fn(*args)
-    sub_name = _sub_name(name)
-    cvars, pred = _trace(lambda vs: call(cond, vs), flat_vars, sub_name, "while_loop")
+    cond_name, func_name = _sub_name(name, ("cond", "func"))
+    cvars, pred = _trace(lambda vs: call(cond, vs), flat_vars, cond_name, "while_loop")
     flat_pred, _ = _flatten(pred, "while_loop", "the value returned by cond")
     if len(flat_pred) != 1:
         raise MXNetValueError("while_loop: cond must return one Symbol, but returned %d" % len(flat_pred))
-    fvars, result = _trace(lambda vs: call(func, vs), flat_vars, sub_name, "while_loop")
+    fvars, result = _trace(lambda vs: call(func, vs), flat_vars, func_name, "while_loop")
     if not isinstance(result, (list, tuple)) or len(result) != 2:
         raise MXNetTypeError("while_loop: func must return a pair (step_outputs, new_loop_vars), but returned %s"
                              % type(result).__name__)
@@ -326,8 +338,8 @@ def while_loop(cond, func, loop_vars, max_iterations=None, name="while_loop"):
                               % (len(flat_vars), len(flat_new)))
     for s in flat_outs + flat_new:
         _check_single(s, "while_loop", "the step outputs and loop_vars of func")
-    cond_sub, cond_inputs = _cut(_heads_group(flat_pred, sub_name), sub_name)
-    func_sub, func_inputs = _cut(_heads_group(flat_outs + flat_new, sub_name), sub_name)
+    cond_sub, cond_inputs = _cut(_heads_group(flat_pred, cond_name), cond_name)
+    func_sub, func_inputs = _cut(_heads_group(flat_outs + flat_new, func_name), func_name)
     # Loop variables are known inside by their Variables' names; outside they are the given loop_vars.
     outer = {v.name: s for v, s in zip(cvars, flat_vars)}
     outer.update({v.name: s for v, s in zip(fvars, flat_vars)})
@@ -361,9 +373,9 @@ def cond(pred, then_func, else_func, name="cond"):
         raise MXNetTypeError("cond: then_func and else_func must be callable, but got %s and %s"
                              % (type(then_func).__name__, type(else_func).__name__))
     _check_single(pred, "cond", "pred")
-    sub_name = _sub_name(name)
-    _, then_out = _trace(lambda vs: then_func(), [], sub_name, "cond")
-    _, else_out = _trace(lambda vs: else_func(), [], sub_name, "cond")
+    pred_name, then_name, else_name = _sub_name(name, ("pred", "then", "else"))
+    _, then_out = _trace(lambda vs: then_func(), [], then_name, "cond")
+    _, else_out = _trace(lambda vs: else_func(), [], else_name, "cond")
     flat_then, then_layout = _flatten(then_out, "cond", "the value returned by then_func")
     flat_else, _ = _flatten(else_out, "cond", "the value returned by else_func")
     if len(flat_then) != len(flat_else):
@@ -371,9 +383,9 @@ def cond(pred, then_func, else_func, name="cond"):
                               % (len(flat_then), len(flat_else)))
     for s in flat_then + flat_else:
         _check_single(s, "cond", "the values returned by then_func and else_func")
-    pred_sub, pred_inputs = _cut(_heads_group([pred], sub_name), sub_name)
-    then_sub, then_inputs = _cut(_heads_group(flat_then, sub_name), sub_name)
-    else_sub, else_inputs = _cut(_heads_group(flat_else, sub_name), sub_name)
+    pred_sub, pred_inputs = _cut(_heads_group([pred], pred_name), pred_name)
+    then_sub, then_inputs = _cut(_heads_group(flat_then, then_name), then_name)
+    else_sub, else_inputs = _cut(_heads_group(flat_else, else_name), else_name)
     _, in_syms, (cond_locs, then_locs, else_locs) = _union_inputs(pred_inputs, then_inputs, else_inputs)
     attrs = {"cond_input_locs": str(cond_locs), "then_input_locs": str(then_locs),
              "else_input_locs": str(else_locs)}

@@ -212,6 +212,25 @@ def test_simple_bind():
         np.testing.assert_allclose(ex.grad_dict[n].asnumpy(), np.array(ref["grad"][n]), rtol=1e-4, atol=1e-5)
 
 
+def test_reshape_to_another_length():
+    # an executor reshaped to a longer sequence binds the loop unrolled for it; the first steps are unchanged
+    ctx = mx.context.current_context()
+    ref = REF["prog_rnn"]
+    g, ex, vals, _, _ = _run(prog_rnn, 1, None, ctx)
+    ex2 = ex.reshape(allow_up_sizing=True, data=(5, 2, 5), h0=(2, 4))
+    data = np.concatenate([vals["data"], np.ones((2, 2, 5), np.float32)])
+    ex2.arg_dict["data"][:] = data
+    out = ex2.forward()[0].asnumpy()
+    assert out.shape == (5, 2, 4)
+    np.testing.assert_allclose(out[:3], np.array(ref["out"][0]), rtol=1e-5, atol=1e-6)
+    # the step after: tanh(FC(x_t) + FC(h)) in NumPy
+    args = {n: ex2.arg_dict[n].asnumpy() for n in g.list_arguments()}
+    h = out[2]
+    for t in (3, 4):
+        h = np.tanh(data[t] @ args["fcx_weight"].T + args["fcx_bias"] + h @ args["fch_weight"].T + args["fch_bias"])
+        np.testing.assert_allclose(out[t], h, rtol=1e-5, atol=1e-6)
+
+
 def _imperative_while(vals, ograds):
     """prog_while run by mx.nd.contrib.while_loop under autograd (an independent reference for its gradients)."""
     ctx = mx.context.current_context()

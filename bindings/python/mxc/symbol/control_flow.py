@@ -398,8 +398,10 @@ def cond(pred, then_func, else_func, name="cond"):
 # -- expansion -------------------------------------------------------------------------------------------------------
 def has_control_flow(sym):
     """Whether the graph of ``sym`` holds a control-flow node."""
-    text = sym.tojson(remove_amp_cast=False)
-    return '"subgraphs"' in text
+    from ..base import ffi, lib, check_call
+    out = ffi.new("int *")
+    check_call(lib.MXCSymbolHasSubgraphs(sym.handle, out))
+    return bool(out[0])
 
 
 def _locs(attrs, key):

@@ -574,9 +574,13 @@ def _expand_node(b, node, ins, known_shapes, unknown_length):
 
 
 def _select(b, mask, yes, no, name):
-    """``where(mask, yes, no)`` with the one-element ``mask`` broadcast to the shape of ``yes``."""
-    ones = b.add("ones_like", name + "ones", [yes])
-    full = b.add("broadcast_mul", name + "mask", [ones, mask])
+    """``where(mask, yes, no)`` with the one-element ``mask`` broadcast to the shape of ``yes``, in the mask's own
+    dtype (``where`` takes a condition of any dtype, so pred and the values may differ in dtype): the mask is
+    reshaped to as many axes of size 1 as ``yes`` has (``reshape_like`` a ``sum`` with ``keepdims``), then
+    ``broadcast_like`` ``yes``."""
+    ones = b.add("sum", name + "ndim", [yes], {"keepdims": True})
+    shaped = b.add("reshape_like", name + "mask_shaped", [mask, ones])
+    full = b.add("broadcast_like", name + "mask", [shaped, yes])
     return b.add("where", name + "where", [full, yes, no])
 
 

@@ -424,3 +424,48 @@ def test_gluon_hybridized_foreach_export_imports(tmp_path):
     np.testing.assert_allclose(st.asnumpy(), ref[1], rtol=1e-5, atol=1e-6)
     with open(prefix + "-symbol.json") as f:
         assert '"_foreach"' in f.read()
+
+
+class _CondWhile(gluon.HybridBlock):
+    """cond and while_loop in one block: x * w doubled while its sum is below 10 (at most 4 times), then
+    negated when the sum is above 15."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.w = self.params.get("w", shape=(3,), init=mx.init.Constant(1.5))
+
+    def hybrid_forward(self, F, x, w):
+        y = F.broadcast_mul(x, w)
+        steps, (last,) = F.contrib.while_loop(lambda v: F.sum(v) < 10, lambda v: (v, [v * 2]), [y],
+                                              max_iterations=4)
+        out = F.contrib.cond(F.sum(last) > 15, lambda: -last, lambda: last + 1)
+        return out, steps
+
+
+def test_gluon_hybridized_cond_and_while_loop():
+    ctx = mx.context.current_context()
+    for xv in ([[0.5, 1.0, 0.25]], [[4.0, 2.0, 0.6]], [[1.0, 1.0, 1.5]]):  # 2, 1, 1 steps
+        x = nd.array(xv, ctx=ctx)
+        results = []
+        for hybrid in (False, True):
+            net = _CondWhile()
+            net.initialize(ctx=ctx)
+            if hybrid:
+                net.hybridize()
+            with mx.autograd.record():
+                out, steps = net(x)
+                loss = (out * out).sum() + (steps * steps).sum()
+            loss.backward()
+            results.append((out.asnumpy(), steps.asnumpy(), net.w.grad(ctx).asnumpy()))
+        (o0, s0, g0), (o1, s1, g1) = results
+        np.testing.assert_allclose(o1, o0, rtol=1e-6)
+        np.testing.assert_allclose(s1, s0, rtol=1e-6)
+        np.testing.assert_allclose(g1, g0, rtol=1e-5)
+        # NumPy: the loop and the branch by hand
+        v = np.array(xv, np.float32) * 1.5
+        rows = []
+        while len(rows) < 4 and v.sum() < 10:
+            rows.append(v)
+            v = v * 2
+        np.testing.assert_allclose(s1[:len(rows)], np.array(rows).reshape(-1, *v.shape), rtol=1e-6)
+        np.testing.assert_allclose(o1, -v if v.sum() > 15 else v + 1, rtol=1e-6)

@@ -33,6 +33,11 @@ __all__ = ["foreach", "while_loop", "cond"]
 _CF_OPS = ("_foreach", "_while_loop", "_cond")
 
 
+class UnknownLengthError(ShapeError):
+    """The length of a foreach's data is not known from the shapes given (inference then leaves every shape
+    unknown, as MXNet's does when the known shapes do not determine them)."""
+
+
 # -- structures ------------------------------------------------------------------------------------------------------
 def _sym_class():
     from .symbol import Symbol
@@ -495,7 +500,7 @@ def _expand_node(b, node, ins, known_shapes, unknown_length):
         if lengths == {0} and unknown_length:
             lengths = {unknown_length}
         if 0 in lengths:
-            raise ShapeError("foreach (node '%s'): the length of data along axis 0 is not known (data shapes %s); "
+            raise UnknownLengthError("foreach (node '%s'): the length of data along axis 0 is not known (data shapes %s); "
                              "give the shapes of the inputs" % (base, shapes))
         if len(lengths) != 1:
             raise ShapeError("foreach (node '%s'): every array of data must have the same length along axis 0, "
@@ -627,7 +632,12 @@ def infer_expanded(sym, kind, known):
     """Symbol._infer_shape_impl / _infer_type_impl of a graph with control flow: inferred on the unrolled graph,
     the results given in the original graph's order (an argument the unrolled graph does not read is unknown)."""
     if kind == "shape":
-        exp = expand(sym, known)
+        try:
+            exp = expand(sym, known)
+        except UnknownLengthError:
+            arg_names, aux_names = sym.list_arguments(), sym.list_auxiliary_states()
+            return ([tuple(known.get(n, ())) for n in arg_names], [()] * len(sym.list_outputs()),
+                    [tuple(known.get(n, ())) for n in aux_names], False)
         names = set(exp.list_arguments()) | set(exp.list_auxiliary_states())
         arg, out, aux, complete = exp._infer_shape_impl(True, **{k: v for k, v in known.items() if k in names})
         unknown = ()

@@ -15,7 +15,23 @@ namespace {
 
 // mx.sym.contrib.cond(p > 0, lambda: [a * 2 + b, mx.sym.exp(a)], lambda: [a - b, b * b]).tojson() by MXNet 1.9.1
 const char *kMXNetCond =
-    R"MXJ({"nodes":[{"op":"null","name":"p","inputs":[]},{"op":"_greater_scalar","name":"_greater_scalar0","attrs":{"scalar":"0"},"inputs":[[0,0,0]]},{"op":"null","name":"a","inputs":[]},{"op":"null","name":"b","inputs":[]},{"op":"_cond","name":"_cond0","attrs":{"cond_input_locs":"[0]","else_input_locs":"[1, 2]","num_args":"6","num_outputs":"2","then_input_locs":"[1, 2]"},"inputs":[[1,0,0],[2,0,0],[3,0,0]],"subgraphs":[{"nodes":[{"op":"null","name":"_greater_scalar0_output","inputs":[]},{"op":"_copy","name":"identity0","attrs":{"__subgraph_name__":"cond_pred3"},"inputs":[[0,0,0]]}],"arg_nodes":[0],"node_row_ptr":[0,1,2],"heads":[[1,0,0]]},{"nodes":[{"op":"null","name":"a","inputs":[]},{"op":"_mul_scalar","name":"_mulscalar0","attrs":{"__subgraph_name__":"cond_then3","scalar":"2"},"inputs":[[0,0,0]]},{"op":"null","name":"b","inputs":[]},{"op":"elemwise_add","name":"_plus0","attrs":{"__subgraph_name__":"cond_then3"},"inputs":[[1,0,0],[2,0,0]]},{"op":"exp","name":"exp0","attrs":{"__subgraph_name__":"cond_then3"},"inputs":[[0,0,0]]}],"arg_nodes":[0,2],"node_row_ptr":[0,1,2,3,4,5],"heads":[[3,0,0],[4,0,0]]},{"nodes":[{"op":"null","name":"a","inputs":[]},{"op":"null","name":"b","inputs":[]},{"op":"elemwise_sub","name":"_minus0","attrs":{"__subgraph_name__":"cond_else3"},"inputs":[[0,0,0],[1,0,0]]},{"op":"elemwise_mul","name":"_mul0","attrs":{"__subgraph_name__":"cond_else3"},"inputs":[[1,0,0],[1,0,0]]}],"arg_nodes":[0,1],"node_row_ptr":[0,1,2,3,4],"heads":[[2,0,0],[3,0,0]]}]}],"arg_nodes":[0,2,3],"node_row_ptr":[0,1,2,3,4,6],"heads":[[4,0,0],[4,1,0]],"attrs":{"mxnet_version":["int",10901]}})MXJ";
+    R"MXJ({"nodes":[{"op":"null","name":"p","inputs":[]},{"op":"_greater_scalar","name":"_greater_scalar0","at)MXJ"
+    R"MXJ(trs":{"scalar":"0"},"inputs":[[0,0,0]]},{"op":"null","name":"a","inputs":[]},{"op":"null","name":"b")MXJ"
+    R"MXJ(,"inputs":[]},{"op":"_cond","name":"_cond0","attrs":{"cond_input_locs":"[0]","else_input_locs":"[1, )MXJ"
+    R"MXJ(2]","num_args":"6","num_outputs":"2","then_input_locs":"[1, 2]"},"inputs":[[1,0,0],[2,0,0],[3,0,0]],)MXJ"
+    R"MXJ("subgraphs":[{"nodes":[{"op":"null","name":"_greater_scalar0_output","inputs":[]},{"op":"_copy","nam)MXJ"
+    R"MXJ(e":"identity0","attrs":{"__subgraph_name__":"cond_pred3"},"inputs":[[0,0,0]]}],"arg_nodes":[0],"node)MXJ"
+    R"MXJ(_row_ptr":[0,1,2],"heads":[[1,0,0]]},{"nodes":[{"op":"null","name":"a","inputs":[]},{"op":"_mul_scal)MXJ"
+    R"MXJ(ar","name":"_mulscalar0","attrs":{"__subgraph_name__":"cond_then3","scalar":"2"},"inputs":[[0,0,0]]})MXJ"
+    R"MXJ(,{"op":"null","name":"b","inputs":[]},{"op":"elemwise_add","name":"_plus0","attrs":{"__subgraph_name)MXJ"
+    R"MXJ(__":"cond_then3"},"inputs":[[1,0,0],[2,0,0]]},{"op":"exp","name":"exp0","attrs":{"__subgraph_name__")MXJ"
+    R"MXJ(:"cond_then3"},"inputs":[[0,0,0]]}],"arg_nodes":[0,2],"node_row_ptr":[0,1,2,3,4,5],"heads":[[3,0,0],)MXJ"
+    R"MXJ([4,0,0]]},{"nodes":[{"op":"null","name":"a","inputs":[]},{"op":"null","name":"b","inputs":[]},{"op":)MXJ"
+    R"MXJ("elemwise_sub","name":"_minus0","attrs":{"__subgraph_name__":"cond_else3"},"inputs":[[0,0,0],[1,0,0])MXJ"
+    R"MXJ(]},{"op":"elemwise_mul","name":"_mul0","attrs":{"__subgraph_name__":"cond_else3"},"inputs":[[1,0,0],)MXJ"
+    R"MXJ([1,0,0]]}],"arg_nodes":[0,1],"node_row_ptr":[0,1,2,3,4],"heads":[[2,0,0],[3,0,0]]}]}],"arg_nodes":[0)MXJ"
+    R"MXJ(,2,3],"node_row_ptr":[0,1,2,3,4,6],"heads":[[4,0,0],[4,1,0]],"attrs":{"mxnet_version":["int",10901]})MXJ"
+    R"MXJ(})MXJ";
 
 std::vector<std::string> Strs(int n, const char **p) { return std::vector<std::string>(p, p + n); }
 

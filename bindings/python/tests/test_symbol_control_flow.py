@@ -241,7 +241,8 @@ def _imperative_while(vals, ograds):
         u, w = arrs["u"], arrs["w"]
         outs, (i, s) = nd.contrib.while_loop(
             lambda i, s: (i + u) < 5.5,
-            lambda i, s: ([nd.broadcast_mul(i, w), nd.broadcast_mul(s, i)], [i + 1, s + nd.sin(nd.broadcast_mul(i, w))]),
+            lambda i, s: ([nd.broadcast_mul(i, w), nd.broadcast_mul(s, i)],
+                          [i + 1, s + nd.sin(nd.broadcast_mul(i, w))]),
             [arrs["i"], arrs["s"]], max_iterations=6)
         heads = list(outs) + [i, s]
     if not outs:  # no step: no outputs imperatively; the symbol's are zeros of max_iterations rows

@@ -26,7 +26,7 @@ are those of the unrolled program. The expanded graph keeps the argument names o
 """
 import json
 
-from ..base import MXNetError, MXNetTypeError, MXNetValueError, ShapeError
+from ..base import MXNetTypeError, MXNetValueError, ShapeError
 
 __all__ = ["foreach", "while_loop", "cond"]
 
@@ -500,8 +500,8 @@ def _expand_node(b, node, ins, known_shapes, unknown_length):
         if lengths == {0} and unknown_length:
             lengths = {unknown_length}
         if 0 in lengths:
-            raise UnknownLengthError("foreach (node '%s'): the length of data along axis 0 is not known (data shapes %s); "
-                             "give the shapes of the inputs" % (base, shapes))
+            raise UnknownLengthError("foreach (node '%s'): the length of data along axis 0 is not known (data shapes "
+                                     "%s); give the shapes of the inputs" % (base, shapes))
         if len(lengths) != 1:
             raise ShapeError("foreach (node '%s'): every array of data must have the same length along axis 0, "
                              "but the shapes are %s" % (base, shapes))

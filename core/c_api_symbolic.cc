@@ -461,6 +461,17 @@ int MXCSymbolPrint(MXCSymbolHandle sym, const char **out) {
   API_END();
 }
 
+int MXCSymbolHasSubgraphs(MXCSymbolHandle sym, int *out) {
+  API_BEGIN();
+  CheckPtr(out, "out");
+  int found = 0;
+  DFSVisit(SymOf(sym).outputs, [&](const NodePtr &n) {
+    if (!n->subgraphs.empty()) found = 1;
+  });
+  *out = found;
+  API_END();
+}
+
 // ------------------------------------------------------------------------------------------------------------------
 // Executors
 // ------------------------------------------------------------------------------------------------------------------

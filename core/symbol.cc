@@ -444,8 +444,9 @@ json::Value Triple(int64_t a, int64_t b, int64_t c) {
 }
 }  // namespace
 
-std::string Symbol::ToJSON() const {
-  CheckComposed();
+// The JSON object of a graph: MXNet's layout; control-flow nodes carry their "subgraphs" (written the same way,
+// without the version attributes).
+static json::Value GraphToJSON(const std::vector<NodeEntry> &outputs, bool top) {
   std::vector<NodePtr> order;
   std::unordered_map<const Node *, int64_t> id;
   DFSVisit(outputs, [&](const NodePtr &n) {
@@ -472,6 +473,11 @@ std::string Symbol::ToJSON() const {
     json::Value ins = json::Value::Array();
     for (auto &e : n.inputs) ins.Push(Triple(id.at(e.node.get()), e.index, 0));
     jn.Set("inputs", std::move(ins));
+    if (!n.subgraphs.empty()) {
+      json::Value subs = json::Value::Array();
+      for (auto &g : n.subgraphs) subs.Push(GraphToJSON(g->outputs, false));
+      jn.Set("subgraphs", std::move(subs));
+    }
     nodes.Push(std::move(jn));
     if (n.is_variable()) arg_nodes.Push(json::Value::Number(static_cast<double>(i)));
     rp += n.num_outputs();
@@ -479,21 +485,28 @@ std::string Symbol::ToJSON() const {
   }
   json::Value heads = json::Value::Array();
   for (auto &e : outputs) heads.Push(Triple(id.at(e.node.get()), e.index, 0));
-  json::Value attrs = json::Value::Object();
-  json::Value mv = json::Value::Array();
-  mv.Push(json::Value::String("int"));
-  mv.Push(json::Value::Number(kMXNetVersion));
-  attrs.Set("mxnet_version", std::move(mv));
-  json::Value cv = json::Value::Array();
-  cv.Push(json::Value::String("int"));
-  cv.Push(json::Value::Number(kMXCJsonVersion));
-  attrs.Set("mxc_version", std::move(cv));
   root.Set("nodes", std::move(nodes));
   root.Set("arg_nodes", std::move(arg_nodes));
   root.Set("node_row_ptr", std::move(row_ptr));
   root.Set("heads", std::move(heads));
-  root.Set("attrs", std::move(attrs));
-  return root.Dump(2);
+  if (top) {
+    json::Value attrs = json::Value::Object();
+    json::Value mv = json::Value::Array();
+    mv.Push(json::Value::String("int"));
+    mv.Push(json::Value::Number(kMXNetVersion));
+    attrs.Set("mxnet_version", std::move(mv));
+    json::Value cv = json::Value::Array();
+    cv.Push(json::Value::String("int"));
+    cv.Push(json::Value::Number(kMXCJsonVersion));
+    attrs.Set("mxc_version", std::move(cv));
+    root.Set("attrs", std::move(attrs));
+  }
+  return root;
+}
+
+std::string Symbol::ToJSON() const {
+  CheckComposed();
+  return GraphToJSON(outputs, true).Dump(2);
 }
 
 static std::string AttrValueString(const json::Value &v, const std::string &what) {
@@ -509,8 +522,11 @@ static std::string AttrValueString(const json::Value &v, const std::string &what
   }
 }
 
-Symbol Symbol::FromJSON(const std::string &text) {
-  json::Value root = json::Parse(text);
+static Symbol GraphFromJSON(const json::Value &root);
+
+Symbol Symbol::FromJSON(const std::string &text) { return GraphFromJSON(json::Parse(text)); }
+
+static Symbol GraphFromJSON(const json::Value &root) {
   MXC_CHECK(root.is_object(), ErrorKind::kValue, "symbol JSON: the document must be an object");
   const json::Value *jnodes = root.Find("nodes");
   MXC_CHECK(jnodes != nullptr, ErrorKind::kValue, "symbol JSON: no \"nodes\"");
@@ -565,6 +581,16 @@ Symbol Symbol::FromJSON(const std::string &text) {
                   ": input refers to output ", idx, " of node '", built[src]->name, "', which has ",
                   built[src]->num_outputs());
         n->inputs.push_back(NodeEntry{built[src], static_cast<uint32_t>(idx)});
+      }
+    }
+    const json::Value *jsubs = jn.Find("subgraphs");
+    if (jsubs && !jsubs->is_null()) {
+      for (auto &g : jsubs->AsArray("\"subgraphs\"")) {
+        try {
+          n->subgraphs.push_back(std::make_shared<const Symbol>(GraphFromJSON(g)));
+        } catch (const Error &e) {
+          Throw(e.kind(), "symbol JSON: ", where, ": a subgraph: ", e.what());
+        }
       }
     }
     if (n->op) {

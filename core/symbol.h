@@ -18,6 +18,7 @@ namespace mxc {
 
 struct Node;
 using NodePtr = std::shared_ptr<Node>;
+class Symbol;
 
 // One output of a node.
 struct NodeEntry {
@@ -35,6 +36,9 @@ struct Node {
   bool composed = false;  // op nodes: inputs are connected
   std::string hint;       // op nodes: the operator name as used at creation (for automatic names)
   bool auto_num_args = false;  // variadic op nodes: the count parameter is to be taken from Compose
+  // Subgraphs of a control-flow node (_foreach: the body; _while_loop: cond, func; _cond: pred, then, else), as in
+  // MXNet's JSON "subgraphs"; kept and written as they are (the Python binding expands such nodes before binding).
+  std::vector<std::shared_ptr<const Symbol>> subgraphs;
 
   bool is_variable() const { return op == nullptr; }
   uint32_t num_outputs() const;          // all outputs, hidden ones included

@@ -495,6 +495,11 @@ MXC_API int MXCSymbolCreateFromFile(const char *fname, MXCSymbolHandle *out);
 /*! \brief A readable description of the graph. Borrowed: valid until the next call into mxc on this thread. */
 MXC_API int MXCSymbolPrint(MXCSymbolHandle sym, const char **out);
 
+/*! \brief *out 1 when a node of the graph has subgraphs (a control-flow node: _foreach, _while_loop, _cond, as
+ *  MXNet 1.9.1 writes them in JSON), else 0. Such nodes are kept and written back as they are, but not inferred or
+ *  bound by the library: a binding unrolls them first (the Python binding: mxc/symbol/control_flow.py). */
+MXC_API int MXCSymbolHasSubgraphs(MXCSymbolHandle sym, int *out);
+
 /* ================================================================================================================ */
 /* Executors                                                                                                        */
 /* ================================================================================================================ */

@@ -126,16 +126,32 @@ class Executor(object):
             grad_arrays = _ndarray_list("args_grad", args_grad, arg_names, True)
         aux_arrays = _ndarray_list("aux_states", aux_states, aux_names, False)
         reqs = _grad_reqs(grad_req, arg_names)
-        n = len(arg_names)
-        c_args = ffi.new("MXCNDArrayHandle[]", [a.handle for a in arg_arrays]) if n else _NULL
-        c_grads = ffi.new("MXCNDArrayHandle[]", [g.handle if g is not None else _NULL for g in grad_arrays]) \
+        bound, c_arg_arrays, c_grad_arrays, c_reqs_list, c_aux_arrays = symbol, arg_arrays, grad_arrays, reqs, \
+            aux_arrays
+        from .symbol import control_flow as _cf
+        if _cf.has_control_flow(symbol):
+            # Loops and conditions are bound unrolled (for these shapes); the arrays go by name to that graph.
+            shapes = dict(zip(arg_names, [a.shape for a in arg_arrays]))
+            shapes.update(zip(aux_names, [a.shape for a in aux_arrays]))
+            bound = _cf.expand(symbol, shapes)
+            pos = {nm: i for i, nm in enumerate(arg_names)}
+            order = [pos[nm] for nm in bound.list_arguments()]
+            aux_pos = {nm: i for i, nm in enumerate(aux_names)}
+            aux_order = [aux_pos[nm] for nm in bound.list_auxiliary_states()]
+            c_arg_arrays = [arg_arrays[i] for i in order]
+            c_grad_arrays = [grad_arrays[i] for i in order]
+            c_reqs_list = [reqs[i] for i in order]
+            c_aux_arrays = [aux_arrays[i] for i in aux_order]
+        n = len(c_arg_arrays)
+        c_args = ffi.new("MXCNDArrayHandle[]", [a.handle for a in c_arg_arrays]) if n else _NULL
+        c_grads = ffi.new("MXCNDArrayHandle[]", [g.handle if g is not None else _NULL for g in c_grad_arrays]) \
             if n else _NULL
         c_reqs = ffi.new("int[]", [_GRAD_REQ[r] if g is not None else lib.MXC_GRAD_NULL
-                                   for r, g in zip(reqs, grad_arrays)]) if n else _NULL
-        c_aux = ffi.new("MXCNDArrayHandle[]", [a.handle for a in aux_arrays]) if aux_arrays else _NULL
+                                   for r, g in zip(c_reqs_list, c_grad_arrays)]) if n else _NULL
+        c_aux = ffi.new("MXCNDArrayHandle[]", [a.handle for a in c_aux_arrays]) if c_aux_arrays else _NULL
         out = ffi.new("MXCExecutorHandle *")
-        check_call(lib.MXCExecutorBind(symbol.handle, ctx.c_devtype, ctx.device_id, n, c_args, c_grads, c_reqs,
-                                       len(aux_arrays), c_aux, shared_exec.handle if shared_exec else _NULL, out))
+        check_call(lib.MXCExecutorBind(bound.handle, ctx.c_devtype, ctx.device_id, n, c_args, c_grads, c_reqs,
+                                       len(c_aux_arrays), c_aux, shared_exec.handle if shared_exec else _NULL, out))
         grad_req_kept = grad_req if not isinstance(grad_req, (list, tuple)) else list(grad_req)
         return Executor(out[0], symbol.__copy__(), ctx, grad_req_kept, group2ctx, arg_arrays, grad_arrays,
                         aux_arrays)

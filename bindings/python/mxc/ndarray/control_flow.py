@@ -7,8 +7,8 @@ with ``stack``/``concat``, which are recorded too). Structures follow MXNet: ``d
 are an NDArray or (nested) lists/tuples of NDArrays; an output given as one NDArray comes back as one NDArray, a
 (nested) list or tuple comes back as a (nested) list.
 
-The symbolic versions (``mx.sym.contrib.foreach`` ...) need subgraph operators, which mxc's core does not have:
-they raise NotImplementedError (see ``mxc.symbol.contrib``).
+The symbolic versions (``mx.sym.contrib.foreach`` ...) make MXNet's subgraph operators ``_foreach``,
+``_while_loop`` and ``_cond`` (see ``mxc.symbol.control_flow``).
 """
 from ..base import MXNetTypeError, MXNetValueError, ShapeError
 

@@ -10,31 +10,7 @@ def boolean_mask(data, index, axis=0, name=None, **kwargs):
                      "before running; use mx.nd.contrib.boolean_mask (imperative, recorded by autograd)")
 
 
-def _no_symbolic_control_flow(fname):
-    raise NotImplementedError(
-        "mx.sym.contrib.%s: symbolic control flow is not supported: it needs subgraph operators (MXNet's _foreach, "
-        "_while_loop, _cond), which mxc's core does not have. Use mx.nd.contrib.%s (imperative; recorded by autograd, "
-        "so gradients work). In a Gluon HybridBlock, F.contrib.%s works when the block is not hybridized and its "
-        "parameters' shapes are known (a block with unknown shapes, e.g. Dense without in_units, traces "
-        "hybrid_forward with Symbols to find them)." % (fname, fname, fname))
-
-
-def foreach(body, data, init_states, name="foreach"):
-    """Not available as a symbol (mxc has no subgraph operators): raises NotImplementedError. Use
-    ``mx.nd.contrib.foreach``."""
-    _no_symbolic_control_flow("foreach")
-
-
-def while_loop(cond, func, loop_vars, max_iterations=None, name="while_loop"):
-    """Not available as a symbol (mxc has no subgraph operators): raises NotImplementedError. Use
-    ``mx.nd.contrib.while_loop``."""
-    _no_symbolic_control_flow("while_loop")
-
-
-def cond(pred, then_func, else_func, name="cond"):
-    """Not available as a symbol (mxc has no subgraph operators): raises NotImplementedError. Use
-    ``mx.nd.contrib.cond``."""
-    _no_symbolic_control_flow("cond")
+from .control_flow import foreach, while_loop, cond  # noqa: E402,F401  (MXNet's sym.contrib names)
 
 
 def rand_zipfian(true_classes, num_sampled, range_max):

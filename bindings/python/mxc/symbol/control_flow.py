@@ -1,0 +1,654 @@
+"""Symbolic control flow: ``mx.sym.contrib.foreach``, ``while_loop`` and ``cond`` (MXNet 1.9.1's subgraph
+operators ``_foreach``, ``_while_loop`` and ``_cond``).
+
+Tracing. Each function calls the Python functions it is given once, on new Variables standing for the loop's
+slices, states or loop variables (named ``<symbol name>-<output index>`` as MXNet names them), inside
+``AttrScope(__subgraph_name__=<foreach0, ...>)``. What they return is cut into a subgraph: the nodes made in that
+scope stay in it; Variables and nodes made outside (weights, values computed before the loop) become inputs of the
+control-flow node, so that ``list_arguments()`` of the result lists them as MXNet does. The node, with its
+subgraphs and the attributes MXNet writes (``num_args``, ``num_outputs``, the ``*_locs``), is made through the
+library's JSON reader, so ``tojson``/``load_json`` carry MXNet's format both ways.
+
+Expansion. Before shapes or types are inferred and before binding (``Symbol.infer_shape``/``infer_type``,
+``bind``, ``simple_bind``, ``mx.nd.CachedOp`` -- what Gluon's hybridize runs), a graph holding such nodes is
+rewritten, once the shapes of the node's inputs are known, into ordinary nodes:
+
+- ``_foreach``: the data are split along axis 0 (``split`` with ``squeeze_axis``), the body is repeated once per
+  step with the states of the previous step, the per-step outputs are joined by ``stack``;
+- ``_while_loop``: cond and func are repeated ``max_iterations`` times with a running "still looping" mask (the
+  product of cond's results so far); the loop variables take func's values only while the mask holds
+  (``where``), and the step outputs are func's outputs while it holds, zeros after (MXNet leaves those rows
+  undefined);
+- ``_cond``: both branches are computed and ``where`` picks one by pred (the other branch gets zero gradients).
+
+So the executor, the memory planner, the GPU kernels and the gradients work unchanged, and values and gradients
+are those of the unrolled program. The expanded graph keeps the argument names of the original one.
+"""
+import json
+
+from ..base import MXNetTypeError, MXNetValueError, ShapeError
+
+__all__ = ["foreach", "while_loop", "cond"]
+
+_CF_OPS = ("_foreach", "_while_loop", "_cond")
+
+
+class UnknownLengthError(ShapeError):
+    """The length of a foreach's data is not known from the shapes given (inference then leaves every shape
+    unknown, as MXNet's does when the known shapes do not determine them)."""
+
+
+# -- structures ------------------------------------------------------------------------------------------------------
+def _sym_class():
+    from .symbol import Symbol
+    return Symbol
+
+
+def _flatten(value, fname, what):
+    Symbol = _sym_class()
+    if isinstance(value, Symbol):
+        return [value], 0
+    if not isinstance(value, (list, tuple)):
+        raise MXNetTypeError("%s: %s must be a Symbol or a (nested) list of Symbols, but got %s"
+                             % (fname, what, type(value).__name__))
+    flat, layout = [], []
+    for item in value:
+        f, lay = _flatten(item, fname, what)
+        flat.extend(f)
+        layout.append(lay)
+    return flat, layout
+
+
+def _regroup(flat, layout):
+    pos = [0]
+
+    def build(lay):
+        if isinstance(lay, int):
+            pos[0] += 1
+            return flat[pos[0] - 1]
+        return [build(sub) for sub in lay]
+    return build(layout)
+
+
+def _check_single(sym, fname, what):
+    if len(sym.list_outputs()) != 1:
+        raise MXNetValueError("%s: %s must be Symbols of one output each, but one has outputs %s"
+                              % (fname, what, sym.list_outputs()))
+
+
+def _uniq_name(sym):
+    """MXNet's name of the Variable standing for ``sym`` in a subgraph: ``<name>-<output index>``."""
+    out = sym.list_outputs()[0]
+    name = sym.name
+    index = 0
+    rest = out[len(name):] if out.startswith(name) else ""
+    if rest.startswith("_output") and rest[len("_output"):].isdigit():
+        index = int(rest[len("_output"):])
+    return "%s-%d" % (name, index)
+
+
+# -- tracing ---------------------------------------------------------------------------------------------------------
+def _trace(fn, in_syms, sub_name, fname):
+    """Calls ``fn`` on new Variables named after ``in_syms`` inside the attribute scope of the subgraph; returns
+    (the new Variables, the value ``fn`` returned)."""
+    from .. import attribute
+    from .symbol import Variable
+    with attribute.AttrScope(__subgraph_name__=sub_name):
+        new_vars = [Variable(_uniq_name(s)) for s in in_syms]
+        return new_vars, fn(new_vars)
+
+
+def _heads_group(heads, sub_name):
+    """Group of the subgraph's heads; a head that is a Variable, was made outside the subgraph or repeats an
+    earlier head is copied (``identity``), as MXNet does, so each head is a node of the subgraph of its own."""
+    from .. import attribute
+    from . import symbol as _s
+    from .. import symbol as _ops
+    fixed, seen = [], set()
+    with attribute.AttrScope(__subgraph_name__=sub_name):
+        for h in heads:
+            key = h.list_outputs()[0]
+            if h.get_children() is None or h.attr("__subgraph_name__") != sub_name or key in seen:
+                h = _ops.identity(h)
+                key = h.list_outputs()[0]
+            seen.add(key)
+            fixed.append(h)
+    return _s.Group(fixed)
+
+
+def _cut(group, sub_name):
+    """Cuts the graph of ``group`` where nodes were made outside the subgraph ``sub_name``: returns (the subgraph's
+    JSON object, its inputs as (name, outer Symbol) in the subgraph's input order)."""
+    graph = json.loads(group.tojson())
+    nodes = graph["nodes"]
+    internals = group.get_internals()
+    by_entry = {}
+    count = {}
+    names = internals.list_outputs()
+    for k in range(len(names)):
+        node_name = internals[k].name
+        j = count.get(node_name, 0)
+        count[node_name] = j + 1
+        by_entry[(node_name, j)] = k
+    out_nodes, new_index, inputs = [], {}, []
+    cut_vars = {}
+
+    def inside(n):
+        return n["op"] != "null" and n.get("attrs", {}).get("__subgraph_name__") == sub_name
+
+    def entry(src, idx):
+        n = nodes[src]
+        if n["op"] == "null":
+            if src not in new_index:
+                new_index[src] = len(out_nodes)
+                out_nodes.append(dict(n, inputs=[]))
+                inputs.append((n["name"], internals[by_entry[(n["name"], 0)]]))
+            return [new_index[src], 0, 0]
+        if inside(n):
+            visit(src)
+            return [new_index[src], idx, 0]
+        key = (src, idx)
+        if key not in cut_vars:
+            k = by_entry[(n["name"], idx)]
+            cut_vars[key] = len(out_nodes)
+            var_name = names[k]
+            out_nodes.append({"op": "null", "name": var_name, "inputs": []})
+            inputs.append((var_name, internals[k]))
+        return [cut_vars[key], 0, 0]
+
+    def visit(src):
+        if src in new_index:
+            return
+        n = nodes[src]
+        ins = [entry(e[0], e[1]) for e in n["inputs"]]
+        new_index[src] = len(out_nodes)
+        out_nodes.append(dict(n, inputs=ins))
+
+    heads = [entry(h[0], h[1]) for h in graph["heads"]]
+    sub = {"nodes": out_nodes, "arg_nodes": [i for i, n in enumerate(out_nodes) if n["op"] == "null"],
+           "heads": heads}
+    # Canonical form (the library's writer: node order, row pointers), without the version attributes.
+    from .symbol import load_json
+    canon = json.loads(load_json(json.dumps(sub)).tojson())
+    canon.pop("attrs", None)
+    return canon, inputs
+
+
+def _make_node(op, hint, attrs, subgraphs, in_syms, num_outputs):
+    """A node of ``op`` with ``subgraphs`` whose inputs are ``in_syms`` (made through the JSON reader, then
+    composed with the inputs); returns the symbol of all its outputs."""
+    from .. import attribute, name as _name
+    from .symbol import load_json
+    node_name = _name.NameManager.current.get(None, hint)
+    all_attrs = dict(attribute.current().get(None))
+    all_attrs.update({k: str(v) for k, v in attrs.items()})
+    all_attrs["num_args"] = str(len(in_syms) + len(subgraphs))
+    all_attrs["num_outputs"] = str(num_outputs)
+    all_attrs = dict(sorted(all_attrs.items()))  # MXNet writes a node's attributes sorted by name
+    holders = ["__%s_input%d__" % (node_name, i) for i in range(len(in_syms))]
+    nodes = [{"op": "null", "name": h, "inputs": []} for h in holders]
+    nodes.append({"op": op, "name": node_name, "attrs": all_attrs,
+                  "inputs": [[i, 0, 0] for i in range(len(in_syms))], "subgraphs": subgraphs})
+    graph = {"nodes": nodes, "arg_nodes": list(range(len(in_syms))),
+             "heads": [[len(in_syms), k, 0] for k in range(num_outputs)]}
+    sym = load_json(json.dumps(graph))
+    if in_syms:
+        sym._compose(**dict(zip(holders, in_syms)))
+    return sym
+
+
+_SUBGRAPH_NAMES = {}
+
+
+def _sub_name(name, parts=None):
+    """The ``__subgraph_name__`` of a new subgraph, as MXNet makes it: ``<name><n>`` with a process-wide counter
+    per name, ``<enclosing subgraph>$<name><n>`` inside another subgraph; with ``parts``, one name per part
+    (``while_loop_cond2``, ``while_loop_func2``) sharing the number."""
+    from .. import attribute
+    outer = attribute.current().get(None).get("__subgraph_name__")
+    hint = name if outer is None else "%s$%s" % (outer, name)
+    n = _SUBGRAPH_NAMES.get(hint, 0)
+    _SUBGRAPH_NAMES[hint] = n + 1
+    if parts is None:
+        return "%s%d" % (hint, n)
+    return ["%s_%s%d" % (hint, p, n) for p in parts]
+
+
+def foreach(body, data, init_states, name="foreach"):
+    """Runs ``body`` over the slices of ``data`` along axis 0, carrying states (MXNet's ``sym.contrib.foreach``)::
+
+        states = init_states
+        for i in range(len(data)):
+            out_i, states = body(data[i], states)
+        return stack(out_0, out_1, ...), states
+
+    ``body(data_slice, states) -> (outputs, new_states)`` is called once, on Variables, to make the body subgraph
+    of one ``_foreach`` node. ``data``: a Symbol or a list of Symbols; ``init_states``: a Symbol or a (nested)
+    list of Symbols. Returns (outputs, states) in the structures ``body`` returned them (Symbols of the node's
+    outputs: ``_foreach0_output0``, ...)."""
+    Symbol = _sym_class()
+    if not callable(body):
+        raise MXNetTypeError("foreach: body must be callable, but got %s" % type(body).__name__)
+    flat_data, _ = _flatten(data, "foreach", "data")
+    if not isinstance(data, Symbol) and any(not isinstance(d, Symbol) for d in data):
+        raise MXNetTypeError("foreach: data must be a Symbol or a list of Symbols (not nested)")
+    if not flat_data:
+        raise MXNetValueError("foreach: data is an empty list; it must hold at least one Symbol")
+    flat_states, state_layout = _flatten(init_states, "foreach", "init_states")
+    for s in flat_data + flat_states:
+        _check_single(s, "foreach", "data and init_states")
+    sub_name = _sub_name(name)
+    n_data = len(flat_data)
+    vars_all, result = _trace(
+        lambda vs: body(vs[0] if isinstance(data, Symbol) else vs[:n_data],
+                        _regroup(vs[n_data:], state_layout)),
+        flat_data + flat_states, sub_name, "foreach")
+    if not isinstance(result, (list, tuple)) or len(result) != 2:
+        raise MXNetTypeError("foreach: body must return a pair (outputs, new_states), but returned %s"
+                             % type(result).__name__)
+    outs, new_states = result
+    flat_outs, out_layout = _flatten(outs, "foreach", "the outputs of body")
+    flat_new, new_layout = _flatten(new_states, "foreach", "the states returned by body")
+    if len(flat_new) != len(flat_states):
+        raise MXNetValueError("foreach: body must return as many states as init_states has (%d), but returned %d"
+                              % (len(flat_states), len(flat_new)))
+    for s in flat_outs + flat_new:
+        _check_single(s, "foreach", "the outputs and states of body")
+    sub, sub_inputs = _cut(_heads_group(flat_outs + flat_new, sub_name), sub_name)
+    names = [n for n, _ in sub_inputs]
+    var_names = [v.name for v in vars_all]
+    data_locs = [names.index(v) for v in var_names[:n_data] if v in names]
+    if not data_locs:
+        raise MXNetValueError("foreach: body uses none of the slices of data; the loop length could not be known")
+    state_locs = [names.index(v) for v in var_names[n_data:] if v in names]
+    used_data = [s for v, s in zip(var_names[:n_data], flat_data) if v in names]
+    used_states = [s for v, s in zip(var_names[n_data:], flat_states) if v in names]
+    remain = [i for i, n in enumerate(names) if n not in var_names]
+    in_syms = used_data + used_states + [sub_inputs[i][1] for i in remain]
+    attrs = {"in_data_locs": str(data_locs), "in_state_locs": str(state_locs), "num_out_data": len(flat_outs),
+             "remain_locs": str(remain)}
+    node = _make_node("_foreach", "_foreach", attrs, [sub], in_syms, len(flat_outs) + len(flat_new))
+    res = [node[k] for k in range(len(flat_outs) + len(flat_new))]
+    return _regroup(res[:len(flat_outs)], out_layout), _regroup(res[len(flat_outs):], new_layout)
+
+
+def _union_inputs(*input_lists):
+    """The node's inputs: the subgraphs' inputs in order, each name once; and the positions of each subgraph's
+    inputs among them."""
+    names, syms, locs = [], [], []
+    for inputs in input_lists:
+        loc = []
+        for n, s in inputs:
+            if n not in names:
+                names.append(n)
+                syms.append(s)
+            loc.append(names.index(n))
+        locs.append(loc)
+    return names, syms, locs
+
+
+def while_loop(cond, func, loop_vars, max_iterations=None, name="while_loop"):
+    """Runs ``func`` while ``cond`` gives true, at most ``max_iterations`` times (MXNet's
+    ``sym.contrib.while_loop``)::
+
+        steps = 0
+        while steps < max_iterations and cond(*loop_vars):
+            step_output, loop_vars = func(*loop_vars)
+            steps += 1
+        return stack(step outputs, padded to max_iterations rows), loop_vars
+
+    ``cond(*loop_vars)`` returns a Symbol of one element; ``func(*loop_vars)`` returns (step outputs, new loop
+    vars). Both are called once, on Variables, to make the subgraphs of one ``_while_loop`` node. Returns (outputs,
+    loop_vars): the step outputs stacked with ``max_iterations`` rows (rows past the last step are zeros here,
+    undefined in MXNet) and the last loop variables, in the structures func and loop_vars have."""
+    Symbol = _sym_class()
+    if not callable(cond) or not callable(func):
+        raise MXNetTypeError("while_loop: cond and func must be callable, but got %s and %s"
+                             % (type(cond).__name__, type(func).__name__))
+    if max_iterations is None:
+        raise MXNetValueError("while_loop: max_iterations must be given (the outputs have max_iterations rows)")
+    try:
+        max_iterations = int(max_iterations)
+    except (TypeError, ValueError):
+        raise MXNetValueError("while_loop: max_iterations must be an integer, but got %r"
+                              % (max_iterations,)) from None
+    if max_iterations < 1:
+        raise MXNetValueError("while_loop: max_iterations must be at least 1, but got %d" % max_iterations)
+    flat_vars, var_layout = _flatten(loop_vars, "while_loop", "loop_vars")
+    if not flat_vars:
+        raise MXNetValueError("while_loop: loop_vars must contain at least one element")
+    for s in flat_vars:
+        _check_single(s, "while_loop", "loop_vars")
+    single = isinstance(loop_vars, Symbol)
+
+    def call(fn, vs):
+        args = [vs[0]] if single else _regroup(vs, var_layout)
+        return fn(*args)
+    cond_name, func_name = _sub_name(name, ("cond", "func"))
+    cvars, pred = _trace(lambda vs: call(cond, vs), flat_vars, cond_name, "while_loop")
+    flat_pred, _ = _flatten(pred, "while_loop", "the value returned by cond")
+    if len(flat_pred) != 1:
+        raise MXNetValueError("while_loop: cond must return one Symbol, but returned %d" % len(flat_pred))
+    fvars, result = _trace(lambda vs: call(func, vs), flat_vars, func_name, "while_loop")
+    if not isinstance(result, (list, tuple)) or len(result) != 2:
+        raise MXNetTypeError("while_loop: func must return a pair (step_outputs, new_loop_vars), but returned %s"
+                             % type(result).__name__)
+    outs, new_vars = result
+    outs = [] if outs is None else outs
+    new_vars = [] if new_vars is None else new_vars
+    flat_outs, out_layout = _flatten(outs, "while_loop", "the step outputs of func")
+    flat_new, new_layout = _flatten(new_vars, "while_loop", "the loop_vars returned by func")
+    if len(flat_new) != len(flat_vars):
+        raise MXNetValueError("while_loop: func must return as many loop_vars as it takes (%d), but returned %d"
+                              % (len(flat_vars), len(flat_new)))
+    for s in flat_outs + flat_new:
+        _check_single(s, "while_loop", "the step outputs and loop_vars of func")
+    cond_sub, cond_inputs = _cut(_heads_group(flat_pred, cond_name), cond_name)
+    func_sub, func_inputs = _cut(_heads_group(flat_outs + flat_new, func_name), func_name)
+    # Loop variables are known inside by their Variables' names; outside they are the given loop_vars.
+    outer = {v.name: s for v, s in zip(cvars, flat_vars)}
+    outer.update({v.name: s for v, s in zip(fvars, flat_vars)})
+    cond_inputs = [(n, outer.get(n, s)) for n, s in cond_inputs]
+    func_inputs = [(n, outer.get(n, s)) for n, s in func_inputs]
+    func_names = [n for n, _ in func_inputs]
+    missing = [v.name for v in fvars if v.name not in func_names]
+    if missing:
+        raise MXNetValueError("while_loop: func must use every loop variable, but does not use %s" % missing)
+    _, in_syms, (cond_locs, func_locs) = _union_inputs(cond_inputs, func_inputs)
+    var_locs = [func_names.index(v.name) for v in fvars]
+    attrs = {"cond_input_locs": str(cond_locs), "func_input_locs": str(func_locs), "func_var_locs": str(var_locs),
+             "max_iterations": max_iterations, "num_out_data": len(flat_outs)}
+    node = _make_node("_while_loop", "_while_loop", attrs, [cond_sub, func_sub], in_syms,
+                      len(flat_outs) + len(flat_new))
+    res = [node[k] for k in range(len(flat_outs) + len(flat_new))]
+    outputs = _regroup(res[:len(flat_outs)], out_layout) if flat_outs else []
+    last = res[len(flat_outs):]
+    return outputs, (last[0] if single else _regroup(last, var_layout))
+
+
+def cond(pred, then_func, else_func, name="cond"):
+    """``then_func()`` if ``pred`` is true, else ``else_func()`` (MXNet's ``sym.contrib.cond``): one ``_cond``
+    node whose subgraphs are pred, then_func's and else_func's graphs (called once each). ``pred``: a Symbol of
+    one element. Both functions must return the same number of Symbols; returns one Symbol when then_func
+    returned one, else a list."""
+    Symbol = _sym_class()
+    if not isinstance(pred, Symbol):
+        raise MXNetTypeError("cond: pred must be a Symbol, but got %s" % type(pred).__name__)
+    if not callable(then_func) or not callable(else_func):
+        raise MXNetTypeError("cond: then_func and else_func must be callable, but got %s and %s"
+                             % (type(then_func).__name__, type(else_func).__name__))
+    _check_single(pred, "cond", "pred")
+    pred_name, then_name, else_name = _sub_name(name, ("pred", "then", "else"))
+    _, then_out = _trace(lambda vs: then_func(), [], then_name, "cond")
+    _, else_out = _trace(lambda vs: else_func(), [], else_name, "cond")
+    flat_then, then_layout = _flatten(then_out, "cond", "the value returned by then_func")
+    flat_else, _ = _flatten(else_out, "cond", "the value returned by else_func")
+    if len(flat_then) != len(flat_else):
+        raise MXNetValueError("cond: then_func and else_func must return as many Symbols, but return %d and %d"
+                              % (len(flat_then), len(flat_else)))
+    for s in flat_then + flat_else:
+        _check_single(s, "cond", "the values returned by then_func and else_func")
+    pred_sub, pred_inputs = _cut(_heads_group([pred], pred_name), pred_name)
+    then_sub, then_inputs = _cut(_heads_group(flat_then, then_name), then_name)
+    else_sub, else_inputs = _cut(_heads_group(flat_else, else_name), else_name)
+    _, in_syms, (cond_locs, then_locs, else_locs) = _union_inputs(pred_inputs, then_inputs, else_inputs)
+    attrs = {"cond_input_locs": str(cond_locs), "then_input_locs": str(then_locs),
+             "else_input_locs": str(else_locs)}
+    n = len(flat_then)
+    node = _make_node("_cond", "_cond", attrs, [pred_sub, then_sub, else_sub], in_syms, n)
+    res = [node[k] for k in range(n)]
+    return res[0] if isinstance(then_out, Symbol) else _regroup(res, then_layout)
+
+
+# -- expansion -------------------------------------------------------------------------------------------------------
+def has_control_flow(sym):
+    """Whether the graph of ``sym`` holds a control-flow node."""
+    from ..base import ffi, lib, check_call
+    out = ffi.new("int *")
+    check_call(lib.MXCSymbolHasSubgraphs(sym.handle, out))
+    return bool(out[0])
+
+
+def _locs(attrs, key):
+    text = attrs.get(key, "[]").strip()
+    try:
+        val = json.loads(text.replace("(", "[").replace(")", "]"))
+    except ValueError:
+        raise MXNetValueError("control flow: attribute %s=%r is not a list of integers" % (key, text)) from None
+    if isinstance(val, int):
+        val = [val]
+    return [int(v) for v in val]
+
+
+class _Builder(object):
+    """The nodes of the graph being rewritten (JSON objects, in topological order)."""
+
+    def __init__(self, nodes):
+        self.nodes = nodes
+        self.count = 0
+
+    def add(self, op, name, inputs, attrs=None):
+        node = {"op": op, "name": name, "inputs": [list(e[:2]) + [0] for e in inputs]}
+        if attrs:
+            node["attrs"] = {k: str(v) for k, v in attrs.items()}
+        self.nodes.append(node)
+        return [len(self.nodes) - 1, 0, 0]
+
+    def inline(self, sub, inputs, prefix):
+        """Copies the subgraph ``sub`` with its inputs (Variables in node order) bound to the entries ``inputs``;
+        returns the entries of its heads."""
+        snodes = sub["nodes"]
+        var_pos = [i for i, n in enumerate(snodes) if n["op"] == "null"]
+        if len(var_pos) != len(inputs):
+            raise MXNetValueError("control flow: a subgraph has %d inputs, its node gives %d"
+                                  % (len(var_pos), len(inputs)))
+        mapping = {}  # subgraph node -> (entry in the graph being built, whether it is an input Variable)
+        for i, n in enumerate(snodes):
+            if n["op"] == "null":
+                mapping[i] = (inputs[var_pos.index(i)], True)
+                continue
+            node = dict(n)
+            node["name"] = prefix + n["name"]
+            node["inputs"] = [self._entry(mapping, e) for e in n["inputs"]]
+            self.nodes.append(node)
+            mapping[i] = ([len(self.nodes) - 1, 0, 0], False)
+        return [self._entry(mapping, h) for h in sub["heads"]]
+
+    @staticmethod
+    def _entry(mapping, e):
+        base, is_var = mapping[e[0]]
+        # an input Variable stands for an entry of the outer graph (any output index): that entry itself
+        return [base[0], base[1], 0] if is_var else [base[0], e[1], 0]
+
+
+def _entry_shapes(nodes, entries, known_shapes):
+    """Shapes of ``entries`` of the graph ``nodes`` (partial inference from ``known_shapes``)."""
+    from .symbol import load_json
+    graph = {"nodes": nodes, "arg_nodes": [], "heads": [list(e[:2]) + [0] for e in entries]}
+    sym = load_json(json.dumps(graph))
+    args = sym.list_arguments()
+    _, outs, _ = sym.infer_shape_partial(**{k: v for k, v in known_shapes.items() if k in args})
+    return outs
+
+
+def _expand_node(b, node, ins, known_shapes, unknown_length):
+    """Appends the unrolled nodes of the control-flow node ``node`` (input entries ``ins``) to the builder;
+    returns the entries of its outputs."""
+    op, attrs, subs = node["op"], node.get("attrs", {}), node.get("subgraphs", [])
+    base = node["name"]
+    num_outputs = int(attrs.get("num_outputs", 0))
+
+    def var_entry(e):
+        return [e[0], e[1], 0]
+
+    def need_subs(n):
+        if len(subs) != n:
+            raise MXNetValueError("%s node '%s': expects %d subgraphs, has %d" % (op, base, n, len(subs)))
+
+    if op == "_foreach":
+        need_subs(1)
+        body = subs[0]
+        data_locs, state_locs = _locs(attrs, "in_data_locs"), _locs(attrs, "in_state_locs")
+        remain_locs = _locs(attrs, "remain_locs")
+        num_out_data = int(attrs.get("num_out_data", 0))
+        n_in = len(data_locs) + len(state_locs) + len(remain_locs)
+        if n_in != len(ins):
+            raise MXNetValueError("_foreach node '%s': its locs name %d inputs, it has %d" % (base, n_in, len(ins)))
+        data_ins = ins[:len(data_locs)]
+        shapes = _entry_shapes(b.nodes, data_ins, known_shapes)
+        lengths = set(s[0] if len(s) else 0 for s in shapes)
+        if lengths == {0} and unknown_length:
+            lengths = {unknown_length}
+        if 0 in lengths:
+            raise UnknownLengthError("foreach (node '%s'): the length of data along axis 0 is not known (data shapes "
+                                     "%s); give the shapes of the inputs" % (base, shapes))
+        if len(lengths) != 1:
+            raise ShapeError("foreach (node '%s'): every array of data must have the same length along axis 0, "
+                             "but the shapes are %s" % (base, shapes))
+        steps = lengths.pop()
+        slices = []
+        for k, e in enumerate(data_ins):
+            sp = b.add("split", "%s_data%d_split" % (base, k), [e],
+                       {"num_outputs": steps, "axis": 0, "squeeze_axis": 1})
+            slices.append([[sp[0], t, 0] for t in range(steps)])
+        states = [var_entry(e) for e in ins[len(data_locs):len(data_locs) + len(state_locs)]]
+        remain = [var_entry(e) for e in ins[len(data_locs) + len(state_locs):]]
+        per_step = []
+        for t in range(steps):
+            sub_in = [None] * n_in
+            for k, loc in enumerate(data_locs):
+                sub_in[loc] = slices[k][t]
+            for k, loc in enumerate(state_locs):
+                sub_in[loc] = states[k]
+            for k, loc in enumerate(remain_locs):
+                sub_in[loc] = remain[k]
+            heads = b.inline(body, sub_in, "%s_t%d_" % (base, t))
+            per_step.append(heads[:num_out_data])
+            states = [var_entry(h) for h in heads[num_out_data:]]
+        outs = []
+        for k in range(num_out_data):
+            outs.append(b.add("stack", "%s_output%d_stack" % (base, k), [s[k] for s in per_step],
+                              {"axis": 0, "num_args": steps}))
+        return outs + states
+
+    if op == "_while_loop":
+        need_subs(2)
+        cond_sub, func_sub = subs
+        cond_locs, func_locs = _locs(attrs, "cond_input_locs"), _locs(attrs, "func_input_locs")
+        var_locs = _locs(attrs, "func_var_locs")
+        num_out_data = int(attrs.get("num_out_data", 0))
+        max_it = int(attrs.get("max_iterations", 0))
+        cur = [var_entry(e) for e in ins]
+        lv_index = [func_locs[v] for v in var_locs]  # node inputs that are the loop variables
+        active = None
+        per_step = []
+        for t in range(max_it):
+            pre = "%s_t%d_" % (base, t)
+            c = b.inline(cond_sub, [cur[j] for j in cond_locs], pre)[0]
+            c = b.add("_not_equal_scalar", pre + "pred", [c], {"scalar": 0})
+            active = c if active is None else b.add("broadcast_mul", pre + "active", [active, c])
+            heads = b.inline(func_sub, [cur[j] for j in func_locs], pre)
+            step_outs, new_vars = heads[:num_out_data], heads[num_out_data:]
+            for k, e in enumerate(step_outs):
+                zeros = b.add("zeros_like", pre + "pad%d" % k, [e])
+                step_outs[k] = _select(b, active, e, zeros, pre + "out%d" % k)
+            per_step.append(step_outs)
+            for k, e in enumerate(new_vars):
+                cur[lv_index[k]] = var_entry(_select(b, active, e, cur[lv_index[k]], pre + "var%d" % k))
+        outs = []
+        for k in range(num_out_data):
+            outs.append(b.add("stack", "%s_output%d_stack" % (base, k), [s[k] for s in per_step],
+                              {"axis": 0, "num_args": max_it}))
+        return outs + [cur[i] for i in lv_index]
+
+    if op == "_cond":
+        need_subs(3)
+        pred_sub, then_sub, else_sub = subs
+        locs = [_locs(attrs, k) for k in ("cond_input_locs", "then_input_locs", "else_input_locs")]
+        ins_v = [var_entry(e) for e in ins]
+        p = b.inline(pred_sub, [ins_v[j] for j in locs[0]], base + "_pred_")[0]
+        p = b.add("_not_equal_scalar", base + "_pred", [p], {"scalar": 0})
+        then_heads = b.inline(then_sub, [ins_v[j] for j in locs[1]], base + "_then_")
+        else_heads = b.inline(else_sub, [ins_v[j] for j in locs[2]], base + "_else_")
+        if len(then_heads) != len(else_heads) or len(then_heads) != num_outputs:
+            raise MXNetValueError("_cond node '%s': then and else give %d and %d outputs, the node has %d"
+                                  % (base, len(then_heads), len(else_heads), num_outputs))
+        return [_select(b, p, t, e, "%s_output%d_" % (base, k))
+                for k, (t, e) in enumerate(zip(then_heads, else_heads))]
+    raise MXNetValueError("control flow: unknown operator %s" % op)
+
+
+def _select(b, mask, yes, no, name):
+    """``where(mask, yes, no)`` with the one-element ``mask`` broadcast to the shape of ``yes``, in the mask's own
+    dtype (``where`` takes a condition of any dtype, so pred and the values may differ in dtype): the mask is
+    reshaped to as many axes of size 1 as ``yes`` has (``reshape_like`` a ``sum`` with ``keepdims``), then
+    ``broadcast_like`` ``yes``."""
+    ones = b.add("sum", name + "ndim", [yes], {"keepdims": True})
+    shaped = b.add("reshape_like", name + "mask_shaped", [mask, ones])
+    full = b.add("broadcast_like", name + "mask", [shaped, yes])
+    return b.add("where", name + "where", [full, yes, no])
+
+
+def expand(sym, known_shapes=None, unknown_length=None):
+    """``sym`` with every control-flow node replaced by its unrolled steps (see the module's doc), given the
+    known shapes of its arguments by name (needed for ``_foreach``: the loop's length; ``unknown_length``: the
+    length to use where it is not known, for type inference, else that is an error)."""
+    from .symbol import load_json
+    known_shapes = {k: tuple(v) if isinstance(v, (list, tuple)) else (v,) for k, v in (known_shapes or {}).items()
+                    if v is not None}
+    graph = json.loads(sym.tojson(remove_amp_cast=False))
+    changed = False
+    while True:
+        nodes = graph["nodes"]
+        first = next((i for i, n in enumerate(nodes) if n["op"] in _CF_OPS), None)
+        if first is None:
+            break
+        changed = True
+        b = _Builder([dict(n) for n in nodes[:first]])
+        node = nodes[first]
+        outs = _expand_node(b, node, [list(e[:2]) for e in node["inputs"]], known_shapes, unknown_length)
+        remap = {}
+
+        def entry(e):
+            if e[0] == first:
+                o = outs[e[1]]
+                return [o[0], o[1], 0]
+            if e[0] < first:
+                return [e[0], e[1], 0]
+            return [remap[e[0]], e[1], 0]
+        for j in range(first + 1, len(nodes)):
+            n = dict(nodes[j])
+            n["inputs"] = [entry(e) for e in n["inputs"]]
+            remap[j] = len(b.nodes)
+            b.nodes.append(n)
+        graph = {"nodes": b.nodes, "arg_nodes": [i for i, n in enumerate(b.nodes) if n["op"] == "null"],
+                 "heads": [entry(h) for h in graph["heads"]]}
+    if not changed:
+        return sym
+    return load_json(json.dumps(graph))
+
+
+def infer_expanded(sym, kind, known):
+    """Symbol._infer_shape_impl / _infer_type_impl of a graph with control flow: inferred on the unrolled graph,
+    the results given in the original graph's order (an argument the unrolled graph does not read is unknown)."""
+    if kind == "shape":
+        try:
+            exp = expand(sym, known)
+        except UnknownLengthError:
+            arg_names, aux_names = sym.list_arguments(), sym.list_auxiliary_states()
+            return ([tuple(known.get(n, ())) for n in arg_names], [()] * len(sym.list_outputs()),
+                    [tuple(known.get(n, ())) for n in aux_names], False)
+        names = set(exp.list_arguments()) | set(exp.list_auxiliary_states())
+        arg, out, aux, complete = exp._infer_shape_impl(True, **{k: v for k, v in known.items() if k in names})
+        unknown = ()
+    else:
+        exp = expand(sym, {}, unknown_length=1)
+        names = set(exp.list_arguments()) | set(exp.list_auxiliary_states())
+        arg, out, aux, complete = exp._infer_type_impl(True, **{k: v for k, v in known.items() if k in names})
+        unknown = None
+    got = dict(zip(exp.list_arguments(), arg))
+    got.update(zip(exp.list_auxiliary_states(), aux))
+    arg_names, aux_names = sym.list_arguments(), sym.list_auxiliary_states()
+    if any(n not in got for n in arg_names + aux_names):
+        complete = False
+    return ([got.get(n, unknown) for n in arg_names], out, [got.get(n, unknown) for n in aux_names], complete)

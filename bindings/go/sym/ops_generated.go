@@ -3652,6 +3652,72 @@ func ContribQuantizedAct(data, minData, maxData *mxc.Symbol, opts *ContribQuanti
 	return compose("_contrib_quantized_act", name, attr, p, []string{"data", "min_data", "max_data"}, []*mxc.Symbol{data, minData, maxData})
 }
 
+// ContribQuantizedBatchNormOpts holds the parameters of ContribQuantizedBatchNorm. A nil
+// *ContribQuantizedBatchNormOpts passes none; required ones are then reported missing by the library.
+type ContribQuantizedBatchNormOpts struct {
+	// Eps is the parameter eps (float, default 0.0010000000474974513): Epsilon to prevent div 0. Must be no
+	// less than CUDNN_BN_MIN_EPSILON defined in cudnn.h when using cudnn (usually 1e-5) Nil keeps the default.
+	Eps *float64
+	// Momentum is the parameter momentum (float, default 0.899999976): Momentum for moving average (not used:
+	// inference). Nil keeps the default.
+	Momentum *float64
+	// FixGamma is the parameter fix_gamma (boolean, default True): Fix gamma while training (not used: gamma is
+	// always applied, as in MXNet's quantized kernel). Nil keeps the default.
+	FixGamma *bool
+	// UseGlobalStats is the parameter use_global_stats (boolean, default False): Whether use global moving
+	// statistics instead of local batch-norm (the moving statistics are always used). Nil keeps the default.
+	UseGlobalStats *bool
+	// OutputMeanVar is the parameter output_mean_var (boolean, default False): Output the mean and inverse std
+	// (not used). Nil keeps the default.
+	OutputMeanVar *bool
+	// Axis is the parameter axis (int, default 1): Specify which shape axis the channel is specified Nil keeps
+	// the default.
+	Axis *int
+	// CudnnOff is the parameter cudnn_off (boolean, default False): Do not select CUDNN operator, if available
+	// (ignored). Nil keeps the default.
+	CudnnOff *bool
+	// MinCalibRange is the parameter min_calib_range (float or None, default None): The minimum scalar value in
+	// the form of float32 obtained through calibration: the output range's minimum (required). Nil keeps the
+	// default.
+	MinCalibRange *float64
+	// MaxCalibRange is the parameter max_calib_range (float or None, default None): The maximum scalar value in
+	// the form of float32 obtained through calibration: the output range's maximum (required). Nil keeps the
+	// default.
+	MaxCalibRange *float64
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// ContribQuantizedBatchNorm is a symbol of the operator _contrib_quantized_batch_norm.
+//
+// BatchNorm operator for input and output data type of int8: int8 (or uint8) data with its range [min_data,
+// max_data], normalised with the moving statistics (gamma always used) and requantized to int8 in the
+// calibration range [min_calib_range, max_calib_range], which is required and is the output range. Arithmetic
+// as MXNet 1.9.1's oneDNN kernel (quant3_impl.h). Forward only.
+//
+// Inputs: data, gamma, beta, moving_mean (auxiliary state), moving_var (auxiliary state), min_data, max_data. A
+// nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func ContribQuantizedBatchNorm(data, gamma, beta, movingMean, movingVar, minData, maxData *mxc.Symbol, opts *ContribQuantizedBatchNormOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.OptFloat("eps", opts.Eps)
+		p.OptFloat("momentum", opts.Momentum)
+		p.OptBool("fix_gamma", opts.FixGamma)
+		p.OptBool("use_global_stats", opts.UseGlobalStats)
+		p.OptBool("output_mean_var", opts.OutputMeanVar)
+		p.OptInt("axis", opts.Axis)
+		p.OptBool("cudnn_off", opts.CudnnOff)
+		p.OptFloat("min_calib_range", opts.MinCalibRange)
+		p.OptFloat("max_calib_range", opts.MaxCalibRange)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_contrib_quantized_batch_norm", name, attr, p, []string{"data", "gamma", "beta", "moving_mean", "moving_var", "min_data", "max_data"}, []*mxc.Symbol{data, gamma, beta, movingMean, movingVar, minData, maxData})
+}
+
 // ContribQuantizedConcatOpts holds the parameters of ContribQuantizedConcat. A nil *ContribQuantizedConcatOpts
 // passes none; required ones are then reported missing by the library.
 type ContribQuantizedConcatOpts struct {
@@ -7850,6 +7916,39 @@ func SliceAssignScalar(data *mxc.Symbol, opts *SliceAssignScalarOpts) (*mxc.Symb
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_slice_assign_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SparseCsrDotOpts holds the parameters of SparseCsrDot. A nil *SparseCsrDotOpts passes none; required ones are
+// then reported missing by the library.
+type SparseCsrDotOpts struct {
+	// NumCols is the parameter num_cols (int, required): Number of columns of the CSR matrix.
+	NumCols int
+	// TransposeA is the parameter transpose_a (boolean, default False): Multiply with the transposed CSR
+	// matrix. Nil keeps the default.
+	TransposeA *bool
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SparseCsrDot is a symbol of the operator _sparse_csr_dot.
+//
+// dot(A, rhs) (or dot(A^T, rhs) with transpose_a) of a CSR matrix A given by its components data, indices and
+// indptr, with num_cols columns, and a dense 2-D rhs; the output is dense. The kernel of mx.nd.sparse.dot with
+// a csr lhs.
+//
+// Inputs: data, indices, indptr, rhs. A nil input becomes a variable named "<name>_<input>".
+func SparseCsrDot(data, indices, indptr, rhs *mxc.Symbol, opts *SparseCsrDotOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("num_cols", opts.NumCols)
+		p.OptBool("transpose_a", opts.TransposeA)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sparse_csr_dot", name, attr, p, []string{"data", "indices", "indptr", "rhs"}, []*mxc.Symbol{data, indices, indptr, rhs})
 }
 
 // SplitV2Opts holds the parameters of SplitV2. A nil *SplitV2Opts passes none; required ones are then reported

@@ -48,7 +48,7 @@ _NAMED_OUTPUT_OPS = frozenset((
     "L2Normalization", "LRN", "LayerNorm", "LeakyReLU", "LinearRegressionOutput", "LogisticRegressionOutput",
     "MAERegressionOutput", "Pad", "Pooling", "RNN", "ROIPooling", "SVMOutput", "SequenceLast", "SequenceMask",
     "SequenceReverse", "SliceChannel", "SoftmaxActivation", "SoftmaxOutput", "SpatialTransformer", "SwapAxis",
-    "UpSampling", "elemwise_add", "softmax"))
+    "UpSampling", "elemwise_add", "softmax", "swapaxes"))
 # Operators quantized in 'smart' mode only when one of their inputs is already quantized (a quantize node for them
 # alone would cost more than it saves) and one of their consumers is quantized too (else a dequantize would follow
 # right away), as MXNet 1.9.1 decides.

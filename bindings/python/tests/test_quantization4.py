@@ -67,7 +67,7 @@ def _setup(net):
 def _quantize(net, quantize_mode, calib_mode, quantized_dtype="auto"):
     s, args, auxs, data = _setup(net)
     it = mx.io.NDArrayIter(data, batch_size=2) if calib_mode != "none" else None
-    qs, qa, qx = q.quantize_model(s, args, auxs, ctx=mx.cpu(), calib_mode=calib_mode, calib_data=it,
+    qs, qa, qx = q.quantize_model(s, args, auxs, ctx=mx.context.current_context(), calib_mode=calib_mode, calib_data=it,
                                   num_calib_examples=4, quantize_mode=quantize_mode, quantized_dtype=quantized_dtype,
                                   label_names=None)
     return qs, qa, qx, data
@@ -237,7 +237,7 @@ def test_quantized_graph_as_mxnet(key):
 def test_quantized_outputs_as_mxnet(key):
     net, quantize_mode, calib_mode = key.split("/")
     qs, qa, qx, data = _quantize(net, quantize_mode, calib_mode)
-    out = qs.bind(mx.cpu(), dict(qa, data=mx.nd.array(data[:2])), aux_states=dict(qx)).forward()[0].asnumpy()
+    out = qs.bind(mx.context.current_context(), dict(qa, data=mx.nd.array(data[:2])), aux_states=dict(qx)).forward()[0].asnumpy()
     want = np.array(MXNET_OUTPUTS[key])
     np.testing.assert_allclose(out, want, atol=0.02 * np.abs(want).max())
 
@@ -399,7 +399,7 @@ def _calib_loader():
 def _net_rows(**kw):
     loader, x = _calib_loader()
     qnet = q.quantize_net_v2(_gluon_net(), quantized_dtype="auto", quantize_mode="full", calib_data=loader,
-                             calib_mode="naive", num_calib_examples=6, ctx=mx.cpu(), **kw)
+                             calib_mode="naive", num_calib_examples=6, ctx=mx.context.current_context(), **kw)
     out = qnet(mx.sym.var("data"))
     return {r[1]: r for r in _graph(out[0] if isinstance(out, (list, tuple)) else out)}, qnet, x
 

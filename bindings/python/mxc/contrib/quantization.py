@@ -2,11 +2,13 @@
 (``MXNET_SUBGRAPH_BACKEND=NONE``) does it.
 
 ``quantize_model`` rewrites FullyConnected, Convolution (2-D), Pooling (max/avg, 2-D), Flatten, Activation (relu),
-Concat and BatchNorm into ``_contrib_quantized_*`` operators (in 'smart' mode Pooling, Flatten, Activation, Concat
-and BatchNorm only where one of their inputs and one of their consumers are quantized; a quantized BatchNorm keeps
-gamma, beta and the moving statistics float and needs a calibration range, its output's): float inputs are quantized
-by ``_contrib_quantize_v2`` nodes (``<var>_quantize`` or ``<node>_<output>_quantize``), FullyConnected/Convolution
-outputs (int32) are brought back to 8 bits by ``_contrib_requantize`` (``requantize_<name>``), and float consumers
+Concat, BatchNorm, elemwise_add, elemwise_mul and Embedding into ``_contrib_quantized_*`` operators (in 'smart' mode
+Pooling, Flatten, Activation, Concat, BatchNorm, elemwise_add and elemwise_mul only where one of their inputs and one
+of their consumers are quantized, and Embedding never; a quantized BatchNorm keeps gamma, beta and the moving
+statistics float and needs a calibration range, its output's; a quantized Embedding reads its indices float): float
+inputs are quantized by ``_contrib_quantize_v2`` nodes (``<var>_quantize``, ``<node>_<output name>_quantize`` for
+operators that name their outputs, else ``<node>_<index>_quantize``), FullyConnected / Convolution / elemwise_add /
+elemwise_mul outputs (int32) are brought back to 8 bits by ``_contrib_requantize`` (``requantize_<name>``), and float consumers
 of quantized outputs read them through ``_contrib_dequantize`` (``<name>_dequantize``). Weights and biases become
 int8 parameters ``<param>_quantize`` with their ranges ``<param>_quantize_min``/``_max`` (scale 127 / max|w|). With
 ``calib_mode='naive'`` the float model runs over the calibration data and the smallest and largest value of every

@@ -2,11 +2,13 @@
 (``MXNET_SUBGRAPH_BACKEND=NONE``) does it.
 
 ``quantize_model`` rewrites FullyConnected, Convolution (2-D), Pooling (max/avg, 2-D), Flatten, Activation (relu),
-Concat and BatchNorm into ``_contrib_quantized_*`` operators (in 'smart' mode Pooling, Flatten, Activation, Concat
-and BatchNorm only where one of their inputs and one of their consumers are quantized; a quantized BatchNorm keeps
-gamma, beta and the moving statistics float and needs a calibration range, its output's): float inputs are quantized
-by ``_contrib_quantize_v2`` nodes (``<var>_quantize`` or ``<node>_<output>_quantize``), FullyConnected/Convolution
-outputs (int32) are brought back to 8 bits by ``_contrib_requantize`` (``requantize_<name>``), and float consumers
+Concat, BatchNorm, elemwise_add, elemwise_mul and Embedding into ``_contrib_quantized_*`` operators (in 'smart' mode
+Pooling, Flatten, Activation, Concat, BatchNorm, elemwise_add and elemwise_mul only where one of their inputs and one
+of their consumers are quantized, and Embedding never; a quantized BatchNorm keeps gamma, beta and the moving
+statistics float and needs a calibration range, its output's; a quantized Embedding reads its indices float): float
+inputs are quantized by ``_contrib_quantize_v2`` nodes (``<var>_quantize``, ``<node>_<output name>_quantize`` for
+operators that name their outputs, else ``<node>_<index>_quantize``), FullyConnected / Convolution / elemwise_add /
+elemwise_mul outputs (int32) are brought back to 8 bits by ``_contrib_requantize`` (``requantize_<name>``), and float consumers
 of quantized outputs read them through ``_contrib_dequantize`` (``<name>_dequantize``). Weights and biases become
 int8 parameters ``<param>_quantize`` with their ranges ``<param>_quantize_min``/``_max`` (scale 127 / max|w|). With
 ``calib_mode='naive'`` the float model runs over the calibration data and the smallest and largest value of every
@@ -34,11 +36,25 @@ _QUANTIZED_OP = {
     "Activation": "_contrib_quantized_act",
     "Concat": "_contrib_quantized_concat",
     "BatchNorm": "_contrib_quantized_batch_norm",
+    "elemwise_add": "_contrib_quantized_elemwise_add",
+    "elemwise_mul": "_contrib_quantized_elemwise_mul",
+    "Embedding": "_contrib_quantized_embedding",
 }
+# Quantized operators whose int32 output is brought back to 8 bits by a requantize node.
+_REQUANTIZED = ("FullyConnected", "Convolution", "elemwise_add", "elemwise_mul")
+# Operators whose outputs MXNet 1.9.1 names (a float output feeding a quantized node is quantized by
+# '<node>_<output name>_quantize'); the others' outputs are named by their index ('<node>_<index>_quantize').
+_NAMED_OUTPUT_OPS = frozenset((
+    "Activation", "BatchNorm", "BilinearSampler", "Concat", "Convolution", "Correlation", "Crop", "Deconvolution",
+    "Dropout", "FullyConnected", "GridGenerator", "GroupNorm", "IdentityAttachKLSparseReg", "InstanceNorm",
+    "L2Normalization", "LRN", "LayerNorm", "LeakyReLU", "LinearRegressionOutput", "LogisticRegressionOutput",
+    "MAERegressionOutput", "Pad", "Pooling", "RNN", "ROIPooling", "SVMOutput", "SequenceLast", "SequenceMask",
+    "SequenceReverse", "SliceChannel", "SoftmaxActivation", "SoftmaxOutput", "SpatialTransformer", "SwapAxis",
+    "UpSampling", "elemwise_add", "softmax", "swapaxes"))
 # Operators quantized in 'smart' mode only when one of their inputs is already quantized (a quantize node for them
 # alone would cost more than it saves) and one of their consumers is quantized too (else a dequantize would follow
 # right away), as MXNet 1.9.1 decides.
-_LIGHT_OPS = ("Pooling", "Flatten", "Activation", "Concat", "BatchNorm")
+_LIGHT_OPS = ("Pooling", "Flatten", "Activation", "Concat", "BatchNorm", "elemwise_add", "elemwise_mul", "Embedding")
 
 
 def _tuple_len(s):
@@ -148,11 +164,12 @@ def _get_optimal_threshold(hist_data, quantized_dtype="int8", num_quantized_bins
 
 
 def _get_optimal_thresholds(hist_dict, quantized_dtype="int8", num_quantized_bins=255, logger=None):
-    """name -> (-th, th) for every histogram of hist_dict."""
+    """name -> (-th, th) for every histogram of hist_dict; (0, th) for a tensor with no negative value when the
+    quantized type is 'uint8' or 'auto' (as MXNet 1.9.1)."""
     th_dict = {}
     for name in sorted(hist_dict):
         lo, hi, th, div = _get_optimal_threshold(hist_dict[name], quantized_dtype, num_quantized_bins)
-        th_dict[name] = (-th, th)
+        th_dict[name] = (0.0, th) if lo >= 0 and quantized_dtype in ("auto", "uint8") else (-th, th)
         if logger:
             logger.info("layer=%s, min_val=%f, max_val=%f, th=%f, divergence=%f", name, lo, hi, th, div)
     return th_dict
@@ -245,7 +262,7 @@ class _Pass:
             n = self.old[i]
             if n["op"] == "null":
                 name = n["name"] + "_quantize"
-            elif n["op"] == "Flatten":  # MXNet names Flatten's output by its index
+            elif n["op"] not in _NAMED_OUTPUT_OPS:  # MXNet names such an output by its index
                 name = "%s_%d_quantize" % (n["name"], k)
             else:
                 outs = self.out_names.get(n["name"]) or ["output"]
@@ -263,6 +280,8 @@ class _Pass:
             if n["op"] == "null" or not _can_quantize(n):
                 continue
             if n["name"] in self.excluded_sym or n["op"] in self.excluded_op:
+                continue
+            if self.mode == "smart" and n["op"] == "Embedding":  # its data (indices) is never quantized
                 continue
             if self.mode == "smart" and n["op"] in _LIGHT_OPS and not any(e[0] in q for e in n["inputs"]):
                 continue
@@ -291,6 +310,13 @@ class _Pass:
             ranges.append(self.add("null", p + "_quantize_max", []))
         return vals, ranges
 
+    def requantize(self, i, q):
+        """A requantize node (``requantize_<name>``, calibrated by old node i's output) after new node q."""
+        rq_name = "requantize_" + self.old[i]["name"]
+        rq = self.add("_contrib_requantize", rq_name, [(q, 0), (q, 1), (q, 2)], {"out_type": self.dtype})
+        self.calib[rq_name] = (self.old[i]["name"], 0)
+        return [(rq, 0), (rq, 1), (rq, 2)]
+
     def run(self):
         self.plan = self._plan()
         for i, n in enumerate(self.old):
@@ -308,15 +334,24 @@ class _Pass:
                 q = self.add(_QUANTIZED_OP["Concat"], "quantized_" + n["name"], inputs, attrs)
                 self.quantized[i] = [(q, 0), (q, 1), (q, 2)]
                 continue
+            if n["op"] == "Embedding":  # the indices stay float; the weight becomes int8 with its range
+                vals, ranges = self.param_vars(i)
+                inputs = [self.float_entry(n["inputs"][0])] + [(v, 0) for v in vals] + [(r, 0) for r in ranges]
+                q = self.add(_QUANTIZED_OP["Embedding"], "quantized_" + n["name"], inputs, attrs)
+                self.quantized[i] = [(q, 0), (q, 1), (q, 2)]
+                continue
+            if n["op"] in ("elemwise_add", "elemwise_mul"):
+                lhs, rhs = self.quantized_entry(n["inputs"][0]), self.quantized_entry(n["inputs"][1])
+                inputs = [lhs[0], rhs[0], lhs[1], lhs[2], rhs[1], rhs[2]]
+                q = self.add(_QUANTIZED_OP[n["op"]], "quantized_" + n["name"], inputs, attrs)
+                self.quantized[i] = self.requantize(i, q)
+                continue
             data = self.quantized_entry(n["inputs"][0])
             if n["op"] in ("FullyConnected", "Convolution"):
                 vals, ranges = self.param_vars(i)
                 inputs = [data[0]] + [(v, 0) for v in vals] + [data[1], data[2]] + [(r, 0) for r in ranges]
                 q = self.add(_QUANTIZED_OP[n["op"]], "quantized_" + n["name"], inputs, attrs)
-                rq_name = "requantize_" + n["name"]
-                rq = self.add("_contrib_requantize", rq_name, [(q, 0), (q, 1), (q, 2)], {"out_type": self.dtype})
-                self.calib[rq_name] = (n["name"], 0)
-                self.quantized[i] = [(rq, 0), (rq, 1), (rq, 2)]
+                self.quantized[i] = self.requantize(i, q)
             elif n["op"] == "BatchNorm":  # gamma, beta and the moving statistics stay float
                 params = [self.float_entry(e) for e in n["inputs"][1:5]]
                 name = "quantized_" + n["name"]

@@ -13,7 +13,9 @@ fallback") and gives a dense result. Sparse-aware functions of this module keep 
 ``+ - * /`` with scalars, zero-preserving unary functions (``square``, ``sqrt``, ``abs``, ...), ``retain``,
 ``slice`` and CSR row slicing ``x[a:b]``. The optimizer updates ``sgd_update``, ``sgd_mom_update`` and
 ``adam_update`` given a row_sparse gradient update only its rows (``lazy_update=True``, MXNet's default).
-Index bookkeeping that depends on the values (conversions from dense, structure unions) runs in NumPy on the host.
+Conversions between dense and sparse storage, ``retain`` and the row set of a row_sparse Embedding gradient run
+as operators (core/ops/sparse_convert.cc, natively on CPU and GPU; a conversion reads back one count); structure
+unions and slicing still run in NumPy on the host.
 """
 import builtins
 
@@ -205,7 +207,7 @@ class BaseSparseNDArray(NDArray):
             return self.copy()
         if stype == "default":
             return self._todense()
-        return _from_numpy(self.asnumpy(), stype, self.context, self.dtype)
+        return _dense_to_sparse(self._densified(), stype)
 
     def asscipy(self):
         import scipy.sparse as sps  # noqa: F401  (ImportError without scipy)
@@ -299,17 +301,14 @@ class CSRNDArray(BaseSparseNDArray):
         return self._aux[0]
 
     def _todense(self):
-        M, K = self.shape
-        nnz = self._sdata.shape[0]
-        if K == 0 or M == 0 or nnz == 0:
-            return _ndmod.zeros(self.shape, self.context, self.dtype)
-        rows = np.repeat(np.arange(M, dtype=_IDX), np.diff(_host(self.indptr, _IDX)))
-        cols = _host(self.indices, _IDX)
-        if len(np.unique(rows * K + cols)) != nnz:
-            # repeated entries add up (as in dot): A x I through the csr product kernel
-            return _sparse_csr_dot(self, _ndmod.eye(K, ctx=self.context, dtype=self.dtype))
-        where = _dev(np.stack([rows, cols]), self.context, _IDX)
-        return _call(_op("scatter_nd"), (self._sdata, where), shape=self.shape)
+        if not _native_dtype(self.dtype):
+            M, K = self.shape
+            d, i, p = self._host_parts()
+            dense = np.zeros(self.shape, self.dtype)
+            np.add.at(dense, (np.repeat(np.arange(M, dtype=_IDX), np.diff(p)), i), d)
+            return _dev(dense, self.context, self.dtype)
+        # repeated entries add up
+        return _call(_op("_sparse_csr_todense"), (self._sdata, self.indices, self.indptr), num_cols=self.shape[1])
 
     def _host_parts(self):
         return _host(self._sdata), _host(self.indices, _IDX), _host(self.indptr, _IDX)
@@ -398,6 +397,36 @@ def _new_rsp(data, indices, shape):
     return RowSparseNDArray(data, [indices], shape)
 
 
+def _native_dtype(dtype):
+    return np.dtype(dtype) != np.float16
+
+
+def _total(ptr):
+    """The last entry of a prefix count (one small copy to the host)."""
+    n = ptr.shape[0]
+    return int(ptr[n - 1:n].asnumpy()[0])
+
+
+def _dense_to_sparse(x, stype):
+    """The csr / row_sparse form of a dense NDArray through the conversion operators of core/ops/sparse_convert.cc
+    (on x's device; only the number of stored entries is read back)."""
+    if stype == "default":
+        return x.copy()
+    if not _native_dtype(x.dtype):
+        return _from_numpy(x.asnumpy(), stype, x.context, x.dtype)
+    if stype == "csr":
+        if x.ndim != 2:
+            raise MXNetValueError("csr storage needs a 2-D array, got shape %s" % (x.shape,))
+        ptr = _call(_op("_sparse_csr_count"), (x,))
+        data, indices = _call(_op("_sparse_csr_fill"), (x, ptr), nnz=_total(ptr))
+        return _new_csr(data, indices, ptr, x.shape)
+    if x.ndim < 1:
+        raise MXNetValueError("row_sparse storage needs at least 1 dimension")
+    ptr = _call(_op("_sparse_rsp_count"), (x,))
+    data, rows = _call(_op("_sparse_compact_rows"), (x, ptr), count=_total(ptr))
+    return _new_rsp(data, rows, x.shape)
+
+
 def _from_numpy(a, stype, ctx, dtype):
     """A sparse array (stype) of the dense NumPy values a: the nonzero entries (csr) or rows (row_sparse)."""
     a = np.asarray(a, dtype=dtype)
@@ -447,7 +476,7 @@ def csr_matrix(arg1, shape=None, ctx=None, dtype=None):
         res = arg1.copyto(ctx) if ctx is not None else arg1.copy()
         return res.astype(dtype) if dtype is not None else res
     if isinstance(arg1, NDArray):
-        return _from_numpy(arg1.asnumpy(), "csr", ctx or arg1.context, _dtype_of(arg1, dtype))
+        return _dense_to_sparse(_on(arg1, ctx, dtype), "csr")
     if hasattr(arg1, "tocsr") and hasattr(arg1, "indptr") or type(arg1).__module__.startswith("scipy"):
         m = arg1.tocsr()
         m.sum_duplicates()
@@ -478,8 +507,17 @@ def row_sparse_array(arg1, shape=None, ctx=None, dtype=None):
         res = arg1.copyto(ctx) if ctx is not None else arg1.copy()
         return res.astype(dtype) if dtype is not None else res
     if isinstance(arg1, NDArray):
-        return _from_numpy(arg1.asnumpy(), "row_sparse", ctx or arg1.context, _dtype_of(arg1, dtype))
+        return _dense_to_sparse(_on(arg1, ctx, dtype), "row_sparse")
     return _from_numpy(np.asarray(arg1), "row_sparse", ctx, _dtype_of(arg1, dtype))
+
+
+def _on(x, ctx, dtype):
+    """x on ctx (None: where it is) in dtype (None: its own)."""
+    if ctx is not None and ctx != x.context:
+        x = x.as_in_context(ctx)
+    if dtype is not None and np.dtype(dtype) != np.dtype(x.dtype):
+        x = x.astype(dtype)
+    return x
 
 
 def zeros(stype, shape, ctx=None, dtype=None, **kwargs):
@@ -520,9 +558,7 @@ def cast_storage(data, stype):
     _check_stype(stype)
     if isinstance(data, BaseSparseNDArray):
         return data.tostype(stype)
-    if stype == "default":
-        return data.copy()
-    return _from_numpy(data.asnumpy(), stype, data.context, data.dtype)
+    return _dense_to_sparse(data, stype)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -733,15 +769,22 @@ def retain(data, indices):
     """The rows of a RowSparseNDArray whose index is in ``indices`` (row_sparse)."""
     if not isinstance(data, RowSparseNDArray):
         raise TypeError("retain: data must be a RowSparseNDArray, got %s" % type(data).__name__)
-    have = _host(data.indices, _IDX)
-    want = _host(indices).astype(_IDX).reshape(-1)
-    pos = np.nonzero(np.isin(have, want))[0]
     ctx = data.context
-    if len(pos) == len(have):
-        return data.copy()
-    if len(pos) == 0:
-        return zeros("row_sparse", data.shape, ctx, data.dtype)
-    return _new_rsp(_nd().take(data.data, _dev(pos, ctx, _IDX)), _dev(have[pos], ctx, _IDX), data.shape)
+    if isinstance(indices, NDArray):
+        keep = _on(indices, ctx, None).reshape((-1,))
+    else:
+        keep = _dev(_host(indices).astype(_IDX).reshape(-1), ctx, _IDX)
+    if not _native_dtype(data.dtype):
+        have = _host(data.indices, _IDX)
+        pos = np.nonzero(np.isin(have, _host(keep, _IDX)))[0]
+        if len(pos) == 0:
+            return zeros("row_sparse", data.shape, ctx, data.dtype)
+        return _new_rsp(_nd().take(data.data, _dev(pos, ctx, _IDX)), _dev(have[pos], ctx, _IDX), data.shape)
+    ptr = _call(_op("_sparse_retain_count"), (data.indices, keep), num_rows=data.shape[0])
+    n = _total(ptr)
+    rows, _ = _call(_op("_sparse_compact_rows"), (data.data, ptr), count=n)
+    ids, _ = _call(_op("_sparse_compact_rows"), (data.indices, ptr), count=n)
+    return _new_rsp(rows, ids, data.shape)
 
 
 def _csr_rows(a, start, stop):

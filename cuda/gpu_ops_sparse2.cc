@@ -1,6 +1,6 @@
 // Native GPU kernels of the storage conversions of core/ops/sparse_convert.cc (cuda/sparse2.cu,
 // kernels_sparse2.cuh): _sparse_csr_count, _sparse_csr_fill, _sparse_rsp_count, _sparse_compact_rows,
-// _sparse_retain_count, _sparse_index_count and _sparse_csr_todense, for values in float32, float64 or an integer
+// _sparse_rsp_retain, _sparse_index_count and _sparse_csr_todense, for values in float32, float64 or an integer
 // dtype and indices of any numeric dtype; float16/bool values run the host-staged CPU kernel. A structure the CPU
 // kernel would reject (checked on the device, one small read-back) runs the CPU kernel for its error message.
 #include <vector>
@@ -85,16 +85,16 @@ void CompactFwd(FWD_ARGS) {
   CheckLaunch("_sparse_compact_rows");
 }
 
-void RetainCountFwd(FWD_ARGS) {
-  if (!Numeric(in[0].dtype) || !Numeric(in[1].dtype) || out[0].dtype != kInt64) return Fallback(ctx, p, in, req, out);
+void RetainFwd(FWD_ARGS) {
+  if (!Numeric(in[0].dtype) || !Numeric(in[1].dtype) || !Numeric(in[2].dtype) || out[0].dtype != in[0].dtype)
+    return Fallback(ctx, p, in, req, out);
   if (req[0] == kNullOp) return;
-  const int64_t R = p.Int("num_rows"), k = in[0].Size();
-  Ix ix(ctx, {&in[0], &in[1]}, R + k);
-  int64_t *mark = ix.extra, *flag = ix.extra + R;
-  cuda::SpMarkRows(ix.p[1], in[1].Size(), R, false, mark, St(ctx));
-  cuda::SpGatherMarks(ix.p[0], k, mark, R, flag, St(ctx));
-  cuda::SpScan(flag, k, static_cast<int64_t *>(out[0].dptr), req[0], St(ctx));
-  CheckLaunch("_sparse_retain_count");
+  const int64_t M = in[0].shape[0];
+  int64_t inner = 1;
+  for (int d = 1; d < in[0].ndim(); ++d) inner *= in[0].shape[d];
+  Ix ix(ctx, {&in[1], &in[2]}, 0);
+  cuda::SpRetain(in[0].dtype, in[0].dptr, ix.p[0], M, inner, ix.p[1], in[2].Size(), out[0].dptr, req[0], St(ctx));
+  CheckLaunch("_sparse_rsp_retain");
 }
 
 void IndexCountFwd(FWD_ARGS) {
@@ -102,7 +102,7 @@ void IndexCountFwd(FWD_ARGS) {
   if (req[0] == kNullOp) return;
   const int64_t R = p.Int("num_rows");
   Ix ix(ctx, {&in[0]}, R);
-  cuda::SpMarkRows(ix.p[0], in[0].Size(), R, true, ix.extra, St(ctx));
+  cuda::SpMarkRows(ix.p[0], in[0].Size(), R, ix.extra, St(ctx));
   cuda::SpScan(ix.extra, R, static_cast<int64_t *>(out[0].dptr), req[0], St(ctx));
   CheckLaunch("_sparse_index_count");
 }
@@ -128,7 +128,7 @@ void RegisterSparse2Kernels() {
   Set("_sparse_rsp_count", CountFwd<false>);
   Set("_sparse_csr_fill", CsrFillFwd);
   Set("_sparse_compact_rows", CompactFwd);
-  Set("_sparse_retain_count", RetainCountFwd);
+  Set("_sparse_rsp_retain", RetainFwd);
   Set("_sparse_index_count", IndexCountFwd);
   Set("_sparse_csr_todense", CsrToDenseFwd);
 }

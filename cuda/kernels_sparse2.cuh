@@ -26,11 +26,12 @@ bool SpCsrFill(int dtype, const void *x, int64_t M, int64_t K, const int64_t *pt
 // kept; writes stay inside).
 bool SpCompact(int dtype, const void *x, int64_t M, int64_t inner, const int64_t *ptr, int64_t count, void *y,
                int req_y, int64_t *pos, int req_pos, cudaStream_t s);
-// mark[r] (R entries) = 1 for the rows named in ix (n entries), else 0; clip: indices clipped into [0, R), else
-// indices outside are ignored.
-void SpMarkRows(const int64_t *ix, int64_t n, int64_t R, bool clip, int64_t *mark, cudaStream_t s);
-// flag[i] = mark[ix[i]] (0 for an index outside [0, R)), i < k.
-void SpGatherMarks(const int64_t *ix, int64_t k, const int64_t *mark, int64_t R, int64_t *flag, cudaStream_t s);
+// mark[r] (R entries) = 1 for the rows named in ix (n entries, clipped into [0, R)), else 0.
+void SpMarkRows(const int64_t *ix, int64_t n, int64_t R, int64_t *mark, cudaStream_t s);
+// y[i] (rows of inner elements, req) = the row of x whose index (ix, M increasing) is keep[i], zeros where none is
+// (lower bound search: the first of repeated indices).
+bool SpRetain(int dtype, const void *x, const int64_t *ix, int64_t M, int64_t inner, const int64_t *keep, int64_t k,
+              void *y, int req, cudaStream_t s);
 // y (M x K, req) = the dense form of the CSR matrix (a, col, ptr): y[r, c] = the entries (r, c) summed in T in
 // increasing entry order, starting from 0.
 bool SpCsrToDense(int dtype, const void *a, const int64_t *col, const int64_t *ptr, int64_t M, int64_t K, void *y,

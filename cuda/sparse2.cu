@@ -81,18 +81,26 @@ __global__ void ZeroI64K(int64_t *p, int64_t n) {
   MXC_CUDA_LOOP(i, n) p[i] = 0;
 }
 
-__global__ void MarkK(const int64_t *ix, int64_t n, int64_t R, bool clip, int64_t *mark) {
+__global__ void MarkK(const int64_t *ix, int64_t n, int64_t R, int64_t *mark) {
   MXC_CUDA_LOOP(i, n) {
     int64_t k = ix[i];
-    if (clip) k = k < 0 ? 0 : (k >= R ? R - 1 : k);
-    if (k >= 0 && k < R) mark[k] = 1;  // every writer writes the same value
+    k = k < 0 ? 0 : (k >= R ? R - 1 : k);
+    mark[k] = 1;  // every writer writes the same value
   }
 }
 
-__global__ void GatherMarksK(const int64_t *ix, int64_t k, const int64_t *mark, int64_t R, int64_t *flag) {
-  MXC_CUDA_LOOP(i, k) {
-    const int64_t r = ix[i];
-    flag[i] = (r >= 0 && r < R) ? mark[r] : 0;
+template <typename T>
+__global__ void RetainK(const T *x, const int64_t *ix, int64_t M, int64_t inner, const int64_t *keep, int64_t k, T *y,
+                        int req) {
+  MXC_CUDA_LOOP(i, k * inner) {
+    const int64_t q = i / inner, j = i % inner, want = keep[q];
+    int64_t lo = 0, hi = M;  // lower bound of want in ix
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (ix[mid] < want) lo = mid + 1;
+      else hi = mid;
+    }
+    Store(y + i, req, (lo < M && ix[lo] == want) ? x[lo * inner + j] : T(0));
   }
 }
 
@@ -153,13 +161,21 @@ bool SpCompact(int dtype, const void *x, int64_t M, int64_t inner, const int64_t
   return ok;
 }
 
-void SpMarkRows(const int64_t *ix, int64_t n, int64_t R, bool clip, int64_t *mark, cudaStream_t s) {
+void SpMarkRows(const int64_t *ix, int64_t n, int64_t R, int64_t *mark, cudaStream_t s) {
   if (R) MXC_LAUNCH(Blocks(R), kThreads, 0, s, ZeroI64K)(mark, R);
-  if (n && R) MXC_LAUNCH(Blocks(n), kThreads, 0, s, MarkK)(ix, n, R, clip, mark);
+  if (n && R) MXC_LAUNCH(Blocks(n), kThreads, 0, s, MarkK)(ix, n, R, mark);
 }
 
-void SpGatherMarks(const int64_t *ix, int64_t k, const int64_t *mark, int64_t R, int64_t *flag, cudaStream_t s) {
-  if (k) MXC_LAUNCH(Blocks(k), kThreads, 0, s, GatherMarksK)(ix, k, mark, R, flag);
+bool SpRetain(int dtype, const void *x, const int64_t *ix, int64_t M, int64_t inner, const int64_t *keep, int64_t k,
+              void *y, int req, cudaStream_t s) {
+  bool ok = false;
+  MXC_CUDA_NUMERIC_SWITCH(dtype, T, {
+    ok = true;
+    if (k * inner && req)
+      MXC_LAUNCH(Blocks(k * inner), kThreads, 0, s, RetainK<T>)(static_cast<const T *>(x), ix, M, inner, keep, k,
+                                                                 static_cast<T *>(y), req);
+  });
+  return ok;
 }
 
 bool SpCsrToDense(int dtype, const void *a, const int64_t *col, const int64_t *ptr, int64_t M, int64_t K, void *y,

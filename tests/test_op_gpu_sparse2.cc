@@ -74,13 +74,22 @@ std::vector<Case> Sparse2Cases() {
     d.dtype = dt;
     v.push_back(d);
   }
-  // retain: the rows (sorted, unique) of a row_sparse array found in keep (repeats, out-of-range values, unsorted)
-  for (int it : {kI64, kF32})
-    v.push_back({"_sparse_retain_count", {{"num_rows", "10"}}, {{6}, {5}}, -1, 1, {0, 1},
-                 [=](std::vector<NDArray> &in) {
-                   in[0] = mxct::FromVec({6}, {0, 2, 3, 5, 8, 9}, kI64);
-                   in[1] = mxct::FromVec({5}, {9, 3, 12, 3, -1}, it);
-                 }});
+  // retain: the stored rows of keep (repeats, absent and out-of-range rows, unsorted), from a row_sparse array
+  for (int it : {kI64, kF32}) {
+    Case c{"_sparse_rsp_retain", {}, {{6, 2, 3}, {6}, {2, 4}}, -1, 1, {0, 1, 2}, [=](std::vector<NDArray> &in) {
+             in[1] = mxct::FromVec({6}, {0, 2, 3, 5, 8, 9}, kI64);
+             in[2] = mxct::FromVec({2, 4}, {9, 3, 12, 3, -1, 0, 4, 8}, it);
+           }};
+    v.push_back(c);
+  }
+  {
+    Case c{"_sparse_rsp_retain", {}, {{4, 3}, {4}, {3}}, -1, 1, {0, 1, 2}, [=](std::vector<NDArray> &in) {
+             in[1] = mxct::FromVec({4}, {1, 2, 6, 7}, kI32);
+             in[2] = mxct::FromVec({3}, {7, 0, 2}, kI64);
+           }};
+    c.dtype = kF64;
+    v.push_back(c);
+  }
   // the row set of an Embedding gradient: indices of any shape, clipped
   for (int it : {kF32, kI32})
     v.push_back({"_sparse_index_count", {{"num_rows", "6"}}, {{2, 3}}, -1, 1, {0}, [=](std::vector<NDArray> &in) {

@@ -9,7 +9,8 @@
 //   _sparse_rsp_count(data)                      N-D data -> (M + 1,): prefix count of the rows holding a nonzero
 //   _sparse_compact_rows(data, ptr; count)       -> rows (count, *data.shape[1:]) and positions (count,, int64):
 //                                                   the rows i of data with ptr[i + 1] > ptr[i], in order
-//   _sparse_retain_count(indices, keep; num_rows) -> (k + 1,): prefix count of the indices[i] found in keep
+//   _sparse_rsp_retain(data, indices, keep)    -> (len(keep), *data.shape[1:]): the stored rows keep[i] (zeros
+//                                                   where not stored): sparse.retain, whose indices are keep
 //   _sparse_index_count(indices; num_rows)       -> (num_rows + 1,): prefix count of the rows named in indices
 //                                                   (clipped to [0, num_rows), as Embedding takes its rows)
 //   _sparse_csr_todense(data, indices, indptr; num_cols) -> (M, num_cols): repeated entries add up, in entry order
@@ -163,7 +164,7 @@ void CsrFillForward(MXC_NN_FORWARD_ARGS) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// rows: dense -> row_sparse, retain, the rows of an Embedding gradient
+// rows: dense -> row_sparse, the rows of an Embedding gradient, retain
 // ---------------------------------------------------------------------------------------------------------------
 void CompactShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const Op *op = p.op();
@@ -203,33 +204,56 @@ void CompactForward(MXC_NN_FORWARD_ARGS) {
   StoreIndex(out[1], req[1], pos);
 }
 
-void RetainCountShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
+void RetainShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
   const Op *op = p.op();
-  MXC_CHECK(p.Int("num_rows") >= 0, ErrorKind::kValue, "operator ", op->name, ": num_rows must be >= 0, got ",
-            p.Int("num_rows"));
-  const TShape &ix = (*in)[0];
-  if (ix.empty()) return;
-  MXC_CHECK(ix.size() == 1, ErrorKind::kShape, "operator ", op->name, ": indices must be 1-D, got ", ShapeStr(ix));
-  ShapeAssign(&(*out)[0], TShape{ix[0] + 1}, op, "output");
+  const TShape &d = (*in)[0], &ix = (*in)[1], &keep = (*in)[2];
+  if (!ix.empty())
+    MXC_CHECK(ix.size() == 1, ErrorKind::kShape, "operator ", op->name, ": indices must be 1-D, got ", ShapeStr(ix));
+  if (d.empty() || keep.empty()) return;
+  MXC_CHECK(d.size() >= 1, ErrorKind::kShape, "operator ", op->name, ": data must have at least one axis, got ",
+            ShapeStr(d));
+  if (!ix.empty())
+    MXC_CHECK(ix[0] == d[0], ErrorKind::kShape, "operator ", op->name, ": data ", ShapeStr(d), " and indices ",
+              ShapeStr(ix), " must have the same number of rows");
+  TShape o = d;
+  o[0] = ShapeSize(keep);
+  ShapeAssign(&(*out)[0], o, op, "output");
 }
 
-void RetainCountType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+void RetainType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
+  const int t = (*in)[0] >= 0 ? (*in)[0] : (*out)[0];
+  if (t >= 0) {
+    TypeAssign(&(*in)[0], t, p.op(), "data");
+    TypeAssign(&(*out)[0], t, p.op(), "output");
+  }
+  for (int i = 1; i <= 2; ++i)
+    if ((*in)[i] < 0) (*in)[i] = kInt64;
+}
+
+// out[i] = the row of data whose index (indices, increasing) is keep[i], or zeros.
+void RetainForward(MXC_NN_FORWARD_ARGS) {
+  (void)ctx;
+  (void)p;
+  if (req[0] == kNullOp) return;
+  int64_t M, inner;
+  Rows(in[0].shape, &M, &inner);
+  const std::vector<int64_t> ix = ReadIndex(in[1]), keep = ReadIndex(in[2]);
+  MXC_TYPE_SWITCH(in[0].dtype, T, {
+    const T *x = in[0].ptr<T>();
+    T *y = out[0].ptr<T>();
+    for (size_t i = 0; i < keep.size(); ++i) {
+      const auto it = std::lower_bound(ix.begin(), ix.end(), keep[i]);
+      const int64_t r = (it != ix.end() && *it == keep[i]) ? static_cast<int64_t>(it - ix.begin()) : -1;
+      for (int64_t j = 0; j < inner; ++j)
+        Store(y + static_cast<int64_t>(i) * inner + j, req[0], r < 0 ? T(0) : x[r * inner + j]);
+    }
+  });
+}
+
+void IndexCountType(const OpParams &p, std::vector<int> *in, std::vector<int> *out) {
   for (int &t : *in)
     if (t < 0) t = kInt64;
   IndexOutType(p, out, 0);
-}
-
-void RetainCountForward(MXC_NN_FORWARD_ARGS) {
-  (void)ctx;
-  if (req[0] == kNullOp) return;
-  const int64_t R = p.Int("num_rows");
-  const std::vector<int64_t> ix = ReadIndex(in[0]), keep = ReadIndex(in[1]);
-  std::vector<char> mark(static_cast<size_t>(R), 0);
-  for (int64_t k : keep)
-    if (k >= 0 && k < R) mark[k] = 1;
-  std::vector<int64_t> ptr(ix.size() + 1, 0);
-  for (size_t i = 0; i < ix.size(); ++i) ptr[i + 1] = ptr[i] + ((ix[i] >= 0 && ix[i] < R && mark[ix[i]]) ? 1 : 0);
-  StoreIndex(out[0], req[0], ptr);
 }
 
 void IndexCountShape(const OpParams &p, std::vector<TShape> *in, std::vector<TShape> *out) {
@@ -326,7 +350,7 @@ MXC_REGISTER_OP(_sparse_rsp_count)
 
 MXC_REGISTER_OP(_sparse_compact_rows)
     .describe("The rows i of data with ptr[i + 1] > ptr[i] (count of them, in order) and their positions i (int64): "
-              "step 2 of dense -> row_sparse, of retain and of a row_sparse Embedding gradient.")
+              "step 2 of dense -> row_sparse and of a row_sparse Embedding gradient.")
     .set_inputs({"data", "ptr"})
     .add_required_param("count", ParamKind::kInt, "Number of rows kept (ptr[-1]).")
     .set_num_outputs(2)
@@ -334,14 +358,14 @@ MXC_REGISTER_OP(_sparse_compact_rows)
     .set_infer_type(DataAndIndexType)
     .set_compute(MXC_CPU, CompactForward);
 
-MXC_REGISTER_OP(_sparse_retain_count)
-    .describe("Exclusive prefix count (k + 1,, int64) of the row indices (k,) of a row_sparse array that appear in "
-              "keep (step 1 of sparse.retain); num_rows: the array's number of rows.")
-    .set_inputs({"indices", "keep"})
-    .add_required_param("num_rows", ParamKind::kInt, "Number of rows of the row_sparse array.")
-    .set_infer_shape(RetainCountShape)
-    .set_infer_type(RetainCountType)
-    .set_compute(MXC_CPU, RetainCountForward);
+MXC_REGISTER_OP(_sparse_rsp_retain)
+    .describe("The rows keep (any shape, flattened) of a row_sparse array given by data and its increasing row "
+              "indices: out[i] = the stored row keep[i], zeros where it is not stored (sparse.retain as MXNet: the "
+              "result's indices are keep).")
+    .set_inputs({"data", "indices", "keep"})
+    .set_infer_shape(RetainShape)
+    .set_infer_type(RetainType)
+    .set_compute(MXC_CPU, RetainForward);
 
 MXC_REGISTER_OP(_sparse_index_count)
     .describe("Exclusive prefix count (num_rows + 1,, int64) of the rows named in indices (any shape, clipped to "
@@ -349,7 +373,7 @@ MXC_REGISTER_OP(_sparse_index_count)
     .set_inputs({"indices"})
     .add_required_param("num_rows", ParamKind::kInt, "Number of rows (input_dim of the Embedding).")
     .set_infer_shape(IndexCountShape)
-    .set_infer_type(RetainCountType)
+    .set_infer_type(IndexCountType)
     .set_compute(MXC_CPU, IndexCountForward);
 
 MXC_REGISTER_OP(_sparse_csr_todense)

@@ -149,6 +149,8 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
     hg = _head_grads(heads, head_grads)
     check_call(lib.MXCAutogradBackward(len(heads), hh, hg, 0, ffi.NULL, 1 if retain_graph else 0,
                                        1 if train_mode else 0, ffi.NULL))
+    from .ndarray import sparse as _sparse
+    _sparse._after_backward()
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):

@@ -767,6 +767,8 @@ class NDArray(object):
         autograd.mark_variables([self], [zeros(self.shape, self.context, self.dtype)], grad_req)
         if stype == "row_sparse":
             _ROW_SPARSE_GRAD[id(self)] = weakref.ref(self, lambda _r, k=id(self): _ROW_SPARSE_GRAD.pop(k, None))
+            from . import sparse
+            sparse._set_grad_req(self, grad_req)
         else:
             _ROW_SPARSE_GRAD.pop(id(self), None)
 
@@ -782,7 +784,7 @@ class NDArray(object):
             r = _ROW_SPARSE_GRAD.get(id(self))
             if r is not None and r() is self:
                 from . import sparse
-                return sparse.grad_as_row_sparse(g)
+                return sparse.grad_as_row_sparse(g, self)
         return g
 
     def backward(self, out_grad=None, retain_graph=False, train_mode=True):

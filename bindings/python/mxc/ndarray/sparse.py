@@ -241,6 +241,10 @@ class BaseSparseNDArray(NDArray):
         buf = getattr(self, "_grad_buffer", None)
         if buf is not None:
             self._todense().copyto(buf)
+            var = getattr(self, "_grad_var", None)
+            if var is not None:  # the gradient now holds this array's rows
+                ent = _weight_entry(_GRAD_ROWS, var)
+                ent[1][:] = [self.indices]
 
     # -- arithmetic keeping the storage type where MXNet does --------------------------------------------------------
     def __add__(self, other):
@@ -766,25 +770,25 @@ def mean(data, axis=None, keepdims=False, exclude=False, **kwargs):
 
 
 def retain(data, indices):
-    """The rows of a RowSparseNDArray whose index is in ``indices`` (row_sparse)."""
+    """The rows ``indices`` of a RowSparseNDArray as a RowSparseNDArray, as MXNet 1.9.1: its indices are ``indices``
+    (as given) and its data the stored rows, zeros for a row that is not stored."""
     if not isinstance(data, RowSparseNDArray):
         raise TypeError("retain: data must be a RowSparseNDArray, got %s" % type(data).__name__)
     ctx = data.context
     if isinstance(indices, NDArray):
-        keep = _on(indices, ctx, None).reshape((-1,))
+        keep = _on(indices, ctx, np.int64).reshape((-1,))
     else:
         keep = _dev(_host(indices).astype(_IDX).reshape(-1), ctx, _IDX)
     if not _native_dtype(data.dtype):
-        have = _host(data.indices, _IDX)
-        pos = np.nonzero(np.isin(have, _host(keep, _IDX)))[0]
-        if len(pos) == 0:
-            return zeros("row_sparse", data.shape, ctx, data.dtype)
-        return _new_rsp(_nd().take(data.data, _dev(pos, ctx, _IDX)), _dev(have[pos], ctx, _IDX), data.shape)
-    ptr = _call(_op("_sparse_retain_count"), (data.indices, keep), num_rows=data.shape[0])
-    n = _total(ptr)
-    rows, _ = _call(_op("_sparse_compact_rows"), (data.data, ptr), count=n)
-    ids, _ = _call(_op("_sparse_compact_rows"), (data.indices, ptr), count=n)
-    return _new_rsp(rows, ids, data.shape)
+        have, want = _host(data.indices, _IDX), _host(keep, _IDX)
+        pos = np.searchsorted(have, want)
+        found = (pos < len(have)) & (have[np.minimum(pos, max(len(have) - 1, 0))] == want) if len(have) else \
+            np.zeros(len(want), bool)
+        rows = np.zeros((len(want),) + data.shape[1:], data.dtype)
+        rows[found] = _host(data.data)[pos[found]]
+        return _new_rsp(_dev(rows, ctx, data.dtype), keep, data.shape)
+    rows = _call(_op("_sparse_rsp_retain"), (data.data, data.indices, keep))
+    return _new_rsp(rows, keep, data.shape)
 
 
 def _csr_rows(a, start, stop):
@@ -879,11 +883,89 @@ def fused_update(name, inputs, weight, lazy_update=True, **params):
 # ----------------------------------------------------------------------------------------------------------------
 # Gradients of storage type row_sparse (attach_grad(stype='row_sparse'), Embedding(sparse_grad=True))
 # ----------------------------------------------------------------------------------------------------------------
-def grad_as_row_sparse(dense_grad):
-    """A dense gradient as a RowSparseNDArray of its nonzero rows; assignments to it (``g[:] = ...``, ``copyto``,
+# The rows of Embedding(sparse_grad=True) lookups: _LOOKUPS holds the index arrays of lookups recorded (under
+# autograd.record) since the last backward, per weight; backward moves them to _GRAD_ROWS (replacing, or with
+# grad_req 'add' joining, the weight's rows), and the row_sparse gradient lists exactly those rows, as MXNet does
+# (every looked-up row, even where its gradient is zero). Keys are id(weight), with a weakref to check identity.
+_LOOKUPS = {}
+_GRAD_ROWS = {}
+_GRAD_REQ = {}
+
+
+def _weight_entry(table, weight):
+    ent = table.get(id(weight))
+    if ent is None or ent[0]() is not weight:
+        import weakref
+        ent = (weakref.ref(weight), [])
+        table[id(weight)] = ent
+    return ent
+
+
+def _embedding(dense_fn):
+    """mx.nd.Embedding that notes the looked-up indices of a recorded sparse_grad lookup (the gradient's rows)."""
+    import functools
+
+    @functools.wraps(dense_fn)
+    def Embedding(*args, **kwargs):  # noqa: N802  (MXNet's name)
+        out = dense_fn(*args, **kwargs)
+        if str(kwargs.get("sparse_grad", False)).lower() in ("true", "1"):
+            data = args[0] if args else kwargs.get("data")
+            weight = args[1] if len(args) > 1 else kwargs.get("weight")
+            if isinstance(data, NDArray) and isinstance(weight, NDArray) \
+                    and not isinstance(data, BaseSparseNDArray):
+                from .. import autograd
+                if autograd.is_recording():
+                    _weight_entry(_LOOKUPS, weight)[1].append(data)
+        return out
+    return Embedding
+
+
+def _set_grad_req(var, grad_req):
+    _GRAD_REQ[id(var)] = grad_req
+    _GRAD_ROWS.pop(id(var), None)
+
+
+def _after_backward():
+    """backward ran: the lookups recorded since the last one become (or, grad_req 'add', join) their weights' rows."""
+    if not _LOOKUPS:
+        return
+    for key, (ref, idx) in list(_LOOKUPS.items()):
+        w = ref()
+        if w is None:
+            continue
+        ent = _weight_entry(_GRAD_ROWS, w)
+        if _GRAD_REQ.get(key) != "add":
+            del ent[1][:]
+        ent[1].extend(idx)
+    _LOOKUPS.clear()
+    for key, (ref, _) in list(_GRAD_ROWS.items()):
+        if ref() is None:
+            del _GRAD_ROWS[key]
+
+
+def _rows_of(dense_grad, idx_list):
+    """dense_grad's rows named by the index arrays (clipped as Embedding does), as a RowSparseNDArray."""
+    nd = _nd()
+    ctx = dense_grad.context
+    flat = [_on(a, ctx, np.int64).reshape((-1,)) for a in idx_list]
+    idx = flat[0] if len(flat) == 1 else nd.concat(*flat, dim=0)
+    ptr = _call(_op("_sparse_index_count"), (idx,), num_rows=dense_grad.shape[0])
+    data, rows = _call(_op("_sparse_compact_rows"), (dense_grad, ptr), count=_total(ptr))
+    return _new_rsp(data, rows, dense_grad.shape)
+
+
+def grad_as_row_sparse(dense_grad, var=None):
+    """A dense gradient as a RowSparseNDArray: the rows of the Embedding(sparse_grad=True) lookups of var that the
+    gradient holds (MXNet's row set), else its nonzero rows; assignments to it (``g[:] = ...``, ``copyto``,
     in-place arithmetic) write through to the gradient buffer."""
-    res = _from_numpy(dense_grad.asnumpy(), "row_sparse", dense_grad.context, dense_grad.dtype)
+    ent = _GRAD_ROWS.get(id(var)) if var is not None else None
+    if ent is not None and ent[0]() is var and ent[1] and dense_grad.ndim >= 1 and dense_grad.shape[0] > 0 \
+            and _native_dtype(dense_grad.dtype):
+        res = _rows_of(dense_grad, ent[1])
+    else:
+        res = _dense_to_sparse(dense_grad, "row_sparse")
     res._grad_buffer = dense_grad
+    res._grad_var = var
     return res
 
 

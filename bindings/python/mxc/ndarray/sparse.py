@@ -791,6 +791,18 @@ def retain(data, indices):
     return _new_rsp(rows, keep, data.shape)
 
 
+def unique_rows(ids, num_rows, ctx):
+    """The distinct row ids (int64 NDArray on ctx, increasing) of an index array (clipped into [0, num_rows)), as
+    operators: a prefix count of the rows named and its compaction."""
+    ids = _on(ids, ctx, np.int64).reshape((-1,)) if isinstance(ids, NDArray) else \
+        _dev(_host(ids, _IDX).reshape(-1), ctx, _IDX)
+    if num_rows <= 0 or ids.shape[0] == 0:
+        return _dev(np.zeros(0, _IDX), ctx, _IDX)
+    ptr = _call(_op("_sparse_index_count"), (ids,), num_rows=num_rows)
+    _, rows = _call(_op("_sparse_compact_rows"), (ptr[0:num_rows], ptr), count=_total(ptr))
+    return rows
+
+
 def _csr_rows(a, start, stop):
     p = _host(a.indptr, _IDX)
     b, e = int(p[start]), int(p[stop])

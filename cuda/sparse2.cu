@@ -1,7 +1,7 @@
 // The kernels of kernels_sparse2.cuh: dense <-> csr / row_sparse conversions and row bookkeeping as
 // core/ops/sparse_convert.cc computes them. Every output element is written by one thread at a position fixed by the
 // prefix sums (no atomics in the results), so results match the CPU exactly and do not depend on thread order. The
-// prefix sum runs in one thread (the counts are small next to the data they describe).
+// prefix sums run in one block (chunks per thread).
 #include "common.cuh"
 #include "kernels_sparse2.cuh"
 
@@ -19,15 +19,33 @@ __global__ void RowCountK(const T *x, int64_t M, int64_t inner, bool any_row, in
   }
 }
 
+// One block: each thread sums a contiguous chunk, thread 0 scans the kThreads chunk sums in shared memory, then each
+// thread writes its chunk's prefix sums (integers: the same result in any order).
 __global__ void ScanK(const int64_t *cnt, int64_t n, int64_t *ptr, int req) {
-  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  __shared__ int64_t part[kThreads];
+  const int t = threadIdx.x;
+  const int64_t chunk = (n + kThreads - 1) / kThreads;
+  const int64_t lo = t * chunk < n ? t * chunk : n, hi = lo + chunk < n ? lo + chunk : n;
   int64_t s = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t c = cnt[i];
-    Store(ptr + i, req, s);
-    s += c;
+  for (int64_t i = lo; i < hi; ++i) s += cnt[i];
+  part[t] = s;
+  __syncthreads();
+  if (t == 0) {
+    int64_t acc = 0;
+    for (int k = 0; k < kThreads; ++k) {
+      const int64_t v = part[k];
+      part[k] = acc;
+      acc += v;
+    }
   }
-  Store(ptr + n, req, s);
+  __syncthreads();
+  int64_t run = part[t];
+  for (int64_t i = lo; i < hi; ++i) {
+    const int64_t c = cnt[i];
+    Store(ptr + i, req, run);
+    run += c;
+  }
+  if (t == kThreads - 1) Store(ptr + n, req, run);
 }
 
 __global__ void CheckPrefixK(const int64_t *ptr, int64_t n, int64_t total, int64_t max_step,
@@ -128,7 +146,7 @@ bool SpRowCount(int dtype, const void *x, int64_t M, int64_t inner, bool any_row
 
 void SpScan(const int64_t *cnt, int64_t n, int64_t *ptr, int req, cudaStream_t s) {
   if (req == 0) return;
-  MXC_LAUNCH(1, 1, 0, s, ScanK)(cnt, n, ptr, req);
+  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, ScanK)(cnt, n, ptr, req);
 }
 
 void SpCheckPrefix(const int64_t *ptr, int64_t n, int64_t total, int64_t max_step, unsigned long long *bad,

@@ -95,6 +95,15 @@ std::vector<Case> Sparse2Cases() {
     v.push_back({"_sparse_index_count", {{"num_rows", "6"}}, {{2, 3}}, -1, 1, {0}, [=](std::vector<NDArray> &in) {
                    in[0] = mxct::FromVec({2, 3}, {1, 3, 3, 4, 9, -2}, it);
                  }});
+  // long prefix sums (many chunks per thread of the scan)
+  v.push_back({"_sparse_csr_count", {}, {{1000, 3}}, -1, 1, {0}, [](std::vector<NDArray> &in) {
+                 in[0] = mxct::FromVec({1000, 3}, Pattern(1000, 3));
+               }});
+  v.push_back({"_sparse_index_count", {{"num_rows", "2000"}}, {{700}}, -1, 1, {0}, [](std::vector<NDArray> &in) {
+                 std::vector<double> ix(700);
+                 for (size_t i = 0; i < ix.size(); ++i) ix[i] = static_cast<double>((i * 37) % 2100);
+                 in[0] = mxct::FromVec({700}, ix, mxc::kInt64);
+               }});
   return v;
 }
 

@@ -588,10 +588,9 @@ def dot(lhs, rhs, transpose_a=False, transpose_b=False, forward_stype=None):
         if rhs.ndim == 1:
             out = out.reshape((-1,))
         if transpose_a and rhs.ndim == 2 and forward_stype in (None, "row_sparse"):
-            rows = _unique_rows(lhs.indices)
-            ridx = _dev(rows, out.context, _IDX)
-            data = nd.take(out, ridx) if len(rows) else _dev(np.zeros((0, out.shape[1]), out.dtype), out.context,
-                                                             out.dtype)
+            # the rows of the csr's columns (natively: no host copy of the indices)
+            ridx = unique_rows(lhs.indices, lhs.shape[1], out.context)
+            data = nd.take(out, ridx) if ridx.shape[0] else _ndmod.zeros((0, out.shape[1]), out.context, out.dtype)
             return _new_rsp(data, ridx, out.shape)
         return _to_stype(out, forward_stype)
     if isinstance(rhs, CSRNDArray) and not isinstance(lhs, BaseSparseNDArray) and not transpose_a \

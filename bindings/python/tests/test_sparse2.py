@@ -158,6 +158,20 @@ def test_embedding_sparse_grad_lists_every_looked_up_row_as_mxnet():
     np.testing.assert_array_equal(w.grad.data.asnumpy(), [[2, 2]])
 
 
+def test_embedding_sparse_grad_of_two_lookups_joins_their_rows():
+    w = mx.nd.array(np.arange(12).reshape(6, 2) * 0.1, ctx=default_context())
+    w.attach_grad(stype='row_sparse')
+    with mx.autograd.record():
+        a = mx.nd.Embedding(mx.nd.array([5], ctx=default_context()), w, input_dim=6, output_dim=2, sparse_grad=True)
+        b = mx.nd.Embedding(mx.nd.array([[0, 2]], ctx=default_context()), w, input_dim=6, output_dim=2,
+                            sparse_grad=True)
+        loss = a.sum() + (b * 2).sum()
+    loss.backward()
+    # MXNet 1.9.1 printed: rows [0 2 5], data [[2, 2], [2, 2], [1, 1]]
+    np.testing.assert_array_equal(w.grad.indices.asnumpy(), [0, 2, 5])
+    np.testing.assert_array_equal(w.grad.data.asnumpy(), [[2, 2], [2, 2], [1, 1]])
+
+
 def test_unique_rows_natively():
     rows = sp.unique_rows(mx.nd.array([[5, 1], [1, 0]], ctx=default_context()), 6, default_context())
     np.testing.assert_array_equal(rows.asnumpy(), [0, 1, 5])

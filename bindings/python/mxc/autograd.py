@@ -60,6 +60,10 @@ class _RecordingStateScope(object):
     def __enter__(self):
         if self._enter_record is not None:
             self._prev_record = set_recording(self._enter_record)
+            if self._enter_record and not self._prev_record:
+                # a new recording: the sparse_grad lookups of earlier ones that no backward used are dropped
+                from .ndarray import sparse as _sparse
+                _sparse._LOOKUPS.clear()
         if self._enter_train is not None:
             self._prev_train = set_training(self._enter_train)
         return self

@@ -172,6 +172,19 @@ def test_embedding_sparse_grad_of_two_lookups_joins_their_rows():
     np.testing.assert_array_equal(w.grad.data.asnumpy(), [[2, 2], [2, 2], [1, 1]])
 
 
+def test_lookups_without_backward_are_dropped_by_the_next_recording():
+    w = mx.nd.ones((6, 2), ctx=default_context())
+    w.attach_grad(stype='row_sparse')
+    with mx.autograd.record():
+        mx.nd.Embedding(mx.nd.array([1], ctx=default_context()), w, input_dim=6, output_dim=2, sparse_grad=True)
+    with mx.autograd.record():
+        loss = mx.nd.Embedding(mx.nd.array([4], ctx=default_context()), w, input_dim=6, output_dim=2,
+                               sparse_grad=True).sum()
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.indices.asnumpy(), [4])
+    assert not mx.nd.sparse._LOOKUPS
+
+
 def test_unique_rows_natively():
     rows = sp.unique_rows(mx.nd.array([[5, 1], [1, 0]], ctx=default_context()), 6, default_context())
     np.testing.assert_array_equal(rows.asnumpy(), [0, 1, 5])

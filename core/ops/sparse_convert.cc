@@ -49,7 +49,9 @@ void Rows(const TShape &s, int64_t *rows, int64_t *inner) {
   for (size_t d = 1; d < s.size(); ++d) *inner *= s[d];
 }
 
-void IndexOutType(const OpParams &p, std::vector<int> *out, size_t i) { TypeAssign(&(*out)[i], kInt64, p.op(), "output"); }
+void IndexOutType(const OpParams &p, std::vector<int> *out, size_t i) {
+  TypeAssign(&(*out)[i], kInt64, p.op(), "output");
+}
 
 // The checks of a prefix array ptr (n + 1 entries): starts at 0, ends at total, steps in [0, max_step] (max_step < 0:
 // any step >= 0).

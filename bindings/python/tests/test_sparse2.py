@@ -30,7 +30,8 @@ def test_dense_to_csr_against_numpy(dtype):
     for c in (x.tostype('csr'), mx.nd.sparse.cast_storage(x, 'csr'), mx.nd.sparse.csr_matrix(x)):
         assert c.stype == 'csr' and c.shape == a.shape and c.dtype == np.dtype(dtype)
         rows, cols = np.nonzero(a)
-        np.testing.assert_array_equal(c.indptr.asnumpy(), np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=7))]))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=7))])
+        np.testing.assert_array_equal(c.indptr.asnumpy(), indptr)
         np.testing.assert_array_equal(c.indices.asnumpy(), cols)
         np.testing.assert_array_equal(c.data.asnumpy(), a[rows, cols])
         assert c.indices.dtype == np.int64 and c.indptr.dtype == np.int64

@@ -760,7 +760,8 @@ class NDArray(object):
     def attach_grad(self, grad_req="write", stype=None):
         """Marks the array as a variable of autograd: ``backward`` writes (``'write'``) or adds (``'add'``) its
         gradient into ``self.grad``, a new array of zeros. With stype='row_sparse', ``self.grad`` is a
-        RowSparseNDArray of the gradient's nonzero rows (the gradient is accumulated densely)."""
+        RowSparseNDArray of the rows looked up by recorded Embedding(sparse_grad=True) calls (MXNet's row set), else
+        of the gradient's nonzero rows (the gradient is accumulated densely)."""
         if stype not in (None, "default", "row_sparse"):
             raise ValueError("attach_grad: gradient stype must be 'default' or 'row_sparse', got %r" % (stype,))
         from .. import autograd

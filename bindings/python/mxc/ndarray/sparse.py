@@ -10,7 +10,8 @@ A sparse array is a Python object holding dense component NDArrays and its shape
 Both are NDArrays: any operator that has no sparse implementation gets the array densified (MXNet's "storage
 fallback") and gives a dense result. Sparse-aware functions of this module keep the storage type where MXNet does:
 ``dot`` (csr x dense through the ``_sparse_csr_dot`` operator, natively on CPU and GPU), ``elemwise_add/sub/mul``,
-``+ - * /`` with scalars, zero-preserving unary functions (``square``, ``sqrt``, ``abs``, ...), ``retain``,
+``+ - * /`` with scalars, zero-preserving unary functions (``square``, ``sqrt``, ``abs``, ...), ``retain`` (as
+MXNet 1.9.1: the requested rows, zeros where not stored),
 ``slice`` and CSR row slicing ``x[a:b]``. The optimizer updates ``sgd_update``, ``sgd_mom_update`` and
 ``adam_update`` given a row_sparse gradient update only its rows (``lazy_update=True``, MXNet's default).
 Conversions between dense and sparse storage, ``retain`` and the row set of a row_sparse Embedding gradient run

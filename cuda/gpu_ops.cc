@@ -759,6 +759,7 @@ void RegisterNative() {
   RegisterQuant2Kernels();
   RegisterQuant3Kernels();
   RegisterSparseKernels();
+  RegisterSparse2Kernels();
 }
 
 }  // namespace

@@ -117,6 +117,7 @@ void RegisterImageResizeKernels();  // cuda/gpu_ops_image_resize.cc: _image_resi
 void RegisterQuant2Kernels();       // cuda/gpu_ops_quant2.cc: calibrate_entropy, quantized add/mul/embedding, asym
 void RegisterQuant3Kernels();       // cuda/gpu_ops_quant3.cc: quantized_batch_norm
 void RegisterSparseKernels();      // cuda/gpu_ops_sparse.cc: _sparse_csr_dot (mx.nd.sparse.dot)
+void RegisterSparse2Kernels();     // cuda/gpu_ops_sparse2.cc: storage conversions (core/ops/sparse_convert.cc)
 
 }  // namespace gpu
 }  // namespace mxc

@@ -60,6 +60,10 @@ class _RecordingStateScope(object):
     def __enter__(self):
         if self._enter_record is not None:
             self._prev_record = set_recording(self._enter_record)
+            if self._enter_record and not self._prev_record:
+                # a new recording: the sparse_grad lookups of earlier ones that no backward used are dropped
+                from .ndarray import sparse as _sparse
+                _sparse._LOOKUPS.clear()
         if self._enter_train is not None:
             self._prev_train = set_training(self._enter_train)
         return self
@@ -149,6 +153,8 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
     hg = _head_grads(heads, head_grads)
     check_call(lib.MXCAutogradBackward(len(heads), hh, hg, 0, ffi.NULL, 1 if retain_graph else 0,
                                        1 if train_mode else 0, ffi.NULL))
+    from .ndarray import sparse as _sparse
+    _sparse._after_backward()
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):

@@ -111,7 +111,36 @@ class KVStore:
         self.pull(key, value if out is None else out, priority)
 
     def row_sparse_pull(self, key, out=None, priority=0, row_ids=None):
-        raise NotImplementedError("KVStore.row_sparse_pull: mxc has no sparse arrays")
+        """Copies the rows ``row_ids`` (sorted, repeats dropped) of the stored row_sparse value of each key into
+        ``out`` (a RowSparseNDArray, or one per device with a row_ids array each), as MXNet 1.9.1: the result's
+        indices are those rows, zeros where the stored value has none."""
+        del priority
+        from .ndarray import sparse as _sp
+        if out is None:
+            raise MXNetError("KVStore.row_sparse_pull: out is required")
+        if row_ids is None:
+            raise MXNetError("KVStore.row_sparse_pull: row_ids is required")
+        pairs = _pairs(key, out, "row_sparse_pull")
+        ids = _pairs(key, row_ids, "row_sparse_pull") if isinstance(key, (list, tuple)) else [(key, _as_list(row_ids))]
+        for (k, outs), (_, rids) in zip(pairs, ids):
+            stored = self._stored(k, "row_sparse_pull")
+            if not isinstance(stored, _sp.RowSparseNDArray):
+                raise MXNetError("KVStore.row_sparse_pull: the value of key %r has storage type %r, row_sparse_pull "
+                                 "expects row_sparse" % (k, stored.stype))
+            if len(rids) == 1 and len(outs) > 1:
+                rids = rids * len(outs)
+            if len(rids) != len(outs):
+                raise MXNetError("KVStore.row_sparse_pull: %d outputs but %d row_ids for key %r"
+                                 % (len(outs), len(rids), k))
+            for o, r in zip(outs, rids):
+                if not isinstance(o, _sp.RowSparseNDArray):
+                    raise MXNetError("KVStore.row_sparse_pull: expected row_sparse outputs, got storage type %r"
+                                     % (getattr(o, "stype", type(o).__name__),))
+                if o.shape != stored.shape:
+                    raise MXNetError("KVStore.row_sparse_pull: output shape %s does not match the value's %s of key "
+                                     "%r" % (o.shape, stored.shape, k))
+                rows = _sp.unique_rows(r, stored.shape[0], stored.context)
+                _sp.retain(stored, rows).copyto(o)
 
     def set_gradient_compression(self, compression_params):
         raise NotImplementedError("KVStore.set_gradient_compression: gradient compression is for distributed "

@@ -22,4 +22,6 @@ for _n in ("sgd_update", "sgd_mom_update", "adam_update", "dot", "elemwise_add",
     if _n in globals() and _n not in _HAND_WRITTEN:
         globals()[_n] = sparse._dispatching(globals()[_n], getattr(sparse, _n))
 del _n
+if "Embedding" in globals() and "Embedding" not in _HAND_WRITTEN:
+    Embedding = sparse._embedding(Embedding)  # notes the rows of sparse_grad lookups (row_sparse gradients)
 del _sys

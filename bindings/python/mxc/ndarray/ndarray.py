@@ -760,13 +760,16 @@ class NDArray(object):
     def attach_grad(self, grad_req="write", stype=None):
         """Marks the array as a variable of autograd: ``backward`` writes (``'write'``) or adds (``'add'``) its
         gradient into ``self.grad``, a new array of zeros. With stype='row_sparse', ``self.grad`` is a
-        RowSparseNDArray of the gradient's nonzero rows (the gradient is accumulated densely)."""
+        RowSparseNDArray of the rows looked up by recorded Embedding(sparse_grad=True) calls (MXNet's row set), else
+        of the gradient's nonzero rows (the gradient is accumulated densely)."""
         if stype not in (None, "default", "row_sparse"):
             raise ValueError("attach_grad: gradient stype must be 'default' or 'row_sparse', got %r" % (stype,))
         from .. import autograd
         autograd.mark_variables([self], [zeros(self.shape, self.context, self.dtype)], grad_req)
         if stype == "row_sparse":
             _ROW_SPARSE_GRAD[id(self)] = weakref.ref(self, lambda _r, k=id(self): _ROW_SPARSE_GRAD.pop(k, None))
+            from . import sparse
+            sparse._set_grad_req(self, grad_req)
         else:
             _ROW_SPARSE_GRAD.pop(id(self), None)
 
@@ -782,7 +785,7 @@ class NDArray(object):
             r = _ROW_SPARSE_GRAD.get(id(self))
             if r is not None and r() is self:
                 from . import sparse
-                return sparse.grad_as_row_sparse(g)
+                return sparse.grad_as_row_sparse(g, self)
         return g
 
     def backward(self, out_grad=None, retain_graph=False, train_mode=True):

@@ -10,10 +10,13 @@ A sparse array is a Python object holding dense component NDArrays and its shape
 Both are NDArrays: any operator that has no sparse implementation gets the array densified (MXNet's "storage
 fallback") and gives a dense result. Sparse-aware functions of this module keep the storage type where MXNet does:
 ``dot`` (csr x dense through the ``_sparse_csr_dot`` operator, natively on CPU and GPU), ``elemwise_add/sub/mul``,
-``+ - * /`` with scalars, zero-preserving unary functions (``square``, ``sqrt``, ``abs``, ...), ``retain``,
+``+ - * /`` with scalars, zero-preserving unary functions (``square``, ``sqrt``, ``abs``, ...), ``retain`` (as
+MXNet 1.9.1: the requested rows, zeros where not stored),
 ``slice`` and CSR row slicing ``x[a:b]``. The optimizer updates ``sgd_update``, ``sgd_mom_update`` and
 ``adam_update`` given a row_sparse gradient update only its rows (``lazy_update=True``, MXNet's default).
-Index bookkeeping that depends on the values (conversions from dense, structure unions) runs in NumPy on the host.
+Conversions between dense and sparse storage, ``retain`` and the row set of a row_sparse Embedding gradient run
+as operators (core/ops/sparse_convert.cc, natively on CPU and GPU; a conversion reads back one count); structure
+unions and slicing still run in NumPy on the host.
 """
 import builtins
 
@@ -205,7 +208,7 @@ class BaseSparseNDArray(NDArray):
             return self.copy()
         if stype == "default":
             return self._todense()
-        return _from_numpy(self.asnumpy(), stype, self.context, self.dtype)
+        return _dense_to_sparse(self._densified(), stype)
 
     def asscipy(self):
         import scipy.sparse as sps  # noqa: F401  (ImportError without scipy)
@@ -239,6 +242,10 @@ class BaseSparseNDArray(NDArray):
         buf = getattr(self, "_grad_buffer", None)
         if buf is not None:
             self._todense().copyto(buf)
+            var = getattr(self, "_grad_var", None)
+            if var is not None:  # the gradient now holds this array's rows
+                ent = _weight_entry(_GRAD_ROWS, var)
+                ent[1][:] = [self.indices]
 
     # -- arithmetic keeping the storage type where MXNet does --------------------------------------------------------
     def __add__(self, other):
@@ -299,17 +306,14 @@ class CSRNDArray(BaseSparseNDArray):
         return self._aux[0]
 
     def _todense(self):
-        M, K = self.shape
-        nnz = self._sdata.shape[0]
-        if K == 0 or M == 0 or nnz == 0:
-            return _ndmod.zeros(self.shape, self.context, self.dtype)
-        rows = np.repeat(np.arange(M, dtype=_IDX), np.diff(_host(self.indptr, _IDX)))
-        cols = _host(self.indices, _IDX)
-        if len(np.unique(rows * K + cols)) != nnz:
-            # repeated entries add up (as in dot): A x I through the csr product kernel
-            return _sparse_csr_dot(self, _ndmod.eye(K, ctx=self.context, dtype=self.dtype))
-        where = _dev(np.stack([rows, cols]), self.context, _IDX)
-        return _call(_op("scatter_nd"), (self._sdata, where), shape=self.shape)
+        if not _native_dtype(self.dtype):
+            M, K = self.shape
+            d, i, p = self._host_parts()
+            dense = np.zeros(self.shape, self.dtype)
+            np.add.at(dense, (np.repeat(np.arange(M, dtype=_IDX), np.diff(p)), i), d)
+            return _dev(dense, self.context, self.dtype)
+        # repeated entries add up
+        return _call(_op("_sparse_csr_todense"), (self._sdata, self.indices, self.indptr), num_cols=self.shape[1])
 
     def _host_parts(self):
         return _host(self._sdata), _host(self.indices, _IDX), _host(self.indptr, _IDX)
@@ -398,6 +402,36 @@ def _new_rsp(data, indices, shape):
     return RowSparseNDArray(data, [indices], shape)
 
 
+def _native_dtype(dtype):
+    return np.dtype(dtype) != np.float16
+
+
+def _total(ptr):
+    """The last entry of a prefix count (one small copy to the host)."""
+    n = ptr.shape[0]
+    return int(ptr[n - 1:n].asnumpy()[0])
+
+
+def _dense_to_sparse(x, stype):
+    """The csr / row_sparse form of a dense NDArray through the conversion operators of core/ops/sparse_convert.cc
+    (on x's device; only the number of stored entries is read back)."""
+    if stype == "default":
+        return x.copy()
+    if not _native_dtype(x.dtype):
+        return _from_numpy(x.asnumpy(), stype, x.context, x.dtype)
+    if stype == "csr":
+        if x.ndim != 2:
+            raise MXNetValueError("csr storage needs a 2-D array, got shape %s" % (x.shape,))
+        ptr = _call(_op("_sparse_csr_count"), (x,))
+        data, indices = _call(_op("_sparse_csr_fill"), (x, ptr), nnz=_total(ptr))
+        return _new_csr(data, indices, ptr, x.shape)
+    if x.ndim < 1:
+        raise MXNetValueError("row_sparse storage needs at least 1 dimension")
+    ptr = _call(_op("_sparse_rsp_count"), (x,))
+    data, rows = _call(_op("_sparse_compact_rows"), (x, ptr), count=_total(ptr))
+    return _new_rsp(data, rows, x.shape)
+
+
 def _from_numpy(a, stype, ctx, dtype):
     """A sparse array (stype) of the dense NumPy values a: the nonzero entries (csr) or rows (row_sparse)."""
     a = np.asarray(a, dtype=dtype)
@@ -447,7 +481,7 @@ def csr_matrix(arg1, shape=None, ctx=None, dtype=None):
         res = arg1.copyto(ctx) if ctx is not None else arg1.copy()
         return res.astype(dtype) if dtype is not None else res
     if isinstance(arg1, NDArray):
-        return _from_numpy(arg1.asnumpy(), "csr", ctx or arg1.context, _dtype_of(arg1, dtype))
+        return _dense_to_sparse(_on(arg1, ctx, dtype), "csr")
     if hasattr(arg1, "tocsr") and hasattr(arg1, "indptr") or type(arg1).__module__.startswith("scipy"):
         m = arg1.tocsr()
         m.sum_duplicates()
@@ -478,8 +512,17 @@ def row_sparse_array(arg1, shape=None, ctx=None, dtype=None):
         res = arg1.copyto(ctx) if ctx is not None else arg1.copy()
         return res.astype(dtype) if dtype is not None else res
     if isinstance(arg1, NDArray):
-        return _from_numpy(arg1.asnumpy(), "row_sparse", ctx or arg1.context, _dtype_of(arg1, dtype))
+        return _dense_to_sparse(_on(arg1, ctx, dtype), "row_sparse")
     return _from_numpy(np.asarray(arg1), "row_sparse", ctx, _dtype_of(arg1, dtype))
+
+
+def _on(x, ctx, dtype):
+    """x on ctx (None: where it is) in dtype (None: its own)."""
+    if ctx is not None and ctx != x.context:
+        x = x.as_in_context(ctx)
+    if dtype is not None and np.dtype(dtype) != np.dtype(x.dtype):
+        x = x.astype(dtype)
+    return x
 
 
 def zeros(stype, shape, ctx=None, dtype=None, **kwargs):
@@ -520,9 +563,7 @@ def cast_storage(data, stype):
     _check_stype(stype)
     if isinstance(data, BaseSparseNDArray):
         return data.tostype(stype)
-    if stype == "default":
-        return data.copy()
-    return _from_numpy(data.asnumpy(), stype, data.context, data.dtype)
+    return _dense_to_sparse(data, stype)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -548,10 +589,9 @@ def dot(lhs, rhs, transpose_a=False, transpose_b=False, forward_stype=None):
         if rhs.ndim == 1:
             out = out.reshape((-1,))
         if transpose_a and rhs.ndim == 2 and forward_stype in (None, "row_sparse"):
-            rows = _unique_rows(lhs.indices)
-            ridx = _dev(rows, out.context, _IDX)
-            data = nd.take(out, ridx) if len(rows) else _dev(np.zeros((0, out.shape[1]), out.dtype), out.context,
-                                                             out.dtype)
+            # the rows of the csr's columns (natively: no host copy of the indices)
+            ridx = unique_rows(lhs.indices, lhs.shape[1], out.context)
+            data = nd.take(out, ridx) if ridx.shape[0] else _ndmod.zeros((0, out.shape[1]), out.context, out.dtype)
             return _new_rsp(data, ridx, out.shape)
         return _to_stype(out, forward_stype)
     if isinstance(rhs, CSRNDArray) and not isinstance(lhs, BaseSparseNDArray) and not transpose_a \
@@ -730,18 +770,37 @@ def mean(data, axis=None, keepdims=False, exclude=False, **kwargs):
 
 
 def retain(data, indices):
-    """The rows of a RowSparseNDArray whose index is in ``indices`` (row_sparse)."""
+    """The rows ``indices`` of a RowSparseNDArray as a RowSparseNDArray, as MXNet 1.9.1: its indices are ``indices``
+    (as given) and its data the stored rows, zeros for a row that is not stored."""
     if not isinstance(data, RowSparseNDArray):
         raise TypeError("retain: data must be a RowSparseNDArray, got %s" % type(data).__name__)
-    have = _host(data.indices, _IDX)
-    want = _host(indices).astype(_IDX).reshape(-1)
-    pos = np.nonzero(np.isin(have, want))[0]
     ctx = data.context
-    if len(pos) == len(have):
-        return data.copy()
-    if len(pos) == 0:
-        return zeros("row_sparse", data.shape, ctx, data.dtype)
-    return _new_rsp(_nd().take(data.data, _dev(pos, ctx, _IDX)), _dev(have[pos], ctx, _IDX), data.shape)
+    if isinstance(indices, NDArray):
+        keep = _on(indices, ctx, np.int64).reshape((-1,))
+    else:
+        keep = _dev(_host(indices).astype(_IDX).reshape(-1), ctx, _IDX)
+    if not _native_dtype(data.dtype):
+        have, want = _host(data.indices, _IDX), _host(keep, _IDX)
+        pos = np.searchsorted(have, want)
+        found = (pos < len(have)) & (have[np.minimum(pos, max(len(have) - 1, 0))] == want) if len(have) else \
+            np.zeros(len(want), bool)
+        rows = np.zeros((len(want),) + data.shape[1:], data.dtype)
+        rows[found] = _host(data.data)[pos[found]]
+        return _new_rsp(_dev(rows, ctx, data.dtype), keep, data.shape)
+    rows = _call(_op("_sparse_rsp_retain"), (data.data, data.indices, keep))
+    return _new_rsp(rows, keep, data.shape)
+
+
+def unique_rows(ids, num_rows, ctx):
+    """The distinct row ids (int64 NDArray on ctx, increasing) of an index array (clipped into [0, num_rows)), as
+    operators: a prefix count of the rows named and its compaction."""
+    ids = _on(ids, ctx, np.int64).reshape((-1,)) if isinstance(ids, NDArray) else \
+        _dev(_host(ids, _IDX).reshape(-1), ctx, _IDX)
+    if num_rows <= 0 or ids.shape[0] == 0:
+        return _dev(np.zeros(0, _IDX), ctx, _IDX)
+    ptr = _call(_op("_sparse_index_count"), (ids,), num_rows=num_rows)
+    _, rows = _call(_op("_sparse_compact_rows"), (ptr[0:num_rows], ptr), count=_total(ptr))
+    return rows
 
 
 def _csr_rows(a, start, stop):
@@ -836,11 +895,89 @@ def fused_update(name, inputs, weight, lazy_update=True, **params):
 # ----------------------------------------------------------------------------------------------------------------
 # Gradients of storage type row_sparse (attach_grad(stype='row_sparse'), Embedding(sparse_grad=True))
 # ----------------------------------------------------------------------------------------------------------------
-def grad_as_row_sparse(dense_grad):
-    """A dense gradient as a RowSparseNDArray of its nonzero rows; assignments to it (``g[:] = ...``, ``copyto``,
+# The rows of Embedding(sparse_grad=True) lookups: _LOOKUPS holds the index arrays of lookups recorded (under
+# autograd.record) since the last backward, per weight; backward moves them to _GRAD_ROWS (replacing, or with
+# grad_req 'add' joining, the weight's rows), and the row_sparse gradient lists exactly those rows, as MXNet does
+# (every looked-up row, even where its gradient is zero). Keys are id(weight), with a weakref to check identity.
+_LOOKUPS = {}
+_GRAD_ROWS = {}
+_GRAD_REQ = {}
+
+
+def _weight_entry(table, weight):
+    ent = table.get(id(weight))
+    if ent is None or ent[0]() is not weight:
+        import weakref
+        ent = (weakref.ref(weight), [])
+        table[id(weight)] = ent
+    return ent
+
+
+def _embedding(dense_fn):
+    """mx.nd.Embedding that notes the looked-up indices of a recorded sparse_grad lookup (the gradient's rows)."""
+    import functools
+
+    @functools.wraps(dense_fn)
+    def Embedding(*args, **kwargs):  # noqa: N802  (MXNet's name)
+        out = dense_fn(*args, **kwargs)
+        if str(kwargs.get("sparse_grad", False)).lower() in ("true", "1"):
+            data = args[0] if args else kwargs.get("data")
+            weight = args[1] if len(args) > 1 else kwargs.get("weight")
+            if isinstance(data, NDArray) and isinstance(weight, NDArray) \
+                    and not isinstance(data, BaseSparseNDArray):
+                from .. import autograd
+                if autograd.is_recording():
+                    _weight_entry(_LOOKUPS, weight)[1].append(data)
+        return out
+    return Embedding
+
+
+def _set_grad_req(var, grad_req):
+    _GRAD_REQ[id(var)] = grad_req
+    _GRAD_ROWS.pop(id(var), None)
+
+
+def _after_backward():
+    """backward ran: the lookups recorded since the last one become (or, grad_req 'add', join) their weights' rows."""
+    if not _LOOKUPS:
+        return
+    for key, (ref, idx) in list(_LOOKUPS.items()):
+        w = ref()
+        if w is None:
+            continue
+        ent = _weight_entry(_GRAD_ROWS, w)
+        if _GRAD_REQ.get(key) != "add":
+            del ent[1][:]
+        ent[1].extend(idx)
+    _LOOKUPS.clear()
+    for key, (ref, _) in list(_GRAD_ROWS.items()):
+        if ref() is None:
+            del _GRAD_ROWS[key]
+
+
+def _rows_of(dense_grad, idx_list):
+    """dense_grad's rows named by the index arrays (clipped as Embedding does), as a RowSparseNDArray."""
+    nd = _nd()
+    ctx = dense_grad.context
+    flat = [_on(a, ctx, np.int64).reshape((-1,)) for a in idx_list]
+    idx = flat[0] if len(flat) == 1 else nd.concat(*flat, dim=0)
+    ptr = _call(_op("_sparse_index_count"), (idx,), num_rows=dense_grad.shape[0])
+    data, rows = _call(_op("_sparse_compact_rows"), (dense_grad, ptr), count=_total(ptr))
+    return _new_rsp(data, rows, dense_grad.shape)
+
+
+def grad_as_row_sparse(dense_grad, var=None):
+    """A dense gradient as a RowSparseNDArray: the rows of the Embedding(sparse_grad=True) lookups of var that the
+    gradient holds (MXNet's row set), else its nonzero rows; assignments to it (``g[:] = ...``, ``copyto``,
     in-place arithmetic) write through to the gradient buffer."""
-    res = _from_numpy(dense_grad.asnumpy(), "row_sparse", dense_grad.context, dense_grad.dtype)
+    ent = _GRAD_ROWS.get(id(var)) if var is not None else None
+    if ent is not None and ent[0]() is var and ent[1] and dense_grad.ndim >= 1 and dense_grad.shape[0] > 0 \
+            and _native_dtype(dense_grad.dtype):
+        res = _rows_of(dense_grad, ent[1])
+    else:
+        res = _dense_to_sparse(dense_grad, "row_sparse")
     res._grad_buffer = dense_grad
+    res._grad_var = var
     return res
 
 

@@ -8003,6 +8003,60 @@ func SliceAssignScalar(data *mxc.NDArray, opts *SliceAssignScalarOpts) (*mxc.NDA
 	return invoke("_slice_assign_scalar", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
 }
 
+// SparseCompactRowsOpts holds the parameters of SparseCompactRows. A nil *SparseCompactRowsOpts passes none;
+// required ones are then reported missing by the library.
+type SparseCompactRowsOpts struct {
+	// Count is the parameter count (int, required): Number of rows kept (ptr[-1]).
+	Count int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SparseCompactRows runs the operator _sparse_compact_rows.
+//
+// The rows i of data with ptr[i + 1] > ptr[i] (count of them, in order) and their positions i (int64): step 2
+// of dense -> row_sparse and of a row_sparse Embedding gradient.
+//
+// Inputs: data, ptr. Trailing inputs may be nil where the parameters make them unused. Returns the first output
+// (see AllOutputs for the others). No gradient is defined.
+func SparseCompactRows(data, ptr *mxc.NDArray, opts *SparseCompactRowsOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("count", opts.Count)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sparse_compact_rows", []*mxc.NDArray{data, ptr}, []string{"data", "ptr"}, p, out, all)
+}
+
+// SparseCsrCountOpts holds the parameters of SparseCsrCount. A nil *SparseCsrCountOpts passes none; required
+// ones are then reported missing by the library.
+type SparseCsrCountOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SparseCsrCount runs the operator _sparse_csr_count.
+//
+// The indptr (M + 1,, int64) of the CSR form of a dense 2-D array: the number of nonzeros of each row, summed
+// up (step 1 of dense -> csr).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func SparseCsrCount(data *mxc.NDArray, opts *SparseCsrCountOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sparse_csr_count", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
 // SparseCsrDotOpts holds the parameters of SparseCsrDot. A nil *SparseCsrDotOpts passes none; required ones are
 // then reported missing by the library.
 type SparseCsrDotOpts struct {
@@ -8035,6 +8089,144 @@ func SparseCsrDot(data, indices, indptr, rhs *mxc.NDArray, opts *SparseCsrDotOpt
 		out, all = opts.Out, opts.AllOutputs
 	}
 	return invoke("_sparse_csr_dot", []*mxc.NDArray{data, indices, indptr, rhs}, []string{"data", "indices", "indptr", "rhs"}, p, out, all)
+}
+
+// SparseCsrFillOpts holds the parameters of SparseCsrFill. A nil *SparseCsrFillOpts passes none; required ones
+// are then reported missing by the library.
+type SparseCsrFillOpts struct {
+	// Nnz is the parameter nnz (int, required): Number of nonzeros (indptr[-1]).
+	Nnz int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SparseCsrFill runs the operator _sparse_csr_fill.
+//
+// The data (nnz,) and column indices (nnz,, int64) of the CSR form of a dense 2-D array, given its indptr (from
+// _sparse_csr_count) and nnz = indptr[-1] (step 2 of dense -> csr).
+//
+// Inputs: data, indptr. Trailing inputs may be nil where the parameters make them unused. Returns the first
+// output (see AllOutputs for the others). No gradient is defined.
+func SparseCsrFill(data, indptr *mxc.NDArray, opts *SparseCsrFillOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("nnz", opts.Nnz)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sparse_csr_fill", []*mxc.NDArray{data, indptr}, []string{"data", "indptr"}, p, out, all)
+}
+
+// SparseCsrTodenseOpts holds the parameters of SparseCsrTodense. A nil *SparseCsrTodenseOpts passes none;
+// required ones are then reported missing by the library.
+type SparseCsrTodenseOpts struct {
+	// NumCols is the parameter num_cols (int, required): Number of columns of the CSR matrix.
+	NumCols int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SparseCsrTodense runs the operator _sparse_csr_todense.
+//
+// The dense (M, num_cols) array of a CSR matrix given by its components data, indices and indptr (repeated
+// entries add up, in entry order).
+//
+// Inputs: data, indices, indptr. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others). No gradient is defined.
+func SparseCsrTodense(data, indices, indptr *mxc.NDArray, opts *SparseCsrTodenseOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("num_cols", opts.NumCols)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sparse_csr_todense", []*mxc.NDArray{data, indices, indptr}, []string{"data", "indices", "indptr"}, p, out, all)
+}
+
+// SparseIndexCountOpts holds the parameters of SparseIndexCount. A nil *SparseIndexCountOpts passes none;
+// required ones are then reported missing by the library.
+type SparseIndexCountOpts struct {
+	// NumRows is the parameter num_rows (int, required): Number of rows (input_dim of the Embedding).
+	NumRows int
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SparseIndexCount runs the operator _sparse_index_count.
+//
+// Exclusive prefix count (num_rows + 1,, int64) of the rows named in indices (any shape, clipped to [0,
+// num_rows) as Embedding does): the row set of a row_sparse Embedding gradient.
+//
+// Inputs: indices. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func SparseIndexCount(indices *mxc.NDArray, opts *SparseIndexCountOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		p.Int("num_rows", opts.NumRows)
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sparse_index_count", []*mxc.NDArray{indices}, []string{"indices"}, p, out, all)
+}
+
+// SparseRspCountOpts holds the parameters of SparseRspCount. A nil *SparseRspCountOpts passes none; required
+// ones are then reported missing by the library.
+type SparseRspCountOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SparseRspCount runs the operator _sparse_rsp_count.
+//
+// Exclusive prefix count (M + 1,, int64) of the rows (along axis 0) of data holding a nonzero (step 1 of dense
+// -> row_sparse).
+//
+// Inputs: data. Returns the first output (see AllOutputs for the others). No gradient is defined.
+func SparseRspCount(data *mxc.NDArray, opts *SparseRspCountOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sparse_rsp_count", []*mxc.NDArray{data}, []string{"data"}, p, out, all)
+}
+
+// SparseRspRetainOpts holds the parameters of SparseRspRetain. A nil *SparseRspRetainOpts passes none; required
+// ones are then reported missing by the library.
+type SparseRspRetainOpts struct {
+	// Out, when set, receives the first output instead of a new array (and is returned).
+	Out *mxc.NDArray
+	// AllOutputs, when set, receives every output of the operator (the first is also returned).
+	AllOutputs *[]*mxc.NDArray
+}
+
+// SparseRspRetain runs the operator _sparse_rsp_retain.
+//
+// The rows keep (any shape, flattened) of a row_sparse array given by data and its increasing row indices:
+// out[i] = the stored row keep[i], zeros where it is not stored (sparse.retain as MXNet: the result's indices
+// are keep).
+//
+// Inputs: data, indices, keep. Trailing inputs may be nil where the parameters make them unused. Returns the
+// first output (see AllOutputs for the others). No gradient is defined.
+func SparseRspRetain(data, indices, keep *mxc.NDArray, opts *SparseRspRetainOpts) (*mxc.NDArray, error) {
+	var p opparam.List
+	var out *mxc.NDArray
+	var all *[]*mxc.NDArray
+	if opts != nil {
+		out, all = opts.Out, opts.AllOutputs
+	}
+	return invoke("_sparse_rsp_retain", []*mxc.NDArray{data, indices, keep}, []string{"data", "indices", "keep"}, p, out, all)
 }
 
 // SplitV2Opts holds the parameters of SplitV2. A nil *SplitV2Opts passes none; required ones are then reported

@@ -7918,6 +7918,59 @@ func SliceAssignScalar(data *mxc.Symbol, opts *SliceAssignScalarOpts) (*mxc.Symb
 	return compose("_slice_assign_scalar", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
 }
 
+// SparseCompactRowsOpts holds the parameters of SparseCompactRows. A nil *SparseCompactRowsOpts passes none;
+// required ones are then reported missing by the library.
+type SparseCompactRowsOpts struct {
+	// Count is the parameter count (int, required): Number of rows kept (ptr[-1]).
+	Count int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SparseCompactRows is a symbol of the operator _sparse_compact_rows.
+//
+// The rows i of data with ptr[i + 1] > ptr[i] (count of them, in order) and their positions i (int64): step 2
+// of dense -> row_sparse and of a row_sparse Embedding gradient.
+//
+// Inputs: data, ptr. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SparseCompactRows(data, ptr *mxc.Symbol, opts *SparseCompactRowsOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("count", opts.Count)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sparse_compact_rows", name, attr, p, []string{"data", "ptr"}, []*mxc.Symbol{data, ptr})
+}
+
+// SparseCsrCountOpts holds the parameters of SparseCsrCount. A nil *SparseCsrCountOpts passes none; required
+// ones are then reported missing by the library.
+type SparseCsrCountOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SparseCsrCount is a symbol of the operator _sparse_csr_count.
+//
+// The indptr (M + 1,, int64) of the CSR form of a dense 2-D array: the number of nonzeros of each row, summed
+// up (step 1 of dense -> csr).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SparseCsrCount(data *mxc.Symbol, opts *SparseCsrCountOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sparse_csr_count", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
 // SparseCsrDotOpts holds the parameters of SparseCsrDot. A nil *SparseCsrDotOpts passes none; required ones are
 // then reported missing by the library.
 type SparseCsrDotOpts struct {
@@ -7949,6 +8002,141 @@ func SparseCsrDot(data, indices, indptr, rhs *mxc.Symbol, opts *SparseCsrDotOpts
 		name, attr = opts.Name, opts.Attr
 	}
 	return compose("_sparse_csr_dot", name, attr, p, []string{"data", "indices", "indptr", "rhs"}, []*mxc.Symbol{data, indices, indptr, rhs})
+}
+
+// SparseCsrFillOpts holds the parameters of SparseCsrFill. A nil *SparseCsrFillOpts passes none; required ones
+// are then reported missing by the library.
+type SparseCsrFillOpts struct {
+	// Nnz is the parameter nnz (int, required): Number of nonzeros (indptr[-1]).
+	Nnz int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SparseCsrFill is a symbol of the operator _sparse_csr_fill.
+//
+// The data (nnz,) and column indices (nnz,, int64) of the CSR form of a dense 2-D array, given its indptr (from
+// _sparse_csr_count) and nnz = indptr[-1] (step 2 of dense -> csr).
+//
+// Inputs: data, indptr. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SparseCsrFill(data, indptr *mxc.Symbol, opts *SparseCsrFillOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("nnz", opts.Nnz)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sparse_csr_fill", name, attr, p, []string{"data", "indptr"}, []*mxc.Symbol{data, indptr})
+}
+
+// SparseCsrTodenseOpts holds the parameters of SparseCsrTodense. A nil *SparseCsrTodenseOpts passes none;
+// required ones are then reported missing by the library.
+type SparseCsrTodenseOpts struct {
+	// NumCols is the parameter num_cols (int, required): Number of columns of the CSR matrix.
+	NumCols int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SparseCsrTodense is a symbol of the operator _sparse_csr_todense.
+//
+// The dense (M, num_cols) array of a CSR matrix given by its components data, indices and indptr (repeated
+// entries add up, in entry order).
+//
+// Inputs: data, indices, indptr. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SparseCsrTodense(data, indices, indptr *mxc.Symbol, opts *SparseCsrTodenseOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("num_cols", opts.NumCols)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sparse_csr_todense", name, attr, p, []string{"data", "indices", "indptr"}, []*mxc.Symbol{data, indices, indptr})
+}
+
+// SparseIndexCountOpts holds the parameters of SparseIndexCount. A nil *SparseIndexCountOpts passes none;
+// required ones are then reported missing by the library.
+type SparseIndexCountOpts struct {
+	// NumRows is the parameter num_rows (int, required): Number of rows (input_dim of the Embedding).
+	NumRows int
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SparseIndexCount is a symbol of the operator _sparse_index_count.
+//
+// Exclusive prefix count (num_rows + 1,, int64) of the rows named in indices (any shape, clipped to [0,
+// num_rows) as Embedding does): the row set of a row_sparse Embedding gradient.
+//
+// Inputs: indices. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SparseIndexCount(indices *mxc.Symbol, opts *SparseIndexCountOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		p.Int("num_rows", opts.NumRows)
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sparse_index_count", name, attr, p, []string{"indices"}, []*mxc.Symbol{indices})
+}
+
+// SparseRspCountOpts holds the parameters of SparseRspCount. A nil *SparseRspCountOpts passes none; required
+// ones are then reported missing by the library.
+type SparseRspCountOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SparseRspCount is a symbol of the operator _sparse_rsp_count.
+//
+// Exclusive prefix count (M + 1,, int64) of the rows (along axis 0) of data holding a nonzero (step 1 of dense
+// -> row_sparse).
+//
+// Inputs: data. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SparseRspCount(data *mxc.Symbol, opts *SparseRspCountOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sparse_rsp_count", name, attr, p, []string{"data"}, []*mxc.Symbol{data})
+}
+
+// SparseRspRetainOpts holds the parameters of SparseRspRetain. A nil *SparseRspRetainOpts passes none; required
+// ones are then reported missing by the library.
+type SparseRspRetainOpts struct {
+	// Name names the node; empty lets the library name it from the operator.
+	Name string
+	// Attr holds attributes set on the node ("lr_mult", ...).
+	Attr map[string]string
+}
+
+// SparseRspRetain is a symbol of the operator _sparse_rsp_retain.
+//
+// The rows keep (any shape, flattened) of a row_sparse array given by data and its increasing row indices:
+// out[i] = the stored row keep[i], zeros where it is not stored (sparse.retain as MXNet: the result's indices
+// are keep).
+//
+// Inputs: data, indices, keep. A nil input becomes a variable named "<name>_<input>". No gradient is defined.
+func SparseRspRetain(data, indices, keep *mxc.Symbol, opts *SparseRspRetainOpts) (*mxc.Symbol, error) {
+	var p opparam.List
+	var name string
+	var attr map[string]string
+	if opts != nil {
+		name, attr = opts.Name, opts.Attr
+	}
+	return compose("_sparse_rsp_retain", name, attr, p, []string{"data", "indices", "keep"}, []*mxc.Symbol{data, indices, keep})
 }
 
 // SplitV2Opts holds the parameters of SplitV2. A nil *SplitV2Opts passes none; required ones are then reported

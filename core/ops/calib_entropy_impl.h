@@ -14,7 +14,7 @@
 // - both smoothed in float32: v + 1e-4 where v is 0, v - float(1e-4 * zeros / nonzeros) elsewhere (undefined, i.e.
 //   infinite, when a distribution has no nonzero bin or a smoothed bin is not positive);
 // - both normalised by their float32 sums, and the divergence sum_k p_k * log(p_k / q_k) summed in float32 in bin
-//   order (the log of the float32 ratio is taken in double and rounded, the same on the host and on the device).
+//   order (with the host's logf: MXNet's values bitwise on many random histograms).
 // Candidates run from nq / 2 to the last window inside the histogram. MXNet 1.9.1 also tries i = n / 2 on an even
 // histogram, a window one bin past its end whose threshold it reads past hist_edges (uninitialised memory): we don't.
 #pragma once
@@ -74,6 +74,17 @@ MXC_CALIB_HD inline void CalibForEach(const CalibWindow &c, F f) {
   }
 }
 
+// log of a float32 as MXNet takes it (the C library's logf on the host, which these divergences match bitwise). On a
+// device, the double log rounded to float32 (nearly always the correctly rounded value, as the host's logf nearly
+// always is; CUDA's logf may be 1 ulp off).
+MXC_CALIB_HD inline float CalibLog(float x) {
+#ifdef __CUDA_ARCH__
+  return static_cast<float>(log(static_cast<double>(x)));
+#else
+  return logf(x);
+#endif
+}
+
 MXC_CALIB_HD inline float CalibSmooth(float v, float eps1) { return v == 0.f ? v + 1e-4f : v - eps1; }
 
 // The divergence of candidate i of hist (n bins) for nq quantized bins; HUGE_VAL when it is not defined.
@@ -113,7 +124,7 @@ MXC_CALIB_HD inline double CalibDivergence(const float *hist, int64_t n, int nq,
   float div = 0.f;
   CalibForEach(c, [&](float p, float q) {
     const float a = CalibSmooth(p, pe) / sp, b = CalibSmooth(q, qe) / sq;
-    div += a * static_cast<float>(log(static_cast<double>(a / b)));
+    div += a * CalibLog(a / b);
   });
   return static_cast<double>(div);
 }

@@ -43,7 +43,7 @@ __global__ void CalibPickK(const double *div, int64_t count, const float *edges,
   if (threadIdx.x == 0) {
     const int64_t best = idx[0];
     Store(th, req_th, edges[n / 2 + first + best + 1]);
-    Store(dv, req_dv, static_cast<float>(div[best]));
+    Store(dv, req_dv, op::CalibReported(div[best]));
   }
 }
 

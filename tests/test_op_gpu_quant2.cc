@@ -10,11 +10,11 @@ namespace {
 
 using namespace mxct_gpu;
 
-// A histogram of n bins (counts 0..5, some runs of zeros) and its edges over [-w, w].
-std::vector<NDArray> Hist(int64_t n, double w, uint64_t seed, bool zeros = false) {
+// A histogram of n bins (counts 0..5, fractional with frac, some runs of zeros) and its edges over [-w, w].
+std::vector<NDArray> Hist(int64_t n, double w, uint64_t seed, bool zeros = false, bool frac = false) {
   std::vector<double> h = mxct::ToVec(mxct::Random({n}, 0, 1, mxc::kFloat64, seed)), e(n + 1);
   for (int64_t k = 0; k < n; ++k) {
-    h[k] = zeros ? 0.0 : std::floor(h[k] * 6);
+    h[k] = zeros ? 0.0 : frac ? h[k] * 6 : std::floor(h[k] * 6);
     if (!zeros && (k % 17 < 3 || k == n / 2)) h[k] = 0;  // zero bins, the middle one too
   }
   for (int64_t k = 0; k <= n; ++k) e[k] = -w + 2 * w * static_cast<double>(k) / static_cast<double>(n);
@@ -29,6 +29,10 @@ std::vector<GivenCase> Quant2Cases() {
   c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "1"}}, Hist(9, 2.0, 4)});
   c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "7"}}, Hist(7, 2.0, 5)});
   c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "31"}}, Hist(101, 2.0, 6, true)});  // all zero
+  // quantize_model's 8001 bins; fractional counts (truncated on the quantized side), one or two bins per quantized bin
+  c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "255"}}, Hist(8001, 3.0, 7)});
+  c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "31"}}, Hist(301, 2.0, 8, false, true)});
+  c.push_back({"_contrib_calibrate_entropy", {{"num_quantized_bins", "5"}}, Hist(15, 2.0, 9, false, true)});
   // quantized_elemwise_add: int8, uint8 and mixed inputs, int32 output or requantized with a calibration range
   auto r = [](double v) { return mxct::FromVec({1}, {v}); };
   auto ints = [](const TShape &sh, int lo, int hi, int dt, uint64_t seed) {
@@ -190,7 +194,7 @@ TEST(OpGpuQuant2, QuantizedBatchNormCpuValues) {
                mxc::Error);
 }
 
-// The all-zero histogram has no defined divergence: the first candidate's edge and an infinite divergence.
+// The all-zero histogram has no defined divergence: the first candidate's edge and FLT_MAX, as MXNet 1.9.1 prints.
 TEST(OpGpuQuant2, CalibrateEntropyValues) {
   const auto c = Quant2Cases();
   std::vector<NDArray> out;
@@ -198,7 +202,42 @@ TEST(OpGpuQuant2, CalibrateEntropyValues) {
   mxc::Invoke(op, OpParams(op, c[5].params), c[5].in, &out);
   const auto th = HostVec(out[0]), dv = HostVec(out[1]);
   EXPECT_FLOAT_EQ(th[0], static_cast<float>(-2.0 + 4.0 * (50 + 15 + 1) / 101.0));
-  EXPECT_TRUE(std::isinf(dv[0]));
+  EXPECT_EQ(dv[0], static_cast<double>(std::numeric_limits<float>::max()));
+}
+
+// What MXNet 1.9.1's _contrib_calibrate_entropy printed for small histograms (edges k - n/2), on the CPU and on
+// gpu(0): one bin per quantized bin (its first quantized bin is empty), several, counts truncated on the quantized
+// side, no divergence defined (FLT_MAX).
+TEST(OpGpuQuant2, CalibrateEntropyAsMxnet) {
+  struct Want {
+    std::vector<double> hist;
+    int nq;
+    double th, div;
+  };
+  const std::vector<Want> wants = {
+      {{1, 1, 1, 1, 1}, 5, 2.5, 1.6189445},
+      {{1, 2, 3, 4, 5, 6, 7}, 3, 3.5, 0.01887607},
+      {{6, 5, 4, 2, 5, 4, 8, 6, 7}, 3, 4.5, 0.02313186228275299},
+      {{0.5787552, 0.6089194, 9.31642, 0, 0.1557962, 9.315434, 2.2654483}, 7, 3.5, 0.45091936},
+      {{0.19083461, 0.6782404, 0, 0, 2.6103792}, 1, 2.5, 0.405086874961853},
+      {{0, 0, 0, 0, 1, 0, 0, 0, 0}, 3, 1.5, 0.0},
+      {{1, 0, 0, 0, 0, 0, 0, 0, 0}, 3, 1.5, 3.4028234663852886e+38}};
+  const mxc::Op *op = mxc::OpRegistry::Get()->FindOrThrow("_contrib_calibrate_entropy");
+  std::vector<Device> devs = {Device::CPU()};
+  if (HaveGPU()) devs.push_back(kGPU);
+  for (const auto &dev : devs) {
+    for (const auto &w : wants) {
+      const int64_t n = static_cast<int64_t>(w.hist.size());
+      std::vector<double> e(n + 1);
+      for (int64_t k = 0; k <= n; ++k) e[k] = static_cast<double>(k) - static_cast<double>(n) / 2;
+      std::vector<NDArray> in = {CopyTo(mxct::FromVec({n}, w.hist), dev), CopyTo(mxct::FromVec({n + 1}, e), dev)};
+      std::vector<NDArray> out;
+      mxc::Invoke(op, OpParams(op, {{"num_quantized_bins", std::to_string(w.nq)}}), in, &out);
+      SCOPED_TRACE(std::to_string(n) + " bins, nq " + std::to_string(w.nq));
+      EXPECT_EQ(HostVec(out[0])[0], w.th);
+      EXPECT_NEAR(HostVec(out[1])[0], w.div, 1e-6 * w.div);
+    }
+  }
 }
 
 }  // namespace

@@ -1,13 +1,22 @@
 // The KL divergence of one threshold candidate of _contrib_calibrate_entropy, shared by the CPU kernel
 // (core/ops/quantized_more.cc) and the GPU kernel (cuda/quant2.cu): a plain header nvcc compiles too.
 //
-// Candidate i of a histogram of n bins (middle bin z = n / 2) is the window [z - i, z + i] of 2i + 1 bins:
-// - P = the window with the bins left of it added to its first bin and those right of it to its last;
-// - Q = the window merged into nq groups of m = (2i + 1) / nq bins (the last group also takes the remainder), each
-//   group's sum spread evenly over its nonzero bins, and 0 wherever P is 0;
-// - both smoothed: float32(v) + float32(1e-4) where v is 0, float32(v) - float32(1e-4 * zeros / nonzeros) elsewhere
-//   (infinite divergence when a distribution has no nonzero bin or a smoothed bin is not positive);
-// - the divergence sum_k p_k log(p_k / q_k) of the normalised distributions, in double.
+// The arithmetic is MXNet 1.9.1's, as found by probing its operator with crafted histograms (not the exact KL
+// divergence of its Python predecessor). Candidate i of a histogram of n bins (middle bin z = n / 2) is the window
+// [s, e) = [z - i, z + i + 1] of len = 2i + 1 bins:
+// - P = the window, with the bins left of it added to its first bin and those right of it to its last (float32 sums
+//   in bin order);
+// - the quantized side uses the window's bins truncated to integers, the window's FIRST bin counted as 0 (MXNet's
+//   behaviour: with one histogram bin per quantized bin the first quantized bin is always empty);
+// - Q = that integer window merged into nq groups of m = len / nq bins (the last group also takes the remainder);
+//   a group's integer sum divided by its count of nonzero (integer) bins goes to each of its bins where P is not 0,
+//   every other bin of Q is 0;
+// - both smoothed in float32: v + 1e-4 where v is 0, v - float(1e-4 * zeros / nonzeros) elsewhere (undefined, i.e.
+//   infinite, when a distribution has no nonzero bin or a smoothed bin is not positive);
+// - both normalised by their float32 sums, and the divergence sum_k p_k * log(p_k / q_k) summed in float32 in bin
+//   order (with the host's logf: MXNet's values bitwise on many random histograms).
+// Candidates run from nq / 2 to the last window inside the histogram. MXNet 1.9.1 also tries i = n / 2 on an even
+// histogram, a window one bin past its end whose threshold it reads past hist_edges (uninitialised memory): we don't.
 #pragma once
 
 #include <cmath>
@@ -28,19 +37,22 @@ MXC_CALIB_HD inline int64_t CalibLastCandidate(int64_t n) {
   return z < r ? z : r;
 }
 
-// Bin k of P and of Q (before smoothing) of the candidate described by its window w (length len), the outliers
-// left/right, and the group g = [ga, gb) holding k with its sum and count of nonzero bins.
+// A histogram count truncated to an integer (saturating, NaN as 0).
+MXC_CALIB_HD inline int64_t CalibTrunc(float v) {
+  if (!(v == v)) return 0;
+  if (v >= 9.0e18f) return static_cast<int64_t>(9.0e18);
+  if (v <= -9.0e18f) return -static_cast<int64_t>(9.0e18);
+  return static_cast<int64_t>(v);
+}
+
+// One candidate's window: w its len bins, left/right the outlier sums added to its first/last bin of P.
 struct CalibWindow {
   const float *w;
   int64_t len, m;
   int nq;
-  double left, right;
-  MXC_CALIB_HD double P(int64_t k) const {
-    double v = w[k];
-    if (k == 0) v += left;
-    if (k == len - 1) v += right;
-    return v;
-  }
+  float left, right;
+  MXC_CALIB_HD float P(int64_t k) const { return k == 0 ? left : k == len - 1 ? right : w[k]; }
+  MXC_CALIB_HD int64_t Int(int64_t k) const { return k == 0 ? 0 : CalibTrunc(w[k]); }
 };
 
 // Calls f(p_k, q_k) for every bin of the window, in order.
@@ -48,23 +60,32 @@ template <typename F>
 MXC_CALIB_HD inline void CalibForEach(const CalibWindow &c, F f) {
   for (int j = 0; j < c.nq; ++j) {
     const int64_t a = j * c.m, b = j == c.nq - 1 ? c.len : a + c.m;
-    double total = 0;
-    int64_t count = 0;
+    int64_t total = 0, count = 0;
     for (int64_t k = a; k < b; ++k) {
-      total += c.w[k];
-      count += c.w[k] != 0 ? 1 : 0;
+      const int64_t v = c.Int(k);
+      total += v;
+      count += v != 0 ? 1 : 0;
     }
+    const float avg = count == 0 ? 0.f : static_cast<float>(total) / static_cast<float>(count);
     for (int64_t k = a; k < b; ++k) {
-      const double p = c.P(k);
-      const double q = (p == 0 || count == 0) ? 0.0 : total / static_cast<double>(count);
-      f(p, q);
+      const float p = c.P(k);
+      f(p, p == 0.f ? 0.f : avg);
     }
   }
 }
 
-MXC_CALIB_HD inline double CalibSmooth(double v, float eps1) {
-  return static_cast<double>(static_cast<float>(v) + (v == 0 ? 1e-4f : -eps1));
+// log of a float32 as MXNet takes it (the C library's logf on the host, which these divergences match bitwise). On a
+// device, the double log rounded to float32 (nearly always the correctly rounded value, as the host's logf nearly
+// always is; CUDA's logf may be 1 ulp off).
+MXC_CALIB_HD inline float CalibLog(float x) {
+#ifdef __CUDA_ARCH__
+  return static_cast<float>(log(static_cast<double>(x)));
+#else
+  return logf(x);
+#endif
 }
+
+MXC_CALIB_HD inline float CalibSmooth(float v, float eps1) { return v == 0.f ? v + 1e-4f : v - eps1; }
 
 // The divergence of candidate i of hist (n bins) for nq quantized bins; HUGE_VAL when it is not defined.
 MXC_CALIB_HD inline double CalibDivergence(const float *hist, int64_t n, int nq, int64_t i) {
@@ -74,34 +95,43 @@ MXC_CALIB_HD inline double CalibDivergence(const float *hist, int64_t n, int nq,
   c.len = e - s;
   c.m = c.len / nq;
   c.nq = nq;
-  c.left = 0, c.right = 0;
-  for (int64_t k = 0; k < s; ++k) c.left += hist[k];
-  for (int64_t k = e; k < n; ++k) c.right += hist[k];
+  c.left = 0.f, c.right = 0.f;
+  for (int64_t k = 0; k <= s; ++k) c.left += hist[k];
+  if (c.len == 1) {
+    for (int64_t k = e; k < n; ++k) c.left += hist[k];
+    c.right = c.left;
+  } else {
+    c.right = hist[e - 1];
+    for (int64_t k = e; k < n; ++k) c.right += hist[k];
+  }
   int64_t pz = 0, qz = 0;
-  CalibForEach(c, [&](double p, double q) {
-    pz += p == 0 ? 1 : 0;
-    qz += q == 0 ? 1 : 0;
+  CalibForEach(c, [&](float p, float q) {
+    pz += p == 0.f ? 1 : 0;
+    qz += q == 0.f ? 1 : 0;
   });
   if (pz == c.len || qz == c.len) return HUGE_VAL;
-  const double pe = 1e-4 * static_cast<double>(pz) / static_cast<double>(c.len - pz);
-  const double qe = 1e-4 * static_cast<double>(qz) / static_cast<double>(c.len - qz);
-  if (pe >= 1.0 || qe >= 1.0) return HUGE_VAL;
-  const float pe1 = static_cast<float>(pe), qe1 = static_cast<float>(qe);
-  double sp = 0, sq = 0;
+  const float pe = static_cast<float>(1e-4 * static_cast<double>(pz) / static_cast<double>(c.len - pz));
+  const float qe = static_cast<float>(1e-4 * static_cast<double>(qz) / static_cast<double>(c.len - qz));
+  float sp = 0.f, sq = 0.f;
   bool bad = false;
-  CalibForEach(c, [&](double p, double q) {
-    const double a = CalibSmooth(p, pe1), b = CalibSmooth(q, qe1);
-    bad = bad || !(a > 0) || !(b > 0);
+  CalibForEach(c, [&](float p, float q) {
+    const float a = CalibSmooth(p, pe), b = CalibSmooth(q, qe);
+    bad = bad || !(a > 0.f) || !(b > 0.f);
     sp += a;
     sq += b;
   });
   if (bad) return HUGE_VAL;
-  double div = 0;
-  CalibForEach(c, [&](double p, double q) {
-    const double a = CalibSmooth(p, pe1) / sp, b = CalibSmooth(q, qe1) / sq;
-    div += a * log(a / b);
+  float div = 0.f;
+  CalibForEach(c, [&](float p, float q) {
+    const float a = CalibSmooth(p, pe) / sp, b = CalibSmooth(q, qe) / sq;
+    div += a * CalibLog(a / b);
   });
-  return div;
+  return static_cast<double>(div);
+}
+
+// The divergence output of the chosen candidate: MXNet 1.9.1 prints FLT_MAX (3.4028235e38) where none is defined.
+MXC_CALIB_HD inline float CalibReported(double div) {
+  return div > 3.4028234663852886e38 ? 3.4028234663852886e38f : static_cast<float>(div);
 }
 
 }  // namespace op

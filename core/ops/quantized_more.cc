@@ -59,7 +59,7 @@ void CalibrateEntropyForward(MXC_NN_FORWARD_ARGS) {
     if (div[c] < div[best]) best = c;
   const int64_t i = first + static_cast<int64_t>(best);
   Assign(out[0].ptr<float>(), req[0], edges[n / 2 + i + 1]);
-  Assign(out[1].ptr<float>(), req[1], static_cast<float>(div[best]));
+  Assign(out[1].ptr<float>(), req[1], CalibReported(div[best]));
 }
 
 // ---- quantized_elemwise_add ----

@@ -43,41 +43,55 @@ def test_combine_histogram_as_mxnet():
 
 
 def _naive_kl_threshold(hist, edges, nq):
-    """The definition, one bin at a time: for each symmetric window around the middle bin, P = the window with the
-    outliers added to its end bins, Q = the window merged into nq bins (the last one takes the remainder) spread
-    evenly over the window's nonzero bins, zero where P is zero; both smoothed; the window with the least KL(P||Q)."""
+    """MXNet 1.9.1's divergence (found by probing its operator), one bin at a time in float32: for each symmetric
+    window around the middle bin, P = the window with the outliers added to its end bins; Q from the window's counts
+    truncated to integers with its first bin taken as 0, merged into nq bins (the last one takes the remainder), each
+    bin's integer sum spread evenly over its nonzero bins, zero where P is zero; both smoothed; the window with the
+    least KL(P||Q), normalised and summed in float32."""
     n = len(hist)
     zero = n // 2
+    h = [F(v) for v in hist]
     best_th, best_div = None, math.inf
     for i in range(nq // 2, min(zero, n - 1 - zero) + 1):  # windows inside the histogram
         lo, hi = zero - i, zero + i + 1
-        win = [float(v) for v in hist[lo:hi]]
-        p = list(win)
-        p[0] += float(sum(hist[:lo]))
-        p[-1] += float(sum(hist[hi:]))
-        m = len(win) // nq
-        owner = [min(k // m, nq - 1) for k in range(len(win))]
-        total = [0.0] * nq
+        p = h[lo:hi]
+        left = F(0)
+        for v in h[:lo + 1]:
+            left = F(left + v)
+        right = p[-1]
+        for v in h[hi:]:
+            right = F(right + v)
+        p[0] = left
+        p[-1] = right if len(p) > 1 else F(left + sum(h[hi:], F(0)))
+        ints = [0] + [int(v) for v in h[lo + 1:hi]]
+        m = len(p) // nq
+        owner = [min(k // m, nq - 1) for k in range(len(p))]
+        total = [0] * nq
         count = [0] * nq
-        for k, v in enumerate(win):
+        for k, v in enumerate(ints):
             total[owner[k]] += v
             count[owner[k]] += 1 if v != 0 else 0
-        qd = [0.0 if (p[k] == 0 or count[owner[k]] == 0) else total[owner[k]] / count[owner[k]]
-              for k in range(len(win))]
+        qd = [F(0) if (p[k] == 0 or count[owner[k]] == 0) else F(F(total[owner[k]]) / F(count[owner[k]]))
+              for k in range(len(p))]
 
         def smooth(d):
             zeros = sum(1 for v in d if v == 0)
             if zeros == len(d):
                 return None
-            e1 = 0.0001 * zeros / (len(d) - zeros)
-            return [float(F(v) + F(0.0001 if v == 0 else -e1)) for v in d]
+            e1 = F(0.0001 * zeros / (len(d) - zeros))
+            return [F(v + F(0.0001)) if v == 0 else F(v - e1) for v in d]
         ps, qs = smooth(p), smooth(qd)
-        if ps is None or qs is None:
+        if ps is None or qs is None or min(ps) <= 0 or min(qs) <= 0:
             continue
-        sp, sq = sum(ps), sum(qs)
-        div = sum(a / sp * math.log((a / sp) / (b / sq)) for a, b in zip(ps, qs))
+        sp, sq = F(0), F(0)
+        for a, b in zip(ps, qs):
+            sp, sq = F(sp + a), F(sq + b)
+        div = F(0)
+        for a, b in zip(ps, qs):
+            pa, qb = F(a / sp), F(b / sq)
+            div = F(div + F(pa * F(math.log(F(pa / qb)))))
         if div < best_div:
-            best_th, best_div = float(edges[hi]), div
+            best_th, best_div = float(edges[hi]), float(div)
     return best_th, best_div
 
 
@@ -110,6 +124,47 @@ def test_entropy_threshold_as_mxnet(seed, nbins, th, div):
     assert abs(got_th - th) <= 1e-6 * th
     assert abs(got_div - div) <= 1e-5
     assert (lo, hi) == (float(x.min()), float(x.max()))
+
+
+def _hist_of(seed, kind, nbins, size):
+    rs = np.random.RandomState(seed)
+    x = {"t": lambda: rs.standard_t(3, size), "n": lambda: rs.randn(size), "c": lambda: rs.standard_cauchy(size),
+         "r": lambda: np.maximum(rs.randn(size), 0)}[kind]().astype(F)
+    m = float(np.abs(x).max())
+    h, e = np.histogram(x, bins=nbins, range=(-m, m))
+    return h.astype(F), e.astype(F)
+
+
+@pytest.mark.parametrize("seed,kind,nbins,size,nq,th,div", [
+    (7, "t", 8001, 200000, 255, 25.661489486694336, 0.002829334931448102),
+    (8, "n", 1001, 50000, 255, 3.820434331893921, 0.004314388148486614),
+    (9, "c", 2001, 30000, 127, 774.799072265625, 0.00513339601457119),
+    (10, "r", 8001, 100000, 255, 3.8845925331115723, 0.011511190794408321),
+    (11, "t", 301, 5000, 31, 7.4252753257751465, 0.01120832934975624)])
+def test_calibrate_entropy_operator_as_mxnet(seed, kind, nbins, size, nq, th, div):
+    # what MXNet 1.9.1's _contrib_calibrate_entropy printed for these histograms (its divergence, not the exact KL)
+    h, e = _hist_of(seed, kind, nbins, size)
+    got_th, got_div = nd.contrib.calibrate_entropy(nd.array(h), nd.array(e), num_quantized_bins=nq)
+    assert got_th.asnumpy()[0] == F(th)
+    assert abs(got_div.asnumpy()[0] - div) <= 1e-6 * div
+
+
+@pytest.mark.parametrize("hist,nq,th,div", [
+    ([1, 1, 1, 1, 1], 5, 2.5, 1.6189445),  # one bin per quantized bin: the first quantized bin is empty
+    ([1, 2, 3, 4, 5, 6, 7], 3, 3.5, 0.01887607),
+    ([6, 5, 4, 2, 5, 4, 8, 6, 7], 3, 4.5, 0.02313186228275299),
+    ([0.5787552, 0.6089194, 9.31642, 0, 0.1557962, 9.315434, 2.2654483], 7, 3.5, 0.45091936),  # counts truncated
+    ([0.19083461, 0.6782404, 0, 0, 2.6103792], 1, 2.5, 0.405086874961853),
+    ([0, 0, 0, 0, 1, 0, 0, 0, 0], 3, 1.5, 0.0),
+    ([0] * 9, 3, 1.5, 3.4028234663852886e+38),  # no divergence defined: FLT_MAX
+    ([1, 0, 0, 0, 0, 0, 0, 0, 0], 3, 1.5, 3.4028234663852886e+38)])
+def test_calibrate_entropy_small_histograms_as_mxnet(hist, nq, th, div):
+    # MXNet 1.9.1's printed values; edges k - n/2
+    h = np.array(hist, F)
+    e = (np.arange(len(h) + 1) - len(h) / 2).astype(F)
+    got_th, got_div = nd.contrib.calibrate_entropy(nd.array(h), nd.array(e), num_quantized_bins=nq)
+    assert got_th.asnumpy()[0] == F(th)
+    assert abs(got_div.asnumpy()[0] - F(div)) <= 1e-6 * div
 
 
 @pytest.mark.parametrize("nbins,nq", [(7, 3), (8, 3), (9, 1), (64, 20), (5, 5)])

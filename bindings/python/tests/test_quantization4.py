@@ -1,8 +1,8 @@
 """quantize_model / quantize_net_v2 against MXNet 1.9.1 (MXNET_SUBGRAPH_BACKEND=NONE): elementwise add and mul
 (``_contrib_quantized_elemwise_add`` / ``_mul`` followed by a requantize) and Embedding in the quantized graph, the
 names of the quantize nodes of float outputs (``<node>_<output name>_quantize`` or ``<node>_<index>_quantize``), the
-entropy range (0, th) of non-negative tensors for uint8/auto, and quantize_net_v2's exclude_layers_match /
-exclude_operators with calib_mode='naive' over a gluon DataLoader. The expected graphs, calibration ranges and outputs
+entropy range (0, th) of non-negative tensors for uint8/auto, every entropy range of the test networks, and
+quantize_net_v2's exclude_layers_match / exclude_operators with calib_mode='naive' over a gluon DataLoader. The expected graphs, calibration ranges and outputs
 are what MXNet 1.9.1 printed for the same networks, parameters and data."""
 import json
 
@@ -257,6 +257,39 @@ def test_residual_add_full_mode_none_naive_entropy():
             np.testing.assert_allclose(rows["requantize_add0"][3], (-10.890609, 10.890609), rtol=1e-5)
             np.testing.assert_allclose(rows["requantize_fc0"][3], (-24.566389, 24.566389), rtol=1e-5)
             np.testing.assert_allclose(rows["quantized_bn0"][3], (-4.094547, 4.094547), rtol=1e-5)
+
+
+# Every calibration range MXNet 1.9.1's quantize_model(calib_mode='entropy', quantize_mode='full', 4 examples in
+# batches of 2) printed for these networks: its _contrib_calibrate_entropy arithmetic (not the exact KL divergence,
+# which gave e.g. +-9.620 for resblock's conv1 and +-3.352 for mlpcat's fca).
+MXNET_ENTROPY_RANGES = {
+    "resblock": {"data_quantize": (-0.998556, 0.998556), "requantize_conv0": (-3.769254, 3.769254),
+                 "quantized_bn0": (-4.094547, 4.094547), "requantize_conv1": (-8.458474, 8.458474),
+                 "requantize_add0": (-10.890609, 10.890609), "requantize_fc0": (-24.566389, 24.566389)},
+    "resplus": {"data_quantize": (-0.998556, 0.998556), "requantize_conv0": (-3.769254, 3.769254),
+                "quantized_bn0": (-4.094547, 4.094547), "requantize_conv1": (-8.458474, 8.458474),
+                "requantize__plus0": (-10.890609, 10.890609), "requantize_fc0": (-24.566389, 24.566389)},
+    "mlpcat": {"data_quantize": (-0.951067, 0.951067), "requantize_fca": (-1.377755, 1.377755),
+               "requantize_fcb": (-1.309224, 1.309224), "requantize_fcout": (-2.769099, 2.769099)},
+    "mul": {"data_quantize": (-0.953284, 0.953284), "requantize_fc0": (-2.082756, 2.082756),
+            "requantize_fc1": (-1.265422, 1.265422), "requantize_mul0": (-0.379942, 0.379942),
+            "requantize_fc2": (-1.262118, 1.262118)},
+    "lenet": {"data_quantize": (-0.986183, 0.986183), "requantize_conv1": (-4.000824, 4.000824),
+              "requantize_conv2": (-9.007494, 9.007494), "requantize_fc1": (-7.224712, 7.224712),
+              "requantize_fc2": (-6.01198, 6.01198)},
+    "emb": {"requantize_fc1": (-2.012886, 2.012886)},
+    "naming": {"sig0_0_quantize": (0.0, 0.728368), "requantize_fc1": (0.0, 1.392253)},
+}
+
+
+@pytest.mark.parametrize("net", sorted(MXNET_ENTROPY_RANGES))
+def test_entropy_ranges_as_mxnet(net):
+    rows = _graph(_quantize(net, "full", "entropy")[0])
+    got = {r[1]: r[3] for r in rows if len(r) == 4}
+    want = MXNET_ENTROPY_RANGES[net]
+    assert sorted(got) == sorted(want)
+    for name, rng in want.items():
+        np.testing.assert_allclose(got[name], rng, rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 def test_smart_mode_keeps_an_add_with_float_inputs_or_float_consumers_float():

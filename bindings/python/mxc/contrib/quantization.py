@@ -131,8 +131,9 @@ def _smooth_distribution(p, eps=0.0001):
 def _entropy_threshold(hist, hist_edges, num_quantized_bins=255):
     """(threshold, divergence) from the operator ``_contrib_calibrate_entropy``: the symmetric threshold |x| <= edge
     that minimises KL(P || Q), where P is the histogram clipped to the threshold (outliers added to its end bins)
-    and Q the same range merged into num_quantized_bins bins and expanded back evenly over the nonzero bins. The
-    operator checks the arguments (a ValueError naming them)."""
+    and Q the same range merged into num_quantized_bins bins and expanded back evenly over the nonzero bins, with
+    MXNet 1.9.1's arithmetic (integer counts, the range's first bin left out of Q, float32 sums). The operator checks
+    the arguments (a ValueError naming them)."""
     th, div = nd.contrib.calibrate_entropy(nd.array(hist, dtype="float32"), nd.array(hist_edges, dtype="float32"),
                                            num_quantized_bins=num_quantized_bins)
     return float(th.asnumpy()[0]), float(div.asnumpy()[0])

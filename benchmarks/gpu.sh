@@ -74,7 +74,10 @@ TESTS=ON
 # MXC_GPU_EMULATION=1: the whole script on the CUDA emulation build (no GPU needed; for checking the script).
 EMU=""
 [ "${MXC_GPU_EMULATION:-0}" = 1 ] && EMU="-DMXC_CUDA_EMULATION=ON" && log "CUDA emulation build: no real GPU is used"
-if ! step configure 180 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON $EMU \
+# GoogleTest from a carried source tree (benchmarks/gpu_prepare.sh) when the machine has no installed package.
+GTEST=""
+[ -f .gtest/CMakeLists.txt ] && GTEST="-DMXC_GTEST_SOURCE_DIR=$ROOT/.gtest" && log "GoogleTest: built from .gtest/"
+if ! step configure 180 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMXC_USE_CUDA=ON $EMU $GTEST \
       -DMXC_BUILD_BENCHMARKS=OFF ${MXC_CUBLAS_ROOT:+-DMXC_CUBLAS_ROOT=$MXC_CUBLAS_ROOT} \
       ${MXC_CUDNN_ROOT:+-DMXC_CUDNN_ROOT=$MXC_CUDNN_ROOT}; then
   log "configure failed: retrying without the C++ tests (GTest missing?)"
@@ -162,7 +165,10 @@ PYEOF
   [ "${SYNTH:-0}" = 1 ] && unset MXC_MNIST_DIR
   if [ -d bindings/python/tests ]; then
     # The whole Python suite with gpu(0) as the default context (tests that name a device keep theirs).
-    MXC_TEST_DEFAULT_CTX=gpu step pytest-gpu 300 $PY -m pytest -q -ra bindings/python/tests
+    # With pytest-xdist (the H200 machines have it) in 8 processes sharing the GPU: ~3300 tests in the time left.
+    XDIST=""
+    $PY -c 'import xdist' 2>/dev/null && XDIST="-n ${MXC_PYTEST_PROCS:-8}"
+    MXC_TEST_DEFAULT_CTX=gpu step pytest-gpu 300 $PY -m pytest -q -ra $XDIST -p no:cacheprovider bindings/python/tests
   fi
   # The convolution choices (cuDNN or mxc's kernels, with their times) are printed as they are made.
   MXC_CUDA_CONV_VERBOSE=1 step bench-train 240 $PY benchmarks/bench_gpu_train.py --iters "${BENCH_ITERS:-30}"

@@ -27,6 +27,7 @@ are those of the unrolled program. The expanded graph keeps the argument names o
 import json
 
 from ..base import MXNetTypeError, MXNetValueError, ShapeError
+from ..ndarray.control_flow import _regroup  # the structure of _flatten's layout, whatever the leaves
 
 __all__ = ["foreach", "while_loop", "cond"]
 
@@ -57,17 +58,6 @@ def _flatten(value, fname, what):
         flat.extend(f)
         layout.append(lay)
     return flat, layout
-
-
-def _regroup(flat, layout):
-    pos = [0]
-
-    def build(lay):
-        if isinstance(lay, int):
-            pos[0] += 1
-            return flat[pos[0] - 1]
-        return [build(sub) for sub in lay]
-    return build(layout)
 
 
 def _check_single(sym, fname, what):

@@ -18,7 +18,8 @@ __all__ = ["NDArray", "invoke", "empty", "zeros", "ones", "full", "array", "aran
            "CachedOp", "split_v2", "histogram"]
 
 _NULL = ffi.NULL
-_ROW_SPARSE_GRAD = {}  # id(array) -> weakref of the variables whose grad is read as row_sparse (attach_grad)
+# id(array) -> (weakref, grad_req) of the variables whose grad is read as row_sparse (attach_grad(stype='row_sparse'))
+_ROW_SPARSE_GRAD = {}
 _INVOKE = lib.MXCOpInvoke
 _FREE = lib.MXCNDArrayFree
 _CPU0 = cpu(0)
@@ -767,9 +768,10 @@ class NDArray(object):
         from .. import autograd
         autograd.mark_variables([self], [zeros(self.shape, self.context, self.dtype)], grad_req)
         if stype == "row_sparse":
-            _ROW_SPARSE_GRAD[id(self)] = weakref.ref(self, lambda _r, k=id(self): _ROW_SPARSE_GRAD.pop(k, None))
+            _ROW_SPARSE_GRAD[id(self)] = (weakref.ref(self, lambda _r, k=id(self): _ROW_SPARSE_GRAD.pop(k, None)),
+                                          grad_req)
             from . import sparse
-            sparse._set_grad_req(self, grad_req)
+            sparse._forget_rows(self)
         else:
             _ROW_SPARSE_GRAD.pop(id(self), None)
 
@@ -783,7 +785,7 @@ class NDArray(object):
         g = _new(out[0])
         if _ROW_SPARSE_GRAD:
             r = _ROW_SPARSE_GRAD.get(id(self))
-            if r is not None and r() is self:
+            if r is not None and r[0]() is self:
                 from . import sparse
                 return sparse.grad_as_row_sparse(g, self)
         return g

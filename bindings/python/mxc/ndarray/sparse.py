@@ -901,7 +901,6 @@ def fused_update(name, inputs, weight, lazy_update=True, **params):
 # (every looked-up row, even where its gradient is zero). Keys are id(weight), with a weakref to check identity.
 _LOOKUPS = {}
 _GRAD_ROWS = {}
-_GRAD_REQ = {}
 
 
 def _weight_entry(table, weight):
@@ -932,8 +931,8 @@ def _embedding(dense_fn):
     return Embedding
 
 
-def _set_grad_req(var, grad_req):
-    _GRAD_REQ[id(var)] = grad_req
+def _forget_rows(var):
+    """A new attach_grad: the rows of earlier backwards are forgotten."""
     _GRAD_ROWS.pop(id(var), None)
 
 
@@ -946,7 +945,8 @@ def _after_backward():
         if w is None:
             continue
         ent = _weight_entry(_GRAD_ROWS, w)
-        if _GRAD_REQ.get(key) != "add":
+        attached = _ndmod._ROW_SPARSE_GRAD.get(key)  # (weakref, grad_req) of attach_grad(stype='row_sparse')
+        if attached is None or attached[0]() is not w or attached[1] != "add":
             del ent[1][:]
         ent[1].extend(idx)
     _LOOKUPS.clear()

@@ -159,6 +159,27 @@ def test_embedding_sparse_grad_lists_every_looked_up_row_as_mxnet():
     np.testing.assert_array_equal(w.grad.data.asnumpy(), [[2, 2]])
 
 
+@pytest.mark.parametrize("bad", [4, -1])
+def test_embedding_sparse_grad_out_of_bound_index_raises_as_mxnet(bad):
+    # MXNet 1.9.1: the forward clips (index 4 gives row 3, -1 gives row 0), the row_sparse gradient raises
+    # "Embedding input contains data out of bound"
+    w = mx.nd.array(np.arange(12).reshape(4, 3), ctx=default_context())
+    w.attach_grad(stype='row_sparse')
+    with mx.autograd.record():
+        y = mx.nd.Embedding(mx.nd.array([1, bad], ctx=default_context()), w, input_dim=4, output_dim=3,
+                            sparse_grad=True)
+    np.testing.assert_array_equal(y.asnumpy(), [[3, 4, 5], [9, 10, 11] if bad == 4 else [0, 1, 2]])
+    y.backward()
+    with pytest.raises(mx.base.MXNetError, match=r"index %d, out of bound for a weight of shape \(4, 3\)" % bad):
+        w.grad.asnumpy()
+    # the weight is untouched and a valid lookup still works afterwards
+    np.testing.assert_array_equal(w.asnumpy(), np.arange(12).reshape(4, 3))
+    with mx.autograd.record():
+        y = mx.nd.Embedding(mx.nd.array([3], ctx=default_context()), w, input_dim=4, output_dim=3, sparse_grad=True)
+    y.backward()
+    np.testing.assert_array_equal(w.grad.indices.asnumpy(), [3])
+
+
 def test_embedding_sparse_grad_of_two_lookups_joins_their_rows():
     w = mx.nd.array(np.arange(12).reshape(6, 2) * 0.1, ctx=default_context())
     w.attach_grad(stype='row_sparse')

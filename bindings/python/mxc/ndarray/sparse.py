@@ -22,7 +22,7 @@ import builtins
 
 import numpy as np
 
-from ..base import MXNetValueError
+from ..base import MXNetIndexError, MXNetValueError
 from ..context import Context, current_context
 from . import ndarray as _ndmod
 from .ndarray import NDArray, _call, _op
@@ -956,11 +956,19 @@ def _after_backward():
 
 
 def _rows_of(dense_grad, idx_list):
-    """dense_grad's rows named by the index arrays (clipped as Embedding does), as a RowSparseNDArray."""
+    """dense_grad's rows named by the index arrays, as a RowSparseNDArray. An index out of [0, rows) is an error, as
+    in MXNet (Embedding's forward clips it, its row_sparse gradient refuses it)."""
     nd = _nd()
     ctx = dense_grad.context
     flat = [_on(a, ctx, np.int64).reshape((-1,)) for a in idx_list]
     idx = flat[0] if len(flat) == 1 else nd.concat(*flat, dim=0)
+    if idx.shape[0] > 0:
+        lo, hi = (int(v) for v in nd.concat(nd.min(idx), nd.max(idx), dim=0).asnumpy())
+        rows = dense_grad.shape[0]
+        if lo < 0 or hi >= rows:
+            raise MXNetIndexError("Embedding(sparse_grad=True): the input contains index %d, out of bound for a "
+                                  "weight of shape %s (indices must be in [0, %d) for a row_sparse gradient)"
+                                  % (lo if lo < 0 else hi, tuple(dense_grad.shape), rows))
     ptr = _call(_op("_sparse_index_count"), (idx,), num_rows=dense_grad.shape[0])
     data, rows = _call(_op("_sparse_compact_rows"), (dense_grad, ptr), count=_total(ptr))
     return _new_rsp(data, rows, dense_grad.shape)

@@ -39,11 +39,13 @@ if(MXC_CUDA_EMULATION)
   return()
 endif()
 
-enable_language(CUDA)
-find_package(CUDAToolkit REQUIRED)
-if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
+# Hopper (sm_90) unless the caller names architectures: set before enable_language(CUDA), which otherwise fills in
+# nvcc's default (sm_75 for CUDA 13: kernels then reach an H100/H200 only as PTX compiled at load time).
+if((NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "") AND "$ENV{CUDAARCHS}" STREQUAL "")
   set(CMAKE_CUDA_ARCHITECTURES 90)
 endif()
+enable_language(CUDA)
+find_package(CUDAToolkit REQUIRED)
 set(CMAKE_CUDA_STANDARD 17)
 file(GLOB MXC_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cuda/*.cu)
 file(GLOB MXC_CUDA_GLUE CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cuda/*.cc)

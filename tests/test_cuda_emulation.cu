@@ -266,6 +266,26 @@ void CheckBuiltInGemm(cudaStream_t s, int dtype) {
       }
 }
 
+// The emulated atomics take the types nvcc's take (nvcc 13 for sm_90, checked), so that an atomic on another type
+// (int64_t is long; 8-bit types) fails to compile here as it does with nvcc.
+TEST(CudaEmulationAtomics, TakeOnlyTheTypesNvccTakes) {
+  using mxc::emu::AtomicAddOk;
+  using mxc::emu::AtomicMinMaxOk;
+  static_assert(AtomicAddOk<int>::value && AtomicAddOk<unsigned>::value && AtomicAddOk<unsigned long long>::value &&
+                    AtomicAddOk<float>::value && AtomicAddOk<double>::value && AtomicAddOk<__half>::value,
+                "atomicAdd types");
+  static_assert(!AtomicAddOk<long long>::value && !AtomicAddOk<int64_t>::value && !AtomicAddOk<uint64_t>::value &&
+                    !AtomicAddOk<uint8_t>::value && !AtomicAddOk<int8_t>::value && !AtomicAddOk<short>::value,
+                "types without atomicAdd");
+  static_assert(AtomicMinMaxOk<int>::value && AtomicMinMaxOk<long long>::value &&
+                    AtomicMinMaxOk<unsigned long long>::value && !AtomicMinMaxOk<float>::value &&
+                    !AtomicMinMaxOk<double>::value && !AtomicMinMaxOk<int64_t>::value,
+                "atomicMax/atomicMin types");
+  unsigned long long c = 5;
+  EXPECT_EQ(atomicAdd(&c, 2ull), 5ull);
+  EXPECT_EQ(c, 7ull);
+}
+
 TEST_F(CudaEmulation, BuiltInGemmKernelMatchesAHostProduct) {
   CheckBuiltInGemm<float>(s, mxc::cuda::kF32);
   CheckBuiltInGemm<double>(s, mxc::cuda::kF64);

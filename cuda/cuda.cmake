@@ -39,11 +39,13 @@ if(MXC_CUDA_EMULATION)
   return()
 endif()
 
-enable_language(CUDA)
-find_package(CUDAToolkit REQUIRED)
-if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
+# Hopper (sm_90) unless the caller names architectures: set before enable_language(CUDA), which otherwise fills in
+# nvcc's default (sm_75 for CUDA 13: kernels then reach an H100/H200 only as PTX compiled at load time).
+if((NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "") AND "$ENV{CUDAARCHS}" STREQUAL "")
   set(CMAKE_CUDA_ARCHITECTURES 90)
 endif()
+enable_language(CUDA)
+find_package(CUDAToolkit REQUIRED)
 set(CMAKE_CUDA_STANDARD 17)
 file(GLOB MXC_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cuda/*.cu)
 file(GLOB MXC_CUDA_GLUE CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cuda/*.cc)
@@ -52,9 +54,13 @@ if(MXC_CUDA_SOURCES)
   set_target_properties(mxc_cuda_objs PROPERTIES POSITION_INDEPENDENT_CODE ON CUDA_ARCHITECTURES
                                                  "${CMAKE_CUDA_ARCHITECTURES}")
   target_compile_options(mxc_cuda_objs PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-O3>)
-  # cuda/spatial.cu without fused multiply-adds: the sampling positions and bin edges it computes (then floors) round
-  # as the CPU kernels' do.
-  set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/cuda/spatial.cu PROPERTIES COMPILE_OPTIONS "--fmad=false")
+  # Without fused multiply-adds (nvcc contracts a * b + c by default; the CPU build does not): cuda/spatial.cu, whose
+  # sampling positions and bin edges (then floored) round as the CPU kernels' do, and the kernels that promise the CPU's
+  # results exactly: image.cu (float blends truncated to integer pixels), quant.cu, quant2.cu (calibrate_entropy's
+  # divergence sums, then an argmin) and sparse.cu (double dot products in the CPU's order).
+  foreach(f spatial image quant quant2 sparse)
+    set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/cuda/${f}.cu PROPERTIES COMPILE_OPTIONS "--fmad=false")
+  endforeach()
   set(MXC_CUDA_OBJECTS $<TARGET_OBJECTS:mxc_cuda_objs>)
 endif()
 target_sources(mxc_objs PRIVATE ${MXC_CUDA_GLUE})

@@ -25,7 +25,8 @@ void OrderGather(int dtype, const void *x, const int64_t *perm, int64_t outer, i
 void OrderMask(int dtype, const int64_t *perm, int64_t outer, int64_t n, int64_t inner, int64_t k, void *mask,
                int req, cudaStream_t s);
 // grad (zeroed first unless req is add) [o, idx[o, j, i], i] += g[o, j, i] for j < k: the gradient of the picked
-// values (positions of one row are distinct). k = 0 only zeroes.
+// values (positions a narrow idx_dtype repeats within a row all add: atomic except for 8-bit integer data). k = 0
+// only zeroes.
 void OrderScatterGrad(int dtype, const void *g, int idx_dtype, const void *idx, int64_t outer, int64_t n,
                       int64_t inner, int64_t k, void *grad, int req, cudaStream_t s);
 

@@ -14,26 +14,32 @@ template <typename T>
 __global__ void GemmK(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T *A, int64_t lda,
                       const T *B, int64_t ldb, T beta, T *C, int64_t ldc) {
   __shared__ T as[kTile][kTile + 1], bs[kTile][kTile + 1];
-  int64_t row = blockIdx.y * kTile + threadIdx.y, col = blockIdx.x * kTile + threadIdx.x;
-  T acc = T(0);
-  for (int64_t k0 = 0; k0 < K; k0 += kTile) {
-    int64_t ka = k0 + threadIdx.x, kb = k0 + threadIdx.y;
-    as[threadIdx.y][threadIdx.x] = (row < M && ka < K) ? (ta ? A[ka * lda + row] : A[row * lda + ka]) : T(0);
-    bs[threadIdx.y][threadIdx.x] = (kb < K && col < N) ? (tb ? B[col * ldb + kb] : B[kb * ldb + col]) : T(0);
-    __syncthreads();
-    for (int k = 0; k < kTile; ++k) acc += as[threadIdx.y][k] * bs[k][threadIdx.x];
-    __syncthreads();
-  }
-  if (row < M && col < N) {
-    T *c = C + row * ldc + col;
-    *c = beta == T(0) ? alpha * acc : alpha * acc + beta * *c;
+  const int64_t col = static_cast<int64_t>(blockIdx.x) * kTile + threadIdx.x, mtiles = (M + kTile - 1) / kTile;
+  // Row tiles stride by gridDim.y (at most 65535 y blocks); the loop bounds are the block's, so every thread reaches
+  // the barriers.
+  for (int64_t rt = blockIdx.y; rt < mtiles; rt += gridDim.y) {
+    const int64_t row = rt * kTile + threadIdx.y;
+    T acc = T(0);
+    for (int64_t k0 = 0; k0 < K; k0 += kTile) {
+      int64_t ka = k0 + threadIdx.x, kb = k0 + threadIdx.y;
+      as[threadIdx.y][threadIdx.x] = (row < M && ka < K) ? (ta ? A[ka * lda + row] : A[row * lda + ka]) : T(0);
+      bs[threadIdx.y][threadIdx.x] = (kb < K && col < N) ? (tb ? B[col * ldb + kb] : B[kb * ldb + col]) : T(0);
+      __syncthreads();
+      for (int k = 0; k < kTile; ++k) acc += as[threadIdx.y][k] * bs[k][threadIdx.x];
+      __syncthreads();
+    }
+    if (row < M && col < N) {
+      T *c = C + row * ldc + col;
+      *c = beta == T(0) ? alpha * acc : alpha * acc + beta * *c;
+    }
   }
 }
 
 void Gemm(int dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const void *A, int64_t lda,
           const void *B, int64_t ldb, double beta, void *C, int64_t ldc, cudaStream_t s) {
   if (M == 0 || N == 0) return;
-  dim3 grid(static_cast<unsigned>((N + kTile - 1) / kTile), static_cast<unsigned>((M + kTile - 1) / kTile));
+  const int64_t mtiles = (M + kTile - 1) / kTile;
+  dim3 grid(static_cast<unsigned>((N + kTile - 1) / kTile), static_cast<unsigned>(mtiles < 65535 ? mtiles : 65535));
   dim3 block(kTile, kTile);
   MXC_CUDA_REAL_SWITCH(dtype, T, {
     MXC_LAUNCH_BLOCK(grid, block, 0, s, GemmK<T>)(ta, tb, M, N, K, static_cast<T>(alpha), static_cast<const T *>(A), lda,

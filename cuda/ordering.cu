@@ -1,6 +1,8 @@
 // The ordering operators (topk, sort, argsort): the kernels of kernels_ordering.cuh. Each row is ordered by one
 // thread with a bottom-up merge sort of its positions (stable), in per-row scratch given by the caller; the results
 // are then gathered with one thread per output element.
+#include <type_traits>
+
 #include "common.cuh"
 #include "kernels.cuh"
 #include "kernels_ordering.cuh"
@@ -131,13 +133,27 @@ void OrderMask(int dtype, const int64_t *perm, int64_t outer, int64_t n, int64_t
   });
 }
 
+// *p += v, atomically where the GPU has an atomic addition of that width (every dtype but the 8-bit integers).
+template <typename T>
+__device__ __forceinline__ void AddAt(T *p, T v) {
+  if constexpr (std::is_same<T, float>::value || std::is_same<T, double>::value || std::is_same<T, int32_t>::value)
+    atomicAdd(p, v);
+  else if constexpr (sizeof(T) == 8)  // int64: two's complement sums as unsigned
+    atomicAdd(reinterpret_cast<unsigned long long *>(p), static_cast<unsigned long long>(v));
+  else
+    *p = static_cast<T>(*p + v);
+}
+
+// Atomic: the positions come from the forward's positions output, stored in its `dtype`; a narrow one (uint8 past 255,
+// float16/float32 past their exact integers) repeats positions within a row, whose gradients then all add (as on the
+// CPU) instead of racing.
 template <typename T>
 __global__ void OrderScatterGradK(const T *g, int it, const void *idx, int64_t outer, int64_t n, int64_t inner,
                                   int64_t k, T *grad) {
   MXC_CUDA_LOOP(e, outer * k * inner) {
     const int64_t o = e / (k * inner), i = e % inner;
     const int64_t pos = LoadPosition(it, idx, e);
-    if (pos >= 0 && pos < n) grad[(o * n + pos) * inner + i] += g[e];
+    if (pos >= 0 && pos < n) AddAt(grad + (o * n + pos) * inner + i, g[e]);
   }
 }
 

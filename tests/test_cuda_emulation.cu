@@ -266,9 +266,54 @@ void CheckBuiltInGemm(cudaStream_t s, int dtype) {
       }
 }
 
+// The emulated atomics take the types nvcc's take (nvcc 13 for sm_90, checked), so that an atomic on another type
+// (int64_t is long; 8-bit types) fails to compile here as it does with nvcc.
+TEST(CudaEmulationAtomics, TakeOnlyTheTypesNvccTakes) {
+  using mxc::emu::AtomicAddOk;
+  using mxc::emu::AtomicMinMaxOk;
+  static_assert(AtomicAddOk<int>::value && AtomicAddOk<unsigned>::value && AtomicAddOk<unsigned long long>::value &&
+                    AtomicAddOk<float>::value && AtomicAddOk<double>::value && AtomicAddOk<__half>::value,
+                "atomicAdd types");
+  static_assert(!AtomicAddOk<long long>::value && !AtomicAddOk<int64_t>::value && !AtomicAddOk<uint64_t>::value &&
+                    !AtomicAddOk<uint8_t>::value && !AtomicAddOk<int8_t>::value && !AtomicAddOk<short>::value,
+                "types without atomicAdd");
+  static_assert(AtomicMinMaxOk<int>::value && AtomicMinMaxOk<long long>::value &&
+                    AtomicMinMaxOk<unsigned long long>::value && !AtomicMinMaxOk<float>::value &&
+                    !AtomicMinMaxOk<double>::value && !AtomicMinMaxOk<int64_t>::value,
+                "atomicMax/atomicMin types");
+  unsigned long long c = 5;
+  EXPECT_EQ(atomicAdd(&c, 2ull), 5ull);
+  EXPECT_EQ(c, 7ull);
+}
+
 TEST_F(CudaEmulation, BuiltInGemmKernelMatchesAHostProduct) {
   CheckBuiltInGemm<float>(s, mxc::cuda::kF32);
   CheckBuiltInGemm<double>(s, mxc::cuda::kF64);
+}
+
+// More rows than 65535 tiles of 16 (grid.y's limit): the row tiles stride over a capped grid.
+TEST_F(CudaEmulation, BuiltInGemmKernelTakesMoreRowsThanGridYAllows) {
+  const int64_t M = 65535 * 16 + 40, N = 2, K = 1;
+  std::vector<float> A(M), B = {2.0f, -1.0f}, C(M * N, NAN);
+  for (int64_t m = 0; m < M; ++m) A[m] = float(m % 1000);
+  float *dA, *dB, *dC;
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void **>(&dA), A.size() * sizeof(float)), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void **>(&dB), B.size() * sizeof(float)), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void **>(&dC), C.size() * sizeof(float)), cudaSuccess);
+  cudaMemcpy(dA, A.data(), A.size() * sizeof(float), cudaMemcpyHostToDevice);
+  cudaMemcpy(dB, B.data(), B.size() * sizeof(float), cudaMemcpyHostToDevice);
+  mxc::cuda::Gemm(mxc::cuda::kF32, false, false, M, N, K, 1.0, dA, K, dB, N, 0.0, dC, N, s);
+  ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+  std::vector<float> got(C.size());
+  ASSERT_EQ(cudaMemcpyAsync(got.data(), dC, got.size() * sizeof(float), cudaMemcpyDeviceToHost, s), cudaSuccess);
+  ASSERT_EQ(cudaStreamSynchronize(s), cudaSuccess);
+  for (int64_t m = 0; m < M; ++m) {
+    ASSERT_EQ(got[m * N], 2.0f * A[m]) << m;
+    ASSERT_EQ(got[m * N + 1], -A[m]) << m;
+  }
+  cudaFree(dA);
+  cudaFree(dB);
+  cudaFree(dC);
 }
 
 }  // namespace

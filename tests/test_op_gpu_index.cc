@@ -77,6 +77,8 @@ std::vector<Case> Cases() {
   add({"topk", {{"k", "4"}, {"axis", "1"}, {"ret_typ", "mask"}}, {{2, 6, 3}}, -1, 1, {}, ties});
   add({"topk", {{"k", "5"}, {"axis", "None"}, {"dtype", "int32"}}, {{3, 4}}, -1, 1, {}, ties});
   add({"topk", {{"k", "3"}, {"ret_typ", "both"}, {"dtype", "int64"}}, {{3, 40}}, -1, 1, {}, ties, false, kF64});
+  // uint8 positions of a 300-long axis wrap around: a row's hidden positions repeat, and their gradients all add.
+  add({"topk", {{"k", "0"}, {"ret_typ", "value"}, {"dtype", "uint8"}}, {{2, 300}}, -1, 1, {}, ties});
   add({"topk", {{"k", "3"}}, {{2, 7}}, -1, 1, {}, SetInput(0, {1, NAN, 3, NAN, -1, 2, 2})});
   add({"sort", {}, {{3, 37}}, -1, 1, {}, ties});
   add({"sort", {{"axis", "0"}, {"is_ascend", "false"}}, {{6, 4}}, -1, 1, {}, ties, false, kF64});

@@ -35,21 +35,41 @@
 
 inline void __syncthreads() { ::mxc::emu::SyncThreads(); }
 
-// Emulated threads of one device never run at the same time: atomics are plain read-modify-writes.
+// Emulated threads of one device never run at the same time: atomics are plain read-modify-writes. They take only
+// the types nvcc's atomics take (atomicAdd: int, unsigned, unsigned long long, float, double, __half; atomicMax/Min:
+// int, unsigned, long long, unsigned long long), so that a call nvcc rejects (int64_t, which is long, or an 8-bit
+// type) fails here too instead of compiling as an emulator-only "atomic".
+namespace mxc {
+namespace emu {
+template <typename T>
+struct AtomicAddOk
+    : std::integral_constant<bool, std::is_same<T, int>::value || std::is_same<T, unsigned>::value ||
+                                       std::is_same<T, unsigned long long>::value || std::is_same<T, float>::value ||
+                                       std::is_same<T, double>::value || std::is_same<T, __half>::value> {};
+template <typename T>
+struct AtomicMinMaxOk
+    : std::integral_constant<bool, std::is_same<T, int>::value || std::is_same<T, unsigned>::value ||
+                                       std::is_same<T, long long>::value ||
+                                       std::is_same<T, unsigned long long>::value> {};
+}  // namespace emu
+}  // namespace mxc
 template <typename T, typename U>
 inline T atomicAdd(T *p, U v) {
+  static_assert(::mxc::emu::AtomicAddOk<T>::value, "atomicAdd: CUDA has no atomicAdd for this type");
   T old = *p;
   *p = static_cast<T>(old + static_cast<T>(v));
   return old;
 }
 template <typename T, typename U>
 inline T atomicMax(T *p, U v) {
+  static_assert(::mxc::emu::AtomicMinMaxOk<T>::value, "atomicMax: CUDA has no atomicMax for this type");
   T old = *p;
   if (static_cast<T>(v) > old) *p = static_cast<T>(v);
   return old;
 }
 template <typename T, typename U>
 inline T atomicMin(T *p, U v) {
+  static_assert(::mxc::emu::AtomicMinMaxOk<T>::value, "atomicMin: CUDA has no atomicMin for this type");
   T old = *p;
   if (static_cast<T>(v) < old) *p = static_cast<T>(v);
   return old;

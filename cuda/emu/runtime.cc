@@ -12,6 +12,9 @@
 //   device pointer crashes at once, with a message naming the allocation, as it would on a GPU machine (where it
 //   crashes too, or reads garbage).
 // - Only one piece of device work runs at a time (one lock for every emulated device).
+// - Current device: as on a GPU, a kernel launch or a cuBLAS call fails when the stream (the handle) belongs to
+//   another device than the calling thread's current one (cudaSetDevice), and so does an event recorded on a stream
+//   of another device than the event's: the mistakes that only multi-GPU machines would show.
 #include <signal.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -464,8 +467,17 @@ void LaunchGrid(cudaStream_t s, const char *name, dim3 grid, dim3 block, size_t 
     SetError(cudaErrorInvalidConfiguration);
     return;
   }
+  Stream *st = S(s);
+  if (st->device != t_device) {  // CUDA: "a kernel launch will fail if the stream is not the current device's"
+    std::fprintf(stderr,
+                 "mxc CUDA emulation: launch of %s on a stream of gpu(%d) while the thread's current device is "
+                 "gpu(%d)\n",
+                 name, st->device, t_device);
+    SetError(cudaErrorInvalidResourceHandle);
+    return;
+  }
   std::string kname = name;
-  S(s)->Push([kname, grid, block, barriers, thread = std::move(thread)] {
+  st->Push([kname, grid, block, barriers, thread = std::move(thread)] {
     t_grid_dim = grid;
     t_block_dim = block;
     const unsigned nthreads = block.x * block.y * block.z;
@@ -561,12 +573,15 @@ struct EmuEvent {
   std::condition_variable cv;
   uint64_t recorded = 0, reached = 0;
   Stream *stream = nullptr;
+  int device = 0;  // the current device when it was created
   std::chrono::steady_clock::time_point when;  // when the stream reached the last record
 };
 
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned int) {
   if (!e) return SetError(cudaErrorInvalidValue);
-  *e = reinterpret_cast<cudaEvent_t>(new EmuEvent());
+  auto *ev = new EmuEvent();
+  ev->device = t_device;
+  *e = reinterpret_cast<cudaEvent_t>(ev);
   return cudaSuccess;
 }
 
@@ -581,6 +596,11 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
   auto *ev = reinterpret_cast<EmuEvent *>(e);
   if (!ev) return SetError(cudaErrorInvalidValue);
   Stream *st = S(s);
+  if (st->device != ev->device) {
+    std::fprintf(stderr, "mxc CUDA emulation: an event of gpu(%d) recorded on a stream of gpu(%d)\n", ev->device,
+                 st->device);
+    return SetError(cudaErrorInvalidResourceHandle);
+  }
   uint64_t gen;
   {
     std::lock_guard<std::mutex> lk(ev->mu);
@@ -714,11 +734,13 @@ cudaError_t cudaMemcpyPeerAsync(void *dst, int, const void *src, int, size_t byt
 // ---------------------------------------------------------------------------------------------------------------
 struct cublasContext {
   cudaStream_t stream = nullptr;
+  int device = 0;  // the current device when it was created
 };
 
 cublasStatus_t cublasCreate(cublasHandle_t *h) {
   if (!h) return CUBLAS_STATUS_INVALID_VALUE;
   *h = new cublasContext();
+  (*h)->device = t_device;
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasDestroy(cublasHandle_t h) {
@@ -740,6 +762,13 @@ cublasStatus_t GemmBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperati
                            const T *alpha, const T *A, int lda, long long sa, const T *B, int ldb, long long sb,
                            const T *beta, T *C, int ldc, long long sc, int batch) {
   if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (h->device != t_device || S(h->stream)->device != h->device) {  // a handle works on its own device only
+    std::fprintf(stderr,
+                 "mxc CUDA emulation: a cuBLAS handle of gpu(%d) used with its stream on gpu(%d) while the thread's "
+                 "current device is gpu(%d)\n",
+                 h->device, S(h->stream)->device, t_device);
+    return CUBLAS_STATUS_EXECUTION_FAILED;
+  }
   if (m < 0 || n < 0 || k < 0 || batch < 0 || ldc < std::max(1, m) || !alpha || !beta)
     return CUBLAS_STATUS_INVALID_VALUE;
   if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;

@@ -805,6 +805,9 @@ void Gemm(const OpContext &ctx, int dtype, bool ta, bool tb, int64_t M, int64_t 
   if (M == 0 || N == 0) return;
 #ifdef MXC_HAVE_CUBLAS
   // Column-major view: C^T (N x M) = op(B)^T op(A)^T.
+  // The handle's device must be the thread's current one: an engine worker may last have run work of another GPU,
+  // and nothing before this call (FullyConnected's backward starts with it) made this one current. Stream() does.
+  Stream(Dev(ctx));
   std::lock_guard<std::mutex> lk(g_blas_mu);
   cublasHandle_t h = Blas(Dev(ctx));
   cublasOperation_t ob = tb ? CUBLAS_OP_T : CUBLAS_OP_N, oa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;

@@ -16,7 +16,10 @@
 #include "common.cuh"
 #include "kernels.cuh"
 #include "engine.h"
+#include "device.h"
 #include "gpu_device.h"
+#include "emu/cublas_v2.h"
+#include "gpu_ops.h"
 #include "ndarray.h"
 #include "op_harness.h"
 
@@ -269,6 +272,86 @@ void CheckBuiltInGemm(cudaStream_t s, int dtype) {
 TEST_F(CudaEmulation, BuiltInGemmKernelMatchesAHostProduct) {
   CheckBuiltInGemm<float>(s, mxc::cuda::kF32);
   CheckBuiltInGemm<double>(s, mxc::cuda::kF64);
+}
+
+// Multi-GPU rules the emulator enforces as CUDA does (ctest runs these with MXC_CUDA_EMU_GPUS=2): a kernel launch on
+// a stream of another device than the thread's current one fails, an event records only on a stream of its own
+// device, and a cuBLAS handle works with its own device current.
+TEST(CudaEmulationDevices, WorkGoesOnlyToTheCurrentDevicesStreams) {
+  int count = 0;
+  ASSERT_EQ(cudaGetDeviceCount(&count), cudaSuccess);
+  if (count < 2) GTEST_SKIP() << "needs MXC_CUDA_EMU_GPUS=2 (the ctest test_cuda_emulation_two_gpus)";
+  cudaStream_t s1 = nullptr;
+  cudaEvent_t e0 = nullptr, e1 = nullptr;
+  ASSERT_EQ(cudaSetDevice(1), cudaSuccess);
+  ASSERT_EQ(cudaStreamCreateWithFlags(&s1, cudaStreamNonBlocking), cudaSuccess);
+  ASSERT_EQ(cudaEventCreateWithFlags(&e1, cudaEventDisableTiming), cudaSuccess);
+  float *d = nullptr;
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void **>(&d), 32 * sizeof(float)), cudaSuccess);
+  ASSERT_EQ(cudaMemsetAsync(d, 0, 32 * sizeof(float), s1), cudaSuccess);
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  ASSERT_EQ(cudaEventCreateWithFlags(&e0, cudaEventDisableTiming), cudaSuccess);
+  cudaGetLastError();
+  MXC_LAUNCH(1, 32, 0, s1, AddOneK)(d, 32);  // gpu(0) current, stream of gpu(1)
+  EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidResourceHandle);
+  EXPECT_EQ(cudaEventRecord(e0, s1), cudaErrorInvalidResourceHandle);
+  cudaGetLastError();
+  ASSERT_EQ(cudaSetDevice(1), cudaSuccess);
+  MXC_LAUNCH(1, 32, 0, s1, AddOneK)(d, 32);
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  EXPECT_EQ(cudaEventRecord(e1, s1), cudaSuccess);
+  EXPECT_EQ(cudaEventSynchronize(e1), cudaSuccess);
+  std::vector<float> h(32);
+  ASSERT_EQ(cudaMemcpyAsync(h.data(), d, 32 * sizeof(float), cudaMemcpyDeviceToHost, s1), cudaSuccess);
+  ASSERT_EQ(cudaStreamSynchronize(s1), cudaSuccess);
+  for (float v : h) EXPECT_EQ(v, 1.f);  // only the launch with gpu(1) current ran
+  // cuBLAS: a handle of gpu(1) fails while gpu(0) is current.
+  cublasHandle_t h1 = nullptr;
+  ASSERT_EQ(cublasCreate(&h1), CUBLAS_STATUS_SUCCESS);
+  ASSERT_EQ(cublasSetStream(h1, s1), CUBLAS_STATUS_SUCCESS);
+  const float one = 1.f, zero = 0.f;
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  EXPECT_EQ(cublasSgemm(h1, CUBLAS_OP_N, CUBLAS_OP_N, 4, 4, 2, &one, d, 4, d + 8, 2, &zero, d + 16, 4),
+            CUBLAS_STATUS_EXECUTION_FAILED);
+  ASSERT_EQ(cudaSetDevice(1), cudaSuccess);
+  EXPECT_EQ(cublasSgemm(h1, CUBLAS_OP_N, CUBLAS_OP_N, 4, 4, 2, &one, d, 4, d + 8, 2, &zero, d + 16, 4),
+            CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(cudaStreamSynchronize(s1), cudaSuccess);
+  cublasDestroy(h1);
+  cudaFree(d);
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+}
+
+// The framework's GEMM on gpu(1) from a thread whose current device is gpu(0) (an engine worker that last ran
+// gpu(0) work, then FullyConnected's backward on gpu(1), whose first GPU call is this GEMM): it makes its device
+// current itself, and the product is right.
+TEST(CudaEmulationDevices, GemmMakesItsDeviceCurrent) {
+  int count = 0;
+  ASSERT_EQ(cudaGetDeviceCount(&count), cudaSuccess);
+  if (count < 2) GTEST_SKIP() << "needs MXC_CUDA_EMU_GPUS=2 (the ctest test_cuda_emulation_two_gpus)";
+  const mxc::Device g1{MXC_GPU, 1};
+  const int M = 3, N = 4, K = 5;
+  std::vector<float> a(M * K), b(K * N), want(M * N, 0.f), got(M * N);
+  for (int i = 0; i < M * K; ++i) a[i] = 0.25f * static_cast<float>(i % 7) - 0.5f;
+  for (int i = 0; i < K * N; ++i) b[i] = 0.5f * static_cast<float>(i % 5) - 1.f;
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n)
+      for (int k = 0; k < K; ++k) want[m * N + n] += a[m * K + k] * b[k * N + n];
+  mxc::NDArray A(mxc::TShape{M, K}, mxc::kFloat32, g1), B(mxc::TShape{K, N}, mxc::kFloat32, g1),
+      C(mxc::TShape{M, N}, mxc::kFloat32, g1);
+  A.SyncCopyFromCPU(a.data(), M * K);
+  B.SyncCopyFromCPU(b.data(), K * N);
+  mxc::OpContext ctx;
+  ctx.dev = g1;
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  mxc::gpu::Gemm(ctx, mxc::kFloat32, false, false, M, N, K, 1.0, A.blob().dptr, K, B.blob().dptr, N, 0.0,
+                 C.blob().dptr, N);
+  mxc::DeviceWait(g1);
+  C.SyncCopyToCPU(got.data(), M * N);
+  for (int i = 0; i < M * N; ++i) EXPECT_FLOAT_EQ(got[i], want[i]) << i;
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
 }
 
 }  // namespace

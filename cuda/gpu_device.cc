@@ -229,9 +229,13 @@ void DeviceCopy(const Device &dst_dev, void *dst, const Device &src_dev, const v
     gpu::Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, gpu::Stream(dst_dev.id)), "copy on gpu");
   } else {
     // Between GPUs: the source's queued work must be done first; the copy is queued on the destination stream.
+    // It must also be done before this returns: the source's stream does not wait for the destination's, so work
+    // queued there next (a write to the source, or a new user of its memory once the caller frees it) would race
+    // with the copy still reading it.
     gpu::Check(cudaStreamSynchronize(gpu::Stream(src_dev.id)), "copy between gpus");
-    gpu::Check(cudaMemcpyPeerAsync(dst, dst_dev.id, src, src_dev.id, bytes, gpu::Stream(dst_dev.id)),
-               "copy between gpus");
+    cudaStream_t st = gpu::Stream(dst_dev.id);
+    gpu::Check(cudaMemcpyPeerAsync(dst, dst_dev.id, src, src_dev.id, bytes, st), "copy between gpus");
+    gpu::Check(cudaStreamSynchronize(st), "copy between gpus");
   }
 }
 

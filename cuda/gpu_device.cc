@@ -299,8 +299,14 @@ void DeviceWaitFor(const Device &dev, const std::shared_ptr<void> &point) {
 
 void DeviceSynchronize(const Device &dev) {
   if (dev.type != MXC_GPU) return;
+  // Called on the user's threads (DLPack exchange), which another CUDA library may share: its current device is
+  // left as it was.
+  int prev = -1;
+  if (cudaGetDevice(&prev) != cudaSuccess) prev = -1;
   cudaSetDevice(dev.id);
-  gpu::Check(cudaDeviceSynchronize(), (DeviceStr(dev) + " kernel").c_str());
+  const cudaError_t e = cudaDeviceSynchronize();
+  if (prev >= 0 && prev != dev.id) cudaSetDevice(prev);
+  gpu::Check(e, (DeviceStr(dev) + " kernel").c_str());
 }
 
 void DeviceWaitAll() {

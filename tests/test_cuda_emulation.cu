@@ -20,6 +20,7 @@
 #include "gpu_device.h"
 #include "emu/cublas_v2.h"
 #include "gpu_ops.h"
+#include "mxc.h"
 #include "ndarray.h"
 #include "op_harness.h"
 
@@ -352,6 +353,28 @@ TEST(CudaEmulationDevices, GemmMakesItsDeviceCurrent) {
   C.SyncCopyToCPU(got.data(), M * N);
   for (int i = 0; i < M * N; ++i) EXPECT_FLOAT_EQ(got[i], want[i]) << i;
   ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+}
+
+// A DLPack consumer on the GPU (PyTorch, CuPy) releases an exported tensor possibly with its own kernels on the memory
+// still queued on its own stream: the release waits for the device before the memory can go back to mxc's cache.
+TEST(CudaEmulationDLPack, ReleasingAnExportedGpuTensorWaitsForTheConsumersStream) {
+  const int64_t shape[1] = {16};
+  MXCNDArrayHandle h = nullptr;
+  ASSERT_EQ(MXCNDArrayCreate(shape, 1, MXC_FLOAT32, MXC_GPU, 0, 0, &h), 0);
+  MXCDLManagedTensor *t = nullptr;
+  ASSERT_EQ(MXCNDArrayToDLPack(h, 1, &t), 0);
+  ASSERT_EQ(MXCNDArrayFree(h), 0);  // the tensor holds the array now
+  cudaStream_t consumer = nullptr;
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  ASSERT_EQ(cudaStreamCreateWithFlags(&consumer, cudaStreamNonBlocking), cudaSuccess);
+  g_release = false;
+  ASSERT_EQ(cudaLaunchHostFunc(consumer, HoldStream, nullptr), cudaSuccess);  // the consumer's pending work
+  auto release = std::async(std::launch::async, [t] { t->deleter(t); });
+  EXPECT_EQ(release.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  g_release = true;
+  EXPECT_EQ(release.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  release.wait();
+  EXPECT_EQ(cudaStreamSynchronize(consumer), cudaSuccess);
 }
 
 }  // namespace

@@ -769,12 +769,18 @@ cublasStatus_t GemmBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperati
                  h->device, S(h->stream)->device, t_device);
     return CUBLAS_STATUS_EXECUTION_FAILED;
   }
-  if (m < 0 || n < 0 || k < 0 || batch < 0 || ldc < std::max(1, m) || !alpha || !beta)
+  bool TA = ta != CUBLAS_OP_N, TB = tb != CUBLAS_OP_N;
+  // cuBLAS's argument checks: each leading dimension at least 1 and at least the stored rows, also when a dimension
+  // is 0 (a GEMM with k = 0 still scales C by beta, and fails with lda = 0).
+  if (m < 0 || n < 0 || k < 0 || batch < 0 || ldc < std::max(1, m) || lda < std::max(1, TA ? k : m) ||
+      ldb < std::max(1, TB ? n : k) || !alpha || !beta) {
+    std::fprintf(stderr, "mxc CUDA emulation: cuBLAS gemm with invalid arguments m %d n %d k %d lda %d ldb %d ldc %d\n",
+                 m, n, k, lda, ldb, ldc);
     return CUBLAS_STATUS_INVALID_VALUE;
+  }
   if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
   // Scalars are host pointers (CUBLAS_POINTER_MODE_HOST): read now.
   T a = *alpha, b = *beta;
-  bool TA = ta != CUBLAS_OP_N, TB = tb != CUBLAS_OP_N;
   S(h->stream)->Push([=] {
     for (int i = 0; i < batch; ++i)
       mxc::op::Gemm(TB, TA, n, m, k, a, B + i * sb, ldb, A + i * sa, lda, b, C + i * sc, ldc);

@@ -377,4 +377,60 @@ TEST(CudaEmulationDLPack, ReleasingAnExportedGpuTensorWaitsForTheConsumersStream
   EXPECT_EQ(cudaStreamSynchronize(consumer), cudaSuccess);
 }
 
+// A GEMM with an empty inner dimension (K = 0, the row-major leading dimension of A 0) is C = beta C, as on the CPU;
+// cuBLAS rejects a leading dimension under 1 (the emulated cuBLAS checks it as cuBLAS does).
+TEST(CudaEmulationGemm, AnEmptyInnerDimensionScalesC) {
+  const mxc::Device g0{MXC_GPU, 0};
+  const int M = 3, N = 2;
+  std::vector<float> c0 = {1, 2, 3, 4, 5, 6}, got(M * N);
+  mxc::NDArray A(mxc::TShape{M, 0}, mxc::kFloat32, g0), B(mxc::TShape{0, N}, mxc::kFloat32, g0),
+      C(mxc::TShape{M, N}, mxc::kFloat32, g0);
+  C.SyncCopyFromCPU(c0.data(), M * N);
+  mxc::OpContext ctx;
+  ctx.dev = g0;
+  for (bool ta : {false, true}) {
+    C.SyncCopyFromCPU(c0.data(), M * N);
+    // A is (M x 0) stored row-major (lda 0), or transposed (0 x M, lda M); B is (0 x N) with ldb N.
+    mxc::gpu::Gemm(ctx, mxc::kFloat32, ta, false, M, N, 0, 1.0, A.blob().dptr, ta ? M : 0, B.blob().dptr, N, 0.5,
+                   C.blob().dptr, N);
+    mxc::DeviceWait(g0);
+    C.SyncCopyToCPU(got.data(), M * N);
+    for (int i = 0; i < M * N; ++i) EXPECT_EQ(got[i], 0.5f * c0[i]) << "ta " << ta << " at " << i;
+  }
+  // B (K x N) with no columns is not a case (N = 0: nothing to compute); B transposed (N x 0, ldb 0) is.
+  C.SyncCopyFromCPU(c0.data(), M * N);
+  mxc::gpu::Gemm(ctx, mxc::kFloat32, false, true, M, N, 0, 1.0, A.blob().dptr, 0, B.blob().dptr, 0, 0.0,
+                 C.blob().dptr, N);
+  mxc::DeviceWait(g0);
+  C.SyncCopyToCPU(got.data(), M * N);
+  for (int i = 0; i < M * N; ++i) EXPECT_EQ(got[i], 0.f) << i;
+}
+
+// FullyConnected and Convolution with no input features / channels (their GEMMs have K = 0): the bias, as on the CPU.
+TEST(CudaEmulationGemm, OperatorsWithAnEmptyInnerDimensionGiveTheBias) {
+  for (const mxc::Device dev : {mxc::Device::CPU(), mxc::Device{MXC_GPU, 0}}) {
+    SCOPED_TRACE(mxc::DeviceStr(dev));
+    const mxc::Op *fc = mxc::OpRegistry::Get()->FindOrThrow("FullyConnected");
+    const mxc::Op *conv = mxc::OpRegistry::Get()->FindOrThrow("Convolution");
+    std::vector<float> bias = {0.5f, -2.f, 3.f};
+    mxc::NDArray b(mxc::TShape{3}, mxc::kFloat32, dev);
+    b.SyncCopyFromCPU(bias.data(), 3);
+    std::vector<mxc::NDArray> out;
+    mxc::Invoke(fc, mxc::OpParams(fc, {{"num_hidden", "3"}}),
+                {mxc::NDArray(mxc::TShape{2, 0}, mxc::kFloat32, dev), mxc::NDArray(mxc::TShape{3, 0}, mxc::kFloat32, dev), b},
+                &out);
+    std::vector<float> got(6);
+    out[0].SyncCopyToCPU(got.data(), 6);
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(got[i], bias[i % 3]) << "FullyConnected " << i;
+    out.clear();
+    mxc::Invoke(conv, mxc::OpParams(conv, {{"kernel", "(2,2)"}, {"num_filter", "3"}}),
+                {mxc::NDArray(mxc::TShape{1, 0, 3, 3}, mxc::kFloat32, dev),
+                 mxc::NDArray(mxc::TShape{3, 0, 2, 2}, mxc::kFloat32, dev), b},
+                &out);
+    std::vector<float> y(12);
+    out[0].SyncCopyToCPU(y.data(), 12);
+    for (int i = 0; i < 12; ++i) EXPECT_EQ(y[i], bias[i / 4]) << "Convolution " << i;
+  }
+}
+
 }  // namespace

@@ -433,4 +433,29 @@ TEST(CudaEmulationGemm, OperatorsWithAnEmptyInnerDimensionGiveTheBias) {
   }
 }
 
+// Copies and waits from a user's thread leave its current device as it was (another CUDA library may share the
+// thread): reading a gpu(1) array with gpu(0) current.
+TEST(CudaEmulationDevices, HostCopiesAndWaitsKeepTheThreadsCurrentDevice) {
+  int count = 0;
+  ASSERT_EQ(cudaGetDeviceCount(&count), cudaSuccess);
+  if (count < 2) GTEST_SKIP() << "needs MXC_CUDA_EMU_GPUS=2 (the ctest test_cuda_emulation_two_gpus)";
+  const mxc::Device g1{MXC_GPU, 1};
+  std::vector<float> h(8, 2.5f), got(8);
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  mxc::NDArray a(mxc::TShape{8}, mxc::kFloat32, g1);
+  int cur = -1;
+  ASSERT_EQ(cudaGetDevice(&cur), cudaSuccess);
+  EXPECT_EQ(cur, 0) << "allocation";
+  a.SyncCopyFromCPU(h.data(), 8);
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);  // the copy may have run here, as engine work on gpu(1)
+  a.WaitToRead();
+  a.WaitToWrite();
+  a.SyncCopyToCPU(got.data(), 8);
+  mxc::DeviceWaitAll();
+  mxc::DeviceSynchronize(g1);
+  ASSERT_EQ(cudaGetDevice(&cur), cudaSuccess);
+  EXPECT_EQ(cur, 0);
+  for (float v : got) EXPECT_EQ(v, 2.5f);
+}
+
 }  // namespace

@@ -6,7 +6,12 @@
 // issued). Host-side readers wait for the stream: NDArray::WaitToRead/WaitToWrite of a GPU array and
 // SyncCopyToCPU synchronise the device's stream (cudaStreamSynchronize), never the whole device; WaitAll
 // synchronises every stream in use. Memory freed by an array goes back to the allocator's cache immediately: its next
-// user is queued on the same stream, after every kernel that used it before.
+// user is queued on the same stream, after every kernel that used it before. Work on other streams never holds it
+// when it goes: a copy between GPUs (queued on the destination's stream) is waited for before DeviceCopy returns, and
+// a DLPack consumer's release synchronises the device (core/c_api_dlpack.cc).
+//
+// Current device: Stream(dev) makes dev current (kernel launches, cuBLAS and cuDNN calls need it; engine workers run
+// work of every GPU); allocation, copies and waits leave the calling thread's current device as they found it.
 #include "gpu_device.h"
 
 #include <algorithm>

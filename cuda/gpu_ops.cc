@@ -162,6 +162,7 @@ void ReshapeLikeBwd(BWD_ARGS) {
   CopyBwd(ctx, p, og, id, od, req, ig);
   if (ig.size() > 1 && req.size() > 1 && ig[1].dptr && (req[1] == kWriteTo || req[1] == kWriteInplace))
     cuda::Fill(ig[1].dtype, ig[1].dptr, ig[1].Size(), 0.0, req[1], St(ctx));
+  CheckLaunch("reshape_like backward");
 }
 
 FCompute UnaryFwdImpl(int code) {

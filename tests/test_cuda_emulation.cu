@@ -19,6 +19,7 @@
 #include "device.h"
 #include "gpu_device.h"
 #include "emu/cublas_v2.h"
+#include "emu/cudnn.h"
 #include "gpu_ops.h"
 #include "mxc.h"
 #include "ndarray.h"
@@ -456,6 +457,37 @@ TEST(CudaEmulationDevices, HostCopiesAndWaitsKeepTheThreadsCurrentDevice) {
   ASSERT_EQ(cudaGetDevice(&cur), cudaSuccess);
   EXPECT_EQ(cur, 0);
   for (float v : got) EXPECT_EQ(v, 2.5f);
+}
+
+// The emulated cuDNN's work fails, as cuBLAS's does, when the handle's stream is not the current device's.
+TEST(CudaEmulationDevices, CudnnWorkNeedsItsDeviceCurrent) {
+  int count = 0;
+  ASSERT_EQ(cudaGetDeviceCount(&count), cudaSuccess);
+  if (count < 2) GTEST_SKIP() << "needs MXC_CUDA_EMU_GPUS=2 (the ctest test_cuda_emulation_two_gpus)";
+  ASSERT_EQ(cudaSetDevice(1), cudaSuccess);
+  cudaStream_t s1 = nullptr;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&s1, cudaStreamNonBlocking), cudaSuccess);
+  cudnnHandle_t h = nullptr;
+  ASSERT_EQ(cudnnCreate(&h), CUDNN_STATUS_SUCCESS);
+  ASSERT_EQ(cudnnSetStream(h, s1), CUDNN_STATUS_SUCCESS);
+  cudnnTensorDescriptor_t d = nullptr;
+  ASSERT_EQ(cudnnCreateTensorDescriptor(&d), CUDNN_STATUS_SUCCESS);
+  const int dims[4] = {1, 2, 1, 1}, strides[4] = {2, 1, 1, 1};
+  ASSERT_EQ(cudnnSetTensorNdDescriptor(d, CUDNN_DATA_FLOAT, 4, dims, strides), CUDNN_STATUS_SUCCESS);
+  float *x = nullptr;
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void **>(&x), 4 * sizeof(float)), cudaSuccess);
+  ASSERT_EQ(cudaMemsetAsync(x, 0, 4 * sizeof(float), s1), cudaSuccess);
+  const float one = 1.f;
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  ASSERT_EQ(cudnnAddTensor(h, &one, d, x, &one, d, x + 2), CUDNN_STATUS_SUCCESS);  // queued: fails on the stream
+  EXPECT_EQ(cudaStreamSynchronize(s1), cudaErrorLaunchFailure);
+  ASSERT_EQ(cudaSetDevice(1), cudaSuccess);
+  ASSERT_EQ(cudnnAddTensor(h, &one, d, x, &one, d, x + 2), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(cudaStreamSynchronize(s1), cudaSuccess);
+  cudnnDestroyTensorDescriptor(d);
+  cudnnDestroy(h);
+  cudaFree(x);
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
 }
 
 }  // namespace

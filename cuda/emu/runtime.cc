@@ -504,7 +504,16 @@ void LaunchGrid(cudaStream_t s, const char *name, dim3 grid, dim3 block, size_t 
   });
 }
 
-void EnqueueDeviceWork(cudaStream_t s, std::function<void()> work) { S(s)->Push(std::move(work)); }
+void EnqueueDeviceWork(cudaStream_t s, std::function<void()> work) {
+  Stream *st = S(s);
+  if (st->device != t_device) {  // a cuDNN handle works with its own device current, as cuBLAS's does
+    std::fprintf(stderr, "mxc CUDA emulation: library work on a stream of gpu(%d) while the thread's current device is "
+                 "gpu(%d)\n", st->device, t_device);
+    st->Push([] { throw std::runtime_error("library work issued with another device current"); });
+    return;
+  }
+  st->Push(std::move(work));
+}
 
 }  // namespace emu
 }  // namespace mxc

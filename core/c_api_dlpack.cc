@@ -24,8 +24,16 @@ struct Export {
 void ExportDeleter(MXCDLManagedTensor *self) {
   if (self == nullptr) return;
   // Called by the consumer, possibly on any thread: nothing may escape.
+  auto *e = static_cast<Export *>(self->manager_ctx);
+  // A GPU consumer (PyTorch, CuPy) calls this when its tensor goes, possibly with its kernels on the memory still
+  // queued on its own stream, which mxc's stream does not wait for: the memory may go back to mxc's cache (and to
+  // new mxc work) only once they are done.
   try {
-    delete static_cast<Export *>(self->manager_ctx);
+    if (e->arr.dev().type == MXC_GPU) DeviceSynchronize(e->arr.dev());
+  } catch (...) {
+  }
+  try {
+    delete e;
   } catch (...) {
   }
 }

@@ -143,8 +143,15 @@ struct Descs {
       if (d[i] > INT32_MAX) return Set(CUDNN_STATUS_NOT_SUPPORTED, "a dimension over 2^31");
       dims[i] = static_cast<int>(d[i]);
     }
+    // The strides are ints too: a tensor of 2^31 elements or more is not cuDNN's (an int product would wrap).
+    int64_t st = 1;
     strides[3] = 1;
-    for (int i = 2; i >= 0; --i) strides[i] = strides[i + 1] * dims[i + 1];
+    for (int i = 2; i >= 0; --i) {
+      st *= d[i + 1];
+      if (st > INT32_MAX) return Set(CUDNN_STATUS_NOT_SUPPORTED, "a tensor of 2^31 elements or more");
+      strides[i] = static_cast<int>(st);
+    }
+    if (st * d[0] > INT32_MAX) return Set(CUDNN_STATUS_NOT_SUPPORTED, "a tensor of 2^31 elements or more");
     Set(cudnnSetTensorNdDescriptor(t, dt, 4, dims, strides), "cudnnSetTensorNdDescriptor");
   }
   ~Descs() {

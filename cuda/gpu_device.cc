@@ -6,7 +6,12 @@
 // issued). Host-side readers wait for the stream: NDArray::WaitToRead/WaitToWrite of a GPU array and
 // SyncCopyToCPU synchronise the device's stream (cudaStreamSynchronize), never the whole device; WaitAll
 // synchronises every stream in use. Memory freed by an array goes back to the allocator's cache immediately: its next
-// user is queued on the same stream, after every kernel that used it before.
+// user is queued on the same stream, after every kernel that used it before. Work on other streams never holds it
+// when it goes: a copy between GPUs (queued on the destination's stream) is waited for before DeviceCopy returns, and
+// a DLPack consumer's release synchronises the device (core/c_api_dlpack.cc).
+//
+// Current device: Stream(dev) makes dev current (kernel launches, cuBLAS and cuDNN calls need it; engine workers run
+// work of every GPU); allocation, copies and waits leave the calling thread's current device as they found it.
 #include "gpu_device.h"
 
 #include <algorithm>
@@ -66,10 +71,24 @@ DeviceState *States() {
   return s;
 }
 
+// Restores the calling thread's current device at scope exit: host-side calls (allocation, copies and waits from a
+// user's thread, which another CUDA library may share) leave it as they found it.
+struct KeepDevice {
+  int prev = -1;
+  KeepDevice() {
+    if (cudaGetDevice(&prev) != cudaSuccess) prev = -1;
+  }
+  ~KeepDevice() {
+    int now = -1;
+    if (prev >= 0 && cudaGetDevice(&now) == cudaSuccess && now != prev) cudaSetDevice(prev);
+  }
+};
+
 DeviceState &State(int dev) {
   DeviceState &s = States()[dev];
   std::lock_guard<std::mutex> lk(s.mu);
   if (!s.init) {
+    KeepDevice keep;
     Check(cudaSetDevice(dev), "cudaSetDevice");
     Check(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking), "cudaStreamCreate");
 #ifdef MXC_HAVE_CUBLAS
@@ -83,6 +102,7 @@ DeviceState &State(int dev) {
 }
 
 void ReleaseCacheLocked(int dev, DeviceState &s) {
+  KeepDevice keep;
   cudaSetDevice(dev);
   cudaStreamSynchronize(s.stream);
   for (auto &kv : s.free_blocks)
@@ -102,6 +122,7 @@ void *GPUAlloc(int dev, size_t bytes) {
     it->second.pop_back();
     s.cached -= static_cast<int64_t>(n);
   } else {
+    KeepDevice keep;
     cudaSetDevice(dev);
     cudaError_t e = cudaMalloc(&p, n);
     if (e != cudaSuccess) {
@@ -136,6 +157,8 @@ void Staged(int dev, size_t bytes, F f) {
   DeviceState &s = State(dev);
   std::lock_guard<std::mutex> lk(s.staging_mu);
   if (!s.staging) {
+    KeepDevice keep;
+    cudaSetDevice(dev);  // pinned for (at least) this device's context
     if (cudaMallocHost(&s.staging, kStagingBytes) != cudaSuccess) {
       cudaGetLastError();
       s.staging = nullptr;
@@ -149,6 +172,9 @@ void Staged(int dev, size_t bytes, F f) {
   }
   for (size_t off = 0; off < bytes; off += s.staging_bytes) f(s.staging, off, std::min(s.staging_bytes, bytes - off));
 }
+
+// The stream of GPU dev without making dev current: for copies and waits, which CUDA takes on any device's stream.
+cudaStream_t StreamOf(int dev) { return State(dev).stream; }
 
 }  // namespace
 
@@ -205,7 +231,7 @@ void DeviceCopy(const Device &dst_dev, void *dst, const Device &src_dev, const v
   if (!dg && !sg) {
     std::memcpy(dst, src, bytes);
   } else if (dg && !sg) {
-    cudaStream_t st = gpu::Stream(dst_dev.id);
+    cudaStream_t st = gpu::StreamOf(dst_dev.id);
     gpu::Staged(dst_dev.id, bytes, [&](void *pin, size_t off, size_t n) {
       const char *from = static_cast<const char *>(src) + off;
       if (pin) {
@@ -217,7 +243,7 @@ void DeviceCopy(const Device &dst_dev, void *dst, const Device &src_dev, const v
       gpu::Check(cudaStreamSynchronize(st), "copy to gpu");
     });
   } else if (!dg && sg) {
-    cudaStream_t st = gpu::Stream(src_dev.id);
+    cudaStream_t st = gpu::StreamOf(src_dev.id);
     gpu::Staged(src_dev.id, bytes, [&](void *pin, size_t off, size_t n) {
       char *to = pin ? static_cast<char *>(pin) : static_cast<char *>(dst) + off;
       gpu::Check(cudaMemcpyAsync(to, static_cast<const char *>(src) + off, n, cudaMemcpyDeviceToHost, st),
@@ -226,12 +252,16 @@ void DeviceCopy(const Device &dst_dev, void *dst, const Device &src_dev, const v
       if (pin) std::memcpy(static_cast<char *>(dst) + off, pin, n);
     });
   } else if (dst_dev.id == src_dev.id) {
-    gpu::Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, gpu::Stream(dst_dev.id)), "copy on gpu");
+    gpu::Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, gpu::StreamOf(dst_dev.id)), "copy on gpu");
   } else {
     // Between GPUs: the source's queued work must be done first; the copy is queued on the destination stream.
-    gpu::Check(cudaStreamSynchronize(gpu::Stream(src_dev.id)), "copy between gpus");
-    gpu::Check(cudaMemcpyPeerAsync(dst, dst_dev.id, src, src_dev.id, bytes, gpu::Stream(dst_dev.id)),
-               "copy between gpus");
+    // It must also be done before this returns: the source's stream does not wait for the destination's, so work
+    // queued there next (a write to the source, or a new user of its memory once the caller frees it) would race
+    // with the copy still reading it.
+    gpu::Check(cudaStreamSynchronize(gpu::StreamOf(src_dev.id)), "copy between gpus");
+    cudaStream_t st = gpu::StreamOf(dst_dev.id);
+    gpu::Check(cudaMemcpyPeerAsync(dst, dst_dev.id, src, src_dev.id, bytes, st), "copy between gpus");
+    gpu::Check(cudaStreamSynchronize(st), "copy between gpus");
   }
 }
 
@@ -246,7 +276,7 @@ void DeviceZero(const Device &dev, void *ptr, size_t bytes) {
 
 void DeviceWait(const Device &dev) {
   if (dev.type != MXC_GPU) return;
-  gpu::Check(cudaStreamSynchronize(gpu::Stream(dev.id)), (DeviceStr(dev) + " kernel").c_str());
+  gpu::Check(cudaStreamSynchronize(gpu::StreamOf(dev.id)), (DeviceStr(dev) + " kernel").c_str());
 }
 
 // Events from a pool per device (created without timing), back in the pool when the last var holding one drops it.
@@ -289,14 +319,19 @@ std::shared_ptr<void> DeviceRecord(const Device &dev) {
 
 void DeviceWaitFor(const Device &dev, const std::shared_ptr<void> &point) {
   if (dev.type != MXC_GPU || !point) return;
-  cudaSetDevice(dev.id);
   gpu::Check(cudaEventSynchronize(static_cast<cudaEvent_t>(point.get())), (DeviceStr(dev) + " kernel").c_str());
 }
 
 void DeviceSynchronize(const Device &dev) {
   if (dev.type != MXC_GPU) return;
+  // Called on the user's threads (DLPack exchange), which another CUDA library may share: its current device is
+  // left as it was.
+  int prev = -1;
+  if (cudaGetDevice(&prev) != cudaSuccess) prev = -1;
   cudaSetDevice(dev.id);
-  gpu::Check(cudaDeviceSynchronize(), (DeviceStr(dev) + " kernel").c_str());
+  const cudaError_t e = cudaDeviceSynchronize();
+  if (prev >= 0 && prev != dev.id) cudaSetDevice(prev);
+  gpu::Check(e, (DeviceStr(dev) + " kernel").c_str());
 }
 
 void DeviceWaitAll() {

@@ -162,6 +162,7 @@ void ReshapeLikeBwd(BWD_ARGS) {
   CopyBwd(ctx, p, og, id, od, req, ig);
   if (ig.size() > 1 && req.size() > 1 && ig[1].dptr && (req[1] == kWriteTo || req[1] == kWriteInplace))
     cuda::Fill(ig[1].dtype, ig[1].dptr, ig[1].Size(), 0.0, req[1], St(ctx));
+  CheckLaunch("reshape_like backward");
 }
 
 FCompute UnaryFwdImpl(int code) {
@@ -805,17 +806,28 @@ void Gemm(const OpContext &ctx, int dtype, bool ta, bool tb, int64_t M, int64_t 
   if (M == 0 || N == 0) return;
 #ifdef MXC_HAVE_CUBLAS
   // Column-major view: C^T (N x M) = op(B)^T op(A)^T.
+  // The handle's device must be the thread's current one: an engine worker may last have run work of another GPU,
+  // and nothing before this call (FullyConnected's backward starts with it) made this one current. Stream() does.
+  Stream(Dev(ctx));
+  // cuBLAS takes int sizes: a dimension past 2^31 - 1 is an error here, not a wrapped size there.
+  for (int64_t v : {M, N, K, lda, ldb, ldc})
+    MXC_CHECK(v <= INT32_MAX, ErrorKind::kValue, "gemm of (", M, " x ", K, ") by (", K, " x ", N,
+              "): a dimension or leading dimension over 2^31 - 1 is more than cuBLAS takes");
+  // cuBLAS rejects a leading dimension under 1 even for an empty operand (K = 0: C = beta C, nothing read): a
+  // row-major leading dimension 0 is that of a matrix with no columns.
+  lda = std::max<int64_t>(lda, 1);
+  ldb = std::max<int64_t>(ldb, 1);
   std::lock_guard<std::mutex> lk(g_blas_mu);
   cublasHandle_t h = Blas(Dev(ctx));
   cublasOperation_t ob = tb ? CUBLAS_OP_T : CUBLAS_OP_N, oa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
   cublasStatus_t st;
   if (dtype == kFloat32) {
     float a = static_cast<float>(alpha), b = static_cast<float>(beta);
-    st = cublasSgemm(h, ob, oa, N, M, K, &a, static_cast<const float *>(B), ldb, static_cast<const float *>(A), lda,
-                     &b, static_cast<float *>(C), ldc);
+    st = cublasSgemm(h, ob, oa, int(N), int(M), int(K), &a, static_cast<const float *>(B), int(ldb),
+                     static_cast<const float *>(A), int(lda), &b, static_cast<float *>(C), int(ldc));
   } else {
-    st = cublasDgemm(h, ob, oa, N, M, K, &alpha, static_cast<const double *>(B), ldb, static_cast<const double *>(A),
-                     lda, &beta, static_cast<double *>(C), ldc);
+    st = cublasDgemm(h, ob, oa, int(N), int(M), int(K), &alpha, static_cast<const double *>(B), int(ldb),
+                     static_cast<const double *>(A), int(lda), &beta, static_cast<double *>(C), int(ldc));
   }
   MXC_CHECK(st == CUBLAS_STATUS_SUCCESS, ErrorKind::kDevice, "cuBLAS gemm failed (status ", static_cast<int>(st), ")");
 #else

@@ -16,7 +16,12 @@
 #include "common.cuh"
 #include "kernels.cuh"
 #include "engine.h"
+#include "device.h"
 #include "gpu_device.h"
+#include "emu/cublas_v2.h"
+#include "emu/cudnn.h"
+#include "gpu_ops.h"
+#include "mxc.h"
 #include "ndarray.h"
 #include "op_harness.h"
 
@@ -314,6 +319,220 @@ TEST_F(CudaEmulation, BuiltInGemmKernelTakesMoreRowsThanGridYAllows) {
   cudaFree(dA);
   cudaFree(dB);
   cudaFree(dC);
+}
+
+// Multi-GPU rules the emulator enforces as CUDA does (ctest runs these with MXC_CUDA_EMU_GPUS=2): a kernel launch on
+// a stream of another device than the thread's current one fails, an event records only on a stream of its own
+// device, and a cuBLAS handle works with its own device current.
+TEST(CudaEmulationDevices, WorkGoesOnlyToTheCurrentDevicesStreams) {
+  int count = 0;
+  ASSERT_EQ(cudaGetDeviceCount(&count), cudaSuccess);
+  if (count < 2) GTEST_SKIP() << "needs MXC_CUDA_EMU_GPUS=2 (the ctest test_cuda_emulation_two_gpus)";
+  cudaStream_t s1 = nullptr;
+  cudaEvent_t e0 = nullptr, e1 = nullptr;
+  ASSERT_EQ(cudaSetDevice(1), cudaSuccess);
+  ASSERT_EQ(cudaStreamCreateWithFlags(&s1, cudaStreamNonBlocking), cudaSuccess);
+  ASSERT_EQ(cudaEventCreateWithFlags(&e1, cudaEventDisableTiming), cudaSuccess);
+  float *d = nullptr;
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void **>(&d), 32 * sizeof(float)), cudaSuccess);
+  ASSERT_EQ(cudaMemsetAsync(d, 0, 32 * sizeof(float), s1), cudaSuccess);
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  ASSERT_EQ(cudaEventCreateWithFlags(&e0, cudaEventDisableTiming), cudaSuccess);
+  cudaGetLastError();
+  MXC_LAUNCH(1, 32, 0, s1, AddOneK)(d, 32);  // gpu(0) current, stream of gpu(1)
+  EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidResourceHandle);
+  EXPECT_EQ(cudaEventRecord(e0, s1), cudaErrorInvalidResourceHandle);
+  cudaGetLastError();
+  ASSERT_EQ(cudaSetDevice(1), cudaSuccess);
+  MXC_LAUNCH(1, 32, 0, s1, AddOneK)(d, 32);
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  EXPECT_EQ(cudaEventRecord(e1, s1), cudaSuccess);
+  EXPECT_EQ(cudaEventSynchronize(e1), cudaSuccess);
+  std::vector<float> h(32);
+  ASSERT_EQ(cudaMemcpyAsync(h.data(), d, 32 * sizeof(float), cudaMemcpyDeviceToHost, s1), cudaSuccess);
+  ASSERT_EQ(cudaStreamSynchronize(s1), cudaSuccess);
+  for (float v : h) EXPECT_EQ(v, 1.f);  // only the launch with gpu(1) current ran
+  // cuBLAS: a handle of gpu(1) fails while gpu(0) is current.
+  cublasHandle_t h1 = nullptr;
+  ASSERT_EQ(cublasCreate(&h1), CUBLAS_STATUS_SUCCESS);
+  ASSERT_EQ(cublasSetStream(h1, s1), CUBLAS_STATUS_SUCCESS);
+  const float one = 1.f, zero = 0.f;
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  EXPECT_EQ(cublasSgemm(h1, CUBLAS_OP_N, CUBLAS_OP_N, 4, 4, 2, &one, d, 4, d + 8, 2, &zero, d + 16, 4),
+            CUBLAS_STATUS_EXECUTION_FAILED);
+  ASSERT_EQ(cudaSetDevice(1), cudaSuccess);
+  EXPECT_EQ(cublasSgemm(h1, CUBLAS_OP_N, CUBLAS_OP_N, 4, 4, 2, &one, d, 4, d + 8, 2, &zero, d + 16, 4),
+            CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(cudaStreamSynchronize(s1), cudaSuccess);
+  cublasDestroy(h1);
+  cudaFree(d);
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+}
+
+// The framework's GEMM on gpu(1) from a thread whose current device is gpu(0) (an engine worker that last ran
+// gpu(0) work, then FullyConnected's backward on gpu(1), whose first GPU call is this GEMM): it makes its device
+// current itself, and the product is right.
+TEST(CudaEmulationDevices, GemmMakesItsDeviceCurrent) {
+  int count = 0;
+  ASSERT_EQ(cudaGetDeviceCount(&count), cudaSuccess);
+  if (count < 2) GTEST_SKIP() << "needs MXC_CUDA_EMU_GPUS=2 (the ctest test_cuda_emulation_two_gpus)";
+  const mxc::Device g1{MXC_GPU, 1};
+  const int M = 3, N = 4, K = 5;
+  std::vector<float> a(M * K), b(K * N), want(M * N, 0.f), got(M * N);
+  for (int i = 0; i < M * K; ++i) a[i] = 0.25f * static_cast<float>(i % 7) - 0.5f;
+  for (int i = 0; i < K * N; ++i) b[i] = 0.5f * static_cast<float>(i % 5) - 1.f;
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n)
+      for (int k = 0; k < K; ++k) want[m * N + n] += a[m * K + k] * b[k * N + n];
+  mxc::NDArray A(mxc::TShape{M, K}, mxc::kFloat32, g1), B(mxc::TShape{K, N}, mxc::kFloat32, g1),
+      C(mxc::TShape{M, N}, mxc::kFloat32, g1);
+  A.SyncCopyFromCPU(a.data(), M * K);
+  B.SyncCopyFromCPU(b.data(), K * N);
+  mxc::OpContext ctx;
+  ctx.dev = g1;
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  mxc::gpu::Gemm(ctx, mxc::kFloat32, false, false, M, N, K, 1.0, A.blob().dptr, K, B.blob().dptr, N, 0.0,
+                 C.blob().dptr, N);
+  mxc::DeviceWait(g1);
+  C.SyncCopyToCPU(got.data(), M * N);
+  for (int i = 0; i < M * N; ++i) EXPECT_FLOAT_EQ(got[i], want[i]) << i;
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+}
+
+// A DLPack consumer on the GPU (PyTorch, CuPy) releases an exported tensor possibly with its own kernels on the memory
+// still queued on its own stream: the release waits for the device before the memory can go back to mxc's cache.
+TEST(CudaEmulationDLPack, ReleasingAnExportedGpuTensorWaitsForTheConsumersStream) {
+  const int64_t shape[1] = {16};
+  MXCNDArrayHandle h = nullptr;
+  ASSERT_EQ(MXCNDArrayCreate(shape, 1, MXC_FLOAT32, MXC_GPU, 0, 0, &h), 0);
+  MXCDLManagedTensor *t = nullptr;
+  ASSERT_EQ(MXCNDArrayToDLPack(h, 1, &t), 0);
+  ASSERT_EQ(MXCNDArrayFree(h), 0);  // the tensor holds the array now
+  cudaStream_t consumer = nullptr;
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  ASSERT_EQ(cudaStreamCreateWithFlags(&consumer, cudaStreamNonBlocking), cudaSuccess);
+  g_release = false;
+  ASSERT_EQ(cudaLaunchHostFunc(consumer, HoldStream, nullptr), cudaSuccess);  // the consumer's pending work
+  auto release = std::async(std::launch::async, [t] { t->deleter(t); });
+  EXPECT_EQ(release.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  g_release = true;
+  EXPECT_EQ(release.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  release.wait();
+  EXPECT_EQ(cudaStreamSynchronize(consumer), cudaSuccess);
+}
+
+// A GEMM with an empty inner dimension (K = 0, the row-major leading dimension of A 0) is C = beta C, as on the CPU;
+// cuBLAS rejects a leading dimension under 1 (the emulated cuBLAS checks it as cuBLAS does).
+TEST(CudaEmulationGemm, AnEmptyInnerDimensionScalesC) {
+  const mxc::Device g0{MXC_GPU, 0};
+  const int M = 3, N = 2;
+  std::vector<float> c0 = {1, 2, 3, 4, 5, 6}, got(M * N);
+  mxc::NDArray A(mxc::TShape{M, 0}, mxc::kFloat32, g0), B(mxc::TShape{0, N}, mxc::kFloat32, g0),
+      C(mxc::TShape{M, N}, mxc::kFloat32, g0);
+  C.SyncCopyFromCPU(c0.data(), M * N);
+  mxc::OpContext ctx;
+  ctx.dev = g0;
+  for (bool ta : {false, true}) {
+    C.SyncCopyFromCPU(c0.data(), M * N);
+    // A is (M x 0) stored row-major (lda 0), or transposed (0 x M, lda M); B is (0 x N) with ldb N.
+    mxc::gpu::Gemm(ctx, mxc::kFloat32, ta, false, M, N, 0, 1.0, A.blob().dptr, ta ? M : 0, B.blob().dptr, N, 0.5,
+                   C.blob().dptr, N);
+    mxc::DeviceWait(g0);
+    C.SyncCopyToCPU(got.data(), M * N);
+    for (int i = 0; i < M * N; ++i) EXPECT_EQ(got[i], 0.5f * c0[i]) << "ta " << ta << " at " << i;
+  }
+  // B (K x N) with no columns is not a case (N = 0: nothing to compute); B transposed (N x 0, ldb 0) is.
+  C.SyncCopyFromCPU(c0.data(), M * N);
+  mxc::gpu::Gemm(ctx, mxc::kFloat32, false, true, M, N, 0, 1.0, A.blob().dptr, 0, B.blob().dptr, 0, 0.0,
+                 C.blob().dptr, N);
+  mxc::DeviceWait(g0);
+  C.SyncCopyToCPU(got.data(), M * N);
+  for (int i = 0; i < M * N; ++i) EXPECT_EQ(got[i], 0.f) << i;
+}
+
+// FullyConnected and Convolution with no input features / channels (their GEMMs have K = 0): the bias, as on the CPU.
+TEST(CudaEmulationGemm, OperatorsWithAnEmptyInnerDimensionGiveTheBias) {
+  for (const mxc::Device dev : {mxc::Device::CPU(), mxc::Device{MXC_GPU, 0}}) {
+    SCOPED_TRACE(mxc::DeviceStr(dev));
+    const mxc::Op *fc = mxc::OpRegistry::Get()->FindOrThrow("FullyConnected");
+    const mxc::Op *conv = mxc::OpRegistry::Get()->FindOrThrow("Convolution");
+    std::vector<float> bias = {0.5f, -2.f, 3.f};
+    mxc::NDArray b(mxc::TShape{3}, mxc::kFloat32, dev);
+    b.SyncCopyFromCPU(bias.data(), 3);
+    std::vector<mxc::NDArray> out;
+    mxc::Invoke(fc, mxc::OpParams(fc, {{"num_hidden", "3"}}),
+                {mxc::NDArray(mxc::TShape{2, 0}, mxc::kFloat32, dev), mxc::NDArray(mxc::TShape{3, 0}, mxc::kFloat32, dev), b},
+                &out);
+    std::vector<float> got(6);
+    out[0].SyncCopyToCPU(got.data(), 6);
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(got[i], bias[i % 3]) << "FullyConnected " << i;
+    out.clear();
+    mxc::Invoke(conv, mxc::OpParams(conv, {{"kernel", "(2,2)"}, {"num_filter", "3"}}),
+                {mxc::NDArray(mxc::TShape{1, 0, 3, 3}, mxc::kFloat32, dev),
+                 mxc::NDArray(mxc::TShape{3, 0, 2, 2}, mxc::kFloat32, dev), b},
+                &out);
+    std::vector<float> y(12);
+    out[0].SyncCopyToCPU(y.data(), 12);
+    for (int i = 0; i < 12; ++i) EXPECT_EQ(y[i], bias[i / 4]) << "Convolution " << i;
+  }
+}
+
+// Copies and waits from a user's thread leave its current device as it was (another CUDA library may share the
+// thread): reading a gpu(1) array with gpu(0) current.
+TEST(CudaEmulationDevices, HostCopiesAndWaitsKeepTheThreadsCurrentDevice) {
+  int count = 0;
+  ASSERT_EQ(cudaGetDeviceCount(&count), cudaSuccess);
+  if (count < 2) GTEST_SKIP() << "needs MXC_CUDA_EMU_GPUS=2 (the ctest test_cuda_emulation_two_gpus)";
+  const mxc::Device g1{MXC_GPU, 1};
+  std::vector<float> h(8, 2.5f), got(8);
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  mxc::NDArray a(mxc::TShape{8}, mxc::kFloat32, g1);
+  int cur = -1;
+  ASSERT_EQ(cudaGetDevice(&cur), cudaSuccess);
+  EXPECT_EQ(cur, 0) << "allocation";
+  a.SyncCopyFromCPU(h.data(), 8);
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);  // the copy may have run here, as engine work on gpu(1)
+  a.WaitToRead();
+  a.WaitToWrite();
+  a.SyncCopyToCPU(got.data(), 8);
+  mxc::DeviceWaitAll();
+  mxc::DeviceSynchronize(g1);
+  ASSERT_EQ(cudaGetDevice(&cur), cudaSuccess);
+  EXPECT_EQ(cur, 0);
+  for (float v : got) EXPECT_EQ(v, 2.5f);
+}
+
+// The emulated cuDNN's work fails, as cuBLAS's does, when the handle's stream is not the current device's.
+TEST(CudaEmulationDevices, CudnnWorkNeedsItsDeviceCurrent) {
+  int count = 0;
+  ASSERT_EQ(cudaGetDeviceCount(&count), cudaSuccess);
+  if (count < 2) GTEST_SKIP() << "needs MXC_CUDA_EMU_GPUS=2 (the ctest test_cuda_emulation_two_gpus)";
+  ASSERT_EQ(cudaSetDevice(1), cudaSuccess);
+  cudaStream_t s1 = nullptr;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&s1, cudaStreamNonBlocking), cudaSuccess);
+  cudnnHandle_t h = nullptr;
+  ASSERT_EQ(cudnnCreate(&h), CUDNN_STATUS_SUCCESS);
+  ASSERT_EQ(cudnnSetStream(h, s1), CUDNN_STATUS_SUCCESS);
+  cudnnTensorDescriptor_t d = nullptr;
+  ASSERT_EQ(cudnnCreateTensorDescriptor(&d), CUDNN_STATUS_SUCCESS);
+  const int dims[4] = {1, 2, 1, 1}, strides[4] = {2, 1, 1, 1};
+  ASSERT_EQ(cudnnSetTensorNdDescriptor(d, CUDNN_DATA_FLOAT, 4, dims, strides), CUDNN_STATUS_SUCCESS);
+  float *x = nullptr;
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void **>(&x), 4 * sizeof(float)), cudaSuccess);
+  ASSERT_EQ(cudaMemsetAsync(x, 0, 4 * sizeof(float), s1), cudaSuccess);
+  const float one = 1.f;
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  ASSERT_EQ(cudnnAddTensor(h, &one, d, x, &one, d, x + 2), CUDNN_STATUS_SUCCESS);  // queued: fails on the stream
+  EXPECT_EQ(cudaStreamSynchronize(s1), cudaErrorLaunchFailure);
+  ASSERT_EQ(cudaSetDevice(1), cudaSuccess);
+  ASSERT_EQ(cudnnAddTensor(h, &one, d, x, &one, d, x + 2), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(cudaStreamSynchronize(s1), cudaSuccess);
+  cudnnDestroyTensorDescriptor(d);
+  cudnnDestroy(h);
+  cudaFree(x);
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
 }
 
 }  // namespace

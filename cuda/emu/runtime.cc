@@ -12,6 +12,9 @@
 //   device pointer crashes at once, with a message naming the allocation, as it would on a GPU machine (where it
 //   crashes too, or reads garbage).
 // - Only one piece of device work runs at a time (one lock for every emulated device).
+// - Current device: as on a GPU, a kernel launch or a cuBLAS call fails when the stream (the handle) belongs to
+//   another device than the calling thread's current one (cudaSetDevice), and so does an event recorded on a stream
+//   of another device than the event's: the mistakes that only multi-GPU machines would show.
 #include <signal.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -464,8 +467,17 @@ void LaunchGrid(cudaStream_t s, const char *name, dim3 grid, dim3 block, size_t 
     SetError(cudaErrorInvalidConfiguration);
     return;
   }
+  Stream *st = S(s);
+  if (st->device != t_device) {  // CUDA: "a kernel launch will fail if the stream is not the current device's"
+    std::fprintf(stderr,
+                 "mxc CUDA emulation: launch of %s on a stream of gpu(%d) while the thread's current device is "
+                 "gpu(%d)\n",
+                 name, st->device, t_device);
+    SetError(cudaErrorInvalidResourceHandle);
+    return;
+  }
   std::string kname = name;
-  S(s)->Push([kname, grid, block, barriers, thread = std::move(thread)] {
+  st->Push([kname, grid, block, barriers, thread = std::move(thread)] {
     t_grid_dim = grid;
     t_block_dim = block;
     const unsigned nthreads = block.x * block.y * block.z;
@@ -492,7 +504,16 @@ void LaunchGrid(cudaStream_t s, const char *name, dim3 grid, dim3 block, size_t 
   });
 }
 
-void EnqueueDeviceWork(cudaStream_t s, std::function<void()> work) { S(s)->Push(std::move(work)); }
+void EnqueueDeviceWork(cudaStream_t s, std::function<void()> work) {
+  Stream *st = S(s);
+  if (st->device != t_device) {  // a cuDNN handle works with its own device current, as cuBLAS's does
+    std::fprintf(stderr, "mxc CUDA emulation: library work on a stream of gpu(%d) while the thread's current device is "
+                 "gpu(%d)\n", st->device, t_device);
+    st->Push([] { throw std::runtime_error("library work issued with another device current"); });
+    return;
+  }
+  st->Push(std::move(work));
+}
 
 }  // namespace emu
 }  // namespace mxc
@@ -561,12 +582,15 @@ struct EmuEvent {
   std::condition_variable cv;
   uint64_t recorded = 0, reached = 0;
   Stream *stream = nullptr;
+  int device = 0;  // the current device when it was created
   std::chrono::steady_clock::time_point when;  // when the stream reached the last record
 };
 
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned int) {
   if (!e) return SetError(cudaErrorInvalidValue);
-  *e = reinterpret_cast<cudaEvent_t>(new EmuEvent());
+  auto *ev = new EmuEvent();
+  ev->device = t_device;
+  *e = reinterpret_cast<cudaEvent_t>(ev);
   return cudaSuccess;
 }
 
@@ -581,6 +605,11 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
   auto *ev = reinterpret_cast<EmuEvent *>(e);
   if (!ev) return SetError(cudaErrorInvalidValue);
   Stream *st = S(s);
+  if (st->device != ev->device) {
+    std::fprintf(stderr, "mxc CUDA emulation: an event of gpu(%d) recorded on a stream of gpu(%d)\n", ev->device,
+                 st->device);
+    return SetError(cudaErrorInvalidResourceHandle);
+  }
   uint64_t gen;
   {
     std::lock_guard<std::mutex> lk(ev->mu);
@@ -714,11 +743,13 @@ cudaError_t cudaMemcpyPeerAsync(void *dst, int, const void *src, int, size_t byt
 // ---------------------------------------------------------------------------------------------------------------
 struct cublasContext {
   cudaStream_t stream = nullptr;
+  int device = 0;  // the current device when it was created
 };
 
 cublasStatus_t cublasCreate(cublasHandle_t *h) {
   if (!h) return CUBLAS_STATUS_INVALID_VALUE;
   *h = new cublasContext();
+  (*h)->device = t_device;
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasDestroy(cublasHandle_t h) {
@@ -740,12 +771,25 @@ cublasStatus_t GemmBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperati
                            const T *alpha, const T *A, int lda, long long sa, const T *B, int ldb, long long sb,
                            const T *beta, T *C, int ldc, long long sc, int batch) {
   if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (m < 0 || n < 0 || k < 0 || batch < 0 || ldc < std::max(1, m) || !alpha || !beta)
+  if (h->device != t_device || S(h->stream)->device != h->device) {  // a handle works on its own device only
+    std::fprintf(stderr,
+                 "mxc CUDA emulation: a cuBLAS handle of gpu(%d) used with its stream on gpu(%d) while the thread's "
+                 "current device is gpu(%d)\n",
+                 h->device, S(h->stream)->device, t_device);
+    return CUBLAS_STATUS_EXECUTION_FAILED;
+  }
+  bool TA = ta != CUBLAS_OP_N, TB = tb != CUBLAS_OP_N;
+  // cuBLAS's argument checks: each leading dimension at least 1 and at least the stored rows, also when a dimension
+  // is 0 (a GEMM with k = 0 still scales C by beta, and fails with lda = 0).
+  if (m < 0 || n < 0 || k < 0 || batch < 0 || ldc < std::max(1, m) || lda < std::max(1, TA ? k : m) ||
+      ldb < std::max(1, TB ? n : k) || !alpha || !beta) {
+    std::fprintf(stderr, "mxc CUDA emulation: cuBLAS gemm with invalid arguments m %d n %d k %d lda %d ldb %d ldc %d\n",
+                 m, n, k, lda, ldb, ldc);
     return CUBLAS_STATUS_INVALID_VALUE;
+  }
   if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
   // Scalars are host pointers (CUBLAS_POINTER_MODE_HOST): read now.
   T a = *alpha, b = *beta;
-  bool TA = ta != CUBLAS_OP_N, TB = tb != CUBLAS_OP_N;
   S(h->stream)->Push([=] {
     for (int i = 0; i < batch; ++i)
       mxc::op::Gemm(TB, TA, n, m, k, a, B + i * sb, ldb, A + i * sa, lda, b, C + i * sc, ldc);

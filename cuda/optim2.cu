@@ -137,7 +137,9 @@ void LambLaunch(const void *w, const void *g, void *mean, void *var, float *w32,
   if constexpr (sizeof(T) == sizeof(float)) m32 = w32;
   const int nb = Blocks(n) < kThreads ? Blocks(n) : kThreads;
   double *part = nullptr;
-  cudaMallocAsync(reinterpret_cast<void **>(&part), sizeof(double) * (2 * nb + 1), s);
+  // On failure the launches are skipped (no kernel gets a null buffer); the error stays the thread's last CUDA error,
+  // which the glue's CheckLaunch reports.
+  if (cudaMallocAsync(reinterpret_cast<void **>(&part), sizeof(double) * (2 * nb + 1), s) != cudaSuccess) return;
   const T eps = T(h.epsilon), c1 = T(h.c1), c2 = T(h.c2), wd = T(h.wd);
   MXC_LAUNCH_BLOCK(nb, kThreads, 0, s, LambPhase1K<W, T>)(
       static_cast<const W *>(w), static_cast<const W *>(g), static_cast<T *>(mean), static_cast<T *>(var), m32, part,
@@ -363,7 +365,8 @@ void MultiSGDUpdate(int wdtype, bool mp, const MultiSGDTensor *ts, int count, co
 void MultiSumSq(int dtype, const void *const *xs, const int64_t *ns, int count, float *out, int req, cudaStream_t s) {
   if (count == 0 || req == 0) return;
   double *part = nullptr;
-  cudaMallocAsync(reinterpret_cast<void **>(&part), sizeof(double) * kThreads * count, s);
+  if (cudaMallocAsync(reinterpret_cast<void **>(&part), sizeof(double) * kThreads * count, s) != cudaSuccess)
+    return;  // reported by the glue's CheckLaunch (the thread's last CUDA error)
   for (int k = 0; k < count; ++k) {
     const int nb = Blocks(ns[k]) < kThreads ? Blocks(ns[k]) : kThreads;
     double *pk = part + static_cast<int64_t>(k) * kThreads;

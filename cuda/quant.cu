@@ -62,7 +62,8 @@ template <typename T>
 void RangeOfData(const T *x, int64_t n, T init_lo, T init_hi, T *range, cudaStream_t s) {
   const int g = Blocks(n) < kRangeBlocks ? Blocks(n) : kRangeBlocks;
   T *part = nullptr;
-  cudaMallocAsync(reinterpret_cast<void **>(&part), sizeof(T) * 2 * g, s);
+  if (cudaMallocAsync(reinterpret_cast<void **>(&part), sizeof(T) * 2 * g, s) != cudaSuccess)
+    return;  // no launch on a null buffer; the glue's CheckLaunch reports the allocation error
   MXC_LAUNCH_BLOCK(g, kThreads, 0, s, RangePartK<T>)(x, n, init_lo, init_hi, part);
   MXC_LAUNCH_BLOCK(1, kThreads, 0, s, RangeFinalK<T>)(part, g, init_lo, init_hi, range);
   cudaFreeAsync(part, s);

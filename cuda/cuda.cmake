@@ -53,8 +53,10 @@ if(MXC_CUDA_SOURCES)
                                                  "${CMAKE_CUDA_ARCHITECTURES}")
   target_compile_options(mxc_cuda_objs PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-O3>)
   # cuda/spatial.cu without fused multiply-adds: the sampling positions and bin edges it computes (then floors) round
-  # as the CPU kernels' do.
-  set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/cuda/spatial.cu PROPERTIES COMPILE_OPTIONS "--fmad=false")
+  # as the CPU kernels' do. cuda/detect.cu too: the boxes, areas and IoUs that its NMS, matching and mining compare
+  # with thresholds and sort round as on the CPU, so that they keep and order the same boxes.
+  set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/cuda/spatial.cu ${CMAKE_CURRENT_SOURCE_DIR}/cuda/detect.cu
+                              PROPERTIES COMPILE_OPTIONS "--fmad=false")
   set(MXC_CUDA_OBJECTS $<TARGET_OBJECTS:mxc_cuda_objs>)
 endif()
 target_sources(mxc_objs PRIVATE ${MXC_CUDA_GLUE})

@@ -57,8 +57,10 @@ if(MXC_CUDA_SOURCES)
   # Without fused multiply-adds (nvcc contracts a * b + c by default; the CPU build does not): cuda/spatial.cu, whose
   # sampling positions and bin edges (then floored) round as the CPU kernels' do, and the kernels that promise the CPU's
   # results exactly: image.cu (float blends truncated to integer pixels), quant.cu, quant2.cu (calibrate_entropy's
-  # divergence sums, then an argmin) and sparse.cu (double dot products in the CPU's order).
-  foreach(f spatial image quant quant2 sparse)
+  # divergence sums, then an argmin), sparse.cu (double dot products in the CPU's order), detect.cu (the boxes, areas
+  # and IoUs that NMS, matching and mining compare with thresholds and sort) and linalg2.cu (the factorizations, whose
+  # determinants a test compares exactly).
+  foreach(f spatial image quant quant2 sparse detect linalg2)
     set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/cuda/${f}.cu PROPERTIES COMPILE_OPTIONS "--fmad=false")
   endforeach()
   set(MXC_CUDA_OBJECTS $<TARGET_OBJECTS:mxc_cuda_objs>)

@@ -125,8 +125,10 @@ __device__ int BlockScan(const int *flags, int *pos, int n, int *sh) {
   return total;
 }
 
-int Pow2(int64_t n) {
-  int p = 1;
+// The smallest power of two >= n, in int64 (an int would overflow, and the loop never end, past 2^30: _shuffle of
+// more rows). The one-block sorts below index in int: items of up to 2^30 elements.
+int64_t Pow2(int64_t n) {
+  int64_t p = 1;
   while (p < n) p <<= 1;
   return p;
 }
@@ -911,7 +913,7 @@ void MultiBoxTarget(int dtype, const void *anchors, const void *labels, const vo
                     int64_t L, int64_t W, int64_t C, const TargetSpec &ts, void *loc, int req0, void *mask, int req1,
                     void *cls, int req2, cudaStream_t s) {
   if (B == 0) return;
-  const int P = Pow2(A);
+  const int P = static_cast<int>(Pow2(A));
   MXC_CUDA_REAL_SWITCH(dtype, T, {
     Work iou(sizeof(T) * B * A * (L > 0 ? L : 1), s), match(sizeof(int) * B * A + 8, s), maxiou(sizeof(T) * B * A + 8, s);
     Work bgp(sizeof(T) * B * A + 8, s), idx(sizeof(int) * B * P, s), gdone(sizeof(int) * B * (L > 0 ? L : 1), s);
@@ -930,7 +932,7 @@ void MultiBoxTarget(int dtype, const void *anchors, const void *labels, const vo
 void MultiBoxDetection(int dtype, const void *prob, const void *loc_pred, const void *anchors, int64_t B, int64_t C,
                        int64_t A, const DetectionSpec &ds, void *out, int req, cudaStream_t s) {
   if (B * A == 0 || req == 0) return;
-  const int P = Pow2(A);
+  const int P = static_cast<int>(Pow2(A));
   MXC_CUDA_REAL_SWITCH(dtype, T, {
     Work flag(sizeof(int) * B * A, s), pos(sizeof(int) * B * A, s), buf(sizeof(T) * B * A * 6, s);
     Work score(sizeof(T) * B * A, s), idx(sizeof(int) * B * P, s), o(sizeof(T) * B * A * 6, s);
@@ -944,7 +946,7 @@ void MultiBoxDetection(int dtype, const void *prob, const void *loc_pred, const 
 void BoxNms(int dtype, const void *data, const NmsSpec &ns, void *out, int req, int32_t *record, cudaStream_t s) {
   const int64_t B = ns.batch, n = ns.n, K = ns.k;
   if (B * n == 0) return;
-  const int P = Pow2(n);
+  const int P = static_cast<int>(Pow2(n));
   MXC_CUDA_REAL_SWITCH(dtype, T, {
     Work flag(sizeof(int) * B * n, s), pos(sizeof(int) * B * n, s), cand(sizeof(int) * B * n, s);
     Work score(sizeof(T) * B * n, s), idx(sizeof(int) * B * P, s), box(sizeof(T) * B * n * 4, s);
@@ -969,7 +971,7 @@ void BoxNmsGrad(int dtype, const void *dy, const int32_t *record, int64_t batch,
 void Bipartite(int dtype, const void *data, int64_t batch, int64_t n, int64_t m, double threshold, bool ascend,
                void *rows, int req0, void *cols, int req1, cudaStream_t s) {
   if (batch == 0 || n * m == 0) return;
-  const int P = Pow2(n * m);
+  const int P = static_cast<int>(Pow2(n * m));
   MXC_CUDA_REAL_SWITCH(dtype, T, {
     Work idx(sizeof(int) * batch * P, s), rm(sizeof(int) * batch * n, s), cm(sizeof(int) * batch * m, s);
     MXC_LAUNCH_BLOCK(static_cast<int>(batch), kThreads, 0, s, BipartiteK<T>)(
@@ -982,7 +984,7 @@ void Proposal(int dtype, const void *cls, const void *bbox, const void *info, co
               int req0, void *scores, int req1, cudaStream_t s) {
   const int64_t count = ps.H * ps.W * ps.A;
   if (ps.B == 0) return;
-  const int P = Pow2(count);
+  const int P = static_cast<int>(Pow2(count));
   MXC_CUDA_REAL_SWITCH(dtype, T, {
     Work box(sizeof(T) * ps.B * count * 4 + 8, s), score(sizeof(T) * ps.B * count + 8, s);
     Work idx(sizeof(int) * ps.B * P, s), sup(sizeof(int) * ps.B * count + 8, s), keep(sizeof(int) * ps.B * ps.post, s);

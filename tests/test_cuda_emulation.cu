@@ -56,6 +56,17 @@ __global__ void DivergentBarrierK(float *x) {
   x[threadIdx.x] = 1;
 }
 
+// Adds to its shared slot before any thread of the block wrote it (garbage on a GPU), and writes what the block's
+// first thread left in a shared counter (an earlier block's value on a GPU, if any).
+__global__ void SharedReadFirstK(float *out, int *counter) {
+  __shared__ float acc[kThreads];
+  __shared__ int count;
+  acc[threadIdx.x] += 1.f;
+  if (threadIdx.x == 0) counter[blockIdx.x] = count++;
+  __syncthreads();
+  out[blockIdx.x * blockDim.x + threadIdx.x] = acc[threadIdx.x];
+}
+
 __global__ void AddOneK(float *x, int64_t n) {
   MXC_CUDA_LOOP(i, n) x[i] += 1;
 }
@@ -104,6 +115,30 @@ TEST_F(CudaEmulation, BarriersAndSharedMemoryWithinABlock) {
     for (int i = 0; i < n; ++i) want += x[b * n + i];
     EXPECT_FLOAT_EQ(out[b], static_cast<float>(want)) << "block " << b;
   }
+  cudaFree(dx);
+  cudaFree(dout);
+}
+
+// Shared memory holds garbage when a block starts: 0xFF bytes here (float NaN, integer -1), in every block.
+TEST_F(CudaEmulation, SharedMemoryHoldsGarbageWhenABlockStarts) {
+  const int blocks = 3;
+  float *d = Dev<float>(blocks * kThreads);
+  int *c = Dev<int>(blocks);
+  for (int launch = 0; launch < 2; ++launch) {
+    MXC_LAUNCH_BLOCK(blocks, kThreads, 0, s, SharedReadFirstK)(d, c);
+    const std::vector<float> out = Get(d, blocks * kThreads);
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_TRUE(std::isnan(out[i])) << "element " << i << ": " << out[i];
+    EXPECT_EQ(Get(c, blocks), std::vector<int>(blocks, -1)) << "launch " << launch;
+  }
+  // Kernels that write their shared memory first are unaffected (also after the one above).
+  const int n = 300;
+  std::vector<float> x(n, 2.f);
+  float *dx = Dev<float>(n), *dout = Dev<float>(1);
+  ASSERT_EQ(cudaMemcpyAsync(dx, x.data(), n * sizeof(float), cudaMemcpyHostToDevice, s), cudaSuccess);
+  MXC_LAUNCH_BLOCK(1, kThreads, 0, s, BlockSumK)(dx, dout, n);
+  EXPECT_EQ(Get(dout, 1), std::vector<float>{600.f});
+  cudaFree(d);
+  cudaFree(c);
   cudaFree(dx);
   cudaFree(dout);
 }

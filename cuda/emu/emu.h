@@ -11,11 +11,14 @@
 // speed.
 #pragma once
 
-// Declared before the toolkit headers, which keep macros already defined.
+// Declared before the toolkit headers, which keep macros already defined. __shared__ variables are statics in the
+// section mxc_emu_shared, which the runtime fills with 0xFF bytes (float NaN, integer -1) before each block: a GPU's
+// shared memory holds garbage when a block starts, so a kernel reading it before writing it (or expecting what an
+// earlier block or launch left there) gets garbage here too.
 #define __global__
 #define __device__
 #define __host__
-#define __shared__ static
+#define __shared__ static __attribute__((section("mxc_emu_shared")))
 #define __launch_bounds__(...)
 
 #include <cuda_fp16.h>
@@ -26,6 +29,15 @@
 #include <type_traits>
 
 #include "emu_api.h"
+
+// The bounds of this module's __shared__ section (set by the linker; null without one), registered with the runtime
+// by every translation unit.
+extern "C" char __start_mxc_emu_shared[] __attribute__((weak, visibility("hidden")));
+extern "C" char __stop_mxc_emu_shared[] __attribute__((weak, visibility("hidden")));
+namespace {
+[[maybe_unused]] const bool mxc_emu_shared_registered =
+    (::mxc::emu::RegisterShared(__start_mxc_emu_shared, __stop_mxc_emu_shared), true);
+}  // namespace
 
 #define threadIdx (::mxc::emu::t_thread_idx)
 #define blockIdx (::mxc::emu::t_block_idx)

@@ -21,6 +21,10 @@ extern __attribute__((tls_model("initial-exec"))) thread_local dim3 t_block_dim,
 // __syncthreads(): a barrier between the fibers of a block (an error in a kernel launched with MXC_LAUNCH).
 void SyncThreads();
 
+// [begin, end): a module's __shared__ variables (see emu.h), filled with 0xFF bytes before each block runs. Null or
+// empty ranges and repeated registrations are ignored.
+void RegisterShared(char *begin, char *end);
+
 // Queues a grid on a stream: `thread` is called once per (block, thread) with the coordinates set. `barriers`:
 // run each block's threads as fibers (MXC_LAUNCH_BLOCK). An invalid configuration sets the launch error that
 // cudaGetLastError returns, as CUDA does.

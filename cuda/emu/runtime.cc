@@ -451,6 +451,22 @@ void RunBlockFibers(const char *name, const std::function<void()> &body, unsigne
 
 }  // namespace
 
+// The modules' __shared__ sections (emu.h), filled with 0xFF bytes before each block.
+std::mutex &SharedLock() {
+  static auto *m = new std::mutex();
+  return *m;
+}
+std::vector<std::pair<char *, char *>> &SharedSections() {
+  static auto *v = new std::vector<std::pair<char *, char *>>();
+  return *v;
+}
+void RegisterShared(char *begin, char *end) {
+  if (!begin || !end || end <= begin) return;
+  std::lock_guard<std::mutex> lk(SharedLock());
+  auto &v = SharedSections();
+  if (std::find(v.begin(), v.end(), std::make_pair(begin, end)) == v.end()) v.emplace_back(begin, end);
+}
+
 void SyncThreads() {
   if (!t_fiber)
     throw std::logic_error("__syncthreads() in a kernel launched with MXC_LAUNCH: launch it with MXC_LAUNCH_BLOCK");
@@ -483,8 +499,14 @@ void LaunchGrid(cudaStream_t s, const char *name, dim3 grid, dim3 block, size_t 
     const unsigned nthreads = block.x * block.y * block.z;
     const unsigned long long nblocks = 1ull * grid.x * grid.y * grid.z;
     const bool rev = ReverseOrder();
+    std::vector<std::pair<char *, char *>> shared;
+    {
+      std::lock_guard<std::mutex> lk(SharedLock());
+      shared = SharedSections();
+    }
     for (unsigned long long k = 0; k < nblocks; ++k) {
       const unsigned long long b = rev ? nblocks - 1 - k : k;
+      for (const auto &r : shared) std::memset(r.first, 0xFF, static_cast<size_t>(r.second - r.first));
       t_block_idx = make_uint3(static_cast<unsigned>(b % grid.x), static_cast<unsigned>((b / grid.x) % grid.y),
                                static_cast<unsigned>(b / (1ull * grid.x * grid.y)));
       if (barriers) {

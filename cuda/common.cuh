@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <new>
 
 namespace mxc {
 namespace cuda {
@@ -37,7 +38,11 @@ class StreamCounter {
  public:
   StreamCounter(bool needed, cudaStream_t s) : s_(s) {
     if (!needed) return;
-    cudaMallocAsync(reinterpret_cast<void **>(&p_), sizeof(unsigned long long), s);
+    if (cudaMallocAsync(reinterpret_cast<void **>(&p_), sizeof(unsigned long long), s) != cudaSuccess) {
+      cudaGetLastError();  // the failure is this exception, not a later launch's error
+      p_ = nullptr;
+      throw std::bad_alloc();  // the operator's "out of memory" error, before any kernel sees a null counter
+    }
     cudaMemsetAsync(p_, 0, sizeof(unsigned long long), s);
   }
   ~StreamCounter() {

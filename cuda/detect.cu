@@ -137,7 +137,11 @@ int64_t Pow2(int64_t n) {
 class Work {
  public:
   Work(size_t bytes, cudaStream_t s) : s_(s) {
-    if (bytes) cudaMallocAsync(&p_, bytes, s);
+    if (bytes && cudaMallocAsync(&p_, bytes, s) != cudaSuccess) {
+      cudaGetLastError();  // the failure is this exception, not a later launch's error
+      p_ = nullptr;
+      throw std::bad_alloc();  // the operator's "out of memory" error (earlier Works are freed on the way out)
+    }
   }
   ~Work() {
     if (p_) cudaFreeAsync(p_, s_);

@@ -238,3 +238,49 @@ def test_not_implemented_names_the_function():
         np.random.gamma
     with pytest.raises(NotImplementedError, match="mx.np.linalg.svd"):
         np.linalg.svd
+
+
+def test_npx_functions():
+    x = np.array([[-1., 0., 2.], [3., -4., 0.5]])
+    xv = x.asnumpy()
+    check(npx.relu(x), onp.maximum(xv, 0))
+    check(npx.sigmoid(np.array([0., 1.])), [0.5, 0.7310586])
+    e = onp.exp(xv - xv.max(axis=-1, keepdims=True))
+    check(npx.softmax(x), e / e.sum(axis=-1, keepdims=True))
+    # MXNet: [[0.01798621, 0.98201376, 0.81757444], [0.98201376, 0.01798621, 0.18242551]]
+    check(npx.softmax(x, axis=0), [[0.01798621, 0.98201376, 0.81757444], [0.98201376, 0.01798621, 0.18242551]])
+    # MXNet: [[-3.1698446, -2.1698446, -0.16984455], [-0.07972915, -7.079729, -2.579729]]
+    # (MXNet's float32 arithmetic is 3e-6 off the exact value here: compared with NumPy in float64 too)
+    ls = npx.log_softmax(x)
+    onp.testing.assert_allclose(ls.asnumpy(),
+                                [[-3.1698446, -2.1698446, -0.16984455], [-0.07972915, -7.079729, -2.579729]],
+                                atol=5e-6)
+    x64 = xv.astype(onp.float64)
+    exact = x64 - x64.max(-1, keepdims=True) - onp.log(onp.exp(x64 - x64.max(-1, keepdims=True)).sum(-1,
+                                                                                                   keepdims=True))
+    onp.testing.assert_allclose(ls.asnumpy(), exact, rtol=1e-6)
+    check(npx.one_hot(np.array([0, 2, 1]), 3), onp.eye(3)[[0, 2, 1]])
+    check(npx.pick(x, np.array([2, 0])), [2., 3.])
+    check(npx.pick(x, np.array([2, 0]), keepdims=True), [[2.], [3.]])
+    check(np.linalg.norm(x, axis=1), onp.linalg.norm(xv, axis=1))  # MXNet: [2.236068, 5.0249376]
+    with pytest.raises(NotImplementedError, match="mx.npx.batch_norm"):
+        npx.batch_norm
+
+
+def test_gluon_dense_and_l2loss_give_np_arrays():
+    from mxc import gluon
+    x = np.array([[-1., 0., 2.], [3., -4., 0.5]])
+    net = gluon.nn.Dense(2, in_units=3)
+    net.initialize(mx.init.Constant(0.5))
+    out = net(x)
+    check(out, [[0.5, 0.5], [-0.25, -0.25]])  # MXNet printed these
+    label = np.array([[1., 1.], [0., 0.]])
+    check(gluon.loss.L2Loss()(out, label), [0.125, 0.03125])
+    with autograd.record():
+        loss = gluon.loss.L2Loss()(net(x), label)
+    loss.backward()
+    check(net.weight.grad(), [[-0.125, 0.5, -0.5625], [-0.125, 0.5, -0.5625]])
+    # a legacy NDArray on the left of an mx.np array: NumPy broadcasting still
+    check(mx.nd.array([[1.], [2.]]) - np.array([1., 2.]), [[0., -1.], [1., 0.]])
+    npx.reset_np()
+    assert type(net(mx.nd.array([[1., 2., 3.]]))) is mx.nd.NDArray

@@ -78,9 +78,12 @@ def _binary(a, b, bop, sop, rsop=None, compare=False, true_div=False):
     return _cast(r, _onp.bool_) if compare else r
 
 
-def _rbinary(a, b, rsop):
+def _rbinary(a, b, rsop, bop=None, true_div=False):
+    """b <op> a, a an ndarray: b a Python scalar, or a legacy NDArray (NumPy semantics then too)."""
     if isinstance(b, (_numbers.Number, _onp.generic)):
         return _wrap(getattr(_nd, rsop)(a, scalar=float(b)))
+    if bop is not None and isinstance(b, _NDArray):
+        return _binary(b, a, bop, None, true_div=true_div)
     return NotImplemented
 
 
@@ -166,38 +169,38 @@ class ndarray(_NDArray):
         return _binary(self, o, "broadcast_add", "_plus_scalar")
 
     def __radd__(self, o):
-        return _rbinary(self, o, "_plus_scalar")
+        return _rbinary(self, o, "_plus_scalar", "broadcast_add")
 
     def __sub__(self, o):
         return _binary(self, o, "broadcast_sub", "_minus_scalar")
 
     def __rsub__(self, o):
-        return _rbinary(self, o, "_rminus_scalar")
+        return _rbinary(self, o, "_rminus_scalar", "broadcast_sub")
 
     def __mul__(self, o):
         return _binary(self, o, "broadcast_mul", "_mul_scalar")
 
     def __rmul__(self, o):
-        return _rbinary(self, o, "_mul_scalar")
+        return _rbinary(self, o, "_mul_scalar", "broadcast_mul")
 
     def __truediv__(self, o):
         return _binary(self, o, "broadcast_div", "_div_scalar", true_div=True)
 
     def __rtruediv__(self, o):
         a = self if _onp.dtype(self.dtype) in _FLOATS else _cast(self, _onp.float32)
-        return _rbinary(a, o, "_rdiv_scalar")
+        return _rbinary(a, o, "_rdiv_scalar", "broadcast_div", true_div=True)
 
     def __mod__(self, o):
         return _binary(self, o, "broadcast_mod", "_mod_scalar")
 
     def __rmod__(self, o):
-        return _rbinary(self, o, "_rmod_scalar")
+        return _rbinary(self, o, "_rmod_scalar", "broadcast_mod")
 
     def __pow__(self, o):
         return _binary(self, o, "broadcast_power", "_power_scalar")
 
     def __rpow__(self, o):
-        return _rbinary(self, o, "_rpower_scalar")
+        return _rbinary(self, o, "_rpower_scalar", "broadcast_power")
 
     def __neg__(self):
         return _wrap(_nd.negative(self))

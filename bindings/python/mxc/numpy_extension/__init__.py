@@ -86,6 +86,53 @@ def use_np(func):
     return wrapper
 
 
+# ---- neural-network functions on mx.np arrays ----------------------------------------------------------------------
+def _np_call(name, *args, **kwargs):
+    from .. import ndarray as _nd
+    from ..numpy import _wrap
+    return _wrap(getattr(_nd, name)(*args, **kwargs))
+
+
+def relu(data):
+    """max(data, 0), as ``mxnet.npx.relu``."""
+    return _np_call("relu", data)
+
+
+def sigmoid(data):
+    """1 / (1 + exp(-data)), as ``mxnet.npx.sigmoid``."""
+    return _np_call("sigmoid", data)
+
+
+def softmax(data, axis=-1, length=None, temperature=None, use_length=False, dtype=None):
+    """Softmax along axis, as ``mxnet.npx.softmax``."""
+    if length is not None or use_length:
+        raise NotImplementedError("mx.npx.softmax with length is not implemented yet")
+    kw = {"axis": axis}
+    if temperature is not None:
+        kw["temperature"] = temperature
+    return _np_call("softmax", data, **kw)
+
+
+def log_softmax(data, axis=-1, length=None, temperature=None, use_length=False, dtype=None):
+    """log(softmax(data)) along axis, as ``mxnet.npx.log_softmax``."""
+    if length is not None or use_length:
+        raise NotImplementedError("mx.npx.log_softmax with length is not implemented yet")
+    kw = {"axis": axis}
+    if temperature is not None:
+        kw["temperature"] = temperature
+    return _np_call("log_softmax", data, **kw)
+
+
+def one_hot(data, depth, on_value=1.0, off_value=0.0, dtype="float32"):
+    """One-hot rows of length depth for the indices in data, as ``mxnet.npx.one_hot``."""
+    return _np_call("one_hot", data, depth=depth, on_value=on_value, off_value=off_value, dtype=dtype)
+
+
+def pick(data, index, axis=-1, mode="clip", keepdims=False):
+    """The elements of data at index along axis, as ``mxnet.npx.pick``."""
+    return _np_call("pick", data, index, axis=axis, mode=mode, keepdims=keepdims)
+
+
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)

@@ -284,3 +284,30 @@ def test_gluon_dense_and_l2loss_give_np_arrays():
     check(mx.nd.array([[1.], [2.]]) - np.array([1., 2.]), [[0., -1.], [1., 0.]])
     npx.reset_np()
     assert type(net(mx.nd.array([[1., 2., 3.]]))) is mx.nd.NDArray
+
+
+def test_d2l_linear_regression_from_scratch_matches_mxnet():
+    # d2l's chapter 3.2 loop on fixed data; MXNet 1.9.1 printed the same losses and parameters.
+    Xn = onp.random.RandomState(0).normal(0, 1, (100, 2)).astype("float32")
+    true_w, true_b = np.array([2, -3.4]), 4.2
+    X = np.array(Xn)
+    y = np.dot(X, true_w) + true_b
+    w, b = np.zeros((2, 1)), np.zeros(1)
+    w.attach_grad()
+    b.attach_grad()
+
+    def squared_loss(y_hat, y):
+        return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+    losses = []
+    for _ in range(3):
+        for i in range(0, 100, 10):
+            with autograd.record():
+                l = squared_loss(np.dot(X[i:i + 10], w) + b, y[i:i + 10])
+            l.backward()
+            for p in (w, b):
+                p[:] = p - 0.03 * p.grad / 10
+        losses.append(float(squared_loss(np.dot(X, w) + b, y).mean()))
+    onp.testing.assert_allclose(losses, [8.651814, 4.960591, 2.848551], rtol=1e-5)
+    onp.testing.assert_allclose(w.reshape(true_w.shape).asnumpy(), [1.2599826, -1.8928025], rtol=1e-5)
+    onp.testing.assert_allclose(b.asnumpy(), [2.3331847], rtol=1e-5)

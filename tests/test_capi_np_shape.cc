@@ -283,6 +283,30 @@ TEST(NpShape, AutogradThroughZeroDim) {
   EXPECT_EQ(Read(gx), (std::vector<float>{3, 3, 3}));  // w
 }
 
+TEST(NpShape, SaveAndLoadZeroDim) {
+  const std::string path = ::testing::TempDir() + "np0d_save.params";
+  {
+    NpShape np;
+    MXCNDArrayHandle arrs[2] = {Scalar(3.5f), Vec({1, 2})};
+    const char *keys[2] = {"s", "v"};
+    ASSERT_EQ(MXCNDArraySave(path.c_str(), 2, arrs, keys), 0) << Err();
+    int n = 0, nk = 0;
+    MXCNDArrayHandle *out = nullptr;
+    const char **ok = nullptr;
+    ASSERT_EQ(MXCNDArrayLoad(path.c_str(), &n, &out, &nk, &ok), 0) << Err();
+    ASSERT_EQ(n, 2);
+    EXPECT_EQ(ShapeOf(out[0]), Shape{});
+    EXPECT_EQ(Read(out[0]), (std::vector<float>{3.5f}));
+    EXPECT_EQ(Read(out[1]), (std::vector<float>{1, 2}));
+  }
+  // Outside NumPy shape mode a 0-d array in a file is an error that says so.
+  int n = 0, nk = 0;
+  MXCNDArrayHandle *out = nullptr;
+  const char **ok = nullptr;
+  EXPECT_NE(MXCNDArrayLoad(path.c_str(), &n, &out, &nk, &ok), 0);
+  EXPECT_NE(std::string(Err()).find("NumPy shape mode"), std::string::npos) << Err();
+}
+
 TEST(NpShape, OtherOperatorsRejectZeroDimClearly) {
   NpShape np;
   auto a = Scalar(1);

@@ -311,3 +311,20 @@ def test_d2l_linear_regression_from_scratch_matches_mxnet():
     onp.testing.assert_allclose(losses, [8.651814, 4.960591, 2.848551], rtol=1e-5)
     onp.testing.assert_allclose(w.reshape(true_w.shape).asnumpy(), [1.2599826, -1.8928025], rtol=1e-5)
     onp.testing.assert_allclose(b.asnumpy(), [2.3331847], rtol=1e-5)
+
+
+def test_argmax_clip_linspace_eye_expand_squeeze():
+    x = np.array([[1., 5., 3.], [4., 2., 6.]])
+    # MXNet: array(5, dtype=int64) array([1, 2], dtype=int64) array([1, 0, 1], dtype=int64) array(0, dtype=int64)
+    assert repr(np.argmax(x)) == "array(5, dtype=int64)"
+    check(np.argmax(x, axis=1), [1, 2], "int64")
+    check(x.argmax(axis=0), [1, 0, 1], "int64")
+    check(np.argmin(x), 0, "int64")
+    check(np.clip(x, 2, 5), [[2., 5., 3.], [4., 2., 5.]])
+    check(x.clip(2, 5), [[2., 5., 3.], [4., 2., 5.]])
+    check(np.linspace(0, 1, 5), [0., 0.25, 0.5, 0.75, 1.])
+    check(np.eye(2), onp.eye(2))
+    check(np.eye(2, 3, k=1), onp.eye(2, 3, k=1))
+    check(np.expand_dims(np.array([1., 2.]), 0), [[1., 2.]])
+    check(np.squeeze(np.ones((1, 2, 1))), [1., 1.])
+    check(np.squeeze(np.ones((1,))), 1.)

@@ -314,6 +314,18 @@ class ndarray(_NDArray):
     def dot(self, b):
         return dot(self, b)
 
+    def argmax(self, axis=None):
+        return argmax(self, axis)
+
+    def argmin(self, axis=None):
+        return argmin(self, axis)
+
+    def clip(self, a_min=None, a_max=None):
+        return clip(self, a_min, a_max)
+
+    def squeeze(self, axis=None):
+        return squeeze(self, axis)
+
     def exp(self):
         return exp(self)
 
@@ -649,6 +661,63 @@ def size(a):
 
 def ndim(a):
     return a.ndim
+
+
+# ---- more functions -------------------------------------------------------------------------------------------------
+def _arg(op, a, axis):
+    a = _to_array(a)
+    if axis is None:
+        r = getattr(_nd, op)(reshape(a, (-1,)) if a.ndim != 1 else a, axis=0)
+        r = reshape(_wrap(r), ())
+    else:
+        r = _wrap(getattr(_nd, op)(a, axis=axis))
+    return _cast(r, _onp.int64)  # MXNet np: int64 indices
+
+
+def argmax(a, axis=None, out=None):
+    return _arg("argmax", a, axis)
+
+
+def argmin(a, axis=None, out=None):
+    return _arg("argmin", a, axis)
+
+
+def clip(a, a_min, a_max, out=None):
+    a = _to_array(a)
+    lo = -_onp.inf if a_min is None else a_min
+    hi = _onp.inf if a_max is None else a_max
+    return _wrap(_nd.clip(a, a_min=lo, a_max=hi))
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, ctx=None):
+    if retstep or axis != 0:
+        raise NotImplementedError("mx.np.linspace with retstep or axis is not implemented yet")
+    return _wrap(_nd.linspace(start, stop, num, endpoint=endpoint, ctx=_ctx(ctx), dtype=_dtype(dtype)))
+
+
+def eye(N, M=None, k=0, dtype=None, ctx=None):
+    return _wrap(_nd.eye(N, 0 if M is None else M, k, ctx=_ctx(ctx), dtype=_dtype(dtype)))
+
+
+def expand_dims(a, axis):
+    a = _to_array(a)
+    shape = list(a.shape)
+    ax = axis + a.ndim + 1 if axis < 0 else axis
+    if not 0 <= ax <= a.ndim:
+        raise ValueError("expand_dims: axis %d out of range for an array of %d dimensions" % (axis, a.ndim))
+    shape.insert(ax, 1)
+    return reshape(a, tuple(shape))
+
+
+def squeeze(a, axis=None):
+    a = _to_array(a)
+    axes = range(a.ndim) if axis is None else [(x + a.ndim if x < 0 else x) for x in (
+        axis if isinstance(axis, (tuple, list)) else (axis,))]
+    for x in axes:
+        if axis is not None and a.shape[x] != 1:
+            raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    drop = set(x for x in axes if a.shape[x] == 1)
+    return reshape(a, tuple(d for i, d in enumerate(a.shape) if i not in drop))
 
 
 from . import random  # noqa: E402

@@ -8,6 +8,7 @@
 #include "c_api_common.h"
 #include "device.h"
 #include "mxc.h"
+#include "np_shape.h"
 #include "operator.h"
 #include "storage.h"
 
@@ -119,6 +120,20 @@ int MXCGetDeviceCount(int dev_type, int *count) {
   API_END();
 }
 
+int MXCSetIsNumpyShape(int is_np_shape, int *prev) {
+  API_BEGIN();
+  const int p = SetNumpyShapeMode(is_np_shape);
+  if (prev) *prev = p;
+  API_END();
+}
+
+int MXCIsNumpyShape(int *curr) {
+  API_BEGIN();
+  CheckPtr(curr, "curr");
+  *curr = NumpyShapeMode();
+  API_END();
+}
+
 int MXCRandomSeed(uint64_t seed) {
   API_BEGIN();
   // Work queued before the seed draws from the generator first. Drain, not WaitAll: an unrelated failed operation's
@@ -135,9 +150,10 @@ int MXCNDArrayCreate(const int64_t *shape, int ndim, int dtype, int dev_type, in
                      MXCNDArrayHandle *out) {
   API_BEGIN();
   CheckPtr(out, "out");
-  MXC_CHECK(ndim >= 1 && ndim <= kMaxDim, ErrorKind::kShape, "ndim must be between 1 and ", kMaxDim, ", got ",
-            ndim);
-  CheckPtr(shape, "shape");
+  MXC_CHECK((ndim >= 1 || (ndim == 0 && IsNumpyShape())) && ndim <= kMaxDim, ErrorKind::kShape,
+            "ndim must be between ", IsNumpyShape() ? 0 : 1, " and ", kMaxDim, ", got ", ndim,
+            IsNumpyShape() ? "" : " (0-d arrays need NumPy shape mode: MXCSetIsNumpyShape)");
+  if (ndim > 0) CheckPtr(shape, "shape");
   MXC_CHECK(DTypeValid(dtype), ErrorKind::kType, "unknown dtype code ", dtype, " (valid codes are 0 to 7)");
   TShape s(shape, shape + ndim);
   *out = NewHandle(NDArray(s, dtype, Device{dev_type, dev_id}, delay_alloc != 0));
@@ -217,8 +233,15 @@ int MXCNDArrayReshape(MXCNDArrayHandle handle, int ndim, const int64_t *shape, M
   API_BEGIN();
   CheckPtr(out, "out");
   NDArray &a = ArrayOf(handle);
-  MXC_CHECK(ndim >= 1 && ndim <= kMaxDim, ErrorKind::kShape, "reshape: ndim must be between 1 and ", kMaxDim,
-            ", got ", ndim);
+  MXC_CHECK((ndim >= 1 || (ndim == 0 && IsNumpyShape())) && ndim <= kMaxDim, ErrorKind::kShape,
+            "reshape: ndim must be between ", IsNumpyShape() ? 0 : 1, " and ", kMaxDim, ", got ", ndim,
+            IsNumpyShape() ? "" : " (0-d arrays need NumPy shape mode: MXCSetIsNumpyShape)");
+  if (ndim == 0) {
+    MXC_CHECK(a.Size() == 1, ErrorKind::kShape, "reshape: cannot reshape an array of shape ", ShapeStr(a.shape()),
+              " to shape ()");
+    *out = NewHandle(a.Reshape(TShape()));
+    return 0;
+  }
   CheckPtr(shape, "shape");
   std::vector<int64_t> t(shape, shape + ndim);
   *out = NewHandle(a.Reshape(InferReshape(a.shape(), t, false, "reshape")));

@@ -1,4 +1,5 @@
 #include "ndarray.h"
+#include "np_shape.h"
 
 #include "device.h"
 #include "storage.h"
@@ -56,7 +57,7 @@ void Chunk::EnsureAlloc() {
 NDArray::NDArray(const TShape &shape, int dtype, const Device &dev, bool delay_alloc)
     : shape_(shape), dtype_(dtype) {
   CheckDevice(dev);
-  MXC_CHECK(!shape.empty(), ErrorKind::kShape, "an array needs at least one dimension");
+  // ndim 0: a 0-d array (one element). The C API creates those in NumPy shape mode only (np_shape.h).
   for (auto d : shape) MXC_CHECK(d >= 0, ErrorKind::kShape, "negative dimension in shape ", ShapeStr(shape));
   const size_t bytes = ShapeBytes(shape, dtype);
   Chunk *raw = new Chunk();
@@ -72,7 +73,8 @@ NDArray::NDArray(const TShape &shape, int dtype, const Device &dev, bool delay_a
 NDArray NDArray::FromExternal(void *dptr, const TShape &shape, int dtype, const Device &dev,
                               std::function<void()> release) {
   CheckDevice(dev);
-  MXC_CHECK(!shape.empty(), ErrorKind::kShape, "an array needs at least one dimension");
+  MXC_CHECK(!shape.empty() || IsNumpyShape(), ErrorKind::kShape,
+            "an array needs at least one dimension (0-d arrays need NumPy shape mode)");
   for (auto d : shape) MXC_CHECK(d >= 0, ErrorKind::kShape, "negative dimension in shape ", ShapeStr(shape));
   MXC_CHECK(dptr != nullptr, ErrorKind::kValue, "external memory for an array of shape ", ShapeStr(shape),
             " is NULL");
@@ -95,12 +97,14 @@ TBlob NDArray::blob() const {
   chunk_->EnsureAlloc();
   b.dptr = static_cast<char *>(chunk_->dptr) + offset_ * DTypeSize(dtype_);
   b.shape = shape_;
+  if (shape_.ndim() == 0) b.shape = TShape{1};  // kernels see a 0-d array as (1,) (np_shape.h)
   b.dtype = dtype_;
   b.dev = chunk_->dev;
   return b;
 }
 
 NDArray NDArray::Slice(int64_t begin, int64_t end) const {
+  MXC_CHECK(shape_.ndim() >= 1, ErrorKind::kIndex, "cannot slice or index a 0-d array (shape ())");
   int64_t n = shape_[0];
   MXC_CHECK(begin >= 0 && begin <= end && end <= n, ErrorKind::kIndex, "slice [", begin, ", ", end,
             ") out of range for an array of shape ", ShapeStr(shape_));
@@ -112,6 +116,7 @@ NDArray NDArray::Slice(int64_t begin, int64_t end) const {
 }
 
 NDArray NDArray::At(int64_t idx) const {
+  MXC_CHECK(shape_.ndim() >= 1, ErrorKind::kIndex, "cannot index a 0-d array (shape ())");
   int64_t n = shape_[0];
   if (idx < 0) idx += n;
   MXC_CHECK(idx >= 0 && idx < n, ErrorKind::kIndex, "index ", idx, " out of range for axis 0 of size ", n,

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "ndarray.h"
+#include "np_shape.h"
 
 namespace mxc {
 
@@ -59,8 +60,9 @@ class Reader {
 };
 
 TShape GetShape(Reader *r, uint32_t ndim) {
-  MXC_CHECK(ndim >= 1 && ndim <= static_cast<uint32_t>(kMaxDim), ErrorKind::kIO, "corrupt array file: ndim ",
-            ndim);
+  // ndim 0: a 0-d array, read in NumPy shape mode only (np_shape.h).
+  MXC_CHECK((ndim >= 1 || IsNumpyShape()) && ndim <= static_cast<uint32_t>(kMaxDim), ErrorKind::kIO,
+            "corrupt array file: ndim ", ndim, ndim == 0 ? " (a 0-d array: load it in NumPy shape mode)" : "");
   TShape shape;
   for (uint32_t d = 0; d < ndim; ++d) {
     int64_t v = r->Get<int64_t>("dimension");

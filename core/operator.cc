@@ -1,4 +1,5 @@
 #include "operator.h"
+#include "np_shape.h"
 
 #include <algorithm>
 #include <cctype>
@@ -624,11 +625,13 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
     }
   }
   if (!inferred) {
+    // 0-d arrays (np_shape.h): inference sees them as (1,); the outputs then get NumPy's shapes.
+    NpCall np(op, params, inputs, given ? outputs : nullptr);
     in_shapes.clear();
-    for (int i = 0; i < nin; ++i) in_shapes.push_back(inputs[i].shape());
+    for (int i = 0; i < nin; ++i) in_shapes.push_back(NpCall::Lifted(inputs[i].shape()));
     out_shapes.assign(nout, TShape());
     if (given)
-      for (size_t i = 0; i < outputs->size(); ++i) out_shapes[i] = (*outputs)[i].shape();
+      for (size_t i = 0; i < outputs->size(); ++i) out_shapes[i] = NpCall::Lifted((*outputs)[i].shape());
     auto shape_err = [&](const std::string &why) {
       std::string s;
       auto names = op->InputNames(params);
@@ -637,7 +640,7 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
              ShapeStr(inputs[i].shape());
       Throw(ErrorKind::kShape, "operator ", op->name, ": ", why, " (inputs: ", s, ")");
     };
-    if (op->infer_shape) {
+    if (op->infer_shape && !np.Preset(&out_shapes)) {
       struct Concrete {  // ShapesAreConcrete() during this call (restored if inference throws)
         bool was = tls_concrete_shapes;
         Concrete() { tls_concrete_shapes = true; }
@@ -646,13 +649,14 @@ void Invoke(const Op *op, const OpParams &params, const std::vector<NDArray> &in
       op->infer_shape(params, &in_shapes, &out_shapes);
     }
     for (int i = 0; i < nin; ++i)
-      if (in_shapes[i] != inputs[i].shape())
+      if (in_shapes[i] != NpCall::Lifted(inputs[i].shape()))
         shape_err("input " + std::to_string(i) + " has shape " + ShapeStr(inputs[i].shape()) + ", expected " +
                   ShapeStr(in_shapes[i]));
+    np.FixOutputs(&out_shapes);
     for (int i = 0; i < nout; ++i)
-      if (!ShapeKnown(out_shapes[i]) && !(out_shapes[i].size() > 0 && ShapeSize(out_shapes[i]) == 0 &&
-                                          std::all_of(out_shapes[i].begin(), out_shapes[i].end(),
-                                                      [](int64_t d) { return d >= 0; })))
+      if (!np.OutputIsZeroD(i) && !ShapeKnown(out_shapes[i]) &&
+          !(out_shapes[i].size() > 0 && ShapeSize(out_shapes[i]) == 0 &&
+            std::all_of(out_shapes[i].begin(), out_shapes[i].end(), [](int64_t d) { return d >= 0; })))
         shape_err("cannot infer the shape of output " + std::to_string(i));
 
     in_types.clear();

@@ -165,11 +165,20 @@ MXC_API int MXCCPUMemoryStats(int64_t *in_use, int64_t *cached, int64_t *peak);
  *  freed with work pending on them, is not affected. */
 MXC_API int MXCCPUReleaseCache(void);
 
+/*! \brief MXNet's NumPy shape mode. is_np_shape: 0 off, 1 on for the calling thread, 2 on for every thread (as
+ *  MXNet: the flag is thread-local; 2 sets a global one). 0 clears both. *prev (may be NULL) gets the mode before.
+ *  In this mode arrays may be 0-d (ndim 0, shape (), one element), and the reductions sum/mean/max/min/prod/norm
+ *  over every axis and the dot of two 1-d arrays give 0-d arrays. Off (the default): MXNet 1.x's shapes. */
+MXC_API int MXCSetIsNumpyShape(int is_np_shape, int *prev);
+
+/*! \brief The NumPy shape mode seen by the calling thread: 0 off, 1 on for this thread, 2 on globally. */
+MXC_API int MXCIsNumpyShape(int *curr);
+
 /* ================================================================================================================ */
 /* NDArray                                                                                                          */
 /* ================================================================================================================ */
 
-/*! \brief Creates an array with uninitialised contents. ndim >= 1, every dimension >= 0. With delay_alloc != 0 the
+/*! \brief Creates an array with uninitialised contents. ndim >= 1 (ndim 0, a 0-d array, in NumPy shape mode), every dimension >= 0. With delay_alloc != 0 the
  *  storage is allocated when first written. Owned: the caller frees it with MXCNDArrayFree. */
 MXC_API int MXCNDArrayCreate(const int64_t *shape, int ndim, int dtype, int dev_type, int dev_id, int delay_alloc,
                              MXCNDArrayHandle *out);

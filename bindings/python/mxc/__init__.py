@@ -39,3 +39,4 @@ from . import kvstore, kvstore as kv  # noqa: E402
 from . import rnn  # noqa: E402
 from . import onnx  # noqa: E402
 from . import contrib  # noqa: E402
+from . import numpy as np, numpy_extension as npx  # noqa: E402

@@ -99,6 +99,15 @@ def _indent(text, spaces=2):
     return "\n".join([lines[0]] + [" " * spaces + ln for ln in lines[1:]])
 
 
+def _np_outputs(result):
+    """After ``npx.set_np()`` a block gives ``mx.np.ndarray`` outputs (MXNet 1.9.1's Gluon with NumPy semantics)."""
+    from .. import numpy_extension as _npx
+    if not _npx.is_np_array():
+        return result
+    from .. import numpy as _np
+    return _np._wrap(result)
+
+
 class Block:
     """Base class of layers and models: override ``forward``; assign child blocks and parameters as attributes."""
 
@@ -279,7 +288,7 @@ class Block:
         result = self.forward(*args)
         for hook in list(self._after.values()):
             hook(self, args, result)
-        return result
+        return _np_outputs(result)
 
     def forward(self, *args):
         raise NotImplementedError("%s must implement forward()" % type(self).__name__)
@@ -379,7 +388,7 @@ class HybridBlock(Block):
         result = self._call_cached(args)
         for hook in list(self._after.values()):
             hook(self, args, result)
-        return result
+        return _np_outputs(result)
 
     def _input_names(self, n):
         return ["data"] if n == 1 else ["data%d" % i for i in range(n)]

@@ -211,7 +211,8 @@ class Parameter:
         """The gradient buffer (not for grad_req='null')."""
         if self._arrays is not None and self._req == 'null':
             raise RuntimeError("Cannot get gradient array for Parameter '%s' because grad_req='null'" % self.name)
-        return self.data(ctx).grad
+        from .block import _np_outputs
+        return _np_outputs(self.data(ctx).grad)
 
     def list_grad(self):
         if self._arrays is not None and self._req == 'null':

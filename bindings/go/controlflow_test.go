@@ -8,6 +8,7 @@ package mxc_test
 // them.
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -189,5 +190,55 @@ func TestForeachGraphSavedByMXNetRuns(t *testing.T) {
 	_, _, _, err = s.InferShape(map[string][]int{"h0": {2, 4}})
 	if err == nil || !strings.Contains(err.Error(), "_foreach0") {
 		t.Fatalf("infer shape without data: %v", err)
+	}
+}
+
+// SimpleBind from the shapes of another length (5 steps): the core unrolls the loop for them; the values are checked
+// against the loop written out here.
+func TestForeachGraphSimpleBindAnotherLength(t *testing.T) {
+	s := must(mxc.SymbolFromJSON(foreachJSON))
+	defer s.Close()
+	const steps, batch = 5, 3
+	exe := must(s.SimpleBind(mxc.CPU(), map[string][]int{"data": {steps, batch, 5}, "h0": {batch, 4}}, mxc.GradNull))
+	defer exe.Close()
+	data := make([]float32, steps*batch*5)
+	for i := range data {
+		data[i] = float32(math.Sin(0.37 * float64(i)))
+	}
+	h := make([]float32, batch*4)
+	for i := range h {
+		h[i] = float32(0.5 * math.Cos(0.91*float64(i)))
+	}
+	noErr(t, exe.Arg("data").CopyFrom(data))
+	noErr(t, exe.Arg("h0").CopyFrom(h))
+	for i, n := range cfArgs[2:] {
+		noErr(t, exe.Arg(n).CopyFrom(cfArgValues[i+2]))
+	}
+	noErr(t, exe.Forward(false))
+	wx, bx, wh, bh := cfArgValues[2], cfArgValues[3], cfArgValues[4], cfArgValues[5]
+	var want []float64
+	for st := 0; st < steps; st++ {
+		nh := make([]float32, batch*4)
+		for b := 0; b < batch; b++ {
+			for o := 0; o < 4; o++ {
+				acc := float64(bx[o]) + float64(bh[o])
+				for k := 0; k < 5; k++ {
+					acc += float64(wx[o*5+k]) * float64(data[(st*batch+b)*5+k])
+				}
+				for k := 0; k < 4; k++ {
+					acc += float64(wh[o*4+k]) * float64(h[b*4+k])
+				}
+				nh[b*4+o] = float32(math.Tanh(acc))
+				want = append(want, math.Tanh(acc))
+			}
+		}
+		h = nh
+	}
+	out := must(exe.Output(0))
+	if !reflect.DeepEqual(out.Shape(), []int{steps, batch, 4}) {
+		t.Fatalf("output shape %v", out.Shape())
+	}
+	if got := must(out.Float32s()); !allClose(got, want, 1e-5) {
+		t.Fatalf("5 steps: %v want %v", got, want)
 	}
 }

@@ -311,16 +311,13 @@ class Unroller {
                     static_cast<int64_t>(else_g.outputs.size()) == num_outputs,
                 ErrorKind::kValue, "_cond node '", base, "': then and else give ", then_g.outputs.size(), " and ",
                 else_g.outputs.size(), " outputs, the node has ", num_outputs);
-      NodeEntry p = Inline(pred.outputs,
-                           BindVars(n, pred, "pred", Gather(n, ins, ParseLocs(n, "cond_input_locs"), "cond_input_locs")),
-                           base + "_pred_", false)[0];
+      auto branch = [&](const Symbol &g, const char *which, const char *key, const char *suffix) {
+        return Inline(g.outputs, BindVars(n, g, which, Gather(n, ins, ParseLocs(n, key), key)), base + suffix, false);
+      };
+      NodeEntry p = branch(pred, "pred", "cond_input_locs", "_pred_")[0];
       p = Add("_not_equal_scalar", base + "_pred", {p}, {{"scalar", "0"}});
-      auto then_heads = Inline(
-          then_g.outputs, BindVars(n, then_g, "then", Gather(n, ins, ParseLocs(n, "then_input_locs"), "then_input_locs")),
-          base + "_then_", false);
-      auto else_heads = Inline(
-          else_g.outputs, BindVars(n, else_g, "else", Gather(n, ins, ParseLocs(n, "else_input_locs"), "else_input_locs")),
-          base + "_else_", false);
+      auto then_heads = branch(then_g, "then", "then_input_locs", "_then_");
+      auto else_heads = branch(else_g, "else", "else_input_locs", "_else_");
       for (int64_t k = 0; k < num_outputs; ++k)
         result.push_back(Select(p, then_heads[k], else_heads[k], base + "_output" + std::to_string(k) + "_"));
     } else {

@@ -9,6 +9,7 @@
 #include "executor.h"
 #include "graph.h"
 #include "mxc.h"
+#include "subgraph_unroll.h"
 #include "symbol.h"
 
 struct MXCSymbol_ {
@@ -23,6 +24,7 @@ struct MXCExecutor_ {
 
 struct MXCCachedOp_ {
   std::unique_ptr<mxc::CachedOp> op;
+  std::unique_ptr<mxc::ControlFlowCachedOp> cf;  // instead of op for a graph with control flow
   uint32_t magic = 0x43414f50;  // "CAOP"
 };
 
@@ -41,10 +43,10 @@ GraphExecutor &ExecOf(MXCExecutorHandle h) {
   return *h->exec;
 }
 
-CachedOp &CachedOf(MXCCachedOpHandle h) {
+MXCCachedOp_ &CachedOf(MXCCachedOpHandle h) {
   if (h == nullptr) Throw(ErrorKind::kValue, "cached operator handle is NULL");
   if (h->magic != 0x43414f50) Throw(ErrorKind::kValue, "cached operator handle is invalid (already freed?)");
-  return *h->op;
+  return *h;
 }
 
 MXCSymbolHandle NewSym(Symbol s) {
@@ -309,7 +311,33 @@ int MXCSymbolInferShape(MXCSymbolHandle sym, int num_known, const char **keys, c
     }
   }
   ApplyKnown(g, num_known, keys, &shapes, [&](int i) { return given[i]; });
-  InferShapes(g, &shapes);
+  // Per argument / output / auxiliary state: the shape and a name for messages.
+  std::vector<TShape> vals[3];
+  std::vector<std::string> names[3];
+  if (HasControlFlow(s.outputs)) {  // inferred on the graph with its loops and conditions unrolled
+    std::map<std::string, TShape> known;
+    for (int i = 0; i < num_known; ++i) known[keys[i]] = given[i];
+    InferShapesUnrolled(s, known, partial != 0, &vals[0], &vals[1], &vals[2]);
+    std::vector<NodePtr> arg_nodes, aux_nodes;
+    s.InputNodes(&arg_nodes, &aux_nodes);
+    for (auto &v : arg_nodes) names[0].push_back(v->name);
+    for (auto &e : s.outputs) names[1].push_back(e.node->OutputName(e.index));
+    for (auto &v : aux_nodes) names[2].push_back(v->name);
+  } else {
+    InferShapes(g, &shapes);
+    for (uint32_t nid : g.arg_nodes()) {
+      vals[0].push_back(shapes[g.entry_id(nid, 0)]);
+      names[0].push_back(g.EntryName(g.entry_id(nid, 0)));
+    }
+    for (uint32_t eid : g.outputs()) {
+      vals[1].push_back(shapes[eid]);
+      names[1].push_back(g.EntryName(eid));
+    }
+    for (uint32_t nid : g.aux_nodes()) {
+      vals[2].push_back(shapes[g.entry_id(nid, 0)]);
+      names[2].push_back(g.EntryName(g.entry_id(nid, 0)));
+    }
+  }
   auto *r = Ret();
   // ints: arg ndims, ints2: out ndims, ints3: aux ndims; i64/i64b/i64c the dims.
   r->ints.clear();
@@ -320,18 +348,18 @@ int MXCSymbolInferShape(MXCSymbolHandle sym, int num_known, const char **keys, c
   r->i64c.clear();
   bool all = true;
   std::string unknown;
-  auto put = [&](uint32_t eid, std::vector<int> *nd, std::vector<int64_t> *dv) {
-    const TShape &sh = shapes[eid];
-    nd->push_back(sh.ndim());
-    for (auto d : sh) dv->push_back(d);
-    if (!ShapeKnown(sh)) {
-      all = false;
-      unknown += (unknown.empty() ? "" : ", ") + g.EntryName(eid) + " " + (sh.empty() ? "()" : ShapeStr(sh));
+  std::vector<int> *nds[3] = {&r->ints, &r->ints2, &r->ints3};
+  std::vector<int64_t> *dvs[3] = {&r->i64, &r->i64b, &r->i64c};
+  for (int k = 0; k < 3; ++k)
+    for (size_t i = 0; i < vals[k].size(); ++i) {
+      const TShape &sh = vals[k][i];
+      nds[k]->push_back(sh.ndim());
+      for (auto d : sh) dvs[k]->push_back(d);
+      if (!ShapeKnown(sh)) {
+        all = false;
+        unknown += (unknown.empty() ? "" : ", ") + names[k][i] + " " + (sh.empty() ? "()" : ShapeStr(sh));
+      }
     }
-  };
-  for (uint32_t nid : g.arg_nodes()) put(g.entry_id(nid, 0), &r->ints, &r->i64);
-  for (uint32_t eid : g.outputs()) put(eid, &r->ints2, &r->i64b);
-  for (uint32_t nid : g.aux_nodes()) put(g.entry_id(nid, 0), &r->ints3, &r->i64c);
   MXC_CHECK(all || partial, ErrorKind::kShape, "infer_shape: cannot infer the shapes of ", unknown,
             " (0 marks an unknown dimension; give more input shapes)");
   *arg_count = static_cast<int>(r->ints.size());
@@ -364,23 +392,47 @@ int MXCSymbolInferType(MXCSymbolHandle sym, int num_known, const char **keys, co
   IndexedGraph g(s.outputs);
   std::vector<int> types(g.num_entries(), -1);
   ApplyKnown(g, num_known, keys, &types, [&](int i) { return dtypes[i]; });
-  InferTypes(g, &types);
+  std::vector<int> vals[3];
+  std::vector<std::string> names[3];
+  if (HasControlFlow(s.outputs)) {  // inferred on the graph with its loops and conditions unrolled
+    std::map<std::string, int> known;
+    for (int i = 0; i < num_known; ++i) known[keys[i]] = dtypes[i];
+    InferTypesUnrolled(s, known, &vals[0], &vals[1], &vals[2]);
+    std::vector<NodePtr> arg_nodes, aux_nodes;
+    s.InputNodes(&arg_nodes, &aux_nodes);
+    for (auto &v : arg_nodes) names[0].push_back(v->name);
+    for (auto &e : s.outputs) names[1].push_back(e.node->OutputName(e.index));
+    for (auto &v : aux_nodes) names[2].push_back(v->name);
+  } else {
+    InferTypes(g, &types);
+    for (uint32_t nid : g.arg_nodes()) {
+      vals[0].push_back(types[g.entry_id(nid, 0)]);
+      names[0].push_back(g.EntryName(g.entry_id(nid, 0)));
+    }
+    for (uint32_t eid : g.outputs()) {
+      vals[1].push_back(types[eid]);
+      names[1].push_back(g.EntryName(eid));
+    }
+    for (uint32_t nid : g.aux_nodes()) {
+      vals[2].push_back(types[g.entry_id(nid, 0)]);
+      names[2].push_back(g.EntryName(g.entry_id(nid, 0)));
+    }
+  }
   auto *r = Ret();
   r->ints.clear();
   r->ints2.clear();
   r->ints3.clear();
   bool all = true;
   std::string unknown;
-  auto put = [&](uint32_t eid, std::vector<int> *v) {
-    v->push_back(types[eid]);
-    if (types[eid] < 0) {
-      all = false;
-      unknown += (unknown.empty() ? "" : ", ") + g.EntryName(eid);
+  std::vector<int> *outs[3] = {&r->ints, &r->ints2, &r->ints3};
+  for (int k = 0; k < 3; ++k)
+    for (size_t i = 0; i < vals[k].size(); ++i) {
+      outs[k]->push_back(vals[k][i]);
+      if (vals[k][i] < 0) {
+        all = false;
+        unknown += (unknown.empty() ? "" : ", ") + names[k][i];
+      }
     }
-  };
-  for (uint32_t nid : g.arg_nodes()) put(g.entry_id(nid, 0), &r->ints);
-  for (uint32_t eid : g.outputs()) put(eid, &r->ints2);
-  for (uint32_t nid : g.aux_nodes()) put(g.entry_id(nid, 0), &r->ints3);
   MXC_CHECK(all || partial, ErrorKind::kType, "infer_type: cannot infer the dtypes of ", unknown,
             " (give more input dtypes)");
   *arg_count = static_cast<int>(r->ints.size());
@@ -496,6 +548,14 @@ int MXCExecutorBind(MXCSymbolHandle sym, int dev_type, int dev_id, int num_args,
   }
   for (int i = 0; i < num_aux; ++i) x.push_back(ArrayOf(aux[i], "auxiliary state"));
   const GraphExecutor *shared = shared_exec ? &ExecOf(shared_exec) : nullptr;
+  if (HasControlFlow(s.outputs)) {  // loops and conditions are bound unrolled for these arrays' shapes
+    Symbol u = UnrollForBind(s, &a, &gr, &reqs, &x);
+    auto ex = GraphExecutor::Bind(u, Device{dev_type, dev_id}, a, gr, reqs, x, shared);
+    auto *h = new MXCExecutor_();
+    h->exec = std::move(ex);
+    *out = h;
+    return 0;
+  }
   auto ex = GraphExecutor::Bind(s, Device{dev_type, dev_id}, a, gr, reqs, x, shared);
   auto *h = new MXCExecutor_();
   h->exec = std::move(ex);
@@ -581,7 +641,8 @@ int MXCCachedOpCreate(MXCSymbolHandle sym, int num_flags, const char **keys, con
   }
   auto *h = new MXCCachedOp_();
   try {
-    h->op.reset(new CachedOp(s.Copy()));
+    if (HasControlFlow(s.outputs)) h->cf.reset(new ControlFlowCachedOp(s.Copy()));
+    else h->op.reset(new CachedOp(s.Copy()));
   } catch (...) {
     delete h;
     throw;
@@ -593,7 +654,7 @@ int MXCCachedOpCreate(MXCSymbolHandle sym, int num_flags, const char **keys, con
 int MXCCachedOpInvoke(MXCCachedOpHandle op, int num_inputs, const MXCNDArrayHandle *inputs, int *num_outputs,
                       MXCNDArrayHandle **outputs) {
   API_BEGIN();
-  const CachedOp &c = CachedOf(op);
+  const MXCCachedOp_ &c = CachedOf(op);
   CheckPtr(num_outputs, "num_outputs");
   CheckPtr(outputs, "outputs");
   MXC_CHECK(num_inputs >= 0, ErrorKind::kValue, "CachedOp: negative input count");
@@ -605,7 +666,8 @@ int MXCCachedOpInvoke(MXCCachedOpHandle op, int num_inputs, const MXCNDArrayHand
     entries.push_back(&inputs[i]->ag);
   }
   std::vector<autograd::Entry> out_entries;
-  c.Forward(args.ins(), entries, &args.outs(), &out_entries);
+  if (c.cf) c.cf->Forward(args.ins(), entries, &args.outs(), &out_entries);
+  else c.op->Forward(args.ins(), entries, &args.outs(), &out_entries);
   auto *r = Ret();
   r->handles.clear();
   for (size_t i = 0; i < args.outs().size(); ++i) {
@@ -619,9 +681,9 @@ int MXCCachedOpInvoke(MXCCachedOpHandle op, int num_inputs, const MXCNDArrayHand
 
 int MXCCachedOpGetNumIO(MXCCachedOpHandle op, int *num_inputs, int *num_outputs) {
   API_BEGIN();
-  const CachedOp &c = CachedOf(op);
-  if (num_inputs) *num_inputs = static_cast<int>(c.num_inputs());
-  if (num_outputs) *num_outputs = static_cast<int>(c.num_outputs());
+  const MXCCachedOp_ &c = CachedOf(op);
+  if (num_inputs) *num_inputs = static_cast<int>(c.cf ? c.cf->num_inputs() : c.op->num_inputs());
+  if (num_outputs) *num_outputs = static_cast<int>(c.cf ? c.cf->num_outputs() : c.op->num_outputs());
   API_END();
 }
 

@@ -37,7 +37,7 @@ struct Node {
   std::string hint;       // op nodes: the operator name as used at creation (for automatic names)
   bool auto_num_args = false;  // variadic op nodes: the count parameter is to be taken from Compose
   // Subgraphs of a control-flow node (_foreach: the body; _while_loop: cond, func; _cond: pred, then, else), as in
-  // MXNet's JSON "subgraphs"; kept and written as they are (the Python binding expands such nodes before binding).
+  // MXNet's JSON "subgraphs"; kept and written as they are (core/subgraph_unroll.h unrolls such nodes to bind them).
   std::vector<std::shared_ptr<const Symbol>> subgraphs;
 
   bool is_variable() const { return op == nullptr; }

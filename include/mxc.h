@@ -505,8 +505,9 @@ MXC_API int MXCSymbolCreateFromFile(const char *fname, MXCSymbolHandle *out);
 MXC_API int MXCSymbolPrint(MXCSymbolHandle sym, const char **out);
 
 /*! \brief *out 1 when a node of the graph has subgraphs (a control-flow node: _foreach, _while_loop, _cond, as
- *  MXNet 1.9.1 writes them in JSON), else 0. Such nodes are kept and written back as they are, but not inferred or
- *  bound by the library: a binding unrolls them first (the Python binding: mxc/symbol/control_flow.py). */
+ *  MXNet 1.9.1 writes them in JSON), else 0. Such nodes are kept and written back as they are; MXCSymbolInferShape,
+ *  MXCSymbolInferType, MXCExecutorBind and MXCCachedOpCreate (per input shapes, at the call) run the graph with them
+ *  unrolled for the input shapes (the symbol itself is not changed). */
 MXC_API int MXCSymbolHasSubgraphs(MXCSymbolHandle sym, int *out);
 
 /* ================================================================================================================ */

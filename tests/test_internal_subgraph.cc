@@ -1,7 +1,7 @@
 // Control-flow nodes with subgraphs (_foreach, _while_loop, _cond; core/ops/control_flow.cc): MXNet 1.9.1's JSON of
 // such graphs is read (Node::subgraphs) and written back the same way ("subgraphs" of the node, without version
-// attributes), a copy keeps the subgraphs, and inference or binding of an unexpanded node is a clear error (the
-// Python binding unrolls these nodes first: bindings/python/mxc/symbol/control_flow.py).
+// attributes), a copy keeps the subgraphs, and the core infers such graphs by unrolling them (core/subgraph_unroll.cc;
+// tests/test_capi_control_flow.cc runs them), while inference of a node left unrolled is a clear error.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -77,7 +77,7 @@ TEST(Subgraph, WritesAndRoundTrips) {
   EXPECT_EQ(attrs->Find("then_input_locs")->AsString("then_input_locs"), "[1, 2]");
 }
 
-TEST(Subgraph, UnexpandedNodeIsAClearError) {
+TEST(Subgraph, InferredThroughTheCoreUnroll) {
   MXCSymbolHandle h = nullptr;
   ASSERT_EQ(MXCSymbolCreateFromJSON(kMXNetCond, &h), 0) << MXCGetLastError();
   int n = 0;
@@ -91,13 +91,27 @@ TEST(Subgraph, UnexpandedNodeIsAClearError) {
   const int *nd[3];
   const int64_t *dv[3];
   int complete = 0;
-  EXPECT_NE(MXCSymbolInferShape(h, 3, keys, ndims, dims, 1, &c[0], &nd[0], &dv[0], &c[1], &nd[1], &dv[1], &c[2],
+  ASSERT_EQ(MXCSymbolInferShape(h, 3, keys, ndims, dims, 0, &c[0], &nd[0], &dv[0], &c[1], &nd[1], &dv[1], &c[2],
                                 &nd[2], &dv[2], &complete),
-            0);
-  std::string err = MXCGetLastError();
-  EXPECT_NE(err.find("_cond"), std::string::npos) << err;
-  EXPECT_NE(err.find("expanded"), std::string::npos) << err;
+            0)
+      << MXCGetLastError();
+  EXPECT_EQ(complete, 1);
+  ASSERT_EQ(c[1], 2);
+  EXPECT_EQ(std::vector<int64_t>(dv[1], dv[1] + 4), (std::vector<int64_t>{2, 3, 2, 3}));
   MXCSymbolFree(h);
+}
+
+TEST(Subgraph, NodeLeftUnrolledIsAClearError) {
+  mxc::Symbol s = mxc::Symbol::FromJSON(kMXNetCond);
+  std::vector<mxc::TShape> in(3), out(2);
+  try {
+    s.outputs[0].node->op->infer_shape(s.outputs[0].node->params, &in, &out);
+    FAIL() << "expected an error";
+  } catch (const mxc::Error &e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("_cond"), std::string::npos) << what;
+    EXPECT_NE(what.find("unrolled"), std::string::npos) << what;
+  }
 }
 
 TEST(Subgraph, BadSubgraphNamesTheNode) {

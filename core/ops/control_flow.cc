@@ -3,10 +3,10 @@
 // A node of these operators holds its subgraphs (Node::subgraphs: _foreach's body; _while_loop's cond and func;
 // _cond's pred, then and else) and the parameters MXNet writes in JSON: num_args (the inputs plus the subgraphs,
 // as MXNet counts it), num_outputs, and the positions ("locs") tying the node's inputs to the subgraphs' inputs.
-// They are graph nodes only: the Python binding (mxc/symbol/control_flow.py) expands them, once the input shapes
-// are known, into ordinary nodes (unrolled steps) before inferring shapes or binding, so that the executor, the
-// memory planner, the GPU kernels and the gradients work unchanged. Here they have no kernel, and shape or type
-// inference on an unexpanded node is an error that says so. They are hidden (not listed by MXCListOps), so the
+// They are graph nodes only: the core's unroll pass (core/subgraph_unroll.cc) rewrites them, once the input shapes
+// are known, into ordinary nodes (unrolled steps) wherever a graph is inferred, bound or prepared (C API infer
+// shape/type, executor bind, CachedOp), so that the executor, the memory planner, the GPU kernels and the gradients
+// work unchanged. Here they have no kernel, and inference on a node that was not unrolled is an error that says so. They are hidden (not listed by MXCListOps), so the
 // generated operator functions and the harnesses walking the registry do not see them.
 #include <string>
 #include <vector>
@@ -28,8 +28,8 @@ std::vector<std::string> ControlFlowInputs(const OpParams &p, int num_subgraphs)
 
 void NotExpanded(const OpParams &p) {
   Throw(ErrorKind::kValue, "operator ", p.op()->name,
-        ": a control-flow node is expanded into its unrolled steps by the Python binding (mx.sym.contrib.foreach, "
-        "while_loop, cond) before shapes or types are inferred; the core cannot infer or run it unexpanded");
+        ": a control-flow node is unrolled into its steps (core/subgraph_unroll.cc) before shapes or types are "
+        "inferred; it cannot be inferred or run as one node unexpanded");
 }
 
 Op &ControlFlowOp(Op &op, int num_subgraphs, const char *what) {

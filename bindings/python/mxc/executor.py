@@ -126,22 +126,9 @@ class Executor(object):
             grad_arrays = _ndarray_list("args_grad", args_grad, arg_names, True)
         aux_arrays = _ndarray_list("aux_states", aux_states, aux_names, False)
         reqs = _grad_reqs(grad_req, arg_names)
+        # A graph with loops or conditions is bound unrolled for these arrays' shapes by the core.
         bound, c_arg_arrays, c_grad_arrays, c_reqs_list, c_aux_arrays = symbol, arg_arrays, grad_arrays, reqs, \
             aux_arrays
-        from .symbol import control_flow as _cf
-        if _cf.has_control_flow(symbol):
-            # Loops and conditions are bound unrolled (for these shapes); the arrays go by name to that graph.
-            shapes = dict(zip(arg_names, [a.shape for a in arg_arrays]))
-            shapes.update(zip(aux_names, [a.shape for a in aux_arrays]))
-            bound = _cf.expand(symbol, shapes)
-            pos = {nm: i for i, nm in enumerate(arg_names)}
-            order = [pos[nm] for nm in bound.list_arguments()]
-            aux_pos = {nm: i for i, nm in enumerate(aux_names)}
-            aux_order = [aux_pos[nm] for nm in bound.list_auxiliary_states()]
-            c_arg_arrays = [arg_arrays[i] for i in order]
-            c_grad_arrays = [grad_arrays[i] for i in order]
-            c_reqs_list = [reqs[i] for i in order]
-            c_aux_arrays = [aux_arrays[i] for i in aux_order]
         n = len(c_arg_arrays)
         c_args = ffi.new("MXCNDArrayHandle[]", [a.handle for a in c_arg_arrays]) if n else _NULL
         c_grads = ffi.new("MXCNDArrayHandle[]", [g.handle if g is not None else _NULL for g in c_grad_arrays]) \

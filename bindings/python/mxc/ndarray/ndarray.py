@@ -1487,16 +1487,8 @@ class CachedOp(object):
     updated in place. ``flags``: pairs (or a dict) such as ``static_alloc``/``static_shape``, as MXNet's."""
 
     def __init__(self, sym, flags=()):
-        from ..symbol import control_flow as _cf
+        # A graph with loops or conditions: the core prepares one unrolled graph per input shapes.
         self._flags_items = list(flags.items()) if isinstance(flags, dict) else [tuple(f) for f in flags]
-        self._unrolled = None
-        if _cf.has_control_flow(sym):
-            # A graph with loops or conditions runs unrolled: one prepared graph per input shapes (made at the call).
-            self.handle = None
-            self._sym = sym
-            self._unrolled = {}
-            self.num_inputs, self.num_outputs = len(sym.list_inputs()), len(sym.list_outputs())
-            return
         self.handle = self._create(sym)
         nin, nout = ffi.new("int *"), ffi.new("int *")
         check_call(lib.MXCCachedOpGetNumIO(self.handle, nin, nout))
@@ -1509,38 +1501,14 @@ class CachedOp(object):
         check_call(lib.MXCCachedOpCreate(sym.handle, n, keys, vals, out))
         return out[0]
 
-    def _unrolled_for(self, args):
-        """(handle, input order) of the unrolled graph for the shapes of args."""
-        from ..symbol import control_flow as _cf
-        if len(args) != self.num_inputs:
-            raise MXNetValueError("CachedOp: the graph takes %d inputs (%s), got %d"
-                                  % (self.num_inputs, ", ".join(self._sym.list_inputs()), len(args)))
-        sig = tuple(tuple(a.shape) for a in args)
-        entry = self._unrolled.get(sig)
-        if entry is None:
-            names = self._sym.list_inputs()
-            exp = _cf.expand(self._sym, dict(zip(names, sig)))
-            order = [names.index(nm) for nm in exp.list_inputs()]
-            entry = self._unrolled[sig] = (self._create(exp), order, exp)
-        return entry
-
     def __del__(self, _free=lib.MXCCachedOpFree):
         h = getattr(self, "handle", None)
         if h is not None:
             self.handle = None
             _free(h)
-        for h, _, _ in (getattr(self, "_unrolled", None) or {}).values():
-            _free(h)
-        self._unrolled = None
 
     def __call__(self, *args, out=None, default_ctx=None):
         handle = self.handle
-        if self._unrolled is not None:
-            if any(not isinstance(a, NDArray) for a in args):
-                raise TypeError("CachedOp: inputs must be NDArrays, got %s"
-                                % ", ".join(type(a).__name__ for a in args if not isinstance(a, NDArray)))
-            handle, order, _ = self._unrolled_for(args)
-            args = [args[i] for i in order]
         try:
             ins = ffi.new("MXCNDArrayHandle[]", [a.handle for a in args]) if args else _NULL
         except AttributeError:

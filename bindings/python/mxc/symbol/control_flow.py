@@ -9,34 +9,19 @@ control-flow node, so that ``list_arguments()`` of the result lists them as MXNe
 subgraphs and the attributes MXNet writes (``num_args``, ``num_outputs``, the ``*_locs``), is made through the
 library's JSON reader, so ``tojson``/``load_json`` carry MXNet's format both ways.
 
-Expansion. Before shapes or types are inferred and before binding (``Symbol.infer_shape``/``infer_type``,
-``bind``, ``simple_bind``, ``mx.nd.CachedOp`` -- what Gluon's hybridize runs), a graph holding such nodes is
-rewritten, once the shapes of the node's inputs are known, into ordinary nodes:
-
-- ``_foreach``: the data are split along axis 0 (``split`` with ``squeeze_axis``), the body is repeated once per
-  step with the states of the previous step, the per-step outputs are joined by ``stack``;
-- ``_while_loop``: cond and func are repeated ``max_iterations`` times with a running "still looping" mask (the
-  product of cond's results so far); the loop variables take func's values only while the mask holds
-  (``where``), and the step outputs are func's outputs while it holds, zeros after (MXNet leaves those rows
-  undefined);
-- ``_cond``: both branches are computed and ``where`` picks one by pred (the other branch gets zero gradients).
-
-So the executor, the memory planner, the GPU kernels and the gradients work unchanged, and values and gradients
-are those of the unrolled program. The expanded graph keeps the argument names of the original one.
+Running. The core runs such graphs for every binding (core/subgraph_unroll.cc): shape and type inference, executor
+bind and ``mx.nd.CachedOp`` (what Gluon's hybridize runs) unroll the control-flow nodes, once the shapes of their
+inputs are known, into ordinary nodes -- ``_foreach``: one copy of the body per step between ``split`` and
+``stack``; ``_while_loop``: ``max_iterations`` steps with a running "still looping" mask (rows of the step outputs
+past the last step are zeros here, undefined in MXNet); ``_cond``: both branches, picked by ``where``. The Symbol
+itself keeps its control-flow nodes (``list_arguments``, ``tojson`` unchanged).
 """
 import json
 
-from ..base import MXNetTypeError, MXNetValueError, ShapeError
+from ..base import MXNetTypeError, MXNetValueError
 from ..ndarray.control_flow import _regroup  # the structure of _flatten's layout, whatever the leaves
 
 __all__ = ["foreach", "while_loop", "cond"]
-
-_CF_OPS = ("_foreach", "_while_loop", "_cond")
-
-
-class UnknownLengthError(ShapeError):
-    """The length of a foreach's data is not known from the shapes given (inference then leaves every shape
-    unknown, as MXNet's does when the known shapes do not determine them)."""
 
 
 # -- structures ------------------------------------------------------------------------------------------------------
@@ -390,255 +375,10 @@ def cond(pred, then_func, else_func, name="cond"):
     return res[0] if isinstance(then_out, Symbol) else _regroup(res, then_layout)
 
 
-# -- expansion -------------------------------------------------------------------------------------------------------
+# -- queries ---------------------------------------------------------------------------------------------------------
 def has_control_flow(sym):
     """Whether the graph of ``sym`` holds a control-flow node."""
     from ..base import ffi, lib, check_call
     out = ffi.new("int *")
     check_call(lib.MXCSymbolHasSubgraphs(sym.handle, out))
     return bool(out[0])
-
-
-def _locs(attrs, key):
-    text = attrs.get(key, "[]").strip()
-    try:
-        val = json.loads(text.replace("(", "[").replace(")", "]"))
-    except ValueError:
-        raise MXNetValueError("control flow: attribute %s=%r is not a list of integers" % (key, text)) from None
-    if isinstance(val, int):
-        val = [val]
-    return [int(v) for v in val]
-
-
-class _Builder(object):
-    """The nodes of the graph being rewritten (JSON objects, in topological order)."""
-
-    def __init__(self, nodes):
-        self.nodes = nodes
-        self.count = 0
-
-    def add(self, op, name, inputs, attrs=None):
-        node = {"op": op, "name": name, "inputs": [list(e[:2]) + [0] for e in inputs]}
-        if attrs:
-            node["attrs"] = {k: str(v) for k, v in attrs.items()}
-        self.nodes.append(node)
-        return [len(self.nodes) - 1, 0, 0]
-
-    def inline(self, sub, inputs, prefix):
-        """Copies the subgraph ``sub`` with its inputs (Variables in node order) bound to the entries ``inputs``;
-        returns the entries of its heads."""
-        snodes = sub["nodes"]
-        var_pos = [i for i, n in enumerate(snodes) if n["op"] == "null"]
-        if len(var_pos) != len(inputs):
-            raise MXNetValueError("control flow: a subgraph has %d inputs, its node gives %d"
-                                  % (len(var_pos), len(inputs)))
-        mapping = {}  # subgraph node -> (entry in the graph being built, whether it is an input Variable)
-        for i, n in enumerate(snodes):
-            if n["op"] == "null":
-                mapping[i] = (inputs[var_pos.index(i)], True)
-                continue
-            node = dict(n)
-            node["name"] = prefix + n["name"]
-            node["inputs"] = [self._entry(mapping, e) for e in n["inputs"]]
-            self.nodes.append(node)
-            mapping[i] = ([len(self.nodes) - 1, 0, 0], False)
-        return [self._entry(mapping, h) for h in sub["heads"]]
-
-    @staticmethod
-    def _entry(mapping, e):
-        base, is_var = mapping[e[0]]
-        # an input Variable stands for an entry of the outer graph (any output index): that entry itself
-        return [base[0], base[1], 0] if is_var else [base[0], e[1], 0]
-
-
-def _entry_shapes(nodes, entries, known_shapes):
-    """Shapes of ``entries`` of the graph ``nodes`` (partial inference from ``known_shapes``)."""
-    from .symbol import load_json
-    graph = {"nodes": nodes, "arg_nodes": [], "heads": [list(e[:2]) + [0] for e in entries]}
-    sym = load_json(json.dumps(graph))
-    args = sym.list_arguments()
-    _, outs, _ = sym.infer_shape_partial(**{k: v for k, v in known_shapes.items() if k in args})
-    return outs
-
-
-def _expand_node(b, node, ins, known_shapes, unknown_length):
-    """Appends the unrolled nodes of the control-flow node ``node`` (input entries ``ins``) to the builder;
-    returns the entries of its outputs."""
-    op, attrs, subs = node["op"], node.get("attrs", {}), node.get("subgraphs", [])
-    base = node["name"]
-    num_outputs = int(attrs.get("num_outputs", 0))
-
-    def var_entry(e):
-        return [e[0], e[1], 0]
-
-    def need_subs(n):
-        if len(subs) != n:
-            raise MXNetValueError("%s node '%s': expects %d subgraphs, has %d" % (op, base, n, len(subs)))
-
-    if op == "_foreach":
-        need_subs(1)
-        body = subs[0]
-        data_locs, state_locs = _locs(attrs, "in_data_locs"), _locs(attrs, "in_state_locs")
-        remain_locs = _locs(attrs, "remain_locs")
-        num_out_data = int(attrs.get("num_out_data", 0))
-        n_in = len(data_locs) + len(state_locs) + len(remain_locs)
-        if n_in != len(ins):
-            raise MXNetValueError("_foreach node '%s': its locs name %d inputs, it has %d" % (base, n_in, len(ins)))
-        data_ins = ins[:len(data_locs)]
-        shapes = _entry_shapes(b.nodes, data_ins, known_shapes)
-        lengths = set(s[0] if len(s) else 0 for s in shapes)
-        if lengths == {0} and unknown_length:
-            lengths = {unknown_length}
-        if 0 in lengths:
-            raise UnknownLengthError("foreach (node '%s'): the length of data along axis 0 is not known (data shapes "
-                                     "%s); give the shapes of the inputs" % (base, shapes))
-        if len(lengths) != 1:
-            raise ShapeError("foreach (node '%s'): every array of data must have the same length along axis 0, "
-                             "but the shapes are %s" % (base, shapes))
-        steps = lengths.pop()
-        slices = []
-        for k, e in enumerate(data_ins):
-            sp = b.add("split", "%s_data%d_split" % (base, k), [e],
-                       {"num_outputs": steps, "axis": 0, "squeeze_axis": 1})
-            slices.append([[sp[0], t, 0] for t in range(steps)])
-        states = [var_entry(e) for e in ins[len(data_locs):len(data_locs) + len(state_locs)]]
-        remain = [var_entry(e) for e in ins[len(data_locs) + len(state_locs):]]
-        per_step = []
-        for t in range(steps):
-            sub_in = [None] * n_in
-            for k, loc in enumerate(data_locs):
-                sub_in[loc] = slices[k][t]
-            for k, loc in enumerate(state_locs):
-                sub_in[loc] = states[k]
-            for k, loc in enumerate(remain_locs):
-                sub_in[loc] = remain[k]
-            heads = b.inline(body, sub_in, "%s_t%d_" % (base, t))
-            per_step.append(heads[:num_out_data])
-            states = [var_entry(h) for h in heads[num_out_data:]]
-        outs = []
-        for k in range(num_out_data):
-            outs.append(b.add("stack", "%s_output%d_stack" % (base, k), [s[k] for s in per_step],
-                              {"axis": 0, "num_args": steps}))
-        return outs + states
-
-    if op == "_while_loop":
-        need_subs(2)
-        cond_sub, func_sub = subs
-        cond_locs, func_locs = _locs(attrs, "cond_input_locs"), _locs(attrs, "func_input_locs")
-        var_locs = _locs(attrs, "func_var_locs")
-        num_out_data = int(attrs.get("num_out_data", 0))
-        max_it = int(attrs.get("max_iterations", 0))
-        cur = [var_entry(e) for e in ins]
-        lv_index = [func_locs[v] for v in var_locs]  # node inputs that are the loop variables
-        active = None
-        per_step = []
-        for t in range(max_it):
-            pre = "%s_t%d_" % (base, t)
-            c = b.inline(cond_sub, [cur[j] for j in cond_locs], pre)[0]
-            c = b.add("_not_equal_scalar", pre + "pred", [c], {"scalar": 0})
-            active = c if active is None else b.add("broadcast_mul", pre + "active", [active, c])
-            heads = b.inline(func_sub, [cur[j] for j in func_locs], pre)
-            step_outs, new_vars = heads[:num_out_data], heads[num_out_data:]
-            for k, e in enumerate(step_outs):
-                zeros = b.add("zeros_like", pre + "pad%d" % k, [e])
-                step_outs[k] = _select(b, active, e, zeros, pre + "out%d" % k)
-            per_step.append(step_outs)
-            for k, e in enumerate(new_vars):
-                cur[lv_index[k]] = var_entry(_select(b, active, e, cur[lv_index[k]], pre + "var%d" % k))
-        outs = []
-        for k in range(num_out_data):
-            outs.append(b.add("stack", "%s_output%d_stack" % (base, k), [s[k] for s in per_step],
-                              {"axis": 0, "num_args": max_it}))
-        return outs + [cur[i] for i in lv_index]
-
-    if op == "_cond":
-        need_subs(3)
-        pred_sub, then_sub, else_sub = subs
-        locs = [_locs(attrs, k) for k in ("cond_input_locs", "then_input_locs", "else_input_locs")]
-        ins_v = [var_entry(e) for e in ins]
-        p = b.inline(pred_sub, [ins_v[j] for j in locs[0]], base + "_pred_")[0]
-        p = b.add("_not_equal_scalar", base + "_pred", [p], {"scalar": 0})
-        then_heads = b.inline(then_sub, [ins_v[j] for j in locs[1]], base + "_then_")
-        else_heads = b.inline(else_sub, [ins_v[j] for j in locs[2]], base + "_else_")
-        if len(then_heads) != len(else_heads) or len(then_heads) != num_outputs:
-            raise MXNetValueError("_cond node '%s': then and else give %d and %d outputs, the node has %d"
-                                  % (base, len(then_heads), len(else_heads), num_outputs))
-        return [_select(b, p, t, e, "%s_output%d_" % (base, k))
-                for k, (t, e) in enumerate(zip(then_heads, else_heads))]
-    raise MXNetValueError("control flow: unknown operator %s" % op)
-
-
-def _select(b, mask, yes, no, name):
-    """``where(mask, yes, no)`` with the one-element ``mask`` broadcast to the shape of ``yes``, in the mask's own
-    dtype (``where`` takes a condition of any dtype, so pred and the values may differ in dtype): the mask is
-    reshaped to as many axes of size 1 as ``yes`` has (``reshape_like`` a ``sum`` with ``keepdims``), then
-    ``broadcast_like`` ``yes``."""
-    ones = b.add("sum", name + "ndim", [yes], {"keepdims": True})
-    shaped = b.add("reshape_like", name + "mask_shaped", [mask, ones])
-    full = b.add("broadcast_like", name + "mask", [shaped, yes])
-    return b.add("where", name + "where", [full, yes, no])
-
-
-def expand(sym, known_shapes=None, unknown_length=None):
-    """``sym`` with every control-flow node replaced by its unrolled steps (see the module's doc), given the
-    known shapes of its arguments by name (needed for ``_foreach``: the loop's length; ``unknown_length``: the
-    length to use where it is not known, for type inference, else that is an error)."""
-    from .symbol import load_json
-    known_shapes = {k: tuple(v) if isinstance(v, (list, tuple)) else (v,) for k, v in (known_shapes or {}).items()
-                    if v is not None}
-    graph = json.loads(sym.tojson(remove_amp_cast=False))
-    changed = False
-    while True:
-        nodes = graph["nodes"]
-        first = next((i for i, n in enumerate(nodes) if n["op"] in _CF_OPS), None)
-        if first is None:
-            break
-        changed = True
-        b = _Builder([dict(n) for n in nodes[:first]])
-        node = nodes[first]
-        outs = _expand_node(b, node, [list(e[:2]) for e in node["inputs"]], known_shapes, unknown_length)
-        remap = {}
-
-        def entry(e):
-            if e[0] == first:
-                o = outs[e[1]]
-                return [o[0], o[1], 0]
-            if e[0] < first:
-                return [e[0], e[1], 0]
-            return [remap[e[0]], e[1], 0]
-        for j in range(first + 1, len(nodes)):
-            n = dict(nodes[j])
-            n["inputs"] = [entry(e) for e in n["inputs"]]
-            remap[j] = len(b.nodes)
-            b.nodes.append(n)
-        graph = {"nodes": b.nodes, "arg_nodes": [i for i, n in enumerate(b.nodes) if n["op"] == "null"],
-                 "heads": [entry(h) for h in graph["heads"]]}
-    if not changed:
-        return sym
-    return load_json(json.dumps(graph))
-
-
-def infer_expanded(sym, kind, known):
-    """Symbol._infer_shape_impl / _infer_type_impl of a graph with control flow: inferred on the unrolled graph,
-    the results given in the original graph's order (an argument the unrolled graph does not read is unknown)."""
-    if kind == "shape":
-        try:
-            exp = expand(sym, known)
-        except UnknownLengthError:
-            arg_names, aux_names = sym.list_arguments(), sym.list_auxiliary_states()
-            return ([tuple(known.get(n, ())) for n in arg_names], [()] * len(sym.list_outputs()),
-                    [tuple(known.get(n, ())) for n in aux_names], False)
-        names = set(exp.list_arguments()) | set(exp.list_auxiliary_states())
-        arg, out, aux, complete = exp._infer_shape_impl(True, **{k: v for k, v in known.items() if k in names})
-        unknown = ()
-    else:
-        exp = expand(sym, {}, unknown_length=1)
-        names = set(exp.list_arguments()) | set(exp.list_auxiliary_states())
-        arg, out, aux, complete = exp._infer_type_impl(True, **{k: v for k, v in known.items() if k in names})
-        unknown = None
-    got = dict(zip(exp.list_arguments(), arg))
-    got.update(zip(exp.list_auxiliary_states(), aux))
-    arg_names, aux_names = sym.list_arguments(), sym.list_auxiliary_states()
-    if any(n not in got for n in arg_names + aux_names):
-        complete = False
-    return ([got.get(n, unknown) for n in arg_names], out, [got.get(n, unknown) for n in aux_names], complete)

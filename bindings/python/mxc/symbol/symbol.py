@@ -220,10 +220,7 @@ class Symbol(object):
         return [(k, v) for k, v in kwargs.items() if v is not None]
 
     def _infer_shape_impl(self, partial, *args, **kwargs):
-        known = self._known_names(args, kwargs, "infer_shape")
-        from . import control_flow as _cf
-        if _cf.has_control_flow(self):  # inferred on the graph with its loops and conditions unrolled
-            return _cf.infer_expanded(self, "shape", dict(known))
+        known = self._known_names(args, kwargs, "infer_shape")  # loops and conditions: the core unrolls them
         keys, ndims, dims = [], [], []
         for k, shape in known:
             if isinstance(shape, integer_types):
@@ -276,9 +273,6 @@ class Symbol(object):
 
     def _infer_type_impl(self, partial, *args, **kwargs):
         known = self._known_names(args, kwargs, "infer_type")
-        from . import control_flow as _cf
-        if _cf.has_control_flow(self):
-            return _cf.infer_expanded(self, "type", dict(known))
         keep = [ffi.new("char[]", c_str(k)) for k, _ in known]
         ckeys = ffi.new("const char *[]", keep) if keep else _NULL
         codes = ffi.new("int[]", [dtype_code(v) for _, v in known]) if known else _NULL

@@ -127,18 +127,16 @@ class Executor(object):
         aux_arrays = _ndarray_list("aux_states", aux_states, aux_names, False)
         reqs = _grad_reqs(grad_req, arg_names)
         # A graph with loops or conditions is bound unrolled for these arrays' shapes by the core.
-        bound, c_arg_arrays, c_grad_arrays, c_reqs_list, c_aux_arrays = symbol, arg_arrays, grad_arrays, reqs, \
-            aux_arrays
-        n = len(c_arg_arrays)
-        c_args = ffi.new("MXCNDArrayHandle[]", [a.handle for a in c_arg_arrays]) if n else _NULL
-        c_grads = ffi.new("MXCNDArrayHandle[]", [g.handle if g is not None else _NULL for g in c_grad_arrays]) \
+        n = len(arg_arrays)
+        c_args = ffi.new("MXCNDArrayHandle[]", [a.handle for a in arg_arrays]) if n else _NULL
+        c_grads = ffi.new("MXCNDArrayHandle[]", [g.handle if g is not None else _NULL for g in grad_arrays]) \
             if n else _NULL
         c_reqs = ffi.new("int[]", [_GRAD_REQ[r] if g is not None else lib.MXC_GRAD_NULL
-                                   for r, g in zip(c_reqs_list, c_grad_arrays)]) if n else _NULL
-        c_aux = ffi.new("MXCNDArrayHandle[]", [a.handle for a in c_aux_arrays]) if c_aux_arrays else _NULL
+                                   for r, g in zip(reqs, grad_arrays)]) if n else _NULL
+        c_aux = ffi.new("MXCNDArrayHandle[]", [a.handle for a in aux_arrays]) if aux_arrays else _NULL
         out = ffi.new("MXCExecutorHandle *")
-        check_call(lib.MXCExecutorBind(bound.handle, ctx.c_devtype, ctx.device_id, n, c_args, c_grads, c_reqs,
-                                       len(c_aux_arrays), c_aux, shared_exec.handle if shared_exec else _NULL, out))
+        check_call(lib.MXCExecutorBind(symbol.handle, ctx.c_devtype, ctx.device_id, n, c_args, c_grads, c_reqs,
+                                       len(aux_arrays), c_aux, shared_exec.handle if shared_exec else _NULL, out))
         grad_req_kept = grad_req if not isinstance(grad_req, (list, tuple)) else list(grad_req)
         return Executor(out[0], symbol.__copy__(), ctx, grad_req_kept, group2ctx, arg_arrays, grad_arrays,
                         aux_arrays)

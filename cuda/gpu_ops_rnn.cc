@@ -44,6 +44,15 @@ struct GpuDev {
                     const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
     cuda::RnnStepBackward(dt, m, t, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah, St(ctx));
   }
+  // A step as separate GEMM and kernel launches (rnn_impl.h's parts).
+  void ForwardStep(const Dims &m, int64_t t, const T *wh, const T *bh, const T *hprev, const T *cprev, T *g,
+                   T *scratch, T *h, T *extra) {
+    op::rnn::ForwardStepParts(*this, m, t, wh, bh, hprev, cprev, g, scratch, h, extra);
+  }
+  void BackwardStep(const Dims &m, int64_t t, const T *wh, const T *dy, int64_t stride, const T *g, const T *hprev,
+                    const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
+    op::rnn::BackwardStepParts(*this, m, t, wh, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah);
+  }
   void WriteOutput(const Dims &m, T *out, int64_t stride, const T *hs) {
     cuda::RnnWriteOutput(dt, m, out, stride, hs, St(ctx));
   }

@@ -3,11 +3,14 @@
 // inference and the CPU backend (GEMM from gemm.h, the gate math with fast_math.h's tanh/sigmoid).
 #include "rnn.h"
 
+#include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "cpu_dispatch.h"
 #include "fast_math.h"
 #include "gemm.h"
+#include "gemm_packed.h"
 #include "nn_util.h"
 
 namespace mxc {
@@ -116,8 +119,18 @@ struct CpuMath {
 template <typename T>
 struct CpuDev {
   const OpContext &ctx;
+  // W_h packed for the fused steps (float32 with AVX2, gemm_packed.h): forward as op(B) = W_h^T (H, G*H), backward
+  // as W_h (G*H, H); packed on the first step of each layer and direction (keyed by the weight's address).
+  PackedB fwd_wh, bwd_wh;
+  const T *fwd_wh_of = nullptr, *bwd_wh_of = nullptr;
+
+  static bool Packed() { return std::is_same<T, float>::value && PackedGemmAvailable(); }
+
   void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T *A, int64_t lda, const T *B,
             int64_t ldb, T beta, T *C, int64_t ldc) {
+    if constexpr (std::is_same<T, float>::value) {
+      if (Packed()) return GemmPacked(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    }
     op::Gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   }
   void BiasRows(T *c, int64_t rows, int64_t cols, const T *b) {
@@ -133,35 +146,57 @@ struct CpuDev {
   }
   void ColSum(T *dst, int req, const T *src, int64_t rows, int64_t cols) {
     std::vector<T> acc(cols, T(0));
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < cols; ++j) acc[j] += src[r * cols + j];
+    RunIsa<T>(cols, [&] {
+      for (int64_t r = 0; r < rows; ++r) {
+        const T *row = src + r * cols;
+        T *a = acc.data();
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) a[j] += row[j];
+      }
+    });
     Assign(dst, req, acc.data(), cols);
   }
-  // The elementwise work of a step, in parallel over the batch, the mode a constant of the inner loops, which are
+  // Runs f(r0, r1) over blocks of the batch's rows: in parallel (one block per thread, at least 8 rows each) when
+  // the step's work pays for it, else as one block.
+  template <typename F>
+  void Rows(const Dims &m, double work, F f) {
+    const int nt = PackedGemmThreads(m.N, work, 8);
+    if (nt <= 1) return f(int64_t(0), m.N);
+    const int64_t step = (m.N + nt - 1) / nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int b = 0; b < nt; ++b) {
+      const int64_t r0 = std::min<int64_t>(m.N, b * step), r1 = std::min<int64_t>(m.N, r0 + step);
+      if (r0 < r1) f(r0, r1);
+    }
+  }
+  // The elementwise work of a step on rows [r0, r1) of the batch, the mode a constant of the inner loops, which are
   // vectorized (omp simd: the elements of a row are independent; the arrays do not overlap) and run with AVX2+FMA
   // when the processor has them (cpu_dispatch.h).
-  void StepForward(const Dims &m, int64_t t, T *g, const T *hh, const T *hprev, const T *cprev, T *h, T *extra) {
+  void StepForwardRows(const Dims &m, int64_t t, T *g, const T *hh, const T *hprev, const T *cprev, T *h, T *extra,
+                       int64_t r0, int64_t r1) {
     rnn::ByMode(m.mode, [&](auto mode) {
-      ParallelForWork(m.N, m.GH() * 8, [&](int64_t n) {
+      for (int64_t n = r0; n < r1; ++n) {
         if (rnn::Masked(m, t, n)) {
           for (int64_t j = 0; j < m.H; ++j) rnn::MaskedForwardAt(m, n, j, g, hprev, cprev, h, extra);
-          return;
+          continue;
         }
         RunIsa<T>(m.H, [&] {
 #pragma omp simd
           for (int64_t j = 0; j < m.H; ++j)
             rnn::StepForwardAt<decltype(mode)::value, T, CpuMath>(m, n, j, g, hh, hprev, cprev, h, extra);
         });
-      });
+      }
     });
   }
-  void StepBackward(const Dims &m, int64_t t, const T *dy, int64_t stride, const T *g, const T *, const T *hprev,
-                    const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
+  void StepBackwardRows(const Dims &m, int64_t t, const T *dy, int64_t stride, const T *g, const T *hprev,
+                        const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah, int64_t r0, int64_t r1) {
     rnn::ByMode(m.mode, [&](auto mode) {
-      ParallelForWork(m.N, m.GH() * 8, [&](int64_t n) {
+      for (int64_t n = r0; n < r1; ++n) {
         if (rnn::Masked(m, t, n)) {
           for (int64_t j = 0; j < m.H; ++j) rnn::MaskedBackwardAt(m, n, j, dax, dah);
-          return;
+          continue;
         }
         RunIsa<T>(m.H, [&] {
 #pragma omp simd
@@ -169,8 +204,58 @@ struct CpuDev {
             rnn::StepBackwardAt<decltype(mode)::value, T, CpuMath>(m, n, j, dy, stride, g, hprev, cprev, extra, dh,
                                                                     dc, dax, dah);
         });
-      });
+      }
     });
+  }
+  void StepForward(const Dims &m, int64_t t, T *g, const T *hh, const T *hprev, const T *cprev, T *h, T *extra) {
+    Rows(m, static_cast<double>(m.N) * m.GH() * 8,
+         [&](int64_t r0, int64_t r1) { StepForwardRows(m, t, g, hh, hprev, cprev, h, extra, r0, r1); });
+  }
+  void StepBackward(const Dims &m, int64_t t, const T *dy, int64_t stride, const T *g, const T *, const T *hprev,
+                    const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
+    Rows(m, static_cast<double>(m.N) * m.GH() * 8, [&](int64_t r0, int64_t r1) {
+      StepBackwardRows(m, t, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah, r0, r1);
+    });
+  }
+  // A step of the forward. float32 with AVX2: per block of the batch's rows, on one thread, the recurrent product
+  // (with W_h packed once per layer and direction) and then the gate math on the rows it just wrote, still in
+  // cache; one parallel region per step. Else rnn_impl.h's separate parts.
+  void ForwardStep(const Dims &m, int64_t t, const T *wh, const T *bh, const T *hprev, const T *cprev, T *g,
+                   T *scratch, T *h, T *extra) {
+    if constexpr (std::is_same<T, float>::value) {
+      if (Packed()) {
+        const int64_t H = m.H, GH = m.GH();
+        if (fwd_wh_of != wh) {
+          PackB(true, H, GH, wh, H, &fwd_wh);
+          fwd_wh_of = wh;
+        }
+        Rows(m, static_cast<double>(m.N) * GH * (H + 8), [&](int64_t r0, int64_t r1) {
+          GemmPackedRows(r0, r1, 1.0f, hprev, H, 1, fwd_wh, 0.0f, bh, scratch, GH);
+          StepForwardRows(m, t, g, scratch, hprev, cprev, h, extra, r0, r1);
+        });
+        return;
+      }
+    }
+    rnn::ForwardStepParts(*this, m, t, wh, bh, hprev, cprev, g, scratch, h, extra);
+  }
+  // A step of the backward: per block of rows the gates' gradients, then dh += dah W_h for those rows.
+  void BackwardStep(const Dims &m, int64_t t, const T *wh, const T *dy, int64_t stride, const T *g, const T *hprev,
+                    const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
+    if constexpr (std::is_same<T, float>::value) {
+      if (Packed()) {
+        const int64_t H = m.H, GH = m.GH();
+        if (bwd_wh_of != wh) {
+          PackB(false, GH, H, wh, H, &bwd_wh);
+          bwd_wh_of = wh;
+        }
+        Rows(m, static_cast<double>(m.N) * GH * (H + 8), [&](int64_t r0, int64_t r1) {
+          StepBackwardRows(m, t, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah, r0, r1);
+          GemmPackedRows(r0, r1, 1.0f, dah, GH, 1, bwd_wh, 1.0f, nullptr, dh, H);
+        });
+        return;
+      }
+    }
+    rnn::BackwardStepParts(*this, m, t, wh, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah);
   }
   // out (T, N, stride) columns [0, H) from hs (T, N, H); zero past a sequence's length.
   void WriteOutput(const Dims &m, T *out, int64_t stride, const T *hs) {

@@ -16,7 +16,8 @@
 // the next layer's input (after dropout) and the dropout mask.
 //
 // Forward, per layer and direction: one GEMM projects every time step's input (bias included), then per step a GEMM
-// for the recurrent part and one elementwise kernel for the gate math. Backward (BPTT), per layer and direction:
+// for the recurrent part and the elementwise gate math (ForwardStep: on the CPU one fused pass per block of the
+// batch). Backward (BPTT), per layer and direction:
 // per step an elementwise kernel for the gates' gradients and a GEMM for the previous state's; then one GEMM each
 // for the weights' gradients and the input's.
 #pragma once
@@ -185,6 +186,28 @@ MXC_RNN_HD inline void StepBackwardAt(const Dims &m, int64_t n, int64_t j, const
   }
 }
 
+// One step of the forward: scratch (N, G*H) = hprev W_h^T + b_h (the recurrent part), then the gate math on g (the
+// step's rows of the input projection). A backend's ForwardStep may do exactly this (the GPU's) or fuse the two
+// (the CPU's, per block of the batch, with W_h packed once).
+template <typename T, typename Dev>
+void ForwardStepParts(Dev &dev, const Dims &m, int64_t t, const T *wh, const T *bh, const T *hprev, const T *cprev,
+                      T *g, T *scratch, T *h, T *extra) {
+  const int64_t N = m.N, H = m.H, GH = m.GH();
+  dev.BiasRows(scratch, N, GH, bh);
+  dev.Gemm(false, true, N, GH, H, T(1), hprev, H, wh, H, T(1), scratch, GH);
+  dev.StepForward(m, t, g, scratch, hprev, cprev, h, extra);
+}
+
+// One step of the backward: the gates' gradients (StepBackward), then dh += dah W_h (the previous state's gradient
+// through the recurrent product).
+template <typename T, typename Dev>
+void BackwardStepParts(Dev &dev, const Dims &m, int64_t t, const T *wh, const T *dy, int64_t stride, const T *g,
+                       const T *hprev, const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
+  const int64_t N = m.N, H = m.H, GH = m.GH();
+  dev.StepBackward(m, t, dy, stride, g, nullptr, hprev, cprev, extra, dh, dc, dax, dah);
+  dev.Gemm(false, false, N, H, GH, T(1), dah, GH, wh, H, T(1), dh, H);
+}
+
 // Forward. x (T, N, I), w (NumParams), h0/c0 (L*D, N, H) (c0 lstm only), out (T, N, D*H), hy/cy (L*D, N, H) or
 // null, reserve (ReserveSize), scratch (ForwardScratch). `train` turns dropout on.
 template <typename T, typename Dev>
@@ -206,9 +229,7 @@ void Forward(Dev &dev, const Dims &m, bool train, const T *x, const T *w, const 
         const int64_t t = d == 0 ? s : m.T - 1 - s, tp = d == 0 ? t - 1 : t + 1;
         const T *hprev = s == 0 ? h0 + k * NH : hs + tp * NH;
         const T *cprev = !lstm ? nullptr : s == 0 ? c0 + k * NH : extra + tp * NH;
-        dev.BiasRows(scratch, N, GH, bh);
-        dev.Gemm(false, true, N, GH, H, T(1), hprev, H, wh, H, T(1), scratch, GH);
-        dev.StepForward(m, t, gates + t * N * GH, scratch, hprev, cprev, hs + t * NH,
+        dev.ForwardStep(m, t, wh, bh, hprev, cprev, gates + t * N * GH, scratch, hs + t * NH,
                         lstm || gru ? extra + t * NH : nullptr);
       }
       dev.WriteOutput(m, lout + d * H, DH, hs);
@@ -256,9 +277,8 @@ void Backward(Dev &dev, const Dims &m, const T *dout, const T *dhy, const T *dcy
         const T *hprev = s == 0 ? h0 + k * NH : hs + tp * NH;
         const T *cprev = !lstm ? nullptr : s == 0 ? c0 + k * NH : extra + tp * NH;
         dev.Copy(hprevs + t * NH, hprev, NH);
-        dev.StepBackward(m, t, dy + t * N * DH + d * H, DH, gates + t * N * GH, hs + t * NH, hprev, cprev,
+        dev.BackwardStep(m, t, wh, dy + t * N * DH + d * H, DH, gates + t * N * GH, hprev, cprev,
                          lstm || gru ? extra + t * NH : nullptr, dh, dc, dax + t * N * GH, dah + t * N * GH);
-        dev.Gemm(false, false, N, H, GH, T(1), dah + t * N * GH, GH, wh, H, T(1), dh, H);
       }
       if (dh0 && dh0_req != 0) dev.Assign(dh0 + k * NH, dh0_req, dh, NH);
       if (lstm && dc0 && dc0_req != 0) dev.Assign(dc0 + k * NH, dc0_req, dc, NH);

@@ -1,6 +1,7 @@
 #include "gemm_packed.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "cpu_dispatch.h"
@@ -27,15 +28,21 @@ constexpr int64_t kPanel512 = 32;
 constexpr int kRows512 = 8;
 constexpr int64_t kBlockK512 = 128;
 
+std::atomic<bool> g_allow_avx512{true};
+
 bool UseAvx512() {
 #ifdef MXC_CPU_DISPATCH
   static const bool has = __builtin_cpu_supports("avx512f");
-  return has && ActiveCpuIsa() == CpuIsa::kAvx2;
+  return has && g_allow_avx512.load(std::memory_order_relaxed) && ActiveCpuIsa() == CpuIsa::kAvx2;
 #else
   return false;
 #endif
 }
 }  // namespace
+
+bool AllowPackedGemmAvx512(bool allow) { return g_allow_avx512.exchange(allow); }
+
+int64_t PackedGemmWidth() { return UseAvx512() ? kPanel512 : kPanel; }
 
 bool PackedGemmAvailable() {
 #ifdef MXC_CPU_DISPATCH
@@ -46,7 +53,7 @@ bool PackedGemmAvailable() {
 }
 
 void PackB(bool tb, int64_t K, int64_t N, const float *B, int64_t ldb, PackedB *out) {
-  const int64_t w = UseAvx512() ? kPanel512 : kPanel;
+  const int64_t w = PackedGemmWidth();
   const int64_t np = (N + w - 1) / w;
   out->K = K;
   out->N = N;

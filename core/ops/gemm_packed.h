@@ -30,6 +30,12 @@ struct PackedB {
 // Whether the packed kernels run here (x86-64 with AVX2+FMA, and the active ISA is not capped to the baseline).
 bool PackedGemmAvailable();
 
+// The width of the panels PackB makes now: 32 (AVX-512 kernel) or 16 (AVX2).
+int64_t PackedGemmWidth();
+// For tests: allows (the default) or forbids the AVX-512 kernel, to run the AVX2 one on a processor with both;
+// returns the previous setting. Products packed before keep the kernel of their width.
+bool AllowPackedGemmAvx512(bool allow);
+
 // Packs op(B): tb false: B is (K, N) with row stride ldb; tb true: B is (N, K) and op(B) = B^T.
 void PackB(bool tb, int64_t K, int64_t N, const float *B, int64_t ldb, PackedB *out);
 

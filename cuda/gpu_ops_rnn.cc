@@ -44,7 +44,10 @@ struct GpuDev {
                     const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
     cuda::RnnStepBackward(dt, m, t, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah, St(ctx));
   }
-  // A step as separate GEMM and kernel launches (rnn_impl.h's parts).
+  // The projection and a step as separate GEMM and kernel launches (rnn_impl.h's parts).
+  void Project(int64_t M, int64_t N, int64_t K, const T *a, const T *w, const T *b, T *c) {
+    op::rnn::ProjectParts(*this, M, N, K, a, w, b, c);
+  }
   void ForwardStep(const Dims &m, int64_t t, const T *wh, const T *bh, const T *hprev, const T *cprev, T *g,
                    T *scratch, T *h, T *extra) {
     op::rnn::ForwardStepParts(*this, m, t, wh, bh, hprev, cprev, g, scratch, h, extra);

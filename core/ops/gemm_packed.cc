@@ -58,7 +58,8 @@ void PackB(bool tb, int64_t K, int64_t N, const float *B, int64_t ldb, PackedB *
   out->K = K;
   out->N = N;
   out->width = w;
-  out->data.assign(static_cast<size_t>(np * K * w), 0.0f);
+  out->data.resize(static_cast<size_t>(np * K * w));
+  if (N % w) std::fill(out->data.begin() + (np - 1) * K * w, out->data.end(), 0.0f);  // the last panel's padding
   for (int64_t p = 0; p < np; ++p) {
     float *dst = out->data.data() + p * K * w;
     const int64_t j0 = p * w, cols = std::min(w, N - j0);
@@ -240,14 +241,14 @@ int PackedGemmThreads(int64_t rows, double work, int64_t min_rows) {
 }
 
 void GemmPacked(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-                const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+                const float *B, int64_t ldb, float beta, float *C, int64_t ldc, const float *bias) {
   if (M == 0 || N == 0) return;
   PackedB packed;
   PackB(tb, K, N, B, ldb, &packed);
   const int64_t ars = ta ? 1 : lda, aks = ta ? lda : 1;
   const int64_t tile_rows = packed.width == kPanel512 ? kRows512 : kRows;
   const int nt = PackedGemmThreads(M, static_cast<double>(M) * N * K, tile_rows);
-  if (nt <= 1) return GemmPackedRows(0, M, alpha, A, ars, aks, packed, beta, nullptr, C, ldc);
+  if (nt <= 1) return GemmPackedRows(0, M, alpha, A, ars, aks, packed, beta, bias, C, ldc);
   // Blocks of a multiple of the tile's rows, as even as that allows.
   const int64_t step = ((M + nt - 1) / nt + tile_rows - 1) / tile_rows * tile_rows;
 #ifdef _OPENMP
@@ -255,7 +256,7 @@ void GemmPacked(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, 
 #endif
   for (int t = 0; t < nt; ++t) {
     const int64_t b0 = std::min(M, t * step), b1 = std::min(M, b0 + step);
-    if (b0 < b1) GemmPackedRows(b0, b1, alpha, A, ars, aks, packed, beta, nullptr, C, ldc);
+    if (b0 < b1) GemmPackedRows(b0, b1, alpha, A, ars, aks, packed, beta, bias, C, ldc);
   }
 }
 

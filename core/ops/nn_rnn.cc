@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 
 #include "cpu_dispatch.h"
@@ -132,6 +133,12 @@ struct CpuDev {
       if (Packed()) return GemmPacked(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     }
     op::Gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
+  void Project(int64_t M, int64_t N, int64_t K, const T *a, const T *w, const T *b, T *c) {
+    if constexpr (std::is_same<T, float>::value) {
+      if (Packed()) return GemmPacked(false, true, M, N, K, 1.0f, a, K, w, K, 0.0f, c, N, b);
+    }
+    rnn::ProjectParts(*this, M, N, K, a, w, b, c);
   }
   void BiasRows(T *c, int64_t rows, int64_t cols, const T *b) {
     ParallelForWork(rows, cols, [&](int64_t r) { std::memcpy(c + r * cols, b, cols * sizeof(T)); });
@@ -278,6 +285,20 @@ struct CpuDev {
   }
 };
 
+// The kernels' scratch (rnn_impl.h's ForwardScratch/BackwardScratch, which need no initial values): kept by the
+// thread for its next calls, so that a backward does not allocate, fault in and clear megabytes each time.
+template <typename T>
+T *Scratch(size_t n) {
+  thread_local std::unique_ptr<T[]> buf;
+  thread_local size_t size = 0;
+  if (size < n) {
+    buf.reset();
+    buf.reset(new T[n]);
+    size = n;
+  }
+  return buf.get();
+}
+
 template <typename T>
 void RNNForwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &in, const std::vector<OpReq> &req,
                  const std::vector<TBlob> &out) {
@@ -296,11 +317,11 @@ void RNNForwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBlo
     if (req[i] == kAddTo) aside[i].resize(out[i].Size());
     dst[i] = req[i] == kAddTo ? aside[i].data() : out[i].ptr<T>();
   }
-  std::vector<T> scratch(m.ForwardScratch());
+  T *scratch = Scratch<T>(m.ForwardScratch());
   CpuDev<T> dev{ctx};
   rnn::Forward<T>(dev, m, ctx.is_train, in[0].ptr<T>(), in[1].ptr<T>(), in[2].ptr<T>(),
                   lstm ? in[3].ptr<T>() : nullptr, dst[0], ns > 0 ? dst[1] : nullptr, ns > 1 ? dst[2] : nullptr,
-                  out.back().ptr<T>(), scratch.data());
+                  out.back().ptr<T>(), scratch);
   for (int i = 0; i <= ns; ++i)
     if (req[i] == kAddTo) dev.Assign(out[i].ptr<T>(), kAddTo, aside[i].data(), out[i].Size());
 }
@@ -324,11 +345,11 @@ void RNNBackwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBl
   const int ns = NumStateOutputs(p);
   auto head = [&](int i) { return i <= ns && og[i].dptr ? og[i].ptr<T>() : nullptr; };
   auto grad = [&](int i) { return req[i] != kNullOp && ig[i].dptr ? ig[i].ptr<T>() : nullptr; };
-  std::vector<T> scratch(m.BackwardScratch());
+  T *scratch = Scratch<T>(m.BackwardScratch());
   CpuDev<T> dev{ctx};
   rnn::Backward<T>(dev, m, og[0].ptr<T>(), head(1), lstm ? head(2) : nullptr, id[0].ptr<T>(), id[1].ptr<T>(),
                    id[2].ptr<T>(), lstm ? id[3].ptr<T>() : nullptr, od.back().ptr<T>(), grad(0), req[0], grad(1),
-                   req[1], grad(2), req[2], lstm ? grad(3) : nullptr, lstm ? req[3] : kNullOp, scratch.data());
+                   req[1], grad(2), req[2], lstm ? grad(3) : nullptr, lstm ? req[3] : kNullOp, scratch);
 }
 
 void RNNBackward(MXC_NN_BACKWARD_ARGS) {

@@ -186,6 +186,14 @@ MXC_RNN_HD inline void StepBackwardAt(const Dims &m, int64_t n, int64_t j, const
   }
 }
 
+// The input projection of every step: c (M, N) = a (M, K) w^T + b, w (N, K). A backend's Project may do exactly this
+// (the GPU's) or add the bias in the GEMM's last pass (the CPU's).
+template <typename T, typename Dev>
+void ProjectParts(Dev &dev, int64_t M, int64_t N, int64_t K, const T *a, const T *w, const T *b, T *c) {
+  dev.BiasRows(c, M, N, b);
+  dev.Gemm(false, true, M, N, K, T(1), a, K, w, K, T(1), c, N);
+}
+
 // One step of the forward: scratch (N, G*H) = hprev W_h^T + b_h (the recurrent part), then the gate math on g (the
 // step's rows of the input projection). A backend's ForwardStep may do exactly this (the GPU's) or fuse the two
 // (the CPU's, per block of the batch, with W_h packed once).
@@ -223,8 +231,7 @@ void Forward(Dev &dev, const Dims &m, bool train, const T *x, const T *w, const 
       const int64_t k = l * m.D + d;
       T *hs = reserve + m.Hs(l, d), *gates = reserve + m.Gates(l, d), *extra = reserve + m.Extra(l, d);
       const T *wx = w + m.Wx(l, d), *wh = w + m.Wh(l, d), *bx = w + m.Bx(l, d), *bh = bx + GH;
-      dev.BiasRows(gates, m.T * N, GH, bx);
-      dev.Gemm(false, true, m.T * N, GH, in, T(1), xin, in, wx, in, T(1), gates, GH);
+      dev.Project(m.T * N, GH, in, xin, wx, bx, gates);
       for (int64_t s = 0; s < m.T; ++s) {
         const int64_t t = d == 0 ? s : m.T - 1 - s, tp = d == 0 ? t - 1 : t + 1;
         const T *hprev = s == 0 ? h0 + k * NH : hs + tp * NH;

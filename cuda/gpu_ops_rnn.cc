@@ -44,17 +44,18 @@ struct GpuDev {
                     const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
     cuda::RnnStepBackward(dt, m, t, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah, St(ctx));
   }
-  // The projection and a step as separate GEMM and kernel launches (rnn_impl.h's parts).
+  // The projection and the recurrences as separate GEMM and kernel launches (rnn_impl.h's parts).
   void Project(int64_t M, int64_t N, int64_t K, const T *a, const T *w, const T *b, T *c) {
     op::rnn::ProjectParts(*this, M, N, K, a, w, b, c);
   }
-  void ForwardStep(const Dims &m, int64_t t, const T *wh, const T *bh, const T *hprev, const T *cprev, T *g,
-                   T *scratch, T *h, T *extra) {
-    op::rnn::ForwardStepParts(*this, m, t, wh, bh, hprev, cprev, g, scratch, h, extra);
+  void Recurrence(const Dims &m, int64_t d, const T *wh, const T *bh, const T *h0, const T *c0, T *gates, T *hs,
+                  T *extra, T *scratch) {
+    op::rnn::RecurrenceParts(*this, m, d, wh, bh, h0, c0, gates, hs, extra, scratch);
   }
-  void BackwardStep(const Dims &m, int64_t t, const T *wh, const T *dy, int64_t stride, const T *g, const T *hprev,
-                    const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
-    op::rnn::BackwardStepParts(*this, m, t, wh, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah);
+  void BackRecurrence(const Dims &m, int64_t d, const T *wh, const T *dy, int64_t stride, const T *gates,
+                      const T *hs, const T *extra, const T *h0, const T *c0, T *dh, T *dc, T *dax, T *dah,
+                      T *hprevs) {
+    op::rnn::BackRecurrenceParts(*this, m, d, wh, dy, stride, gates, hs, extra, h0, c0, dh, dc, dax, dah, hprevs);
   }
   void WriteOutput(const Dims &m, T *out, int64_t stride, const T *hs) {
     cuda::RnnWriteOutput(dt, m, out, stride, hs, St(ctx));

@@ -120,10 +120,9 @@ struct CpuMath {
 template <typename T>
 struct CpuDev {
   const OpContext &ctx;
-  // W_h packed for the fused steps (float32 with AVX2, gemm_packed.h): forward as op(B) = W_h^T (H, G*H), backward
-  // as W_h (G*H, H); packed on the first step of each layer and direction (keyed by the weight's address).
-  PackedB fwd_wh, bwd_wh;
-  const T *fwd_wh_of = nullptr, *bwd_wh_of = nullptr;
+  // W_h packed for the recurrence of a layer and direction (float32 with AVX2, gemm_packed.h): as op(B) = W_h^T
+  // (H, G*H) in the forward, as W_h (G*H, H) in the backward.
+  PackedB packed_wh;
 
   static bool Packed() { return std::is_same<T, float>::value && PackedGemmAvailable(); }
 
@@ -164,7 +163,7 @@ struct CpuDev {
     Assign(dst, req, acc.data(), cols);
   }
   // Runs f(r0, r1) over blocks of the batch's rows: in parallel (one block per thread, at least 8 rows each) when
-  // the step's work pays for it, else as one block.
+  // the work pays for it, else as one block.
   template <typename F>
   void Rows(const Dims &m, double work, F f) {
     const int nt = PackedGemmThreads(m.N, work, 8);
@@ -224,45 +223,55 @@ struct CpuDev {
       StepBackwardRows(m, t, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah, r0, r1);
     });
   }
-  // A step of the forward. float32 with AVX2: per block of the batch's rows, on one thread, the recurrent product
-  // (with W_h packed once per layer and direction) and then the gate math on the rows it just wrote, still in
-  // cache; one parallel region per step. Else rnn_impl.h's separate parts.
-  void ForwardStep(const Dims &m, int64_t t, const T *wh, const T *bh, const T *hprev, const T *cprev, T *g,
-                   T *scratch, T *h, T *extra) {
+  // The recurrence of a layer and direction (rnn_impl.h's RecurrenceParts). float32 with AVX2: the batch's rows in
+  // blocks, one per thread (a row's recurrence involves that row only, so the threads never wait for each other
+  // between steps), each running every step on its rows: the recurrent product with W_h packed once, then the
+  // gate math on the rows it just wrote, still in cache. Else step by step in separate parts.
+  void Recurrence(const Dims &m, int64_t d, const T *wh, const T *bh, const T *h0, const T *c0, T *gates, T *hs,
+                  T *extra, T *scratch) {
     if constexpr (std::is_same<T, float>::value) {
       if (Packed()) {
-        const int64_t H = m.H, GH = m.GH();
-        if (fwd_wh_of != wh) {
-          PackB(true, H, GH, wh, H, &fwd_wh);
-          fwd_wh_of = wh;
-        }
-        Rows(m, static_cast<double>(m.N) * GH * (H + 8), [&](int64_t r0, int64_t r1) {
-          GemmPackedRows(r0, r1, 1.0f, hprev, H, 1, fwd_wh, 0.0f, bh, scratch, GH);
-          StepForwardRows(m, t, g, scratch, hprev, cprev, h, extra, r0, r1);
+        const int64_t H = m.H, GH = m.GH(), NH = m.N * H, NGH = m.N * GH;
+        PackB(true, H, GH, wh, H, &packed_wh);
+        Rows(m, static_cast<double>(m.T) * m.N * GH * (H + 8), [&](int64_t r0, int64_t r1) {
+          for (int64_t s = 0; s < m.T; ++s) {
+            const int64_t t = rnn::StepTime(m, d, s), tp = rnn::PrevTime(m, d, s);
+            const T *hprev = s == 0 ? h0 : hs + tp * NH;
+            const T *cprev = m.mode != rnn::kLstm ? nullptr : s == 0 ? c0 : extra + tp * NH;
+            GemmPackedRows(r0, r1, 1.0f, hprev, H, 1, packed_wh, 0.0f, bh, scratch, GH);
+            StepForwardRows(m, t, gates + t * NGH, scratch, hprev, cprev, hs + t * NH, extra ? extra + t * NH : nullptr,
+                            r0, r1);
+          }
         });
         return;
       }
     }
-    rnn::ForwardStepParts(*this, m, t, wh, bh, hprev, cprev, g, scratch, h, extra);
+    rnn::RecurrenceParts(*this, m, d, wh, bh, h0, c0, gates, hs, extra, scratch);
   }
-  // A step of the backward: per block of rows the gates' gradients, then dh += dah W_h for those rows.
-  void BackwardStep(const Dims &m, int64_t t, const T *wh, const T *dy, int64_t stride, const T *g, const T *hprev,
-                    const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
+  // The backward through time of a layer and direction (rnn_impl.h's BackRecurrenceParts), in blocks of rows as
+  // the forward: per step the gates' gradients, then dh += dah W_h on the block's rows.
+  void BackRecurrence(const Dims &m, int64_t d, const T *wh, const T *dy, int64_t stride, const T *gates,
+                      const T *hs, const T *extra, const T *h0, const T *c0, T *dh, T *dc, T *dax, T *dah,
+                      T *hprevs) {
     if constexpr (std::is_same<T, float>::value) {
       if (Packed()) {
-        const int64_t H = m.H, GH = m.GH();
-        if (bwd_wh_of != wh) {
-          PackB(false, GH, H, wh, H, &bwd_wh);
-          bwd_wh_of = wh;
-        }
-        Rows(m, static_cast<double>(m.N) * GH * (H + 8), [&](int64_t r0, int64_t r1) {
-          StepBackwardRows(m, t, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah, r0, r1);
-          GemmPackedRows(r0, r1, 1.0f, dah, GH, 1, bwd_wh, 1.0f, nullptr, dh, H);
+        const int64_t H = m.H, GH = m.GH(), NH = m.N * H, NGH = m.N * GH;
+        PackB(false, GH, H, wh, H, &packed_wh);
+        Rows(m, static_cast<double>(m.T) * m.N * GH * (H + 8), [&](int64_t r0, int64_t r1) {
+          for (int64_t s = m.T - 1; s >= 0; --s) {
+            const int64_t t = rnn::StepTime(m, d, s), tp = rnn::PrevTime(m, d, s);
+            const T *hprev = s == 0 ? h0 : hs + tp * NH;
+            const T *cprev = m.mode != rnn::kLstm ? nullptr : s == 0 ? c0 : extra + tp * NH;
+            std::memcpy(hprevs + t * NH + r0 * H, hprev + r0 * H, (r1 - r0) * H * sizeof(T));
+            StepBackwardRows(m, t, dy + t * m.N * stride, stride, gates + t * NGH, hprev, cprev,
+                             extra ? extra + t * NH : nullptr, dh, dc, dax + t * NGH, dah + t * NGH, r0, r1);
+            GemmPackedRows(r0, r1, 1.0f, dah + t * NGH, GH, 1, packed_wh, 1.0f, nullptr, dh, H);
+          }
         });
         return;
       }
     }
-    rnn::BackwardStepParts(*this, m, t, wh, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah);
+    rnn::BackRecurrenceParts(*this, m, d, wh, dy, stride, gates, hs, extra, h0, c0, dh, dc, dax, dah, hprevs);
   }
   // out (T, N, stride) columns [0, H) from hs (T, N, H); zero past a sequence's length.
   void WriteOutput(const Dims &m, T *out, int64_t stride, const T *hs) {

@@ -294,19 +294,34 @@ struct CpuDev {
   }
 };
 
-// The kernels' scratch (rnn_impl.h's ForwardScratch/BackwardScratch, which need no initial values): kept by the
-// thread for its next calls, so that a backward does not allocate, fault in and clear megabytes each time.
+// The kernels' scratch (rnn_impl.h's ForwardScratch/BackwardScratch, which need no initial values): up to 64 MiB
+// kept by the thread for its next calls, so that a backward does not allocate, fault in and clear megabytes each
+// time (5 MB at T=35, N=32, H=128); larger ones allocated for the call only.
 template <typename T>
-T *Scratch(size_t n) {
-  thread_local std::unique_ptr<T[]> buf;
-  thread_local size_t size = 0;
-  if (size < n) {
-    buf.reset();
-    buf.reset(new T[n]);
-    size = n;
+class ScratchBuf {
+ public:
+  explicit ScratchBuf(size_t n) {
+    static constexpr size_t kKeep = (size_t(64) << 20) / sizeof(T);
+    thread_local std::unique_ptr<T[]> kept;
+    thread_local size_t kept_size = 0;
+    if (n > kKeep) {
+      own_.reset(new T[n]);
+      ptr_ = own_.get();
+      return;
+    }
+    if (kept_size < n) {
+      kept.reset();
+      kept.reset(new T[n]);
+      kept_size = n;
+    }
+    ptr_ = kept.get();
   }
-  return buf.get();
-}
+  T *get() const { return ptr_; }
+
+ private:
+  std::unique_ptr<T[]> own_;
+  T *ptr_ = nullptr;
+};
 
 template <typename T>
 void RNNForwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &in, const std::vector<OpReq> &req,
@@ -326,7 +341,8 @@ void RNNForwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBlo
     if (req[i] == kAddTo) aside[i].resize(out[i].Size());
     dst[i] = req[i] == kAddTo ? aside[i].data() : out[i].ptr<T>();
   }
-  T *scratch = Scratch<T>(m.ForwardScratch());
+  ScratchBuf<T> buf(m.ForwardScratch());
+  T *scratch = buf.get();
   CpuDev<T> dev{ctx};
   rnn::Forward<T>(dev, m, ctx.is_train, in[0].ptr<T>(), in[1].ptr<T>(), in[2].ptr<T>(),
                   lstm ? in[3].ptr<T>() : nullptr, dst[0], ns > 0 ? dst[1] : nullptr, ns > 1 ? dst[2] : nullptr,
@@ -354,7 +370,8 @@ void RNNBackwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBl
   const int ns = NumStateOutputs(p);
   auto head = [&](int i) { return i <= ns && og[i].dptr ? og[i].ptr<T>() : nullptr; };
   auto grad = [&](int i) { return req[i] != kNullOp && ig[i].dptr ? ig[i].ptr<T>() : nullptr; };
-  T *scratch = Scratch<T>(m.BackwardScratch());
+  ScratchBuf<T> buf(m.BackwardScratch());
+  T *scratch = buf.get();
   CpuDev<T> dev{ctx};
   rnn::Backward<T>(dev, m, og[0].ptr<T>(), head(1), lstm ? head(2) : nullptr, id[0].ptr<T>(), id[1].ptr<T>(),
                    id[2].ptr<T>(), lstm ? id[3].ptr<T>() : nullptr, od.back().ptr<T>(), grad(0), req[0], grad(1),

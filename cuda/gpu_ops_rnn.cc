@@ -44,13 +44,12 @@ struct GpuDev {
                     const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
     cuda::RnnStepBackward(dt, m, t, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah, St(ctx));
   }
-  // The projection and the recurrences as separate GEMM and kernel launches (rnn_impl.h's parts).
-  void Project(int64_t M, int64_t N, int64_t K, const T *a, const T *w, const T *b, T *c) {
-    op::rnn::ProjectParts(*this, M, N, K, a, w, b, c);
-  }
-  void Recurrence(const Dims &m, int64_t d, const T *wh, const T *bh, const T *h0, const T *c0, T *gates, T *hs,
-                  T *extra, T *scratch) {
-    op::rnn::RecurrenceParts(*this, m, d, wh, bh, h0, c0, gates, hs, extra, scratch);
+  // A direction's forward and backward as separate GEMM and kernel launches (rnn_impl.h's parts).
+  void ForwardDirection(const Dims &m, int64_t d, const T *xin, int64_t in, const T *wx, const T *bx, const T *wh,
+                        const T *bh, const T *h0, const T *c0, T *gates, T *hs, T *extra, T *scratch, T *out,
+                        int64_t stride) {
+    op::rnn::ForwardDirectionParts(*this, m, d, xin, in, wx, bx, wh, bh, h0, c0, gates, hs, extra, scratch, out,
+                                   stride);
   }
   void BackRecurrence(const Dims &m, int64_t d, const T *wh, const T *dy, int64_t stride, const T *gates,
                       const T *hs, const T *extra, const T *h0, const T *c0, T *dh, T *dc, T *dax, T *dah,

@@ -188,6 +188,8 @@ TEST(GemmPacked, RnnFloat32MatchesFloat64) {
     std::vector<double> lens(40);
     for (int n = 0; n < 40; ++n) lens[n] = n % 6;
     for (const char *mode : {"lstm", "gru"}) CheckRnnFloat32({mode, 5, 40, 19, 37, 1, 2, lens});
+    // A small batch with a longer sequence: the input projection runs apart from the recurrence (on all threads).
+    for (const char *mode : {"lstm", "gru"}) CheckRnnFloat32({mode, 40, 4, 19, 37, 1, 2, {}});
     // The benchmark's shape (one layer, 128 units, batch 32), a short sequence.
     CheckRnnFloat32({"lstm", 4, 32, 128, 128, 1, 1, {}});
   }

@@ -192,8 +192,8 @@ __attribute__((target("avx512f"))) void Tile512(int64_t kc, const float *A, int6
 using TileFn = void (*)(int64_t, const float *, int64_t, int64_t, const float *, float, float, const float *, float *,
                         int64_t, int64_t);
 constexpr TileFn kTiles[kRows + 1] = {nullptr, Tile<1>, Tile<2>, Tile<3>, Tile<4>, Tile<5>, Tile<6>};
-constexpr TileFn kTiles512[kRows512 + 1] = {nullptr,       Tile512<1>, Tile512<2>, Tile512<3>, Tile512<4>,
-                                            Tile512<5>,    Tile512<6>, Tile512<7>, Tile512<8>};
+constexpr TileFn kTiles512[kRows512 + 1] = {nullptr,    Tile512<1>, Tile512<2>, Tile512<3>, Tile512<4>,
+                                            Tile512<5>, Tile512<6>, Tile512<7>, Tile512<8>};
 
 }  // namespace
 #endif
@@ -241,14 +241,14 @@ int PackedGemmThreads(int64_t rows, double work, int64_t min_rows) {
 }
 
 void GemmPacked(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-                const float *B, int64_t ldb, float beta, float *C, int64_t ldc, const float *bias) {
+                const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
   if (M == 0 || N == 0) return;
   PackedB packed;
   PackB(tb, K, N, B, ldb, &packed);
   const int64_t ars = ta ? 1 : lda, aks = ta ? lda : 1;
   const int64_t tile_rows = packed.width == kPanel512 ? kRows512 : kRows;
   const int nt = PackedGemmThreads(M, static_cast<double>(M) * N * K, tile_rows);
-  if (nt <= 1) return GemmPackedRows(0, M, alpha, A, ars, aks, packed, beta, bias, C, ldc);
+  if (nt <= 1) return GemmPackedRows(0, M, alpha, A, ars, aks, packed, beta, nullptr, C, ldc);
   // Blocks of a multiple of the tile's rows, as even as that allows.
   const int64_t step = ((M + nt - 1) / nt + tile_rows - 1) / tile_rows * tile_rows;
 #ifdef _OPENMP
@@ -256,7 +256,7 @@ void GemmPacked(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, 
 #endif
   for (int t = 0; t < nt; ++t) {
     const int64_t b0 = std::min(M, t * step), b1 = std::min(M, b0 + step);
-    if (b0 < b1) GemmPackedRows(b0, b1, alpha, A, ars, aks, packed, beta, bias, C, ldc);
+    if (b0 < b1) GemmPackedRows(b0, b1, alpha, A, ars, aks, packed, beta, nullptr, C, ldc);
   }
 }
 

@@ -46,11 +46,10 @@ void PackB(bool tb, int64_t K, int64_t N, const float *B, int64_t ldb, PackedB *
 void GemmPackedRows(int64_t r0, int64_t r1, float alpha, const float *A, int64_t ars, int64_t aks, const PackedB &B,
                     float beta, const float *bias, float *C, int64_t ldc);
 
-// C = alpha * op(A) * op(B) + beta * C (+ bias, N values, on every row) (gemm.h's interface): packs B, then splits
-// C's rows over the OpenMP threads of this worker when the product is large enough. Only when
-// PackedGemmAvailable().
+// C = alpha * op(A) * op(B) + beta * C (gemm.h's interface): packs B, then splits C's rows over the OpenMP threads
+// of this worker when the product is large enough. Only when PackedGemmAvailable().
 void GemmPacked(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-                const float *B, int64_t ldb, float beta, float *C, int64_t ldc, const float *bias = nullptr);
+                const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
 // Threads to split `rows` rows of a product of `work` multiply-adds over: 1 inside a parallel region, else up to the
 // worker's OpenMP budget, at least `min_rows` rows and ~64K multiply-adds each.

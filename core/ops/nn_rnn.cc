@@ -120,9 +120,9 @@ struct CpuMath {
 template <typename T>
 struct CpuDev {
   const OpContext &ctx;
-  // W_h packed for the recurrence of a layer and direction (float32 with AVX2, gemm_packed.h): as op(B) = W_h^T
-  // (H, G*H) in the forward, as W_h (G*H, H) in the backward.
-  PackedB packed_wh;
+  // The weights of a layer and direction packed (float32 with AVX2, gemm_packed.h): W_x^T (in, G*H) and W_h^T
+  // (H, G*H) in the forward, W_h (G*H, H) in the backward.
+  PackedB packed_wx, packed_wh;
 
   static bool Packed() { return std::is_same<T, float>::value && PackedGemmAvailable(); }
 
@@ -132,12 +132,6 @@ struct CpuDev {
       if (Packed()) return GemmPacked(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     }
     op::Gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  }
-  void Project(int64_t M, int64_t N, int64_t K, const T *a, const T *w, const T *b, T *c) {
-    if constexpr (std::is_same<T, float>::value) {
-      if (Packed()) return GemmPacked(false, true, M, N, K, 1.0f, a, K, w, K, 0.0f, c, N, b);
-    }
-    rnn::ProjectParts(*this, M, N, K, a, w, b, c);
   }
   void BiasRows(T *c, int64_t rows, int64_t cols, const T *b) {
     ParallelForWork(rows, cols, [&](int64_t r) { std::memcpy(c + r * cols, b, cols * sizeof(T)); });
@@ -223,30 +217,43 @@ struct CpuDev {
       StepBackwardRows(m, t, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah, r0, r1);
     });
   }
-  // The recurrence of a layer and direction (rnn_impl.h's RecurrenceParts). float32 with AVX2: the batch's rows in
-  // blocks, one per thread (a row's recurrence involves that row only, so the threads never wait for each other
-  // between steps), each running every step on its rows: the recurrent product with W_h packed once, then the
-  // gate math on the rows it just wrote, still in cache. Else step by step in separate parts.
-  void Recurrence(const Dims &m, int64_t d, const T *wh, const T *bh, const T *h0, const T *c0, T *gates, T *hs,
-                  T *extra, T *scratch) {
+  // A layer's direction (rnn_impl.h's ForwardDirectionParts). float32 with AVX2: the batch's rows in blocks, one
+  // per thread (a row's recurrence involves that row only, so the threads never wait for each other), each running
+  // every step on its rows: the input projection of the step and the recurrent product (W_x and W_h packed once),
+  // the gate math on the rows just written, still in cache, and the output rows. Else in separate parts.
+  void ForwardDirection(const Dims &m, int64_t d, const T *xin, int64_t in, const T *wx, const T *bx, const T *wh,
+                        const T *bh, const T *h0, const T *c0, T *gates, T *hs, T *extra, T *scratch, T *out,
+                        int64_t stride) {
     if constexpr (std::is_same<T, float>::value) {
       if (Packed()) {
-        const int64_t H = m.H, GH = m.GH(), NH = m.N * H, NGH = m.N * GH;
+        const int64_t N = m.N, H = m.H, GH = m.GH(), NH = N * H, NGH = N * GH;
+        const double work = static_cast<double>(m.T) * N * GH * (in + H + 8);
+        // With fewer blocks of rows than threads (a small batch), the projection runs first as one product over
+        // all the threads.
+        const bool fused = PackedGemmThreads(N, work, 8) >= PackedGemmThreads(m.T * N, work, 8);
+        if (fused) PackB(true, in, GH, wx, in, &packed_wx);
+        else rnn::ProjectParts(*this, m.T * N, GH, in, xin, wx, bx, gates);
         PackB(true, H, GH, wh, H, &packed_wh);
-        Rows(m, static_cast<double>(m.T) * m.N * GH * (H + 8), [&](int64_t r0, int64_t r1) {
+        Rows(m, work, [&](int64_t r0, int64_t r1) {
           for (int64_t s = 0; s < m.T; ++s) {
             const int64_t t = rnn::StepTime(m, d, s), tp = rnn::PrevTime(m, d, s);
             const T *hprev = s == 0 ? h0 : hs + tp * NH;
             const T *cprev = m.mode != rnn::kLstm ? nullptr : s == 0 ? c0 : extra + tp * NH;
+            if (fused) GemmPackedRows(t * N + r0, t * N + r1, 1.0f, xin, in, 1, packed_wx, 0.0f, bx, gates, GH);
             GemmPackedRows(r0, r1, 1.0f, hprev, H, 1, packed_wh, 0.0f, bh, scratch, GH);
             StepForwardRows(m, t, gates + t * NGH, scratch, hprev, cprev, hs + t * NH, extra ? extra + t * NH : nullptr,
                             r0, r1);
+            for (int64_t n = r0; n < r1; ++n) {
+              T *o = out + (t * N + n) * stride;
+              if (rnn::Masked(m, t, n)) std::fill(o, o + H, T(0));
+              else std::memcpy(o, hs + t * NH + n * H, H * sizeof(T));
+            }
           }
         });
         return;
       }
     }
-    rnn::RecurrenceParts(*this, m, d, wh, bh, h0, c0, gates, hs, extra, scratch);
+    rnn::ForwardDirectionParts(*this, m, d, xin, in, wx, bx, wh, bh, h0, c0, gates, hs, extra, scratch, out, stride);
   }
   // The backward through time of a layer and direction (rnn_impl.h's BackRecurrenceParts), in blocks of rows as
   // the forward: per step the gates' gradients, then dh += dah W_h on the block's rows.

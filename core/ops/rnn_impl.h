@@ -16,10 +16,11 @@
 // the next layer's input (after dropout) and the dropout mask.
 //
 // Forward, per layer and direction: one GEMM projects every time step's input (bias included), then per step a GEMM
-// for the recurrent part and the elementwise gate math (Recurrence: on the CPU, each block of the batch's rows
-// runs every step on its own thread, the product and the gate math fused). Backward (BPTT), per layer and direction:
-// per step an elementwise kernel for the gates' gradients and a GEMM for the previous state's; then one GEMM each
-// for the weights' gradients and the input's.
+// for the recurrent part and the elementwise gate math (ForwardDirection: on the CPU each block of the batch's rows
+// runs on its own thread from the projection to the output, the products and the gate math fused per step).
+// Backward (BPTT), per layer and direction: per step an elementwise kernel for the gates' gradients and a GEMM for
+// the previous state's (BackRecurrence: on the CPU in blocks of rows as the forward); then one GEMM each for the
+// weights' gradients and the input's.
 #pragma once
 
 #include <cmath>
@@ -186,8 +187,7 @@ MXC_RNN_HD inline void StepBackwardAt(const Dims &m, int64_t n, int64_t j, const
   }
 }
 
-// The input projection of every step: c (M, N) = a (M, K) w^T + b, w (N, K). A backend's Project may do exactly this
-// (the GPU's) or add the bias in the GEMM's last pass (the CPU's).
+// The input projection of every step: c (M, N) = a (M, K) w^T + b, w (N, K).
 template <typename T, typename Dev>
 void ProjectParts(Dev &dev, int64_t M, int64_t N, int64_t K, const T *a, const T *w, const T *b, T *c) {
   dev.BiasRows(c, M, N, b);
@@ -212,8 +212,7 @@ void ForwardStepParts(Dev &dev, const Dims &m, int64_t t, const T *wh, const T *
 
 // The recurrence of one layer and direction d, every step in order (ForwardStepParts): h0/c0 (N, H) the initial
 // states, gates (T, N, G*H) the input projection (in; out: the activated gates), hs (T, N, H) the states and extra
-// (T, N, H) the cells (lstm) or W_hn h + b_hn (gru), or null. A backend's Recurrence may do exactly this (the
-// GPU's) or run the batch's rows in independent blocks (the CPU's: a row's recurrence involves that row only).
+// (T, N, H) the cells (lstm) or W_hn h + b_hn (gru), or null.
 template <typename T, typename Dev>
 void RecurrenceParts(Dev &dev, const Dims &m, int64_t d, const T *wh, const T *bh, const T *h0, const T *c0, T *gates,
                      T *hs, T *extra, T *scratch) {
@@ -225,6 +224,19 @@ void RecurrenceParts(Dev &dev, const Dims &m, int64_t d, const T *wh, const T *b
     ForwardStepParts(dev, m, t, wh, bh, hprev, cprev, gates + t * NGH, scratch, hs + t * NH,
                      extra ? extra + t * NH : nullptr);
   }
+}
+
+// A layer's direction d: the input projection of every step (ProjectParts: xin (T*N, in), wx (G*H, in), bx), the
+// recurrence (RecurrenceParts), then the output (T, N) rows of `out` (row stride `stride`), zero past a sequence's
+// length. A backend's ForwardDirection may do exactly this (the GPU's) or run it all per block of the batch's rows,
+// each block on its own thread from the projection to the output (the CPU's).
+template <typename T, typename Dev>
+void ForwardDirectionParts(Dev &dev, const Dims &m, int64_t d, const T *xin, int64_t in, const T *wx, const T *bx,
+                           const T *wh, const T *bh, const T *h0, const T *c0, T *gates, T *hs, T *extra, T *scratch,
+                           T *out, int64_t stride) {
+  ProjectParts(dev, m.T * m.N, m.GH(), in, xin, wx, bx, gates);
+  RecurrenceParts(dev, m, d, wh, bh, h0, c0, gates, hs, extra, scratch);
+  dev.WriteOutput(m, out, stride, hs);
 }
 
 // One step of the backward: the gates' gradients (StepBackward), then dh += dah W_h (the previous state's gradient
@@ -272,10 +284,8 @@ void Forward(Dev &dev, const Dims &m, bool train, const T *x, const T *w, const 
       const int64_t k = l * m.D + d;
       T *hs = reserve + m.Hs(l, d), *gates = reserve + m.Gates(l, d), *extra = reserve + m.Extra(l, d);
       const T *wx = w + m.Wx(l, d), *wh = w + m.Wh(l, d), *bx = w + m.Bx(l, d), *bh = bx + GH;
-      dev.Project(m.T * N, GH, in, xin, wx, bx, gates);
-      dev.Recurrence(m, d, wh, bh, h0 + k * NH, lstm ? c0 + k * NH : nullptr, gates, hs, lstm || gru ? extra : nullptr,
-                     scratch);
-      dev.WriteOutput(m, lout + d * H, DH, hs);
+      dev.ForwardDirection(m, d, xin, in, wx, bx, wh, bh, h0 + k * NH, lstm ? c0 + k * NH : nullptr, gates, hs,
+                           lstm || gru ? extra : nullptr, scratch, lout + d * H, DH);
       const int64_t last = d == 0 ? m.T - 1 : 0;
       if (hy) dev.Copy(hy + k * NH, hs + last * NH, NH);
       if (cy && lstm) dev.Copy(cy + k * NH, extra + last * NH, NH);

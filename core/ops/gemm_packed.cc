@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 
 #include "cpu_dispatch.h"
@@ -32,7 +33,11 @@ std::atomic<bool> g_allow_avx512{true};
 
 bool UseAvx512() {
 #ifdef MXC_CPU_DISPATCH
-  static const bool has = __builtin_cpu_supports("avx512f");
+  // MXC_GEMM_AVX512=0 keeps the AVX2 kernel on a processor with AVX-512.
+  static const bool has = __builtin_cpu_supports("avx512f") && [] {
+    const char *env = std::getenv("MXC_GEMM_AVX512");
+    return !env || std::atoi(env) != 0;
+  }();
   return has && g_allow_avx512.load(std::memory_order_relaxed) && ActiveCpuIsa() == CpuIsa::kAvx2;
 #else
   return false;

@@ -1,8 +1,11 @@
 // float32 GEMM with the right-hand matrix packed once and reused, for products that repeat with the same weights
 // (the fused RNN operator's per-step recurrent products, rnn_impl.h / nn_rnn.cc) and for that operator's larger
-// products. A register-tiled AVX2+FMA kernel (6 rows x 16 columns, 12 accumulators, K in blocks of 256 so that the
-// block of a column panel stays in L1), used when the processor has AVX2+FMA and MXC_CPU_ISA does not cap the
-// kernels to the baseline (cpu_dispatch.h); PackedGemmAvailable() says so, and callers keep op::Gemm otherwise.
+// products. Register-tiled kernels: AVX2+FMA (6 rows x 16 columns, 12 accumulators, K in blocks of 256 so that the
+// block of a column panel stays in L1), or AVX-512F (8 rows x 32 columns, 16 accumulators, K in blocks of 128) when
+// the processor has it (MXC_GEMM_AVX512=0 keeps the AVX2 kernel there). Used when the processor has AVX2+FMA and
+// MXC_CPU_ISA does not cap the kernels to the baseline (cpu_dispatch.h); PackedGemmAvailable() says so, and callers
+// keep op::Gemm otherwise. (cpu_dispatch.h has no AVX-512 copies of elementwise loops, which gain little from it; a
+// GEMM's multiply-adds run twice as wide: the LSTM benchmark's forward took 1.6x less time with the AVX-512 tile.)
 //
 // Why not OpenBLAS for these: a per-step product of the RNN (32 x 512 x 128) is too small to pay for OpenBLAS's
 // threads (each call wakes its pool and waits for it) and for packing W_hh again each step; and OpenBLAS 0.3.21's

@@ -44,6 +44,18 @@ struct GpuDev {
                     const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
     cuda::RnnStepBackward(dt, m, t, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah, St(ctx));
   }
+  // A direction's forward and backward as separate GEMM and kernel launches (rnn_impl.h's parts).
+  void ForwardDirection(const Dims &m, int64_t d, const T *xin, int64_t in, const T *wx, const T *bx, const T *wh,
+                        const T *bh, const T *h0, const T *c0, T *gates, T *hs, T *extra, T *scratch, T *out,
+                        int64_t stride) {
+    op::rnn::ForwardDirectionParts(*this, m, d, xin, in, wx, bx, wh, bh, h0, c0, gates, hs, extra, scratch, out,
+                                   stride);
+  }
+  void BackRecurrence(const Dims &m, int64_t d, const T *wh, const T *dy, int64_t stride, const T *gates,
+                      const T *hs, const T *extra, const T *h0, const T *c0, T *dh, T *dc, T *dax, T *dah,
+                      T *hprevs) {
+    op::rnn::BackRecurrenceParts(*this, m, d, wh, dy, stride, gates, hs, extra, h0, c0, dh, dc, dax, dah, hprevs);
+  }
   void WriteOutput(const Dims &m, T *out, int64_t stride, const T *hs) {
     cuda::RnnWriteOutput(dt, m, out, stride, hs, St(ctx));
   }

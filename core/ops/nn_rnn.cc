@@ -3,11 +3,15 @@
 // inference and the CPU backend (GEMM from gemm.h, the gate math with fast_math.h's tanh/sigmoid).
 #include "rnn.h"
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 
 #include "cpu_dispatch.h"
 #include "fast_math.h"
 #include "gemm.h"
+#include "gemm_packed.h"
 #include "nn_util.h"
 
 namespace mxc {
@@ -116,8 +120,17 @@ struct CpuMath {
 template <typename T>
 struct CpuDev {
   const OpContext &ctx;
+  // The weights of a layer and direction packed (float32 with AVX2, gemm_packed.h): W_x^T (in, G*H) and W_h^T
+  // (H, G*H) in the forward, W_h (G*H, H) in the backward.
+  PackedB packed_wx, packed_wh;
+
+  static bool Packed() { return std::is_same<T, float>::value && PackedGemmAvailable(); }
+
   void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T *A, int64_t lda, const T *B,
             int64_t ldb, T beta, T *C, int64_t ldc) {
+    if constexpr (std::is_same<T, float>::value) {
+      if (Packed()) return GemmPacked(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    }
     op::Gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   }
   void BiasRows(T *c, int64_t rows, int64_t cols, const T *b) {
@@ -133,35 +146,57 @@ struct CpuDev {
   }
   void ColSum(T *dst, int req, const T *src, int64_t rows, int64_t cols) {
     std::vector<T> acc(cols, T(0));
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < cols; ++j) acc[j] += src[r * cols + j];
+    RunIsa<T>(cols, [&] {
+      for (int64_t r = 0; r < rows; ++r) {
+        const T *row = src + r * cols;
+        T *a = acc.data();
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) a[j] += row[j];
+      }
+    });
     Assign(dst, req, acc.data(), cols);
   }
-  // The elementwise work of a step, in parallel over the batch, the mode a constant of the inner loops, which are
+  // Runs f(r0, r1) over blocks of the batch's rows: in parallel (one block per thread, at least 8 rows each) when
+  // the work pays for it, else as one block.
+  template <typename F>
+  void Rows(const Dims &m, double work, F f) {
+    const int nt = PackedGemmThreads(m.N, work, 8);
+    if (nt <= 1) return f(int64_t(0), m.N);
+    const int64_t step = (m.N + nt - 1) / nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int b = 0; b < nt; ++b) {
+      const int64_t r0 = std::min<int64_t>(m.N, b * step), r1 = std::min<int64_t>(m.N, r0 + step);
+      if (r0 < r1) f(r0, r1);
+    }
+  }
+  // The elementwise work of a step on rows [r0, r1) of the batch, the mode a constant of the inner loops, which are
   // vectorized (omp simd: the elements of a row are independent; the arrays do not overlap) and run with AVX2+FMA
   // when the processor has them (cpu_dispatch.h).
-  void StepForward(const Dims &m, int64_t t, T *g, const T *hh, const T *hprev, const T *cprev, T *h, T *extra) {
+  void StepForwardRows(const Dims &m, int64_t t, T *g, const T *hh, const T *hprev, const T *cprev, T *h, T *extra,
+                       int64_t r0, int64_t r1) {
     rnn::ByMode(m.mode, [&](auto mode) {
-      ParallelForWork(m.N, m.GH() * 8, [&](int64_t n) {
+      for (int64_t n = r0; n < r1; ++n) {
         if (rnn::Masked(m, t, n)) {
           for (int64_t j = 0; j < m.H; ++j) rnn::MaskedForwardAt(m, n, j, g, hprev, cprev, h, extra);
-          return;
+          continue;
         }
         RunIsa<T>(m.H, [&] {
 #pragma omp simd
           for (int64_t j = 0; j < m.H; ++j)
             rnn::StepForwardAt<decltype(mode)::value, T, CpuMath>(m, n, j, g, hh, hprev, cprev, h, extra);
         });
-      });
+      }
     });
   }
-  void StepBackward(const Dims &m, int64_t t, const T *dy, int64_t stride, const T *g, const T *, const T *hprev,
-                    const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
+  void StepBackwardRows(const Dims &m, int64_t t, const T *dy, int64_t stride, const T *g, const T *hprev,
+                        const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah, int64_t r0, int64_t r1) {
     rnn::ByMode(m.mode, [&](auto mode) {
-      ParallelForWork(m.N, m.GH() * 8, [&](int64_t n) {
+      for (int64_t n = r0; n < r1; ++n) {
         if (rnn::Masked(m, t, n)) {
           for (int64_t j = 0; j < m.H; ++j) rnn::MaskedBackwardAt(m, n, j, dax, dah);
-          return;
+          continue;
         }
         RunIsa<T>(m.H, [&] {
 #pragma omp simd
@@ -169,8 +204,81 @@ struct CpuDev {
             rnn::StepBackwardAt<decltype(mode)::value, T, CpuMath>(m, n, j, dy, stride, g, hprev, cprev, extra, dh,
                                                                     dc, dax, dah);
         });
-      });
+      }
     });
+  }
+  void StepForward(const Dims &m, int64_t t, T *g, const T *hh, const T *hprev, const T *cprev, T *h, T *extra) {
+    Rows(m, static_cast<double>(m.N) * m.GH() * 8,
+         [&](int64_t r0, int64_t r1) { StepForwardRows(m, t, g, hh, hprev, cprev, h, extra, r0, r1); });
+  }
+  void StepBackward(const Dims &m, int64_t t, const T *dy, int64_t stride, const T *g, const T *, const T *hprev,
+                    const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
+    Rows(m, static_cast<double>(m.N) * m.GH() * 8, [&](int64_t r0, int64_t r1) {
+      StepBackwardRows(m, t, dy, stride, g, hprev, cprev, extra, dh, dc, dax, dah, r0, r1);
+    });
+  }
+  // A layer's direction (rnn_impl.h's ForwardDirectionParts). float32 with AVX2: the batch's rows in blocks, one
+  // per thread (a row's recurrence involves that row only, so the threads never wait for each other), each running
+  // every step on its rows: the input projection of the step and the recurrent product (W_x and W_h packed once),
+  // the gate math on the rows just written, still in cache, and the output rows. Else in separate parts.
+  void ForwardDirection(const Dims &m, int64_t d, const T *xin, int64_t in, const T *wx, const T *bx, const T *wh,
+                        const T *bh, const T *h0, const T *c0, T *gates, T *hs, T *extra, T *scratch, T *out,
+                        int64_t stride) {
+    if constexpr (std::is_same<T, float>::value) {
+      if (Packed()) {
+        const int64_t N = m.N, H = m.H, GH = m.GH(), NH = N * H, NGH = N * GH;
+        const double work = static_cast<double>(m.T) * N * GH * (in + H + 8);
+        // With fewer blocks of rows than threads (a small batch), the projection runs first as one product over
+        // all the threads.
+        const bool fused = PackedGemmThreads(N, work, 8) >= PackedGemmThreads(m.T * N, work, 8);
+        if (fused) PackB(true, in, GH, wx, in, &packed_wx);
+        else rnn::ProjectParts(*this, m.T * N, GH, in, xin, wx, bx, gates);
+        PackB(true, H, GH, wh, H, &packed_wh);
+        Rows(m, work, [&](int64_t r0, int64_t r1) {
+          for (int64_t s = 0; s < m.T; ++s) {
+            const int64_t t = rnn::StepTime(m, d, s), tp = rnn::PrevTime(m, d, s);
+            const T *hprev = s == 0 ? h0 : hs + tp * NH;
+            const T *cprev = m.mode != rnn::kLstm ? nullptr : s == 0 ? c0 : extra + tp * NH;
+            if (fused) GemmPackedRows(t * N + r0, t * N + r1, 1.0f, xin, in, 1, packed_wx, 0.0f, bx, gates, GH);
+            GemmPackedRows(r0, r1, 1.0f, hprev, H, 1, packed_wh, 0.0f, bh, scratch, GH);
+            StepForwardRows(m, t, gates + t * NGH, scratch, hprev, cprev, hs + t * NH, extra ? extra + t * NH : nullptr,
+                            r0, r1);
+            for (int64_t n = r0; n < r1; ++n) {
+              T *o = out + (t * N + n) * stride;
+              if (rnn::Masked(m, t, n)) std::fill(o, o + H, T(0));
+              else std::memcpy(o, hs + t * NH + n * H, H * sizeof(T));
+            }
+          }
+        });
+        return;
+      }
+    }
+    rnn::ForwardDirectionParts(*this, m, d, xin, in, wx, bx, wh, bh, h0, c0, gates, hs, extra, scratch, out, stride);
+  }
+  // The backward through time of a layer and direction (rnn_impl.h's BackRecurrenceParts), in blocks of rows as
+  // the forward: per step the gates' gradients, then dh += dah W_h on the block's rows.
+  void BackRecurrence(const Dims &m, int64_t d, const T *wh, const T *dy, int64_t stride, const T *gates,
+                      const T *hs, const T *extra, const T *h0, const T *c0, T *dh, T *dc, T *dax, T *dah,
+                      T *hprevs) {
+    if constexpr (std::is_same<T, float>::value) {
+      if (Packed()) {
+        const int64_t H = m.H, GH = m.GH(), NH = m.N * H, NGH = m.N * GH;
+        PackB(false, GH, H, wh, H, &packed_wh);
+        Rows(m, static_cast<double>(m.T) * m.N * GH * (H + 8), [&](int64_t r0, int64_t r1) {
+          for (int64_t s = m.T - 1; s >= 0; --s) {
+            const int64_t t = rnn::StepTime(m, d, s), tp = rnn::PrevTime(m, d, s);
+            const T *hprev = s == 0 ? h0 : hs + tp * NH;
+            const T *cprev = m.mode != rnn::kLstm ? nullptr : s == 0 ? c0 : extra + tp * NH;
+            std::memcpy(hprevs + t * NH + r0 * H, hprev + r0 * H, (r1 - r0) * H * sizeof(T));
+            StepBackwardRows(m, t, dy + t * m.N * stride, stride, gates + t * NGH, hprev, cprev,
+                             extra ? extra + t * NH : nullptr, dh, dc, dax + t * NGH, dah + t * NGH, r0, r1);
+            GemmPackedRows(r0, r1, 1.0f, dah + t * NGH, GH, 1, packed_wh, 1.0f, nullptr, dh, H);
+          }
+        });
+        return;
+      }
+    }
+    rnn::BackRecurrenceParts(*this, m, d, wh, dy, stride, gates, hs, extra, h0, c0, dh, dc, dax, dah, hprevs);
   }
   // out (T, N, stride) columns [0, H) from hs (T, N, H); zero past a sequence's length.
   void WriteOutput(const Dims &m, T *out, int64_t stride, const T *hs) {
@@ -193,6 +301,35 @@ struct CpuDev {
   }
 };
 
+// The kernels' scratch (rnn_impl.h's ForwardScratch/BackwardScratch, which need no initial values): up to 64 MiB
+// kept by the thread for its next calls, so that a backward does not allocate, fault in and clear megabytes each
+// time (5 MB at T=35, N=32, H=128); larger ones allocated for the call only.
+template <typename T>
+class ScratchBuf {
+ public:
+  explicit ScratchBuf(size_t n) {
+    static constexpr size_t kKeep = (size_t(64) << 20) / sizeof(T);
+    thread_local std::unique_ptr<T[]> kept;
+    thread_local size_t kept_size = 0;
+    if (n > kKeep) {
+      own_.reset(new T[n]);
+      ptr_ = own_.get();
+      return;
+    }
+    if (kept_size < n) {
+      kept.reset();
+      kept.reset(new T[n]);
+      kept_size = n;
+    }
+    ptr_ = kept.get();
+  }
+  T *get() const { return ptr_; }
+
+ private:
+  std::unique_ptr<T[]> own_;
+  T *ptr_ = nullptr;
+};
+
 template <typename T>
 void RNNForwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBlob> &in, const std::vector<OpReq> &req,
                  const std::vector<TBlob> &out) {
@@ -211,11 +348,12 @@ void RNNForwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBlo
     if (req[i] == kAddTo) aside[i].resize(out[i].Size());
     dst[i] = req[i] == kAddTo ? aside[i].data() : out[i].ptr<T>();
   }
-  std::vector<T> scratch(m.ForwardScratch());
+  ScratchBuf<T> buf(m.ForwardScratch());
+  T *scratch = buf.get();
   CpuDev<T> dev{ctx};
   rnn::Forward<T>(dev, m, ctx.is_train, in[0].ptr<T>(), in[1].ptr<T>(), in[2].ptr<T>(),
                   lstm ? in[3].ptr<T>() : nullptr, dst[0], ns > 0 ? dst[1] : nullptr, ns > 1 ? dst[2] : nullptr,
-                  out.back().ptr<T>(), scratch.data());
+                  out.back().ptr<T>(), scratch);
   for (int i = 0; i <= ns; ++i)
     if (req[i] == kAddTo) dev.Assign(out[i].ptr<T>(), kAddTo, aside[i].data(), out[i].Size());
 }
@@ -239,11 +377,12 @@ void RNNBackwardT(const OpContext &ctx, const OpParams &p, const std::vector<TBl
   const int ns = NumStateOutputs(p);
   auto head = [&](int i) { return i <= ns && og[i].dptr ? og[i].ptr<T>() : nullptr; };
   auto grad = [&](int i) { return req[i] != kNullOp && ig[i].dptr ? ig[i].ptr<T>() : nullptr; };
-  std::vector<T> scratch(m.BackwardScratch());
+  ScratchBuf<T> buf(m.BackwardScratch());
+  T *scratch = buf.get();
   CpuDev<T> dev{ctx};
   rnn::Backward<T>(dev, m, og[0].ptr<T>(), head(1), lstm ? head(2) : nullptr, id[0].ptr<T>(), id[1].ptr<T>(),
                    id[2].ptr<T>(), lstm ? id[3].ptr<T>() : nullptr, od.back().ptr<T>(), grad(0), req[0], grad(1),
-                   req[1], grad(2), req[2], lstm ? grad(3) : nullptr, lstm ? req[3] : kNullOp, scratch.data());
+                   req[1], grad(2), req[2], lstm ? grad(3) : nullptr, lstm ? req[3] : kNullOp, scratch);
 }
 
 void RNNBackward(MXC_NN_BACKWARD_ARGS) {

@@ -16,9 +16,11 @@
 // the next layer's input (after dropout) and the dropout mask.
 //
 // Forward, per layer and direction: one GEMM projects every time step's input (bias included), then per step a GEMM
-// for the recurrent part and one elementwise kernel for the gate math. Backward (BPTT), per layer and direction:
-// per step an elementwise kernel for the gates' gradients and a GEMM for the previous state's; then one GEMM each
-// for the weights' gradients and the input's.
+// for the recurrent part and the elementwise gate math (ForwardDirection: on the CPU each block of the batch's rows
+// runs on its own thread from the projection to the output, the products and the gate math fused per step).
+// Backward (BPTT), per layer and direction: per step an elementwise kernel for the gates' gradients and a GEMM for
+// the previous state's (BackRecurrence: on the CPU in blocks of rows as the forward); then one GEMM each for the
+// weights' gradients and the input's.
 #pragma once
 
 #include <cmath>
@@ -185,6 +187,88 @@ MXC_RNN_HD inline void StepBackwardAt(const Dims &m, int64_t n, int64_t j, const
   }
 }
 
+// The input projection of every step: c (M, N) = a (M, K) w^T + b, w (N, K).
+template <typename T, typename Dev>
+void ProjectParts(Dev &dev, int64_t M, int64_t N, int64_t K, const T *a, const T *w, const T *b, T *c) {
+  dev.BiasRows(c, M, N, b);
+  dev.Gemm(false, true, M, N, K, T(1), a, K, w, K, T(1), c, N);
+}
+
+// The steps of a direction in the order they run, s = 0 .. T - 1: step s is at time StepTime; the state before it
+// is the one after time PrevTime (the initial state when s == 0).
+MXC_RNN_HD inline int64_t StepTime(const Dims &m, int64_t d, int64_t s) { return d == 0 ? s : m.T - 1 - s; }
+MXC_RNN_HD inline int64_t PrevTime(const Dims &m, int64_t d, int64_t s) { return d == 0 ? s - 1 : m.T - s; }
+
+// One step of the forward: scratch (N, G*H) = hprev W_h^T + b_h (the recurrent part), then the gate math on g (the
+// step's rows of the input projection).
+template <typename T, typename Dev>
+void ForwardStepParts(Dev &dev, const Dims &m, int64_t t, const T *wh, const T *bh, const T *hprev, const T *cprev,
+                      T *g, T *scratch, T *h, T *extra) {
+  const int64_t N = m.N, H = m.H, GH = m.GH();
+  dev.BiasRows(scratch, N, GH, bh);
+  dev.Gemm(false, true, N, GH, H, T(1), hprev, H, wh, H, T(1), scratch, GH);
+  dev.StepForward(m, t, g, scratch, hprev, cprev, h, extra);
+}
+
+// The recurrence of one layer and direction d, every step in order (ForwardStepParts): h0/c0 (N, H) the initial
+// states, gates (T, N, G*H) the input projection (in; out: the activated gates), hs (T, N, H) the states and extra
+// (T, N, H) the cells (lstm) or W_hn h + b_hn (gru), or null.
+template <typename T, typename Dev>
+void RecurrenceParts(Dev &dev, const Dims &m, int64_t d, const T *wh, const T *bh, const T *h0, const T *c0, T *gates,
+                     T *hs, T *extra, T *scratch) {
+  const int64_t NH = m.N * m.H, NGH = m.N * m.GH();
+  for (int64_t s = 0; s < m.T; ++s) {
+    const int64_t t = StepTime(m, d, s), tp = PrevTime(m, d, s);
+    const T *hprev = s == 0 ? h0 : hs + tp * NH;
+    const T *cprev = m.mode != kLstm ? nullptr : s == 0 ? c0 : extra + tp * NH;
+    ForwardStepParts(dev, m, t, wh, bh, hprev, cprev, gates + t * NGH, scratch, hs + t * NH,
+                     extra ? extra + t * NH : nullptr);
+  }
+}
+
+// A layer's direction d: the input projection of every step (ProjectParts: xin (T*N, in), wx (G*H, in), bx), the
+// recurrence (RecurrenceParts), then the output (T, N) rows of `out` (row stride `stride`), zero past a sequence's
+// length. A backend's ForwardDirection may do exactly this (the GPU's) or run it all per block of the batch's rows,
+// each block on its own thread from the projection to the output (the CPU's).
+template <typename T, typename Dev>
+void ForwardDirectionParts(Dev &dev, const Dims &m, int64_t d, const T *xin, int64_t in, const T *wx, const T *bx,
+                           const T *wh, const T *bh, const T *h0, const T *c0, T *gates, T *hs, T *extra, T *scratch,
+                           T *out, int64_t stride) {
+  ProjectParts(dev, m.T * m.N, m.GH(), in, xin, wx, bx, gates);
+  RecurrenceParts(dev, m, d, wh, bh, h0, c0, gates, hs, extra, scratch);
+  dev.WriteOutput(m, out, stride, hs);
+}
+
+// One step of the backward: the gates' gradients (StepBackward), then dh += dah W_h (the previous state's gradient
+// through the recurrent product).
+template <typename T, typename Dev>
+void BackwardStepParts(Dev &dev, const Dims &m, int64_t t, const T *wh, const T *dy, int64_t stride, const T *g,
+                       const T *hprev, const T *cprev, const T *extra, T *dh, T *dc, T *dax, T *dah) {
+  const int64_t N = m.N, H = m.H, GH = m.GH();
+  dev.StepBackward(m, t, dy, stride, g, nullptr, hprev, cprev, extra, dh, dc, dax, dah);
+  dev.Gemm(false, false, N, H, GH, T(1), dah, GH, wh, H, T(1), dh, H);
+}
+
+// The backward through time of one layer and direction d, every step in reverse order (BackwardStepParts): dy the
+// output's gradient of this direction (T, N, row stride `stride`); the forward's gates, hs, extra and h0/c0; dh/dc
+// (N, H) the gradients of the last states (in), of the initial ones (out); dax/dah (T, N, G*H) the gates'
+// gradients and hprevs (T, N, H) the state before each step (out; for the weights' gradients). Backends as for
+// RecurrenceParts.
+template <typename T, typename Dev>
+void BackRecurrenceParts(Dev &dev, const Dims &m, int64_t d, const T *wh, const T *dy, int64_t stride, const T *gates,
+                         const T *hs, const T *extra, const T *h0, const T *c0, T *dh, T *dc, T *dax, T *dah,
+                         T *hprevs) {
+  const int64_t NH = m.N * m.H, NGH = m.N * m.GH();
+  for (int64_t s = m.T - 1; s >= 0; --s) {
+    const int64_t t = StepTime(m, d, s), tp = PrevTime(m, d, s);
+    const T *hprev = s == 0 ? h0 : hs + tp * NH;
+    const T *cprev = m.mode != kLstm ? nullptr : s == 0 ? c0 : extra + tp * NH;
+    dev.Copy(hprevs + t * NH, hprev, NH);
+    BackwardStepParts(dev, m, t, wh, dy + t * m.N * stride, stride, gates + t * NGH, hprev, cprev,
+                      extra ? extra + t * NH : nullptr, dh, dc, dax + t * NGH, dah + t * NGH);
+  }
+}
+
 // Forward. x (T, N, I), w (NumParams), h0/c0 (L*D, N, H) (c0 lstm only), out (T, N, D*H), hy/cy (L*D, N, H) or
 // null, reserve (ReserveSize), scratch (ForwardScratch). `train` turns dropout on.
 template <typename T, typename Dev>
@@ -200,18 +284,8 @@ void Forward(Dev &dev, const Dims &m, bool train, const T *x, const T *w, const 
       const int64_t k = l * m.D + d;
       T *hs = reserve + m.Hs(l, d), *gates = reserve + m.Gates(l, d), *extra = reserve + m.Extra(l, d);
       const T *wx = w + m.Wx(l, d), *wh = w + m.Wh(l, d), *bx = w + m.Bx(l, d), *bh = bx + GH;
-      dev.BiasRows(gates, m.T * N, GH, bx);
-      dev.Gemm(false, true, m.T * N, GH, in, T(1), xin, in, wx, in, T(1), gates, GH);
-      for (int64_t s = 0; s < m.T; ++s) {
-        const int64_t t = d == 0 ? s : m.T - 1 - s, tp = d == 0 ? t - 1 : t + 1;
-        const T *hprev = s == 0 ? h0 + k * NH : hs + tp * NH;
-        const T *cprev = !lstm ? nullptr : s == 0 ? c0 + k * NH : extra + tp * NH;
-        dev.BiasRows(scratch, N, GH, bh);
-        dev.Gemm(false, true, N, GH, H, T(1), hprev, H, wh, H, T(1), scratch, GH);
-        dev.StepForward(m, t, gates + t * N * GH, scratch, hprev, cprev, hs + t * NH,
-                        lstm || gru ? extra + t * NH : nullptr);
-      }
-      dev.WriteOutput(m, lout + d * H, DH, hs);
+      dev.ForwardDirection(m, d, xin, in, wx, bx, wh, bh, h0 + k * NH, lstm ? c0 + k * NH : nullptr, gates, hs,
+                           lstm || gru ? extra : nullptr, scratch, lout + d * H, DH);
       const int64_t last = d == 0 ? m.T - 1 : 0;
       if (hy) dev.Copy(hy + k * NH, hs + last * NH, NH);
       if (cy && lstm) dev.Copy(cy + k * NH, extra + last * NH, NH);
@@ -251,15 +325,8 @@ void Backward(Dev &dev, const Dims &m, const T *dout, const T *dhy, const T *dcy
         if (dcy) dev.Copy(dc, dcy + k * NH, NH);
         else dev.Zero(dc, NH);
       }
-      for (int64_t s = m.T - 1; s >= 0; --s) {
-        const int64_t t = d == 0 ? s : m.T - 1 - s, tp = d == 0 ? t - 1 : t + 1;
-        const T *hprev = s == 0 ? h0 + k * NH : hs + tp * NH;
-        const T *cprev = !lstm ? nullptr : s == 0 ? c0 + k * NH : extra + tp * NH;
-        dev.Copy(hprevs + t * NH, hprev, NH);
-        dev.StepBackward(m, t, dy + t * N * DH + d * H, DH, gates + t * N * GH, hs + t * NH, hprev, cprev,
-                         lstm || gru ? extra + t * NH : nullptr, dh, dc, dax + t * N * GH, dah + t * N * GH);
-        dev.Gemm(false, false, N, H, GH, T(1), dah + t * N * GH, GH, wh, H, T(1), dh, H);
-      }
+      dev.BackRecurrence(m, d, wh, dy + d * H, DH, gates, hs, lstm || gru ? extra : nullptr, h0 + k * NH,
+                         lstm ? c0 + k * NH : nullptr, dh, dc, dax, dah, hprevs);
       if (dh0 && dh0_req != 0) dev.Assign(dh0 + k * NH, dh0_req, dh, NH);
       if (lstm && dc0 && dc0_req != 0) dev.Assign(dc0 + k * NH, dc0_req, dc, NH);
       if (wreq) {

@@ -4,8 +4,8 @@
 
 The declarations are the header's own (mxc._cdef.cdef_from_header), plus a function returning their digest, by
 which the package checks at import that the module was built from the header it finds. The CMake build compiles
-OUT.c as a Python extension module with the library's functions left undefined (they are bound, at import, to the
-library the package loaded; see mxc/_ffi.py).
+OUT.c as a Python extension module linked to libmxc by its soname (at import it binds to the library the package
+loaded; see mxc/_ffi.py).
 """
 import importlib.util
 import os

@@ -126,14 +126,20 @@ def _find_api_module(lib_path):
     return None
 
 
+_LIB_HANDLE = None  # the libmxc the API-mode module binds to (kept loaded)
+
+
 def _load_api_module(path, lib_path, cdef):
     """Imports the API-mode module; None (with the reason) when it cannot serve this library and header.
 
-    The module leaves the library's functions undefined: they are bound, when it is imported, to the library loaded
-    just before with RTLD_GLOBAL, which is the one found above (MXC_LIBRARY_PATH included).
+    The module needs libmxc by its soname: the library loaded just before (the one found above, MXC_LIBRARY_PATH
+    included) has that soname, so the loader binds the module to it. The library is loaded RTLD_LOCAL: loaded
+    RTLD_GLOBAL, it and its OpenBLAS would interpose the BLAS symbols of every library loaded after it (PyTorch's
+    own sgemm_ ran on Debian's OpenBLAS, 8x slower).
     """
+    global _LIB_HANDLE
     try:
-        ctypes.CDLL(lib_path, mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+        _LIB_HANDLE = ctypes.CDLL(lib_path, mode=os.RTLD_NOW | os.RTLD_LOCAL)
     except OSError as e:
         raise ImportError("mxc: cannot load the C library %s (%s); check the file or point MXC_LIBRARY_PATH at a "
                           "working build" % (lib_path, e)) from None

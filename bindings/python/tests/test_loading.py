@@ -152,6 +152,17 @@ _MODE_PROBE = ("import numpy as np, mxc as mx; a = mx.nd.array(np.arange(6, dtyp
                "print(mx._ffi.CFFI_MODE, (a + a * 2 - 1).asnumpy().ravel().tolist(), mx._ffi.API_MODULE_SKIPPED)")
 
 
+def test_library_and_its_blas_stay_out_of_the_global_symbol_scope():
+    """libmxc (and the OpenBLAS it links) is loaded RTLD_LOCAL in both modes: loaded RTLD_GLOBAL it interposed the
+    BLAS symbols of libraries loaded later (PyTorch's own sgemm_ ran on Debian's OpenBLAS, 8x slower)."""
+    probe = ("import ctypes, mxc as mx; (mx.nd.ones((2, 2)) * 2).asnumpy(); g = ctypes.CDLL(None); "
+             "print(mx._ffi.CFFI_MODE, [hasattr(g, s) for s in ('MXCGetVersion', 'cblas_sgemm', 'sgemm_')])")
+    for mode in ("", "abi"):
+        r = _run(probe, MXC_CFFI_MODE=mode)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split(" ", 1)[1].strip() == "[False, False, False]", (mode, r.stdout)
+
+
 def test_abi_mode_on_request():
     r = _run(_MODE_PROBE, MXC_CFFI_MODE="abi")
     assert r.returncode == 0, r.stderr

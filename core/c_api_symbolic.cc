@@ -278,6 +278,17 @@ int MXCSymbolGetChildren(MXCSymbolHandle sym, MXCSymbolHandle *out) {
   API_END();
 }
 
+namespace {
+// The names of a symbol's arguments, outputs and auxiliary states, in the order the inference results list them.
+void InputOutputNames(const mxc::Symbol &s, std::vector<std::string> names[3]) {
+  std::vector<mxc::NodePtr> arg_nodes, aux_nodes;
+  s.InputNodes(&arg_nodes, &aux_nodes);
+  for (auto &v : arg_nodes) names[0].push_back(v->name);
+  for (auto &e : s.outputs) names[1].push_back(e.node->OutputName(e.index));
+  for (auto &v : aux_nodes) names[2].push_back(v->name);
+}
+}  // namespace
+
 int MXCSymbolInferShape(MXCSymbolHandle sym, int num_known, const char **keys, const int *ndims, const int64_t *dims,
                         int partial, int *arg_count, const int **arg_ndims, const int64_t **arg_dims, int *out_count,
                         const int **out_ndims, const int64_t **out_dims, int *aux_count, const int **aux_ndims,
@@ -318,11 +329,7 @@ int MXCSymbolInferShape(MXCSymbolHandle sym, int num_known, const char **keys, c
     std::map<std::string, TShape> known;
     for (int i = 0; i < num_known; ++i) known[keys[i]] = given[i];
     InferShapesUnrolled(s, known, partial != 0, &vals[0], &vals[1], &vals[2]);
-    std::vector<NodePtr> arg_nodes, aux_nodes;
-    s.InputNodes(&arg_nodes, &aux_nodes);
-    for (auto &v : arg_nodes) names[0].push_back(v->name);
-    for (auto &e : s.outputs) names[1].push_back(e.node->OutputName(e.index));
-    for (auto &v : aux_nodes) names[2].push_back(v->name);
+    InputOutputNames(s, names);
   } else {
     InferShapes(g, &shapes);
     for (uint32_t nid : g.arg_nodes()) {
@@ -398,11 +405,7 @@ int MXCSymbolInferType(MXCSymbolHandle sym, int num_known, const char **keys, co
     std::map<std::string, int> known;
     for (int i = 0; i < num_known; ++i) known[keys[i]] = dtypes[i];
     InferTypesUnrolled(s, known, &vals[0], &vals[1], &vals[2]);
-    std::vector<NodePtr> arg_nodes, aux_nodes;
-    s.InputNodes(&arg_nodes, &aux_nodes);
-    for (auto &v : arg_nodes) names[0].push_back(v->name);
-    for (auto &e : s.outputs) names[1].push_back(e.node->OutputName(e.index));
-    for (auto &v : aux_nodes) names[2].push_back(v->name);
+    InputOutputNames(s, names);
   } else {
     InferTypes(g, &types);
     for (uint32_t nid : g.arg_nodes()) {

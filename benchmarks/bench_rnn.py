@@ -11,15 +11,12 @@ Cases (float32, layout TNC, T=35, N=32, input 128, hidden 128, one layer, zero b
 mxc's layers run the fused RNN operator (one GEMM for the input projection of every step, then the recurrence: per
 step a product with W_h, packed once, and the gate math, each block of the batch's rows on its own thread; backward
 through time from the kept gates, then one GEMM each for the weights' and the input's gradients), as PyTorch's fused
-CPU kernel does. PyTorch is used when installed (pip install torch==2.13.0). With a source checkout:
+CPU kernel does. PyTorch is used when installed (pip install torch==2.13.0), in its own process (sidebyside.py). With
+a source checkout:
 PYTHONPATH=bindings/python MXC_LIBRARY_PATH=$PWD/build/libmxc.so.
 """
 import os
 import sys
-
-# OpenMP threads that spin while waiting starve each other on a shared or busy machine (both libraries use
-# OpenMP); passive waiting keeps the comparison about the work, as in bench_mlp_train.py. Set before either loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numpy as np
 
